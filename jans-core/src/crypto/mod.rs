@@ -1,0 +1,94 @@
+//! The `CryptoProvider` seam (DESIGN.md §5): every asymmetric signature, verification and key
+//! generation goes through a provider value, as in rustls. Two providers exist:
+//! [`rustcrypto`] (pure Rust) and [`aws_lc`] (aws-lc-rs), chosen by cargo feature.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::ctx::Random;
+use crate::jose::{Algorithm, Jwk};
+
+#[cfg(feature = "aws_lc")]
+pub mod aws_lc;
+#[cfg(feature = "rustcrypto")]
+pub mod rustcrypto;
+
+/// Errors from a crypto provider. Messages never contain key material.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// The provider does not implement this algorithm (or it is symmetric).
+    #[error("unsupported algorithm {0}")]
+    Unsupported(Algorithm),
+    /// The key does not fit the algorithm (wrong kty/crv, RSA modulus under 2048 bits, bad encoding).
+    #[error("invalid key: {0}")]
+    InvalidKey(&'static str),
+    /// The signature did not verify.
+    #[error("signature verification failed")]
+    BadSignature,
+    /// The underlying library failed to sign or generate.
+    #[error("crypto operation failed: {0}")]
+    Failed(&'static str),
+}
+
+/// A cryptographic back end. Object safe; shared as `Arc<dyn CryptoProvider>`.
+pub trait CryptoProvider: Send + Sync + fmt::Debug {
+    /// Short name: `"rustcrypto"` or `"aws_lc"`.
+    fn name(&self) -> &'static str;
+
+    /// Generate a new key pair for an asymmetric `alg` (RSA keys are 2048 bits).
+    fn generate(&self, alg: Algorithm, rng: &dyn Random) -> Result<Arc<dyn SigningKey>, CryptoError>;
+
+    /// Load a private key from PKCS#8 v1/v2 DER (what [`SigningKey::to_pkcs8_der`] wrote).
+    fn signing_key_from_pkcs8(
+        &self,
+        alg: Algorithm,
+        der: &[u8],
+    ) -> Result<Arc<dyn SigningKey>, CryptoError>;
+
+    /// Load a private key from a private JWK (RFC 7518 §6.2.2 / §6.3.2, RFC 8037 §2).
+    fn signing_key_from_jwk(
+        &self,
+        alg: Algorithm,
+        jwk: &serde_json::Value,
+    ) -> Result<Arc<dyn SigningKey>, CryptoError>;
+
+    /// A verifier for `alg` from a public JWK. The JWK's `kty`/`crv` must fit `alg`
+    /// (RFC 7518 §3); RSA moduli under 2048 bits are refused.
+    fn verifying_key(&self, alg: Algorithm, jwk: &Jwk) -> Result<Arc<dyn VerifyingKey>, CryptoError>;
+}
+
+/// A private key bound to one algorithm.
+pub trait SigningKey: Send + Sync + fmt::Debug {
+    /// The one algorithm this key signs with.
+    fn algorithm(&self) -> Algorithm;
+    /// The JWS signature over `msg` (RFC 7518 §3: ECDSA as fixed-size `R || S`).
+    fn sign(&self, msg: &[u8], rng: &dyn Random) -> Result<Vec<u8>, CryptoError>;
+    /// The public half as a JWK with `kty`, key parameters, `alg` and `use: "sig"`; no `kid`.
+    fn public_jwk(&self) -> Jwk;
+    /// The private key as PKCS#8 DER, for encrypted storage.
+    fn to_pkcs8_der(&self) -> Result<Vec<u8>, CryptoError>;
+}
+
+/// A public key bound to one algorithm.
+pub trait VerifyingKey: Send + Sync + fmt::Debug {
+    /// The one algorithm this key verifies.
+    fn algorithm(&self) -> Algorithm;
+    /// Ok when `sig` is a valid JWS signature of `msg`.
+    fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError>;
+}
+
+/// The provider the build prefers: `aws_lc` when enabled, else `rustcrypto`.
+pub fn default_provider() -> Arc<dyn CryptoProvider> {
+    #[cfg(feature = "aws_lc")]
+    {
+        Arc::new(aws_lc::AwsLcProvider)
+    }
+    #[cfg(all(not(feature = "aws_lc"), feature = "rustcrypto"))]
+    {
+        Arc::new(rustcrypto::RustCryptoProvider)
+    }
+}
+
+#[cfg(not(any(feature = "aws_lc", feature = "rustcrypto")))]
+compile_error!("enable at least one crypto provider feature: `rustcrypto` or `aws_lc`");

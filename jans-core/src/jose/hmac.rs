@@ -1,0 +1,1 @@
+//! placeholder, filled in on the jose branch
