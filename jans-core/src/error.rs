@@ -49,3 +49,9 @@ impl Error {
         }
     }
 }
+
+impl From<crate::params::ParamsError> for Error {
+    fn from(e: crate::params::ParamsError) -> Self {
+        Error::OAuth(e.into())
+    }
+}

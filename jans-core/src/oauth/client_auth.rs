@@ -13,7 +13,7 @@ use crate::engine::{Engine, secret_aad};
 use crate::error::Error;
 use crate::jose::{Algorithm, JoseError, Jwks, jws, jwt};
 use crate::oauth::client::{AuthMethod, Client};
-use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::error::OAuthError;
 use crate::params::Params;
 use crate::request::Request;
 use crate::store::{GrantKind, GrantRecord, StoreError};
