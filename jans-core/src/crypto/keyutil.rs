@@ -94,22 +94,22 @@ impl<'a> PrivateJwk<'a> {
                 "JWK kty does not fit the algorithm",
             ));
         }
-        if let Some(crv) = alg.curve() {
-            if this.str("crv")? != Some(crv) {
-                return Err(CryptoError::InvalidKey(
-                    "JWK crv does not fit the algorithm",
-                ));
-            }
+        if let Some(crv) = alg.curve()
+            && this.str("crv")? != Some(crv)
+        {
+            return Err(CryptoError::InvalidKey(
+                "JWK crv does not fit the algorithm",
+            ));
         }
-        if let Some(declared) = this.str("alg")? {
-            if declared != alg.as_str() {
-                return Err(CryptoError::InvalidKey("JWK alg differs"));
-            }
+        if let Some(declared) = this.str("alg")?
+            && declared != alg.as_str()
+        {
+            return Err(CryptoError::InvalidKey("JWK alg differs"));
         }
-        if let Some(u) = this.str("use")? {
-            if u != "sig" {
-                return Err(CryptoError::InvalidKey("JWK use is not sig"));
-            }
+        if let Some(u) = this.str("use")?
+            && u != "sig"
+        {
+            return Err(CryptoError::InvalidKey("JWK use is not sig"));
         }
         Ok(this)
     }

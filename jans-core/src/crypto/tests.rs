@@ -29,12 +29,12 @@ impl Random for TestRng {
 
 /// Every provider this build enables.
 pub(crate) fn providers() -> Vec<Arc<dyn CryptoProvider>> {
-    let mut v: Vec<Arc<dyn CryptoProvider>> = Vec::new();
-    #[cfg(feature = "rustcrypto")]
-    v.push(Arc::new(rustcrypto::RustCryptoProvider));
-    #[cfg(feature = "aws_lc")]
-    v.push(Arc::new(aws_lc::AwsLcProvider));
-    v
+    vec![
+        #[cfg(feature = "rustcrypto")]
+        Arc::new(rustcrypto::RustCryptoProvider),
+        #[cfg(feature = "aws_lc")]
+        Arc::new(aws_lc::AwsLcProvider),
+    ]
 }
 
 /// A test vector file under `tests/data/jose/`: `jwk` (private), `token`, maybe `payload`.

@@ -92,15 +92,15 @@ pub fn validate(claims: &Map<String, Value>, v: &Validation<'_>) -> Result<(), J
         None if v.require_exp => return Err(JoseError::InvalidClaim("exp")),
         _ => {}
     }
-    if let Some(nbf) = nbf {
-        if v.now.saturating_add(v.leeway) < nbf {
-            return Err(JoseError::InvalidClaim("nbf"));
-        }
+    if let Some(nbf) = nbf
+        && v.now.saturating_add(v.leeway) < nbf
+    {
+        return Err(JoseError::InvalidClaim("nbf"));
     }
-    if let Some(iat) = iat {
-        if iat > v.now.saturating_add(v.leeway) {
-            return Err(JoseError::InvalidClaim("iat"));
-        }
+    if let Some(iat) = iat
+        && iat > v.now.saturating_add(v.leeway)
+    {
+        return Err(JoseError::InvalidClaim("iat"));
     }
     if let (Some(max), Some(exp)) = (v.max_lifetime, exp) {
         let start = iat.unwrap_or(v.now);
@@ -108,10 +108,10 @@ pub fn validate(claims: &Map<String, Value>, v: &Validation<'_>) -> Result<(), J
             return Err(JoseError::InvalidClaim("exp"));
         }
     }
-    if let Some(issuer) = v.issuer {
-        if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
-            return Err(JoseError::InvalidClaim("iss"));
-        }
+    if let Some(issuer) = v.issuer
+        && claims.get("iss").and_then(Value::as_str) != Some(issuer)
+    {
+        return Err(JoseError::InvalidClaim("iss"));
     }
     if let Some(audience) = v.audience {
         let ok = match claims.get("aud") {
