@@ -199,13 +199,15 @@ impl Config {
             return Err(ConfigError::new("cleanServiceInterval", "must be > 0"));
         }
         if self.clean_service_batch_chunk_size == 0 {
-            return Err(ConfigError::new("cleanServiceBatchChunkSize", "must be > 0"));
+            return Err(ConfigError::new(
+                "cleanServiceBatchChunkSize",
+                "must be > 0",
+            ));
         }
         if self.clock_skew_seconds > 600 {
             return Err(ConfigError::new("clockSkewSeconds", "must be at most 600"));
         }
-        if self.client_assertion_max_lifetime == 0 || self.client_assertion_max_lifetime > 86_400
-        {
+        if self.client_assertion_max_lifetime == 0 || self.client_assertion_max_lifetime > 86_400 {
             return Err(ConfigError::new(
                 "clientAssertionMaxLifetime",
                 "must be between 1 and 86400 seconds",
@@ -237,10 +239,7 @@ fn field_in(msg: &str) -> String {
 fn validate_issuer(issuer: &str) -> Result<(), ConfigError> {
     let url = url::Url::parse(issuer)
         .map_err(|e| ConfigError::new("issuer", format!("not a URL: {e}")))?;
-    let local = matches!(
-        url.host_str(),
-        Some("localhost" | "127.0.0.1" | "[::1]")
-    );
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match url.scheme() {
         "https" => {}
         "http" if local => {}
@@ -302,7 +301,10 @@ fn apply_env(
                 )
             }
             _ => serde_json::from_str(&raw).map_err(|_| {
-                ConfigError::new(key, format!("environment variable {name} is not a valid value"))
+                ConfigError::new(
+                    key,
+                    format!("environment variable {name} is not a valid value"),
+                )
             })?,
         };
         map.insert(key.clone(), value);
@@ -331,10 +333,16 @@ mod tests {
     #[test]
     fn toml_json_and_env() {
         let c = Config::load(
-            Some(("issuer = \"https://id.example.com\"\naccessTokenLifetime = 600\n", true)),
+            Some((
+                "issuer = \"https://id.example.com\"\naccessTokenLifetime = 600\n",
+                true,
+            )),
             [
                 ("JANS_ID_TOKEN_LIFETIME".to_owned(), "120".to_owned()),
-                ("JANS_KEY_ALGS_ALLOWED_FOR_GENERATION".to_owned(), "ES256, RS256".to_owned()),
+                (
+                    "JANS_KEY_ALGS_ALLOWED_FOR_GENERATION".to_owned(),
+                    "ES256, RS256".to_owned(),
+                ),
                 ("JANS_DATA_DIR".to_owned(), "/x".to_owned()),
                 ("OTHER".to_owned(), "1".to_owned()),
             ],
@@ -373,11 +381,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.key, "defaultSignatureAlgorithm");
-        let e = Config::load(None, [("JANS_ACCESS_TOKEN_LIFETIME".into(), "x".into())])
-            .unwrap_err();
+        let e =
+            Config::load(None, [("JANS_ACCESS_TOKEN_LIFETIME".into(), "x".into())]).unwrap_err();
         assert_eq!(e.key, "accessTokenLifetime");
-        let e = Config::load(Some((r#"grantTypesSupported = ["implicit"]"#, true)), [])
-            .unwrap_err();
+        let e =
+            Config::load(Some((r#"grantTypesSupported = ["implicit"]"#, true)), []).unwrap_err();
         assert_eq!(e.key, "grantTypesSupported");
     }
 }

@@ -358,7 +358,12 @@ impl Engine {
 
     /// Whether the stores answer (for readiness probes).
     pub async fn ready(&self) -> Result<(), StoreError> {
-        self.inner.stores.clients.get("-readiness-probe-").await.map(|_| ())
+        self.inner
+            .stores
+            .clients
+            .get("-readiness-probe-")
+            .await
+            .map(|_| ())
     }
 
     /// Authentication methods this engine accepts at the token endpoint.

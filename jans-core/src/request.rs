@@ -193,8 +193,14 @@ mod tests {
         ] {
             assert_eq!(Endpoint::from_path(&e.path()), Some(e));
         }
-        assert_eq!(Endpoint::from_path("/jans-auth/restv1/jwks/archived/"), None);
-        assert_eq!(Endpoint::from_path("/jans-auth/restv1/jwks/archived/a/b"), None);
+        assert_eq!(
+            Endpoint::from_path("/jans-auth/restv1/jwks/archived/"),
+            None
+        );
+        assert_eq!(
+            Endpoint::from_path("/jans-auth/restv1/jwks/archived/a/b"),
+            None
+        );
         assert_eq!(Endpoint::from_path("/jans-auth/restv1/nope"), None);
         assert_eq!(Endpoint::from_path("/token"), None);
     }

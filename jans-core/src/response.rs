@@ -91,7 +91,10 @@ impl Response {
                 headers.push(("www-authenticate", "Basic realm=\"jans-auth\"".to_owned()));
             }
             ErrorCode::InvalidToken | ErrorCode::InsufficientScope => {
-                let mut v = format!("Bearer realm=\"jans-auth\", error=\"{}\"", err.code.as_str());
+                let mut v = format!(
+                    "Bearer realm=\"jans-auth\", error=\"{}\"",
+                    err.code.as_str()
+                );
                 if let Some(d) = &err.description {
                     // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E.
                     let clean: String = d

@@ -78,7 +78,10 @@ impl Default for Metrics {
                 .iter()
                 .map(|l| (*l, EndpointStats::default()))
                 .collect(),
-            grants: GRANT_LABELS.iter().map(|g| (*g, AtomicU64::new(0))).collect(),
+            grants: GRANT_LABELS
+                .iter()
+                .map(|g| (*g, AtomicU64::new(0)))
+                .collect(),
         }
     }
 }
@@ -103,9 +106,10 @@ impl Metrics {
             }
         }
         s.latency.count.fetch_add(1, Ordering::Relaxed);
-        s.latency
-            .sum_micros
-            .fetch_add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        s.latency.sum_micros.fetch_add(
+            u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
     }
 
     /// Count one issued token.
@@ -120,7 +124,9 @@ impl Metrics {
         let mut out = String::with_capacity(4096);
         let mut labels: Vec<&&str> = self.endpoints.keys().collect();
         labels.sort();
-        out.push_str("# HELP jans_http_requests_total HTTP requests by endpoint and status class.\n");
+        out.push_str(
+            "# HELP jans_http_requests_total HTTP requests by endpoint and status class.\n",
+        );
         out.push_str("# TYPE jans_http_requests_total counter\n");
         for l in &labels {
             if let Some(s) = self.endpoints.get(**l) {
@@ -134,9 +140,7 @@ impl Metrics {
                 }
             }
         }
-        out.push_str(
-            "# HELP jans_http_request_duration_seconds Request latency by endpoint.\n",
-        );
+        out.push_str("# HELP jans_http_request_duration_seconds Request latency by endpoint.\n");
         out.push_str("# TYPE jans_http_request_duration_seconds histogram\n");
         for l in &labels {
             if let Some(s) = self.endpoints.get(**l) {

@@ -40,7 +40,10 @@ impl KeyStatus {
 
     /// Whether the key appears in the published JWKS.
     pub fn is_published(self) -> bool {
-        matches!(self, KeyStatus::Next | KeyStatus::Active | KeyStatus::Retired)
+        matches!(
+            self,
+            KeyStatus::Next | KeyStatus::Active | KeyStatus::Retired
+        )
     }
 }
 

@@ -100,16 +100,24 @@ impl KeyManager {
 
     /// The current ring.
     pub fn ring(&self) -> Arc<KeyRing> {
-        self.ring.read().map(|r| r.clone()).unwrap_or_else(|p| p.into_inner().clone())
+        self.ring
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 
     fn build(&self, mut keys: Vec<StoredKey>) -> Result<KeyRing, Error> {
         keys.sort_by(|a, b| {
-            (status_rank(a.status), a.alg, std::cmp::Reverse(a.created_at)).cmp(&(
-                status_rank(b.status),
-                b.alg,
-                std::cmp::Reverse(b.created_at),
-            ))
+            (
+                status_rank(a.status),
+                a.alg,
+                std::cmp::Reverse(a.created_at),
+            )
+                .cmp(&(
+                    status_rank(b.status),
+                    b.alg,
+                    std::cmp::Reverse(b.created_at),
+                ))
         });
         let mut ring = KeyRing::default();
         for k in &keys {
@@ -121,10 +129,9 @@ impl KeyManager {
                 ring.archived.insert(k.kid.clone(), k.public_jwk.clone());
             }
             if k.status == KeyStatus::Active && !ring.signers.contains_key(&k.alg) {
-                let sealed = k
-                    .sealed_private
-                    .as_deref()
-                    .ok_or_else(|| Error::Internal(format!("active key {} has no private half", k.kid)))?;
+                let sealed = k.sealed_private.as_deref().ok_or_else(|| {
+                    Error::Internal(format!("active key {} has no private half", k.kid))
+                })?;
                 let der = zeroizing(self.secret_box.open(sealed, &key_aad(&k.kid))?);
                 let key = self.provider.signing_key_from_pkcs8(k.alg, &der.0)?;
                 ring.signers.insert(
@@ -136,9 +143,8 @@ impl KeyManager {
                 );
             }
         }
-        ring.jwks_json = Arc::new(
-            serde_json::to_value(&ring.jwks).map_err(|e| Error::Internal(e.to_string()))?,
-        );
+        ring.jwks_json =
+            Arc::new(serde_json::to_value(&ring.jwks).map_err(|e| Error::Internal(e.to_string()))?);
         ring.keys = keys;
         Ok(ring)
     }
@@ -209,41 +215,37 @@ impl KeyManager {
             }
         }
         for c in &changes {
-            let (kid, update): (&str, Box<dyn Fn(&mut StoredKey)>) = match c {
+            let kid = match c {
                 Change::Generate(..) => continue,
-                Change::Promote(kid) => (
-                    kid,
-                    Box::new(|k: &mut StoredKey| {
-                        k.status = KeyStatus::Active;
-                        k.activated_at = Some(ctx.now);
-                    }),
-                ),
-                Change::Retire(kid, until) => {
-                    let until = *until;
-                    (
-                        kid,
-                        Box::new(move |k: &mut StoredKey| {
-                            k.status = KeyStatus::Retired;
-                            k.retired_at = Some(ctx.now);
-                            k.publish_until = Some(until);
-                        }),
-                    )
-                }
-                Change::Archive(kid) => (
-                    kid,
-                    Box::new(|k: &mut StoredKey| {
-                        k.status = KeyStatus::Archived;
-                        k.sealed_private = None;
-                    }),
-                ),
+                Change::Promote(kid) | Change::Retire(kid, _) | Change::Archive(kid) => kid,
             };
-            if let Some(k) = keys.iter_mut().find(|k| k.kid == kid) {
-                update(k);
+            if let Some(k) = keys.iter_mut().find(|k| &k.kid == kid) {
+                apply(k, c, ctx.now);
                 store.put(k).await?;
             }
         }
         self.install(self.build(keys)?);
         Ok(changes)
+    }
+}
+
+/// Apply a promotion, retirement or archival to a stored key.
+fn apply(k: &mut StoredKey, change: &Change, now: crate::ctx::UnixTime) {
+    match change {
+        Change::Generate(..) => {}
+        Change::Promote(_) => {
+            k.status = KeyStatus::Active;
+            k.activated_at = Some(now);
+        }
+        Change::Retire(_, until) => {
+            k.status = KeyStatus::Retired;
+            k.retired_at = Some(now);
+            k.publish_until = Some(*until);
+        }
+        Change::Archive(_) => {
+            k.status = KeyStatus::Archived;
+            k.sealed_private = None;
+        }
     }
 }
 

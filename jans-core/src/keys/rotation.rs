@@ -72,7 +72,10 @@ pub fn plan(keys: &[StoredKey], policy: &Policy, now: UnixTime, force: bool) -> 
                 let since = a.activated_at.unwrap_or(a.created_at);
                 let due = force || (policy.enabled && now >= since.saturating_add(policy.interval));
                 if due {
-                    changes.push(Change::Retire(a.kid.clone(), now.saturating_add(policy.retention)));
+                    changes.push(Change::Retire(
+                        a.kid.clone(),
+                        now.saturating_add(policy.retention),
+                    ));
                     match next {
                         Some(n) => changes.push(Change::Promote(n.kid.clone())),
                         // Only reachable when forced with rotation disabled: there is no
@@ -93,7 +96,10 @@ pub fn plan(keys: &[StoredKey], policy: &Policy, now: UnixTime, force: bool) -> 
         if !policy.algorithms.contains(&k.alg)
             && matches!(k.status, KeyStatus::Active | KeyStatus::Next)
         {
-            changes.push(Change::Retire(k.kid.clone(), now.saturating_add(policy.retention)));
+            changes.push(Change::Retire(
+                k.kid.clone(),
+                now.saturating_add(policy.retention),
+            ));
         }
     }
     for k in keys {
@@ -185,7 +191,10 @@ mod tests {
         );
         assert_eq!(
             plan(&keys, &policy(), 100, false),
-            vec![Change::Retire("old".into(), 700), Change::Archive("r".into())]
+            vec![
+                Change::Retire("old".into(), 700),
+                Change::Archive("r".into())
+            ]
         );
     }
 }

@@ -35,7 +35,12 @@ impl SecretBox {
     }
 
     /// Seal `plaintext`; the result is base64url(nonce || ciphertext || tag).
-    pub fn seal(&self, plaintext: &[u8], aad: &[u8], rng: &dyn Random) -> Result<String, SealError> {
+    pub fn seal(
+        &self,
+        plaintext: &[u8],
+        aad: &[u8],
+        rng: &dyn Random,
+    ) -> Result<String, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill(&mut nonce);
         let ct = self
@@ -80,10 +85,16 @@ mod tests {
         let s = b.seal(b"secret", b"client:a", &rng).unwrap();
         assert_eq!(b.open(&s, b"client:a").unwrap(), b"secret");
         assert_eq!(b.open(&s, b"client:b"), Err(SealError));
-        assert_eq!(SecretBox::new(&[8u8; 32]).open(&s, b"client:a"), Err(SealError));
+        assert_eq!(
+            SecretBox::new(&[8u8; 32]).open(&s, b"client:a"),
+            Err(SealError)
+        );
         let mut raw = crate::b64::decode(&s).unwrap();
         raw[14] ^= 1;
-        assert_eq!(b.open(&crate::b64::encode(&raw), b"client:a"), Err(SealError));
+        assert_eq!(
+            b.open(&crate::b64::encode(&raw), b"client:a"),
+            Err(SealError)
+        );
         assert_eq!(b.open("!!", b""), Err(SealError));
         assert_eq!(b.open("", b""), Err(SealError));
         // Two seals of the same value differ (fresh nonce).

@@ -61,7 +61,10 @@ pub async fn issue(engine: &Engine, what: &Issue<'_>, ctx: &Ctx) -> Result<Issue
         // RFC 9068 §2.2. With no resource owner, `sub` is the client (§2.2 "sub").
         let mut claims = serde_json::Map::with_capacity(9);
         claims.insert("iss".into(), config.issuer.clone().into());
-        claims.insert("sub".into(), what.subject.unwrap_or(&what.client.client_id).into());
+        claims.insert(
+            "sub".into(),
+            what.subject.unwrap_or(&what.client.client_id).into(),
+        );
         claims.insert("aud".into(), what.client.client_id.clone().into());
         claims.insert("client_id".into(), what.client.client_id.clone().into());
         claims.insert("exp".into(), expires_at.into());

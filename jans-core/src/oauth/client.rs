@@ -49,7 +49,9 @@ impl AuthMethod {
     pub fn uses_secret(self) -> bool {
         matches!(
             self,
-            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt
+            AuthMethod::ClientSecretBasic
+                | AuthMethod::ClientSecretPost
+                | AuthMethod::ClientSecretJwt
         )
     }
 }
@@ -134,8 +136,7 @@ fn meta_err(msg: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
 pub fn is_scope_token(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 256
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
@@ -234,7 +235,9 @@ impl ClientMetadata {
         if method == AuthMethod::None && self.grant_types.iter().any(|g| g == "client_credentials")
         {
             // RFC 6749 §4.4: client_credentials is for confidential clients only.
-            return Err(meta_err("client_credentials needs an authenticating client"));
+            return Err(meta_err(
+                "client_credentials needs an authenticating client",
+            ));
         }
         for (name, alg) in [
             ("access_token_signing_alg", self.access_token_signing_alg),
@@ -242,7 +245,10 @@ impl ClientMetadata {
                 "introspection_signed_response_alg",
                 self.introspection_signed_response_alg,
             ),
-            ("id_token_signed_response_alg", self.id_token_signed_response_alg),
+            (
+                "id_token_signed_response_alg",
+                self.id_token_signed_response_alg,
+            ),
         ] {
             if let Some(a) = alg {
                 if !config.key_algs_allowed_for_generation.contains(&a) {
@@ -306,7 +312,10 @@ impl Client {
             .unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new()));
         if let serde_json::Value::Object(m) = &mut v {
             m.insert("client_id".into(), self.client_id.clone().into());
-            m.insert("client_id_issued_at".into(), self.client_id_issued_at.into());
+            m.insert(
+                "client_id_issued_at".into(),
+                self.client_id_issued_at.into(),
+            );
             if self.client_secret_sealed.is_some() {
                 m.insert(
                     "client_secret_expires_at".into(),

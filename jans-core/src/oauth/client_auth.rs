@@ -36,9 +36,18 @@ pub struct Authenticated {
 /// The credentials a request carries, before checking them.
 #[derive(Debug, PartialEq, Eq)]
 enum Presented {
-    Basic { id: String, secret: String },
-    Post { id: String, secret: String },
-    Assertion { id: Option<String>, assertion: String },
+    Basic {
+        id: String,
+        secret: String,
+    },
+    Post {
+        id: String,
+        secret: String,
+    },
+    Assertion {
+        id: Option<String>,
+        assertion: String,
+    },
     PublicId(String),
     Nothing,
 }
@@ -57,8 +66,8 @@ fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
     let raw = base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|_| OAuthError::invalid_client("malformed Basic credentials"))?;
-    let text =
-        String::from_utf8(raw).map_err(|_| OAuthError::invalid_client("malformed Basic credentials"))?;
+    let text = String::from_utf8(raw)
+        .map_err(|_| OAuthError::invalid_client("malformed Basic credentials"))?;
     let (id, secret) = text
         .split_once(':')
         .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
@@ -104,7 +113,9 @@ fn presented(req: &Request, params: &Params) -> Result<Presented, OAuthError> {
             return Err(failed());
         }
         if form_id.is_some_and(|f| f != id) {
-            return Err(OAuthError::invalid_request("client_id does not match the credentials"));
+            return Err(OAuthError::invalid_request(
+                "client_id does not match the credentials",
+            ));
         }
         return Ok(Presented::Basic { id, secret });
     }
@@ -117,7 +128,9 @@ fn presented(req: &Request, params: &Params) -> Result<Presented, OAuthError> {
     }
     if assertion.is_some() || assertion_type.is_some() {
         if assertion_type != Some(JWT_BEARER_ASSERTION) {
-            return Err(OAuthError::invalid_request("unsupported client_assertion_type"));
+            return Err(OAuthError::invalid_request(
+                "unsupported client_assertion_type",
+            ));
         }
         let assertion =
             assertion.ok_or_else(|| OAuthError::invalid_request("client_assertion is missing"))?;
@@ -168,7 +181,9 @@ pub async fn authenticate(
     ctx: &Ctx,
 ) -> Result<Authenticated, Error> {
     match presented(req, params)? {
-        Presented::Nothing => Err(OAuthError::invalid_client("client authentication is required").into()),
+        Presented::Nothing => {
+            Err(OAuthError::invalid_client("client authentication is required").into())
+        }
         Presented::Basic { id, secret } => {
             let client = load(engine, &id).await?;
             require_method(&client, AuthMethod::ClientSecretBasic)?;
@@ -243,7 +258,9 @@ async fn assertion_auth(
     require_method(&client, method)?;
     if let Some(required) = client.metadata.token_endpoint_auth_signing_alg {
         if required != alg {
-            return Err(jose_fail(JoseError::AlgorithmNotAllowed(alg.as_str().to_owned())));
+            return Err(jose_fail(JoseError::AlgorithmNotAllowed(
+                alg.as_str().to_owned(),
+            )));
         }
     }
     let payload = match method {
@@ -254,16 +271,20 @@ async fn assertion_auth(
                 .secret_box
                 .open(sealed, &secret_aad(&client.client_id))?;
             unverified
-                .verify_hmac(&[Algorithm::HS256, Algorithm::HS384, Algorithm::HS512], &secret)
+                .verify_hmac(
+                    &[Algorithm::HS256, Algorithm::HS384, Algorithm::HS512],
+                    &secret,
+                )
                 .map_err(jose_fail)?
         }
         _ => {
             let allowed = Algorithm::ASYMMETRIC;
             let jwks = client_jwks(engine, &client, ctx, false).await?;
-            match unverified
-                .clone()
-                .verify_with_jwks(&jwks, &allowed, engine.inner.provider.as_ref())
-            {
+            match unverified.clone().verify_with_jwks(
+                &jwks,
+                &allowed,
+                engine.inner.provider.as_ref(),
+            ) {
                 Ok(p) => p,
                 // The client may have rolled its keys: fetch its jwks_uri again, once.
                 Err(JoseError::KeyNotFound) if client.metadata.jwks_uri.is_some() => {
@@ -328,7 +349,9 @@ async fn assertion_auth(
         subject: None,
         scope: String::new(),
         issued_at: ctx.now,
-        expires_at: exp.saturating_add(config.clock_skew_seconds).max(ctx.now + 1),
+        expires_at: exp
+            .saturating_add(config.clock_skew_seconds)
+            .max(ctx.now + 1),
         data: serde_json::Map::new(),
     };
     match engine
@@ -374,7 +397,9 @@ async fn client_jwks(
         OAuthError::invalid_client("the client's jwks_uri could not be fetched")
     })?;
     if resp.status != 200 {
-        return Err(OAuthError::invalid_client("the client's jwks_uri could not be fetched").into());
+        return Err(
+            OAuthError::invalid_client("the client's jwks_uri could not be fetched").into(),
+        );
     }
     let jwks: Jwks = serde_json::from_slice(&resp.body)
         .map_err(|_| OAuthError::invalid_client("the client's jwks_uri is not a JWK Set"))?;

@@ -46,8 +46,11 @@ async fn caller(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Client, Err
     let params = req.params();
     if let Some((scheme, token)) = req.authorization.as_deref().and_then(auth_scheme) {
         if scheme == "bearer" {
-            let invalid = || OAuthError::new(ErrorCode::InvalidToken, "the access token is not active");
-            let (kind, rec) = lookup(engine, token, None, ctx).await?.ok_or_else(invalid)?;
+            let invalid =
+                || OAuthError::new(ErrorCode::InvalidToken, "the access token is not active");
+            let (kind, rec) = lookup(engine, token, None, ctx)
+                .await?
+                .ok_or_else(invalid)?;
             if kind != GrantKind::AccessToken {
                 return Err(invalid().into());
             }
@@ -72,9 +75,11 @@ async fn caller(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Client, Err
         }
     }
     let audiences = assertion_audiences(engine, &Endpoint::Introspection);
-    Ok(client_auth::authenticate(engine, req, params, &audiences, ctx)
-        .await?
-        .client)
+    Ok(
+        client_auth::authenticate(engine, req, params, &audiences, ctx)
+            .await?
+            .client,
+    )
 }
 
 /// RFC 7662 §2.2 response members of an active token.
@@ -98,7 +103,10 @@ fn active_json(engine: &Engine, kind: GrantKind, rec: &GrantRecord) -> serde_jso
     m.insert("iat".into(), rec.issued_at.into());
     m.insert(
         "sub".into(),
-        rec.subject.clone().unwrap_or_else(|| rec.client_id.clone()).into(),
+        rec.subject
+            .clone()
+            .unwrap_or_else(|| rec.client_id.clone())
+            .into(),
     );
     m.insert("aud".into(), rec.client_id.clone().into());
     m.insert("iss".into(), config.issuer.clone().into());

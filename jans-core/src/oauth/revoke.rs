@@ -41,7 +41,12 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         // RFC 7009 §2.1: revoking a refresh token also invalidates the access tokens of
         // the same authorization grant.
         GrantKind::RefreshToken => {
-            engine.inner.stores.grants.remove_family(&rec.family).await?;
+            engine
+                .inner
+                .stores
+                .grants
+                .remove_family(&rec.family)
+                .await?;
         }
         _ => {
             engine

@@ -12,9 +12,10 @@ use crate::response::Response;
 /// `application/x-www-form-urlencoded`).
 pub(crate) fn require_form(req: &Request) -> Result<(), OAuthError> {
     let ok = req.content_type.as_deref().is_some_and(|ct| {
-        ct.split(';')
-            .next()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        ct.split(';').next().is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
     });
     if ok {
         Ok(())
@@ -55,14 +56,24 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
     let audiences = assertion_audiences(engine, &Endpoint::Token);
     let auth = client_auth::authenticate(engine, req, params, &audiences, ctx).await?;
     let config = engine.config();
-    if !config.grant_types_supported.iter().any(|g| *g == grant_type) {
+    if !config
+        .grant_types_supported
+        .iter()
+        .any(|g| *g == grant_type)
+    {
         return Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type {grant_type:?} is not supported"),
         )
         .into());
     }
-    if !auth.client.metadata.grant_types.iter().any(|g| *g == grant_type) {
+    if !auth
+        .client
+        .metadata
+        .grant_types
+        .iter()
+        .any(|g| *g == grant_type)
+    {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
             format!("the client is not allowed to use {grant_type}"),
@@ -73,6 +84,10 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         "client_credentials" => {
             crate::oauth::grant::client_credentials::grant(engine, &auth.client, params, ctx).await
         }
-        _ => Err(OAuthError::new(ErrorCode::UnsupportedGrantType, "grant type not implemented").into()),
+        _ => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "grant type not implemented",
+        )
+        .into()),
     }
 }

@@ -116,12 +116,21 @@ fn clients_crud(s: &Stores) -> CaseResult {
             s.clients.insert(&client("a")).await == Err(StoreError::Conflict),
             "duplicate insert must be Conflict"
         );
-        ensure!(e(s.clients.get("a").await)? == Some(client("a")), "get after insert");
-        ensure!(e(s.clients.get("zz").await)?.is_none(), "get missing must be None");
+        ensure!(
+            e(s.clients.get("a").await)? == Some(client("a")),
+            "get after insert"
+        );
+        ensure!(
+            e(s.clients.get("zz").await)?.is_none(),
+            "get missing must be None"
+        );
         let mut changed = client("a");
         changed.disabled = true;
         e(s.clients.update(&changed).await)?;
-        ensure!(e(s.clients.get("a").await)? == Some(changed), "update visible");
+        ensure!(
+            e(s.clients.get("a").await)? == Some(changed),
+            "update visible"
+        );
         ensure!(
             s.clients.update(&client("zz")).await == Err(StoreError::NotFound),
             "update of missing must be NotFound"
@@ -141,27 +150,49 @@ fn clients_crud(s: &Stores) -> CaseResult {
 fn grants_single_use(s: &Stores) -> CaseResult {
     block_on(async {
         let now = 1000;
-        e(s.grants.insert(GrantKind::AuthorizationCode, "code1", &record("f1", 2000), now).await)?;
+        e(s.grants
+            .insert(
+                GrantKind::AuthorizationCode,
+                "code1",
+                &record("f1", 2000),
+                now,
+            )
+            .await)?;
         ensure!(
             s.grants
-                .insert(GrantKind::AuthorizationCode, "code1", &record("f1", 2000), now)
+                .insert(
+                    GrantKind::AuthorizationCode,
+                    "code1",
+                    &record("f1", 2000),
+                    now
+                )
                 .await
                 == Err(StoreError::Conflict),
             "live duplicate insert must be Conflict"
         );
         // Same key in another kind is a different record.
-        e(s.grants.insert(GrantKind::AccessToken, "code1", &record("f1", 2000), now).await)?;
+        e(s.grants
+            .insert(GrantKind::AccessToken, "code1", &record("f1", 2000), now)
+            .await)?;
         ensure!(
-            e(s.grants.get(GrantKind::AuthorizationCode, "code1", now).await)?
+            e(s.grants
+                .get(GrantKind::AuthorizationCode, "code1", now)
+                .await)?
                 == Some(record("f1", 2000)),
             "get returns the record"
         );
         ensure!(
-            e(s.grants.take(GrantKind::AuthorizationCode, "code1", now).await)?.is_some(),
+            e(s.grants
+                .take(GrantKind::AuthorizationCode, "code1", now)
+                .await)?
+            .is_some(),
             "first take wins"
         );
         ensure!(
-            e(s.grants.take(GrantKind::AuthorizationCode, "code1", now).await)?.is_none(),
+            e(s.grants
+                .take(GrantKind::AuthorizationCode, "code1", now)
+                .await)?
+            .is_none(),
             "second take loses"
         );
         ensure!(
@@ -194,7 +225,12 @@ fn grants_concurrent_take(s: &Stores) -> CaseResult {
     block_on(async {
         for i in 0..KEYS {
             e(s.grants
-                .insert(GrantKind::AuthorizationCode, &format!("race{i}"), &record("race", 5000), 1000)
+                .insert(
+                    GrantKind::AuthorizationCode,
+                    &format!("race{i}"),
+                    &record("race", 5000),
+                    1000,
+                )
                 .await)?;
         }
         Ok::<_, String>(())
@@ -244,35 +280,86 @@ fn grants_expiry_and_sweep(s: &Stores) -> CaseResult {
         e(s.grants.insert(k, "exp2", &record("fe", 1020), 1000).await)?;
         e(s.grants.insert(k, "exp3", &record("fe", 1030), 1000).await)?;
         e(s.grants.insert(k, "live", &record("fl", 9000), 1000).await)?;
-        ensure!(e(s.grants.get(k, "exp1", 1009).await)?.is_some(), "live before expiry");
-        ensure!(e(s.grants.get(k, "exp1", 1010).await)?.is_none(), "expired reads as absent");
-        ensure!(e(s.grants.take(k, "exp2", 1020).await)?.is_none(), "expired take is None");
+        ensure!(
+            e(s.grants.get(k, "exp1", 1009).await)?.is_some(),
+            "live before expiry"
+        );
+        ensure!(
+            e(s.grants.get(k, "exp1", 1010).await)?.is_none(),
+            "expired reads as absent"
+        );
+        ensure!(
+            e(s.grants.take(k, "exp2", 1020).await)?.is_none(),
+            "expired take is None"
+        );
         // An expired record does not block a new one under the same key.
         e(s.grants.insert(k, "exp3", &record("fe", 1100), 1030).await)?;
-        ensure!(e(s.grants.get(k, "exp3", 1050).await)?.is_some(), "replacement is live");
+        ensure!(
+            e(s.grants.get(k, "exp3", 1050).await)?.is_some(),
+            "replacement is live"
+        );
         let swept = e(s.grants.sweep(1050, 10).await)?;
-        ensure!(swept == 1, "sweep deletes only the one expired record left, got {swept}");
-        ensure!(!e(s.grants.remove(k, "exp1").await)?, "swept record is gone");
-        ensure!(e(s.grants.get(k, "live", 1050).await)?.is_some(), "live record kept");
-        ensure!(e(s.grants.get(k, "exp3", 1050).await)?.is_some(), "replacement kept");
+        ensure!(
+            swept == 1,
+            "sweep deletes only the one expired record left, got {swept}"
+        );
+        ensure!(
+            !e(s.grants.remove(k, "exp1").await)?,
+            "swept record is gone"
+        );
+        ensure!(
+            e(s.grants.get(k, "live", 1050).await)?.is_some(),
+            "live record kept"
+        );
+        ensure!(
+            e(s.grants.get(k, "exp3", 1050).await)?.is_some(),
+            "replacement kept"
+        );
         // Limit is honoured.
         for i in 0..5 {
-            e(s.grants.insert(k, &format!("batch{i}"), &record("fb", 1200), 1000).await)?;
+            e(s.grants
+                .insert(k, &format!("batch{i}"), &record("fb", 1200), 1000)
+                .await)?;
         }
-        ensure!(e(s.grants.sweep(1300, 3).await)? == 3, "sweep honours its limit");
-        ensure!(e(s.grants.sweep(1300, 100).await)? == 3, "second sweep takes the rest (2 + exp3)");
-        ensure!(e(s.grants.sweep(1300, 100).await)? == 0, "nothing left to sweep");
+        ensure!(
+            e(s.grants.sweep(1300, 3).await)? == 3,
+            "sweep honours its limit"
+        );
+        ensure!(
+            e(s.grants.sweep(1300, 100).await)? == 3,
+            "second sweep takes the rest (2 + exp3)"
+        );
+        ensure!(
+            e(s.grants.sweep(1300, 100).await)? == 0,
+            "nothing left to sweep"
+        );
         Ok(())
     })
 }
 
 fn grants_family(s: &Stores) -> CaseResult {
     block_on(async {
-        e(s.grants.insert(GrantKind::AccessToken, "fa1", &record("famA", 5000), 1000).await)?;
-        e(s.grants.insert(GrantKind::RefreshToken, "fa2", &record("famA", 5000), 1000).await)?;
-        e(s.grants.insert(GrantKind::AuthorizationCode, "fa3", &record("famA", 5000), 1000).await)?;
-        e(s.grants.insert(GrantKind::AccessToken, "fb1", &record("famB", 5000), 1000).await)?;
-        ensure!(e(s.grants.remove_family("famA").await)? == 3, "family of three removed");
+        e(s.grants
+            .insert(GrantKind::AccessToken, "fa1", &record("famA", 5000), 1000)
+            .await)?;
+        e(s.grants
+            .insert(GrantKind::RefreshToken, "fa2", &record("famA", 5000), 1000)
+            .await)?;
+        e(s.grants
+            .insert(
+                GrantKind::AuthorizationCode,
+                "fa3",
+                &record("famA", 5000),
+                1000,
+            )
+            .await)?;
+        e(s.grants
+            .insert(GrantKind::AccessToken, "fb1", &record("famB", 5000), 1000)
+            .await)?;
+        ensure!(
+            e(s.grants.remove_family("famA").await)? == 3,
+            "family of three removed"
+        );
         ensure!(
             e(s.grants.get(GrantKind::RefreshToken, "fa2", 1000).await)?.is_none(),
             "family member gone"
@@ -281,8 +368,14 @@ fn grants_family(s: &Stores) -> CaseResult {
             e(s.grants.get(GrantKind::AccessToken, "fb1", 1000).await)?.is_some(),
             "other family kept"
         );
-        ensure!(e(s.grants.remove_family("famA").await)? == 0, "second removal is empty");
-        ensure!(e(s.grants.remove_family("nope").await)? == 0, "unknown family is empty");
+        ensure!(
+            e(s.grants.remove_family("famA").await)? == 0,
+            "second removal is empty"
+        );
+        ensure!(
+            e(s.grants.remove_family("nope").await)? == 0,
+            "unknown family is empty"
+        );
         Ok(())
     })
 }
@@ -297,7 +390,8 @@ fn keys_crud(s: &Stores) -> CaseResult {
         let list = e(s.keys.list().await)?;
         ensure!(list.len() == 2, "two keys after upsert, got {}", list.len());
         ensure!(
-            list.iter().any(|k| k.kid == "k1" && k.status == KeyStatus::Retired),
+            list.iter()
+                .any(|k| k.kid == "k1" && k.status == KeyStatus::Retired),
             "upsert replaced k1"
         );
         ensure!(e(s.keys.delete("k2").await)?, "delete existing key");
@@ -323,7 +417,9 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
             "client survives reopen"
         );
         ensure!(
-            e(s.keys.list().await)?.iter().any(|k| k.kid == "durable-key"),
+            e(s.keys.list().await)?
+                .iter()
+                .any(|k| k.kid == "durable-key"),
             "key survives reopen"
         );
         Ok(())

@@ -127,8 +127,7 @@ impl GrantStore for MemoryStore {
         now: UnixTime,
     ) -> Result<Option<GrantRecord>, StoreError> {
         let g = lock(&self.grants);
-        Ok(g
-            .records
+        Ok(g.records
             .get(&(kind, key.to_owned()))
             .filter(|r| r.is_live(now))
             .cloned())
