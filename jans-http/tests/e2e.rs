@@ -1,0 +1,463 @@
+//! End to end over real sockets: the `jans` binary (CLI and `serve`) and the router
+//! mounted in-process, driven with an ordinary HTTP client.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const JANS: &str = env!("CARGO_BIN_EXE_jans");
+
+fn jans(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(JANS)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("JANS_ISSUER")
+        .env_remove("JANS_MASTER_KEY")
+        .output()
+        .unwrap()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(dir: &Path, extra: &[&str]) -> (Server, String) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(JANS)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["serve", "--listen", &listen])
+        .args(extra)
+        .env_remove("JANS_ISSUER")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        match lines.next() {
+            Some(Ok(l)) if l.contains("listening on") => break,
+            Some(Ok(_)) => continue,
+            _ => panic!("server exited before listening"),
+        }
+    }
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (Server(child), format!("http://127.0.0.1:{port}"))
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn cli_and_server_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Commands that need an initialized directory say so.
+    let out = jans(&data, &["client", "list"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not initialized"));
+
+    let out = jans(&data, &["init"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let admin_path = data.join("admin-client.json");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(admin_path.to_str().unwrap()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&admin_path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let mode = std::fs::metadata(data.join("master.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let admin: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&admin_path).unwrap()).unwrap();
+    let admin_id = admin["client_id"].as_str().unwrap().to_owned();
+    let admin_secret = admin["client_secret"].as_str().unwrap().to_owned();
+    // init is idempotent.
+    let out = jans(&data, &["init"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already initialized"));
+
+    // client add with flags and with a JSON file.
+    let out = jans(
+        &data,
+        &[
+            "client",
+            "add",
+            "--name",
+            "svc",
+            "--scope",
+            "read write",
+            "--access-token-as-jwt",
+            "--access-token-signing-alg",
+            "ES256",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let jwt_client: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(jwt_client["client_name"], "svc");
+    assert!(jwt_client["client_secret"].as_str().unwrap().len() >= 43);
+    let meta = dir.path().join("c.json");
+    std::fs::write(
+        &meta,
+        r#"{"client_name":"post","token_endpoint_auth_method":"client_secret_post"}"#,
+    )
+    .unwrap();
+    let out = jans(&data, &["client", "add", "--json", meta.to_str().unwrap()]);
+    assert!(out.status.success());
+    let post_client: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Invalid metadata is refused with a reason.
+    let out = jans(&data, &["client", "add", "--auth-method", "magic"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid_client_metadata"));
+    // list / show never print secrets.
+    let out = jans(&data, &["client", "list"]);
+    let list = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(list.contains(&admin_id) && !list.contains(&admin_secret));
+    assert!(!list.contains("client_secret_sealed"));
+    let out = jans(
+        &data,
+        &["client", "show", post_client["client_id"].as_str().unwrap()],
+    );
+    assert!(out.status.success());
+    // keys list shows active and next keys.
+    let out = jans(&data, &["keys", "list"]);
+    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["status"] == "active" && k["alg"] == "ES256")
+    );
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["status"] == "next")
+    );
+
+    let (server, base) = start(&data, &[]);
+    // While the server runs, the data directory is held: commands say so clearly.
+    let out = jans(&data, &["client", "list"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use by a running `jans serve`"));
+
+    let http = client();
+    let ready = http.get(format!("{base}/health/ready")).send().unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        http.get(format!("{base}/health/live"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    let disc: serde_json::Value = http
+        .get(format!("{base}/.well-known/openid-configuration"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    // The issuer is derived from the loopback listener.
+    let port = base.rsplit(':').next().unwrap();
+    assert_eq!(disc["issuer"], format!("http://localhost:{port}"));
+
+    // client_credentials with Basic → JWT access token, introspect, revoke.
+    let id = jwt_client["client_id"].as_str().unwrap();
+    let secret = jwt_client["client_secret"].as_str().unwrap();
+    let r = http
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "read")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(r.headers().contains_key("x-request-id"));
+    let tok: serde_json::Value = r.json().unwrap();
+    let at = tok["access_token"].as_str().unwrap();
+    assert_eq!(at.split('.').count(), 3);
+    let i: serde_json::Value = http
+        .post(format!("{base}/jans-auth/restv1/introspection"))
+        .basic_auth(&admin_id, Some(&admin_secret))
+        .form(&[("token", at)])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(i["active"], true);
+    let r = http
+        .post(format!("{base}/jans-auth/restv1/revoke"))
+        .basic_auth(id, Some(secret))
+        .form(&[("token", at)])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let i: serde_json::Value = http
+        .post(format!("{base}/jans-auth/restv1/introspection"))
+        .basic_auth(&admin_id, Some(&admin_secret))
+        .form(&[("token", at)])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(i["active"], false);
+
+    // Bad input over the wire: protocol errors, never 5xx.
+    let r = http
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .basic_auth(id, Some("wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    assert_eq!(
+        r.json::<serde_json::Value>().unwrap()["error"],
+        "invalid_client"
+    );
+    let r = http
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 200 * 1024])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 413, "oversized body");
+    let r = http
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(&b"grant_type=%ff%fe"[..])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<serde_json::Value>().unwrap()["error"],
+        "invalid_request"
+    );
+    let r = http
+        .post(format!("{base}/jans-auth/restv1/token?x=%zz"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap();
+    assert!(r.status().is_client_error());
+    let r = http
+        .get(format!("{base}/jans-auth/restv1/nothing"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = http
+        .get(format!("{base}/jans-auth/restv1/jwks/archived/unknown-kid"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let jwks: serde_json::Value = http
+        .get(format!("{base}/jans-auth/restv1/jwks"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(jwks["keys"].as_array().unwrap().len() >= 2);
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k.get("d").is_none())
+    );
+
+    // Metrics count requests by endpoint and tokens by grant.
+    let m = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        m.contains("jans_tokens_issued_total{grant_type=\"client_credentials\"} 1"),
+        "{m}"
+    );
+    assert!(m.contains("jans_http_requests_total{endpoint=\"token\",status=\"4xx\"}"));
+    assert!(m.contains("jans_http_request_duration_seconds_bucket{endpoint=\"token\""));
+
+    // Graceful stop on SIGTERM, then the directory is free again.
+    let pid = server.0.id();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut server = server;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(st) = server.0.try_wait().unwrap() {
+            assert!(st.success(), "clean exit on SIGTERM");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = jans(&data, &["keys", "rotate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys: serde_json::Value =
+        serde_json::from_slice(&out.stdout[out.stdout.iter().position(|b| *b == b'[').unwrap()..])
+            .unwrap();
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["status"] == "retired")
+    );
+    let out = jans(&data, &["cleanup"]);
+    assert!(out.status.success());
+    let out = jans(
+        &data,
+        &[
+            "client",
+            "remove",
+            post_client["client_id"].as_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    let out = jans(&data, &["client", "remove", "nope"]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn bad_configuration_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("jans.toml");
+    std::fs::write(&cfg, "accessTokenLifetime = 0\n").unwrap();
+    let out = Command::new(JANS)
+        .arg("--data-dir")
+        .arg(dir.path().join("d"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("init")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("accessTokenLifetime"));
+    let out = Command::new(JANS)
+        .arg("--data-dir")
+        .arg(dir.path().join("d"))
+        .arg("init")
+        .env("JANS_REFRESH_TOKEN_LIFETIME", "soon")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refreshTokenLifetime"));
+}
+
+#[test]
+fn tls_serving() {
+    // A self-signed end-entity certificate made with openssl (a .ci/run dependency).
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    let ok = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is needed to make a test certificate");
+    assert!(ok.success());
+    let data = dir.path().join("data");
+    let (_server, base) = start(
+        &data,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--issuer",
+            "https://localhost",
+        ],
+    );
+    let port = base.rsplit(':').next().unwrap();
+    let pem = std::fs::read(&cert).unwrap();
+    let http = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .resolve("localhost", format!("127.0.0.1:{port}").parse().unwrap())
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!(
+            "https://localhost:{port}/.well-known/openid-configuration"
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("strict-transport-security"));
+    assert_eq!(
+        r.json::<serde_json::Value>().unwrap()["issuer"],
+        "https://localhost"
+    );
+}
