@@ -1,0 +1,85 @@
+//! Shared code of the embedding examples, so tests run exactly what the examples show.
+
+use std::sync::Arc;
+
+use jans_core::oauth::client::ClientMetadata;
+use jans_core::params::Params;
+use jans_core::store::Stores;
+use jans_core::{Config, Ctx, Endpoint, Engine, Method, Random, Request};
+
+/// Randomness from the operating system (what a real embedder provides).
+#[derive(Debug)]
+pub struct OsRandom;
+
+impl Random for OsRandom {
+    fn fill(&self, dest: &mut [u8]) {
+        jans_http::OsRandom.fill(dest);
+    }
+}
+
+/// A context at the current time.
+pub fn ctx() -> Ctx {
+    Ctx::new(jans_http::now(), Arc::new(OsRandom), "example")
+}
+
+/// Embed the engine in-process: memory stores, one client, a client_credentials token
+/// through `Engine::handle`, then introspection. Returns the introspection answer.
+pub async fn in_process() -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let config = Config {
+        issuer: "https://id.example.com".into(),
+        key_algs_allowed_for_generation: vec![jans_core::jose::Algorithm::ES256],
+        default_signature_algorithm: jans_core::jose::Algorithm::ES256,
+        ..Config::default()
+    };
+    let mut master = [0u8; 32];
+    OsRandom.fill(&mut master);
+    let engine = Engine::builder(config)
+        .stores(Stores::memory())
+        .master_key(master)
+        .build()?;
+    engine.start(&ctx()).await?;
+    let client = engine
+        .register_client(
+            ClientMetadata::from_json(serde_json::json!({
+                "client_name": "in-process example",
+                "token_endpoint_auth_method": "client_secret_post",
+                "scope": "read",
+            }))?,
+            &ctx(),
+        )
+        .await?;
+    let secret = client.client_secret.clone().unwrap_or_default();
+    let token = engine
+        .handle(
+            Request::new(Endpoint::Token, Method::Post).with_form(Params::from_pairs([
+                ("grant_type", "client_credentials"),
+                ("client_id", client.client.client_id.as_str()),
+                ("client_secret", secret.as_str()),
+            ])),
+            &ctx(),
+        )
+        .await;
+    let token: serde_json::Value = serde_json::from_slice(&token.body_bytes())?;
+    let access_token = token["access_token"].as_str().ok_or("no access token")?;
+    let introspection = engine
+        .handle(
+            Request::new(Endpoint::Introspection, Method::Post).with_form(Params::from_pairs([
+                ("token", access_token),
+                ("client_id", client.client.client_id.as_str()),
+                ("client_secret", secret.as_str()),
+            ])),
+            &ctx(),
+        )
+        .await;
+    Ok(serde_json::from_slice(&introspection.body_bytes())?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn in_process_example_gets_an_active_token() {
+        let v = super::in_process().await.unwrap();
+        assert_eq!(v["active"], true);
+        assert_eq!(v["scope"], "read");
+    }
+}
