@@ -281,10 +281,10 @@ impl Engine {
 
     /// The discovery document, built once per configuration.
     pub(crate) fn discovery_json(&self) -> Arc<serde_json::Value> {
-        if let Ok(g) = self.inner.discovery.read() {
-            if let Some(d) = g.as_ref() {
-                return d.clone();
-            }
+        if let Ok(g) = self.inner.discovery.read()
+            && let Some(d) = g.as_ref()
+        {
+            return d.clone();
         }
         let d = Arc::new(crate::oidc::discovery::document(&self.config()));
         if let Ok(mut g) = self.inner.discovery.write() {

@@ -11,10 +11,10 @@ pub fn fuzz_params(data: &[u8]) {
 
 /// Compact JWS parsing and claim extraction.
 pub fn fuzz_jws(data: &[u8]) {
-    if let Ok(s) = std::str::from_utf8(data) {
-        if let Ok(u) = crate::jose::jws::decode(s) {
-            let _ = crate::jose::jwt::parse_claims(u.payload_unverified());
-            let _ = u.verify_hmac(&[crate::jose::Algorithm::HS256], b"fuzz-key");
-        }
+    if let Ok(s) = std::str::from_utf8(data)
+        && let Ok(u) = crate::jose::jws::decode(s)
+    {
+        let _ = crate::jose::jwt::parse_claims(u.payload_unverified());
+        let _ = u.verify_hmac(&[crate::jose::Algorithm::HS256], b"fuzz-key");
     }
 }

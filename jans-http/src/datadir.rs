@@ -132,15 +132,14 @@ impl DataDir {
                         .and_then(|c| c.as_str())
                         .map(str::to_owned)
                 });
-            if let Some(id) = existing {
-                if engine
+            if let Some(id) = existing
+                && engine
                     .client(&id)
                     .await
                     .map_err(|e| e.to_string())?
                     .is_some()
-                {
-                    return Ok(None);
-                }
+            {
+                return Ok(None);
             }
             std::fs::remove_file(&path)
                 .map_err(|e| format!("cannot replace {}: {e}", path.display()))?;

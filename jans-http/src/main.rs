@@ -72,7 +72,7 @@ struct ServeArgs {
 #[derive(Subcommand, Debug)]
 enum ClientCommand {
     /// Register a client (RFC 7591 metadata as flags or a JSON file); prints it with its secret.
-    Add(ClientAddArgs),
+    Add(Box<ClientAddArgs>),
     /// List clients.
     List,
     /// Show one client.

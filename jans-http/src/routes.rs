@@ -52,14 +52,13 @@ impl AppState {
 
     fn request_id(&self, headers: &HeaderMap) -> String {
         // Accept an upstream proxy's id when it is short and plain.
-        if let Some(v) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
-            if !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                return v.to_owned();
-            }
+        if let Some(v) = headers.get("x-request-id").and_then(|v| v.to_str().ok())
+            && !v.is_empty()
+            && v.len() <= 64
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return v.to_owned();
         }
         let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
         format!("{:08x}-{n:x}", self.request_prefix)

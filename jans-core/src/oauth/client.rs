@@ -175,10 +175,10 @@ impl ClientMetadata {
         if !self.response_types.is_empty() {
             return Err(meta_err("response_types are not supported by this server"));
         }
-        if let Some(scope) = &self.scope {
-            if scope.len() > 4096 || !scope.split(' ').all(is_scope_token) {
-                return Err(meta_err("scope must be space-separated scope tokens"));
-            }
+        if let Some(scope) = &self.scope
+            && (scope.len() > 4096 || !scope.split(' ').all(is_scope_token))
+        {
+            return Err(meta_err("scope must be space-separated scope tokens"));
         }
         if self.jwks.is_some() && self.jwks_uri.is_some() {
             // RFC 7591 §2: "MUST NOT both be present".
@@ -250,18 +250,18 @@ impl ClientMetadata {
                 self.id_token_signed_response_alg,
             ),
         ] {
-            if let Some(a) = alg {
-                if !config.key_algs_allowed_for_generation.contains(&a) {
-                    return Err(meta_err(format!(
-                        "{name} {a} is not one of the server's signing algorithms"
-                    )));
-                }
+            if let Some(a) = alg
+                && !config.key_algs_allowed_for_generation.contains(&a)
+            {
+                return Err(meta_err(format!(
+                    "{name} {a} is not one of the server's signing algorithms"
+                )));
             }
         }
-        if let Some(l) = self.access_token_lifetime {
-            if l == 0 || l > MAX_LIFETIME {
-                return Err(meta_err("access_token_lifetime out of range"));
-            }
+        if let Some(l) = self.access_token_lifetime
+            && (l == 0 || l > MAX_LIFETIME)
+        {
+            return Err(meta_err("access_token_lifetime out of range"));
         }
         for s in [&self.client_name, &self.software_id, &self.software_version]
             .into_iter()

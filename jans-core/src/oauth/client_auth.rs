@@ -256,12 +256,12 @@ async fn assertion_auth(
         AuthMethod::PrivateKeyJwt
     };
     require_method(&client, method)?;
-    if let Some(required) = client.metadata.token_endpoint_auth_signing_alg {
-        if required != alg {
-            return Err(jose_fail(JoseError::AlgorithmNotAllowed(
-                alg.as_str().to_owned(),
-            )));
-        }
+    if let Some(required) = client.metadata.token_endpoint_auth_signing_alg
+        && required != alg
+    {
+        return Err(jose_fail(JoseError::AlgorithmNotAllowed(
+            alg.as_str().to_owned(),
+        )));
     }
     let payload = match method {
         AuthMethod::ClientSecretJwt => {
@@ -383,14 +383,12 @@ async fn client_jwks(
     }
     let url = client.metadata.jwks_uri.as_deref().ok_or_else(failed)?;
     let ttl = engine.config().jwks_uri_cache_lifetime;
-    if !refresh {
-        if let Ok(cache) = engine.inner.jwks_cache.lock() {
-            if let Some((at, jwks)) = cache.get(url) {
-                if ctx.now < at.saturating_add(ttl) {
-                    return Ok(jwks.clone());
-                }
-            }
-        }
+    if !refresh
+        && let Ok(cache) = engine.inner.jwks_cache.lock()
+        && let Some((at, jwks)) = cache.get(url)
+        && ctx.now < at.saturating_add(ttl)
+    {
+        return Ok(jwks.clone());
     }
     let resp = engine.inner.http.get(url).await.map_err(|e| {
         tracing::warn!(client_id = %client.client_id, error = %e, "jwks_uri fetch failed");

@@ -44,35 +44,34 @@ pub(crate) async fn lookup(
 /// The caller: an authenticated client, or the client of a presented bearer access token.
 async fn caller(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Client, Error> {
     let params = req.params();
-    if let Some((scheme, token)) = req.authorization.as_deref().and_then(auth_scheme) {
-        if scheme == "bearer" {
-            let invalid =
-                || OAuthError::new(ErrorCode::InvalidToken, "the access token is not active");
-            let (kind, rec) = lookup(engine, token, None, ctx)
-                .await?
-                .ok_or_else(invalid)?;
-            if kind != GrantKind::AccessToken {
-                return Err(invalid().into());
-            }
-            if engine
-                .config()
-                .introspection_access_token_must_have_uma_protection_scope
-                && !rec.scope.split(' ').any(|s| s == "uma_protection")
-            {
-                return Err(OAuthError::new(
-                    ErrorCode::InsufficientScope,
-                    "the access token needs the uma_protection scope",
-                )
-                .into());
-            }
-            return engine
-                .inner
-                .stores
-                .clients
-                .get(&rec.client_id)
-                .await?
-                .ok_or_else(|| invalid().into());
+    if let Some((scheme, token)) = req.authorization.as_deref().and_then(auth_scheme)
+        && scheme == "bearer"
+    {
+        let invalid = || OAuthError::new(ErrorCode::InvalidToken, "the access token is not active");
+        let (kind, rec) = lookup(engine, token, None, ctx)
+            .await?
+            .ok_or_else(invalid)?;
+        if kind != GrantKind::AccessToken {
+            return Err(invalid().into());
         }
+        if engine
+            .config()
+            .introspection_access_token_must_have_uma_protection_scope
+            && !rec.scope.split(' ').any(|s| s == "uma_protection")
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InsufficientScope,
+                "the access token needs the uma_protection scope",
+            )
+            .into());
+        }
+        return engine
+            .inner
+            .stores
+            .clients
+            .get(&rec.client_id)
+            .await?
+            .ok_or_else(|| invalid().into());
     }
     let audiences = assertion_audiences(engine, &Endpoint::Introspection);
     Ok(

@@ -56,24 +56,14 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
     let audiences = assertion_audiences(engine, &Endpoint::Token);
     let auth = client_auth::authenticate(engine, req, params, &audiences, ctx).await?;
     let config = engine.config();
-    if !config
-        .grant_types_supported
-        .iter()
-        .any(|g| *g == grant_type)
-    {
+    if !config.grant_types_supported.contains(&grant_type) {
         return Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type {grant_type:?} is not supported"),
         )
         .into());
     }
-    if !auth
-        .client
-        .metadata
-        .grant_types
-        .iter()
-        .any(|g| *g == grant_type)
-    {
+    if !auth.client.metadata.grant_types.contains(&grant_type) {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
             format!("the client is not allowed to use {grant_type}"),

@@ -51,6 +51,9 @@ pub struct Failure {
 
 type CaseResult = Result<(), String>;
 
+/// A named case over fresh stores.
+type Case = (&'static str, fn(&Stores) -> CaseResult);
+
 macro_rules! ensure {
     ($cond:expr, $($msg:tt)+) => {
         if !$cond {
@@ -327,7 +330,7 @@ fn grants_expiry_and_sweep(s: &Stores) -> CaseResult {
         );
         ensure!(
             e(s.grants.sweep(1300, 100).await)? == 3,
-            "second sweep takes the rest (2 + exp3)"
+            "second sweep takes the remaining three"
         );
         ensure!(
             e(s.grants.sweep(1300, 100).await)? == 0,
@@ -429,7 +432,7 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [(&'static str, fn(&Stores) -> CaseResult); 6] = [
+    let cases: [Case; 6] = [
         ("clients_crud", clients_crud),
         ("grants_single_use", grants_single_use),
         ("grants_concurrent_take", grants_concurrent_take),

@@ -286,21 +286,19 @@ impl GrantStore for SledStore {
             .map_err(map_err)?;
         for ek in due {
             let gk = ek.get(8..).unwrap_or_default();
-            if let Some(v) = self.grants.get(gk).map_err(map_err)? {
-                if let Ok(rec) = decode::<GrantRecord>(&v) {
-                    if !rec.is_live(now)
-                        && self
-                            .grants
-                            .compare_and_swap(gk, Some(&v), None as Option<&[u8]>)
-                            .map_err(map_err)?
-                            .is_ok()
-                    {
-                        self.grant_fam
-                            .remove(fam_key(&rec.family, gk))
-                            .map_err(map_err)?;
-                        n += 1;
-                    }
-                }
+            if let Some(v) = self.grants.get(gk).map_err(map_err)?
+                && let Ok(rec) = decode::<GrantRecord>(&v)
+                && !rec.is_live(now)
+                && self
+                    .grants
+                    .compare_and_swap(gk, Some(&v), None as Option<&[u8]>)
+                    .map_err(map_err)?
+                    .is_ok()
+            {
+                self.grant_fam
+                    .remove(fam_key(&rec.family, gk))
+                    .map_err(map_err)?;
+                n += 1;
             }
             self.grant_exp.remove(&ek).map_err(map_err)?;
         }

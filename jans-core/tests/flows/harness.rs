@@ -172,7 +172,7 @@ pub fn assert_error(r: &Response, status: u16, code: &str) {
     assert_eq!(json(r)["error"], code, "{:?}", r.body);
 }
 
-pub fn header<'a>(r: &'a Response, name: &str) -> Option<String> {
+pub fn header(r: &Response, name: &str) -> Option<String> {
     r.all_headers()
         .into_iter()
         .find(|(n, _)| *n == name)

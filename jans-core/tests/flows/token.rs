@@ -127,7 +127,8 @@ fn bad_requests_get_oauth_errors_and_store_nothing() {
     let c = h.register(serde_json::json!({}));
     let post = h.register(serde_json::json!({"token_endpoint_auth_method": "client_secret_post"}));
     let ok = Some(basic(&c));
-    let cases: Vec<(Vec<(&str, &str)>, Option<String>, u16, &str)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Option<String>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![], ok.clone(), 400, "invalid_request"),
         (
             vec![
