@@ -11,7 +11,7 @@ use crate::http::{HttpClient, NoHttpClient};
 use crate::jose::Jwks;
 use crate::keys::rotation::{Change, Policy};
 use crate::keys::{KeyManager, SecretBox};
-use crate::oauth::client::{AuthMethod, Client, ClientMetadata};
+use crate::oauth::client::{Client, ClientMetadata};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::request::{Endpoint, Method, Request};
 use crate::response::Response;
@@ -364,11 +364,6 @@ impl Engine {
             .get("-readiness-probe-")
             .await
             .map(|_| ())
-    }
-
-    /// Authentication methods this engine accepts at the token endpoint.
-    pub fn auth_methods(&self) -> &'static [AuthMethod] {
-        &AuthMethod::ALL
     }
 }
 

@@ -105,7 +105,6 @@ impl Response {
                 }
                 headers.push(("www-authenticate", v));
             }
-            ErrorCode::MethodNotAllowed => {}
             _ => {}
         }
         Response {

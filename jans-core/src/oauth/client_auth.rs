@@ -166,11 +166,6 @@ fn check_secret(engine: &Engine, client: &Client, presented: &str) -> Result<(),
     }
 }
 
-/// Whether the request carries any client credentials.
-pub fn has_credentials(req: &Request, params: &Params) -> bool {
-    !matches!(presented(req, params), Ok(Presented::Nothing))
-}
-
 /// Authenticate the calling client. `audiences` are the values an assertion's `aud` may
 /// hold (issuer, token endpoint, the endpoint being called).
 pub async fn authenticate(
