@@ -27,6 +27,7 @@ die() { log "error: $*"; exit 1; }
 
 WORK="$(mktemp -d -t jans-load.XXXXXX)"
 SERVER_PID=""
+WRK_PID=""
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 
@@ -45,6 +46,7 @@ stop_server() {
 }
 cleanup() {
   local rc=$?
+  [ -z "$WRK_PID" ] || kill -TERM "$WRK_PID" 2>/dev/null || true
   stop_server
   rm -rf "$WORK"
   exit "$rc"
@@ -137,9 +139,15 @@ bench() {
   check=$(smoke "$base" "$path" "$basic" "$kind")
   log "$server/$kind: smoke check: $check; running wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
   out="$WORK/wrk-$server-$kind.txt"
-  if ! BASIC_AUTH="$basic" TOKEN_PATH="$path" TOKEN_SCOPE="$SCOPE" \
-      timeout "$WRK_LIMIT" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s --latency \
-      -s "$HERE/token.lua" "$base" >"$out" 2>&1; then
+  # in the background + wait, so that a signal to this script runs the trap at once
+  BASIC_AUTH="$basic" TOKEN_PATH="$path" TOKEN_SCOPE="$SCOPE" \
+    timeout "$WRK_LIMIT" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s --latency \
+    -s "$HERE/token.lua" "$base" >"$out" 2>&1 &
+  WRK_PID=$!
+  local wrk_rc=0
+  wait "$WRK_PID" || wrk_rc=$?
+  WRK_PID=""
+  if [ "$wrk_rc" -ne 0 ]; then
     log "wrk failed for $server/$kind:"; cat "$out" >&2
     printf '%s\t%s\t-\t-\t-\t-\t-\twrk failed\n' "$server" "$kind" >>"$RESULTS"
     return 0
