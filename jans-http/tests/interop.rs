@@ -23,7 +23,9 @@ const JANS: &str = env!("CARGO_BIN_EXE_jans");
 const SCOPE: &str = "read write";
 
 fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("interop")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("interop")
 }
 
 /// The executable for `name` (or `$ENV_VAR`), or a loud failure naming what is missing.
@@ -259,7 +261,11 @@ fn register_clients(data: &Path, dir: &Path, node: &str) -> Value {
         "keygen",
         Duration::from_secs(60),
     );
-    assert!(ran.status.success(), "keygen.mjs failed\n{}", ran.describe());
+    assert!(
+        ran.status.success(),
+        "keygen.mjs failed\n{}",
+        ran.describe()
+    );
     let public: Value = serde_json::from_str(&fs::read_to_string(&public_jwk).unwrap()).unwrap();
 
     let cc = json!(["client_credentials"]);
@@ -308,7 +314,9 @@ fn register_clients(data: &Path, dir: &Path, node: &str) -> Value {
         );
         let mut registered = json_object(&ran.stdout);
         assert!(
-            registered["client_id"].as_str().is_some_and(|s| !s.is_empty()),
+            registered["client_id"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
             "`client add` ({role}) printed no client_id:\n{}",
             ran.describe()
         );
