@@ -1,1 +1,84 @@
+//! jans-http: the HTTP host of the jans-rs engine (axum on hyper + tower) and the `jans`
+//! binary. [`router`] returns an `axum::Router` so other axum applications can mount it.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use jans_core::{Engine, Random};
+
+pub mod datadir;
+pub mod fetch;
+pub mod layers;
+pub mod routes;
+pub mod serve;
+pub mod telemetry;
+pub mod translate;
+
+pub use layers::HostConfig;
+pub use routes::AppState;
+pub use telemetry::Metrics;
+
+/// The operating system's CSPRNG.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsRandom;
+
+impl Random for OsRandom {
+    fn fill(&self, dest: &mut [u8]) {
+        if getrandom::fill(dest).is_err() {
+            // Without randomness no token can be issued safely; stop rather than continue.
+            tracing::error!("the operating system's random generator failed");
+            std::process::abort();
+        }
+    }
+}
+
+/// Seconds since the Unix epoch, from the system clock.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The full router for `engine`, with the standard layers.
+pub fn router(engine: Engine, host: HostConfig) -> axum::Router {
+    router_with(
+        Arc::new(AppState::new(
+            engine,
+            Arc::new(Metrics::default()),
+            Arc::new(OsRandom),
+        )),
+        &host,
+    )
+}
+
+/// The router over existing state (to share metrics with background tasks).
+pub fn router_with(state: Arc<AppState>, host: &HostConfig) -> axum::Router {
+    layers::apply(routes::routes(state), host)
+}
+
+/// Drive periodic engine work until `stop` resolves: due key rotations and sweeps of
+/// expired grants, every `cleanServiceInterval` seconds (at most every 60 s, so rotation is
+/// never late by more than a minute).
+pub async fn background(state: Arc<AppState>, stop: tokio::sync::watch::Receiver<bool>) {
+    let mut stop = stop;
+    loop {
+        let every = state.engine.config().clean_service_interval.clamp(1, 60);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(every)) => {}
+            _ = stop.changed() => return,
+        }
+        let ctx = state.ctx("background".to_owned());
+        match state.engine.tick(&ctx).await {
+            Ok(report) => {
+                if !report.key_changes.is_empty() {
+                    tracing::info!(changes = ?report.key_changes, "signing keys rotated");
+                }
+                if report.swept > 0 {
+                    tracing::debug!(swept = report.swept, "expired grants swept");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "background tick failed"),
+        }
+    }
+}

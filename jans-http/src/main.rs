@@ -1,1 +1,443 @@
-fn main(){}
+//! `jans`: run the jans-rs identity server and administer its data directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use jans_core::oauth::client::ClientMetadata;
+use jans_core::{Ctx, Engine};
+use jans_http::datadir::{DataDir, load_config};
+use jans_http::telemetry::{LogFormat, init_logging};
+use jans_http::{AppState, HostConfig, Metrics, OsRandom};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "jans",
+    version,
+    about = "jans-rs: the Janssen identity platform in Rust"
+)]
+struct Cli {
+    /// Data directory (database, keys, admin client credentials).
+    #[arg(
+        long,
+        global = true,
+        env = "JANS_DATA_DIR",
+        default_value = "./jans-data"
+    )]
+    data_dir: PathBuf,
+    /// Configuration file (TOML, or JSON when named *.json) with Janssen property names.
+    #[arg(long, global = true, env = "JANS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve HTTP(S); initializes the data directory on first start.
+    Serve(ServeArgs),
+    /// Initialize the data directory: database, signing keys, admin client.
+    Init,
+    /// Manage clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Delete expired grants now.
+    Cleanup,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "JANS_LISTEN", default_value = "localhost:8080")]
+    listen: String,
+    /// Issuer URL (default: the config's `issuer`, else derived from --listen).
+    #[arg(long)]
+    issuer: Option<String>,
+    /// TLS certificate chain (PEM); with --tls-key, serve HTTPS.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum ClientCommand {
+    /// Register a client (RFC 7591 metadata as flags or a JSON file); prints it with its secret.
+    Add(ClientAddArgs),
+    /// List clients.
+    List,
+    /// Show one client.
+    Show {
+        /// The client_id.
+        client_id: String,
+    },
+    /// Remove a client.
+    Remove {
+        /// The client_id.
+        client_id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ClientAddArgs {
+    /// RFC 7591 metadata JSON file; flags given too override its members.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// client_name
+    #[arg(long)]
+    name: Option<String>,
+    /// grant_types (repeatable)
+    #[arg(long = "grant-type")]
+    grant_types: Vec<String>,
+    /// token_endpoint_auth_method
+    #[arg(long)]
+    auth_method: Option<String>,
+    /// token_endpoint_auth_signing_alg
+    #[arg(long)]
+    auth_signing_alg: Option<String>,
+    /// scope (space-separated)
+    #[arg(long)]
+    scope: Option<String>,
+    /// redirect_uris (repeatable)
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// jwks_uri
+    #[arg(long)]
+    jwks_uri: Option<String>,
+    /// A file holding the client's public JWK Set (`jwks`)
+    #[arg(long)]
+    jwks_file: Option<PathBuf>,
+    /// Issue RFC 9068 JWT access tokens
+    #[arg(long)]
+    access_token_as_jwt: bool,
+    /// access_token_signing_alg
+    #[arg(long)]
+    access_token_signing_alg: Option<String>,
+    /// access_token_lifetime (seconds)
+    #[arg(long)]
+    access_token_lifetime: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// List signing keys and their state.
+    List,
+    /// Rotate every algorithm now (the next key, already published, starts signing).
+    Rotate,
+}
+
+type Res<T> = Result<T, String>;
+
+fn ctx() -> Ctx {
+    Ctx::new(jans_http::now(), Arc::new(OsRandom), "cli")
+}
+
+struct Opened {
+    engine: Engine,
+    data: DataDir,
+    server: Option<serde_json::Value>,
+}
+
+/// Open the data directory and build the engine. With `init`, create what is missing.
+async fn open(cli: &Cli, issuer: Option<String>, init: bool) -> Res<Opened> {
+    let (mut config, server) = load_config(cli.config.as_deref())?;
+    if let Some(i) = issuer {
+        config.issuer = i;
+    }
+    let data = DataDir::new(&cli.data_dir);
+    if init {
+        data.ensure()?;
+    } else if !data.is_initialized() {
+        return Err(format!(
+            "{} is not initialized (run `jans --data-dir {} init` or `jans serve`)",
+            data.path.display(),
+            data.path.display()
+        ));
+    }
+    let master = data.master_key(&OsRandom, init)?;
+    let stores = data.open_stores()?;
+    let http = jans_http::fetch::ReqwestClient::new().map_err(|e| e.to_string())?;
+    let engine = Engine::builder(config)
+        .stores(stores)
+        .master_key(master)
+        .http_client(Arc::new(http))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let changes = engine.start(&ctx()).await.map_err(|e| e.to_string())?;
+    if !changes.is_empty() {
+        tracing::info!(changes = changes.len(), "signing keys generated or rotated");
+    }
+    Ok(Opened {
+        engine,
+        data,
+        server,
+    })
+}
+
+fn print_json(v: &serde_json::Value) -> Res<()> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+/// The issuer when none is configured: http://localhost:PORT for loopback listeners.
+fn derived_issuer(listen: &SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    if listen.ip().is_loopback() || listen.ip().is_unspecified() {
+        format!("{scheme}://localhost:{}", listen.port())
+    } else {
+        format!("{scheme}://{listen}")
+    }
+}
+
+async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
+    let started = std::time::Instant::now();
+    let addr = tokio::net::lookup_host(&args.listen)
+        .await
+        .map_err(|e| format!("--listen {}: {e}", args.listen))?
+        .next()
+        .ok_or_else(|| format!("--listen {}: no address", args.listen))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(jans_http::serve::tls_config(c, k)?),
+        _ => None,
+    };
+    let configured = cli.config.is_some() || std::env::var_os("JANS_ISSUER").is_some();
+    let issuer = match &args.issuer {
+        Some(i) => Some(i.clone()),
+        None if !configured => Some(derived_issuer(&addr, tls.is_some())),
+        None => None,
+    };
+    let first_start = !DataDir::new(&cli.data_dir).is_initialized();
+    let opened = open(cli, issuer, true).await?;
+    if let Some(server) = &opened.server {
+        tracing::debug!(?server, "[server] table present");
+    }
+    if let Some(path) = opened
+        .data
+        .ensure_admin_client(&opened.engine, &ctx())
+        .await?
+    {
+        println!("admin client credentials written to {}", path.display());
+    }
+    if first_start {
+        println!("initialized data directory {}", opened.data.path.display());
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let state = Arc::new(AppState::new(
+        opened.engine.clone(),
+        Arc::new(Metrics::default()),
+        Arc::new(OsRandom),
+    ));
+    let host = HostConfig {
+        hsts: tls.is_some(),
+        ..HostConfig::default()
+    };
+    let router = jans_http::router_with(state.clone(), &host);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let bg = tokio::spawn(jans_http::background(state, stop_rx));
+    let issuer = opened.engine.config().issuer.clone();
+    tracing::info!(
+        %local, %issuer, tls = tls.is_some(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "listening on {local}"
+    );
+    println!("jans listening on {local} (issuer {issuer})");
+    jans_http::serve::serve(listener, router, tls, jans_http::serve::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = stop_tx.send(true);
+    let _ = bg.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn client_add(cli: &Cli, a: &ClientAddArgs) -> Res<()> {
+    let mut doc = match &a.json {
+        Some(p) => serde_json::from_str::<serde_json::Value>(
+            &std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+        )
+        .map_err(|e| format!("{}: {e}", p.display()))?,
+        None => serde_json::json!({}),
+    };
+    let m = doc
+        .as_object_mut()
+        .ok_or("client metadata must be a JSON object")?;
+    let mut set = |k: &str, v: serde_json::Value| {
+        m.insert(k.to_owned(), v);
+    };
+    if let Some(v) = &a.name {
+        set("client_name", v.clone().into());
+    }
+    if !a.grant_types.is_empty() {
+        set("grant_types", a.grant_types.clone().into());
+    }
+    if let Some(v) = &a.auth_method {
+        set("token_endpoint_auth_method", v.clone().into());
+    }
+    if let Some(v) = &a.auth_signing_alg {
+        set("token_endpoint_auth_signing_alg", v.clone().into());
+    }
+    if let Some(v) = &a.scope {
+        set("scope", v.clone().into());
+    }
+    if !a.redirect_uris.is_empty() {
+        set("redirect_uris", a.redirect_uris.clone().into());
+    }
+    if let Some(v) = &a.jwks_uri {
+        set("jwks_uri", v.clone().into());
+    }
+    if let Some(p) = &a.jwks_file {
+        let jwks: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+        )
+        .map_err(|e| format!("{}: {e}", p.display()))?;
+        set("jwks", jwks);
+    }
+    if a.access_token_as_jwt {
+        set("access_token_as_jwt", true.into());
+    }
+    if let Some(v) = &a.access_token_signing_alg {
+        set("access_token_signing_alg", v.clone().into());
+    }
+    if let Some(v) = a.access_token_lifetime {
+        set("access_token_lifetime", v.into());
+    }
+    let metadata = ClientMetadata::from_json(doc).map_err(|e| e.to_string())?;
+    let opened = open(cli, None, false).await?;
+    let reg = opened
+        .engine
+        .register_client(metadata, &ctx())
+        .await
+        .map_err(|e| e.to_string())?;
+    print_json(&reg.to_json())
+}
+
+async fn run(cli: Cli) -> Res<()> {
+    match &cli.command {
+        Command::Serve(args) => serve(&cli, args).await,
+        Command::Init => {
+            let opened = open(&cli, None, true).await?;
+            match opened
+                .data
+                .ensure_admin_client(&opened.engine, &ctx())
+                .await?
+            {
+                Some(p) => println!("admin client credentials written to {}", p.display()),
+                None => println!(
+                    "already initialized; admin client credentials are in {}",
+                    opened.data.admin_client_path().display()
+                ),
+            }
+            Ok(())
+        }
+        Command::Client(ClientCommand::Add(a)) => client_add(&cli, a).await,
+        Command::Client(ClientCommand::List) => {
+            let opened = open(&cli, None, false).await?;
+            let list: Vec<serde_json::Value> = opened
+                .engine
+                .clients()
+                .await
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(|c| c.to_public_json())
+                .collect();
+            print_json(&serde_json::Value::Array(list))
+        }
+        Command::Client(ClientCommand::Show { client_id }) => {
+            let opened = open(&cli, None, false).await?;
+            match opened
+                .engine
+                .client(client_id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some(c) => print_json(&c.to_public_json()),
+                None => Err(format!("no client {client_id}")),
+            }
+        }
+        Command::Client(ClientCommand::Remove { client_id }) => {
+            let opened = open(&cli, None, false).await?;
+            if opened
+                .engine
+                .remove_client(client_id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!("removed {client_id}");
+                Ok(())
+            } else {
+                Err(format!("no client {client_id}"))
+            }
+        }
+        Command::Keys(cmd) => {
+            let opened = open(&cli, None, false).await?;
+            if matches!(cmd, KeysCommand::Rotate) {
+                let changes = opened
+                    .engine
+                    .rotate_keys(&ctx(), true)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("{} key changes applied", changes.len());
+            }
+            let ring = opened.engine.keys().ring();
+            let list: Vec<serde_json::Value> = ring
+                .keys()
+                .iter()
+                .map(|k| {
+                    serde_json::json!({
+                        "kid": k.kid, "alg": k.alg, "status": k.status.as_str(),
+                        "created_at": k.created_at, "activated_at": k.activated_at,
+                        "retired_at": k.retired_at, "publish_until": k.publish_until,
+                    })
+                })
+                .collect();
+            print_json(&serde_json::Value::Array(list))
+        }
+        Command::Cleanup => {
+            let opened = open(&cli, None, false).await?;
+            let n = opened
+                .engine
+                .sweep(jans_http::now())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("deleted {n} expired grant records");
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

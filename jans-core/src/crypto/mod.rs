@@ -10,8 +10,11 @@ use crate::jose::{Algorithm, Jwk};
 
 #[cfg(feature = "aws_lc")]
 pub mod aws_lc;
+mod keyutil;
 #[cfg(feature = "rustcrypto")]
 pub mod rustcrypto;
+#[cfg(test)]
+pub(crate) mod tests;
 
 /// Errors from a crypto provider. Messages never contain key material.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -37,7 +40,11 @@ pub trait CryptoProvider: Send + Sync + fmt::Debug {
     fn name(&self) -> &'static str;
 
     /// Generate a new key pair for an asymmetric `alg` (RSA keys are 2048 bits).
-    fn generate(&self, alg: Algorithm, rng: &dyn Random) -> Result<Arc<dyn SigningKey>, CryptoError>;
+    fn generate(
+        &self,
+        alg: Algorithm,
+        rng: &dyn Random,
+    ) -> Result<Arc<dyn SigningKey>, CryptoError>;
 
     /// Load a private key from PKCS#8 v1/v2 DER (what [`SigningKey::to_pkcs8_der`] wrote).
     fn signing_key_from_pkcs8(
@@ -55,7 +62,11 @@ pub trait CryptoProvider: Send + Sync + fmt::Debug {
 
     /// A verifier for `alg` from a public JWK. The JWK's `kty`/`crv` must fit `alg`
     /// (RFC 7518 §3); RSA moduli under 2048 bits are refused.
-    fn verifying_key(&self, alg: Algorithm, jwk: &Jwk) -> Result<Arc<dyn VerifyingKey>, CryptoError>;
+    fn verifying_key(
+        &self,
+        alg: Algorithm,
+        jwk: &Jwk,
+    ) -> Result<Arc<dyn VerifyingKey>, CryptoError>;
 }
 
 /// A private key bound to one algorithm.

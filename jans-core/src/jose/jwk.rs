@@ -66,15 +66,15 @@ impl Jwk {
         if self.key_type() != Some(alg.key_type()) {
             return false;
         }
-        if let Some(crv) = alg.curve() {
-            if self.crv.as_deref() != Some(crv) {
-                return false;
-            }
+        if let Some(crv) = alg.curve()
+            && self.crv.as_deref() != Some(crv)
+        {
+            return false;
         }
-        if let Some(declared) = &self.alg {
-            if declared != alg.as_str() {
-                return false;
-            }
+        if let Some(declared) = &self.alg
+            && declared != alg.as_str()
+        {
+            return false;
         }
         !matches!(self.use_.as_deref(), Some(u) if u != "sig")
     }

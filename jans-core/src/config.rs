@@ -1,0 +1,391 @@
+//! Typed server configuration with Janssen's property names (`jansConfDyn` of auth-server),
+//! read from a TOML or JSON file with `JANS_*` environment overrides and validated at start.
+
+use serde::{Deserialize, Serialize};
+
+use crate::jose::Algorithm;
+
+/// A configuration problem; always names the offending key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration key `{key}`: {message}")]
+pub struct ConfigError {
+    /// The Janssen property name (or path) at fault.
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl Into<String>) -> Self {
+        ConfigError {
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Grant types this build implements at the token endpoint.
+pub const IMPLEMENTED_GRANT_TYPES: [&str; 1] = ["client_credentials"];
+
+/// The auth-server configuration. Field names serialize exactly as Janssen's properties.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Config {
+    /// The issuer identifier (OIDC Discovery §3, RFC 8414 §2): https URL (http only for
+    /// localhost), no query or fragment.
+    pub issuer: String,
+    /// Access token lifetime in seconds.
+    pub access_token_lifetime: u64,
+    /// Refresh token lifetime in seconds.
+    pub refresh_token_lifetime: u64,
+    /// ID token lifetime in seconds.
+    pub id_token_lifetime: u64,
+    /// Whether signing keys rotate automatically (Janssen auth-key-rotation).
+    pub key_regeneration_enabled: bool,
+    /// Hours between rotations.
+    pub key_regeneration_interval: u64,
+    /// Algorithm for what the client did not choose (introspection JWTs, default id_token).
+    pub default_signature_algorithm: Algorithm,
+    /// Algorithms the key ring holds a key for.
+    pub key_algs_allowed_for_generation: Vec<Algorithm>,
+    /// Grant types enabled at the token endpoint.
+    pub grant_types_supported: Vec<String>,
+    /// When true, a bearer caller of the introspection endpoint needs `uma_protection` scope.
+    pub introspection_access_token_must_have_uma_protection_scope: bool,
+    /// Seconds between sweeps of expired grants.
+    pub clean_service_interval: u64,
+    /// Most expired records deleted per sweep batch.
+    pub clean_service_batch_chunk_size: usize,
+    /// Seconds of clock skew tolerated on JWT time claims.
+    pub clock_skew_seconds: u64,
+    /// Longest accepted lifetime of a client assertion (RFC 7523 §3 item 4), seconds.
+    pub client_assertion_max_lifetime: u64,
+    /// Seconds a fetched client `jwks_uri` document is cached.
+    pub jwks_uri_cache_lifetime: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            issuer: "http://localhost:8080".to_owned(),
+            access_token_lifetime: 300,
+            refresh_token_lifetime: 14400,
+            id_token_lifetime: 3600,
+            key_regeneration_enabled: true,
+            key_regeneration_interval: 48,
+            default_signature_algorithm: Algorithm::RS256,
+            key_algs_allowed_for_generation: vec![
+                Algorithm::RS256,
+                Algorithm::RS384,
+                Algorithm::RS512,
+                Algorithm::ES256,
+                Algorithm::ES384,
+                Algorithm::ES512,
+                Algorithm::PS256,
+                Algorithm::PS384,
+                Algorithm::PS512,
+                Algorithm::EdDSA,
+            ],
+            grant_types_supported: IMPLEMENTED_GRANT_TYPES.map(str::to_owned).to_vec(),
+            introspection_access_token_must_have_uma_protection_scope: false,
+            clean_service_interval: 60,
+            clean_service_batch_chunk_size: 10_000,
+            clock_skew_seconds: 60,
+            client_assertion_max_lifetime: 3600,
+            jwks_uri_cache_lifetime: 300,
+        }
+    }
+}
+
+/// Hard ceiling on any token lifetime (one year), so arithmetic and retention stay sane.
+pub const MAX_LIFETIME: u64 = 366 * 24 * 3600;
+
+impl Config {
+    /// Parse a configuration document (TOML when `toml` is true, else JSON) and apply
+    /// `JANS_*` overrides from `env`, then validate.
+    pub fn load(
+        text: Option<(&str, bool)>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut doc = match text {
+            None => serde_json::Value::Object(serde_json::Map::new()),
+            Some((t, true)) => {
+                let v: toml::Value =
+                    toml::from_str(t).map_err(|e| ConfigError::new("<file>", e.message()))?;
+                serde_json::to_value(v).map_err(|e| ConfigError::new("<file>", e.to_string()))?
+            }
+            Some((t, false)) => {
+                serde_json::from_str(t).map_err(|e| ConfigError::new("<file>", e.to_string()))?
+            }
+        };
+        let serde_json::Value::Object(map) = &mut doc else {
+            return Err(ConfigError::new("<file>", "must be a table/object"));
+        };
+        apply_env(map, env)?;
+        Config::from_value(doc)
+    }
+
+    /// Deserialize and validate a JSON value of Janssen properties.
+    pub fn from_value(v: serde_json::Value) -> Result<Config, ConfigError> {
+        let config: Config = serde_path_to_error::deserialize(v).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            // serde names the unknown field itself; the path is "." at top level.
+            let key = if path == "." { field_in(&inner) } else { path };
+            ConfigError::new(&key, inner)
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Check every value; the first problem found is returned, naming its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_issuer(&self.issuer)?;
+        for (key, v) in [
+            ("accessTokenLifetime", self.access_token_lifetime),
+            ("refreshTokenLifetime", self.refresh_token_lifetime),
+            ("idTokenLifetime", self.id_token_lifetime),
+        ] {
+            if v == 0 || v > MAX_LIFETIME {
+                return Err(ConfigError::new(
+                    key,
+                    format!("must be between 1 and {MAX_LIFETIME} seconds"),
+                ));
+            }
+        }
+        if self.key_regeneration_interval == 0 || self.key_regeneration_interval > 24 * 366 {
+            return Err(ConfigError::new(
+                "keyRegenerationInterval",
+                "must be between 1 and 8784 hours",
+            ));
+        }
+        if self.key_algs_allowed_for_generation.is_empty() {
+            return Err(ConfigError::new(
+                "keyAlgsAllowedForGeneration",
+                "must list at least one algorithm",
+            ));
+        }
+        if let Some(a) = self
+            .key_algs_allowed_for_generation
+            .iter()
+            .find(|a| a.is_symmetric())
+        {
+            return Err(ConfigError::new(
+                "keyAlgsAllowedForGeneration",
+                format!("{a} is symmetric; only asymmetric algorithms have key pairs"),
+            ));
+        }
+        if !self
+            .key_algs_allowed_for_generation
+            .contains(&self.default_signature_algorithm)
+        {
+            return Err(ConfigError::new(
+                "defaultSignatureAlgorithm",
+                format!(
+                    "{} is not in keyAlgsAllowedForGeneration",
+                    self.default_signature_algorithm
+                ),
+            ));
+        }
+        for g in &self.grant_types_supported {
+            if !IMPLEMENTED_GRANT_TYPES.contains(&g.as_str()) {
+                return Err(ConfigError::new(
+                    "grantTypesSupported",
+                    format!("grant type {g:?} is not implemented"),
+                ));
+            }
+        }
+        if self.clean_service_interval == 0 {
+            return Err(ConfigError::new("cleanServiceInterval", "must be > 0"));
+        }
+        if self.clean_service_batch_chunk_size == 0 {
+            return Err(ConfigError::new(
+                "cleanServiceBatchChunkSize",
+                "must be > 0",
+            ));
+        }
+        if self.clock_skew_seconds > 600 {
+            return Err(ConfigError::new("clockSkewSeconds", "must be at most 600"));
+        }
+        if self.client_assertion_max_lifetime == 0 || self.client_assertion_max_lifetime > 86_400 {
+            return Err(ConfigError::new(
+                "clientAssertionMaxLifetime",
+                "must be between 1 and 86400 seconds",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The longest lifetime of anything a signing key may sign under this configuration
+    /// (JWT access tokens, id tokens, introspection responses), before client overrides.
+    pub fn max_signed_lifetime(&self) -> u64 {
+        self.access_token_lifetime.max(self.id_token_lifetime)
+    }
+
+    /// Absolute URL of an endpoint path.
+    pub fn endpoint_url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer.trim_end_matches('/'), path)
+    }
+}
+
+fn field_in(msg: &str) -> String {
+    // "unknown field `foo`, expected one of ..." -> foo
+    msg.split('`')
+        .nth(1)
+        .map(str::to_owned)
+        .unwrap_or_else(|| "<file>".to_owned())
+}
+
+fn validate_issuer(issuer: &str) -> Result<(), ConfigError> {
+    let url = url::Url::parse(issuer)
+        .map_err(|e| ConfigError::new("issuer", format!("not a URL: {e}")))?;
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if local => {}
+        "http" => {
+            return Err(ConfigError::new(
+                "issuer",
+                "must use https (http is allowed only for localhost)",
+            ));
+        }
+        _ => return Err(ConfigError::new("issuer", "must be an https URL")),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(
+            "issuer",
+            "must not have a query or fragment (OIDC Discovery §3)",
+        ));
+    }
+    if url.host_str().is_none() {
+        return Err(ConfigError::new("issuer", "must have a host"));
+    }
+    Ok(())
+}
+
+/// Apply `JANS_SOME_PROPERTY=value` to `someProperty`. Values parse as JSON when they can
+/// (numbers, booleans, arrays), as comma-separated lists for array properties, else as
+/// strings. Variables naming no property are left for the host (e.g. `JANS_DATA_DIR`).
+fn apply_env(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let defaults = serde_json::to_value(Config::default())
+        .map_err(|e| ConfigError::new("<defaults>", e.to_string()))?;
+    let serde_json::Value::Object(defaults) = defaults else {
+        return Ok(());
+    };
+    for (name, raw) in env {
+        let Some(suffix) = name.strip_prefix("JANS_") else {
+            continue;
+        };
+        let wanted: String = suffix
+            .chars()
+            .filter(|c| *c != '_')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let Some((key, default)) = defaults
+            .iter()
+            .find(|(k, _)| k.to_ascii_lowercase() == wanted)
+        else {
+            continue;
+        };
+        let value = match default {
+            serde_json::Value::String(_) => serde_json::Value::String(raw),
+            serde_json::Value::Array(_) if !raw.trim_start().starts_with('[') => {
+                serde_json::Value::Array(
+                    raw.split(',')
+                        .map(|s| serde_json::Value::String(s.trim().to_owned()))
+                        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                        .collect(),
+                )
+            }
+            _ => serde_json::from_str(&raw).map_err(|_| {
+                ConfigError::new(
+                    key,
+                    format!("environment variable {name} is not a valid value"),
+                )
+            })?,
+        };
+        map.insert(key.clone(), value);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_janssens() {
+        let c = Config::load(None, []).unwrap();
+        assert_eq!(c.access_token_lifetime, 300);
+        assert_eq!(c.refresh_token_lifetime, 14400);
+        assert_eq!(c.id_token_lifetime, 3600);
+        assert_eq!(c.key_regeneration_interval, 48);
+        assert!(c.key_regeneration_enabled);
+        assert_eq!(c.issuer, "http://localhost:8080");
+        let v = serde_json::to_value(&c).unwrap();
+        assert!(v.get("accessTokenLifetime").is_some());
+        assert!(v.get("keyRegenerationEnabled").is_some());
+    }
+
+    #[test]
+    fn toml_json_and_env() {
+        let c = Config::load(
+            Some((
+                "issuer = \"https://id.example.com\"\naccessTokenLifetime = 600\n",
+                true,
+            )),
+            [
+                ("JANS_ID_TOKEN_LIFETIME".to_owned(), "120".to_owned()),
+                (
+                    "JANS_KEY_ALGS_ALLOWED_FOR_GENERATION".to_owned(),
+                    "ES256, RS256".to_owned(),
+                ),
+                ("JANS_DATA_DIR".to_owned(), "/x".to_owned()),
+                ("OTHER".to_owned(), "1".to_owned()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.issuer, "https://id.example.com");
+        assert_eq!(c.access_token_lifetime, 600);
+        assert_eq!(c.id_token_lifetime, 120);
+        assert_eq!(
+            c.key_algs_allowed_for_generation,
+            vec![Algorithm::ES256, Algorithm::RS256]
+        );
+        let j = Config::load(Some((r#"{"refreshTokenLifetime": 5}"#, false)), []).unwrap();
+        assert_eq!(j.refresh_token_lifetime, 5);
+        let e = Config::load(None, [("JANS_ISSUER".into(), "https://a.example".into())]).unwrap();
+        assert_eq!(e.issuer, "https://a.example");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = Config::load(Some(("accessTokenLifetime = 0", true)), []).unwrap_err();
+        assert_eq!(e.key, "accessTokenLifetime");
+        let e = Config::load(Some(("accesTokenLifetime = 10", true)), []).unwrap_err();
+        assert_eq!(e.key, "accesTokenLifetime");
+        let e = Config::load(Some(("accessTokenLifetime = \"ten\"", true)), []).unwrap_err();
+        assert_eq!(e.key, "accessTokenLifetime");
+        let e = Config::load(Some(("issuer = \"http://example.com\"", true)), []).unwrap_err();
+        assert_eq!(e.key, "issuer");
+        let e = Config::load(Some(("issuer = \"https://e.com/?a=b\"", true)), []).unwrap_err();
+        assert_eq!(e.key, "issuer");
+        let e = Config::load(Some(("defaultSignatureAlgorithm = \"none\"", true)), []).unwrap_err();
+        assert_eq!(e.key, "defaultSignatureAlgorithm");
+        let e = Config::load(
+            Some((r#"keyAlgsAllowedForGeneration = ["ES256"]"#, true)),
+            [],
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "defaultSignatureAlgorithm");
+        let e =
+            Config::load(None, [("JANS_ACCESS_TOKEN_LIFETIME".into(), "x".into())]).unwrap_err();
+        assert_eq!(e.key, "accessTokenLifetime");
+        let e =
+            Config::load(Some((r#"grantTypesSupported = ["implicit"]"#, true)), []).unwrap_err();
+        assert_eq!(e.key, "grantTypesSupported");
+    }
+}

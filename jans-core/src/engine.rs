@@ -1,0 +1,391 @@
+//! The engine: configuration, stores and keys behind one `handle(Request, &Ctx)`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::config::Config;
+use crate::crypto::CryptoProvider;
+use crate::ctx::{Ctx, UnixTime};
+use crate::error::Error;
+use crate::http::{HttpClient, NoHttpClient};
+use crate::jose::Jwks;
+use crate::keys::rotation::{Change, Policy};
+use crate::keys::{KeyManager, SecretBox};
+use crate::oauth::client::{AuthMethod, Client, ClientMetadata};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::request::{Endpoint, Method, Request};
+use crate::response::Response;
+use crate::store::{StoreError, Stores};
+
+/// Builds an [`Engine`].
+#[derive(Debug)]
+pub struct EngineBuilder {
+    config: Config,
+    stores: Option<Stores>,
+    provider: Option<Arc<dyn CryptoProvider>>,
+    master_key: Option<[u8; 32]>,
+    http: Option<Arc<dyn HttpClient>>,
+}
+
+impl EngineBuilder {
+    /// Use these stores (default: in memory).
+    pub fn stores(mut self, stores: Stores) -> Self {
+        self.stores = Some(stores);
+        self
+    }
+
+    /// Use this crypto provider (default: [`crate::crypto::default_provider`]).
+    pub fn provider(mut self, provider: Arc<dyn CryptoProvider>) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// The 256-bit master key that seals client secrets and private keys at rest. Required.
+    pub fn master_key(mut self, key: [u8; 32]) -> Self {
+        self.master_key = Some(key);
+        self
+    }
+
+    /// Outbound HTTP for `jwks_uri` (default: none; fetches fail).
+    pub fn http_client(mut self, http: Arc<dyn HttpClient>) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Validate the configuration and build. Keys are not loaded yet: call
+    /// [`Engine::start`] before serving.
+    pub fn build(self) -> Result<Engine, Error> {
+        self.config.validate()?;
+        let master = self
+            .master_key
+            .ok_or_else(|| Error::Internal("a master key is required".to_owned()))?;
+        let provider = self
+            .provider
+            .unwrap_or_else(crate::crypto::default_provider);
+        let secret_box = SecretBox::new(&master);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                keys: KeyManager::new(provider.clone(), secret_box.clone()),
+                config: RwLock::new(Arc::new(self.config)),
+                stores: self.stores.unwrap_or_else(Stores::memory),
+                provider,
+                secret_box,
+                http: self.http.unwrap_or_else(|| Arc::new(NoHttpClient)),
+                jwks_cache: Mutex::new(HashMap::new()),
+                discovery: RwLock::new(None),
+            }),
+        })
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: RwLock<Arc<Config>>,
+    pub(crate) stores: Stores,
+    pub(crate) keys: KeyManager,
+    pub(crate) provider: Arc<dyn CryptoProvider>,
+    pub(crate) secret_box: SecretBox,
+    pub(crate) http: Arc<dyn HttpClient>,
+    /// Client `jwks_uri` documents: url -> (fetched at, keys).
+    pub(crate) jwks_cache: Mutex<HashMap<String, (UnixTime, Arc<Jwks>)>>,
+    discovery: RwLock<Option<Arc<serde_json::Value>>>,
+}
+
+/// The jans-rs engine. Cheap to clone; every clone shares state.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("issuer", &self.config().issuer)
+            .field("provider", &self.inner.provider.name())
+            .finish()
+    }
+}
+
+/// A newly registered client, with its secret in clear (shown once).
+#[derive(Clone, Debug)]
+pub struct RegisteredClient {
+    /// The stored client.
+    pub client: Client,
+    /// The secret, when the auth method uses one.
+    pub client_secret: Option<String>,
+}
+
+impl RegisteredClient {
+    /// RFC 7591 §3.2.1 client information response.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = self.client.to_public_json();
+        if let (Some(s), serde_json::Value::Object(m)) = (&self.client_secret, &mut v) {
+            m.insert("client_secret".into(), s.clone().into());
+        }
+        v
+    }
+}
+
+/// What a [`Engine::tick`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Key changes applied.
+    pub key_changes: Vec<Change>,
+    /// Expired grant records deleted.
+    pub swept: usize,
+}
+
+/// Additional authenticated data binding a sealed client secret to its client.
+pub(crate) fn secret_aad(client_id: &str) -> Vec<u8> {
+    format!("jans-client-secret:{client_id}").into_bytes()
+}
+
+impl Engine {
+    /// Start building an engine with this configuration.
+    pub fn builder(config: Config) -> EngineBuilder {
+        EngineBuilder {
+            config,
+            stores: None,
+            provider: None,
+            master_key: None,
+            http: None,
+        }
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> Arc<Config> {
+        self.inner
+            .config
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The stores.
+    pub fn stores(&self) -> &Stores {
+        &self.inner.stores
+    }
+
+    /// The key manager.
+    pub fn keys(&self) -> &KeyManager {
+        &self.inner.keys
+    }
+
+    /// The crypto provider.
+    pub fn provider(&self) -> &Arc<dyn CryptoProvider> {
+        &self.inner.provider
+    }
+
+    /// Load keys, generating what is missing (first start) and rotating what is due.
+    pub async fn start(&self, ctx: &Ctx) -> Result<Vec<Change>, Error> {
+        self.rotate_keys(ctx, false).await
+    }
+
+    async fn rotation_policy(&self) -> Result<Policy, Error> {
+        let config = self.config();
+        // A retired key stays published until everything it signed expired: the longest
+        // lifetime any client may get, plus the tolerated clock skew.
+        let mut retention = config.max_signed_lifetime();
+        for c in self.inner.stores.clients.list().await? {
+            if let Some(l) = c.metadata.access_token_lifetime {
+                retention = retention.max(l);
+            }
+        }
+        Ok(Policy {
+            algorithms: config.key_algs_allowed_for_generation.clone(),
+            enabled: config.key_regeneration_enabled,
+            interval: config.key_regeneration_interval.saturating_mul(3600),
+            retention: retention.saturating_add(config.clock_skew_seconds),
+        })
+    }
+
+    /// Apply due rotations (or rotate every algorithm now, with `force`).
+    pub async fn rotate_keys(&self, ctx: &Ctx, force: bool) -> Result<Vec<Change>, Error> {
+        let policy = self.rotation_policy().await?;
+        self.inner
+            .keys
+            .rotate(self.inner.stores.keys.as_ref(), &policy, ctx, force)
+            .await
+    }
+
+    /// Periodic work the host drives: due key rotations and one sweep of expired grants.
+    pub async fn tick(&self, ctx: &Ctx) -> Result<TickReport, Error> {
+        let key_changes = self.rotate_keys(ctx, false).await?;
+        let swept = self.sweep(ctx.now).await?;
+        Ok(TickReport { key_changes, swept })
+    }
+
+    /// Delete expired grant records in batches of `cleanServiceBatchChunkSize`.
+    pub async fn sweep(&self, now: UnixTime) -> Result<usize, Error> {
+        let chunk = self.config().clean_service_batch_chunk_size;
+        let mut total = 0;
+        loop {
+            let n = self.inner.stores.grants.sweep(now, chunk).await?;
+            total += n;
+            if n < chunk {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Register a client from RFC 7591 metadata (the admin path: `jans client add`).
+    pub async fn register_client(
+        &self,
+        mut metadata: ClientMetadata,
+        ctx: &Ctx,
+    ) -> Result<RegisteredClient, Error> {
+        let config = self.config();
+        metadata.normalize(&config)?;
+        // Janssen client ids are UUIDs; ours are 128 random bits in the same shape.
+        let client_id = uuid_from(&ctx.random_bytes(16));
+        let (secret, sealed) = if metadata.token_endpoint_auth_method.uses_secret() {
+            // 256 random bits (DESIGN.md §6), sealed at rest.
+            let secret = ctx.random_token(32);
+            let sealed = self.inner.secret_box.seal(
+                secret.as_bytes(),
+                &secret_aad(&client_id),
+                ctx.rng.as_ref(),
+            )?;
+            (Some(secret), Some(sealed))
+        } else {
+            (None, None)
+        };
+        let client = Client {
+            client_id,
+            client_secret_sealed: sealed,
+            client_id_issued_at: ctx.now,
+            client_secret_expires_at: 0,
+            disabled: false,
+            metadata,
+        };
+        self.inner.stores.clients.insert(&client).await?;
+        Ok(RegisteredClient {
+            client,
+            client_secret: secret,
+        })
+    }
+
+    /// A registered client.
+    pub async fn client(&self, client_id: &str) -> Result<Option<Client>, Error> {
+        Ok(self.inner.stores.clients.get(client_id).await?)
+    }
+
+    /// Every registered client.
+    pub async fn clients(&self) -> Result<Vec<Client>, Error> {
+        Ok(self.inner.stores.clients.list().await?)
+    }
+
+    /// Remove a client; `false` if it did not exist. Its tokens stop introspecting as active.
+    pub async fn remove_client(&self, client_id: &str) -> Result<bool, Error> {
+        Ok(self.inner.stores.clients.delete(client_id).await?)
+    }
+
+    /// The discovery document, built once per configuration.
+    pub(crate) fn discovery_json(&self) -> Arc<serde_json::Value> {
+        if let Ok(g) = self.inner.discovery.read() {
+            if let Some(d) = g.as_ref() {
+                return d.clone();
+            }
+        }
+        let d = Arc::new(crate::oidc::discovery::document(&self.config()));
+        if let Ok(mut g) = self.inner.discovery.write() {
+            *g = Some(d.clone());
+        }
+        d
+    }
+
+    /// Serve one request. Never panics on any input; protocol errors become error
+    /// responses, internal failures `server_error` (logged with the request id).
+    pub async fn handle(&self, req: Request, ctx: &Ctx) -> Response {
+        let endpoint = req.endpoint.clone();
+        match self.dispatch(req, ctx).await {
+            Ok(r) => r,
+            Err(e) => {
+                let oauth = e.to_oauth();
+                if oauth.code == ErrorCode::ServerError
+                    || oauth.code == ErrorCode::TemporarilyUnavailable
+                {
+                    tracing::error!(request_id = %ctx.request_id, endpoint = endpoint.label(), error = %e, "request failed");
+                }
+                Response::error(oauth)
+            }
+        }
+    }
+
+    async fn dispatch(&self, req: Request, ctx: &Ctx) -> Result<Response, Error> {
+        let allow = |methods: &'static str| {
+            Ok(Response::error(OAuthError::new(
+                ErrorCode::MethodNotAllowed,
+                format!("use {methods}"),
+            ))
+            .header("allow", methods))
+        };
+        match (&req.endpoint, req.method) {
+            (Endpoint::Discovery, Method::Get) => Ok(Response {
+                body: crate::response::Body::Json((*self.discovery_json()).clone()),
+                ..Response::public_json(serde_json::Value::Null, 3600)
+            }),
+            (Endpoint::Jwks, Method::Get) => {
+                let ring = self.inner.keys.ring();
+                // Short max-age: a relying party must see a new next key well within the
+                // rotation interval.
+                Ok(Response::public_json((*ring.jwks_json()).clone(), 300))
+            }
+            (Endpoint::JwksArchived(kid), Method::Get) => {
+                let ring = self.inner.keys.ring();
+                match ring.archived(kid) {
+                    Some(jwk) => Ok(Response::public_json(
+                        serde_json::to_value(jwk).map_err(|e| Error::Internal(e.to_string()))?,
+                        86400,
+                    )),
+                    None => Ok(Response::error(OAuthError::new(
+                        ErrorCode::NotFound,
+                        "no archived key with this kid",
+                    ))),
+                }
+            }
+            (Endpoint::Token, Method::Post) => crate::oauth::token::handle(self, &req, ctx).await,
+            (Endpoint::Introspection, Method::Get | Method::Post) => {
+                crate::oauth::introspect::handle(self, &req, ctx).await
+            }
+            (Endpoint::Revocation, Method::Post) => {
+                crate::oauth::revoke::handle(self, &req, ctx).await
+            }
+            (Endpoint::Introspection, _) => allow("GET, POST"),
+            (Endpoint::Token | Endpoint::Revocation, _) => allow("POST"),
+            (Endpoint::Discovery | Endpoint::Jwks | Endpoint::JwksArchived(_), _) => allow("GET"),
+        }
+    }
+
+    /// Whether the stores answer (for readiness probes).
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        self.inner
+            .stores
+            .clients
+            .get("-readiness-probe-")
+            .await
+            .map(|_| ())
+    }
+
+    /// Authentication methods this engine accepts at the token endpoint.
+    pub fn auth_methods(&self) -> &'static [AuthMethod] {
+        &AuthMethod::ALL
+    }
+}
+
+/// Format 16 random bytes as an RFC 9562 version-4 UUID string.
+pub(crate) fn uuid_from(bytes: &[u8]) -> String {
+    let mut b = [0u8; 16];
+    for (d, s) in b.iter_mut().zip(bytes) {
+        *d = *s;
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push_str(&format!("{x:02x}"));
+    }
+    out
+}

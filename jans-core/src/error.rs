@@ -1,0 +1,57 @@
+//! The crate error: what typed operations return. Endpoints answer protocol errors
+//! ([`crate::oauth::error::OAuthError`]); everything else maps to `server_error`.
+
+use crate::config::ConfigError;
+use crate::crypto::CryptoError;
+use crate::jose::JoseError;
+use crate::keys::SealError;
+use crate::oauth::error::OAuthError;
+use crate::store::StoreError;
+
+/// Errors of typed engine operations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A protocol error to show the caller as is.
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// JOSE processing failed.
+    #[error(transparent)]
+    Jose(#[from] JoseError),
+    /// A crypto provider failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// A sealed value could not be opened (wrong master key or tampering).
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// An internal invariant failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The protocol error to answer with: protocol errors as they are, storage outages as
+    /// `temporarily_unavailable`, anything else as a bare `server_error`.
+    pub fn to_oauth(&self) -> OAuthError {
+        use crate::oauth::error::ErrorCode;
+        match self {
+            Error::OAuth(e) => e.clone(),
+            Error::Store(StoreError::Unavailable(_) | StoreError::Locked(_)) => {
+                OAuthError::bare(ErrorCode::TemporarilyUnavailable)
+            }
+            _ => OAuthError::server_error(),
+        }
+    }
+}
+
+impl From<crate::params::ParamsError> for Error {
+    fn from(e: crate::params::ParamsError) -> Self {
+        Error::OAuth(e.into())
+    }
+}

@@ -1,0 +1,267 @@
+//! The in-memory key ring built from the key store: who signs for each algorithm, what the
+//! JWKS publishes, and which archived keys can still be looked up.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use super::rotation::{self, Change, Policy};
+use super::{KeyStatus, SecretBox, StoredKey, key_aad};
+use crate::crypto::{CryptoProvider, SigningKey, VerifyingKey};
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::jose::{Algorithm, Jwk, Jwks};
+use crate::store::KeyStore;
+
+/// An active key ready to sign.
+#[derive(Debug)]
+pub struct Signer {
+    /// Its `kid` (RFC 7638 thumbprint).
+    pub kid: String,
+    /// The private key.
+    pub key: Arc<dyn SigningKey>,
+}
+
+/// A snapshot of the key set. Cheap to share; replaced whole on every change.
+#[derive(Debug, Default)]
+pub struct KeyRing {
+    signers: HashMap<Algorithm, Arc<Signer>>,
+    jwks: Jwks,
+    jwks_json: Arc<serde_json::Value>,
+    verifiers: HashMap<String, Arc<dyn VerifyingKey>>,
+    archived: HashMap<String, Jwk>,
+    keys: Vec<StoredKey>,
+}
+
+impl KeyRing {
+    /// The active signer for `alg`.
+    pub fn signer(&self, alg: Algorithm) -> Option<&Arc<Signer>> {
+        self.signers.get(&alg)
+    }
+
+    /// The published key set (RFC 7517 §5): next, active and retired keys.
+    pub fn jwks(&self) -> &Jwks {
+        &self.jwks
+    }
+
+    /// The published key set as JSON, serialized once per ring.
+    pub fn jwks_json(&self) -> Arc<serde_json::Value> {
+        self.jwks_json.clone()
+    }
+
+    /// A verifier for a published key.
+    pub fn verifier(&self, kid: &str) -> Option<&Arc<dyn VerifyingKey>> {
+        self.verifiers.get(kid)
+    }
+
+    /// An archived key's public JWK.
+    pub fn archived(&self, kid: &str) -> Option<&Jwk> {
+        self.archived.get(kid)
+    }
+
+    /// Every stored key, for listing (private halves stay sealed).
+    pub fn keys(&self) -> &[StoredKey] {
+        &self.keys
+    }
+
+    /// Algorithms with an active key.
+    pub fn algorithms(&self) -> Vec<Algorithm> {
+        let mut v: Vec<Algorithm> = self.signers.keys().copied().collect();
+        v.sort();
+        v
+    }
+}
+
+/// Owns the current [`KeyRing`] and applies rotations through a [`KeyStore`].
+#[derive(Debug)]
+pub struct KeyManager {
+    provider: Arc<dyn CryptoProvider>,
+    secret_box: SecretBox,
+    ring: RwLock<Arc<KeyRing>>,
+}
+
+fn status_rank(s: KeyStatus) -> u8 {
+    match s {
+        KeyStatus::Active => 0,
+        KeyStatus::Next => 1,
+        KeyStatus::Retired => 2,
+        KeyStatus::Archived => 3,
+    }
+}
+
+impl KeyManager {
+    /// A manager with an empty ring; call [`KeyManager::reload`] or [`KeyManager::rotate`].
+    pub fn new(provider: Arc<dyn CryptoProvider>, secret_box: SecretBox) -> Self {
+        KeyManager {
+            provider,
+            secret_box,
+            ring: RwLock::new(Arc::new(KeyRing::default())),
+        }
+    }
+
+    /// The current ring.
+    pub fn ring(&self) -> Arc<KeyRing> {
+        self.ring
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    fn build(&self, mut keys: Vec<StoredKey>) -> Result<KeyRing, Error> {
+        keys.sort_by(|a, b| {
+            (
+                status_rank(a.status),
+                a.alg,
+                std::cmp::Reverse(a.created_at),
+            )
+                .cmp(&(
+                    status_rank(b.status),
+                    b.alg,
+                    std::cmp::Reverse(b.created_at),
+                ))
+        });
+        let mut ring = KeyRing::default();
+        for k in &keys {
+            if k.status.is_published() {
+                ring.jwks.keys.push(k.public_jwk.clone());
+                let v = self.provider.verifying_key(k.alg, &k.public_jwk)?;
+                ring.verifiers.insert(k.kid.clone(), v);
+            } else {
+                ring.archived.insert(k.kid.clone(), k.public_jwk.clone());
+            }
+            if k.status == KeyStatus::Active && !ring.signers.contains_key(&k.alg) {
+                let sealed = k.sealed_private.as_deref().ok_or_else(|| {
+                    Error::Internal(format!("active key {} has no private half", k.kid))
+                })?;
+                let der = zeroizing(self.secret_box.open(sealed, &key_aad(&k.kid))?);
+                let key = self.provider.signing_key_from_pkcs8(k.alg, &der.0)?;
+                ring.signers.insert(
+                    k.alg,
+                    Arc::new(Signer {
+                        kid: k.kid.clone(),
+                        key,
+                    }),
+                );
+            }
+        }
+        ring.jwks_json =
+            Arc::new(serde_json::to_value(&ring.jwks).map_err(|e| Error::Internal(e.to_string()))?);
+        ring.keys = keys;
+        Ok(ring)
+    }
+
+    /// Rebuild the ring from the store (e.g. after another process rotated).
+    pub async fn reload(&self, store: &dyn KeyStore) -> Result<(), Error> {
+        let ring = self.build(store.list().await?)?;
+        self.install(ring);
+        Ok(())
+    }
+
+    fn install(&self, ring: KeyRing) {
+        let ring = Arc::new(ring);
+        match self.ring.write() {
+            Ok(mut g) => *g = ring,
+            Err(p) => *p.into_inner() = ring,
+        }
+    }
+
+    fn generate(&self, alg: Algorithm, status: KeyStatus, ctx: &Ctx) -> Result<StoredKey, Error> {
+        let key = self.provider.generate(alg, ctx.rng.as_ref())?;
+        let mut jwk = key.public_jwk();
+        let kid = jwk.thumbprint()?;
+        jwk.kid = Some(kid.clone());
+        jwk.alg = Some(alg.as_str().to_owned());
+        jwk.use_ = Some("sig".to_owned());
+        let der = zeroizing(key.to_pkcs8_der()?);
+        let sealed = self
+            .secret_box
+            .seal(&der.0, &key_aad(&kid), ctx.rng.as_ref())?;
+        Ok(StoredKey {
+            kid,
+            alg,
+            status,
+            created_at: ctx.now,
+            activated_at: (status == KeyStatus::Active).then_some(ctx.now),
+            retired_at: None,
+            publish_until: None,
+            sealed_private: Some(sealed),
+            public_jwk: jwk,
+        })
+    }
+
+    /// Bring the key set up to date at `ctx.now` (or rotate every algorithm now, with
+    /// `force`), persist the changes and install the new ring. Returns what changed.
+    pub async fn rotate(
+        &self,
+        store: &dyn KeyStore,
+        policy: &Policy,
+        ctx: &Ctx,
+        force: bool,
+    ) -> Result<Vec<Change>, Error> {
+        let mut keys = store.list().await?;
+        let changes = rotation::plan(&keys, policy, ctx.now, force);
+        if changes.is_empty() {
+            if self.ring().keys().len() != keys.len() {
+                self.install(self.build(keys)?);
+            }
+            return Ok(changes);
+        }
+        // New keys are written first, then promotions, so a crash in between never leaves
+        // an algorithm without a published successor.
+        for c in &changes {
+            if let Change::Generate(alg, status) = c {
+                let k = self.generate(*alg, *status, ctx)?;
+                store.put(&k).await?;
+                keys.push(k);
+            }
+        }
+        for c in &changes {
+            let kid = match c {
+                Change::Generate(..) => continue,
+                Change::Promote(kid) | Change::Retire(kid, _) | Change::Archive(kid) => kid,
+            };
+            if let Some(k) = keys.iter_mut().find(|k| &k.kid == kid) {
+                apply(k, c, ctx.now);
+                store.put(k).await?;
+            }
+        }
+        self.install(self.build(keys)?);
+        Ok(changes)
+    }
+}
+
+/// Apply a promotion, retirement or archival to a stored key.
+fn apply(k: &mut StoredKey, change: &Change, now: crate::ctx::UnixTime) {
+    match change {
+        Change::Generate(..) => {}
+        Change::Promote(_) => {
+            k.status = KeyStatus::Active;
+            k.activated_at = Some(now);
+        }
+        Change::Retire(_, until) => {
+            k.status = KeyStatus::Retired;
+            k.retired_at = Some(now);
+            k.publish_until = Some(*until);
+        }
+        Change::Archive(_) => {
+            k.status = KeyStatus::Archived;
+            k.sealed_private = None;
+        }
+    }
+}
+
+/// Private key bytes that are wiped when dropped.
+struct Wiped(Vec<u8>);
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        for b in self.0.iter_mut() {
+            // Volatile-free best effort; the allocation is dropped right after.
+            *b = 0;
+        }
+        std::hint::black_box(&self.0);
+    }
+}
+
+fn zeroizing(v: Vec<u8>) -> Wiped {
+    Wiped(v)
+}

@@ -1,0 +1,369 @@
+//! The client model: RFC 7591 §2 metadata names plus Janssen's extensions
+//! (`access_token_as_jwt`, `access_token_signing_alg`, `access_token_lifetime`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, MAX_LIFETIME};
+use crate::jose::{Algorithm, Jwks};
+use crate::oauth::error::{ErrorCode, OAuthError};
+
+/// RFC 7591 §2 `token_endpoint_auth_method`, plus OIDC Core §9 methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// RFC 6749 §2.3.1, HTTP Basic. The RFC 7591 default.
+    #[default]
+    ClientSecretBasic,
+    /// RFC 6749 §2.3.1, secret in the form body.
+    ClientSecretPost,
+    /// OIDC Core §9: HMAC JWT assertion keyed by the client secret (RFC 7523).
+    ClientSecretJwt,
+    /// OIDC Core §9: JWT assertion signed with the client's private key (RFC 7523).
+    PrivateKeyJwt,
+    /// A public client: no authentication.
+    None,
+}
+
+impl AuthMethod {
+    /// Every method we implement, as advertised in discovery.
+    pub const ALL: [AuthMethod; 5] = [
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::ClientSecretJwt,
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::None,
+    ];
+
+    /// The registered name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::None => "none",
+        }
+    }
+
+    /// Whether the method needs a client secret.
+    pub fn uses_secret(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic
+                | AuthMethod::ClientSecretPost
+                | AuthMethod::ClientSecretJwt
+        )
+    }
+}
+
+/// Client metadata as registered (RFC 7591 §2; Janssen extensions).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ClientMetadata {
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// RFC 7591 §2
+    pub token_endpoint_auth_method: AuthMethod,
+    /// OIDC DCR §2: the JWS alg the client's assertions must use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<Algorithm>,
+    /// RFC 7591 §2
+    pub grant_types: Vec<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response_types: Vec<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    /// RFC 7591 §2: space-separated scopes the client may request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tos_uri: Option<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_uri: Option<String>,
+    /// RFC 7591 §2: the client's key set by reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// RFC 7591 §2: the client's key set by value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Jwks>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_id: Option<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_version: Option<String>,
+    /// OIDC DCR §2: `web` or `native`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<String>,
+    /// Janssen: issue RFC 9068 JWT access tokens instead of reference tokens.
+    pub access_token_as_jwt: bool,
+    /// Janssen: the JWS alg of this client's JWT access tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_signing_alg: Option<Algorithm>,
+    /// Janssen: access token lifetime override in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime: Option<u64>,
+    /// RFC 9701 §6: sign introspection responses with this alg.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub introspection_signed_response_alg: Option<Algorithm>,
+    /// OIDC DCR §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<Algorithm>,
+}
+
+/// Most keys accepted in an inline `jwks`.
+const MAX_CLIENT_KEYS: usize = 20;
+
+fn meta_err(msg: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidClientMetadata, msg)
+}
+
+/// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 256
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
+fn check_url(name: &'static str, u: &str, https_only: bool) -> Result<(), OAuthError> {
+    let url = url::Url::parse(u).map_err(|_| meta_err(format!("{name} is not a URL")))?;
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if !https_only || local => Ok(()),
+        _ => Err(meta_err(format!("{name} must be an https URL"))),
+    }
+}
+
+impl ClientMetadata {
+    /// Parse RFC 7591 metadata from JSON, with a `invalid_client_metadata` error that names
+    /// the member at fault.
+    pub fn from_json(v: serde_json::Value) -> Result<ClientMetadata, OAuthError> {
+        serde_path_to_error::deserialize(v).map_err(|e| {
+            let path = e.path().to_string();
+            meta_err(format!("{path}: {}", e.into_inner()))
+        })
+    }
+
+    /// Fill RFC 7591 §2 defaults and check every rule; `invalid_client_metadata` on failure.
+    pub fn normalize(&mut self, config: &Config) -> Result<(), OAuthError> {
+        if self.grant_types.is_empty() {
+            // RFC 7591 defaults to authorization_code; this build serves client_credentials
+            // only, so that is the default until the authorization endpoint exists.
+            self.grant_types = vec!["client_credentials".to_owned()];
+        }
+        for g in &self.grant_types {
+            if !config.grant_types_supported.contains(g) {
+                return Err(meta_err(format!("grant type {g:?} is not supported")));
+            }
+        }
+        if !self.response_types.is_empty() {
+            return Err(meta_err("response_types are not supported by this server"));
+        }
+        if let Some(scope) = &self.scope {
+            if scope.len() > 4096 || !scope.split(' ').all(is_scope_token) {
+                return Err(meta_err("scope must be space-separated scope tokens"));
+            }
+        }
+        if self.jwks.is_some() && self.jwks_uri.is_some() {
+            // RFC 7591 §2: "MUST NOT both be present".
+            return Err(meta_err("jwks and jwks_uri must not both be present"));
+        }
+        if let Some(u) = &self.jwks_uri {
+            check_url("jwks_uri", u, true)?;
+        }
+        if let Some(jwks) = &self.jwks {
+            if jwks.keys.is_empty() || jwks.keys.len() > MAX_CLIENT_KEYS {
+                return Err(meta_err("jwks must hold between 1 and 20 keys"));
+            }
+            if jwks.keys.iter().any(|k| k.key_type().is_none()) {
+                return Err(meta_err("jwks holds a key of unknown kty"));
+            }
+        }
+        for (name, u) in [
+            ("client_uri", &self.client_uri),
+            ("logo_uri", &self.logo_uri),
+            ("tos_uri", &self.tos_uri),
+            ("policy_uri", &self.policy_uri),
+        ] {
+            if let Some(u) = u {
+                check_url(name, u, false)?;
+            }
+        }
+        for r in &self.redirect_uris {
+            let url = url::Url::parse(r).map_err(|_| meta_err("redirect_uri is not a URL"))?;
+            if url.fragment().is_some() {
+                // RFC 6749 §3.1.2: "MUST NOT include a fragment component".
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidRedirectUri,
+                    "redirect_uri must not have a fragment",
+                ));
+            }
+        }
+        let method = self.token_endpoint_auth_method;
+        match (method, self.token_endpoint_auth_signing_alg) {
+            (AuthMethod::ClientSecretJwt, Some(a)) if !a.is_symmetric() => {
+                return Err(meta_err(
+                    "token_endpoint_auth_signing_alg must be HS256/384/512 for client_secret_jwt",
+                ));
+            }
+            (AuthMethod::PrivateKeyJwt, Some(a)) if a.is_symmetric() => {
+                return Err(meta_err(
+                    "token_endpoint_auth_signing_alg must be asymmetric for private_key_jwt",
+                ));
+            }
+            _ => {}
+        }
+        if method == AuthMethod::PrivateKeyJwt && self.jwks.is_none() && self.jwks_uri.is_none() {
+            return Err(meta_err("private_key_jwt needs jwks or jwks_uri"));
+        }
+        if method == AuthMethod::None && self.grant_types.iter().any(|g| g == "client_credentials")
+        {
+            // RFC 6749 §4.4: client_credentials is for confidential clients only.
+            return Err(meta_err(
+                "client_credentials needs an authenticating client",
+            ));
+        }
+        for (name, alg) in [
+            ("access_token_signing_alg", self.access_token_signing_alg),
+            (
+                "introspection_signed_response_alg",
+                self.introspection_signed_response_alg,
+            ),
+            (
+                "id_token_signed_response_alg",
+                self.id_token_signed_response_alg,
+            ),
+        ] {
+            if let Some(a) = alg {
+                if !config.key_algs_allowed_for_generation.contains(&a) {
+                    return Err(meta_err(format!(
+                        "{name} {a} is not one of the server's signing algorithms"
+                    )));
+                }
+            }
+        }
+        if let Some(l) = self.access_token_lifetime {
+            if l == 0 || l > MAX_LIFETIME {
+                return Err(meta_err("access_token_lifetime out of range"));
+            }
+        }
+        for s in [&self.client_name, &self.software_id, &self.software_version]
+            .into_iter()
+            .flatten()
+        {
+            if s.len() > 1024 {
+                return Err(meta_err("a metadata value is too long"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The registered scopes as a list.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// A registered client as stored. The secret is sealed (AES-256-GCM) and never serialized
+/// in clear.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// RFC 7591 §3.2.1
+    pub client_id: String,
+    /// The sealed secret (see [`crate::keys::SecretBox`]); `None` when the method needs none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_sealed: Option<String>,
+    /// RFC 7591 §3.2.1
+    pub client_id_issued_at: u64,
+    /// RFC 7591 §3.2.1: 0 means the secret does not expire.
+    pub client_secret_expires_at: u64,
+    /// A disabled client cannot authenticate.
+    #[serde(default)]
+    pub disabled: bool,
+    /// The registered metadata.
+    #[serde(flatten)]
+    pub metadata: ClientMetadata,
+}
+
+impl Client {
+    /// The public view (RFC 7591 §3.2.1) without any secret.
+    pub fn to_public_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.metadata)
+            .unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new()));
+        if let serde_json::Value::Object(m) = &mut v {
+            m.insert("client_id".into(), self.client_id.clone().into());
+            m.insert(
+                "client_id_issued_at".into(),
+                self.client_id_issued_at.into(),
+            );
+            if self.client_secret_sealed.is_some() {
+                m.insert(
+                    "client_secret_expires_at".into(),
+                    self.client_secret_expires_at.into(),
+                );
+            }
+            if self.disabled {
+                m.insert("disabled".into(), true.into());
+            }
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(v: serde_json::Value) -> Result<ClientMetadata, OAuthError> {
+        let mut m = ClientMetadata::from_json(v)?;
+        m.normalize(&Config::default())?;
+        Ok(m)
+    }
+
+    #[test]
+    fn defaults_and_valid() {
+        let m = norm(serde_json::json!({"client_name": "a", "scope": "read write"})).unwrap();
+        assert_eq!(m.token_endpoint_auth_method, AuthMethod::ClientSecretBasic);
+        assert_eq!(m.grant_types, vec!["client_credentials"]);
+        assert_eq!(m.scopes().collect::<Vec<_>>(), vec!["read", "write"]);
+    }
+
+    #[test]
+    fn rejects_bad_metadata() {
+        for bad in [
+            serde_json::json!({"token_endpoint_auth_method": "magic"}),
+            serde_json::json!({"grant_types": ["implicit"]}),
+            serde_json::json!({"scope": "a\"b"}),
+            serde_json::json!({"jwks_uri": "http://example.com/j", "token_endpoint_auth_method": "private_key_jwt"}),
+            serde_json::json!({"token_endpoint_auth_method": "private_key_jwt"}),
+            serde_json::json!({"token_endpoint_auth_method": "none"}),
+            serde_json::json!({"access_token_signing_alg": "HS256"}),
+            serde_json::json!({"access_token_lifetime": 0}),
+            serde_json::json!({"token_endpoint_auth_method": "client_secret_jwt", "token_endpoint_auth_signing_alg": "RS256"}),
+            serde_json::json!({"jwks": {"keys": []}, "token_endpoint_auth_method": "private_key_jwt"}),
+        ] {
+            let e = norm(bad.clone()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidClientMetadata, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! OAuth 2.0 protocol errors, one variant per wire code.
+
+use std::borrow::Cow;
+
+/// Wire error codes. Each maps to exactly one `error` string and one HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// RFC 6749 §5.2: missing/repeated/malformed parameter.
+    InvalidRequest,
+    /// RFC 6749 §5.2: client authentication failed (401, with `WWW-Authenticate`).
+    InvalidClient,
+    /// RFC 6749 §5.2: the grant is invalid, expired, revoked or issued to another client.
+    InvalidGrant,
+    /// RFC 6749 §5.2: the client may not use this grant type.
+    UnauthorizedClient,
+    /// RFC 6749 §5.2: the grant type is not supported.
+    UnsupportedGrantType,
+    /// RFC 6749 §5.2: the requested scope is invalid or exceeds what the client may have.
+    InvalidScope,
+    /// RFC 7009 §2.2.1: revocation of this token type is not supported.
+    UnsupportedTokenType,
+    /// RFC 6750 §3.1: the access token is missing, expired, revoked or malformed (401).
+    InvalidToken,
+    /// RFC 6750 §3.1: the token lacks the scope the resource needs (403).
+    InsufficientScope,
+    /// RFC 7591 §3.2.2: a client metadata value is invalid.
+    InvalidClientMetadata,
+    /// RFC 7591 §3.2.2: a redirect URI is invalid.
+    InvalidRedirectUri,
+    /// The path names nothing (404).
+    NotFound,
+    /// The endpoint does not accept this HTTP method (405).
+    MethodNotAllowed,
+    /// RFC 6749 §5.2 / §4.1.2.1: an internal failure; details are logged, never sent.
+    ServerError,
+    /// RFC 6749 §4.1.2.1: the server is temporarily unable to handle the request (503).
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    /// The `error` member.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// The HTTP status this error travels with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
+            ErrorCode::InsufficientScope => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::ServerError => 500,
+            ErrorCode::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+/// An OAuth error response body (RFC 6749 §5.2): `error` plus an optional human-readable
+/// `error_description` that never contains secrets or internals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthError {
+    /// The wire code.
+    pub code: ErrorCode,
+    /// `error_description`.
+    pub description: Option<Cow<'static, str>>,
+}
+
+impl OAuthError {
+    /// An error with a description.
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        OAuthError {
+            code,
+            description: Some(description.into()),
+        }
+    }
+
+    /// An error without a description.
+    pub fn bare(code: ErrorCode) -> Self {
+        OAuthError {
+            code,
+            description: None,
+        }
+    }
+
+    /// `invalid_request` with a description.
+    pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+
+    /// `invalid_client` with a description.
+    pub fn invalid_client(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidClient, d)
+    }
+
+    /// `server_error` without details (they go to the log, with the request id).
+    pub fn server_error() -> Self {
+        Self::bare(ErrorCode::ServerError)
+    }
+
+    /// The JSON body.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("error".into(), self.code.as_str().into());
+        if let Some(d) = &self.description {
+            m.insert("error_description".into(), d.as_ref().into());
+        }
+        serde_json::Value::Object(m)
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.description {
+            Some(d) => write!(f, "{}: {d}", self.code.as_str()),
+            None => f.write_str(self.code.as_str()),
+        }
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+impl From<crate::params::ParamsError> for OAuthError {
+    fn from(e: crate::params::ParamsError) -> Self {
+        OAuthError::invalid_request(e.to_string())
+    }
+}

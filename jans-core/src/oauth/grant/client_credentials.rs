@@ -1,0 +1,69 @@
+//! RFC 6749 §4.4: the client credentials grant.
+
+use crate::ctx::Ctx;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::oauth::access_token::{self, Issue};
+use crate::oauth::client::{Client, is_scope_token};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::params::Params;
+use crate::response::Response;
+
+/// The granted scope: the requested scopes, each of which the client registered
+/// (RFC 6749 §3.3), or every registered scope when none is requested.
+pub fn decide_scope(client: &Client, requested: Option<&str>) -> Result<String, OAuthError> {
+    let registered: Vec<&str> = client.metadata.scopes().collect();
+    let Some(requested) = requested else {
+        return Ok(registered.join(" "));
+    };
+    let mut granted: Vec<&str> = Vec::new();
+    for s in requested.split(' ').filter(|s| !s.is_empty()) {
+        if !is_scope_token(s) {
+            return Err(OAuthError::new(ErrorCode::InvalidScope, "malformed scope"));
+        }
+        if !registered.contains(&s) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                format!("scope {s:?} is not allowed for this client"),
+            ));
+        }
+        if !granted.contains(&s) {
+            granted.push(s);
+        }
+    }
+    Ok(granted.join(" "))
+}
+
+/// RFC 6749 §4.4.2 – §4.4.3.
+pub async fn grant(
+    engine: &Engine,
+    client: &Client,
+    params: &Params,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
+    let scope = decide_scope(client, params.get("scope")?)?;
+    let family = ctx.random_token(16);
+    let issued = access_token::issue(
+        engine,
+        &Issue {
+            client,
+            subject: None,
+            scope: &scope,
+            family: &family,
+            grant: "client_credentials",
+        },
+        ctx,
+    )
+    .await?;
+    // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included.
+    let mut body = serde_json::Map::with_capacity(4);
+    body.insert("access_token".into(), issued.token.into());
+    body.insert("token_type".into(), "Bearer".into());
+    body.insert("expires_in".into(), issued.expires_in.into());
+    if !scope.is_empty() {
+        body.insert("scope".into(), scope.into());
+    }
+    let mut r = Response::json(serde_json::Value::Object(body));
+    r.issued_grant = Some("client_credentials");
+    Ok(r)
+}

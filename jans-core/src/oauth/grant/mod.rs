@@ -1,0 +1,3 @@
+//! Token endpoint grants.
+
+pub mod client_credentials;

@@ -1,0 +1,61 @@
+//! Token revocation (RFC 7009).
+
+use crate::ctx::Ctx;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::oauth::client_auth;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::introspect::lookup;
+use crate::oauth::token::{assertion_audiences, require_form};
+use crate::oauth::token_key;
+use crate::request::{Endpoint, Request};
+use crate::response::{Body, Response};
+use crate::store::GrantKind;
+
+/// `POST /jans-auth/restv1/revoke`.
+pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+    require_form(req)?;
+    let params = &req.form;
+    params.check_no_repeats()?;
+    let audiences = assertion_audiences(engine, &Endpoint::Revocation);
+    // RFC 7009 §2.1: the client authenticates.
+    let auth = client_auth::authenticate(engine, req, params, &audiences, ctx).await?;
+    let token = params
+        .get("token")?
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    // RFC 7009 §2.1: the hint is only an optimisation; unknown values are ignored.
+    let hint = params.get("token_type_hint")?;
+    let Some((kind, rec)) = lookup(engine, token, hint, ctx).await? else {
+        // RFC 7009 §2.2: invalid tokens do not cause an error.
+        return Ok(Response::with_body(Body::Empty));
+    };
+    if rec.client_id != auth.client.client_id {
+        // RFC 7009 §2.1: the token must have been issued to the requesting client.
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the token was not issued to this client",
+        )
+        .into());
+    }
+    match kind {
+        // RFC 7009 §2.1: revoking a refresh token also invalidates the access tokens of
+        // the same authorization grant.
+        GrantKind::RefreshToken => {
+            engine
+                .inner
+                .stores
+                .grants
+                .remove_family(&rec.family)
+                .await?;
+        }
+        _ => {
+            engine
+                .inner
+                .stores
+                .grants
+                .remove(kind, &token_key(token))
+                .await?;
+        }
+    }
+    Ok(Response::with_body(Body::Empty))
+}

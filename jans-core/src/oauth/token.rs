@@ -1,0 +1,93 @@
+//! The token endpoint (RFC 6749 §3.2): client authentication, then the grant.
+
+use crate::ctx::Ctx;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::oauth::client_auth;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::request::{Endpoint, Request};
+use crate::response::Response;
+
+/// Whether the request body is a form (RFC 6749 §3.2 requires
+/// `application/x-www-form-urlencoded`).
+pub(crate) fn require_form(req: &Request) -> Result<(), OAuthError> {
+    let ok = req.content_type.as_deref().is_some_and(|ct| {
+        ct.split(';').next().is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ))
+    }
+}
+
+/// Values a client assertion's `aud` may carry when calling `endpoint`.
+pub(crate) fn assertion_audiences(engine: &Engine, endpoint: &Endpoint) -> Vec<String> {
+    let config = engine.config();
+    let mut v = vec![
+        config.issuer.clone(),
+        config.endpoint_url(&Endpoint::Token.path()),
+    ];
+    if *endpoint != Endpoint::Token {
+        v.push(config.endpoint_url(&endpoint.path()));
+    }
+    v
+}
+
+/// `POST /jans-auth/restv1/token`.
+pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+    require_form(req)?;
+    let params = &req.form;
+    // RFC 6749 §3.2: parameters must not repeat.
+    params.check_no_repeats()?;
+    if !req.query.is_empty() {
+        // Credentials in a URL end up in logs; the body is the only place for them.
+        return Err(OAuthError::invalid_request("parameters must be sent in the body").into());
+    }
+    let grant_type = params
+        .get("grant_type")?
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?
+        .to_owned();
+    let audiences = assertion_audiences(engine, &Endpoint::Token);
+    let auth = client_auth::authenticate(engine, req, params, &audiences, ctx).await?;
+    let config = engine.config();
+    if !config
+        .grant_types_supported
+        .iter()
+        .any(|g| *g == grant_type)
+    {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("grant_type {grant_type:?} is not supported"),
+        )
+        .into());
+    }
+    if !auth
+        .client
+        .metadata
+        .grant_types
+        .iter()
+        .any(|g| *g == grant_type)
+    {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("the client is not allowed to use {grant_type}"),
+        )
+        .into());
+    }
+    match grant_type.as_str() {
+        "client_credentials" => {
+            crate::oauth::grant::client_credentials::grant(engine, &auth.client, params, ctx).await
+        }
+        _ => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "grant type not implemented",
+        )
+        .into()),
+    }
+}

@@ -1,0 +1,207 @@
+//! Transport-free requests: what a host hands to [`crate::Engine::handle`].
+
+use crate::params::Params;
+
+/// The HTTP method, as far as the core cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// GET (and HEAD, answered like GET without a body by the host).
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// DELETE
+    Delete,
+    /// Anything else.
+    Other,
+}
+
+impl Method {
+    /// Parse an HTTP method name.
+    pub fn parse(m: &str) -> Method {
+        match m {
+            "GET" | "HEAD" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            _ => Method::Other,
+        }
+    }
+}
+
+/// Every endpoint the engine serves, at Janssen's paths (DESIGN.md §3).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// `/.well-known/openid-configuration` (OIDC Discovery 1.0 §4)
+    Discovery,
+    /// `/jans-auth/restv1/jwks` (RFC 7517 §5)
+    Jwks,
+    /// `/jans-auth/restv1/jwks/archived/{kid}`: a retired key, no longer in the JWKS.
+    JwksArchived(String),
+    /// `/jans-auth/restv1/token` (RFC 6749 §3.2)
+    Token,
+    /// `/jans-auth/restv1/introspection` (RFC 7662)
+    Introspection,
+    /// `/jans-auth/restv1/revoke` (RFC 7009)
+    Revocation,
+}
+
+/// Path prefix of the auth-server.
+pub const AUTH_PREFIX: &str = "/jans-auth/restv1";
+
+/// Longest `kid` accepted in a path.
+const MAX_KID_LEN: usize = 256;
+
+impl Endpoint {
+    /// Map a request path to an endpoint; `None` for paths the engine does not serve.
+    pub fn from_path(path: &str) -> Option<Endpoint> {
+        if path == "/.well-known/openid-configuration" {
+            return Some(Endpoint::Discovery);
+        }
+        let rest = path.strip_prefix(AUTH_PREFIX)?;
+        match rest {
+            "/jwks" => Some(Endpoint::Jwks),
+            "/token" => Some(Endpoint::Token),
+            "/introspection" => Some(Endpoint::Introspection),
+            "/revoke" => Some(Endpoint::Revocation),
+            _ => {
+                let kid = rest.strip_prefix("/jwks/archived/")?;
+                let ok = !kid.is_empty()
+                    && kid.len() <= MAX_KID_LEN
+                    && kid
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                ok.then(|| Endpoint::JwksArchived(kid.to_owned()))
+            }
+        }
+    }
+
+    /// The path this endpoint is served at (relative to the issuer).
+    pub fn path(&self) -> String {
+        match self {
+            Endpoint::Discovery => "/.well-known/openid-configuration".to_owned(),
+            Endpoint::Jwks => format!("{AUTH_PREFIX}/jwks"),
+            Endpoint::JwksArchived(kid) => format!("{AUTH_PREFIX}/jwks/archived/{kid}"),
+            Endpoint::Token => format!("{AUTH_PREFIX}/token"),
+            Endpoint::Introspection => format!("{AUTH_PREFIX}/introspection"),
+            Endpoint::Revocation => format!("{AUTH_PREFIX}/revoke"),
+        }
+    }
+
+    /// A short stable label for metrics and logs.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Endpoint::Discovery => "discovery",
+            Endpoint::Jwks => "jwks",
+            Endpoint::JwksArchived(_) => "jwks_archived",
+            Endpoint::Token => "token",
+            Endpoint::Introspection => "introspection",
+            Endpoint::Revocation => "revocation",
+        }
+    }
+
+    /// Route templates the host registers (axum syntax for the path parameter).
+    pub const ROUTES: [&'static str; 6] = [
+        "/.well-known/openid-configuration",
+        "/jans-auth/restv1/jwks",
+        "/jans-auth/restv1/jwks/archived/{kid}",
+        "/jans-auth/restv1/token",
+        "/jans-auth/restv1/introspection",
+        "/jans-auth/restv1/revoke",
+    ];
+}
+
+/// A request as the engine sees it: already routed, decoded and bounded by the host.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// Which endpoint.
+    pub endpoint: Endpoint,
+    /// HTTP method.
+    pub method: Method,
+    /// URL query parameters.
+    pub query: Params,
+    /// `application/x-www-form-urlencoded` body parameters (empty for other bodies).
+    pub form: Params,
+    /// The raw `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// The `Accept` header, if any.
+    pub accept: Option<String>,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The body for non-form requests (bounded by the host).
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A request to `endpoint` with `method` and nothing else.
+    pub fn new(endpoint: Endpoint, method: Method) -> Self {
+        Request {
+            endpoint,
+            method,
+            query: Params::new(),
+            form: Params::new(),
+            authorization: None,
+            accept: None,
+            content_type: None,
+            body: Vec::new(),
+        }
+    }
+
+    /// Set the form body.
+    pub fn with_form(mut self, form: Params) -> Self {
+        self.content_type = Some("application/x-www-form-urlencoded".to_owned());
+        self.form = form;
+        self
+    }
+
+    /// Set the `Authorization` header.
+    pub fn with_authorization(mut self, value: impl Into<String>) -> Self {
+        self.authorization = Some(value.into());
+        self
+    }
+
+    /// Set the `Accept` header.
+    pub fn with_accept(mut self, value: impl Into<String>) -> Self {
+        self.accept = Some(value.into());
+        self
+    }
+
+    /// The parameters of this request: the form for POST, the query for GET.
+    pub fn params(&self) -> &Params {
+        match self.method {
+            Method::Post | Method::Put => &self.form,
+            _ => &self.query,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip() {
+        for e in [
+            Endpoint::Discovery,
+            Endpoint::Jwks,
+            Endpoint::JwksArchived("abc_-1".into()),
+            Endpoint::Token,
+            Endpoint::Introspection,
+            Endpoint::Revocation,
+        ] {
+            assert_eq!(Endpoint::from_path(&e.path()), Some(e));
+        }
+        assert_eq!(
+            Endpoint::from_path("/jans-auth/restv1/jwks/archived/"),
+            None
+        );
+        assert_eq!(
+            Endpoint::from_path("/jans-auth/restv1/jwks/archived/a/b"),
+            None
+        );
+        assert_eq!(Endpoint::from_path("/jans-auth/restv1/nope"), None);
+        assert_eq!(Endpoint::from_path("/token"), None);
+    }
+}

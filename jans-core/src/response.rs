@@ -1,0 +1,182 @@
+//! Transport-free responses. The status code of every response is decided here, once, so
+//! the HTTP host and the C ABI cannot drift (see `jans-http/src/translate.rs`).
+
+use crate::oauth::error::{ErrorCode, OAuthError};
+
+/// What the endpoint answered.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Body {
+    /// `application/json`, 200.
+    Json(serde_json::Value),
+    /// `application/json`, 201 (resource created).
+    Created(serde_json::Value),
+    /// A signed JWT body with its media type (`application/jwt`,
+    /// `application/token-introspection+jwt`), 200.
+    Jwt {
+        /// Media type.
+        content_type: &'static str,
+        /// The compact JWS.
+        jwt: String,
+    },
+    /// A plain-text body (Prometheus, health), 200.
+    Text(String),
+    /// 200 with an empty body (RFC 7009 §2.2).
+    Empty,
+    /// 204.
+    NoContent,
+    /// 302 to this location.
+    Redirect(String),
+    /// A protocol error; status from [`ErrorCode::status`].
+    Error(OAuthError),
+}
+
+/// Caching policy for the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cache {
+    /// `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1, RFC 7662 §2.2).
+    NoStore,
+    /// Cacheable public metadata for this many seconds (discovery, JWKS).
+    Public(u32),
+}
+
+/// A response from the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Response {
+    /// The body.
+    pub body: Body,
+    /// Caching policy.
+    pub cache: Cache,
+    /// Extra headers (e.g. `WWW-Authenticate`, `Allow`).
+    pub headers: Vec<(&'static str, String)>,
+    /// Hint for the host's metrics: the grant type when this response issued a token.
+    pub issued_grant: Option<&'static str>,
+}
+
+impl Response {
+    /// A 200 JSON response that must not be cached.
+    pub fn json(v: serde_json::Value) -> Self {
+        Response {
+            body: Body::Json(v),
+            cache: Cache::NoStore,
+            headers: Vec::new(),
+            issued_grant: None,
+        }
+    }
+
+    /// A 200 JSON response that may be cached publicly for `secs`.
+    pub fn public_json(v: serde_json::Value, secs: u32) -> Self {
+        Response {
+            cache: Cache::Public(secs),
+            ..Response::json(v)
+        }
+    }
+
+    /// A response with this body and `no-store`.
+    pub fn with_body(body: Body) -> Self {
+        Response {
+            body,
+            cache: Cache::NoStore,
+            headers: Vec::new(),
+            issued_grant: None,
+        }
+    }
+
+    /// An error response. `invalid_client` and `invalid_token` carry the `WWW-Authenticate`
+    /// challenge RFC 6749 §5.2 and RFC 6750 §3 require.
+    pub fn error(err: OAuthError) -> Self {
+        let mut headers = Vec::new();
+        match err.code {
+            ErrorCode::InvalidClient => {
+                headers.push(("www-authenticate", "Basic realm=\"jans-auth\"".to_owned()));
+            }
+            ErrorCode::InvalidToken | ErrorCode::InsufficientScope => {
+                let mut v = format!(
+                    "Bearer realm=\"jans-auth\", error=\"{}\"",
+                    err.code.as_str()
+                );
+                if let Some(d) = &err.description {
+                    // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E.
+                    let clean: String = d
+                        .chars()
+                        .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\')
+                        .collect();
+                    v.push_str(&format!(", error_description=\"{clean}\""));
+                }
+                headers.push(("www-authenticate", v));
+            }
+            ErrorCode::MethodNotAllowed => {}
+            _ => {}
+        }
+        Response {
+            body: Body::Error(err),
+            cache: Cache::NoStore,
+            headers,
+            issued_grant: None,
+        }
+    }
+
+    /// Add a header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        match &self.body {
+            Body::Json(_) | Body::Jwt { .. } | Body::Text(_) | Body::Empty => 200,
+            Body::Created(_) => 201,
+            Body::NoContent => 204,
+            Body::Redirect(_) => 302,
+            Body::Error(e) => e.code.status(),
+        }
+    }
+
+    /// The `Content-Type`, if the body has one.
+    pub fn content_type(&self) -> Option<&'static str> {
+        match &self.body {
+            Body::Json(_) | Body::Created(_) | Body::Error(_) => Some("application/json"),
+            Body::Jwt { content_type, .. } => Some(content_type),
+            Body::Text(_) => Some("text/plain; version=0.0.4; charset=utf-8"),
+            Body::Empty | Body::NoContent | Body::Redirect(_) => None,
+        }
+    }
+
+    /// The body bytes.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        match &self.body {
+            Body::Json(v) | Body::Created(v) => serde_json::to_vec(v).unwrap_or_default(),
+            Body::Error(e) => serde_json::to_vec(&e.to_json()).unwrap_or_default(),
+            Body::Jwt { jwt, .. } => jwt.clone().into_bytes(),
+            Body::Text(t) => t.clone().into_bytes(),
+            Body::Empty | Body::NoContent | Body::Redirect(_) => Vec::new(),
+        }
+    }
+
+    /// All headers the host should send: content type, caching, location, extras.
+    pub fn all_headers(&self) -> Vec<(&'static str, String)> {
+        let mut h = Vec::with_capacity(self.headers.len() + 3);
+        if let Some(ct) = self.content_type() {
+            h.push(("content-type", ct.to_owned()));
+        }
+        match self.cache {
+            Cache::NoStore => {
+                h.push(("cache-control", "no-store".to_owned()));
+                h.push(("pragma", "no-cache".to_owned()));
+            }
+            Cache::Public(s) => h.push(("cache-control", format!("public, max-age={s}"))),
+        }
+        if let Body::Redirect(loc) = &self.body {
+            h.push(("location", loc.clone()));
+        }
+        h.extend(self.headers.iter().cloned());
+        h
+    }
+}
+
+impl From<OAuthError> for Response {
+    fn from(e: OAuthError) -> Self {
+        Response::error(e)
+    }
+}

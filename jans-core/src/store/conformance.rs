@@ -1,0 +1,523 @@
+//! One suite of cases every backend runs (DESIGN.md §4): atomic single-use take under
+//! concurrent callers, durability on acknowledgement, expiry and sweeping, not-found and
+//! conflicts. A backend's tests call [`run_all`] with a [`Harness`].
+
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use super::{GrantKind, GrantRecord, StoreError, Stores};
+use crate::keys::{KeyStatus, StoredKey};
+use crate::oauth::client::{Client, ClientMetadata};
+
+/// What the suite needs from a backend.
+pub trait Harness {
+    /// The stores under test.
+    fn stores(&self) -> Stores;
+    /// Close the database and open it again (simulating a restart), returning the new
+    /// stores; `None` for a backend without persistence (memory), which skips that case.
+    fn reopen(&mut self) -> Option<Stores>;
+}
+
+struct ThreadWaker(std::thread::Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Drive a future to completion on the current thread (the core has no runtime).
+pub fn block_on<F: Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+/// A failed conformance case.
+#[derive(Debug)]
+pub struct Failure {
+    /// Which case.
+    pub case: &'static str,
+    /// What went wrong.
+    pub detail: String,
+}
+
+type CaseResult = Result<(), String>;
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+fn client(id: &str) -> Client {
+    Client {
+        client_id: id.to_owned(),
+        client_secret_sealed: Some("sealed".to_owned()),
+        client_id_issued_at: 1,
+        client_secret_expires_at: 0,
+        disabled: false,
+        metadata: ClientMetadata {
+            client_name: Some(format!("client {id}")),
+            grant_types: vec!["client_credentials".to_owned()],
+            ..ClientMetadata::default()
+        },
+    }
+}
+
+fn record(family: &str, expires_at: u64) -> GrantRecord {
+    GrantRecord {
+        family: family.to_owned(),
+        client_id: "c1".to_owned(),
+        subject: None,
+        scope: "read".to_owned(),
+        issued_at: 1000,
+        expires_at,
+        data: serde_json::Map::new(),
+    }
+}
+
+fn key(kid: &str) -> StoredKey {
+    StoredKey {
+        kid: kid.to_owned(),
+        alg: crate::jose::Algorithm::ES256,
+        status: KeyStatus::Active,
+        created_at: 1,
+        activated_at: Some(1),
+        retired_at: None,
+        publish_until: None,
+        sealed_private: Some("sealed".to_owned()),
+        public_jwk: crate::jose::Jwk {
+            kty: "EC".to_owned(),
+            kid: Some(kid.to_owned()),
+            ..crate::jose::Jwk::default()
+        },
+    }
+}
+
+fn e<T>(r: Result<T, StoreError>) -> Result<T, String> {
+    r.map_err(|e| format!("store error: {e}"))
+}
+
+fn clients_crud(s: &Stores) -> CaseResult {
+    block_on(async {
+        e(s.clients.insert(&client("b")).await)?;
+        e(s.clients.insert(&client("a")).await)?;
+        ensure!(
+            s.clients.insert(&client("a")).await == Err(StoreError::Conflict),
+            "duplicate insert must be Conflict"
+        );
+        ensure!(
+            e(s.clients.get("a").await)? == Some(client("a")),
+            "get after insert"
+        );
+        ensure!(
+            e(s.clients.get("zz").await)?.is_none(),
+            "get missing must be None"
+        );
+        let mut changed = client("a");
+        changed.disabled = true;
+        e(s.clients.update(&changed).await)?;
+        ensure!(
+            e(s.clients.get("a").await)? == Some(changed),
+            "update visible"
+        );
+        ensure!(
+            s.clients.update(&client("zz")).await == Err(StoreError::NotFound),
+            "update of missing must be NotFound"
+        );
+        let ids: Vec<String> = e(s.clients.list().await)?
+            .into_iter()
+            .map(|c| c.client_id)
+            .collect();
+        ensure!(ids == ["a", "b"], "list ordered by id, got {ids:?}");
+        ensure!(e(s.clients.delete("a").await)?, "delete existing is true");
+        ensure!(!e(s.clients.delete("a").await)?, "delete missing is false");
+        ensure!(e(s.clients.get("a").await)?.is_none(), "deleted is gone");
+        Ok(())
+    })
+}
+
+fn grants_single_use(s: &Stores) -> CaseResult {
+    block_on(async {
+        let now = 1000;
+        e(s.grants
+            .insert(
+                GrantKind::AuthorizationCode,
+                "code1",
+                &record("f1", 2000),
+                now,
+            )
+            .await)?;
+        ensure!(
+            s.grants
+                .insert(
+                    GrantKind::AuthorizationCode,
+                    "code1",
+                    &record("f1", 2000),
+                    now
+                )
+                .await
+                == Err(StoreError::Conflict),
+            "live duplicate insert must be Conflict"
+        );
+        // Same key in another kind is a different record.
+        e(s.grants
+            .insert(GrantKind::AccessToken, "code1", &record("f1", 2000), now)
+            .await)?;
+        ensure!(
+            e(s.grants
+                .get(GrantKind::AuthorizationCode, "code1", now)
+                .await)?
+                == Some(record("f1", 2000)),
+            "get returns the record"
+        );
+        ensure!(
+            e(s.grants
+                .take(GrantKind::AuthorizationCode, "code1", now)
+                .await)?
+            .is_some(),
+            "first take wins"
+        );
+        ensure!(
+            e(s.grants
+                .take(GrantKind::AuthorizationCode, "code1", now)
+                .await)?
+            .is_none(),
+            "second take loses"
+        );
+        ensure!(
+            e(s.grants.get(GrantKind::AccessToken, "code1", now).await)?.is_some(),
+            "other kind untouched"
+        );
+        ensure!(
+            e(s.grants.get(GrantKind::RefreshToken, "missing", now).await)?.is_none(),
+            "missing get is None"
+        );
+        ensure!(
+            e(s.grants.take(GrantKind::RefreshToken, "missing", now).await)?.is_none(),
+            "missing take is None"
+        );
+        ensure!(
+            !e(s.grants.remove(GrantKind::RefreshToken, "missing").await)?,
+            "missing remove is false"
+        );
+        ensure!(
+            e(s.grants.remove(GrantKind::AccessToken, "code1").await)?,
+            "remove existing is true"
+        );
+        Ok(())
+    })
+}
+
+fn grants_concurrent_take(s: &Stores) -> CaseResult {
+    const KEYS: usize = 25;
+    const THREADS: usize = 8;
+    block_on(async {
+        for i in 0..KEYS {
+            e(s.grants
+                .insert(
+                    GrantKind::AuthorizationCode,
+                    &format!("race{i}"),
+                    &record("race", 5000),
+                    1000,
+                )
+                .await)?;
+        }
+        Ok::<_, String>(())
+    })?;
+    let barrier = Arc::new(std::sync::Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let s = s.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut won = Vec::new();
+                for i in 0..KEYS {
+                    let r = block_on(s.grants.take(
+                        GrantKind::AuthorizationCode,
+                        &format!("race{i}"),
+                        1000,
+                    ));
+                    if matches!(r, Ok(Some(_))) {
+                        won.push(i);
+                    }
+                }
+                won
+            })
+        })
+        .collect();
+    let mut wins = vec![0usize; KEYS];
+    for h in handles {
+        let won = h.join().map_err(|_| "taker thread panicked".to_owned())?;
+        for i in won {
+            if let Some(w) = wins.get_mut(i) {
+                *w += 1;
+            }
+        }
+    }
+    ensure!(
+        wins.iter().all(|w| *w == 1),
+        "each key must be taken exactly once, got {wins:?}"
+    );
+    Ok(())
+}
+
+fn grants_expiry_and_sweep(s: &Stores) -> CaseResult {
+    block_on(async {
+        let k = GrantKind::AccessToken;
+        e(s.grants.insert(k, "exp1", &record("fe", 1010), 1000).await)?;
+        e(s.grants.insert(k, "exp2", &record("fe", 1020), 1000).await)?;
+        e(s.grants.insert(k, "exp3", &record("fe", 1030), 1000).await)?;
+        e(s.grants.insert(k, "live", &record("fl", 9000), 1000).await)?;
+        ensure!(
+            e(s.grants.get(k, "exp1", 1009).await)?.is_some(),
+            "live before expiry"
+        );
+        ensure!(
+            e(s.grants.get(k, "exp1", 1010).await)?.is_none(),
+            "expired reads as absent"
+        );
+        ensure!(
+            e(s.grants.take(k, "exp2", 1020).await)?.is_none(),
+            "expired take is None"
+        );
+        // An expired record does not block a new one under the same key.
+        e(s.grants.insert(k, "exp3", &record("fe", 1100), 1030).await)?;
+        ensure!(
+            e(s.grants.get(k, "exp3", 1050).await)?.is_some(),
+            "replacement is live"
+        );
+        let swept = e(s.grants.sweep(1050, 10).await)?;
+        ensure!(
+            swept == 1,
+            "sweep deletes only the one expired record left, got {swept}"
+        );
+        ensure!(
+            !e(s.grants.remove(k, "exp1").await)?,
+            "swept record is gone"
+        );
+        ensure!(
+            e(s.grants.get(k, "live", 1050).await)?.is_some(),
+            "live record kept"
+        );
+        ensure!(
+            e(s.grants.get(k, "exp3", 1050).await)?.is_some(),
+            "replacement kept"
+        );
+        // Limit is honoured.
+        for i in 0..5 {
+            e(s.grants
+                .insert(k, &format!("batch{i}"), &record("fb", 1200), 1000)
+                .await)?;
+        }
+        ensure!(
+            e(s.grants.sweep(1300, 3).await)? == 3,
+            "sweep honours its limit"
+        );
+        ensure!(
+            e(s.grants.sweep(1300, 100).await)? == 3,
+            "second sweep takes the rest (2 + exp3)"
+        );
+        ensure!(
+            e(s.grants.sweep(1300, 100).await)? == 0,
+            "nothing left to sweep"
+        );
+        Ok(())
+    })
+}
+
+fn grants_family(s: &Stores) -> CaseResult {
+    block_on(async {
+        e(s.grants
+            .insert(GrantKind::AccessToken, "fa1", &record("famA", 5000), 1000)
+            .await)?;
+        e(s.grants
+            .insert(GrantKind::RefreshToken, "fa2", &record("famA", 5000), 1000)
+            .await)?;
+        e(s.grants
+            .insert(
+                GrantKind::AuthorizationCode,
+                "fa3",
+                &record("famA", 5000),
+                1000,
+            )
+            .await)?;
+        e(s.grants
+            .insert(GrantKind::AccessToken, "fb1", &record("famB", 5000), 1000)
+            .await)?;
+        ensure!(
+            e(s.grants.remove_family("famA").await)? == 3,
+            "family of three removed"
+        );
+        ensure!(
+            e(s.grants.get(GrantKind::RefreshToken, "fa2", 1000).await)?.is_none(),
+            "family member gone"
+        );
+        ensure!(
+            e(s.grants.get(GrantKind::AccessToken, "fb1", 1000).await)?.is_some(),
+            "other family kept"
+        );
+        ensure!(
+            e(s.grants.remove_family("famA").await)? == 0,
+            "second removal is empty"
+        );
+        ensure!(
+            e(s.grants.remove_family("nope").await)? == 0,
+            "unknown family is empty"
+        );
+        Ok(())
+    })
+}
+
+fn keys_crud(s: &Stores) -> CaseResult {
+    block_on(async {
+        e(s.keys.put(&key("k1")).await)?;
+        e(s.keys.put(&key("k2")).await)?;
+        let mut k1 = key("k1");
+        k1.status = KeyStatus::Retired;
+        e(s.keys.put(&k1).await)?;
+        let list = e(s.keys.list().await)?;
+        ensure!(list.len() == 2, "two keys after upsert, got {}", list.len());
+        ensure!(
+            list.iter()
+                .any(|k| k.kid == "k1" && k.status == KeyStatus::Retired),
+            "upsert replaced k1"
+        );
+        ensure!(e(s.keys.delete("k2").await)?, "delete existing key");
+        ensure!(!e(s.keys.delete("k2").await)?, "delete missing key");
+        Ok(())
+    })
+}
+
+fn durable(h: &mut dyn Harness) -> CaseResult {
+    let s = h.stores();
+    block_on(async {
+        e(s.clients.insert(&client("durable")).await)?;
+        e(s.keys.put(&key("durable-key")).await)?;
+        Ok::<_, String>(())
+    })?;
+    drop(s);
+    let Some(s) = h.reopen() else {
+        return Ok(());
+    };
+    block_on(async {
+        ensure!(
+            e(s.clients.get("durable").await)? == Some(client("durable")),
+            "client survives reopen"
+        );
+        ensure!(
+            e(s.keys.list().await)?
+                .iter()
+                .any(|k| k.kid == "durable-key"),
+            "key survives reopen"
+        );
+        Ok(())
+    })
+}
+
+/// Run every case; returns the failures (empty when the backend conforms). Cases run on
+/// fresh stores from `fresh()` so they cannot see each other's data.
+pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
+    let cases: [(&'static str, fn(&Stores) -> CaseResult); 6] = [
+        ("clients_crud", clients_crud),
+        ("grants_single_use", grants_single_use),
+        ("grants_concurrent_take", grants_concurrent_take),
+        ("grants_expiry_and_sweep", grants_expiry_and_sweep),
+        ("grants_family", grants_family),
+        ("keys_crud", keys_crud),
+    ];
+    let mut failures = Vec::new();
+    for (case, f) in cases {
+        let h = fresh();
+        if let Err(detail) = f(&h.stores()) {
+            failures.push(Failure { case, detail });
+        }
+    }
+    let mut h = fresh();
+    if let Err(detail) = durable(h.as_mut()) {
+        failures.push(Failure {
+            case: "durable_on_ack",
+            detail,
+        });
+    }
+    failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Memory(Stores);
+    impl Harness for Memory {
+        fn stores(&self) -> Stores {
+            self.0.clone()
+        }
+        fn reopen(&mut self) -> Option<Stores> {
+            None
+        }
+    }
+
+    #[test]
+    fn memory_conforms() {
+        let failures = run_all(&mut || Box::new(Memory(Stores::memory())));
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[cfg(feature = "sled")]
+    struct Sled {
+        dir: tempfile::TempDir,
+        stores: Option<Stores>,
+    }
+
+    #[cfg(feature = "sled")]
+    impl Harness for Sled {
+        fn stores(&self) -> Stores {
+            self.stores.clone().expect("open")
+        }
+        fn reopen(&mut self) -> Option<Stores> {
+            self.stores = None;
+            // Every clone of the Stores handle must be gone for sled to release its lock.
+            let s = Stores::sled(self.dir.path()).expect("reopen");
+            self.stores = Some(s.clone());
+            Some(s)
+        }
+    }
+
+    #[cfg(feature = "sled")]
+    #[test]
+    fn sled_conforms() {
+        let failures = run_all(&mut || {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let stores = Stores::sled(dir.path()).expect("open");
+            Box::new(Sled {
+                dir,
+                stores: Some(stores),
+            })
+        });
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[cfg(feature = "sled")]
+    #[test]
+    fn sled_second_open_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Stores::sled(dir.path()).unwrap();
+        let second = Stores::sled(dir.path());
+        assert!(
+            matches!(second, Err(StoreError::Locked(_))),
+            "{:?}",
+            second.err()
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! Storage traits, one per aggregate (DESIGN.md §4), and their backends.
+//!
+//! Rules every backend obeys (checked by [`conformance`]):
+//! - single use is atomic: [`GrantStore::take`] hands a record to exactly one caller;
+//! - acknowledged means durable for clients and keys (flushed before returning); short-lived
+//!   grant state may skip the flush;
+//! - expiry is data: an expired record reads as absent and [`GrantStore::sweep`] deletes it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::UnixTime;
+use crate::keys::StoredKey;
+use crate::oauth::client::Client;
+
+pub mod conformance;
+pub mod memory;
+#[cfg(feature = "sled")]
+pub mod sled;
+
+/// A storage failure. Never carries secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The record to update or delete does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A record with this key already exists.
+    #[error("already exists")]
+    Conflict,
+    /// Another process holds the database (an embedded store is single-process).
+    #[error("database is locked by another process: {0}")]
+    Locked(String),
+    /// The backend cannot be reached (answered 503 by hosts).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored record could not be decoded.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// Any other backend failure.
+    #[error("store failure: {0}")]
+    Backend(String),
+}
+
+/// Namespaces of short-lived grant state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum GrantKind {
+    /// Access tokens (reference and JWT), keyed by the token's SHA-256.
+    AccessToken = 1,
+    /// Refresh tokens, keyed by the token's SHA-256.
+    RefreshToken = 2,
+    /// Authorization codes.
+    AuthorizationCode = 3,
+    /// Device codes (RFC 8628).
+    DeviceCode = 4,
+    /// Pushed authorization request URIs (RFC 9126).
+    ParRequest = 5,
+    /// `jti` values of client assertions already used (RFC 7523 §3 item 7).
+    AssertionJti = 6,
+}
+
+impl GrantKind {
+    /// Every kind.
+    pub const ALL: [GrantKind; 6] = [
+        GrantKind::AccessToken,
+        GrantKind::RefreshToken,
+        GrantKind::AuthorizationCode,
+        GrantKind::DeviceCode,
+        GrantKind::ParRequest,
+        GrantKind::AssertionJti,
+    ];
+
+    /// Decode the tag byte.
+    pub fn from_u8(b: u8) -> Option<GrantKind> {
+        GrantKind::ALL.into_iter().find(|k| *k as u8 == b)
+    }
+}
+
+/// One piece of grant state: a token, a code, a used assertion id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrantRecord {
+    /// The grant family: everything issued from one authorization shares it, so one
+    /// [`GrantStore::remove_family`] revokes them together.
+    pub family: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The resource owner, if any (none for client_credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Space-separated granted scopes.
+    #[serde(default)]
+    pub scope: String,
+    /// When it was issued.
+    pub issued_at: UnixTime,
+    /// When it stops being valid; reads at or after this instant see nothing.
+    pub expires_at: UnixTime,
+    /// Kind-specific data (token format, `jti`, audience, ...).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+impl GrantRecord {
+    /// Whether the record is still valid at `now`.
+    pub fn is_live(&self, now: UnixTime) -> bool {
+        now < self.expires_at
+    }
+}
+
+/// Registered clients.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Store a new client; `Conflict` if the id exists. Durable when it returns.
+    async fn insert(&self, client: &Client) -> Result<(), StoreError>;
+    /// The client with this id.
+    async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+    /// Replace an existing client; `NotFound` if absent. Durable when it returns.
+    async fn update(&self, client: &Client) -> Result<(), StoreError>;
+    /// Delete; `false` if it did not exist. Durable when it returns.
+    async fn delete(&self, client_id: &str) -> Result<bool, StoreError>;
+    /// Every client, ordered by id.
+    async fn list(&self) -> Result<Vec<Client>, StoreError>;
+}
+
+/// Short-lived grant state: tokens, codes, one-time identifiers.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Store a record; `Conflict` if a live record has this key.
+    async fn insert(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        record: &GrantRecord,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
+    /// Read a live record.
+    async fn get(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Option<GrantRecord>, StoreError>;
+    /// Atomically remove and return a live record: of many concurrent callers, exactly one
+    /// gets `Some`.
+    async fn take(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Option<GrantRecord>, StoreError>;
+    /// Remove a record; `true` if it existed (live or not).
+    async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError>;
+    /// Remove every record of a family; returns how many.
+    async fn remove_family(&self, family: &str) -> Result<usize, StoreError>;
+    /// Delete up to `limit` records expired at `now`; returns how many.
+    async fn sweep(&self, now: UnixTime, limit: usize) -> Result<usize, StoreError>;
+}
+
+/// Signing keys (private halves sealed).
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Insert or replace by `kid`. Durable when it returns.
+    async fn put(&self, key: &StoredKey) -> Result<(), StoreError>;
+    /// Every key.
+    async fn list(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Delete by `kid`; `false` if absent.
+    async fn delete(&self, kid: &str) -> Result<bool, StoreError>;
+}
+
+/// The stores an engine runs on.
+#[derive(Clone)]
+pub struct Stores {
+    /// Clients.
+    pub clients: Arc<dyn ClientStore>,
+    /// Grants and tokens.
+    pub grants: Arc<dyn GrantStore>,
+    /// Signing keys.
+    pub keys: Arc<dyn KeyStore>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stores")
+    }
+}
+
+impl Stores {
+    /// All stores in memory (tests, embedders that persist elsewhere).
+    pub fn memory() -> Stores {
+        let m = Arc::new(memory::MemoryStore::default());
+        Stores {
+            clients: m.clone(),
+            grants: m.clone(),
+            keys: m,
+        }
+    }
+
+    /// All stores in one sled database at `path` (the embedded default).
+    #[cfg(feature = "sled")]
+    pub fn sled(path: &std::path::Path) -> Result<Stores, StoreError> {
+        let s = Arc::new(self::sled::SledStore::open(path)?);
+        Ok(Stores {
+            clients: s.clone(),
+            grants: s.clone(),
+            keys: s,
+        })
+    }
+}

@@ -1,0 +1,332 @@
+//! The embedded default backend: one sled database in a directory.
+//!
+//! Layout (one tree each): `clients` (id -> JSON), `keys` (kid -> JSON), `grants`
+//! (kind byte + key -> JSON), `grant_exp` (big-endian expires_at + kind + key -> ()) the
+//! sweeper's index, `grant_fam` (family + 0 + kind + key -> ()) for family revocation.
+//!
+//! Durability: clients and keys are flushed to disk before a write returns; grant state
+//! (tokens, codes, used assertion ids) is written without waiting for the flush, which sled
+//! performs every 500 ms, so a crash may forget grants issued in the last half second.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+
+use super::{ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError};
+use crate::ctx::UnixTime;
+use crate::keys::StoredKey;
+use crate::oauth::client::Client;
+
+/// A sled database holding every store.
+pub struct SledStore {
+    db: sled::Db,
+    clients: sled::Tree,
+    keys: sled::Tree,
+    grants: sled::Tree,
+    grant_exp: sled::Tree,
+    grant_fam: sled::Tree,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SledStore")
+    }
+}
+
+fn map_err(e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Io(io) => StoreError::Unavailable(io.to_string()),
+        sled::Error::Corruption { .. } => StoreError::Corrupt(e.to_string()),
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+fn grant_key(kind: GrantKind, key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + key.len());
+    k.push(kind as u8);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+fn exp_key(expires_at: UnixTime, gk: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(8 + gk.len());
+    k.extend_from_slice(&expires_at.to_be_bytes());
+    k.extend_from_slice(gk);
+    k
+}
+
+fn fam_key(family: &str, gk: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(family.len() + 1 + gk.len());
+    k.extend_from_slice(family.as_bytes());
+    k.push(0);
+    k.extend_from_slice(gk);
+    k
+}
+
+impl SledStore {
+    /// Open (or create) the database in `path`. Fails with [`StoreError::Locked`] when
+    /// another process has it open.
+    pub fn open(path: &Path) -> Result<SledStore, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(32 * 1024 * 1024)
+            .flush_every_ms(Some(500))
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("lock") =>
+                {
+                    StoreError::Locked(path.display().to_string())
+                }
+                other => map_err(other),
+            })?;
+        let tree = |name: &str| db.open_tree(name).map_err(map_err);
+        Ok(SledStore {
+            clients: tree("clients")?,
+            keys: tree("keys")?,
+            grants: tree("grants")?,
+            grant_exp: tree("grant_exp")?,
+            grant_fam: tree("grant_fam")?,
+            db,
+        })
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(map_err)
+    }
+
+    fn unlink(&self, gk: &[u8], rec: &GrantRecord) -> Result<(), StoreError> {
+        self.grant_exp
+            .remove(exp_key(rec.expires_at, gk))
+            .map_err(map_err)?;
+        self.grant_fam
+            .remove(fam_key(&rec.family, gk))
+            .map_err(map_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ClientStore for SledStore {
+    async fn insert(&self, client: &Client) -> Result<(), StoreError> {
+        let v = encode(client)?;
+        self.clients
+            .compare_and_swap(client.client_id.as_bytes(), None as Option<&[u8]>, Some(v))
+            .map_err(map_err)?
+            .map_err(|_| StoreError::Conflict)?;
+        self.flush()
+    }
+
+    async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        match self.clients.get(client_id.as_bytes()).map_err(map_err)? {
+            Some(v) => Ok(Some(decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(&self, client: &Client) -> Result<(), StoreError> {
+        let v = encode(client)?;
+        let mut done = false;
+        self.clients
+            .fetch_and_update(client.client_id.as_bytes(), |old| {
+                done = old.is_some();
+                old.map(|_| v.clone())
+            })
+            .map_err(map_err)?;
+        if !done {
+            return Err(StoreError::NotFound);
+        }
+        self.flush()
+    }
+
+    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
+        let existed = self
+            .clients
+            .remove(client_id.as_bytes())
+            .map_err(map_err)?
+            .is_some();
+        self.flush()?;
+        Ok(existed)
+    }
+
+    async fn list(&self) -> Result<Vec<Client>, StoreError> {
+        self.clients
+            .iter()
+            .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl GrantStore for SledStore {
+    async fn insert(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        record: &GrantRecord,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let gk = grant_key(kind, key);
+        let v = encode(record)?;
+        // Index entries first: one without its record is skipped by the sweeper.
+        self.grant_exp
+            .insert(exp_key(record.expires_at, &gk), &[])
+            .map_err(map_err)?;
+        self.grant_fam
+            .insert(fam_key(&record.family, &gk), &[])
+            .map_err(map_err)?;
+        let mut expected: Option<sled::IVec> = None;
+        loop {
+            match self
+                .grants
+                .compare_and_swap(&gk, expected.as_ref(), Some(v.as_slice()))
+                .map_err(map_err)?
+            {
+                Ok(()) => return Ok(()),
+                Err(cas) => {
+                    let Some(current) = cas.current else {
+                        expected = None;
+                        continue;
+                    };
+                    let old: GrantRecord = decode(&current)?;
+                    if old.is_live(now) {
+                        return Err(StoreError::Conflict);
+                    }
+                    self.unlink(&gk, &old)?;
+                    expected = Some(current);
+                }
+            }
+        }
+    }
+
+    async fn get(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Option<GrantRecord>, StoreError> {
+        match self.grants.get(grant_key(kind, key)).map_err(map_err)? {
+            Some(v) => {
+                let rec: GrantRecord = decode(&v)?;
+                Ok(rec.is_live(now).then_some(rec))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn take(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Option<GrantRecord>, StoreError> {
+        let gk = grant_key(kind, key);
+        // sled's remove is atomic: of concurrent callers only one sees the old value.
+        match self.grants.remove(&gk).map_err(map_err)? {
+            Some(v) => {
+                let rec: GrantRecord = decode(&v)?;
+                self.unlink(&gk, &rec)?;
+                Ok(rec.is_live(now).then_some(rec))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError> {
+        let gk = grant_key(kind, key);
+        match self.grants.remove(&gk).map_err(map_err)? {
+            Some(v) => {
+                if let Ok(rec) = decode::<GrantRecord>(&v) {
+                    self.unlink(&gk, &rec)?;
+                }
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn remove_family(&self, family: &str) -> Result<usize, StoreError> {
+        let mut prefix = family.as_bytes().to_vec();
+        prefix.push(0);
+        let mut n = 0;
+        for item in self.grant_fam.scan_prefix(&prefix) {
+            let (fk, _) = item.map_err(map_err)?;
+            let gk = fk.get(prefix.len()..).unwrap_or_default();
+            if let Some(v) = self.grants.remove(gk).map_err(map_err)? {
+                n += 1;
+                if let Ok(rec) = decode::<GrantRecord>(&v) {
+                    self.grant_exp
+                        .remove(exp_key(rec.expires_at, gk))
+                        .map_err(map_err)?;
+                }
+            }
+            self.grant_fam.remove(&fk).map_err(map_err)?;
+        }
+        Ok(n)
+    }
+
+    async fn sweep(&self, now: UnixTime, limit: usize) -> Result<usize, StoreError> {
+        let upper = (now.saturating_add(1)).to_be_bytes();
+        let mut n = 0;
+        let due: Vec<sled::IVec> = self
+            .grant_exp
+            .range(..upper.as_slice())
+            .keys()
+            .take(limit)
+            .collect::<Result<_, _>>()
+            .map_err(map_err)?;
+        for ek in due {
+            let gk = ek.get(8..).unwrap_or_default();
+            if let Some(v) = self.grants.get(gk).map_err(map_err)? {
+                if let Ok(rec) = decode::<GrantRecord>(&v) {
+                    if !rec.is_live(now)
+                        && self
+                            .grants
+                            .compare_and_swap(gk, Some(&v), None as Option<&[u8]>)
+                            .map_err(map_err)?
+                            .is_ok()
+                    {
+                        self.grant_fam
+                            .remove(fam_key(&rec.family, gk))
+                            .map_err(map_err)?;
+                        n += 1;
+                    }
+                }
+            }
+            self.grant_exp.remove(&ek).map_err(map_err)?;
+        }
+        Ok(n)
+    }
+}
+
+#[async_trait]
+impl KeyStore for SledStore {
+    async fn put(&self, key: &StoredKey) -> Result<(), StoreError> {
+        self.keys
+            .insert(key.kid.as_bytes(), encode(key)?)
+            .map_err(map_err)?;
+        self.flush()
+    }
+
+    async fn list(&self) -> Result<Vec<StoredKey>, StoreError> {
+        self.keys
+            .iter()
+            .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
+            .collect()
+    }
+
+    async fn delete(&self, kid: &str) -> Result<bool, StoreError> {
+        let existed = self.keys.remove(kid.as_bytes()).map_err(map_err)?.is_some();
+        self.flush()?;
+        Ok(existed)
+    }
+}

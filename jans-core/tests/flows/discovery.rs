@@ -1,0 +1,62 @@
+use jans_core::{Endpoint, Method, Request};
+
+use super::harness::*;
+
+#[test]
+fn discovery_lists_what_is_implemented() {
+    let h = Harness::new();
+    let r = h.call(Request::new(Endpoint::Discovery, Method::Get));
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        header(&r, "cache-control").as_deref(),
+        Some("public, max-age=3600")
+    );
+    let d = json(&r);
+    assert_eq!(d["issuer"], ISSUER);
+    assert_eq!(
+        d["token_endpoint"],
+        "https://id.example.com/jans-auth/restv1/token"
+    );
+    assert_eq!(
+        d["jwks_uri"],
+        "https://id.example.com/jans-auth/restv1/jwks"
+    );
+    assert_eq!(
+        d["introspection_endpoint"],
+        "https://id.example.com/jans-auth/restv1/introspection"
+    );
+    assert_eq!(
+        d["revocation_endpoint"],
+        "https://id.example.com/jans-auth/restv1/revoke"
+    );
+    assert_eq!(
+        d["grant_types_supported"],
+        serde_json::json!(["client_credentials"])
+    );
+    let methods = d["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .unwrap();
+    for m in [
+        "client_secret_basic",
+        "client_secret_post",
+        "client_secret_jwt",
+        "private_key_jwt",
+        "none",
+    ] {
+        assert!(methods.iter().any(|v| v == m), "{m}");
+    }
+    // Not implemented yet, so not advertised.
+    for absent in [
+        "authorization_endpoint",
+        "userinfo_endpoint",
+        "response_types_supported",
+        "registration_endpoint",
+    ] {
+        assert!(d.get(absent).is_none(), "{absent} must not be advertised");
+    }
+    assert_error(
+        &h.call(Request::new(Endpoint::Discovery, Method::Post)),
+        405,
+        "method_not_allowed",
+    );
+}

@@ -1,0 +1,130 @@
+use jans_core::jose::{Algorithm, jws, jwt};
+use jans_core::params::Params;
+use jans_core::{Endpoint, Method, Request};
+
+use super::harness::*;
+
+#[test]
+fn introspection_callers_and_answers() {
+    let h = Harness::new();
+    let rs = h.register(serde_json::json!({"scope": "uma_protection"}));
+    let c = h.register(serde_json::json!({"scope": "read"}));
+    let at = h.cc_token(&c);
+    // A resource server authenticates as a client.
+    let i = h.introspect(&rs, &at);
+    assert_eq!(i["active"], true);
+    assert_eq!(i["scope"], "read");
+    assert_eq!(i["token_type"], "Bearer");
+    assert_eq!(i["iss"], ISSUER);
+    // ... or presents its own access token.
+    let rs_at = h.cc_token(&rs);
+    let r = h.post(
+        Endpoint::Introspection,
+        &[("token", &at)],
+        Some(format!("Bearer {rs_at}")),
+    );
+    assert_eq!(json(&r)["active"], true);
+    // GET with a query works too (Janssen accepts both).
+    let mut get = Request::new(Endpoint::Introspection, Method::Get).with_authorization(basic(&rs));
+    get.query = Params::from_pairs([("token", at.as_str())]);
+    assert_eq!(json(&h.call(get))["active"], true);
+    // Unknown token: inactive, nothing else.
+    assert_eq!(
+        h.introspect(&rs, "no-such-token"),
+        serde_json::json!({"active": false})
+    );
+    // Errors.
+    assert_error(
+        &h.post(Endpoint::Introspection, &[("token", &at)], None),
+        401,
+        "invalid_client",
+    );
+    assert_error(
+        &h.post(Endpoint::Introspection, &[], Some(basic(&rs))),
+        400,
+        "invalid_request",
+    );
+    assert_error(
+        &h.post(
+            Endpoint::Introspection,
+            &[("token", &at), ("token", "x")],
+            Some(basic(&rs)),
+        ),
+        400,
+        "invalid_request",
+    );
+    let r = h.post(
+        Endpoint::Introspection,
+        &[("token", &at)],
+        Some("Bearer bogus".into()),
+    );
+    assert_error(&r, 401, "invalid_token");
+    assert!(
+        header(&r, "www-authenticate")
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_error(
+        &h.call(Request::new(Endpoint::Introspection, Method::Delete)),
+        405,
+        "method_not_allowed",
+    );
+    // A removed client's tokens are inactive.
+    jans_core::store::conformance::block_on(h.engine.remove_client(&c.client.client_id)).unwrap();
+    assert_eq!(h.introspect(&rs, &at)["active"], false);
+}
+
+#[test]
+fn uma_protection_scope_can_be_required_of_bearer_callers() {
+    let mut config = config();
+    config.introspection_access_token_must_have_uma_protection_scope = true;
+    let h = Harness::with(config, jans_core::store::Stores::memory(), [1; 32]);
+    let plain = h.register(serde_json::json!({"scope": "read"}));
+    let rs = h.register(serde_json::json!({"scope": "uma_protection"}));
+    let at = h.cc_token(&plain);
+    let r = h.post(
+        Endpoint::Introspection,
+        &[("token", &at)],
+        Some(format!("Bearer {at}")),
+    );
+    assert_error(&r, 403, "insufficient_scope");
+    let rs_at = h.cc_token(&rs);
+    let r = h.post(
+        Endpoint::Introspection,
+        &[("token", &at)],
+        Some(format!("Bearer {rs_at}")),
+    );
+    assert_eq!(json(&r)["active"], true);
+}
+
+#[test]
+fn signed_introspection_response_rfc9701() {
+    let h = Harness::new();
+    let rs = h.register(serde_json::json!({"introspection_signed_response_alg": "EdDSA"}));
+    let c = h.register(serde_json::json!({}));
+    let at = h.cc_token(&c);
+    let req = Request::new(Endpoint::Introspection, Method::Post)
+        .with_form(Params::from_pairs([("token", at.as_str())]))
+        .with_authorization(basic(&rs))
+        .with_accept("application/token-introspection+jwt");
+    let r = h.call(req);
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.content_type(),
+        Some("application/token-introspection+jwt")
+    );
+    let jwt_text = String::from_utf8(r.body_bytes()).unwrap();
+    let u = jws::decode(&jwt_text).unwrap();
+    assert_eq!(u.header().typ.as_deref(), Some("token-introspection+jwt"));
+    let payload = u
+        .verify_with_jwks(&h.jwks(), &[Algorithm::EdDSA], h.provider().as_ref())
+        .unwrap();
+    let claims = jwt::parse_claims(&payload).unwrap();
+    assert_eq!(claims["iss"], ISSUER);
+    assert_eq!(claims["aud"], rs.client.client_id.as_str());
+    assert_eq!(claims["token_introspection"]["active"], true);
+    assert_eq!(
+        claims["token_introspection"]["client_id"],
+        c.client.client_id.as_str()
+    );
+}

@@ -1,0 +1,172 @@
+use jans_core::jose::{Algorithm, jws};
+use jans_core::keys::KeyStatus;
+use jans_core::store::conformance::block_on;
+use jans_core::{Endpoint, Method, Request};
+
+use super::harness::*;
+
+fn kid_of(token: &str) -> String {
+    jws::decode(token).unwrap().header().kid.clone().unwrap()
+}
+
+fn statuses(h: &Harness) -> Vec<(String, KeyStatus)> {
+    h.engine
+        .keys()
+        .ring()
+        .keys()
+        .iter()
+        .filter(|k| k.alg == Algorithm::ES256)
+        .map(|k| (k.kid.clone(), k.status))
+        .collect()
+}
+
+fn kid_with(h: &Harness, s: KeyStatus) -> Vec<String> {
+    statuses(h)
+        .into_iter()
+        .filter(|(_, st)| *st == s)
+        .map(|(k, _)| k)
+        .collect()
+}
+
+#[test]
+fn rotation_over_several_intervals() {
+    // keyRegenerationInterval = 1 hour; the longest signed lifetime is the id token's 3600 s
+    // plus 60 s skew, so a retired key stays published for 3660 s.
+    let h = Harness::new();
+    let c = h.register(
+        serde_json::json!({"access_token_as_jwt": true, "access_token_signing_alg": "ES256"}),
+    );
+    let active0 = kid_with(&h, KeyStatus::Active);
+    let next0 = kid_with(&h, KeyStatus::Next);
+    assert_eq!((active0.len(), next0.len()), (1, 1));
+    // Both are published from the start: the next key is known before it signs.
+    let jwks = h.jwks();
+    assert!(jwks.find(&active0[0]).is_some() && jwks.find(&next0[0]).is_some());
+    let t0 = h.cc_token(&c);
+    assert_eq!(kid_of(&t0), active0[0]);
+
+    let mut retired_history = Vec::new();
+    let mut previous_active = active0[0].clone();
+    let mut expected_active = next0[0].clone();
+    for round in 1..=3 {
+        // Not yet due.
+        h.clock.advance(3599);
+        let early = block_on(h.engine.tick(&h.ctx())).unwrap();
+        assert!(
+            !early
+                .key_changes
+                .iter()
+                .any(|c| matches!(c, jans_core::keys::rotation::Change::Promote(_))),
+            "round {round}: not due one second early"
+        );
+        h.clock.advance(1);
+        let report = block_on(h.engine.tick(&h.ctx())).unwrap();
+        assert!(
+            !report.key_changes.is_empty(),
+            "round {round}: rotation due"
+        );
+        let active = kid_with(&h, KeyStatus::Active);
+        assert_eq!(
+            active,
+            vec![expected_active.clone()],
+            "round {round}: the published next key took over"
+        );
+        let token = h.cc_token(&c);
+        assert_eq!(kid_of(&token), expected_active);
+        let jwks = h.jwks();
+        // The key that signed before is still published (tokens it signed are still valid)...
+        assert!(
+            jwks.find(&previous_active).is_some(),
+            "round {round}: retired key still published"
+        );
+        assert!(kid_with(&h, KeyStatus::Retired).contains(&previous_active));
+        // ...a token it signed before rotation still verifies against the JWKS...
+        if round == 1 {
+            jws::decode(&t0)
+                .unwrap()
+                .verify_with_jwks(&jwks, &[Algorithm::ES256], h.provider().as_ref())
+                .unwrap();
+        }
+        // ...and a new next key is already published.
+        let next = kid_with(&h, KeyStatus::Next);
+        assert_eq!(next.len(), 1);
+        assert!(jwks.find(&next[0]).is_some());
+        retired_history.push(previous_active.clone());
+        previous_active = expected_active.clone();
+        expected_active = next[0].clone();
+    }
+    // After three rotations of 3600 s, keys retired more than 3660 s ago are archived:
+    // out of the JWKS, served at /jwks/archived/{kid}.
+    let archived = kid_with(&h, KeyStatus::Archived);
+    assert!(archived.contains(&retired_history[0]), "{:?}", statuses(&h));
+    // The key retired at the last-but-one rotation (7200 s) is still within its 3660 s.
+    assert!(!archived.contains(&retired_history[1]));
+    assert!(h.jwks().find(&retired_history[1]).is_some());
+    h.clock.advance(60);
+    block_on(h.engine.tick(&h.ctx())).unwrap();
+    assert!(kid_with(&h, KeyStatus::Archived).contains(&retired_history[1]));
+    let jwks = h.jwks();
+    assert!(jwks.find(&retired_history[0]).is_none());
+    let r = h.call(Request::new(
+        Endpoint::JwksArchived(retired_history[0].clone()),
+        Method::Get,
+    ));
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(&r)["kid"], retired_history[0].as_str());
+    assert!(json(&r).get("d").is_none(), "public half only");
+    let r = h.call(Request::new(
+        Endpoint::JwksArchived(active0[0].clone() + "x"),
+        Method::Get,
+    ));
+    assert_error(&r, 404, "not_found");
+    // An archived key's private half is erased from the store.
+    let stored = block_on(h.stores.keys.list()).unwrap();
+    assert!(
+        stored
+            .iter()
+            .filter(|k| k.status == KeyStatus::Archived)
+            .all(|k| k.sealed_private.is_none())
+    );
+}
+
+#[test]
+fn forced_rotation_and_disabled_regeneration() {
+    let h = Harness::new();
+    let before = kid_with(&h, KeyStatus::Active);
+    let next = kid_with(&h, KeyStatus::Next);
+    block_on(h.engine.rotate_keys(&h.ctx(), true)).unwrap();
+    assert_eq!(kid_with(&h, KeyStatus::Active), next);
+    assert!(kid_with(&h, KeyStatus::Retired).contains(&before[0]));
+
+    let mut config = config();
+    config.key_regeneration_enabled = false;
+    let h = Harness::with(config, jans_core::store::Stores::memory(), [3; 32]);
+    assert_eq!(
+        kid_with(&h, KeyStatus::Next).len(),
+        0,
+        "no next key when rotation is off"
+    );
+    h.clock.advance(10 * 3600);
+    assert!(
+        block_on(h.engine.tick(&h.ctx()))
+            .unwrap()
+            .key_changes
+            .is_empty()
+    );
+}
+
+#[test]
+fn private_keys_are_sealed_with_the_master_key() {
+    let stores = jans_core::store::Stores::memory();
+    let h = Harness::with(config(), stores.clone(), [9; 32]);
+    let stored = block_on(stores.keys.list()).unwrap();
+    assert!(stored.iter().all(|k| k.sealed_private.is_some()));
+    // The same store under another master key cannot load the private halves.
+    let other = jans_core::Engine::builder(config())
+        .stores(stores)
+        .master_key([10; 32])
+        .provider(h.provider())
+        .build()
+        .unwrap();
+    assert!(block_on(other.start(&h.ctx())).is_err());
+}

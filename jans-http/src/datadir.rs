@@ -1,0 +1,206 @@
+//! The data directory of the `jans` binary:
+//!
+//! ```text
+//! DATA_DIR/            (0700)
+//!   db/                the sled database (clients, grants, keys)
+//!   master.key         32 random bytes sealing client secrets and private keys (0600)
+//!   admin-client.json  the bootstrap admin client's credentials (0600)
+//! ```
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use jans_core::config::Config;
+use jans_core::oauth::client::{AuthMethod, ClientMetadata};
+use jans_core::store::{StoreError, Stores};
+use jans_core::{Ctx, Engine, Random};
+
+/// A data directory.
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    /// Its path.
+    pub path: PathBuf,
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+impl DataDir {
+    /// The directory at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        DataDir { path: path.into() }
+    }
+
+    /// Create the directory (mode 0700) if missing.
+    pub fn ensure(&self) -> Result<(), String> {
+        if !self.path.exists() {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt as _;
+                b.mode(0o700);
+            }
+            b.create(&self.path).map_err(|e| {
+                format!("cannot create data directory {}: {e}", self.path.display())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Whether the directory holds a database already.
+    pub fn is_initialized(&self) -> bool {
+        self.db_path().exists() && self.path.join("master.key").exists()
+    }
+
+    /// Where the sled database lives.
+    pub fn db_path(&self) -> PathBuf {
+        self.path.join("db")
+    }
+
+    /// Where the admin client's credentials are written.
+    pub fn admin_client_path(&self) -> PathBuf {
+        self.path.join("admin-client.json")
+    }
+
+    /// The master key: `JANS_MASTER_KEY` (base64url, 32 bytes) if set, else `master.key`,
+    /// created with fresh randomness when `create` is true and it is missing.
+    pub fn master_key(&self, rng: &dyn Random, create: bool) -> Result<[u8; 32], String> {
+        if let Ok(v) = std::env::var("JANS_MASTER_KEY") {
+            let raw = jans_core::b64::decode(v.trim())
+                .map_err(|_| "JANS_MASTER_KEY is not base64url".to_owned())?;
+            return raw
+                .try_into()
+                .map_err(|_| "JANS_MASTER_KEY must decode to 32 bytes".to_owned());
+        }
+        let path = self.path.join("master.key");
+        match std::fs::read(&path) {
+            Ok(raw) => raw
+                .try_into()
+                .map_err(|_| format!("{} must hold exactly 32 bytes", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                let mut key = [0u8; 32];
+                rng.fill(&mut key);
+                write_private(&path, &key)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                Ok(key)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+                "{} is not initialized (run `jans --data-dir {} init`)",
+                self.path.display(),
+                self.path.display()
+            )),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// Open the embedded database, explaining a lock held by a running server.
+    pub fn open_stores(&self) -> Result<Stores, String> {
+        Stores::sled(&self.db_path()).map_err(|e| match e {
+            StoreError::Locked(_) => format!(
+                "the data directory {} is in use by a running `jans serve`; stop it first \
+                 (the embedded database admits one process at a time)",
+                self.path.display()
+            ),
+            other => format!("cannot open database in {}: {other}", self.path.display()),
+        })
+    }
+
+    /// Create the bootstrap admin client unless `admin-client.json` names one that exists.
+    /// Returns the file's path when it was (re)written.
+    pub async fn ensure_admin_client(
+        &self,
+        engine: &Engine,
+        ctx: &Ctx,
+    ) -> Result<Option<PathBuf>, String> {
+        let path = self.admin_client_path();
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let existing = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| {
+                    v.get("client_id")
+                        .and_then(|c| c.as_str())
+                        .map(str::to_owned)
+                });
+            if let Some(id) = existing {
+                if engine
+                    .client(&id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .is_some()
+                {
+                    return Ok(None);
+                }
+            }
+            std::fs::remove_file(&path)
+                .map_err(|e| format!("cannot replace {}: {e}", path.display()))?;
+        }
+        let metadata = ClientMetadata {
+            client_name: Some("jans admin".to_owned()),
+            grant_types: vec!["client_credentials".to_owned()],
+            token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+            scope: Some("uma_protection".to_owned()),
+            ..ClientMetadata::default()
+        };
+        let reg = engine
+            .register_client(metadata, ctx)
+            .await
+            .map_err(|e| format!("cannot register the admin client: {e}"))?;
+        let doc = serde_json::json!({
+            "client_id": reg.client.client_id,
+            "client_secret": reg.client_secret,
+        });
+        let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+        write_private(&path, text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(Some(path))
+    }
+}
+
+/// Load the configuration: the file (TOML, or JSON when it ends in `.json`) and `JANS_*`
+/// environment variables. A `[server]` table in the file belongs to the host and is
+/// returned separately.
+pub fn load_config(file: Option<&Path>) -> Result<(Config, Option<serde_json::Value>), String> {
+    let text = match file {
+        Some(p) => Some((
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+            p.extension().and_then(|e| e.to_str()) != Some("json"),
+        )),
+        None => None,
+    };
+    let (doc, server) = match &text {
+        Some((t, toml)) => {
+            let mut v: serde_json::Value = if *toml {
+                let t: toml::Value =
+                    toml::from_str(t).map_err(|e| format!("{}: {e}", file_name(file)))?;
+                serde_json::to_value(t).map_err(|e| e.to_string())?
+            } else {
+                serde_json::from_str(t).map_err(|e| format!("{}: {e}", file_name(file)))?
+            };
+            let server = v.as_object_mut().and_then(|m| m.remove("server"));
+            (
+                Some(serde_json::to_string(&v).map_err(|e| e.to_string())?),
+                server,
+            )
+        }
+        None => (None, None),
+    };
+    let config = Config::load(doc.as_deref().map(|d| (d, false)), std::env::vars())
+        .map_err(|e| format!("{}: {e}", file_name(file)))?;
+    Ok((config, server))
+}
+
+fn file_name(file: Option<&Path>) -> String {
+    file.map(|p| p.display().to_string())
+        .unwrap_or_else(|| "configuration".to_owned())
+}

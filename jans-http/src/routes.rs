@@ -1,0 +1,153 @@
+//! Janssen paths → engine endpoints, plus the host's own operational routes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use jans_core::oauth::error::{ErrorCode, OAuthError};
+use jans_core::{Ctx, Endpoint, Engine, Random, Response};
+
+use crate::telemetry::Metrics;
+use crate::translate;
+
+/// Shared state of the host.
+pub struct AppState {
+    /// The engine.
+    pub engine: Engine,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Randomness for every request's [`Ctx`].
+    pub rng: Arc<dyn Random>,
+    request_seq: AtomicU64,
+    request_prefix: u32,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+impl AppState {
+    /// State for `engine`.
+    pub fn new(engine: Engine, metrics: Arc<Metrics>, rng: Arc<dyn Random>) -> Self {
+        let mut p = [0u8; 4];
+        rng.fill(&mut p);
+        AppState {
+            engine,
+            metrics,
+            rng,
+            request_seq: AtomicU64::new(0),
+            request_prefix: u32::from_le_bytes(p),
+        }
+    }
+
+    fn request_id(&self, headers: &HeaderMap) -> String {
+        // Accept an upstream proxy's id when it is short and plain.
+        if let Some(v) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
+            if !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return v.to_owned();
+            }
+        }
+        let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
+        format!("{:08x}-{n:x}", self.request_prefix)
+    }
+
+    /// A context for one request.
+    pub fn ctx(&self, request_id: String) -> Ctx {
+        Ctx::new(crate::now(), self.rng.clone(), request_id)
+    }
+}
+
+async fn engine_route(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    let started = Instant::now();
+    let request_id = state.request_id(&headers);
+    let (label, resp) = match Endpoint::from_path(uri.path()) {
+        None => (
+            "not_found",
+            Response::error(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
+        ),
+        Some(endpoint) => {
+            let label = endpoint.label();
+            match translate::to_core(endpoint, &method, &uri, &headers, body) {
+                Ok(req) => {
+                    let ctx = state.ctx(request_id.clone());
+                    (label, state.engine.handle(req, &ctx).await)
+                }
+                Err(e) => (label, Response::error(e)),
+            }
+        }
+    };
+    if let Some(grant) = resp.issued_grant {
+        state.metrics.token_issued(grant);
+    }
+    let mut out = translate::from_core(&resp);
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        out.headers_mut().insert("x-request-id", v);
+    }
+    state
+        .metrics
+        .observe(label, out.status().as_u16(), started.elapsed());
+    out
+}
+
+async fn live(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    state
+        .metrics
+        .observe("health", 200, std::time::Duration::ZERO);
+    ([("content-type", "application/json")], r#"{"status":"UP"}"#)
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> axum::response::Response {
+    let keys_loaded = !state.engine.keys().ring().algorithms().is_empty();
+    let store_ok = state.engine.ready().await.is_ok();
+    let (status, body) = if keys_loaded && store_ok {
+        (StatusCode::OK, r#"{"status":"UP"}"#)
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, r#"{"status":"DOWN"}"#)
+    };
+    state
+        .metrics
+        .observe("health", status.as_u16(), std::time::Duration::ZERO);
+    (status, [("content-type", "application/json")], body).into_response()
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    state
+        .metrics
+        .observe("metrics", 200, std::time::Duration::ZERO);
+    (
+        [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+}
+
+/// Every route: the engine's endpoints at Janssen's paths, health and metrics.
+pub fn routes(state: Arc<AppState>) -> Router {
+    let mut r = Router::new()
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
+        .route("/metrics", get(metrics));
+    for path in Endpoint::ROUTES {
+        r = r.route(path, any(engine_route));
+    }
+    r.fallback(engine_route).with_state(state)
+}

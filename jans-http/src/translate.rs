@@ -1,0 +1,71 @@
+//! `http::Request` → core [`Request`], core [`Response`] → `http::Response`. The status code
+//! of every engine answer comes from [`jans_core::Response::status`]; this file only copies.
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method as HttpMethod, StatusCode, Uri};
+use jans_core::oauth::error::OAuthError;
+use jans_core::params::Params;
+use jans_core::{Endpoint, Method, Request, Response};
+
+fn header(headers: &HeaderMap, name: &str) -> Result<Option<String>, OAuthError> {
+    match headers.get_all(name).iter().count() {
+        0 => Ok(None),
+        1 => headers
+            .get(name)
+            .map(|v| {
+                v.to_str()
+                    .map(str::to_owned)
+                    .map_err(|_| OAuthError::invalid_request(format!("malformed {name} header")))
+            })
+            .transpose(),
+        _ => Err(OAuthError::invalid_request(format!(
+            "repeated {name} header"
+        ))),
+    }
+}
+
+fn is_form(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        ct.split(';').next().is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+    })
+}
+
+/// Build a core request. Errors are answered by the caller as `invalid_request`.
+pub fn to_core(
+    endpoint: Endpoint,
+    method: &HttpMethod,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Request, OAuthError> {
+    let mut req = Request::new(endpoint, Method::parse(method.as_str()));
+    if let Some(q) = uri.query() {
+        req.query = Params::parse(q.as_bytes())?;
+    }
+    req.authorization = header(headers, "authorization")?;
+    req.accept = header(headers, "accept")?;
+    req.content_type = header(headers, "content-type")?;
+    if is_form(req.content_type.as_deref()) {
+        req.form = Params::parse(&body)?;
+    } else {
+        req.body = body.to_vec();
+    }
+    Ok(req)
+}
+
+/// Write a core response as an HTTP response.
+pub fn from_core(resp: &Response) -> axum::response::Response {
+    let status = StatusCode::from_u16(resp.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut out = axum::response::Response::new(Body::from(resp.body_bytes()));
+    *out.status_mut() = status;
+    let h = out.headers_mut();
+    for (name, value) in resp.all_headers() {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.append(HeaderName::from_static(name), v);
+        }
+    }
+    out
+}
