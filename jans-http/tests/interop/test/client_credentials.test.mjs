@@ -91,6 +91,8 @@ async function verifyJwtAccessToken(config, tokens, clientId, scope) {
   assert.equal(payload.client_id, clientId, 'client_id claim');
   const aud = [].concat(payload.aud);
   assert.ok(aud.length > 0 && aud.every((a) => typeof a === 'string' && a), `aud ${payload.aud}`);
+  // Janssen: a client_credentials token's audience is the client itself
+  assert.ok(aud.includes(clientId), `aud ${JSON.stringify(payload.aud)} includes the client_id`);
   assert.ok(payload.exp > nowSecs(), 'not expired');
   assert.ok(payload.iat <= nowSecs() + 5, 'iat not in the future');
   assert.ok(
