@@ -1,0 +1,433 @@
+//! Third-party interop: real client libraries against a real `jans serve`.
+//!
+//! Drives the npm project in `tests/interop/` (openid-client v6 + jose, run with `node --test`):
+//! initialises a temporary data directory, registers one client per token endpoint
+//! authentication method with `jans client add --json`, starts `jans serve` on a free loopback
+//! port, runs the node tests against it and stops the server (always: [`Server`]'s `Drop`).
+//!
+//! Node.js (>= 20.19) and npm are required: without them this test fails, it never skips.
+//! `NODE` / `NPM` override the executables. `node_modules` is installed with `npm ci` when absent.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const JANS: &str = env!("CARGO_BIN_EXE_jans");
+const SCOPE: &str = "read write";
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("interop")
+}
+
+/// The executable for `name` (or `$ENV_VAR`), or a loud failure naming what is missing.
+fn tool(name: &str, env_var: &str) -> String {
+    let exe = std::env::var(env_var).unwrap_or_else(|_| name.to_owned());
+    match Command::new(&exe).arg("--version").output() {
+        Ok(out) if out.status.success() => {
+            eprintln!(
+                "interop: {exe} {}",
+                String::from_utf8_lossy(&out.stdout).trim()
+            );
+            exe
+        }
+        Ok(out) => panic!(
+            "`{exe} --version` failed ({}): {}. The interop tests need Node.js >= 20.19 and npm \
+             (set {env_var} to override the executable).",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => panic!(
+            "cannot run `{exe}`: {e}. The interop tests need Node.js >= 20.19 and npm on PATH \
+             (set {env_var} to override the executable); they are not skipped without them."
+        ),
+    }
+}
+
+/// What a bounded command left behind.
+struct Ran {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Ran {
+    fn describe(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `cmd` to completion within `limit`, its output going to files under `dir` (so a chatty
+/// child never blocks on a full pipe). Panics on a timeout, after killing the child.
+fn run_bounded(cmd: &mut Command, dir: &Path, name: &str, limit: Duration) -> Ran {
+    let out_path = dir.join(format!("{name}.stdout"));
+    let err_path = dir.join(format!("{name}.stderr"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(File::create(&out_path).unwrap())
+        .stderr(File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{name} did not finish within {limit:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                fs::read_to_string(&out_path).unwrap_or_default(),
+                fs::read_to_string(&err_path).unwrap_or_default()
+            );
+        }
+        sleep(Duration::from_millis(50));
+    };
+    Ran {
+        status,
+        stdout: fs::read_to_string(&out_path).unwrap_or_default(),
+        stderr: fs::read_to_string(&err_path).unwrap_or_default(),
+    }
+}
+
+/// `jans --data-dir DATA ARGS...`, which must succeed.
+fn jans(data: &Path, args: &[&str], dir: &Path, name: &str) -> Ran {
+    let ran = run_bounded(
+        Command::new(JANS).arg("--data-dir").arg(data).args(args),
+        dir,
+        name,
+        Duration::from_secs(60),
+    );
+    assert!(
+        ran.status.success(),
+        "`jans --data-dir {} {}` failed\n{}",
+        data.display(),
+        args.join(" "),
+        ran.describe()
+    );
+    ran
+}
+
+/// The JSON object in `text`: all of it, or the span from its first `{` to its last `}` (so a
+/// log line printed around the object does not break the test).
+fn json_object(text: &str) -> Value {
+    if let Ok(v @ Value::Object(_)) = serde_json::from_str(text.trim()) {
+        return v;
+    }
+    let span = text
+        .find('{')
+        .zip(text.rfind('}'))
+        .and_then(|(a, b)| text.get(a..=b));
+    span.and_then(|s| serde_json::from_str(s).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| panic!("expected a JSON object, got:\n{text}"))
+}
+
+/// A running `jans serve`; stopped (SIGTERM, then SIGKILL) when dropped, whatever happened.
+struct Server {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Server {
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, then up to `grace` for a graceful exit; SIGKILL after that.
+    /// Returns the exit status if the server stopped by itself.
+    fn stop(&mut self, grace: Duration) -> Option<ExitStatus> {
+        if let Some(status) = self.child.try_wait().ok().flatten() {
+            return Some(status);
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < grace {
+            if let Some(status) = self.child.try_wait().ok().flatten() {
+                return Some(status);
+            }
+            sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop(Duration::from_secs(5));
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Status code of `GET path` over plain HTTP/1.1, or None if the server did not answer.
+fn http_get_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 64];
+    let n = s.read(&mut head).ok()?;
+    let _ = s.shutdown(Shutdown::Both);
+    let line = String::from_utf8_lossy(head.get(..n)?).into_owned();
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn start_server(data: &Path, dir: &Path) -> (Server, u16) {
+    let port = free_port();
+    let log = dir.join("serve.log");
+    let out = File::create(&log).unwrap();
+    let child = Command::new(JANS)
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--issuer",
+            &format!("http://localhost:{port}"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("start jans serve");
+    let mut server = Server { child, log };
+
+    let start = Instant::now();
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            panic!(
+                "jans serve exited ({status}) before it was ready\n--- log ---\n{}",
+                server.log()
+            );
+        }
+        if http_get_status(port, "/health/ready") == Some(200) {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            panic!(
+                "jans serve: /health/ready did not answer 200 within 30s\n--- log ---\n{}",
+                server.log()
+            );
+        }
+        sleep(Duration::from_millis(100));
+    }
+    if !server.log().contains("listening on") {
+        eprintln!("interop: note: jans serve is ready but printed no `listening on` line yet");
+    }
+    (server, port)
+}
+
+/// Registers the clients the node tests use and returns `{ ROLE: <client add output> }`.
+fn register_clients(data: &Path, dir: &Path, node: &str) -> Value {
+    let private_jwk = dir.join("private_key_jwt.private.jwk.json");
+    let public_jwk = dir.join("private_key_jwt.public.jwk.json");
+    let ran = run_bounded(
+        Command::new(node)
+            .current_dir(interop_dir())
+            .arg("keygen.mjs")
+            .arg(&private_jwk)
+            .arg(&public_jwk),
+        dir,
+        "keygen",
+        Duration::from_secs(60),
+    );
+    assert!(
+        ran.status.success(),
+        "keygen.mjs failed\n{}",
+        ran.describe()
+    );
+    let public: Value = serde_json::from_str(&fs::read_to_string(&public_jwk).unwrap()).unwrap();
+
+    let cc = json!(["client_credentials"]);
+    let clients = [
+        (
+            "basic",
+            json!({"client_name": "interop basic", "grant_types": cc, "scope": SCOPE,
+                   "token_endpoint_auth_method": "client_secret_basic"}),
+        ),
+        (
+            "post",
+            json!({"client_name": "interop post", "grant_types": cc, "scope": SCOPE,
+                   "token_endpoint_auth_method": "client_secret_post"}),
+        ),
+        (
+            "basic_jwt",
+            json!({"client_name": "interop basic jwt", "grant_types": cc, "scope": SCOPE,
+                   "token_endpoint_auth_method": "client_secret_basic",
+                   "access_token_as_jwt": true, "access_token_signing_alg": "ES256"}),
+        ),
+        (
+            "private_key_jwt",
+            json!({"client_name": "interop private_key_jwt", "grant_types": cc, "scope": SCOPE,
+                   "token_endpoint_auth_method": "private_key_jwt",
+                   "token_endpoint_auth_signing_alg": "ES256",
+                   "jwks": {"keys": [public]},
+                   "access_token_as_jwt": true, "access_token_signing_alg": "ES256"}),
+        ),
+        (
+            "secret_jwt",
+            json!({"client_name": "interop client_secret_jwt", "grant_types": cc, "scope": SCOPE,
+                   "token_endpoint_auth_method": "client_secret_jwt",
+                   "token_endpoint_auth_signing_alg": "HS256"}),
+        ),
+    ];
+
+    let mut out = serde_json::Map::new();
+    for (role, metadata) in clients {
+        let file = dir.join(format!("client-{role}.json"));
+        fs::write(&file, serde_json::to_vec_pretty(&metadata).unwrap()).unwrap();
+        let ran = jans(
+            data,
+            &["client", "add", "--json", file.to_str().unwrap()],
+            dir,
+            &format!("client-add-{role}"),
+        );
+        let mut registered = json_object(&ran.stdout);
+        assert!(
+            registered["client_id"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "`client add` ({role}) printed no client_id:\n{}",
+            ran.describe()
+        );
+        if role != "private_key_jwt" {
+            assert!(
+                registered["client_secret"]
+                    .as_str()
+                    .is_some_and(|s| !s.is_empty()),
+                "`client add` ({role}) printed no client_secret:\n{}",
+                ran.describe()
+            );
+        } else {
+            registered["private_jwk_file"] = json!(private_jwk);
+        }
+        out.insert(role.to_owned(), registered);
+    }
+    Value::Object(out)
+}
+
+fn ensure_node_modules(npm: &str, dir: &Path) {
+    let modules = interop_dir().join("node_modules");
+    if modules.join("openid-client").is_dir() && modules.join("jose").is_dir() {
+        return;
+    }
+    let ran = run_bounded(
+        Command::new(npm)
+            .current_dir(interop_dir())
+            .args(["ci", "--no-audit", "--no-fund"]),
+        dir,
+        "npm-ci",
+        Duration::from_secs(600),
+    );
+    assert!(
+        ran.status.success(),
+        "`npm ci` in {} failed\n{}",
+        interop_dir().display(),
+        ran.describe()
+    );
+}
+
+fn node_test_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(interop_dir().join("test"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no tests/interop/test/*.test.mjs");
+    files
+}
+
+#[test]
+fn openid_client_against_jans_serve() {
+    let node = tool("node", "NODE");
+    let npm = tool("npm", "NPM");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("jans-data");
+
+    ensure_node_modules(&npm, dir);
+
+    jans(&data, &["init"], dir, "init");
+    let admin = data.join("admin-client.json");
+    let admin_json = json_object(
+        &fs::read_to_string(&admin)
+            .unwrap_or_else(|e| panic!("init wrote no {}: {e}", admin.display())),
+    );
+    assert!(
+        admin_json["client_id"].is_string() && admin_json["client_secret"].is_string(),
+        "admin-client.json: {admin_json}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&admin).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "admin-client.json must be mode 0600");
+    }
+
+    let clients = register_clients(&data, dir, &node);
+    let clients_file = dir.join("clients.json");
+    fs::write(&clients_file, serde_json::to_vec_pretty(&clients).unwrap()).unwrap();
+
+    let (mut server, port) = start_server(&data, dir);
+    let issuer = format!("http://localhost:{port}");
+    eprintln!("interop: jans serve ready at {issuer}");
+
+    let ran = run_bounded(
+        Command::new(&node)
+            .current_dir(interop_dir())
+            .arg("--test")
+            .arg("--test-reporter=spec")
+            .args(node_test_files())
+            .env("JANS_ISSUER", &issuer)
+            .env("JANS_CLIENTS", &clients_file)
+            .env("NO_COLOR", "1"),
+        dir,
+        "node-test",
+        Duration::from_secs(300),
+    );
+    let graceful = server.stop(Duration::from_secs(10));
+    let log = server.log();
+    drop(server);
+
+    eprintln!("{}", ran.stdout);
+    assert!(
+        ran.status.success(),
+        "node interop tests failed against jans serve ({issuer})\n{}\n--- jans serve log ---\n{log}",
+        ran.describe()
+    );
+    assert!(
+        graceful.is_some(),
+        "jans serve did not exit within 10s of SIGTERM\n--- log ---\n{log}"
+    );
+}
