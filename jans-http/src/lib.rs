@@ -18,17 +18,72 @@ pub use layers::HostConfig;
 pub use routes::AppState;
 pub use telemetry::Metrics;
 
-/// The operating system's CSPRNG.
+/// The operating system's CSPRNG, read 4 KiB at a time into a per-thread pool so that
+/// issuing a token costs no system call. Bytes handed out are wiped from the pool.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsRandom;
 
+const POOL_SIZE: usize = 4096;
+
+struct Pool {
+    buf: [u8; POOL_SIZE],
+    pos: usize,
+}
+
+thread_local! {
+    static POOL: std::cell::RefCell<Pool> =
+        const { std::cell::RefCell::new(Pool { buf: [0; POOL_SIZE], pos: POOL_SIZE }) };
+}
+
+fn os_fill(dest: &mut [u8]) {
+    if getrandom::fill(dest).is_err() {
+        // Without randomness no token can be issued safely; stop rather than continue.
+        tracing::error!("the operating system's random generator failed");
+        std::process::abort();
+    }
+}
+
 impl Random for OsRandom {
     fn fill(&self, dest: &mut [u8]) {
-        if getrandom::fill(dest).is_err() {
-            // Without randomness no token can be issued safely; stop rather than continue.
-            tracing::error!("the operating system's random generator failed");
-            std::process::abort();
+        if dest.len() > POOL_SIZE / 8 {
+            return os_fill(dest);
         }
+        POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if POOL_SIZE - pool.pos < dest.len() {
+                os_fill(&mut pool.buf);
+                pool.pos = 0;
+            }
+            let start = pool.pos;
+            let end = start + dest.len();
+            if let Some(src) = pool.buf.get_mut(start..end) {
+                dest.copy_from_slice(src);
+                src.fill(0);
+            }
+            pool.pos = end;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_random_never_repeats_and_wipes() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let mut b = [0u8; 32];
+            OsRandom.fill(&mut b);
+            assert!(seen.insert(b), "repeated output");
+        }
+        let mut big = vec![0u8; 1024];
+        OsRandom.fill(&mut big);
+        assert!(big.iter().any(|b| *b != 0));
+        POOL.with(|p| {
+            let p = p.borrow();
+            assert!(p.buf.get(..p.pos).unwrap().iter().all(|b| *b == 0));
+        });
     }
 }
 

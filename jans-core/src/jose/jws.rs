@@ -67,6 +67,12 @@ pub struct Header {
 }
 
 impl Header {
+    /// The base64url encoding of this header's JSON, for [`sign_encoded`].
+    pub fn encode(&self) -> Result<String, JoseError> {
+        let json = serde_json::to_vec(self).map_err(|_| JoseError::Malformed("header"))?;
+        Ok(URL_SAFE_NO_PAD.encode(&json))
+    }
+
     /// A header with only `alg`.
     pub fn new(alg: Algorithm) -> Self {
         Header {
@@ -126,6 +132,25 @@ pub fn sign(
         return Err(JoseError::KeyMismatch);
     }
     let input = signing_input(header, payload, sig_len_hint(alg))?;
+    let sig = key.sign(input.as_bytes(), rng)?;
+    Ok(finish(input, &sig))
+}
+
+/// Sign `payload` under a header that is already base64url-encoded (RFC 7515 §5.1 step 2),
+/// for signers that reuse one header for every token. The caller guarantees the encoded
+/// header names `key.algorithm()` (see [`Header::encode`]).
+pub fn sign_encoded(
+    header_b64: &str,
+    payload: &[u8],
+    key: &dyn SigningKey,
+    rng: &dyn Random,
+) -> Result<String, JoseError> {
+    let cap =
+        header_b64.len() + b64_len(payload.len()) + b64_len(sig_len_hint(key.algorithm())) + 2;
+    let mut input = String::with_capacity(cap);
+    input.push_str(header_b64);
+    input.push('.');
+    URL_SAFE_NO_PAD.encode_string(payload, &mut input);
     let sig = key.sign(input.as_bytes(), rng)?;
     Ok(finish(input, &sig))
 }

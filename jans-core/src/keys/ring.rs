@@ -9,8 +9,12 @@ use super::{KeyStatus, SecretBox, StoredKey, key_aad};
 use crate::crypto::{CryptoProvider, SigningKey, VerifyingKey};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::jose::{Algorithm, Jwk, Jwks};
+use crate::jose::{Algorithm, Jwk, Jwks, jws};
 use crate::store::KeyStore;
+
+/// `typ` values whose headers every signer keeps encoded: RFC 9068 access tokens, OIDC ID
+/// tokens, RFC 9701 introspection responses.
+pub const SIGNED_TYPES: [&str; 3] = ["at+jwt", "JWT", "token-introspection+jwt"];
 
 /// An active key ready to sign.
 #[derive(Debug)]
@@ -19,6 +23,41 @@ pub struct Signer {
     pub kid: String,
     /// The private key.
     pub key: Arc<dyn SigningKey>,
+    /// `{alg, kid, typ}` headers, base64url-encoded once, for each of [`SIGNED_TYPES`].
+    encoded_headers: [String; 3],
+}
+
+impl Signer {
+    fn new(kid: String, key: Arc<dyn SigningKey>) -> Result<Self, Error> {
+        let mut encoded_headers: [String; 3] = Default::default();
+        for (slot, typ) in encoded_headers.iter_mut().zip(SIGNED_TYPES) {
+            let mut h = jws::Header::new(key.algorithm());
+            h.kid = Some(kid.clone());
+            h.typ = Some(typ.to_owned());
+            *slot = h.encode()?;
+        }
+        Ok(Signer {
+            kid,
+            key,
+            encoded_headers,
+        })
+    }
+
+    /// Sign `payload` as a compact JWS with header `{alg, kid, typ}`; `typ` must be one of
+    /// [`SIGNED_TYPES`].
+    pub fn sign(
+        &self,
+        typ: &str,
+        payload: &[u8],
+        rng: &dyn crate::ctx::Random,
+    ) -> Result<String, Error> {
+        let header = SIGNED_TYPES
+            .iter()
+            .position(|t| *t == typ)
+            .and_then(|i| self.encoded_headers.get(i))
+            .ok_or_else(|| Error::Internal(format!("no encoded header for typ {typ}")))?;
+        Ok(jws::sign_encoded(header, payload, self.key.as_ref(), rng)?)
+    }
 }
 
 /// A snapshot of the key set. Cheap to share; replaced whole on every change.
@@ -134,13 +173,8 @@ impl KeyManager {
                 })?;
                 let der = zeroizing(self.secret_box.open(sealed, &key_aad(&k.kid))?);
                 let key = self.provider.signing_key_from_pkcs8(k.alg, &der.0)?;
-                ring.signers.insert(
-                    k.alg,
-                    Arc::new(Signer {
-                        kid: k.kid.clone(),
-                        key,
-                    }),
-                );
+                ring.signers
+                    .insert(k.alg, Arc::new(Signer::new(k.kid.clone(), key)?));
             }
         }
         ring.jwks_json =

@@ -4,7 +4,6 @@
 use crate::ctx::Ctx;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::jose::jws;
 use crate::oauth::client::Client;
 use crate::oauth::token_key;
 use crate::store::{GrantKind, GrantRecord};
@@ -18,10 +17,22 @@ pub struct Issue<'a> {
     pub subject: Option<&'a str>,
     /// Granted scopes, space-separated.
     pub scope: &'a str,
-    /// Grant family id.
+    /// Grant family id; empty when the token belongs to no family (client_credentials).
     pub family: &'a str,
-    /// Grant type, recorded for introspection and metrics.
-    pub grant: &'static str,
+}
+
+/// RFC 9068 §2.2 claims, serialized in this order.
+#[derive(serde::Serialize)]
+struct AtClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    client_id: &'a str,
+    exp: u64,
+    iat: u64,
+    jti: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
 }
 
 /// An issued access token.
@@ -46,7 +57,6 @@ pub async fn issue(engine: &Engine, what: &Issue<'_>, ctx: &Ctx) -> Result<Issue
         .unwrap_or(config.access_token_lifetime);
     let expires_at = ctx.now.saturating_add(lifetime);
     let mut data = serde_json::Map::new();
-    data.insert("grant".into(), what.grant.into());
     let token = if what.client.metadata.access_token_as_jwt {
         let alg = what
             .client
@@ -59,30 +69,21 @@ pub async fn issue(engine: &Engine, what: &Issue<'_>, ctx: &Ctx) -> Result<Issue
             .ok_or_else(|| Error::Internal(format!("no active signing key for {alg}")))?;
         let jti = ctx.random_token(16);
         // RFC 9068 §2.2. With no resource owner, `sub` is the client (§2.2 "sub").
-        let mut claims = serde_json::Map::with_capacity(9);
-        claims.insert("iss".into(), config.issuer.clone().into());
-        claims.insert(
-            "sub".into(),
-            what.subject.unwrap_or(&what.client.client_id).into(),
-        );
-        claims.insert("aud".into(), what.client.client_id.clone().into());
-        claims.insert("client_id".into(), what.client.client_id.clone().into());
-        claims.insert("exp".into(), expires_at.into());
-        claims.insert("iat".into(), ctx.now.into());
-        claims.insert("jti".into(), jti.clone().into());
-        if !what.scope.is_empty() {
-            claims.insert("scope".into(), what.scope.into());
-        }
+        let claims = AtClaims {
+            iss: &config.issuer,
+            sub: what.subject.unwrap_or(&what.client.client_id),
+            aud: &what.client.client_id,
+            client_id: &what.client.client_id,
+            exp: expires_at,
+            iat: ctx.now,
+            jti: &jti,
+            scope: (!what.scope.is_empty()).then_some(what.scope),
+        };
         let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
-        let mut header = jws::Header::new(alg);
-        header.typ = Some(AT_JWT_TYP.to_owned());
-        header.kid = Some(signer.kid.clone());
-        let jwt = jws::sign(&header, &payload, signer.key.as_ref(), ctx.rng.as_ref())?;
-        data.insert("format".into(), "jwt".into());
+        let jwt = signer.sign(AT_JWT_TYP, &payload, ctx.rng.as_ref())?;
         data.insert("jti".into(), jti.into());
         jwt
     } else {
-        data.insert("format".into(), "reference".into());
         // 256 bits of entropy.
         ctx.random_token(32)
     };

@@ -15,7 +15,7 @@ use crate::jose::{Algorithm, JoseError, Jwks, jws, jwt};
 use crate::oauth::client::{AuthMethod, Client};
 use crate::oauth::error::OAuthError;
 use crate::params::Params;
-use crate::request::Request;
+use crate::request::{Endpoint, Request};
 use crate::store::{GrantKind, GrantRecord, StoreError};
 
 /// RFC 7523 §2.2 `client_assertion_type`.
@@ -72,6 +72,9 @@ fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
         .split_once(':')
         .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
     let decode = |s: &str| -> Result<String, OAuthError> {
+        if !s.contains(['%', '+']) {
+            return Ok(s.to_owned());
+        }
         let p = Params::parse(format!("v={s}").as_bytes())
             .map_err(|_| OAuthError::invalid_client("malformed Basic credentials"))?;
         Ok(p.get("v").ok().flatten().unwrap_or("").to_owned())
@@ -166,13 +169,26 @@ fn check_secret(engine: &Engine, client: &Client, presented: &str) -> Result<(),
     }
 }
 
-/// Authenticate the calling client. `audiences` are the values an assertion's `aud` may
-/// hold (issuer, token endpoint, the endpoint being called).
+/// Values a client assertion's `aud` may carry when calling `endpoint` (RFC 7523 §3 item 3):
+/// the issuer, the token endpoint, and the endpoint being called.
+pub fn assertion_audiences(engine: &Engine, endpoint: &Endpoint) -> Vec<String> {
+    let config = engine.config();
+    let mut v = vec![
+        config.issuer.clone(),
+        config.endpoint_url(&Endpoint::Token.path()),
+    ];
+    if *endpoint != Endpoint::Token {
+        v.push(config.endpoint_url(&endpoint.path()));
+    }
+    v
+}
+
+/// Authenticate the client calling `endpoint`.
 pub async fn authenticate(
     engine: &Engine,
     req: &Request,
     params: &Params,
-    audiences: &[String],
+    endpoint: &Endpoint,
     ctx: &Ctx,
 ) -> Result<Authenticated, Error> {
     match presented(req, params)? {
@@ -206,7 +222,8 @@ pub async fn authenticate(
             })
         }
         Presented::Assertion { id, assertion } => {
-            assertion_auth(engine, id.as_deref(), &assertion, audiences, ctx).await
+            let audiences = assertion_audiences(engine, endpoint);
+            assertion_auth(engine, id.as_deref(), &assertion, &audiences, ctx).await
         }
     }
 }

@@ -3,11 +3,10 @@
 use crate::ctx::Ctx;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::jose::jws;
 use crate::oauth::client::Client;
 use crate::oauth::client_auth::{self, auth_scheme};
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::token::{assertion_audiences, require_form};
+use crate::oauth::token::require_form;
 use crate::oauth::token_key;
 use crate::request::{Endpoint, Method, Request};
 use crate::response::{Body, Response};
@@ -73,9 +72,8 @@ async fn caller(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Client, Err
             .await?
             .ok_or_else(|| invalid().into());
     }
-    let audiences = assertion_audiences(engine, &Endpoint::Introspection);
     Ok(
-        client_auth::authenticate(engine, req, params, &audiences, ctx)
+        client_auth::authenticate(engine, req, params, &Endpoint::Introspection, ctx)
             .await?
             .client,
     )
@@ -162,10 +160,7 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         "token_introspection": body,
     });
     let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
-    let mut header = jws::Header::new(alg);
-    header.typ = Some("token-introspection+jwt".to_owned());
-    header.kid = Some(signer.kid.clone());
-    let jwt = jws::sign(&header, &payload, signer.key.as_ref(), ctx.rng.as_ref())?;
+    let jwt = signer.sign("token-introspection+jwt", &payload, ctx.rng.as_ref())?;
     Ok(Response::with_body(Body::Jwt {
         content_type: INTROSPECTION_JWT,
         jwt,

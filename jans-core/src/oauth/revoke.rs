@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::oauth::client_auth;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::introspect::lookup;
-use crate::oauth::token::{assertion_audiences, require_form};
+use crate::oauth::token::require_form;
 use crate::oauth::token_key;
 use crate::request::{Endpoint, Request};
 use crate::response::{Body, Response};
@@ -17,9 +17,8 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
     require_form(req)?;
     let params = &req.form;
     params.check_no_repeats()?;
-    let audiences = assertion_audiences(engine, &Endpoint::Revocation);
     // RFC 7009 §2.1: the client authenticates.
-    let auth = client_auth::authenticate(engine, req, params, &audiences, ctx).await?;
+    let auth = client_auth::authenticate(engine, req, params, &Endpoint::Revocation, ctx).await?;
     let token = params
         .get("token")?
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;

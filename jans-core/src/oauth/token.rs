@@ -26,19 +26,6 @@ pub(crate) fn require_form(req: &Request) -> Result<(), OAuthError> {
     }
 }
 
-/// Values a client assertion's `aud` may carry when calling `endpoint`.
-pub(crate) fn assertion_audiences(engine: &Engine, endpoint: &Endpoint) -> Vec<String> {
-    let config = engine.config();
-    let mut v = vec![
-        config.issuer.clone(),
-        config.endpoint_url(&Endpoint::Token.path()),
-    ];
-    if *endpoint != Endpoint::Token {
-        v.push(config.endpoint_url(&endpoint.path()));
-    }
-    v
-}
-
 /// `POST /jans-auth/restv1/token`.
 pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
     require_form(req)?;
@@ -53,8 +40,7 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         .get("grant_type")?
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?
         .to_owned();
-    let audiences = assertion_audiences(engine, &Endpoint::Token);
-    let auth = client_auth::authenticate(engine, req, params, &audiences, ctx).await?;
+    let auth = client_auth::authenticate(engine, req, params, &Endpoint::Token, ctx).await?;
     let config = engine.config();
     if !config.grant_types_supported.contains(&grant_type) {
         return Err(OAuthError::new(

@@ -15,26 +15,24 @@ type GrantKey = (GrantKind, String);
 #[derive(Default)]
 struct Grants {
     records: HashMap<GrantKey, GrantRecord>,
-    /// (expires_at, key): the sweeper's index.
-    expiry: BTreeSet<(UnixTime, GrantKey)>,
-    /// family -> keys.
+    /// expires_at -> keys that expire then: the sweeper's index. Entries are not removed on
+    /// take/remove; the sweeper skips keys whose record is gone or was replaced.
+    expiry: BTreeMap<UnixTime, Vec<GrantKey>>,
+    /// family -> keys (records with an empty family are not indexed).
     families: HashMap<String, BTreeSet<GrantKey>>,
 }
 
 impl Grants {
-    fn unlink(&mut self, key: &GrantKey, rec: &GrantRecord) {
-        self.expiry.remove(&(rec.expires_at, key.clone()));
-        if let Some(set) = self.families.get_mut(&rec.family) {
+    fn remove(&mut self, key: &GrantKey) -> Option<GrantRecord> {
+        let rec = self.records.remove(key)?;
+        if !rec.family.is_empty()
+            && let Some(set) = self.families.get_mut(&rec.family)
+        {
             set.remove(key);
             if set.is_empty() {
                 self.families.remove(&rec.family);
             }
         }
-    }
-
-    fn remove(&mut self, key: &GrantKey) -> Option<GrantRecord> {
-        let rec = self.records.remove(key)?;
-        self.unlink(key, &rec);
         Some(rec)
     }
 }
@@ -111,11 +109,16 @@ impl GrantStore for MemoryStore {
             }
             g.remove(&k);
         }
-        g.expiry.insert((record.expires_at, k.clone()));
-        g.families
-            .entry(record.family.clone())
+        g.expiry
+            .entry(record.expires_at)
             .or_default()
-            .insert(k.clone());
+            .push(k.clone());
+        if !record.family.is_empty() {
+            g.families
+                .entry(record.family.clone())
+                .or_default()
+                .insert(k.clone());
+        }
         g.records.insert(k, record.clone());
         Ok(())
     }
@@ -148,30 +151,36 @@ impl GrantStore for MemoryStore {
     }
 
     async fn remove_family(&self, family: &str) -> Result<usize, StoreError> {
+        if family.is_empty() {
+            return Ok(0);
+        }
         let mut g = lock(&self.grants);
         let keys = g.families.remove(family).unwrap_or_default();
-        let mut n = 0;
-        for k in keys {
-            if let Some(rec) = g.records.remove(&k) {
-                g.expiry.remove(&(rec.expires_at, k));
-                n += 1;
-            }
-        }
-        Ok(n)
+        Ok(keys
+            .into_iter()
+            .filter(|k| g.records.remove(k).is_some())
+            .count())
     }
 
     async fn sweep(&self, now: UnixTime, limit: usize) -> Result<usize, StoreError> {
         let mut g = lock(&self.grants);
-        let due: Vec<GrantKey> = g
-            .expiry
-            .iter()
-            .take_while(|(exp, _)| *exp <= now)
-            .take(limit)
-            .map(|(_, k)| k.clone())
-            .collect();
-        let n = due.len();
-        for k in due {
-            g.remove(&k);
+        let mut n = 0;
+        while n < limit {
+            let Some(mut bucket) = g.expiry.first_entry() else {
+                break;
+            };
+            if *bucket.key() > now {
+                break;
+            }
+            let Some(k) = bucket.get_mut().pop() else {
+                bucket.remove();
+                continue;
+            };
+            // Skip keys taken already or re-inserted with a later expiry.
+            if g.records.get(&k).is_some_and(|r| !r.is_live(now)) {
+                g.remove(&k);
+                n += 1;
+            }
         }
         Ok(n)
     }

@@ -83,7 +83,7 @@ impl GrantKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GrantRecord {
     /// The grant family: everything issued from one authorization shares it, so one
-    /// [`GrantStore::remove_family`] revokes them together.
+    /// [`GrantStore::remove_family`] revokes them together. Empty means no family.
     pub family: String,
     /// The client it was issued to.
     pub client_id: String,
@@ -152,7 +152,7 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<Option<GrantRecord>, StoreError>;
     /// Remove a record; `true` if it existed (live or not).
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError>;
-    /// Remove every record of a family; returns how many.
+    /// Remove every record of a family; returns how many. The empty family names nothing.
     async fn remove_family(&self, family: &str) -> Result<usize, StoreError>;
     /// Delete up to `limit` records expired at `now`; returns how many.
     async fn sweep(&self, now: UnixTime, limit: usize) -> Result<usize, StoreError>;

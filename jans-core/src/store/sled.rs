@@ -108,9 +108,11 @@ impl SledStore {
         self.grant_exp
             .remove(exp_key(rec.expires_at, gk))
             .map_err(map_err)?;
-        self.grant_fam
-            .remove(fam_key(&rec.family, gk))
-            .map_err(map_err)?;
+        if !rec.family.is_empty() {
+            self.grant_fam
+                .remove(fam_key(&rec.family, gk))
+                .map_err(map_err)?;
+        }
         Ok(())
     }
 }
@@ -181,9 +183,11 @@ impl GrantStore for SledStore {
         self.grant_exp
             .insert(exp_key(record.expires_at, &gk), &[])
             .map_err(map_err)?;
-        self.grant_fam
-            .insert(fam_key(&record.family, &gk), &[])
-            .map_err(map_err)?;
+        if !record.family.is_empty() {
+            self.grant_fam
+                .insert(fam_key(&record.family, &gk), &[])
+                .map_err(map_err)?;
+        }
         let mut expected: Option<sled::IVec> = None;
         loop {
             match self
@@ -255,6 +259,9 @@ impl GrantStore for SledStore {
     }
 
     async fn remove_family(&self, family: &str) -> Result<usize, StoreError> {
+        if family.is_empty() {
+            return Ok(0);
+        }
         let mut prefix = family.as_bytes().to_vec();
         prefix.push(0);
         let mut n = 0;

@@ -42,15 +42,15 @@ pub async fn grant(
     ctx: &Ctx,
 ) -> Result<Response, Error> {
     let scope = decide_scope(client, params.get("scope")?)?;
-    let family = ctx.random_token(16);
+    // No refresh token and nothing else derives from this grant, so no family (RFC 6749
+    // §4.4.3): revoking the token revokes all of it.
     let issued = access_token::issue(
         engine,
         &Issue {
             client,
             subject: None,
             scope: &scope,
-            family: &family,
-            grant: "client_credentials",
+            family: "",
         },
         ctx,
     )
