@@ -65,28 +65,6 @@ impl Random for OsRandom {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn os_random_never_repeats_and_wipes() {
-        let mut seen = std::collections::HashSet::new();
-        for _ in 0..1000 {
-            let mut b = [0u8; 32];
-            OsRandom.fill(&mut b);
-            assert!(seen.insert(b), "repeated output");
-        }
-        let mut big = vec![0u8; 1024];
-        OsRandom.fill(&mut big);
-        assert!(big.iter().any(|b| *b != 0));
-        POOL.with(|p| {
-            let p = p.borrow();
-            assert!(p.buf.get(..p.pos).unwrap().iter().all(|b| *b == 0));
-        });
-    }
-}
-
 /// Seconds since the Unix epoch, from the system clock.
 pub fn now() -> u64 {
     std::time::SystemTime::now()
@@ -135,5 +113,27 @@ pub async fn background(state: Arc<AppState>, stop: tokio::sync::watch::Receiver
             }
             Err(e) => tracing::error!(error = %e, "background tick failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_random_never_repeats_and_wipes() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let mut b = [0u8; 32];
+            OsRandom.fill(&mut b);
+            assert!(seen.insert(b), "repeated output");
+        }
+        let mut big = vec![0u8; 1024];
+        OsRandom.fill(&mut big);
+        assert!(big.iter().any(|b| *b != 0));
+        POOL.with(|p| {
+            let p = p.borrow();
+            assert!(p.buf.get(..p.pos).unwrap().iter().all(|b| *b == 0));
+        });
     }
 }
