@@ -408,6 +408,14 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
     block_on(async {
         e(s.clients.insert(&client("durable")).await)?;
         e(s.keys.put(&key("durable-key")).await)?;
+        e(s.grants
+            .insert(
+                GrantKind::AccessToken,
+                "before-restart",
+                &record("", 1010),
+                1000,
+            )
+            .await)?;
         Ok::<_, String>(())
     })?;
     drop(s);
@@ -424,6 +432,17 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
                 .iter()
                 .any(|k| k.kid == "durable-key"),
             "key survives reopen"
+        );
+        // Expiry survives a restart: the sweeper still finds what expired before it.
+        ensure!(
+            e(s.grants.sweep(2000, 100).await)? == 1,
+            "a grant stored before the restart is swept after it"
+        );
+        ensure!(
+            !e(s.grants
+                .remove(GrantKind::AccessToken, "before-restart")
+                .await)?,
+            "the swept grant is gone"
         );
         Ok(())
     })

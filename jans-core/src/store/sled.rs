@@ -1,14 +1,18 @@
 //! The embedded default backend: one sled database in a directory.
 //!
 //! Layout (one tree each): `clients` (id -> JSON), `keys` (kid -> JSON), `grants`
-//! (kind byte + key -> JSON), `grant_exp` (big-endian expires_at + kind + key -> ()) the
-//! sweeper's index, `grant_fam` (family + 0 + kind + key -> ()) for family revocation.
+//! (kind byte + key -> JSON), `grant_fam` (family + 0 + kind + key -> ()) for family
+//! revocation. The sweeper's expiry index lives in memory: the first sweep after opening
+//! scans `grants` once and fills it, later inserts add to it. Keeping it out of sled halves
+//! the writes of a token issuance (sled copies a leaf on every write).
 //!
 //! Durability: clients and keys are flushed to disk before a write returns; grant state
 //! (tokens, codes, used assertion ids) is written without waiting for the flush, which sled
 //! performs every 500 ms, so a crash may forget grants issued in the last half second.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
@@ -23,8 +27,17 @@ pub struct SledStore {
     clients: sled::Tree,
     keys: sled::Tree,
     grants: sled::Tree,
-    grant_exp: sled::Tree,
     grant_fam: sled::Tree,
+    expiry: Mutex<ExpiryIndex>,
+}
+
+/// expires_at -> grant keys. Entries are not removed on take/remove: the sweeper checks the
+/// record before deleting.
+#[derive(Default)]
+struct ExpiryIndex {
+    buckets: BTreeMap<UnixTime, Vec<Vec<u8>>>,
+    /// Whether `grants` has been scanned since opening.
+    complete: bool,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -53,13 +66,6 @@ fn grant_key(kind: GrantKind, key: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + key.len());
     k.push(kind as u8);
     k.extend_from_slice(key.as_bytes());
-    k
-}
-
-fn exp_key(expires_at: UnixTime, gk: &[u8]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(8 + gk.len());
-    k.extend_from_slice(&expires_at.to_be_bytes());
-    k.extend_from_slice(gk);
     k
 }
 
@@ -94,8 +100,8 @@ impl SledStore {
             clients: tree("clients")?,
             keys: tree("keys")?,
             grants: tree("grants")?,
-            grant_exp: tree("grant_exp")?,
             grant_fam: tree("grant_fam")?,
+            expiry: Mutex::new(ExpiryIndex::default()),
             db,
         })
     }
@@ -105,15 +111,37 @@ impl SledStore {
     }
 
     fn unlink(&self, gk: &[u8], rec: &GrantRecord) -> Result<(), StoreError> {
-        self.grant_exp
-            .remove(exp_key(rec.expires_at, gk))
-            .map_err(map_err)?;
         if !rec.family.is_empty() {
             self.grant_fam
                 .remove(fam_key(&rec.family, gk))
                 .map_err(map_err)?;
         }
         Ok(())
+    }
+
+    fn expiry(&self) -> MutexGuard<'_, ExpiryIndex> {
+        self.expiry.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Delete `gk` if its record is still the expired one; true when deleted.
+    fn delete_if_expired(&self, gk: &[u8], now: UnixTime) -> Result<bool, StoreError> {
+        let Some(v) = self.grants.get(gk).map_err(map_err)? else {
+            return Ok(false);
+        };
+        let Ok(rec) = decode::<GrantRecord>(&v) else {
+            return Ok(false);
+        };
+        if rec.is_live(now)
+            || self
+                .grants
+                .compare_and_swap(gk, Some(&v), None as Option<&[u8]>)
+                .map_err(map_err)?
+                .is_err()
+        {
+            return Ok(false);
+        }
+        self.unlink(gk, &rec)?;
+        Ok(true)
     }
 }
 
@@ -179,10 +207,7 @@ impl GrantStore for SledStore {
     ) -> Result<(), StoreError> {
         let gk = grant_key(kind, key);
         let v = encode(record)?;
-        // Index entries first: one without its record is skipped by the sweeper.
-        self.grant_exp
-            .insert(exp_key(record.expires_at, &gk), &[])
-            .map_err(map_err)?;
+        // The family index first: an entry without its record is skipped.
         if !record.family.is_empty() {
             self.grant_fam
                 .insert(fam_key(&record.family, &gk), &[])
@@ -195,7 +220,14 @@ impl GrantStore for SledStore {
                 .compare_and_swap(&gk, expected.as_ref(), Some(v.as_slice()))
                 .map_err(map_err)?
             {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.expiry()
+                        .buckets
+                        .entry(record.expires_at)
+                        .or_default()
+                        .push(gk);
+                    return Ok(());
+                }
                 Err(cas) => {
                     let Some(current) = cas.current else {
                         expected = None;
@@ -268,13 +300,8 @@ impl GrantStore for SledStore {
         for item in self.grant_fam.scan_prefix(&prefix) {
             let (fk, _) = item.map_err(map_err)?;
             let gk = fk.get(prefix.len()..).unwrap_or_default();
-            if let Some(v) = self.grants.remove(gk).map_err(map_err)? {
+            if self.grants.remove(gk).map_err(map_err)?.is_some() {
                 n += 1;
-                if let Ok(rec) = decode::<GrantRecord>(&v) {
-                    self.grant_exp
-                        .remove(exp_key(rec.expires_at, gk))
-                        .map_err(map_err)?;
-                }
             }
             self.grant_fam.remove(&fk).map_err(map_err)?;
         }
@@ -282,32 +309,43 @@ impl GrantStore for SledStore {
     }
 
     async fn sweep(&self, now: UnixTime, limit: usize) -> Result<usize, StoreError> {
-        let upper = (now.saturating_add(1)).to_be_bytes();
         let mut n = 0;
-        let due: Vec<sled::IVec> = self
-            .grant_exp
-            .range(..upper.as_slice())
-            .keys()
-            .take(limit)
-            .collect::<Result<_, _>>()
-            .map_err(map_err)?;
-        for ek in due {
-            let gk = ek.get(8..).unwrap_or_default();
-            if let Some(v) = self.grants.get(gk).map_err(map_err)?
-                && let Ok(rec) = decode::<GrantRecord>(&v)
-                && !rec.is_live(now)
-                && self
-                    .grants
-                    .compare_and_swap(gk, Some(&v), None as Option<&[u8]>)
-                    .map_err(map_err)?
-                    .is_ok()
+        let complete = self.expiry().complete;
+        if !complete {
+            // First sweep since opening: one pass over every grant builds the index.
+            let mut found: Vec<(UnixTime, Vec<u8>)> = Vec::new();
+            for item in self.grants.iter() {
+                let (k, v) = item.map_err(map_err)?;
+                if let Ok(rec) = decode::<GrantRecord>(&v) {
+                    found.push((rec.expires_at, k.to_vec()));
+                }
+            }
+            let mut index = self.expiry();
+            for (exp, k) in found {
+                index.buckets.entry(exp).or_default().push(k);
+            }
+            index.complete = true;
+        }
+        while n < limit {
+            let next = {
+                let mut index = self.expiry();
+                let Some(mut bucket) = index.buckets.first_entry() else {
+                    break;
+                };
+                if *bucket.key() > now {
+                    break;
+                }
+                let k = bucket.get_mut().pop();
+                if bucket.get().is_empty() {
+                    bucket.remove();
+                }
+                k
+            };
+            if let Some(gk) = next
+                && self.delete_if_expired(&gk, now)?
             {
-                self.grant_fam
-                    .remove(fam_key(&rec.family, gk))
-                    .map_err(map_err)?;
                 n += 1;
             }
-            self.grant_exp.remove(&ek).map_err(map_err)?;
         }
         Ok(n)
     }
