@@ -135,10 +135,6 @@ enum KeysCommand {
     Rotate,
 }
 
-/// mimalloc: the token path allocates many small, short-lived buffers (sled nodes, JSON).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 type Res<T> = Result<T, String>;
 
 fn ctx() -> Ctx {
