@@ -166,37 +166,18 @@ impl DataDir {
     }
 }
 
-/// Load the configuration: the file (TOML, or JSON when it ends in `.json`) and `JANS_*`
-/// environment variables. A `[server]` table in the file belongs to the host and is
-/// returned separately.
-pub fn load_config(file: Option<&Path>) -> Result<(Config, Option<serde_json::Value>), String> {
+/// Load the configuration: the file (TOML, or JSON when it ends in `.json`), then `JANS_*`
+/// environment variables. Errors name the file and the key at fault.
+pub fn load_config(file: Option<&Path>) -> Result<Config, String> {
     let text = match file {
-        Some(p) => Some((
+        Some(p) => Some(
             std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
-            p.extension().and_then(|e| e.to_str()) != Some("json"),
-        )),
+        ),
         None => None,
     };
-    let (doc, server) = match &text {
-        Some((t, toml)) => {
-            let mut v: serde_json::Value = if *toml {
-                let t: toml::Value =
-                    toml::from_str(t).map_err(|e| format!("{}: {e}", file_name(file)))?;
-                serde_json::to_value(t).map_err(|e| e.to_string())?
-            } else {
-                serde_json::from_str(t).map_err(|e| format!("{}: {e}", file_name(file)))?
-            };
-            let server = v.as_object_mut().and_then(|m| m.remove("server"));
-            (
-                Some(serde_json::to_string(&v).map_err(|e| e.to_string())?),
-                server,
-            )
-        }
-        None => (None, None),
-    };
-    let config = Config::load(doc.as_deref().map(|d| (d, false)), std::env::vars())
-        .map_err(|e| format!("{}: {e}", file_name(file)))?;
-    Ok((config, server))
+    let toml = file.and_then(|p| p.extension()).and_then(|e| e.to_str()) != Some("json");
+    Config::load(text.as_deref().map(|t| (t, toml)), std::env::vars())
+        .map_err(|e| format!("{}: {e}", file_name(file)))
 }
 
 fn file_name(file: Option<&Path>) -> String {

@@ -144,14 +144,29 @@ fn ctx() -> Ctx {
 struct Opened {
     engine: Engine,
     data: DataDir,
-    server: Option<serde_json::Value>,
+}
+
+/// Where the issuer comes from.
+enum Issuer {
+    /// The configuration's (file, `JANS_ISSUER`, or the default).
+    Configured,
+    /// `--issuer`.
+    Explicit(String),
+    /// This one unless the configuration names an issuer other than the default.
+    Derived(String),
 }
 
 /// Open the data directory and build the engine. With `init`, create what is missing.
-async fn open(cli: &Cli, issuer: Option<String>, init: bool) -> Res<Opened> {
-    let (mut config, server) = load_config(cli.config.as_deref())?;
-    if let Some(i) = issuer {
-        config.issuer = i;
+async fn open(cli: &Cli, issuer: Issuer, init: bool) -> Res<Opened> {
+    let mut config = load_config(cli.config.as_deref())?;
+    match issuer {
+        Issuer::Configured => {}
+        Issuer::Explicit(i) => config.issuer = i,
+        Issuer::Derived(i) => {
+            if config.issuer == jans_core::Config::default().issuer {
+                config.issuer = i;
+            }
+        }
     }
     let data = DataDir::new(&cli.data_dir);
     if init {
@@ -176,11 +191,7 @@ async fn open(cli: &Cli, issuer: Option<String>, init: bool) -> Res<Opened> {
     if !changes.is_empty() {
         tracing::info!(changes = changes.len(), "signing keys generated or rotated");
     }
-    Ok(Opened {
-        engine,
-        data,
-        server,
-    })
+    Ok(Opened { engine, data })
 }
 
 fn print_json(v: &serde_json::Value) -> Res<()> {
@@ -212,17 +223,12 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
         (Some(c), Some(k)) => Some(jans_http::serve::tls_config(c, k)?),
         _ => None,
     };
-    let configured = cli.config.is_some() || std::env::var_os("JANS_ISSUER").is_some();
     let issuer = match &args.issuer {
-        Some(i) => Some(i.clone()),
-        None if !configured => Some(derived_issuer(&addr, tls.is_some())),
-        None => None,
+        Some(i) => Issuer::Explicit(i.clone()),
+        None => Issuer::Derived(derived_issuer(&addr, tls.is_some())),
     };
     let first_start = !DataDir::new(&cli.data_dir).is_initialized();
     let opened = open(cli, issuer, true).await?;
-    if let Some(server) = &opened.server {
-        tracing::debug!(?server, "[server] table present");
-    }
     if let Some(path) = opened
         .data
         .ensure_admin_client(&opened.engine, &ctx())
@@ -317,7 +323,7 @@ async fn client_add(cli: &Cli, a: &ClientAddArgs) -> Res<()> {
         set("access_token_lifetime", v.into());
     }
     let metadata = ClientMetadata::from_json(doc).map_err(|e| e.to_string())?;
-    let opened = open(cli, None, false).await?;
+    let opened = open(cli, Issuer::Configured, false).await?;
     let reg = opened
         .engine
         .register_client(metadata, &ctx())
@@ -330,7 +336,7 @@ async fn run(cli: Cli) -> Res<()> {
     match &cli.command {
         Command::Serve(args) => serve(&cli, args).await,
         Command::Init => {
-            let opened = open(&cli, None, true).await?;
+            let opened = open(&cli, Issuer::Configured, true).await?;
             match opened
                 .data
                 .ensure_admin_client(&opened.engine, &ctx())
@@ -346,7 +352,7 @@ async fn run(cli: Cli) -> Res<()> {
         }
         Command::Client(ClientCommand::Add(a)) => client_add(&cli, a).await,
         Command::Client(ClientCommand::List) => {
-            let opened = open(&cli, None, false).await?;
+            let opened = open(&cli, Issuer::Configured, false).await?;
             let list: Vec<serde_json::Value> = opened
                 .engine
                 .clients()
@@ -358,7 +364,7 @@ async fn run(cli: Cli) -> Res<()> {
             print_json(&serde_json::Value::Array(list))
         }
         Command::Client(ClientCommand::Show { client_id }) => {
-            let opened = open(&cli, None, false).await?;
+            let opened = open(&cli, Issuer::Configured, false).await?;
             match opened
                 .engine
                 .client(client_id)
@@ -370,7 +376,7 @@ async fn run(cli: Cli) -> Res<()> {
             }
         }
         Command::Client(ClientCommand::Remove { client_id }) => {
-            let opened = open(&cli, None, false).await?;
+            let opened = open(&cli, Issuer::Configured, false).await?;
             if opened
                 .engine
                 .remove_client(client_id)
@@ -384,7 +390,7 @@ async fn run(cli: Cli) -> Res<()> {
             }
         }
         Command::Keys(cmd) => {
-            let opened = open(&cli, None, false).await?;
+            let opened = open(&cli, Issuer::Configured, false).await?;
             if matches!(cmd, KeysCommand::Rotate) {
                 let changes = opened
                     .engine
@@ -408,7 +414,7 @@ async fn run(cli: Cli) -> Res<()> {
             print_json(&serde_json::Value::Array(list))
         }
         Command::Cleanup => {
-            let opened = open(&cli, None, false).await?;
+            let opened = open(&cli, Issuer::Configured, false).await?;
             let n = opened
                 .engine
                 .sweep(jans_http::now())
