@@ -3,7 +3,7 @@
 use crate::ctx::Ctx;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::oauth::client::Client;
+use crate::oauth::client::{AuthMethod, Client};
 use crate::oauth::client_auth::{self, auth_scheme};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::token::require_form;
@@ -72,11 +72,17 @@ async fn caller(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Client, Err
             .await?
             .ok_or_else(|| invalid().into());
     }
-    Ok(
-        client_auth::authenticate(engine, req, params, &Endpoint::Introspection, ctx)
-            .await?
-            .client,
-    )
+    let auth =
+        client_auth::authenticate(engine, req, params, &Endpoint::Introspection, ctx).await?;
+    if auth.method == AuthMethod::None {
+        // RFC 7662 §2.1 / §4: the caller must be authorized; a client id alone proves
+        // nothing, or anyone could probe tokens.
+        return Err(OAuthError::invalid_client(
+            "public clients cannot use the introspection endpoint",
+        )
+        .into());
+    }
+    Ok(auth.client)
 }
 
 /// RFC 7662 §2.2 response members of an active token.

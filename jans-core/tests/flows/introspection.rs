@@ -75,6 +75,27 @@ fn introspection_callers_and_answers() {
 }
 
 #[test]
+fn public_clients_cannot_introspect() {
+    let h = Harness::new();
+    let c = h.register(serde_json::json!({}));
+    let at = h.cc_token(&c);
+    // Registration refuses public clients for the grants that exist today, so store one
+    // directly, as a later grant (authorization_code + PKCE) will.
+    let mut public = c.client.clone();
+    public.client_id = "public-client".into();
+    public.client_secret_sealed = None;
+    public.metadata.token_endpoint_auth_method = jans_core::oauth::client::AuthMethod::None;
+    public.metadata.grant_types = vec![];
+    jans_core::store::conformance::block_on(h.stores.clients.insert(&public)).unwrap();
+    let r = h.post(
+        Endpoint::Introspection,
+        &[("token", &at), ("client_id", "public-client")],
+        None,
+    );
+    assert_error(&r, 401, "invalid_client");
+}
+
+#[test]
 fn uma_protection_scope_can_be_required_of_bearer_callers() {
     let mut config = config();
     config.introspection_access_token_must_have_uma_protection_scope = true;
