@@ -180,30 +180,44 @@ impl Engine {
         self.rotate_keys(ctx, false).await
     }
 
-    async fn rotation_policy(&self) -> Result<Policy, Error> {
+    /// The rotation policy from the configuration; its retention covers server lifetimes.
+    fn rotation_policy(&self) -> Policy {
         let config = self.config();
-        // A retired key stays published until everything it signed expired: the longest
-        // lifetime any client may get, plus the tolerated clock skew.
-        let mut retention = config.max_signed_lifetime();
-        for c in self.inner.stores.clients.list().await? {
-            if let Some(l) = c.metadata.access_token_lifetime {
-                retention = retention.max(l);
-            }
-        }
-        Ok(Policy {
+        Policy {
             algorithms: config.key_algs_allowed_for_generation.clone(),
             enabled: config.key_regeneration_enabled,
             interval: config.key_regeneration_interval.saturating_mul(3600),
-            retention: retention.saturating_add(config.clock_skew_seconds),
-        })
+            retention: config
+                .max_signed_lifetime()
+                .saturating_add(config.clock_skew_seconds),
+        }
+    }
+
+    /// How long a retired key stays published: until everything it signed expired, i.e. the
+    /// longest lifetime any client may get, plus the tolerated clock skew.
+    async fn retention(&self) -> Result<u64, Error> {
+        let config = self.config();
+        let mut longest = config.max_signed_lifetime();
+        for c in self.inner.stores.clients.list().await? {
+            if let Some(l) = c.metadata.access_token_lifetime {
+                longest = longest.max(l);
+            }
+        }
+        Ok(longest.saturating_add(config.clock_skew_seconds))
     }
 
     /// Apply due rotations (or rotate every algorithm now, with `force`).
     pub async fn rotate_keys(&self, ctx: &Ctx, force: bool) -> Result<Vec<Change>, Error> {
-        let policy = self.rotation_policy().await?;
+        let policy = self.rotation_policy();
         self.inner
             .keys
-            .rotate(self.inner.stores.keys.as_ref(), &policy, ctx, force)
+            .rotate(
+                self.inner.stores.keys.as_ref(),
+                &policy,
+                async || self.retention().await,
+                ctx,
+                force,
+            )
             .await
     }
 

@@ -224,15 +224,26 @@ impl KeyManager {
 
     /// Bring the key set up to date at `ctx.now` (or rotate every algorithm now, with
     /// `force`), persist the changes and install the new ring. Returns what changed.
+    ///
+    /// `retention` is asked only when a key retires, for the longest lifetime of anything
+    /// signed (it may have to look at every client); `policy.retention` is ignored then.
     pub async fn rotate(
         &self,
         store: &dyn KeyStore,
         policy: &Policy,
+        retention: impl AsyncFnOnce() -> Result<u64, Error>,
         ctx: &Ctx,
         force: bool,
     ) -> Result<Vec<Change>, Error> {
         let mut keys = store.list().await?;
-        let changes = rotation::plan(&keys, policy, ctx.now, force);
+        let mut changes = rotation::plan(&keys, policy, ctx.now, force);
+        if changes.iter().any(|c| matches!(c, Change::Retire(..))) {
+            let policy = Policy {
+                retention: retention().await?,
+                ..policy.clone()
+            };
+            changes = rotation::plan(&keys, &policy, ctx.now, force);
+        }
         if changes.is_empty() {
             if self.ring().keys().len() != keys.len() {
                 self.install(self.build(keys)?);

@@ -170,3 +170,19 @@ fn private_keys_are_sealed_with_the_master_key() {
         .unwrap();
     assert!(block_on(other.start(&h.ctx())).is_err());
 }
+
+#[test]
+fn retention_covers_the_longest_client_lifetime() {
+    let h = Harness::new();
+    h.register(serde_json::json!({"access_token_as_jwt": true, "access_token_lifetime": 7200}));
+    let active = kid_with(&h, KeyStatus::Active);
+    block_on(h.engine.rotate_keys(&h.ctx(), true)).unwrap();
+    let retired = block_on(h.stores.keys.list())
+        .unwrap()
+        .into_iter()
+        .find(|k| k.kid == active[0])
+        .unwrap();
+    assert_eq!(retired.status, KeyStatus::Retired);
+    // 7200 s (longer than the 3600 s id token lifetime) plus 60 s clock skew.
+    assert_eq!(retired.publish_until, Some(T0 + 7200 + 60));
+}
