@@ -213,15 +213,18 @@ fn cli_and_server_end_to_end() {
     let tok: serde_json::Value = r.json().unwrap();
     let at = tok["access_token"].as_str().unwrap();
     assert_eq!(at.split('.').count(), 3);
-    let i: serde_json::Value = http
-        .post(format!("{base}/jans-auth/restv1/introspection"))
-        .basic_auth(&admin_id, Some(&admin_secret))
-        .form(&[("token", at)])
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    assert_eq!(i["active"], true);
+    let active = |token: &str| -> serde_json::Value {
+        let i: serde_json::Value = http
+            .post(format!("{base}/jans-auth/restv1/introspection"))
+            .basic_auth(&admin_id, Some(&admin_secret))
+            .form(&[("token", token)])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        i["active"].clone()
+    };
+    assert_eq!(active(at), true);
     let r = http
         .post(format!("{base}/jans-auth/restv1/revoke"))
         .basic_auth(id, Some(secret))
@@ -229,15 +232,7 @@ fn cli_and_server_end_to_end() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
-    let i: serde_json::Value = http
-        .post(format!("{base}/jans-auth/restv1/introspection"))
-        .basic_auth(&admin_id, Some(&admin_secret))
-        .form(&[("token", at)])
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    assert_eq!(i["active"], false);
+    assert_eq!(active(at), false);
 
     // Bad input over the wire: protocol errors, never 5xx.
     let r = http
