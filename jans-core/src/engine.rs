@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use crate::authn::password;
+use crate::authn::user::{User, UserStatus};
 use crate::config::Config;
 use crate::crypto::CryptoProvider;
 use crate::ctx::{Ctx, UnixTime};
@@ -291,6 +293,62 @@ impl Engine {
     /// Remove a client; `false` if it did not exist. Its tokens stop introspecting as active.
     pub async fn remove_client(&self, client_id: &str) -> Result<bool, Error> {
         Ok(self.inner.stores.clients.delete(client_id).await?)
+    }
+
+    /// Add a person with a password (argon2id). The `inum` is assigned here; `created_at`
+    /// and `updated_at` are set to now. `Store(Conflict)` if the uid is taken.
+    pub async fn add_user(&self, mut user: User, password: &str, ctx: &Ctx) -> Result<User, Error> {
+        user.inum = uuid_from(&ctx.random_bytes(16));
+        user.created_at = ctx.now;
+        user.updated_at = ctx.now;
+        user.validate()?;
+        user.password_hash = Some(password::hash(password, ctx.rng.as_ref())?);
+        self.inner.stores.users.insert(&user).await?;
+        Ok(user)
+    }
+
+    /// The person with this login name.
+    pub async fn user(&self, uid: &str) -> Result<Option<User>, Error> {
+        Ok(self.inner.stores.users.by_uid(uid).await?)
+    }
+
+    /// Every person, ordered by `inum`.
+    pub async fn users(&self) -> Result<Vec<User>, Error> {
+        Ok(self.inner.stores.users.list().await?)
+    }
+
+    /// Change a person's password; `Store(NotFound)` for an unknown uid.
+    pub async fn set_password(&self, uid: &str, password: &str, ctx: &Ctx) -> Result<(), Error> {
+        let mut user = self.user(uid).await?.ok_or(StoreError::NotFound)?;
+        user.password_hash = Some(password::hash(password, ctx.rng.as_ref())?);
+        user.updated_at = ctx.now;
+        Ok(self.inner.stores.users.update(&user).await?)
+    }
+
+    /// Enable or disable a person; `Store(NotFound)` for an unknown uid.
+    pub async fn set_user_status(
+        &self,
+        uid: &str,
+        status: UserStatus,
+        ctx: &Ctx,
+    ) -> Result<(), Error> {
+        let mut user = self.user(uid).await?.ok_or(StoreError::NotFound)?;
+        user.status = status;
+        user.updated_at = ctx.now;
+        Ok(self.inner.stores.users.update(&user).await?)
+    }
+
+    /// The active person whose password this is, or `None` (unknown uid, inactive, wrong
+    /// password). An unknown uid costs one hash too, so timing does not reveal which uids
+    /// exist.
+    pub async fn check_password(&self, uid: &str, password: &str) -> Result<Option<User>, Error> {
+        let user = self.user(uid).await?;
+        let hash = user
+            .as_ref()
+            .and_then(|u| u.password_hash.as_deref())
+            .unwrap_or(password::DUMMY_HASH);
+        let ok = password::verify(password, hash);
+        Ok(user.filter(|u| ok && u.status == UserStatus::Active))
     }
 
     /// The discovery document, built once per configuration.

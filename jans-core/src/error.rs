@@ -30,6 +30,12 @@ pub enum Error {
     /// Bad configuration.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// User attributes were refused.
+    #[error(transparent)]
+    User(#[from] crate::authn::user::UserError),
+    /// A password was refused or could not be hashed.
+    #[error(transparent)]
+    Password(#[from] crate::authn::password::PasswordError),
     /// An internal invariant failed.
     #[error("internal error: {0}")]
     Internal(String),

@@ -16,6 +16,7 @@
 //! (DESIGN.md §3): time and randomness come in [`Ctx`], outbound HTTP through
 //! [`http::HttpClient`], storage through the [`store`] traits.
 
+pub mod authn;
 pub mod b64;
 pub mod config;
 pub mod crypto;

@@ -456,3 +456,92 @@ fn tls_serving() {
         "https://localhost"
     );
 }
+
+fn jans_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = Command::new(JANS)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(jans(&data, &["init"]).status.success());
+    let add = [
+        "user",
+        "add",
+        "--username",
+        "alice",
+        "--email",
+        "alice@example.com",
+        "--given-name",
+        "Alice",
+        "--family-name",
+        "Liddell",
+        "--password-stdin",
+    ];
+    let out = jans_stdin(&data, &add, "correct horse battery\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let user: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(user["uid"], "alice");
+    assert_eq!(user["mail"], "alice@example.com");
+    assert!(user.get("password_hash").is_none());
+    // Duplicate names, weak passwords and a missing --password-stdin are refused.
+    let out = jans_stdin(&data, &add, "another good one\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    let out = jans_stdin(
+        &data,
+        &["user", "add", "--username", "bob", "--password-stdin"],
+        "short\n",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+    let out = jans(&data, &["user", "add", "--username", "bob"]);
+    assert!(!out.status.success());
+    // list never shows hashes.
+    let out = jans(&data, &["user", "list"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("alice") && !text.contains("argon2") && !text.contains("password"));
+    let out = jans_stdin(
+        &data,
+        &["user", "passwd", "alice", "--password-stdin"],
+        "a brand new password\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = jans_stdin(
+        &data,
+        &["user", "passwd", "nobody", "--password-stdin"],
+        "a brand new password\n",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user named nobody"));
+    let out = jans(&data, &["user", "disable", "alice"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("inactive"));
+    let out = jans(&data, &["user", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"inactive\""));
+    let out = jans(&data, &["user", "enable", "alice"]);
+    assert!(out.status.success());
+}

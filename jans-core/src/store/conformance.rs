@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::{GrantKind, GrantRecord, StoreError, Stores};
+use crate::authn::user::User;
 use crate::keys::{KeyStatus, StoredKey};
 use crate::oauth::client::{Client, ClientMetadata};
 
@@ -403,11 +404,93 @@ fn keys_crud(s: &Stores) -> CaseResult {
     })
 }
 
+fn user(inum: &str, uid: &str) -> User {
+    User {
+        inum: inum.to_owned(),
+        uid: uid.to_owned(),
+        mail: Some(format!("{uid}@example.com")),
+        password_hash: Some("$argon2id$stub".to_owned()),
+        ..User::default()
+    }
+}
+
+fn users_crud(s: &Stores) -> CaseResult {
+    block_on(async {
+        e(s.users.insert(&user("i2", "Bob")).await)?;
+        e(s.users.insert(&user("i1", "alice")).await)?;
+        ensure!(
+            s.users.insert(&user("i3", "ALICE")).await == Err(StoreError::Conflict),
+            "uid is unique case-insensitively"
+        );
+        ensure!(
+            s.users.insert(&user("i1", "carol")).await == Err(StoreError::Conflict),
+            "inum is unique"
+        );
+        ensure!(
+            e(s.users.by_uid("carol").await)?.is_none(),
+            "a refused insert leaves no trace"
+        );
+        ensure!(
+            e(s.users.insert(&user("i3", "carol")).await).is_ok(),
+            "carol's uid is free"
+        );
+        ensure!(
+            e(s.users.by_uid("bob").await)? == Some(user("i2", "Bob")),
+            "lookup ignores case"
+        );
+        ensure!(
+            e(s.users.get("i1").await)? == Some(user("i1", "alice")),
+            "get by inum"
+        );
+        ensure!(e(s.users.get("zz").await)?.is_none(), "missing inum");
+        ensure!(e(s.users.by_uid("zz").await)?.is_none(), "missing uid");
+        // Renaming moves the uid; taking someone else's is a conflict.
+        e(s.users.update(&user("i1", "alicia")).await)?;
+        ensure!(
+            e(s.users.by_uid("alice").await)?.is_none(),
+            "old uid released"
+        );
+        ensure!(
+            e(s.users.by_uid("alicia").await)?.is_some(),
+            "new uid indexed"
+        );
+        ensure!(
+            s.users.update(&user("i1", "bob")).await == Err(StoreError::Conflict),
+            "renaming onto a taken uid is a conflict"
+        );
+        ensure!(
+            e(s.users.get("i1").await)?.map(|u| u.uid) == Some("alicia".to_owned()),
+            "a refused rename changes nothing"
+        );
+        ensure!(
+            s.users.update(&user("zz", "zz")).await == Err(StoreError::NotFound),
+            "update of missing is NotFound"
+        );
+        let inums: Vec<String> = e(s.users.list().await)?
+            .into_iter()
+            .map(|u| u.inum)
+            .collect();
+        ensure!(
+            inums == ["i1", "i2", "i3"],
+            "list ordered by inum, got {inums:?}"
+        );
+        ensure!(e(s.users.delete("i2").await)?, "delete existing");
+        ensure!(!e(s.users.delete("i2").await)?, "delete missing");
+        ensure!(
+            e(s.users.by_uid("bob").await)?.is_none(),
+            "deleted uid released"
+        );
+        e(s.users.insert(&user("i4", "bob")).await)?;
+        Ok(())
+    })
+}
+
 fn durable(h: &mut dyn Harness) -> CaseResult {
     let s = h.stores();
     block_on(async {
         e(s.clients.insert(&client("durable")).await)?;
         e(s.keys.put(&key("durable-key")).await)?;
+        e(s.users.insert(&user("durable-user", "dora")).await)?;
         e(s.grants
             .insert(
                 GrantKind::AccessToken,
@@ -433,6 +516,10 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
                 .any(|k| k.kid == "durable-key"),
             "key survives reopen"
         );
+        ensure!(
+            e(s.users.by_uid("DORA").await)? == Some(user("durable-user", "dora")),
+            "user and uid index survive reopen"
+        );
         // Expiry survives a restart: the sweeper still finds what expired before it.
         ensure!(
             e(s.grants.sweep(2000, 100).await)? == 1,
@@ -451,13 +538,14 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         ("clients_crud", clients_crud),
         ("grants_single_use", grants_single_use),
         ("grants_concurrent_take", grants_concurrent_take),
         ("grants_expiry_and_sweep", grants_expiry_and_sweep),
         ("grants_family", grants_family),
         ("keys_crud", keys_crud),
+        ("users_crud", users_crud),
     ];
     let mut failures = Vec::new();
     for (case, f) in cases {

@@ -5,7 +5,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError};
+use super::{ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, UserStore};
+use crate::authn::user::User;
 use crate::ctx::UnixTime;
 use crate::keys::StoredKey;
 use crate::oauth::client::Client;
@@ -43,6 +44,14 @@ pub struct MemoryStore {
     clients: Mutex<BTreeMap<String, Client>>,
     grants: Mutex<Grants>,
     keys: Mutex<BTreeMap<String, StoredKey>>,
+    users: Mutex<Users>,
+}
+
+#[derive(Default)]
+struct Users {
+    by_inum: BTreeMap<String, User>,
+    /// lowercased uid -> inum
+    by_uid: HashMap<String, String>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -199,5 +208,64 @@ impl KeyStore for MemoryStore {
 
     async fn delete(&self, kid: &str) -> Result<bool, StoreError> {
         Ok(lock(&self.keys).remove(kid).is_some())
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn insert(&self, user: &User) -> Result<(), StoreError> {
+        let mut u = lock(&self.users);
+        let key = User::uid_key(&user.uid);
+        if u.by_inum.contains_key(&user.inum) || u.by_uid.contains_key(&key) {
+            return Err(StoreError::Conflict);
+        }
+        u.by_uid.insert(key, user.inum.clone());
+        u.by_inum.insert(user.inum.clone(), user.clone());
+        Ok(())
+    }
+
+    async fn get(&self, inum: &str) -> Result<Option<User>, StoreError> {
+        Ok(lock(&self.users).by_inum.get(inum).cloned())
+    }
+
+    async fn by_uid(&self, uid: &str) -> Result<Option<User>, StoreError> {
+        let u = lock(&self.users);
+        Ok(u.by_uid
+            .get(&User::uid_key(uid))
+            .and_then(|inum| u.by_inum.get(inum))
+            .cloned())
+    }
+
+    async fn update(&self, user: &User) -> Result<(), StoreError> {
+        let mut u = lock(&self.users);
+        let old_key = match u.by_inum.get(&user.inum) {
+            Some(old) => User::uid_key(&old.uid),
+            None => return Err(StoreError::NotFound),
+        };
+        let new_key = User::uid_key(&user.uid);
+        if new_key != old_key {
+            if u.by_uid.contains_key(&new_key) {
+                return Err(StoreError::Conflict);
+            }
+            u.by_uid.remove(&old_key);
+            u.by_uid.insert(new_key, user.inum.clone());
+        }
+        u.by_inum.insert(user.inum.clone(), user.clone());
+        Ok(())
+    }
+
+    async fn delete(&self, inum: &str) -> Result<bool, StoreError> {
+        let mut u = lock(&self.users);
+        match u.by_inum.remove(inum) {
+            Some(old) => {
+                u.by_uid.remove(&User::uid_key(&old.uid));
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<User>, StoreError> {
+        Ok(lock(&self.users).by_inum.values().cloned().collect())
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::authn::user::User;
 use crate::ctx::UnixTime;
 use crate::keys::StoredKey;
 use crate::oauth::client::Client;
@@ -158,6 +159,25 @@ pub trait GrantStore: Send + Sync {
     async fn sweep(&self, now: UnixTime, limit: usize) -> Result<usize, StoreError>;
 }
 
+/// People. `uid` is unique case-insensitively.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Store a new user; `Conflict` if the `inum` or the `uid` is taken. Durable when it
+    /// returns.
+    async fn insert(&self, user: &User) -> Result<(), StoreError>;
+    /// The user with this `inum`.
+    async fn get(&self, inum: &str) -> Result<Option<User>, StoreError>;
+    /// The user with this login name (case-insensitive).
+    async fn by_uid(&self, uid: &str) -> Result<Option<User>, StoreError>;
+    /// Replace a user by `inum`; `NotFound` if absent, `Conflict` if a changed `uid` is
+    /// taken. Durable when it returns.
+    async fn update(&self, user: &User) -> Result<(), StoreError>;
+    /// Delete by `inum`; `false` if absent. Durable when it returns.
+    async fn delete(&self, inum: &str) -> Result<bool, StoreError>;
+    /// Every user, ordered by `inum`.
+    async fn list(&self) -> Result<Vec<User>, StoreError>;
+}
+
 /// Signing keys (private halves sealed).
 #[async_trait]
 pub trait KeyStore: Send + Sync {
@@ -178,6 +198,8 @@ pub struct Stores {
     pub grants: Arc<dyn GrantStore>,
     /// Signing keys.
     pub keys: Arc<dyn KeyStore>,
+    /// People.
+    pub users: Arc<dyn UserStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -193,7 +215,8 @@ impl Stores {
         Stores {
             clients: m.clone(),
             grants: m.clone(),
-            keys: m,
+            keys: m.clone(),
+            users: m,
         }
     }
 
@@ -204,7 +227,8 @@ impl Stores {
         Ok(Stores {
             clients: s.clone(),
             grants: s.clone(),
-            keys: s,
+            keys: s.clone(),
+            users: s,
         })
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Layout (one tree each): `clients` (id -> JSON), `keys` (kid -> JSON), `grants`
 //! (kind byte + key -> JSON), `grant_fam` (family + 0 + kind + key -> ()) for family
-//! revocation. The sweeper's expiry index lives in memory: the first sweep after opening
+//! revocation, `users` (inum -> JSON) and `users_uid` (lowercased uid -> inum). The sweeper's expiry index lives in memory: the first sweep after opening
 //! scans `grants` once and fills it, later inserts add to it. Keeping it out of sled halves
 //! the writes of a token issuance (sled copies a leaf on every write).
 //!
@@ -16,7 +16,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError};
+use super::{ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, UserStore};
+use crate::authn::user::User;
 use crate::ctx::UnixTime;
 use crate::keys::StoredKey;
 use crate::oauth::client::Client;
@@ -28,6 +29,8 @@ pub struct SledStore {
     keys: sled::Tree,
     grants: sled::Tree,
     grant_fam: sled::Tree,
+    users: sled::Tree,
+    users_uid: sled::Tree,
     expiry: Mutex<ExpiryIndex>,
 }
 
@@ -101,6 +104,8 @@ impl SledStore {
             keys: tree("keys")?,
             grants: tree("grants")?,
             grant_fam: tree("grant_fam")?,
+            users: tree("users")?,
+            users_uid: tree("users_uid")?,
             expiry: Mutex::new(ExpiryIndex::default()),
             db,
         })
@@ -371,5 +376,97 @@ impl KeyStore for SledStore {
         let existed = self.keys.remove(kid.as_bytes()).map_err(map_err)?.is_some();
         self.flush()?;
         Ok(existed)
+    }
+}
+
+#[async_trait]
+impl UserStore for SledStore {
+    async fn insert(&self, user: &User) -> Result<(), StoreError> {
+        let v = encode(user)?;
+        let key = User::uid_key(&user.uid);
+        // Claim the uid first: of two racing inserts only one gets it.
+        self.users_uid
+            .compare_and_swap(
+                key.as_bytes(),
+                None as Option<&[u8]>,
+                Some(user.inum.as_bytes()),
+            )
+            .map_err(map_err)?
+            .map_err(|_| StoreError::Conflict)?;
+        let stored = self
+            .users
+            .compare_and_swap(user.inum.as_bytes(), None as Option<&[u8]>, Some(v))
+            .map_err(map_err)?;
+        if stored.is_err() {
+            self.users_uid.remove(key.as_bytes()).map_err(map_err)?;
+            return Err(StoreError::Conflict);
+        }
+        self.flush()
+    }
+
+    async fn get(&self, inum: &str) -> Result<Option<User>, StoreError> {
+        match self.users.get(inum.as_bytes()).map_err(map_err)? {
+            Some(v) => Ok(Some(decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn by_uid(&self, uid: &str) -> Result<Option<User>, StoreError> {
+        match self
+            .users_uid
+            .get(User::uid_key(uid).as_bytes())
+            .map_err(map_err)?
+        {
+            Some(inum) => match self.users.get(&inum).map_err(map_err)? {
+                Some(v) => Ok(Some(decode(&v)?)),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    async fn update(&self, user: &User) -> Result<(), StoreError> {
+        let Some(old) = self.users.get(user.inum.as_bytes()).map_err(map_err)? else {
+            return Err(StoreError::NotFound);
+        };
+        let old: User = decode(&old)?;
+        let (old_key, new_key) = (User::uid_key(&old.uid), User::uid_key(&user.uid));
+        if old_key != new_key {
+            self.users_uid
+                .compare_and_swap(
+                    new_key.as_bytes(),
+                    None as Option<&[u8]>,
+                    Some(user.inum.as_bytes()),
+                )
+                .map_err(map_err)?
+                .map_err(|_| StoreError::Conflict)?;
+        }
+        self.users
+            .insert(user.inum.as_bytes(), encode(user)?)
+            .map_err(map_err)?;
+        if old_key != new_key {
+            self.users_uid.remove(old_key.as_bytes()).map_err(map_err)?;
+        }
+        self.flush()
+    }
+
+    async fn delete(&self, inum: &str) -> Result<bool, StoreError> {
+        let Some(old) = self.users.remove(inum.as_bytes()).map_err(map_err)? else {
+            return Ok(false);
+        };
+        if let Ok(old) = decode::<User>(&old) {
+            self.users_uid
+                .remove(User::uid_key(&old.uid).as_bytes())
+                .map_err(map_err)?;
+        }
+        self.flush()?;
+        Ok(true)
+    }
+
+    async fn list(&self) -> Result<Vec<User>, StoreError> {
+        self.users
+            .iter()
+            .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
+            .collect()
     }
 }

@@ -1,0 +1,237 @@
+//! People: Janssen's person entry (`jansPerson`) with the OpenID Connect standard claims it
+//! carries (OIDC Core §5.1), an internal id (`inum`) and a login name (`uid`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::UnixTime;
+
+/// OIDC Core §5.1.1 address claim.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// Full mailing address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+    /// Street.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<String>,
+    /// City or locality.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locality: Option<String>,
+    /// State, province, prefecture or region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Zip or postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Country name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// Janssen's `jansStatus`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    /// May log in.
+    #[default]
+    Active,
+    /// May not log in.
+    Inactive,
+}
+
+/// A person. Claim names are OIDC Core §5.1's; `inum` and `uid` are Janssen's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Internal, immutable id (Janssen `inum`); the `sub` of public subject identifiers.
+    pub inum: String,
+    /// Login name (Janssen `uid`), unique case-insensitively.
+    pub uid: String,
+    /// Janssen `mail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<String>,
+    /// OIDC `email_verified`.
+    #[serde(default)]
+    pub email_verified: bool,
+    /// OIDC `given_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// OIDC `family_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// OIDC `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// OIDC `nickname`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// OIDC `preferred_username`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    /// OIDC `picture`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// OIDC `locale` (BCP 47).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// OIDC `zoneinfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoneinfo: Option<String>,
+    /// OIDC `birthdate` (YYYY-MM-DD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birthdate: Option<String>,
+    /// OIDC `phone_number` (E.164 recommended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// OIDC `address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// Janssen `jansStatus`.
+    #[serde(default)]
+    pub status: UserStatus,
+    /// argon2id PHC string; never serialized to any client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    /// When the entry was created.
+    #[serde(default)]
+    pub created_at: UnixTime,
+    /// When the entry last changed (OIDC `updated_at`).
+    #[serde(default)]
+    pub updated_at: UnixTime,
+}
+
+/// Why user data was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid user attribute {attribute}: {reason}")]
+pub struct UserError {
+    /// The attribute at fault.
+    pub attribute: &'static str,
+    /// What is wrong.
+    pub reason: &'static str,
+}
+
+fn bad(attribute: &'static str, reason: &'static str) -> UserError {
+    UserError { attribute, reason }
+}
+
+impl User {
+    /// The key of the case-insensitive `uid` index.
+    pub fn uid_key(uid: &str) -> String {
+        uid.to_lowercase()
+    }
+
+    /// Check every attribute's shape and bounds.
+    pub fn validate(&self) -> Result<(), UserError> {
+        let uid_ok = !self.uid.is_empty()
+            && self.uid.len() <= 128
+            && self
+                .uid
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '+'));
+        if !uid_ok {
+            return Err(bad(
+                "uid",
+                "1 to 128 letters, digits and . _ - @ + are allowed",
+            ));
+        }
+        if let Some(m) = &self.mail {
+            let parts: Vec<&str> = m.split('@').collect();
+            let ok = m.len() <= 254
+                && parts.len() == 2
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && !p.contains(char::is_whitespace));
+            if !ok {
+                return Err(bad("mail", "not an email address"));
+            }
+        }
+        if let Some(b) = &self.birthdate {
+            let ok = b.len() == 10
+                && b.chars().enumerate().all(|(i, c)| {
+                    if i == 4 || i == 7 {
+                        c == '-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                });
+            if !ok {
+                return Err(bad("birthdate", "must be YYYY-MM-DD (OIDC Core §5.1)"));
+            }
+        }
+        for (name, v) in [
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+            ("name", &self.name),
+            ("nickname", &self.nickname),
+            ("preferred_username", &self.preferred_username),
+            ("picture", &self.picture),
+            ("locale", &self.locale),
+            ("zoneinfo", &self.zoneinfo),
+            ("phone_number", &self.phone_number),
+        ] {
+            if v.as_ref()
+                .is_some_and(|s| s.len() > 1024 || s.chars().any(char::is_control))
+            {
+                return Err(bad(name, "too long or contains control characters"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The user's public view: every attribute but the password hash.
+    pub fn to_public_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self)
+            .unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new()));
+        if let serde_json::Value::Object(m) = &mut v {
+            m.remove("password_hash");
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation() {
+        let ok = User {
+            inum: "i".into(),
+            uid: "Alice.Smith@example".into(),
+            mail: Some("alice@example.com".into()),
+            birthdate: Some("1990-01-31".into()),
+            ..User::default()
+        };
+        ok.validate().unwrap();
+        assert_eq!(User::uid_key("Alice"), "alice");
+        for bad in [
+            User {
+                uid: "".into(),
+                ..ok.clone()
+            },
+            User {
+                uid: "a b".into(),
+                ..ok.clone()
+            },
+            User {
+                mail: Some("nope".into()),
+                ..ok.clone()
+            },
+            User {
+                birthdate: Some("31/01/1990".into()),
+                ..ok.clone()
+            },
+            User {
+                name: Some("a\u{0}b".into()),
+                ..ok.clone()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        let public = User {
+            password_hash: Some("$argon2id$...".into()),
+            ..ok
+        }
+        .to_public_json();
+        assert!(public.get("password_hash").is_none());
+    }
+}
