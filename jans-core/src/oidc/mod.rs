@@ -1,3 +1,5 @@
 //! OpenID Connect: discovery (this issue); ID tokens, userinfo, sessions and logout follow.
 
+pub mod claims;
 pub mod discovery;
+pub mod id_token;
