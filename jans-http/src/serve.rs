@@ -44,6 +44,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let Some(tls) = tls else {
+        use axum::serve::ListenerExt as _;
+        // Responses are written in one go; do not let Nagle hold them back.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         return axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
@@ -66,6 +71,7 @@ pub async fn serve(
         let service = TowerToHyperService::new(router.clone());
         let watcher = graceful.watcher();
         tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
             let tls_stream = match tokio::time::timeout(
                 std::time::Duration::from_secs(10),
                 acceptor.accept(stream),
