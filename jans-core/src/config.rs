@@ -25,7 +25,7 @@ impl ConfigError {
 }
 
 /// Grant types this build implements at the token endpoint.
-pub const IMPLEMENTED_GRANT_TYPES: [&str; 1] = ["client_credentials"];
+pub const IMPLEMENTED_GRANT_TYPES: [&str; 2] = ["authorization_code", "client_credentials"];
 
 /// The auth-server configuration. Field names serialize exactly as Janssen's properties.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,6 +62,24 @@ pub struct Config {
     pub client_assertion_max_lifetime: u64,
     /// Seconds a fetched client `jwks_uri` document is cached.
     pub jwks_uri_cache_lifetime: u64,
+    /// Authorization code lifetime in seconds (RFC 6749 §4.1.2: short).
+    pub authorization_code_lifetime: u64,
+    /// Longest life of a browser session, seconds.
+    pub session_id_lifetime: u64,
+    /// A session unused this long ends, seconds.
+    pub session_id_unused_lifetime: u64,
+    /// Seconds a pending login/consent interaction stays valid.
+    pub interaction_lifetime: u64,
+    /// Require PKCE from every client, not just public ones and those with `require_pkce`.
+    pub require_pkce: bool,
+    /// Accept the PKCE `plain` method (RFC 7636 §4.2); S256 only when false.
+    pub allow_pkce_plain: bool,
+    /// Failed logins tolerated on one interaction before it is abandoned.
+    pub login_max_failures: u32,
+    /// Where the authorization endpoint sends the browser when the user must act; the
+    /// interaction id is appended as `?interaction=ID`. Empty means the host's own pages at
+    /// `{issuer}/jans-auth/interaction`.
+    pub interaction_uri: String,
 }
 
 impl Default for Config {
@@ -86,13 +104,23 @@ impl Default for Config {
                 Algorithm::PS512,
                 Algorithm::EdDSA,
             ],
-            grant_types_supported: IMPLEMENTED_GRANT_TYPES.map(str::to_owned).to_vec(),
+            // authorization_code works through the interaction API; it becomes a default when
+            // the host serves login and consent pages.
+            grant_types_supported: vec!["client_credentials".to_owned()],
             introspection_access_token_must_have_uma_protection_scope: false,
             clean_service_interval: 60,
             clean_service_batch_chunk_size: 10_000,
             clock_skew_seconds: 60,
             client_assertion_max_lifetime: 3600,
             jwks_uri_cache_lifetime: 300,
+            authorization_code_lifetime: 60,
+            session_id_lifetime: 86_400,
+            session_id_unused_lifetime: 86_400,
+            interaction_lifetime: 900,
+            require_pkce: false,
+            allow_pkce_plain: false,
+            login_max_failures: 5,
+            interaction_uri: String::new(),
         }
     }
 }
@@ -194,6 +222,25 @@ impl Config {
                     format!("grant type {g:?} is not implemented"),
                 ));
             }
+        }
+        for (key, v) in [
+            (
+                "authorizationCodeLifetime",
+                self.authorization_code_lifetime,
+            ),
+            ("sessionIdLifetime", self.session_id_lifetime),
+            ("sessionIdUnusedLifetime", self.session_id_unused_lifetime),
+            ("interactionLifetime", self.interaction_lifetime),
+        ] {
+            if v == 0 || v > MAX_LIFETIME {
+                return Err(ConfigError::new(
+                    key,
+                    format!("must be between 1 and {MAX_LIFETIME} seconds"),
+                ));
+            }
+        }
+        if self.login_max_failures == 0 {
+            return Err(ConfigError::new("loginMaxFailures", "must be > 0"));
         }
         if self.clean_service_interval == 0 {
             return Err(ConfigError::new("cleanServiceInterval", "must be > 0"));

@@ -415,6 +415,21 @@ impl Engine {
                     ))),
                 }
             }
+            (Endpoint::Authorize, Method::Get | Method::Post) => {
+                if self
+                    .config()
+                    .grant_types_supported
+                    .iter()
+                    .any(|g| g == "authorization_code")
+                {
+                    crate::oauth::authorize::handle(self, &req, ctx).await
+                } else {
+                    Ok(Response::error(OAuthError::new(
+                        ErrorCode::NotFound,
+                        "the authorization endpoint is not enabled (grantTypesSupported)",
+                    )))
+                }
+            }
             (Endpoint::Token, Method::Post) => crate::oauth::token::handle(self, &req, ctx).await,
             (Endpoint::Introspection, Method::Get | Method::Post) => {
                 crate::oauth::introspect::handle(self, &req, ctx).await
@@ -422,7 +437,7 @@ impl Engine {
             (Endpoint::Revocation, Method::Post) => {
                 crate::oauth::revoke::handle(self, &req, ctx).await
             }
-            (Endpoint::Introspection, _) => allow("GET, POST"),
+            (Endpoint::Introspection | Endpoint::Authorize, _) => allow("GET, POST"),
             (Endpoint::Token | Endpoint::Revocation, _) => allow("POST"),
             (Endpoint::Discovery | Endpoint::Jwks | Endpoint::JwksArchived(_), _) => allow("GET"),
         }

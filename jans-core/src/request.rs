@@ -40,6 +40,8 @@ pub enum Endpoint {
     Jwks,
     /// `/jans-auth/restv1/jwks/archived/{kid}`: a retired key, no longer in the JWKS.
     JwksArchived(String),
+    /// `/jans-auth/restv1/authorize` (RFC 6749 §3.1, OIDC Core §3.1.2)
+    Authorize,
     /// `/jans-auth/restv1/token` (RFC 6749 §3.2)
     Token,
     /// `/jans-auth/restv1/introspection` (RFC 7662)
@@ -63,6 +65,7 @@ impl Endpoint {
         let rest = path.strip_prefix(AUTH_PREFIX)?;
         match rest {
             "/jwks" => Some(Endpoint::Jwks),
+            "/authorize" => Some(Endpoint::Authorize),
             "/token" => Some(Endpoint::Token),
             "/introspection" => Some(Endpoint::Introspection),
             "/revoke" => Some(Endpoint::Revocation),
@@ -84,6 +87,7 @@ impl Endpoint {
             Endpoint::Discovery => "/.well-known/openid-configuration".to_owned(),
             Endpoint::Jwks => format!("{AUTH_PREFIX}/jwks"),
             Endpoint::JwksArchived(kid) => format!("{AUTH_PREFIX}/jwks/archived/{kid}"),
+            Endpoint::Authorize => format!("{AUTH_PREFIX}/authorize"),
             Endpoint::Token => format!("{AUTH_PREFIX}/token"),
             Endpoint::Introspection => format!("{AUTH_PREFIX}/introspection"),
             Endpoint::Revocation => format!("{AUTH_PREFIX}/revoke"),
@@ -96,6 +100,7 @@ impl Endpoint {
             Endpoint::Discovery => "discovery",
             Endpoint::Jwks => "jwks",
             Endpoint::JwksArchived(_) => "jwks_archived",
+            Endpoint::Authorize => "authorize",
             Endpoint::Token => "token",
             Endpoint::Introspection => "introspection",
             Endpoint::Revocation => "revocation",
@@ -103,8 +108,9 @@ impl Endpoint {
     }
 
     /// Route templates the host registers (axum syntax for the path parameter).
-    pub const ROUTES: [&'static str; 6] = [
+    pub const ROUTES: [&'static str; 7] = [
         "/.well-known/openid-configuration",
+        "/jans-auth/restv1/authorize",
         "/jans-auth/restv1/jwks",
         "/jans-auth/restv1/jwks/archived/{kid}",
         "/jans-auth/restv1/token",
@@ -132,6 +138,8 @@ pub struct Request {
     pub content_type: Option<String>,
     /// The body for non-form requests (bounded by the host).
     pub body: Vec<u8>,
+    /// Cookies sent by a browser (name, value).
+    pub cookies: Vec<(String, String)>,
 }
 
 impl Request {
@@ -146,7 +154,27 @@ impl Request {
             accept: None,
             content_type: None,
             body: Vec::new(),
+            cookies: Vec::new(),
         }
+    }
+
+    /// The value of a cookie; `None` when absent or sent more than once.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        let mut found = self.cookies.iter().filter(|(n, _)| n == name);
+        let first = found.next()?;
+        found.next().is_none().then_some(first.1.as_str())
+    }
+
+    /// Parse a `Cookie` header (RFC 6265 §5.4) into pairs, keeping at most 50.
+    pub fn parse_cookie_header(header: &str) -> Vec<(String, String)> {
+        header
+            .split(';')
+            .filter_map(|p| {
+                let (n, v) = p.trim().split_once('=')?;
+                Some((n.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+            })
+            .take(50)
+            .collect()
     }
 
     /// Set the form body.
@@ -186,6 +214,7 @@ mod tests {
         for e in [
             Endpoint::Discovery,
             Endpoint::Jwks,
+            Endpoint::Authorize,
             Endpoint::JwksArchived("abc_-1".into()),
             Endpoint::Token,
             Endpoint::Introspection,

@@ -55,8 +55,9 @@ pub struct Metrics {
 }
 
 /// Endpoint labels the host knows (engine endpoints plus its own).
-pub const ENDPOINT_LABELS: [&str; 10] = [
+pub const ENDPOINT_LABELS: [&str; 11] = [
     "discovery",
+    "authorize",
     "jwks",
     "jwks_archived",
     "token",
@@ -69,7 +70,7 @@ pub const ENDPOINT_LABELS: [&str; 10] = [
 ];
 
 /// Grant types counted.
-pub const GRANT_LABELS: [&str; 1] = ["client_credentials"];
+pub const GRANT_LABELS: [&str; 2] = ["authorization_code", "client_credentials"];
 
 impl Default for Metrics {
     fn default() -> Self {

@@ -48,6 +48,11 @@ pub fn to_core(
     req.authorization = header(headers, "authorization")?;
     req.accept = header(headers, "accept")?;
     req.content_type = header(headers, "content-type")?;
+    for value in headers.get_all("cookie") {
+        if let Ok(v) = value.to_str() {
+            req.cookies.extend(Request::parse_cookie_header(v));
+        }
+    }
     if is_form(req.content_type.as_deref()) {
         req.form = Params::parse(&body)?;
     } else {

@@ -2,5 +2,7 @@
 //! passwords. The login interaction state machine and ACR methods arrive with the
 //! authorization endpoint.
 
+pub mod interaction;
 pub mod password;
+pub mod session;
 pub mod user;

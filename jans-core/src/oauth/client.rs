@@ -123,6 +123,12 @@ pub struct ClientMetadata {
     /// OIDC DCR §2
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<Algorithm>,
+    /// Require PKCE even though the client is confidential.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require_pkce: bool,
+    /// Janssen `trustedClient`: consent is never asked.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub trusted_client: bool,
 }
 
 /// Most keys accepted in an inline `jwks`.
@@ -163,17 +169,38 @@ impl ClientMetadata {
     /// Fill RFC 7591 §2 defaults and check every rule; `invalid_client_metadata` on failure.
     pub fn normalize(&mut self, config: &Config) -> Result<(), OAuthError> {
         if self.grant_types.is_empty() {
-            // RFC 7591 defaults to authorization_code; this build serves client_credentials
-            // only, so that is the default until the authorization endpoint exists.
-            self.grant_types = vec!["client_credentials".to_owned()];
+            // RFC 7591 §2 defaults to authorization_code; a client without redirect URIs
+            // cannot use it, so it gets client_credentials instead.
+            let default = if self.redirect_uris.is_empty() {
+                "client_credentials"
+            } else {
+                "authorization_code"
+            };
+            self.grant_types = vec![default.to_owned()];
         }
         for g in &self.grant_types {
             if !config.grant_types_supported.contains(g) {
                 return Err(meta_err(format!("grant type {g:?} is not supported")));
             }
         }
-        if !self.response_types.is_empty() {
-            return Err(meta_err("response_types are not supported by this server"));
+        let code = self.grant_types.iter().any(|g| g == "authorization_code");
+        if self.response_types.is_empty() && code {
+            // RFC 7591 §2: the default response type is "code".
+            self.response_types = vec!["code".to_owned()];
+        }
+        if self.response_types.iter().any(|r| r != "code")
+            || (!code && !self.response_types.is_empty())
+        {
+            // RFC 7591 §2.1: response types must fit the grant types.
+            return Err(meta_err(
+                "response_types must be [\"code\"] with authorization_code",
+            ));
+        }
+        if code && self.redirect_uris.is_empty() {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidRedirectUri,
+                "authorization_code needs redirect_uris",
+            ));
         }
         if let Some(scope) = &self.scope
             && (scope.len() > 4096 || !scope.split(' ').all(is_scope_token))

@@ -24,6 +24,18 @@ pub enum ErrorCode {
     InvalidToken,
     /// RFC 6750 §3.1: the token lacks the scope the resource needs (403).
     InsufficientScope,
+    /// RFC 6749 §4.1.2.1: the response type is not supported.
+    UnsupportedResponseType,
+    /// RFC 6749 §4.1.2.1: the user or server denied the request.
+    AccessDenied,
+    /// OIDC Core §3.1.2.6: prompt=none but the user must log in.
+    LoginRequired,
+    /// OIDC Core §3.1.2.6: prompt=none but consent is needed.
+    ConsentRequired,
+    /// OIDC Core §3.1.2.6: the `request` parameter is not supported.
+    RequestNotSupported,
+    /// OIDC Core §3.1.2.6: the `request_uri` parameter is not supported.
+    RequestUriNotSupported,
     /// RFC 7591 §3.2.2: a client metadata value is invalid.
     InvalidClientMetadata,
     /// RFC 7591 §3.2.2: a redirect URI is invalid.
@@ -51,6 +63,12 @@ impl ErrorCode {
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::NotFound => "not_found",

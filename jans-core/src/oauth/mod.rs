@@ -1,11 +1,13 @@
 //! OAuth 2.0: token endpoint and grants, client authentication, introspection, revocation.
 
 pub mod access_token;
+pub mod authorize;
 pub mod client;
 pub mod client_auth;
 pub mod error;
 pub mod grant;
 pub mod introspect;
+pub mod pkce;
 pub mod revoke;
 pub mod token;
 

@@ -57,6 +57,9 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         .into());
     }
     match grant_type.as_str() {
+        "authorization_code" => {
+            crate::oauth::grant::authorization_code::grant(engine, &auth.client, params, ctx).await
+        }
         "client_credentials" => {
             crate::oauth::grant::client_credentials::grant(engine, &auth.client, params, ctx).await
         }

@@ -22,7 +22,7 @@ pub fn document(config: &Config) -> serde_json::Value {
         .iter()
         .map(|a| a.as_str())
         .collect();
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "issuer": config.issuer,
         "token_endpoint": url(Endpoint::Token),
         "jwks_uri": url(Endpoint::Jwks),
@@ -37,5 +37,33 @@ pub fn document(config: &Config) -> serde_json::Value {
         "revocation_endpoint_auth_signing_alg_values_supported": signing,
         "introspection_signing_alg_values_supported": ours,
         "access_token_signing_alg_values_supported": ours,
-    })
+    });
+    if config
+        .grant_types_supported
+        .iter()
+        .any(|g| g == "authorization_code")
+    {
+        let mut pkce = vec!["S256"];
+        if config.allow_pkce_plain {
+            pkce.push("plain");
+        }
+        let extra = serde_json::json!({
+            "authorization_endpoint": url(Endpoint::Authorize),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ours,
+            "code_challenge_methods_supported": pkce,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "claims_supported": crate::oidc::claims::SUPPORTED,
+            "claims_parameter_supported": true,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "authorization_response_iss_parameter_supported": true,
+        });
+        if let (Some(d), Some(e)) = (doc.as_object_mut(), extra.as_object()) {
+            d.extend(e.clone());
+        }
+    }
+    doc
 }

@@ -61,17 +61,29 @@ pub enum GrantKind {
     ParRequest = 5,
     /// `jti` values of client assertions already used (RFC 7523 §3 item 7).
     AssertionJti = 6,
+    /// Browser sessions (keyed by the cookie value's SHA-256; family `session:{inum}`).
+    Session = 7,
+    /// Pending user interactions of an authorization request (login, consent).
+    Interaction = 8,
+    /// Remembered consent of a user for a client.
+    Consent = 9,
+    /// Tombstones of redeemed authorization codes, to detect replay (RFC 6749 §4.1.2).
+    UsedCode = 10,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 6] = [
+    pub const ALL: [GrantKind; 10] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
         GrantKind::DeviceCode,
         GrantKind::ParRequest,
         GrantKind::AssertionJti,
+        GrantKind::Session,
+        GrantKind::Interaction,
+        GrantKind::Consent,
+        GrantKind::UsedCode,
     ];
 
     /// Decode the tag byte.

@@ -60,3 +60,25 @@ fn discovery_lists_what_is_implemented() {
         "method_not_allowed",
     );
 }
+
+#[test]
+fn discovery_lists_the_code_flow_when_enabled() {
+    let mut c = config();
+    c.grant_types_supported = vec!["authorization_code".into(), "client_credentials".into()];
+    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    let d = json(&h.call(Request::new(Endpoint::Discovery, Method::Get)));
+    assert_eq!(
+        d["authorization_endpoint"],
+        "https://id.example.com/jans-auth/restv1/authorize"
+    );
+    assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(d["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        d["id_token_signing_alg_values_supported"],
+        serde_json::json!(["ES256", "EdDSA"])
+    );
+}

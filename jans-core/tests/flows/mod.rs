@@ -1,3 +1,4 @@
+pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
 pub mod harness;

@@ -1,3 +1,4 @@
 //! Token endpoint grants.
 
+pub mod authorization_code;
 pub mod client_credentials;

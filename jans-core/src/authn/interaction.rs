@@ -1,0 +1,179 @@
+//! The interaction API (DESIGN.md §3): what the host's login and consent pages — or an
+//! embedder's own UI — call to finish an authorization request that needs the user.
+
+use subtle::ConstantTimeEq;
+
+use crate::authn::session::{SESSION_COOKIE, Stage};
+use crate::ctx::Ctx;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::oauth::authorize::{Prompt, continue_request, error_redirect, issue_code};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::response::Response;
+
+/// The ACR of username + password login (Janssen's built-in method).
+pub const PASSWORD_ACR: &str = "simple_password_auth";
+
+/// What a page needs to show an interaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InteractionView {
+    /// Login or consent.
+    pub stage: Stage,
+    /// The client asking.
+    pub client_id: String,
+    /// Its display name.
+    pub client_name: Option<String>,
+    /// The scopes it asks for.
+    pub scopes: Vec<String>,
+    /// The anti-CSRF token the form must post back.
+    pub csrf: String,
+    /// `login_hint` to prefill.
+    pub login_hint: Option<String>,
+}
+
+/// The result of a login attempt.
+#[derive(Debug)]
+pub enum LoginResult {
+    /// Wrong credentials; the form may be shown again.
+    Retry {
+        /// Attempts left before the request is abandoned.
+        remaining: u32,
+    },
+    /// The flow moved on: follow this response (a redirect, with the session cookie set).
+    Done(Response),
+}
+
+fn unknown() -> Error {
+    OAuthError::invalid_request("unknown or expired interaction").into()
+}
+
+fn csrf_ok(expected: &str, got: &str) -> bool {
+    bool::from(expected.as_bytes().ct_eq(got.as_bytes()))
+}
+
+/// RFC 6265 §4.1 `Set-Cookie` for the session: HttpOnly, SameSite=Lax, Secure when the
+/// issuer is https (DESIGN.md §6).
+fn session_cookie(engine: &Engine, value: &str) -> String {
+    let config = engine.config();
+    let secure = if config.issuer.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        config.session_id_lifetime
+    )
+}
+
+impl Engine {
+    /// The pending interaction `id`, for rendering.
+    pub async fn interaction(&self, id: &str, ctx: &Ctx) -> Result<Option<InteractionView>, Error> {
+        let Some(i) = self.get_interaction(id, ctx).await? else {
+            return Ok(None);
+        };
+        let client = self.client(&i.request.client_id).await?;
+        Ok(Some(InteractionView {
+            stage: i.stage,
+            client_id: i.request.client_id.clone(),
+            client_name: client.and_then(|c| c.metadata.client_name),
+            scopes: i.request.scopes.clone(),
+            csrf: i.csrf.clone(),
+            login_hint: i.request.login_hint.clone(),
+        }))
+    }
+
+    /// Submit username and password for interaction `id`. On success a new session starts
+    /// (a fresh `session_id` on every authentication) and the request continues.
+    pub async fn interaction_login(
+        &self,
+        id: &str,
+        csrf: &str,
+        uid: &str,
+        password: &str,
+        ctx: &Ctx,
+    ) -> Result<LoginResult, Error> {
+        // Taken, not read: two racing submissions cannot both complete it.
+        let mut i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
+        if !csrf_ok(&i.csrf, csrf) || i.stage != Stage::Login {
+            self.put_interaction(&i, Some(id), ctx).await?;
+            return Err(OAuthError::invalid_request("invalid form submission").into());
+        }
+        let Some(user) = self.check_password(uid, password).await? else {
+            i.failures += 1;
+            let max = self.config().login_max_failures;
+            if i.failures >= max {
+                tracing::warn!(client_id = %i.request.client_id, "login abandoned after repeated failures");
+                return Ok(LoginResult::Done(error_redirect(
+                    self,
+                    &i.request,
+                    &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
+                )));
+            }
+            self.put_interaction(&i, Some(id), ctx).await?;
+            return Ok(LoginResult::Retry {
+                remaining: max - i.failures,
+            });
+        };
+        let client = self
+            .client(&i.request.client_id)
+            .await?
+            .ok_or_else(unknown)?;
+        let (cookie, session) = self
+            .create_session(&user.inum, PASSWORD_ACR, vec!["pwd".to_owned()], ctx)
+            .await?;
+        // The user just authenticated: prompt=login and max_age are satisfied.
+        let mut request = i.request;
+        request.prompt.retain(|p| *p != Prompt::Login);
+        let key = crate::oauth::token_key(&cookie);
+        let response = continue_request(self, &client, request, Some((key, session)), ctx).await?;
+        Ok(LoginResult::Done(
+            response.header("set-cookie", session_cookie(self, &cookie)),
+        ))
+    }
+
+    /// Answer the consent question of interaction `id`. With `remember`, the approval is
+    /// kept for this user and client.
+    pub async fn interaction_consent(
+        &self,
+        id: &str,
+        csrf: &str,
+        allow: bool,
+        remember: bool,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
+        if !csrf_ok(&i.csrf, csrf) || i.stage != Stage::Consent {
+            self.put_interaction(&i, Some(id), ctx).await?;
+            return Err(OAuthError::invalid_request("invalid form submission").into());
+        }
+        let session = match &i.session_key {
+            Some(k) => self.session_by_key(k, ctx).await?,
+            None => None,
+        };
+        let Some(session) = session else {
+            return Ok(error_redirect(
+                self,
+                &i.request,
+                &OAuthError::new(ErrorCode::LoginRequired, "the session ended"),
+            ));
+        };
+        if !allow {
+            return Ok(error_redirect(
+                self,
+                &i.request,
+                &OAuthError::new(ErrorCode::AccessDenied, "the user denied the request"),
+            ));
+        }
+        if remember {
+            self.remember_consent(
+                &session.user_inum,
+                &i.request.client_id,
+                &i.request.scopes,
+                ctx,
+            )
+            .await?;
+        }
+        issue_code(self, &i.request, &session, ctx).await
+    }
+}

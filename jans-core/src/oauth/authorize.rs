@@ -1,0 +1,455 @@
+//! The authorization endpoint (RFC 6749 §3.1, §4.1; OIDC Core §3.1.2) for the code flow.
+//!
+//! Order of checks (RFC 6749 §4.1.2.1): until the client and its redirect URI are known to
+//! be valid, errors are shown to the user (here: an error response, never a redirect);
+//! afterwards they go back to the client's redirect URI with `state` and `iss` (RFC 9207).
+//! When the user must act, an interaction is stored and the browser is sent to the
+//! interaction URI (DESIGN.md §3); the host's pages, or an embedder's own UI, complete it
+//! through the interaction API.
+
+use serde::{Deserialize, Serialize};
+
+use crate::authn::session::{Interaction, SESSION_COOKIE, Session, Stage};
+use crate::authn::user::UserStatus;
+use crate::ctx::Ctx;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::oauth::client::{AuthMethod, Client, is_scope_token};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::pkce;
+use crate::oauth::token_key;
+use crate::oidc::claims::ClaimsRequest;
+use crate::request::Request;
+use crate::response::{Body, Response};
+use crate::store::{GrantKind, GrantRecord};
+
+/// OIDC Core §3.1.2.1 `prompt` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prompt {
+    /// No user interaction: fail instead.
+    None,
+    /// Re-authenticate.
+    Login,
+    /// Ask consent again.
+    Consent,
+    /// Let the user choose an account.
+    SelectAccount,
+}
+
+/// A validated authorization request, as stored in an interaction and a code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    /// `client_id`
+    pub client_id: String,
+    /// `redirect_uri`, exactly as registered.
+    pub redirect_uri: String,
+    /// Granted-if-approved scopes, in request order, without duplicates.
+    pub scopes: Vec<String>,
+    /// `state`, returned as is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `nonce`, copied into the ID token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// PKCE challenge and method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<(String, pkce::Method)>,
+    /// `prompt` values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prompt: Vec<Prompt>,
+    /// `max_age` in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
+    /// `login_hint`, offered to the login page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<String>,
+    /// The `claims` parameter's JSON text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<String>,
+}
+
+/// Longest accepted `state` / `nonce` / hint.
+const MAX_OPAQUE_LEN: usize = 2048;
+
+fn error_page(description: &'static str) -> Response {
+    Response::error(OAuthError::invalid_request(description))
+}
+
+/// The client's redirect with `params` in the query (RFC 6749 §4.1.2, §4.1.2.1), plus
+/// `state` and `iss` (RFC 9207 §2).
+pub(crate) fn redirect(
+    engine: &Engine,
+    req: &AuthorizationRequest,
+    params: &[(&str, &str)],
+) -> Response {
+    let mut url = req.redirect_uri.clone();
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        ser.append_pair(k, v);
+    }
+    if let Some(s) = &req.state {
+        ser.append_pair("state", s);
+    }
+    ser.append_pair("iss", &engine.config().issuer);
+    url.push(if url.contains('?') { '&' } else { '?' });
+    url.push_str(&ser.finish());
+    Response::with_body(Body::Redirect(url))
+}
+
+pub(crate) fn error_redirect(
+    engine: &Engine,
+    req: &AuthorizationRequest,
+    err: &OAuthError,
+) -> Response {
+    let mut params = vec![("error", err.code.as_str())];
+    if let Some(d) = &err.description {
+        params.push(("error_description", d.as_ref()));
+    }
+    redirect(engine, req, &params)
+}
+
+fn opaque(v: Option<&str>, name: &'static str) -> Result<Option<String>, OAuthError> {
+    match v {
+        Some(s) if s.len() > MAX_OPAQUE_LEN => {
+            Err(OAuthError::invalid_request(format!("{name} is too long")))
+        }
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+/// Everything after the redirect URI is trusted; errors here go back to the client.
+fn validate(
+    engine: &Engine,
+    client: &Client,
+    redirect_uri: &str,
+    params: &crate::params::Params,
+) -> Result<AuthorizationRequest, OAuthError> {
+    let config = engine.config();
+    if params.get("request")?.is_some() {
+        return Err(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported yet",
+        ));
+    }
+    if params.get("request_uri")?.is_some() {
+        return Err(OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported yet",
+        ));
+    }
+    match params.get("response_type")? {
+        None => return Err(OAuthError::invalid_request("response_type is missing")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            ));
+        }
+    }
+    match params.get("response_mode")? {
+        None | Some("query") => {}
+        Some(_) => {
+            return Err(OAuthError::invalid_request(
+                "only response_mode=query is supported",
+            ));
+        }
+    }
+    if !client
+        .metadata
+        .grant_types
+        .iter()
+        .any(|g| g == "authorization_code")
+        || !config
+            .grant_types_supported
+            .iter()
+            .any(|g| g == "authorization_code")
+    {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the client may not use the authorization code grant",
+        ));
+    }
+    // RFC 6749 §3.3; `openid` is always allowed to a code client (OIDC Core §3.1.2.1).
+    let registered: Vec<&str> = client.metadata.scopes().collect();
+    let mut scopes: Vec<String> = Vec::new();
+    for s in params
+        .get("scope")?
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+    {
+        if !is_scope_token(s) || (s != "openid" && !registered.contains(&s)) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                format!("scope {s:?} is not allowed for this client"),
+            ));
+        }
+        if !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_owned());
+        }
+    }
+    // RFC 7636 §4.4.1; PKCE is required for public clients (DESIGN.md §6).
+    let challenge = params.get("code_challenge")?;
+    let method = params.get("code_challenge_method")?;
+    let code_challenge = match (challenge, method) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "code_challenge_method without code_challenge",
+            ));
+        }
+        (Some(c), m) => {
+            let method = match m {
+                None => pkce::Method::Plain,
+                Some(m) => pkce::Method::parse(m).ok_or_else(|| {
+                    OAuthError::invalid_request("code_challenge_method must be S256")
+                })?,
+            };
+            if method == pkce::Method::Plain && !config.allow_pkce_plain {
+                return Err(OAuthError::invalid_request(
+                    "code_challenge_method must be S256",
+                ));
+            }
+            if !pkce::well_formed(c) {
+                return Err(OAuthError::invalid_request("malformed code_challenge"));
+            }
+            Some((c.to_owned(), method))
+        }
+    };
+    let pkce_required = config.require_pkce
+        || client.metadata.require_pkce
+        || client.metadata.token_endpoint_auth_method == AuthMethod::None;
+    if pkce_required && code_challenge.is_none() {
+        return Err(OAuthError::invalid_request(
+            "PKCE (code_challenge with S256) is required",
+        ));
+    }
+    let mut prompt = Vec::new();
+    for p in params
+        .get("prompt")?
+        .unwrap_or("")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+    {
+        let v = match p {
+            "none" => Prompt::None,
+            "login" => Prompt::Login,
+            "consent" => Prompt::Consent,
+            "select_account" => Prompt::SelectAccount,
+            _ => return Err(OAuthError::invalid_request("unknown prompt value")),
+        };
+        if !prompt.contains(&v) {
+            prompt.push(v);
+        }
+    }
+    if prompt.contains(&Prompt::None) && prompt.len() > 1 {
+        // OIDC Core §3.1.2.1: none with any other value is an error.
+        return Err(OAuthError::invalid_request(
+            "prompt=none cannot be combined",
+        ));
+    }
+    let max_age = match params.get("max_age")? {
+        None => None,
+        Some(v) => Some(
+            v.parse::<u64>()
+                .map_err(|_| OAuthError::invalid_request("max_age must be a number of seconds"))?,
+        ),
+    };
+    let claims = params.get("claims")?;
+    if let Some(c) = claims {
+        ClaimsRequest::parse(c).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
+    }
+    Ok(AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scopes,
+        state: opaque(params.get("state")?, "state")?,
+        nonce: opaque(params.get("nonce")?, "nonce")?,
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint: opaque(params.get("login_hint")?, "login_hint")?,
+        claims: claims.map(str::to_owned),
+    })
+}
+
+/// `GET|POST /jans-auth/restv1/authorize`.
+pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+    let params = req.params();
+    if params.check_no_repeats().is_err() {
+        return Ok(error_page("a parameter is repeated"));
+    }
+    let Some(client_id) = params.get("client_id")? else {
+        return Ok(error_page("client_id is missing"));
+    };
+    let client = match engine.client(client_id).await? {
+        Some(c) if !c.disabled => c,
+        _ => return Ok(error_page("unknown client")),
+    };
+    let Some(redirect_uri) = params.get("redirect_uri")? else {
+        return Ok(error_page("redirect_uri is missing"));
+    };
+    // RFC 6749 §3.1.2.3 and DESIGN.md §6: exact string match against the registration.
+    if !client
+        .metadata
+        .redirect_uris
+        .iter()
+        .any(|r| r == redirect_uri)
+    {
+        return Ok(error_page("redirect_uri is not registered for this client"));
+    }
+    let provisional = AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scopes: Vec::new(),
+        state: opaque(params.get("state")?, "state").ok().flatten(),
+        nonce: None,
+        code_challenge: None,
+        prompt: Vec::new(),
+        max_age: None,
+        login_hint: None,
+        claims: None,
+    };
+    let authz = match validate(engine, &client, redirect_uri, params) {
+        Ok(a) => a,
+        Err(e) => return Ok(error_redirect(engine, &provisional, &e)),
+    };
+    let session = match req.cookie(SESSION_COOKIE) {
+        Some(cookie) => engine.session(cookie, ctx).await?,
+        None => None,
+    };
+    // A session whose user is gone or disabled does not count.
+    let session = match session {
+        Some((key, s)) => match engine.inner.stores.users.get(&s.user_inum).await? {
+            Some(u) if u.status == UserStatus::Active => Some((key, s)),
+            _ => None,
+        },
+        None => None,
+    };
+    continue_request(engine, &client, authz, session, ctx).await
+}
+
+/// Decide what happens to a validated request given the browser's session: issue a code,
+/// fail (prompt=none), or store an interaction and send the user to it.
+pub(crate) async fn continue_request(
+    engine: &Engine,
+    client: &Client,
+    authz: AuthorizationRequest,
+    session: Option<(String, Session)>,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
+    let none = authz.prompt.contains(&Prompt::None);
+    let fresh_enough = |s: &Session| {
+        authz
+            .max_age
+            .is_none_or(|max| ctx.now.saturating_sub(s.auth_time) <= max)
+    };
+    let usable = session.filter(|(_, s)| !authz.prompt.contains(&Prompt::Login) && fresh_enough(s));
+    let Some((session_key, session)) = usable else {
+        if none {
+            return Ok(error_redirect(
+                engine,
+                &authz,
+                &OAuthError::new(ErrorCode::LoginRequired, "the user is not logged in"),
+            ));
+        }
+        return interact(engine, authz, Stage::Login, None, ctx).await;
+    };
+    let consented = client.metadata.trusted_client
+        || (!authz.prompt.contains(&Prompt::Consent) && {
+            let remembered = engine
+                .consent(&session.user_inum, &client.client_id, ctx)
+                .await?;
+            authz.scopes.iter().all(|s| remembered.contains(s))
+        });
+    if !consented {
+        if none {
+            return Ok(error_redirect(
+                engine,
+                &authz,
+                &OAuthError::new(ErrorCode::ConsentRequired, "the user has not consented"),
+            ));
+        }
+        return interact(engine, authz, Stage::Consent, Some(session_key), ctx).await;
+    }
+    issue_code(engine, &authz, &session, ctx).await
+}
+
+async fn interact(
+    engine: &Engine,
+    request: AuthorizationRequest,
+    stage: Stage,
+    session_key: Option<String>,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
+    let interaction = Interaction {
+        request,
+        stage,
+        csrf: ctx.random_token(24),
+        failures: 0,
+        session_key,
+    };
+    let id = engine.put_interaction(&interaction, None, ctx).await?;
+    let config = engine.config();
+    let base = if config.interaction_uri.is_empty() {
+        config.endpoint_url("/jans-auth/interaction")
+    } else {
+        config.interaction_uri.clone()
+    };
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Ok(Response::with_body(Body::Redirect(format!(
+        "{base}{sep}interaction={id}"
+    ))))
+}
+
+/// What a code remembers for the token endpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CodeGrant {
+    pub request: AuthorizationRequest,
+    pub session: Session,
+}
+
+/// Issue an authorization code and redirect to the client (RFC 6749 §4.1.2).
+pub(crate) async fn issue_code(
+    engine: &Engine,
+    authz: &AuthorizationRequest,
+    session: &Session,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
+    let config = engine.config();
+    let code = ctx.random_token(32);
+    let grant = CodeGrant {
+        request: authz.clone(),
+        session: session.clone(),
+    };
+    let mut data = serde_json::Map::new();
+    data.insert(
+        "grant".into(),
+        serde_json::to_value(&grant).map_err(|e| Error::Internal(e.to_string()))?,
+    );
+    let record = GrantRecord {
+        // Everything issued from this code shares its family (RFC 6749 §4.1.2: a replayed
+        // code revokes it all).
+        family: ctx.random_token(16),
+        client_id: authz.client_id.clone(),
+        subject: Some(session.user_inum.clone()),
+        scope: authz.scopes.join(" "),
+        issued_at: ctx.now,
+        expires_at: ctx.now.saturating_add(config.authorization_code_lifetime),
+        data,
+    };
+    engine
+        .inner
+        .stores
+        .grants
+        .insert(
+            GrantKind::AuthorizationCode,
+            &token_key(&code),
+            &record,
+            ctx.now,
+        )
+        .await?;
+    Ok(redirect(engine, authz, &[("code", &code)]))
+}

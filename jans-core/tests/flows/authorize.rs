@@ -1,0 +1,557 @@
+//! The authorization code flow through the engine and the interaction API.
+
+use jans_core::authn::interaction::LoginResult;
+use jans_core::authn::session::Stage;
+use jans_core::authn::user::User;
+use jans_core::jose::{Algorithm, jws, jwt};
+use jans_core::params::Params;
+use jans_core::store::conformance::block_on;
+use jans_core::{Body, Endpoint, Method, RegisteredClient, Request, Response};
+
+use super::harness::*;
+
+const CB: &str = "https://rp.example.com/cb";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn harness() -> Harness {
+    let mut c = config();
+    c.grant_types_supported = vec!["authorization_code".into(), "client_credentials".into()];
+    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    block_on(h.engine.add_user(
+        User {
+            uid: "alice".into(),
+            mail: Some("alice@example.com".into()),
+            given_name: Some("Alice".into()),
+            ..User::default()
+        },
+        "correct horse battery",
+        &h.ctx(),
+    ))
+    .unwrap();
+    h
+}
+
+fn rp(h: &Harness, extra: serde_json::Value) -> RegisteredClient {
+    let mut m = serde_json::json!({"redirect_uris": [CB], "scope": "profile email"});
+    if let (Some(m), Some(e)) = (m.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    h.register(m)
+}
+
+fn authorize(h: &Harness, params: &[(&str, &str)], cookie: Option<&str>) -> Response {
+    let mut req = Request::new(Endpoint::Authorize, Method::Get);
+    req.query = Params::from_pairs(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    if let Some(c) = cookie {
+        req.cookies = vec![("session_id".into(), c.into())];
+    }
+    h.call(req)
+}
+
+fn std_params(c: &RegisteredClient) -> Vec<(&str, &str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", c.client.client_id.as_str()),
+        ("redirect_uri", CB),
+        ("scope", "openid profile"),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+fn location(r: &Response) -> String {
+    match &r.body {
+        Body::Redirect(l) => l.clone(),
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+}
+
+fn query(url: &str) -> Vec<(String, String)> {
+    let q = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    form_pairs(q)
+}
+
+fn form_pairs(q: &str) -> Vec<(String, String)> {
+    let p = Params::parse(q.as_bytes()).unwrap();
+    p.iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+fn q(url: &str, name: &str) -> Option<String> {
+    query(url)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn cookie_of(r: &Response) -> String {
+    let sc = header(r, "set-cookie").expect("set-cookie");
+    assert!(
+        sc.contains("HttpOnly") && sc.contains("SameSite=Lax") && sc.contains("Secure"),
+        "{sc}"
+    );
+    sc.split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("session_id=")
+        .to_owned()
+}
+
+/// Log in through the interaction API and consent; returns (code redirect, cookie).
+fn login_and_consent(h: &Harness, start: &Response) -> (String, String) {
+    let to = location(start);
+    assert!(
+        to.starts_with("https://id.example.com/jans-auth/interaction?interaction="),
+        "{to}"
+    );
+    let id = q(&to, "interaction").unwrap();
+    let view = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.stage, Stage::Login);
+    let done = block_on(h.engine.interaction_login(
+        &id,
+        &view.csrf,
+        "alice",
+        "correct horse battery",
+        &h.ctx(),
+    ))
+    .unwrap();
+    let LoginResult::Done(r) = done else {
+        panic!("login failed")
+    };
+    let cookie = cookie_of(&r);
+    let to = location(&r);
+    let Some(id2) = q(&to, "interaction") else {
+        // Consent remembered from an earlier approval: straight back to the client.
+        assert!(to.starts_with(CB), "{to}");
+        return (to, cookie);
+    };
+    let view2 = block_on(h.engine.interaction(&id2, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(view2.stage, Stage::Consent);
+    assert_eq!(view2.scopes, vec!["openid", "profile"]);
+    let r = block_on(
+        h.engine
+            .interaction_consent(&id2, &view2.csrf, true, true, &h.ctx()),
+    )
+    .unwrap();
+    (location(&r), cookie)
+}
+
+fn redeem(h: &Harness, c: &RegisteredClient, code: &str, verifier: &str) -> Response {
+    h.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", CB),
+            ("code_verifier", verifier),
+        ],
+        Some(basic(c)),
+    )
+}
+
+#[test]
+fn code_flow_with_pkce_login_consent_and_id_token() {
+    let h = harness();
+    let c = rp(&h, serde_json::json!({}));
+    let (cb, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    assert!(cb.starts_with(CB));
+    assert_eq!(q(&cb, "state").as_deref(), Some("st-1"));
+    assert_eq!(q(&cb, "iss").as_deref(), Some(ISSUER), "RFC 9207");
+    let code = q(&cb, "code").unwrap();
+    let r = redeem(&h, &c, &code, VERIFIER);
+    assert_eq!(r.status(), 200, "{:?}", r.body);
+    assert_eq!(r.issued_grant, Some("authorization_code"));
+    let body = json(&r);
+    let at = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(body["scope"], "openid profile");
+    let id_token = body["id_token"].as_str().unwrap();
+    let u = jws::decode(id_token).unwrap();
+    assert_eq!(u.header().alg, "ES256");
+    let payload = u
+        .verify_with_jwks(&h.jwks(), &[Algorithm::ES256], h.provider().as_ref())
+        .unwrap();
+    let claims = jwt::parse_claims(&payload).unwrap();
+    jwt::validate(
+        &claims,
+        &jwt::Validation {
+            issuer: Some(ISSUER),
+            audience: Some(&c.client.client_id),
+            ..jwt::Validation::new(T0)
+        },
+    )
+    .unwrap();
+    let alice = block_on(h.engine.user("alice")).unwrap().unwrap();
+    assert_eq!(claims["sub"], alice.inum.as_str());
+    assert_eq!(claims["nonce"], "n-1");
+    assert_eq!(claims["auth_time"], T0);
+    assert_eq!(claims["acr"], "simple_password_auth");
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
+    assert!(claims["sid"].as_str().is_some());
+    assert_eq!(
+        claims["at_hash"],
+        jans_core::oidc::id_token::half_hash(Algorithm::ES256, &at).as_str()
+    );
+    assert!(
+        claims.get("given_name").is_none(),
+        "scope claims go to userinfo when an access token is issued"
+    );
+    assert_eq!(h.introspect(&c, &at)["sub"], alice.inum.as_str());
+
+    // A replayed code fails and revokes what the code issued.
+    assert_error(&redeem(&h, &c, &code, VERIFIER), 400, "invalid_grant");
+    assert_eq!(h.introspect(&c, &at)["active"], false);
+
+    // With the session cookie and remembered consent, the next request needs no interaction.
+    let r = authorize(&h, &std_params(&c), Some(&cookie));
+    let cb = location(&r);
+    assert!(cb.starts_with(CB), "{cb}");
+    let code = q(&cb, "code").unwrap();
+    assert_eq!(redeem(&h, &c, &code, VERIFIER).status(), 200);
+
+    // prompt=login forces a new login even with a session; max_age too once it is exceeded.
+    let mut p = std_params(&c);
+    p.push(("prompt", "login"));
+    assert!(location(&authorize(&h, &p, Some(&cookie))).contains("interaction="));
+    h.clock.advance(100);
+    let mut p = std_params(&c);
+    p.push(("max_age", "50"));
+    assert!(location(&authorize(&h, &p, Some(&cookie))).contains("interaction="));
+    let mut p = std_params(&c);
+    p.push(("max_age", "500"));
+    assert!(location(&authorize(&h, &p, Some(&cookie))).starts_with(CB));
+    // prompt=consent asks again.
+    let mut p = std_params(&c);
+    p.push(("prompt", "consent"));
+    assert!(location(&authorize(&h, &p, Some(&cookie))).contains("interaction="));
+    // prompt=none: fine with a session, login_required without one.
+    let mut p = std_params(&c);
+    p.push(("prompt", "none"));
+    assert!(q(&location(&authorize(&h, &p, Some(&cookie))), "code").is_some());
+    let cb = location(&authorize(&h, &p, None));
+    assert_eq!(q(&cb, "error").as_deref(), Some("login_required"));
+    assert_eq!(q(&cb, "state").as_deref(), Some("st-1"));
+    // A trusted client is never asked for consent; a new one with prompt=none needs it.
+    let other = rp(&h, serde_json::json!({}));
+    let mut p = std_params(&other);
+    p.push(("prompt", "none"));
+    assert_eq!(
+        q(&location(&authorize(&h, &p, Some(&cookie))), "error").as_deref(),
+        Some("consent_required")
+    );
+    let trusted = rp(&h, serde_json::json!({"trusted_client": true}));
+    assert!(
+        q(
+            &location(&authorize(&h, &std_params(&trusted), Some(&cookie))),
+            "code"
+        )
+        .is_some()
+    );
+}
+
+#[test]
+fn authorization_errors_go_to_the_right_place() {
+    let h = harness();
+    let c = rp(&h, serde_json::json!({}));
+    let id = c.client.client_id.as_str();
+    // Until client and redirect URI are valid: an error response, never a redirect.
+    for params in [
+        vec![("response_type", "code"), ("redirect_uri", CB)],
+        vec![
+            ("response_type", "code"),
+            ("client_id", "nope"),
+            ("redirect_uri", CB),
+        ],
+        vec![("response_type", "code"), ("client_id", id)],
+        vec![
+            ("response_type", "code"),
+            ("client_id", id),
+            ("redirect_uri", "https://rp.example.com/cb/"),
+        ],
+        vec![
+            ("response_type", "code"),
+            ("client_id", id),
+            ("redirect_uri", "https://evil.example.com/cb"),
+        ],
+        vec![("client_id", id), ("client_id", id), ("redirect_uri", CB)],
+    ] {
+        let r = authorize(&h, &params, None);
+        assert_error(&r, 400, "invalid_request");
+    }
+    // Afterwards: back to the client with the error and state.
+    let base = |extra: &[(&'static str, &'static str)]| {
+        let mut p: Vec<(&str, &str)> = vec![
+            ("client_id", id),
+            ("redirect_uri", CB),
+            ("state", "s"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ];
+        p.extend_from_slice(extra);
+        p
+    };
+    for (extra, error) in [
+        (vec![], "invalid_request"),
+        (
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+        ),
+        (
+            vec![("response_type", "code"), ("scope", "openid admin")],
+            "invalid_scope",
+        ),
+        (
+            vec![("response_type", "code"), ("prompt", "none login")],
+            "invalid_request",
+        ),
+        (
+            vec![("response_type", "code"), ("prompt", "bogus")],
+            "invalid_request",
+        ),
+        (
+            vec![("response_type", "code"), ("max_age", "soon")],
+            "invalid_request",
+        ),
+        (
+            vec![("response_type", "code"), ("claims", "{")],
+            "invalid_request",
+        ),
+        (
+            vec![("response_type", "code"), ("request", "eyJ.x.y")],
+            "request_not_supported",
+        ),
+        (
+            vec![("response_type", "code"), ("response_mode", "form_post")],
+            "invalid_request",
+        ),
+    ] {
+        let cb = location(&authorize(&h, &base(&extra), None));
+        assert!(cb.starts_with(CB), "{cb}");
+        assert_eq!(q(&cb, "error").as_deref(), Some(error), "{extra:?}");
+        assert_eq!(q(&cb, "state").as_deref(), Some("s"));
+    }
+    // PKCE: required for public clients; plain refused by default.
+    let public = rp(
+        &h,
+        serde_json::json!({"token_endpoint_auth_method": "none"}),
+    );
+    let p = vec![
+        ("response_type", "code"),
+        ("client_id", public.client.client_id.as_str()),
+        ("redirect_uri", CB),
+    ];
+    assert_eq!(
+        q(&location(&authorize(&h, &p, None)), "error").as_deref(),
+        Some("invalid_request")
+    );
+    let mut p2 = p.clone();
+    p2.extend([
+        ("code_challenge", VERIFIER),
+        ("code_challenge_method", "plain"),
+    ]);
+    assert_eq!(
+        q(&location(&authorize(&h, &p2, None)), "error").as_deref(),
+        Some("invalid_request")
+    );
+    // A client_credentials-only client cannot use the code flow.
+    let cc = h.register(
+        serde_json::json!({"redirect_uris": [CB], "grant_types": ["client_credentials"]}),
+    );
+    let p = vec![
+        ("response_type", "code"),
+        ("client_id", cc.client.client_id.as_str()),
+        ("redirect_uri", CB),
+    ];
+    assert_eq!(
+        q(&location(&authorize(&h, &p, None)), "error").as_deref(),
+        Some("unauthorized_client")
+    );
+    assert_eq!(h.count_grants(), 0, "no error stored anything");
+}
+
+#[test]
+fn token_endpoint_checks_on_codes() {
+    let h = harness();
+    let c = rp(&h, serde_json::json!({}));
+    let other = rp(&h, serde_json::json!({}));
+    let code_for = |h: &Harness| {
+        let (cb, _) = login_and_consent(h, &authorize(h, &std_params(&c), None));
+        q(&cb, "code").unwrap()
+    };
+    let code = code_for(&h);
+    assert_error(
+        &redeem(&h, &c, &code, &VERIFIER.replace('d', "e")),
+        400,
+        "invalid_grant",
+    );
+    let code = code_for(&h);
+    let r = h.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://rp.example.com/other"),
+            ("code_verifier", VERIFIER),
+        ],
+        Some(basic(&c)),
+    );
+    assert_error(&r, 400, "invalid_grant");
+    let code = code_for(&h);
+    assert_error(&redeem(&h, &other, &code, VERIFIER), 400, "invalid_grant");
+    let code = code_for(&h);
+    let r = h.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+        ],
+        Some(basic(&c)),
+    );
+    assert_error(&r, 400, "invalid_grant");
+    let code = code_for(&h);
+    h.clock.advance(61);
+    assert_error(&redeem(&h, &c, &code, VERIFIER), 400, "invalid_grant");
+    assert_error(&redeem(&h, &c, "made-up", VERIFIER), 400, "invalid_grant");
+    let r = h.token(
+        &[("grant_type", "authorization_code"), ("redirect_uri", CB)],
+        Some(basic(&c)),
+    );
+    assert_error(&r, 400, "invalid_request");
+    // A public client redeems with PKCE and no secret.
+    let public = rp(
+        &h,
+        serde_json::json!({"token_endpoint_auth_method": "none"}),
+    );
+    let mut p = std_params(&public);
+    p.retain(|(k, _)| *k != "client_id");
+    p.push(("client_id", public.client.client_id.as_str()));
+    let (cb, _) = login_and_consent(&h, &authorize(&h, &p, None));
+    let code = q(&cb, "code").unwrap();
+    let r = h.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+            ("client_id", &public.client.client_id),
+        ],
+        None,
+    );
+    assert_eq!(r.status(), 200, "{:?}", r.body);
+}
+
+#[test]
+fn interaction_protections() {
+    let h = harness();
+    let c = rp(&h, serde_json::json!({}));
+    let to = location(&authorize(&h, &std_params(&c), None));
+    let id = q(&to, "interaction").unwrap();
+    let view = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    // Wrong CSRF token: refused, the interaction survives.
+    assert!(
+        block_on(h.engine.interaction_login(
+            &id,
+            "forged",
+            "alice",
+            "correct horse battery",
+            &h.ctx()
+        ))
+        .is_err()
+    );
+    assert!(
+        block_on(h.engine.interaction(&id, &h.ctx()))
+            .unwrap()
+            .is_some()
+    );
+    // Wrong passwords count down, then the request is abandoned with access_denied.
+    for remaining in (1..5).rev() {
+        match block_on(h.engine.interaction_login(
+            &id,
+            &view.csrf,
+            "alice",
+            "wrong password",
+            &h.ctx(),
+        ))
+        .unwrap()
+        {
+            LoginResult::Retry { remaining: r } => assert_eq!(r, remaining),
+            LoginResult::Done(r) => panic!("abandoned early: {r:?}"),
+        }
+    }
+    let LoginResult::Done(r) =
+        block_on(
+            h.engine
+                .interaction_login(&id, &view.csrf, "alice", "wrong password", &h.ctx()),
+        )
+        .unwrap()
+    else {
+        panic!("not abandoned")
+    };
+    assert_eq!(q(&location(&r), "error").as_deref(), Some("access_denied"));
+    assert!(
+        block_on(h.engine.interaction(&id, &h.ctx()))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        block_on(h.engine.interaction_login(
+            &id,
+            &view.csrf,
+            "alice",
+            "correct horse battery",
+            &h.ctx()
+        ))
+        .is_err()
+    );
+    // Denying consent returns access_denied to the client.
+    let to = location(&authorize(&h, &std_params(&c), None));
+    let id = q(&to, "interaction").unwrap();
+    let view = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let LoginResult::Done(r) = block_on(h.engine.interaction_login(
+        &id,
+        &view.csrf,
+        "ALICE",
+        "correct horse battery",
+        &h.ctx(),
+    ))
+    .unwrap() else {
+        panic!("login failed")
+    };
+    let id2 = q(&location(&r), "interaction").unwrap();
+    let v2 = block_on(h.engine.interaction(&id2, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let r = block_on(
+        h.engine
+            .interaction_consent(&id2, &v2.csrf, false, false, &h.ctx()),
+    )
+    .unwrap();
+    assert_eq!(q(&location(&r), "error").as_deref(), Some("access_denied"));
+    // Interactions expire.
+    let to = location(&authorize(&h, &std_params(&c), None));
+    let id = q(&to, "interaction").unwrap();
+    h.clock.advance(901);
+    assert!(
+        block_on(h.engine.interaction(&id, &h.ctx()))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn the_authorization_endpoint_is_off_unless_enabled() {
+    let h = Harness::new();
+    let r = h.call(Request::new(Endpoint::Authorize, Method::Get));
+    assert_error(&r, 404, "not_found");
+}
