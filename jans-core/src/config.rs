@@ -104,9 +104,7 @@ impl Default for Config {
                 Algorithm::PS512,
                 Algorithm::EdDSA,
             ],
-            // authorization_code works through the interaction API; it becomes a default when
-            // the host serves login and consent pages.
-            grant_types_supported: vec!["client_credentials".to_owned()],
+            grant_types_supported: IMPLEMENTED_GRANT_TYPES.map(str::to_owned).to_vec(),
             introspection_access_token_must_have_uma_protection_scope: false,
             clean_service_interval: 60,
             clean_service_batch_chunk_size: 10_000,

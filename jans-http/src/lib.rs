@@ -9,6 +9,7 @@ use jans_core::{Engine, Random};
 pub mod datadir;
 pub mod fetch;
 pub mod layers;
+pub mod pages;
 pub mod routes;
 pub mod serve;
 pub mod telemetry;

@@ -70,6 +70,10 @@ struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Directory of page templates overriding the embedded ones (login.html, consent.html,
+    /// error.html, base.html).
+    #[arg(long, env = "JANS_TEMPLATES")]
+    templates: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -291,11 +295,15 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let state = Arc::new(AppState::new(
-        opened.engine.clone(),
-        Arc::new(Metrics::default()),
-        Arc::new(OsRandom),
-    ));
+    let pages = jans_http::pages::Pages::load(args.templates.as_deref())?;
+    let state = Arc::new(
+        AppState::new(
+            opened.engine.clone(),
+            Arc::new(Metrics::default()),
+            Arc::new(OsRandom),
+        )
+        .with_pages(pages),
+    );
     let host = HostConfig {
         hsts: tls.is_some(),
         ..HostConfig::default()

@@ -24,6 +24,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Randomness for every request's [`Ctx`].
     pub rng: Arc<dyn Random>,
+    /// Login, consent and error pages.
+    pub pages: Arc<crate::pages::Pages>,
     request_seq: AtomicU64,
     request_prefix: u32,
 }
@@ -45,9 +47,18 @@ impl AppState {
             engine,
             metrics,
             rng,
+            pages: Arc::new(
+                crate::pages::Pages::load(None).expect("the embedded templates are valid"),
+            ),
             request_seq: AtomicU64::new(0),
             request_prefix: u32::from_le_bytes(p),
         }
+    }
+
+    /// Use these pages (e.g. templates overridden from a directory).
+    pub fn with_pages(mut self, pages: crate::pages::Pages) -> Self {
+        self.pages = Arc::new(pages);
+        self
     }
 
     fn request_id(&self, headers: &HeaderMap) -> String {
@@ -98,7 +109,16 @@ async fn engine_route(
     if let Some(grant) = resp.issued_grant {
         state.metrics.token_issued(grant);
     }
-    let mut out = translate::from_core(&resp);
+    let mut out = match (&resp.body, label) {
+        // RFC 6749 §4.1.2.1: errors the authorization endpoint cannot send to the client are
+        // shown to the user.
+        (jans_core::Body::Error(e), "authorize") => state.pages.error(
+            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            e.code.as_str(),
+            e.description.as_deref(),
+        ),
+        _ => translate::from_core(&resp),
+    };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         out.headers_mut().insert("x-request-id", v);
     }
@@ -144,7 +164,12 @@ pub fn routes(state: Arc<AppState>) -> Router {
     let mut r = Router::new()
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(metrics))
+        .route(
+            "/jans-auth/interaction",
+            get(crate::pages::show).post(crate::pages::submit),
+        )
+        .route("/jans-auth/static/jans.css", get(crate::pages::css));
     for path in Endpoint::ROUTES {
         r = r.route(path, any(engine_route));
     }

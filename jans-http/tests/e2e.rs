@@ -545,3 +545,243 @@ fn user_commands() {
     let out = jans(&data, &["user", "enable", "alice"]);
     assert!(out.status.success());
 }
+
+/// The value of `name="..." value="..."` in a page.
+fn form_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn query_value(url: &str, name: &str) -> Option<String> {
+    let q = url.split_once('?')?.1;
+    url_pairs(q)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn url_pairs(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| {
+            let v = v.replace('+', " ");
+            let bytes = v.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'%' && i + 2 < bytes.len() {
+                    out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+            }
+            (k.to_owned(), String::from_utf8(out).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn browser_code_flow_through_the_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(jans(&data, &["init"]).status.success());
+    let out = jans_stdin(
+        &data,
+        &[
+            "user",
+            "add",
+            "--username",
+            "alice",
+            "--given-name",
+            "Alice",
+            "--password-stdin",
+        ],
+        "correct horse battery\n",
+    );
+    assert!(out.status.success());
+    let cb = "http://localhost:9/cb";
+    let out = jans(
+        &data,
+        &[
+            "client",
+            "add",
+            "--name",
+            "Demo RP",
+            "--redirect-uri",
+            cb,
+            "--scope",
+            "profile",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rp: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rp["grant_types"], serde_json::json!(["authorization_code"]));
+    assert_eq!(rp["response_types"], serde_json::json!(["code"]));
+    let (id, secret) = (
+        rp["client_id"].as_str().unwrap(),
+        rp["client_secret"].as_str().unwrap(),
+    );
+    let (_server, base) = start(&data, &[]);
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let authorize_url = format!(
+        "{base}/jans-auth/restv1/authorize?response_type=code&client_id={id}&redirect_uri={}\
+         &scope=openid%20profile&state=xyz&nonce=n1\
+         &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        "http%3A%2F%2Flocalhost%3A9%2Fcb"
+    );
+    let r = http.get(&authorize_url).send().unwrap();
+    assert_eq!(r.status(), 302);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let port = base.rsplit(':').next().unwrap();
+    let issuer = format!("http://localhost:{port}");
+    assert!(
+        to.starts_with(&format!("{issuer}/jans-auth/interaction?interaction=")),
+        "{to}"
+    );
+    let page_url = to.replacen(&issuer, &base, 1);
+    // The login page.
+    let r = http.get(&page_url).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"));
+    let html = r.text().unwrap();
+    assert!(html.contains("Demo RP"));
+    let (interaction, csrf) = (form_value(&html, "interaction"), form_value(&html, "csrf"));
+    let post = |form: &[(&str, &str)], cookie: Option<&str>| {
+        let mut b = http
+            .post(format!("{base}/jans-auth/interaction"))
+            .form(form);
+        if let Some(c) = cookie {
+            b = b.header("cookie", format!("session_id={c}"));
+        }
+        b.send().unwrap()
+    };
+    // Wrong password: the form again, with the error.
+    let r = post(
+        &[
+            ("interaction", &interaction),
+            ("csrf", &csrf),
+            ("action", "login"),
+            ("username", "alice"),
+            ("password", "nope nope"),
+        ],
+        None,
+    );
+    assert_eq!(r.status(), 401);
+    assert!(r.text().unwrap().contains("4 attempts left"));
+    // A forged CSRF token is refused.
+    let r = post(
+        &[
+            ("interaction", &interaction),
+            ("csrf", "forged"),
+            ("action", "login"),
+            ("username", "alice"),
+            ("password", "correct horse battery"),
+        ],
+        None,
+    );
+    assert_eq!(r.status(), 400);
+    let r = post(
+        &[
+            ("interaction", &interaction),
+            ("csrf", &csrf),
+            ("action", "login"),
+            ("username", "alice"),
+            ("password", "correct horse battery"),
+        ],
+        None,
+    );
+    assert_eq!(r.status(), 302);
+    let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    assert!(!set_cookie.contains("Secure"), "plain-http localhost dev");
+    let cookie = set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("session_id=")
+        .to_owned();
+    let consent_url = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .replacen(&issuer, &base, 1);
+    let html = http.get(&consent_url).send().unwrap().text().unwrap();
+    assert!(html.contains("Allow access?") && html.contains("see your name and profile"));
+    let r = post(
+        &[
+            ("interaction", &form_value(&html, "interaction")),
+            ("csrf", &form_value(&html, "csrf")),
+            ("action", "allow"),
+            ("remember", "1"),
+        ],
+        Some(&cookie),
+    );
+    assert_eq!(r.status(), 302);
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with(cb), "{back}");
+    assert_eq!(query_value(&back, "state").as_deref(), Some("xyz"));
+    assert_eq!(query_value(&back, "iss").as_deref(), Some(issuer.as_str()));
+    let code = query_value(&back, "code").unwrap();
+    let tok: serde_json::Value = http
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", cb),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        tok["id_token"].as_str().unwrap().split('.').count() == 3,
+        "{tok}"
+    );
+    // Same browser again: session and remembered consent give a code at once.
+    let r = http
+        .get(&authorize_url)
+        .header("cookie", format!("session_id={cookie}"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with(cb));
+    // Errors that cannot go back to the client are shown as a page.
+    let r = http
+        .get(format!(
+            "{base}/jans-auth/restv1/authorize?response_type=code&client_id=nope&redirect_uri=x"
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(r.text().unwrap().contains("invalid_request"));
+    let css = http
+        .get(format!("{base}/jans-auth/static/jans.css"))
+        .send()
+        .unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+}

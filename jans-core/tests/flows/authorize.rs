@@ -551,7 +551,9 @@ fn interaction_protections() {
 
 #[test]
 fn the_authorization_endpoint_is_off_unless_enabled() {
-    let h = Harness::new();
+    let mut c = config();
+    c.grant_types_supported = vec!["client_credentials".into()];
+    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
     let r = h.call(Request::new(Endpoint::Authorize, Method::Get));
     assert_error(&r, 404, "not_found");
 }

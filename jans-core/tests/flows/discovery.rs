@@ -31,7 +31,11 @@ fn discovery_lists_what_is_implemented() {
     );
     assert_eq!(
         d["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["authorization_code", "client_credentials"])
+    );
+    assert_eq!(
+        d["authorization_endpoint"],
+        "https://id.example.com/jans-auth/restv1/authorize"
     );
     let methods = d["token_endpoint_auth_methods_supported"]
         .as_array()
@@ -47,10 +51,10 @@ fn discovery_lists_what_is_implemented() {
     }
     // Not implemented yet, so not advertised.
     for absent in [
-        "authorization_endpoint",
         "userinfo_endpoint",
-        "response_types_supported",
         "registration_endpoint",
+        "end_session_endpoint",
+        "check_session_iframe",
     ] {
         assert!(d.get(absent).is_none(), "{absent} must not be advertised");
     }

@@ -1,0 +1,284 @@
+//! HTML pages of the interaction API (DESIGN.md §3): login, consent and error pages as
+//! minijinja templates embedded in the binary, each overridable by a file of the same name
+//! in a templates directory. Forms carry the interaction's CSRF token; pages are served with
+//! a strict CSP and `frame-ancestors 'none'`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use jans_core::authn::interaction::LoginResult;
+use jans_core::authn::session::Stage;
+use jans_core::params::Params;
+
+use crate::routes::AppState;
+
+const TEMPLATES: [(&str, &str); 4] = [
+    ("base.html", include_str!("../templates/base.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("consent.html", include_str!("../templates/consent.html")),
+    ("error.html", include_str!("../templates/error.html")),
+];
+
+/// The stylesheet of every page.
+pub const CSS: &str = include_str!("../templates/jans.css");
+
+/// Content-Security-Policy of the pages: own stylesheet, nothing else, never framed.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+                        frame-ancestors 'none'; base-uri 'none'";
+
+/// The page templates.
+#[derive(Debug)]
+pub struct Pages {
+    env: minijinja::Environment<'static>,
+}
+
+impl Pages {
+    /// The embedded templates, each replaced by `DIR/<name>` when that file exists.
+    pub fn load(dir: Option<&Path>) -> Result<Pages, String> {
+        let mut env = minijinja::Environment::new();
+        for (name, source) in TEMPLATES {
+            let text = match dir.map(|d| d.join(name)) {
+                Some(p) if p.exists() => std::fs::read_to_string(&p)
+                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+                _ => source.to_owned(),
+            };
+            env.add_template_owned(name, text)
+                .map_err(|e| format!("template {name}: {e}"))?;
+        }
+        Ok(Pages { env })
+    }
+
+    fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, minijinja::Error> {
+        self.env.get_template(name)?.render(ctx)
+    }
+
+    /// A page response; a template failure becomes a plain 500.
+    pub fn page(&self, status: StatusCode, name: &str, ctx: minijinja::Value) -> Response {
+        match self.render(name, ctx) {
+            Ok(html) => {
+                let mut r = Response::new(Body::from(html));
+                *r.status_mut() = status;
+                let h = r.headers_mut();
+                h.insert(
+                    "content-type",
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                );
+                h.insert("cache-control", HeaderValue::from_static("no-store"));
+                h.insert(
+                    "content-security-policy",
+                    HeaderValue::from_static(PAGE_CSP),
+                );
+                r
+            }
+            Err(e) => {
+                tracing::error!(error = %e, template = name, "page rendering failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "page rendering failed").into_response()
+            }
+        }
+    }
+
+    /// The error page for a protocol error.
+    pub fn error(&self, status: StatusCode, error: &str, description: Option<&str>) -> Response {
+        self.page(
+            status,
+            "error.html",
+            minijinja::context! { error => error, description => description },
+        )
+    }
+}
+
+/// Human words for the standard scopes (OIDC Core §5.4).
+fn describe(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "sign you in",
+        "profile" => "see your name and profile",
+        "email" => "see your email address",
+        "address" => "see your postal address",
+        "phone" => "see your phone number",
+        "offline_access" => "keep access while you are away",
+        _ => "",
+    }
+}
+
+async fn render_interaction(
+    state: &AppState,
+    id: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let ctx = state.ctx("interaction".to_owned());
+    let view = match state.engine.interaction(id, &ctx).await {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            return state.pages.error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                Some("This sign-in request has expired. Return to the application and try again."),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "interaction lookup failed");
+            return state
+                .pages
+                .error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None);
+        }
+    };
+    let client_name = view
+        .client_name
+        .clone()
+        .unwrap_or_else(|| view.client_id.clone());
+    match view.stage {
+        Stage::Login => state.pages.page(
+            status,
+            "login.html",
+            minijinja::context! {
+                interaction => id, csrf => view.csrf, client_name => client_name,
+                login_hint => view.login_hint.unwrap_or_default(), error => error,
+            },
+        ),
+        Stage::Consent => {
+            let scopes: Vec<minijinja::Value> = view
+                .scopes
+                .iter()
+                .map(|s| minijinja::context! { name => s, description => describe(s) })
+                .collect();
+            state.pages.page(
+                status,
+                "consent.html",
+                minijinja::context! {
+                    interaction => id, csrf => view.csrf, client_name => client_name, scopes => scopes,
+                },
+            )
+        }
+    }
+}
+
+/// `GET /jans-auth/interaction?interaction=ID`.
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    match q.get("interaction") {
+        Some(id) if id.len() <= 128 => render_interaction(&state, id, None, StatusCode::OK).await,
+        _ => state.pages.error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            Some("no interaction"),
+        ),
+    }
+}
+
+/// `POST /jans-auth/interaction`: the login and consent forms.
+pub async fn submit(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let bad = |d: &'static str| {
+        state
+            .pages
+            .error(StatusCode::BAD_REQUEST, "invalid_request", Some(d))
+    };
+    let Ok(form) = Params::parse(&body) else {
+        return bad("malformed form");
+    };
+    if form.check_no_repeats().is_err() {
+        return bad("malformed form");
+    }
+    let field = |n: &str| form.get(n).ok().flatten().unwrap_or("").to_owned();
+    let (id, csrf, action) = (field("interaction"), field("csrf"), field("action"));
+    if id.is_empty() || id.len() > 128 {
+        return bad("no interaction");
+    }
+    let ctx = state.ctx("interaction".to_owned());
+    let engine = state.engine.clone();
+    let result = match action.as_str() {
+        "login" => {
+            let (user, password) = (field("username"), field("password"));
+            // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
+            let outcome = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current()
+                    .block_on(engine.interaction_login(&id, &csrf, &user, &password, &ctx))
+            });
+            match outcome {
+                Ok(LoginResult::Done(r)) => Ok(r),
+                Ok(LoginResult::Retry { remaining }) => {
+                    let msg = format!(
+                        "Wrong username or password. {remaining} attempt{} left.",
+                        if remaining == 1 { "" } else { "s" }
+                    );
+                    return render_interaction(&state, &id, Some(msg), StatusCode::UNAUTHORIZED)
+                        .await;
+                }
+                Err(e) => Err(e),
+            }
+        }
+        "allow" | "deny" => {
+            engine
+                .interaction_consent(
+                    &id,
+                    &csrf,
+                    action == "allow",
+                    !field("remember").is_empty(),
+                    &ctx,
+                )
+                .await
+        }
+        _ => return bad("unknown action"),
+    };
+    match result {
+        Ok(r) => crate::translate::from_core(&r),
+        Err(e) => {
+            let o = e.to_oauth();
+            state.pages.error(
+                StatusCode::from_u16(o.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                o.code.as_str(),
+                o.description.as_deref(),
+            )
+        }
+    }
+}
+
+/// `GET /jans-auth/static/jans.css`.
+pub async fn css() -> Response {
+    let mut r = Response::new(Body::from(CSS));
+    r.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        "cache-control",
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_render_and_escape() {
+        let p = Pages::load(None).unwrap();
+        let html = p
+            .render(
+                "login.html",
+                minijinja::context! {
+                    interaction => "i1", csrf => "c1", client_name => "<script>x</script>",
+                    login_hint => "", error => None::<String>,
+                },
+            )
+            .unwrap();
+        assert!(html.contains("name=\"csrf\" value=\"c1\""));
+        assert!(html.contains("&lt;script&gt;"), "auto-escaped");
+        assert!(!html.contains("<script>x"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("error.html"), "custom {{ error }}").unwrap();
+        let p = Pages::load(Some(dir.path())).unwrap();
+        assert_eq!(
+            p.render("error.html", minijinja::context! { error => "e" })
+                .unwrap(),
+            "custom e"
+        );
+    }
+}
