@@ -248,7 +248,8 @@ fn start_server(data: &Path, dir: &Path) -> (Server, u16) {
 }
 
 /// Registers the clients the node tests use and returns `{ ROLE: <client add output> }`.
-fn register_clients(data: &Path, dir: &Path, node: &str) -> Value {
+fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16) -> Value {
+    let redirect = redirect_uri(rp_port);
     let private_jwk = dir.join("private_key_jwt.private.jwk.json");
     let public_jwk = dir.join("private_key_jwt.public.jwk.json");
     let ran = run_bounded(
@@ -300,6 +301,16 @@ fn register_clients(data: &Path, dir: &Path, node: &str) -> Value {
                    "token_endpoint_auth_method": "client_secret_jwt",
                    "token_endpoint_auth_signing_alg": "HS256"}),
         ),
+        (
+            "code",
+            json!({"client_name": "interop code flow", "redirect_uris": [redirect],
+                   "scope": "profile", "token_endpoint_auth_method": "client_secret_basic"}),
+        ),
+        (
+            "code_public",
+            json!({"client_name": "interop public code flow", "redirect_uris": [redirect],
+                   "scope": "profile", "token_endpoint_auth_method": "none"}),
+        ),
     ];
 
     let mut out = serde_json::Map::new();
@@ -320,7 +331,7 @@ fn register_clients(data: &Path, dir: &Path, node: &str) -> Value {
             "`client add` ({role}) printed no client_id:\n{}",
             ran.describe()
         );
-        if role != "private_key_jwt" {
+        if role != "private_key_jwt" && role != "code_public" {
             assert!(
                 registered["client_secret"]
                     .as_str()
@@ -336,9 +347,54 @@ fn register_clients(data: &Path, dir: &Path, node: &str) -> Value {
     Value::Object(out)
 }
 
+/// Where the code-flow clients are sent back: a port the node test listens on.
+fn redirect_uri(port: u16) -> String {
+    format!("http://localhost:{port}/cb")
+}
+/// The person the browser tests sign in as.
+const USER: &str = "alice";
+const PASSWORD: &str = "correct horse battery staple";
+
+fn add_user(data: &Path, dir: &Path) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jans"))
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "user",
+            "add",
+            "--username",
+            USER,
+            "--given-name",
+            "Alice",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "jans user add failed in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn ensure_node_modules(npm: &str, dir: &Path) {
     let modules = interop_dir().join("node_modules");
-    if modules.join("openid-client").is_dir() && modules.join("jose").is_dir() {
+    if ["openid-client", "jose", "playwright-core"]
+        .iter()
+        .all(|m| modules.join(m).is_dir())
+    {
         return;
     }
     let ran = run_bounded(
@@ -395,7 +451,9 @@ fn openid_client_against_jans_serve() {
         assert_eq!(mode, 0o600, "admin-client.json must be mode 0600");
     }
 
-    let clients = register_clients(&data, dir, &node);
+    let rp_port = free_port();
+    let clients = register_clients(&data, dir, &node, rp_port);
+    add_user(&data, dir);
     let clients_file = dir.join("clients.json");
     fs::write(&clients_file, serde_json::to_vec_pretty(&clients).unwrap()).unwrap();
 
@@ -411,6 +469,12 @@ fn openid_client_against_jans_serve() {
             .args(node_test_files())
             .env("JANS_ISSUER", &issuer)
             .env("JANS_CLIENTS", &clients_file)
+            .env("JANS_USER", USER)
+            .env("JANS_PASSWORD", PASSWORD)
+            .env(
+                "CHROMIUM",
+                std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned()),
+            )
             .env("NO_COLOR", "1"),
         dir,
         "node-test",

@@ -1,0 +1,167 @@
+// The authorization code flow as a relying party and a person do it: openid-client builds the
+// request (PKCE S256, state, nonce), headless Chromium (playwright-core) signs in on the jans
+// login page and approves on the consent page, and openid-client redeems the code and
+// validates the ID token (signature against the JWKS, iss, aud, nonce, exp, RFC 9207 iss).
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { test, before, after } from 'node:test';
+import * as client from 'openid-client';
+import { chromium } from 'playwright-core';
+import { ISSUER, registered } from './helpers.mjs';
+
+const USER = process.env.JANS_USER ?? 'alice';
+const PASSWORD = process.env.JANS_PASSWORD ?? '';
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+// A stand-in relying party: the redirect URI answers with a plain page.
+let rpServer;
+before(async () => {
+  const port = Number(new URL(registered('code').redirect_uris[0]).port);
+  rpServer = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('callback');
+  });
+  await new Promise((resolve) => rpServer.listen(port, 'localhost', resolve));
+});
+after(() => rpServer?.close());
+
+let browser;
+async function launch() {
+  browser ??= await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  return browser;
+}
+after(async () => { await browser?.close(); });
+
+async function rp(role) {
+  const c = registered(role);
+  const auth = c.client_secret ? client.ClientSecretBasic(c.client_secret) : client.None();
+  const config = await client.discovery(ISSUER, c.client_id, {}, auth, {
+    execute: [client.allowInsecureRequests],
+    timeout: 10,
+  });
+  return { c, config, redirectUri: c.redirect_uris[0] };
+}
+
+/** Start a request; returns what the callback must be checked against. */
+async function request(config, redirectUri, extra = {}) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...extra,
+  });
+  return { url, verifier, state, nonce };
+}
+
+/** Follow the browser back to the RP's redirect URI; returns the URL it landed on. */
+async function callbackOf(page, redirectUri, action) {
+  await Promise.all([page.waitForURL(`${redirectUri}**`, { timeout: 15000 }), action()]);
+  return new URL(page.url());
+}
+
+test('code + PKCE through the pages; openid-client validates the ID token', async () => {
+  const { c, config, redirectUri } = await rp('code');
+  const b = await launch();
+  const context = await b.newContext();
+  const page = await context.newPage();
+  const r = await request(config, redirectUri);
+  await page.goto(r.url.href);
+  await page.fill('#username', USER);
+  await page.fill('#password', 'not the password');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.error');
+  assert.match(await page.textContent('.error'), /Wrong username or password/);
+  await page.fill('#username', USER);
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('text=Allow access?');
+  const cb = await callbackOf(page, redirectUri, () => page.click('button[value=allow]'));
+  const tokens = await client.authorizationCodeGrant(config, cb, {
+    pkceCodeVerifier: r.verifier,
+    expectedState: r.state,
+    expectedNonce: r.nonce,
+    idTokenExpected: true,
+  });
+  assert.equal(tokens.token_type.toLowerCase(), 'bearer');
+  const claims = tokens.claims();
+  assert.equal(claims.aud, c.client_id);
+  assert.equal(claims.nonce, r.nonce);
+  assert.equal(claims.amr?.[0], 'pwd');
+  assert.ok(claims.sid && claims.auth_time && claims.at_hash);
+  const session = (await context.cookies()).find((k) => k.name === 'session_id');
+  assert.ok(session?.httpOnly, 'session cookie is HttpOnly');
+  assert.equal(session.sameSite, 'Lax');
+
+  // The same browser again, prompt=none: the session and the remembered consent suffice.
+  const again = await request(config, redirectUri, { prompt: 'none' });
+  const cb2 = await callbackOf(page, redirectUri, () => page.goto(again.url.href));
+  const tokens2 = await client.authorizationCodeGrant(config, cb2, {
+    pkceCodeVerifier: again.verifier,
+    expectedState: again.state,
+    expectedNonce: again.nonce,
+  });
+  assert.equal(tokens2.claims().sub, claims.sub);
+  assert.equal(tokens2.claims().sid, claims.sid, 'same session');
+
+  // max_age=0 forces a new login.
+  const fresh = await request(config, redirectUri, { max_age: '0' });
+  await page.goto(fresh.url.href);
+  await page.waitForSelector('#password');
+  await context.close();
+});
+
+test('prompt=none without a session returns login_required to the client', async () => {
+  const { config, redirectUri } = await rp('code');
+  const b = await launch();
+  const context = await b.newContext();
+  const page = await context.newPage();
+  const r = await request(config, redirectUri, { prompt: 'none' });
+  const cb = await callbackOf(page, redirectUri, () => page.goto(r.url.href));
+  await assert.rejects(
+    client.authorizationCodeGrant(config, cb, { pkceCodeVerifier: r.verifier, expectedState: r.state }),
+    (e) => e.error === 'login_required',
+  );
+  await context.close();
+});
+
+test('a public client redeems its code with PKCE and no secret', async () => {
+  const { config, redirectUri } = await rp('code_public');
+  const b = await launch();
+  const context = await b.newContext();
+  const page = await context.newPage();
+  const r = await request(config, redirectUri);
+  await page.goto(r.url.href);
+  await page.fill('#username', USER);
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('text=Allow access?');
+  const cb = await callbackOf(page, redirectUri, () => page.click('button[value=allow]'));
+  const tokens = await client.authorizationCodeGrant(config, cb, {
+    pkceCodeVerifier: r.verifier,
+    expectedState: r.state,
+    expectedNonce: r.nonce,
+  });
+  assert.ok(tokens.id_token);
+  // Denying consent sends access_denied back.
+  const denied = await request(config, redirectUri, { prompt: 'consent' });
+  await page.goto(denied.url.href);
+  await page.waitForSelector('text=Allow access?');
+  const cb2 = await callbackOf(page, redirectUri, () => page.click('button[value=deny]'));
+  await assert.rejects(
+    client.authorizationCodeGrant(config, cb2, { pkceCodeVerifier: denied.verifier, expectedState: denied.state }),
+    (e) => e.error === 'access_denied',
+  );
+  await context.close();
+});
