@@ -44,6 +44,8 @@ pub enum Endpoint {
     Authorize,
     /// `/jans-auth/restv1/token` (RFC 6749 §3.2)
     Token,
+    /// `/jans-auth/restv1/userinfo` (OIDC Core §5.3)
+    Userinfo,
     /// `/jans-auth/restv1/introspection` (RFC 7662)
     Introspection,
     /// `/jans-auth/restv1/revoke` (RFC 7009)
@@ -68,6 +70,7 @@ impl Endpoint {
             "/authorize" => Some(Endpoint::Authorize),
             "/token" => Some(Endpoint::Token),
             "/introspection" => Some(Endpoint::Introspection),
+            "/userinfo" => Some(Endpoint::Userinfo),
             "/revoke" => Some(Endpoint::Revocation),
             _ => {
                 let kid = rest.strip_prefix("/jwks/archived/")?;
@@ -90,6 +93,7 @@ impl Endpoint {
             Endpoint::Authorize => format!("{AUTH_PREFIX}/authorize"),
             Endpoint::Token => format!("{AUTH_PREFIX}/token"),
             Endpoint::Introspection => format!("{AUTH_PREFIX}/introspection"),
+            Endpoint::Userinfo => format!("{AUTH_PREFIX}/userinfo"),
             Endpoint::Revocation => format!("{AUTH_PREFIX}/revoke"),
         }
     }
@@ -103,12 +107,13 @@ impl Endpoint {
             Endpoint::Authorize => "authorize",
             Endpoint::Token => "token",
             Endpoint::Introspection => "introspection",
+            Endpoint::Userinfo => "userinfo",
             Endpoint::Revocation => "revocation",
         }
     }
 
     /// Route templates the host registers (axum syntax for the path parameter).
-    pub const ROUTES: [&'static str; 7] = [
+    pub const ROUTES: [&'static str; 8] = [
         "/.well-known/openid-configuration",
         "/jans-auth/restv1/authorize",
         "/jans-auth/restv1/jwks",
@@ -116,6 +121,7 @@ impl Endpoint {
         "/jans-auth/restv1/token",
         "/jans-auth/restv1/introspection",
         "/jans-auth/restv1/revoke",
+        "/jans-auth/restv1/userinfo",
     ];
 }
 
@@ -219,6 +225,7 @@ mod tests {
             Endpoint::Token,
             Endpoint::Introspection,
             Endpoint::Revocation,
+            Endpoint::Userinfo,
         ] {
             assert_eq!(Endpoint::from_path(&e.path()), Some(e));
         }

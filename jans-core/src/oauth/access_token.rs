@@ -19,6 +19,8 @@ pub struct Issue<'a> {
     pub scope: &'a str,
     /// Grant family id; empty when the token belongs to no family (client_credentials).
     pub family: &'a str,
+    /// The `claims` request parameter (OIDC Core §5.5) the userinfo answer must honour.
+    pub claims: Option<&'a str>,
 }
 
 /// RFC 9068 §2.2 claims, serialized in this order.
@@ -87,6 +89,9 @@ pub async fn issue(engine: &Engine, what: &Issue<'_>, ctx: &Ctx) -> Result<Issue
         // 256 bits of entropy.
         ctx.random_token(32)
     };
+    if let Some(c) = what.claims {
+        data.insert("claims".into(), c.into());
+    }
     let record = GrantRecord {
         family: what.family.to_owned(),
         client_id: what.client.client_id.clone(),

@@ -341,10 +341,12 @@ pub(crate) async fn continue_request(
     ctx: &Ctx,
 ) -> Result<Response, Error> {
     let none = authz.prompt.contains(&Prompt::None);
+    // OIDC Core §3.1.2.1 max_age; max_age=0 always re-authenticates, like prompt=login
+    // (otherwise it would depend on whether the clock ticked since the last login).
     let fresh_enough = |s: &Session| {
         authz
             .max_age
-            .is_none_or(|max| ctx.now.saturating_sub(s.auth_time) <= max)
+            .is_none_or(|max| max > 0 && ctx.now.saturating_sub(s.auth_time) <= max)
     };
     let usable = session.filter(|(_, s)| !authz.prompt.contains(&Prompt::Login) && fresh_enough(s));
     let Some((session_key, session)) = usable else {

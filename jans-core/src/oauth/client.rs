@@ -123,6 +123,9 @@ pub struct ClientMetadata {
     /// OIDC DCR §2
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<Algorithm>,
+    /// OIDC DCR §2: sign userinfo responses with this alg (plain JSON when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<Algorithm>,
     /// Require PKCE even though the client is confidential.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_pkce: bool,

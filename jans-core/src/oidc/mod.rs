@@ -4,3 +4,4 @@ pub mod claims;
 pub mod discovery;
 pub mod id_token;
 pub mod subject;
+pub mod userinfo;

@@ -228,6 +228,12 @@ fn code_flow_with_pkce_login_consent_and_id_token() {
     let mut p = std_params(&c);
     p.push(("max_age", "500"));
     assert!(location(&authorize(&h, &p, Some(&cookie))).starts_with(CB));
+    let mut p = std_params(&c);
+    p.push(("max_age", "0"));
+    assert!(
+        location(&authorize(&h, &p, Some(&cookie))).contains("interaction="),
+        "max_age=0 is prompt=login"
+    );
     // prompt=consent asks again.
     let mut p = std_params(&c);
     p.push(("prompt", "consent"));
@@ -556,4 +562,102 @@ fn the_authorization_endpoint_is_off_unless_enabled() {
     let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
     let r = h.call(Request::new(Endpoint::Authorize, Method::Get));
     assert_error(&r, 404, "not_found");
+}
+
+fn userinfo(h: &Harness, auth: Option<String>, form: Option<&[(&str, &str)]>) -> Response {
+    let mut req = match form {
+        Some(f) => Request::new(Endpoint::Userinfo, Method::Post).with_form(Params::from_pairs(
+            f.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )),
+        None => Request::new(Endpoint::Userinfo, Method::Get),
+    };
+    req.authorization = auth;
+    h.call(req)
+}
+
+#[test]
+fn userinfo_claims_by_scope_and_claims_parameter() {
+    let h = harness();
+    let c = rp(&h, serde_json::json!({}));
+    let mut p = std_params(&c);
+    p.push(("claims", r#"{"userinfo":{"email":null}}"#));
+    let (cb, _) = login_and_consent(&h, &authorize(&h, &p, None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let at = tok["access_token"].as_str().unwrap();
+    let alice = block_on(h.engine.user("alice")).unwrap().unwrap();
+    let r = userinfo(&h, Some(format!("Bearer {at}")), None);
+    assert_eq!(r.status(), 200, "{:?}", r.body);
+    let u = json(&r);
+    assert_eq!(u["sub"], alice.inum.as_str());
+    assert_eq!(u["given_name"], "Alice", "profile scope");
+    assert_eq!(u["email"], "alice@example.com", "claims parameter");
+    assert!(u.get("password_hash").is_none());
+    // POST with the token in the form (RFC 6750 §2.2).
+    let r = userinfo(&h, None, Some(&[("access_token", at)]));
+    assert_eq!(json(&r)["sub"], alice.inum.as_str());
+    // Errors per RFC 6750 §3.1.
+    let r = userinfo(&h, None, None);
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        header(&r, "www-authenticate").as_deref(),
+        Some("Bearer realm=\"jans-auth\"")
+    );
+    let r = userinfo(&h, Some("Bearer nope".into()), None);
+    assert_error(&r, 401, "invalid_token");
+    assert!(
+        header(&r, "www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+    let r = userinfo(
+        &h,
+        Some(format!("Bearer {at}")),
+        Some(&[("access_token", at)]),
+    );
+    assert_error(&r, 400, "invalid_request");
+    let cc = h.register(serde_json::json!({}));
+    let cc_token = h.cc_token(&cc);
+    assert_error(
+        &userinfo(&h, Some(format!("Bearer {cc_token}")), None),
+        403,
+        "insufficient_scope",
+    );
+    // A disabled user's token no longer gives userinfo.
+    block_on(h.engine.set_user_status(
+        "alice",
+        jans_core::authn::user::UserStatus::Inactive,
+        &h.ctx(),
+    ))
+    .unwrap();
+    assert_error(
+        &userinfo(&h, Some(format!("Bearer {at}")), None),
+        401,
+        "invalid_token",
+    );
+}
+
+#[test]
+fn signed_userinfo() {
+    let h = harness();
+    let c = rp(
+        &h,
+        serde_json::json!({"userinfo_signed_response_alg": "EdDSA"}),
+    );
+    let (cb, _) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let r = userinfo(
+        &h,
+        Some(format!("Bearer {}", tok["access_token"].as_str().unwrap())),
+        None,
+    );
+    assert_eq!(r.content_type(), Some("application/jwt"));
+    let jwt_text = String::from_utf8(r.body_bytes()).unwrap();
+    let payload = jws::decode(&jwt_text)
+        .unwrap()
+        .verify_with_jwks(&h.jwks(), &[Algorithm::EdDSA], h.provider().as_ref())
+        .unwrap();
+    let claims = jwt::parse_claims(&payload).unwrap();
+    assert_eq!(claims["iss"], ISSUER);
+    assert_eq!(claims["aud"], c.client.client_id.as_str());
+    assert_eq!(claims["given_name"], "Alice");
 }

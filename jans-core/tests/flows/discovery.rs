@@ -50,8 +50,11 @@ fn discovery_lists_what_is_implemented() {
         assert!(methods.iter().any(|v| v == m), "{m}");
     }
     // Not implemented yet, so not advertised.
+    assert_eq!(
+        d["userinfo_endpoint"],
+        "https://id.example.com/jans-auth/restv1/userinfo"
+    );
     for absent in [
-        "userinfo_endpoint",
         "registration_endpoint",
         "end_session_endpoint",
         "check_session_iframe",

@@ -105,6 +105,7 @@ pub async fn grant(
             subject: Some(&user.inum),
             scope: &scope,
             family: &rec.family,
+            claims: grant.request.claims.as_deref(),
         },
         ctx,
     )

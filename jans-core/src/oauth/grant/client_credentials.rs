@@ -51,6 +51,7 @@ pub async fn grant(
             subject: None,
             scope: &scope,
             family: "",
+            claims: None,
         },
         ctx,
     )

@@ -100,6 +100,9 @@ test('code + PKCE through the pages; openid-client validates the ID token', asyn
   assert.equal(claims.nonce, r.nonce);
   assert.equal(claims.amr?.[0], 'pwd');
   assert.ok(claims.sid && claims.auth_time && claims.at_hash);
+  // Userinfo through openid-client, which checks that sub matches the ID token's.
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  assert.equal(info.given_name, 'Alice');
   const session = (await context.cookies()).find((k) => k.name === 'session_id');
   assert.ok(session?.httpOnly, 'session cookie is HttpOnly');
   assert.equal(session.sameSite, 'Lax');
