@@ -25,7 +25,8 @@ impl ConfigError {
 }
 
 /// Grant types this build implements at the token endpoint.
-pub const IMPLEMENTED_GRANT_TYPES: [&str; 2] = ["authorization_code", "client_credentials"];
+pub const IMPLEMENTED_GRANT_TYPES: [&str; 3] =
+    ["authorization_code", "client_credentials", "refresh_token"];
 
 /// The auth-server configuration. Field names serialize exactly as Janssen's properties.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -70,6 +71,8 @@ pub struct Config {
     pub session_id_unused_lifetime: u64,
     /// Seconds a pending login/consent interaction stays valid.
     pub interaction_lifetime: u64,
+    /// Janssen: issue refresh tokens only when the `offline_access` scope was granted.
+    pub force_offline_access_scope_to_enable_refresh_token: bool,
     /// Require PKCE from every client, not just public ones and those with `require_pkce`.
     pub require_pkce: bool,
     /// Accept the PKCE `plain` method (RFC 7636 §4.2); S256 only when false.
@@ -115,6 +118,7 @@ impl Default for Config {
             session_id_lifetime: 86_400,
             session_id_unused_lifetime: 86_400,
             interaction_lifetime: 900,
+            force_offline_access_scope_to_enable_refresh_token: true,
             require_pkce: false,
             allow_pkce_plain: false,
             login_max_failures: 5,

@@ -71,7 +71,7 @@ pub const ENDPOINT_LABELS: [&str; 12] = [
 ];
 
 /// Grant types counted.
-pub const GRANT_LABELS: [&str; 2] = ["authorization_code", "client_credentials"];
+pub const GRANT_LABELS: [&str; 3] = ["authorization_code", "client_credentials", "refresh_token"];
 
 impl Default for Metrics {
     fn default() -> Self {

@@ -304,7 +304,9 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16) -> Value 
         (
             "code",
             json!({"client_name": "interop code flow", "redirect_uris": [redirect],
-                   "scope": "profile", "token_endpoint_auth_method": "client_secret_basic"}),
+                   "grant_types": ["authorization_code", "refresh_token"],
+                   "scope": "profile offline_access",
+                   "token_endpoint_auth_method": "client_secret_basic"}),
         ),
         (
             "code_public",

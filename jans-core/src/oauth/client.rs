@@ -187,6 +187,10 @@ impl ClientMetadata {
             }
         }
         let code = self.grant_types.iter().any(|g| g == "authorization_code");
+        if !code && self.grant_types.iter().any(|g| g == "refresh_token") {
+            // Refresh tokens come from a code; alone the grant type can never be used.
+            return Err(meta_err("refresh_token needs authorization_code"));
+        }
         if self.response_types.is_empty() && code {
             // RFC 7591 §2: the default response type is "code".
             self.response_types = vec!["code".to_owned()];

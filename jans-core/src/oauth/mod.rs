@@ -8,6 +8,7 @@ pub mod error;
 pub mod grant;
 pub mod introspect;
 pub mod pkce;
+pub mod refresh;
 pub mod revoke;
 pub mod token;
 

@@ -69,11 +69,13 @@ pub enum GrantKind {
     Consent = 9,
     /// Tombstones of redeemed authorization codes, to detect replay (RFC 6749 §4.1.2).
     UsedCode = 10,
+    /// Tombstones of rotated refresh tokens, to detect reuse (RFC 9700 §4.14.2).
+    UsedRefreshToken = 11,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 10] = [
+    pub const ALL: [GrantKind; 11] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -84,6 +86,7 @@ impl GrantKind {
         GrantKind::Interaction,
         GrantKind::Consent,
         GrantKind::UsedCode,
+        GrantKind::UsedRefreshToken,
     ];
 
     /// Decode the tag byte.

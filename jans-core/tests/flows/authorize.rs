@@ -15,9 +15,7 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 fn harness() -> Harness {
-    let mut c = config();
-    c.grant_types_supported = vec!["authorization_code".into(), "client_credentials".into()];
-    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    let h = Harness::new();
     block_on(h.engine.add_user(
         User {
             uid: "alice".into(),
@@ -660,4 +658,143 @@ fn signed_userinfo() {
     assert_eq!(claims["iss"], ISSUER);
     assert_eq!(claims["aud"], c.client.client_id.as_str());
     assert_eq!(claims["given_name"], "Alice");
+}
+
+fn refresh(h: &Harness, c: &RegisteredClient, rt: &str, scope: Option<&str>) -> Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", rt)];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    h.token(&form, Some(basic(c)))
+}
+
+#[test]
+fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    let h = harness();
+    let c = rp(
+        &h,
+        serde_json::json!({"scope": "profile email offline_access",
+                           "grant_types": ["authorization_code", "refresh_token"]}),
+    );
+    let mut p = std_params(&c);
+    p.retain(|(k, _)| *k != "scope");
+    p.push(("scope", "openid profile offline_access"));
+    let (cb, _) = login_and_consent_scopes(&h, &authorize(&h, &p, None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let at1 = tok["access_token"].as_str().unwrap().to_owned();
+    let rt1 = tok["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(h.introspect(&c, &rt1)["token_type"], "refresh_token");
+    // Rotation: a new pair; narrowing the scope is allowed, widening is not.
+    let r = refresh(&h, &c, &rt1, Some("openid"));
+    assert_eq!(r.status(), 200, "{:?}", r.body);
+    assert_eq!(r.issued_grant, Some("refresh_token"));
+    let t2 = json(&r);
+    assert_eq!(t2["scope"], "openid");
+    let rt2 = t2["refresh_token"].as_str().unwrap().to_owned();
+    let at2 = t2["access_token"].as_str().unwrap().to_owned();
+    assert_ne!(rt1, rt2);
+    assert_eq!(
+        h.introspect(&c, &rt1)["active"],
+        false,
+        "the old refresh token is spent"
+    );
+    assert_error(
+        &refresh(&h, &c, &rt2, Some("openid email")),
+        400,
+        "invalid_scope",
+    );
+    // A refused scope leaves the refresh token usable.
+    let t3 = json(&refresh(&h, &c, &rt2, None));
+    assert_eq!(
+        t3["scope"], "openid profile offline_access",
+        "the grant's scope is kept"
+    );
+    let rt3 = t3["refresh_token"].as_str().unwrap().to_owned();
+    // Reuse of a rotated token revokes everything issued in this grant.
+    assert_error(&refresh(&h, &c, &rt1, None), 400, "invalid_grant");
+    for t in [&at1, &at2, &rt3] {
+        assert_eq!(h.introspect(&c, t)["active"], false, "family revoked");
+    }
+    // Another client cannot use someone's refresh token.
+    let (cb, _) = login_and_consent_scopes(&h, &authorize(&h, &p, None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let rt = tok["refresh_token"].as_str().unwrap().to_owned();
+    let other = rp(
+        &h,
+        serde_json::json!({"grant_types": ["authorization_code", "refresh_token"]}),
+    );
+    assert_error(&refresh(&h, &other, &rt, None), 400, "invalid_grant");
+    assert_eq!(h.introspect(&c, &rt)["active"], false);
+    // Expiry: refreshTokenLifetime.
+    let (cb, _) = login_and_consent_scopes(&h, &authorize(&h, &p, None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    h.clock.advance(14_400);
+    assert_error(
+        &refresh(&h, &c, tok["refresh_token"].as_str().unwrap(), None),
+        400,
+        "invalid_grant",
+    );
+}
+
+#[test]
+fn no_refresh_token_without_offline_access_or_the_grant_type() {
+    let h = harness();
+    let c = rp(
+        &h,
+        serde_json::json!({"grant_types": ["authorization_code", "refresh_token"]}),
+    );
+    let (cb, _) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    assert!(
+        tok.get("refresh_token").is_none(),
+        "offline_access was not granted"
+    );
+    let plain = rp(&h, serde_json::json!({"scope": "profile offline_access"}));
+    let mut p = std_params(&plain);
+    p.retain(|(k, _)| *k != "scope");
+    p.push(("scope", "openid offline_access"));
+    let (cb, _) = login_and_consent_scopes(&h, &authorize(&h, &p, None));
+    let tok = json(&redeem(&h, &plain, &q(&cb, "code").unwrap(), VERIFIER));
+    assert!(
+        tok.get("refresh_token").is_none(),
+        "the client did not register refresh_token"
+    );
+    assert_error(
+        &refresh(&h, &plain, "anything", None),
+        400,
+        "unauthorized_client",
+    );
+}
+
+/// Like `login_and_consent`, for requests whose scopes differ from the default.
+fn login_and_consent_scopes(h: &Harness, start: &Response) -> (String, String) {
+    let to = location(start);
+    let id = q(&to, "interaction").unwrap();
+    let view = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let LoginResult::Done(r) = block_on(h.engine.interaction_login(
+        &id,
+        &view.csrf,
+        "alice",
+        "correct horse battery",
+        &h.ctx(),
+    ))
+    .unwrap() else {
+        panic!("login failed")
+    };
+    let cookie = cookie_of(&r);
+    let to = location(&r);
+    let Some(id2) = q(&to, "interaction") else {
+        return (to, cookie);
+    };
+    let v = block_on(h.engine.interaction(&id2, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let r = block_on(
+        h.engine
+            .interaction_consent(&id2, &v.csrf, true, true, &h.ctx()),
+    )
+    .unwrap();
+    (location(&r), cookie)
 }

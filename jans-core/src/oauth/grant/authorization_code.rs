@@ -151,6 +151,23 @@ pub async fn grant(
             signer.sign("JWT", &payload, ctx.rng.as_ref())?.into(),
         );
     }
+    if crate::oauth::refresh::wanted(engine, client, &grant.request.scopes) {
+        let mut data = serde_json::Map::new();
+        if let Some(c) = &grant.request.claims {
+            data.insert("claims".into(), c.clone().into());
+        }
+        let rt = crate::oauth::refresh::issue(
+            engine,
+            client,
+            &user.inum,
+            &scope,
+            &rec.family,
+            data,
+            ctx,
+        )
+        .await?;
+        body.insert("refresh_token".into(), rt.into());
+    }
     body.insert("access_token".into(), issued.token.into());
     body.insert("token_type".into(), "Bearer".into());
     body.insert("expires_in".into(), issued.expires_in.into());

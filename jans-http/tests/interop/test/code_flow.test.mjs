@@ -168,3 +168,30 @@ test('a public client redeems its code with PKCE and no secret', async () => {
   );
   await context.close();
 });
+
+test('refresh tokens rotate; a reused one is refused and ends the grant', async () => {
+  const { config, redirectUri } = await rp('code');
+  const b = await launch();
+  const context = await b.newContext();
+  const page = await context.newPage();
+  const r = await request(config, redirectUri, { scope: 'openid profile offline_access' });
+  await page.goto(r.url.href);
+  await page.fill('#username', USER);
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('text=Allow access?');
+  const cb = await callbackOf(page, redirectUri, () => page.click('button[value=allow]'));
+  const first = await client.authorizationCodeGrant(config, cb, {
+    pkceCodeVerifier: r.verifier,
+    expectedState: r.state,
+    expectedNonce: r.nonce,
+  });
+  assert.ok(first.refresh_token, 'offline_access gives a refresh token');
+  const second = await client.refreshTokenGrant(config, first.refresh_token);
+  assert.ok(second.access_token && second.refresh_token);
+  assert.notEqual(second.refresh_token, first.refresh_token, 'rotated');
+  await assert.rejects(client.refreshTokenGrant(config, first.refresh_token), (e) => e.error === 'invalid_grant');
+  await assert.rejects(client.refreshTokenGrant(config, second.refresh_token), (e) => e.error === 'invalid_grant',
+    'the family was revoked after the reuse');
+  await context.close();
+});

@@ -1,0 +1,186 @@
+//! Refresh tokens (RFC 6749 §6): issued beside a code's access token, rotated on every use,
+//! and a reused (already rotated) refresh token revokes its whole family (RFC 9700 §4.14.2).
+
+use crate::authn::user::UserStatus;
+use crate::ctx::Ctx;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::oauth::access_token::{self, Issue};
+use crate::oauth::client::Client;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::token_key;
+use crate::params::Params;
+use crate::response::Response;
+use crate::store::{GrantKind, GrantRecord};
+
+/// Whether a code redeemed by `client` for `scopes` also gets a refresh token: the client
+/// registered the grant, and (Janssen's `forceOfflineAccessScopeToEnableRefreshToken`)
+/// `offline_access` was granted.
+pub fn wanted(engine: &Engine, client: &Client, scopes: &[String]) -> bool {
+    let config = engine.config();
+    client
+        .metadata
+        .grant_types
+        .iter()
+        .any(|g| g == "refresh_token")
+        && config
+            .grant_types_supported
+            .iter()
+            .any(|g| g == "refresh_token")
+        && (!config.force_offline_access_scope_to_enable_refresh_token
+            || scopes.iter().any(|s| s == "offline_access"))
+}
+
+/// Store a new refresh token in `family`; returns it.
+pub async fn issue(
+    engine: &Engine,
+    client: &Client,
+    subject: &str,
+    scope: &str,
+    family: &str,
+    data: serde_json::Map<String, serde_json::Value>,
+    ctx: &Ctx,
+) -> Result<String, Error> {
+    let token = ctx.random_token(32);
+    let record = GrantRecord {
+        family: family.to_owned(),
+        client_id: client.client_id.clone(),
+        subject: Some(subject.to_owned()),
+        scope: scope.to_owned(),
+        issued_at: ctx.now,
+        expires_at: ctx
+            .now
+            .saturating_add(engine.config().refresh_token_lifetime),
+        data,
+    };
+    engine
+        .inner
+        .stores
+        .grants
+        .insert(
+            GrantKind::RefreshToken,
+            &token_key(&token),
+            &record,
+            ctx.now,
+        )
+        .await?;
+    Ok(token)
+}
+
+fn invalid_grant(d: &'static str) -> Error {
+    OAuthError::new(ErrorCode::InvalidGrant, d).into()
+}
+
+/// `grant_type=refresh_token` (RFC 6749 §6).
+pub async fn grant(
+    engine: &Engine,
+    client: &Client,
+    params: &Params,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
+    let presented = params
+        .get("refresh_token")?
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let key = token_key(presented);
+    let grants = &engine.inner.stores.grants;
+    let Some(peek) = grants.get(GrantKind::RefreshToken, &key, ctx.now).await? else {
+        if let Some(tomb) = grants
+            .get(GrantKind::UsedRefreshToken, &key, ctx.now)
+            .await?
+        {
+            // A rotated token came back: someone holds a copy. End the whole grant.
+            let n = grants.remove_family(&tomb.family).await?;
+            tracing::warn!(client_id = %tomb.client_id, revoked = n, "refresh token reused; grant revoked");
+        }
+        return Err(invalid_grant(
+            "the refresh token is invalid, expired or already used",
+        ));
+    };
+    if peek.client_id != client.client_id {
+        // RFC 6749 §6: bound to the client it was issued to; another client holding it
+        // means it leaked.
+        grants.remove_family(&peek.family).await?;
+        return Err(invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    // RFC 6749 §6: a narrower scope may be asked for, never a wider one. Checked before the
+    // token is spent, so a refused request leaves it usable.
+    let original: Vec<&str> = peek.scope.split(' ').filter(|s| !s.is_empty()).collect();
+    let scope = match params.get("scope")? {
+        None => peek.scope.clone(),
+        Some(asked) => {
+            let mut granted: Vec<&str> = Vec::new();
+            for s in asked.split(' ').filter(|s| !s.is_empty()) {
+                if !original.contains(&s) {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        format!("scope {s:?} was not granted originally"),
+                    )
+                    .into());
+                }
+                if !granted.contains(&s) {
+                    granted.push(s);
+                }
+            }
+            granted.join(" ")
+        }
+    };
+    // Single use: one atomic take; of two racing refreshes only one continues.
+    let Some(rec) = grants.take(GrantKind::RefreshToken, &key, ctx.now).await? else {
+        return Err(invalid_grant(
+            "the refresh token is invalid, expired or already used",
+        ));
+    };
+    let tomb = GrantRecord {
+        data: serde_json::Map::new(),
+        ..rec.clone()
+    };
+    grants
+        .insert(GrantKind::UsedRefreshToken, &key, &tomb, ctx.now)
+        .await?;
+    let subject = rec.subject.clone().unwrap_or_default();
+    match engine.inner.stores.users.get(&subject).await? {
+        Some(u) if u.status == UserStatus::Active => {}
+        _ => {
+            grants.remove_family(&rec.family).await?;
+            return Err(invalid_grant("the user is no longer active"));
+        }
+    }
+    let claims = rec.data.get("claims").and_then(|c| c.as_str());
+    let issued = access_token::issue(
+        engine,
+        &Issue {
+            client,
+            subject: Some(&subject),
+            scope: &scope,
+            family: &rec.family,
+            claims,
+        },
+        ctx,
+    )
+    .await?;
+    // The new refresh token keeps the original grant's scope, so a narrowed access token
+    // does not narrow later refreshes.
+    let refresh = issue(
+        engine,
+        client,
+        &subject,
+        &rec.scope,
+        &rec.family,
+        rec.data.clone(),
+        ctx,
+    )
+    .await?;
+    let mut body = serde_json::Map::new();
+    body.insert("access_token".into(), issued.token.into());
+    body.insert("token_type".into(), "Bearer".into());
+    body.insert("expires_in".into(), issued.expires_in.into());
+    body.insert("refresh_token".into(), refresh.into());
+    if !scope.is_empty() {
+        body.insert("scope".into(), scope.into());
+    }
+    let mut r = Response::json(serde_json::Value::Object(body));
+    r.issued_grant = Some("refresh_token");
+    Ok(r)
+}
