@@ -434,15 +434,22 @@ impl Engine {
             (Endpoint::Introspection, Method::Get | Method::Post) => {
                 crate::oauth::introspect::handle(self, &req, ctx).await
             }
+            (Endpoint::EndSession, Method::Get | Method::Post) => {
+                crate::oidc::logout::handle(self, &req, ctx).await
+            }
             (Endpoint::Userinfo, Method::Get | Method::Post) => {
                 crate::oidc::userinfo::handle(self, &req, ctx).await
             }
             (Endpoint::Revocation, Method::Post) => {
                 crate::oauth::revoke::handle(self, &req, ctx).await
             }
-            (Endpoint::Introspection | Endpoint::Authorize | Endpoint::Userinfo, _) => {
-                allow("GET, POST")
-            }
+            (
+                Endpoint::Introspection
+                | Endpoint::Authorize
+                | Endpoint::Userinfo
+                | Endpoint::EndSession,
+                _,
+            ) => allow("GET, POST"),
             (Endpoint::Token | Endpoint::Revocation, _) => allow("POST"),
             (Endpoint::Discovery | Endpoint::Jwks | Endpoint::JwksArchived(_), _) => allow("GET"),
         }

@@ -46,6 +46,8 @@ pub enum Endpoint {
     Token,
     /// `/jans-auth/restv1/userinfo` (OIDC Core §5.3)
     Userinfo,
+    /// `/jans-auth/restv1/end_session` (OIDC RP-Initiated Logout 1.0)
+    EndSession,
     /// `/jans-auth/restv1/introspection` (RFC 7662)
     Introspection,
     /// `/jans-auth/restv1/revoke` (RFC 7009)
@@ -71,6 +73,7 @@ impl Endpoint {
             "/token" => Some(Endpoint::Token),
             "/introspection" => Some(Endpoint::Introspection),
             "/userinfo" => Some(Endpoint::Userinfo),
+            "/end_session" => Some(Endpoint::EndSession),
             "/revoke" => Some(Endpoint::Revocation),
             _ => {
                 let kid = rest.strip_prefix("/jwks/archived/")?;
@@ -94,6 +97,7 @@ impl Endpoint {
             Endpoint::Token => format!("{AUTH_PREFIX}/token"),
             Endpoint::Introspection => format!("{AUTH_PREFIX}/introspection"),
             Endpoint::Userinfo => format!("{AUTH_PREFIX}/userinfo"),
+            Endpoint::EndSession => format!("{AUTH_PREFIX}/end_session"),
             Endpoint::Revocation => format!("{AUTH_PREFIX}/revoke"),
         }
     }
@@ -108,12 +112,13 @@ impl Endpoint {
             Endpoint::Token => "token",
             Endpoint::Introspection => "introspection",
             Endpoint::Userinfo => "userinfo",
+            Endpoint::EndSession => "end_session",
             Endpoint::Revocation => "revocation",
         }
     }
 
     /// Route templates the host registers (axum syntax for the path parameter).
-    pub const ROUTES: [&'static str; 8] = [
+    pub const ROUTES: [&'static str; 9] = [
         "/.well-known/openid-configuration",
         "/jans-auth/restv1/authorize",
         "/jans-auth/restv1/jwks",
@@ -122,6 +127,7 @@ impl Endpoint {
         "/jans-auth/restv1/introspection",
         "/jans-auth/restv1/revoke",
         "/jans-auth/restv1/userinfo",
+        "/jans-auth/restv1/end_session",
     ];
 }
 
@@ -226,6 +232,7 @@ mod tests {
             Endpoint::Introspection,
             Endpoint::Revocation,
             Endpoint::Userinfo,
+            Endpoint::EndSession,
         ] {
             assert_eq!(Endpoint::from_path(&e.path()), Some(e));
         }

@@ -16,8 +16,13 @@ use jans_core::params::Params;
 
 use crate::routes::AppState;
 
-const TEMPLATES: [(&str, &str); 4] = [
+const TEMPLATES: [(&str, &str); 6] = [
     ("base.html", include_str!("../templates/base.html")),
+    ("logout.html", include_str!("../templates/logout.html")),
+    (
+        "logged_out.html",
+        include_str!("../templates/logged_out.html"),
+    ),
     ("login.html", include_str!("../templates/login.html")),
     ("consent.html", include_str!("../templates/consent.html")),
     ("error.html", include_str!("../templates/error.html")),
@@ -227,6 +232,101 @@ pub async fn submit(State(state): State<Arc<AppState>>, body: Bytes) -> Response
         _ => return bad("unknown action"),
     };
     match result {
+        Ok(r) => crate::translate::from_core(&r),
+        Err(e) => {
+            let o = e.to_oauth();
+            state.pages.error(
+                StatusCode::from_u16(o.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                o.code.as_str(),
+                o.description.as_deref(),
+            )
+        }
+    }
+}
+
+/// `GET /jans-auth/logout?logout=ID` (confirmation) or `?done=1` (signed out).
+pub async fn logout_page(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(id) = q.get("logout").filter(|id| id.len() <= 128) else {
+        return state
+            .pages
+            .page(StatusCode::OK, "logged_out.html", minijinja::context! {});
+    };
+    let ctx = state.ctx("logout".to_owned());
+    match state.engine.logout_request(id, &ctx).await {
+        Ok(Some(p)) => {
+            let client_name = match &p.client_id {
+                Some(c) => state
+                    .engine
+                    .client(c)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|c| c.metadata.client_name),
+                None => None,
+            };
+            state.pages.page(
+                StatusCode::OK,
+                "logout.html",
+                minijinja::context! { logout => id, csrf => p.csrf, client_name => client_name },
+            )
+        }
+        Ok(None) => state.pages.error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            Some("This sign-out request has expired."),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "logout lookup failed");
+            state
+                .pages
+                .error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None)
+        }
+    }
+}
+
+/// `POST /jans-auth/logout`: the confirmation form.
+pub async fn logout_submit(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let bad = |d: &'static str| {
+        state
+            .pages
+            .error(StatusCode::BAD_REQUEST, "invalid_request", Some(d))
+    };
+    let Ok(form) = Params::parse(&body) else {
+        return bad("malformed form");
+    };
+    if form.check_no_repeats().is_err() {
+        return bad("malformed form");
+    }
+    let field = |n: &str| form.get(n).ok().flatten().unwrap_or("").to_owned();
+    let cookies: Vec<(String, String)> = headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(jans_core::Request::parse_cookie_header)
+        .collect();
+    let cookie = cookies
+        .iter()
+        .find(|(n, _)| n == jans_core::authn::session::SESSION_COOKIE)
+        .map(|(_, v)| v.as_str());
+    let ctx = state.ctx("logout".to_owned());
+    match state
+        .engine
+        .confirm_logout(
+            &field("logout"),
+            &field("csrf"),
+            field("action") == "logout",
+            cookie,
+            &ctx,
+        )
+        .await
+    {
         Ok(r) => crate::translate::from_core(&r),
         Err(e) => {
             let o = e.to_oauth();

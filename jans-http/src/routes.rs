@@ -112,7 +112,7 @@ async fn engine_route(
     let mut out = match (&resp.body, label) {
         // RFC 6749 §4.1.2.1: errors the authorization endpoint cannot send to the client are
         // shown to the user.
-        (jans_core::Body::Error(e), "authorize") => state.pages.error(
+        (jans_core::Body::Error(e), "authorize" | "end_session") => state.pages.error(
             StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
             e.code.as_str(),
             e.description.as_deref(),
@@ -168,6 +168,10 @@ pub fn routes(state: Arc<AppState>) -> Router {
         .route(
             "/jans-auth/interaction",
             get(crate::pages::show).post(crate::pages::submit),
+        )
+        .route(
+            "/jans-auth/logout",
+            get(crate::pages::logout_page).post(crate::pages::logout_submit),
         )
         .route("/jans-auth/static/jans.css", get(crate::pages::css));
     for path in Endpoint::ROUTES {

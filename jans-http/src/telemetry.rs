@@ -55,8 +55,9 @@ pub struct Metrics {
 }
 
 /// Endpoint labels the host knows (engine endpoints plus its own).
-pub const ENDPOINT_LABELS: [&str; 12] = [
+pub const ENDPOINT_LABELS: [&str; 13] = [
     "discovery",
+    "end_session",
     "userinfo",
     "authorize",
     "jwks",

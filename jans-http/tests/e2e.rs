@@ -779,6 +779,59 @@ fn browser_code_flow_through_the_pages() {
             .starts_with("text/html")
     );
     assert!(r.text().unwrap().contains("invalid_request"));
+    // Logout without a hint: the confirmation page, then the signed-out page.
+    let r = http
+        .get(format!("{base}/jans-auth/restv1/end_session"))
+        .header("cookie", format!("session_id={cookie}"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let confirm_url = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .replacen(&issuer, &base, 1);
+    let html = http.get(&confirm_url).send().unwrap().text().unwrap();
+    assert!(html.contains("Sign out?"));
+    let r = http
+        .post(format!("{base}/jans-auth/logout"))
+        .header("cookie", format!("session_id={cookie}"))
+        .form(&[
+            ("logout", form_value(&html, "logout").as_str()),
+            ("csrf", form_value(&html, "csrf").as_str()),
+            ("action", "logout"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let done = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .replacen(&issuer, &base, 1);
+    assert!(
+        http.get(&done)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+            .contains("You are signed out")
+    );
+    let r = http
+        .get(format!("{authorize_url}&prompt=none"))
+        .header("cookie", format!("session_id={cookie}"))
+        .send()
+        .unwrap();
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("error=login_required")
+    );
     let css = http
         .get(format!("{base}/jans-auth/static/jans.css"))
         .send()

@@ -123,6 +123,9 @@ pub struct ClientMetadata {
     /// OIDC DCR §2
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<Algorithm>,
+    /// OIDC RP-Initiated Logout 1.0 §3.1: where the OP may send the browser after logout.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
     /// OIDC DCR §2: sign userinfo responses with this alg (plain JSON when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub userinfo_signed_response_alg: Option<Algorithm>,
@@ -237,6 +240,15 @@ impl ClientMetadata {
         ] {
             if let Some(u) = u {
                 check_url(name, u, false)?;
+            }
+        }
+        for r in &self.post_logout_redirect_uris {
+            let url = url::Url::parse(r)
+                .map_err(|_| meta_err("post_logout_redirect_uri is not a URL"))?;
+            if url.fragment().is_some() {
+                return Err(meta_err(
+                    "post_logout_redirect_uri must not have a fragment",
+                ));
             }
         }
         for r in &self.redirect_uris {

@@ -50,6 +50,7 @@ pub fn document(config: &Config) -> serde_json::Value {
         let extra = serde_json::json!({
             "authorization_endpoint": url(Endpoint::Authorize),
             "userinfo_endpoint": url(Endpoint::Userinfo),
+            "end_session_endpoint": url(Endpoint::EndSession),
             "userinfo_signing_alg_values_supported": ours,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],

@@ -3,5 +3,6 @@
 pub mod claims;
 pub mod discovery;
 pub mod id_token;
+pub mod logout;
 pub mod subject;
 pub mod userinfo;

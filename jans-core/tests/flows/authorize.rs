@@ -798,3 +798,140 @@ fn login_and_consent_scopes(h: &Harness, start: &Response) -> (String, String) {
     .unwrap();
     (location(&r), cookie)
 }
+
+const AFTER_LOGOUT: &str = "https://rp.example.com/bye";
+
+fn end_session(h: &Harness, params: &[(&str, &str)], cookie: Option<&str>) -> Response {
+    let mut req = Request::new(Endpoint::EndSession, Method::Get);
+    req.query = Params::from_pairs(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    if let Some(c) = cookie {
+        req.cookies = vec![("session_id".into(), c.into())];
+    }
+    h.call(req)
+}
+
+#[test]
+fn rp_initiated_logout() {
+    let h = harness();
+    let c = rp(
+        &h,
+        serde_json::json!({"post_logout_redirect_uris": [AFTER_LOGOUT]}),
+    );
+    let (cb, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let id_token = tok["id_token"].as_str().unwrap().to_owned();
+    // Refusals: an unregistered target, a forged hint, a client_id that contradicts it.
+    assert_error(
+        &end_session(
+            &h,
+            &[
+                ("id_token_hint", &id_token),
+                ("post_logout_redirect_uri", "https://evil.example/"),
+            ],
+            Some(&cookie),
+        ),
+        400,
+        "invalid_request",
+    );
+    assert_error(
+        &end_session(&h, &[("id_token_hint", "a.b.c")], Some(&cookie)),
+        400,
+        "invalid_request",
+    );
+    assert_error(
+        &end_session(
+            &h,
+            &[("id_token_hint", &id_token), ("client_id", "other")],
+            Some(&cookie),
+        ),
+        400,
+        "invalid_request",
+    );
+    let mut p = std_params(&c);
+    p.push(("prompt", "none"));
+    assert!(
+        q(&location(&authorize(&h, &p, Some(&cookie))), "code").is_some(),
+        "still logged in"
+    );
+    // With a valid hint (even once expired) the session ends at once.
+    h.clock.advance(7200);
+    let r = end_session(
+        &h,
+        &[
+            ("id_token_hint", &id_token),
+            ("post_logout_redirect_uri", AFTER_LOGOUT),
+            ("state", "bye-1"),
+        ],
+        Some(&cookie),
+    );
+    assert_eq!(location(&r), format!("{AFTER_LOGOUT}?state=bye-1"));
+    assert!(header(&r, "set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        q(&location(&authorize(&h, &p, Some(&cookie))), "error").as_deref(),
+        Some("login_required")
+    );
+
+    // Without a hint the user confirms on a page first.
+    let (_, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let r = end_session(
+        &h,
+        &[
+            ("client_id", &c.client.client_id),
+            ("post_logout_redirect_uri", AFTER_LOGOUT),
+        ],
+        Some(&cookie),
+    );
+    let to = location(&r);
+    assert!(
+        to.starts_with("https://id.example.com/jans-auth/logout?logout="),
+        "{to}"
+    );
+    let id = q(&to, "logout").unwrap();
+    let pending = block_on(h.engine.logout_request(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    assert!(
+        block_on(
+            h.engine
+                .confirm_logout(&id, "forged", true, Some(&cookie), &h.ctx())
+        )
+        .is_err()
+    );
+    assert!(
+        q(&location(&authorize(&h, &p, Some(&cookie))), "code").is_some(),
+        "not yet"
+    );
+    let r = block_on(
+        h.engine
+            .confirm_logout(&id, &pending.csrf, true, Some(&cookie), &h.ctx()),
+    )
+    .unwrap();
+    assert_eq!(location(&r), AFTER_LOGOUT);
+    assert_eq!(
+        q(&location(&authorize(&h, &p, Some(&cookie))), "error").as_deref(),
+        Some("login_required")
+    );
+    assert!(
+        block_on(
+            h.engine
+                .confirm_logout(&id, &pending.csrf, true, Some(&cookie), &h.ctx())
+        )
+        .is_err(),
+        "single use"
+    );
+    // No target: the OP's own signed-out page.
+    let r = end_session(&h, &[], None);
+    let id = q(&location(&r), "logout").unwrap();
+    let pending = block_on(h.engine.logout_request(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let r = block_on(
+        h.engine
+            .confirm_logout(&id, &pending.csrf, true, None, &h.ctx()),
+    )
+    .unwrap();
+    assert_eq!(
+        location(&r),
+        "https://id.example.com/jans-auth/logout?done=1"
+    );
+}

@@ -54,11 +54,7 @@ fn discovery_lists_what_is_implemented() {
         d["userinfo_endpoint"],
         "https://id.example.com/jans-auth/restv1/userinfo"
     );
-    for absent in [
-        "registration_endpoint",
-        "end_session_endpoint",
-        "check_session_iframe",
-    ] {
+    for absent in ["registration_endpoint", "check_session_iframe"] {
         assert!(d.get(absent).is_none(), "{absent} must not be advertised");
     }
     assert_error(

@@ -122,6 +122,20 @@ test('code + PKCE through the pages; openid-client validates the ID token', asyn
   const fresh = await request(config, redirectUri, { max_age: '0' });
   await page.goto(fresh.url.href);
   await page.waitForSelector('#password');
+
+  // RP-initiated logout with the ID token as hint ends the session at once.
+  const afterLogout = c.post_logout_redirect_uris[0];
+  const endUrl = client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token,
+    post_logout_redirect_uri: afterLogout,
+    state: 'bye',
+  });
+  const landed = await callbackOf(page, afterLogout, () => page.goto(endUrl.href));
+  assert.equal(landed.searchParams.get('state'), 'bye');
+  assert.equal((await context.cookies()).find((k) => k.name === 'session_id'), undefined, 'cookie cleared');
+  const after = await request(config, redirectUri, { prompt: 'none' });
+  const cb3 = await callbackOf(page, redirectUri, () => page.goto(after.url.href));
+  assert.equal(cb3.searchParams.get('error'), 'login_required');
   await context.close();
 });
 
