@@ -104,12 +104,10 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         None => None,
     };
     let asked_client = params.get("client_id")?;
-    if let (Some(h), Some(c)) = (&hinted, asked_client) {
-        if h != c {
-            return Err(
-                OAuthError::invalid_request("client_id does not match id_token_hint").into(),
-            );
-        }
+    if let (Some(h), Some(c)) = (&hinted, asked_client)
+        && h != c
+    {
+        return Err(OAuthError::invalid_request("client_id does not match id_token_hint").into());
     }
     let client_id = hinted.clone().or(asked_client.map(str::to_owned));
     let redirect = match params.get("post_logout_redirect_uri")? {
