@@ -73,6 +73,17 @@ pub struct Config {
     pub interaction_lifetime: u64,
     /// Janssen: issue refresh tokens only when the `offline_access` scope was granted.
     pub force_offline_access_scope_to_enable_refresh_token: bool,
+    /// Open `/register` for dynamic client registration (RFC 7591).
+    pub dynamic_registration_enabled: bool,
+    /// Registration needs an initial access token (RFC 7591 §3): a bearer access token
+    /// carrying `dynamicRegistrationInitialAccessScope`.
+    pub dynamic_registration_requires_initial_access_token: bool,
+    /// The scope an initial access token must carry.
+    pub dynamic_registration_initial_access_scope: String,
+    /// Grant types a dynamically registered client may ask for.
+    pub dynamic_registration_allowed_grant_types: Vec<String>,
+    /// Scopes a dynamically registered client may ask for.
+    pub dynamic_registration_allowed_scopes: Vec<String>,
     /// Require PKCE from every client, not just public ones and those with `require_pkce`.
     pub require_pkce: bool,
     /// Accept the PKCE `plain` method (RFC 7636 §4.2); S256 only when false.
@@ -119,6 +130,24 @@ impl Default for Config {
             session_id_unused_lifetime: 86_400,
             interaction_lifetime: 900,
             force_offline_access_scope_to_enable_refresh_token: true,
+            dynamic_registration_enabled: true,
+            dynamic_registration_requires_initial_access_token: false,
+            dynamic_registration_initial_access_scope: "dcr".to_owned(),
+            dynamic_registration_allowed_grant_types: vec![
+                "authorization_code".to_owned(),
+                "refresh_token".to_owned(),
+                "client_credentials".to_owned(),
+            ],
+            dynamic_registration_allowed_scopes: [
+                "openid",
+                "profile",
+                "email",
+                "address",
+                "phone",
+                "offline_access",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             require_pkce: false,
             allow_pkce_plain: false,
             login_max_failures: 5,

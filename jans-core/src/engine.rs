@@ -249,8 +249,18 @@ impl Engine {
         mut metadata: ClientMetadata,
         ctx: &Ctx,
     ) -> Result<RegisteredClient, Error> {
-        let config = self.config();
-        metadata.normalize(&config)?;
+        metadata.normalize(&self.config())?;
+        self.register_with(metadata, None, ctx).await
+    }
+
+    /// Store a client with normalized metadata and, for dynamic registration, the hash of
+    /// its registration access token.
+    pub(crate) async fn register_with(
+        &self,
+        metadata: ClientMetadata,
+        registration_access_token_hash: Option<String>,
+        ctx: &Ctx,
+    ) -> Result<RegisteredClient, Error> {
         // Janssen client ids are UUIDs; ours are 128 random bits in the same shape.
         let client_id = uuid_from(&ctx.random_bytes(16));
         let (secret, sealed) = if metadata.token_endpoint_auth_method.uses_secret() {
@@ -271,9 +281,49 @@ impl Engine {
             client_id_issued_at: ctx.now,
             client_secret_expires_at: 0,
             disabled: false,
+            registration_access_token_hash,
             metadata,
         };
         self.inner.stores.clients.insert(&client).await?;
+        Ok(RegisteredClient {
+            client,
+            client_secret: secret,
+        })
+    }
+
+    /// Replace a client's metadata (RFC 7592 §2.2), keeping its id and secret; a client that
+    /// moves to a secret-based method gets a new secret, one that leaves it loses its secret.
+    pub async fn update_client_metadata(
+        &self,
+        mut client: Client,
+        metadata: ClientMetadata,
+        ctx: &Ctx,
+    ) -> Result<RegisteredClient, Error> {
+        let mut secret = None;
+        if metadata.token_endpoint_auth_method.uses_secret() {
+            match &client.client_secret_sealed {
+                Some(sealed) => {
+                    let raw = self
+                        .inner
+                        .secret_box
+                        .open(sealed, &secret_aad(&client.client_id))?;
+                    secret = String::from_utf8(raw).ok();
+                }
+                None => {
+                    let s = ctx.random_token(32);
+                    client.client_secret_sealed = Some(self.inner.secret_box.seal(
+                        s.as_bytes(),
+                        &secret_aad(&client.client_id),
+                        ctx.rng.as_ref(),
+                    )?);
+                    secret = Some(s);
+                }
+            }
+        } else {
+            client.client_secret_sealed = None;
+        }
+        client.metadata = metadata;
+        self.inner.stores.clients.update(&client).await?;
         Ok(RegisteredClient {
             client,
             client_secret: secret,
@@ -434,6 +484,7 @@ impl Engine {
             (Endpoint::Introspection, Method::Get | Method::Post) => {
                 crate::oauth::introspect::handle(self, &req, ctx).await
             }
+            (Endpoint::Register, _) => crate::oidc::registration::handle(self, &req, ctx).await,
             (Endpoint::EndSession, Method::Get | Method::Post) => {
                 crate::oidc::logout::handle(self, &req, ctx).await
             }

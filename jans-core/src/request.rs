@@ -48,6 +48,8 @@ pub enum Endpoint {
     Userinfo,
     /// `/jans-auth/restv1/end_session` (OIDC RP-Initiated Logout 1.0)
     EndSession,
+    /// `/jans-auth/restv1/register` (RFC 7591, RFC 7592)
+    Register,
     /// `/jans-auth/restv1/introspection` (RFC 7662)
     Introspection,
     /// `/jans-auth/restv1/revoke` (RFC 7009)
@@ -74,6 +76,7 @@ impl Endpoint {
             "/introspection" => Some(Endpoint::Introspection),
             "/userinfo" => Some(Endpoint::Userinfo),
             "/end_session" => Some(Endpoint::EndSession),
+            "/register" => Some(Endpoint::Register),
             "/revoke" => Some(Endpoint::Revocation),
             _ => {
                 let kid = rest.strip_prefix("/jwks/archived/")?;
@@ -98,6 +101,7 @@ impl Endpoint {
             Endpoint::Introspection => format!("{AUTH_PREFIX}/introspection"),
             Endpoint::Userinfo => format!("{AUTH_PREFIX}/userinfo"),
             Endpoint::EndSession => format!("{AUTH_PREFIX}/end_session"),
+            Endpoint::Register => format!("{AUTH_PREFIX}/register"),
             Endpoint::Revocation => format!("{AUTH_PREFIX}/revoke"),
         }
     }
@@ -113,12 +117,13 @@ impl Endpoint {
             Endpoint::Introspection => "introspection",
             Endpoint::Userinfo => "userinfo",
             Endpoint::EndSession => "end_session",
+            Endpoint::Register => "register",
             Endpoint::Revocation => "revocation",
         }
     }
 
     /// Route templates the host registers (axum syntax for the path parameter).
-    pub const ROUTES: [&'static str; 9] = [
+    pub const ROUTES: [&'static str; 10] = [
         "/.well-known/openid-configuration",
         "/jans-auth/restv1/authorize",
         "/jans-auth/restv1/jwks",
@@ -128,6 +133,7 @@ impl Endpoint {
         "/jans-auth/restv1/revoke",
         "/jans-auth/restv1/userinfo",
         "/jans-auth/restv1/end_session",
+        "/jans-auth/restv1/register",
     ];
 }
 
@@ -233,6 +239,7 @@ mod tests {
             Endpoint::Revocation,
             Endpoint::Userinfo,
             Endpoint::EndSession,
+            Endpoint::Register,
         ] {
             assert_eq!(Endpoint::from_path(&e.path()), Some(e));
         }

@@ -126,6 +126,9 @@ pub struct ClientMetadata {
     /// OIDC RP-Initiated Logout 1.0 §3.1: where the OP may send the browser after logout.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub post_logout_redirect_uris: Vec<String>,
+    /// OIDC DCR §2 / §5: a document listing every redirect URI of the sector (pairwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
     /// OIDC DCR §2: sign userinfo responses with this alg (plain JSON when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub userinfo_signed_response_alg: Option<Algorithm>,
@@ -223,6 +226,9 @@ impl ClientMetadata {
         }
         if let Some(u) = &self.jwks_uri {
             check_url("jwks_uri", u, true)?;
+        }
+        if let Some(u) = &self.sector_identifier_uri {
+            check_url("sector_identifier_uri", u, true)?;
         }
         if let Some(jwks) = &self.jwks {
             if jwks.keys.is_empty() || jwks.keys.len() > MAX_CLIENT_KEYS {
@@ -346,6 +352,10 @@ pub struct Client {
     /// A disabled client cannot authenticate.
     #[serde(default)]
     pub disabled: bool,
+    /// SHA-256 (base64url) of the RFC 7592 registration access token, for dynamically
+    /// registered clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_access_token_hash: Option<String>,
     /// The registered metadata.
     #[serde(flatten)]
     pub metadata: ClientMetadata,

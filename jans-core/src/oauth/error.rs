@@ -36,6 +36,8 @@ pub enum ErrorCode {
     RequestNotSupported,
     /// OIDC Core §3.1.2.6: the `request_uri` parameter is not supported.
     RequestUriNotSupported,
+    /// RFC 7591 §3.2.2: the software statement is invalid.
+    InvalidSoftwareStatement,
     /// RFC 7591 §3.2.2: a client metadata value is invalid.
     InvalidClientMetadata,
     /// RFC 7591 §3.2.2: a redirect URI is invalid.
@@ -69,6 +71,7 @@ impl ErrorCode {
             ErrorCode::ConsentRequired => "consent_required",
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::NotFound => "not_found",

@@ -38,6 +38,14 @@ pub fn document(config: &Config) -> serde_json::Value {
         "introspection_signing_alg_values_supported": ours,
         "access_token_signing_alg_values_supported": ours,
     });
+    if config.dynamic_registration_enabled
+        && let Some(d) = doc.as_object_mut()
+    {
+        d.insert(
+            "registration_endpoint".into(),
+            url(Endpoint::Register).into(),
+        );
+    }
     if config
         .grant_types_supported
         .iter()

@@ -4,5 +4,6 @@ pub mod claims;
 pub mod discovery;
 pub mod id_token;
 pub mod logout;
+pub mod registration;
 pub mod subject;
 pub mod userinfo;

@@ -70,6 +70,7 @@ fn client(id: &str) -> Client {
         client_id_issued_at: 1,
         client_secret_expires_at: 0,
         disabled: false,
+        registration_access_token_hash: None,
         metadata: ClientMetadata {
             client_name: Some(format!("client {id}")),
             grant_types: vec!["client_credentials".to_owned()],

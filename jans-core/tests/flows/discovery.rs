@@ -49,12 +49,20 @@ fn discovery_lists_what_is_implemented() {
     ] {
         assert!(methods.iter().any(|v| v == m), "{m}");
     }
-    // Not implemented yet, so not advertised.
     assert_eq!(
         d["userinfo_endpoint"],
         "https://id.example.com/jans-auth/restv1/userinfo"
     );
-    for absent in ["registration_endpoint", "check_session_iframe"] {
+    assert_eq!(
+        d["end_session_endpoint"],
+        "https://id.example.com/jans-auth/restv1/end_session"
+    );
+    assert_eq!(
+        d["registration_endpoint"],
+        "https://id.example.com/jans-auth/restv1/register"
+    );
+    // Not implemented yet, so not advertised.
+    for absent in ["check_session_iframe", "frontchannel_logout_supported"] {
         assert!(d.get(absent).is_none(), "{absent} must not be advertised");
     }
     assert_error(

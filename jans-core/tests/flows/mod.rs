@@ -5,6 +5,7 @@ pub mod harness;
 pub mod introspection;
 pub mod keys;
 pub mod persistence;
+pub mod registration;
 pub mod revocation;
 pub mod token;
 pub mod users;
