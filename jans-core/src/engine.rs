@@ -446,6 +446,9 @@ impl Engine {
                 body: crate::response::Body::Json((*self.discovery_json()).clone()),
                 ..Response::public_json(serde_json::Value::Null, 3600)
             }),
+            (Endpoint::Webfinger, Method::Get) => {
+                crate::oidc::webfinger::handle(self, &req, ctx).await
+            }
             (Endpoint::Jwks, Method::Get) => {
                 let ring = self.inner.keys.ring();
                 // Short max-age: a relying party must see a new next key well within the
@@ -502,7 +505,13 @@ impl Engine {
                 _,
             ) => allow("GET, POST"),
             (Endpoint::Token | Endpoint::Revocation, _) => allow("POST"),
-            (Endpoint::Discovery | Endpoint::Jwks | Endpoint::JwksArchived(_), _) => allow("GET"),
+            (
+                Endpoint::Discovery
+                | Endpoint::Webfinger
+                | Endpoint::Jwks
+                | Endpoint::JwksArchived(_),
+                _,
+            ) => allow("GET"),
         }
     }
 

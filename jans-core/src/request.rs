@@ -36,6 +36,8 @@ impl Method {
 pub enum Endpoint {
     /// `/.well-known/openid-configuration` (OIDC Discovery 1.0 §4)
     Discovery,
+    /// `/.well-known/webfinger` (OIDC Discovery 1.0 §2, RFC 7033)
+    Webfinger,
     /// `/jans-auth/restv1/jwks` (RFC 7517 §5)
     Jwks,
     /// `/jans-auth/restv1/jwks/archived/{kid}`: a retired key, no longer in the JWKS.
@@ -68,6 +70,9 @@ impl Endpoint {
         if path == "/.well-known/openid-configuration" {
             return Some(Endpoint::Discovery);
         }
+        if path == "/.well-known/webfinger" {
+            return Some(Endpoint::Webfinger);
+        }
         let rest = path.strip_prefix(AUTH_PREFIX)?;
         match rest {
             "/jwks" => Some(Endpoint::Jwks),
@@ -94,6 +99,7 @@ impl Endpoint {
     pub fn path(&self) -> String {
         match self {
             Endpoint::Discovery => "/.well-known/openid-configuration".to_owned(),
+            Endpoint::Webfinger => "/.well-known/webfinger".to_owned(),
             Endpoint::Jwks => format!("{AUTH_PREFIX}/jwks"),
             Endpoint::JwksArchived(kid) => format!("{AUTH_PREFIX}/jwks/archived/{kid}"),
             Endpoint::Authorize => format!("{AUTH_PREFIX}/authorize"),
@@ -110,6 +116,7 @@ impl Endpoint {
     pub fn label(&self) -> &'static str {
         match self {
             Endpoint::Discovery => "discovery",
+            Endpoint::Webfinger => "webfinger",
             Endpoint::Jwks => "jwks",
             Endpoint::JwksArchived(_) => "jwks_archived",
             Endpoint::Authorize => "authorize",
@@ -123,8 +130,9 @@ impl Endpoint {
     }
 
     /// Route templates the host registers (axum syntax for the path parameter).
-    pub const ROUTES: [&'static str; 10] = [
+    pub const ROUTES: [&'static str; 11] = [
         "/.well-known/openid-configuration",
+        "/.well-known/webfinger",
         "/jans-auth/restv1/authorize",
         "/jans-auth/restv1/jwks",
         "/jans-auth/restv1/jwks/archived/{kid}",
@@ -231,6 +239,7 @@ mod tests {
     fn paths_round_trip() {
         for e in [
             Endpoint::Discovery,
+            Endpoint::Webfinger,
             Endpoint::Jwks,
             Endpoint::Authorize,
             Endpoint::JwksArchived("abc_-1".into()),

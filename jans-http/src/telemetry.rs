@@ -55,8 +55,9 @@ pub struct Metrics {
 }
 
 /// Endpoint labels the host knows (engine endpoints plus its own).
-pub const ENDPOINT_LABELS: [&str; 14] = [
+pub const ENDPOINT_LABELS: [&str; 15] = [
     "discovery",
+    "webfinger",
     "register",
     "end_session",
     "userinfo",

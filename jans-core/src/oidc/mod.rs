@@ -7,3 +7,4 @@ pub mod logout;
 pub mod registration;
 pub mod subject;
 pub mod userinfo;
+pub mod webfinger;

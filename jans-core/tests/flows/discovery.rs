@@ -93,3 +93,37 @@ fn discovery_lists_the_code_flow_when_enabled() {
         serde_json::json!(["ES256", "EdDSA"])
     );
 }
+
+#[test]
+fn webfinger_issuer_discovery() {
+    let h = Harness::new();
+    let wf = |pairs: &[(&str, &str)]| {
+        let mut req = Request::new(Endpoint::Webfinger, Method::Get);
+        req.query = jans_core::params::Params::from_pairs(pairs.iter().copied());
+        h.call(req)
+    };
+    let rel = "http://openid.net/specs/connect/1.0/issuer";
+    for resource in [
+        "acct:alice@id.example.com",
+        "https://id.example.com/alice",
+        "alice@ID.example.com",
+    ] {
+        let r = wf(&[("resource", resource), ("rel", rel)]);
+        assert_eq!(r.status(), 200, "{resource}");
+        let j = json(&r);
+        assert_eq!(j["subject"], resource);
+        assert_eq!(j["links"][0]["rel"], rel);
+        assert_eq!(j["links"][0]["href"], ISSUER);
+    }
+    let j = json(&wf(&[
+        ("resource", "acct:alice@id.example.com"),
+        ("rel", "other"),
+    ]));
+    assert_eq!(j["links"], serde_json::json!([]));
+    assert_error(
+        &wf(&[("resource", "acct:alice@elsewhere.example")]),
+        404,
+        "not_found",
+    );
+    assert_error(&wf(&[]), 400, "invalid_request");
+}
