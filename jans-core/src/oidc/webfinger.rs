@@ -18,14 +18,14 @@ fn resource_host(resource: &str) -> Option<String> {
     if let Some(acct) = resource.strip_prefix("acct:") {
         return acct.rsplit_once('@').map(|(_, h)| h.to_ascii_lowercase());
     }
-    if let Ok(u) = url::Url::parse(resource) {
-        if matches!(u.scheme(), "http" | "https") {
-            let host = u.host_str()?.to_ascii_lowercase();
-            return Some(match u.port() {
-                Some(p) => format!("{host}:{p}"),
-                None => host,
-            });
-        }
+    if let Ok(u) = url::Url::parse(resource)
+        && matches!(u.scheme(), "http" | "https")
+    {
+        let host = u.host_str()?.to_ascii_lowercase();
+        return Some(match u.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host,
+        });
     }
     resource
         .rsplit_once('@')
