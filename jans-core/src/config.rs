@@ -73,6 +73,14 @@ pub struct Config {
     pub interaction_lifetime: u64,
     /// Janssen: issue refresh tokens only when the `offline_access` scope was granted.
     pub force_offline_access_scope_to_enable_refresh_token: bool,
+    /// Janssen `pairwiseIdType`: only `algorithmic` (computed, nothing stored) is supported.
+    pub pairwise_id_type: String,
+    /// HMAC key of algorithmic pairwise subjects; empty means one derived from the master key.
+    pub pairwise_calculation_key: String,
+    /// Salt of algorithmic pairwise subjects.
+    pub pairwise_calculation_salt: String,
+    /// Clients of one sector see the same pairwise subject (else it differs per client).
+    pub share_subject_id_between_clients_with_same_sector_id: bool,
     /// Open `/register` for dynamic client registration (RFC 7591).
     pub dynamic_registration_enabled: bool,
     /// Registration needs an initial access token (RFC 7591 §3): a bearer access token
@@ -130,6 +138,10 @@ impl Default for Config {
             session_id_unused_lifetime: 86_400,
             interaction_lifetime: 900,
             force_offline_access_scope_to_enable_refresh_token: true,
+            pairwise_id_type: "algorithmic".to_owned(),
+            pairwise_calculation_key: String::new(),
+            pairwise_calculation_salt: String::new(),
+            share_subject_id_between_clients_with_same_sector_id: true,
             dynamic_registration_enabled: true,
             dynamic_registration_requires_initial_access_token: false,
             dynamic_registration_initial_access_scope: "dcr".to_owned(),
@@ -269,6 +281,12 @@ impl Config {
                     format!("must be between 1 and {MAX_LIFETIME} seconds"),
                 ));
             }
+        }
+        if self.pairwise_id_type != "algorithmic" {
+            return Err(ConfigError::new(
+                "pairwiseIdType",
+                "only \"algorithmic\" is supported",
+            ));
         }
         if self.login_max_failures == 0 {
             return Err(ConfigError::new("loginMaxFailures", "must be > 0"));

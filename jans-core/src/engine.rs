@@ -74,6 +74,7 @@ impl EngineBuilder {
                 secret_box,
                 http: self.http.unwrap_or_else(|| Arc::new(NoHttpClient)),
                 jwks_cache: Mutex::new(HashMap::new()),
+                pairwise_key: derive_key(&master, b"jans-rs pairwise subject key"),
                 discovery: RwLock::new(None),
             }),
         })
@@ -87,6 +88,8 @@ pub(crate) struct Inner {
     pub(crate) provider: Arc<dyn CryptoProvider>,
     pub(crate) secret_box: SecretBox,
     pub(crate) http: Arc<dyn HttpClient>,
+    /// Key of algorithmic pairwise subjects when `pairwiseCalculationKey` is empty.
+    pub(crate) pairwise_key: [u8; 32],
     /// Client `jwks_uri` documents: url -> (fetched at, keys).
     pub(crate) jwks_cache: Mutex<HashMap<String, (UnixTime, Arc<Jwks>)>>,
     discovery: RwLock<Option<Arc<serde_json::Value>>>,
@@ -401,6 +404,31 @@ impl Engine {
         Ok(user.filter(|u| ok && u.status == UserStatus::Active))
     }
 
+    /// The `sub` a client sees for a user (OIDC Core §8): the `inum`, or for a `pairwise`
+    /// client Janssen's algorithmic pairwise identifier for the client's sector.
+    pub fn subject_for(&self, client: &Client, user_inum: &str) -> String {
+        if client.metadata.subject_type.as_deref() != Some("pairwise") {
+            return user_inum.to_owned();
+        }
+        let config = self.config();
+        let sector = crate::oidc::subject::sector_identifier(
+            client.metadata.sector_identifier_uri.as_deref(),
+            &client.metadata.redirect_uris,
+        )
+        .unwrap_or_else(|| client.client_id.clone());
+        let local = if config.share_subject_id_between_clients_with_same_sector_id {
+            user_inum.to_owned()
+        } else {
+            format!("{user_inum}{}", client.client_id)
+        };
+        let key: &[u8] = if config.pairwise_calculation_key.is_empty() {
+            &self.inner.pairwise_key
+        } else {
+            config.pairwise_calculation_key.as_bytes()
+        };
+        crate::oidc::subject::pairwise(&sector, &local, key, &config.pairwise_calculation_salt)
+    }
+
     /// The discovery document, built once per configuration.
     pub(crate) fn discovery_json(&self) -> Arc<serde_json::Value> {
         if let Ok(g) = self.inner.discovery.read()
@@ -524,6 +552,17 @@ impl Engine {
             .await
             .map(|_| ())
     }
+}
+
+/// A 256-bit key for one purpose, derived from the master key (HMAC-SHA256 as a PRF).
+fn derive_key(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut out = [0u8; 32];
+    if let Ok(mut mac) = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(master) {
+        mac.update(label);
+        out.copy_from_slice(&mac.finalize().into_bytes());
+    }
+    out
 }
 
 /// Format 16 random bytes as an RFC 9562 version-4 UUID string.

@@ -126,6 +126,9 @@ pub struct ClientMetadata {
     /// OIDC RP-Initiated Logout 1.0 §3.1: where the OP may send the browser after logout.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub post_logout_redirect_uris: Vec<String>,
+    /// OIDC DCR §2: `public` (default) or `pairwise` subject identifiers (OIDC Core §8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<String>,
     /// OIDC DCR §2 / §5: a document listing every redirect URI of the sector (pairwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sector_identifier_uri: Option<String>,
@@ -229,6 +232,24 @@ impl ClientMetadata {
         }
         if let Some(u) = &self.sector_identifier_uri {
             check_url("sector_identifier_uri", u, true)?;
+        }
+        match self.subject_type.as_deref() {
+            None | Some("public") => {}
+            Some("pairwise") => {
+                // OIDC Core §8.1: several redirect hosts need a sector_identifier_uri.
+                if crate::oidc::subject::sector_identifier(
+                    self.sector_identifier_uri.as_deref(),
+                    &self.redirect_uris,
+                )
+                .is_none()
+                    && !self.redirect_uris.is_empty()
+                {
+                    return Err(meta_err(
+                        "pairwise clients with several redirect hosts need a sector_identifier_uri",
+                    ));
+                }
+            }
+            Some(_) => return Err(meta_err("subject_type must be public or pairwise")),
         }
         if let Some(jwks) = &self.jwks {
             if jwks.keys.is_empty() || jwks.keys.len() > MAX_CLIENT_KEYS {

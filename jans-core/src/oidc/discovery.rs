@@ -62,7 +62,7 @@ pub fn document(config: &Config) -> serde_json::Value {
             "userinfo_signing_alg_values_supported": ours,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "subject_types_supported": ["public"],
+            "subject_types_supported": ["public", "pairwise"],
             "id_token_signing_alg_values_supported": ours,
             "code_challenge_methods_supported": pkce,
             "prompt_values_supported": ["none", "login", "consent", "select_account"],

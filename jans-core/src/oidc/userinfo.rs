@@ -72,8 +72,12 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         .and_then(|c| c.as_str())
         .and_then(|c| ClaimsRequest::parse(c).ok());
     let mut body = claims::release(&user, &scopes, true, request.as_ref(), Target::Userinfo);
-    body.insert("sub".into(), user.inum.clone().into());
     let client = engine.client(&rec.client_id).await?;
+    let sub = match &client {
+        Some(c) => engine.subject_for(c, &user.inum),
+        None => user.inum.clone(),
+    };
+    body.insert("sub".into(), sub.into());
     let Some(alg) = client
         .as_ref()
         .and_then(|c| c.metadata.userinfo_signed_response_alg)

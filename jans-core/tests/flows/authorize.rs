@@ -128,7 +128,7 @@ fn login_and_consent(h: &Harness, start: &Response) -> (String, String) {
     let to = location(&r);
     let Some(id2) = q(&to, "interaction") else {
         // Consent remembered from an earlier approval: straight back to the client.
-        assert!(to.starts_with(CB), "{to}");
+        assert!(q(&to, "code").is_some(), "{to}");
         return (to, cookie);
     };
     let view2 = block_on(h.engine.interaction(&id2, &h.ctx()))
@@ -934,4 +934,71 @@ fn rp_initiated_logout() {
         location(&r),
         "https://id.example.com/jans-auth/logout?done=1"
     );
+}
+
+#[test]
+fn pairwise_subjects() {
+    let h = harness();
+    let alice = block_on(h.engine.user("alice")).unwrap().unwrap();
+    let sub_of = |c: &RegisteredClient| {
+        let (cb, _) = login_and_consent(&h, &authorize(&h, &std_params(c), None));
+        let tok = json(&redeem(&h, c, &q(&cb, "code").unwrap(), VERIFIER));
+        let payload = jws::decode(tok["id_token"].as_str().unwrap())
+            .unwrap()
+            .verify_with_jwks(&h.jwks(), &[Algorithm::ES256], h.provider().as_ref())
+            .unwrap();
+        let id_sub = jwt::parse_claims(&payload).unwrap()["sub"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let at = tok["access_token"].as_str().unwrap();
+        let info = json(&userinfo(&h, Some(format!("Bearer {at}")), None));
+        assert_eq!(info["sub"], id_sub.as_str(), "userinfo and ID token agree");
+        id_sub
+    };
+    let public = rp(&h, serde_json::json!({}));
+    let p1 = rp(&h, serde_json::json!({"subject_type": "pairwise"}));
+    let p2 = rp(&h, serde_json::json!({"subject_type": "pairwise"}));
+    let other = h.register(serde_json::json!({
+        "redirect_uris": ["https://other.example.org/cb"], "scope": "profile", "subject_type": "pairwise"
+    }));
+    assert_eq!(sub_of(&public), alice.inum);
+    let s1 = sub_of(&p1);
+    assert_ne!(s1, alice.inum, "pairwise hides the inum");
+    assert_eq!(
+        s1,
+        sub_of(&p2),
+        "same sector, same subject (shareSubjectIdBetweenClientsWithSameSectorId)"
+    );
+    let mut p = std_params(&other);
+    p.retain(|(k, _)| *k != "redirect_uri");
+    p.push(("redirect_uri", "https://other.example.org/cb"));
+    let (cb, _) = login_and_consent(&h, &authorize(&h, &p, None));
+    let code = q(&cb, "code").unwrap();
+    let tok = json(&h.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://other.example.org/cb"),
+            ("code_verifier", VERIFIER),
+        ],
+        Some(basic(&other)),
+    ));
+    let payload = jws::decode(tok["id_token"].as_str().unwrap())
+        .unwrap()
+        .verify_with_jwks(&h.jwks(), &[Algorithm::ES256], h.provider().as_ref())
+        .unwrap();
+    assert_ne!(
+        jwt::parse_claims(&payload).unwrap()["sub"]
+            .as_str()
+            .unwrap(),
+        s1,
+        "another sector, another subject"
+    );
+    // Several redirect hosts without a sector_identifier_uri cannot be pairwise.
+    let bad = jans_core::oauth::client::ClientMetadata::from_json(serde_json::json!({
+        "redirect_uris": ["https://a.example/cb", "https://b.example/cb"], "subject_type": "pairwise"
+    }))
+    .unwrap();
+    assert!(block_on(h.engine.register_client(bad, &h.ctx())).is_err());
 }

@@ -129,9 +129,10 @@ pub async fn grant(
         // OIDC Core §5.4: with an access token issued, scope claims go to userinfo; the ID
         // token carries what the claims parameter asks of it.
         let released = claims::release(&user, &scopes, false, request.as_ref(), Target::IdToken);
+        let subject = engine.subject_for(client, &user.inum);
         let id_token = IdToken {
             issuer: &config.issuer,
-            subject: &user.inum,
+            subject: &subject,
             client_id: &client.client_id,
             now: ctx.now,
             lifetime: config.id_token_lifetime,
