@@ -1,0 +1,198 @@
+//! The whole authorization code flow in-process (issue 3 targets), beside its baselines:
+//!
+//! - `flow/code/session`: authorize (an existing session, a trusted client so consent is
+//!   skipped) → code → token with an ES256 ID token: the flow with the password hash
+//!   excluded;
+//! - `flow/code/login`: the same with a fresh login through the interaction API, so one
+//!   argon2id verification is included;
+//! - `raw/argon2id_verify`: one bare verification at the configured (OWASP) parameters.
+
+use std::sync::Arc;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use jans_benches::{OsRandom, block_on, now};
+use jans_core::authn::interaction::LoginResult;
+use jans_core::authn::user::User;
+use jans_core::crypto::aws_lc::AwsLcProvider;
+use jans_core::jose::Algorithm;
+use jans_core::oauth::client::ClientMetadata;
+use jans_core::params::Params;
+use jans_core::store::Stores;
+use jans_core::{Body, Config, Ctx, Endpoint, Engine, Method, Request, Response};
+
+const CB: &str = "https://rp.example.com/cb";
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Flow {
+    engine: Engine,
+    client_id: String,
+    secret: String,
+}
+
+fn ctx() -> Ctx {
+    Ctx::new(now(), Arc::new(OsRandom), "bench")
+}
+
+fn location(r: &Response) -> &str {
+    match &r.body {
+        Body::Redirect(l) => l,
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+}
+
+fn param(url: &str, name: &str) -> String {
+    let q = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    Params::parse(q.as_bytes())
+        .expect("query")
+        .get(name)
+        .expect("single")
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
+        .to_owned()
+}
+
+impl Flow {
+    fn new() -> Flow {
+        let config = Config {
+            issuer: "https://id.example.com".into(),
+            key_algs_allowed_for_generation: vec![Algorithm::ES256],
+            default_signature_algorithm: Algorithm::ES256,
+            ..Config::default()
+        };
+        let engine = Engine::builder(config)
+            .stores(Stores::memory())
+            .master_key([7; 32])
+            .provider(Arc::new(AwsLcProvider))
+            .build()
+            .expect("engine");
+        block_on(engine.start(&ctx())).expect("keys");
+        block_on(engine.add_user(
+            User {
+                uid: "alice".into(),
+                ..User::default()
+            },
+            PASSWORD,
+            &ctx(),
+        ))
+        .expect("user");
+        let reg = block_on(
+            engine.register_client(
+                ClientMetadata::from_json(serde_json::json!({
+                    "redirect_uris": [CB], "scope": "profile", "trusted_client": true,
+                "token_endpoint_auth_method": "client_secret_post"
+                }))
+                .expect("metadata"),
+                &ctx(),
+            ),
+        )
+        .expect("client");
+        Flow {
+            secret: reg.client_secret.expect("secret"),
+            client_id: reg.client.client_id,
+            engine,
+        }
+    }
+
+    fn authorize(&self, cookie: Option<&str>) -> Response {
+        let mut req = Request::new(Endpoint::Authorize, Method::Get);
+        req.query = Params::from_pairs([
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", CB),
+            ("scope", "openid profile"),
+            ("state", "s"),
+            ("nonce", "n"),
+        ]);
+        if let Some(c) = cookie {
+            req.cookies = vec![("session_id".into(), c.into())];
+        }
+        block_on(self.engine.handle(req, &ctx()))
+    }
+
+    fn login(&self, start: &Response) -> (String, String) {
+        let id = param(location(start), "interaction");
+        let view = block_on(self.engine.interaction(&id, &ctx()))
+            .expect("read")
+            .expect("interaction");
+        let LoginResult::Done(r) =
+            block_on(
+                self.engine
+                    .interaction_login(&id, &view.csrf, "alice", PASSWORD, &ctx()),
+            )
+            .expect("login")
+        else {
+            panic!("login failed")
+        };
+        let cookie = r
+            .all_headers()
+            .into_iter()
+            .find(|(n, _)| *n == "set-cookie")
+            .map(|(_, v)| {
+                v.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("session_id=")
+                    .to_owned()
+            })
+            .expect("cookie");
+        (param(location(&r), "code"), cookie)
+    }
+
+    fn redeem(&self, code: &str) -> Response {
+        let req = Request::new(Endpoint::Token, Method::Post).with_form(Params::from_pairs([
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", CB),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.secret.as_str()),
+        ]));
+        block_on(self.engine.handle(req, &ctx()))
+    }
+}
+
+fn flows(c: &mut Criterion) {
+    let f = Flow::new();
+    let (code, cookie) = f.login(&f.authorize(None));
+    let r = f.redeem(&code);
+    assert_eq!(r.status(), 200, "{:?}", r.body);
+
+    let mut g = c.benchmark_group("flow");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("code/session", |b| {
+        b.iter(|| {
+            let code = param(location(&f.authorize(Some(&cookie))), "code");
+            let r = f.redeem(&code);
+            assert_eq!(r.status(), 200);
+            r
+        })
+    });
+    g.bench_function("code/login", |b| {
+        b.iter(|| {
+            let (code, _) = f.login(&f.authorize(None));
+            f.redeem(&code)
+        })
+    });
+    g.finish();
+
+    let hash = block_on(f.engine.user("alice"))
+        .expect("read")
+        .expect("user")
+        .password_hash
+        .expect("hash");
+    let mut g = c.benchmark_group("raw");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("argon2id_verify", |b| {
+        b.iter_batched(
+            || (),
+            |()| assert!(jans_core::authn::password::verify(PASSWORD, &hash)),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = jans_benches::criterion();
+    targets = flows
+}
+criterion_main!(benches);
