@@ -25,8 +25,12 @@ impl ConfigError {
 }
 
 /// Grant types this build implements at the token endpoint.
-pub const IMPLEMENTED_GRANT_TYPES: [&str; 3] =
-    ["authorization_code", "client_credentials", "refresh_token"];
+pub const IMPLEMENTED_GRANT_TYPES: [&str; 4] = [
+    "authorization_code",
+    "client_credentials",
+    "implicit",
+    "refresh_token",
+];
 
 /// The auth-server configuration. Field names serialize exactly as Janssen's properties.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -481,7 +485,7 @@ mod tests {
             Config::load(None, [("JANS_ACCESS_TOKEN_LIFETIME".into(), "x".into())]).unwrap_err();
         assert_eq!(e.key, "accessTokenLifetime");
         let e =
-            Config::load(Some((r#"grantTypesSupported = ["implicit"]"#, true)), []).unwrap_err();
+            Config::load(Some((r#"grantTypesSupported = ["password"]"#, true)), []).unwrap_err();
         assert_eq!(e.key, "grantTypesSupported");
     }
 }

@@ -27,6 +27,14 @@ pub enum Body {
     NoContent,
     /// 302 to this location.
     Redirect(String),
+    /// An HTML page that POSTs `params` to `action` (OAuth 2.0 Form Post Response Mode);
+    /// the host renders it, 200.
+    FormPost {
+        /// The client's redirect URI.
+        action: String,
+        /// The response parameters.
+        params: Vec<(String, String)>,
+    },
     /// A protocol error; status from [`ErrorCode::status`].
     Error(OAuthError),
 }
@@ -124,7 +132,11 @@ impl Response {
     /// The HTTP status code.
     pub fn status(&self) -> u16 {
         match &self.body {
-            Body::Json(_) | Body::Jwt { .. } | Body::Text(_) | Body::Empty => 200,
+            Body::Json(_)
+            | Body::Jwt { .. }
+            | Body::Text(_)
+            | Body::Empty
+            | Body::FormPost { .. } => 200,
             Body::Created(_) => 201,
             Body::NoContent => 204,
             Body::Redirect(_) => 302,
@@ -138,6 +150,7 @@ impl Response {
             Body::Json(_) | Body::Created(_) | Body::Error(_) => Some("application/json"),
             Body::Jwt { content_type, .. } => Some(content_type),
             Body::Text(_) => Some("text/plain; version=0.0.4; charset=utf-8"),
+            Body::FormPost { .. } => Some("text/html; charset=utf-8"),
             Body::Empty | Body::NoContent | Body::Redirect(_) => None,
         }
     }
@@ -149,6 +162,7 @@ impl Response {
             Body::Error(e) => serde_json::to_vec(&e.to_json()).unwrap_or_default(),
             Body::Jwt { jwt, .. } => jwt.clone().into_bytes(),
             Body::Text(t) => t.clone().into_bytes(),
+            Body::FormPost { action, params } => form_post_html(action, params).into_bytes(),
             Body::Empty | Body::NoContent | Body::Redirect(_) => Vec::new(),
         }
     }
@@ -172,6 +186,48 @@ impl Response {
         h.extend(self.headers.iter().cloned());
         h
     }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The script that submits the form; its SHA-256 goes into the page's CSP.
+pub const FORM_POST_SCRIPT: &str = "document.forms[0].submit()";
+
+/// The self-submitting page of the Form Post Response Mode (§2), with a button for browsers
+/// without JavaScript.
+pub fn form_post_html(action: &str, params: &[(String, String)]) -> String {
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Submit</title></head><body>",
+    );
+    html.push_str(&format!(
+        "<form method=\"post\" action=\"{}\">",
+        escape(action)
+    ));
+    for (k, v) in params {
+        html.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            escape(k),
+            escape(v)
+        ));
+    }
+    html.push_str("<noscript><button type=\"submit\">Continue</button></noscript></form>");
+    html.push_str(&format!(
+        "<script>{FORM_POST_SCRIPT}</script></body></html>"
+    ));
+    html
 }
 
 impl From<OAuthError> for Response {

@@ -61,12 +61,28 @@ pub fn to_core(
     Ok(req)
 }
 
+/// CSP of the form-post page: nothing but its own inline script, found by hash.
+fn form_post_csp() -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(
+        jans_core::response::FORM_POST_SCRIPT.as_bytes(),
+    ));
+    format!("default-src 'none'; script-src 'sha256-{hash}'; frame-ancestors 'none'")
+}
+
 /// Write a core response as an HTTP response.
 pub fn from_core(resp: &Response) -> axum::response::Response {
     let status = StatusCode::from_u16(resp.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut out = axum::response::Response::new(Body::from(resp.body_bytes()));
     *out.status_mut() = status;
     let h = out.headers_mut();
+    if matches!(resp.body, jans_core::Body::FormPost { .. }) {
+        // The form-post page runs one known script: allow exactly it.
+        if let Ok(v) = HeaderValue::from_str(&form_post_csp()) {
+            h.insert("content-security-policy", v);
+        }
+    }
     for (name, value) in resp.all_headers() {
         if let Ok(v) = HeaderValue::from_str(&value) {
             h.append(HeaderName::from_static(name), v);

@@ -37,11 +37,81 @@ pub enum Prompt {
     SelectAccount,
 }
 
+/// OAuth 2.0 Multiple Response Type Encoding Practices §2: where the response parameters go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// `?` query of the redirect URI (default for `code`).
+    #[default]
+    Query,
+    /// `#` fragment (default whenever a token comes from the authorization endpoint).
+    Fragment,
+    /// An auto-submitted HTML form POST (OAuth 2.0 Form Post Response Mode).
+    FormPost,
+}
+
+/// What the authorization endpoint returns (OIDC Core §3: code, implicit, hybrid flows).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseType {
+    /// `code`
+    pub code: bool,
+    /// `token`
+    pub token: bool,
+    /// `id_token`
+    pub id_token: bool,
+}
+
+impl ResponseType {
+    /// Parse a space-separated `response_type` (order-insensitive); `none` is not supported.
+    pub fn parse(s: &str) -> Option<ResponseType> {
+        let mut rt = ResponseType::default();
+        for part in s.split(' ').filter(|p| !p.is_empty()) {
+            let slot = match part {
+                "code" => &mut rt.code,
+                "token" => &mut rt.token,
+                "id_token" => &mut rt.id_token,
+                _ => return None,
+            };
+            if *slot {
+                return None;
+            }
+            *slot = true;
+        }
+        (rt.code || rt.token || rt.id_token).then_some(rt)
+    }
+
+    /// The canonical value, as registered (`code id_token`, `code token id_token`, ...).
+    pub fn as_string(self) -> String {
+        let mut v = Vec::new();
+        if self.code {
+            v.push("code");
+        }
+        if self.token {
+            v.push("token");
+        }
+        if self.id_token {
+            v.push("id_token");
+        }
+        v.join(" ")
+    }
+
+    /// Whether a token is returned from the authorization endpoint (implicit or hybrid).
+    pub fn front_channel_tokens(self) -> bool {
+        self.token || self.id_token
+    }
+}
+
 /// A validated authorization request, as stored in an interaction and a code.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuthorizationRequest {
     /// `client_id`
     pub client_id: String,
+    /// `response_type`
+    #[serde(default)]
+    pub response_type: ResponseType,
+    /// `response_mode`
+    #[serde(default)]
+    pub response_mode: ResponseMode,
     /// `redirect_uri`, exactly as registered.
     pub redirect_uri: String,
     /// Granted-if-approved scopes, in request order, without duplicates.
@@ -83,16 +153,29 @@ pub(crate) fn redirect(
     req: &AuthorizationRequest,
     params: &[(&str, &str)],
 ) -> Response {
-    let mut url = req.redirect_uri.clone();
+    let mut all: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    if let Some(s) = &req.state {
+        all.push(("state".to_owned(), s.clone()));
+    }
+    all.push(("iss".to_owned(), engine.config().issuer.clone()));
+    if req.response_mode == ResponseMode::FormPost {
+        return Response::with_body(Body::FormPost {
+            action: req.redirect_uri.clone(),
+            params: all,
+        });
+    }
     let mut ser = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in params {
+    for (k, v) in &all {
         ser.append_pair(k, v);
     }
-    if let Some(s) = &req.state {
-        ser.append_pair("state", s);
+    let mut url = req.redirect_uri.clone();
+    match req.response_mode {
+        ResponseMode::Fragment => url.push('#'),
+        _ => url.push(if url.contains('?') { '&' } else { '?' }),
     }
-    ser.append_pair("iss", &engine.config().issuer);
-    url.push(if url.contains('?') { '&' } else { '?' });
     url.push_str(&ser.finish());
     Response::with_body(Body::Redirect(url))
 }
@@ -138,37 +221,55 @@ fn validate(
             "request_uri is not supported yet",
         ));
     }
-    match params.get("response_type")? {
+    let response_type = match params.get("response_type")? {
         None => return Err(OAuthError::invalid_request("response_type is missing")),
-        Some("code") => {}
-        Some(_) => {
-            return Err(OAuthError::new(
+        Some(rt) => ResponseType::parse(rt).ok_or_else(|| {
+            OAuthError::new(
                 ErrorCode::UnsupportedResponseType,
-                "only response_type=code is supported",
-            ));
-        }
-    }
-    match params.get("response_mode")? {
-        None | Some("query") => {}
-        Some(_) => {
-            return Err(OAuthError::invalid_request(
-                "only response_mode=query is supported",
-            ));
-        }
-    }
+                "unsupported response_type",
+            )
+        })?,
+    };
+    // OIDC Core §3.1.2.1 / §3.2.2.1: the client must have registered this response type.
     if !client
         .metadata
-        .grant_types
+        .response_types
         .iter()
-        .any(|g| g == "authorization_code")
-        || !config
-            .grant_types_supported
-            .iter()
-            .any(|g| g == "authorization_code")
+        .any(|r| ResponseType::parse(r) == Some(response_type))
     {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
-            "the client may not use the authorization code grant",
+            format!(
+                "the client did not register response_type {}",
+                response_type.as_string()
+            ),
+        ));
+    }
+    let front = response_type.front_channel_tokens();
+    let response_mode = match params.get("response_mode")? {
+        None if front => ResponseMode::Fragment,
+        None => ResponseMode::Query,
+        Some("query") if !front => ResponseMode::Query,
+        Some("fragment") => ResponseMode::Fragment,
+        Some("form_post") => ResponseMode::FormPost,
+        // Multiple Response Type Encoding Practices §2.1: tokens never go in a query.
+        _ => {
+            return Err(OAuthError::invalid_request(
+                "unsupported response_mode for this response_type",
+            ));
+        }
+    };
+    let grant = if response_type.code {
+        "authorization_code"
+    } else {
+        "implicit"
+    };
+    if !client.metadata.grant_types.iter().any(|g| g == grant)
+        || !config.grant_types_supported.iter().any(|g| g == grant)
+    {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("the client may not use the {grant} grant"),
         ));
     }
     // RFC 6749 §3.3; `openid` is always allowed to a code client (OIDC Core §3.1.2.1).
@@ -257,16 +358,25 @@ fn validate(
                 .map_err(|_| OAuthError::invalid_request("max_age must be a number of seconds"))?,
         ),
     };
+    let nonce = opaque(params.get("nonce")?, "nonce")?;
+    if response_type.id_token && nonce.is_none() {
+        // OIDC Core §3.2.2.1, §3.3.2.11: nonce is required when an ID token comes back here.
+        return Err(OAuthError::invalid_request(
+            "nonce is required with id_token",
+        ));
+    }
     let claims = params.get("claims")?;
     if let Some(c) = claims {
         ClaimsRequest::parse(c).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
     }
     Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),
+        response_type,
+        response_mode,
         redirect_uri: redirect_uri.to_owned(),
         scopes,
         state: opaque(params.get("state")?, "state")?,
-        nonce: opaque(params.get("nonce")?, "nonce")?,
+        nonce,
         code_challenge,
         prompt,
         max_age,
@@ -300,8 +410,21 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
     {
         return Ok(error_page("redirect_uri is not registered for this client"));
     }
+    // Errors before validation completes still follow the requested encoding when it parses.
+    let rt = params
+        .get("response_type")
+        .ok()
+        .flatten()
+        .and_then(ResponseType::parse);
     let provisional = AuthorizationRequest {
         client_id: client.client_id.clone(),
+        response_type: rt.unwrap_or_default(),
+        response_mode: match params.get("response_mode").ok().flatten() {
+            Some("form_post") => ResponseMode::FormPost,
+            Some("fragment") => ResponseMode::Fragment,
+            _ if rt.is_some_and(ResponseType::front_channel_tokens) => ResponseMode::Fragment,
+            _ => ResponseMode::Query,
+        },
         redirect_uri: redirect_uri.to_owned(),
         scopes: Vec::new(),
         state: opaque(params.get("state")?, "state").ok().flatten(),
@@ -421,37 +544,127 @@ pub(crate) async fn issue_code(
     ctx: &Ctx,
 ) -> Result<Response, Error> {
     let config = engine.config();
-    let code = ctx.random_token(32);
-    let grant = CodeGrant {
-        request: authz.clone(),
-        session: session.clone(),
-    };
-    let mut data = serde_json::Map::new();
-    data.insert(
-        "grant".into(),
-        serde_json::to_value(&grant).map_err(|e| Error::Internal(e.to_string()))?,
-    );
-    let record = GrantRecord {
-        // Everything issued from this code shares its family (RFC 6749 §4.1.2: a replayed
-        // code revokes it all).
-        family: ctx.random_token(16),
-        client_id: authz.client_id.clone(),
-        subject: Some(session.user_inum.clone()),
-        scope: authz.scopes.join(" "),
-        issued_at: ctx.now,
-        expires_at: ctx.now.saturating_add(config.authorization_code_lifetime),
-        data,
-    };
-    engine
+    // Everything issued from this authorization shares one family (RFC 6749 §4.1.2: a
+    // replayed code revokes it all).
+    let family = ctx.random_token(16);
+    let rt = authz.response_type;
+    let mut out: Vec<(&str, String)> = Vec::new();
+    let mut code = None;
+    if rt.code {
+        let c = ctx.random_token(32);
+        let grant = CodeGrant {
+            request: authz.clone(),
+            session: session.clone(),
+        };
+        let mut data = serde_json::Map::new();
+        data.insert(
+            "grant".into(),
+            serde_json::to_value(&grant).map_err(|e| Error::Internal(e.to_string()))?,
+        );
+        let record = GrantRecord {
+            family: family.clone(),
+            client_id: authz.client_id.clone(),
+            subject: Some(session.user_inum.clone()),
+            scope: authz.scopes.join(" "),
+            issued_at: ctx.now,
+            expires_at: ctx.now.saturating_add(config.authorization_code_lifetime),
+            data,
+        };
+        engine
+            .inner
+            .stores
+            .grants
+            .insert(
+                GrantKind::AuthorizationCode,
+                &token_key(&c),
+                &record,
+                ctx.now,
+            )
+            .await?;
+        out.push(("code", c.clone()));
+        code = Some(c);
+    }
+    if !rt.front_channel_tokens() {
+        let params: Vec<(&str, &str)> = out.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        return Ok(redirect(engine, authz, &params));
+    }
+    // Implicit and hybrid flows (OIDC Core §3.2, §3.3): tokens from this endpoint.
+    let client = engine
+        .client(&authz.client_id)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_request("unknown client"))?;
+    let user = engine
         .inner
         .stores
-        .grants
-        .insert(
-            GrantKind::AuthorizationCode,
-            &token_key(&code),
-            &record,
-            ctx.now,
+        .users
+        .get(&session.user_inum)
+        .await?
+        .ok_or_else(|| OAuthError::new(ErrorCode::LoginRequired, "the user is gone"))?;
+    let scope = authz.scopes.join(" ");
+    let mut access_token = None;
+    if rt.token {
+        let issued = crate::oauth::access_token::issue(
+            engine,
+            &crate::oauth::access_token::Issue {
+                client: &client,
+                subject: Some(&user.inum),
+                scope: &scope,
+                family: &family,
+                claims: authz.claims.as_deref(),
+            },
+            ctx,
         )
         .await?;
-    Ok(redirect(engine, authz, &[("code", &code)]))
+        out.push(("access_token", issued.token.clone()));
+        out.push(("token_type", "Bearer".to_owned()));
+        out.push(("expires_in", issued.expires_in.to_string()));
+        if !scope.is_empty() {
+            out.push(("scope", scope.clone()));
+        }
+        access_token = Some(issued.token);
+    }
+    if rt.id_token {
+        let alg = client
+            .metadata
+            .id_token_signed_response_alg
+            .unwrap_or(config.default_signature_algorithm);
+        let ring = engine.keys().ring();
+        let signer = ring
+            .signer(alg)
+            .ok_or_else(|| Error::Internal(format!("no active signing key for {alg}")))?;
+        let request = authz
+            .claims
+            .as_deref()
+            .and_then(|c| ClaimsRequest::parse(c).ok());
+        let scopes: Vec<&str> = authz.scopes.iter().map(String::as_str).collect();
+        // OIDC Core §5.4: with no access token issued, scope claims go in the ID token.
+        let released = crate::oidc::claims::release(
+            &user,
+            &scopes,
+            !rt.token && !rt.code,
+            request.as_ref(),
+            crate::oidc::claims::Target::IdToken,
+        );
+        let subject = engine.subject_for(&client, &user.inum);
+        let id_token = crate::oidc::id_token::IdToken {
+            issuer: &config.issuer,
+            subject: &subject,
+            client_id: &client.client_id,
+            now: ctx.now,
+            lifetime: config.id_token_lifetime,
+            auth_time: session.auth_time,
+            nonce: authz.nonce.as_deref(),
+            acr: Some(&session.acr),
+            amr: &session.amr,
+            sid: Some(&session.sid),
+            access_token: access_token.as_deref(),
+            code: code.as_deref(),
+            claims: released,
+        };
+        let payload = serde_json::to_vec(&id_token.claims(alg))
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        out.push(("id_token", signer.sign("JWT", &payload, ctx.rng.as_ref())?));
+    }
+    let params: Vec<(&str, &str)> = out.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Ok(redirect(engine, authz, &params))
 }

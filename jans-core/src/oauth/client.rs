@@ -196,6 +196,7 @@ impl ClientMetadata {
             }
         }
         let code = self.grant_types.iter().any(|g| g == "authorization_code");
+        let implicit = self.grant_types.iter().any(|g| g == "implicit");
         if !code && self.grant_types.iter().any(|g| g == "refresh_token") {
             // Refresh tokens come from a code; alone the grant type can never be used.
             return Err(meta_err("refresh_token needs authorization_code"));
@@ -204,18 +205,25 @@ impl ClientMetadata {
             // RFC 7591 §2: the default response type is "code".
             self.response_types = vec!["code".to_owned()];
         }
-        if self.response_types.iter().any(|r| r != "code")
-            || (!code && !self.response_types.is_empty())
-        {
-            // RFC 7591 §2.1: response types must fit the grant types.
-            return Err(meta_err(
-                "response_types must be [\"code\"] with authorization_code",
-            ));
+        // RFC 7591 §2.1 / OIDC DCR §2: response types must fit the grant types.
+        for r in &self.response_types {
+            let rt = crate::oauth::authorize::ResponseType::parse(r)
+                .ok_or_else(|| meta_err(format!("response_type {r:?} is not supported")))?;
+            if (rt.code && !code) || (rt.front_channel_tokens() && !implicit) {
+                return Err(meta_err(format!(
+                    "response_type {r:?} needs the {} grant type",
+                    if rt.code && !code {
+                        "authorization_code"
+                    } else {
+                        "implicit"
+                    }
+                )));
+            }
         }
-        if code && self.redirect_uris.is_empty() {
+        if (code || implicit) && self.redirect_uris.is_empty() {
             return Err(OAuthError::new(
                 ErrorCode::InvalidRedirectUri,
-                "authorization_code needs redirect_uris",
+                "authorization_code and implicit need redirect_uris",
             ));
         }
         if let Some(scope) = &self.scope
@@ -429,7 +437,7 @@ mod tests {
     fn rejects_bad_metadata() {
         for bad in [
             serde_json::json!({"token_endpoint_auth_method": "magic"}),
-            serde_json::json!({"grant_types": ["implicit"]}),
+            serde_json::json!({"grant_types": ["password"]}),
             serde_json::json!({"scope": "a\"b"}),
             serde_json::json!({"jwks_uri": "http://example.com/j", "token_endpoint_auth_method": "private_key_jwt"}),
             serde_json::json!({"token_endpoint_auth_method": "private_key_jwt"}),

@@ -51,6 +51,17 @@ pub fn document(config: &Config) -> serde_json::Value {
         .iter()
         .any(|g| g == "authorization_code")
     {
+        let mut response_types = vec!["code"];
+        if config.grant_types_supported.iter().any(|g| g == "implicit") {
+            response_types.extend([
+                "id_token",
+                "token",
+                "id_token token",
+                "code id_token",
+                "code token",
+                "code id_token token",
+            ]);
+        }
         let mut pkce = vec!["S256"];
         if config.allow_pkce_plain {
             pkce.push("plain");
@@ -60,8 +71,8 @@ pub fn document(config: &Config) -> serde_json::Value {
             "userinfo_endpoint": url(Endpoint::Userinfo),
             "end_session_endpoint": url(Endpoint::EndSession),
             "userinfo_signing_alg_values_supported": ours,
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
+            "response_types_supported": response_types,
+            "response_modes_supported": ["query", "fragment", "form_post"],
             "subject_types_supported": ["public", "pairwise"],
             "id_token_signing_alg_values_supported": ours,
             "code_challenge_methods_supported": pkce,

@@ -305,7 +305,7 @@ fn authorization_errors_go_to_the_right_place() {
     for (extra, error) in [
         (vec![], "invalid_request"),
         (
-            vec![("response_type", "token")],
+            vec![("response_type", "code bogus")],
             "unsupported_response_type",
         ),
         (
@@ -333,7 +333,7 @@ fn authorization_errors_go_to_the_right_place() {
             "request_not_supported",
         ),
         (
-            vec![("response_type", "code"), ("response_mode", "form_post")],
+            vec![("response_type", "code"), ("response_mode", "bogus")],
             "invalid_request",
         ),
     ] {
@@ -1001,4 +1001,153 @@ fn pairwise_subjects() {
     }))
     .unwrap();
     assert!(block_on(h.engine.register_client(bad, &h.ctx())).is_err());
+}
+
+fn fragment(url: &str, name: &str) -> Option<String> {
+    let f = url.split_once('#').map(|(_, f)| f)?;
+    form_pairs(f)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn verified_claims(h: &Harness, id_token: &str) -> serde_json::Map<String, serde_json::Value> {
+    let payload = jws::decode(id_token)
+        .unwrap()
+        .verify_with_jwks(&h.jwks(), &[Algorithm::ES256], h.provider().as_ref())
+        .unwrap();
+    jwt::parse_claims(&payload).unwrap()
+}
+
+fn with_type<'a>(
+    c: &'a RegisteredClient,
+    rt: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut p = std_params(c);
+    p.retain(|(k, _)| *k != "response_type");
+    p.push(("response_type", rt));
+    p.extend_from_slice(extra);
+    p
+}
+
+#[test]
+fn hybrid_implicit_and_form_post() {
+    let h = harness();
+    let c = rp(
+        &h,
+        serde_json::json!({
+            "grant_types": ["authorization_code", "implicit"],
+            "response_types": ["code", "code id_token", "id_token token", "id_token", "code token id_token"]
+        }),
+    );
+    let (_, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    // Hybrid: code and ID token in the fragment; c_hash binds them.
+    let to = location(&authorize(
+        &h,
+        &with_type(&c, "code id_token", &[]),
+        Some(&cookie),
+    ));
+    assert!(to.starts_with(&format!("{CB}#")), "{to}");
+    let code = fragment(&to, "code").unwrap();
+    let claims = verified_claims(&h, &fragment(&to, "id_token").unwrap());
+    assert_eq!(claims["nonce"], "n-1");
+    assert_eq!(
+        claims["c_hash"],
+        jans_core::oidc::id_token::half_hash(Algorithm::ES256, &code).as_str()
+    );
+    assert_eq!(fragment(&to, "state").as_deref(), Some("st-1"));
+    assert_eq!(
+        redeem(&h, &c, &code, VERIFIER).status(),
+        200,
+        "the hybrid code redeems"
+    );
+    // Implicit: access token and ID token; at_hash binds them; the token works at userinfo.
+    let to = location(&authorize(
+        &h,
+        &with_type(&c, "id_token token", &[]),
+        Some(&cookie),
+    ));
+    let at = fragment(&to, "access_token").unwrap();
+    assert_eq!(fragment(&to, "token_type").as_deref(), Some("Bearer"));
+    let claims = verified_claims(&h, &fragment(&to, "id_token").unwrap());
+    assert_eq!(
+        claims["at_hash"],
+        jans_core::oidc::id_token::half_hash(Algorithm::ES256, &at).as_str()
+    );
+    assert_eq!(
+        userinfo(&h, Some(format!("Bearer {at}")), None).status(),
+        200
+    );
+    // id_token alone: no access token, so the profile claims ride in the ID token.
+    let to = location(&authorize(
+        &h,
+        &with_type(&c, "id_token", &[]),
+        Some(&cookie),
+    ));
+    assert!(fragment(&to, "access_token").is_none());
+    assert_eq!(
+        verified_claims(&h, &fragment(&to, "id_token").unwrap())["given_name"],
+        "Alice"
+    );
+    // All three, as a form post.
+    let r = authorize(
+        &h,
+        &with_type(&c, "code token id_token", &[("response_mode", "form_post")]),
+        Some(&cookie),
+    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.content_type(), Some("text/html; charset=utf-8"));
+    let jans_core::Body::FormPost { action, params } = &r.body else {
+        panic!("expected a form post, got {:?}", r.body)
+    };
+    assert_eq!(action, CB);
+    let names: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+    for n in ["code", "access_token", "id_token", "state", "iss"] {
+        assert!(names.contains(&n), "{n} in {names:?}");
+    }
+    let html = String::from_utf8(r.body_bytes()).unwrap();
+    assert!(
+        html.contains(&format!("action=\"{CB}\"")) && html.contains("document.forms[0].submit()")
+    );
+    // Errors follow the response mode; tokens never travel in a query.
+    let to = location(&authorize(
+        &h,
+        &with_type(&c, "id_token", &[("response_mode", "query")]),
+        Some(&cookie),
+    ));
+    assert_eq!(
+        fragment(&to, "error").as_deref(),
+        Some("invalid_request"),
+        "the error itself is not sent in a query either: {to}"
+    );
+    let mut no_nonce = with_type(&c, "id_token token", &[]);
+    no_nonce.retain(|(k, _)| *k != "nonce");
+    let to = location(&authorize(&h, &no_nonce, Some(&cookie)));
+    assert_eq!(
+        fragment(&to, "error").as_deref(),
+        Some("invalid_request"),
+        "{to}"
+    );
+    let to = location(&authorize(
+        &h,
+        &with_type(&c, "code token", &[]),
+        Some(&cookie),
+    ));
+    assert_eq!(
+        fragment(&to, "error").as_deref(),
+        Some("unauthorized_client"),
+        "not registered: {to}"
+    );
+    // A code-only client may not use implicit.
+    let plain = rp(&h, serde_json::json!({}));
+    let to = location(&authorize(
+        &h,
+        &with_type(&plain, "id_token", &[]),
+        Some(&cookie),
+    ));
+    assert_eq!(
+        fragment(&to, "error").as_deref(),
+        Some("unauthorized_client")
+    );
 }

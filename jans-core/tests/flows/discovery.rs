@@ -31,7 +31,12 @@ fn discovery_lists_what_is_implemented() {
     );
     assert_eq!(
         d["grant_types_supported"],
-        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+        serde_json::json!([
+            "authorization_code",
+            "client_credentials",
+            "implicit",
+            "refresh_token"
+        ])
     );
     assert_eq!(
         d["authorization_endpoint"],
