@@ -36,6 +36,8 @@ pub enum HttpError {
 pub trait HttpClient: Send + Sync + std::fmt::Debug {
     /// GET `url` with `Accept: application/json`.
     async fn get(&self, url: &str) -> Result<HttpResponse, HttpError>;
+    /// POST an `application/x-www-form-urlencoded` body to `url` (back-channel logout).
+    async fn post_form(&self, url: &str, body: &str) -> Result<HttpResponse, HttpError>;
 }
 
 /// Refuses every fetch; the default when the host gives none.
@@ -45,6 +47,10 @@ pub struct NoHttpClient;
 #[async_trait]
 impl HttpClient for NoHttpClient {
     async fn get(&self, _url: &str) -> Result<HttpResponse, HttpError> {
+        Err(HttpError::Disabled)
+    }
+
+    async fn post_form(&self, _url: &str, _body: &str) -> Result<HttpResponse, HttpError> {
         Err(HttpError::Disabled)
     }
 }

@@ -50,4 +50,19 @@ impl HttpClient for ReqwestClient {
         }
         Ok(HttpResponse { status, body })
     }
+
+    async fn post_form(&self, url: &str, body: &str) -> Result<HttpResponse, HttpError> {
+        let resp = self
+            .client
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned())
+            .send()
+            .await
+            .map_err(|e| HttpError::Failed(e.to_string()))?;
+        Ok(HttpResponse {
+            status: resp.status().as_u16(),
+            body: Vec::new(),
+        })
+    }
 }

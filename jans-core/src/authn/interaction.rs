@@ -165,6 +165,10 @@ impl Engine {
                 &OAuthError::new(ErrorCode::AccessDenied, "the user denied the request"),
             ));
         }
+        if let Some(k) = &i.session_key {
+            self.add_session_client(k, &i.request.client_id, ctx)
+                .await?;
+        }
         if remember {
             self.remember_consent(
                 &session.user_inum,

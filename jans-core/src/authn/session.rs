@@ -33,6 +33,9 @@ pub struct Session {
     pub acr: String,
     /// Authentication methods (`amr`, RFC 8176).
     pub amr: Vec<String>,
+    /// Clients that received tokens in this session (told about logout).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
 }
 
 /// What the user must do next.
@@ -112,6 +115,7 @@ impl Engine {
             auth_time: ctx.now,
             acr: acr.to_owned(),
             amr,
+            clients: Vec::new(),
         };
         let expires_at = ctx.now.saturating_add(
             config
@@ -162,6 +166,34 @@ impl Engine {
             Some(rec) => Ok(Some(decode(&rec, "session")?)),
             None => Ok(None),
         }
+    }
+
+    /// Remember that `client_id` received tokens in the session stored under `key`, so
+    /// logout can tell it (OIDC Back-Channel Logout 1.0).
+    pub(crate) async fn add_session_client(
+        &self,
+        key: &str,
+        client_id: &str,
+        ctx: &Ctx,
+    ) -> Result<(), Error> {
+        let grants = &self.inner.stores.grants;
+        let Some(mut rec) = grants.get(GrantKind::Session, key, ctx.now).await? else {
+            return Ok(());
+        };
+        let mut session: Session = decode(&rec, "session")?;
+        if session.clients.iter().any(|c| c == client_id) {
+            return Ok(());
+        }
+        session.clients.push(client_id.to_owned());
+        rec.data.insert(
+            "session".into(),
+            serde_json::to_value(&session).map_err(|e| Error::Internal(e.to_string()))?,
+        );
+        grants.remove(GrantKind::Session, key).await?;
+        grants
+            .insert(GrantKind::Session, key, &rec, ctx.now)
+            .await?;
+        Ok(())
     }
 
     /// Store an interaction under a fresh id; returns the id.

@@ -499,6 +499,9 @@ pub(crate) async fn continue_request(
         }
         return interact(engine, authz, Stage::Consent, Some(session_key), ctx).await;
     }
+    engine
+        .add_session_client(&session_key, &authz.client_id, ctx)
+        .await?;
     issue_code(engine, &authz, &session, ctx).await
 }
 

@@ -123,6 +123,12 @@ pub struct ClientMetadata {
     /// OIDC DCR §2
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<Algorithm>,
+    /// OIDC Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// OIDC Back-Channel Logout 1.0 §2.2: the logout token must carry `sid`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_logout_session_required: bool,
     /// OIDC RP-Initiated Logout 1.0 §3.1: where the OP may send the browser after logout.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub post_logout_redirect_uris: Vec<String>,
@@ -240,6 +246,13 @@ impl ClientMetadata {
         }
         if let Some(u) = &self.sector_identifier_uri {
             check_url("sector_identifier_uri", u, true)?;
+        }
+        if let Some(u) = &self.backchannel_logout_uri {
+            // OIDC Back-Channel Logout 1.0 §2.2: absolute, no fragment.
+            check_url("backchannel_logout_uri", u, true)?;
+            if u.contains('#') {
+                return Err(meta_err("backchannel_logout_uri must not have a fragment"));
+            }
         }
         match self.subject_type.as_deref() {
             None | Some("public") => {}

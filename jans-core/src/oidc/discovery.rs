@@ -70,6 +70,8 @@ pub fn document(config: &Config) -> serde_json::Value {
             "authorization_endpoint": url(Endpoint::Authorize),
             "userinfo_endpoint": url(Endpoint::Userinfo),
             "end_session_endpoint": url(Endpoint::EndSession),
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
             "userinfo_signing_alg_values_supported": ours,
             "response_types_supported": response_types,
             "response_modes_supported": ["query", "fragment", "form_post"],

@@ -1151,3 +1151,96 @@ fn hybrid_implicit_and_form_post() {
         Some("unauthorized_client")
     );
 }
+
+#[test]
+fn back_channel_logout_tells_every_client_of_the_session() {
+    let h = harness();
+    let bcl = "https://rp.example.com/backchannel";
+    let c = rp(
+        &h,
+        serde_json::json!({"backchannel_logout_uri": bcl, "post_logout_redirect_uris": [AFTER_LOGOUT]}),
+    );
+    let quiet = rp(&h, serde_json::json!({}));
+    let failing = rp(
+        &h,
+        serde_json::json!({"backchannel_logout_uri": "https://down.example.com/bcl"}),
+    );
+    h.http
+        .post_status
+        .lock()
+        .unwrap()
+        .insert("https://down.example.com/bcl".into(), 503);
+    let (cb, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let sid = verified_claims(&h, tok["id_token"].as_str().unwrap())["sid"].clone();
+    // Two more clients join the same browser session.
+    for other in [&quiet, &failing] {
+        let (cb, _) = login_and_consent_with_cookie(&h, other, &cookie);
+        assert!(q(&cb, "code").is_some());
+    }
+    let r = end_session(
+        &h,
+        &[
+            ("id_token_hint", tok["id_token"].as_str().unwrap()),
+            ("post_logout_redirect_uri", AFTER_LOGOUT),
+        ],
+        Some(&cookie),
+    );
+    assert_eq!(
+        location(&r),
+        AFTER_LOGOUT,
+        "failures never block the user's logout"
+    );
+    let posts = h.http.posts.lock().unwrap().clone();
+    let to_rp: Vec<_> = posts.iter().filter(|(u, _)| u == bcl).collect();
+    assert_eq!(to_rp.len(), 1, "one logout token for the RP");
+    assert_eq!(
+        posts
+            .iter()
+            .filter(|(u, _)| u.contains("down.example.com"))
+            .count(),
+        3,
+        "bounded retries"
+    );
+    let body = &to_rp[0].1;
+    let token = form_pairs(body)
+        .into_iter()
+        .find(|(k, _)| k == "logout_token")
+        .unwrap()
+        .1;
+    let u = jws::decode(&token).unwrap();
+    assert_eq!(u.header().typ.as_deref(), Some("logout+jwt"));
+    let claims = verified_claims(&h, &token);
+    assert_eq!(claims["aud"], c.client.client_id.as_str());
+    assert_eq!(claims["iss"], ISSUER);
+    assert_eq!(claims["sid"], sid);
+    assert!(
+        claims.get("nonce").is_none(),
+        "OIDC Back-Channel Logout §2.4: no nonce"
+    );
+    assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+    assert!(claims["jti"].as_str().is_some());
+}
+
+/// A consented request by `client` in the browser holding `cookie`.
+fn login_and_consent_with_cookie(
+    h: &Harness,
+    client: &RegisteredClient,
+    cookie: &str,
+) -> (String, String) {
+    let r = authorize(h, &std_params(client), Some(cookie));
+    let to = location(&r);
+    let Some(id) = q(&to, "interaction") else {
+        return (to, cookie.to_owned());
+    };
+    let v = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.stage, Stage::Consent);
+    let r = block_on(
+        h.engine
+            .interaction_consent(&id, &v.csrf, true, false, &h.ctx()),
+    )
+    .unwrap();
+    (location(&r), cookie.to_owned())
+}

@@ -24,6 +24,10 @@ pub const ISSUER: &str = "https://id.example.com";
 pub struct CannedHttp {
     pub docs: Mutex<HashMap<String, Vec<u8>>>,
     pub fetches: Mutex<usize>,
+    /// POSTs received: (url, body).
+    pub posts: Mutex<Vec<(String, String)>>,
+    /// Status answered to POSTs per URL (200 when absent).
+    pub post_status: Mutex<HashMap<String, u16>>,
 }
 
 #[async_trait]
@@ -40,6 +44,18 @@ impl HttpClient for CannedHttp {
                 body: Vec::new(),
             }),
         }
+    }
+
+    async fn post_form(&self, url: &str, body: &str) -> Result<HttpResponse, HttpError> {
+        self.posts
+            .lock()
+            .unwrap()
+            .push((url.to_owned(), body.to_owned()));
+        let status = *self.post_status.lock().unwrap().get(url).unwrap_or(&200);
+        Ok(HttpResponse {
+            status,
+            body: Vec::new(),
+        })
     }
 }
 

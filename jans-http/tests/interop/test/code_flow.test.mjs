@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test, before, after } from 'node:test';
 import * as client from 'openid-client';
+import * as jose from 'jose';
 import { chromium } from 'playwright-core';
 import { ISSUER, registered } from './helpers.mjs';
 
@@ -16,11 +17,23 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-// A stand-in relying party: the redirect URI answers with a plain page.
+// A stand-in relying party: the redirect URI answers with a plain page; the back-channel
+// logout URI keeps the logout tokens it receives.
 let rpServer;
+const logoutTokens = [];
 before(async () => {
   const port = Number(new URL(registered('code').redirect_uris[0]).port);
   rpServer = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/backchannel') {
+      let body = '';
+      req.on('data', (d) => { body += d; });
+      req.on('end', () => {
+        logoutTokens.push(new URLSearchParams(body).get('logout_token'));
+        res.writeHead(200);
+        res.end();
+      });
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('callback');
   });
@@ -133,6 +146,17 @@ test('code + PKCE through the pages; openid-client validates the ID token', asyn
   const landed = await callbackOf(page, afterLogout, () => page.goto(endUrl.href));
   assert.equal(landed.searchParams.get('state'), 'bye');
   assert.equal((await context.cookies()).find((k) => k.name === 'session_id'), undefined, 'cookie cleared');
+  // Back-channel logout reached the RP with a logout token it can verify.
+  assert.equal(logoutTokens.length, 1, 'one logout token');
+  const jwks = jose.createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri));
+  const { payload, protectedHeader } = await jose.jwtVerify(logoutTokens[0], jwks, {
+    issuer: config.serverMetadata().issuer,
+    audience: c.client_id,
+    typ: 'logout+jwt',
+  });
+  assert.equal(protectedHeader.typ, 'logout+jwt');
+  assert.equal(payload.sid, claims.sid);
+  assert.ok(payload.events['http://schemas.openid.net/event/backchannel-logout']);
   const after = await request(config, redirectUri, { prompt: 'none' });
   const cb3 = await callbackOf(page, redirectUri, () => page.goto(after.url.href));
   assert.equal(cb3.searchParams.get('error'), 'login_required');
