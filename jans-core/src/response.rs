@@ -27,6 +27,14 @@ pub enum Body {
     NoContent,
     /// 302 to this location.
     Redirect(String),
+    /// OIDC Front-Channel Logout 1.0 §3: a page rendering each client's logout URI in an
+    /// iframe, then moving on to `next`; 200.
+    LogoutPage {
+        /// The iframe URLs.
+        iframes: Vec<String>,
+        /// Where the browser goes afterwards.
+        next: String,
+    },
     /// An HTML page that POSTs `params` to `action` (OAuth 2.0 Form Post Response Mode);
     /// the host renders it, 200.
     FormPost {
@@ -136,7 +144,8 @@ impl Response {
             | Body::Jwt { .. }
             | Body::Text(_)
             | Body::Empty
-            | Body::FormPost { .. } => 200,
+            | Body::FormPost { .. }
+            | Body::LogoutPage { .. } => 200,
             Body::Created(_) => 201,
             Body::NoContent => 204,
             Body::Redirect(_) => 302,
@@ -150,7 +159,7 @@ impl Response {
             Body::Json(_) | Body::Created(_) | Body::Error(_) => Some("application/json"),
             Body::Jwt { content_type, .. } => Some(content_type),
             Body::Text(_) => Some("text/plain; version=0.0.4; charset=utf-8"),
-            Body::FormPost { .. } => Some("text/html; charset=utf-8"),
+            Body::FormPost { .. } | Body::LogoutPage { .. } => Some("text/html; charset=utf-8"),
             Body::Empty | Body::NoContent | Body::Redirect(_) => None,
         }
     }
@@ -163,6 +172,7 @@ impl Response {
             Body::Jwt { jwt, .. } => jwt.clone().into_bytes(),
             Body::Text(t) => t.clone().into_bytes(),
             Body::FormPost { action, params } => form_post_html(action, params).into_bytes(),
+            Body::LogoutPage { iframes, next } => logout_page_html(iframes, next).into_bytes(),
             Body::Empty | Body::NoContent | Body::Redirect(_) => Vec::new(),
         }
     }
@@ -226,6 +236,27 @@ pub fn form_post_html(action: &str, params: &[(String, String)]) -> String {
     html.push_str("<noscript><button type=\"submit\">Continue</button></noscript></form>");
     html.push_str(&format!(
         "<script>{FORM_POST_SCRIPT}</script></body></html>"
+    ));
+    html
+}
+
+/// The front-channel logout page: hidden iframes, then a refresh to `next` once they had
+/// a moment to load (no script needed).
+pub fn logout_page_html(iframes: &[String], next: &str) -> String {
+    let mut html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Signing out</title>\
+         <meta http-equiv=\"refresh\" content=\"2;url={}\"></head><body><p>Signing out…</p>",
+        escape(next)
+    );
+    for src in iframes {
+        html.push_str(&format!(
+            "<iframe src=\"{}\" width=\"0\" height=\"0\" style=\"display:none\"></iframe>",
+            escape(src)
+        ));
+    }
+    html.push_str(&format!(
+        "<p><a href=\"{}\">Continue</a></p></body></html>",
+        escape(next)
     ));
     html
 }

@@ -77,6 +77,27 @@ pub fn from_core(resp: &Response) -> axum::response::Response {
     let mut out = axum::response::Response::new(Body::from(resp.body_bytes()));
     *out.status_mut() = status;
     let h = out.headers_mut();
+    if let jans_core::Body::LogoutPage { iframes, .. } = &resp.body {
+        // Only the clients' logout pages may be framed here.
+        let origins: Vec<String> = iframes
+            .iter()
+            .filter_map(|u| {
+                let scheme_end = u.find("://")? + 3;
+                let host_end = u[scheme_end..]
+                    .find('/')
+                    .map_or(u.len(), |i| i + scheme_end);
+                let origin = &u[..host_end];
+                Some(origin.split('?').next().unwrap_or(origin).to_owned())
+            })
+            .collect();
+        let csp = format!(
+            "default-src 'none'; frame-src {}; frame-ancestors 'none'",
+            origins.join(" ")
+        );
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            h.insert("content-security-policy", v);
+        }
+    }
     if matches!(resp.body, jans_core::Body::FormPost { .. }) {
         // The form-post page runs one known script: allow exactly it.
         if let Ok(v) = HeaderValue::from_str(&form_post_csp()) {

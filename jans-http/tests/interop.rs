@@ -306,6 +306,7 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16) -> Value 
             json!({"client_name": "interop code flow", "redirect_uris": [redirect],
                    "post_logout_redirect_uris": [redirect.replace("/cb", "/logged-out")],
                    "backchannel_logout_uri": redirect.replace("/cb", "/backchannel"),
+                   "frontchannel_logout_uri": redirect.replace("/cb", "/frontchannel"),
                    "grant_types": ["authorization_code", "refresh_token"],
                    "scope": "profile offline_access",
                    "token_endpoint_auth_method": "client_secret_basic"}),

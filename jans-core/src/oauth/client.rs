@@ -123,6 +123,12 @@ pub struct ClientMetadata {
     /// OIDC DCR §2
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<Algorithm>,
+    /// OIDC Front-Channel Logout 1.0 §2: rendered in an iframe at logout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// OIDC Front-Channel Logout 1.0 §2: add `iss` and `sid` to the iframe URL.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub frontchannel_logout_session_required: bool,
     /// OIDC Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
@@ -246,6 +252,9 @@ impl ClientMetadata {
         }
         if let Some(u) = &self.sector_identifier_uri {
             check_url("sector_identifier_uri", u, true)?;
+        }
+        if let Some(u) = &self.frontchannel_logout_uri {
+            check_url("frontchannel_logout_uri", u, false)?;
         }
         if let Some(u) = &self.backchannel_logout_uri {
             // OIDC Back-Channel Logout 1.0 §2.2: absolute, no fragment.

@@ -71,6 +71,8 @@ pub fn document(config: &Config) -> serde_json::Value {
             "userinfo_endpoint": url(Endpoint::Userinfo),
             "end_session_endpoint": url(Endpoint::EndSession),
             "backchannel_logout_supported": true,
+            "frontchannel_logout_supported": true,
+            "frontchannel_logout_session_supported": true,
             "backchannel_logout_session_supported": true,
             "userinfo_signing_alg_values_supported": ours,
             "response_types_supported": response_types,

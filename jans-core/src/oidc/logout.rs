@@ -121,6 +121,28 @@ async fn backchannel(engine: &Engine, session: &Session, ctx: &Ctx) {
     }
 }
 
+/// OIDC Front-Channel Logout 1.0 §3: one iframe per client of the session with a
+/// `frontchannel_logout_uri`, with `iss` and `sid` appended.
+async fn frontchannel_iframes(engine: &Engine, session: &Session) -> Vec<String> {
+    let issuer = engine.config().issuer.clone();
+    let mut out = Vec::new();
+    for client_id in &session.clients {
+        let Ok(Some(client)) = engine.client(client_id).await else {
+            continue;
+        };
+        let Some(uri) = client.metadata.frontchannel_logout_uri else {
+            continue;
+        };
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("iss", &issuer)
+            .append_pair("sid", &session.sid)
+            .finish();
+        let sep = if uri.contains('?') { '&' } else { '?' };
+        out.push(format!("{uri}{sep}{query}"));
+    }
+    out
+}
+
 /// End the session behind the cookie (if any), tell its clients, send the browser on.
 async fn finish(
     engine: &Engine,
@@ -129,6 +151,7 @@ async fn finish(
     state: Option<&str>,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
+    let mut frontchannel = Vec::new();
     if let Some(c) = cookie {
         let key = token_key(c);
         let session = engine.session_by_key(&key, ctx).await?;
@@ -140,6 +163,7 @@ async fn finish(
             .await?;
         if let Some(s) = session {
             backchannel(engine, &s, ctx).await;
+            frontchannel = frontchannel_iframes(engine, &s).await;
         }
     }
     let location = match redirect {
@@ -155,7 +179,15 @@ async fn finish(
         }
         None => engine.config().endpoint_url(LOGGED_OUT_PATH),
     };
-    Ok(Response::with_body(Body::Redirect(location)).header("set-cookie", clear_cookie(engine)))
+    let body = if frontchannel.is_empty() {
+        Body::Redirect(location)
+    } else {
+        Body::LogoutPage {
+            iframes: frontchannel,
+            next: location,
+        }
+    };
+    Ok(Response::with_body(body).header("set-cookie", clear_cookie(engine)))
 }
 
 /// `GET|POST /jans-auth/restv1/end_session`.

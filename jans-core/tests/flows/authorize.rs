@@ -1244,3 +1244,42 @@ fn login_and_consent_with_cookie(
     .unwrap();
     (location(&r), cookie.to_owned())
 }
+
+#[test]
+fn front_channel_logout_page() {
+    let h = harness();
+    let fcl = "https://rp.example.com/fcl";
+    let c = rp(
+        &h,
+        serde_json::json!({"frontchannel_logout_uri": fcl, "post_logout_redirect_uris": [AFTER_LOGOUT]}),
+    );
+    let (cb, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let id_token = tok["id_token"].as_str().unwrap();
+    let sid = verified_claims(&h, id_token)["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = end_session(
+        &h,
+        &[
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", AFTER_LOGOUT),
+            ("state", "x"),
+        ],
+        Some(&cookie),
+    );
+    assert_eq!(r.status(), 200);
+    let jans_core::Body::LogoutPage { iframes, next } = &r.body else {
+        panic!("expected the front-channel page, got {:?}", r.body)
+    };
+    assert_eq!(next, &format!("{AFTER_LOGOUT}?state=x"));
+    assert_eq!(iframes.len(), 1);
+    assert!(iframes[0].starts_with(&format!("{fcl}?")));
+    assert_eq!(q(&iframes[0], "iss").as_deref(), Some(ISSUER));
+    assert_eq!(q(&iframes[0], "sid").as_deref(), Some(sid.as_str()));
+    let html = String::from_utf8(r.body_bytes()).unwrap();
+    assert!(html.contains("<iframe src=\"https://rp.example.com/fcl?iss="));
+    assert!(html.contains("http-equiv=\"refresh\""));
+    assert!(header(&r, "set-cookie").unwrap().contains("Max-Age=0"));
+}

@@ -67,7 +67,9 @@ fn discovery_lists_what_is_implemented() {
         "https://id.example.com/jans-auth/restv1/register"
     );
     // Not implemented yet, so not advertised.
-    for absent in ["check_session_iframe", "frontchannel_logout_supported"] {
+    assert_eq!(d["frontchannel_logout_supported"], true);
+    assert_eq!(d["backchannel_logout_supported"], true);
+    for absent in ["check_session_iframe"] {
         assert!(d.get(absent).is_none(), "{absent} must not be advertised");
     }
     assert_error(

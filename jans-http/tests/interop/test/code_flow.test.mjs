@@ -21,6 +21,7 @@ const CHROMIUM_ARGS = [
 // logout URI keeps the logout tokens it receives.
 let rpServer;
 const logoutTokens = [];
+const frontchannelHits = [];
 before(async () => {
   const port = Number(new URL(registered('code').redirect_uris[0]).port);
   rpServer = createServer((req, res) => {
@@ -33,6 +34,9 @@ before(async () => {
         res.end();
       });
       return;
+    }
+    if (req.url.startsWith('/frontchannel')) {
+      frontchannelHits.push(new URL(req.url, 'http://rp').searchParams);
     }
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('callback');
@@ -157,6 +161,10 @@ test('code + PKCE through the pages; openid-client validates the ID token', asyn
   assert.equal(protectedHeader.typ, 'logout+jwt');
   assert.equal(payload.sid, claims.sid);
   assert.ok(payload.events['http://schemas.openid.net/event/backchannel-logout']);
+  // Front-channel logout: the browser loaded the RP's logout URI in an iframe with iss and sid.
+  assert.equal(frontchannelHits.length, 1, 'front-channel iframe loaded');
+  assert.equal(frontchannelHits[0].get('sid'), claims.sid);
+  assert.equal(frontchannelHits[0].get('iss'), config.serverMetadata().issuer);
   const after = await request(config, redirectUri, { prompt: 'none' });
   const cb3 = await callbackOf(page, redirectUri, () => page.goto(after.url.href));
   assert.equal(cb3.searchParams.get('error'), 'login_required');
