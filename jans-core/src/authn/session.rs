@@ -139,16 +139,33 @@ impl Engine {
         Ok((cookie, session))
     }
 
-    /// The live session behind a `session_id` cookie value, with its store key.
+    /// The live session behind a `session_id` cookie value, with its store key. Using it
+    /// extends its life by `sessionIdUnusedLifetime`, never past `sessionIdLifetime` from its
+    /// creation.
     pub(crate) async fn session(
         &self,
         cookie: &str,
         ctx: &Ctx,
     ) -> Result<Option<(String, Session)>, Error> {
         let key = token_key(cookie);
-        self.session_by_key(&key, ctx)
-            .await
-            .map(|s| s.map(|s| (key, s)))
+        let grants = &self.inner.stores.grants;
+        let Some(mut rec) = grants.get(GrantKind::Session, &key, ctx.now).await? else {
+            return Ok(None);
+        };
+        let session: Session = decode(&rec, "session")?;
+        let config = self.config();
+        let extended = rec
+            .issued_at
+            .saturating_add(config.session_id_lifetime)
+            .min(ctx.now.saturating_add(config.session_id_unused_lifetime));
+        if extended > rec.expires_at {
+            rec.expires_at = extended;
+            grants.remove(GrantKind::Session, &key).await?;
+            grants
+                .insert(GrantKind::Session, &key, &rec, ctx.now)
+                .await?;
+        }
+        Ok(Some((key, session)))
     }
 
     pub(crate) async fn session_by_key(

@@ -1283,3 +1283,47 @@ fn front_channel_logout_page() {
     assert!(html.contains("http-equiv=\"refresh\""));
     assert!(header(&r, "set-cookie").unwrap().contains("Max-Age=0"));
 }
+
+#[test]
+fn session_lifetimes() {
+    let mut c = config();
+    c.session_id_lifetime = 10_000;
+    c.session_id_unused_lifetime = 1_000;
+    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    block_on(h.engine.add_user(
+        User {
+            uid: "alice".into(),
+            given_name: Some("Alice".into()),
+            ..User::default()
+        },
+        "correct horse battery",
+        &h.ctx(),
+    ))
+    .unwrap();
+    let client = rp(&h, serde_json::json!({"trusted_client": true}));
+    let (_, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&client), None));
+    let mut p = std_params(&client);
+    p.push(("prompt", "none"));
+    // Used every 900 s, the session outlives sessionIdUnusedLifetime...
+    for _ in 0..5 {
+        h.clock.advance(900);
+        assert!(q(&location(&authorize(&h, &p, Some(&cookie))), "code").is_some());
+    }
+    // ...but not sessionIdLifetime from its creation.
+    for _ in 0..6 {
+        h.clock.advance(900);
+        let _ = authorize(&h, &p, Some(&cookie));
+    }
+    h.clock.advance(200); // 10,100 s after the login
+    assert_eq!(
+        q(&location(&authorize(&h, &p, Some(&cookie))), "error").as_deref(),
+        Some("login_required")
+    );
+    // Unused for longer than sessionIdUnusedLifetime, a new session ends.
+    let (_, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&client), None));
+    h.clock.advance(1_001);
+    assert_eq!(
+        q(&location(&authorize(&h, &p, Some(&cookie))), "error").as_deref(),
+        Some("login_required")
+    );
+}
