@@ -102,6 +102,8 @@ pub struct Config {
     pub allow_pkce_plain: bool,
     /// Failed logins tolerated on one interaction before it is abandoned.
     pub login_max_failures: u32,
+    /// Per-user delay after repeated failed logins (Janssen).
+    pub authentication_protection_configuration: AuthenticationProtectionConfiguration,
     /// Where the authorization endpoint sends the browser when the user must act; the
     /// interaction id is appended as `?interaction=ID`. Empty means the host's own pages at
     /// `{issuer}/jans-auth/interaction`.
@@ -167,7 +169,34 @@ impl Default for Config {
             require_pkce: false,
             allow_pkce_plain: false,
             login_max_failures: 5,
+            authentication_protection_configuration: AuthenticationProtectionConfiguration::default(
+            ),
             interaction_uri: String::new(),
+        }
+    }
+}
+
+/// Janssen's `authenticationProtectionConfiguration`: slow down password guessing per user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct AuthenticationProtectionConfiguration {
+    /// Seconds a failed attempt is remembered.
+    pub attempt_expiration: u64,
+    /// Failures tolerated before every further attempt is delayed.
+    pub maximum_allowed_attempts_without_delay: u32,
+    /// Seconds each further attempt is delayed by the host.
+    pub delay_time: u64,
+    /// Switch.
+    pub brute_force_protection_enabled: bool,
+}
+
+impl Default for AuthenticationProtectionConfiguration {
+    fn default() -> Self {
+        AuthenticationProtectionConfiguration {
+            attempt_expiration: 15,
+            maximum_allowed_attempts_without_delay: 4,
+            delay_time: 2,
+            brute_force_protection_enabled: true,
         }
     }
 }
@@ -290,6 +319,19 @@ impl Config {
             return Err(ConfigError::new(
                 "pairwiseIdType",
                 "only \"algorithmic\" is supported",
+            ));
+        }
+        let apc = &self.authentication_protection_configuration;
+        if apc.attempt_expiration == 0 || apc.attempt_expiration > 86_400 {
+            return Err(ConfigError::new(
+                "authenticationProtectionConfiguration.attemptExpiration",
+                "must be between 1 and 86400 seconds",
+            ));
+        }
+        if apc.delay_time > 60 {
+            return Err(ConfigError::new(
+                "authenticationProtectionConfiguration.delayTime",
+                "must be at most 60 seconds",
             ));
         }
         if self.login_max_failures == 0 {

@@ -200,6 +200,12 @@ pub async fn submit(State(state): State<Arc<AppState>>, body: Bytes) -> Response
     let result = match action.as_str() {
         "login" => {
             let (user, password) = (field("username"), field("password"));
+            // Janssen's brute-force protection: the engine says how long, the host waits.
+            if let Ok(delay) = engine.login_delay(&user, &ctx).await
+                && delay > 0
+            {
+                tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+            }
             // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
             let outcome = tokio::task::block_in_place(|| {
                 tokio::runtime::Handle::current()

@@ -71,11 +71,13 @@ pub enum GrantKind {
     UsedCode = 10,
     /// Tombstones of rotated refresh tokens, to detect reuse (RFC 9700 §4.14.2).
     UsedRefreshToken = 11,
+    /// Recent failed logins of a user (brute-force protection).
+    LoginFailures = 12,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 11] = [
+    pub const ALL: [GrantKind; 12] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -87,6 +89,7 @@ impl GrantKind {
         GrantKind::Consent,
         GrantKind::UsedCode,
         GrantKind::UsedRefreshToken,
+        GrantKind::LoginFailures,
     ];
 
     /// Decode the tag byte.

@@ -1327,3 +1327,64 @@ fn session_lifetimes() {
         Some("login_required")
     );
 }
+
+#[test]
+fn brute_force_protection_delays_after_repeated_failures() {
+    let h = harness();
+    let c = rp(&h, serde_json::json!({}));
+    let attempt = |password: &str| {
+        let to = location(&authorize(&h, &std_params(&c), None));
+        let id = q(&to, "interaction").unwrap();
+        let v = block_on(h.engine.interaction(&id, &h.ctx()))
+            .unwrap()
+            .unwrap();
+        block_on(
+            h.engine
+                .interaction_login(&id, &v.csrf, "alice", password, &h.ctx()),
+        )
+        .unwrap()
+    };
+    // Janssen defaults: 4 failures without delay, then 2 s per attempt, remembered 15 s.
+    for _ in 0..4 {
+        assert_eq!(
+            block_on(h.engine.login_delay("alice", &h.ctx())).unwrap(),
+            0
+        );
+        assert!(matches!(
+            attempt("wrong password"),
+            LoginResult::Retry { .. }
+        ));
+    }
+    assert_eq!(
+        block_on(h.engine.login_delay("ALICE", &h.ctx())).unwrap(),
+        2,
+        "per user, any case"
+    );
+    assert_eq!(
+        block_on(h.engine.login_delay("bob", &h.ctx())).unwrap(),
+        0,
+        "other users unaffected"
+    );
+    h.clock.advance(16);
+    assert_eq!(
+        block_on(h.engine.login_delay("alice", &h.ctx())).unwrap(),
+        0,
+        "failures expire"
+    );
+    for _ in 0..4 {
+        let _ = attempt("wrong password");
+    }
+    assert_eq!(
+        block_on(h.engine.login_delay("alice", &h.ctx())).unwrap(),
+        2
+    );
+    // A successful login clears the count.
+    assert!(matches!(
+        attempt("correct horse battery"),
+        LoginResult::Done(_)
+    ));
+    assert_eq!(
+        block_on(h.engine.login_delay("alice", &h.ctx())).unwrap(),
+        0
+    );
+}
