@@ -303,7 +303,7 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16) -> Value 
         ),
         (
             "code",
-            json!({"client_name": "interop code flow", "redirect_uris": [redirect],
+            json!({"client_name": "Acme Photos", "redirect_uris": [redirect],
                    "post_logout_redirect_uris": [redirect.replace("/cb", "/logged-out")],
                    "backchannel_logout_uri": redirect.replace("/cb", "/backchannel"),
                    "frontchannel_logout_uri": redirect.replace("/cb", "/frontchannel"),
@@ -474,6 +474,14 @@ fn openid_client_against_jans_serve() {
             .args(node_test_files())
             .env("JANS_ISSUER", &issuer)
             .env("JANS_CLIENTS", &clients_file)
+            .envs(std::env::var_os("JANS_UPDATE_SCREENSHOTS").map(|_| {
+                (
+                    "JANS_SCREENSHOTS",
+                    Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("../docs/screenshots")
+                        .into_os_string(),
+                )
+            }))
             .env("JANS_USER", USER)
             .env("JANS_PASSWORD", PASSWORD)
             .env(

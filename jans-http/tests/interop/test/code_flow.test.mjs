@@ -55,6 +55,18 @@ async function launch() {
 }
 after(async () => { await browser?.close(); });
 
+// With JANS_SCREENSHOTS=DIR the pages are photographed at desktop and phone widths (the
+// images in docs/screenshots come from here: JANS_UPDATE_SCREENSHOTS=1 cargo test ...).
+const SHOTS = process.env.JANS_SCREENSHOTS;
+async function shoot(page, name) {
+  if (!SHOTS) return;
+  for (const [suffix, viewport] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]]) {
+    await page.setViewportSize(viewport);
+    await page.screenshot({ path: `${SHOTS}/${name}-${suffix}.png` });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
 async function rp(role) {
   const c = registered(role);
   const auth = c.client_secret ? client.ClientSecretBasic(c.client_secret) : client.None();
@@ -95,15 +107,18 @@ test('code + PKCE through the pages; openid-client validates the ID token', asyn
   const page = await context.newPage();
   const r = await request(config, redirectUri);
   await page.goto(r.url.href);
+  await shoot(page, 'login');
   await page.fill('#username', USER);
   await page.fill('#password', 'not the password');
   await page.click('button[type=submit]');
   await page.waitForSelector('.error');
   assert.match(await page.textContent('.error'), /Wrong username or password/);
+  await shoot(page, 'login-error');
   await page.fill('#username', USER);
   await page.fill('#password', PASSWORD);
   await page.click('button[type=submit]');
   await page.waitForSelector('text=Allow access?');
+  await shoot(page, 'consent');
   const cb = await callbackOf(page, redirectUri, () => page.click('button[value=allow]'));
   const tokens = await client.authorizationCodeGrant(config, cb, {
     pkceCodeVerifier: r.verifier,
