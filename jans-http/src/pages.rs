@@ -86,6 +86,15 @@ impl Pages {
         }
     }
 
+    /// The error page for an OAuth error, with its status.
+    pub fn oauth_error(&self, e: &jans_core::oauth::error::OAuthError) -> Response {
+        self.error(
+            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            e.code.as_str(),
+            e.description.as_deref(),
+        )
+    }
+
     /// The error page for a protocol error.
     pub fn error(&self, status: StatusCode, error: &str, description: Option<&str>) -> Response {
         self.page(
@@ -239,14 +248,7 @@ pub async fn submit(State(state): State<Arc<AppState>>, body: Bytes) -> Response
     };
     match result {
         Ok(r) => crate::translate::from_core(&r),
-        Err(e) => {
-            let o = e.to_oauth();
-            state.pages.error(
-                StatusCode::from_u16(o.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
-                o.code.as_str(),
-                o.description.as_deref(),
-            )
-        }
+        Err(e) => state.pages.oauth_error(&e.to_oauth()),
     }
 }
 
@@ -334,14 +336,7 @@ pub async fn logout_submit(
         .await
     {
         Ok(r) => crate::translate::from_core(&r),
-        Err(e) => {
-            let o = e.to_oauth();
-            state.pages.error(
-                StatusCode::from_u16(o.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
-                o.code.as_str(),
-                o.description.as_deref(),
-            )
-        }
+        Err(e) => state.pages.oauth_error(&e.to_oauth()),
     }
 }
 

@@ -112,11 +112,7 @@ async fn engine_route(
     let mut out = match (&resp.body, label) {
         // RFC 6749 §4.1.2.1: errors the authorization endpoint cannot send to the client are
         // shown to the user.
-        (jans_core::Body::Error(e), "authorize" | "end_session") => state.pages.error(
-            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            e.code.as_str(),
-            e.description.as_deref(),
-        ),
+        (jans_core::Body::Error(e), "authorize" | "end_session") => state.pages.oauth_error(e),
         _ => translate::from_core(&resp),
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {

@@ -46,6 +46,28 @@ pub struct Issued {
     pub expires_in: u64,
 }
 
+impl Issued {
+    /// The RFC 6749 §5.1 token response for this token, plus `extra` members (refresh
+    /// token, ID token), marked for the host's metrics with `grant`.
+    pub fn response(
+        self,
+        scope: &str,
+        extra: serde_json::Map<String, serde_json::Value>,
+        grant: &'static str,
+    ) -> crate::response::Response {
+        let mut body = extra;
+        body.insert("access_token".into(), self.token.into());
+        body.insert("token_type".into(), "Bearer".into());
+        body.insert("expires_in".into(), self.expires_in.into());
+        if !scope.is_empty() {
+            body.insert("scope".into(), scope.into());
+        }
+        let mut r = crate::response::Response::json(serde_json::Value::Object(body));
+        r.issued_grant = Some(grant);
+        r
+    }
+}
+
 /// `typ` of RFC 9068 access tokens (§2.1).
 pub const AT_JWT_TYP: &str = "at+jwt";
 

@@ -627,46 +627,19 @@ pub(crate) async fn issue_code(
         access_token = Some(issued.token);
     }
     if rt.id_token {
-        let alg = client
-            .metadata
-            .id_token_signed_response_alg
-            .unwrap_or(config.default_signature_algorithm);
-        let ring = engine.keys().ring();
-        let signer = ring
-            .signer(alg)
-            .ok_or_else(|| Error::Internal(format!("no active signing key for {alg}")))?;
-        let request = authz
-            .claims
-            .as_deref()
-            .and_then(|c| ClaimsRequest::parse(c).ok());
-        let scopes: Vec<&str> = authz.scopes.iter().map(String::as_str).collect();
-        // OIDC Core §5.4: with no access token issued, scope claims go in the ID token.
-        let released = crate::oidc::claims::release(
-            &user,
-            &scopes,
-            !rt.token && !rt.code,
-            request.as_ref(),
-            crate::oidc::claims::Target::IdToken,
-        );
-        let subject = engine.subject_for(&client, &user.inum);
-        let id_token = crate::oidc::id_token::IdToken {
-            issuer: &config.issuer,
-            subject: &subject,
-            client_id: &client.client_id,
-            now: ctx.now,
-            lifetime: config.id_token_lifetime,
-            auth_time: session.auth_time,
-            nonce: authz.nonce.as_deref(),
-            acr: Some(&session.acr),
-            amr: &session.amr,
-            sid: Some(&session.sid),
-            access_token: access_token.as_deref(),
-            code: code.as_deref(),
-            claims: released,
-        };
-        let payload = serde_json::to_vec(&id_token.claims(alg))
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        out.push(("id_token", signer.sign("JWT", &payload, ctx.rng.as_ref())?));
+        let id_token = crate::oidc::id_token::issue(
+            engine,
+            &crate::oidc::id_token::Issue {
+                client: &client,
+                user: &user,
+                session,
+                request: authz,
+                access_token: access_token.as_deref(),
+                code: code.as_deref(),
+            },
+            ctx,
+        )?;
+        out.push(("id_token", id_token));
     }
     let params: Vec<(&str, &str)> = out.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Ok(redirect(engine, authz, &params))

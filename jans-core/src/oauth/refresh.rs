@@ -172,15 +172,7 @@ pub async fn grant(
         ctx,
     )
     .await?;
-    let mut body = serde_json::Map::new();
-    body.insert("access_token".into(), issued.token.into());
-    body.insert("token_type".into(), "Bearer".into());
-    body.insert("expires_in".into(), issued.expires_in.into());
-    body.insert("refresh_token".into(), refresh.into());
-    if !scope.is_empty() {
-        body.insert("scope".into(), scope.into());
-    }
-    let mut r = Response::json(serde_json::Value::Object(body));
-    r.issued_grant = Some("refresh_token");
-    Ok(r)
+    let mut extra = serde_json::Map::new();
+    extra.insert("refresh_token".into(), refresh.into());
+    Ok(issued.response(&scope, extra, "refresh_token"))
 }

@@ -141,3 +141,76 @@ mod tests {
         assert!(c.get("at_hash").is_some() && c.get("c_hash").is_none());
     }
 }
+
+/// Everything an issued ID token depends on besides the engine's configuration.
+#[derive(Debug)]
+pub struct Issue<'a> {
+    /// The audience.
+    pub client: &'a crate::oauth::client::Client,
+    /// The person.
+    pub user: &'a crate::authn::user::User,
+    /// The session the user authenticated in.
+    pub session: &'a crate::authn::session::Session,
+    /// The authorization request (nonce, scopes, claims parameter).
+    pub request: &'a crate::oauth::authorize::AuthorizationRequest,
+    /// The access token issued beside it (gives `at_hash`; also moves scope claims to
+    /// userinfo, OIDC Core §5.4).
+    pub access_token: Option<&'a str>,
+    /// The code issued beside it (gives `c_hash`).
+    pub code: Option<&'a str>,
+}
+
+/// Build and sign an ID token with the client's `id_token_signed_response_alg` (or the
+/// server default). Scope claims ride in the token only when neither an access token nor a
+/// code comes with it (OIDC Core §5.4); `claims` parameter members for `id_token` always do.
+pub fn issue(
+    engine: &crate::engine::Engine,
+    what: &Issue<'_>,
+    ctx: &crate::ctx::Ctx,
+) -> Result<String, crate::error::Error> {
+    use crate::error::Error;
+    use crate::oidc::claims::{self, ClaimsRequest, Target};
+    let config = engine.config();
+    let alg = what
+        .client
+        .metadata
+        .id_token_signed_response_alg
+        .unwrap_or(config.default_signature_algorithm);
+    let ring = engine.keys().ring();
+    let signer = ring
+        .signer(alg)
+        .ok_or_else(|| Error::Internal(format!("no active signing key for {alg}")))?;
+    let request = what
+        .request
+        .claims
+        .as_deref()
+        .and_then(|c| ClaimsRequest::parse(c).ok());
+    let scopes: Vec<&str> = what.request.scopes.iter().map(String::as_str).collect();
+    let scope_claims_here = what.access_token.is_none() && what.code.is_none();
+    let released = claims::release(
+        what.user,
+        &scopes,
+        scope_claims_here,
+        request.as_ref(),
+        Target::IdToken,
+    );
+    let subject = engine.subject_for(what.client, &what.user.inum);
+    let token = IdToken {
+        issuer: &config.issuer,
+        subject: &subject,
+        client_id: &what.client.client_id,
+        now: ctx.now,
+        lifetime: config.id_token_lifetime,
+        auth_time: what.session.auth_time,
+        nonce: what.request.nonce.as_deref(),
+        acr: Some(&what.session.acr),
+        amr: &what.session.amr,
+        sid: Some(&what.session.sid),
+        access_token: what.access_token,
+        code: what.code,
+        claims: released,
+    };
+    let payload =
+        serde_json::to_vec(&token.claims(alg)).map_err(|e| Error::Internal(e.to_string()))?;
+    signer.sign("JWT", &payload, ctx.rng.as_ref())
+}

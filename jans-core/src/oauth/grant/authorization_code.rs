@@ -10,8 +10,6 @@ use crate::oauth::authorize::CodeGrant;
 use crate::oauth::client::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::{pkce, token_key};
-use crate::oidc::claims::{self, ClaimsRequest, Target};
-use crate::oidc::id_token::IdToken;
 use crate::params::Params;
 use crate::response::Response;
 use crate::store::{GrantKind, GrantRecord};
@@ -112,45 +110,20 @@ pub async fn grant(
     .await?;
     let mut body = serde_json::Map::new();
     if grant.request.scopes.iter().any(|s| s == "openid") {
-        let alg = client
-            .metadata
-            .id_token_signed_response_alg
-            .unwrap_or(config.default_signature_algorithm);
-        let ring = engine.keys().ring();
-        let signer = ring
-            .signer(alg)
-            .ok_or_else(|| Error::Internal(format!("no active signing key for {alg}")))?;
-        let request = grant
-            .request
-            .claims
-            .as_deref()
-            .and_then(|c| ClaimsRequest::parse(c).ok());
-        let scopes: Vec<&str> = grant.request.scopes.iter().map(String::as_str).collect();
-        // OIDC Core §5.4: with an access token issued, scope claims go to userinfo; the ID
-        // token carries what the claims parameter asks of it.
-        let released = claims::release(&user, &scopes, false, request.as_ref(), Target::IdToken);
-        let subject = engine.subject_for(client, &user.inum);
-        let id_token = IdToken {
-            issuer: &config.issuer,
-            subject: &subject,
-            client_id: &client.client_id,
-            now: ctx.now,
-            lifetime: config.id_token_lifetime,
-            auth_time: grant.session.auth_time,
-            nonce: grant.request.nonce.as_deref(),
-            acr: Some(&grant.session.acr),
-            amr: &grant.session.amr,
-            sid: Some(&grant.session.sid),
-            access_token: Some(&issued.token),
-            code: None,
-            claims: released,
-        };
-        let payload = serde_json::to_vec(&id_token.claims(alg))
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        body.insert(
-            "id_token".into(),
-            signer.sign("JWT", &payload, ctx.rng.as_ref())?.into(),
-        );
+        // OIDC Core §3.1.3.3: the ID token beside the access token from the token endpoint.
+        let id_token = crate::oidc::id_token::issue(
+            engine,
+            &crate::oidc::id_token::Issue {
+                client,
+                user: &user,
+                session: &grant.session,
+                request: &grant.request,
+                access_token: Some(&issued.token),
+                code: None,
+            },
+            ctx,
+        )?;
+        body.insert("id_token".into(), id_token.into());
     }
     if crate::oauth::refresh::wanted(engine, client, &grant.request.scopes) {
         let mut data = serde_json::Map::new();
@@ -169,13 +142,5 @@ pub async fn grant(
         .await?;
         body.insert("refresh_token".into(), rt.into());
     }
-    body.insert("access_token".into(), issued.token.into());
-    body.insert("token_type".into(), "Bearer".into());
-    body.insert("expires_in".into(), issued.expires_in.into());
-    if !scope.is_empty() {
-        body.insert("scope".into(), scope.into());
-    }
-    let mut r = Response::json(serde_json::Value::Object(body));
-    r.issued_grant = Some("authorization_code");
-    Ok(r)
+    Ok(issued.response(&scope, body, "authorization_code"))
 }

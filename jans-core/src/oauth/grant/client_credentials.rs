@@ -57,14 +57,9 @@ pub async fn grant(
     )
     .await?;
     // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included.
-    let mut body = serde_json::Map::with_capacity(4);
-    body.insert("access_token".into(), issued.token.into());
-    body.insert("token_type".into(), "Bearer".into());
-    body.insert("expires_in".into(), issued.expires_in.into());
-    if !scope.is_empty() {
-        body.insert("scope".into(), scope.into());
-    }
-    let mut r = Response::json(serde_json::Value::Object(body));
-    r.issued_grant = Some("client_credentials");
-    Ok(r)
+    Ok(issued.response(
+        &scope,
+        serde_json::Map::with_capacity(4),
+        "client_credentials",
+    ))
 }
