@@ -85,6 +85,8 @@ pub struct Config {
     pub pairwise_calculation_salt: String,
     /// Clients of one sector see the same pairwise subject (else it differs per client).
     pub share_subject_id_between_clients_with_same_sector_id: bool,
+    /// Issuers of software statements (RFC 7591 §2.3) and the keys that verify them.
+    pub trusted_ssa_issuers: std::collections::BTreeMap<String, crate::jose::Jwks>,
     /// Open `/register` for dynamic client registration (RFC 7591).
     pub dynamic_registration_enabled: bool,
     /// Registration needs an initial access token (RFC 7591 §3): a bearer access token
@@ -148,6 +150,7 @@ impl Default for Config {
             pairwise_calculation_key: String::new(),
             pairwise_calculation_salt: String::new(),
             share_subject_id_between_clients_with_same_sector_id: true,
+            trusted_ssa_issuers: std::collections::BTreeMap::new(),
             dynamic_registration_enabled: true,
             dynamic_registration_requires_initial_access_token: false,
             dynamic_registration_initial_access_scope: "dcr".to_owned(),

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     RequestUriNotSupported,
     /// RFC 7591 §3.2.2: the software statement is invalid.
     InvalidSoftwareStatement,
+    /// RFC 7591 §3.2.2: the software statement's issuer is not trusted.
+    UnapprovedSoftwareStatement,
     /// RFC 7591 §3.2.2: a client metadata value is invalid.
     InvalidClientMetadata,
     /// RFC 7591 §3.2.2: a redirect URI is invalid.
@@ -72,6 +74,7 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
+            ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::NotFound => "not_found",

@@ -11,6 +11,7 @@ use subtle::ConstantTimeEq;
 use crate::ctx::Ctx;
 use crate::engine::{Engine, RegisteredClient, secret_aad};
 use crate::error::Error;
+use crate::jose::{Algorithm, jws, jwt};
 use crate::oauth::client::{Client, ClientMetadata};
 use crate::oauth::client_auth::auth_scheme;
 use crate::oauth::error::{ErrorCode, OAuthError};
@@ -116,6 +117,49 @@ async fn check_policy(engine: &Engine, m: &ClientMetadata) -> Result<(), Error> 
     Ok(())
 }
 
+fn ssa_error(d: &'static str) -> Error {
+    OAuthError::new(ErrorCode::InvalidSoftwareStatement, d).into()
+}
+
+/// RFC 7591 §2.3 / §3.1.1: a software statement is a JWT signed by a trusted issuer
+/// (`trustedSsaIssuers`); its claims become client metadata.
+fn verify_software_statement(
+    engine: &Engine,
+    ssa: &str,
+    ctx: &Ctx,
+) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let unverified = jws::decode(ssa).map_err(|_| ssa_error("software_statement is not a JWS"))?;
+    let untrusted = jwt::parse_claims(unverified.payload_unverified())
+        .map_err(|_| ssa_error("software_statement claims are not a JSON object"))?;
+    let iss = untrusted
+        .get("iss")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| ssa_error("software_statement has no iss"))?;
+    let config = engine.config();
+    let Some(jwks) = config.trusted_ssa_issuers.get(iss) else {
+        return Err(OAuthError::new(
+            ErrorCode::UnapprovedSoftwareStatement,
+            "the software statement's issuer is not trusted",
+        )
+        .into());
+    };
+    let payload = unverified
+        .verify_with_jwks(jwks, &Algorithm::ASYMMETRIC, engine.provider().as_ref())
+        .map_err(|_| ssa_error("software_statement signature does not verify"))?;
+    let claims = jwt::parse_claims(&payload)
+        .map_err(|_| ssa_error("software_statement claims are not a JSON object"))?;
+    jwt::validate(
+        &claims,
+        &jwt::Validation {
+            require_exp: false,
+            leeway: config.clock_skew_seconds,
+            ..jwt::Validation::new(ctx.now)
+        },
+    )
+    .map_err(|_| ssa_error("software_statement is expired or not yet valid"))?;
+    Ok(claims)
+}
+
 fn client_uri(engine: &Engine, client_id: &str) -> String {
     let mut ser = form_urlencoded::Serializer::new(String::new());
     ser.append_pair("client_id", client_id);
@@ -193,13 +237,24 @@ async fn register(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Response,
             .into());
         }
     }
-    let body = body_json(req)?;
-    if body.get("software_statement").is_some() {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidSoftwareStatement,
-            "software statements are not accepted yet",
-        )
-        .into());
+    let mut body = body_json(req)?;
+    if let Some(ssa) = body
+        .as_object_mut()
+        .and_then(|m| m.remove("software_statement"))
+    {
+        let ssa = ssa
+            .as_str()
+            .ok_or_else(|| ssa_error("software_statement must be a JWT"))?
+            .to_owned();
+        let claims = verify_software_statement(engine, &ssa, ctx)?;
+        // RFC 7591 §2.3: values in the statement take precedence over plain metadata.
+        if let Some(m) = body.as_object_mut() {
+            for (k, v) in claims {
+                if !matches!(k.as_str(), "iss" | "iat" | "exp" | "nbf" | "jti" | "aud") {
+                    m.insert(k, v);
+                }
+            }
+        }
     }
     let mut metadata = ClientMetadata::from_json(body)?;
     metadata.normalize(&config)?;

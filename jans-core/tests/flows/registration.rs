@@ -230,3 +230,79 @@ fn initial_access_token_and_disabled_registration() {
     let d = json(&h.call(Request::new(Endpoint::Discovery, Method::Get)));
     assert!(d.get("registration_endpoint").is_none());
 }
+
+#[test]
+fn software_statements_from_trusted_issuers() {
+    use jans_core::jose::{Algorithm, Jwks, jws};
+    let issuer = "https://ssa.example.org";
+    // The issuer's key, made with the same provider the engine uses.
+    let probe = Harness::new();
+    let key = probe
+        .provider()
+        .generate(Algorithm::ES256, probe.rng.as_ref())
+        .unwrap();
+    let mut jwk = key.public_jwk();
+    let kid = jwk.thumbprint().unwrap();
+    jwk.kid = Some(kid.clone());
+    let mut c = config();
+    c.trusted_ssa_issuers
+        .insert(issuer.into(), Jwks { keys: vec![jwk] });
+    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    let sign = |claims: serde_json::Value| {
+        let mut header = jws::Header::new(Algorithm::ES256);
+        header.kid = Some(kid.clone());
+        jws::sign(
+            &header,
+            &serde_json::to_vec(&claims).unwrap(),
+            key.as_ref(),
+            h.rng.as_ref(),
+        )
+        .unwrap()
+    };
+    let ssa = sign(serde_json::json!({
+        "iss": issuer, "iat": T0, "exp": T0 + 3600, "software_id": "app-1",
+        "client_name": "From the statement", "redirect_uris": ["https://rp.example.com/cb"]
+    }));
+    let r = post(
+        &h,
+        serde_json::json!({"client_name": "Plain", "software_statement": ssa}),
+        None,
+    );
+    assert_eq!(r.status(), 201, "{:?}", r.body);
+    let c = json(&r);
+    assert_eq!(
+        c["client_name"], "From the statement",
+        "RFC 7591 §2.3: the statement wins"
+    );
+    assert_eq!(c["software_id"], "app-1");
+    assert_eq!(
+        c["redirect_uris"],
+        serde_json::json!(["https://rp.example.com/cb"])
+    );
+    // Untrusted issuer, tampering, expiry.
+    let other = sign(
+        serde_json::json!({"iss": "https://evil.example", "redirect_uris": ["https://rp.example.com/cb"]}),
+    );
+    assert_error(
+        &post(&h, serde_json::json!({"software_statement": other}), None),
+        400,
+        "unapproved_software_statement",
+    );
+    let mut parts: Vec<String> = ssa.split('.').map(str::to_owned).collect();
+    parts[1] = jans_core::b64::encode(br#"{"iss":"https://ssa.example.org","client_name":"forged","redirect_uris":["https://rp.example.com/cb"]}"#);
+    assert_error(
+        &post(
+            &h,
+            serde_json::json!({"software_statement": parts.join(".")}),
+            None,
+        ),
+        400,
+        "invalid_software_statement",
+    );
+    h.clock.advance(7200);
+    assert_error(
+        &post(&h, serde_json::json!({"software_statement": ssa}), None),
+        400,
+        "invalid_software_statement",
+    );
+}
