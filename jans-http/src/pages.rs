@@ -11,12 +11,16 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jans_core::authn::interaction::LoginResult;
-use jans_core::authn::session::Stage;
+use jans_core::authn::session::{MAX_BROWSER_SESSIONS, SESSION_COOKIE, SESSIONS_COOKIE, Stage};
 use jans_core::params::Params;
 
 use crate::routes::AppState;
 
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 7] = [
+    (
+        "select_account.html",
+        include_str!("../templates/select_account.html"),
+    ),
     ("base.html", include_str!("../templates/base.html")),
     ("logout.html", include_str!("../templates/logout.html")),
     (
@@ -118,11 +122,70 @@ fn describe(scope: &str) -> &'static str {
     }
 }
 
+/// The browser's session cookie values: the `jans_sessions` list, then `session_id`.
+fn browser_sessions(headers: &axum::http::HeaderMap) -> Vec<String> {
+    let cookies: Vec<(String, String)> = headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(jans_core::Request::parse_cookie_header)
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |v: &str| {
+        if !v.is_empty() && v.len() <= 64 && !out.iter().any(|o| o == v) {
+            out.push(v.to_owned());
+        }
+    };
+    for (n, v) in &cookies {
+        if n == SESSIONS_COOKIE {
+            v.split('.').for_each(&mut add);
+        }
+    }
+    for (n, v) in &cookies {
+        if n == SESSION_COOKIE {
+            add(v);
+        }
+    }
+    out.truncate(MAX_BROWSER_SESSIONS);
+    out
+}
+
+/// After a login, add the new `session_id` to the browser's session list.
+fn remember_session(mut resp: Response, headers: &axum::http::HeaderMap, secure: bool) -> Response {
+    let new = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{SESSION_COOKIE}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned);
+    let Some(new) = new.filter(|v| !v.is_empty()) else {
+        return resp;
+    };
+    let mut list = vec![new];
+    for v in browser_sessions(headers) {
+        if !list.contains(&v) && list.len() < MAX_BROWSER_SESSIONS {
+            list.push(v);
+        }
+    }
+    let cookie = format!(
+        "{SESSIONS_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{}",
+        list.join("."),
+        if secure { "; Secure" } else { "" }
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append("set-cookie", v);
+    }
+    resp
+}
+
 async fn render_interaction(
     state: &AppState,
     id: &str,
     error: Option<String>,
     status: StatusCode,
+    headers: &axum::http::HeaderMap,
 ) -> Response {
     let ctx = state.ctx("interaction".to_owned());
     let view = match state.engine.interaction(id, &ctx).await {
@@ -154,6 +217,24 @@ async fn render_interaction(
                 login_hint => view.login_hint.unwrap_or_default(), error => error,
             },
         ),
+        Stage::SelectAccount => {
+            let accounts = state
+                .engine
+                .accounts(&browser_sessions(headers), &ctx)
+                .await
+                .unwrap_or_default();
+            let accounts: Vec<minijinja::Value> = accounts
+                .iter()
+                .map(|a| minijinja::context! { index => a.index, uid => &a.uid, name => &a.name })
+                .collect();
+            state.pages.page(
+                status,
+                "select_account.html",
+                minijinja::context! {
+                    interaction => id, csrf => view.csrf, client_name => client_name, accounts => accounts,
+                },
+            )
+        }
         Stage::Consent => {
             let scopes: Vec<minijinja::Value> = view
                 .scopes
@@ -174,10 +255,13 @@ async fn render_interaction(
 /// `GET /jans-auth/interaction?interaction=ID`.
 pub async fn show(
     State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     match q.get("interaction") {
-        Some(id) if id.len() <= 128 => render_interaction(&state, id, None, StatusCode::OK).await,
+        Some(id) if id.len() <= 128 => {
+            render_interaction(&state, id, None, StatusCode::OK, &headers).await
+        }
         _ => state.pages.error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -187,7 +271,11 @@ pub async fn show(
 }
 
 /// `POST /jans-auth/interaction`: the login and consent forms.
-pub async fn submit(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+pub async fn submit(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let bad = |d: &'static str| {
         state
             .pages
@@ -221,17 +309,36 @@ pub async fn submit(State(state): State<Arc<AppState>>, body: Bytes) -> Response
                     .block_on(engine.interaction_login(&id, &csrf, &user, &password, &ctx))
             });
             match outcome {
-                Ok(LoginResult::Done(r)) => Ok(r),
+                Ok(LoginResult::Done(r)) => {
+                    let secure = state.engine.config().issuer.starts_with("https://");
+                    return remember_session(crate::translate::from_core(&r), &headers, secure);
+                }
                 Ok(LoginResult::Retry { remaining }) => {
                     let msg = format!(
                         "Wrong username or password. {remaining} attempt{} left.",
                         if remaining == 1 { "" } else { "s" }
                     );
-                    return render_interaction(&state, &id, Some(msg), StatusCode::UNAUTHORIZED)
-                        .await;
+                    return render_interaction(
+                        &state,
+                        &id,
+                        Some(msg),
+                        StatusCode::UNAUTHORIZED,
+                        &headers,
+                    )
+                    .await;
                 }
                 Err(e) => Err(e),
             }
+        }
+        "select" => {
+            let sessions = browser_sessions(&headers);
+            let chosen = field("account")
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| sessions.get(i).cloned());
+            engine
+                .interaction_select(&id, &csrf, chosen.as_deref(), &ctx)
+                .await
         }
         "allow" | "deny" => {
             engine

@@ -718,6 +718,15 @@ fn browser_code_flow_through_the_pages() {
         .unwrap()
         .trim_start_matches("session_id=")
         .to_owned();
+    let sessions_list = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("jans_sessions="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .expect("the browser's session list");
+    assert_eq!(sessions_list, cookie);
     let consent_url = r.headers()["location"]
         .to_str()
         .unwrap()
@@ -779,6 +788,41 @@ fn browser_code_flow_through_the_pages() {
             .starts_with("text/html")
     );
     assert!(r.text().unwrap().contains("invalid_request"));
+    // The account chooser lists the browser's signed-in accounts.
+    let both = format!("session_id={cookie}; jans_sessions={sessions_list}");
+    let r = http
+        .get(format!("{authorize_url}&prompt=select_account"))
+        .header("cookie", &both)
+        .send()
+        .unwrap();
+    let chooser = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .replacen(&issuer, &base, 1);
+    let html = http
+        .get(&chooser)
+        .header("cookie", &both)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        html.contains("Choose an account") && html.contains("Alice · alice"),
+        "{html}"
+    );
+    let r = http
+        .post(format!("{base}/jans-auth/interaction"))
+        .header("cookie", &both)
+        .form(&[
+            ("interaction", form_value(&html, "interaction").as_str()),
+            ("csrf", form_value(&html, "csrf").as_str()),
+            ("action", "select"),
+            ("account", "0"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with(cb));
     // Logout without a hint: the confirmation page, then the signed-out page.
     let r = http
         .get(format!("{base}/jans-auth/restv1/end_session"))

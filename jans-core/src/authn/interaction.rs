@@ -32,6 +32,17 @@ pub struct InteractionView {
     pub login_hint: Option<String>,
 }
 
+/// One signed-in account of the browser, for the account chooser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Position in the browser's session list (what the chooser posts back).
+    pub index: usize,
+    /// Login name.
+    pub uid: String,
+    /// Display name, when known.
+    pub name: Option<String>,
+}
+
 /// The result of a login attempt.
 #[derive(Debug)]
 pub enum LoginResult {
@@ -206,6 +217,79 @@ impl Engine {
         Ok(LoginResult::Done(
             response.header("set-cookie", session_cookie(self, &cookie)),
         ))
+    }
+
+    /// The live, active accounts behind the browser's session cookie values (in order).
+    pub async fn accounts(&self, cookies: &[String], ctx: &Ctx) -> Result<Vec<Account>, Error> {
+        let mut out = Vec::new();
+        for (index, c) in cookies
+            .iter()
+            .enumerate()
+            .take(crate::authn::session::MAX_BROWSER_SESSIONS)
+        {
+            let Some((_, s)) = self.session_by_cookie_peek(c, ctx).await? else {
+                continue;
+            };
+            if let Some(u) = self.inner.stores.users.get(&s.user_inum).await?
+                && u.status == crate::authn::user::UserStatus::Active
+            {
+                let name = u
+                    .name
+                    .clone()
+                    .or_else(|| u.given_name.clone())
+                    .or_else(|| u.preferred_username.clone());
+                out.push(Account {
+                    index,
+                    uid: u.uid,
+                    name,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Answer the account chooser of interaction `id`: continue as the account behind
+    /// `chosen` (a session cookie value of this browser), or, with `None`, sign in as
+    /// another account.
+    pub async fn interaction_select(
+        &self,
+        id: &str,
+        csrf: &str,
+        chosen: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let mut i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
+        if !csrf_ok(&i.csrf, csrf) || i.stage != Stage::SelectAccount {
+            self.put_interaction(&i, Some(id), ctx).await?;
+            return Err(OAuthError::invalid_request("invalid form submission").into());
+        }
+        let picked = match chosen {
+            Some(c) => self.session(c, ctx).await?.map(|s| (c.to_owned(), s)),
+            None => None,
+        };
+        let Some((cookie, (key, session))) = picked else {
+            // Another account: the same request continues with a login.
+            i.stage = Stage::Login;
+            let id = self.put_interaction(&i, None, ctx).await?;
+            let config = self.config();
+            let base = if config.interaction_uri.is_empty() {
+                config.endpoint_url("/jans-auth/interaction")
+            } else {
+                config.interaction_uri.clone()
+            };
+            let sep = if base.contains('?') { '&' } else { '?' };
+            return Ok(Response::with_body(crate::response::Body::Redirect(
+                format!("{base}{sep}interaction={id}"),
+            )));
+        };
+        let client = self
+            .client(&i.request.client_id)
+            .await?
+            .ok_or_else(unknown)?;
+        let response =
+            continue_request(self, &client, i.request, Some((key, session)), ctx).await?;
+        // The chosen account's session becomes the browser's current one.
+        Ok(response.header("set-cookie", session_cookie(self, &cookie)))
     }
 
     /// Answer the consent question of interaction `id`. With `remember`, the approval is

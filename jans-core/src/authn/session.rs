@@ -20,6 +20,13 @@ use crate::store::{GrantKind, GrantRecord};
 /// Name of the session cookie (Janssen's).
 pub const SESSION_COOKIE: &str = "session_id";
 
+/// Cookie listing every session of the browser (values of past `session_id` cookies,
+/// separated by `.`), for account selection; kept by the host.
+pub const SESSIONS_COOKIE: &str = "jans_sessions";
+
+/// Most sessions one browser keeps for account selection.
+pub const MAX_BROWSER_SESSIONS: usize = 5;
+
 /// An authenticated browser session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Session {
@@ -46,6 +53,8 @@ pub enum Stage {
     Login,
     /// Approve the client's scopes.
     Consent,
+    /// Choose one of the browser's signed-in accounts, or another (`prompt=select_account`).
+    SelectAccount,
 }
 
 /// An authorization request waiting for the user.
@@ -183,6 +192,16 @@ impl Engine {
             Some(rec) => Ok(Some(decode(&rec, "session")?)),
             None => Ok(None),
         }
+    }
+
+    /// The live session behind a cookie value, without extending it (for listing).
+    pub(crate) async fn session_by_cookie_peek(
+        &self,
+        cookie: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<(String, Session)>, Error> {
+        let key = token_key(cookie);
+        Ok(self.session_by_key(&key, ctx).await?.map(|s| (key, s)))
     }
 
     /// Remember that `client_id` received tokens in the session stored under `key`, so

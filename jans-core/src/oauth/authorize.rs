@@ -471,6 +471,12 @@ pub(crate) async fn continue_request(
             .max_age
             .is_none_or(|max| max > 0 && ctx.now.saturating_sub(s.auth_time) <= max)
     };
+    if authz.prompt.contains(&Prompt::SelectAccount) {
+        // OIDC Core §3.1.2.1: the user picks among the browser's accounts (or another).
+        let mut authz = authz;
+        authz.prompt.retain(|p| *p != Prompt::SelectAccount);
+        return interact(engine, authz, Stage::SelectAccount, None, ctx).await;
+    }
     let usable = session.filter(|(_, s)| !authz.prompt.contains(&Prompt::Login) && fresh_enough(s));
     let Some((session_key, session)) = usable else {
         if none {

@@ -1388,3 +1388,90 @@ fn brute_force_protection_delays_after_repeated_failures() {
         0
     );
 }
+
+#[test]
+fn select_account_among_the_browsers_sessions() {
+    let h = harness();
+    block_on(h.engine.add_user(
+        User {
+            uid: "bob".into(),
+            given_name: Some("Bob".into()),
+            ..User::default()
+        },
+        "bob's long password",
+        &h.ctx(),
+    ))
+    .unwrap();
+    let c = rp(&h, serde_json::json!({"trusted_client": true}));
+    // Alice signs in, then Bob in the same browser.
+    let (_, alice_cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let mut p = std_params(&c);
+    p.push(("prompt", "login"));
+    let to = location(&authorize(&h, &p, Some(&alice_cookie)));
+    let id = q(&to, "interaction").unwrap();
+    let v = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let LoginResult::Done(r) =
+        block_on(
+            h.engine
+                .interaction_login(&id, &v.csrf, "bob", "bob's long password", &h.ctx()),
+        )
+        .unwrap()
+    else {
+        panic!("bob's login failed")
+    };
+    let bob_cookie = cookie_of(&r);
+    let sessions = vec![alice_cookie.clone(), bob_cookie.clone(), "stale".to_owned()];
+    let accounts = block_on(h.engine.accounts(&sessions, &h.ctx())).unwrap();
+    let names: Vec<(usize, &str)> = accounts.iter().map(|a| (a.index, a.uid.as_str())).collect();
+    assert_eq!(names, vec![(0, "alice"), (1, "bob")], "live sessions only");
+    // prompt=select_account always asks, even with a current session.
+    let mut p = std_params(&c);
+    p.push(("prompt", "select_account"));
+    let to = location(&authorize(&h, &p, Some(&bob_cookie)));
+    let id = q(&to, "interaction").unwrap();
+    let v = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.stage, Stage::SelectAccount);
+    assert!(
+        block_on(
+            h.engine
+                .interaction_select(&id, "forged", Some(&alice_cookie), &h.ctx())
+        )
+        .is_err()
+    );
+    let r = block_on(
+        h.engine
+            .interaction_select(&id, &v.csrf, Some(&alice_cookie), &h.ctx()),
+    )
+    .unwrap();
+    assert!(
+        header(&r, "set-cookie")
+            .unwrap()
+            .starts_with(&format!("session_id={alice_cookie}"))
+    );
+    let code = q(&location(&r), "code").unwrap();
+    let tok = json(&redeem(&h, &c, &code, VERIFIER));
+    let alice = block_on(h.engine.user("alice")).unwrap().unwrap();
+    assert_eq!(
+        verified_claims(&h, tok["id_token"].as_str().unwrap())["sub"],
+        alice.inum.as_str()
+    );
+    // "Use another account" continues the same request with a login.
+    let to = location(&authorize(&h, &p, Some(&bob_cookie)));
+    let id = q(&to, "interaction").unwrap();
+    let v = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let r = block_on(h.engine.interaction_select(&id, &v.csrf, None, &h.ctx())).unwrap();
+    let id2 = q(&location(&r), "interaction").unwrap();
+    assert_eq!(
+        block_on(h.engine.interaction(&id2, &h.ctx()))
+            .unwrap()
+            .unwrap()
+            .stage,
+        Stage::Login
+    );
+}
