@@ -25,10 +25,11 @@ impl ConfigError {
 }
 
 /// Grant types this build implements at the token endpoint.
-pub const IMPLEMENTED_GRANT_TYPES: [&str; 4] = [
+pub const IMPLEMENTED_GRANT_TYPES: [&str; 5] = [
     "authorization_code",
     "client_credentials",
     "implicit",
+    "password",
     "refresh_token",
 ];
 
@@ -134,7 +135,12 @@ impl Default for Config {
                 Algorithm::PS512,
                 Algorithm::EdDSA,
             ],
-            grant_types_supported: IMPLEMENTED_GRANT_TYPES.map(str::to_owned).to_vec(),
+            // `password` is implemented but off unless listed (RFC 9700 §2.4 advises against it).
+            grant_types_supported: IMPLEMENTED_GRANT_TYPES
+                .iter()
+                .filter(|g| **g != "password")
+                .map(|g| (*g).to_owned())
+                .collect(),
             introspection_access_token_must_have_uma_protection_scope: false,
             clean_service_interval: 60,
             clean_service_batch_chunk_size: 10_000,
@@ -529,8 +535,14 @@ mod tests {
         let e =
             Config::load(None, [("JANS_ACCESS_TOKEN_LIFETIME".into(), "x".into())]).unwrap_err();
         assert_eq!(e.key, "accessTokenLifetime");
-        let e =
-            Config::load(Some((r#"grantTypesSupported = ["password"]"#, true)), []).unwrap_err();
+        let e = Config::load(
+            Some((
+                r#"grantTypesSupported = ["urn:ietf:params:oauth:grant-type:device_code"]"#,
+                true,
+            )),
+            [],
+        )
+        .unwrap_err();
         assert_eq!(e.key, "grantTypesSupported");
     }
 }

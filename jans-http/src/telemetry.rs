@@ -74,7 +74,12 @@ pub const ENDPOINT_LABELS: [&str; 15] = [
 ];
 
 /// Grant types counted.
-pub const GRANT_LABELS: [&str; 3] = ["authorization_code", "client_credentials", "refresh_token"];
+pub const GRANT_LABELS: [&str; 4] = [
+    "authorization_code",
+    "client_credentials",
+    "password",
+    "refresh_token",
+];
 
 impl Default for Metrics {
     fn default() -> Self {

@@ -148,6 +148,32 @@ impl Engine {
         }
     }
 
+    /// [`Engine::check_password`] that also feeds the per-user brute-force counter (for
+    /// the password grant, which has no page to slow down).
+    pub async fn check_password_counted(
+        &self,
+        uid: &str,
+        password: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<crate::authn::user::User>, Error> {
+        if self.login_delay(uid, ctx).await? > 0 {
+            // No host sleep between API calls: refuse until the failures expire.
+            return Ok(None);
+        }
+        let user = self.check_password(uid, password).await?;
+        match &user {
+            Some(_) => {
+                self.inner
+                    .stores
+                    .grants
+                    .remove(GrantKind::LoginFailures, &failures_key(uid))
+                    .await?;
+            }
+            None => self.record_login_failure(uid, ctx).await?,
+        }
+        Ok(user)
+    }
+
     /// The pending interaction `id`, for rendering.
     pub async fn interaction(&self, id: &str, ctx: &Ctx) -> Result<Option<InteractionView>, Error> {
         let Some(i) = self.get_interaction(id, ctx).await? else {

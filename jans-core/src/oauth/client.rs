@@ -209,9 +209,13 @@ impl ClientMetadata {
         }
         let code = self.grant_types.iter().any(|g| g == "authorization_code");
         let implicit = self.grant_types.iter().any(|g| g == "implicit");
-        if !code && self.grant_types.iter().any(|g| g == "refresh_token") {
-            // Refresh tokens come from a code; alone the grant type can never be used.
-            return Err(meta_err("refresh_token needs authorization_code"));
+        let password = self.grant_types.iter().any(|g| g == "password");
+        if !code && !password && self.grant_types.iter().any(|g| g == "refresh_token") {
+            // Refresh tokens come with a code or a password grant; alone the grant type can
+            // never be used.
+            return Err(meta_err(
+                "refresh_token needs authorization_code or password",
+            ));
         }
         if self.response_types.is_empty() && code {
             // RFC 7591 §2: the default response type is "code".

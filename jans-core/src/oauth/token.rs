@@ -60,6 +60,7 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         "authorization_code" => {
             crate::oauth::grant::authorization_code::grant(engine, &auth.client, params, ctx).await
         }
+        "password" => crate::oauth::grant::password::grant(engine, &auth.client, params, ctx).await,
         "refresh_token" => crate::oauth::refresh::grant(engine, &auth.client, params, ctx).await,
         "client_credentials" => {
             crate::oauth::grant::client_credentials::grant(engine, &auth.client, params, ctx).await

@@ -280,3 +280,90 @@ fn bad_requests_get_oauth_errors_and_store_nothing() {
     assert_error(&r, 401, "invalid_client");
     assert_eq!(h.count_grants(), 0, "no failed request stored anything");
 }
+
+#[test]
+fn password_grant_when_enabled() {
+    use jans_core::authn::user::User;
+    use jans_core::store::conformance::block_on;
+    let mut c = config();
+    c.grant_types_supported.push("password".into());
+    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    block_on(h.engine.add_user(
+        User {
+            uid: "alice".into(),
+            ..User::default()
+        },
+        "correct horse battery",
+        &h.ctx(),
+    ))
+    .unwrap();
+    let c = h.register(serde_json::json!({"grant_types": ["password", "refresh_token"], "scope": "profile offline_access"}));
+    let r = h.token(
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "correct horse battery"),
+            ("scope", "openid offline_access"),
+        ],
+        Some(basic(&c)),
+    );
+    assert_eq!(r.status(), 200, "{:?}", r.body);
+    assert_eq!(r.issued_grant, Some("password"));
+    let body = json(&r);
+    assert!(body["id_token"].as_str().is_some() && body["refresh_token"].as_str().is_some());
+    let alice = block_on(h.engine.user("alice")).unwrap().unwrap();
+    assert_eq!(
+        h.introspect(&c, body["access_token"].as_str().unwrap())["sub"],
+        alice.inum.as_str()
+    );
+    // Wrong passwords: invalid_grant; after four, even the right one waits for the delay.
+    for _ in 0..4 {
+        let r = h.token(
+            &[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", "nope nope"),
+            ],
+            Some(basic(&c)),
+        );
+        assert_error(&r, 400, "invalid_grant");
+    }
+    let r = h.token(
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "correct horse battery"),
+        ],
+        Some(basic(&c)),
+    );
+    assert_error(&r, 400, "invalid_grant");
+    h.clock.advance(16);
+    let r = h.token(
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "correct horse battery"),
+        ],
+        Some(basic(&c)),
+    );
+    assert_eq!(r.status(), 200);
+    assert_error(
+        &h.token(
+            &[("grant_type", "password"), ("username", "alice")],
+            Some(basic(&c)),
+        ),
+        400,
+        "invalid_request",
+    );
+    // A client without the grant type may not use it.
+    let other = h.register(serde_json::json!({}));
+    let r = h.token(
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "correct horse battery"),
+        ],
+        Some(basic(&other)),
+    );
+    assert_error(&r, 400, "unauthorized_client");
+}
