@@ -252,7 +252,13 @@ fn cli_and_server_end_to_end() {
         r.json::<serde_json::Value>().unwrap()["error"],
         "invalid_client"
     );
-    let r = http
+    // The server refuses an oversized body without reading it and drops the connection,
+    // so this request gets a connection of its own (a pooled one could be reused too early).
+    let unpooled = reqwest::blocking::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let r = unpooled
         .post(format!("{base}/jans-auth/restv1/token"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(vec![b'a'; 200 * 1024])
