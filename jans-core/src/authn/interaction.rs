@@ -239,9 +239,16 @@ impl Engine {
         let mut request = i.request;
         request.prompt.retain(|p| *p != Prompt::Login);
         let key = crate::oauth::token_key(&cookie);
+        let opbs = session.opbs.clone();
         let response = continue_request(self, &client, request, Some((key, session)), ctx).await?;
+        let secure = self.config().issuer.starts_with("https://");
         Ok(LoginResult::Done(
-            response.header("set-cookie", session_cookie(self, &cookie)),
+            response
+                .header("set-cookie", session_cookie(self, &cookie))
+                .header(
+                    "set-cookie",
+                    crate::oidc::session_management::opbs_cookie(Some(&opbs), secure),
+                ),
         ))
     }
 
@@ -312,10 +319,17 @@ impl Engine {
             .client(&i.request.client_id)
             .await?
             .ok_or_else(unknown)?;
+        let opbs = session.opbs.clone();
         let response =
             continue_request(self, &client, i.request, Some((key, session)), ctx).await?;
         // The chosen account's session becomes the browser's current one.
-        Ok(response.header("set-cookie", session_cookie(self, &cookie)))
+        let secure = self.config().issuer.starts_with("https://");
+        Ok(response
+            .header("set-cookie", session_cookie(self, &cookie))
+            .header(
+                "set-cookie",
+                crate::oidc::session_management::opbs_cookie(Some(&opbs), secure),
+            ))
     }
 
     /// Answer the consent question of interaction `id`. With `remember`, the approval is

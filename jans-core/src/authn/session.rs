@@ -40,6 +40,9 @@ pub struct Session {
     pub acr: String,
     /// Authentication methods (`amr`, RFC 8176).
     pub amr: Vec<String>,
+    /// Browser-state value for OIDC Session Management (the `opbs` cookie).
+    #[serde(default)]
+    pub opbs: String,
     /// Clients that received tokens in this session (told about logout).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clients: Vec<String>,
@@ -124,6 +127,7 @@ impl Engine {
             auth_time: ctx.now,
             acr: acr.to_owned(),
             amr,
+            opbs: ctx.random_token(16),
             clients: Vec::new(),
         };
         let expires_at = ctx.now.saturating_add(

@@ -593,6 +593,21 @@ pub(crate) async fn issue_code(
         out.push(("code", c.clone()));
         code = Some(c);
     }
+    // OIDC Session Management 1.0 §3: the state the RP's iframe will check.
+    if authz.scopes.iter().any(|s| s == "openid")
+        && !session.opbs.is_empty()
+        && let Some(origin) = crate::oidc::session_management::origin_of(&authz.redirect_uri)
+    {
+        out.push((
+            "session_state",
+            crate::oidc::session_management::session_state(
+                &authz.client_id,
+                &origin,
+                &session.opbs,
+                &ctx.random_token(8),
+            ),
+        ));
+    }
     if !rt.front_channel_tokens() {
         let params: Vec<(&str, &str)> = out.iter().map(|(k, v)| (*k, v.as_str())).collect();
         return Ok(redirect(engine, authz, &params));

@@ -70,6 +70,7 @@ pub fn document(config: &Config) -> serde_json::Value {
             "authorization_endpoint": url(Endpoint::Authorize),
             "userinfo_endpoint": url(Endpoint::Userinfo),
             "end_session_endpoint": url(Endpoint::EndSession),
+            "check_session_iframe": config.endpoint_url(crate::oidc::session_management::CHECK_SESSION_PATH),
             "backchannel_logout_supported": true,
             "frontchannel_logout_supported": true,
             "frontchannel_logout_session_supported": true,

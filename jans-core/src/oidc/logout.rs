@@ -187,7 +187,13 @@ async fn finish(
             next: location,
         }
     };
-    Ok(Response::with_body(body).header("set-cookie", clear_cookie(engine)))
+    let secure = engine.config().issuer.starts_with("https://");
+    Ok(Response::with_body(body)
+        .header("set-cookie", clear_cookie(engine))
+        .header(
+            "set-cookie",
+            crate::oidc::session_management::opbs_cookie(None, secure),
+        ))
 }
 
 /// `GET|POST /jans-auth/restv1/end_session`.

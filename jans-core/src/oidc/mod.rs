@@ -5,6 +5,7 @@ pub mod discovery;
 pub mod id_token;
 pub mod logout;
 pub mod registration;
+pub mod session_management;
 pub mod subject;
 pub mod userinfo;
 pub mod webfinger;

@@ -1475,3 +1475,62 @@ fn select_account_among_the_browsers_sessions() {
         Stage::Login
     );
 }
+
+#[test]
+fn session_state_in_authorization_responses() {
+    let h = harness();
+    let c = rp(&h, serde_json::json!({"trusted_client": true}));
+    let to = location(&authorize(&h, &std_params(&c), None));
+    let id = q(&to, "interaction").unwrap();
+    let v = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let LoginResult::Done(r) = block_on(h.engine.interaction_login(
+        &id,
+        &v.csrf,
+        "alice",
+        "correct horse battery",
+        &h.ctx(),
+    ))
+    .unwrap() else {
+        panic!("login failed")
+    };
+    let opbs = r
+        .all_headers()
+        .into_iter()
+        .filter(|(n, _)| *n == "set-cookie")
+        .find_map(|(_, v)| {
+            v.strip_prefix("opbs=")
+                .map(|v| v.split(';').next().unwrap().to_owned())
+        })
+        .expect("opbs cookie");
+    let cb = location(&r);
+    let state = q(&cb, "session_state").unwrap();
+    let (_, salt) = state.split_once('.').unwrap();
+    assert_eq!(
+        state,
+        jans_core::oidc::session_management::session_state(
+            &c.client.client_id,
+            "https://rp.example.com",
+            &opbs,
+            salt
+        )
+    );
+    // Logout clears the browser state the iframe reads.
+    let cookie = cookie_of(&r);
+    let r = end_session(&h, &[("client_id", &c.client.client_id)], Some(&cookie));
+    let id = q(&location(&r), "logout").unwrap();
+    let pending = block_on(h.engine.logout_request(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let r = block_on(
+        h.engine
+            .confirm_logout(&id, &pending.csrf, true, Some(&cookie), &h.ctx()),
+    )
+    .unwrap();
+    assert!(
+        r.all_headers()
+            .iter()
+            .any(|(n, v)| *n == "set-cookie" && v.starts_with("opbs=;"))
+    );
+}

@@ -69,9 +69,9 @@ fn discovery_lists_what_is_implemented() {
     // Not implemented yet, so not advertised.
     assert_eq!(d["frontchannel_logout_supported"], true);
     assert_eq!(d["backchannel_logout_supported"], true);
-    assert!(
-        d.get("check_session_iframe").is_none(),
-        "session management is not implemented, so not advertised"
+    assert_eq!(
+        d["check_session_iframe"],
+        "https://id.example.com/jans-auth/opiframe.htm"
     );
     assert_error(
         &h.call(Request::new(Endpoint::Discovery, Method::Post)),

@@ -96,6 +96,7 @@ pub async fn grant(
             auth_time: ctx.now,
             acr: PASSWORD_ACR.to_owned(),
             amr: vec!["pwd".to_owned()],
+            opbs: String::new(),
             clients: Vec::new(),
         };
         let request = AuthorizationRequest {

@@ -155,6 +155,25 @@ test('code + PKCE through the pages; openid-client validates the ID token', asyn
   await page.goto(fresh.url.href);
   await page.waitForSelector('#password');
 
+  // Session management: the RP frames the OP's check-session iframe and asks about the
+  // session_state it got with the code.
+  const sessionState = cb.searchParams.get('session_state');
+  assert.ok(sessionState, 'session_state in the authorization response');
+  const checkSession = async () => {
+    await page.goto(new URL('/', redirectUri).href);
+    return page.evaluate(async ({ iframeUrl, message }) => {
+      const frame = document.createElement('iframe');
+      frame.src = iframeUrl;
+      document.body.appendChild(frame);
+      await new Promise((resolve) => { frame.onload = resolve; });
+      return new Promise((resolve) => {
+        window.addEventListener('message', (e) => resolve(e.data), { once: true });
+        frame.contentWindow.postMessage(message, new URL(iframeUrl).origin);
+      });
+    }, { iframeUrl: config.serverMetadata().check_session_iframe, message: `${c.client_id} ${sessionState}` });
+  };
+  assert.equal(await checkSession(), 'unchanged');
+
   // RP-initiated logout with the ID token as hint ends the session at once.
   const afterLogout = c.post_logout_redirect_uris[0];
   const endUrl = client.buildEndSessionUrl(config, {
@@ -165,6 +184,7 @@ test('code + PKCE through the pages; openid-client validates the ID token', asyn
   const landed = await callbackOf(page, afterLogout, () => page.goto(endUrl.href));
   assert.equal(landed.searchParams.get('state'), 'bye');
   assert.equal((await context.cookies()).find((k) => k.name === 'session_id'), undefined, 'cookie cleared');
+  assert.equal(await checkSession(), 'changed', 'the iframe sees the logout');
   // Back-channel logout reached the RP with a logout token it can verify.
   assert.equal(logoutTokens.length, 1, 'one logout token');
   const jwks = jose.createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri));
