@@ -83,6 +83,7 @@ pub fn document(config: &Config) -> serde_json::Value {
             "code_challenge_methods_supported": pkce,
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "claims_supported": crate::oidc::claims::SUPPORTED,
+            "scopes_supported": ["openid", "profile", "email", "address", "phone", "offline_access"],
             "claims_parameter_supported": true,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,

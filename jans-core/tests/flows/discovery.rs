@@ -70,6 +70,17 @@ fn discovery_lists_what_is_implemented() {
     assert_eq!(d["frontchannel_logout_supported"], true);
     assert_eq!(d["backchannel_logout_supported"], true);
     assert_eq!(
+        d["scopes_supported"],
+        serde_json::json!([
+            "openid",
+            "profile",
+            "email",
+            "address",
+            "phone",
+            "offline_access"
+        ])
+    );
+    assert_eq!(
         d["check_session_iframe"],
         "https://id.example.com/jans-auth/opiframe.htm"
     );

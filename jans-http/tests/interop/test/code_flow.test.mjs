@@ -22,6 +22,7 @@ const CHROMIUM_ARGS = [
 let rpServer;
 const logoutTokens = [];
 const frontchannelHits = [];
+const formPosts = [];
 before(async () => {
   const port = Number(new URL(registered('code').redirect_uris[0]).port);
   rpServer = createServer((req, res) => {
@@ -32,6 +33,16 @@ before(async () => {
         logoutTokens.push(new URLSearchParams(body).get('logout_token'));
         res.writeHead(200);
         res.end();
+      });
+      return;
+    }
+    if (req.method === 'POST' && req.url.startsWith('/cb')) {
+      let body = '';
+      req.on('data', (d) => { body += d; });
+      req.on('end', () => {
+        formPosts.push(body);
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('form_post received');
       });
       return;
     }
@@ -274,5 +285,75 @@ test('refresh tokens rotate; a reused one is refused and ends the grant', async 
   await assert.rejects(client.refreshTokenGrant(config, first.refresh_token), (e) => e.error === 'invalid_grant');
   await assert.rejects(client.refreshTokenGrant(config, second.refresh_token), (e) => e.error === 'invalid_grant',
     'the family was revoked after the reuse');
+  await context.close();
+});
+
+async function signIn(page) {
+  await page.fill('#username', USER);
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+}
+
+test('implicit id_token in the fragment, validated by openid-client', async () => {
+  const { c, config, redirectUri } = await rp('code');
+  client.useIdTokenResponseType(config);
+  const b = await launch();
+  const context = await b.newContext();
+  const page = await context.newPage();
+  const nonce = client.randomNonce();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri, scope: 'openid profile', response_type: 'id_token', nonce, state,
+    prompt: 'login consent',
+  });
+  await page.goto(url.href);
+  await signIn(page);
+  await page.waitForSelector('text=Allow access?');
+  const cb = await callbackOf(page, redirectUri, () => page.click('button[value=allow]'));
+  assert.ok(cb.hash.includes('id_token='), 'fragment response');
+  const claims = await client.implicitAuthentication(config, cb, nonce, { expectedState: state });
+  assert.equal(claims.aud, c.client_id);
+  assert.equal(claims.given_name, 'Alice', 'no access token: profile claims ride in the ID token');
+  await context.close();
+});
+
+test('hybrid code id_token as a form_post, validated and redeemed by openid-client', async () => {
+  const { config, redirectUri } = await rp('code');
+  client.useCodeIdTokenResponseType(config);
+  const b = await launch();
+  const context = await b.newContext();
+  const page = await context.newPage();
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile',
+    response_type: 'code id_token',
+    response_mode: 'form_post',
+    prompt: 'login consent',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    nonce,
+    state,
+  });
+  await page.goto(url.href);
+  await signIn(page);
+  await page.waitForSelector('text=Allow access?');
+  const before = formPosts.length;
+  await Promise.all([page.waitForURL(`${redirectUri}**`, { timeout: 15000 }), page.click('button[value=allow]')]);
+  await page.waitForSelector('text=form_post received');
+  assert.equal(formPosts.length, before + 1, 'the browser POSTed the response');
+  const request = new Request(redirectUri, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: formPosts[before],
+  });
+  const tokens = await client.authorizationCodeGrant(config, request, {
+    pkceCodeVerifier: verifier,
+    expectedNonce: nonce,
+    expectedState: state,
+  });
+  assert.ok(tokens.access_token && tokens.id_token);
   await context.close();
 });
