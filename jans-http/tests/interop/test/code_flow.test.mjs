@@ -166,6 +166,19 @@ test('code + PKCE through the pages; openid-client validates the ID token', asyn
   await page.goto(fresh.url.href);
   await page.waitForSelector('#password');
 
+  // Account selection lists the signed-in account; choosing it continues the request.
+  const chooser = await request(config, redirectUri, { prompt: 'select_account' });
+  await page.goto(chooser.url.href);
+  await page.waitForSelector('text=Choose an account');
+  await shoot(page, 'select-account');
+  const chosen = await callbackOf(page, redirectUri, () => page.click('button[name=account][value="0"]'));
+  assert.ok(chosen.searchParams.get('code'), 'the chosen account gets a code');
+
+  // Errors that cannot go back to a client are a page.
+  await page.goto(new URL('/jans-auth/restv1/authorize?client_id=nope', ISSUER).href);
+  await page.waitForSelector('text=Something went wrong');
+  await shoot(page, 'error');
+
   // Session management: the RP frames the OP's check-session iframe and asks about the
   // session_state it got with the code.
   const sessionState = cb.searchParams.get('session_state');
@@ -258,6 +271,12 @@ test('a public client redeems its code with PKCE and no secret', async () => {
     client.authorizationCodeGrant(config, cb2, { pkceCodeVerifier: denied.verifier, expectedState: denied.state }),
     (e) => e.error === 'access_denied',
   );
+  // Logout without an id_token_hint asks first.
+  await page.goto(config.serverMetadata().end_session_endpoint);
+  await page.waitForSelector('text=Sign out?');
+  await shoot(page, 'logout');
+  await page.click('button[value=logout]');
+  await page.waitForSelector('text=You are signed out');
   await context.close();
 });
 
