@@ -137,6 +137,9 @@ pub struct AuthorizationRequest {
     /// The `claims` parameter's JSON text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<String>,
+    /// The `sub` named by a verified `id_token_hint` (OIDC Core §3.1.2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint_subject: Option<String>,
 }
 
 /// Longest accepted `state` / `nonce` / hint.
@@ -365,6 +368,15 @@ fn validate(
             "nonce is required with id_token",
         ));
     }
+    // OIDC Core §3.1.2.1: id_token_hint names the expected user; it must be one of ours,
+    // issued to this client (expired is fine).
+    let hint_subject = match params.get("id_token_hint")? {
+        None => None,
+        Some(h) => match crate::oidc::logout::verify_id_token_hint(engine, h) {
+            Some((aud, sub)) if aud == client.client_id => Some(sub),
+            _ => return Err(OAuthError::invalid_request("invalid id_token_hint")),
+        },
+    };
     let claims = params.get("claims")?;
     if let Some(c) = claims {
         ClaimsRequest::parse(c).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
@@ -382,6 +394,7 @@ fn validate(
         max_age,
         login_hint: opaque(params.get("login_hint")?, "login_hint")?,
         claims: claims.map(str::to_owned),
+        hint_subject,
     })
 }
 
@@ -434,6 +447,7 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         max_age: None,
         login_hint: None,
         claims: None,
+        hint_subject: None,
     };
     let authz = match validate(engine, &client, redirect_uri, params) {
         Ok(a) => a,
@@ -477,7 +491,15 @@ pub(crate) async fn continue_request(
         authz.prompt.retain(|p| *p != Prompt::SelectAccount);
         return interact(engine, authz, Stage::SelectAccount, None, ctx).await;
     }
-    let usable = session.filter(|(_, s)| !authz.prompt.contains(&Prompt::Login) && fresh_enough(s));
+    // A session of another user than the id_token_hint names does not count.
+    let hinted = |s: &Session| {
+        authz
+            .hint_subject
+            .as_ref()
+            .is_none_or(|sub| *sub == engine.subject_for(client, &s.user_inum))
+    };
+    let usable = session
+        .filter(|(_, s)| !authz.prompt.contains(&Prompt::Login) && fresh_enough(s) && hinted(s));
     let Some((session_key, session)) = usable else {
         if none {
             return Ok(error_redirect(

@@ -85,6 +85,7 @@ pub fn document(config: &Config) -> serde_json::Value {
             "claims_supported": crate::oidc::claims::SUPPORTED,
             "scopes_supported": ["openid", "profile", "email", "address", "phone", "offline_access"],
             "claims_parameter_supported": true,
+            "acr_values_supported": [crate::authn::interaction::PASSWORD_ACR],
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
             "authorization_response_iss_parameter_supported": true,

@@ -36,6 +36,13 @@ pub struct LogoutRequest {
 /// The client named by a verified `id_token_hint` (its `aud`). Expired hints are accepted:
 /// logging out after the ID token expired is the normal case (§2).
 fn hint_client(engine: &Engine, hint: &str) -> Option<String> {
+    verify_id_token_hint(engine, hint).map(|(aud, _)| aud)
+}
+
+/// An `id_token_hint` issued by this server: its single audience and its `sub`. The
+/// signature and issuer are checked; expiry is not (OIDC Core §3.1.2.1: a hint may be
+/// expired).
+pub fn verify_id_token_hint(engine: &Engine, hint: &str) -> Option<(String, String)> {
     let u = jws::decode(hint).ok()?;
     let kid = u.header().kid.clone()?;
     let ring = engine.keys().ring();
@@ -45,11 +52,13 @@ fn hint_client(engine: &Engine, hint: &str) -> Option<String> {
     if claims.get("iss").and_then(|v| v.as_str()) != Some(engine.config().issuer.as_str()) {
         return None;
     }
-    match claims.get("aud")? {
-        serde_json::Value::String(a) => Some(a.clone()),
-        serde_json::Value::Array(a) if a.len() == 1 => a.first()?.as_str().map(str::to_owned),
-        _ => None,
-    }
+    let sub = claims.get("sub")?.as_str()?.to_owned();
+    let aud = match claims.get("aud")? {
+        serde_json::Value::String(a) => a.clone(),
+        serde_json::Value::Array(a) if a.len() == 1 => a.first()?.as_str()?.to_owned(),
+        _ => return None,
+    };
+    Some((aud, sub))
 }
 
 fn clear_cookie(engine: &Engine) -> String {

@@ -1534,3 +1534,66 @@ fn session_state_in_authorization_responses() {
             .any(|(n, v)| *n == "set-cookie" && v.starts_with("opbs=;"))
     );
 }
+
+#[test]
+fn id_token_hint_at_the_authorization_endpoint() {
+    let h = harness();
+    block_on(h.engine.add_user(
+        User {
+            uid: "bob".into(),
+            ..User::default()
+        },
+        "bob's long password",
+        &h.ctx(),
+    ))
+    .unwrap();
+    let c = rp(&h, serde_json::json!({"trusted_client": true}));
+    // Alice signs in; her ID token is the hint.
+    let (cb, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let alice_hint = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER))["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut p = std_params(&c);
+    p.push(("prompt", "none"));
+    p.push(("id_token_hint", &alice_hint));
+    // Her own session satisfies the hint, even after the ID token expired.
+    h.clock.advance(7200);
+    assert!(q(&location(&authorize(&h, &p, Some(&cookie))), "code").is_some());
+    // Bob's session does not: prompt=none gets login_required.
+    let mut lp = std_params(&c);
+    lp.push(("prompt", "login"));
+    let to = location(&authorize(&h, &lp, Some(&cookie)));
+    let id = q(&to, "interaction").unwrap();
+    let v = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let LoginResult::Done(r) =
+        block_on(
+            h.engine
+                .interaction_login(&id, &v.csrf, "bob", "bob's long password", &h.ctx()),
+        )
+        .unwrap()
+    else {
+        panic!("bob's login failed")
+    };
+    let bob_cookie = cookie_of(&r);
+    assert_eq!(
+        q(&location(&authorize(&h, &p, Some(&bob_cookie))), "error").as_deref(),
+        Some("login_required")
+    );
+    // A forged or foreign hint is refused.
+    let mut bad = std_params(&c);
+    bad.push(("id_token_hint", "a.b.c"));
+    assert_eq!(
+        q(&location(&authorize(&h, &bad, Some(&cookie))), "error").as_deref(),
+        Some("invalid_request")
+    );
+    let other = rp(&h, serde_json::json!({}));
+    let mut foreign = std_params(&other);
+    foreign.push(("id_token_hint", &alice_hint));
+    assert_eq!(
+        q(&location(&authorize(&h, &foreign, Some(&cookie))), "error").as_deref(),
+        Some("invalid_request")
+    );
+}

@@ -112,6 +112,7 @@ pub async fn grant(
             max_age: None,
             login_hint: None,
             claims: None,
+            hint_subject: None,
         };
         let id_token = crate::oidc::id_token::issue(
             engine,
