@@ -122,14 +122,26 @@ fn describe(scope: &str) -> &'static str {
     }
 }
 
-/// The browser's session cookie values: the `jans_sessions` list, then `session_id`.
-fn browser_sessions(headers: &axum::http::HeaderMap) -> Vec<String> {
-    let cookies: Vec<(String, String)> = headers
+/// A posted form, refused when malformed or when a field repeats (RFC 6749 §3.1 spirit).
+fn parse_form(body: &Bytes) -> Option<Params> {
+    Params::parse(body)
+        .ok()
+        .filter(|f| f.check_no_repeats().is_ok())
+}
+
+/// Every cookie the browser sent.
+fn request_cookies(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers
         .get_all("cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(jans_core::Request::parse_cookie_header)
-        .collect();
+        .collect()
+}
+
+/// The browser's session cookie values: the `jans_sessions` list, then `session_id`.
+fn browser_sessions(headers: &axum::http::HeaderMap) -> Vec<String> {
+    let cookies = request_cookies(headers);
     let mut out: Vec<String> = Vec::new();
     let mut add = |v: &str| {
         if !v.is_empty() && v.len() <= 64 && !out.iter().any(|o| o == v) {
@@ -281,12 +293,9 @@ pub async fn submit(
             .pages
             .error(StatusCode::BAD_REQUEST, "invalid_request", Some(d))
     };
-    let Ok(form) = Params::parse(&body) else {
+    let Some(form) = parse_form(&body) else {
         return bad("malformed form");
     };
-    if form.check_no_repeats().is_err() {
-        return bad("malformed form");
-    }
     let field = |n: &str| form.get(n).ok().flatten().unwrap_or("").to_owned();
     let (id, csrf, action) = (field("interaction"), field("csrf"), field("action"));
     if id.is_empty() || id.len() > 128 {
@@ -413,19 +422,11 @@ pub async fn logout_submit(
             .pages
             .error(StatusCode::BAD_REQUEST, "invalid_request", Some(d))
     };
-    let Ok(form) = Params::parse(&body) else {
+    let Some(form) = parse_form(&body) else {
         return bad("malformed form");
     };
-    if form.check_no_repeats().is_err() {
-        return bad("malformed form");
-    }
     let field = |n: &str| form.get(n).ok().flatten().unwrap_or("").to_owned();
-    let cookies: Vec<(String, String)> = headers
-        .get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(jans_core::Request::parse_cookie_header)
-        .collect();
+    let cookies = request_cookies(&headers);
     let cookie = cookies
         .iter()
         .find(|(n, _)| n == jans_core::authn::session::SESSION_COOKIE)

@@ -275,16 +275,13 @@ impl Engine {
         id: &str,
         ctx: &Ctx,
     ) -> Result<Option<Interaction>, Error> {
-        match self
+        let rec = self
             .inner
             .stores
             .grants
             .get(GrantKind::Interaction, &token_key(id), ctx.now)
-            .await?
-        {
-            Some(rec) => Ok(Some(decode(&rec, "interaction")?)),
-            None => Ok(None),
-        }
+            .await?;
+        rec.map(|r| decode(&r, "interaction")).transpose()
     }
 
     /// Atomically consume an interaction: a form posted twice completes once.
@@ -293,16 +290,13 @@ impl Engine {
         id: &str,
         ctx: &Ctx,
     ) -> Result<Option<Interaction>, Error> {
-        match self
+        let rec = self
             .inner
             .stores
             .grants
             .take(GrantKind::Interaction, &token_key(id), ctx.now)
-            .await?
-        {
-            Some(rec) => Ok(Some(decode(&rec, "interaction")?)),
-            None => Ok(None),
-        }
+            .await?;
+        rec.map(|r| decode(&r, "interaction")).transpose()
     }
 
     /// Remembered consent of `user_inum` for `client_id`: the scopes approved.
