@@ -447,6 +447,7 @@ impl Engine {
     /// responses, internal failures `server_error` (logged with the request id).
     pub async fn handle(&self, req: Request, ctx: &Ctx) -> Response {
         let endpoint = req.endpoint.clone();
+        let peer = req.peer_addr;
         match self.dispatch(req, ctx).await {
             Ok(r) => r,
             Err(e) => {
@@ -454,7 +455,7 @@ impl Engine {
                 if oauth.code == ErrorCode::ServerError
                     || oauth.code == ErrorCode::TemporarilyUnavailable
                 {
-                    tracing::error!(request_id = %ctx.request_id, endpoint = endpoint.label(), error = %e, "request failed");
+                    tracing::error!(request_id = %ctx.request_id, endpoint = endpoint.label(), peer = ?peer, error = %e, "request failed");
                 }
                 Response::error(oauth)
             }

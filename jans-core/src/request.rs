@@ -166,6 +166,12 @@ pub struct Request {
     pub body: Vec<u8>,
     /// Cookies sent by a browser (name, value).
     pub cookies: Vec<(String, String)>,
+    /// The peer's address as the host saw it (`ip:port`), for logs of failed requests.
+    pub peer_addr: Option<std::net::SocketAddr>,
+    /// The client's TLS certificate (DER) when the host terminated mutual TLS. Carried so
+    /// hosts pass it the same way; RFC 8705 client authentication, which would read it, is
+    /// not implemented yet.
+    pub client_certificate: Option<Vec<u8>>,
 }
 
 impl Request {
@@ -181,6 +187,8 @@ impl Request {
             content_type: None,
             body: Vec::new(),
             cookies: Vec::new(),
+            peer_addr: None,
+            client_certificate: None,
         }
     }
 

@@ -1,8 +1,41 @@
-//! libjans: the C ABI over jans-core. This crate builds the `cdylib` and `staticlib`; the
-//! engine API (`jans_engine_new`, `jans_handle`, `jans_token_verify`, ...) arrives with the
-//! C ABI issue. For now it exports the library version so linking can be checked.
+//! libjans: the C ABI over the jans-rs engine, the second host next to `jans-http`.
+//!
+//! A C or Go program creates engines (addressed by opaque 64-bit ids), hands them HTTP
+//! requests as JSON through [`jans_handle`] — Janssen's paths work exactly as over HTTP,
+//! because both hosts go through `Engine::handle` and the same request translation — and
+//! calls the typed operations embedders use most: [`jans_token_verify`],
+//! [`jans_introspect`], [`jans_client_register`].
+//!
+//! Every export runs inside a guard: no panic unwinds into C, NULL pointers, invalid UTF-8
+//! or JSON, unknown ids and oversized inputs return a status code and leave a message in
+//! [`jans_last_error`]. The ownership rules are in the header (`include/jans.h`).
+
+mod buf;
+mod registry;
+mod status;
+mod wire;
 
 use std::ffi::{CStr, c_char};
+
+use jans_core::Config;
+use jans_core::oauth::client::ClientMetadata;
+
+pub use buf::JansBuf;
+use buf::{give, out_buf, read_opt_str, read_str};
+pub use status::JansStatus;
+use status::{Failure, guard};
+
+/// Longest `config_json` accepted by `jans_engine_new`, in bytes.
+pub const JANS_MAX_CONFIG_LEN: usize = 1024 * 1024;
+/// Longest `data_dir` accepted by `jans_engine_new`, in bytes.
+pub const JANS_MAX_PATH_LEN: usize = 4096;
+/// Longest `request_json` accepted by `jans_handle`, in bytes (the body inside is limited
+/// to 64 KiB, as `jans serve` limits it).
+pub const JANS_MAX_REQUEST_LEN: usize = 1024 * 1024;
+/// Longest token accepted by `jans_token_verify` and `jans_introspect`, in bytes.
+pub const JANS_MAX_TOKEN_LEN: usize = 64 * 1024;
+/// Longest `metadata_json` accepted by `jans_client_register`, in bytes.
+pub const JANS_MAX_METADATA_LEN: usize = 64 * 1024;
 
 static VERSION: &CStr =
     match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
@@ -10,10 +43,272 @@ static VERSION: &CStr =
         Err(_) => c"unknown",
     };
 
-/// The library version as a NUL-terminated string with static lifetime; never free it.
+/// The library version (e.g. "0.1.0") as a NUL-terminated string with static lifetime.
+/// Never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn jans_version() -> *const c_char {
     VERSION.as_ptr()
+}
+
+/// The message of the last call on this thread that did not return `JANS_STATUS_OK`
+/// ("" after a successful call). The string belongs to the library and stays valid until
+/// the next `jans_*` call on the same thread; copy it to keep it. Never NULL; never free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn jans_last_error() -> *const c_char {
+    status::last_error_ptr()
+}
+
+/// Free a buffer the library filled, and set it to `{NULL, 0}`. `buf` may be NULL, and the
+/// buffer may be empty (`{NULL, 0}`): both do nothing, so freeing twice is harmless.
+///
+/// # Safety
+/// `buf` must be NULL or point to a `JansBuf` that is empty or was filled by a `jans_*`
+/// call and not modified since.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_buf_free(buf: *mut JansBuf) {
+    if buf.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: per this function's contract.
+        unsafe { (*buf).release() }
+    });
+}
+
+/// Create an engine and start it (signing keys are loaded, or generated on first use).
+///
+/// - `config_json`: the server configuration as a JSON object with Janssen's property names
+///   (`{"issuer": "https://id.example.com", "accessTokenLifetime": 600}`); `"{}"` takes
+///   every default. Required. The process environment (`JANS_*`) is not read, except
+///   `JANS_MASTER_KEY` for a data directory, as `jans serve` reads it.
+/// - `data_dir`: a directory for the embedded database, keys and master key, in the layout
+///   `jans serve --data-dir` uses (created if missing). One process may open a directory at
+///   a time. NULL: everything in memory, gone when the engine is freed.
+/// - `out_id`: receives the engine's id (never 0) on success.
+///
+/// # Safety
+/// `config_json` and `data_dir` must be NULL or NUL-terminated strings; `out_id` must be
+/// NULL or point to writable memory for a `uint64_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_engine_new(
+    config_json: *const c_char,
+    data_dir: *const c_char,
+    out_id: *mut u64,
+) -> JansStatus {
+    guard(|| {
+        if out_id.is_null() {
+            return Err(Failure::new(JansStatus::NullArgument, "out_id is NULL"));
+        }
+        // SAFETY: non-NULL, writable per the contract.
+        unsafe { out_id.write(0) };
+        // SAFETY: per the contract.
+        let text = unsafe { read_str(config_json, JANS_MAX_CONFIG_LEN, "config_json") }?;
+        // SAFETY: per the contract.
+        let dir = unsafe { read_opt_str(data_dir, JANS_MAX_PATH_LEN, "data_dir") }?;
+        if !matches!(
+            serde_json::from_str::<serde_json::Value>(text),
+            Ok(serde_json::Value::Object(_))
+        ) {
+            return Err(Failure::new(
+                JansStatus::InvalidJson,
+                "config_json must be a JSON object",
+            ));
+        }
+        let config = Config::load(Some((text, false)), std::iter::empty())
+            .map_err(|e| Failure::new(JansStatus::InvalidArgument, format!("config_json: {e}")))?;
+        let id = registry::create(config, dir)?;
+        // SAFETY: as above.
+        unsafe { out_id.write(id) };
+        Ok(())
+    })
+}
+
+/// Free an engine. Calls already running on other threads finish first; afterwards the id
+/// is unknown to every function, and its data directory (if any) can be opened again once
+/// those calls have returned.
+#[unsafe(no_mangle)]
+pub extern "C" fn jans_engine_free(id: u64) -> JansStatus {
+    guard(|| registry::remove(id))
+}
+
+/// Serve one HTTP request.
+///
+/// `request_json` is an object:
+/// `{"method": "POST", "path": "/jans-auth/restv1/token", "query": "a=b",
+///   "headers": {"authorization": "Basic ...", "content-type": "application/x-www-form-urlencoded"},
+///   "body": "grant_type=client_credentials", "peer_addr": "192.0.2.1:50000",
+///   "client_cert_der": "<base64>"}`.
+/// Only `method` and `path` are required; `path` may carry the query after `?` instead of
+/// `query`; `headers` may also be a list of `[name, value]` pairs, and a header's value a
+/// list of strings; `body_base64` (standard base64) replaces `body` for bytes that are not
+/// UTF-8.
+///
+/// On success `out` holds the response:
+/// `{"status": 200, "headers": [["content-type", "application/json"], ...], "body": "..."}`
+/// (or `"body_base64"` when the body is not UTF-8; neither for HEAD). Protocol errors are
+/// successful calls: their status is 4xx and their body the protocol's JSON error, exactly
+/// as over HTTP. A status code other than `JANS_STATUS_OK` means the request document
+/// itself was unusable, and `out` is `{NULL, 0}`.
+///
+/// # Safety
+/// `request_json` must be NULL or a NUL-terminated string; `out` must be NULL or point to a
+/// writable `JansBuf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_handle(
+    id: u64,
+    request_json: *const c_char,
+    out: *mut JansBuf,
+) -> JansStatus {
+    guard(|| {
+        // SAFETY: per the contract.
+        let out = unsafe { out_buf(out, "out") }?;
+        // SAFETY: per the contract.
+        let json = unsafe { read_str(request_json, JANS_MAX_REQUEST_LEN, "request_json") }?;
+        let hosted = registry::get(id)?;
+        let parsed = wire::parse(json)?;
+        let ctx = hosted.ctx(parsed.request_id);
+        let resp = match parsed.request {
+            Ok(req) => hosted.block_on(hosted.engine.handle(req, &ctx)),
+            Err(e) => jans_core::Response::error(e),
+        };
+        let bytes = wire::render(&resp, &ctx.request_id, parsed.head)?;
+        // SAFETY: `out` checked above.
+        unsafe { give(out, bytes) };
+        Ok(())
+    })
+}
+
+/// Verify a JWT access token (RFC 9068, `typ: at+jwt`) or ID token issued by this engine,
+/// locally: signature against the engine's published keys, `typ`, `iss`, `exp`/`nbf`/`iat`
+/// (with `clockSkewSeconds` of leeway), and `aud` when `expected_audience` is not NULL.
+/// No store is read, so a revoked but unexpired token still verifies (use
+/// `jans_introspect` when revocation matters).
+///
+/// On success `out_claims_json` holds the token's claims as a JSON object. An invalid
+/// token returns `JANS_STATUS_TOKEN_INVALID` and `jans_last_error()` says which check
+/// failed.
+///
+/// # Safety
+/// `jwt` and `expected_audience` must be NULL or NUL-terminated strings; `out_claims_json`
+/// must be NULL or point to a writable `JansBuf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_token_verify(
+    id: u64,
+    jwt: *const c_char,
+    expected_audience: *const c_char,
+    out_claims_json: *mut JansBuf,
+) -> JansStatus {
+    guard(|| {
+        // SAFETY: per the contract.
+        let out = unsafe { out_buf(out_claims_json, "out_claims_json") }?;
+        // SAFETY: per the contract.
+        let token = unsafe { read_str(jwt, JANS_MAX_TOKEN_LEN, "jwt") }?;
+        // SAFETY: per the contract.
+        let audience =
+            unsafe { read_opt_str(expected_audience, JANS_MAX_TOKEN_LEN, "expected_audience") }?;
+        let hosted = registry::get(id)?;
+        let verified = hosted
+            .engine
+            .verify_token(token, audience, jans_http::now())
+            .map_err(|e| Failure::new(JansStatus::TokenInvalid, e.to_string()))?;
+        let bytes = serde_json::to_vec(&verified.claims)
+            .map_err(|e| Failure::new(JansStatus::Internal, e.to_string()))?;
+        // SAFETY: `out` checked above.
+        unsafe { give(out, bytes) };
+        Ok(())
+    })
+}
+
+/// Introspect a token as the engine itself (RFC 7662 §2.2 members), with no calling client
+/// to authenticate: `{"active": true, "client_id": ..., "scope": ..., "exp": ...}` for a
+/// live access or refresh token, `{"active": false}` for anything else (unknown, expired,
+/// revoked). Unlike `jans_token_verify`, this reads the store and sees revocation.
+///
+/// # Safety
+/// `token` must be NULL or a NUL-terminated string; `out_json` must be NULL or point to a
+/// writable `JansBuf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_introspect(
+    id: u64,
+    token: *const c_char,
+    out_json: *mut JansBuf,
+) -> JansStatus {
+    guard(|| {
+        // SAFETY: per the contract.
+        let out = unsafe { out_buf(out_json, "out_json") }?;
+        // SAFETY: per the contract.
+        let token = unsafe { read_str(token, JANS_MAX_TOKEN_LEN, "token") }?;
+        let hosted = registry::get(id)?;
+        let ctx = hosted.ctx(None);
+        let answer = hosted
+            .block_on(hosted.engine.introspect(token, &ctx))
+            .map_err(engine_failure)?;
+        let bytes = serde_json::to_vec(&answer)
+            .map_err(|e| Failure::new(JansStatus::Internal, e.to_string()))?;
+        // SAFETY: `out` checked above.
+        unsafe { give(out, bytes) };
+        Ok(())
+    })
+}
+
+/// Register a client from RFC 7591 metadata (`{"client_name": "api", "grant_types":
+/// ["client_credentials"], "scope": "read"}`), as `jans client add` does: the admin path,
+/// with no registration access token and no dynamic-registration policy. On success
+/// `out_json` holds the RFC 7591 §3.2.1 client information, including `client_secret` in
+/// clear when the authentication method uses one: it is shown this once and stored only
+/// encrypted. Metadata the engine refuses returns `JANS_STATUS_INVALID_ARGUMENT` with
+/// `jans_last_error()` = "invalid_redirect_uri: ..." (the RFC 7591 §3.2.2 error code first).
+///
+/// # Safety
+/// `metadata_json` must be NULL or a NUL-terminated string; `out_json` must be NULL or point
+/// to a writable `JansBuf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_client_register(
+    id: u64,
+    metadata_json: *const c_char,
+    out_json: *mut JansBuf,
+) -> JansStatus {
+    guard(|| {
+        // SAFETY: per the contract.
+        let out = unsafe { out_buf(out_json, "out_json") }?;
+        // SAFETY: per the contract.
+        let text = unsafe { read_str(metadata_json, JANS_MAX_METADATA_LEN, "metadata_json") }?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Failure::new(JansStatus::InvalidJson, format!("metadata_json: {e}")))?;
+        if !value.is_object() {
+            return Err(Failure::new(
+                JansStatus::InvalidJson,
+                "metadata_json must be a JSON object",
+            ));
+        }
+        let metadata = ClientMetadata::from_json(value).map_err(oauth_failure)?;
+        let hosted = registry::get(id)?;
+        let ctx = hosted.ctx(None);
+        let registered = hosted
+            .block_on(hosted.engine.register_client(metadata, &ctx))
+            .map_err(engine_failure)?;
+        let bytes = serde_json::to_vec(&registered.to_json())
+            .map_err(|e| Failure::new(JansStatus::Internal, e.to_string()))?;
+        // SAFETY: `out` checked above.
+        unsafe { give(out, bytes) };
+        Ok(())
+    })
+}
+
+fn oauth_failure(e: jans_core::oauth::error::OAuthError) -> Failure {
+    let message = match &e.description {
+        Some(d) => format!("{}: {d}", e.code.as_str()),
+        None => e.code.as_str().to_owned(),
+    };
+    Failure::new(JansStatus::InvalidArgument, message)
+}
+
+fn engine_failure(e: jans_core::Error) -> Failure {
+    match e {
+        jans_core::Error::OAuth(o) => oauth_failure(o),
+        jans_core::Error::Store(s) => Failure::new(JansStatus::Store, s.to_string()),
+        other => Failure::new(JansStatus::Internal, other.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -116,6 +116,40 @@ impl DataDir {
         })
     }
 
+    /// Build a started engine over this directory: its master key, its database, outbound
+    /// HTTP through [`crate::fetch::ReqwestClient`], signing keys generated or rotated as
+    /// due. With `init`, create what is missing; without, refuse an uninitialized directory.
+    pub async fn open_engine(
+        &self,
+        config: Config,
+        init: bool,
+        ctx: &Ctx,
+    ) -> Result<Engine, String> {
+        if init {
+            self.ensure()?;
+        } else if !self.is_initialized() {
+            return Err(format!(
+                "{} is not initialized (run `jans --data-dir {} init` or `jans serve`)",
+                self.path.display(),
+                self.path.display()
+            ));
+        }
+        let master = self.master_key(ctx.rng.as_ref(), init)?;
+        let stores = self.open_stores()?;
+        let http = crate::fetch::ReqwestClient::new().map_err(|e| e.to_string())?;
+        let engine = Engine::builder(config)
+            .stores(stores)
+            .master_key(master)
+            .http_client(std::sync::Arc::new(http))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let changes = engine.start(ctx).await.map_err(|e| e.to_string())?;
+        if !changes.is_empty() {
+            tracing::info!(changes = changes.len(), "signing keys generated or rotated");
+        }
+        Ok(engine)
+    }
+
     /// Create the bootstrap admin client unless `admin-client.json` names one that exists.
     /// Returns the file's path when it was (re)written.
     pub async fn ensure_admin_client(

@@ -95,15 +95,25 @@ pub fn router_with(state: Arc<AppState>, host: &HostConfig) -> axum::Router {
 /// expired grants, every `cleanServiceInterval` seconds (at most every 60 s, so rotation is
 /// never late by more than a minute).
 pub async fn background(state: Arc<AppState>, stop: tokio::sync::watch::Receiver<bool>) {
+    tick_loop(state.engine.clone(), state.rng.clone(), stop).await;
+}
+
+/// [`background`] for any host that has an engine and randomness (the C ABI runs it on its
+/// own runtime).
+pub async fn tick_loop(
+    engine: Engine,
+    rng: Arc<dyn Random>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut stop = stop;
     loop {
-        let every = state.engine.config().clean_service_interval.clamp(1, 60);
+        let every = engine.config().clean_service_interval.clamp(1, 60);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(every)) => {}
             _ = stop.changed() => return,
         }
-        let ctx = state.ctx("background".to_owned());
-        match state.engine.tick(&ctx).await {
+        let ctx = jans_core::Ctx::new(now(), rng.clone(), "background");
+        match engine.tick(&ctx).await {
             Ok(report) => {
                 if !report.key_changes.is_empty() {
                     tracing::info!(changes = ?report.key_changes, "signing keys rotated");

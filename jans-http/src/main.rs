@@ -221,28 +221,7 @@ async fn open(cli: &Cli, issuer: Issuer, init: bool) -> Res<Opened> {
         }
     }
     let data = DataDir::new(&cli.data_dir);
-    if init {
-        data.ensure()?;
-    } else if !data.is_initialized() {
-        return Err(format!(
-            "{} is not initialized (run `jans --data-dir {} init` or `jans serve`)",
-            data.path.display(),
-            data.path.display()
-        ));
-    }
-    let master = data.master_key(&OsRandom, init)?;
-    let stores = data.open_stores()?;
-    let http = jans_http::fetch::ReqwestClient::new().map_err(|e| e.to_string())?;
-    let engine = Engine::builder(config)
-        .stores(stores)
-        .master_key(master)
-        .http_client(Arc::new(http))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let changes = engine.start(&ctx()).await.map_err(|e| e.to_string())?;
-    if !changes.is_empty() {
-        tracing::info!(changes = changes.len(), "signing keys generated or rotated");
-    }
+    let engine = data.open_engine(config, init, &ctx()).await?;
     Ok(Opened { engine, data })
 }
 

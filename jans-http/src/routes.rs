@@ -83,6 +83,7 @@ impl AppState {
 
 async fn engine_route(
     State(state): State<Arc<AppState>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -98,7 +99,8 @@ async fn engine_route(
         Some(endpoint) => {
             let label = endpoint.label();
             match translate::to_core(endpoint, &method, &uri, &headers, body) {
-                Ok(req) => {
+                Ok(mut req) => {
+                    req.peer_addr = peer.map(|p| (p.0).0);
                     let ctx = state.ctx(request_id.clone());
                     (label, state.engine.handle(req, &ctx).await)
                 }

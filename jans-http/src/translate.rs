@@ -71,38 +71,44 @@ fn form_post_csp() -> String {
     format!("default-src 'none'; script-src 'sha256-{hash}'; frame-ancestors 'none'")
 }
 
+/// The `Content-Security-Policy` of the pages the engine itself answers with: the
+/// front-channel logout page may frame exactly the clients' logout origins; the form-post
+/// page runs exactly its one script. Every host sends it (HTTP and the C ABI alike).
+pub fn page_csp(resp: &Response) -> Option<String> {
+    match &resp.body {
+        jans_core::Body::LogoutPage { iframes, .. } => {
+            // Only the clients' logout pages may be framed here.
+            let origins: Vec<String> = iframes
+                .iter()
+                .filter_map(|u| {
+                    let scheme_end = u.find("://")? + 3;
+                    let host_end = u[scheme_end..]
+                        .find('/')
+                        .map_or(u.len(), |i| i + scheme_end);
+                    let origin = &u[..host_end];
+                    Some(origin.split('?').next().unwrap_or(origin).to_owned())
+                })
+                .collect();
+            Some(format!(
+                "default-src 'none'; frame-src {}; frame-ancestors 'none'",
+                origins.join(" ")
+            ))
+        }
+        jans_core::Body::FormPost { .. } => Some(form_post_csp()),
+        _ => None,
+    }
+}
+
 /// Write a core response as an HTTP response.
 pub fn from_core(resp: &Response) -> axum::response::Response {
     let status = StatusCode::from_u16(resp.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut out = axum::response::Response::new(Body::from(resp.body_bytes()));
     *out.status_mut() = status;
     let h = out.headers_mut();
-    if let jans_core::Body::LogoutPage { iframes, .. } = &resp.body {
-        // Only the clients' logout pages may be framed here.
-        let origins: Vec<String> = iframes
-            .iter()
-            .filter_map(|u| {
-                let scheme_end = u.find("://")? + 3;
-                let host_end = u[scheme_end..]
-                    .find('/')
-                    .map_or(u.len(), |i| i + scheme_end);
-                let origin = &u[..host_end];
-                Some(origin.split('?').next().unwrap_or(origin).to_owned())
-            })
-            .collect();
-        let csp = format!(
-            "default-src 'none'; frame-src {}; frame-ancestors 'none'",
-            origins.join(" ")
-        );
-        if let Ok(v) = HeaderValue::from_str(&csp) {
-            h.insert("content-security-policy", v);
-        }
-    }
-    if matches!(resp.body, jans_core::Body::FormPost { .. }) {
-        // The form-post page runs one known script: allow exactly it.
-        if let Ok(v) = HeaderValue::from_str(&form_post_csp()) {
-            h.insert("content-security-policy", v);
-        }
+    if let Some(csp) = page_csp(resp)
+        && let Ok(v) = HeaderValue::from_str(&csp)
+    {
+        h.insert("content-security-policy", v);
     }
     for (name, value) in resp.all_headers() {
         if let Ok(v) = HeaderValue::from_str(&value) {

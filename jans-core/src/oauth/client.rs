@@ -313,7 +313,10 @@ impl ClientMetadata {
             }
         }
         for r in &self.redirect_uris {
-            let url = url::Url::parse(r).map_err(|_| meta_err("redirect_uri is not a URL"))?;
+            // RFC 7591 §3.2.2: invalid_redirect_uri.
+            let url = url::Url::parse(r).map_err(|_| {
+                OAuthError::new(ErrorCode::InvalidRedirectUri, "redirect_uri is not a URL")
+            })?;
             if url.fragment().is_some() {
                 // RFC 6749 §3.1.2: "MUST NOT include a fragment component".
                 return Err(OAuthError::new(

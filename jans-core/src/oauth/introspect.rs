@@ -119,6 +119,29 @@ fn active_json(engine: &Engine, kind: GrantKind, rec: &GrantRecord) -> serde_jso
     serde_json::Value::Object(m)
 }
 
+/// The RFC 7662 §2.2 answer for `token`: its members when active, else `{"active": false}`
+/// (an unknown, expired or revoked token is just inactive).
+async fn state(
+    engine: &Engine,
+    token: &str,
+    hint: Option<&str>,
+    ctx: &Ctx,
+) -> Result<serde_json::Value, Error> {
+    Ok(match lookup(engine, token, hint, ctx).await? {
+        Some((kind, rec)) => active_json(engine, kind, &rec),
+        None => serde_json::json!({"active": false}),
+    })
+}
+
+impl Engine {
+    /// Introspect `token` as the server itself, with no calling client (RFC 7662 §2.2
+    /// members): for an embedder that is its own resource server, such as a C program
+    /// through `jans_introspect`. Over HTTP the caller must authenticate instead.
+    pub async fn introspect(&self, token: &str, ctx: &Ctx) -> Result<serde_json::Value, Error> {
+        state(self, token, None, ctx).await
+    }
+}
+
 fn wants_jwt(req: &Request) -> bool {
     req.accept.as_deref().is_some_and(|a| {
         a.split(',').any(|part| {
@@ -141,11 +164,7 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         .get("token")?
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let hint = params.get("token_type_hint")?;
-    let body = match lookup(engine, token, hint, ctx).await? {
-        Some((kind, rec)) => active_json(engine, kind, &rec),
-        // RFC 7662 §2.2: an unknown, expired or revoked token is just inactive.
-        None => serde_json::json!({"active": false}),
-    };
+    let body = state(engine, token, hint, ctx).await?;
     if !wants_jwt(req) {
         return Ok(Response::json(body));
     }

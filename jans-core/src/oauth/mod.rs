@@ -11,6 +11,7 @@ pub mod pkce;
 pub mod refresh;
 pub mod revoke;
 pub mod token;
+pub mod verify;
 
 use sha2::{Digest, Sha256};
 

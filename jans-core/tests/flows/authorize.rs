@@ -1597,3 +1597,47 @@ fn id_token_hint_at_the_authorization_endpoint() {
         Some("invalid_request")
     );
 }
+
+#[test]
+fn local_verification_of_id_tokens() {
+    use jans_core::oauth::verify::{TokenKind, VerifyError};
+    let h = harness();
+    let c = rp(
+        &h,
+        serde_json::json!({"userinfo_signed_response_alg": "ES256"}),
+    );
+    let (cb, _) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let id_token = tok["id_token"].as_str().unwrap();
+    let v = h
+        .engine
+        .verify_token(id_token, Some(&c.client.client_id), T0)
+        .unwrap();
+    assert_eq!(v.kind, TokenKind::IdToken);
+    assert_eq!(v.claims["nonce"], "n-1");
+    assert_eq!(
+        h.engine.verify_token(id_token, Some("other"), T0),
+        Err(VerifyError::Claim("aud"))
+    );
+    // OIDC Core §3.1.3.7: an expired ID token fails (after the 60 s skew).
+    assert_eq!(
+        h.engine.verify_token(id_token, None, T0 + 3600 + 60),
+        Err(VerifyError::Claim("exp"))
+    );
+    assert!(
+        h.engine
+            .verify_token(id_token, None, T0 + 3600 + 59)
+            .is_ok()
+    );
+    // A signed userinfo response has typ JWT but no exp: not a bearer credential.
+    let r = userinfo(
+        &h,
+        Some(format!("Bearer {}", tok["access_token"].as_str().unwrap())),
+        None,
+    );
+    let signed = String::from_utf8(r.body_bytes()).unwrap();
+    assert_eq!(
+        h.engine.verify_token(&signed, None, T0),
+        Err(VerifyError::Claim("exp"))
+    );
+}

@@ -83,6 +83,11 @@ impl Harness {
     }
 
     pub fn with(config: Config, stores: Stores, master: [u8; 32]) -> Self {
+        Self::with_seed(config, stores, master, 42)
+    }
+
+    /// A harness whose randomness (and so whose keys) differs from every other seed's.
+    pub fn with_seed(config: Config, stores: Stores, master: [u8; 32], seed: u64) -> Self {
         let http = Arc::new(CannedHttp::default());
         let engine = Engine::builder(config)
             .stores(stores.clone())
@@ -94,7 +99,7 @@ impl Harness {
         let h = Harness {
             engine,
             clock: FakeClock::new(T0),
-            rng: Arc::new(SeededRandom::new(42)),
+            rng: Arc::new(SeededRandom::new(seed)),
             http,
             stores,
         };

@@ -1,5 +1,6 @@
 use jans_core::jose::{Algorithm, jws, jwt};
 use jans_core::params::Params;
+use jans_core::store::conformance::block_on;
 use jans_core::{Endpoint, Method, Request};
 
 use super::harness::*;
@@ -147,5 +148,89 @@ fn signed_introspection_response_rfc9701() {
     assert_eq!(
         claims["token_introspection"]["client_id"],
         c.client.client_id.as_str()
+    );
+}
+
+#[test]
+fn local_verification_of_jwt_access_tokens() {
+    use jans_core::oauth::verify::{TokenKind, VerifyError};
+    let h = Harness::new();
+    let c = h.register(serde_json::json!({"access_token_as_jwt": true, "scope": "read"}));
+    let at = h.cc_token(&c);
+    let v = h
+        .engine
+        .verify_token(&at, Some(&c.client.client_id), T0)
+        .unwrap();
+    assert_eq!(v.kind, TokenKind::AccessToken);
+    assert_eq!(v.claims["client_id"], c.client.client_id.as_str());
+    assert_eq!(v.claims["iss"], ISSUER);
+    // RFC 9068 §4: audience, expiry (300 s + 60 s skew), signature.
+    assert_eq!(
+        h.engine.verify_token(&at, Some("api://other"), T0),
+        Err(VerifyError::Claim("aud"))
+    );
+    assert_eq!(
+        h.engine.verify_token(&at, None, T0 + 360),
+        Err(VerifyError::Claim("exp"))
+    );
+    let mut parts: Vec<&str> = at.split('.').collect();
+    let other = h.cc_token(&c);
+    let other_sig = other.split('.').nth(2).unwrap();
+    parts[2] = other_sig;
+    assert_eq!(
+        h.engine.verify_token(&parts.join("."), None, T0),
+        Err(VerifyError::BadSignature)
+    );
+    assert!(matches!(
+        h.engine.verify_token("eyJhbGciOiJub25lIn0.e30.", None, T0),
+        Err(VerifyError::Malformed(_))
+    ));
+    // A signed introspection response (typ token-introspection+jwt) is not a credential.
+    let rs = h.register(serde_json::json!({}));
+    let req = Request::new(Endpoint::Introspection, Method::Post)
+        .with_form(Params::from_pairs([("token", at.as_str())]))
+        .with_authorization(basic(&rs))
+        .with_accept("application/token-introspection+jwt");
+    let signed = String::from_utf8(h.call(req).body_bytes()).unwrap();
+    assert_eq!(
+        h.engine.verify_token(&signed, None, T0),
+        Err(VerifyError::WrongType("token-introspection+jwt".into()))
+    );
+    // Another server's token: its kid is not ours.
+    let stranger = Harness::with_seed(config(), jans_core::store::Stores::memory(), [1; 32], 7);
+    let theirs = stranger.register(serde_json::json!({"access_token_as_jwt": true}));
+    assert_eq!(
+        h.engine.verify_token(&stranger.cc_token(&theirs), None, T0),
+        Err(VerifyError::UnknownKey)
+    );
+    // After a rotation the retired key still verifies what it signed; once archived, not.
+    block_on(h.engine.rotate_keys(&h.ctx(), true)).unwrap();
+    assert!(h.engine.verify_token(&at, None, T0).is_ok());
+    h.clock.advance(2 * 3600);
+    block_on(h.engine.tick(&h.ctx())).unwrap();
+    assert_eq!(
+        h.engine.verify_token(&at, None, h.clock.now()),
+        Err(VerifyError::UnknownKey)
+    );
+}
+
+#[test]
+fn introspection_as_the_server_itself() {
+    let h = Harness::new();
+    let c = h.register(serde_json::json!({"scope": "read"}));
+    let at = h.cc_token(&c);
+    let i = block_on(h.engine.introspect(&at, &h.ctx())).unwrap();
+    assert_eq!(i["active"], true);
+    assert_eq!(i["client_id"], c.client.client_id.as_str());
+    assert_eq!(i["scope"], "read");
+    let r = h.post(Endpoint::Revocation, &[("token", &at)], Some(basic(&c)));
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        block_on(h.engine.introspect(&at, &h.ctx())).unwrap(),
+        serde_json::json!({"active": false})
+    );
+    assert_eq!(
+        block_on(h.engine.introspect("", &h.ctx())).unwrap(),
+        serde_json::json!({"active": false})
     );
 }

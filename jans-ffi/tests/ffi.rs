@@ -1,0 +1,708 @@
+//! The C ABI, called through its exported functions exactly as C calls them: every
+//! operation, every bad-input case (NULL, bad UTF-8, bad JSON, unknown ids, oversized
+//! input), many threads on one engine, several engines, and a token minted through the ABI
+//! accepted by the HTTP host's introspection over the same data directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unsafe_code)]
+
+use std::ffi::{CStr, CString};
+use std::ptr::{null, null_mut};
+
+use base64::Engine as _;
+use jans::*;
+use serde_json::{Value, json};
+
+const CONFIG: &str = r#"{"issuer":"https://id.example.com","defaultSignatureAlgorithm":"ES256","keyAlgsAllowedForGeneration":["ES256"]}"#;
+
+fn last_error() -> String {
+    // SAFETY: jans_last_error never returns NULL and the string lives until the next call.
+    unsafe { CStr::from_ptr(jans_last_error()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn take(buf: &mut JansBuf) -> Value {
+    assert!(!buf.data.is_null());
+    // SAFETY: a filled buffer holds `len` bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(buf.data, buf.len) }.to_vec();
+    // The trailing NUL is there and not counted.
+    // SAFETY: the library allocates len + 1 bytes.
+    assert_eq!(unsafe { *buf.data.add(buf.len) }, 0);
+    unsafe { jans_buf_free(buf) };
+    assert!(buf.data.is_null() && buf.len == 0);
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn new_engine(config: &str, dir: Option<&std::path::Path>) -> u64 {
+    let c = CString::new(config).unwrap();
+    let d = dir.map(|d| CString::new(d.to_str().unwrap()).unwrap());
+    let mut id = 0;
+    let s = unsafe {
+        jans_engine_new(
+            c.as_ptr(),
+            d.as_ref().map_or(null(), |d| d.as_ptr()),
+            &mut id,
+        )
+    };
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    assert_ne!(id, 0);
+    id
+}
+
+/// `jans_handle` with a request document: the status and, on success, the response.
+fn handle(id: u64, request: &Value) -> (JansStatus, Option<Value>) {
+    handle_raw(id, &request.to_string())
+}
+
+fn handle_raw(id: u64, request: &str) -> (JansStatus, Option<Value>) {
+    let r = CString::new(request).unwrap();
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let s = unsafe { jans_handle(id, r.as_ptr(), &mut out) };
+    if s == JansStatus::Ok {
+        (s, Some(take(&mut out)))
+    } else {
+        assert!(out.data.is_null(), "a failed call leaves nothing to free");
+        (s, None)
+    }
+}
+
+fn body_json(resp: &Value) -> Value {
+    serde_json::from_str(resp["body"].as_str().unwrap()).unwrap()
+}
+
+fn header<'a>(resp: &'a Value, name: &str) -> Option<&'a str> {
+    resp["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h[0] == name)
+        .and_then(|h| h[1].as_str())
+}
+
+fn register(id: u64, metadata: &Value) -> Value {
+    let m = CString::new(metadata.to_string()).unwrap();
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let s = unsafe { jans_client_register(id, m.as_ptr(), &mut out) };
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    take(&mut out)
+}
+
+fn basic(client: &Value) -> String {
+    let creds = format!(
+        "{}:{}",
+        client["client_id"].as_str().unwrap(),
+        client["client_secret"].as_str().unwrap()
+    );
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(creds)
+    )
+}
+
+fn token_request(client: &Value) -> Value {
+    json!({
+        "method": "POST",
+        "path": "/jans-auth/restv1/token",
+        "headers": {
+            "authorization": basic(client),
+            "content-type": "application/x-www-form-urlencoded",
+        },
+        "body": "grant_type=client_credentials&scope=read",
+    })
+}
+
+fn jwt_client(id: u64) -> Value {
+    register(
+        id,
+        &json!({
+            "client_name": "ffi test",
+            "grant_types": ["client_credentials"],
+            "scope": "read write",
+            "access_token_as_jwt": true,
+            "access_token_signing_alg": "ES256",
+        }),
+    )
+}
+
+fn verify(id: u64, token: &str, aud: Option<&str>) -> (JansStatus, Option<Value>) {
+    let t = CString::new(token).unwrap();
+    let a = aud.map(|a| CString::new(a).unwrap());
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let s = unsafe {
+        jans_token_verify(
+            id,
+            t.as_ptr(),
+            a.as_ref().map_or(null(), |a| a.as_ptr()),
+            &mut out,
+        )
+    };
+    if s == JansStatus::Ok {
+        (s, Some(take(&mut out)))
+    } else {
+        assert!(out.data.is_null());
+        (s, None)
+    }
+}
+
+fn introspect(id: u64, token: &str) -> Value {
+    let t = CString::new(token).unwrap();
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let s = unsafe { jans_introspect(id, t.as_ptr(), &mut out) };
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    take(&mut out)
+}
+
+#[test]
+fn token_verify_introspect_revoke_through_the_abi() {
+    let id = new_engine(CONFIG, None);
+    let client = jwt_client(id);
+    let client_id = client["client_id"].as_str().unwrap();
+    assert!(client["client_secret"].as_str().unwrap().len() >= 43);
+
+    let (s, resp) = handle(id, &token_request(&client));
+    assert_eq!(s, JansStatus::Ok);
+    let resp = resp.unwrap();
+    assert_eq!(resp["status"], 200, "{resp}");
+    assert_eq!(header(&resp, "cache-control"), Some("no-store"));
+    assert!(header(&resp, "x-request-id").unwrap().starts_with("ffi-"));
+    let tok = body_json(&resp);
+    let at = tok["access_token"].as_str().unwrap();
+    assert_eq!(tok["token_type"], "Bearer");
+
+    // Local verification: claims, audience, tampering, other kinds of JWT.
+    let (s, claims) = verify(id, at, Some(client_id));
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    let claims = claims.unwrap();
+    assert_eq!(claims["iss"], "https://id.example.com");
+    assert_eq!(claims["client_id"], client_id);
+    assert_eq!(claims["scope"], "read");
+    assert_eq!(verify(id, at, None).0, JansStatus::Ok);
+    assert_eq!(
+        verify(id, at, Some("someone-else")).0,
+        JansStatus::TokenInvalid
+    );
+    assert!(last_error().contains("aud"), "{}", last_error());
+    let mut tampered = at.to_owned();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(verify(id, &tampered, None).0, JansStatus::TokenInvalid);
+    assert_eq!(verify(id, "not.a.jwt", None).0, JansStatus::TokenInvalid);
+    assert_eq!(verify(id, "", None).0, JansStatus::TokenInvalid);
+
+    // Introspection sees the token, then its revocation; local verification cannot.
+    let active = introspect(id, at);
+    assert_eq!(active["active"], true);
+    assert_eq!(active["client_id"], client_id);
+    assert_eq!(active["scope"], "read");
+    let (s, resp) = handle(
+        id,
+        &json!({
+            "method": "POST",
+            "path": "/jans-auth/restv1/revoke",
+            "headers": [["authorization", basic(&client)],
+                        ["content-type", "application/x-www-form-urlencoded"]],
+            "body": format!("token={at}"),
+        }),
+    );
+    assert_eq!(s, JansStatus::Ok);
+    assert_eq!(resp.unwrap()["status"], 200);
+    assert_eq!(introspect(id, at), json!({"active": false}));
+    assert_eq!(introspect(id, "nonsense"), json!({"active": false}));
+    assert_eq!(verify(id, at, Some(client_id)).0, JansStatus::Ok);
+
+    // A reference token: introspection only.
+    let plain = register(
+        id,
+        &json!({"grant_types": ["client_credentials"], "scope": "read"}),
+    );
+    let (_, resp) = handle(id, &token_request(&plain));
+    let rt = body_json(&resp.unwrap())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(introspect(id, &rt)["active"], true);
+    assert_eq!(verify(id, &rt, None).0, JansStatus::TokenInvalid);
+
+    assert_eq!(jans_engine_free(id), JansStatus::Ok);
+}
+
+#[test]
+fn janssen_paths_behave_as_over_http() {
+    let id = new_engine(CONFIG, None);
+    // Discovery and JWKS.
+    let (_, d) = handle(
+        id,
+        &json!({"method": "GET", "path": "/.well-known/openid-configuration"}),
+    );
+    let d = d.unwrap();
+    assert_eq!(d["status"], 200);
+    let doc = body_json(&d);
+    assert_eq!(
+        doc["token_endpoint"],
+        "https://id.example.com/jans-auth/restv1/token"
+    );
+    let (_, j) = handle(
+        id,
+        &json!({"method": "GET", "path": "/jans-auth/restv1/jwks"}),
+    );
+    let jwks = body_json(&j.unwrap());
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["kty"] == "EC")
+    );
+    // HEAD: no body.
+    let (_, h) = handle(
+        id,
+        &json!({"method": "HEAD", "path": "/jans-auth/restv1/jwks"}),
+    );
+    let h = h.unwrap();
+    assert_eq!(h["status"], 200);
+    assert!(h.get("body").is_none());
+    // Protocol errors are responses, with the protocol's JSON and status.
+    let (s, r) = handle(
+        id,
+        &json!({"method": "POST", "path": "/jans-auth/restv1/token",
+                "headers": {"content-type": "application/x-www-form-urlencoded",
+                            "authorization": "Basic bm9ib2R5Om5vdGhpbmc="},
+                "body": "grant_type=client_credentials"}),
+    );
+    assert_eq!(s, JansStatus::Ok);
+    let r = r.unwrap();
+    assert_eq!(r["status"], 401);
+    assert_eq!(body_json(&r)["error"], "invalid_client");
+    assert!(header(&r, "www-authenticate").is_some());
+    let (_, r) = handle(
+        id,
+        &json!({"method": "GET", "path": "/jans-auth/restv1/token"}),
+    );
+    let r = r.unwrap();
+    assert_eq!(r["status"], 405);
+    assert_eq!(header(&r, "allow"), Some("POST"));
+    let (_, r) = handle(id, &json!({"method": "GET", "path": "/nowhere"}));
+    assert_eq!(r.unwrap()["status"], 404);
+    // Repeated parameters are refused as on the wire (RFC 6749 §3.1).
+    let (_, r) = handle(
+        id,
+        &json!({"method": "GET", "path": "/.well-known/webfinger?resource=a&resource=b"}),
+    );
+    let r = r.unwrap();
+    assert_eq!(r["status"], 400);
+    assert_eq!(body_json(&r)["error"], "invalid_request");
+    // Repeated Authorization headers too.
+    let (_, r) = handle(
+        id,
+        &json!({"method": "POST", "path": "/jans-auth/restv1/token",
+                "headers": {"authorization": ["Basic YTpi", "Basic Yzpk"]}}),
+    );
+    assert_eq!(r.unwrap()["status"], 400);
+    // The caller's request id is kept when it is plain.
+    let (_, r) = handle(
+        id,
+        &json!({"method": "GET", "path": "/jans-auth/restv1/jwks",
+                "headers": {"x-request-id": "abc-123"}}),
+    );
+    assert_eq!(header(&r.unwrap(), "x-request-id"), Some("abc-123"));
+    jans_engine_free(id);
+}
+
+#[test]
+fn bad_input_returns_a_status_and_never_crashes() {
+    let id = new_engine(CONFIG, None);
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let req = CString::new(r#"{"method":"GET","path":"/jans-auth/restv1/jwks"}"#).unwrap();
+    unsafe {
+        // NULL pointers.
+        assert_eq!(jans_handle(id, null(), &mut out), JansStatus::NullArgument);
+        assert!(last_error().contains("request_json"));
+        assert_eq!(
+            jans_handle(id, req.as_ptr(), null_mut()),
+            JansStatus::NullArgument
+        );
+        assert_eq!(
+            jans_token_verify(id, null(), null(), &mut out),
+            JansStatus::NullArgument
+        );
+        assert_eq!(
+            jans_introspect(id, null(), &mut out),
+            JansStatus::NullArgument
+        );
+        assert_eq!(
+            jans_client_register(id, null(), &mut out),
+            JansStatus::NullArgument
+        );
+        let mut new_id = 7;
+        assert_eq!(
+            jans_engine_new(null(), null(), &mut new_id),
+            JansStatus::NullArgument
+        );
+        assert_eq!(new_id, 0, "out_id is cleared on failure");
+        let cfg = CString::new("{}").unwrap();
+        assert_eq!(
+            jans_engine_new(cfg.as_ptr(), null(), null_mut()),
+            JansStatus::NullArgument
+        );
+        jans_buf_free(null_mut());
+
+        // Invalid UTF-8.
+        let bad = c"{\"method\":\"GET\",\"path\":\"/\xff\"}";
+        assert_eq!(
+            jans_handle(id, bad.as_ptr(), &mut out),
+            JansStatus::InvalidUtf8
+        );
+        assert_eq!(
+            jans_token_verify(id, c"\xc3".as_ptr(), null(), &mut out),
+            JansStatus::InvalidUtf8
+        );
+        assert_eq!(
+            jans_engine_new(c"{\"issuer\":\"\xe2\x82\"}".as_ptr(), null(), &mut new_id),
+            JansStatus::InvalidUtf8
+        );
+
+        // Unknown engines: never created, 0, freed.
+        assert_eq!(
+            jans_handle(u64::MAX, req.as_ptr(), &mut out),
+            JansStatus::UnknownEngine
+        );
+        assert_eq!(
+            jans_handle(0, req.as_ptr(), &mut out),
+            JansStatus::UnknownEngine
+        );
+        assert_eq!(jans_engine_free(0), JansStatus::UnknownEngine);
+        assert!(out.data.is_null());
+    }
+
+    // Invalid JSON, and JSON of the wrong shape.
+    for doc in [
+        "",
+        "{",
+        "[]",
+        "null",
+        r#"{"path":"/jans-auth/restv1/jwks"}"#,
+        r#"{"method":"GET"}"#,
+        r#"{"method":"GET","path":"/x","bogus":1}"#,
+        r#"{"method":"GET","path":"/x","headers":{"a":1}}"#,
+        r#"{"method":"GET","path":"/x","headers":7}"#,
+    ] {
+        assert_eq!(handle_raw(id, doc).0, JansStatus::InvalidJson, "{doc}");
+        assert!(!last_error().is_empty());
+    }
+    // Parsed, but unusable.
+    for doc in [
+        json!({"method": "G E T", "path": "/x"}),
+        json!({"method": "GET", "path": "no-slash"}),
+        json!({"method": "GET", "path": "/x?a=1", "query": "b=2"}),
+        json!({"method": "GET", "path": "/x y"}),
+        json!({"method": "GET", "path": "/x", "headers": {"bad name": "v"}}),
+        json!({"method": "GET", "path": "/x", "headers": {"a": "line\nbreak"}}),
+        json!({"method": "POST", "path": "/x", "body": "a", "body_base64": "YQ=="}),
+        json!({"method": "POST", "path": "/x", "body_base64": "***"}),
+        json!({"method": "GET", "path": "/x", "peer_addr": "somewhere"}),
+        json!({"method": "GET", "path": "/x", "client_cert_der": "%%%"}),
+    ] {
+        assert_eq!(handle(id, &doc).0, JansStatus::InvalidArgument, "{doc}");
+    }
+    // Oversized: the request document, the body inside it, a token, the config.
+    let huge = "x".repeat(JANS_MAX_REQUEST_LEN + 1);
+    assert_eq!(handle_raw(id, &huge).0, JansStatus::TooLarge);
+    let big_body = json!({"method": "POST", "path": "/jans-auth/restv1/token",
+                          "body": "a".repeat(64 * 1024 + 1)});
+    assert_eq!(handle(id, &big_body).0, JansStatus::TooLarge);
+    let many: Vec<(String, String)> = (0..101).map(|i| (format!("h{i}"), "v".into())).collect();
+    assert_eq!(
+        handle(id, &json!({"method": "GET", "path": "/x", "headers": many})).0,
+        JansStatus::TooLarge
+    );
+    assert_eq!(
+        verify(id, &"a".repeat(JANS_MAX_TOKEN_LEN + 1), None).0,
+        JansStatus::TooLarge
+    );
+    let mut new_id = 0;
+    let big_cfg = CString::new(format!(
+        "{{\"issuer\":\"{}\"}}",
+        "a".repeat(JANS_MAX_CONFIG_LEN)
+    ))
+    .unwrap();
+    assert_eq!(
+        unsafe { jans_engine_new(big_cfg.as_ptr(), null(), &mut new_id) },
+        JansStatus::TooLarge
+    );
+
+    // Configurations: not JSON, not an object, an unknown key, a bad value.
+    for (cfg, want) in [
+        ("nope", JansStatus::InvalidJson),
+        ("[1]", JansStatus::InvalidJson),
+        (r#"{"accessTokenLifetim": 5}"#, JansStatus::InvalidArgument),
+        (
+            r#"{"accessTokenLifetime": "soon"}"#,
+            JansStatus::InvalidArgument,
+        ),
+        (
+            r#"{"keyAlgsAllowedForGeneration": []}"#,
+            JansStatus::InvalidArgument,
+        ),
+    ] {
+        let c = CString::new(cfg).unwrap();
+        assert_eq!(
+            unsafe { jans_engine_new(c.as_ptr(), null(), &mut new_id) },
+            want,
+            "{cfg}"
+        );
+        assert!(!last_error().is_empty());
+    }
+    let c = CString::new(r#"{"accessTokenLifetim": 5}"#).unwrap();
+    unsafe { jans_engine_new(c.as_ptr(), null(), &mut new_id) };
+    assert!(
+        last_error().contains("accessTokenLifetim"),
+        "{}",
+        last_error()
+    );
+
+    // Client metadata the engine refuses: the RFC 7591 error code first.
+    for (m, code) in [
+        (
+            json!({"redirect_uris": ["not a uri"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"grant_types": ["telepathy"]}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"token_endpoint_auth_method": 5}),
+            "invalid_client_metadata",
+        ),
+    ] {
+        let c = CString::new(m.to_string()).unwrap();
+        let s = unsafe { jans_client_register(id, c.as_ptr(), &mut out) };
+        assert_eq!(s, JansStatus::InvalidArgument, "{m}");
+        assert!(last_error().starts_with(code), "{m}: {}", last_error());
+        assert!(out.data.is_null());
+    }
+    let c = CString::new("[]").unwrap();
+    assert_eq!(
+        unsafe { jans_client_register(id, c.as_ptr(), &mut out) },
+        JansStatus::InvalidJson
+    );
+
+    // After all that the engine still serves, and a success clears the last error.
+    let (s, r) = handle(
+        id,
+        &json!({"method": "GET", "path": "/jans-auth/restv1/jwks"}),
+    );
+    assert_eq!(s, JansStatus::Ok);
+    assert_eq!(r.unwrap()["status"], 200);
+    assert_eq!(last_error(), "");
+
+    // Freed: unknown to every call, and freeing twice is an error, not a crash.
+    assert_eq!(jans_engine_free(id), JansStatus::Ok);
+    assert_eq!(jans_engine_free(id), JansStatus::UnknownEngine);
+    assert_eq!(handle_raw(id, "{}").0, JansStatus::UnknownEngine);
+    assert_eq!(verify(id, "a.b.c", None).0, JansStatus::UnknownEngine);
+}
+
+#[test]
+fn many_threads_on_one_engine() {
+    let id = new_engine(CONFIG, None);
+    let client = jwt_client(id);
+    let client_id = client["client_id"].as_str().unwrap().to_owned();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            let client_id = client_id.clone();
+            std::thread::spawn(move || {
+                let mut tokens = Vec::new();
+                for _ in 0..40 {
+                    let (s, r) = handle(id, &token_request(&client));
+                    assert_eq!(s, JansStatus::Ok);
+                    let r = r.unwrap();
+                    assert_eq!(r["status"], 200, "{r}");
+                    let at = body_json(&r)["access_token"].as_str().unwrap().to_owned();
+                    assert_eq!(verify(id, &at, Some(&client_id)).0, JansStatus::Ok);
+                    assert_eq!(introspect(id, &at)["active"], true);
+                    // Errors on one thread do not leak into another's last error.
+                    assert_eq!(handle_raw(id, "{").0, JansStatus::InvalidJson);
+                    tokens.push(at);
+                }
+                tokens
+            })
+        })
+        .collect();
+    let mut all = std::collections::HashSet::new();
+    for t in threads {
+        for tok in t.join().unwrap() {
+            assert!(all.insert(tok), "a token was issued twice");
+        }
+    }
+    assert_eq!(all.len(), 320);
+    assert_eq!(jans_engine_free(id), JansStatus::Ok);
+}
+
+#[test]
+fn freeing_while_other_threads_call_is_safe() {
+    let id = new_engine(CONFIG, None);
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut served = 0;
+                loop {
+                    match handle(
+                        id,
+                        &json!({"method": "GET", "path": "/jans-auth/restv1/jwks"}),
+                    ) {
+                        (JansStatus::Ok, Some(r)) => {
+                            assert_eq!(r["status"], 200);
+                            served += 1;
+                        }
+                        (JansStatus::UnknownEngine, None) => return served,
+                        other => panic!("{other:?}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(jans_engine_free(id), JansStatus::Ok);
+    for w in workers {
+        assert!(w.join().unwrap() > 0);
+    }
+}
+
+#[test]
+fn engines_are_separate() {
+    let a = new_engine(CONFIG, None);
+    let b = new_engine(CONFIG, None);
+    assert_ne!(a, b);
+    let client = jwt_client(a);
+    let (_, r) = handle(a, &token_request(&client));
+    let at = body_json(&r.unwrap())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(verify(a, &at, None).0, JansStatus::Ok);
+    // Engine b has other keys, other clients, other grants.
+    assert_eq!(verify(b, &at, None).0, JansStatus::TokenInvalid);
+    assert_eq!(introspect(b, &at)["active"], false);
+    let (_, r) = handle(b, &token_request(&client));
+    assert_eq!(r.unwrap()["status"], 401);
+    jans_engine_free(a);
+    // b is untouched by a's end.
+    assert_eq!(introspect(b, &at)["active"], false);
+    let (_, r) = handle(
+        b,
+        &json!({"method": "GET", "path": "/jans-auth/restv1/jwks"}),
+    );
+    assert_eq!(r.unwrap()["status"], 200);
+    jans_engine_free(b);
+}
+
+/// A token minted through the C ABI is accepted by the HTTP host's introspection when both
+/// use one data directory (one after the other: the embedded database admits one process).
+#[test]
+fn the_http_host_accepts_what_the_abi_minted() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = r#"{"issuer":"http://localhost","defaultSignatureAlgorithm":"ES256","keyAlgsAllowedForGeneration":["ES256"]}"#;
+    let id = new_engine(config, Some(dir.path()));
+    // The directory is taken while the engine lives.
+    let c = CString::new(config).unwrap();
+    let d = CString::new(dir.path().to_str().unwrap()).unwrap();
+    let mut other = 0;
+    assert_eq!(
+        unsafe { jans_engine_new(c.as_ptr(), d.as_ptr(), &mut other) },
+        JansStatus::Store
+    );
+    assert!(last_error().contains("in use"), "{}", last_error());
+    let client = jwt_client(id);
+    let (_, r) = handle(id, &token_request(&client));
+    let at = body_json(&r.unwrap())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A refused registration stored nothing.
+    let bad = CString::new(r#"{"redirect_uris":["not a uri"]}"#).unwrap();
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    assert_eq!(
+        unsafe { jans_client_register(id, bad.as_ptr(), &mut out) },
+        JansStatus::InvalidArgument
+    );
+    assert_eq!(jans_engine_free(id), JansStatus::Ok);
+
+    // The HTTP host over the same directory, on a real socket.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (addr, engine) = rt.block_on(async {
+        let data = jans_http::datadir::DataDir::new(dir.path());
+        let cfg = jans_core::Config::load(Some((config, false)), std::iter::empty()).unwrap();
+        let ctx = jans_core::Ctx::new(
+            jans_http::now(),
+            std::sync::Arc::new(jans_http::OsRandom),
+            "t",
+        );
+        let engine = data.open_engine(cfg, false, &ctx).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = jans_http::router(engine.clone(), jans_http::HostConfig::default());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        (addr, engine)
+    });
+    assert_eq!(rt.block_on(engine.clients()).unwrap().len(), 1);
+    let http = reqwest::blocking::Client::new();
+    let resp: Value = http
+        .post(format!("http://{addr}/jans-auth/restv1/introspection"))
+        .basic_auth(
+            client["client_id"].as_str().unwrap(),
+            client["client_secret"].as_str(),
+        )
+        .form(&[("token", at.as_str())])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(resp["active"], true, "{resp}");
+    assert_eq!(resp["client_id"], client["client_id"]);
+    // And its JWKS verifies the token the ABI signed.
+    let jwks: Value = http
+        .get(format!("http://{addr}/jans-auth/restv1/jwks"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let kid = {
+        let h = at.split('.').next().unwrap();
+        let h: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .unwrap(),
+        )
+        .unwrap();
+        h["kid"].as_str().unwrap().to_owned()
+    };
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == kid.as_str())
+    );
+    assert!(engine.verify_token(&at, None, jans_http::now()).is_ok());
+    drop(engine);
+    rt.shutdown_background();
+}
