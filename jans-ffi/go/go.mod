@@ -1,0 +1,3 @@
+module github.com/JanssenProject/jans-rs/jans-ffi/go
+
+go 1.19

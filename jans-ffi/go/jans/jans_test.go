@@ -1,0 +1,288 @@
+package jans
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var testConfig = map[string]any{
+	"issuer":                      "https://id.example.com",
+	"defaultSignatureAlgorithm":   "ES256",
+	"keyAlgsAllowedForGeneration": []string{"ES256"},
+}
+
+func newEngine(t *testing.T) *Engine {
+	t.Helper()
+	e, err := NewEngine(Config{Properties: testConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+func jwtClient(t *testing.T, e *Engine) (id, secret string) {
+	t.Helper()
+	c, err := e.RegisterClient(map[string]any{
+		"client_name":              "go test",
+		"grant_types":              []string{"client_credentials"},
+		"scope":                    "read write",
+		"access_token_as_jwt":      true,
+		"access_token_signing_alg": "ES256",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c["client_id"].(string), c["client_secret"].(string)
+}
+
+func tokenRequest(id, secret string) *Request {
+	h := http.Header{}
+	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":"+secret)))
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	return &Request{
+		Method: "POST",
+		Path:   "/jans-auth/restv1/token",
+		Header: h,
+		Body:   []byte("grant_type=client_credentials&scope=read"),
+	}
+}
+
+func accessToken(t *testing.T, e *Engine, id, secret string) string {
+	t.Helper()
+	resp, err := e.Handle(tokenRequest(id, secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 200 {
+		t.Fatalf("token endpoint: %d %s", resp.Status, resp.Body)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(resp.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	return body["access_token"].(string)
+}
+
+func TestTokenVerifyIntrospectRevoke(t *testing.T) {
+	e := newEngine(t)
+	if Version() == "" {
+		t.Fatal("no version")
+	}
+	id, secret := jwtClient(t, e)
+	tok := accessToken(t, e, id, secret)
+
+	claims, err := e.VerifyToken(tok, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claims["iss"] != "https://id.example.com" || claims["client_id"] != id || claims["scope"] != "read" {
+		t.Fatalf("claims: %v", claims)
+	}
+	if _, err := e.VerifyToken(tok, "https://other.example.com"); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("wrong audience: %v", err)
+	} else if !strings.Contains(err.Error(), "aud") {
+		t.Fatalf("message: %v", err)
+	}
+	if _, err := e.VerifyToken("a.b.c", ""); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("garbage: %v", err)
+	}
+
+	info, err := e.Introspect(tok)
+	if err != nil || info["active"] != true || info["client_id"] != id {
+		t.Fatalf("introspect: %v %v", info, err)
+	}
+	h := http.Header{}
+	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":"+secret)))
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := e.Handle(&Request{Method: "POST", Path: "/jans-auth/restv1/revoke", Header: h,
+		Body: []byte("token=" + url.QueryEscape(tok))})
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("revoke: %v %v", resp, err)
+	}
+	if info, _ := e.Introspect(tok); info["active"] != false {
+		t.Fatalf("after revocation: %v", info)
+	}
+}
+
+func TestProtocolErrorsAreResponses(t *testing.T) {
+	e := newEngine(t)
+	resp, err := e.Handle(tokenRequest("nobody", "nothing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("%d %v", resp.Status, resp.Header)
+	}
+	var body map[string]any
+	_ = json.Unmarshal(resp.Body, &body)
+	if body["error"] != "invalid_client" {
+		t.Fatalf("%s", resp.Body)
+	}
+	resp, _ = e.Handle(&Request{Method: "GET", Path: "/jans-auth/restv1/token"})
+	if resp.Status != 405 || resp.Header.Get("Allow") != "POST" {
+		t.Fatalf("%d %v", resp.Status, resp.Header)
+	}
+	resp, _ = e.Handle(&Request{Method: "GET", Path: "/.well-known/openid-configuration"})
+	if resp.Status != 200 || !strings.Contains(string(resp.Body), `"issuer":"https://id.example.com"`) {
+		t.Fatalf("%d %s", resp.Status, resp.Body)
+	}
+}
+
+func TestBadInputIsAnError(t *testing.T) {
+	if _, err := NewEngine(Config{Properties: map[string]any{"accessTokenLifetime": "soon"}}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("bad config: %v", err)
+	} else if !strings.Contains(err.Error(), "accessTokenLifetime") {
+		t.Fatalf("message: %v", err)
+	}
+	e := newEngine(t)
+	if _, err := e.Handle(&Request{Method: "G E T", Path: "/x"}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("bad method: %v", err)
+	}
+	if _, err := e.Handle(&Request{Method: "GET", Path: "relative"}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("bad path: %v", err)
+	}
+	big := &Request{Method: "POST", Path: "/jans-auth/restv1/token", Body: make([]byte, 64<<10+1)}
+	var je *Error
+	if _, err := e.Handle(big); !errors.As(err, &je) || je.Status != StatusTooLarge {
+		t.Fatalf("big body: %v", err)
+	}
+	if _, err := e.RegisterClient(map[string]any{"redirect_uris": []string{"not a uri"}}); !errors.Is(err, ErrInvalidArgument) ||
+		!strings.Contains(err.Error(), "invalid_redirect_uri") {
+		t.Fatalf("bad metadata: %v", err)
+	}
+	// Strings with NUL bytes cannot reach C intact: refused, never truncated (an audience
+	// cut at the NUL would be checked as a different one).
+	id, secret := jwtClient(t, e)
+	tok := accessToken(t, e, id, secret)
+	if _, err := e.VerifyToken(tok, id+"\x00https://elsewhere"); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("NUL in audience: %v", err)
+	}
+	if _, err := e.Introspect(tok + "\x00"); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("NUL in token: %v", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal("second close:", err)
+	}
+	if _, err := e.Introspect("x"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("closed: %v", err)
+	}
+}
+
+func TestManyGoroutinesOneEngine(t *testing.T) {
+	e := newEngine(t)
+	id, secret := jwtClient(t, e)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	errs := make(chan error, 16)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				resp, err := e.Handle(tokenRequest(id, secret))
+				if err != nil || resp.Status != 200 {
+					errs <- err
+					return
+				}
+				var body map[string]any
+				_ = json.Unmarshal(resp.Body, &body)
+				tok := body["access_token"].(string)
+				if _, err := e.VerifyToken(tok, id); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := e.Handle(&Request{Method: "G E T", Path: "/"}); !errors.Is(err, ErrInvalidArgument) {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				seen[tok] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(seen) != 400 {
+		t.Fatalf("%d distinct tokens, want 400", len(seen))
+	}
+}
+
+func TestMountedInNetHTTP(t *testing.T) {
+	e := newEngine(t)
+	id, secret := jwtClient(t, e)
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	form := url.Values{"grant_type": {"client_credentials"}}
+	req, _ := http.NewRequest("POST", srv.URL+"/jans-auth/restv1/token", strings.NewReader(form.Encode()))
+	req.SetBasicAuth(id, secret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.VerifyToken(body["access_token"].(string), id); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := http.Get(srv.URL + "/jans-auth/restv1/jwks")
+	if err != nil || r2.StatusCode != 200 {
+		t.Fatalf("jwks: %v %v", r2, err)
+	}
+	r2.Body.Close()
+	r3, _ := http.Post(srv.URL+"/jans-auth/restv1/token", "application/x-www-form-urlencoded",
+		strings.NewReader(strings.Repeat("a", 70000)))
+	if r3.StatusCode != 413 {
+		t.Fatalf("big body: %d", r3.StatusCode)
+	}
+	r3.Body.Close()
+}
+
+func TestDataDirIsExclusiveAndDurable(t *testing.T) {
+	dir := t.TempDir()
+	e, err := NewEngine(Config{Properties: testConfig, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, secret := jwtClient(t, e)
+	if _, err := NewEngine(Config{Properties: testConfig, DataDir: dir}); !errors.Is(err, ErrStore) {
+		t.Fatalf("second open: %v", err)
+	}
+	tok := accessToken(t, e, id, secret)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := NewEngine(Config{Properties: testConfig, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if _, err := again.VerifyToken(tok, id); err != nil {
+		t.Fatal("same keys after reopening:", err)
+	}
+	if info, _ := again.Introspect(tok); info["active"] != true {
+		t.Fatalf("grant survived: %v", info)
+	}
+}

@@ -1,0 +1,232 @@
+//! The embedders' side: the C example built with gcc against `libjans.so` and run under
+//! valgrind (zero errors, zero definite leaks), and the Go package's `go vet` and
+//! `go test`, the Go example program, and the Go HTTP server example answered by curl.
+//!
+//! They use the library cargo built for this test run (`target/debug/libjans.so`). gcc,
+//! make, valgrind, Go (Debian's `golang-go`), pkg-config and curl are required: without
+//! them these tests fail, they never skip (`.ci/run` installs them).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// The directory holding the libjans cargo built with this test (target/debug).
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_owned();
+    assert!(
+        dir.join("libjans.so").exists(),
+        "{} has no libjans.so",
+        dir.display()
+    );
+    dir
+}
+
+/// Fail loudly when a tool is missing.
+fn require(tool: &str, version_arg: &str) {
+    match Command::new(tool).arg(version_arg).output() {
+        Ok(o) if o.status.success() => {}
+        other => panic!(
+            "`{tool} {version_arg}` failed ({other:?}): these tests need gcc, make, valgrind, \
+             Go (golang-go), pkg-config and curl; .ci/run installs them"
+        ),
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+#[test]
+fn c_example_under_valgrind() {
+    require("gcc", "--version");
+    require("make", "--version");
+    require("valgrind", "--version");
+    let build = tempfile::tempdir().unwrap();
+    let make = |extra: &[&str]| {
+        let mut c = Command::new("make");
+        c.arg("-C")
+            .arg(repo().join("examples/c"))
+            .arg(format!("LIBDIR={}", lib_dir().display()))
+            .arg(format!("BUILD={}", build.path().display()))
+            .arg("CC=gcc")
+            .args(extra);
+        c
+    };
+    run(&mut make(&[]));
+    let data = tempfile::tempdir().unwrap();
+    let data_arg = format!("ARGS={}", data.path().join("jans").display());
+    for args in [vec!["valgrind"], vec!["valgrind", data_arg.as_str()]] {
+        let out = run(&mut make(&args));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stdout.contains("all steps passed"), "{stdout}");
+        for step in [
+            "1. engine",
+            "2. client registered",
+            "3. POST",
+            "4. verified",
+            "5. introspection",
+            "6. POST",
+            "7. malformed",
+        ] {
+            assert!(stdout.contains(step), "missing step {step}: {stdout}");
+        }
+        assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
+        assert!(
+            stderr.contains("definitely lost: 0 bytes")
+                || stderr.contains("All heap blocks were freed"),
+            "{stderr}"
+        );
+    }
+    // The data directory is the one `jans serve` would use.
+    assert!(data.path().join("jans/master.key").exists());
+    assert!(data.path().join("jans/db").exists());
+}
+
+/// Go commands, with pkg-config pointed at this build of libjans and no network.
+fn go(dir: &Path, pc: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new("go");
+    c.current_dir(dir)
+        .args(args)
+        .env("PKG_CONFIG_PATH", pc)
+        .env("CGO_ENABLED", "1")
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod");
+    c
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn curl(args: &[&str]) -> serde_json::Value {
+    let out = run(Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .args(args));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn go_package_and_examples() {
+    require("go", "version");
+    require("pkg-config", "--version");
+    require("curl", "--version");
+    let tmp = tempfile::tempdir().unwrap();
+    let pc = tmp.path().join("pkgconfig");
+    run(Command::new("make")
+        .arg("-C")
+        .arg(repo().join("jans-ffi"))
+        .arg("pc")
+        .arg(format!("LIBDIR={}", lib_dir().display()))
+        .arg(format!("PCDIR={}", pc.display())));
+
+    let package = repo().join("jans-ffi/go");
+    run(&mut go(&package, &pc, &["vet", "./..."]));
+    let tested = run(&mut go(
+        &package,
+        &pc,
+        &["test", "-count=1", "-race", "./..."],
+    ));
+    assert!(String::from_utf8_lossy(&tested.stdout).contains("ok"));
+
+    let examples = repo().join("examples/go");
+    run(&mut go(&examples, &pc, &["vet", "./..."]));
+    let steps = tmp.path().join("steps");
+    let server = tmp.path().join("server");
+    run(&mut go(
+        &examples,
+        &pc,
+        &["build", "-o", steps.to_str().unwrap(), "./steps"],
+    ));
+    run(&mut go(
+        &examples,
+        &pc,
+        &["build", "-o", server.to_str().unwrap(), "./server"],
+    ));
+    let out = run(&mut Command::new(&steps));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("all steps passed"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // The net/http server with the engine mounted, and curl against it.
+    let mut child = Command::new(&server)
+        .args(["-listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Killed(child);
+    let (mut id, mut secret, mut addr) = (String::new(), String::new(), String::new());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for line in BufReader::new(stdout).lines() {
+        assert!(Instant::now() < deadline, "the Go server did not start");
+        let line = line.unwrap();
+        if let Some(v) = line.strip_prefix("client_id=") {
+            id = v.to_owned();
+        } else if let Some(v) = line.strip_prefix("client_secret=") {
+            secret = v.to_owned();
+        } else if let Some(rest) = line.strip_prefix("listening on ") {
+            addr = rest.split(' ').next().unwrap().to_owned();
+            break;
+        }
+    }
+    assert!(!id.is_empty() && !secret.is_empty() && !addr.is_empty());
+    let base = format!("http://{addr}");
+    let discovery = curl(&[&format!("{base}/.well-known/openid-configuration")]);
+    assert_eq!(discovery["issuer"], base.as_str());
+    let creds = format!("{id}:{secret}");
+    let token = curl(&[
+        "-u",
+        &creds,
+        "-d",
+        "grant_type=client_credentials",
+        &format!("{base}/jans-auth/restv1/token"),
+    ]);
+    assert_eq!(token["token_type"], "Bearer", "{token}");
+    let at = token["access_token"].as_str().unwrap();
+    let introspection = curl(&[
+        "-u",
+        &creds,
+        "-d",
+        &format!("token={at}"),
+        &format!("{base}/jans-auth/restv1/introspection"),
+    ]);
+    assert_eq!(introspection["active"], true, "{introspection}");
+    assert_eq!(introspection["client_id"], id.as_str());
+    let refused = curl(&[
+        "-u",
+        &format!("{id}:wrong"),
+        "-d",
+        "grant_type=client_credentials",
+        &format!("{base}/jans-auth/restv1/token"),
+    ]);
+    assert_eq!(refused["error"], "invalid_client");
+}
