@@ -75,10 +75,20 @@ impl Fixture {
     /// An engine over `provider` generating keys only for `alg` (fast setup), whose client
     /// gets reference access tokens, or RFC 9068 JWTs signed with `alg` when `jwt`.
     pub fn new(provider: Arc<dyn CryptoProvider>, alg: Algorithm, jwt: bool) -> Fixture {
+        Fixture::with(Config::default(), provider, alg, jwt)
+    }
+
+    /// [`Fixture::new`] over `config` (its algorithms are replaced by `alg`).
+    pub fn with(
+        config: Config,
+        provider: Arc<dyn CryptoProvider>,
+        alg: Algorithm,
+        jwt: bool,
+    ) -> Fixture {
         let config = Config {
             default_signature_algorithm: alg,
             key_algs_allowed_for_generation: vec![alg],
-            ..Config::default()
+            ..config
         };
         let engine = Engine::builder(config)
             .master_key([7; 32])

@@ -1,8 +1,9 @@
 /*
  * libjans: the jans-rs identity engine (OAuth 2.0, OpenID Connect) for C and Go programs.
  *
- * Link with `pkg-config --cflags --libs jans` (libjans.so), or statically with libjans.a
- * plus `-lpthread -ldl -lm`.
+ * Link with `pkg-config --cflags --libs jans` (libjans.so), or statically with the path
+ * of libjans.a followed by the system libraries it needs:
+ * -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc (jans.pc's Libs.private).
  *
  * OWNERSHIP
  *  - Strings you pass in (`const char *`) stay yours. The library reads them during the

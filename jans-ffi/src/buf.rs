@@ -74,6 +74,11 @@ pub(crate) unsafe fn out_buf(out: *mut JansBuf, what: &str) -> Result<*mut JansB
     Ok(out)
 }
 
+unsafe extern "C" {
+    /// POSIX.1-2008 `strnlen`: the length of `s`, scanning at most `max` bytes.
+    fn strnlen(s: *const c_char, max: usize) -> usize;
+}
+
 /// Read a NUL-terminated UTF-8 string of at most `max` bytes, scanning no further than
 /// `max + 1` bytes for the NUL.
 ///
@@ -91,20 +96,17 @@ pub(crate) unsafe fn read_str<'a>(
             format!("{what} is NULL"),
         ));
     }
-    let bytes = p.cast::<u8>();
-    let mut len = 0usize;
-    // SAFETY: the contract makes every byte up to the NUL (or `max + 1` bytes) readable.
-    while unsafe { *bytes.add(len) } != 0 {
-        len += 1;
-        if len > max {
-            return Err(Failure::new(
-                JansStatus::TooLarge,
-                format!("{what} is longer than {max} bytes"),
-            ));
-        }
+    // SAFETY: the contract makes every byte up to the NUL (or `max + 1` bytes) readable;
+    // strnlen reads no further.
+    let len = unsafe { strnlen(p, max + 1) };
+    if len > max {
+        return Err(Failure::new(
+            JansStatus::TooLarge,
+            format!("{what} is longer than {max} bytes"),
+        ));
     }
     // SAFETY: `len` bytes before the NUL are readable.
-    let slice = unsafe { std::slice::from_raw_parts(bytes, len) };
+    let slice = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
     std::str::from_utf8(slice).map_err(|e| {
         Failure::new(
             JansStatus::InvalidUtf8,

@@ -19,21 +19,87 @@ pub(crate) const MAX_CERT: usize = 16 * 1024;
 /// Most header lines.
 const MAX_HEADERS: usize = 100;
 
-/// Header values: one string or several (repeated header lines, as Go's `http.Header`).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum HeaderValues {
-    One(String),
-    Many(Vec<String>),
+/// Headers as an object (`{"name": "v"}` or `{"name": ["v1", "v2"]}`, as Go's
+/// `http.Header`) or a list of `[name, value]` pairs, flattened to pairs in order. Read
+/// with a visitor, so no intermediate JSON tree is built.
+struct Headers(Vec<(String, String)>);
+
+/// One header's value: a string or an array of strings.
+struct Values(Vec<String>);
+
+impl<'de> Deserialize<'de> for Values {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Values;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Values, E> {
+                Ok(Values(vec![v.to_owned()]))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Values, E> {
+                Ok(Values(vec![v]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Values, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<String>()? {
+                    if out.len() == MAX_HEADERS {
+                        return Err(serde::de::Error::custom(TOO_MANY_HEADERS));
+                    }
+                    out.push(v);
+                }
+                Ok(Values(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
-/// Headers as an object (`{"name": "v"}` or `{"name": ["v1", "v2"]}`) or a list of pairs.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Headers {
-    Map(serde_json::Map<String, serde_json::Value>),
-    Pairs(Vec<(String, String)>),
+impl<'de> Deserialize<'de> for Headers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Headers;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of header values or a list of [name, value] pairs")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Headers, A::Error> {
+                let mut out = Vec::new();
+                while let Some((name, Values(values))) = map.next_entry::<String, Values>()? {
+                    out.extend(values.into_iter().map(|v| (name.clone(), v)));
+                    if out.len() > MAX_HEADERS {
+                        return Err(serde::de::Error::custom(TOO_MANY_HEADERS));
+                    }
+                }
+                Ok(Headers(out))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Headers, A::Error> {
+                let mut out = Vec::new();
+                while let Some(pair) = seq.next_element::<(String, String)>()? {
+                    out.push(pair);
+                    if out.len() > MAX_HEADERS {
+                        return Err(serde::de::Error::custom(TOO_MANY_HEADERS));
+                    }
+                }
+                Ok(Headers(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
+
+/// The message of a header list over [`MAX_HEADERS`] (reported as too large).
+const TOO_MANY_HEADERS: &str = "more than 100 header lines";
 
 /// The request document of `jans_handle`.
 #[derive(Deserialize)]
@@ -74,33 +140,7 @@ pub(crate) struct Parsed {
 }
 
 fn header_map(headers: Option<Headers>) -> Result<HeaderMap, Failure> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    match headers {
-        None => {}
-        Some(Headers::Pairs(p)) => pairs = p,
-        Some(Headers::Map(m)) => {
-            for (name, value) in m {
-                match serde_json::from_value::<HeaderValues>(value) {
-                    Ok(HeaderValues::One(v)) => pairs.push((name, v)),
-                    Ok(HeaderValues::Many(vs)) => {
-                        pairs.extend(vs.into_iter().map(|v| (name.clone(), v)));
-                    }
-                    Err(_) => {
-                        return Err(Failure::new(
-                            JansStatus::InvalidJson,
-                            format!("header {name:?}: a string or an array of strings"),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    if pairs.len() > MAX_HEADERS {
-        return Err(Failure::new(
-            JansStatus::TooLarge,
-            format!("more than {MAX_HEADERS} headers"),
-        ));
-    }
+    let pairs = headers.map(|h| h.0).unwrap_or_default();
     let mut map = HeaderMap::with_capacity(pairs.len());
     for (name, value) in pairs {
         let n = HeaderName::from_bytes(name.as_bytes())
@@ -114,8 +154,14 @@ fn header_map(headers: Option<Headers>) -> Result<HeaderMap, Failure> {
 
 /// Parse the request document.
 pub(crate) fn parse(json: &str) -> Result<Parsed, Failure> {
-    let w: WireRequest = serde_json::from_str(json)
-        .map_err(|e| Failure::new(JansStatus::InvalidJson, format!("request: {e}")))?;
+    let w: WireRequest = serde_json::from_str(json).map_err(|e| {
+        let status = if e.to_string().starts_with(TOO_MANY_HEADERS) {
+            JansStatus::TooLarge
+        } else {
+            JansStatus::InvalidJson
+        };
+        Failure::new(status, format!("request: {e}"))
+    })?;
     let method = Method::from_bytes(w.method.as_bytes())
         .map_err(|_| invalid(format!("invalid HTTP method {:?}", w.method)))?;
     let (path, query) = match (w.path.split_once('?'), w.query) {
