@@ -57,6 +57,21 @@ pub(crate) unsafe fn give(out: *mut JansBuf, bytes: Vec<u8>) {
     unsafe { out.write(JansBuf::from_vec(bytes)) };
 }
 
+/// Write `value` as JSON to the caller's `out`.
+///
+/// # Safety
+/// As [`give`].
+pub(crate) unsafe fn give_json<T: serde::Serialize + ?Sized>(
+    out: *mut JansBuf,
+    value: &T,
+) -> Result<(), Failure> {
+    let bytes = serde_json::to_vec(value)
+        .map_err(|e| Failure::new(JansStatus::Internal, format!("result: {e}")))?;
+    // SAFETY: per the contract.
+    unsafe { give(out, bytes) };
+    Ok(())
+}
+
 /// A required output pointer: set it to `{NULL, 0}` first so that a failed call leaves
 /// nothing to free.
 ///

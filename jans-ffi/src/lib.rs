@@ -21,7 +21,7 @@ use jans_core::Config;
 use jans_core::oauth::client::ClientMetadata;
 
 pub use buf::JansBuf;
-use buf::{give, out_buf, read_opt_str, read_str};
+use buf::{give, give_json, out_buf, read_opt_str, read_str};
 pub use status::JansStatus;
 use status::{Failure, guard};
 
@@ -211,11 +211,8 @@ pub unsafe extern "C" fn jans_token_verify(
             .engine
             .verify_token(token, audience, jans_http::now())
             .map_err(|e| Failure::new(JansStatus::TokenInvalid, e.to_string()))?;
-        let bytes = serde_json::to_vec(&verified.claims)
-            .map_err(|e| Failure::new(JansStatus::Internal, e.to_string()))?;
         // SAFETY: `out` checked above.
-        unsafe { give(out, bytes) };
-        Ok(())
+        unsafe { give_json(out, &verified.claims) }
     })
 }
 
@@ -243,11 +240,8 @@ pub unsafe extern "C" fn jans_introspect(
         let answer = hosted
             .block_on(hosted.engine.introspect(token, &ctx))
             .map_err(engine_failure)?;
-        let bytes = serde_json::to_vec(&answer)
-            .map_err(|e| Failure::new(JansStatus::Internal, e.to_string()))?;
         // SAFETY: `out` checked above.
-        unsafe { give(out, bytes) };
-        Ok(())
+        unsafe { give_json(out, &answer) }
     })
 }
 
@@ -287,11 +281,8 @@ pub unsafe extern "C" fn jans_client_register(
         let registered = hosted
             .block_on(hosted.engine.register_client(metadata, &ctx))
             .map_err(engine_failure)?;
-        let bytes = serde_json::to_vec(&registered.to_json())
-            .map_err(|e| Failure::new(JansStatus::Internal, e.to_string()))?;
         // SAFETY: `out` checked above.
-        unsafe { give(out, bytes) };
-        Ok(())
+        unsafe { give_json(out, &registered.to_json()) }
     })
 }
 
