@@ -526,6 +526,9 @@ impl Engine {
             (Endpoint::Revocation, Method::Post) => {
                 crate::oauth::revoke::handle(self, &req, ctx).await
             }
+            (Endpoint::CheckSession, Method::Get) => {
+                Ok(Response::with_body(crate::response::Body::CheckSessionPage))
+            }
             (
                 Endpoint::Introspection
                 | Endpoint::Authorize
@@ -538,7 +541,8 @@ impl Engine {
                 Endpoint::Discovery
                 | Endpoint::Webfinger
                 | Endpoint::Jwks
-                | Endpoint::JwksArchived(_),
+                | Endpoint::JwksArchived(_)
+                | Endpoint::CheckSession,
                 _,
             ) => allow("GET"),
         }

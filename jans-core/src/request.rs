@@ -56,6 +56,8 @@ pub enum Endpoint {
     Introspection,
     /// `/jans-auth/restv1/revoke` (RFC 7009)
     Revocation,
+    /// `/jans-auth/opiframe.htm`: the check-session iframe (OIDC Session Management 1.0 §3.1)
+    CheckSession,
 }
 
 /// Path prefix of the auth-server.
@@ -72,6 +74,9 @@ impl Endpoint {
         }
         if path == "/.well-known/webfinger" {
             return Some(Endpoint::Webfinger);
+        }
+        if path == crate::oidc::session_management::CHECK_SESSION_PATH {
+            return Some(Endpoint::CheckSession);
         }
         let rest = path.strip_prefix(AUTH_PREFIX)?;
         match rest {
@@ -109,6 +114,9 @@ impl Endpoint {
             Endpoint::EndSession => format!("{AUTH_PREFIX}/end_session"),
             Endpoint::Register => format!("{AUTH_PREFIX}/register"),
             Endpoint::Revocation => format!("{AUTH_PREFIX}/revoke"),
+            Endpoint::CheckSession => {
+                crate::oidc::session_management::CHECK_SESSION_PATH.to_owned()
+            }
         }
     }
 
@@ -126,11 +134,12 @@ impl Endpoint {
             Endpoint::EndSession => "end_session",
             Endpoint::Register => "register",
             Endpoint::Revocation => "revocation",
+            Endpoint::CheckSession => "check_session",
         }
     }
 
     /// Route templates the host registers (axum syntax for the path parameter).
-    pub const ROUTES: [&'static str; 11] = [
+    pub const ROUTES: [&'static str; 12] = [
         "/.well-known/openid-configuration",
         "/.well-known/webfinger",
         "/jans-auth/restv1/authorize",
@@ -142,6 +151,7 @@ impl Endpoint {
         "/jans-auth/restv1/userinfo",
         "/jans-auth/restv1/end_session",
         "/jans-auth/restv1/register",
+        crate::oidc::session_management::CHECK_SESSION_PATH,
     ];
 }
 

@@ -43,6 +43,8 @@ pub enum Body {
         /// The response parameters.
         params: Vec<(String, String)>,
     },
+    /// OIDC Session Management 1.0 §3.1: the check-session iframe page, 200.
+    CheckSessionPage,
     /// A protocol error; status from [`ErrorCode::status`].
     Error(OAuthError),
 }
@@ -145,7 +147,8 @@ impl Response {
             | Body::Text(_)
             | Body::Empty
             | Body::FormPost { .. }
-            | Body::LogoutPage { .. } => 200,
+            | Body::LogoutPage { .. }
+            | Body::CheckSessionPage => 200,
             Body::Created(_) => 201,
             Body::NoContent => 204,
             Body::Redirect(_) => 302,
@@ -159,7 +162,9 @@ impl Response {
             Body::Json(_) | Body::Created(_) | Body::Error(_) => Some("application/json"),
             Body::Jwt { content_type, .. } => Some(content_type),
             Body::Text(_) => Some("text/plain; version=0.0.4; charset=utf-8"),
-            Body::FormPost { .. } | Body::LogoutPage { .. } => Some("text/html; charset=utf-8"),
+            Body::FormPost { .. } | Body::LogoutPage { .. } | Body::CheckSessionPage => {
+                Some("text/html; charset=utf-8")
+            }
             Body::Empty | Body::NoContent | Body::Redirect(_) => None,
         }
     }
@@ -173,6 +178,9 @@ impl Response {
             Body::Text(t) => t.clone().into_bytes(),
             Body::FormPost { action, params } => form_post_html(action, params).into_bytes(),
             Body::LogoutPage { iframes, next } => logout_page_html(iframes, next).into_bytes(),
+            Body::CheckSessionPage => {
+                crate::oidc::session_management::check_session_html().into_bytes()
+            }
             Body::Empty | Body::NoContent | Body::Redirect(_) => Vec::new(),
         }
     }

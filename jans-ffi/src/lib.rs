@@ -286,6 +286,42 @@ pub unsafe extern "C" fn jans_client_register(
     })
 }
 
+/// Fuzzing entry point (`fuzz/fuzz_targets/ffi_handle.rs`): any bytes as a request
+/// document to one in-memory engine. The call must return a status, never panic (a caught
+/// panic is reported as a failure), and a successful call must give a JSON response.
+#[doc(hidden)]
+pub fn fuzz_handle(data: &[u8]) {
+    static ENGINE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let id = *ENGINE.get_or_init(|| {
+        let mut id = 0;
+        let config = c"{\"keyAlgsAllowedForGeneration\":[\"ES256\"],\"defaultSignatureAlgorithm\":\"ES256\"}";
+        // SAFETY: a static C string and a local out pointer.
+        let status = unsafe { jans_engine_new(config.as_ptr(), std::ptr::null(), &mut id) };
+        assert_eq!(status, JansStatus::Ok);
+        id
+    });
+    let mut doc = data.to_vec();
+    doc.retain(|b| *b != 0);
+    doc.push(0);
+    let mut out = JansBuf::EMPTY;
+    // SAFETY: a NUL-terminated copy and a local out buffer.
+    let status = unsafe { jans_handle(id, doc.as_ptr().cast(), &mut out) };
+    if status == JansStatus::Panic {
+        // SAFETY: jans_last_error is never NULL.
+        let why = unsafe { CStr::from_ptr(jans_last_error()) };
+        panic!("jans_handle panicked: {}", why.to_string_lossy());
+    }
+    if status == JansStatus::Ok {
+        // SAFETY: a filled buffer holds `len` bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(out.data, out.len) };
+        assert!(serde_json::from_slice::<serde_json::Value>(bytes).is_ok());
+    } else {
+        assert!(out.data.is_null());
+    }
+    // SAFETY: `out` as the call left it.
+    unsafe { jans_buf_free(&mut out) };
+}
+
 fn oauth_failure(e: jans_core::oauth::error::OAuthError) -> Failure {
     let message = match &e.description {
         Some(d) => format!("{}: {d}", e.code.as_str()),

@@ -272,6 +272,20 @@ fn janssen_paths_behave_as_over_http() {
     let h = h.unwrap();
     assert_eq!(h["status"], 200);
     assert!(h.get("body").is_none());
+    // The check-session iframe discovery advertises is served here too, frameable by any RP
+    // and running only its own script.
+    let iframe = doc["check_session_iframe"].as_str().unwrap();
+    let path = iframe.strip_prefix("https://id.example.com").unwrap();
+    let (_, p) = handle(id, &json!({"method": "GET", "path": path}));
+    let p = p.unwrap();
+    assert_eq!(p["status"], 200);
+    assert_eq!(header(&p, "content-type"), Some("text/html; charset=utf-8"));
+    let csp = header(&p, "content-security-policy").unwrap();
+    assert!(
+        csp.contains("frame-ancestors *") && csp.contains("script-src 'sha256-"),
+        "{csp}"
+    );
+    assert!(p["body"].as_str().unwrap().contains("postMessage"));
     // Protocol errors are responses, with the protocol's JSON and status.
     let (s, r) = handle(
         id,

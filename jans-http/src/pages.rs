@@ -448,45 +448,6 @@ pub async fn logout_submit(
     }
 }
 
-/// OIDC Session Management 1.0 §3.1: the OP iframe's script. It answers an RP's
-/// `postMessage("client_id session_state")` by recomputing the state from the `opbs` cookie.
-const CHECK_SESSION_SCRIPT: &str = r#"window.addEventListener("message", async function (e) {
-  try {
-    var parts = String(e.data).split(" "), state = parts[1].split(".");
-    var opbs = (document.cookie.split("; ").find(function (c) { return c.indexOf("opbs=") === 0; }) || "opbs=").slice(5);
-    var data = new TextEncoder().encode(parts[0] + " " + e.origin + " " + opbs + " " + state[1]);
-    var digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-    var b64 = btoa(String.fromCharCode.apply(null, digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-    e.source.postMessage(b64 === state[0] ? "unchanged" : "changed", e.origin);
-  } catch (err) {
-    e.source.postMessage("error", e.origin);
-  }
-});"#;
-
-/// `GET /jans-auth/opiframe.htm`: meant to be framed by relying parties.
-pub async fn check_session_iframe() -> Response {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let hash = base64::engine::general_purpose::STANDARD
-        .encode(sha2::Sha256::digest(CHECK_SESSION_SCRIPT.as_bytes()));
-    let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>check session</title></head>\
-         <body><script>{CHECK_SESSION_SCRIPT}</script></body></html>"
-    );
-    let mut r = Response::new(Body::from(html));
-    let h = r.headers_mut();
-    h.insert(
-        "content-type",
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "default-src 'none'; script-src 'sha256-{hash}'; frame-ancestors *"
-    )) {
-        h.insert("content-security-policy", v);
-    }
-    r
-}
-
 /// `GET /jans-auth/static/jans.css`.
 pub async fn css() -> Response {
     let mut r = Response::new(Body::from(CSS));

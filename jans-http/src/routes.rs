@@ -171,11 +171,7 @@ pub fn routes(state: Arc<AppState>) -> Router {
             "/jans-auth/logout",
             get(crate::pages::logout_page).post(crate::pages::logout_submit),
         )
-        .route("/jans-auth/static/jans.css", get(crate::pages::css))
-        .route(
-            jans_core::oidc::session_management::CHECK_SESSION_PATH,
-            get(crate::pages::check_session_iframe),
-        );
+        .route("/jans-auth/static/jans.css", get(crate::pages::css));
     for path in Endpoint::ROUTES {
         r = r.route(path, any(engine_route));
     }

@@ -61,19 +61,18 @@ pub fn to_core(
     Ok(req)
 }
 
-/// CSP of the form-post page: nothing but its own inline script, found by hash.
-fn form_post_csp() -> String {
+/// CSP `script-src` source of one inline script, by its hash.
+fn script_hash(script: &str) -> String {
     use base64::Engine as _;
     use sha2::Digest as _;
-    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(
-        jans_core::response::FORM_POST_SCRIPT.as_bytes(),
-    ));
-    format!("default-src 'none'; script-src 'sha256-{hash}'; frame-ancestors 'none'")
+    let hash =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script.as_bytes()));
+    format!("'sha256-{hash}'")
 }
 
 /// The `Content-Security-Policy` of the pages the engine itself answers with: the
 /// front-channel logout page may frame exactly the clients' logout origins; the form-post
-/// page runs exactly its one script. Every host sends it (HTTP and the C ABI alike).
+/// and check-session pages run exactly their one script. Every host sends it (HTTP and the C ABI alike).
 pub fn page_csp(resp: &Response) -> Option<String> {
     match &resp.body {
         jans_core::Body::LogoutPage { iframes, .. } => {
@@ -94,7 +93,15 @@ pub fn page_csp(resp: &Response) -> Option<String> {
                 origins.join(" ")
             ))
         }
-        jans_core::Body::FormPost { .. } => Some(form_post_csp()),
+        jans_core::Body::FormPost { .. } => Some(format!(
+            "default-src 'none'; script-src {}; frame-ancestors 'none'",
+            script_hash(jans_core::response::FORM_POST_SCRIPT)
+        )),
+        // Relying parties on any origin frame the check-session iframe.
+        jans_core::Body::CheckSessionPage => Some(format!(
+            "default-src 'none'; script-src {}; frame-ancestors *",
+            script_hash(jans_core::oidc::session_management::CHECK_SESSION_SCRIPT)
+        )),
         _ => None,
     }
 }

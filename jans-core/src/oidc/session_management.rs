@@ -10,6 +10,30 @@ use sha2::{Digest, Sha256};
 /// Janssen's check-session iframe path.
 pub const CHECK_SESSION_PATH: &str = "/jans-auth/opiframe.htm";
 
+/// §3.1: the OP iframe's script. It answers an RP's `postMessage("client_id session_state")`
+/// by recomputing the state from the `opbs` cookie.
+pub const CHECK_SESSION_SCRIPT: &str = r#"window.addEventListener("message", async function (e) {
+  try {
+    var parts = String(e.data).split(" "), state = parts[1].split(".");
+    var opbs = (document.cookie.split("; ").find(function (c) { return c.indexOf("opbs=") === 0; }) || "opbs=").slice(5);
+    var data = new TextEncoder().encode(parts[0] + " " + e.origin + " " + opbs + " " + state[1]);
+    var digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+    var b64 = btoa(String.fromCharCode.apply(null, digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    e.source.postMessage(b64 === state[0] ? "unchanged" : "changed", e.origin);
+  } catch (err) {
+    e.source.postMessage("error", e.origin);
+  }
+});"#;
+
+/// The check-session iframe page (§3.1): the script above and nothing else. Hosts serve it
+/// with a CSP that allows exactly that script and lets any relying party frame the page.
+pub fn check_session_html() -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>check session</title></head>\
+         <body><script>{CHECK_SESSION_SCRIPT}</script></body></html>"
+    )
+}
+
 /// Name of the browser-state cookie; readable by the iframe's script, so not HttpOnly.
 pub const OPBS_COOKIE: &str = "opbs";
 
