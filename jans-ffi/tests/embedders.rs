@@ -2,7 +2,7 @@
 //! valgrind (zero errors, zero definite leaks), and the Go package's `go vet` and
 //! `go test`, the Go example program, and the Go HTTP server example answered by curl.
 //!
-//! They use the library cargo built for this test run (`target/debug/libjans.so`). gcc,
+//! They build and use `target/debug/libjans.so` (`cargo build -p jans-ffi`). gcc,
 //! make, valgrind, Go (Debian's `golang-go`), pkg-config and curl are required: without
 //! them these tests fail, they never skip (`.ci/run` installs them).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -10,6 +10,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
@@ -19,16 +20,30 @@ fn repo() -> PathBuf {
         .to_owned()
 }
 
-/// The directory holding the libjans cargo built with this test (target/debug).
+/// The directory holding `libjans.so` (target/debug), built for this run: `cargo test`
+/// builds jans-ffi only as an rlib for the tests, so the C library is built here (cargo
+/// releases its build lock while tests run).
 fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_owned();
-    assert!(
-        dir.join("libjans.so").exists(),
-        "{} has no libjans.so",
-        dir.display()
-    );
-    dir
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().unwrap();
+            // target/debug/deps/embedders-HASH -> target
+            let profile_dir = exe.parent().unwrap().parent().unwrap().to_owned();
+            let target = profile_dir.parent().unwrap().to_owned();
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            run(Command::new(cargo)
+                .current_dir(repo())
+                .args(["build", "-p", "jans-ffi", "--lib", "--target-dir"])
+                .arg(&target));
+            assert!(
+                profile_dir.join("libjans.so").exists(),
+                "{} has no libjans.so",
+                profile_dir.display()
+            );
+            profile_dir
+        })
+        .clone()
 }
 
 /// Fail loudly when a tool is missing.
