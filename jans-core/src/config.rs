@@ -111,6 +111,9 @@ pub struct Config {
     /// interaction id is appended as `?interaction=ID`. Empty means the host's own pages at
     /// `{issuer}/jans-auth/interaction`.
     pub interaction_uri: String,
+    /// Where the stores live. A jans-rs host setting (Janssen keeps it in
+    /// `jans.properties` as `persistence.type`), not an auth-server property.
+    pub persistence: Persistence,
 }
 
 impl Default for Config {
@@ -181,6 +184,7 @@ impl Default for Config {
             authentication_protection_configuration: AuthenticationProtectionConfiguration::default(
             ),
             interaction_uri: String::new(),
+            persistence: Persistence::default(),
         }
     }
 }
@@ -207,6 +211,52 @@ impl Default for AuthenticationProtectionConfiguration {
             delay_time: 2,
             brute_force_protection_enabled: true,
         }
+    }
+}
+
+/// The store backend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PersistenceType {
+    /// The embedded database in the data directory (one process).
+    #[default]
+    Sled,
+    /// A PostgreSQL database shared by any number of processes.
+    Postgres,
+}
+
+/// `[persistence]`: which backend, and for PostgreSQL where.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Persistence {
+    /// `sled` (default) or `postgres`; `JANS_PERSISTENCE_TYPE` overrides it.
+    #[serde(rename = "type")]
+    pub kind: PersistenceType,
+    /// The PostgreSQL connection string (`postgres://user:password@host:port/db` or libpq
+    /// key=value); `JANS_DATABASE_URL` overrides it. Never logged.
+    pub url: String,
+    /// Most connections each process opens.
+    pub max_connections: usize,
+}
+
+impl Default for Persistence {
+    fn default() -> Self {
+        Persistence {
+            kind: PersistenceType::Sled,
+            url: String::new(),
+            max_connections: 16,
+        }
+    }
+}
+
+impl std::fmt::Debug for Persistence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password.
+        f.debug_struct("Persistence")
+            .field("kind", &self.kind)
+            .field("url", &if self.url.is_empty() { "" } else { "<set>" })
+            .field("max_connections", &self.max_connections)
+            .finish()
     }
 }
 
@@ -349,6 +399,18 @@ impl Config {
         if self.clean_service_interval == 0 {
             return Err(ConfigError::new("cleanServiceInterval", "must be > 0"));
         }
+        if self.persistence.kind == PersistenceType::Postgres && self.persistence.url.is_empty() {
+            return Err(ConfigError::new(
+                "persistence.url",
+                "required for postgres (or set JANS_DATABASE_URL)",
+            ));
+        }
+        if self.persistence.max_connections == 0 || self.persistence.max_connections > 1000 {
+            return Err(ConfigError::new(
+                "persistence.maxConnections",
+                "must be between 1 and 1000",
+            ));
+        }
         if self.clean_service_batch_chunk_size == 0 {
             return Err(ConfigError::new(
                 "cleanServiceBatchChunkSize",
@@ -427,6 +489,21 @@ fn apply_env(
         return Ok(());
     };
     for (name, raw) in env {
+        // The two persistence settings a deployment sets from its environment (a Secret).
+        let nested = match name.as_str() {
+            "JANS_DATABASE_URL" => Some(("url", serde_json::Value::String(raw.clone()))),
+            "JANS_PERSISTENCE_TYPE" => Some(("type", serde_json::Value::String(raw.clone()))),
+            _ => None,
+        };
+        if let Some((field, value)) = nested {
+            let section = map
+                .entry("persistence")
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            if let serde_json::Value::Object(section) = section {
+                section.insert(field.to_owned(), value);
+            }
+            continue;
+        }
         let Some(suffix) = name.strip_prefix("JANS_") else {
             continue;
         };
@@ -544,5 +621,37 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.key, "grantTypesSupported");
+    }
+
+    #[test]
+    fn persistence_from_file_and_environment() {
+        let c = Config::load(None, []).unwrap();
+        assert_eq!(c.persistence.kind, PersistenceType::Sled);
+        let c = Config::load(
+            Some(("[persistence]\ntype = \"postgres\"\nurl = \"postgres://u:secret@db/jans\"\nmaxConnections = 8", true)),
+            [],
+        )
+        .unwrap();
+        assert_eq!(c.persistence.kind, PersistenceType::Postgres);
+        assert_eq!(c.persistence.max_connections, 8);
+        assert!(
+            !format!("{c:?}").contains("secret"),
+            "the URL is never printed"
+        );
+        let c = Config::load(
+            None,
+            [
+                ("JANS_PERSISTENCE_TYPE".into(), "postgres".into()),
+                ("JANS_DATABASE_URL".into(), "postgres://db/jans".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.persistence.url, "postgres://db/jans");
+        let e = Config::load(Some(("[persistence]\ntype = \"postgres\"", true)), []).unwrap_err();
+        assert_eq!(e.key, "persistence.url");
+        let e = Config::load(Some(("[persistence]\ntype = \"mysql\"", true)), []).unwrap_err();
+        assert_eq!(e.key, "persistence.type");
+        let e = Config::load(Some(("[persistence]\ndsn = \"x\"", true)), []).unwrap_err();
+        assert!(e.key.starts_with("persistence"), "{}", e.key);
     }
 }

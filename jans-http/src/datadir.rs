@@ -11,7 +11,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use jans_core::config::Config;
+use jans_core::config::PersistenceType;
 use jans_core::oauth::client::{AuthMethod, ClientMetadata};
+use jans_core::store::postgres::PgStore;
+use jans_core::store::postgres::schema::{self, SchemaStatus};
 use jans_core::store::{StoreError, Stores};
 use jans_core::{Ctx, Engine, Random};
 
@@ -58,9 +61,12 @@ impl DataDir {
         Ok(())
     }
 
-    /// Whether the directory holds a database already.
-    pub fn is_initialized(&self) -> bool {
-        self.db_path().exists() && self.path.join("master.key").exists()
+    /// Whether the directory was initialized for this backend: a master key (or
+    /// `JANS_MASTER_KEY`), and for sled the database.
+    pub fn is_initialized(&self, kind: PersistenceType) -> bool {
+        let key =
+            self.path.join("master.key").exists() || std::env::var_os("JANS_MASTER_KEY").is_some();
+        key && (kind != PersistenceType::Sled || self.db_path().exists())
     }
 
     /// Where the sled database lives.
@@ -127,7 +133,7 @@ impl DataDir {
     ) -> Result<Engine, String> {
         if init {
             self.ensure()?;
-        } else if !self.is_initialized() {
+        } else if !self.is_initialized(config.persistence.kind) {
             return Err(format!(
                 "{} is not initialized (run `jans --data-dir {} init` or `jans serve`)",
                 self.path.display(),
@@ -135,7 +141,18 @@ impl DataDir {
             ));
         }
         let master = self.master_key(ctx.rng.as_ref(), init)?;
-        let stores = self.open_stores()?;
+        let stores = match config.persistence.kind {
+            PersistenceType::Sled => self.open_stores()?,
+            PersistenceType::Postgres => {
+                let pg = connect_postgres(&config)?;
+                match schema::status(&pg).await {
+                    Ok(SchemaStatus::Current) => {}
+                    Ok(other) => return Err(other.advice().unwrap_or_default()),
+                    Err(e) => return Err(format!("database: {e}")),
+                }
+                Stores::postgres(pg)
+            }
+        };
         let http = crate::fetch::ReqwestClient::new().map_err(|e| e.to_string())?;
         let engine = Engine::builder(config)
             .stores(stores)
@@ -197,6 +214,48 @@ impl DataDir {
         write_private(&path, text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(Some(path))
+    }
+}
+
+/// A connection pool to the configured PostgreSQL database (nothing is contacted yet).
+/// Must be called inside a Tokio runtime.
+pub fn connect_postgres(config: &Config) -> Result<PgStore, String> {
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| "the PostgreSQL store needs a Tokio runtime".to_owned())?;
+    PgStore::connect(
+        &config.persistence.url,
+        config.persistence.max_connections,
+        runtime,
+    )
+    .map_err(|e| format!("persistence.url: {e}"))
+}
+
+/// Wait until the configured database answers (a database that is down at start is normal
+/// in a cluster that is still coming up): says so on stderr every few seconds and retries,
+/// up to `patience`. The sled store needs no waiting.
+pub async fn wait_for_database(
+    config: &Config,
+    patience: std::time::Duration,
+) -> Result<(), String> {
+    if config.persistence.kind != PersistenceType::Postgres {
+        return Ok(());
+    }
+    let pg = connect_postgres(config)?;
+    let started = std::time::Instant::now();
+    let mut delay = std::time::Duration::from_millis(250);
+    loop {
+        match schema::status(&pg).await {
+            Ok(_) => return Ok(()),
+            Err(StoreError::Unavailable(e)) if started.elapsed() < patience => {
+                eprintln!(
+                    "database unavailable ({e}); retrying in {} ms",
+                    delay.as_millis()
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+            }
+            Err(e) => return Err(format!("database: {e}")),
+        }
     }
 }
 

@@ -43,6 +43,9 @@ enum Command {
     Serve(ServeArgs),
     /// Initialize the data directory: database, signing keys, admin client.
     Init,
+    /// Create or upgrade the PostgreSQL schema, then load the initial data (signing keys,
+    /// admin client) as `init` does; safe to run again and from several nodes at once.
+    Migrate,
     /// Manage clients.
     #[command(subcommand)]
     Client(ClientCommand),
@@ -258,7 +261,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
         Some(i) => Issuer::Explicit(i.clone()),
         None => Issuer::Derived(derived_issuer(&addr, tls.is_some())),
     };
-    let first_start = !DataDir::new(&cli.data_dir).is_initialized();
+    let config = load_config(cli.config.as_deref())?;
+    let first_start = !DataDir::new(&cli.data_dir).is_initialized(config.persistence.kind);
+    jans_http::datadir::wait_for_database(&config, std::time::Duration::from_secs(300)).await?;
     let opened = open(cli, issuer, true).await?;
     if let Some(path) = opened
         .data
@@ -466,6 +471,36 @@ async fn user_command(cli: &Cli, cmd: &UserCommand) -> Res<()> {
 async fn run(cli: Cli) -> Res<()> {
     match &cli.command {
         Command::Serve(args) => serve(&cli, args).await,
+        Command::Migrate => {
+            let config = load_config(cli.config.as_deref())?;
+            if config.persistence.kind == jans_core::config::PersistenceType::Postgres {
+                jans_http::datadir::wait_for_database(&config, std::time::Duration::from_secs(60))
+                    .await?;
+                let pg = jans_http::datadir::connect_postgres(&config)?;
+                let applied = jans_core::store::postgres::schema::migrate(&pg)
+                    .await
+                    .map_err(|e| format!("migration failed: {e}"))?;
+                if applied.is_empty() {
+                    println!(
+                        "schema is current (version {})",
+                        jans_core::store::postgres::schema::LATEST
+                    );
+                } else {
+                    println!("applied schema versions {applied:?}");
+                }
+            } else {
+                println!("the sled store has no schema to migrate");
+            }
+            let opened = open(&cli, Issuer::Configured, true).await?;
+            if let Some(p) = opened
+                .data
+                .ensure_admin_client(&opened.engine, &ctx())
+                .await?
+            {
+                println!("admin client credentials written to {}", p.display());
+            }
+            Ok(())
+        }
         Command::Init => {
             let opened = open(&cli, Issuer::Configured, true).await?;
             match opened

@@ -18,6 +18,8 @@ use crate::oauth::client::Client;
 
 pub mod conformance;
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sled")]
 pub mod sled;
 
@@ -235,6 +237,18 @@ impl Stores {
             grants: m.clone(),
             keys: m.clone(),
             users: m,
+        }
+    }
+
+    /// All stores in one PostgreSQL database (scale-out: many processes, one database).
+    #[cfg(feature = "postgres")]
+    pub fn postgres(store: postgres::PgStore) -> Stores {
+        let s = Arc::new(store);
+        Stores {
+            clients: s.clone(),
+            grants: s.clone(),
+            keys: s.clone(),
+            users: s,
         }
     }
 

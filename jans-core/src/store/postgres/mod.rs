@@ -1,0 +1,456 @@
+//! The PostgreSQL backend (feature `postgres`): every store in one database, so that many
+//! `jans` processes can share it (DESIGN.md §4). Records are the JSON the sled backend
+//! writes, in `jsonb` columns; the columns beside them are what queries filter on
+//! (`migrations/`). Every statement is parameterized and prepared once per connection.
+//!
+//! Single use is one statement: [`GrantStore::take`] is `DELETE ... RETURNING`, so of many
+//! callers on many nodes exactly one gets the row. Writes are committed before they return
+//! (PostgreSQL's own durability, `synchronous_commit` as the server is configured).
+//!
+//! tokio-postgres needs a Tokio runtime: calls made inside one run there; calls from
+//! anywhere else (a plain executor, the conformance suite) run as tasks on the runtime whose
+//! handle the store was opened with.
+
+pub mod schema;
+pub mod test_server;
+
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Object, Pool};
+
+use super::{ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, UserStore};
+use crate::authn::user::User;
+use crate::ctx::UnixTime;
+use crate::keys::StoredKey;
+use crate::oauth::client::Client;
+
+/// Connections to one PostgreSQL database holding every store.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    runtime: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("PgStore")
+            .field("max_size", &status.max_size)
+            .field("size", &status.size)
+            .finish()
+    }
+}
+
+/// Map a driver error: unique violations are conflicts, lost connections make the store
+/// unavailable (hosts answer 503), the rest is a backend failure. Messages carry no values.
+pub(crate) fn map_err(e: tokio_postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        if *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION {
+            return StoreError::Conflict;
+        }
+        return StoreError::Backend(format!("{}: {}", db.code().code(), db.message()));
+    }
+    if e.is_closed() || e.code().is_none() {
+        return StoreError::Unavailable(e.to_string());
+    }
+    StoreError::Backend(e.to_string())
+}
+
+fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => map_err(e),
+        other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+/// Seconds as a `bigint` (saturating: no instant we store comes near it).
+fn secs(t: UnixTime) -> i64 {
+    i64::try_from(t).unwrap_or(i64::MAX)
+}
+
+fn kind_tag(kind: GrantKind) -> i16 {
+    i16::from(kind as u8)
+}
+
+fn count(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+impl PgStore {
+    /// A pool of at most `max_connections` connections to `url` (a libpq URL or key=value
+    /// string), created lazily on `runtime`. Nothing is contacted yet: see
+    /// [`schema::check`] and [`schema::migrate`].
+    pub fn connect(
+        url: &str,
+        max_connections: usize,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<PgStore, StoreError> {
+        let pg: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
+            StoreError::Backend(format!("database URL: {e}"))
+        })?;
+        let manager = deadpool_postgres::Manager::from_config(
+            pg,
+            tokio_postgres::NoTls,
+            deadpool_postgres::ManagerConfig {
+                recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(max_connections.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(std::time::Duration::from_secs(5)))
+            .create_timeout(Some(std::time::Duration::from_secs(5)))
+            .recycle_timeout(Some(std::time::Duration::from_secs(5)))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(PgStore { pool, runtime })
+    }
+
+    /// Run `f` with a pooled connection, on a Tokio runtime.
+    pub(crate) async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Object) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let task = async move {
+            let client = pool.get().await.map_err(pool_err)?;
+            f(client).await
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            task.await
+        } else {
+            self.runtime
+                .spawn(task)
+                .await
+                .map_err(|e| StoreError::Backend(e.to_string()))?
+        }
+    }
+
+    /// One statement, its affected-row count.
+    async fn execute(
+        &self,
+        sql: &'static str,
+        params: Vec<Box<dyn tokio_postgres::types::ToSql + Send + Sync>>,
+    ) -> Result<u64, StoreError> {
+        self.run(move |c| async move {
+            let stmt = c.prepare_cached(sql).await.map_err(map_err)?;
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                params.iter().map(|p| p.as_ref() as _).collect();
+            c.execute(&stmt, &refs).await.map_err(map_err)
+        })
+        .await
+    }
+
+    /// One query, the text of its first column in every row.
+    async fn texts(
+        &self,
+        sql: &'static str,
+        params: Vec<Box<dyn tokio_postgres::types::ToSql + Send + Sync>>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.run(move |c| async move {
+            let stmt = c.prepare_cached(sql).await.map_err(map_err)?;
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                params.iter().map(|p| p.as_ref() as _).collect();
+            let rows = c.query(&stmt, &refs).await.map_err(map_err)?;
+            rows.iter()
+                .map(|r| r.try_get::<_, String>(0).map_err(map_err))
+                .collect()
+        })
+        .await
+    }
+}
+
+type Params = Vec<Box<dyn tokio_postgres::types::ToSql + Send + Sync>>;
+
+fn p<T: tokio_postgres::types::ToSql + Send + Sync + 'static>(
+    v: T,
+) -> Box<dyn tokio_postgres::types::ToSql + Send + Sync> {
+    Box::new(v)
+}
+
+#[async_trait]
+impl ClientStore for PgStore {
+    async fn insert(&self, client: &Client) -> Result<(), StoreError> {
+        let params: Params = vec![p(client.client_id.clone()), p(encode(client)?)];
+        let n = self
+            .execute(
+                "INSERT INTO jans_client (client_id, doc) VALUES ($1, $2::text::jsonb) \
+                 ON CONFLICT (client_id) DO NOTHING",
+                params,
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        Ok(())
+    }
+
+    async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let rows = self
+            .texts(
+                "SELECT doc::text FROM jans_client WHERE client_id = $1",
+                vec![p(client_id.to_owned())],
+            )
+            .await?;
+        rows.first().map(|t| decode(t)).transpose()
+    }
+
+    async fn update(&self, client: &Client) -> Result<(), StoreError> {
+        let params: Params = vec![p(client.client_id.clone()), p(encode(client)?)];
+        let n = self
+            .execute(
+                "UPDATE jans_client SET doc = $2::text::jsonb WHERE client_id = $1",
+                params,
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
+        let n = self
+            .execute(
+                "DELETE FROM jans_client WHERE client_id = $1",
+                vec![p(client_id.to_owned())],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn list(&self) -> Result<Vec<Client>, StoreError> {
+        let rows = self
+            .texts(
+                "SELECT doc::text FROM jans_client ORDER BY client_id",
+                Vec::new(),
+            )
+            .await?;
+        rows.iter().map(|t| decode(t)).collect()
+    }
+}
+
+#[async_trait]
+impl GrantStore for PgStore {
+    async fn insert(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        record: &GrantRecord,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        // An expired record under the same key is replaced; a live one is a conflict.
+        let params: Params = vec![
+            p(kind_tag(kind)),
+            p(key.to_owned()),
+            p(record.family.clone()),
+            p(secs(record.expires_at)),
+            p(encode(record)?),
+            p(secs(now)),
+        ];
+        let n = self
+            .execute(
+                "INSERT INTO jans_grant (kind, key, family, expires_at, doc) \
+                 VALUES ($1, $2, $3, $4, $5::text::jsonb) \
+                 ON CONFLICT (kind, key) DO UPDATE \
+                 SET family = EXCLUDED.family, expires_at = EXCLUDED.expires_at, doc = EXCLUDED.doc \
+                 WHERE jans_grant.expires_at <= $6",
+                params,
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        Ok(())
+    }
+
+    async fn get(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Option<GrantRecord>, StoreError> {
+        let rows = self
+            .texts(
+                "SELECT doc::text FROM jans_grant WHERE kind = $1 AND key = $2 AND expires_at > $3",
+                vec![p(kind_tag(kind)), p(key.to_owned()), p(secs(now))],
+            )
+            .await?;
+        rows.first().map(|t| decode(t)).transpose()
+    }
+
+    async fn take(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Option<GrantRecord>, StoreError> {
+        // One statement: of many concurrent callers on any number of nodes, exactly one
+        // deletes the row and gets it back (DESIGN.md §4).
+        let rows = self
+            .texts(
+                "DELETE FROM jans_grant WHERE kind = $1 AND key = $2 RETURNING doc::text",
+                vec![p(kind_tag(kind)), p(key.to_owned())],
+            )
+            .await?;
+        let record: Option<GrantRecord> = rows.first().map(|t| decode(t)).transpose()?;
+        Ok(record.filter(|r| r.is_live(now)))
+    }
+
+    async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError> {
+        let n = self
+            .execute(
+                "DELETE FROM jans_grant WHERE kind = $1 AND key = $2",
+                vec![p(kind_tag(kind)), p(key.to_owned())],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn remove_family(&self, family: &str) -> Result<usize, StoreError> {
+        if family.is_empty() {
+            return Ok(0);
+        }
+        let n = self
+            .execute(
+                "DELETE FROM jans_grant WHERE family = $1",
+                vec![p(family.to_owned())],
+            )
+            .await?;
+        Ok(count(n))
+    }
+
+    async fn sweep(&self, now: UnixTime, limit: usize) -> Result<usize, StoreError> {
+        // A bounded batch: short transactions, so a sweep never holds many row locks.
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let n = self
+            .execute(
+                "DELETE FROM jans_grant WHERE ctid IN \
+                 (SELECT ctid FROM jans_grant WHERE expires_at <= $1 LIMIT $2)",
+                vec![p(secs(now)), p(limit)],
+            )
+            .await?;
+        Ok(count(n))
+    }
+}
+
+#[async_trait]
+impl KeyStore for PgStore {
+    async fn put(&self, key: &StoredKey) -> Result<(), StoreError> {
+        let params: Params = vec![p(key.kid.clone()), p(encode(key)?)];
+        self.execute(
+            "INSERT INTO jans_key (kid, doc) VALUES ($1, $2::text::jsonb) \
+             ON CONFLICT (kid) DO UPDATE SET doc = EXCLUDED.doc",
+            params,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn list(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let rows = self
+            .texts("SELECT doc::text FROM jans_key ORDER BY kid", Vec::new())
+            .await?;
+        rows.iter().map(|t| decode(t)).collect()
+    }
+
+    async fn delete(&self, kid: &str) -> Result<bool, StoreError> {
+        let n = self
+            .execute(
+                "DELETE FROM jans_key WHERE kid = $1",
+                vec![p(kid.to_owned())],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn insert(&self, user: &User) -> Result<(), StoreError> {
+        // A duplicate inum or uid violates a unique constraint: Conflict.
+        let params: Params = vec![
+            p(user.inum.clone()),
+            p(User::uid_key(&user.uid)),
+            p(encode(user)?),
+        ];
+        self.execute(
+            "INSERT INTO jans_user (inum, uid_key, doc) VALUES ($1, $2, $3::text::jsonb)",
+            params,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn get(&self, inum: &str) -> Result<Option<User>, StoreError> {
+        let rows = self
+            .texts(
+                "SELECT doc::text FROM jans_user WHERE inum = $1",
+                vec![p(inum.to_owned())],
+            )
+            .await?;
+        rows.first().map(|t| decode(t)).transpose()
+    }
+
+    async fn by_uid(&self, uid: &str) -> Result<Option<User>, StoreError> {
+        let rows = self
+            .texts(
+                "SELECT doc::text FROM jans_user WHERE uid_key = $1",
+                vec![p(User::uid_key(uid))],
+            )
+            .await?;
+        rows.first().map(|t| decode(t)).transpose()
+    }
+
+    async fn update(&self, user: &User) -> Result<(), StoreError> {
+        let params: Params = vec![
+            p(user.inum.clone()),
+            p(User::uid_key(&user.uid)),
+            p(encode(user)?),
+        ];
+        let n = self
+            .execute(
+                "UPDATE jans_user SET uid_key = $2, doc = $3::text::jsonb WHERE inum = $1",
+                params,
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, inum: &str) -> Result<bool, StoreError> {
+        let n = self
+            .execute(
+                "DELETE FROM jans_user WHERE inum = $1",
+                vec![p(inum.to_owned())],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn list(&self) -> Result<Vec<User>, StoreError> {
+        let rows = self
+            .texts(
+                "SELECT doc::text FROM jans_user ORDER BY uid_key",
+                Vec::new(),
+            )
+            .await?;
+        rows.iter().map(|t| decode(t)).collect()
+    }
+}

@@ -1,0 +1,167 @@
+//! The conformance suite and the schema commands on a real PostgreSQL server.
+
+use std::sync::{Arc, OnceLock};
+
+use super::schema::{self, SchemaStatus};
+use super::test_server::TestServer;
+use super::*;
+use crate::store::conformance::{self, Harness, block_on};
+use crate::store::{GrantStore, Stores};
+
+/// One server and one runtime for every test of this module.
+fn env() -> &'static (TestServer, tokio::runtime::Runtime) {
+    static ENV: OnceLock<(TestServer, tokio::runtime::Runtime)> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        (TestServer::start().unwrap(), rt)
+    })
+}
+
+fn fresh_store() -> (PgStore, String) {
+    let (server, rt) = env();
+    let url = rt.block_on(server.create_database()).unwrap();
+    (
+        PgStore::connect(&url, 16, rt.handle().clone()).unwrap(),
+        url,
+    )
+}
+
+struct Pg {
+    url: String,
+    store: PgStore,
+}
+
+impl Harness for Pg {
+    fn stores(&self) -> Stores {
+        Stores::postgres(self.store.clone())
+    }
+
+    fn reopen(&mut self) -> Option<Stores> {
+        // A new pool on the same database: what another process (or a restart) sees.
+        let (_, rt) = env();
+        self.store = PgStore::connect(&self.url, 16, rt.handle().clone()).unwrap();
+        Some(self.stores())
+    }
+}
+
+#[test]
+fn conformance_on_postgresql() {
+    let failures = conformance::run_all(&mut || {
+        let (store, url) = fresh_store();
+        block_on(schema::migrate(&store)).unwrap();
+        Box::new(Pg { url, store }) as Box<dyn Harness>
+    });
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn migrations_apply_once_even_when_nodes_race() {
+    let (store, _) = fresh_store();
+    assert_eq!(
+        block_on(schema::status(&store)).unwrap(),
+        SchemaStatus::Missing
+    );
+    let store = Arc::new(store);
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let s = store.clone();
+            std::thread::spawn(move || block_on(schema::migrate(&s)).unwrap())
+        })
+        .collect();
+    let applied: Vec<Vec<i32>> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(
+        applied.iter().filter(|a| !a.is_empty()).count(),
+        1,
+        "{applied:?}"
+    );
+    assert!(applied.contains(&vec![schema::LATEST]));
+    assert_eq!(
+        block_on(schema::status(&store)).unwrap(),
+        SchemaStatus::Current
+    );
+    assert!(block_on(schema::migrate(&store)).unwrap().is_empty());
+    assert_eq!(SchemaStatus::Current.advice(), None);
+    assert!(
+        SchemaStatus::Missing
+            .advice()
+            .unwrap()
+            .contains("jans migrate")
+    );
+    assert!(
+        SchemaStatus::Old(1)
+            .advice()
+            .unwrap()
+            .contains("jans migrate")
+    );
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let (store, _) = fresh_store();
+    block_on(schema::migrate(&store)).unwrap();
+    block_on(store.run(|c| async move {
+        c.execute(
+            "INSERT INTO jans_schema (version, name) VALUES (99, 'future')",
+            &[],
+        )
+        .await
+        .map_err(map_err)
+    }))
+    .unwrap();
+    assert_eq!(
+        block_on(schema::status(&store)).unwrap(),
+        SchemaStatus::Newer(99)
+    );
+    let err = block_on(schema::migrate(&store)).unwrap_err();
+    assert!(err.to_string().contains("upgrade jans"), "{err}");
+}
+
+#[test]
+fn a_server_that_goes_away_is_unavailable_then_recovers() {
+    // A private server of its own: stopping the shared one would disturb the other tests.
+    let server = TestServer::start_private().unwrap();
+    let (_, rt) = env();
+    let url = rt.block_on(server.create_database()).unwrap();
+    let store = PgStore::connect(&url, 4, rt.handle().clone()).unwrap();
+    block_on(schema::migrate(&store)).unwrap();
+    let rec = GrantRecord {
+        family: "f".into(),
+        client_id: "c".into(),
+        subject: None,
+        scope: String::new(),
+        issued_at: 1,
+        expires_at: 4_000_000_000,
+        data: serde_json::Map::new(),
+    };
+    block_on(GrantStore::insert(
+        &store,
+        GrantKind::AccessToken,
+        "k1",
+        &rec,
+        2,
+    ))
+    .unwrap();
+    server.stop().unwrap();
+    let err = block_on(GrantStore::get(&store, GrantKind::AccessToken, "k1", 2)).unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    server.restart().unwrap();
+    // Broken connections are replaced; what was acknowledged before is still there.
+    let mut got = None;
+    for _ in 0..20 {
+        match block_on(GrantStore::get(&store, GrantKind::AccessToken, "k1", 2)) {
+            Ok(r) => {
+                got = r;
+                break;
+            }
+            Err(StoreError::Unavailable(_)) => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(got, Some(rec));
+}
