@@ -2,76 +2,11 @@
 //! mounted in-process, driven with an ordinary HTTP client.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const JANS: &str = env!("CARGO_BIN_EXE_jans");
-
-fn jans(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(JANS)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("JANS_ISSUER")
-        .env_remove("JANS_MASTER_KEY")
-        .output()
-        .unwrap()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(dir: &Path, extra: &[&str]) -> (Server, String) {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(JANS)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["serve", "--listen", &listen])
-        .args(extra)
-        .env_remove("JANS_ISSUER")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(Instant::now() < deadline, "server did not start");
-        match lines.next() {
-            Some(Ok(l)) if l.contains("listening on") => break,
-            Some(Ok(_)) => continue,
-            _ => panic!("server exited before listening"),
-        }
-    }
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (Server(child), format!("http://127.0.0.1:{port}"))
-}
-
-fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn cli_and_server_end_to_end() {
@@ -463,26 +398,6 @@ fn tls_serving() {
     );
 }
 
-fn jans_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
-    use std::io::Write as _;
-    let mut child = Command::new(JANS)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn user_commands() {
     let dir = tempfile::tempdir().unwrap();
@@ -553,45 +468,6 @@ fn user_commands() {
 }
 
 /// The value of `name="..." value="..."` in a page.
-fn form_value(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in page"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
-fn query_value(url: &str, name: &str) -> Option<String> {
-    let q = url.split_once('?')?.1;
-    url_pairs(q)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
-
-fn url_pairs(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| {
-            let v = v.replace('+', " ");
-            let bytes = v.as_bytes();
-            let mut out = Vec::new();
-            let mut i = 0;
-            while i < bytes.len() {
-                if bytes[i] == b'%' && i + 2 < bytes.len() {
-                    out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
-                    i += 3;
-                } else {
-                    out.push(bytes[i]);
-                    i += 1;
-                }
-            }
-            (k.to_owned(), String::from_utf8(out).unwrap())
-        })
-        .collect()
-}
-
 #[test]
 fn browser_code_flow_through_the_pages() {
     let dir = tempfile::tempdir().unwrap();

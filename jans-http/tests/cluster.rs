@@ -1,0 +1,395 @@
+//! `jans` on PostgreSQL: one node through its life (migrate, serve, restart, the database
+//! going away and coming back) and three nodes sharing one database (codes, refresh tokens,
+//! sessions and clients seen by every node; single use across nodes).
+//!
+//! The server is `JANS_TEST_DATABASE_URL`'s (`.ci/run` starts one) or a private one started
+//! with the machine's `initdb`/`pg_ctl`; the outage test always uses a private one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Barrier};
+
+use common::*;
+use jans_core::store::postgres::test_server::TestServer;
+use serde_json::Value;
+
+/// A fixed master key shared by the nodes of a test (base64url of 32 bytes).
+const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const CB: &str = "http://localhost:9/cb";
+
+fn database(server: &TestServer) -> String {
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(server.create_database())
+        .unwrap()
+}
+
+/// `jans --data-dir DIR` on PostgreSQL `db`.
+fn pg_cmd(dir: &Path, db: &str) -> Command {
+    let mut c = jans_cmd(dir);
+    c.env("JANS_PERSISTENCE_TYPE", "postgres")
+        .env("JANS_DATABASE_URL", db)
+        .env("JANS_MASTER_KEY", MASTER_KEY);
+    c
+}
+
+fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn admin(dir: &Path) -> (String, String) {
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("admin-client.json")).unwrap())
+            .unwrap();
+    (
+        v["client_id"].as_str().unwrap().to_owned(),
+        v["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn cc_token(base: &str, id: &str, secret: &str) -> reqwest::blocking::Response {
+    client()
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap()
+}
+
+fn introspect(base: &str, id: &str, secret: &str, token: &str) -> Value {
+    client()
+        .post(format!("{base}/jans-auth/restv1/introspection"))
+        .basic_auth(id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+#[test]
+fn one_node_on_postgresql_survives_restarts_and_outages() {
+    let server = TestServer::start_private().unwrap();
+    let db = database(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+
+    // serve refuses a database without the schema, and says what fixes it.
+    let out = pg_cmd(&data, &db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("run `jans migrate`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = ok(pg_cmd(&data, &db).arg("migrate").output().unwrap());
+    assert!(first.contains("applied schema versions [1]"), "{first}");
+    assert!(
+        first.contains("admin client credentials written"),
+        "{first}"
+    );
+    let again = ok(pg_cmd(&data, &db).arg("migrate").output().unwrap());
+    assert!(again.contains("schema is current"), "{again}");
+    assert!(
+        !again.contains("admin client"),
+        "migrate is idempotent: {again}"
+    );
+    let (id, secret) = admin(&data);
+
+    let (node, base) = start_cmd(pg_cmd(&data, &db), free_port(), &[]);
+    let r = cc_token(&base, &id, &secret);
+    assert_eq!(r.status(), 200);
+    let token = r.json::<Value>().unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    drop(node);
+
+    // A new process sees what the last one acknowledged.
+    let (_node, base) = start_cmd(pg_cmd(&data, &db), free_port(), &[]);
+    assert_eq!(introspect(&base, &id, &secret, &token)["active"], true);
+
+    // The database goes away: 503 with the OAuth error, not a hang or a 500.
+    server.stop().unwrap();
+    let r = cc_token(&base, &id, &secret);
+    assert_eq!(r.status(), 503);
+    assert_eq!(
+        r.json::<Value>().unwrap()["error"],
+        "temporarily_unavailable"
+    );
+    let ready = client().get(format!("{base}/health/ready")).send().unwrap();
+    assert_eq!(ready.status(), 503);
+    // ... and comes back: the node recovers by itself, nothing acknowledged is lost.
+    server.restart().unwrap();
+    let mut status = 0;
+    for _ in 0..50 {
+        status = cc_token(&base, &id, &secret).status().as_u16();
+        if status == 200 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(status, 200);
+    assert_eq!(introspect(&base, &id, &secret, &token)["active"], true);
+    assert_eq!(
+        client()
+            .get(format!("{base}/health/ready"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+/// Log in at `base` through the pages (login, then consent remembered) and return the
+/// authorization code and the session cookie.
+fn login(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    issuer: &str,
+    client_id: &str,
+) -> (String, String) {
+    let r = http.get(authorize_url(base, client_id, "")).send().unwrap();
+    assert_eq!(r.status(), 302);
+    let page = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .replacen(issuer, base, 1);
+    let html = http.get(&page).send().unwrap().text().unwrap();
+    let r = http
+        .post(format!("{base}/jans-auth/interaction"))
+        .form(&[
+            ("interaction", form_value(&html, "interaction").as_str()),
+            ("csrf", form_value(&html, "csrf").as_str()),
+            ("action", "login"),
+            ("username", "alice"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("session_id="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .unwrap();
+    let consent = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .replacen(issuer, base, 1);
+    let html = http
+        .get(&consent)
+        .header("cookie", format!("session_id={cookie}"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let r = http
+        .post(format!("{base}/jans-auth/interaction"))
+        .header("cookie", format!("session_id={cookie}"))
+        .form(&[
+            ("interaction", form_value(&html, "interaction").as_str()),
+            ("csrf", form_value(&html, "csrf").as_str()),
+            ("action", "allow"),
+            ("remember", "1"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    (query_value(&back, "code").unwrap(), cookie)
+}
+
+fn authorize_url(base: &str, client_id: &str, extra: &str) -> String {
+    format!(
+        "{base}/jans-auth/restv1/authorize?response_type=code&client_id={client_id}\
+         &redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb&scope=openid%20profile%20offline_access\
+         &state=s&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}"
+    )
+}
+
+fn redeem(base: &str, id: &str, secret: &str, code: &str) -> reqwest::blocking::Response {
+    client()
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .unwrap()
+}
+
+fn refresh(base: &str, id: &str, secret: &str, rt: &str) -> reqwest::blocking::Response {
+    client()
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn three_nodes_share_one_database() {
+    let server = TestServer::start().unwrap();
+    let db = database(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let ops = dir.path().join("ops");
+    ok(pg_cmd(&ops, &db).arg("migrate").output().unwrap());
+    ok(jans_stdin_cmd(
+        pg_cmd(&ops, &db),
+        &["user", "add", "--username", "alice", "--password-stdin"],
+        "correct horse battery\n",
+    ));
+    let rp: Value = serde_json::from_str(&ok(pg_cmd(&ops, &db)
+        .args([
+            "client",
+            "add",
+            "--name",
+            "RP",
+            "--redirect-uri",
+            CB,
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "refresh_token",
+            "--scope",
+            "profile offline_access",
+        ])
+        .output()
+        .unwrap()))
+    .unwrap();
+    let (rp_id, rp_secret) = (
+        rp["client_id"].as_str().unwrap().to_owned(),
+        rp["client_secret"].as_str().unwrap().to_owned(),
+    );
+
+    // Three nodes behind one issuer, as behind a load balancer.
+    let ports = [free_port(), free_port(), free_port()];
+    let issuer = format!("http://localhost:{}", ports[0]);
+    let nodes: Vec<(Server, String)> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let data = dir.path().join(format!("node{i}"));
+            start_cmd(pg_cmd(&data, &db), *port, &["--issuer", &issuer])
+        })
+        .collect();
+    let base = |i: usize| nodes[i % 3].1.clone();
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // A client registered on one node authenticates on another at once.
+    let reg: Value = http
+        .post(format!("{}/jans-auth/restv1/register", base(1)))
+        .json(&serde_json::json!({"grant_types": ["client_credentials"], "client_name": "dcr"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let r = cc_token(
+        &base(2),
+        reg["client_id"].as_str().unwrap(),
+        reg["client_secret"].as_str().unwrap(),
+    );
+    assert_eq!(r.status(), 200);
+
+    // A login on node A yields a code node B redeems; every node's JWKS verifies the ID token.
+    let (code, cookie) = login(&http, &base(0), &issuer, &rp_id);
+    let r = redeem(&base(1), &rp_id, &rp_secret, &code);
+    assert_eq!(r.status(), 200);
+    let tokens: Value = r.json().unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(
+        &jans_core::b64::decode(id_token.split('.').next().unwrap()).unwrap(),
+    )
+    .unwrap();
+    for i in 0..3 {
+        let jwks: Value = client()
+            .get(format!("{}/jans-auth/restv1/jwks", base(i)))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert!(
+            jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kid"] == header["kid"]),
+            "node {i} does not publish the signing key"
+        );
+    }
+    let rt1 = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    // Refresh rotation across nodes: reuse of a rotated token on another node revokes
+    // the family, so the newest one dies too.
+    let r = refresh(&base(0), &rp_id, &rp_secret, &rt1);
+    assert_eq!(r.status(), 200);
+    let rt2 = r.json::<Value>().unwrap()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reuse = refresh(&base(1), &rp_id, &rp_secret, &rt1);
+    assert_eq!(reuse.status(), 400);
+    assert_eq!(reuse.json::<Value>().unwrap()["error"], "invalid_grant");
+    assert_eq!(refresh(&base(2), &rp_id, &rp_secret, &rt2).status(), 400);
+
+    // The code replayed on node C: refused (and what it issued is revoked).
+    assert_eq!(redeem(&base(2), &rp_id, &rp_secret, &code).status(), 400);
+
+    // The session made on node A is seen by node C: no login, straight back with a code.
+    let r = http
+        .get(authorize_url(&base(2), &rp_id, "&prompt=none"))
+        .header("cookie", format!("session_id={cookie}"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with(CB), "{back}");
+    let code = query_value(&back, "code").unwrap();
+
+    // 200 concurrent redemptions of one code, spread over the three nodes: one wins.
+    let barrier = Arc::new(Barrier::new(200));
+    let racers: Vec<_> = (0..200)
+        .map(|i| {
+            let (b, url) = (barrier.clone(), base(i));
+            let (id, secret, code) = (rp_id.clone(), rp_secret.clone(), code.clone());
+            std::thread::spawn(move || {
+                b.wait();
+                redeem(&url, &id, &secret, &code).status().as_u16()
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 400),
+        "{statuses:?}"
+    );
+}
