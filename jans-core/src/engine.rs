@@ -17,7 +17,7 @@ use crate::oauth::client::{Client, ClientMetadata};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::request::{Endpoint, Method, Request};
 use crate::response::Response;
-use crate::store::{StoreError, Stores};
+use crate::store::{GrantKind, StoreError, Stores};
 
 /// Builds an [`Engine`].
 #[derive(Debug)]
@@ -139,6 +139,15 @@ pub struct TickReport {
     pub swept: usize,
 }
 
+/// Longest a lease is held (a node that dies holding one frees it by then).
+pub const LEASE_SECONDS: u64 = 300;
+
+/// The longest a node takes to see a key another node stored: hosts reload (tick) every
+/// `cleanServiceInterval` seconds, at most every 60 s; twice that, to be safe.
+pub fn key_reload_bound(config: &Config) -> u64 {
+    config.clean_service_interval.clamp(1, 60).saturating_mul(2)
+}
+
 /// Additional authenticated data binding a sealed client secret to its client.
 pub(crate) fn secret_aad(client_id: &str) -> Vec<u8> {
     format!("jans-client-secret:{client_id}").into_bytes()
@@ -195,7 +204,46 @@ impl Engine {
             retention: config
                 .max_signed_lifetime()
                 .saturating_add(config.clock_skew_seconds),
+            publish_delay: if self.inner.stores.shared {
+                key_reload_bound(&config)
+            } else {
+                0
+            },
         }
+    }
+
+    /// Run `job` only if no other node (or process) is running the job `name`: a lease in
+    /// the grant store, taken with the store's atomic insert and freed afterwards, or by
+    /// expiry after [`LEASE_SECONDS`] if this process dies holding it. `None` when another
+    /// holder has it.
+    async fn with_lease<T>(
+        &self,
+        name: &str,
+        ctx: &Ctx,
+        job: impl AsyncFnOnce() -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        let key = format!("lease:{name}");
+        let lease = crate::store::GrantRecord {
+            family: String::new(),
+            client_id: String::new(),
+            subject: None,
+            scope: String::new(),
+            issued_at: ctx.now,
+            expires_at: ctx.now.saturating_add(LEASE_SECONDS),
+            data: serde_json::Map::new(),
+        };
+        let grants = &self.inner.stores.grants;
+        match grants.insert(GrantKind::Lease, &key, &lease, ctx.now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        let outcome = job().await;
+        // Free it even when the job failed; a failure to free only delays the next holder.
+        if let Err(e) = grants.remove(GrantKind::Lease, &key).await {
+            tracing::warn!(lease = name, error = %e, "could not release a lease");
+        }
+        outcome.map(Some)
     }
 
     /// How long a retired key stays published: until everything it signed expired, i.e. the
@@ -212,25 +260,51 @@ impl Engine {
     }
 
     /// Apply due rotations (or rotate every algorithm now, with `force`).
+    ///
+    /// With several nodes on one store, one rotates at a time (a lease); the others reload
+    /// what is stored, so a rotation made elsewhere is served here from the next call on.
     pub async fn rotate_keys(&self, ctx: &Ctx, force: bool) -> Result<Vec<Change>, Error> {
         let policy = self.rotation_policy();
-        self.inner
-            .keys
-            .rotate(
-                self.inner.stores.keys.as_ref(),
-                &policy,
-                async || self.retention().await,
-                ctx,
-                force,
-            )
+        let store = self.inner.stores.keys.as_ref();
+        let rotated = self
+            .with_lease("keys", ctx, async || {
+                self.inner
+                    .keys
+                    .rotate(store, &policy, async || self.retention().await, ctx, force)
+                    .await
+            })
+            .await?;
+        match rotated {
+            Some(changes) => Ok(changes),
+            None => {
+                self.inner.keys.reload(store).await?;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// Periodic work the host drives: pick up keys rotated elsewhere, rotate what is due,
+    /// and sweep expired grants (one node at a time: a lease).
+    pub async fn tick(&self, ctx: &Ctx) -> Result<TickReport, Error> {
+        let key_changes = self.rotate_keys(ctx, false).await?;
+        let swept = self.cleanup(ctx).await?.unwrap_or(0);
+        Ok(TickReport { key_changes, swept })
+    }
+
+    /// Sweep expired grants unless another node is sweeping now (`None` then).
+    pub async fn cleanup(&self, ctx: &Ctx) -> Result<Option<usize>, Error> {
+        self.with_lease("cleanup", ctx, async || self.sweep(ctx.now).await)
             .await
     }
 
-    /// Periodic work the host drives: due key rotations and one sweep of expired grants.
-    pub async fn tick(&self, ctx: &Ctx) -> Result<TickReport, Error> {
-        let key_changes = self.rotate_keys(ctx, false).await?;
-        let swept = self.sweep(ctx.now).await?;
-        Ok(TickReport { key_changes, swept })
+    /// Whether every configured algorithm has a key that signs (after [`Engine::start`]:
+    /// false while another node is still generating the first keys).
+    pub fn keys_ready(&self) -> bool {
+        let ring = self.inner.keys.ring();
+        self.config()
+            .key_algs_allowed_for_generation
+            .iter()
+            .all(|a| ring.signer(*a).is_some())
     }
 
     /// Delete expired grant records in batches of `cleanServiceBatchChunkSize`.

@@ -164,6 +164,15 @@ impl DataDir {
         if !changes.is_empty() {
             tracing::info!(changes = changes.len(), "signing keys generated or rotated");
         }
+        // Another node may be generating the first keys of a shared database: wait for them.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !engine.keys_ready() {
+            if std::time::Instant::now() > deadline {
+                return Err("no signing keys: another node holds the key lease".to_owned());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            engine.start(ctx).await.map_err(|e| e.to_string())?;
+        }
         Ok(engine)
     }
 

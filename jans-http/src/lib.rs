@@ -107,6 +107,8 @@ pub async fn tick_loop(
 ) {
     let mut stop = stop;
     loop {
+        // Also the bound on how long a key stored by another node takes to be served here
+        // (jans_core::engine::key_reload_bound).
         let every = engine.config().clean_service_interval.clamp(1, 60);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(every)) => {}

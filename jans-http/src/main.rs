@@ -558,12 +558,25 @@ async fn run(cli: Cli) -> Res<()> {
         Command::Keys(cmd) => {
             let opened = open(&cli, Issuer::Configured, false).await?;
             if matches!(cmd, KeysCommand::Rotate) {
-                let changes = opened
-                    .engine
-                    .rotate_keys(&ctx(), true)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                println!("{} key changes applied", changes.len());
+                // Nodes sharing a database hold the key lease for a moment every tick, and a
+                // successor must have been published long enough: retry for a while.
+                let mut changes = Vec::new();
+                for _ in 0..20 {
+                    changes = opened
+                        .engine
+                        .rotate_keys(&ctx(), true)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if !changes.is_empty() {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+                if changes.is_empty() {
+                    return Err("no rotation: another node holds the key lease, or the next keys                                 were published too recently for every node to serve them;                                 try again shortly"
+                        .to_owned());
+                }
+                eprintln!("{} key changes applied", changes.len());
             }
             let ring = opened.engine.keys().ring();
             let list: Vec<serde_json::Value> = ring
@@ -582,12 +595,15 @@ async fn run(cli: Cli) -> Res<()> {
         Command::User(cmd) => user_command(&cli, cmd).await,
         Command::Cleanup => {
             let opened = open(&cli, Issuer::Configured, false).await?;
-            let n = opened
+            match opened
                 .engine
-                .sweep(jans_http::now())
+                .cleanup(&ctx())
                 .await
-                .map_err(|e| e.to_string())?;
-            println!("deleted {n} expired grant records");
+                .map_err(|e| e.to_string())?
+            {
+                Some(n) => println!("deleted {n} expired grant records"),
+                None => println!("another node is sweeping expired grants now; nothing done"),
+            }
             Ok(())
         }
     }

@@ -393,3 +393,127 @@ fn three_nodes_share_one_database() {
         "{statuses:?}"
     );
 }
+
+/// The `kid` in a compact JWS header.
+fn kid_of(jwt: &str) -> String {
+    let header: Value =
+        serde_json::from_slice(&jans_core::b64::decode(jwt.split('.').next().unwrap()).unwrap())
+            .unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+fn published(base: &str) -> Vec<String> {
+    let jwks: Value = client()
+        .get(format!("{base}/jans-auth/restv1/jwks"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn keys_rotate_once_and_every_node_serves_a_key_before_any_signs_with_it() {
+    let server = TestServer::start().unwrap();
+    let db = database(&server);
+    let dir = tempfile::tempdir().unwrap();
+    // One algorithm, and nodes that reload keys every second (so the bound is 2 s).
+    let cmd = |name: &str| {
+        let mut c = pg_cmd(&dir.path().join(name), &db);
+        c.env("JANS_KEY_ALGS_ALLOWED_FOR_GENERATION", "ES256")
+            .env("JANS_DEFAULT_SIGNATURE_ALGORITHM", "ES256")
+            .env("JANS_CLEAN_SERVICE_INTERVAL", "1");
+        c
+    };
+    ok(cmd("ops").arg("migrate").output().unwrap());
+    let svc: Value = serde_json::from_str(&ok(cmd("ops")
+        .args(["client", "add", "--name", "svc", "--access-token-as-jwt"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    let (id, secret) = (
+        svc["client_id"].as_str().unwrap().to_owned(),
+        svc["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let nodes: Vec<(Server, String)> = (0..3)
+        .map(|i| start_cmd(cmd(&format!("node{i}")), free_port(), &[]))
+        .collect();
+    let signing_kid = |base: &str| {
+        let r = cc_token(base, &id, &secret);
+        assert_eq!(r.status(), 200);
+        kid_of(r.json::<Value>().unwrap()["access_token"].as_str().unwrap())
+    };
+    let before: Vec<String> = published(&nodes[0].1);
+    assert_eq!(before.len(), 2, "one active and one next key: {before:?}");
+    let active = signing_kid(&nodes[0].1);
+    let next = before.iter().find(|k| **k != active).unwrap().clone();
+    for (_, base) in &nodes {
+        assert_eq!(signing_kid(base), active);
+        assert!(
+            published(base).contains(&next),
+            "every node publishes the next key"
+        );
+    }
+
+    // Force a rotation from a fourth process while the nodes run and tick.
+    let listed: Value =
+        serde_json::from_str(&ok(cmd("ops").args(["keys", "rotate"]).output().unwrap())).unwrap();
+    let statuses: Vec<(String, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["kid"].as_str().unwrap().to_owned(),
+                k["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        statuses.contains(&(next.clone(), "active".to_owned())),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&(active.clone(), "retired".to_owned())),
+        "{statuses:?}"
+    );
+    let newest = statuses
+        .iter()
+        .find(|(_, s)| s == "next")
+        .map(|(k, _)| k.clone())
+        .unwrap();
+    assert_eq!(
+        statuses.len(),
+        3,
+        "exactly one rotation happened: {statuses:?}"
+    );
+
+    // Within the bound every node signs with the promoted key and serves the new next key;
+    // the retired key stays published for what it signed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for (_, base) in &nodes {
+        loop {
+            let kids = published(base);
+            let kid = signing_kid(base);
+            assert!(
+                kids.contains(&kid),
+                "a node signs only with a key it publishes"
+            );
+            if kid == next && kids.contains(&newest) {
+                assert!(kids.contains(&active));
+                assert_eq!(kids.len(), 3, "{kids:?}");
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a node did not pick up the rotation"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+}

@@ -245,7 +245,8 @@ impl KeyManager {
             changes = rotation::plan(&keys, &policy, ctx.now, force);
         }
         if changes.is_empty() {
-            if self.ring().keys().len() != keys.len() {
+            // Nothing to do here, but another node may have rotated: serve what is stored.
+            if !same_keys(self.ring().keys(), &keys) {
                 self.install(self.build(keys)?);
             }
             return Ok(changes);
@@ -272,6 +273,11 @@ impl KeyManager {
         self.install(self.build(keys)?);
         Ok(changes)
     }
+}
+
+/// Whether two key sets hold the same keys in the same states (in any order).
+fn same_keys(a: &[StoredKey], b: &[StoredKey]) -> bool {
+    a.len() == b.len() && a.iter().all(|k| b.contains(k))
 }
 
 /// Apply a promotion, retirement or archival to a stored key.

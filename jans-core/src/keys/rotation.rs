@@ -8,7 +8,10 @@
 //! - every `keyRegenerationInterval` hours `Next` becomes `Active`, the old `Active` becomes
 //!   `Retired` and a new `Next` is generated;
 //! - a `Retired` key stays published until everything it signed has expired
-//!   (`retention` seconds after retirement), then becomes `Archived`.
+//!   (`retention` seconds after retirement), then becomes `Archived`;
+//! - with several nodes, a `Next` key is promoted only once it has existed for
+//!   `publish_delay` seconds, the longest a node takes to reload the key set: so every node
+//!   serves a key in its JWKS before any node signs with it, even on a forced rotation.
 
 use crate::ctx::UnixTime;
 use crate::jose::Algorithm;
@@ -26,6 +29,9 @@ pub struct Policy {
     pub interval: u64,
     /// Seconds a retired key stays published: the longest lifetime of anything signed.
     pub retention: u64,
+    /// Seconds a `Next` key must have existed before it may sign: the bound on how long
+    /// any node takes to reload the key set.
+    pub publish_delay: u64,
 }
 
 /// One change to the key set.
@@ -71,7 +77,11 @@ pub fn plan(keys: &[StoredKey], policy: &Policy, now: UnixTime, force: bool) -> 
             Some(a) => {
                 let since = a.activated_at.unwrap_or(a.created_at);
                 let due = force || (policy.enabled && now >= since.saturating_add(policy.interval));
-                if due {
+                // A successor generated moments ago may not be in every node's JWKS yet:
+                // wait for it (the next tick rotates) rather than sign with it.
+                let successor_ready =
+                    next.is_none_or(|n| now >= n.created_at.saturating_add(policy.publish_delay));
+                if due && successor_ready {
                     changes.push(Change::Retire(
                         a.kid.clone(),
                         now.saturating_add(policy.retention),
@@ -135,6 +145,7 @@ mod tests {
             enabled: true,
             interval: 3600,
             retention: 600,
+            publish_delay: 0,
         }
     }
 
@@ -194,6 +205,29 @@ mod tests {
             vec![
                 Change::Retire("old".into(), 700),
                 Change::Archive("r".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_successor_signs_only_after_every_node_can_have_loaded_it() {
+        let p = Policy {
+            publish_delay: 60,
+            ..policy()
+        };
+        let keys = vec![
+            key("a", Algorithm::ES256, KeyStatus::Active, 0),
+            key("n", Algorithm::ES256, KeyStatus::Next, 1000),
+        ];
+        // Forced 30 s after the next key appeared: nothing yet.
+        assert_eq!(plan(&keys, &p, 1030, true), vec![]);
+        // Once the delay has passed, the forced rotation goes ahead.
+        assert_eq!(
+            plan(&keys, &p, 1060, true),
+            vec![
+                Change::Retire("a".into(), 1660),
+                Change::Promote("n".into()),
+                Change::Generate(Algorithm::ES256, KeyStatus::Next),
             ]
         );
     }

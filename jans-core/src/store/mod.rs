@@ -75,11 +75,14 @@ pub enum GrantKind {
     UsedRefreshToken = 11,
     /// Recent failed logins of a user (brute-force protection).
     LoginFailures = 12,
+    /// Leases: one node at a time does a job (key rotation, sweeping); expiry frees the
+    /// lease of a node that died holding it.
+    Lease = 13,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 12] = [
+    pub const ALL: [GrantKind; 13] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -92,6 +95,7 @@ impl GrantKind {
         GrantKind::UsedCode,
         GrantKind::UsedRefreshToken,
         GrantKind::LoginFailures,
+        GrantKind::Lease,
     ];
 
     /// Decode the tag byte.
@@ -220,6 +224,9 @@ pub struct Stores {
     pub keys: Arc<dyn KeyStore>,
     /// People.
     pub users: Arc<dyn UserStore>,
+    /// Whether other processes share these stores (PostgreSQL): then keys are published
+    /// for a while before they sign, so every node has loaded them (`keys::rotation`).
+    pub shared: bool,
 }
 
 impl std::fmt::Debug for Stores {
@@ -237,6 +244,7 @@ impl Stores {
             grants: m.clone(),
             keys: m.clone(),
             users: m,
+            shared: false,
         }
     }
 
@@ -249,6 +257,7 @@ impl Stores {
             grants: s.clone(),
             keys: s.clone(),
             users: s,
+            shared: true,
         }
     }
 
@@ -261,6 +270,7 @@ impl Stores {
             grants: s.clone(),
             keys: s.clone(),
             users: s,
+            shared: false,
         })
     }
 }

@@ -186,3 +186,52 @@ fn retention_covers_the_longest_client_lifetime() {
     // 7200 s (longer than the 3600 s id token lifetime) plus 60 s clock skew.
     assert_eq!(retired.publish_until, Some(T0 + 7200 + 60));
 }
+
+#[test]
+fn one_process_at_a_time_rotates_and_sweeps() {
+    use jans_core::store::{GrantKind, GrantRecord};
+    let h = Harness::new();
+    let held = || GrantRecord {
+        family: String::new(),
+        client_id: String::new(),
+        subject: None,
+        scope: String::new(),
+        issued_at: h.clock.now(),
+        expires_at: h.clock.now() + jans_core::engine::LEASE_SECONDS,
+        data: serde_json::Map::new(),
+    };
+    // Another process holds both leases.
+    for name in ["keys", "cleanup"] {
+        block_on(h.stores.grants.insert(
+            GrantKind::Lease,
+            &format!("lease:{name}"),
+            &held(),
+            h.clock.now(),
+        ))
+        .unwrap();
+    }
+    let active = kid_with(&h, KeyStatus::Active);
+    assert!(
+        block_on(h.engine.rotate_keys(&h.ctx(), true))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(kid_with(&h, KeyStatus::Active), active, "nothing rotated");
+    assert_eq!(block_on(h.engine.cleanup(&h.ctx())).unwrap(), None);
+    // A holder that died frees its lease by expiry.
+    h.clock.advance(jans_core::engine::LEASE_SECONDS);
+    assert!(
+        !block_on(h.engine.rotate_keys(&h.ctx(), true))
+            .unwrap()
+            .is_empty()
+    );
+    assert_ne!(kid_with(&h, KeyStatus::Active), active);
+    assert!(block_on(h.engine.cleanup(&h.ctx())).unwrap().is_some());
+    // Leases are released after the job: the next call gets them again.
+    assert!(block_on(h.engine.cleanup(&h.ctx())).unwrap().is_some());
+    assert!(
+        !block_on(h.engine.rotate_keys(&h.ctx(), true))
+            .unwrap()
+            .is_empty()
+    );
+}
