@@ -2,7 +2,7 @@
 //! valgrind (zero errors, zero definite leaks), and the Go package's `go vet` and
 //! `go test`, the Go example program, and the Go HTTP server example answered by curl.
 //!
-//! They build and use `target/debug/libjans.so` (`cargo build -p jans-ffi`). gcc,
+//! They build and use `target/debug/libjans.so` (`cargo build --workspace --lib --tests`). gcc,
 //! make, valgrind, Go (Debian's `golang-go`), pkg-config and curl are required: without
 //! them these tests fail, they never skip (`.ci/run` installs them).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -32,9 +32,11 @@ fn lib_dir() -> PathBuf {
             let profile_dir = exe.parent().unwrap().parent().unwrap().to_owned();
             let target = profile_dir.parent().unwrap().to_owned();
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            // The same packages, targets and features as `cargo test --workspace`, so every
+            // dependency is already built and only libjans itself is linked.
             run(Command::new(cargo)
                 .current_dir(repo())
-                .args(["build", "-p", "jans-ffi", "--lib", "--target-dir"])
+                .args(["build", "--workspace", "--lib", "--tests", "--target-dir"])
                 .arg(&target));
             assert!(
                 profile_dir.join("libjans.so").exists(),
