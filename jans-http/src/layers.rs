@@ -19,6 +19,8 @@ pub struct HostConfig {
     pub request_timeout: Duration,
     /// Send `Strict-Transport-Security` (when served over TLS or behind a TLS proxy).
     pub hsts: bool,
+    /// The components served; the others expose no routes.
+    pub components: crate::components::Components,
 }
 
 impl Default for HostConfig {
@@ -27,6 +29,7 @@ impl Default for HostConfig {
             body_limit: 64 * 1024,
             request_timeout: Duration::from_secs(30),
             hsts: false,
+            components: crate::components::Components::ALL,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use jans_core::{Engine, Random};
 
+pub mod components;
 pub mod datadir;
 pub mod fetch;
 pub mod layers;
@@ -88,7 +89,7 @@ pub fn router(engine: Engine, host: HostConfig) -> axum::Router {
 
 /// The router over existing state (to share metrics with background tasks).
 pub fn router_with(state: Arc<AppState>, host: &HostConfig) -> axum::Router {
-    layers::apply(routes::routes(state), host)
+    layers::apply(routes::routes(state, host.components), host)
 }
 
 /// Drive periodic engine work until `stop` resolves: due key rotations and sweeps of

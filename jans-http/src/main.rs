@@ -77,6 +77,14 @@ struct ServeArgs {
     /// error.html, base.html).
     #[arg(long, env = "JANS_TEMPLATES")]
     templates: Option<PathBuf>,
+    /// Components to serve, comma-separated: auth, fido2, scim, config-api, casa (default
+    /// all). Those not listed expose no routes.
+    #[arg(
+        long,
+        env = "JANS_COMPONENTS",
+        default_value = "auth,fido2,scim,config-api,casa"
+    )]
+    components: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -248,6 +256,8 @@ fn derived_issuer(listen: &SocketAddr, tls: bool) -> String {
 
 async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
     let started = std::time::Instant::now();
+    let components = jans_http::components::Components::parse(&args.components)
+        .map_err(|e| format!("--components: {e}"))?;
     let addr = tokio::net::lookup_host(&args.listen)
         .await
         .map_err(|e| format!("--listen {}: {e}", args.listen))?
@@ -290,6 +300,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
     );
     let host = HostConfig {
         hsts: tls.is_some(),
+        components,
         ..HostConfig::default()
     };
     let router = jans_http::router_with(state.clone(), &host);

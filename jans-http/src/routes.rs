@@ -157,12 +157,17 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     )
 }
 
-/// Every route: the engine's endpoints at Janssen's paths, health and metrics.
-pub fn routes(state: Arc<AppState>) -> Router {
+/// Every route of the selected components (the engine's endpoints at Janssen's paths and
+/// the login pages for `auth`), plus health and metrics, which every process serves.
+pub fn routes(state: Arc<AppState>, components: crate::components::Components) -> Router {
     let mut r = Router::new()
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics));
+    if !components.auth {
+        return r.fallback(not_found).with_state(state);
+    }
+    r = r
         .route(
             "/jans-auth/interaction",
             get(crate::pages::show).post(crate::pages::submit),
@@ -176,4 +181,15 @@ pub fn routes(state: Arc<AppState>) -> Router {
         r = r.route(path, any(engine_route));
     }
     r.fallback(engine_route).with_state(state)
+}
+
+/// Paths of components this process does not serve.
+async fn not_found(State(state): State<Arc<AppState>>) -> axum::response::Response {
+    state
+        .metrics
+        .observe("not_found", 404, std::time::Duration::ZERO);
+    translate::from_core(&Response::error(OAuthError::new(
+        ErrorCode::NotFound,
+        "not served by this node (see --components)",
+    )))
 }

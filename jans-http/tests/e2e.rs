@@ -764,3 +764,59 @@ fn browser_code_flow_through_the_pages() {
         .unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
+
+#[test]
+fn components_expose_only_their_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(jans(&data, &["init"]).status.success());
+    let out = jans(
+        &data,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--components",
+            "auth,oauth",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown component \"oauth\""),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A SCIM-only node: no auth-server routes, health and metrics still there.
+    let (_scim, base) = start(&data, &["--components", "scim"]);
+    let http = client();
+    let r = http
+        .get(format!("{base}/.well-known/openid-configuration"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["error"], "not_found");
+    for path in ["/jans-auth/restv1/token", "/jans-auth/interaction"] {
+        assert_eq!(
+            http.post(format!("{base}{path}")).send().unwrap().status(),
+            404,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        http.get(format!("{base}/health/ready"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    drop(_scim);
+    // auth alone serves the auth-server.
+    let (_auth, base) = start(&data, &["--components", "auth"]);
+    assert_eq!(
+        http.get(format!("{base}/.well-known/openid-configuration"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+}

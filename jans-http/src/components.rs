@@ -1,0 +1,95 @@
+//! Janssen's components, which one `jans serve` process may serve all of (the all-in-one
+//! image) or some of (one Deployment per component in the microservices chart).
+
+/// The components a process serves; those not selected expose no routes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Components {
+    /// auth-server: OAuth 2.0, OpenID Connect, discovery, JWKS, the login pages.
+    pub auth: bool,
+    /// FIDO2 / WebAuthn server (no endpoints yet).
+    pub fido2: bool,
+    /// SCIM 2.0 server (no endpoints yet).
+    pub scim: bool,
+    /// The admin configuration API (no endpoints yet).
+    pub config_api: bool,
+    /// Casa, the self-service portal (no endpoints yet).
+    pub casa: bool,
+}
+
+impl Components {
+    /// Every component.
+    pub const ALL: Components = Components {
+        auth: true,
+        fido2: true,
+        scim: true,
+        config_api: true,
+        casa: true,
+    };
+
+    /// The names, as `--components` takes them.
+    pub const NAMES: [&'static str; 5] = ["auth", "fido2", "scim", "config-api", "casa"];
+
+    /// Parse a comma-separated list of [`Components::NAMES`] (at least one).
+    pub fn parse(list: &str) -> Result<Components, String> {
+        let mut c = Components {
+            auth: false,
+            fido2: false,
+            scim: false,
+            config_api: false,
+            casa: false,
+        };
+        let mut any = false;
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let slot = match name {
+                "auth" => &mut c.auth,
+                "fido2" => &mut c.fido2,
+                "scim" => &mut c.scim,
+                "config-api" => &mut c.config_api,
+                "casa" => &mut c.casa,
+                other => {
+                    return Err(format!(
+                        "unknown component {other:?} (known: {})",
+                        Components::NAMES.join(", ")
+                    ));
+                }
+            };
+            *slot = true;
+            any = true;
+        }
+        if !any {
+            return Err(format!(
+                "name at least one component ({})",
+                Components::NAMES.join(", ")
+            ));
+        }
+        Ok(c)
+    }
+}
+
+impl Default for Components {
+    fn default() -> Self {
+        Components::ALL
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_parse_and_unknown_names_are_refused() {
+        assert_eq!(
+            Components::parse("auth,fido2,scim,config-api,casa"),
+            Ok(Components::ALL)
+        );
+        let only_scim = Components::parse(" scim ").unwrap();
+        assert!(only_scim.scim && !only_scim.auth);
+        assert!(
+            Components::parse("auth,oauth")
+                .unwrap_err()
+                .contains("\"oauth\"")
+        );
+        assert!(Components::parse("").is_err());
+        assert!(Components::parse(",").is_err());
+    }
+}
