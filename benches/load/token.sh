@@ -6,7 +6,8 @@
 #   DURATION=10s       wrk duration per run (wrk syntax: 10s, 1m)
 #   CONNECTIONS=64     wrk connections
 #   THREADS=2          wrk threads
-#   SERVERS="jans oidc-provider"   which servers to run
+#   SERVERS="jans oidc-provider"   which servers to run; jans-postgres runs jans on a
+#                      PostgreSQL server started for the run (.ci/postgres, fsync on)
 #   KINDS="reference jwt"          which token kinds to run
 #   JANS_BIN=PATH      use this jans binary instead of building one (skips cargo)
 #   BUILD_TIMEOUT=3600 seconds allowed for `cargo build --release -p jans-http`
@@ -48,6 +49,7 @@ cleanup() {
   local rc=$?
   [ -z "$WRK_PID" ] || kill -TERM "$WRK_PID" 2>/dev/null || true
   stop_server
+  stop_postgres
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -164,7 +166,16 @@ bench() {
 }
 
 # --- jans ----------------------------------------------------------------------------------
+PG_STARTED=""
+stop_postgres() {
+  [ -n "$PG_STARTED" ] || return 0
+  PG_STARTED=""
+  "$ROOT/.ci/postgres" stop || true
+}
+
+# run_jans [sled|postgres]
 run_jans() {
+  local store="${1:-sled}" name=jans
   local bin="${JANS_BIN:-}"
   if [ -z "$bin" ]; then
     log "building jans (cargo build --release -p jans-http)"
@@ -174,9 +185,19 @@ run_jans() {
   fi
   [ -x "$bin" ] || die "no jans binary at $bin"
 
-  local data="$WORK/jans-data" port base
-  timeout 60 "$bin" --data-dir "$data" init >"$WORK/jans-init.log" 2>&1 \
-    || { cat "$WORK/jans-init.log" >&2; die "jans init failed"; }
+  local data="$WORK/jans-data-$store" port base setup=init
+  if [ "$store" = postgres ]; then
+    name=jans-postgres
+    setup=migrate
+    local pg_env
+    pg_env=$("$ROOT/.ci/postgres" start) || die "could not start PostgreSQL"
+    eval "$pg_env"
+    PG_STARTED=1
+    export JANS_PERSISTENCE_TYPE=postgres JANS_DATABASE_URL="$JANS_TEST_DATABASE_URL"
+    log "PostgreSQL at $JANS_DATABASE_URL"
+  fi
+  timeout 60 "$bin" --data-dir "$data" $setup >"$WORK/jans-init.log" 2>&1 \
+    || { cat "$WORK/jans-init.log" >&2; die "jans $setup failed"; }
 
   cat >"$WORK/client-reference.json" <<EOF
 {"client_name":"bench-reference","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic","scope":"$SCOPE"}
@@ -200,11 +221,15 @@ EOF
   wait_ready "$base/health/ready" "$WORK/jans-serve.log" || die "jans serve did not become ready"
 
   for k in $KINDS; do
-    bench jans "$k" "$base" /jans-auth/restv1/token \
+    bench "$name" "$k" "$base" /jans-auth/restv1/token \
       "$(json_get "$WORK/jans-client-$k.out" client_id)" \
       "$(json_get "$WORK/jans-client-$k.out" client_secret)"
   done
   stop_server
+  if [ "$store" = postgres ]; then
+    stop_postgres
+    unset JANS_PERSISTENCE_TYPE JANS_DATABASE_URL
+  fi
 }
 
 # --- oidc-provider -------------------------------------------------------------------------
@@ -232,9 +257,10 @@ run_oidc_provider() {
 
 for s in $SERVERS; do
   case "$s" in
-    jans) run_jans ;;
+    jans) run_jans sled ;;
+    jans-postgres) run_jans postgres ;;
     oidc-provider) run_oidc_provider ;;
-    *) die "unknown server $s (want jans or oidc-provider)" ;;
+    *) die "unknown server $s (want jans, jans-postgres or oidc-provider)" ;;
   esac
 done
 
