@@ -212,16 +212,21 @@ impl Engine {
         }
     }
 
-    /// Run `job` only if no other node (or process) is running the job `name`: a lease in
-    /// the grant store, taken with the store's atomic insert and freed afterwards, or by
-    /// expiry after [`LEASE_SECONDS`] if this process dies holding it. `None` when another
-    /// holder has it.
+    /// Run `job` only if no other node (or process) is running the job `name`: on shared
+    /// stores, a lease in the grant store, taken with the store's atomic insert and freed
+    /// afterwards, or by expiry after [`LEASE_SECONDS`] if this process dies holding it.
+    /// `None` when another holder has it.
     async fn with_lease<T>(
         &self,
         name: &str,
         ctx: &Ctx,
         job: impl AsyncFnOnce() -> Result<T, Error>,
     ) -> Result<Option<T>, Error> {
+        if !self.inner.stores.shared {
+            // One process owns the stores: nobody to exclude (and no lease left behind by a
+            // crash to wait out).
+            return job().await.map(Some);
+        }
         let key = format!("lease:{name}");
         let lease = crate::store::GrantRecord {
             family: String::new(),

@@ -190,7 +190,10 @@ fn retention_covers_the_longest_client_lifetime() {
 #[test]
 fn one_process_at_a_time_rotates_and_sweeps() {
     use jans_core::store::{GrantKind, GrantRecord};
-    let h = Harness::new();
+    // Stores shared with other processes, as PostgreSQL's are.
+    let mut stores = jans_core::store::Stores::memory();
+    stores.shared = true;
+    let h = Harness::with(config(), stores, [7; 32]);
     let held = || GrantRecord {
         family: String::new(),
         client_id: String::new(),
@@ -229,6 +232,14 @@ fn one_process_at_a_time_rotates_and_sweeps() {
     assert!(block_on(h.engine.cleanup(&h.ctx())).unwrap().is_some());
     // Leases are released after the job: the next call gets them again.
     assert!(block_on(h.engine.cleanup(&h.ctx())).unwrap().is_some());
+    // On shared stores the new next key signs only once every node can have loaded it.
+    assert!(
+        block_on(h.engine.rotate_keys(&h.ctx(), true))
+            .unwrap()
+            .is_empty()
+    );
+    h.clock
+        .advance(jans_core::engine::key_reload_bound(&h.engine.config()));
     assert!(
         !block_on(h.engine.rotate_keys(&h.ctx(), true))
             .unwrap()
