@@ -16,7 +16,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(key: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(key: &str, message: impl Into<String>) -> Self {
         ConfigError {
             key: key.to_owned(),
             message: message.into(),
@@ -60,6 +60,9 @@ pub struct Config {
     pub introspection_access_token_must_have_uma_protection_scope: bool,
     /// Seconds between sweeps of expired grants.
     pub clean_service_interval: u64,
+    /// Seconds within which every node applies a change to the shared configuration
+    /// (PostgreSQL); nodes check at least every 60 s.
+    pub configuration_update_interval: u64,
     /// Most expired records deleted per sweep batch.
     pub clean_service_batch_chunk_size: usize,
     /// Seconds of clock skew tolerated on JWT time claims.
@@ -146,6 +149,7 @@ impl Default for Config {
                 .collect(),
             introspection_access_token_must_have_uma_protection_scope: false,
             clean_service_interval: 60,
+            configuration_update_interval: 60,
             clean_service_batch_chunk_size: 10_000,
             clock_skew_seconds: 60,
             client_assertion_max_lifetime: 3600,
@@ -398,6 +402,12 @@ impl Config {
         }
         if self.clean_service_interval == 0 {
             return Err(ConfigError::new("cleanServiceInterval", "must be > 0"));
+        }
+        if self.configuration_update_interval == 0 {
+            return Err(ConfigError::new(
+                "configurationUpdateInterval",
+                "must be > 0",
+            ));
         }
         if self.persistence.kind == PersistenceType::Postgres && self.persistence.url.is_empty() {
             return Err(ConfigError::new(

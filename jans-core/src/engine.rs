@@ -76,6 +76,7 @@ impl EngineBuilder {
                 jwks_cache: Mutex::new(HashMap::new()),
                 pairwise_key: derive_key(&master, b"jans-rs pairwise subject key"),
                 discovery: RwLock::new(None),
+                config_revision: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -93,6 +94,8 @@ pub(crate) struct Inner {
     /// Client `jwks_uri` documents: url -> (fetched at, keys).
     pub(crate) jwks_cache: Mutex<HashMap<String, (UnixTime, Arc<Jwks>)>>,
     discovery: RwLock<Option<Arc<serde_json::Value>>>,
+    /// Revision of the shared configuration this node runs (0: none yet).
+    config_revision: std::sync::atomic::AtomicU64,
 }
 
 /// The jans-rs engine. Cheap to clone; every clone shares state.
@@ -137,6 +140,15 @@ pub struct TickReport {
     pub key_changes: Vec<Change>,
     /// Expired grant records deleted.
     pub swept: usize,
+}
+
+/// The configuration as shared between nodes: everything but the node's `persistence`.
+pub fn shared_doc(config: &Config) -> Result<serde_json::Value, Error> {
+    let mut doc = serde_json::to_value(config).map_err(|e| Error::Internal(e.to_string()))?;
+    if let serde_json::Value::Object(m) = &mut doc {
+        m.remove("persistence");
+    }
+    Ok(doc)
 }
 
 /// Longest a lease is held (a node that dies holding one frees it by then).
@@ -191,7 +203,123 @@ impl Engine {
 
     /// Load keys, generating what is missing (first start) and rotating what is due.
     pub async fn start(&self, ctx: &Ctx) -> Result<Vec<Change>, Error> {
+        self.sync_config().await?;
         self.rotate_keys(ctx, false).await
+    }
+
+    /// On shared stores, run the stored configuration (Janssen's `jansConfDyn`): seed the
+    /// store from this node's configuration when it holds none, else adopt a newer stored
+    /// revision. The `persistence` section always stays this node's own. Returns whether
+    /// the configuration changed. A stored document that does not validate is refused and
+    /// the running configuration kept.
+    pub async fn sync_config(&self) -> Result<bool, Error> {
+        use std::sync::atomic::Ordering;
+        if !self.inner.stores.shared {
+            return Ok(false);
+        }
+        let store = &self.inner.stores.config;
+        let stored = match store.get().await? {
+            Some(s) => s,
+            None => match store.put(&shared_doc(&self.config())?, 0).await {
+                Ok(revision) => {
+                    self.inner
+                        .config_revision
+                        .store(revision, Ordering::Release);
+                    return Ok(false);
+                }
+                // Another node seeded it first: take theirs.
+                Err(StoreError::Conflict) => match store.get().await? {
+                    Some(s) => s,
+                    None => return Ok(false),
+                },
+                Err(e) => return Err(e.into()),
+            },
+        };
+        if stored.revision == self.inner.config_revision.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let config = self.with_local(stored.doc)?;
+        self.install_config(config);
+        self.inner
+            .config_revision
+            .store(stored.revision, Ordering::Release);
+        Ok(true)
+    }
+
+    /// Change the shared configuration: `doc` (Janssen property names, without
+    /// `persistence`) is validated, written if nobody changed the stored revision since this
+    /// node read it, and applied here at once; other nodes apply it within
+    /// `configurationUpdateInterval`. Returns the new revision.
+    pub async fn update_config(&self, doc: serde_json::Value) -> Result<u64, Error> {
+        use std::sync::atomic::Ordering;
+        if !self.inner.stores.shared {
+            return Err(OAuthError::invalid_request(
+                "the configuration of a single-process store is its configuration file",
+            )
+            .into());
+        }
+        let config = self.with_local(doc)?;
+        let expected = self.inner.config_revision.load(Ordering::Acquire);
+        let revision = match self
+            .inner
+            .stores
+            .config
+            .put(&shared_doc(&config)?, expected)
+            .await
+        {
+            Ok(r) => r,
+            Err(StoreError::Conflict) => {
+                return Err(OAuthError::invalid_request(
+                    "the configuration changed meanwhile: read it again and retry",
+                )
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.install_config(config);
+        self.inner
+            .config_revision
+            .store(revision, Ordering::Release);
+        Ok(revision)
+    }
+
+    /// The revision of the shared configuration this node runs (0: not shared or none).
+    pub fn config_revision(&self) -> u64 {
+        self.inner
+            .config_revision
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// A configuration from a shared document, with this node's `persistence`.
+    fn with_local(&self, mut doc: serde_json::Value) -> Result<Config, Error> {
+        let local = serde_json::to_value(&self.config().persistence)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        match &mut doc {
+            serde_json::Value::Object(m) => {
+                m.insert("persistence".into(), local);
+            }
+            _ => {
+                return Err(crate::config::ConfigError::new(
+                    "<configuration>",
+                    "must be a JSON object",
+                )
+                .into());
+            }
+        }
+        Ok(Config::from_value(doc)?)
+    }
+
+    fn install_config(&self, config: Config) {
+        let config = Arc::new(config);
+        match self.inner.config.write() {
+            Ok(mut g) => *g = config,
+            Err(p) => *p.into_inner() = config,
+        }
+        // Discovery is derived from the configuration.
+        match self.inner.discovery.write() {
+            Ok(mut g) => *g = None,
+            Err(p) => *p.into_inner() = None,
+        }
     }
 
     /// The rotation policy from the configuration; its retention covers server lifetimes.
@@ -291,6 +419,9 @@ impl Engine {
     /// Periodic work the host drives: pick up keys rotated elsewhere, rotate what is due,
     /// and sweep expired grants (one node at a time: a lease).
     pub async fn tick(&self, ctx: &Ctx) -> Result<TickReport, Error> {
+        if let Err(e) = self.sync_config().await {
+            tracing::error!(error = %e, "the shared configuration was not applied");
+        }
         let key_changes = self.rotate_keys(ctx, false).await?;
         let swept = self.cleanup(ctx).await?.unwrap_or(0);
         Ok(TickReport { key_changes, swept })

@@ -110,7 +110,12 @@ pub async fn tick_loop(
     loop {
         // Also the bound on how long a key stored by another node takes to be served here
         // (jans_core::engine::key_reload_bound).
-        let every = engine.config().clean_service_interval.clamp(1, 60);
+        // ... and the bound on applying a shared configuration change (PostgreSQL).
+        let config = engine.config();
+        let every = config
+            .clean_service_interval
+            .min(config.configuration_update_interval)
+            .clamp(1, 60);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(every)) => {}
             _ = stop.changed() => return,

@@ -57,6 +57,9 @@ enum Command {
     User(UserCommand),
     /// Delete expired grants now.
     Cleanup,
+    /// Show or change the server configuration shared by the nodes of a PostgreSQL store.
+    #[command(subcommand)]
+    Config(ConfigCommand),
 }
 
 #[derive(Args, Debug)]
@@ -191,6 +194,19 @@ enum UserCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Print the configuration this process runs (with its shared revision).
+    Show,
+    /// Change properties (`accessTokenLifetime=600`, values as JSON, else as text); every
+    /// node applies the change within `configurationUpdateInterval`.
+    Set {
+        /// PROPERTY=VALUE pairs, with Janssen's property names.
+        #[arg(required = true)]
+        assignments: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum KeysCommand {
     /// List signing keys and their state.
     List,
@@ -222,6 +238,10 @@ enum Issuer {
 /// Open the data directory and build the engine. With `init`, create what is missing.
 async fn open(cli: &Cli, issuer: Issuer, init: bool) -> Res<Opened> {
     let mut config = load_config(cli.config.as_deref())?;
+    let explicit = match &issuer {
+        Issuer::Explicit(i) => Some(i.clone()),
+        _ => None,
+    };
     match issuer {
         Issuer::Configured => {}
         Issuer::Explicit(i) => config.issuer = i,
@@ -233,6 +253,16 @@ async fn open(cli: &Cli, issuer: Issuer, init: bool) -> Res<Opened> {
     }
     let data = DataDir::new(&cli.data_dir);
     let engine = data.open_engine(config, init, &ctx()).await?;
+    // On a shared store the issuer is part of the shared configuration.
+    if let Some(wanted) = explicit
+        && engine.config().issuer != wanted
+    {
+        return Err(format!(
+            "--issuer {wanted} differs from the shared configuration's issuer {}; change it \
+             for every node with `jans config set issuer={wanted}`",
+            engine.config().issuer
+        ));
+    }
     Ok(Opened { engine, data })
 }
 
@@ -604,6 +634,32 @@ async fn run(cli: Cli) -> Res<()> {
             print_json(&serde_json::Value::Array(list))
         }
         Command::User(cmd) => user_command(&cli, cmd).await,
+        Command::Config(cmd) => {
+            let opened = open(&cli, Issuer::Configured, false).await?;
+            let engine = &opened.engine;
+            if let ConfigCommand::Set { assignments } = cmd {
+                let mut doc =
+                    jans_core::engine::shared_doc(&engine.config()).map_err(|e| e.to_string())?;
+                for a in assignments {
+                    let (key, raw) = a
+                        .split_once('=')
+                        .ok_or_else(|| format!("{a}: expected PROPERTY=VALUE"))?;
+                    let value = serde_json::from_str(raw)
+                        .unwrap_or_else(|_| serde_json::Value::String(raw.to_owned()));
+                    if let serde_json::Value::Object(m) = &mut doc {
+                        m.insert(key.to_owned(), value);
+                    }
+                }
+                let revision = engine.update_config(doc).await.map_err(|e| e.to_string())?;
+                eprintln!("configuration revision {revision} stored");
+            }
+            let mut shown =
+                jans_core::engine::shared_doc(&engine.config()).map_err(|e| e.to_string())?;
+            if let serde_json::Value::Object(m) = &mut shown {
+                m.insert("revision".into(), engine.config_revision().into());
+            }
+            print_json(&shown)
+        }
         Command::Cleanup => {
             let opened = open(&cli, Issuer::Configured, false).await?;
             match opened

@@ -97,7 +97,7 @@ fn one_node_on_postgresql_survives_restarts_and_outages() {
         String::from_utf8_lossy(&out.stderr)
     );
     let first = ok(pg_cmd(&data, &db).arg("migrate").output().unwrap());
-    assert!(first.contains("applied schema versions [1]"), "{first}");
+    assert!(first.contains("applied schema versions [1, 2]"), "{first}");
     assert!(
         first.contains("admin client credentials written"),
         "{first}"
@@ -254,7 +254,15 @@ fn three_nodes_share_one_database() {
     let db = database(&server);
     let dir = tempfile::tempdir().unwrap();
     let ops = dir.path().join("ops");
-    ok(pg_cmd(&ops, &db).arg("migrate").output().unwrap());
+    // Three nodes behind one issuer, as behind a load balancer; the issuer is part of the
+    // shared configuration that `jans migrate` seeds.
+    let ports = [free_port(), free_port(), free_port()];
+    let issuer = format!("http://localhost:{}", ports[0]);
+    ok(pg_cmd(&ops, &db)
+        .env("JANS_ISSUER", &issuer)
+        .arg("migrate")
+        .output()
+        .unwrap());
     ok(jans_stdin_cmd(
         pg_cmd(&ops, &db),
         &["user", "add", "--username", "alice", "--password-stdin"],
@@ -283,9 +291,19 @@ fn three_nodes_share_one_database() {
         rp["client_secret"].as_str().unwrap().to_owned(),
     );
 
-    // Three nodes behind one issuer, as behind a load balancer.
-    let ports = [free_port(), free_port(), free_port()];
-    let issuer = format!("http://localhost:{}", ports[0]);
+    // A node told another issuer than the shared one refuses to start.
+    let out = pg_cmd(&dir.path().join("stray"), &db)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--issuer",
+            "http://localhost:1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("jans config set issuer="));
     let nodes: Vec<(Server, String)> = ports
         .iter()
         .enumerate()
@@ -516,4 +534,50 @@ fn keys_rotate_once_and_every_node_serves_a_key_before_any_signs_with_it() {
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
     }
+
+    // A configuration change reaches every node within configurationUpdateInterval.
+    let lifetime = |base: &str| {
+        let r = cc_token(base, &id, &secret);
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().unwrap()["expires_in"].as_u64().unwrap()
+    };
+    assert_eq!(lifetime(&nodes[1].1), 300);
+    let show = |args: &[&str]| -> Value {
+        serde_json::from_str(&ok(cmd("ops").args(args).output().unwrap())).unwrap()
+    };
+    let before = show(&["config", "show"]);
+    assert_eq!(before["accessTokenLifetime"], 300);
+    assert!(
+        before.get("persistence").is_none(),
+        "the DSN is not shared or shown"
+    );
+    let after = show(&[
+        "config",
+        "set",
+        "accessTokenLifetime=123",
+        "configurationUpdateInterval=1",
+    ]);
+    assert_eq!(after["accessTokenLifetime"], 123);
+    assert_eq!(
+        after["revision"].as_u64().unwrap(),
+        before["revision"].as_u64().unwrap() + 1
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for (_, base) in &nodes {
+        while lifetime(base) != 123 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a node kept the old configuration"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+    // An invalid change is refused, naming the property, and nothing is stored.
+    let out = cmd("ops")
+        .args(["config", "set", "accessTokenLifetime=0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("accessTokenLifetime"));
+    assert_eq!(show(&["config", "show"])["revision"], after["revision"]);
 }

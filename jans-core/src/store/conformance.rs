@@ -486,12 +486,50 @@ fn users_crud(s: &Stores) -> CaseResult {
     })
 }
 
+/// The shared configuration: compare-and-set on the revision, so of two writers that read
+/// the same revision one wins and the other is told to re-read.
+fn config_compare_and_set(s: &Stores) -> CaseResult {
+    block_on(async {
+        ensure!(
+            e(s.config.get().await)?.is_none(),
+            "no configuration at first"
+        );
+        let a = serde_json::json!({"issuer": "https://a.example"});
+        let b = serde_json::json!({"issuer": "https://b.example"});
+        ensure!(
+            e(s.config.put(&a, 0).await)? == 1,
+            "first write is revision 1"
+        );
+        ensure!(
+            s.config.put(&b, 0).await == Err(StoreError::Conflict),
+            "a second first write conflicts"
+        );
+        ensure!(
+            s.config.put(&b, 5).await == Err(StoreError::Conflict),
+            "a write from a stale or unknown revision conflicts"
+        );
+        ensure!(e(s.config.put(&b, 1).await)? == 2, "the next revision");
+        let got = e(s.config.get().await)?;
+        ensure!(
+            got == Some(super::StoredConfig {
+                revision: 2,
+                doc: b
+            }),
+            "reads the last write: {got:?}"
+        );
+        Ok(())
+    })
+}
+
 fn durable(h: &mut dyn Harness) -> CaseResult {
     let s = h.stores();
     block_on(async {
         e(s.clients.insert(&client("durable")).await)?;
         e(s.keys.put(&key("durable-key")).await)?;
         e(s.users.insert(&user("durable-user", "dora")).await)?;
+        e(s.config
+            .put(&serde_json::json!({"issuer": "https://durable"}), 0)
+            .await)?;
         e(s.grants
             .insert(
                 GrantKind::AccessToken,
@@ -521,6 +559,10 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
             e(s.users.by_uid("DORA").await)? == Some(user("durable-user", "dora")),
             "user and uid index survive reopen"
         );
+        ensure!(
+            e(s.config.get().await)?.map(|c| c.revision) == Some(1),
+            "configuration survives reopen"
+        );
         // Expiry survives a restart: the sweeper still finds what expired before it.
         ensure!(
             e(s.grants.sweep(2000, 100).await)? == 1,
@@ -539,7 +581,7 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 7] = [
+    let cases: [Case; 8] = [
         ("clients_crud", clients_crud),
         ("grants_single_use", grants_single_use),
         ("grants_concurrent_take", grants_concurrent_take),
@@ -547,6 +589,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
         ("grants_family", grants_family),
         ("keys_crud", keys_crud),
         ("users_crud", users_crud),
+        ("config_compare_and_set", config_compare_and_set),
     ];
     let mut failures = Vec::new();
     for (case, f) in cases {

@@ -45,6 +45,7 @@ pub struct MemoryStore {
     grants: Mutex<Grants>,
     keys: Mutex<BTreeMap<String, StoredKey>>,
     users: Mutex<Users>,
+    config: Mutex<Option<super::StoredConfig>>,
 }
 
 #[derive(Default)]
@@ -267,5 +268,25 @@ impl UserStore for MemoryStore {
 
     async fn list(&self) -> Result<Vec<User>, StoreError> {
         Ok(lock(&self.users).by_inum.values().cloned().collect())
+    }
+}
+
+#[async_trait]
+impl super::ConfigStore for MemoryStore {
+    async fn get(&self) -> Result<Option<super::StoredConfig>, StoreError> {
+        Ok(lock(&self.config).clone())
+    }
+
+    async fn put(&self, doc: &serde_json::Value, expected: u64) -> Result<u64, StoreError> {
+        let mut c = lock(&self.config);
+        if c.as_ref().map_or(0, |c| c.revision) != expected {
+            return Err(StoreError::Conflict);
+        }
+        let revision = expected + 1;
+        *c = Some(super::StoredConfig {
+            revision,
+            doc: doc.clone(),
+        });
+        Ok(revision)
     }
 }

@@ -213,6 +213,26 @@ pub trait KeyStore: Send + Sync {
     async fn delete(&self, kid: &str) -> Result<bool, StoreError>;
 }
 
+/// The server configuration document with its revision (Janssen's `jansConfDyn`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredConfig {
+    /// Incremented by every write; 1 for the first.
+    pub revision: u64,
+    /// The configuration, with Janssen's property names.
+    pub doc: serde_json::Value,
+}
+
+/// The configuration shared by the nodes of one store.
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    /// The stored configuration, if any.
+    async fn get(&self) -> Result<Option<StoredConfig>, StoreError>;
+    /// Store `doc` if the stored revision is still `expected` (0: nothing stored yet), as
+    /// revision `expected + 1`; `Conflict` if another writer came first. Durable when it
+    /// returns.
+    async fn put(&self, doc: &serde_json::Value, expected: u64) -> Result<u64, StoreError>;
+}
+
 /// The stores an engine runs on.
 #[derive(Clone)]
 pub struct Stores {
@@ -224,6 +244,8 @@ pub struct Stores {
     pub keys: Arc<dyn KeyStore>,
     /// People.
     pub users: Arc<dyn UserStore>,
+    /// The shared configuration.
+    pub config: Arc<dyn ConfigStore>,
     /// Whether other processes share these stores (PostgreSQL): then keys are published
     /// for a while before they sign, so every node has loaded them (`keys::rotation`).
     pub shared: bool,
@@ -243,7 +265,8 @@ impl Stores {
             clients: m.clone(),
             grants: m.clone(),
             keys: m.clone(),
-            users: m,
+            users: m.clone(),
+            config: m,
             shared: false,
         }
     }
@@ -256,7 +279,8 @@ impl Stores {
             clients: s.clone(),
             grants: s.clone(),
             keys: s.clone(),
-            users: s,
+            users: s.clone(),
+            config: s,
             shared: true,
         }
     }
@@ -269,7 +293,8 @@ impl Stores {
             clients: s.clone(),
             grants: s.clone(),
             keys: s.clone(),
-            users: s,
+            users: s.clone(),
+            config: s,
             shared: false,
         })
     }

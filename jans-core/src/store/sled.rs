@@ -31,6 +31,7 @@ pub struct SledStore {
     grant_fam: sled::Tree,
     users: sled::Tree,
     users_uid: sled::Tree,
+    config: sled::Tree,
     expiry: Mutex<ExpiryIndex>,
 }
 
@@ -106,6 +107,7 @@ impl SledStore {
             grant_fam: tree("grant_fam")?,
             users: tree("users")?,
             users_uid: tree("users_uid")?,
+            config: tree("config")?,
             expiry: Mutex::new(ExpiryIndex::default()),
             db,
         })
@@ -468,5 +470,37 @@ impl UserStore for SledStore {
             .iter()
             .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
             .collect()
+    }
+}
+
+/// The one key of the `config` tree.
+const CONFIG_KEY: &[u8] = b"jansConfDyn";
+
+#[async_trait]
+impl super::ConfigStore for SledStore {
+    async fn get(&self) -> Result<Option<super::StoredConfig>, StoreError> {
+        let Some(v) = self.config.get(CONFIG_KEY).map_err(map_err)? else {
+            return Ok(None);
+        };
+        let (revision, doc): (u64, serde_json::Value) = decode(&v)?;
+        Ok(Some(super::StoredConfig { revision, doc }))
+    }
+
+    async fn put(&self, doc: &serde_json::Value, expected: u64) -> Result<u64, StoreError> {
+        let old = self.config.get(CONFIG_KEY).map_err(map_err)?;
+        let current = match &old {
+            Some(v) => decode::<(u64, serde_json::Value)>(v)?.0,
+            None => 0,
+        };
+        if current != expected {
+            return Err(StoreError::Conflict);
+        }
+        let revision = expected + 1;
+        self.config
+            .compare_and_swap(CONFIG_KEY, old, Some(encode(&(revision, doc))?))
+            .map_err(map_err)?
+            .map_err(|_| StoreError::Conflict)?;
+        self.flush()?;
+        Ok(revision)
     }
 }

@@ -454,3 +454,51 @@ impl UserStore for PgStore {
         rows.iter().map(|t| decode(t)).collect()
     }
 }
+
+#[async_trait]
+impl super::ConfigStore for PgStore {
+    async fn get(&self) -> Result<Option<super::StoredConfig>, StoreError> {
+        self.run(|c| async move {
+            let stmt = c
+                .prepare_cached(
+                    "SELECT revision, doc::text FROM jans_config WHERE id = 'jansConfDyn'",
+                )
+                .await
+                .map_err(map_err)?;
+            let Some(row) = c.query_opt(&stmt, &[]).await.map_err(map_err)? else {
+                return Ok(None);
+            };
+            let revision: i64 = row.try_get(0).map_err(map_err)?;
+            let doc: String = row.try_get(1).map_err(map_err)?;
+            Ok(Some(super::StoredConfig {
+                revision: u64::try_from(revision).unwrap_or(0),
+                doc: decode(&doc)?,
+            }))
+        })
+        .await
+    }
+
+    async fn put(&self, doc: &serde_json::Value, expected: u64) -> Result<u64, StoreError> {
+        let text = encode(doc)?;
+        let expected = secs(expected);
+        // Compare-and-set in one statement: the first revision is an insert that loses to a
+        // concurrent one; later ones update only the revision the writer read.
+        let sql = if expected == 0 {
+            "INSERT INTO jans_config (id, revision, doc) VALUES ('jansConfDyn', 1, $1::text::jsonb) \
+             ON CONFLICT (id) DO NOTHING"
+        } else {
+            "UPDATE jans_config SET revision = revision + 1, doc = $1::text::jsonb \
+             WHERE id = 'jansConfDyn' AND revision = $2"
+        };
+        let params: Params = if expected == 0 {
+            vec![p(text)]
+        } else {
+            vec![p(text), p(expected)]
+        };
+        let n = self.execute(sql, params).await?;
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        Ok(u64::try_from(expected).unwrap_or(0) + 1)
+    }
+}

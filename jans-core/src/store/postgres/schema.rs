@@ -6,11 +6,13 @@ use crate::store::StoreError;
 
 /// Every migration: (version, name, SQL). Versions are consecutive from 1 and never edited
 /// once released; a change to the schema is a new file.
-pub const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "init", include_str!("migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "init", include_str!("migrations/0001_init.sql")),
+    (2, "config", include_str!("migrations/0002_config.sql")),
+];
 
 /// The schema version this build needs.
-pub const LATEST: i32 = 1;
+pub const LATEST: i32 = 2;
 
 /// Transaction-level advisory lock key serializing migrations across nodes ("jansmigr").
 const MIGRATION_LOCK: i64 = 0x6a61_6e73_6d69_6772;
