@@ -196,6 +196,9 @@ run_jans() {
     export JANS_PERSISTENCE_TYPE=postgres JANS_DATABASE_URL="$JANS_TEST_DATABASE_URL"
     log "PostgreSQL at $JANS_DATABASE_URL"
   fi
+  port=$(free_port)
+  # The issuer is part of a shared (PostgreSQL) configuration: seed it with the setup.
+  JANS_ISSUER="http://localhost:$port" \
   timeout 60 "$bin" --data-dir "$data" $setup >"$WORK/jans-init.log" 2>&1 \
     || { cat "$WORK/jans-init.log" >&2; die "jans $setup failed"; }
 
@@ -212,7 +215,6 @@ EOF
       || { cat "$WORK/jans-client-$k.out" "$WORK/jans-client-$k.err" >&2; die "jans client add ($k) failed"; }
   done
 
-  port=$(free_port)
   base="http://127.0.0.1:$port"
   log "starting jans serve on $base"
   "$bin" --data-dir "$data" serve --listen "127.0.0.1:$port" --issuer "http://localhost:$port" \

@@ -97,7 +97,10 @@ fn one_node_on_postgresql_survives_restarts_and_outages() {
         String::from_utf8_lossy(&out.stderr)
     );
     let first = ok(pg_cmd(&data, &db).arg("migrate").output().unwrap());
-    assert!(first.contains("applied schema versions [1, 2]"), "{first}");
+    assert!(
+        first.contains("applied schema versions [1, 2, 3]"),
+        "{first}"
+    );
     assert!(
         first.contains("admin client credentials written"),
         "{first}"

@@ -11,6 +11,7 @@
 //! anywhere else (a plain executor, the conformance suite) run as tasks on the runtime whose
 //! handle the store was opened with.
 
+mod client_cache;
 pub mod schema;
 pub mod test_server;
 
@@ -33,6 +34,9 @@ use crate::oauth::client::Client;
 pub struct PgStore {
     pool: Pool,
     runtime: tokio::runtime::Handle,
+    clients: std::sync::Arc<client_cache::ClientCache>,
+    /// Dropped with the last handle of the store: stops the cache's listener.
+    _listener: std::sync::Arc<tokio::sync::watch::Sender<()>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -100,6 +104,14 @@ impl PgStore {
         let pg: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
             StoreError::Backend(format!("database URL: {e}"))
         })?;
+        let clients = std::sync::Arc::new(client_cache::ClientCache::default());
+        let (stop, stopped) = tokio::sync::watch::channel(());
+        client_cache::spawn_listener(
+            &runtime,
+            pg.clone(),
+            std::sync::Arc::downgrade(&clients),
+            stopped,
+        );
         let manager = deadpool_postgres::Manager::from_config(
             pg,
             tokio_postgres::NoTls,
@@ -115,7 +127,12 @@ impl PgStore {
             .recycle_timeout(Some(std::time::Duration::from_secs(5)))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(PgStore { pool, runtime })
+        Ok(PgStore {
+            pool,
+            runtime,
+            clients,
+            _listener: std::sync::Arc::new(stop),
+        })
     }
 
     /// Run `f` with a pooled connection, on a Tokio runtime.
@@ -200,13 +217,21 @@ impl ClientStore for PgStore {
     }
 
     async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let (cached, epoch) = self.clients.get(client_id);
+        if cached.is_some() {
+            return Ok(cached);
+        }
         let rows = self
             .texts(
                 "SELECT doc::text FROM jans_client WHERE client_id = $1",
                 vec![p(client_id.to_owned())],
             )
             .await?;
-        rows.first().map(|t| decode(t)).transpose()
+        let client: Option<Client> = rows.first().map(|t| decode(t)).transpose()?;
+        if let Some(c) = &client {
+            self.clients.put(c, epoch);
+        }
+        Ok(client)
     }
 
     async fn update(&self, client: &Client) -> Result<(), StoreError> {
@@ -217,6 +242,7 @@ impl ClientStore for PgStore {
                 params,
             )
             .await?;
+        self.clients.forget(&client.client_id);
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -230,6 +256,7 @@ impl ClientStore for PgStore {
                 vec![p(client_id.to_owned())],
             )
             .await?;
+        self.clients.forget(client_id);
         Ok(n > 0)
     }
 

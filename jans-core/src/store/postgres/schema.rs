@@ -9,10 +9,15 @@ use crate::store::StoreError;
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "init", include_str!("migrations/0001_init.sql")),
     (2, "config", include_str!("migrations/0002_config.sql")),
+    (
+        3,
+        "client_notify",
+        include_str!("migrations/0003_client_notify.sql"),
+    ),
 ];
 
 /// The schema version this build needs.
-pub const LATEST: i32 = 2;
+pub const LATEST: i32 = 3;
 
 /// Transaction-level advisory lock key serializing migrations across nodes ("jansmigr").
 const MIGRATION_LOCK: i64 = 0x6a61_6e73_6d69_6772;

@@ -165,3 +165,65 @@ fn a_server_that_goes_away_is_unavailable_then_recovers() {
     }
     assert_eq!(got, Some(rec));
 }
+
+#[test]
+fn a_client_changed_by_another_process_is_never_served_stale() {
+    use crate::oauth::client::ClientMetadata;
+    use crate::store::ClientStore;
+    let (a, url) = fresh_store();
+    block_on(schema::migrate(&a)).unwrap();
+    let (_, rt) = env();
+    let b = PgStore::connect(&url, 4, rt.handle().clone()).unwrap();
+    // Let both listeners connect, then fill b's cache.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut client = crate::oauth::client::Client {
+        client_id: "cached".into(),
+        client_secret_sealed: None,
+        client_id_issued_at: 1,
+        client_secret_expires_at: 0,
+        disabled: false,
+        registration_access_token_hash: None,
+        metadata: ClientMetadata::default(),
+    };
+    block_on(ClientStore::insert(&a, &client)).unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            block_on(ClientStore::get(&b, "cached"))
+                .unwrap()
+                .map(|c| c.disabled),
+            Some(false)
+        );
+    }
+    let eventually = |want: Option<bool>| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let got = block_on(ClientStore::get(&b, "cached"))
+                .unwrap()
+                .map(|c| c.disabled);
+            if got == want {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "b still serves {got:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    client.disabled = true;
+    block_on(ClientStore::update(&a, &client)).unwrap();
+    eventually(Some(true));
+    // A write that bypasses jans-rs entirely is seen too (the trigger notifies).
+    block_on(a.run(|c| async move {
+        c.execute(
+            "UPDATE jans_client SET doc = jsonb_set(doc, '{disabled}', 'false') WHERE client_id = 'cached'",
+            &[],
+        )
+        .await
+        .map_err(map_err)
+    }))
+    .unwrap();
+    eventually(Some(false));
+    block_on(ClientStore::delete(&a, "cached")).unwrap();
+    eventually(None);
+}

@@ -1,0 +1,165 @@
+//! Clients cached in each process, kept right across nodes by PostgreSQL notifications: a
+//! trigger on `jans_client` (migration 3) sends `NOTIFY jans_client, '<client_id>'` on
+//! every insert, update and delete, whoever makes it; a listening connection per process
+//! drops that client from the cache. Client authentication then costs no query.
+//!
+//! Correctness rules:
+//! - the cache is used only while the listener is connected; when it drops, the cache is
+//!   emptied and bypassed until the listener is back (so no change can be missed);
+//! - a value read from the database is cached only if no notification arrived while it was
+//!   read (an epoch counter), so a read racing an update never caches the old row;
+//! - absent clients are not cached, so a client registered on one node authenticates on
+//!   every other at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::oauth::client::Client;
+
+/// Most clients kept; beyond it the cache starts over.
+const MAX_ENTRIES: usize = 10_000;
+
+/// The cache and the state of its listener.
+#[derive(Default)]
+pub(crate) struct ClientCache {
+    entries: Mutex<HashMap<String, Client>>,
+    /// Bumped by every notification and every (re)connection of the listener.
+    epoch: AtomicU64,
+    /// Whether the listener is connected (else the cache is bypassed).
+    listening: AtomicBool,
+}
+
+impl ClientCache {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Client>> {
+        match self.entries.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// A cached client, and the epoch to hand back to [`ClientCache::put`] after a miss.
+    pub(crate) fn get(&self, client_id: &str) -> (Option<Client>, Option<u64>) {
+        if !self.listening.load(Ordering::Acquire) {
+            return (None, None);
+        }
+        let epoch = self.epoch.load(Ordering::Acquire);
+        (self.entries().get(client_id).cloned(), Some(epoch))
+    }
+
+    /// Cache what was read from the database, unless anything changed since `epoch`.
+    pub(crate) fn put(&self, client: &Client, epoch: Option<u64>) {
+        let Some(epoch) = epoch else {
+            return;
+        };
+        let mut entries = self.entries();
+        // Checked under the lock that notifications also take: none can slip in between.
+        if !self.listening.load(Ordering::Acquire) || self.epoch.load(Ordering::Acquire) != epoch {
+            return;
+        }
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(client.client_id.clone(), client.clone());
+    }
+
+    /// This process changed a client: forget it at once (the notification follows).
+    pub(crate) fn forget(&self, client_id: &str) {
+        let mut entries = self.entries();
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        entries.remove(client_id);
+    }
+
+    fn set_listening(&self, on: bool) {
+        let mut entries = self.entries();
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+        self.listening.store(on, Ordering::Release);
+    }
+}
+
+/// Keep a listener connected until `stop`'s sender is dropped (with the last handle of the
+/// store): `LISTEN jans_client`, forget what is notified, and on any failure bypass the
+/// cache and reconnect with backoff.
+pub(crate) fn spawn_listener(
+    runtime: &tokio::runtime::Handle,
+    config: tokio_postgres::Config,
+    cache: std::sync::Weak<ClientCache>,
+    mut stop: tokio::sync::watch::Receiver<()>,
+) {
+    runtime.spawn(async move {
+        let mut delay = std::time::Duration::from_millis(100);
+        loop {
+            let session = listen(&config, &cache);
+            tokio::select! {
+                outcome = session => {
+                    if let Err(e) = outcome {
+                        tracing::debug!(error = %e, "client cache listener disconnected");
+                    }
+                }
+                _ = stop.changed() => return,
+            }
+            match cache.upgrade() {
+                Some(c) => c.set_listening(false),
+                None => return,
+            }
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                _ = stop.changed() => return,
+            }
+            delay = (delay * 2).min(std::time::Duration::from_secs(5));
+        }
+    });
+}
+
+/// One listening session; returns `Ok` when the cache was dropped, `Err` on disconnection.
+async fn listen(
+    config: &tokio_postgres::Config,
+    cache: &std::sync::Weak<ClientCache>,
+) -> Result<(), String> {
+    let (client, mut connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // The connection delivers notifications; it also carries the LISTEN below.
+    let driver = tokio::spawn(async move {
+        loop {
+            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
+                    if tx.send(Some(n.payload().to_owned())).is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => {
+                    let _ = tx.send(None);
+                    return;
+                }
+            }
+        }
+    });
+    let outcome = async {
+        client
+            .batch_execute("LISTEN jans_client")
+            .await
+            .map_err(|e| e.to_string())?;
+        match cache.upgrade() {
+            Some(c) => c.set_listening(true),
+            None => return Ok(()),
+        }
+        while let Some(message) = rx.recv().await {
+            let Some(c) = cache.upgrade() else {
+                return Ok(());
+            };
+            match message {
+                Some(client_id) => c.forget(&client_id),
+                None => break,
+            }
+        }
+        Err("the listening connection was lost".to_owned())
+    }
+    .await;
+    driver.abort();
+    outcome
+}
