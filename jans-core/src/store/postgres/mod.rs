@@ -191,6 +191,30 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// One query whose first column is a JSON document, decoded row by row.
+    async fn docs<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        params: Params,
+    ) -> Result<Vec<T>, StoreError> {
+        self.texts(sql, params)
+            .await?
+            .iter()
+            .map(|t| decode(t))
+            .collect()
+    }
+
+    /// [`PgStore::docs`] of a query that returns at most one row.
+    async fn doc<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        params: Params,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self.docs(sql, params).await?.into_iter().next())
+    }
+}
+
 type Params = Vec<Box<dyn tokio_postgres::types::ToSql + Send + Sync>>;
 
 fn p<T: tokio_postgres::types::ToSql + Send + Sync + 'static>(
@@ -221,13 +245,12 @@ impl ClientStore for PgStore {
         if cached.is_some() {
             return Ok(cached);
         }
-        let rows = self
-            .texts(
+        let client: Option<Client> = self
+            .doc(
                 "SELECT doc::text FROM jans_client WHERE client_id = $1",
                 vec![p(client_id.to_owned())],
             )
             .await?;
-        let client: Option<Client> = rows.first().map(|t| decode(t)).transpose()?;
         if let Some(c) = &client {
             self.clients.put(c, epoch);
         }
@@ -261,13 +284,11 @@ impl ClientStore for PgStore {
     }
 
     async fn list(&self) -> Result<Vec<Client>, StoreError> {
-        let rows = self
-            .texts(
-                "SELECT doc::text FROM jans_client ORDER BY client_id",
-                Vec::new(),
-            )
-            .await?;
-        rows.iter().map(|t| decode(t)).collect()
+        self.docs(
+            "SELECT doc::text FROM jans_client ORDER BY client_id",
+            Vec::new(),
+        )
+        .await
     }
 }
 
@@ -311,13 +332,11 @@ impl GrantStore for PgStore {
         key: &str,
         now: UnixTime,
     ) -> Result<Option<GrantRecord>, StoreError> {
-        let rows = self
-            .texts(
-                "SELECT doc::text FROM jans_grant WHERE kind = $1 AND key = $2 AND expires_at > $3",
-                vec![p(kind_tag(kind)), p(key.to_owned()), p(secs(now))],
-            )
-            .await?;
-        rows.first().map(|t| decode(t)).transpose()
+        self.doc(
+            "SELECT doc::text FROM jans_grant WHERE kind = $1 AND key = $2 AND expires_at > $3",
+            vec![p(kind_tag(kind)), p(key.to_owned()), p(secs(now))],
+        )
+        .await
     }
 
     async fn take(
@@ -328,13 +347,12 @@ impl GrantStore for PgStore {
     ) -> Result<Option<GrantRecord>, StoreError> {
         // One statement: of many concurrent callers on any number of nodes, exactly one
         // deletes the row and gets it back (DESIGN.md §4).
-        let rows = self
-            .texts(
+        let record: Option<GrantRecord> = self
+            .doc(
                 "DELETE FROM jans_grant WHERE kind = $1 AND key = $2 RETURNING doc::text",
                 vec![p(kind_tag(kind)), p(key.to_owned())],
             )
             .await?;
-        let record: Option<GrantRecord> = rows.first().map(|t| decode(t)).transpose()?;
         Ok(record.filter(|r| r.is_live(now)))
     }
 
@@ -389,10 +407,8 @@ impl KeyStore for PgStore {
     }
 
     async fn list(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let rows = self
-            .texts("SELECT doc::text FROM jans_key ORDER BY kid", Vec::new())
-            .await?;
-        rows.iter().map(|t| decode(t)).collect()
+        self.docs("SELECT doc::text FROM jans_key ORDER BY kid", Vec::new())
+            .await
     }
 
     async fn delete(&self, kid: &str) -> Result<bool, StoreError> {
@@ -424,23 +440,19 @@ impl UserStore for PgStore {
     }
 
     async fn get(&self, inum: &str) -> Result<Option<User>, StoreError> {
-        let rows = self
-            .texts(
-                "SELECT doc::text FROM jans_user WHERE inum = $1",
-                vec![p(inum.to_owned())],
-            )
-            .await?;
-        rows.first().map(|t| decode(t)).transpose()
+        self.doc(
+            "SELECT doc::text FROM jans_user WHERE inum = $1",
+            vec![p(inum.to_owned())],
+        )
+        .await
     }
 
     async fn by_uid(&self, uid: &str) -> Result<Option<User>, StoreError> {
-        let rows = self
-            .texts(
-                "SELECT doc::text FROM jans_user WHERE uid_key = $1",
-                vec![p(User::uid_key(uid))],
-            )
-            .await?;
-        rows.first().map(|t| decode(t)).transpose()
+        self.doc(
+            "SELECT doc::text FROM jans_user WHERE uid_key = $1",
+            vec![p(User::uid_key(uid))],
+        )
+        .await
     }
 
     async fn update(&self, user: &User) -> Result<(), StoreError> {
@@ -472,13 +484,11 @@ impl UserStore for PgStore {
     }
 
     async fn list(&self) -> Result<Vec<User>, StoreError> {
-        let rows = self
-            .texts(
-                "SELECT doc::text FROM jans_user ORDER BY uid_key",
-                Vec::new(),
-            )
-            .await?;
-        rows.iter().map(|t| decode(t)).collect()
+        self.docs(
+            "SELECT doc::text FROM jans_user ORDER BY uid_key",
+            Vec::new(),
+        )
+        .await
     }
 }
 
