@@ -9,7 +9,9 @@
 //! - a value read from the database is cached only if no notification arrived while it was
 //!   read (an epoch counter), so a read racing an update never caches the old row;
 //! - absent clients are not cached, so a client registered on one node authenticates on
-//!   every other at once.
+//!   every other at once;
+//! - the listener proves its connection with a query every [`HEARTBEAT`], and entries live
+//!   at most [`TTL`], which bounds staleness even if a connection died silently.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,11 +21,15 @@ use crate::oauth::client::Client;
 
 /// Most clients kept; beyond it the cache starts over.
 const MAX_ENTRIES: usize = 10_000;
+/// Longest a cached client is served.
+pub(crate) const TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often the listener checks that its connection is alive.
+pub(crate) const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The cache and the state of its listener.
 #[derive(Default)]
 pub(crate) struct ClientCache {
-    entries: Mutex<HashMap<String, Client>>,
+    entries: Mutex<HashMap<String, (std::time::Instant, Client)>>,
     /// Bumped by every notification and every (re)connection of the listener.
     epoch: AtomicU64,
     /// Whether the listener is connected (else the cache is bypassed).
@@ -31,7 +37,7 @@ pub(crate) struct ClientCache {
 }
 
 impl ClientCache {
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Client>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (std::time::Instant, Client)>> {
         match self.entries.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
@@ -44,7 +50,12 @@ impl ClientCache {
             return (None, None);
         }
         let epoch = self.epoch.load(Ordering::Acquire);
-        (self.entries().get(client_id).cloned(), Some(epoch))
+        let hit = self
+            .entries()
+            .get(client_id)
+            .filter(|(at, _)| at.elapsed() < TTL)
+            .map(|(_, c)| c.clone());
+        (hit, Some(epoch))
     }
 
     /// Cache what was read from the database, unless anything changed since `epoch`.
@@ -60,7 +71,10 @@ impl ClientCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(client.client_id.clone(), client.clone());
+        entries.insert(
+            client.client_id.clone(),
+            (std::time::Instant::now(), client.clone()),
+        );
     }
 
     /// This process changed a client: forget it at once (the notification follows).
@@ -148,13 +162,30 @@ async fn listen(
             Some(c) => c.set_listening(true),
             None => return Ok(()),
         }
-        while let Some(message) = rx.recv().await {
-            let Some(c) = cache.upgrade() else {
-                return Ok(());
-            };
-            match message {
-                Some(client_id) => c.forget(&client_id),
-                None => break,
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.tick().await;
+        loop {
+            tokio::select! {
+                message = rx.recv() => {
+                    let Some(c) = cache.upgrade() else {
+                        return Ok(());
+                    };
+                    match message {
+                        Some(Some(client_id)) => c.forget(&client_id),
+                        _ => break,
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    // A connection that died silently would miss notifications: prove it.
+                    let alive = tokio::time::timeout(
+                        std::time::Duration::from_secs(5),
+                        client.simple_query("SELECT 1"),
+                    )
+                    .await;
+                    if !matches!(alive, Ok(Ok(_))) {
+                        break;
+                    }
+                }
             }
         }
         Err("the listening connection was lost".to_owned())
