@@ -1,6 +1,6 @@
 //! The conformance suite and the schema commands on a real PostgreSQL server.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, Weak};
 
 use super::schema::{self, SchemaStatus};
 use super::test_server::TestServer;
@@ -8,24 +8,37 @@ use super::*;
 use crate::store::conformance::{self, Harness, block_on};
 use crate::store::{GrantStore, Stores};
 
-/// One server and one runtime for every test of this module.
-fn env() -> &'static (TestServer, tokio::runtime::Runtime) {
-    static ENV: OnceLock<(TestServer, tokio::runtime::Runtime)> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        (TestServer::start().unwrap(), rt)
-    })
+/// A server and a runtime shared by the tests running at the same time; the last one to
+/// finish stops a private server (a `static` would leave it running after the process).
+struct Env {
+    // Dropped first: the runtime's tasks hold connections to the server.
+    rt: tokio::runtime::Runtime,
+    server: TestServer,
 }
 
-fn fresh_store() -> (PgStore, String) {
-    let (server, rt) = env();
-    let url = rt.block_on(server.create_database()).unwrap();
+fn env() -> Arc<Env> {
+    static SHARED: Mutex<Weak<Env>> = Mutex::new(Weak::new());
+    let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(env) = shared.upgrade() {
+        return env;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let env = Arc::new(Env {
+        rt,
+        server: TestServer::start().unwrap(),
+    });
+    *shared = Arc::downgrade(&env);
+    env
+}
+
+fn fresh_store(env: &Env) -> (PgStore, String) {
+    let url = env.rt.block_on(env.server.create_database()).unwrap();
     (
-        PgStore::connect(&url, 16, rt.handle().clone()).unwrap(),
+        PgStore::connect(&url, 16, env.rt.handle().clone()).unwrap(),
         url,
     )
 }
@@ -33,6 +46,7 @@ fn fresh_store() -> (PgStore, String) {
 struct Pg {
     url: String,
     store: PgStore,
+    env: Arc<Env>,
 }
 
 impl Harness for Pg {
@@ -42,25 +56,30 @@ impl Harness for Pg {
 
     fn reopen(&mut self) -> Option<Stores> {
         // A new pool on the same database: what another process (or a restart) sees.
-        let (_, rt) = env();
-        self.store = PgStore::connect(&self.url, 16, rt.handle().clone()).unwrap();
+        self.store = PgStore::connect(&self.url, 16, self.env.rt.handle().clone()).unwrap();
         Some(self.stores())
     }
 }
 
 #[test]
 fn conformance_on_postgresql() {
+    let env = env();
     let failures = conformance::run_all(&mut || {
-        let (store, url) = fresh_store();
+        let (store, url) = fresh_store(&env);
         block_on(schema::migrate(&store)).unwrap();
-        Box::new(Pg { url, store }) as Box<dyn Harness>
+        Box::new(Pg {
+            url,
+            store,
+            env: env.clone(),
+        }) as Box<dyn Harness>
     });
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]
 fn migrations_apply_once_even_when_nodes_race() {
-    let (store, _) = fresh_store();
+    let env = env();
+    let (store, _) = fresh_store(&env);
     assert_eq!(
         block_on(schema::status(&store)).unwrap(),
         SchemaStatus::Missing
@@ -101,7 +120,8 @@ fn migrations_apply_once_even_when_nodes_race() {
 
 #[test]
 fn a_newer_schema_is_refused() {
-    let (store, _) = fresh_store();
+    let env = env();
+    let (store, _) = fresh_store(&env);
     block_on(schema::migrate(&store)).unwrap();
     block_on(store.run(|c| async move {
         c.execute(
@@ -123,10 +143,10 @@ fn a_newer_schema_is_refused() {
 #[test]
 fn a_server_that_goes_away_is_unavailable_then_recovers() {
     // A private server of its own: stopping the shared one would disturb the other tests.
+    let env = env();
     let server = TestServer::start_private().unwrap();
-    let (_, rt) = env();
-    let url = rt.block_on(server.create_database()).unwrap();
-    let store = PgStore::connect(&url, 4, rt.handle().clone()).unwrap();
+    let url = env.rt.block_on(server.create_database()).unwrap();
+    let store = PgStore::connect(&url, 4, env.rt.handle().clone()).unwrap();
     block_on(schema::migrate(&store)).unwrap();
     let rec = GrantRecord {
         family: "f".into(),
@@ -170,10 +190,10 @@ fn a_server_that_goes_away_is_unavailable_then_recovers() {
 fn a_client_changed_by_another_process_is_never_served_stale() {
     use crate::oauth::client::ClientMetadata;
     use crate::store::ClientStore;
-    let (a, url) = fresh_store();
+    let env = env();
+    let (a, url) = fresh_store(&env);
     block_on(schema::migrate(&a)).unwrap();
-    let (_, rt) = env();
-    let b = PgStore::connect(&url, 4, rt.handle().clone()).unwrap();
+    let b = PgStore::connect(&url, 4, env.rt.handle().clone()).unwrap();
     // Let both listeners connect, then fill b's cache.
     std::thread::sleep(std::time::Duration::from_millis(500));
     let mut client = crate::oauth::client::Client {
