@@ -215,16 +215,7 @@ pub(crate) fn parse(json: &str) -> Result<Parsed, Failure> {
                 .map_err(|_| invalid("`client_cert_der` is not standard base64"))
         })
         .transpose()?;
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .map(str::to_owned);
+    let request_id = jans_http::routes::caller_request_id(&headers);
     let request = match Endpoint::from_path(&path) {
         None => Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
         Some(endpoint) => {

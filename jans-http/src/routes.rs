@@ -62,14 +62,8 @@ impl AppState {
     }
 
     fn request_id(&self, headers: &HeaderMap) -> String {
-        // Accept an upstream proxy's id when it is short and plain.
-        if let Some(v) = headers.get("x-request-id").and_then(|v| v.to_str().ok())
-            && !v.is_empty()
-            && v.len() <= 64
-            && v.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return v.to_owned();
+        if let Some(v) = caller_request_id(headers) {
+            return v;
         }
         let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
         format!("{:08x}-{n:x}", self.request_prefix)
@@ -79,6 +73,21 @@ impl AppState {
     pub fn ctx(&self, request_id: String) -> Ctx {
         Ctx::new(crate::now(), self.rng.clone(), request_id)
     }
+}
+
+/// An upstream proxy's (or embedder's) `x-request-id`, when it is short and plain enough to
+/// log as is.
+pub fn caller_request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
 }
 
 async fn engine_route(

@@ -183,10 +183,16 @@ impl KeyManager {
         Ok(ring)
     }
 
-    /// Rebuild the ring from the store (e.g. after another process rotated).
+    /// Rebuild the ring from the store when it holds other keys or states than the ring
+    /// (e.g. after another process rotated); unchanged keys are not opened again.
     pub async fn reload(&self, store: &dyn KeyStore) -> Result<(), Error> {
-        let ring = self.build(store.list().await?)?;
-        self.install(ring);
+        self.install_if_changed(store.list().await?)
+    }
+
+    fn install_if_changed(&self, keys: Vec<StoredKey>) -> Result<(), Error> {
+        if !same_keys(self.ring().keys(), &keys) {
+            self.install(self.build(keys)?);
+        }
         Ok(())
     }
 
@@ -246,9 +252,7 @@ impl KeyManager {
         }
         if changes.is_empty() {
             // Nothing to do here, but another node may have rotated: serve what is stored.
-            if !same_keys(self.ring().keys(), &keys) {
-                self.install(self.build(keys)?);
-            }
+            self.install_if_changed(keys)?;
             return Ok(changes);
         }
         // New keys are written first, then promotions, so a crash in between never leaves
