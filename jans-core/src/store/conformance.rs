@@ -278,6 +278,81 @@ fn grants_concurrent_take(s: &Stores) -> CaseResult {
     Ok(())
 }
 
+/// Inserts racing on the same keys (a client assertion's `jti` presented twice at once):
+/// exactly one insert per key wins and the rest are conflicts, while inserts of distinct
+/// keys made at the same moment all land (backends that batch writes must keep this).
+fn grants_concurrent_insert(s: &Stores) -> CaseResult {
+    const KEYS: usize = 25;
+    const THREADS: usize = 8;
+    let barrier = Arc::new(std::sync::Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let s = s.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut won = Vec::new();
+                for i in 0..KEYS {
+                    let shared = block_on(s.grants.insert(
+                        GrantKind::AssertionJti,
+                        &format!("jti{i}"),
+                        &record(&format!("t{t}"), 5000),
+                        1000,
+                    ));
+                    match shared {
+                        Ok(()) => won.push(i),
+                        Err(StoreError::Conflict) => {}
+                        Err(other) => return Err(format!("shared key {i}: {other}")),
+                    }
+                    block_on(s.grants.insert(
+                        GrantKind::AccessToken,
+                        &format!("own{t}-{i}"),
+                        &record(&format!("t{t}"), 5000),
+                        1000,
+                    ))
+                    .map_err(|e| format!("distinct key own{t}-{i}: {e}"))?;
+                }
+                Ok(won)
+            })
+        })
+        .collect();
+    let mut wins = vec![0usize; KEYS];
+    for h in handles {
+        let won = h
+            .join()
+            .map_err(|_| "inserter thread panicked".to_owned())??;
+        for i in won {
+            if let Some(w) = wins.get_mut(i) {
+                *w += 1;
+            }
+        }
+    }
+    ensure!(
+        wins.iter().all(|w| *w == 1),
+        "each shared key must be inserted exactly once, got {wins:?}"
+    );
+    block_on(async {
+        for i in 0..KEYS {
+            let r = e(s
+                .grants
+                .get(GrantKind::AssertionJti, &format!("jti{i}"), 1000)
+                .await)?;
+            ensure!(r.is_some(), "the winning insert of jti{i} is stored");
+            for t in 0..THREADS {
+                let own = e(s
+                    .grants
+                    .get(GrantKind::AccessToken, &format!("own{t}-{i}"), 1000)
+                    .await)?;
+                ensure!(
+                    own.is_some_and(|r| r.family == format!("t{t}")),
+                    "own{t}-{i} stored as written"
+                );
+            }
+        }
+        Ok(())
+    })
+}
+
 fn grants_expiry_and_sweep(s: &Stores) -> CaseResult {
     block_on(async {
         let k = GrantKind::AccessToken;
@@ -581,10 +656,11 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 8] = [
+    let cases: [Case; 9] = [
         ("clients_crud", clients_crud),
         ("grants_single_use", grants_single_use),
         ("grants_concurrent_take", grants_concurrent_take),
+        ("grants_concurrent_insert", grants_concurrent_insert),
         ("grants_expiry_and_sweep", grants_expiry_and_sweep),
         ("grants_family", grants_family),
         ("keys_crud", keys_crud),

@@ -11,6 +11,7 @@
 //! anywhere else (a plain executor, the conformance suite) run as tasks on the runtime whose
 //! handle the store was opened with.
 
+mod batch;
 mod client_cache;
 pub mod schema;
 pub mod test_server;
@@ -35,6 +36,8 @@ pub struct PgStore {
     pool: Pool,
     runtime: tokio::runtime::Handle,
     clients: std::sync::Arc<client_cache::ClientCache>,
+    /// Grant inserts, committed in batches.
+    grants: batch::Batcher,
     /// Dropped with the last handle of the store: stops the cache's listener.
     _listener: std::sync::Arc<tokio::sync::watch::Sender<()>>,
 }
@@ -127,10 +130,12 @@ impl PgStore {
             .recycle_timeout(Some(std::time::Duration::from_secs(5)))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let grants = batch::Batcher::start(pool.clone(), &runtime);
         Ok(PgStore {
             pool,
             runtime,
             clients,
+            grants,
             _listener: std::sync::Arc::new(stop),
         })
     }
@@ -302,25 +307,16 @@ impl GrantStore for PgStore {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         // An expired record under the same key is replaced; a live one is a conflict.
-        let params: Params = vec![
-            p(kind_tag(kind)),
-            p(key.to_owned()),
-            p(record.family.clone()),
-            p(secs(record.expires_at)),
-            p(encode(record)?),
-            p(secs(now)),
-        ];
-        let n = self
-            .execute(
-                "INSERT INTO jans_grant (kind, key, family, expires_at, doc) \
-                 VALUES ($1, $2, $3, $4, $5::text::jsonb) \
-                 ON CONFLICT (kind, key) DO UPDATE \
-                 SET family = EXCLUDED.family, expires_at = EXCLUDED.expires_at, doc = EXCLUDED.doc \
-                 WHERE jans_grant.expires_at <= $6",
-                params,
-            )
-            .await?;
-        if n == 0 {
+        let row = batch::Row {
+            kind: kind_tag(kind),
+            key: key.to_owned(),
+            family: record.family.clone(),
+            expires_at: secs(record.expires_at),
+            doc: encode(record)?,
+            now: secs(now),
+        };
+        // The writers run on the store's runtime; the channels work from any executor.
+        if !self.grants.insert(row).await? {
             return Err(StoreError::Conflict);
         }
         Ok(())

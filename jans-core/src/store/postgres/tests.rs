@@ -247,3 +247,105 @@ fn a_client_changed_by_another_process_is_never_served_stale() {
     block_on(ClientStore::delete(&a, "cached")).unwrap();
     eventually(None);
 }
+
+/// Group commit: a burst of inserts queued together is written in shared statements, yet
+/// every row keeps its own outcome. On a single-threaded runtime every insert below is
+/// queued before a writer runs, so the 50 inserts of one new key meet in one gathering:
+/// exactly one wins (the others go to the next statement and are refused); 300 distinct
+/// keys all land; an expired record is replaced inside a batch while a live one is refused;
+/// and what was refused changed nothing.
+#[test]
+fn batched_inserts_keep_per_row_outcomes() {
+    let env = env();
+    let (_, url) = fresh_store(&env);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = PgStore::connect(&url, 4, rt.handle().clone()).unwrap();
+    // Everything on `rt` (the store's runtime), which runs only inside `rt.block_on`.
+    rt.block_on(schema::migrate(&store)).unwrap();
+    let store = Stores::postgres(store).grants;
+    rt.block_on(async {
+        store
+            .insert(GrantKind::AccessToken, "expired", &rec("old", 1500), 1000)
+            .await
+            .unwrap();
+        store
+            .insert(GrantKind::AccessToken, "live", &rec("old", 9000), 1000)
+            .await
+            .unwrap();
+    });
+    let outcomes = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = &rec(&format!("same{i}"), 9000);
+                (
+                    "same".to_owned(),
+                    s.insert(GrantKind::AssertionJti, "jti", r, 2000).await,
+                )
+            }));
+        }
+        for i in 0..300 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let key = format!("k{i:03}");
+                let r = s
+                    .insert(GrantKind::AccessToken, &key, &rec(&key, 9000), 2000)
+                    .await;
+                (key, r)
+            }));
+        }
+        for key in ["expired", "live"] {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = s
+                    .insert(GrantKind::AccessToken, key, &rec("new", 9000), 2000)
+                    .await;
+                (key.to_owned(), r)
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    });
+    let same: Vec<_> = outcomes.iter().filter(|(k, _)| k == "same").collect();
+    assert_eq!(same.iter().filter(|(_, r)| r.is_ok()).count(), 1);
+    assert!(
+        same.iter()
+            .all(|(_, r)| r.is_ok() || *r == Err(StoreError::Conflict))
+    );
+    for (key, r) in &outcomes {
+        match key.as_str() {
+            "same" => {}
+            "live" => assert_eq!(*r, Err(StoreError::Conflict), "a live record is kept"),
+            _ => assert_eq!(*r, Ok(()), "{key}"),
+        }
+    }
+    rt.block_on(async {
+        let get = |key: &'static str| store.get(GrantKind::AccessToken, key, 2000);
+        assert_eq!(get("expired").await.unwrap().unwrap().family, "new");
+        assert_eq!(get("live").await.unwrap().unwrap().family, "old");
+        for i in 0..300 {
+            let key = format!("k{i:03}");
+            let got = store.get(GrantKind::AccessToken, &key, 2000).await.unwrap();
+            assert_eq!(got.map(|r| r.family), Some(key));
+        }
+    });
+}
+
+fn rec(family: &str, expires_at: u64) -> crate::store::GrantRecord {
+    crate::store::GrantRecord {
+        family: family.to_owned(),
+        client_id: "c".to_owned(),
+        subject: None,
+        scope: String::new(),
+        issued_at: 1000,
+        expires_at,
+        data: serde_json::Map::new(),
+    }
+}
