@@ -45,7 +45,7 @@ enum Command {
     Init,
     /// Create or upgrade the PostgreSQL schema, then load the initial data (signing keys,
     /// admin client) as `init` does; safe to run again and from several nodes at once.
-    Migrate,
+    Migrate(MigrateArgs),
     /// Manage clients.
     #[command(subcommand)]
     Client(ClientCommand),
@@ -60,6 +60,31 @@ enum Command {
     /// Show or change the server configuration shared by the nodes of a PostgreSQL store.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Ask a running `jans serve` whether it is ready (`GET /health/ready`): exit status 0
+    /// on 200, else 1 with the reason on stderr. For container health checks in images
+    /// without curl.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct MigrateArgs {
+    /// Do not register the bootstrap admin client (where the data directory does not
+    /// outlive the command, e.g. a Kubernetes Job, its credentials would be lost).
+    #[arg(long)]
+    no_admin_client: bool,
+}
+
+#[derive(Args, Debug)]
+struct HealthcheckArgs {
+    /// The URL to ask (default http://HOST:PORT/health/ready, from --listen).
+    #[arg(long)]
+    url: Option<String>,
+    /// The address `serve` listens on (a wildcard address is asked on loopback).
+    #[arg(long, env = "JANS_LISTEN", default_value = "localhost:8080")]
+    listen: String,
+    /// Seconds to wait for the whole answer.
+    #[arg(long, default_value_t = 3)]
+    timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -305,10 +330,13 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
     let first_start = !DataDir::new(&cli.data_dir).is_initialized(config.persistence.kind);
     jans_http::datadir::wait_for_database(&config, std::time::Duration::from_secs(300)).await?;
     let opened = open(cli, issuer, true).await?;
-    if let Some(path) = opened
-        .data
-        .ensure_admin_client(&opened.engine, &ctx())
-        .await?
+    // On PostgreSQL the admin client is `jans migrate`'s: a node's data directory is often
+    // thrown away with its pod, and each start would leave another admin client behind.
+    if config.persistence.kind == jans_core::config::PersistenceType::Sled
+        && let Some(path) = opened
+            .data
+            .ensure_admin_client(&opened.engine, &ctx())
+            .await?
     {
         println!("admin client credentials written to {}", path.display());
     }
@@ -509,10 +537,69 @@ async fn user_command(cli: &Cli, cmd: &UserCommand) -> Res<()> {
     }
 }
 
+/// Where `healthcheck` asks by default: `/health/ready` at the listen address, with a
+/// wildcard host (`0.0.0.0`, `[::]`) replaced by loopback of the same family.
+fn ready_url(listen: &str) -> String {
+    let host_port = match listen.parse::<SocketAddr>() {
+        Ok(mut addr) => {
+            if addr.ip().is_unspecified() {
+                addr.set_ip(match addr {
+                    SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            addr.to_string()
+        }
+        Err(_) => listen.to_owned(),
+    };
+    format!("http://{host_port}/health/ready")
+}
+
+/// An error with its causes ("error sending request: connection refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+async fn healthcheck(args: &HealthcheckArgs) -> Res<()> {
+    let url = args.url.clone().unwrap_or_else(|| ready_url(&args.listen));
+    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| error_chain(&e))?;
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {}", error_chain(&e)))?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    let body: String = body.trim().chars().take(200).collect();
+    if status == reqwest::StatusCode::OK {
+        println!("{url}: {status} {body}");
+        Ok(())
+    } else {
+        Err(format!("{url}: {status} {body}"))
+    }
+}
+
 async fn run(cli: Cli) -> Res<()> {
     match &cli.command {
         Command::Serve(args) => serve(&cli, args).await,
-        Command::Migrate => {
+        Command::Healthcheck(args) => healthcheck(args).await,
+        Command::Migrate(args) => {
             let config = load_config(cli.config.as_deref())?;
             if config.persistence.kind == jans_core::config::PersistenceType::Postgres {
                 jans_http::datadir::wait_for_database(&config, std::time::Duration::from_secs(60))
@@ -533,10 +620,11 @@ async fn run(cli: Cli) -> Res<()> {
                 println!("the sled store has no schema to migrate");
             }
             let opened = open(&cli, Issuer::Configured, true).await?;
-            if let Some(p) = opened
-                .data
-                .ensure_admin_client(&opened.engine, &ctx())
-                .await?
+            if !args.no_admin_client
+                && let Some(p) = opened
+                    .data
+                    .ensure_admin_client(&opened.engine, &ctx())
+                    .await?
             {
                 println!("admin client credentials written to {}", p.display());
             }
@@ -695,5 +783,27 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ready_url;
+
+    #[test]
+    fn healthcheck_asks_loopback_for_wildcard_listeners() {
+        assert_eq!(
+            ready_url("0.0.0.0:8080"),
+            "http://127.0.0.1:8080/health/ready"
+        );
+        assert_eq!(ready_url("[::]:9000"), "http://[::1]:9000/health/ready");
+        assert_eq!(
+            ready_url("10.1.2.3:8080"),
+            "http://10.1.2.3:8080/health/ready"
+        );
+        assert_eq!(
+            ready_url("localhost:8080"),
+            "http://localhost:8080/health/ready"
+        );
     }
 }

@@ -112,6 +112,31 @@ fn one_node_on_postgresql_survives_restarts_and_outages() {
         "migrate is idempotent: {again}"
     );
     let (id, secret) = admin(&data);
+    let clients = |dir: &Path| {
+        let list = ok(pg_cmd(dir, &db).args(["client", "list"]).output().unwrap());
+        serde_json::from_str::<Value>(&list)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let registered = clients(&data);
+
+    // A node started on an empty data directory (a new pod) registers nothing.
+    let fresh = dir.path().join("pod");
+    let (pod, _) = start_cmd(pg_cmd(&fresh, &db), free_port(), &[]);
+    drop(pod);
+    assert!(!fresh.join("admin-client.json").exists());
+    assert_eq!(clients(&data), registered, "serve registered a client");
+    // Nor does a migration told not to (the chart's Job, whose directory is thrown away).
+    let job = dir.path().join("job");
+    let out = ok(pg_cmd(&job, &db)
+        .args(["migrate", "--no-admin-client"])
+        .output()
+        .unwrap());
+    assert!(out.contains("schema is current"), "{out}");
+    assert!(!job.join("admin-client.json").exists());
+    assert_eq!(clients(&data), registered, "migrate registered a client");
 
     let (node, base) = start_cmd(pg_cmd(&data, &db), free_port(), &[]);
     let r = cc_token(&base, &id, &secret);

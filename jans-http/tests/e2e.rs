@@ -820,3 +820,60 @@ fn components_expose_only_their_routes() {
         200
     );
 }
+
+#[test]
+fn healthcheck_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let (server, base) = start_cmd(jans_cmd(&data), port, &[]);
+    // From JANS_LISTEN, as in the container image (a wildcard host is asked on loopback).
+    let out = Command::new(JANS)
+        .arg("healthcheck")
+        .env("JANS_LISTEN", format!("0.0.0.0:{port}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains(&format!("http://127.0.0.1:{port}/health/ready: 200")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // An explicit URL; one that does not answer 200 fails with the status.
+    let ok = Command::new(JANS)
+        .args(["healthcheck", "--url", &format!("{base}/health/ready")])
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let missing = Command::new(JANS)
+        .args(["healthcheck", "--url", &format!("{base}/no-such-path")])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("404"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+    drop(server);
+    // Nothing listening: exit status 1 and the reason, well within the timeout.
+    let started = Instant::now();
+    let out = Command::new(JANS)
+        .args(["healthcheck", "--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("JANS_LISTEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("http://127.0.0.1:{port}/health/ready"))
+            && stderr.to_lowercase().contains("connect"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
