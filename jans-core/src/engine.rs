@@ -76,6 +76,7 @@ impl EngineBuilder {
                 jwks_cache: Mutex::new(HashMap::new()),
                 pairwise_key: derive_key(&master, b"jans-rs pairwise subject key"),
                 discovery: RwLock::new(None),
+                scopes: RwLock::new(Arc::new(Vec::new())),
                 config_revision: std::sync::atomic::AtomicU64::new(0),
             }),
         })
@@ -94,6 +95,8 @@ pub(crate) struct Inner {
     /// Client `jwks_uri` documents: url -> (fetched at, keys).
     pub(crate) jwks_cache: Mutex<HashMap<String, (UnixTime, Arc<Jwks>)>>,
     discovery: RwLock<Option<Arc<serde_json::Value>>>,
+    /// The stored scopes (loaded by [`Engine::start`], reloaded every tick).
+    scopes: RwLock<Arc<Vec<crate::scope::Scope>>>,
     /// Revision of the shared configuration this node runs (0: none yet).
     config_revision: std::sync::atomic::AtomicU64,
 }
@@ -204,7 +207,47 @@ impl Engine {
     /// Load keys, generating what is missing (first start) and rotating what is due.
     pub async fn start(&self, ctx: &Ctx) -> Result<Vec<Change>, Error> {
         self.sync_config().await?;
+        self.load_scopes().await?;
         self.rotate_keys(ctx, false).await
+    }
+
+    /// The scopes this server knows (Janssen's `jansScope` entries), as last loaded.
+    pub fn scopes(&self) -> Arc<Vec<crate::scope::Scope>> {
+        match self.inner.scopes.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Load the stored scopes; a store holding none (a new installation) is first seeded
+    /// with [`crate::scope::defaults`] (nodes racing to seed: each default lands once).
+    /// Returns how many scopes this call added.
+    pub async fn load_scopes(&self) -> Result<usize, Error> {
+        let store = &self.inner.stores.scopes;
+        let mut scopes = store.list().await?;
+        let mut added = 0;
+        if scopes.is_empty() {
+            for scope in crate::scope::defaults() {
+                match store.insert(&scope).await {
+                    Ok(()) => added += 1,
+                    Err(StoreError::Conflict) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            scopes = store.list().await?;
+        }
+        if *self.scopes() != scopes {
+            match self.inner.scopes.write() {
+                Ok(mut g) => *g = Arc::new(scopes),
+                Err(p) => *p.into_inner() = Arc::new(scopes),
+            }
+            // Discovery lists them.
+            match self.inner.discovery.write() {
+                Ok(mut g) => *g = None,
+                Err(p) => *p.into_inner() = None,
+            }
+        }
+        Ok(added)
     }
 
     /// On shared stores, run the stored configuration (Janssen's `jansConfDyn`): seed the
@@ -421,6 +464,9 @@ impl Engine {
     pub async fn tick(&self, ctx: &Ctx) -> Result<TickReport, Error> {
         if let Err(e) = self.sync_config().await {
             tracing::error!(error = %e, "the shared configuration was not applied");
+        }
+        if let Err(e) = self.load_scopes().await {
+            tracing::error!(error = %e, "the scopes were not reloaded");
         }
         let key_changes = self.rotate_keys(ctx, false).await?;
         let swept = self.cleanup(ctx).await?.unwrap_or(0);
@@ -646,7 +692,10 @@ impl Engine {
         {
             return d.clone();
         }
-        let d = Arc::new(crate::oidc::discovery::document(&self.config()));
+        let d = Arc::new(crate::oidc::discovery::document(
+            &self.config(),
+            &self.scopes(),
+        ));
         if let Ok(mut g) = self.inner.discovery.write() {
             *g = Some(d.clone());
         }

@@ -33,6 +33,7 @@ pub mod oidc;
 pub mod params;
 pub mod request;
 pub mod response;
+pub mod scope;
 pub mod store;
 pub mod testing;
 

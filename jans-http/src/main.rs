@@ -55,6 +55,9 @@ enum Command {
     /// Manage people (users).
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage scopes (Janssen's scope entries: type, claims, discovery listing).
+    #[command(subcommand)]
+    Scope(ScopeCommand),
     /// Delete expired grants now.
     Cleanup,
     /// Show or change the server configuration shared by the nodes of a PostgreSQL store.
@@ -228,6 +231,24 @@ enum ConfigCommand {
         /// PROPERTY=VALUE pairs, with Janssen's property names.
         #[arg(required = true)]
         assignments: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ScopeCommand {
+    /// List the scopes as JSON.
+    List,
+    /// Add a scope, or replace the one with its `id`, from a JSON file (Janssen's scope
+    /// fields: id, inum, description, scopeType, claims, defaultScope, attributes).
+    Put {
+        /// The scope document.
+        #[arg(long)]
+        json: PathBuf,
+    },
+    /// Remove a scope.
+    Remove {
+        /// The scope value.
+        id: String,
     },
 }
 
@@ -595,6 +616,55 @@ async fn healthcheck(args: &HealthcheckArgs) -> Res<()> {
     }
 }
 
+async fn scope_command(cli: &Cli, cmd: &ScopeCommand) -> Res<()> {
+    let opened = open(cli, Issuer::Configured, false).await?;
+    let store = &opened.engine.stores().scopes;
+    match cmd {
+        ScopeCommand::List => {
+            let list = serde_json::to_value(&*opened.engine.scopes()).map_err(|e| e.to_string())?;
+            print_json(&list)
+        }
+        ScopeCommand::Put { json } => {
+            let text =
+                std::fs::read_to_string(json).map_err(|e| format!("{}: {e}", json.display()))?;
+            let scope: jans_core::scope::Scope = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not a scope: {e}", json.display()))?;
+            // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+            let token_char =
+                |b: u8| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b);
+            if scope.id.is_empty() || !scope.id.bytes().all(token_char) {
+                return Err(format!(
+                    "{}: id must be a scope token (RFC 6749 §3.3: printable ASCII without \
+                     spaces, quotes or backslashes)",
+                    json.display()
+                ));
+            }
+            let added = match store.insert(&scope).await {
+                Ok(()) => true,
+                Err(jans_core::store::StoreError::Conflict) => {
+                    store.update(&scope).await.map_err(|e| e.to_string())?;
+                    false
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+            println!(
+                "{} scope {}",
+                if added { "added" } else { "replaced" },
+                scope.id
+            );
+            Ok(())
+        }
+        ScopeCommand::Remove { id } => {
+            if store.delete(id).await.map_err(|e| e.to_string())? {
+                println!("removed scope {id}");
+                Ok(())
+            } else {
+                Err(format!("no scope {id}"))
+            }
+        }
+    }
+}
+
 async fn run(cli: Cli) -> Res<()> {
     match &cli.command {
         Command::Serve(args) => serve(&cli, args).await,
@@ -620,6 +690,8 @@ async fn run(cli: Cli) -> Res<()> {
                 println!("the sled store has no schema to migrate");
             }
             let opened = open(&cli, Issuer::Configured, true).await?;
+            // Opening loaded the default scopes into an empty store.
+            println!("{} scopes", opened.engine.scopes().len());
             if !args.no_admin_client
                 && let Some(p) = opened
                     .data
@@ -684,6 +756,7 @@ async fn run(cli: Cli) -> Res<()> {
                 Err(format!("no client {client_id}"))
             }
         }
+        Command::Scope(cmd) => scope_command(&cli, cmd).await,
         Command::Keys(cmd) => {
             let opened = open(&cli, Issuer::Configured, false).await?;
             if matches!(cmd, KeysCommand::Rotate) {

@@ -98,13 +98,67 @@ fn one_node_on_postgresql_survives_restarts_and_outages() {
     );
     let first = ok(pg_cmd(&data, &db).arg("migrate").output().unwrap());
     assert!(
-        first.contains("applied schema versions [1, 2, 3]"),
+        first.contains("applied schema versions [1, 2, 3, 4]"),
         "{first}"
     );
     assert!(
         first.contains("admin client credentials written"),
         "{first}"
     );
+    assert!(first.contains("7 scopes"), "the default scopes: {first}");
+    // Scopes are data: listed, added, replaced, removed; a bad one refused.
+    let scopes = |dir: &Path| -> Vec<String> {
+        let list = ok(pg_cmd(dir, &db).args(["scope", "list"]).output().unwrap());
+        serde_json::from_str::<Value>(&list)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(scopes(&data).contains(&"offline_access".to_owned()));
+    let scope_file = dir.path().join("scope.json");
+    std::fs::write(
+        &scope_file,
+        r#"{"id":"work","inum":"W0RK","scopeType":"openid","claims":["email"],
+            "attributes":{"showInConfigurationEndpoint":true}}"#,
+    )
+    .unwrap();
+    let put = || {
+        pg_cmd(&data, &db)
+            .args(["scope", "put", "--json"])
+            .arg(&scope_file)
+            .output()
+            .unwrap()
+    };
+    assert!(ok(put()).contains("added scope work"));
+    assert!(ok(put()).contains("replaced scope work"));
+    assert_eq!(scopes(&data).len(), 8);
+    std::fs::write(
+        &scope_file,
+        r#"{"id":"two words","inum":"X","scopeType":"oauth"}"#,
+    )
+    .unwrap();
+    let bad = put();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("scope token"));
+    assert!(
+        ok(pg_cmd(&data, &db)
+            .args(["scope", "remove", "work"])
+            .output()
+            .unwrap())
+        .contains("removed")
+    );
+    assert!(
+        !pg_cmd(&data, &db)
+            .args(["scope", "remove", "work"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    assert_eq!(scopes(&data).len(), 7);
     let again = ok(pg_cmd(&data, &db).arg("migrate").output().unwrap());
     assert!(again.contains("schema is current"), "{again}");
     assert!(

@@ -5,32 +5,6 @@ use serde_json::{Map, Value};
 
 use crate::authn::user::User;
 
-/// OIDC Core §5.4: the claims each standard scope requests.
-pub fn scope_claims(scope: &str) -> &'static [&'static str] {
-    match scope {
-        "profile" => &[
-            "name",
-            "family_name",
-            "given_name",
-            "middle_name",
-            "nickname",
-            "preferred_username",
-            "profile",
-            "picture",
-            "website",
-            "gender",
-            "birthdate",
-            "zoneinfo",
-            "locale",
-            "updated_at",
-        ],
-        "email" => &["email", "email_verified"],
-        "address" => &["address"],
-        "phone" => &["phone_number", "phone_number_verified"],
-        _ => &[],
-    }
-}
-
 /// Every claim name this server can release (for discovery's `claims_supported`).
 pub const SUPPORTED: [&str; 16] = [
     "sub",
@@ -144,11 +118,13 @@ impl ClaimsRequest {
     }
 }
 
-/// The claims of `user` to release for `target`: those of the granted standard scopes
-/// (only into userinfo, or into the ID token when no access token is issued, OIDC Core
-/// §5.4) plus those named in the `claims` parameter. `sub` is added by the caller.
+/// The claims of `user` to release for `target`: those of the granted `openid` scopes as
+/// `known` defines them (only into userinfo, or into the ID token when no access token is
+/// issued, OIDC Core §5.4) plus those named in the `claims` parameter. `sub` is added by
+/// the caller.
 pub fn release(
     user: &User,
+    known: &[crate::scope::Scope],
     scopes: &[&str],
     scopes_into_target: bool,
     request: Option<&ClaimsRequest>,
@@ -157,9 +133,9 @@ pub fn release(
     let mut out = Map::new();
     if scopes_into_target {
         for scope in scopes {
-            for name in scope_claims(scope) {
+            for name in crate::scope::claims_of(known, scope) {
                 if let Some(v) = user_claim(user, name) {
-                    out.insert((*name).to_owned(), v);
+                    out.insert(name.clone(), v);
                 }
             }
         }
@@ -202,12 +178,20 @@ mod tests {
 
     #[test]
     fn by_scope() {
-        let c = release(&user(), &["openid", "email"], true, None, Target::Userinfo);
+        let c = release(
+            &user(),
+            &crate::scope::defaults(),
+            &["openid", "email"],
+            true,
+            None,
+            Target::Userinfo,
+        );
         assert_eq!(c.get("email").unwrap(), "alice@example.com");
         assert_eq!(c.get("email_verified").unwrap(), true);
         assert!(c.get("given_name").is_none());
         let c = release(
             &user(),
+            &crate::scope::defaults(),
             &["profile", "address"],
             true,
             None,
@@ -220,7 +204,17 @@ mod tests {
             c.get("nickname").is_none(),
             "absent attributes are not invented"
         );
-        assert!(release(&user(), &["profile"], false, None, Target::IdToken).is_empty());
+        assert!(
+            release(
+                &user(),
+                &crate::scope::defaults(),
+                &["profile"],
+                false,
+                None,
+                Target::IdToken
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -230,10 +224,24 @@ mod tests {
                 "userinfo":{"family_name":null},"x-ext":{"a":1}}"#,
         )
         .unwrap();
-        let c = release(&user(), &[], false, Some(&r), Target::IdToken);
+        let c = release(
+            &user(),
+            &crate::scope::defaults(),
+            &[],
+            false,
+            Some(&r),
+            Target::IdToken,
+        );
         assert_eq!(c.len(), 2);
         assert_eq!(c["email"], "alice@example.com");
-        let c = release(&user(), &[], false, Some(&r), Target::Userinfo);
+        let c = release(
+            &user(),
+            &crate::scope::defaults(),
+            &[],
+            false,
+            Some(&r),
+            Target::Userinfo,
+        );
         assert_eq!(c.len(), 1);
         assert_eq!(c["family_name"], "Liddell");
         for bad in [

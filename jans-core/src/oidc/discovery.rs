@@ -6,8 +6,14 @@ use crate::jose::Algorithm;
 use crate::oauth::client::AuthMethod;
 use crate::request::Endpoint;
 
-/// The discovery document for `config`.
-pub fn document(config: &Config) -> serde_json::Value {
+/// The discovery document for `config`, listing the `scopes` marked
+/// `showInConfigurationEndpoint`.
+pub fn document(config: &Config, scopes: &[crate::scope::Scope]) -> serde_json::Value {
+    let listed: Vec<&str> = scopes
+        .iter()
+        .filter(|s| s.attributes.show_in_configuration_endpoint)
+        .map(|s| s.id.as_str())
+        .collect();
     let url = |e: Endpoint| config.endpoint_url(&e.path());
     let methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
     let authenticating: Vec<&str> = AuthMethod::ALL
@@ -83,7 +89,7 @@ pub fn document(config: &Config) -> serde_json::Value {
             "code_challenge_methods_supported": pkce,
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "claims_supported": crate::oidc::claims::SUPPORTED,
-            "scopes_supported": ["openid", "profile", "email", "address", "phone", "offline_access"],
+            "scopes_supported": listed,
             "claims_parameter_supported": true,
             "acr_values_supported": [crate::authn::interaction::PASSWORD_ACR],
             "request_parameter_supported": false,

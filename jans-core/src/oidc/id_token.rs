@@ -189,6 +189,7 @@ pub fn issue(
     let scope_claims_here = what.access_token.is_none() && what.code.is_none();
     let released = claims::release(
         what.user,
+        &engine.scopes(),
         &scopes,
         scope_claims_here,
         request.as_ref(),

@@ -71,7 +71,14 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         .get("claims")
         .and_then(|c| c.as_str())
         .and_then(|c| ClaimsRequest::parse(c).ok());
-    let mut body = claims::release(&user, &scopes, true, request.as_ref(), Target::Userinfo);
+    let mut body = claims::release(
+        &user,
+        &engine.scopes(),
+        &scopes,
+        true,
+        request.as_ref(),
+        Target::Userinfo,
+    );
     let client = engine.client(&rec.client_id).await?;
     let sub = match &client {
         Some(c) => engine.subject_for(c, &user.inum),

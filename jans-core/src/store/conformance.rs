@@ -563,6 +563,63 @@ fn users_crud(s: &Stores) -> CaseResult {
 
 /// The shared configuration: compare-and-set on the revision, so of two writers that read
 /// the same revision one wins and the other is told to re-read.
+fn scope(id: &str) -> crate::scope::Scope {
+    crate::scope::Scope {
+        id: id.to_owned(),
+        inum: format!("inum-{id}"),
+        description: None,
+        scope_type: crate::scope::ScopeType::Openid,
+        claims: vec!["email".to_owned()],
+        default_scope: false,
+        attributes: crate::scope::ScopeAttributes::default(),
+    }
+}
+
+fn scopes_crud(s: &Stores) -> CaseResult {
+    block_on(async {
+        let mut defaults = crate::scope::defaults();
+        ensure!(
+            e(s.scopes.list().await)?.is_empty(),
+            "a new store has no scopes"
+        );
+        for scope in &defaults {
+            e(s.scopes.insert(scope).await)?;
+        }
+        ensure!(
+            s.scopes.insert(&scope("profile")).await == Err(StoreError::Conflict),
+            "duplicate scope insert must be Conflict"
+        );
+        defaults.sort_by(|a, b| a.id.cmp(&b.id));
+        ensure!(
+            e(s.scopes.list().await)? == defaults,
+            "list returns every scope, ordered by id"
+        );
+        let mut changed = defaults
+            .first()
+            .cloned()
+            .ok_or_else(|| "no default scopes".to_owned())?;
+        changed.claims.push("nickname".to_owned());
+        e(s.scopes.update(&changed).await)?;
+        let mut missing = changed.clone();
+        missing.id = "missing".to_owned();
+        ensure!(
+            s.scopes.update(&missing).await == Err(StoreError::NotFound),
+            "update of a missing scope must be NotFound"
+        );
+        ensure!(
+            e(s.scopes.list().await)?.first() == Some(&changed),
+            "update is visible"
+        );
+        ensure!(e(s.scopes.delete(&changed.id).await)?, "delete existing");
+        ensure!(!e(s.scopes.delete(&changed.id).await)?, "delete missing");
+        ensure!(
+            e(s.scopes.list().await)?.len() == defaults.len() - 1,
+            "deleted scope gone"
+        );
+        Ok(())
+    })
+}
+
 fn config_compare_and_set(s: &Stores) -> CaseResult {
     block_on(async {
         ensure!(
@@ -605,6 +662,7 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
         e(s.config
             .put(&serde_json::json!({"issuer": "https://durable"}), 0)
             .await)?;
+        e(s.scopes.insert(&scope("durable")).await)?;
         e(s.grants
             .insert(
                 GrantKind::AccessToken,
@@ -638,6 +696,10 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
             e(s.config.get().await)?.map(|c| c.revision) == Some(1),
             "configuration survives reopen"
         );
+        ensure!(
+            e(s.scopes.list().await)? == vec![scope("durable")],
+            "scope survives reopen"
+        );
         // Expiry survives a restart: the sweeper still finds what expired before it.
         ensure!(
             e(s.grants.sweep(2000, 100).await)? == 1,
@@ -656,7 +718,7 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 9] = [
+    let cases: [Case; 10] = [
         ("clients_crud", clients_crud),
         ("grants_single_use", grants_single_use),
         ("grants_concurrent_take", grants_concurrent_take),
@@ -666,6 +728,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
         ("keys_crud", keys_crud),
         ("users_crud", users_crud),
         ("config_compare_and_set", config_compare_and_set),
+        ("scopes_crud", scopes_crud),
     ];
     let mut failures = Vec::new();
     for (case, f) in cases {

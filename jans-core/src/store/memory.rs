@@ -46,6 +46,7 @@ pub struct MemoryStore {
     keys: Mutex<BTreeMap<String, StoredKey>>,
     users: Mutex<Users>,
     config: Mutex<Option<super::StoredConfig>>,
+    scopes: Mutex<BTreeMap<String, crate::scope::Scope>>,
 }
 
 #[derive(Default)]
@@ -288,5 +289,35 @@ impl super::ConfigStore for MemoryStore {
             doc: doc.clone(),
         });
         Ok(revision)
+    }
+}
+
+#[async_trait]
+impl super::ScopeStore for MemoryStore {
+    async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+        let mut m = lock(&self.scopes);
+        if m.contains_key(&scope.id) {
+            return Err(StoreError::Conflict);
+        }
+        m.insert(scope.id.clone(), scope.clone());
+        Ok(())
+    }
+
+    async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+        match lock(&self.scopes).get_mut(&scope.id) {
+            Some(s) => {
+                *s = scope.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(lock(&self.scopes).remove(id).is_some())
+    }
+
+    async fn list(&self) -> Result<Vec<crate::scope::Scope>, StoreError> {
+        Ok(lock(&self.scopes).values().cloned().collect())
     }
 }

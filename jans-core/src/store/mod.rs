@@ -233,6 +233,19 @@ pub trait ConfigStore: Send + Sync {
     async fn put(&self, doc: &serde_json::Value, expected: u64) -> Result<u64, StoreError>;
 }
 
+/// Scopes (Janssen's `jansScope` entries), by scope value.
+#[async_trait]
+pub trait ScopeStore: Send + Sync {
+    /// Add a scope; `Conflict` if one with this `id` exists. Durable when it returns.
+    async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError>;
+    /// Replace the scope with this `id`; `NotFound` if there is none.
+    async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError>;
+    /// Remove a scope; whether it existed.
+    async fn delete(&self, id: &str) -> Result<bool, StoreError>;
+    /// Every scope, ordered by `id`.
+    async fn list(&self) -> Result<Vec<crate::scope::Scope>, StoreError>;
+}
+
 /// The stores an engine runs on.
 #[derive(Clone)]
 pub struct Stores {
@@ -246,6 +259,8 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     /// The shared configuration.
     pub config: Arc<dyn ConfigStore>,
+    /// Scopes.
+    pub scopes: Arc<dyn ScopeStore>,
     /// Whether other processes share these stores (PostgreSQL): then keys are published
     /// for a while before they sign, so every node has loaded them (`keys::rotation`).
     pub shared: bool,
@@ -266,7 +281,8 @@ impl Stores {
             grants: m.clone(),
             keys: m.clone(),
             users: m.clone(),
-            config: m,
+            config: m.clone(),
+            scopes: m,
             shared: false,
         }
     }
@@ -280,7 +296,8 @@ impl Stores {
             grants: s.clone(),
             keys: s.clone(),
             users: s.clone(),
-            config: s,
+            config: s.clone(),
+            scopes: s,
             shared: true,
         }
     }
@@ -294,7 +311,8 @@ impl Stores {
             grants: s.clone(),
             keys: s.clone(),
             users: s.clone(),
-            config: s,
+            config: s.clone(),
+            scopes: s,
             shared: false,
         })
     }

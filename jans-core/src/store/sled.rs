@@ -32,6 +32,7 @@ pub struct SledStore {
     users: sled::Tree,
     users_uid: sled::Tree,
     config: sled::Tree,
+    scopes: sled::Tree,
     expiry: Mutex<ExpiryIndex>,
 }
 
@@ -108,6 +109,7 @@ impl SledStore {
             users: tree("users")?,
             users_uid: tree("users_uid")?,
             config: tree("config")?,
+            scopes: tree("scopes")?,
             expiry: Mutex::new(ExpiryIndex::default()),
             db,
         })
@@ -502,5 +504,49 @@ impl super::ConfigStore for SledStore {
             .map_err(|_| StoreError::Conflict)?;
         self.flush()?;
         Ok(revision)
+    }
+}
+
+#[async_trait]
+impl super::ScopeStore for SledStore {
+    async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+        let v = encode(scope)?;
+        self.scopes
+            .compare_and_swap(scope.id.as_bytes(), None as Option<&[u8]>, Some(v))
+            .map_err(map_err)?
+            .map_err(|_| StoreError::Conflict)?;
+        self.flush()
+    }
+
+    async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+        let v = encode(scope)?;
+        let mut done = false;
+        self.scopes
+            .fetch_and_update(scope.id.as_bytes(), |old| {
+                done = old.is_some();
+                old.map(|_| v.clone())
+            })
+            .map_err(map_err)?;
+        if !done {
+            return Err(StoreError::NotFound);
+        }
+        self.flush()
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let existed = self
+            .scopes
+            .remove(id.as_bytes())
+            .map_err(map_err)?
+            .is_some();
+        self.flush()?;
+        Ok(existed)
+    }
+
+    async fn list(&self) -> Result<Vec<crate::scope::Scope>, StoreError> {
+        self.scopes
+            .iter()
+            .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
+            .collect()
     }
 }

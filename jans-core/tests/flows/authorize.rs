@@ -135,7 +135,8 @@ fn login_and_consent(h: &Harness, start: &Response) -> (String, String) {
         .unwrap()
         .unwrap();
     assert_eq!(view2.stage, Stage::Consent);
-    assert_eq!(view2.scopes, vec!["openid", "profile"]);
+    // What the standard parameters ask, then any scope a test adds.
+    assert_eq!(view2.scopes[..2], ["openid", "profile"]);
     let r = block_on(
         h.engine
             .interaction_consent(&id2, &view2.csrf, true, true, &h.ctx()),
@@ -631,6 +632,61 @@ fn userinfo_claims_by_scope_and_claims_parameter() {
         &userinfo(&h, Some(format!("Bearer {at}")), None),
         401,
         "invalid_token",
+    );
+}
+
+/// Scopes are data: what the stored scopes say is what discovery lists and what a scope
+/// releases. A custom `openid` scope releases its claims; a standard one changed in the
+/// store releases what it now lists.
+#[test]
+fn claims_and_discovery_follow_the_stored_scopes() {
+    use jans_core::scope::{Scope, ScopeAttributes, ScopeType};
+    let h = harness();
+    let store = &h.engine.stores().scopes;
+    let mut profile = h
+        .engine
+        .scopes()
+        .iter()
+        .find(|s| s.id == "profile")
+        .unwrap()
+        .clone();
+    profile.claims.retain(|c| c != "given_name");
+    block_on(store.update(&profile)).unwrap();
+    block_on(store.insert(&Scope {
+        id: "work".into(),
+        inum: "W0RK".into(),
+        description: Some("Your work address".into()),
+        scope_type: ScopeType::Openid,
+        claims: vec!["email".into()],
+        default_scope: false,
+        attributes: ScopeAttributes {
+            show_in_configuration_endpoint: true,
+        },
+    }))
+    .unwrap();
+    // Loaded on the next tick (or start); nothing is seeded into a non-empty store.
+    assert_eq!(block_on(h.engine.load_scopes()).unwrap(), 0);
+    let d = json(&h.call(Request::new(Endpoint::Discovery, Method::Get)));
+    let listed: Vec<&str> = d["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(listed.contains(&"work"), "{listed:?}");
+
+    let c = rp(&h, serde_json::json!({"scope": "profile work"}));
+    let mut p = std_params(&c);
+    p.retain(|(k, _)| *k != "scope");
+    p.push(("scope", "openid profile work"));
+    let (cb, _) = login_and_consent(&h, &authorize(&h, &p, None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let at = tok["access_token"].as_str().unwrap();
+    let u = json(&userinfo(&h, Some(format!("Bearer {at}")), None));
+    assert_eq!(u["email"], "alice@example.com", "the custom scope's claim");
+    assert!(
+        u.get("given_name").is_none(),
+        "no longer a claim of profile: {u}"
     );
 }
 

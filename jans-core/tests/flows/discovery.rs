@@ -71,13 +71,14 @@ fn discovery_lists_what_is_implemented() {
     assert_eq!(d["backchannel_logout_supported"], true);
     assert_eq!(
         d["scopes_supported"],
+        // The stored scopes shown in discovery (the defaults here), ordered by value.
         serde_json::json!([
-            "openid",
-            "profile",
-            "email",
             "address",
+            "email",
+            "offline_access",
+            "openid",
             "phone",
-            "offline_access"
+            "profile"
         ])
     );
     assert_eq!(

@@ -535,3 +535,48 @@ impl super::ConfigStore for PgStore {
         Ok(u64::try_from(expected).unwrap_or(0) + 1)
     }
 }
+
+#[async_trait]
+impl super::ScopeStore for PgStore {
+    async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+        let n = self
+            .execute(
+                "INSERT INTO jans_scope (id, doc) VALUES ($1, $2::text::jsonb) \
+                 ON CONFLICT (id) DO NOTHING",
+                vec![p(scope.id.clone()), p(encode(scope)?)],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        Ok(())
+    }
+
+    async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+        let n = self
+            .execute(
+                "UPDATE jans_scope SET doc = $2::text::jsonb WHERE id = $1",
+                vec![p(scope.id.clone()), p(encode(scope)?)],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .execute(
+                "DELETE FROM jans_scope WHERE id = $1",
+                vec![p(id.to_owned())],
+            )
+            .await?
+            > 0)
+    }
+
+    async fn list(&self) -> Result<Vec<crate::scope::Scope>, StoreError> {
+        self.docs("SELECT doc::text FROM jans_scope ORDER BY id", Vec::new())
+            .await
+    }
+}

@@ -1,0 +1,177 @@
+//! Scopes as data (Janssen's `jansScope` entries): which scopes exist, their type, the
+//! claims each releases (OIDC Core §5.4 for the standard ones) and whether discovery lists
+//! them. Stored in [`crate::store::ScopeStore`]; an empty store is seeded with
+//! [`defaults`] by [`crate::Engine::start`] (so `jans init` / `jans migrate` load them), after
+//! which the stored set is authoritative: an operator's additions, changes and removals
+//! stay.
+
+use serde::{Deserialize, Serialize};
+
+/// Janssen's `scopeType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeType {
+    /// An OpenID Connect scope: releases user claims.
+    Openid,
+    /// A plain OAuth 2.0 scope.
+    Oauth,
+    /// A scope whose claims a script computes (Janssen); treated as `oauth` here.
+    Dynamic,
+    /// A UMA 2.0 scope.
+    Uma,
+    /// Created on the fly when a client asks for it (Janssen's spontaneous scopes).
+    Spontaneous,
+}
+
+/// Janssen's scope `attributes`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScopeAttributes {
+    /// Listed in discovery's `scopes_supported`.
+    pub show_in_configuration_endpoint: bool,
+}
+
+/// One scope (Janssen's `jansScope`: `id` is the scope value clients ask for).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scope {
+    /// The scope value (`jansId`).
+    pub id: String,
+    /// Janssen's entry identifier.
+    pub inum: String,
+    /// What it grants, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The kind of scope.
+    pub scope_type: ScopeType,
+    /// The user claims it releases (claim names), for `openid` scopes.
+    #[serde(default)]
+    pub claims: Vec<String>,
+    /// Janssen's `defaultScope`: granted to dynamically registered clients by default.
+    #[serde(default)]
+    pub default_scope: bool,
+    /// Display attributes.
+    #[serde(default)]
+    pub attributes: ScopeAttributes,
+}
+
+fn scope(id: &str, inum: &str, kind: ScopeType, description: &str, claims: &[&str]) -> Scope {
+    Scope {
+        id: id.to_owned(),
+        inum: inum.to_owned(),
+        description: Some(description.to_owned()),
+        scope_type: kind,
+        claims: claims.iter().map(|c| (*c).to_owned()).collect(),
+        default_scope: kind == ScopeType::Openid,
+        attributes: ScopeAttributes {
+            show_in_configuration_endpoint: kind == ScopeType::Openid,
+        },
+    }
+}
+
+/// The scopes a new installation starts with: OIDC Core §5.4's standard scopes with their
+/// claims, `offline_access` (§11) and Janssen's `uma_protection` (the admin client's and
+/// UMA resource servers' scope), with Janssen's inums.
+pub fn defaults() -> Vec<Scope> {
+    use ScopeType::{Oauth, Openid};
+    vec![
+        scope(
+            "openid",
+            "F0C4",
+            Openid,
+            "Authenticate using OpenID Connect.",
+            &[],
+        ),
+        scope(
+            "profile",
+            "43F1",
+            Openid,
+            "View your basic profile info.",
+            &[
+                "name",
+                "family_name",
+                "given_name",
+                "middle_name",
+                "nickname",
+                "preferred_username",
+                "profile",
+                "picture",
+                "website",
+                "gender",
+                "birthdate",
+                "zoneinfo",
+                "locale",
+                "updated_at",
+            ],
+        ),
+        scope(
+            "email",
+            "764C",
+            Openid,
+            "View your email address.",
+            &["email", "email_verified"],
+        ),
+        scope(
+            "address",
+            "C17A",
+            Openid,
+            "View your address.",
+            &["address"],
+        ),
+        scope(
+            "phone",
+            "D491",
+            Openid,
+            "View your phone number.",
+            &["phone_number", "phone_number_verified"],
+        ),
+        scope(
+            "offline_access",
+            "C4F7",
+            Openid,
+            "Access your data while you are not signed in (refresh tokens).",
+            &[],
+        ),
+        Scope {
+            default_scope: false,
+            ..scope(
+                "uma_protection",
+                "6D99",
+                Oauth,
+                "Manage UMA resources and introspect tokens.",
+                &[],
+            )
+        },
+    ]
+}
+
+/// The claims `scope` releases in `scopes` (none for an unknown or non-`openid` scope).
+pub fn claims_of<'a>(scopes: &'a [Scope], scope: &str) -> &'a [String] {
+    scopes
+        .iter()
+        .find(|s| s.id == scope && s.scope_type == ScopeType::Openid)
+        .map_or(&[], |s| s.claims.as_slice())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_unique_and_keep_janssen_names() {
+        let d = defaults();
+        let mut ids: Vec<_> = d.iter().map(|s| s.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), d.len());
+        assert_eq!(claims_of(&d, "email"), ["email", "email_verified"]);
+        assert!(claims_of(&d, "uma_protection").is_empty());
+        assert!(claims_of(&d, "nope").is_empty());
+        let json = serde_json::to_value(&d[1]).unwrap();
+        assert_eq!(json["scopeType"], "openid");
+        assert_eq!(json["defaultScope"], true);
+        assert_eq!(json["attributes"]["showInConfigurationEndpoint"], true);
+        let back: Scope = serde_json::from_value(json).unwrap();
+        assert_eq!(back, d[1]);
+    }
+}
