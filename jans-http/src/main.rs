@@ -44,7 +44,8 @@ enum Command {
     /// Initialize the data directory: database, signing keys, admin client.
     Init,
     /// Create or upgrade the PostgreSQL schema, then load the initial data (signing keys,
-    /// admin client) as `init` does; safe to run again and from several nodes at once.
+    /// default scopes, admin client) as `init` does; safe to run again and from several
+    /// nodes at once.
     Migrate(MigrateArgs),
     /// Manage clients.
     #[command(subcommand)]

@@ -224,6 +224,39 @@ fn grants_single_use(s: &Stores) -> CaseResult {
     })
 }
 
+/// Run `each(stores, thread)` on `threads` threads released at once; for each of `keys`
+/// keys, how many threads won it (`each` returns the indices of the keys it won).
+fn race(
+    s: &Stores,
+    threads: usize,
+    keys: usize,
+    each: fn(&Stores, usize) -> Result<Vec<usize>, String>,
+) -> Result<Vec<usize>, String> {
+    let barrier = Arc::new(std::sync::Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let s = s.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                each(&s, t)
+            })
+        })
+        .collect();
+    let mut wins = vec![0usize; keys];
+    for h in handles {
+        let won = h
+            .join()
+            .map_err(|_| "racing thread panicked".to_owned())??;
+        for i in won {
+            if let Some(w) = wins.get_mut(i) {
+                *w += 1;
+            }
+        }
+    }
+    Ok(wins)
+}
+
 fn grants_concurrent_take(s: &Stores) -> CaseResult {
     const KEYS: usize = 25;
     const THREADS: usize = 8;
@@ -240,37 +273,20 @@ fn grants_concurrent_take(s: &Stores) -> CaseResult {
         }
         Ok::<_, String>(())
     })?;
-    let barrier = Arc::new(std::sync::Barrier::new(THREADS));
-    let handles: Vec<_> = (0..THREADS)
-        .map(|_| {
-            let s = s.clone();
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                let mut won = Vec::new();
-                for i in 0..KEYS {
-                    let r = block_on(s.grants.take(
-                        GrantKind::AuthorizationCode,
-                        &format!("race{i}"),
-                        1000,
-                    ));
-                    if matches!(r, Ok(Some(_))) {
-                        won.push(i);
-                    }
-                }
-                won
-            })
-        })
-        .collect();
-    let mut wins = vec![0usize; KEYS];
-    for h in handles {
-        let won = h.join().map_err(|_| "taker thread panicked".to_owned())?;
-        for i in won {
-            if let Some(w) = wins.get_mut(i) {
-                *w += 1;
+    let wins = race(s, THREADS, KEYS, |s, _| {
+        let mut won = Vec::new();
+        for i in 0..KEYS {
+            let r = block_on(s.grants.take(
+                GrantKind::AuthorizationCode,
+                &format!("race{i}"),
+                1000,
+            ));
+            if matches!(r, Ok(Some(_))) {
+                won.push(i);
             }
         }
-    }
+        Ok(won)
+    })?;
     ensure!(
         wins.iter().all(|w| *w == 1),
         "each key must be taken exactly once, got {wins:?}"
@@ -284,49 +300,30 @@ fn grants_concurrent_take(s: &Stores) -> CaseResult {
 fn grants_concurrent_insert(s: &Stores) -> CaseResult {
     const KEYS: usize = 25;
     const THREADS: usize = 8;
-    let barrier = Arc::new(std::sync::Barrier::new(THREADS));
-    let handles: Vec<_> = (0..THREADS)
-        .map(|t| {
-            let s = s.clone();
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                let mut won = Vec::new();
-                for i in 0..KEYS {
-                    let shared = block_on(s.grants.insert(
-                        GrantKind::AssertionJti,
-                        &format!("jti{i}"),
-                        &record(&format!("t{t}"), 5000),
-                        1000,
-                    ));
-                    match shared {
-                        Ok(()) => won.push(i),
-                        Err(StoreError::Conflict) => {}
-                        Err(other) => return Err(format!("shared key {i}: {other}")),
-                    }
-                    block_on(s.grants.insert(
-                        GrantKind::AccessToken,
-                        &format!("own{t}-{i}"),
-                        &record(&format!("t{t}"), 5000),
-                        1000,
-                    ))
-                    .map_err(|e| format!("distinct key own{t}-{i}: {e}"))?;
-                }
-                Ok(won)
-            })
-        })
-        .collect();
-    let mut wins = vec![0usize; KEYS];
-    for h in handles {
-        let won = h
-            .join()
-            .map_err(|_| "inserter thread panicked".to_owned())??;
-        for i in won {
-            if let Some(w) = wins.get_mut(i) {
-                *w += 1;
+    let wins = race(s, THREADS, KEYS, |s, t| {
+        let mut won = Vec::new();
+        for i in 0..KEYS {
+            let shared = block_on(s.grants.insert(
+                GrantKind::AssertionJti,
+                &format!("jti{i}"),
+                &record(&format!("t{t}"), 5000),
+                1000,
+            ));
+            match shared {
+                Ok(()) => won.push(i),
+                Err(StoreError::Conflict) => {}
+                Err(other) => return Err(format!("shared key {i}: {other}")),
             }
+            block_on(s.grants.insert(
+                GrantKind::AccessToken,
+                &format!("own{t}-{i}"),
+                &record(&format!("t{t}"), 5000),
+                1000,
+            ))
+            .map_err(|e| format!("distinct key own{t}-{i}: {e}"))?;
         }
-    }
+        Ok(won)
+    })?;
     ensure!(
         wins.iter().all(|w| *w == 1),
         "each shared key must be inserted exactly once, got {wins:?}"

@@ -119,6 +119,53 @@ impl SledStore {
         self.db.flush().map(|_| ()).map_err(map_err)
     }
 
+    /// Store `value` under a `key` that must be new (`Conflict` otherwise), durably.
+    fn insert_new<T: serde::Serialize>(
+        &self,
+        tree: &sled::Tree,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        tree.compare_and_swap(key.as_bytes(), None as Option<&[u8]>, Some(encode(value)?))
+            .map_err(map_err)?
+            .map_err(|_| StoreError::Conflict)?;
+        self.flush()
+    }
+
+    /// Replace the value under an existing `key` (`NotFound` otherwise), durably.
+    fn replace<T: serde::Serialize>(
+        &self,
+        tree: &sled::Tree,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let v = encode(value)?;
+        let mut done = false;
+        tree.fetch_and_update(key.as_bytes(), |old| {
+            done = old.is_some();
+            old.map(|_| v.clone())
+        })
+        .map_err(map_err)?;
+        if !done {
+            return Err(StoreError::NotFound);
+        }
+        self.flush()
+    }
+
+    /// Remove `key`, durably; whether it existed.
+    fn remove_key(&self, tree: &sled::Tree, key: &str) -> Result<bool, StoreError> {
+        let existed = tree.remove(key.as_bytes()).map_err(map_err)?.is_some();
+        self.flush()?;
+        Ok(existed)
+    }
+
+    /// Every value of `tree`, in key order.
+    fn values<T: serde::de::DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<T>, StoreError> {
+        tree.iter()
+            .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
+            .collect()
+    }
+
     fn unlink(&self, gk: &[u8], rec: &GrantRecord) -> Result<(), StoreError> {
         if !rec.family.is_empty() {
             self.grant_fam
@@ -157,12 +204,7 @@ impl SledStore {
 #[async_trait]
 impl ClientStore for SledStore {
     async fn insert(&self, client: &Client) -> Result<(), StoreError> {
-        let v = encode(client)?;
-        self.clients
-            .compare_and_swap(client.client_id.as_bytes(), None as Option<&[u8]>, Some(v))
-            .map_err(map_err)?
-            .map_err(|_| StoreError::Conflict)?;
-        self.flush()
+        self.insert_new(&self.clients, &client.client_id, client)
     }
 
     async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
@@ -173,35 +215,15 @@ impl ClientStore for SledStore {
     }
 
     async fn update(&self, client: &Client) -> Result<(), StoreError> {
-        let v = encode(client)?;
-        let mut done = false;
-        self.clients
-            .fetch_and_update(client.client_id.as_bytes(), |old| {
-                done = old.is_some();
-                old.map(|_| v.clone())
-            })
-            .map_err(map_err)?;
-        if !done {
-            return Err(StoreError::NotFound);
-        }
-        self.flush()
+        self.replace(&self.clients, &client.client_id, client)
     }
 
     async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
-        let existed = self
-            .clients
-            .remove(client_id.as_bytes())
-            .map_err(map_err)?
-            .is_some();
-        self.flush()?;
-        Ok(existed)
+        self.remove_key(&self.clients, client_id)
     }
 
     async fn list(&self) -> Result<Vec<Client>, StoreError> {
-        self.clients
-            .iter()
-            .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
-            .collect()
+        Self::values(&self.clients)
     }
 }
 
@@ -370,16 +392,11 @@ impl KeyStore for SledStore {
     }
 
     async fn list(&self) -> Result<Vec<StoredKey>, StoreError> {
-        self.keys
-            .iter()
-            .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
-            .collect()
+        Self::values(&self.keys)
     }
 
     async fn delete(&self, kid: &str) -> Result<bool, StoreError> {
-        let existed = self.keys.remove(kid.as_bytes()).map_err(map_err)?.is_some();
-        self.flush()?;
-        Ok(existed)
+        self.remove_key(&self.keys, kid)
     }
 }
 
@@ -468,10 +485,7 @@ impl UserStore for SledStore {
     }
 
     async fn list(&self) -> Result<Vec<User>, StoreError> {
-        self.users
-            .iter()
-            .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
-            .collect()
+        Self::values(&self.users)
     }
 }
 
@@ -510,43 +524,18 @@ impl super::ConfigStore for SledStore {
 #[async_trait]
 impl super::ScopeStore for SledStore {
     async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
-        let v = encode(scope)?;
-        self.scopes
-            .compare_and_swap(scope.id.as_bytes(), None as Option<&[u8]>, Some(v))
-            .map_err(map_err)?
-            .map_err(|_| StoreError::Conflict)?;
-        self.flush()
+        self.insert_new(&self.scopes, &scope.id, scope)
     }
 
     async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
-        let v = encode(scope)?;
-        let mut done = false;
-        self.scopes
-            .fetch_and_update(scope.id.as_bytes(), |old| {
-                done = old.is_some();
-                old.map(|_| v.clone())
-            })
-            .map_err(map_err)?;
-        if !done {
-            return Err(StoreError::NotFound);
-        }
-        self.flush()
+        self.replace(&self.scopes, &scope.id, scope)
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        let existed = self
-            .scopes
-            .remove(id.as_bytes())
-            .map_err(map_err)?
-            .is_some();
-        self.flush()?;
-        Ok(existed)
+        self.remove_key(&self.scopes, id)
     }
 
     async fn list(&self) -> Result<Vec<crate::scope::Scope>, StoreError> {
-        self.scopes
-            .iter()
-            .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
-            .collect()
+        Self::values(&self.scopes)
     }
 }
