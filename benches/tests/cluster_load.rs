@@ -18,9 +18,11 @@ fn repo() -> PathBuf {
         .to_owned()
 }
 
-/// `target/debug/jans`: `cargo test --workspace` has built it already; building the
-/// workspace's binaries here (same packages and features, so nothing else is rebuilt) also
-/// covers `cargo test -p jans-benches` alone.
+/// `target/debug/jans`: `cargo test --workspace` has built it already (for jans-http's
+/// integration tests). The build here covers `cargo test -p jans-benches` alone; it selects
+/// the same packages, targets and features as `cargo test --workspace` (dev-dependencies'
+/// features included, which a plain `cargo build --bins` would drop and so rebuild half the
+/// dependency tree), so under the workspace run it finds everything built.
 fn jans_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/debug/deps/cluster_load-HASH -> target/debug
@@ -29,11 +31,11 @@ fn jans_bin() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .current_dir(repo())
-        .args(["build", "--workspace", "--bins", "--target-dir"])
+        .args(["build", "--workspace", "--lib", "--tests", "--target-dir"])
         .arg(&target)
         .status()
         .unwrap();
-    assert!(status.success(), "cargo build --workspace --bins failed");
+    assert!(status.success(), "cargo build --workspace --lib --tests failed");
     profile_dir.join("jans")
 }
 
