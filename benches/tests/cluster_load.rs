@@ -35,7 +35,10 @@ fn jans_bin() -> PathBuf {
         .arg(&target)
         .status()
         .unwrap();
-    assert!(status.success(), "cargo build --workspace --lib --tests failed");
+    assert!(
+        status.success(),
+        "cargo build --workspace --lib --tests failed"
+    );
     profile_dir.join("jans")
 }
 

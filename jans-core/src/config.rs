@@ -241,6 +241,11 @@ pub struct Persistence {
     pub url: String,
     /// Most connections each process opens.
     pub max_connections: usize,
+    /// PEM file of the CA certificates that sign the PostgreSQL server's certificate
+    /// (`JANS_DATABASE_CA_FILE`); empty: the system's roots. Whether TLS is used is the
+    /// URL's `sslmode` (`disable`, `prefer` (default), `require`); an encrypted connection
+    /// is always verified, chain and name.
+    pub ca_file: String,
 }
 
 impl Default for Persistence {
@@ -249,6 +254,7 @@ impl Default for Persistence {
             kind: PersistenceType::Sled,
             url: String::new(),
             max_connections: 16,
+            ca_file: String::new(),
         }
     }
 }
@@ -260,6 +266,7 @@ impl std::fmt::Debug for Persistence {
             .field("kind", &self.kind)
             .field("url", &if self.url.is_empty() { "" } else { "<set>" })
             .field("max_connections", &self.max_connections)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -499,10 +506,11 @@ fn apply_env(
         return Ok(());
     };
     for (name, raw) in env {
-        // The two persistence settings a deployment sets from its environment (a Secret).
+        // The persistence settings a deployment sets from its environment (a Secret).
         let nested = match name.as_str() {
             "JANS_DATABASE_URL" => Some(("url", serde_json::Value::String(raw.clone()))),
             "JANS_PERSISTENCE_TYPE" => Some(("type", serde_json::Value::String(raw.clone()))),
+            "JANS_DATABASE_CA_FILE" => Some(("caFile", serde_json::Value::String(raw.clone()))),
             _ => None,
         };
         if let Some((field, value)) = nested {
@@ -653,10 +661,12 @@ mod tests {
             [
                 ("JANS_PERSISTENCE_TYPE".into(), "postgres".into()),
                 ("JANS_DATABASE_URL".into(), "postgres://db/jans".into()),
+                ("JANS_DATABASE_CA_FILE".into(), "/etc/jans/db-ca.pem".into()),
             ],
         )
         .unwrap();
         assert_eq!(c.persistence.url, "postgres://db/jans");
+        assert_eq!(c.persistence.ca_file, "/etc/jans/db-ca.pem");
         let e = Config::load(Some(("[persistence]\ntype = \"postgres\"", true)), []).unwrap_err();
         assert_eq!(e.key, "persistence.url");
         let e = Config::load(Some(("[persistence]\ntype = \"mysql\"", true)), []).unwrap_err();

@@ -231,10 +231,17 @@ impl DataDir {
 pub fn connect_postgres(config: &Config) -> Result<PgStore, String> {
     let runtime = tokio::runtime::Handle::try_current()
         .map_err(|_| "the PostgreSQL store needs a Tokio runtime".to_owned())?;
-    PgStore::connect(
+    let ca = match config.persistence.ca_file.as_str() {
+        "" => None,
+        path => Some(std::fs::read(path).map_err(|e| format!("persistence.caFile {path}: {e}"))?),
+    };
+    let tls = jans_core::store::postgres::tls::RustlsConnect::new(ca.as_deref())
+        .map_err(|e| format!("persistence.caFile: {e}"))?;
+    PgStore::connect_tls(
         &config.persistence.url,
         config.persistence.max_connections,
         runtime,
+        tls,
     )
     .map_err(|e| format!("persistence.url: {e}"))
 }

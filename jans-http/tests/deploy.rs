@@ -720,6 +720,44 @@ fn mixed_secrets_and_value_overrides() {
     let pdb = &of_kind(&docs, "PodDisruptionBudget")[0].m["spec"];
     assert_eq!(pdb["minAvailable"], 1);
     assert!(pdb.get("maxUnavailable").is_none());
+    // No database CA given: no CA volume, no CA file.
+    assert!(env(container(d), "JANS_DATABASE_CA_FILE").is_none());
+}
+
+#[test]
+fn database_ca_is_mounted_for_tls() {
+    let issuer = format!("issuer={ISSUER}");
+    let mk = format!("masterKey.value={MASTER_KEY}");
+    let docs = render(&[
+        "--set",
+        &issuer,
+        "--set",
+        &mk,
+        "--set",
+        "database.url=postgres://jans@db/jans?sslmode=require",
+        "--set",
+        "database.caSecret=pg-ca",
+    ]);
+    let d = of_kind(&docs, "Deployment")[0];
+    let job = of_kind(&docs, "Job")[0];
+    for pod in [d, job] {
+        let c = container(pod);
+        assert_eq!(
+            env(c, "JANS_DATABASE_CA_FILE").unwrap()["value"],
+            "/etc/jans/database-ca/ca.pem"
+        );
+        let mounts = c["volumeMounts"].as_array().unwrap();
+        let mount = mounts.iter().find(|m| m["name"] == "database-ca").unwrap();
+        assert_eq!(mount["mountPath"], "/etc/jans/database-ca");
+        assert_eq!(mount["readOnly"], true);
+        let volumes = pod.m["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .unwrap();
+        let volume = volumes.iter().find(|v| v["name"] == "database-ca").unwrap();
+        assert_eq!(volume["secret"]["secretName"], "pg-ca");
+        assert_eq!(volume["secret"]["items"][0]["key"], "ca.crt");
+        assert_eq!(volume["secret"]["items"][0]["path"], "ca.pem");
+    }
 }
 
 /// The one Job is NAME and reads the URL from pg-app's key uri.

@@ -183,6 +183,10 @@ workloads:
       name: {{ include "jans.masterKeySecretName" . }}
       key: {{ include "jans.masterKeySecretKey" . }}
 {{- end }}
+{{- if and (include "jans.postgres" .) .Values.database.caSecret }}
+- name: JANS_DATABASE_CA_FILE
+  value: /etc/jans/database-ca/ca.pem
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}

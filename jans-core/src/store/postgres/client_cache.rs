@@ -98,13 +98,14 @@ impl ClientCache {
 pub(crate) fn spawn_listener(
     runtime: &tokio::runtime::Handle,
     config: tokio_postgres::Config,
+    tls: super::tls::RustlsConnect,
     cache: std::sync::Weak<ClientCache>,
     mut stop: tokio::sync::watch::Receiver<()>,
 ) {
     runtime.spawn(async move {
         let mut delay = std::time::Duration::from_millis(100);
         loop {
-            let session = listen(&config, &cache);
+            let session = listen(&config, &tls, &cache);
             tokio::select! {
                 outcome = session => {
                     if let Err(e) = outcome {
@@ -129,10 +130,11 @@ pub(crate) fn spawn_listener(
 /// One listening session; returns `Ok` when the cache was dropped, `Err` on disconnection.
 async fn listen(
     config: &tokio_postgres::Config,
+    tls: &super::tls::RustlsConnect,
     cache: &std::sync::Weak<ClientCache>,
 ) -> Result<(), String> {
     let (client, mut connection) = config
-        .connect(tokio_postgres::NoTls)
+        .connect(tls.clone())
         .await
         .map_err(|e| e.to_string())?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

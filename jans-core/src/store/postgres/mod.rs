@@ -15,6 +15,7 @@ mod batch;
 mod client_cache;
 pub mod schema;
 pub mod test_server;
+pub mod tls;
 
 #[cfg(test)]
 mod tests;
@@ -62,9 +63,22 @@ pub(crate) fn map_err(e: tokio_postgres::Error) -> StoreError {
         return StoreError::Backend(format!("{}: {}", db.code().code(), db.message()));
     }
     if e.is_closed() || e.code().is_none() {
-        return StoreError::Unavailable(e.to_string());
+        return StoreError::Unavailable(with_causes(&e));
     }
-    StoreError::Backend(e.to_string())
+    StoreError::Backend(with_causes(&e))
+}
+
+/// An error and its sources ("error performing TLS handshake: invalid peer certificate:
+/// UnknownIssuer"): the driver's own message names only the step that failed.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
@@ -104,6 +118,21 @@ impl PgStore {
         max_connections: usize,
         runtime: tokio::runtime::Handle,
     ) -> Result<PgStore, StoreError> {
+        PgStore::connect_tls(
+            url,
+            max_connections,
+            runtime,
+            tls::RustlsConnect::new(None)?,
+        )
+    }
+
+    /// [`PgStore::connect`] verifying the server's certificate with `tls` (see [`tls`]).
+    pub fn connect_tls(
+        url: &str,
+        max_connections: usize,
+        runtime: tokio::runtime::Handle,
+        tls: tls::RustlsConnect,
+    ) -> Result<PgStore, StoreError> {
         let pg: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
             StoreError::Backend(format!("database URL: {e}"))
         })?;
@@ -112,12 +141,13 @@ impl PgStore {
         client_cache::spawn_listener(
             &runtime,
             pg.clone(),
+            tls.clone(),
             std::sync::Arc::downgrade(&clients),
             stopped,
         );
         let manager = deadpool_postgres::Manager::from_config(
             pg,
-            tokio_postgres::NoTls,
+            tls,
             deadpool_postgres::ManagerConfig {
                 recycling_method: deadpool_postgres::RecyclingMethod::Fast,
             },

@@ -90,6 +90,11 @@ impl TestServer {
     /// A private server in a temporary directory, whatever the environment says (for tests
     /// that stop and restart it).
     pub fn start_private() -> Result<TestServer, String> {
+        TestServer::start_private_with("")
+    }
+
+    /// [`TestServer::start_private`] with more server settings (`-c name=value ...`).
+    pub fn start_private_with(settings: &str) -> Result<TestServer, String> {
         let bin = postgres_bin()?;
         let dir = std::env::temp_dir().join(format!(
             "jans-pg-{}-{}",
@@ -129,7 +134,7 @@ impl TestServer {
         )?;
         let port = free_port()?;
         let opts = format!(
-            "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='{}' -c fsync=off -c max_connections=300",
+            "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='{}' -c fsync=off -c max_connections=300 {settings}",
             dir.display()
         );
         let log = dir.join("server.log").to_string_lossy().into_owned();

@@ -349,3 +349,190 @@ fn rec(family: &str, expires_at: u64) -> crate::store::GrantRecord {
         data: serde_json::Map::new(),
     }
 }
+
+/// `openssl ARGS` in `dir`, failing the test on error.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl (the TLS test makes its certificates with it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA (`NAME.crt`, `NAME.key`) in `dir`.
+fn make_ca(dir: &std::path::Path, name: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.crt"),
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+    );
+}
+
+/// TLS to PostgreSQL: with `sslmode=require` and the CA that signed the server's
+/// certificate (for 127.0.0.1) the store works over an encrypted connection; a certificate
+/// from another CA, or a server offering no TLS, is refused rather than used in clear.
+#[test]
+fn tls_to_postgresql_is_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    make_ca(d, "ca");
+    make_ca(d, "other");
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    // The server reads its key as the postgres user, and wants it private.
+    let key = d.join("server.key");
+    let mut perms = std::fs::metadata(&key).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o600);
+    std::fs::set_permissions(&key, perms).unwrap();
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if is_root {
+        for path in [d.to_path_buf(), d.join("server.crt"), key.clone()] {
+            let ok = std::process::Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(&path)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "chown {}", path.display());
+        }
+    }
+    let server = TestServer::start_private_with(&format!(
+        "-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+        d.join("server.crt").display(),
+        key.display()
+    ))
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!(
+        "{}?sslmode=require",
+        rt.block_on(server.create_database()).unwrap()
+    );
+    let ca = std::fs::read(d.join("ca.crt")).unwrap();
+    let other = std::fs::read(d.join("other.crt")).unwrap();
+    let connect = |ca: Option<&[u8]>| {
+        PgStore::connect_tls(
+            &url,
+            2,
+            rt.handle().clone(),
+            tls::RustlsConnect::new(ca).unwrap(),
+        )
+        .unwrap()
+    };
+
+    let store = connect(Some(&ca));
+    rt.block_on(schema::migrate(&store)).unwrap();
+    let encrypted: bool = rt
+        .block_on(store.run(|c| async move {
+            c.query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .map_err(map_err)?
+            .try_get(0)
+            .map_err(map_err)
+        }))
+        .unwrap();
+    assert!(encrypted, "the connection must be encrypted");
+    let grants = Stores::postgres(store).grants;
+    rt.block_on(grants.insert(GrantKind::AccessToken, "over-tls", &rec("f", 9000), 1000))
+        .unwrap();
+
+    // Another CA's certificate, or the system's roots: refused.
+    for wrong in [Some(other.as_slice()), None] {
+        let store = connect(wrong);
+        let err = rt.block_on(schema::status(&store)).unwrap_err().to_string();
+        assert!(
+            err.contains("certificate") || err.contains("UnknownIssuer"),
+            "a certificate the trusted CAs did not sign must be refused: {err}"
+        );
+    }
+    // sslmode=require against a server without TLS: refused, not sent in clear.
+    let plain = env();
+    let plain_url = format!(
+        "{}?sslmode=require",
+        plain.rt.block_on(plain.server.create_database()).unwrap()
+    );
+    let store = PgStore::connect_tls(
+        &plain_url,
+        2,
+        rt.handle().clone(),
+        tls::RustlsConnect::new(Some(&ca)).unwrap(),
+    )
+    .unwrap();
+    let err = rt.block_on(schema::status(&store)).unwrap_err().to_string();
+    assert!(err.contains("TLS") || err.contains("tls"), "{err}");
+    // A CA file without a certificate is a configuration error.
+    assert!(tls::RustlsConnect::new(Some(b"not a certificate")).is_err());
+}
