@@ -257,6 +257,31 @@ fn race(
     Ok(wins)
 }
 
+/// JSON allows any character in a string, NUL included (a nonce or a client name sent as
+/// `%00`): every store keeps such documents as they were written.
+fn documents_keep_every_character(s: &Stores) -> CaseResult {
+    block_on(async {
+        let odd = "a\u{0}b\u{7f}\u{1f600}\"\\";
+        let mut rec = record("odd", 5000);
+        rec.data.insert("nonce".to_owned(), odd.into());
+        e(s.grants
+            .insert(GrantKind::Interaction, "odd", &rec, 1000)
+            .await)?;
+        ensure!(
+            e(s.grants.get(GrantKind::Interaction, "odd", 1000).await)? == Some(rec),
+            "a grant's data round-trips"
+        );
+        let mut c = client("odd");
+        c.metadata.client_name = Some(odd.to_owned());
+        e(s.clients.insert(&c).await)?;
+        ensure!(
+            e(s.clients.get("odd").await)? == Some(c),
+            "a client's metadata round-trips"
+        );
+        Ok(())
+    })
+}
+
 fn grants_concurrent_take(s: &Stores) -> CaseResult {
     const KEYS: usize = 25;
     const THREADS: usize = 8;
@@ -715,7 +740,7 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 10] = [
+    let cases: [Case; 11] = [
         ("clients_crud", clients_crud),
         ("grants_single_use", grants_single_use),
         ("grants_concurrent_take", grants_concurrent_take),
@@ -726,6 +751,10 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
         ("users_crud", users_crud),
         ("config_compare_and_set", config_compare_and_set),
         ("scopes_crud", scopes_crud),
+        (
+            "documents_keep_every_character",
+            documents_keep_every_character,
+        ),
     ];
     let mut failures = Vec::new();
     for (case, f) in cases {

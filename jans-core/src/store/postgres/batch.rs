@@ -139,6 +139,16 @@ async fn writer(pool: Pool, intake: Arc<Mutex<Intake>>) {
                     let _ = row.reply.send(Ok(ok));
                 }
             }
+            // One row the server refuses must not fail the others queued with it: each is
+            // sent on its own (a lost connection fails them all alike, so is not retried).
+            Err(e) if rows.len() > 1 && !matches!(e, StoreError::Unavailable(_)) => {
+                for row in rows {
+                    let outcome = write(&pool, std::slice::from_ref(&row))
+                        .await
+                        .map(|written| !written.is_empty());
+                    let _ = row.reply.send(outcome);
+                }
+            }
             Err(e) => {
                 for row in rows {
                     let _ = row.reply.send(Err(e.clone()));
@@ -163,7 +173,7 @@ async fn write(pool: &Pool, pending: &[Pending]) -> Result<HashSet<(i16, String)
     let stmt = client
         .prepare_cached(
             "INSERT INTO jans_grant (kind, key, family, expires_at, doc) \
-             SELECT k, ky, f, e, d::jsonb \
+             SELECT k, ky, f, e, d \
              FROM unnest($1::smallint[], $2::text[], $3::text[], $4::bigint[], $5::text[]) \
                AS t(k, ky, f, e, d) \
              ON CONFLICT (kind, key) DO UPDATE \

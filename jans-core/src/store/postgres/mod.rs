@@ -1,7 +1,7 @@
 //! The PostgreSQL backend (feature `postgres`): every store in one database, so that many
 //! `jans` processes can share it (DESIGN.md §4). Records are the JSON the sled backend
-//! writes, in `jsonb` columns; the columns beside them are what queries filter on
-//! (`migrations/`). Every statement is parameterized and prepared once per connection.
+//! writes, in `text` columns (`jsonb` refuses the `\u0000` JSON allows, migration 5); the
+//! columns beside them are what queries filter on (`migrations/`). Every statement is parameterized and prepared once per connection.
 //!
 //! Single use is one statement: [`GrantStore::take`] is `DELETE ... RETURNING`, so of many
 //! callers on many nodes exactly one gets the row. Writes are committed before they return
@@ -264,7 +264,7 @@ impl ClientStore for PgStore {
         let params: Params = vec![p(client.client_id.clone()), p(encode(client)?)];
         let n = self
             .execute(
-                "INSERT INTO jans_client (client_id, doc) VALUES ($1, $2::text::jsonb) \
+                "INSERT INTO jans_client (client_id, doc) VALUES ($1, $2) \
                  ON CONFLICT (client_id) DO NOTHING",
                 params,
             )
@@ -296,7 +296,7 @@ impl ClientStore for PgStore {
         let params: Params = vec![p(client.client_id.clone()), p(encode(client)?)];
         let n = self
             .execute(
-                "UPDATE jans_client SET doc = $2::text::jsonb WHERE client_id = $1",
+                "UPDATE jans_client SET doc = $2 WHERE client_id = $1",
                 params,
             )
             .await?;
@@ -424,7 +424,7 @@ impl KeyStore for PgStore {
     async fn put(&self, key: &StoredKey) -> Result<(), StoreError> {
         let params: Params = vec![p(key.kid.clone()), p(encode(key)?)];
         self.execute(
-            "INSERT INTO jans_key (kid, doc) VALUES ($1, $2::text::jsonb) \
+            "INSERT INTO jans_key (kid, doc) VALUES ($1, $2) \
              ON CONFLICT (kid) DO UPDATE SET doc = EXCLUDED.doc",
             params,
         )
@@ -458,7 +458,7 @@ impl UserStore for PgStore {
             p(encode(user)?),
         ];
         self.execute(
-            "INSERT INTO jans_user (inum, uid_key, doc) VALUES ($1, $2, $3::text::jsonb)",
+            "INSERT INTO jans_user (inum, uid_key, doc) VALUES ($1, $2, $3)",
             params,
         )
         .await?;
@@ -489,7 +489,7 @@ impl UserStore for PgStore {
         ];
         let n = self
             .execute(
-                "UPDATE jans_user SET uid_key = $2, doc = $3::text::jsonb WHERE inum = $1",
+                "UPDATE jans_user SET uid_key = $2, doc = $3 WHERE inum = $1",
                 params,
             )
             .await?;
@@ -547,10 +547,10 @@ impl super::ConfigStore for PgStore {
         // Compare-and-set in one statement: the first revision is an insert that loses to a
         // concurrent one; later ones update only the revision the writer read.
         let sql = if expected == 0 {
-            "INSERT INTO jans_config (id, revision, doc) VALUES ('jansConfDyn', 1, $1::text::jsonb) \
+            "INSERT INTO jans_config (id, revision, doc) VALUES ('jansConfDyn', 1, $1) \
              ON CONFLICT (id) DO NOTHING"
         } else {
-            "UPDATE jans_config SET revision = revision + 1, doc = $1::text::jsonb \
+            "UPDATE jans_config SET revision = revision + 1, doc = $1 \
              WHERE id = 'jansConfDyn' AND revision = $2"
         };
         let params: Params = if expected == 0 {
@@ -571,7 +571,7 @@ impl super::ScopeStore for PgStore {
     async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
         let n = self
             .execute(
-                "INSERT INTO jans_scope (id, doc) VALUES ($1, $2::text::jsonb) \
+                "INSERT INTO jans_scope (id, doc) VALUES ($1, $2) \
                  ON CONFLICT (id) DO NOTHING",
                 vec![p(scope.id.clone()), p(encode(scope)?)],
             )
@@ -585,7 +585,7 @@ impl super::ScopeStore for PgStore {
     async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
         let n = self
             .execute(
-                "UPDATE jans_scope SET doc = $2::text::jsonb WHERE id = $1",
+                "UPDATE jans_scope SET doc = $2 WHERE id = $1",
                 vec![p(scope.id.clone()), p(encode(scope)?)],
             )
             .await?;

@@ -15,10 +15,15 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("migrations/0003_client_notify.sql"),
     ),
     (4, "scope", include_str!("migrations/0004_scope.sql")),
+    (
+        5,
+        "text_documents",
+        include_str!("migrations/0005_text_documents.sql"),
+    ),
 ];
 
 /// The schema version this build needs.
-pub const LATEST: i32 = 4;
+pub const LATEST: i32 = 5;
 
 /// Transaction-level advisory lock key serializing migrations across nodes ("jansmigr").
 const MIGRATION_LOCK: i64 = 0x6a61_6e73_6d69_6772;

@@ -236,7 +236,7 @@ fn a_client_changed_by_another_process_is_never_served_stale() {
     // A write that bypasses jans-rs entirely is seen too (the trigger notifies).
     block_on(a.run(|c| async move {
         c.execute(
-            "UPDATE jans_client SET doc = jsonb_set(doc, '{disabled}', 'false') WHERE client_id = 'cached'",
+            "UPDATE jans_client SET doc = jsonb_set(doc::jsonb, '{disabled}', 'false')::text WHERE client_id = 'cached'",
             &[],
         )
         .await
@@ -535,4 +535,50 @@ fn tls_to_postgresql_is_verified() {
     assert!(err.contains("TLS") || err.contains("tls"), "{err}");
     // A CA file without a certificate is a configuration error.
     assert!(tls::RustlsConnect::new(Some(b"not a certificate")).is_err());
+}
+
+/// A row the server refuses (a key with a NUL byte, which `text` cannot hold) fails alone:
+/// the rows queued in the same batch are written.
+#[test]
+fn a_refused_row_does_not_fail_its_batch() {
+    let env = env();
+    let (_, url) = fresh_store(&env);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = PgStore::connect(&url, 4, rt.handle().clone()).unwrap();
+    rt.block_on(schema::migrate(&store)).unwrap();
+    let grants = Stores::postgres(store).grants;
+    let outcomes = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for key in ["good-1", "bad\u{0}key", "good-2", "good-3"] {
+            let g = grants.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = g
+                    .insert(GrantKind::AccessToken, key, &rec(key, 9000), 1000)
+                    .await;
+                (key, r)
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    });
+    for (key, r) in outcomes {
+        if key.starts_with("good") {
+            assert_eq!(r, Ok(()), "{key}");
+            let got = rt
+                .block_on(grants.get(GrantKind::AccessToken, key, 1000))
+                .unwrap();
+            assert!(got.is_some(), "{key} stored");
+        } else {
+            assert!(
+                matches!(r, Err(StoreError::Backend(_))),
+                "the refused row: {r:?}"
+            );
+        }
+    }
 }
