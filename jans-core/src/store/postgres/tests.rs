@@ -248,14 +248,10 @@ fn a_client_changed_by_another_process_is_never_served_stale() {
     eventually(None);
 }
 
-/// Group commit: a burst of inserts queued together is written in shared statements, yet
-/// every row keeps its own outcome. On a single-threaded runtime every insert below is
-/// queued before a writer runs, so the 50 inserts of one new key meet in one gathering:
-/// exactly one wins (the others go to the next statement and are refused); 300 distinct
-/// keys all land; an expired record is replaced inside a batch while a live one is refused;
-/// and what was refused changed nothing.
-#[test]
-fn batched_inserts_keep_per_row_outcomes() {
+/// The grant store of a fresh database on a single-threaded runtime of its own: tasks
+/// spawned in one `rt.block_on` all queue their inserts before a batch writer runs, so
+/// they meet in one gathering. Everything runs on `rt`, only inside `rt.block_on`.
+fn single_threaded_grants() -> (tokio::runtime::Runtime, Arc<dyn GrantStore>) {
     let env = env();
     let (_, url) = fresh_store(&env);
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -263,9 +259,18 @@ fn batched_inserts_keep_per_row_outcomes() {
         .build()
         .unwrap();
     let store = PgStore::connect(&url, 4, rt.handle().clone()).unwrap();
-    // Everything on `rt` (the store's runtime), which runs only inside `rt.block_on`.
     rt.block_on(schema::migrate(&store)).unwrap();
-    let store = Stores::postgres(store).grants;
+    (rt, Stores::postgres(store).grants)
+}
+
+/// Group commit: a burst of inserts queued together is written in shared statements, yet
+/// every row keeps its own outcome. The 50 inserts of one new key meet in one gathering:
+/// exactly one wins (the others go to the next statement and are refused); 300 distinct
+/// keys all land; an expired record is replaced inside a batch while a live one is refused;
+/// and what was refused changed nothing.
+#[test]
+fn batched_inserts_keep_per_row_outcomes() {
+    let (rt, store) = single_threaded_grants();
     rt.block_on(async {
         store
             .insert(GrantKind::AccessToken, "expired", &rec("old", 1500), 1000)
@@ -541,15 +546,7 @@ fn tls_to_postgresql_is_verified() {
 /// the rows queued in the same batch are written.
 #[test]
 fn a_refused_row_does_not_fail_its_batch() {
-    let env = env();
-    let (_, url) = fresh_store(&env);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = PgStore::connect(&url, 4, rt.handle().clone()).unwrap();
-    rt.block_on(schema::migrate(&store)).unwrap();
-    let grants = Stores::postgres(store).grants;
+    let (rt, grants) = single_threaded_grants();
     let outcomes = rt.block_on(async {
         let mut tasks = Vec::new();
         for key in ["good-1", "bad\u{0}key", "good-2", "good-3"] {
