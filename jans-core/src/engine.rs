@@ -101,6 +101,15 @@ pub(crate) struct Inner {
     config_revision: std::sync::atomic::AtomicU64,
 }
 
+/// Replace what `lock` holds (a writer that panicked left nothing half-written here: every
+/// value is swapped whole).
+fn set<T>(lock: &RwLock<T>, value: T) {
+    match lock.write() {
+        Ok(mut g) => *g = value,
+        Err(p) => *p.into_inner() = value,
+    }
+}
+
 /// The jans-rs engine. Cheap to clone; every clone shares state.
 #[derive(Clone)]
 pub struct Engine {
@@ -237,15 +246,9 @@ impl Engine {
             scopes = store.list().await?;
         }
         if *self.scopes() != scopes {
-            match self.inner.scopes.write() {
-                Ok(mut g) => *g = Arc::new(scopes),
-                Err(p) => *p.into_inner() = Arc::new(scopes),
-            }
+            set(&self.inner.scopes, Arc::new(scopes));
             // Discovery lists them.
-            match self.inner.discovery.write() {
-                Ok(mut g) => *g = None,
-                Err(p) => *p.into_inner() = None,
-            }
+            set(&self.inner.discovery, None);
         }
         Ok(added)
     }
@@ -353,16 +356,9 @@ impl Engine {
     }
 
     fn install_config(&self, config: Config) {
-        let config = Arc::new(config);
-        match self.inner.config.write() {
-            Ok(mut g) => *g = config,
-            Err(p) => *p.into_inner() = config,
-        }
+        set(&self.inner.config, Arc::new(config));
         // Discovery is derived from the configuration.
-        match self.inner.discovery.write() {
-            Ok(mut g) => *g = None,
-            Err(p) => *p.into_inner() = None,
-        }
+        set(&self.inner.discovery, None);
     }
 
     /// The rotation policy from the configuration; its retention covers server lifetimes.

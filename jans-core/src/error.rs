@@ -61,3 +61,19 @@ impl From<crate::params::ParamsError> for Error {
         Error::OAuth(e.into())
     }
 }
+
+/// An error and its sources, each said once ("error performing TLS handshake: invalid peer
+/// certificate: UnknownIssuer"): many errors' own message names only the step that failed.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}

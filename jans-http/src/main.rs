@@ -577,21 +577,6 @@ fn ready_url(listen: &str) -> String {
     format!("http://{host_port}/health/ready")
 }
 
-/// An error with its causes ("error sending request: connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        cause = c.source();
-    }
-    text
-}
-
 async fn healthcheck(args: &HealthcheckArgs) -> Res<()> {
     let url = args.url.clone().unwrap_or_else(|| ready_url(&args.listen));
     let timeout = std::time::Duration::from_secs(args.timeout.max(1));
@@ -600,12 +585,12 @@ async fn healthcheck(args: &HealthcheckArgs) -> Res<()> {
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| error_chain(&e))?;
+        .map_err(|e| jans_core::error::with_causes(&e))?;
     let response = client
         .get(&url)
         .send()
         .await
-        .map_err(|e| format!("{url}: {}", error_chain(&e)))?;
+        .map_err(|e| format!("{url}: {}", jans_core::error::with_causes(&e)))?;
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
     let body: String = body.trim().chars().take(200).collect();

@@ -288,23 +288,12 @@ fn string(v: &Value, key: &str) -> Result<String, String> {
 
 /// RFC 6749 §2.3.1: the client id and secret are form-urlencoded, then Basic-encoded.
 fn basic((id, secret): &(String, String)) -> String {
-    let raw = format!("{}:{}", url_encode(id), url_encode(secret));
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let raw = format!("{}:{}", encode(id), encode(secret));
     format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(raw)
     )
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// One worker of the load: operations chosen by weight until the deadline.

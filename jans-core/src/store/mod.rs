@@ -273,47 +273,39 @@ impl std::fmt::Debug for Stores {
 }
 
 impl Stores {
+    /// Every store served by one backend value.
+    fn all_in<T>(backend: Arc<T>, shared: bool) -> Stores
+    where
+        T: ClientStore + GrantStore + KeyStore + UserStore + ConfigStore + ScopeStore + 'static,
+    {
+        Stores {
+            clients: backend.clone(),
+            grants: backend.clone(),
+            keys: backend.clone(),
+            users: backend.clone(),
+            config: backend.clone(),
+            scopes: backend,
+            shared,
+        }
+    }
+
     /// All stores in memory (tests, embedders that persist elsewhere).
     pub fn memory() -> Stores {
-        let m = Arc::new(memory::MemoryStore::default());
-        Stores {
-            clients: m.clone(),
-            grants: m.clone(),
-            keys: m.clone(),
-            users: m.clone(),
-            config: m.clone(),
-            scopes: m,
-            shared: false,
-        }
+        Stores::all_in(Arc::new(memory::MemoryStore::default()), false)
     }
 
     /// All stores in one PostgreSQL database (scale-out: many processes, one database).
     #[cfg(feature = "postgres")]
     pub fn postgres(store: postgres::PgStore) -> Stores {
-        let s = Arc::new(store);
-        Stores {
-            clients: s.clone(),
-            grants: s.clone(),
-            keys: s.clone(),
-            users: s.clone(),
-            config: s.clone(),
-            scopes: s,
-            shared: true,
-        }
+        Stores::all_in(Arc::new(store), true)
     }
 
     /// All stores in one sled database at `path` (the embedded default).
     #[cfg(feature = "sled")]
     pub fn sled(path: &std::path::Path) -> Result<Stores, StoreError> {
-        let s = Arc::new(self::sled::SledStore::open(path)?);
-        Ok(Stores {
-            clients: s.clone(),
-            grants: s.clone(),
-            keys: s.clone(),
-            users: s.clone(),
-            config: s.clone(),
-            scopes: s,
-            shared: false,
-        })
+        Ok(Stores::all_in(
+            Arc::new(self::sled::SledStore::open(path)?),
+            false,
+        ))
     }
 }

@@ -63,22 +63,9 @@ pub(crate) fn map_err(e: tokio_postgres::Error) -> StoreError {
         return StoreError::Backend(format!("{}: {}", db.code().code(), db.message()));
     }
     if e.is_closed() || e.code().is_none() {
-        return StoreError::Unavailable(with_causes(&e));
+        return StoreError::Unavailable(crate::error::with_causes(&e));
     }
-    StoreError::Backend(with_causes(&e))
-}
-
-/// An error and its sources ("error performing TLS handshake: invalid peer certificate:
-/// UnknownIssuer"): the driver's own message names only the step that failed.
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
+    StoreError::Backend(crate::error::with_causes(&e))
 }
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
@@ -227,6 +214,21 @@ impl PgStore {
 }
 
 impl PgStore {
+    /// One statement writing document `$2` under key `$1`; `otherwise` when it touched no
+    /// row (an insert that met the key, an update that did not).
+    async fn write_doc(
+        &self,
+        sql: &'static str,
+        key: String,
+        doc: String,
+        otherwise: StoreError,
+    ) -> Result<(), StoreError> {
+        if self.execute(sql, vec![p(key), p(doc)]).await? == 0 {
+            return Err(otherwise);
+        }
+        Ok(())
+    }
+
     /// One query whose first column is a JSON document, decoded row by row.
     async fn docs<T: serde::de::DeserializeOwned>(
         &self,
@@ -261,18 +263,14 @@ fn p<T: tokio_postgres::types::ToSql + Send + Sync + 'static>(
 #[async_trait]
 impl ClientStore for PgStore {
     async fn insert(&self, client: &Client) -> Result<(), StoreError> {
-        let params: Params = vec![p(client.client_id.clone()), p(encode(client)?)];
-        let n = self
-            .execute(
-                "INSERT INTO jans_client (client_id, doc) VALUES ($1, $2) \
-                 ON CONFLICT (client_id) DO NOTHING",
-                params,
-            )
-            .await?;
-        if n == 0 {
-            return Err(StoreError::Conflict);
-        }
-        Ok(())
+        self.write_doc(
+            "INSERT INTO jans_client (client_id, doc) VALUES ($1, $2) \
+             ON CONFLICT (client_id) DO NOTHING",
+            client.client_id.clone(),
+            encode(client)?,
+            StoreError::Conflict,
+        )
+        .await
     }
 
     async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
@@ -293,18 +291,16 @@ impl ClientStore for PgStore {
     }
 
     async fn update(&self, client: &Client) -> Result<(), StoreError> {
-        let params: Params = vec![p(client.client_id.clone()), p(encode(client)?)];
-        let n = self
-            .execute(
+        let written = self
+            .write_doc(
                 "UPDATE jans_client SET doc = $2 WHERE client_id = $1",
-                params,
+                client.client_id.clone(),
+                encode(client)?,
+                StoreError::NotFound,
             )
-            .await?;
+            .await;
         self.clients.forget(&client.client_id);
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        written
     }
 
     async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
@@ -569,30 +565,23 @@ impl super::ConfigStore for PgStore {
 #[async_trait]
 impl super::ScopeStore for PgStore {
     async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
-        let n = self
-            .execute(
-                "INSERT INTO jans_scope (id, doc) VALUES ($1, $2) \
-                 ON CONFLICT (id) DO NOTHING",
-                vec![p(scope.id.clone()), p(encode(scope)?)],
-            )
-            .await?;
-        if n == 0 {
-            return Err(StoreError::Conflict);
-        }
-        Ok(())
+        self.write_doc(
+            "INSERT INTO jans_scope (id, doc) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+            scope.id.clone(),
+            encode(scope)?,
+            StoreError::Conflict,
+        )
+        .await
     }
 
     async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
-        let n = self
-            .execute(
-                "UPDATE jans_scope SET doc = $2 WHERE id = $1",
-                vec![p(scope.id.clone()), p(encode(scope)?)],
-            )
-            .await?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        self.write_doc(
+            "UPDATE jans_scope SET doc = $2 WHERE id = $1",
+            scope.id.clone(),
+            encode(scope)?,
+            StoreError::NotFound,
+        )
+        .await
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {

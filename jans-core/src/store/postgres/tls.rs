@@ -31,8 +31,18 @@ impl std::fmt::Debug for RustlsConnect {
 }
 
 impl RustlsConnect {
-    /// Trust the CA certificates in `ca_pem` (PEM), or the system's roots when `None`.
+    /// Trust the CA certificates in `ca_pem` (PEM), or the system's roots when `None` (read
+    /// once per process: every store opened without a CA file shares them).
     pub fn new(ca_pem: Option<&[u8]>) -> Result<RustlsConnect, StoreError> {
+        static SYSTEM: std::sync::OnceLock<Result<RustlsConnect, StoreError>> =
+            std::sync::OnceLock::new();
+        match ca_pem {
+            None => SYSTEM.get_or_init(|| RustlsConnect::build(None)).clone(),
+            Some(_) => RustlsConnect::build(ca_pem),
+        }
+    }
+
+    fn build(ca_pem: Option<&[u8]>) -> Result<RustlsConnect, StoreError> {
         let bad = |what: String| StoreError::Backend(format!("database TLS: {what}"));
         let mut roots = rustls::RootCertStore::empty();
         match ca_pem {
