@@ -27,9 +27,17 @@ pub struct EngineBuilder {
     provider: Option<Arc<dyn CryptoProvider>>,
     master_key: Option<[u8; 32]>,
     http: Option<Arc<dyn HttpClient>>,
+    hasher: Option<crate::authn::hasher::Hasher>,
 }
 
 impl EngineBuilder {
+    /// Hash passwords on this pool (default: one worker per core, started on first use;
+    /// each worker keeps one 19 MiB argon2 block).
+    pub fn hasher(mut self, hasher: crate::authn::hasher::Hasher) -> Self {
+        self.hasher = Some(hasher);
+        self
+    }
+
     /// Use these stores (default: in memory).
     pub fn stores(mut self, stores: Stores) -> Self {
         self.stores = Some(stores);
@@ -78,6 +86,9 @@ impl EngineBuilder {
                 discovery: RwLock::new(None),
                 scopes: RwLock::new(Arc::new(Vec::new())),
                 config_revision: std::sync::atomic::AtomicU64::new(0),
+                hasher: self
+                    .hasher
+                    .unwrap_or_else(crate::authn::hasher::Hasher::per_core),
             }),
         })
     }
@@ -99,6 +110,8 @@ pub(crate) struct Inner {
     scopes: RwLock<Arc<Vec<crate::scope::Scope>>>,
     /// Revision of the shared configuration this node runs (0: none yet).
     config_revision: std::sync::atomic::AtomicU64,
+    /// Where passwords are hashed.
+    pub(crate) hasher: crate::authn::hasher::Hasher,
 }
 
 /// Replace what `lock` holds (a writer that panicked left nothing half-written here: every
@@ -186,6 +199,7 @@ impl Engine {
             provider: None,
             master_key: None,
             http: None,
+            hasher: None,
         }
     }
 
@@ -211,6 +225,11 @@ impl Engine {
     /// The crypto provider.
     pub fn provider(&self) -> &Arc<dyn CryptoProvider> {
         &self.inner.provider
+    }
+
+    /// The password hashing pool.
+    pub fn hasher(&self) -> &crate::authn::hasher::Hasher {
+        &self.inner.hasher
     }
 
     /// Load keys, generating what is missing (first start) and rotating what is due.
@@ -607,7 +626,7 @@ impl Engine {
         user.created_at = ctx.now;
         user.updated_at = ctx.now;
         user.validate()?;
-        user.password_hash = Some(password::hash(password, ctx.rng.as_ref())?);
+        user.password_hash = Some(self.hash_password(password, ctx).await?);
         self.inner.stores.users.insert(&user).await?;
         Ok(user)
     }
@@ -625,7 +644,7 @@ impl Engine {
     /// Change a person's password; `Store(NotFound)` for an unknown uid.
     pub async fn set_password(&self, uid: &str, password: &str, ctx: &Ctx) -> Result<(), Error> {
         let mut user = self.user(uid).await?.ok_or(StoreError::NotFound)?;
-        user.password_hash = Some(password::hash(password, ctx.rng.as_ref())?);
+        user.password_hash = Some(self.hash_password(password, ctx).await?);
         user.updated_at = ctx.now;
         Ok(self.inner.stores.users.update(&user).await?)
     }
@@ -652,8 +671,15 @@ impl Engine {
             .as_ref()
             .and_then(|u| u.password_hash.as_deref())
             .unwrap_or(password::DUMMY_HASH);
-        let ok = password::verify(password, hash);
+        let ok = self.inner.hasher.verify(password, hash).await?;
         Ok(user.filter(|u| ok && u.status == UserStatus::Active))
+    }
+
+    /// A PHC string for a new password (argon2id, fresh salt), computed on the pool.
+    async fn hash_password(&self, password: &str, ctx: &Ctx) -> Result<String, Error> {
+        let mut salt = [0u8; 16];
+        ctx.rng.fill(&mut salt);
+        Ok(self.inner.hasher.hash(password, salt).await?)
     }
 
     /// The `sub` a client sees for a user (OIDC Core §8): the `inum`, or for a `pairwise`

@@ -48,7 +48,8 @@ impl Error {
         use crate::oauth::error::ErrorCode;
         match self {
             Error::OAuth(e) => e.clone(),
-            Error::Store(StoreError::Unavailable(_) | StoreError::Locked(_)) => {
+            Error::Store(StoreError::Unavailable(_) | StoreError::Locked(_))
+            | Error::Password(crate::authn::password::PasswordError::Busy) => {
                 OAuthError::bare(ErrorCode::TemporarilyUnavailable)
             }
             _ => OAuthError::server_error(),

@@ -287,7 +287,7 @@ pub unsafe extern "C" fn jans_client_register(
 }
 
 /// Fuzzing entry point (`fuzz/fuzz_targets/ffi_handle.rs`): any bytes as a request
-/// document to one in-memory engine. The call must return a status, never panic (a caught
+/// document to one in-memory engine, then as a token to `jans_token_verify`. The call must return a status, never panic (a caught
 /// panic is reported as a failure), and a successful call must give a JSON response.
 #[doc(hidden)]
 pub fn fuzz_handle(data: &[u8]) {
@@ -320,6 +320,30 @@ pub fn fuzz_handle(data: &[u8]) {
     }
     // SAFETY: `out` as the call left it.
     unsafe { jans_buf_free(&mut out) };
+    // The same bytes as a token for local verification: raw, and (split at the first 0xff)
+    // as a header and a payload inside a compact JWS, so the header checks are reached.
+    let (header, payload) = match data.iter().position(|b| *b == 0xff) {
+        Some(i) => (
+            data.get(..i).unwrap_or_default(),
+            data.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (data, &b"{}"[..]),
+    };
+    use base64::Engine as _;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let structured = format!("{}.{}.{}", b64(header), b64(payload), b64(&[0; 64]));
+    for token in [data.to_vec(), structured.into_bytes()] {
+        let mut token = token;
+        token.retain(|b| *b != 0);
+        token.push(0);
+        let mut out = JansBuf::EMPTY;
+        // SAFETY: a NUL-terminated copy, NULL audience, a local out buffer.
+        let status =
+            unsafe { jans_token_verify(id, token.as_ptr().cast(), std::ptr::null(), &mut out) };
+        assert_ne!(status, JansStatus::Panic, "jans_token_verify panicked");
+        // SAFETY: `out` as the call left it.
+        unsafe { jans_buf_free(&mut out) };
+    }
 }
 
 fn oauth_failure(e: jans_core::oauth::error::OAuthError) -> Failure {

@@ -306,21 +306,33 @@ pub async fn submit(
     let result = match action.as_str() {
         "login" => {
             let (user, password) = (field("username"), field("password"));
-            // Janssen's brute-force protection: the engine says how long, the host waits.
-            if let Ok(delay) = engine.login_delay(&user, &ctx).await
-                && delay > 0
-            {
-                tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
-            }
-            // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
-            let outcome = tokio::task::block_in_place(|| {
-                tokio::runtime::Handle::current()
-                    .block_on(engine.interaction_login(&id, &csrf, &user, &password, &ctx))
-            });
+            // The password is hashed on the engine's pool, and the brute-force delay is the
+            // engine's decision: nothing here blocks or sleeps.
+            let outcome = engine
+                .interaction_login(&id, &csrf, &user, &password, &ctx)
+                .await;
             match outcome {
                 Ok(LoginResult::Done(r)) => {
                     let secure = state.engine.config().issuer.starts_with("https://");
                     return remember_session(crate::translate::from_core(&r), &headers, secure);
+                }
+                Ok(LoginResult::Wait { seconds }) => {
+                    let msg = format!(
+                        "Too many failed sign-in attempts for this account. Try again in {seconds} second{}.",
+                        if seconds == 1 { "" } else { "s" }
+                    );
+                    let mut page = render_interaction(
+                        &state,
+                        &id,
+                        Some(msg),
+                        StatusCode::TOO_MANY_REQUESTS,
+                        &headers,
+                    )
+                    .await;
+                    if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+                        page.headers_mut().insert("retry-after", v);
+                    }
+                    return page;
                 }
                 Ok(LoginResult::Retry { remaining }) => {
                     let msg = format!(

@@ -70,6 +70,14 @@ fn script_hash(script: &str) -> String {
     format!("'sha256-{hash}'")
 }
 
+/// `scheme://authority` of a registered `frontchannel_logout_uri`, cut with `split_once`
+/// (never at a byte index: the URI is client metadata).
+fn frame_origin(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    Some(format!("{scheme}://{authority}"))
+}
+
 /// The `Content-Security-Policy` of the pages the engine itself answers with: the
 /// front-channel logout page may frame exactly the clients' logout origins; the form-post
 /// and check-session pages run exactly their one script. Every host sends it (HTTP and the C ABI alike).
@@ -77,17 +85,7 @@ pub fn page_csp(resp: &Response) -> Option<String> {
     match &resp.body {
         jans_core::Body::LogoutPage { iframes, .. } => {
             // Only the clients' logout pages may be framed here.
-            let origins: Vec<String> = iframes
-                .iter()
-                .filter_map(|u| {
-                    let scheme_end = u.find("://")? + 3;
-                    let host_end = u[scheme_end..]
-                        .find('/')
-                        .map_or(u.len(), |i| i + scheme_end);
-                    let origin = &u[..host_end];
-                    Some(origin.split('?').next().unwrap_or(origin).to_owned())
-                })
-                .collect();
+            let origins: Vec<String> = iframes.iter().filter_map(|u| frame_origin(u)).collect();
             Some(format!(
                 "default-src 'none'; frame-src {}; frame-ancestors 'none'",
                 origins.join(" ")

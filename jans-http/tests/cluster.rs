@@ -466,28 +466,85 @@ fn three_nodes_share_one_database() {
     assert!(back.starts_with(CB), "{back}");
     let code = query_value(&back, "code").unwrap();
 
-    // 200 concurrent redemptions of one code, spread over the three nodes: one wins.
-    let barrier = Arc::new(Barrier::new(200));
-    let racers: Vec<_> = (0..200)
+    // 200 concurrent redemptions of one code, spread over the three nodes: one wins, and
+    // the replays revoke what it got (DESIGN.md §4: the losers learn "already used").
+    let outcomes = race(200, |i| {
+        let url = base(i);
+        let (id, secret, code) = (rp_id.clone(), rp_secret.clone(), code.clone());
+        move || redeem(&url, &id, &secret, &code)
+    });
+    let won = single_winner(&outcomes);
+    for t in ["access_token", "refresh_token"] {
+        let active = introspect(&base(0), &rp_id, &rp_secret, won[t].as_str().unwrap());
+        assert_eq!(active["active"], false, "the winner's {t} is revoked");
+    }
+
+    // The same for a refresh token presented 20 times at once on three nodes.
+    let r = http
+        .get(authorize_url(&base(1), &rp_id, "&prompt=none"))
+        .header("cookie", format!("session_id={cookie}"))
+        .send()
+        .unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    let code = query_value(&back, "code").unwrap();
+    let first: Value = redeem(&base(2), &rp_id, &rp_secret, &code).json().unwrap();
+    let rt = first["refresh_token"].as_str().unwrap().to_owned();
+    let outcomes = race(20, |i| {
+        let url = base(i);
+        let (id, secret, rt) = (rp_id.clone(), rp_secret.clone(), rt.clone());
+        move || refresh(&url, &id, &secret, &rt)
+    });
+    let won = single_winner(&outcomes);
+    for token in [
+        won["access_token"].as_str().unwrap(),
+        won["refresh_token"].as_str().unwrap(),
+        first["access_token"].as_str().unwrap(),
+    ] {
+        assert_eq!(
+            introspect(&base(1), &rp_id, &rp_secret, token)["active"],
+            false,
+            "the whole grant is revoked"
+        );
+    }
+}
+
+/// `n` threads released at once, thread `i` running `make(i)`; their (status, JSON body).
+fn race<F, G>(n: usize, make: F) -> Vec<(u16, Value)>
+where
+    F: Fn(usize) -> G,
+    G: FnOnce() -> reqwest::blocking::Response + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(n));
+    let racers: Vec<_> = (0..n)
         .map(|i| {
-            let (b, url) = (barrier.clone(), base(i));
-            let (id, secret, code) = (rp_id.clone(), rp_secret.clone(), code.clone());
+            let (b, run) = (barrier.clone(), make(i));
             std::thread::spawn(move || {
                 b.wait();
-                redeem(&url, &id, &secret, &code).status().as_u16()
+                let r = run();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().unwrap_or(Value::Null))
             })
         })
         .collect();
-    let statuses: Vec<u16> = racers.into_iter().map(|t| t.join().unwrap()).collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        1,
-        "{statuses:?}"
-    );
+    racers.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+/// The one 200's body; every other answer is 400 `invalid_grant`.
+fn single_winner(outcomes: &[(u16, Value)]) -> Value {
+    let statuses: Vec<u16> = outcomes.iter().map(|(s, _)| *s).collect();
+    let wins: Vec<&Value> = outcomes
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(wins.len(), 1, "{statuses:?}");
     assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 400),
+        outcomes
+            .iter()
+            .all(|(s, b)| *s == 200 || (*s == 400 && b["error"] == "invalid_grant")),
         "{statuses:?}"
     );
+    wins[0].clone()
 }
 
 /// The `kid` in a compact JWS header.

@@ -3,6 +3,7 @@
 
 use subtle::ConstantTimeEq;
 
+use crate::authn::protection::{self, Admission};
 use crate::authn::session::{SESSION_COOKIE, Stage};
 use crate::ctx::Ctx;
 use crate::engine::Engine;
@@ -10,7 +11,6 @@ use crate::error::Error;
 use crate::oauth::authorize::{Prompt, continue_request, error_redirect, issue_code};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::response::Response;
-use crate::store::{GrantKind, GrantRecord};
 
 /// The ACR of username + password login (Janssen's built-in method).
 pub const PASSWORD_ACR: &str = "simple_password_auth";
@@ -51,6 +51,13 @@ pub enum LoginResult {
         /// Attempts left before the request is abandoned.
         remaining: u32,
     },
+    /// Not checked: the user's brute-force delay applies (Janssen's
+    /// `authenticationProtectionConfiguration`); the form may be sent again after this many
+    /// seconds.
+    Wait {
+        /// Seconds to wait.
+        seconds: u64,
+    },
     /// The flow moved on: follow this response (a redirect, with the session cookie set).
     Done(Response),
 }
@@ -78,100 +85,38 @@ fn session_cookie(engine: &Engine, value: &str) -> String {
     )
 }
 
-fn failures_key(uid: &str) -> String {
-    crate::oauth::token_key(&format!("login-failures\u{0}{}", uid.to_lowercase()))
+/// What a password check counted by the brute-force protection found.
+#[derive(Debug)]
+pub enum PasswordCheck {
+    /// The password is this active user's.
+    Valid(Box<crate::authn::user::User>),
+    /// Wrong password, unknown or inactive user (indistinguishable on purpose).
+    Invalid,
+    /// Not checked: the user's brute-force delay applies; try again in this many seconds.
+    Wait(u64),
 }
 
 impl Engine {
-    /// Seconds the host should wait before checking a password for `uid`: Janssen's
-    /// `authenticationProtectionConfiguration` delays every attempt once a user has
-    /// `maximumAllowedAttemptsWithoutDelay` recent failures. The core never sleeps
-    /// (DESIGN.md §3); hosts do.
-    pub async fn login_delay(&self, uid: &str, ctx: &Ctx) -> Result<u64, Error> {
-        let apc = self
-            .config()
-            .authentication_protection_configuration
-            .clone();
-        if !apc.brute_force_protection_enabled {
-            return Ok(0);
-        }
-        let count = self
-            .inner
-            .stores
-            .grants
-            .get(GrantKind::LoginFailures, &failures_key(uid), ctx.now)
-            .await?
-            .and_then(|r| r.data.get("count").and_then(|c| c.as_u64()))
-            .unwrap_or(0);
-        Ok(
-            if count >= u64::from(apc.maximum_allowed_attempts_without_delay) {
-                apc.delay_time
-            } else {
-                0
-            },
-        )
-    }
-
-    async fn record_login_failure(&self, uid: &str, ctx: &Ctx) -> Result<(), Error> {
-        let apc = self
-            .config()
-            .authentication_protection_configuration
-            .clone();
-        if !apc.brute_force_protection_enabled {
-            return Ok(());
-        }
-        let key = failures_key(uid);
-        let grants = &self.inner.stores.grants;
-        let count = grants
-            .take(GrantKind::LoginFailures, &key, ctx.now)
-            .await?
-            .and_then(|r| r.data.get("count").and_then(|c| c.as_u64()))
-            .unwrap_or(0);
-        let mut data = serde_json::Map::new();
-        data.insert("count".into(), (count + 1).into());
-        let rec = GrantRecord {
-            family: String::new(),
-            client_id: String::new(),
-            subject: None,
-            scope: String::new(),
-            issued_at: ctx.now,
-            expires_at: ctx.now.saturating_add(apc.attempt_expiration),
-            data,
-        };
-        // A concurrent failure may have inserted first; counting one less is harmless.
-        match grants
-            .insert(GrantKind::LoginFailures, &key, &rec, ctx.now)
-            .await
-        {
-            Ok(()) | Err(crate::store::StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// [`Engine::check_password`] that also feeds the per-user brute-force counter (for
-    /// the password grant, which has no page to slow down).
+    /// [`Engine::check_password`] behind the per-user brute-force protection
+    /// ([`crate::authn::protection`]): the attempt is counted and, once the allowance is
+    /// spent, refused unchecked within `delayTime` of the last admitted one. Every channel
+    /// that checks passwords goes through here (login pages, the password grant, embedders).
     pub async fn check_password_counted(
         &self,
         uid: &str,
         password: &str,
         ctx: &Ctx,
-    ) -> Result<Option<crate::authn::user::User>, Error> {
-        if self.login_delay(uid, ctx).await? > 0 {
-            // No host sleep between API calls: refuse until the failures expire.
-            return Ok(None);
+    ) -> Result<PasswordCheck, Error> {
+        if let Admission::Wait(seconds) = protection::admit(self, uid, ctx).await? {
+            return Ok(PasswordCheck::Wait(seconds));
         }
-        let user = self.check_password(uid, password).await?;
-        match &user {
-            Some(_) => {
-                self.inner
-                    .stores
-                    .grants
-                    .remove(GrantKind::LoginFailures, &failures_key(uid))
-                    .await?;
+        match self.check_password(uid, password).await? {
+            Some(user) => {
+                protection::succeeded(self, uid).await?;
+                Ok(PasswordCheck::Valid(Box::new(user)))
             }
-            None => self.record_login_failure(uid, ctx).await?,
+            None => Ok(PasswordCheck::Invalid),
         }
-        Ok(user)
     }
 
     /// The pending interaction `id`, for rendering.
@@ -206,28 +151,36 @@ impl Engine {
             self.put_interaction(&i, Some(id), ctx).await?;
             return Err(OAuthError::invalid_request("invalid form submission").into());
         }
-        let Some(user) = self.check_password(uid, password).await? else {
-            self.record_login_failure(uid, ctx).await?;
-            i.failures += 1;
-            let max = self.config().login_max_failures;
-            if i.failures >= max {
-                tracing::warn!(client_id = %i.request.client_id, "login abandoned after repeated failures");
-                return Ok(LoginResult::Done(error_redirect(
-                    self,
-                    &i.request,
-                    &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
-                )));
+        let checked = self.check_password_counted(uid, password, ctx).await;
+        let user = match checked {
+            Err(e) => {
+                // The hashing pool was full or the store failed: the user may send it again.
+                self.put_interaction(&i, Some(id), ctx).await?;
+                return Err(e);
             }
-            self.put_interaction(&i, Some(id), ctx).await?;
-            return Ok(LoginResult::Retry {
-                remaining: max - i.failures,
-            });
+            Ok(PasswordCheck::Valid(user)) => *user,
+            Ok(PasswordCheck::Wait(seconds)) => {
+                // Not an attempt of this interaction: it stays as it was.
+                self.put_interaction(&i, Some(id), ctx).await?;
+                return Ok(LoginResult::Wait { seconds });
+            }
+            Ok(PasswordCheck::Invalid) => {
+                i.failures += 1;
+                let max = self.config().login_max_failures;
+                if i.failures >= max {
+                    tracing::warn!(client_id = %i.request.client_id, "login abandoned after repeated failures");
+                    return Ok(LoginResult::Done(error_redirect(
+                        self,
+                        &i.request,
+                        &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
+                    )));
+                }
+                self.put_interaction(&i, Some(id), ctx).await?;
+                return Ok(LoginResult::Retry {
+                    remaining: max - i.failures,
+                });
+            }
         };
-        self.inner
-            .stores
-            .grants
-            .remove(GrantKind::LoginFailures, &failures_key(uid))
-            .await?;
         let client = self
             .client(&i.request.client_id)
             .await?

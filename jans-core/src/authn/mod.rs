@@ -2,7 +2,9 @@
 //! passwords. The login interaction state machine and ACR methods arrive with the
 //! authorization endpoint.
 
+pub mod hasher;
 pub mod interaction;
 pub mod password;
+pub mod protection;
 pub mod session;
 pub mod user;

@@ -294,8 +294,9 @@ impl Engine {
             .inner
             .stores
             .grants
-            .take(GrantKind::Interaction, &token_key(id), ctx.now)
-            .await?;
+            .take(GrantKind::Interaction, &token_key(id), ctx.now, None)
+            .await?
+            .record();
         rec.map(|r| decode(&r, "interaction")).transpose()
     }
 

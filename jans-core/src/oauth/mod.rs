@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod client;
 pub mod client_auth;
 pub mod error;
+pub mod family;
 pub mod grant;
 pub mod introspect;
 pub mod pkce;

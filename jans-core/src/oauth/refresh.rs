@@ -11,7 +11,7 @@ use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::token_key;
 use crate::params::Params;
 use crate::response::Response;
-use crate::store::{GrantKind, GrantRecord};
+use crate::store::{GrantKind, GrantRecord, Taken};
 
 /// Whether a code redeemed by `client` for `scopes` also gets a refresh token: the client
 /// registered the grant, and (Janssen's `forceOfflineAccessScopeToEnableRefreshToken`)
@@ -84,13 +84,13 @@ pub async fn grant(
     let key = token_key(presented);
     let grants = &engine.inner.stores.grants;
     let Some(peek) = grants.get(GrantKind::RefreshToken, &key, ctx.now).await? else {
-        if let Some(tomb) = grants
-            .get(GrantKind::UsedRefreshToken, &key, ctx.now)
+        // Not live: used already (a tombstone), or unknown. Taking it tells which, without
+        // changing anything.
+        if let Taken::AlreadyUsed(tomb) = grants
+            .take(GrantKind::RefreshToken, &key, ctx.now, None)
             .await?
         {
-            // A rotated token came back: someone holds a copy. End the whole grant.
-            let n = grants.remove_family(&tomb.family).await?;
-            tracing::warn!(client_id = %tomb.client_id, revoked = n, "refresh token reused; grant revoked");
+            reused(engine, &tomb, ctx).await?;
         }
         return Err(invalid_grant(
             "the refresh token is invalid, expired or already used",
@@ -99,7 +99,7 @@ pub async fn grant(
     if peek.client_id != client.client_id {
         // RFC 6749 §6: bound to the client it was issued to; another client holding it
         // means it leaked.
-        grants.remove_family(&peek.family).await?;
+        crate::oauth::family::revoke(engine, &peek.family, ctx).await?;
         return Err(invalid_grant(
             "the refresh token was issued to another client",
         ));
@@ -126,24 +126,36 @@ pub async fn grant(
             granted.join(" ")
         }
     };
-    // Single use: one atomic take; of two racing refreshes only one continues.
-    let Some(rec) = grants.take(GrantKind::RefreshToken, &key, ctx.now).await? else {
-        return Err(invalid_grant(
-            "the refresh token is invalid, expired or already used",
-        ));
+    // Single use: one atomic take; of two racing refreshes only one continues, and the
+    // other learns the token was used (RFC 9700 §4.14.2). The tombstone lives as long as
+    // the token would have.
+    let rec = match grants
+        .take(
+            GrantKind::RefreshToken,
+            &key,
+            ctx.now,
+            Some(peek.expires_at),
+        )
+        .await?
+    {
+        Taken::Record(rec) => rec,
+        Taken::AlreadyUsed(tomb) => {
+            reused(engine, &tomb, ctx).await?;
+            return Err(invalid_grant(
+                "the refresh token is invalid, expired or already used",
+            ));
+        }
+        Taken::Absent => {
+            return Err(invalid_grant(
+                "the refresh token is invalid, expired or already used",
+            ));
+        }
     };
-    let tomb = GrantRecord {
-        data: serde_json::Map::new(),
-        ..rec.clone()
-    };
-    grants
-        .insert(GrantKind::UsedRefreshToken, &key, &tomb, ctx.now)
-        .await?;
     let subject = rec.subject.clone().unwrap_or_default();
     match engine.inner.stores.users.get(&subject).await? {
         Some(u) if u.status == UserStatus::Active => {}
         _ => {
-            grants.remove_family(&rec.family).await?;
+            crate::oauth::family::revoke(engine, &rec.family, ctx).await?;
             return Err(invalid_grant("the user is no longer active"));
         }
     }
@@ -174,5 +186,14 @@ pub async fn grant(
     .await?;
     let mut extra = serde_json::Map::new();
     extra.insert("refresh_token".into(), refresh.into());
+    // A reuse that raced this rotation revoked the family: what was just stored goes too.
+    crate::oauth::family::settle(engine, &rec.family, ctx).await?;
     Ok(issued.response(&scope, extra, "refresh_token"))
+}
+
+/// A rotated refresh token came back: someone holds a copy. End the whole grant.
+async fn reused(engine: &Engine, tomb: &GrantRecord, ctx: &Ctx) -> Result<(), Error> {
+    let n = crate::oauth::family::revoke(engine, &tomb.family, ctx).await?;
+    tracing::warn!(client_id = %tomb.client_id, revoked = n, "refresh token reused; grant revoked");
+    Ok(())
 }

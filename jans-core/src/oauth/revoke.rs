@@ -40,12 +40,7 @@ pub async fn handle(engine: &Engine, req: &Request, ctx: &Ctx) -> Result<Respons
         // RFC 7009 §2.1: revoking a refresh token also invalidates the access tokens of
         // the same authorization grant.
         GrantKind::RefreshToken => {
-            engine
-                .inner
-                .stores
-                .grants
-                .remove_family(&rec.family)
-                .await?;
+            crate::oauth::family::revoke(engine, &rec.family, ctx).await?;
         }
         _ => {
             engine

@@ -99,10 +99,12 @@ pub fn verify(
             TokenKind::AccessToken
         }
         Some("JWT") => TokenKind::IdToken,
+        // The header is not authenticated yet: echo at most 64 characters of it, cut on a
+        // character boundary (a byte cut inside a multi-byte character would panic).
         other => {
-            let mut t = other.unwrap_or("absent").to_owned();
-            t.truncate(64);
-            return Err(VerifyError::WrongType(t));
+            return Err(VerifyError::WrongType(
+                other.unwrap_or("absent").chars().take(64).collect(),
+            ));
         }
     };
     let ring = engine.keys().ring();

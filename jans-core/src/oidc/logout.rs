@@ -334,8 +334,9 @@ impl Engine {
             .inner
             .stores
             .grants
-            .take(GrantKind::Interaction, &token_key(id), ctx.now)
-            .await?;
+            .take(GrantKind::Interaction, &token_key(id), ctx.now, None)
+            .await?
+            .record();
         if rec.is_none() {
             return Err(bad());
         }

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::{GrantKind, GrantRecord, StoreError, Stores};
+use super::{GrantKind, GrantRecord, StoreError, Stores, Taken};
 use crate::authn::user::User;
 use crate::keys::{KeyStatus, StoredKey};
 use crate::oauth::client::{Client, ClientMetadata};
@@ -188,17 +188,17 @@ fn grants_single_use(s: &Stores) -> CaseResult {
         );
         ensure!(
             e(s.grants
-                .take(GrantKind::AuthorizationCode, "code1", now)
+                .take(GrantKind::AuthorizationCode, "code1", now, None)
                 .await)?
-            .is_some(),
+                == Taken::Record(record("f1", 2000)),
             "first take wins"
         );
         ensure!(
             e(s.grants
-                .take(GrantKind::AuthorizationCode, "code1", now)
+                .take(GrantKind::AuthorizationCode, "code1", now, None)
                 .await)?
-            .is_none(),
-            "second take loses"
+                == Taken::Absent,
+            "second take of a record taken without a tombstone finds nothing"
         );
         ensure!(
             e(s.grants.get(GrantKind::AccessToken, "code1", now).await)?.is_some(),
@@ -209,8 +209,11 @@ fn grants_single_use(s: &Stores) -> CaseResult {
             "missing get is None"
         );
         ensure!(
-            e(s.grants.take(GrantKind::RefreshToken, "missing", now).await)?.is_none(),
-            "missing take is None"
+            e(s.grants
+                .take(GrantKind::RefreshToken, "missing", now, Some(3000))
+                .await)?
+                == Taken::Absent,
+            "missing take is Absent"
         );
         ensure!(
             !e(s.grants.remove(GrantKind::RefreshToken, "missing").await)?,
@@ -282,6 +285,71 @@ fn documents_keep_every_character(s: &Stores) -> CaseResult {
     })
 }
 
+/// A take that leaves a tombstone: the record is single use, and every later take (on any
+/// node) learns it was used, with the record as it was; reads and inserts see a live
+/// record nobody may read or replace until the tombstone expires.
+fn grants_tombstone(s: &Stores) -> CaseResult {
+    block_on(async {
+        let k = GrantKind::RefreshToken;
+        e(s.grants.insert(k, "rt", &record("fam", 2000), 1000).await)?;
+        ensure!(
+            e(s.grants.take(k, "rt", 1000, Some(4000)).await)?
+                == Taken::Record(record("fam", 2000)),
+            "the first take gets the record"
+        );
+        let tomb = e(s.grants.take(k, "rt", 1500, Some(9999)).await)?;
+        ensure!(
+            matches!(&tomb, Taken::AlreadyUsed(r) if r.family == "fam" && r.client_id == "c1"),
+            "a second take learns it was used, with the family: {tomb:?}"
+        );
+        ensure!(
+            matches!(
+                e(s.grants.take(k, "rt", 1500, None).await)?,
+                Taken::AlreadyUsed(_)
+            ),
+            "a take without a tombstone of its own also learns it"
+        );
+        ensure!(
+            e(s.grants.get(k, "rt", 1500).await)?.is_none(),
+            "a tombstone reads as absent"
+        );
+        ensure!(
+            s.grants.insert(k, "rt", &record("other", 5000), 1500).await
+                == Err(StoreError::Conflict),
+            "a live tombstone cannot be replaced"
+        );
+        ensure!(
+            e(s.grants.scan(k, 1500, 10).await)?.is_empty(),
+            "a scan skips tombstones"
+        );
+        // The tombstone lives until the time the take gave it (4000), not the record's 2000.
+        ensure!(
+            matches!(
+                e(s.grants.take(k, "rt", 3999, None).await)?,
+                Taken::AlreadyUsed(_)
+            ),
+            "the tombstone outlives the record's own expiry"
+        );
+        ensure!(
+            e(s.grants.take(k, "rt", 4000, None).await)? == Taken::Absent,
+            "then it expires"
+        );
+        ensure!(e(s.grants.sweep(4000, 10).await)? == 1, "and is swept");
+        // Family revocation removes tombstones with the rest.
+        e(s.grants.insert(k, "rt2", &record("fam2", 2000), 1000).await)?;
+        e(s.grants.take(k, "rt2", 1000, Some(4000)).await)?;
+        e(s.grants.remove_family("fam2").await)?;
+        ensure!(
+            e(s.grants.take(k, "rt2", 1000, None).await)? == Taken::Absent,
+            "a revoked family leaves no tombstone"
+        );
+        Ok(())
+    })
+}
+
+/// Racing takes of one record (a code or refresh token presented many times at once, on
+/// any number of nodes): exactly one caller gets it, and every other learns it was used —
+/// never that it did not exist (DESIGN.md §4).
 fn grants_concurrent_take(s: &Stores) -> CaseResult {
     const KEYS: usize = 25;
     const THREADS: usize = 8;
@@ -305,9 +373,12 @@ fn grants_concurrent_take(s: &Stores) -> CaseResult {
                 GrantKind::AuthorizationCode,
                 &format!("race{i}"),
                 1000,
+                Some(6000),
             ));
-            if matches!(r, Ok(Some(_))) {
-                won.push(i);
+            match r {
+                Ok(Taken::Record(_)) => won.push(i),
+                Ok(Taken::AlreadyUsed(r)) if r.family == "race" => {}
+                other => return Err(format!("race{i}: a loser got {other:?}")),
             }
         }
         Ok(won)
@@ -317,6 +388,125 @@ fn grants_concurrent_take(s: &Stores) -> CaseResult {
         "each key must be taken exactly once, got {wins:?}"
     );
     Ok(())
+}
+
+/// Counters: one atomic step per increment, so none is lost to a concurrent one; an expired
+/// counter starts again at 1.
+fn grants_counters(s: &Stores) -> CaseResult {
+    const THREADS: usize = 8;
+    const EACH: usize = 25;
+    block_on(async {
+        let k = GrantKind::LoginFailures;
+        ensure!(
+            e(s.grants.increment(k, "u1", 1100, 1000).await)? == 1,
+            "first is 1"
+        );
+        ensure!(
+            e(s.grants.increment(k, "u1", 1100, 1050).await)? == 2,
+            "then 2"
+        );
+        ensure!(
+            e(s.grants.increment(k, "u2", 1100, 1050).await)? == 1,
+            "counters are per key"
+        );
+        // Each increment moves the expiry: still live at 1120 after the one at 1050 set 1150.
+        ensure!(
+            e(s.grants.increment(k, "u1", 1150, 1060).await)? == 3,
+            "then 3"
+        );
+        ensure!(
+            e(s.grants.increment(k, "u1", 1300, 1150).await)? == 1,
+            "an expired counter starts again"
+        );
+        ensure!(
+            e(s.grants.remove(k, "u1").await)?,
+            "a counter can be removed"
+        );
+        ensure!(
+            e(s.grants.increment(k, "u1", 1300, 1160).await)? == 1,
+            "and starts again"
+        );
+        Ok::<_, String>(())
+    })?;
+    let _ = race(s, THREADS, 0, |s, _| {
+        for _ in 0..EACH {
+            block_on(
+                s.grants
+                    .increment(GrantKind::LoginFailures, "hot", 9000, 1000),
+            )
+            .map_err(|e| format!("increment: {e}"))?;
+        }
+        Ok(Vec::new())
+    })?;
+    let last = block_on(
+        s.grants
+            .increment(GrantKind::LoginFailures, "hot", 9000, 1000),
+    )
+    .map_err(|e| format!("increment: {e}"))?;
+    ensure!(
+        last == (THREADS * EACH + 1) as u64,
+        "{} concurrent increments and one more must count {}, got {last}",
+        THREADS * EACH,
+        THREADS * EACH + 1
+    );
+    Ok(())
+}
+
+/// A work queue's view: the live records of one kind, bounded.
+fn grants_scan(s: &Stores) -> CaseResult {
+    block_on(async {
+        let k = GrantKind::LogoutDelivery;
+        for i in 0..5 {
+            e(s.grants
+                .insert(k, &format!("q{i}"), &record("", 2000), 1000)
+                .await)?;
+        }
+        e(s.grants.insert(k, "old", &record("", 1100), 1000).await)?;
+        e(s.grants
+            .insert(GrantKind::AccessToken, "q9", &record("", 2000), 1000)
+            .await)?;
+        let mut keys: Vec<String> = e(s.grants.scan(k, 1200, 100).await)?
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        keys.sort();
+        ensure!(
+            keys == ["q0", "q1", "q2", "q3", "q4"],
+            "live records of the kind only, got {keys:?}"
+        );
+        ensure!(
+            e(s.grants.scan(k, 1200, 2).await)?.len() == 2,
+            "the limit is honoured"
+        );
+        ensure!(
+            e(s.grants.scan(GrantKind::Lease, 1200, 10).await)?.is_empty(),
+            "an empty kind"
+        );
+        Ok(())
+    })
+}
+
+/// The master key's check value: the first recorded stays.
+fn master_key_check(s: &Stores) -> CaseResult {
+    block_on(async {
+        ensure!(
+            e(s.keys.master_key_check(None).await)?.is_none(),
+            "nothing recorded at first"
+        );
+        ensure!(
+            e(s.keys.master_key_check(Some("kcv-a")).await)?.as_deref() == Some("kcv-a"),
+            "the first record is kept"
+        );
+        ensure!(
+            e(s.keys.master_key_check(Some("kcv-b")).await)?.as_deref() == Some("kcv-a"),
+            "a later record does not replace it"
+        );
+        ensure!(
+            e(s.keys.master_key_check(None).await)?.as_deref() == Some("kcv-a"),
+            "reads give it back"
+        );
+        Ok(())
+    })
 }
 
 /// Inserts racing on the same keys (a client assertion's `jti` presented twice at once):
@@ -391,8 +581,12 @@ fn grants_expiry_and_sweep(s: &Stores) -> CaseResult {
             "expired reads as absent"
         );
         ensure!(
-            e(s.grants.take(k, "exp2", 1020).await)?.is_none(),
-            "expired take is None"
+            e(s.grants.take(k, "exp2", 1020, Some(5000)).await)? == Taken::Absent,
+            "expired take is Absent (and leaves no tombstone)"
+        );
+        ensure!(
+            e(s.grants.take(k, "exp2", 1020, Some(5000)).await)? == Taken::Absent,
+            "still Absent"
         );
         // An expired record does not block a new one under the same key.
         e(s.grants.insert(k, "exp3", &record("fe", 1100), 1030).await)?;
@@ -402,11 +596,15 @@ fn grants_expiry_and_sweep(s: &Stores) -> CaseResult {
         );
         let swept = e(s.grants.sweep(1050, 10).await)?;
         ensure!(
-            swept == 1,
-            "sweep deletes only the one expired record left, got {swept}"
+            swept == 2,
+            "sweep deletes the two expired records left (exp1, exp2), got {swept}"
         );
         ensure!(
             !e(s.grants.remove(k, "exp1").await)?,
+            "swept record is gone"
+        );
+        ensure!(
+            !e(s.grants.remove(k, "exp2").await)?,
             "swept record is gone"
         );
         ensure!(
@@ -740,10 +938,14 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 11] = [
+    let cases: [Case; 15] = [
         ("clients_crud", clients_crud),
         ("grants_single_use", grants_single_use),
+        ("grants_tombstone", grants_tombstone),
         ("grants_concurrent_take", grants_concurrent_take),
+        ("grants_counters", grants_counters),
+        ("grants_scan", grants_scan),
+        ("master_key_check", master_key_check),
         ("grants_concurrent_insert", grants_concurrent_insert),
         ("grants_expiry_and_sweep", grants_expiry_and_sweep),
         ("grants_family", grants_family),

@@ -5,7 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, UserStore};
+use super::{
+    ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, Taken, UserStore,
+};
 use crate::authn::user::User;
 use crate::ctx::UnixTime;
 use crate::keys::StoredKey;
@@ -13,9 +15,18 @@ use crate::oauth::client::Client;
 
 type GrantKey = (GrantKind, String);
 
+/// A stored grant record; `used` when [`GrantStore::take`] left it as a tombstone, `count`
+/// for counters.
+struct Entry {
+    record: GrantRecord,
+    used: bool,
+    count: u64,
+}
+
 #[derive(Default)]
 struct Grants {
-    records: HashMap<GrantKey, GrantRecord>,
+    /// Ordered, so that one kind's records are a range ([`GrantStore::scan`]).
+    records: BTreeMap<GrantKey, Entry>,
     /// expires_at -> keys that expire then: the sweeper's index. Entries are not removed on
     /// take/remove; the sweeper skips keys whose record is gone or was replaced.
     expiry: BTreeMap<UnixTime, Vec<GrantKey>>,
@@ -24,17 +35,33 @@ struct Grants {
 }
 
 impl Grants {
-    fn remove(&mut self, key: &GrantKey) -> Option<GrantRecord> {
-        let rec = self.records.remove(key)?;
-        if !rec.family.is_empty()
-            && let Some(set) = self.families.get_mut(&rec.family)
+    fn remove(&mut self, key: &GrantKey) -> Option<Entry> {
+        let entry = self.records.remove(key)?;
+        let family = &entry.record.family;
+        if !family.is_empty()
+            && let Some(set) = self.families.get_mut(family)
         {
             set.remove(key);
             if set.is_empty() {
-                self.families.remove(&rec.family);
+                self.families.remove(family);
             }
         }
-        Some(rec)
+        Some(entry)
+    }
+
+    /// Store `entry` under `key` (whose previous entry, if any, is gone), indexed.
+    fn put(&mut self, key: GrantKey, entry: Entry) {
+        self.expiry
+            .entry(entry.record.expires_at)
+            .or_default()
+            .push(key.clone());
+        if !entry.record.family.is_empty() {
+            self.families
+                .entry(entry.record.family.clone())
+                .or_default()
+                .insert(key.clone());
+        }
+        self.records.insert(key, entry);
     }
 }
 
@@ -47,6 +74,7 @@ pub struct MemoryStore {
     users: Mutex<Users>,
     config: Mutex<Option<super::StoredConfig>>,
     scopes: Mutex<BTreeMap<String, crate::scope::Scope>>,
+    master_key_check: Mutex<Option<String>>,
 }
 
 #[derive(Default)]
@@ -115,22 +143,19 @@ impl GrantStore for MemoryStore {
         let mut g = lock(&self.grants);
         let k = (kind, key.to_owned());
         if let Some(old) = g.records.get(&k) {
-            if old.is_live(now) {
+            if old.record.is_live(now) {
                 return Err(StoreError::Conflict);
             }
             g.remove(&k);
         }
-        g.expiry
-            .entry(record.expires_at)
-            .or_default()
-            .push(k.clone());
-        if !record.family.is_empty() {
-            g.families
-                .entry(record.family.clone())
-                .or_default()
-                .insert(k.clone());
-        }
-        g.records.insert(k, record.clone());
+        g.put(
+            k,
+            Entry {
+                record: record.clone(),
+                used: false,
+                count: 0,
+            },
+        );
         Ok(())
     }
 
@@ -143,8 +168,8 @@ impl GrantStore for MemoryStore {
         let g = lock(&self.grants);
         Ok(g.records
             .get(&(kind, key.to_owned()))
-            .filter(|r| r.is_live(now))
-            .cloned())
+            .filter(|e| !e.used && e.record.is_live(now))
+            .map(|e| e.record.clone()))
     }
 
     async fn take(
@@ -152,9 +177,73 @@ impl GrantStore for MemoryStore {
         kind: GrantKind,
         key: &str,
         now: UnixTime,
-    ) -> Result<Option<GrantRecord>, StoreError> {
+        tombstone_until: Option<UnixTime>,
+    ) -> Result<Taken, StoreError> {
         let mut g = lock(&self.grants);
-        Ok(g.remove(&(kind, key.to_owned())).filter(|r| r.is_live(now)))
+        let k = (kind, key.to_owned());
+        match g.records.get(&k) {
+            Some(e) if !e.record.is_live(now) => return Ok(Taken::Absent),
+            Some(e) if e.used => return Ok(Taken::AlreadyUsed(e.record.clone())),
+            Some(_) => {}
+            None => return Ok(Taken::Absent),
+        }
+        let Some(entry) = g.remove(&k) else {
+            return Ok(Taken::Absent);
+        };
+        let taken = entry.record.clone();
+        if let Some(until) = tombstone_until {
+            let mut record = entry.record;
+            record.expires_at = until;
+            g.put(
+                k,
+                Entry {
+                    record,
+                    used: true,
+                    count: 0,
+                },
+            );
+        }
+        Ok(Taken::Record(taken))
+    }
+
+    async fn increment(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<u64, StoreError> {
+        let mut g = lock(&self.grants);
+        let k = (kind, key.to_owned());
+        let count = match g.remove(&k) {
+            Some(e) if e.record.is_live(now) => e.count.saturating_add(1),
+            _ => 1,
+        };
+        g.put(
+            k,
+            Entry {
+                record: GrantRecord::bare(now, expires_at),
+                used: false,
+                count,
+            },
+        );
+        Ok(count)
+    }
+
+    async fn scan(
+        &self,
+        kind: GrantKind,
+        now: UnixTime,
+        limit: usize,
+    ) -> Result<Vec<(String, GrantRecord)>, StoreError> {
+        let g = lock(&self.grants);
+        Ok(g.records
+            .range((kind, String::new())..)
+            .take_while(|((k, _), _)| *k == kind)
+            .filter(|(_, e)| !e.used && e.record.is_live(now))
+            .take(limit)
+            .map(|((_, key), e)| (key.clone(), e.record.clone()))
+            .collect())
     }
 
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError> {
@@ -188,7 +277,7 @@ impl GrantStore for MemoryStore {
                 continue;
             };
             // Skip keys taken already or re-inserted with a later expiry.
-            if g.records.get(&k).is_some_and(|r| !r.is_live(now)) {
+            if g.records.get(&k).is_some_and(|e| !e.record.is_live(now)) {
                 g.remove(&k);
                 n += 1;
             }
@@ -210,6 +299,14 @@ impl KeyStore for MemoryStore {
 
     async fn delete(&self, kid: &str) -> Result<bool, StoreError> {
         Ok(lock(&self.keys).remove(kid).is_some())
+    }
+
+    async fn master_key_check(&self, record: Option<&str>) -> Result<Option<String>, StoreError> {
+        let mut stored = lock(&self.master_key_check);
+        if let (None, Some(r)) = (stored.as_ref(), record) {
+            *stored = Some(r.to_owned());
+        }
+        Ok(stored.clone())
     }
 }
 

@@ -1,9 +1,13 @@
 //! Storage traits, one per aggregate (DESIGN.md §4), and their backends.
 //!
 //! Rules every backend obeys (checked by [`conformance`]):
-//! - single use is atomic: [`GrantStore::take`] hands a record to exactly one caller;
-//! - acknowledged means durable for clients and keys (flushed before returning); short-lived
-//!   grant state may skip the flush;
+//! - single use is atomic: [`GrantStore::take`] hands a record to exactly one caller, and
+//!   can leave a tombstone in the same step, so a loser learns "already used" (and a replay
+//!   can revoke what the first use issued), never "never existed";
+//! - counters are atomic: [`GrantStore::increment`] adds one in one step, never a
+//!   read-modify-write by the caller;
+//! - acknowledged means durable, grants included: what a write returned survives a crash of
+//!   the process (concurrent writers share one flush or commit);
 //! - expiry is data: an expired record reads as absent and [`GrantStore::sweep`] deletes it.
 
 use std::sync::Arc;
@@ -69,20 +73,30 @@ pub enum GrantKind {
     Interaction = 8,
     /// Remembered consent of a user for a client.
     Consent = 9,
-    /// Tombstones of redeemed authorization codes, to detect replay (RFC 6749 §4.1.2).
+    /// Tombstones of redeemed codes as earlier versions kept them (now
+    /// [`GrantStore::take`] leaves them in place); read by nothing, swept when they expire.
     UsedCode = 10,
-    /// Tombstones of rotated refresh tokens, to detect reuse (RFC 9700 §4.14.2).
+    /// Tombstones of rotated refresh tokens as earlier versions kept them; see `UsedCode`.
     UsedRefreshToken = 11,
-    /// Recent failed logins of a user (brute-force protection).
+    /// A user's recent password attempts (brute-force protection): a counter.
     LoginFailures = 12,
     /// Leases: one node at a time does a job (key rotation, sweeping); expiry frees the
     /// lease of a node that died holding it.
     Lease = 13,
+    /// Families revoked (keyed by the family): a grant that issues into a family after
+    /// taking its code or refresh token looks here, so tokens it stored after a racing
+    /// replay revoked the family are revoked too.
+    RevokedFamily = 14,
+    /// Back-channel logout deliveries waiting to be sent (OIDC Back-Channel Logout 1.0).
+    LogoutDelivery = 15,
+    /// A user's last password attempt admitted once the brute-force delay applies
+    /// (keyed like [`GrantKind::LoginFailures`]; it lives `delayTime` seconds).
+    LoginDelay = 16,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 13] = [
+    pub const ALL: [GrantKind; 16] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -96,6 +110,9 @@ impl GrantKind {
         GrantKind::UsedRefreshToken,
         GrantKind::LoginFailures,
         GrantKind::Lease,
+        GrantKind::RevokedFamily,
+        GrantKind::LogoutDelivery,
+        GrantKind::LoginDelay,
     ];
 
     /// Decode the tag byte.
@@ -132,6 +149,41 @@ impl GrantRecord {
     pub fn is_live(&self, now: UnixTime) -> bool {
         now < self.expires_at
     }
+
+    /// A record of no family, client or subject (counters, markers, queue entries).
+    pub fn bare(issued_at: UnixTime, expires_at: UnixTime) -> GrantRecord {
+        GrantRecord {
+            family: String::new(),
+            client_id: String::new(),
+            subject: None,
+            scope: String::new(),
+            issued_at,
+            expires_at,
+            data: serde_json::Map::new(),
+        }
+    }
+}
+
+/// What [`GrantStore::take`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Taken {
+    /// This caller took the live record (and no other caller ever will).
+    Record(GrantRecord),
+    /// The record was taken before and left a tombstone: here it is, as it was when taken.
+    /// A single-use credential presented again (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+    AlreadyUsed(GrantRecord),
+    /// No such live record: never stored, expired, removed, or taken without a tombstone.
+    Absent,
+}
+
+impl Taken {
+    /// The record, when this caller took it.
+    pub fn record(self) -> Option<GrantRecord> {
+        match self {
+            Taken::Record(r) => Some(r),
+            Taken::AlreadyUsed(_) | Taken::Absent => None,
+        }
+    }
 }
 
 /// Registered clients.
@@ -152,7 +204,8 @@ pub trait ClientStore: Send + Sync {
 /// Short-lived grant state: tokens, codes, one-time identifiers.
 #[async_trait]
 pub trait GrantStore: Send + Sync {
-    /// Store a record; `Conflict` if a live record has this key.
+    /// Store a record; `Conflict` if a live record (or a live tombstone) has this key.
+    /// Durable when it returns.
     async fn insert(
         &self,
         kind: GrantKind,
@@ -160,21 +213,44 @@ pub trait GrantStore: Send + Sync {
         record: &GrantRecord,
         now: UnixTime,
     ) -> Result<(), StoreError>;
-    /// Read a live record.
+    /// Read a live record (a tombstone left by [`GrantStore::take`] reads as absent).
     async fn get(
         &self,
         kind: GrantKind,
         key: &str,
         now: UnixTime,
     ) -> Result<Option<GrantRecord>, StoreError>;
-    /// Atomically remove and return a live record: of many concurrent callers, exactly one
-    /// gets `Some`.
+    /// Atomically take a live record: of many concurrent callers (on any number of nodes),
+    /// exactly one gets [`Taken::Record`]. With `tombstone_until`, the record stays in place
+    /// marked used until then, in the same atomic step: every later caller gets
+    /// [`Taken::AlreadyUsed`] with it, and [`GrantStore::get`] and
+    /// [`GrantStore::insert`] treat it as a live record nobody may read or replace. Without,
+    /// the record is deleted and later callers get [`Taken::Absent`].
     async fn take(
         &self,
         kind: GrantKind,
         key: &str,
         now: UnixTime,
-    ) -> Result<Option<GrantRecord>, StoreError>;
+        tombstone_until: Option<UnixTime>,
+    ) -> Result<Taken, StoreError>;
+    /// Atomically add one to the counter at `key` and return its new value: 1 when there
+    /// was no live counter. The counter then expires at `expires_at`. Concurrent increments
+    /// are never lost. A counter is read only through this (its record's `data` is not).
+    async fn increment(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<u64, StoreError>;
+    /// Up to `limit` live, untaken records of `kind` with their keys, in no particular order
+    /// (work queues: the back-channel logout deliveries).
+    async fn scan(
+        &self,
+        kind: GrantKind,
+        now: UnixTime,
+        limit: usize,
+    ) -> Result<Vec<(String, GrantRecord)>, StoreError>;
     /// Remove a record; `true` if it existed (live or not).
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError>;
     /// Remove every record of a family; returns how many. The empty family names nothing.
@@ -211,6 +287,11 @@ pub trait KeyStore: Send + Sync {
     async fn list(&self) -> Result<Vec<StoredKey>, StoreError>;
     /// Delete by `kid`; `false` if absent.
     async fn delete(&self, kid: &str) -> Result<bool, StoreError>;
+    /// The check value of the master key this store's secrets are sealed under (`None`
+    /// before one is recorded). With `record`, that value is stored first when none is, so
+    /// the first recorder wins; a caller holding another master key learns it from the
+    /// answer before opening anything.
+    async fn master_key_check(&self, record: Option<&str>) -> Result<Option<String>, StoreError>;
 }
 
 /// The server configuration document with its revision (Janssen's `jansConfDyn`).

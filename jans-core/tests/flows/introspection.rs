@@ -214,6 +214,38 @@ fn local_verification_of_jwt_access_tokens() {
     );
 }
 
+/// Regression (issue 10 item 1): a `typ` of 63 ASCII bytes and then a two-byte character
+/// made the error message's cut at byte 64 panic, before the signature was checked.
+#[test]
+fn a_long_multibyte_typ_is_refused_not_a_panic() {
+    use base64::Engine as _;
+    use jans_core::oauth::verify::VerifyError;
+    let h = Harness::new();
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let kid = h.jwks().keys[0].kid.clone().unwrap();
+    for typ in [
+        format!("{}é", "a".repeat(63)),
+        format!("{}€", "a".repeat(62)),
+        "é".repeat(200),
+        "\u{10348}".repeat(40),
+    ] {
+        let header = serde_json::json!({"alg": "ES256", "kid": kid, "typ": typ});
+        let token = format!(
+            "{}.{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(b"{}"),
+            b64(&[0; 64])
+        );
+        match h.engine.verify_token(&token, None, T0) {
+            Err(VerifyError::WrongType(echoed)) => {
+                assert_eq!(echoed.chars().count(), typ.chars().count().min(64));
+                assert!(typ.starts_with(&echoed));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
 #[test]
 fn introspection_as_the_server_itself() {
     let h = Harness::new();

@@ -1,4 +1,6 @@
 pub mod authorize;
+pub mod backends;
+pub mod brute_force;
 pub mod client_auth;
 pub mod discovery;
 pub mod harness;
@@ -6,6 +8,7 @@ pub mod introspection;
 pub mod keys;
 pub mod persistence;
 pub mod registration;
+pub mod replay;
 pub mod revocation;
 pub mod token;
 pub mod users;

@@ -316,8 +316,9 @@ fn password_grant_when_enabled() {
         h.introspect(&c, body["access_token"].as_str().unwrap())["sub"],
         alice.inum.as_str()
     );
-    // Wrong passwords: invalid_grant; after four, even the right one waits for the delay.
-    for _ in 0..4 {
+    // Wrong passwords: invalid_grant; four, then one more that starts the delay, within
+    // which even the right one is refused with the time to wait.
+    for _ in 0..5 {
         let r = h.token(
             &[
                 ("grant_type", "password"),
@@ -337,6 +338,7 @@ fn password_grant_when_enabled() {
         Some(basic(&c)),
     );
     assert_error(&r, 400, "invalid_grant");
+    assert_eq!(header(&r, "retry-after").as_deref(), Some("2"));
     h.clock.advance(16);
     let r = h.token(
         &[

@@ -104,11 +104,10 @@ pub fn jans_stdin_cmd(mut cmd: Command, args: &[&str], stdin: &str) -> std::proc
 
 pub fn form_value(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in page"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
+    let (_, rest) = html
+        .split_once(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page"));
+    rest.split('"').next().unwrap().to_owned()
 }
 
 pub fn query_value(url: &str, name: &str) -> Option<String> {
@@ -120,23 +119,5 @@ pub fn query_value(url: &str, name: &str) -> Option<String> {
 }
 
 pub fn url_pairs(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| {
-            let v = v.replace('+', " ");
-            let bytes = v.as_bytes();
-            let mut out = Vec::new();
-            let mut i = 0;
-            while i < bytes.len() {
-                if bytes[i] == b'%' && i + 2 < bytes.len() {
-                    out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
-                    i += 3;
-                } else {
-                    out.push(bytes[i]);
-                    i += 1;
-                }
-            }
-            (k.to_owned(), String::from_utf8(out).unwrap())
-        })
-        .collect()
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
 }

@@ -12,7 +12,7 @@ use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::{pkce, token_key};
 use crate::params::Params;
 use crate::response::Response;
-use crate::store::{GrantKind, GrantRecord};
+use crate::store::{GrantKind, Taken};
 
 fn invalid_grant(d: &'static str) -> Error {
     OAuthError::new(ErrorCode::InvalidGrant, d).into()
@@ -31,33 +31,39 @@ pub async fn grant(
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let key = token_key(code);
     let grants = &engine.inner.stores.grants;
-    // Single use: one atomic take (DESIGN.md §4).
-    let Some(rec) = grants
-        .take(GrantKind::AuthorizationCode, &key, ctx.now)
+    // Single use: one atomic take, which leaves a tombstone as long as what the code issues
+    // can live, so a second presentation is known as one (DESIGN.md §4).
+    let tombstone_until = ctx.now.saturating_add(
+        config
+            .access_token_lifetime
+            .max(client.metadata.access_token_lifetime.unwrap_or(0))
+            .max(config.authorization_code_lifetime),
+    );
+    let rec = match grants
+        .take(
+            GrantKind::AuthorizationCode,
+            &key,
+            ctx.now,
+            Some(tombstone_until),
+        )
         .await?
-    else {
-        // RFC 6749 §4.1.2: a code used twice revokes what it issued.
-        if let Some(tomb) = grants.get(GrantKind::UsedCode, &key, ctx.now).await? {
-            let n = grants.remove_family(&tomb.family).await?;
+    {
+        Taken::Record(rec) => rec,
+        Taken::AlreadyUsed(tomb) => {
+            // RFC 6749 §4.1.2: a code used twice revokes what it issued, even while the first
+            // use is still issuing (family::settle).
+            let n = crate::oauth::family::revoke(engine, &tomb.family, ctx).await?;
             tracing::warn!(client_id = %tomb.client_id, revoked = n, "authorization code replayed; grant revoked");
+            return Err(invalid_grant(
+                "the code is invalid, expired or already used",
+            ));
         }
-        return Err(invalid_grant(
-            "the code is invalid, expired or already used",
-        ));
+        Taken::Absent => {
+            return Err(invalid_grant(
+                "the code is invalid, expired or already used",
+            ));
+        }
     };
-    let tomb = GrantRecord {
-        data: serde_json::Map::new(),
-        expires_at: ctx.now.saturating_add(
-            config
-                .access_token_lifetime
-                .max(client.metadata.access_token_lifetime.unwrap_or(0))
-                .max(config.authorization_code_lifetime),
-        ),
-        ..rec.clone()
-    };
-    grants
-        .insert(GrantKind::UsedCode, &key, &tomb, ctx.now)
-        .await?;
     let grant: CodeGrant = rec
         .data
         .get("grant")
@@ -142,5 +148,8 @@ pub async fn grant(
         .await?;
         body.insert("refresh_token".into(), rt.into());
     }
+    // A replay that raced this redemption revoked the family: what was just stored goes too
+    // (the client is answered, with tokens that are already revoked).
+    crate::oauth::family::settle(engine, &rec.family, ctx).await?;
     Ok(issued.response(&scope, body, "authorization_code"))
 }

@@ -2,7 +2,7 @@
 //! `grantTypesSupported` lists `password` and the client registered it (Janssen's rule);
 //! failed attempts count toward the same per-user brute-force protection as the login page.
 
-use crate::authn::interaction::PASSWORD_ACR;
+use crate::authn::interaction::{PASSWORD_ACR, PasswordCheck};
 use crate::authn::session::Session;
 use crate::ctx::Ctx;
 use crate::engine::Engine;
@@ -48,13 +48,25 @@ pub async fn grant(
         (true, false) => format!("openid {granted}"),
         (false, _) => granted,
     };
-    let Some(user) = engine
+    let user = match engine
         .check_password_counted(username, password, ctx)
         .await?
-    else {
-        return Err(
-            OAuthError::new(ErrorCode::InvalidGrant, "invalid username or password").into(),
-        );
+    {
+        PasswordCheck::Valid(user) => *user,
+        PasswordCheck::Invalid => {
+            return Err(
+                OAuthError::new(ErrorCode::InvalidGrant, "invalid username or password").into(),
+            );
+        }
+        // Janssen's authenticationProtectionConfiguration: refused unchecked, with the time
+        // to wait (RFC 9110 §10.2.3 Retry-After).
+        PasswordCheck::Wait(seconds) => {
+            return Ok(Response::error(OAuthError::new(
+                ErrorCode::InvalidGrant,
+                format!("too many failed attempts for this user: try again in {seconds} s"),
+            ))
+            .header("retry-after", seconds.to_string()));
+        }
     };
     let family = ctx.random_token(16);
     let issued = access_token::issue(

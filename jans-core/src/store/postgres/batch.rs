@@ -177,7 +177,8 @@ async fn write(pool: &Pool, pending: &[Pending]) -> Result<HashSet<(i16, String)
              FROM unnest($1::smallint[], $2::text[], $3::text[], $4::bigint[], $5::text[]) \
                AS t(k, ky, f, e, d) \
              ON CONFLICT (kind, key) DO UPDATE \
-             SET family = EXCLUDED.family, expires_at = EXCLUDED.expires_at, doc = EXCLUDED.doc \
+             SET family = EXCLUDED.family, expires_at = EXCLUDED.expires_at, doc = EXCLUDED.doc, \
+                 used = false, counter = 0 \
              WHERE jans_grant.expires_at <= $6 \
              RETURNING kind, key",
         )

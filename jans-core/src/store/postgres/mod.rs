@@ -3,8 +3,9 @@
 //! writes, in `text` columns (`jsonb` refuses the `\u0000` JSON allows, migration 5); the
 //! columns beside them are what queries filter on (`migrations/`). Every statement is parameterized and prepared once per connection.
 //!
-//! Single use is one statement: [`GrantStore::take`] is `DELETE ... RETURNING`, so of many
-//! callers on many nodes exactly one gets the row. Writes are committed before they return
+//! Single use is one statement: [`GrantStore::take`] is `UPDATE ... SET used = true ...
+//! WHERE NOT used RETURNING` (or `DELETE ... RETURNING` without a tombstone), so of many
+//! callers on many nodes exactly one gets the row, and the others find it used. Writes are committed before they return
 //! (PostgreSQL's own durability, `synchronous_commit` as the server is configured).
 //!
 //! tokio-postgres needs a Tokio runtime: calls made inside one run there; calls from
@@ -25,7 +26,9 @@ use std::future::Future;
 use async_trait::async_trait;
 use deadpool_postgres::{Object, Pool};
 
-use super::{ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, UserStore};
+use super::{
+    ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, Taken, UserStore,
+};
 use crate::authn::user::User;
 use crate::ctx::UnixTime;
 use crate::keys::StoredKey;
@@ -355,7 +358,8 @@ impl GrantStore for PgStore {
         now: UnixTime,
     ) -> Result<Option<GrantRecord>, StoreError> {
         self.doc(
-            "SELECT doc::text FROM jans_grant WHERE kind = $1 AND key = $2 AND expires_at > $3",
+            "SELECT doc::text FROM jans_grant \
+             WHERE kind = $1 AND key = $2 AND expires_at > $3 AND NOT used",
             vec![p(kind_tag(kind)), p(key.to_owned()), p(secs(now))],
         )
         .await
@@ -366,16 +370,119 @@ impl GrantStore for PgStore {
         kind: GrantKind,
         key: &str,
         now: UnixTime,
-    ) -> Result<Option<GrantRecord>, StoreError> {
-        // One statement: of many concurrent callers on any number of nodes, exactly one
-        // deletes the row and gets it back (DESIGN.md §4).
-        let record: Option<GrantRecord> = self
+        tombstone_until: Option<UnixTime>,
+    ) -> Result<Taken, StoreError> {
+        // One statement takes the row: of many concurrent callers on any number of nodes,
+        // exactly one changes it (the others wait on its row lock, then find it used or
+        // gone; DESIGN.md §4).
+        let taken: Option<GrantRecord> = match tombstone_until {
+            Some(until) => {
+                self.doc(
+                    "UPDATE jans_grant SET used = true, expires_at = $4 \
+                     WHERE kind = $1 AND key = $2 AND NOT used AND expires_at > $3 \
+                     RETURNING doc::text",
+                    vec![
+                        p(kind_tag(kind)),
+                        p(key.to_owned()),
+                        p(secs(now)),
+                        p(secs(until)),
+                    ],
+                )
+                .await?
+            }
+            None => self
+                .doc::<GrantRecord>(
+                    "DELETE FROM jans_grant WHERE kind = $1 AND key = $2 AND NOT used \
+                     RETURNING doc::text",
+                    vec![p(kind_tag(kind)), p(key.to_owned())],
+                )
+                .await?
+                .filter(|r| r.is_live(now)),
+        };
+        if let Some(record) = taken {
+            return Ok(Taken::Record(record));
+        }
+        let tombstone: Option<GrantRecord> = self
             .doc(
-                "DELETE FROM jans_grant WHERE kind = $1 AND key = $2 RETURNING doc::text",
-                vec![p(kind_tag(kind)), p(key.to_owned())],
+                "SELECT doc::text FROM jans_grant \
+                 WHERE kind = $1 AND key = $2 AND used AND expires_at > $3",
+                vec![p(kind_tag(kind)), p(key.to_owned()), p(secs(now))],
             )
             .await?;
-        Ok(record.filter(|r| r.is_live(now)))
+        Ok(match tombstone {
+            Some(t) => Taken::AlreadyUsed(t),
+            None => Taken::Absent,
+        })
+    }
+
+    async fn increment(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<u64, StoreError> {
+        // One statement: ON CONFLICT DO UPDATE locks the row, so concurrent increments (from
+        // any node) queue on it and none is lost.
+        let doc = encode(&GrantRecord::bare(now, expires_at))?;
+        let params: Params = vec![
+            p(kind_tag(kind)),
+            p(key.to_owned()),
+            p(secs(expires_at)),
+            p(doc),
+            p(secs(now)),
+        ];
+        self.run(move |c| async move {
+            let stmt = c
+                .prepare_cached(
+                    "INSERT INTO jans_grant (kind, key, family, expires_at, doc, used, counter) \
+                     VALUES ($1, $2, '', $3, $4, false, 1) \
+                     ON CONFLICT (kind, key) DO UPDATE SET \
+                       counter = CASE WHEN jans_grant.expires_at > $5 AND NOT jans_grant.used \
+                                      THEN jans_grant.counter + 1 ELSE 1 END, \
+                       expires_at = EXCLUDED.expires_at, doc = EXCLUDED.doc, \
+                       family = '', used = false \
+                     RETURNING counter",
+                )
+                .await
+                .map_err(map_err)?;
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                params.iter().map(|p| p.as_ref() as _).collect();
+            let row = c.query_one(&stmt, &refs).await.map_err(map_err)?;
+            let n: i64 = row.try_get(0).map_err(map_err)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn scan(
+        &self,
+        kind: GrantKind,
+        now: UnixTime,
+        limit: usize,
+    ) -> Result<Vec<(String, GrantRecord)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let params: Params = vec![p(kind_tag(kind)), p(secs(now)), p(limit)];
+        self.run(move |c| async move {
+            let stmt = c
+                .prepare_cached(
+                    "SELECT key, doc::text FROM jans_grant \
+                     WHERE kind = $1 AND expires_at > $2 AND NOT used LIMIT $3",
+                )
+                .await
+                .map_err(map_err)?;
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                params.iter().map(|p| p.as_ref() as _).collect();
+            let rows = c.query(&stmt, &refs).await.map_err(map_err)?;
+            rows.iter()
+                .map(|r| {
+                    let key: String = r.try_get(0).map_err(map_err)?;
+                    let doc: String = r.try_get(1).map_err(map_err)?;
+                    Ok((key, decode(&doc)?))
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError> {
@@ -441,6 +548,25 @@ impl KeyStore for PgStore {
             )
             .await?;
         Ok(n > 0)
+    }
+
+    async fn master_key_check(&self, record: Option<&str>) -> Result<Option<String>, StoreError> {
+        if let Some(r) = record {
+            self.execute(
+                "INSERT INTO jans_meta (name, value) VALUES ('master_key_check', $1) \
+                 ON CONFLICT (name) DO NOTHING",
+                vec![p(r.to_owned())],
+            )
+            .await?;
+        }
+        Ok(self
+            .texts(
+                "SELECT value FROM jans_meta WHERE name = 'master_key_check'",
+                Vec::new(),
+            )
+            .await?
+            .into_iter()
+            .next())
     }
 }
 

@@ -20,10 +20,15 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "text_documents",
         include_str!("migrations/0005_text_documents.sql"),
     ),
+    (
+        6,
+        "single_use_counters",
+        include_str!("migrations/0006_single_use_counters.sql"),
+    ),
 ];
 
 /// The schema version this build needs.
-pub const LATEST: i32 = 5;
+pub const LATEST: i32 = 6;
 
 /// Transaction-level advisory lock key serializing migrations across nodes ("jansmigr").
 const MIGRATION_LOCK: i64 = 0x6a61_6e73_6d69_6772;

@@ -6,9 +6,14 @@
 //! scans `grants` once and fills it, later inserts add to it. Keeping it out of sled halves
 //! the writes of a token issuance (sled copies a leaf on every write).
 //!
-//! Durability: clients and keys are flushed to disk before a write returns; grant state
-//! (tokens, codes, used assertion ids) is written without waiting for the flush, which sled
-//! performs every 500 ms, so a crash may forget grants issued in the last half second.
+//! Durability (DESIGN.md §4): every write, grant state included, is on disk before it
+//! returns, through group commit ([`flush`]): concurrent writers wait for one shared flush,
+//! so an acknowledged token, code or session survives `kill -9`.
+//!
+//! Tombstones left by [`GrantStore::take`] are the record's JSON behind a [`USED`] byte;
+//! counters are records whose `data.count` holds the value.
+
+mod flush;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,7 +21,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, UserStore};
+use super::{
+    ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, Taken, UserStore,
+};
 use crate::authn::user::User;
 use crate::ctx::UnixTime;
 use crate::keys::StoredKey;
@@ -24,7 +31,6 @@ use crate::oauth::client::Client;
 
 /// A sled database holding every store.
 pub struct SledStore {
-    db: sled::Db,
     clients: sled::Tree,
     keys: sled::Tree,
     grants: sled::Tree,
@@ -33,7 +39,27 @@ pub struct SledStore {
     users_uid: sled::Tree,
     config: sled::Tree,
     scopes: sled::Tree,
+    /// Facts about the installation (the master key's check value).
+    meta: sled::Tree,
     expiry: Mutex<ExpiryIndex>,
+    commit: flush::GroupCommit,
+}
+
+/// The first byte of a tombstone (JSON records start with `{`).
+const USED: u8 = b'U';
+
+/// A stored grant value: the record and whether it is a tombstone.
+fn decode_grant(v: &[u8]) -> Result<(GrantRecord, bool), StoreError> {
+    match v.split_first() {
+        Some((&USED, rest)) => Ok((decode(rest)?, true)),
+        _ => Ok((decode(v)?, false)),
+    }
+}
+
+fn encode_tombstone(record: &GrantRecord) -> Result<Vec<u8>, StoreError> {
+    let mut v = vec![USED];
+    serde_json::to_writer(&mut v, record).map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(v)
 }
 
 /// expires_at -> grant keys. Entries are not removed on take/remove: the sweeper checks the
@@ -110,17 +136,20 @@ impl SledStore {
             users_uid: tree("users_uid")?,
             config: tree("config")?,
             scopes: tree("scopes")?,
+            meta: tree("meta")?,
             expiry: Mutex::new(ExpiryIndex::default()),
-            db,
+            commit: flush::GroupCommit::start(db)?,
         })
     }
 
-    fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(map_err)
+    /// Wait until what this caller wrote is on disk (one flush shared with every concurrent
+    /// writer).
+    async fn durable(&self) -> Result<(), StoreError> {
+        self.commit.durable().await
     }
 
     /// Store `value` under a `key` that must be new (`Conflict` otherwise), durably.
-    fn insert_new<T: serde::Serialize>(
+    async fn insert_new<T: serde::Serialize + Sync>(
         &self,
         tree: &sled::Tree,
         key: &str,
@@ -129,11 +158,11 @@ impl SledStore {
         tree.compare_and_swap(key.as_bytes(), None as Option<&[u8]>, Some(encode(value)?))
             .map_err(map_err)?
             .map_err(|_| StoreError::Conflict)?;
-        self.flush()
+        self.durable().await
     }
 
     /// Replace the value under an existing `key` (`NotFound` otherwise), durably.
-    fn replace<T: serde::Serialize>(
+    async fn replace<T: serde::Serialize + Sync>(
         &self,
         tree: &sled::Tree,
         key: &str,
@@ -149,13 +178,13 @@ impl SledStore {
         if !done {
             return Err(StoreError::NotFound);
         }
-        self.flush()
+        self.durable().await
     }
 
     /// Remove `key`, durably; whether it existed.
-    fn remove_key(&self, tree: &sled::Tree, key: &str) -> Result<bool, StoreError> {
+    async fn remove_key(&self, tree: &sled::Tree, key: &str) -> Result<bool, StoreError> {
         let existed = tree.remove(key.as_bytes()).map_err(map_err)?.is_some();
-        self.flush()?;
+        self.durable().await?;
         Ok(existed)
     }
 
@@ -184,7 +213,7 @@ impl SledStore {
         let Some(v) = self.grants.get(gk).map_err(map_err)? else {
             return Ok(false);
         };
-        let Ok(rec) = decode::<GrantRecord>(&v) else {
+        let Ok((rec, _)) = decode_grant(&v) else {
             return Ok(false);
         };
         if rec.is_live(now)
@@ -205,6 +234,7 @@ impl SledStore {
 impl ClientStore for SledStore {
     async fn insert(&self, client: &Client) -> Result<(), StoreError> {
         self.insert_new(&self.clients, &client.client_id, client)
+            .await
     }
 
     async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
@@ -215,11 +245,11 @@ impl ClientStore for SledStore {
     }
 
     async fn update(&self, client: &Client) -> Result<(), StoreError> {
-        self.replace(&self.clients, &client.client_id, client)
+        self.replace(&self.clients, &client.client_id, client).await
     }
 
     async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
-        self.remove_key(&self.clients, client_id)
+        self.remove_key(&self.clients, client_id).await
     }
 
     async fn list(&self) -> Result<Vec<Client>, StoreError> {
@@ -237,42 +267,8 @@ impl GrantStore for SledStore {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         let gk = grant_key(kind, key);
-        let v = encode(record)?;
-        // The family index first: an entry without its record is skipped.
-        if !record.family.is_empty() {
-            self.grant_fam
-                .insert(fam_key(&record.family, &gk), &[])
-                .map_err(map_err)?;
-        }
-        let mut expected: Option<sled::IVec> = None;
-        loop {
-            match self
-                .grants
-                .compare_and_swap(&gk, expected.as_ref(), Some(v.as_slice()))
-                .map_err(map_err)?
-            {
-                Ok(()) => {
-                    self.expiry()
-                        .buckets
-                        .entry(record.expires_at)
-                        .or_default()
-                        .push(gk);
-                    return Ok(());
-                }
-                Err(cas) => {
-                    let Some(current) = cas.current else {
-                        expected = None;
-                        continue;
-                    };
-                    let old: GrantRecord = decode(&current)?;
-                    if old.is_live(now) {
-                        return Err(StoreError::Conflict);
-                    }
-                    self.unlink(&gk, &old)?;
-                    expected = Some(current);
-                }
-            }
-        }
+        self.put_grant(&gk, encode(record)?, record, now)?;
+        self.durable().await
     }
 
     async fn get(
@@ -283,8 +279,8 @@ impl GrantStore for SledStore {
     ) -> Result<Option<GrantRecord>, StoreError> {
         match self.grants.get(grant_key(kind, key)).map_err(map_err)? {
             Some(v) => {
-                let rec: GrantRecord = decode(&v)?;
-                Ok(rec.is_live(now).then_some(rec))
+                let (rec, used) = decode_grant(&v)?;
+                Ok((!used && rec.is_live(now)).then_some(rec))
             }
             None => Ok(None),
         }
@@ -295,30 +291,133 @@ impl GrantStore for SledStore {
         kind: GrantKind,
         key: &str,
         now: UnixTime,
-    ) -> Result<Option<GrantRecord>, StoreError> {
+        tombstone_until: Option<UnixTime>,
+    ) -> Result<Taken, StoreError> {
         let gk = grant_key(kind, key);
-        // sled's remove is atomic: of concurrent callers only one sees the old value.
-        match self.grants.remove(&gk).map_err(map_err)? {
-            Some(v) => {
-                let rec: GrantRecord = decode(&v)?;
-                self.unlink(&gk, &rec)?;
-                Ok(rec.is_live(now).then_some(rec))
+        loop {
+            let Some(current) = self.grants.get(&gk).map_err(map_err)? else {
+                return Ok(Taken::Absent);
+            };
+            let (rec, used) = decode_grant(&current)?;
+            if !rec.is_live(now) {
+                return Ok(Taken::Absent);
             }
-            None => Ok(None),
+            if used {
+                return Ok(Taken::AlreadyUsed(rec));
+            }
+            // One compare-and-swap from the record to its tombstone (or to nothing): of
+            // concurrent callers exactly one swaps; the others see the tombstone and loop
+            // to report it.
+            let replacement = match tombstone_until {
+                Some(until) => {
+                    let mut tomb = rec.clone();
+                    tomb.expires_at = until;
+                    Some(encode_tombstone(&tomb)?)
+                }
+                None => None,
+            };
+            if self
+                .grants
+                .compare_and_swap(&gk, Some(&current), replacement.as_deref())
+                .map_err(map_err)?
+                .is_err()
+            {
+                continue;
+            }
+            match tombstone_until {
+                Some(until) => self
+                    .expiry()
+                    .buckets
+                    .entry(until)
+                    .or_default()
+                    .push(gk.clone()),
+                None => self.unlink(&gk, &rec)?,
+            }
+            self.durable().await?;
+            return Ok(Taken::Record(rec));
         }
+    }
+
+    async fn increment(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<u64, StoreError> {
+        let gk = grant_key(kind, key);
+        let mut count = 0;
+        let mut failure = None;
+        // sled's fetch_and_update retries the closure until its compare-and-swap wins, so
+        // no concurrent increment is lost.
+        self.grants
+            .fetch_and_update(&gk, |old| {
+                let previous = old
+                    .and_then(|v| decode_grant(v).ok())
+                    .filter(|(r, used)| !used && r.is_live(now))
+                    .and_then(|(r, _)| r.data.get("count").and_then(serde_json::Value::as_u64))
+                    .unwrap_or(0);
+                count = previous.saturating_add(1);
+                let mut rec = GrantRecord::bare(now, expires_at);
+                rec.data.insert("count".to_owned(), count.into());
+                match encode(&rec) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        failure = Some(e);
+                        old.map(<[u8]>::to_vec)
+                    }
+                }
+            })
+            .map_err(map_err)?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        self.expiry()
+            .buckets
+            .entry(expires_at)
+            .or_default()
+            .push(gk);
+        self.durable().await?;
+        Ok(count)
+    }
+
+    async fn scan(
+        &self,
+        kind: GrantKind,
+        now: UnixTime,
+        limit: usize,
+    ) -> Result<Vec<(String, GrantRecord)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.grants.scan_prefix([kind as u8]) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item.map_err(map_err)?;
+            let (rec, used) = decode_grant(&v)?;
+            if used || !rec.is_live(now) {
+                continue;
+            }
+            let key = k.get(1..).unwrap_or_default();
+            if let Ok(key) = std::str::from_utf8(key) {
+                out.push((key.to_owned(), rec));
+            }
+        }
+        Ok(out)
     }
 
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError> {
         let gk = grant_key(kind, key);
-        match self.grants.remove(&gk).map_err(map_err)? {
+        let existed = match self.grants.remove(&gk).map_err(map_err)? {
             Some(v) => {
-                if let Ok(rec) = decode::<GrantRecord>(&v) {
+                if let Ok((rec, _)) = decode_grant(&v) {
                     self.unlink(&gk, &rec)?;
                 }
-                Ok(true)
+                true
             }
-            None => Ok(false),
-        }
+            None => false,
+        };
+        self.durable().await?;
+        Ok(existed)
     }
 
     async fn remove_family(&self, family: &str) -> Result<usize, StoreError> {
@@ -336,6 +435,7 @@ impl GrantStore for SledStore {
             }
             self.grant_fam.remove(&fk).map_err(map_err)?;
         }
+        self.durable().await?;
         Ok(n)
     }
 
@@ -347,7 +447,7 @@ impl GrantStore for SledStore {
             let mut found: Vec<(UnixTime, Vec<u8>)> = Vec::new();
             for item in self.grants.iter() {
                 let (k, v) = item.map_err(map_err)?;
-                if let Ok(rec) = decode::<GrantRecord>(&v) {
+                if let Ok((rec, _)) = decode_grant(&v) {
                     found.push((rec.expires_at, k.to_vec()));
                 }
             }
@@ -378,7 +478,61 @@ impl GrantStore for SledStore {
                 n += 1;
             }
         }
+        // Expired records are absent to every reader already: a crash that forgets a sweep
+        // only makes the next one delete them again, so the sweep does not wait for a flush.
         Ok(n)
+    }
+}
+
+impl SledStore {
+    /// Write `value` (encoding `record`) at `gk` unless a live record (or tombstone) holds
+    /// it; an expired one is replaced.
+    fn put_grant(
+        &self,
+        gk: &[u8],
+        value: Vec<u8>,
+        record: &GrantRecord,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        // The family index first: an entry without its record is skipped.
+        if !record.family.is_empty() {
+            self.grant_fam
+                .insert(fam_key(&record.family, gk), &[])
+                .map_err(map_err)?;
+        }
+        let mut expected: Option<sled::IVec> = None;
+        loop {
+            match self
+                .grants
+                .compare_and_swap(gk, expected.as_ref(), Some(value.as_slice()))
+                .map_err(map_err)?
+            {
+                Ok(()) => {
+                    self.expiry()
+                        .buckets
+                        .entry(record.expires_at)
+                        .or_default()
+                        .push(gk.to_vec());
+                    return Ok(());
+                }
+                Err(cas) => {
+                    let Some(current) = cas.current else {
+                        expected = None;
+                        continue;
+                    };
+                    let (old, _) = decode_grant(&current)?;
+                    if old.is_live(now) {
+                        return Err(StoreError::Conflict);
+                    }
+                    // The expired record's family entry goes, unless it is the one just
+                    // written for this record.
+                    if old.family != record.family {
+                        self.unlink(gk, &old)?;
+                    }
+                    expected = Some(current);
+                }
+            }
+        }
     }
 }
 
@@ -388,7 +542,7 @@ impl KeyStore for SledStore {
         self.keys
             .insert(key.kid.as_bytes(), encode(key)?)
             .map_err(map_err)?;
-        self.flush()
+        self.durable().await
     }
 
     async fn list(&self) -> Result<Vec<StoredKey>, StoreError> {
@@ -396,7 +550,26 @@ impl KeyStore for SledStore {
     }
 
     async fn delete(&self, kid: &str) -> Result<bool, StoreError> {
-        self.remove_key(&self.keys, kid)
+        self.remove_key(&self.keys, kid).await
+    }
+
+    async fn master_key_check(&self, record: Option<&str>) -> Result<Option<String>, StoreError> {
+        const KEY: &[u8] = b"master_key_check";
+        let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+        let Some(r) = record else {
+            return Ok(self.meta.get(KEY).map_err(map_err)?.map(|v| text(&v)));
+        };
+        match self
+            .meta
+            .compare_and_swap(KEY, None as Option<&[u8]>, Some(r.as_bytes()))
+            .map_err(map_err)?
+        {
+            Ok(()) => {
+                self.durable().await?;
+                Ok(Some(r.to_owned()))
+            }
+            Err(cas) => Ok(cas.current.map(|v| text(&v))),
+        }
     }
 }
 
@@ -422,7 +595,7 @@ impl UserStore for SledStore {
             self.users_uid.remove(key.as_bytes()).map_err(map_err)?;
             return Err(StoreError::Conflict);
         }
-        self.flush()
+        self.durable().await
     }
 
     async fn get(&self, inum: &str) -> Result<Option<User>, StoreError> {
@@ -468,7 +641,7 @@ impl UserStore for SledStore {
         if old_key != new_key {
             self.users_uid.remove(old_key.as_bytes()).map_err(map_err)?;
         }
-        self.flush()
+        self.durable().await
     }
 
     async fn delete(&self, inum: &str) -> Result<bool, StoreError> {
@@ -480,7 +653,7 @@ impl UserStore for SledStore {
                 .remove(User::uid_key(&old.uid).as_bytes())
                 .map_err(map_err)?;
         }
-        self.flush()?;
+        self.durable().await?;
         Ok(true)
     }
 
@@ -516,7 +689,7 @@ impl super::ConfigStore for SledStore {
             .compare_and_swap(CONFIG_KEY, old, Some(encode(&(revision, doc))?))
             .map_err(map_err)?
             .map_err(|_| StoreError::Conflict)?;
-        self.flush()?;
+        self.durable().await?;
         Ok(revision)
     }
 }
@@ -524,15 +697,15 @@ impl super::ConfigStore for SledStore {
 #[async_trait]
 impl super::ScopeStore for SledStore {
     async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
-        self.insert_new(&self.scopes, &scope.id, scope)
+        self.insert_new(&self.scopes, &scope.id, scope).await
     }
 
     async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
-        self.replace(&self.scopes, &scope.id, scope)
+        self.replace(&self.scopes, &scope.id, scope).await
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        self.remove_key(&self.scopes, id)
+        self.remove_key(&self.scopes, id).await
     }
 
     async fn list(&self) -> Result<Vec<crate::scope::Scope>, StoreError> {
