@@ -114,6 +114,13 @@ pub struct Config {
     /// interaction id is appended as `?interaction=ID`. Empty means the host's own pages at
     /// `{issuer}/jans-auth/interaction`.
     pub interaction_uri: String,
+    /// Refuse outbound fetches (jwks_uri, sector_identifier_uri, back-channel logout URIs)
+    /// to loopback, private, link-local and other non-public addresses, checked after DNS
+    /// resolution and on every redirect (Janssen's `cimdBlockPrivateIp`, for every fetch).
+    pub outbound_block_private_ip: bool,
+    /// Addresses or CIDR blocks outbound fetches may reach even when
+    /// `outboundBlockPrivateIp` refuses non-public ones (`10.1.0.0/16`, `fd00::/8`).
+    pub outbound_allowed_addresses: Vec<String>,
     /// Where the stores live. A jans-rs host setting (Janssen keeps it in
     /// `jans.properties` as `persistence.type`), not an auth-server property.
     pub persistence: Persistence,
@@ -188,6 +195,8 @@ impl Default for Config {
             authentication_protection_configuration: AuthenticationProtectionConfiguration::default(
             ),
             interaction_uri: String::new(),
+            outbound_block_private_ip: true,
+            outbound_allowed_addresses: Vec::new(),
             persistence: Persistence::default(),
         }
     }
@@ -402,6 +411,16 @@ impl Config {
             return Err(ConfigError::new(
                 "authenticationProtectionConfiguration.delayTime",
                 "must be at most 60 seconds",
+            ));
+        }
+        if let Some(bad) = self
+            .outbound_allowed_addresses
+            .iter()
+            .find(|a| crate::http::Cidr::parse(a).is_none())
+        {
+            return Err(ConfigError::new(
+                "outboundAllowedAddresses",
+                format!("{bad:?} is not an IP address or CIDR block"),
             ));
         }
         if self.login_max_failures == 0 {

@@ -20,7 +20,6 @@ use crate::response::Response;
 use crate::store::{GrantKind, StoreError, Stores};
 
 /// Builds an [`Engine`].
-#[derive(Debug)]
 pub struct EngineBuilder {
     config: Config,
     stores: Option<Stores>,
@@ -28,9 +27,31 @@ pub struct EngineBuilder {
     master_key: Option<[u8; 32]>,
     http: Option<Arc<dyn HttpClient>>,
     hasher: Option<crate::authn::hasher::Hasher>,
+    wake: Option<Wake>,
+}
+
+/// A host's callback for [`EngineBuilder::on_background_work`].
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+impl std::fmt::Debug for EngineBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineBuilder")
+            .field("issuer", &self.config.issuer)
+            .field("stores", &self.stores)
+            .field("wake", &self.wake.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl EngineBuilder {
+    /// Call `wake` whenever the engine queues work for the host's background loop (a
+    /// back-channel logout delivery), so the host runs [`Engine::deliver_logouts`] at once
+    /// rather than at its next periodic pass. It must return quickly (signal, not work).
+    pub fn on_background_work(mut self, wake: Wake) -> Self {
+        self.wake = Some(wake);
+        self
+    }
+
     /// Hash passwords on this pool (default: one worker per core, started on first use;
     /// each worker keeps one 19 MiB argon2 block).
     pub fn hasher(mut self, hasher: crate::authn::hasher::Hasher) -> Self {
@@ -89,6 +110,7 @@ impl EngineBuilder {
                 hasher: self
                     .hasher
                     .unwrap_or_else(crate::authn::hasher::Hasher::per_core),
+                wake: self.wake,
             }),
         })
     }
@@ -112,6 +134,8 @@ pub(crate) struct Inner {
     config_revision: std::sync::atomic::AtomicU64,
     /// Where passwords are hashed.
     pub(crate) hasher: crate::authn::hasher::Hasher,
+    /// The host's background loop, to wake when work is queued.
+    wake: Option<Wake>,
 }
 
 /// Replace what `lock` holds (a writer that panicked left nothing half-written here: every
@@ -200,6 +224,7 @@ impl Engine {
             master_key: None,
             http: None,
             hasher: None,
+            wake: None,
         }
     }
 
@@ -230,6 +255,13 @@ impl Engine {
     /// The password hashing pool.
     pub fn hasher(&self) -> &crate::authn::hasher::Hasher {
         &self.inner.hasher
+    }
+
+    /// Tell the host that background work was queued ([`EngineBuilder::on_background_work`]).
+    pub(crate) fn wake_background(&self) {
+        if let Some(wake) = &self.inner.wake {
+            wake();
+        }
     }
 
     /// Load keys, generating what is missing (first start) and rotating what is due.
@@ -402,7 +434,7 @@ impl Engine {
     /// stores, a lease in the grant store, taken with the store's atomic insert and freed
     /// afterwards, or by expiry after [`LEASE_SECONDS`] if this process dies holding it.
     /// `None` when another holder has it.
-    async fn with_lease<T>(
+    pub(crate) async fn with_lease<T>(
         &self,
         name: &str,
         ctx: &Ctx,
@@ -414,15 +446,12 @@ impl Engine {
             return job().await.map(Some);
         }
         let key = format!("lease:{name}");
-        let lease = crate::store::GrantRecord {
-            family: String::new(),
-            client_id: String::new(),
-            subject: None,
-            scope: String::new(),
-            issued_at: ctx.now,
-            expires_at: ctx.now.saturating_add(LEASE_SECONDS),
-            data: serde_json::Map::new(),
-        };
+        // The holder's id: only it may free the lease, so a job that outlived its lease
+        // (and whose lease a successor took after it expired) cannot free the successor's.
+        let holder = ctx.random_token(16);
+        let mut lease =
+            crate::store::GrantRecord::bare(ctx.now, ctx.now.saturating_add(LEASE_SECONDS));
+        lease.client_id = holder.clone();
         let grants = &self.inner.stores.grants;
         match grants.insert(GrantKind::Lease, &key, &lease, ctx.now).await {
             Ok(()) => {}
@@ -431,8 +460,15 @@ impl Engine {
         }
         let outcome = job().await;
         // Free it even when the job failed; a failure to free only delays the next holder.
-        if let Err(e) = grants.remove(GrantKind::Lease, &key).await {
-            tracing::warn!(lease = name, error = %e, "could not release a lease");
+        match grants.remove_owned(GrantKind::Lease, &key, &holder).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    lease = name,
+                    "the job outlived its lease; another holder has it now"
+                )
+            }
+            Err(e) => tracing::warn!(lease = name, error = %e, "could not release a lease"),
         }
         outcome.map(Some)
     }

@@ -73,11 +73,12 @@ pub(crate) fn create(config: Config, data_dir: Option<&str>) -> Result<u64, Fail
     let rng: Arc<dyn Random> = Arc::new(OsRandom);
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let ctx = Ctx::new(jans_http::now(), rng.clone(), format!("ffi-{id}-start"));
+    let background = jans_http::Background::new();
     let engine = match data_dir {
         Some(dir) => {
             let data = DataDir::new(Path::new(dir));
             runtime
-                .block_on(data.open_engine(config, true, &ctx))
+                .block_on(data.open_engine(config, true, &ctx, Some(&background)))
                 .map_err(store_failure)?
         }
         None => {
@@ -89,6 +90,7 @@ pub(crate) fn create(config: Config, data_dir: Option<&str>) -> Result<u64, Fail
             let engine = Engine::builder(config)
                 .master_key(master)
                 .http_client(Arc::new(http))
+                .on_background_work(background.waker())
                 .build()
                 .map_err(|e| Failure::new(JansStatus::InvalidArgument, e.to_string()))?;
             runtime
@@ -98,7 +100,10 @@ pub(crate) fn create(config: Config, data_dir: Option<&str>) -> Result<u64, Fail
         }
     };
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    runtime.spawn(jans_http::tick_loop(engine.clone(), rng.clone(), stop_rx));
+    {
+        let (engine, rng) = (engine.clone(), rng.clone());
+        runtime.spawn(async move { background.run(engine, rng, stop_rx).await });
+    }
     let hosted = Arc::new(Hosted {
         engine,
         rng,

@@ -670,7 +670,7 @@ fn the_http_host_accepts_what_the_abi_minted() {
             std::sync::Arc::new(jans_http::OsRandom),
             "t",
         );
-        let engine = data.open_engine(cfg, false, &ctx).await.unwrap();
+        let engine = data.open_engine(cfg, false, &ctx, None).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = jans_http::router(engine.clone(), jans_http::HostConfig::default());

@@ -130,6 +130,7 @@ impl DataDir {
         config: Config,
         init: bool,
         ctx: &Ctx,
+        background: Option<&crate::Background>,
     ) -> Result<Engine, String> {
         if init {
             self.ensure()?;
@@ -154,12 +155,14 @@ impl DataDir {
             }
         };
         let http = crate::fetch::ReqwestClient::new().map_err(|e| e.to_string())?;
-        let engine = Engine::builder(config)
+        let mut builder = Engine::builder(config)
             .stores(stores)
             .master_key(master)
-            .http_client(std::sync::Arc::new(http))
-            .build()
-            .map_err(|e| e.to_string())?;
+            .http_client(std::sync::Arc::new(http));
+        if let Some(b) = background {
+            builder = builder.on_background_work(b.waker());
+        }
+        let engine = builder.build().map_err(|e| e.to_string())?;
         let changes = engine.start(ctx).await.map_err(|e| e.to_string())?;
         if !changes.is_empty() {
             tracing::info!(changes = changes.len(), "signing keys generated or rotated");

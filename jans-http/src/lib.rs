@@ -92,15 +92,54 @@ pub fn router_with(state: Arc<AppState>, host: &HostConfig) -> axum::Router {
     layers::apply(routes::routes(state, host.components), host)
 }
 
+/// The host side of the engine's background work: key rotation and sweeping every tick,
+/// and back-channel logout deliveries as soon as the engine queues them.
+#[derive(Debug, Clone, Default)]
+pub struct Background {
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Background {
+    /// A new handle; give [`Background::waker`] to the engine's builder
+    /// (`EngineBuilder::on_background_work`), then [`Background::run`] it.
+    pub fn new() -> Self {
+        Background::default()
+    }
+
+    /// What the engine calls when it queued work (signals; returns at once).
+    pub fn waker(&self) -> jans_core::engine::Wake {
+        let wake = self.wake.clone();
+        Arc::new(move || wake.notify_one())
+    }
+
+    /// Run until `stop` changes.
+    pub async fn run(
+        &self,
+        engine: Engine,
+        rng: Arc<dyn Random>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        tokio::join!(
+            tick_loop(engine.clone(), rng.clone(), stop.clone()),
+            delivery_loop(engine, rng, self.wake.clone(), stop),
+        );
+    }
+}
+
 /// Drive periodic engine work until `stop` resolves: due key rotations and sweeps of
 /// expired grants, every `cleanServiceInterval` seconds (at most every 60 s, so rotation is
 /// never late by more than a minute).
-pub async fn background(state: Arc<AppState>, stop: tokio::sync::watch::Receiver<bool>) {
-    tick_loop(state.engine.clone(), state.rng.clone(), stop).await;
+pub async fn background(
+    state: Arc<AppState>,
+    background: Background,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    background
+        .run(state.engine.clone(), state.rng.clone(), stop)
+        .await;
 }
 
-/// [`background`] for any host that has an engine and randomness (the C ABI runs it on its
-/// own runtime).
+/// Rotation, sweeping and configuration sync, every tick (the C ABI runs it too).
 pub async fn tick_loop(
     engine: Engine,
     rng: Arc<dyn Random>,
@@ -132,6 +171,53 @@ pub async fn tick_loop(
             }
             Err(e) => tracing::error!(error = %e, "background tick failed"),
         }
+    }
+}
+
+/// Longest wait between two delivery passes: deliveries another node queued (or left when
+/// it stopped) are sent within this.
+const DELIVERY_POLL: Duration = Duration::from_secs(30);
+
+/// Back-channel logout deliveries (OIDC Back-Channel Logout 1.0), outside every user's
+/// request: a pass when `wake` is signalled (the engine queued one), when the earliest
+/// retry is due, and at least every [`DELIVERY_POLL`]; the first shortly after start, for
+/// deliveries queued before a restart.
+pub async fn delivery_loop(
+    engine: Engine,
+    rng: Arc<dyn Random>,
+    wake: Arc<tokio::sync::Notify>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut stop = stop;
+    let mut wait = Duration::from_millis(500);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = wake.notified() => {}
+            _ = stop.changed() => return,
+        }
+        let ctx = jans_core::Ctx::new(now(), rng.clone(), "logout-delivery");
+        wait = match engine.deliver_logouts(&ctx).await {
+            Ok(Some(report)) => {
+                if report.sent + report.dropped + report.retrying > 0 {
+                    tracing::debug!(
+                        sent = report.sent,
+                        dropped = report.dropped,
+                        retrying = report.retrying,
+                        "back-channel logout deliveries"
+                    );
+                }
+                report.next_due.map_or(DELIVERY_POLL, |due| {
+                    Duration::from_secs(due.saturating_sub(ctx.now)).min(DELIVERY_POLL)
+                })
+            }
+            // Another node is delivering.
+            Ok(None) => DELIVERY_POLL,
+            Err(e) => {
+                tracing::error!(error = %e, "back-channel logout delivery failed");
+                Duration::from_secs(5)
+            }
+        };
     }
 }
 

@@ -284,6 +284,16 @@ enum Issuer {
 
 /// Open the data directory and build the engine. With `init`, create what is missing.
 async fn open(cli: &Cli, issuer: Issuer, init: bool) -> Res<Opened> {
+    open_with(cli, issuer, init, None).await
+}
+
+/// [`open`] for a server, whose background work the engine wakes.
+async fn open_with(
+    cli: &Cli,
+    issuer: Issuer,
+    init: bool,
+    background: Option<&jans_http::Background>,
+) -> Res<Opened> {
     let mut config = load_config(cli.config.as_deref())?;
     let explicit = match &issuer {
         Issuer::Explicit(i) => Some(i.clone()),
@@ -299,7 +309,7 @@ async fn open(cli: &Cli, issuer: Issuer, init: bool) -> Res<Opened> {
         }
     }
     let data = DataDir::new(&cli.data_dir);
-    let engine = data.open_engine(config, init, &ctx()).await?;
+    let engine = data.open_engine(config, init, &ctx(), background).await?;
     // On a shared store the issuer is part of the shared configuration.
     if let Some(wanted) = explicit
         && engine.config().issuer != wanted
@@ -351,7 +361,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
     let config = load_config(cli.config.as_deref())?;
     let first_start = !DataDir::new(&cli.data_dir).is_initialized(config.persistence.kind);
     jans_http::datadir::wait_for_database(&config, std::time::Duration::from_secs(300)).await?;
-    let opened = open(cli, issuer, true).await?;
+    let background = jans_http::Background::new();
+    let opened = open_with(cli, issuer, true, Some(&background)).await?;
     // On PostgreSQL the admin client is `jans migrate`'s: a node's data directory is often
     // thrown away with its pod, and each start would leave another admin client behind.
     if config.persistence.kind == jans_core::config::PersistenceType::Sled
@@ -385,7 +396,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
     };
     let router = jans_http::router_with(state.clone(), &host);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let bg = tokio::spawn(jans_http::background(state, stop_rx));
+    let bg = tokio::spawn(jans_http::background(state, background, stop_rx));
     let issuer = opened.engine.config().issuer.clone();
     tracing::info!(
         %local, %issuer, tls = tls.is_some(),

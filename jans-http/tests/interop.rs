@@ -215,6 +215,8 @@ fn start_server(data: &Path, dir: &Path) -> (Server, u16) {
             "--issuer",
             &format!("http://localhost:{port}"),
         ])
+        // The relying parties these tests run listen on localhost (back-channel logout).
+        .env("JANS_OUTBOUND_BLOCK_PRIVATE_IP", "false")
         .stdin(Stdio::null())
         .stdout(out.try_clone().unwrap())
         .stderr(out)

@@ -402,7 +402,8 @@ async fn client_jwks(
     {
         return Ok(jwks.clone());
     }
-    let resp = engine.inner.http.get(url).await.map_err(|e| {
+    let policy = crate::http::AddressPolicy::of(&engine.config());
+    let resp = engine.inner.http.get(url, &policy).await.map_err(|e| {
         tracing::warn!(client_id = %client.client_id, error = %e, "jwks_uri fetch failed");
         OAuthError::invalid_client("the client's jwks_uri could not be fetched")
     })?;

@@ -70,66 +70,6 @@ fn clear_cookie(engine: &Engine) -> String {
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
-/// OIDC Back-Channel Logout 1.0 §2.6: attempts per client before giving up.
-const BACKCHANNEL_ATTEMPTS: usize = 3;
-
-/// OIDC Back-Channel Logout 1.0 §2.4 / §2.5: tell every client of the session that has a
-/// `backchannel_logout_uri`, with a signed logout token POSTed through the host's HTTP
-/// client; failures are logged, never block the user's logout.
-async fn backchannel(engine: &Engine, session: &Session, ctx: &Ctx) {
-    let config = engine.config();
-    for client_id in &session.clients {
-        let Ok(Some(client)) = engine.client(client_id).await else {
-            continue;
-        };
-        let Some(uri) = client.metadata.backchannel_logout_uri.clone() else {
-            continue;
-        };
-        let alg = client
-            .metadata
-            .id_token_signed_response_alg
-            .unwrap_or(config.default_signature_algorithm);
-        let ring = engine.keys().ring();
-        let Some(signer) = ring.signer(alg) else {
-            tracing::error!(%alg, "no signing key for a logout token");
-            continue;
-        };
-        let claims = serde_json::json!({
-            "iss": config.issuer,
-            "sub": engine.subject_for(&client, &session.user_inum),
-            "aud": client.client_id,
-            "iat": ctx.now,
-            "exp": ctx.now + 120,
-            "jti": ctx.random_token(16),
-            "sid": session.sid,
-            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
-        });
-        let Ok(payload) = serde_json::to_vec(&claims) else {
-            continue;
-        };
-        let Ok(token) = signer.sign("logout+jwt", &payload, ctx.rng.as_ref()) else {
-            continue;
-        };
-        // The serializer is not Send: keep it out of the awaits below.
-        let body = form_urlencoded::Serializer::new(String::new())
-            .append_pair("logout_token", &token)
-            .finish();
-        for attempt in 1..=BACKCHANNEL_ATTEMPTS {
-            match engine.inner.http.post_form(&uri, &body).await {
-                Ok(r) if (200..300).contains(&r.status) => break,
-                // §2.8: a 4xx answer is final; retrying will not help.
-                Ok(r) if (400..500).contains(&r.status) => {
-                    tracing::warn!(%client_id, status = r.status, "back-channel logout refused");
-                    break;
-                }
-                outcome => {
-                    tracing::warn!(%client_id, attempt, ok = outcome.is_ok(), "back-channel logout failed");
-                }
-            }
-        }
-    }
-}
-
 /// OIDC Front-Channel Logout 1.0 §3: one iframe per client of the session with a
 /// `frontchannel_logout_uri`, with `iss` and `sid` appended.
 async fn frontchannel_iframes(engine: &Engine, session: &Session) -> Vec<String> {
@@ -171,7 +111,9 @@ async fn finish(
             .remove(GrantKind::Session, &key)
             .await?;
         if let Some(s) = session {
-            backchannel(engine, &s, ctx).await;
+            // Queued durably and sent in the background: a slow client never holds the
+            // user's logout (crate::oidc::backchannel).
+            crate::oidc::backchannel::enqueue(engine, &s, ctx).await?;
             frontchannel = frontchannel_iframes(engine, &s).await;
         }
     }

@@ -1,5 +1,6 @@
 //! OpenID Connect: discovery (this issue); ID tokens, userinfo, sessions and logout follow.
 
+pub mod backchannel;
 pub mod claims;
 pub mod discovery;
 pub mod id_token;

@@ -98,10 +98,11 @@ async fn check_policy(engine: &Engine, m: &ClientMetadata) -> Result<(), Error> 
     }
     if let Some(uri) = &m.sector_identifier_uri {
         // OIDC DCR §5: the document must list every redirect URI of the client.
+        let policy = crate::http::AddressPolicy::of(&engine.config());
         let resp = engine
             .inner
             .http
-            .get(uri)
+            .get(uri, &policy)
             .await
             .map_err(|_| meta_err("sector_identifier_uri could not be fetched"))?;
         let listed: Vec<String> = serde_json::from_slice(&resp.body)

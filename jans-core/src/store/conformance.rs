@@ -486,6 +486,37 @@ fn grants_scan(s: &Stores) -> CaseResult {
     })
 }
 
+/// Leases are freed only by their holder: a removal naming another owner changes nothing.
+fn grants_remove_owned(s: &Stores) -> CaseResult {
+    block_on(async {
+        let k = GrantKind::Lease;
+        let mut lease = record("", 2000);
+        lease.client_id = "holder-a".to_owned();
+        e(s.grants.insert(k, "lease:job", &lease, 1000).await)?;
+        ensure!(
+            !e(s.grants.remove_owned(k, "lease:job", "holder-b").await)?,
+            "another holder cannot free it"
+        );
+        ensure!(
+            e(s.grants.get(k, "lease:job", 1000).await)?.is_some(),
+            "it is still held"
+        );
+        ensure!(
+            e(s.grants.remove_owned(k, "lease:job", "holder-a").await)?,
+            "its holder frees it"
+        );
+        ensure!(
+            !e(s.grants.remove_owned(k, "lease:job", "holder-a").await)?,
+            "freed once"
+        );
+        ensure!(
+            e(s.grants.get(k, "lease:job", 1000).await)?.is_none(),
+            "gone"
+        );
+        Ok(())
+    })
+}
+
 /// The master key's check value: the first recorded stays.
 fn master_key_check(s: &Stores) -> CaseResult {
     block_on(async {
@@ -938,13 +969,14 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 15] = [
+    let cases: [Case; 16] = [
         ("clients_crud", clients_crud),
         ("grants_single_use", grants_single_use),
         ("grants_tombstone", grants_tombstone),
         ("grants_concurrent_take", grants_concurrent_take),
         ("grants_counters", grants_counters),
         ("grants_scan", grants_scan),
+        ("grants_remove_owned", grants_remove_owned),
         ("master_key_check", master_key_check),
         ("grants_concurrent_insert", grants_concurrent_insert),
         ("grants_expiry_and_sweep", grants_expiry_and_sweep),

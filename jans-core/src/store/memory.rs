@@ -250,6 +250,24 @@ impl GrantStore for MemoryStore {
         Ok(lock(&self.grants).remove(&(kind, key.to_owned())).is_some())
     }
 
+    async fn remove_owned(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        owner: &str,
+    ) -> Result<bool, StoreError> {
+        let mut g = lock(&self.grants);
+        let k = (kind, key.to_owned());
+        if g.records
+            .get(&k)
+            .is_some_and(|e| e.record.client_id == owner)
+        {
+            g.remove(&k);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
     async fn remove_family(&self, family: &str) -> Result<usize, StoreError> {
         if family.is_empty() {
             return Ok(0);

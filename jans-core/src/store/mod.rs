@@ -253,6 +253,14 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<Vec<(String, GrantRecord)>, StoreError>;
     /// Remove a record; `true` if it existed (live or not).
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError>;
+    /// Remove a record only if its `client_id` is `owner`, in one atomic step; `true` if it
+    /// was removed. Leases: only their holder frees them.
+    async fn remove_owned(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        owner: &str,
+    ) -> Result<bool, StoreError>;
     /// Remove every record of a family; returns how many. The empty family names nothing.
     async fn remove_family(&self, family: &str) -> Result<usize, StoreError>;
     /// Delete up to `limit` records expired at `now`; returns how many.

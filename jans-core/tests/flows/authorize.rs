@@ -1254,22 +1254,64 @@ fn back_channel_logout_tells_every_client_of_the_session() {
         ],
         Some(&cookie),
     );
+    assert_eq!(location(&r), AFTER_LOGOUT);
+    // Nothing is sent inside the user's request: the deliveries are queued.
+    assert!(
+        h.http.posts.lock().unwrap().is_empty(),
+        "no client is called while the user waits"
+    );
+    // The host's background pass sends them; the failing client is retried with backoff.
+    let report = block_on(h.engine.deliver_logouts(&h.ctx()))
+        .unwrap()
+        .unwrap();
+    assert_eq!((report.sent, report.retrying, report.dropped), (1, 1, 0));
+    assert_eq!(report.next_due, Some(h.clock.now() + 1));
+    let down = |h: &Harness| {
+        h.http
+            .posts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(u, _)| u.contains("down.example.com"))
+            .count()
+    };
+    // Not due yet: nothing sent.
+    let report = block_on(h.engine.deliver_logouts(&h.ctx()))
+        .unwrap()
+        .unwrap();
+    assert_eq!((report.sent, report.retrying), (0, 0));
+    assert_eq!(down(&h), 1);
+    // Each retry waits twice as long (1, 2, 4, ... s) until the last attempt.
+    let mut attempts = 1;
+    loop {
+        let due = block_on(h.engine.deliver_logouts(&h.ctx()))
+            .unwrap()
+            .unwrap()
+            .next_due;
+        let Some(due) = due else { break };
+        h.clock.advance(due - h.clock.now());
+        let report = block_on(h.engine.deliver_logouts(&h.ctx()))
+            .unwrap()
+            .unwrap();
+        attempts += 1;
+        if report.dropped == 1 {
+            break;
+        }
+        assert_eq!(report.retrying, 1);
+    }
     assert_eq!(
-        location(&r),
-        AFTER_LOGOUT,
-        "failures never block the user's logout"
+        attempts,
+        jans_core::oidc::backchannel::MAX_ATTEMPTS as usize
+    );
+    assert_eq!(down(&h), attempts, "bounded retries");
+    assert_eq!(
+        block_on(h.engine.deliver_logouts(&h.ctx())).unwrap(),
+        Some(Default::default()),
+        "nothing left to deliver"
     );
     let posts = h.http.posts.lock().unwrap().clone();
     let to_rp: Vec<_> = posts.iter().filter(|(u, _)| u == bcl).collect();
     assert_eq!(to_rp.len(), 1, "one logout token for the RP");
-    assert_eq!(
-        posts
-            .iter()
-            .filter(|(u, _)| u.contains("down.example.com"))
-            .count(),
-        3,
-        "bounded retries"
-    );
     let body = &to_rp[0].1;
     let token = form_pairs(body)
         .into_iter()

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use jans_core::crypto::CryptoProvider;
 use jans_core::crypto::rustcrypto::RustCryptoProvider;
-use jans_core::http::{HttpClient, HttpError, HttpResponse};
+use jans_core::http::{AddressPolicy, HttpClient, HttpError, HttpResponse};
 use jans_core::jose::{Algorithm, Jwks};
 use jans_core::oauth::client::ClientMetadata;
 use jans_core::params::Params;
@@ -32,7 +32,7 @@ pub struct CannedHttp {
 
 #[async_trait]
 impl HttpClient for CannedHttp {
-    async fn get(&self, url: &str) -> Result<HttpResponse, HttpError> {
+    async fn get(&self, url: &str, _policy: &AddressPolicy) -> Result<HttpResponse, HttpError> {
         *self.fetches.lock().unwrap() += 1;
         match self.docs.lock().unwrap().get(url) {
             Some(b) => Ok(HttpResponse {
@@ -46,7 +46,12 @@ impl HttpClient for CannedHttp {
         }
     }
 
-    async fn post_form(&self, url: &str, body: &str) -> Result<HttpResponse, HttpError> {
+    async fn post_form(
+        &self,
+        url: &str,
+        body: &str,
+        _policy: &AddressPolicy,
+    ) -> Result<HttpResponse, HttpError> {
         self.posts
             .lock()
             .unwrap()

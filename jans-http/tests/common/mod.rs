@@ -46,30 +46,73 @@ pub fn start(dir: &Path, extra: &[&str]) -> (Server, String) {
     start_cmd(jans_cmd(dir), free_port(), extra)
 }
 
-/// Run `cmd serve --listen 127.0.0.1:PORT EXTRA..` and wait until it listens.
+/// Run `cmd serve --listen 127.0.0.1:PORT EXTRA..` and wait until it listens (at most 30 s,
+/// however the server behaves: its output is read on other threads). A server that exits
+/// or hangs fails the test with what it wrote on stderr.
 pub fn start_cmd(mut cmd: Command, port: u16, extra: &[&str]) -> (Server, String) {
     let listen = format!("127.0.0.1:{port}");
     let mut child = cmd
         .args(["serve", "--listen", &listen])
         .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let stderr = keep_tail(child.stderr.take().unwrap());
     let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Keeps draining stdout after the start, so the child never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        assert!(Instant::now() < deadline, "server did not start");
-        match lines.next() {
-            Some(Ok(l)) if l.contains("listening on") => break,
-            Some(Ok(_)) => continue,
-            _ => panic!("server exited before listening"),
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) if l.contains("listening on") => break,
+            Ok(_) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "server did not start within 30 s; stderr:\n{}",
+                    stderr.lock().unwrap()
+                );
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                let status = child.wait().unwrap();
+                // Let the stderr reader finish.
+                std::thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "server exited ({status}) before listening; stderr:\n{}",
+                    stderr.lock().unwrap()
+                );
+            }
         }
     }
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
     (Server(child), format!("http://127.0.0.1:{port}"))
+}
+
+/// Read `pipe` to its end on a thread, keeping the last 64 KiB of it.
+pub fn keep_tail(
+    pipe: impl std::io::Read + Send + 'static,
+) -> std::sync::Arc<std::sync::Mutex<String>> {
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mine = text.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let mut t = mine.lock().unwrap();
+            t.push_str(&line);
+            t.push('\n');
+            if t.len() > 64 * 1024 {
+                let cut: String = t.chars().skip(t.chars().count() / 2).collect();
+                *t = cut;
+            }
+        }
+    });
+    text
 }
 
 pub fn client() -> reqwest::blocking::Client {

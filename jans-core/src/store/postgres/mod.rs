@@ -495,6 +495,23 @@ impl GrantStore for PgStore {
         Ok(n > 0)
     }
 
+    async fn remove_owned(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        owner: &str,
+    ) -> Result<bool, StoreError> {
+        // One statement: the row goes only if it still names `owner`.
+        let n = self
+            .execute(
+                "DELETE FROM jans_grant WHERE kind = $1 AND key = $2 \
+                 AND doc::json->>'client_id' = $3",
+                vec![p(kind_tag(kind)), p(key.to_owned()), p(owner.to_owned())],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
     async fn remove_family(&self, family: &str) -> Result<usize, StoreError> {
         if family.is_empty() {
             return Ok(0);

@@ -420,6 +420,33 @@ impl GrantStore for SledStore {
         Ok(existed)
     }
 
+    async fn remove_owned(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        owner: &str,
+    ) -> Result<bool, StoreError> {
+        let gk = grant_key(kind, key);
+        let Some(current) = self.grants.get(&gk).map_err(map_err)? else {
+            return Ok(false);
+        };
+        let (rec, _) = decode_grant(&current)?;
+        // Compare-and-swap on the value read: if another writer replaced it meanwhile (a new
+        // holder), nothing is removed.
+        if rec.client_id != owner
+            || self
+                .grants
+                .compare_and_swap(&gk, Some(&current), None as Option<&[u8]>)
+                .map_err(map_err)?
+                .is_err()
+        {
+            return Ok(false);
+        }
+        self.unlink(&gk, &rec)?;
+        self.durable().await?;
+        Ok(true)
+    }
+
     async fn remove_family(&self, family: &str) -> Result<usize, StoreError> {
         if family.is_empty() {
             return Ok(0);

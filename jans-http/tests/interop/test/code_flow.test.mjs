@@ -209,7 +209,11 @@ test('code + PKCE through the pages; openid-client validates the ID token', asyn
   assert.equal(landed.searchParams.get('state'), 'bye');
   assert.equal((await context.cookies()).find((k) => k.name === 'session_id'), undefined, 'cookie cleared');
   assert.equal(await checkSession(), 'changed', 'the iframe sees the logout');
-  // Back-channel logout reached the RP with a logout token it can verify.
+  // Back-channel logout reached the RP with a logout token it can verify: sent in the
+  // background, right after the logout answered (within seconds, never inside it).
+  for (let waited = 0; logoutTokens.length === 0 && waited < 10000; waited += 50) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   assert.equal(logoutTokens.length, 1, 'one logout token');
   const jwks = jose.createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri));
   const { payload, protectedHeader } = await jose.jwtVerify(logoutTokens[0], jwks, {
