@@ -104,6 +104,11 @@ impl EngineBuilder {
                 http: self.http.unwrap_or_else(|| Arc::new(NoHttpClient)),
                 jwks_cache: Mutex::new(HashMap::new()),
                 pairwise_key: derive_key(&master, b"jans-rs pairwise subject key"),
+                master_key_check: crate::b64::encode(
+                    derive_key(&master, b"jans-rs master key check value")
+                        .get(..16)
+                        .unwrap_or_default(),
+                ),
                 discovery: RwLock::new(None),
                 scopes: RwLock::new(Arc::new(Vec::new())),
                 config_revision: std::sync::atomic::AtomicU64::new(0),
@@ -125,6 +130,8 @@ pub(crate) struct Inner {
     pub(crate) http: Arc<dyn HttpClient>,
     /// Key of algorithmic pairwise subjects when `pairwiseCalculationKey` is empty.
     pub(crate) pairwise_key: [u8; 32],
+    /// The master key's check value (a PRF of it: says which key, reveals nothing of it).
+    master_key_check: String,
     /// Client `jwks_uri` documents: url -> (fetched at, keys).
     pub(crate) jwks_cache: Mutex<HashMap<String, (UnixTime, Arc<Jwks>)>>,
     discovery: RwLock<Option<Arc<serde_json::Value>>>,
@@ -265,10 +272,29 @@ impl Engine {
     }
 
     /// Load keys, generating what is missing (first start) and rotating what is due.
+    ///
+    /// First the master key is checked against the check value the store recorded when it
+    /// was initialized: a node given another key is told so, and how to fix it, before it
+    /// opens anything. A store without a check value (made by an earlier version) records
+    /// this key's once its keys opened with it.
     pub async fn start(&self, ctx: &Ctx) -> Result<Vec<Change>, Error> {
+        let keys = &self.inner.stores.keys;
+        let mine = &self.inner.master_key_check;
+        if let Some(recorded) = keys.master_key_check(None).await?
+            && recorded != *mine
+        {
+            return Err(Error::MasterKeyMismatch);
+        }
         self.sync_config().await?;
         self.load_scopes().await?;
-        self.rotate_keys(ctx, false).await
+        let changes = match self.rotate_keys(ctx, false).await {
+            Err(Error::Seal(_)) => return Err(Error::MasterKeyMismatch),
+            other => other?,
+        };
+        if keys.master_key_check(Some(mine)).await?.as_ref() != Some(mine) {
+            return Err(Error::MasterKeyMismatch);
+        }
+        Ok(changes)
     }
 
     /// The scopes this server knows (Janssen's `jansScope` entries), as last loaded.

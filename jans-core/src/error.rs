@@ -36,6 +36,14 @@ pub enum Error {
     /// A password was refused or could not be hashed.
     #[error(transparent)]
     Password(#[from] crate::authn::password::PasswordError),
+    /// The master key is not the one the store was initialized with: what it sealed
+    /// (signing keys, client secrets) cannot be opened with it.
+    #[error(
+        "this master key is not the one the store was initialized with (its check value \
+         differs, or the stored signing keys do not open with it): give this node the key used \
+         by `jans init` or `jans migrate` (JANS_MASTER_KEY, or master.key in its data directory)"
+    )]
+    MasterKeyMismatch,
     /// An internal invariant failed.
     #[error("internal error: {0}")]
     Internal(String),

@@ -19,14 +19,9 @@ use jans_http::{AppState, HostConfig, Metrics, OsRandom};
     about = "jans-rs: the Janssen identity platform in Rust"
 )]
 struct Cli {
-    /// Data directory (database, keys, admin client credentials).
-    #[arg(
-        long,
-        global = true,
-        env = "JANS_DATA_DIR",
-        default_value = "./jans-data"
-    )]
-    data_dir: PathBuf,
+    /// Data directory (database, keys, admin client credentials) [default: ./jans-data].
+    #[arg(long, global = true, env = "JANS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     /// Configuration file (TOML, or JSON when named *.json) with Janssen property names.
     #[arg(long, global = true, env = "JANS_CONFIG")]
     config: Option<PathBuf>,
@@ -35,6 +30,15 @@ struct Cli {
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+impl Cli {
+    /// `--data-dir`, `JANS_DATA_DIR`, or `./jans-data`.
+    fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("./jans-data"))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -308,7 +312,7 @@ async fn open_with(
             }
         }
     }
-    let data = DataDir::new(&cli.data_dir);
+    let data = DataDir::new(cli.data_dir());
     let engine = data.open_engine(config, init, &ctx(), background).await?;
     // On a shared store the issuer is part of the shared configuration.
     if let Some(wanted) = explicit
@@ -359,7 +363,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
         None => Issuer::Derived(derived_issuer(&addr, tls.is_some())),
     };
     let config = load_config(cli.config.as_deref())?;
-    let first_start = !DataDir::new(&cli.data_dir).is_initialized(config.persistence.kind);
+    let first_start = !DataDir::new(cli.data_dir()).is_initialized(config.persistence.kind);
     jans_http::datadir::wait_for_database(&config, std::time::Duration::from_secs(300)).await?;
     let background = jans_http::Background::new();
     let opened = open_with(cli, issuer, true, Some(&background)).await?;
@@ -668,6 +672,20 @@ async fn run(cli: Cli) -> Res<()> {
         Command::Healthcheck(args) => healthcheck(args).await,
         Command::Migrate(args) => {
             let config = load_config(cli.config.as_deref())?;
+            // The master key every node must share: from the environment, or kept in a data
+            // directory the operator named (never silently in the working directory).
+            let env_key = std::env::var_os("JANS_MASTER_KEY").is_some();
+            if !env_key && cli.data_dir.is_none() {
+                return Err(
+                    "jans migrate needs the master key every node will use: set \
+                            JANS_MASTER_KEY (base64url of 32 random bytes, the same on every \
+                            node), or name the directory to keep it in with --data-dir DIR \
+                            (it is then DIR/master.key)"
+                        .to_owned(),
+                );
+            }
+            let key_file = cli.data_dir().join("master.key");
+            let had_key_file = key_file.exists();
             if config.persistence.kind == jans_core::config::PersistenceType::Postgres {
                 jans_http::datadir::wait_for_database(&config, std::time::Duration::from_secs(60))
                     .await?;
@@ -687,6 +705,13 @@ async fn run(cli: Cli) -> Res<()> {
                 println!("the sled store has no schema to migrate");
             }
             let opened = open(&cli, Issuer::Configured, true).await?;
+            if !env_key && !had_key_file && key_file.exists() {
+                println!(
+                    "master key written to {} (give every node this key, as JANS_MASTER_KEY \
+                     or in its data directory)",
+                    key_file.display()
+                );
+            }
             // Opening loaded the default scopes into an empty store.
             println!("{} scopes", opened.engine.scopes().len());
             if !args.no_admin_client

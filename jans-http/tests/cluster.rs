@@ -106,6 +106,22 @@ fn one_node_on_postgresql_survives_restarts_and_outages() {
         "{first}"
     );
     assert!(first.contains("7 scopes"), "the default scopes: {first}");
+    // A node with another master key is told what is wrong and how to fix it.
+    let out = pg_cmd(&dir.path().join("wrong-key"), &db)
+        .env(
+            "JANS_MASTER_KEY",
+            "_-8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0",
+        )
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("not the one the store was initialized with")
+            && said.contains("JANS_MASTER_KEY"),
+        "{said}"
+    );
     // Scopes are data: listed, added, replaced, removed; a bad one refused.
     let scopes = |dir: &Path| -> Vec<String> {
         let list = ok(pg_cmd(dir, &db).args(["scope", "list"]).output().unwrap());

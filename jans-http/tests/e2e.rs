@@ -877,3 +877,151 @@ fn healthcheck_command() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// `jans migrate` writes the master key every node needs: never silently into the working
+/// directory (issue 10 item 10). Without JANS_MASTER_KEY or a named data directory it
+/// refuses and says what to do; with a data directory it says where the key went.
+#[test]
+fn migrate_says_where_the_master_key_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(JANS)
+            .current_dir(dir.path())
+            .env_remove("JANS_DATA_DIR")
+            .env_remove("JANS_MASTER_KEY")
+            .env_remove("JANS_PERSISTENCE_TYPE")
+            .env_remove("JANS_DATABASE_URL")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["migrate"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("JANS_MASTER_KEY") && said.contains("--data-dir"),
+        "{said}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing was written in the working directory"
+    );
+    let out = run(&["--data-dir", "keys-here", "migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("master key written to keys-here/master.key"),
+        "{said}"
+    );
+    assert!(dir.path().join("keys-here/master.key").exists());
+}
+
+/// The engine hands its configuration's address policy to every fetch (issue 10 item 5):
+/// with the default `outboundBlockPrivateIp`, a client's `jwks_uri` or
+/// `sector_identifier_uri` on a private address is never contacted, and the protocol says
+/// why (invalid_client, invalid_client_metadata).
+#[test]
+fn private_addresses_are_not_fetched_by_default() {
+    use base64::Engine as _;
+    use std::io::{Read, Write};
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let doc = format!(
+        "http://127.0.0.1:{}/doc",
+        listener.local_addr().unwrap().port()
+    );
+    let seen = hits.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = conn.read(&mut [0; 4096]);
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"keys\":[]}",
+            );
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(jans(&data, &["init"]).status.success());
+    let out = jans(
+        &data,
+        &[
+            "client",
+            "add",
+            "--name",
+            "keys elsewhere",
+            "--auth-method",
+            "private_key_jwt",
+            "--auth-signing-alg",
+            "ES256",
+            "--jwks-uri",
+            &doc,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = c["client_id"].as_str().unwrap();
+    let (_server, base) = start(&data, &[]);
+    let issuer = format!("http://localhost:{}", base.rsplit(':').next().unwrap());
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let assertion = format!(
+        "{}.{}.{}",
+        b64(&serde_json::json!({"alg": "ES256", "kid": "k1"})),
+        b64(
+            &serde_json::json!({"iss": id, "sub": id, "jti": "j1", "exp": now + 60,
+                                "aud": format!("{issuer}/jans-auth/restv1/token")})
+        ),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0u8; 64])
+    );
+    let r = client()
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &assertion),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.json::<serde_json::Value>().unwrap()["error"],
+        "invalid_client"
+    );
+    let r = client()
+        .post(format!("{base}/jans-auth/restv1/register"))
+        .json(
+            &serde_json::json!({"redirect_uris": ["https://rp.example.com/cb"],
+                                  "sector_identifier_uri": doc.replace("http:", "https:")}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<serde_json::Value>().unwrap()["error"],
+        "invalid_client_metadata"
+    );
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the private address was never contacted"
+    );
+}

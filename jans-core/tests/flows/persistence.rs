@@ -84,3 +84,30 @@ fn a_pending_back_channel_delivery_survives_a_restart() {
     assert_eq!(posts[0].0, bcl);
     assert!(posts[0].1.starts_with("logout_token="));
 }
+
+/// A node given another master key than the one the store was initialized with is told so
+/// before it opens anything (issue 10 item 10), on every backend; the right key still
+/// works afterwards.
+#[test]
+fn another_master_key_is_refused_with_advice() {
+    use jans_core::store::conformance::block_on;
+    for backend in super::backends::all() {
+        let first = Harness::with(config(), backend.stores.clone(), [1; 32]);
+        let c = first.register(serde_json::json!({"scope": "read"}));
+        let engine = jans_core::Engine::builder(config())
+            .stores(backend.stores.clone())
+            .master_key([2; 32])
+            .build()
+            .unwrap();
+        let err = block_on(engine.start(&first.ctx())).unwrap_err();
+        assert!(
+            matches!(err, jans_core::Error::MasterKeyMismatch),
+            "{}: {err}",
+            backend.name
+        );
+        assert!(err.to_string().contains("JANS_MASTER_KEY"), "{err}");
+        // Nothing was written with the wrong key: the right one starts and serves.
+        let again = Harness::with(config(), backend.stores.clone(), [1; 32]);
+        assert_eq!(again.cc_token(&c).len(), 43, "{}", backend.name);
+    }
+}
