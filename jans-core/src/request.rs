@@ -184,7 +184,99 @@ pub struct Request {
     pub client_certificate: Option<Vec<u8>>,
 }
 
+/// A header value as HTTP carries it: visible ASCII, spaces and tabs (RFC 9110 §5.5);
+/// anything else makes the value unreadable.
+fn header_text(value: &[u8]) -> Option<&str> {
+    value
+        .iter()
+        .all(|b| *b == b'\t' || (0x20..0x7f).contains(b))
+        .then(|| std::str::from_utf8(value).ok())
+        .flatten()
+}
+
+/// The one value of header `name` among `headers` (names compared case-insensitively):
+/// `None` when absent, an error when repeated or unreadable.
+fn single_header<'a>(
+    headers: &[(&str, &'a [u8])],
+    name: &str,
+) -> Result<Option<&'a str>, crate::oauth::error::OAuthError> {
+    use crate::oauth::error::OAuthError;
+    let mut found = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| *v);
+    let Some(first) = found.next() else {
+        return Ok(None);
+    };
+    if found.next().is_some() {
+        return Err(OAuthError::invalid_request(format!(
+            "repeated {name} header"
+        )));
+    }
+    header_text(first)
+        .map(Some)
+        .ok_or_else(|| OAuthError::invalid_request(format!("malformed {name} header")))
+}
+
+fn is_form(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        ct.split(';').next().is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+    })
+}
+
+/// A caller's `x-request-id` (an upstream proxy's, an embedder's) when it is short and plain
+/// enough to log as is (1–64 of `A-Za-z0-9-_`); every host applies this one check.
+pub fn caller_request_id(value: Option<&[u8]>) -> Option<String> {
+    value
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        })
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
 impl Request {
+    /// The engine request for an HTTP request's parts, the one translation every host uses
+    /// (the HTTP host from its header map, the C ABI from its request document), so a
+    /// request means the same whichever way it arrives: `authorization`, `accept` and
+    /// `content-type` taken once (repeated: `invalid_request`), cookies from every `Cookie`
+    /// header, a form body parsed (RFC 6749 §3.1: repeated parameters kept for the
+    /// endpoints to refuse), any other body kept as bytes.
+    pub fn from_http(
+        endpoint: Endpoint,
+        method: &str,
+        query: Option<&str>,
+        headers: &[(&str, &[u8])],
+        body: Vec<u8>,
+    ) -> Result<Request, crate::oauth::error::OAuthError> {
+        let mut req = Request::new(endpoint, Method::parse(method));
+        if let Some(q) = query {
+            req.query = Params::parse(q.as_bytes())?;
+        }
+        req.authorization = single_header(headers, "authorization")?.map(str::to_owned);
+        req.accept = single_header(headers, "accept")?.map(str::to_owned);
+        req.content_type = single_header(headers, "content-type")?.map(str::to_owned);
+        for (_, value) in headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+        {
+            if let Some(v) = header_text(value) {
+                req.cookies.extend(Request::parse_cookie_header(v));
+            }
+        }
+        if is_form(req.content_type.as_deref()) {
+            req.form = Params::parse(&body)?;
+        } else {
+            req.body = body;
+        }
+        Ok(req)
+    }
+
     /// A request to `endpoint` with `method` and nothing else.
     pub fn new(endpoint: Endpoint, method: Method) -> Self {
         Request {

@@ -64,6 +64,12 @@
 // Longest `metadata_json` accepted by `jans_client_register`, in bytes.
 #define JANS_MAX_METADATA_LEN (64 * 1024)
 
+// Longest `password` accepted by `jans_user_add`, in bytes (as the engine accepts).
+#define JANS_MAX_PASSWORD_LEN 1024
+
+// Longest `request_json` accepted by `jans_interaction_get` and `jans_interaction_submit`.
+#define JANS_MAX_INTERACTION_LEN (16 * 1024)
+
 // What a `jans_*` call did. Every function but `jans_version`, `jans_last_error` and
 // `jans_buf_free` returns one; anything but `JANS_STATUS_OK` leaves a message in
 // `jans_last_error()`.
@@ -220,6 +226,59 @@ JansStatus jans_introspect(uint64_t id, const char *token, struct JansBuf *out_j
 // `metadata_json` must be NULL or a NUL-terminated string; `out_json` must be NULL or point
 // to a writable `JansBuf`.
 JansStatus jans_client_register(uint64_t id, const char *metadata_json, struct JansBuf *out_json);
+
+// Add a person who can sign in (as `jans user add` does): `user_json` holds Janssen's
+// person attributes (`{"uid": "alice", "mail": "alice@example.com", "given_name":
+// "Alice"}`; `inum` is assigned), `password` is hashed with argon2id. On success
+// `out_json` holds the stored user without its hash. A taken `uid` returns
+// `JANS_STATUS_STORE` ("already exists"); refused attributes or a password outside 8–1024
+// bytes return `JANS_STATUS_INVALID_ARGUMENT`.
+//
+// # Safety
+// `user_json` and `password` must be NULL or NUL-terminated strings; `out_json` must be
+// NULL or point to a writable `JansBuf`.
+JansStatus jans_user_add(uint64_t id,
+                         const char *user_json,
+                         const char *password,
+                         struct JansBuf *out_json);
+
+// The pending step of a browser login, for an embedder that serves its own pages (set the
+// configuration's `interactionUri` to your page: the authorization endpoint redirects the
+// browser there with `?interaction=ID`).
+//
+// `request_json`: `{"interaction": "ID", "sessions": ["session cookie value", ...]}`;
+// `sessions` (optional) are the browser's signed-in sessions, listed back as `accounts`
+// when the step is `select_account`. On success `out_json` holds `{"stage": "login" |
+// "consent" | "select_account", "client_id", "client_name", "scopes": [...], "csrf",
+// "login_hint", "accounts": [{"index", "uid", "name"}]}`; the page must post `csrf` back.
+// An unknown or expired interaction returns `JANS_STATUS_INVALID_ARGUMENT`.
+//
+// # Safety
+// `request_json` must be NULL or a NUL-terminated string; `out_json` must be NULL or point
+// to a writable `JansBuf`.
+JansStatus jans_interaction_get(uint64_t id, const char *request_json, struct JansBuf *out_json);
+
+// Answer the pending step of a browser login: the form an embedder's page posted.
+//
+// `request_json`: `{"interaction": "ID", "csrf": "...", "action": "login" | "consent" |
+// "select", ...}` with, for `login`, `"username"` and `"password"`; for `consent`,
+// `"allow": true|false` and `"remember": true|false`; for `select`, `"session"`: the chosen
+// account's session cookie value, or null to sign in as another account. On success
+// `out_json` holds one of:
+// - `{"outcome": "done", "response": {...}}`: send `response` (a `jans_handle` response
+//   document: a redirect with `location` and the session's `set-cookie` headers) to the
+//   browser;
+// - `{"outcome": "retry", "remaining": N}`: wrong credentials; show the form again;
+// - `{"outcome": "wait", "seconds": N}`: the user's brute-force delay applies (Janssen's
+//   `authenticationProtectionConfiguration`); nothing was checked.
+//
+// A forged `csrf`, a wrong stage or an unknown interaction returns
+// `JANS_STATUS_INVALID_ARGUMENT` (the interaction, if any, stays as it was).
+//
+// # Safety
+// `request_json` must be NULL or a NUL-terminated string; `out_json` must be NULL or point
+// to a writable `JansBuf`.
+JansStatus jans_interaction_submit(uint64_t id, const char *request_json, struct JansBuf *out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

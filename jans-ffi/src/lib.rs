@@ -4,13 +4,16 @@
 //! requests as JSON through [`jans_handle`] — Janssen's paths work exactly as over HTTP,
 //! because both hosts go through `Engine::handle` and the same request translation — and
 //! calls the typed operations embedders use most: [`jans_token_verify`],
-//! [`jans_introspect`], [`jans_client_register`].
+//! [`jans_introspect`], [`jans_client_register`], and the interaction API
+//! ([`jans_interaction_get`], [`jans_interaction_submit`]) with which a program that serves
+//! its own login pages finishes a browser login.
 //!
 //! Every export runs inside a guard: no panic unwinds into C, NULL pointers, invalid UTF-8
 //! or JSON, unknown ids and oversized inputs return a status code and leave a message in
 //! [`jans_last_error`]. The ownership rules are in the header (`include/jans.h`).
 
 mod buf;
+mod interaction;
 mod registry;
 mod status;
 mod wire;
@@ -286,6 +289,140 @@ pub unsafe extern "C" fn jans_client_register(
     })
 }
 
+/// Longest `password` accepted by `jans_user_add`, in bytes (as the engine accepts).
+pub const JANS_MAX_PASSWORD_LEN: usize = 1024;
+
+/// Add a person who can sign in (as `jans user add` does): `user_json` holds Janssen's
+/// person attributes (`{"uid": "alice", "mail": "alice@example.com", "given_name":
+/// "Alice"}`; `inum` is assigned), `password` is hashed with argon2id. On success
+/// `out_json` holds the stored user without its hash. A taken `uid` returns
+/// `JANS_STATUS_STORE` ("already exists"); refused attributes or a password outside 8–1024
+/// bytes return `JANS_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `user_json` and `password` must be NULL or NUL-terminated strings; `out_json` must be
+/// NULL or point to a writable `JansBuf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_user_add(
+    id: u64,
+    user_json: *const c_char,
+    password: *const c_char,
+    out_json: *mut JansBuf,
+) -> JansStatus {
+    guard(|| {
+        // SAFETY: per the contract.
+        let out = unsafe { out_buf(out_json, "out_json") }?;
+        // SAFETY: per the contract.
+        let text = unsafe { read_str(user_json, JANS_MAX_METADATA_LEN, "user_json") }?;
+        // SAFETY: per the contract.
+        let password = unsafe { read_str(password, JANS_MAX_PASSWORD_LEN, "password") }?;
+        let mut doc: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Failure::new(JansStatus::InvalidJson, format!("user_json: {e}")))?;
+        let Some(fields) = doc.as_object_mut() else {
+            return Err(Failure::new(
+                JansStatus::InvalidJson,
+                "user_json must be a JSON object",
+            ));
+        };
+        // Assigned by the engine.
+        fields.insert("inum".to_owned(), "".into());
+        let user: jans_core::authn::user::User = serde_json::from_value(doc)
+            .map_err(|e| Failure::new(JansStatus::InvalidJson, format!("user_json: {e}")))?;
+        let hosted = registry::get(id)?;
+        let ctx = hosted.ctx(None);
+        let added = hosted
+            .block_on(hosted.engine.add_user(user, password, &ctx))
+            .map_err(|e| match e {
+                jans_core::Error::User(u) => {
+                    Failure::new(JansStatus::InvalidArgument, u.to_string())
+                }
+                jans_core::Error::Password(p) => {
+                    Failure::new(JansStatus::InvalidArgument, p.to_string())
+                }
+                other => engine_failure(other),
+            })?;
+        // SAFETY: `out` checked above.
+        unsafe { give_json(out, &added.to_public_json()) }
+    })
+}
+
+/// Longest `request_json` accepted by `jans_interaction_get` and `jans_interaction_submit`.
+pub const JANS_MAX_INTERACTION_LEN: usize = 16 * 1024;
+
+/// The pending step of a browser login, for an embedder that serves its own pages (set the
+/// configuration's `interactionUri` to your page: the authorization endpoint redirects the
+/// browser there with `?interaction=ID`).
+///
+/// `request_json`: `{"interaction": "ID", "sessions": ["session cookie value", ...]}`;
+/// `sessions` (optional) are the browser's signed-in sessions, listed back as `accounts`
+/// when the step is `select_account`. On success `out_json` holds `{"stage": "login" |
+/// "consent" | "select_account", "client_id", "client_name", "scopes": [...], "csrf",
+/// "login_hint", "accounts": [{"index", "uid", "name"}]}`; the page must post `csrf` back.
+/// An unknown or expired interaction returns `JANS_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `request_json` must be NULL or a NUL-terminated string; `out_json` must be NULL or point
+/// to a writable `JansBuf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_interaction_get(
+    id: u64,
+    request_json: *const c_char,
+    out_json: *mut JansBuf,
+) -> JansStatus {
+    guard(|| {
+        // SAFETY: per the contract.
+        let out = unsafe { out_buf(out_json, "out_json") }?;
+        // SAFETY: per the contract.
+        let text = unsafe { read_str(request_json, JANS_MAX_INTERACTION_LEN, "request_json") }?;
+        let req: interaction::GetRequest = interaction::parse(text)?;
+        let hosted = registry::get(id)?;
+        let ctx = hosted.ctx(None);
+        let answer = hosted.block_on(interaction::get(&hosted.engine, &req, &ctx))?;
+        // SAFETY: `out` checked above.
+        unsafe { give_json(out, &answer) }
+    })
+}
+
+/// Answer the pending step of a browser login: the form an embedder's page posted.
+///
+/// `request_json`: `{"interaction": "ID", "csrf": "...", "action": "login" | "consent" |
+/// "select", ...}` with, for `login`, `"username"` and `"password"`; for `consent`,
+/// `"allow": true|false` and `"remember": true|false`; for `select`, `"session"`: the chosen
+/// account's session cookie value, or null to sign in as another account. On success
+/// `out_json` holds one of:
+/// - `{"outcome": "done", "response": {...}}`: send `response` (a `jans_handle` response
+///   document: a redirect with `location` and the session's `set-cookie` headers) to the
+///   browser;
+/// - `{"outcome": "retry", "remaining": N}`: wrong credentials; show the form again;
+/// - `{"outcome": "wait", "seconds": N}`: the user's brute-force delay applies (Janssen's
+///   `authenticationProtectionConfiguration`); nothing was checked.
+///
+/// A forged `csrf`, a wrong stage or an unknown interaction returns
+/// `JANS_STATUS_INVALID_ARGUMENT` (the interaction, if any, stays as it was).
+///
+/// # Safety
+/// `request_json` must be NULL or a NUL-terminated string; `out_json` must be NULL or point
+/// to a writable `JansBuf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_interaction_submit(
+    id: u64,
+    request_json: *const c_char,
+    out_json: *mut JansBuf,
+) -> JansStatus {
+    guard(|| {
+        // SAFETY: per the contract.
+        let out = unsafe { out_buf(out_json, "out_json") }?;
+        // SAFETY: per the contract.
+        let text = unsafe { read_str(request_json, JANS_MAX_INTERACTION_LEN, "request_json") }?;
+        let req: interaction::Submission = interaction::parse(text)?;
+        let hosted = registry::get(id)?;
+        let ctx = hosted.ctx(None);
+        let answer = hosted.block_on(interaction::submit(&hosted.engine, req, &ctx))?;
+        // SAFETY: `out` checked above.
+        unsafe { give_json(out, &answer) }
+    })
+}
+
 /// Fuzzing entry point (`fuzz/fuzz_targets/ffi_handle.rs`): any bytes as a request
 /// document to one in-memory engine, then as a token to `jans_token_verify`. The call must return a status, never panic (a caught
 /// panic is reported as a failure), and a successful call must give a JSON response.
@@ -346,7 +483,7 @@ pub fn fuzz_handle(data: &[u8]) {
     }
 }
 
-fn oauth_failure(e: jans_core::oauth::error::OAuthError) -> Failure {
+pub(crate) fn oauth_failure(e: jans_core::oauth::error::OAuthError) -> Failure {
     let message = match &e.description {
         Some(d) => format!("{}: {d}", e.code.as_str()),
         None => e.code.as_str().to_owned(),
@@ -354,7 +491,7 @@ fn oauth_failure(e: jans_core::oauth::error::OAuthError) -> Failure {
     Failure::new(JansStatus::InvalidArgument, message)
 }
 
-fn engine_failure(e: jans_core::Error) -> Failure {
+pub(crate) fn engine_failure(e: jans_core::Error) -> Failure {
     match e {
         jans_core::Error::OAuth(o) => oauth_failure(o),
         jans_core::Error::Store(s) => Failure::new(JansStatus::Store, s.to_string()),

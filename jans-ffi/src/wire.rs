@@ -1,9 +1,8 @@
 //! The JSON that `jans_handle` takes and gives: an HTTP request in, an HTTP response out.
-//! The request becomes an engine request through the HTTP host's own translation
-//! ([`jans_http::translate::to_core`]), so a request means the same here as on the wire.
+//! The request becomes an engine request through the translation the HTTP host uses too
+//! ([`jans_core::Request::from_http`]), so a request means the same here as on the wire;
+//! it is read from this document directly, with no HTTP library's types in between.
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use jans_core::oauth::error::{ErrorCode, OAuthError};
@@ -139,17 +138,32 @@ pub(crate) struct Parsed {
     pub(crate) head: bool,
 }
 
-fn header_map(headers: Option<Headers>) -> Result<HeaderMap, Failure> {
+/// RFC 9110 §5.6.2 `tchar`: what header names and methods are made of.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_tchar)
+}
+
+/// RFC 9110 §5.5: no control characters in a field value but HTAB (so no CR, LF or NUL).
+fn is_field_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+/// The document's headers as (name, value) pairs, each checked as HTTP would.
+fn header_pairs(headers: Option<Headers>) -> Result<Vec<(String, String)>, Failure> {
     let pairs = headers.map(|h| h.0).unwrap_or_default();
-    let mut map = HeaderMap::with_capacity(pairs.len());
-    for (name, value) in pairs {
-        let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| invalid(format!("invalid header name {name:?}")))?;
-        let v = HeaderValue::from_str(&value)
-            .map_err(|_| invalid(format!("invalid value of header {name:?}")))?;
-        map.append(n, v);
+    for (name, value) in &pairs {
+        if !is_token(name) {
+            return Err(invalid(format!("invalid header name {name:?}")));
+        }
+        if !is_field_value(value) {
+            return Err(invalid(format!("invalid value of header {name:?}")));
+        }
     }
-    Ok(map)
+    Ok(pairs)
 }
 
 /// Parse the request document.
@@ -162,8 +176,9 @@ pub(crate) fn parse(json: &str) -> Result<Parsed, Failure> {
         };
         Failure::new(status, format!("request: {e}"))
     })?;
-    let method = Method::from_bytes(w.method.as_bytes())
-        .map_err(|_| invalid(format!("invalid HTTP method {:?}", w.method)))?;
+    if !is_token(&w.method) {
+        return Err(invalid(format!("invalid HTTP method {:?}", w.method)));
+    }
     let (path, query) = match (w.path.split_once('?'), w.query) {
         (Some(_), Some(_)) => return Err(invalid("a query in both `path` and `query`")),
         (Some((p, q)), None) => (p.to_owned(), Some(q.to_owned())),
@@ -172,14 +187,14 @@ pub(crate) fn parse(json: &str) -> Result<Parsed, Failure> {
     if !path.starts_with('/') {
         return Err(invalid("`path` must start with /"));
     }
-    let target = match &query {
-        Some(q) => format!("{path}?{q}"),
-        None => path.clone(),
-    };
-    let uri: Uri = target
-        .parse()
-        .map_err(|_| invalid("`path` and `query` do not form a valid request target"))?;
-    let headers = header_map(w.headers)?;
+    // RFC 9112 §3.2: a request target is visible ASCII, without spaces or a fragment.
+    let target_ok = |s: &str| s.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'#');
+    if !target_ok(&path) || !query.as_deref().is_none_or(target_ok) {
+        return Err(invalid(
+            "`path` and `query` do not form a valid request target",
+        ));
+    }
+    let headers = header_pairs(w.headers)?;
     let body = match (w.body, w.body_base64) {
         (Some(_), Some(_)) => return Err(invalid("both `body` and `body_base64`")),
         (Some(text), None) => text.into_bytes(),
@@ -215,23 +230,29 @@ pub(crate) fn parse(json: &str) -> Result<Parsed, Failure> {
                 .map_err(|_| invalid("`client_cert_der` is not standard base64"))
         })
         .transpose()?;
-    let request_id = jans_http::routes::caller_request_id(&headers);
+    let pairs: Vec<(&str, &[u8])> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_bytes()))
+        .collect();
+    let request_id = jans_core::request::caller_request_id(
+        pairs
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("x-request-id"))
+            .map(|(_, v)| *v),
+    );
     let request = match Endpoint::from_path(&path) {
         None => Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
-        Some(endpoint) => {
-            jans_http::translate::to_core(endpoint, &method, &uri, &headers, Bytes::from(body)).map(
-                |mut r| {
-                    r.peer_addr = peer_addr;
-                    r.client_certificate = client_certificate;
-                    r
-                },
-            )
-        }
+        Some(endpoint) => Request::from_http(endpoint, &w.method, query.as_deref(), &pairs, body)
+            .map(|mut r| {
+                r.peer_addr = peer_addr;
+                r.client_certificate = client_certificate;
+                r
+            }),
     };
     Ok(Parsed {
         request,
         request_id,
-        head: method == Method::HEAD,
+        head: w.method == "HEAD",
     })
 }
 

@@ -720,3 +720,165 @@ fn the_http_host_accepts_what_the_abi_minted() {
     drop(engine);
     rt.shutdown_background();
 }
+
+/// An interaction call (`jans_interaction_get` or `_submit`) with a request document.
+fn interaction_call(
+    f: unsafe extern "C" fn(u64, *const std::ffi::c_char, *mut JansBuf) -> JansStatus,
+    id: u64,
+    doc: &Value,
+) -> (JansStatus, Option<Value>) {
+    let r = CString::new(doc.to_string()).unwrap();
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let s = unsafe { f(id, r.as_ptr(), &mut out) };
+    if s == JansStatus::Ok {
+        (s, Some(take(&mut out)))
+    } else {
+        assert!(out.data.is_null());
+        (s, None)
+    }
+}
+
+/// A C or Go program that serves its own pages finishes a browser login through the ABI
+/// (issue 10 item 9): the authorization endpoint sends the browser to `interactionUri`, the
+/// program reads each step and answers it, the engine redirects back with a code.
+#[test]
+fn a_browser_login_through_the_interaction_api() {
+    let config = r#"{"issuer":"https://id.example.com","interactionUri":"https://app.example.com/login","defaultSignatureAlgorithm":"ES256","keyAlgsAllowedForGeneration":["ES256"]}"#;
+    let id = new_engine(config, None);
+    // A person, through the ABI.
+    let (user, password) = (
+        CString::new(r#"{"uid":"alice","given_name":"Alice"}"#).unwrap(),
+        CString::new("correct horse battery").unwrap(),
+    );
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    assert_eq!(
+        unsafe { jans_user_add(id, user.as_ptr(), password.as_ptr(), &mut out) },
+        JansStatus::Ok,
+        "{}",
+        last_error()
+    );
+    let alice = take(&mut out);
+    assert!(alice.get("password_hash").is_none());
+    // The same uid again: the store says it exists. A short password: refused.
+    let s = unsafe { jans_user_add(id, user.as_ptr(), password.as_ptr(), &mut out) };
+    assert_eq!(s, JansStatus::Store, "{}", last_error());
+    let short = CString::new("short").unwrap();
+    let bob = CString::new(r#"{"uid":"bob"}"#).unwrap();
+    let s = unsafe { jans_user_add(id, bob.as_ptr(), short.as_ptr(), &mut out) };
+    assert_eq!(s, JansStatus::InvalidArgument);
+    let s = unsafe { jans_user_add(id, null(), password.as_ptr(), &mut out) };
+    assert_eq!(s, JansStatus::NullArgument);
+
+    let client = register(
+        id,
+        &json!({"client_name": "C app", "redirect_uris": ["https://app.example.com/cb"], "scope": "profile"}),
+    );
+    let cid = client["client_id"].as_str().unwrap();
+    let (s, resp) = handle(
+        id,
+        &json!({"method": "GET", "path": format!(
+            "/jans-auth/restv1/authorize?response_type=code&client_id={cid}\
+             &redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&scope=openid%20profile&state=s\
+             &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256")}),
+    );
+    assert_eq!(s, JansStatus::Ok);
+    let resp = resp.unwrap();
+    let to = header(&resp, "location").unwrap();
+    let interaction = to
+        .strip_prefix("https://app.example.com/login?interaction=")
+        .unwrap()
+        .to_owned();
+    let (s, view) = interaction_call(
+        jans_interaction_get,
+        id,
+        &json!({"interaction": interaction}),
+    );
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    let view = view.unwrap();
+    assert_eq!(view["stage"], "login");
+    assert_eq!(view["client_name"], "C app");
+    let csrf = view["csrf"].as_str().unwrap().to_owned();
+    // Wrong password, then a forged CSRF token (refused, the step kept), then the right one.
+    let login = |password: &str, csrf: &str| {
+        interaction_call(
+            jans_interaction_submit,
+            id,
+            &json!({"action": "login", "interaction": interaction, "csrf": csrf,
+                    "username": "alice", "password": password}),
+        )
+    };
+    let (s, r) = login("wrong password", &csrf);
+    assert_eq!(s, JansStatus::Ok);
+    assert_eq!(r.unwrap(), json!({"outcome": "retry", "remaining": 4}));
+    let (s, _) = login("correct horse battery", "forged");
+    assert_eq!(s, JansStatus::InvalidArgument);
+    assert!(last_error().contains("invalid_request"), "{}", last_error());
+    let (s, r) = login("correct horse battery", &csrf);
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    let r = r.unwrap();
+    assert_eq!(r["outcome"], "done");
+    let response = &r["response"];
+    assert_eq!(response["status"], 302);
+    assert!(
+        header(response, "set-cookie")
+            .unwrap()
+            .starts_with("session_id=")
+    );
+    // Consent is the next step, at the program's page again.
+    let next = header(response, "location")
+        .unwrap()
+        .strip_prefix("https://app.example.com/login?interaction=")
+        .unwrap()
+        .to_owned();
+    let (_, view) = interaction_call(jans_interaction_get, id, &json!({"interaction": next}));
+    let view = view.unwrap();
+    assert_eq!(view["stage"], "consent");
+    assert_eq!(view["scopes"], json!(["openid", "profile"]));
+    let (s, r) = interaction_call(
+        jans_interaction_submit,
+        id,
+        &json!({"action": "consent", "interaction": next, "csrf": view["csrf"],
+                "allow": true, "remember": false}),
+    );
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    let r = r.unwrap();
+    let back = header(&r["response"], "location").unwrap();
+    assert!(
+        back.starts_with("https://app.example.com/cb?code="),
+        "{back}"
+    );
+    // Spent: the same answer again is refused.
+    let (s, _) = interaction_call(
+        jans_interaction_submit,
+        id,
+        &json!({"action": "consent", "interaction": next, "csrf": view["csrf"], "allow": true}),
+    );
+    assert_eq!(s, JansStatus::InvalidArgument);
+    // Bad documents.
+    for bad in [
+        json!({}),
+        json!({"action": "dance", "interaction": next, "csrf": "x"}),
+        json!({"action": "login", "interaction": next}),
+        json!({"interaction": next, "extra": 1}),
+    ] {
+        let (s, _) = interaction_call(jans_interaction_submit, id, &bad);
+        assert_eq!(s, JansStatus::InvalidJson, "{bad}");
+    }
+    let (s, _) = interaction_call(jans_interaction_get, id, &json!({"interaction": "nope"}));
+    assert_eq!(s, JansStatus::InvalidArgument);
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    assert_eq!(
+        unsafe { jans_interaction_get(id, null(), &mut out) },
+        JansStatus::NullArgument
+    );
+    jans_engine_free(id);
+}

@@ -21,7 +21,11 @@ pub use routes::AppState;
 pub use telemetry::Metrics;
 
 /// The operating system's CSPRNG, read 4 KiB at a time into a per-thread pool so that
-/// issuing a token costs no system call. Bytes handed out are wiped from the pool.
+/// issuing a token costs no `getrandom` call. Bytes handed out are wiped from the pool.
+///
+/// Fork-safe (DESIGN.md §6): the pool remembers the process that filled it, and a process
+/// forked from that one (a C or Python host that forks after using the engine) throws the
+/// inherited bytes away instead of handing out the same ones as its parent.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsRandom;
 
@@ -30,11 +34,13 @@ const POOL_SIZE: usize = 4096;
 struct Pool {
     buf: [u8; POOL_SIZE],
     pos: usize,
+    /// The process the bytes were drawn for (0: never filled).
+    pid: u32,
 }
 
 thread_local! {
     static POOL: std::cell::RefCell<Pool> =
-        const { std::cell::RefCell::new(Pool { buf: [0; POOL_SIZE], pos: POOL_SIZE }) };
+        const { std::cell::RefCell::new(Pool { buf: [0; POOL_SIZE], pos: POOL_SIZE, pid: 0 }) };
 }
 
 fn os_fill(dest: &mut [u8]) {
@@ -52,6 +58,13 @@ impl Random for OsRandom {
         }
         POOL.with(|pool| {
             let mut pool = pool.borrow_mut();
+            let pid = std::process::id();
+            if pool.pid != pid {
+                // Filled in another process (we are its fork): none of it may be used here.
+                pool.buf.fill(0);
+                pool.pos = POOL_SIZE;
+                pool.pid = pid;
+            }
             if POOL_SIZE - pool.pos < dest.len() {
                 os_fill(&mut pool.buf);
                 pool.pos = 0;

@@ -76,18 +76,9 @@ impl AppState {
 }
 
 /// An upstream proxy's (or embedder's) `x-request-id`, when it is short and plain enough to
-/// log as is.
+/// log as is ([`jans_core::request::caller_request_id`]).
 pub fn caller_request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .map(str::to_owned)
+    jans_core::request::caller_request_id(headers.get("x-request-id").map(|v| v.as_bytes()))
 }
 
 async fn engine_route(

@@ -4,36 +4,10 @@
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method as HttpMethod, StatusCode, Uri};
 use jans_core::oauth::error::OAuthError;
-use jans_core::params::Params;
-use jans_core::{Endpoint, Method, Request, Response};
+use jans_core::{Endpoint, Request, Response};
 
-fn header(headers: &HeaderMap, name: &str) -> Result<Option<String>, OAuthError> {
-    match headers.get_all(name).iter().count() {
-        0 => Ok(None),
-        1 => headers
-            .get(name)
-            .map(|v| {
-                v.to_str()
-                    .map(str::to_owned)
-                    .map_err(|_| OAuthError::invalid_request(format!("malformed {name} header")))
-            })
-            .transpose(),
-        _ => Err(OAuthError::invalid_request(format!(
-            "repeated {name} header"
-        ))),
-    }
-}
-
-fn is_form(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|ct| {
-        ct.split(';').next().is_some_and(|m| {
-            m.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-    })
-}
-
-/// Build a core request. Errors are answered by the caller as `invalid_request`.
+/// Build a core request ([`Request::from_http`], shared with the C ABI). Errors are
+/// answered by the caller as `invalid_request`.
 pub fn to_core(
     endpoint: Endpoint,
     method: &HttpMethod,
@@ -41,24 +15,17 @@ pub fn to_core(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Request, OAuthError> {
-    let mut req = Request::new(endpoint, Method::parse(method.as_str()));
-    if let Some(q) = uri.query() {
-        req.query = Params::parse(q.as_bytes())?;
-    }
-    req.authorization = header(headers, "authorization")?;
-    req.accept = header(headers, "accept")?;
-    req.content_type = header(headers, "content-type")?;
-    for value in headers.get_all("cookie") {
-        if let Ok(v) = value.to_str() {
-            req.cookies.extend(Request::parse_cookie_header(v));
-        }
-    }
-    if is_form(req.content_type.as_deref()) {
-        req.form = Params::parse(&body)?;
-    } else {
-        req.body = body.to_vec();
-    }
-    Ok(req)
+    let pairs: Vec<(&str, &[u8])> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_bytes()))
+        .collect();
+    Request::from_http(
+        endpoint,
+        method.as_str(),
+        uri.query(),
+        &pairs,
+        body.to_vec(),
+    )
 }
 
 /// CSP `script-src` source of one inline script, by its hash.

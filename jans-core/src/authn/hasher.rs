@@ -52,6 +52,8 @@ struct State {
     jobs: VecDeque<Job>,
     workers: usize,
     idle: usize,
+    /// The process whose threads `workers` counts: a forked child has none of them.
+    pid: u32,
     /// Set when the last handle is dropped: workers finish the queue and exit.
     stop: bool,
 }
@@ -152,6 +154,15 @@ impl Hasher {
         let (reply, pending) = channel();
         let spawn = {
             let mut s = self.shared.lock();
+            let pid = std::process::id();
+            if s.pid != pid {
+                // A fork: the workers (and the callers waiting on queued jobs) stayed in the
+                // parent; start afresh here.
+                s.jobs.clear();
+                s.workers = 0;
+                s.idle = 0;
+                s.pid = pid;
+            }
             if s.stop || s.jobs.len() >= QUEUE_PER_WORKER * self.shared.max_workers {
                 return Err(PasswordError::Busy);
             }

@@ -3,7 +3,9 @@
 //
 // An Engine answers HTTP requests given as values (Handle) or mounted as an http.Handler
 // (ServeHTTP), and offers the operations embedders call most: VerifyToken (local JWT
-// verification against the engine's keys), Introspect and RegisterClient.
+// verification against the engine's keys), Introspect, RegisterClient, AddUser, and the
+// interaction API (Interaction, Login, Consent, SelectAccount) with which a program that
+// serves its own login pages finishes a browser login.
 //
 // Building needs libjans and its pkg-config file: `make -C jans-ffi lib pc` in the jans-rs
 // tree, then PKG_CONFIG_PATH=<tree>/target/release/pkgconfig (or `make install`).
@@ -298,6 +300,11 @@ func (e *Engine) Handle(req *Request) (*Response, error) {
 	if err := json.Unmarshal(out, &wr); err != nil {
 		return nil, fmt.Errorf("jans: handle: response: %w", err)
 	}
+	return wr.decode("handle")
+}
+
+// decode turns a response document of libjans into a Response.
+func (wr *wireResponse) decode(op string) (*Response, error) {
 	resp := &Response{Status: wr.Status, Header: http.Header{}}
 	for _, h := range wr.Headers {
 		resp.Header.Add(h[0], h[1])
@@ -306,11 +313,26 @@ func (e *Engine) Handle(req *Request) (*Response, error) {
 	case wr.Body != nil:
 		resp.Body = []byte(*wr.Body)
 	case wr.BodyBase64 != nil:
+		var err error
 		if resp.Body, err = base64.StdEncoding.DecodeString(*wr.BodyBase64); err != nil {
-			return nil, fmt.Errorf("jans: handle: body: %w", err)
+			return nil, fmt.Errorf("jans: %s: body: %w", op, err)
 		}
 	}
 	return resp, nil
+}
+
+// Write sends the response to w: its headers (set-cookie, location, the page's CSP), its
+// status and, unless head, its body.
+func (r *Response) Write(w http.ResponseWriter, head bool) {
+	for name, values := range r.Header {
+		for _, v := range values {
+			w.Header().Add(name, v)
+		}
+	}
+	w.WriteHeader(r.Status)
+	if !head {
+		_, _ = w.Write(r.Body)
+	}
 }
 
 // maxBody is the largest request body the engine takes (as `jans serve`).
@@ -362,15 +384,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
 		return
 	}
-	for name, values := range resp.Header {
-		for _, v := range values {
-			w.Header().Add(name, v)
-		}
-	}
-	w.WriteHeader(resp.Status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(resp.Body)
-	}
+	resp.Write(w, r.Method == http.MethodHead)
 }
 
 // VerifyToken verifies a JWT access token (RFC 9068) or ID token of this engine locally
@@ -441,6 +455,152 @@ func (e *Engine) RegisterClient(metadata map[string]any) (map[string]any, error)
 		return nil, err
 	}
 	return decodeObject(out)
+}
+
+// AddUser adds a person who can sign in: Janssen's person attributes ({"uid": "alice",
+// "mail": ..., "given_name": ...}; the inum is assigned) and a password (argon2id). It
+// returns the stored user without its hash.
+func (e *Engine) AddUser(user map[string]any, password string) (map[string]any, error) {
+	doc, err := json.Marshal(user)
+	if err != nil {
+		return nil, fmt.Errorf("jans: add user: %w", err)
+	}
+	cdoc, free, err := cstring("add user", "user", string(doc))
+	if err != nil {
+		return nil, err
+	}
+	defer free()
+	cpw, freePw, err := cstring("add user", "password", password)
+	if err != nil {
+		return nil, err
+	}
+	defer freePw()
+	out, err := e.withID("add user", func(id C.uint64_t) ([]byte, error) {
+		return call("add user", func(buf *C.JansBuf) C.JansStatus {
+			return C.jans_user_add(id, cdoc, cpw, buf)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(out)
+}
+
+// Interaction is the pending step of a browser login, for a program that serves its own
+// login pages (configure "interactionUri" to the page; the authorization endpoint sends the
+// browser there with ?interaction=ID).
+type Interaction struct {
+	// Stage is "login", "consent" or "select_account".
+	Stage      string   `json:"stage"`
+	ClientID   string   `json:"client_id"`
+	ClientName string   `json:"client_name"`
+	Scopes     []string `json:"scopes"`
+	// CSRF must be posted back with the answer.
+	CSRF      string    `json:"csrf"`
+	LoginHint string    `json:"login_hint"`
+	Accounts  []Account `json:"accounts"`
+}
+
+// Account is one of the browser's signed-in accounts (stage "select_account").
+type Account struct {
+	Index int    `json:"index"`
+	UID   string `json:"uid"`
+	Name  string `json:"name"`
+}
+
+// InteractionResult is what answering a step did.
+type InteractionResult struct {
+	// Outcome is "done" (send Response to the browser), "retry" (wrong credentials:
+	// Remaining attempts left) or "wait" (the brute-force delay applies: Seconds to wait).
+	Outcome   string
+	Response  *Response
+	Remaining int
+	Seconds   int
+}
+
+// Interaction reads the pending step id; sessions (optional) are the browser's session
+// cookie values, listed back as Accounts for "select_account".
+func (e *Engine) Interaction(id string, sessions ...string) (*Interaction, error) {
+	if sessions == nil {
+		sessions = []string{}
+	}
+	out, err := e.interactionCall("interaction", map[string]any{"interaction": id, "sessions": sessions},
+		func(cid C.uint64_t, doc *C.char, buf *C.JansBuf) C.JansStatus {
+			return C.jans_interaction_get(cid, doc, buf)
+		})
+	if err != nil {
+		return nil, err
+	}
+	var view Interaction
+	if err := json.Unmarshal(out, &view); err != nil {
+		return nil, fmt.Errorf("jans: interaction: %w", err)
+	}
+	return &view, nil
+}
+
+// Login answers a "login" step with the user's credentials.
+func (e *Engine) Login(id, csrf, username, password string) (*InteractionResult, error) {
+	return e.submit(map[string]any{"action": "login", "interaction": id, "csrf": csrf,
+		"username": username, "password": password})
+}
+
+// Consent answers a "consent" step; remember keeps the approval for this user and client.
+func (e *Engine) Consent(id, csrf string, allow, remember bool) (*InteractionResult, error) {
+	return e.submit(map[string]any{"action": "consent", "interaction": id, "csrf": csrf,
+		"allow": allow, "remember": remember})
+}
+
+// SelectAccount answers a "select_account" step with the chosen account's session cookie
+// value, or "" to sign in as another account.
+func (e *Engine) SelectAccount(id, csrf, session string) (*InteractionResult, error) {
+	var chosen any
+	if session != "" {
+		chosen = session
+	}
+	return e.submit(map[string]any{"action": "select", "interaction": id, "csrf": csrf,
+		"session": chosen})
+}
+
+func (e *Engine) submit(doc map[string]any) (*InteractionResult, error) {
+	out, err := e.interactionCall("submit interaction", doc,
+		func(cid C.uint64_t, cdoc *C.char, buf *C.JansBuf) C.JansStatus {
+			return C.jans_interaction_submit(cid, cdoc, buf)
+		})
+	if err != nil {
+		return nil, err
+	}
+	var answer struct {
+		Outcome   string        `json:"outcome"`
+		Response  *wireResponse `json:"response"`
+		Remaining int           `json:"remaining"`
+		Seconds   int           `json:"seconds"`
+	}
+	if err := json.Unmarshal(out, &answer); err != nil {
+		return nil, fmt.Errorf("jans: submit interaction: %w", err)
+	}
+	result := &InteractionResult{Outcome: answer.Outcome, Remaining: answer.Remaining, Seconds: answer.Seconds}
+	if answer.Response != nil {
+		if result.Response, err = answer.Response.decode("submit interaction"); err != nil {
+			return nil, err
+		}
+	}
+	return result, nil
+}
+
+func (e *Engine) interactionCall(op string, doc map[string]any,
+	f func(C.uint64_t, *C.char, *C.JansBuf) C.JansStatus) ([]byte, error) {
+	text, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("jans: %s: %w", op, err)
+	}
+	cdoc, free, err := cstring(op, "request", string(text))
+	if err != nil {
+		return nil, err
+	}
+	defer free()
+	return e.withID(op, func(id C.uint64_t) ([]byte, error) {
+		return call(op, func(buf *C.JansBuf) C.JansStatus { return f(id, cdoc, buf) })
+	})
 }
 
 func decodeObject(b []byte) (map[string]any, error) {

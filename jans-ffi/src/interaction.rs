@@ -1,0 +1,151 @@
+//! The interaction API of the C ABI (DESIGN.md §3: every host can finish every flow): the
+//! request and answer documents of `jans_interaction_get` and `jans_interaction_submit`,
+//! over the engine's typed interaction operations.
+
+use jans_core::authn::interaction::LoginResult;
+use jans_core::authn::session::Stage;
+use jans_core::{Ctx, Engine};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::status::{Failure, JansStatus};
+use crate::{engine_failure, wire};
+
+/// The document of `jans_interaction_get`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GetRequest {
+    interaction: String,
+    #[serde(default)]
+    sessions: Vec<String>,
+}
+
+/// The document of `jans_interaction_submit`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, tag = "action", rename_all = "lowercase")]
+pub(crate) enum Submission {
+    Login {
+        interaction: String,
+        csrf: String,
+        username: String,
+        password: String,
+    },
+    Consent {
+        interaction: String,
+        csrf: String,
+        allow: bool,
+        #[serde(default)]
+        remember: bool,
+    },
+    Select {
+        interaction: String,
+        csrf: String,
+        session: Option<String>,
+    },
+}
+
+/// Parse a request document (JSON errors are `JANS_STATUS_INVALID_JSON`).
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Failure> {
+    serde_json::from_str(text)
+        .map_err(|e| Failure::new(JansStatus::InvalidJson, format!("request_json: {e}")))
+}
+
+fn unknown() -> Failure {
+    Failure::new(
+        JansStatus::InvalidArgument,
+        "invalid_request: unknown or expired interaction",
+    )
+}
+
+fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Login => "login",
+        Stage::Consent => "consent",
+        Stage::SelectAccount => "select_account",
+    }
+}
+
+/// `jans_interaction_get`.
+pub(crate) async fn get(engine: &Engine, req: &GetRequest, ctx: &Ctx) -> Result<Value, Failure> {
+    if req.interaction.len() > 128 {
+        return Err(unknown());
+    }
+    let view = engine
+        .interaction(&req.interaction, ctx)
+        .await
+        .map_err(engine_failure)?
+        .ok_or_else(unknown)?;
+    let accounts = if view.stage == Stage::SelectAccount {
+        engine
+            .accounts(&req.sessions, ctx)
+            .await
+            .map_err(engine_failure)?
+            .into_iter()
+            .map(|a| json!({"index": a.index, "uid": a.uid, "name": a.name}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(json!({
+        "stage": stage_name(view.stage),
+        "client_id": view.client_id,
+        "client_name": view.client_name,
+        "scopes": view.scopes,
+        "csrf": view.csrf,
+        "login_hint": view.login_hint,
+        "accounts": accounts,
+    }))
+}
+
+/// A response to send to the browser, as `jans_handle` renders it.
+fn done(resp: &jans_core::Response, ctx: &Ctx) -> Result<Value, Failure> {
+    let rendered = wire::render(resp, &ctx.request_id, false)?;
+    let response: Value = serde_json::from_slice(&rendered)
+        .map_err(|e| Failure::new(JansStatus::Internal, e.to_string()))?;
+    Ok(json!({"outcome": "done", "response": response}))
+}
+
+/// `jans_interaction_submit`.
+pub(crate) async fn submit(engine: &Engine, req: Submission, ctx: &Ctx) -> Result<Value, Failure> {
+    match req {
+        Submission::Login {
+            interaction,
+            csrf,
+            username,
+            password,
+        } => match engine
+            .interaction_login(&interaction, &csrf, &username, &password, ctx)
+            .await
+            .map_err(engine_failure)?
+        {
+            LoginResult::Done(r) => done(&r, ctx),
+            LoginResult::Retry { remaining } => {
+                Ok(json!({"outcome": "retry", "remaining": remaining}))
+            }
+            LoginResult::Wait { seconds } => Ok(json!({"outcome": "wait", "seconds": seconds})),
+        },
+        Submission::Consent {
+            interaction,
+            csrf,
+            allow,
+            remember,
+        } => {
+            let r = engine
+                .interaction_consent(&interaction, &csrf, allow, remember, ctx)
+                .await
+                .map_err(engine_failure)?;
+            done(&r, ctx)
+        }
+        Submission::Select {
+            interaction,
+            csrf,
+            session,
+        } => {
+            let r = engine
+                .interaction_select(&interaction, &csrf, session.as_deref(), ctx)
+                .await
+                .map_err(engine_failure)?;
+            done(&r, ctx)
+        }
+    }
+}
