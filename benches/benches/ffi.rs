@@ -139,6 +139,8 @@ fn handle(c: &mut criterion::Criterion) {
         Algorithm::ES256,
         false,
     );
+    // Both arms draw from the same pooled OS randomness (jans_http::OsRandom); the ABI arm
+    // builds its request and context inside the timed call, so this one does too.
     g.bench_function("in_process", |b| {
         b.iter_custom(|iters| {
             block_on(fixture.engine.sweep(now() + 2)).unwrap();

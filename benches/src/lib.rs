@@ -32,15 +32,10 @@ pub fn criterion() -> Criterion {
         .measurement_time(Duration::from_secs(3))
 }
 
-/// The operating system's CSPRNG, as `jans_http::OsRandom` (what production draws from).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct OsRandom;
-
-impl Random for OsRandom {
-    fn fill(&self, dest: &mut [u8]) {
-        getrandom::fill(dest).expect("the operating system's random generator failed");
-    }
-}
+/// The operating system's CSPRNG behind the per-thread pool `jans serve` and libjans draw
+/// from (`jans_http::OsRandom`): in-process and C ABI arms of a bench pay the same for
+/// randomness.
+pub use jans_http::OsRandom;
 
 /// Seconds since the Unix epoch, from the system clock.
 pub fn now() -> u64 {
@@ -168,6 +163,28 @@ impl Fixture {
             .expect("active signer")
             .key
             .clone()
+    }
+}
+
+impl Fixture {
+    /// Time `Engine::handle` of `make()` requests, each answered with a JSON success. The
+    /// requests and their contexts are built before the clock starts, as a host builds them
+    /// before calling the engine; expired grants are swept before each sample, so with short
+    /// lifetimes (`accessTokenLifetime = 1`) the store does not grow through the run (its
+    /// rehashing would otherwise be what is measured).
+    pub fn time_requests(
+        &self,
+        iters: u64,
+        make: impl Fn(&Fixture) -> Request,
+    ) -> std::time::Duration {
+        block_on(self.engine.sweep(now() + 2)).expect("sweep");
+        let batch: Vec<(Request, Ctx)> = (0..iters).map(|_| (make(self), self.ctx())).collect();
+        let start = std::time::Instant::now();
+        for (req, ctx) in batch {
+            let r = block_on(self.engine.handle(req, &ctx));
+            std::hint::black_box(expect_json(&r));
+        }
+        start.elapsed()
     }
 }
 

@@ -74,8 +74,63 @@ pub async fn in_process() -> Result<serde_json::Value, Box<dyn std::error::Error
     Ok(serde_json::from_slice(&introspection.body_bytes())?)
 }
 
+/// Your own axum application with the jans-rs router mounted beside your routes: `/hello`
+/// is yours, Janssen's paths are the engine's. The issuer is `http://localhost:PORT` for the
+/// port `listener` is bound to.
+pub async fn mount_in_axum(
+    listener: &tokio::net::TcpListener,
+) -> Result<axum::Router, Box<dyn std::error::Error>> {
+    use axum::routing::get;
+    let port = listener.local_addr()?.port();
+    let config = Config {
+        issuer: format!("http://localhost:{port}"),
+        ..Config::default()
+    };
+    let mut master = [0u8; 32];
+    OsRandom.fill(&mut master);
+    let engine = Engine::builder(config)
+        .stores(Stores::memory())
+        .master_key(master)
+        .build()?;
+    engine.start(&ctx()).await?;
+    Ok(axum::Router::new()
+        .route("/hello", get(|| async { "your own route" }))
+        .merge(jans_http::router(engine, jans_http::HostConfig::default())))
+}
+
 #[cfg(test)]
 mod tests {
+    /// The mount_in_axum example, served on a free port and asked over HTTP.
+    #[tokio::test]
+    async fn mount_in_axum_serves_both_routers() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let app = super::mount_in_axum(&listener).await.unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let hello = http.get(format!("{base}/hello")).send().await.unwrap();
+        assert_eq!(hello.status(), 200);
+        assert_eq!(hello.text().await.unwrap(), "your own route");
+        let discovery: serde_json::Value = http
+            .get(format!("{base}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(discovery["issuer"], format!("http://localhost:{port}"));
+        let jwks = http
+            .get(format!("{base}/jans-auth/restv1/jwks"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(jwks.status(), 200);
+        let missing = http.get(format!("{base}/nope")).send().await.unwrap();
+        assert_eq!(missing.status(), 404);
+    }
+
     #[tokio::test]
     async fn in_process_example_gets_an_active_token() {
         let v = super::in_process().await.unwrap();

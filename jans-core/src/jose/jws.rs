@@ -790,15 +790,26 @@ mod tests {
         ));
     }
 
-    /// Cheap fuzzing: random bytes and random mutations of a valid token never panic.
+    /// Cheap fuzzing: random bytes and random mutations of a valid token never panic, and
+    /// no token other than the original verifies (a mutation that parses must still fail the
+    /// signature, or the algorithm check).
     #[test]
-    fn random_inputs_never_panic() {
+    fn random_inputs_never_panic_and_never_verify() {
         let rng = TestRng::new(13);
         let provider = default_provider();
         let v = vector(RFC7515_A3);
         let set = jwks(vec![v.public()]);
+        let original = v.token.clone();
+        assert!(
+            decode(&original)
+                .unwrap()
+                .verify_with_jwks(&set, &Algorithm::ASYMMETRIC, &*provider)
+                .is_ok(),
+            "the unmutated token verifies"
+        );
         let base = v.token.into_bytes();
         let mut buf = [0u8; 8];
+        let mut parsed = 0;
         for i in 0..3000 {
             rng.fill(&mut buf);
             let mut t = base.clone();
@@ -818,11 +829,26 @@ mod tests {
                 rng.fill(&mut t);
             }
             let s = String::from_utf8_lossy(&t);
+            if s == original {
+                continue;
+            }
             if let Ok(u) = decode(&s) {
-                let _ = u.clone().verify_hmac(&Algorithm::ALL, b"k");
-                let _ = u.verify_with_jwks(&set, &Algorithm::ASYMMETRIC, &*provider);
+                parsed += 1;
+                assert!(
+                    u.clone().verify_hmac(&Algorithm::ALL, b"k").is_err(),
+                    "a mutated token verified with HMAC: {s}"
+                );
+                assert!(
+                    u.verify_with_jwks(&set, &Algorithm::ASYMMETRIC, &*provider)
+                        .is_err(),
+                    "a mutated token verified: {s}"
+                );
             }
         }
+        assert!(
+            parsed > 100,
+            "only {parsed} mutations parsed: the test checks too little"
+        );
     }
 
     #[test]

@@ -62,3 +62,62 @@ fn revocation_rfc7009() {
     assert_eq!(r.status(), 200);
     assert_eq!(h.introspect(&jwt_client, &jwt_at)["active"], false);
 }
+
+/// RFC 7009 §2.1: revoking a refresh token also invalidates the access tokens of the same
+/// grant (and every later refresh of it fails); revoking an access token leaves the
+/// refresh token and its siblings alone.
+#[test]
+fn revoking_a_refresh_token_revokes_its_family() {
+    use super::authorize::{
+        VERIFIER, authorize, harness, login_and_consent_scopes, q, redeem, refresh, rp, std_params,
+    };
+    let h = harness();
+    let c = rp(
+        &h,
+        serde_json::json!({"scope": "profile offline_access",
+                           "grant_types": ["authorization_code", "refresh_token"]}),
+    );
+    let mut p = std_params(&c);
+    p.retain(|(k, _)| *k != "scope");
+    p.push(("scope", "openid profile offline_access"));
+    let grant = |h: &Harness| {
+        let (cb, _) = login_and_consent_scopes(h, &authorize(h, &p, None));
+        json(&redeem(h, &c, &q(&cb, "code").unwrap(), VERIFIER))
+    };
+    let first = grant(&h);
+    let (at1, rt1) = (
+        first["access_token"].as_str().unwrap().to_owned(),
+        first["refresh_token"].as_str().unwrap().to_owned(),
+    );
+    // A second access token of the same grant, through a refresh.
+    let second = json(&refresh(&h, &c, &rt1, None));
+    let (at2, rt2) = (
+        second["access_token"].as_str().unwrap().to_owned(),
+        second["refresh_token"].as_str().unwrap().to_owned(),
+    );
+    // Another grant of the same user and client, untouched by what follows.
+    let other = grant(&h);
+    // Revoking an access token: only it.
+    let r = h.post(Endpoint::Revocation, &[("token", &at2)], Some(basic(&c)));
+    assert_eq!(r.status(), 200);
+    assert_eq!(h.introspect(&c, &at2)["active"], false);
+    assert_eq!(h.introspect(&c, &rt2)["active"], true);
+    // Revoking the refresh token: the whole grant.
+    let r = h.post(
+        Endpoint::Revocation,
+        &[("token", &rt2), ("token_type_hint", "refresh_token")],
+        Some(basic(&c)),
+    );
+    assert_eq!(r.status(), 200);
+    for t in [&at1, &rt2] {
+        assert_eq!(h.introspect(&c, t)["active"], false, "family revoked");
+    }
+    assert_error(&refresh(&h, &c, &rt2, None), 400, "invalid_grant");
+    for t in ["access_token", "refresh_token"] {
+        assert_eq!(
+            h.introspect(&c, other[t].as_str().unwrap())["active"],
+            true,
+            "another grant keeps its {t}"
+        );
+    }
+}
