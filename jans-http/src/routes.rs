@@ -151,9 +151,11 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     state
         .metrics
         .observe("metrics", 200, std::time::Duration::ZERO);
+    let mut text = state.metrics.render();
+    text.push_str(&crate::telemetry::render_engine(&state.engine));
     (
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
+        text,
     )
 }
 

@@ -197,6 +197,23 @@ impl Metrics {
     }
 }
 
+/// The engine's own gauges and counters: the password hashing pool (its workers, each
+/// holding one 19 MiB argon2 block, bound the server's memory; its checks count the
+/// guesses the brute-force protection let through).
+pub fn render_engine(engine: &jans_core::Engine) -> String {
+    let hasher = engine.hasher();
+    format!(
+        "# HELP jans_password_checks_total Passwords checked against a stored argon2id hash.\n\
+         # TYPE jans_password_checks_total counter\n\
+         jans_password_checks_total {}\n\
+         # HELP jans_password_hash_workers Threads hashing passwords, each with one argon2 block.\n\
+         # TYPE jans_password_hash_workers gauge\n\
+         jans_password_hash_workers {}\n",
+        hasher.checks(),
+        hasher.workers()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

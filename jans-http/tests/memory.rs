@@ -1,0 +1,174 @@
+//! Memory stays bounded under logins (issue 10 item 12): argon2id hashes on a fixed pool of
+//! workers that reuse one 19 MiB block each, so 100 logins (50 one after another, 50 at
+//! once) leave `jans serve`'s resident memory under 30 MB plus one block per worker, and
+//! flat from the first logins on.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+
+const CB: &str = "http://localhost:9/cb";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const MIB: u64 = 1024 * 1024;
+
+/// VmRSS of a process, in bytes.
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kib * 1024
+}
+
+/// A whole browser login of `user`: authorize, the login page, the password; returns the
+/// code.
+fn login(base: &str, issuer: &str, client_id: &str, user: &str) -> String {
+    let h = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let r = h
+        .get(format!(
+            "{base}/jans-auth/restv1/authorize?response_type=code&client_id={client_id}\
+             &redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb&scope=openid&state=s\
+             &code_challenge={CHALLENGE}&code_challenge_method=S256"
+        ))
+        .send()
+        .unwrap();
+    let page = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .replacen(issuer, base, 1);
+    let html = h.get(&page).send().unwrap().text().unwrap();
+    let r = h
+        .post(format!("{base}/jans-auth/interaction"))
+        .form(&[
+            ("interaction", form_value(&html, "interaction").as_str()),
+            ("csrf", form_value(&html, "csrf").as_str()),
+            ("action", "login"),
+            ("username", user),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302, "{user}: {}", r.text().unwrap_or_default());
+    query_value(r.headers()["location"].to_str().unwrap(), "code").unwrap()
+}
+
+fn metric(base: &str, name: &str) -> u64 {
+    let text = client()
+        .get(format!("{base}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn resident_memory_stays_flat_over_100_logins() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(jans(&data, &["init"]).status.success());
+    // 50 people for the concurrent logins (one person's 50 simultaneous attempts would,
+    // rightly, meet the brute-force delay).
+    for i in 0..50 {
+        let out = jans_stdin(
+            &data,
+            &[
+                "user",
+                "add",
+                "--username",
+                &format!("user{i}"),
+                "--password-stdin",
+            ],
+            "correct horse battery\n",
+        );
+        assert!(out.status.success());
+    }
+    let file = dir.path().join("rp.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"client_name": "RP", "redirect_uris": [CB], "trusted_client": true})
+            .to_string(),
+    )
+    .unwrap();
+    let out = jans(&data, &["client", "add", "--json", file.to_str().unwrap()]);
+    let rp: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let client_id = rp["client_id"].as_str().unwrap().to_owned();
+    let port = free_port();
+    let (server, base) = start_cmd(jans_cmd(&data), port, &[]);
+    let issuer = format!("http://localhost:{port}");
+    let pid = server.0.id();
+    let workers = metric(&base, "jans_password_hash_workers");
+    let fresh = rss(pid);
+    let mut after = Vec::new();
+    for i in 0..50 {
+        login(&base, &issuer, &client_id, "user0");
+        if i == 9 || i == 49 {
+            after.push(rss(pid));
+        }
+    }
+    let base = Arc::new(base);
+    let concurrent = |after: &mut Vec<u64>| {
+        let threads: Vec<_> = (0..50)
+            .map(|i| {
+                let (base, issuer, client_id) = (base.clone(), issuer.clone(), client_id.clone());
+                std::thread::spawn(move || login(&base, &issuer, &client_id, &format!("user{i}")))
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        after.push(rss(pid));
+    };
+    concurrent(&mut after);
+    assert_eq!(metric(&base, "jans_password_checks_total"), 100);
+    let bound = 30 * MIB + 19 * MIB * workers;
+    eprintln!(
+        "RSS: fresh {} MiB; after 10, 50 sequential and 50 concurrent logins {:?} MiB; bound {} MiB ({workers} workers)",
+        fresh / MIB,
+        after.iter().map(|r| r / MIB).collect::<Vec<_>>(),
+        bound / MIB
+    );
+    // Sequential logins use one worker: its block, then nothing more.
+    assert!(
+        after[1] < after[0] + 4 * MIB,
+        "RSS grew from {} to {} MiB over 40 sequential logins",
+        after[0] / MIB,
+        after[1] / MIB
+    );
+    let last = *after.last().unwrap();
+    assert!(
+        last < bound,
+        "RSS {} MiB over {} MiB",
+        last / MIB,
+        bound / MIB
+    );
+    // Flat: with every worker's block in place, 50 more concurrent logins add nothing.
+    concurrent(&mut after);
+    let again = *after.last().unwrap();
+    eprintln!("RSS after 50 more concurrent logins: {} MiB", again / MIB);
+    assert!(
+        again < last + 4 * MIB,
+        "RSS grew from {} to {} MiB over 50 more logins",
+        last / MIB,
+        again / MIB
+    );
+    assert!(again < bound);
+}
