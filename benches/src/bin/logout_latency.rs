@@ -123,7 +123,14 @@ async fn session(a: &Args, http: &reqwest::Client) -> Result<(String, String), S
     let (first, first_secret) = &a.clients[0];
     let r = http.get(authorize(first)).send().await.map_err(e)?;
     let page = location(&r)?.replacen(&a.issuer, &a.base, 1);
-    let html = http.get(&page).send().await.map_err(e)?.text().await.map_err(e)?;
+    let html = http
+        .get(&page)
+        .send()
+        .await
+        .map_err(e)?
+        .text()
+        .await
+        .map_err(e)?;
     let r = http
         .post(format!("{}/jans-auth/interaction", a.base))
         .form(&[
