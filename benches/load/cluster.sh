@@ -28,7 +28,7 @@ BUILD_TIMEOUT="${BUILD_TIMEOUT:-3600}"
 log() { printf '[cluster.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# free_port, json_get
+# free_port, json_get, build_bins
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
@@ -61,10 +61,7 @@ JANS_BIN="${JANS_BIN:-}"
 MIXED_LOAD_BIN="${MIXED_LOAD_BIN:-}"
 if [ -z "$JANS_BIN" ] || [ -z "$MIXED_LOAD_BIN" ]; then
   log "building jans and mixed-load (cargo build --profile $PROFILE)"
-  (cd "$ROOT" && timeout "$BUILD_TIMEOUT" cargo build --profile "$PROFILE" \
-    -p jans-http --bin jans -p jans-benches --bin mixed-load >&2) \
-    || die "cargo build failed or took more than ${BUILD_TIMEOUT}s"
-  dir="${CARGO_TARGET_DIR:-$ROOT/target}/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")"
+  dir=$(build_bins "$PROFILE" jans-http:jans jans-benches:mixed-load)
   JANS_BIN="${JANS_BIN:-$dir/jans}"
   MIXED_LOAD_BIN="${MIXED_LOAD_BIN:-$dir/mixed-load}"
 fi

@@ -15,3 +15,14 @@ json_get() {
     if (typeof v !== "string") { console.error(`no string ${process.argv[2]} in ${process.argv[1]}`); process.exit(1); }
     console.log(v);' "$1" "$2"
 }
+
+# build_bins PROFILE PACKAGE:BIN...: cargo-build these binaries with PROFILE (within
+# BUILD_TIMEOUT seconds, else die) and print the directory that holds them. Needs ROOT, die.
+build_bins() {
+  local profile=$1 args=() pb
+  shift
+  for pb in "$@"; do args+=(-p "${pb%%:*}" --bin "${pb##*:}"); done
+  (cd "$ROOT" && timeout "${BUILD_TIMEOUT:-3600}" cargo build --profile "$profile" "${args[@]}" >&2) \
+    || die "cargo build failed or took more than ${BUILD_TIMEOUT:-3600}s"
+  echo "${CARGO_TARGET_DIR:-$ROOT/target}/$([ "$profile" = dev ] && echo debug || echo "$profile")"
+}

@@ -23,7 +23,7 @@ BUILD_TIMEOUT="${BUILD_TIMEOUT:-3600}"
 log() { printf '[logout.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# free_port, json_get
+# free_port, json_get, build_bins
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
@@ -52,10 +52,7 @@ JANS_BIN="${JANS_BIN:-}"
 LOGOUT_LATENCY_BIN="${LOGOUT_LATENCY_BIN:-}"
 if [ -z "$JANS_BIN" ] || [ -z "$LOGOUT_LATENCY_BIN" ]; then
   log "building jans and logout-latency (cargo build --profile $PROFILE)"
-  (cd "$ROOT" && timeout "$BUILD_TIMEOUT" cargo build --profile "$PROFILE" \
-    -p jans-http --bin jans -p jans-benches --bin logout-latency >&2) \
-    || die "cargo build failed or took more than ${BUILD_TIMEOUT}s"
-  dir="${CARGO_TARGET_DIR:-$ROOT/target}/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")"
+  dir=$(build_bins "$PROFILE" jans-http:jans jans-benches:logout-latency)
   JANS_BIN="${JANS_BIN:-$dir/jans}"
   LOGOUT_LATENCY_BIN="${LOGOUT_LATENCY_BIN:-$dir/logout-latency}"
 fi

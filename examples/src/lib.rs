@@ -22,6 +22,18 @@ pub fn ctx() -> Ctx {
     Ctx::new(jans_http::now(), Arc::new(OsRandom), "example")
 }
 
+/// An engine on memory stores with a fresh master key, its signing keys generated.
+pub async fn started_in_memory(config: Config) -> Result<Engine, Box<dyn std::error::Error>> {
+    let mut master = [0u8; 32];
+    OsRandom.fill(&mut master);
+    let engine = Engine::builder(config)
+        .stores(Stores::memory())
+        .master_key(master)
+        .build()?;
+    engine.start(&ctx()).await?;
+    Ok(engine)
+}
+
 /// Embed the engine in-process: memory stores, one client, a client_credentials token
 /// through `Engine::handle`, then introspection. Returns the introspection answer.
 pub async fn in_process() -> Result<serde_json::Value, Box<dyn std::error::Error>> {
@@ -31,13 +43,7 @@ pub async fn in_process() -> Result<serde_json::Value, Box<dyn std::error::Error
         default_signature_algorithm: jans_core::jose::Algorithm::ES256,
         ..Config::default()
     };
-    let mut master = [0u8; 32];
-    OsRandom.fill(&mut master);
-    let engine = Engine::builder(config)
-        .stores(Stores::memory())
-        .master_key(master)
-        .build()?;
-    engine.start(&ctx()).await?;
+    let engine = started_in_memory(config).await?;
     let client = engine
         .register_client(
             ClientMetadata::from_json(serde_json::json!({
@@ -86,13 +92,7 @@ pub async fn mount_in_axum(
         issuer: format!("http://localhost:{port}"),
         ..Config::default()
     };
-    let mut master = [0u8; 32];
-    OsRandom.fill(&mut master);
-    let engine = Engine::builder(config)
-        .stores(Stores::memory())
-        .master_key(master)
-        .build()?;
-    engine.start(&ctx()).await?;
+    let engine = started_in_memory(config).await?;
     Ok(axum::Router::new()
         .route("/hello", get(|| async { "your own route" }))
         .merge(jans_http::router(engine, jans_http::HostConfig::default())))

@@ -8,8 +8,34 @@ use jans_core::{Ctx, Engine};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::status::{Failure, JansStatus};
-use crate::{engine_failure, wire};
+use crate::buf::{give_json, out_buf, read_str};
+use crate::status::{Failure, JansStatus, guard};
+use crate::{JANS_MAX_INTERACTION_LEN, JansBuf, engine_failure, registry, wire};
+
+/// One interaction call: read the request document, run `op` on the engine, give its answer.
+///
+/// # Safety
+/// `request_json` must be NULL or a NUL-terminated string; `out_json` must be NULL or point
+/// to a writable `JansBuf`.
+pub(crate) unsafe fn call<T: serde::de::DeserializeOwned>(
+    id: u64,
+    request_json: *const std::ffi::c_char,
+    out_json: *mut JansBuf,
+    op: impl AsyncFnOnce(&Engine, T, &Ctx) -> Result<Value, Failure>,
+) -> JansStatus {
+    guard(|| {
+        // SAFETY: per the contract.
+        let out = unsafe { out_buf(out_json, "out_json") }?;
+        // SAFETY: per the contract.
+        let text = unsafe { read_str(request_json, JANS_MAX_INTERACTION_LEN, "request_json") }?;
+        let req: T = parse(text)?;
+        let hosted = registry::get(id)?;
+        let ctx = hosted.ctx(None);
+        let answer = hosted.block_on(op(&hosted.engine, req, &ctx))?;
+        // SAFETY: `out` checked above.
+        unsafe { give_json(out, &answer) }
+    })
+}
 
 /// The document of `jans_interaction_get`.
 #[derive(Deserialize)]

@@ -369,18 +369,17 @@ pub unsafe extern "C" fn jans_interaction_get(
     request_json: *const c_char,
     out_json: *mut JansBuf,
 ) -> JansStatus {
-    guard(|| {
-        // SAFETY: per the contract.
-        let out = unsafe { out_buf(out_json, "out_json") }?;
-        // SAFETY: per the contract.
-        let text = unsafe { read_str(request_json, JANS_MAX_INTERACTION_LEN, "request_json") }?;
-        let req: interaction::GetRequest = interaction::parse(text)?;
-        let hosted = registry::get(id)?;
-        let ctx = hosted.ctx(None);
-        let answer = hosted.block_on(interaction::get(&hosted.engine, &req, &ctx))?;
-        // SAFETY: `out` checked above.
-        unsafe { give_json(out, &answer) }
-    })
+    // SAFETY: per the contract.
+    unsafe {
+        interaction::call(
+            id,
+            request_json,
+            out_json,
+            async |engine, req: interaction::GetRequest, ctx| {
+                interaction::get(engine, &req, ctx).await
+            },
+        )
+    }
 }
 
 /// Answer the pending step of a browser login: the form an embedder's page posted.
@@ -409,18 +408,17 @@ pub unsafe extern "C" fn jans_interaction_submit(
     request_json: *const c_char,
     out_json: *mut JansBuf,
 ) -> JansStatus {
-    guard(|| {
-        // SAFETY: per the contract.
-        let out = unsafe { out_buf(out_json, "out_json") }?;
-        // SAFETY: per the contract.
-        let text = unsafe { read_str(request_json, JANS_MAX_INTERACTION_LEN, "request_json") }?;
-        let req: interaction::Submission = interaction::parse(text)?;
-        let hosted = registry::get(id)?;
-        let ctx = hosted.ctx(None);
-        let answer = hosted.block_on(interaction::submit(&hosted.engine, req, &ctx))?;
-        // SAFETY: `out` checked above.
-        unsafe { give_json(out, &answer) }
-    })
+    // SAFETY: per the contract.
+    unsafe {
+        interaction::call(
+            id,
+            request_json,
+            out_json,
+            async |engine, req: interaction::Submission, ctx| {
+                interaction::submit(engine, req, ctx).await
+            },
+        )
+    }
 }
 
 /// Fuzzing entry point (`fuzz/fuzz_targets/ffi_handle.rs`): any bytes as a request

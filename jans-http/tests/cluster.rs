@@ -18,8 +18,6 @@ use serde_json::Value;
 
 /// A fixed master key shared by the nodes of a test (base64url of 32 bytes).
 const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const CB: &str = "http://localhost:9/cb";
 
 fn database(server: &TestServer) -> String {
@@ -261,33 +259,16 @@ fn login(
     issuer: &str,
     client_id: &str,
 ) -> (String, String) {
-    let r = http.get(authorize_url(base, client_id, "")).send().unwrap();
+    let r = submit_login(
+        http,
+        base,
+        issuer,
+        &authorize_url(base, client_id, "openid profile offline_access", ""),
+        "alice",
+        "correct horse battery",
+    );
     assert_eq!(r.status(), 302);
-    let page = r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .replacen(issuer, base, 1);
-    let html = http.get(&page).send().unwrap().text().unwrap();
-    let r = http
-        .post(format!("{base}/jans-auth/interaction"))
-        .form(&[
-            ("interaction", form_value(&html, "interaction").as_str()),
-            ("csrf", form_value(&html, "csrf").as_str()),
-            ("action", "login"),
-            ("username", "alice"),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 302);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("session_id="))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-        .unwrap();
+    let cookie = session_cookie(&r).unwrap();
     let consent = r.headers()["location"]
         .to_str()
         .unwrap()
@@ -313,14 +294,6 @@ fn login(
     assert_eq!(r.status(), 302);
     let back = r.headers()["location"].to_str().unwrap().to_owned();
     (query_value(&back, "code").unwrap(), cookie)
-}
-
-fn authorize_url(base: &str, client_id: &str, extra: &str) -> String {
-    format!(
-        "{base}/jans-auth/restv1/authorize?response_type=code&client_id={client_id}\
-         &redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb&scope=openid%20profile%20offline_access\
-         &state=s&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}"
-    )
 }
 
 fn redeem(base: &str, id: &str, secret: &str, code: &str) -> reqwest::blocking::Response {
@@ -473,7 +446,12 @@ fn three_nodes_share_one_database() {
 
     // The session made on node A is seen by node C: no login, straight back with a code.
     let r = http
-        .get(authorize_url(&base(2), &rp_id, "&prompt=none"))
+        .get(authorize_url(
+            &base(2),
+            &rp_id,
+            "openid profile offline_access",
+            "&prompt=none",
+        ))
         .header("cookie", format!("session_id={cookie}"))
         .send()
         .unwrap();
@@ -497,7 +475,12 @@ fn three_nodes_share_one_database() {
 
     // The same for a refresh token presented 20 times at once on three nodes.
     let r = http
-        .get(authorize_url(&base(1), &rp_id, "&prompt=none"))
+        .get(authorize_url(
+            &base(1),
+            &rp_id,
+            "openid profile offline_access",
+            "&prompt=none",
+        ))
         .header("cookie", format!("session_id={cookie}"))
         .send()
         .unwrap();

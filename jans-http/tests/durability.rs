@@ -14,16 +14,6 @@ use common::*;
 use serde_json::Value;
 
 const CB: &str = "http://localhost:9/cb";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
 
 /// What the load was acknowledged.
 #[derive(Default)]
@@ -37,65 +27,26 @@ struct Acknowledged {
 fn kill_9_loses_no_acknowledged_grant() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    assert!(jans(&data, &["init"]).status.success());
-    let out = jans_stdin(
+    let (id, secret) = init_with_alice(
         &data,
-        &["user", "add", "--username", "alice", "--password-stdin"],
-        "correct horse battery\n",
-    );
-    assert!(out.status.success());
-    let file = dir.path().join("rp.json");
-    std::fs::write(
-        &file,
-        serde_json::json!({"client_name": "RP", "redirect_uris": [CB], "trusted_client": true,
-                           "scope": "profile offline_access",
-                           "grant_types": ["authorization_code", "refresh_token", "client_credentials"]})
-        .to_string(),
-    )
-    .unwrap();
-    let out = jans(&data, &["client", "add", "--json", file.to_str().unwrap()]);
-    assert!(out.status.success());
-    let rp: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let (id, secret) = (
-        rp["client_id"].as_str().unwrap().to_owned(),
-        rp["client_secret"].as_str().unwrap().to_owned(),
+        &serde_json::json!({"client_name": "RP", "redirect_uris": [CB], "trusted_client": true,
+                            "scope": "profile offline_access",
+                            "grant_types": ["authorization_code", "refresh_token", "client_credentials"]}),
     );
     let port = free_port();
     let (server, base) = start_cmd(jans_cmd(&data), port, &[]);
     let issuer = format!("http://localhost:{port}");
-
     // A browser session, for codes without a login each.
-    let h = http();
-    let authorize = format!(
-        "{base}/jans-auth/restv1/authorize?response_type=code&client_id={id}\
-         &redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb&scope=openid%20offline_access&state=s\
-         &code_challenge={CHALLENGE}&code_challenge_method=S256"
+    let authorize = authorize_url(&base, &id, "openid offline_access", "");
+    let r = submit_login(
+        &no_redirects(),
+        &base,
+        &issuer,
+        &authorize,
+        "alice",
+        "correct horse battery",
     );
-    let r = h.get(&authorize).send().unwrap();
-    let page = r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .replacen(&issuer, &base, 1);
-    let html = h.get(&page).send().unwrap().text().unwrap();
-    let r = h
-        .post(format!("{base}/jans-auth/interaction"))
-        .form(&[
-            ("interaction", form_value(&html, "interaction").as_str()),
-            ("csrf", form_value(&html, "csrf").as_str()),
-            ("action", "login"),
-            ("username", "alice"),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .unwrap();
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("session_id="))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-        .unwrap();
+    let cookie = session_cookie(&r).unwrap();
 
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -110,7 +61,7 @@ fn kill_9_loses_no_acknowledged_grant() {
             secret.clone(),
         );
         workers.push(std::thread::spawn(move || {
-            let h = http();
+            let h = no_redirects();
             while !stop.load(Ordering::Relaxed) {
                 let Ok(r) = h
                     .post(format!("{base}/jans-auth/restv1/token"))
@@ -139,7 +90,7 @@ fn kill_9_loses_no_acknowledged_grant() {
             cookie.clone(),
         );
         workers.push(std::thread::spawn(move || {
-            let h = http();
+            let h = no_redirects();
             let mut redeem_next = false;
             while !stop.load(Ordering::Relaxed) {
                 let Ok(r) = h
@@ -149,12 +100,7 @@ fn kill_9_loses_no_acknowledged_grant() {
                 else {
                     break;
                 };
-                let Some(code) = r
-                    .headers()
-                    .get("location")
-                    .and_then(|l| l.to_str().ok())
-                    .and_then(|l| query_value(l, "code"))
-                else {
+                let Some(code) = code_of(&r) else {
                     break;
                 };
                 redeem_next = !redeem_next;
@@ -205,7 +151,7 @@ fn kill_9_loses_no_acknowledged_grant() {
     );
 
     let (_server, base) = start_cmd(jans_cmd(&data), port, &[]);
-    let h = http();
+    let h = no_redirects();
     let post = |form: &[(&str, &str)], path: &str| {
         h.post(format!("{base}/jans-auth/restv1/{path}"))
             .basic_auth(&id, Some(&secret))

@@ -1033,57 +1033,22 @@ fn private_addresses_are_not_fetched_by_default() {
 fn login_page_refuses_guesses_beyond_the_allowance() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    assert!(jans(&data, &["init"]).status.success());
-    let out = jans_stdin(
+    let (id, _) = init_with_alice(
         &data,
-        &["user", "add", "--username", "alice", "--password-stdin"],
-        "correct horse battery\n",
+        &serde_json::json!({"client_name": "RP", "redirect_uris": ["http://localhost:9/cb"]}),
     );
-    assert!(out.status.success());
-    let out = jans(
-        &data,
-        &[
-            "client",
-            "add",
-            "--name",
-            "RP",
-            "--redirect-uri",
-            "http://localhost:9/cb",
-        ],
-    );
-    let rp: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let id = rp["client_id"].as_str().unwrap();
     let (_server, base) = start(&data, &[]);
     let issuer = format!("http://localhost:{}", base.rsplit(':').next().unwrap());
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     let attempt = |password: &str| {
-        let r = http
-            .get(format!(
-                "{base}/jans-auth/restv1/authorize?response_type=code&client_id={id}\
-                 &redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb&scope=openid&state=s\
-                 &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
-                 &code_challenge_method=S256"
-            ))
-            .send()
-            .unwrap();
-        let page = r.headers()["location"]
-            .to_str()
-            .unwrap()
-            .replacen(&issuer, &base, 1);
-        let html = http.get(&page).send().unwrap().text().unwrap();
-        http.post(format!("{base}/jans-auth/interaction"))
-            .form(&[
-                ("interaction", form_value(&html, "interaction").as_str()),
-                ("csrf", form_value(&html, "csrf").as_str()),
-                ("action", "login"),
-                ("username", "alice"),
-                ("password", password),
-            ])
-            .send()
-            .unwrap()
+        submit_login(
+            &http,
+            &base,
+            &issuer,
+            &authorize_url(&base, &id, "openid", ""),
+            "alice",
+            password,
+        )
     };
     // Janssen's defaults: four attempts, then one more that starts the 2-second delay.
     for _ in 0..5 {

@@ -13,8 +13,6 @@ use std::time::{Duration, Instant};
 use common::*;
 
 const CB: &str = "http://localhost:9/cb";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A relying party's back-channel endpoint: records every POST, and answers it only once
 /// released (a relying party that hangs until then).
@@ -107,45 +105,18 @@ impl HeldRp {
     }
 }
 
-/// Registers `n` trusted clients (no consent page), each telling `rp.uri(i)`.
-fn clients(data: &std::path::Path, rp: &HeldRp, n: usize) -> Vec<(String, String)> {
-    (0..n)
-        .map(|i| {
-            let file = data.with_extension(format!("client{i}.json"));
-            std::fs::write(
-                &file,
-                serde_json::json!({"client_name": format!("RP {i}"), "redirect_uris": [CB],
-                                   "scope": "profile", "trusted_client": true,
-                                   "backchannel_logout_uri": rp.uri(i)})
-                .to_string(),
-            )
-            .unwrap();
-            let out = jans(data, &["client", "add", "--json", file.to_str().unwrap()]);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-            (
-                c["client_id"].as_str().unwrap().to_owned(),
-                c["client_secret"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
+/// A data directory with alice and `n` trusted clients (no consent page), client `i`
+/// telling `rp.uri(i)` of logouts.
 fn setup(rp: &HeldRp, n: usize) -> (tempfile::TempDir, std::path::PathBuf, Vec<(String, String)>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    assert!(jans(&data, &["init"]).status.success());
-    let out = jans_stdin(
-        &data,
-        &["user", "add", "--username", "alice", "--password-stdin"],
-        "correct horse battery\n",
-    );
-    assert!(out.status.success());
-    let clients = clients(&data, rp, n);
+    let metadata = |i: usize| {
+        serde_json::json!({"client_name": format!("RP {i}"), "redirect_uris": [CB],
+                           "scope": "profile", "trusted_client": true,
+                           "backchannel_logout_uri": rp.uri(i)})
+    };
+    let mut clients = vec![init_with_alice(&data, &metadata(0))];
+    clients.extend((1..n).map(|i| add_client(&data, &metadata(i))));
     (dir, data, clients)
 }
 
@@ -156,54 +127,23 @@ fn serve(data: &std::path::Path) -> (Server, String) {
     start_cmd(cmd, free_port(), &[])
 }
 
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
 /// Sign alice in for every client (one browser session), and return the session cookie and
 /// the first client's ID token.
 fn sign_in_everywhere(base: &str, clients: &[(String, String)]) -> (String, String) {
-    let http = http();
+    let http = no_redirects();
     let issuer = format!("http://localhost:{}", base.rsplit(':').next().unwrap());
-    let authorize = |id: &str| {
-        format!(
-            "{base}/jans-auth/restv1/authorize?response_type=code&client_id={id}\
-             &redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb&scope=openid%20profile&state=s&nonce=n\
-             &code_challenge={CHALLENGE}&code_challenge_method=S256"
-        )
-    };
     let (first, first_secret) = &clients[0];
-    let r = http.get(authorize(first)).send().unwrap();
-    let page = r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .replacen(&issuer, base, 1);
-    let html = http.get(&page).send().unwrap().text().unwrap();
-    let r = http
-        .post(format!("{base}/jans-auth/interaction"))
-        .form(&[
-            ("interaction", form_value(&html, "interaction").as_str()),
-            ("csrf", form_value(&html, "csrf").as_str()),
-            ("action", "login"),
-            ("username", "alice"),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .unwrap();
+    let r = submit_login(
+        &http,
+        base,
+        &issuer,
+        &authorize_url(base, first, "openid profile", ""),
+        "alice",
+        "correct horse battery",
+    );
     assert_eq!(r.status(), 302);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("session_id="))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-        .unwrap();
-    let code = query_value(r.headers()["location"].to_str().unwrap(), "code").unwrap();
+    let cookie = session_cookie(&r).unwrap();
+    let code = code_of(&r).unwrap();
     let tok: serde_json::Value = http
         .post(format!("{base}/jans-auth/restv1/token"))
         .basic_auth(first, Some(first_secret))
@@ -219,12 +159,12 @@ fn sign_in_everywhere(base: &str, clients: &[(String, String)]) -> (String, Stri
         .unwrap();
     for (id, _) in &clients[1..] {
         let r = http
-            .get(authorize(id))
+            .get(authorize_url(base, id, "openid profile", ""))
             .header("cookie", format!("session_id={cookie}"))
             .send()
             .unwrap();
         assert!(
-            query_value(r.headers()["location"].to_str().unwrap(), "code").is_some(),
+            code_of(&r).is_some(),
             "the session signs the other clients in"
         );
     }
@@ -238,7 +178,7 @@ fn logout_answers_while_every_relying_party_hangs() {
     let (_server, base) = serve(&data);
     let (cookie, id_token) = sign_in_everywhere(&base, &clients);
     let started = Instant::now();
-    let r = http()
+    let r = no_redirects()
         .get(format!(
             "{base}/jans-auth/restv1/end_session?id_token_hint={id_token}"
         ))
@@ -283,7 +223,7 @@ fn a_delivery_pending_at_kill_9_is_sent_after_the_restart() {
     let (_dir, data, clients) = setup(&placeholder, 1);
     let (server, base) = serve(&data);
     let (cookie, id_token) = sign_in_everywhere(&base, &clients);
-    let r = http()
+    let r = no_redirects()
         .get(format!(
             "{base}/jans-auth/restv1/end_session?id_token_hint={id_token}"
         ))

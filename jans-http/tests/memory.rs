@@ -7,12 +7,10 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::*;
 
 const CB: &str = "http://localhost:9/cb";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const MIB: u64 = 1024 * 1024;
 
 /// VmRSS of a process, in bytes.
@@ -33,37 +31,16 @@ fn rss(pid: u32) -> u64 {
 /// A whole browser login of `user`: authorize, the login page, the password; returns the
 /// code.
 fn login(base: &str, issuer: &str, client_id: &str, user: &str) -> String {
-    let h = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let r = h
-        .get(format!(
-            "{base}/jans-auth/restv1/authorize?response_type=code&client_id={client_id}\
-             &redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb&scope=openid&state=s\
-             &code_challenge={CHALLENGE}&code_challenge_method=S256"
-        ))
-        .send()
-        .unwrap();
-    let page = r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .replacen(issuer, base, 1);
-    let html = h.get(&page).send().unwrap().text().unwrap();
-    let r = h
-        .post(format!("{base}/jans-auth/interaction"))
-        .form(&[
-            ("interaction", form_value(&html, "interaction").as_str()),
-            ("csrf", form_value(&html, "csrf").as_str()),
-            ("action", "login"),
-            ("username", user),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 302, "{user}: {}", r.text().unwrap_or_default());
-    query_value(r.headers()["location"].to_str().unwrap(), "code").unwrap()
+    let r = submit_login(
+        &no_redirects(),
+        base,
+        issuer,
+        &authorize_url(base, client_id, "openid", ""),
+        user,
+        "correct horse battery",
+    );
+    assert_eq!(r.status(), 302, "{user}");
+    code_of(&r).unwrap()
 }
 
 fn metric(base: &str, name: &str) -> u64 {
@@ -101,16 +78,10 @@ fn resident_memory_stays_flat_over_100_logins() {
         );
         assert!(out.status.success());
     }
-    let file = dir.path().join("rp.json");
-    std::fs::write(
-        &file,
-        serde_json::json!({"client_name": "RP", "redirect_uris": [CB], "trusted_client": true})
-            .to_string(),
-    )
-    .unwrap();
-    let out = jans(&data, &["client", "add", "--json", file.to_str().unwrap()]);
-    let rp: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let client_id = rp["client_id"].as_str().unwrap().to_owned();
+    let (client_id, _) = add_client(
+        &data,
+        &serde_json::json!({"client_name": "RP", "redirect_uris": [CB], "trusted_client": true}),
+    );
     let port = free_port();
     let (server, base) = start_cmd(jans_cmd(&data), port, &[]);
     let issuer = format!("http://localhost:{port}");

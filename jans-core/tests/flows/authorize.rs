@@ -736,6 +736,24 @@ pub(crate) fn refresh(
     h.token(&form, Some(basic(c)))
 }
 
+/// A client allowed refresh tokens (`offline_access`).
+pub(crate) fn offline_rp(h: &Harness) -> RegisteredClient {
+    rp(
+        h,
+        serde_json::json!({"scope": "profile email offline_access",
+                           "grant_types": ["authorization_code", "refresh_token"]}),
+    )
+}
+
+/// A code for `c` granting `openid profile offline_access` (alice signs in and consents).
+pub(crate) fn offline_code(h: &Harness, c: &RegisteredClient) -> String {
+    let mut p = std_params(c);
+    p.retain(|(k, _)| *k != "scope");
+    p.push(("scope", "openid profile offline_access"));
+    let (cb, _) = login_and_consent_scopes(h, &authorize(h, &p, None));
+    q(&cb, "code").unwrap()
+}
+
 #[test]
 fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let h = harness();

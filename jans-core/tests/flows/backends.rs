@@ -15,6 +15,7 @@ pub struct Backend {
 pub fn all() -> Vec<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let sled = Stores::sled(dir.path()).unwrap();
+    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
     let mut out = vec![
         Backend {
             name: "memory",

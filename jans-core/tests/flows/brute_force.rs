@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use jans_core::authn::interaction::{LoginResult, PasswordCheck};
-use jans_core::authn::user::User;
 use jans_core::store::conformance::block_on;
 
 use super::authorize::{authorize, harness, location, q, rp, std_params};
@@ -114,15 +113,7 @@ fn concurrent_guesses_are_bounded_on_every_backend() {
             backend.stores.clone(),
             [7; 32],
         ));
-        block_on(h.engine.add_user(
-            User {
-                uid: "alice".into(),
-                ..User::default()
-            },
-            "correct horse battery",
-            &h.ctx(),
-        ))
-        .unwrap();
+        h.add_user("alice");
         let c = rp(
             &h,
             serde_json::json!({"grant_types": ["authorization_code", "password"]}),

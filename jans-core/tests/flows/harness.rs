@@ -128,6 +128,19 @@ impl Harness {
         .unwrap()
     }
 
+    /// Add a person `uid` whose password is "correct horse battery".
+    pub fn add_user(&self, uid: &str) -> jans_core::authn::user::User {
+        block_on(self.engine.add_user(
+            jans_core::authn::user::User {
+                uid: uid.into(),
+                ..Default::default()
+            },
+            "correct horse battery",
+            &self.ctx(),
+        ))
+        .unwrap()
+    }
+
     pub fn call(&self, req: Request) -> Response {
         block_on(self.engine.handle(req, &self.ctx()))
     }

@@ -3,14 +3,13 @@
 //! lease held by another node holds the job back, an expired one (its holder died) does
 //! not, and only its holder frees it.
 
-use jans_core::store::conformance::block_on;
-use jans_core::store::{GrantKind, GrantRecord};
-
-use super::harness::*;
-
 #[cfg(feature = "postgres")]
 #[test]
 fn rotation_and_sweeping_run_under_the_lease_on_postgresql() {
+    use jans_core::store::conformance::block_on;
+    use jans_core::store::{GrantKind, GrantRecord};
+
+    use super::harness::*;
     let backend = super::backends::all()
         .into_iter()
         .find(|b| b.name == "postgres")

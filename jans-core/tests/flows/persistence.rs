@@ -26,21 +26,12 @@ fn sled_engine_survives_a_restart() {
 #[test]
 fn a_pending_back_channel_delivery_survives_a_restart() {
     use super::authorize::{CB, authorize, login_and_consent, std_params};
-    use jans_core::authn::user::User;
     use jans_core::store::conformance::block_on;
     let dir = tempfile::tempdir().unwrap();
     let bcl = "https://rp.example.com/bcl";
     {
         let h = Harness::with(config(), Stores::sled(dir.path()).unwrap(), [5; 32]);
-        block_on(h.engine.add_user(
-            User {
-                uid: "alice".into(),
-                ..User::default()
-            },
-            "correct horse battery",
-            &h.ctx(),
-        ))
-        .unwrap();
+        h.add_user("alice");
         let c = h.register(
             serde_json::json!({"redirect_uris": [CB], "scope": "profile",
                                               "backchannel_logout_uri": bcl}),

@@ -3,8 +3,6 @@
 //! a challenge. One table, each row a whole authorize → login → consent → token run.
 
 use jans_core::Config;
-use jans_core::authn::user::User;
-use jans_core::store::conformance::block_on;
 
 use super::authorize::{CB, VERIFIER, authorize, location, login_and_consent, q, redeem, rp};
 use super::harness::*;
@@ -39,15 +37,7 @@ fn run(row: &Row) {
         ..config()
     };
     let h = Harness::with(config, jans_core::store::Stores::memory(), [7; 32]);
-    block_on(h.engine.add_user(
-        User {
-            uid: "alice".into(),
-            ..User::default()
-        },
-        "correct horse battery",
-        &h.ctx(),
-    ))
-    .unwrap();
+    h.add_user("alice");
     let c = rp(&h, row.client.clone());
     let mut p = vec![
         ("response_type", "code"),

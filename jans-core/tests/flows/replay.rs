@@ -5,9 +5,7 @@
 
 use std::sync::{Arc, Barrier};
 
-use super::authorize::{
-    VERIFIER, authorize, harness_on, login_and_consent_scopes, q, redeem, refresh, rp, std_params,
-};
+use super::authorize::{VERIFIER, harness_on, offline_code, offline_rp, redeem, refresh};
 use super::harness::*;
 
 const RACERS: usize = 20;
@@ -45,16 +43,8 @@ fn single_winner(name: &str, responses: &[jans_core::Response]) -> serde_json::V
 fn racing_redemptions_of_one_code_revoke_what_the_winner_got() {
     for backend in super::backends::all() {
         let h = Arc::new(harness_on(backend.stores.clone()));
-        let c = rp(
-            &h,
-            serde_json::json!({"scope": "profile offline_access",
-                               "grant_types": ["authorization_code", "refresh_token"]}),
-        );
-        let mut p = std_params(&c);
-        p.retain(|(k, _)| *k != "scope");
-        p.push(("scope", "openid profile offline_access"));
-        let (cb, _) = login_and_consent_scopes(&h, &authorize(&h, &p, None));
-        let code = q(&cb, "code").unwrap();
+        let c = offline_rp(&h);
+        let code = offline_code(&h, &c);
         let c2 = c.clone();
         let responses = race(&h, move |h| redeem(h, &c2, &code, VERIFIER));
         let won = single_winner(backend.name, &responses);
@@ -74,16 +64,8 @@ fn racing_redemptions_of_one_code_revoke_what_the_winner_got() {
 fn racing_refreshes_of_one_token_revoke_what_the_winner_got() {
     for backend in super::backends::all() {
         let h = Arc::new(harness_on(backend.stores.clone()));
-        let c = rp(
-            &h,
-            serde_json::json!({"scope": "profile offline_access",
-                               "grant_types": ["authorization_code", "refresh_token"]}),
-        );
-        let mut p = std_params(&c);
-        p.retain(|(k, _)| *k != "scope");
-        p.push(("scope", "openid profile offline_access"));
-        let (cb, _) = login_and_consent_scopes(&h, &authorize(&h, &p, None));
-        let first = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+        let c = offline_rp(&h);
+        let first = json(&redeem(&h, &c, &offline_code(&h, &c), VERIFIER));
         let rt = first["refresh_token"].as_str().unwrap().to_owned();
         let c2 = c.clone();
         let responses = race(&h, move |h| refresh(h, &c2, &rt, None));

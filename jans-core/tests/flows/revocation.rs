@@ -68,22 +68,10 @@ fn revocation_rfc7009() {
 /// refresh token and its siblings alone.
 #[test]
 fn revoking_a_refresh_token_revokes_its_family() {
-    use super::authorize::{
-        VERIFIER, authorize, harness, login_and_consent_scopes, q, redeem, refresh, rp, std_params,
-    };
+    use super::authorize::{VERIFIER, harness, offline_code, offline_rp, redeem, refresh};
     let h = harness();
-    let c = rp(
-        &h,
-        serde_json::json!({"scope": "profile offline_access",
-                           "grant_types": ["authorization_code", "refresh_token"]}),
-    );
-    let mut p = std_params(&c);
-    p.retain(|(k, _)| *k != "scope");
-    p.push(("scope", "openid profile offline_access"));
-    let grant = |h: &Harness| {
-        let (cb, _) = login_and_consent_scopes(h, &authorize(h, &p, None));
-        json(&redeem(h, &c, &q(&cb, "code").unwrap(), VERIFIER))
-    };
+    let c = offline_rp(&h);
+    let grant = |h: &Harness| json(&redeem(h, &c, &offline_code(h, &c), VERIFIER));
     let first = grant(&h);
     let (at1, rt1) = (
         first["access_token"].as_str().unwrap().to_owned(),

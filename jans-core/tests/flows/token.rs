@@ -283,20 +283,11 @@ fn bad_requests_get_oauth_errors_and_store_nothing() {
 
 #[test]
 fn password_grant_when_enabled() {
-    use jans_core::authn::user::User;
     use jans_core::store::conformance::block_on;
     let mut c = config();
     c.grant_types_supported.push("password".into());
     let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
-    block_on(h.engine.add_user(
-        User {
-            uid: "alice".into(),
-            ..User::default()
-        },
-        "correct horse battery",
-        &h.ctx(),
-    ))
-    .unwrap();
+    h.add_user("alice");
     let c = h.register(serde_json::json!({"grant_types": ["password", "refresh_token"], "scope": "profile offline_access"}));
     let r = h.token(
         &[

@@ -164,3 +164,108 @@ pub fn query_value(url: &str, name: &str) -> Option<String> {
 pub fn url_pairs(q: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(q.as_bytes()).into_owned().collect()
 }
+
+/// The PKCE challenge of [`VERIFIER`] (RFC 7636 Appendix B).
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// RFC 7636 Appendix B's code verifier.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+/// A client that follows no redirects (the tests look at each one).
+pub fn no_redirects() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// An authorization request for `client_id` with the redirect URI the tests register
+/// (`http://localhost:9/cb`), PKCE S256 and `scope`, then `extra` query parameters.
+pub fn authorize_url(base: &str, client_id: &str, scope: &str, extra: &str) -> String {
+    format!(
+        "{base}/jans-auth/restv1/authorize?response_type=code&client_id={client_id}\
+         &redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb&scope={}&state=s&nonce=n\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        scope.replace(' ', "%20")
+    )
+}
+
+/// Start the authorization request `authorize` in a browser without a session and answer
+/// its login page with `user` and `password`: the server's answer to the form (302 on to
+/// the client or the consent page, 401 with the form again, 429 while the user must wait).
+/// `issuer` is the server's public URL, `base` where the test reaches it.
+pub fn submit_login(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    issuer: &str,
+    authorize: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::blocking::Response {
+    let r = http.get(authorize).send().unwrap();
+    assert_eq!(r.status(), 302, "the authorization request");
+    let page = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .replacen(issuer, base, 1);
+    let html = http.get(&page).send().unwrap().text().unwrap();
+    http.post(format!("{base}/jans-auth/interaction"))
+        .form(&[
+            ("interaction", form_value(&html, "interaction").as_str()),
+            ("csrf", form_value(&html, "csrf").as_str()),
+            ("action", "login"),
+            ("username", user),
+            ("password", password),
+        ])
+        .send()
+        .unwrap()
+}
+
+/// The `session_id` cookie a response set.
+pub fn session_cookie(r: &reqwest::blocking::Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("session_id="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// The `code` of the redirect a response carries.
+pub fn code_of(r: &reqwest::blocking::Response) -> Option<String> {
+    query_value(r.headers().get("location")?.to_str().ok()?, "code")
+}
+
+/// A data directory with `alice` (password "correct horse battery") and a client added from
+/// `metadata`; its (client_id, client_secret).
+pub fn init_with_alice(data: &Path, metadata: &serde_json::Value) -> (String, String) {
+    assert!(jans(data, &["init"]).status.success());
+    let out = jans_stdin(
+        data,
+        &["user", "add", "--username", "alice", "--password-stdin"],
+        "correct horse battery\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    add_client(data, metadata)
+}
+
+/// `jans client add --json` with `metadata`; (client_id, client_secret or "").
+pub fn add_client(data: &Path, metadata: &serde_json::Value) -> (String, String) {
+    let file = data.with_extension(format!("client-{}.json", std::process::id()));
+    std::fs::write(&file, metadata.to_string()).unwrap();
+    let out = jans(data, &["client", "add", "--json", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        c["client_id"].as_str().unwrap().to_owned(),
+        c["client_secret"].as_str().unwrap_or_default().to_owned(),
+    )
+}
