@@ -185,7 +185,12 @@ impl Hasher {
                 .spawn(move || worker(&shared))
                 .is_err()
             {
-                self.shared.lock().workers -= 1;
+                let mut s = self.shared.lock();
+                s.workers -= 1;
+                if s.workers == 0 {
+                    // Nobody would ever run the queue: its callers are told to retry.
+                    s.jobs.clear();
+                }
             }
         }
         self.shared.work.notify_one();

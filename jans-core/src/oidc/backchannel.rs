@@ -128,8 +128,10 @@ impl Engine {
         let grants = &self.inner.stores.grants;
         let mut report = DeliveryReport::default();
         let mut due = Vec::new();
+        // Deliveries waiting out a backoff are read too (and skipped), so the window is wide:
+        // a due one behind them is still found.
         for (key, record) in grants
-            .scan(GrantKind::LogoutDelivery, ctx.now, 4 * BATCH)
+            .scan(GrantKind::LogoutDelivery, ctx.now, 16 * BATCH)
             .await?
         {
             let Some(delivery) = record
