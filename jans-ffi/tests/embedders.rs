@@ -99,7 +99,9 @@ fn run(cmd: &mut Command) -> Output {
 }
 
 /// A C host that forks after using an engine: parent and child must not issue the same
-/// tokens (issue 10 item 7), built with gcc against libjans and run for real.
+/// tokens, and the child can still check passwords (issue 10 item 7); built with gcc
+/// against libjans and run for real (a child whose hashing workers were not restarted
+/// would wait forever: the run is bounded).
 #[test]
 fn tokens_differ_across_fork() {
     require("gcc", "--version");

@@ -1251,16 +1251,26 @@ fn back_channel_logout_tells_every_client_of_the_session() {
         &h,
         serde_json::json!({"backchannel_logout_uri": "https://down.example.com/bcl"}),
     );
-    h.http
-        .post_status
-        .lock()
-        .unwrap()
-        .insert("https://down.example.com/bcl".into(), 503);
+    // A client that refuses the token: §2.8, a 4xx answer is final.
+    let refusing = rp(
+        &h,
+        serde_json::json!({"backchannel_logout_uri": "https://refuses.example.com/bcl"}),
+    );
+    for (uri, status) in [
+        ("https://down.example.com/bcl", 503),
+        ("https://refuses.example.com/bcl", 400),
+    ] {
+        h.http
+            .post_status
+            .lock()
+            .unwrap()
+            .insert(uri.into(), status);
+    }
     let (cb, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
     let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
     let sid = verified_claims(&h, tok["id_token"].as_str().unwrap())["sid"].clone();
-    // Two more clients join the same browser session.
-    for other in [&quiet, &failing] {
+    // Three more clients join the same browser session.
+    for other in [&quiet, &failing, &refusing] {
         let (cb, _) = login_and_consent_with_cookie(&h, other, &cookie);
         assert!(q(&cb, "code").is_some());
     }
@@ -1282,7 +1292,7 @@ fn back_channel_logout_tells_every_client_of_the_session() {
     let report = block_on(h.engine.deliver_logouts(&h.ctx()))
         .unwrap()
         .unwrap();
-    assert_eq!((report.sent, report.retrying, report.dropped), (1, 1, 0));
+    assert_eq!((report.sent, report.retrying, report.dropped), (1, 1, 1));
     assert_eq!(report.next_due, Some(h.clock.now() + 1));
     let down = |h: &Harness| {
         h.http
@@ -1322,6 +1332,17 @@ fn back_channel_logout_tells_every_client_of_the_session() {
         jans_core::oidc::backchannel::MAX_ATTEMPTS as usize
     );
     assert_eq!(down(&h), attempts, "bounded retries");
+    assert_eq!(
+        h.http
+            .posts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(u, _)| u.contains("refuses.example.com"))
+            .count(),
+        1,
+        "a 4xx is not retried"
+    );
     assert_eq!(
         block_on(h.engine.deliver_logouts(&h.ctx())).unwrap(),
         Some(Default::default()),
