@@ -11,14 +11,14 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jans_benches::{OsRandom, block_on, now};
-use jans_core::authn::interaction::LoginResult;
-use jans_core::authn::user::User;
+use jans_core::auth::authn::interaction::LoginResult;
 use jans_core::crypto::aws_lc::AwsLcProvider;
 use jans_core::jose::Algorithm;
-use jans_core::oauth::client::ClientMetadata;
 use jans_core::params::Params;
+use jans_core::repo::client::ClientMetadata;
+use jans_core::repo::user::User;
 use jans_core::store::Stores;
-use jans_core::{Body, Config, Ctx, Endpoint, Engine, Method, Request, Response};
+use jans_core::{AuthEndpoint, Body, Config, Ctx, Engine, Method, Request, Response};
 
 const CB: &str = "https://rp.example.com/cb";
 const PASSWORD: &str = "correct horse battery staple";
@@ -93,7 +93,7 @@ impl Flow {
     }
 
     fn authorize(&self, cookie: Option<&str>) -> Response {
-        let mut req = Request::new(Endpoint::Authorize, Method::Get);
+        let mut req = Request::new(AuthEndpoint::Authorize, Method::Get);
         req.query = Params::from_pairs([
             ("response_type", "code"),
             ("client_id", self.client_id.as_str()),
@@ -138,7 +138,7 @@ impl Flow {
     }
 
     fn redeem(&self, code: &str) -> Response {
-        let req = Request::new(Endpoint::Token, Method::Post).with_form(Params::from_pairs([
+        let req = Request::new(AuthEndpoint::Token, Method::Post).with_form(Params::from_pairs([
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", CB),
@@ -187,14 +187,8 @@ fn flows(c: &mut Criterion) {
     let mut g = c.benchmark_group("raw");
     g.throughput(Throughput::Elements(1));
     g.bench_function("argon2id_verify", |b| {
-        let mut blocks = jans_core::authn::password::Blocks::for_default();
-        b.iter(|| {
-            assert!(jans_core::authn::password::verify_in(
-                PASSWORD,
-                &hash,
-                &mut blocks
-            ))
-        })
+        let mut blocks = jans_core::password::Blocks::for_default();
+        b.iter(|| assert!(jans_core::password::verify_in(PASSWORD, &hash, &mut blocks)))
     });
     g.throughput(Throughput::Elements(cores as u64));
     g.bench_function("argon2id_verify_all_cores", |b| {
@@ -203,13 +197,9 @@ fn flows(c: &mut Criterion) {
             std::thread::scope(|s| {
                 for _ in 0..cores {
                     s.spawn(|| {
-                        let mut blocks = jans_core::authn::password::Blocks::for_default();
+                        let mut blocks = jans_core::password::Blocks::for_default();
                         for _ in 0..iters {
-                            assert!(jans_core::authn::password::verify_in(
-                                PASSWORD,
-                                &hash,
-                                &mut blocks
-                            ));
+                            assert!(jans_core::password::verify_in(PASSWORD, &hash, &mut blocks));
                         }
                     });
                 }

@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use jans_benches::{ALGS, Fixture, OsRandom, block_on, expect_json, providers, split_jws};
+use jans_core::auth::oauth::token_key;
 use jans_core::crypto::{CryptoProvider, SigningKey};
 use jans_core::jose::{Algorithm, jws};
 use jans_core::keys::SecretBox;
-use jans_core::oauth::token_key;
 use jans_core::{Config, Random};
 
 /// Tokens live one second in the issuance benches, and each sample starts by sweeping the

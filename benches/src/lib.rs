@@ -14,10 +14,10 @@ use jans_core::crypto::aws_lc::AwsLcProvider;
 use jans_core::crypto::rustcrypto::RustCryptoProvider;
 use jans_core::crypto::{CryptoProvider, SigningKey};
 use jans_core::jose::Algorithm;
-use jans_core::oauth::client::{AuthMethod, ClientMetadata};
 use jans_core::params::Params;
+use jans_core::repo::client::{AuthMethod, ClientMetadata};
 use jans_core::store::Stores;
-use jans_core::{Body, Config, Ctx, Endpoint, Engine, Method, Random, Request, Response};
+use jans_core::{AuthEndpoint, Body, Config, Ctx, Engine, Method, Random, Request, Response};
 
 pub use futures_executor::block_on;
 
@@ -128,14 +128,14 @@ impl Fixture {
 
     /// `POST /token` with `grant_type=client_credentials` and Basic client credentials.
     pub fn token_request(&self) -> Request {
-        Request::new(Endpoint::Token, Method::Post)
+        Request::new(AuthEndpoint::Token, Method::Post)
             .with_form(Params::from_pairs([("grant_type", "client_credentials")]))
             .with_authorization(self.authorization.clone())
     }
 
     /// `POST /introspection` of `token`, the caller authenticating with Basic credentials.
     pub fn introspection_request(&self, token: &str) -> Request {
-        Request::new(Endpoint::Introspection, Method::Post)
+        Request::new(AuthEndpoint::Introspection, Method::Post)
             .with_form(Params::from_pairs([("token", token)]))
             .with_authorization(self.authorization.clone())
     }

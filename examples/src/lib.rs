@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use jans_core::oauth::client::ClientMetadata;
 use jans_core::params::Params;
+use jans_core::repo::client::ClientMetadata;
 use jans_core::store::Stores;
-use jans_core::{Config, Ctx, Endpoint, Engine, Method, Random, Request};
+use jans_core::{AuthEndpoint, Config, Ctx, Engine, Method, Random, Request};
 
 /// Randomness from the operating system (what a real embedder provides).
 #[derive(Debug)]
@@ -57,7 +57,7 @@ pub async fn in_process() -> Result<serde_json::Value, Box<dyn std::error::Error
     let secret = client.client_secret.clone().unwrap_or_default();
     let token = engine
         .handle(
-            Request::new(Endpoint::Token, Method::Post).with_form(Params::from_pairs([
+            Request::new(AuthEndpoint::Token, Method::Post).with_form(Params::from_pairs([
                 ("grant_type", "client_credentials"),
                 ("client_id", client.client.client_id.as_str()),
                 ("client_secret", secret.as_str()),
@@ -69,11 +69,13 @@ pub async fn in_process() -> Result<serde_json::Value, Box<dyn std::error::Error
     let access_token = token["access_token"].as_str().ok_or("no access token")?;
     let introspection = engine
         .handle(
-            Request::new(Endpoint::Introspection, Method::Post).with_form(Params::from_pairs([
-                ("token", access_token),
-                ("client_id", client.client.client_id.as_str()),
-                ("client_secret", secret.as_str()),
-            ])),
+            Request::new(AuthEndpoint::Introspection, Method::Post).with_form(Params::from_pairs(
+                [
+                    ("token", access_token),
+                    ("client_id", client.client.client_id.as_str()),
+                    ("client_secret", secret.as_str()),
+                ],
+            )),
             &ctx(),
         )
         .await;

@@ -57,3 +57,21 @@ impl Ctx {
         crate::b64::encode(&self.random_bytes(bytes))
     }
 }
+
+/// Format 16 random bytes as an RFC 9562 version-4 UUID string.
+pub fn uuid_from(bytes: &[u8]) -> String {
+    let mut b = [0u8; 16];
+    for (d, s) in b.iter_mut().zip(bytes) {
+        *d = *s;
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push_str(&format!("{x:02x}"));
+    }
+    out
+}

@@ -16,7 +16,7 @@
 //! (DESIGN.md §3): time and randomness come in [`Ctx`], outbound HTTP through
 //! [`http::HttpClient`], storage through the [`store`] traits.
 
-pub mod authn;
+pub mod auth;
 pub mod b64;
 pub mod config;
 pub mod crypto;
@@ -28,18 +28,20 @@ pub mod http;
 pub mod internal;
 pub mod jose;
 pub mod keys;
-pub mod oauth;
-pub mod oidc;
 pub mod params;
+pub mod password;
+pub mod repo;
 pub mod request;
 pub mod response;
-pub mod scope;
+pub mod services;
 pub mod store;
 pub mod testing;
 
+pub use auth::AuthServer;
 pub use config::Config;
 pub use ctx::{Ctx, Random, UnixTime};
 pub use engine::{Engine, EngineBuilder, RegisteredClient, TickReport};
 pub use error::Error;
-pub use request::{Endpoint, Method, Request};
+pub use request::{AuthEndpoint, Endpoint, Method, Request};
 pub use response::{Body, Response};
+pub use services::Services;

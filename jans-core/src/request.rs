@@ -30,10 +30,20 @@ impl Method {
     }
 }
 
-/// Every endpoint the engine serves, at Janssen's paths (DESIGN.md §3).
+/// Every endpoint the engine serves: one variant per component, each holding that
+/// component's endpoints (DESIGN.md §2). The path tables are the components' own
+/// (`auth::paths`); [`Endpoint::from_path`] consults every one of them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Endpoint {
+    /// The auth-server (OAuth 2.0, OpenID Connect).
+    Auth(AuthEndpoint),
+}
+
+/// The auth-server's endpoints, at Janssen's paths (DESIGN.md §3).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthEndpoint {
     /// `/.well-known/openid-configuration` (OIDC Discovery 1.0 §4)
     Discovery,
     /// `/.well-known/webfinger` (OIDC Discovery 1.0 §2, RFC 7033)
@@ -60,99 +70,10 @@ pub enum Endpoint {
     CheckSession,
 }
 
-/// Path prefix of the auth-server.
-pub const AUTH_PREFIX: &str = "/jans-auth/restv1";
-
-/// Longest `kid` accepted in a path.
-const MAX_KID_LEN: usize = 256;
-
-impl Endpoint {
-    /// Map a request path to an endpoint; `None` for paths the engine does not serve.
-    pub fn from_path(path: &str) -> Option<Endpoint> {
-        if path == "/.well-known/openid-configuration" {
-            return Some(Endpoint::Discovery);
-        }
-        if path == "/.well-known/webfinger" {
-            return Some(Endpoint::Webfinger);
-        }
-        if path == crate::oidc::session_management::CHECK_SESSION_PATH {
-            return Some(Endpoint::CheckSession);
-        }
-        let rest = path.strip_prefix(AUTH_PREFIX)?;
-        match rest {
-            "/jwks" => Some(Endpoint::Jwks),
-            "/authorize" => Some(Endpoint::Authorize),
-            "/token" => Some(Endpoint::Token),
-            "/introspection" => Some(Endpoint::Introspection),
-            "/userinfo" => Some(Endpoint::Userinfo),
-            "/end_session" => Some(Endpoint::EndSession),
-            "/register" => Some(Endpoint::Register),
-            "/revoke" => Some(Endpoint::Revocation),
-            _ => {
-                let kid = rest.strip_prefix("/jwks/archived/")?;
-                let ok = !kid.is_empty()
-                    && kid.len() <= MAX_KID_LEN
-                    && kid
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-                ok.then(|| Endpoint::JwksArchived(kid.to_owned()))
-            }
-        }
+impl From<AuthEndpoint> for Endpoint {
+    fn from(e: AuthEndpoint) -> Endpoint {
+        Endpoint::Auth(e)
     }
-
-    /// The path this endpoint is served at (relative to the issuer).
-    pub fn path(&self) -> String {
-        match self {
-            Endpoint::Discovery => "/.well-known/openid-configuration".to_owned(),
-            Endpoint::Webfinger => "/.well-known/webfinger".to_owned(),
-            Endpoint::Jwks => format!("{AUTH_PREFIX}/jwks"),
-            Endpoint::JwksArchived(kid) => format!("{AUTH_PREFIX}/jwks/archived/{kid}"),
-            Endpoint::Authorize => format!("{AUTH_PREFIX}/authorize"),
-            Endpoint::Token => format!("{AUTH_PREFIX}/token"),
-            Endpoint::Introspection => format!("{AUTH_PREFIX}/introspection"),
-            Endpoint::Userinfo => format!("{AUTH_PREFIX}/userinfo"),
-            Endpoint::EndSession => format!("{AUTH_PREFIX}/end_session"),
-            Endpoint::Register => format!("{AUTH_PREFIX}/register"),
-            Endpoint::Revocation => format!("{AUTH_PREFIX}/revoke"),
-            Endpoint::CheckSession => {
-                crate::oidc::session_management::CHECK_SESSION_PATH.to_owned()
-            }
-        }
-    }
-
-    /// A short stable label for metrics and logs.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Endpoint::Discovery => "discovery",
-            Endpoint::Webfinger => "webfinger",
-            Endpoint::Jwks => "jwks",
-            Endpoint::JwksArchived(_) => "jwks_archived",
-            Endpoint::Authorize => "authorize",
-            Endpoint::Token => "token",
-            Endpoint::Introspection => "introspection",
-            Endpoint::Userinfo => "userinfo",
-            Endpoint::EndSession => "end_session",
-            Endpoint::Register => "register",
-            Endpoint::Revocation => "revocation",
-            Endpoint::CheckSession => "check_session",
-        }
-    }
-
-    /// Route templates the host registers (axum syntax for the path parameter).
-    pub const ROUTES: [&'static str; 12] = [
-        "/.well-known/openid-configuration",
-        "/.well-known/webfinger",
-        "/jans-auth/restv1/authorize",
-        "/jans-auth/restv1/jwks",
-        "/jans-auth/restv1/jwks/archived/{kid}",
-        "/jans-auth/restv1/token",
-        "/jans-auth/restv1/introspection",
-        "/jans-auth/restv1/revoke",
-        "/jans-auth/restv1/userinfo",
-        "/jans-auth/restv1/end_session",
-        "/jans-auth/restv1/register",
-        crate::oidc::session_management::CHECK_SESSION_PATH,
-    ];
 }
 
 /// A request as the engine sees it: already routed, decoded and bounded by the host.
@@ -199,8 +120,8 @@ fn header_text(value: &[u8]) -> Option<&str> {
 fn single_header<'a>(
     headers: &[(&str, &'a [u8])],
     name: &str,
-) -> Result<Option<&'a str>, crate::oauth::error::OAuthError> {
-    use crate::oauth::error::OAuthError;
+) -> Result<Option<&'a str>, crate::error::oauth::OAuthError> {
+    use crate::error::oauth::OAuthError;
     let mut found = headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -253,7 +174,7 @@ impl Request {
         query: Option<&str>,
         headers: &[(&str, &[u8])],
         body: Vec<u8>,
-    ) -> Result<Request, crate::oauth::error::OAuthError> {
+    ) -> Result<Request, crate::error::oauth::OAuthError> {
         let mut req = Request::new(endpoint, Method::parse(method));
         if let Some(q) = query {
             req.query = Params::parse(q.as_bytes())?;
@@ -278,9 +199,9 @@ impl Request {
     }
 
     /// A request to `endpoint` with `method` and nothing else.
-    pub fn new(endpoint: Endpoint, method: Method) -> Self {
+    pub fn new(endpoint: impl Into<Endpoint>, method: Method) -> Self {
         Request {
-            endpoint,
+            endpoint: endpoint.into(),
             method,
             query: Params::new(),
             form: Params::new(),
@@ -338,39 +259,5 @@ impl Request {
             Method::Post | Method::Put => &self.form,
             _ => &self.query,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_round_trip() {
-        for e in [
-            Endpoint::Discovery,
-            Endpoint::Webfinger,
-            Endpoint::Jwks,
-            Endpoint::Authorize,
-            Endpoint::JwksArchived("abc_-1".into()),
-            Endpoint::Token,
-            Endpoint::Introspection,
-            Endpoint::Revocation,
-            Endpoint::Userinfo,
-            Endpoint::EndSession,
-            Endpoint::Register,
-        ] {
-            assert_eq!(Endpoint::from_path(&e.path()), Some(e));
-        }
-        assert_eq!(
-            Endpoint::from_path("/jans-auth/restv1/jwks/archived/"),
-            None
-        );
-        assert_eq!(
-            Endpoint::from_path("/jans-auth/restv1/jwks/archived/a/b"),
-            None
-        );
-        assert_eq!(Endpoint::from_path("/jans-auth/restv1/nope"), None);
-        assert_eq!(Endpoint::from_path("/token"), None);
     }
 }

@@ -1,7 +1,7 @@
 //! Transport-free responses. The status code of every response is decided here, once, so
 //! the HTTP host and the C ABI cannot drift (see `jans-http/src/translate.rs`).
 
-use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::error::oauth::{ErrorCode, OAuthError};
 
 /// What the endpoint answered.
 #[derive(Clone, Debug, PartialEq)]
@@ -179,7 +179,7 @@ impl Response {
             Body::FormPost { action, params } => form_post_html(action, params).into_bytes(),
             Body::LogoutPage { iframes, next } => logout_page_html(iframes, next).into_bytes(),
             Body::CheckSessionPage => {
-                crate::oidc::session_management::check_session_html().into_bytes()
+                crate::auth::oidc::session_management::check_session_html().into_bytes()
             }
             Body::Empty | Body::NoContent | Body::Redirect(_) => Vec::new(),
         }

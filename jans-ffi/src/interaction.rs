@@ -2,8 +2,8 @@
 //! request and answer documents of `jans_interaction_get` and `jans_interaction_submit`,
 //! over the engine's typed interaction operations.
 
-use jans_core::authn::interaction::LoginResult;
-use jans_core::authn::session::Stage;
+use jans_core::auth::authn::interaction::LoginResult;
+use jans_core::auth::authn::session::Stage;
 use jans_core::{Ctx, Engine};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -21,7 +21,7 @@ mod wire;
 use std::ffi::{CStr, c_char};
 
 use jans_core::Config;
-use jans_core::oauth::client::ClientMetadata;
+use jans_core::repo::client::ClientMetadata;
 
 pub use buf::JansBuf;
 use buf::{give, give_json, out_buf, read_opt_str, read_str};
@@ -326,7 +326,7 @@ pub unsafe extern "C" fn jans_user_add(
         };
         // Assigned by the engine.
         fields.insert("inum".to_owned(), "".into());
-        let user: jans_core::authn::user::User = serde_json::from_value(doc)
+        let user: jans_core::repo::user::User = serde_json::from_value(doc)
             .map_err(|e| Failure::new(JansStatus::InvalidJson, format!("user_json: {e}")))?;
         let hosted = registry::get(id)?;
         let ctx = hosted.ctx(None);
@@ -481,7 +481,7 @@ pub fn fuzz_handle(data: &[u8]) {
     }
 }
 
-pub(crate) fn oauth_failure(e: jans_core::oauth::error::OAuthError) -> Failure {
+pub(crate) fn oauth_failure(e: jans_core::error::oauth::OAuthError) -> Failure {
     let message = match &e.description {
         Some(d) => format!("{}: {d}", e.code.as_str()),
         None => e.code.as_str().to_owned(),

@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use jans_core::oauth::error::{ErrorCode, OAuthError};
+use jans_core::error::oauth::{ErrorCode, OAuthError};
 use jans_core::{Endpoint, Request, Response};
 use serde::{Deserialize, Serialize};
 

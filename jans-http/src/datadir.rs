@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use jans_core::config::Config;
 use jans_core::config::PersistenceType;
-use jans_core::oauth::client::{AuthMethod, ClientMetadata};
+use jans_core::repo::client::{AuthMethod, ClientMetadata};
 use jans_core::store::postgres::PgStore;
 use jans_core::store::postgres::schema::{self, SchemaStatus};
 use jans_core::store::{StoreError, Stores};

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use jans_core::oauth::client::ClientMetadata;
+use jans_core::repo::client::ClientMetadata;
 use jans_core::{Ctx, Engine};
 use jans_http::datadir::{DataDir, load_config};
 use jans_http::telemetry::{LogFormat, init_logging};
@@ -504,7 +504,7 @@ fn user_error(uid: &str, e: jans_core::Error) -> String {
 }
 
 async fn user_command(cli: &Cli, cmd: &UserCommand) -> Res<()> {
-    use jans_core::authn::user::{User, UserStatus};
+    use jans_core::repo::user::{User, UserStatus};
     match cmd {
         UserCommand::Add {
             username,
@@ -628,7 +628,7 @@ async fn scope_command(cli: &Cli, cmd: &ScopeCommand) -> Res<()> {
         ScopeCommand::Put { json } => {
             let text =
                 std::fs::read_to_string(json).map_err(|e| format!("{}: {e}", json.display()))?;
-            let scope: jans_core::scope::Scope = serde_json::from_str(&text)
+            let scope: jans_core::repo::scope::Scope = serde_json::from_str(&text)
                 .map_err(|e| format!("{}: not a scope: {e}", json.display()))?;
             // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
             let token_char =

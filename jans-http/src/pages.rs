@@ -10,8 +10,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use jans_core::authn::interaction::LoginResult;
-use jans_core::authn::session::{MAX_BROWSER_SESSIONS, SESSION_COOKIE, SESSIONS_COOKIE, Stage};
+use jans_core::auth::authn::interaction::LoginResult;
+use jans_core::auth::authn::session::{
+    MAX_BROWSER_SESSIONS, SESSION_COOKIE, SESSIONS_COOKIE, Stage,
+};
 use jans_core::params::Params;
 
 use crate::routes::AppState;
@@ -91,7 +93,7 @@ impl Pages {
     }
 
     /// The error page for an OAuth error, with its status.
-    pub fn oauth_error(&self, e: &jans_core::oauth::error::OAuthError) -> Response {
+    pub fn oauth_error(&self, e: &jans_core::error::oauth::OAuthError) -> Response {
         self.error(
             StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
             e.code.as_str(),
@@ -441,7 +443,7 @@ pub async fn logout_submit(
     let cookies = request_cookies(&headers);
     let cookie = cookies
         .iter()
-        .find(|(n, _)| n == jans_core::authn::session::SESSION_COOKIE)
+        .find(|(n, _)| n == jans_core::auth::authn::session::SESSION_COOKIE)
         .map(|(_, v)| v.as_str());
     let ctx = state.ctx("logout".to_owned());
     match state

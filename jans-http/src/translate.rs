@@ -3,7 +3,7 @@
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method as HttpMethod, StatusCode, Uri};
-use jans_core::oauth::error::OAuthError;
+use jans_core::error::oauth::OAuthError;
 use jans_core::{Endpoint, Request, Response};
 
 /// Build a core request ([`Request::from_http`], shared with the C ABI). Errors are
@@ -65,7 +65,7 @@ pub fn page_csp(resp: &Response) -> Option<String> {
         // Relying parties on any origin frame the check-session iframe.
         jans_core::Body::CheckSessionPage => Some(format!(
             "default-src 'none'; script-src {}; frame-ancestors *",
-            script_hash(jans_core::oidc::session_management::CHECK_SESSION_SCRIPT)
+            script_hash(jans_core::auth::oidc::session_management::CHECK_SESSION_SCRIPT)
         )),
         _ => None,
     }

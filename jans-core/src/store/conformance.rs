@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::{GrantKind, GrantRecord, StoreError, Stores, Taken};
-use crate::authn::user::User;
 use crate::keys::{KeyStatus, StoredKey};
-use crate::oauth::client::{Client, ClientMetadata};
+use crate::repo::client::{Client, ClientMetadata};
+use crate::repo::user::User;
 
 /// What the suite needs from a backend.
 pub trait Harness {
@@ -814,21 +814,21 @@ fn users_crud(s: &Stores) -> CaseResult {
 
 /// The shared configuration: compare-and-set on the revision, so of two writers that read
 /// the same revision one wins and the other is told to re-read.
-fn scope(id: &str) -> crate::scope::Scope {
-    crate::scope::Scope {
+fn scope(id: &str) -> crate::repo::scope::Scope {
+    crate::repo::scope::Scope {
         id: id.to_owned(),
         inum: format!("inum-{id}"),
         description: None,
-        scope_type: crate::scope::ScopeType::Openid,
+        scope_type: crate::repo::scope::ScopeType::Openid,
         claims: vec!["email".to_owned()],
         default_scope: false,
-        attributes: crate::scope::ScopeAttributes::default(),
+        attributes: crate::repo::scope::ScopeAttributes::default(),
     }
 }
 
 fn scopes_crud(s: &Stores) -> CaseResult {
     block_on(async {
-        let mut defaults = crate::scope::defaults();
+        let mut defaults = crate::repo::scope::defaults();
         ensure!(
             e(s.scopes.list().await)?.is_empty(),
             "a new store has no scopes"

@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use super::{
     ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, Taken, UserStore,
 };
-use crate::authn::user::User;
 use crate::ctx::UnixTime;
 use crate::keys::StoredKey;
-use crate::oauth::client::Client;
+use crate::repo::client::Client;
+use crate::repo::user::User;
 
 type GrantKey = (GrantKind, String);
 
@@ -73,7 +73,7 @@ pub struct MemoryStore {
     keys: Mutex<BTreeMap<String, StoredKey>>,
     users: Mutex<Users>,
     config: Mutex<Option<super::StoredConfig>>,
-    scopes: Mutex<BTreeMap<String, crate::scope::Scope>>,
+    scopes: Mutex<BTreeMap<String, crate::repo::scope::Scope>>,
     master_key_check: Mutex<Option<String>>,
 }
 
@@ -409,7 +409,7 @@ impl super::ConfigStore for MemoryStore {
 
 #[async_trait]
 impl super::ScopeStore for MemoryStore {
-    async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+    async fn insert(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError> {
         let mut m = lock(&self.scopes);
         if m.contains_key(&scope.id) {
             return Err(StoreError::Conflict);
@@ -418,7 +418,7 @@ impl super::ScopeStore for MemoryStore {
         Ok(())
     }
 
-    async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+    async fn update(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError> {
         match lock(&self.scopes).get_mut(&scope.id) {
             Some(s) => {
                 *s = scope.clone();
@@ -432,7 +432,7 @@ impl super::ScopeStore for MemoryStore {
         Ok(lock(&self.scopes).remove(id).is_some())
     }
 
-    async fn list(&self) -> Result<Vec<crate::scope::Scope>, StoreError> {
+    async fn list(&self) -> Result<Vec<crate::repo::scope::Scope>, StoreError> {
         Ok(lock(&self.scopes).values().cloned().collect())
     }
 }

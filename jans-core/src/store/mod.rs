@@ -15,10 +15,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::authn::user::User;
 use crate::ctx::UnixTime;
 use crate::keys::StoredKey;
-use crate::oauth::client::Client;
+use crate::repo::client::Client;
+use crate::repo::user::User;
 
 pub mod conformance;
 pub mod memory;
@@ -326,13 +326,13 @@ pub trait ConfigStore: Send + Sync {
 #[async_trait]
 pub trait ScopeStore: Send + Sync {
     /// Add a scope; `Conflict` if one with this `id` exists. Durable when it returns.
-    async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError>;
+    async fn insert(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError>;
     /// Replace the scope with this `id`; `NotFound` if there is none.
-    async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError>;
+    async fn update(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError>;
     /// Remove a scope; whether it existed.
     async fn delete(&self, id: &str) -> Result<bool, StoreError>;
     /// Every scope, ordered by `id`.
-    async fn list(&self) -> Result<Vec<crate::scope::Scope>, StoreError>;
+    async fn list(&self) -> Result<Vec<crate::repo::scope::Scope>, StoreError>;
 }
 
 /// The stores an engine runs on.

@@ -1,12 +1,12 @@
 //! The authorization code flow through the engine and the interaction API.
 
-use jans_core::authn::interaction::LoginResult;
-use jans_core::authn::session::Stage;
-use jans_core::authn::user::User;
+use jans_core::auth::authn::interaction::LoginResult;
+use jans_core::auth::authn::session::Stage;
 use jans_core::jose::{Algorithm, jws, jwt};
 use jans_core::params::Params;
+use jans_core::repo::user::User;
 use jans_core::store::conformance::block_on;
-use jans_core::{Body, Endpoint, Method, RegisteredClient, Request, Response};
+use jans_core::{AuthEndpoint, Body, Method, RegisteredClient, Request, Response};
 
 use super::harness::*;
 
@@ -46,7 +46,7 @@ pub(crate) fn rp(h: &Harness, extra: serde_json::Value) -> RegisteredClient {
 }
 
 pub(crate) fn authorize(h: &Harness, params: &[(&str, &str)], cookie: Option<&str>) -> Response {
-    let mut req = Request::new(Endpoint::Authorize, Method::Get);
+    let mut req = Request::new(AuthEndpoint::Authorize, Method::Get);
     req.query = Params::from_pairs(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     if let Some(c) = cookie {
         req.cookies = vec![("session_id".into(), c.into())];
@@ -202,7 +202,7 @@ fn code_flow_with_pkce_login_consent_and_id_token() {
     assert!(claims["sid"].as_str().is_some());
     assert_eq!(
         claims["at_hash"],
-        jans_core::oidc::id_token::half_hash(Algorithm::ES256, &at).as_str()
+        jans_core::auth::oidc::id_token::half_hash(Algorithm::ES256, &at).as_str()
     );
     assert!(
         claims.get("given_name").is_none(),
@@ -566,16 +566,16 @@ fn the_authorization_endpoint_is_off_unless_enabled() {
     let mut c = config();
     c.grant_types_supported = vec!["client_credentials".into()];
     let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
-    let r = h.call(Request::new(Endpoint::Authorize, Method::Get));
+    let r = h.call(Request::new(AuthEndpoint::Authorize, Method::Get));
     assert_error(&r, 404, "not_found");
 }
 
 fn userinfo(h: &Harness, auth: Option<String>, form: Option<&[(&str, &str)]>) -> Response {
     let mut req = match form {
-        Some(f) => Request::new(Endpoint::Userinfo, Method::Post).with_form(Params::from_pairs(
-            f.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-        )),
-        None => Request::new(Endpoint::Userinfo, Method::Get),
+        Some(f) => Request::new(AuthEndpoint::Userinfo, Method::Post).with_form(
+            Params::from_pairs(f.iter().map(|(k, v)| (k.to_string(), v.to_string()))),
+        ),
+        None => Request::new(AuthEndpoint::Userinfo, Method::Get),
     };
     req.authorization = auth;
     h.call(req)
@@ -631,7 +631,7 @@ fn userinfo_claims_by_scope_and_claims_parameter() {
     // A disabled user's token no longer gives userinfo.
     block_on(h.engine.set_user_status(
         "alice",
-        jans_core::authn::user::UserStatus::Inactive,
+        jans_core::repo::user::UserStatus::Inactive,
         &h.ctx(),
     ))
     .unwrap();
@@ -647,7 +647,7 @@ fn userinfo_claims_by_scope_and_claims_parameter() {
 /// store releases what it now lists.
 #[test]
 fn claims_and_discovery_follow_the_stored_scopes() {
-    use jans_core::scope::{Scope, ScopeAttributes, ScopeType};
+    use jans_core::repo::scope::{Scope, ScopeAttributes, ScopeType};
     let h = harness();
     let store = &h.engine.stores().scopes;
     let mut profile = h
@@ -673,7 +673,7 @@ fn claims_and_discovery_follow_the_stored_scopes() {
     .unwrap();
     // Loaded on the next tick (or start); nothing is seeded into a non-empty store.
     assert_eq!(block_on(h.engine.load_scopes()).unwrap(), 0);
-    let d = json(&h.call(Request::new(Endpoint::Discovery, Method::Get)));
+    let d = json(&h.call(Request::new(AuthEndpoint::Discovery, Method::Get)));
     let listed: Vec<&str> = d["scopes_supported"]
         .as_array()
         .unwrap()
@@ -888,7 +888,7 @@ pub(crate) fn login_and_consent_scopes(h: &Harness, start: &Response) -> (String
 const AFTER_LOGOUT: &str = "https://rp.example.com/bye";
 
 fn end_session(h: &Harness, params: &[(&str, &str)], cookie: Option<&str>) -> Response {
-    let mut req = Request::new(Endpoint::EndSession, Method::Get);
+    let mut req = Request::new(AuthEndpoint::EndSession, Method::Get);
     req.query = Params::from_pairs(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     if let Some(c) = cookie {
         req.cookies = vec![("session_id".into(), c.into())];
@@ -1082,7 +1082,7 @@ fn pairwise_subjects() {
         "another sector, another subject"
     );
     // Several redirect hosts without a sector_identifier_uri cannot be pairwise.
-    let bad = jans_core::oauth::client::ClientMetadata::from_json(serde_json::json!({
+    let bad = jans_core::repo::client::ClientMetadata::from_json(serde_json::json!({
         "redirect_uris": ["https://a.example/cb", "https://b.example/cb"], "subject_type": "pairwise"
     }))
     .unwrap();
@@ -1140,7 +1140,7 @@ fn hybrid_implicit_and_form_post() {
     assert_eq!(claims["nonce"], "n-1");
     assert_eq!(
         claims["c_hash"],
-        jans_core::oidc::id_token::half_hash(Algorithm::ES256, &code).as_str()
+        jans_core::auth::oidc::id_token::half_hash(Algorithm::ES256, &code).as_str()
     );
     assert_eq!(fragment(&to, "state").as_deref(), Some("st-1"));
     assert_eq!(
@@ -1159,7 +1159,7 @@ fn hybrid_implicit_and_form_post() {
     let claims = verified_claims(&h, &fragment(&to, "id_token").unwrap());
     assert_eq!(
         claims["at_hash"],
-        jans_core::oidc::id_token::half_hash(Algorithm::ES256, &at).as_str()
+        jans_core::auth::oidc::id_token::half_hash(Algorithm::ES256, &at).as_str()
     );
     assert_eq!(
         userinfo(&h, Some(format!("Bearer {at}")), None).status(),
@@ -1329,7 +1329,7 @@ fn back_channel_logout_tells_every_client_of_the_session() {
     }
     assert_eq!(
         attempts,
-        jans_core::oidc::backchannel::MAX_ATTEMPTS as usize
+        jans_core::auth::oidc::backchannel::MAX_ATTEMPTS as usize
     );
     assert_eq!(down(&h), attempts, "bounded retries");
     assert_eq!(
@@ -1597,7 +1597,7 @@ fn session_state_in_authorization_responses() {
     let (_, salt) = state.split_once('.').unwrap();
     assert_eq!(
         state,
-        jans_core::oidc::session_management::session_state(
+        jans_core::auth::oidc::session_management::session_state(
             &c.client.client_id,
             "https://rp.example.com",
             &opbs,
@@ -1688,7 +1688,7 @@ fn id_token_hint_at_the_authorization_endpoint() {
 
 #[test]
 fn local_verification_of_id_tokens() {
-    use jans_core::oauth::verify::{TokenKind, VerifyError};
+    use jans_core::auth::oauth::verify::{TokenKind, VerifyError};
     let h = harness();
     let c = rp(
         &h,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use jans_core::authn::interaction::{LoginResult, PasswordCheck};
+use jans_core::auth::authn::interaction::{LoginResult, PasswordCheck};
 use jans_core::store::conformance::block_on;
 
 use super::authorize::{authorize, harness, location, q, rp, std_params};

@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
+use jans_core::auth::oauth::client_auth::JWT_BEARER_ASSERTION;
 use jans_core::crypto::SigningKey;
 use jans_core::jose::{Algorithm, Jwks, jws};
-use jans_core::oauth::client_auth::JWT_BEARER_ASSERTION;
-use jans_core::{Endpoint, RegisteredClient};
+use jans_core::{AuthEndpoint, RegisteredClient};
 
 use super::harness::*;
 
@@ -42,7 +42,7 @@ fn key_assertion(
 
 fn with_assertion(
     h: &Harness,
-    endpoint: Endpoint,
+    endpoint: AuthEndpoint,
     assertion: &str,
     extra: &[(&str, &str)],
 ) -> jans_core::Response {
@@ -57,7 +57,7 @@ fn with_assertion(
 fn cc(h: &Harness, assertion: &str) -> jans_core::Response {
     with_assertion(
         h,
-        Endpoint::Token,
+        AuthEndpoint::Token,
         assertion,
         &[("grant_type", "client_credentials")],
     )
@@ -125,7 +125,7 @@ fn client_secret_jwt() {
     let a = hs_assertion(&c, &claims(&id, TOKEN_URL, "k8", T0 + 60));
     let r = with_assertion(
         &h,
-        Endpoint::Token,
+        AuthEndpoint::Token,
         &a,
         &[("grant_type", "client_credentials"), ("client_id", "other")],
     );
@@ -207,7 +207,7 @@ fn private_key_jwt_inline_jwks() {
             T0 + 60,
         ),
     );
-    let r = with_assertion(&h, Endpoint::Introspection, &a, &[("token", &at)]);
+    let r = with_assertion(&h, AuthEndpoint::Introspection, &a, &[("token", &at)]);
     assert_eq!(r.status(), 200, "{:?}", r.body);
     assert_eq!(json(&r)["active"], true);
 }

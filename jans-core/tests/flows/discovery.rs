@@ -1,11 +1,11 @@
-use jans_core::{Endpoint, Method, Request};
+use jans_core::{AuthEndpoint, Method, Request};
 
 use super::harness::*;
 
 #[test]
 fn discovery_lists_what_is_implemented() {
     let h = Harness::new();
-    let r = h.call(Request::new(Endpoint::Discovery, Method::Get));
+    let r = h.call(Request::new(AuthEndpoint::Discovery, Method::Get));
     assert_eq!(r.status(), 200);
     assert_eq!(
         header(&r, "cache-control").as_deref(),
@@ -86,7 +86,7 @@ fn discovery_lists_what_is_implemented() {
         "https://id.example.com/jans-auth/opiframe.htm"
     );
     assert_error(
-        &h.call(Request::new(Endpoint::Discovery, Method::Post)),
+        &h.call(Request::new(AuthEndpoint::Discovery, Method::Post)),
         405,
         "method_not_allowed",
     );
@@ -97,7 +97,7 @@ fn discovery_lists_the_code_flow_when_enabled() {
     let mut c = config();
     c.grant_types_supported = vec!["authorization_code".into(), "client_credentials".into()];
     let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
-    let d = json(&h.call(Request::new(Endpoint::Discovery, Method::Get)));
+    let d = json(&h.call(Request::new(AuthEndpoint::Discovery, Method::Get)));
     assert_eq!(
         d["authorization_endpoint"],
         "https://id.example.com/jans-auth/restv1/authorize"
@@ -118,7 +118,7 @@ fn discovery_lists_the_code_flow_when_enabled() {
 fn webfinger_issuer_discovery() {
     let h = Harness::new();
     let wf = |pairs: &[(&str, &str)]| {
-        let mut req = Request::new(Endpoint::Webfinger, Method::Get);
+        let mut req = Request::new(AuthEndpoint::Webfinger, Method::Get);
         req.query = jans_core::params::Params::from_pairs(pairs.iter().copied());
         h.call(req)
     };

@@ -9,12 +9,12 @@ use jans_core::crypto::CryptoProvider;
 use jans_core::crypto::rustcrypto::RustCryptoProvider;
 use jans_core::http::{AddressPolicy, HttpClient, HttpError, HttpResponse};
 use jans_core::jose::{Algorithm, Jwks};
-use jans_core::oauth::client::ClientMetadata;
 use jans_core::params::Params;
+use jans_core::repo::client::ClientMetadata;
 use jans_core::store::Stores;
 use jans_core::store::conformance::block_on;
 use jans_core::testing::{FakeClock, SeededRandom};
-use jans_core::{Config, Ctx, Endpoint, Engine, Method, RegisteredClient, Request, Response};
+use jans_core::{AuthEndpoint, Config, Ctx, Engine, Method, RegisteredClient, Request, Response};
 
 pub const T0: u64 = 1_800_000_000;
 pub const ISSUER: &str = "https://id.example.com";
@@ -129,9 +129,9 @@ impl Harness {
     }
 
     /// Add a person `uid` whose password is "correct horse battery".
-    pub fn add_user(&self, uid: &str) -> jans_core::authn::user::User {
+    pub fn add_user(&self, uid: &str) -> jans_core::repo::user::User {
         block_on(self.engine.add_user(
-            jans_core::authn::user::User {
+            jans_core::repo::user::User {
                 uid: uid.into(),
                 ..Default::default()
             },
@@ -147,7 +147,7 @@ impl Harness {
 
     pub fn post(
         &self,
-        endpoint: Endpoint,
+        endpoint: AuthEndpoint,
         form: &[(&str, &str)],
         auth: Option<String>,
     ) -> Response {
@@ -159,7 +159,7 @@ impl Harness {
     }
 
     pub fn token(&self, form: &[(&str, &str)], auth: Option<String>) -> Response {
-        self.post(Endpoint::Token, form, auth)
+        self.post(AuthEndpoint::Token, form, auth)
     }
 
     /// client_credentials with Basic auth; returns the access token.
@@ -171,7 +171,7 @@ impl Harness {
 
     pub fn introspect(&self, caller: &RegisteredClient, token: &str) -> serde_json::Value {
         let r = self.post(
-            Endpoint::Introspection,
+            AuthEndpoint::Introspection,
             &[("token", token)],
             Some(basic(caller)),
         );
@@ -180,7 +180,7 @@ impl Harness {
     }
 
     pub fn jwks(&self) -> Jwks {
-        let r = self.call(Request::new(Endpoint::Jwks, Method::Get));
+        let r = self.call(Request::new(AuthEndpoint::Jwks, Method::Get));
         serde_json::from_value(json(&r)).unwrap()
     }
 

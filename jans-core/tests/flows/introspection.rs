@@ -1,7 +1,7 @@
 use jans_core::jose::{Algorithm, jws, jwt};
 use jans_core::params::Params;
 use jans_core::store::conformance::block_on;
-use jans_core::{Endpoint, Method, Request};
+use jans_core::{AuthEndpoint, Method, Request};
 
 use super::harness::*;
 
@@ -20,13 +20,14 @@ fn introspection_callers_and_answers() {
     // ... or presents its own access token.
     let rs_at = h.cc_token(&rs);
     let r = h.post(
-        Endpoint::Introspection,
+        AuthEndpoint::Introspection,
         &[("token", &at)],
         Some(format!("Bearer {rs_at}")),
     );
     assert_eq!(json(&r)["active"], true);
     // GET with a query works too (Janssen accepts both).
-    let mut get = Request::new(Endpoint::Introspection, Method::Get).with_authorization(basic(&rs));
+    let mut get =
+        Request::new(AuthEndpoint::Introspection, Method::Get).with_authorization(basic(&rs));
     get.query = Params::from_pairs([("token", at.as_str())]);
     assert_eq!(json(&h.call(get))["active"], true);
     // Unknown token: inactive, nothing else.
@@ -36,18 +37,18 @@ fn introspection_callers_and_answers() {
     );
     // Errors.
     assert_error(
-        &h.post(Endpoint::Introspection, &[("token", &at)], None),
+        &h.post(AuthEndpoint::Introspection, &[("token", &at)], None),
         401,
         "invalid_client",
     );
     assert_error(
-        &h.post(Endpoint::Introspection, &[], Some(basic(&rs))),
+        &h.post(AuthEndpoint::Introspection, &[], Some(basic(&rs))),
         400,
         "invalid_request",
     );
     assert_error(
         &h.post(
-            Endpoint::Introspection,
+            AuthEndpoint::Introspection,
             &[("token", &at), ("token", "x")],
             Some(basic(&rs)),
         ),
@@ -55,7 +56,7 @@ fn introspection_callers_and_answers() {
         "invalid_request",
     );
     let r = h.post(
-        Endpoint::Introspection,
+        AuthEndpoint::Introspection,
         &[("token", &at)],
         Some("Bearer bogus".into()),
     );
@@ -66,7 +67,7 @@ fn introspection_callers_and_answers() {
             .starts_with("Bearer")
     );
     assert_error(
-        &h.call(Request::new(Endpoint::Introspection, Method::Delete)),
+        &h.call(Request::new(AuthEndpoint::Introspection, Method::Delete)),
         405,
         "method_not_allowed",
     );
@@ -85,11 +86,11 @@ fn public_clients_cannot_introspect() {
     let mut public = c.client.clone();
     public.client_id = "public-client".into();
     public.client_secret_sealed = None;
-    public.metadata.token_endpoint_auth_method = jans_core::oauth::client::AuthMethod::None;
+    public.metadata.token_endpoint_auth_method = jans_core::repo::client::AuthMethod::None;
     public.metadata.grant_types = vec![];
     jans_core::store::conformance::block_on(h.stores.clients.insert(&public)).unwrap();
     let r = h.post(
-        Endpoint::Introspection,
+        AuthEndpoint::Introspection,
         &[("token", &at), ("client_id", "public-client")],
         None,
     );
@@ -105,14 +106,14 @@ fn uma_protection_scope_can_be_required_of_bearer_callers() {
     let rs = h.register(serde_json::json!({"scope": "uma_protection"}));
     let at = h.cc_token(&plain);
     let r = h.post(
-        Endpoint::Introspection,
+        AuthEndpoint::Introspection,
         &[("token", &at)],
         Some(format!("Bearer {at}")),
     );
     assert_error(&r, 403, "insufficient_scope");
     let rs_at = h.cc_token(&rs);
     let r = h.post(
-        Endpoint::Introspection,
+        AuthEndpoint::Introspection,
         &[("token", &at)],
         Some(format!("Bearer {rs_at}")),
     );
@@ -125,7 +126,7 @@ fn signed_introspection_response_rfc9701() {
     let rs = h.register(serde_json::json!({"introspection_signed_response_alg": "EdDSA"}));
     let c = h.register(serde_json::json!({}));
     let at = h.cc_token(&c);
-    let req = Request::new(Endpoint::Introspection, Method::Post)
+    let req = Request::new(AuthEndpoint::Introspection, Method::Post)
         .with_form(Params::from_pairs([("token", at.as_str())]))
         .with_authorization(basic(&rs))
         .with_accept("application/token-introspection+jwt");
@@ -153,7 +154,7 @@ fn signed_introspection_response_rfc9701() {
 
 #[test]
 fn local_verification_of_jwt_access_tokens() {
-    use jans_core::oauth::verify::{TokenKind, VerifyError};
+    use jans_core::auth::oauth::verify::{TokenKind, VerifyError};
     let h = Harness::new();
     let c = h.register(serde_json::json!({"access_token_as_jwt": true, "scope": "read"}));
     let at = h.cc_token(&c);
@@ -187,7 +188,7 @@ fn local_verification_of_jwt_access_tokens() {
     ));
     // A signed introspection response (typ token-introspection+jwt) is not a credential.
     let rs = h.register(serde_json::json!({}));
-    let req = Request::new(Endpoint::Introspection, Method::Post)
+    let req = Request::new(AuthEndpoint::Introspection, Method::Post)
         .with_form(Params::from_pairs([("token", at.as_str())]))
         .with_authorization(basic(&rs))
         .with_accept("application/token-introspection+jwt");
@@ -219,7 +220,7 @@ fn local_verification_of_jwt_access_tokens() {
 #[test]
 fn a_long_multibyte_typ_is_refused_not_a_panic() {
     use base64::Engine as _;
-    use jans_core::oauth::verify::VerifyError;
+    use jans_core::auth::oauth::verify::VerifyError;
     let h = Harness::new();
     let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
     let kid = h.jwks().keys[0].kid.clone().unwrap();
@@ -255,7 +256,7 @@ fn introspection_as_the_server_itself() {
     assert_eq!(i["active"], true);
     assert_eq!(i["client_id"], c.client.client_id.as_str());
     assert_eq!(i["scope"], "read");
-    let r = h.post(Endpoint::Revocation, &[("token", &at)], Some(basic(&c)));
+    let r = h.post(AuthEndpoint::Revocation, &[("token", &at)], Some(basic(&c)));
     assert_eq!(r.status(), 200);
     assert_eq!(
         block_on(h.engine.introspect(&at, &h.ctx())).unwrap(),

@@ -1,7 +1,7 @@
 use jans_core::jose::{Algorithm, jws};
 use jans_core::keys::KeyStatus;
 use jans_core::store::conformance::block_on;
-use jans_core::{Endpoint, Method, Request};
+use jans_core::{AuthEndpoint, Method, Request};
 
 use super::harness::*;
 
@@ -108,14 +108,14 @@ fn rotation_over_several_intervals() {
     let jwks = h.jwks();
     assert!(jwks.find(&retired_history[0]).is_none());
     let r = h.call(Request::new(
-        Endpoint::JwksArchived(retired_history[0].clone()),
+        AuthEndpoint::JwksArchived(retired_history[0].clone()),
         Method::Get,
     ));
     assert_eq!(r.status(), 200);
     assert_eq!(json(&r)["kid"], retired_history[0].as_str());
     assert!(json(&r).get("d").is_none(), "public half only");
     let r = h.call(Request::new(
-        Endpoint::JwksArchived(active0[0].clone() + "x"),
+        AuthEndpoint::JwksArchived(active0[0].clone() + "x"),
         Method::Get,
     ));
     assert_error(&r, 404, "not_found");

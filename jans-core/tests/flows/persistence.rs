@@ -39,7 +39,7 @@ fn a_pending_back_channel_delivery_survives_a_restart() {
         h.http.post_status.lock().unwrap().insert(bcl.into(), 503);
         let (_, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
         let mut req =
-            jans_core::Request::new(jans_core::Endpoint::EndSession, jans_core::Method::Get);
+            jans_core::Request::new(jans_core::AuthEndpoint::EndSession, jans_core::Method::Get);
         req.query =
             jans_core::params::Params::from_pairs([("client_id", c.client.client_id.as_str())]);
         req.cookies = vec![("session_id".into(), cookie.clone())];

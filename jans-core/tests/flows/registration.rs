@@ -1,10 +1,10 @@
 use jans_core::params::Params;
-use jans_core::{Endpoint, Method, Request, Response};
+use jans_core::{AuthEndpoint, Method, Request, Response};
 
 use super::harness::*;
 
 fn post(h: &Harness, body: serde_json::Value, auth: Option<String>) -> Response {
-    let mut req = Request::new(Endpoint::Register, Method::Post);
+    let mut req = Request::new(AuthEndpoint::Register, Method::Post);
     req.content_type = Some("application/json".into());
     req.body = serde_json::to_vec(&body).unwrap();
     req.authorization = auth;
@@ -18,7 +18,7 @@ fn manage(
     rat: Option<&str>,
     body: Option<serde_json::Value>,
 ) -> Response {
-    let mut req = Request::new(Endpoint::Register, method);
+    let mut req = Request::new(AuthEndpoint::Register, method);
     req.query = Params::from_pairs([("client_id", client_id)]);
     req.authorization = rat.map(|t| format!("Bearer {t}"));
     if let Some(b) = body {
@@ -110,7 +110,7 @@ fn register_read_update_delete() {
     );
 }
 
-fn block_on_client(h: &Harness, id: &str) -> jans_core::oauth::client::Client {
+fn block_on_client(h: &Harness, id: &str) -> jans_core::repo::client::Client {
     jans_core::store::conformance::block_on(h.engine.client(id))
         .unwrap()
         .unwrap()
@@ -188,7 +188,7 @@ fn registration_policy_and_validation() {
     ] {
         assert_error(&post(&h, body, None), 400, error);
     }
-    let mut req = Request::new(Endpoint::Register, Method::Post);
+    let mut req = Request::new(AuthEndpoint::Register, Method::Post);
     req.content_type = Some("text/plain".into());
     req.body = b"{}".to_vec();
     assert_error(&h.call(req), 400, "invalid_request");
@@ -227,7 +227,7 @@ fn initial_access_token_and_disabled_registration() {
     c.dynamic_registration_enabled = false;
     let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
     assert_error(&post(&h, body, None), 404, "not_found");
-    let d = json(&h.call(Request::new(Endpoint::Discovery, Method::Get)));
+    let d = json(&h.call(Request::new(AuthEndpoint::Discovery, Method::Get)));
     assert!(d.get("registration_endpoint").is_none());
 }
 

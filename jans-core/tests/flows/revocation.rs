@@ -1,4 +1,4 @@
-use jans_core::{Endpoint, Method, Request};
+use jans_core::{AuthEndpoint, Method, Request};
 
 use super::harness::*;
 
@@ -11,29 +11,29 @@ fn revocation_rfc7009() {
     let jwt_client = h.register(serde_json::json!({"access_token_as_jwt": true}));
     let jwt_at = h.cc_token(&jwt_client);
     // Another client cannot revoke a's token, and the token stays active.
-    let r = h.post(Endpoint::Revocation, &[("token", &at)], Some(basic(&b)));
+    let r = h.post(AuthEndpoint::Revocation, &[("token", &at)], Some(basic(&b)));
     assert_error(&r, 400, "unauthorized_client");
     assert_eq!(h.introspect(&a, &at)["active"], true);
     // Unauthenticated and malformed requests.
     assert_error(
-        &h.post(Endpoint::Revocation, &[("token", &at)], None),
+        &h.post(AuthEndpoint::Revocation, &[("token", &at)], None),
         401,
         "invalid_client",
     );
     assert_error(
-        &h.post(Endpoint::Revocation, &[], Some(basic(&a))),
+        &h.post(AuthEndpoint::Revocation, &[], Some(basic(&a))),
         400,
         "invalid_request",
     );
     assert_error(
-        &h.call(Request::new(Endpoint::Revocation, Method::Get)),
+        &h.call(Request::new(AuthEndpoint::Revocation, Method::Get)),
         405,
         "method_not_allowed",
     );
     assert_eq!(h.introspect(&a, &at)["active"], true);
     // The owner revokes: 200 with an empty body, then inactive.
     let r = h.post(
-        Endpoint::Revocation,
+        AuthEndpoint::Revocation,
         &[("token", &at), ("token_type_hint", "access_token")],
         Some(basic(&a)),
     );
@@ -47,7 +47,7 @@ fn revocation_rfc7009() {
         ("x", "weird"),
     ] {
         let r = h.post(
-            Endpoint::Revocation,
+            AuthEndpoint::Revocation,
             &[("token", tok), ("token_type_hint", hint)],
             Some(basic(&a)),
         );
@@ -55,7 +55,7 @@ fn revocation_rfc7009() {
     }
     // JWT access tokens are revocable too.
     let r = h.post(
-        Endpoint::Revocation,
+        AuthEndpoint::Revocation,
         &[("token", &jwt_at)],
         Some(basic(&jwt_client)),
     );
@@ -86,13 +86,17 @@ fn revoking_a_refresh_token_revokes_its_family() {
     // Another grant of the same user and client, untouched by what follows.
     let other = grant(&h);
     // Revoking an access token: only it.
-    let r = h.post(Endpoint::Revocation, &[("token", &at2)], Some(basic(&c)));
+    let r = h.post(
+        AuthEndpoint::Revocation,
+        &[("token", &at2)],
+        Some(basic(&c)),
+    );
     assert_eq!(r.status(), 200);
     assert_eq!(h.introspect(&c, &at2)["active"], false);
     assert_eq!(h.introspect(&c, &rt2)["active"], true);
     // Revoking the refresh token: the whole grant.
     let r = h.post(
-        Endpoint::Revocation,
+        AuthEndpoint::Revocation,
         &[("token", &rt2), ("token_type_hint", "refresh_token")],
         Some(basic(&c)),
     );

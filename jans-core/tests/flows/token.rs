@@ -1,5 +1,5 @@
 use jans_core::jose::{jws, jwt};
-use jans_core::{Endpoint, Method, Request};
+use jans_core::{AuthEndpoint, Method, Request};
 
 use super::harness::*;
 
@@ -242,7 +242,7 @@ fn bad_requests_get_oauth_errors_and_store_nothing() {
                 ("grant_type", "client_credentials"),
                 (
                     "client_assertion_type",
-                    jans_core::oauth::client_auth::JWT_BEARER_ASSERTION,
+                    jans_core::auth::oauth::client_auth::JWT_BEARER_ASSERTION,
                 ),
                 ("client_assertion", "not-a-jwt"),
             ],
@@ -256,15 +256,15 @@ fn bad_requests_get_oauth_errors_and_store_nothing() {
         assert_error(&r, status, code);
     }
     // Wrong method and wrong content type.
-    let r = h.call(Request::new(Endpoint::Token, Method::Get));
+    let r = h.call(Request::new(AuthEndpoint::Token, Method::Get));
     assert_error(&r, 405, "method_not_allowed");
     assert_eq!(header(&r, "allow").as_deref(), Some("POST"));
-    let mut req = Request::new(Endpoint::Token, Method::Post).with_authorization(basic(&c));
+    let mut req = Request::new(AuthEndpoint::Token, Method::Post).with_authorization(basic(&c));
     req.content_type = Some("application/json".into());
     req.body = br#"{"grant_type":"client_credentials"}"#.to_vec();
     assert_error(&h.call(req), 400, "invalid_request");
     // Parameters in the query of a token request are refused.
-    let mut req = Request::new(Endpoint::Token, Method::Post)
+    let mut req = Request::new(AuthEndpoint::Token, Method::Post)
         .with_form(jans_core::params::Params::from_pairs([(
             "grant_type",
             "client_credentials",

@@ -1,4 +1,4 @@
-use jans_core::authn::user::{User, UserStatus};
+use jans_core::repo::user::{User, UserStatus};
 use jans_core::store::StoreError;
 use jans_core::store::conformance::block_on;
 

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::oauth::client::Client;
+use crate::repo::client::Client;
 
 /// Most clients kept; beyond it the cache starts over.
 const MAX_ENTRIES: usize = 10_000;

@@ -29,10 +29,10 @@ use deadpool_postgres::{Object, Pool};
 use super::{
     ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, Taken, UserStore,
 };
-use crate::authn::user::User;
 use crate::ctx::UnixTime;
 use crate::keys::StoredKey;
-use crate::oauth::client::Client;
+use crate::repo::client::Client;
+use crate::repo::user::User;
 
 /// Connections to one PostgreSQL database holding every store.
 #[derive(Clone)]
@@ -707,7 +707,7 @@ impl super::ConfigStore for PgStore {
 
 #[async_trait]
 impl super::ScopeStore for PgStore {
-    async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+    async fn insert(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError> {
         self.write_doc(
             "INSERT INTO jans_scope (id, doc) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
             scope.id.clone(),
@@ -717,7 +717,7 @@ impl super::ScopeStore for PgStore {
         .await
     }
 
-    async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+    async fn update(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError> {
         self.write_doc(
             "UPDATE jans_scope SET doc = $2 WHERE id = $1",
             scope.id.clone(),
@@ -737,7 +737,7 @@ impl super::ScopeStore for PgStore {
             > 0)
     }
 
-    async fn list(&self) -> Result<Vec<crate::scope::Scope>, StoreError> {
+    async fn list(&self) -> Result<Vec<crate::repo::scope::Scope>, StoreError> {
         self.docs("SELECT doc::text FROM jans_scope ORDER BY id", Vec::new())
             .await
     }

@@ -188,7 +188,7 @@ fn a_server_that_goes_away_is_unavailable_then_recovers() {
 
 #[test]
 fn a_client_changed_by_another_process_is_never_served_stale() {
-    use crate::oauth::client::ClientMetadata;
+    use crate::repo::client::ClientMetadata;
     use crate::store::ClientStore;
     let env = env();
     let (a, url) = fresh_store(&env);
@@ -196,7 +196,7 @@ fn a_client_changed_by_another_process_is_never_served_stale() {
     let b = PgStore::connect(&url, 4, env.rt.handle().clone()).unwrap();
     // Let both listeners connect, then fill b's cache.
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let mut client = crate::oauth::client::Client {
+    let mut client = crate::repo::client::Client {
         client_id: "cached".into(),
         client_secret_sealed: None,
         client_id_issued_at: 1,

@@ -24,10 +24,10 @@ use async_trait::async_trait;
 use super::{
     ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, Taken, UserStore,
 };
-use crate::authn::user::User;
 use crate::ctx::UnixTime;
 use crate::keys::StoredKey;
-use crate::oauth::client::Client;
+use crate::repo::client::Client;
+use crate::repo::user::User;
 
 /// A sled database holding every store.
 pub struct SledStore {
@@ -723,11 +723,11 @@ impl super::ConfigStore for SledStore {
 
 #[async_trait]
 impl super::ScopeStore for SledStore {
-    async fn insert(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+    async fn insert(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError> {
         self.insert_new(&self.scopes, &scope.id, scope).await
     }
 
-    async fn update(&self, scope: &crate::scope::Scope) -> Result<(), StoreError> {
+    async fn update(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError> {
         self.replace(&self.scopes, &scope.id, scope).await
     }
 
@@ -735,7 +735,7 @@ impl super::ScopeStore for SledStore {
         self.remove_key(&self.scopes, id).await
     }
 
-    async fn list(&self) -> Result<Vec<crate::scope::Scope>, StoreError> {
+    async fn list(&self) -> Result<Vec<crate::repo::scope::Scope>, StoreError> {
         Self::values(&self.scopes)
     }
 }

@@ -1,0 +1,134 @@
+//! Access token issuance: reference tokens (opaque, Janssen's default) or RFC 9068 JWTs,
+//! chosen per client (`access_token_as_jwt`, `access_token_signing_alg`).
+
+use crate::auth::AuthServer;
+use crate::auth::oauth::token_key;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::repo::client::Client;
+use crate::store::{GrantKind, GrantRecord};
+
+/// What to issue.
+#[derive(Debug)]
+pub struct Issue<'a> {
+    /// The client the token is for.
+    pub client: &'a Client,
+    /// The resource owner (none for client_credentials).
+    pub subject: Option<&'a str>,
+    /// Granted scopes, space-separated.
+    pub scope: &'a str,
+    /// Grant family id; empty when the token belongs to no family (client_credentials).
+    pub family: &'a str,
+    /// The `claims` request parameter (OIDC Core §5.5) the userinfo answer must honour.
+    pub claims: Option<&'a str>,
+}
+
+/// RFC 9068 §2.2 claims, serialized in this order.
+#[derive(serde::Serialize)]
+struct AtClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    client_id: &'a str,
+    exp: u64,
+    iat: u64,
+    jti: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+}
+
+/// An issued access token.
+#[derive(Debug)]
+pub struct Issued {
+    /// The bearer value.
+    pub token: String,
+    /// Seconds until expiry.
+    pub expires_in: u64,
+}
+
+impl Issued {
+    /// The RFC 6749 §5.1 token response for this token, plus `extra` members (refresh
+    /// token, ID token), marked for the host's metrics with `grant`.
+    pub fn response(
+        self,
+        scope: &str,
+        extra: serde_json::Map<String, serde_json::Value>,
+        grant: &'static str,
+    ) -> crate::response::Response {
+        let mut body = extra;
+        body.insert("access_token".into(), self.token.into());
+        body.insert("token_type".into(), "Bearer".into());
+        body.insert("expires_in".into(), self.expires_in.into());
+        if !scope.is_empty() {
+            body.insert("scope".into(), scope.into());
+        }
+        let mut r = crate::response::Response::json(serde_json::Value::Object(body));
+        r.issued_grant = Some(grant);
+        r
+    }
+}
+
+/// `typ` of RFC 9068 access tokens (§2.1).
+pub const AT_JWT_TYP: &str = "at+jwt";
+
+/// Issue and store an access token.
+pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Issued, Error> {
+    let config = auth.config();
+    let lifetime = what
+        .client
+        .metadata
+        .access_token_lifetime
+        .unwrap_or(config.access_token_lifetime);
+    let expires_at = ctx.now.saturating_add(lifetime);
+    let mut data = serde_json::Map::new();
+    let token = if what.client.metadata.access_token_as_jwt {
+        let alg = what
+            .client
+            .metadata
+            .access_token_signing_alg
+            .unwrap_or(config.default_signature_algorithm);
+        let ring = auth.keys().ring();
+        let signer = ring
+            .signer(alg)
+            .ok_or_else(|| Error::Internal(format!("no active signing key for {alg}")))?;
+        let jti = ctx.random_token(16);
+        // RFC 9068 §2.2. With no resource owner, `sub` is the client (§2.2 "sub").
+        let claims = AtClaims {
+            iss: &config.issuer,
+            sub: what.subject.unwrap_or(&what.client.client_id),
+            aud: &what.client.client_id,
+            client_id: &what.client.client_id,
+            exp: expires_at,
+            iat: ctx.now,
+            jti: &jti,
+            scope: (!what.scope.is_empty()).then_some(what.scope),
+        };
+        let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
+        let jwt = signer.sign(AT_JWT_TYP, &payload, ctx.rng.as_ref())?;
+        data.insert("jti".into(), jti.into());
+        jwt
+    } else {
+        // 256 bits of entropy.
+        ctx.random_token(32)
+    };
+    if let Some(c) = what.claims {
+        data.insert("claims".into(), c.into());
+    }
+    let record = GrantRecord {
+        family: what.family.to_owned(),
+        client_id: what.client.client_id.clone(),
+        subject: what.subject.map(str::to_owned),
+        scope: what.scope.to_owned(),
+        issued_at: ctx.now,
+        expires_at,
+        data,
+    };
+    auth.stores()
+        .grants
+        .insert(GrantKind::AccessToken, &token_key(&token), &record, ctx.now)
+        .await?;
+    Ok(Issued {
+        token,
+        expires_in: lifetime,
+    })
+}

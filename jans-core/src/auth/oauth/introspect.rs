@@ -1,0 +1,190 @@
+//! Token introspection (RFC 7662), with signed JWT responses (RFC 9701).
+
+use crate::auth::AuthServer;
+use crate::auth::oauth::client_auth::{self, auth_scheme};
+use crate::auth::oauth::token::require_form;
+use crate::auth::oauth::token_key;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::error::oauth::{ErrorCode, OAuthError};
+use crate::repo::client::{AuthMethod, Client};
+use crate::request::{AuthEndpoint, Method, Request};
+use crate::response::{Body, Response};
+use crate::store::{GrantKind, GrantRecord};
+
+/// RFC 9701 §4: the media type a caller asks for to get a signed response.
+pub const INTROSPECTION_JWT: &str = "application/token-introspection+jwt";
+
+/// Look a token up: a live access token, else a live refresh token, whose client still
+/// exists and is enabled.
+pub(crate) async fn lookup(
+    auth: &AuthServer,
+    token: &str,
+    hint: Option<&str>,
+    ctx: &Ctx,
+) -> Result<Option<(GrantKind, GrantRecord)>, Error> {
+    let key = token_key(token);
+    let order = if hint == Some("refresh_token") {
+        [GrantKind::RefreshToken, GrantKind::AccessToken]
+    } else {
+        [GrantKind::AccessToken, GrantKind::RefreshToken]
+    };
+    for kind in order {
+        if let Some(rec) = auth.stores().grants.get(kind, &key, ctx.now).await? {
+            return match auth.stores().clients.get(&rec.client_id).await? {
+                Some(c) if !c.disabled => Ok(Some((kind, rec))),
+                _ => Ok(None),
+            };
+        }
+    }
+    Ok(None)
+}
+
+/// The caller: an authenticated client, or the client of a presented bearer access token.
+async fn caller(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Client, Error> {
+    let params = req.params();
+    if let Some((scheme, token)) = req.authorization.as_deref().and_then(auth_scheme)
+        && scheme == "bearer"
+    {
+        let invalid = || OAuthError::new(ErrorCode::InvalidToken, "the access token is not active");
+        let (kind, rec) = lookup(auth, token, None, ctx).await?.ok_or_else(invalid)?;
+        if kind != GrantKind::AccessToken {
+            return Err(invalid().into());
+        }
+        if auth
+            .config()
+            .introspection_access_token_must_have_uma_protection_scope
+            && !rec.scope.split(' ').any(|s| s == "uma_protection")
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InsufficientScope,
+                "the access token needs the uma_protection scope",
+            )
+            .into());
+        }
+        return auth
+            .stores()
+            .clients
+            .get(&rec.client_id)
+            .await?
+            .ok_or_else(|| invalid().into());
+    }
+    let caller =
+        client_auth::authenticate(auth, req, params, &AuthEndpoint::Introspection, ctx).await?;
+    if caller.method == AuthMethod::None {
+        // RFC 7662 §2.1 / §4: the caller must be authorized; a client id alone proves
+        // nothing, or anyone could probe tokens.
+        return Err(OAuthError::invalid_client(
+            "public clients cannot use the introspection endpoint",
+        )
+        .into());
+    }
+    Ok(caller.client)
+}
+
+/// RFC 7662 §2.2 response members of an active token.
+fn active_json(auth: &AuthServer, kind: GrantKind, rec: &GrantRecord) -> serde_json::Value {
+    let config = auth.config();
+    let mut m = serde_json::Map::new();
+    m.insert("active".into(), true.into());
+    if !rec.scope.is_empty() {
+        m.insert("scope".into(), rec.scope.clone().into());
+    }
+    m.insert("client_id".into(), rec.client_id.clone().into());
+    m.insert(
+        "token_type".into(),
+        match kind {
+            GrantKind::RefreshToken => "refresh_token",
+            _ => "Bearer",
+        }
+        .into(),
+    );
+    m.insert("exp".into(), rec.expires_at.into());
+    m.insert("iat".into(), rec.issued_at.into());
+    m.insert(
+        "sub".into(),
+        rec.subject
+            .clone()
+            .unwrap_or_else(|| rec.client_id.clone())
+            .into(),
+    );
+    m.insert("aud".into(), rec.client_id.clone().into());
+    m.insert("iss".into(), config.issuer.clone().into());
+    if let Some(jti) = rec.data.get("jti") {
+        m.insert("jti".into(), jti.clone());
+    }
+    serde_json::Value::Object(m)
+}
+
+/// The RFC 7662 §2.2 answer for `token`: its members when active, else `{"active": false}`
+/// (an unknown, expired or revoked token is just inactive).
+async fn state(
+    auth: &AuthServer,
+    token: &str,
+    hint: Option<&str>,
+    ctx: &Ctx,
+) -> Result<serde_json::Value, Error> {
+    Ok(match lookup(auth, token, hint, ctx).await? {
+        Some((kind, rec)) => active_json(auth, kind, &rec),
+        None => serde_json::json!({"active": false}),
+    })
+}
+
+impl AuthServer {
+    /// Introspect `token` as the server itself, with no calling client (RFC 7662 §2.2
+    /// members): for an embedder that is its own resource server, such as a C program
+    /// through `jans_introspect`. Over HTTP the caller must authenticate instead.
+    pub async fn introspect(&self, token: &str, ctx: &Ctx) -> Result<serde_json::Value, Error> {
+        state(self, token, None, ctx).await
+    }
+}
+
+fn wants_jwt(req: &Request) -> bool {
+    req.accept.as_deref().is_some_and(|a| {
+        a.split(',').any(|part| {
+            part.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case(INTROSPECTION_JWT))
+        })
+    })
+}
+
+/// `GET|POST /jans-auth/restv1/introspection`.
+pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+    if req.method == Method::Post {
+        require_form(req)?;
+    }
+    let params = req.params();
+    params.check_no_repeats()?;
+    let caller = caller(auth, req, ctx).await?;
+    let token = params
+        .get("token")?
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let hint = params.get("token_type_hint")?;
+    let body = state(auth, token, hint, ctx).await?;
+    if !wants_jwt(req) {
+        return Ok(Response::json(body));
+    }
+    // RFC 9701 §5: a JWT with iss, aud (the caller), iat and the token_introspection claim.
+    let config = auth.config();
+    let alg = caller
+        .metadata
+        .introspection_signed_response_alg
+        .unwrap_or(config.default_signature_algorithm);
+    let ring = auth.keys().ring();
+    let signer = ring
+        .signer(alg)
+        .ok_or_else(|| Error::Internal(format!("no active signing key for {alg}")))?;
+    let claims = serde_json::json!({
+        "iss": config.issuer,
+        "aud": caller.client_id,
+        "iat": ctx.now,
+        "token_introspection": body,
+    });
+    let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
+    let jwt = signer.sign("token-introspection+jwt", &payload, ctx.rng.as_ref())?;
+    Ok(Response::with_body(Body::Jwt {
+        content_type: INTROSPECTION_JWT,
+        jwt,
+    }))
+}

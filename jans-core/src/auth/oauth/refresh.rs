@@ -1,0 +1,195 @@
+//! Refresh tokens (RFC 6749 §6): issued beside a code's access token, rotated on every use,
+//! and a reused (already rotated) refresh token revokes its whole family (RFC 9700 §4.14.2).
+
+use crate::auth::AuthServer;
+use crate::auth::oauth::access_token::{self, Issue};
+use crate::auth::oauth::token_key;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::error::oauth::{ErrorCode, OAuthError};
+use crate::params::Params;
+use crate::repo::client::Client;
+use crate::repo::user::UserStatus;
+use crate::response::Response;
+use crate::store::{GrantKind, GrantRecord, Taken};
+
+/// Whether a code redeemed by `client` for `scopes` also gets a refresh token: the client
+/// registered the grant, and (Janssen's `forceOfflineAccessScopeToEnableRefreshToken`)
+/// `offline_access` was granted.
+pub fn wanted(auth: &AuthServer, client: &Client, scopes: &[String]) -> bool {
+    let config = auth.config();
+    client
+        .metadata
+        .grant_types
+        .iter()
+        .any(|g| g == "refresh_token")
+        && config
+            .grant_types_supported
+            .iter()
+            .any(|g| g == "refresh_token")
+        && (!config.force_offline_access_scope_to_enable_refresh_token
+            || scopes.iter().any(|s| s == "offline_access"))
+}
+
+/// Store a new refresh token in `family`; returns it.
+pub async fn issue(
+    auth: &AuthServer,
+    client: &Client,
+    subject: &str,
+    scope: &str,
+    family: &str,
+    data: serde_json::Map<String, serde_json::Value>,
+    ctx: &Ctx,
+) -> Result<String, Error> {
+    let token = ctx.random_token(32);
+    let record = GrantRecord {
+        family: family.to_owned(),
+        client_id: client.client_id.clone(),
+        subject: Some(subject.to_owned()),
+        scope: scope.to_owned(),
+        issued_at: ctx.now,
+        expires_at: ctx.now.saturating_add(auth.config().refresh_token_lifetime),
+        data,
+    };
+    auth.stores()
+        .grants
+        .insert(
+            GrantKind::RefreshToken,
+            &token_key(&token),
+            &record,
+            ctx.now,
+        )
+        .await?;
+    Ok(token)
+}
+
+fn invalid_grant(d: &'static str) -> Error {
+    OAuthError::new(ErrorCode::InvalidGrant, d).into()
+}
+
+/// `grant_type=refresh_token` (RFC 6749 §6).
+pub async fn grant(
+    auth: &AuthServer,
+    client: &Client,
+    params: &Params,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
+    let presented = params
+        .get("refresh_token")?
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let key = token_key(presented);
+    let grants = &auth.stores().grants;
+    let Some(peek) = grants.get(GrantKind::RefreshToken, &key, ctx.now).await? else {
+        // Not live: used already (a tombstone), or unknown. Taking it tells which, without
+        // changing anything.
+        if let Taken::AlreadyUsed(tomb) = grants
+            .take(GrantKind::RefreshToken, &key, ctx.now, None)
+            .await?
+        {
+            reused(auth, &tomb, ctx).await?;
+        }
+        return Err(invalid_grant(
+            "the refresh token is invalid, expired or already used",
+        ));
+    };
+    if peek.client_id != client.client_id {
+        // RFC 6749 §6: bound to the client it was issued to; another client holding it
+        // means it leaked.
+        crate::auth::oauth::family::revoke(auth, &peek.family, ctx).await?;
+        return Err(invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    // RFC 6749 §6: a narrower scope may be asked for, never a wider one. Checked before the
+    // token is spent, so a refused request leaves it usable.
+    let original: Vec<&str> = peek.scope.split(' ').filter(|s| !s.is_empty()).collect();
+    let scope = match params.get("scope")? {
+        None => peek.scope.clone(),
+        Some(asked) => {
+            let mut granted: Vec<&str> = Vec::new();
+            for s in asked.split(' ').filter(|s| !s.is_empty()) {
+                if !original.contains(&s) {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        format!("scope {s:?} was not granted originally"),
+                    )
+                    .into());
+                }
+                if !granted.contains(&s) {
+                    granted.push(s);
+                }
+            }
+            granted.join(" ")
+        }
+    };
+    // Single use: one atomic take; of two racing refreshes only one continues, and the
+    // other learns the token was used (RFC 9700 §4.14.2). The tombstone lives as long as
+    // the token would have.
+    let rec = match grants
+        .take(
+            GrantKind::RefreshToken,
+            &key,
+            ctx.now,
+            Some(peek.expires_at),
+        )
+        .await?
+    {
+        Taken::Record(rec) => rec,
+        Taken::AlreadyUsed(tomb) => {
+            reused(auth, &tomb, ctx).await?;
+            return Err(invalid_grant(
+                "the refresh token is invalid, expired or already used",
+            ));
+        }
+        Taken::Absent => {
+            return Err(invalid_grant(
+                "the refresh token is invalid, expired or already used",
+            ));
+        }
+    };
+    let subject = rec.subject.clone().unwrap_or_default();
+    match auth.stores().users.get(&subject).await? {
+        Some(u) if u.status == UserStatus::Active => {}
+        _ => {
+            crate::auth::oauth::family::revoke(auth, &rec.family, ctx).await?;
+            return Err(invalid_grant("the user is no longer active"));
+        }
+    }
+    let claims = rec.data.get("claims").and_then(|c| c.as_str());
+    let issued = access_token::issue(
+        auth,
+        &Issue {
+            client,
+            subject: Some(&subject),
+            scope: &scope,
+            family: &rec.family,
+            claims,
+        },
+        ctx,
+    )
+    .await?;
+    // The new refresh token keeps the original grant's scope, so a narrowed access token
+    // does not narrow later refreshes.
+    let refresh = issue(
+        auth,
+        client,
+        &subject,
+        &rec.scope,
+        &rec.family,
+        rec.data.clone(),
+        ctx,
+    )
+    .await?;
+    let mut extra = serde_json::Map::new();
+    extra.insert("refresh_token".into(), refresh.into());
+    // A reuse that raced this rotation revoked the family: what was just stored goes too.
+    crate::auth::oauth::family::settle(auth, &rec.family, ctx).await?;
+    Ok(issued.response(&scope, extra, "refresh_token"))
+}
+
+/// A rotated refresh token came back: someone holds a copy. End the whole grant.
+async fn reused(auth: &AuthServer, tomb: &GrantRecord, ctx: &Ctx) -> Result<(), Error> {
+    let n = crate::auth::oauth::family::revoke(auth, &tomb.family, ctx).await?;
+    tracing::warn!(client_id = %tomb.client_id, revoked = n, "refresh token reused; grant revoked");
+    Ok(())
+}

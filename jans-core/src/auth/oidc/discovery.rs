@@ -1,0 +1,104 @@
+//! OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2). Lists exactly what this
+//! build implements, nothing more.
+
+use crate::config::Config;
+use crate::jose::Algorithm;
+use crate::repo::client::AuthMethod;
+use crate::request::AuthEndpoint;
+
+/// The discovery document for `config`, listing the `scopes` marked
+/// `showInConfigurationEndpoint`.
+pub fn document(config: &Config, scopes: &[crate::repo::scope::Scope]) -> serde_json::Value {
+    let listed: Vec<&str> = scopes
+        .iter()
+        .filter(|s| s.attributes.show_in_configuration_endpoint)
+        .map(|s| s.id.as_str())
+        .collect();
+    let url = |e: AuthEndpoint| config.endpoint_url(&crate::auth::paths::path(&e));
+    let methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
+    let authenticating: Vec<&str> = AuthMethod::ALL
+        .iter()
+        .filter(|m| **m != AuthMethod::None)
+        .map(|m| m.as_str())
+        .collect();
+    let mut signing: Vec<&str> = vec!["HS256", "HS384", "HS512"];
+    signing.extend(Algorithm::ASYMMETRIC.iter().map(|a| a.as_str()));
+    let ours: Vec<&str> = config
+        .key_algs_allowed_for_generation
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    let mut doc = serde_json::json!({
+        "issuer": config.issuer,
+        "token_endpoint": url(AuthEndpoint::Token),
+        "jwks_uri": url(AuthEndpoint::Jwks),
+        "introspection_endpoint": url(AuthEndpoint::Introspection),
+        "revocation_endpoint": url(AuthEndpoint::Revocation),
+        "grant_types_supported": config.grant_types_supported,
+        "token_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_signing_alg_values_supported": signing,
+        "introspection_endpoint_auth_methods_supported": authenticating,
+        "introspection_endpoint_auth_signing_alg_values_supported": signing,
+        "revocation_endpoint_auth_methods_supported": authenticating,
+        "revocation_endpoint_auth_signing_alg_values_supported": signing,
+        "introspection_signing_alg_values_supported": ours,
+        "access_token_signing_alg_values_supported": ours,
+    });
+    if config.dynamic_registration_enabled
+        && let Some(d) = doc.as_object_mut()
+    {
+        d.insert(
+            "registration_endpoint".into(),
+            url(AuthEndpoint::Register).into(),
+        );
+    }
+    if config
+        .grant_types_supported
+        .iter()
+        .any(|g| g == "authorization_code")
+    {
+        let mut response_types = vec!["code"];
+        if config.grant_types_supported.iter().any(|g| g == "implicit") {
+            response_types.extend([
+                "id_token",
+                "token",
+                "id_token token",
+                "code id_token",
+                "code token",
+                "code id_token token",
+            ]);
+        }
+        let mut pkce = vec!["S256"];
+        if config.allow_pkce_plain {
+            pkce.push("plain");
+        }
+        let extra = serde_json::json!({
+            "authorization_endpoint": url(AuthEndpoint::Authorize),
+            "userinfo_endpoint": url(AuthEndpoint::Userinfo),
+            "end_session_endpoint": url(AuthEndpoint::EndSession),
+            "check_session_iframe": config.endpoint_url(crate::auth::oidc::session_management::CHECK_SESSION_PATH),
+            "backchannel_logout_supported": true,
+            "frontchannel_logout_supported": true,
+            "frontchannel_logout_session_supported": true,
+            "backchannel_logout_session_supported": true,
+            "userinfo_signing_alg_values_supported": ours,
+            "response_types_supported": response_types,
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["public", "pairwise"],
+            "id_token_signing_alg_values_supported": ours,
+            "code_challenge_methods_supported": pkce,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "claims_supported": crate::auth::oidc::claims::SUPPORTED,
+            "scopes_supported": listed,
+            "claims_parameter_supported": true,
+            "acr_values_supported": [crate::auth::authn::interaction::PASSWORD_ACR],
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "authorization_response_iss_parameter_supported": true,
+        });
+        if let (Some(d), Some(e)) = (doc.as_object_mut(), extra.as_object()) {
+            d.extend(e.clone());
+        }
+    }
+    doc
+}

@@ -1,0 +1,294 @@
+//! RP-Initiated Logout (OIDC RP-Initiated Logout 1.0): the end-session endpoint ends the
+//! browser's session and sends it to a registered `post_logout_redirect_uri`. Without a
+//! valid `id_token_hint` the user is asked first (§2: "the OP SHOULD ask the End-User"),
+//! through a logout interaction confirmed on the host's page.
+
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use crate::auth::AuthServer;
+use crate::auth::authn::session::{SESSION_COOKIE, Session};
+use crate::auth::oauth::token_key;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::error::oauth::OAuthError;
+use crate::jose::{jws, jwt};
+use crate::request::Request;
+use crate::response::{Body, Response};
+use crate::store::{GrantKind, GrantRecord};
+
+/// Where the browser goes once logged out, when no client redirect applies.
+pub const LOGGED_OUT_PATH: &str = "/jans-auth/logout?done=1";
+
+/// A pending logout waiting for the user's confirmation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogoutRequest {
+    /// A registered `post_logout_redirect_uri`, when one was asked for and allowed.
+    pub redirect: Option<String>,
+    /// `state`, returned with the redirect.
+    pub state: Option<String>,
+    /// The client asking, when known.
+    pub client_id: Option<String>,
+    /// Anti-CSRF token of the confirmation form.
+    pub csrf: String,
+}
+
+/// The client named by a verified `id_token_hint` (its `aud`). Expired hints are accepted:
+/// logging out after the ID token expired is the normal case (§2).
+fn hint_client(auth: &AuthServer, hint: &str) -> Option<String> {
+    verify_id_token_hint(auth, hint).map(|(aud, _)| aud)
+}
+
+/// An `id_token_hint` issued by this server: its single audience and its `sub`. The
+/// signature and issuer are checked; expiry is not (OIDC Core §3.1.2.1: a hint may be
+/// expired).
+pub fn verify_id_token_hint(auth: &AuthServer, hint: &str) -> Option<(String, String)> {
+    let u = jws::decode(hint).ok()?;
+    let kid = u.header().kid.clone()?;
+    let ring = auth.keys().ring();
+    let verifier = ring.verifier(&kid)?;
+    let payload = u.verify(verifier.as_ref()).ok()?;
+    let claims = jwt::parse_claims(&payload).ok()?;
+    if claims.get("iss").and_then(|v| v.as_str()) != Some(auth.config().issuer.as_str()) {
+        return None;
+    }
+    let sub = claims.get("sub")?.as_str()?.to_owned();
+    let aud = match claims.get("aud")? {
+        serde_json::Value::String(a) => a.clone(),
+        serde_json::Value::Array(a) if a.len() == 1 => a.first()?.as_str()?.to_owned(),
+        _ => return None,
+    };
+    Some((aud, sub))
+}
+
+fn clear_cookie(auth: &AuthServer) -> String {
+    let secure = if auth.config().issuer.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+/// OIDC Front-Channel Logout 1.0 §3: one iframe per client of the session with a
+/// `frontchannel_logout_uri`, with `iss` and `sid` appended.
+async fn frontchannel_iframes(auth: &AuthServer, session: &Session) -> Vec<String> {
+    let issuer = auth.config().issuer.clone();
+    let mut out = Vec::new();
+    for client_id in &session.clients {
+        let Ok(Some(client)) = auth.client(client_id).await else {
+            continue;
+        };
+        let Some(uri) = client.metadata.frontchannel_logout_uri else {
+            continue;
+        };
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("iss", &issuer)
+            .append_pair("sid", &session.sid)
+            .finish();
+        let sep = if uri.contains('?') { '&' } else { '?' };
+        out.push(format!("{uri}{sep}{query}"));
+    }
+    out
+}
+
+/// End the session behind the cookie (if any), tell its clients, send the browser on.
+async fn finish(
+    auth: &AuthServer,
+    cookie: Option<&str>,
+    redirect: Option<&str>,
+    state: Option<&str>,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
+    let mut frontchannel = Vec::new();
+    if let Some(c) = cookie {
+        let key = token_key(c);
+        let session = auth.session_by_key(&key, ctx).await?;
+        auth.stores()
+            .grants
+            .remove(GrantKind::Session, &key)
+            .await?;
+        if let Some(s) = session {
+            // Queued durably and sent in the background: a slow client never holds the
+            // user's logout (crate::auth::oidc::backchannel).
+            crate::auth::oidc::backchannel::enqueue(auth, &s, ctx).await?;
+            frontchannel = frontchannel_iframes(auth, &s).await;
+        }
+    }
+    let location = match redirect {
+        Some(uri) => {
+            let mut url = uri.to_owned();
+            if let Some(s) = state {
+                let mut ser = form_urlencoded::Serializer::new(String::new());
+                ser.append_pair("state", s);
+                url.push(if url.contains('?') { '&' } else { '?' });
+                url.push_str(&ser.finish());
+            }
+            url
+        }
+        None => auth.config().endpoint_url(LOGGED_OUT_PATH),
+    };
+    let body = if frontchannel.is_empty() {
+        Body::Redirect(location)
+    } else {
+        Body::LogoutPage {
+            iframes: frontchannel,
+            next: location,
+        }
+    };
+    let secure = auth.config().issuer.starts_with("https://");
+    Ok(Response::with_body(body)
+        .header("set-cookie", clear_cookie(auth))
+        .header(
+            "set-cookie",
+            crate::auth::oidc::session_management::opbs_cookie(None, secure),
+        ))
+}
+
+/// `GET|POST /jans-auth/restv1/end_session`.
+pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+    let params = req.params();
+    params.check_no_repeats()?;
+    let hint = params.get("id_token_hint")?;
+    let hinted = match hint {
+        Some(h) => Some(hint_client(auth, h).ok_or_else(|| {
+            OAuthError::invalid_request("id_token_hint is not a valid ID token of this server")
+        })?),
+        None => None,
+    };
+    let asked_client = params.get("client_id")?;
+    if let (Some(h), Some(c)) = (&hinted, asked_client)
+        && h != c
+    {
+        return Err(OAuthError::invalid_request("client_id does not match id_token_hint").into());
+    }
+    let client_id = hinted.clone().or(asked_client.map(str::to_owned));
+    let redirect = match params.get("post_logout_redirect_uri")? {
+        None => None,
+        Some(uri) => {
+            // §3: it MUST exactly match a value registered by the client.
+            let client = match &client_id {
+                Some(id) => auth.client(id).await?,
+                None => None,
+            };
+            if !client.is_some_and(|c| {
+                c.metadata
+                    .post_logout_redirect_uris
+                    .iter()
+                    .any(|r| r == uri)
+            }) {
+                return Err(OAuthError::invalid_request(
+                    "post_logout_redirect_uri is not registered for this client",
+                )
+                .into());
+            }
+            Some(uri.to_owned())
+        }
+    };
+    let state = params
+        .get("state")?
+        .filter(|s| s.len() <= 2048)
+        .map(str::to_owned);
+    if hinted.is_some() {
+        return finish(
+            auth,
+            req.cookie(SESSION_COOKIE),
+            redirect.as_deref(),
+            state.as_deref(),
+            ctx,
+        )
+        .await;
+    }
+    // No proof the request comes from the user's RP: ask first.
+    let pending = LogoutRequest {
+        redirect,
+        state,
+        client_id,
+        csrf: ctx.random_token(24),
+    };
+    let id = ctx.random_token(32);
+    let mut data = serde_json::Map::new();
+    data.insert(
+        "logout".into(),
+        serde_json::to_value(&pending).map_err(|e| Error::Internal(e.to_string()))?,
+    );
+    let record = GrantRecord {
+        family: String::new(),
+        client_id: pending.client_id.clone().unwrap_or_default(),
+        subject: None,
+        scope: String::new(),
+        issued_at: ctx.now,
+        expires_at: ctx.now.saturating_add(auth.config().interaction_lifetime),
+        data,
+    };
+    auth.stores()
+        .grants
+        .insert(GrantKind::Interaction, &token_key(&id), &record, ctx.now)
+        .await?;
+    Ok(Response::with_body(Body::Redirect(
+        auth.config()
+            .endpoint_url(&format!("/jans-auth/logout?logout={id}")),
+    )))
+}
+
+impl AuthServer {
+    /// The pending logout `id` (for the confirmation page): its CSRF token.
+    pub async fn logout_request(
+        &self,
+        id: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<LogoutRequest>, Error> {
+        let rec = self
+            .stores()
+            .grants
+            .get(GrantKind::Interaction, &token_key(id), ctx.now)
+            .await?;
+        Ok(rec
+            .and_then(|r| r.data.get("logout").cloned())
+            .and_then(|v| serde_json::from_value(v).ok()))
+    }
+
+    /// The user confirmed (or not) the logout `id`; `cookie` is the browser's session cookie.
+    pub async fn confirm_logout(
+        &self,
+        id: &str,
+        csrf: &str,
+        confirmed: bool,
+        cookie: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let bad = || {
+            Error::from(OAuthError::invalid_request(
+                "unknown or expired logout request",
+            ))
+        };
+        let pending = self.logout_request(id, ctx).await?.ok_or_else(bad)?;
+        if !bool::from(pending.csrf.as_bytes().ct_eq(csrf.as_bytes())) {
+            return Err(OAuthError::invalid_request("invalid form submission").into());
+        }
+        let rec = self
+            .stores()
+            .grants
+            .take(GrantKind::Interaction, &token_key(id), ctx.now, None)
+            .await?
+            .record();
+        if rec.is_none() {
+            return Err(bad());
+        }
+        if !confirmed {
+            // Staying logged in: back where the user came from, session intact.
+            let to = pending
+                .redirect
+                .unwrap_or_else(|| self.config().endpoint_url(LOGGED_OUT_PATH));
+            return Ok(Response::with_body(Body::Redirect(to)));
+        }
+        finish(
+            self,
+            cookie,
+            pending.redirect.as_deref(),
+            pending.state.as_deref(),
+            ctx,
+        )
+        .await
+    }
+}

@@ -1,0 +1,107 @@
+//! The userinfo endpoint (OIDC Core §5.3) with RFC 6750 bearer tokens: from the
+//! `Authorization` header or, on POST, the `access_token` form parameter.
+
+use crate::auth::AuthServer;
+use crate::auth::oauth::client_auth::auth_scheme;
+use crate::auth::oauth::introspect::lookup;
+use crate::auth::oidc::claims::{self, ClaimsRequest, Target};
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::error::oauth::{ErrorCode, OAuthError};
+use crate::request::{Method, Request};
+use crate::response::{Body, Response};
+use crate::store::GrantKind;
+
+fn invalid_token(d: &'static str) -> Error {
+    OAuthError::new(ErrorCode::InvalidToken, d).into()
+}
+
+/// `GET|POST /jans-auth/restv1/userinfo`.
+pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+    let header = req
+        .authorization
+        .as_deref()
+        .and_then(auth_scheme)
+        .filter(|(s, _)| s == "bearer")
+        .map(|(_, t)| t.to_owned());
+    let form = if req.method == Method::Post {
+        req.form.check_no_repeats()?;
+        req.form.get("access_token")?.map(str::to_owned)
+    } else {
+        None
+    };
+    let token = match (header, form) {
+        (Some(_), Some(_)) => {
+            // RFC 6750 §2: a client MUST NOT use more than one method.
+            return Err(OAuthError::invalid_request("the token was sent twice").into());
+        }
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => {
+            // RFC 6750 §3.1: no error code when the request carried no token.
+            return Ok(Response::with_body(Body::Error(OAuthError::new(
+                ErrorCode::InvalidToken,
+                "a bearer access token is required",
+            )))
+            .header("www-authenticate", "Bearer realm=\"jans-auth\""));
+        }
+    };
+    let (kind, rec) = lookup(auth, &token, None, ctx)
+        .await?
+        .ok_or_else(|| invalid_token("the access token is not active"))?;
+    if kind != GrantKind::AccessToken {
+        return Err(invalid_token("not an access token"));
+    }
+    let scopes: Vec<&str> = rec.scope.split(' ').filter(|s| !s.is_empty()).collect();
+    if !scopes.contains(&"openid") {
+        return Err(OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "the access token lacks the openid scope",
+        )
+        .into());
+    }
+    let user = match rec.subject.as_deref() {
+        Some(inum) => auth.stores().users.get(inum).await?,
+        None => None,
+    };
+    let Some(user) = user.filter(|u| u.status == crate::repo::user::UserStatus::Active) else {
+        return Err(invalid_token("the access token has no active user"));
+    };
+    let request = rec
+        .data
+        .get("claims")
+        .and_then(|c| c.as_str())
+        .and_then(|c| ClaimsRequest::parse(c).ok());
+    let mut body = claims::release(
+        &user,
+        &auth.scopes(),
+        &scopes,
+        true,
+        request.as_ref(),
+        Target::Userinfo,
+    );
+    let client = auth.client(&rec.client_id).await?;
+    let sub = match &client {
+        Some(c) => auth.subject_for(c, &user.inum),
+        None => user.inum.clone(),
+    };
+    body.insert("sub".into(), sub.into());
+    let Some(alg) = client
+        .as_ref()
+        .and_then(|c| c.metadata.userinfo_signed_response_alg)
+    else {
+        return Ok(Response::json(serde_json::Value::Object(body)));
+    };
+    // OIDC Core §5.3.2: a signed response carries iss and aud.
+    let config = auth.config();
+    body.insert("iss".into(), config.issuer.clone().into());
+    body.insert("aud".into(), rec.client_id.clone().into());
+    let ring = auth.keys().ring();
+    let signer = ring
+        .signer(alg)
+        .ok_or_else(|| Error::Internal(format!("no active signing key for {alg}")))?;
+    let payload = serde_json::to_vec(&body).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Response::with_body(Body::Jwt {
+        content_type: "application/jwt",
+        jwt: signer.sign("JWT", &payload, ctx.rng.as_ref())?,
+    }))
+}

@@ -1,0 +1,291 @@
+//! What the engine does for the whole process, and across nodes on shared stores: the
+//! first start, the shared configuration (Janssen's `jansConfDyn`), scopes, key rotation
+//! under a lease, and sweeping.
+
+use crate::config::Config;
+use crate::ctx::{Ctx, UnixTime};
+use crate::error::Error;
+use crate::error::oauth::OAuthError;
+use crate::keys::rotation::{Change, Policy};
+use crate::store::StoreError;
+
+use super::Engine;
+
+/// What a [`Engine::tick`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Key changes applied.
+    pub key_changes: Vec<Change>,
+    /// Expired grant records deleted.
+    pub swept: usize,
+}
+
+/// The configuration as shared between nodes: everything but the node's `persistence`.
+pub fn shared_doc(config: &Config) -> Result<serde_json::Value, Error> {
+    let mut doc = serde_json::to_value(config).map_err(|e| Error::Internal(e.to_string()))?;
+    if let serde_json::Value::Object(m) = &mut doc {
+        m.remove("persistence");
+    }
+    Ok(doc)
+}
+
+/// The longest a node takes to see a key another node stored: hosts reload (tick) every
+/// `cleanServiceInterval` seconds, at most every 60 s; twice that, to be safe.
+pub fn key_reload_bound(config: &Config) -> u64 {
+    config.clean_service_interval.clamp(1, 60).saturating_mul(2)
+}
+
+impl Engine {
+    /// Load keys, generating what is missing (first start) and rotating what is due.
+    ///
+    /// First the master key is checked against the check value the store recorded when it
+    /// was initialized: a node given another key is told so, and how to fix it, before it
+    /// opens anything. A store without a check value (made by an earlier version) records
+    /// this key's once its keys opened with it.
+    pub async fn start(&self, ctx: &Ctx) -> Result<Vec<Change>, Error> {
+        let keys = &self.services().stores().keys;
+        let mine = &self.inner.master_key_check;
+        if let Some(recorded) = keys.master_key_check(None).await?
+            && recorded != *mine
+        {
+            return Err(Error::MasterKeyMismatch);
+        }
+        self.sync_config().await?;
+        self.load_scopes().await?;
+        let changes = match self.rotate_keys(ctx, false).await {
+            Err(Error::Seal(_)) => return Err(Error::MasterKeyMismatch),
+            other => other?,
+        };
+        if keys.master_key_check(Some(mine)).await?.as_ref() != Some(mine) {
+            return Err(Error::MasterKeyMismatch);
+        }
+        Ok(changes)
+    }
+
+    /// Load the stored scopes; a store holding none (a new installation) is first seeded
+    /// with [`crate::repo::scope::defaults`] (nodes racing to seed: each default lands
+    /// once). Returns how many scopes this call added.
+    pub async fn load_scopes(&self) -> Result<usize, Error> {
+        let services = self.services();
+        let store = &services.stores().scopes;
+        let mut scopes = store.list().await?;
+        let mut added = 0;
+        if scopes.is_empty() {
+            for scope in crate::repo::scope::defaults() {
+                match store.insert(&scope).await {
+                    Ok(()) => added += 1,
+                    Err(StoreError::Conflict) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            scopes = store.list().await?;
+        }
+        if *services.scopes() != scopes {
+            services.install_scopes(scopes);
+        }
+        Ok(added)
+    }
+
+    /// On shared stores, run the stored configuration (Janssen's `jansConfDyn`): seed the
+    /// store from this node's configuration when it holds none, else adopt a newer stored
+    /// revision. The `persistence` section always stays this node's own. Returns whether
+    /// the configuration changed. A stored document that does not validate is refused and
+    /// the running configuration kept.
+    pub async fn sync_config(&self) -> Result<bool, Error> {
+        let services = self.services();
+        if !services.stores().shared {
+            return Ok(false);
+        }
+        let store = &services.stores().config;
+        let stored = match store.get().await? {
+            Some(s) => s,
+            None => match store.put(&shared_doc(&self.config())?, 0).await {
+                Ok(revision) => {
+                    services.set_config_revision(revision);
+                    return Ok(false);
+                }
+                // Another node seeded it first: take theirs.
+                Err(StoreError::Conflict) => match store.get().await? {
+                    Some(s) => s,
+                    None => return Ok(false),
+                },
+                Err(e) => return Err(e.into()),
+            },
+        };
+        if stored.revision == services.config_revision() {
+            return Ok(false);
+        }
+        let config = self.with_local(stored.doc)?;
+        services.install_config(config);
+        services.set_config_revision(stored.revision);
+        Ok(true)
+    }
+
+    /// Change the shared configuration: `doc` (Janssen property names, without
+    /// `persistence`) is validated, written if nobody changed the stored revision since this
+    /// node read it, and applied here at once; other nodes apply it within
+    /// `configurationUpdateInterval`. Returns the new revision.
+    pub async fn update_config(&self, doc: serde_json::Value) -> Result<u64, Error> {
+        let services = self.services();
+        if !services.stores().shared {
+            return Err(OAuthError::invalid_request(
+                "the configuration of a single-process store is its configuration file",
+            )
+            .into());
+        }
+        let config = self.with_local(doc)?;
+        let expected = services.config_revision();
+        let revision = match services
+            .stores()
+            .config
+            .put(&shared_doc(&config)?, expected)
+            .await
+        {
+            Ok(r) => r,
+            Err(StoreError::Conflict) => {
+                return Err(OAuthError::invalid_request(
+                    "the configuration changed meanwhile: read it again and retry",
+                )
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        services.install_config(config);
+        services.set_config_revision(revision);
+        Ok(revision)
+    }
+
+    /// The revision of the shared configuration this node runs (0: not shared or none).
+    pub fn config_revision(&self) -> u64 {
+        self.services().config_revision()
+    }
+
+    /// A configuration from a shared document, with this node's `persistence`.
+    fn with_local(&self, mut doc: serde_json::Value) -> Result<Config, Error> {
+        let local = serde_json::to_value(&self.config().persistence)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        match &mut doc {
+            serde_json::Value::Object(m) => {
+                m.insert("persistence".into(), local);
+            }
+            _ => {
+                return Err(crate::config::ConfigError::new(
+                    "<configuration>",
+                    "must be a JSON object",
+                )
+                .into());
+            }
+        }
+        Ok(Config::from_value(doc)?)
+    }
+
+    /// The rotation policy from the configuration; its retention covers server lifetimes.
+    fn rotation_policy(&self) -> Policy {
+        let config = self.config();
+        Policy {
+            algorithms: config.key_algs_allowed_for_generation.clone(),
+            enabled: config.key_regeneration_enabled,
+            interval: config.key_regeneration_interval.saturating_mul(3600),
+            retention: config
+                .max_signed_lifetime()
+                .saturating_add(config.clock_skew_seconds),
+            publish_delay: if self.services().stores().shared {
+                key_reload_bound(&config)
+            } else {
+                0
+            },
+        }
+    }
+
+    /// How long a retired key stays published: until everything it signed expired, i.e. the
+    /// longest lifetime any client may get, plus the tolerated clock skew.
+    async fn retention(&self) -> Result<u64, Error> {
+        let config = self.config();
+        let mut longest = config.max_signed_lifetime();
+        for c in self.services().stores().clients.list().await? {
+            if let Some(l) = c.metadata.access_token_lifetime {
+                longest = longest.max(l);
+            }
+        }
+        Ok(longest.saturating_add(config.clock_skew_seconds))
+    }
+
+    /// Apply due rotations (or rotate every algorithm now, with `force`).
+    ///
+    /// With several nodes on one store, one rotates at a time (a lease); the others reload
+    /// what is stored, so a rotation made elsewhere is served here from the next call on.
+    pub async fn rotate_keys(&self, ctx: &Ctx, force: bool) -> Result<Vec<Change>, Error> {
+        let services = self.services();
+        let policy = self.rotation_policy();
+        let store = services.stores().keys.as_ref();
+        let rotated = services
+            .with_lease("keys", ctx, async || {
+                services
+                    .keys()
+                    .rotate(store, &policy, async || self.retention().await, ctx, force)
+                    .await
+            })
+            .await?;
+        match rotated {
+            Some(changes) => Ok(changes),
+            None => {
+                services.keys().reload(store).await?;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// Periodic work the host drives: pick up keys rotated elsewhere, rotate what is due,
+    /// and sweep expired grants (one node at a time: a lease).
+    pub async fn tick(&self, ctx: &Ctx) -> Result<TickReport, Error> {
+        if let Err(e) = self.sync_config().await {
+            tracing::error!(error = %e, "the shared configuration was not applied");
+        }
+        if let Err(e) = self.load_scopes().await {
+            tracing::error!(error = %e, "the scopes were not reloaded");
+        }
+        let key_changes = self.rotate_keys(ctx, false).await?;
+        let swept = self.cleanup(ctx).await?.unwrap_or(0);
+        Ok(TickReport { key_changes, swept })
+    }
+
+    /// Sweep expired grants unless another node is sweeping now (`None` then).
+    pub async fn cleanup(&self, ctx: &Ctx) -> Result<Option<usize>, Error> {
+        self.services()
+            .with_lease("cleanup", ctx, async || self.sweep(ctx.now).await)
+            .await
+    }
+
+    /// Whether every configured algorithm has a key that signs (after [`Engine::start`]:
+    /// false while another node is still generating the first keys).
+    pub fn keys_ready(&self) -> bool {
+        let ring = self.services().keys().ring();
+        self.config()
+            .key_algs_allowed_for_generation
+            .iter()
+            .all(|a| ring.signer(*a).is_some())
+    }
+
+    /// Delete expired grant records in batches of `cleanServiceBatchChunkSize`.
+    pub async fn sweep(&self, now: UnixTime) -> Result<usize, Error> {
+        let chunk = self.config().clean_service_batch_chunk_size;
+        let mut total = 0;
+        loop {
+            let n = self.services().stores().grants.sweep(now, chunk).await?;
+            total += n;
+            if n < chunk {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Whether the stores answer (for readiness probes).
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        self.services()
+            .stores()
+            .clients
+            .get("-readiness-probe-")
+            .await
+            .map(|_| ())
+    }
+}

@@ -1,0 +1,284 @@
+//! The engine: the shared [`Services`] plus one value per component, behind one
+//! `handle(Request, &Ctx)` ([`dispatch`]). Construction is in [`builder`]; what the engine
+//! does for the whole process and across nodes (first start, shared configuration, key
+//! rotation, sweeping) in [`cluster`]. The typed operations of the components are
+//! re-exported here as methods, so an embedder holds one value.
+
+pub mod builder;
+pub mod cluster;
+pub mod dispatch;
+
+use std::sync::Arc;
+
+use crate::auth::AuthServer;
+use crate::auth::authn::interaction::{Account, InteractionView, LoginResult, PasswordCheck};
+use crate::auth::oauth::verify::{VerifiedToken, VerifyError};
+use crate::auth::oidc::backchannel::DeliveryReport;
+use crate::auth::oidc::logout::LogoutRequest;
+use crate::config::Config;
+use crate::crypto::CryptoProvider;
+use crate::ctx::{Ctx, UnixTime};
+use crate::error::Error;
+use crate::keys::KeyManager;
+use crate::password::pool::Hasher;
+use crate::repo::client::{Client, ClientMetadata};
+use crate::repo::scope::Scope;
+use crate::repo::user::{User, UserStatus};
+use crate::response::Response;
+use crate::services::Services;
+use crate::store::Stores;
+
+pub use crate::auth::clients::RegisteredClient;
+pub use crate::services::{LEASE_SECONDS, Wake};
+pub use builder::EngineBuilder;
+pub use cluster::{TickReport, key_reload_bound, shared_doc};
+
+pub(crate) struct Inner {
+    pub(crate) services: Arc<Services>,
+    pub(crate) auth: AuthServer,
+    /// The master key's check value (a PRF of it: says which key, reveals nothing of it).
+    pub(crate) master_key_check: String,
+}
+
+/// The jans-rs engine. Cheap to clone; every clone shares state.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("issuer", &self.config().issuer)
+            .field("provider", &self.provider().name())
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Start building an engine with this configuration.
+    pub fn builder(config: Config) -> EngineBuilder {
+        EngineBuilder::new(config)
+    }
+
+    /// The services every component shares.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.inner.services
+    }
+
+    /// The auth-server component.
+    pub fn auth(&self) -> &AuthServer {
+        &self.inner.auth
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> Arc<Config> {
+        self.services().config()
+    }
+
+    /// The stores.
+    pub fn stores(&self) -> &Stores {
+        self.services().stores()
+    }
+
+    /// The key manager.
+    pub fn keys(&self) -> &KeyManager {
+        self.services().keys()
+    }
+
+    /// The crypto provider.
+    pub fn provider(&self) -> &Arc<dyn CryptoProvider> {
+        self.services().provider()
+    }
+
+    /// The password hashing pool.
+    pub fn hasher(&self) -> &Hasher {
+        self.services().hasher()
+    }
+
+    /// The scopes this server knows (Janssen's `jansScope` entries), as last loaded.
+    pub fn scopes(&self) -> Arc<Vec<Scope>> {
+        self.services().scopes()
+    }
+}
+
+/// The auth-server's typed operations ([`AuthServer`]), for embedders and hosts.
+impl Engine {
+    /// [`AuthServer::register_client`]
+    pub async fn register_client(
+        &self,
+        metadata: ClientMetadata,
+        ctx: &Ctx,
+    ) -> Result<RegisteredClient, Error> {
+        self.auth().register_client(metadata, ctx).await
+    }
+
+    /// [`AuthServer::update_client_metadata`]
+    pub async fn update_client_metadata(
+        &self,
+        client: Client,
+        metadata: ClientMetadata,
+        ctx: &Ctx,
+    ) -> Result<RegisteredClient, Error> {
+        self.auth()
+            .update_client_metadata(client, metadata, ctx)
+            .await
+    }
+
+    /// [`AuthServer::client`]
+    pub async fn client(&self, client_id: &str) -> Result<Option<Client>, Error> {
+        self.auth().client(client_id).await
+    }
+
+    /// [`AuthServer::clients`]
+    pub async fn clients(&self) -> Result<Vec<Client>, Error> {
+        self.auth().clients().await
+    }
+
+    /// [`AuthServer::remove_client`]
+    pub async fn remove_client(&self, client_id: &str) -> Result<bool, Error> {
+        self.auth().remove_client(client_id).await
+    }
+
+    /// [`AuthServer::add_user`]
+    pub async fn add_user(&self, user: User, password: &str, ctx: &Ctx) -> Result<User, Error> {
+        self.auth().add_user(user, password, ctx).await
+    }
+
+    /// [`AuthServer::user`]
+    pub async fn user(&self, uid: &str) -> Result<Option<User>, Error> {
+        self.auth().user(uid).await
+    }
+
+    /// [`AuthServer::users`]
+    pub async fn users(&self) -> Result<Vec<User>, Error> {
+        self.auth().users().await
+    }
+
+    /// [`AuthServer::set_password`]
+    pub async fn set_password(&self, uid: &str, password: &str, ctx: &Ctx) -> Result<(), Error> {
+        self.auth().set_password(uid, password, ctx).await
+    }
+
+    /// [`AuthServer::set_user_status`]
+    pub async fn set_user_status(
+        &self,
+        uid: &str,
+        status: UserStatus,
+        ctx: &Ctx,
+    ) -> Result<(), Error> {
+        self.auth().set_user_status(uid, status, ctx).await
+    }
+
+    /// [`AuthServer::check_password`]
+    pub async fn check_password(&self, uid: &str, password: &str) -> Result<Option<User>, Error> {
+        self.auth().check_password(uid, password).await
+    }
+
+    /// [`AuthServer::check_password_counted`]
+    pub async fn check_password_counted(
+        &self,
+        uid: &str,
+        password: &str,
+        ctx: &Ctx,
+    ) -> Result<PasswordCheck, Error> {
+        self.auth().check_password_counted(uid, password, ctx).await
+    }
+
+    /// [`AuthServer::subject_for`]
+    pub fn subject_for(&self, client: &Client, user_inum: &str) -> String {
+        self.auth().subject_for(client, user_inum)
+    }
+
+    /// [`AuthServer::verify_token`]
+    pub fn verify_token(
+        &self,
+        token: &str,
+        audience: Option<&str>,
+        now: UnixTime,
+    ) -> Result<VerifiedToken, VerifyError> {
+        self.auth().verify_token(token, audience, now)
+    }
+
+    /// [`AuthServer::introspect`]
+    pub async fn introspect(&self, token: &str, ctx: &Ctx) -> Result<serde_json::Value, Error> {
+        self.auth().introspect(token, ctx).await
+    }
+
+    /// [`AuthServer::interaction`]
+    pub async fn interaction(&self, id: &str, ctx: &Ctx) -> Result<Option<InteractionView>, Error> {
+        self.auth().interaction(id, ctx).await
+    }
+
+    /// [`AuthServer::interaction_login`]
+    pub async fn interaction_login(
+        &self,
+        id: &str,
+        csrf: &str,
+        uid: &str,
+        password: &str,
+        ctx: &Ctx,
+    ) -> Result<LoginResult, Error> {
+        self.auth()
+            .interaction_login(id, csrf, uid, password, ctx)
+            .await
+    }
+
+    /// [`AuthServer::accounts`]
+    pub async fn accounts(&self, cookies: &[String], ctx: &Ctx) -> Result<Vec<Account>, Error> {
+        self.auth().accounts(cookies, ctx).await
+    }
+
+    /// [`AuthServer::interaction_select`]
+    pub async fn interaction_select(
+        &self,
+        id: &str,
+        csrf: &str,
+        chosen: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        self.auth().interaction_select(id, csrf, chosen, ctx).await
+    }
+
+    /// [`AuthServer::interaction_consent`]
+    pub async fn interaction_consent(
+        &self,
+        id: &str,
+        csrf: &str,
+        allow: bool,
+        remember: bool,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        self.auth()
+            .interaction_consent(id, csrf, allow, remember, ctx)
+            .await
+    }
+
+    /// [`AuthServer::logout_request`]
+    pub async fn logout_request(
+        &self,
+        id: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<LogoutRequest>, Error> {
+        self.auth().logout_request(id, ctx).await
+    }
+
+    /// [`AuthServer::confirm_logout`]
+    pub async fn confirm_logout(
+        &self,
+        id: &str,
+        csrf: &str,
+        confirmed: bool,
+        cookie: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        self.auth()
+            .confirm_logout(id, csrf, confirmed, cookie, ctx)
+            .await
+    }
+
+    /// [`AuthServer::deliver_logouts`]
+    pub async fn deliver_logouts(&self, ctx: &Ctx) -> Result<Option<DeliveryReport>, Error> {
+        self.auth().deliver_logouts(ctx).await
+    }
+}

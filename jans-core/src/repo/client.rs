@@ -1,0 +1,216 @@
+//! The client model as stored: RFC 7591 §2 metadata names plus Janssen's extensions
+//! (`access_token_as_jwt`, `access_token_signing_alg`, `access_token_lifetime`). Its
+//! validation (RFC 7591 rules) is the auth-server's: [`crate::auth::oauth::client`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::jose::{Algorithm, Jwks};
+
+/// RFC 7591 §2 `token_endpoint_auth_method`, plus OIDC Core §9 methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// RFC 6749 §2.3.1, HTTP Basic. The RFC 7591 default.
+    #[default]
+    ClientSecretBasic,
+    /// RFC 6749 §2.3.1, secret in the form body.
+    ClientSecretPost,
+    /// OIDC Core §9: HMAC JWT assertion keyed by the client secret (RFC 7523).
+    ClientSecretJwt,
+    /// OIDC Core §9: JWT assertion signed with the client's private key (RFC 7523).
+    PrivateKeyJwt,
+    /// A public client: no authentication.
+    None,
+}
+
+impl AuthMethod {
+    /// Every method we implement, as advertised in discovery.
+    pub const ALL: [AuthMethod; 5] = [
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::ClientSecretJwt,
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::None,
+    ];
+
+    /// The registered name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::None => "none",
+        }
+    }
+
+    /// Whether the method needs a client secret.
+    pub fn uses_secret(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic
+                | AuthMethod::ClientSecretPost
+                | AuthMethod::ClientSecretJwt
+        )
+    }
+}
+
+/// Client metadata as registered (RFC 7591 §2; Janssen extensions).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ClientMetadata {
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// RFC 7591 §2
+    pub token_endpoint_auth_method: AuthMethod,
+    /// OIDC DCR §2: the JWS alg the client's assertions must use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<Algorithm>,
+    /// RFC 7591 §2
+    pub grant_types: Vec<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response_types: Vec<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    /// RFC 7591 §2: space-separated scopes the client may request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tos_uri: Option<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_uri: Option<String>,
+    /// RFC 7591 §2: the client's key set by reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// RFC 7591 §2: the client's key set by value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Jwks>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_id: Option<String>,
+    /// RFC 7591 §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_version: Option<String>,
+    /// OIDC DCR §2: `web` or `native`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<String>,
+    /// Janssen: issue RFC 9068 JWT access tokens instead of reference tokens.
+    pub access_token_as_jwt: bool,
+    /// Janssen: the JWS alg of this client's JWT access tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_signing_alg: Option<Algorithm>,
+    /// Janssen: access token lifetime override in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime: Option<u64>,
+    /// RFC 9701 §6: sign introspection responses with this alg.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub introspection_signed_response_alg: Option<Algorithm>,
+    /// OIDC DCR §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<Algorithm>,
+    /// OIDC Front-Channel Logout 1.0 §2: rendered in an iframe at logout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// OIDC Front-Channel Logout 1.0 §2: add `iss` and `sid` to the iframe URL.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub frontchannel_logout_session_required: bool,
+    /// OIDC Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// OIDC Back-Channel Logout 1.0 §2.2: the logout token must carry `sid`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_logout_session_required: bool,
+    /// OIDC RP-Initiated Logout 1.0 §3.1: where the OP may send the browser after logout.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// OIDC DCR §2: `public` (default) or `pairwise` subject identifiers (OIDC Core §8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<String>,
+    /// OIDC DCR §2 / §5: a document listing every redirect URI of the sector (pairwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
+    /// OIDC DCR §2: sign userinfo responses with this alg (plain JSON when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<Algorithm>,
+    /// Require PKCE even though the client is confidential.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require_pkce: bool,
+    /// Janssen `trustedClient`: consent is never asked.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub trusted_client: bool,
+}
+
+impl ClientMetadata {
+    /// The registered scopes as a list.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// A registered client as stored. The secret is sealed (AES-256-GCM) and never serialized
+/// in clear.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// RFC 7591 §3.2.1
+    pub client_id: String,
+    /// The sealed secret (see [`crate::keys::SecretBox`]); `None` when the method needs none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_sealed: Option<String>,
+    /// RFC 7591 §3.2.1
+    pub client_id_issued_at: u64,
+    /// RFC 7591 §3.2.1: 0 means the secret does not expire.
+    pub client_secret_expires_at: u64,
+    /// A disabled client cannot authenticate.
+    #[serde(default)]
+    pub disabled: bool,
+    /// SHA-256 (base64url) of the RFC 7592 registration access token, for dynamically
+    /// registered clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_access_token_hash: Option<String>,
+    /// The registered metadata.
+    #[serde(flatten)]
+    pub metadata: ClientMetadata,
+}
+
+impl Client {
+    /// The public view (RFC 7591 §3.2.1) without any secret.
+    pub fn to_public_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.metadata)
+            .unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new()));
+        if let serde_json::Value::Object(m) = &mut v {
+            m.insert("client_id".into(), self.client_id.clone().into());
+            m.insert(
+                "client_id_issued_at".into(),
+                self.client_id_issued_at.into(),
+            );
+            if self.client_secret_sealed.is_some() {
+                m.insert(
+                    "client_secret_expires_at".into(),
+                    self.client_secret_expires_at.into(),
+                );
+            }
+            if self.disabled {
+                m.insert("disabled".into(), true.into());
+            }
+        }
+        v
+    }
+}

@@ -1,0 +1,216 @@
+//! What every component may use: the running configuration, the stores, the key ring, the
+//! crypto provider, the secret box, outbound HTTP and the password-hashing pool (DESIGN.md
+//! §2–§3).
+//!
+//! A component is built over one shared `Arc<Services>` and never reaches into the
+//! [`crate::Engine`]; the engine owns the [`Services`] and changes what they hold (a new
+//! configuration, reloaded scopes) for every component at once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use crate::config::Config;
+use crate::crypto::CryptoProvider;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::http::HttpClient;
+use crate::keys::{KeyManager, SecretBox};
+use crate::password::pool::Hasher;
+use crate::repo::scope::Scope;
+use crate::store::{GrantKind, GrantRecord, StoreError, Stores};
+
+/// A host's callback for [`crate::EngineBuilder::on_background_work`].
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+/// Longest a lease is held (a node that dies holding one frees it by then).
+pub const LEASE_SECONDS: u64 = 300;
+
+/// The services shared by every component of one engine.
+pub struct Services {
+    config: RwLock<Arc<Config>>,
+    /// Revision of the shared configuration this node runs (0: none yet).
+    config_revision: AtomicU64,
+    stores: Stores,
+    keys: KeyManager,
+    provider: Arc<dyn CryptoProvider>,
+    secret_box: SecretBox,
+    http: Arc<dyn HttpClient>,
+    hasher: Hasher,
+    /// The stored scopes (loaded by [`crate::Engine::start`], reloaded every tick).
+    scopes: RwLock<Arc<Vec<Scope>>>,
+    /// The host's background loop, to wake when work is queued.
+    wake: Option<Wake>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("issuer", &self.config().issuer)
+            .field("stores", &self.stores)
+            .field("provider", &self.provider.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Replace what `lock` holds (a writer that panicked left nothing half-written here: every
+/// value is swapped whole).
+fn set<T>(lock: &RwLock<T>, value: T) {
+    match lock.write() {
+        Ok(mut g) => *g = value,
+        Err(p) => *p.into_inner() = value,
+    }
+}
+
+fn get<T: Clone>(lock: &RwLock<T>) -> T {
+    match lock.read() {
+        Ok(g) => g.clone(),
+        Err(p) => p.into_inner().clone(),
+    }
+}
+
+/// The parts [`Services::new`] takes.
+pub(crate) struct Parts {
+    pub(crate) config: Config,
+    pub(crate) stores: Stores,
+    pub(crate) provider: Arc<dyn CryptoProvider>,
+    pub(crate) secret_box: SecretBox,
+    pub(crate) http: Arc<dyn HttpClient>,
+    pub(crate) hasher: Hasher,
+    pub(crate) wake: Option<Wake>,
+}
+
+impl Services {
+    pub(crate) fn new(p: Parts) -> Services {
+        Services {
+            keys: KeyManager::new(p.provider.clone(), p.secret_box.clone()),
+            config: RwLock::new(Arc::new(p.config)),
+            config_revision: AtomicU64::new(0),
+            stores: p.stores,
+            provider: p.provider,
+            secret_box: p.secret_box,
+            http: p.http,
+            hasher: p.hasher,
+            scopes: RwLock::new(Arc::new(Vec::new())),
+            wake: p.wake,
+        }
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> Arc<Config> {
+        get(&self.config)
+    }
+
+    /// Run this configuration from now on.
+    pub(crate) fn install_config(&self, config: Config) {
+        set(&self.config, Arc::new(config));
+    }
+
+    /// The revision of the shared configuration this node runs (0: not shared or none).
+    pub fn config_revision(&self) -> u64 {
+        self.config_revision.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_config_revision(&self, revision: u64) {
+        self.config_revision.store(revision, Ordering::Release);
+    }
+
+    /// The stores.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// The key manager.
+    pub fn keys(&self) -> &KeyManager {
+        &self.keys
+    }
+
+    /// The crypto provider.
+    pub fn provider(&self) -> &Arc<dyn CryptoProvider> {
+        &self.provider
+    }
+
+    /// What seals secrets at rest under the master key.
+    pub fn secret_box(&self) -> &SecretBox {
+        &self.secret_box
+    }
+
+    /// Outbound HTTP (DESIGN.md §6 rules are the client's).
+    pub fn http(&self) -> &dyn HttpClient {
+        self.http.as_ref()
+    }
+
+    /// The password hashing pool.
+    pub fn hasher(&self) -> &Hasher {
+        &self.hasher
+    }
+
+    /// The scopes this server knows (Janssen's `jansScope` entries), as last loaded.
+    pub fn scopes(&self) -> Arc<Vec<Scope>> {
+        get(&self.scopes)
+    }
+
+    pub(crate) fn install_scopes(&self, scopes: Vec<Scope>) {
+        set(&self.scopes, Arc::new(scopes));
+    }
+
+    /// Tell the host that background work was queued
+    /// ([`crate::EngineBuilder::on_background_work`]).
+    pub fn wake_background(&self) {
+        if let Some(wake) = &self.wake {
+            wake();
+        }
+    }
+
+    /// Run `job` only if no other node (or process) is running the job `name`: on shared
+    /// stores, a lease in the grant store, taken with the store's atomic insert and freed
+    /// afterwards, or by expiry after [`LEASE_SECONDS`] if this process dies holding it.
+    /// `None` when another holder has it.
+    pub async fn with_lease<T>(
+        &self,
+        name: &str,
+        ctx: &Ctx,
+        job: impl AsyncFnOnce() -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        if !self.stores.shared {
+            // One process owns the stores: nobody to exclude (and no lease left behind by a
+            // crash to wait out).
+            return job().await.map(Some);
+        }
+        let key = format!("lease:{name}");
+        // The holder's id: only it may free the lease, so a job that outlived its lease
+        // (and whose lease a successor took after it expired) cannot free the successor's.
+        let holder = ctx.random_token(16);
+        let mut lease = GrantRecord::bare(ctx.now, ctx.now.saturating_add(LEASE_SECONDS));
+        lease.client_id = holder.clone();
+        let grants = &self.stores.grants;
+        match grants.insert(GrantKind::Lease, &key, &lease, ctx.now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        let outcome = job().await;
+        // Free it even when the job failed; a failure to free only delays the next holder.
+        match grants.remove_owned(GrantKind::Lease, &key, &holder).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    lease = name,
+                    "the job outlived its lease; another holder has it now"
+                )
+            }
+            Err(e) => tracing::warn!(lease = name, error = %e, "could not release a lease"),
+        }
+        outcome.map(Some)
+    }
+}
+
+/// A 256-bit key for one purpose, derived from the master key (HMAC-SHA256 as a PRF).
+pub(crate) fn derive_key(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut out = [0u8; 32];
+    if let Ok(mut mac) = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(master) {
+        mac.update(label);
+        out.copy_from_slice(&mac.finalize().into_bytes());
+    }
+    out
+}

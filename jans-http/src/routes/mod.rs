@@ -1,0 +1,189 @@
+//! Janssen paths → engine endpoints, plus the host's own operational routes. Each
+//! component's routes are a module of their own ([`auth`]), added when `--components`
+//! selects it.
+
+mod auth;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use jans_core::error::oauth::{ErrorCode, OAuthError};
+use jans_core::{Ctx, Endpoint, Engine, Random, Response};
+
+use crate::telemetry::Metrics;
+use crate::translate;
+
+/// Shared state of the host.
+pub struct AppState {
+    /// The engine.
+    pub engine: Engine,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Randomness for every request's [`Ctx`].
+    pub rng: Arc<dyn Random>,
+    /// Login, consent and error pages.
+    pub pages: Arc<crate::pages::Pages>,
+    request_seq: AtomicU64,
+    request_prefix: u32,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+impl AppState {
+    /// State for `engine`.
+    pub fn new(engine: Engine, metrics: Arc<Metrics>, rng: Arc<dyn Random>) -> Self {
+        let mut p = [0u8; 4];
+        rng.fill(&mut p);
+        AppState {
+            engine,
+            metrics,
+            rng,
+            pages: Arc::new(
+                crate::pages::Pages::load(None).expect("the embedded templates are valid"),
+            ),
+            request_seq: AtomicU64::new(0),
+            request_prefix: u32::from_le_bytes(p),
+        }
+    }
+
+    /// Use these pages (e.g. templates overridden from a directory).
+    pub fn with_pages(mut self, pages: crate::pages::Pages) -> Self {
+        self.pages = Arc::new(pages);
+        self
+    }
+
+    fn request_id(&self, headers: &HeaderMap) -> String {
+        if let Some(v) = caller_request_id(headers) {
+            return v;
+        }
+        let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
+        format!("{:08x}-{n:x}", self.request_prefix)
+    }
+
+    /// A context for one request.
+    pub fn ctx(&self, request_id: String) -> Ctx {
+        Ctx::new(crate::now(), self.rng.clone(), request_id)
+    }
+}
+
+/// An upstream proxy's (or embedder's) `x-request-id`, when it is short and plain enough to
+/// log as is ([`jans_core::request::caller_request_id`]).
+pub fn caller_request_id(headers: &HeaderMap) -> Option<String> {
+    jans_core::request::caller_request_id(headers.get("x-request-id").map(|v| v.as_bytes()))
+}
+
+async fn engine_route(
+    State(state): State<Arc<AppState>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    let started = Instant::now();
+    let request_id = state.request_id(&headers);
+    let (label, resp) = match Endpoint::from_path(uri.path()) {
+        None => (
+            "not_found",
+            Response::error(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
+        ),
+        Some(endpoint) => {
+            let label = endpoint.label();
+            match translate::to_core(endpoint, &method, &uri, &headers, body) {
+                Ok(mut req) => {
+                    req.peer_addr = peer.map(|p| (p.0).0);
+                    let ctx = state.ctx(request_id.clone());
+                    (label, state.engine.handle(req, &ctx).await)
+                }
+                Err(e) => (label, Response::error(e)),
+            }
+        }
+    };
+    if let Some(grant) = resp.issued_grant {
+        state.metrics.token_issued(grant);
+    }
+    let mut out = match (&resp.body, label) {
+        // RFC 6749 §4.1.2.1: errors the authorization endpoint cannot send to the client are
+        // shown to the user.
+        (jans_core::Body::Error(e), "authorize" | "end_session") => state.pages.oauth_error(e),
+        _ => translate::from_core(&resp),
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        out.headers_mut().insert("x-request-id", v);
+    }
+    state
+        .metrics
+        .observe(label, out.status().as_u16(), started.elapsed());
+    out
+}
+
+async fn live(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    state
+        .metrics
+        .observe("health", 200, std::time::Duration::ZERO);
+    ([("content-type", "application/json")], r#"{"status":"UP"}"#)
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> axum::response::Response {
+    let keys_loaded = !state.engine.keys().ring().algorithms().is_empty();
+    let store_ok = state.engine.ready().await.is_ok();
+    let (status, body) = if keys_loaded && store_ok {
+        (StatusCode::OK, r#"{"status":"UP"}"#)
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, r#"{"status":"DOWN"}"#)
+    };
+    state
+        .metrics
+        .observe("health", status.as_u16(), std::time::Duration::ZERO);
+    (status, [("content-type", "application/json")], body).into_response()
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    state
+        .metrics
+        .observe("metrics", 200, std::time::Duration::ZERO);
+    let mut text = state.metrics.render();
+    text.push_str(&crate::telemetry::render_engine(&state.engine));
+    (
+        [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+}
+
+/// Every route of the selected components (the engine's endpoints at Janssen's paths and
+/// the login pages for `auth`), plus health and metrics, which every process serves.
+pub fn routes(state: Arc<AppState>, components: crate::components::Components) -> Router {
+    let mut r = Router::new()
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
+        .route("/metrics", get(metrics));
+    if !components.auth {
+        return r.fallback(not_found).with_state(state);
+    }
+    r = auth::routes(r, engine_route);
+    r.fallback(engine_route).with_state(state)
+}
+
+/// Paths of components this process does not serve.
+async fn not_found(State(state): State<Arc<AppState>>) -> axum::response::Response {
+    state
+        .metrics
+        .observe("not_found", 404, std::time::Duration::ZERO);
+    translate::from_core(&Response::error(OAuthError::new(
+        ErrorCode::NotFound,
+        "not served by this node (see --components)",
+    )))
+}
