@@ -577,6 +577,21 @@ fn apply_env(
     Ok(())
 }
 
+impl crate::http::AddressPolicy {
+    /// The policy of `config` (`outboundBlockPrivateIp`, `outboundAllowedAddresses`, whose
+    /// entries [`Config::validate`] checked).
+    pub fn of(config: &Config) -> crate::http::AddressPolicy {
+        crate::http::AddressPolicy {
+            block_private: config.outbound_block_private_ip,
+            allow: config
+                .outbound_allowed_addresses
+                .iter()
+                .filter_map(|c| crate::http::Cidr::parse(c))
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,19 +76,6 @@ impl Default for AddressPolicy {
 }
 
 impl AddressPolicy {
-    /// The policy of `config` (`outboundBlockPrivateIp`, `outboundAllowedAddresses`, whose
-    /// entries [`crate::Config::validate`] checked).
-    pub fn of(config: &crate::Config) -> AddressPolicy {
-        AddressPolicy {
-            block_private: config.outbound_block_private_ip,
-            allow: config
-                .outbound_allowed_addresses
-                .iter()
-                .filter_map(|c| Cidr::parse(c))
-                .collect(),
-        }
-    }
-
     /// Whether a fetch may connect to `ip`.
     pub fn allows(&self, ip: IpAddr) -> bool {
         !self.block_private || is_public(ip) || self.allow.iter().any(|c| c.contains(ip))

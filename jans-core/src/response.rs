@@ -43,8 +43,14 @@ pub enum Body {
         /// The response parameters.
         params: Vec<(String, String)>,
     },
-    /// OIDC Session Management 1.0 §3.1: the check-session iframe page, 200.
-    CheckSessionPage,
+    /// A whole HTML page a component made (the check-session iframe of OIDC Session
+    /// Management 1.0 §3.1) with the `Content-Security-Policy` it decided for it, 200.
+    Html {
+        /// The page.
+        html: String,
+        /// Its content security policy.
+        csp: String,
+    },
     /// A protocol error; status from [`ErrorCode::status`].
     Error(OAuthError),
 }
@@ -148,7 +154,7 @@ impl Response {
             | Body::Empty
             | Body::FormPost { .. }
             | Body::LogoutPage { .. }
-            | Body::CheckSessionPage => 200,
+            | Body::Html { .. } => 200,
             Body::Created(_) => 201,
             Body::NoContent => 204,
             Body::Redirect(_) => 302,
@@ -162,7 +168,7 @@ impl Response {
             Body::Json(_) | Body::Created(_) | Body::Error(_) => Some("application/json"),
             Body::Jwt { content_type, .. } => Some(content_type),
             Body::Text(_) => Some("text/plain; version=0.0.4; charset=utf-8"),
-            Body::FormPost { .. } | Body::LogoutPage { .. } | Body::CheckSessionPage => {
+            Body::FormPost { .. } | Body::LogoutPage { .. } | Body::Html { .. } => {
                 Some("text/html; charset=utf-8")
             }
             Body::Empty | Body::NoContent | Body::Redirect(_) => None,
@@ -178,18 +184,42 @@ impl Response {
             Body::Text(t) => t.clone().into_bytes(),
             Body::FormPost { action, params } => form_post_html(action, params).into_bytes(),
             Body::LogoutPage { iframes, next } => logout_page_html(iframes, next).into_bytes(),
-            Body::CheckSessionPage => {
-                crate::auth::oidc::session_management::check_session_html().into_bytes()
-            }
+            Body::Html { html, .. } => html.clone().into_bytes(),
             Body::Empty | Body::NoContent | Body::Redirect(_) => Vec::new(),
+        }
+    }
+
+    /// The `Content-Security-Policy` of the pages the engine answers with, decided here so
+    /// every host sends the same one: the front-channel logout page may frame exactly the
+    /// clients' logout origins; the form-post page runs exactly its one script; a
+    /// component's own page carries its own.
+    pub fn page_csp(&self) -> Option<String> {
+        match &self.body {
+            Body::LogoutPage { iframes, .. } => {
+                // Only the clients' logout pages may be framed here.
+                let origins: Vec<String> = iframes.iter().filter_map(|u| frame_origin(u)).collect();
+                Some(format!(
+                    "default-src 'none'; frame-src {}; frame-ancestors 'none'",
+                    origins.join(" ")
+                ))
+            }
+            Body::FormPost { .. } => Some(format!(
+                "default-src 'none'; script-src {}; frame-ancestors 'none'",
+                script_hash(FORM_POST_SCRIPT)
+            )),
+            Body::Html { csp, .. } => Some(csp.clone()),
+            _ => None,
         }
     }
 
     /// All headers the host should send: content type, caching, location, extras.
     pub fn all_headers(&self) -> Vec<(&'static str, String)> {
-        let mut h = Vec::with_capacity(self.headers.len() + 3);
+        let mut h = Vec::with_capacity(self.headers.len() + 4);
         if let Some(ct) = self.content_type() {
             h.push(("content-type", ct.to_owned()));
+        }
+        if let Some(csp) = self.page_csp() {
+            h.push(("content-security-policy", csp));
         }
         match self.cache {
             Cache::NoStore => {
@@ -273,4 +303,21 @@ impl From<OAuthError> for Response {
     fn from(e: OAuthError) -> Self {
         Response::error(e)
     }
+}
+
+/// CSP `script-src` source of one inline script, by its hash (CSP Level 3 §8.4).
+pub fn script_hash(script: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let hash =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script.as_bytes()));
+    format!("'sha256-{hash}'")
+}
+
+/// `scheme://authority` of a registered `frontchannel_logout_uri`, cut with `split_once`
+/// (never at a byte index: the URI is client metadata).
+fn frame_origin(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    Some(format!("{scheme}://{authority}"))
 }

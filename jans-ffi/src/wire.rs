@@ -271,9 +271,6 @@ struct WireResponse<'a> {
 /// adds, `x-request-id`), and the body as text (or base64 when it is not UTF-8).
 pub(crate) fn render(resp: &Response, request_id: &str, head: bool) -> Result<Vec<u8>, Failure> {
     let mut headers = resp.all_headers();
-    if let Some(csp) = jans_http::translate::page_csp(resp) {
-        headers.push(("content-security-policy", csp));
-    }
     headers.push(("x-request-id", request_id.to_owned()));
     let (body, body_base64) = if head {
         (None, None)

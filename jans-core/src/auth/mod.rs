@@ -160,7 +160,16 @@ impl AuthServer {
             }
             (AuthEndpoint::Revocation, Method::Post) => oauth::revoke::handle(self, req, ctx).await,
             (AuthEndpoint::CheckSession, Method::Get) => {
-                Ok(Response::with_body(Body::CheckSessionPage))
+                // Relying parties on any origin frame the check-session iframe.
+                Ok(Response::with_body(Body::Html {
+                    html: oidc::session_management::check_session_html(),
+                    csp: format!(
+                        "default-src 'none'; script-src {}; frame-ancestors *",
+                        crate::response::script_hash(
+                            oidc::session_management::CHECK_SESSION_SCRIPT
+                        )
+                    ),
+                }))
             }
             (
                 AuthEndpoint::Introspection

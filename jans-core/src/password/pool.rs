@@ -304,7 +304,7 @@ impl Future for Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::conformance::block_on;
+    use futures_executor::block_on;
 
     #[test]
     fn hashes_and_verifies_on_workers() {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::{GrantKind, GrantRecord, StoreError, Stores, Taken};
-use crate::keys::{KeyStatus, StoredKey};
 use crate::repo::client::{Client, ClientMetadata};
+use crate::repo::key::{KeyStatus, StoredKey};
 use crate::repo::user::User;
 
 /// What the suite needs from a backend.

@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::UnixTime;
-use crate::keys::StoredKey;
 use crate::repo::client::Client;
+use crate::repo::key::StoredKey;
 use crate::repo::user::User;
 
 pub mod conformance;

@@ -30,8 +30,8 @@ use super::{
     ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, Taken, UserStore,
 };
 use crate::ctx::UnixTime;
-use crate::keys::StoredKey;
 use crate::repo::client::Client;
+use crate::repo::key::StoredKey;
 use crate::repo::user::User;
 
 /// Connections to one PostgreSQL database holding every store.
