@@ -416,7 +416,7 @@ impl Config {
         if let Some(bad) = self
             .outbound_allowed_addresses
             .iter()
-            .find(|a| crate::http::Cidr::parse(a).is_none())
+            .find(|a| crate::outbound::Cidr::parse(a).is_none())
         {
             return Err(ConfigError::new(
                 "outboundAllowedAddresses",
@@ -577,16 +577,16 @@ fn apply_env(
     Ok(())
 }
 
-impl crate::http::AddressPolicy {
+impl crate::outbound::AddressPolicy {
     /// The policy of `config` (`outboundBlockPrivateIp`, `outboundAllowedAddresses`, whose
     /// entries [`Config::validate`] checked).
-    pub fn of(config: &Config) -> crate::http::AddressPolicy {
-        crate::http::AddressPolicy {
+    pub fn of(config: &Config) -> crate::outbound::AddressPolicy {
+        crate::outbound::AddressPolicy {
             block_private: config.outbound_block_private_ip,
             allow: config
                 .outbound_allowed_addresses
                 .iter()
-                .filter_map(|c| crate::http::Cidr::parse(c))
+                .filter_map(|c| crate::outbound::Cidr::parse(c))
                 .collect(),
         }
     }

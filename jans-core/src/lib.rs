@@ -23,11 +23,11 @@ pub mod crypto;
 pub mod ctx;
 pub mod engine;
 pub mod error;
-pub mod http;
 #[doc(hidden)]
 pub mod internal;
 pub mod jose;
 pub mod keys;
+pub mod outbound;
 pub mod params;
 pub mod password;
 pub mod repo;

@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 
 use jans_core::{Config, Ctx, Engine, Random};
 use jans_http::OsRandom;
-use jans_http::datadir::DataDir;
+use jans_http::host::datadir::DataDir;
 
 use crate::status::{Failure, JansStatus};
 
@@ -84,7 +84,7 @@ pub(crate) fn create(config: Config, data_dir: Option<&str>) -> Result<u64, Fail
         None => {
             let mut master = [0u8; 32];
             rng.fill(&mut master);
-            let http = jans_http::fetch::ReqwestClient::new().map_err(|e| {
+            let http = jans_http::host::outbound::ReqwestClient::new().map_err(|e| {
                 Failure::new(JansStatus::Internal, format!("outbound HTTP client: {e}"))
             })?;
             let engine = Engine::builder(config)

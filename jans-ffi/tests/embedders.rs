@@ -324,3 +324,40 @@ fn go_package_and_examples() {
     ]);
     assert_eq!(refused["error"], "invalid_client");
 }
+
+/// libjans links the host part of jans-http only (DESIGN.md §2): no HTTP server, no
+/// templates, no command line. Read from the dependency graph cargo resolves for it.
+#[test]
+fn libjans_links_no_server_templates_or_cli() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = run(Command::new(cargo).current_dir(repo()).args([
+        "tree",
+        "-p",
+        "jans-ffi",
+        "-e",
+        "normal,features",
+        "--prefix",
+        "none",
+        "--offline",
+    ]));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        tree.contains("jans-http"),
+        "the host part is linked: {tree}"
+    );
+    for forbidden in [
+        "axum ",
+        "minijinja ",
+        "clap ",
+        "tower-http feature \"trace\"",
+        "hyper feature \"server\"",
+        "hyper-util feature \"server\"",
+        "tracing-subscriber ",
+        "jans-http feature \"server\"",
+    ] {
+        assert!(
+            !tree.lines().any(|l| l.starts_with(forbidden)),
+            "libjans links {forbidden:?}"
+        );
+    }
+}

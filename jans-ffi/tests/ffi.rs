@@ -663,7 +663,7 @@ fn the_http_host_accepts_what_the_abi_minted() {
     // The HTTP host over the same directory, on a real socket.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (addr, engine) = rt.block_on(async {
-        let data = jans_http::datadir::DataDir::new(dir.path());
+        let data = jans_http::host::datadir::DataDir::new(dir.path());
         let cfg = jans_core::Config::load(Some((config, false)), std::iter::empty()).unwrap();
         let ctx = jans_core::Ctx::new(
             jans_http::now(),

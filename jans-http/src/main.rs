@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use jans_core::repo::client::ClientMetadata;
 use jans_core::{Ctx, Engine};
-use jans_http::datadir::{DataDir, load_config};
+use jans_http::host::datadir::{DataDir, load_config};
 use jans_http::telemetry::{LogFormat, init_logging};
 use jans_http::{AppState, HostConfig, Metrics, OsRandom};
 
@@ -364,7 +364,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Res<()> {
     };
     let config = load_config(cli.config.as_deref())?;
     let first_start = !DataDir::new(cli.data_dir()).is_initialized(config.persistence.kind);
-    jans_http::datadir::wait_for_database(&config, std::time::Duration::from_secs(300)).await?;
+    jans_http::host::datadir::wait_for_database(&config, std::time::Duration::from_secs(300))
+        .await?;
     let background = jans_http::Background::new();
     let opened = open_with(cli, issuer, true, Some(&background)).await?;
     // On PostgreSQL the admin client is `jans migrate`'s: a node's data directory is often
@@ -687,9 +688,12 @@ async fn run(cli: Cli) -> Res<()> {
             let key_file = cli.data_dir().join("master.key");
             let had_key_file = key_file.exists();
             if config.persistence.kind == jans_core::config::PersistenceType::Postgres {
-                jans_http::datadir::wait_for_database(&config, std::time::Duration::from_secs(60))
-                    .await?;
-                let pg = jans_http::datadir::connect_postgres(&config)?;
+                jans_http::host::datadir::wait_for_database(
+                    &config,
+                    std::time::Duration::from_secs(60),
+                )
+                .await?;
+                let pg = jans_http::host::datadir::connect_postgres(&config)?;
                 let applied = jans_core::store::postgres::schema::migrate(&pg)
                     .await
                     .map_err(|e| format!("migration failed: {e}"))?;

@@ -399,7 +399,7 @@ async fn client_jwks(
     {
         return Ok(jwks.clone());
     }
-    let policy = crate::http::AddressPolicy::of(&auth.config());
+    let policy = crate::outbound::AddressPolicy::of(&auth.config());
     let resp = auth.http().get(url, &policy).await.map_err(|e| {
         tracing::warn!(client_id = %client.client_id, error = %e, "jwks_uri fetch failed");
         OAuthError::invalid_client("the client's jwks_uri could not be fetched")

@@ -237,14 +237,14 @@ impl AuthServer {
         let body = form_urlencoded::Serializer::new(String::new())
             .append_pair("logout_token", &token)
             .finish();
-        let policy = crate::http::AddressPolicy::of(&config);
+        let policy = crate::outbound::AddressPolicy::of(&config);
         match self.http().post_form(&delivery.uri, &body, &policy).await {
             Ok(r) if (200..300).contains(&r.status) => Outcome::Sent,
             Ok(r) if (400..500).contains(&r.status) && r.status != 429 => {
                 Outcome::Refused(r.status)
             }
             Ok(r) => Outcome::Failed(format!("status {}", r.status)),
-            Err(crate::http::HttpError::Refused(why)) => {
+            Err(crate::outbound::HttpError::Refused(why)) => {
                 tracing::warn!(%client_id, %why, "back-channel logout URI refused");
                 Outcome::Refused(0)
             }

@@ -99,7 +99,7 @@ async fn check_policy(auth: &AuthServer, m: &ClientMetadata) -> Result<(), Error
     }
     if let Some(uri) = &m.sector_identifier_uri {
         // OIDC DCR §5: the document must list every redirect URI of the client.
-        let policy = crate::http::AddressPolicy::of(&auth.config());
+        let policy = crate::outbound::AddressPolicy::of(&auth.config());
         let resp = auth
             .http()
             .get(uri, &policy)

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jans_core::http::{AddressPolicy, HttpClient, HttpError, HttpResponse, MAX_FETCH_BYTES};
+use jans_core::outbound::{AddressPolicy, HttpClient, HttpError, HttpResponse, MAX_FETCH_BYTES};
 
 /// Redirects followed at most.
 pub const MAX_REDIRECTS: usize = 3;
@@ -189,7 +189,7 @@ mod tests {
     use std::net::TcpListener;
 
     use super::*;
-    use jans_core::http::Cidr;
+    use jans_core::outbound::Cidr;
 
     /// A tiny server on `ip`: `/ok` answers a JSON document, `/to?URL` redirects there,
     /// `/loop` redirects to itself, `/big` sends more than MAX_FETCH_BYTES, `/hang` never

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use jans_core::config::Config;
 use jans_core::config::PersistenceType;
 use jans_core::repo::client::{AuthMethod, ClientMetadata};
+#[cfg(feature = "postgres")]
 use jans_core::store::postgres::PgStore;
+#[cfg(feature = "postgres")]
 use jans_core::store::postgres::schema::{self, SchemaStatus};
 use jans_core::store::{StoreError, Stores};
 use jans_core::{Ctx, Engine, Random};
@@ -123,7 +125,7 @@ impl DataDir {
     }
 
     /// Build a started engine over this directory: its master key, its database, outbound
-    /// HTTP through [`crate::fetch::ReqwestClient`], signing keys generated or rotated as
+    /// HTTP through [`crate::host::outbound::ReqwestClient`], signing keys generated or rotated as
     /// due. With `init`, create what is missing; without, refuse an uninitialized directory.
     pub async fn open_engine(
         &self,
@@ -144,17 +146,9 @@ impl DataDir {
         let master = self.master_key(ctx.rng.as_ref(), init)?;
         let stores = match config.persistence.kind {
             PersistenceType::Sled => self.open_stores()?,
-            PersistenceType::Postgres => {
-                let pg = connect_postgres(&config)?;
-                match schema::status(&pg).await {
-                    Ok(SchemaStatus::Current) => {}
-                    Ok(other) => return Err(other.advice().unwrap_or_default()),
-                    Err(e) => return Err(format!("database: {e}")),
-                }
-                Stores::postgres(pg)
-            }
+            PersistenceType::Postgres => open_postgres(&config).await?,
         };
-        let http = crate::fetch::ReqwestClient::new().map_err(|e| e.to_string())?;
+        let http = crate::host::outbound::ReqwestClient::new().map_err(|e| e.to_string())?;
         let mut builder = Engine::builder(config)
             .stores(stores)
             .master_key(master)
@@ -229,8 +223,27 @@ impl DataDir {
     }
 }
 
+/// The stores of the configured PostgreSQL database, whose schema must be current.
+#[cfg(feature = "postgres")]
+async fn open_postgres(config: &Config) -> Result<Stores, String> {
+    let pg = connect_postgres(config)?;
+    match schema::status(&pg).await {
+        Ok(SchemaStatus::Current) => {}
+        Ok(other) => return Err(other.advice().unwrap_or_default()),
+        Err(e) => return Err(format!("database: {e}")),
+    }
+    Ok(Stores::postgres(pg))
+}
+
+/// Without the `postgres` feature a PostgreSQL data directory is refused with the reason.
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(_config: &Config) -> Result<Stores, String> {
+    Err("persistence.type is postgres, but this build has no PostgreSQL support (feature \"postgres\")".to_owned())
+}
+
 /// A connection pool to the configured PostgreSQL database (nothing is contacted yet).
 /// Must be called inside a Tokio runtime.
+#[cfg(feature = "postgres")]
 pub fn connect_postgres(config: &Config) -> Result<PgStore, String> {
     let runtime = tokio::runtime::Handle::try_current()
         .map_err(|_| "the PostgreSQL store needs a Tokio runtime".to_owned())?;
@@ -252,6 +265,7 @@ pub fn connect_postgres(config: &Config) -> Result<PgStore, String> {
 /// Wait until the configured database answers (a database that is down at start is normal
 /// in a cluster that is still coming up): says so on stderr every few seconds and retries,
 /// up to `patience`. The sled store needs no waiting.
+#[cfg(feature = "postgres")]
 pub async fn wait_for_database(
     config: &Config,
     patience: std::time::Duration,
