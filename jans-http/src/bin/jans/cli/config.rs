@@ -1,0 +1,45 @@
+//! `jans config`: show or change the configuration shared by the nodes of a PostgreSQL
+//! store.
+
+use clap::Subcommand;
+
+use super::{Issuer, Res, open, print_json};
+use crate::Cli;
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum ConfigCommand {
+    /// Print the configuration this process runs (with its shared revision).
+    Show,
+    /// Change properties (`accessTokenLifetime=600`, values as JSON, else as text); every
+    /// node applies the change within `configurationUpdateInterval`.
+    Set {
+        /// PROPERTY=VALUE pairs, with Janssen's property names.
+        #[arg(required = true)]
+        assignments: Vec<String>,
+    },
+}
+
+pub(crate) async fn run(cli: &Cli, cmd: &ConfigCommand) -> Res<()> {
+    let opened = open(cli, Issuer::Configured, false).await?;
+    let engine = &opened.engine;
+    if let ConfigCommand::Set { assignments } = cmd {
+        let mut doc = jans_core::engine::shared_doc(&engine.config()).map_err(|e| e.to_string())?;
+        for a in assignments {
+            let (key, raw) = a
+                .split_once('=')
+                .ok_or_else(|| format!("{a}: expected PROPERTY=VALUE"))?;
+            let value = serde_json::from_str(raw)
+                .unwrap_or_else(|_| serde_json::Value::String(raw.to_owned()));
+            if let serde_json::Value::Object(m) = &mut doc {
+                m.insert(key.to_owned(), value);
+            }
+        }
+        let revision = engine.update_config(doc).await.map_err(|e| e.to_string())?;
+        eprintln!("configuration revision {revision} stored");
+    }
+    let mut shown = jans_core::engine::shared_doc(&engine.config()).map_err(|e| e.to_string())?;
+    if let serde_json::Value::Object(m) = &mut shown {
+        m.insert("revision".into(), engine.config_revision().into());
+    }
+    print_json(&shown)
+}

@@ -1,0 +1,75 @@
+//! `jans scope`: list, add or replace, and remove scopes.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use super::{Issuer, Res, open, print_json};
+use crate::Cli;
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum ScopeCommand {
+    /// List the scopes as JSON.
+    List,
+    /// Add a scope, or replace the one with its `id`, from a JSON file (Janssen's scope
+    /// fields: id, inum, description, scopeType, claims, defaultScope, attributes).
+    Put {
+        /// The scope document.
+        #[arg(long)]
+        json: PathBuf,
+    },
+    /// Remove a scope.
+    Remove {
+        /// The scope value.
+        id: String,
+    },
+}
+
+pub(crate) async fn run(cli: &Cli, cmd: &ScopeCommand) -> Res<()> {
+    let opened = open(cli, Issuer::Configured, false).await?;
+    let store = &opened.engine.stores().scopes;
+    match cmd {
+        ScopeCommand::List => {
+            let list = serde_json::to_value(&*opened.engine.scopes()).map_err(|e| e.to_string())?;
+            print_json(&list)
+        }
+        ScopeCommand::Put { json } => {
+            let text =
+                std::fs::read_to_string(json).map_err(|e| format!("{}: {e}", json.display()))?;
+            let scope: jans_core::repo::scope::Scope = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not a scope: {e}", json.display()))?;
+            // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+            let token_char =
+                |b: u8| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b);
+            if scope.id.is_empty() || !scope.id.bytes().all(token_char) {
+                return Err(format!(
+                    "{}: id must be a scope token (RFC 6749 §3.3: printable ASCII without \
+                     spaces, quotes or backslashes)",
+                    json.display()
+                ));
+            }
+            let added = match store.insert(&scope).await {
+                Ok(()) => true,
+                Err(jans_core::store::StoreError::Conflict) => {
+                    store.update(&scope).await.map_err(|e| e.to_string())?;
+                    false
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+            println!(
+                "{} scope {}",
+                if added { "added" } else { "replaced" },
+                scope.id
+            );
+            Ok(())
+        }
+        ScopeCommand::Remove { id } => {
+            if store.delete(id).await.map_err(|e| e.to_string())? {
+                println!("removed scope {id}");
+                Ok(())
+            } else {
+                Err(format!("no scope {id}"))
+            }
+        }
+    }
+}

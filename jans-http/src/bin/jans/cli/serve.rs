@@ -1,0 +1,123 @@
+//! `jans serve`: serve HTTP(S), initializing the data directory on first start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use jans_http::host::datadir::{DataDir, load_config};
+use jans_http::{AppState, HostConfig, Metrics, OsRandom};
+
+use super::{Issuer, Res, ctx, open_with};
+use crate::Cli;
+
+#[derive(Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "JANS_LISTEN", default_value = "localhost:8080")]
+    listen: String,
+    /// Issuer URL (default: the config's `issuer`, else derived from --listen).
+    #[arg(long)]
+    issuer: Option<String>,
+    /// TLS certificate chain (PEM); with --tls-key, serve HTTPS.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Directory of page templates overriding the embedded ones (login.html, consent.html,
+    /// error.html, base.html).
+    #[arg(long, env = "JANS_TEMPLATES")]
+    templates: Option<PathBuf>,
+    /// Components to serve, comma-separated: auth, fido2, scim, config-api, casa (default
+    /// all). Those not listed expose no routes.
+    #[arg(
+        long,
+        env = "JANS_COMPONENTS",
+        default_value = "auth,fido2,scim,config-api,casa"
+    )]
+    components: String,
+}
+
+/// The issuer when none is configured: http://localhost:PORT for loopback listeners.
+fn derived_issuer(listen: &SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    if listen.ip().is_loopback() || listen.ip().is_unspecified() {
+        format!("{scheme}://localhost:{}", listen.port())
+    } else {
+        format!("{scheme}://{listen}")
+    }
+}
+
+pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
+    let started = std::time::Instant::now();
+    let components = jans_http::components::Components::parse(&args.components)
+        .map_err(|e| format!("--components: {e}"))?;
+    let addr = tokio::net::lookup_host(&args.listen)
+        .await
+        .map_err(|e| format!("--listen {}: {e}", args.listen))?
+        .next()
+        .ok_or_else(|| format!("--listen {}: no address", args.listen))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(jans_http::serve::tls_config(c, k)?),
+        _ => None,
+    };
+    let issuer = match &args.issuer {
+        Some(i) => Issuer::Explicit(i.clone()),
+        None => Issuer::Derived(derived_issuer(&addr, tls.is_some())),
+    };
+    let config = load_config(cli.config.as_deref())?;
+    let first_start = !DataDir::new(cli.data_dir()).is_initialized(config.persistence.kind);
+    jans_http::host::datadir::wait_for_database(&config, std::time::Duration::from_secs(300))
+        .await?;
+    let background = jans_http::Background::new();
+    let opened = open_with(cli, issuer, true, Some(&background)).await?;
+    // On PostgreSQL the admin client is `jans migrate`'s: a node's data directory is often
+    // thrown away with its pod, and each start would leave another admin client behind.
+    if config.persistence.kind == jans_core::config::PersistenceType::Sled
+        && let Some(path) = opened
+            .data
+            .ensure_admin_client(&opened.engine, &ctx())
+            .await?
+    {
+        println!("admin client credentials written to {}", path.display());
+    }
+    if first_start {
+        println!("initialized data directory {}", opened.data.path.display());
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let pages = jans_http::pages::Pages::load(args.templates.as_deref())?;
+    let state = Arc::new(
+        AppState::new(
+            opened.engine.clone(),
+            Arc::new(Metrics::default()),
+            Arc::new(OsRandom),
+        )
+        .with_pages(pages),
+    );
+    let host = HostConfig {
+        hsts: tls.is_some(),
+        components,
+        ..HostConfig::default()
+    };
+    let router = jans_http::router_with(state.clone(), &host);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let bg = tokio::spawn(jans_http::background(state, background, stop_rx));
+    let issuer = opened.engine.config().issuer.clone();
+    tracing::info!(
+        %local, %issuer, tls = tls.is_some(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "listening on {local}"
+    );
+    println!("jans listening on {local} (issuer {issuer})");
+    jans_http::serve::serve(listener, router, tls, jans_http::serve::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = stop_tx.send(true);
+    let _ = bg.await;
+    tracing::info!("stopped");
+    Ok(())
+}
