@@ -1,20 +1,52 @@
-//! jans-core: the jans-rs engine, every protocol and no transport.
+//! jans-core: the jans-rs engine — every protocol of Janssen's components, and no
+//! transport.
+//!
+//! # The request flow
 //!
 //! ```text
-//!  host (jans-http, jans-ffi, an embedder)
-//!    │  builds Request { endpoint, method, query, form, authorization, .. } and Ctx { now, rng, request_id }
+//!  host (jans-http's server, jans-ffi's C ABI, an embedder)
+//!    │  Request::from_http(Endpoint::from_path(path), method, query, headers, body)
+//!    │  Ctx { now, rng, request_id }
 //!    ▼
-//!  Engine::handle(Request, &Ctx) ──► endpoint module (oauth::token, oauth::introspect, ..)
-//!    │                                 load  : stores (ClientStore, GrantStore, KeyStore)
-//!    │                                 decide: pure functions (scope, rotation plan, claims)
-//!    │                                 commit: stores (atomic take / insert)
+//!  Engine::handle(Request, &Ctx)                      engine/dispatch.rs
+//!    │  Endpoint::Auth(AuthEndpoint::Token) ──► the component that serves it
 //!    ▼
-//!  Response { body: Json | Jwt | Empty | Redirect | Error, cache, headers } ──► host writes it
+//!  AuthServer::handle ──► auth::oauth::token::handle  auth/ (one folder per component)
+//!    │  load   : repositories and stores, through &Services (config, stores, keys, ..)
+//!    │  decide : pure functions over the parsed request and the loaded state
+//!    │  commit : atomic store operations (insert, take, increment)
+//!    ▼
+//!  Response { body: Json | Jwt | Redirect | FormPost | Html | Error, cache, headers }
+//!    │  status(), all_headers() (CSP included) and body_bytes() decided here,
+//!    ▼  so every host answers the same
+//!  host writes it
 //! ```
+//!
+//! # The component map
+//!
+//! | layer | modules |
+//! |---|---|
+//! | engine | [`engine`]: the [`Engine`] value (builder, cluster work, dispatch) |
+//! | components | [`auth`]: the auth-server (OAuth 2.0, OpenID Connect, sign-in) |
+//! | services | [`services`]: what every component may use |
+//! | foundations | [`request`], [`response`], [`error`], [`params`], [`ctx`], [`config`], [`jose`], [`crypto`], [`keys`], [`password`], [`outbound`], [`repo`], [`store`], [`b64`] |
+//!
+//! Foundations import no component and not the engine; a component imports neither the
+//! engine nor another component (a test reads the imports and holds this). The engine is
+//! the one place that knows every component.
+//!
+//! # Where to start reading
+//!
+//! 1. [`request::Endpoint`] and [`auth::paths`]: what is served, at which path.
+//! 2. [`engine::dispatch`]: how a request reaches its component.
+//! 3. [`auth::oauth::token`]: one endpoint whole — client authentication, the grant, the
+//!    tokens issued.
+//! 4. [`store`]: the storage primitives every backend implements, and their rules
+//!    (atomic single use, atomic counters, durability, expiry as data).
 //!
 //! The core opens no socket, reads no clock and draws no randomness of its own
 //! (DESIGN.md §3): time and randomness come in [`Ctx`], outbound HTTP through
-//! [`http::HttpClient`], storage through the [`store`] traits.
+//! [`outbound::HttpClient`], storage through the [`store`] traits.
 
 pub mod auth;
 pub mod b64;

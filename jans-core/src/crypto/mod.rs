@@ -1,6 +1,6 @@
 //! The `CryptoProvider` seam (DESIGN.md §5): every asymmetric signature, verification and key
 //! generation goes through a provider value, as in rustls. Two providers exist:
-//! [`rustcrypto`] (pure Rust) and [`aws_lc`] (aws-lc-rs), chosen by cargo feature.
+//! [`rustcrypto`] (pure Rust) and `aws_lc` (aws-lc-rs), chosen by cargo feature.
 
 use std::fmt;
 use std::sync::Arc;

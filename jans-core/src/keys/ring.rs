@@ -44,7 +44,7 @@ impl Signer {
     }
 
     /// Sign `payload` as a compact JWS with header `{alg, kid, typ}`; `typ` must be one of
-    /// [`SIGNED_TYPES`].
+    /// `SIGNED_TYPES`.
     pub fn sign(
         &self,
         typ: &str,

@@ -155,7 +155,7 @@ const DELIVERY_POLL: Duration = Duration::from_secs(30);
 
 /// Back-channel logout deliveries (OIDC Back-Channel Logout 1.0), outside every user's
 /// request: a pass when `wake` is signalled (the engine queued one), when the earliest
-/// retry is due, and at least every [`DELIVERY_POLL`]; the first shortly after start, for
+/// retry is due, and at least every `DELIVERY_POLL`; the first shortly after start, for
 /// deliveries queued before a restart.
 pub async fn delivery_loop(
     engine: Engine,

@@ -1,5 +1,5 @@
 //! Janssen paths → engine endpoints, plus the host's own operational routes. Each
-//! component's routes are a module of their own ([`auth`]), added when `--components`
+//! component's routes are a module of their own (`auth`), added when `--components`
 //! selects it.
 
 mod auth;

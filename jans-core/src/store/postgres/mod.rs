@@ -102,7 +102,7 @@ fn count(n: u64) -> usize {
 impl PgStore {
     /// A pool of at most `max_connections` connections to `url` (a libpq URL or key=value
     /// string), created lazily on `runtime`. Nothing is contacted yet: see
-    /// [`schema::check`] and [`schema::migrate`].
+    /// [`schema::status`] and [`schema::migrate`].
     pub fn connect(
         url: &str,
         max_connections: usize,

@@ -7,10 +7,10 @@
 //! the writes of a token issuance (sled copies a leaf on every write).
 //!
 //! Durability (DESIGN.md §4): every write, grant state included, is on disk before it
-//! returns, through group commit ([`flush`]): concurrent writers wait for one shared flush,
+//! returns, through group commit (`flush`): concurrent writers wait for one shared flush,
 //! so an acknowledged token, code or session survives `kill -9`.
 //!
-//! Tombstones left by [`GrantStore::take`] are the record's JSON behind a [`USED`] byte;
+//! Tombstones left by [`GrantStore::take`] are the record's JSON behind a `USED` byte;
 //! counters are records whose `data.count` holds the value.
 
 mod flush;
