@@ -540,6 +540,70 @@ fn master_key_check(s: &Stores) -> CaseResult {
     })
 }
 
+/// Revoking a family while a grant is still storing into it (a replayed code racing its
+/// redemption): the reviser writes a marker and then deletes the family; the writer, after
+/// storing, looks for the marker and deletes the family again if it finds one. Whatever
+/// the interleaving, nothing of the family survives (DESIGN.md §4, `auth::oauth::family`).
+fn grants_family_revocation_races_insert(s: &Stores) -> CaseResult {
+    const ROUNDS: usize = 150;
+    const RECORDS: usize = 4;
+    for round in 0..ROUNDS {
+        let family = format!("race{round}");
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let writer = {
+            let (s, family, barrier) = (s.clone(), family.clone(), barrier.clone());
+            std::thread::spawn(move || -> CaseResult {
+                barrier.wait();
+                block_on(async {
+                    for i in 0..RECORDS {
+                        e(s.grants
+                            .insert(
+                                GrantKind::AccessToken,
+                                &format!("{family}-{i}"),
+                                &record(&family, 5000),
+                                1000,
+                            )
+                            .await)?;
+                    }
+                    if e(s.grants.get(GrantKind::RevokedFamily, &family, 1000).await)?.is_some() {
+                        e(s.grants.remove_family(&family).await)?;
+                    }
+                    Ok(())
+                })
+            })
+        };
+        let revoker = {
+            let (s, family, barrier) = (s.clone(), family.clone(), barrier.clone());
+            std::thread::spawn(move || -> CaseResult {
+                barrier.wait();
+                block_on(async {
+                    e(s.grants
+                        .insert(GrantKind::RevokedFamily, &family, &record("", 5000), 1000)
+                        .await)?;
+                    e(s.grants.remove_family(&family).await)?;
+                    Ok(())
+                })
+            })
+        };
+        for t in [writer, revoker] {
+            t.join()
+                .map_err(|_| "racing thread panicked".to_owned())??;
+        }
+        for i in 0..RECORDS {
+            let left = block_on(s.grants.get(
+                GrantKind::AccessToken,
+                &format!("{family}-{i}"),
+                1000,
+            ));
+            ensure!(
+                e(left)?.is_none(),
+                "round {round}: {family}-{i} survived the revocation of its family"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Inserts racing on the same keys (a client assertion's `jti` presented twice at once):
 /// exactly one insert per key wins and the rest are conflicts, while inserts of distinct
 /// keys made at the same moment all land (backends that batch writes must keep this).
@@ -969,7 +1033,7 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 16] = [
+    let cases: [Case; 17] = [
         ("clients_crud", clients_crud),
         ("grants_single_use", grants_single_use),
         ("grants_tombstone", grants_tombstone),
@@ -981,6 +1045,10 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
         ("grants_concurrent_insert", grants_concurrent_insert),
         ("grants_expiry_and_sweep", grants_expiry_and_sweep),
         ("grants_family", grants_family),
+        (
+            "grants_family_revocation_races_insert",
+            grants_family_revocation_races_insert,
+        ),
         ("keys_crud", keys_crud),
         ("users_crud", users_crud),
         ("config_compare_and_set", config_compare_and_set),

@@ -457,10 +457,30 @@ impl GrantStore for SledStore {
         for item in self.grant_fam.scan_prefix(&prefix) {
             let (fk, _) = item.map_err(map_err)?;
             let gk = fk.get(prefix.len()..).unwrap_or_default();
-            if self.grants.remove(gk).map_err(map_err)?.is_some() {
-                n += 1;
+            loop {
+                let Some(current) = self.grants.get(gk).map_err(map_err)? else {
+                    // No record (yet): an insert writes the family entry before its record,
+                    // so one may be landing now. The entry stays, for the revocation that
+                    // follows every such insert (`family::settle`) to find.
+                    break;
+                };
+                let (rec, _) = decode_grant(&current)?;
+                if rec.family != family {
+                    // A stale entry (an insert refused as a conflict): not this family's.
+                    self.grant_fam.remove(&fk).map_err(map_err)?;
+                    break;
+                }
+                if self
+                    .grants
+                    .compare_and_swap(gk, Some(&current), None as Option<&[u8]>)
+                    .map_err(map_err)?
+                    .is_ok()
+                {
+                    n += 1;
+                    self.grant_fam.remove(&fk).map_err(map_err)?;
+                    break;
+                }
             }
-            self.grant_fam.remove(&fk).map_err(map_err)?;
         }
         self.durable().await?;
         Ok(n)
@@ -549,6 +569,12 @@ impl SledStore {
                     };
                     let (old, _) = decode_grant(&current)?;
                     if old.is_live(now) {
+                        // The family entry written above is not the live record's.
+                        if old.family != record.family && !record.family.is_empty() {
+                            self.grant_fam
+                                .remove(fam_key(&record.family, gk))
+                                .map_err(map_err)?;
+                        }
                         return Err(StoreError::Conflict);
                     }
                     // The expired record's family entry goes, unless it is the one just
