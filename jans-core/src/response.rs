@@ -1,7 +1,7 @@
 //! Transport-free responses. The status code of every response is decided here, once, so
 //! the HTTP host and the C ABI cannot drift (see `jans-http/src/translate.rs`).
 
-use crate::error::oauth::{ErrorCode, OAuthError};
+use crate::error::ProtocolError;
 
 /// What the endpoint answered.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,9 +51,30 @@ pub enum Body {
         /// Its content security policy.
         csp: String,
     },
-    /// A protocol error; status from [`ErrorCode::status`].
-    Error(OAuthError),
+    /// A page the host renders from one of its templates (HTML hosts) or hands on as it
+    /// is (the C ABI): the status, template and context are decided here, the CSP in
+    /// [`Response::page_csp`].
+    Page(Page),
+    /// A protocol error; status and body from [`ProtocolError`].
+    Error(ProtocolError),
 }
+
+/// A page for the host to render: which template, with what, and the status to send.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Page {
+    /// The HTTP status.
+    #[serde(skip)]
+    pub status: u16,
+    /// The template's name (`error.html`, ..), among the host's templates.
+    pub template: &'static str,
+    /// What the template shows.
+    pub context: serde_json::Value,
+}
+
+/// Content-Security-Policy of the pages hosts render from templates: their own stylesheet,
+/// nothing else, never framed.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+                            frame-ancestors 'none'; base-uri 'none'";
 
 /// Caching policy for the body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,31 +127,11 @@ impl Response {
         }
     }
 
-    /// An error response. `invalid_client` and `invalid_token` carry the `WWW-Authenticate`
-    /// challenge RFC 6749 §5.2 and RFC 6750 §3 require.
-    pub fn error(err: OAuthError) -> Self {
-        let mut headers = Vec::new();
-        match err.code {
-            ErrorCode::InvalidClient => {
-                headers.push(("www-authenticate", "Basic realm=\"jans-auth\"".to_owned()));
-            }
-            ErrorCode::InvalidToken | ErrorCode::InsufficientScope => {
-                let mut v = format!(
-                    "Bearer realm=\"jans-auth\", error=\"{}\"",
-                    err.code.as_str()
-                );
-                if let Some(d) = &err.description {
-                    // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E.
-                    let clean: String = d
-                        .chars()
-                        .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\')
-                        .collect();
-                    v.push_str(&format!(", error_description=\"{clean}\""));
-                }
-                headers.push(("www-authenticate", v));
-            }
-            _ => {}
-        }
+    /// An error response, with the headers its protocol requires (the `WWW-Authenticate`
+    /// challenges of RFC 6749 §5.2 and RFC 6750 §3).
+    pub fn error(err: impl Into<ProtocolError>) -> Self {
+        let err = err.into();
+        let headers = err.headers();
         Response {
             body: Body::Error(err),
             cache: Cache::NoStore,
@@ -158,7 +159,8 @@ impl Response {
             Body::Created(_) => 201,
             Body::NoContent => 204,
             Body::Redirect(_) => 302,
-            Body::Error(e) => e.code.status(),
+            Body::Error(e) => e.status(),
+            Body::Page(p) => p.status,
         }
     }
 
@@ -168,7 +170,7 @@ impl Response {
             Body::Json(_) | Body::Created(_) | Body::Error(_) => Some("application/json"),
             Body::Jwt { content_type, .. } => Some(content_type),
             Body::Text(_) => Some("text/plain; version=0.0.4; charset=utf-8"),
-            Body::FormPost { .. } | Body::LogoutPage { .. } | Body::Html { .. } => {
+            Body::FormPost { .. } | Body::LogoutPage { .. } | Body::Html { .. } | Body::Page(_) => {
                 Some("text/html; charset=utf-8")
             }
             Body::Empty | Body::NoContent | Body::Redirect(_) => None,
@@ -180,12 +182,31 @@ impl Response {
         match &self.body {
             Body::Json(v) | Body::Created(v) => serde_json::to_vec(v).unwrap_or_default(),
             Body::Error(e) => serde_json::to_vec(&e.to_json()).unwrap_or_default(),
+            // A host without templates gets the page as data.
+            Body::Page(p) => serde_json::to_vec(p).unwrap_or_default(),
             Body::Jwt { jwt, .. } => jwt.clone().into_bytes(),
             Body::Text(t) => t.clone().into_bytes(),
             Body::FormPost { action, params } => form_post_html(action, params).into_bytes(),
             Body::LogoutPage { iframes, next } => logout_page_html(iframes, next).into_bytes(),
             Body::Html { html, .. } => html.clone().into_bytes(),
             Body::Empty | Body::NoContent | Body::Redirect(_) => Vec::new(),
+        }
+    }
+
+    /// This response with a protocol error shown as the error page (`error.html`), for
+    /// endpoints a browser visits: an error that cannot go back to the client is shown to
+    /// the user (RFC 6749 §4.1.2.1).
+    pub fn error_as_page(self) -> Response {
+        match self.body {
+            Body::Error(e) => {
+                let (error, description) = e.code_and_description();
+                Response::with_body(Body::Page(Page {
+                    status: e.status(),
+                    template: "error.html",
+                    context: serde_json::json!({"error": error, "description": description}),
+                }))
+            }
+            _ => self,
         }
     }
 
@@ -208,6 +229,7 @@ impl Response {
                 script_hash(FORM_POST_SCRIPT)
             )),
             Body::Html { csp, .. } => Some(csp.clone()),
+            Body::Page(_) => Some(PAGE_CSP.to_owned()),
             _ => None,
         }
     }
@@ -299,8 +321,8 @@ pub fn logout_page_html(iframes: &[String], next: &str) -> String {
     html
 }
 
-impl From<OAuthError> for Response {
-    fn from(e: OAuthError) -> Self {
+impl From<crate::error::oauth::OAuthError> for Response {
+    fn from(e: crate::error::oauth::OAuthError) -> Self {
         Response::error(e)
     }
 }

@@ -176,15 +176,20 @@ JansStatus jans_engine_free(uint64_t id);
 //
 // On success `out` holds the response:
 // `{"status": 200, "headers": [["content-type", "application/json"], ...], "body": "..."}`
-// (or `"body_base64"` when the body is not UTF-8; neither for HEAD). Protocol errors are
-// successful calls: their status is 4xx and their body the protocol's JSON error, exactly
-// as over HTTP. A status code other than `JANS_STATUS_OK` means the request document
+// (or `"body_base64"` when the body is not UTF-8; neither for HEAD). A page for the
+// browser (the error page of the authorization and logout endpoints) comes as
+// `"page": {"template": "error.html", "context": {...}}` in place of a body, with the
+// status and headers (`content-security-policy` included) the HTTP host sends with the
+// page it renders from the same template. Protocol errors are successful calls: their
+// status is 4xx and their body the protocol's JSON error, exactly as over HTTP. A status code other than `JANS_STATUS_OK` means the request document
 // itself was unusable, and `out` is `{NULL, 0}`.
 //
 // # Safety
 // `request_json` must be NULL or a NUL-terminated string; `out` must be NULL or point to a
 // writable `JansBuf`.
-JansStatus jans_handle(uint64_t id, const char *request_json, struct JansBuf *out);
+JansStatus jans_handle(uint64_t id,
+                       const char *request_json,
+                       struct JansBuf *out);
 
 // Verify a JWT access token (RFC 9068, `typ: at+jwt`) or ID token issued by this engine,
 // locally: signature against the engine's published keys, `typ`, `iss`, `exp`/`nbf`/`iat`

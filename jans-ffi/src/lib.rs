@@ -148,9 +148,12 @@ pub extern "C" fn jans_engine_free(id: u64) -> JansStatus {
 ///
 /// On success `out` holds the response:
 /// `{"status": 200, "headers": [["content-type", "application/json"], ...], "body": "..."}`
-/// (or `"body_base64"` when the body is not UTF-8; neither for HEAD). Protocol errors are
-/// successful calls: their status is 4xx and their body the protocol's JSON error, exactly
-/// as over HTTP. A status code other than `JANS_STATUS_OK` means the request document
+/// (or `"body_base64"` when the body is not UTF-8; neither for HEAD). A page for the
+/// browser (the error page of the authorization and logout endpoints) comes as
+/// `"page": {"template": "error.html", "context": {...}}` in place of a body, with the
+/// status and headers (`content-security-policy` included) the HTTP host sends with the
+/// page it renders from the same template. Protocol errors are successful calls: their
+/// status is 4xx and their body the protocol's JSON error, exactly as over HTTP. A status code other than `JANS_STATUS_OK` means the request document
 /// itself was unusable, and `out` is `{NULL, 0}`.
 ///
 /// # Safety

@@ -265,6 +265,10 @@ struct WireResponse<'a> {
     body: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     body_base64: Option<String>,
+    /// A page to render (`template`, `context`) in place of a body: the HTTP host renders
+    /// the same one from its templates, with the same status and headers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<&'a jans_core::response::Page>,
 }
 
 /// Serialize an engine response: status, headers (the engine's, the page CSP the HTTP host
@@ -272,7 +276,11 @@ struct WireResponse<'a> {
 pub(crate) fn render(resp: &Response, request_id: &str, head: bool) -> Result<Vec<u8>, Failure> {
     let mut headers = resp.all_headers();
     headers.push(("x-request-id", request_id.to_owned()));
-    let (body, body_base64) = if head {
+    let page = match &resp.body {
+        jans_core::Body::Page(p) => Some(p),
+        _ => None,
+    };
+    let (body, body_base64) = if head || page.is_some() {
         (None, None)
     } else {
         match String::from_utf8(resp.body_bytes()) {
@@ -285,6 +293,7 @@ pub(crate) fn render(resp: &Response, request_id: &str, head: bool) -> Result<Ve
         headers,
         body,
         body_base64,
+        page,
     })
     .map_err(|e| Failure::new(JansStatus::Internal, format!("response: {e}")))
 }

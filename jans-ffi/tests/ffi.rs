@@ -882,3 +882,62 @@ fn a_browser_login_through_the_interaction_api() {
     );
     jans_engine_free(id);
 }
+
+/// The error page of the authorization endpoint is decided in core (issue 11 item 7): the
+/// ABI hands on the page the HTTP host renders, with the same status and headers.
+#[test]
+fn the_authorization_error_page_is_the_same_through_both_hosts() {
+    let config = r#"{"issuer":"http://localhost","defaultSignatureAlgorithm":"ES256","keyAlgsAllowedForGeneration":["ES256"]}"#;
+    let id = new_engine(config, None);
+    let path = "/jans-auth/restv1/authorize?response_type=code&client_id=nobody\
+                &redirect_uri=https%3A%2F%2Frp.example.com%2Fcb&scope=openid";
+    let (s, resp) = handle(id, &json!({"method": "GET", "path": path}));
+    assert_eq!(s, JansStatus::Ok);
+    let abi = resp.unwrap();
+    assert_eq!(abi["status"], 400, "{abi}");
+    assert!(abi.get("body").is_none(), "{abi}");
+    assert_eq!(abi["page"]["template"], "error.html", "{abi}");
+    assert_eq!(abi["page"]["context"]["error"], "invalid_request");
+    assert_eq!(abi["page"]["context"]["description"], "unknown client");
+    assert_eq!(jans_engine_free(id), JansStatus::Ok);
+
+    // The HTTP host, on a real socket, over an engine of the same configuration.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr = rt.block_on(async {
+        let cfg = jans_core::Config::load(Some((config, false)), std::iter::empty()).unwrap();
+        let engine = jans_core::Engine::builder(cfg)
+            .master_key([7; 32])
+            .build()
+            .unwrap();
+        let ctx = jans_core::Ctx::new(
+            jans_http::now(),
+            std::sync::Arc::new(jans_http::OsRandom),
+            "t",
+        );
+        engine.start(&ctx).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = jans_http::router(engine, jans_http::HostConfig::default());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        addr
+    });
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(format!("http://{addr}{path}")).send().unwrap();
+    assert_eq!(page.status().as_u16(), 400);
+    for name in ["content-security-policy", "content-type", "cache-control"] {
+        assert_eq!(
+            page.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned()),
+            header(&abi, name).map(str::to_owned),
+            "{name}"
+        );
+    }
+    let html = page.text().unwrap();
+    assert!(html.contains("unknown client"), "{html}");
+    assert!(html.contains("invalid_request"), "{html}");
+    rt.shutdown_background();
+}

@@ -37,9 +37,8 @@ const TEMPLATES: [(&str, &str); 7] = [
 /// The stylesheet of every page.
 pub const CSS: &str = include_str!("../templates/jans.css");
 
-/// Content-Security-Policy of the pages: own stylesheet, nothing else, never framed.
-const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-                        frame-ancestors 'none'; base-uri 'none'";
+/// Content-Security-Policy of the pages: core's, so every host sends the same.
+const PAGE_CSP: &str = jans_core::response::PAGE_CSP;
 
 /// The page templates.
 #[derive(Debug)]
@@ -92,13 +91,32 @@ impl Pages {
         }
     }
 
-    /// The error page for an OAuth error, with its status.
+    /// The error page for an OAuth error, with its status: the page core decides for it.
     pub fn oauth_error(&self, e: &jans_core::error::oauth::OAuthError) -> Response {
-        self.error(
-            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            e.code.as_str(),
-            e.description.as_deref(),
-        )
+        self.core(&jans_core::Response::error(e.clone()).error_as_page())
+    }
+
+    /// An engine response written for a browser: a [`jans_core::Body::Page`] rendered from
+    /// its template with the engine's status and headers, anything else as it is.
+    pub fn core(&self, resp: &jans_core::Response) -> Response {
+        let jans_core::Body::Page(page) = &resp.body else {
+            return crate::translate::from_core(resp);
+        };
+        let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
+        let mut out = self.page(
+            status,
+            page.template,
+            minijinja::Value::from(minijinja::value::Serde(&page.context)),
+        );
+        if out.status() == status {
+            let h = out.headers_mut();
+            for (name, value) in resp.all_headers() {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    h.insert(axum::http::HeaderName::from_static(name), v);
+                }
+            }
+        }
+        out
     }
 
     /// The error page for a protocol error.

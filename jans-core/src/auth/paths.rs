@@ -59,6 +59,12 @@ pub fn path(endpoint: &AuthEndpoint) -> String {
         .unwrap_or_default()
 }
 
+/// Whether a browser visits `endpoint`, so an error it cannot send back to the client is
+/// shown to the user as a page (RFC 6749 §4.1.2.1; OIDC RP-Initiated Logout 1.0 §2).
+pub fn shows_errors_as_pages(endpoint: &AuthEndpoint) -> bool {
+    matches!(endpoint, AuthEndpoint::Authorize | AuthEndpoint::EndSession)
+}
+
 /// A short stable label for metrics and logs.
 pub fn label(endpoint: &AuthEndpoint) -> &'static str {
     match endpoint {

@@ -2,8 +2,7 @@
 //! here, so the foundations ([`crate::request`]) know no component.
 
 use crate::ctx::Ctx;
-use crate::error::Error;
-use crate::error::oauth::ErrorCode;
+use crate::error::{Error, ProtocolError};
 use crate::request::{Endpoint, Request};
 use crate::response::Response;
 
@@ -39,21 +38,30 @@ impl Endpoint {
 
 impl Engine {
     /// Serve one request. Never panics on any input; protocol errors become error
-    /// responses, internal failures `server_error` (logged with the request id).
+    /// responses, internal failures the protocol's server error (logged with the request
+    /// id).
     pub async fn handle(&self, req: Request, ctx: &Ctx) -> Response {
-        let outcome = match &req.endpoint {
-            Endpoint::Auth(e) => self.inner.auth.handle(e, &req, ctx).await,
-        };
-        outcome.unwrap_or_else(|e| self.failed(&req, e, ctx))
-    }
-
-    /// The answer to a request that failed with `e`: its protocol error, and a log line
-    /// with the request id when it was the server's fault.
-    fn failed(&self, req: &Request, e: Error, ctx: &Ctx) -> Response {
-        let oauth = e.to_oauth();
-        if oauth.code == ErrorCode::ServerError || oauth.code == ErrorCode::TemporarilyUnavailable {
-            tracing::error!(request_id = %ctx.request_id, endpoint = req.endpoint.label(), peer = ?req.peer_addr, error = %e, "request failed");
+        match &req.endpoint {
+            Endpoint::Auth(e) => {
+                let resp = match self.inner.auth.handle(e, &req, ctx).await {
+                    Ok(r) => r,
+                    Err(err) => failed(&req, ProtocolError::OAuth(err.to_oauth()), &err, ctx),
+                };
+                if crate::auth::paths::shows_errors_as_pages(e) {
+                    resp.error_as_page()
+                } else {
+                    resp
+                }
+            }
         }
-        Response::error(oauth)
     }
+}
+
+/// The answer to a request that failed with `e`: the protocol error of its component, and
+/// a log line with the request id when it was the server's fault.
+fn failed(req: &Request, answer: ProtocolError, e: &Error, ctx: &Ctx) -> Response {
+    if answer.is_server_fault() {
+        tracing::error!(request_id = %ctx.request_id, endpoint = req.endpoint.label(), peer = ?req.peer_addr, error = %e, "request failed");
+    }
+    Response::error(answer)
 }

@@ -1,5 +1,6 @@
-//! The crate error: what typed operations return. Endpoints answer protocol errors
-//! ([`crate::error::oauth::OAuthError`]); everything else maps to `server_error`.
+//! Errors (DESIGN.md §7). [`Error`] is what typed operations return; endpoints answer a
+//! [`ProtocolError`], the error of the protocol they speak, with its own status and wire
+//! body. An internal failure becomes the protocol's server error, without internals.
 
 pub mod oauth;
 
@@ -64,6 +65,73 @@ impl Error {
             }
             _ => OAuthError::server_error(),
         }
+    }
+}
+
+/// A protocol's own error as its wire carries it: one variant per component, each owning
+/// its status code and body.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// OAuth 2.0 and OpenID Connect: RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
+    /// RFC 7591 §3.2.2, OIDC Core §3.1.2.6.
+    OAuth(OAuthError),
+}
+
+impl ProtocolError {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            ProtocolError::OAuth(e) => e.code.status(),
+        }
+    }
+
+    /// The JSON body.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            ProtocolError::OAuth(e) => e.to_json(),
+        }
+    }
+
+    /// Headers the protocol requires with this error (`WWW-Authenticate`).
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ProtocolError::OAuth(e) => e
+                .challenge()
+                .map(|c| vec![("www-authenticate", c)])
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The machine code and the description a person is shown (on an error page).
+    pub fn code_and_description(&self) -> (&'static str, Option<&str>) {
+        match self {
+            ProtocolError::OAuth(e) => (e.code.as_str(), e.description.as_deref()),
+        }
+    }
+
+    /// Whether the server, not the request, is at fault (such failures are logged).
+    pub fn is_server_fault(&self) -> bool {
+        use crate::error::oauth::ErrorCode;
+        match self {
+            ProtocolError::OAuth(e) => matches!(
+                e.code,
+                ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable
+            ),
+        }
+    }
+
+    /// The OAuth error, when this is one.
+    pub fn as_oauth(&self) -> Option<&OAuthError> {
+        match self {
+            ProtocolError::OAuth(e) => Some(e),
+        }
+    }
+}
+
+impl From<OAuthError> for ProtocolError {
+    fn from(e: OAuthError) -> Self {
+        ProtocolError::OAuth(e)
     }
 }
 

@@ -141,6 +141,30 @@ impl OAuthError {
     }
 
     /// The JSON body.
+    /// The `WWW-Authenticate` challenge RFC 6749 §5.2 (`invalid_client`) and RFC 6750 §3
+    /// (`invalid_token`, `insufficient_scope`) require with this error, if any.
+    pub fn challenge(&self) -> Option<String> {
+        match self.code {
+            ErrorCode::InvalidClient => Some("Basic realm=\"jans-auth\"".to_owned()),
+            ErrorCode::InvalidToken | ErrorCode::InsufficientScope => {
+                let mut v = format!(
+                    "Bearer realm=\"jans-auth\", error=\"{}\"",
+                    self.code.as_str()
+                );
+                if let Some(d) = &self.description {
+                    // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E.
+                    let clean: String = d
+                        .chars()
+                        .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\')
+                        .collect();
+                    v.push_str(&format!(", error_description=\"{clean}\""));
+                }
+                Some(v)
+            }
+            _ => None,
+        }
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
         m.insert("error".into(), self.code.as_str().into());

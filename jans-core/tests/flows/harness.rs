@@ -202,6 +202,10 @@ pub fn basic_raw(id: &str, secret: &str) -> String {
 }
 
 pub fn json(r: &Response) -> serde_json::Value {
+    // A page (the error page of the endpoints a browser visits) shows its context.
+    if let jans_core::Body::Page(p) = &r.body {
+        return p.context.clone();
+    }
     serde_json::from_slice(&r.body_bytes()).unwrap()
 }
 

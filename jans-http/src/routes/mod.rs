@@ -115,12 +115,8 @@ async fn engine_route(
     if let Some(grant) = resp.issued_grant {
         state.metrics.token_issued(grant);
     }
-    let mut out = match (&resp.body, label) {
-        // RFC 6749 §4.1.2.1: errors the authorization endpoint cannot send to the client are
-        // shown to the user.
-        (jans_core::Body::Error(e), "authorize" | "end_session") => state.pages.oauth_error(e),
-        _ => translate::from_core(&resp),
-    };
+    // Pages (the error page of the endpoints a browser visits) are rendered here.
+    let mut out = state.pages.core(&resp);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         out.headers_mut().insert("x-request-id", v);
     }

@@ -38,10 +38,10 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         (Some(t), None) | (None, Some(t)) => t,
         (None, None) => {
             // RFC 6750 §3.1: no error code when the request carried no token.
-            return Ok(Response::with_body(Body::Error(OAuthError::new(
-                ErrorCode::InvalidToken,
-                "a bearer access token is required",
-            )))
+            return Ok(Response::with_body(Body::Error(
+                OAuthError::new(ErrorCode::InvalidToken, "a bearer access token is required")
+                    .into(),
+            ))
             .header("www-authenticate", "Bearer realm=\"jans-auth\""));
         }
     };
