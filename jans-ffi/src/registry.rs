@@ -79,7 +79,7 @@ pub(crate) fn create(config: Config, data_dir: Option<&str>) -> Result<u64, Fail
             let data = DataDir::new(Path::new(dir));
             runtime
                 .block_on(data.open_engine(config, true, &ctx, Some(&background)))
-                .map_err(store_failure)?
+                .map_err(|e| store_failure(e.to_string()))?
         }
         None => {
             let mut master = [0u8; 32];

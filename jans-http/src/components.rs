@@ -1,6 +1,8 @@
 //! Janssen's components, which one `jans serve` process may serve all of (the all-in-one
 //! image) or some of (one Deployment per component in the microservices chart).
 
+use crate::host::HostError;
+
 /// The components a process serves; those not selected expose no routes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Components {
@@ -30,7 +32,7 @@ impl Components {
     pub const NAMES: [&'static str; 5] = ["auth", "fido2", "scim", "config-api", "casa"];
 
     /// Parse a comma-separated list of [`Components::NAMES`] (at least one).
-    pub fn parse(list: &str) -> Result<Components, String> {
+    pub fn parse(list: &str) -> Result<Components, HostError> {
         let mut c = Components {
             auth: false,
             fido2: false,
@@ -47,9 +49,12 @@ impl Components {
                 "config-api" => &mut c.config_api,
                 "casa" => &mut c.casa,
                 other => {
-                    return Err(format!(
-                        "unknown component {other:?} (known: {})",
-                        Components::NAMES.join(", ")
+                    return Err(HostError::setting(
+                        "--components",
+                        format!(
+                            "unknown component {other:?} (known: {})",
+                            Components::NAMES.join(", ")
+                        ),
                     ));
                 }
             };
@@ -57,9 +62,12 @@ impl Components {
             any = true;
         }
         if !any {
-            return Err(format!(
-                "name at least one component ({})",
-                Components::NAMES.join(", ")
+            return Err(HostError::setting(
+                "--components",
+                format!(
+                    "name at least one component ({})",
+                    Components::NAMES.join(", ")
+                ),
             ));
         }
         Ok(c)
@@ -79,14 +87,15 @@ mod tests {
     #[test]
     fn lists_parse_and_unknown_names_are_refused() {
         assert_eq!(
-            Components::parse("auth,fido2,scim,config-api,casa"),
-            Ok(Components::ALL)
+            Components::parse("auth,fido2,scim,config-api,casa").unwrap(),
+            Components::ALL
         );
         let only_scim = Components::parse(" scim ").unwrap();
         assert!(only_scim.scim && !only_scim.auth);
         assert!(
             Components::parse("auth,oauth")
                 .unwrap_err()
+                .to_string()
                 .contains("\"oauth\"")
         );
         assert!(Components::parse("").is_err());

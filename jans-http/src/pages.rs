@@ -48,16 +48,20 @@ pub struct Pages {
 
 impl Pages {
     /// The embedded templates, each replaced by `DIR/<name>` when that file exists.
-    pub fn load(dir: Option<&Path>) -> Result<Pages, String> {
+    pub fn load(dir: Option<&Path>) -> Result<Pages, crate::host::HostError> {
         let mut env = minijinja::Environment::new();
         for (name, source) in TEMPLATES {
             let text = match dir.map(|d| d.join(name)) {
                 Some(p) if p.exists() => std::fs::read_to_string(&p)
-                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+                    .map_err(|e| crate::host::HostError::io("read", &p, e))?,
                 _ => source.to_owned(),
             };
-            env.add_template_owned(name, text)
-                .map_err(|e| format!("template {name}: {e}"))?;
+            env.add_template_owned(name, text).map_err(|e| {
+                crate::host::HostError::invalid(
+                    dir.map(|d| d.join(name)).unwrap_or_else(|| name.into()),
+                    e,
+                )
+            })?;
         }
         Ok(Pages { env })
     }

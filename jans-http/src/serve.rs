@@ -9,29 +9,32 @@ use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use crate::host::HostError;
+
 /// Load a rustls server configuration from PEM files (certificate chain, private key).
-pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
+pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, HostError> {
     let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
-        std::fs::File::open(cert).map_err(|e| format!("cannot read {}: {e}", cert.display()))?,
+        std::fs::File::open(cert).map_err(|e| HostError::io("read", cert, e))?,
     ))
     .collect::<Result<Vec<_>, _>>()
-    .map_err(|e| format!("{}: {e}", cert.display()))?;
+    .map_err(|e| HostError::invalid(cert, e))?;
     if certs.is_empty() {
-        return Err(format!("{} holds no certificate", cert.display()));
+        return Err(HostError::invalid(cert, "holds no certificate"));
     }
+    let key_file = key;
     let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
-        std::fs::File::open(key).map_err(|e| format!("cannot read {}: {e}", key.display()))?,
+        std::fs::File::open(key).map_err(|e| HostError::io("read", key, e))?,
     ))
-    .map_err(|e| format!("{}: {e}", key.display()))?
-    .ok_or_else(|| format!("{} holds no private key", key.display()))?;
+    .map_err(|e| HostError::invalid(key_file, e))?
+    .ok_or_else(|| HostError::invalid(key_file, "holds no private key"))?;
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
+    .map_err(|e| HostError::setting("TLS", e))?
     .with_no_client_auth()
     .with_single_cert(certs, key)
-    .map_err(|e| format!("TLS certificate/key: {e}"))?;
+    .map_err(|e| HostError::invalid(key_file, format!("does not match the certificate: {e}")))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

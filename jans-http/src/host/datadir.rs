@@ -20,6 +20,8 @@ use jans_core::store::postgres::schema::{self, SchemaStatus};
 use jans_core::store::{StoreError, Stores};
 use jans_core::{Ctx, Engine, Random};
 
+use super::HostError;
+
 /// A data directory.
 #[derive(Clone, Debug)]
 pub struct DataDir {
@@ -47,7 +49,7 @@ impl DataDir {
     }
 
     /// Create the directory (mode 0700) if missing.
-    pub fn ensure(&self) -> Result<(), String> {
+    pub fn ensure(&self) -> Result<(), HostError> {
         if !self.path.exists() {
             let mut b = std::fs::DirBuilder::new();
             b.recursive(true);
@@ -56,9 +58,8 @@ impl DataDir {
                 use std::os::unix::fs::DirBuilderExt as _;
                 b.mode(0o700);
             }
-            b.create(&self.path).map_err(|e| {
-                format!("cannot create data directory {}: {e}", self.path.display())
-            })?;
+            b.create(&self.path)
+                .map_err(|e| HostError::io("create data directory", &self.path, e))?;
         }
         Ok(())
     }
@@ -83,44 +84,40 @@ impl DataDir {
 
     /// The master key: `JANS_MASTER_KEY` (base64url, 32 bytes) if set, else `master.key`,
     /// created with fresh randomness when `create` is true and it is missing.
-    pub fn master_key(&self, rng: &dyn Random, create: bool) -> Result<[u8; 32], String> {
+    pub fn master_key(&self, rng: &dyn Random, create: bool) -> Result<[u8; 32], HostError> {
         if let Ok(v) = std::env::var("JANS_MASTER_KEY") {
             let raw = jans_core::b64::decode(v.trim())
-                .map_err(|_| "JANS_MASTER_KEY is not base64url".to_owned())?;
+                .map_err(|_| HostError::setting("JANS_MASTER_KEY", "not base64url"))?;
             return raw
                 .try_into()
-                .map_err(|_| "JANS_MASTER_KEY must decode to 32 bytes".to_owned());
+                .map_err(|_| HostError::setting("JANS_MASTER_KEY", "must decode to 32 bytes"));
         }
         let path = self.path.join("master.key");
         match std::fs::read(&path) {
             Ok(raw) => raw
                 .try_into()
-                .map_err(|_| format!("{} must hold exactly 32 bytes", path.display())),
+                .map_err(|_| HostError::invalid(&path, "must hold exactly 32 bytes")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
                 let mut key = [0u8; 32];
                 rng.fill(&mut key);
-                write_private(&path, &key)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                write_private(&path, &key).map_err(|e| HostError::io("write", &path, e))?;
                 Ok(key)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
-                "{} is not initialized (run `jans --data-dir {} init`)",
-                self.path.display(),
-                self.path.display()
-            )),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(HostError::NotInitialized(self.path.clone()))
+            }
+            Err(e) => Err(HostError::io("read", &path, e)),
         }
     }
 
     /// Open the embedded database, explaining a lock held by a running server.
-    pub fn open_stores(&self) -> Result<Stores, String> {
+    pub fn open_stores(&self) -> Result<Stores, HostError> {
         Stores::sled(&self.db_path()).map_err(|e| match e {
-            StoreError::Locked(_) => format!(
-                "the data directory {} is in use by a running `jans serve`; stop it first \
-                 (the embedded database admits one process at a time)",
+            StoreError::Locked(_) => HostError::InUse(self.path.clone()),
+            other => HostError::Database(format!(
+                "cannot open the database in {}: {other}",
                 self.path.display()
-            ),
-            other => format!("cannot open database in {}: {other}", self.path.display()),
+            )),
         })
     }
 
@@ -133,22 +130,20 @@ impl DataDir {
         init: bool,
         ctx: &Ctx,
         background: Option<&crate::Background>,
-    ) -> Result<Engine, String> {
+    ) -> Result<Engine, HostError> {
         if init {
             self.ensure()?;
         } else if !self.is_initialized(config.persistence.kind) {
-            return Err(format!(
-                "{} is not initialized (run `jans --data-dir {} init` or `jans serve`)",
-                self.path.display(),
-                self.path.display()
-            ));
+            return Err(HostError::NotInitialized(self.path.clone()));
         }
         let master = self.master_key(ctx.rng.as_ref(), init)?;
         let stores = match config.persistence.kind {
             PersistenceType::Sled => self.open_stores()?,
             PersistenceType::Postgres => open_postgres(&config).await?,
         };
-        let http = crate::host::outbound::ReqwestClient::new().map_err(|e| e.to_string())?;
+        let http = crate::host::outbound::ReqwestClient::new().map_err(|e| {
+            HostError::setting("outbound HTTP client", jans_core::error::with_causes(&e))
+        })?;
         let mut builder = Engine::builder(config)
             .stores(stores)
             .master_key(master)
@@ -156,8 +151,8 @@ impl DataDir {
         if let Some(b) = background {
             builder = builder.on_background_work(b.waker());
         }
-        let engine = builder.build().map_err(|e| e.to_string())?;
-        let changes = engine.start(ctx).await.map_err(|e| e.to_string())?;
+        let engine = builder.build()?;
+        let changes = engine.start(ctx).await?;
         if !changes.is_empty() {
             tracing::info!(changes = changes.len(), "signing keys generated or rotated");
         }
@@ -165,10 +160,12 @@ impl DataDir {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while !engine.keys_ready() {
             if std::time::Instant::now() > deadline {
-                return Err("no signing keys: another node holds the key lease".to_owned());
+                return Err(HostError::NotReady(
+                    "no signing keys: another node holds the key lease",
+                ));
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            engine.start(ctx).await.map_err(|e| e.to_string())?;
+            engine.start(ctx).await?;
         }
         Ok(engine)
     }
@@ -179,7 +176,7 @@ impl DataDir {
         &self,
         engine: &Engine,
         ctx: &Ctx,
-    ) -> Result<Option<PathBuf>, String> {
+    ) -> Result<Option<PathBuf>, HostError> {
         let path = self.admin_client_path();
         if let Ok(text) = std::fs::read_to_string(&path) {
             let existing = serde_json::from_str::<serde_json::Value>(&text)
@@ -190,16 +187,11 @@ impl DataDir {
                         .map(str::to_owned)
                 });
             if let Some(id) = existing
-                && engine
-                    .client(&id)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .is_some()
+                && engine.client(&id).await?.is_some()
             {
                 return Ok(None);
             }
-            std::fs::remove_file(&path)
-                .map_err(|e| format!("cannot replace {}: {e}", path.display()))?;
+            std::fs::remove_file(&path).map_err(|e| HostError::io("replace", &path, e))?;
         }
         let metadata = ClientMetadata {
             client_name: Some("jans admin".to_owned()),
@@ -208,58 +200,60 @@ impl DataDir {
             scope: Some("uma_protection".to_owned()),
             ..ClientMetadata::default()
         };
-        let reg = engine
-            .register_client(metadata, ctx)
-            .await
-            .map_err(|e| format!("cannot register the admin client: {e}"))?;
+        let reg = engine.register_client(metadata, ctx).await?;
         let doc = serde_json::json!({
             "client_id": reg.client.client_id,
             "client_secret": reg.client_secret,
         });
-        let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
-        write_private(&path, text.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        write_private(&path, text.as_bytes()).map_err(|e| HostError::io("write", &path, e))?;
         Ok(Some(path))
     }
 }
 
 /// The stores of the configured PostgreSQL database, whose schema must be current.
 #[cfg(feature = "postgres")]
-async fn open_postgres(config: &Config) -> Result<Stores, String> {
+async fn open_postgres(config: &Config) -> Result<Stores, HostError> {
     let pg = connect_postgres(config)?;
     match schema::status(&pg).await {
         Ok(SchemaStatus::Current) => {}
-        Ok(other) => return Err(other.advice().unwrap_or_default()),
-        Err(e) => return Err(format!("database: {e}")),
+        Ok(other) => return Err(HostError::Database(other.advice().unwrap_or_default())),
+        Err(e) => return Err(HostError::Database(e.to_string())),
     }
     Ok(Stores::postgres(pg))
 }
 
 /// Without the `postgres` feature a PostgreSQL data directory is refused with the reason.
 #[cfg(not(feature = "postgres"))]
-async fn open_postgres(_config: &Config) -> Result<Stores, String> {
-    Err("persistence.type is postgres, but this build has no PostgreSQL support (feature \"postgres\")".to_owned())
+async fn open_postgres(_config: &Config) -> Result<Stores, HostError> {
+    Err(HostError::setting(
+        "persistence.type",
+        "postgres, but this build has no PostgreSQL support (feature \"postgres\")",
+    ))
 }
 
 /// A connection pool to the configured PostgreSQL database (nothing is contacted yet).
 /// Must be called inside a Tokio runtime.
 #[cfg(feature = "postgres")]
-pub fn connect_postgres(config: &Config) -> Result<PgStore, String> {
-    let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|_| "the PostgreSQL store needs a Tokio runtime".to_owned())?;
+pub fn connect_postgres(config: &Config) -> Result<PgStore, HostError> {
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+        HostError::Database("the PostgreSQL store needs a Tokio runtime".to_owned())
+    })?;
     let ca = match config.persistence.ca_file.as_str() {
         "" => None,
-        path => Some(std::fs::read(path).map_err(|e| format!("persistence.caFile {path}: {e}"))?),
+        path => Some(
+            std::fs::read(path).map_err(|e| HostError::io("read persistence.caFile", path, e))?,
+        ),
     };
     let tls = jans_core::store::postgres::tls::RustlsConnect::new(ca.as_deref())
-        .map_err(|e| format!("persistence.caFile: {e}"))?;
+        .map_err(|e| HostError::invalid(&config.persistence.ca_file, e))?;
     PgStore::connect_tls(
         &config.persistence.url,
         config.persistence.max_connections,
         runtime,
         tls,
     )
-    .map_err(|e| format!("persistence.url: {e}"))
+    .map_err(|e| HostError::setting("persistence.url", e))
 }
 
 /// Wait until the configured database answers (a database that is down at start is normal
@@ -269,7 +263,7 @@ pub fn connect_postgres(config: &Config) -> Result<PgStore, String> {
 pub async fn wait_for_database(
     config: &Config,
     patience: std::time::Duration,
-) -> Result<(), String> {
+) -> Result<(), HostError> {
     if config.persistence.kind != PersistenceType::Postgres {
         return Ok(());
     }
@@ -287,26 +281,19 @@ pub async fn wait_for_database(
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(std::time::Duration::from_secs(5));
             }
-            Err(e) => return Err(format!("database: {e}")),
+            Err(e) => return Err(HostError::Database(e.to_string())),
         }
     }
 }
 
 /// Load the configuration: the file (TOML, or JSON when it ends in `.json`), then `JANS_*`
 /// environment variables. Errors name the file and the key at fault.
-pub fn load_config(file: Option<&Path>) -> Result<Config, String> {
+pub fn load_config(file: Option<&Path>) -> Result<Config, HostError> {
     let text = match file {
-        Some(p) => Some(
-            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
-        ),
+        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| HostError::io("read", p, e))?),
         None => None,
     };
     let toml = file.and_then(|p| p.extension()).and_then(|e| e.to_str()) != Some("json");
     Config::load(text.as_deref().map(|t| (t, toml)), std::env::vars())
-        .map_err(|e| format!("{}: {e}", file_name(file)))
-}
-
-fn file_name(file: Option<&Path>) -> String {
-    file.map(|p| p.display().to_string())
-        .unwrap_or_else(|| "configuration".to_owned())
+        .map_err(|e| HostError::invalid(file.unwrap_or(Path::new("configuration")), e))
 }

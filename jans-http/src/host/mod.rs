@@ -10,7 +10,10 @@ use std::time::Duration;
 use jans_core::{Engine, Random};
 
 pub mod datadir;
+mod error;
 pub mod outbound;
+
+pub use error::HostError;
 
 /// The operating system's CSPRNG, read 4 KiB at a time into a per-thread pool so that
 /// issuing a token costs no `getrandom` call. Bytes handed out are wiped from the pool.

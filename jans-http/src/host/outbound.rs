@@ -67,7 +67,7 @@ impl ReqwestClient {
     /// The client for `policy`, once `url` passed the checks a resolver cannot make.
     fn prepare(&self, url: &str, policy: &AddressPolicy) -> Result<reqwest::Client, HttpError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| HttpError::Failed(e.to_string()))?;
-        check_url(&parsed, policy).map_err(HttpError::Refused)?;
+        check_url(&parsed, policy)?;
         self.client(policy)
             .map_err(|e| HttpError::Failed(e.to_string()))
     }
@@ -75,20 +75,23 @@ impl ReqwestClient {
 
 /// Refused when the scheme is not http(s) or the host is an IP literal the policy refuses
 /// (names are checked by [`CheckedResolver`] once resolved).
-fn check_url(url: &reqwest::Url, policy: &AddressPolicy) -> Result<(), String> {
+fn check_url(url: &reqwest::Url, policy: &AddressPolicy) -> Result<(), HttpError> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("scheme {} is not fetched", url.scheme()));
+        return Err(HttpError::Refused(format!(
+            "scheme {} is not fetched",
+            url.scheme()
+        )));
     }
     let literal = match url.host() {
         Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
         Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
         Some(url::Host::Domain(_)) => None,
-        None => return Err("no host".to_owned()),
+        None => return Err(HttpError::Refused("no host".to_owned())),
     };
     match literal {
-        Some(ip) if !policy.allows(ip) => Err(format!(
+        Some(ip) if !policy.allows(ip) => Err(HttpError::Refused(format!(
             "{ip} is not a public address (outboundBlockPrivateIp)"
-        )),
+        ))),
         _ => Ok(()),
     }
 }

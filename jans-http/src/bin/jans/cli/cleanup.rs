@@ -5,12 +5,7 @@ use crate::Cli;
 
 pub(crate) async fn run(cli: &Cli) -> Res<()> {
     let opened = open(cli, Issuer::Configured, false).await?;
-    match opened
-        .engine
-        .cleanup(&ctx())
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    match opened.engine.cleanup(&ctx()).await? {
         Some(n) => println!("deleted {n} expired grant records"),
         None => println!("another node is sweeping expired grants now; nothing done"),
     }

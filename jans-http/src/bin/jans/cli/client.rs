@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use jans_core::repo::client::ClientMetadata;
 
-use super::{Issuer, Res, ctx, open, print_json};
+use super::{CliError, Issuer, Res, ctx, open, print_json, refused};
 use crate::Cli;
 
 #[derive(Subcommand, Debug)]
@@ -74,8 +74,7 @@ pub(crate) async fn run(cli: &Cli, cmd: &ClientCommand) -> Res<()> {
             let list: Vec<serde_json::Value> = opened
                 .engine
                 .clients()
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
                 .iter()
                 .map(|c| c.to_public_json())
                 .collect();
@@ -83,28 +82,18 @@ pub(crate) async fn run(cli: &Cli, cmd: &ClientCommand) -> Res<()> {
         }
         ClientCommand::Show { client_id } => {
             let opened = open(cli, Issuer::Configured, false).await?;
-            match opened
-                .engine
-                .client(client_id)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            match opened.engine.client(client_id).await? {
                 Some(c) => print_json(&c.to_public_json()),
-                None => Err(format!("no client {client_id}")),
+                None => refused(format!("no client {client_id}")),
             }
         }
         ClientCommand::Remove { client_id } => {
             let opened = open(cli, Issuer::Configured, false).await?;
-            if opened
-                .engine
-                .remove_client(client_id)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            if opened.engine.remove_client(client_id).await? {
                 println!("removed {client_id}");
                 Ok(())
             } else {
-                Err(format!("no client {client_id}"))
+                refused(format!("no client {client_id}"))
             }
         }
     }
@@ -113,14 +102,15 @@ pub(crate) async fn run(cli: &Cli, cmd: &ClientCommand) -> Res<()> {
 async fn add(cli: &Cli, a: &ClientAddArgs) -> Res<()> {
     let mut doc = match &a.json {
         Some(p) => serde_json::from_str::<serde_json::Value>(
-            &std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+            &std::fs::read_to_string(p)
+                .map_err(|e| CliError::Refused(format!("cannot read {}: {e}", p.display())))?,
         )
-        .map_err(|e| format!("{}: {e}", p.display()))?,
+        .map_err(|e| CliError::Refused(format!("{}: {e}", p.display())))?,
         None => serde_json::json!({}),
     };
     let m = doc
         .as_object_mut()
-        .ok_or("client metadata must be a JSON object")?;
+        .ok_or_else(|| CliError::Refused("client metadata must be a JSON object".to_owned()))?;
     let mut set = |k: &str, v: serde_json::Value| {
         m.insert(k.to_owned(), v);
     };
@@ -147,9 +137,10 @@ async fn add(cli: &Cli, a: &ClientAddArgs) -> Res<()> {
     }
     if let Some(p) = &a.jwks_file {
         let jwks: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+            &std::fs::read_to_string(p)
+                .map_err(|e| CliError::Refused(format!("cannot read {}: {e}", p.display())))?,
         )
-        .map_err(|e| format!("{}: {e}", p.display()))?;
+        .map_err(|e| CliError::Refused(format!("{}: {e}", p.display())))?;
         set("jwks", jwks);
     }
     if a.access_token_as_jwt {
@@ -161,12 +152,8 @@ async fn add(cli: &Cli, a: &ClientAddArgs) -> Res<()> {
     if let Some(v) = a.access_token_lifetime {
         set("access_token_lifetime", v.into());
     }
-    let metadata = ClientMetadata::from_json(doc).map_err(|e| e.to_string())?;
+    let metadata = ClientMetadata::from_json(doc)?;
     let opened = open(cli, Issuer::Configured, false).await?;
-    let reg = opened
-        .engine
-        .register_client(metadata, &ctx())
-        .await
-        .map_err(|e| e.to_string())?;
+    let reg = opened.engine.register_client(metadata, &ctx()).await?;
     print_json(&reg.to_json())
 }

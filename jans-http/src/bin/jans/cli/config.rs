@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 
-use super::{Issuer, Res, open, print_json};
+use super::{CliError, Issuer, Res, open, print_json};
 use crate::Cli;
 
 #[derive(Subcommand, Debug)]
@@ -23,21 +23,21 @@ pub(crate) async fn run(cli: &Cli, cmd: &ConfigCommand) -> Res<()> {
     let opened = open(cli, Issuer::Configured, false).await?;
     let engine = &opened.engine;
     if let ConfigCommand::Set { assignments } = cmd {
-        let mut doc = jans_core::engine::shared_doc(&engine.config()).map_err(|e| e.to_string())?;
+        let mut doc = jans_core::engine::shared_doc(&engine.config())?;
         for a in assignments {
             let (key, raw) = a
                 .split_once('=')
-                .ok_or_else(|| format!("{a}: expected PROPERTY=VALUE"))?;
+                .ok_or_else(|| CliError::Refused(format!("{a}: expected PROPERTY=VALUE")))?;
             let value = serde_json::from_str(raw)
                 .unwrap_or_else(|_| serde_json::Value::String(raw.to_owned()));
             if let serde_json::Value::Object(m) = &mut doc {
                 m.insert(key.to_owned(), value);
             }
         }
-        let revision = engine.update_config(doc).await.map_err(|e| e.to_string())?;
+        let revision = engine.update_config(doc).await?;
         eprintln!("configuration revision {revision} stored");
     }
-    let mut shown = jans_core::engine::shared_doc(&engine.config()).map_err(|e| e.to_string())?;
+    let mut shown = jans_core::engine::shared_doc(&engine.config())?;
     if let serde_json::Value::Object(m) = &mut shown {
         m.insert("revision".into(), engine.config_revision().into());
     }

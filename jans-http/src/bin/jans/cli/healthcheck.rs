@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use clap::Args;
 
-use super::Res;
+use super::{CliError, Res, refused};
 
 #[derive(Args, Debug)]
 pub(crate) struct HealthcheckArgs {
@@ -45,12 +45,11 @@ pub(crate) async fn run(args: &HealthcheckArgs) -> Res<()> {
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| jans_core::error::with_causes(&e))?;
-    let response = client
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| format!("{url}: {}", jans_core::error::with_causes(&e)))?;
+        .map_err(|e| CliError::Refused(jans_core::error::with_causes(&e)))?;
+    let response =
+        client.get(&url).send().await.map_err(|e| {
+            CliError::Refused(format!("{url}: {}", jans_core::error::with_causes(&e)))
+        })?;
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
     let body: String = body.trim().chars().take(200).collect();
@@ -58,7 +57,7 @@ pub(crate) async fn run(args: &HealthcheckArgs) -> Res<()> {
         println!("{url}: {status} {body}");
         Ok(())
     } else {
-        Err(format!("{url}: {status} {body}"))
+        refused(format!("{url}: {status} {body}"))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::{Issuer, Res, ctx, open, print_json};
+use super::{Issuer, Res, ctx, open, print_json, refused};
 use crate::Cli;
 
 #[derive(Subcommand, Debug)]
@@ -20,18 +20,14 @@ pub(crate) async fn run(cli: &Cli, cmd: &KeysCommand) -> Res<()> {
         // successor must have been published long enough: retry for a while.
         let mut changes = Vec::new();
         for _ in 0..20 {
-            changes = opened
-                .engine
-                .rotate_keys(&ctx(), true)
-                .await
-                .map_err(|e| e.to_string())?;
+            changes = opened.engine.rotate_keys(&ctx(), true).await?;
             if !changes.is_empty() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         }
         if changes.is_empty() {
-            return Err("no rotation: another node holds the key lease, or the next keys                                 were published too recently for every node to serve them;                                 try again shortly"
+            return refused("no rotation: another node holds the key lease, or the next keys                                 were published too recently for every node to serve them;                                 try again shortly"
                 .to_owned());
         }
         eprintln!("{} key changes applied", changes.len());

@@ -3,7 +3,7 @@
 use clap::Args;
 use jans_http::host::datadir::load_config;
 
-use super::{Issuer, Res, ctx, open};
+use super::{CliError, Issuer, Res, ctx, open, refused};
 use crate::Cli;
 
 #[derive(Args, Debug)]
@@ -20,7 +20,7 @@ pub(crate) async fn run(cli: &Cli, args: &MigrateArgs) -> Res<()> {
     // directory the operator named (never silently in the working directory).
     let env_key = std::env::var_os("JANS_MASTER_KEY").is_some();
     if !env_key && cli.data_dir.is_none() {
-        return Err(
+        return refused(
             "jans migrate needs the master key every node will use: set \
                     JANS_MASTER_KEY (base64url of 32 random bytes, the same on every \
                     node), or name the directory to keep it in with --data-dir DIR \
@@ -36,7 +36,7 @@ pub(crate) async fn run(cli: &Cli, args: &MigrateArgs) -> Res<()> {
         let pg = jans_http::host::datadir::connect_postgres(&config)?;
         let applied = jans_core::store::postgres::schema::migrate(&pg)
             .await
-            .map_err(|e| format!("migration failed: {e}"))?;
+            .map_err(|e| CliError::Refused(format!("migration failed: {e}")))?;
         if applied.is_empty() {
             println!(
                 "schema is current (version {})",

@@ -20,7 +20,40 @@ use jans_http::host::datadir::{DataDir, load_config};
 
 use crate::Cli;
 
-pub(crate) type Res<T> = Result<T, String>;
+/// Why a command failed: the host's or the engine's typed error, or the command's own
+/// refusal (what the operator asked for cannot be done, and why).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// Opening the data directory, reading files, the database.
+    #[error(transparent)]
+    Host(#[from] jans_http::host::HostError),
+    /// The engine refused or failed.
+    #[error(transparent)]
+    Engine(#[from] jans_core::Error),
+    /// A store operation the command makes itself.
+    #[error(transparent)]
+    Store(#[from] jans_core::store::StoreError),
+    /// Metadata or a request the engine refused as its protocol would.
+    #[error(transparent)]
+    Protocol(#[from] jans_core::error::oauth::OAuthError),
+    /// A JSON document that could not be read or written.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// Serving failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The command cannot do what was asked.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// A command's result.
+pub(crate) type Res<T> = Result<T, CliError>;
+
+/// Refuse with this reason.
+pub(crate) fn refused<T>(reason: impl Into<String>) -> Res<T> {
+    Err(CliError::Refused(reason.into()))
+}
 
 pub(crate) fn ctx() -> Ctx {
     Ctx::new(jans_http::now(), Arc::new(OsRandom), "cli")
@@ -73,7 +106,7 @@ pub(crate) async fn open_with(
     if let Some(wanted) = explicit
         && engine.config().issuer != wanted
     {
-        return Err(format!(
+        return refused(format!(
             "--issuer {wanted} differs from the shared configuration's issuer {}; change it \
              for every node with `jans config set issuer={wanted}`",
             engine.config().issuer
@@ -83,9 +116,6 @@ pub(crate) async fn open_with(
 }
 
 pub(crate) fn print_json(v: &serde_json::Value) -> Res<()> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).map_err(|e| e.to_string())?
-    );
+    println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::{Issuer, Res, open, print_json};
+use super::{CliError, Issuer, Res, open, print_json, refused};
 use crate::Cli;
 
 #[derive(Subcommand, Debug)]
@@ -30,19 +30,19 @@ pub(crate) async fn run(cli: &Cli, cmd: &ScopeCommand) -> Res<()> {
     let store = &opened.engine.stores().scopes;
     match cmd {
         ScopeCommand::List => {
-            let list = serde_json::to_value(&*opened.engine.scopes()).map_err(|e| e.to_string())?;
+            let list = serde_json::to_value(&*opened.engine.scopes())?;
             print_json(&list)
         }
         ScopeCommand::Put { json } => {
-            let text =
-                std::fs::read_to_string(json).map_err(|e| format!("{}: {e}", json.display()))?;
+            let text = std::fs::read_to_string(json)
+                .map_err(|e| CliError::Refused(format!("{}: {e}", json.display())))?;
             let scope: jans_core::repo::scope::Scope = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: not a scope: {e}", json.display()))?;
+                .map_err(|e| CliError::Refused(format!("{}: not a scope: {e}", json.display())))?;
             // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
             let token_char =
                 |b: u8| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b);
             if scope.id.is_empty() || !scope.id.bytes().all(token_char) {
-                return Err(format!(
+                return refused(format!(
                     "{}: id must be a scope token (RFC 6749 §3.3: printable ASCII without \
                      spaces, quotes or backslashes)",
                     json.display()
@@ -51,10 +51,10 @@ pub(crate) async fn run(cli: &Cli, cmd: &ScopeCommand) -> Res<()> {
             let added = match store.insert(&scope).await {
                 Ok(()) => true,
                 Err(jans_core::store::StoreError::Conflict) => {
-                    store.update(&scope).await.map_err(|e| e.to_string())?;
+                    store.update(&scope).await?;
                     false
                 }
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             };
             println!(
                 "{} scope {}",
@@ -64,11 +64,11 @@ pub(crate) async fn run(cli: &Cli, cmd: &ScopeCommand) -> Res<()> {
             Ok(())
         }
         ScopeCommand::Remove { id } => {
-            if store.delete(id).await.map_err(|e| e.to_string())? {
+            if store.delete(id).await? {
                 println!("removed scope {id}");
                 Ok(())
             } else {
-                Err(format!("no scope {id}"))
+                refused(format!("no scope {id}"))
             }
         }
     }

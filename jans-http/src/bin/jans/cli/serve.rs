@@ -8,7 +8,7 @@ use clap::Args;
 use jans_http::host::datadir::{DataDir, load_config};
 use jans_http::{AppState, HostConfig, Metrics, OsRandom};
 
-use super::{Issuer, Res, ctx, open_with};
+use super::{CliError, Issuer, Res, ctx, open_with};
 use crate::Cli;
 
 #[derive(Args, Debug)]
@@ -52,12 +52,12 @@ fn derived_issuer(listen: &SocketAddr, tls: bool) -> String {
 pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
     let started = std::time::Instant::now();
     let components = jans_http::components::Components::parse(&args.components)
-        .map_err(|e| format!("--components: {e}"))?;
+        .map_err(|e| CliError::Refused(format!("--components: {e}")))?;
     let addr = tokio::net::lookup_host(&args.listen)
         .await
-        .map_err(|e| format!("--listen {}: {e}", args.listen))?
+        .map_err(|e| CliError::Refused(format!("--listen {}: {e}", args.listen)))?
         .next()
-        .ok_or_else(|| format!("--listen {}: no address", args.listen))?;
+        .ok_or_else(|| CliError::Refused(format!("--listen {}: no address", args.listen)))?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(c), Some(k)) => Some(jans_http::serve::tls_config(c, k)?),
         _ => None,
@@ -87,8 +87,8 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|e| CliError::Refused(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener.local_addr()?;
     let pages = jans_http::pages::Pages::load(args.templates.as_deref())?;
     let state = Arc::new(
         AppState::new(
@@ -113,9 +113,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
         "listening on {local}"
     );
     println!("jans listening on {local} (issuer {issuer})");
-    jans_http::serve::serve(listener, router, tls, jans_http::serve::shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    jans_http::serve::serve(listener, router, tls, jans_http::serve::shutdown_signal()).await?;
     let _ = stop_tx.send(true);
     let _ = bg.await;
     tracing::info!("stopped");

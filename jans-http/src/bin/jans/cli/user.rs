@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::{Issuer, Res, ctx, open, print_json};
+use super::{CliError, Issuer, Res, ctx, open, print_json, refused};
 use crate::Cli;
 
 #[derive(Subcommand, Debug)]
@@ -53,25 +53,25 @@ pub(crate) enum UserCommand {
 /// The first line of standard input, without its line ending.
 fn password_from_stdin() -> Res<String> {
     let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        CliError::Refused(format!("cannot read the password from standard input: {e}"))
+    })?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
-        return Err("no password on standard input".to_owned());
+        return refused("no password on standard input".to_owned());
     }
     Ok(password)
 }
 
-fn user_error(uid: &str, e: jans_core::Error) -> String {
+fn user_error(uid: &str, e: jans_core::Error) -> CliError {
     match e {
         jans_core::Error::Store(jans_core::store::StoreError::Conflict) => {
-            format!("a user named {uid} already exists")
+            CliError::Refused(format!("a user named {uid} already exists"))
         }
         jans_core::Error::Store(jans_core::store::StoreError::NotFound) => {
-            format!("no user named {uid}")
+            CliError::Refused(format!("no user named {uid}"))
         }
-        other => other.to_string(),
+        other => other.into(),
     }
 }
 
@@ -116,7 +116,7 @@ pub(crate) async fn run(cli: &Cli, cmd: &UserCommand) -> Res<()> {
         }
         UserCommand::List => {
             let opened = open(cli, Issuer::Configured, false).await?;
-            let users = opened.engine.users().await.map_err(|e| e.to_string())?;
+            let users = opened.engine.users().await?;
             print_json(&serde_json::Value::Array(
                 users.iter().map(User::to_public_json).collect(),
             ))
