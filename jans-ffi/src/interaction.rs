@@ -3,7 +3,7 @@
 //! over the engine's typed interaction operations.
 
 use jans_core::auth::authn::interaction::LoginResult;
-use jans_core::auth::authn::session::Stage;
+use jans_core::auth::authn::interaction::Stage;
 use jans_core::{Ctx, Engine};
 use serde::Deserialize;
 use serde_json::{Value, json};

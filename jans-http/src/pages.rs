@@ -11,9 +11,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jans_core::auth::authn::interaction::LoginResult;
-use jans_core::auth::authn::session::{
-    MAX_BROWSER_SESSIONS, SESSION_COOKIE, SESSIONS_COOKIE, Stage,
-};
+use jans_core::auth::authn::interaction::Stage;
+use jans_core::auth::authn::session::{MAX_BROWSER_SESSIONS, SESSION_COOKIE, SESSIONS_COOKIE};
 use jans_core::params::Params;
 
 use crate::routes::AppState;

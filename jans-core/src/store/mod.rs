@@ -164,6 +164,48 @@ impl GrantRecord {
     }
 }
 
+/// The typed contents of one kind of grant record (a code's grant, a session, a pending
+/// interaction, a logout delivery, ..): what its `data` holds, read and written whole, so
+/// no code reads grant data by member name.
+pub trait GrantData: serde::Serialize + serde::de::DeserializeOwned {
+    /// The member of `data` that holds the value, or `None` when the value's own members
+    /// are `data`'s (each kind keeps the layout it has always been stored in).
+    const MEMBER: Option<&'static str>;
+}
+
+impl GrantRecord {
+    /// `data` as a `T`; `Corrupt` when it holds none.
+    pub fn read<T: GrantData>(&self) -> Result<T, StoreError> {
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("grant data: {e}"));
+        match T::MEMBER {
+            Some(member) => match self.data.get(member) {
+                Some(v) => T::deserialize(v).map_err(corrupt),
+                None => Err(StoreError::Corrupt(format!("grant data without {member}"))),
+            },
+            None => serde_json::from_value(serde_json::Value::Object(self.data.clone()))
+                .map_err(corrupt),
+        }
+    }
+
+    /// This record holding `value` as its `data`.
+    pub fn with<T: GrantData>(mut self, value: &T) -> Result<GrantRecord, StoreError> {
+        let v = serde_json::to_value(value)
+            .map_err(|e| StoreError::Corrupt(format!("grant data: {e}")))?;
+        match (T::MEMBER, v) {
+            (Some(member), v) => {
+                self.data.insert(member.to_owned(), v);
+            }
+            (None, serde_json::Value::Object(m)) => self.data = m,
+            (None, _) => {
+                return Err(StoreError::Corrupt(
+                    "grant data must be an object".to_owned(),
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// What [`GrantStore::take`] found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Taken {

@@ -1,7 +1,7 @@
 //! The authorization code flow through the engine and the interaction API.
 
 use jans_core::auth::authn::interaction::LoginResult;
-use jans_core::auth::authn::session::Stage;
+use jans_core::auth::authn::interaction::Stage;
 use jans_core::jose::{Algorithm, jws, jwt};
 use jans_core::params::Params;
 use jans_core::repo::user::User;

@@ -1,19 +1,118 @@
-//! The interaction API (DESIGN.md §3): what the host's login and consent pages — or an
-//! embedder's own UI — call to finish an authorization request that needs the user.
+//! Interactions: an authorization request waiting for the user (login, account choice,
+//! consent), kept as a grant record, and the interaction API (DESIGN.md §3) that the
+//! host's pages — or an embedder's own UI — call to finish it.
 
+use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::auth::AuthServer;
 use crate::auth::authn::protection::{self, Admission};
-use crate::auth::authn::session::{SESSION_COOKIE, Stage};
-use crate::auth::oauth::authorize::{Prompt, continue_request, error_redirect, issue_code};
+use crate::auth::authn::session::SESSION_COOKIE;
+use crate::auth::oauth::authorize::{
+    AuthorizationRequest, Prompt, continue_request, error_redirect, issue_code,
+};
+use crate::auth::oauth::token_key;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::{ErrorCode, OAuthError};
 use crate::response::Response;
+use crate::store::{GrantData, GrantKind, GrantRecord};
 
 /// The ACR of username + password login (Janssen's built-in method).
 pub const PASSWORD_ACR: &str = "simple_password_auth";
+
+/// What the user must do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Enter credentials.
+    Login,
+    /// Approve the client's scopes.
+    Consent,
+    /// Choose one of the browser's signed-in accounts, or another (`prompt=select_account`).
+    SelectAccount,
+}
+
+/// An authorization request waiting for the user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interaction {
+    /// The validated authorization request.
+    pub request: AuthorizationRequest,
+    /// Current stage.
+    pub stage: Stage,
+    /// Anti-CSRF token the page must post back.
+    pub csrf: String,
+    /// Failed logins so far.
+    pub failures: u32,
+    /// The session key once the user is authenticated (consent stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_key: Option<String>,
+}
+
+impl GrantData for Interaction {
+    const MEMBER: Option<&'static str> = Some("interaction");
+}
+
+impl AuthServer {
+    /// Store an interaction under a fresh id (or replace the one under `id`); returns the
+    /// id. An interaction is keyed by the SHA-256 of its id, which travels in the page URL.
+    pub(crate) async fn put_interaction(
+        &self,
+        interaction: &Interaction,
+        id: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<String, Error> {
+        let id = id
+            .map(str::to_owned)
+            .unwrap_or_else(|| ctx.random_token(32));
+        let mut rec = GrantRecord::bare(
+            ctx.now,
+            ctx.now.saturating_add(self.config().interaction_lifetime),
+        )
+        .with(interaction)?;
+        rec.client_id = interaction.request.client_id.clone();
+        let key = token_key(&id);
+        // Replacing an interaction (a failed login, a stage change) is remove + insert.
+        self.stores()
+            .grants
+            .remove(GrantKind::Interaction, &key)
+            .await?;
+        self.stores()
+            .grants
+            .insert(GrantKind::Interaction, &key, &rec, ctx.now)
+            .await?;
+        Ok(id)
+    }
+
+    /// The pending interaction `id`.
+    pub(crate) async fn get_interaction(
+        &self,
+        id: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<Interaction>, Error> {
+        let rec = self
+            .stores()
+            .grants
+            .get(GrantKind::Interaction, &token_key(id), ctx.now)
+            .await?;
+        Ok(rec.map(|r| r.read()).transpose()?)
+    }
+
+    /// Atomically consume an interaction: a form posted twice completes once.
+    pub(crate) async fn take_interaction(
+        &self,
+        id: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<Interaction>, Error> {
+        let rec = self
+            .stores()
+            .grants
+            .take(GrantKind::Interaction, &token_key(id), ctx.now, None)
+            .await?
+            .record();
+        Ok(rec.map(|r| r.read()).transpose()?)
+    }
+}
 
 /// What a page needs to show an interaction.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use crate::auth::oauth::token_key;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::repo::client::Client;
-use crate::store::{GrantKind, GrantRecord};
+use crate::store::{GrantData, GrantKind, GrantRecord};
 
 /// What to issue.
 #[derive(Debug)]
@@ -68,6 +68,22 @@ impl Issued {
     }
 }
 
+/// What an access or refresh token record holds beyond its grant: the JWT's `jti`, and the
+/// OIDC `claims` request (Core §5.5) the userinfo endpoint and refreshes honour.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TokenData {
+    /// `jti` of a JWT access token (RFC 9068 §2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// The `claims` request parameter of the authorization, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<String>,
+}
+
+impl GrantData for TokenData {
+    const MEMBER: Option<&'static str> = None;
+}
+
 /// `typ` of RFC 9068 access tokens (§2.1).
 pub const AT_JWT_TYP: &str = "at+jwt";
 
@@ -80,7 +96,10 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
         .access_token_lifetime
         .unwrap_or(config.access_token_lifetime);
     let expires_at = ctx.now.saturating_add(lifetime);
-    let mut data = serde_json::Map::new();
+    let mut data = TokenData {
+        jti: None,
+        claims: what.claims.map(str::to_owned),
+    };
     let token = if what.client.metadata.access_token_as_jwt {
         let alg = what
             .client
@@ -105,15 +124,12 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
         };
         let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
         let jwt = signer.sign(AT_JWT_TYP, &payload, ctx.rng.as_ref())?;
-        data.insert("jti".into(), jti.into());
+        data.jti = Some(jti);
         jwt
     } else {
         // 256 bits of entropy.
         ctx.random_token(32)
     };
-    if let Some(c) = what.claims {
-        data.insert("claims".into(), c.into());
-    }
     let record = GrantRecord {
         family: what.family.to_owned(),
         client_id: what.client.client_id.clone(),
@@ -121,8 +137,9 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
         scope: what.scope.to_owned(),
         issued_at: ctx.now,
         expires_at,
-        data,
-    };
+        data: serde_json::Map::new(),
+    }
+    .with(&data)?;
     auth.stores()
         .grants
         .insert(GrantKind::AccessToken, &token_key(&token), &record, ctx.now)

@@ -10,7 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthServer;
-use crate::auth::authn::session::{Interaction, SESSION_COOKIE, Session, Stage};
+use crate::auth::authn::interaction::{Interaction, Stage};
+use crate::auth::authn::session::{SESSION_COOKIE, Session};
 use crate::auth::oauth::client::is_scope_token;
 use crate::auth::oauth::pkce;
 use crate::auth::oauth::token_key;
@@ -22,7 +23,7 @@ use crate::repo::client::{AuthMethod, Client};
 use crate::repo::user::UserStatus;
 use crate::request::Request;
 use crate::response::{Body, Response};
-use crate::store::{GrantKind, GrantRecord};
+use crate::store::{GrantData, GrantKind, GrantRecord};
 
 /// OIDC Core §3.1.2.1 `prompt` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -567,6 +568,10 @@ pub(crate) struct CodeGrant {
     pub session: Session,
 }
 
+impl GrantData for CodeGrant {
+    const MEMBER: Option<&'static str> = Some("grant");
+}
+
 /// Issue an authorization code and redirect to the client (RFC 6749 §4.1.2).
 pub(crate) async fn issue_code(
     auth: &AuthServer,
@@ -587,11 +592,6 @@ pub(crate) async fn issue_code(
             request: authz.clone(),
             session: session.clone(),
         };
-        let mut data = serde_json::Map::new();
-        data.insert(
-            "grant".into(),
-            serde_json::to_value(&grant).map_err(|e| Error::Internal(e.to_string()))?,
-        );
         let record = GrantRecord {
             family: family.clone(),
             client_id: authz.client_id.clone(),
@@ -599,8 +599,9 @@ pub(crate) async fn issue_code(
             scope: authz.scopes.join(" "),
             issued_at: ctx.now,
             expires_at: ctx.now.saturating_add(config.authorization_code_lifetime),
-            data,
-        };
+            data: serde_json::Map::new(),
+        }
+        .with(&grant)?;
         auth.stores()
             .grants
             .insert(

@@ -1,6 +1,7 @@
 //! Token introspection (RFC 7662), with signed JWT responses (RFC 9701).
 
 use crate::auth::AuthServer;
+use crate::auth::oauth::access_token::TokenData;
 use crate::auth::oauth::client_auth::{self, auth_scheme};
 use crate::auth::oauth::token::require_form;
 use crate::auth::oauth::token_key;
@@ -110,8 +111,8 @@ fn active_json(auth: &AuthServer, kind: GrantKind, rec: &GrantRecord) -> serde_j
     );
     m.insert("aud".into(), rec.client_id.clone().into());
     m.insert("iss".into(), config.issuer.clone().into());
-    if let Some(jti) = rec.data.get("jti") {
-        m.insert("jti".into(), jti.clone());
+    if let Ok(TokenData { jti: Some(jti), .. }) = rec.read::<TokenData>() {
+        m.insert("jti".into(), jti.into());
     }
     serde_json::Value::Object(m)
 }

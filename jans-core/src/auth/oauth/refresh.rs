@@ -2,6 +2,7 @@
 //! and a reused (already rotated) refresh token revokes its whole family (RFC 9700 §4.14.2).
 
 use crate::auth::AuthServer;
+use crate::auth::oauth::access_token::TokenData;
 use crate::auth::oauth::access_token::{self, Issue};
 use crate::auth::oauth::token_key;
 use crate::ctx::Ctx;
@@ -38,7 +39,7 @@ pub async fn issue(
     subject: &str,
     scope: &str,
     family: &str,
-    data: serde_json::Map<String, serde_json::Value>,
+    data: &TokenData,
     ctx: &Ctx,
 ) -> Result<String, Error> {
     let token = ctx.random_token(32);
@@ -49,8 +50,9 @@ pub async fn issue(
         scope: scope.to_owned(),
         issued_at: ctx.now,
         expires_at: ctx.now.saturating_add(auth.config().refresh_token_lifetime),
-        data,
-    };
+        data: serde_json::Map::new(),
+    }
+    .with(data)?;
     auth.stores()
         .grants
         .insert(
@@ -155,7 +157,8 @@ pub async fn grant(
             return Err(invalid_grant("the user is no longer active"));
         }
     }
-    let claims = rec.data.get("claims").and_then(|c| c.as_str());
+    let data: TokenData = rec.read()?;
+    let claims = data.claims.as_deref();
     let issued = access_token::issue(
         auth,
         &Issue {
@@ -170,16 +173,7 @@ pub async fn grant(
     .await?;
     // The new refresh token keeps the original grant's scope, so a narrowed access token
     // does not narrow later refreshes.
-    let refresh = issue(
-        auth,
-        client,
-        &subject,
-        &rec.scope,
-        &rec.family,
-        rec.data.clone(),
-        ctx,
-    )
-    .await?;
+    let refresh = issue(auth, client, &subject, &rec.scope, &rec.family, &data, ctx).await?;
     let mut extra = serde_json::Map::new();
     extra.insert("refresh_token".into(), refresh.into());
     // A reuse that raced this rotation revoked the family: what was just stored goes too.

@@ -20,7 +20,7 @@ use crate::auth::AuthServer;
 use crate::auth::authn::session::Session;
 use crate::ctx::{Ctx, UnixTime};
 use crate::error::Error;
-use crate::store::{GrantKind, GrantRecord};
+use crate::store::{GrantData, GrantKind, GrantRecord};
 
 /// Attempts per delivery before it is dropped (§2.8 lets the OP give up).
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -44,6 +44,10 @@ pub struct Delivery {
     pub attempts: u32,
     /// Not before this instant.
     pub next_at: UnixTime,
+}
+
+impl GrantData for Delivery {
+    const MEMBER: Option<&'static str> = Some("delivery");
 }
 
 /// What one [`crate::Engine::deliver_logouts`] pass did.
@@ -81,12 +85,9 @@ pub(crate) async fn enqueue(
             attempts: 0,
             next_at: ctx.now,
         };
-        let mut record = GrantRecord::bare(ctx.now, ctx.now.saturating_add(DELIVERY_WINDOW));
+        let mut record =
+            GrantRecord::bare(ctx.now, ctx.now.saturating_add(DELIVERY_WINDOW)).with(&delivery)?;
         record.client_id = client.client_id.clone();
-        record.data.insert(
-            "delivery".to_owned(),
-            serde_json::to_value(&delivery).map_err(|e| Error::Internal(e.to_string()))?,
-        );
         auth.stores()
             .grants
             .insert(
@@ -136,11 +137,7 @@ impl AuthServer {
             .scan(GrantKind::LogoutDelivery, ctx.now, 16 * BATCH)
             .await?
         {
-            let Some(delivery) = record
-                .data
-                .get("delivery")
-                .and_then(|d| serde_json::from_value::<Delivery>(d.clone()).ok())
-            else {
+            let Ok(delivery) = record.read::<Delivery>() else {
                 grants.remove(GrantKind::LogoutDelivery, &key).await?;
                 continue;
             };
@@ -157,7 +154,7 @@ impl AuthServer {
                 .collect(),
         )
         .await;
-        for ((key, mut record, mut delivery), outcome) in due.into_iter().zip(outcomes) {
+        for ((key, record, mut delivery), outcome) in due.into_iter().zip(outcomes) {
             grants.remove(GrantKind::LogoutDelivery, &key).await?;
             let client_id = record.client_id.clone();
             match outcome {
@@ -178,11 +175,7 @@ impl AuthServer {
                         continue;
                     }
                     tracing::info!(%client_id, attempt = delivery.attempts, error = %why, "back-channel logout failed; will retry");
-                    record.data.insert(
-                        "delivery".to_owned(),
-                        serde_json::to_value(&delivery)
-                            .map_err(|e| Error::Internal(e.to_string()))?,
-                    );
+                    let record = record.with(&delivery)?;
                     grants
                         .insert(GrantKind::LogoutDelivery, &key, &record, ctx.now)
                         .await?;

@@ -15,7 +15,7 @@ use crate::error::oauth::OAuthError;
 use crate::jose::{jws, jwt};
 use crate::request::Request;
 use crate::response::{Body, Response};
-use crate::store::{GrantKind, GrantRecord};
+use crate::store::{GrantData, GrantKind, GrantRecord};
 
 /// Where the browser goes once logged out, when no client redirect applies.
 pub const LOGGED_OUT_PATH: &str = "/jans-auth/logout?done=1";
@@ -31,6 +31,10 @@ pub struct LogoutRequest {
     pub client_id: Option<String>,
     /// Anti-CSRF token of the confirmation form.
     pub csrf: String,
+}
+
+impl GrantData for LogoutRequest {
+    const MEMBER: Option<&'static str> = Some("logout");
 }
 
 /// The client named by a verified `id_token_hint` (its `aud`). Expired hints are accepted:
@@ -207,11 +211,6 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         csrf: ctx.random_token(24),
     };
     let id = ctx.random_token(32);
-    let mut data = serde_json::Map::new();
-    data.insert(
-        "logout".into(),
-        serde_json::to_value(&pending).map_err(|e| Error::Internal(e.to_string()))?,
-    );
     let record = GrantRecord {
         family: String::new(),
         client_id: pending.client_id.clone().unwrap_or_default(),
@@ -219,8 +218,9 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         scope: String::new(),
         issued_at: ctx.now,
         expires_at: ctx.now.saturating_add(auth.config().interaction_lifetime),
-        data,
-    };
+        data: serde_json::Map::new(),
+    }
+    .with(&pending)?;
     auth.stores()
         .grants
         .insert(GrantKind::Interaction, &token_key(&id), &record, ctx.now)
@@ -243,9 +243,7 @@ impl AuthServer {
             .grants
             .get(GrantKind::Interaction, &token_key(id), ctx.now)
             .await?;
-        Ok(rec
-            .and_then(|r| r.data.get("logout").cloned())
-            .and_then(|v| serde_json::from_value(v).ok()))
+        Ok(rec.and_then(|r| r.read().ok()))
     }
 
     /// The user confirmed (or not) the logout `id`; `cookie` is the browser's session cookie.

@@ -2,6 +2,7 @@
 //! `Authorization` header or, on POST, the `access_token` form parameter.
 
 use crate::auth::AuthServer;
+use crate::auth::oauth::access_token::TokenData;
 use crate::auth::oauth::client_auth::auth_scheme;
 use crate::auth::oauth::introspect::lookup;
 use crate::auth::oidc::claims::{self, ClaimsRequest, Target};
@@ -67,10 +68,9 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         return Err(invalid_token("the access token has no active user"));
     };
     let request = rec
-        .data
-        .get("claims")
-        .and_then(|c| c.as_str())
-        .and_then(|c| ClaimsRequest::parse(c).ok());
+        .read::<TokenData>()?
+        .claims
+        .and_then(|c| ClaimsRequest::parse(&c).ok());
     let mut body = claims::release(
         &user,
         &auth.scopes(),

@@ -2,6 +2,7 @@
 //! an ID token (OIDC Core §3.1.3.3).
 
 use crate::auth::AuthServer;
+use crate::auth::oauth::access_token::TokenData;
 use crate::auth::oauth::access_token::{self, Issue};
 use crate::auth::oauth::authorize::CodeGrant;
 use crate::auth::oauth::{pkce, token_key};
@@ -64,12 +65,7 @@ pub async fn grant(
             ));
         }
     };
-    let grant: CodeGrant = rec
-        .data
-        .get("grant")
-        .cloned()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .ok_or_else(|| Error::Internal("authorization code without its grant".to_owned()))?;
+    let grant: CodeGrant = rec.read()?;
     // RFC 6749 §4.1.3: issued to this client, for this redirect URI.
     if rec.client_id != client.client_id {
         return Err(invalid_grant("the code was issued to another client"));
@@ -126,17 +122,17 @@ pub async fn grant(
         body.insert("id_token".into(), id_token.into());
     }
     if crate::auth::oauth::refresh::wanted(auth, client, &grant.request.scopes) {
-        let mut data = serde_json::Map::new();
-        if let Some(c) = &grant.request.claims {
-            data.insert("claims".into(), c.clone().into());
-        }
+        let data = TokenData {
+            jti: None,
+            claims: grant.request.claims.clone(),
+        };
         let rt = crate::auth::oauth::refresh::issue(
             auth,
             client,
             &user.inum,
             &scope,
             &rec.family,
-            data,
+            &data,
             ctx,
         )
         .await?;

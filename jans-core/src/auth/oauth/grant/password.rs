@@ -91,7 +91,7 @@ pub async fn grant(
             &user.inum,
             &scope,
             &family,
-            serde_json::Map::new(),
+            &crate::auth::oauth::access_token::TokenData::default(),
             ctx,
         )
         .await?;
