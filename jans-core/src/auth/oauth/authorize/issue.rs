@@ -1,0 +1,140 @@
+//! Issuing the authorization code (RFC 6749 §4.1.2): single use, bound to the request, the
+//! client and the session.
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::AuthServer;
+use crate::auth::authn::session::Session;
+use crate::auth::oauth::token_key;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::error::oauth::{ErrorCode, OAuthError};
+use crate::response::Response;
+use crate::store::{GrantData, GrantKind, GrantRecord};
+
+use super::{AuthorizationRequest, redirect};
+
+/// What a code remembers for the token endpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CodeGrant {
+    pub request: AuthorizationRequest,
+    pub session: Session,
+}
+
+impl GrantData for CodeGrant {
+    const MEMBER: Option<&'static str> = Some("grant");
+}
+
+/// Issue an authorization code and redirect to the client (RFC 6749 §4.1.2).
+pub(crate) async fn issue_code(
+    auth: &AuthServer,
+    authz: &AuthorizationRequest,
+    session: &Session,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
+    let config = auth.config();
+    // Everything issued from this authorization shares one family (RFC 6749 §4.1.2: a
+    // replayed code revokes it all).
+    let family = ctx.random_token(16);
+    let rt = authz.response_type;
+    let mut out: Vec<(&str, String)> = Vec::new();
+    let mut code = None;
+    if rt.code {
+        let c = ctx.random_token(32);
+        let grant = CodeGrant {
+            request: authz.clone(),
+            session: session.clone(),
+        };
+        let record = GrantRecord {
+            family: family.clone(),
+            client_id: authz.client_id.clone(),
+            subject: Some(session.user_inum.clone()),
+            scope: authz.scopes.join(" "),
+            issued_at: ctx.now,
+            expires_at: ctx.now.saturating_add(config.authorization_code_lifetime),
+            data: serde_json::Map::new(),
+        }
+        .with(&grant)?;
+        auth.stores()
+            .grants
+            .insert(
+                GrantKind::AuthorizationCode,
+                &token_key(&c),
+                &record,
+                ctx.now,
+            )
+            .await?;
+        out.push(("code", c.clone()));
+        code = Some(c);
+    }
+    // OIDC Session Management 1.0 §3: the state the RP's iframe will check.
+    if authz.scopes.iter().any(|s| s == "openid")
+        && !session.opbs.is_empty()
+        && let Some(origin) = crate::auth::oidc::session_management::origin_of(&authz.redirect_uri)
+    {
+        out.push((
+            "session_state",
+            crate::auth::oidc::session_management::session_state(
+                &authz.client_id,
+                &origin,
+                &session.opbs,
+                &ctx.random_token(8),
+            ),
+        ));
+    }
+    if !rt.front_channel_tokens() {
+        let params: Vec<(&str, &str)> = out.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        return Ok(redirect(auth, authz, &params));
+    }
+    // Implicit and hybrid flows (OIDC Core §3.2, §3.3): tokens from this endpoint.
+    let client = auth
+        .client(&authz.client_id)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_request("unknown client"))?;
+    let user = auth
+        .stores()
+        .users
+        .get(&session.user_inum)
+        .await?
+        .ok_or_else(|| OAuthError::new(ErrorCode::LoginRequired, "the user is gone"))?;
+    let scope = authz.scopes.join(" ");
+    let mut access_token = None;
+    if rt.token {
+        let issued = crate::auth::oauth::access_token::issue(
+            auth,
+            &crate::auth::oauth::access_token::Issue {
+                client: &client,
+                subject: Some(&user.inum),
+                scope: &scope,
+                family: &family,
+                claims: authz.claims.as_deref(),
+            },
+            ctx,
+        )
+        .await?;
+        out.push(("access_token", issued.token.clone()));
+        out.push(("token_type", "Bearer".to_owned()));
+        out.push(("expires_in", issued.expires_in.to_string()));
+        if !scope.is_empty() {
+            out.push(("scope", scope.clone()));
+        }
+        access_token = Some(issued.token);
+    }
+    if rt.id_token {
+        let id_token = crate::auth::oidc::id_token::issue(
+            auth,
+            &crate::auth::oidc::id_token::Issue {
+                client: &client,
+                user: &user,
+                session,
+                request: authz,
+                access_token: access_token.as_deref(),
+                code: code.as_deref(),
+            },
+            ctx,
+        )?;
+        out.push(("id_token", id_token));
+    }
+    let params: Vec<(&str, &str)> = out.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Ok(redirect(auth, authz, &params))
+}

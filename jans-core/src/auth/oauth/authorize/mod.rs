@@ -1,0 +1,277 @@
+//! The authorization endpoint (RFC 6749 §3.1, §4.1; OIDC Core §3.1.2) for the code flow,
+//! in three steps a reader can hold one at a time:
+//!
+//! 1. [`handle`] and [`validate`]: the request is parsed and checked. Until the client and
+//!    its redirect URI are known to be valid, errors are shown to the user (an error page,
+//!    never a redirect, RFC 6749 §4.1.2.1); afterwards they go back to the client's
+//!    redirect URI with `state` and `iss` (RFC 9207).
+//! 2. [`continuation`]: given the browser's session, a code is issued, the request fails
+//!    (`prompt=none`), or an interaction is stored and the browser is sent to the
+//!    interaction URI (DESIGN.md §3); the host's pages, or an embedder's own UI, complete it
+//!    through the interaction API.
+//! 3. [`issue`]: the code, bound to the request and the session.
+
+mod continuation;
+mod issue;
+mod validate;
+
+pub(crate) use continuation::continue_request;
+pub(crate) use issue::{CodeGrant, issue_code};
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::AuthServer;
+use crate::auth::authn::session::SESSION_COOKIE;
+use crate::auth::oauth::pkce;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::error::oauth::OAuthError;
+use crate::repo::user::UserStatus;
+use crate::request::Request;
+use crate::response::{Body, Response};
+
+/// OIDC Core §3.1.2.1 `prompt` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prompt {
+    /// No user interaction: fail instead.
+    None,
+    /// Re-authenticate.
+    Login,
+    /// Ask consent again.
+    Consent,
+    /// Let the user choose an account.
+    SelectAccount,
+}
+
+/// OAuth 2.0 Multiple Response Type Encoding Practices §2: where the response parameters go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// `?` query of the redirect URI (default for `code`).
+    #[default]
+    Query,
+    /// `#` fragment (default whenever a token comes from the authorization endpoint).
+    Fragment,
+    /// An auto-submitted HTML form POST (OAuth 2.0 Form Post Response Mode).
+    FormPost,
+}
+
+/// What the authorization endpoint returns (OIDC Core §3: code, implicit, hybrid flows).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseType {
+    /// `code`
+    pub code: bool,
+    /// `token`
+    pub token: bool,
+    /// `id_token`
+    pub id_token: bool,
+}
+
+impl ResponseType {
+    /// Parse a space-separated `response_type` (order-insensitive); `none` is not supported.
+    pub fn parse(s: &str) -> Option<ResponseType> {
+        let mut rt = ResponseType::default();
+        for part in s.split(' ').filter(|p| !p.is_empty()) {
+            let slot = match part {
+                "code" => &mut rt.code,
+                "token" => &mut rt.token,
+                "id_token" => &mut rt.id_token,
+                _ => return None,
+            };
+            if *slot {
+                return None;
+            }
+            *slot = true;
+        }
+        (rt.code || rt.token || rt.id_token).then_some(rt)
+    }
+
+    /// The canonical value, as registered (`code id_token`, `code token id_token`, ...).
+    pub fn as_string(self) -> String {
+        let mut v = Vec::new();
+        if self.code {
+            v.push("code");
+        }
+        if self.token {
+            v.push("token");
+        }
+        if self.id_token {
+            v.push("id_token");
+        }
+        v.join(" ")
+    }
+
+    /// Whether a token is returned from the authorization endpoint (implicit or hybrid).
+    pub fn front_channel_tokens(self) -> bool {
+        self.token || self.id_token
+    }
+}
+
+/// A validated authorization request, as stored in an interaction and a code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    /// `client_id`
+    pub client_id: String,
+    /// `response_type`
+    #[serde(default)]
+    pub response_type: ResponseType,
+    /// `response_mode`
+    #[serde(default)]
+    pub response_mode: ResponseMode,
+    /// `redirect_uri`, exactly as registered.
+    pub redirect_uri: String,
+    /// Granted-if-approved scopes, in request order, without duplicates.
+    pub scopes: Vec<String>,
+    /// `state`, returned as is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `nonce`, copied into the ID token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// PKCE challenge and method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<(String, pkce::Method)>,
+    /// `prompt` values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prompt: Vec<Prompt>,
+    /// `max_age` in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
+    /// `login_hint`, offered to the login page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<String>,
+    /// The `claims` parameter's JSON text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<String>,
+    /// The `sub` named by a verified `id_token_hint` (OIDC Core §3.1.2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint_subject: Option<String>,
+}
+
+/// Longest accepted `state` / `nonce` / hint.
+const MAX_OPAQUE_LEN: usize = 2048;
+
+/// The error page shown to the user when the client or its redirect URI cannot be
+/// trusted (RFC 6749 §4.1.2.1: never redirect then).
+fn error_page(description: &'static str) -> Response {
+    Response::error(OAuthError::invalid_request(description)).error_as_page()
+}
+
+/// The client's redirect with `params` in the query (RFC 6749 §4.1.2, §4.1.2.1), plus
+/// `state` and `iss` (RFC 9207 §2).
+pub(crate) fn redirect(
+    auth: &AuthServer,
+    req: &AuthorizationRequest,
+    params: &[(&str, &str)],
+) -> Response {
+    let mut all: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    if let Some(s) = &req.state {
+        all.push(("state".to_owned(), s.clone()));
+    }
+    all.push(("iss".to_owned(), auth.config().issuer.clone()));
+    if req.response_mode == ResponseMode::FormPost {
+        return Response::with_body(Body::FormPost {
+            action: req.redirect_uri.clone(),
+            params: all,
+        });
+    }
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &all {
+        ser.append_pair(k, v);
+    }
+    let mut url = req.redirect_uri.clone();
+    match req.response_mode {
+        ResponseMode::Fragment => url.push('#'),
+        _ => url.push(if url.contains('?') { '&' } else { '?' }),
+    }
+    url.push_str(&ser.finish());
+    Response::with_body(Body::Redirect(url))
+}
+
+pub(crate) fn error_redirect(
+    auth: &AuthServer,
+    req: &AuthorizationRequest,
+    err: &OAuthError,
+) -> Response {
+    let mut params = vec![("error", err.code.as_str())];
+    if let Some(d) = &err.description {
+        params.push(("error_description", d.as_ref()));
+    }
+    redirect(auth, req, &params)
+}
+
+/// `GET|POST /jans-auth/restv1/authorize`.
+pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+    let params = req.params();
+    if params.check_no_repeats().is_err() {
+        return Ok(error_page("a parameter is repeated"));
+    }
+    let Some(client_id) = params.get("client_id")? else {
+        return Ok(error_page("client_id is missing"));
+    };
+    let client = match auth.client(client_id).await? {
+        Some(c) if !c.disabled => c,
+        _ => return Ok(error_page("unknown client")),
+    };
+    let Some(redirect_uri) = params.get("redirect_uri")? else {
+        return Ok(error_page("redirect_uri is missing"));
+    };
+    // RFC 6749 §3.1.2.3 and DESIGN.md §6: exact string match against the registration.
+    if !client
+        .metadata
+        .redirect_uris
+        .iter()
+        .any(|r| r == redirect_uri)
+    {
+        return Ok(error_page("redirect_uri is not registered for this client"));
+    }
+    // Errors before validation completes still follow the requested encoding when it parses.
+    let rt = params
+        .get("response_type")
+        .ok()
+        .flatten()
+        .and_then(ResponseType::parse);
+    let provisional = AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        response_type: rt.unwrap_or_default(),
+        response_mode: match params.get("response_mode").ok().flatten() {
+            Some("form_post") => ResponseMode::FormPost,
+            Some("fragment") => ResponseMode::Fragment,
+            _ if rt.is_some_and(ResponseType::front_channel_tokens) => ResponseMode::Fragment,
+            _ => ResponseMode::Query,
+        },
+        redirect_uri: redirect_uri.to_owned(),
+        scopes: Vec::new(),
+        state: validate::opaque(params.get("state")?, "state")
+            .ok()
+            .flatten(),
+        nonce: None,
+        code_challenge: None,
+        prompt: Vec::new(),
+        max_age: None,
+        login_hint: None,
+        claims: None,
+        hint_subject: None,
+    };
+    let authz = match validate::validate(auth, &client, redirect_uri, params) {
+        Ok(a) => a,
+        Err(e) => return Ok(error_redirect(auth, &provisional, &e)),
+    };
+    let session = match req.cookie(SESSION_COOKIE) {
+        Some(cookie) => auth.session(cookie, ctx).await?,
+        None => None,
+    };
+    // A session whose user is gone or disabled does not count.
+    let session = match session {
+        Some((key, s)) => match auth.stores().users.get(&s.user_inum).await? {
+            Some(u) if u.status == UserStatus::Active => Some((key, s)),
+            _ => None,
+        },
+        None => None,
+    };
+    continue_request(auth, &client, authz, session, ctx).await
+}
