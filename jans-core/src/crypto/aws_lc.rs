@@ -18,7 +18,7 @@ use aws_lc_rs::signature::{
     KeyPair as _, ParsedPublicKey, RsaEncoding, RsaKeyPair, RsaParameters,
 };
 
-use super::keyutil::{self, PrivateJwk};
+use super::jwk_keys::{self, PrivateJwk};
 use super::{CryptoError, CryptoProvider, SigningKey, VerifyingKey};
 use crate::ctx::Random;
 use crate::jose::{Algorithm, Jwk};
@@ -134,14 +134,14 @@ impl SigningKey for AwsSigningKey {
         match &self.key {
             Private::Rsa(k, _) => {
                 let public = k.public_key();
-                keyutil::rsa_public_jwk(
+                jwk_keys::rsa_public_jwk(
                     self.alg,
                     public.modulus().big_endian_without_leading_zero(),
                     public.exponent().big_endian_without_leading_zero(),
                 )
             }
-            Private::Ec(k) => keyutil::ec_public_jwk(self.alg, k.public_key().as_ref()),
-            Private::Ed25519(k) => keyutil::okp_public_jwk(k.public_key().as_ref()),
+            Private::Ec(k) => jwk_keys::ec_public_jwk(self.alg, k.public_key().as_ref()),
+            Private::Ed25519(k) => jwk_keys::okp_public_jwk(k.public_key().as_ref()),
         }
     }
 
@@ -178,10 +178,10 @@ fn signing(alg: Algorithm, key: Private) -> Arc<dyn SigningKey> {
 
 fn rsa_key(alg: Algorithm, key: RsaKeyPair) -> Result<Arc<dyn SigningKey>, CryptoError> {
     let encoding = rsa_encoding(alg).ok_or(CryptoError::Unsupported(alg))?;
-    if key.public_modulus_len() * 8 < keyutil::MIN_RSA_BITS {
+    if key.public_modulus_len() * 8 < jwk_keys::MIN_RSA_BITS {
         return Err(CryptoError::InvalidKey("RSA modulus under 2048 bits"));
     }
-    keyutil::check_rsa_modulus(key.public_key().modulus().big_endian_without_leading_zero())?;
+    jwk_keys::check_rsa_modulus(key.public_key().modulus().big_endian_without_leading_zero())?;
     Ok(signing(alg, Private::Rsa(key, encoding)))
 }
 
@@ -197,7 +197,7 @@ impl CryptoProvider for AwsLcProvider {
         _rng: &dyn Random,
     ) -> Result<Arc<dyn SigningKey>, CryptoError> {
         const FAILED: CryptoError = CryptoError::Failed("aws-lc key generation");
-        match keyutil::asymmetric(alg)? {
+        match jwk_keys::asymmetric(alg)? {
             Algorithm::EdDSA => Ok(signing(
                 alg,
                 Private::Ed25519(Ed25519KeyPair::generate().map_err(|_| FAILED)?),
@@ -223,7 +223,7 @@ impl CryptoProvider for AwsLcProvider {
     ) -> Result<Arc<dyn SigningKey>, CryptoError> {
         const BAD: CryptoError =
             CryptoError::InvalidKey("PKCS#8 does not hold a key for the algorithm");
-        match keyutil::asymmetric(alg)? {
+        match jwk_keys::asymmetric(alg)? {
             Algorithm::EdDSA => Ok(signing(
                 alg,
                 Private::Ed25519(Ed25519KeyPair::from_pkcs8(der).map_err(|_| BAD)?),
@@ -249,7 +249,7 @@ impl CryptoProvider for AwsLcProvider {
             Algorithm::EdDSA => {
                 let d = jwk.bytes("d")?;
                 let x = jwk.bytes("x")?;
-                if d.len() != keyutil::ED25519_LEN || x.len() != keyutil::ED25519_LEN {
+                if d.len() != jwk_keys::ED25519_LEN || x.len() != jwk_keys::ED25519_LEN {
                     return Err(CryptoError::InvalidKey("OKP key length"));
                 }
                 let key = Ed25519KeyPair::from_seed_and_public_key(&d, &x)
@@ -258,9 +258,9 @@ impl CryptoProvider for AwsLcProvider {
             }
             Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => {
                 let ec = ec_signing(alg).ok_or(CryptoError::Unsupported(alg))?;
-                let point = keyutil::uncompressed_point(alg, &jwk.bytes("x")?, &jwk.bytes("y")?)?;
+                let point = jwk_keys::uncompressed_point(alg, &jwk.bytes("x")?, &jwk.bytes("y")?)?;
                 let d = jwk.bytes("d")?;
-                if Some(d.len()) != keyutil::ec_field_len(alg) {
+                if Some(d.len()) != jwk_keys::ec_field_len(alg) {
                     return Err(CryptoError::InvalidKey("EC private scalar length"));
                 }
                 let key = EcdsaKeyPair::from_private_key_and_public_key(ec, &d, &point)
@@ -272,11 +272,11 @@ impl CryptoProvider for AwsLcProvider {
                 jwk.refuse_oth()?;
                 let n = jwk.bytes("n")?;
                 let e = jwk.bytes("e")?;
-                keyutil::check_rsa_modulus(&n)?;
+                jwk_keys::check_rsa_modulus(&n)?;
                 let components = KeyPairComponents {
                     public_key: PublicKeyComponents {
-                        n: keyutil::strip_leading_zeros(&n),
-                        e: keyutil::strip_leading_zeros(&e),
+                        n: jwk_keys::strip_leading_zeros(&n),
+                        e: jwk_keys::strip_leading_zeros(&e),
                     },
                     d: jwk.bytes("d")?,
                     p: jwk.bytes("p")?,
@@ -297,33 +297,33 @@ impl CryptoProvider for AwsLcProvider {
         alg: Algorithm,
         jwk: &Jwk,
     ) -> Result<Arc<dyn VerifyingKey>, CryptoError> {
-        keyutil::check_public_jwk(alg, jwk)?;
+        jwk_keys::check_public_jwk(alg, jwk)?;
         let key = match alg {
             Algorithm::EdDSA => {
-                let x = keyutil::public_member(&jwk.x, "jwk x")?;
-                if x.len() != keyutil::ED25519_LEN {
+                let x = jwk_keys::public_member(&jwk.x, "jwk x")?;
+                if x.len() != jwk_keys::ED25519_LEN {
                     return Err(CryptoError::InvalidKey("OKP x length"));
                 }
                 ParsedPublicKey::new(&sig::ED25519, x)
                     .map_err(|_| CryptoError::InvalidKey("Ed25519 public key"))?
             }
             Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => {
-                let x = keyutil::public_member(&jwk.x, "jwk x")?;
-                let y = keyutil::public_member(&jwk.y, "jwk y")?;
-                let point = keyutil::uncompressed_point(alg, &x, &y)?;
+                let x = jwk_keys::public_member(&jwk.x, "jwk x")?;
+                let y = jwk_keys::public_member(&jwk.y, "jwk y")?;
+                let point = jwk_keys::uncompressed_point(alg, &x, &y)?;
                 let ec = ec_verification(alg).ok_or(CryptoError::Unsupported(alg))?;
                 // Parsing checks the point is on the curve.
                 ParsedPublicKey::new(ec, point)
                     .map_err(|_| CryptoError::InvalidKey("EC point not on the curve"))?
             }
             _ => {
-                let n = keyutil::public_member(&jwk.n, "jwk n")?;
-                let e = keyutil::public_member(&jwk.e, "jwk e")?;
-                keyutil::check_rsa_modulus(&n)?;
+                let n = jwk_keys::public_member(&jwk.n, "jwk n")?;
+                let e = jwk_keys::public_member(&jwk.e, "jwk e")?;
+                jwk_keys::check_rsa_modulus(&n)?;
                 let params = rsa_params(alg).ok_or(CryptoError::Unsupported(alg))?;
                 PublicKeyComponents {
-                    n: keyutil::strip_leading_zeros(&n),
-                    e: keyutil::strip_leading_zeros(&e),
+                    n: jwk_keys::strip_leading_zeros(&n),
+                    e: jwk_keys::strip_leading_zeros(&e),
                 }
                 .to_parsed_public_key(params)
                 .map_err(|_| CryptoError::InvalidKey("RSA public key"))?

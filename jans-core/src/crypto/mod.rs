@@ -10,7 +10,7 @@ use crate::jose::{Algorithm, Jwk};
 
 #[cfg(feature = "aws_lc")]
 pub mod aws_lc;
-mod keyutil;
+mod jwk_keys;
 #[cfg(feature = "rustcrypto")]
 pub mod rustcrypto;
 #[cfg(test)]

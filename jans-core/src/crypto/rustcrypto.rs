@@ -15,7 +15,7 @@ use rsa::sha2::{Sha256, Sha384, Sha512};
 use rsa::traits::PublicKeyParts as _;
 use rsa::{BoxedUint, Generate as _, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 
-use super::keyutil::{self, PrivateJwk};
+use super::jwk_keys::{self, PrivateJwk};
 use super::{CryptoError, CryptoProvider, SigningKey, VerifyingKey};
 use crate::ctx::Random;
 use crate::jose::{Algorithm, Jwk};
@@ -119,7 +119,7 @@ macro_rules! ecdsa_sign {
 /// Verify a fixed-size `R || S` ECDSA signature (RFC 7518 §3.4): the length must be exact.
 macro_rules! ecdsa_verify {
     ($curve:ident, $key:expr, $alg:expr, $msg:expr, $sig:expr) => {{
-        let len = keyutil::ec_field_len($alg).ok_or(CryptoError::Unsupported($alg))?;
+        let len = jwk_keys::ec_field_len($alg).ok_or(CryptoError::Unsupported($alg))?;
         if $sig.len() != 2 * len {
             return Err(CryptoError::BadSignature);
         }
@@ -167,17 +167,17 @@ impl SigningKey for RcSigningKey {
 
     fn public_jwk(&self) -> Jwk {
         match &self.key {
-            Private::Rsa(k) => keyutil::rsa_public_jwk(self.alg, &k.n_bytes(), &k.e_bytes()),
+            Private::Rsa(k) => jwk_keys::rsa_public_jwk(self.alg, &k.n_bytes(), &k.e_bytes()),
             Private::P256(k) => {
-                keyutil::ec_public_jwk(self.alg, k.verifying_key().to_sec1_point(false).as_bytes())
+                jwk_keys::ec_public_jwk(self.alg, k.verifying_key().to_sec1_point(false).as_bytes())
             }
             Private::P384(k) => {
-                keyutil::ec_public_jwk(self.alg, k.verifying_key().to_sec1_point(false).as_bytes())
+                jwk_keys::ec_public_jwk(self.alg, k.verifying_key().to_sec1_point(false).as_bytes())
             }
             Private::P521(k) => {
-                keyutil::ec_public_jwk(self.alg, k.verifying_key().to_sec1_point(false).as_bytes())
+                jwk_keys::ec_public_jwk(self.alg, k.verifying_key().to_sec1_point(false).as_bytes())
             }
-            Private::Ed25519(k) => keyutil::okp_public_jwk(k.verifying_key().as_bytes()),
+            Private::Ed25519(k) => jwk_keys::okp_public_jwk(k.verifying_key().as_bytes()),
         }
     }
 
@@ -187,7 +187,7 @@ impl SigningKey for RcSigningKey {
             Private::P256(k) => k.to_pkcs8_der(),
             Private::P384(k) => k.to_pkcs8_der(),
             Private::P521(k) => k.to_pkcs8_der(),
-            Private::Ed25519(k) => return Ok(keyutil::ed25519_pkcs8_v1(k.as_bytes())),
+            Private::Ed25519(k) => return Ok(jwk_keys::ed25519_pkcs8_v1(k.as_bytes())),
         };
         doc.map(|d| d.as_bytes().to_vec())
             .map_err(|_| CryptoError::Failed("PKCS#8 encoding"))
@@ -227,7 +227,7 @@ impl VerifyingKey for RcVerifyingKey {
 }
 
 fn rsa_key(alg: Algorithm, key: RsaPrivateKey) -> Result<Arc<dyn SigningKey>, CryptoError> {
-    keyutil::check_rsa_modulus(&key.n_bytes())?;
+    jwk_keys::check_rsa_modulus(&key.n_bytes())?;
     Ok(Arc::new(RcSigningKey {
         alg,
         key: Private::Rsa(Box::new(key)),
@@ -265,7 +265,7 @@ impl CryptoProvider for RustCryptoProvider {
         rng: &dyn Random,
     ) -> Result<Arc<dyn SigningKey>, CryptoError> {
         let mut rng = RngAdapter(rng);
-        let key = match keyutil::asymmetric(alg)? {
+        let key = match jwk_keys::asymmetric(alg)? {
             Algorithm::ES256 => Private::P256(p256::ecdsa::SigningKey::generate_from_rng(&mut rng)),
             Algorithm::ES384 => Private::P384(p384::ecdsa::SigningKey::generate_from_rng(&mut rng)),
             Algorithm::ES512 => Private::P521(p521::ecdsa::SigningKey::generate_from_rng(&mut rng)),
@@ -273,7 +273,7 @@ impl CryptoProvider for RustCryptoProvider {
                 Private::Ed25519(Box::new(ed25519_dalek::SigningKey::generate(&mut rng)))
             }
             _ => {
-                let key = RsaPrivateKey::new(&mut rng, keyutil::MIN_RSA_BITS)
+                let key = RsaPrivateKey::new(&mut rng, jwk_keys::MIN_RSA_BITS)
                     .map_err(|_| CryptoError::Failed("RSA key generation"))?;
                 Private::Rsa(Box::new(key))
             }
@@ -288,7 +288,7 @@ impl CryptoProvider for RustCryptoProvider {
     ) -> Result<Arc<dyn SigningKey>, CryptoError> {
         const BAD: CryptoError =
             CryptoError::InvalidKey("PKCS#8 does not hold a key for the algorithm");
-        let key = match keyutil::asymmetric(alg)? {
+        let key = match jwk_keys::asymmetric(alg)? {
             Algorithm::ES256 => {
                 Private::P256(p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|_| BAD)?)
             }
@@ -314,9 +314,9 @@ impl CryptoProvider for RustCryptoProvider {
         let jwk = PrivateJwk::new(alg, jwk)?;
         match alg {
             Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => {
-                let point = keyutil::uncompressed_point(alg, &jwk.bytes("x")?, &jwk.bytes("y")?)?;
+                let point = jwk_keys::uncompressed_point(alg, &jwk.bytes("x")?, &jwk.bytes("y")?)?;
                 let d = jwk.bytes("d")?;
-                if Some(d.len()) != keyutil::ec_field_len(alg) {
+                if Some(d.len()) != jwk_keys::ec_field_len(alg) {
                     return Err(CryptoError::InvalidKey("EC private scalar length"));
                 }
                 match alg {
@@ -326,7 +326,7 @@ impl CryptoProvider for RustCryptoProvider {
                 }
             }
             Algorithm::EdDSA => {
-                let d: [u8; keyutil::ED25519_LEN] = jwk
+                let d: [u8; jwk_keys::ED25519_LEN] = jwk
                     .bytes("d")?
                     .try_into()
                     .map_err(|_| CryptoError::InvalidKey("OKP d length"))?;
@@ -343,7 +343,7 @@ impl CryptoProvider for RustCryptoProvider {
                 // recompute) optional.
                 jwk.refuse_oth()?;
                 let n = jwk.bytes("n")?;
-                keyutil::check_rsa_modulus(&n)?;
+                jwk_keys::check_rsa_modulus(&n)?;
                 let primes = match (jwk.opt_bytes("p")?, jwk.opt_bytes("q")?) {
                     (Some(p), Some(q)) => vec![uint(&p), uint(&q)],
                     (None, None) => Vec::new(),
@@ -366,14 +366,14 @@ impl CryptoProvider for RustCryptoProvider {
         alg: Algorithm,
         jwk: &Jwk,
     ) -> Result<Arc<dyn VerifyingKey>, CryptoError> {
-        keyutil::check_public_jwk(alg, jwk)?;
+        jwk_keys::check_public_jwk(alg, jwk)?;
         // `from_sec1_bytes` checks the point is on the curve and not the identity.
         const OFF_CURVE: CryptoError = CryptoError::InvalidKey("EC point not on the curve");
         let key = match alg {
             Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => {
-                let x = keyutil::public_member(&jwk.x, "jwk x")?;
-                let y = keyutil::public_member(&jwk.y, "jwk y")?;
-                let point = keyutil::uncompressed_point(alg, &x, &y)?;
+                let x = jwk_keys::public_member(&jwk.x, "jwk x")?;
+                let y = jwk_keys::public_member(&jwk.y, "jwk y")?;
+                let point = jwk_keys::uncompressed_point(alg, &x, &y)?;
                 match alg {
                     Algorithm::ES256 => Public::P256(
                         p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
@@ -390,7 +390,7 @@ impl CryptoProvider for RustCryptoProvider {
                 }
             }
             Algorithm::EdDSA => {
-                let x: [u8; keyutil::ED25519_LEN] = keyutil::public_member(&jwk.x, "jwk x")?
+                let x: [u8; jwk_keys::ED25519_LEN] = jwk_keys::public_member(&jwk.x, "jwk x")?
                     .try_into()
                     .map_err(|_| CryptoError::InvalidKey("OKP x length"))?;
                 let key = ed25519_dalek::VerifyingKey::from_bytes(&x)
@@ -401,9 +401,9 @@ impl CryptoProvider for RustCryptoProvider {
                 Public::Ed25519(key)
             }
             _ => {
-                let n = keyutil::public_member(&jwk.n, "jwk n")?;
-                let e = keyutil::public_member(&jwk.e, "jwk e")?;
-                keyutil::check_rsa_modulus(&n)?;
+                let n = jwk_keys::public_member(&jwk.n, "jwk n")?;
+                let e = jwk_keys::public_member(&jwk.e, "jwk e")?;
+                jwk_keys::check_rsa_modulus(&n)?;
                 Public::Rsa(Box::new(
                     RsaPublicKey::new(uint(&n), uint(&e))
                         .map_err(|_| CryptoError::InvalidKey("RSA public key"))?,

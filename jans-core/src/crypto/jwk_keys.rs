@@ -1,4 +1,4 @@
-//! Provider-independent helpers: reading JWK members, the checks every provider applies to a
+//! Keys as JWKs, for every provider: reading JWK members, the checks every provider applies to a
 //! key before use, and building the public JWK a signing key publishes.
 
 use crate::b64;
