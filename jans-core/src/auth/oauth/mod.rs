@@ -8,7 +8,6 @@ pub mod family;
 pub mod grant;
 pub mod introspect;
 pub mod pkce;
-pub mod refresh;
 pub mod revoke;
 pub mod token;
 pub mod verify;

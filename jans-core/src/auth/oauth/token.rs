@@ -1,10 +1,14 @@
-//! The token endpoint (RFC 6749 §3.2): client authentication, then the grant.
+//! The token endpoint (RFC 6749 §3.2): client authentication, then the grant, which
+//! decides what is granted ([`Granted`]); the tokens are issued here, for every grant.
 
 use crate::auth::AuthServer;
+use crate::auth::oauth::access_token::{self, Issue, TokenData};
 use crate::auth::oauth::client_auth;
+use crate::auth::oauth::grant::{self, Decision, Granted};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::{ErrorCode, OAuthError};
+use crate::repo::client::Client;
 use crate::request::{AuthEndpoint, Request};
 use crate::response::Response;
 
@@ -56,25 +60,84 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         )
         .into());
     }
-    match grant_type.as_str() {
-        "authorization_code" => {
-            crate::auth::oauth::grant::authorization_code::grant(auth, &caller.client, params, ctx)
-                .await
+    let client = &caller.client;
+    let decision = match grant_type.as_str() {
+        "authorization_code" => grant::authorization_code::grant(auth, client, params, ctx).await?,
+        "password" => grant::password::grant(auth, client, params, ctx).await?,
+        "refresh_token" => grant::refresh_token::grant(auth, client, params, ctx).await?,
+        "client_credentials" => grant::client_credentials::grant(client, params)?,
+        _ => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "grant type not implemented",
+            )
+            .into());
         }
-        "password" => {
-            crate::auth::oauth::grant::password::grant(auth, &caller.client, params, ctx).await
-        }
-        "refresh_token" => {
-            crate::auth::oauth::refresh::grant(auth, &caller.client, params, ctx).await
-        }
-        "client_credentials" => {
-            crate::auth::oauth::grant::client_credentials::grant(auth, &caller.client, params, ctx)
-                .await
-        }
-        _ => Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            "grant type not implemented",
-        )
-        .into()),
+    };
+    match decision {
+        Decision::Granted(granted) => issue(auth, client, &granted, ctx).await,
+        Decision::Answer(response) => Ok(response),
     }
+}
+
+/// Issue what a grant granted (RFC 6749 §5.1): the access token, then the ID token and the
+/// refresh token it names; then, for a grant that took a code or a refresh token, revoke
+/// what was just stored if a racing replay revoked the family meanwhile (the client is
+/// answered, with tokens that are already revoked).
+async fn issue(
+    auth: &AuthServer,
+    client: &Client,
+    granted: &Granted,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
+    let subject = granted.subject.as_ref();
+    let issued = access_token::issue(
+        auth,
+        &Issue {
+            client,
+            subject: subject.map(|u| u.inum.as_str()),
+            scope: &granted.scope,
+            family: &granted.family,
+            claims: granted.claims.as_deref(),
+        },
+        ctx,
+    )
+    .await?;
+    let mut extra = serde_json::Map::new();
+    if let (Some(basis), Some(user)) = (&granted.id_token, subject) {
+        let id_token = crate::auth::oidc::id_token::issue(
+            auth,
+            &crate::auth::oidc::id_token::Issue {
+                client,
+                user,
+                session: &basis.session,
+                request: &basis.request,
+                access_token: Some(&issued.token),
+                code: None,
+            },
+            ctx,
+        )?;
+        extra.insert("id_token".into(), id_token.into());
+    }
+    if let (Some(scope), Some(user)) = (&granted.refresh, subject) {
+        let data = TokenData {
+            jti: None,
+            claims: granted.claims.clone(),
+        };
+        let rt = grant::refresh_token::issue(
+            auth,
+            client,
+            &user.inum,
+            scope,
+            &granted.family,
+            &data,
+            ctx,
+        )
+        .await?;
+        extra.insert("refresh_token".into(), rt.into());
+    }
+    if granted.settle {
+        crate::auth::oauth::family::settle(auth, &granted.family, ctx).await?;
+    }
+    Ok(issued.response(&granted.scope, extra, granted.grant_type))
 }

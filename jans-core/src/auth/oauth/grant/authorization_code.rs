@@ -2,9 +2,8 @@
 //! an ID token (OIDC Core §3.1.3.3).
 
 use crate::auth::AuthServer;
-use crate::auth::oauth::access_token::TokenData;
-use crate::auth::oauth::access_token::{self, Issue};
 use crate::auth::oauth::authorize::CodeGrant;
+use crate::auth::oauth::grant::{Decision, Granted, IdTokenBasis, refresh_token};
 use crate::auth::oauth::{pkce, token_key};
 use crate::ctx::Ctx;
 use crate::error::Error;
@@ -12,7 +11,6 @@ use crate::error::oauth::{ErrorCode, OAuthError};
 use crate::params::Params;
 use crate::repo::client::Client;
 use crate::repo::user::UserStatus;
-use crate::response::Response;
 use crate::store::{GrantKind, Taken};
 
 fn invalid_grant(d: &'static str) -> Error {
@@ -25,7 +23,7 @@ pub async fn grant(
     client: &Client,
     params: &Params,
     ctx: &Ctx,
-) -> Result<Response, Error> {
+) -> Result<Decision, Error> {
     let config = auth.config();
     let code = params
         .get("code")?
@@ -66,80 +64,177 @@ pub async fn grant(
         }
     };
     let grant: CodeGrant = rec.read()?;
-    // RFC 6749 §4.1.3: issued to this client, for this redirect URI.
-    if rec.client_id != client.client_id {
-        return Err(invalid_grant("the code was issued to another client"));
-    }
-    if params.get("redirect_uri")? != Some(grant.request.redirect_uri.as_str()) {
-        return Err(invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
-    }
-    let verifier = params.get("code_verifier")?;
-    match (&grant.request.code_challenge, verifier) {
-        (Some((challenge, method)), Some(v)) if pkce::verify(v, challenge, *method) => {}
-        (None, None) => {}
-        (Some(_), None) => return Err(invalid_grant("code_verifier is missing")),
-        (None, Some(_)) => {
-            return Err(invalid_grant(
-                "code_verifier sent but no code_challenge was",
-            ));
-        }
-        (Some(_), Some(_)) => return Err(invalid_grant("code_verifier does not match")),
-    }
+    check(
+        &rec.client_id,
+        client,
+        &grant,
+        params.get("redirect_uri")?,
+        params.get("code_verifier")?,
+    )?;
     let user = match auth.stores().users.get(&grant.session.user_inum).await? {
         Some(u) if u.status == UserStatus::Active => u,
         _ => return Err(invalid_grant("the user is no longer active")),
     };
-    let scope = grant.request.scopes.join(" ");
-    let issued = access_token::issue(
-        auth,
-        &Issue {
-            client,
-            subject: Some(&user.inum),
-            scope: &scope,
-            family: &rec.family,
-            claims: grant.request.claims.as_deref(),
-        },
-        ctx,
-    )
-    .await?;
-    let mut body = serde_json::Map::new();
-    if grant.request.scopes.iter().any(|s| s == "openid") {
-        // OIDC Core §3.1.3.3: the ID token beside the access token from the token endpoint.
-        let id_token = crate::auth::oidc::id_token::issue(
-            auth,
-            &crate::auth::oidc::id_token::Issue {
-                client,
-                user: &user,
-                session: &grant.session,
-                request: &grant.request,
-                access_token: Some(&issued.token),
-                code: None,
+    let refresh = refresh_scope(auth, client, &grant);
+    Ok(Granted {
+        grant_type: "authorization_code",
+        subject: Some(user),
+        scope: grant.request.scopes.join(" "),
+        family: rec.family,
+        claims: grant.request.claims.clone(),
+        id_token: grant
+            .request
+            .scopes
+            .iter()
+            .any(|s| s == "openid")
+            .then(|| IdTokenBasis {
+                session: grant.session.clone(),
+                request: grant.request.clone(),
+            }),
+        refresh,
+        // A replay racing this redemption may revoke the family while tokens are stored.
+        settle: true,
+    }
+    .into())
+}
+
+/// The refresh token's scope, when the code also gets one.
+fn refresh_scope(auth: &AuthServer, client: &Client, grant: &CodeGrant) -> Option<String> {
+    refresh_token::wanted(auth, client, &grant.request.scopes)
+        .then(|| grant.request.scopes.join(" "))
+}
+
+/// RFC 6749 §4.1.3 and RFC 7636 §4.6: the code was issued to this client, for this
+/// redirect URI, and the verifier matches its challenge (or neither was used).
+pub(crate) fn check(
+    issued_to: &str,
+    client: &Client,
+    grant: &CodeGrant,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+) -> Result<(), Error> {
+    if issued_to != client.client_id {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if redirect_uri != Some(grant.request.redirect_uri.as_str()) {
+        return Err(invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&grant.request.code_challenge, verifier) {
+        (Some((challenge, method)), Some(v)) if pkce::verify(v, challenge, *method) => Ok(()),
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(invalid_grant("code_verifier is missing")),
+        (None, Some(_)) => Err(invalid_grant(
+            "code_verifier sent but no code_challenge was",
+        )),
+        (Some(_), Some(_)) => Err(invalid_grant("code_verifier does not match")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::authn::session::Session;
+    use crate::auth::oauth::authorize::AuthorizationRequest;
+    use crate::auth::oauth::pkce::Method;
+    use crate::repo::client::{Client, ClientMetadata};
+
+    const CB: &str = "https://rp.example.com/cb";
+    /// RFC 7636 Appendix B.
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    fn client(id: &str) -> Client {
+        Client {
+            client_id: id.to_owned(),
+            client_secret_sealed: None,
+            client_id_issued_at: 0,
+            client_secret_expires_at: 0,
+            disabled: false,
+            registration_access_token_hash: None,
+            metadata: ClientMetadata::default(),
+        }
+    }
+
+    fn grant(challenge: Option<&str>) -> CodeGrant {
+        CodeGrant {
+            request: AuthorizationRequest {
+                client_id: "rp".to_owned(),
+                response_type: Default::default(),
+                response_mode: Default::default(),
+                redirect_uri: CB.to_owned(),
+                scopes: vec!["openid".to_owned()],
+                state: None,
+                nonce: None,
+                code_challenge: challenge.map(|c| (c.to_owned(), Method::S256)),
+                prompt: Vec::new(),
+                max_age: None,
+                login_hint: None,
+                claims: None,
+                hint_subject: None,
             },
-            ctx,
-        )?;
-        body.insert("id_token".into(), id_token.into());
+            session: Session {
+                sid: "s".to_owned(),
+                user_inum: "u".to_owned(),
+                auth_time: 0,
+                acr: String::new(),
+                amr: Vec::new(),
+                opbs: String::new(),
+                clients: Vec::new(),
+            },
+        }
     }
-    if crate::auth::oauth::refresh::wanted(auth, client, &grant.request.scopes) {
-        let data = TokenData {
-            jti: None,
-            claims: grant.request.claims.clone(),
-        };
-        let rt = crate::auth::oauth::refresh::issue(
-            auth,
-            client,
-            &user.inum,
-            &scope,
-            &rec.family,
-            &data,
-            ctx,
-        )
-        .await?;
-        body.insert("refresh_token".into(), rt.into());
+
+    fn refused(r: Result<(), Error>) -> String {
+        match r {
+            Err(Error::OAuth(e)) => {
+                assert_eq!(e.code, ErrorCode::InvalidGrant);
+                e.description.unwrap_or_default().into_owned()
+            }
+            other => panic!("expected invalid_grant, got {other:?}"),
+        }
     }
-    // A replay that raced this redemption revoked the family: what was just stored goes too
-    // (the client is answered, with tokens that are already revoked).
-    crate::auth::oauth::family::settle(auth, &rec.family, ctx).await?;
-    Ok(issued.response(&scope, body, "authorization_code"))
+
+    #[test]
+    fn a_code_is_checked_against_its_client_redirect_and_verifier() {
+        let rp = client("rp");
+        let pkce = grant(Some(CHALLENGE));
+        let plain = grant(None);
+        assert!(check("rp", &rp, &pkce, Some(CB), Some(VERIFIER)).is_ok());
+        assert!(check("rp", &rp, &plain, Some(CB), None).is_ok());
+        let cases = [
+            (
+                check("rp", &client("other"), &pkce, Some(CB), Some(VERIFIER)),
+                "another client",
+            ),
+            (
+                check("rp", &rp, &pkce, None, Some(VERIFIER)),
+                "redirect_uri",
+            ),
+            (
+                check(
+                    "rp",
+                    &rp,
+                    &pkce,
+                    Some("https://rp.example.com/cb/"),
+                    Some(VERIFIER),
+                ),
+                "redirect_uri",
+            ),
+            (check("rp", &rp, &pkce, Some(CB), None), "missing"),
+            (
+                check("rp", &rp, &pkce, Some(CB), Some(CHALLENGE)),
+                "does not match",
+            ),
+            (
+                check("rp", &rp, &plain, Some(CB), Some(VERIFIER)),
+                "no code_challenge",
+            ),
+        ];
+        for (outcome, why) in cases {
+            let d = refused(outcome);
+            assert!(d.contains(why), "{d:?} should say {why:?}");
+        }
+    }
 }

@@ -5,8 +5,8 @@
 use crate::auth::AuthServer;
 use crate::auth::authn::interaction::{PASSWORD_ACR, PasswordCheck};
 use crate::auth::authn::session::Session;
-use crate::auth::oauth::access_token::{self, Issue};
 use crate::auth::oauth::authorize::AuthorizationRequest;
+use crate::auth::oauth::grant::{Decision, Granted, IdTokenBasis, refresh_token};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::{ErrorCode, OAuthError};
@@ -20,7 +20,7 @@ pub async fn grant(
     client: &Client,
     params: &Params,
     ctx: &Ctx,
-) -> Result<Response, Error> {
+) -> Result<Decision, Error> {
     let username = params
         .get("username")?
         .ok_or_else(|| OAuthError::invalid_request("username is missing"))?;
@@ -58,48 +58,23 @@ pub async fn grant(
         // Janssen's authenticationProtectionConfiguration: refused unchecked, with the time
         // to wait (RFC 9110 §10.2.3 Retry-After).
         PasswordCheck::Wait(seconds) => {
-            return Ok(Response::error(OAuthError::new(
-                ErrorCode::InvalidGrant,
-                format!("too many failed attempts for this user: try again in {seconds} s"),
-            ))
-            .header("retry-after", seconds.to_string()));
+            return Ok(Decision::Answer(
+                Response::error(OAuthError::new(
+                    ErrorCode::InvalidGrant,
+                    format!("too many failed attempts for this user: try again in {seconds} s"),
+                ))
+                .header("retry-after", seconds.to_string()),
+            ));
         }
     };
-    let family = ctx.random_token(16);
-    let issued = access_token::issue(
-        auth,
-        &Issue {
-            client,
-            subject: Some(&user.inum),
-            scope: &scope,
-            family: &family,
-            claims: None,
-        },
-        ctx,
-    )
-    .await?;
     let scopes: Vec<String> = scope
         .split(' ')
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    let mut extra = serde_json::Map::new();
-    if crate::auth::oauth::refresh::wanted(auth, client, &scopes) {
-        let rt = crate::auth::oauth::refresh::issue(
-            auth,
-            client,
-            &user.inum,
-            &scope,
-            &family,
-            &crate::auth::oauth::access_token::TokenData::default(),
-            ctx,
-        )
-        .await?;
-        extra.insert("refresh_token".into(), rt.into());
-    }
-    if scopes.iter().any(|s| s == "openid") {
-        // No browser session: the authentication is this request.
-        let session = Session {
+    let id_token = scopes.iter().any(|s| s == "openid").then(|| IdTokenBasis {
+        // The password itself is the authentication: a session of this request only.
+        session: Session {
             sid: crate::ctx::uuid_from(&ctx.random_bytes(16)),
             user_inum: user.inum.clone(),
             auth_time: ctx.now,
@@ -107,8 +82,8 @@ pub async fn grant(
             amr: vec!["pwd".to_owned()],
             opbs: String::new(),
             clients: Vec::new(),
-        };
-        let request = AuthorizationRequest {
+        },
+        request: AuthorizationRequest {
             client_id: client.client_id.clone(),
             response_type: Default::default(),
             response_mode: Default::default(),
@@ -122,20 +97,18 @@ pub async fn grant(
             login_hint: None,
             claims: None,
             hint_subject: None,
-        };
-        let id_token = crate::auth::oidc::id_token::issue(
-            auth,
-            &crate::auth::oidc::id_token::Issue {
-                client,
-                user: &user,
-                session: &session,
-                request: &request,
-                access_token: Some(&issued.token),
-                code: None,
-            },
-            ctx,
-        )?;
-        extra.insert("id_token".into(), id_token.into());
+        },
+    });
+    let refresh = refresh_token::wanted(auth, client, &scopes).then(|| scope.clone());
+    Ok(Granted {
+        grant_type: "password",
+        subject: Some(user),
+        scope,
+        family: ctx.random_token(16),
+        claims: None,
+        id_token,
+        refresh,
+        settle: false,
     }
-    Ok(issued.response(&scope, extra, "password"))
+    .into())
 }

@@ -3,7 +3,7 @@
 
 use crate::auth::AuthServer;
 use crate::auth::oauth::access_token::TokenData;
-use crate::auth::oauth::access_token::{self, Issue};
+use crate::auth::oauth::grant::{Decision, Granted};
 use crate::auth::oauth::token_key;
 use crate::ctx::Ctx;
 use crate::error::Error;
@@ -11,7 +11,6 @@ use crate::error::oauth::{ErrorCode, OAuthError};
 use crate::params::Params;
 use crate::repo::client::Client;
 use crate::repo::user::UserStatus;
-use crate::response::Response;
 use crate::store::{GrantKind, GrantRecord, Taken};
 
 /// Whether a code redeemed by `client` for `scopes` also gets a refresh token: the client
@@ -75,7 +74,7 @@ pub async fn grant(
     client: &Client,
     params: &Params,
     ctx: &Ctx,
-) -> Result<Response, Error> {
+) -> Result<Decision, Error> {
     let presented = params
         .get("refresh_token")?
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
@@ -104,26 +103,7 @@ pub async fn grant(
     }
     // RFC 6749 §6: a narrower scope may be asked for, never a wider one. Checked before the
     // token is spent, so a refused request leaves it usable.
-    let original: Vec<&str> = peek.scope.split(' ').filter(|s| !s.is_empty()).collect();
-    let scope = match params.get("scope")? {
-        None => peek.scope.clone(),
-        Some(asked) => {
-            let mut granted: Vec<&str> = Vec::new();
-            for s in asked.split(' ').filter(|s| !s.is_empty()) {
-                if !original.contains(&s) {
-                    return Err(OAuthError::new(
-                        ErrorCode::InvalidScope,
-                        format!("scope {s:?} was not granted originally"),
-                    )
-                    .into());
-                }
-                if !granted.contains(&s) {
-                    granted.push(s);
-                }
-            }
-            granted.join(" ")
-        }
-    };
+    let scope = narrow_scope(&peek.scope, params.get("scope")?)?;
     // Single use: one atomic take; of two racing refreshes only one continues, and the
     // other learns the token was used (RFC 9700 §4.14.2). The tombstone lives as long as
     // the token would have.
@@ -150,35 +130,50 @@ pub async fn grant(
         }
     };
     let subject = rec.subject.clone().unwrap_or_default();
-    match auth.stores().users.get(&subject).await? {
-        Some(u) if u.status == UserStatus::Active => {}
+    let user = match auth.stores().users.get(&subject).await? {
+        Some(u) if u.status == UserStatus::Active => u,
         _ => {
             crate::auth::oauth::family::revoke(auth, &rec.family, ctx).await?;
             return Err(invalid_grant("the user is no longer active"));
         }
-    }
+    };
     let data: TokenData = rec.read()?;
-    let claims = data.claims.as_deref();
-    let issued = access_token::issue(
-        auth,
-        &Issue {
-            client,
-            subject: Some(&subject),
-            scope: &scope,
-            family: &rec.family,
-            claims,
-        },
-        ctx,
-    )
-    .await?;
-    // The new refresh token keeps the original grant's scope, so a narrowed access token
-    // does not narrow later refreshes.
-    let refresh = issue(auth, client, &subject, &rec.scope, &rec.family, &data, ctx).await?;
-    let mut extra = serde_json::Map::new();
-    extra.insert("refresh_token".into(), refresh.into());
-    // A reuse that raced this rotation revoked the family: what was just stored goes too.
-    crate::auth::oauth::family::settle(auth, &rec.family, ctx).await?;
-    Ok(issued.response(&scope, extra, "refresh_token"))
+    Ok(Granted {
+        grant_type: "refresh_token",
+        subject: Some(user),
+        scope,
+        family: rec.family,
+        claims: data.claims,
+        id_token: None,
+        // The new refresh token keeps the original grant's scope, so a narrowed access
+        // token does not narrow later refreshes.
+        refresh: Some(rec.scope),
+        // A reuse racing this rotation may revoke the family while tokens are stored.
+        settle: true,
+    }
+    .into())
+}
+
+/// RFC 6749 §6: the scope of a refresh: the original grant's, or a narrower one asked for
+/// (each scope asked for was granted originally), never a wider one.
+pub fn narrow_scope(original: &str, asked: Option<&str>) -> Result<String, OAuthError> {
+    let Some(asked) = asked else {
+        return Ok(original.to_owned());
+    };
+    let original: Vec<&str> = original.split(' ').filter(|s| !s.is_empty()).collect();
+    let mut granted: Vec<&str> = Vec::new();
+    for s in asked.split(' ').filter(|s| !s.is_empty()) {
+        if !original.contains(&s) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                format!("scope {s:?} was not granted originally"),
+            ));
+        }
+        if !granted.contains(&s) {
+            granted.push(s);
+        }
+    }
+    Ok(granted.join(" "))
 }
 
 /// A rotated refresh token came back: someone holds a copy. End the whole grant.
@@ -186,4 +181,28 @@ async fn reused(auth: &AuthServer, tomb: &GrantRecord, ctx: &Ctx) -> Result<(), 
     let n = crate::auth::oauth::family::revoke(auth, &tomb.family, ctx).await?;
     tracing::warn!(client_id = %tomb.client_id, revoked = n, "refresh token reused; grant revoked");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_narrows_the_scope_never_widens_it() {
+        assert_eq!(
+            narrow_scope("openid profile", None).unwrap(),
+            "openid profile"
+        );
+        assert_eq!(
+            narrow_scope("openid profile", Some("profile")).unwrap(),
+            "profile"
+        );
+        assert_eq!(
+            narrow_scope("openid profile", Some("profile  profile openid")).unwrap(),
+            "profile openid"
+        );
+        assert_eq!(narrow_scope("a b", Some("")).unwrap(), "");
+        let wider = narrow_scope("openid", Some("openid email")).unwrap_err();
+        assert_eq!(wider.code, ErrorCode::InvalidScope);
+    }
 }
