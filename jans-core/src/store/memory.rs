@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
+use super::document::{Document, DocumentStore, UniqueKey, check_names};
 use super::{
     ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, Taken, UserStore,
 };
@@ -75,6 +76,38 @@ pub struct MemoryStore {
     config: Mutex<Option<super::StoredConfig>>,
     scopes: Mutex<BTreeMap<String, crate::repo::scope::Scope>>,
     master_key_check: Mutex<Option<String>>,
+    documents: Mutex<BTreeMap<String, Collection>>,
+}
+
+/// One collection of documents: by id, and each unique key's value to the id holding it.
+#[derive(Default)]
+struct Collection {
+    docs: BTreeMap<String, (u64, serde_json::Value, Vec<UniqueKey>)>,
+    unique: HashMap<(String, String), String>,
+}
+
+impl Collection {
+    /// Whether every key of `unique` is free or held by `id`.
+    fn free(&self, id: &str, unique: &[UniqueKey]) -> bool {
+        unique.iter().all(|k| {
+            self.unique
+                .get(&(k.name.clone(), k.value.clone()))
+                .is_none_or(|holder| holder == id)
+        })
+    }
+
+    fn release(&mut self, keys: &[UniqueKey]) {
+        for k in keys {
+            self.unique.remove(&(k.name.clone(), k.value.clone()));
+        }
+    }
+
+    fn claim(&mut self, id: &str, keys: &[UniqueKey]) {
+        for k in keys {
+            self.unique
+                .insert((k.name.clone(), k.value.clone()), id.to_owned());
+        }
+    }
 }
 
 #[derive(Default)]
@@ -434,5 +467,129 @@ impl super::ScopeStore for MemoryStore {
 
     async fn list(&self) -> Result<Vec<crate::repo::scope::Scope>, StoreError> {
         Ok(lock(&self.scopes).values().cloned().collect())
+    }
+}
+
+#[async_trait]
+impl DocumentStore for MemoryStore {
+    async fn insert(
+        &self,
+        collection: &str,
+        id: &str,
+        body: &serde_json::Value,
+        unique: &[UniqueKey],
+    ) -> Result<u64, StoreError> {
+        check_names(collection, id, unique)?;
+        let mut all = lock(&self.documents);
+        let c = all.entry(collection.to_owned()).or_default();
+        if c.docs.contains_key(id) || !c.free(id, unique) {
+            return Err(StoreError::Conflict);
+        }
+        c.claim(id, unique);
+        c.docs
+            .insert(id.to_owned(), (1, body.clone(), unique.to_vec()));
+        Ok(1)
+    }
+
+    async fn get(&self, collection: &str, id: &str) -> Result<Option<Document>, StoreError> {
+        let all = lock(&self.documents);
+        Ok(all
+            .get(collection)
+            .and_then(|c| c.docs.get(id))
+            .map(|(revision, body, _)| Document {
+                id: id.to_owned(),
+                revision: *revision,
+                body: body.clone(),
+            }))
+    }
+
+    async fn find(
+        &self,
+        collection: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<Option<Document>, StoreError> {
+        let id = {
+            let all = lock(&self.documents);
+            all.get(collection)
+                .and_then(|c| c.unique.get(&(name.to_owned(), value.to_owned())))
+                .cloned()
+        };
+        match id {
+            Some(id) => DocumentStore::get(self, collection, &id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn replace(
+        &self,
+        collection: &str,
+        id: &str,
+        body: &serde_json::Value,
+        unique: &[UniqueKey],
+        expected: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        check_names(collection, id, unique)?;
+        let mut all = lock(&self.documents);
+        let c = all.entry(collection.to_owned()).or_default();
+        let Some((revision, _, old_keys)) = c.docs.get(id).cloned() else {
+            return Err(StoreError::NotFound);
+        };
+        if expected.is_some_and(|e| e != revision) || !c.free(id, unique) {
+            return Err(StoreError::Conflict);
+        }
+        c.release(&old_keys);
+        c.claim(id, unique);
+        let next = revision.saturating_add(1);
+        c.docs
+            .insert(id.to_owned(), (next, body.clone(), unique.to_vec()));
+        Ok(next)
+    }
+
+    async fn delete(
+        &self,
+        collection: &str,
+        id: &str,
+        expected: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let mut all = lock(&self.documents);
+        let Some(c) = all.get_mut(collection) else {
+            return Ok(false);
+        };
+        let Some((revision, _, keys)) = c.docs.get(id).cloned() else {
+            return Ok(false);
+        };
+        if expected.is_some_and(|e| e != revision) {
+            return Err(StoreError::Conflict);
+        }
+        c.release(&keys);
+        c.docs.remove(id);
+        Ok(true)
+    }
+
+    async fn list(
+        &self,
+        collection: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Document>, StoreError> {
+        let all = lock(&self.documents);
+        let Some(c) = all.get(collection) else {
+            return Ok(Vec::new());
+        };
+        let range = match after {
+            Some(a) => c
+                .docs
+                .range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            None => c.docs.range::<str, _>(..),
+        };
+        Ok(range
+            .take(limit)
+            .map(|(id, (revision, body, _))| Document {
+                id: id.clone(),
+                revision: *revision,
+                body: body.clone(),
+            })
+            .collect())
     }
 }

@@ -21,6 +21,7 @@ use crate::repo::key::StoredKey;
 use crate::repo::user::User;
 
 pub mod conformance;
+pub mod document;
 pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -392,6 +393,9 @@ pub struct Stores {
     pub config: Arc<dyn ConfigStore>,
     /// Scopes.
     pub scopes: Arc<dyn ScopeStore>,
+    /// Collections of documents (the aggregates of components: one primitive, typed
+    /// repositories over it).
+    pub documents: Arc<dyn document::DocumentStore>,
     /// Whether other processes share these stores (PostgreSQL): then keys are published
     /// for a while before they sign, so every node has loaded them (`keys::rotation`).
     pub shared: bool,
@@ -407,7 +411,14 @@ impl Stores {
     /// Every store served by one backend value.
     fn all_in<T>(backend: Arc<T>, shared: bool) -> Stores
     where
-        T: ClientStore + GrantStore + KeyStore + UserStore + ConfigStore + ScopeStore + 'static,
+        T: ClientStore
+            + GrantStore
+            + KeyStore
+            + UserStore
+            + ConfigStore
+            + ScopeStore
+            + document::DocumentStore
+            + 'static,
     {
         Stores {
             clients: backend.clone(),
@@ -415,7 +426,8 @@ impl Stores {
             keys: backend.clone(),
             users: backend.clone(),
             config: backend.clone(),
-            scopes: backend,
+            scopes: backend.clone(),
+            documents: backend,
             shared,
         }
     }

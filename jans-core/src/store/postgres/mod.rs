@@ -14,6 +14,7 @@
 
 mod batch;
 mod client_cache;
+mod documents;
 pub mod schema;
 pub mod test_server;
 pub mod tls;

@@ -25,10 +25,15 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "single_use_counters",
         include_str!("migrations/0006_single_use_counters.sql"),
     ),
+    (
+        7,
+        "documents",
+        include_str!("migrations/0007_documents.sql"),
+    ),
 ];
 
 /// The schema version this build needs.
-pub const LATEST: i32 = 6;
+pub const LATEST: i32 = 7;
 
 /// Transaction-level advisory lock key serializing migrations across nodes ("jansmigr").
 const MIGRATION_LOCK: i64 = 0x6a61_6e73_6d69_6772;

@@ -13,6 +13,7 @@
 //! Tombstones left by [`crate::store::GrantStore::take`] are the record's JSON behind a `USED` byte;
 //! counters are records whose `data.count` holds the value.
 
+mod documents;
 mod flush;
 mod grants;
 mod records;
@@ -36,6 +37,9 @@ pub struct SledStore {
     scopes: sled::Tree,
     /// Facts about the installation (the master key's check value).
     meta: sled::Tree,
+    /// Documents of every collection, and their unique keys (`documents`).
+    docs: sled::Tree,
+    doc_keys: sled::Tree,
     expiry: Mutex<ExpiryIndex>,
     commit: flush::GroupCommit,
 }
@@ -132,6 +136,8 @@ impl SledStore {
             config: tree("config")?,
             scopes: tree("scopes")?,
             meta: tree("meta")?,
+            docs: tree("docs")?,
+            doc_keys: tree("doc_keys")?,
             expiry: Mutex::new(ExpiryIndex::default()),
             commit: flush::GroupCommit::start(db)?,
         })

@@ -63,6 +63,8 @@ macro_rules! ensure {
     };
 }
 
+mod documents;
+
 fn client(id: &str) -> Client {
     Client {
         client_id: id.to_owned(),
@@ -1033,7 +1035,7 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 17] = [
+    let cases: [Case; 20] = [
         ("clients_crud", clients_crud),
         ("grants_single_use", grants_single_use),
         ("grants_tombstone", grants_tombstone),
@@ -1053,6 +1055,12 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
         ("users_crud", users_crud),
         ("config_compare_and_set", config_compare_and_set),
         ("scopes_crud", scopes_crud),
+        ("documents_crud", documents::documents_crud),
+        (
+            "documents_list_and_select",
+            documents::documents_list_and_select,
+        ),
+        ("documents_races", documents::documents_races),
         (
             "documents_keep_every_character",
             documents_keep_every_character,

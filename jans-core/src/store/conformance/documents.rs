@@ -1,0 +1,246 @@
+//! Conformance of the document primitive ([`crate::store::document`]): ids and unique keys
+//! held once, compare-and-set on the revision, keys that move with their document, paged
+//! listing, and the same rules under racing writers.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{CaseResult, block_on, e};
+use crate::store::document::{Filter, UniqueKey, select};
+use crate::store::{StoreError, Stores};
+
+fn uid(v: &str) -> Vec<UniqueKey> {
+    vec![UniqueKey::new("uid", v)]
+}
+
+/// Insert, read, find by a unique key, replace with and without the revision, delete.
+pub(super) fn documents_crud(s: &Stores) -> CaseResult {
+    let d = s.documents.as_ref();
+    block_on(async {
+        let r = e(d
+            .insert(
+                "people",
+                "p1",
+                &json!({"uid": "alice", "n": 1}),
+                &uid("alice"),
+            )
+            .await)?;
+        ensure!(r == 1, "a new document is at revision 1, got {r}");
+        ensure!(
+            d.insert("people", "p1", &json!({}), &[]).await == Err(StoreError::Conflict),
+            "a taken id is a conflict"
+        );
+        ensure!(
+            d.insert("people", "p2", &json!({}), &uid("alice")).await == Err(StoreError::Conflict),
+            "a taken unique value is a conflict"
+        );
+        ensure!(
+            e(d.get("people", "p2").await)?.is_none(),
+            "a refused insert stores nothing"
+        );
+        // The same id and key in another collection are another document's.
+        e(d.insert("groups", "p1", &json!({"g": true}), &uid("alice"))
+            .await)?;
+        let got = e(d.get("people", "p1").await)?.ok_or("p1 is stored")?;
+        ensure!(
+            got.body == json!({"uid": "alice", "n": 1}) && got.revision == 1,
+            "read back {got:?}"
+        );
+        let found = e(d.find("people", "uid", "alice").await)?.ok_or("found by uid")?;
+        ensure!(found.id == "p1", "found {found:?}");
+        ensure!(e(d.find("people", "uid", "bob").await)?.is_none(), "no bob");
+
+        // Compare-and-set: the revision read, or no write.
+        let r2 = e(d
+            .replace(
+                "people",
+                "p1",
+                &json!({"uid": "alice", "n": 2}),
+                &uid("alice"),
+                Some(1),
+            )
+            .await)?;
+        ensure!(r2 == 2, "replace moves to revision 2, got {r2}");
+        ensure!(
+            d.replace("people", "p1", &json!({"n": 99}), &uid("alice"), Some(1))
+                .await
+                == Err(StoreError::Conflict),
+            "a stale revision is a conflict"
+        );
+        ensure!(
+            d.replace("people", "nobody", &json!({}), &[], None).await == Err(StoreError::NotFound),
+            "replacing nothing is not found"
+        );
+        // A key moves with its document: the old value is free, the new one held.
+        e(
+            d.insert("people", "p2", &json!({"uid": "bob"}), &uid("bob"))
+                .await,
+        )?;
+        ensure!(
+            d.replace("people", "p1", &json!({}), &uid("bob"), None)
+                .await
+                == Err(StoreError::Conflict),
+            "a value another document holds is a conflict"
+        );
+        let kept = e(d.get("people", "p1").await)?.ok_or("p1")?;
+        ensure!(
+            kept.revision == 2 && kept.body.get("n") == Some(&json!(2)),
+            "a refused replace changes nothing: {kept:?}"
+        );
+        e(d.replace(
+            "people",
+            "p1",
+            &json!({"uid": "carol"}),
+            &uid("carol"),
+            None,
+        )
+        .await)?;
+        ensure!(
+            e(d.find("people", "uid", "alice").await)?.is_none(),
+            "alice is free"
+        );
+        e(
+            d.insert("people", "p3", &json!({"uid": "alice"}), &uid("alice"))
+                .await,
+        )?;
+        ensure!(
+            e(d.find("people", "uid", "carol").await)?.map(|d| d.id) == Some("p1".to_owned()),
+            "carol is p1"
+        );
+
+        // Delete: with a stale revision refused, then done, and its key freed.
+        ensure!(
+            d.delete("people", "p1", Some(1)).await == Err(StoreError::Conflict),
+            "delete at a stale revision is a conflict"
+        );
+        ensure!(e(d.delete("people", "p1", None).await)?, "p1 deleted");
+        ensure!(!e(d.delete("people", "p1", None).await)?, "deleted once");
+        ensure!(
+            e(d.find("people", "uid", "carol").await)?.is_none(),
+            "carol freed"
+        );
+        e(
+            d.insert("people", "p4", &json!({"uid": "carol"}), &uid("carol"))
+                .await,
+        )?;
+        ensure!(
+            e(d.get("groups", "p1").await)?.is_some(),
+            "the other collection's p1 is untouched"
+        );
+        // Bad names are refused, not stored.
+        ensure!(
+            d.insert("people", "", &json!({}), &[]).await.is_err(),
+            "an empty id is refused"
+        );
+        ensure!(
+            d.insert("people", "a\u{0}b", &json!({}), &[])
+                .await
+                .is_err(),
+            "an id with NUL is refused"
+        );
+        Ok(())
+    })
+}
+
+/// Listing in id order, in pages; filtering by the hook or by scan gives the same answer.
+pub(super) fn documents_list_and_select(s: &Stores) -> CaseResult {
+    let d = s.documents.as_ref();
+    block_on(async {
+        for i in (0..25).rev() {
+            let id = format!("d{i:02}");
+            e(
+                d.insert("things", &id, &json!({"even": i % 2 == 0, "i": i}), &[])
+                    .await,
+            )?;
+        }
+        e(d.insert("others", "d00", &json!({}), &[]).await)?;
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = e(d.list("things", after.as_deref(), 7).await)?;
+            ensure!(page.len() <= 7, "a page holds at most the limit");
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            seen.extend(page.into_iter().map(|d| d.id));
+        }
+        let want: Vec<String> = (0..25).map(|i| format!("d{i:02}")).collect();
+        ensure!(seen == want, "every document once, in id order: {seen:?}");
+        let even = Filter::Equals {
+            member: "even".to_owned(),
+            value: json!(true),
+        };
+        let found = e(select(d, "things", &even, 100).await)?;
+        ensure!(found.len() == 13, "13 even documents, got {}", found.len());
+        ensure!(
+            found
+                .iter()
+                .all(|d| d.body.get("even") == Some(&json!(true))),
+            "only even ones"
+        );
+        let few = e(select(d, "things", &even, 4).await)?;
+        ensure!(
+            few.iter().map(|d| d.id.as_str()).collect::<Vec<_>>() == ["d00", "d02", "d04", "d06"],
+            "the first 4 in id order: {few:?}"
+        );
+        ensure!(
+            e(d.list("nothing", None, 10).await)?.is_empty(),
+            "an empty collection"
+        );
+        Ok(())
+    })
+}
+
+/// Racing writers: of 8 threads claiming one unique value under 8 ids, one wins; of 8
+/// threads updating one document at the revision they all read, one wins.
+pub(super) fn documents_races(s: &Stores) -> CaseResult {
+    const THREADS: usize = 8;
+    block_on(s.documents.insert("race", "shared", &json!({"n": 0}), &[]))
+        .map_err(|e| format!("seed: {e}"))?;
+    let barrier = Arc::new(std::sync::Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (s, barrier) = (s.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let d = s.documents.as_ref();
+                let claimed = block_on(d.insert(
+                    "race",
+                    &format!("claim{t}"),
+                    &json!({"t": t}),
+                    &[UniqueKey::new("mail", "same@example.com")],
+                ));
+                let updated = block_on(d.replace("race", "shared", &json!({"n": t}), &[], Some(1)));
+                (claimed, updated)
+            })
+        })
+        .collect();
+    let (mut claims, mut updates) = (0, 0);
+    for h in handles {
+        let (claimed, updated) = h.join().map_err(|_| "racing thread panicked".to_owned())?;
+        match claimed {
+            Ok(_) => claims += 1,
+            Err(StoreError::Conflict) => {}
+            Err(other) => return Err(format!("claim: {other}")),
+        }
+        match updated {
+            Ok(_) => updates += 1,
+            Err(StoreError::Conflict) => {}
+            Err(other) => return Err(format!("update: {other}")),
+        }
+    }
+    ensure!(
+        claims == 1,
+        "one document holds the value, {claims} claimed it"
+    );
+    ensure!(updates == 1, "one update at revision 1 wins, {updates} did");
+    block_on(async {
+        let holder = e(s.documents.find("race", "mail", "same@example.com").await)?
+            .ok_or("the winner holds the value")?;
+        let stored = e(s.documents.get("race", &holder.id).await)?.ok_or("winner stored")?;
+        ensure!(stored.id.starts_with("claim"), "held by {stored:?}");
+        let shared = e(s.documents.get("race", "shared").await)?.ok_or("shared")?;
+        ensure!(shared.revision == 2, "one update applied: {shared:?}");
+        Ok(())
+    })
+}
