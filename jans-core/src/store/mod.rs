@@ -165,6 +165,21 @@ impl GrantRecord {
     }
 }
 
+impl dyn GrantStore {
+    /// The live record `kind`/`key` read as a `T` ([`GrantRecord::read`]).
+    pub async fn read<T: GrantData>(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(kind, key, now)
+            .await?
+            .map(|r| r.read())
+            .transpose()
+    }
+}
+
 /// The typed contents of one kind of grant record (a code's grant, a session, a pending
 /// interaction, a logout delivery, ..): what its `data` holds, read and written whole, so
 /// no code reads grant data by member name.

@@ -90,12 +90,11 @@ impl AuthServer {
         id: &str,
         ctx: &Ctx,
     ) -> Result<Option<Interaction>, Error> {
-        let rec = self
+        Ok(self
             .stores()
             .grants
-            .get(GrantKind::Interaction, &token_key(id), ctx.now)
-            .await?;
-        Ok(rec.map(|r| r.read()).transpose()?)
+            .read(GrantKind::Interaction, &token_key(id), ctx.now)
+            .await?)
     }
 
     /// Atomically consume an interaction: a form posted twice completes once.

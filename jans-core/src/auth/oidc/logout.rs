@@ -238,12 +238,14 @@ impl AuthServer {
         id: &str,
         ctx: &Ctx,
     ) -> Result<Option<LogoutRequest>, Error> {
-        let rec = self
+        // An interaction id of another kind (a login) is no pending logout.
+        Ok(self
             .stores()
             .grants
-            .get(GrantKind::Interaction, &token_key(id), ctx.now)
-            .await?;
-        Ok(rec.and_then(|r| r.read().ok()))
+            .read(GrantKind::Interaction, &token_key(id), ctx.now)
+            .await
+            .ok()
+            .flatten())
     }
 
     /// The user confirmed (or not) the logout `id`; `cookie` is the browser's session cookie.

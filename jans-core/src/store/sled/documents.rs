@@ -75,6 +75,26 @@ fn document(id: &[u8], stored: Stored) -> Document {
     }
 }
 
+/// The stored document at `key` inside a transaction, if it is at `expected` (when given):
+/// `Conflict` at another revision.
+fn current_at(
+    docs: &sled::transaction::TransactionalTree,
+    key: &[u8],
+    expected: Option<u64>,
+) -> Result<Option<Stored>, ConflictableTransactionError<StoreError>> {
+    let Some(current) = docs.get(key)? else {
+        return Ok(None);
+    };
+    let current = match decode(&current) {
+        Ok(c) => c,
+        Err(e) => return abort(e),
+    };
+    if expected.is_some_and(|e| e != current.r) {
+        return abort(StoreError::Conflict);
+    }
+    Ok(Some(current))
+}
+
 #[async_trait]
 impl DocumentStore for SledStore {
     async fn insert(
@@ -144,16 +164,9 @@ impl DocumentStore for SledStore {
         check_names(collection, id, unique)?;
         let key = doc_key(collection, id);
         let revision = settle((&self.docs, &self.doc_keys).transaction(|(docs, keys)| {
-            let Some(current) = docs.get(&key)? else {
+            let Some(current) = current_at(docs, &key, expected)? else {
                 return abort(StoreError::NotFound);
             };
-            let current = match decode(&current) {
-                Ok(c) => c,
-                Err(e) => return abort(e),
-            };
-            if expected.is_some_and(|e| e != current.r) {
-                return abort(StoreError::Conflict);
-            }
             for (name, value) in &current.u {
                 keys.remove(unique_key(collection, name, value))?;
             }
@@ -188,16 +201,9 @@ impl DocumentStore for SledStore {
     ) -> Result<bool, StoreError> {
         let key = doc_key(collection, id);
         let existed = settle((&self.docs, &self.doc_keys).transaction(|(docs, keys)| {
-            let Some(current) = docs.get(&key)? else {
+            let Some(current) = current_at(docs, &key, expected)? else {
                 return Ok(false);
             };
-            let current = match decode(&current) {
-                Ok(c) => c,
-                Err(e) => return abort(e),
-            };
-            if expected.is_some_and(|e| e != current.r) {
-                return abort(StoreError::Conflict);
-            }
             for (name, value) in &current.u {
                 keys.remove(unique_key(collection, name, value))?;
             }

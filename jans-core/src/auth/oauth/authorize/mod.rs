@@ -149,6 +149,28 @@ pub struct AuthorizationRequest {
     pub hint_subject: Option<String>,
 }
 
+impl AuthorizationRequest {
+    /// A request of `client_id` for `scopes` back to `redirect_uri`, with nothing else asked
+    /// (no state, nonce, PKCE, prompt or claims).
+    pub fn new(client_id: &str, redirect_uri: &str, scopes: Vec<String>) -> AuthorizationRequest {
+        AuthorizationRequest {
+            client_id: client_id.to_owned(),
+            response_type: ResponseType::default(),
+            response_mode: ResponseMode::default(),
+            redirect_uri: redirect_uri.to_owned(),
+            scopes,
+            state: None,
+            nonce: None,
+            code_challenge: None,
+            prompt: Vec::new(),
+            max_age: None,
+            login_hint: None,
+            claims: None,
+            hint_subject: None,
+        }
+    }
+}
+
 /// Longest accepted `state` / `nonce` / hint.
 const MAX_OPAQUE_LEN: usize = 2048;
 
@@ -236,7 +258,6 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         .flatten()
         .and_then(ResponseType::parse);
     let provisional = AuthorizationRequest {
-        client_id: client.client_id.clone(),
         response_type: rt.unwrap_or_default(),
         response_mode: match params.get("response_mode").ok().flatten() {
             Some("form_post") => ResponseMode::FormPost,
@@ -244,18 +265,10 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
             _ if rt.is_some_and(ResponseType::front_channel_tokens) => ResponseMode::Fragment,
             _ => ResponseMode::Query,
         },
-        redirect_uri: redirect_uri.to_owned(),
-        scopes: Vec::new(),
         state: validate::opaque(params.get("state")?, "state")
             .ok()
             .flatten(),
-        nonce: None,
-        code_challenge: None,
-        prompt: Vec::new(),
-        max_age: None,
-        login_hint: None,
-        claims: None,
-        hint_subject: None,
+        ..AuthorizationRequest::new(&client.client_id, redirect_uri, Vec::new())
     };
     let authz = match validate::validate(auth, &client, redirect_uri, params) {
         Ok(a) => a,

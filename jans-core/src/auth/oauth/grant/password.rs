@@ -83,21 +83,7 @@ pub async fn grant(
             opbs: String::new(),
             clients: Vec::new(),
         },
-        request: AuthorizationRequest {
-            client_id: client.client_id.clone(),
-            response_type: Default::default(),
-            response_mode: Default::default(),
-            redirect_uri: String::new(),
-            scopes: scopes.clone(),
-            state: None,
-            nonce: None,
-            code_challenge: None,
-            prompt: Vec::new(),
-            max_age: None,
-            login_hint: None,
-            claims: None,
-            hint_subject: None,
-        },
+        request: AuthorizationRequest::new(&client.client_id, "", scopes.clone()),
     });
     let refresh = refresh_token::wanted(auth, client, &scopes).then(|| scope.clone());
     Ok(Granted {
