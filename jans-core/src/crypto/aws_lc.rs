@@ -7,7 +7,6 @@
 //! That is acceptable for production; tests that need reproducible keys use the rustcrypto
 //! provider or load fixed keys.
 
-use std::fmt;
 use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer as _;
@@ -18,8 +17,8 @@ use aws_lc_rs::signature::{
     KeyPair as _, ParsedPublicKey, RsaEncoding, RsaKeyPair, RsaParameters,
 };
 
-use super::jwk_keys::{self, PrivateJwk};
-use super::{CryptoError, CryptoProvider, SigningKey, VerifyingKey};
+use super::jwk_keys::{self, PrivateJwk, PublicParts};
+use super::{AlgKey, CryptoError, CryptoProvider, SigningKey, VerifyingKey};
 use crate::ctx::Random;
 use crate::jose::{Algorithm, Jwk};
 
@@ -34,33 +33,10 @@ enum Private {
 }
 
 /// An aws-lc-rs private key bound to one algorithm.
-struct AwsSigningKey {
-    alg: Algorithm,
-    key: Private,
-}
-
-impl fmt::Debug for AwsSigningKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never print key material.
-        f.debug_struct("AwsLcSigningKey")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+type AwsSigningKey = AlgKey<Private>;
 
 /// An aws-lc-rs public key, parsed once, bound to one algorithm.
-struct AwsVerifyingKey {
-    alg: Algorithm,
-    key: ParsedPublicKey,
-}
-
-impl fmt::Debug for AwsVerifyingKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AwsLcVerifyingKey")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+type AwsVerifyingKey = AlgKey<ParsedPublicKey>;
 
 /// RFC 7518 §3.3 / §3.5 signing encodings (PSS salt = hash length, aws-lc's default).
 fn rsa_encoding(alg: Algorithm) -> Option<&'static dyn RsaEncoding> {
@@ -297,29 +273,16 @@ impl CryptoProvider for AwsLcProvider {
         alg: Algorithm,
         jwk: &Jwk,
     ) -> Result<Arc<dyn VerifyingKey>, CryptoError> {
-        jwk_keys::check_public_jwk(alg, jwk)?;
-        let key = match alg {
-            Algorithm::EdDSA => {
-                let x = jwk_keys::public_member(&jwk.x, "jwk x")?;
-                if x.len() != jwk_keys::ED25519_LEN {
-                    return Err(CryptoError::InvalidKey("OKP x length"));
-                }
-                ParsedPublicKey::new(&sig::ED25519, x)
-                    .map_err(|_| CryptoError::InvalidKey("Ed25519 public key"))?
-            }
-            Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => {
-                let x = jwk_keys::public_member(&jwk.x, "jwk x")?;
-                let y = jwk_keys::public_member(&jwk.y, "jwk y")?;
-                let point = jwk_keys::uncompressed_point(alg, &x, &y)?;
+        let key = match jwk_keys::public_parts(alg, jwk)? {
+            PublicParts::Ed25519(x) => ParsedPublicKey::new(&sig::ED25519, x)
+                .map_err(|_| CryptoError::InvalidKey("Ed25519 public key"))?,
+            PublicParts::Ec(point) => {
                 let ec = ec_verification(alg).ok_or(CryptoError::Unsupported(alg))?;
                 // Parsing checks the point is on the curve.
                 ParsedPublicKey::new(ec, point)
                     .map_err(|_| CryptoError::InvalidKey("EC point not on the curve"))?
             }
-            _ => {
-                let n = jwk_keys::public_member(&jwk.n, "jwk n")?;
-                let e = jwk_keys::public_member(&jwk.e, "jwk e")?;
-                jwk_keys::check_rsa_modulus(&n)?;
+            PublicParts::Rsa { n, e } => {
                 let params = rsa_params(alg).ok_or(CryptoError::Unsupported(alg))?;
                 PublicKeyComponents {
                     n: jwk_keys::strip_leading_zeros(&n),

@@ -219,3 +219,42 @@ pub(crate) fn ed25519_pkcs8_v1(seed: &[u8; ED25519_LEN]) -> Vec<u8> {
     der.extend_from_slice(seed);
     der
 }
+
+/// The key material of a public JWK, checked for its algorithm (RFC 7518 §6): what every
+/// provider builds its verifying key from.
+pub(crate) enum PublicParts {
+    /// An Ed25519 public key (RFC 8037 §2), 32 bytes.
+    Ed25519([u8; ED25519_LEN]),
+    /// An uncompressed SEC1 point of the algorithm's curve.
+    Ec(Vec<u8>),
+    /// An RSA modulus of at least 2048 bits, and its exponent.
+    Rsa {
+        /// Modulus, big-endian.
+        n: Vec<u8>,
+        /// Public exponent, big-endian.
+        e: Vec<u8>,
+    },
+}
+
+/// The checked key material of `jwk` for `alg`.
+pub(crate) fn public_parts(alg: Algorithm, jwk: &Jwk) -> Result<PublicParts, CryptoError> {
+    check_public_jwk(alg, jwk)?;
+    Ok(match alg {
+        Algorithm::EdDSA => PublicParts::Ed25519(
+            public_member(&jwk.x, "jwk x")?
+                .try_into()
+                .map_err(|_| CryptoError::InvalidKey("OKP x length"))?,
+        ),
+        Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => {
+            let x = public_member(&jwk.x, "jwk x")?;
+            let y = public_member(&jwk.y, "jwk y")?;
+            PublicParts::Ec(uncompressed_point(alg, &x, &y)?)
+        }
+        _ => {
+            let n = public_member(&jwk.n, "jwk n")?;
+            let e = public_member(&jwk.e, "jwk e")?;
+            check_rsa_modulus(&n)?;
+            PublicParts::Rsa { n, e }
+        }
+    })
+}

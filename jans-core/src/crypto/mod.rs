@@ -13,6 +13,21 @@ pub mod aws_lc;
 mod jwk_keys;
 #[cfg(feature = "rustcrypto")]
 pub mod rustcrypto;
+/// A provider's key bound to the one algorithm it is used with (RFC 7518 §3.1: a key
+/// serves one `alg`). Debug output names the algorithm and never the key material.
+pub(crate) struct AlgKey<K> {
+    pub(crate) alg: crate::jose::Algorithm,
+    pub(crate) key: K,
+}
+
+impl<K> std::fmt::Debug for AlgKey<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlgKey")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests;
 

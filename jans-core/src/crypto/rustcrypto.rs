@@ -15,8 +15,8 @@ use rsa::sha2::{Sha256, Sha384, Sha512};
 use rsa::traits::PublicKeyParts as _;
 use rsa::{BoxedUint, Generate as _, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 
-use super::jwk_keys::{self, PrivateJwk};
-use super::{CryptoError, CryptoProvider, SigningKey, VerifyingKey};
+use super::jwk_keys::{self, PrivateJwk, PublicParts};
+use super::{AlgKey, CryptoError, CryptoProvider, SigningKey, VerifyingKey};
 use crate::ctx::Random;
 use crate::jose::{Algorithm, Jwk};
 
@@ -71,33 +71,10 @@ enum Public {
 }
 
 /// A rustcrypto private key bound to one algorithm.
-struct RcSigningKey {
-    alg: Algorithm,
-    key: Private,
-}
-
-impl fmt::Debug for RcSigningKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never print key material.
-        f.debug_struct("RustCryptoSigningKey")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+type RcSigningKey = AlgKey<Private>;
 
 /// A rustcrypto public key bound to one algorithm.
-struct RcVerifyingKey {
-    alg: Algorithm,
-    key: Public,
-}
-
-impl fmt::Debug for RcVerifyingKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RustCryptoVerifyingKey")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+type RcVerifyingKey = AlgKey<Public>;
 
 fn failed(_: impl fmt::Debug) -> CryptoError {
     CryptoError::Failed("rustcrypto signing")
@@ -366,33 +343,21 @@ impl CryptoProvider for RustCryptoProvider {
         alg: Algorithm,
         jwk: &Jwk,
     ) -> Result<Arc<dyn VerifyingKey>, CryptoError> {
-        jwk_keys::check_public_jwk(alg, jwk)?;
         // `from_sec1_bytes` checks the point is on the curve and not the identity.
         const OFF_CURVE: CryptoError = CryptoError::InvalidKey("EC point not on the curve");
-        let key = match alg {
-            Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => {
-                let x = jwk_keys::public_member(&jwk.x, "jwk x")?;
-                let y = jwk_keys::public_member(&jwk.y, "jwk y")?;
-                let point = jwk_keys::uncompressed_point(alg, &x, &y)?;
-                match alg {
-                    Algorithm::ES256 => Public::P256(
-                        p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
-                            .map_err(|_| OFF_CURVE)?,
-                    ),
-                    Algorithm::ES384 => Public::P384(
-                        p384::ecdsa::VerifyingKey::from_sec1_bytes(&point)
-                            .map_err(|_| OFF_CURVE)?,
-                    ),
-                    _ => Public::P521(
-                        p521::ecdsa::VerifyingKey::from_sec1_bytes(&point)
-                            .map_err(|_| OFF_CURVE)?,
-                    ),
-                }
-            }
-            Algorithm::EdDSA => {
-                let x: [u8; jwk_keys::ED25519_LEN] = jwk_keys::public_member(&jwk.x, "jwk x")?
-                    .try_into()
-                    .map_err(|_| CryptoError::InvalidKey("OKP x length"))?;
+        let key = match jwk_keys::public_parts(alg, jwk)? {
+            PublicParts::Ec(point) => match alg {
+                Algorithm::ES256 => Public::P256(
+                    p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| OFF_CURVE)?,
+                ),
+                Algorithm::ES384 => Public::P384(
+                    p384::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| OFF_CURVE)?,
+                ),
+                _ => Public::P521(
+                    p521::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| OFF_CURVE)?,
+                ),
+            },
+            PublicParts::Ed25519(x) => {
                 let key = ed25519_dalek::VerifyingKey::from_bytes(&x)
                     .map_err(|_| CryptoError::InvalidKey("Ed25519 public key"))?;
                 if key.is_weak() {
@@ -400,15 +365,10 @@ impl CryptoProvider for RustCryptoProvider {
                 }
                 Public::Ed25519(key)
             }
-            _ => {
-                let n = jwk_keys::public_member(&jwk.n, "jwk n")?;
-                let e = jwk_keys::public_member(&jwk.e, "jwk e")?;
-                jwk_keys::check_rsa_modulus(&n)?;
-                Public::Rsa(Box::new(
-                    RsaPublicKey::new(uint(&n), uint(&e))
-                        .map_err(|_| CryptoError::InvalidKey("RSA public key"))?,
-                ))
-            }
+            PublicParts::Rsa { n, e } => Public::Rsa(Box::new(
+                RsaPublicKey::new(uint(&n), uint(&e))
+                    .map_err(|_| CryptoError::InvalidKey("RSA public key"))?,
+            )),
         };
         Ok(Arc::new(RcVerifyingKey { alg, key }))
     }
