@@ -122,6 +122,15 @@ impl Pages {
         out
     }
 
+    /// The error page for a request the page cannot take (`invalid_request`, 400).
+    pub fn bad_request(&self, description: &str) -> Response {
+        self.error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            Some(description),
+        )
+    }
+
     /// The error page for a protocol error.
     pub fn error(&self, status: StatusCode, error: &str, description: Option<&str>) -> Response {
         self.page(
@@ -150,6 +159,20 @@ fn parse_form(body: &Bytes) -> Option<Params> {
     Params::parse(body)
         .ok()
         .filter(|f| f.check_no_repeats().is_ok())
+}
+
+/// A form posted to one of the pages: each field once (absent reads as empty).
+struct PostedForm(Params);
+
+impl PostedForm {
+    /// The form, or why it is refused.
+    fn parse(body: &Bytes) -> Result<PostedForm, &'static str> {
+        parse_form(body).map(PostedForm).ok_or("malformed form")
+    }
+
+    fn field(&self, name: &str) -> String {
+        self.0.get(name).ok().flatten().unwrap_or("").to_owned()
+    }
 }
 
 /// Every cookie the browser sent.
@@ -226,10 +249,8 @@ async fn render_interaction(
     let view = match state.engine.interaction(id, &ctx).await {
         Ok(Some(v)) => v,
         Ok(None) => {
-            return state.pages.error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                Some("This sign-in request has expired. Return to the application and try again."),
+            return state.pages.bad_request(
+                "This sign-in request has expired. Return to the application and try again.",
             );
         }
         Err(e) => {
@@ -297,11 +318,7 @@ pub async fn show(
         Some(id) if id.len() <= 128 => {
             render_interaction(&state, id, None, StatusCode::OK, &headers).await
         }
-        _ => state.pages.error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            Some("no interaction"),
-        ),
+        _ => state.pages.bad_request("no interaction"),
     }
 }
 
@@ -311,15 +328,12 @@ pub async fn submit(
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
-    let bad = |d: &'static str| {
-        state
-            .pages
-            .error(StatusCode::BAD_REQUEST, "invalid_request", Some(d))
+    let bad = |d: &'static str| state.pages.bad_request(d);
+    let form = match PostedForm::parse(&body) {
+        Ok(f) => f,
+        Err(d) => return bad(d),
     };
-    let Some(form) = parse_form(&body) else {
-        return bad("malformed form");
-    };
-    let field = |n: &str| form.get(n).ok().flatten().unwrap_or("").to_owned();
+    let field = |n: &str| form.field(n);
     let (id, csrf, action) = (field("interaction"), field("csrf"), field("action"));
     if id.is_empty() || id.len() > 128 {
         return bad("no interaction");
@@ -432,11 +446,9 @@ pub async fn logout_page(
                 minijinja::context! { logout => id, csrf => p.csrf, client_name => client_name },
             )
         }
-        Ok(None) => state.pages.error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            Some("This sign-out request has expired."),
-        ),
+        Ok(None) => state
+            .pages
+            .bad_request("This sign-out request has expired."),
         Err(e) => {
             tracing::error!(error = %e, "logout lookup failed");
             state
@@ -452,15 +464,12 @@ pub async fn logout_submit(
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
-    let bad = |d: &'static str| {
-        state
-            .pages
-            .error(StatusCode::BAD_REQUEST, "invalid_request", Some(d))
+    let bad = |d: &'static str| state.pages.bad_request(d);
+    let form = match PostedForm::parse(&body) {
+        Ok(f) => f,
+        Err(d) => return bad(d),
     };
-    let Some(form) = parse_form(&body) else {
-        return bad("malformed form");
-    };
-    let field = |n: &str| form.get(n).ok().flatten().unwrap_or("").to_owned();
+    let field = |n: &str| form.field(n);
     let cookies = request_cookies(&headers);
     let cookie = cookies
         .iter()
