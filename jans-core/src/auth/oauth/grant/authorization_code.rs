@@ -76,21 +76,17 @@ pub async fn grant(
         _ => return Err(invalid_grant("the user is no longer active")),
     };
     let refresh = refresh_scope(auth, client, &grant);
+    let scope = grant.request.scopes.join(" ");
+    let claims = grant.request.claims.clone();
+    let openid = grant.request.scopes.iter().any(|s| s == "openid");
+    let CodeGrant { request, session } = grant;
     Ok(Granted {
         grant_type: "authorization_code",
         subject: Some(user),
-        scope: grant.request.scopes.join(" "),
+        scope,
         family: rec.family,
-        claims: grant.request.claims.clone(),
-        id_token: grant
-            .request
-            .scopes
-            .iter()
-            .any(|s| s == "openid")
-            .then(|| IdTokenBasis {
-                session: grant.session.clone(),
-                request: grant.request.clone(),
-            }),
+        claims,
+        id_token: openid.then_some(IdTokenBasis { session, request }),
         refresh,
         // A replay racing this redemption may revoke the family while tokens are stored.
         settle: true,
