@@ -670,6 +670,21 @@ fn browser_code_flow_through_the_pages() {
             .starts_with("text/html")
     );
     assert!(r.text().unwrap().contains("invalid_request"));
+    // So are requests the host refuses before the engine sees them (a repeated header).
+    let r = http
+        .get(&authorize_url)
+        .header("accept", "text/html")
+        .header("accept", "application/json")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(r.text().unwrap().contains("repeated accept header"));
     // The account chooser lists the browser's signed-in accounts.
     let both = format!("session_id={cookie}; jans_sessions={sessions_list}");
     let r = http

@@ -28,6 +28,15 @@ impl Endpoint {
         }
     }
 
+    /// Whether a browser visits this endpoint, so an error it answers is a page
+    /// ([`Response::error_as_page`]), for hosts that refuse a request before the engine
+    /// sees it too.
+    pub fn shows_errors_as_pages(&self) -> bool {
+        match self {
+            Endpoint::Auth(e) => crate::auth::paths::shows_errors_as_pages(e),
+        }
+    }
+
     /// The component serving this endpoint, as `--components` names it.
     pub fn component(&self) -> &'static str {
         match self {
@@ -47,7 +56,7 @@ impl Engine {
                     Ok(r) => r,
                     Err(err) => failed(&req, ProtocolError::OAuth(err.to_oauth()), &err, ctx),
                 };
-                if crate::auth::paths::shows_errors_as_pages(e) {
+                if req.endpoint.shows_errors_as_pages() {
                     resp.error_as_page()
                 } else {
                     resp

@@ -102,12 +102,14 @@ async fn engine_route(
         ),
         Some(endpoint) => {
             let label = endpoint.label();
+            let pages = endpoint.shows_errors_as_pages();
             match translate::to_core(endpoint, &method, &uri, &headers, body) {
                 Ok(mut req) => {
                     req.peer_addr = peer.map(|p| (p.0).0);
                     let ctx = state.ctx(request_id.clone());
                     (label, state.engine.handle(req, &ctx).await)
                 }
+                Err(e) if pages => (label, Response::error(e).error_as_page()),
                 Err(e) => (label, Response::error(e)),
             }
         }
