@@ -6,7 +6,7 @@ use super::schema::{self, SchemaStatus};
 use super::test_server::TestServer;
 use super::*;
 use crate::store::conformance::{self, Harness, block_on};
-use crate::store::{GrantStore, Stores};
+use crate::store::{GrantKind, GrantRecord, GrantStore, Stores};
 
 /// A server and a runtime shared by the tests running at the same time; the last one to
 /// finish stops a private server (a `static` would leave it running after the process).

@@ -1,15 +1,15 @@
 //! The authorization endpoint (RFC 6749 §3.1, §4.1; OIDC Core §3.1.2) for the code flow,
 //! in three steps a reader can hold one at a time:
 //!
-//! 1. [`handle`] and [`validate`]: the request is parsed and checked. Until the client and
+//! 1. [`handle`] and `validate`: the request is parsed and checked. Until the client and
 //!    its redirect URI are known to be valid, errors are shown to the user (an error page,
 //!    never a redirect, RFC 6749 §4.1.2.1); afterwards they go back to the client's
 //!    redirect URI with `state` and `iss` (RFC 9207).
-//! 2. [`continuation`]: given the browser's session, a code is issued, the request fails
+//! 2. `continuation`: given the browser's session, a code is issued, the request fails
 //!    (`prompt=none`), or an interaction is stored and the browser is sent to the
 //!    interaction URI (DESIGN.md §3); the host's pages, or an embedder's own UI, complete it
 //!    through the interaction API.
-//! 3. [`issue`]: the code, bound to the request and the session.
+//! 3. `issue`: the code, bound to the request and the session.
 
 mod continuation;
 mod issue;
