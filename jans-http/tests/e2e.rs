@@ -662,14 +662,7 @@ fn browser_code_flow_through_the_pages() {
         ))
         .send()
         .unwrap();
-    assert_eq!(r.status(), 400);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    assert!(r.text().unwrap().contains("invalid_request"));
+    assert_error_page(r, "invalid_request");
     // So are requests the host refuses before the engine sees them (a repeated header).
     let r = http
         .get(&authorize_url)
@@ -677,14 +670,7 @@ fn browser_code_flow_through_the_pages() {
         .header("accept", "application/json")
         .send()
         .unwrap();
-    assert_eq!(r.status(), 400);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    assert!(r.text().unwrap().contains("repeated accept header"));
+    assert_error_page(r, "repeated accept header");
     // The account chooser lists the browser's signed-in accounts.
     let both = format!("session_id={cookie}; jans_sessions={sessions_list}");
     let r = http
@@ -1081,4 +1067,17 @@ fn login_page_refuses_guesses_beyond_the_allowance() {
     // After the delay the right password signs in.
     std::thread::sleep(Duration::from_secs(wait + 1));
     assert_eq!(attempt("correct horse battery").status(), 302);
+}
+
+/// A 400 error page (HTML) that says `what`.
+fn assert_error_page(r: reqwest::blocking::Response, what: &str) {
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = r.text().unwrap();
+    assert!(html.contains(what), "{html}");
 }
