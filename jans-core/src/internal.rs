@@ -63,6 +63,6 @@ fn fuzz_engine() -> Option<crate::Engine> {
         .ok()?;
     let rng = std::sync::Arc::new(crate::testing::SeededRandom::new(1));
     let ctx = crate::Ctx::new(FUZZ_NOW, rng, "fuzz");
-    crate::store::conformance::block_on(engine.start(&ctx)).ok()?;
+    crate::testing::block_on(engine.start(&ctx)).ok()?;
     Some(engine)
 }

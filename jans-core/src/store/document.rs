@@ -3,7 +3,7 @@
 //! push down. A new aggregate (FIDO2 registrations, SCIM groups, UMA resources) is a typed
 //! repository over this trait and needs no backend code.
 //!
-//! Rules every backend obeys (checked by [`super::conformance`]):
+//! Rules every backend obeys (checked by `store::conformance`, feature `test-util`):
 //! - an id, and each unique key's value, is held by at most one document of a collection,
 //!   whatever the concurrency: of two racing writers that claim it, one gets `Conflict`;
 //! - a write that names the revision it read (`expected`) lands only if the document is

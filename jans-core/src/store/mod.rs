@@ -1,6 +1,6 @@
 //! Storage traits, one per aggregate (DESIGN.md §4), and their backends.
 //!
-//! Rules every backend obeys (checked by [`conformance`]):
+//! Rules every backend obeys (checked by `conformance`, feature `test-util`):
 //! - single use is atomic: [`GrantStore::take`] hands a record to exactly one caller, and
 //!   can leave a tombstone in the same step, so a loser learns "already used" (and a replay
 //!   can revoke what the first use issued), never "never existed";
@@ -20,6 +20,7 @@ use crate::repo::client::Client;
 use crate::repo::key::StoredKey;
 use crate::repo::user::User;
 
+#[cfg(any(test, feature = "test-util"))]
 pub mod conformance;
 pub mod document;
 pub mod memory;

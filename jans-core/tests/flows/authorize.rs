@@ -5,7 +5,7 @@ use jans_core::auth::authn::interaction::Stage;
 use jans_core::jose::{Algorithm, jws, jwt};
 use jans_core::params::Params;
 use jans_core::repo::user::User;
-use jans_core::store::conformance::block_on;
+use jans_core::testing::block_on;
 use jans_core::{AuthEndpoint, Body, Method, RegisteredClient, Request, Response};
 
 use super::harness::*;

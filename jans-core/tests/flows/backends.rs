@@ -35,8 +35,8 @@ pub fn all() -> Vec<Backend> {
 
 #[cfg(feature = "postgres")]
 fn postgres() -> Backend {
-    use jans_core::store::conformance::block_on;
     use jans_core::store::postgres::{PgStore, schema, test_server::TestServer};
+    use jans_core::testing::block_on;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

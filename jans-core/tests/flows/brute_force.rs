@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use jans_core::auth::authn::interaction::{LoginResult, PasswordCheck};
-use jans_core::store::conformance::block_on;
+use jans_core::testing::block_on;
 
 use super::authorize::{authorize, harness, location, q, rp, std_params};
 use super::harness::*;

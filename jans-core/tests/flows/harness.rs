@@ -12,7 +12,7 @@ use jans_core::outbound::{AddressPolicy, HttpClient, HttpError, HttpResponse};
 use jans_core::params::Params;
 use jans_core::repo::client::ClientMetadata;
 use jans_core::store::Stores;
-use jans_core::store::conformance::block_on;
+use jans_core::testing::block_on;
 use jans_core::testing::{FakeClock, SeededRandom};
 use jans_core::{AuthEndpoint, Config, Ctx, Engine, Method, RegisteredClient, Request, Response};
 

@@ -1,6 +1,6 @@
 use jans_core::jose::{Algorithm, jws, jwt};
 use jans_core::params::Params;
-use jans_core::store::conformance::block_on;
+use jans_core::testing::block_on;
 use jans_core::{AuthEndpoint, Method, Request};
 
 use super::harness::*;
@@ -72,7 +72,7 @@ fn introspection_callers_and_answers() {
         "method_not_allowed",
     );
     // A removed client's tokens are inactive.
-    jans_core::store::conformance::block_on(h.engine.remove_client(&c.client.client_id)).unwrap();
+    jans_core::testing::block_on(h.engine.remove_client(&c.client.client_id)).unwrap();
     assert_eq!(h.introspect(&rs, &at)["active"], false);
 }
 
@@ -88,7 +88,7 @@ fn public_clients_cannot_introspect() {
     public.client_secret_sealed = None;
     public.metadata.token_endpoint_auth_method = jans_core::repo::client::AuthMethod::None;
     public.metadata.grant_types = vec![];
-    jans_core::store::conformance::block_on(h.stores.clients.insert(&public)).unwrap();
+    jans_core::testing::block_on(h.stores.clients.insert(&public)).unwrap();
     let r = h.post(
         AuthEndpoint::Introspection,
         &[("token", &at), ("client_id", "public-client")],

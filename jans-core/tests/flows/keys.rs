@@ -1,6 +1,6 @@
 use jans_core::jose::{Algorithm, jws};
 use jans_core::keys::KeyStatus;
-use jans_core::store::conformance::block_on;
+use jans_core::testing::block_on;
 use jans_core::{AuthEndpoint, Method, Request};
 
 use super::harness::*;

@@ -6,8 +6,8 @@
 #[cfg(feature = "postgres")]
 #[test]
 fn rotation_and_sweeping_run_under_the_lease_on_postgresql() {
-    use jans_core::store::conformance::block_on;
     use jans_core::store::{GrantKind, GrantRecord};
+    use jans_core::testing::block_on;
 
     use super::harness::*;
     let backend = super::backends::all()

@@ -26,7 +26,7 @@ fn sled_engine_survives_a_restart() {
 #[test]
 fn a_pending_back_channel_delivery_survives_a_restart() {
     use super::authorize::{CB, authorize, login_and_consent, std_params};
-    use jans_core::store::conformance::block_on;
+    use jans_core::testing::block_on;
     let dir = tempfile::tempdir().unwrap();
     let bcl = "https://rp.example.com/bcl";
     {
@@ -81,7 +81,7 @@ fn a_pending_back_channel_delivery_survives_a_restart() {
 /// works afterwards.
 #[test]
 fn another_master_key_is_refused_with_advice() {
-    use jans_core::store::conformance::block_on;
+    use jans_core::testing::block_on;
     for backend in super::backends::all() {
         let first = Harness::with(config(), backend.stores.clone(), [1; 32]);
         let c = first.register(serde_json::json!({"scope": "read"}));

@@ -111,7 +111,7 @@ fn register_read_update_delete() {
 }
 
 fn block_on_client(h: &Harness, id: &str) -> jans_core::repo::client::Client {
-    jans_core::store::conformance::block_on(h.engine.client(id))
+    jans_core::testing::block_on(h.engine.client(id))
         .unwrap()
         .unwrap()
 }

@@ -275,7 +275,7 @@ fn bad_requests_get_oauth_errors_and_store_nothing() {
     // A disabled client cannot authenticate.
     let mut disabled = c.client.clone();
     disabled.disabled = true;
-    jans_core::store::conformance::block_on(h.stores.clients.update(&disabled)).unwrap();
+    jans_core::testing::block_on(h.stores.clients.update(&disabled)).unwrap();
     let r = h.token(&[("grant_type", "client_credentials")], ok);
     assert_error(&r, 401, "invalid_client");
     assert_eq!(h.count_grants(), 0, "no failed request stored anything");
@@ -283,7 +283,7 @@ fn bad_requests_get_oauth_errors_and_store_nothing() {
 
 #[test]
 fn password_grant_when_enabled() {
-    use jans_core::store::conformance::block_on;
+    use jans_core::testing::block_on;
     let mut c = config();
     c.grant_types_supported.push("password".into());
     let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);

@@ -1,6 +1,6 @@
 use jans_core::repo::user::{User, UserStatus};
 use jans_core::store::StoreError;
-use jans_core::store::conformance::block_on;
+use jans_core::testing::block_on;
 
 use super::harness::*;
 

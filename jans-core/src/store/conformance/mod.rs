@@ -2,9 +2,7 @@
 //! concurrent callers, durability on acknowledgement, expiry and sweeping, not-found and
 //! conflicts. A backend's tests call [`run_all`] with a [`Harness`].
 
-use std::future::Future;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 
 use super::{GrantKind, GrantRecord, StoreError, Stores, Taken};
 use crate::repo::client::{Client, ClientMetadata};
@@ -20,26 +18,7 @@ pub trait Harness {
     fn reopen(&mut self) -> Option<Stores>;
 }
 
-struct ThreadWaker(std::thread::Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Drive a future to completion on the current thread (the core has no runtime).
-pub fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = std::pin::pin!(fut);
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
-}
+pub use crate::testing::block_on;
 
 /// A failed conformance case.
 #[derive(Debug)]
