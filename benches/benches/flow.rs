@@ -15,9 +15,9 @@ use jans_core::auth::authn::interaction::LoginResult;
 use jans_core::crypto::aws_lc::AwsLcProvider;
 use jans_core::jose::Algorithm;
 use jans_core::params::Params;
+use jans_core::repo::Stores;
 use jans_core::repo::client::ClientMetadata;
 use jans_core::repo::user::User;
-use jans_core::store::Stores;
 use jans_core::{AuthEndpoint, Body, Config, Ctx, Engine, Method, Request, Response};
 
 const CB: &str = "https://rp.example.com/cb";

@@ -15,8 +15,8 @@ use jans_core::crypto::rustcrypto::RustCryptoProvider;
 use jans_core::crypto::{CryptoProvider, SigningKey};
 use jans_core::jose::Algorithm;
 use jans_core::params::Params;
+use jans_core::repo::Stores;
 use jans_core::repo::client::{AuthMethod, ClientMetadata};
-use jans_core::store::Stores;
 use jans_core::{AuthEndpoint, Body, Config, Ctx, Engine, Method, Random, Request, Response};
 
 pub use futures_executor::block_on;

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use jans_core::params::Params;
+use jans_core::repo::Stores;
 use jans_core::repo::client::ClientMetadata;
-use jans_core::store::Stores;
 use jans_core::{AuthEndpoint, Config, Ctx, Engine, Method, Random, Request};
 
 /// Randomness from the operating system (what a real embedder provides).

@@ -16,8 +16,9 @@ use crate::error::Error;
 use crate::keys::{KeyManager, SecretBox};
 use crate::outbound::HttpClient;
 use crate::password::pool::Hasher;
+use crate::repo::Stores;
 use crate::repo::scope::Scope;
-use crate::store::{GrantKind, GrantRecord, StoreError, Stores};
+use crate::store::{GrantKind, GrantRecord, StoreError};
 
 /// A host's callback for [`crate::EngineBuilder::on_background_work`].
 pub type Wake = Arc<dyn Fn() + Send + Sync>;

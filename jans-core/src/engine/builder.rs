@@ -10,8 +10,8 @@ use crate::error::Error;
 use crate::keys::SecretBox;
 use crate::outbound::{HttpClient, NoHttpClient};
 use crate::password::pool::Hasher;
+use crate::repo::Stores;
 use crate::services::{Parts, Services, Wake, derive_key};
-use crate::store::Stores;
 
 use super::{Engine, Inner};
 

@@ -217,7 +217,7 @@ impl Engine {
     pub async fn rotate_keys(&self, ctx: &Ctx, force: bool) -> Result<Vec<Change>, Error> {
         let services = self.services();
         let policy = self.rotation_policy();
-        let store = services.stores().keys.as_ref();
+        let store = &services.stores().keys;
         let rotated = services
             .with_lease("keys", ctx, async || {
                 services

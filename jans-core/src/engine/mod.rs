@@ -21,12 +21,12 @@ use crate::ctx::{Ctx, UnixTime};
 use crate::error::Error;
 use crate::keys::KeyManager;
 use crate::password::pool::Hasher;
+use crate::repo::Stores;
 use crate::repo::client::{Client, ClientMetadata};
 use crate::repo::scope::Scope;
 use crate::repo::user::{User, UserStatus};
 use crate::response::Response;
 use crate::services::Services;
-use crate::store::Stores;
 
 pub use crate::auth::clients::RegisteredClient;
 pub use crate::services::{LEASE_SECONDS, Wake};

@@ -10,7 +10,7 @@ use crate::crypto::{CryptoProvider, SigningKey, VerifyingKey};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::jose::{Algorithm, Jwk, Jwks, jws};
-use crate::store::KeyStore;
+use crate::repo::key::Keys;
 
 /// `typ` values whose headers every signer keeps encoded: RFC 9068 access tokens, OIDC ID
 /// tokens, RFC 9701 introspection responses.
@@ -110,7 +110,7 @@ impl KeyRing {
     }
 }
 
-/// Owns the current [`KeyRing`] and applies rotations through a [`KeyStore`].
+/// Owns the current [`KeyRing`] and applies rotations through the [`Keys`] repository.
 #[derive(Debug)]
 pub struct KeyManager {
     provider: Arc<dyn CryptoProvider>,
@@ -185,7 +185,7 @@ impl KeyManager {
 
     /// Rebuild the ring from the store when it holds other keys or states than the ring
     /// (e.g. after another process rotated); unchanged keys are not opened again.
-    pub async fn reload(&self, store: &dyn KeyStore) -> Result<(), Error> {
+    pub async fn reload(&self, store: &Keys) -> Result<(), Error> {
         self.install_if_changed(store.list().await?)
     }
 
@@ -235,7 +235,7 @@ impl KeyManager {
     /// signed (it may have to look at every client); `policy.retention` is ignored then.
     pub async fn rotate(
         &self,
-        store: &dyn KeyStore,
+        store: &Keys,
         policy: &Policy,
         retention: impl AsyncFnOnce() -> Result<u64, Error>,
         ctx: &Ctx,

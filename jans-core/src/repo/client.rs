@@ -2,9 +2,14 @@
 //! (`access_token_as_jwt`, `access_token_signing_alg`, `access_token_lifetime`). Its
 //! validation (RFC 7591 rules) is the auth-server's: [`crate::auth::oauth::client`].
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::jose::{Algorithm, Jwks};
+use crate::repo::collection::Collection;
+use crate::store::StoreError;
+use crate::store::document::DocumentStore;
 
 /// RFC 7591 §2 `token_endpoint_auth_method`, plus OIDC Core §9 methods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -212,5 +217,50 @@ impl Client {
             }
         }
         v
+    }
+}
+
+/// Registered clients: the collection `clients`, by `client_id`.
+#[derive(Clone, Debug)]
+pub struct Clients(Collection<Client>);
+
+impl Clients {
+    /// The collection's name.
+    pub const COLLECTION: &'static str = "clients";
+
+    /// The clients kept in `store`.
+    pub fn new(store: Arc<dyn DocumentStore>) -> Clients {
+        Clients(Collection::new(store, Self::COLLECTION))
+    }
+
+    /// Store a new client; `Conflict` if the id exists. Durable when it returns.
+    pub async fn insert(&self, client: &Client) -> Result<(), StoreError> {
+        self.0
+            .insert(&client.client_id, client, &[])
+            .await
+            .map(drop)
+    }
+
+    /// The client with this id.
+    pub async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        self.0.get(client_id).await
+    }
+
+    /// Replace an existing client; `NotFound` if absent. Durable when it returns.
+    pub async fn update(&self, client: &Client) -> Result<(), StoreError> {
+        self.0
+            .replace(&client.client_id, client, &[], None)
+            .await
+            .map(drop)
+    }
+
+    /// Delete; `false` if it did not exist. Durable when it returns.
+    pub async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
+        self.0.delete(client_id).await
+    }
+
+    /// Every client, ordered by id.
+    pub async fn list(&self) -> Result<Vec<Client>, StoreError> {
+        self.0.all().await
     }
 }

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::UnixTime;
 use crate::jose::{Algorithm, Jwk};
+use crate::repo::collection::Collection;
+use crate::store::StoreError;
+use crate::store::document::DocumentStore;
 
 /// Where a key is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -66,4 +69,88 @@ pub struct StoredKey {
     pub sealed_private: Option<String>,
     /// The public key with `kid`, `alg`, `use`.
     pub public_jwk: Jwk,
+}
+
+/// Signing keys: the collection `keys`, by `kid`; and the check value of the master key
+/// their private halves are sealed under (collection `meta`).
+#[derive(Clone, Debug)]
+pub struct Keys {
+    keys: Collection<StoredKey>,
+    meta: Collection<MetaValue>,
+}
+
+/// A fact about the installation, kept in the collection `meta`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetaValue {
+    /// The value.
+    pub value: String,
+}
+
+impl Keys {
+    /// The collection of keys.
+    pub const COLLECTION: &'static str = "keys";
+    /// The collection of facts about the installation.
+    pub const META: &'static str = "meta";
+    /// The id, in [`Keys::META`], of the master key's check value.
+    pub const MASTER_KEY_CHECK: &'static str = "master_key_check";
+
+    /// The keys kept in `store`.
+    pub fn new(store: std::sync::Arc<dyn DocumentStore>) -> Keys {
+        Keys {
+            keys: Collection::new(store.clone(), Self::COLLECTION),
+            meta: Collection::new(store, Self::META),
+        }
+    }
+
+    /// Insert or replace by `kid`. Durable when it returns.
+    pub async fn put(&self, key: &StoredKey) -> Result<(), StoreError> {
+        // Replace, or insert when absent; a racing insert of the same kid is retried as a
+        // replace (last writer wins, as a put does).
+        for _ in 0..3 {
+            match self.keys.replace(&key.kid, key, &[], None).await {
+                Err(StoreError::NotFound) => {}
+                other => return other.map(drop),
+            }
+            match self.keys.insert(&key.kid, key, &[]).await {
+                Err(StoreError::Conflict) => {}
+                other => return other.map(drop),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    /// Every key, ordered by `kid`.
+    pub async fn list(&self) -> Result<Vec<StoredKey>, StoreError> {
+        self.keys.all().await
+    }
+
+    /// Delete by `kid`; `false` if absent.
+    pub async fn delete(&self, kid: &str) -> Result<bool, StoreError> {
+        self.keys.delete(kid).await
+    }
+
+    /// The check value of the master key this store's secrets are sealed under (`None`
+    /// before one is recorded). With `record`, that value is stored first when none is, so
+    /// the first recorder wins; a caller holding another master key learns it from the
+    /// answer before opening anything.
+    pub async fn master_key_check(
+        &self,
+        record: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        if let Some(r) = record {
+            let value = MetaValue {
+                value: r.to_owned(),
+            };
+            match self.meta.insert(Self::MASTER_KEY_CHECK, &value, &[]).await {
+                Ok(_) => return Ok(Some(value.value)),
+                Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self
+            .meta
+            .get(Self::MASTER_KEY_CHECK)
+            .await?
+            .map(|m| m.value))
+    }
 }

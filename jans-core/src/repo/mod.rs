@@ -1,7 +1,105 @@
-//! Typed records of the stores: what every component may read and write through
-//! [`crate::store`] (clients, users, scopes, signing keys).
+//! Typed repositories over the two storage primitives (DESIGN.md §4): what every component
+//! reads and writes. Clients, users, scopes, signing keys and the shared configuration are
+//! collections of the [`DocumentStore`]; sessions, consents and the other short-lived
+//! state are kinds of the [`GrantStore`] ([`grant::GrantRecords`]). A new aggregate is a
+//! new [`collection::Collection`] here and needs no backend code.
 
 pub mod client;
+pub mod collection;
+#[cfg(any(test, feature = "test-util"))]
+pub mod conformance;
+pub mod consent;
+pub mod grant;
 pub mod key;
 pub mod scope;
+pub mod session;
+pub mod shared_config;
 pub mod user;
+
+use std::sync::Arc;
+
+use crate::store::document::DocumentStore;
+use crate::store::{Backend, GrantStore};
+
+/// The stores an engine runs on: the two primitives of one backend, and the repositories
+/// over them.
+#[derive(Clone)]
+pub struct Stores {
+    /// Clients.
+    pub clients: client::Clients,
+    /// Grants and tokens.
+    pub grants: Arc<dyn GrantStore>,
+    /// Browser sessions.
+    pub sessions: session::Sessions,
+    /// Remembered consents.
+    pub consents: consent::Consents,
+    /// Signing keys.
+    pub keys: key::Keys,
+    /// People.
+    pub users: user::Users,
+    /// The shared configuration.
+    pub config: shared_config::SharedConfig,
+    /// Scopes.
+    pub scopes: scope::Scopes,
+    /// Collections of documents: the primitive every repository above sits on, for the
+    /// aggregates of components.
+    pub documents: Arc<dyn DocumentStore>,
+    /// Whether other processes share these stores (PostgreSQL): then keys are published
+    /// for a while before they sign, so every node has loaded them (`keys::rotation`).
+    pub shared: bool,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stores")
+    }
+}
+
+impl Stores {
+    /// The repositories over `backend`.
+    pub fn new(backend: Backend) -> Stores {
+        let Backend {
+            grants,
+            documents,
+            shared,
+        } = backend;
+        Stores {
+            clients: client::Clients::new(documents.clone()),
+            sessions: session::Sessions::new(grants.clone()),
+            consents: consent::Consents::new(grants.clone()),
+            grants,
+            keys: key::Keys::new(documents.clone()),
+            users: user::Users::new(documents.clone()),
+            config: shared_config::SharedConfig::new(documents.clone()),
+            scopes: scope::Scopes::new(documents.clone()),
+            documents,
+            shared,
+        }
+    }
+
+    /// The two primitives these repositories sit on.
+    pub fn backend(&self) -> Backend {
+        Backend {
+            grants: self.grants.clone(),
+            documents: self.documents.clone(),
+            shared: self.shared,
+        }
+    }
+
+    /// All stores in memory (tests, embedders that persist elsewhere).
+    pub fn memory() -> Stores {
+        Stores::new(Backend::memory())
+    }
+
+    /// All stores in one PostgreSQL database (scale-out: many processes, one database).
+    #[cfg(feature = "postgres")]
+    pub fn postgres(store: crate::store::postgres::PgStore) -> Stores {
+        Stores::new(Backend::postgres(store))
+    }
+
+    /// All stores in one sled database at `path` (the embedded default).
+    #[cfg(feature = "sled")]
+    pub fn sled(path: &std::path::Path) -> Result<Stores, crate::store::StoreError> {
+        Ok(Stores::new(Backend::sled(path)?))
+    }
+}

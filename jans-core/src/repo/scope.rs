@@ -1,11 +1,15 @@
 //! Scopes as data (Janssen's `jansScope` entries): which scopes exist, their type, the
 //! claims each releases (OIDC Core §5.4 for the standard ones) and whether discovery lists
-//! them. Stored in [`crate::store::ScopeStore`]; an empty store is seeded with
+//! them. Stored in the collection `scopes` ([`Scopes`]); an empty collection is seeded with
 //! [`defaults`] by [`crate::Engine::start`] (so `jans init` / `jans migrate` load them), after
 //! which the stored set is authoritative: an operator's additions, changes and removals
 //! stay.
 
 use serde::{Deserialize, Serialize};
+
+use crate::repo::collection::Collection;
+use crate::store::StoreError;
+use crate::store::document::DocumentStore;
 
 /// Janssen's `scopeType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +155,40 @@ pub fn claims_of<'a>(scopes: &'a [Scope], scope: &str) -> &'a [String] {
         .iter()
         .find(|s| s.id == scope && s.scope_type == ScopeType::Openid)
         .map_or(&[], |s| s.claims.as_slice())
+}
+
+/// Scopes: the collection `scopes`, by scope value.
+#[derive(Clone, Debug)]
+pub struct Scopes(Collection<Scope>);
+
+impl Scopes {
+    /// The collection's name.
+    pub const COLLECTION: &'static str = "scopes";
+
+    /// The scopes kept in `store`.
+    pub fn new(store: std::sync::Arc<dyn DocumentStore>) -> Scopes {
+        Scopes(Collection::new(store, Self::COLLECTION))
+    }
+
+    /// Add a scope; `Conflict` if one with this `id` exists. Durable when it returns.
+    pub async fn insert(&self, scope: &Scope) -> Result<(), StoreError> {
+        self.0.insert(&scope.id, scope, &[]).await.map(drop)
+    }
+
+    /// Replace the scope with this `id`; `NotFound` if there is none.
+    pub async fn update(&self, scope: &Scope) -> Result<(), StoreError> {
+        self.0.replace(&scope.id, scope, &[], None).await.map(drop)
+    }
+
+    /// Remove a scope; whether it existed.
+    pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        self.0.delete(id).await
+    }
+
+    /// Every scope, ordered by `id`.
+    pub async fn list(&self) -> Result<Vec<Scope>, StoreError> {
+        self.0.all().await
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::UnixTime;
+use crate::repo::collection::Collection;
+use crate::store::StoreError;
+use crate::store::document::{DocumentStore, UniqueKey};
 
 /// OIDC Core §5.1.1 address claim.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +188,65 @@ impl User {
             m.remove("password_hash");
         }
         v
+    }
+}
+
+/// People: the collection `users`, by `inum`, with the unique key `uid` (the login name,
+/// lowercased: [`User::uid_key`]).
+#[derive(Clone, Debug)]
+pub struct Users(Collection<User>);
+
+impl Users {
+    /// The collection's name.
+    pub const COLLECTION: &'static str = "users";
+    /// The unique key of the login name.
+    pub const UID: &'static str = "uid";
+
+    /// The users kept in `store`.
+    pub fn new(store: std::sync::Arc<dyn DocumentStore>) -> Users {
+        Users(Collection::new(store, Self::COLLECTION))
+    }
+
+    fn keys(user: &User) -> [UniqueKey; 1] {
+        [UniqueKey::new(Self::UID, User::uid_key(&user.uid))]
+    }
+
+    /// Store a new user; `Conflict` if the `inum` or the `uid` is taken. Durable when it
+    /// returns.
+    pub async fn insert(&self, user: &User) -> Result<(), StoreError> {
+        self.0
+            .insert(&user.inum, user, &Self::keys(user))
+            .await
+            .map(drop)
+    }
+
+    /// The user with this `inum`.
+    pub async fn get(&self, inum: &str) -> Result<Option<User>, StoreError> {
+        self.0.get(inum).await
+    }
+
+    /// The user with this login name (case-insensitive).
+    pub async fn by_uid(&self, uid: &str) -> Result<Option<User>, StoreError> {
+        self.0.find(Self::UID, &User::uid_key(uid)).await
+    }
+
+    /// Replace a user by `inum`; `NotFound` if absent, `Conflict` if a changed `uid` is
+    /// taken. Durable when it returns.
+    pub async fn update(&self, user: &User) -> Result<(), StoreError> {
+        self.0
+            .replace(&user.inum, user, &Self::keys(user), None)
+            .await
+            .map(drop)
+    }
+
+    /// Delete by `inum`; `false` if absent. Durable when it returns.
+    pub async fn delete(&self, inum: &str) -> Result<bool, StoreError> {
+        self.0.delete(inum).await
+    }
+
+    /// Every user, ordered by `inum`.
+    pub async fn list(&self) -> Result<Vec<User>, StoreError> {
+        self.0.all().await
     }
 }
 

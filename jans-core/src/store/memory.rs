@@ -6,13 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::document::{Document, DocumentStore, UniqueKey, check_names};
-use super::{
-    ClientStore, GrantKind, GrantRecord, GrantStore, KeyStore, StoreError, Taken, UserStore,
-};
+use super::{GrantKind, GrantRecord, GrantStore, StoreError, Taken};
 use crate::ctx::UnixTime;
-use crate::repo::client::Client;
-use crate::repo::key::StoredKey;
-use crate::repo::user::User;
 
 type GrantKey = (GrantKind, String);
 
@@ -66,16 +61,10 @@ impl Grants {
     }
 }
 
-/// Every store trait over mutex-guarded maps.
+/// Both primitives over mutex-guarded maps.
 #[derive(Default)]
 pub struct MemoryStore {
-    clients: Mutex<BTreeMap<String, Client>>,
     grants: Mutex<Grants>,
-    keys: Mutex<BTreeMap<String, StoredKey>>,
-    users: Mutex<Users>,
-    config: Mutex<Option<super::StoredConfig>>,
-    scopes: Mutex<BTreeMap<String, crate::repo::scope::Scope>>,
-    master_key_check: Mutex<Option<String>>,
     documents: Mutex<BTreeMap<String, Collection>>,
 }
 
@@ -110,13 +99,6 @@ impl Collection {
     }
 }
 
-#[derive(Default)]
-struct Users {
-    by_inum: BTreeMap<String, User>,
-    /// lowercased uid -> inum
-    by_uid: HashMap<String, String>,
-}
-
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("MemoryStore")
@@ -127,41 +109,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave these maps half-updated in a way that
     // matters more than refusing all further service would, so recover the guard.
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-#[async_trait]
-impl ClientStore for MemoryStore {
-    async fn insert(&self, client: &Client) -> Result<(), StoreError> {
-        let mut m = lock(&self.clients);
-        if m.contains_key(&client.client_id) {
-            return Err(StoreError::Conflict);
-        }
-        m.insert(client.client_id.clone(), client.clone());
-        Ok(())
-    }
-
-    async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        Ok(lock(&self.clients).get(client_id).cloned())
-    }
-
-    async fn update(&self, client: &Client) -> Result<(), StoreError> {
-        let mut m = lock(&self.clients);
-        match m.get_mut(&client.client_id) {
-            Some(c) => {
-                *c = client.clone();
-                Ok(())
-            }
-            None => Err(StoreError::NotFound),
-        }
-    }
-
-    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
-        Ok(lock(&self.clients).remove(client_id).is_some())
-    }
-
-    async fn list(&self) -> Result<Vec<Client>, StoreError> {
-        Ok(lock(&self.clients).values().cloned().collect())
-    }
 }
 
 #[async_trait]
@@ -334,139 +281,6 @@ impl GrantStore for MemoryStore {
             }
         }
         Ok(n)
-    }
-}
-
-#[async_trait]
-impl KeyStore for MemoryStore {
-    async fn put(&self, key: &StoredKey) -> Result<(), StoreError> {
-        lock(&self.keys).insert(key.kid.clone(), key.clone());
-        Ok(())
-    }
-
-    async fn list(&self) -> Result<Vec<StoredKey>, StoreError> {
-        Ok(lock(&self.keys).values().cloned().collect())
-    }
-
-    async fn delete(&self, kid: &str) -> Result<bool, StoreError> {
-        Ok(lock(&self.keys).remove(kid).is_some())
-    }
-
-    async fn master_key_check(&self, record: Option<&str>) -> Result<Option<String>, StoreError> {
-        let mut stored = lock(&self.master_key_check);
-        if let (None, Some(r)) = (stored.as_ref(), record) {
-            *stored = Some(r.to_owned());
-        }
-        Ok(stored.clone())
-    }
-}
-
-#[async_trait]
-impl UserStore for MemoryStore {
-    async fn insert(&self, user: &User) -> Result<(), StoreError> {
-        let mut u = lock(&self.users);
-        let key = User::uid_key(&user.uid);
-        if u.by_inum.contains_key(&user.inum) || u.by_uid.contains_key(&key) {
-            return Err(StoreError::Conflict);
-        }
-        u.by_uid.insert(key, user.inum.clone());
-        u.by_inum.insert(user.inum.clone(), user.clone());
-        Ok(())
-    }
-
-    async fn get(&self, inum: &str) -> Result<Option<User>, StoreError> {
-        Ok(lock(&self.users).by_inum.get(inum).cloned())
-    }
-
-    async fn by_uid(&self, uid: &str) -> Result<Option<User>, StoreError> {
-        let u = lock(&self.users);
-        Ok(u.by_uid
-            .get(&User::uid_key(uid))
-            .and_then(|inum| u.by_inum.get(inum))
-            .cloned())
-    }
-
-    async fn update(&self, user: &User) -> Result<(), StoreError> {
-        let mut u = lock(&self.users);
-        let old_key = match u.by_inum.get(&user.inum) {
-            Some(old) => User::uid_key(&old.uid),
-            None => return Err(StoreError::NotFound),
-        };
-        let new_key = User::uid_key(&user.uid);
-        if new_key != old_key {
-            if u.by_uid.contains_key(&new_key) {
-                return Err(StoreError::Conflict);
-            }
-            u.by_uid.remove(&old_key);
-            u.by_uid.insert(new_key, user.inum.clone());
-        }
-        u.by_inum.insert(user.inum.clone(), user.clone());
-        Ok(())
-    }
-
-    async fn delete(&self, inum: &str) -> Result<bool, StoreError> {
-        let mut u = lock(&self.users);
-        match u.by_inum.remove(inum) {
-            Some(old) => {
-                u.by_uid.remove(&User::uid_key(&old.uid));
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
-
-    async fn list(&self) -> Result<Vec<User>, StoreError> {
-        Ok(lock(&self.users).by_inum.values().cloned().collect())
-    }
-}
-
-#[async_trait]
-impl super::ConfigStore for MemoryStore {
-    async fn get(&self) -> Result<Option<super::StoredConfig>, StoreError> {
-        Ok(lock(&self.config).clone())
-    }
-
-    async fn put(&self, doc: &serde_json::Value, expected: u64) -> Result<u64, StoreError> {
-        let mut c = lock(&self.config);
-        if c.as_ref().map_or(0, |c| c.revision) != expected {
-            return Err(StoreError::Conflict);
-        }
-        let revision = expected + 1;
-        *c = Some(super::StoredConfig {
-            revision,
-            doc: doc.clone(),
-        });
-        Ok(revision)
-    }
-}
-
-#[async_trait]
-impl super::ScopeStore for MemoryStore {
-    async fn insert(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError> {
-        let mut m = lock(&self.scopes);
-        if m.contains_key(&scope.id) {
-            return Err(StoreError::Conflict);
-        }
-        m.insert(scope.id.clone(), scope.clone());
-        Ok(())
-    }
-
-    async fn update(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError> {
-        match lock(&self.scopes).get_mut(&scope.id) {
-            Some(s) => {
-                *s = scope.clone();
-                Ok(())
-            }
-            None => Err(StoreError::NotFound),
-        }
-    }
-
-    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(lock(&self.scopes).remove(id).is_some())
-    }
-
-    async fn list(&self) -> Result<Vec<crate::repo::scope::Scope>, StoreError> {
-        Ok(lock(&self.scopes).values().cloned().collect())
     }
 }
 

@@ -1,4 +1,7 @@
-//! Storage traits, one per aggregate (DESIGN.md §4), and their backends.
+//! The two storage primitives (DESIGN.md §4) and their backends: [`GrantStore`] for
+//! short-lived grant state and [`document::DocumentStore`] for collections of documents.
+//! The typed repositories over them, and the [`crate::repo::Stores`] an engine runs on,
+//! are in [`crate::repo`].
 //!
 //! Rules every backend obeys (checked by `conformance`, feature `test-util`):
 //! - single use is atomic: [`GrantStore::take`] hands a record to exactly one caller, and
@@ -16,9 +19,6 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::UnixTime;
-use crate::repo::client::Client;
-use crate::repo::key::StoredKey;
-use crate::repo::user::User;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod conformance;
@@ -245,21 +245,6 @@ impl Taken {
     }
 }
 
-/// Registered clients.
-#[async_trait]
-pub trait ClientStore: Send + Sync {
-    /// Store a new client; `Conflict` if the id exists. Durable when it returns.
-    async fn insert(&self, client: &Client) -> Result<(), StoreError>;
-    /// The client with this id.
-    async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
-    /// Replace an existing client; `NotFound` if absent. Durable when it returns.
-    async fn update(&self, client: &Client) -> Result<(), StoreError>;
-    /// Delete; `false` if it did not exist. Durable when it returns.
-    async fn delete(&self, client_id: &str) -> Result<bool, StoreError>;
-    /// Every client, ordered by id.
-    async fn list(&self) -> Result<Vec<Client>, StoreError>;
-}
-
 /// Short-lived grant state: tokens, codes, one-time identifiers.
 #[async_trait]
 pub trait GrantStore: Send + Sync {
@@ -326,143 +311,55 @@ pub trait GrantStore: Send + Sync {
     async fn sweep(&self, now: UnixTime, limit: usize) -> Result<usize, StoreError>;
 }
 
-/// People. `uid` is unique case-insensitively.
-#[async_trait]
-pub trait UserStore: Send + Sync {
-    /// Store a new user; `Conflict` if the `inum` or the `uid` is taken. Durable when it
-    /// returns.
-    async fn insert(&self, user: &User) -> Result<(), StoreError>;
-    /// The user with this `inum`.
-    async fn get(&self, inum: &str) -> Result<Option<User>, StoreError>;
-    /// The user with this login name (case-insensitive).
-    async fn by_uid(&self, uid: &str) -> Result<Option<User>, StoreError>;
-    /// Replace a user by `inum`; `NotFound` if absent, `Conflict` if a changed `uid` is
-    /// taken. Durable when it returns.
-    async fn update(&self, user: &User) -> Result<(), StoreError>;
-    /// Delete by `inum`; `false` if absent. Durable when it returns.
-    async fn delete(&self, inum: &str) -> Result<bool, StoreError>;
-    /// Every user, ordered by `inum`.
-    async fn list(&self) -> Result<Vec<User>, StoreError>;
-}
-
-/// Signing keys (private halves sealed).
-#[async_trait]
-pub trait KeyStore: Send + Sync {
-    /// Insert or replace by `kid`. Durable when it returns.
-    async fn put(&self, key: &StoredKey) -> Result<(), StoreError>;
-    /// Every key.
-    async fn list(&self) -> Result<Vec<StoredKey>, StoreError>;
-    /// Delete by `kid`; `false` if absent.
-    async fn delete(&self, kid: &str) -> Result<bool, StoreError>;
-    /// The check value of the master key this store's secrets are sealed under (`None`
-    /// before one is recorded). With `record`, that value is stored first when none is, so
-    /// the first recorder wins; a caller holding another master key learns it from the
-    /// answer before opening anything.
-    async fn master_key_check(&self, record: Option<&str>) -> Result<Option<String>, StoreError>;
-}
-
-/// The server configuration document with its revision (Janssen's `jansConfDyn`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct StoredConfig {
-    /// Incremented by every write; 1 for the first.
-    pub revision: u64,
-    /// The configuration, with Janssen's property names.
-    pub doc: serde_json::Value,
-}
-
-/// The configuration shared by the nodes of one store.
-#[async_trait]
-pub trait ConfigStore: Send + Sync {
-    /// The stored configuration, if any.
-    async fn get(&self) -> Result<Option<StoredConfig>, StoreError>;
-    /// Store `doc` if the stored revision is still `expected` (0: nothing stored yet), as
-    /// revision `expected + 1`; `Conflict` if another writer came first. Durable when it
-    /// returns.
-    async fn put(&self, doc: &serde_json::Value, expected: u64) -> Result<u64, StoreError>;
-}
-
-/// Scopes (Janssen's `jansScope` entries), by scope value.
-#[async_trait]
-pub trait ScopeStore: Send + Sync {
-    /// Add a scope; `Conflict` if one with this `id` exists. Durable when it returns.
-    async fn insert(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError>;
-    /// Replace the scope with this `id`; `NotFound` if there is none.
-    async fn update(&self, scope: &crate::repo::scope::Scope) -> Result<(), StoreError>;
-    /// Remove a scope; whether it existed.
-    async fn delete(&self, id: &str) -> Result<bool, StoreError>;
-    /// Every scope, ordered by `id`.
-    async fn list(&self) -> Result<Vec<crate::repo::scope::Scope>, StoreError>;
-}
-
-/// The stores an engine runs on.
+/// The two primitives of one backend: what repositories are built on
+/// ([`crate::repo::Stores::new`]) and what the conformance suite checks.
 #[derive(Clone)]
-pub struct Stores {
-    /// Clients.
-    pub clients: Arc<dyn ClientStore>,
-    /// Grants and tokens.
+pub struct Backend {
+    /// Short-lived grant state.
     pub grants: Arc<dyn GrantStore>,
-    /// Signing keys.
-    pub keys: Arc<dyn KeyStore>,
-    /// People.
-    pub users: Arc<dyn UserStore>,
-    /// The shared configuration.
-    pub config: Arc<dyn ConfigStore>,
-    /// Scopes.
-    pub scopes: Arc<dyn ScopeStore>,
-    /// Collections of documents (the aggregates of components: one primitive, typed
-    /// repositories over it).
+    /// Collections of documents.
     pub documents: Arc<dyn document::DocumentStore>,
-    /// Whether other processes share these stores (PostgreSQL): then keys are published
+    /// Whether other processes share this backend (PostgreSQL): then keys are published
     /// for a while before they sign, so every node has loaded them (`keys::rotation`).
     pub shared: bool,
 }
 
-impl std::fmt::Debug for Stores {
+impl std::fmt::Debug for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Stores")
+        f.debug_struct("Backend")
+            .field("shared", &self.shared)
+            .finish_non_exhaustive()
     }
 }
 
-impl Stores {
-    /// Every store served by one backend value.
-    fn all_in<T>(backend: Arc<T>, shared: bool) -> Stores
+impl Backend {
+    /// Both primitives served by one backend value.
+    fn of<T>(backend: Arc<T>, shared: bool) -> Backend
     where
-        T: ClientStore
-            + GrantStore
-            + KeyStore
-            + UserStore
-            + ConfigStore
-            + ScopeStore
-            + document::DocumentStore
-            + 'static,
+        T: GrantStore + document::DocumentStore + 'static,
     {
-        Stores {
-            clients: backend.clone(),
+        Backend {
             grants: backend.clone(),
-            keys: backend.clone(),
-            users: backend.clone(),
-            config: backend.clone(),
-            scopes: backend.clone(),
             documents: backend,
             shared,
         }
     }
 
-    /// All stores in memory (tests, embedders that persist elsewhere).
-    pub fn memory() -> Stores {
-        Stores::all_in(Arc::new(memory::MemoryStore::default()), false)
+    /// Everything in memory (tests, embedders that persist elsewhere).
+    pub fn memory() -> Backend {
+        Backend::of(Arc::new(memory::MemoryStore::default()), false)
     }
 
-    /// All stores in one PostgreSQL database (scale-out: many processes, one database).
+    /// One PostgreSQL database (scale-out: many processes, one database).
     #[cfg(feature = "postgres")]
-    pub fn postgres(store: postgres::PgStore) -> Stores {
-        Stores::all_in(Arc::new(store), true)
+    pub fn postgres(store: postgres::PgStore) -> Backend {
+        Backend::of(Arc::new(store), true)
     }
 
-    /// All stores in one sled database at `path` (the embedded default).
+    /// One sled database at `path` (the embedded default).
     #[cfg(feature = "sled")]
-    pub fn sled(path: &std::path::Path) -> Result<Stores, StoreError> {
-        Ok(Stores::all_in(
+    pub fn sled(path: &std::path::Path) -> Result<Backend, StoreError> {
+        Ok(Backend::of(
             Arc::new(self::sled::SledStore::open(path)?),
             false,
         ))

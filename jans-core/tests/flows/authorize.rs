@@ -15,11 +15,11 @@ pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub(crate) fn harness() -> Harness {
-    harness_on(jans_core::store::Stores::memory())
+    harness_on(jans_core::repo::Stores::memory())
 }
 
 /// The harness over `stores`, with alice.
-pub(crate) fn harness_on(stores: jans_core::store::Stores) -> Harness {
+pub(crate) fn harness_on(stores: jans_core::repo::Stores) -> Harness {
     let h = Harness::with(config(), stores, [7; 32]);
     block_on(h.engine.add_user(
         User {
@@ -565,7 +565,7 @@ fn interaction_protections() {
 fn the_authorization_endpoint_is_off_unless_enabled() {
     let mut c = config();
     c.grant_types_supported = vec!["client_credentials".into()];
-    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);
     let r = h.call(Request::new(AuthEndpoint::Authorize, Method::Get));
     assert_error(&r, 404, "not_found");
 }
@@ -1438,7 +1438,7 @@ fn session_lifetimes() {
     let mut c = config();
     c.session_id_lifetime = 10_000;
     c.session_id_unused_lifetime = 1_000;
-    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);
     block_on(h.engine.add_user(
         User {
             uid: "alice".into(),

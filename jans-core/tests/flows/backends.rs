@@ -2,7 +2,7 @@
 //! tested on every backend): memory, sled in a temporary directory, and PostgreSQL (the
 //! server of `JANS_TEST_DATABASE_URL`, or a private one), each a fresh database.
 
-use jans_core::store::Stores;
+use jans_core::repo::Stores;
 
 /// A backend's stores and what keeps them alive.
 pub struct Backend {

@@ -96,7 +96,7 @@ fn discovery_lists_what_is_implemented() {
 fn discovery_lists_the_code_flow_when_enabled() {
     let mut c = config();
     c.grant_types_supported = vec!["authorization_code".into(), "client_credentials".into()];
-    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);
     let d = json(&h.call(Request::new(AuthEndpoint::Discovery, Method::Get)));
     assert_eq!(
         d["authorization_endpoint"],

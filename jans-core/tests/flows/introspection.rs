@@ -101,7 +101,7 @@ fn public_clients_cannot_introspect() {
 fn uma_protection_scope_can_be_required_of_bearer_callers() {
     let mut config = config();
     config.introspection_access_token_must_have_uma_protection_scope = true;
-    let h = Harness::with(config, jans_core::store::Stores::memory(), [1; 32]);
+    let h = Harness::with(config, jans_core::repo::Stores::memory(), [1; 32]);
     let plain = h.register(serde_json::json!({"scope": "read"}));
     let rs = h.register(serde_json::json!({"scope": "uma_protection"}));
     let at = h.cc_token(&plain);
@@ -198,7 +198,7 @@ fn local_verification_of_jwt_access_tokens() {
         Err(VerifyError::WrongType("token-introspection+jwt".into()))
     );
     // Another server's token: its kid is not ours.
-    let stranger = Harness::with_seed(config(), jans_core::store::Stores::memory(), [1; 32], 7);
+    let stranger = Harness::with_seed(config(), jans_core::repo::Stores::memory(), [1; 32], 7);
     let theirs = stranger.register(serde_json::json!({"access_token_as_jwt": true}));
     assert_eq!(
         h.engine.verify_token(&stranger.cc_token(&theirs), None, T0),

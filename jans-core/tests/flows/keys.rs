@@ -140,7 +140,7 @@ fn forced_rotation_and_disabled_regeneration() {
 
     let mut config = config();
     config.key_regeneration_enabled = false;
-    let h = Harness::with(config, jans_core::store::Stores::memory(), [3; 32]);
+    let h = Harness::with(config, jans_core::repo::Stores::memory(), [3; 32]);
     assert_eq!(
         kid_with(&h, KeyStatus::Next).len(),
         0,
@@ -157,7 +157,7 @@ fn forced_rotation_and_disabled_regeneration() {
 
 #[test]
 fn private_keys_are_sealed_with_the_master_key() {
-    let stores = jans_core::store::Stores::memory();
+    let stores = jans_core::repo::Stores::memory();
     let h = Harness::with(config(), stores.clone(), [9; 32]);
     let stored = block_on(stores.keys.list()).unwrap();
     assert!(stored.iter().all(|k| k.sealed_private.is_some()));
@@ -191,7 +191,7 @@ fn retention_covers_the_longest_client_lifetime() {
 fn one_process_at_a_time_rotates_and_sweeps() {
     use jans_core::store::{GrantKind, GrantRecord};
     // Stores shared with other processes, as PostgreSQL's are.
-    let mut stores = jans_core::store::Stores::memory();
+    let mut stores = jans_core::repo::Stores::memory();
     stores.shared = true;
     let h = Harness::with(config(), stores, [7; 32]);
     let held = || GrantRecord {

@@ -1,4 +1,4 @@
-use jans_core::store::Stores;
+use jans_core::repo::Stores;
 
 use super::harness::*;
 

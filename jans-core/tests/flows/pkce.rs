@@ -36,7 +36,7 @@ fn run(row: &Row) {
         allow_pkce_plain: row.allow_pkce_plain,
         ..config()
     };
-    let h = Harness::with(config, jans_core::store::Stores::memory(), [7; 32]);
+    let h = Harness::with(config, jans_core::repo::Stores::memory(), [7; 32]);
     h.add_user("alice");
     let c = rp(&h, row.client.clone());
     let mut p = vec![

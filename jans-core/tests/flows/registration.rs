@@ -206,7 +206,7 @@ fn registration_policy_and_validation() {
 fn initial_access_token_and_disabled_registration() {
     let mut c = config();
     c.dynamic_registration_requires_initial_access_token = true;
-    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);
     let body = serde_json::json!({"redirect_uris": ["https://rp.example.com/cb"]});
     assert_error(&post(&h, body.clone(), None), 401, "invalid_token");
     let plain = h.register(serde_json::json!({"scope": "read"}));
@@ -225,7 +225,7 @@ fn initial_access_token_and_disabled_registration() {
 
     let mut c = config();
     c.dynamic_registration_enabled = false;
-    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);
     assert_error(&post(&h, body, None), 404, "not_found");
     let d = json(&h.call(Request::new(AuthEndpoint::Discovery, Method::Get)));
     assert!(d.get("registration_endpoint").is_none());
@@ -247,7 +247,7 @@ fn software_statements_from_trusted_issuers() {
     let mut c = config();
     c.trusted_ssa_issuers
         .insert(issuer.into(), Jwks { keys: vec![jwk] });
-    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);
     let sign = |claims: serde_json::Value| {
         let mut header = jws::Header::new(Algorithm::ES256);
         header.kid = Some(kid.clone());

@@ -286,7 +286,7 @@ fn password_grant_when_enabled() {
     use jans_core::testing::block_on;
     let mut c = config();
     c.grant_types_supported.push("password".into());
-    let h = Harness::with(c, jans_core::store::Stores::memory(), [7; 32]);
+    let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);
     h.add_user("alice");
     let c = h.register(serde_json::json!({"grant_types": ["password", "refresh_token"], "scope": "profile offline_access"}));
     let r = h.token(

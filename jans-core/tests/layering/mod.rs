@@ -1,7 +1,9 @@
 //! The layering of `jans-core` (DESIGN.md §2–§3), read from its own imports: foundations
 //! import no component and not the engine; a component imports neither the engine nor
 //! another component; the engine is the only module that knows every component. A new
-//! `use` that breaks a rule fails here, naming the file.
+//! `use` that breaks a rule fails here, naming the file. Test modules (`#[cfg(test)]`) are
+//! not part of the module graph a build has, and are left out; code behind a feature (the
+//! conformance suites of `test-util`) is in.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -60,6 +62,52 @@ fn code(text: &str) -> String {
         .join("\n")
 }
 
+/// `code` without its inline `#[cfg(test)] mod name { ... }` blocks.
+fn without_test_modules(code: &str) -> String {
+    let mut out = String::new();
+    let mut lines = code.lines().peekable();
+    while let Some(line) = lines.next() {
+        let gated = line.trim() == "#[cfg(test)]"
+            && lines
+                .peek()
+                .is_some_and(|next| next.trim_start().starts_with("mod ") && next.ends_with('{'));
+        if !gated {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        // Skip to the brace that closes the module.
+        let mut depth = 0i32;
+        for body in lines.by_ref() {
+            depth += body.matches('{').count() as i32 - body.matches('}').count() as i32;
+            if depth <= 0 && body.contains('}') {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Files declared as test modules (`#[cfg(test)] mod name;`) by the file at `path`.
+fn test_module_files(path: &Path, code: &str) -> Vec<PathBuf> {
+    let dir = match path.file_name().and_then(|n| n.to_str()) {
+        Some("mod.rs") | Some("lib.rs") => path.parent().unwrap().to_path_buf(),
+        _ => path.with_extension(""),
+    };
+    let lines: Vec<&str> = code.lines().map(str::trim).collect();
+    lines
+        .windows(2)
+        .filter(|w| w[0] == "#[cfg(test)]" && w[1].starts_with("mod ") && w[1].ends_with(';'))
+        .flat_map(|w| {
+            let name = w[1].trim_start_matches("mod ").trim_end_matches(';');
+            [
+                dir.join(format!("{name}.rs")),
+                dir.join(name).join("mod.rs"),
+            ]
+        })
+        .collect()
+}
+
 /// The top-level modules a file's code names through `crate::`.
 fn imports(code: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -94,8 +142,12 @@ fn graph() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     sources(&src, &mut files);
+    let test_only: BTreeSet<PathBuf> = files
+        .iter()
+        .flat_map(|f| test_module_files(f, &code(&std::fs::read_to_string(f).unwrap())))
+        .collect();
     let mut graph: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-    for file in files {
+    for file in files.into_iter().filter(|f| !test_only.contains(f)) {
         let rel = file
             .strip_prefix(&src)
             .unwrap()
@@ -112,7 +164,7 @@ fn graph() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
         }
         let text = std::fs::read_to_string(&file).unwrap();
         let node = graph.entry(top.clone()).or_default();
-        for target in imports(&code(&text)) {
+        for target in imports(&without_test_modules(&code(&text))) {
             if target != top {
                 node.entry(target).or_default().insert(rel.clone());
             }
@@ -223,4 +275,18 @@ fn the_checker_sees_grouped_and_root_imports() {
     ));
     let want: BTreeSet<String> = ["auth", "ctx", "engine"].map(str::to_owned).into();
     assert_eq!(found, want);
+}
+
+#[test]
+fn the_checker_leaves_test_modules_out() {
+    let text = "use crate::store::Backend;\n#[cfg(test)]\nmod tests {\n    use crate::repo::Stores;\n    fn f() { let x = crate::auth::X {}; }\n}\nfn g() -> crate::ctx::Ctx { todo!() }\n";
+    let found = imports(&without_test_modules(&code(text)));
+    let want: BTreeSet<String> = ["store", "ctx"].map(str::to_owned).into();
+    assert_eq!(found, want);
+    let declared = test_module_files(
+        Path::new("src/store/postgres/mod.rs"),
+        "#[cfg(test)]\nmod tests;\nmod grants;\n",
+    );
+    assert!(declared.contains(&PathBuf::from("src/store/postgres/tests.rs")));
+    assert!(!declared.iter().any(|p| p.ends_with("grants.rs")));
 }

@@ -12,12 +12,13 @@ use std::path::{Path, PathBuf};
 
 use jans_core::config::Config;
 use jans_core::config::PersistenceType;
+use jans_core::repo::Stores;
 use jans_core::repo::client::{AuthMethod, ClientMetadata};
+use jans_core::store::StoreError;
 #[cfg(feature = "postgres")]
 use jans_core::store::postgres::PgStore;
 #[cfg(feature = "postgres")]
 use jans_core::store::postgres::schema::{self, SchemaStatus};
-use jans_core::store::{StoreError, Stores};
 use jans_core::{Ctx, Engine, Random};
 
 use super::HostError;

@@ -15,6 +15,7 @@ use crate::auth::oauth::token_key;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::{ErrorCode, OAuthError};
+use crate::repo::grant::GrantRecords;
 use crate::response::Response;
 use crate::store::{GrantData, GrantKind, GrantRecord};
 
@@ -54,6 +55,11 @@ impl GrantData for Interaction {
 }
 
 impl AuthServer {
+    /// The pending interactions (a kind of grant record).
+    fn interactions(&self) -> GrantRecords<Interaction> {
+        GrantRecords::new(self.stores().grants.clone(), GrantKind::Interaction)
+    }
+
     /// Store an interaction under a fresh id (or replace the one under `id`); returns the
     /// id. An interaction is keyed by the SHA-256 of its id, which travels in the page URL.
     pub(crate) async fn put_interaction(
@@ -65,21 +71,14 @@ impl AuthServer {
         let id = id
             .map(str::to_owned)
             .unwrap_or_else(|| ctx.random_token(32));
-        let mut rec = GrantRecord::bare(
+        let mut stamp = GrantRecord::bare(
             ctx.now,
             ctx.now.saturating_add(self.config().interaction_lifetime),
-        )
-        .with(interaction)?;
-        rec.client_id = interaction.request.client_id.clone();
-        let key = token_key(&id);
+        );
+        stamp.client_id = interaction.request.client_id.clone();
         // Replacing an interaction (a failed login, a stage change) is remove + insert.
-        self.stores()
-            .grants
-            .remove(GrantKind::Interaction, &key)
-            .await?;
-        self.stores()
-            .grants
-            .insert(GrantKind::Interaction, &key, &rec, ctx.now)
+        self.interactions()
+            .replace(&token_key(&id), stamp, interaction, ctx.now)
             .await?;
         Ok(id)
     }
@@ -90,11 +89,7 @@ impl AuthServer {
         id: &str,
         ctx: &Ctx,
     ) -> Result<Option<Interaction>, Error> {
-        Ok(self
-            .stores()
-            .grants
-            .read(GrantKind::Interaction, &token_key(id), ctx.now)
-            .await?)
+        Ok(self.interactions().read(&token_key(id), ctx.now).await?)
     }
 
     /// Atomically consume an interaction: a form posted twice completes once.
@@ -103,13 +98,7 @@ impl AuthServer {
         id: &str,
         ctx: &Ctx,
     ) -> Result<Option<Interaction>, Error> {
-        let rec = self
-            .stores()
-            .grants
-            .take(GrantKind::Interaction, &token_key(id), ctx.now, None)
-            .await?
-            .record();
-        Ok(rec.map(|r| r.read()).transpose()?)
+        Ok(self.interactions().take(&token_key(id), ctx.now).await?)
     }
 }
 

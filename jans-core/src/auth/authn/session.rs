@@ -1,19 +1,12 @@
-//! Browser sessions, kept as grant records (a session is a short-lived, expiring,
-//! single-owner record like any grant; this gives every backend durability, expiry and
-//! sweeping for free).
-//!
-//! A session is keyed by the SHA-256 of the `session_id` cookie value, so a database read
-//! does not yield usable cookies. Its family is `session:{inum}`: one call ends every
-//! session of a user. `sid` (OIDC Front-/Back-Channel Logout) is a separate public id.
-
-use serde::{Deserialize, Serialize};
+//! Browser sessions of the auth-server: the cookies, creation at login, and the sliding
+//! lifetime (`sessionIdUnusedLifetime` within `sessionIdLifetime`). Stored through
+//! [`crate::repo::session`].
 
 use crate::auth::AuthServer;
 use crate::auth::oauth::token_key;
 use crate::ctx::Ctx;
-use crate::ctx::UnixTime;
 use crate::error::Error;
-use crate::store::{GrantData, GrantKind, GrantRecord};
+pub use crate::repo::session::Session;
 
 /// Name of the session cookie (Janssen's).
 pub const SESSION_COOKIE: &str = "session_id";
@@ -24,31 +17,6 @@ pub const SESSIONS_COOKIE: &str = "jans_sessions";
 
 /// Most sessions one browser keeps for account selection.
 pub const MAX_BROWSER_SESSIONS: usize = 5;
-
-/// An authenticated browser session.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Session {
-    /// Public session id for tokens (`sid`).
-    pub sid: String,
-    /// The user's `inum`.
-    pub user_inum: String,
-    /// When the user authenticated (`auth_time`).
-    pub auth_time: UnixTime,
-    /// Authentication context class reference (`acr`).
-    pub acr: String,
-    /// Authentication methods (`amr`, RFC 8176).
-    pub amr: Vec<String>,
-    /// Browser-state value for OIDC Session Management (the `opbs` cookie).
-    #[serde(default)]
-    pub opbs: String,
-    /// Clients that received tokens in this session (told about logout).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub clients: Vec<String>,
-}
-
-impl GrantData for Session {
-    const MEMBER: Option<&'static str> = Some("session");
-}
 
 impl AuthServer {
     /// Start a session for `user_inum`; returns the cookie value (shown once) and the session.
@@ -75,12 +43,9 @@ impl AuthServer {
                 .session_id_lifetime
                 .min(config.session_id_unused_lifetime),
         );
-        let mut rec = GrantRecord::bare(ctx.now, expires_at).with(&session)?;
-        rec.family = format!("session:{user_inum}");
-        rec.subject = Some(user_inum.to_owned());
         self.stores()
-            .grants
-            .insert(GrantKind::Session, &token_key(&cookie), &rec, ctx.now)
+            .sessions
+            .insert(&token_key(&cookie), &session, ctx.now, expires_at)
             .await?;
         Ok((cookie, session))
     }
@@ -94,24 +59,20 @@ impl AuthServer {
         ctx: &Ctx,
     ) -> Result<Option<(String, Session)>, Error> {
         let key = token_key(cookie);
-        let grants = &self.stores().grants;
-        let Some(mut rec) = grants.get(GrantKind::Session, &key, ctx.now).await? else {
+        let sessions = &self.stores().sessions;
+        let Some(mut stored) = sessions.get(&key, ctx.now).await? else {
             return Ok(None);
         };
-        let session: Session = rec.read()?;
         let config = self.config();
-        let extended = rec
-            .issued_at
+        let extended = stored
+            .created_at
             .saturating_add(config.session_id_lifetime)
             .min(ctx.now.saturating_add(config.session_id_unused_lifetime));
-        if extended > rec.expires_at {
-            rec.expires_at = extended;
-            grants.remove(GrantKind::Session, &key).await?;
-            grants
-                .insert(GrantKind::Session, &key, &rec, ctx.now)
-                .await?;
+        if extended > stored.expires_at {
+            stored.expires_at = extended;
+            sessions.put(&key, &stored, ctx.now).await?;
         }
-        Ok(Some((key, session)))
+        Ok(Some((key, stored.session)))
     }
 
     /// The live session stored under `key`.
@@ -120,15 +81,12 @@ impl AuthServer {
         key: &str,
         ctx: &Ctx,
     ) -> Result<Option<Session>, Error> {
-        match self
+        Ok(self
             .stores()
-            .grants
-            .get(GrantKind::Session, key, ctx.now)
+            .sessions
+            .get(key, ctx.now)
             .await?
-        {
-            Some(rec) => Ok(Some(rec.read()?)),
-            None => Ok(None),
-        }
+            .map(|s| s.session))
     }
 
     /// The live session behind a cookie value, without extending it (for listing).
@@ -149,20 +107,15 @@ impl AuthServer {
         client_id: &str,
         ctx: &Ctx,
     ) -> Result<(), Error> {
-        let grants = &self.stores().grants;
-        let Some(rec) = grants.get(GrantKind::Session, key, ctx.now).await? else {
+        let sessions = &self.stores().sessions;
+        let Some(mut stored) = sessions.get(key, ctx.now).await? else {
             return Ok(());
         };
-        let mut session: Session = rec.read()?;
-        if session.clients.iter().any(|c| c == client_id) {
+        if stored.session.clients.iter().any(|c| c == client_id) {
             return Ok(());
         }
-        session.clients.push(client_id.to_owned());
-        let rec = rec.with(&session)?;
-        grants.remove(GrantKind::Session, key).await?;
-        grants
-            .insert(GrantKind::Session, key, &rec, ctx.now)
-            .await?;
+        stored.session.clients.push(client_id.to_owned());
+        sessions.put(key, &stored, ctx.now).await?;
         Ok(())
     }
 }

@@ -12,10 +12,4 @@ pub mod revoke;
 pub mod token;
 pub mod verify;
 
-use sha2::{Digest, Sha256};
-
-/// The storage key of a bearer value (token, code): base64url SHA-256, so a read of the
-/// database does not yield usable tokens.
-pub fn token_key(token: &str) -> String {
-    crate::b64::encode(&Sha256::digest(token.as_bytes()))
-}
+pub use crate::repo::grant::token_key;

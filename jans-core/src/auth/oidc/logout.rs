@@ -13,6 +13,7 @@ use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::OAuthError;
 use crate::jose::{jws, jwt};
+use crate::repo::grant::GrantRecords;
 use crate::request::Request;
 use crate::response::{Body, Response};
 use crate::store::{GrantData, GrantKind, GrantRecord};
@@ -108,10 +109,7 @@ async fn finish(
     if let Some(c) = cookie {
         let key = token_key(c);
         let session = auth.session_by_key(&key, ctx).await?;
-        auth.stores()
-            .grants
-            .remove(GrantKind::Session, &key)
-            .await?;
+        auth.stores().sessions.remove(&key).await?;
         if let Some(s) = session {
             // Queued durably and sent in the background: a slow client never holds the
             // user's logout (crate::auth::oidc::backchannel).
@@ -211,24 +209,24 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         csrf: ctx.random_token(24),
     };
     let id = ctx.random_token(32);
-    let record = GrantRecord {
-        family: String::new(),
-        client_id: pending.client_id.clone().unwrap_or_default(),
-        subject: None,
-        scope: String::new(),
-        issued_at: ctx.now,
-        expires_at: ctx.now.saturating_add(auth.config().interaction_lifetime),
-        data: serde_json::Map::new(),
-    }
-    .with(&pending)?;
-    auth.stores()
-        .grants
-        .insert(GrantKind::Interaction, &token_key(&id), &record, ctx.now)
+    let mut stamp = GrantRecord::bare(
+        ctx.now,
+        ctx.now.saturating_add(auth.config().interaction_lifetime),
+    );
+    stamp.client_id = pending.client_id.clone().unwrap_or_default();
+    logout_requests(auth)
+        .insert(&token_key(&id), stamp, &pending, ctx.now)
         .await?;
     Ok(Response::with_body(Body::Redirect(
         auth.config()
             .endpoint_url(&format!("/jans-auth/logout?logout={id}")),
     )))
+}
+
+/// Pending logouts: interactions of their own shape (an id of a login interaction reads
+/// as none).
+fn logout_requests(auth: &AuthServer) -> GrantRecords<LogoutRequest> {
+    GrantRecords::new(auth.stores().grants.clone(), GrantKind::Interaction)
 }
 
 impl AuthServer {
@@ -239,10 +237,8 @@ impl AuthServer {
         ctx: &Ctx,
     ) -> Result<Option<LogoutRequest>, Error> {
         // An interaction id of another kind (a login) is no pending logout.
-        Ok(self
-            .stores()
-            .grants
-            .read(GrantKind::Interaction, &token_key(id), ctx.now)
+        Ok(logout_requests(self)
+            .read(&token_key(id), ctx.now)
             .await
             .ok()
             .flatten())
@@ -266,13 +262,11 @@ impl AuthServer {
         if !bool::from(pending.csrf.as_bytes().ct_eq(csrf.as_bytes())) {
             return Err(OAuthError::invalid_request("invalid form submission").into());
         }
-        let rec = self
-            .stores()
-            .grants
-            .take(GrantKind::Interaction, &token_key(id), ctx.now, None)
+        if logout_requests(self)
+            .take(&token_key(id), ctx.now)
             .await?
-            .record();
-        if rec.is_none() {
+            .is_none()
+        {
             return Err(bad());
         }
         if !confirmed {

@@ -8,14 +8,14 @@ use serde_json::json;
 
 use super::{CaseResult, block_on, e};
 use crate::store::document::{Filter, UniqueKey, select};
-use crate::store::{StoreError, Stores};
+use crate::store::{Backend, StoreError};
 
 fn uid(v: &str) -> Vec<UniqueKey> {
     vec![UniqueKey::new("uid", v)]
 }
 
 /// Insert, read, find by a unique key, replace with and without the revision, delete.
-pub(super) fn documents_crud(s: &Stores) -> CaseResult {
+pub(super) fn documents_crud(s: &Backend) -> CaseResult {
     let d = s.documents.as_ref();
     block_on(async {
         let r = e(d
@@ -144,7 +144,7 @@ pub(super) fn documents_crud(s: &Stores) -> CaseResult {
 }
 
 /// Listing in id order, in pages; filtering by the hook or by scan gives the same answer.
-pub(super) fn documents_list_and_select(s: &Stores) -> CaseResult {
+pub(super) fn documents_list_and_select(s: &Backend) -> CaseResult {
     let d = s.documents.as_ref();
     block_on(async {
         for i in (0..25).rev() {
@@ -193,7 +193,7 @@ pub(super) fn documents_list_and_select(s: &Stores) -> CaseResult {
 
 /// Racing writers: of 8 threads claiming one unique value under 8 ids, one wins; of 8
 /// threads updating one document at the revision they all read, one wins.
-pub(super) fn documents_races(s: &Stores) -> CaseResult {
+pub(super) fn documents_races(s: &Backend) -> CaseResult {
     const THREADS: usize = 8;
     block_on(s.documents.insert("race", "shared", &json!({"n": 0}), &[]))
         .map_err(|e| format!("seed: {e}"))?;

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use super::{CaseResult, block_on, client, e, record};
-use crate::store::{GrantKind, StoreError, Stores, Taken};
+use super::{CaseResult, block_on, e, record};
+use crate::store::{Backend, GrantKind, StoreError, Taken};
 
-pub(super) fn grants_single_use(s: &Stores) -> CaseResult {
+pub(super) fn grants_single_use(s: &Backend) -> CaseResult {
     block_on(async {
         let now = 1000;
         e(s.grants
@@ -85,10 +85,10 @@ pub(super) fn grants_single_use(s: &Stores) -> CaseResult {
 /// Run `each(stores, thread)` on `threads` threads released at once; for each of `keys`
 /// keys, how many threads won it (`each` returns the indices of the keys it won).
 pub(super) fn race(
-    s: &Stores,
+    s: &Backend,
     threads: usize,
     keys: usize,
-    each: fn(&Stores, usize) -> Result<Vec<usize>, String>,
+    each: fn(&Backend, usize) -> Result<Vec<usize>, String>,
 ) -> Result<Vec<usize>, String> {
     let barrier = Arc::new(std::sync::Barrier::new(threads));
     let handles: Vec<_> = (0..threads)
@@ -117,7 +117,7 @@ pub(super) fn race(
 
 /// JSON allows any character in a string, NUL included (a nonce or a client name sent as
 /// `%00`): every store keeps such documents as they were written.
-pub(super) fn documents_keep_every_character(s: &Stores) -> CaseResult {
+pub(super) fn documents_keep_every_character(s: &Backend) -> CaseResult {
     block_on(async {
         let odd = "a\u{0}b\u{7f}\u{1f600}\"\\";
         let mut rec = record("odd", 5000);
@@ -129,12 +129,11 @@ pub(super) fn documents_keep_every_character(s: &Stores) -> CaseResult {
             e(s.grants.get(GrantKind::Interaction, "odd", 1000).await)? == Some(rec),
             "a grant's data round-trips"
         );
-        let mut c = client("odd");
-        c.metadata.client_name = Some(odd.to_owned());
-        e(s.clients.insert(&c).await)?;
+        let body = serde_json::json!({ "client_name": odd });
+        e(s.documents.insert("clients", "odd", &body, &[]).await)?;
         ensure!(
-            e(s.clients.get("odd").await)? == Some(c),
-            "a client's metadata round-trips"
+            e(s.documents.get("clients", "odd").await)?.map(|d| d.body) == Some(body),
+            "a document round-trips"
         );
         Ok(())
     })
@@ -143,7 +142,7 @@ pub(super) fn documents_keep_every_character(s: &Stores) -> CaseResult {
 /// A take that leaves a tombstone: the record is single use, and every later take (on any
 /// node) learns it was used, with the record as it was; reads and inserts see a live
 /// record nobody may read or replace until the tombstone expires.
-pub(super) fn grants_tombstone(s: &Stores) -> CaseResult {
+pub(super) fn grants_tombstone(s: &Backend) -> CaseResult {
     block_on(async {
         let k = GrantKind::RefreshToken;
         e(s.grants.insert(k, "rt", &record("fam", 2000), 1000).await)?;
@@ -205,7 +204,7 @@ pub(super) fn grants_tombstone(s: &Stores) -> CaseResult {
 /// Racing takes of one record (a code or refresh token presented many times at once, on
 /// any number of nodes): exactly one caller gets it, and every other learns it was used —
 /// never that it did not exist (DESIGN.md §4).
-pub(super) fn grants_concurrent_take(s: &Stores) -> CaseResult {
+pub(super) fn grants_concurrent_take(s: &Backend) -> CaseResult {
     const KEYS: usize = 25;
     const THREADS: usize = 8;
     block_on(async {
@@ -247,7 +246,7 @@ pub(super) fn grants_concurrent_take(s: &Stores) -> CaseResult {
 
 /// Counters: one atomic step per increment, so none is lost to a concurrent one; an expired
 /// counter starts again at 1.
-pub(super) fn grants_counters(s: &Stores) -> CaseResult {
+pub(super) fn grants_counters(s: &Backend) -> CaseResult {
     const THREADS: usize = 8;
     const EACH: usize = 25;
     block_on(async {
@@ -308,7 +307,7 @@ pub(super) fn grants_counters(s: &Stores) -> CaseResult {
 }
 
 /// A work queue's view: the live records of one kind, bounded.
-pub(super) fn grants_scan(s: &Stores) -> CaseResult {
+pub(super) fn grants_scan(s: &Backend) -> CaseResult {
     block_on(async {
         let k = GrantKind::LogoutDelivery;
         for i in 0..5 {
@@ -342,7 +341,7 @@ pub(super) fn grants_scan(s: &Stores) -> CaseResult {
 }
 
 /// Leases are freed only by their holder: a removal naming another owner changes nothing.
-pub(super) fn grants_remove_owned(s: &Stores) -> CaseResult {
+pub(super) fn grants_remove_owned(s: &Backend) -> CaseResult {
     block_on(async {
         let k = GrantKind::Lease;
         let mut lease = record("", 2000);
@@ -376,7 +375,7 @@ pub(super) fn grants_remove_owned(s: &Stores) -> CaseResult {
 /// redemption): the reviser writes a marker and then deletes the family; the writer, after
 /// storing, looks for the marker and deletes the family again if it finds one. Whatever
 /// the interleaving, nothing of the family survives (DESIGN.md §4, `auth::oauth::family`).
-pub(super) fn grants_family_revocation_races_insert(s: &Stores) -> CaseResult {
+pub(super) fn grants_family_revocation_races_insert(s: &Backend) -> CaseResult {
     const ROUNDS: usize = 150;
     const RECORDS: usize = 4;
     for round in 0..ROUNDS {
@@ -439,7 +438,7 @@ pub(super) fn grants_family_revocation_races_insert(s: &Stores) -> CaseResult {
 /// Inserts racing on the same keys (a client assertion's `jti` presented twice at once):
 /// exactly one insert per key wins and the rest are conflicts, while inserts of distinct
 /// keys made at the same moment all land (backends that batch writes must keep this).
-pub(super) fn grants_concurrent_insert(s: &Stores) -> CaseResult {
+pub(super) fn grants_concurrent_insert(s: &Backend) -> CaseResult {
     const KEYS: usize = 25;
     const THREADS: usize = 8;
     let wins = race(s, THREADS, KEYS, |s, t| {
@@ -492,7 +491,7 @@ pub(super) fn grants_concurrent_insert(s: &Stores) -> CaseResult {
     })
 }
 
-pub(super) fn grants_expiry_and_sweep(s: &Stores) -> CaseResult {
+pub(super) fn grants_expiry_and_sweep(s: &Backend) -> CaseResult {
     block_on(async {
         let k = GrantKind::AccessToken;
         e(s.grants.insert(k, "exp1", &record("fe", 1010), 1000).await)?;
@@ -564,7 +563,7 @@ pub(super) fn grants_expiry_and_sweep(s: &Stores) -> CaseResult {
     })
 }
 
-pub(super) fn grants_family(s: &Stores) -> CaseResult {
+pub(super) fn grants_family(s: &Backend) -> CaseResult {
     block_on(async {
         e(s.grants
             .insert(GrantKind::AccessToken, "fa1", &record("famA", 5000), 1000)

@@ -1,18 +1,19 @@
-//! One suite of cases every backend runs (DESIGN.md §4): atomic single-use take under
-//! concurrent callers, durability on acknowledgement, expiry and sweeping, not-found and
-//! conflicts. A backend's tests call [`run_all`] with a [`Harness`].
+//! One suite of cases every backend runs on its two primitives (DESIGN.md §4): atomic
+//! single-use take under concurrent callers, atomic counters, durability on
+//! acknowledgement, expiry and sweeping, unique keys and compare-and-set of documents,
+//! not-found and conflicts. A backend's tests call [`run_all`] with a [`Harness`] (and
+//! `crate::repo::conformance::run_all`, the repositories over it).
 
-use super::{GrantKind, GrantRecord, StoreError, Stores};
-use crate::repo::client::{Client, ClientMetadata};
-use crate::repo::key::{KeyStatus, StoredKey};
+use super::document::UniqueKey;
+use super::{Backend, GrantKind, GrantRecord, StoreError};
 
 /// What the suite needs from a backend.
 pub trait Harness {
-    /// The stores under test.
-    fn stores(&self) -> Stores;
+    /// The backend under test.
+    fn backend(&self) -> Backend;
     /// Close the database and open it again (simulating a restart), returning the new
-    /// stores; `None` for a backend without persistence (memory), which skips that case.
-    fn reopen(&mut self) -> Option<Stores>;
+    /// backend; `None` for a backend without persistence (memory), which skips that case.
+    fn reopen(&mut self) -> Option<Backend>;
 }
 
 pub use crate::testing::block_on;
@@ -29,7 +30,7 @@ pub struct Failure {
 type CaseResult = Result<(), String>;
 
 /// A named case over fresh stores.
-type Case = (&'static str, fn(&Stores) -> CaseResult);
+type Case = (&'static str, fn(&Backend) -> CaseResult);
 
 macro_rules! ensure {
     ($cond:expr, $($msg:tt)+) => {
@@ -38,28 +39,10 @@ macro_rules! ensure {
         }
     };
 }
+pub(crate) use ensure;
 
 mod documents;
 mod grants;
-mod records;
-
-use records::{scope, user};
-
-fn client(id: &str) -> Client {
-    Client {
-        client_id: id.to_owned(),
-        client_secret_sealed: Some("sealed".to_owned()),
-        client_id_issued_at: 1,
-        client_secret_expires_at: 0,
-        disabled: false,
-        registration_access_token_hash: None,
-        metadata: ClientMetadata {
-            client_name: Some(format!("client {id}")),
-            grant_types: vec!["client_credentials".to_owned()],
-            ..ClientMetadata::default()
-        },
-    }
-}
 
 fn record(family: &str, expires_at: u64) -> GrantRecord {
     GrantRecord {
@@ -73,38 +56,16 @@ fn record(family: &str, expires_at: u64) -> GrantRecord {
     }
 }
 
-fn key(kid: &str) -> StoredKey {
-    StoredKey {
-        kid: kid.to_owned(),
-        alg: crate::jose::Algorithm::ES256,
-        status: KeyStatus::Active,
-        created_at: 1,
-        activated_at: Some(1),
-        retired_at: None,
-        publish_until: None,
-        sealed_private: Some("sealed".to_owned()),
-        public_jwk: crate::jose::Jwk {
-            kty: "EC".to_owned(),
-            kid: Some(kid.to_owned()),
-            ..crate::jose::Jwk::default()
-        },
-    }
-}
-
 fn e<T>(r: Result<T, StoreError>) -> Result<T, String> {
     r.map_err(|e| format!("store error: {e}"))
 }
 
 fn durable(h: &mut dyn Harness) -> CaseResult {
-    let s = h.stores();
+    let s = h.backend();
+    let body = serde_json::json!({"uid": "dora"});
+    let uid = [UniqueKey::new("uid", "dora")];
     block_on(async {
-        e(s.clients.insert(&client("durable")).await)?;
-        e(s.keys.put(&key("durable-key")).await)?;
-        e(s.users.insert(&user("durable-user", "dora")).await)?;
-        e(s.config
-            .put(&serde_json::json!({"issuer": "https://durable"}), 0)
-            .await)?;
-        e(s.scopes.insert(&scope("durable")).await)?;
+        e(s.documents.insert("people", "durable", &body, &uid).await)?;
         e(s.grants
             .insert(
                 GrantKind::AccessToken,
@@ -121,26 +82,18 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
     };
     block_on(async {
         ensure!(
-            e(s.clients.get("durable").await)? == Some(client("durable")),
-            "client survives reopen"
+            e(s.documents.get("people", "durable").await)?.map(|d| (d.revision, d.body))
+                == Some((1, body.clone())),
+            "a document survives reopen"
         );
         ensure!(
-            e(s.keys.list().await)?
-                .iter()
-                .any(|k| k.kid == "durable-key"),
-            "key survives reopen"
+            e(s.documents.find("people", "uid", "dora").await)?.map(|d| d.id)
+                == Some("durable".to_owned()),
+            "its unique key survives reopen"
         );
         ensure!(
-            e(s.users.by_uid("DORA").await)? == Some(user("durable-user", "dora")),
-            "user and uid index survive reopen"
-        );
-        ensure!(
-            e(s.config.get().await)?.map(|c| c.revision) == Some(1),
-            "configuration survives reopen"
-        );
-        ensure!(
-            e(s.scopes.list().await)? == vec![scope("durable")],
-            "scope survives reopen"
+            s.documents.insert("people", "other", &body, &uid).await == Err(StoreError::Conflict),
+            "and still holds its value"
         );
         // Expiry survives a restart: the sweeper still finds what expired before it.
         ensure!(
@@ -160,15 +113,13 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 20] = [
-        ("clients_crud", records::clients_crud),
+    let cases: [Case; 14] = [
         ("grants_single_use", grants::grants_single_use),
         ("grants_tombstone", grants::grants_tombstone),
         ("grants_concurrent_take", grants::grants_concurrent_take),
         ("grants_counters", grants::grants_counters),
         ("grants_scan", grants::grants_scan),
         ("grants_remove_owned", grants::grants_remove_owned),
-        ("master_key_check", records::master_key_check),
         ("grants_concurrent_insert", grants::grants_concurrent_insert),
         ("grants_expiry_and_sweep", grants::grants_expiry_and_sweep),
         ("grants_family", grants::grants_family),
@@ -176,10 +127,6 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
             "grants_family_revocation_races_insert",
             grants::grants_family_revocation_races_insert,
         ),
-        ("keys_crud", records::keys_crud),
-        ("users_crud", records::users_crud),
-        ("config_compare_and_set", records::config_compare_and_set),
-        ("scopes_crud", records::scopes_crud),
         ("documents_crud", documents::documents_crud),
         (
             "documents_list_and_select",
@@ -194,7 +141,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
     let mut failures = Vec::new();
     for (case, f) in cases {
         let h = fresh();
-        if let Err(detail) = f(&h.stores()) {
+        if let Err(detail) = f(&h.backend()) {
             failures.push(Failure { case, detail });
         }
     }
@@ -208,57 +155,91 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
     failures
 }
 
+/// A backend in memory (nothing to reopen).
+#[derive(Debug)]
+pub struct MemoryHarness(Backend);
+
+impl MemoryHarness {
+    /// A fresh one.
+    pub fn new() -> MemoryHarness {
+        MemoryHarness(Backend::memory())
+    }
+}
+
+impl Default for MemoryHarness {
+    fn default() -> Self {
+        MemoryHarness::new()
+    }
+}
+
+impl Harness for MemoryHarness {
+    fn backend(&self) -> Backend {
+        self.0.clone()
+    }
+    fn reopen(&mut self) -> Option<Backend> {
+        None
+    }
+}
+
+/// The sled harness of the crate's own tests (test code: a failure to set up panics).
+#[cfg(all(test, feature = "sled"))]
+#[allow(clippy::expect_used)]
+pub(crate) mod sled_harness {
+    use super::{Backend, Harness};
+
+    /// A sled database in a temporary directory (the crate's own tests).
+    #[derive(Debug)]
+    pub(crate) struct SledHarness {
+        dir: tempfile::TempDir,
+        backend: Option<Backend>,
+    }
+
+    impl SledHarness {
+        /// A fresh database.
+        pub(crate) fn new() -> SledHarness {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let backend = Backend::sled(dir.path()).expect("open");
+            SledHarness {
+                dir,
+                backend: Some(backend),
+            }
+        }
+    }
+
+    impl Default for SledHarness {
+        fn default() -> Self {
+            SledHarness::new()
+        }
+    }
+
+    impl Harness for SledHarness {
+        fn backend(&self) -> Backend {
+            self.backend.clone().expect("open")
+        }
+        fn reopen(&mut self) -> Option<Backend> {
+            self.backend = None;
+            // Every clone of the backend must be gone for sled to release its lock.
+            let b = Backend::sled(self.dir.path()).expect("reopen");
+            self.backend = Some(b.clone());
+            Some(b)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    struct Memory(Stores);
-    impl Harness for Memory {
-        fn stores(&self) -> Stores {
-            self.0.clone()
-        }
-        fn reopen(&mut self) -> Option<Stores> {
-            None
-        }
-    }
-
     #[test]
     fn memory_conforms() {
-        let failures = run_all(&mut || Box::new(Memory(Stores::memory())));
+        let failures = run_all(&mut || Box::new(MemoryHarness::new()));
         assert!(failures.is_empty(), "{failures:#?}");
-    }
-
-    #[cfg(feature = "sled")]
-    struct Sled {
-        dir: tempfile::TempDir,
-        stores: Option<Stores>,
-    }
-
-    #[cfg(feature = "sled")]
-    impl Harness for Sled {
-        fn stores(&self) -> Stores {
-            self.stores.clone().expect("open")
-        }
-        fn reopen(&mut self) -> Option<Stores> {
-            self.stores = None;
-            // Every clone of the Stores handle must be gone for sled to release its lock.
-            let s = Stores::sled(self.dir.path()).expect("reopen");
-            self.stores = Some(s.clone());
-            Some(s)
-        }
     }
 
     #[cfg(feature = "sled")]
     #[test]
     fn sled_conforms() {
-        let failures = run_all(&mut || {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let stores = Stores::sled(dir.path()).expect("open");
-            Box::new(Sled {
-                dir,
-                stores: Some(stores),
-            })
-        });
+        let failures = run_all(&mut || Box::new(sled_harness::SledHarness::new()));
         assert!(failures.is_empty(), "{failures:#?}");
     }
 
@@ -266,8 +247,8 @@ mod tests {
     #[test]
     fn sled_second_open_is_locked() {
         let dir = tempfile::tempdir().unwrap();
-        let _first = Stores::sled(dir.path()).unwrap();
-        let second = Stores::sled(dir.path());
+        let _first = Backend::sled(dir.path()).unwrap();
+        let second = Backend::sled(dir.path());
         assert!(
             matches!(second, Err(StoreError::Locked(_))),
             "{:?}",

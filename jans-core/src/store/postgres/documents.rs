@@ -47,6 +47,34 @@ async fn claim(
     Ok(())
 }
 
+impl PgStore {
+    /// The document `id`, from the database.
+    async fn read(&self, collection: &str, id: &str) -> Result<Option<Document>, StoreError> {
+        let (collection, id) = (collection.to_owned(), id.to_owned());
+        self.run(move |c| async move {
+            let stmt = c
+                .prepare_cached(
+                    "SELECT revision, body FROM jans_document WHERE collection = $1 AND id = $2",
+                )
+                .await
+                .map_err(map_err)?;
+            match c
+                .query_opt(&stmt, &[&collection, &id])
+                .await
+                .map_err(map_err)?
+            {
+                Some(r) => Ok(Some(row(
+                    id,
+                    r.try_get(0).map_err(map_err)?,
+                    r.try_get(1).map_err(map_err)?,
+                )?)),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl DocumentStore for PgStore {
     async fn insert(
@@ -79,28 +107,15 @@ impl DocumentStore for PgStore {
     }
 
     async fn get(&self, collection: &str, id: &str) -> Result<Option<Document>, StoreError> {
-        let (collection, id) = (collection.to_owned(), id.to_owned());
-        self.run(move |c| async move {
-            let stmt = c
-                .prepare_cached(
-                    "SELECT revision, body FROM jans_document WHERE collection = $1 AND id = $2",
-                )
-                .await
-                .map_err(map_err)?;
-            match c
-                .query_opt(&stmt, &[&collection, &id])
-                .await
-                .map_err(map_err)?
-            {
-                Some(r) => Ok(Some(row(
-                    id,
-                    r.try_get(0).map_err(map_err)?,
-                    r.try_get(1).map_err(map_err)?,
-                )?)),
-                None => Ok(None),
-            }
-        })
-        .await
+        let (cached, epoch) = self.cache.get(collection, id);
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let found = self.read(collection, id).await?;
+        if let Some(doc) = &found {
+            self.cache.put(collection, doc, epoch);
+        }
+        Ok(found)
     }
 
     async fn find(
@@ -143,51 +158,56 @@ impl DocumentStore for PgStore {
         unique: &[UniqueKey],
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
+        let forgotten = (collection.to_owned(), id.to_owned());
         check_names(collection, id, unique)?;
         let (collection, id, unique) = (collection.to_owned(), id.to_owned(), unique.to_vec());
         let text = encode(body)?;
         let expected = expected.map(revision);
-        self.run(move |mut c| async move {
-            let tx = c.transaction().await.map_err(map_err)?;
-            // The row lock taken here orders racing writers of one document.
-            let stmt = tx
-                .prepare_cached(
-                    "UPDATE jans_document SET revision = revision + 1, body = $3 \
+        let written = self
+            .run(move |mut c| async move {
+                let tx = c.transaction().await.map_err(map_err)?;
+                // The row lock taken here orders racing writers of one document.
+                let stmt = tx
+                    .prepare_cached(
+                        "UPDATE jans_document SET revision = revision + 1, body = $3 \
                      WHERE collection = $1 AND id = $2 AND ($4::bigint IS NULL OR revision = $4) \
                      RETURNING revision",
-                )
-                .await
-                .map_err(map_err)?;
-            let updated = tx
-                .query_opt(&stmt, &[&collection, &id, &text, &expected])
-                .await
-                .map_err(map_err)?;
-            let Some(updated) = updated else {
-                let exists = tx
-                    .query_opt(
-                        "SELECT 1 FROM jans_document WHERE collection = $1 AND id = $2",
-                        &[&collection, &id],
                     )
                     .await
                     .map_err(map_err)?;
-                return Err(if exists.is_some() {
-                    StoreError::Conflict
-                } else {
-                    StoreError::NotFound
-                });
-            };
-            let next: i64 = updated.try_get(0).map_err(map_err)?;
-            tx.execute(
-                "DELETE FROM jans_document_key WHERE collection = $1 AND id = $2",
-                &[&collection, &id],
-            )
-            .await
-            .map_err(map_err)?;
-            claim(&tx, &collection, &id, &unique).await?;
-            tx.commit().await.map_err(map_err)?;
-            Ok(u64::try_from(next).unwrap_or(0))
-        })
-        .await
+                let updated = tx
+                    .query_opt(&stmt, &[&collection, &id, &text, &expected])
+                    .await
+                    .map_err(map_err)?;
+                let Some(updated) = updated else {
+                    let exists = tx
+                        .query_opt(
+                            "SELECT 1 FROM jans_document WHERE collection = $1 AND id = $2",
+                            &[&collection, &id],
+                        )
+                        .await
+                        .map_err(map_err)?;
+                    return Err(if exists.is_some() {
+                        StoreError::Conflict
+                    } else {
+                        StoreError::NotFound
+                    });
+                };
+                let next: i64 = updated.try_get(0).map_err(map_err)?;
+                tx.execute(
+                    "DELETE FROM jans_document_key WHERE collection = $1 AND id = $2",
+                    &[&collection, &id],
+                )
+                .await
+                .map_err(map_err)?;
+                claim(&tx, &collection, &id, &unique).await?;
+                tx.commit().await.map_err(map_err)?;
+                Ok(u64::try_from(next).unwrap_or(0))
+            })
+            .await;
+        // Whatever happened, what this process cached of it is no longer to be trusted.
+        self.cache.forget(&forgotten.0, &forgotten.1);
+        written
     }
 
     async fn delete(
@@ -196,40 +216,45 @@ impl DocumentStore for PgStore {
         id: &str,
         expected: Option<u64>,
     ) -> Result<bool, StoreError> {
+        let forgotten = (collection.to_owned(), id.to_owned());
         let (collection, id) = (collection.to_owned(), id.to_owned());
         let expected = expected.map(revision);
-        self.run(move |c| async move {
-            // Its keys go with it (ON DELETE CASCADE).
-            let stmt = c
-                .prepare_cached(
-                    "DELETE FROM jans_document WHERE collection = $1 AND id = $2 \
+        let written = self
+            .run(move |c| async move {
+                // Its keys go with it (ON DELETE CASCADE).
+                let stmt = c
+                    .prepare_cached(
+                        "DELETE FROM jans_document WHERE collection = $1 AND id = $2 \
                      AND ($3::bigint IS NULL OR revision = $3)",
-                )
-                .await
-                .map_err(map_err)?;
-            let n = c
-                .execute(&stmt, &[&collection, &id, &expected])
-                .await
-                .map_err(map_err)?;
-            if n > 0 {
-                return Ok(true);
-            }
-            if expected.is_none() {
-                return Ok(false);
-            }
-            let exists = c
-                .query_opt(
-                    "SELECT 1 FROM jans_document WHERE collection = $1 AND id = $2",
-                    &[&collection, &id],
-                )
-                .await
-                .map_err(map_err)?;
-            match exists {
-                Some(_) => Err(StoreError::Conflict),
-                None => Ok(false),
-            }
-        })
-        .await
+                    )
+                    .await
+                    .map_err(map_err)?;
+                let n = c
+                    .execute(&stmt, &[&collection, &id, &expected])
+                    .await
+                    .map_err(map_err)?;
+                if n > 0 {
+                    return Ok(true);
+                }
+                if expected.is_none() {
+                    return Ok(false);
+                }
+                let exists = c
+                    .query_opt(
+                        "SELECT 1 FROM jans_document WHERE collection = $1 AND id = $2",
+                        &[&collection, &id],
+                    )
+                    .await
+                    .map_err(map_err)?;
+                match exists {
+                    Some(_) => Err(StoreError::Conflict),
+                    None => Ok(false),
+                }
+            })
+            .await;
+        // Whatever happened, what this process cached of it is no longer to be trusted.
+        self.cache.forget(&forgotten.0, &forgotten.1);
+        written
     }
 
     async fn list(

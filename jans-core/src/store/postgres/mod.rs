@@ -13,10 +13,9 @@
 //! handle the store was opened with.
 
 mod batch;
-mod client_cache;
+mod doc_cache;
 mod documents;
 mod grants;
-mod records;
 pub mod schema;
 pub mod test_server;
 pub mod tls;
@@ -36,7 +35,8 @@ use crate::ctx::UnixTime;
 pub struct PgStore {
     pool: Pool,
     runtime: tokio::runtime::Handle,
-    clients: std::sync::Arc<client_cache::ClientCache>,
+    /// Documents read, kept right by notifications (`doc_cache`).
+    cache: std::sync::Arc<doc_cache::DocCache>,
     /// Grant inserts, committed in batches.
     grants: batch::Batcher,
     /// Dropped with the last handle of the store: stops the cache's listener.
@@ -123,13 +123,13 @@ impl PgStore {
         let pg: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
             StoreError::Backend(format!("database URL: {e}"))
         })?;
-        let clients = std::sync::Arc::new(client_cache::ClientCache::default());
+        let cache = std::sync::Arc::new(doc_cache::DocCache::default());
         let (stop, stopped) = tokio::sync::watch::channel(());
-        client_cache::spawn_listener(
+        doc_cache::spawn_listener(
             &runtime,
             pg.clone(),
             tls.clone(),
-            std::sync::Arc::downgrade(&clients),
+            std::sync::Arc::downgrade(&cache),
             stopped,
         );
         let manager = deadpool_postgres::Manager::from_config(
@@ -151,7 +151,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             runtime,
-            clients,
+            cache,
             grants,
             _listener: std::sync::Arc::new(stop),
         })
@@ -214,21 +214,6 @@ impl PgStore {
 }
 
 impl PgStore {
-    /// One statement writing document `$2` under key `$1`; `otherwise` when it touched no
-    /// row (an insert that met the key, an update that did not).
-    async fn write_doc(
-        &self,
-        sql: &'static str,
-        key: String,
-        doc: String,
-        otherwise: StoreError,
-    ) -> Result<(), StoreError> {
-        if self.execute(sql, vec![p(key), p(doc)]).await? == 0 {
-            return Err(otherwise);
-        }
-        Ok(())
-    }
-
     /// One query whose first column is a JSON document, decoded row by row.
     async fn docs<T: serde::de::DeserializeOwned>(
         &self,

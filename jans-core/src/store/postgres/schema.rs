@@ -30,10 +30,15 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "documents",
         include_str!("migrations/0007_documents.sql"),
     ),
+    (
+        8,
+        "records_as_documents",
+        include_str!("migrations/0008_records_as_documents.sql"),
+    ),
 ];
 
 /// The schema version this build needs.
-pub const LATEST: i32 = 7;
+pub const LATEST: i32 = 8;
 
 /// Transaction-level advisory lock key serializing migrations across nodes ("jansmigr").
 const MIGRATION_LOCK: i64 = 0x6a61_6e73_6d69_6772;
@@ -102,8 +107,14 @@ pub async fn status(store: &PgStore) -> Result<SchemaStatus, StoreError> {
 /// an advisory lock, so nodes running it at once apply each migration exactly once and a
 /// failure leaves the schema as it was. Returns the versions applied (empty when current).
 pub async fn migrate(store: &PgStore) -> Result<Vec<i32>, StoreError> {
+    migrate_to(store, LATEST).await
+}
+
+/// [`migrate`], stopping at version `target` (a database as an older `jans migrate` left it:
+/// what the upgrade tests start from).
+pub async fn migrate_to(store: &PgStore, target: i32) -> Result<Vec<i32>, StoreError> {
     store
-        .run(|mut c| async move {
+        .run(move |mut c| async move {
             let tx = c.transaction().await.map_err(map_err)?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
                 .await
@@ -128,7 +139,10 @@ pub async fn migrate(store: &PgStore) -> Result<Vec<i32>, StoreError> {
                 ));
             }
             let mut applied = Vec::new();
-            for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
+            for (version, name, sql) in MIGRATIONS
+                .iter()
+                .filter(|(v, _, _)| *v > current && *v <= target)
+            {
                 tx.batch_execute(sql).await.map_err(map_err)?;
                 tx.execute(
                     "INSERT INTO jans_schema (version, name) VALUES ($1, $2)",

@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex, Weak};
 use super::schema::{self, SchemaStatus};
 use super::test_server::TestServer;
 use super::*;
+use crate::repo::Stores;
 use crate::store::conformance::{self, Harness, block_on};
-use crate::store::{GrantKind, GrantRecord, GrantStore, Stores};
+use crate::store::{Backend, GrantKind, GrantRecord, GrantStore};
 
 /// A server and a runtime shared by the tests running at the same time; the last one to
 /// finish stops a private server (a `static` would leave it running after the process).
@@ -50,21 +51,21 @@ struct Pg {
 }
 
 impl Harness for Pg {
-    fn stores(&self) -> Stores {
-        Stores::postgres(self.store.clone())
+    fn backend(&self) -> Backend {
+        Backend::postgres(self.store.clone())
     }
 
-    fn reopen(&mut self) -> Option<Stores> {
+    fn reopen(&mut self) -> Option<Backend> {
         // A new pool on the same database: what another process (or a restart) sees.
         self.store = PgStore::connect(&self.url, 16, self.env.rt.handle().clone()).unwrap();
-        Some(self.stores())
+        Some(self.backend())
     }
 }
 
 #[test]
 fn conformance_on_postgresql() {
     let env = env();
-    let failures = conformance::run_all(&mut || {
+    let mut fresh = || {
         let (store, url) = fresh_store(&env);
         block_on(schema::migrate(&store)).unwrap();
         Box::new(Pg {
@@ -72,7 +73,9 @@ fn conformance_on_postgresql() {
             store,
             env: env.clone(),
         }) as Box<dyn Harness>
-    });
+    };
+    let mut failures = conformance::run_all(&mut fresh);
+    failures.extend(crate::repo::conformance::run_all(&mut fresh));
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
@@ -188,12 +191,16 @@ fn a_server_that_goes_away_is_unavailable_then_recovers() {
 
 #[test]
 fn a_client_changed_by_another_process_is_never_served_stale() {
-    use crate::repo::client::ClientMetadata;
-    use crate::store::ClientStore;
+    use crate::repo::client::{ClientMetadata, Clients};
     let env = env();
     let (a, url) = fresh_store(&env);
     block_on(schema::migrate(&a)).unwrap();
     let b = PgStore::connect(&url, 4, env.rt.handle().clone()).unwrap();
+    let (raw, a, b) = (
+        a.clone(),
+        Clients::new(Arc::new(a)),
+        Clients::new(Arc::new(b)),
+    );
     // Let both listeners connect, then fill b's cache.
     std::thread::sleep(std::time::Duration::from_millis(500));
     let mut client = crate::repo::client::Client {
@@ -205,21 +212,17 @@ fn a_client_changed_by_another_process_is_never_served_stale() {
         registration_access_token_hash: None,
         metadata: ClientMetadata::default(),
     };
-    block_on(ClientStore::insert(&a, &client)).unwrap();
+    block_on(a.insert(&client)).unwrap();
     for _ in 0..3 {
         assert_eq!(
-            block_on(ClientStore::get(&b, "cached"))
-                .unwrap()
-                .map(|c| c.disabled),
+            block_on(b.get("cached")).unwrap().map(|c| c.disabled),
             Some(false)
         );
     }
     let eventually = |want: Option<bool>| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
-            let got = block_on(ClientStore::get(&b, "cached"))
-                .unwrap()
-                .map(|c| c.disabled);
+            let got = block_on(b.get("cached")).unwrap().map(|c| c.disabled);
             if got == want {
                 return;
             }
@@ -231,12 +234,13 @@ fn a_client_changed_by_another_process_is_never_served_stale() {
         }
     };
     client.disabled = true;
-    block_on(ClientStore::update(&a, &client)).unwrap();
+    block_on(a.update(&client)).unwrap();
     eventually(Some(true));
     // A write that bypasses jans-rs entirely is seen too (the trigger notifies).
-    block_on(a.run(|c| async move {
+    block_on(raw.run(|c| async move {
         c.execute(
-            "UPDATE jans_client SET doc = jsonb_set(doc::jsonb, '{disabled}', 'false')::text WHERE client_id = 'cached'",
+            "UPDATE jans_document SET body = jsonb_set(body::jsonb, '{disabled}', 'false')::text \
+             WHERE collection = 'clients' AND id = 'cached'",
             &[],
         )
         .await
@@ -244,8 +248,129 @@ fn a_client_changed_by_another_process_is_never_served_stale() {
     }))
     .unwrap();
     eventually(Some(false));
-    block_on(ClientStore::delete(&a, "cached")).unwrap();
+    block_on(a.delete("cached")).unwrap();
     eventually(None);
+}
+
+/// A database as version 7's `jans migrate` left it, holding what version 7 wrote there (a
+/// table per aggregate), reads the same through the repositories once migrated to 8.
+#[test]
+fn a_version_7_database_keeps_its_records_after_migrating() {
+    use crate::repo::user::User;
+    let env = env();
+    let (store, _) = fresh_store(&env);
+    assert_eq!(
+        block_on(schema::migrate_to(&store, 7)).unwrap(),
+        vec![1, 2, 3, 4, 5, 6, 7]
+    );
+    let client = crate::repo::client::Client {
+        client_id: "old-client".into(),
+        client_secret_sealed: Some("sealed".into()),
+        client_id_issued_at: 7,
+        client_secret_expires_at: 0,
+        disabled: false,
+        registration_access_token_hash: None,
+        metadata: crate::repo::client::ClientMetadata::default(),
+    };
+    let user: User = serde_json::from_value(serde_json::json!({
+        "inum": "inum-1", "uid": "Alice", "given_name": "Alice"
+    }))
+    .unwrap();
+    let scope = crate::repo::scope::defaults().remove(0);
+    let key = crate::repo::key::StoredKey {
+        kid: "k1".into(),
+        alg: crate::jose::Algorithm::ES256,
+        status: crate::repo::key::KeyStatus::Active,
+        created_at: 1,
+        activated_at: Some(1),
+        retired_at: None,
+        publish_until: None,
+        sealed_private: Some("sealed".into()),
+        public_jwk: serde_json::from_value(serde_json::json!({
+            "kty": "EC", "crv": "P-256", "x": "x", "y": "y", "kid": "k1"
+        }))
+        .unwrap(),
+    };
+    fn text<T: serde::Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap()
+    }
+    let rows: Vec<(&'static str, Vec<String>)> = vec![
+        (
+            "INSERT INTO jans_client (client_id, doc) VALUES ($1, $2)",
+            vec![client.client_id.clone(), text(&client)],
+        ),
+        (
+            "INSERT INTO jans_user (inum, uid_key, doc) VALUES ($1, $2, $3)",
+            vec![user.inum.clone(), User::uid_key(&user.uid), text(&user)],
+        ),
+        (
+            "INSERT INTO jans_scope (id, doc) VALUES ($1, $2)",
+            vec![scope.id.clone(), text(&scope)],
+        ),
+        (
+            "INSERT INTO jans_key (kid, doc) VALUES ($1, $2)",
+            vec![key.kid.clone(), text(&key)],
+        ),
+        (
+            "INSERT INTO jans_config (id, revision, doc) VALUES ('jansConfDyn', 5, $1)",
+            vec![r#"{"issuer":"https://old.example"}"#.to_owned()],
+        ),
+        (
+            "INSERT INTO jans_meta (name, value) VALUES ('master_key_check', $1)",
+            vec!["kcv-old".to_owned()],
+        ),
+    ];
+    for (sql, params) in rows {
+        block_on(store.run(move |c| async move {
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                params.iter().map(|p| p as _).collect();
+            c.execute(sql, &refs).await.map_err(map_err)
+        }))
+        .unwrap();
+    }
+    assert_eq!(block_on(schema::migrate(&store)).unwrap(), vec![8]);
+    let stores = Stores::postgres(store);
+    block_on(async {
+        assert_eq!(
+            stores.clients.get("old-client").await.unwrap(),
+            Some(client)
+        );
+        assert_eq!(
+            stores.users.by_uid("ALICE").await.unwrap(),
+            Some(user.clone())
+        );
+        assert_eq!(stores.users.get("inum-1").await.unwrap(), Some(user));
+        let mut taken: User = serde_json::from_value(serde_json::json!({
+            "inum": "inum-2", "uid": "alice"
+        }))
+        .unwrap();
+        assert_eq!(
+            stores.users.insert(&taken).await,
+            Err(StoreError::Conflict),
+            "the uid stays unique"
+        );
+        taken.uid = "bob".into();
+        stores.users.insert(&taken).await.unwrap();
+        assert_eq!(stores.scopes.list().await.unwrap(), vec![scope]);
+        assert_eq!(stores.keys.list().await.unwrap(), vec![key]);
+        let config = stores.config.get().await.unwrap().unwrap();
+        assert_eq!(config.revision, 5);
+        assert_eq!(config.doc["issuer"], "https://old.example");
+        assert_eq!(
+            stores.config.put(&config.doc, 4).await,
+            Err(StoreError::Conflict)
+        );
+        assert_eq!(stores.config.put(&config.doc, 5).await, Ok(6));
+        assert_eq!(
+            stores
+                .keys
+                .master_key_check(Some("kcv-new"))
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("kcv-old")
+        );
+    });
 }
 
 /// The grant store of a fresh database on a single-threaded runtime of its own: tasks

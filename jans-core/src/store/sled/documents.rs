@@ -14,17 +14,24 @@ use crate::store::document::{Document, DocumentStore, UniqueKey, check_names};
 
 /// A document as stored.
 #[derive(Serialize, Deserialize)]
-struct Stored {
+pub(super) struct Stored {
     /// Revision.
     r: u64,
     /// Unique keys, as (name, value).
     #[serde(default)]
-    u: Vec<(String, String)>,
+    pub(super) u: Vec<(String, String)>,
     /// Body.
     b: serde_json::Value,
 }
 
-fn doc_key(collection: &str, id: &str) -> Vec<u8> {
+impl Stored {
+    /// A document at revision `r` holding `u`.
+    pub(super) fn new(r: u64, u: Vec<(String, String)>, b: serde_json::Value) -> Stored {
+        Stored { r, u, b }
+    }
+}
+
+pub(super) fn doc_key(collection: &str, id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(collection.len() + 1 + id.len());
     k.extend_from_slice(collection.as_bytes());
     k.push(0);
@@ -32,7 +39,7 @@ fn doc_key(collection: &str, id: &str) -> Vec<u8> {
     k
 }
 
-fn unique_key(collection: &str, name: &str, value: &str) -> Vec<u8> {
+pub(super) fn unique_key(collection: &str, name: &str, value: &str) -> Vec<u8> {
     let mut k = doc_key(collection, name);
     k.push(0);
     k.extend_from_slice(value.as_bytes());

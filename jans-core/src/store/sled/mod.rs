@@ -1,10 +1,12 @@
 //! The embedded default backend: one sled database in a directory.
 //!
-//! Layout (one tree each): `clients` (id -> JSON), `keys` (kid -> JSON), `grants`
-//! (kind byte + key -> JSON), `grant_fam` (family + 0 + kind + key -> ()) for family
-//! revocation, `users` (inum -> JSON) and `users_uid` (lowercased uid -> inum). The sweeper's expiry index lives in memory: the first sweep after opening
-//! scans `grants` once and fills it, later inserts add to it. Keeping it out of sled halves
-//! the writes of a token issuance (sled copies a leaf on every write).
+//! Layout (one tree each): `grants` (kind byte + key -> JSON), `grant_fam` (family + 0 +
+//! kind + key -> ()) for family revocation, and the documents of every collection in
+//! `docs` and `doc_keys` (`documents`). Databases of older versions, with a tree per
+//! aggregate, are moved to documents when opened (`upgrade`). The sweeper's expiry index
+//! lives in memory: the first sweep after opening scans `grants` once and fills it, later
+//! inserts add to it. Keeping it out of sled halves the writes of a token issuance (sled
+//! copies a leaf on every write).
 //!
 //! Durability (DESIGN.md §4): every write, grant state included, is on disk before it
 //! returns, through group commit (`flush`): concurrent writers wait for one shared flush,
@@ -16,7 +18,7 @@
 mod documents;
 mod flush;
 mod grants;
-mod records;
+mod upgrade;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,16 +29,8 @@ use crate::ctx::UnixTime;
 
 /// A sled database holding every store.
 pub struct SledStore {
-    clients: sled::Tree,
-    keys: sled::Tree,
     grants: sled::Tree,
     grant_fam: sled::Tree,
-    users: sled::Tree,
-    users_uid: sled::Tree,
-    config: sled::Tree,
-    scopes: sled::Tree,
-    /// Facts about the installation (the master key's check value).
-    meta: sled::Tree,
     /// Documents of every collection, and their unique keys (`documents`).
     docs: sled::Tree,
     doc_keys: sled::Tree,
@@ -126,18 +120,13 @@ impl SledStore {
                 other => map_err(other),
             })?;
         let tree = |name: &str| db.open_tree(name).map_err(map_err);
+        let (docs, doc_keys) = (tree("docs")?, tree("doc_keys")?);
+        upgrade::records_to_documents(&db, &docs, &doc_keys)?;
         Ok(SledStore {
-            clients: tree("clients")?,
-            keys: tree("keys")?,
             grants: tree("grants")?,
             grant_fam: tree("grant_fam")?,
-            users: tree("users")?,
-            users_uid: tree("users_uid")?,
-            config: tree("config")?,
-            scopes: tree("scopes")?,
-            meta: tree("meta")?,
-            docs: tree("docs")?,
-            doc_keys: tree("doc_keys")?,
+            docs,
+            doc_keys,
             expiry: Mutex::new(ExpiryIndex::default()),
             commit: flush::GroupCommit::start(db)?,
         })
@@ -147,53 +136,6 @@ impl SledStore {
     /// writer).
     async fn durable(&self) -> Result<(), StoreError> {
         self.commit.durable().await
-    }
-
-    /// Store `value` under a `key` that must be new (`Conflict` otherwise), durably.
-    async fn insert_new<T: serde::Serialize + Sync>(
-        &self,
-        tree: &sled::Tree,
-        key: &str,
-        value: &T,
-    ) -> Result<(), StoreError> {
-        tree.compare_and_swap(key.as_bytes(), None as Option<&[u8]>, Some(encode(value)?))
-            .map_err(map_err)?
-            .map_err(|_| StoreError::Conflict)?;
-        self.durable().await
-    }
-
-    /// Replace the value under an existing `key` (`NotFound` otherwise), durably.
-    async fn replace<T: serde::Serialize + Sync>(
-        &self,
-        tree: &sled::Tree,
-        key: &str,
-        value: &T,
-    ) -> Result<(), StoreError> {
-        let v = encode(value)?;
-        let mut done = false;
-        tree.fetch_and_update(key.as_bytes(), |old| {
-            done = old.is_some();
-            old.map(|_| v.clone())
-        })
-        .map_err(map_err)?;
-        if !done {
-            return Err(StoreError::NotFound);
-        }
-        self.durable().await
-    }
-
-    /// Remove `key`, durably; whether it existed.
-    async fn remove_key(&self, tree: &sled::Tree, key: &str) -> Result<bool, StoreError> {
-        let existed = tree.remove(key.as_bytes()).map_err(map_err)?.is_some();
-        self.durable().await?;
-        Ok(existed)
-    }
-
-    /// Every value of `tree`, in key order.
-    fn values<T: serde::de::DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<T>, StoreError> {
-        tree.iter()
-            .map(|r| r.map_err(map_err).and_then(|(_, v)| decode(&v)))
-            .collect()
     }
 
     fn unlink(&self, gk: &[u8], rec: &GrantRecord) -> Result<(), StoreError> {

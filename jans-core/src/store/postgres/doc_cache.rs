@@ -1,14 +1,15 @@
-//! Clients cached in each process, kept right across nodes by PostgreSQL notifications: a
-//! trigger on `jans_client` (migration 3) sends `NOTIFY jans_client, '<client_id>'` on
-//! every insert, update and delete, whoever makes it; a listening connection per process
-//! drops that client from the cache. Client authentication then costs no query.
+//! Documents cached in each process, kept right across nodes by PostgreSQL notifications: a
+//! trigger on `jans_document` (migration 8) sends `NOTIFY jans_document,
+//! '["<collection>","<id>"]'` on every insert, update and delete, whoever makes it; a
+//! listening connection per process drops that document from the cache. Reading a client
+//! to authenticate it, or the shared configuration's revision, then costs no query.
 //!
 //! Correctness rules:
 //! - the cache is used only while the listener is connected; when it drops, the cache is
 //!   emptied and bypassed until the listener is back (so no change can be missed);
 //! - a value read from the database is cached only if no notification arrived while it was
 //!   read (an epoch counter), so a read racing an update never caches the old row;
-//! - absent clients are not cached, so a client registered on one node authenticates on
+//! - absent documents are not cached, so a client registered on one node authenticates on
 //!   every other at once;
 //! - the listener proves its connection with a query every [`HEARTBEAT`], and entries live
 //!   at most [`TTL`], which bounds staleness even if a connection died silently.
@@ -17,49 +18,52 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::repo::client::Client;
+use crate::store::document::Document;
 
-/// Most clients kept; beyond it the cache starts over.
+/// Most documents kept; beyond it the cache starts over.
 const MAX_ENTRIES: usize = 10_000;
-/// Longest a cached client is served.
+/// Longest a cached document is served.
 pub(crate) const TTL: std::time::Duration = std::time::Duration::from_secs(60);
 /// How often the listener checks that its connection is alive.
 pub(crate) const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The cache and the state of its listener.
 #[derive(Default)]
-pub(crate) struct ClientCache {
-    entries: Mutex<HashMap<String, (std::time::Instant, Client)>>,
+pub(crate) struct DocCache {
+    entries: Mutex<HashMap<(String, String), (std::time::Instant, Document)>>,
     /// Bumped by every notification and every (re)connection of the listener.
     epoch: AtomicU64,
     /// Whether the listener is connected (else the cache is bypassed).
     listening: AtomicBool,
 }
 
-impl ClientCache {
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (std::time::Instant, Client)>> {
+impl DocCache {
+    #[allow(clippy::type_complexity)]
+    fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), (std::time::Instant, Document)>> {
         match self.entries.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         }
     }
 
-    /// A cached client, and the epoch to hand back to [`ClientCache::put`] after a miss.
-    pub(crate) fn get(&self, client_id: &str) -> (Option<Client>, Option<u64>) {
+    /// A cached document, and the epoch to hand back to [`DocCache::put`] after a miss.
+    pub(crate) fn get(&self, collection: &str, id: &str) -> (Option<Document>, Option<u64>) {
         if !self.listening.load(Ordering::Acquire) {
             return (None, None);
         }
         let epoch = self.epoch.load(Ordering::Acquire);
         let hit = self
             .entries()
-            .get(client_id)
+            .get(&(collection.to_owned(), id.to_owned()))
             .filter(|(at, _)| at.elapsed() < TTL)
             .map(|(_, c)| c.clone());
         (hit, Some(epoch))
     }
 
     /// Cache what was read from the database, unless anything changed since `epoch`.
-    pub(crate) fn put(&self, client: &Client, epoch: Option<u64>) {
+    pub(crate) fn put(&self, collection: &str, doc: &Document, epoch: Option<u64>) {
         let Some(epoch) = epoch else {
             return;
         };
@@ -72,16 +76,29 @@ impl ClientCache {
             entries.clear();
         }
         entries.insert(
-            client.client_id.clone(),
-            (std::time::Instant::now(), client.clone()),
+            (collection.to_owned(), doc.id.clone()),
+            (std::time::Instant::now(), doc.clone()),
         );
     }
 
-    /// This process changed a client: forget it at once (the notification follows).
-    pub(crate) fn forget(&self, client_id: &str) {
+    /// A document changed (here, or as notified): forget it at once.
+    pub(crate) fn forget(&self, collection: &str, id: &str) {
         let mut entries = self.entries();
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        entries.remove(client_id);
+        entries.remove(&(collection.to_owned(), id.to_owned()));
+    }
+
+    /// Forget a notified document (payload `["<collection>","<id>"]`); anything else
+    /// empties the cache.
+    fn forget_notified(&self, payload: &str) {
+        match serde_json::from_str::<(String, String)>(payload) {
+            Ok((collection, id)) => self.forget(&collection, &id),
+            Err(_) => {
+                let mut entries = self.entries();
+                self.epoch.fetch_add(1, Ordering::AcqRel);
+                entries.clear();
+            }
+        }
     }
 
     fn set_listening(&self, on: bool) {
@@ -93,13 +110,13 @@ impl ClientCache {
 }
 
 /// Keep a listener connected until `stop`'s sender is dropped (with the last handle of the
-/// store): `LISTEN jans_client`, forget what is notified, and on any failure bypass the
+/// store): `LISTEN jans_document`, forget what is notified, and on any failure bypass the
 /// cache and reconnect with backoff.
 pub(crate) fn spawn_listener(
     runtime: &tokio::runtime::Handle,
     config: tokio_postgres::Config,
     tls: super::tls::RustlsConnect,
-    cache: std::sync::Weak<ClientCache>,
+    cache: std::sync::Weak<DocCache>,
     mut stop: tokio::sync::watch::Receiver<()>,
 ) {
     runtime.spawn(async move {
@@ -109,7 +126,7 @@ pub(crate) fn spawn_listener(
             tokio::select! {
                 outcome = session => {
                     if let Err(e) = outcome {
-                        tracing::debug!(error = %e, "client cache listener disconnected");
+                        tracing::debug!(error = %e, "document cache listener disconnected");
                     }
                 }
                 _ = stop.changed() => return,
@@ -131,7 +148,7 @@ pub(crate) fn spawn_listener(
 async fn listen(
     config: &tokio_postgres::Config,
     tls: &super::tls::RustlsConnect,
-    cache: &std::sync::Weak<ClientCache>,
+    cache: &std::sync::Weak<DocCache>,
 ) -> Result<(), String> {
     let (client, mut connection) = config
         .connect(tls.clone())
@@ -157,7 +174,7 @@ async fn listen(
     });
     let outcome = async {
         client
-            .batch_execute("LISTEN jans_client")
+            .batch_execute("LISTEN jans_document")
             .await
             .map_err(|e| e.to_string())?;
         match cache.upgrade() {
@@ -173,7 +190,7 @@ async fn listen(
                         return Ok(());
                     };
                     match message {
-                        Some(Some(client_id)) => c.forget(&client_id),
+                        Some(Some(payload)) => c.forget_notified(&payload),
                         _ => break,
                     }
                 }

@@ -1,0 +1,128 @@
+//! A typed collection over the document primitive (DESIGN.md §4): the values of one
+//! collection as a serde type, so a repository reads and writes whole structs and never a
+//! member by name. Every aggregate (clients, users, scopes, keys, the shared configuration,
+//! and the components' own) is one of these with its unique keys.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::store::StoreError;
+use crate::store::document::{DocumentStore, UniqueKey};
+
+/// Documents of one collection, read and written as `T`.
+pub struct Collection<T> {
+    store: Arc<dyn DocumentStore>,
+    name: &'static str,
+    _values: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Collection<T> {
+    fn clone(&self) -> Self {
+        Collection {
+            store: self.store.clone(),
+            name: self.name,
+            _values: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Collection<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Collection({})", self.name)
+    }
+}
+
+/// Documents read per page when a whole collection is listed.
+const PAGE: usize = 500;
+
+fn encode<T: Serialize>(value: &T) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(value).map_err(|e| StoreError::Backend(format!("encode: {e}")))
+}
+
+fn decode<T: DeserializeOwned>(collection: &str, body: serde_json::Value) -> Result<T, StoreError> {
+    serde_json::from_value(body).map_err(|e| StoreError::Corrupt(format!("{collection}: {e}")))
+}
+
+impl<T: Serialize + DeserializeOwned> Collection<T> {
+    /// The collection `name` of `store`.
+    pub fn new(store: Arc<dyn DocumentStore>, name: &'static str) -> Collection<T> {
+        Collection {
+            store,
+            name,
+            _values: PhantomData,
+        }
+    }
+
+    /// Store a new value under `id`; `Conflict` when the id or a unique key is taken.
+    /// Returns its revision (1).
+    pub async fn insert(
+        &self,
+        id: &str,
+        value: &T,
+        unique: &[UniqueKey],
+    ) -> Result<u64, StoreError> {
+        self.store
+            .insert(self.name, id, &encode(value)?, unique)
+            .await
+    }
+
+    /// The value `id`.
+    pub async fn get(&self, id: &str) -> Result<Option<T>, StoreError> {
+        Ok(self.get_revision(id).await?.map(|(_, v)| v))
+    }
+
+    /// The value `id` with its revision (for a later compare-and-set).
+    pub async fn get_revision(&self, id: &str) -> Result<Option<(u64, T)>, StoreError> {
+        match self.store.get(self.name, id).await? {
+            Some(d) => Ok(Some((d.revision, decode(self.name, d.body)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// The value holding `value` under the unique key `name`.
+    pub async fn find(&self, name: &str, value: &str) -> Result<Option<T>, StoreError> {
+        match self.store.find(self.name, name, value).await? {
+            Some(d) => Ok(Some(decode(self.name, d.body)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Replace the value `id` (and its unique keys); with `expected`, only at that
+    /// revision. `NotFound` when absent, `Conflict` on a lost race or a taken unique key.
+    pub async fn replace(
+        &self,
+        id: &str,
+        value: &T,
+        unique: &[UniqueKey],
+        expected: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        self.store
+            .replace(self.name, id, &encode(value)?, unique, expected)
+            .await
+    }
+
+    /// Delete the value `id`; whether it existed.
+    pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        self.store.delete(self.name, id, None).await
+    }
+
+    /// Every value, in id order, read in pages.
+    pub async fn all(&self) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.store.list(self.name, after.as_deref(), PAGE).await?;
+            let full = page.len() == PAGE;
+            after = page.last().map(|d| d.id.clone());
+            for d in page {
+                out.push(decode(self.name, d.body)?);
+            }
+            if !full {
+                return Ok(out);
+            }
+        }
+    }
+}
