@@ -8,38 +8,15 @@
 //! fails rather than skips without them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+use jans_testkit::repo_root as repo;
 
 /// `target/debug/jans`: `cargo test --workspace` has built it already (for jans-http's
-/// integration tests). The build here covers `cargo test -p jans-benches` alone; it selects
-/// the same packages, targets and features as `cargo test --workspace` (dev-dependencies'
-/// features included, which a plain `cargo build --bins` would drop and so rebuild half the
-/// dependency tree), so under the workspace run it finds everything built.
+/// integration tests); under `cargo test -p jans-benches` alone it is built here.
 fn jans_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/debug/deps/cluster_load-HASH -> target/debug
-    let profile_dir = exe.parent().unwrap().parent().unwrap().to_owned();
-    let target = profile_dir.parent().unwrap().to_owned();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .current_dir(repo())
-        .args(["build", "--workspace", "--lib", "--tests", "--target-dir"])
-        .arg(&target)
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "cargo build --workspace --lib --tests failed"
-    );
-    profile_dir.join("jans")
+    jans_testkit::workspace_built().join("jans")
 }
 
 #[test]

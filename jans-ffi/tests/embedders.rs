@@ -9,43 +9,31 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+use jans_testkit::{repo_root as repo, run};
 
 /// The directory holding `libjans.so` (target/debug), built for this run: `cargo test`
-/// builds jans-ffi only as an rlib for the tests, so the C library is built here (cargo
-/// releases its build lock while tests run).
+/// builds jans-ffi only as an rlib for the tests, so the C library is built here.
 fn lib_dir() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().unwrap();
-            // target/debug/deps/embedders-HASH -> target
-            let profile_dir = exe.parent().unwrap().parent().unwrap().to_owned();
-            let target = profile_dir.parent().unwrap().to_owned();
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-            // The same packages, targets and features as `cargo test --workspace`, so every
-            // dependency is already built and only libjans itself is linked.
-            run(Command::new(cargo)
-                .current_dir(repo())
-                .args(["build", "--workspace", "--lib", "--tests", "--target-dir"])
-                .arg(&target));
-            assert!(
-                profile_dir.join("libjans.so").exists(),
-                "{} has no libjans.so",
-                profile_dir.display()
-            );
-            profile_dir
-        })
-        .clone()
+    let dir = jans_testkit::workspace_built();
+    assert!(
+        dir.join("libjans.so").exists(),
+        "{} has no libjans.so",
+        dir.display()
+    );
+    dir
+}
+
+/// Fail loudly when a tool is missing.
+fn require(tool: &str, version_arg: &str) {
+    jans_testkit::require(
+        tool,
+        version_arg,
+        "these tests need gcc, make, valgrind, Go (golang-go), pkg-config and curl",
+    );
 }
 
 /// The directory holding a release (optimized, thin-LTO) `libjans.so`, built for this run:
@@ -72,30 +60,6 @@ fn release_lib_dir() -> PathBuf {
             dir
         })
         .clone()
-}
-
-/// Fail loudly when a tool is missing.
-fn require(tool: &str, version_arg: &str) {
-    match Command::new(tool).arg(version_arg).output() {
-        Ok(o) if o.status.success() => {}
-        other => panic!(
-            "`{tool} {version_arg}` failed ({other:?}): these tests need gcc, make, valgrind, \
-             Go (golang-go), pkg-config and curl; .ci/run installs them"
-        ),
-    }
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    if !out.status.success() {
-        panic!(
-            "{cmd:?} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
 }
 
 /// A C host that forks after using an engine: parent and child must not issue the same

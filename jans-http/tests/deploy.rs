@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use jans_testkit::{repo_root as repo, run};
 use serde_json::Value;
 
 const ISSUER: &str = "https://id.example.com";
@@ -25,28 +26,8 @@ const COMPONENTS: [&str; 5] = ["auth", "fido2", "scim", "config-api", "casa"];
 /// newest schemas kubernetes-validate 1.37.0 bundles.
 const KUBE_VERSIONS: [&str; 2] = ["1.25.0", "1.37.0"];
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
 fn chart() -> PathBuf {
     repo().join("deploy/helm/jans")
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    if !out.status.success() {
-        panic!(
-            "{cmd:?} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
 }
 
 /// The renderer, built once per run with Go in GOPATH mode against Debian's packages.

@@ -17,7 +17,8 @@ fn e<T>(r: Result<T, StoreError>) -> Result<T, String> {
     r.map_err(|e| format!("store error: {e}"))
 }
 
-fn client(id: &str) -> Client {
+/// A confidential client `id` (also the upgrade tests' sample record).
+pub fn client(id: &str) -> Client {
     Client {
         client_id: id.to_owned(),
         client_secret_sealed: Some("sealed".to_owned()),
@@ -33,7 +34,8 @@ fn client(id: &str) -> Client {
     }
 }
 
-fn key(kid: &str) -> StoredKey {
+/// An active ES256 key `kid` with a sealed private half.
+pub fn key(kid: &str) -> StoredKey {
     StoredKey {
         kid: kid.to_owned(),
         alg: crate::jose::Algorithm::ES256,
@@ -133,7 +135,8 @@ fn keys_crud(s: &Stores) -> CaseResult {
     })
 }
 
-fn user(inum: &str, uid: &str) -> User {
+/// A person `inum` who signs in as `uid`.
+pub fn user(inum: &str, uid: &str) -> User {
     User {
         inum: inum.to_owned(),
         uid: uid.to_owned(),
@@ -214,7 +217,8 @@ fn users_crud(s: &Stores) -> CaseResult {
     })
 }
 
-fn scope(id: &str) -> crate::repo::scope::Scope {
+/// An OpenID scope `id` releasing `email`.
+pub fn scope(id: &str) -> crate::repo::scope::Scope {
     crate::repo::scope::Scope {
         id: id.to_owned(),
         inum: format!("inum-{id}"),

@@ -263,34 +263,13 @@ fn a_version_7_database_keeps_its_records_after_migrating() {
         block_on(schema::migrate_to(&store, 7)).unwrap(),
         vec![1, 2, 3, 4, 5, 6, 7]
     );
-    let client = crate::repo::client::Client {
-        client_id: "old-client".into(),
-        client_secret_sealed: Some("sealed".into()),
-        client_id_issued_at: 7,
-        client_secret_expires_at: 0,
-        disabled: false,
-        registration_access_token_hash: None,
-        metadata: crate::repo::client::ClientMetadata::default(),
-    };
-    let user: User = serde_json::from_value(serde_json::json!({
-        "inum": "inum-1", "uid": "Alice", "given_name": "Alice"
-    }))
-    .unwrap();
-    let scope = crate::repo::scope::defaults().remove(0);
-    let key = crate::repo::key::StoredKey {
-        kid: "k1".into(),
-        alg: crate::jose::Algorithm::ES256,
-        status: crate::repo::key::KeyStatus::Active,
-        created_at: 1,
-        activated_at: Some(1),
-        retired_at: None,
-        publish_until: None,
-        sealed_private: Some("sealed".into()),
-        public_jwk: serde_json::from_value(serde_json::json!({
-            "kty": "EC", "crv": "P-256", "x": "x", "y": "y", "kid": "k1"
-        }))
-        .unwrap(),
-    };
+    use crate::repo::conformance::{client, key, scope, user};
+    let (client, user, scope, key) = (
+        client("old"),
+        user("inum-1", "Alice"),
+        scope("s1"),
+        key("k1"),
+    );
     fn text<T: serde::Serialize>(v: &T) -> String {
         serde_json::to_string(v).unwrap()
     }
@@ -331,19 +310,13 @@ fn a_version_7_database_keeps_its_records_after_migrating() {
     assert_eq!(block_on(schema::migrate(&store)).unwrap(), vec![8]);
     let stores = Stores::postgres(store);
     block_on(async {
-        assert_eq!(
-            stores.clients.get("old-client").await.unwrap(),
-            Some(client)
-        );
+        assert_eq!(stores.clients.get("old").await.unwrap(), Some(client));
         assert_eq!(
             stores.users.by_uid("ALICE").await.unwrap(),
             Some(user.clone())
         );
         assert_eq!(stores.users.get("inum-1").await.unwrap(), Some(user));
-        let mut taken: User = serde_json::from_value(serde_json::json!({
-            "inum": "inum-2", "uid": "alice"
-        }))
-        .unwrap();
+        let mut taken = crate::repo::conformance::user("inum-2", "alice");
         assert_eq!(
             stores.users.insert(&taken).await,
             Err(StoreError::Conflict),

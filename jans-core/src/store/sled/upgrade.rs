@@ -128,7 +128,7 @@ pub(super) fn records_to_documents(
 #[cfg(test)]
 mod tests {
     use crate::repo::Stores;
-    use crate::repo::user::User;
+    use crate::repo::conformance::{client, scope, user};
     use crate::store::StoreError;
     use crate::testing::block_on;
 
@@ -137,26 +137,13 @@ mod tests {
     #[test]
     fn a_database_of_trees_per_aggregate_keeps_its_records() {
         let dir = tempfile::tempdir().unwrap();
-        let client = crate::repo::client::Client {
-            client_id: "old-client".into(),
-            client_secret_sealed: Some("sealed".into()),
-            client_id_issued_at: 7,
-            client_secret_expires_at: 0,
-            disabled: false,
-            registration_access_token_hash: None,
-            metadata: crate::repo::client::ClientMetadata::default(),
-        };
-        let user: User = serde_json::from_value(serde_json::json!({
-            "inum": "inum-1", "uid": "Alice", "given_name": "Alice"
-        }))
-        .unwrap();
-        let scope = crate::repo::scope::defaults().remove(0);
+        let (client, user, scope) = (client("old"), user("inum-1", "Alice"), scope("s1"));
         {
             let db = sled::open(dir.path()).unwrap();
             let put = |tree: &str, k: &str, v: Vec<u8>| {
                 db.open_tree(tree).unwrap().insert(k, v).unwrap();
             };
-            put("clients", "old-client", json(&client));
+            put("clients", "old", json(&client));
             put("users", "inum-1", json(&user));
             put("users_uid", "alice", b"inum-1".to_vec());
             put("scopes", &scope.id, json(&scope));
@@ -172,7 +159,7 @@ mod tests {
             let stores = Stores::sled(dir.path()).unwrap();
             block_on(async {
                 assert_eq!(
-                    stores.clients.get("old-client").await.unwrap(),
+                    stores.clients.get("old").await.unwrap(),
                     Some(client.clone())
                 );
                 assert_eq!(
