@@ -2,9 +2,16 @@
 //! collection as a serde type, so a repository reads and writes whole structs and never a
 //! member by name. Every aggregate (clients, users, scopes, keys, the shared configuration,
 //! and the components' own) is one of these with its unique keys.
+//!
+//! Where the backend's writers all live in this process (memory, sled), a collection keeps
+//! what it decoded while the backend's [`DocumentStore::generation`] of the collection
+//! stays the same: reading a client to authenticate it then costs a lookup and a clone,
+//! not a decode. Every handle over one backend sees every write at once, since the number
+//! is the backend's.
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -12,10 +19,17 @@ use serde::de::DeserializeOwned;
 use crate::store::StoreError;
 use crate::store::document::{DocumentStore, UniqueKey};
 
+/// Decoded documents by id: (the collection's generation when read, revision, value).
+type Decoded<T> = HashMap<String, (u64, u64, T)>;
+
+/// Most decoded documents kept per collection; beyond it the cache starts over.
+const MAX_DECODED: usize = 10_000;
+
 /// Documents of one collection, read and written as `T`.
 pub struct Collection<T> {
     store: Arc<dyn DocumentStore>,
     name: &'static str,
+    decoded: Arc<Mutex<Decoded<T>>>,
     _values: PhantomData<fn() -> T>,
 }
 
@@ -24,6 +38,7 @@ impl<T> Clone for Collection<T> {
         Collection {
             store: self.store.clone(),
             name: self.name,
+            decoded: self.decoded.clone(),
             _values: PhantomData,
         }
     }
@@ -46,14 +61,19 @@ fn decode<T: DeserializeOwned>(collection: &str, body: serde_json::Value) -> Res
     serde_json::from_value(body).map_err(|e| StoreError::Corrupt(format!("{collection}: {e}")))
 }
 
-impl<T: Serialize + DeserializeOwned> Collection<T> {
+impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
     /// The collection `name` of `store`.
     pub fn new(store: Arc<dyn DocumentStore>, name: &'static str) -> Collection<T> {
         Collection {
             store,
             name,
+            decoded: Arc::new(Mutex::new(HashMap::new())),
             _values: PhantomData,
         }
+    }
+
+    fn decoded(&self) -> std::sync::MutexGuard<'_, Decoded<T>> {
+        self.decoded.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Store a new value under `id`; `Conflict` when the id or a unique key is taken.
@@ -76,10 +96,26 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
 
     /// The value `id` with its revision (for a later compare-and-set).
     pub async fn get_revision(&self, id: &str) -> Result<Option<(u64, T)>, StoreError> {
-        match self.store.get(self.name, id).await? {
-            Some(d) => Ok(Some((d.revision, decode(self.name, d.body)?))),
-            None => Ok(None),
+        // Read before the document, so a value kept is never newer than its generation.
+        let generation = self.store.generation(self.name);
+        if let Some(g) = generation
+            && let Some((kept, revision, value)) = self.decoded().get(id)
+            && *kept == g
+        {
+            return Ok(Some((*revision, value.clone())));
         }
+        let Some(d) = self.store.get(self.name, id).await? else {
+            return Ok(None);
+        };
+        let value: T = decode(self.name, d.body)?;
+        if let Some(g) = generation {
+            let mut decoded = self.decoded();
+            if decoded.len() >= MAX_DECODED {
+                decoded.clear();
+            }
+            decoded.insert(id.to_owned(), (g, d.revision, value.clone()));
+        }
+        Ok(Some((d.revision, value)))
     }
 
     /// The value holding `value` under the unique key `name`.

@@ -437,6 +437,42 @@ fn sessions_and_consents(s: &Stores) -> CaseResult {
     })
 }
 
+/// Two sets of repositories over one backend (two engines, or the CLI beside the server in
+/// one process) see each other's writes at once, whatever either has read before.
+fn handles_over_one_backend_agree(h: &mut dyn Harness) -> CaseResult {
+    let (a, b) = (Stores::new(h.backend()), Stores::new(h.backend()));
+    block_on(async {
+        e(a.clients.insert(&client("shared")).await)?;
+        for _ in 0..2 {
+            ensure!(
+                e(a.clients.get("shared").await)?.is_some_and(|c| !c.disabled),
+                "read back"
+            );
+        }
+        let mut changed = client("shared");
+        changed.disabled = true;
+        e(b.clients.update(&changed).await)?;
+        ensure!(
+            e(a.clients.get("shared").await)?.is_some_and(|c| c.disabled),
+            "the other handle's update is seen"
+        );
+        e(b.config.put(&serde_json::json!({"n": 1}), 0).await)?;
+        e(a.config.get().await)?;
+        e(b.config.put(&serde_json::json!({"n": 2}), 1).await)?;
+        ensure!(
+            e(a.config.get().await)?.map(|c| (c.revision, c.doc))
+                == Some((2, serde_json::json!({"n": 2}))),
+            "the other handle's configuration is seen with its revision"
+        );
+        ensure!(e(b.clients.delete("shared").await)?, "delete");
+        ensure!(
+            e(a.clients.get("shared").await)?.is_none(),
+            "the other handle's delete is seen"
+        );
+        Ok(())
+    })
+}
+
 /// Run every case over fresh backends from `fresh()`; returns the failures.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
     type Case = (&'static str, fn(&Stores) -> CaseResult);
@@ -457,12 +493,19 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
             failures.push(Failure { case, detail });
         }
     }
-    let mut h = fresh();
-    if let Err(detail) = durable(h.as_mut()) {
-        failures.push(Failure {
-            case: "repositories_durable_on_ack",
-            detail,
-        });
+    type HarnessCase = (&'static str, fn(&mut dyn Harness) -> CaseResult);
+    let with_harness: [HarnessCase; 2] = [
+        ("repositories_durable_on_ack", durable),
+        (
+            "handles_over_one_backend_agree",
+            handles_over_one_backend_agree,
+        ),
+    ];
+    for (case, f) in with_harness {
+        let mut h = fresh();
+        if let Err(detail) = f(h.as_mut()) {
+            failures.push(Failure { case, detail });
+        }
     }
     failures
 }

@@ -141,6 +141,40 @@ pub trait DocumentStore: Send + Sync {
     ) -> Result<Option<Vec<Document>>, StoreError> {
         Ok(None)
     }
+
+    /// A number that changes with every write to `collection`, when every writer of this
+    /// store is in this process and the number is cheap to read (memory, sled): while it
+    /// stays the same, what a repository decoded from the collection is still current, so
+    /// it may keep it (`crate::repo::collection`). `None` (the default) where other
+    /// processes write too (PostgreSQL, which caches documents itself).
+    fn generation(&self, _collection: &str) -> Option<u64> {
+        None
+    }
+}
+
+/// The write counters behind [`DocumentStore::generation`] for a backend whose writers all
+/// live in this process: bumped after a write is visible, so a value read before a read of
+/// a document is never newer than that document.
+#[derive(Debug, Default)]
+pub(crate) struct Generations(std::sync::RwLock<std::collections::HashMap<String, u64>>);
+
+impl Generations {
+    /// The counter of `collection`.
+    pub(crate) fn current(&self, collection: &str) -> u64 {
+        let map = self.0.read().unwrap_or_else(|p| p.into_inner());
+        map.get(collection).copied().unwrap_or(0)
+    }
+
+    /// `collection` changed.
+    pub(crate) fn bump(&self, collection: &str) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        match map.get_mut(collection) {
+            Some(g) => *g = g.wrapping_add(1),
+            None => {
+                map.insert(collection.to_owned(), 1);
+            }
+        }
+    }
 }
 
 /// The documents passing `filter`, up to `limit`, in id order: the backend's own evaluation

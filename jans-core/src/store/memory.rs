@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::document::{Document, DocumentStore, UniqueKey, check_names};
+use super::document::{Document, DocumentStore, Generations, UniqueKey, check_names};
 use super::{GrantKind, GrantRecord, GrantStore, StoreError, Taken};
 use crate::ctx::UnixTime;
 
@@ -66,6 +66,7 @@ impl Grants {
 pub struct MemoryStore {
     grants: Mutex<Grants>,
     documents: Mutex<BTreeMap<String, Collection>>,
+    generations: Generations,
 }
 
 /// One collection of documents: by id, and each unique key's value to the id holding it.
@@ -302,6 +303,7 @@ impl DocumentStore for MemoryStore {
         c.claim(id, unique);
         c.docs
             .insert(id.to_owned(), (1, body.clone(), unique.to_vec()));
+        self.generations.bump(collection);
         Ok(1)
     }
 
@@ -357,6 +359,7 @@ impl DocumentStore for MemoryStore {
         let next = revision.saturating_add(1);
         c.docs
             .insert(id.to_owned(), (next, body.clone(), unique.to_vec()));
+        self.generations.bump(collection);
         Ok(next)
     }
 
@@ -378,7 +381,12 @@ impl DocumentStore for MemoryStore {
         }
         c.release(&keys);
         c.docs.remove(id);
+        self.generations.bump(collection);
         Ok(true)
+    }
+
+    fn generation(&self, collection: &str) -> Option<u64> {
+        Some(self.generations.current(collection))
     }
 
     async fn list(

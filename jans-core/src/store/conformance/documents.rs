@@ -244,3 +244,32 @@ pub(super) fn documents_races(s: &Backend) -> CaseResult {
         Ok(())
     })
 }
+
+/// [`crate::store::document::DocumentStore::generation`], where a backend offers it,
+/// changes with every write to the collection and with nothing else.
+pub(super) fn documents_generation(s: &Backend) -> CaseResult {
+    let d = &s.documents;
+    let Some(g0) = d.generation("gen") else {
+        return Ok(());
+    };
+    block_on(async {
+        let body = json!({"n": 1});
+        e(d.insert("gen", "a", &body, &[]).await)?;
+        let g1 = d.generation("gen");
+        ensure!(g1.is_some_and(|g| g != g0), "an insert changes it");
+        e(d.get("gen", "a").await)?;
+        e(d.list("gen", None, 10).await)?;
+        ensure!(d.generation("gen") == g1, "reads leave it");
+        e(d.insert("other", "a", &body, &[]).await)?;
+        ensure!(
+            d.generation("gen") == g1,
+            "another collection's writes leave it"
+        );
+        e(d.replace("gen", "a", &json!({"n": 2}), &[], None).await)?;
+        let g2 = d.generation("gen");
+        ensure!(g2 != g1, "a replace changes it");
+        ensure!(e(d.delete("gen", "a", None).await)?, "delete");
+        ensure!(d.generation("gen") != g2, "a delete changes it");
+        Ok(())
+    })
+}

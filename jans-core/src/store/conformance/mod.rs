@@ -113,7 +113,8 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 14] = [
+    let cases: [Case; 15] = [
+        ("documents_generation", documents::documents_generation),
         ("grants_single_use", grants::grants_single_use),
         ("grants_tombstone", grants::grants_tombstone),
         ("grants_concurrent_take", grants::grants_concurrent_take),

@@ -132,6 +132,7 @@ impl DocumentStore for SledStore {
             docs.insert(key.as_slice(), value.as_slice())?;
             Ok(())
         }))?;
+        self.generations.bump(collection);
         self.durable().await?;
         Ok(1)
     }
@@ -196,6 +197,7 @@ impl DocumentStore for SledStore {
             docs.insert(key.as_slice(), value)?;
             Ok(next)
         }))?;
+        self.generations.bump(collection);
         self.durable().await?;
         Ok(revision)
     }
@@ -218,9 +220,14 @@ impl DocumentStore for SledStore {
             Ok(true)
         }))?;
         if existed {
+            self.generations.bump(collection);
             self.durable().await?;
         }
         Ok(existed)
+    }
+
+    fn generation(&self, collection: &str) -> Option<u64> {
+        Some(self.generations.current(collection))
     }
 
     async fn list(

@@ -34,6 +34,8 @@ pub struct SledStore {
     /// Documents of every collection, and their unique keys (`documents`).
     docs: sled::Tree,
     doc_keys: sled::Tree,
+    /// Write counters of the collections (`DocumentStore::generation`).
+    generations: crate::store::document::Generations,
     expiry: Mutex<ExpiryIndex>,
     commit: flush::GroupCommit,
 }
@@ -127,6 +129,7 @@ impl SledStore {
             grant_fam: tree("grant_fam")?,
             docs,
             doc_keys,
+            generations: Default::default(),
             expiry: Mutex::new(ExpiryIndex::default()),
             commit: flush::GroupCommit::start(db)?,
         })
