@@ -130,6 +130,11 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidRequest, d)
     }
 
+    /// `invalid_grant` with a description (RFC 6749 §5.2).
+    pub fn invalid_grant(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, d)
+    }
+
     /// `invalid_client` with a description.
     pub fn invalid_client(d: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidClient, d)

@@ -1,21 +1,17 @@
 //! RFC 6749 §4.1.3 – §4.1.4: redeeming an authorization code, with PKCE (RFC 7636 §4.6) and
 //! an ID token (OIDC Core §3.1.3.3).
 
+use super::invalid_grant;
 use crate::auth::AuthServer;
 use crate::auth::oauth::authorize::CodeGrant;
 use crate::auth::oauth::grant::{Decision, Granted, IdTokenBasis, refresh_token};
 use crate::auth::oauth::{pkce, token_key};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::error::oauth::{ErrorCode, OAuthError};
 use crate::params::Params;
 use crate::repo::client::Client;
 use crate::repo::user::UserStatus;
 use crate::store::{GrantKind, Taken};
-
-fn invalid_grant(d: &'static str) -> Error {
-    OAuthError::new(ErrorCode::InvalidGrant, d).into()
-}
 
 /// `grant_type=authorization_code`.
 pub async fn grant(
@@ -25,9 +21,7 @@ pub async fn grant(
     ctx: &Ctx,
 ) -> Result<Decision, Error> {
     let config = auth.config();
-    let code = params
-        .get("code")?
-        .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+    let code = super::required(params, "code")?;
     let key = token_key(code);
     let grants = &auth.stores().grants;
     // Single use: one atomic take, which leaves a tombstone as long as what the code issues
@@ -134,6 +128,7 @@ mod tests {
     use crate::auth::authn::session::Session;
     use crate::auth::oauth::authorize::AuthorizationRequest;
     use crate::auth::oauth::pkce::Method;
+    use crate::error::oauth::ErrorCode;
     use crate::repo::client::{Client, ClientMetadata};
 
     const CB: &str = "https://rp.example.com/cb";

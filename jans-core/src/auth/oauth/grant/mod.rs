@@ -10,6 +10,9 @@ pub mod refresh_token;
 
 use crate::auth::authn::session::Session;
 use crate::auth::oauth::authorize::AuthorizationRequest;
+use crate::error::Error;
+use crate::error::oauth::OAuthError;
+use crate::params::Params;
 use crate::repo::user::User;
 use crate::response::Response;
 
@@ -59,4 +62,17 @@ impl From<Granted> for Decision {
     fn from(g: Granted) -> Decision {
         Decision::Granted(Box::new(g))
     }
+}
+
+/// The token request's parameter `name`, which the grant requires: `invalid_request` naming
+/// it when absent (RFC 6749 §5.2), and when repeated (§3.2).
+pub(crate) fn required<'p>(params: &'p Params, name: &str) -> Result<&'p str, Error> {
+    Ok(params
+        .get(name)?
+        .ok_or_else(|| OAuthError::invalid_request(format!("{name} is missing")))?)
+}
+
+/// `invalid_grant` with a description, as an [`Error`].
+pub(crate) fn invalid_grant(d: &'static str) -> Error {
+    OAuthError::invalid_grant(d).into()
 }

@@ -21,12 +21,8 @@ pub async fn grant(
     params: &Params,
     ctx: &Ctx,
 ) -> Result<Decision, Error> {
-    let username = params
-        .get("username")?
-        .ok_or_else(|| OAuthError::invalid_request("username is missing"))?;
-    let password = params
-        .get("password")?
-        .ok_or_else(|| OAuthError::invalid_request("password is missing"))?;
+    let username = super::required(params, "username")?;
+    let password = super::required(params, "password")?;
     // As at the authorization endpoint, `openid` needs no registration (OIDC Core §3.1.2.1).
     let requested = params.get("scope")?;
     let wants_openid = requested.is_some_and(|r| r.split(' ').any(|s| s == "openid"));

@@ -1,6 +1,7 @@
 //! Refresh tokens (RFC 6749 §6): issued beside a code's access token, rotated on every use,
 //! and a reused (already rotated) refresh token revokes its whole family (RFC 9700 §4.14.2).
 
+use super::invalid_grant;
 use crate::auth::AuthServer;
 use crate::auth::oauth::access_token::TokenData;
 use crate::auth::oauth::grant::{Decision, Granted};
@@ -64,10 +65,6 @@ pub async fn issue(
     Ok(token)
 }
 
-fn invalid_grant(d: &'static str) -> Error {
-    OAuthError::new(ErrorCode::InvalidGrant, d).into()
-}
-
 /// `grant_type=refresh_token` (RFC 6749 §6).
 pub async fn grant(
     auth: &AuthServer,
@@ -75,9 +72,7 @@ pub async fn grant(
     params: &Params,
     ctx: &Ctx,
 ) -> Result<Decision, Error> {
-    let presented = params
-        .get("refresh_token")?
-        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let presented = super::required(params, "refresh_token")?;
     let key = token_key(presented);
     let grants = &auth.stores().grants;
     let Some(peek) = grants.get(GrantKind::RefreshToken, &key, ctx.now).await? else {
