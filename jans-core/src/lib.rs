@@ -55,6 +55,7 @@ pub mod crypto;
 pub mod ctx;
 pub mod engine;
 pub mod error;
+pub mod fido2;
 #[doc(hidden)]
 pub mod internal;
 pub mod jose;
