@@ -1,0 +1,3 @@
+//! clientDataJSON parsing and its checks must never panic (issue 12 item 11).
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| jans_core::internal::fuzz_client_data(data));
