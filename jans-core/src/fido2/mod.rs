@@ -8,11 +8,14 @@
 //! - [`authenticator_data`]: authenticator data (WebAuthn Level 3 §6.1) with its attested
 //!   credential data (§6.5.1) and extensions;
 //! - [`client_data`]: `clientDataJSON` (§5.8.1) and the checks of §7.1 steps 7–11 and §7.2
-//!   steps 10–14 on it.
+//!   steps 10–14 on it;
+//! - [`cose`]: credential public keys (COSE_Key, read with `coset`) as keys of the engine's
+//!   crypto provider.
 //!
-//! The endpoints, typed ceremony state, attestation formats, COSE keys, metadata and the
-//! registrations repository follow (issue 12).
+//! The endpoints, typed ceremony state, attestation formats, metadata and the registrations
+//! repository follow (issue 12).
 
 pub mod authenticator_data;
 pub mod cbor;
 pub mod client_data;
+pub mod cose;
