@@ -10,7 +10,9 @@
 //! - [`client_data`]: `clientDataJSON` (§5.8.1) and the checks of §7.1 steps 7–11 and §7.2
 //!   steps 10–14 on it;
 //! - [`cose`]: credential public keys (COSE_Key, read with `coset`) as keys of the engine's
-//!   crypto provider.
+//!   crypto provider;
+//! - [`signature`]: authenticators' DER ECDSA signatures (§6.5.5) in the form those keys
+//!   verify.
 //!
 //! The endpoints, typed ceremony state, attestation formats, metadata and the registrations
 //! repository follow (issue 12).
@@ -19,3 +21,4 @@ pub mod authenticator_data;
 pub mod cbor;
 pub mod client_data;
 pub mod cose;
+pub mod signature;
