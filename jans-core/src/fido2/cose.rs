@@ -45,20 +45,20 @@ pub fn algorithm(cose_alg: i64) -> Option<Algorithm> {
     })
 }
 
-fn param(key: &CoseKey, label: i64) -> Option<&[u8]> {
+/// The key parameter under the integer label `label`.
+fn value(key: &CoseKey, label: i64) -> Option<&coset::cbor::value::Value> {
     key.params
         .iter()
         .find(|(l, _)| *l == Label::Int(label))
-        .and_then(|(_, v)| v.as_bytes())
-        .map(Vec::as_slice)
+        .map(|(_, v)| v)
+}
+
+fn param(key: &CoseKey, label: i64) -> Option<&[u8]> {
+    value(key, label)?.as_bytes().map(Vec::as_slice)
 }
 
 fn int_param(key: &CoseKey, label: i64) -> Option<i64> {
-    key.params
-        .iter()
-        .find(|(l, _)| *l == Label::Int(label))
-        .and_then(|(_, v)| v.as_integer())
-        .and_then(|i| i64::try_from(i).ok())
+    i64::try_from(value(key, label)?.as_integer()?).ok()
 }
 
 /// The public key in `cose` as a JWK for `alg`, checking that they fit.

@@ -8,14 +8,8 @@ use crate::repo::Stores;
 use crate::repo::client::{Client, ClientMetadata};
 use crate::repo::key::{KeyStatus, StoredKey};
 use crate::repo::user::User;
-use crate::store::conformance::{Failure, Harness, block_on, ensure};
+use crate::store::conformance::{CaseResult, Failure, Harness, block_on, e, ensure};
 use crate::store::{GrantKind, StoreError};
-
-type CaseResult = Result<(), String>;
-
-fn e<T>(r: Result<T, StoreError>) -> Result<T, String> {
-    r.map_err(|e| format!("store error: {e}"))
-}
 
 /// A confidential client `id` (also the upgrade tests' sample record).
 pub fn client(id: &str) -> Client {

@@ -77,15 +77,6 @@ impl Stores {
         }
     }
 
-    /// The two primitives these repositories sit on.
-    pub fn backend(&self) -> Backend {
-        Backend {
-            grants: self.grants.clone(),
-            documents: self.documents.clone(),
-            shared: self.shared,
-        }
-    }
-
     /// All stores in memory (tests, embedders that persist elsewhere).
     pub fn memory() -> Stores {
         Stores::new(Backend::memory())

@@ -27,7 +27,8 @@ pub struct Failure {
     pub detail: String,
 }
 
-type CaseResult = Result<(), String>;
+/// What a case returns: the failure, described.
+pub(crate) type CaseResult = Result<(), String>;
 
 /// A named case over fresh stores.
 type Case = (&'static str, fn(&Backend) -> CaseResult);
@@ -56,7 +57,8 @@ fn record(family: &str, expires_at: u64) -> GrantRecord {
     }
 }
 
-fn e<T>(r: Result<T, StoreError>) -> Result<T, String> {
+/// A store error as a case failure.
+pub(crate) fn e<T>(r: Result<T, StoreError>) -> Result<T, String> {
     r.map_err(|e| format!("store error: {e}"))
 }
 
