@@ -38,6 +38,32 @@ impl Method {
 pub enum Endpoint {
     /// The auth-server (OAuth 2.0, OpenID Connect).
     Auth(AuthEndpoint),
+    /// The FIDO2 server (WebAuthn).
+    Fido2(Fido2Endpoint),
+}
+
+/// The FIDO2 server's endpoints, at Janssen's paths (DESIGN.md §3; `fido2::paths`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fido2Endpoint {
+    /// `/jans-fido2/restv1/configuration` and `/.well-known/fido2-configuration`.
+    Configuration,
+    /// `/jans-fido2/restv1/attestation/options`: start a registration (WebAuthn Level 3
+    /// §5.4 creation options).
+    AttestationOptions,
+    /// `/jans-fido2/restv1/attestation/result`: finish it (§7.1).
+    AttestationResult,
+    /// `/jans-fido2/restv1/assertion/options`: start an authentication (§5.5 request
+    /// options).
+    AssertionOptions,
+    /// `/jans-fido2/restv1/assertion/result`: finish it (§7.2).
+    AssertionResult,
+}
+
+impl From<Fido2Endpoint> for Endpoint {
+    fn from(e: Fido2Endpoint) -> Endpoint {
+        Endpoint::Fido2(e)
+    }
 }
 
 /// The auth-server's endpoints, at Janssen's paths (DESIGN.md §3).

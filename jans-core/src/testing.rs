@@ -1,6 +1,8 @@
 //! Deterministic stand-ins for the host's clock and randomness, for tests, benches and
 //! embedders' own tests. Not for production: [`SeededRandom`] is predictable by design.
 
+pub mod authenticator;
+
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -8,7 +8,7 @@ use crate::host::HostError;
 pub struct Components {
     /// auth-server: OAuth 2.0, OpenID Connect, discovery, JWKS, the login pages.
     pub auth: bool,
-    /// FIDO2 / WebAuthn server (no endpoints yet).
+    /// FIDO2 / WebAuthn server: registration and authentication ceremonies.
     pub fido2: bool,
     /// SCIM 2.0 server (no endpoints yet).
     pub scim: bool,

@@ -1,6 +1,7 @@
 //! Typed server configuration with Janssen's property names (`jansConfDyn` of auth-server),
 //! read from a TOML or JSON file with `JANS_*` environment overrides and validated at start.
 
+pub mod fido2;
 mod load;
 mod validate;
 
@@ -127,6 +128,8 @@ pub struct Config {
     /// Where the stores live. A jans-rs host setting (Janssen keeps it in
     /// `jans.properties` as `persistence.type`), not an auth-server property.
     pub persistence: Persistence,
+    /// The FIDO2 component's configuration (jans-fido2's `fido2Configuration`).
+    pub fido2_configuration: fido2::Fido2Configuration,
 }
 
 impl Default for Config {
@@ -201,6 +204,7 @@ impl Default for Config {
             outbound_block_private_ip: true,
             outbound_allowed_addresses: Vec::new(),
             persistence: Persistence::default(),
+            fido2_configuration: fido2::Fido2Configuration::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ impl Config {
     /// Check every value; the first problem found is returned, naming its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_issuer(&self.issuer)?;
+        self.fido2_configuration.validate()?;
         for (key, v) in [
             ("accessTokenLifetime", self.access_token_lifetime),
             ("refreshTokenLifetime", self.refresh_token_lifetime),

@@ -110,10 +110,12 @@ impl EngineBuilder {
             services.clone(),
             derive_key(&master, b"jans-rs pairwise subject key"),
         );
+        let fido2 = crate::fido2::Fido2Server::new(services.clone());
         Ok(Engine {
             inner: Arc::new(Inner {
                 services,
                 auth,
+                fido2,
                 master_key_check: crate::b64::encode(
                     derive_key(&master, b"jans-rs master key check value")
                         .get(..16)

@@ -11,13 +11,16 @@ use super::Engine;
 impl Endpoint {
     /// Map a request path to an endpoint; `None` for paths the engine does not serve.
     pub fn from_path(path: &str) -> Option<Endpoint> {
-        crate::auth::paths::from_path(path).map(Endpoint::Auth)
+        crate::auth::paths::from_path(path)
+            .map(Endpoint::Auth)
+            .or_else(|| crate::fido2::paths::from_path(path).map(Endpoint::Fido2))
     }
 
     /// The path this endpoint is served at (relative to the issuer).
     pub fn path(&self) -> String {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::path(e),
+            Endpoint::Fido2(e) => crate::fido2::paths::path(*e).to_owned(),
         }
     }
 
@@ -25,6 +28,7 @@ impl Endpoint {
     pub fn label(&self) -> &'static str {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::label(e),
+            Endpoint::Fido2(e) => crate::fido2::paths::label(*e),
         }
     }
 
@@ -34,6 +38,7 @@ impl Endpoint {
     pub fn shows_errors_as_pages(&self) -> bool {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::shows_errors_as_pages(e),
+            Endpoint::Fido2(_) => false,
         }
     }
 
@@ -41,6 +46,7 @@ impl Endpoint {
     pub fn component(&self) -> &'static str {
         match self {
             Endpoint::Auth(_) => "auth",
+            Endpoint::Fido2(_) => "fido2",
         }
     }
 }
@@ -62,6 +68,10 @@ impl Engine {
                     resp
                 }
             }
+            Endpoint::Fido2(e) => match self.inner.fido2.handle(*e, &req, ctx).await {
+                Ok(r) => r,
+                Err(err) => failed(&req, ProtocolError::WebAuthn(err.to_fido2()), &err, ctx),
+            },
         }
     }
 }

@@ -36,6 +36,7 @@ pub use cluster::{TickReport, key_reload_bound, shared_doc};
 pub(crate) struct Inner {
     pub(crate) services: Arc<Services>,
     pub(crate) auth: AuthServer,
+    pub(crate) fido2: crate::fido2::Fido2Server,
     /// The master key's check value (a PRF of it: says which key, reveals nothing of it).
     pub(crate) master_key_check: String,
 }
@@ -69,6 +70,11 @@ impl Engine {
     /// The auth-server component.
     pub fn auth(&self) -> &AuthServer {
         &self.inner.auth
+    }
+
+    /// The FIDO2 component.
+    pub fn fido2(&self) -> &crate::fido2::Fido2Server {
+        &self.inner.fido2
     }
 
     /// The current configuration.

@@ -3,10 +3,12 @@
 //! body. An internal failure becomes the protocol's server error, without internals.
 
 pub mod oauth;
+pub mod webauthn;
 
 use crate::config::ConfigError;
 use crate::crypto::CryptoError;
 use crate::error::oauth::OAuthError;
+use crate::error::webauthn::Fido2Error;
 use crate::jose::JoseError;
 use crate::keys::SealError;
 use crate::store::StoreError;
@@ -18,6 +20,9 @@ pub enum Error {
     /// A protocol error to show the caller as is.
     #[error(transparent)]
     OAuth(#[from] OAuthError),
+    /// A FIDO2 refusal to show the caller as is.
+    #[error(transparent)]
+    Fido2(#[from] Fido2Error),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -66,6 +71,20 @@ impl Error {
             _ => OAuthError::server_error(),
         }
     }
+
+    /// The FIDO2 error to answer with: refusals as they are, storage outages as
+    /// `temporarily_unavailable`, anything else as a bare `server_error`.
+    pub fn to_fido2(&self) -> Fido2Error {
+        use crate::error::webauthn::Fido2ErrorCode;
+        match self {
+            Error::Fido2(e) => e.clone(),
+            Error::Store(StoreError::Unavailable(_) | StoreError::Locked(_)) => Fido2Error::new(
+                Fido2ErrorCode::TemporarilyUnavailable,
+                "temporarily unavailable",
+            ),
+            _ => Fido2Error::new(Fido2ErrorCode::ServerError, "Request failed"),
+        }
+    }
 }
 
 /// A protocol's own error as its wire carries it: one variant per component, each owning
@@ -76,6 +95,9 @@ pub enum ProtocolError {
     /// OAuth 2.0 and OpenID Connect: RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
     /// RFC 7591 §3.2.2, OIDC Core §3.1.2.6.
     OAuth(OAuthError),
+    /// FIDO2 / WebAuthn: the FIDO conformance envelope `{"status": "failed",
+    /// "errorMessage"}` (FIDO Server Requirements and Transport Binding Profile §7).
+    WebAuthn(Fido2Error),
 }
 
 impl ProtocolError {
@@ -83,6 +105,7 @@ impl ProtocolError {
     pub fn status(&self) -> u16 {
         match self {
             ProtocolError::OAuth(e) => e.code.status(),
+            ProtocolError::WebAuthn(e) => e.code.status(),
         }
     }
 
@@ -90,6 +113,7 @@ impl ProtocolError {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             ProtocolError::OAuth(e) => e.to_json(),
+            ProtocolError::WebAuthn(e) => e.to_json(),
         }
     }
 
@@ -100,6 +124,7 @@ impl ProtocolError {
                 .challenge()
                 .map(|c| vec![("www-authenticate", c)])
                 .unwrap_or_default(),
+            ProtocolError::WebAuthn(_) => Vec::new(),
         }
     }
 
@@ -107,6 +132,7 @@ impl ProtocolError {
     pub fn code_and_description(&self) -> (&'static str, Option<&str>) {
         match self {
             ProtocolError::OAuth(e) => (e.code.as_str(), e.description.as_deref()),
+            ProtocolError::WebAuthn(e) => (e.code.as_str(), Some(e.message.as_str())),
         }
     }
 
@@ -118,6 +144,7 @@ impl ProtocolError {
                 e.code,
                 ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable
             ),
+            ProtocolError::WebAuthn(e) => e.code.status() >= 500,
         }
     }
 
@@ -125,6 +152,7 @@ impl ProtocolError {
     pub fn as_oauth(&self) -> Option<&OAuthError> {
         match self {
             ProtocolError::OAuth(e) => Some(e),
+            ProtocolError::WebAuthn(_) => None,
         }
     }
 }
@@ -132,6 +160,12 @@ impl ProtocolError {
 impl From<OAuthError> for ProtocolError {
     fn from(e: OAuthError) -> Self {
         ProtocolError::OAuth(e)
+    }
+}
+
+impl From<Fido2Error> for ProtocolError {
+    fn from(e: Fido2Error) -> Self {
+        ProtocolError::WebAuthn(e)
     }
 }
 

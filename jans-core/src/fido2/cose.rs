@@ -45,6 +45,13 @@ pub fn algorithm(cose_alg: i64) -> Option<Algorithm> {
     })
 }
 
+/// The COSE algorithm value of a JOSE algorithm (the inverse of [`algorithm`]).
+pub fn cose_alg(alg: Algorithm) -> Option<i64> {
+    [-7, -35, -36, -8, -257, -37]
+        .into_iter()
+        .find(|c| algorithm(*c) == Some(alg))
+}
+
 /// The key parameter under the integer label `label`.
 fn value(key: &CoseKey, label: i64) -> Option<&coset::cbor::value::Value> {
     key.params
@@ -154,19 +161,9 @@ pub fn verifying_key(
 mod tests {
     use super::*;
     use crate::crypto::SigningKey;
+    use crate::crypto::tests::providers;
     use crate::testing::SeededRandom;
     use coset::CoseKeyBuilder;
-
-    /// Every provider this build has (each behind its feature).
-    #[allow(clippy::vec_init_then_push)]
-    fn providers() -> Vec<Arc<dyn CryptoProvider>> {
-        let mut all: Vec<Arc<dyn CryptoProvider>> = Vec::new();
-        #[cfg(feature = "rustcrypto")]
-        all.push(Arc::new(crate::crypto::rustcrypto::RustCryptoProvider));
-        #[cfg(feature = "aws_lc")]
-        all.push(Arc::new(crate::crypto::aws_lc::AwsLcProvider));
-        all
-    }
 
     const ALL: [Algorithm; 6] = [
         Algorithm::ES256,

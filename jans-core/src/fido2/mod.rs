@@ -1,24 +1,215 @@
 //! The FIDO2 component (Janssen's jans-fido2): WebAuthn registration and authentication
-//! ceremonies, verified here (DESIGN.md §5: no webauthn-rs-core).
+//! ceremonies, verified here (DESIGN.md §5: no webauthn-rs-core), at Janssen's paths
+//! ([`paths`]).
 //!
-//! Built bottom-up; what exists so far are the parsers every ceremony starts from, each
-//! bounded and refusing rather than guessing:
-//! - [`cbor`]: the CBOR subset WebAuthn uses (RFC 8949, definite lengths only), with limits
-//!   on depth, container sizes and input length;
-//! - [`authenticator_data`]: authenticator data (WebAuthn Level 3 §6.1) with its attested
-//!   credential data (§6.5.1) and extensions;
-//! - [`client_data`]: `clientDataJSON` (§5.8.1) and the checks of §7.1 steps 7–11 and §7.2
-//!   steps 10–14 on it;
-//! - [`cose`]: credential public keys (COSE_Key, read with `coset`) as keys of the engine's
-//!   crypto provider;
-//! - [`signature`]: authenticators' DER ECDSA signatures (§6.5.5) in the form those keys
-//!   verify.
+//! - [`registration`]: `start_registration` / `finish_registration` (WebAuthn Level 3
+//!   §5.4, §7.1); [`assertion`]: `start_assertion` / `finish_assertion` (§5.5, §7.2);
+//!   [`ceremony`]: the state between start and finish, taken once by its challenge;
+//! - [`options`], [`credential`]: the JSON of Janssen's API and of the browser's
+//!   `toJSON()`; [`configuration`]: the discovery document; [`rp`]: which relying party;
+//! - the parsers every ceremony starts from, each bounded and refusing rather than
+//!   guessing: [`cbor`] (RFC 8949, definite lengths only), [`authenticator_data`] (§6.1),
+//!   [`client_data`] (§5.8.1), [`cose`] (credential public keys), [`signature`] (DER
+//!   ECDSA), [`x509`] (attestation certificates and chains);
+//! - [`attestation`]: the attestation object and one verifier per statement format (§8).
 //!
-//! The endpoints, typed ceremony state, attestation formats, metadata and the registrations
-//! repository follow (issue 12).
+//! Registrations live in [`crate::repo::fido2`].
 
+pub mod assertion;
+pub mod attestation;
 pub mod authenticator_data;
 pub mod cbor;
+pub mod ceremony;
 pub mod client_data;
+pub mod configuration;
 pub mod cose;
+pub mod credential;
+pub mod options;
+pub mod paths;
+pub mod registration;
+pub mod rp;
 pub mod signature;
+pub mod x509;
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::error::webauthn::{Fido2Error, Fido2ErrorCode};
+use crate::request::{Fido2Endpoint, Method, Request};
+use crate::response::Response;
+use crate::services::Services;
+use authenticator_data::AuthenticatorData;
+use ceremony::{Ceremonies, UserVerification};
+use client_data::{ClientData, ClientDataError};
+use registration::Registrar;
+
+/// The cookie of an auth-server session (Janssen's `session_id`).
+const SESSION_COOKIE: &str = crate::repo::session::SESSION_COOKIE;
+
+/// The FIDO2 component: the shared services plus its pending ceremonies.
+pub struct Fido2Server {
+    services: Arc<Services>,
+    ceremonies: Ceremonies,
+}
+
+impl std::fmt::Debug for Fido2Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fido2Server").finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for Fido2Server {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
+    }
+}
+
+/// A refusal with `code`, its message the error's own.
+pub(crate) fn fail(code: Fido2ErrorCode, e: impl std::fmt::Display) -> Error {
+    Fido2Error::new(code, e.to_string()).into()
+}
+
+impl Fido2Server {
+    /// The component over `services`.
+    pub(crate) fn new(services: Arc<Services>) -> Fido2Server {
+        let ceremonies = Ceremonies::new(services.stores().grants.clone());
+        Fido2Server {
+            services,
+            ceremonies,
+        }
+    }
+
+    /// The timeout (ms) sent with options: what the caller asked, at most the ceremony's
+    /// life.
+    fn timeout_ms(&self, asked: Option<u64>) -> u64 {
+        let max = self
+            .config()
+            .fido2_configuration
+            .unfinished_request_expiration
+            .saturating_mul(1000);
+        asked.filter(|t| *t > 0).map_or(max, |t| t.min(max))
+    }
+
+    /// §7.1 steps 7–11 / §7.2 steps 10–14, with cross-origin calls allowed only from the
+    /// configured `allowedTopOrigins`.
+    fn check_client_data(
+        &self,
+        cd: &ClientData,
+        kind: client_data::Ceremony,
+        challenge: &[u8],
+        origins: &[String],
+    ) -> Result<(), Error> {
+        let config = self.config();
+        let cross_ok = cd.top_origin.as_ref().is_some_and(|t| {
+            config
+                .fido2_configuration
+                .allowed_top_origins
+                .iter()
+                .any(|a| a == t)
+        });
+        cd.check(kind, challenge, origins, cross_ok)
+            .map_err(|e| match e {
+                ClientDataError::ChallengeMismatch => fail(Fido2ErrorCode::InvalidChallenge, e),
+                ClientDataError::OriginNotAllowed(_) | ClientDataError::CrossOriginNotAllowed => {
+                    fail(Fido2ErrorCode::InvalidOrigin, e)
+                }
+                _ => fail(Fido2ErrorCode::InvalidClientData, e),
+            })
+    }
+
+    /// §7.1 steps 14–17 / §7.2 steps 15–18: the RP ID hash is the RP ID's (or, for a U2F
+    /// credential used through `appid`, the AppID's), the user was present, and verified
+    /// when that was required.
+    fn check_flags(
+        &self,
+        auth: &AuthenticatorData,
+        rp_id: &str,
+        app_id: Option<&str>,
+        uv: UserVerification,
+    ) -> Result<(), Error> {
+        let hash = |s: &str| -> [u8; 32] { Sha256::digest(s.as_bytes()).into() };
+        let rp_ok =
+            auth.rp_id_hash == hash(rp_id) || app_id.is_some_and(|a| auth.rp_id_hash == hash(a));
+        if !rp_ok {
+            return Err(Fido2Error::new(
+                Fido2ErrorCode::InvalidAuthenticatorData,
+                "the RP ID hash is not this relying party's",
+            )
+            .into());
+        }
+        if !auth.flags.user_present() {
+            return Err(Fido2Error::new(
+                Fido2ErrorCode::InvalidAuthenticatorData,
+                "the user was not present (flag UP)",
+            )
+            .into());
+        }
+        if uv == UserVerification::Required && !auth.flags.user_verified() {
+            return Err(Fido2Error::new(
+                Fido2ErrorCode::UserVerificationRequired,
+                "user verification was required and not performed (flag UV)",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Serve one request to one of the FIDO2 endpoints.
+    pub async fn handle(
+        &self,
+        endpoint: Fido2Endpoint,
+        req: &Request,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let method_is = |m: Method, allowed: &'static str| -> Result<(), Error> {
+            if req.method == m {
+                Ok(())
+            } else {
+                Err(
+                    Fido2Error::new(Fido2ErrorCode::MethodNotAllowed, format!("use {allowed}"))
+                        .into(),
+                )
+            }
+        };
+        let json = Response::json;
+        match endpoint {
+            Fido2Endpoint::Configuration => {
+                method_is(Method::Get, "GET")?;
+                Ok(Response::public_json(
+                    configuration::document(&self.config()),
+                    3600,
+                ))
+            }
+            Fido2Endpoint::AttestationOptions => {
+                method_is(Method::Post, "POST")?;
+                let body: options::AttestationOptionsRequest = options::parse_body(&req.body)?;
+                let session = body
+                    .session_id
+                    .clone()
+                    .or_else(|| req.cookie(SESSION_COOKIE).map(str::to_owned));
+                let registrar = session.map_or(Registrar::Anonymous, Registrar::Session);
+                Ok(json(self.start_registration(body, registrar, ctx).await?))
+            }
+            Fido2Endpoint::AttestationResult => {
+                method_is(Method::Post, "POST")?;
+                let body = options::parse_body(&req.body)?;
+                Ok(json(self.finish_registration(body, ctx).await?))
+            }
+            Fido2Endpoint::AssertionOptions => {
+                method_is(Method::Post, "POST")?;
+                let body = options::parse_body(&req.body)?;
+                Ok(json(self.start_assertion(body, ctx).await?))
+            }
+            Fido2Endpoint::AssertionResult => {
+                method_is(Method::Post, "POST")?;
+                let body = options::parse_body(&req.body)?;
+                Ok(json(self.finish_assertion(body, ctx).await?.to_json()))
+            }
+        }
+    }
+}

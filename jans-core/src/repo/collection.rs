@@ -145,6 +145,30 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
         self.store.delete(self.name, id, None).await
     }
 
+    /// Up to `limit` values whose id starts with, and is longer than, `prefix`, in id
+    /// order: one range of the id index, read without a scan of the collection (ids
+    /// compare bytewise on every backend).
+    pub async fn range(&self, prefix: &str, limit: usize) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        let mut after = prefix.to_owned();
+        while out.len() < limit {
+            let want = (limit - out.len()).min(PAGE);
+            let page = self.store.list(self.name, Some(&after), want).await?;
+            let full = page.len() == want;
+            for d in page {
+                if !d.id.starts_with(prefix) {
+                    return Ok(out);
+                }
+                after.clone_from(&d.id);
+                out.push(decode(self.name, d.body)?);
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// Every value, in id order, read in pages.
     pub async fn all(&self) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();

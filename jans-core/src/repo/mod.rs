@@ -9,6 +9,7 @@ pub mod collection;
 #[cfg(any(test, feature = "test-util"))]
 pub mod conformance;
 pub mod consent;
+pub mod fido2;
 pub mod grant;
 pub mod key;
 pub mod scope;
@@ -41,6 +42,8 @@ pub struct Stores {
     pub config: shared_config::SharedConfig,
     /// Scopes.
     pub scopes: scope::Scopes,
+    /// FIDO2 registrations.
+    pub fido2: fido2::Registrations,
     /// Collections of documents: the primitive every repository above sits on, for the
     /// aggregates of components.
     pub documents: Arc<dyn DocumentStore>,
@@ -72,6 +75,7 @@ impl Stores {
             users: user::Users::new(documents.clone()),
             config: shared_config::SharedConfig::new(documents.clone()),
             scopes: scope::Scopes::new(documents.clone()),
+            fido2: fido2::Registrations::new(documents.clone()),
             documents,
             shared,
         }

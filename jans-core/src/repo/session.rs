@@ -18,6 +18,10 @@ use crate::ctx::UnixTime;
 use crate::repo::grant::GrantRecords;
 use crate::store::{GrantData, GrantKind, GrantRecord, GrantStore, StoreError};
 
+/// Name of the session cookie (Janssen's `session_id`); its value is the session's key
+/// before hashing.
+pub const SESSION_COOKIE: &str = "session_id";
+
 /// An authenticated browser session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Session {

@@ -94,11 +94,13 @@ pub enum GrantKind {
     /// A user's last password attempt admitted once the brute-force delay applies
     /// (keyed like [`GrantKind::LoginFailures`]; it lives `delayTime` seconds).
     LoginDelay = 16,
+    /// Started FIDO2 ceremonies (keyed by the challenge's SHA-256), taken by their result.
+    Fido2Ceremony = 17,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 16] = [
+    pub const ALL: [GrantKind; 17] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -115,6 +117,7 @@ impl GrantKind {
         GrantKind::RevokedFamily,
         GrantKind::LogoutDelivery,
         GrantKind::LoginDelay,
+        GrantKind::Fido2Ceremony,
     ];
 
     /// Decode the tag byte.

@@ -3,6 +3,7 @@ pub mod backends;
 pub mod brute_force;
 pub mod client_auth;
 pub mod discovery;
+pub mod fido2;
 pub mod harness;
 pub mod introspection;
 pub mod keys;

@@ -1,8 +1,9 @@
 //! Janssen paths → engine endpoints, plus the host's own operational routes. Each
-//! component's routes are a module of their own (`auth`), added when `--components`
-//! selects it.
+//! component's routes are a module of their own (`auth`, `fido2`), added when
+//! `--components` selects it.
 
 mod auth;
+mod fido2;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -168,20 +169,23 @@ pub fn routes(state: Arc<AppState>, components: crate::components::Components) -
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics));
-    if !components.auth {
-        return r.fallback(not_found).with_state(state);
+    if components.fido2 {
+        r = fido2::routes(r, engine_route);
     }
-    r = auth::routes(r, engine_route);
-    r.fallback(engine_route).with_state(state)
+    if components.auth {
+        r = auth::routes(r, engine_route);
+    }
+    r.fallback(not_found).with_state(state)
 }
 
-/// Paths of components this process does not serve.
-async fn not_found(State(state): State<Arc<AppState>>) -> axum::response::Response {
+/// Paths no route took: unknown, or of a component this process does not serve.
+async fn not_found(State(state): State<Arc<AppState>>, uri: Uri) -> axum::response::Response {
     state
         .metrics
         .observe("not_found", 404, std::time::Duration::ZERO);
-    translate::from_core(&Response::error(OAuthError::new(
-        ErrorCode::NotFound,
-        "not served by this node (see --components)",
-    )))
+    let why = match Endpoint::from_path(uri.path()) {
+        Some(_) => "not served by this node (see --components)",
+        None => "no such endpoint",
+    };
+    translate::from_core(&Response::error(OAuthError::new(ErrorCode::NotFound, why)))
 }

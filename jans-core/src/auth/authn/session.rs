@@ -8,8 +8,7 @@ use crate::ctx::Ctx;
 use crate::error::Error;
 pub use crate::repo::session::Session;
 
-/// Name of the session cookie (Janssen's).
-pub const SESSION_COOKIE: &str = "session_id";
+pub use crate::repo::session::SESSION_COOKIE;
 
 /// Cookie listing every session of the browser (values of past `session_id` cookies,
 /// separated by `.`), for account selection; kept by the host.

@@ -1,0 +1,78 @@
+//! The FIDO2 server's path table: Janssen's jans-fido2 paths (DESIGN.md §3) to
+//! [`Fido2Endpoint`]s and back.
+
+use crate::request::Fido2Endpoint;
+
+/// Path prefix of the FIDO2 REST endpoints (Janssen's `baseEndpoint`).
+pub const FIDO2_PREFIX: &str = "/jans-fido2/restv1";
+
+/// The discovery document's well-known path.
+pub const WELL_KNOWN: &str = "/.well-known/fido2-configuration";
+
+/// Every path served, and its endpoint (the first path of an endpoint is its own).
+pub const EXACT: [(&str, Fido2Endpoint); 6] = [
+    (
+        "/jans-fido2/restv1/configuration",
+        Fido2Endpoint::Configuration,
+    ),
+    (WELL_KNOWN, Fido2Endpoint::Configuration),
+    (
+        "/jans-fido2/restv1/attestation/options",
+        Fido2Endpoint::AttestationOptions,
+    ),
+    (
+        "/jans-fido2/restv1/attestation/result",
+        Fido2Endpoint::AttestationResult,
+    ),
+    (
+        "/jans-fido2/restv1/assertion/options",
+        Fido2Endpoint::AssertionOptions,
+    ),
+    (
+        "/jans-fido2/restv1/assertion/result",
+        Fido2Endpoint::AssertionResult,
+    ),
+];
+
+/// The endpoint served at `path`.
+pub fn from_path(path: &str) -> Option<Fido2Endpoint> {
+    EXACT.iter().find(|(p, _)| *p == path).map(|(_, e)| *e)
+}
+
+/// The path `endpoint` is served at (relative to the issuer).
+pub fn path(endpoint: Fido2Endpoint) -> &'static str {
+    EXACT
+        .iter()
+        .find(|(_, e)| *e == endpoint)
+        .map(|(p, _)| *p)
+        .unwrap_or(FIDO2_PREFIX)
+}
+
+/// A short stable label for metrics and logs.
+pub fn label(endpoint: Fido2Endpoint) -> &'static str {
+    match endpoint {
+        Fido2Endpoint::Configuration => "fido2_configuration",
+        Fido2Endpoint::AttestationOptions => "fido2_attestation_options",
+        Fido2Endpoint::AttestationResult => "fido2_attestation_result",
+        Fido2Endpoint::AssertionOptions => "fido2_assertion_options",
+        Fido2Endpoint::AssertionResult => "fido2_assertion_result",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip() {
+        for (p, e) in EXACT {
+            assert_eq!(from_path(p), Some(e));
+            assert_eq!(from_path(path(e)), Some(e));
+        }
+        assert_eq!(
+            path(Fido2Endpoint::Configuration),
+            "/jans-fido2/restv1/configuration"
+        );
+        assert_eq!(from_path("/jans-fido2/restv1/nope"), None);
+    }
+}

@@ -1,0 +1,398 @@
+//! X.509 certificates of attestation statements and metadata (RFC 5280), read with
+//! `x509-cert`, their keys made keys of the engine's [`CryptoProvider`], and chains
+//! verified against trust anchors at the time the caller gives (never the system clock).
+//!
+//! Signatures are checked over the certificate's own `tbsCertificate` bytes as sent (not a
+//! re-encoding). Signature algorithms: ECDSA with SHA-256/384/512 on the curve of the
+//! same size, RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519.
+
+use std::sync::Arc;
+
+use der::Decode;
+use x509_cert::certificate::Certificate as X509;
+
+use crate::crypto::{CryptoProvider, VerifyingKey};
+use crate::ctx::UnixTime;
+use crate::fido2::cbor::Value;
+use crate::jose::{Algorithm, Jwk};
+
+/// Subject attribute countryName.
+pub const OID_COUNTRY: &str = "2.5.4.6";
+/// Subject attribute organizationName.
+pub const OID_ORGANIZATION: &str = "2.5.4.10";
+/// Subject attribute organizationalUnitName.
+pub const OID_ORGANIZATIONAL_UNIT: &str = "2.5.4.11";
+/// Subject attribute commonName.
+pub const OID_COMMON_NAME: &str = "2.5.4.3";
+
+/// Longest chain accepted (leaf, intermediates).
+pub const MAX_CHAIN: usize = 8;
+/// Largest certificate accepted.
+pub const MAX_CERT_LEN: usize = 8 * 1024;
+
+/// Why a certificate or chain was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertError {
+    /// Not a DER certificate (or larger than accepted).
+    #[error("certificate does not parse")]
+    Malformed,
+    /// Its key is of a kind, or on a curve, not supported, or does not fit the algorithm.
+    #[error("certificate key is not supported: {0}")]
+    UnsupportedKey(&'static str),
+    /// Its signature algorithm is not supported.
+    #[error("certificate signature algorithm {0} is not supported")]
+    UnsupportedSignature(String),
+    /// A signature in the chain does not verify.
+    #[error("certificate signature does not verify")]
+    BadSignature,
+    /// A certificate is not valid at the time of verification.
+    #[error("certificate is expired or not yet valid")]
+    Expired,
+    /// An issuer in the chain is not a CA.
+    #[error("an issuing certificate is not a CA")]
+    NotCa,
+    /// The chain does not end at a trust anchor.
+    #[error("the chain does not lead to a trusted root")]
+    Untrusted,
+    /// The chain is empty or too long.
+    #[error("the chain is empty or longer than {MAX_CHAIN}")]
+    ChainLength,
+}
+
+/// A certificate extension, as found.
+#[derive(Clone, Copy, Debug)]
+pub struct Extension<'a> {
+    /// Critical flag.
+    pub critical: bool,
+    /// `extnValue`'s contents (the DER of the extension's own value).
+    pub value: &'a [u8],
+}
+
+/// A parsed certificate with its DER.
+#[derive(Clone, Debug)]
+pub struct Certificate {
+    der: Vec<u8>,
+    cert: X509,
+}
+
+/// One DER TLV read from the front of some input: its tag, the whole TLV, its contents,
+/// and what follows it.
+type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+/// The DER TLV at the front of `input`; `None` on malformed input.
+fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let (bytes, rest) = rest.split_at(n);
+        (
+            bytes
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b)),
+            rest,
+        )
+    };
+    if rest.len() < len {
+        return None;
+    }
+    let (content, after) = rest.split_at(len);
+    let whole_len = input.len() - after.len();
+    Some((tag, input.get(..whole_len)?, content, after))
+}
+
+/// The contents of a DER OCTET STRING that is all of `der`.
+pub fn octet_string(der: &[u8]) -> Option<&[u8]> {
+    match tlv(der)? {
+        (0x04, _, content, []) => Some(content),
+        _ => None,
+    }
+}
+
+/// The bytes of an INTEGER's value without its sign padding.
+fn unsigned(int: &[u8]) -> &[u8] {
+    match int {
+        [0, rest @ ..] if !rest.is_empty() => rest,
+        _ => int,
+    }
+}
+
+impl Certificate {
+    /// Parse a DER certificate.
+    pub fn parse(der: &[u8]) -> Result<Certificate, CertError> {
+        if der.len() > MAX_CERT_LEN {
+            return Err(CertError::Malformed);
+        }
+        let cert = X509::from_der(der).map_err(|_| CertError::Malformed)?;
+        Ok(Certificate {
+            der: der.to_vec(),
+            cert,
+        })
+    }
+
+    /// Its DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// 1, 2 or 3.
+    pub fn version(&self) -> u8 {
+        match self.cert.tbs_certificate().version() {
+            x509_cert::certificate::Version::V1 => 1,
+            x509_cert::certificate::Version::V2 => 2,
+            x509_cert::certificate::Version::V3 => 3,
+        }
+    }
+
+    /// The first subject attribute `oid` (dotted) as text, when it is a string.
+    pub fn subject_attribute(&self, oid: &str) -> Option<String> {
+        let oid = const_oid::ObjectIdentifier::new(oid).ok()?;
+        self.cert
+            .tbs_certificate()
+            .subject()
+            .iter()
+            .find(|a| a.oid == oid)
+            .and_then(|a| {
+                // UTF8String, PrintableString, T61String, IA5String, BMP is not read.
+                use der::{Tag, Tagged};
+                matches!(
+                    a.value.tag(),
+                    Tag::Utf8String | Tag::PrintableString | Tag::TeletexString | Tag::Ia5String
+                )
+                .then(|| String::from_utf8(a.value.value().to_vec()).ok())
+                .flatten()
+            })
+    }
+
+    /// The extension `oid` (dotted).
+    pub fn extension(&self, oid: &str) -> Option<Extension<'_>> {
+        let oid = const_oid::ObjectIdentifier::new(oid).ok()?;
+        self.cert
+            .tbs_certificate()
+            .extensions()?
+            .iter()
+            .find(|e| e.extn_id == oid)
+            .map(|e| Extension {
+                critical: e.critical,
+                value: e.extn_value.as_bytes(),
+            })
+    }
+
+    /// Whether basicConstraints says CA.
+    pub fn is_ca(&self) -> bool {
+        self.extension("2.5.29.19")
+            .and_then(|e| {
+                x509_cert::ext::pkix::BasicConstraints::from_der(e.value)
+                    .ok()
+                    .map(|b| b.ca)
+            })
+            .unwrap_or(false)
+    }
+
+    /// notBefore and notAfter, in seconds since the epoch.
+    pub fn validity(&self) -> (UnixTime, UnixTime) {
+        let v = self.cert.tbs_certificate().validity();
+        (
+            v.not_before.to_unix_duration().as_secs(),
+            v.not_after.to_unix_duration().as_secs(),
+        )
+    }
+
+    /// Whether it is valid at `now`.
+    pub fn valid_at(&self, now: UnixTime) -> bool {
+        let (from, to) = self.validity();
+        from <= now && now <= to
+    }
+
+    /// The subject public key as a JWK, with the JOSE algorithms it can verify.
+    fn public_jwk(&self) -> Result<(Jwk, &'static [Algorithm]), CertError> {
+        let spki = self.cert.tbs_certificate().subject_public_key_info();
+        let key = spki.subject_public_key.raw_bytes();
+        let b64 = |b: &[u8]| Some(crate::b64::encode(b));
+        match spki.algorithm.oid.to_string().as_str() {
+            // id-ecPublicKey
+            "1.2.840.10045.2.1" => {
+                let curve = spki
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok())
+                    .ok_or(CertError::UnsupportedKey("EC key without a named curve"))?;
+                let (crv, size, algs): (&str, usize, &'static [Algorithm]) =
+                    match curve.to_string().as_str() {
+                        "1.2.840.10045.3.1.7" => ("P-256", 32, &[Algorithm::ES256]),
+                        "1.3.132.0.34" => ("P-384", 48, &[Algorithm::ES384]),
+                        "1.3.132.0.35" => ("P-521", 66, &[Algorithm::ES512]),
+                        _ => return Err(CertError::UnsupportedKey("EC curve")),
+                    };
+                let point = key
+                    .strip_prefix(&[0x04])
+                    .filter(|p| p.len() == 2 * size)
+                    .ok_or(CertError::UnsupportedKey("EC point is not uncompressed"))?;
+                let (x, y) = point.split_at(size);
+                Ok((
+                    Jwk {
+                        kty: "EC".to_owned(),
+                        crv: Some(crv.to_owned()),
+                        x: b64(x),
+                        y: b64(y),
+                        ..Jwk::default()
+                    },
+                    algs,
+                ))
+            }
+            // rsaEncryption: RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+            "1.2.840.113549.1.1.1" => {
+                let bad = CertError::UnsupportedKey("RSA key does not parse");
+                let (0x30, _, seq, []) = tlv(key).ok_or(bad.clone())? else {
+                    return Err(bad);
+                };
+                let (0x02, _, n, rest) = tlv(seq).ok_or(bad.clone())? else {
+                    return Err(bad);
+                };
+                let (0x02, _, e, []) = tlv(rest).ok_or(bad.clone())? else {
+                    return Err(bad);
+                };
+                Ok((
+                    Jwk {
+                        kty: "RSA".to_owned(),
+                        n: b64(unsigned(n)),
+                        e: b64(unsigned(e)),
+                        ..Jwk::default()
+                    },
+                    &[
+                        Algorithm::RS256,
+                        Algorithm::RS384,
+                        Algorithm::RS512,
+                        Algorithm::PS256,
+                    ],
+                ))
+            }
+            // id-Ed25519
+            "1.3.101.112" => Ok((
+                Jwk {
+                    kty: "OKP".to_owned(),
+                    crv: Some("Ed25519".to_owned()),
+                    x: b64(key),
+                    ..Jwk::default()
+                },
+                &[Algorithm::EdDSA],
+            )),
+            _ => Err(CertError::UnsupportedKey("key type")),
+        }
+    }
+
+    /// The subject public key as a key of `provider` verifying `alg`.
+    pub fn verifying_key(
+        &self,
+        provider: &dyn CryptoProvider,
+        alg: Algorithm,
+    ) -> Result<Arc<dyn VerifyingKey>, CertError> {
+        let (jwk, algs) = self.public_jwk()?;
+        if !algs.contains(&alg) {
+            return Err(CertError::UnsupportedKey(
+                "the key does not fit the algorithm",
+            ));
+        }
+        provider
+            .verifying_key(alg, &jwk)
+            .map_err(|_| CertError::UnsupportedKey("the provider refused the key"))
+    }
+
+    /// The raw bytes of `tbsCertificate`, as signed.
+    fn tbs_bytes(&self) -> Result<&[u8], CertError> {
+        let (_, _, outer, _) = tlv(&self.der).ok_or(CertError::Malformed)?;
+        let (_, tbs, _, _) = tlv(outer).ok_or(CertError::Malformed)?;
+        Ok(tbs)
+    }
+
+    /// Whether `issuer`'s key signed this certificate.
+    pub fn verify_signed_by(
+        &self,
+        issuer: &Certificate,
+        provider: &dyn CryptoProvider,
+    ) -> Result<(), CertError> {
+        let oid = self.cert.signature_algorithm().oid.to_string();
+        let alg = match oid.as_str() {
+            "1.2.840.10045.4.3.2" => Algorithm::ES256,
+            "1.2.840.10045.4.3.3" => Algorithm::ES384,
+            "1.2.840.10045.4.3.4" => Algorithm::ES512,
+            "1.2.840.113549.1.1.11" => Algorithm::RS256,
+            "1.2.840.113549.1.1.12" => Algorithm::RS384,
+            "1.2.840.113549.1.1.13" => Algorithm::RS512,
+            "1.3.101.112" => Algorithm::EdDSA,
+            _ => return Err(CertError::UnsupportedSignature(oid)),
+        };
+        let key = issuer.verifying_key(provider, alg)?;
+        let raw = self
+            .cert
+            .signature()
+            .as_bytes()
+            .ok_or(CertError::Malformed)?;
+        let sig = super::signature::to_jws(alg, raw).map_err(|_| CertError::BadSignature)?;
+        key.verify(self.tbs_bytes()?, &sig)
+            .map_err(|_| CertError::BadSignature)
+    }
+}
+
+/// The certificates of a CBOR `x5c` array (DER byte strings, leaf first).
+pub fn chain_of(x5c: &Value) -> Result<Vec<Certificate>, CertError> {
+    let Value::Array(items) = x5c else {
+        return Err(CertError::Malformed);
+    };
+    if items.is_empty() || items.len() > MAX_CHAIN {
+        return Err(CertError::ChainLength);
+    }
+    items
+        .iter()
+        .map(|c| Certificate::parse(c.as_bytes().ok_or(CertError::Malformed)?))
+        .collect()
+}
+
+/// Verify `chain` (leaf first) up to one of `roots` at `now`: each certificate signed by
+/// the next, each issuer a CA, every certificate (the root's too) valid at `now`. A chain
+/// that includes its root is accepted as well as one that stops below it. Returns the
+/// root it reached.
+pub fn verify_chain<'r>(
+    chain: &[Certificate],
+    roots: &'r [Certificate],
+    now: UnixTime,
+    provider: &dyn CryptoProvider,
+) -> Result<&'r Certificate, CertError> {
+    if chain.is_empty() || chain.len() > MAX_CHAIN {
+        return Err(CertError::ChainLength);
+    }
+    for (i, cert) in chain.iter().enumerate() {
+        if let Some(root) = roots.iter().find(|r| r.der == cert.der) {
+            return root.valid_at(now).then_some(root).ok_or(CertError::Expired);
+        }
+        if !cert.valid_at(now) {
+            return Err(CertError::Expired);
+        }
+        match chain.get(i + 1) {
+            Some(issuer) => {
+                if !issuer.is_ca() {
+                    return Err(CertError::NotCa);
+                }
+                cert.verify_signed_by(issuer, provider)?;
+            }
+            None => {
+                let root = roots
+                    .iter()
+                    .find(|r| cert.verify_signed_by(r, provider).is_ok())
+                    .ok_or(CertError::Untrusted)?;
+                if !root.valid_at(now) {
+                    return Err(CertError::Expired);
+                }
+                return Ok(root);
+            }
+        }
+    }
+    Err(CertError::Untrusted)
+}

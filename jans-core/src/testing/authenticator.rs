@@ -1,0 +1,327 @@
+//! A software WebAuthn authenticator and client, for tests and benches of the FIDO2
+//! component without a browser: it answers creation and request options (the JSON
+//! `attestation/options` and `assertion/options` send) with what a browser's `toJSON()`
+//! would post back, with `none` or `packed` self attestation. Real browsers and
+//! authenticators are tested in `jans-http/tests/interop/`; this is not a stand-in for
+//! them, only a way to drive the ceremonies in-process.
+
+use std::sync::Arc;
+
+use coset::cbor::Value as Cbor;
+use coset::iana::{self, EnumI64};
+use coset::{CborSerializable, CoseKeyBuilder};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::crypto::{CryptoError, CryptoProvider, SigningKey};
+use crate::ctx::Random;
+use crate::jose::Algorithm;
+
+/// Which attestation statement a registration carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attestation {
+    /// `none` (§8.7).
+    None,
+    /// `packed` self attestation (§8.2): signed by the credential key.
+    PackedSelf,
+}
+
+/// One credential of a software authenticator.
+#[derive(Debug)]
+pub struct SoftAuthenticator {
+    key: Arc<dyn SigningKey>,
+    /// The credential id.
+    pub credential_id: Vec<u8>,
+    /// The AAGUID it reports.
+    pub aaguid: [u8; 16],
+    /// Its signature counter (incremented before each assertion unless 0 stays 0).
+    pub sign_count: u32,
+    /// Whether it counts (a synced passkey reports 0 always).
+    pub counts: bool,
+    /// The user handle it stored at registration (a discoverable credential).
+    pub user_handle: Option<Vec<u8>>,
+    /// Flag BE.
+    pub backup_eligible: bool,
+    /// Flag BS.
+    pub backed_up: bool,
+    /// Whether it verifies the user (flag UV).
+    pub user_verifying: bool,
+}
+
+fn b64(b: &[u8]) -> String {
+    crate::b64::encode(b)
+}
+
+fn err(what: &'static str) -> CryptoError {
+    CryptoError::Failed(what)
+}
+
+/// DER `INTEGER` of the unsigned big-endian `v`.
+fn der_int(v: &[u8]) -> Vec<u8> {
+    let mut v: Vec<u8> = v.iter().copied().skip_while(|b| *b == 0).collect();
+    if v.first().is_none_or(|b| *b >= 0x80) {
+        v.insert(0, 0);
+    }
+    let mut out = vec![0x02];
+    der_len(&mut out, v.len());
+    out.extend(v);
+    out
+}
+
+fn der_len(out: &mut Vec<u8>, len: usize) {
+    // Signatures of the curves used here stay below 256 bytes.
+    let len = u8::try_from(len).unwrap_or(u8::MAX);
+    if len < 0x80 {
+        out.push(len);
+    } else {
+        out.push(0x81);
+        out.push(len);
+    }
+}
+
+/// A JWS `r || s` ECDSA signature as the DER `Ecdsa-Sig-Value` authenticators send.
+fn ecdsa_der(sig: &[u8]) -> Vec<u8> {
+    let (r, s) = sig.split_at(sig.len() / 2);
+    let body = [der_int(r), der_int(s)].concat();
+    let mut out = vec![0x30];
+    der_len(&mut out, body.len());
+    out.extend(body);
+    out
+}
+
+impl SoftAuthenticator {
+    /// A new credential with a fresh `alg` key.
+    pub fn new(
+        provider: &dyn CryptoProvider,
+        alg: Algorithm,
+        rng: &dyn Random,
+    ) -> Result<SoftAuthenticator, CryptoError> {
+        let key = provider.generate(alg, rng)?;
+        let mut credential_id = vec![0u8; 32];
+        rng.fill(&mut credential_id);
+        Ok(SoftAuthenticator {
+            key,
+            credential_id,
+            aaguid: [0x5a; 16],
+            sign_count: 0,
+            counts: true,
+            user_handle: None,
+            backup_eligible: false,
+            backed_up: false,
+            user_verifying: true,
+        })
+    }
+
+    /// The credential public key as a COSE_Key (§6.5.1.1).
+    pub fn cose_key(&self) -> Result<Vec<u8>, CryptoError> {
+        let jwk = self.key.public_jwk();
+        let bytes = |m: Option<&String>| -> Result<Vec<u8>, CryptoError> {
+            crate::b64::decode(m.ok_or(err("jwk member"))?).map_err(|_| err("jwk b64"))
+        };
+        let alg = self.key.algorithm();
+        let builder = match alg {
+            Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => {
+                let (crv, a) = match alg {
+                    Algorithm::ES256 => (iana::EllipticCurve::P_256, iana::Algorithm::ES256),
+                    Algorithm::ES384 => (iana::EllipticCurve::P_384, iana::Algorithm::ES384),
+                    _ => (iana::EllipticCurve::P_521, iana::Algorithm::ES512),
+                };
+                CoseKeyBuilder::new_ec2_pub_key(crv, bytes(jwk.x.as_ref())?, bytes(jwk.y.as_ref())?)
+                    .algorithm(a)
+            }
+            Algorithm::EdDSA => CoseKeyBuilder::new_okp_key()
+                .param(
+                    iana::OkpKeyParameter::Crv.to_i64(),
+                    iana::EllipticCurve::Ed25519.to_i64().into(),
+                )
+                .param(
+                    iana::OkpKeyParameter::X.to_i64(),
+                    bytes(jwk.x.as_ref())?.into(),
+                )
+                .algorithm(iana::Algorithm::EdDSA),
+            Algorithm::RS256 | Algorithm::PS256 => CoseKeyBuilder::new()
+                .key_type(iana::KeyType::RSA)
+                .param(
+                    iana::RsaKeyParameter::N.to_i64(),
+                    bytes(jwk.n.as_ref())?.into(),
+                )
+                .param(
+                    iana::RsaKeyParameter::E.to_i64(),
+                    bytes(jwk.e.as_ref())?.into(),
+                )
+                .algorithm(if alg == Algorithm::RS256 {
+                    iana::Algorithm::RS256
+                } else {
+                    iana::Algorithm::PS256
+                }),
+            _ => return Err(err("not a credential algorithm")),
+        };
+        builder.build().to_vec().map_err(|_| err("cose encoding"))
+    }
+
+    /// The COSE algorithm value of the key.
+    fn cose_alg(&self) -> i64 {
+        match self.key.algorithm() {
+            Algorithm::ES256 => iana::Algorithm::ES256,
+            Algorithm::ES384 => iana::Algorithm::ES384,
+            Algorithm::ES512 => iana::Algorithm::ES512,
+            Algorithm::EdDSA => iana::Algorithm::EdDSA,
+            Algorithm::RS256 => iana::Algorithm::RS256,
+            _ => iana::Algorithm::PS256,
+        }
+        .to_i64()
+    }
+
+    /// A signature as an authenticator sends it (ECDSA in DER).
+    pub fn sign(&self, msg: &[u8], rng: &dyn Random) -> Result<Vec<u8>, CryptoError> {
+        let sig = self.key.sign(msg, rng)?;
+        Ok(match self.key.algorithm() {
+            Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => ecdsa_der(&sig),
+            _ => sig,
+        })
+    }
+
+    fn flags(&self, attested: bool) -> u8 {
+        let mut f = 0x01; // UP
+        if self.user_verifying {
+            f |= 0x04;
+        }
+        if self.backup_eligible {
+            f |= 0x08;
+        }
+        if self.backed_up {
+            f |= 0x10;
+        }
+        if attested {
+            f |= 0x40;
+        }
+        f
+    }
+
+    /// Authenticator data for `rp_id` (§6.1), with the attested credential when
+    /// `attested`.
+    pub fn authenticator_data(&self, rp_id: &str, attested: bool) -> Result<Vec<u8>, CryptoError> {
+        let mut d = Sha256::digest(rp_id.as_bytes()).to_vec();
+        d.push(self.flags(attested));
+        d.extend(self.sign_count.to_be_bytes());
+        if attested {
+            d.extend(self.aaguid);
+            let len = u16::try_from(self.credential_id.len()).map_err(|_| err("credential id"))?;
+            d.extend(len.to_be_bytes());
+            d.extend(&self.credential_id);
+            d.extend(self.cose_key()?);
+        }
+        Ok(d)
+    }
+
+    /// The clientDataJSON a browser at `origin` makes.
+    pub fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
+        format!(r#"{{"type":"{kind}","challenge":"{challenge}","origin":"{origin}","crossOrigin":false}}"#)
+            .into_bytes()
+    }
+
+    /// Answer creation options (`PublicKeyCredentialCreationOptionsJSON`) from `origin`:
+    /// the `RegistrationResponseJSON` to post to `attestation/result`.
+    pub fn register(
+        &mut self,
+        options: &Value,
+        origin: &str,
+        attestation: Attestation,
+        rng: &dyn Random,
+    ) -> Result<Value, CryptoError> {
+        let rp_id = options
+            .get("rp")
+            .and_then(|r| r.get("id"))
+            .and_then(Value::as_str)
+            .ok_or(err("rp.id"))?;
+        let challenge = options
+            .get("challenge")
+            .and_then(Value::as_str)
+            .ok_or(err("challenge"))?;
+        self.user_handle = options
+            .get("user")
+            .and_then(|u| u.get("id"))
+            .and_then(Value::as_str)
+            .and_then(|u| crate::b64::decode(u).ok());
+        let cd = Self::client_data("webauthn.create", challenge, origin);
+        let auth_data = self.authenticator_data(rp_id, true)?;
+        let att_stmt = match attestation {
+            Attestation::None => Cbor::Map(Vec::new()),
+            Attestation::PackedSelf => {
+                let mut msg = auth_data.clone();
+                msg.extend(Sha256::digest(&cd));
+                Cbor::Map(vec![
+                    (
+                        Cbor::Text("alg".into()),
+                        Cbor::Integer(self.cose_alg().into()),
+                    ),
+                    (Cbor::Text("sig".into()), Cbor::Bytes(self.sign(&msg, rng)?)),
+                ])
+            }
+        };
+        let fmt = match attestation {
+            Attestation::None => "none",
+            Attestation::PackedSelf => "packed",
+        };
+        let object = Cbor::Map(vec![
+            (Cbor::Text("fmt".into()), Cbor::Text(fmt.into())),
+            (Cbor::Text("attStmt".into()), att_stmt),
+            (Cbor::Text("authData".into()), Cbor::Bytes(auth_data)),
+        ]);
+        let mut ao = Vec::new();
+        coset::cbor::ser::into_writer(&object, &mut ao).map_err(|_| err("cbor"))?;
+        let id = b64(&self.credential_id);
+        Ok(json!({
+            "id": id,
+            "rawId": id,
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": b64(&cd),
+                "attestationObject": b64(&ao),
+                "transports": ["internal"],
+            },
+            "authenticatorAttachment": "platform",
+            "clientExtensionResults": {"credProps": {"rk": self.user_handle.is_some()}},
+        }))
+    }
+
+    /// Answer request options (`PublicKeyCredentialRequestOptionsJSON`) from `origin`:
+    /// the `AuthenticationResponseJSON` to post to `assertion/result`.
+    pub fn assert(
+        &mut self,
+        options: &Value,
+        origin: &str,
+        rng: &dyn Random,
+    ) -> Result<Value, CryptoError> {
+        let rp_id = options
+            .get("rpId")
+            .and_then(Value::as_str)
+            .ok_or(err("rpId"))?;
+        let challenge = options
+            .get("challenge")
+            .and_then(Value::as_str)
+            .ok_or(err("challenge"))?;
+        if self.counts {
+            self.sign_count += 1;
+        }
+        let cd = Self::client_data("webauthn.get", challenge, origin);
+        let auth_data = self.authenticator_data(rp_id, false)?;
+        let mut msg = auth_data.clone();
+        msg.extend(Sha256::digest(&cd));
+        let sig = self.sign(&msg, rng)?;
+        let id = b64(&self.credential_id);
+        Ok(json!({
+            "id": id,
+            "rawId": id,
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": b64(&cd),
+                "authenticatorData": b64(&auth_data),
+                "signature": b64(&sig),
+                "userHandle": self.user_handle.as_deref().map(b64),
+            },
+            "authenticatorAttachment": "platform",
+            "clientExtensionResults": {},
+        }))
+    }
+}
