@@ -510,4 +510,67 @@ fn openid_client_against_jans_serve() {
         graceful.is_some(),
         "jans serve did not exit within 10s of SIGTERM\n--- log ---\n{log}"
     );
+    fido2_registrations_through_the_cli(&data, dir);
+}
+
+/// The credentials Chromium registered in `fido2.test.mjs` (a passkey, a key without UV, a
+/// U2F key), as `jans fido2` lists them; then one renamed and one removed.
+fn fido2_registrations_through_the_cli(data: &Path, dir: &Path) {
+    let listed = |name: &str| -> Vec<Value> {
+        let ran = jans(data, &["fido2", "list", USER], dir, name);
+        serde_json::from_str::<Value>(&ran.stdout)
+            .unwrap_or_else(|e| panic!("fido2 list printed no JSON ({e}): {}", ran.stdout))
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let regs = listed("fido2-list");
+    let mut formats: Vec<&str> = regs
+        .iter()
+        .map(|r| r["attestationFormat"].as_str().unwrap())
+        .collect();
+    formats.sort_unstable();
+    assert_eq!(formats, ["fido-u2f", "none", "packed"], "{regs:?}");
+    let of = |fmt: &str| {
+        regs.iter()
+            .find(|r| r["attestationFormat"] == fmt)
+            .unwrap()
+            .clone()
+    };
+    let passkey = of("packed");
+    assert_eq!(passkey["discoverable"], true);
+    assert_eq!(passkey["attestationType"], "basic");
+    assert!(passkey["signCount"].as_u64().unwrap() >= 2);
+    let passkey_id = passkey["credentialId"].as_str().unwrap();
+    let u2f = of("fido-u2f");
+    let u2f_id = u2f["credentialId"].as_str().unwrap();
+    jans(
+        data,
+        &["fido2", "rename", USER, passkey_id, "Laptop passkey"],
+        dir,
+        "fido2-rename",
+    );
+    jans(
+        data,
+        &["fido2", "remove", USER, u2f_id],
+        dir,
+        "fido2-remove",
+    );
+    let after = listed("fido2-list-after");
+    assert_eq!(after.len(), 2, "{after:?}");
+    let renamed = after
+        .iter()
+        .find(|r| r["credentialId"] == passkey_id)
+        .unwrap();
+    assert_eq!(renamed["nickname"], "Laptop passkey");
+    assert!(after.iter().all(|r| r["credentialId"] != u2f_id));
+    let last = u2f_id;
+    let refused = Command::new(JANS)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["fido2", "remove", USER, last])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "removing it again is refused");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("has no credential"));
 }

@@ -108,6 +108,40 @@ impl Engine {
     }
 }
 
+/// The FIDO2 component's typed operations ([`crate::fido2::Fido2Server`]).
+impl Engine {
+    /// [`crate::fido2::Fido2Server::registrations`]
+    pub async fn fido2_registrations(
+        &self,
+        username: &str,
+    ) -> Result<Vec<crate::repo::fido2::Fido2Registration>, Error> {
+        self.fido2().registrations(username).await
+    }
+
+    /// [`crate::fido2::Fido2Server::rename_registration`]
+    pub async fn rename_fido2_registration(
+        &self,
+        username: &str,
+        credential_id: &str,
+        nickname: Option<&str>,
+    ) -> Result<bool, Error> {
+        self.fido2()
+            .rename_registration(username, credential_id, nickname)
+            .await
+    }
+
+    /// [`crate::fido2::Fido2Server::remove_registration`]
+    pub async fn remove_fido2_registration(
+        &self,
+        username: &str,
+        credential_id: &str,
+    ) -> Result<bool, Error> {
+        self.fido2()
+            .remove_registration(username, credential_id)
+            .await
+    }
+}
+
 /// The auth-server's typed operations ([`AuthServer`]), for embedders and hosts.
 impl Engine {
     /// [`AuthServer::register_client`]

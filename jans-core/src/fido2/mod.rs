@@ -5,6 +5,7 @@
 //! - [`registration`]: `start_registration` / `finish_registration` (WebAuthn Level 3
 //!   §5.4, §7.1); [`assertion`]: `start_assertion` / `finish_assertion` (§5.5, §7.2);
 //!   [`ceremony`]: the state between start and finish, taken once by its challenge;
+//!   [`registrations`]: a user's credentials listed, renamed, removed;
 //! - [`options`], [`credential`]: the JSON of Janssen's API and of the browser's
 //!   `toJSON()`; [`configuration`]: the discovery document; [`rp`]: which relying party;
 //! - the parsers every ceremony starts from, each bounded and refusing rather than
@@ -27,6 +28,7 @@ pub mod credential;
 pub mod options;
 pub mod paths;
 pub mod registration;
+pub mod registrations;
 pub mod rp;
 pub mod signature;
 pub mod x509;

@@ -762,3 +762,41 @@ fn racing_results_of_one_challenge_have_one_winner_on_every_backend() {
         assert_eq!(registrations(&h, &alice.inum).len(), 2, "{}", backend.name);
     }
 }
+
+#[test]
+fn registrations_are_listed_renamed_and_removed_by_their_owner_only() {
+    let h = Harness::new();
+    let alice = h.add_user("alice");
+    let bob = h.add_user("bob");
+    let mut a = enrol(&h, "alice", &session_of(&h, &alice.inum), Attestation::None);
+    enrol(&h, "bob", &session_of(&h, &bob.inum), Attestation::None);
+    let id = b64(&a.credential_id);
+    let e = &h.engine;
+    assert_eq!(block_on(e.fido2_registrations("alice")).unwrap().len(), 1);
+    // Not bob's to rename or remove.
+    assert!(!block_on(e.rename_fido2_registration("bob", &id, Some("mine"))).unwrap());
+    assert!(!block_on(e.remove_fido2_registration("bob", &id)).unwrap());
+    assert!(block_on(e.rename_fido2_registration("alice", &id, Some("  Work key "))).unwrap());
+    assert_eq!(
+        block_on(e.fido2_registrations("alice")).unwrap()[0]
+            .nickname
+            .as_deref(),
+        Some("Work key")
+    );
+    for bad in ["x".repeat(65), "tab\there".to_owned()] {
+        assert!(block_on(e.rename_fido2_registration("alice", &id, Some(&bad))).is_err());
+    }
+    assert!(block_on(e.fido2_registrations("nobody")).is_err());
+    assert!(block_on(e.remove_fido2_registration("alice", &id)).unwrap());
+    assert!(block_on(e.fido2_registrations("alice")).unwrap().is_empty());
+    // A removed credential no longer signs in.
+    h.add_user("carol");
+    let opts = assertion_options(&h, None);
+    let signed = a.assert(&opts, ORIGIN, h.rng.as_ref()).unwrap();
+    refused(
+        &fido(&h, Fido2Endpoint::AssertionResult, &signed),
+        400,
+        "invalid_username_or_key_handle",
+    );
+    assert_eq!(block_on(e.fido2_registrations("bob")).unwrap().len(), 1);
+}

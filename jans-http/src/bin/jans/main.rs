@@ -59,6 +59,9 @@ enum Command {
     /// Manage people (users).
     #[command(subcommand)]
     User(cli::user::UserCommand),
+    /// Manage people's FIDO2 credentials (passkeys, security keys).
+    #[command(subcommand)]
+    Fido2(cli::fido2::Fido2Command),
     /// Manage scopes (Janssen's scope entries: type, claims, discovery listing).
     #[command(subcommand)]
     Scope(cli::scope::ScopeCommand),
@@ -83,6 +86,7 @@ async fn run(cli: Cli) -> Res<()> {
         Command::Scope(cmd) => cli::scope::run(&cli, cmd).await,
         Command::Keys(cmd) => cli::keys::run(&cli, cmd).await,
         Command::User(cmd) => cli::user::run(&cli, cmd).await,
+        Command::Fido2(cmd) => cli::fido2::run(&cli, cmd).await,
         Command::Config(cmd) => cli::config::run(&cli, cmd).await,
         Command::Cleanup => cli::cleanup::run(&cli).await,
     }

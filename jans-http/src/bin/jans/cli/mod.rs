@@ -4,6 +4,7 @@
 pub(crate) mod cleanup;
 pub(crate) mod client;
 pub(crate) mod config;
+pub(crate) mod fido2;
 pub(crate) mod healthcheck;
 pub(crate) mod init;
 pub(crate) mod keys;
