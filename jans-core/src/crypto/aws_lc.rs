@@ -294,4 +294,45 @@ impl CryptoProvider for AwsLcProvider {
         };
         Ok(Arc::new(AwsVerifyingKey { alg, key }))
     }
+
+    fn verify_ecdsa(
+        &self,
+        jwk: &Jwk,
+        hash: super::Hash,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        use super::Hash;
+        let alg = super::ec_algorithm(jwk)?;
+        let PublicParts::Ec(point) = jwk_keys::public_parts(alg, jwk)? else {
+            return Err(CryptoError::InvalidKey("not an EC key"));
+        };
+        let params: &'static sig::EcdsaVerificationAlgorithm = match (alg, hash) {
+            (Algorithm::ES256, Hash::Sha256) => &sig::ECDSA_P256_SHA256_ASN1,
+            (Algorithm::ES256, Hash::Sha384) => &sig::ECDSA_P256_SHA384_ASN1,
+            (Algorithm::ES256, Hash::Sha512) => &sig::ECDSA_P256_SHA512_ASN1,
+            (Algorithm::ES384, Hash::Sha256) => &sig::ECDSA_P384_SHA256_ASN1,
+            (Algorithm::ES384, Hash::Sha384) => &sig::ECDSA_P384_SHA384_ASN1,
+            (Algorithm::ES384, Hash::Sha512) => &sig::ECDSA_P384_SHA512_ASN1,
+            (Algorithm::ES512, Hash::Sha256) => &sig::ECDSA_P521_SHA256_ASN1,
+            (Algorithm::ES512, Hash::Sha384) => &sig::ECDSA_P521_SHA384_ASN1,
+            (Algorithm::ES512, Hash::Sha512) => &sig::ECDSA_P521_SHA512_ASN1,
+            _ => return Err(CryptoError::Unsupported(alg)),
+        };
+        sig::UnparsedPublicKey::new(params, point)
+            .verify(msg, sig)
+            .map_err(|_| CryptoError::BadSignature)
+    }
+
+    fn verify_legacy_rs1(&self, jwk: &Jwk, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+        let PublicParts::Rsa { n, e } = jwk_keys::public_parts(Algorithm::RS256, jwk)? else {
+            return Err(CryptoError::InvalidKey("RS1 needs an RSA key"));
+        };
+        PublicKeyComponents {
+            n: jwk_keys::strip_leading_zeros(&n),
+            e: jwk_keys::strip_leading_zeros(&e),
+        }
+        .verify(&sig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY, msg, sig)
+        .map_err(|_| CryptoError::BadSignature)
+    }
 }

@@ -82,6 +82,45 @@ pub trait CryptoProvider: Send + Sync + fmt::Debug {
         alg: Algorithm,
         jwk: &Jwk,
     ) -> Result<Arc<dyn VerifyingKey>, CryptoError>;
+
+    /// Verify an RSASSA-PKCS1-v1_5 signature with SHA-1 (COSE `RS1`, -65535; RFC 8812 §2
+    /// deprecates it) by the RSA key `jwk`: what older TPMs sign attestations with
+    /// (WebAuthn Level 3 §8.3). Verification only, and never a JOSE algorithm: it is not
+    /// an [`Algorithm`], so no token can name it.
+    fn verify_legacy_rs1(&self, jwk: &Jwk, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError>;
+
+    /// Verify an ECDSA signature (ASN.1 DER `Ecdsa-Sig-Value`) by the EC key `jwk`
+    /// over `msg` hashed with `hash`, whatever the curve: X.509 pairs curves and hashes
+    /// freely (RFC 5758 §3.2), as JOSE algorithms do not (Apple's WebAuthn CA, a P-384 key,
+    /// signs with SHA-256).
+    fn verify_ecdsa(
+        &self,
+        jwk: &Jwk,
+        hash: Hash,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError>;
+}
+
+/// A hash function, for [`CryptoProvider::verify_ecdsa`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hash {
+    /// SHA-256
+    Sha256,
+    /// SHA-384
+    Sha384,
+    /// SHA-512
+    Sha512,
+}
+
+/// The JOSE algorithm of the EC key `jwk`'s curve (whose `r || s` width it fixes).
+pub fn ec_algorithm(jwk: &Jwk) -> Result<Algorithm, CryptoError> {
+    match jwk.crv.as_deref() {
+        Some("P-256") => Ok(Algorithm::ES256),
+        Some("P-384") => Ok(Algorithm::ES384),
+        Some("P-521") => Ok(Algorithm::ES512),
+        _ => Err(CryptoError::InvalidKey("not a NIST P curve")),
+    }
 }
 
 /// A private key bound to one algorithm.

@@ -372,4 +372,59 @@ impl CryptoProvider for RustCryptoProvider {
         };
         Ok(Arc::new(RcVerifyingKey { alg, key }))
     }
+
+    fn verify_ecdsa(
+        &self,
+        jwk: &Jwk,
+        hash: super::Hash,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+        use sha2::Digest as _;
+        let digest: Vec<u8> = match hash {
+            super::Hash::Sha256 => Sha256::digest(msg).to_vec(),
+            super::Hash::Sha384 => Sha384::digest(msg).to_vec(),
+            super::Hash::Sha512 => Sha512::digest(msg).to_vec(),
+        };
+        let alg = super::ec_algorithm(jwk)?;
+        let PublicParts::Ec(point) = jwk_keys::public_parts(alg, jwk)? else {
+            return Err(CryptoError::InvalidKey("not an EC key"));
+        };
+        const OFF_CURVE: CryptoError = CryptoError::InvalidKey("EC point not on the curve");
+        let bad_sig = |_| CryptoError::BadSignature;
+        match alg {
+            Algorithm::ES256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                .map_err(|_| OFF_CURVE)?
+                .verify_prehash(
+                    &digest,
+                    &p256::ecdsa::Signature::from_der(sig).map_err(bad_sig)?,
+                )
+                .map_err(bad_sig),
+            Algorithm::ES384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                .map_err(|_| OFF_CURVE)?
+                .verify_prehash(
+                    &digest,
+                    &p384::ecdsa::Signature::from_der(sig).map_err(bad_sig)?,
+                )
+                .map_err(bad_sig),
+            _ => p521::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                .map_err(|_| OFF_CURVE)?
+                .verify_prehash(
+                    &digest,
+                    &p521::ecdsa::Signature::from_der(sig).map_err(bad_sig)?,
+                )
+                .map_err(bad_sig),
+        }
+    }
+
+    fn verify_legacy_rs1(&self, jwk: &Jwk, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+        let PublicParts::Rsa { n, e } = jwk_keys::public_parts(Algorithm::RS256, jwk)? else {
+            return Err(CryptoError::InvalidKey("RS1 needs an RSA key"));
+        };
+        RsaPublicKey::new(uint(&n), uint(&e))
+            .map_err(|_| CryptoError::InvalidKey("RSA public key"))?
+            .pkcs1v15_verify::<sha1::Sha1>(msg, sig)
+            .map_err(|_| CryptoError::BadSignature)
+    }
 }

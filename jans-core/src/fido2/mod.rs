@@ -11,7 +11,7 @@
 //! - the parsers every ceremony starts from, each bounded and refusing rather than
 //!   guessing: [`cbor`] (RFC 8949, definite lengths only), [`authenticator_data`] (§6.1),
 //!   [`client_data`] (§5.8.1), [`cose`] (credential public keys), [`signature`] (DER
-//!   ECDSA), [`x509`] (attestation certificates and chains);
+//!   ECDSA), [`x509`] (attestation certificates and chains) over [`der`];
 //! - [`attestation`]: the attestation object and one verifier per statement format (§8).
 //!
 //! Registrations live in [`crate::repo::fido2`].
@@ -25,6 +25,7 @@ pub mod client_data;
 pub mod configuration;
 pub mod cose;
 pub mod credential;
+pub mod der;
 pub mod options;
 pub mod paths;
 pub mod registration;

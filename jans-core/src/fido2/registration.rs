@@ -263,6 +263,7 @@ impl Fido2Server {
             credential_alg: alg,
             credential_key: &key,
             provider: self.provider().as_ref(),
+            now: ctx.now,
         };
         let asked_none = ceremony.attestation.as_deref() == Some("none");
         let verified = match attestation::verify(&ao.fmt, &input) {

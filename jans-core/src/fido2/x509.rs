@@ -3,17 +3,18 @@
 //! verified against trust anchors at the time the caller gives (never the system clock).
 //!
 //! Signatures are checked over the certificate's own `tbsCertificate` bytes as sent (not a
-//! re-encoding). Signature algorithms: ECDSA with SHA-256/384/512 on the curve of the
-//! same size, RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519.
+//! re-encoding). Signature algorithms: ECDSA (P-256/384/521) with SHA-256/384/512 in any
+//! pairing, RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519.
 
 use std::sync::Arc;
 
-use der::Decode;
+use ::der::Decode;
 use x509_cert::certificate::Certificate as X509;
 
 use crate::crypto::{CryptoProvider, VerifyingKey};
 use crate::ctx::UnixTime;
 use crate::fido2::cbor::Value;
+use crate::fido2::der;
 use crate::jose::{Algorithm, Jwk};
 
 /// Subject attribute countryName.
@@ -76,45 +77,6 @@ pub struct Certificate {
     cert: X509,
 }
 
-/// One DER TLV read from the front of some input: its tag, the whole TLV, its contents,
-/// and what follows it.
-type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
-
-/// The DER TLV at the front of `input`; `None` on malformed input.
-fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let (bytes, rest) = rest.split_at(n);
-        (
-            bytes
-                .iter()
-                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b)),
-            rest,
-        )
-    };
-    if rest.len() < len {
-        return None;
-    }
-    let (content, after) = rest.split_at(len);
-    let whole_len = input.len() - after.len();
-    Some((tag, input.get(..whole_len)?, content, after))
-}
-
-/// The contents of a DER OCTET STRING that is all of `der`.
-pub fn octet_string(der: &[u8]) -> Option<&[u8]> {
-    match tlv(der)? {
-        (0x04, _, content, []) => Some(content),
-        _ => None,
-    }
-}
-
 /// The bytes of an INTEGER's value without its sign padding.
 fn unsigned(int: &[u8]) -> &[u8] {
     match int {
@@ -160,7 +122,7 @@ impl Certificate {
             .find(|a| a.oid == oid)
             .and_then(|a| {
                 // UTF8String, PrintableString, T61String, IA5String, BMP is not read.
-                use der::{Tag, Tagged};
+                use ::der::{Tag, Tagged};
                 matches!(
                     a.value.tag(),
                     Tag::Utf8String | Tag::PrintableString | Tag::TeletexString | Tag::Ia5String
@@ -182,6 +144,27 @@ impl Certificate {
                 critical: e.critical,
                 value: e.extn_value.as_bytes(),
             })
+    }
+
+    /// Whether the subject is an empty name.
+    pub fn subject_is_empty(&self) -> bool {
+        self.cert.tbs_certificate().subject().is_empty()
+    }
+
+    /// The extended key usages (dotted OIDs), from the extension when present.
+    pub fn extended_key_usages(&self) -> Vec<String> {
+        let Some(ext) = self.extension("2.5.29.37") else {
+            return Vec::new();
+        };
+        let Some(seq) = der::single(ext.value).filter(|t| t.is_universal(16)) else {
+            return Vec::new();
+        };
+        let mut r = seq.children();
+        std::iter::from_fn(|| r.next_tlv())
+            .filter(|t| t.is_universal(6))
+            .filter_map(|t| const_oid::ObjectIdentifier::from_bytes(t.contents).ok())
+            .map(|o| o.to_string())
+            .collect()
     }
 
     /// Whether basicConstraints says CA.
@@ -211,7 +194,7 @@ impl Certificate {
     }
 
     /// The subject public key as a JWK, with the JOSE algorithms it can verify.
-    fn public_jwk(&self) -> Result<(Jwk, &'static [Algorithm]), CertError> {
+    pub fn public_jwk(&self) -> Result<(Jwk, &'static [Algorithm]), CertError> {
         let spki = self.cert.tbs_certificate().subject_public_key_info();
         let key = spki.subject_public_key.raw_bytes();
         let b64 = |b: &[u8]| Some(crate::b64::encode(b));
@@ -250,15 +233,19 @@ impl Certificate {
             // rsaEncryption: RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
             "1.2.840.113549.1.1.1" => {
                 let bad = CertError::UnsupportedKey("RSA key does not parse");
-                let (0x30, _, seq, []) = tlv(key).ok_or(bad.clone())? else {
+                let seq = der::single(key)
+                    .filter(|t| t.is_universal(16))
+                    .ok_or(bad.clone())?;
+                let mut parts = seq.children();
+                let (Some(n), Some(e), true) =
+                    (parts.next_tlv(), parts.next_tlv(), parts.is_empty())
+                else {
                     return Err(bad);
                 };
-                let (0x02, _, n, rest) = tlv(seq).ok_or(bad.clone())? else {
+                if !n.is_universal(2) || !e.is_universal(2) {
                     return Err(bad);
-                };
-                let (0x02, _, e, []) = tlv(rest).ok_or(bad.clone())? else {
-                    return Err(bad);
-                };
+                }
+                let (n, e) = (n.contents, e.contents);
                 Ok((
                     Jwk {
                         kty: "RSA".to_owned(),
@@ -307,9 +294,9 @@ impl Certificate {
 
     /// The raw bytes of `tbsCertificate`, as signed.
     fn tbs_bytes(&self) -> Result<&[u8], CertError> {
-        let (_, _, outer, _) = tlv(&self.der).ok_or(CertError::Malformed)?;
-        let (_, tbs, _, _) = tlv(outer).ok_or(CertError::Malformed)?;
-        Ok(tbs)
+        let outer = der::single(&self.der).ok_or(CertError::Malformed)?;
+        let tbs = outer.children().next_tlv().ok_or(CertError::Malformed)?;
+        Ok(tbs.raw)
     }
 
     /// Whether `issuer`'s key signed this certificate.
@@ -319,10 +306,31 @@ impl Certificate {
         provider: &dyn CryptoProvider,
     ) -> Result<(), CertError> {
         let oid = self.cert.signature_algorithm().oid.to_string();
+        let raw = self
+            .cert
+            .signature()
+            .as_bytes()
+            .ok_or(CertError::Malformed)?;
+        let tbs = self.tbs_bytes()?;
+        // ECDSA: the issuer's curve and the signature's hash are chosen apart (RFC 5758 §3.2).
+        let ecdsa = match oid.as_str() {
+            "1.2.840.10045.4.3.2" => Some(crate::crypto::Hash::Sha256),
+            "1.2.840.10045.4.3.3" => Some(crate::crypto::Hash::Sha384),
+            "1.2.840.10045.4.3.4" => Some(crate::crypto::Hash::Sha512),
+            _ => None,
+        };
+        if let Some(hash) = ecdsa {
+            let (jwk, _) = issuer.public_jwk()?;
+            if jwk.kty != "EC" {
+                return Err(CertError::UnsupportedKey(
+                    "an ECDSA signature needs an EC key",
+                ));
+            }
+            return provider
+                .verify_ecdsa(&jwk, hash, tbs, raw)
+                .map_err(|_| CertError::BadSignature);
+        }
         let alg = match oid.as_str() {
-            "1.2.840.10045.4.3.2" => Algorithm::ES256,
-            "1.2.840.10045.4.3.3" => Algorithm::ES384,
-            "1.2.840.10045.4.3.4" => Algorithm::ES512,
             "1.2.840.113549.1.1.11" => Algorithm::RS256,
             "1.2.840.113549.1.1.12" => Algorithm::RS384,
             "1.2.840.113549.1.1.13" => Algorithm::RS512,
@@ -330,14 +338,7 @@ impl Certificate {
             _ => return Err(CertError::UnsupportedSignature(oid)),
         };
         let key = issuer.verifying_key(provider, alg)?;
-        let raw = self
-            .cert
-            .signature()
-            .as_bytes()
-            .ok_or(CertError::Malformed)?;
-        let sig = super::signature::to_jws(alg, raw).map_err(|_| CertError::BadSignature)?;
-        key.verify(self.tbs_bytes()?, &sig)
-            .map_err(|_| CertError::BadSignature)
+        key.verify(tbs, raw).map_err(|_| CertError::BadSignature)
     }
 }
 

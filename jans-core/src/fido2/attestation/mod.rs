@@ -5,9 +5,13 @@
 //! clientDataJSON and the credential's verifying key, and says which attestation type it
 //! verified (§6.5.3) with the trust path, for the policy of §7.1 steps 23–24 to judge.
 
+pub mod android_key;
+pub mod android_safetynet;
+pub mod apple;
 pub mod fido_u2f;
 pub mod none;
 pub mod packed;
+pub mod tpm;
 
 use std::sync::Arc;
 
@@ -121,6 +125,8 @@ pub struct Input<'a> {
     pub credential_key: &'a Arc<dyn VerifyingKey>,
     /// The crypto provider, for keys in certificates.
     pub provider: &'a dyn CryptoProvider,
+    /// Now (statements with a timestamp, certificate validity).
+    pub now: crate::ctx::UnixTime,
 }
 
 impl std::fmt::Debug for Input<'_> {
@@ -138,6 +144,41 @@ impl Input<'_> {
         m.extend_from_slice(self.auth_data_raw);
         m.extend_from_slice(self.client_data_hash);
         m
+    }
+}
+
+/// Whether the credential public key (its COSE_Key, `cose`) is `cert`'s subject public key
+/// (§8.4 step 3, §8.8 step 4).
+pub fn same_key(cert: &crate::fido2::x509::Certificate, cose: &Value) -> bool {
+    let Ok((jwk, _)) = cert.public_jwk() else {
+        return false;
+    };
+    let member = |m: &Option<String>| m.as_deref().and_then(|v| crate::b64::decode(v).ok());
+    let param = |label: i64| cose.get_int(label).and_then(Value::as_bytes);
+    let strip = |b: &[u8]| -> Vec<u8> { b.iter().copied().skip_while(|x| *x == 0).collect() };
+    let kty = cose.get_int(1).and_then(Value::as_i64);
+    match (jwk.kty.as_str(), kty) {
+        ("EC", Some(2)) => {
+            let crv = match jwk.crv.as_deref() {
+                Some("P-256") => 1,
+                Some("P-384") => 2,
+                Some("P-521") => 3,
+                _ => return false,
+            };
+            cose.get_int(-1).and_then(Value::as_i64) == Some(crv)
+                && member(&jwk.x).as_deref() == param(-2)
+                && member(&jwk.y).as_deref() == param(-3)
+        }
+        ("RSA", Some(3)) => {
+            let (Some(n), Some(e), Some(cn), Some(ce)) =
+                (member(&jwk.n), member(&jwk.e), param(-1), param(-2))
+            else {
+                return false;
+            };
+            strip(&n) == strip(cn) && strip(&e) == strip(ce)
+        }
+        ("OKP", Some(1)) => member(&jwk.x).as_deref() == param(-2),
+        _ => false,
     }
 }
 
@@ -179,7 +220,15 @@ pub fn parse(bytes: &[u8]) -> Result<AttestationObject, AttestationError> {
 }
 
 /// The formats verified here (§8), in the registry's order.
-pub const FORMATS: [&str; 3] = ["packed", "fido-u2f", "none"];
+pub const FORMATS: [&str; 7] = [
+    "packed",
+    "tpm",
+    "android-key",
+    "android-safetynet",
+    "fido-u2f",
+    "none",
+    "apple",
+];
 
 /// Verify the statement with the procedure of its format (§7.1 step 21).
 pub fn verify(fmt: &str, input: &Input<'_>) -> Result<Verified, AttestationError> {
@@ -187,6 +236,10 @@ pub fn verify(fmt: &str, input: &Input<'_>) -> Result<Verified, AttestationError
         "none" => none::verify(input),
         "packed" => packed::verify(input),
         "fido-u2f" => fido_u2f::verify(input),
+        "tpm" => tpm::verify(input),
+        "android-key" => android_key::verify(input),
+        "android-safetynet" => android_safetynet::verify(input),
+        "apple" => apple::verify(input),
         other => Err(AttestationError::UnsupportedFormat(
             other.chars().take(32).collect(),
         )),

@@ -96,8 +96,8 @@ fn check_certificate(cert: &Certificate, input: &Input<'_>) -> Result<(), Attest
             return Err(bad("the AAGUID extension is marked critical"));
         }
         // The extension's value is an OCTET STRING holding the 16 bytes.
-        let aaguid =
-            x509::octet_string(ext.value).ok_or(bad("the AAGUID extension is malformed"))?;
+        let aaguid = crate::fido2::der::octet_string(ext.value)
+            .ok_or(bad("the AAGUID extension is malformed"))?;
         let attested = input.auth_data.attested.as_ref().map(|a| a.aaguid);
         if attested.as_ref().map(|a| a.as_slice()) != Some(aaguid) {
             return Err(bad(

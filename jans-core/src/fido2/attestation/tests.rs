@@ -22,14 +22,22 @@ fn sample(name: &str) -> Value {
         "packed-self" => include_str!("../../../tests/data/fido2/packed-self.json"),
         "packed-x5c" => include_str!("../../../tests/data/fido2/packed-x5c.json"),
         "fido-u2f" => include_str!("../../../tests/data/fido2/fido-u2f.json"),
+        "tpm-rsa" => include_str!("../../../tests/data/fido2/tpm-rsa.json"),
+        "tpm-ecc" => include_str!("../../../tests/data/fido2/tpm-ecc.json"),
+        "android-key" => include_str!("../../../tests/data/fido2/android-key.json"),
+        "android-safetynet" => include_str!("../../../tests/data/fido2/android-safetynet.json"),
+        "apple" => include_str!("../../../tests/data/fido2/apple.json"),
         "spec-none-es256" => include_str!("../../../tests/data/fido2/spec-none-es256.json"),
         "spec-packed-self-es256" => {
             include_str!("../../../tests/data/fido2/spec-packed-self-es256.json")
         }
         "spec-packed-es256" => include_str!("../../../tests/data/fido2/spec-packed-es256.json"),
-        "spec-fido-u2f-es256" => {
-            include_str!("../../../tests/data/fido2/spec-fido-u2f-es256.json")
+        "spec-fido-u2f-es256" => include_str!("../../../tests/data/fido2/spec-fido-u2f-es256.json"),
+        "spec-tpm-es256" => include_str!("../../../tests/data/fido2/spec-tpm-es256.json"),
+        "spec-android-key-es256" => {
+            include_str!("../../../tests/data/fido2/spec-android-key-es256.json")
         }
+        "spec-apple-es256" => include_str!("../../../tests/data/fido2/spec-apple-es256.json"),
         other => panic!("no sample {other}"),
     };
     serde_json::from_str(text).unwrap()
@@ -47,18 +55,15 @@ fn pem_der(pem: &str) -> Vec<u8> {
         .unwrap()
 }
 
-/// Seconds since the epoch of an RFC 3339 `YYYY-MM-DDT..` date (midnight UTC).
+/// Seconds since the epoch of an RFC 3339 UTC time (`YYYY-MM-DDTHH:MM:SS[.fff]Z`).
 fn date(s: &str) -> u64 {
-    let mut parts = s
-        .get(..10)
-        .unwrap()
-        .split('-')
-        .map(|p| p.parse::<i64>().unwrap());
-    let (y, m, d) = (
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-    );
+    let num = |a: usize, b: usize| -> i64 { s.get(a..b).unwrap().parse().unwrap() };
+    let (y, m, d) = (num(0, 4), num(5, 7), num(8, 10));
+    let secs = if s.len() >= 19 {
+        num(11, 13) * 3600 + num(14, 16) * 60 + num(17, 19)
+    } else {
+        0
+    };
     // Days from civil (Howard Hinnant's algorithm).
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -66,13 +71,22 @@ fn date(s: &str) -> u64 {
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    ((era * 146_097 + doe - 719_468) * 86_400) as u64
+    ((era * 146_097 + doe - 719_468) * 86_400 + secs) as u64
+}
+
+/// When the sample is verified: its pinned or suggested time, else 2027.
+fn time_of(s: &Value) -> u64 {
+    s["verifiedAt"]
+        .as_str()
+        .or(s["suggestedVerifyTime"].as_str())
+        .map_or(1_800_000_000, date)
 }
 
 /// Verify the registration in `name` with `provider`: the statement's type and the root
 /// its chain reaches (when the sample has one).
 fn verify_sample(name: &str, provider: &dyn CryptoProvider) -> (Verified, AttestationObject) {
     let s = sample(name);
+    let at = time_of(&s);
     let cd_bytes = b64(&s["clientDataJSON"]);
     let cd = client_data::parse(&cd_bytes).unwrap();
     let challenge = b64(&s["challenge"]);
@@ -102,9 +116,12 @@ fn verify_sample(name: &str, provider: &dyn CryptoProvider) -> (Verified, Attest
         credential_alg: alg,
         credential_key: &key,
         provider,
+        now: at,
     };
     let verified = verify(&ao.fmt, &input).unwrap_or_else(|e| panic!("{name}: {e}"));
-    // A tampered clientDataJSON hash breaks every signed statement.
+    // A tampered clientDataJSON hash breaks every statement that covers it: the signature
+    // (packed, fido-u2f, android-key) or the hash the signed data holds (tpm's extraData,
+    // apple's and safetynet's nonce).
     if verified.kind != AttestationType::None {
         let mut other = hash;
         other[0] ^= 1;
@@ -112,13 +129,12 @@ fn verify_sample(name: &str, provider: &dyn CryptoProvider) -> (Verified, Attest
             client_data_hash: &other,
             ..input
         };
-        assert!(
-            matches!(
-                verify(&ao.fmt, &tampered),
-                Err(AttestationError::BadSignature(_))
-            ),
-            "{name}: tampered"
-        );
+        match verify(&ao.fmt, &tampered) {
+            Err(AttestationError::BadSignature(_)) => {}
+            Err(AttestationError::Statement { why, .. })
+                if why.contains("extraData") || why.contains("nonce") => {}
+            other => panic!("{name}: tampered: {other:?}"),
+        }
     }
     if let Some(pem) = s["root_pem"].as_str() {
         let root = Certificate::parse(&pem_der(pem)).unwrap();
@@ -127,10 +143,6 @@ fn verify_sample(name: &str, provider: &dyn CryptoProvider) -> (Verified, Attest
             .iter()
             .map(|d| Certificate::parse(d).unwrap())
             .collect();
-        let at = s["verifiedAt"]
-            .as_str()
-            .or(s["suggestedVerifyTime"].as_str())
-            .map_or(1_800_000_000, date);
         verify_chain(&chain, std::slice::from_ref(&root), at, provider)
             .unwrap_or_else(|e| panic!("{name}: chain: {e}"));
         // Not before the certificates existed, and not to another root.
@@ -165,6 +177,17 @@ fn real_authenticators_and_spec_vectors_verify() {
             ("spec-packed-self-es256", "packed", AttestationType::Self_),
             ("spec-packed-es256", "packed", AttestationType::Basic),
             ("spec-fido-u2f-es256", "fido-u2f", AttestationType::Basic),
+            ("tpm-rsa", "tpm", AttestationType::AttCa),
+            ("tpm-ecc", "tpm", AttestationType::AttCa),
+            ("spec-tpm-es256", "tpm", AttestationType::AttCa),
+            ("android-key", "android-key", AttestationType::Basic),
+            (
+                "android-safetynet",
+                "android-safetynet",
+                AttestationType::Basic,
+            ),
+            ("apple", "apple", AttestationType::AnonCa),
+            ("spec-apple-es256", "apple", AttestationType::AnonCa),
         ] {
             let (v, ao) = verify_sample(name, p.as_ref());
             assert_eq!(ao.fmt, fmt, "{name}");
@@ -244,5 +267,140 @@ fn malformed_objects_are_refused() {
     assert_eq!(
         parse(&[0xa0]).unwrap_err(),
         AttestationError::Malformed("fmt")
+    );
+}
+
+/// The statement of `name` verified at `now` with its `att_stmt` changed by `change`.
+fn verify_changed(
+    name: &str,
+    now: Option<u64>,
+    change: impl Fn(&mut Value),
+) -> Result<Verified, AttestationError> {
+    let p = providers().remove(0);
+    let s = sample(name);
+    let cd_bytes = b64(&s["clientDataJSON"]);
+    let ao = parse(&b64(&s["attestationObject"])).unwrap();
+    let attested = ao.auth_data.attested.clone().unwrap();
+    let (alg, key) = cose::verifying_key(
+        p.as_ref(),
+        &attested.public_key,
+        &crate::config::fido2::FIDO_ALGORITHMS,
+    )
+    .unwrap();
+    let hash: [u8; 32] = Sha256::digest(&cd_bytes).into();
+    // Through the CBOR value as JSON-like edits are awkward: rebuild the map member by member.
+    let mut stmt = ao.att_stmt.clone();
+    let mut as_json = serde_json::Value::Null;
+    change(&mut as_json);
+    if let (crate::fido2::cbor::Value::Map(entries), serde_json::Value::Object(edits)) =
+        (&mut stmt, &as_json)
+    {
+        for (k, v) in edits {
+            let value = match v {
+                Value::Null => None,
+                Value::String(t) => Some(crate::fido2::cbor::Value::Text(t.clone())),
+                Value::Array(bytes) => Some(crate::fido2::cbor::Value::Bytes(
+                    bytes.iter().map(|b| b.as_u64().unwrap() as u8).collect(),
+                )),
+                other => panic!("edit {other}"),
+            };
+            entries.retain(|(key, _)| key.as_text() != Some(k));
+            if let Some(v) = value {
+                entries.push((crate::fido2::cbor::Value::Text(k.clone()), v));
+            }
+        }
+    }
+    let input = Input {
+        att_stmt: &stmt,
+        auth_data_raw: &ao.auth_data_raw,
+        auth_data: &ao.auth_data,
+        client_data_hash: &hash,
+        credential_alg: alg,
+        credential_key: &key,
+        provider: p.as_ref(),
+        now: now.unwrap_or_else(|| time_of(&s)),
+    };
+    verify(&ao.fmt, &input)
+}
+
+fn refused_because(r: Result<Verified, AttestationError>, part: &str) {
+    match r {
+        Err(AttestationError::Statement { why, .. }) if why.contains(part) => {}
+        Err(AttestationError::BadSignature(_)) if part == "signature" => {}
+        other => panic!("expected a refusal about {part:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn statements_that_break_a_rule_are_refused() {
+    // §8.4: the spec's android-key vector has empty authorization lists, so nothing says
+    // the key was generated in the keystore for signing.
+    refused_because(
+        verify_changed("spec-android-key-es256", None, |_| {}),
+        "generated",
+    );
+    // §8.5: a SafetyNet attestation older than a minute.
+    let fresh = date("2019-08-10T08:04:30Z");
+    assert!(verify_changed("android-safetynet", Some(fresh), |_| {}).is_ok());
+    refused_because(
+        verify_changed("android-safetynet", Some(fresh + 120), |_| {}),
+        "last minute",
+    );
+    refused_because(
+        verify_changed("android-safetynet", Some(fresh), |e| {
+            *e = serde_json::json!({"ver": null})
+        }),
+        "ver",
+    );
+    // §8.3: TPM version, a truncated pubArea, a pubArea of another key, a bad signature.
+    refused_because(
+        verify_changed("tpm-ecc", None, |e| *e = serde_json::json!({"ver": "1.2"})),
+        "ver",
+    );
+    let tpm = sample("tpm-ecc");
+    let ao = parse(&b64(&tpm["attestationObject"])).unwrap();
+    let pub_area = ao
+        .att_stmt
+        .get("pubArea")
+        .unwrap()
+        .as_bytes()
+        .unwrap()
+        .to_vec();
+    let cut: Vec<u8> = pub_area[..pub_area.len() - 3].to_vec();
+    refused_because(
+        verify_changed("tpm-ecc", None, |e| {
+            *e = serde_json::json!({"pubArea": cut})
+        }),
+        "truncated",
+    );
+    let mut other = pub_area.clone();
+    let last = other.len() - 1;
+    other[last] ^= 1;
+    refused_because(
+        verify_changed("tpm-ecc", None, |e| {
+            *e = serde_json::json!({"pubArea": other})
+        }),
+        "credential public key",
+    );
+    let sig = ao.att_stmt.get("sig").unwrap().as_bytes().unwrap().to_vec();
+    let mut bad_sig = sig.clone();
+    bad_sig[10] ^= 1;
+    refused_because(
+        verify_changed("tpm-rsa", None, |e| {
+            *e = serde_json::json!({"sig": bad_sig})
+        }),
+        "signature",
+    );
+    // §8.8: an apple statement without its certificate chain.
+    refused_because(
+        verify_changed("apple", None, |e| *e = serde_json::json!({"x5c": null})),
+        "x5c",
+    );
+    // §8.2: packed with a signature by another key.
+    refused_because(
+        verify_changed("packed-x5c", None, |e| {
+            *e = serde_json::json!({"sig": [48, 6, 2, 1, 1, 2, 1, 1]})
+        }),
+        "signature",
     );
 }
