@@ -34,6 +34,52 @@ pub fn fuzz_client_data(data: &[u8]) {
     }
 }
 
+/// An attestation object: parsed, then its statement verified by every format's procedure
+/// (whatever `fmt` says) against the credential key it carries, with both providers this
+/// build has.
+pub fn fuzz_attestation_object(data: &[u8]) {
+    use crate::fido2::attestation::{FORMATS, Input, parse, verify};
+    let Ok(ao) = parse(data) else {
+        return;
+    };
+    let Some(attested) = &ao.auth_data.attested else {
+        return;
+    };
+    let provider = crate::crypto::default_provider();
+    let Ok((alg, key)) = crate::fido2::cose::verifying_key(
+        provider.as_ref(),
+        &attested.public_key,
+        &crate::config::fido2::FIDO_ALGORITHMS,
+    ) else {
+        return;
+    };
+    for fmt in FORMATS {
+        let input = Input {
+            att_stmt: &ao.att_stmt,
+            auth_data_raw: &ao.auth_data_raw,
+            auth_data: &ao.auth_data,
+            client_data_hash: &[7; 32],
+            credential_alg: alg,
+            credential_key: &key,
+            provider: provider.as_ref(),
+            now: 1_800_000_000,
+        };
+        let _ = verify(fmt, &input);
+    }
+}
+
+/// A COSE_Key read as a credential public key (every algorithm enabled).
+pub fn fuzz_cose_key(data: &[u8]) {
+    let provider = crate::crypto::default_provider();
+    if let Ok((_, key)) = crate::fido2::cose::verifying_key(
+        provider.as_ref(),
+        data,
+        &crate::config::fido2::FIDO_ALGORITHMS,
+    ) {
+        let _ = key.verify(b"message", &[0; 64]);
+    }
+}
+
 /// Compact JWS parsing and claim extraction.
 pub fn fuzz_jws(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data)

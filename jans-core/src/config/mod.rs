@@ -322,6 +322,20 @@ impl crate::outbound::AddressPolicy {
 mod tests {
     use super::*;
 
+    /// The README's example configuration is a valid one, with the values it shows.
+    #[test]
+    fn the_readme_example_loads() {
+        let readme = include_str!("../../../README.md");
+        let (_, rest) = readme.split_once("### Configuration").unwrap();
+        let (_, rest) = rest.split_once("```toml\n").unwrap();
+        let (toml, _) = rest.split_once("```").unwrap();
+        let c = Config::load(Some((toml, true)), []).unwrap();
+        assert_eq!(c.issuer, "https://id.example.com");
+        assert!(c.authentication_protection_configuration.brute_force_protection_enabled);
+        assert_eq!(c.fido2_configuration.unfinished_request_expiration, 180);
+        assert_eq!(c.jwks_uri_cache_lifetime, 300);
+    }
+
     #[test]
     fn defaults_are_janssens() {
         let c = Config::load(None, []).unwrap();
