@@ -7,7 +7,7 @@
 //! configuration, reloaded scopes) for every component at once.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use crate::config::Config;
 use crate::crypto::CryptoProvider;
@@ -26,6 +26,38 @@ pub type Wake = Arc<dyn Fn() + Send + Sync>;
 /// Longest a lease is held (a node that dies holding one frees it by then).
 pub const LEASE_SECONDS: u64 = 300;
 
+/// A sign-in with a passkey or security key, verified by the FIDO2 component.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySignIn {
+    /// The user's `inum`.
+    pub user_inum: String,
+    /// The authenticator verified the user (flag UV: a PIN or a biometric).
+    pub user_verified: bool,
+    /// The credential may be synced between devices (flag BE): software-secured rather
+    /// than bound to one piece of hardware.
+    pub backup_eligible: bool,
+}
+
+/// The WebAuthn ceremonies the auth-server's sign-in runs, served by the FIDO2 component:
+/// the seam through which one component uses another without importing it (DESIGN.md §3).
+/// The engine installs it when it has the FIDO2 component.
+#[async_trait::async_trait]
+pub trait KeyCeremonies: Send + Sync {
+    /// Request options (`PublicKeyCredentialRequestOptionsJSON`) for a sign-in: any
+    /// discoverable credential when `username` is `None`, else that user's credentials
+    /// (`None` when they have none). `user_verification` is `required`, `preferred` or
+    /// `discouraged`.
+    async fn start_sign_in(
+        &self,
+        username: Option<&str>,
+        user_verification: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<serde_json::Value>, Error>;
+
+    /// Verify the browser's `AuthenticationResponseJSON` for a ceremony started above.
+    async fn finish_sign_in(&self, response: &[u8], ctx: &Ctx) -> Result<KeySignIn, Error>;
+}
+
 /// The services shared by every component of one engine.
 pub struct Services {
     config: RwLock<Arc<Config>>,
@@ -41,6 +73,9 @@ pub struct Services {
     scopes: RwLock<Arc<Vec<Scope>>>,
     /// The host's background loop, to wake when work is queued.
     wake: Option<Wake>,
+    /// The FIDO2 component's ceremonies, when the engine has it (weak: the component
+    /// holds these services).
+    key_ceremonies: OnceLock<Weak<dyn KeyCeremonies>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -93,7 +128,17 @@ impl Services {
             hasher: p.hasher,
             scopes: RwLock::new(Arc::new(Vec::new())),
             wake: p.wake,
+            key_ceremonies: OnceLock::new(),
         }
+    }
+
+    /// The WebAuthn ceremonies of the FIDO2 component, when this engine has it.
+    pub fn key_ceremonies(&self) -> Option<Arc<dyn KeyCeremonies>> {
+        self.key_ceremonies.get().and_then(Weak::upgrade)
+    }
+
+    pub(crate) fn install_key_ceremonies(&self, ceremonies: Weak<dyn KeyCeremonies>) {
+        let _ = self.key_ceremonies.set(ceremonies);
     }
 
     /// The current configuration.

@@ -254,8 +254,12 @@ JansStatus jans_user_add(uint64_t id,
 // `request_json`: `{"interaction": "ID", "sessions": ["session cookie value", ...]}`;
 // `sessions` (optional) are the browser's signed-in sessions, listed back as `accounts`
 // when the step is `select_account`. On success `out_json` holds `{"stage": "login" |
-// "consent" | "select_account", "client_id", "client_name", "scopes": [...], "csrf",
-// "login_hint", "accounts": [{"index", "uid", "name"}]}`; the page must post `csrf` back.
+// "second_factor" | "consent" | "select_account", "client_id", "client_name", "scopes":
+// [...], "csrf", "login_hint", "accounts": [{"index", "uid", "name"}], "acr", "webauthn"}`;
+// the page must post `csrf` back. `acr` is the sign-in method asked (`simple_password_auth`,
+// `passkey`, `fido2`); `webauthn`, when not null, is the WebAuthn request options
+// (`PublicKeyCredentialRequestOptionsJSON`) for `navigator.credentials.get()`: a passkey at
+// `login`, the user's security key at `second_factor`.
 // An unknown or expired interaction returns `JANS_STATUS_INVALID_ARGUMENT`.
 //
 // # Safety
@@ -265,15 +269,17 @@ JansStatus jans_interaction_get(uint64_t id, const char *request_json, struct Ja
 
 // Answer the pending step of a browser login: the form an embedder's page posted.
 //
-// `request_json`: `{"interaction": "ID", "csrf": "...", "action": "login" | "consent" |
-// "select", ...}` with, for `login`, `"username"` and `"password"`; for `consent`,
+// `request_json`: `{"interaction": "ID", "csrf": "...", "action": "login" | "webauthn" |
+// "consent" | "select", ...}` with, for `login`, `"username"` and `"password"`; for
+// `webauthn`, `"response"`: the browser's `PublicKeyCredential.toJSON()`; for `consent`,
 // `"allow": true|false` and `"remember": true|false`; for `select`, `"session"`: the chosen
 // account's session cookie value, or null to sign in as another account. On success
 // `out_json` holds one of:
 // - `{"outcome": "done", "response": {...}}`: send `response` (a `jans_handle` response
 //   document: a redirect with `location` and the session's `set-cookie` headers) to the
 //   browser;
-// - `{"outcome": "retry", "remaining": N}`: wrong credentials; show the form again;
+// - `{"outcome": "retry", "remaining": N}`: wrong credentials, or a passkey or security
+//   key that was not accepted; show the form again;
 // - `{"outcome": "wait", "seconds": N}`: the user's brute-force delay applies (Janssen's
 //   `authenticationProtectionConfiguration`); nothing was checked.
 //

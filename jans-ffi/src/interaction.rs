@@ -68,6 +68,13 @@ pub(crate) enum Submission {
         csrf: String,
         session: Option<String>,
     },
+    /// A WebAuthn assertion (the browser's `AuthenticationResponseJSON`), for a passkey
+    /// sign-in or the second factor.
+    Webauthn {
+        interaction: String,
+        csrf: String,
+        response: Value,
+    },
 }
 
 /// Parse a request document (JSON errors are `JANS_STATUS_INVALID_JSON`).
@@ -88,6 +95,7 @@ fn stage_name(stage: Stage) -> &'static str {
         Stage::Login => "login",
         Stage::Consent => "consent",
         Stage::SelectAccount => "select_account",
+        Stage::SecondFactor => "second_factor",
     }
 }
 
@@ -120,6 +128,8 @@ pub(crate) async fn get(engine: &Engine, req: &GetRequest, ctx: &Ctx) -> Result<
         "csrf": view.csrf,
         "login_hint": view.login_hint,
         "accounts": accounts,
+        "acr": view.acr,
+        "webauthn": view.webauthn,
     }))
 }
 
@@ -161,6 +171,25 @@ pub(crate) async fn submit(engine: &Engine, req: Submission, ctx: &Ctx) -> Resul
                 .await
                 .map_err(engine_failure)?;
             done(&r, ctx)
+        }
+        Submission::Webauthn {
+            interaction,
+            csrf,
+            response,
+        } => {
+            let body = serde_json::to_vec(&response)
+                .map_err(|e| Failure::new(JansStatus::Internal, e.to_string()))?;
+            match engine
+                .interaction_webauthn(&interaction, &csrf, &body, ctx)
+                .await
+                .map_err(engine_failure)?
+            {
+                LoginResult::Done(r) => done(&r, ctx),
+                LoginResult::Retry { remaining } => {
+                    Ok(json!({"outcome": "retry", "remaining": remaining}))
+                }
+                LoginResult::Wait { seconds } => Ok(json!({"outcome": "wait", "seconds": seconds})),
+            }
         }
         Submission::Select {
             interaction,

@@ -17,7 +17,12 @@ use jans_core::params::Params;
 
 use crate::routes::AppState;
 
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 9] = [
+    (
+        "second_factor.html",
+        include_str!("../templates/second_factor.html"),
+    ),
+    ("account.html", include_str!("../templates/account.html")),
     (
         "select_account.html",
         include_str!("../templates/select_account.html"),
@@ -35,6 +40,15 @@ const TEMPLATES: [(&str, &str); 7] = [
 
 /// The stylesheet of every page.
 pub const CSS: &str = include_str!("../templates/jans.css");
+
+/// The WebAuthn script of the sign-in and account pages (ours: no CDN).
+pub const WEBAUTHN_JS: &str = include_str!("../templates/webauthn.js");
+
+/// CSP of pages running WebAuthn: our script too (and, for the account page, requests to
+/// our own origin's FIDO2 API).
+const WEBAUTHN_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+                            script-src 'self'; connect-src 'self'; frame-ancestors 'none'; \
+                            base-uri 'none'; form-action 'self'";
 
 /// Content-Security-Policy of the pages: core's, so every host sends the same.
 const PAGE_CSP: &str = jans_core::response::PAGE_CSP;
@@ -71,6 +85,17 @@ impl Pages {
 
     /// A page response; a template failure becomes a plain 500.
     pub fn page(&self, status: StatusCode, name: &str, ctx: minijinja::Value) -> Response {
+        self.page_with_csp(status, name, ctx, PAGE_CSP)
+    }
+
+    /// A page response with its own Content-Security-Policy.
+    pub fn page_with_csp(
+        &self,
+        status: StatusCode,
+        name: &str,
+        ctx: minijinja::Value,
+        csp: &'static str,
+    ) -> Response {
         match self.render(name, ctx) {
             Ok(html) => {
                 let mut r = Response::new(Body::from(html));
@@ -81,10 +106,7 @@ impl Pages {
                     HeaderValue::from_static("text/html; charset=utf-8"),
                 );
                 h.insert("cache-control", HeaderValue::from_static("no-store"));
-                h.insert(
-                    "content-security-policy",
-                    HeaderValue::from_static(PAGE_CSP),
-                );
+                h.insert("content-security-policy", HeaderValue::from_static(csp));
                 r
             }
             Err(e) => {
@@ -264,14 +286,27 @@ async fn render_interaction(
         .client_name
         .clone()
         .unwrap_or_else(|| view.client_id.clone());
+    let webauthn = view.webauthn.as_ref().map(|o| o.to_string());
     match view.stage {
-        Stage::Login => state.pages.page(
+        Stage::Login => state.pages.page_with_csp(
             status,
             "login.html",
             minijinja::context! {
                 interaction => id, csrf => view.csrf, client_name => client_name,
                 login_hint => view.login_hint.unwrap_or_default(), error => error,
+                webauthn => webauthn,
+                passkey_only => view.acr == jans_core::auth::authn::methods::PASSKEY_ACR,
             },
+            WEBAUTHN_CSP,
+        ),
+        Stage::SecondFactor => state.pages.page_with_csp(
+            status,
+            "second_factor.html",
+            minijinja::context! {
+                interaction => id, csrf => view.csrf, client_name => client_name,
+                error => error, webauthn => webauthn,
+            },
+            WEBAUTHN_CSP,
         ),
         Stage::SelectAccount => {
             let accounts = state
@@ -388,6 +423,43 @@ pub async fn submit(
                 Err(e) => Err(e),
             }
         }
+        "webauthn" => {
+            let outcome = engine
+                .interaction_webauthn(&id, &csrf, field("response").as_bytes(), &ctx)
+                .await;
+            match outcome {
+                Ok(LoginResult::Done(r)) => {
+                    let secure = state.engine.config().issuer.starts_with("https://");
+                    return remember_session(crate::translate::from_core(&r), &headers, secure);
+                }
+                Ok(LoginResult::Retry { remaining }) => {
+                    let msg = format!(
+                        "The passkey or security key was not accepted. {remaining} attempt{} left.",
+                        if remaining == 1 { "" } else { "s" }
+                    );
+                    return render_interaction(
+                        &state,
+                        &id,
+                        Some(msg),
+                        StatusCode::UNAUTHORIZED,
+                        &headers,
+                    )
+                    .await;
+                }
+                Ok(LoginResult::Wait { seconds }) => {
+                    let msg = format!("Try again in {seconds} seconds.");
+                    return render_interaction(
+                        &state,
+                        &id,
+                        Some(msg),
+                        StatusCode::UNAUTHORIZED,
+                        &headers,
+                    )
+                    .await;
+                }
+                Err(e) => Err(e),
+            }
+        }
         "select" => {
             let sessions = browser_sessions(&headers);
             let chosen = field("account")
@@ -490,6 +562,91 @@ pub async fn logout_submit(
         Ok(r) => crate::translate::from_core(&r),
         Err(e) => state.pages.oauth_error(&e.to_oauth()),
     }
+}
+
+/// `GET /jans-auth/account`: the signed-in user's passkeys, and a button to add one.
+pub async fn account(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let cookies = request_cookies(&headers);
+    let cookie = cookies
+        .iter()
+        .find(|(n, _)| n == SESSION_COOKIE)
+        .map(|(_, v)| v.clone());
+    let ctx = state.ctx("account".to_owned());
+    let user = match cookie {
+        Some(c) => state.engine.signed_in_user(&c, &ctx).await,
+        None => Ok(None),
+    };
+    let user = match user {
+        Ok(Some(u)) => u,
+        Ok(None) => {
+            return state.pages.error(
+                StatusCode::UNAUTHORIZED,
+                "login_required",
+                Some("Sign in to an application first; then come back to manage your passkeys."),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "account lookup failed");
+            return state
+                .pages
+                .error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None);
+        }
+    };
+    let registrations = state
+        .engine
+        .fido2_registrations(&user.uid)
+        .await
+        .unwrap_or_default();
+    let date = |t: u64| {
+        let days = t / 86_400;
+        // Civil date from days since the epoch (Howard Hinnant's algorithm).
+        let z = days as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        format!("{y:04}-{m:02}-{d:02}")
+    };
+    let items: Vec<minijinja::Value> = registrations
+        .iter()
+        .map(|r| {
+            minijinja::context! {
+                name => r.nickname.clone().unwrap_or_else(|| {
+                    if r.backup_eligible { "Passkey".to_owned() } else { "Security key".to_owned() }
+                }),
+                created => date(r.created_at),
+                last_used => r.last_used_at.map(date),
+                synced => r.backup_eligible,
+            }
+        })
+        .collect();
+    state.pages.page_with_csp(
+        StatusCode::OK,
+        "account.html",
+        minijinja::context! { username => user.uid, registrations => items },
+        WEBAUTHN_CSP,
+    )
+}
+
+/// `GET /jans-auth/static/webauthn.js`.
+pub async fn webauthn_js() -> Response {
+    let mut r = Response::new(Body::from(WEBAUTHN_JS));
+    r.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        "cache-control",
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
 }
 
 /// `GET /jans-auth/static/jans.css`.

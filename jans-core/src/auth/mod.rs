@@ -84,7 +84,8 @@ impl AuthServer {
         {
             return d.document.clone();
         }
-        let document = Arc::new(oidc::discovery::document(&config, &scopes));
+        let with_keys = self.key_ceremonies().is_some();
+        let document = Arc::new(oidc::discovery::document(&config, &scopes, with_keys));
         *cached = Some(Discovery {
             config,
             scopes,

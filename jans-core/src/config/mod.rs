@@ -331,7 +331,10 @@ mod tests {
         let (toml, _) = rest.split_once("```").unwrap();
         let c = Config::load(Some((toml, true)), []).unwrap();
         assert_eq!(c.issuer, "https://id.example.com");
-        assert!(c.authentication_protection_configuration.brute_force_protection_enabled);
+        assert!(
+            c.authentication_protection_configuration
+                .brute_force_protection_enabled
+        );
         assert_eq!(c.fido2_configuration.unfinished_request_expiration, 180);
         assert_eq!(c.jwks_uri_cache_lifetime, 300);
     }

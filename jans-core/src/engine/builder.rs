@@ -110,7 +110,9 @@ impl EngineBuilder {
             services.clone(),
             derive_key(&master, b"jans-rs pairwise subject key"),
         );
-        let fido2 = crate::fido2::Fido2Server::new(services.clone());
+        let fido2 = Arc::new(crate::fido2::Fido2Server::new(services.clone()));
+        let ceremonies: Arc<dyn crate::services::KeyCeremonies> = fido2.clone();
+        services.install_key_ceremonies(Arc::downgrade(&ceremonies));
         Ok(Engine {
             inner: Arc::new(Inner {
                 services,

@@ -36,7 +36,7 @@ pub use cluster::{TickReport, key_reload_bound, shared_doc};
 pub(crate) struct Inner {
     pub(crate) services: Arc<Services>,
     pub(crate) auth: AuthServer,
-    pub(crate) fido2: crate::fido2::Fido2Server,
+    pub(crate) fido2: Arc<crate::fido2::Fido2Server>,
     /// The master key's check value (a PRF of it: says which key, reveals nothing of it).
     pub(crate) master_key_check: String,
 }
@@ -262,6 +262,24 @@ impl Engine {
         self.auth()
             .interaction_login(id, csrf, uid, password, ctx)
             .await
+    }
+
+    /// [`AuthServer::interaction_webauthn`]
+    pub async fn interaction_webauthn(
+        &self,
+        id: &str,
+        csrf: &str,
+        response: &[u8],
+        ctx: &Ctx,
+    ) -> Result<LoginResult, Error> {
+        self.auth()
+            .interaction_webauthn(id, csrf, response, ctx)
+            .await
+    }
+
+    /// [`AuthServer::signed_in_user`]
+    pub async fn signed_in_user(&self, cookie: &str, ctx: &Ctx) -> Result<Option<User>, Error> {
+        self.auth().signed_in_user(cookie, ctx).await
     }
 
     /// [`AuthServer::accounts`]

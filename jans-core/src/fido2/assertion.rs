@@ -9,15 +9,21 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::authenticator_data::AuthenticatorData;
 use super::ceremony::{Ceremonies, Ceremony, Kind, UserVerification};
+use super::client_data::ClientData;
 use super::client_data::{self, Ceremony as ClientCeremony};
 use super::credential::{self, AuthenticationResponse};
 use super::options::{self, AssertionOptionsRequest, CredentialDescriptor};
-use super::{Fido2Server, authenticator_data, cose, fail, rp, signature};
+use super::{
+    Fido2Server, authenticator_data, check_client_data, check_flags, cose, fail, rp, signature,
+};
 use crate::config::fido2::{CounterRegression, FIDO_ALGORITHMS};
+use crate::crypto::CryptoProvider;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::webauthn::{Fido2Error, Fido2ErrorCode};
+use crate::jose::Algorithm;
 use crate::repo::fido2::Fido2Registration;
 use crate::repo::user::UserStatus;
 use crate::store::StoreError;
@@ -67,6 +73,151 @@ impl Asserted {
             "cloneWarning": self.clone_warning,
         })
     }
+}
+
+fn unknown(why: &str) -> Error {
+    Fido2Error::new(Fido2ErrorCode::UnknownCredential, why.to_owned()).into()
+}
+
+/// An `assertion/result` body decoded: the credential id, clientDataJSON (raw and parsed),
+/// authenticator data, signature and user handle (§7.2 steps 1–3, 8–9).
+#[derive(Clone, Debug)]
+pub struct AssertionInput {
+    /// The credential id.
+    pub id: Vec<u8>,
+    /// clientDataJSON as sent (its hash is signed).
+    pub client_data_json: Vec<u8>,
+    /// clientDataJSON parsed.
+    pub client_data: ClientData,
+    /// Authenticator data as sent (signed).
+    pub authenticator_data: Vec<u8>,
+    /// The signature.
+    pub signature: Vec<u8>,
+    /// The user handle, for a discoverable credential.
+    pub user_handle: Option<Vec<u8>>,
+    /// Whether the client says it used the `appid` extension (a U2F credential).
+    pub appid_used: bool,
+    /// `platform` or `cross-platform`, as the client said.
+    pub authenticator_attachment: Option<String>,
+}
+
+impl AssertionInput {
+    /// Decode the browser's `AuthenticationResponseJSON`.
+    pub fn decode(resp: AuthenticationResponse) -> Result<AssertionInput, Error> {
+        let id = credential::credential_id(&resp.id, resp.raw_id.as_deref(), &resp.kind)?;
+        let client_data_json = credential::b64("clientDataJSON", &resp.response.client_data_json)?;
+        let authenticator_data =
+            credential::b64("authenticatorData", &resp.response.authenticator_data)?;
+        let signature = credential::b64("signature", &resp.response.signature)?;
+        let user_handle = match resp.response.user_handle.as_deref() {
+            Some(h) if !h.is_empty() => Some(credential::b64("userHandle", h)?),
+            _ => None,
+        };
+        let client_data = client_data::parse(&client_data_json)
+            .map_err(|e| fail(Fido2ErrorCode::InvalidClientData, e))?;
+        Ok(AssertionInput {
+            id,
+            client_data_json,
+            client_data,
+            authenticator_data,
+            signature,
+            user_handle,
+            appid_used: resp.client_extension_results.get("appid") == Some(&Value::Bool(true)),
+            authenticator_attachment: resp
+                .authenticator_attachment
+                .filter(|a| matches!(a.as_str(), "platform" | "cross-platform")),
+        })
+    }
+}
+
+/// What a verification may accept, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy<'a> {
+    /// `allowedTopOrigins`.
+    pub allowed_top_origins: &'a [String],
+    /// The credential algorithms enabled.
+    pub enabled: &'a [Algorithm],
+}
+
+/// §7.2 steps 5–21 over what was loaded (the ceremony, the registration of the credential
+/// id): no I/O. Returns the authenticator data, for the counter and flags to be recorded.
+pub fn verify(
+    input: &AssertionInput,
+    ceremony: &Ceremony,
+    reg: &Fido2Registration,
+    policy: &Policy<'_>,
+    provider: &dyn CryptoProvider,
+) -> Result<AuthenticatorData, Error> {
+    let challenge = crate::b64::decode(&ceremony.challenge)
+        .map_err(|_| Error::Internal("stored challenge".into()))?;
+    // Steps 10–14.
+    check_client_data(
+        &input.client_data,
+        ClientCeremony::Get,
+        &challenge,
+        &ceremony.origins,
+        policy.allowed_top_origins,
+    )?;
+    // Step 5: allowCredentials.
+    if !ceremony.allow_credentials.is_empty()
+        && !ceremony.allow_credentials.contains(&reg.credential_id)
+    {
+        return Err(unknown("the credential was not among those allowed"));
+    }
+    // Steps 6–7: whose credential it is.
+    if reg.rp_id != ceremony.rp_id {
+        return Err(unknown("the credential belongs to another relying party"));
+    }
+    if let Some(inum) = &ceremony.user_inum
+        && *inum != reg.user_inum
+    {
+        return Err(unknown("the credential is not this user's"));
+    }
+    match &input.user_handle {
+        Some(h) if *h != reg.user_inum.as_bytes() => {
+            return Err(unknown("the user handle is not the credential owner's"));
+        }
+        None if ceremony.user_inum.is_none() => {
+            return Err(unknown(
+                "a usernameless sign-in needs the user handle (discoverable credential)",
+            ));
+        }
+        _ => {}
+    }
+    // Steps 11, 15–18.
+    let auth = authenticator_data::parse(&input.authenticator_data)
+        .map_err(|e| fail(Fido2ErrorCode::InvalidAuthenticatorData, e))?;
+    let app_id = ceremony.app_id.as_deref().filter(|_| input.appid_used);
+    check_flags(&auth, &ceremony.rp_id, app_id, ceremony.user_verification)?;
+    // §6.1.3: backup eligibility is fixed when a credential is made.
+    if auth.flags.backup_eligible() != reg.backup_eligible {
+        return Err(Fido2Error::new(
+            Fido2ErrorCode::InvalidAuthenticatorData,
+            "the backup eligibility flag changed since registration",
+        )
+        .into());
+    }
+    // Steps 19–21: the signature over authenticatorData || SHA-256(clientDataJSON).
+    let public_key = crate::b64::decode(&reg.public_key)
+        .map_err(|_| StoreError::Corrupt("fido2 registration: public key".into()))?;
+    let (alg, key) = cose::verifying_key(provider, &public_key, policy.enabled)
+        .map_err(|e| fail(Fido2ErrorCode::UnsupportedAlgorithm, e))?;
+    let mut signed = Vec::with_capacity(input.authenticator_data.len() + 32);
+    signed.extend_from_slice(&input.authenticator_data);
+    signed.extend_from_slice(&Sha256::digest(&input.client_data_json));
+    let sig = signature::to_jws(alg, &input.signature).map_err(|_| {
+        fail(
+            Fido2ErrorCode::InvalidSignature,
+            "the signature is malformed",
+        )
+    })?;
+    key.verify(&signed, &sig).map_err(|_| {
+        fail(
+            Fido2ErrorCode::InvalidSignature,
+            "the signature does not verify",
+        )
+    })?;
+    Ok(auth)
 }
 
 impl Fido2Server {
@@ -168,27 +319,18 @@ impl Fido2Server {
     }
 
     /// §7.2: verify an assertion against the stored credential; on success the counter,
-    /// backup state and last use are written.
+    /// backup state and last use are written. Load (the ceremony, taken by its challenge;
+    /// the registration; its user), decide ([`verify`], no I/O), commit (the counter).
     pub async fn finish_assertion(
         &self,
         resp: AuthenticationResponse,
         ctx: &Ctx,
     ) -> Result<Asserted, Error> {
-        let id = credential::credential_id(&resp.id, resp.raw_id.as_deref(), &resp.kind)?;
-        let cd_bytes = credential::b64("clientDataJSON", &resp.response.client_data_json)?;
-        let ad_bytes = credential::b64("authenticatorData", &resp.response.authenticator_data)?;
-        let sig = credential::b64("signature", &resp.response.signature)?;
-        let user_handle_sent = match resp.response.user_handle.as_deref() {
-            Some(h) if !h.is_empty() => Some(credential::b64("userHandle", h)?),
-            _ => None,
-        };
-        // Steps 8–9.
-        let cd = client_data::parse(&cd_bytes)
-            .map_err(|e| fail(Fido2ErrorCode::InvalidClientData, e))?;
+        let input = AssertionInput::decode(resp)?;
         // The ceremony, taken whatever follows: a challenge is used once.
         let ceremony = self
             .ceremonies
-            .take(&cd.challenge, ctx.now)
+            .take(&input.client_data.challenge, ctx.now)
             .await?
             .filter(|c| c.kind == Kind::Assertion)
             .ok_or_else(|| {
@@ -197,41 +339,20 @@ impl Fido2Server {
                     "the challenge is unknown, expired or already used",
                 )
             })?;
-        let challenge = crate::b64::decode(&ceremony.challenge)
-            .map_err(|_| Error::Internal("stored challenge".into()))?;
-        // Steps 10–14.
-        self.check_client_data(&cd, ClientCeremony::Get, &challenge, &ceremony.origins)?;
-        let unknown = |why: &str| -> Error {
-            Fido2Error::new(Fido2ErrorCode::UnknownCredential, why.to_owned()).into()
-        };
-        // Step 5: allowCredentials.
-        let id_b64 = crate::b64::encode(&id);
-        if !ceremony.allow_credentials.is_empty() && !ceremony.allow_credentials.contains(&id_b64) {
-            return Err(unknown("the credential was not among those allowed"));
-        }
-        // Steps 6–7: the credential, and whose it is.
-        let Some((_, reg)) = self.stores().fido2.by_credential_id(&id).await? else {
+        let Some((_, reg)) = self.stores().fido2.by_credential_id(&input.id).await? else {
             return Err(unknown("the credential is not registered"));
         };
-        if reg.rp_id != ceremony.rp_id {
-            return Err(unknown("the credential belongs to another relying party"));
-        }
-        if let Some(inum) = &ceremony.user_inum
-            && *inum != reg.user_inum
-        {
-            return Err(unknown("the credential is not this user's"));
-        }
-        match &user_handle_sent {
-            Some(h) if *h != reg.user_inum.as_bytes() => {
-                return Err(unknown("the user handle is not the credential owner's"));
-            }
-            None if ceremony.user_inum.is_none() => {
-                return Err(unknown(
-                    "a usernameless sign-in needs the user handle (discoverable credential)",
-                ));
-            }
-            _ => {}
-        }
+        let config = self.config();
+        let fido = &config.fido2_configuration;
+        let enabled: Vec<Algorithm> = FIDO_ALGORITHMS
+            .into_iter()
+            .filter(|a| fido.enabled_fido_algorithms.contains(a))
+            .collect();
+        let policy = Policy {
+            allowed_top_origins: &fido.allowed_top_origins,
+            enabled: &enabled,
+        };
+        let auth = verify(&input, &ceremony, &reg, &policy, self.provider().as_ref())?;
         let user = self
             .stores()
             .users
@@ -239,62 +360,17 @@ impl Fido2Server {
             .await?
             .filter(|u| u.status == UserStatus::Active)
             .ok_or_else(|| unknown("the credential's user is not active"))?;
-        // Step 11, 15–18.
-        let auth = authenticator_data::parse(&ad_bytes)
-            .map_err(|e| fail(Fido2ErrorCode::InvalidAuthenticatorData, e))?;
-        let app_id = ceremony
-            .app_id
-            .as_deref()
-            .filter(|_| resp.client_extension_results.get("appid") == Some(&Value::Bool(true)));
-        self.check_flags(&auth, &ceremony.rp_id, app_id, ceremony.user_verification)?;
-        // §6.1.3: backup eligibility is fixed when a credential is made.
-        if auth.flags.backup_eligible() != reg.backup_eligible {
-            return Err(Fido2Error::new(
-                Fido2ErrorCode::InvalidAuthenticatorData,
-                "the backup eligibility flag changed since registration",
-            )
-            .into());
-        }
-        // Steps 19–21: the signature over authenticatorData || SHA-256(clientDataJSON).
-        let public_key = crate::b64::decode(&reg.public_key)
-            .map_err(|_| StoreError::Corrupt("fido2 registration: public key".into()))?;
-        let enabled: Vec<_> = FIDO_ALGORITHMS
-            .into_iter()
-            .filter(|a| {
-                self.config()
-                    .fido2_configuration
-                    .enabled_fido_algorithms
-                    .contains(a)
-            })
-            .collect();
-        let (alg, key) = cose::verifying_key(self.provider().as_ref(), &public_key, &enabled)
-            .map_err(|e| fail(Fido2ErrorCode::UnsupportedAlgorithm, e))?;
-        let mut signed = ad_bytes;
-        signed.extend_from_slice(&Sha256::digest(&cd_bytes));
-        let sig = signature::to_jws(alg, &sig).map_err(|_| {
-            fail(
-                Fido2ErrorCode::InvalidSignature,
-                "the signature is malformed",
-            )
-        })?;
-        key.verify(&signed, &sig).map_err(|_| {
-            fail(
-                Fido2ErrorCode::InvalidSignature,
-                "the signature does not verify",
-            )
-        })?;
-        // Step 22: the counter, then the write (compare-and-set on the registration).
-        let regression = self.config().fido2_configuration.counter_regression;
-        let registration = self.record_use(&id, &auth, regression, ctx).await?;
+        // Step 22 and the write (compare-and-set on the registration).
+        let registration = self
+            .record_use(&input.id, &auth, fido.counter_regression, ctx)
+            .await?;
         Ok(Asserted {
             user_inum: user.inum,
             username: user.uid,
             clone_warning: registration.clone_warning,
             registration,
             user_verified: auth.flags.user_verified(),
-            authenticator_attachment: resp
-                .authenticator_attachment
-                .filter(|a| matches!(a.as_str(), "platform" | "cross-platform")),
+            authenticator_attachment: input.authenticator_attachment,
             session_id: ceremony.session_id,
         })
     }
@@ -305,7 +381,7 @@ impl Fido2Server {
     async fn record_use(
         &self,
         id: &[u8],
-        auth: &authenticator_data::AuthenticatorData,
+        auth: &AuthenticatorData,
         regression: CounterRegression,
         ctx: &Ctx,
     ) -> Result<Fido2Registration, Error> {

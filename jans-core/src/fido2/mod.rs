@@ -72,6 +72,42 @@ impl std::ops::Deref for Fido2Server {
     }
 }
 
+/// The auth-server's passkey and security-key sign-in runs these ceremonies.
+#[async_trait::async_trait]
+impl crate::services::KeyCeremonies for Fido2Server {
+    async fn start_sign_in(
+        &self,
+        username: Option<&str>,
+        user_verification: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<serde_json::Value>, Error> {
+        let req = options::AssertionOptionsRequest {
+            username: username.map(str::to_owned),
+            user_verification: Some(user_verification.to_owned()),
+            ..Default::default()
+        };
+        match self.start_assertion(req, ctx).await {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::Fido2(e)) if e.code == Fido2ErrorCode::KeysNotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn finish_sign_in(
+        &self,
+        response: &[u8],
+        ctx: &Ctx,
+    ) -> Result<crate::services::KeySignIn, Error> {
+        let body = options::parse_body(response)?;
+        let a = self.finish_assertion(body, ctx).await?;
+        Ok(crate::services::KeySignIn {
+            user_inum: a.user_inum,
+            user_verified: a.user_verified,
+            backup_eligible: a.registration.backup_eligible,
+        })
+    }
+}
+
 /// A refusal with `code`, its message the error's own.
 pub(crate) fn fail(code: Fido2ErrorCode, e: impl std::fmt::Display) -> Error {
     Fido2Error::new(code, e.to_string()).into()
@@ -96,70 +132,6 @@ impl Fido2Server {
             .unfinished_request_expiration
             .saturating_mul(1000);
         asked.filter(|t| *t > 0).map_or(max, |t| t.min(max))
-    }
-
-    /// §7.1 steps 7–11 / §7.2 steps 10–14, with cross-origin calls allowed only from the
-    /// configured `allowedTopOrigins`.
-    fn check_client_data(
-        &self,
-        cd: &ClientData,
-        kind: client_data::Ceremony,
-        challenge: &[u8],
-        origins: &[String],
-    ) -> Result<(), Error> {
-        let config = self.config();
-        let cross_ok = cd.top_origin.as_ref().is_some_and(|t| {
-            config
-                .fido2_configuration
-                .allowed_top_origins
-                .iter()
-                .any(|a| a == t)
-        });
-        cd.check(kind, challenge, origins, cross_ok)
-            .map_err(|e| match e {
-                ClientDataError::ChallengeMismatch => fail(Fido2ErrorCode::InvalidChallenge, e),
-                ClientDataError::OriginNotAllowed(_) | ClientDataError::CrossOriginNotAllowed => {
-                    fail(Fido2ErrorCode::InvalidOrigin, e)
-                }
-                _ => fail(Fido2ErrorCode::InvalidClientData, e),
-            })
-    }
-
-    /// §7.1 steps 14–17 / §7.2 steps 15–18: the RP ID hash is the RP ID's (or, for a U2F
-    /// credential used through `appid`, the AppID's), the user was present, and verified
-    /// when that was required.
-    fn check_flags(
-        &self,
-        auth: &AuthenticatorData,
-        rp_id: &str,
-        app_id: Option<&str>,
-        uv: UserVerification,
-    ) -> Result<(), Error> {
-        let hash = |s: &str| -> [u8; 32] { Sha256::digest(s.as_bytes()).into() };
-        let rp_ok =
-            auth.rp_id_hash == hash(rp_id) || app_id.is_some_and(|a| auth.rp_id_hash == hash(a));
-        if !rp_ok {
-            return Err(Fido2Error::new(
-                Fido2ErrorCode::InvalidAuthenticatorData,
-                "the RP ID hash is not this relying party's",
-            )
-            .into());
-        }
-        if !auth.flags.user_present() {
-            return Err(Fido2Error::new(
-                Fido2ErrorCode::InvalidAuthenticatorData,
-                "the user was not present (flag UP)",
-            )
-            .into());
-        }
-        if uv == UserVerification::Required && !auth.flags.user_verified() {
-            return Err(Fido2Error::new(
-                Fido2ErrorCode::UserVerificationRequired,
-                "user verification was required and not performed (flag UV)",
-            )
-            .into());
-        }
-        Ok(())
     }
 
     /// Serve one request to one of the FIDO2 endpoints.
@@ -215,4 +187,63 @@ impl Fido2Server {
             }
         }
     }
+}
+
+/// §7.1 steps 7–11 / §7.2 steps 10–14, with cross-origin calls allowed only from the
+/// configured `allowedTopOrigins`.
+pub fn check_client_data(
+    cd: &ClientData,
+    kind: client_data::Ceremony,
+    challenge: &[u8],
+    origins: &[String],
+    allowed_top_origins: &[String],
+) -> Result<(), Error> {
+    let cross_ok = cd
+        .top_origin
+        .as_ref()
+        .is_some_and(|t| allowed_top_origins.iter().any(|a| a == t));
+    cd.check(kind, challenge, origins, cross_ok)
+        .map_err(|e| match e {
+            ClientDataError::ChallengeMismatch => fail(Fido2ErrorCode::InvalidChallenge, e),
+            ClientDataError::OriginNotAllowed(_) | ClientDataError::CrossOriginNotAllowed => {
+                fail(Fido2ErrorCode::InvalidOrigin, e)
+            }
+            _ => fail(Fido2ErrorCode::InvalidClientData, e),
+        })
+}
+
+/// §7.1 steps 14–17 / §7.2 steps 15–18: the RP ID hash is the RP ID's (or, for a U2F
+/// credential used through `appid`, the AppID's), the user was present, and verified
+/// when that was required.
+pub fn check_flags(
+    auth: &AuthenticatorData,
+    rp_id: &str,
+    app_id: Option<&str>,
+    uv: UserVerification,
+) -> Result<(), Error> {
+    let hash = |s: &str| -> [u8; 32] { Sha256::digest(s.as_bytes()).into() };
+    let rp_ok =
+        auth.rp_id_hash == hash(rp_id) || app_id.is_some_and(|a| auth.rp_id_hash == hash(a));
+    if !rp_ok {
+        return Err(Fido2Error::new(
+            Fido2ErrorCode::InvalidAuthenticatorData,
+            "the RP ID hash is not this relying party's",
+        )
+        .into());
+    }
+    if !auth.flags.user_present() {
+        return Err(Fido2Error::new(
+            Fido2ErrorCode::InvalidAuthenticatorData,
+            "the user was not present (flag UP)",
+        )
+        .into());
+    }
+    if uv == UserVerification::Required && !auth.flags.user_verified() {
+        return Err(Fido2Error::new(
+            Fido2ErrorCode::UserVerificationRequired,
+            "user verification was required and not performed (flag UV)",
+        )
+        .into());
+    }
+    Ok(())
 }

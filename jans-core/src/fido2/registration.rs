@@ -10,7 +10,7 @@ use super::ceremony::{Ceremonies, Ceremony, Kind, UserVerification};
 use super::client_data::{self, Ceremony as ClientCeremony};
 use super::credential::{self, RegistrationResponse};
 use super::options::{self, AttestationOptionsRequest, CredentialDescriptor};
-use super::{Fido2Server, cose, fail, rp};
+use super::{Fido2Server, check_client_data, check_flags, cose, fail, rp};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::webauthn::{Fido2Error, Fido2ErrorCode};
@@ -220,7 +220,14 @@ impl Fido2Server {
         let challenge = crate::b64::decode(&ceremony.challenge)
             .map_err(|_| Error::Internal("stored challenge".into()))?;
         // Steps 7–11.
-        self.check_client_data(&cd, ClientCeremony::Create, &challenge, &ceremony.origins)?;
+        let config = self.config();
+        check_client_data(
+            &cd,
+            ClientCeremony::Create,
+            &challenge,
+            &ceremony.origins,
+            &config.fido2_configuration.allowed_top_origins,
+        )?;
         // Step 12.
         let client_data_hash: [u8; 32] = Sha256::digest(&cd_bytes).into();
         // Step 13.
@@ -231,7 +238,7 @@ impl Fido2Server {
         })?;
         let auth = &ao.auth_data;
         // Steps 14–17.
-        self.check_flags(auth, &ceremony.rp_id, None, ceremony.user_verification)?;
+        check_flags(auth, &ceremony.rp_id, None, ceremony.user_verification)?;
         let attested = auth
             .attested
             .as_ref()

@@ -8,6 +8,7 @@ pub mod harness;
 pub mod introspection;
 pub mod keys;
 pub mod lease;
+pub mod passkey_login;
 pub mod persistence;
 pub mod pkce;
 pub mod registration;

@@ -24,7 +24,12 @@ where
             "/jans-auth/logout",
             get(crate::pages::logout_page).post(crate::pages::logout_submit),
         )
-        .route("/jans-auth/static/jans.css", get(crate::pages::css));
+        .route("/jans-auth/account", get(crate::pages::account))
+        .route("/jans-auth/static/jans.css", get(crate::pages::css))
+        .route(
+            "/jans-auth/static/webauthn.js",
+            get(crate::pages::webauthn_js),
+        );
     for (path, _) in jans_core::auth::paths::EXACT {
         r = r.route(path, any(engine.clone()));
     }

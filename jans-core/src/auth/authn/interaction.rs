@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::auth::AuthServer;
+use crate::auth::authn::methods::{self, FIDO2_ACR, PASSKEY_ACR};
 use crate::auth::authn::protection::{self, Admission};
 use crate::auth::authn::session::SESSION_COOKIE;
 use crate::auth::oauth::authorize::{
-    AuthorizationRequest, Prompt, continue_request, error_redirect, issue_code,
+    AuthorizationRequest, Prompt, continue_request, error_redirect, interaction_url, issue_code,
 };
 use crate::auth::oauth::token_key;
 use crate::ctx::Ctx;
@@ -19,8 +20,7 @@ use crate::repo::grant::GrantRecords;
 use crate::response::Response;
 use crate::store::{GrantData, GrantKind, GrantRecord};
 
-/// The ACR of username + password login (Janssen's built-in method).
-pub const PASSWORD_ACR: &str = "simple_password_auth";
+pub use crate::auth::authn::methods::PASSWORD_ACR;
 
 /// What the user must do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +32,8 @@ pub enum Stage {
     Consent,
     /// Choose one of the browser's signed-in accounts, or another (`prompt=select_account`).
     SelectAccount,
+    /// Confirm with a security key or passkey after the password (ACR `fido2`).
+    SecondFactor,
 }
 
 /// An authorization request waiting for the user.
@@ -48,6 +50,16 @@ pub struct Interaction {
     /// The session key once the user is authenticated (consent stage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_key: Option<String>,
+    /// The method the user signs in with (an ACR of [`methods`]).
+    #[serde(default = "password_acr")]
+    pub acr: String,
+    /// The user whose password was right, waiting for the second factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_user: Option<String>,
+}
+
+fn password_acr() -> String {
+    PASSWORD_ACR.to_owned()
 }
 
 impl GrantData for Interaction {
@@ -117,6 +129,12 @@ pub struct InteractionView {
     pub csrf: String,
     /// `login_hint` to prefill.
     pub login_hint: Option<String>,
+    /// The method asked for (an ACR of [`methods`]).
+    pub acr: String,
+    /// WebAuthn request options (`PublicKeyCredentialRequestOptionsJSON`) for the page to
+    /// pass to `navigator.credentials.get()`: at the login stage any passkey (when the
+    /// FIDO2 component is there), at the second factor the user's credentials.
+    pub webauthn: Option<serde_json::Value>,
 }
 
 /// One signed-in account of the browser, for the account chooser.
@@ -206,12 +224,34 @@ impl AuthServer {
         }
     }
 
-    /// The pending interaction `id`, for rendering.
+    /// The pending interaction `id`, for rendering. A WebAuthn ceremony is started for
+    /// the page when it offers one.
     pub async fn interaction(&self, id: &str, ctx: &Ctx) -> Result<Option<InteractionView>, Error> {
         let Some(i) = self.get_interaction(id, ctx).await? else {
             return Ok(None);
         };
         let client = self.client(&i.request.client_id).await?;
+        // A passkey is offered at the login stage when it is enough for the method asked
+        // (not for `fido2`, whose first factor is the password).
+        let passkey_enough = methods::level(PASSKEY_ACR) >= methods::level(&i.acr);
+        let webauthn = match (self.key_ceremonies(), i.stage) {
+            (Some(keys), Stage::Login) if passkey_enough => {
+                let uv = if i.acr == PASSKEY_ACR {
+                    "required"
+                } else {
+                    "preferred"
+                };
+                keys.start_sign_in(None, uv, ctx).await?
+            }
+            (Some(keys), Stage::SecondFactor) => match &i.pending_user {
+                Some(inum) => match self.stores().users.get(inum).await? {
+                    Some(u) => keys.start_sign_in(Some(&u.uid), "discouraged", ctx).await?,
+                    None => None,
+                },
+                None => None,
+            },
+            _ => None,
+        };
         Ok(Some(InteractionView {
             stage: i.stage,
             client_id: i.request.client_id.clone(),
@@ -219,7 +259,104 @@ impl AuthServer {
             scopes: i.request.scopes.clone(),
             csrf: i.csrf.clone(),
             login_hint: i.request.login_hint.clone(),
+            acr: i.acr.clone(),
+            webauthn,
         }))
+    }
+
+    /// Start the session of `inum` signed in with `acr`/`amr` and continue the request.
+    async fn signed_in(
+        &self,
+        request: AuthorizationRequest,
+        inum: &str,
+        acr: &str,
+        amr: Vec<String>,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let client = self.client(&request.client_id).await?.ok_or_else(unknown)?;
+        let (cookie, session) = self.create_session(inum, acr, amr, ctx).await?;
+        // The user just authenticated: prompt=login and max_age are satisfied.
+        let mut request = request;
+        request.prompt.retain(|p| *p != Prompt::Login);
+        let key = crate::auth::oauth::token_key(&cookie);
+        let opbs = session.opbs.clone();
+        let response = continue_request(self, &client, request, Some((key, session)), ctx).await?;
+        let secure = self.config().issuer.starts_with("https://");
+        Ok(response
+            .header("set-cookie", session_cookie(self, &cookie))
+            .header(
+                "set-cookie",
+                crate::auth::oidc::session_management::opbs_cookie(Some(&opbs), secure),
+            ))
+    }
+
+    /// Submit a WebAuthn assertion (the browser's `AuthenticationResponseJSON`) for
+    /// interaction `id`: at the login stage a passkey signs the user in (ACR `passkey`); at
+    /// the second factor it must be the password's user (ACR `fido2`). A refused assertion
+    /// counts as a failed attempt.
+    pub async fn interaction_webauthn(
+        &self,
+        id: &str,
+        csrf: &str,
+        response: &[u8],
+        ctx: &Ctx,
+    ) -> Result<LoginResult, Error> {
+        let mut i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
+        let keys = self.key_ceremonies();
+        let stage_ok = match i.stage {
+            Stage::Login => methods::level(PASSKEY_ACR) >= methods::level(&i.acr),
+            Stage::SecondFactor => true,
+            _ => false,
+        };
+        let Some(keys) = keys.filter(|_| csrf_ok(&i.csrf, csrf) && stage_ok) else {
+            self.put_interaction(&i, Some(id), ctx).await?;
+            return Err(OAuthError::invalid_request("invalid form submission").into());
+        };
+        let checked = keys.finish_sign_in(response, ctx).await;
+        let signed_in = match checked {
+            Ok(k) if i.stage == Stage::Login || i.pending_user.as_deref() == Some(&k.user_inum) => {
+                let active = self
+                    .stores()
+                    .users
+                    .get(&k.user_inum)
+                    .await?
+                    .is_some_and(|u| u.status == crate::repo::user::UserStatus::Active);
+                active.then_some(k)
+            }
+            Ok(_) => None,
+            Err(Error::Fido2(e)) => {
+                tracing::info!(client_id = %i.request.client_id, error = %e, "WebAuthn sign-in refused");
+                None
+            }
+            Err(e) => {
+                self.put_interaction(&i, Some(id), ctx).await?;
+                return Err(e);
+            }
+        };
+        let Some(k) = signed_in else {
+            i.failures += 1;
+            let max = self.config().login_max_failures;
+            if i.failures >= max {
+                return Ok(LoginResult::Done(error_redirect(
+                    self,
+                    &i.request,
+                    &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
+                )));
+            }
+            self.put_interaction(&i, Some(id), ctx).await?;
+            return Ok(LoginResult::Retry {
+                remaining: max - i.failures,
+            });
+        };
+        let (acr, amr) = if i.stage == Stage::SecondFactor {
+            (FIDO2_ACR, methods::key_amr(&k, true))
+        } else {
+            (PASSKEY_ACR, methods::key_amr(&k, false))
+        };
+        Ok(LoginResult::Done(
+            self.signed_in(i.request, &k.user_inum, acr, amr, ctx)
+                .await?,
+        ))
     }
 
     /// Submit username and password for interaction `id`. On success a new session starts
@@ -268,28 +405,44 @@ impl AuthServer {
                 });
             }
         };
-        let client = self
-            .client(&i.request.client_id)
-            .await?
-            .ok_or_else(unknown)?;
-        let (cookie, session) = self
-            .create_session(&user.inum, PASSWORD_ACR, vec!["pwd".to_owned()], ctx)
-            .await?;
-        // The user just authenticated: prompt=login and max_age are satisfied.
-        let mut request = i.request;
-        request.prompt.retain(|p| *p != Prompt::Login);
-        let key = crate::auth::oauth::token_key(&cookie);
-        let opbs = session.opbs.clone();
-        let response = continue_request(self, &client, request, Some((key, session)), ctx).await?;
-        let secure = self.config().issuer.starts_with("https://");
+        if i.acr == FIDO2_ACR && self.key_ceremonies().is_some() {
+            // The password was right; the second factor follows, on a new interaction id.
+            i.stage = Stage::SecondFactor;
+            i.pending_user = Some(user.inum.clone());
+            i.failures = 0;
+            let id = self.put_interaction(&i, None, ctx).await?;
+            return Ok(LoginResult::Done(Response::with_body(
+                crate::response::Body::Redirect(interaction_url(self, &id)),
+            )));
+        }
         Ok(LoginResult::Done(
-            response
-                .header("set-cookie", session_cookie(self, &cookie))
-                .header(
-                    "set-cookie",
-                    crate::auth::oidc::session_management::opbs_cookie(Some(&opbs), secure),
-                ),
+            self.signed_in(
+                i.request,
+                &user.inum,
+                PASSWORD_ACR,
+                vec!["pwd".to_owned()],
+                ctx,
+            )
+            .await?,
         ))
+    }
+
+    /// The active user signed in by the session behind the `session_id` cookie value
+    /// `cookie` (an account page's user).
+    pub async fn signed_in_user(
+        &self,
+        cookie: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<crate::repo::user::User>, Error> {
+        let Some((_, s)) = self.session_by_cookie_peek(cookie, ctx).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .stores()
+            .users
+            .get(&s.user_inum)
+            .await?
+            .filter(|u| u.status == crate::repo::user::UserStatus::Active))
     }
 
     /// The live, active accounts behind the browser's session cookie values (in order).
@@ -344,15 +497,8 @@ impl AuthServer {
             // Another account: the same request continues with a login.
             i.stage = Stage::Login;
             let id = self.put_interaction(&i, None, ctx).await?;
-            let config = self.config();
-            let base = if config.interaction_uri.is_empty() {
-                config.endpoint_url("/jans-auth/interaction")
-            } else {
-                config.interaction_uri.clone()
-            };
-            let sep = if base.contains('?') { '&' } else { '?' };
             return Ok(Response::with_body(crate::response::Body::Redirect(
-                format!("{base}{sep}interaction={id}"),
+                interaction_url(self, &id),
             )));
         };
         let client = self

@@ -1,7 +1,8 @@
-//! Authentication of people: sessions, the login interaction (login, account choice,
-//! consent) and brute-force protection.
+//! Authentication of people: sessions, the login interaction (login, second factor,
+//! account choice, consent), the methods (ACRs) and brute-force protection.
 
 pub mod consent;
 pub mod interaction;
+pub mod methods;
 pub mod protection;
 pub mod session;

@@ -8,7 +8,11 @@ use crate::request::AuthEndpoint;
 
 /// The discovery document for `config`, listing the `scopes` marked
 /// `showInConfigurationEndpoint`.
-pub fn document(config: &Config, scopes: &[crate::repo::scope::Scope]) -> serde_json::Value {
+pub fn document(
+    config: &Config,
+    scopes: &[crate::repo::scope::Scope],
+    with_keys: bool,
+) -> serde_json::Value {
     let listed: Vec<&str> = scopes
         .iter()
         .filter(|s| s.attributes.show_in_configuration_endpoint)
@@ -91,7 +95,7 @@ pub fn document(config: &Config, scopes: &[crate::repo::scope::Scope]) -> serde_
             "claims_supported": crate::auth::oidc::claims::SUPPORTED,
             "scopes_supported": listed,
             "claims_parameter_supported": true,
-            "acr_values_supported": [crate::auth::authn::interaction::PASSWORD_ACR],
+            "acr_values_supported": crate::auth::authn::methods::supported(with_keys),
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
             "authorization_response_iss_parameter_supported": true,

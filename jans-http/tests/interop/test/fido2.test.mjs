@@ -279,3 +279,99 @@ test('a registration needs the user\'s session; a wrong origin is refused', asyn
   assert.equal(evil.status, 400);
   assert.equal(evil.json.error, 'invalid_origin');
 });
+
+/** Start an authorization request of the code client with ACR; what the callback needs. */
+async function authorizationRequest(acr) {
+  const c = registered('code');
+  const config = await client.discovery(ISSUER, c.client_id, {}, client.ClientSecretBasic(c.client_secret), {
+    execute: [client.allowInsecureRequests],
+    timeout: 10,
+  });
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: c.redirect_uris[0],
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    acr_values: acr,
+  });
+  return { c, config, url, verifier, state, nonce };
+}
+
+/** Follow the page to the client's redirect URI (approving consent if asked); the ID
+ * token's claims after openid-client redeems the code. */
+async function finishAtCallback(page, r) {
+  const redirect = r.c.redirect_uris[0];
+  const landed = page.waitForURL(`${redirect}**`, { timeout: 20000 });
+  await Promise.race([
+    landed,
+    page.waitForSelector('text=Allow access?', { timeout: 20000 }).then(() => page.click('button[value=allow]')),
+  ]);
+  await landed;
+  const tokens = await client.authorizationCodeGrant(r.config, new URL(page.url()), {
+    pkceCodeVerifier: r.verifier,
+    expectedState: r.state,
+    expectedNonce: r.nonce,
+    idTokenExpected: true,
+  });
+  return tokens.claims();
+}
+
+test('account page adds a passkey; the login page signs in with it (acr passkey), then as a second factor (acr fido2)', async () => {
+  const { context, page } = await signedInPage({
+    protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+    hasUserVerification: true, isUserVerified: true,
+  });
+  try {
+    // The client's redirect URI answers in the browser (its own server may not be up).
+    const redirect = registered('code').redirect_uris[0];
+    await context.route(`${redirect}**`, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback' }));
+
+    // The account page, with our script: add a passkey.
+    await page.goto(`${ORIGIN}/jans-auth/account`);
+    assert.match(await page.textContent('h1'), /Your passkeys/);
+    const before = await page.locator('ul.keys li').count();
+    await Promise.all([page.waitForEvent('load'), page.click('#webauthn-add')]);
+    await page.waitForSelector('ul.keys li');
+    assert.equal(await page.locator('ul.keys li').count(), before + 1);
+
+    // Signed out, a request asking for a passkey: only the passkey button, no password.
+    await context.clearCookies();
+    const r = await authorizationRequest('passkey');
+    await page.goto(r.url.href);
+    assert.equal(await page.locator('#password').count(), 0, 'passkey only');
+    const csp = (await page.evaluate(async () => (await fetch(location.href)).headers.get('content-security-policy')));
+    assert.match(csp, /script-src 'self'/);
+    await page.click('#webauthn-button');
+    const claims = await finishAtCallback(page, r);
+    assert.equal(claims.acr, 'passkey');
+    assert.deepEqual(claims.amr, ['hwk', 'user', 'mfa']);
+
+    // Signed out, a plain request: the password form offers passkey autofill
+    // (conditional UI) beside a passkey button.
+    await context.clearCookies();
+    const r1 = await authorizationRequest('simple_password_auth');
+    await page.goto(r1.url.href);
+    assert.equal(await page.getAttribute('#username', 'autocomplete'), 'username webauthn');
+    assert.equal(await page.locator('#webauthn-button').count(), 1);
+
+    // A request asking for fido2: the password (no passkey offered: it is not enough
+    // alone), then the key.
+    const r2 = await authorizationRequest('fido2');
+    await page.goto(r2.url.href);
+    assert.equal(await page.locator('#webauthn-button').count(), 0);
+    await page.fill('#username', USER);
+    await page.fill('#password', PASSWORD);
+    await page.click('form:not([hidden]) button[type=submit]');
+    await page.waitForSelector('text=Confirm it');
+    const claims2 = await finishAtCallback(page, r2);
+    assert.equal(claims2.acr, 'fido2');
+    assert.deepEqual(claims2.amr, ['pwd', 'hwk', 'user', 'mfa']);
+  } finally {
+    await context.close();
+  }
+});

@@ -2,6 +2,7 @@
 
 use crate::auth::AuthServer;
 use crate::auth::authn::interaction::{Interaction, Stage};
+use crate::auth::authn::methods;
 use crate::auth::authn::session::Session;
 use crate::ctx::Ctx;
 use crate::error::Error;
@@ -42,8 +43,13 @@ pub(crate) async fn continue_request(
             .as_ref()
             .is_none_or(|sub| *sub == auth.subject_for(client, &s.user_inum))
     };
-    let usable = session
-        .filter(|(_, s)| !authz.prompt.contains(&Prompt::Login) && fresh_enough(s) && hinted(s));
+    // Step-up: a session signed in with a weaker method than the one asked for does not
+    // count (OIDC Core §3.1.2.1 acr_values; the methods' order is `methods::level`).
+    let acr = methods::choose(&authz.acr_values, auth.key_ceremonies().is_some());
+    let strong_enough = |s: &Session| methods::level(&s.acr) >= methods::level(acr);
+    let usable = session.filter(|(_, s)| {
+        !authz.prompt.contains(&Prompt::Login) && fresh_enough(s) && hinted(s) && strong_enough(s)
+    });
     let Some((session_key, session)) = usable else {
         if none {
             return Ok(error_redirect(
@@ -83,14 +89,24 @@ async fn interact(
     session_key: Option<String>,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
+    let acr = methods::choose(&request.acr_values, auth.key_ceremonies().is_some());
     let interaction = Interaction {
         request,
         stage,
         csrf: ctx.random_token(24),
         failures: 0,
         session_key,
+        acr: acr.to_owned(),
+        pending_user: None,
     };
     let id = auth.put_interaction(&interaction, None, ctx).await?;
+    Ok(Response::with_body(Body::Redirect(interaction_url(
+        auth, &id,
+    ))))
+}
+
+/// Where the browser goes for the interaction `id` (`interactionUri`, else our pages).
+pub(crate) fn interaction_url(auth: &AuthServer, id: &str) -> String {
     let config = auth.config();
     let base = if config.interaction_uri.is_empty() {
         config.endpoint_url("/jans-auth/interaction")
@@ -98,7 +114,5 @@ async fn interact(
         config.interaction_uri.clone()
     };
     let sep = if base.contains('?') { '&' } else { '?' };
-    Ok(Response::with_body(Body::Redirect(format!(
-        "{base}{sep}interaction={id}"
-    ))))
+    format!("{base}{sep}interaction={id}")
 }

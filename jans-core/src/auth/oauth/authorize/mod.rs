@@ -15,7 +15,7 @@ mod continuation;
 mod issue;
 mod validate;
 
-pub(crate) use continuation::continue_request;
+pub(crate) use continuation::{continue_request, interaction_url};
 pub(crate) use issue::{CodeGrant, issue_code};
 
 use serde::{Deserialize, Serialize};
@@ -147,6 +147,9 @@ pub struct AuthorizationRequest {
     /// The `sub` named by a verified `id_token_hint` (OIDC Core §3.1.2.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint_subject: Option<String>,
+    /// `acr_values`, in order of preference (OIDC Core §3.1.2.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acr_values: Vec<String>,
 }
 
 impl AuthorizationRequest {
@@ -167,6 +170,7 @@ impl AuthorizationRequest {
             login_hint: None,
             claims: None,
             hint_subject: None,
+            acr_values: Vec::new(),
         }
     }
 }

@@ -192,6 +192,17 @@ pub(super) fn validate(
             _ => return Err(OAuthError::invalid_request("invalid id_token_hint")),
         },
     };
+    let acr_values: Vec<String> = opaque(params.get("acr_values")?, "acr_values")?
+        .map(|v| {
+            v.split(' ')
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if acr_values.len() > crate::auth::authn::methods::MAX_ACR_VALUES {
+        return Err(OAuthError::invalid_request("too many acr_values"));
+    }
     let claims = params.get("claims")?;
     if let Some(c) = claims {
         ClaimsRequest::parse(c).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
@@ -210,5 +221,6 @@ pub(super) fn validate(
         login_hint: opaque(params.get("login_hint")?, "login_hint")?,
         claims: claims.map(str::to_owned),
         hint_subject,
+        acr_values,
     })
 }

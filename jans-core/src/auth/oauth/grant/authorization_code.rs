@@ -164,6 +164,7 @@ mod tests {
                 login_hint: None,
                 claims: None,
                 hint_subject: None,
+                acr_values: Vec::new(),
             },
             session: Session {
                 sid: "s".to_owned(),

@@ -1,0 +1,273 @@
+//! WebAuthn assertion verification, beside one bare signature verification in the same run
+//! (issue 12's target: assertion verification, ES256 on aws_lc, at most 1.3× one raw ES256
+//! verification):
+//!
+//! - `fido2_assertion/verify/{provider}`: what the server does with an `assertion/result`
+//!   body once the ceremony and the registration are loaded: decode the browser's JSON
+//!   (base64url members, clientDataJSON), check the client data, parse the authenticator
+//!   data, check flags and owner, read the stored COSE key, verify the signature
+//!   (`jans_core::fido2::assertion::{AssertionInput::decode, verify}`);
+//! - `verify/ES256-webauthn/{provider}`: the same key, already parsed, verifying the same
+//!   signature over the same bytes;
+//! - `fido2_assertion/finish/{provider}`: `assertion/result` through `Engine::handle` on the
+//!   memory store (the ceremony taken, the registration read and its counter written), the
+//!   authenticator's signing done beforehand, outside the measurement.
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use jans_benches::{OsRandom, block_on, now, providers};
+use jans_core::crypto::{CryptoProvider, VerifyingKey};
+use jans_core::fido2::assertion::{AssertionInput, Policy, verify};
+use jans_core::fido2::ceremony::{Ceremony, Kind, UserVerification};
+use jans_core::fido2::credential::AuthenticationResponse;
+use jans_core::jose::Algorithm;
+use jans_core::repo::fido2::Fido2Registration;
+use jans_core::repo::grant::token_key;
+use jans_core::repo::session::Session;
+use jans_core::request::Fido2Endpoint;
+use jans_core::testing::authenticator::{Attestation, SoftAuthenticator};
+use jans_core::{Config, Ctx, Engine, Method, Random, Request};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const ORIGIN: &str = "https://id.example.com";
+const RP_ID: &str = "id.example.com";
+
+/// One assertion ready to verify, with what the server loaded for it.
+struct Case {
+    response: Value,
+    ceremony: Ceremony,
+    registration: Fido2Registration,
+    /// The signed bytes and the JWS-form signature, for the bare verification.
+    signed: Vec<u8>,
+    signature: Vec<u8>,
+    key: Arc<dyn VerifyingKey>,
+}
+
+fn case(provider: &Arc<dyn CryptoProvider>) -> Case {
+    let rng = OsRandom;
+    let mut a = SoftAuthenticator::new(provider.as_ref(), Algorithm::ES256, &rng).expect("key");
+    a.user_handle = Some(b"bench-user".to_vec());
+    let challenge = jans_core::b64::encode(&[9; 32]);
+    let options = json!({"challenge": challenge, "rpId": RP_ID});
+    let response = a.assert(&options, ORIGIN, &rng).expect("assertion");
+    let cose = a.cose_key().expect("cose");
+    let registration = Fido2Registration {
+        user_inum: "bench-user".into(),
+        username: "bench".into(),
+        credential_id: jans_core::b64::encode(&a.credential_id),
+        public_key: jans_core::b64::encode(&cose),
+        algorithm: -7,
+        sign_count: 0,
+        aaguid: String::new(),
+        transports: Vec::new(),
+        backup_eligible: false,
+        backed_up: false,
+        attestation_format: "none".into(),
+        attestation_type: "none".into(),
+        attestation_trusted: false,
+        rp_id: RP_ID.into(),
+        origin: ORIGIN.into(),
+        discoverable: Some(true),
+        app_id: None,
+        nickname: None,
+        created_at: 0,
+        last_used_at: None,
+        clone_warning: false,
+    };
+    let ceremony = Ceremony {
+        kind: Kind::Assertion,
+        challenge,
+        rp_id: RP_ID.into(),
+        origins: vec![ORIGIN.into()],
+        user_inum: None,
+        username: None,
+        user_verification: UserVerification::Preferred,
+        attestation: None,
+        algorithms: Vec::new(),
+        resident_key_required: false,
+        allow_credentials: Vec::new(),
+        app_id: None,
+        session_id: None,
+    };
+    let parsed: AuthenticationResponse =
+        serde_json::from_value(response.clone()).expect("response");
+    let input = AssertionInput::decode(parsed).expect("decode");
+    let mut signed = input.authenticator_data.clone();
+    signed.extend_from_slice(&Sha256::digest(&input.client_data_json));
+    let (_, key) =
+        jans_core::fido2::cose::verifying_key(provider.as_ref(), &cose, &[Algorithm::ES256])
+            .expect("key");
+    let signature =
+        jans_core::fido2::signature::to_jws(Algorithm::ES256, &input.signature).expect("der");
+    Case {
+        response,
+        ceremony,
+        registration,
+        signed,
+        signature,
+        key,
+    }
+}
+
+fn assertion(c: &mut Criterion) {
+    let enabled = [Algorithm::ES256];
+    let policy = Policy {
+        allowed_top_origins: &[],
+        enabled: &enabled,
+    };
+    for (name, provider) in providers() {
+        let case = case(&provider);
+        let mut g = c.benchmark_group("fido2_assertion");
+        g.throughput(Throughput::Elements(1));
+        g.bench_function(format!("verify/{name}"), |b| {
+            b.iter(|| {
+                let parsed: AuthenticationResponse =
+                    serde_json::from_value(black_box(case.response.clone())).expect("json");
+                let input = AssertionInput::decode(parsed).expect("decode");
+                verify(
+                    &input,
+                    &case.ceremony,
+                    &case.registration,
+                    &policy,
+                    provider.as_ref(),
+                )
+                .expect("valid assertion")
+            })
+        });
+        g.finish();
+        let mut g = c.benchmark_group("verify");
+        g.throughput(Throughput::Elements(1));
+        g.bench_function(format!("ES256-webauthn/{name}"), |b| {
+            b.iter(|| {
+                case.key
+                    .verify(black_box(&case.signed), black_box(&case.signature))
+                    .expect("valid signature")
+            })
+        });
+        g.finish();
+    }
+}
+
+/// An engine with one user holding one passkey; `assertion/result` bodies made ahead.
+struct Server {
+    engine: Engine,
+    rng: Arc<dyn Random>,
+    authenticator: RefCell<SoftAuthenticator>,
+}
+
+impl Server {
+    fn new(provider: Arc<dyn CryptoProvider>) -> Server {
+        let config = Config {
+            issuer: ORIGIN.into(),
+            ..Config::default()
+        };
+        let engine = Engine::builder(config)
+            .master_key([3; 32])
+            .provider(provider.clone())
+            .build()
+            .expect("engine");
+        let rng: Arc<dyn Random> = Arc::new(OsRandom);
+        let ctx = Ctx::new(now(), rng.clone(), "bench");
+        block_on(engine.start(&ctx)).expect("start");
+        let user = block_on(engine.add_user(
+            jans_core::repo::user::User {
+                uid: "bench".into(),
+                ..Default::default()
+            },
+            "correct horse battery",
+            &ctx,
+        ))
+        .expect("user");
+        let cookie = ctx.random_token(16);
+        let session = Session {
+            sid: "sid".into(),
+            user_inum: user.inum.clone(),
+            auth_time: now(),
+            acr: "simple_password_auth".into(),
+            amr: vec!["pwd".into()],
+            opbs: String::new(),
+            clients: Vec::new(),
+        };
+        block_on(engine.stores().sessions.insert(
+            &token_key(&cookie),
+            &session,
+            now(),
+            now() + 86_400,
+        ))
+        .expect("session");
+        let a =
+            SoftAuthenticator::new(provider.as_ref(), Algorithm::ES256, rng.as_ref()).expect("key");
+        let s = Server {
+            engine,
+            rng,
+            authenticator: RefCell::new(a),
+        };
+        let options = s.call(
+            Fido2Endpoint::AttestationOptions,
+            &json!({"username": "bench", "session_id": cookie}),
+        );
+        let reg = s
+            .authenticator
+            .borrow_mut()
+            .register(&options, ORIGIN, Attestation::None, s.rng.as_ref())
+            .expect("register");
+        s.call(Fido2Endpoint::AttestationResult, &reg);
+        s
+    }
+
+    fn call(&self, endpoint: Fido2Endpoint, body: &Value) -> Value {
+        let mut req = Request::new(endpoint, Method::Post);
+        req.body = serde_json::to_vec(body).expect("json");
+        let ctx = Ctx::new(now(), self.rng.clone(), "bench");
+        let resp = block_on(self.engine.handle(req, &ctx));
+        assert_eq!(resp.status(), 200, "{:?}", resp.body);
+        match resp.body {
+            jans_core::Body::Json(v) => v,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A usernameless ceremony started and answered by the authenticator.
+    fn signed_assertion(&self) -> Vec<u8> {
+        let options = self.call(Fido2Endpoint::AssertionOptions, &json!({}));
+        let resp = self
+            .authenticator
+            .borrow_mut()
+            .assert(&options, ORIGIN, self.rng.as_ref())
+            .expect("assert");
+        serde_json::to_vec(&resp).expect("json")
+    }
+}
+
+fn finish(c: &mut Criterion) {
+    for (name, provider) in providers() {
+        let server = Server::new(provider);
+        let mut g = c.benchmark_group("fido2_assertion");
+        g.throughput(Throughput::Elements(1));
+        g.bench_function(format!("finish/{name}"), |b| {
+            b.iter_batched(
+                || server.signed_assertion(),
+                |body| {
+                    let mut req = Request::new(Fido2Endpoint::AssertionResult, Method::Post);
+                    req.body = body;
+                    let ctx = Ctx::new(now(), server.rng.clone(), "bench");
+                    let resp = block_on(server.engine.handle(req, &ctx));
+                    assert_eq!(resp.status(), 200, "{:?}", resp.body);
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = jans_benches::criterion();
+    targets = assertion, finish
+}
+criterion_main!(benches);

@@ -1,0 +1,103 @@
+//! The authentication methods the auth-server signs people in with, named by ACR (OIDC
+//! Core §2 `acr`, §3.1.2.1 `acr_values`), and what each says in `amr` (RFC 8176):
+//!
+//! | ACR | how | `amr` |
+//! |---|---|---|
+//! | `simple_password_auth` | username and password | `pwd` |
+//! | `passkey` | a discoverable credential, no username (WebAuthn) | `hwk` or `swk`, `user`, `mfa` when the authenticator verified the user |
+//! | `fido2` | password, then a security key or passkey of that user | `pwd`, `hwk` or `swk`, `user`, `mfa` |
+//!
+//! `hwk` is a device-bound credential, `swk` one that may be synced (WebAuthn's backup
+//! eligibility). WebAuthn does not say how the user was verified (a PIN or a fingerprint),
+//! so neither `pin` nor `fpt` is claimed. The two WebAuthn methods need the FIDO2 component
+//! ([`crate::services::KeyCeremonies`]).
+
+use crate::services::KeySignIn;
+
+/// Username and password (Janssen's built-in method).
+pub const PASSWORD_ACR: &str = "simple_password_auth";
+/// A passkey: usernameless sign-in with a discoverable WebAuthn credential.
+pub const PASSKEY_ACR: &str = "passkey";
+/// Two factors: the password, then a WebAuthn credential of the same user.
+pub const FIDO2_ACR: &str = "fido2";
+
+/// Most `acr_values` kept from a request.
+pub const MAX_ACR_VALUES: usize = 8;
+
+/// How strong a method is: a session whose ACR is weaker than the one asked for signs in
+/// again (step-up). Unknown ACRs (from older sessions) count as the weakest.
+pub fn level(acr: &str) -> u8 {
+    match acr {
+        PASSWORD_ACR => 10,
+        PASSKEY_ACR => 20,
+        FIDO2_ACR => 30,
+        _ => 0,
+    }
+}
+
+/// The methods this server offers: the WebAuthn ones only with the FIDO2 component.
+pub fn supported(with_keys: bool) -> Vec<&'static str> {
+    if with_keys {
+        vec![PASSWORD_ACR, PASSKEY_ACR, FIDO2_ACR]
+    } else {
+        vec![PASSWORD_ACR]
+    }
+}
+
+/// The method for a request's `acr_values` (OIDC Core §3.1.2.1: in order of preference):
+/// the first one offered; the password when none is (the values are voluntary).
+pub fn choose(acr_values: &[String], with_keys: bool) -> &'static str {
+    let offered = supported(with_keys);
+    acr_values
+        .iter()
+        .find_map(|v| offered.iter().find(|o| **o == v.as_str()).copied())
+        .unwrap_or(PASSWORD_ACR)
+}
+
+/// `amr` of a WebAuthn sign-in (after a password when `with_password`).
+pub fn key_amr(signed_in: &KeySignIn, with_password: bool) -> Vec<String> {
+    let mut amr = Vec::new();
+    if with_password {
+        amr.push("pwd".to_owned());
+    }
+    amr.push(
+        if signed_in.backup_eligible {
+            "swk"
+        } else {
+            "hwk"
+        }
+        .to_owned(),
+    );
+    amr.push("user".to_owned());
+    if with_password || signed_in.user_verified {
+        amr.push("mfa".to_owned());
+    }
+    amr
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choice_levels_and_amr() {
+        let v = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(choose(&v(&["urn:x", "fido2", "passkey"]), true), FIDO2_ACR);
+        assert_eq!(choose(&v(&["passkey"]), false), PASSWORD_ACR);
+        assert_eq!(choose(&[], true), PASSWORD_ACR);
+        assert!(level(PASSWORD_ACR) < level(PASSKEY_ACR));
+        assert!(level(PASSKEY_ACR) < level(FIDO2_ACR));
+        assert_eq!(level("something-old"), 0);
+        let key = |uv, be| KeySignIn {
+            user_inum: "u".into(),
+            user_verified: uv,
+            backup_eligible: be,
+        };
+        assert_eq!(key_amr(&key(true, true), false), ["swk", "user", "mfa"]);
+        assert_eq!(key_amr(&key(false, false), false), ["hwk", "user"]);
+        assert_eq!(
+            key_amr(&key(false, false), true),
+            ["pwd", "hwk", "user", "mfa"]
+        );
+    }
+}
