@@ -45,10 +45,11 @@ pub const CSS: &str = include_str!("../templates/jans.css");
 pub const WEBAUTHN_JS: &str = include_str!("../templates/webauthn.js");
 
 /// CSP of pages running WebAuthn: our script too (and, for the account page, requests to
-/// our own origin's FIDO2 API).
+/// our own origin's FIDO2 API). No `form-action`: it would also bind the redirect to the
+/// client that follows a sign-in (CSP 3 §6.4.1), as it does not for the other pages.
 const WEBAUTHN_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
                             script-src 'self'; connect-src 'self'; frame-ancestors 'none'; \
-                            base-uri 'none'; form-action 'self'";
+                            base-uri 'none'";
 
 /// Content-Security-Policy of the pages: core's, so every host sends the same.
 const PAGE_CSP: &str = jans_core::response::PAGE_CSP;

@@ -5,7 +5,8 @@
 // PublicKeyCredential.toJSON()). @simplewebauthn/server verifies the very same ceremonies
 // as an oracle: what jans accepts, it accepts too, with the same credential.
 import assert from 'node:assert/strict';
-import { test, after } from 'node:test';
+import { createServer } from 'node:http';
+import { test, before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { verifyRegistrationResponse, verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { ISSUER, registered, client } from './helpers.mjs';
@@ -22,6 +23,23 @@ const FIDO = `${ORIGIN}/jans-fido2/restv1`;
 // A page of the issuer's origin for the ceremonies to run on (served by the test through
 // request interception: WebAuthn needs a document of the relying party's origin).
 const PAGE = `${ORIGIN}/interop-fido2-page`;
+
+// The code client's redirect URI, answered with a plain page (Playwright's request
+// interception does not see the targets of redirects). Another test file may already serve
+// it when files run in parallel; then that server answers.
+let callbackServer;
+before(async () => {
+  const port = Number(new URL(registered('code').redirect_uris[0]).port);
+  callbackServer = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('callback');
+  });
+  await new Promise((resolve) => {
+    callbackServer.once('error', () => { callbackServer = null; resolve(); });
+    callbackServer.listen(port, 'localhost', resolve);
+  });
+});
+after(() => callbackServer?.close());
 
 let browser;
 async function launch() {
@@ -307,11 +325,16 @@ async function authorizationRequest(acr) {
 async function finishAtCallback(page, r) {
   const redirect = r.c.redirect_uris[0];
   const landed = page.waitForURL(`${redirect}**`, { timeout: 20000 });
-  await Promise.race([
-    landed,
-    page.waitForSelector('text=Allow access?', { timeout: 20000 }).then(() => page.click('button[value=allow]')),
-  ]);
-  await landed;
+  try {
+    await Promise.race([
+      landed,
+      page.waitForSelector('text=Allow access?', { timeout: 20000 }).then(() => page.click('button[value=allow]')),
+    ]);
+    await landed;
+  } catch (e) {
+    const body = (await page.textContent('body')).replace(/\s+/g, ' ');
+    throw new Error(`${e.message}\nat ${page.url()}: ${body.slice(0, 900)}`);
+  }
   const tokens = await client.authorizationCodeGrant(r.config, new URL(page.url()), {
     pkceCodeVerifier: r.verifier,
     expectedState: r.state,
@@ -327,10 +350,6 @@ test('account page adds a passkey; the login page signs in with it (acr passkey)
     hasUserVerification: true, isUserVerified: true,
   });
   try {
-    // The client's redirect URI answers in the browser (its own server may not be up).
-    const redirect = registered('code').redirect_uris[0];
-    await context.route(`${redirect}**`, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback' }));
-
     // The account page, with our script: add a passkey.
     await page.goto(`${ORIGIN}/jans-auth/account`);
     assert.match(await page.textContent('h1'), /Your passkeys/);
@@ -352,22 +371,31 @@ test('account page adds a passkey; the login page signs in with it (acr passkey)
     assert.deepEqual(claims.amr, ['hwk', 'user', 'mfa']);
 
     // Signed out, a plain request: the password form offers passkey autofill
-    // (conditional UI) beside a passkey button.
+    // (conditional UI) beside a passkey button...
     await context.clearCookies();
     const r1 = await authorizationRequest('simple_password_auth');
+    const html = await (await fetch(r1.url)).text();
+    assert.match(html, /autocomplete="username webauthn"/);
+    assert.match(html, /id="webauthn-button"/);
+    // ... which the browser answers with the passkey (a virtual authenticator picks it at
+    // once, where a person would pick it from the username field's suggestions).
     await page.goto(r1.url.href);
-    assert.equal(await page.getAttribute('#username', 'autocomplete'), 'username webauthn');
-    assert.equal(await page.locator('#webauthn-button').count(), 1);
+    const claims1 = await finishAtCallback(page, r1);
+    assert.equal(claims1.acr, 'passkey');
 
     // A request asking for fido2: the password (no passkey offered: it is not enough
     // alone), then the key.
+    await context.clearCookies();
     const r2 = await authorizationRequest('fido2');
     await page.goto(r2.url.href);
     assert.equal(await page.locator('#webauthn-button').count(), 0);
+    // The second-factor page starts the key ceremony as it loads.
+    const secondPage = page.waitForResponse((resp) => resp.request().method() === 'GET'
+      && resp.url().includes('/jans-auth/interaction?'));
     await page.fill('#username', USER);
     await page.fill('#password', PASSWORD);
     await page.click('form:not([hidden]) button[type=submit]');
-    await page.waitForSelector('text=Confirm it');
+    assert.match(await (await secondPage).text(), /Confirm it/);
     const claims2 = await finishAtCallback(page, r2);
     assert.equal(claims2.acr, 'fido2');
     assert.deepEqual(claims2.amr, ['pwd', 'hwk', 'user', 'mfa']);
