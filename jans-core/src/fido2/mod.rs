@@ -141,27 +141,25 @@ impl Fido2Server {
         req: &Request,
         ctx: &Ctx,
     ) -> Result<Response, Error> {
-        let method_is = |m: Method, allowed: &'static str| -> Result<(), Error> {
-            if req.method == m {
-                Ok(())
-            } else {
-                Err(
-                    Fido2Error::new(Fido2ErrorCode::MethodNotAllowed, format!("use {allowed}"))
-                        .into(),
-                )
-            }
+        // 405 with `Allow` (RFC 9110 §15.5.6), in the FIDO envelope.
+        let wrong_method = |allowed: &'static str| {
+            Ok(Response::error(Fido2Error::new(
+                Fido2ErrorCode::MethodNotAllowed,
+                format!("use {allowed}"),
+            ))
+            .header("allow", allowed))
         };
         let json = Response::json;
         match endpoint {
-            Fido2Endpoint::Configuration => {
-                method_is(Method::Get, "GET")?;
-                Ok(Response::public_json(
-                    configuration::document(&self.config()),
-                    3600,
-                ))
+            Fido2Endpoint::Configuration if req.method != Method::Get => wrong_method("GET"),
+            _ if endpoint != Fido2Endpoint::Configuration && req.method != Method::Post => {
+                wrong_method("POST")
             }
+            Fido2Endpoint::Configuration => Ok(Response::public_json(
+                configuration::document(&self.config()),
+                3600,
+            )),
             Fido2Endpoint::AttestationOptions => {
-                method_is(Method::Post, "POST")?;
                 let body: options::AttestationOptionsRequest = options::parse_body(&req.body)?;
                 let session = body
                     .session_id
@@ -171,17 +169,14 @@ impl Fido2Server {
                 Ok(json(self.start_registration(body, registrar, ctx).await?))
             }
             Fido2Endpoint::AttestationResult => {
-                method_is(Method::Post, "POST")?;
                 let body = options::parse_body(&req.body)?;
                 Ok(json(self.finish_registration(body, ctx).await?))
             }
             Fido2Endpoint::AssertionOptions => {
-                method_is(Method::Post, "POST")?;
                 let body = options::parse_body(&req.body)?;
                 Ok(json(self.start_assertion(body, ctx).await?))
             }
             Fido2Endpoint::AssertionResult => {
-                method_is(Method::Post, "POST")?;
                 let body = options::parse_body(&req.body)?;
                 Ok(json(self.finish_assertion(body, ctx).await?.to_json()))
             }

@@ -284,6 +284,10 @@ fn bad_requests_get_the_fido_error() {
     );
     let get = h.call(Request::new(Fido2Endpoint::AssertionOptions, Method::Get));
     refused(&get, 405, "method_not_allowed");
+    assert_eq!(header(&get, "allow").as_deref(), Some("POST"));
+    let post = h.call(Request::new(Fido2Endpoint::Configuration, Method::Post));
+    refused(&post, 405, "method_not_allowed");
+    assert_eq!(header(&post, "allow").as_deref(), Some("GET"));
     // Nothing was stored by any of them.
     assert!(registrations(&h, &alice.inum).is_empty());
 }
