@@ -11,7 +11,12 @@
 //!   signature over the same bytes;
 //! - `fido2_assertion/finish/{provider}`: `assertion/result` through `Engine::handle` on the
 //!   memory store (the ceremony taken, the registration read and its counter written), the
-//!   authenticator's signing done beforehand, outside the measurement.
+//!   authenticator's signing done beforehand, outside the measurement;
+//! - `passkey_login/{provider}`: a whole passkey sign-in of a relying party, server side
+//!   only: the authorization request (`acr_values=passkey`), the login page's WebAuthn
+//!   options, the assertion submitted through the interaction API (session created, code
+//!   issued), the code redeemed for an access token and an ES256 ID token. The
+//!   authenticator's signature is made between the timed steps and not counted.
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -265,9 +270,116 @@ fn finish(c: &mut Criterion) {
     }
 }
 
+/// `/authorize` → interaction (options) → [authenticator] → assertion → code → token,
+/// timing the server's steps only.
+fn passkey_login(c: &mut Criterion) {
+    use jans_core::auth::authn::interaction::LoginResult;
+    use jans_core::params::Params;
+    use jans_core::{AuthEndpoint, Body};
+    const CB: &str = "https://rp.example.com/cb";
+    // RFC 7636 Appendix B.
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let query = |url: &str, name: &str| -> String {
+        let q = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+        Params::parse(q.as_bytes())
+            .expect("query")
+            .get(name)
+            .expect("unique")
+            .expect("present")
+            .to_owned()
+    };
+    let location = |r: &jans_core::Response| match &r.body {
+        Body::Redirect(l) => l.clone(),
+        other => panic!("expected a redirect: {other:?}"),
+    };
+    for (name, provider) in providers() {
+        let server = Server::new(provider);
+        let ctx = || Ctx::new(now(), server.rng.clone(), "bench");
+        let metadata = jans_core::repo::client::ClientMetadata::from_json(json!({
+            "redirect_uris": [CB],
+            "trusted_client": true,
+            "id_token_signed_response_alg": "ES256",
+        }))
+        .expect("metadata");
+        let client = block_on(server.engine.register_client(metadata, &ctx())).expect("client");
+        let basic = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                client.client.client_id,
+                client.client_secret.as_deref().expect("secret")
+            ))
+        };
+        let client_id = client.client.client_id.clone();
+        let mut g = c.benchmark_group("passkey_login");
+        g.throughput(Throughput::Elements(1));
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut spent = std::time::Duration::ZERO;
+                for _ in 0..iters {
+                    let t = std::time::Instant::now();
+                    let mut req = Request::new(AuthEndpoint::Authorize, Method::Get);
+                    req.query = Params::from_pairs([
+                        ("response_type", "code"),
+                        ("client_id", client_id.as_str()),
+                        ("redirect_uri", CB),
+                        ("scope", "openid"),
+                        ("nonce", "n"),
+                        ("code_challenge", CHALLENGE),
+                        ("code_challenge_method", "S256"),
+                        ("acr_values", "passkey"),
+                    ]);
+                    let r = block_on(server.engine.handle(req, &ctx()));
+                    let id = query(&location(&r), "interaction");
+                    let view = block_on(server.engine.interaction(&id, &ctx()))
+                        .expect("view")
+                        .expect("interaction");
+                    spent += t.elapsed();
+                    let signed = server
+                        .authenticator
+                        .borrow_mut()
+                        .assert(
+                            view.webauthn.as_ref().expect("options"),
+                            ORIGIN,
+                            server.rng.as_ref(),
+                        )
+                        .expect("assert");
+                    let body = serde_json::to_vec(&signed).expect("json");
+                    let t = std::time::Instant::now();
+                    let done = block_on(server.engine.interaction_webauthn(
+                        &id,
+                        &view.csrf,
+                        &body,
+                        &ctx(),
+                    ))
+                    .expect("sign-in");
+                    let LoginResult::Done(r) = done else {
+                        panic!("the passkey was refused");
+                    };
+                    let code = query(&location(&r), "code");
+                    let req = Request::new(AuthEndpoint::Token, Method::Post)
+                        .with_form(Params::from_pairs([
+                            ("grant_type", "authorization_code"),
+                            ("code", code.as_str()),
+                            ("redirect_uri", CB),
+                            ("code_verifier", VERIFIER),
+                        ]))
+                        .with_authorization(format!("Basic {basic}"));
+                    let r = block_on(server.engine.handle(req, &ctx()));
+                    assert_eq!(r.status(), 200, "{:?}", r.body);
+                    spent += t.elapsed();
+                }
+                spent
+            })
+        });
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = jans_benches::criterion();
-    targets = assertion, finish
+    targets = assertion, finish, passkey_login
 }
 criterion_main!(benches);
