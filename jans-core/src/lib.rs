@@ -27,13 +27,16 @@
 //! | layer | modules |
 //! |---|---|
 //! | engine | [`engine`]: the [`Engine`] value (builder, cluster work, dispatch) |
-//! | components | [`auth`]: the auth-server (OAuth 2.0, OpenID Connect, sign-in) |
+//! | components | [`auth`]: the auth-server (OAuth 2.0, OpenID Connect, sign-in); [`fido2`]: the FIDO2 server (WebAuthn registration and authentication) |
 //! | services | [`services`]: what every component may use |
 //! | foundations | [`request`], [`response`], [`error`], [`params`], [`ctx`], [`config`], [`jose`], [`crypto`], [`keys`], [`password`], [`outbound`], [`repo`], [`store`], [`b64`] |
 //!
 //! Foundations import no component and not the engine; a component imports neither the
 //! engine nor another component (a test reads the imports and holds this). The engine is
-//! the one place that knows every component.
+//! the one place that knows every component. Where one component needs another's work, a
+//! trait in [`services`] is the seam and the engine installs the implementation: the
+//! auth-server's passkey sign-in runs the FIDO2 component's ceremonies through
+//! [`services::KeyCeremonies`].
 //!
 //! # Where to start reading
 //!

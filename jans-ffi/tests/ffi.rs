@@ -721,6 +721,21 @@ fn the_http_host_accepts_what_the_abi_minted() {
     rt.shutdown_background();
 }
 
+/// `jans_user_add` of `user` with `password`, which must succeed; the person added.
+fn add_user(id: u64, user: &Value, password: &str) -> Value {
+    let (user, password) = (
+        CString::new(user.to_string()).unwrap(),
+        CString::new(password).unwrap(),
+    );
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let s = unsafe { jans_user_add(id, user.as_ptr(), password.as_ptr(), &mut out) };
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    take(&mut out)
+}
+
 /// An interaction call (`jans_interaction_get` or `_submit`) with a request document.
 fn interaction_call(
     f: unsafe extern "C" fn(u64, *const std::ffi::c_char, *mut JansBuf) -> JansStatus,
@@ -880,6 +895,123 @@ fn a_browser_login_through_the_interaction_api() {
         unsafe { jans_interaction_get(id, null(), &mut out) },
         JansStatus::NullArgument
     );
+    jans_engine_free(id);
+}
+
+/// A passkey sign-in through the ABI (issue 12 item 9): the program's page gets WebAuthn
+/// options from `jans_interaction_get` and posts the browser's assertion back with
+/// `jans_interaction_submit`; the registration before it goes through `jans_handle` at the
+/// FIDO2 paths with the session cookie of a password sign-in.
+#[test]
+fn a_passkey_sign_in_through_the_interaction_api() {
+    use jans_core::testing::authenticator::{Attestation, SoftAuthenticator};
+    let config = r#"{"issuer":"https://id.example.com","interactionUri":"https://app.example.com/login","defaultSignatureAlgorithm":"ES256","keyAlgsAllowedForGeneration":["ES256"]}"#;
+    let id = new_engine(config, None);
+    add_user(id, &json!({"uid": "alice"}), "correct horse battery");
+    let client = register(
+        id,
+        &json!({"redirect_uris": ["https://app.example.com/cb"], "trusted_client": true}),
+    );
+    let cid = client["client_id"].as_str().unwrap();
+    let authorize = |acr: &str| {
+        let (s, resp) = handle(
+            id,
+            &json!({"method": "GET", "path": format!(
+                "/jans-auth/restv1/authorize?response_type=code&client_id={cid}\
+                 &redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&scope=openid\
+                 &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+                 &code_challenge_method=S256&acr_values={acr}")}),
+        );
+        assert_eq!(s, JansStatus::Ok);
+        header(&resp.unwrap(), "location")
+            .unwrap()
+            .strip_prefix("https://app.example.com/login?interaction=")
+            .unwrap()
+            .to_owned()
+    };
+    // A password sign-in gives the session that may register a passkey.
+    let first = authorize("simple_password_auth");
+    let (_, view) = interaction_call(jans_interaction_get, id, &json!({"interaction": first}));
+    let view = view.unwrap();
+    assert_eq!(view["acr"], "simple_password_auth");
+    assert!(
+        view["webauthn"].is_object(),
+        "a passkey is offered at the password page too"
+    );
+    let (_, r) = interaction_call(
+        jans_interaction_submit,
+        id,
+        &json!({"action": "login", "interaction": first, "csrf": view["csrf"],
+                "username": "alice", "password": "correct horse battery"}),
+    );
+    let r = r.unwrap();
+    let cookie = header(&r["response"], "set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let fido = |path: &str, body: &Value| {
+        let (s, resp) = handle(
+            id,
+            &json!({"method": "POST", "path": path, "body": body.to_string(),
+                    "headers": [["content-type", "application/json"], ["cookie", cookie]]}),
+        );
+        assert_eq!(s, JansStatus::Ok);
+        let resp = resp.unwrap();
+        assert_eq!(resp["status"], 200, "{resp}");
+        serde_json::from_str::<Value>(resp["body"].as_str().unwrap()).unwrap()
+    };
+    let provider = jans_core::crypto::default_provider();
+    let rng = jans_core::testing::SeededRandom::new(5);
+    let mut key =
+        SoftAuthenticator::new(provider.as_ref(), jans_core::jose::Algorithm::ES256, &rng).unwrap();
+    let options = fido(
+        "/jans-fido2/restv1/attestation/options",
+        &json!({"username": "alice"}),
+    );
+    let reg = key
+        .register(&options, "https://id.example.com", Attestation::None, &rng)
+        .unwrap();
+    assert_eq!(
+        fido("/jans-fido2/restv1/attestation/result", &reg)["status"],
+        "ok"
+    );
+
+    // The passkey sign-in, as a program serving its own pages does it.
+    let next = authorize("passkey");
+    let (s, view) = interaction_call(jans_interaction_get, id, &json!({"interaction": next}));
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    let view = view.unwrap();
+    assert_eq!(
+        (view["stage"].as_str(), view["acr"].as_str()),
+        (Some("login"), Some("passkey"))
+    );
+    let signed = key
+        .assert(&view["webauthn"], "https://id.example.com", &rng)
+        .unwrap();
+    let (s, r) = interaction_call(
+        jans_interaction_submit,
+        id,
+        &json!({"action": "webauthn", "interaction": next, "csrf": view["csrf"],
+                "response": signed}),
+    );
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    let r = r.unwrap();
+    assert_eq!(r["outcome"], "done", "{r}");
+    let back = header(&r["response"], "location").unwrap();
+    assert!(
+        back.starts_with("https://app.example.com/cb?code="),
+        "{back}"
+    );
+    // The same assertion again: the interaction is spent.
+    let (s, _) = interaction_call(
+        jans_interaction_submit,
+        id,
+        &json!({"action": "webauthn", "interaction": next, "csrf": view["csrf"],
+                "response": signed}),
+    );
+    assert_eq!(s, JansStatus::InvalidArgument);
     jans_engine_free(id);
 }
 
