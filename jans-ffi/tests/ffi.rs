@@ -721,6 +721,18 @@ fn the_http_host_accepts_what_the_abi_minted() {
     rt.shutdown_background();
 }
 
+/// An interaction answer that sends the browser back to the client with a code.
+fn back_to_the_client_with_a_code(s: JansStatus, r: Option<Value>) {
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    let r = r.unwrap();
+    assert_eq!(r["outcome"], "done", "{r}");
+    let back = header(&r["response"], "location").unwrap();
+    assert!(
+        back.starts_with("https://app.example.com/cb?code="),
+        "{back}"
+    );
+}
+
 /// `jans_user_add` of `user` with `password`, which must succeed; the person added.
 fn add_user(id: u64, user: &Value, password: &str) -> Value {
     let (user, password) = (
@@ -861,13 +873,7 @@ fn a_browser_login_through_the_interaction_api() {
         &json!({"action": "consent", "interaction": next, "csrf": view["csrf"],
                 "allow": true, "remember": false}),
     );
-    assert_eq!(s, JansStatus::Ok, "{}", last_error());
-    let r = r.unwrap();
-    let back = header(&r["response"], "location").unwrap();
-    assert!(
-        back.starts_with("https://app.example.com/cb?code="),
-        "{back}"
-    );
+    back_to_the_client_with_a_code(s, r);
     // Spent: the same answer again is refused.
     let (s, _) = interaction_call(
         jans_interaction_submit,
@@ -996,14 +1002,7 @@ fn a_passkey_sign_in_through_the_interaction_api() {
         &json!({"action": "webauthn", "interaction": next, "csrf": view["csrf"],
                 "response": signed}),
     );
-    assert_eq!(s, JansStatus::Ok, "{}", last_error());
-    let r = r.unwrap();
-    assert_eq!(r["outcome"], "done", "{r}");
-    let back = header(&r["response"], "location").unwrap();
-    assert!(
-        back.starts_with("https://app.example.com/cb?code="),
-        "{back}"
-    );
+    back_to_the_client_with_a_code(s, r);
     // The same assertion again: the interaction is spent.
     let (s, _) = interaction_call(
         jans_interaction_submit,
