@@ -16,7 +16,9 @@
 //!   only: the authorization request (`acr_values=passkey`), the login page's WebAuthn
 //!   options, the assertion submitted through the interaction API (session created, code
 //!   issued), the code redeemed for an access token and an ES256 ID token. The
-//!   authenticator's signature is made between the timed steps and not counted.
+//!   authenticator's signature is made between the timed steps and not counted;
+//! - `passkey_login/2-threads/{provider}`: the same by two threads for two people at once,
+//!   wall time with the authenticators' signing in it.
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -157,15 +159,22 @@ fn assertion(c: &mut Criterion) {
     }
 }
 
-/// An engine with one user holding one passkey; `assertion/result` bodies made ahead.
-struct Server {
+const CB: &str = "https://rp.example.com/cb";
+// RFC 7636 Appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// An engine, a relying party of it (a trusted client), and a way to give people passkeys.
+struct Rig {
     engine: Engine,
     rng: Arc<dyn Random>,
-    authenticator: RefCell<SoftAuthenticator>,
+    provider: Arc<dyn CryptoProvider>,
+    client_id: String,
+    basic: String,
 }
 
-impl Server {
-    fn new(provider: Arc<dyn CryptoProvider>) -> Server {
+impl Rig {
+    fn new(provider: Arc<dyn CryptoProvider>) -> Rig {
         let config = Config {
             issuer: ORIGIN.into(),
             ..Config::default()
@@ -178,9 +187,51 @@ impl Server {
         let rng: Arc<dyn Random> = Arc::new(OsRandom);
         let ctx = Ctx::new(now(), rng.clone(), "bench");
         block_on(engine.start(&ctx)).expect("start");
-        let user = block_on(engine.add_user(
+        let metadata = jans_core::repo::client::ClientMetadata::from_json(json!({
+            "redirect_uris": [CB],
+            "trusted_client": true,
+            "id_token_signed_response_alg": "ES256",
+        }))
+        .expect("metadata");
+        let client = block_on(engine.register_client(metadata, &ctx)).expect("client");
+        let basic = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                client.client.client_id,
+                client.client_secret.as_deref().expect("secret")
+            ))
+        };
+        Rig {
+            engine,
+            rng,
+            provider,
+            client_id: client.client.client_id,
+            basic,
+        }
+    }
+
+    fn ctx(&self) -> Ctx {
+        Ctx::new(now(), self.rng.clone(), "bench")
+    }
+
+    fn call(&self, endpoint: Fido2Endpoint, body: &Value) -> Value {
+        let mut req = Request::new(endpoint, Method::Post);
+        req.body = serde_json::to_vec(body).expect("json");
+        let resp = block_on(self.engine.handle(req, &self.ctx()));
+        assert_eq!(resp.status(), 200, "{:?}", resp.body);
+        match resp.body {
+            jans_core::Body::Json(v) => v,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A new person `uid` with a passkey, registered in a session of theirs.
+    fn enrol(&self, uid: &str) -> SoftAuthenticator {
+        let ctx = self.ctx();
+        let user = block_on(self.engine.add_user(
             jans_core::repo::user::User {
-                uid: "bench".into(),
+                uid: uid.into(),
                 ..Default::default()
             },
             "correct horse battery",
@@ -197,52 +248,120 @@ impl Server {
             opbs: String::new(),
             clients: Vec::new(),
         };
-        block_on(engine.stores().sessions.insert(
+        block_on(self.engine.stores().sessions.insert(
             &token_key(&cookie),
             &session,
             now(),
             now() + 86_400,
         ))
         .expect("session");
-        let a =
-            SoftAuthenticator::new(provider.as_ref(), Algorithm::ES256, rng.as_ref()).expect("key");
-        let s = Server {
-            engine,
-            rng,
-            authenticator: RefCell::new(a),
-        };
-        let options = s.call(
+        let mut key =
+            SoftAuthenticator::new(self.provider.as_ref(), Algorithm::ES256, self.rng.as_ref())
+                .expect("key");
+        let options = self.call(
             Fido2Endpoint::AttestationOptions,
-            &json!({"username": "bench", "session_id": cookie}),
+            &json!({"username": uid, "session_id": cookie}),
         );
-        let reg = s
-            .authenticator
-            .borrow_mut()
-            .register(&options, ORIGIN, Attestation::None, s.rng.as_ref())
+        let reg = key
+            .register(&options, ORIGIN, Attestation::None, self.rng.as_ref())
             .expect("register");
-        s.call(Fido2Endpoint::AttestationResult, &reg);
-        s
+        self.call(Fido2Endpoint::AttestationResult, &reg);
+        key
     }
 
-    fn call(&self, endpoint: Fido2Endpoint, body: &Value) -> Value {
-        let mut req = Request::new(endpoint, Method::Post);
-        req.body = serde_json::to_vec(body).expect("json");
-        let ctx = Ctx::new(now(), self.rng.clone(), "bench");
-        let resp = block_on(self.engine.handle(req, &ctx));
-        assert_eq!(resp.status(), 200, "{:?}", resp.body);
-        match resp.body {
-            jans_core::Body::Json(v) => v,
-            other => panic!("{other:?}"),
+    /// One passkey sign-in of `key`'s owner, from `/authorize` (`acr_values=passkey`) to the
+    /// tokens; the time the server spent (the authenticator's signing left out).
+    fn passkey_login(&self, key: &mut SoftAuthenticator) -> std::time::Duration {
+        use jans_core::auth::authn::interaction::LoginResult;
+        use jans_core::params::Params;
+        use jans_core::{AuthEndpoint, Body};
+        let query = |url: &str, name: &str| -> String {
+            let q = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+            Params::parse(q.as_bytes())
+                .expect("query")
+                .get(name)
+                .expect("unique")
+                .expect("present")
+                .to_owned()
+        };
+        let location = |r: &jans_core::Response| match &r.body {
+            Body::Redirect(l) => l.clone(),
+            other => panic!("expected a redirect: {other:?}"),
+        };
+        let t = std::time::Instant::now();
+        let mut req = Request::new(AuthEndpoint::Authorize, Method::Get);
+        req.query = Params::from_pairs([
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", CB),
+            ("scope", "openid"),
+            ("nonce", "n"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("acr_values", "passkey"),
+        ]);
+        let r = block_on(self.engine.handle(req, &self.ctx()));
+        let id = query(&location(&r), "interaction");
+        let view = block_on(self.engine.interaction(&id, &self.ctx()))
+            .expect("view")
+            .expect("interaction");
+        let mut spent = t.elapsed();
+        let signed = key
+            .assert(
+                view.webauthn.as_ref().expect("options"),
+                ORIGIN,
+                self.rng.as_ref(),
+            )
+            .expect("assert");
+        let body = serde_json::to_vec(&signed).expect("json");
+        let t = std::time::Instant::now();
+        let done = block_on(
+            self.engine
+                .interaction_webauthn(&id, &view.csrf, &body, &self.ctx()),
+        )
+        .expect("sign-in");
+        let LoginResult::Done(r) = done else {
+            panic!("the passkey was refused");
+        };
+        let code = query(&location(&r), "code");
+        let req = Request::new(AuthEndpoint::Token, Method::Post)
+            .with_form(Params::from_pairs([
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", CB),
+                ("code_verifier", VERIFIER),
+            ]))
+            .with_authorization(format!("Basic {}", self.basic));
+        let r = block_on(self.engine.handle(req, &self.ctx()));
+        assert_eq!(r.status(), 200, "{:?}", r.body);
+        spent += t.elapsed();
+        spent
+    }
+}
+
+/// An engine with one user holding one passkey; `assertion/result` bodies made ahead.
+struct Server {
+    rig: Rig,
+    authenticator: RefCell<SoftAuthenticator>,
+}
+
+impl Server {
+    fn new(provider: Arc<dyn CryptoProvider>) -> Server {
+        let rig = Rig::new(provider);
+        let key = rig.enrol("bench");
+        Server {
+            rig,
+            authenticator: RefCell::new(key),
         }
     }
 
     /// A usernameless ceremony started and answered by the authenticator.
     fn signed_assertion(&self) -> Vec<u8> {
-        let options = self.call(Fido2Endpoint::AssertionOptions, &json!({}));
+        let options = self.rig.call(Fido2Endpoint::AssertionOptions, &json!({}));
         let resp = self
             .authenticator
             .borrow_mut()
-            .assert(&options, ORIGIN, self.rng.as_ref())
+            .assert(&options, ORIGIN, self.rig.rng.as_ref())
             .expect("assert");
         serde_json::to_vec(&resp).expect("json")
     }
@@ -259,8 +378,7 @@ fn finish(c: &mut Criterion) {
                 |body| {
                     let mut req = Request::new(Fido2Endpoint::AssertionResult, Method::Post);
                     req.body = body;
-                    let ctx = Ctx::new(now(), server.rng.clone(), "bench");
-                    let resp = block_on(server.engine.handle(req, &ctx));
+                    let resp = block_on(server.rig.engine.handle(req, &server.rig.ctx()));
                     assert_eq!(resp.status(), 200, "{:?}", resp.body);
                 },
                 BatchSize::SmallInput,
@@ -270,107 +388,33 @@ fn finish(c: &mut Criterion) {
     }
 }
 
-/// `/authorize` → interaction (options) → [authenticator] → assertion → code → token,
-/// timing the server's steps only.
+/// `passkey_login/{provider}`: one thread, the server's time only.
+/// `passkey_login/2-threads/{provider}`: two threads signing in two people at once, wall
+/// time, the authenticators' signing included (so the rate is a floor for the server's).
 fn passkey_login(c: &mut Criterion) {
-    use jans_core::auth::authn::interaction::LoginResult;
-    use jans_core::params::Params;
-    use jans_core::{AuthEndpoint, Body};
-    const CB: &str = "https://rp.example.com/cb";
-    // RFC 7636 Appendix B.
-    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-    let query = |url: &str, name: &str| -> String {
-        let q = url.split_once('?').map(|(_, q)| q).unwrap_or("");
-        Params::parse(q.as_bytes())
-            .expect("query")
-            .get(name)
-            .expect("unique")
-            .expect("present")
-            .to_owned()
-    };
-    let location = |r: &jans_core::Response| match &r.body {
-        Body::Redirect(l) => l.clone(),
-        other => panic!("expected a redirect: {other:?}"),
-    };
     for (name, provider) in providers() {
-        let server = Server::new(provider);
-        let ctx = || Ctx::new(now(), server.rng.clone(), "bench");
-        let metadata = jans_core::repo::client::ClientMetadata::from_json(json!({
-            "redirect_uris": [CB],
-            "trusted_client": true,
-            "id_token_signed_response_alg": "ES256",
-        }))
-        .expect("metadata");
-        let client = block_on(server.engine.register_client(metadata, &ctx())).expect("client");
-        let basic = {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                client.client.client_id,
-                client.client_secret.as_deref().expect("secret")
-            ))
-        };
-        let client_id = client.client.client_id.clone();
+        let rig = Rig::new(provider);
+        let mut keys = [rig.enrol("p1"), rig.enrol("p2")];
         let mut g = c.benchmark_group("passkey_login");
         g.throughput(Throughput::Elements(1));
         g.bench_function(name, |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| rig.passkey_login(&mut keys[0])).sum())
+        });
+        g.bench_function(format!("2-threads/{name}"), |b| {
             b.iter_custom(|iters| {
-                let mut spent = std::time::Duration::ZERO;
-                for _ in 0..iters {
-                    let t = std::time::Instant::now();
-                    let mut req = Request::new(AuthEndpoint::Authorize, Method::Get);
-                    req.query = Params::from_pairs([
-                        ("response_type", "code"),
-                        ("client_id", client_id.as_str()),
-                        ("redirect_uri", CB),
-                        ("scope", "openid"),
-                        ("nonce", "n"),
-                        ("code_challenge", CHALLENGE),
-                        ("code_challenge_method", "S256"),
-                        ("acr_values", "passkey"),
-                    ]);
-                    let r = block_on(server.engine.handle(req, &ctx()));
-                    let id = query(&location(&r), "interaction");
-                    let view = block_on(server.engine.interaction(&id, &ctx()))
-                        .expect("view")
-                        .expect("interaction");
-                    spent += t.elapsed();
-                    let signed = server
-                        .authenticator
-                        .borrow_mut()
-                        .assert(
-                            view.webauthn.as_ref().expect("options"),
-                            ORIGIN,
-                            server.rng.as_ref(),
-                        )
-                        .expect("assert");
-                    let body = serde_json::to_vec(&signed).expect("json");
-                    let t = std::time::Instant::now();
-                    let done = block_on(server.engine.interaction_webauthn(
-                        &id,
-                        &view.csrf,
-                        &body,
-                        &ctx(),
-                    ))
-                    .expect("sign-in");
-                    let LoginResult::Done(r) = done else {
-                        panic!("the passkey was refused");
-                    };
-                    let code = query(&location(&r), "code");
-                    let req = Request::new(AuthEndpoint::Token, Method::Post)
-                        .with_form(Params::from_pairs([
-                            ("grant_type", "authorization_code"),
-                            ("code", code.as_str()),
-                            ("redirect_uri", CB),
-                            ("code_verifier", VERIFIER),
-                        ]))
-                        .with_authorization(format!("Basic {basic}"));
-                    let r = block_on(server.engine.handle(req, &ctx()));
-                    assert_eq!(r.status(), 200, "{:?}", r.body);
-                    spent += t.elapsed();
-                }
-                spent
+                let t = std::time::Instant::now();
+                std::thread::scope(|s| {
+                    let (a, b) = keys.split_at_mut(1);
+                    let rig = &rig;
+                    for (key, n) in [(&mut a[0], iters.div_ceil(2)), (&mut b[0], iters / 2)] {
+                        s.spawn(move || {
+                            for _ in 0..n {
+                                rig.passkey_login(key);
+                            }
+                        });
+                    }
+                });
+                t.elapsed()
             })
         });
         g.finish();
