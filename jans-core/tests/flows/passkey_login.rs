@@ -124,6 +124,23 @@ fn passkey_sign_in_without_a_username() {
     .unwrap();
     // Counted like a wrong password (loginMaxFailures 5).
     assert!(matches!(r, LoginResult::Retry { remaining: 4 }), "{r:?}");
+    // A key that does not verify the user is no passkey sign-in.
+    key.user_verifying = false;
+    let view = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    let no_uv = key
+        .assert(view.webauthn.as_ref().unwrap(), ORIGIN, h.rng.as_ref())
+        .unwrap();
+    let r = block_on(h.engine.interaction_webauthn(
+        &id,
+        &view.csrf,
+        &serde_json::to_vec(&no_uv).unwrap(),
+        &h.ctx(),
+    ))
+    .unwrap();
+    assert!(matches!(r, LoginResult::Retry { remaining: 3 }), "{r:?}");
+    key.user_verifying = true;
 
     let view = block_on(h.engine.interaction(&id, &h.ctx()))
         .unwrap()

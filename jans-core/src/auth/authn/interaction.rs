@@ -235,13 +235,10 @@ impl AuthServer {
         // (not for `fido2`, whose first factor is the password).
         let passkey_enough = methods::level(PASSKEY_ACR) >= methods::level(&i.acr);
         let webauthn = match (self.key_ceremonies(), i.stage) {
+            // A passkey alone signs in only with user verification (a possession-only key
+            // would otherwise earn the `passkey` ACR and satisfy later requests for it).
             (Some(keys), Stage::Login) if passkey_enough => {
-                let uv = if i.acr == PASSKEY_ACR {
-                    "required"
-                } else {
-                    "preferred"
-                };
-                keys.start_sign_in(None, uv, ctx).await?
+                keys.start_sign_in(None, "required", ctx).await?
             }
             (Some(keys), Stage::SecondFactor) => match &i.pending_user {
                 Some(inum) => match self.stores().users.get(inum).await? {
