@@ -98,7 +98,6 @@ fn case(provider: &Arc<dyn CryptoProvider>) -> Case {
         resident_key_required: false,
         allow_credentials: Vec::new(),
         app_id: None,
-        session_id: None,
     };
     let parsed: AuthenticationResponse =
         serde_json::from_value(response.clone()).expect("response");

@@ -45,8 +45,6 @@ pub struct Asserted {
     pub user_verified: bool,
     /// `platform` or `cross-platform`, as the client said.
     pub authenticator_attachment: Option<String>,
-    /// The auth-server session the ceremony named, if any.
-    pub session_id: Option<String>,
     /// The counter went backwards and the configuration records rather than refuses.
     pub clone_warning: bool,
 }
@@ -296,7 +294,6 @@ impl Fido2Server {
             resident_key_required: false,
             allow_credentials: allow.iter().map(|d| d.id.clone()).collect(),
             app_id,
-            session_id: req.session_id.clone(),
         };
         self.ceremonies
             .insert(&ceremony, fido.unfinished_request_expiration, ctx)
@@ -371,7 +368,6 @@ impl Fido2Server {
             registration,
             user_verified: auth.flags.user_verified(),
             authenticator_attachment: input.authenticator_attachment,
-            session_id: ceremony.session_id,
         })
     }
 

@@ -96,9 +96,6 @@ pub struct Ceremony {
     /// Assertion: the U2F AppID offered with the `appid` extension, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
-    /// The auth-server session the ceremony runs in (Janssen's `session_id`), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
 }
 
 impl GrantData for Ceremony {

@@ -87,7 +87,8 @@ pub struct AssertionOptionsRequest {
     /// Client extension inputs to pass on.
     #[serde(default)]
     pub extensions: Option<Map<String, Value>>,
-    /// The auth-server session the sign-in belongs to, if any.
+    /// The auth-server session the sign-in belongs to, if any (Janssen's member; accepted,
+    /// bounded, and not kept: a ceremony never stores a session's cookie value).
     #[serde(default, rename = "session_id")]
     pub session_id: Option<String>,
     /// Hints (§5.8.7); else the configured `hints`.

@@ -152,10 +152,6 @@ impl Fido2Server {
             resident_key_required: resident_key == "required",
             allow_credentials: Vec::new(),
             app_id: None,
-            session_id: match &registrar {
-                Registrar::Session(s) => Some(s.clone()),
-                _ => req.session_id.clone(),
-            },
         };
         self.ceremonies
             .insert(&ceremony, fido.unfinished_request_expiration, ctx)

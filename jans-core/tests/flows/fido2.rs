@@ -236,8 +236,17 @@ fn registration_needs_the_users_own_session() {
     let cookie = session_of(&h, &alice.inum);
     let mut req = Request::new(Fido2Endpoint::AttestationOptions, Method::Post);
     req.body = br#"{"username":"alice"}"#.to_vec();
-    req.cookies = vec![("session_id".into(), cookie)];
-    ok(&h.call(req));
+    req.cookies = vec![("session_id".into(), cookie.clone())];
+    let options = ok(&h.call(req));
+    // The ceremony kept does not hold the session's cookie value (a bearer secret).
+    let kept = block_on(
+        jans_core::fido2::ceremony::Ceremonies::new(h.stores.grants.clone())
+            .take(options["challenge"].as_str().unwrap(), h.clock.now()),
+    )
+    .unwrap()
+    .expect("the ceremony");
+    assert_eq!(kept.user_inum.as_deref(), Some(alice.inum.as_str()));
+    assert!(!serde_json::to_string(&kept).unwrap().contains(&cookie));
 }
 
 #[test]
