@@ -132,6 +132,13 @@ impl Fido2Server {
         // §10.1.3: learn whether the credential is discoverable.
         extensions.insert("credProps".into(), Value::Bool(true));
         let existing = self.stores().fido2.of_user(&user.inum).await?;
+        if existing.len() >= crate::repo::fido2::MAX_PER_USER {
+            return Err(Fido2Error::invalid_request(format!(
+                "a user has at most {} credentials: remove one first",
+                crate::repo::fido2::MAX_PER_USER
+            ))
+            .into());
+        }
         let exclude: Vec<CredentialDescriptor> = existing
             .iter()
             .filter(|r| r.rp_id == rp.id)

@@ -813,3 +813,31 @@ fn registrations_are_listed_renamed_and_removed_by_their_owner_only() {
     );
     assert_eq!(block_on(e.fido2_registrations("bob")).unwrap().len(), 1);
 }
+
+#[test]
+fn a_user_holds_at_most_a_hundred_credentials() {
+    let h = Harness::new();
+    let alice = h.add_user("alice");
+    let s = session_of(&h, &alice.inum);
+    let mut a = enrol(&h, "alice", &s, Attestation::None);
+    let template = registrations(&h, &alice.inum).remove(0);
+    for n in 1..jans_core::repo::fido2::MAX_PER_USER {
+        let mut r = template.clone();
+        r.credential_id = b64(format!("credential {n}").as_bytes());
+        block_on(h.stores.fido2.insert(&r)).unwrap();
+    }
+    let body = json!({"username": "alice", "session_id": s});
+    refused(
+        &fido(&h, Fido2Endpoint::AttestationOptions, &body),
+        400,
+        "invalid_request",
+    );
+    // The ones there still sign in.
+    let opts = assertion_options(&h, Some("alice"));
+    assert_eq!(opts["allowCredentials"].as_array().unwrap().len(), 100);
+    ok(&fido(
+        &h,
+        Fido2Endpoint::AssertionResult,
+        &a.assert(&opts, ORIGIN, h.rng.as_ref()).unwrap(),
+    ));
+}
