@@ -421,6 +421,18 @@ fn registration_failures_are_distinct_and_store_nothing() {
         |_, r, _| r["response"]["attestationObject"] = b64(&vec![0xa1; 60_000]).into(),
         "invalid_attestation",
     );
+    // Nested deeper than the CBOR reader goes.
+    register_refused(
+        &h,
+        &alice.inum,
+        &s,
+        |_, r, _| {
+            let mut deep = vec![0x81; 40];
+            deep.push(0x00);
+            r["response"]["attestationObject"] = b64(&deep).into();
+        },
+        "invalid_attestation",
+    );
     // A tampered self-attestation signature.
     register_refused(
         &h,
@@ -840,4 +852,33 @@ fn a_user_holds_at_most_a_hundred_credentials() {
         Fido2Endpoint::AssertionResult,
         &a.assert(&opts, ORIGIN, h.rng.as_ref()).unwrap(),
     ));
+}
+
+#[test]
+fn a_credential_algorithm_not_enabled_is_refused() {
+    let mut config = config();
+    config.fido2_configuration.enabled_fido_algorithms = vec![jans_core::jose::Algorithm::ES256];
+    let h = Harness::with(config, jans_core::repo::Stores::memory(), [7; 32]);
+    let alice = h.add_user("alice");
+    let s = session_of(&h, &alice.inum);
+    let options = attestation_options(&h, "alice", &s, json!({}));
+    assert_eq!(
+        options["pubKeyCredParams"],
+        json!([{"type": "public-key", "alg": -7}])
+    );
+    let mut a = SoftAuthenticator::new(
+        h.provider().as_ref(),
+        jans_core::jose::Algorithm::EdDSA,
+        h.rng.as_ref(),
+    )
+    .unwrap();
+    let resp = a
+        .register(&options, ORIGIN, Attestation::None, h.rng.as_ref())
+        .unwrap();
+    refused(
+        &fido(&h, Fido2Endpoint::AttestationResult, &resp),
+        400,
+        "unsupported_algorithm",
+    );
+    assert!(registrations(&h, &alice.inum).is_empty());
 }
