@@ -399,9 +399,14 @@ fn add_user(data: &Path, dir: &Path) {
 
 fn ensure_node_modules(npm: &str, dir: &Path) {
     let modules = interop_dir().join("node_modules");
-    if ["openid-client", "jose", "playwright-core"]
-        .iter()
-        .all(|m| modules.join(m).is_dir())
+    if [
+        "openid-client",
+        "jose",
+        "playwright-core",
+        "@simplewebauthn/server",
+    ]
+    .iter()
+    .all(|m| modules.join(m).is_dir())
     {
         return;
     }
