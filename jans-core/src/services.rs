@@ -54,7 +54,8 @@ pub trait KeyCeremonies: Send + Sync {
         ctx: &Ctx,
     ) -> Result<Option<serde_json::Value>, Error>;
 
-    /// Verify the browser's `AuthenticationResponseJSON` for a ceremony started above.
+    /// Verify the browser's `AuthenticationResponseJSON` for a ceremony started above; the
+    /// user signed in is an active one.
     async fn finish_sign_in(&self, response: &[u8], ctx: &Ctx) -> Result<KeySignIn, Error>;
 }
 

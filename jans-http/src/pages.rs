@@ -17,7 +17,11 @@ use jans_core::params::Params;
 
 use crate::routes::AppState;
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
+    (
+        "webauthn_form.html",
+        include_str!("../templates/webauthn_form.html"),
+    ),
     (
         "second_factor.html",
         include_str!("../templates/second_factor.html"),
@@ -344,6 +348,44 @@ async fn render_interaction(
     }
 }
 
+/// The page after a sign-in attempt (a password or a WebAuthn assertion): on to the
+/// client with the new session, the form again saying it was `refused` and how many
+/// attempts are left, or the brute-force delay (429 with `Retry-After`).
+async fn login_answer(
+    state: &AppState,
+    id: &str,
+    headers: &axum::http::HeaderMap,
+    outcome: LoginResult,
+    refused: &str,
+) -> Response {
+    match outcome {
+        LoginResult::Done(r) => {
+            let secure = state.engine.config().issuer.starts_with("https://");
+            remember_session(crate::translate::from_core(&r), headers, secure)
+        }
+        LoginResult::Wait { seconds } => {
+            let msg = format!(
+                "Too many failed sign-in attempts for this account. Try again in {seconds} second{}.",
+                if seconds == 1 { "" } else { "s" }
+            );
+            let mut page =
+                render_interaction(state, id, Some(msg), StatusCode::TOO_MANY_REQUESTS, headers)
+                    .await;
+            if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+                page.headers_mut().insert("retry-after", v);
+            }
+            page
+        }
+        LoginResult::Retry { remaining } => {
+            let msg = format!(
+                "{refused} {remaining} attempt{} left.",
+                if remaining == 1 { "" } else { "s" }
+            );
+            render_interaction(state, id, Some(msg), StatusCode::UNAUTHORIZED, headers).await
+        }
+    }
+}
+
 /// `GET /jans-auth/interaction?interaction=ID`.
 pub async fn show(
     State(state): State<Arc<AppState>>,
@@ -385,41 +427,9 @@ pub async fn submit(
                 .interaction_login(&id, &csrf, &user, &password, &ctx)
                 .await;
             match outcome {
-                Ok(LoginResult::Done(r)) => {
-                    let secure = state.engine.config().issuer.starts_with("https://");
-                    return remember_session(crate::translate::from_core(&r), &headers, secure);
-                }
-                Ok(LoginResult::Wait { seconds }) => {
-                    let msg = format!(
-                        "Too many failed sign-in attempts for this account. Try again in {seconds} second{}.",
-                        if seconds == 1 { "" } else { "s" }
-                    );
-                    let mut page = render_interaction(
-                        &state,
-                        &id,
-                        Some(msg),
-                        StatusCode::TOO_MANY_REQUESTS,
-                        &headers,
-                    )
-                    .await;
-                    if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
-                        page.headers_mut().insert("retry-after", v);
-                    }
-                    return page;
-                }
-                Ok(LoginResult::Retry { remaining }) => {
-                    let msg = format!(
-                        "Wrong username or password. {remaining} attempt{} left.",
-                        if remaining == 1 { "" } else { "s" }
-                    );
-                    return render_interaction(
-                        &state,
-                        &id,
-                        Some(msg),
-                        StatusCode::UNAUTHORIZED,
-                        &headers,
-                    )
-                    .await;
+                Ok(o) => {
+                    return login_answer(&state, &id, &headers, o, "Wrong username or password.")
+                        .await;
                 }
                 Err(e) => Err(e),
             }
@@ -429,34 +439,9 @@ pub async fn submit(
                 .interaction_webauthn(&id, &csrf, field("response").as_bytes(), &ctx)
                 .await;
             match outcome {
-                Ok(LoginResult::Done(r)) => {
-                    let secure = state.engine.config().issuer.starts_with("https://");
-                    return remember_session(crate::translate::from_core(&r), &headers, secure);
-                }
-                Ok(LoginResult::Retry { remaining }) => {
-                    let msg = format!(
-                        "The passkey or security key was not accepted. {remaining} attempt{} left.",
-                        if remaining == 1 { "" } else { "s" }
-                    );
-                    return render_interaction(
-                        &state,
-                        &id,
-                        Some(msg),
-                        StatusCode::UNAUTHORIZED,
-                        &headers,
-                    )
-                    .await;
-                }
-                Ok(LoginResult::Wait { seconds }) => {
-                    let msg = format!("Try again in {seconds} seconds.");
-                    return render_interaction(
-                        &state,
-                        &id,
-                        Some(msg),
-                        StatusCode::UNAUTHORIZED,
-                        &headers,
-                    )
-                    .await;
+                Ok(o) => {
+                    let refused = "The passkey or security key was not accepted.";
+                    return login_answer(&state, &id, &headers, o, refused).await;
                 }
                 Err(e) => Err(e),
             }

@@ -52,24 +52,14 @@ pub struct Asserted {
 impl Asserted {
     /// The answer of `assertion/result` (Janssen's `AttestationOrAssertionResponse`).
     pub fn to_json(&self) -> Value {
-        let reg = &self.registration;
-        json!({
-            "status": "ok",
-            "errorMessage": "",
-            "username": self.username,
-            "credential": CredentialDescriptor::of(reg),
-            "authenticatedCredentials": {"type": "public-key", "id": reg.credential_id},
-            "userVerification": self.user_verified,
-            "userPresence": true,
-            "multiDevice": reg.backup_eligible,
-            "deviceType": if reg.backup_eligible { "multiDevice" } else { "singleDevice" },
-            "backedUp": reg.backed_up,
-            "counterSupported": reg.sign_count > 0,
-            "aaguidOrSkid": reg.aaguid,
-            "origin": reg.origin,
-            "rpId": reg.rp_id,
-            "cloneWarning": self.clone_warning,
-        })
+        let mut m = super::result_json(
+            &self.username,
+            &self.registration,
+            self.user_verified,
+            "authenticatedCredentials",
+        );
+        m.insert("cloneWarning".into(), Value::Bool(self.clone_warning));
+        Value::Object(m)
     }
 }
 
@@ -336,7 +326,7 @@ impl Fido2Server {
                     "the challenge is unknown, expired or already used",
                 )
             })?;
-        let Some((_, reg)) = self.stores().fido2.by_credential_id(&input.id).await? else {
+        let Some((revision, reg)) = self.stores().fido2.by_credential_id(&input.id).await? else {
             return Err(unknown("the credential is not registered"));
         };
         let config = self.config();
@@ -359,7 +349,13 @@ impl Fido2Server {
             .ok_or_else(|| unknown("the credential's user is not active"))?;
         // Step 22 and the write (compare-and-set on the registration).
         let registration = self
-            .record_use(&input.id, &auth, fido.counter_regression, ctx)
+            .record_use(
+                &input.id,
+                (revision, reg),
+                &auth,
+                fido.counter_regression,
+                ctx,
+            )
             .await?;
         Ok(Asserted {
             user_inum: user.inum,
@@ -371,18 +367,25 @@ impl Fido2Server {
         })
     }
 
-    /// §7.2 step 22 and the write of what the assertion changed, retried on a lost race:
-    /// each attempt re-reads the registration and judges the counter against what is
-    /// stored then, so of two racing assertions with the same counter one is refused.
+    /// §7.2 step 22 and the write of what the assertion changed, starting from the
+    /// registration as loaded (`loaded`: revision and value) and retried on a lost race:
+    /// each retry re-reads the registration and judges the counter against what is stored
+    /// then, so of two racing assertions with the same counter one is refused.
     async fn record_use(
         &self,
         id: &[u8],
+        loaded: (u64, Fido2Registration),
         auth: &AuthenticatorData,
         regression: CounterRegression,
         ctx: &Ctx,
     ) -> Result<Fido2Registration, Error> {
+        let mut current = Some(loaded);
         for _ in 0..UPDATE_RETRIES {
-            let Some((revision, mut reg)) = self.stores().fido2.by_credential_id(id).await? else {
+            let found = match current.take() {
+                Some(c) => Some(c),
+                None => self.stores().fido2.by_credential_id(id).await?,
+            };
+            let Some((revision, mut reg)) = found else {
                 return Err(Fido2Error::new(
                     Fido2ErrorCode::UnknownCredential,
                     "the credential was removed",

@@ -108,6 +108,40 @@ impl crate::services::KeyCeremonies for Fido2Server {
     }
 }
 
+/// What a successful `attestation/result` and `assertion/result` both answer (Janssen's
+/// `AttestationOrAssertionResponse`), with the credential under `legacy` too
+/// (`createdCredentials` / `authenticatedCredentials`, as older Janssen answered). Both
+/// ceremonies require user presence.
+pub(crate) fn result_json(
+    username: &str,
+    reg: &crate::repo::fido2::Fido2Registration,
+    user_verified: bool,
+    legacy: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    let serde_json::Value::Object(mut m) = serde_json::json!({
+        "status": "ok",
+        "errorMessage": "",
+        "username": username,
+        "credential": options::CredentialDescriptor::of(reg),
+        "userVerification": user_verified,
+        "userPresence": true,
+        "multiDevice": reg.backup_eligible,
+        "deviceType": if reg.backup_eligible { "multiDevice" } else { "singleDevice" },
+        "backedUp": reg.backed_up,
+        "counterSupported": reg.sign_count > 0,
+        "aaguidOrSkid": reg.aaguid,
+        "origin": reg.origin,
+        "rpId": reg.rp_id,
+    }) else {
+        return serde_json::Map::new();
+    };
+    m.insert(
+        legacy.to_owned(),
+        serde_json::json!({"type": "public-key", "id": reg.credential_id}),
+    );
+    m
+}
+
 /// A refusal with `code`, its message the error's own.
 pub(crate) fn fail(code: Fido2ErrorCode, e: impl std::fmt::Display) -> Error {
     Fido2Error::new(code, e.to_string()).into()

@@ -348,25 +348,23 @@ impl Fido2Server {
             }
             Err(e) => return Err(e.into()),
         }
-        Ok(json!({
-            "status": "ok",
-            "errorMessage": "",
-            "username": reg.username,
-            "credential": CredentialDescriptor::of(&reg),
-            "createdCredentials": {"type": "public-key", "id": reg.credential_id},
-            "userVerification": auth.flags.user_verified(),
-            "userPresence": auth.flags.user_present(),
-            "multiDevice": reg.backup_eligible,
-            "deviceType": if reg.backup_eligible { "multiDevice" } else { "singleDevice" },
-            "backedUp": reg.backed_up,
-            "counterSupported": reg.sign_count > 0,
-            "aaguidOrSkid": reg.aaguid,
-            "attestationFormat": reg.attestation_format,
-            "attestationType": reg.attestation_type,
-            "origin": reg.origin,
-            "rpId": reg.rp_id,
-            "registrationId": Registrations::id(&reg.user_inum, &id),
-        }))
+        let mut m = super::result_json(
+            &reg.username,
+            &reg,
+            auth.flags.user_verified(),
+            "createdCredentials",
+        );
+        for (k, v) in [
+            ("attestationFormat", json!(reg.attestation_format)),
+            ("attestationType", json!(reg.attestation_type)),
+            (
+                "registrationId",
+                json!(Registrations::id(&reg.user_inum, &id)),
+            ),
+        ] {
+            m.insert(k.into(), v);
+        }
+        Ok(Value::Object(m))
     }
 }
 

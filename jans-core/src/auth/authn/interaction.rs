@@ -190,6 +190,23 @@ fn session_cookie(auth: &AuthServer, value: &str) -> String {
     )
 }
 
+/// `response` with the cookies of the session `cookie`: `session_id` and the browser state
+/// `opbs` (OIDC Session Management 1.0 §3).
+fn with_session_cookies(
+    auth: &AuthServer,
+    response: Response,
+    cookie: &str,
+    opbs: &str,
+) -> Response {
+    let secure = auth.config().issuer.starts_with("https://");
+    response
+        .header("set-cookie", session_cookie(auth, cookie))
+        .header(
+            "set-cookie",
+            crate::auth::oidc::session_management::opbs_cookie(Some(opbs), secure),
+        )
+}
+
 /// What a password check counted by the brute-force protection found.
 #[derive(Debug)]
 pub enum PasswordCheck {
@@ -278,13 +295,7 @@ impl AuthServer {
         let key = crate::auth::oauth::token_key(&cookie);
         let opbs = session.opbs.clone();
         let response = continue_request(self, &client, request, Some((key, session)), ctx).await?;
-        let secure = self.config().issuer.starts_with("https://");
-        Ok(response
-            .header("set-cookie", session_cookie(self, &cookie))
-            .header(
-                "set-cookie",
-                crate::auth::oidc::session_management::opbs_cookie(Some(&opbs), secure),
-            ))
+        Ok(with_session_cookies(self, response, &cookie, &opbs))
     }
 
     /// Submit a WebAuthn assertion (the browser's `AuthenticationResponseJSON`) for
@@ -311,14 +322,9 @@ impl AuthServer {
         };
         let checked = keys.finish_sign_in(response, ctx).await;
         let signed_in = match checked {
+            // The key's user is active (`KeyCeremonies::finish_sign_in` says so).
             Ok(k) if i.stage == Stage::Login || i.pending_user.as_deref() == Some(&k.user_inum) => {
-                let active = self
-                    .stores()
-                    .users
-                    .get(&k.user_inum)
-                    .await?
-                    .is_some_and(|u| u.status == crate::repo::user::UserStatus::Active);
-                active.then_some(k)
+                Some(k)
             }
             Ok(_) => None,
             Err(Error::Fido2(e)) => {
@@ -506,13 +512,7 @@ impl AuthServer {
         let response =
             continue_request(self, &client, i.request, Some((key, session)), ctx).await?;
         // The chosen account's session becomes the browser's current one.
-        let secure = self.config().issuer.starts_with("https://");
-        Ok(response
-            .header("set-cookie", session_cookie(self, &cookie))
-            .header(
-                "set-cookie",
-                crate::auth::oidc::session_management::opbs_cookie(Some(&opbs), secure),
-            ))
+        Ok(with_session_cookies(self, response, &cookie, &opbs))
     }
 
     /// Answer the consent question of interaction `id`. With `remember`, the approval is

@@ -94,9 +94,9 @@ async function signedInPage(authenticator) {
   return { context, page, cdp, authenticatorId };
 }
 
-/** In the page: options → navigator.credentials.create → toJSON → result. */
-async function register(page, body) {
-  return page.evaluate(async ({ FIDO, body }) => {
+/** In the page: `kind` options → navigator.credentials.create or .get → toJSON → result. */
+async function ceremony(page, kind, body) {
+  return page.evaluate(async ({ FIDO, kind, body }) => {
     const post = async (path, b) => {
       const r = await fetch(`${FIDO}${path}`, {
         method: 'POST',
@@ -105,38 +105,23 @@ async function register(page, body) {
       });
       return { status: r.status, json: await r.json() };
     };
-    const options = await post('/attestation/options', body);
+    const options = await post(`/${kind}/options`, body);
     if (options.status !== 200) return { options };
-    const cred = await navigator.credentials.create({
-      publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.json),
-    });
+    const cred = kind === 'attestation'
+      ? await navigator.credentials.create({
+        publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.json),
+      })
+      : await navigator.credentials.get({
+        publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.json),
+      });
     const credential = cred.toJSON();
-    const result = await post('/attestation/result', credential);
+    const result = await post(`/${kind}/result`, credential);
     return { options, credential, result };
-  }, { FIDO, body });
+  }, { FIDO, kind, body });
 }
 
-/** In the page: options → navigator.credentials.get → toJSON → result. */
-async function authenticate(page, body) {
-  return page.evaluate(async ({ FIDO, body }) => {
-    const post = async (path, b) => {
-      const r = await fetch(`${FIDO}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(b),
-      });
-      return { status: r.status, json: await r.json() };
-    };
-    const options = await post('/assertion/options', body);
-    if (options.status !== 200) return { options };
-    const cred = await navigator.credentials.get({
-      publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.json),
-    });
-    const credential = cred.toJSON();
-    const result = await post('/assertion/result', credential);
-    return { options, credential, result };
-  }, { FIDO, body });
-}
+const register = (page, body) => ceremony(page, 'attestation', body);
+const authenticate = (page, body) => ceremony(page, 'assertion', body);
 
 async function postJson(path, body) {
   const r = await fetch(`${FIDO}${path}`, {
