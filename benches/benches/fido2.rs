@@ -84,6 +84,8 @@ fn case(provider: &Arc<dyn CryptoProvider>) -> Case {
         created_at: 0,
         last_used_at: None,
         clone_warning: false,
+        attestation_problem: None,
+        authenticator_name: None,
     };
     let ceremony = Ceremony {
         kind: Kind::Assertion,

@@ -75,3 +75,55 @@ pub fn uuid_from(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// Seconds since the epoch of the start of the UTC day `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<UnixTime> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Days from the civil date (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days.checked_mul(86_400)?).ok()
+}
+
+/// `YYYY-MM-DD` of the UTC day holding `t`.
+pub fn format_date(t: UnixTime) -> String {
+    let days = i64::try_from(t / 86_400).unwrap_or(0) + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// RFC 3339 UTC (`YYYY-MM-DDTHH:MM:SSZ`) of `t`.
+pub fn format_datetime(t: UnixTime) -> String {
+    let s = t % 86_400;
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        format_date(t),
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}

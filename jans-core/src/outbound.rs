@@ -48,6 +48,18 @@ pub enum HttpError {
 pub trait HttpClient: Send + Sync + std::fmt::Debug {
     /// GET `url` with `Accept: application/json`.
     async fn get(&self, url: &str, policy: &AddressPolicy) -> Result<HttpResponse, HttpError>;
+    /// GET `url`, any content type, for a body of at most `limit` bytes (FIDO metadata
+    /// BLOBs and CRLs, larger than a JSON document). Hosts that do not override it fetch
+    /// with [`HttpClient::get`] and its [`MAX_FETCH_BYTES`].
+    async fn get_large(
+        &self,
+        url: &str,
+        policy: &AddressPolicy,
+        limit: usize,
+    ) -> Result<HttpResponse, HttpError> {
+        let _ = limit;
+        self.get(url, policy).await
+    }
     /// POST an `application/x-www-form-urlencoded` body to `url` (back-channel logout).
     async fn post_form(
         &self,

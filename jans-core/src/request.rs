@@ -58,6 +58,11 @@ pub enum Fido2Endpoint {
     AssertionOptions,
     /// `/jans-fido2/restv1/assertion/result`: finish it (§7.2).
     AssertionResult,
+    /// `/jans-fido2/restv1/trust/mds/health`: the metadata in force (Janssen's trust
+    /// diagnostics).
+    MdsHealth,
+    /// `/jans-fido2/restv1/trust/attestation/config`: the attestation policy in force.
+    AttestationTrustConfig,
 }
 
 impl From<Fido2Endpoint> for Endpoint {

@@ -11,6 +11,8 @@ pub enum Body {
     Json(serde_json::Value),
     /// `application/json`, 201 (resource created).
     Created(serde_json::Value),
+    /// A JSON body with another status (a health report's 503).
+    JsonStatus(u16, serde_json::Value),
     /// A signed JWT body with its media type (`application/jwt`,
     /// `application/token-introspection+jwt`), 200.
     Jwt {
@@ -157,6 +159,7 @@ impl Response {
             | Body::LogoutPage { .. }
             | Body::Html { .. } => 200,
             Body::Created(_) => 201,
+            Body::JsonStatus(s, _) => *s,
             Body::NoContent => 204,
             Body::Redirect(_) => 302,
             Body::Error(e) => e.status(),
@@ -167,7 +170,9 @@ impl Response {
     /// The `Content-Type`, if the body has one.
     pub fn content_type(&self) -> Option<&'static str> {
         match &self.body {
-            Body::Json(_) | Body::Created(_) | Body::Error(_) => Some("application/json"),
+            Body::Json(_) | Body::Created(_) | Body::JsonStatus(..) | Body::Error(_) => {
+                Some("application/json")
+            }
             Body::Jwt { content_type, .. } => Some(content_type),
             Body::Text(_) => Some("text/plain; version=0.0.4; charset=utf-8"),
             Body::FormPost { .. } | Body::LogoutPage { .. } | Body::Html { .. } | Body::Page(_) => {
@@ -180,7 +185,9 @@ impl Response {
     /// The body bytes.
     pub fn body_bytes(&self) -> Vec<u8> {
         match &self.body {
-            Body::Json(v) | Body::Created(v) => serde_json::to_vec(v).unwrap_or_default(),
+            Body::Json(v) | Body::Created(v) | Body::JsonStatus(_, v) => {
+                serde_json::to_vec(v).unwrap_or_default()
+            }
             Body::Error(e) => serde_json::to_vec(&e.to_json()).unwrap_or_default(),
             // A host without templates gets the page as data.
             Body::Page(p) => serde_json::to_vec(p).unwrap_or_default(),

@@ -2,6 +2,7 @@
 //! embedders' own tests. Not for production: [`SeededRandom`] is predictable by design.
 
 pub mod authenticator;
+pub mod pki;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};

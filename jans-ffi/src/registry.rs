@@ -99,6 +99,8 @@ pub(crate) fn create(config: Config, data_dir: Option<&str>) -> Result<u64, Fail
             engine
         }
     };
+    // The FIDO metadata folders, before the first call (URLs are the tick's).
+    jans_http::host::fido2_metadata::load(&engine, &ctx);
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     {
         let (engine, rng) = (engine.clone(), rng.clone());

@@ -1081,3 +1081,165 @@ fn assert_error_page(r: reqwest::blocking::Response, what: &str) {
     let html = r.text().unwrap();
     assert!(html.contains(what), "{html}");
 }
+
+/// FIDO metadata as `jans serve` loads it: roots, a BLOB and an authenticator root from
+/// the configured folders at the start, then a BLOB fetched from `metadataServers` (with
+/// the CRLs its chain names) by the background tick; Janssen's health report says which.
+#[test]
+fn fido2_metadata_from_folders_and_from_a_url() {
+    use jans_core::testing::SeededRandom;
+    use jans_core::testing::pki::{self, Spec};
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+
+    let provider = jans_core::crypto::default_provider();
+    let rng = SeededRandom::new(12);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let from = now - 86_400;
+    let issue = |spec: &Spec, by: Option<&pki::Issued>| {
+        pki::issue(spec, by, provider.as_ref(), &rng).unwrap()
+    };
+
+    // A loopback server for the BLOB and the CRLs.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let docs: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>> = Arc::default();
+    let served = docs.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0; 4096];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            let body = served.lock().unwrap().get(&path).cloned();
+            let reply = match body {
+                Some(b) => [
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        b.len()
+                    )
+                    .into_bytes(),
+                    b,
+                ]
+                .concat(),
+                None => b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    .to_vec(),
+            };
+            let _ = conn.write_all(&reply);
+        }
+    });
+
+    let root = issue(&Spec::new("E2E MDS Root", 1, from, true), None);
+    let mut spec = Spec::new("E2E MDS CA", 2, from, true);
+    spec.crl_url = Some(format!("{base}/root.crl"));
+    let ca = issue(&spec, Some(&root));
+    let mut spec = Spec::new("E2E MDS signer", 3, from, false);
+    spec.crl_url = Some(format!("{base}/ca.crl"));
+    let signer = issue(&spec, Some(&ca));
+    let payload = |no: u64, aaguid: &str| {
+        serde_json::json!({"no": no, "nextUpdate": "2099-01-01", "entries": [
+            {"aaguid": aaguid, "metadataStatement": {"description": format!("Key {no}"),
+             "aaguid": aaguid, "attestationTypes": ["basic_full"]}, "statusReports": []}]})
+    };
+    let blob =
+        |no, aaguid| pki::blob(&payload(no, aaguid), &signer, &[&signer, &ca], &rng).unwrap();
+    docs.lock().unwrap().extend([
+        (
+            "/blob".to_owned(),
+            blob(2, "22222222-2222-2222-2222-222222222222"),
+        ),
+        (
+            "/root.crl".to_owned(),
+            pki::crl(&root, &[], from, now + 86_400, &rng).unwrap(),
+        ),
+        (
+            "/ca.crl".to_owned(),
+            pki::crl(&ca, &[], from, now + 86_400, &rng).unwrap(),
+        ),
+    ]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let folder = |name: &str, files: &[(&str, Vec<u8>)]| {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        for (f, b) in files {
+            std::fs::write(d.join(f), b).unwrap();
+        }
+        d.display().to_string()
+    };
+    let toc = folder(
+        "toc",
+        &[("1.jwt", blob(1, "11111111-1111-1111-1111-111111111111"))],
+    );
+    let certs = folder("cert", &[("root.pem", pki::pem(&root.der).into_bytes())]);
+    let vendor = issue(&Spec::new("Vendor Root", 9, from, true), None);
+    let authn = folder(
+        "authn",
+        &[("vendor.pem", pki::pem(&vendor.der).into_bytes())],
+    );
+    let cfg = dir.path().join("jans.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "cleanServiceInterval = 1\noutboundBlockPrivateIp = false\n\n\
+             [fido2Configuration]\nattestationMode = \"enforced\"\n\
+             mdsTocsFolder = {toc:?}\nmdsCertsFolder = {certs:?}\nauthenticatorCertsFolder = {authn:?}\n\
+             metadataServers = [{{ url = \"{base}/blob\" }}]\n"
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let mut init = jans_cmd(&data);
+    init.arg("--config").arg(&cfg).arg("init");
+    assert!(init.output().unwrap().status.success());
+    let mut cmd = jans_cmd(&data);
+    cmd.arg("--config").arg(&cfg);
+    let (_server, url) = start_cmd(cmd, free_port(), &[]);
+    let health = || {
+        let r = client()
+            .get(format!("{url}/jans-fido2/restv1/trust/mds/health"))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json::<serde_json::Value>().unwrap())
+    };
+    // The folder's BLOB from the start; the URL's within a few ticks.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        let (status, body) = health();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["status"], "UP");
+        if body["blobs"].as_array().unwrap().len() == 2 {
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the URL's BLOB was not fetched: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let sources: Vec<(&str, u64)> = body["blobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["source"].as_str().unwrap(), b["no"].as_u64().unwrap()))
+        .collect();
+    assert!(sources.contains(&("folder", 1)), "{body}");
+    assert!(
+        sources.contains(&(format!("{base}/blob").as_str(), 2)),
+        "{body}"
+    );
+    assert_eq!(body["tocEntryCount"], 2);
+    assert!(body["lastSuccessfulRefresh"].is_string());
+    let r = client()
+        .get(format!("{url}/jans-fido2/restv1/trust/attestation/config"))
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().unwrap()["attestationMode"],
+        "enforced"
+    );
+}

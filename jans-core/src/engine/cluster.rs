@@ -236,7 +236,8 @@ impl Engine {
     }
 
     /// Periodic work the host drives: pick up keys rotated elsewhere, rotate what is due,
-    /// and sweep expired grants (one node at a time: a lease).
+    /// fetch FIDO metadata that is due, and sweep expired grants (one node at a time: a
+    /// lease).
     pub async fn tick(&self, ctx: &Ctx) -> Result<TickReport, Error> {
         if let Err(e) = self.sync_config().await {
             tracing::error!(error = %e, "the shared configuration was not applied");
@@ -244,6 +245,8 @@ impl Engine {
         if let Err(e) = self.load_scopes().await {
             tracing::error!(error = %e, "the scopes were not reloaded");
         }
+        // FIDO metadata BLOBs, when one is due (a no-op without `metadataServers`).
+        self.fido2().refresh_metadata(ctx).await;
         let key_changes = self.rotate_keys(ctx, false).await?;
         let swept = self.cleanup(ctx).await?.unwrap_or(0);
         Ok(TickReport { key_changes, swept })

@@ -12,7 +12,9 @@
 //!   guessing: [`cbor`] (RFC 8949, definite lengths only), [`authenticator_data`] (§6.1),
 //!   [`client_data`] (§5.8.1), [`cose`] (credential public keys), [`signature`] (DER
 //!   ECDSA), [`x509`] (attestation certificates and chains) over [`der`];
-//! - [`attestation`]: the attestation object and one verifier per statement format (§8).
+//! - [`attestation`]: the attestation object and one verifier per statement format (§8);
+//! - [`mds`]: FIDO metadata (MDS3) and the trust judgement of attestations (§7.1 steps
+//!   22–24); [`metadata`]: its loading, refreshing and health report.
 //!
 //! Registrations live in [`crate::repo::fido2`].
 
@@ -26,6 +28,8 @@ pub mod configuration;
 pub mod cose;
 pub mod credential;
 pub mod der;
+pub mod mds;
+pub mod metadata;
 pub mod options;
 pub mod paths;
 pub mod registration;
@@ -56,6 +60,7 @@ const SESSION_COOKIE: &str = crate::repo::session::SESSION_COOKIE;
 pub struct Fido2Server {
     services: Arc<Services>,
     ceremonies: Ceremonies,
+    metadata: std::sync::RwLock<mds::State>,
 }
 
 impl std::fmt::Debug for Fido2Server {
@@ -154,6 +159,7 @@ impl Fido2Server {
         Fido2Server {
             services,
             ceremonies,
+            metadata: std::sync::RwLock::default(),
         }
     }
 
@@ -185,10 +191,28 @@ impl Fido2Server {
         };
         let json = Response::json;
         match endpoint {
-            Fido2Endpoint::Configuration if req.method != Method::Get => wrong_method("GET"),
-            _ if endpoint != Fido2Endpoint::Configuration && req.method != Method::Post => {
+            Fido2Endpoint::Configuration
+            | Fido2Endpoint::MdsHealth
+            | Fido2Endpoint::AttestationTrustConfig
+                if req.method != Method::Get =>
+            {
+                wrong_method("GET")
+            }
+            Fido2Endpoint::AttestationOptions
+            | Fido2Endpoint::AttestationResult
+            | Fido2Endpoint::AssertionOptions
+            | Fido2Endpoint::AssertionResult
+                if req.method != Method::Post =>
+            {
                 wrong_method("POST")
             }
+            Fido2Endpoint::MdsHealth => {
+                let (status, body) = self.metadata_health(ctx.now);
+                Ok(Response::with_body(crate::response::Body::JsonStatus(
+                    status, body,
+                )))
+            }
+            Fido2Endpoint::AttestationTrustConfig => Ok(json(self.attestation_config())),
             Fido2Endpoint::Configuration => Ok(Response::public_json(
                 configuration::document(&self.config()),
                 3600,

@@ -10,7 +10,7 @@ pub const FIDO2_PREFIX: &str = "/jans-fido2/restv1";
 pub const WELL_KNOWN: &str = "/.well-known/fido2-configuration";
 
 /// Every path served, and its endpoint (the first path of an endpoint is its own).
-pub const EXACT: [(&str, Fido2Endpoint); 6] = [
+pub const EXACT: [(&str, Fido2Endpoint); 8] = [
     (
         "/jans-fido2/restv1/configuration",
         Fido2Endpoint::Configuration,
@@ -31,6 +31,14 @@ pub const EXACT: [(&str, Fido2Endpoint); 6] = [
     (
         "/jans-fido2/restv1/assertion/result",
         Fido2Endpoint::AssertionResult,
+    ),
+    (
+        "/jans-fido2/restv1/trust/mds/health",
+        Fido2Endpoint::MdsHealth,
+    ),
+    (
+        "/jans-fido2/restv1/trust/attestation/config",
+        Fido2Endpoint::AttestationTrustConfig,
     ),
 ];
 
@@ -56,6 +64,8 @@ pub fn label(endpoint: Fido2Endpoint) -> &'static str {
         Fido2Endpoint::AttestationResult => "fido2_attestation_result",
         Fido2Endpoint::AssertionOptions => "fido2_assertion_options",
         Fido2Endpoint::AssertionResult => "fido2_assertion_result",
+        Fido2Endpoint::MdsHealth => "fido2_mds_health",
+        Fido2Endpoint::AttestationTrustConfig => "fido2_attestation_config",
     }
 }
 

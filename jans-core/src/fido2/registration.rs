@@ -11,6 +11,7 @@ use super::client_data::{self, Ceremony as ClientCeremony};
 use super::credential::{self, RegistrationResponse};
 use super::options::{self, AttestationOptionsRequest, CredentialDescriptor};
 use super::{Fido2Server, check_client_data, check_flags, cose, fail, rp};
+use crate::config::fido2::AttestationMode;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::webauthn::{Fido2Error, Fido2ErrorCode};
@@ -122,7 +123,12 @@ impl Fido2Server {
             .authenticator_attachment
             .as_deref()
             .filter(|a| matches!(*a, "platform" | "cross-platform"));
-        let attestation = conveyance(req.attestation.as_deref());
+        // Enforced trust needs an attestation to judge, whatever the caller asked.
+        let attestation = if fido.attestation_mode == AttestationMode::Enforced {
+            "direct"
+        } else {
+            conveyance(req.attestation.as_deref())
+        };
         let algorithms: Vec<i64> = fido
             .enabled_fido_algorithms
             .iter()
@@ -287,13 +293,28 @@ impl Fido2Server {
             }
             Err(e) => return Err(fail(Fido2ErrorCode::InvalidAttestation, e)),
         };
-        // Steps 23–24 (trust of the attestation) are the metadata's; until it is loaded a
-        // statement is recorded as verified but not trusted.
         let kind = if asked_none {
             AttestationType::None
         } else {
             verified.kind
         };
+        // Steps 22–24: trust, judged against the metadata unless the relying party asked
+        // for no attestation; refused only in `enforced` mode (recorded otherwise).
+        let aaguid = uuid(&attested.aaguid);
+        let judgement = if asked_none {
+            None
+        } else {
+            self.judge_attestation(&ao.fmt, &verified, &aaguid, ctx.now)
+        };
+        let problem = judgement
+            .as_ref()
+            .and_then(|j| j.problem.as_ref())
+            .map(|(code, why)| format!("{code}: {why}"));
+        if config.fido2_configuration.attestation_mode == AttestationMode::Enforced
+            && let Some(p) = &problem
+        {
+            return Err(Fido2Error::new(Fido2ErrorCode::AttestationNotTrusted, p.clone()).into());
+        }
         let discoverable = resp
             .client_extension_results
             .get("credProps")
@@ -320,13 +341,15 @@ impl Fido2Server {
             public_key: crate::b64::encode(&attested.public_key),
             algorithm: cose_alg,
             sign_count: auth.sign_count,
-            aaguid: uuid(&attested.aaguid),
+            aaguid,
             transports,
             backup_eligible: auth.flags.backup_eligible(),
             backed_up: auth.flags.backed_up(),
             attestation_format: ao.fmt.chars().take(32).collect(),
             attestation_type: kind.as_str().to_owned(),
-            attestation_trusted: false,
+            attestation_trusted: judgement.as_ref().is_some_and(|j| j.trusted),
+            attestation_problem: problem,
+            authenticator_name: judgement.and_then(|j| j.description),
             rp_id: ceremony.rp_id.clone(),
             origin: cd.origin.clone(),
             discoverable,
@@ -357,6 +380,7 @@ impl Fido2Server {
         for (k, v) in [
             ("attestationFormat", json!(reg.attestation_format)),
             ("attestationType", json!(reg.attestation_type)),
+            ("attestationTrusted", json!(reg.attestation_trusted)),
             (
                 "registrationId",
                 json!(Registrations::id(&reg.user_inum, &id)),
@@ -368,8 +392,8 @@ impl Fido2Server {
     }
 }
 
-/// An AAGUID as a UUID string.
-fn uuid(aaguid: &[u8; 16]) -> String {
+/// An AAGUID as a UUID string (how metadata names it).
+pub fn uuid(aaguid: &[u8; 16]) -> String {
     let h: String = aaguid.iter().map(|b| format!("{b:02x}")).collect();
     format!(
         "{}-{}-{}-{}-{}",

@@ -305,41 +305,168 @@ impl Certificate {
         issuer: &Certificate,
         provider: &dyn CryptoProvider,
     ) -> Result<(), CertError> {
-        let oid = self.cert.signature_algorithm().oid.to_string();
         let raw = self
             .cert
             .signature()
             .as_bytes()
             .ok_or(CertError::Malformed)?;
-        let tbs = self.tbs_bytes()?;
-        // ECDSA: the issuer's curve and the signature's hash are chosen apart (RFC 5758 §3.2).
-        let ecdsa = match oid.as_str() {
-            "1.2.840.10045.4.3.2" => Some(crate::crypto::Hash::Sha256),
-            "1.2.840.10045.4.3.3" => Some(crate::crypto::Hash::Sha384),
-            "1.2.840.10045.4.3.4" => Some(crate::crypto::Hash::Sha512),
-            _ => None,
-        };
-        if let Some(hash) = ecdsa {
-            let (jwk, _) = issuer.public_jwk()?;
-            if jwk.kty != "EC" {
-                return Err(CertError::UnsupportedKey(
-                    "an ECDSA signature needs an EC key",
-                ));
-            }
-            return provider
-                .verify_ecdsa(&jwk, hash, tbs, raw)
-                .map_err(|_| CertError::BadSignature);
-        }
-        let alg = match oid.as_str() {
-            "1.2.840.113549.1.1.11" => Algorithm::RS256,
-            "1.2.840.113549.1.1.12" => Algorithm::RS384,
-            "1.2.840.113549.1.1.13" => Algorithm::RS512,
-            "1.3.101.112" => Algorithm::EdDSA,
-            _ => return Err(CertError::UnsupportedSignature(oid)),
-        };
-        let key = issuer.verifying_key(provider, alg)?;
-        key.verify(tbs, raw).map_err(|_| CertError::BadSignature)
+        verify_signature(
+            &self.cert.signature_algorithm().oid.to_string(),
+            self.tbs_bytes()?,
+            raw,
+            issuer,
+            provider,
+        )
     }
+
+    /// The issuer name's DER (to match a CRL's issuer).
+    pub fn issuer_der(&self) -> Vec<u8> {
+        use ::der::Encode;
+        self.cert
+            .tbs_certificate()
+            .issuer()
+            .to_der()
+            .unwrap_or_default()
+    }
+
+    /// The subject name's DER.
+    pub fn subject_der(&self) -> Vec<u8> {
+        use ::der::Encode;
+        self.cert
+            .tbs_certificate()
+            .subject()
+            .to_der()
+            .unwrap_or_default()
+    }
+
+    /// The serial number's bytes, as encoded.
+    pub fn serial(&self) -> &[u8] {
+        self.cert.tbs_certificate().serial_number().as_bytes()
+    }
+
+    /// The URIs of the CRL distribution points extension (RFC 5280 §4.2.1.13).
+    pub fn crl_distribution_points(&self) -> Vec<String> {
+        use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+        let Some(ext) = self.extension("2.5.29.31") else {
+            return Vec::new();
+        };
+        let Ok(points) = x509_cert::ext::pkix::CrlDistributionPoints::from_der(ext.value) else {
+            return Vec::new();
+        };
+        points
+            .0
+            .iter()
+            .filter_map(|p| match &p.distribution_point {
+                Some(DistributionPointName::FullName(names)) => Some(names),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|n| match n {
+                GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// FIDO's attestation certificate key identifier: the lowercase hex SHA-1 of the
+    /// subject public key's bit string (FIDO Metadata Statement §4
+    /// `attestationCertificateKeyIdentifiers`), how U2F authenticators are named in
+    /// metadata.
+    pub fn key_identifier(&self) -> String {
+        use sha1::Digest as _;
+        let key = self
+            .cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .subject_public_key
+            .raw_bytes();
+        sha1::Sha1::digest(key)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// Verify `raw`, a signature of algorithm `oid` (dotted) over `tbs`, with `issuer`'s key:
+/// certificates and CRLs are signed alike.
+pub fn verify_signature(
+    oid: &str,
+    tbs: &[u8],
+    raw: &[u8],
+    issuer: &Certificate,
+    provider: &dyn CryptoProvider,
+) -> Result<(), CertError> {
+    // ECDSA: the issuer's curve and the signature's hash are chosen apart (RFC 5758 §3.2).
+    let ecdsa = match oid {
+        "1.2.840.10045.4.3.2" => Some(crate::crypto::Hash::Sha256),
+        "1.2.840.10045.4.3.3" => Some(crate::crypto::Hash::Sha384),
+        "1.2.840.10045.4.3.4" => Some(crate::crypto::Hash::Sha512),
+        _ => None,
+    };
+    if let Some(hash) = ecdsa {
+        let (jwk, _) = issuer.public_jwk()?;
+        if jwk.kty != "EC" {
+            return Err(CertError::UnsupportedKey(
+                "an ECDSA signature needs an EC key",
+            ));
+        }
+        return provider
+            .verify_ecdsa(&jwk, hash, tbs, raw)
+            .map_err(|_| CertError::BadSignature);
+    }
+    let alg = match oid {
+        "1.2.840.113549.1.1.11" => Algorithm::RS256,
+        "1.2.840.113549.1.1.12" => Algorithm::RS384,
+        "1.2.840.113549.1.1.13" => Algorithm::RS512,
+        "1.3.101.112" => Algorithm::EdDSA,
+        _ => return Err(CertError::UnsupportedSignature(oid.to_owned())),
+    };
+    let key = issuer.verifying_key(provider, alg)?;
+    key.verify(tbs, raw).map_err(|_| CertError::BadSignature)
+}
+
+/// The DER certificates in `bytes`: PEM (any number of `CERTIFICATE` blocks) or one DER
+/// certificate.
+pub fn parse_pem_or_der(bytes: &[u8]) -> Result<Vec<Certificate>, CertError> {
+    match pem_blocks(bytes, "CERTIFICATE") {
+        Some(blocks) if !blocks.is_empty() => {
+            blocks.iter().map(|d| Certificate::parse(d)).collect()
+        }
+        Some(_) => Err(CertError::Malformed),
+        None => Certificate::parse(bytes).map(|c| vec![c]),
+    }
+}
+
+/// The decoded `label` blocks of a PEM text, or `None` when `bytes` is not PEM text.
+pub fn pem_blocks(bytes: &[u8], label: &str) -> Option<Vec<Vec<u8>>> {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(bytes).ok()?;
+    if !text.contains("-----BEGIN ") {
+        return None;
+    }
+    let (begin, end) = (
+        format!("-----BEGIN {label}-----"),
+        format!("-----END {label}-----"),
+    );
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(&begin) {
+        let body_start = start + begin.len();
+        let Some(len) = rest.get(body_start..).and_then(|r| r.find(&end)) else {
+            return Some(Vec::new());
+        };
+        let body: String = rest
+            .get(body_start..body_start + len)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        match base64::engine::general_purpose::STANDARD.decode(body) {
+            Ok(der) => out.push(der),
+            Err(_) => return Some(Vec::new()),
+        }
+        rest = rest.get(body_start + len + end.len()..).unwrap_or_default();
+    }
+    Some(out)
 }
 
 /// The certificates of a CBOR `x5c` array (DER byte strings, leaf first).

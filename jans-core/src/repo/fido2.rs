@@ -51,6 +51,13 @@ pub struct Fido2Registration {
     /// Whether the attestation chained to a trusted root (metadata or configured roots).
     #[serde(default)]
     pub attestation_trusted: bool,
+    /// Why the attestation is not trusted, when it was judged and found wanting (in
+    /// `attestationMode` `monitor`): a Janssen `JFS_*` code and a sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation_problem: Option<String>,
+    /// The authenticator model's name in the FIDO metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticator_name: Option<String>,
     /// The RP ID the credential is scoped to.
     pub rp_id: String,
     /// The origin it was registered from.

@@ -1,7 +1,8 @@
 //! A software WebAuthn authenticator and client, for tests and benches of the FIDO2
 //! component without a browser: it answers creation and request options (the JSON
 //! `attestation/options` and `assertion/options` send) with what a browser's `toJSON()`
-//! would post back, with `none` or `packed` self attestation. Real browsers and
+//! would post back, with `none` or `packed` (self, or x5c with a chain made by
+//! [`super::pki`]) attestation. Real browsers and
 //! authenticators are tested in `jans-http/tests/interop/`; this is not a stand-in for
 //! them, only a way to drive the ceremonies in-process.
 
@@ -24,6 +25,9 @@ pub enum Attestation {
     None,
     /// `packed` self attestation (§8.2): signed by the credential key.
     PackedSelf,
+    /// `packed` basic attestation (§8.2): signed by the key of
+    /// [`SoftAuthenticator::attestation_cert`], its chain as `x5c`.
+    PackedX5c,
 }
 
 /// One credential of a software authenticator.
@@ -46,6 +50,9 @@ pub struct SoftAuthenticator {
     pub backed_up: bool,
     /// Whether it verifies the user (flag UV).
     pub user_verifying: bool,
+    /// For [`Attestation::PackedX5c`]: the attestation certificate with its key, and the
+    /// rest of the chain sent (DER, leaf's issuer first).
+    pub attestation_cert: Option<(super::pki::Issued, Vec<Vec<u8>>)>,
 }
 
 fn b64(b: &[u8]) -> String {
@@ -56,38 +63,7 @@ fn err(what: &'static str) -> CryptoError {
     CryptoError::Failed(what)
 }
 
-/// DER `INTEGER` of the unsigned big-endian `v`.
-fn der_int(v: &[u8]) -> Vec<u8> {
-    let mut v: Vec<u8> = v.iter().copied().skip_while(|b| *b == 0).collect();
-    if v.first().is_none_or(|b| *b >= 0x80) {
-        v.insert(0, 0);
-    }
-    let mut out = vec![0x02];
-    der_len(&mut out, v.len());
-    out.extend(v);
-    out
-}
-
-fn der_len(out: &mut Vec<u8>, len: usize) {
-    // Signatures of the curves used here stay below 256 bytes.
-    let len = u8::try_from(len).unwrap_or(u8::MAX);
-    if len < 0x80 {
-        out.push(len);
-    } else {
-        out.push(0x81);
-        out.push(len);
-    }
-}
-
-/// A JWS `r || s` ECDSA signature as the DER `Ecdsa-Sig-Value` authenticators send.
-fn ecdsa_der(sig: &[u8]) -> Vec<u8> {
-    let (r, s) = sig.split_at(sig.len() / 2);
-    let body = [der_int(r), der_int(s)].concat();
-    let mut out = vec![0x30];
-    der_len(&mut out, body.len());
-    out.extend(body);
-    out
-}
+use super::pki::ecdsa_der;
 
 impl SoftAuthenticator {
     /// A new credential with a fresh `alg` key.
@@ -109,6 +85,7 @@ impl SoftAuthenticator {
             backup_eligible: false,
             backed_up: false,
             user_verifying: true,
+            attestation_cert: None,
         })
     }
 
@@ -258,10 +235,31 @@ impl SoftAuthenticator {
                     (Cbor::Text("sig".into()), Cbor::Bytes(self.sign(&msg, rng)?)),
                 ])
             }
+            Attestation::PackedX5c => {
+                let (cert, rest) = self
+                    .attestation_cert
+                    .as_ref()
+                    .ok_or(err("no attestation certificate"))?;
+                let mut msg = auth_data.clone();
+                msg.extend(Sha256::digest(&cd));
+                let sig = ecdsa_der(&cert.key.sign(&msg, rng)?);
+                let x5c = std::iter::once(cert.der.clone())
+                    .chain(rest.iter().cloned())
+                    .map(Cbor::Bytes)
+                    .collect();
+                Cbor::Map(vec![
+                    (
+                        Cbor::Text("alg".into()),
+                        Cbor::Integer(iana::Algorithm::ES256.to_i64().into()),
+                    ),
+                    (Cbor::Text("sig".into()), Cbor::Bytes(sig)),
+                    (Cbor::Text("x5c".into()), Cbor::Array(x5c)),
+                ])
+            }
         };
         let fmt = match attestation {
             Attestation::None => "none",
-            Attestation::PackedSelf => "packed",
+            Attestation::PackedSelf | Attestation::PackedX5c => "packed",
         };
         let object = Cbor::Map(vec![
             (Cbor::Text("fmt".into()), Cbor::Text(fmt.into())),

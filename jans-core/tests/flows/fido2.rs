@@ -14,16 +14,16 @@ use serde_json::{Value, json};
 
 use super::harness::*;
 
-const ORIGIN: &str = "https://id.example.com";
+pub(super) const ORIGIN: &str = "https://id.example.com";
 
-fn fido(h: &Harness, endpoint: Fido2Endpoint, body: &Value) -> Response {
+pub(super) fn fido(h: &Harness, endpoint: Fido2Endpoint, body: &Value) -> Response {
     let mut req = Request::new(endpoint, Method::Post);
     req.content_type = Some("application/json".into());
     req.body = serde_json::to_vec(body).unwrap();
     h.call(req)
 }
 
-fn ok(r: &Response) -> Value {
+pub(super) fn ok(r: &Response) -> Value {
     assert_eq!(r.status(), 200, "{:?}", r.body);
     let v = json(r);
     assert_eq!(v["status"], "ok", "{v}");
@@ -31,7 +31,7 @@ fn ok(r: &Response) -> Value {
 }
 
 /// The FIDO error of `r`: its status and code, with the conformance envelope.
-fn refused(r: &Response, status: u16, code: &str) {
+pub(super) fn refused(r: &Response, status: u16, code: &str) {
     assert_eq!(r.status(), status, "{:?}", r.body);
     let v = json(r);
     assert_eq!(v["status"], "failed", "{v}");
@@ -40,7 +40,7 @@ fn refused(r: &Response, status: u16, code: &str) {
 }
 
 /// A signed-in session of `inum`; its cookie value.
-fn session_of(h: &Harness, inum: &str) -> String {
+pub(super) fn session_of(h: &Harness, inum: &str) -> String {
     let cookie = h.ctx().random_token(16);
     let s = Session {
         sid: format!("sid-{inum}"),
@@ -61,11 +61,19 @@ fn session_of(h: &Harness, inum: &str) -> String {
     cookie
 }
 
-fn registrations(h: &Harness, inum: &str) -> Vec<jans_core::repo::fido2::Fido2Registration> {
+pub(super) fn registrations(
+    h: &Harness,
+    inum: &str,
+) -> Vec<jans_core::repo::fido2::Fido2Registration> {
     block_on(h.stores.fido2.of_user(inum)).unwrap()
 }
 
-fn attestation_options(h: &Harness, username: &str, session: &str, extra: Value) -> Value {
+pub(super) fn attestation_options(
+    h: &Harness,
+    username: &str,
+    session: &str,
+    extra: Value,
+) -> Value {
     let mut body = json!({"username": username, "session_id": session});
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
@@ -87,7 +95,7 @@ fn enrol(h: &Harness, uid: &str, session: &str, att: Attestation) -> SoftAuthent
     a
 }
 
-fn assertion_options(h: &Harness, username: Option<&str>) -> Value {
+pub(super) fn assertion_options(h: &Harness, username: Option<&str>) -> Value {
     let body = match username {
         Some(u) => json!({"username": u}),
         None => json!({}),

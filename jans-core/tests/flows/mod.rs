@@ -4,6 +4,7 @@ pub mod brute_force;
 pub mod client_auth;
 pub mod discovery;
 pub mod fido2;
+pub mod fido2_mds;
 pub mod harness;
 pub mod introspection;
 pub mod keys;

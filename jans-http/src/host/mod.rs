@@ -11,6 +11,7 @@ use jans_core::{Engine, Random};
 
 pub mod datadir;
 mod error;
+pub mod fido2_metadata;
 pub mod outbound;
 
 pub use error::HostError;
@@ -117,7 +118,8 @@ impl Background {
     }
 }
 
-/// Rotation, sweeping and configuration sync, every tick (the C ABI runs it too).
+/// Rotation, sweeping, configuration sync and FIDO metadata fetches, every tick (the C
+/// ABI runs it too).
 pub async fn tick_loop(
     engine: Engine,
     rng: Arc<dyn Random>,

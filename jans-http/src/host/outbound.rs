@@ -6,7 +6,8 @@
 //!   the request and on every redirect, so a name that resolves to `127.0.0.1` or a
 //!   redirect to `169.254.169.254` is refused like the literal;
 //! - at most [`MAX_REDIRECTS`] redirects, http and https only;
-//! - 3 s to connect, 5 s in all; bodies of at most [`MAX_FETCH_BYTES`];
+//! - 3 s to connect, 5 s in all; bodies of at most [`MAX_FETCH_BYTES`] (large fetches,
+//!   metadata BLOBs: the caller's limit and [`LARGE_FETCH_SECS`]);
 //! - no proxy from the environment (it would resolve names where the checks cannot see).
 
 use std::net::{IpAddr, SocketAddr};
@@ -138,31 +139,50 @@ fn failed(e: reqwest::Error) -> HttpError {
     }
 }
 
+/// Seconds a large fetch ([`HttpClient::get_large`]: metadata BLOBs) may take in all.
+pub const LARGE_FETCH_SECS: u64 = 60;
+
+/// Send `req` and read at most `limit` bytes of its body.
+async fn read_bounded(
+    req: reqwest::RequestBuilder,
+    limit: usize,
+) -> Result<HttpResponse, HttpError> {
+    let mut resp = req.send().await.map_err(failed)?;
+    let status = resp.status().as_u16();
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(HttpError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(failed)? {
+        if body.len() + chunk.len() > limit {
+            return Err(HttpError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(HttpResponse { status, body })
+}
+
 #[async_trait]
 impl HttpClient for ReqwestClient {
     async fn get(&self, url: &str, policy: &AddressPolicy) -> Result<HttpResponse, HttpError> {
-        let mut resp = self
+        let req = self
             .prepare(url, policy)?
             .get(url)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(failed)?;
-        let status = resp.status().as_u16();
-        if resp
-            .content_length()
-            .is_some_and(|n| n > MAX_FETCH_BYTES as u64)
-        {
-            return Err(HttpError::TooLarge);
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(failed)? {
-            if body.len() + chunk.len() > MAX_FETCH_BYTES {
-                return Err(HttpError::TooLarge);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(HttpResponse { status, body })
+            .header("accept", "application/json");
+        read_bounded(req, MAX_FETCH_BYTES).await
+    }
+
+    async fn get_large(
+        &self,
+        url: &str,
+        policy: &AddressPolicy,
+        limit: usize,
+    ) -> Result<HttpResponse, HttpError> {
+        let req = self
+            .prepare(url, policy)?
+            .get(url)
+            .timeout(Duration::from_secs(LARGE_FETCH_SECS));
+        read_bounded(req, limit).await
     }
 
     async fn post_form(
@@ -364,6 +384,21 @@ mod tests {
             rt.block_on(c.get(&format!("{public}/big"), &policy)),
             Err(HttpError::TooLarge)
         );
+        // A large fetch (metadata BLOBs) takes what its caller allows, and no more; the
+        // address policy holds for it too.
+        let big = rt
+            .block_on(c.get_large(&format!("{public}/big"), &policy, 2 * MAX_FETCH_BYTES))
+            .unwrap();
+        assert_eq!((big.status, big.body.len()), (200, MAX_FETCH_BYTES + 1));
+        assert_eq!(
+            rt.block_on(c.get_large(&format!("{public}/big"), &policy, MAX_FETCH_BYTES)),
+            Err(HttpError::TooLarge)
+        );
+        refused(rt.block_on(c.get_large(
+            "http://127.0.0.1:9/blob",
+            &strict(),
+            2 * MAX_FETCH_BYTES,
+        )));
         let started = std::time::Instant::now();
         let r = rt.block_on(c.get(&format!("{public}/hang"), &policy));
         assert!(matches!(r, Err(HttpError::Failed(_))), "{r:?}");

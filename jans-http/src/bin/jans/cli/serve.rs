@@ -85,6 +85,8 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
     if first_start {
         println!("initialized data directory {}", opened.data.path.display());
     }
+    // The FIDO metadata folders, before the first request (URLs are the tick's).
+    jans_http::host::fido2_metadata::load(&opened.engine, &ctx());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::Refused(format!("cannot listen on {addr}: {e}")))?;
