@@ -63,6 +63,14 @@ pub enum Fido2Endpoint {
     MdsHealth,
     /// `/jans-fido2/restv1/trust/attestation/config`: the attestation policy in force.
     AttestationTrustConfig,
+    /// `/jans-fido2/restv1/fido/u2f/registration`: FIDO U2F registration (GET starts, POST
+    /// finishes).
+    U2fRegistration,
+    /// `/jans-fido2/restv1/fido/u2f/authentication`: FIDO U2F authentication.
+    U2fAuthentication,
+    /// `/jans-fido2/restv1/fido-configuration` and `/.well-known/fido-configuration`: the
+    /// U2F discovery document.
+    U2fConfiguration,
 }
 
 impl From<Fido2Endpoint> for Endpoint {

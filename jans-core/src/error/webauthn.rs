@@ -56,6 +56,12 @@ pub enum Fido2ErrorCode {
     CounterRegression,
     /// User verification was required and not done.
     UserVerificationRequired,
+    /// U2F: the request (its challenge) is unknown, expired or used (Janssen's U2F
+    /// `session_expired`, 403).
+    SessionExpired,
+    /// U2F: the user has no device registered for the application (Janssen's
+    /// `no_eligable_devices`, spelled as Janssen spells it).
+    NoEligibleDevices,
     /// The server failed (500); no internals are told.
     ServerError,
     /// The store is unavailable (503).
@@ -85,6 +91,8 @@ impl Fido2ErrorCode {
             InvalidSignature => "invalid_signature",
             CounterRegression => "counter_regression",
             UserVerificationRequired => "user_verification_required",
+            SessionExpired => "session_expired",
+            NoEligibleDevices => "no_eligable_devices",
             ServerError => "server_error",
             TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -96,7 +104,7 @@ impl Fido2ErrorCode {
         match self {
             NotFound => 404,
             MethodNotAllowed => 405,
-            Forbidden => 403,
+            Forbidden | SessionExpired => 403,
             ServerError => 500,
             TemporarilyUnavailable => 503,
             _ => 400,

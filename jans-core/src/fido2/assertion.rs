@@ -352,7 +352,7 @@ impl Fido2Server {
             .record_use(
                 &input.id,
                 (revision, reg),
-                &auth,
+                (auth.sign_count, auth.flags.backed_up()),
                 fido.counter_regression,
                 ctx,
             )
@@ -367,15 +367,16 @@ impl Fido2Server {
         })
     }
 
-    /// §7.2 step 22 and the write of what the assertion changed, starting from the
-    /// registration as loaded (`loaded`: revision and value) and retried on a lost race:
-    /// each retry re-reads the registration and judges the counter against what is stored
-    /// then, so of two racing assertions with the same counter one is refused.
-    async fn record_use(
+    /// §7.2 step 22 and the write of what the assertion changed (`used`: its signature
+    /// counter and backup state), starting from the registration as loaded (`loaded`:
+    /// revision and value) and retried on a lost race: each retry re-reads the
+    /// registration and judges the counter against what is stored then, so of two racing
+    /// assertions with the same counter one is refused.
+    pub(crate) async fn record_use(
         &self,
         id: &[u8],
         loaded: (u64, Fido2Registration),
-        auth: &AuthenticatorData,
+        used: (u32, bool),
         regression: CounterRegression,
         ctx: &Ctx,
     ) -> Result<Fido2Registration, Error> {
@@ -392,8 +393,9 @@ impl Fido2Server {
                 )
                 .into());
             };
-            let counts = auth.sign_count != 0 || reg.sign_count != 0;
-            if counts && auth.sign_count <= reg.sign_count {
+            let (sign_count, backed_up) = used;
+            let counts = sign_count != 0 || reg.sign_count != 0;
+            if counts && sign_count <= reg.sign_count {
                 match regression {
                     CounterRegression::Reject => {
                         return Err(Fido2Error::new(
@@ -405,9 +407,9 @@ impl Fido2Server {
                     CounterRegression::Record => reg.clone_warning = true,
                 }
             } else {
-                reg.sign_count = auth.sign_count;
+                reg.sign_count = sign_count;
             }
-            reg.backed_up = auth.flags.backed_up();
+            reg.backed_up = backed_up;
             reg.last_used_at = Some(ctx.now);
             match self.stores().fido2.update(&reg, revision).await {
                 Ok(()) => return Ok(reg),

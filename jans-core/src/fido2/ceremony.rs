@@ -22,6 +22,12 @@ pub enum Kind {
     Registration,
     /// Authentication (`navigator.credentials.get`, §7.2).
     Assertion,
+    /// A FIDO U2F registration (Janssen's `/fido/u2f/registration`).
+    #[serde(rename = "u2f-registration")]
+    U2fRegistration,
+    /// A FIDO U2F authentication (Janssen's `/fido/u2f/authentication`).
+    #[serde(rename = "u2f-authentication")]
+    U2fAuthentication,
 }
 
 /// `userVerification` (§5.8.6).

@@ -26,6 +26,17 @@ pub fn document(config: &Config) -> Value {
     })
 }
 
+/// The U2F discovery document (Janssen's `U2fConfiguration`, version 2.1).
+pub fn u2f_document(config: &Config) -> Value {
+    let base = config.endpoint_url(FIDO2_PREFIX);
+    json!({
+        "version": "2.1",
+        "issuer": config.issuer,
+        "registration_endpoint": format!("{base}/fido/u2f/registration"),
+        "authentication_endpoint": format!("{base}/fido/u2f/authentication"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +57,16 @@ mod tests {
         assert_eq!(
             d["assertion"]["base_path"],
             "http://localhost:8080/jans-fido2/restv1/assertion"
+        );
+        let u = u2f_document(&Config::default());
+        assert_eq!(u["version"], "2.1");
+        assert_eq!(
+            u["registration_endpoint"],
+            "http://localhost:8080/jans-fido2/restv1/fido/u2f/registration"
+        );
+        assert_eq!(
+            u["authentication_endpoint"],
+            "http://localhost:8080/jans-fido2/restv1/fido/u2f/authentication"
         );
     }
 }

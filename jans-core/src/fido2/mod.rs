@@ -14,7 +14,8 @@
 //!   ECDSA), [`x509`] (attestation certificates and chains) over [`der`];
 //! - [`attestation`]: the attestation object and one verifier per statement format (§8);
 //! - [`mds`]: FIDO metadata (MDS3) and the trust judgement of attestations (§7.1 steps
-//!   22–24); [`metadata`]: its loading, refreshing and health report.
+//!   22–24); [`metadata`]: its loading, refreshing and health report;
+//! - [`u2f`]: Janssen's legacy FIDO U2F endpoints (U2F keys and Super Gluu).
 //!
 //! Registrations live in [`crate::repo::fido2`].
 
@@ -36,6 +37,7 @@ pub mod registration;
 pub mod registrations;
 pub mod rp;
 pub mod signature;
+pub mod u2f;
 pub mod x509;
 
 use std::sync::Arc;
@@ -192,11 +194,24 @@ impl Fido2Server {
         let json = Response::json;
         match endpoint {
             Fido2Endpoint::Configuration
+            | Fido2Endpoint::U2fConfiguration
             | Fido2Endpoint::MdsHealth
             | Fido2Endpoint::AttestationTrustConfig
                 if req.method != Method::Get =>
             {
                 wrong_method("GET")
+            }
+            Fido2Endpoint::U2fRegistration | Fido2Endpoint::U2fAuthentication
+                if !matches!(req.method, Method::Get | Method::Post) =>
+            {
+                wrong_method("GET, POST")
+            }
+            Fido2Endpoint::U2fConfiguration => Ok(Response::public_json(
+                configuration::u2f_document(&self.config()),
+                3600,
+            )),
+            Fido2Endpoint::U2fRegistration | Fido2Endpoint::U2fAuthentication => {
+                self.handle_u2f(endpoint, req, ctx).await.map(json)
             }
             Fido2Endpoint::AttestationOptions
             | Fido2Endpoint::AttestationResult

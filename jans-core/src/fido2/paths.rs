@@ -9,8 +9,11 @@ pub const FIDO2_PREFIX: &str = "/jans-fido2/restv1";
 /// The discovery document's well-known path.
 pub const WELL_KNOWN: &str = "/.well-known/fido2-configuration";
 
+/// The U2F discovery document's well-known path.
+pub const U2F_WELL_KNOWN: &str = "/.well-known/fido-configuration";
+
 /// Every path served, and its endpoint (the first path of an endpoint is its own).
-pub const EXACT: [(&str, Fido2Endpoint); 8] = [
+pub const EXACT: [(&str, Fido2Endpoint); 12] = [
     (
         "/jans-fido2/restv1/configuration",
         Fido2Endpoint::Configuration,
@@ -40,6 +43,19 @@ pub const EXACT: [(&str, Fido2Endpoint); 8] = [
         "/jans-fido2/restv1/trust/attestation/config",
         Fido2Endpoint::AttestationTrustConfig,
     ),
+    (
+        "/jans-fido2/restv1/fido/u2f/registration",
+        Fido2Endpoint::U2fRegistration,
+    ),
+    (
+        "/jans-fido2/restv1/fido/u2f/authentication",
+        Fido2Endpoint::U2fAuthentication,
+    ),
+    (
+        "/jans-fido2/restv1/fido-configuration",
+        Fido2Endpoint::U2fConfiguration,
+    ),
+    (U2F_WELL_KNOWN, Fido2Endpoint::U2fConfiguration),
 ];
 
 /// The endpoint served at `path`.
@@ -66,6 +82,9 @@ pub fn label(endpoint: Fido2Endpoint) -> &'static str {
         Fido2Endpoint::AssertionResult => "fido2_assertion_result",
         Fido2Endpoint::MdsHealth => "fido2_mds_health",
         Fido2Endpoint::AttestationTrustConfig => "fido2_attestation_config",
+        Fido2Endpoint::U2fRegistration => "fido2_u2f_registration",
+        Fido2Endpoint::U2fAuthentication => "fido2_u2f_authentication",
+        Fido2Endpoint::U2fConfiguration => "fido2_u2f_configuration",
     }
 }
 

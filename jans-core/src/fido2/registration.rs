@@ -51,7 +51,7 @@ fn conveyance(v: Option<&str>) -> &'static str {
 
 impl Fido2Server {
     /// The user a registrar may register for, after checking it may.
-    async fn registering_user(
+    pub(crate) async fn registering_user(
         &self,
         username: &str,
         registrar: &Registrar,

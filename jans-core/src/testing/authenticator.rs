@@ -53,6 +53,10 @@ pub struct SoftAuthenticator {
     /// For [`Attestation::PackedX5c`]: the attestation certificate with its key, and the
     /// rest of the chain sent (DER, leaf's issuer first).
     pub attestation_cert: Option<(super::pki::Issued, Vec<Vec<u8>>)>,
+    /// The U2F AppID it was registered under through [`SoftAuthenticator::u2f_register`]:
+    /// a WebAuthn assertion whose options carry it as the `appid` extension is signed
+    /// under it (§10.1.1).
+    pub app_id: Option<String>,
 }
 
 fn b64(b: &[u8]) -> String {
@@ -86,6 +90,7 @@ impl SoftAuthenticator {
             backed_up: false,
             user_verifying: true,
             attestation_cert: None,
+            app_id: None,
         })
     }
 
@@ -303,11 +308,22 @@ impl SoftAuthenticator {
             self.sign_count += 1;
         }
         let cd = Self::client_data("webauthn.get", challenge, origin);
-        let auth_data = self.authenticator_data(rp_id, false)?;
+        // A U2F credential answers under its AppID when the options offer it.
+        let app_id = options
+            .get("extensions")
+            .and_then(|e| e.get("appid"))
+            .and_then(Value::as_str)
+            .filter(|a| self.app_id.as_deref() == Some(*a))
+            .map(str::to_owned);
+        let auth_data = self.authenticator_data(app_id.as_deref().unwrap_or(rp_id), false)?;
         let mut msg = auth_data.clone();
         msg.extend(Sha256::digest(&cd));
         let sig = self.sign(&msg, rng)?;
         let id = b64(&self.credential_id);
+        let extension_results = match app_id {
+            Some(_) => json!({"appid": true}),
+            None => json!({}),
+        };
         Ok(json!({
             "id": id,
             "rawId": id,
@@ -319,7 +335,104 @@ impl SoftAuthenticator {
                 "userHandle": self.user_handle.as_deref().map(b64),
             },
             "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
+            "clientExtensionResults": extension_results,
+        }))
+    }
+
+    /// The raw P-256 point of the credential key (`0x04 || x || y`).
+    fn u2f_point(&self) -> Result<Vec<u8>, CryptoError> {
+        let jwk = self.key.public_jwk();
+        let c = |m: Option<&String>| -> Result<Vec<u8>, CryptoError> {
+            crate::b64::decode(m.ok_or(err("jwk member"))?).map_err(|_| err("jwk b64"))
+        };
+        Ok([vec![0x04], c(jwk.x.as_ref())?, c(jwk.y.as_ref())?].concat())
+    }
+
+    /// Answer a U2F `RegisterRequestMessage` (Janssen's GET `/fido/u2f/registration`) as
+    /// a U2F key at `origin` (FIDO U2F Raw Message Formats v1.2 §4.3, signed by the
+    /// [`SoftAuthenticator::attestation_cert`]): the `tokenResponse` to post back.
+    pub fn u2f_register(
+        &mut self,
+        request: &Value,
+        origin: &str,
+        rng: &dyn Random,
+    ) -> Result<Value, CryptoError> {
+        let rr = request
+            .get("registerRequests")
+            .and_then(|r| r.get(0))
+            .ok_or(err("registerRequests"))?;
+        let text = |k: &str| {
+            rr.get(k)
+                .and_then(Value::as_str)
+                .ok_or(err("register request"))
+        };
+        let (challenge, app_id) = (text("challenge")?, text("appId")?);
+        let cd = format!(
+            r#"{{"typ":"navigator.id.finishEnrollment","challenge":"{challenge}","origin":"{origin}"}}"#
+        );
+        let (cert, _) = self
+            .attestation_cert
+            .as_ref()
+            .ok_or(err("no attestation certificate"))?;
+        let point = self.u2f_point()?;
+        let kh_len = u8::try_from(self.credential_id.len()).map_err(|_| err("key handle"))?;
+        let mut signed = vec![0x00];
+        signed.extend(Sha256::digest(app_id.as_bytes()));
+        signed.extend(Sha256::digest(cd.as_bytes()));
+        signed.extend(&self.credential_id);
+        signed.extend(&point);
+        let sig = ecdsa_der(&cert.key.sign(&signed, rng)?);
+        let mut data = vec![0x05];
+        data.extend(&point);
+        data.push(kh_len);
+        data.extend(&self.credential_id);
+        data.extend(&cert.der);
+        data.extend(sig);
+        self.app_id = Some(app_id.to_owned());
+        Ok(json!({
+            "registrationData": b64(&data),
+            "clientData": b64(cd.as_bytes()),
+        }))
+    }
+
+    /// Answer a U2F `AuthenticateRequestMessage` (GET `/fido/u2f/authentication`) for this
+    /// key at `origin` (§5.4): the `tokenResponse` to post back.
+    pub fn u2f_sign(
+        &mut self,
+        request: &Value,
+        origin: &str,
+        rng: &dyn Random,
+    ) -> Result<Value, CryptoError> {
+        let kh = b64(&self.credential_id);
+        let ar = request
+            .get("authenticateRequests")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().find(|r| r.get("keyHandle") == Some(&json!(kh))))
+            .ok_or(err("no request for this key"))?;
+        let text = |k: &str| {
+            ar.get(k)
+                .and_then(Value::as_str)
+                .ok_or(err("authenticate request"))
+        };
+        let (challenge, app_id) = (text("challenge")?, text("appId")?);
+        if self.counts {
+            self.sign_count += 1;
+        }
+        let cd = format!(
+            r#"{{"typ":"navigator.id.getAssertion","challenge":"{challenge}","origin":"{origin}"}}"#
+        );
+        let mut signed = Sha256::digest(app_id.as_bytes()).to_vec();
+        signed.push(0x01);
+        signed.extend(self.sign_count.to_be_bytes());
+        signed.extend(Sha256::digest(cd.as_bytes()));
+        let sig = self.sign(&signed, rng)?;
+        let mut data = vec![0x01];
+        data.extend(self.sign_count.to_be_bytes());
+        data.extend(sig);
+        Ok(json!({
+            "signatureData": b64(&data),
+            "clientData": b64(cd.as_bytes()),
+            "keyHandle": kh,
         }))
     }
 }

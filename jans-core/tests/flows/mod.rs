@@ -5,6 +5,7 @@ pub mod client_auth;
 pub mod discovery;
 pub mod fido2;
 pub mod fido2_mds;
+pub mod fido2_u2f;
 pub mod harness;
 pub mod introspection;
 pub mod keys;
