@@ -15,9 +15,7 @@ use super::client_data::ClientData;
 use super::client_data::{self, Ceremony as ClientCeremony};
 use super::credential::{self, AuthenticationResponse};
 use super::options::{self, AssertionOptionsRequest, CredentialDescriptor};
-use super::{
-    Fido2Server, authenticator_data, check_client_data, check_flags, cose, fail, rp, signature,
-};
+use super::{Fido2Server, authenticator_data, check_client_data, check_flags, cose, fail, rp};
 use crate::config::fido2::{CounterRegression, FIDO_ALGORITHMS};
 use crate::crypto::CryptoProvider;
 use crate::ctx::Ctx;
@@ -188,23 +186,19 @@ pub fn verify(
     // Steps 19–21: the signature over authenticatorData || SHA-256(clientDataJSON).
     let public_key = crate::b64::decode(&reg.public_key)
         .map_err(|_| StoreError::Corrupt("fido2 registration: public key".into()))?;
-    let (alg, key) = cose::verifying_key(provider, &public_key, policy.enabled)
+    // RS1 keys verify here (credentials registered elsewhere); no registration makes one.
+    let key = cose::credential_key(provider, &public_key, policy.enabled, true)
         .map_err(|e| fail(Fido2ErrorCode::UnsupportedAlgorithm, e))?;
     let mut signed = Vec::with_capacity(input.authenticator_data.len() + 32);
     signed.extend_from_slice(&input.authenticator_data);
     signed.extend_from_slice(&Sha256::digest(&input.client_data_json));
-    let sig = signature::to_jws(alg, &input.signature).map_err(|_| {
-        fail(
-            Fido2ErrorCode::InvalidSignature,
-            "the signature is malformed",
-        )
-    })?;
-    key.verify(&signed, &sig).map_err(|_| {
-        fail(
-            Fido2ErrorCode::InvalidSignature,
-            "the signature does not verify",
-        )
-    })?;
+    key.verify(provider, &signed, &input.signature)
+        .map_err(|_| {
+            fail(
+                Fido2ErrorCode::InvalidSignature,
+                "the signature does not verify",
+            )
+        })?;
     Ok(auth)
 }
 

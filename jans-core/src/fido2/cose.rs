@@ -3,8 +3,10 @@
 //! assertion signatures are checked by the same code on either provider.
 //!
 //! Accepted: EC2 on P-256/P-384/P-521 with ES256/ES384/ES512, OKP Ed25519 with EdDSA, RSA
-//! with RS256 or PS256 (RFC 8812 §2). The key must name its algorithm, and the algorithm
-//! must fit the key type and curve.
+//! with RS256 or PS256 (RFC 8812 §2), and — for assertions of credentials registered
+//! elsewhere, never offered at registration — RSA with RS1 (RSASSA-PKCS1-v1_5 with SHA-1,
+//! RFC 8812 §2: what some older TPMs' credentials use). The key must name its algorithm,
+//! and the algorithm must fit the key type and curve.
 
 use std::sync::Arc;
 
@@ -50,6 +52,83 @@ pub fn cose_alg(alg: Algorithm) -> Option<i64> {
     [-7, -35, -36, -8, -257, -37]
         .into_iter()
         .find(|c| algorithm(*c) == Some(alg))
+}
+
+/// COSE `RS1` (RFC 8812 §2): deprecated, verification only.
+pub const COSE_RS1: i64 = -65535;
+
+/// A credential public key ready to verify: a key of the provider for a JOSE algorithm,
+/// or an RS1 key. RS1 is kept apart on purpose: it is not an [`Algorithm`], so no token
+/// can ever name it.
+#[derive(Clone, Debug)]
+pub enum CredentialKey {
+    /// A JOSE algorithm's key.
+    Jose(Algorithm, Arc<dyn VerifyingKey>),
+    /// An RSA key verified with RS1 (`verify_legacy_rs1`).
+    Rs1(Box<Jwk>),
+}
+
+impl CredentialKey {
+    /// Its COSE algorithm value.
+    pub fn cose_alg(&self) -> i64 {
+        match self {
+            CredentialKey::Jose(alg, _) => cose_alg(*alg).unwrap_or_default(),
+            CredentialKey::Rs1(_) => COSE_RS1,
+        }
+    }
+
+    /// Verify `sig`, a WebAuthn signature (ECDSA in DER, RSA and EdDSA as they are), over
+    /// `msg`.
+    pub fn verify(
+        &self,
+        provider: &dyn CryptoProvider,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), crate::crypto::CryptoError> {
+        match self {
+            CredentialKey::Jose(alg, key) => {
+                let sig = super::signature::to_jws(*alg, sig)
+                    .map_err(|_| crate::crypto::CryptoError::BadSignature)?;
+                key.verify(msg, &sig)
+            }
+            CredentialKey::Rs1(jwk) => provider.verify_legacy_rs1(jwk, msg, sig),
+        }
+    }
+}
+
+/// Read the COSE_Key `cose` as a credential key: a JOSE algorithm in `enabled`, or RS1
+/// when `rs1` allows it (assertions of stored credentials; never a new registration).
+pub fn credential_key(
+    provider: &dyn CryptoProvider,
+    cose: &[u8],
+    enabled: &[Algorithm],
+    rs1: bool,
+) -> Result<CredentialKey, CoseError> {
+    super::cbor::decode(cose).map_err(|_| CoseError::Malformed)?;
+    let key = CoseKey::from_slice(cose).map_err(|_| CoseError::Malformed)?;
+    if key_alg(&key)? == COSE_RS1 {
+        if !rs1 {
+            return Err(CoseError::UnsupportedAlgorithm(COSE_RS1));
+        }
+        if key.kty != KeyType::Assigned(iana::KeyType::RSA) {
+            return Err(CoseError::InvalidKey("key type does not fit the algorithm"));
+        }
+        // The same RSA parameters as RS256 keys.
+        return Ok(CredentialKey::Rs1(Box::new(to_jwk(
+            &key,
+            Algorithm::RS256,
+        )?)));
+    }
+    let (alg, verifier) = verifying_key(provider, cose, enabled)?;
+    Ok(CredentialKey::Jose(alg, verifier))
+}
+
+fn key_alg(key: &CoseKey) -> Result<i64, CoseError> {
+    match &key.alg {
+        Some(RegisteredLabelWithPrivate::Assigned(a)) => Ok(a.to_i64()),
+        Some(RegisteredLabelWithPrivate::PrivateUse(a)) => Ok(*a),
+        Some(RegisteredLabelWithPrivate::Text(_)) | None => Err(CoseError::UnsupportedAlgorithm(0)),
+    }
 }
 
 /// The key parameter under the integer label `label`.
@@ -139,13 +218,7 @@ pub fn verifying_key(
     // Our bounded reader first: coset's own reader is not limited in depth.
     super::cbor::decode(cose).map_err(|_| CoseError::Malformed)?;
     let key = CoseKey::from_slice(cose).map_err(|_| CoseError::Malformed)?;
-    let cose_alg = match &key.alg {
-        Some(RegisteredLabelWithPrivate::Assigned(a)) => a.to_i64(),
-        Some(RegisteredLabelWithPrivate::PrivateUse(a)) => *a,
-        Some(RegisteredLabelWithPrivate::Text(_)) | None => {
-            return Err(CoseError::UnsupportedAlgorithm(0));
-        }
-    };
+    let cose_alg = key_alg(&key)?;
     let alg = algorithm(cose_alg).ok_or(CoseError::UnsupportedAlgorithm(cose_alg))?;
     if !enabled.contains(&alg) {
         return Err(CoseError::NotEnabled(alg));
@@ -249,6 +322,73 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// RS1 credential keys (older TPMs): verified by both providers for assertions when
+    /// allowed, refused where a new registration reads the key, and never a JOSE algorithm.
+    #[cfg(feature = "rustcrypto")]
+    #[test]
+    fn rs1_credential_keys_verify_only_where_allowed() {
+        use rsa::pkcs8::DecodePrivateKey as _;
+        let providers = providers();
+        let rng = SeededRandom::new(9);
+        // aws_lc generates RSA keys fast; rustcrypto signs with SHA-1 (no provider does).
+        let maker = providers
+            .iter()
+            .find(|p| p.name() == "aws_lc")
+            .unwrap_or(&providers[0]);
+        let key = maker.generate(Algorithm::RS256, &rng).unwrap();
+        let private = rsa::PrivateKey::from_pkcs8_der(&key.to_pkcs8_der().unwrap()).unwrap();
+        let msg = b"authenticator data || client data hash";
+        let sig = private.pkcs1v15_sign::<sha1::Sha1>(msg).unwrap();
+        let jwk = key.public_jwk();
+        let cose = CoseKeyBuilder::new()
+            .key_type(iana::KeyType::RSA)
+            .param(
+                iana::RsaKeyParameter::N.to_i64(),
+                bytes(jwk.n.as_ref()).into(),
+            )
+            .param(
+                iana::RsaKeyParameter::E.to_i64(),
+                bytes(jwk.e.as_ref()).into(),
+            )
+            .algorithm(iana::Algorithm::RS1)
+            .build()
+            .to_vec()
+            .unwrap();
+        for p in &providers {
+            let k = credential_key(p.as_ref(), &cose, &ALL, true).unwrap();
+            assert_eq!(k.cose_alg(), COSE_RS1);
+            assert!(matches!(k, CredentialKey::Rs1(_)));
+            k.verify(p.as_ref(), msg, &sig).unwrap();
+            assert!(k.verify(p.as_ref(), b"another message", &sig).is_err());
+            // Not where RS1 is not allowed, and not as a JOSE algorithm.
+            assert_eq!(
+                credential_key(p.as_ref(), &cose, &ALL, false).unwrap_err(),
+                CoseError::UnsupportedAlgorithm(COSE_RS1)
+            );
+            assert_eq!(
+                verifying_key(p.as_ref(), &cose, &ALL).unwrap_err(),
+                CoseError::UnsupportedAlgorithm(COSE_RS1)
+            );
+            assert_eq!(algorithm(COSE_RS1), None);
+        }
+        // RS1 on an EC key is refused.
+        let es256 = providers[0].generate(Algorithm::ES256, &rng).unwrap();
+        let jwk = es256.public_jwk();
+        let ec_rs1 = CoseKeyBuilder::new_ec2_pub_key(
+            iana::EllipticCurve::P_256,
+            bytes(jwk.x.as_ref()),
+            bytes(jwk.y.as_ref()),
+        )
+        .algorithm(iana::Algorithm::RS1)
+        .build()
+        .to_vec()
+        .unwrap();
+        assert!(matches!(
+            credential_key(providers[0].as_ref(), &ec_rs1, &ALL, true).unwrap_err(),
+            CoseError::InvalidKey(_)
+        ));
     }
 
     #[test]
