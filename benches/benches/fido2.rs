@@ -124,6 +124,7 @@ fn case(provider: &Arc<dyn CryptoProvider>) -> Case {
 fn assertion(c: &mut Criterion) {
     let enabled = [Algorithm::ES256];
     let policy = Policy {
+        keys: None,
         allowed_top_origins: &[],
         enabled: &enabled,
     };

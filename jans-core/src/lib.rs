@@ -27,7 +27,7 @@
 //! | layer | modules |
 //! |---|---|
 //! | engine | [`engine`]: the [`Engine`] value (builder, cluster work, dispatch) |
-//! | components | [`auth`]: the auth-server (OAuth 2.0, OpenID Connect, sign-in); [`fido2`]: the FIDO2 server (WebAuthn registration and authentication) |
+//! | components | [`auth`]: the auth-server (OAuth 2.0, OpenID Connect, sign-in); [`fido2`]: the FIDO2 server (WebAuthn registration and authentication, attestation trust against FIDO metadata, legacy U2F) |
 //! | services | [`services`]: what every component may use |
 //! | foundations | [`request`], [`response`], [`error`], [`params`], [`ctx`], [`config`], [`jose`], [`crypto`], [`keys`], [`password`], [`outbound`], [`repo`], [`store`], [`b64`] |
 //!

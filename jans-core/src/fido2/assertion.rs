@@ -123,6 +123,8 @@ pub struct Policy<'a> {
     pub allowed_top_origins: &'a [String],
     /// The credential algorithms enabled.
     pub enabled: &'a [Algorithm],
+    /// Keys already read, when the caller keeps them.
+    pub keys: Option<&'a cose::KeyCache>,
 }
 
 /// §7.2 steps 5–21 over what was loaded (the ceremony, the registration of the credential
@@ -187,8 +189,11 @@ pub fn verify(
     let public_key = crate::b64::decode(&reg.public_key)
         .map_err(|_| StoreError::Corrupt("fido2 registration: public key".into()))?;
     // RS1 keys verify here (credentials registered elsewhere); no registration makes one.
-    let key = cose::credential_key(provider, &public_key, policy.enabled, true)
-        .map_err(|e| fail(Fido2ErrorCode::UnsupportedAlgorithm, e))?;
+    let key = match policy.keys {
+        Some(cache) => cache.credential_key(provider, &public_key, policy.enabled, true),
+        None => cose::credential_key(provider, &public_key, policy.enabled, true),
+    }
+    .map_err(|e| fail(Fido2ErrorCode::UnsupportedAlgorithm, e))?;
     let mut signed = Vec::with_capacity(input.authenticator_data.len() + 32);
     signed.extend_from_slice(&input.authenticator_data);
     signed.extend_from_slice(&Sha256::digest(&input.client_data_json));
@@ -332,6 +337,7 @@ impl Fido2Server {
         let policy = Policy {
             allowed_top_origins: &fido.allowed_top_origins,
             enabled: &enabled,
+            keys: Some(&self.keys),
         };
         let auth = verify(&input, &ceremony, &reg, &policy, self.provider().as_ref())?;
         let user = self
@@ -387,6 +393,7 @@ impl Fido2Server {
                 )
                 .into());
             };
+            let stored = reg.clone();
             let (sign_count, backed_up) = used;
             let counts = sign_count != 0 || reg.sign_count != 0;
             if counts && sign_count <= reg.sign_count {
@@ -405,8 +412,21 @@ impl Fido2Server {
             }
             reg.backed_up = backed_up;
             reg.last_used_at = Some(ctx.now);
+            // Nothing to record (a credential that does not count, used again within the
+            // same second): no write, so concurrent sign-ins with one synced passkey do not
+            // contend for it.
+            if reg == stored {
+                return Ok(reg);
+            }
+            // Only the time of use to record: a concurrent sign-in that changed the
+            // registration first recorded a use just now too, so a lost race needs no retry.
+            let only_use_time = Fido2Registration {
+                last_used_at: stored.last_used_at,
+                ..reg.clone()
+            } == stored;
             match self.stores().fido2.update(&reg, revision).await {
                 Ok(()) => return Ok(reg),
+                Err(StoreError::Conflict) if only_use_time => return Ok(reg),
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }

@@ -123,6 +123,48 @@ pub fn credential_key(
     Ok(CredentialKey::Jose(alg, verifier))
 }
 
+/// Most keys a [`KeyCache`] holds; a full cache starts over.
+pub const KEY_CACHE_ENTRIES: usize = 10_000;
+
+/// Credential keys already read, by their COSE_Key bytes: reading a key (CBOR, the point's
+/// validation by the provider) costs about as much again as a part of the signature check,
+/// and a credential signs in many times. A key is the same key whatever the time, so the
+/// only thing checked again on each use is whether its algorithm is still enabled.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    keys: std::sync::Mutex<std::collections::HashMap<Vec<u8>, CredentialKey>>,
+}
+
+impl KeyCache {
+    /// [`credential_key`], from the cache when the key was read before.
+    pub fn credential_key(
+        &self,
+        provider: &dyn CryptoProvider,
+        cose: &[u8],
+        enabled: &[Algorithm],
+        rs1: bool,
+    ) -> Result<CredentialKey, CoseError> {
+        let cached = self.keys.lock().ok().and_then(|m| m.get(cose).cloned());
+        if let Some(k) = cached {
+            return match &k {
+                CredentialKey::Jose(alg, _) if !enabled.contains(alg) => {
+                    Err(CoseError::NotEnabled(*alg))
+                }
+                CredentialKey::Rs1(_) if !rs1 => Err(CoseError::UnsupportedAlgorithm(COSE_RS1)),
+                _ => Ok(k),
+            };
+        }
+        let k = credential_key(provider, cose, enabled, rs1)?;
+        if let Ok(mut m) = self.keys.lock() {
+            if m.len() >= KEY_CACHE_ENTRIES {
+                m.clear();
+            }
+            m.insert(cose.to_vec(), k.clone());
+        }
+        Ok(k)
+    }
+}
+
 fn key_alg(key: &CoseKey) -> Result<i64, CoseError> {
     match &key.alg {
         Some(RegisteredLabelWithPrivate::Assigned(a)) => Ok(a.to_i64()),
@@ -322,6 +364,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A cached key is the key read before, and is still refused once its algorithm is no
+    /// longer enabled (or RS1 no longer allowed).
+    #[test]
+    fn cached_keys_follow_the_policy_in_force() {
+        let p = providers().remove(0);
+        let rng = SeededRandom::new(10);
+        let key = p.generate(Algorithm::ES256, &rng).unwrap();
+        let cose = cose_of(key.as_ref(), Algorithm::ES256);
+        let cache = KeyCache::default();
+        let sig = key.sign(b"m", &rng).unwrap();
+        let der = crate::testing::pki::ecdsa_der(&sig);
+        for _ in 0..2 {
+            let k = cache
+                .credential_key(p.as_ref(), &cose, &ALL, false)
+                .unwrap();
+            k.verify(p.as_ref(), b"m", &der).unwrap();
+            assert!(k.verify(p.as_ref(), b"n", &der).is_err());
+        }
+        assert_eq!(
+            cache
+                .credential_key(p.as_ref(), &cose, &[Algorithm::EdDSA], false)
+                .unwrap_err(),
+            CoseError::NotEnabled(Algorithm::ES256)
+        );
+        assert!(
+            cache
+                .credential_key(p.as_ref(), b"\xa0", &ALL, false)
+                .is_err()
+        );
     }
 
     /// RS1 credential keys (older TPMs): verified by both providers for assertions when

@@ -63,6 +63,7 @@ pub struct Fido2Server {
     services: Arc<Services>,
     ceremonies: Ceremonies,
     metadata: std::sync::RwLock<mds::State>,
+    keys: cose::KeyCache,
 }
 
 impl std::fmt::Debug for Fido2Server {
@@ -162,6 +163,7 @@ impl Fido2Server {
             services,
             ceremonies,
             metadata: std::sync::RwLock::default(),
+            keys: cose::KeyCache::default(),
         }
     }
 

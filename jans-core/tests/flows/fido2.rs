@@ -741,16 +741,41 @@ fn one_credential_is_registered_once() {
     assert_eq!(registrations(&h, &alice.inum).len(), 1);
 }
 
+/// A harness on `stores` with alice, her session and one passkey of hers.
+fn alice_with_a_passkey(
+    stores: jans_core::repo::Stores,
+) -> (Arc<Harness>, String, SoftAuthenticator) {
+    let h = Arc::new(Harness::with(config(), stores, [7; 32]));
+    let alice = h.add_user("alice");
+    let s = session_of(&h, &alice.inum);
+    let a = enrol(&h, "alice", &s, Attestation::None);
+    (h, s, a)
+}
+
+/// Each body posted to `endpoint` from its own thread, all released at once.
+fn race(h: &Arc<Harness>, endpoint: Fido2Endpoint, bodies: Vec<Value>) -> Vec<Response> {
+    let barrier = Arc::new(Barrier::new(bodies.len()));
+    let threads: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (h, barrier) = (h.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                fido(&h, endpoint, &body)
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
 /// `RACERS` threads post the same result at once: one wins, every other is told the
 /// challenge is used. On every backend.
 #[test]
 fn racing_results_of_one_challenge_have_one_winner_on_every_backend() {
     const RACERS: usize = 12;
     for backend in super::backends::all() {
-        let h = Arc::new(Harness::with(config(), backend.stores.clone(), [7; 32]));
-        let alice = h.add_user("alice");
-        let s = session_of(&h, &alice.inum);
-        let mut a = enrol(&h, "alice", &s, Attestation::None);
+        let (h, s, mut a) = alice_with_a_passkey(backend.stores.clone());
+        let alice = block_on(h.stores.users.by_uid("alice")).unwrap().unwrap();
         for (endpoint, body) in [
             {
                 let mut fresh = SoftAuthenticator::new(
@@ -775,17 +800,7 @@ fn racing_results_of_one_challenge_have_one_winner_on_every_backend() {
                 )
             },
         ] {
-            let barrier = Arc::new(Barrier::new(RACERS));
-            let threads: Vec<_> = (0..RACERS)
-                .map(|_| {
-                    let (h, barrier, body) = (h.clone(), barrier.clone(), body.clone());
-                    std::thread::spawn(move || {
-                        barrier.wait();
-                        fido(&h, endpoint, &body)
-                    })
-                })
-                .collect();
-            let responses: Vec<Response> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+            let responses = race(&h, endpoint, vec![body; RACERS]);
             let wins = responses.iter().filter(|r| r.status() == 200).count();
             assert_eq!(wins, 1, "{}: {endpoint:?} has one winner", backend.name);
             for r in responses.iter().filter(|r| r.status() != 200) {
@@ -793,6 +808,47 @@ fn racing_results_of_one_challenge_have_one_winner_on_every_backend() {
             }
         }
         assert_eq!(registrations(&h, &alice.inum).len(), 2, "{}", backend.name);
+    }
+}
+
+/// `RACERS` sign-ins with one passkey at once, each its own ceremony: with a synced passkey
+/// (counter always 0) every one succeeds — they do not contend for the registration — and
+/// with a counting key whose assertions all carry the same counter, exactly one does (the
+/// others are a counter regression). On every backend.
+#[test]
+fn concurrent_sign_ins_with_one_passkey_on_every_backend() {
+    const RACERS: usize = 12;
+    for backend in super::backends::all() {
+        let (h, _, mut a) = alice_with_a_passkey(backend.stores.clone());
+        for counts in [false, true] {
+            a.counts = counts;
+            let bodies: Vec<Value> = (0..RACERS)
+                .map(|_| {
+                    let o = assertion_options(&h, Some("alice"));
+                    let before = a.sign_count;
+                    let signed = a.assert(&o, ORIGIN, h.rng.as_ref()).unwrap();
+                    // Every assertion of this round carries the same counter.
+                    a.sign_count = before;
+                    signed
+                })
+                .collect();
+            let responses = race(&h, Fido2Endpoint::AssertionResult, bodies);
+            let wins = responses.iter().filter(|r| r.status() == 200).count();
+            if counts {
+                assert_eq!(wins, 1, "{}: one counter value signs in once", backend.name);
+                for r in responses.iter().filter(|r| r.status() != 200) {
+                    refused(r, 400, "counter_regression");
+                }
+            } else {
+                assert_eq!(
+                    wins,
+                    RACERS,
+                    "{}: {:?}",
+                    backend.name,
+                    responses.iter().find(|r| r.status() != 200)
+                );
+            }
+        }
     }
 }
 
