@@ -32,6 +32,29 @@ fn a_blob_serves_through_its_next_update_day() {
     assert!(expired(d, d + 86_400));
 }
 
+/// The built-in roots are the published ones: their SHA-256 fingerprints.
+#[test]
+fn the_builtin_roots_are_the_published_ones() {
+    use sha2::{Digest, Sha256};
+    let fingerprint = |pem: &str| -> String {
+        let der = builtin(pem).remove(0).der().to_vec();
+        Sha256::digest(der)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    // GlobalSign Root CA - R3: the FIDO Alliance's MDS3 BLOB root.
+    assert_eq!(
+        fingerprint(FIDO_MDS_ROOT_PEM),
+        "CB:B5:22:D7:B7:F1:27:AD:6A:01:13:86:5B:DF:1C:D4:10:2E:7D:07:59:AF:63:5A:7C:F4:72:0D:C9:63:C5:3B"
+    );
+    assert_eq!(
+        fingerprint(APPLE_WEBAUTHN_ROOT_PEM),
+        "09:15:DD:5C:07:A2:8D:B5:49:D1:F6:77:BB:5A:75:D4:BF:BE:95:61:A7:73:42:43:27:76:2E:9E:02:F9:BB:29"
+    );
+}
+
 #[test]
 fn the_builtin_roots_parse() {
     assert_eq!(builtin(FIDO_MDS_ROOT_PEM).len(), 1);
