@@ -93,17 +93,13 @@ impl Fido2Server {
         if f.disable_metadata_service || f.metadata_servers.is_empty() {
             return false;
         }
-        let (due, roots, mut crls) = {
+        let (roots, mut crls) = {
             let st = self.mds_read();
-            (
-                st.next_fetch <= ctx.now,
-                st.local.roots.clone(),
-                st.local.crls.clone(),
-            )
+            if st.next_fetch > ctx.now {
+                return false;
+            }
+            (st.local.roots.clone(), st.local.crls.clone())
         };
-        if !due {
-            return false;
-        }
         let roots = if roots.is_empty() {
             mds::builtin(mds::FIDO_MDS_ROOT_PEM)
         } else {
