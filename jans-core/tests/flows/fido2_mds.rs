@@ -568,6 +568,9 @@ fn blobs_are_fetched_at_next_update_with_their_crls() {
 #[test]
 fn trust_diagnostics_endpoints() {
     let h = harness(AttestationMode::Monitor);
+    // No metadata server by default: the tick fetches nothing.
+    tick(&h);
+    assert_eq!(*h.http.fetches.lock().unwrap(), 0);
     let r = get(&h, Fido2Endpoint::AttestationTrustConfig);
     assert_eq!(r.status(), 200);
     let v = json(&r);
