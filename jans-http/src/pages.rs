@@ -586,20 +586,7 @@ pub async fn account(
         .fido2_registrations(&user.uid)
         .await
         .unwrap_or_default();
-    let date = |t: u64| {
-        let days = t / 86_400;
-        // Civil date from days since the epoch (Howard Hinnant's algorithm).
-        let z = days as i64 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
-        format!("{y:04}-{m:02}-{d:02}")
-    };
+    let date = jans_core::ctx::format_date;
     let items: Vec<minijinja::Value> = registrations
         .iter()
         .map(|r| {

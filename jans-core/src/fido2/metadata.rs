@@ -11,14 +11,26 @@ use super::Fido2Server;
 use super::attestation::Verified;
 use super::mds::blob::{self, Anchors, Blob};
 use super::mds::crl::{Crl, MAX_CRL_LEN};
-use super::mds::trust::{self, Judgement};
+use super::mds::trust;
 use super::mds::{self, MdsError, Metadata, Sources, State, expired, format_date};
 use crate::config::fido2::AttestationMode;
 use crate::ctx::{Ctx, UnixTime};
+use crate::error::webauthn::{Fido2Error, Fido2ErrorCode};
 use crate::outbound::AddressPolicy;
 
 /// Most CRL distribution points fetched for one certificate.
 const MAX_CRL_POINTS: usize = 2;
+
+/// What a registration records of its attestation's trust.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    /// `attestationTrusted`.
+    pub trusted: bool,
+    /// `attestationProblem`: the `JFS_*` code and why.
+    pub problem: Option<String>,
+    /// `authenticatorName`: the model's name in the metadata.
+    pub authenticator_name: Option<String>,
+}
 
 /// The source name of the BLOB loaded from `mdsTocsFolder`.
 const FOLDER: &str = "folder";
@@ -197,20 +209,21 @@ impl Fido2Server {
         Ok(b)
     }
 
-    /// §7.1 steps 22–24 for a registration, per `attestationMode` (`None` when disabled).
-    pub(crate) fn judge_attestation(
+    /// §7.1 steps 22–24 for a registration, per `attestationMode`: what the registration
+    /// records (nothing judged when disabled), or the refusal in `enforced` mode.
+    pub(crate) fn attestation_verdict(
         &self,
         fmt: &str,
         verified: &Verified,
         aaguid: &str,
         now: UnixTime,
-    ) -> Option<Judgement> {
-        if self.config().fido2_configuration.attestation_mode == AttestationMode::Disabled {
-            return None;
+    ) -> Result<Verdict, crate::error::Error> {
+        let mode = self.config().fido2_configuration.attestation_mode;
+        if mode == AttestationMode::Disabled {
+            return Ok(Verdict::default());
         }
-        let md = self.metadata();
-        Some(trust::judge(
-            &md,
+        let j = trust::judge(
+            &self.metadata(),
             trust::Subject {
                 fmt,
                 verified,
@@ -218,7 +231,18 @@ impl Fido2Server {
             },
             now,
             self.provider().as_ref(),
-        ))
+        );
+        let problem = j.problem.map(|(code, why)| format!("{code}: {why}"));
+        if mode == AttestationMode::Enforced
+            && let Some(p) = problem
+        {
+            return Err(Fido2Error::new(Fido2ErrorCode::AttestationNotTrusted, p).into());
+        }
+        Ok(Verdict {
+            trusted: j.trusted,
+            problem,
+            authenticator_name: j.description,
+        })
     }
 
     /// Janssen's `GET /trust/mds/health`: the status (`UP`, `DOWN` — answered with 503 —

@@ -301,20 +301,11 @@ impl Fido2Server {
         // Steps 22–24: trust, judged against the metadata unless the relying party asked
         // for no attestation; refused only in `enforced` mode (recorded otherwise).
         let aaguid = uuid(&attested.aaguid);
-        let judgement = if asked_none {
-            None
+        let verdict = if asked_none {
+            super::metadata::Verdict::default()
         } else {
-            self.judge_attestation(&ao.fmt, &verified, &aaguid, ctx.now)
+            self.attestation_verdict(&ao.fmt, &verified, &aaguid, ctx.now)?
         };
-        let problem = judgement
-            .as_ref()
-            .and_then(|j| j.problem.as_ref())
-            .map(|(code, why)| format!("{code}: {why}"));
-        if config.fido2_configuration.attestation_mode == AttestationMode::Enforced
-            && let Some(p) = &problem
-        {
-            return Err(Fido2Error::new(Fido2ErrorCode::AttestationNotTrusted, p.clone()).into());
-        }
         let discoverable = resp
             .client_extension_results
             .get("credProps")
@@ -347,9 +338,9 @@ impl Fido2Server {
             backed_up: auth.flags.backed_up(),
             attestation_format: ao.fmt.chars().take(32).collect(),
             attestation_type: kind.as_str().to_owned(),
-            attestation_trusted: judgement.as_ref().is_some_and(|j| j.trusted),
-            attestation_problem: problem,
-            authenticator_name: judgement.and_then(|j| j.description),
+            attestation_trusted: verdict.trusted,
+            attestation_problem: verdict.problem,
+            authenticator_name: verdict.authenticator_name,
             rp_id: ceremony.rp_id.clone(),
             origin: cd.origin.clone(),
             discoverable,

@@ -82,6 +82,19 @@ mod blobs {
         signer: Issued,
     }
 
+    impl Pki {
+        /// `payload` signed by the signer, whose chain (signer, intermediate) is `x5c`.
+        fn blob(&self, payload: &Value, rng: &SeededRandom) -> Vec<u8> {
+            pki::blob(
+                payload,
+                &self.signer,
+                &[&self.signer, &self.intermediate],
+                rng,
+            )
+            .unwrap()
+        }
+    }
+
     fn pki(provider: &dyn CryptoProvider, rng: &SeededRandom) -> Pki {
         let from = T - 86_400;
         let root = pki::issue(
@@ -133,13 +146,7 @@ mod blobs {
         for provider in providers() {
             let provider = provider.as_ref();
             let p = pki(provider, &rng);
-            let jwt = pki::blob(
-                &payload(7, "2027-02-01"),
-                &p.signer,
-                &[&p.signer, &p.intermediate],
-                &rng,
-            )
-            .unwrap();
+            let jwt = p.blob(&payload(7, "2027-02-01"), &rng);
             let roots = roots(&p);
             let anchors = Anchors {
                 roots: &roots,
@@ -233,13 +240,7 @@ mod blobs {
         for provider in providers() {
             let provider = provider.as_ref();
             let p = pki(provider, &rng);
-            let jwt = pki::blob(
-                &payload(1, "2027-02-01"),
-                &p.signer,
-                &[&p.signer, &p.intermediate],
-                &rng,
-            )
-            .unwrap();
+            let jwt = p.blob(&payload(1, "2027-02-01"), &rng);
             let roots = roots(&p);
             let crl = |issuer: &Issued, revoked: &[u64], from: UnixTime| {
                 Crl::parse(&pki::crl(issuer, revoked, from, from + 7 * 86_400, &rng).unwrap())
@@ -349,13 +350,7 @@ mod blobs {
             blob::verify(&jwt, anchors, T, provider).unwrap_err(),
             MdsError::Malformed(_)
         ));
-        let jwt = pki::blob(
-            &payload(1, "02/01/2027"),
-            &p.signer,
-            &[&p.signer, &p.intermediate],
-            &rng,
-        )
-        .unwrap();
+        let jwt = p.blob(&payload(1, "02/01/2027"), &rng);
         assert!(matches!(
             blob::verify(&jwt, anchors, T, provider).unwrap_err(),
             MdsError::Malformed(_)

@@ -158,15 +158,20 @@ pub fn sha256(s: &[u8]) -> [u8; 32] {
     Sha256::digest(s).into()
 }
 
-/// The JWK of an uncompressed P-256 point.
-fn jwk_of(public_key: &[u8]) -> Result<Jwk, U2fError> {
-    let point = public_key
+/// The x and y coordinates of an uncompressed P-256 point (`0x04 || x || y`).
+fn coordinates(public_key: &[u8]) -> Result<(&[u8], &[u8]), U2fError> {
+    public_key
         .strip_prefix(&[0x04])
         .filter(|p| p.len() == PUBLIC_KEY_LEN - 1)
+        .map(|p| p.split_at(32))
         .ok_or(U2fError::Malformed(
             "the public key is not an uncompressed P-256 point",
-        ))?;
-    let (x, y) = point.split_at(32);
+        ))
+}
+
+/// The JWK of an uncompressed P-256 point.
+fn jwk_of(public_key: &[u8]) -> Result<Jwk, U2fError> {
+    let (x, y) = coordinates(public_key)?;
     Ok(Jwk {
         kty: "EC".to_owned(),
         crv: Some("P-256".to_owned()),
@@ -207,13 +212,7 @@ pub fn verify_signature(
 
 /// The COSE_Key (EC2, P-256, ES256) of a U2F public key, as registrations store keys.
 pub fn cose_key(public_key: &[u8]) -> Result<Vec<u8>, U2fError> {
-    let point = public_key
-        .strip_prefix(&[0x04])
-        .filter(|p| p.len() == PUBLIC_KEY_LEN - 1)
-        .ok_or(U2fError::Malformed(
-            "the public key is not an uncompressed P-256 point",
-        ))?;
-    let (x, y) = point.split_at(32);
+    let (x, y) = coordinates(public_key)?;
     coset::CoseKeyBuilder::new_ec2_pub_key(iana::EllipticCurve::P_256, x.to_vec(), y.to_vec())
         .algorithm(iana::Algorithm::ES256)
         .build()

@@ -19,7 +19,6 @@ use super::attestation::{AttestationType, Verified, fido_u2f};
 use super::ceremony::{Ceremonies, Ceremony, Kind, UserVerification};
 use super::registration::Registrar;
 use super::{Fido2Server, fail};
-use crate::config::fido2::AttestationMode;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::webauthn::{Fido2Error, Fido2ErrorCode};
@@ -127,6 +126,47 @@ impl Fido2Server {
         }
     }
 
+    /// Keep `ceremony` until its response, for `unfinishedRequestExpiration`.
+    async fn keep(&self, ceremony: &Ceremony, ctx: &Ctx) -> Result<(), Error> {
+        let lifetime = self
+            .config()
+            .fido2_configuration
+            .unfinished_request_expiration;
+        self.ceremonies.insert(ceremony, lifetime, ctx).await
+    }
+
+    /// The client data of a U2F response and the ceremony it answers, taken whatever
+    /// follows (a challenge is used once), checked for its `typ` and facet.
+    async fn take_u2f(
+        &self,
+        client_data_b64: &str,
+        kind: Kind,
+        typ: &str,
+        ctx: &Ctx,
+    ) -> Result<(Vec<u8>, message::ClientData, Ceremony), Error> {
+        let client_data = b64("clientData", client_data_b64)?;
+        let cd = message::parse_client_data(&client_data).map_err(u2f_fail)?;
+        let ceremony = self
+            .ceremonies
+            .take(&cd.challenge, ctx.now)
+            .await?
+            .filter(|c| c.kind == kind)
+            .ok_or_else(expired)?;
+        if cd.typ != typ {
+            return Err(fail(
+                Fido2ErrorCode::InvalidClientData,
+                format!("client data typ must be {typ}"),
+            ));
+        }
+        if !ceremony.origins.contains(&cd.origin) {
+            return Err(fail(
+                Fido2ErrorCode::InvalidOrigin,
+                "the client data origin is not a facet of the AppID",
+            ));
+        }
+        Ok((client_data, cd, ceremony))
+    }
+
     /// The RP an AppID belongs to: its origin must be one of an RP's origins. The facets
     /// accepted are that origin and the AppID itself (Super Gluu names the AppID).
     fn app(&self, app_id: Option<&str>) -> Result<App, Error> {
@@ -227,11 +267,7 @@ impl Fido2Server {
             allow_credentials: registered.clone(),
             app_id: Some(app.app_id.clone()),
         };
-        let lifetime = self
-            .config()
-            .fido2_configuration
-            .unfinished_request_expiration;
-        self.ceremonies.insert(&ceremony, lifetime, ctx).await?;
+        self.keep(&ceremony, ctx).await?;
         Ok(json!({
             "authenticateRequests": registered.iter().map(|kh| json!({
                 "challenge": challenge,
@@ -255,27 +291,14 @@ impl Fido2Server {
         ctx: &Ctx,
     ) -> Result<Value, Error> {
         let resp: RegisterResponse = parse_token_response(token_response)?;
-        let client_data = b64("clientData", &resp.client_data)?;
-        let cd = message::parse_client_data(&client_data).map_err(u2f_fail)?;
-        // Taken whatever follows: a challenge is used once.
-        let ceremony = self
-            .ceremonies
-            .take(&cd.challenge, ctx.now)
-            .await?
-            .filter(|c| c.kind == Kind::U2fRegistration)
-            .ok_or_else(expired)?;
-        if cd.typ != TYP_REGISTRATION {
-            return Err(fail(
-                Fido2ErrorCode::InvalidClientData,
-                format!("client data typ must be {TYP_REGISTRATION}"),
-            ));
-        }
-        if !ceremony.origins.contains(&cd.origin) {
-            return Err(fail(
-                Fido2ErrorCode::InvalidOrigin,
-                "the client data origin is not a facet of the AppID",
-            ));
-        }
+        let (client_data, cd, ceremony) = self
+            .take_u2f(
+                &resp.client_data,
+                Kind::U2fRegistration,
+                TYP_REGISTRATION,
+                ctx,
+            )
+            .await?;
         let (Some(app_id), Some(inum), Some(username)) = (
             ceremony.app_id.clone(),
             ceremony.user_inum.clone(),
@@ -302,16 +325,7 @@ impl Fido2Server {
             trust_path: vec![reg.certificate.der().to_vec()],
         };
         let aaguid = super::registration::uuid(&[0; 16]);
-        let judgement = self.judge_attestation("fido-u2f", &verified, &aaguid, ctx.now);
-        let problem = judgement
-            .as_ref()
-            .and_then(|j| j.problem.as_ref())
-            .map(|(code, why)| format!("{code}: {why}"));
-        if self.config().fido2_configuration.attestation_mode == AttestationMode::Enforced
-            && let Some(p) = &problem
-        {
-            return Err(Fido2Error::new(Fido2ErrorCode::AttestationNotTrusted, p.clone()).into());
-        }
+        let verdict = self.attestation_verdict("fido-u2f", &verified, &aaguid, ctx.now)?;
         let record = Fido2Registration {
             user_inum: inum,
             username,
@@ -325,9 +339,9 @@ impl Fido2Server {
             backed_up: false,
             attestation_format: "fido-u2f".to_owned(),
             attestation_type: AttestationType::Basic.as_str().to_owned(),
-            attestation_trusted: judgement.as_ref().is_some_and(|j| j.trusted),
-            attestation_problem: problem,
-            authenticator_name: judgement.and_then(|j| j.description),
+            attestation_trusted: verdict.trusted,
+            attestation_problem: verdict.problem,
+            authenticator_name: verdict.authenticator_name,
             rp_id: ceremony.rp_id.clone(),
             origin: cd.origin,
             discoverable: Some(false),
@@ -428,11 +442,7 @@ impl Fido2Server {
             allow_credentials: keys.iter().map(|r| r.credential_id.clone()).collect(),
             app_id: Some(app.app_id.clone()),
         };
-        let lifetime = self
-            .config()
-            .fido2_configuration
-            .unfinished_request_expiration;
-        self.ceremonies.insert(&ceremony, lifetime, ctx).await?;
+        self.keep(&ceremony, ctx).await?;
         Ok(json!({
             "authenticateRequests": keys.iter().map(|r| json!({
                 "challenge": challenge,
@@ -452,26 +462,14 @@ impl Fido2Server {
         ctx: &Ctx,
     ) -> Result<Value, Error> {
         let resp: SignResponse = parse_token_response(token_response)?;
-        let client_data = b64("clientData", &resp.client_data)?;
-        let cd = message::parse_client_data(&client_data).map_err(u2f_fail)?;
-        let ceremony = self
-            .ceremonies
-            .take(&cd.challenge, ctx.now)
-            .await?
-            .filter(|c| c.kind == Kind::U2fAuthentication)
-            .ok_or_else(expired)?;
-        if cd.typ != TYP_AUTHENTICATION {
-            return Err(fail(
-                Fido2ErrorCode::InvalidClientData,
-                format!("client data typ must be {TYP_AUTHENTICATION}"),
-            ));
-        }
-        if !ceremony.origins.contains(&cd.origin) {
-            return Err(fail(
-                Fido2ErrorCode::InvalidOrigin,
-                "the client data origin is not a facet of the AppID",
-            ));
-        }
+        let (client_data, _, ceremony) = self
+            .take_u2f(
+                &resp.client_data,
+                Kind::U2fAuthentication,
+                TYP_AUTHENTICATION,
+                ctx,
+            )
+            .await?;
         let key_handle = b64("keyHandle", &resp.key_handle)?;
         let unknown = || {
             Error::from(Fido2Error::new(
