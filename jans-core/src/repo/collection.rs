@@ -19,8 +19,9 @@ use serde::de::DeserializeOwned;
 use crate::store::StoreError;
 use crate::store::document::{DocumentStore, UniqueKey};
 
-/// Decoded documents by id: (the collection's generation when read, revision, value).
-type Decoded<T> = HashMap<String, (u64, u64, T)>;
+/// Decoded documents by id: (the collection's generation when read, revision, value). The
+/// values are shared so that the lock is held for a reference count, not for a copy.
+type Decoded<T> = HashMap<String, (u64, u64, Arc<T>)>;
 
 /// Most decoded documents kept per collection; beyond it the cache starts over.
 const MAX_DECODED: usize = 10_000;
@@ -98,32 +99,67 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
     pub async fn get_revision(&self, id: &str) -> Result<Option<(u64, T)>, StoreError> {
         // Read before the document, so a value kept is never newer than its generation.
         let generation = self.store.generation(self.name);
-        if let Some(g) = generation
-            && let Some((kept, revision, value)) = self.decoded().get(id)
-            && *kept == g
-        {
-            return Ok(Some((*revision, value.clone())));
+        if let Some(kept) = self.kept(generation, id, None) {
+            return Ok(Some(kept));
         }
         let Some(d) = self.store.get(self.name, id).await? else {
             return Ok(None);
         };
-        let value: T = decode(self.name, d.body)?;
-        if let Some(g) = generation {
-            let mut decoded = self.decoded();
-            if decoded.len() >= MAX_DECODED {
-                decoded.clear();
-            }
-            decoded.insert(id.to_owned(), (g, d.revision, value.clone()));
-        }
-        Ok(Some((d.revision, value)))
+        self.decode_and_keep(generation, d).map(Some)
     }
 
     /// The value holding `value` under the unique key `name`.
     pub async fn find(&self, name: &str, value: &str) -> Result<Option<T>, StoreError> {
-        match self.store.find(self.name, name, value).await? {
-            Some(d) => Ok(Some(decode(self.name, d.body)?)),
-            None => Ok(None),
+        Ok(self.find_revision(name, value).await?.map(|(_, v)| v))
+    }
+
+    /// The value holding `value` under the unique key `name`, with its revision.
+    pub async fn find_revision(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> Result<Option<(u64, T)>, StoreError> {
+        let generation = self.store.generation(self.name);
+        let Some(d) = self.store.find(self.name, name, value).await? else {
+            return Ok(None);
+        };
+        if let Some(kept) = self.kept(generation, &d.id, Some(d.revision)) {
+            return Ok(Some(kept));
         }
+        self.decode_and_keep(generation, d).map(Some)
+    }
+
+    /// The value `id` as decoded while the collection was at `generation` (and, when
+    /// given, at `revision`), copied after the lock is released.
+    fn kept(&self, generation: Option<u64>, id: &str, revision: Option<u64>) -> Option<(u64, T)> {
+        let g = generation?;
+        let (rev, value) = {
+            let decoded = self.decoded();
+            let (kept, rev, value) = decoded.get(id)?;
+            if *kept != g || revision.is_some_and(|r| r != *rev) {
+                return None;
+            }
+            (*rev, value.clone())
+        };
+        Some((rev, Arc::unwrap_or_clone(value)))
+    }
+
+    /// Decode `d`, kept for later reads when the backend numbers its generations.
+    fn decode_and_keep(
+        &self,
+        generation: Option<u64>,
+        d: crate::store::document::Document,
+    ) -> Result<(u64, T), StoreError> {
+        let value: T = decode(self.name, d.body)?;
+        if let Some(g) = generation {
+            let shared = Arc::new(value.clone());
+            let mut decoded = self.decoded();
+            if decoded.len() >= MAX_DECODED {
+                decoded.clear();
+            }
+            decoded.insert(d.id, (g, d.revision, shared));
+        }
+        Ok((d.revision, value))
     }
 
     /// Replace the value `id` (and its unique keys); with `expected`, only at that

@@ -149,15 +149,8 @@ impl Registrations {
         &self,
         credential_id: &[u8],
     ) -> Result<Option<(u64, Fido2Registration)>, StoreError> {
-        let Some(found) = self
-            .0
-            .find(Self::CREDENTIAL, &Self::credential_key(credential_id))
-            .await?
-        else {
-            return Ok(None);
-        };
         self.0
-            .get_revision(&Self::id(&found.user_inum, credential_id))
+            .find_revision(Self::CREDENTIAL, &Self::credential_key(credential_id))
             .await
     }
 

@@ -1,7 +1,7 @@
 //! In-memory backend: for tests and embedders. Nothing survives the process.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
@@ -12,17 +12,52 @@ use crate::ctx::UnixTime;
 type GrantKey = (GrantKind, String);
 
 /// A stored grant record; `used` when [`GrantStore::take`] left it as a tombstone, `count`
-/// for counters.
+/// for counters. The record is shared, so that the lock is held for a reference count, not
+/// for a copy of its data: copies are made, and the last reference dropped, after the lock
+/// is released. `expires_at` is the entry's (a tombstone's differs from its record's).
 struct Entry {
-    record: GrantRecord,
+    record: Arc<GrantRecord>,
+    expires_at: UnixTime,
     used: bool,
     count: u64,
 }
 
+impl Entry {
+    fn new(record: GrantRecord, used: bool, count: u64) -> Entry {
+        Entry {
+            expires_at: record.expires_at,
+            record: Arc::new(record),
+            used,
+            count,
+        }
+    }
+
+    fn is_live(&self, now: UnixTime) -> bool {
+        now < self.expires_at
+    }
+
+    /// What to hand out, copied once the lock is released ([`Shared::record`]).
+    fn share(&self) -> Shared {
+        Shared(self.record.clone(), self.expires_at)
+    }
+}
+
+/// A record read under the lock, to be copied out after it.
+struct Shared(Arc<GrantRecord>, UnixTime);
+
+impl Shared {
+    fn record(self) -> GrantRecord {
+        let mut r = Arc::unwrap_or_clone(self.0);
+        r.expires_at = self.1;
+        r
+    }
+}
+
 #[derive(Default)]
 struct Grants {
-    /// Ordered, so that one kind's records are a range ([`GrantStore::scan`]).
-    records: BTreeMap<GrantKey, Entry>,
+    /// By kind, then key: one kind's records are one map ([`GrantStore::scan`]), and a
+    /// lookup hashes the key once instead of comparing it along a path of a tree.
+    records: HashMap<GrantKind, HashMap<String, Entry>>,
     /// expires_at -> keys that expire then: the sweeper's index. Entries are not removed on
     /// take/remove; the sweeper skips keys whose record is gone or was replaced.
     expiry: BTreeMap<UnixTime, Vec<GrantKey>>,
@@ -31,13 +66,22 @@ struct Grants {
 }
 
 impl Grants {
-    fn remove(&mut self, key: &GrantKey) -> Option<Entry> {
-        let entry = self.records.remove(key)?;
+    fn get(&self, kind: GrantKind, key: &str) -> Option<&Entry> {
+        self.records.get(&kind)?.get(key)
+    }
+
+    /// The entry alone, its family index left to the caller.
+    fn remove_entry(&mut self, kind: GrantKind, key: &str) -> Option<Entry> {
+        self.records.get_mut(&kind)?.remove(key)
+    }
+
+    fn remove(&mut self, kind: GrantKind, key: &str) -> Option<Entry> {
+        let entry = self.remove_entry(kind, key)?;
         let family = &entry.record.family;
         if !family.is_empty()
             && let Some(set) = self.families.get_mut(family)
         {
-            set.remove(key);
+            set.remove(&(kind, key.to_owned()));
             if set.is_empty() {
                 self.families.remove(family);
             }
@@ -48,7 +92,7 @@ impl Grants {
     /// Store `entry` under `key` (whose previous entry, if any, is gone), indexed.
     fn put(&mut self, key: GrantKey, entry: Entry) {
         self.expiry
-            .entry(entry.record.expires_at)
+            .entry(entry.expires_at)
             .or_default()
             .push(key.clone());
         if !entry.record.family.is_empty() {
@@ -57,7 +101,7 @@ impl Grants {
                 .or_default()
                 .insert(key.clone());
         }
-        self.records.insert(key, entry);
+        self.records.entry(key.0).or_default().insert(key.1, entry);
     }
 }
 
@@ -69,10 +113,14 @@ pub struct MemoryStore {
     generations: Generations,
 }
 
+/// A stored document: its revision, its body (shared, so that a read holds the lock for a
+/// reference count and copies the body after) and its unique keys.
+type Stored = (u64, Arc<serde_json::Value>, Vec<UniqueKey>);
+
 /// One collection of documents: by id, and each unique key's value to the id holding it.
 #[derive(Default)]
 struct Collection {
-    docs: BTreeMap<String, (u64, serde_json::Value, Vec<UniqueKey>)>,
+    docs: BTreeMap<String, Stored>,
     unique: HashMap<(String, String), String>,
 }
 
@@ -121,22 +169,17 @@ impl GrantStore for MemoryStore {
         record: &GrantRecord,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let mut g = lock(&self.grants);
+        let entry = Entry::new(record.clone(), false, 0);
         let k = (kind, key.to_owned());
-        if let Some(old) = g.records.get(&k) {
-            if old.record.is_live(now) {
-                return Err(StoreError::Conflict);
-            }
-            g.remove(&k);
-        }
-        g.put(
-            k,
-            Entry {
-                record: record.clone(),
-                used: false,
-                count: 0,
-            },
-        );
+        let mut g = lock(&self.grants);
+        let old = match g.get(kind, key) {
+            Some(old) if old.is_live(now) => return Err(StoreError::Conflict),
+            Some(_) => g.remove(kind, key),
+            None => None,
+        };
+        g.put(k, entry);
+        drop(g);
+        drop(old);
         Ok(())
     }
 
@@ -146,11 +189,11 @@ impl GrantStore for MemoryStore {
         key: &str,
         now: UnixTime,
     ) -> Result<Option<GrantRecord>, StoreError> {
-        let g = lock(&self.grants);
-        Ok(g.records
-            .get(&(kind, key.to_owned()))
-            .filter(|e| !e.used && e.record.is_live(now))
-            .map(|e| e.record.clone()))
+        let found = lock(&self.grants)
+            .get(kind, key)
+            .filter(|e| !e.used && e.is_live(now))
+            .map(Entry::share);
+        Ok(found.map(Shared::record))
     }
 
     async fn take(
@@ -161,30 +204,35 @@ impl GrantStore for MemoryStore {
         tombstone_until: Option<UnixTime>,
     ) -> Result<Taken, StoreError> {
         let mut g = lock(&self.grants);
-        let k = (kind, key.to_owned());
-        match g.records.get(&k) {
-            Some(e) if !e.record.is_live(now) => return Ok(Taken::Absent),
-            Some(e) if e.used => return Ok(Taken::AlreadyUsed(e.record.clone())),
+        match g.get(kind, key) {
+            Some(e) if !e.is_live(now) => return Ok(Taken::Absent),
+            Some(e) if e.used => {
+                let tomb = e.share();
+                drop(g);
+                return Ok(Taken::AlreadyUsed(tomb.record()));
+            }
             Some(_) => {}
             None => return Ok(Taken::Absent),
         }
-        let Some(entry) = g.remove(&k) else {
+        let Some(entry) = g.remove(kind, key) else {
             return Ok(Taken::Absent);
         };
-        let taken = entry.record.clone();
+        let taken = entry.share();
         if let Some(until) = tombstone_until {
-            let mut record = entry.record;
-            record.expires_at = until;
             g.put(
-                k,
+                (kind, key.to_owned()),
                 Entry {
-                    record,
+                    expires_at: until,
                     used: true,
                     count: 0,
+                    ..entry
                 },
             );
+        } else {
+            drop(entry);
         }
-        Ok(Taken::Record(taken))
+        drop(g);
+        Ok(Taken::Record(taken.record()))
     }
 
     async fn increment(
@@ -194,20 +242,19 @@ impl GrantStore for MemoryStore {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<u64, StoreError> {
-        let mut g = lock(&self.grants);
         let k = (kind, key.to_owned());
-        let count = match g.remove(&k) {
-            Some(e) if e.record.is_live(now) => e.count.saturating_add(1),
-            _ => 1,
-        };
-        g.put(
-            k,
-            Entry {
-                record: GrantRecord::bare(now, expires_at),
-                used: false,
-                count,
-            },
-        );
+        let mut entry = Entry::new(GrantRecord::bare(now, expires_at), false, 1);
+        let mut g = lock(&self.grants);
+        let old = g.remove(kind, key);
+        if let Some(e) = &old
+            && e.is_live(now)
+        {
+            entry.count = e.count.saturating_add(1);
+        }
+        let count = entry.count;
+        g.put(k, entry);
+        drop(g);
+        drop(old);
         Ok(count)
     }
 
@@ -217,18 +264,21 @@ impl GrantStore for MemoryStore {
         now: UnixTime,
         limit: usize,
     ) -> Result<Vec<(String, GrantRecord)>, StoreError> {
-        let g = lock(&self.grants);
-        Ok(g.records
-            .range((kind, String::new())..)
-            .take_while(|((k, _), _)| *k == kind)
-            .filter(|(_, e)| !e.used && e.record.is_live(now))
+        let found: Vec<(String, Shared)> = lock(&self.grants)
+            .records
+            .get(&kind)
+            .into_iter()
+            .flatten()
+            .filter(|(_, e)| !e.used && e.is_live(now))
             .take(limit)
-            .map(|((_, key), e)| (key.clone(), e.record.clone()))
-            .collect())
+            .map(|(key, e)| (key.clone(), e.share()))
+            .collect();
+        Ok(found.into_iter().map(|(k, r)| (k, r.record())).collect())
     }
 
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError> {
-        Ok(lock(&self.grants).remove(&(kind, key.to_owned())).is_some())
+        let removed = lock(&self.grants).remove(kind, key);
+        Ok(removed.is_some())
     }
 
     async fn remove_owned(
@@ -238,12 +288,10 @@ impl GrantStore for MemoryStore {
         owner: &str,
     ) -> Result<bool, StoreError> {
         let mut g = lock(&self.grants);
-        let k = (kind, key.to_owned());
-        if g.records
-            .get(&k)
-            .is_some_and(|e| e.record.client_id == owner)
-        {
-            g.remove(&k);
+        if g.get(kind, key).is_some_and(|e| e.record.client_id == owner) {
+            let removed = g.remove(kind, key);
+            drop(g);
+            drop(removed);
             return Ok(true);
         }
         Ok(false)
@@ -255,10 +303,12 @@ impl GrantStore for MemoryStore {
         }
         let mut g = lock(&self.grants);
         let keys = g.families.remove(family).unwrap_or_default();
-        Ok(keys
+        let removed: Vec<Entry> = keys
             .into_iter()
-            .filter(|k| g.records.remove(k).is_some())
-            .count())
+            .filter_map(|(kind, key)| g.remove_entry(kind, &key))
+            .collect();
+        drop(g);
+        Ok(removed.len())
     }
 
     async fn sweep(&self, now: UnixTime, limit: usize) -> Result<usize, StoreError> {
@@ -276,8 +326,8 @@ impl GrantStore for MemoryStore {
                 continue;
             };
             // Skip keys taken already or re-inserted with a later expiry.
-            if g.records.get(&k).is_some_and(|e| !e.record.is_live(now)) {
-                g.remove(&k);
+            if g.get(k.0, &k.1).is_some_and(|e| !e.is_live(now)) {
+                g.remove(k.0, &k.1);
                 n += 1;
             }
         }
@@ -295,28 +345,28 @@ impl DocumentStore for MemoryStore {
         unique: &[UniqueKey],
     ) -> Result<u64, StoreError> {
         check_names(collection, id, unique)?;
+        let stored = (1, Arc::new(body.clone()), unique.to_vec());
         let mut all = lock(&self.documents);
         let c = all.entry(collection.to_owned()).or_default();
         if c.docs.contains_key(id) || !c.free(id, unique) {
             return Err(StoreError::Conflict);
         }
         c.claim(id, unique);
-        c.docs
-            .insert(id.to_owned(), (1, body.clone(), unique.to_vec()));
+        c.docs.insert(id.to_owned(), stored);
         self.generations.bump(collection);
         Ok(1)
     }
 
     async fn get(&self, collection: &str, id: &str) -> Result<Option<Document>, StoreError> {
-        let all = lock(&self.documents);
-        Ok(all
+        let found = lock(&self.documents)
             .get(collection)
             .and_then(|c| c.docs.get(id))
-            .map(|(revision, body, _)| Document {
-                id: id.to_owned(),
-                revision: *revision,
-                body: body.clone(),
-            }))
+            .map(|(revision, body, _)| (*revision, body.clone()));
+        Ok(found.map(|(revision, body)| Document {
+            id: id.to_owned(),
+            revision,
+            body: Arc::unwrap_or_clone(body),
+        }))
     }
 
     async fn find(
@@ -346,20 +396,24 @@ impl DocumentStore for MemoryStore {
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
         check_names(collection, id, unique)?;
+        let body = Arc::new(body.clone());
         let mut all = lock(&self.documents);
         let c = all.entry(collection.to_owned()).or_default();
-        let Some((revision, _, old_keys)) = c.docs.get(id).cloned() else {
+        let Some(revision) = c.docs.get(id).map(|d| d.0) else {
             return Err(StoreError::NotFound);
         };
         if expected.is_some_and(|e| e != revision) || !c.free(id, unique) {
             return Err(StoreError::Conflict);
         }
-        c.release(&old_keys);
-        c.claim(id, unique);
         let next = revision.saturating_add(1);
-        c.docs
-            .insert(id.to_owned(), (next, body.clone(), unique.to_vec()));
+        let old = c.docs.insert(id.to_owned(), (next, body, unique.to_vec()));
+        if let Some((_, _, old_keys)) = &old {
+            c.release(old_keys);
+        }
+        c.claim(id, unique);
         self.generations.bump(collection);
+        drop(all);
+        drop(old);
         Ok(next)
     }
 
@@ -373,15 +427,19 @@ impl DocumentStore for MemoryStore {
         let Some(c) = all.get_mut(collection) else {
             return Ok(false);
         };
-        let Some((revision, _, keys)) = c.docs.get(id).cloned() else {
+        let Some(revision) = c.docs.get(id).map(|d| d.0) else {
             return Ok(false);
         };
         if expected.is_some_and(|e| e != revision) {
             return Err(StoreError::Conflict);
         }
-        c.release(&keys);
-        c.docs.remove(id);
+        let old = c.docs.remove(id);
+        if let Some((_, _, keys)) = &old {
+            c.release(keys);
+        }
         self.generations.bump(collection);
+        drop(all);
+        drop(old);
         Ok(true)
     }
 
@@ -395,22 +453,28 @@ impl DocumentStore for MemoryStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Document>, StoreError> {
-        let all = lock(&self.documents);
-        let Some(c) = all.get(collection) else {
-            return Ok(Vec::new());
+        let page: Vec<(String, u64, Arc<serde_json::Value>)> = {
+            let all = lock(&self.documents);
+            let Some(c) = all.get(collection) else {
+                return Ok(Vec::new());
+            };
+            let range = match after {
+                Some(a) => c
+                    .docs
+                    .range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+                None => c.docs.range::<str, _>(..),
+            };
+            range
+                .take(limit)
+                .map(|(id, (revision, body, _))| (id.clone(), *revision, body.clone()))
+                .collect()
         };
-        let range = match after {
-            Some(a) => c
-                .docs
-                .range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
-            None => c.docs.range::<str, _>(..),
-        };
-        Ok(range
-            .take(limit)
-            .map(|(id, (revision, body, _))| Document {
-                id: id.clone(),
-                revision: *revision,
-                body: body.clone(),
+        Ok(page
+            .into_iter()
+            .map(|(id, revision, body)| Document {
+                id,
+                revision,
+                body: Arc::unwrap_or_clone(body),
             })
             .collect())
     }
