@@ -18,7 +18,10 @@
 //!   issued), the code redeemed for an access token and an ES256 ID token. The
 //!   authenticator's signature is made between the timed steps and not counted;
 //! - `passkey_login/2-threads/{provider}`: the same by two threads for two people at once,
-//!   wall time with the authenticators' signing in it.
+//!   wall time with the authenticators' signing in it;
+//! - `passkey_login/2-threads-server/{provider}`: the same two threads, the server's time
+//!   only: each thread sums the time its logins spent in the server (the signing left out),
+//!   and the busier thread's sum is the time of all the logins.
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -417,6 +420,32 @@ fn passkey_login(c: &mut Criterion) {
                     }
                 });
                 t.elapsed()
+            })
+        });
+        // Each thread sums the server's time of its own logins, the authenticator's signing
+        // left out as in `passkey_login/{provider}`; the busier thread's sum over all the
+        // logins is the time per login of two cores serving two people at once.
+        g.bench_function(format!("2-threads-server/{name}"), |b| {
+            b.iter_custom(|iters| {
+                std::thread::scope(|s| {
+                    let (a, b) = keys.split_at_mut(1);
+                    let rig = &rig;
+                    let workers: Vec<_> = [(&mut a[0], iters.div_ceil(2)), (&mut b[0], iters / 2)]
+                        .into_iter()
+                        .map(|(key, n)| {
+                            s.spawn(move || {
+                                (0..n)
+                                    .map(|_| rig.passkey_login(key))
+                                    .sum::<std::time::Duration>()
+                            })
+                        })
+                        .collect();
+                    workers
+                        .into_iter()
+                        .map(|w| w.join().expect("worker"))
+                        .max()
+                        .unwrap_or_default()
+                })
             })
         });
         g.finish();

@@ -59,7 +59,7 @@ impl<T: GrantData> GrantRecords<T> {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         self.grants
-            .insert(self.kind, key, &stamp.with(value)?, now)
+            .insert_owned(self.kind, key, stamp.with(value)?, now)
             .await
     }
 
@@ -80,8 +80,8 @@ impl<T: GrantData> GrantRecords<T> {
         &self,
         key: &str,
         now: UnixTime,
-    ) -> Result<Option<(GrantRecord, T)>, StoreError> {
-        match self.grants.get(self.kind, key, now).await? {
+    ) -> Result<Option<(std::sync::Arc<GrantRecord>, T)>, StoreError> {
+        match self.grants.get_shared(self.kind, key, now).await? {
             Some(rec) => {
                 let value = rec.read()?;
                 Ok(Some((rec, value)))
@@ -90,9 +90,14 @@ impl<T: GrantData> GrantRecords<T> {
         }
     }
 
-    /// The live value under `key`.
+    /// The live value under `key` (the record itself not copied where the backend keeps
+    /// it in memory).
     pub async fn read(&self, key: &str, now: UnixTime) -> Result<Option<T>, StoreError> {
-        Ok(self.get(key, now).await?.map(|(_, v)| v))
+        self.grants
+            .get_shared(self.kind, key, now)
+            .await?
+            .map(|r| r.read())
+            .transpose()
     }
 
     /// Atomically take the live value under `key`: of concurrent callers, one gets it.

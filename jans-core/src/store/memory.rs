@@ -169,7 +169,17 @@ impl GrantStore for MemoryStore {
         record: &GrantRecord,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let entry = Entry::new(record.clone(), false, 0);
+        self.insert_owned(kind, key, record.clone(), now).await
+    }
+
+    async fn insert_owned(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        record: GrantRecord,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let entry = Entry::new(record, false, 0);
         let k = (kind, key.to_owned());
         let mut g = lock(&self.grants);
         let old = match g.get(kind, key) {
@@ -194,6 +204,19 @@ impl GrantStore for MemoryStore {
             .filter(|e| !e.used && e.is_live(now))
             .map(Entry::share);
         Ok(found.map(Shared::record))
+    }
+
+    async fn get_shared(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Option<Arc<GrantRecord>>, StoreError> {
+        // A live, untaken entry's expiry is its record's: the record is handed out as is.
+        Ok(lock(&self.grants)
+            .get(kind, key)
+            .filter(|e| !e.used && e.is_live(now))
+            .map(|e| e.record.clone()))
     }
 
     async fn take(
@@ -288,7 +311,9 @@ impl GrantStore for MemoryStore {
         owner: &str,
     ) -> Result<bool, StoreError> {
         let mut g = lock(&self.grants);
-        if g.get(kind, key).is_some_and(|e| e.record.client_id == owner) {
+        if g.get(kind, key)
+            .is_some_and(|e| e.record.client_id == owner)
+        {
             let removed = g.remove(kind, key);
             drop(g);
             drop(removed);

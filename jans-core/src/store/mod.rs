@@ -177,7 +177,7 @@ impl dyn GrantStore {
         key: &str,
         now: UnixTime,
     ) -> Result<Option<T>, StoreError> {
-        self.get(kind, key, now)
+        self.get_shared(kind, key, now)
             .await?
             .map(|r| r.read())
             .transpose()
@@ -202,8 +202,7 @@ impl GrantRecord {
                 Some(v) => T::deserialize(v).map_err(corrupt),
                 None => Err(StoreError::Corrupt(format!("grant data without {member}"))),
             },
-            None => serde_json::from_value(serde_json::Value::Object(self.data.clone()))
-                .map_err(corrupt),
+            None => T::deserialize(&self.data).map_err(corrupt),
         }
     }
 
@@ -260,6 +259,17 @@ pub trait GrantStore: Send + Sync {
         record: &GrantRecord,
         now: UnixTime,
     ) -> Result<(), StoreError>;
+    /// [`GrantStore::insert`] of a record its caller is done with: a backend that keeps
+    /// records in memory keeps this one instead of a copy.
+    async fn insert_owned(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        record: GrantRecord,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        self.insert(kind, key, &record, now).await
+    }
     /// Read a live record (a tombstone left by [`GrantStore::take`] reads as absent).
     async fn get(
         &self,
@@ -267,6 +277,16 @@ pub trait GrantStore: Send + Sync {
         key: &str,
         now: UnixTime,
     ) -> Result<Option<GrantRecord>, StoreError>;
+    /// [`GrantStore::get`], shared: a backend that keeps records in memory hands out its
+    /// own instead of a copy (a reader that only decodes the data need not copy it).
+    async fn get_shared(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Option<Arc<GrantRecord>>, StoreError> {
+        Ok(self.get(kind, key, now).await?.map(Arc::new))
+    }
     /// Atomically take a live record: of many concurrent callers (on any number of nodes),
     /// exactly one gets [`Taken::Record`]. With `tombstone_until`, the record stays in place
     /// marked used until then, in the same atomic step: every later caller gets
