@@ -145,11 +145,28 @@ pub(super) fn documents_keep_every_character(s: &Backend) -> CaseResult {
 pub(super) fn grants_tombstone(s: &Backend) -> CaseResult {
     block_on(async {
         let k = GrantKind::RefreshToken;
-        e(s.grants.insert(k, "rt", &record("fam", 2000), 1000).await)?;
+        e(s.grants
+            .insert_owned(k, "rt", record("fam", 2000), 1000)
+            .await)?;
+        ensure!(
+            e(s.grants.get_shared(k, "rt", 1000).await)?.as_deref() == Some(&record("fam", 2000)),
+            "a record inserted owned reads back, shared as copied"
+        );
         ensure!(
             e(s.grants.take(k, "rt", 1000, Some(4000)).await)?
                 == Taken::Record(record("fam", 2000)),
             "the first take gets the record"
+        );
+        ensure!(
+            e(s.grants.get_shared(k, "rt", 1500).await)?.is_none(),
+            "a tombstone reads as absent, shared too"
+        );
+        ensure!(
+            s.grants
+                .insert_owned(k, "rt", record("other", 5000), 1500)
+                .await
+                == Err(StoreError::Conflict),
+            "nor can an owned insert replace it"
         );
         let tomb = e(s.grants.take(k, "rt", 1500, Some(9999)).await)?;
         ensure!(
