@@ -23,11 +23,12 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(record: GrantRecord, used: bool, count: u64) -> Entry {
+    /// A live entry (not a tombstone) holding `record`.
+    fn new(record: GrantRecord, count: u64) -> Entry {
         Entry {
             expires_at: record.expires_at,
             record: Arc::new(record),
-            used,
+            used: false,
             count,
         }
     }
@@ -36,20 +37,9 @@ impl Entry {
         now < self.expires_at
     }
 
-    /// What to hand out, copied once the lock is released ([`Shared::record`]).
-    fn share(&self) -> Shared {
-        Shared(self.record.clone(), self.expires_at)
-    }
-}
-
-/// A record read under the lock, to be copied out after it.
-struct Shared(Arc<GrantRecord>, UnixTime);
-
-impl Shared {
-    fn record(self) -> GrantRecord {
-        let mut r = Arc::unwrap_or_clone(self.0);
-        r.expires_at = self.1;
-        r
+    /// The record of a live, untaken entry (whose expiry is its record's), shared.
+    fn live(&self, now: UnixTime) -> Option<Arc<GrantRecord>> {
+        (!self.used && self.is_live(now)).then(|| self.record.clone())
     }
 }
 
@@ -179,7 +169,7 @@ impl GrantStore for MemoryStore {
         record: GrantRecord,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let entry = Entry::new(record, false, 0);
+        let entry = Entry::new(record, 0);
         let k = (kind, key.to_owned());
         let mut g = lock(&self.grants);
         let old = match g.get(kind, key) {
@@ -199,11 +189,8 @@ impl GrantStore for MemoryStore {
         key: &str,
         now: UnixTime,
     ) -> Result<Option<GrantRecord>, StoreError> {
-        let found = lock(&self.grants)
-            .get(kind, key)
-            .filter(|e| !e.used && e.is_live(now))
-            .map(Entry::share);
-        Ok(found.map(Shared::record))
+        let found = self.get_shared(kind, key, now).await?;
+        Ok(found.map(Arc::unwrap_or_clone))
     }
 
     async fn get_shared(
@@ -212,11 +199,7 @@ impl GrantStore for MemoryStore {
         key: &str,
         now: UnixTime,
     ) -> Result<Option<Arc<GrantRecord>>, StoreError> {
-        // A live, untaken entry's expiry is its record's: the record is handed out as is.
-        Ok(lock(&self.grants)
-            .get(kind, key)
-            .filter(|e| !e.used && e.is_live(now))
-            .map(|e| e.record.clone()))
+        Ok(lock(&self.grants).get(kind, key).and_then(|e| e.live(now)))
     }
 
     async fn take(
@@ -230,9 +213,12 @@ impl GrantStore for MemoryStore {
         match g.get(kind, key) {
             Some(e) if !e.is_live(now) => return Ok(Taken::Absent),
             Some(e) if e.used => {
-                let tomb = e.share();
+                let (record, until) = (e.record.clone(), e.expires_at);
                 drop(g);
-                return Ok(Taken::AlreadyUsed(tomb.record()));
+                // As it was taken, living as long as its tombstone.
+                let mut record = Arc::unwrap_or_clone(record);
+                record.expires_at = until;
+                return Ok(Taken::AlreadyUsed(record));
             }
             Some(_) => {}
             None => return Ok(Taken::Absent),
@@ -240,7 +226,7 @@ impl GrantStore for MemoryStore {
         let Some(entry) = g.remove(kind, key) else {
             return Ok(Taken::Absent);
         };
-        let taken = entry.share();
+        let taken = entry.record.clone();
         if let Some(until) = tombstone_until {
             g.put(
                 (kind, key.to_owned()),
@@ -255,7 +241,7 @@ impl GrantStore for MemoryStore {
             drop(entry);
         }
         drop(g);
-        Ok(Taken::Record(taken.record()))
+        Ok(Taken::Record(Arc::unwrap_or_clone(taken)))
     }
 
     async fn increment(
@@ -266,7 +252,7 @@ impl GrantStore for MemoryStore {
         now: UnixTime,
     ) -> Result<u64, StoreError> {
         let k = (kind, key.to_owned());
-        let mut entry = Entry::new(GrantRecord::bare(now, expires_at), false, 1);
+        let mut entry = Entry::new(GrantRecord::bare(now, expires_at), 1);
         let mut g = lock(&self.grants);
         let old = g.remove(kind, key);
         if let Some(e) = &old
@@ -287,16 +273,18 @@ impl GrantStore for MemoryStore {
         now: UnixTime,
         limit: usize,
     ) -> Result<Vec<(String, GrantRecord)>, StoreError> {
-        let found: Vec<(String, Shared)> = lock(&self.grants)
+        let found: Vec<(String, Arc<GrantRecord>)> = lock(&self.grants)
             .records
             .get(&kind)
             .into_iter()
             .flatten()
-            .filter(|(_, e)| !e.used && e.is_live(now))
+            .filter_map(|(key, e)| Some((key.clone(), e.live(now)?)))
             .take(limit)
-            .map(|(key, e)| (key.clone(), e.share()))
             .collect();
-        Ok(found.into_iter().map(|(k, r)| (k, r.record())).collect())
+        Ok(found
+            .into_iter()
+            .map(|(k, r)| (k, Arc::unwrap_or_clone(r)))
+            .collect())
     }
 
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError> {
