@@ -69,6 +69,7 @@ pub mod password;
 pub mod repo;
 pub mod request;
 pub mod response;
+pub mod scim;
 pub mod services;
 pub mod store;
 pub mod testing;

@@ -3,11 +3,13 @@
 //! body. An internal failure becomes the protocol's server error, without internals.
 
 pub mod oauth;
+pub mod scim;
 pub mod webauthn;
 
 use crate::config::ConfigError;
 use crate::crypto::CryptoError;
 use crate::error::oauth::OAuthError;
+use crate::error::scim::ScimError;
 use crate::error::webauthn::Fido2Error;
 use crate::jose::JoseError;
 use crate::keys::SealError;
@@ -23,6 +25,9 @@ pub enum Error {
     /// A FIDO2 refusal to show the caller as is.
     #[error(transparent)]
     Fido2(#[from] Fido2Error),
+    /// A SCIM refusal to show the caller as is.
+    #[error(transparent)]
+    Scim(#[from] ScimError),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -85,6 +90,18 @@ impl Error {
             _ => Fido2Error::new(Fido2ErrorCode::ServerError, "Request failed"),
         }
     }
+
+    /// The SCIM error to answer with: refusals as they are, storage outages as a 503,
+    /// anything else as a bare 500 (RFC 7644 §3.12).
+    pub fn to_scim(&self) -> ScimError {
+        match self {
+            Error::Scim(e) => e.clone(),
+            Error::Store(StoreError::Unavailable(_) | StoreError::Locked(_)) => {
+                ScimError::status(503, "the service is temporarily unavailable")
+            }
+            _ => ScimError::server_error(),
+        }
+    }
 }
 
 /// A protocol's own error as its wire carries it: one variant per component, each owning
@@ -98,6 +115,8 @@ pub enum ProtocolError {
     /// FIDO2 / WebAuthn: the FIDO conformance envelope `{"status": "failed",
     /// "errorMessage"}` (FIDO Server Requirements and Transport Binding Profile §7).
     WebAuthn(Fido2Error),
+    /// SCIM 2.0: the error message schema with `status` and `scimType` (RFC 7644 §3.12).
+    Scim(ScimError),
 }
 
 impl ProtocolError {
@@ -106,6 +125,7 @@ impl ProtocolError {
         match self {
             ProtocolError::OAuth(e) => e.code.status(),
             ProtocolError::WebAuthn(e) => e.code.status(),
+            ProtocolError::Scim(e) => e.status,
         }
     }
 
@@ -114,6 +134,7 @@ impl ProtocolError {
         match self {
             ProtocolError::OAuth(e) => e.to_json(),
             ProtocolError::WebAuthn(e) => e.to_json(),
+            ProtocolError::Scim(e) => e.to_json(),
         }
     }
 
@@ -124,7 +145,7 @@ impl ProtocolError {
                 .challenge()
                 .map(|c| vec![("www-authenticate", c)])
                 .unwrap_or_default(),
-            ProtocolError::WebAuthn(_) => Vec::new(),
+            ProtocolError::WebAuthn(_) | ProtocolError::Scim(_) => Vec::new(),
         }
     }
 
@@ -133,6 +154,10 @@ impl ProtocolError {
         match self {
             ProtocolError::OAuth(e) => (e.code.as_str(), e.description.as_deref()),
             ProtocolError::WebAuthn(e) => (e.code.as_str(), Some(e.message.as_str())),
+            ProtocolError::Scim(e) => (
+                e.scim_type.map_or("scim_error", |t| t.as_str()),
+                Some(e.detail.as_str()),
+            ),
         }
     }
 
@@ -145,6 +170,7 @@ impl ProtocolError {
                 ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable
             ),
             ProtocolError::WebAuthn(e) => e.code.status() >= 500,
+            ProtocolError::Scim(e) => e.status >= 500,
         }
     }
 
@@ -152,7 +178,7 @@ impl ProtocolError {
     pub fn as_oauth(&self) -> Option<&OAuthError> {
         match self {
             ProtocolError::OAuth(e) => Some(e),
-            ProtocolError::WebAuthn(_) => None,
+            ProtocolError::WebAuthn(_) | ProtocolError::Scim(_) => None,
         }
     }
 }
@@ -166,6 +192,12 @@ impl From<OAuthError> for ProtocolError {
 impl From<Fido2Error> for ProtocolError {
     fn from(e: Fido2Error) -> Self {
         ProtocolError::WebAuthn(e)
+    }
+}
+
+impl From<ScimError> for ProtocolError {
+    fn from(e: ScimError) -> Self {
+        ProtocolError::Scim(e)
     }
 }
 

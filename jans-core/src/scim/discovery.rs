@@ -1,0 +1,144 @@
+//! What a SCIM client discovers: `/ServiceProviderConfig` (RFC 7643 §5), `/ResourceTypes`
+//! (§6), `/Schemas` (§7), and Janssen's `/.well-known/scim-configuration` (the endpoint
+//! URLs, as jans-scim answers it: a list of one object).
+
+use serde_json::{Value, json};
+
+use crate::scim::schema::{ENTERPRISE_USER, GLUU_USER, GROUP, Schema, USER};
+
+/// The limits a deployment sets, with Janssen's names and defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most results one query answers (`maxCount`).
+    pub max_count: usize,
+    /// Most operations in one Bulk request (`bulkMaxOperations`).
+    pub bulk_max_operations: usize,
+    /// Largest Bulk request body, in bytes (`bulkMaxPayloadSize`).
+    pub bulk_max_payload_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_count: 200,
+            bulk_max_operations: 30,
+            bulk_max_payload_size: 3_072_000,
+        }
+    }
+}
+
+/// Janssen's `/.well-known/scim-configuration`; `base` is the SCIM root
+/// (`{issuer}/jans-scim/restv1/v2`).
+pub fn scim_configuration(base: &str) -> Value {
+    json!([{
+        "version": "2.0",
+        "authorization_supported": ["oauth2"],
+        "user_endpoint": format!("{base}/Users"),
+        "group_endpoint": format!("{base}/Groups"),
+        "fido_devices_endpoint": format!("{base}/FidoDevices"),
+        "fido2_devices_endpoint": format!("{base}/Fido2Devices"),
+        "bulk_endpoint": format!("{base}/Bulk"),
+        "service_provider_endpoint": format!("{base}/ServiceProviderConfig"),
+        "resource_types_endpoint": format!("{base}/ResourceTypes"),
+        "schemas_endpoint": format!("{base}/Schemas"),
+    }])
+}
+
+/// `/ServiceProviderConfig` (RFC 7643 §5): PATCH, Bulk with its limits, filters with
+/// `maxResults`, password change, sorting and ETags supported; OAuth bearer tokens
+/// (RFC 6750) the one authentication scheme.
+pub fn service_provider_config(base: &str, limits: Limits) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "documentationUri": "https://docs.jans.io/",
+        "patch": {"supported": true},
+        "bulk": {
+            "supported": true,
+            "maxOperations": limits.bulk_max_operations,
+            "maxPayloadSize": limits.bulk_max_payload_size,
+        },
+        "filter": {"supported": true, "maxResults": limits.max_count},
+        "changePassword": {"supported": true},
+        "sort": {"supported": true},
+        "etag": {"supported": true},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with an OAuth 2.0 bearer token issued by this server's auth-server",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
+            "primary": true,
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{base}/ServiceProviderConfig"),
+        },
+    })
+}
+
+/// One resource type (RFC 7643 §6).
+fn resource_type(base: &str, id: &str, endpoint: &str, schema: &str, extensions: &[&str]) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": id,
+        "name": id,
+        "endpoint": endpoint,
+        "description": format!("{id} resources"),
+        "schema": schema,
+        "schemaExtensions": extensions
+            .iter()
+            .map(|e| json!({"schema": e, "required": false}))
+            .collect::<Vec<_>>(),
+        "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/{id}")},
+    })
+}
+
+/// The resource types served: User (with the Enterprise and Janssen extensions) and Group.
+pub fn resource_types(base: &str) -> Vec<Value> {
+    vec![
+        resource_type(base, "User", "/Users", USER, &[ENTERPRISE_USER, GLUU_USER]),
+        resource_type(base, "Group", "/Groups", GROUP, &[]),
+    ]
+}
+
+/// `/Schemas`: every schema, each with its location.
+pub fn schemas(base: &str, all: &[&Schema]) -> Vec<Value> {
+    all.iter()
+        .map(|s| s.to_json(&format!("{base}/Schemas/{}", s.id)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::schema::{enterprise_user, group, user};
+
+    const BASE: &str = "https://id.example.com/jans-scim/restv1/v2";
+
+    #[test]
+    fn documents() {
+        let c = scim_configuration(BASE);
+        assert_eq!(c[0]["user_endpoint"], format!("{BASE}/Users"));
+        assert_eq!(c[0]["authorization_supported"], json!(["oauth2"]));
+        let spc = service_provider_config(BASE, Limits::default());
+        assert_eq!(spc["bulk"]["maxOperations"], 30);
+        assert_eq!(spc["bulk"]["maxPayloadSize"], 3_072_000);
+        assert_eq!(spc["filter"]["maxResults"], 200);
+        assert_eq!(spc["authenticationSchemes"][0]["type"], "oauthbearertoken");
+        let types = resource_types(BASE);
+        assert_eq!(types[0]["schemaExtensions"][0]["schema"], ENTERPRISE_USER);
+        assert_eq!(types[1]["endpoint"], "/Groups");
+        let s = schemas(BASE, &[&user(), &group(), &enterprise_user()]);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[1]["id"], GROUP);
+        assert_eq!(s[0]["meta"]["location"], format!("{BASE}/Schemas/{USER}"));
+        // The password's characteristics as RFC 7643 §8.7.1 gives them.
+        let password = s[0]["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "password")
+            .unwrap();
+        assert_eq!(password["returned"], "never");
+        assert_eq!(password["mutability"], "writeOnly");
+    }
+}
