@@ -40,6 +40,32 @@ pub enum Endpoint {
     Auth(AuthEndpoint),
     /// The FIDO2 server (WebAuthn).
     Fido2(Fido2Endpoint),
+    /// The SCIM 2.0 server.
+    Scim(ScimEndpoint),
+}
+
+/// The SCIM server's endpoints, at Janssen's paths (DESIGN.md §3; `scim::paths`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScimEndpoint {
+    /// `/.well-known/scim-configuration` (Janssen's endpoint directory).
+    Configuration,
+    /// `/jans-scim/restv1/v2/ServiceProviderConfig` (RFC 7644 §4).
+    ServiceProviderConfig,
+    /// `/jans-scim/restv1/v2/ResourceTypes` (RFC 7644 §4).
+    ResourceTypes,
+    /// `/jans-scim/restv1/v2/ResourceTypes/{id}`.
+    ResourceType(String),
+    /// `/jans-scim/restv1/v2/Schemas` (RFC 7644 §4).
+    Schemas,
+    /// `/jans-scim/restv1/v2/Schemas/{urn}`.
+    Schema(String),
+}
+
+impl From<ScimEndpoint> for Endpoint {
+    fn from(e: ScimEndpoint) -> Endpoint {
+        Endpoint::Scim(e)
+    }
 }
 
 /// The FIDO2 server's endpoints, at Janssen's paths (DESIGN.md §3; `fido2::paths`).

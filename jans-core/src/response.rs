@@ -13,6 +13,8 @@ pub enum Body {
     Created(serde_json::Value),
     /// A JSON body with another status (a health report's 503).
     JsonStatus(u16, serde_json::Value),
+    /// A SCIM resource or message (`application/scim+json`, RFC 7644 §3.1) with its status.
+    Scim(u16, serde_json::Value),
     /// A signed JWT body with its media type (`application/jwt`,
     /// `application/token-introspection+jwt`), 200.
     Jwt {
@@ -159,7 +161,7 @@ impl Response {
             | Body::LogoutPage { .. }
             | Body::Html { .. } => 200,
             Body::Created(_) => 201,
-            Body::JsonStatus(s, _) => *s,
+            Body::JsonStatus(s, _) | Body::Scim(s, _) => *s,
             Body::NoContent => 204,
             Body::Redirect(_) => 302,
             Body::Error(e) => e.status(),
@@ -170,6 +172,7 @@ impl Response {
     /// The `Content-Type`, if the body has one.
     pub fn content_type(&self) -> Option<&'static str> {
         match &self.body {
+            Body::Scim(..) | Body::Error(ProtocolError::Scim(_)) => Some("application/scim+json"),
             Body::Json(_) | Body::Created(_) | Body::JsonStatus(..) | Body::Error(_) => {
                 Some("application/json")
             }
@@ -185,7 +188,7 @@ impl Response {
     /// The body bytes.
     pub fn body_bytes(&self) -> Vec<u8> {
         match &self.body {
-            Body::Json(v) | Body::Created(v) | Body::JsonStatus(_, v) => {
+            Body::Json(v) | Body::Created(v) | Body::JsonStatus(_, v) | Body::Scim(_, v) => {
                 serde_json::to_vec(v).unwrap_or_default()
             }
             Body::Error(e) => serde_json::to_vec(&e.to_json()).unwrap_or_default(),

@@ -810,8 +810,55 @@ fn components_expose_only_their_routes() {
             .status(),
         200
     );
+    // It serves SCIM discovery, in SCIM's media type, with URLs at its issuer (derived from
+    // --listen: localhost).
+    let issuer = base.replace("127.0.0.1", "localhost");
+    let r = http
+        .get(format!("{base}/jans-scim/restv1/v2/ServiceProviderConfig"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/scim+json");
+    let spc: serde_json::Value = r.json().unwrap();
+    assert_eq!(
+        spc["meta"]["location"],
+        format!("{issuer}/jans-scim/restv1/v2/ServiceProviderConfig")
+    );
+    let schema = http
+        .get(format!(
+            "{base}/jans-scim/restv1/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group"
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(schema.status(), 200);
+    assert_eq!(schema.json::<serde_json::Value>().unwrap()["name"], "Group");
+    let directory: serde_json::Value = http
+        .get(format!("{base}/.well-known/scim-configuration"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        directory[0]["user_endpoint"],
+        format!("{issuer}/jans-scim/restv1/v2/Users")
+    );
+    // Under the SCIM root, what is not served answers in SCIM's error form.
+    for path in [
+        "/jans-scim/restv1/v2/Nope",
+        "/jans-scim/restv1/v2/Schemas/urn:x",
+    ] {
+        let r = http.get(format!("{base}{path}")).send().unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/scim+json");
+        let e: serde_json::Value = r.json().unwrap();
+        assert_eq!(e["status"], "404", "{path}");
+        assert_eq!(
+            e["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
+    }
     drop(_scim);
-    // auth alone serves the auth-server.
+    // auth alone serves the auth-server, and no SCIM.
     let (_auth, base) = start(&data, &["--components", "auth"]);
     assert_eq!(
         http.get(format!("{base}/.well-known/openid-configuration"))
@@ -820,6 +867,13 @@ fn components_expose_only_their_routes() {
             .status(),
         200
     );
+    for path in [
+        "/jans-scim/restv1/v2/ServiceProviderConfig",
+        "/.well-known/scim-configuration",
+    ] {
+        let r = http.get(format!("{base}{path}")).send().unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
 }
 
 #[test]

@@ -113,11 +113,13 @@ impl EngineBuilder {
         let fido2 = Arc::new(crate::fido2::Fido2Server::new(services.clone()));
         let ceremonies: Arc<dyn crate::services::KeyCeremonies> = fido2.clone();
         services.install_key_ceremonies(Arc::downgrade(&ceremonies));
+        let scim = crate::scim::ScimServer::new(services.clone());
         Ok(Engine {
             inner: Arc::new(Inner {
                 services,
                 auth,
                 fido2,
+                scim,
                 master_key_check: crate::b64::encode(
                     derive_key(&master, b"jans-rs master key check value")
                         .get(..16)

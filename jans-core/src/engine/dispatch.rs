@@ -14,6 +14,7 @@ impl Endpoint {
         crate::auth::paths::from_path(path)
             .map(Endpoint::Auth)
             .or_else(|| crate::fido2::paths::from_path(path).map(Endpoint::Fido2))
+            .or_else(|| crate::scim::paths::from_path(path).map(Endpoint::Scim))
     }
 
     /// The path this endpoint is served at (relative to the issuer).
@@ -21,6 +22,7 @@ impl Endpoint {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::path(e),
             Endpoint::Fido2(e) => crate::fido2::paths::path(*e).to_owned(),
+            Endpoint::Scim(e) => crate::scim::paths::path(e),
         }
     }
 
@@ -29,6 +31,7 @@ impl Endpoint {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::label(e),
             Endpoint::Fido2(e) => crate::fido2::paths::label(*e),
+            Endpoint::Scim(e) => crate::scim::paths::label(e),
         }
     }
 
@@ -38,7 +41,7 @@ impl Endpoint {
     pub fn shows_errors_as_pages(&self) -> bool {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::shows_errors_as_pages(e),
-            Endpoint::Fido2(_) => false,
+            Endpoint::Fido2(_) | Endpoint::Scim(_) => false,
         }
     }
 
@@ -47,6 +50,7 @@ impl Endpoint {
         match self {
             Endpoint::Auth(_) => "auth",
             Endpoint::Fido2(_) => "fido2",
+            Endpoint::Scim(_) => "scim",
         }
     }
 }
@@ -71,6 +75,10 @@ impl Engine {
             Endpoint::Fido2(e) => match self.inner.fido2.handle(*e, &req, ctx).await {
                 Ok(r) => r,
                 Err(err) => failed(&req, ProtocolError::WebAuthn(err.to_fido2()), &err, ctx),
+            },
+            Endpoint::Scim(e) => match self.inner.scim.handle(e, &req, ctx).await {
+                Ok(r) => r,
+                Err(err) => failed(&req, ProtocolError::Scim(err.to_scim()), &err, ctx),
             },
         }
     }

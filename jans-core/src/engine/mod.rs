@@ -37,6 +37,7 @@ pub(crate) struct Inner {
     pub(crate) services: Arc<Services>,
     pub(crate) auth: AuthServer,
     pub(crate) fido2: Arc<crate::fido2::Fido2Server>,
+    pub(crate) scim: crate::scim::ScimServer,
     /// The master key's check value (a PRF of it: says which key, reveals nothing of it).
     pub(crate) master_key_check: String,
 }

@@ -183,6 +183,14 @@ impl Page {
         })
     }
 
+    /// One page holding all of `items`.
+    pub fn everything<T>(items: &[T]) -> Page {
+        Page {
+            start_index: 1,
+            count: items.len(),
+        }
+    }
+
     /// The part of `all` (already sorted) this page holds.
     pub fn slice<T>(&self, all: Vec<T>) -> Vec<T> {
         all.into_iter()

@@ -16,5 +16,6 @@ pub mod pkce;
 pub mod registration;
 pub mod replay;
 pub mod revocation;
+pub mod scim;
 pub mod token;
 pub mod users;

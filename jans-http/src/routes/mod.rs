@@ -1,9 +1,10 @@
 //! Janssen paths → engine endpoints, plus the host's own operational routes. Each
-//! component's routes are a module of their own (`auth`, `fido2`), added when
+//! component's routes are a module of their own (`auth`, `fido2`, `scim`), added when
 //! `--components` selects it.
 
 mod auth;
 mod fido2;
+mod scim;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use jans_core::error::oauth::{ErrorCode, OAuthError};
+use jans_core::error::scim::ScimError;
 use jans_core::{Ctx, Endpoint, Engine, Random, Response};
 
 use crate::telemetry::Metrics;
@@ -175,6 +177,9 @@ pub fn routes(state: Arc<AppState>, components: crate::components::Components) -
     if components.auth {
         r = auth::routes(r, engine_route);
     }
+    if components.scim {
+        r = scim::routes(r, engine_route);
+    }
     r.fallback(not_found).with_state(state)
 }
 
@@ -187,5 +192,9 @@ async fn not_found(State(state): State<Arc<AppState>>, uri: Uri) -> axum::respon
         Some(_) => "not served by this node (see --components)",
         None => "no such endpoint",
     };
+    // Under the SCIM root, SCIM's own error form (RFC 7644 §3.12).
+    if uri.path().starts_with(jans_core::scim::paths::SCIM_PREFIX) {
+        return translate::from_core(&Response::error(ScimError::status(404, why)));
+    }
     translate::from_core(&Response::error(OAuthError::new(ErrorCode::NotFound, why)))
 }

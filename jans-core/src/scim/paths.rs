@@ -1,0 +1,98 @@
+//! The SCIM server's path table: Janssen's jans-scim paths (DESIGN.md §3) to
+//! [`ScimEndpoint`]s and back.
+
+use crate::request::ScimEndpoint;
+
+/// Path prefix of the SCIM 2.0 endpoints (Janssen's jans-scim `v2` root).
+pub const SCIM_PREFIX: &str = "/jans-scim/restv1/v2";
+
+/// Janssen's SCIM discovery document.
+pub const WELL_KNOWN: &str = "/.well-known/scim-configuration";
+
+/// The paths served as they are.
+pub const EXACT: [(&str, ScimEndpoint); 4] = [
+    (WELL_KNOWN, ScimEndpoint::Configuration),
+    (
+        "/jans-scim/restv1/v2/ServiceProviderConfig",
+        ScimEndpoint::ServiceProviderConfig,
+    ),
+    (
+        "/jans-scim/restv1/v2/ResourceTypes",
+        ScimEndpoint::ResourceTypes,
+    ),
+    ("/jans-scim/restv1/v2/Schemas", ScimEndpoint::Schemas),
+];
+
+/// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
+pub const WITH_ID: [&str; 2] = [
+    "/jans-scim/restv1/v2/ResourceTypes",
+    "/jans-scim/restv1/v2/Schemas",
+];
+
+/// The endpoint served at `path`.
+pub fn from_path(path: &str) -> Option<ScimEndpoint> {
+    if let Some((_, e)) = EXACT.iter().find(|(p, _)| *p == path) {
+        return Some(e.clone());
+    }
+    let rest = path.strip_prefix(SCIM_PREFIX)?.strip_prefix('/')?;
+    let (collection, id) = rest.split_once('/')?;
+    if id.is_empty() || id.contains('/') {
+        return None;
+    }
+    match collection {
+        "ResourceTypes" => Some(ScimEndpoint::ResourceType(id.to_owned())),
+        "Schemas" => Some(ScimEndpoint::Schema(id.to_owned())),
+        _ => None,
+    }
+}
+
+/// The path `endpoint` is served at (relative to the issuer).
+pub fn path(endpoint: &ScimEndpoint) -> String {
+    match endpoint {
+        ScimEndpoint::ResourceType(id) => format!("{SCIM_PREFIX}/ResourceTypes/{id}"),
+        ScimEndpoint::Schema(id) => format!("{SCIM_PREFIX}/Schemas/{id}"),
+        other => EXACT
+            .iter()
+            .find(|(_, e)| e == other)
+            .map_or_else(|| SCIM_PREFIX.to_owned(), |(p, _)| (*p).to_owned()),
+    }
+}
+
+/// A short stable label for metrics and logs.
+pub fn label(endpoint: &ScimEndpoint) -> &'static str {
+    match endpoint {
+        ScimEndpoint::Configuration => "scim_configuration",
+        ScimEndpoint::ServiceProviderConfig => "scim_service_provider_config",
+        ScimEndpoint::ResourceTypes | ScimEndpoint::ResourceType(_) => "scim_resource_types",
+        ScimEndpoint::Schemas | ScimEndpoint::Schema(_) => "scim_schemas",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for e in [
+            ScimEndpoint::Configuration,
+            ScimEndpoint::ServiceProviderConfig,
+            ScimEndpoint::ResourceTypes,
+            ScimEndpoint::ResourceType("User".into()),
+            ScimEndpoint::Schemas,
+            ScimEndpoint::Schema("urn:ietf:params:scim:schemas:core:2.0:User".into()),
+        ] {
+            assert_eq!(from_path(&path(&e)), Some(e.clone()), "{e:?}");
+        }
+        for p in [
+            "/jans-scim/restv1/v2",
+            "/jans-scim/restv1/v2/",
+            "/jans-scim/restv1/v2/Schemas/",
+            "/jans-scim/restv1/v2/Schemas/a/b",
+            "/jans-scim/restv1/v2/Nope/x",
+            "/jans-scim/restv1/v1/Schemas",
+        ] {
+            assert_eq!(from_path(p), None, "{p}");
+        }
+    }
+}
