@@ -3,6 +3,7 @@
 
 pub mod fido2;
 mod load;
+pub mod scim;
 mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -130,6 +131,8 @@ pub struct Config {
     pub persistence: Persistence,
     /// The FIDO2 component's configuration (jans-fido2's `fido2Configuration`).
     pub fido2_configuration: fido2::Fido2Configuration,
+    /// The SCIM component's configuration.
+    pub scim_configuration: scim::ScimConfiguration,
 }
 
 impl Default for Config {
@@ -205,6 +208,7 @@ impl Default for Config {
             outbound_allowed_addresses: Vec::new(),
             persistence: Persistence::default(),
             fido2_configuration: fido2::Fido2Configuration::default(),
+            scim_configuration: scim::ScimConfiguration::default(),
         }
     }
 }
@@ -337,6 +341,11 @@ mod tests {
         );
         assert_eq!(c.fido2_configuration.unfinished_request_expiration, 180);
         assert_eq!(c.jwks_uri_cache_lifetime, 300);
+        assert_eq!(c.scim_configuration.max_count, 200);
+        assert_eq!(
+            c.scim_configuration.custom_attributes[0].name,
+            "badgeNumber"
+        );
     }
 
     #[test]

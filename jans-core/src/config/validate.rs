@@ -7,6 +7,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_issuer(&self.issuer)?;
         self.fido2_configuration.validate()?;
+        self.scim_configuration.validate()?;
         for (key, v) in [
             ("accessTokenLifetime", self.access_token_lifetime),
             ("refreshTokenLifetime", self.refresh_token_lifetime),

@@ -4,28 +4,8 @@
 
 use serde_json::{Value, json};
 
+use crate::config::scim::ScimConfiguration;
 use crate::scim::schema::{ENTERPRISE_USER, GLUU_USER, GROUP, Schema, USER};
-
-/// The limits a deployment sets, with Janssen's names and defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Most results one query answers (`maxCount`).
-    pub max_count: usize,
-    /// Most operations in one Bulk request (`bulkMaxOperations`).
-    pub bulk_max_operations: usize,
-    /// Largest Bulk request body, in bytes (`bulkMaxPayloadSize`).
-    pub bulk_max_payload_size: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_count: 200,
-            bulk_max_operations: 30,
-            bulk_max_payload_size: 3_072_000,
-        }
-    }
-}
 
 /// Janssen's `/.well-known/scim-configuration`; `base` is the SCIM root
 /// (`{issuer}/jans-scim/restv1/v2`).
@@ -47,7 +27,7 @@ pub fn scim_configuration(base: &str) -> Value {
 /// `/ServiceProviderConfig` (RFC 7643 §5): PATCH, Bulk with its limits, filters with
 /// `maxResults`, password change, sorting and ETags supported; OAuth bearer tokens
 /// (RFC 6750) the one authentication scheme.
-pub fn service_provider_config(base: &str, limits: Limits) -> Value {
+pub fn service_provider_config(base: &str, limits: &ScimConfiguration) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "documentationUri": "https://docs.jans.io/",
@@ -119,7 +99,7 @@ mod tests {
         let c = scim_configuration(BASE);
         assert_eq!(c[0]["user_endpoint"], format!("{BASE}/Users"));
         assert_eq!(c[0]["authorization_supported"], json!(["oauth2"]));
-        let spc = service_provider_config(BASE, Limits::default());
+        let spc = service_provider_config(BASE, &ScimConfiguration::default());
         assert_eq!(spc["bulk"]["maxOperations"], 30);
         assert_eq!(spc["bulk"]["maxPayloadSize"], 3_072_000);
         assert_eq!(spc["filter"]["maxResults"], 200);

@@ -65,9 +65,12 @@ impl ScimServer {
         format!("{}{}", self.services.config().issuer, paths::SCIM_PREFIX)
     }
 
-    /// Every schema served: User and its extensions, then Group.
+    /// Every schema served: User and its extensions (with the configured custom
+    /// attributes), then Group.
     fn all_schemas(&self) -> Result<Vec<schema::Schema>, Error> {
-        let users = schema::ResourceSchemas::users(&[]).map_err(Error::Internal)?;
+        let config = self.services.config();
+        let users = schema::ResourceSchemas::users(&config.scim_configuration.custom_attributes)
+            .map_err(Error::Internal)?;
         let mut all = vec![users.core];
         all.extend(users.extensions);
         all.push(schema::group());
@@ -99,7 +102,10 @@ impl ScimServer {
             ScimEndpoint::Configuration => Ok(Response::json(discovery::scim_configuration(&base))),
             ScimEndpoint::ServiceProviderConfig => Ok(scim(
                 200,
-                discovery::service_provider_config(&base, discovery::Limits::default()),
+                discovery::service_provider_config(
+                    &base,
+                    &self.services.config().scim_configuration,
+                ),
             )),
             ScimEndpoint::ResourceTypes => {
                 let all = discovery::resource_types(&base);

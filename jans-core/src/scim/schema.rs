@@ -520,23 +520,7 @@ pub fn enterprise_user() -> Schema {
     }
 }
 
-/// A custom user attribute of Janssen's `gluu` extension, as an operator configures it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomAttribute {
-    /// Its name.
-    pub name: String,
-    /// Its type: `string`, `boolean`, `decimal`, `integer`, `dateTime`, `binary` or
-    /// `reference` (not `complex`).
-    #[serde(rename = "type")]
-    pub ty: String,
-    /// Whether it holds a list of values.
-    #[serde(default)]
-    pub multi_valued: bool,
-    /// Whether every user must have it.
-    #[serde(default)]
-    pub required: bool,
-}
+pub use crate::config::scim::CustomAttribute;
 
 /// Janssen's user extension with the configured custom attributes; an attribute of an
 /// unknown or complex type is refused with its name.

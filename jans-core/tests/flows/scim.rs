@@ -98,3 +98,29 @@ fn refusals_are_scim_errors() {
         assert_eq!(header(&r, "allow").as_deref(), Some("GET"));
     }
 }
+
+#[test]
+fn configured_limits_and_custom_attributes_are_served() {
+    use jans_core::config::scim::CustomAttribute;
+    use jans_core::repo::Stores;
+    let mut c = config();
+    c.scim_configuration.max_count = 50;
+    c.scim_configuration.bulk_max_operations = 10;
+    c.scim_configuration.custom_attributes = vec![CustomAttribute {
+        name: "badgeNumber".into(),
+        ty: "integer".into(),
+        multi_valued: false,
+        required: true,
+    }];
+    let h = Harness::with(c, Stores::memory(), [7; 32]);
+    let spc = scim_ok(&get(&h, ScimEndpoint::ServiceProviderConfig));
+    assert_eq!(spc["filter"]["maxResults"], 50);
+    assert_eq!(spc["bulk"]["maxOperations"], 10);
+    let gluu = scim_ok(&get(
+        &h,
+        ScimEndpoint::Schema("urn:ietf:params:scim:schemas:extension:gluu:2.0:User".into()),
+    ));
+    assert_eq!(gluu["attributes"][0]["name"], "badgeNumber");
+    assert_eq!(gluu["attributes"][0]["type"], "integer");
+    assert_eq!(gluu["attributes"][0]["required"], true);
+}
