@@ -60,6 +60,12 @@ pub enum ScimEndpoint {
     Schemas,
     /// `/jans-scim/restv1/v2/Schemas/{urn}`.
     Schema(String),
+    /// `/jans-scim/restv1/v2/Users` (RFC 7644 §3.4.2: query).
+    Users,
+    /// `/jans-scim/restv1/v2/Users/{id}` (§3.4.1).
+    User(String),
+    /// `/jans-scim/restv1/v2/Users/.search` (§3.4.3).
+    UsersSearch,
 }
 
 impl From<ScimEndpoint> for Endpoint {

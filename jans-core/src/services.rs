@@ -59,6 +59,17 @@ pub trait KeyCeremonies: Send + Sync {
     async fn finish_sign_in(&self, response: &[u8], ctx: &Ctx) -> Result<KeySignIn, Error>;
 }
 
+/// The auth-server's judgement of a bearer token, served to the components whose endpoints
+/// it protects (SCIM, the config API): the seam through which they use the auth-server
+/// without importing it (DESIGN.md §3). The engine installs it.
+#[async_trait::async_trait]
+pub trait BearerTokens: Send + Sync {
+    /// The token's state as introspection tells it (RFC 7662 §2.2: `active`, `scope`,
+    /// `client_id`, `sub`, `exp`, ...): `{"active": false}` for a token that is unknown,
+    /// expired, revoked, or not an access token.
+    async fn introspect(&self, token: &str, ctx: &Ctx) -> Result<serde_json::Value, Error>;
+}
+
 /// The services shared by every component of one engine.
 pub struct Services {
     config: RwLock<Arc<Config>>,
@@ -77,6 +88,8 @@ pub struct Services {
     /// The FIDO2 component's ceremonies, when the engine has it (weak: the component
     /// holds these services).
     key_ceremonies: OnceLock<Weak<dyn KeyCeremonies>>,
+    /// The auth-server's bearer-token judgement (weak: the component holds these services).
+    bearer_tokens: OnceLock<Weak<dyn BearerTokens>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -130,6 +143,7 @@ impl Services {
             scopes: RwLock::new(Arc::new(Vec::new())),
             wake: p.wake,
             key_ceremonies: OnceLock::new(),
+            bearer_tokens: OnceLock::new(),
         }
     }
 
@@ -140,6 +154,15 @@ impl Services {
 
     pub(crate) fn install_key_ceremonies(&self, ceremonies: Weak<dyn KeyCeremonies>) {
         let _ = self.key_ceremonies.set(ceremonies);
+    }
+
+    /// The auth-server's judgement of bearer tokens, once the engine installed it.
+    pub fn bearer_tokens(&self) -> Option<Arc<dyn BearerTokens>> {
+        self.bearer_tokens.get().and_then(Weak::upgrade)
+    }
+
+    pub(crate) fn install_bearer_tokens(&self, tokens: Weak<dyn BearerTokens>) {
+        let _ = self.bearer_tokens.set(tokens);
     }
 
     /// The current configuration.

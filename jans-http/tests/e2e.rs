@@ -1297,3 +1297,97 @@ fn fido2_metadata_from_folders_and_from_a_url() {
         "enforced"
     );
 }
+
+/// SCIM over HTTP with the admin client `init` made (issue 13 item 9): it may ask for the
+/// SCIM scopes, and its token reads the users the CLI added.
+#[test]
+fn scim_users_with_the_admin_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(jans(&data, &["init"]).status.success());
+    for name in ["alice", "bob"] {
+        let out = jans_stdin(
+            &data,
+            &["user", "add", "--username", name, "--password-stdin"],
+            "correct horse battery\n",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let admin: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("admin-client.json")).unwrap())
+            .unwrap();
+    let (_server, base) = start(&data, &[]);
+    let http = client();
+    let token = |scope: &str| -> String {
+        let r = http
+            .post(format!("{base}/jans-auth/restv1/token"))
+            .basic_auth(
+                admin["client_id"].as_str().unwrap(),
+                admin["client_secret"].as_str(),
+            )
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{scope}");
+        r.json::<serde_json::Value>().unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let read = token("https://jans.io/scim/users.read");
+    let filter: String = form_urlencoded::byte_serialize(br#"userName eq "ALICE""#).collect();
+    let r = http
+        .get(format!("{base}/jans-scim/restv1/v2/Users?filter={filter}"))
+        .bearer_auth(&read)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/scim+json");
+    let list: serde_json::Value = r.json().unwrap();
+    assert_eq!(list["totalResults"], 1);
+    let alice = &list["Resources"][0];
+    assert_eq!(alice["userName"], "alice");
+    // By id, and the same search as a SearchRequest.
+    let id = alice["id"].as_str().unwrap();
+    let one = http
+        .get(format!("{base}/jans-scim/restv1/v2/Users/{id}"))
+        .bearer_auth(&read)
+        .send()
+        .unwrap();
+    assert_eq!(one.status(), 200);
+    assert!(one.headers()["etag"].to_str().unwrap().starts_with("W/\""));
+    let found: serde_json::Value = http
+        .post(format!("{base}/jans-scim/restv1/v2/Users/.search"))
+        .bearer_auth(&read)
+        .header("content-type", "application/scim+json")
+        .body(r#"{"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "sortBy": "userName", "sortOrder": "descending"}"#)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(found["Resources"][0]["userName"], "bob");
+    // Without the scope, or without a token: RFC 6750 refusals in SCIM's form.
+    let other = token("https://jans.io/scim/groups.read");
+    let r = http
+        .get(format!("{base}/jans-scim/restv1/v2/Users"))
+        .bearer_auth(&other)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+    let r = http
+        .get(format!("{base}/jans-scim/restv1/v2/Users"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["status"], "401");
+}

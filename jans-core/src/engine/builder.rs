@@ -106,10 +106,12 @@ impl EngineBuilder {
             hasher: self.hasher.unwrap_or_else(Hasher::per_core),
             wake: self.wake,
         }));
-        let auth = AuthServer::new(
+        let auth = Arc::new(AuthServer::new(
             services.clone(),
             derive_key(&master, b"jans-rs pairwise subject key"),
-        );
+        ));
+        let tokens: Arc<dyn crate::services::BearerTokens> = auth.clone();
+        services.install_bearer_tokens(Arc::downgrade(&tokens));
         let fido2 = Arc::new(crate::fido2::Fido2Server::new(services.clone()));
         let ceremonies: Arc<dyn crate::services::KeyCeremonies> = fido2.clone();
         services.install_key_ceremonies(Arc::downgrade(&ceremonies));

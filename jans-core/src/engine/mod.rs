@@ -35,7 +35,7 @@ pub use cluster::{TickReport, key_reload_bound, shared_doc};
 
 pub(crate) struct Inner {
     pub(crate) services: Arc<Services>,
-    pub(crate) auth: AuthServer,
+    pub(crate) auth: Arc<AuthServer>,
     pub(crate) fido2: Arc<crate::fido2::Fido2Server>,
     pub(crate) scim: crate::scim::ScimServer,
     /// The master key's check value (a PRF of it: says which key, reveals nothing of it).

@@ -145,7 +145,12 @@ impl ProtocolError {
                 .challenge()
                 .map(|c| vec![("www-authenticate", c)])
                 .unwrap_or_default(),
-            ProtocolError::WebAuthn(_) | ProtocolError::Scim(_) => Vec::new(),
+            ProtocolError::Scim(e) => e
+                .challenge
+                .clone()
+                .map(|c| vec![("www-authenticate", c)])
+                .unwrap_or_default(),
+            ProtocolError::WebAuthn(_) => Vec::new(),
         }
     }
 

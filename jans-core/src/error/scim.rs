@@ -16,6 +16,8 @@ pub struct ScimError {
     pub scim_type: Option<ScimType>,
     /// What a person reads.
     pub detail: String,
+    /// The `WWW-Authenticate` challenge of a refused bearer token (RFC 6750 §3).
+    pub challenge: Option<String>,
 }
 
 /// `scimType` values (RFC 7644 §3.12, Table 9).
@@ -84,6 +86,7 @@ impl ScimError {
             status: scim_type.status(),
             scim_type: Some(scim_type),
             detail: detail.into(),
+            challenge: None,
         }
     }
 
@@ -93,6 +96,16 @@ impl ScimError {
             status,
             scim_type: None,
             detail: detail.into(),
+            challenge: None,
+        }
+    }
+
+    /// A refused bearer token (RFC 6750 §3): 401 or 403 with its `WWW-Authenticate`
+    /// challenge.
+    pub fn bearer(status: u16, challenge: String, detail: impl Into<String>) -> ScimError {
+        ScimError {
+            challenge: Some(challenge),
+            ..ScimError::status(status, detail)
         }
     }
 

@@ -147,7 +147,54 @@ pub fn defaults() -> Vec<Scope> {
             )
         },
     ]
+    .into_iter()
+    .chain(
+        SCIM_SCOPES
+            .iter()
+            .enumerate()
+            .map(|(i, (id, description))| Scope {
+                default_scope: false,
+                ..scope(id, &format!("5C{i:02X}"), Oauth, description, &[])
+            }),
+    )
+    .collect()
 }
+
+/// Janssen's SCIM scopes (jans-scim's protection), each with what it allows; the admin
+/// client made by `init` and `migrate` may request them.
+pub const SCIM_SCOPES: [(&str, &str); 10] = [
+    ("https://jans.io/scim/users.read", "Read users (SCIM)."),
+    (
+        "https://jans.io/scim/users.write",
+        "Create, change and delete users (SCIM).",
+    ),
+    ("https://jans.io/scim/groups.read", "Read groups (SCIM)."),
+    (
+        "https://jans.io/scim/groups.write",
+        "Create, change and delete groups (SCIM).",
+    ),
+    (
+        "https://jans.io/scim/fido.read",
+        "Read FIDO U2F devices (SCIM).",
+    ),
+    (
+        "https://jans.io/scim/fido.write",
+        "Change and delete FIDO U2F devices (SCIM).",
+    ),
+    (
+        "https://jans.io/scim/fido2.read",
+        "Read FIDO2 devices (SCIM).",
+    ),
+    (
+        "https://jans.io/scim/fido2.write",
+        "Change and delete FIDO2 devices (SCIM).",
+    ),
+    ("https://jans.io/scim/bulk", "Send SCIM Bulk requests."),
+    (
+        "https://jans.io/scim/all-resources.search",
+        "Search every SCIM resource type at once.",
+    ),
+];
 
 /// The claims `scope` releases in `scopes` (none for an unknown or non-`openid` scope).
 pub fn claims_of<'a>(scopes: &'a [Scope], scope: &str) -> &'a [String] {

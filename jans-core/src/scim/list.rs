@@ -211,6 +211,149 @@ impl Page {
     }
 }
 
+/// The SearchRequest message schema (RFC 7644 §3.4.3).
+pub const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// A query (RFC 7644 §3.4.2): filter, sort, page and which attributes to return.
+#[derive(Clone, Debug)]
+pub struct Query {
+    filter: Option<crate::scim::filter::Bound>,
+    sort: Option<SortBy>,
+    page: Page,
+    projection: crate::scim::attributes::Projection,
+}
+
+/// The parameters of a query, wherever they came from.
+#[derive(Clone, Debug, Default)]
+pub struct QueryParams {
+    /// `filter`.
+    pub filter: Option<String>,
+    /// `sortBy`.
+    pub sort_by: Option<String>,
+    /// `sortOrder`.
+    pub sort_order: Option<String>,
+    /// `startIndex`.
+    pub start_index: Option<String>,
+    /// `count`.
+    pub count: Option<String>,
+    /// `attributes` (comma-separated).
+    pub attributes: Option<String>,
+    /// `excludedAttributes` (comma-separated).
+    pub excluded_attributes: Option<String>,
+}
+
+impl QueryParams {
+    /// The members of a SearchRequest body (RFC 7644 §3.4.3): `schemas` must name
+    /// [`SEARCH_REQUEST`]; `attributes` and `excludedAttributes` are lists of names;
+    /// `startIndex` and `count` numbers.
+    pub fn from_search_request(body: &Value) -> Result<QueryParams, ScimError> {
+        let syntax = |d: &str| ScimError::new(ScimType::InvalidSyntax, d.to_owned());
+        let m = body
+            .as_object()
+            .ok_or_else(|| syntax("the body is not a JSON object"))?;
+        let names_search = m
+            .get("schemas")
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(SEARCH_REQUEST)));
+        if !names_search {
+            return Err(syntax("`schemas` must name the SearchRequest schema"));
+        }
+        let text = |k: &str| -> Result<Option<String>, ScimError> {
+            match m.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(_) => Err(syntax(&format!("`{k}` has the wrong type"))),
+            }
+        };
+        let list = |k: &str| -> Result<Option<String>, ScimError> {
+            match m.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| Some(v.join(",")))
+                    .ok_or_else(|| syntax(&format!("`{k}` must list attribute names"))),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(syntax(&format!("`{k}` must list attribute names"))),
+            }
+        };
+        Ok(QueryParams {
+            filter: text("filter")?,
+            sort_by: text("sortBy")?,
+            sort_order: text("sortOrder")?,
+            start_index: text("startIndex")?,
+            count: text("count")?,
+            attributes: list("attributes")?,
+            excluded_attributes: list("excludedAttributes")?,
+        })
+    }
+}
+
+impl Query {
+    /// The query `p` asks, against `schemas`, answering at most `max_count` results.
+    pub fn new(
+        p: &QueryParams,
+        schemas: &ResourceSchemas,
+        max_count: usize,
+    ) -> Result<Query, ScimError> {
+        use crate::scim::attributes::{Projection, Selection};
+        let filter = p
+            .filter
+            .as_deref()
+            .map(|f| crate::scim::filter::compile(f, schemas))
+            .transpose()?;
+        let order = p
+            .sort_order
+            .as_deref()
+            .map(SortOrder::parse)
+            .transpose()?
+            .unwrap_or_default();
+        let sort = p
+            .sort_by
+            .as_deref()
+            .map(|s| SortBy::parse(s, order, schemas))
+            .transpose()?;
+        let page = Page::parse(p.start_index.as_deref(), p.count.as_deref(), max_count)?;
+        let projection = Projection {
+            attributes: Selection::parse(p.attributes.as_deref().unwrap_or_default(), schemas)?,
+            excluded: Selection::parse(
+                p.excluded_attributes.as_deref().unwrap_or_default(),
+                schemas,
+            )?,
+        };
+        Ok(Query {
+            filter,
+            sort,
+            page,
+            projection,
+        })
+    }
+
+    /// The list response to this query over `resources` (in id order).
+    pub fn answer(&self, resources: Vec<Value>, schemas: &ResourceSchemas) -> Value {
+        let mut hits: Vec<Value> = match &self.filter {
+            Some(f) => resources
+                .into_iter()
+                .filter(|r| crate::scim::filter::eval(f, r))
+                .collect(),
+            None => resources,
+        };
+        if let Some(s) = &self.sort {
+            s.sort(&mut hits);
+        }
+        let total = hits.len();
+        let page: Vec<Value> = self
+            .page
+            .slice(hits)
+            .iter()
+            .map(|r| self.projection.apply(r, schemas))
+            .collect();
+        self.page.response(total, page)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

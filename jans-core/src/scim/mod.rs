@@ -15,8 +15,10 @@
 //! - [`datetime`]: xsd:dateTime values.
 //!
 //! [`ScimServer`] serves the discovery endpoints (`ServiceProviderConfig`, `ResourceTypes`,
-//! `Schemas`, `/.well-known/scim-configuration`); the resource endpoints come on top of the
-//! parts above.
+//! `Schemas`, `/.well-known/scim-configuration`) and reads users (`/Users`, `/Users/{id}`,
+//! `/Users/.search`) for bearer tokens with `https://jans.io/scim/users.read`
+//! ([`protection`], the users mapped by [`resource::user`]). Writes, groups, FIDO devices
+//! and Bulk come next.
 
 pub mod attributes;
 pub mod datetime;
@@ -25,6 +27,8 @@ pub mod filter;
 pub mod list;
 pub mod patch;
 pub mod paths;
+pub mod protection;
+pub mod resource;
 pub mod schema;
 
 use std::sync::Arc;
@@ -48,6 +52,9 @@ impl std::fmt::Debug for ScimServer {
         f.debug_struct("ScimServer").finish_non_exhaustive()
     }
 }
+
+/// The scope reading users needs (Janssen's jans-scim protection).
+const USERS_READ: &str = "https://jans.io/scim/users.read";
 
 /// A SCIM answer: `application/scim+json` with `status`.
 fn scim(status: u16, v: Value) -> Response {
@@ -82,14 +89,24 @@ impl ScimServer {
         &self,
         endpoint: &ScimEndpoint,
         req: &Request,
-        _ctx: &Ctx,
+        ctx: &Ctx,
     ) -> Result<Response, Error> {
-        if req.method != Method::Get {
-            // RFC 9110 §15.5.6: 405 with `Allow`.
-            return Ok(
-                Response::error(ScimError::status(405, "this endpoint answers GET only"))
-                    .header("allow", "GET"),
-            );
+        // RFC 9110 §15.5.6: 405 with `Allow`.
+        let allowed = match endpoint {
+            ScimEndpoint::UsersSearch => Method::Post,
+            _ => Method::Get,
+        };
+        if req.method != allowed {
+            let allow = if allowed == Method::Post {
+                "POST"
+            } else {
+                "GET"
+            };
+            return Ok(Response::error(ScimError::status(
+                405,
+                format!("this endpoint answers {allow} only"),
+            ))
+            .header("allow", allow));
         }
         let base = self.base_url();
         let not_found = |what: &str| {
@@ -138,6 +155,74 @@ impl ScimServer {
                     None => not_found("such schema"),
                 }
             }
+            ScimEndpoint::Users => {
+                protection::authorize(&self.services, req, USERS_READ, ctx).await?;
+                let q = |k: &str| req.query.get(k).ok().flatten().map(str::to_owned);
+                let params = list::QueryParams {
+                    filter: q("filter"),
+                    sort_by: q("sortBy"),
+                    sort_order: q("sortOrder"),
+                    start_index: q("startIndex"),
+                    count: q("count"),
+                    attributes: q("attributes"),
+                    excluded_attributes: q("excludedAttributes"),
+                };
+                self.query_users(&params).await
+            }
+            ScimEndpoint::UsersSearch => {
+                protection::authorize(&self.services, req, USERS_READ, ctx).await?;
+                let body: Value = serde_json::from_slice(&req.body).map_err(|e| {
+                    ScimError::new(
+                        crate::error::scim::ScimType::InvalidSyntax,
+                        format!("the body is not JSON: {e}"),
+                    )
+                })?;
+                self.query_users(&list::QueryParams::from_search_request(&body)?)
+                    .await
+            }
+            ScimEndpoint::User(id) => {
+                protection::authorize(&self.services, req, USERS_READ, ctx).await?;
+                let Some(user) = self.services.stores().users.get(id).await? else {
+                    return not_found("such user");
+                };
+                let schemas = self.user_schemas()?;
+                let q = |k: &str| req.query.get(k).ok().flatten().unwrap_or_default();
+                let projection = attributes::Projection {
+                    attributes: attributes::Selection::parse(q("attributes"), &schemas)?,
+                    excluded: attributes::Selection::parse(q("excludedAttributes"), &schemas)?,
+                };
+                let resource = resource::user::to_scim(&user, &base);
+                let version = resource
+                    .pointer("/meta/version")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                Ok(scim(200, projection.apply(&resource, &schemas)).header("etag", version))
+            }
         }
+    }
+
+    /// The schemas of users, with the configured custom attributes.
+    fn user_schemas(&self) -> Result<schema::ResourceSchemas, Error> {
+        schema::ResourceSchemas::users(&self.services.config().scim_configuration.custom_attributes)
+            .map_err(Error::Internal)
+    }
+
+    /// A query over every user (RFC 7644 §3.4.2), answered by scanning them.
+    async fn query_users(&self, params: &list::QueryParams) -> Result<Response, Error> {
+        let schemas = self.user_schemas()?;
+        let max = self.services.config().scim_configuration.max_count;
+        let query = list::Query::new(params, &schemas, max)?;
+        let base = self.base_url();
+        let users: Vec<Value> = self
+            .services
+            .stores()
+            .users
+            .list()
+            .await?
+            .iter()
+            .map(|u| resource::user::to_scim(u, &base))
+            .collect();
+        Ok(scim(200, query.answer(users, &schemas)))
     }
 }

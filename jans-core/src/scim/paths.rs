@@ -10,7 +10,7 @@ pub const SCIM_PREFIX: &str = "/jans-scim/restv1/v2";
 pub const WELL_KNOWN: &str = "/.well-known/scim-configuration";
 
 /// The paths served as they are.
-pub const EXACT: [(&str, ScimEndpoint); 4] = [
+pub const EXACT: [(&str, ScimEndpoint); 6] = [
     (WELL_KNOWN, ScimEndpoint::Configuration),
     (
         "/jans-scim/restv1/v2/ServiceProviderConfig",
@@ -21,12 +21,18 @@ pub const EXACT: [(&str, ScimEndpoint); 4] = [
         ScimEndpoint::ResourceTypes,
     ),
     ("/jans-scim/restv1/v2/Schemas", ScimEndpoint::Schemas),
+    ("/jans-scim/restv1/v2/Users", ScimEndpoint::Users),
+    (
+        "/jans-scim/restv1/v2/Users/.search",
+        ScimEndpoint::UsersSearch,
+    ),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 2] = [
+pub const WITH_ID: [&str; 3] = [
     "/jans-scim/restv1/v2/ResourceTypes",
     "/jans-scim/restv1/v2/Schemas",
+    "/jans-scim/restv1/v2/Users",
 ];
 
 /// The endpoint served at `path`.
@@ -42,6 +48,7 @@ pub fn from_path(path: &str) -> Option<ScimEndpoint> {
     match collection {
         "ResourceTypes" => Some(ScimEndpoint::ResourceType(id.to_owned())),
         "Schemas" => Some(ScimEndpoint::Schema(id.to_owned())),
+        "Users" => Some(ScimEndpoint::User(id.to_owned())),
         _ => None,
     }
 }
@@ -51,6 +58,7 @@ pub fn path(endpoint: &ScimEndpoint) -> String {
     match endpoint {
         ScimEndpoint::ResourceType(id) => format!("{SCIM_PREFIX}/ResourceTypes/{id}"),
         ScimEndpoint::Schema(id) => format!("{SCIM_PREFIX}/Schemas/{id}"),
+        ScimEndpoint::User(id) => format!("{SCIM_PREFIX}/Users/{id}"),
         other => EXACT
             .iter()
             .find(|(_, e)| e == other)
@@ -65,6 +73,7 @@ pub fn label(endpoint: &ScimEndpoint) -> &'static str {
         ScimEndpoint::ServiceProviderConfig => "scim_service_provider_config",
         ScimEndpoint::ResourceTypes | ScimEndpoint::ResourceType(_) => "scim_resource_types",
         ScimEndpoint::Schemas | ScimEndpoint::Schema(_) => "scim_schemas",
+        ScimEndpoint::Users | ScimEndpoint::User(_) | ScimEndpoint::UsersSearch => "scim_users",
     }
 }
 
@@ -81,6 +90,9 @@ mod tests {
             ScimEndpoint::ResourceType("User".into()),
             ScimEndpoint::Schemas,
             ScimEndpoint::Schema("urn:ietf:params:scim:schemas:core:2.0:User".into()),
+            ScimEndpoint::Users,
+            ScimEndpoint::User("8d1c-2".into()),
+            ScimEndpoint::UsersSearch,
         ] {
             assert_eq!(from_path(&path(&e)), Some(e.clone()), "{e:?}");
         }

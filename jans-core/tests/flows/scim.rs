@@ -124,3 +124,180 @@ fn configured_limits_and_custom_attributes_are_served() {
     assert_eq!(gluu["attributes"][0]["type"], "integer");
     assert_eq!(gluu["attributes"][0]["required"], true);
 }
+
+const READ: &str = "https://jans.io/scim/users.read";
+
+/// A token of a client holding `scope`.
+fn token(h: &Harness, scope: &str) -> String {
+    let c = h.register(serde_json::json!({"client_name": "provisioner", "scope": scope}));
+    h.cc_token(&c)
+}
+
+fn with_token(mut req: Request, token: &str) -> Request {
+    req.authorization = Some(format!("Bearer {token}"));
+    req
+}
+
+fn users_query(h: &Harness, token: &str, query: &[(&str, &str)]) -> Response {
+    let mut req = Request::new(ScimEndpoint::Users, Method::Get);
+    req.query = jans_core::params::Params::from_pairs(
+        query.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    h.call(with_token(req, token))
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["userName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn users_are_read_with_a_token_holding_users_read() {
+    let h = Harness::new();
+    let alice = h.add_user("alice");
+    h.add_user("Bob");
+    h.add_user("carol");
+    let t = token(&h, READ);
+
+    // One user, by id: the SCIM User, its ETag, never the password.
+    let r = h.call(with_token(
+        Request::new(ScimEndpoint::User(alice.inum.clone()), Method::Get),
+        &t,
+    ));
+    let u = scim_ok(&r);
+    assert_eq!(u["userName"], "alice");
+    assert_eq!(u["active"], true);
+    assert_eq!(
+        u["meta"]["location"],
+        format!("{BASE}/Users/{}", alice.inum)
+    );
+    assert_eq!(header(&r, "etag").as_deref(), u["meta"]["version"].as_str());
+    assert!(!r.body_bytes().windows(6).any(|w| w == b"argon2"));
+
+    // Filter, sort, page, attributes.
+    let all = scim_ok(&users_query(&h, &t, &[("sortBy", "userName")]));
+    assert_eq!(all["totalResults"], 3);
+    assert_eq!(ids(&all), ["alice", "Bob", "carol"]);
+    let some = scim_ok(&users_query(
+        &h,
+        &t,
+        &[
+            ("filter", r#"userName sw "b" or userName eq "CAROL""#),
+            ("sortBy", "userName"),
+            ("sortOrder", "descending"),
+            ("count", "1"),
+            ("attributes", "userName"),
+        ],
+    ));
+    assert_eq!(some["totalResults"], 2);
+    assert_eq!(some["itemsPerPage"], 1);
+    assert_eq!(ids(&some), ["carol"]);
+    let first = &some["Resources"][0];
+    assert!(
+        first.get("active").is_none() && first.get("meta").is_none(),
+        "{first}"
+    );
+    assert!(first.get("id").is_some(), "id is returned always");
+    let page2 = scim_ok(&users_query(
+        &h,
+        &t,
+        &[("sortBy", "userName"), ("startIndex", "2"), ("count", "5")],
+    ));
+    assert_eq!(ids(&page2), ["Bob", "carol"]);
+    assert_eq!(page2["startIndex"], 2);
+
+    // The same query as a SearchRequest.
+    let mut req = Request::new(ScimEndpoint::UsersSearch, Method::Post);
+    req.body = serde_json::to_vec(&serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName sw \"b\" or userName eq \"CAROL\"",
+        "sortBy": "userName",
+        "startIndex": 1,
+        "count": 10,
+        "attributes": ["userName"],
+    }))
+    .unwrap();
+    let found = scim_ok(&h.call(with_token(req, &t)));
+    assert_eq!(ids(&found), ["Bob", "carol"]);
+}
+
+#[test]
+fn user_queries_refuse_what_they_cannot_answer() {
+    let h = Harness::new();
+    let alice = h.add_user("alice");
+    let t = token(&h, READ);
+    for (query, scim_type) in [
+        (vec![("filter", "userName eq")], "invalidFilter"),
+        (vec![("filter", "nope eq \"x\"")], "invalidFilter"),
+        (vec![("sortBy", "nope")], "invalidValue"),
+        (vec![("sortOrder", "sideways")], "invalidValue"),
+        (vec![("count", "many")], "invalidValue"),
+        (vec![("attributes", "a b")], "invalidValue"),
+    ] {
+        let v = scim_refused(&users_query(&h, &t, &query), 400);
+        assert_eq!(v["scimType"], scim_type, "{query:?}");
+    }
+    let mut req = Request::new(ScimEndpoint::UsersSearch, Method::Post);
+    req.body = b"{\"filter\": 1}".to_vec();
+    let v = scim_refused(&h.call(with_token(req, &t)), 400);
+    assert_eq!(v["scimType"], "invalidSyntax");
+    scim_refused(
+        &h.call(with_token(
+            Request::new(ScimEndpoint::User("no-such-inum".into()), Method::Get),
+            &t,
+        )),
+        404,
+    );
+    // Writes are not served yet.
+    let r = h.call(with_token(
+        Request::new(ScimEndpoint::User(alice.inum), Method::Delete),
+        &t,
+    ));
+    scim_refused(&r, 405);
+}
+
+#[test]
+fn users_need_a_live_token_with_the_scope() {
+    let h = Harness::new();
+    h.add_user("alice");
+    // No token: 401 with a bare challenge (RFC 6750 §3.1).
+    let r = h.call(Request::new(ScimEndpoint::Users, Method::Get));
+    scim_refused(&r, 401);
+    assert_eq!(
+        header(&r, "www-authenticate").as_deref(),
+        Some("Bearer realm=\"jans-scim\"")
+    );
+    // A token that is not ours: 401 invalid_token.
+    let r = users_query(&h, "not-a-token", &[]);
+    scim_refused(&r, 401);
+    assert!(
+        header(&r, "www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+    // A token without the scope: 403 insufficient_scope, naming it.
+    let other = token(&h, "https://jans.io/scim/groups.read");
+    let r = users_query(&h, &other, &[]);
+    scim_refused(&r, 403);
+    let challenge = header(&r, "www-authenticate").unwrap();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    assert!(challenge.contains(READ), "{challenge}");
+    // A revoked token: 401.
+    let c = h.register(serde_json::json!({"client_name": "p", "scope": READ}));
+    let t = h.cc_token(&c);
+    assert_eq!(scim_ok(&users_query(&h, &t, &[]))["totalResults"], 1);
+    let revoked = h.post(
+        jans_core::AuthEndpoint::Revocation,
+        &[("token", t.as_str())],
+        Some(basic(&c)),
+    );
+    assert_eq!(revoked.status(), 200);
+    scim_refused(&users_query(&h, &t, &[]), 401);
+}

@@ -198,7 +198,16 @@ impl DataDir {
             client_name: Some("jans admin".to_owned()),
             grant_types: vec!["client_credentials".to_owned()],
             token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
-            scope: Some("uma_protection".to_owned()),
+            scope: Some(
+                std::iter::once("uma_protection")
+                    .chain(
+                        jans_core::repo::scope::SCIM_SCOPES
+                            .iter()
+                            .map(|(id, _)| *id),
+                    )
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             ..ClientMetadata::default()
         };
         let reg = engine.register_client(metadata, ctx).await?;

@@ -140,6 +140,13 @@ impl AuthServer {
     }
 }
 
+#[async_trait::async_trait]
+impl crate::services::BearerTokens for AuthServer {
+    async fn introspect(&self, token: &str, ctx: &Ctx) -> Result<serde_json::Value, Error> {
+        AuthServer::introspect(self, token, ctx).await
+    }
+}
+
 fn wants_jwt(req: &Request) -> bool {
     req.accept.as_deref().is_some_and(|a| {
         a.split(',').any(|part| {
