@@ -99,9 +99,9 @@ fn tokens(input: &str, err: fn(String) -> ScimError) -> Result<Vec<Tok>, ScimErr
                     it.next();
                 }
                 let literal = input.get(start..end).unwrap_or_default();
-                let n: serde_json::Number = serde_json::from_str(literal)
-                    .map_err(|_| err(format!("`{literal}` is not a JSON number")))?;
-                out.push(Tok::Num(n));
+                out.push(Tok::Num(number(literal).ok_or_else(|| {
+                    err(format!("`{literal}` is not a JSON number"))
+                })?));
             }
             c if is_word_char(c) => {
                 let mut end = start;
@@ -120,6 +120,20 @@ fn tokens(input: &str, err: fn(String) -> ScimError) -> Result<Vec<Tok>, ScimErr
         }
     }
     Ok(out)
+}
+
+/// The JSON number `literal` (RFC 8259 §6 grammar), its value correctly rounded: a
+/// decimal is read by the standard library's parser, so the shortest form it prints back
+/// reads as the same number.
+fn number(literal: &str) -> Option<serde_json::Number> {
+    serde_json::from_str::<serde_json::Number>(literal).ok()?;
+    if let Ok(i) = literal.parse::<i64>() {
+        return Some(i.into());
+    }
+    if let Ok(u) = literal.parse::<u64>() {
+        return Some(u.into());
+    }
+    serde_json::Number::from_f64(literal.parse::<f64>().ok()?)
 }
 
 /// `attrPath = [URI ":"] ATTRNAME *1subAttr`; `relative` paths (inside a value filter) name
@@ -560,6 +574,10 @@ mod tests {
         assert!(parse(&nots(MAX_DEPTH + 1)).is_err());
         // Deeper than anything the stack could take: refused, not overflowed.
         assert!(parse(&"(".repeat(MAX_FILTER_LEN)).is_err());
+        // Numbers read back as printed (found by the fuzzer: 1.5e34 once printed as
+        // 1.4999999999999999e+34, which read as another number).
+        let f = parse("a lt 1.5e34 and b gt -2.5E-300 and c eq 123456789012345678901").unwrap();
+        assert_eq!(parse(&f.to_string()).unwrap(), f);
         // Long flat chains are wide, not deep.
         let chain = vec!["a pr"; 800].join(" and ");
         assert!(chain.len() <= MAX_FILTER_LEN);
