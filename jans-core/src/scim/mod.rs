@@ -56,6 +56,19 @@ impl std::fmt::Debug for ScimServer {
 /// The scope reading users needs (Janssen's jans-scim protection).
 const USERS_READ: &str = "https://jans.io/scim/users.read";
 
+/// The query parameter `name`; one given twice is `invalidValue`.
+fn query_param(req: &Request, name: &str) -> Result<Option<String>, ScimError> {
+    req.query
+        .get(name)
+        .map(|v| v.map(str::to_owned))
+        .map_err(|_| {
+            ScimError::new(
+                crate::error::scim::ScimType::InvalidValue,
+                format!("{name} is given more than once"),
+            )
+        })
+}
+
 /// A SCIM answer: `application/scim+json` with `status`.
 fn scim(status: u16, v: Value) -> Response {
     Response::with_body(Body::Scim(status, v))
@@ -75,9 +88,7 @@ impl ScimServer {
     /// Every schema served: User and its extensions (with the configured custom
     /// attributes), then Group.
     fn all_schemas(&self) -> Result<Vec<schema::Schema>, Error> {
-        let config = self.services.config();
-        let users = schema::ResourceSchemas::users(&config.scim_configuration.custom_attributes)
-            .map_err(Error::Internal)?;
+        let users = self.user_schemas()?;
         let mut all = vec![users.core];
         all.extend(users.extensions);
         all.push(schema::group());
@@ -157,15 +168,15 @@ impl ScimServer {
             }
             ScimEndpoint::Users => {
                 protection::authorize(&self.services, req, USERS_READ, ctx).await?;
-                let q = |k: &str| req.query.get(k).ok().flatten().map(str::to_owned);
+                let q = |k: &str| query_param(req, k);
                 let params = list::QueryParams {
-                    filter: q("filter"),
-                    sort_by: q("sortBy"),
-                    sort_order: q("sortOrder"),
-                    start_index: q("startIndex"),
-                    count: q("count"),
-                    attributes: q("attributes"),
-                    excluded_attributes: q("excludedAttributes"),
+                    filter: q("filter")?,
+                    sort_by: q("sortBy")?,
+                    sort_order: q("sortOrder")?,
+                    start_index: q("startIndex")?,
+                    count: q("count")?,
+                    attributes: q("attributes")?,
+                    excluded_attributes: q("excludedAttributes")?,
                 };
                 self.query_users(&params).await
             }
@@ -186,10 +197,10 @@ impl ScimServer {
                     return not_found("such user");
                 };
                 let schemas = self.user_schemas()?;
-                let q = |k: &str| req.query.get(k).ok().flatten().unwrap_or_default();
+                let q = |k: &str| query_param(req, k).map(Option::unwrap_or_default);
                 let projection = attributes::Projection {
-                    attributes: attributes::Selection::parse(q("attributes"), &schemas)?,
-                    excluded: attributes::Selection::parse(q("excludedAttributes"), &schemas)?,
+                    attributes: attributes::Selection::parse(&q("attributes")?, &schemas)?,
+                    excluded: attributes::Selection::parse(&q("excludedAttributes")?, &schemas)?,
                 };
                 let resource = resource::user::to_scim(&user, &base);
                 let version = resource

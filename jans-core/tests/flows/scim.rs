@@ -237,6 +237,7 @@ fn user_queries_refuse_what_they_cannot_answer() {
         (vec![("sortOrder", "sideways")], "invalidValue"),
         (vec![("count", "many")], "invalidValue"),
         (vec![("attributes", "a b")], "invalidValue"),
+        (vec![("count", "1"), ("count", "2")], "invalidValue"),
     ] {
         let v = scim_refused(&users_query(&h, &t, &query), 400);
         assert_eq!(v["scimType"], scim_type, "{query:?}");
