@@ -248,16 +248,7 @@ impl QueryParams {
     /// `startIndex` and `count` numbers.
     pub fn from_search_request(body: &Value) -> Result<QueryParams, ScimError> {
         let syntax = |d: &str| ScimError::new(ScimType::InvalidSyntax, d.to_owned());
-        let m = body
-            .as_object()
-            .ok_or_else(|| syntax("the body is not a JSON object"))?;
-        let names_search = m
-            .get("schemas")
-            .and_then(Value::as_array)
-            .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(SEARCH_REQUEST)));
-        if !names_search {
-            return Err(syntax("`schemas` must name the SearchRequest schema"));
-        }
+        let m = crate::scim::message(body, SEARCH_REQUEST)?;
         let text = |k: &str| -> Result<Option<String>, ScimError> {
             match m.get(k) {
                 None | Some(Value::Null) => Ok(None),

@@ -56,6 +56,26 @@ impl std::fmt::Debug for ScimServer {
 /// The scope reading users needs (Janssen's jans-scim protection).
 const USERS_READ: &str = "https://jans.io/scim/users.read";
 
+/// The members of a request message (RFC 7644 §3.3: a SearchRequest, a PatchOp, ...): a
+/// JSON object whose `schemas` names `urn`; else `invalidSyntax`.
+pub(crate) fn message<'b>(
+    body: &'b Value,
+    urn: &str,
+) -> Result<&'b serde_json::Map<String, Value>, ScimError> {
+    let syntax = |d: String| ScimError::new(crate::error::scim::ScimType::InvalidSyntax, d);
+    let m = body
+        .as_object()
+        .ok_or_else(|| syntax("the body is not a JSON object".into()))?;
+    let names = m
+        .get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(urn)));
+    if !names {
+        return Err(syntax(format!("`schemas` must name {urn}")));
+    }
+    Ok(m)
+}
+
 /// The query parameter `name`; one given twice is `invalidValue`.
 fn query_param(req: &Request, name: &str) -> Result<Option<String>, ScimError> {
     req.query

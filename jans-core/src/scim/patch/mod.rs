@@ -74,16 +74,7 @@ fn mutability(detail: impl Into<String>) -> ScimError {
 /// The operations of a PATCH request body (`schemas` must name [`PATCH_OP`]; `op` is
 /// case-insensitive, as Entra ID sends `Replace`).
 pub fn parse_request(body: &Value) -> Result<Vec<Operation>, ScimError> {
-    let m = body
-        .as_object()
-        .ok_or_else(|| syntax("the body is not a JSON object"))?;
-    let names_patch_op = m
-        .get("schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(PATCH_OP)));
-    if !names_patch_op {
-        return Err(syntax(format!("`schemas` must name {PATCH_OP}")));
-    }
+    let m = crate::scim::message(body, PATCH_OP)?;
     let ops = member(m, "Operations")
         .and_then(Value::as_array)
         .filter(|o| !o.is_empty())
