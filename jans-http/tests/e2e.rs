@@ -1370,6 +1370,34 @@ fn scim_users_with_the_admin_client() {
         .json()
         .unwrap();
     assert_eq!(found["Resources"][0]["userName"], "bob");
+    // SCIM bodies may pass the host's usual 64 KiB; over 1 MiB they get SCIM's 413.
+    let padded = |size: usize| {
+        format!(
+            r#"{{"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "pad": "{}"}}"#,
+            "x".repeat(size)
+        )
+    };
+    let search = |body: String| {
+        http.post(format!("{base}/jans-scim/restv1/v2/Users/.search"))
+            .bearer_auth(&read)
+            .header("content-type", "application/scim+json")
+            .body(body)
+            .send()
+            .unwrap()
+    };
+    assert_eq!(search(padded(200 * 1024)).status(), 200);
+    let r = search(padded(1024 * 1024));
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["content-type"], "application/scim+json");
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["status"], "413");
+    // A query that does not decode: 400, in SCIM's form too.
+    let r = http
+        .get(format!("{base}/jans-scim/restv1/v2/Users?filter=%ZZ"))
+        .bearer_auth(&read)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/scim+json");
     // Without the scope, or without a token: RFC 6750 refusals in SCIM's form.
     let other = token("https://jans.io/scim/groups.read");
     let r = http

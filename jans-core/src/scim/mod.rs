@@ -53,6 +53,9 @@ impl std::fmt::Debug for ScimServer {
     }
 }
 
+/// The largest body of a request other than Bulk (issue 13 item 3); more is a 413.
+pub const MAX_BODY: usize = 1024 * 1024;
+
 /// The scope reading users needs (Janssen's jans-scim protection).
 const USERS_READ: &str = "https://jans.io/scim/users.read";
 
@@ -122,6 +125,12 @@ impl ScimServer {
         req: &Request,
         ctx: &Ctx,
     ) -> Result<Response, Error> {
+        if req.body.len() > MAX_BODY {
+            return Ok(Response::error(ScimError::status(
+                413,
+                format!("the body is larger than {MAX_BODY} bytes"),
+            )));
+        }
         // RFC 9110 §15.5.6: 405 with `Allow`.
         let allowed = match endpoint {
             ScimEndpoint::UsersSearch => Method::Post,

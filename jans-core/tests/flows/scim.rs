@@ -246,6 +246,10 @@ fn user_queries_refuse_what_they_cannot_answer() {
     req.body = b"{\"filter\": 1}".to_vec();
     let v = scim_refused(&h.call(with_token(req, &t)), 400);
     assert_eq!(v["scimType"], "invalidSyntax");
+    // Bodies over 1 MiB: 413.
+    let mut req = Request::new(ScimEndpoint::UsersSearch, Method::Post);
+    req.body = vec![b' '; 1024 * 1024 + 1];
+    scim_refused(&h.call(with_token(req, &t)), 413);
     scim_refused(
         &h.call(with_token(
             Request::new(ScimEndpoint::User("no-such-inum".into()), Method::Get),

@@ -106,6 +106,7 @@ async fn engine_route(
         Some(endpoint) => {
             let label = endpoint.label();
             let pages = endpoint.shows_errors_as_pages();
+            let scim = endpoint.component() == "scim";
             match translate::to_core(endpoint, &method, &uri, &headers, body) {
                 Ok(mut req) => {
                     req.peer_addr = peer.map(|p| (p.0).0);
@@ -113,6 +114,11 @@ async fn engine_route(
                     (label, state.engine.handle(req, &ctx).await)
                 }
                 Err(e) if pages => (label, Response::error(e).error_as_page()),
+                // SCIM answers in its own error form (RFC 7644 §3.12).
+                Err(e) if scim => {
+                    let why = e.description.as_deref().unwrap_or("malformed request");
+                    (label, Response::error(ScimError::status(400, why)))
+                }
                 Err(e) => (label, Response::error(e)),
             }
         }
@@ -178,7 +184,14 @@ pub fn routes(state: Arc<AppState>, components: crate::components::Components) -
         r = auth::routes(r, engine_route);
     }
     if components.scim {
-        r = scim::routes(r, engine_route);
+        // The engine's own limits (1 MiB, Bulk's bulkMaxPayloadSize) decide, with a SCIM
+        // 413; one byte more reaches it so that it sees the excess.
+        let scim = &state.engine.config().scim_configuration;
+        let limit = scim
+            .bulk_max_payload_size
+            .max(jans_core::scim::MAX_BODY)
+            .saturating_add(1);
+        r = scim::routes(r, engine_route, limit);
     }
     r.fallback(not_found).with_state(state)
 }
