@@ -1,6 +1,7 @@
 //! The repositories over each backend's primitives (feature `test-util`): clients,
-//! signing keys, users (with the uid index), scopes, the shared configuration's
-//! compare-and-set and the master key's check value, and all of them across a restart.
+//! signing keys, users (with the uid index), scopes, groups (compare-and-set, raced), the
+//! shared configuration's compare-and-set and the master key's check value, and all of
+//! them across a restart.
 //! The primitives themselves are checked by [`crate::store::conformance`]; these cases run
 //! the same [`Harness`] so a backend's tests call both.
 
@@ -207,6 +208,113 @@ fn users_crud(s: &Stores) -> CaseResult {
             "deleted uid released"
         );
         e(s.users.insert(&user("i4", "bob")).await)?;
+        Ok(())
+    })
+}
+
+fn groups_compare_and_set(s: &Stores) -> CaseResult {
+    use crate::repo::group::{Group, Member, MemberKind};
+    block_on(async {
+        let member = |v: &str| Member {
+            value: v.into(),
+            kind: MemberKind::User,
+        };
+        let admins = Group {
+            inum: "g1".into(),
+            display_name: "Admins".into(),
+            members: vec![member("i1"), member("i2")],
+            ..Default::default()
+        };
+        ensure!(
+            e(s.groups.insert(&admins).await)? == 1,
+            "first revision is 1"
+        );
+        ensure!(
+            s.groups.insert(&admins).await == Err(StoreError::Conflict),
+            "inum is unique"
+        );
+        let staff = Group {
+            inum: "g0".into(),
+            display_name: "Staff".into(),
+            members: vec![member("i2")],
+            ..Default::default()
+        };
+        e(s.groups.insert(&staff).await)?;
+        let (rev, read) = e(s.groups.get("g1").await)?.ok_or("g1 missing")?;
+        ensure!(read == admins && rev == 1, "read back as written");
+        // Two updates from the same revision: the second is a conflict and changes nothing.
+        let mut one = read.clone();
+        one.members.retain(|m| m.value != "i1");
+        let mut two = read.clone();
+        two.display_name = "Administrators".into();
+        ensure!(
+            e(s.groups.update(&one, rev).await)? == 2,
+            "first update wins"
+        );
+        ensure!(
+            s.groups.update(&two, rev).await == Err(StoreError::Conflict),
+            "a stale revision is a conflict"
+        );
+        let (rev, now) = e(s.groups.get("g1").await)?.ok_or("g1 missing")?;
+        ensure!(
+            rev == 2 && now.display_name == "Admins" && now.members == [member("i2")],
+            "the losing update left nothing"
+        );
+        let of = |v: Vec<Group>| v.into_iter().map(|g| g.inum).collect::<Vec<_>>();
+        ensure!(
+            of(e(s.groups.of_member("i2").await)?) == ["g0", "g1"],
+            "groups of a member, ordered by inum"
+        );
+        ensure!(
+            e(s.groups.of_member("i1").await)?.is_empty(),
+            "a removed member is in no group"
+        );
+        ensure!(
+            s.groups.update(&staff, 9).await == Err(StoreError::Conflict),
+            "a wrong revision is a conflict"
+        );
+        // As a race: eight writers read revision 1 of Staff, then each renames it.
+        let (rev, _) = e(s.groups.get("g0").await)?.ok_or("g0 missing")?;
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let racers: Vec<_> = (0..8)
+            .map(|i| {
+                let (s, barrier, mut g) = (s.clone(), barrier.clone(), staff.clone());
+                g.display_name = format!("Staff {i}");
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    block_on(s.groups.update(&g, rev))
+                })
+            })
+            .collect();
+        let outcomes: Vec<Result<u64, StoreError>> = racers
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or(Err(StoreError::Backend("panicked".into())))
+            })
+            .collect();
+        let won = outcomes.iter().filter(|o| o.is_ok()).count();
+        let lost = outcomes
+            .iter()
+            .filter(|o| **o == Err(StoreError::Conflict))
+            .count();
+        ensure!(won == 1 && lost == 7, "one racer wins, got {outcomes:?}");
+        let (rev, now_staff) = e(s.groups.get("g0").await)?.ok_or("g0 missing")?;
+        ensure!(
+            rev == 2 && now_staff.display_name.starts_with("Staff "),
+            "the winner's write is the one stored"
+        );
+        ensure!(e(s.groups.delete("g1").await)?, "delete existing");
+        ensure!(e(s.groups.get("g1").await)?.is_none(), "deleted");
+        let mut gone = now;
+        gone.display_name = "x".into();
+        ensure!(
+            matches!(
+                s.groups.update(&gone, 2).await,
+                Err(StoreError::NotFound | StoreError::Conflict)
+            ),
+            "updating a deleted group fails"
+        );
         Ok(())
     })
 }
@@ -470,7 +578,7 @@ fn handles_over_one_backend_agree(h: &mut dyn Harness) -> CaseResult {
 /// Run every case over fresh backends from `fresh()`; returns the failures.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
     type Case = (&'static str, fn(&Stores) -> CaseResult);
-    let cases: [Case; 8] = [
+    let cases: [Case; 9] = [
         ("clients_crud", clients_crud),
         ("master_key_check", master_key_check),
         ("keys_crud", keys_crud),
@@ -479,6 +587,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
         ("scopes_crud", scopes_crud),
         ("values_keep_every_character", values_keep_every_character),
         ("sessions_and_consents", sessions_and_consents),
+        ("groups_compare_and_set", groups_compare_and_set),
     ];
     let mut failures = Vec::new();
     for (case, f) in cases {

@@ -11,6 +11,7 @@ pub mod conformance;
 pub mod consent;
 pub mod fido2;
 pub mod grant;
+pub mod group;
 pub mod key;
 pub mod scope;
 pub mod session;
@@ -44,6 +45,8 @@ pub struct Stores {
     pub scopes: scope::Scopes,
     /// FIDO2 registrations.
     pub fido2: fido2::Registrations,
+    /// Groups.
+    pub groups: group::Groups,
     /// Collections of documents: the primitive every repository above sits on, for the
     /// aggregates of components.
     pub documents: Arc<dyn DocumentStore>,
@@ -76,6 +79,7 @@ impl Stores {
             config: shared_config::SharedConfig::new(documents.clone()),
             scopes: scope::Scopes::new(documents.clone()),
             fido2: fido2::Registrations::new(documents.clone()),
+            groups: group::Groups::new(documents.clone()),
             documents,
             shared,
         }
