@@ -66,6 +66,12 @@ pub enum ScimEndpoint {
     User(String),
     /// `/jans-scim/restv1/v2/Users/.search` (§3.4.3).
     UsersSearch,
+    /// `/jans-scim/restv1/v2/Groups` (RFC 7644 §3.4.2: query).
+    Groups,
+    /// `/jans-scim/restv1/v2/Groups/{id}` (§3.4.1).
+    Group(String),
+    /// `/jans-scim/restv1/v2/Groups/.search` (§3.4.3).
+    GroupsSearch,
 }
 
 impl From<ScimEndpoint> for Endpoint {

@@ -15,10 +15,10 @@
 //! - [`datetime`]: xsd:dateTime values.
 //!
 //! [`ScimServer`] serves the discovery endpoints (`ServiceProviderConfig`, `ResourceTypes`,
-//! `Schemas`, `/.well-known/scim-configuration`) and reads users (`/Users`, `/Users/{id}`,
-//! `/Users/.search`) for bearer tokens with `https://jans.io/scim/users.read`
-//! ([`protection`], the users mapped by [`resource::user`]). Writes, groups, FIDO devices
-//! and Bulk come next.
+//! `Schemas`, `/.well-known/scim-configuration`) and reads users and groups (`/Users`,
+//! `/Users/{id}`, `/Users/.search`, and the same for `/Groups`) for bearer tokens with
+//! Janssen's read scopes ([`protection`]; the stored aggregates mapped by [`resource`]).
+//! Writes, FIDO devices and Bulk come next.
 
 pub mod attributes;
 pub mod datetime;
@@ -38,6 +38,7 @@ use serde_json::Value;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::scim::ScimError;
+use crate::repo;
 use crate::request::{Method, Request, ScimEndpoint};
 use crate::response::{Body, Response};
 use crate::services::Services;
@@ -56,8 +57,38 @@ impl std::fmt::Debug for ScimServer {
 /// The largest body of a request other than Bulk (issue 13 item 3); more is a 413.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// The scope reading users needs (Janssen's jans-scim protection).
-const USERS_READ: &str = "https://jans.io/scim/users.read";
+/// The resource types served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    User,
+    Group,
+}
+
+impl Kind {
+    fn of(endpoint: &ScimEndpoint) -> Kind {
+        match endpoint {
+            ScimEndpoint::Groups | ScimEndpoint::Group(_) | ScimEndpoint::GroupsSearch => {
+                Kind::Group
+            }
+            _ => Kind::User,
+        }
+    }
+
+    /// The scope reading them needs (Janssen's jans-scim protection).
+    fn read_scope(self) -> &'static str {
+        match self {
+            Kind::User => "https://jans.io/scim/users.read",
+            Kind::Group => "https://jans.io/scim/groups.read",
+        }
+    }
+
+    fn missing(self) -> &'static str {
+        match self {
+            Kind::User => "such user",
+            Kind::Group => "such group",
+        }
+    }
+}
 
 /// The members of a request message (RFC 7644 §3.3: a SearchRequest, a PatchOp, ...): a
 /// JSON object whose `schemas` names `urn`; else `invalidSyntax`.
@@ -133,7 +164,7 @@ impl ScimServer {
         }
         // RFC 9110 §15.5.6: 405 with `Allow`.
         let allowed = match endpoint {
-            ScimEndpoint::UsersSearch => Method::Post,
+            ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch => Method::Post,
             _ => Method::Get,
         };
         if req.method != allowed {
@@ -195,8 +226,9 @@ impl ScimServer {
                     None => not_found("such schema"),
                 }
             }
-            ScimEndpoint::Users => {
-                protection::authorize(&self.services, req, USERS_READ, ctx).await?;
+            ScimEndpoint::Users | ScimEndpoint::Groups => {
+                let kind = Kind::of(endpoint);
+                protection::authorize(&self.services, req, kind.read_scope(), ctx).await?;
                 let q = |k: &str| query_param(req, k);
                 let params = list::QueryParams {
                     filter: q("filter")?,
@@ -207,31 +239,32 @@ impl ScimServer {
                     attributes: q("attributes")?,
                     excluded_attributes: q("excludedAttributes")?,
                 };
-                self.query_users(&params).await
+                self.query(kind, &params).await
             }
-            ScimEndpoint::UsersSearch => {
-                protection::authorize(&self.services, req, USERS_READ, ctx).await?;
+            ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch => {
+                let kind = Kind::of(endpoint);
+                protection::authorize(&self.services, req, kind.read_scope(), ctx).await?;
                 let body: Value = serde_json::from_slice(&req.body).map_err(|e| {
                     ScimError::new(
                         crate::error::scim::ScimType::InvalidSyntax,
                         format!("the body is not JSON: {e}"),
                     )
                 })?;
-                self.query_users(&list::QueryParams::from_search_request(&body)?)
+                self.query(kind, &list::QueryParams::from_search_request(&body)?)
                     .await
             }
-            ScimEndpoint::User(id) => {
-                protection::authorize(&self.services, req, USERS_READ, ctx).await?;
-                let Some(user) = self.services.stores().users.get(id).await? else {
-                    return not_found("such user");
+            ScimEndpoint::User(id) | ScimEndpoint::Group(id) => {
+                let kind = Kind::of(endpoint);
+                protection::authorize(&self.services, req, kind.read_scope(), ctx).await?;
+                let Some(resource) = self.resource(kind, id).await? else {
+                    return not_found(kind.missing());
                 };
-                let schemas = self.user_schemas()?;
+                let schemas = self.schemas_of(kind)?;
                 let q = |k: &str| query_param(req, k).map(Option::unwrap_or_default);
                 let projection = attributes::Projection {
                     attributes: attributes::Selection::parse(&q("attributes")?, &schemas)?,
                     excluded: attributes::Selection::parse(&q("excludedAttributes")?, &schemas)?,
                 };
-                let resource = resource::user::to_scim(&user, &base);
                 let version = resource
                     .pointer("/meta/version")
                     .and_then(Value::as_str)
@@ -242,27 +275,79 @@ impl ScimServer {
         }
     }
 
+    /// The schemas of `kind`'s resources.
+    fn schemas_of(&self, kind: Kind) -> Result<schema::ResourceSchemas, Error> {
+        match kind {
+            Kind::User => self.user_schemas(),
+            Kind::Group => Ok(schema::ResourceSchemas::groups()),
+        }
+    }
+
+    /// The resource `id` of `kind`, as SCIM shows it.
+    async fn resource(&self, kind: Kind, id: &str) -> Result<Option<Value>, Error> {
+        let stores = self.services.stores();
+        let base = self.base_url();
+        Ok(match kind {
+            Kind::User => match stores.users.get(id).await? {
+                Some(u) => {
+                    let groups = stores.groups.of_member(&u.inum).await?;
+                    let groups: Vec<&repo::group::Group> = groups.iter().collect();
+                    Some(resource::user::to_scim(&u, &groups, &base))
+                }
+                None => None,
+            },
+            Kind::Group => stores
+                .groups
+                .get(id)
+                .await?
+                .map(|(_, g)| resource::group::to_scim(&g, &base)),
+        })
+    }
+
+    /// Every resource of `kind`, as SCIM shows it, in id order.
+    async fn resources(&self, kind: Kind) -> Result<Vec<Value>, Error> {
+        let stores = self.services.stores();
+        let base = self.base_url();
+        let groups = stores.groups.list().await?;
+        Ok(match kind {
+            Kind::User => {
+                let mut of: std::collections::HashMap<&str, Vec<&repo::group::Group>> =
+                    std::collections::HashMap::new();
+                for g in &groups {
+                    for m in &g.members {
+                        of.entry(m.value.as_str()).or_default().push(g);
+                    }
+                }
+                stores
+                    .users
+                    .list()
+                    .await?
+                    .iter()
+                    .map(|u| {
+                        let mine = of.get(u.inum.as_str()).map_or(&[][..], Vec::as_slice);
+                        resource::user::to_scim(u, mine, &base)
+                    })
+                    .collect()
+            }
+            Kind::Group => groups
+                .iter()
+                .map(|g| resource::group::to_scim(g, &base))
+                .collect(),
+        })
+    }
+
+    /// A query over every resource of `kind` (RFC 7644 §3.4.2), answered by scanning them.
+    async fn query(&self, kind: Kind, params: &list::QueryParams) -> Result<Response, Error> {
+        let schemas = self.schemas_of(kind)?;
+        let max = self.services.config().scim_configuration.max_count;
+        let query = list::Query::new(params, &schemas, max)?;
+        let all = self.resources(kind).await?;
+        Ok(scim(200, query.answer(all, &schemas)))
+    }
+
     /// The schemas of users, with the configured custom attributes.
     fn user_schemas(&self) -> Result<schema::ResourceSchemas, Error> {
         schema::ResourceSchemas::users(&self.services.config().scim_configuration.custom_attributes)
             .map_err(Error::Internal)
-    }
-
-    /// A query over every user (RFC 7644 §3.4.2), answered by scanning them.
-    async fn query_users(&self, params: &list::QueryParams) -> Result<Response, Error> {
-        let schemas = self.user_schemas()?;
-        let max = self.services.config().scim_configuration.max_count;
-        let query = list::Query::new(params, &schemas, max)?;
-        let base = self.base_url();
-        let users: Vec<Value> = self
-            .services
-            .stores()
-            .users
-            .list()
-            .await?
-            .iter()
-            .map(|u| resource::user::to_scim(u, &base))
-            .collect();
-        Ok(scim(200, query.answer(users, &schemas)))
     }
 }

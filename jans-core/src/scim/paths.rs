@@ -10,7 +10,7 @@ pub const SCIM_PREFIX: &str = "/jans-scim/restv1/v2";
 pub const WELL_KNOWN: &str = "/.well-known/scim-configuration";
 
 /// The paths served as they are.
-pub const EXACT: [(&str, ScimEndpoint); 6] = [
+pub const EXACT: [(&str, ScimEndpoint); 8] = [
     (WELL_KNOWN, ScimEndpoint::Configuration),
     (
         "/jans-scim/restv1/v2/ServiceProviderConfig",
@@ -26,13 +26,19 @@ pub const EXACT: [(&str, ScimEndpoint); 6] = [
         "/jans-scim/restv1/v2/Users/.search",
         ScimEndpoint::UsersSearch,
     ),
+    ("/jans-scim/restv1/v2/Groups", ScimEndpoint::Groups),
+    (
+        "/jans-scim/restv1/v2/Groups/.search",
+        ScimEndpoint::GroupsSearch,
+    ),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 3] = [
+pub const WITH_ID: [&str; 4] = [
     "/jans-scim/restv1/v2/ResourceTypes",
     "/jans-scim/restv1/v2/Schemas",
     "/jans-scim/restv1/v2/Users",
+    "/jans-scim/restv1/v2/Groups",
 ];
 
 /// The endpoint served at `path`.
@@ -49,6 +55,7 @@ pub fn from_path(path: &str) -> Option<ScimEndpoint> {
         "ResourceTypes" => Some(ScimEndpoint::ResourceType(id.to_owned())),
         "Schemas" => Some(ScimEndpoint::Schema(id.to_owned())),
         "Users" => Some(ScimEndpoint::User(id.to_owned())),
+        "Groups" => Some(ScimEndpoint::Group(id.to_owned())),
         _ => None,
     }
 }
@@ -59,6 +66,7 @@ pub fn path(endpoint: &ScimEndpoint) -> String {
         ScimEndpoint::ResourceType(id) => format!("{SCIM_PREFIX}/ResourceTypes/{id}"),
         ScimEndpoint::Schema(id) => format!("{SCIM_PREFIX}/Schemas/{id}"),
         ScimEndpoint::User(id) => format!("{SCIM_PREFIX}/Users/{id}"),
+        ScimEndpoint::Group(id) => format!("{SCIM_PREFIX}/Groups/{id}"),
         other => EXACT
             .iter()
             .find(|(_, e)| e == other)
@@ -74,6 +82,7 @@ pub fn label(endpoint: &ScimEndpoint) -> &'static str {
         ScimEndpoint::ResourceTypes | ScimEndpoint::ResourceType(_) => "scim_resource_types",
         ScimEndpoint::Schemas | ScimEndpoint::Schema(_) => "scim_schemas",
         ScimEndpoint::Users | ScimEndpoint::User(_) | ScimEndpoint::UsersSearch => "scim_users",
+        ScimEndpoint::Groups | ScimEndpoint::Group(_) | ScimEndpoint::GroupsSearch => "scim_groups",
     }
 }
 
@@ -93,6 +102,9 @@ mod tests {
             ScimEndpoint::Users,
             ScimEndpoint::User("8d1c-2".into()),
             ScimEndpoint::UsersSearch,
+            ScimEndpoint::Groups,
+            ScimEndpoint::Group("g-1".into()),
+            ScimEndpoint::GroupsSearch,
         ] {
             assert_eq!(from_path(&path(&e)), Some(e.clone()), "{e:?}");
         }

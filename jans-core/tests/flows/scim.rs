@@ -306,3 +306,89 @@ fn users_need_a_live_token_with_the_scope() {
     assert_eq!(revoked.status(), 200);
     scim_refused(&users_query(&h, &t, &[]), 401);
 }
+
+#[test]
+fn groups_are_read_and_users_show_theirs() {
+    use jans_core::repo::group::{Group, Member, MemberKind};
+    use jans_core::testing::block_on;
+    let h = Harness::new();
+    let alice = h.add_user("alice");
+    let bob = h.add_user("bob");
+    let member = |u: &jans_core::repo::user::User| Member {
+        value: u.inum.clone(),
+        kind: MemberKind::User,
+    };
+    for (inum, name, members) in [
+        ("g-admins", "Admins", vec![member(&alice)]),
+        ("g-staff", "Staff", vec![member(&alice), member(&bob)]),
+    ] {
+        block_on(h.stores.groups.insert(&Group {
+            inum: inum.into(),
+            display_name: name.into(),
+            members,
+            ..Default::default()
+        }))
+        .unwrap();
+    }
+    let t = token(&h, "https://jans.io/scim/groups.read");
+    let mut req = Request::new(ScimEndpoint::Groups, Method::Get);
+    req.query = jans_core::params::Params::from_pairs([(
+        "filter".to_owned(),
+        format!("members[value eq \"{}\"]", bob.inum),
+    )]);
+    let list = scim_ok(&h.call(with_token(req, &t)));
+    assert_eq!(list["totalResults"], 1);
+    assert_eq!(list["Resources"][0]["displayName"], "Staff");
+    let one = h.call(with_token(
+        Request::new(ScimEndpoint::Group("g-admins".into()), Method::Get),
+        &t,
+    ));
+    let admins = scim_ok(&one);
+    assert_eq!(admins["members"][0]["value"], alice.inum);
+    assert_eq!(
+        admins["members"][0]["$ref"],
+        format!("{BASE}/Users/{}", alice.inum)
+    );
+    assert!(header(&one, "etag").is_some());
+    // groups.read does not read users, and users.read does not read groups.
+    scim_refused(
+        &h.call(with_token(
+            Request::new(ScimEndpoint::Users, Method::Get),
+            &t,
+        )),
+        403,
+    );
+    let users = token(&h, READ);
+    scim_refused(
+        &h.call(with_token(
+            Request::new(ScimEndpoint::Groups, Method::Get),
+            &users,
+        )),
+        403,
+    );
+    // A user shows the groups it is a member of, as a list and alone; filters see them.
+    let u = scim_ok(&h.call(with_token(
+        Request::new(ScimEndpoint::User(alice.inum.clone()), Method::Get),
+        &users,
+    )));
+    let names: Vec<&str> = u["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["display"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Admins", "Staff"]);
+    let in_admins = scim_ok(&users_query(
+        &h,
+        &users,
+        &[("filter", "groups.display eq \"admins\"")],
+    ));
+    assert_eq!(ids(&in_admins), ["alice"]);
+    scim_refused(
+        &h.call(with_token(
+            Request::new(ScimEndpoint::Group("nope".into()), Method::Get),
+            &t,
+        )),
+        404,
+    );
+}

@@ -13,17 +13,19 @@
 //! | `phoneNumbers` | `phone_number`, the primary work number |
 //! | `addresses` | `address`, the primary work address |
 //! | `photos` | `picture`, the primary photo |
+//! | `groups` | the groups listing the user as a member (read-only) |
 //! | `meta.created`, `meta.lastModified` | `created_at`, `updated_at` |
 //!
 //! The password is never returned (RFC 7643 §4.1.1 `returned: never`).
 
 use serde_json::{Map, Value, json};
 
+use crate::repo::group::Group;
 use crate::repo::user::{User, UserStatus};
 use crate::scim::schema::USER;
 
-/// The SCIM User of `u`; `base` is the SCIM root URL.
-pub fn to_scim(u: &User, base: &str) -> Value {
+/// The SCIM User of `u`, a direct member of `groups`; `base` is the SCIM root URL.
+pub fn to_scim(u: &User, groups: &[&Group], base: &str) -> Value {
     let mut r = Map::new();
     r.insert("schemas".into(), json!([USER]));
     r.insert("id".into(), u.inum.clone().into());
@@ -86,6 +88,9 @@ pub fn to_scim(u: &User, base: &str) -> Value {
             json!([{"value": p, "type": "photo", "primary": true}]),
         );
     }
+    if !groups.is_empty() {
+        r.insert("groups".into(), super::group::memberships(groups, base));
+    }
     let mut stored = u.clone();
     stored.password_hash = None;
     r.insert(
@@ -96,8 +101,8 @@ pub fn to_scim(u: &User, base: &str) -> Value {
             u.updated_at.max(u.created_at),
             format!("{base}/Users/{}", u.inum),
             // The hash is left out of the version: it is never returned, and a version
-            // must not tell whether a password changed.
-            super::version_of(&stored),
+            // must not tell whether a password changed. The memberships are in it.
+            super::version_of(&(&stored, groups.iter().map(|g| &g.inum).collect::<Vec<_>>())),
         ),
     );
     Value::Object(r)
@@ -128,7 +133,7 @@ mod tests {
             updated_at: 1_305_261_800,
             ..Default::default()
         };
-        let r = to_scim(&u, "https://id.example.com/jans-scim/restv1/v2");
+        let r = to_scim(&u, &[], "https://id.example.com/jans-scim/restv1/v2");
         assert_eq!(r["id"], "i-1");
         assert_eq!(r["userName"], "bjensen");
         assert_eq!(
@@ -152,9 +157,9 @@ mod tests {
         assert!(v.starts_with("W/\""));
         let mut same = u.clone();
         same.password_hash = Some("$argon2id$other".into());
-        assert_eq!(to_scim(&same, "x")["meta"]["version"], v.as_str());
+        assert_eq!(to_scim(&same, &[], "x")["meta"]["version"], v.as_str());
         let mut changed = u.clone();
         changed.nickname = Some("B".into());
-        assert_ne!(to_scim(&changed, "x")["meta"]["version"], v.as_str());
+        assert_ne!(to_scim(&changed, &[], "x")["meta"]["version"], v.as_str());
     }
 }
