@@ -1,5 +1,5 @@
-//! SCIM filters (RFC 7644 §3.4.2.2): [`parse`] a filter into its syntax tree ([`ast`]),
-//! [`bind`] it to a resource type's schemas, then [`eval`] it on resources (or hand the
+//! SCIM filters (RFC 7644 §3.4.2.2): [`parse()`] a filter into its syntax tree ([`ast`]),
+//! [`bind()`] it to a resource type's schemas, then [`eval()`] it on resources (or hand the
 //! bound tree to a backend that answers it from an index).
 
 pub mod ast;
