@@ -170,6 +170,8 @@ pub struct Request {
     pub accept: Option<String>,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
+    /// The `If-None-Match` header, if any (RFC 9110 §13.1.2; SCIM versions, RFC 7644 §3.14).
+    pub if_none_match: Option<String>,
     /// The body for non-form requests (bounded by the host).
     pub body: Vec<u8>,
     /// Cookies sent by a browser (name, value).
@@ -241,8 +243,9 @@ pub fn caller_request_id(value: Option<&[u8]>) -> Option<String> {
 impl Request {
     /// The engine request for an HTTP request's parts, the one translation every host uses
     /// (the HTTP host from its header map, the C ABI from its request document), so a
-    /// request means the same whichever way it arrives: `authorization`, `accept` and
-    /// `content-type` taken once (repeated: `invalid_request`), cookies from every `Cookie`
+    /// request means the same whichever way it arrives: `authorization`, `accept`,
+    /// `content-type` and `if-none-match` taken once (repeated: `invalid_request`), cookies
+    /// from every `Cookie`
     /// header, a form body parsed (RFC 6749 §3.1: repeated parameters kept for the
     /// endpoints to refuse), any other body kept as bytes.
     pub fn from_http(
@@ -259,6 +262,7 @@ impl Request {
         req.authorization = single_header(headers, "authorization")?.map(str::to_owned);
         req.accept = single_header(headers, "accept")?.map(str::to_owned);
         req.content_type = single_header(headers, "content-type")?.map(str::to_owned);
+        req.if_none_match = single_header(headers, "if-none-match")?.map(str::to_owned);
         for (_, value) in headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
@@ -285,6 +289,7 @@ impl Request {
             authorization: None,
             accept: None,
             content_type: None,
+            if_none_match: None,
             body: Vec::new(),
             cookies: Vec::new(),
             peer_addr: None,

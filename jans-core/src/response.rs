@@ -29,6 +29,8 @@ pub enum Body {
     Empty,
     /// 204.
     NoContent,
+    /// 304: the client's copy is current (RFC 9110 §15.4.5).
+    NotModified,
     /// 302 to this location.
     Redirect(String),
     /// OIDC Front-Channel Logout 1.0 §3: a page rendering each client's logout URI in an
@@ -163,6 +165,7 @@ impl Response {
             Body::Created(_) => 201,
             Body::JsonStatus(s, _) | Body::Scim(s, _) => *s,
             Body::NoContent => 204,
+            Body::NotModified => 304,
             Body::Redirect(_) => 302,
             Body::Error(e) => e.status(),
             Body::Page(p) => p.status,
@@ -181,7 +184,7 @@ impl Response {
             Body::FormPost { .. } | Body::LogoutPage { .. } | Body::Html { .. } | Body::Page(_) => {
                 Some("text/html; charset=utf-8")
             }
-            Body::Empty | Body::NoContent | Body::Redirect(_) => None,
+            Body::Empty | Body::NoContent | Body::NotModified | Body::Redirect(_) => None,
         }
     }
 
@@ -199,7 +202,7 @@ impl Response {
             Body::FormPost { action, params } => form_post_html(action, params).into_bytes(),
             Body::LogoutPage { iframes, next } => logout_page_html(iframes, next).into_bytes(),
             Body::Html { html, .. } => html.clone().into_bytes(),
-            Body::Empty | Body::NoContent | Body::Redirect(_) => Vec::new(),
+            Body::Empty | Body::NoContent | Body::NotModified | Body::Redirect(_) => Vec::new(),
         }
     }
 

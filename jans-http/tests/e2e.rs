@@ -1360,6 +1360,15 @@ fn scim_users_with_the_admin_client() {
         .unwrap();
     assert_eq!(one.status(), 200);
     assert!(one.headers()["etag"].to_str().unwrap().starts_with("W/\""));
+    let etag = one.headers()["etag"].to_str().unwrap().to_owned();
+    let again = http
+        .get(format!("{base}/jans-scim/restv1/v2/Users/{id}"))
+        .bearer_auth(&read)
+        .header("if-none-match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
     let found: serde_json::Value = http
         .post(format!("{base}/jans-scim/restv1/v2/Users/.search"))
         .bearer_auth(&read)

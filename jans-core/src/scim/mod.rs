@@ -110,6 +110,13 @@ pub(crate) fn message<'b>(
     Ok(m)
 }
 
+/// Whether an `If-None-Match` value lists `etag` (or is `*`), compared weakly
+/// (RFC 9110 §8.8.3.2: `W/` is ignored).
+fn etag_matches(header: &str, etag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    header.trim() == "*" || header.split(',').any(|t| opaque(t) == opaque(etag))
+}
+
 /// The query parameter `name`; one given twice is `invalidValue`.
 fn query_param(req: &Request, name: &str) -> Result<Option<String>, ScimError> {
     req.query
@@ -270,6 +277,15 @@ impl ScimServer {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
+                // RFC 7644 §3.14, RFC 9110 §13.1.2: the client's copy is current (weak
+                // comparison: a version is a weak ETag).
+                if req
+                    .if_none_match
+                    .as_deref()
+                    .is_some_and(|h| etag_matches(h, &version))
+                {
+                    return Ok(Response::with_body(Body::NotModified).header("etag", version));
+                }
                 Ok(scim(200, projection.apply(&resource, &schemas)).header("etag", version))
             }
         }

@@ -177,6 +177,22 @@ fn users_are_read_with_a_token_holding_users_read() {
     );
     assert_eq!(header(&r, "etag").as_deref(), u["meta"]["version"].as_str());
     assert!(!r.body_bytes().windows(6).any(|w| w == b"argon2"));
+    // A client's copy that is current: 304 with the ETag and no body (RFC 7644 §3.14).
+    let etag = header(&r, "etag").unwrap();
+    let conditional = |value: &str| {
+        let mut req = Request::new(ScimEndpoint::User(alice.inum.clone()), Method::Get);
+        req.if_none_match = Some(value.to_owned());
+        h.call(with_token(req, &t))
+    };
+    for current in [etag.clone(), format!("\"x\", {etag}"), "*".to_owned()] {
+        let r = conditional(&current);
+        assert_eq!(r.status(), 304, "{current}");
+        assert_eq!(header(&r, "etag").as_deref(), Some(etag.as_str()));
+        assert!(r.body_bytes().is_empty());
+    }
+    // Weak comparison: the same opaque tag without W/ matches too.
+    assert_eq!(conditional(etag.trim_start_matches("W/")).status(), 304);
+    assert_eq!(conditional("W/\"stale\"").status(), 200);
 
     // Filter, sort, page, attributes.
     let all = scim_ok(&users_query(&h, &t, &[("sortBy", "userName")]));
