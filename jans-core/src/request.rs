@@ -297,6 +297,13 @@ impl Request {
         }
     }
 
+    /// The credentials of an `Authorization: Bearer` header (RFC 6750 §2.1; the scheme
+    /// case-insensitive), trimmed.
+    pub fn bearer(&self) -> Option<&str> {
+        let (scheme, rest) = self.authorization.as_deref()?.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+    }
+
     /// The value of a cookie; `None` when absent or sent more than once.
     pub fn cookie(&self, name: &str) -> Option<&str> {
         let mut found = self.cookies.iter().filter(|(n, _)| n == name);

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 
 use crate::error::scim::{ScimError, ScimType};
 use crate::scim::datetime;
-use crate::scim::filter::eval::member;
 use crate::scim::filter::{Target, bind_path, parse_patch_path};
+use crate::scim::names::member;
 use crate::scim::schema::{AttrType, ResourceSchemas};
 
 /// The list response message schema (RFC 7644 §3.4.2).

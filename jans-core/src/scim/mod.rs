@@ -25,11 +25,13 @@ pub mod datetime;
 pub mod discovery;
 pub mod filter;
 pub mod list;
+pub mod names;
 pub mod patch;
 pub mod paths;
 pub mod protection;
 pub mod resource;
 pub mod schema;
+pub mod value;
 
 use std::sync::Arc;
 

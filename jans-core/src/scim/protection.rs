@@ -24,13 +24,9 @@ pub struct Caller {
     pub scopes: Vec<String>,
 }
 
-/// The token of an `Authorization: Bearer` header (the scheme case-insensitive).
+/// The token of an `Authorization: Bearer` header: one non-empty token68 (RFC 6750 §2.1).
 fn bearer(req: &Request) -> Option<&str> {
-    let h = req.authorization.as_deref()?.trim_start();
-    let (scheme, token) = h.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
-        .then_some(token)
+    req.bearer().filter(|t| !t.is_empty() && !t.contains(' '))
 }
 
 /// The caller of `req`, when its token is live and holds `scope`.

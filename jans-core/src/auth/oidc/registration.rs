@@ -10,7 +10,6 @@ use subtle::ConstantTimeEq;
 
 use crate::auth::AuthServer;
 use crate::auth::clients::{RegisteredClient, secret_aad};
-use crate::auth::oauth::client_auth::auth_scheme;
 use crate::auth::oauth::introspect::lookup;
 use crate::auth::oauth::token_key;
 use crate::ctx::Ctx;
@@ -24,14 +23,6 @@ use crate::store::GrantKind;
 
 fn meta_err(d: impl Into<std::borrow::Cow<'static, str>>) -> Error {
     OAuthError::new(ErrorCode::InvalidClientMetadata, d).into()
-}
-
-fn bearer(req: &Request) -> Option<&str> {
-    req.authorization
-        .as_deref()
-        .and_then(auth_scheme)
-        .filter(|(s, _)| s == "bearer")
-        .map(|(_, t)| t)
 }
 
 fn body_json(req: &Request) -> Result<serde_json::Value, Error> {
@@ -224,7 +215,7 @@ async fn register(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respons
                 "an initial access token is required",
             )
         };
-        let token = bearer(req).ok_or_else(invalid)?;
+        let token = req.bearer().ok_or_else(invalid)?;
         let (kind, rec) = lookup(auth, token, None, ctx).await?.ok_or_else(invalid)?;
         let scope = &config.dynamic_registration_initial_access_scope;
         if kind != GrantKind::AccessToken || !rec.scope.split(' ').any(|s| s == scope) {
@@ -280,7 +271,7 @@ async fn manage(auth: &AuthServer, req: &Request, id: &str, ctx: &Ctx) -> Result
             "invalid registration access token",
         ))
     };
-    let token = bearer(req).ok_or_else(invalid)?;
+    let token = req.bearer().ok_or_else(invalid)?;
     let client = auth.client(id).await?.ok_or_else(invalid)?;
     let stored = client
         .registration_access_token_hash

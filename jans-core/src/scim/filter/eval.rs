@@ -19,6 +19,7 @@ use serde_json::Value;
 use super::ast::{AttrPath, CompValue, CompareOp, Filter};
 use crate::error::scim::ScimError;
 use crate::scim::datetime;
+use crate::scim::names::member;
 use crate::scim::schema::{AttrType, Attribute, Home, ResourceSchemas};
 
 /// Where a compared value is found and how it compares.
@@ -248,16 +249,6 @@ pub fn bind_values(
     parent: &Attribute,
 ) -> Result<Bound, ScimError> {
     bind_in(f, schemas, Some(parent))
-}
-
-/// The member `name` of `v`: as spelled, else case-insensitively (RFC 7643 §2.1).
-pub(crate) fn member<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
-    let m = v.as_object()?;
-    m.get(name).or_else(|| {
-        m.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
 }
 
 /// Push `v`, or each element when it is a list.

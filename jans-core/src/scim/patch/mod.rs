@@ -28,7 +28,9 @@ use crate::error::scim::{ScimError, ScimType};
 use crate::scim::filter::{
     Bound, CompValue, CompareOp, Filter, bind_values, eval, parse_patch_path,
 };
+use crate::scim::names::{key_of, member_of as member, take};
 use crate::scim::schema::{AttrType, Attribute, Home, Mutability, ResourceSchemas};
+use crate::scim::value::{coerce_attr, coerce_one};
 
 /// The PatchOp message schema (RFC 7644 §3.5.2).
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -102,94 +104,6 @@ pub fn parse_request(body: &Value) -> Result<Vec<Operation>, ScimError> {
             Ok(Operation { op, path, value })
         })
         .collect()
-}
-
-fn member<'m>(m: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
-    m.get(name).or_else(|| {
-        m.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
-/// The key of `m` spelling `name` in any case.
-fn key_of(m: &Map<String, Value>, name: &str) -> Option<String> {
-    if m.contains_key(name) {
-        return Some(name.to_owned());
-    }
-    m.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
-}
-
-/// Remove every spelling of `name` from `m`; the value it had.
-fn take(m: &mut Map<String, Value>, name: &str) -> Option<Value> {
-    let key = key_of(m, name)?;
-    m.remove(&key)
-}
-
-/// `value` checked as one value of `attr` (not its list): the type, sub-attributes by
-/// their schema spelling, read-only sub-attributes dropped.
-fn coerce_one(value: &Value, attr: &Attribute) -> Result<Value, ScimError> {
-    let wrong = || {
-        invalid_value(format!(
-            "`{}` takes a {} value",
-            attr.name,
-            attr.ty.as_str()
-        ))
-    };
-    Ok(match attr.ty {
-        AttrType::Complex => {
-            let m = value.as_object().ok_or_else(wrong)?;
-            let mut out = Map::new();
-            for (k, v) in m {
-                let sub = attr.sub(k).ok_or_else(|| {
-                    invalid_value(format!("`{}` has no sub-attribute `{k}`", attr.name))
-                })?;
-                if sub.mutability == Mutability::ReadOnly || v.is_null() {
-                    continue;
-                }
-                out.insert(sub.name.clone(), coerce_attr(v, sub)?);
-            }
-            Value::Object(out)
-        }
-        AttrType::Boolean => match value {
-            Value::Bool(_) => value.clone(),
-            Value::String(s) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
-            _ => return Err(wrong()),
-        },
-        AttrType::Integer if value.is_i64() || value.is_u64() => value.clone(),
-        AttrType::Decimal if value.is_number() => value.clone(),
-        AttrType::DateTime
-            if value
-                .as_str()
-                .is_some_and(|s| crate::scim::datetime::parse(s).is_some()) =>
-        {
-            value.clone()
-        }
-        AttrType::String | AttrType::Reference | AttrType::Binary if value.is_string() => {
-            value.clone()
-        }
-        _ => return Err(wrong()),
-    })
-}
-
-/// `value` checked as the whole value of `attr`: a list for a multi-valued attribute (a
-/// single value is taken as a list of one).
-fn coerce_attr(value: &Value, attr: &Attribute) -> Result<Value, ScimError> {
-    match (attr.multi_valued, value) {
-        (true, Value::Array(items)) => Ok(Value::Array(
-            items
-                .iter()
-                .map(|i| coerce_one(i, attr))
-                .collect::<Result<_, _>>()?,
-        )),
-        (true, single) => Ok(Value::Array(vec![coerce_one(single, attr)?])),
-        (false, Value::Array(_)) => Err(invalid_value(format!(
-            "`{}` takes a single value, not a list",
-            attr.name
-        ))),
-        (false, v) => coerce_one(v, attr),
-    }
 }
 
 /// What a path names.
