@@ -270,14 +270,25 @@ impl QueryParams {
                 Some(_) => Err(syntax(&format!("`{k}` must list attribute names"))),
             }
         };
+        QueryParams::read(|name| match name {
+            "attributes" | "excludedAttributes" => list(name),
+            _ => text(name),
+        })
+    }
+
+    /// The parameters, each read by its RFC 7644 name (`filter`, `sortBy`, `sortOrder`,
+    /// `startIndex`, `count`, `attributes`, `excludedAttributes`) through `get`.
+    pub fn read(
+        get: impl Fn(&str) -> Result<Option<String>, ScimError>,
+    ) -> Result<QueryParams, ScimError> {
         Ok(QueryParams {
-            filter: text("filter")?,
-            sort_by: text("sortBy")?,
-            sort_order: text("sortOrder")?,
-            start_index: text("startIndex")?,
-            count: text("count")?,
-            attributes: list("attributes")?,
-            excluded_attributes: list("excludedAttributes")?,
+            filter: get("filter")?,
+            sort_by: get("sortBy")?,
+            sort_order: get("sortOrder")?,
+            start_index: get("startIndex")?,
+            count: get("count")?,
+            attributes: get("attributes")?,
+            excluded_attributes: get("excludedAttributes")?,
         })
     }
 }

@@ -238,16 +238,7 @@ impl ScimServer {
             ScimEndpoint::Users | ScimEndpoint::Groups => {
                 let kind = Kind::of(endpoint);
                 protection::authorize(&self.services, req, kind.read_scope(), ctx).await?;
-                let q = |k: &str| query_param(req, k);
-                let params = list::QueryParams {
-                    filter: q("filter")?,
-                    sort_by: q("sortBy")?,
-                    sort_order: q("sortOrder")?,
-                    start_index: q("startIndex")?,
-                    count: q("count")?,
-                    attributes: q("attributes")?,
-                    excluded_attributes: q("excludedAttributes")?,
-                };
+                let params = list::QueryParams::read(|k| query_param(req, k))?;
                 self.query(kind, &params).await
             }
             ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch => {
