@@ -13,6 +13,8 @@ pub enum Method {
     Put,
     /// DELETE
     Delete,
+    /// PATCH (RFC 5789; SCIM's partial updates, RFC 7644 §3.5.2)
+    Patch,
     /// Anything else.
     Other,
 }
@@ -25,6 +27,7 @@ impl Method {
             "POST" => Method::Post,
             "PUT" => Method::Put,
             "DELETE" => Method::Delete,
+            "PATCH" => Method::Patch,
             _ => Method::Other,
         }
     }
@@ -172,6 +175,8 @@ pub struct Request {
     pub content_type: Option<String>,
     /// The `If-None-Match` header, if any (RFC 9110 §13.1.2; SCIM versions, RFC 7644 §3.14).
     pub if_none_match: Option<String>,
+    /// The `If-Match` header, if any (RFC 9110 §13.1.1; SCIM versions, RFC 7644 §3.14).
+    pub if_match: Option<String>,
     /// The body for non-form requests (bounded by the host).
     pub body: Vec<u8>,
     /// Cookies sent by a browser (name, value).
@@ -244,7 +249,7 @@ impl Request {
     /// The engine request for an HTTP request's parts, the one translation every host uses
     /// (the HTTP host from its header map, the C ABI from its request document), so a
     /// request means the same whichever way it arrives: `authorization`, `accept`,
-    /// `content-type` and `if-none-match` taken once (repeated: `invalid_request`), cookies
+    /// `content-type`, `if-none-match` and `if-match` taken once (repeated: `invalid_request`), cookies
     /// from every `Cookie`
     /// header, a form body parsed (RFC 6749 §3.1: repeated parameters kept for the
     /// endpoints to refuse), any other body kept as bytes.
@@ -263,6 +268,7 @@ impl Request {
         req.accept = single_header(headers, "accept")?.map(str::to_owned);
         req.content_type = single_header(headers, "content-type")?.map(str::to_owned);
         req.if_none_match = single_header(headers, "if-none-match")?.map(str::to_owned);
+        req.if_match = single_header(headers, "if-match")?.map(str::to_owned);
         for (_, value) in headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
@@ -290,6 +296,7 @@ impl Request {
             accept: None,
             content_type: None,
             if_none_match: None,
+            if_match: None,
             body: Vec::new(),
             cookies: Vec::new(),
             peer_addr: None,

@@ -214,6 +214,14 @@ impl Services {
         &self.hasher
     }
 
+    /// A PHC string for a new password (argon2id, a fresh salt from `ctx`), computed on the
+    /// pool: how every component that sets a password stores it.
+    pub async fn hash_password(&self, password: &str, ctx: &Ctx) -> Result<String, Error> {
+        let mut salt = [0u8; 16];
+        ctx.rng.fill(&mut salt);
+        Ok(self.hasher.hash(password, salt).await?)
+    }
+
     /// The scopes this server knows (Janssen's `jansScope` entries), as last loaded.
     pub fn scopes(&self) -> Arc<Vec<Scope>> {
         get(&self.scopes)

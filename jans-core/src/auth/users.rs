@@ -65,11 +65,4 @@ impl AuthServer {
         let ok = self.hasher().verify(password, hash).await?;
         Ok(user.filter(|u| ok && u.status == UserStatus::Active))
     }
-
-    /// A PHC string for a new password (argon2id, fresh salt), computed on the pool.
-    async fn hash_password(&self, password: &str, ctx: &Ctx) -> Result<String, Error> {
-        let mut salt = [0u8; 16];
-        ctx.rng.fill(&mut salt);
-        Ok(self.hasher().hash(password, salt).await?)
-    }
 }

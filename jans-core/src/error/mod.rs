@@ -96,9 +96,14 @@ impl Error {
     pub fn to_scim(&self) -> ScimError {
         match self {
             Error::Scim(e) => e.clone(),
-            Error::Store(StoreError::Unavailable(_) | StoreError::Locked(_)) => {
+            Error::Store(StoreError::Unavailable(_) | StoreError::Locked(_))
+            | Error::Password(crate::password::PasswordError::Busy) => {
                 ScimError::status(503, "the service is temporarily unavailable")
             }
+            Error::Password(e @ crate::password::PasswordError::Length) => ScimError::new(
+                crate::error::scim::ScimType::InvalidValue,
+                format!("`password`: {e}"),
+            ),
             _ => ScimError::server_error(),
         }
     }

@@ -94,6 +94,12 @@ pub struct User {
     /// argon2id PHC string; never serialized to any client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
+    /// The attributes SCIM keeps that have no claim of their own (RFC 7643 §4.1: `externalId`,
+    /// every email and phone number beyond the primary, `title`, the extension objects, ...),
+    /// as SCIM spells them; the primary email, phone number, address and photo are the
+    /// claims above. Written by the SCIM component only.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub scim: serde_json::Map<String, serde_json::Value>,
     /// When the entry was created.
     #[serde(default)]
     pub created_at: UnixTime,
@@ -230,6 +236,11 @@ impl Users {
         self.0.find(Self::UID, &User::uid_key(uid)).await
     }
 
+    /// The user with this `inum` and its revision (for [`Users::update_at`]).
+    pub async fn get_revision(&self, inum: &str) -> Result<Option<(u64, User)>, StoreError> {
+        self.0.get_revision(inum).await
+    }
+
     /// Replace a user by `inum`; `NotFound` if absent, `Conflict` if a changed `uid` is
     /// taken. Durable when it returns.
     pub async fn update(&self, user: &User) -> Result<(), StoreError> {
@@ -237,6 +248,15 @@ impl Users {
             .replace(&user.inum, user, &Self::keys(user), None)
             .await
             .map(drop)
+    }
+
+    /// Replace a user only if it is still at `revision`: `Conflict` when another write came
+    /// first or a changed `uid` is taken, `NotFound` when it is gone. Returns the new
+    /// revision. Durable when it returns.
+    pub async fn update_at(&self, user: &User, revision: u64) -> Result<u64, StoreError> {
+        self.0
+            .replace(&user.inum, user, &Self::keys(user), Some(revision))
+            .await
     }
 
     /// Delete by `inum`; `false` if absent. Durable when it returns.

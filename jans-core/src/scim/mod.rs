@@ -18,7 +18,8 @@
 //! `Schemas`, `/.well-known/scim-configuration`) and reads users and groups (`/Users`,
 //! `/Users/{id}`, `/Users/.search`, and the same for `/Groups`) for bearer tokens with
 //! Janssen's read scopes ([`protection`]; the stored aggregates mapped by [`resource`]).
-//! Writes, FIDO devices and Bulk come next.
+//! It creates, replaces, modifies and deletes them (the `write` module's rules) for tokens with the
+//! write scopes. FIDO devices and Bulk come next.
 
 pub mod attributes;
 pub mod datetime;
@@ -32,6 +33,7 @@ pub mod protection;
 pub mod resource;
 pub mod schema;
 pub mod value;
+mod write;
 
 use std::sync::Arc;
 
@@ -61,7 +63,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 /// The resource types served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     User,
     Group,
 }
@@ -81,6 +83,14 @@ impl Kind {
         match self {
             Kind::User => "https://jans.io/scim/users.read",
             Kind::Group => "https://jans.io/scim/groups.read",
+        }
+    }
+
+    /// The scope writing them needs.
+    fn write_scope(self) -> &'static str {
+        match self {
+            Kind::User => "https://jans.io/scim/users.write",
+            Kind::Group => "https://jans.io/scim/groups.write",
         }
     }
 
@@ -172,21 +182,49 @@ impl ScimServer {
             )));
         }
         // RFC 9110 §15.5.6: 405 with `Allow`.
-        let allowed = match endpoint {
-            ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch => Method::Post,
-            _ => Method::Get,
+        let allowed: &[Method] = match endpoint {
+            ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch => &[Method::Post],
+            ScimEndpoint::Users | ScimEndpoint::Groups => &[Method::Get, Method::Post],
+            ScimEndpoint::User(_) | ScimEndpoint::Group(_) => {
+                &[Method::Get, Method::Put, Method::Patch, Method::Delete]
+            }
+            _ => &[Method::Get],
         };
-        if req.method != allowed {
-            let allow = if allowed == Method::Post {
-                "POST"
-            } else {
-                "GET"
-            };
+        if !allowed.contains(&req.method) {
+            let allow = allowed
+                .iter()
+                .map(|m| match m {
+                    Method::Post => "POST",
+                    Method::Put => "PUT",
+                    Method::Patch => "PATCH",
+                    Method::Delete => "DELETE",
+                    _ => "GET",
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             return Ok(Response::error(ScimError::status(
                 405,
                 format!("this endpoint answers {allow} only"),
             ))
             .header("allow", allow));
+        }
+        if req.method != Method::Get
+            && let ScimEndpoint::Users
+            | ScimEndpoint::Groups
+            | ScimEndpoint::User(_)
+            | ScimEndpoint::Group(_) = endpoint
+        {
+            let kind = Kind::of(endpoint);
+            protection::authorize(&self.services, req, kind.write_scope(), ctx).await?;
+            return match (endpoint, req.method) {
+                (ScimEndpoint::User(id) | ScimEndpoint::Group(id), Method::Delete) => {
+                    self.delete(kind, id, req).await
+                }
+                (ScimEndpoint::User(id) | ScimEndpoint::Group(id), _) => {
+                    self.modify(kind, id, req, ctx).await
+                }
+                _ => self.create(kind, req, ctx).await,
+            };
         }
         let base = self.base_url();
         let not_found = |what: &str| {
@@ -265,11 +303,7 @@ impl ScimServer {
                     attributes: attributes::Selection::parse(&q("attributes")?, &schemas)?,
                     excluded: attributes::Selection::parse(&q("excludedAttributes")?, &schemas)?,
                 };
-                let version = resource
-                    .pointer("/meta/version")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
+                let version = write::version(&resource).to_owned();
                 // RFC 7644 §3.14, RFC 9110 §13.1.2: the client's copy is current (weak
                 // comparison: a version is a weak ETag).
                 if req
@@ -298,11 +332,7 @@ impl ScimServer {
         let base = self.base_url();
         Ok(match kind {
             Kind::User => match stores.users.get(id).await? {
-                Some(u) => {
-                    let groups = stores.groups.of_member(&u.inum).await?;
-                    let groups: Vec<&repo::group::Group> = groups.iter().collect();
-                    Some(resource::user::to_scim(&u, &groups, &base))
-                }
+                Some(u) => Some(self.user_resource(&u).await?),
                 None => None,
             },
             Kind::Group => stores

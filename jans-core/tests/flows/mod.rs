@@ -17,5 +17,6 @@ pub mod registration;
 pub mod replay;
 pub mod revocation;
 pub mod scim;
+pub mod scim_write;
 pub mod token;
 pub mod users;

@@ -17,7 +17,8 @@ use crate::store::{GrantKind, GrantRecord};
 pub const INTROSPECTION_JWT: &str = "application/token-introspection+jwt";
 
 /// Look a token up: a live access token, else a live refresh token, whose client still
-/// exists and is enabled.
+/// exists and is enabled, and whose user (when it has one) still exists and is active: a
+/// user deleted or disabled (through SCIM, the CLI) takes its tokens with it.
 pub(crate) async fn lookup(
     auth: &AuthServer,
     token: &str,
@@ -32,10 +33,18 @@ pub(crate) async fn lookup(
     };
     for kind in order {
         if let Some(rec) = auth.stores().grants.get(kind, &key, ctx.now).await? {
-            return match auth.stores().clients.get(&rec.client_id).await? {
-                Some(c) if !c.disabled => Ok(Some((kind, rec))),
-                _ => Ok(None),
-            };
+            if !matches!(auth.stores().clients.get(&rec.client_id).await?, Some(c) if !c.disabled) {
+                return Ok(None);
+            }
+            if let Some(inum) = &rec.subject
+                && !matches!(
+                    auth.stores().users.get(inum).await?,
+                    Some(u) if u.status == crate::repo::user::UserStatus::Active
+                )
+            {
+                return Ok(None);
+            }
+            return Ok(Some((kind, rec)));
         }
     }
     Ok(None)

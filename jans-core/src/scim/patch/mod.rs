@@ -198,7 +198,7 @@ fn container<'r>(
     resource.get_mut(&key)?.as_object_mut()
 }
 
-fn has_value(v: Option<&Value>) -> bool {
+pub(crate) fn has_value(v: Option<&Value>) -> bool {
     match v {
         None | Some(Value::Null) => false,
         Some(Value::Array(a)) => !a.is_empty(),
@@ -617,7 +617,7 @@ fn apply_member(
 
 /// `schemas` lists the core schema and exactly the extensions the resource has values of
 /// (RFC 7643 §3).
-fn sync_schemas(r: &mut Map<String, Value>, schemas: &ResourceSchemas) {
+pub(crate) fn sync_schemas(r: &mut Map<String, Value>, schemas: &ResourceSchemas) {
     let mut list = vec![Value::String(schemas.core.id.clone())];
     for ext in &schemas.extensions {
         let has = key_of(r, &ext.id)

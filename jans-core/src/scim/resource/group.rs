@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::error::scim::{ScimError, ScimType};
 use crate::repo::group::{Group, MemberKind};
 use crate::scim::schema::GROUP;
 
@@ -40,6 +41,45 @@ pub fn to_scim(g: &Group, base: &str) -> Value {
         ),
     );
     Value::Object(r)
+}
+
+/// `group` as the read resource `r` says it is (POST, PUT, the result of a PATCH): its
+/// display name, external id and member ids, each once and in the order given. What each
+/// member is, the caller finds out (a member is a user or a group that exists).
+pub fn from_scim(
+    r: &Map<String, Value>,
+    mut group: Group,
+) -> Result<(Group, Vec<String>), ScimError> {
+    let name = r
+        .get("displayName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if name.trim().is_empty() || name.len() > 1024 || name.chars().any(char::is_control) {
+        return Err(ScimError::new(
+            ScimType::InvalidValue,
+            "`displayName` must be 1 to 1024 characters without control characters",
+        ));
+    }
+    group.display_name = name.to_owned();
+    group.external_id = r
+        .get("externalId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let mut ids: Vec<String> = Vec::new();
+    for m in r
+        .get("members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let id = m.get("value").and_then(Value::as_str).ok_or_else(|| {
+            ScimError::new(ScimType::InvalidValue, "every member needs its `value`")
+        })?;
+        if !ids.iter().any(|i| i == id) {
+            ids.push(id.to_owned());
+        }
+    }
+    Ok((group, ids))
 }
 
 /// A User's `groups`: one value per group it is a direct member of.

@@ -2,6 +2,7 @@
 //! resource (RFC 7643 §3) and what its `meta` says.
 
 pub mod group;
+pub mod input;
 pub mod user;
 
 use serde_json::Value;
