@@ -53,6 +53,22 @@ impl AuthServer {
         Ok(self.stores().users.update(&user).await?)
     }
 
+    /// The names of the groups the user `inum` is a direct member of, when a release for
+    /// `scopes` and the `claims` parameter text `claims` asks for the `groups` claim; else
+    /// empty, without reading the groups.
+    pub(crate) async fn groups_claim(
+        &self,
+        inum: &str,
+        scopes: &[&str],
+        claims: Option<&str>,
+    ) -> Result<Vec<String>, Error> {
+        if !crate::auth::oidc::claims::asks_for_groups(&self.scopes(), scopes, claims) {
+            return Ok(Vec::new());
+        }
+        let groups = self.stores().groups.of_member(inum).await?;
+        Ok(groups.into_iter().map(|g| g.display_name).collect())
+    }
+
     /// The active person whose password this is, or `None` (unknown uid, inactive, wrong
     /// password). An unknown uid costs one hash too, so timing does not reveal which uids
     /// exist.

@@ -76,12 +76,10 @@ impl SortBy {
         Ok(SortBy { target, order })
     }
 
-    /// Sort `resources` (stable).
-    pub fn sort(&self, resources: &mut [Value]) {
-        let mut keyed: Vec<(Option<Key>, Value)> = resources
-            .iter_mut()
-            .map(|r| (self.key(r), std::mem::take(r)))
-            .collect();
+    /// Sort `items` (stable) by the resources `value` gives of them.
+    pub fn sort<T>(&self, items: &mut Vec<T>, value: impl Fn(&T) -> &Value) {
+        let mut keyed: Vec<(Option<Key>, T)> =
+            items.drain(..).map(|t| (self.key(value(&t)), t)).collect();
         keyed.sort_by(|(a, _), (b, _)| {
             let ascending = match (a, b) {
                 (Some(a), Some(b)) => a.cmp(b),
@@ -94,9 +92,7 @@ impl SortBy {
                 SortOrder::Descending => ascending.reverse(),
             }
         });
-        for (slot, (_, r)) in resources.iter_mut().zip(keyed) {
-            *slot = r;
-        }
+        items.extend(keyed.into_iter().map(|(_, t)| t));
     }
 
     /// The value `resource` sorts by.
@@ -333,17 +329,22 @@ impl Query {
         })
     }
 
-    /// The list response to this query over `resources` (in id order).
-    pub fn answer(&self, resources: Vec<Value>, schemas: &ResourceSchemas) -> Value {
-        let mut hits: Vec<Value> = match &self.filter {
+    /// The resources the filter matches, in the order given.
+    fn matching(&self, resources: Vec<Value>) -> Vec<Value> {
+        match &self.filter {
             Some(f) => resources
                 .into_iter()
                 .filter(|r| crate::scim::filter::eval(f, r))
                 .collect(),
             None => resources,
-        };
+        }
+    }
+
+    /// The list response to this query over `resources` (in id order).
+    pub fn answer(&self, resources: Vec<Value>, schemas: &ResourceSchemas) -> Value {
+        let mut hits = self.matching(resources);
         if let Some(s) = &self.sort {
-            s.sort(&mut hits);
+            s.sort(&mut hits, |r| r);
         }
         let total = hits.len();
         let page: Vec<Value> = self
@@ -354,6 +355,64 @@ impl Query {
             .collect();
         self.page.response(total, page)
     }
+}
+
+/// A query across resource types (RFC 7644 §3.4.3: `POST /.search` at the root): each
+/// type's `resources` in id order with its schemas. A filter naming an attribute a type does
+/// not have matches none of that type (a filter no type can read is refused as that type
+/// refuses it); `sortBy` sorts by an attribute of the first type that has it (the others'
+/// resources after, RFC 7644 §3.4.2.3 for missing values); `attributes` select per type.
+pub fn answer_across(
+    p: &QueryParams,
+    types: Vec<(&ResourceSchemas, Vec<Value>)>,
+    max_count: usize,
+) -> Result<Value, ScimError> {
+    let mut queries = Vec::new();
+    let mut refused = None;
+    let mut hits: Vec<(usize, Value)> = Vec::new();
+    for (i, (schemas, resources)) in types.iter().enumerate() {
+        let mut mine = p.clone();
+        let order = p
+            .sort_order
+            .as_deref()
+            .map(SortOrder::parse)
+            .transpose()?
+            .unwrap_or_default();
+        if let Some(by) = &p.sort_by
+            && SortBy::parse(by, order, schemas).is_err()
+        {
+            mine.sort_by = None;
+        }
+        match Query::new(&mine, schemas, max_count) {
+            Ok(q) => {
+                hits.extend(q.matching(resources.clone()).into_iter().map(|r| (i, r)));
+                queries.push(Some(q));
+            }
+            Err(e) => {
+                refused.get_or_insert(e);
+                queries.push(None);
+            }
+        }
+    }
+    let Some(first) = queries.iter().flatten().next() else {
+        return Err(refused.unwrap_or_else(ScimError::server_error));
+    };
+    if p.sort_by.is_some()
+        && let Some(sort) = queries.iter().flatten().find_map(|q| q.sort.as_ref())
+    {
+        sort.sort(&mut hits, |(_, r)| r);
+    }
+    let total = hits.len();
+    let page = first.page;
+    let shown: Vec<Value> = page
+        .slice(hits)
+        .into_iter()
+        .filter_map(|(i, r)| {
+            let q = queries.get(i)?.as_ref()?;
+            Some(q.projection.apply(&r, types.get(i)?.0))
+        })
+        .collect();
+    Ok(page.response(total, shown))
 }
 
 #[cfg(test)]
@@ -383,7 +442,7 @@ mod tests {
     fn sorted(by: &str, order: SortOrder) -> Vec<String> {
         let s = ResourceSchemas::users(&[]).unwrap();
         let mut all = users();
-        SortBy::parse(by, order, &s).unwrap().sort(&mut all);
+        SortBy::parse(by, order, &s).unwrap().sort(&mut all, |r| r);
         ids(&all).into_iter().map(str::to_owned).collect()
     }
 

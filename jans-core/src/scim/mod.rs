@@ -58,6 +58,9 @@ impl std::fmt::Debug for ScimServer {
     }
 }
 
+/// The scope of the root `/.search` (Janssen's jans-scim protection).
+const ALL_RESOURCES_SEARCH: &str = "https://jans.io/scim/all-resources.search";
+
 /// The largest body of a request other than Bulk (issue 13 item 3); more is a 413.
 pub const MAX_BODY: usize = 1024 * 1024;
 
@@ -183,7 +186,9 @@ impl ScimServer {
         }
         // RFC 9110 §15.5.6: 405 with `Allow`.
         let allowed: &[Method] = match endpoint {
-            ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch => &[Method::Post],
+            ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch | ScimEndpoint::Search => {
+                &[Method::Post]
+            }
             ScimEndpoint::Users | ScimEndpoint::Groups => &[Method::Get, Method::Post],
             ScimEndpoint::User(_) | ScimEndpoint::Group(_) => {
                 &[Method::Get, Method::Put, Method::Patch, Method::Delete]
@@ -279,17 +284,23 @@ impl ScimServer {
                 let params = list::QueryParams::read(|k| query_param(req, k))?;
                 self.query(kind, &params).await
             }
-            ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch => {
-                let kind = Kind::of(endpoint);
-                protection::authorize(&self.services, req, kind.read_scope(), ctx).await?;
+            ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch | ScimEndpoint::Search => {
+                let scope = match endpoint {
+                    ScimEndpoint::Search => ALL_RESOURCES_SEARCH,
+                    _ => Kind::of(endpoint).read_scope(),
+                };
+                protection::authorize(&self.services, req, scope, ctx).await?;
                 let body: Value = serde_json::from_slice(&req.body).map_err(|e| {
                     ScimError::new(
                         crate::error::scim::ScimType::InvalidSyntax,
                         format!("the body is not JSON: {e}"),
                     )
                 })?;
-                self.query(kind, &list::QueryParams::from_search_request(&body)?)
-                    .await
+                let params = list::QueryParams::from_search_request(&body)?;
+                if *endpoint == ScimEndpoint::Search {
+                    return self.query_all(&params).await;
+                }
+                self.query(Kind::of(endpoint), &params).await
             }
             ScimEndpoint::User(id) | ScimEndpoint::Group(id) => {
                 let kind = Kind::of(endpoint);
@@ -382,6 +393,18 @@ impl ScimServer {
         let query = list::Query::new(params, &schemas, max)?;
         let all = self.resources(kind).await?;
         Ok(scim(200, query.answer(all, &schemas)))
+    }
+
+    /// A query across users and groups (the root `/.search`).
+    async fn query_all(&self, params: &list::QueryParams) -> Result<Response, Error> {
+        let users = self.user_schemas()?;
+        let groups = schema::ResourceSchemas::groups();
+        let max = self.services.config().scim_configuration.max_count;
+        let types = vec![
+            (&users, self.resources(Kind::User).await?),
+            (&groups, self.resources(Kind::Group).await?),
+        ];
+        Ok(scim(200, list::answer_across(params, types, max)?))
     }
 
     /// The schemas of users, with the configured custom attributes.

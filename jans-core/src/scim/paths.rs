@@ -10,7 +10,7 @@ pub const SCIM_PREFIX: &str = "/jans-scim/restv1/v2";
 pub const WELL_KNOWN: &str = "/.well-known/scim-configuration";
 
 /// The paths served as they are.
-pub const EXACT: [(&str, ScimEndpoint); 8] = [
+pub const EXACT: [(&str, ScimEndpoint); 9] = [
     (WELL_KNOWN, ScimEndpoint::Configuration),
     (
         "/jans-scim/restv1/v2/ServiceProviderConfig",
@@ -21,6 +21,7 @@ pub const EXACT: [(&str, ScimEndpoint); 8] = [
         ScimEndpoint::ResourceTypes,
     ),
     ("/jans-scim/restv1/v2/Schemas", ScimEndpoint::Schemas),
+    ("/jans-scim/restv1/v2/.search", ScimEndpoint::Search),
     ("/jans-scim/restv1/v2/Users", ScimEndpoint::Users),
     (
         "/jans-scim/restv1/v2/Users/.search",
@@ -81,6 +82,7 @@ pub fn label(endpoint: &ScimEndpoint) -> &'static str {
         ScimEndpoint::ServiceProviderConfig => "scim_service_provider_config",
         ScimEndpoint::ResourceTypes | ScimEndpoint::ResourceType(_) => "scim_resource_types",
         ScimEndpoint::Schemas | ScimEndpoint::Schema(_) => "scim_schemas",
+        ScimEndpoint::Search => "scim_search",
         ScimEndpoint::Users | ScimEndpoint::User(_) | ScimEndpoint::UsersSearch => "scim_users",
         ScimEndpoint::Groups | ScimEndpoint::Group(_) | ScimEndpoint::GroupsSearch => "scim_groups",
     }
@@ -99,6 +101,7 @@ mod tests {
             ScimEndpoint::ResourceType("User".into()),
             ScimEndpoint::Schemas,
             ScimEndpoint::Schema("urn:ietf:params:scim:schemas:core:2.0:User".into()),
+            ScimEndpoint::Search,
             ScimEndpoint::Users,
             ScimEndpoint::User("8d1c-2".into()),
             ScimEndpoint::UsersSearch,

@@ -26,6 +26,7 @@ use crate::repo::session::Sessions;
 use crate::repo::user::{User, UserStatus};
 use crate::request::Request;
 use crate::response::{Body, Response};
+use crate::scim::resource::user::LeftOut;
 use crate::scim::resource::{self, input};
 use crate::scim::schema::ResourceSchemas;
 use crate::scim::{Kind, ScimServer, etag_matches, patch};
@@ -137,7 +138,8 @@ impl ScimServer {
         let stores = self.services.stores();
         match kind {
             Kind::User => {
-                let (mut user, password) = resource::user::from_scim(&r, User::default())?;
+                let (mut user, password) =
+                    resource::user::from_scim(&r, User::default(), LeftOut::Unassigned)?;
                 user.inum = inum;
                 user.created_at = ctx.now;
                 user.updated_at = ctx.now;
@@ -221,7 +223,11 @@ impl ScimServer {
         let current = self.user_resource(&user).await?;
         precondition(req, &current)?;
         let next = change.apply(&current, schemas)?;
-        let (mut new, password) = resource::user::from_scim(&next, user.clone())?;
+        let left_out = match change {
+            Change::Replace(_) => LeftOut::KeepsStatus,
+            Change::Patch(_) => LeftOut::Unassigned,
+        };
+        let (mut new, password) = resource::user::from_scim(&next, user.clone(), left_out)?;
         if let Some(p) = password {
             new.password_hash = Some(self.services.hash_password(&p, ctx).await?);
         }

@@ -642,6 +642,55 @@ fn userinfo_claims_by_scope_and_claims_parameter() {
     );
 }
 
+/// Issue 13 item 8: the groups a user is a member of (managed through SCIM) are the `groups`
+/// claim, in the ID token and from userinfo, when the claims parameter asks for it.
+#[test]
+fn groups_claim_when_asked() {
+    use jans_core::repo::group::{Group, Member, MemberKind};
+    let h = harness();
+    let alice = block_on(h.engine.user("alice")).unwrap().unwrap();
+    for (inum, name) in [("g1", "Tour Guides"), ("g2", "Staff")] {
+        block_on(h.stores.groups.insert(&Group {
+            inum: inum.into(),
+            display_name: name.into(),
+            members: vec![Member {
+                value: alice.inum.clone(),
+                kind: MemberKind::User,
+            }],
+            ..Default::default()
+        }))
+        .unwrap();
+    }
+    let c = rp(&h, serde_json::json!({}));
+    // Not asked: not released.
+    let (cb, _) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let id = verified_claims(&h, tok["id_token"].as_str().unwrap());
+    assert!(id.get("groups").is_none());
+    // Asked for both.
+    let mut p = std_params(&c);
+    p.push((
+        "claims",
+        r#"{"id_token":{"groups":null},"userinfo":{"groups":null}}"#,
+    ));
+    let (cb, _) = login_and_consent(&h, &authorize(&h, &p, None));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let id = verified_claims(&h, tok["id_token"].as_str().unwrap());
+    assert_eq!(id["groups"], serde_json::json!(["Tour Guides", "Staff"]));
+    let at = tok["access_token"].as_str().unwrap();
+    let u = json(&userinfo(&h, Some(format!("Bearer {at}")), None));
+    assert_eq!(u["groups"], serde_json::json!(["Tour Guides", "Staff"]));
+    // Discovery lists the claim.
+    let d = json(&h.call(Request::new(AuthEndpoint::Discovery, Method::Get)));
+    assert!(
+        d["claims_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "groups")
+    );
+}
+
 /// Scopes are data: what the stored scopes say is what discovery lists and what a scope
 /// releases. A custom `openid` scope releases its claims; a standard one changed in the
 /// store releases what it now lists.

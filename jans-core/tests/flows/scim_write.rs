@@ -613,3 +613,80 @@ fn concurrent_patches_on_every_backend() {
         assert_eq!(emails, 8, "{}", backend.name);
     }
 }
+
+/// The root `/.search` (RFC 7644 §3.4.3) queries users and groups together, with the scope
+/// `all-resources.search`.
+#[test]
+fn search_across_resource_types() {
+    let h = Harness::new();
+    let alice = h.add_user("alice");
+    h.add_user("bob");
+    let t = token(&h, ALL);
+    let r = send(
+        &h,
+        &t,
+        ScimEndpoint::Groups,
+        Method::Post,
+        Some(json!({
+            "schemas": [GROUP], "displayName": "alpha", "members": [{"value": alice.inum}],
+        })),
+    );
+    assert_eq!(r.status(), 201);
+    let search = |t: &str, body: Value| send(&h, t, ScimEndpoint::Search, Method::Post, Some(body));
+    const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+    // Needs its own scope.
+    scim_refused(&search(&t, json!({"schemas": [SEARCH]})), 403);
+    let t = token(&h, "https://jans.io/scim/all-resources.search");
+    let all = scim_ok(&search(
+        &t,
+        json!({"schemas": [SEARCH], "sortBy": "meta.resourceType"}),
+    ));
+    assert_eq!(all["totalResults"], 3);
+    let types: Vec<&str> = all["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["meta"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["Group", "User", "User"]);
+    // A filter on an attribute only users have matches users only; one both have, both.
+    let users = scim_ok(&search(
+        &t,
+        json!({"schemas": [SEARCH], "filter": "userName sw \"a\""}),
+    ));
+    assert_eq!(users["totalResults"], 1);
+    assert_eq!(users["Resources"][0]["userName"], "alice");
+    let both = scim_ok(&search(
+        &t,
+        json!({
+            "schemas": [SEARCH],
+            "filter": "userName eq \"bob\" or displayName eq \"alpha\"",
+            "attributes": ["displayName"],
+            "count": 1,
+        }),
+    ));
+    // A filter naming an attribute a type lacks matches none of that type, even in an `or`.
+    assert_eq!(both["totalResults"], 1, "{both}");
+    assert_eq!(both["Resources"][0]["displayName"], Value::Null);
+    let names = scim_ok(&search(
+        &t,
+        json!({
+            "schemas": [SEARCH],
+            "filter": "meta.resourceType eq \"Group\" or meta.resourceType eq \"User\"",
+            "attributes": ["displayName", "userName"],
+            "sortBy": "id",
+            "count": 2,
+        }),
+    ));
+    assert_eq!(names["totalResults"], 3);
+    assert_eq!(names["itemsPerPage"], 2);
+    for r in names["Resources"].as_array().unwrap() {
+        assert!(r.get("meta").is_none() && r.get("id").is_some(), "{r}");
+    }
+    // A filter no type can read is refused.
+    let v = scim_refused(
+        &search(&t, json!({"schemas": [SEARCH], "filter": "shoeSize gt 9"})),
+        400,
+    );
+    assert_eq!(v["scimType"], "invalidFilter");
+}

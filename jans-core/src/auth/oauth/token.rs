@@ -105,6 +105,10 @@ async fn issue(
     .await?;
     let mut extra = serde_json::Map::new();
     if let (Some(basis), Some(user)) = (&granted.id_token, subject) {
+        let scopes: Vec<&str> = basis.request.scopes.iter().map(String::as_str).collect();
+        let groups = auth
+            .groups_claim(&user.inum, &scopes, basis.request.claims.as_deref())
+            .await?;
         let id_token = crate::auth::oidc::id_token::issue(
             auth,
             &crate::auth::oidc::id_token::Issue {
@@ -114,6 +118,7 @@ async fn issue(
                 request: &basis.request,
                 access_token: Some(&issued.token),
                 code: None,
+                groups: &groups,
             },
             ctx,
         )?;

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::repo::user::User;
 
 /// Every claim name this server can release (for discovery's `claims_supported`).
-pub const SUPPORTED: [&str; 16] = [
+pub const SUPPORTED: [&str; 17] = [
     "sub",
     "name",
     "family_name",
@@ -23,7 +23,37 @@ pub const SUPPORTED: [&str; 16] = [
     "address",
     "phone_number",
     "acr",
+    GROUPS,
 ];
+
+/// The `groups` claim: the display names of the groups the user is a direct member of
+/// (managed through SCIM). Not in the user's entry: read from the groups when a release
+/// asks for it ([`asks_for_groups`]), released when the user has any.
+pub const GROUPS: &str = "groups";
+
+/// Whether a release for `scopes` (as `known` defines their claims) or the `claims`
+/// parameter text `claims` may name [`GROUPS`], so its caller reads the groups first.
+pub fn asks_for_groups(
+    known: &[crate::repo::scope::Scope],
+    scopes: &[&str],
+    claims: Option<&str>,
+) -> bool {
+    scopes.iter().any(|s| {
+        crate::repo::scope::claims_of(known, s)
+            .iter()
+            .any(|c| c == GROUPS)
+    }) || claims
+        .and_then(|c| ClaimsRequest::parse(c).ok())
+        .is_some_and(|r| r.userinfo.contains_key(GROUPS) || r.id_token.contains_key(GROUPS))
+}
+
+/// The value of claim `name` for `user`, a direct member of the groups named `groups`.
+fn claim(user: &User, groups: &[String], name: &str) -> Option<Value> {
+    if name == GROUPS {
+        return (!groups.is_empty()).then(|| Value::from(groups.to_vec()));
+    }
+    user_claim(user, name)
+}
 
 /// The value of one standard claim for `user`, if the user has it.
 pub fn user_claim(user: &User, name: &str) -> Option<Value> {
@@ -121,9 +151,12 @@ impl ClaimsRequest {
 /// The claims of `user` to release for `target`: those of the granted `openid` scopes as
 /// `known` defines them (only into userinfo, or into the ID token when no access token is
 /// issued, OIDC Core §5.4) plus those named in the `claims` parameter. `sub` is added by
-/// the caller.
+/// the caller. `groups` are the names of the user's groups when the caller read them
+/// ([`asks_for_groups`]), else empty.
+#[allow(clippy::too_many_arguments)]
 pub fn release(
     user: &User,
+    groups: &[String],
     known: &[crate::repo::scope::Scope],
     scopes: &[&str],
     scopes_into_target: bool,
@@ -134,7 +167,7 @@ pub fn release(
     if scopes_into_target {
         for scope in scopes {
             for name in crate::repo::scope::claims_of(known, scope) {
-                if let Some(v) = user_claim(user, name) {
+                if let Some(v) = claim(user, groups, name) {
                     out.insert(name.clone(), v);
                 }
             }
@@ -146,7 +179,7 @@ pub fn release(
             Target::IdToken => &req.id_token,
         };
         for name in asked.keys() {
-            if let Some(v) = user_claim(user, name) {
+            if let Some(v) = claim(user, groups, name) {
                 out.insert(name.clone(), v);
             }
         }
@@ -180,6 +213,7 @@ mod tests {
     fn by_scope() {
         let c = release(
             &user(),
+            &[],
             &crate::repo::scope::defaults(),
             &["openid", "email"],
             true,
@@ -191,6 +225,7 @@ mod tests {
         assert!(c.get("given_name").is_none());
         let c = release(
             &user(),
+            &[],
             &crate::repo::scope::defaults(),
             &["profile", "address"],
             true,
@@ -207,6 +242,7 @@ mod tests {
         assert!(
             release(
                 &user(),
+                &[],
                 &crate::repo::scope::defaults(),
                 &["profile"],
                 false,
@@ -226,6 +262,7 @@ mod tests {
         .unwrap();
         let c = release(
             &user(),
+            &[],
             &crate::repo::scope::defaults(),
             &[],
             false,
@@ -236,6 +273,7 @@ mod tests {
         assert_eq!(c["email"], "alice@example.com");
         let c = release(
             &user(),
+            &[],
             &crate::repo::scope::defaults(),
             &[],
             false,
@@ -255,5 +293,46 @@ mod tests {
             assert!(ClaimsRequest::parse(bad).is_err(), "{bad}");
         }
         assert!(ClaimsRequest::parse(&"x".repeat(9000)).is_err());
+    }
+
+    #[test]
+    fn groups_when_asked() {
+        let known = crate::repo::scope::defaults();
+        let asked = r#"{"id_token":{"groups":null}}"#;
+        assert!(asks_for_groups(&known, &["openid"], Some(asked)));
+        assert!(!asks_for_groups(&known, &["openid", "profile"], None));
+        let r = ClaimsRequest::parse(asked).unwrap();
+        let names = ["Admins".to_owned(), "Staff".to_owned()];
+        let c = release(
+            &user(),
+            &names,
+            &known,
+            &[],
+            false,
+            Some(&r),
+            Target::IdToken,
+        );
+        assert_eq!(c["groups"], serde_json::json!(["Admins", "Staff"]));
+        // No groups: no claim.
+        let c = release(&user(), &[], &known, &[], false, Some(&r), Target::IdToken);
+        assert!(c.get("groups").is_none());
+        // Through a scope that lists the claim.
+        let mut with_scope = known.clone();
+        with_scope.push(crate::repo::scope::Scope {
+            id: "groups".into(),
+            claims: vec!["groups".into()],
+            ..known.iter().find(|s| s.id == "email").unwrap().clone()
+        });
+        assert!(asks_for_groups(&with_scope, &["groups"], None));
+        let c = release(
+            &user(),
+            &names,
+            &with_scope,
+            &["groups"],
+            true,
+            None,
+            Target::Userinfo,
+        );
+        assert_eq!(c["groups"], serde_json::json!(["Admins", "Staff"]));
     }
 }

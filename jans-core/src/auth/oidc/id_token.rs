@@ -158,6 +158,9 @@ pub struct Issue<'a> {
     pub access_token: Option<&'a str>,
     /// The code issued beside it (gives `c_hash`).
     pub code: Option<&'a str>,
+    /// The names of the user's groups, read when the request asks for them
+    /// ([`crate::auth::AuthServer::groups_claim`]).
+    pub groups: &'a [String],
 }
 
 /// Build and sign an ID token with the client's `id_token_signed_response_alg` (or the
@@ -189,6 +192,7 @@ pub fn issue(
     let scope_claims_here = what.access_token.is_none() && what.code.is_none();
     let released = claims::release(
         what.user,
+        what.groups,
         &auth.scopes(),
         &scopes,
         scope_claims_here,

@@ -67,12 +67,16 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
     let Some(user) = user.filter(|u| u.status == crate::repo::user::UserStatus::Active) else {
         return Err(invalid_token("the access token has no active user"));
     };
-    let request = rec
-        .read::<TokenData>()?
-        .claims
-        .and_then(|c| ClaimsRequest::parse(&c).ok());
+    let request_text = rec.read::<TokenData>()?.claims;
+    let request = request_text
+        .as_deref()
+        .and_then(|c| ClaimsRequest::parse(c).ok());
+    let groups = auth
+        .groups_claim(&user.inum, &scopes, request_text.as_deref())
+        .await?;
     let mut body = claims::release(
         &user,
+        &groups,
         &auth.scopes(),
         &scopes,
         true,

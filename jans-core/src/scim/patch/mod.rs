@@ -585,7 +585,11 @@ fn apply_member(
         let members = value
             .as_object()
             .ok_or_else(|| invalid_value(format!("`{}` takes an object", ext.id)))?;
-        for (k, v) in members {
+        // Some clients (scim2-models) put a `schemas` member in extension objects too.
+        for (k, v) in members
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
+        {
             let attr = ext
                 .attribute(k)
                 .ok_or_else(|| invalid_path(format!("`{}` has no attribute `{k}`", ext.id)))?;

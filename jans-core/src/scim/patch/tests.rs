@@ -63,6 +63,12 @@ fn add() {
     assert_eq!(got["name"]["honorificPrefix"], "Ms.");
     assert_eq!(got[ENTERPRISE_USER]["employeeNumber"], "7");
     assert_eq!(got["schemas"], json!([USER, ENTERPRISE_USER]));
+    // An extension's whole object through its URN; a `schemas` member in it is ignored
+    // (scim2-models sends one).
+    let got = patch(json!([{"op": "replace", "path": ENTERPRISE_USER,
+        "value": {"schemas": [ENTERPRISE_USER], "costCenter": "4130"}}]))
+    .unwrap();
+    assert_eq!(got[ENTERPRISE_USER], json!({"costCenter": "4130"}));
     // An extension attribute through its URN.
     let got = patch(json!([{"op": "add",
         "path": format!("{ENTERPRISE_USER}:manager.value"), "value": "u9"}]))

@@ -68,7 +68,11 @@ pub fn read(body: &[u8], schemas: &ResourceSchemas) -> Result<Map<String, Value>
                 .as_object()
                 .ok_or_else(|| invalid_value(format!("`{}` takes an object", ext.id)))?;
             let mut inner = Map::new();
-            for (name, value) in members {
+            // Some clients (scim2-models) put a `schemas` member in extension objects too.
+            for (name, value) in members
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
+            {
                 let attr = ext
                     .attribute(name)
                     .ok_or_else(|| syntax(format!("`{}` has no attribute `{name}`", ext.id)))?;

@@ -127,7 +127,13 @@ pub fn to_scim(u: &User, groups: &[&Group], base: &str) -> Value {
             r.insert(k.into(), v.clone().into());
         }
     }
-    r.insert("active".into(), (u.status == UserStatus::Active).into());
+    // `active` unassigned (its marker, a null, in the map) is not shown while the user may
+    // sign in; a disabled user always shows `active: false`.
+    let unassigned = u.scim.get("active").is_some_and(Value::is_null);
+    r.remove("active");
+    if !unassigned || u.status != UserStatus::Active {
+        r.insert("active".into(), (u.status == UserStatus::Active).into());
+    }
     let value = |v: &Option<String>| v.clone().map(Value::String);
     let address: Vec<(&str, Option<Value>)> = match &u.address {
         Some(a) => address_pairs(a)
@@ -180,13 +186,25 @@ pub fn to_scim(u: &User, groups: &[&Group], base: &str) -> Value {
     Value::Object(r)
 }
 
+/// What a resource without `active` means for the user's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeftOut {
+    /// The status stays (PUT: a client replacing a user without `active` does not enable
+    /// a disabled one).
+    KeepsStatus,
+    /// `active` is unassigned (POST, a PATCH that removes it): the user may sign in, and
+    /// `active` is not shown until assigned again.
+    Unassigned,
+}
+
 /// `user` as the read resource `r` says it is (POST, PUT, the result of a PATCH): the claims
 /// from their attributes, the rest kept in its `scim` map; with the cleartext password `r`
 /// sets, if any. `id`, `meta` and the password hash are the caller's; `active` left out
-/// keeps the user's status. A changed email is no longer verified.
+/// means what `left_out` says. A changed email is no longer verified.
 pub fn from_scim(
     r: &Map<String, Value>,
     mut user: User,
+    left_out: LeftOut,
 ) -> Result<(User, Option<String>), ScimError> {
     let mut rest = r.clone();
     for k in ["schemas", "id", "meta", "groups"] {
@@ -203,15 +221,17 @@ pub fn from_scim(
     user.nickname = text("nickName");
     user.locale = text("locale");
     user.zoneinfo = text("timezone");
-    if let Some(active) = r.get("active").and_then(Value::as_bool) {
-        user.status = if active {
-            UserStatus::Active
-        } else {
-            UserStatus::Inactive
-        };
-    }
     for k in CLAIMED {
         rest.remove(k);
+    }
+    match (r.get("active").and_then(Value::as_bool), left_out) {
+        (Some(true), _) => user.status = UserStatus::Active,
+        (Some(false), _) => user.status = UserStatus::Inactive,
+        (None, LeftOut::KeepsStatus) => {}
+        (None, LeftOut::Unassigned) => {
+            user.status = UserStatus::Active;
+            rest.insert("active".into(), Value::Null);
+        }
     }
     let name = r.get("name").and_then(Value::as_object);
     let name_part = |k: &str| {
@@ -331,7 +351,7 @@ mod tests {
         let schemas = ResourceSchemas::users(&[]).unwrap();
         let r = crate::scim::resource::input::read(&serde_json::to_vec(&sent).unwrap(), &schemas)
             .unwrap();
-        let (u, password) = from_scim(&r, User::default()).unwrap();
+        let (u, password) = from_scim(&r, User::default(), LeftOut::Unassigned).unwrap();
         assert_eq!(password.as_deref(), Some("t1meMa$heen"));
         assert_eq!(u.uid, "bjensen");
         assert_eq!(u.mail.as_deref(), Some("work@example.com"), "the primary");
@@ -377,6 +397,23 @@ mod tests {
             to_scim(&cli, &[], "x")["phoneNumbers"],
             json!([{"value": "+1555", "type": "work", "primary": true}])
         );
+        // `active` removed: the user may sign in and `active` is not shown; left out of a
+        // replacement, the status stays.
+        let mut r2 = r.clone();
+        r2.remove("active");
+        let (unassigned, _) = from_scim(&r2, u.clone(), LeftOut::Unassigned).unwrap();
+        assert_eq!(unassigned.status, UserStatus::Active);
+        assert!(to_scim(&unassigned, &[], "x").get("active").is_none());
+        let (kept, _) = from_scim(&r2, u.clone(), LeftOut::KeepsStatus).unwrap();
+        assert_eq!(kept.status, UserStatus::Inactive);
+        assert_eq!(to_scim(&kept, &[], "x")["active"], false);
+        let mut disabled = unassigned.clone();
+        disabled.status = UserStatus::Inactive;
+        assert_eq!(
+            to_scim(&disabled, &[], "x")["active"],
+            false,
+            "disabled elsewhere"
+        );
         // A userName the user base refuses, an email that is none.
         for bad in [
             json!({"userName": "a b"}),
@@ -384,7 +421,9 @@ mod tests {
         ] {
             let m = bad.as_object().unwrap();
             assert_eq!(
-                from_scim(m, User::default()).unwrap_err().scim_type,
+                from_scim(m, User::default(), LeftOut::Unassigned)
+                    .unwrap_err()
+                    .scim_type,
                 Some(ScimType::InvalidValue)
             );
         }

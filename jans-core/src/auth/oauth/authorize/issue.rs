@@ -121,6 +121,10 @@ pub(crate) async fn issue_code(
         access_token = Some(issued.token);
     }
     if rt.id_token {
+        let scopes: Vec<&str> = authz.scopes.iter().map(String::as_str).collect();
+        let groups = auth
+            .groups_claim(&user.inum, &scopes, authz.claims.as_deref())
+            .await?;
         let id_token = crate::auth::oidc::id_token::issue(
             auth,
             &crate::auth::oidc::id_token::Issue {
@@ -130,6 +134,7 @@ pub(crate) async fn issue_code(
                 request: authz,
                 access_token: access_token.as_deref(),
                 code: code.as_deref(),
+                groups: &groups,
             },
             ctx,
         )?;
