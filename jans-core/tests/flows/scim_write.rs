@@ -84,8 +84,8 @@ fn harness_with_password_grant() -> (Harness, RegisteredClient) {
     let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);
     let rp = h.register(json!({
         "client_name": "app",
-        "grant_types": ["password"],
-        "scope": "openid",
+        "grant_types": ["password", "refresh_token"],
+        "scope": "openid offline_access",
     }));
     (h, rp)
 }
@@ -292,6 +292,16 @@ fn users_are_created_replaced_patched_and_deleted() {
     let now = h.ctx().now;
     block_on(h.stores.sessions.insert("s-key", &session, now, now + 3600)).unwrap();
     let access = password_grant(&h, &rp, "bjensen", "a new passw0rd").unwrap();
+    let tokens = json(&h.token(
+        &[
+            ("grant_type", "password"),
+            ("username", "bjensen"),
+            ("password", "a new passw0rd"),
+            ("scope", "openid offline_access"),
+        ],
+        Some(basic(&rp)),
+    ));
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     let r = send(
         &h,
         &t,
@@ -308,6 +318,14 @@ fn users_are_created_replaced_patched_and_deleted() {
             .is_none()
     );
     assert_eq!(h.introspect(&rp, &access)["active"], false);
+    assert_error(
+        &h.token(
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+            Some(basic(&rp)),
+        ),
+        400,
+        "invalid_grant",
+    );
     assert_eq!(
         password_grant(&h, &rp, "bjensen", "a new passw0rd"),
         Err("invalid_grant".into())
@@ -324,6 +342,24 @@ fn users_are_created_replaced_patched_and_deleted() {
     }))
     .unwrap();
     block_on(h.stores.fido2.insert(&reg)).unwrap();
+    // Enabled again, with a session and a token, to see them go with the user.
+    let r = send(
+        &h,
+        &t,
+        user.clone(),
+        Method::Patch,
+        Some(patch(
+            json!([{"op": "replace", "path": "active", "value": true}]),
+        )),
+    );
+    assert_eq!(scim_ok(&r)["active"], true);
+    let access = password_grant(&h, &rp, "bjensen", "a new passw0rd").unwrap();
+    block_on(
+        h.stores
+            .sessions
+            .insert("s-key2", &session, now, now + 3600),
+    )
+    .unwrap();
     scim_refused(
         &send_if(&h, &t, user.clone(), Method::Delete, None, Some(stale)),
         412,
@@ -335,6 +371,12 @@ fn users_are_created_replaced_patched_and_deleted() {
     scim_refused(&user_at(&h, &t, &id), 404);
     scim_refused(&send(&h, &t, user, Method::Delete, None), 404);
     assert!(block_on(h.stores.fido2.of_user(&id)).unwrap().is_empty());
+    assert!(
+        block_on(h.stores.sessions.get("s-key2", now))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(h.introspect(&rp, &access)["active"], false);
     assert_eq!(user_count(&h), 1);
 }
 
