@@ -65,6 +65,8 @@ pub enum ScimEndpoint {
     Schema(String),
     /// `/jans-scim/restv1/v2/.search` (RFC 7644 §3.4.3: a query across resource types).
     Search,
+    /// `/jans-scim/restv1/v2/Bulk` (RFC 7644 §3.7).
+    Bulk,
     /// `/jans-scim/restv1/v2/Users` (RFC 7644 §3.4.2: query).
     Users,
     /// `/jans-scim/restv1/v2/Users/{id}` (§3.4.1).

@@ -22,6 +22,7 @@
 //! write scopes. FIDO devices and Bulk come next.
 
 pub mod attributes;
+pub mod bulk;
 pub mod datetime;
 pub mod discovery;
 pub mod filter;
@@ -60,6 +61,9 @@ impl std::fmt::Debug for ScimServer {
 
 /// The scope of the root `/.search` (Janssen's jans-scim protection).
 const ALL_RESOURCES_SEARCH: &str = "https://jans.io/scim/all-resources.search";
+
+/// The scope of `/Bulk` (Janssen's jans-scim protection).
+const BULK: &str = "https://jans.io/scim/bulk";
 
 /// The largest body of a request other than Bulk (issue 13 item 3); more is a 413.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -178,7 +182,7 @@ impl ScimServer {
         req: &Request,
         ctx: &Ctx,
     ) -> Result<Response, Error> {
-        if req.body.len() > MAX_BODY {
+        if req.body.len() > MAX_BODY && *endpoint != ScimEndpoint::Bulk {
             return Ok(Response::error(ScimError::status(
                 413,
                 format!("the body is larger than {MAX_BODY} bytes"),
@@ -186,9 +190,10 @@ impl ScimServer {
         }
         // RFC 9110 §15.5.6: 405 with `Allow`.
         let allowed: &[Method] = match endpoint {
-            ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch | ScimEndpoint::Search => {
-                &[Method::Post]
-            }
+            ScimEndpoint::UsersSearch
+            | ScimEndpoint::GroupsSearch
+            | ScimEndpoint::Search
+            | ScimEndpoint::Bulk => &[Method::Post],
             ScimEndpoint::Users | ScimEndpoint::Groups => &[Method::Get, Method::Post],
             ScimEndpoint::User(_) | ScimEndpoint::Group(_) => {
                 &[Method::Get, Method::Put, Method::Patch, Method::Delete]
@@ -239,6 +244,10 @@ impl ScimServer {
             )))
         };
         match endpoint {
+            ScimEndpoint::Bulk => {
+                protection::authorize(&self.services, req, BULK, ctx).await?;
+                self.bulk(req, ctx).await
+            }
             ScimEndpoint::Configuration => Ok(Response::json(discovery::scim_configuration(&base))),
             ScimEndpoint::ServiceProviderConfig => Ok(scim(
                 200,

@@ -10,7 +10,7 @@ pub const SCIM_PREFIX: &str = "/jans-scim/restv1/v2";
 pub const WELL_KNOWN: &str = "/.well-known/scim-configuration";
 
 /// The paths served as they are.
-pub const EXACT: [(&str, ScimEndpoint); 9] = [
+pub const EXACT: [(&str, ScimEndpoint); 10] = [
     (WELL_KNOWN, ScimEndpoint::Configuration),
     (
         "/jans-scim/restv1/v2/ServiceProviderConfig",
@@ -22,6 +22,7 @@ pub const EXACT: [(&str, ScimEndpoint); 9] = [
     ),
     ("/jans-scim/restv1/v2/Schemas", ScimEndpoint::Schemas),
     ("/jans-scim/restv1/v2/.search", ScimEndpoint::Search),
+    ("/jans-scim/restv1/v2/Bulk", ScimEndpoint::Bulk),
     ("/jans-scim/restv1/v2/Users", ScimEndpoint::Users),
     (
         "/jans-scim/restv1/v2/Users/.search",
@@ -83,6 +84,7 @@ pub fn label(endpoint: &ScimEndpoint) -> &'static str {
         ScimEndpoint::ResourceTypes | ScimEndpoint::ResourceType(_) => "scim_resource_types",
         ScimEndpoint::Schemas | ScimEndpoint::Schema(_) => "scim_schemas",
         ScimEndpoint::Search => "scim_search",
+        ScimEndpoint::Bulk => "scim_bulk",
         ScimEndpoint::Users | ScimEndpoint::User(_) | ScimEndpoint::UsersSearch => "scim_users",
         ScimEndpoint::Groups | ScimEndpoint::Group(_) | ScimEndpoint::GroupsSearch => "scim_groups",
     }
@@ -102,6 +104,7 @@ mod tests {
             ScimEndpoint::Schemas,
             ScimEndpoint::Schema("urn:ietf:params:scim:schemas:core:2.0:User".into()),
             ScimEndpoint::Search,
+            ScimEndpoint::Bulk,
             ScimEndpoint::Users,
             ScimEndpoint::User("8d1c-2".into()),
             ScimEndpoint::UsersSearch,

@@ -17,6 +17,7 @@ pub mod registration;
 pub mod replay;
 pub mod revocation;
 pub mod scim;
+pub mod scim_bulk;
 pub mod scim_write;
 pub mod token;
 pub mod users;
