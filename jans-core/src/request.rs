@@ -67,6 +67,10 @@ pub enum ScimEndpoint {
     Search,
     /// `/jans-scim/restv1/v2/Bulk` (RFC 7644 §3.7).
     Bulk,
+    /// `/jans-scim/restv1/v2/Me` (RFC 7644 §3.11: the token's user).
+    Me,
+    /// `/jans-scim/restv1/v2/UpdatedUsers` (Janssen's incremental sync).
+    UpdatedUsers,
     /// `/jans-scim/restv1/v2/Users` (RFC 7644 §3.4.2: query).
     Users,
     /// `/jans-scim/restv1/v2/Users/{id}` (§3.4.1).

@@ -33,6 +33,7 @@ pub mod paths;
 pub mod protection;
 pub mod resource;
 pub mod schema;
+pub mod updated;
 pub mod value;
 mod write;
 
@@ -182,6 +183,9 @@ impl ScimServer {
         req: &Request,
         ctx: &Ctx,
     ) -> Result<Response, Error> {
+        if *endpoint == ScimEndpoint::Me {
+            return self.me(req, ctx).await;
+        }
         if req.body.len() > MAX_BODY && *endpoint != ScimEndpoint::Bulk {
             return Ok(Response::error(ScimError::status(
                 413,
@@ -248,6 +252,21 @@ impl ScimServer {
                 protection::authorize(&self.services, req, BULK, ctx).await?;
                 self.bulk(req, ctx).await
             }
+            ScimEndpoint::UpdatedUsers => {
+                protection::authorize(&self.services, req, Kind::User.read_scope(), ctx).await?;
+                let q = |k: &str| query_param(req, k);
+                let max = self.services.config().scim_configuration.max_count;
+                let (since, start, size) = updated::params(
+                    q("timeStamp")?.as_deref(),
+                    q("start")?.as_deref(),
+                    q("pageSize")?.as_deref(),
+                    max,
+                )?;
+                let users = self.services.stores().users.list().await?;
+                Ok(Response::json(updated::answer(users, since, start, size)))
+            }
+            // Answered above, as the token's user.
+            ScimEndpoint::Me => Ok(Response::error(ScimError::status(404, "no such user"))),
             ScimEndpoint::Configuration => Ok(Response::json(discovery::scim_configuration(&base))),
             ScimEndpoint::ServiceProviderConfig => Ok(scim(
                 200,
@@ -402,6 +421,43 @@ impl ScimServer {
         let query = list::Query::new(params, &schemas, max)?;
         let all = self.resources(kind).await?;
         Ok(scim(200, query.answer(all, &schemas)))
+    }
+
+    /// `/Me` (RFC 7644 §3.11): `/Users/{id}` for the user the bearer token was issued to,
+    /// with the same methods and scopes; a token of no user (a client's own) is 404.
+    async fn me(&self, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+        let scope = match req.method {
+            Method::Get => Kind::User.read_scope(),
+            _ => Kind::User.write_scope(),
+        };
+        let caller = protection::authorize(&self.services, req, scope, ctx).await?;
+        let user = match caller.subject {
+            Some(sub) if sub != caller.client_id => self.services.stores().users.get(&sub).await?,
+            _ => None,
+        };
+        let Some(user) = user else {
+            return Ok(Response::error(ScimError::status(
+                404,
+                "the bearer token was issued to no user",
+            )));
+        };
+        let endpoint = ScimEndpoint::User(user.inum);
+        let response = Box::pin(self.handle(&endpoint, req, ctx)).await?;
+        // RFC 7644 §3.11: the answer names the resource's own location.
+        Ok(match req.method {
+            Method::Get | Method::Put | Method::Patch if response.status() == 200 => {
+                let location = format!(
+                    "{}/Users/{}",
+                    self.base_url(),
+                    match &endpoint {
+                        ScimEndpoint::User(id) => id.as_str(),
+                        _ => "",
+                    }
+                );
+                response.header("location", location)
+            }
+            _ => response,
+        })
     }
 
     /// A query across users and groups (the root `/.search`).

@@ -10,7 +10,7 @@ pub const SCIM_PREFIX: &str = "/jans-scim/restv1/v2";
 pub const WELL_KNOWN: &str = "/.well-known/scim-configuration";
 
 /// The paths served as they are.
-pub const EXACT: [(&str, ScimEndpoint); 10] = [
+pub const EXACT: [(&str, ScimEndpoint); 12] = [
     (WELL_KNOWN, ScimEndpoint::Configuration),
     (
         "/jans-scim/restv1/v2/ServiceProviderConfig",
@@ -23,6 +23,11 @@ pub const EXACT: [(&str, ScimEndpoint); 10] = [
     ("/jans-scim/restv1/v2/Schemas", ScimEndpoint::Schemas),
     ("/jans-scim/restv1/v2/.search", ScimEndpoint::Search),
     ("/jans-scim/restv1/v2/Bulk", ScimEndpoint::Bulk),
+    ("/jans-scim/restv1/v2/Me", ScimEndpoint::Me),
+    (
+        "/jans-scim/restv1/v2/UpdatedUsers",
+        ScimEndpoint::UpdatedUsers,
+    ),
     ("/jans-scim/restv1/v2/Users", ScimEndpoint::Users),
     (
         "/jans-scim/restv1/v2/Users/.search",
@@ -85,6 +90,8 @@ pub fn label(endpoint: &ScimEndpoint) -> &'static str {
         ScimEndpoint::Schemas | ScimEndpoint::Schema(_) => "scim_schemas",
         ScimEndpoint::Search => "scim_search",
         ScimEndpoint::Bulk => "scim_bulk",
+        ScimEndpoint::Me => "scim_me",
+        ScimEndpoint::UpdatedUsers => "scim_updated_users",
         ScimEndpoint::Users | ScimEndpoint::User(_) | ScimEndpoint::UsersSearch => "scim_users",
         ScimEndpoint::Groups | ScimEndpoint::Group(_) | ScimEndpoint::GroupsSearch => "scim_groups",
     }
@@ -105,6 +112,8 @@ mod tests {
             ScimEndpoint::Schema("urn:ietf:params:scim:schemas:core:2.0:User".into()),
             ScimEndpoint::Search,
             ScimEndpoint::Bulk,
+            ScimEndpoint::Me,
+            ScimEndpoint::UpdatedUsers,
             ScimEndpoint::Users,
             ScimEndpoint::User("8d1c-2".into()),
             ScimEndpoint::UsersSearch,

@@ -732,3 +732,124 @@ fn search_across_resource_types() {
     );
     assert_eq!(v["scimType"], "invalidFilter");
 }
+
+/// `/Me` (RFC 7644 §3.11) is the token's user; Janssen's `/UpdatedUsers` lists the users
+/// changed since a time.
+#[test]
+fn me_and_updated_users() {
+    let mut c = config();
+    c.grant_types_supported.push("password".to_owned());
+    let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);
+    let rp = h.register(json!({
+        "client_name": "self-service",
+        "grant_types": ["password"],
+        "scope": "openid https://jans.io/scim/users.read https://jans.io/scim/users.write",
+    }));
+    let alice = h.add_user("alice");
+    let r = h.token(
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "correct horse battery"),
+            (
+                "scope",
+                "openid https://jans.io/scim/users.read https://jans.io/scim/users.write",
+            ),
+        ],
+        Some(basic(&rp)),
+    );
+    let mine = json(&r)["access_token"].as_str().unwrap().to_owned();
+    let r = send(&h, &mine, ScimEndpoint::Me, Method::Get, None);
+    let me = scim_ok(&r);
+    assert_eq!(me["id"], alice.inum.as_str());
+    assert_eq!(
+        header(&r, "location").unwrap(),
+        format!(
+            "https://id.example.com/jans-scim/restv1/v2/Users/{}",
+            alice.inum
+        )
+    );
+    let r = send(
+        &h,
+        &mine,
+        ScimEndpoint::Me,
+        Method::Patch,
+        Some(patch(
+            json!([{"op": "add", "path": "nickName", "value": "Al"}]),
+        )),
+    );
+    assert_eq!(scim_ok(&r)["nickName"], "Al");
+    // A client's own token names no user.
+    let t = token(&h, ALL);
+    scim_refused(&send(&h, &t, ScimEndpoint::Me, Method::Get, None), 404);
+    scim_refused(&send(&h, &t, ScimEndpoint::Me, Method::Post, None), 404);
+
+    // UpdatedUsers: changed at or after the time, by userName, paged from 0.
+    h.clock.advance(100);
+    let since = h.ctx().now;
+    h.add_user("carol");
+    h.add_user("bob");
+    h.clock.advance(10);
+    let r = send(
+        &h,
+        &mine,
+        ScimEndpoint::Me,
+        Method::Patch,
+        Some(patch(
+            json!([{"op": "replace", "path": "nickName", "value": "Ally"}]),
+        )),
+    );
+    assert_eq!(r.status(), 200);
+    let updated = |query: &[(&str, String)]| {
+        let mut req = Request::new(ScimEndpoint::UpdatedUsers, Method::Get);
+        req.query = jans_core::params::Params::from_pairs(
+            query.iter().map(|(k, v)| (k.to_string(), v.clone())),
+        );
+        h.call(with_token(req, &t))
+    };
+    let iso = jans_core::scim::datetime::format(since);
+    let r = updated(&[("timeStamp", iso.clone()), ("pageSize", "2".into())]);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.content_type(), Some("application/json"));
+    let v = json(&r);
+    assert_eq!(v["total"], 2);
+    let uids: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["uid"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(uids, ["alice", "bob"]);
+    assert_eq!(v["results"][0]["nickname"], json!(["Ally"]));
+    assert_eq!(
+        v["latestUpdateAt"],
+        jans_core::scim::datetime::format(since + 10)
+    );
+    let r = updated(&[
+        ("timeStamp", iso.clone()),
+        ("start", "2".into()),
+        ("pageSize", "2".into()),
+    ]);
+    assert_eq!(json(&r)["results"][0]["uid"], json!(["carol"]));
+    for bad in [
+        vec![
+            ("timeStamp", "yesterday".to_owned()),
+            ("pageSize", "2".into()),
+        ],
+        vec![("timeStamp", iso.clone()), ("pageSize", "0".into())],
+        vec![
+            ("timeStamp", iso),
+            ("start", "-1".into()),
+            ("pageSize", "1".into()),
+        ],
+    ] {
+        scim_refused(&updated(&bad), 400);
+    }
+    let other = token(&h, "https://jans.io/scim/groups.read");
+    let mut req = Request::new(ScimEndpoint::UpdatedUsers, Method::Get);
+    req.query = jans_core::params::Params::from_pairs([(
+        "timeStamp".to_owned(),
+        "2020-01-01T00:00:00Z".to_owned(),
+    )]);
+    scim_refused(&h.call(with_token(req, &other)), 403);
+}
