@@ -83,6 +83,18 @@ pub enum ScimEndpoint {
     Group(String),
     /// `/jans-scim/restv1/v2/Groups/.search` (§3.4.3).
     GroupsSearch,
+    /// `/jans-scim/restv1/v2/FidoDevices` (Janssen: the U2F registrations).
+    FidoDevices,
+    /// `/jans-scim/restv1/v2/FidoDevices/{id}`.
+    FidoDevice(String),
+    /// `/jans-scim/restv1/v2/FidoDevices/.search`.
+    FidoDevicesSearch,
+    /// `/jans-scim/restv1/v2/Fido2Devices` (Janssen: the FIDO2 registrations).
+    Fido2Devices,
+    /// `/jans-scim/restv1/v2/Fido2Devices/{id}`.
+    Fido2Device(String),
+    /// `/jans-scim/restv1/v2/Fido2Devices/.search`.
+    Fido2DevicesSearch,
 }
 
 impl From<ScimEndpoint> for Endpoint {

@@ -154,6 +154,15 @@ impl Registrations {
             .await
     }
 
+    /// The registration whose credential key ([`Registrations::credential_key`]) is `key`,
+    /// with its revision.
+    pub async fn by_credential_key(
+        &self,
+        key: &str,
+    ) -> Result<Option<(u64, Fido2Registration)>, StoreError> {
+        self.0.find_revision(Self::CREDENTIAL, key).await
+    }
+
     /// The registration `id` of the user `inum` (`id` as [`Registrations::id`] makes it),
     /// with its revision.
     pub async fn get(&self, id: &str) -> Result<Option<(u64, Fido2Registration)>, StoreError> {

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::config::scim::ScimConfiguration;
+use crate::scim::resource::device::{FIDO_DEVICE, FIDO2_DEVICE};
 use crate::scim::schema::{ENTERPRISE_USER, GLUU_USER, GROUP, Schema, USER};
 
 /// Janssen's `/.well-known/scim-configuration`; `base` is the SCIM root
@@ -72,11 +73,14 @@ fn resource_type(base: &str, id: &str, endpoint: &str, schema: &str, extensions:
     })
 }
 
-/// The resource types served: User (with the Enterprise and Janssen extensions) and Group.
+/// The resource types served: User (with the Enterprise and Janssen extensions), Group,
+/// and Janssen's two views of FIDO registrations.
 pub fn resource_types(base: &str) -> Vec<Value> {
     vec![
         resource_type(base, "User", "/Users", USER, &[ENTERPRISE_USER, GLUU_USER]),
         resource_type(base, "Group", "/Groups", GROUP, &[]),
+        resource_type(base, "FidoDevice", "/FidoDevices", FIDO_DEVICE, &[]),
+        resource_type(base, "Fido2Device", "/Fido2Devices", FIDO2_DEVICE, &[]),
     ]
 }
 

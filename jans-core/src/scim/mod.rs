@@ -24,6 +24,7 @@
 pub mod attributes;
 pub mod bulk;
 pub mod datetime;
+mod devices;
 pub mod discovery;
 pub mod filter;
 pub mod list;
@@ -74,31 +75,46 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub(crate) enum Kind {
     User,
     Group,
+    /// FIDO registrations, as one of Janssen's two device views.
+    Device(resource::device::Family),
 }
 
 impl Kind {
     fn of(endpoint: &ScimEndpoint) -> Kind {
+        use resource::device::Family;
         match endpoint {
             ScimEndpoint::Groups | ScimEndpoint::Group(_) | ScimEndpoint::GroupsSearch => {
                 Kind::Group
             }
+            ScimEndpoint::FidoDevices
+            | ScimEndpoint::FidoDevice(_)
+            | ScimEndpoint::FidoDevicesSearch => Kind::Device(Family::U2f),
+            ScimEndpoint::Fido2Devices
+            | ScimEndpoint::Fido2Device(_)
+            | ScimEndpoint::Fido2DevicesSearch => Kind::Device(Family::Fido2),
             _ => Kind::User,
         }
     }
 
     /// The scope reading them needs (Janssen's jans-scim protection).
     fn read_scope(self) -> &'static str {
+        use resource::device::Family;
         match self {
             Kind::User => "https://jans.io/scim/users.read",
             Kind::Group => "https://jans.io/scim/groups.read",
+            Kind::Device(Family::U2f) => "https://jans.io/scim/fido.read",
+            Kind::Device(Family::Fido2) => "https://jans.io/scim/fido2.read",
         }
     }
 
     /// The scope writing them needs.
     fn write_scope(self) -> &'static str {
+        use resource::device::Family;
         match self {
             Kind::User => "https://jans.io/scim/users.write",
             Kind::Group => "https://jans.io/scim/groups.write",
+            Kind::Device(Family::U2f) => "https://jans.io/scim/fido.write",
+            Kind::Device(Family::Fido2) => "https://jans.io/scim/fido2.write",
         }
     }
 
@@ -106,6 +122,7 @@ impl Kind {
         match self {
             Kind::User => "such user",
             Kind::Group => "such group",
+            Kind::Device(_) => "such device",
         }
     }
 }
@@ -150,6 +167,17 @@ fn query_param(req: &Request, name: &str) -> Result<Option<String>, ScimError> {
         })
 }
 
+/// The id a resource endpoint names (`/Users/{id}`, ...).
+fn one_id(endpoint: &ScimEndpoint) -> Option<&str> {
+    match endpoint {
+        ScimEndpoint::User(id)
+        | ScimEndpoint::Group(id)
+        | ScimEndpoint::FidoDevice(id)
+        | ScimEndpoint::Fido2Device(id) => Some(id),
+        _ => None,
+    }
+}
+
 /// A SCIM answer: `application/scim+json` with `status`.
 fn scim(status: u16, v: Value) -> Response {
     Response::with_body(Body::Scim(status, v))
@@ -173,6 +201,8 @@ impl ScimServer {
         let mut all = vec![users.core];
         all.extend(users.extensions);
         all.push(schema::group());
+        all.push(resource::device::schema(resource::device::Family::U2f));
+        all.push(resource::device::schema(resource::device::Family::Fido2));
         Ok(all)
     }
 
@@ -196,11 +226,20 @@ impl ScimServer {
         let allowed: &[Method] = match endpoint {
             ScimEndpoint::UsersSearch
             | ScimEndpoint::GroupsSearch
+            | ScimEndpoint::FidoDevicesSearch
+            | ScimEndpoint::Fido2DevicesSearch
             | ScimEndpoint::Search
             | ScimEndpoint::Bulk => &[Method::Post],
-            ScimEndpoint::Users | ScimEndpoint::Groups => &[Method::Get, Method::Post],
+            ScimEndpoint::Users
+            | ScimEndpoint::Groups
+            | ScimEndpoint::FidoDevices
+            | ScimEndpoint::Fido2Devices => &[Method::Get, Method::Post],
             ScimEndpoint::User(_) | ScimEndpoint::Group(_) => {
                 &[Method::Get, Method::Put, Method::Patch, Method::Delete]
+            }
+            // Janssen's device endpoints: no PATCH.
+            ScimEndpoint::FidoDevice(_) | ScimEndpoint::Fido2Device(_) => {
+                &[Method::Get, Method::Put, Method::Delete]
             }
             _ => &[Method::Get],
         };
@@ -225,19 +264,19 @@ impl ScimServer {
         if req.method != Method::Get
             && let ScimEndpoint::Users
             | ScimEndpoint::Groups
+            | ScimEndpoint::FidoDevices
+            | ScimEndpoint::Fido2Devices
             | ScimEndpoint::User(_)
-            | ScimEndpoint::Group(_) = endpoint
+            | ScimEndpoint::Group(_)
+            | ScimEndpoint::FidoDevice(_)
+            | ScimEndpoint::Fido2Device(_) = endpoint
         {
             let kind = Kind::of(endpoint);
             protection::authorize(&self.services, req, kind.write_scope(), ctx).await?;
-            return match (endpoint, req.method) {
-                (ScimEndpoint::User(id) | ScimEndpoint::Group(id), Method::Delete) => {
-                    self.delete(kind, id, req).await
-                }
-                (ScimEndpoint::User(id) | ScimEndpoint::Group(id), _) => {
-                    self.modify(kind, id, req, ctx).await
-                }
-                _ => self.create(kind, req, ctx).await,
+            return match (one_id(endpoint), req.method) {
+                (Some(id), Method::Delete) => self.delete(kind, id, req).await,
+                (Some(id), _) => self.modify(kind, id, req, ctx).await,
+                (None, _) => self.create(kind, req, ctx).await,
             };
         }
         let base = self.base_url();
@@ -306,13 +345,25 @@ impl ScimServer {
                     None => not_found("such schema"),
                 }
             }
-            ScimEndpoint::Users | ScimEndpoint::Groups => {
+            ScimEndpoint::Users
+            | ScimEndpoint::Groups
+            | ScimEndpoint::FidoDevices
+            | ScimEndpoint::Fido2Devices => {
                 let kind = Kind::of(endpoint);
                 protection::authorize(&self.services, req, kind.read_scope(), ctx).await?;
                 let params = list::QueryParams::read(|k| query_param(req, k))?;
-                self.query(kind, &params).await
+                // Janssen's `?userId=` narrows the devices to one owner's.
+                let owner = match kind {
+                    Kind::Device(_) => query_param(req, "userId")?,
+                    _ => None,
+                };
+                self.query(kind, &params, owner.as_deref()).await
             }
-            ScimEndpoint::UsersSearch | ScimEndpoint::GroupsSearch | ScimEndpoint::Search => {
+            ScimEndpoint::UsersSearch
+            | ScimEndpoint::GroupsSearch
+            | ScimEndpoint::FidoDevicesSearch
+            | ScimEndpoint::Fido2DevicesSearch
+            | ScimEndpoint::Search => {
                 let scope = match endpoint {
                     ScimEndpoint::Search => ALL_RESOURCES_SEARCH,
                     _ => Kind::of(endpoint).read_scope(),
@@ -328,9 +379,12 @@ impl ScimServer {
                 if *endpoint == ScimEndpoint::Search {
                     return self.query_all(&params).await;
                 }
-                self.query(Kind::of(endpoint), &params).await
+                self.query(Kind::of(endpoint), &params, None).await
             }
-            ScimEndpoint::User(id) | ScimEndpoint::Group(id) => {
+            ScimEndpoint::User(id)
+            | ScimEndpoint::Group(id)
+            | ScimEndpoint::FidoDevice(id)
+            | ScimEndpoint::Fido2Device(id) => {
                 let kind = Kind::of(endpoint);
                 protection::authorize(&self.services, req, kind.read_scope(), ctx).await?;
                 let Some(resource) = self.resource(kind, id).await? else {
@@ -362,6 +416,7 @@ impl ScimServer {
         match kind {
             Kind::User => self.user_schemas(),
             Kind::Group => Ok(schema::ResourceSchemas::groups()),
+            Kind::Device(family) => Ok(resource::device::schemas(family)),
         }
     }
 
@@ -379,6 +434,10 @@ impl ScimServer {
                 .get(id)
                 .await?
                 .map(|(_, g)| resource::group::to_scim(&g, &base)),
+            Kind::Device(family) => self
+                .device(family, id)
+                .await?
+                .map(|(_, reg)| resource::device::to_scim(&reg, &base)),
         })
     }
 
@@ -411,15 +470,31 @@ impl ScimServer {
                 .iter()
                 .map(|g| resource::group::to_scim(g, &base))
                 .collect(),
+            Kind::Device(family) => stores
+                .fido2
+                .all()
+                .await?
+                .iter()
+                .filter(|r| resource::device::Family::of(r) == family)
+                .map(|r| resource::device::to_scim(r, &base))
+                .collect(),
         })
     }
 
     /// A query over every resource of `kind` (RFC 7644 §3.4.2), answered by scanning them.
-    async fn query(&self, kind: Kind, params: &list::QueryParams) -> Result<Response, Error> {
+    async fn query(
+        &self,
+        kind: Kind,
+        params: &list::QueryParams,
+        owner: Option<&str>,
+    ) -> Result<Response, Error> {
         let schemas = self.schemas_of(kind)?;
         let max = self.services.config().scim_configuration.max_count;
         let query = list::Query::new(params, &schemas, max)?;
-        let all = self.resources(kind).await?;
+        let mut all = self.resources(kind).await?;
+        if let Some(owner) = owner {
+            all.retain(|r| r.get("userId").and_then(Value::as_str) == Some(owner));
+        }
         Ok(scim(200, query.answer(all, &schemas)))
     }
 

@@ -10,7 +10,7 @@ pub const SCIM_PREFIX: &str = "/jans-scim/restv1/v2";
 pub const WELL_KNOWN: &str = "/.well-known/scim-configuration";
 
 /// The paths served as they are.
-pub const EXACT: [(&str, ScimEndpoint); 12] = [
+pub const EXACT: [(&str, ScimEndpoint); 16] = [
     (WELL_KNOWN, ScimEndpoint::Configuration),
     (
         "/jans-scim/restv1/v2/ServiceProviderConfig",
@@ -35,17 +35,35 @@ pub const EXACT: [(&str, ScimEndpoint); 12] = [
     ),
     ("/jans-scim/restv1/v2/Groups", ScimEndpoint::Groups),
     (
+        "/jans-scim/restv1/v2/FidoDevices",
+        ScimEndpoint::FidoDevices,
+    ),
+    (
+        "/jans-scim/restv1/v2/FidoDevices/.search",
+        ScimEndpoint::FidoDevicesSearch,
+    ),
+    (
+        "/jans-scim/restv1/v2/Fido2Devices",
+        ScimEndpoint::Fido2Devices,
+    ),
+    (
+        "/jans-scim/restv1/v2/Fido2Devices/.search",
+        ScimEndpoint::Fido2DevicesSearch,
+    ),
+    (
         "/jans-scim/restv1/v2/Groups/.search",
         ScimEndpoint::GroupsSearch,
     ),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 4] = [
+pub const WITH_ID: [&str; 6] = [
     "/jans-scim/restv1/v2/ResourceTypes",
     "/jans-scim/restv1/v2/Schemas",
     "/jans-scim/restv1/v2/Users",
     "/jans-scim/restv1/v2/Groups",
+    "/jans-scim/restv1/v2/FidoDevices",
+    "/jans-scim/restv1/v2/Fido2Devices",
 ];
 
 /// The endpoint served at `path`.
@@ -63,6 +81,8 @@ pub fn from_path(path: &str) -> Option<ScimEndpoint> {
         "Schemas" => Some(ScimEndpoint::Schema(id.to_owned())),
         "Users" => Some(ScimEndpoint::User(id.to_owned())),
         "Groups" => Some(ScimEndpoint::Group(id.to_owned())),
+        "FidoDevices" => Some(ScimEndpoint::FidoDevice(id.to_owned())),
+        "Fido2Devices" => Some(ScimEndpoint::Fido2Device(id.to_owned())),
         _ => None,
     }
 }
@@ -74,6 +94,8 @@ pub fn path(endpoint: &ScimEndpoint) -> String {
         ScimEndpoint::Schema(id) => format!("{SCIM_PREFIX}/Schemas/{id}"),
         ScimEndpoint::User(id) => format!("{SCIM_PREFIX}/Users/{id}"),
         ScimEndpoint::Group(id) => format!("{SCIM_PREFIX}/Groups/{id}"),
+        ScimEndpoint::FidoDevice(id) => format!("{SCIM_PREFIX}/FidoDevices/{id}"),
+        ScimEndpoint::Fido2Device(id) => format!("{SCIM_PREFIX}/Fido2Devices/{id}"),
         other => EXACT
             .iter()
             .find(|(_, e)| e == other)
@@ -94,6 +116,12 @@ pub fn label(endpoint: &ScimEndpoint) -> &'static str {
         ScimEndpoint::UpdatedUsers => "scim_updated_users",
         ScimEndpoint::Users | ScimEndpoint::User(_) | ScimEndpoint::UsersSearch => "scim_users",
         ScimEndpoint::Groups | ScimEndpoint::Group(_) | ScimEndpoint::GroupsSearch => "scim_groups",
+        ScimEndpoint::FidoDevices
+        | ScimEndpoint::FidoDevice(_)
+        | ScimEndpoint::FidoDevicesSearch => "scim_fido_devices",
+        ScimEndpoint::Fido2Devices
+        | ScimEndpoint::Fido2Device(_)
+        | ScimEndpoint::Fido2DevicesSearch => "scim_fido2_devices",
     }
 }
 
@@ -120,6 +148,12 @@ mod tests {
             ScimEndpoint::Groups,
             ScimEndpoint::Group("g-1".into()),
             ScimEndpoint::GroupsSearch,
+            ScimEndpoint::FidoDevices,
+            ScimEndpoint::FidoDevice("k".into()),
+            ScimEndpoint::FidoDevicesSearch,
+            ScimEndpoint::Fido2Devices,
+            ScimEndpoint::Fido2Device("k".into()),
+            ScimEndpoint::Fido2DevicesSearch,
         ] {
             assert_eq!(from_path(&path(&e)), Some(e.clone()), "{e:?}");
         }

@@ -154,7 +154,7 @@ impl Attribute {
         }
     }
 
-    fn string(name: &str, description: &str) -> Attribute {
+    pub(crate) fn string(name: &str, description: &str) -> Attribute {
         Attribute::new(name, AttrType::String, description)
     }
 
@@ -177,17 +177,17 @@ impl Attribute {
         self
     }
 
-    fn required(mut self) -> Attribute {
+    pub(crate) fn required(mut self) -> Attribute {
         self.required = true;
         self
     }
 
-    fn case_exact(mut self) -> Attribute {
+    pub(crate) fn case_exact(mut self) -> Attribute {
         self.case_exact = true;
         self
     }
 
-    fn mutability(mut self, m: Mutability) -> Attribute {
+    pub(crate) fn mutability(mut self, m: Mutability) -> Attribute {
         self.mutability = m;
         self
     }
@@ -202,7 +202,7 @@ impl Attribute {
         self
     }
 
-    fn canonical(mut self, values: &[&str]) -> Attribute {
+    pub(crate) fn canonical(mut self, values: &[&str]) -> Attribute {
         self.canonical_values = values.iter().map(|v| (*v).to_owned()).collect();
         self
     }

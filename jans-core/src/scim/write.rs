@@ -30,6 +30,7 @@ use crate::scim::resource::user::LeftOut;
 use crate::scim::resource::{self, input};
 use crate::scim::schema::ResourceSchemas;
 use crate::scim::{Kind, ScimServer, etag_matches, patch};
+
 use crate::store::StoreError;
 
 /// How many times a write without `If-Match` reads again after losing a race.
@@ -59,7 +60,7 @@ impl Change {
     }
 
     /// The resource after this change to `current`, read as a whole resource.
-    fn apply(
+    pub(super) fn apply(
         &self,
         current: &Value,
         schemas: &ResourceSchemas,
@@ -89,7 +90,7 @@ pub(super) fn version(resource: &Value) -> &str {
 
 /// Refuse a write whose `If-Match` names another version (RFC 7644 §3.14; RFC 9110
 /// §13.1.1, weak comparison as SCIM's versions are weak).
-fn precondition(req: &Request, current: &Value) -> Result<(), ScimError> {
+pub(super) fn precondition(req: &Request, current: &Value) -> Result<(), ScimError> {
     match &req.if_match {
         Some(h) if !etag_matches(h, version(current)) => Err(ScimError::status(
             412,
@@ -125,7 +126,7 @@ fn taken() -> ScimError {
 }
 
 impl ScimServer {
-    /// POST `/Users` or `/Groups`.
+    /// POST `/Users` or `/Groups` (devices: 501).
     pub(super) async fn create(
         &self,
         kind: Kind,
@@ -133,11 +134,16 @@ impl ScimServer {
         ctx: &Ctx,
     ) -> Result<Response, Error> {
         let schemas = self.schemas_of(kind)?;
-        let r = input::read(&req.body, &schemas)?;
         let inum = uuid_from(&ctx.random_bytes(16));
         let stores = self.services.stores();
         match kind {
+            Kind::Device(_) => Err(ScimError::status(
+                501,
+                "devices are registered through the FIDO2 API, not created here",
+            )
+            .into()),
             Kind::User => {
+                let r = input::read(&req.body, &schemas)?;
                 let (mut user, password) =
                     resource::user::from_scim(&r, User::default(), LeftOut::Unassigned)?;
                 user.inum = inum;
@@ -157,6 +163,7 @@ impl ScimServer {
                 ))
             }
             Kind::Group => {
+                let r = input::read(&req.body, &schemas)?;
                 let (mut group, ids) = resource::group::from_scim(&r, Group::default())?;
                 group.inum = inum;
                 group.members = self.members(&ids, &group.inum).await?;
@@ -171,7 +178,7 @@ impl ScimServer {
         }
     }
 
-    /// PUT or PATCH `/Users/{id}` or `/Groups/{id}`.
+    /// PUT or PATCH `/Users/{id}` or `/Groups/{id}`; PUT of a device.
     pub(super) async fn modify(
         &self,
         kind: Kind,
@@ -185,6 +192,10 @@ impl ScimServer {
             let written = match kind {
                 Kind::User => self.modify_user(id, &change, &schemas, req, ctx).await?,
                 Kind::Group => self.modify_group(id, &change, &schemas, req, ctx).await?,
+                Kind::Device(family) => {
+                    self.modify_device(family, id, &change, &schemas, req, ctx)
+                        .await?
+                }
             };
             match written {
                 Written::Done => {
@@ -283,7 +294,8 @@ impl ScimServer {
         }
     }
 
-    /// DELETE `/Users/{id}` or `/Groups/{id}`: 204, and what referred to it goes too.
+    /// DELETE `/Users/{id}`, `/Groups/{id}` or a device: 204, and what referred to it goes
+    /// too.
     pub(super) async fn delete(
         &self,
         kind: Kind,
@@ -298,9 +310,16 @@ impl ScimServer {
         let deleted = match kind {
             Kind::User => stores.users.delete(id).await?,
             Kind::Group => stores.groups.delete(id).await?,
+            Kind::Device(family) => match self.device(family, id).await? {
+                Some((_, reg)) => stores.fido2.delete(&reg.id()?).await?,
+                None => false,
+            },
         };
         if !deleted {
             return Ok(not_found(kind));
+        }
+        if let Kind::Device(_) = kind {
+            return Ok(Response::with_body(Body::NoContent));
         }
         for g in stores.groups.of_member(id).await? {
             self.drop_member(&g.inum, id).await?;
@@ -382,7 +401,7 @@ impl ScimServer {
 }
 
 /// How one attempt at a write went.
-enum Written {
+pub(super) enum Written {
     /// Written (or nothing to change).
     Done,
     /// The resource is gone.

@@ -50,7 +50,7 @@ fn discovery_documents() {
     );
 
     let types = scim_ok(&get(&h, ScimEndpoint::ResourceTypes));
-    assert_eq!(types["totalResults"], 2);
+    assert_eq!(types["totalResults"], 4);
     assert_eq!(types["Resources"][0]["schema"], USER);
     let user = scim_ok(&get(&h, ScimEndpoint::ResourceType("User".into())));
     assert_eq!(user["endpoint"], "/Users");
@@ -69,6 +69,8 @@ fn discovery_documents() {
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
             "urn:ietf:params:scim:schemas:extension:gluu:2.0:User",
             "urn:ietf:params:scim:schemas:core:2.0:Group",
+            "urn:ietf:params:scim:schemas:core:2.0:FidoDevice",
+            "urn:ietf:params:scim:schemas:core:2.0:Fido2Device",
         ]
     );
     // One schema by its URN, in any case.

@@ -853,3 +853,113 @@ fn me_and_updated_users() {
     )]);
     scim_refused(&h.call(with_token(req, &other)), 403);
 }
+
+/// Janssen's device views of the FIDO registrations: listed (by owner too), renamed with
+/// PUT, deleted; POST is 501 and PATCH 405; each view needs its own scopes.
+#[test]
+fn fido_devices_are_views_of_the_registrations() {
+    let h = Harness::new();
+    let alice = h.add_user("alice");
+    let bob = h.add_user("bob");
+    let reg = |owner: &str, cred: &str, app_id: Option<&str>| {
+        let r: jans_core::repo::fido2::Fido2Registration = serde_json::from_value(json!({
+            "userInum": owner, "username": "x", "credentialId": cred, "publicKey": "pk",
+            "algorithm": -7, "signCount": 3, "aaguid": "00000000-0000-0000-0000-000000000000",
+            "backupEligible": false, "backedUp": false, "attestationFormat": "none",
+            "attestationType": "none", "rpId": "id.example.com",
+            "origin": "https://id.example.com", "createdAt": 1, "appId": app_id,
+        }))
+        .unwrap();
+        block_on(h.stores.fido2.insert(&r)).unwrap();
+        jans_core::repo::fido2::Registrations::credential_key(&r.credential_id_bytes().unwrap())
+    };
+    let a1 = reg(&alice.inum, "AQID", None);
+    reg(&bob.inum, "BAUG", None);
+    let u2f = reg(&alice.inum, "BwgJ", Some("https://id.example.com"));
+    let t = token(
+        &h,
+        "https://jans.io/scim/fido2.read https://jans.io/scim/fido2.write \
+         https://jans.io/scim/fido.read",
+    );
+    let list = |e: ScimEndpoint, query: &[(&str, &str)]| {
+        let mut req = Request::new(e, Method::Get);
+        req.query = jans_core::params::Params::from_pairs(
+            query.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        scim_ok(&h.call(with_token(req, &t)))
+    };
+    let all = list(ScimEndpoint::Fido2Devices, &[]);
+    assert_eq!(all["totalResults"], 2);
+    let mine = list(
+        ScimEndpoint::Fido2Devices,
+        &[("userId", alice.inum.as_str())],
+    );
+    assert_eq!(mine["totalResults"], 1);
+    assert_eq!(mine["Resources"][0]["id"], a1.as_str());
+    assert_eq!(mine["Resources"][0]["counter"], 3);
+    let filtered = list(
+        ScimEndpoint::Fido2Devices,
+        &[("filter", &format!("userId eq \"{}\"", bob.inum))],
+    );
+    assert_eq!(filtered["totalResults"], 1);
+    let legacy = list(ScimEndpoint::FidoDevices, &[]);
+    assert_eq!(legacy["totalResults"], 1);
+    assert_eq!(legacy["Resources"][0]["id"], u2f.as_str());
+    assert_eq!(
+        legacy["Resources"][0]["application"],
+        "https://id.example.com"
+    );
+
+    // PUT renames; the immutable attributes cannot change.
+    let device = ScimEndpoint::Fido2Device(a1.clone());
+    let current = scim_ok(&send(&h, &t, device.clone(), Method::Get, None));
+    let mut renamed = current.clone();
+    renamed["displayName"] = "Blue key".into();
+    let r = send(&h, &t, device.clone(), Method::Put, Some(renamed.clone()));
+    assert_eq!(scim_ok(&r)["displayName"], "Blue key");
+    let stored = block_on(h.stores.fido2.of_user(&alice.inum)).unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|r| r.nickname.as_deref() == Some("Blue key"))
+    );
+    let mut moved = renamed.clone();
+    moved["userId"] = bob.inum.clone().into();
+    let v = scim_refused(&send(&h, &t, device.clone(), Method::Put, Some(moved)), 400);
+    assert_eq!(v["scimType"], "mutability");
+    // A device of the other view is not found in this one.
+    scim_refused(
+        &send(
+            &h,
+            &t,
+            ScimEndpoint::Fido2Device(u2f.clone()),
+            Method::Get,
+            None,
+        ),
+        404,
+    );
+    // POST is 501, PATCH 405; writing the U2F view needs fido.write.
+    scim_refused(
+        &send(
+            &h,
+            &t,
+            ScimEndpoint::Fido2Devices,
+            Method::Post,
+            Some(current),
+        ),
+        501,
+    );
+    scim_refused(&send(&h, &t, device.clone(), Method::Patch, None), 405);
+    scim_refused(
+        &send(&h, &t, ScimEndpoint::FidoDevice(u2f), Method::Delete, None),
+        403,
+    );
+    // DELETE removes the registration.
+    let r = send(&h, &t, device.clone(), Method::Delete, None);
+    assert_eq!(r.status(), 204);
+    scim_refused(&send(&h, &t, device, Method::Get, None), 404);
+    assert_eq!(
+        block_on(h.stores.fido2.of_user(&alice.inum)).unwrap().len(),
+        1
+    );
+}

@@ -1,6 +1,7 @@
 //! SCIM resources over the engine's repositories: how a stored aggregate reads as a SCIM
 //! resource (RFC 7643 §3) and what its `meta` says.
 
+pub mod device;
 pub mod group;
 pub mod input;
 pub mod user;
