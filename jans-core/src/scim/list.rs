@@ -329,6 +329,11 @@ impl Query {
         })
     }
 
+    /// The filter, bound.
+    pub fn filter(&self) -> Option<&crate::scim::filter::Bound> {
+        self.filter.as_ref()
+    }
+
     /// The resources the filter matches, in the order given.
     fn matching(&self, resources: Vec<Value>) -> Vec<Value> {
         match &self.filter {

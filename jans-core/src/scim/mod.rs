@@ -31,6 +31,7 @@ pub mod list;
 pub mod names;
 pub mod patch;
 pub mod paths;
+pub mod plan;
 pub mod protection;
 pub mod resource;
 pub mod schema;
@@ -491,7 +492,30 @@ impl ScimServer {
         let schemas = self.schemas_of(kind)?;
         let max = self.services.config().scim_configuration.max_count;
         let query = list::Query::new(params, &schemas, max)?;
-        let mut all = self.resources(kind).await?;
+        let mut all = match plan::plan(query.filter(), kind == Kind::User) {
+            plan::Plan::Scan => self.resources(kind).await?,
+            plan::Plan::Ids(ids) => {
+                let mut found = Vec::new();
+                for id in ids {
+                    if let Some(r) = self.resource(kind, &id).await? {
+                        found.push(r);
+                    }
+                }
+                found
+            }
+            plan::Plan::UserNames(names) => {
+                let mut found = Vec::new();
+                for name in names {
+                    if let Some(u) = self.services.stores().users.by_uid(&name).await? {
+                        found.push(self.user_resource(&u).await?);
+                    }
+                }
+                found
+            }
+        };
+        // In id order, once each, as a scan reads them.
+        all.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        all.dedup_by(|a, b| a["id"] == b["id"]);
         if let Some(owner) = owner {
             all.retain(|r| r.get("userId").and_then(Value::as_str) == Some(owner));
         }
