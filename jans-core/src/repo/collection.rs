@@ -205,6 +205,24 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
         Ok(out)
     }
 
+    /// Up to `limit` values after the id `after`, in id order, with the id of the last
+    /// (to ask for the next page from; `None` when this page is the last).
+    pub async fn page(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<T>, Option<String>), StoreError> {
+        let page = self.store.list(self.name, after, limit).await?;
+        let next = (page.len() == limit)
+            .then(|| page.last().map(|d| d.id.clone()))
+            .flatten();
+        let values = page
+            .into_iter()
+            .map(|d| decode(self.name, d.body))
+            .collect::<Result<_, _>>()?;
+        Ok((values, next))
+    }
+
     /// Every value, in id order, read in pages.
     pub async fn all(&self) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();

@@ -268,6 +268,16 @@ impl Users {
     pub async fn list(&self) -> Result<Vec<User>, StoreError> {
         self.0.all().await
     }
+
+    /// Up to `limit` users after the `inum` `after`, ordered by `inum`, with where the next
+    /// page starts (`None` after the last): a scan that holds one page at a time.
+    pub async fn page(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<User>, Option<String>), StoreError> {
+        self.0.page(after, limit).await
+    }
 }
 
 #[cfg(test)]

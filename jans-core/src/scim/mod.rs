@@ -460,10 +460,10 @@ impl ScimServer {
                     .users
                     .list()
                     .await?
-                    .iter()
+                    .into_iter()
                     .map(|u| {
                         let mine = of.get(u.inum.as_str()).map_or(&[][..], Vec::as_slice);
-                        resource::user::to_scim(u, mine, &base)
+                        resource::user::to_scim_owned(u, mine, &base)
                     })
                     .collect()
             }
@@ -482,6 +482,38 @@ impl ScimServer {
         })
     }
 
+    /// The users `query`'s filter matches, as SCIM shows them, read a page at a time: what
+    /// is held is one page and the matches, whatever the number of users.
+    async fn scan_users(&self, query: &list::Query) -> Result<Vec<Value>, Error> {
+        const PAGE: usize = 256;
+        let stores = self.services.stores();
+        let base = self.base_url();
+        let groups = stores.groups.list().await?;
+        let mut of: std::collections::HashMap<&str, Vec<&repo::group::Group>> =
+            std::collections::HashMap::new();
+        for g in &groups {
+            for m in &g.members {
+                of.entry(m.value.as_str()).or_default().push(g);
+            }
+        }
+        let mut found = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let (page, next) = stores.users.page(after.as_deref(), PAGE).await?;
+            for u in page {
+                let mine = of.get(u.inum.as_str()).map_or(&[][..], Vec::as_slice);
+                let r = resource::user::to_scim_owned(u, mine, &base);
+                if query.filter().is_none_or(|f| filter::eval(f, &r)) {
+                    found.push(r);
+                }
+            }
+            match next {
+                Some(n) => after = Some(n),
+                None => return Ok(found),
+            }
+        }
+    }
+
     /// A query over every resource of `kind` (RFC 7644 §3.4.2), answered by scanning them.
     async fn query(
         &self,
@@ -493,6 +525,7 @@ impl ScimServer {
         let max = self.services.config().scim_configuration.max_count;
         let query = list::Query::new(params, &schemas, max)?;
         let mut all = match plan::plan(query.filter(), kind == Kind::User) {
+            plan::Plan::Scan if kind == Kind::User => self.scan_users(&query).await?,
             plan::Plan::Scan => self.resources(kind).await?,
             plan::Plan::Ids(ids) => {
                 let mut found = Vec::new();

@@ -18,6 +18,7 @@ pub mod replay;
 pub mod revocation;
 pub mod scim;
 pub mod scim_bulk;
+pub mod scim_endpoints;
 pub mod scim_filters;
 pub mod scim_write;
 pub mod token;

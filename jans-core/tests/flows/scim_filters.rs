@@ -127,3 +127,51 @@ fn one_table_of_filters_on_every_backend() {
         }
     }
 }
+
+/// A scan reads the users a page at a time: across pages, every match is found once.
+#[test]
+fn a_scan_across_pages_finds_every_match_once() {
+    use jans_core::repo::user::{User, UserStatus};
+    use jans_core::testing::block_on;
+    let h = Harness::new();
+    for i in 0..700 {
+        block_on(h.stores.users.insert(&User {
+            inum: format!("inum-{i:04}"),
+            uid: format!("user{i:04}"),
+            status: if i % 3 == 0 {
+                UserStatus::Inactive
+            } else {
+                UserStatus::Active
+            },
+            ..User::default()
+        }))
+        .unwrap();
+    }
+    let c = h.register(json!({"client_name": "p", "scope": "https://jans.io/scim/users.read"}));
+    let t = h.cc_token(&c);
+    let query = |q: &[(&str, &str)]| {
+        let mut req = Request::new(ScimEndpoint::Users, Method::Get);
+        req.query = jans_core::params::Params::from_pairs(
+            q.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        scim_ok(&h.call(with_token(req, &t)))
+    };
+    let inactive = query(&[("filter", "active eq false"), ("count", "200")]);
+    assert_eq!(inactive["totalResults"], 234);
+    let names: Vec<&str> = inactive["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 200);
+    assert_eq!(names[0], "user0000");
+    assert_eq!(names[199], "user0597");
+    let rest = query(&[
+        ("filter", "active eq false"),
+        ("startIndex", "201"),
+        ("count", "200"),
+    ]);
+    assert_eq!(rest["Resources"].as_array().unwrap().len(), 34);
+    assert_eq!(rest["Resources"][33]["userName"], "user0699");
+}

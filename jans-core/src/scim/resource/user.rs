@@ -96,8 +96,18 @@ fn reconcile(stored: Option<&Value>, claim: &[(&str, Option<Value>)], ty: &str) 
 
 /// The SCIM User of `u`, a direct member of `groups`; `base` is the SCIM root URL.
 pub fn to_scim(u: &User, groups: &[&Group], base: &str) -> Value {
+    to_scim_owned(u.clone(), groups, base)
+}
+
+/// [`to_scim`] of a user the caller gives up (a scan's): nothing of it is copied.
+pub fn to_scim_owned(mut u: User, groups: &[&Group], base: &str) -> Value {
+    // The hash is left out of the version: it is never returned, and a version must not
+    // tell whether a password changed. The memberships are in it.
+    u.password_hash = None;
+    let version = super::version_of(&(&u, groups.iter().map(|g| &g.inum).collect::<Vec<_>>()));
     // What SCIM keeps without a claim, then the claims over it.
-    let mut r = u.scim.clone();
+    let mut r = std::mem::take(&mut u.scim);
+    let unassigned = r.get("active").is_some_and(Value::is_null);
     r.insert("schemas".into(), json!([USER]));
     r.insert("id".into(), u.inum.clone().into());
     r.insert("userName".into(), u.uid.clone().into());
@@ -129,7 +139,6 @@ pub fn to_scim(u: &User, groups: &[&Group], base: &str) -> Value {
     }
     // `active` unassigned (its marker, a null, in the map) is not shown while the user may
     // sign in; a disabled user always shows `active: false`.
-    let unassigned = u.scim.get("active").is_some_and(Value::is_null);
     r.remove("active");
     if !unassigned || u.status != UserStatus::Active {
         r.insert("active".into(), (u.status == UserStatus::Active).into());
@@ -169,8 +178,6 @@ pub fn to_scim(u: &User, groups: &[&Group], base: &str) -> Value {
     if !groups.is_empty() {
         r.insert("groups".into(), super::group::memberships(groups, base));
     }
-    let mut stored = u.clone();
-    stored.password_hash = None;
     r.insert(
         "meta".into(),
         super::meta(
@@ -178,9 +185,7 @@ pub fn to_scim(u: &User, groups: &[&Group], base: &str) -> Value {
             u.created_at,
             u.updated_at.max(u.created_at),
             format!("{base}/Users/{}", u.inum),
-            // The hash is left out of the version: it is never returned, and a version
-            // must not tell whether a password changed. The memberships are in it.
-            super::version_of(&(&stored, groups.iter().map(|g| &g.inum).collect::<Vec<_>>())),
+            version,
         ),
     );
     Value::Object(r)

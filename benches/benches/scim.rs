@@ -1,0 +1,246 @@
+//! SCIM on the embedded store (issue 13's targets), through `Engine::handle` over sled in a
+//! temporary directory, with a bearer token of our own auth-server:
+//!
+//! - `scim_query/userName_eq/sled/{n}`: `GET /Users?filter=userName eq "..."` among `n`
+//!   users (100,000 unless `SCIM_BENCH_USERS` says otherwise): one lookup of the users'
+//!   unique `uid` key;
+//! - `scim_query/value_filter/sled/{n}`: `GET /Users?filter=emails[type eq "work" and value
+//!   co "@example.org"] or userName sw "user00099"&count=10` among the same users: every user
+//!   read and judged;
+//! - `scim_bulk/import/sled`: 300 users created through `POST /Bulk` in requests of 30
+//!   operations, without passwords (throughput in users per second);
+//! - `scim_bulk/import_with_passwords/sled` beside `scim_bulk/argon2id/30`: 30 users with
+//!   passwords through one Bulk request, and 30 argon2id hashes on the engine's pool alone
+//!   (the users-with-passwords rate is bound by the hash rate).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use jans_benches::{OsRandom, block_on, now};
+use jans_core::repo::Stores;
+use jans_core::repo::client::{AuthMethod, ClientMetadata};
+use jans_core::repo::user::User;
+use jans_core::request::ScimEndpoint;
+use jans_core::{AuthEndpoint, Config, Ctx, Engine, Method, Random, Request};
+use serde_json::{Value, json};
+
+struct Bench {
+    engine: Engine,
+    token: String,
+    rng: Arc<dyn Random>,
+    _dir: tempfile::TempDir,
+}
+
+impl Bench {
+    fn ctx(&self) -> Ctx {
+        Ctx::new(now(), self.rng.clone(), "bench")
+    }
+
+    fn get(&self, query: &[(&str, &str)]) -> Value {
+        let mut req = Request::new(ScimEndpoint::Users, Method::Get);
+        req.query = jans_core::params::Params::from_pairs(
+            query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        req.authorization = Some(format!("Bearer {}", self.token));
+        let r = block_on(self.engine.handle(req, &self.ctx()));
+        assert_eq!(r.status(), 200, "{:?}", r.body);
+        serde_json::from_slice(&r.body_bytes()).expect("json")
+    }
+
+    fn bulk(&self, body: &Value) -> Value {
+        let mut req = Request::new(ScimEndpoint::Bulk, Method::Post);
+        req.body = serde_json::to_vec(body).expect("json");
+        req.authorization = Some(format!("Bearer {}", self.token));
+        let r = block_on(self.engine.handle(req, &self.ctx()));
+        assert_eq!(r.status(), 200, "{:?}", r.body);
+        serde_json::from_slice(&r.body_bytes()).expect("json")
+    }
+}
+
+/// An engine on a fresh sled store with `users` users, and a token for SCIM.
+fn bench(users: usize) -> Bench {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stores = Stores::sled(dir.path()).expect("sled");
+    let rng: Arc<dyn Random> = Arc::new(OsRandom);
+    let engine = Engine::builder(Config::default())
+        .master_key([7; 32])
+        .stores(stores.clone())
+        .build()
+        .expect("engine");
+    let ctx = Ctx::new(now(), rng.clone(), "bench-setup");
+    block_on(engine.start(&ctx)).expect("start");
+    // Many writers at once: their writes share sled's flushes.
+    let threads = 16;
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let stores = stores.clone();
+            s.spawn(move || {
+                for i in (t..users).step_by(threads) {
+                    block_on(stores.users.insert(&user(i))).expect("insert");
+                }
+            });
+        }
+    });
+    let metadata = ClientMetadata {
+        token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+        grant_types: vec!["client_credentials".to_owned()],
+        scope: Some(
+            "https://jans.io/scim/users.read https://jans.io/scim/users.write \
+             https://jans.io/scim/bulk"
+                .to_owned(),
+        ),
+        ..ClientMetadata::default()
+    };
+    let c = block_on(engine.register_client(metadata, &ctx)).expect("client");
+    let mut req = Request::new(AuthEndpoint::Token, Method::Post).with_form(
+        jans_core::params::Params::from_pairs([(
+            "grant_type".to_owned(),
+            "client_credentials".to_owned(),
+        )]),
+    );
+    use base64::Engine as _;
+    req.authorization = Some(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            c.client.client_id,
+            c.client_secret.expect("secret")
+        ))
+    ));
+    let r = block_on(engine.handle(req, &ctx));
+    let body: Value = serde_json::from_slice(&r.body_bytes()).expect("json");
+    let token = body["access_token"].as_str().expect("token").to_owned();
+    Bench {
+        engine,
+        token,
+        rng,
+        _dir: dir,
+    }
+}
+
+/// The `i`th user: a login name, two emails (work at example.com or example.org), a name.
+fn user(i: usize) -> User {
+    let domain = if i.is_multiple_of(2) {
+        "example.com"
+    } else {
+        "example.org"
+    };
+    let work = format!("user{i:06}@{domain}");
+    let scim = json!({
+        "emails": [
+            {"value": work, "type": "work", "primary": true},
+            {"value": format!("u{i}@home.example.net"), "type": "home"},
+        ],
+        "name": {"givenName": "User", "familyName": format!("Number {i}")},
+        "externalId": format!("ext-{i}"),
+    });
+    User {
+        inum: format!("{:08x}-0000-4000-8000-{i:012}", i),
+        uid: format!("user{i:06}"),
+        mail: Some(work),
+        given_name: Some("User".into()),
+        family_name: Some(format!("Number {i}")),
+        scim: scim.as_object().cloned().unwrap_or_default(),
+        created_at: 1_700_000_000,
+        updated_at: 1_700_000_000,
+        ..User::default()
+    }
+}
+
+fn queries(c: &mut Criterion) {
+    let n: usize = std::env::var("SCIM_BENCH_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let started = Instant::now();
+    let b = bench(n);
+    eprintln!("{n} users stored in {:?}", started.elapsed());
+    let mut g = c.benchmark_group("scim_query");
+    let name = format!("user{:06}", n / 2 + 7);
+    let filter = format!("userName eq \"{}\"", name.to_uppercase());
+    let found = b.get(&[("filter", &filter)]);
+    assert_eq!(found["totalResults"], 1);
+    g.bench_function(BenchmarkId::new("userName_eq/sled", n), |bch| {
+        bch.iter(|| b.get(&[("filter", &filter)]))
+    });
+    let value = r#"emails[type eq "work" and value co "@example.org"] or userName sw "user00099""#;
+    let found = b.get(&[("filter", value), ("count", "10")]);
+    assert!(found["totalResults"].as_u64().unwrap_or(0) >= (n / 2) as u64);
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .warm_up_time(Duration::from_secs(2));
+    g.bench_function(BenchmarkId::new("value_filter/sled", n), |bch| {
+        bch.iter(|| b.get(&[("filter", value), ("count", "10")]))
+    });
+    g.finish();
+}
+
+/// `count` users created through Bulk requests of 30, named from `first`.
+fn import(b: &Bench, first: usize, count: usize, password: bool) {
+    for chunk in (first..first + count).collect::<Vec<_>>().chunks(30) {
+        let ops: Vec<Value> = chunk
+            .iter()
+            .map(|i| {
+                let mut data = json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": format!("bulk{i:08}"),
+                    "emails": [{"value": format!("bulk{i}@example.com"), "type": "work"}],
+                });
+                if password {
+                    data["password"] = "correct horse battery".into();
+                }
+                json!({"method": "POST", "path": "/Users", "bulkId": format!("b{i}"), "data": data})
+            })
+            .collect();
+        let r = b.bulk(&json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": ops,
+        }));
+        let ok = r["Operations"]
+            .as_array()
+            .map(|a| a.iter().all(|o| o["status"] == "201"))
+            .unwrap_or(false);
+        assert!(ok, "{r}");
+    }
+}
+
+fn bulk(c: &mut Criterion) {
+    let b = bench(0);
+    let mut next = 0;
+    let mut g = c.benchmark_group("scim_bulk");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .throughput(Throughput::Elements(300));
+    g.bench_function("import/sled", |bch| {
+        bch.iter(|| {
+            import(&b, next, 300, false);
+            next += 300;
+        })
+    });
+    g.throughput(Throughput::Elements(30));
+    g.bench_function("import_with_passwords/sled", |bch| {
+        bch.iter(|| {
+            import(&b, next, 30, true);
+            next += 30;
+        })
+    });
+    let hasher = b.engine.hasher();
+    g.bench_function("argon2id/30", |bch| {
+        bch.iter(|| {
+            for i in 0..30u8 {
+                block_on(hasher.hash("correct horse battery", [i; 16])).expect("hash");
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = jans_benches::criterion();
+    targets = queries, bulk
+}
+criterion_main!(benches);
