@@ -573,19 +573,12 @@ impl ScimServer {
                 "the bearer token was issued to no user",
             )));
         };
+        let location = format!("{}/Users/{}", self.base_url(), user.inum);
         let endpoint = ScimEndpoint::User(user.inum);
         let response = Box::pin(self.handle(&endpoint, req, ctx)).await?;
         // RFC 7644 §3.11: the answer names the resource's own location.
         Ok(match req.method {
             Method::Get | Method::Put | Method::Patch if response.status() == 200 => {
-                let location = format!(
-                    "{}/Users/{}",
-                    self.base_url(),
-                    match &endpoint {
-                        ScimEndpoint::User(id) => id.as_str(),
-                        _ => "",
-                    }
-                );
                 response.header("location", location)
             }
             _ => response,

@@ -1,5 +1,6 @@
 //! Writes to users and groups: create (POST, RFC 7644 §3.3), replace (PUT, §3.5.1), modify
-//! (PATCH, §3.5.2) and delete (DELETE, §3.6), for tokens with Janssen's write scopes.
+//! (PATCH, §3.5.2) and delete (DELETE, §3.6), for tokens with Janssen's write scopes (and
+//! the PUT and DELETE of the device views, `super::devices`).
 //!
 //! - A replacement or a PATCH reads the resource with its store revision, checks `If-Match`
 //!   against its version (412 when it names another, §3.14), computes the new resource from
@@ -30,7 +31,6 @@ use crate::scim::resource::user::LeftOut;
 use crate::scim::resource::{self, input};
 use crate::scim::schema::ResourceSchemas;
 use crate::scim::{Kind, ScimServer, etag_matches, patch};
-
 use crate::store::StoreError;
 
 /// How many times a write without `If-Match` reads again after losing a race.

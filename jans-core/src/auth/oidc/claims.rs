@@ -153,7 +153,6 @@ impl ClaimsRequest {
 /// issued, OIDC Core §5.4) plus those named in the `claims` parameter. `sub` is added by
 /// the caller. `groups` are the names of the user's groups when the caller read them
 /// ([`asks_for_groups`]), else empty.
-#[allow(clippy::too_many_arguments)]
 pub fn release(
     user: &User,
     groups: &[String],
