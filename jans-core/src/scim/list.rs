@@ -272,6 +272,16 @@ impl QueryParams {
         })
     }
 
+    /// `sortOrder` (ascending when not given).
+    pub fn order(&self) -> Result<SortOrder, ScimError> {
+        Ok(self
+            .sort_order
+            .as_deref()
+            .map(SortOrder::parse)
+            .transpose()?
+            .unwrap_or_default())
+    }
+
     /// The parameters, each read by its RFC 7644 name (`filter`, `sortBy`, `sortOrder`,
     /// `startIndex`, `count`, `attributes`, `excludedAttributes`) through `get`.
     pub fn read(
@@ -302,12 +312,7 @@ impl Query {
             .as_deref()
             .map(|f| crate::scim::filter::compile(f, schemas))
             .transpose()?;
-        let order = p
-            .sort_order
-            .as_deref()
-            .map(SortOrder::parse)
-            .transpose()?
-            .unwrap_or_default();
+        let order = p.order()?;
         let sort = p
             .sort_by
             .as_deref()
@@ -377,12 +382,7 @@ pub fn answer_across(
     let mut hits: Vec<(usize, Value)> = Vec::new();
     for (i, (schemas, resources)) in types.iter().enumerate() {
         let mut mine = p.clone();
-        let order = p
-            .sort_order
-            .as_deref()
-            .map(SortOrder::parse)
-            .transpose()?
-            .unwrap_or_default();
+        let order = p.order()?;
         if let Some(by) = &p.sort_by
             && SortBy::parse(by, order, schemas).is_err()
         {
