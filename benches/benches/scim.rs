@@ -1,12 +1,13 @@
 //! SCIM on the embedded store (issue 13's targets), through `Engine::handle` over sled in a
 //! temporary directory, with a bearer token of our own auth-server:
 //!
-//! - `scim_query/userName_eq/sled/{n}`: `GET /Users?filter=userName eq "..."` among `n`
-//!   users (100,000 unless `SCIM_BENCH_USERS` says otherwise): one lookup of the users'
-//!   unique `uid` key;
-//! - `scim_query/value_filter/sled/{n}`: `GET /Users?filter=emails[type eq "work" and value
-//!   co "@example.org"] or userName sw "user00099"&count=10` among the same users: every user
-//!   read and judged;
+//! - `scim_query/userName_eq/{sled,postgres}/{n}`: `GET /Users?filter=userName eq "..."`
+//!   among `n` users (100,000 unless `SCIM_BENCH_USERS` says otherwise): one lookup of the
+//!   users' unique `uid` key;
+//! - `scim_query/value_filter/{sled,postgres}/{n}`: `GET /Users?filter=emails[type eq "work"
+//!   and value co "@example.org"] or userName sw "user00099"&count=10` among the same users:
+//!   every user read and judged. PostgreSQL is a private server this bench starts (its
+//!   binaries, `initdb` and `pg_ctl`, on this machine);
 //! - `scim_bulk/import/sled`: 300 users created through `POST /Bulk` in requests of 30
 //!   operations, without passwords (throughput in users per second);
 //! - `scim_bulk/import_with_passwords/sled` beside `scim_bulk/argon2id/30`: 30 users with
@@ -29,7 +30,9 @@ struct Bench {
     engine: Engine,
     token: String,
     rng: Arc<dyn Random>,
-    _dir: tempfile::TempDir,
+    /// What keeps the store alive (a temporary directory; a PostgreSQL server and the
+    /// runtime its pool runs on).
+    _keep: Box<dyn std::any::Any>,
 }
 
 impl Bench {
@@ -60,10 +63,31 @@ impl Bench {
     }
 }
 
-/// An engine on a fresh sled store with `users` users, and a token for SCIM.
-fn bench(users: usize) -> Bench {
+/// A fresh sled store in a temporary directory.
+fn sled() -> (Stores, Box<dyn std::any::Any>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let stores = Stores::sled(dir.path()).expect("sled");
+    (stores, Box::new(dir))
+}
+
+/// A fresh database on a private PostgreSQL server (its binaries on this machine).
+fn postgres() -> (Stores, Box<dyn std::any::Any>) {
+    use jans_core::store::postgres::{PgStore, schema, test_server::TestServer};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = TestServer::start().expect("postgres server");
+    let url = rt.block_on(server.create_database()).expect("database");
+    let store = PgStore::connect(&url, 32, rt.handle().clone()).expect("pool");
+    block_on(schema::migrate(&store)).expect("schema");
+    // The runtime goes before the server it talks to.
+    (Stores::postgres(store), Box::new((rt, server)))
+}
+
+/// An engine on `stores` with `users` users, and a token for SCIM.
+fn bench((stores, keep): (Stores, Box<dyn std::any::Any>), users: usize) -> Bench {
     let rng: Arc<dyn Random> = Arc::new(OsRandom);
     let engine = Engine::builder(Config::default())
         .master_key([7; 32])
@@ -117,7 +141,7 @@ fn bench(users: usize) -> Bench {
         engine,
         token,
         rng,
-        _dir: dir,
+        _keep: keep,
     }
 }
 
@@ -155,26 +179,37 @@ fn queries(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let started = Instant::now();
-    let b = bench(n);
-    eprintln!("{n} users stored in {:?}", started.elapsed());
     let mut g = c.benchmark_group("scim_query");
-    let name = format!("user{:06}", n / 2 + 7);
-    let filter = format!("userName eq \"{}\"", name.to_uppercase());
-    let found = b.get(&[("filter", &filter)]);
-    assert_eq!(found["totalResults"], 1);
-    g.bench_function(BenchmarkId::new("userName_eq/sled", n), |bch| {
-        bch.iter(|| b.get(&[("filter", &filter)]))
-    });
-    let value = r#"emails[type eq "work" and value co "@example.org"] or userName sw "user00099""#;
-    let found = b.get(&[("filter", value), ("count", "10")]);
-    assert!(found["totalResults"].as_u64().unwrap_or(0) >= (n / 2) as u64);
-    g.sample_size(10)
-        .measurement_time(Duration::from_secs(20))
-        .warm_up_time(Duration::from_secs(2));
-    g.bench_function(BenchmarkId::new("value_filter/sled", n), |bch| {
-        bch.iter(|| b.get(&[("filter", value), ("count", "10")]))
-    });
+    for (backend, open) in [
+        ("sled", sled as fn() -> (Stores, Box<dyn std::any::Any>)),
+        ("postgres", postgres),
+    ] {
+        let started = Instant::now();
+        let b = bench(open(), n);
+        eprintln!("{backend}: {n} users stored in {:?}", started.elapsed());
+        let name = format!("user{:06}", n / 2 + 7);
+        let filter = format!("userName eq \"{}\"", name.to_uppercase());
+        let found = b.get(&[("filter", &filter)]);
+        assert_eq!(found["totalResults"], 1);
+        g.sample_size(30)
+            .measurement_time(Duration::from_secs(3))
+            .warm_up_time(Duration::from_secs(1));
+        g.bench_function(
+            BenchmarkId::new(format!("userName_eq/{backend}"), n),
+            |bch| bch.iter(|| b.get(&[("filter", &filter)])),
+        );
+        let value =
+            r#"emails[type eq "work" and value co "@example.org"] or userName sw "user00099""#;
+        let found = b.get(&[("filter", value), ("count", "10")]);
+        assert!(found["totalResults"].as_u64().unwrap_or(0) >= (n / 2) as u64);
+        g.sample_size(10)
+            .measurement_time(Duration::from_secs(20))
+            .warm_up_time(Duration::from_secs(2));
+        g.bench_function(
+            BenchmarkId::new(format!("value_filter/{backend}"), n),
+            |bch| bch.iter(|| b.get(&[("filter", value), ("count", "10")])),
+        );
+    }
     g.finish();
 }
 
@@ -208,7 +243,7 @@ fn import(b: &Bench, first: usize, count: usize, password: bool) {
 }
 
 fn bulk(c: &mut Criterion) {
-    let b = bench(0);
+    let b = bench(sled(), 0);
     let mut next = 0;
     let mut g = c.benchmark_group("scim_bulk");
     g.sample_size(10)
