@@ -13,7 +13,7 @@
 //!   `invalidValue`. A cycle (§3.7.1: two groups each a member of the other) is resolved
 //!   when it runs through groups' members: the group is created without the members not
 //!   created yet, and they are added once they are; any other cycle fails with 409.
-//! - Each operation is the write its method is on its own ([`super::write`]): atomic, with
+//! - Each operation is the write its method is on its own (`scim::write`): atomic, with
 //!   the same checks and errors, and nothing stored when it fails. With `failOnErrors` N,
 //!   processing stops after the Nth failure; the operations done stay done (RFC 7644 §3.7
 //!   makes a Bulk request no transaction), the ones not run are not in the response.

@@ -159,7 +159,7 @@ pub struct Issue<'a> {
     /// The code issued beside it (gives `c_hash`).
     pub code: Option<&'a str>,
     /// The names of the user's groups, read when the request asks for them
-    /// ([`crate::auth::AuthServer::groups_claim`]).
+    /// (`AuthServer::groups_claim`).
     pub groups: &'a [String],
 }
 
