@@ -10,9 +10,10 @@
 //!   binaries, `initdb` and `pg_ctl`, on this machine);
 //! - `scim_bulk/import/sled`: 300 users created through `POST /Bulk` in requests of 30
 //!   operations, without passwords (throughput in users per second);
-//! - `scim_bulk/import_with_passwords/sled` beside `scim_bulk/argon2id/30`: 30 users with
-//!   passwords through one Bulk request, and 30 argon2id hashes on the engine's pool alone
-//!   (the users-with-passwords rate is bound by the hash rate).
+//! - `scim_bulk/import_with_passwords/{sled,memory}` beside `scim_bulk/argon2id/30`: 30 users
+//!   with passwords through one Bulk request, and 30 argon2id hashes on the engine's pool
+//!   alone (the users-with-passwords rate is bound by the hash rate; the memory store shows
+//!   what the durable store adds).
 
 use std::cell::OnceCell;
 use std::sync::Arc;
@@ -274,6 +275,14 @@ fn bulk(c: &mut Criterion) {
         bch.iter(|| {
             import(&b, next, 30, true);
             next += 30;
+        })
+    });
+    let m = bench((Stores::memory(), Box::new(())), 0);
+    let mut next_m = 0;
+    g.bench_function("import_with_passwords/memory", |bch| {
+        bch.iter(|| {
+            import(&m, next_m, 30, true);
+            next_m += 30;
         })
     });
     let hasher = b.engine.hasher();
