@@ -368,9 +368,10 @@ impl Query {
 }
 
 /// A query across resource types (RFC 7644 §3.4.3: `POST /.search` at the root): each
-/// type's `resources` in id order with its schemas. A filter naming an attribute a type does
-/// not have matches none of that type (a filter no type can read is refused as that type
-/// refuses it); `sortBy` sorts by an attribute of the first type that has it (the others'
+/// type's `resources` in id order with its schemas. An attribute a type does not have is
+/// unassigned in it ([`crate::scim::filter::across_types`]), and one no type has is
+/// `invalidFilter`; a filter a type refuses otherwise (an operand of the wrong type) matches
+/// none of it, and a filter every type refuses is refused; `sortBy` sorts by an attribute of the first type that has it (the others'
 /// resources after, RFC 7644 §3.4.2.3 for missing values); `attributes` select per type.
 pub fn answer_across(
     p: &QueryParams,
@@ -380,15 +381,40 @@ pub fn answer_across(
     let mut queries = Vec::new();
     let mut refused = None;
     let mut hits: Vec<(usize, Value)> = Vec::new();
+    let parsed = p
+        .filter
+        .as_deref()
+        .map(crate::scim::filter::parse)
+        .transpose()?;
+    // Every attribute tested must be some type's: a name no type has is a mistake, not an
+    // absent value.
+    for path in parsed.iter().flat_map(crate::scim::filter::attribute_paths) {
+        if !types
+            .iter()
+            .any(|(schemas, _)| crate::scim::filter::has_attribute(path, schemas))
+        {
+            return Err(ScimError::invalid_filter(format!(
+                "`{path}` is an attribute of no resource type"
+            )));
+        }
+    }
     for (i, (schemas, resources)) in types.iter().enumerate() {
         let mut mine = p.clone();
+        mine.filter = None;
         let order = p.order()?;
         if let Some(by) = &p.sort_by
             && SortBy::parse(by, order, schemas).is_err()
         {
             mine.sort_by = None;
         }
-        match Query::new(&mine, schemas, max_count) {
+        let query = Query::new(&mine, schemas, max_count).and_then(|mut q| {
+            if let Some(f) = &parsed {
+                let relaxed = crate::scim::filter::across_types(f, schemas);
+                q.filter = Some(crate::scim::filter::bind(&relaxed, schemas)?);
+            }
+            Ok(q)
+        });
+        match query {
             Ok(q) => {
                 hits.extend(q.matching(resources.clone()).into_iter().map(|r| (i, r)));
                 queries.push(Some(q));

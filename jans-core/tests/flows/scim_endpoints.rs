@@ -62,9 +62,22 @@ fn search_across_resource_types() {
             "count": 1,
         }),
     ));
-    // A filter naming an attribute a type lacks matches none of that type, even in an `or`.
-    assert_eq!(both["totalResults"], 1, "{both}");
-    assert_eq!(both["Resources"][0]["displayName"], Value::Null);
+    // An attribute a type lacks is unassigned there: the `or` finds Bob among the users
+    // and alpha among the groups.
+    assert_eq!(both["totalResults"], 2, "{both}");
+    assert_eq!(both["itemsPerPage"], 1);
+    let either = scim_ok(&search(
+        &t,
+        json!({
+            "schemas": [SEARCH],
+            "filter": "userName ne \"bob\" and not (members pr)",
+            "attributes": ["userName", "displayName"],
+        }),
+    ));
+    // Users other than Bob (no `members`), and no group (each has members, and `userName
+    // ne` holds for them but `members pr` too): alice.
+    assert_eq!(either["totalResults"], 1, "{either}");
+    assert_eq!(either["Resources"][0]["userName"], "alice");
     let names = scim_ok(&search(
         &t,
         json!({

@@ -18,6 +18,58 @@ pub fn compile(input: &str, schemas: &ResourceSchemas) -> Result<Bound, ScimErro
     bind(&parse(input)?, schemas)
 }
 
+/// Whether the attribute (and sub-attribute) `p` names is one of `schemas`'.
+pub fn has_attribute(p: &AttrPath, schemas: &ResourceSchemas) -> bool {
+    schemas
+        .resolve(p.urn.as_deref(), &p.name)
+        .is_some_and(|(_, a)| p.sub.as_ref().is_none_or(|s| a.sub(s).is_some()))
+}
+
+/// The attribute paths `f` tests, outside value filters (whose names are sub-attributes of
+/// their value path's attribute).
+pub fn attribute_paths(f: &Filter) -> Vec<&AttrPath> {
+    match f {
+        Filter::Present(p) | Filter::Compare(p, _, _) | Filter::ValuePath(p, _) => vec![p],
+        Filter::Not(inner) => attribute_paths(inner),
+        Filter::And(parts) | Filter::Or(parts) => parts.iter().flat_map(attribute_paths).collect(),
+    }
+}
+
+/// `f` as it reads for one resource type in a query across types (the root `/.search`, RFC
+/// 7644 §3.4.3): an attribute the type does not have is unassigned there, so a test of it
+/// is decided as on an absent value (`pr` and comparisons fail; `ne` holds, as does
+/// `eq null`) rather than refusing the filter. Decided tests are written `id pr` (every
+/// resource has an `id`) or its negation.
+pub fn across_types(f: &Filter, schemas: &ResourceSchemas) -> Filter {
+    let always = Filter::Present(AttrPath {
+        urn: None,
+        name: "id".into(),
+        sub: None,
+    });
+    let never = || Filter::Not(Box::new(always.clone()));
+    let known = |p: &AttrPath| has_attribute(p, schemas);
+    match f {
+        Filter::Present(p) | Filter::ValuePath(p, _) if !known(p) => never(),
+        Filter::Compare(p, op, v) if !known(p) => {
+            let absent_matches = match (op, v) {
+                (CompareOp::Eq, CompValue::Null) => true,
+                (CompareOp::Ne, CompValue::Null) => false,
+                (CompareOp::Ne, _) => true,
+                _ => false,
+            };
+            if absent_matches {
+                always.clone()
+            } else {
+                never()
+            }
+        }
+        Filter::Not(inner) => Filter::Not(Box::new(across_types(inner, schemas))),
+        Filter::And(parts) => Filter::And(parts.iter().map(|p| across_types(p, schemas)).collect()),
+        Filter::Or(parts) => Filter::Or(parts.iter().map(|p| across_types(p, schemas)).collect()),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
@@ -241,5 +293,35 @@ mod tests {
             "members.value is not case-exact by the RFC's schema"
         );
         assert!(compile(r#"userName eq "x""#, &g).is_err());
+    }
+
+    #[test]
+    fn across_types_reads_a_missing_attribute_as_absent() {
+        let g = ResourceSchemas::groups();
+        let group = json!({"id": "g1", "displayName": "Staff"});
+        let judged = |f: &str| {
+            let relaxed = across_types(&parse(f).unwrap(), &g);
+            eval(&bind(&relaxed, &g).unwrap(), &group)
+        };
+        for (f, expected) in [
+            (r#"userName eq "x""#, false),
+            (r#"userName ne "x""#, true),
+            ("userName eq null", true),
+            ("userName ne null", false),
+            ("userName pr", false),
+            (r#"emails[value eq "x"]"#, false),
+            (r#"not (userName eq "x")"#, true),
+            (r#"userName eq "x" or displayName eq "staff""#, true),
+            (r#"name.givenName sw "S" and displayName pr"#, false),
+            (r#"displayName.nope eq "x""#, false),
+        ] {
+            assert_eq!(judged(f), expected, "{f}");
+        }
+        let paths: Vec<String> =
+            attribute_paths(&parse(r#"a pr or (b eq 1 and not (c[d eq 2]))"#).unwrap())
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+        assert_eq!(paths, ["a", "b", "c"]);
     }
 }
