@@ -140,6 +140,26 @@ fn cycles_unknown_references_and_fail_on_errors() {
         assert_eq!(g.members[0].value, other.inum);
     }
 
+    // A cycle not through groups' members cannot be resolved: 409, nothing stored.
+    let before = counts(&h);
+    let r = bulk(
+        &h,
+        &t,
+        json!({"schemas": [BULK], "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "p",
+             "data": {"schemas": [USER], "userName": "p", "externalId": "bulkId:q"}},
+            {"method": "POST", "path": "/Users", "bulkId": "q",
+             "data": {"schemas": [USER], "userName": "q", "externalId": "bulkId:p"}},
+        ]}),
+    );
+    let ops = results(&r);
+    assert_eq!(ops.len(), 2);
+    for o in &ops {
+        assert_eq!(o["status"], "409", "{o}");
+        assert_eq!(o["response"]["scimType"], "invalidValue");
+    }
+    assert_eq!(counts(&h), before);
+
     // A reference to no operation, and one to a creation that failed: 409, nothing stored.
     let before = counts(&h);
     let r = bulk(
