@@ -136,6 +136,12 @@ fn defer_members(op: &mut Operation, created: &HashMap<String, String>) -> Vec<V
     later
 }
 
+/// How many operations the BulkRequest `body` holds, or why it is refused (the fuzz
+/// target's entry: `internal::fuzz_scim_filter`).
+pub(crate) fn count_operations(body: &[u8], max_operations: usize) -> Result<usize, ScimError> {
+    parse(body, max_operations).map(|(ops, _)| ops.len())
+}
+
 /// The operations of a BulkRequest body, and its `failOnErrors`.
 fn parse(body: &[u8], max_operations: usize) -> Result<(Vec<Operation>, Option<usize>), ScimError> {
     let v: Value =
