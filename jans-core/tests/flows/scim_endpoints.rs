@@ -1,6 +1,6 @@
 //! SCIM endpoints beyond the users and groups themselves, through `Engine::handle`: the
 //! root `/.search` across resource types, `/Me`, Janssen's `/UpdatedUsers`, and the device
-//! views of the FIDO registrations (issue 13 item 1).
+//! views of the FIDO registrations (issue 13 item 1); and malformed bodies to every write.
 
 use jans_core::request::ScimEndpoint;
 use jans_core::testing::block_on;
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::harness::*;
 use super::scim::{scim_ok, scim_refused, with_token};
-use super::scim_write::{ALL, GROUP, patch, send, token};
+use super::scim_write::{ALL, GROUP, patch, send, token, user_at, user_count};
 
 /// The root `/.search` (RFC 7644 §3.4.3) queries users and groups together, with the scope
 /// `all-resources.search`.
@@ -330,4 +330,72 @@ fn fido_devices_are_views_of_the_registrations() {
         block_on(h.stores.fido2.of_user(&alice.inum)).unwrap().len(),
         1
     );
+}
+
+/// Bad input to every SCIM write is the protocol's own 4xx, never a 500, and stores nothing
+/// (issue 13, "Bad input").
+#[test]
+fn malformed_bodies_are_refused_and_store_nothing() {
+    let h = Harness::new();
+    let alice = h.add_user("alice");
+    let t = token(
+        &h,
+        &format!("{ALL} https://jans.io/scim/bulk https://jans.io/scim/all-resources.search"),
+    );
+    let deep = "[".repeat(100_000);
+    let bodies: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"null".to_vec(),
+        b"[]".to_vec(),
+        b"\"x\"".to_vec(),
+        b"{".to_vec(),
+        vec![0xff, 0xfe, 0x00],
+        deep.into_bytes(),
+        br#"{"schemas": 7}"#.to_vec(),
+        br#"{"schemas": [null], "userName": {"a": 1}}"#.to_vec(),
+        br#"{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": 1e999}"#
+            .to_vec(),
+        br#"{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "emails[", "value": 1}]}"#.to_vec(),
+        br#"{"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": [{"method": "POST", "path": "/Users", "bulkId": "a", "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bulkId:a"}}]}"#.to_vec(),
+    ];
+    let endpoints = [
+        (ScimEndpoint::Users, Method::Post),
+        (ScimEndpoint::Groups, Method::Post),
+        (ScimEndpoint::User(alice.inum.clone()), Method::Put),
+        (ScimEndpoint::User(alice.inum.clone()), Method::Patch),
+        (ScimEndpoint::UsersSearch, Method::Post),
+        (ScimEndpoint::Search, Method::Post),
+        (ScimEndpoint::Bulk, Method::Post),
+    ];
+    let before = header(&user_at(&h, &t, &alice.inum), "etag");
+    for (endpoint, method) in endpoints {
+        for body in &bodies {
+            let mut req = Request::new(endpoint.clone(), method);
+            req.body = body.clone();
+            let r = h.call(with_token(req, &t));
+            let status = r.status();
+            // Bulk answers 200 with each operation's own status; everything else is a 4xx.
+            if endpoint == ScimEndpoint::Bulk && status == 200 {
+                let ops = json(&r)["Operations"].clone();
+                assert!(
+                    ops.as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|o| o["status"].as_str().is_some_and(|s| s.starts_with('4'))),
+                    "{ops}"
+                );
+                continue;
+            }
+            assert!(
+                (400..500).contains(&status),
+                "{endpoint:?} {method:?} {:?}: {status} {:?}",
+                String::from_utf8_lossy(body.get(..60.min(body.len())).unwrap_or_default()),
+                r.body
+            );
+            assert_eq!(r.content_type(), Some("application/scim+json"));
+        }
+    }
+    assert_eq!(user_count(&h), 1);
+    assert!(block_on(h.stores.groups.list()).unwrap().is_empty());
+    assert_eq!(header(&user_at(&h, &t, &alice.inum), "etag"), before);
 }
