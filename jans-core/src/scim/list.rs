@@ -352,7 +352,12 @@ impl Query {
 
     /// The list response to this query over `resources` (in id order).
     pub fn answer(&self, resources: Vec<Value>, schemas: &ResourceSchemas) -> Value {
-        let mut hits = self.matching(resources);
+        self.answer_matched(self.matching(resources), schemas)
+    }
+
+    /// The list response to this query over `hits`, resources its filter matched already
+    /// (in id order).
+    pub fn answer_matched(&self, mut hits: Vec<Value>, schemas: &ResourceSchemas) -> Value {
         if let Some(s) = &self.sort {
             s.sort(&mut hits, |r| r);
         }
@@ -398,10 +403,10 @@ pub fn answer_across(
             )));
         }
     }
+    let order = p.order()?;
     for (i, (schemas, resources)) in types.iter().enumerate() {
         let mut mine = p.clone();
         mine.filter = None;
-        let order = p.order()?;
         if let Some(by) = &p.sort_by
             && SortBy::parse(by, order, schemas).is_err()
         {

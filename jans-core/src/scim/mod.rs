@@ -46,7 +46,6 @@ use serde_json::Value;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::scim::ScimError;
-use crate::repo;
 use crate::request::{Method, Request, ScimEndpoint};
 use crate::response::{Body, Response};
 use crate::services::Services;
@@ -449,13 +448,7 @@ impl ScimServer {
         let groups = stores.groups.list().await?;
         Ok(match kind {
             Kind::User => {
-                let mut of: std::collections::HashMap<&str, Vec<&repo::group::Group>> =
-                    std::collections::HashMap::new();
-                for g in &groups {
-                    for m in &g.members {
-                        of.entry(m.value.as_str()).or_default().push(g);
-                    }
-                }
+                let of = resource::group::by_member(&groups);
                 stores
                     .users
                     .list()
@@ -489,13 +482,7 @@ impl ScimServer {
         let stores = self.services.stores();
         let base = self.base_url();
         let groups = stores.groups.list().await?;
-        let mut of: std::collections::HashMap<&str, Vec<&repo::group::Group>> =
-            std::collections::HashMap::new();
-        for g in &groups {
-            for m in &g.members {
-                of.entry(m.value.as_str()).or_default().push(g);
-            }
-        }
+        let of = resource::group::by_member(&groups);
         let mut found = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -524,9 +511,16 @@ impl ScimServer {
         let schemas = self.schemas_of(kind)?;
         let max = self.services.config().scim_configuration.max_count;
         let query = list::Query::new(params, &schemas, max)?;
-        let mut all = match plan::plan(query.filter(), kind == Kind::User) {
-            plan::Plan::Scan if kind == Kind::User => self.scan_users(&query).await?,
-            plan::Plan::Scan => self.resources(kind).await?,
+        // In id order, once each, as a scan reads them.
+        let in_id_order = |mut found: Vec<Value>| {
+            found.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+            found.dedup_by(|a, b| a["id"] == b["id"]);
+            found
+        };
+        // The resources read, and whether the filter has judged them already.
+        let (mut all, matched) = match plan::plan(query.filter(), kind == Kind::User) {
+            plan::Plan::Scan if kind == Kind::User => (self.scan_users(&query).await?, true),
+            plan::Plan::Scan => (self.resources(kind).await?, false),
             plan::Plan::Ids(ids) => {
                 let mut found = Vec::new();
                 for id in ids {
@@ -534,7 +528,7 @@ impl ScimServer {
                         found.push(r);
                     }
                 }
-                found
+                (in_id_order(found), false)
             }
             plan::Plan::UserNames(names) => {
                 let mut found = Vec::new();
@@ -543,16 +537,20 @@ impl ScimServer {
                         found.push(self.user_resource(&u).await?);
                     }
                 }
-                found
+                (in_id_order(found), false)
             }
         };
-        // In id order, once each, as a scan reads them.
-        all.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-        all.dedup_by(|a, b| a["id"] == b["id"]);
         if let Some(owner) = owner {
             all.retain(|r| r.get("userId").and_then(Value::as_str) == Some(owner));
         }
-        Ok(scim(200, query.answer(all, &schemas)))
+        Ok(scim(
+            200,
+            if matched {
+                query.answer_matched(all, &schemas)
+            } else {
+                query.answer(all, &schemas)
+            },
+        ))
     }
 
     /// `/Me` (RFC 7644 §3.11): `/Users/{id}` for the user the bearer token was issued to,

@@ -71,11 +71,7 @@ impl Change {
                 input::check_immutable(current.as_object().unwrap_or(&empty), next, schemas)?;
                 Ok(next.clone())
             }
-            Change::Patch(ops) => {
-                let patched = patch::apply(current, ops, schemas)?;
-                let bytes = serde_json::to_vec(&patched).map_err(|_| ScimError::server_error())?;
-                input::read(&bytes, schemas)
-            }
+            Change::Patch(ops) => input::read_value(&patch::apply(current, ops, schemas)?, schemas),
         }
     }
 }

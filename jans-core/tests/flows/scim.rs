@@ -129,8 +129,8 @@ fn configured_limits_and_custom_attributes_are_served() {
 
 const READ: &str = "https://jans.io/scim/users.read";
 
-/// A token of a client holding `scope`.
-fn token(h: &Harness, scope: &str) -> String {
+/// A token of a provisioning client holding `scope`.
+pub(super) fn token(h: &Harness, scope: &str) -> String {
     let c = h.register(serde_json::json!({"client_name": "provisioner", "scope": scope}));
     h.cc_token(&c)
 }

@@ -7,16 +7,10 @@ use jans_core::{Method, Request, Response};
 use serde_json::{Value, json};
 
 use super::harness::*;
-use super::scim::{scim_ok, scim_refused, with_token};
+use super::scim::{scim_ok, scim_refused, token, with_token};
+use super::scim_write::{GROUP, USER};
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
-
-fn token(h: &Harness, scope: &str) -> String {
-    let c = h.register(json!({"client_name": "provisioner", "scope": scope}));
-    h.cc_token(&c)
-}
 
 fn bulk(h: &Harness, t: &str, body: Value) -> Response {
     let mut req = Request::new(ScimEndpoint::Bulk, Method::Post);

@@ -8,8 +8,8 @@ use jans_core::{Method, Request};
 use serde_json::{Value, json};
 
 use super::harness::*;
-use super::scim::{scim_ok, scim_refused, with_token};
-use super::scim_write::{ALL, GROUP, patch, send, token, user_at, user_count};
+use super::scim::{scim_ok, scim_refused, token, with_token};
+use super::scim_write::{ALL, GROUP, patch, send, user_at, user_count};
 
 /// The root `/.search` (RFC 7644 §3.4.3) queries users and groups together, with the scope
 /// `all-resources.search`.

@@ -7,7 +7,7 @@ use jans_core::{Method, Request};
 use serde_json::{Value, json};
 
 use super::harness::*;
-use super::scim::{scim_ok, with_token};
+use super::scim::{scim_ok, token, with_token};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -88,9 +88,10 @@ fn table(t0: u64) -> Vec<(String, Vec<&'static str>)> {
 fn one_table_of_filters_on_every_backend() {
     for backend in super::backends::all() {
         let h = Harness::with(config(), backend.stores.clone(), [7; 32]);
-        let c = h.register(json!({"client_name": "provisioner",
-            "scope": "https://jans.io/scim/users.read https://jans.io/scim/users.write"}));
-        let t = h.cc_token(&c);
+        let t = token(
+            &h,
+            "https://jans.io/scim/users.read https://jans.io/scim/users.write",
+        );
         let t0 = h.ctx().now;
         let mut ids = Vec::new();
         for p in people() {
@@ -147,8 +148,7 @@ fn a_scan_across_pages_finds_every_match_once() {
         }))
         .unwrap();
     }
-    let c = h.register(json!({"client_name": "p", "scope": "https://jans.io/scim/users.read"}));
-    let t = h.cc_token(&c);
+    let t = token(&h, "https://jans.io/scim/users.read");
     let query = |q: &[(&str, &str)]| {
         let mut req = Request::new(ScimEndpoint::Users, Method::Get);
         req.query = jans_core::params::Params::from_pairs(

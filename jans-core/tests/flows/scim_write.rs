@@ -11,7 +11,7 @@ use jans_core::{Method, RegisteredClient, Request, Response};
 use serde_json::{Value, json};
 
 use super::harness::*;
-use super::scim::{scim_ok, scim_refused, with_token};
+use super::scim::{scim_ok, scim_refused, token, with_token};
 
 pub(super) const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub(super) const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -19,12 +19,6 @@ pub(super) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:ente
 pub(super) const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub(super) const ALL: &str = "https://jans.io/scim/users.read https://jans.io/scim/users.write \
                    https://jans.io/scim/groups.read https://jans.io/scim/groups.write";
-
-/// A token of a provisioning client holding `scope`.
-pub(super) fn token(h: &Harness, scope: &str) -> String {
-    let c = h.register(json!({"client_name": "provisioner", "scope": scope}));
-    h.cc_token(&c)
-}
 
 pub(super) fn send(
     h: &Harness,

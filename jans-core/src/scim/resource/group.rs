@@ -82,6 +82,17 @@ pub fn from_scim(
     Ok((group, ids))
 }
 
+/// The groups of `groups` each member is a direct member of, by the member's `inum`.
+pub fn by_member(groups: &[Group]) -> std::collections::HashMap<&str, Vec<&Group>> {
+    let mut of: std::collections::HashMap<&str, Vec<&Group>> = std::collections::HashMap::new();
+    for g in groups {
+        for m in &g.members {
+            of.entry(m.value.as_str()).or_default().push(g);
+        }
+    }
+    of
+}
+
 /// A User's `groups`: one value per group it is a direct member of.
 pub fn memberships(groups: &[&Group], base: &str) -> Value {
     Value::Array(

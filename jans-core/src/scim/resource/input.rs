@@ -34,6 +34,11 @@ fn invalid_value(detail: impl Into<String>) -> ScimError {
 pub fn read(body: &[u8], schemas: &ResourceSchemas) -> Result<Map<String, Value>, ScimError> {
     let v: Value =
         serde_json::from_slice(body).map_err(|e| syntax(format!("the body is not JSON: {e}")))?;
+    read_value(&v, schemas)
+}
+
+/// [`read`] of a resource already parsed (the result of a PATCH).
+pub fn read_value(v: &Value, schemas: &ResourceSchemas) -> Result<Map<String, Value>, ScimError> {
     let m = v
         .as_object()
         .ok_or_else(|| syntax("the body is not a JSON object"))?;
