@@ -36,7 +36,8 @@ pub fn key_reload_bound(config: &Config) -> u64 {
 }
 
 impl Engine {
-    /// Load keys, generating what is missing (first start) and rotating what is due.
+    /// Load keys, generating what is missing (first start) and rotating what is due; give
+    /// documents stored by an earlier version the keys their repository now indexes.
     ///
     /// First the master key is checked against the check value the store recorded when it
     /// was initialized: a node given another key is told so, and how to fix it, before it
@@ -52,6 +53,7 @@ impl Engine {
         }
         self.sync_config().await?;
         self.load_scopes().await?;
+        self.services().stores().reindex().await?;
         let changes = match self.rotate_keys(ctx, false).await {
             Err(Error::Seal(_)) => return Err(Error::MasterKeyMismatch),
             other => other?,

@@ -1,7 +1,8 @@
 //! A typed collection over the document primitive (DESIGN.md §4): the values of one
 //! collection as a serde type, so a repository reads and writes whole structs and never a
 //! member by name. Every aggregate (clients, users, scopes, keys, the shared configuration,
-//! and the components' own) is one of these with its unique keys.
+//! and the components' own) is one of these with its keys: unique ones to find a value by,
+//! index ones to query by ([`Collection::query`]).
 //!
 //! Where the backend's writers all live in this process (memory, sled), a collection keeps
 //! what it decoded while the backend's [`DocumentStore::generation`] of the collection
@@ -17,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::store::StoreError;
-use crate::store::document::{DocumentStore, UniqueKey};
+use crate::store::document::{DocumentStore, Filter, Key};
 
 /// Decoded documents by id: (the collection's generation when read, revision, value). The
 /// values are shared so that the lock is held for a reference count, not for a copy.
@@ -54,6 +55,10 @@ impl<T> std::fmt::Debug for Collection<T> {
 /// Documents read per page when a whole collection is listed.
 const PAGE: usize = 500;
 
+/// The collection recording, per collection, the version of its keys' computation that
+/// every document has been given ([`Collection::reindex`]).
+pub const INDEXES: &str = "indexes";
+
 fn encode<T: Serialize>(value: &T) -> Result<serde_json::Value, StoreError> {
     serde_json::to_value(value).map_err(|e| StoreError::Backend(format!("encode: {e}")))
 }
@@ -77,16 +82,11 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
         self.decoded.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Store a new value under `id`; `Conflict` when the id or a unique key is taken.
-    /// Returns its revision (1).
-    pub async fn insert(
-        &self,
-        id: &str,
-        value: &T,
-        unique: &[UniqueKey],
-    ) -> Result<u64, StoreError> {
+    /// Store a new value under `id` with its keys; `Conflict` when the id or a unique key is
+    /// taken. Returns its revision (1).
+    pub async fn insert(&self, id: &str, value: &T, keys: &[Key]) -> Result<u64, StoreError> {
         self.store
-            .insert(self.name, id, &encode(value)?, unique)
+            .insert(self.name, id, &encode(value)?, keys)
             .await
     }
 
@@ -162,17 +162,17 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
         Ok((d.revision, value))
     }
 
-    /// Replace the value `id` (and its unique keys); with `expected`, only at that
-    /// revision. `NotFound` when absent, `Conflict` on a lost race or a taken unique key.
+    /// Replace the value `id` (and its keys); with `expected`, only at that revision.
+    /// `NotFound` when absent, `Conflict` on a lost race or a taken unique key.
     pub async fn replace(
         &self,
         id: &str,
         value: &T,
-        unique: &[UniqueKey],
+        keys: &[Key],
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
         self.store
-            .replace(self.name, id, &encode(value)?, unique, expected)
+            .replace(self.name, id, &encode(value)?, keys, expected)
             .await
     }
 
@@ -221,6 +221,81 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
             .map(|d| decode(self.name, d.body))
             .collect::<Result<_, _>>()?;
         Ok((values, next))
+    }
+
+    /// Up to `limit` values whose keys pass `filter`, in id order, with their revisions: the
+    /// backend's indexed evaluation ([`DocumentStore::query`]).
+    pub async fn query(&self, filter: &Filter, limit: usize) -> Result<Vec<(u64, T)>, StoreError> {
+        let generation = self.store.generation(self.name);
+        let found = self.store.query(self.name, filter, limit).await?;
+        found
+            .into_iter()
+            .map(|d| match self.kept(generation, &d.id, Some(d.revision)) {
+                Some(kept) => Ok(kept),
+                None => self.decode_and_keep(generation, d),
+            })
+            .collect()
+    }
+
+    /// Give every stored value the keys `keys` computes for it, once per `version` of that
+    /// computation: what brings documents written before a key existed into its index
+    /// (engine start). Each value is rewritten at the revision it was read at, so a write
+    /// racing this one wins (and wrote the keys itself); its revision grows by one. Returns
+    /// how many values were rewritten (0 when the collection is at `version` already).
+    pub async fn reindex(
+        &self,
+        version: u64,
+        keys: impl Fn(&T) -> Vec<Key>,
+    ) -> Result<usize, StoreError> {
+        let marker = self.store.get(INDEXES, self.name).await?;
+        let at = marker
+            .as_ref()
+            .and_then(|d| d.body.get("version"))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        if at >= version {
+            return Ok(0);
+        }
+        let mut rewritten = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.store.list(self.name, after.as_deref(), PAGE).await?;
+            let full = page.len() == PAGE;
+            after = page.last().map(|d| d.id.clone());
+            for d in page {
+                let value: T = decode(self.name, d.body.clone())?;
+                match self
+                    .store
+                    .replace(self.name, &d.id, &d.body, &keys(&value), Some(d.revision))
+                    .await
+                {
+                    Ok(_) => rewritten += 1,
+                    // Written (with its keys) or deleted since it was read.
+                    Err(StoreError::Conflict | StoreError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        let body = serde_json::json!({ "version": version });
+        match marker {
+            Some(m) => match self
+                .store
+                .replace(INDEXES, self.name, &body, &[], Some(m.revision))
+                .await
+            {
+                // Another node marked it first.
+                Ok(_) | Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e),
+            },
+            None => match self.store.insert(INDEXES, self.name, &body, &[]).await {
+                Ok(_) | Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e),
+            },
+        }
+        Ok(rewritten)
     }
 
     /// Every value, in id order, read in pages.

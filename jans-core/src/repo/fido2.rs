@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::ctx::UnixTime;
 use crate::repo::collection::Collection;
 use crate::store::StoreError;
-use crate::store::document::{DocumentStore, UniqueKey};
+use crate::store::document::{DocumentStore, Key};
 
 /// One registered credential.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,8 +127,8 @@ impl Registrations {
         format!("{inum}/{}", Self::credential_key(credential_id))
     }
 
-    fn keys(credential_id: &[u8]) -> [UniqueKey; 1] {
-        [UniqueKey::new(
+    fn keys(credential_id: &[u8]) -> [Key; 1] {
+        [Key::unique(
             Self::CREDENTIAL,
             Self::credential_key(credential_id),
         )]

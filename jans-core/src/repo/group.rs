@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::UnixTime;
 use crate::repo::collection::Collection;
+use crate::repo::user::Users;
 use crate::store::StoreError;
-use crate::store::document::DocumentStore;
+use crate::store::document::{DocumentStore, Filter, Key, Test};
 
 /// What a member is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,14 +63,67 @@ impl Groups {
     /// The collection's name.
     pub const COLLECTION: &'static str = "groups";
 
+    /// The index key of the display name, lowercased.
+    pub const DISPLAY_NAME: &'static str = "displayName";
+    /// The index key of each member's `inum`, lowercased.
+    pub const MEMBER: &'static str = "member";
+    /// The index key of the provisioning client's id (SCIM `externalId`), as given.
+    pub const EXTERNAL_ID: &'static str = "externalId";
+    /// The index key of when the group last changed: [`crate::repo::user::Users::time_key`]
+    /// of the later of `updated_at` and `created_at`.
+    pub const UPDATED: &'static str = "updated";
+    /// The version of [`Groups::keys`] ([`Groups::reindex`]).
+    const KEYS_VERSION: u64 = 1;
+
     /// The groups of `store`.
     pub fn new(store: Arc<dyn DocumentStore>) -> Groups {
         Groups(Collection::new(store, Self::COLLECTION))
     }
 
+    /// The index keys a group is stored with: [`Groups::DISPLAY_NAME`], [`Groups::MEMBER`],
+    /// [`Groups::EXTERNAL_ID`] and [`Groups::UPDATED`].
+    pub fn keys(group: &Group) -> Vec<Key> {
+        let mut keys = vec![
+            Key::index(Self::DISPLAY_NAME, group.display_name.to_lowercase()),
+            Key::index(
+                Self::UPDATED,
+                Users::time_key(group.updated_at.max(group.created_at)),
+            ),
+        ];
+        keys.extend(
+            group
+                .members
+                .iter()
+                .map(|m| Key::index(Self::MEMBER, m.value.to_lowercase())),
+        );
+        keys.extend(
+            group
+                .external_id
+                .iter()
+                .map(|x| Key::index(Self::EXTERNAL_ID, x.as_str())),
+        );
+        keys
+    }
+
+    /// Give the groups stored before [`Groups::keys`] last changed their keys (engine
+    /// start); how many were rewritten.
+    pub async fn reindex(&self) -> Result<usize, StoreError> {
+        self.0.reindex(Self::KEYS_VERSION, Self::keys).await
+    }
+
+    /// Up to `limit` groups whose keys pass `filter`, in `inum` order, with their
+    /// revisions: the store's indexed evaluation.
+    pub async fn query(
+        &self,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<(u64, Group)>, StoreError> {
+        self.0.query(filter, limit).await
+    }
+
     /// Store a new group; `Conflict` when its inum is taken.
     pub async fn insert(&self, group: &Group) -> Result<u64, StoreError> {
-        self.0.insert(&group.inum, group, &[]).await
+        self.0.insert(&group.inum, group, &Self::keys(group)).await
     }
 
     /// The group `inum` with its revision.
@@ -81,7 +135,7 @@ impl Groups {
     /// came first, `NotFound` when it is gone. Returns the new revision.
     pub async fn update(&self, group: &Group, revision: u64) -> Result<u64, StoreError> {
         self.0
-            .replace(&group.inum, group, &[], Some(revision))
+            .replace(&group.inum, group, &Self::keys(group), Some(revision))
             .await
     }
 
@@ -95,10 +149,18 @@ impl Groups {
         self.0.all().await
     }
 
-    /// The groups `inum` is a direct member of, ordered by `inum`.
+    /// The groups `inum` is a direct member of, ordered by `inum`: one lookup of the
+    /// [`Groups::MEMBER`] index.
     pub async fn of_member(&self, inum: &str) -> Result<Vec<Group>, StoreError> {
-        let mut all = self.list().await?;
-        all.retain(|g| g.members.iter().any(|m| m.value == inum));
-        Ok(all)
+        let filter = Filter::key(Self::MEMBER, Test::Eq(inum.to_lowercase()));
+        let mut found: Vec<Group> = self
+            .query(&filter, usize::MAX)
+            .await?
+            .into_iter()
+            .map(|(_, g)| g)
+            .collect();
+        // The index folds case; a member is its exact inum.
+        found.retain(|g| g.members.iter().any(|m| m.value == inum));
+        Ok(found)
     }
 }

@@ -85,6 +85,13 @@ impl Stores {
         }
     }
 
+    /// Give the documents stored before their repository's keys last changed the keys it
+    /// now computes (engine start; a no-op once done): the users and groups. How many were
+    /// rewritten.
+    pub async fn reindex(&self) -> Result<usize, crate::store::StoreError> {
+        Ok(self.users.reindex().await? + self.groups.reindex().await?)
+    }
+
     /// All stores in memory (tests, embedders that persist elsewhere).
     pub fn memory() -> Stores {
         Stores::new(Backend::memory())

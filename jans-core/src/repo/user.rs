@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::UnixTime;
 use crate::repo::collection::Collection;
 use crate::store::StoreError;
-use crate::store::document::{DocumentStore, UniqueKey};
+use crate::store::document::{DocumentStore, Filter, Key};
 
 /// OIDC Core §5.1.1 address claim.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +166,24 @@ impl User {
                 return Err(bad("birthdate", "must be YYYY-MM-DD (OIDC Core §5.1)"));
             }
         }
+        // What the store indexes (`Users::keys`) is bounded as the claims are.
+        let indexed = self
+            .scim
+            .get("emails")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("value"))
+            .chain(self.scim.get("externalId"))
+            .filter_map(serde_json::Value::as_str);
+        for v in indexed {
+            if v.len() > 1024 || v.chars().any(char::is_control) {
+                return Err(bad(
+                    "scim",
+                    "an email or externalId is too long or contains control characters",
+                ));
+            }
+        }
         for (name, v) in [
             ("given_name", &self.given_name),
             ("family_name", &self.family_name),
@@ -213,8 +231,70 @@ impl Users {
         Users(Collection::new(store, Self::COLLECTION))
     }
 
-    fn keys(user: &User) -> [UniqueKey; 1] {
-        [UniqueKey::new(Self::UID, User::uid_key(&user.uid))]
+    /// The index key of every email (the `mail` claim and each SCIM email), lowercased.
+    pub const EMAIL: &'static str = "email";
+    /// The index key of the provisioning client's id (SCIM `externalId`), as given.
+    pub const EXTERNAL_ID: &'static str = "externalId";
+    /// The index key of when the user last changed (SCIM `meta.lastModified`):
+    /// [`Users::time_key`] of the later of `updated_at` and `created_at`.
+    pub const UPDATED: &'static str = "updated";
+    /// The version of [`Users::keys`]: raised when it changes, so that the users stored
+    /// before are given the new keys at the next start ([`Users::reindex`]).
+    const KEYS_VERSION: u64 = 1;
+
+    /// The keys a user is stored with: its login name (unique) and the index keys
+    /// [`Users::EMAIL`], [`Users::EXTERNAL_ID`] and [`Users::UPDATED`].
+    pub fn keys(user: &User) -> Vec<Key> {
+        let mut keys = vec![
+            Key::unique(Self::UID, User::uid_key(&user.uid)),
+            Key::index(
+                Self::UPDATED,
+                Self::time_key(user.updated_at.max(user.created_at)),
+            ),
+        ];
+        let emails = user
+            .scim
+            .get("emails")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("value").and_then(serde_json::Value::as_str));
+        for email in user.mail.as_deref().into_iter().chain(emails) {
+            keys.push(Key::index(Self::EMAIL, email.to_lowercase()));
+        }
+        if let Some(x) = user
+            .scim
+            .get("externalId")
+            .and_then(serde_json::Value::as_str)
+        {
+            keys.push(Key::index(Self::EXTERNAL_ID, x));
+        }
+        keys
+    }
+
+    /// A time as an index value: seconds, zero-padded to 20 digits, so that times compare
+    /// as their values do.
+    pub fn time_key(t: UnixTime) -> String {
+        format!("{t:020}")
+    }
+
+    /// Give the users stored before [`Users::keys`] last changed their keys (engine start);
+    /// how many were rewritten.
+    pub async fn reindex(&self) -> Result<usize, StoreError> {
+        self.0.reindex(Self::KEYS_VERSION, Self::keys).await
+    }
+
+    /// Up to `limit` users whose keys pass `filter` (names [`Users::UID`],
+    /// [`Users::EMAIL`], [`Users::EXTERNAL_ID`], [`Users::UPDATED`]), in `inum` order: the
+    /// store's indexed evaluation.
+    pub async fn query(&self, filter: &Filter, limit: usize) -> Result<Vec<User>, StoreError> {
+        Ok(self
+            .0
+            .query(filter, limit)
+            .await?
+            .into_iter()
+            .map(|(_, u)| u)
+            .collect())
     }
 
     /// Store a new user; `Conflict` if the `inum` or the `uid` is taken. Durable when it

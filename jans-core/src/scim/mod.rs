@@ -70,6 +70,10 @@ const BULK: &str = "https://jans.io/scim/bulk";
 /// The largest body of a request other than Bulk (issue 13 item 3); more is a 413.
 pub const MAX_BODY: usize = 1024 * 1024;
 
+/// Most resources a query reads through the store's indexes; a filter whose keys hold more
+/// is answered by a paged scan (issue 13 item 4: bounded either way).
+pub const MAX_KEYED: usize = 5_000;
+
 /// The resource types served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -501,7 +505,58 @@ impl ScimServer {
         }
     }
 
-    /// A query over every resource of `kind` (RFC 7644 §3.4.2), answered by scanning them.
+    /// The resources of `kind` whose keys pass `filter`, in id order, read through the
+    /// store's indexes; `None` when they are more than [`MAX_KEYED`] (the paged scan answers
+    /// then, holding one page at a time).
+    async fn keyed(
+        &self,
+        kind: Kind,
+        filter: &crate::store::document::Filter,
+    ) -> Result<Option<Vec<Value>>, Error> {
+        let stores = self.services.stores();
+        let base = self.base_url();
+        Ok(match kind {
+            Kind::User => {
+                let users = stores.users.query(filter, MAX_KEYED + 1).await?;
+                if users.len() > MAX_KEYED {
+                    return Ok(None);
+                }
+                // A few users' groups are one index lookup each; more, one read of all.
+                if users.len() <= 8 {
+                    let mut found = Vec::with_capacity(users.len());
+                    for u in &users {
+                        found.push(self.user_resource(u).await?);
+                    }
+                    Some(found)
+                } else {
+                    let groups = stores.groups.list().await?;
+                    let of = resource::group::by_member(&groups);
+                    Some(
+                        users
+                            .into_iter()
+                            .map(|u| {
+                                let mine = of.get(u.inum.as_str()).map_or(&[][..], Vec::as_slice);
+                                resource::user::to_scim_owned(u, mine, &base)
+                            })
+                            .collect(),
+                    )
+                }
+            }
+            Kind::Group => {
+                let groups = stores.groups.query(filter, MAX_KEYED + 1).await?;
+                (groups.len() <= MAX_KEYED).then(|| {
+                    groups
+                        .iter()
+                        .map(|(_, g)| resource::group::to_scim(g, &base))
+                        .collect()
+                })
+            }
+            Kind::Device(_) => None,
+        })
+    }
+
+    /// A query over the resources of `kind` (RFC 7644 §3.4.2): those its filter can match,
+    /// read as [`plan::plan`] says, then judged and paged.
     async fn query(
         &self,
         kind: Kind,
@@ -518,9 +573,12 @@ impl ScimServer {
             found
         };
         // The resources read, and whether the filter has judged them already.
-        let (mut all, matched) = match plan::plan(query.filter(), kind == Kind::User) {
-            plan::Plan::Scan if kind == Kind::User => (self.scan_users(&query).await?, true),
-            plan::Plan::Scan => (self.resources(kind).await?, false),
+        let indexed = match kind {
+            Kind::User => plan::Indexed::Users,
+            Kind::Group => plan::Indexed::Groups,
+            Kind::Device(_) => plan::Indexed::Nothing,
+        };
+        let keyed = match plan::plan(query.filter(), indexed) {
             plan::Plan::Ids(ids) => {
                 let mut found = Vec::new();
                 for id in ids {
@@ -528,17 +586,15 @@ impl ScimServer {
                         found.push(r);
                     }
                 }
-                (in_id_order(found), false)
+                Some(in_id_order(found))
             }
-            plan::Plan::UserNames(names) => {
-                let mut found = Vec::new();
-                for name in names {
-                    if let Some(u) = self.services.stores().users.by_uid(&name).await? {
-                        found.push(self.user_resource(&u).await?);
-                    }
-                }
-                (in_id_order(found), false)
-            }
+            plan::Plan::Keys(filter) => self.keyed(kind, &filter).await?,
+            plan::Plan::Scan => None,
+        };
+        let (mut all, matched) = match keyed {
+            Some(found) => (found, false),
+            None if kind == Kind::User => (self.scan_users(&query).await?, true),
+            None => (self.resources(kind).await?, false),
         };
         if let Some(owner) = owner {
             all.retain(|r| r.get("userId").and_then(Value::as_str) == Some(owner));

@@ -1,6 +1,6 @@
 //! The document primitive (DESIGN.md §4): named collections of JSON documents by id, with
-//! unique secondary keys, a revision for compare-and-set, and a query hook a backend may
-//! push down. A new aggregate (FIDO2 registrations, SCIM groups, UMA resources) is a typed
+//! unique and index secondary keys ([`Key`]), a revision for compare-and-set, and a query
+//! hook ([`DocumentStore::query`]) each backend evaluates through its indexes of the keys. A new aggregate (FIDO2 registrations, SCIM groups, UMA resources) is a typed
 //! repository over this trait and needs no backend code.
 //!
 //! Rules every backend obeys (checked by `store::conformance`, feature `test-util`):
@@ -8,15 +8,20 @@
 //!   whatever the concurrency: of two racing writers that claim it, one gets `Conflict`;
 //! - a write that names the revision it read (`expected`) lands only if the document is
 //!   still at that revision (`Conflict` otherwise): of two racing updates, one wins;
-//! - a document, its revision and its unique keys change together, or not at all;
+//! - a document, its revision and its keys change together, or not at all;
+//! - a query answers the documents whose keys pass its filter, whatever the backend;
 //! - acknowledged means durable.
 
 use async_trait::async_trait;
 
 use super::StoreError;
 
-/// Longest collection name, id, unique key name or value, in bytes.
+/// Longest collection name, id, key name or unique key value, in bytes.
 pub const MAX_NAME_LEN: usize = 1024;
+
+/// Longest index key value, in bytes: a value of [`MAX_NAME_LEN`] bytes folded to lower case
+/// (which can grow a string by half) still fits.
+pub const MAX_INDEX_VALUE_LEN: usize = 1536;
 
 /// A stored document.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,64 +34,183 @@ pub struct Document {
     pub body: serde_json::Value,
 }
 
-/// A unique secondary key of a document: among the documents of one collection, at most one
-/// holds `value` under `name` (a person's `uid`, a credential id, an `externalId`).
+/// A secondary key of a document: a value under a name, by which the document is found.
+///
+/// - A **unique** key's value is held by at most one document of a collection (a person's
+///   `uid`, a credential id): [`DocumentStore::find`] reads that document, and a write that
+///   claims a value another document holds is a `Conflict`.
+/// - An **index** key's value may be held by many documents, and one document may hold many
+///   values under one name (every email of a person, the members of a group): what
+///   [`DocumentStore::query`] reads through, in an index of the backend.
+///
+/// Values are as the repository normalized them (lowercased for a key that compares
+/// without case); they compare bytewise.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UniqueKey {
+pub struct Key {
     /// The key's name.
     pub name: String,
-    /// The value, as the repository normalized it (e.g. lowercased for a case-insensitive
-    /// key).
+    /// The value.
     pub value: String,
+    /// Whether the value is one document's only.
+    pub unique: bool,
 }
 
-impl UniqueKey {
-    /// The key `name` = `value`.
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> UniqueKey {
-        UniqueKey {
+impl Key {
+    /// The unique key `name` = `value`.
+    pub fn unique(name: impl Into<String>, value: impl Into<String>) -> Key {
+        Key {
             name: name.into(),
             value: value.into(),
+            unique: true,
+        }
+    }
+
+    /// The index key `name` = `value`.
+    pub fn index(name: impl Into<String>, value: impl Into<String>) -> Key {
+        Key {
+            name: name.into(),
+            value: value.into(),
+            unique: false,
         }
     }
 }
 
-/// A filter a backend may evaluate itself (an indexed lookup, parameterized SQL) instead of
-/// the repository's paged scan.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
+/// What a key's value is tested for in a [`Filter`]. Strings compare bytewise (Unicode code
+/// point order), as every backend orders them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Test {
+    /// Equal to.
+    Eq(String),
+    /// Starts with.
+    StartsWith(String),
+    /// Ends with.
+    EndsWith(String),
+    /// Contains.
+    Contains(String),
+    /// Greater than.
+    Gt(String),
+    /// Greater than or equal to.
+    Ge(String),
+    /// Less than.
+    Lt(String),
+    /// Less than or equal to.
+    Le(String),
+    /// Any value.
+    Present,
+}
+
+impl Test {
+    /// Whether `value` passes.
+    pub fn passes(&self, value: &str) -> bool {
+        match self {
+            Test::Eq(v) => value == v,
+            Test::StartsWith(v) => value.starts_with(v.as_str()),
+            Test::EndsWith(v) => value.ends_with(v.as_str()),
+            Test::Contains(v) => value.contains(v.as_str()),
+            Test::Gt(v) => value > v.as_str(),
+            Test::Ge(v) => value >= v.as_str(),
+            Test::Lt(v) => value < v.as_str(),
+            Test::Le(v) => value <= v.as_str(),
+            Test::Present => true,
+        }
+    }
+
+    /// The operand (empty for [`Test::Present`]).
+    pub fn operand(&self) -> &str {
+        match self {
+            Test::Eq(v)
+            | Test::StartsWith(v)
+            | Test::EndsWith(v)
+            | Test::Contains(v)
+            | Test::Gt(v)
+            | Test::Ge(v)
+            | Test::Lt(v)
+            | Test::Le(v) => v,
+            Test::Present => "",
+        }
+    }
+
+    /// The first value that sorts after every value starting with `prefix`, when there is
+    /// one: the end of a [`Test::StartsWith`] range. `prefix` with its last character
+    /// replaced by the next one (a prefix of only U+10FFFF characters has none).
+    pub fn after_prefix(prefix: &str) -> Option<String> {
+        let mut chars: Vec<char> = prefix.chars().collect();
+        while let Some(last) = chars.pop() {
+            let next = (u32::from(last) + 1..=0x10_FFFF).find_map(char::from_u32);
+            if let Some(next) = next {
+                chars.push(next);
+                return Some(chars.into_iter().collect());
+            }
+        }
+        None
+    }
+}
+
+/// What the query hook evaluates: tests of the documents' keys (unique and index keys
+/// alike), combined. A document passes a key test when some value it holds under the name
+/// passes.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Filter {
-    /// The top-level member `member` equals `value`.
-    Equals {
-        /// The member's name.
-        member: String,
-        /// The value it must hold.
-        value: serde_json::Value,
+    /// Some value of the key `name` passes `test`.
+    Key {
+        /// The key's name.
+        name: String,
+        /// What its value is tested for.
+        test: Test,
     },
     /// Every filter holds.
     And(Vec<Filter>),
+    /// Some filter holds.
+    Or(Vec<Filter>),
 }
 
 impl Filter {
-    /// Whether `body` passes: what a repository applies to the documents of a scan.
-    pub fn matches(&self, body: &serde_json::Value) -> bool {
+    /// The key test `name` `test`.
+    pub fn key(name: impl Into<String>, test: Test) -> Filter {
+        Filter::Key {
+            name: name.into(),
+            test,
+        }
+    }
+
+    /// Whether a document holding `keys` passes: the meaning every backend's evaluation
+    /// has (the memory backend's is this).
+    pub fn matches<'a>(&self, keys: impl IntoIterator<Item = (&'a str, &'a str)> + Clone) -> bool {
         match self {
-            Filter::Equals { member, value } => body.get(member) == Some(value),
-            Filter::And(all) => all.iter().all(|f| f.matches(body)),
+            Filter::Key { name, test } => keys
+                .into_iter()
+                .any(|(n, v)| n == name.as_str() && test.passes(v)),
+            Filter::And(all) => all.iter().all(|f| f.matches(keys.clone())),
+            Filter::Or(any) => any.iter().any(|f| f.matches(keys.clone())),
+        }
+    }
+
+    /// How many key tests and combinations it holds (what a backend bounds).
+    pub fn size(&self) -> usize {
+        match self {
+            Filter::Key { .. } => 1,
+            Filter::And(parts) | Filter::Or(parts) => {
+                1 + parts.iter().map(Filter::size).sum::<usize>()
+            }
         }
     }
 }
+
+/// Most key tests and combinations in one [`Filter`]: a larger one is refused (its SQL would
+/// outgrow a statement's parameters).
+pub const MAX_FILTER_SIZE: usize = 1024;
 
 /// Collections of JSON documents. Object safe; one value serves every collection.
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
-    /// Store a new document at revision 1. `Conflict` when the id or a unique key's value
-    /// is taken in the collection.
+    /// Store a new document at revision 1 with its keys. `Conflict` when the id or a unique
+    /// key's value is taken in the collection.
     async fn insert(
         &self,
         collection: &str,
         id: &str,
         body: &serde_json::Value,
-        unique: &[UniqueKey],
+        keys: &[Key],
     ) -> Result<u64, StoreError>;
 
     /// The document `id`.
@@ -100,7 +224,7 @@ pub trait DocumentStore: Send + Sync {
         value: &str,
     ) -> Result<Option<Document>, StoreError>;
 
-    /// Replace the document `id` and its unique keys; returns the new revision. With
+    /// Replace the document `id` and its keys; returns the new revision. With
     /// `expected`, only if the document is at that revision (`Conflict` otherwise).
     /// `NotFound` when there is no such document; `Conflict` when a unique key's value is
     /// another document's.
@@ -109,11 +233,11 @@ pub trait DocumentStore: Send + Sync {
         collection: &str,
         id: &str,
         body: &serde_json::Value,
-        unique: &[UniqueKey],
+        keys: &[Key],
         expected: Option<u64>,
     ) -> Result<u64, StoreError>;
 
-    /// Delete the document `id` and free its unique keys; whether it existed. With
+    /// Delete the document `id` and its keys; whether it existed. With
     /// `expected`, only if the document is at that revision (`Conflict` otherwise).
     async fn delete(
         &self,
@@ -130,17 +254,16 @@ pub trait DocumentStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Document>, StoreError>;
 
-    /// The query hook: up to `limit` documents passing `filter`, in id order, when the
-    /// backend evaluates such a filter itself; `None` when it does not, and the caller
-    /// scans ([`DocumentStore::list`] with [`Filter::matches`]).
+    /// The query hook (DESIGN.md §4): up to `limit` documents passing `filter`, in id order,
+    /// each as it is now. Each backend evaluates it through its indexes of the keys (sled's
+    /// key trees, PostgreSQL's key tables with parameterized SQL). A filter larger than
+    /// [`MAX_FILTER_SIZE`] is refused.
     async fn query(
         &self,
-        _collection: &str,
-        _filter: &Filter,
-        _limit: usize,
-    ) -> Result<Option<Vec<Document>>, StoreError> {
-        Ok(None)
-    }
+        collection: &str,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<Document>, StoreError>;
 
     /// A number that changes with every write to `collection`, when every writer of this
     /// store is in this process and the number is cheap to read (memory, sled): while it
@@ -177,48 +300,27 @@ impl Generations {
     }
 }
 
-/// The documents passing `filter`, up to `limit`, in id order: the backend's own evaluation
-/// when it has one, else a scan in pages.
-pub async fn select(
-    store: &dyn DocumentStore,
-    collection: &str,
-    filter: &Filter,
-    limit: usize,
-) -> Result<Vec<Document>, StoreError> {
-    if let Some(found) = store.query(collection, filter, limit).await? {
-        return Ok(found);
-    }
-    const PAGE: usize = 200;
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store.list(collection, after.as_deref(), PAGE).await?;
-        let last = page.last().map(|d| d.id.clone());
-        for doc in page.into_iter().filter(|d| filter.matches(&d.body)) {
-            if out.len() == limit {
-                return Ok(out);
-            }
-            out.push(doc);
-        }
-        match last {
-            Some(id) if out.len() < limit => after = Some(id),
-            _ => return Ok(out),
-        }
-    }
-}
-
 /// Refuse names and keys longer than [`MAX_NAME_LEN`] or empty (every backend's bound).
+///
+/// Returns the keys as a backend stores them: each index key's (name, value) once, in order,
+/// after the unique keys.
 pub(crate) fn check_names(
     collection: &str,
     id: &str,
-    unique: &[UniqueKey],
-) -> Result<(), StoreError> {
+    keys: &[Key],
+) -> Result<Vec<Key>, StoreError> {
     let ok = |s: &str| !s.is_empty() && s.len() <= MAX_NAME_LEN && !s.contains('\0');
-    if !ok(collection) || !ok(id) || unique.iter().any(|k| !ok(&k.name) || !ok(&k.value)) {
+    // An index value may be empty (an empty string is still a value) and longer.
+    let ok_value = |k: &Key| match k.unique {
+        true => ok(&k.value),
+        false => k.value.len() <= MAX_INDEX_VALUE_LEN && !k.value.contains('\0'),
+    };
+    if !ok(collection) || !ok(id) || keys.iter().any(|k| !ok(&k.name) || !ok_value(k)) {
         return Err(StoreError::Backend(
-            "document names must be 1 to 1024 bytes without NUL".to_owned(),
+            "document names and keys must be 1 to 1024 bytes without NUL".to_owned(),
         ));
     }
+    let unique: Vec<&Key> = keys.iter().filter(|k| k.unique).collect();
     let mut names: Vec<&str> = unique.iter().map(|k| k.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
@@ -226,6 +328,21 @@ pub(crate) fn check_names(
         return Err(StoreError::Backend(
             "a unique key is named twice".to_owned(),
         ));
+    }
+    let mut index: Vec<Key> = keys.iter().filter(|k| !k.unique).cloned().collect();
+    index.sort_unstable();
+    index.dedup();
+    let mut all: Vec<Key> = unique.into_iter().cloned().collect();
+    all.extend(index);
+    Ok(all)
+}
+
+/// Refuse a filter larger than [`MAX_FILTER_SIZE`].
+pub(crate) fn check_filter(filter: &Filter) -> Result<(), StoreError> {
+    if filter.size() > MAX_FILTER_SIZE {
+        return Err(StoreError::Backend(format!(
+            "a document filter holds at most {MAX_FILTER_SIZE} tests"
+        )));
     }
     Ok(())
 }

@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::document::{Document, DocumentStore, Generations, UniqueKey, check_names};
+use super::document::{
+    Document, DocumentStore, Filter, Generations, Key, check_filter, check_names,
+};
 use super::{GrantKind, GrantRecord, GrantStore, StoreError, Taken};
 use crate::ctx::UnixTime;
 
@@ -104,8 +106,8 @@ pub struct MemoryStore {
 }
 
 /// A stored document: its revision, its body (shared, so that a read holds the lock for a
-/// reference count and copies the body after) and its unique keys.
-type Stored = (u64, Arc<serde_json::Value>, Vec<UniqueKey>);
+/// reference count and copies the body after) and its keys.
+type Stored = (u64, Arc<serde_json::Value>, Vec<Key>);
 
 /// One collection of documents: by id, and each unique key's value to the id holding it.
 #[derive(Default)]
@@ -115,23 +117,23 @@ struct Collection {
 }
 
 impl Collection {
-    /// Whether every key of `unique` is free or held by `id`.
-    fn free(&self, id: &str, unique: &[UniqueKey]) -> bool {
-        unique.iter().all(|k| {
+    /// Whether every unique key of `keys` is free or held by `id`.
+    fn free(&self, id: &str, keys: &[Key]) -> bool {
+        keys.iter().filter(|k| k.unique).all(|k| {
             self.unique
                 .get(&(k.name.clone(), k.value.clone()))
                 .is_none_or(|holder| holder == id)
         })
     }
 
-    fn release(&mut self, keys: &[UniqueKey]) {
-        for k in keys {
+    fn release(&mut self, keys: &[Key]) {
+        for k in keys.iter().filter(|k| k.unique) {
             self.unique.remove(&(k.name.clone(), k.value.clone()));
         }
     }
 
-    fn claim(&mut self, id: &str, keys: &[UniqueKey]) {
-        for k in keys {
+    fn claim(&mut self, id: &str, keys: &[Key]) {
+        for k in keys.iter().filter(|k| k.unique) {
             self.unique
                 .insert((k.name.clone(), k.value.clone()), id.to_owned());
         }
@@ -355,17 +357,17 @@ impl DocumentStore for MemoryStore {
         collection: &str,
         id: &str,
         body: &serde_json::Value,
-        unique: &[UniqueKey],
+        keys: &[Key],
     ) -> Result<u64, StoreError> {
-        check_names(collection, id, unique)?;
-        let stored = (1, Arc::new(body.clone()), unique.to_vec());
+        let keys = check_names(collection, id, keys)?;
         let mut all = lock(&self.documents);
         let c = all.entry(collection.to_owned()).or_default();
-        if c.docs.contains_key(id) || !c.free(id, unique) {
+        if c.docs.contains_key(id) || !c.free(id, &keys) {
             return Err(StoreError::Conflict);
         }
-        c.claim(id, unique);
-        c.docs.insert(id.to_owned(), stored);
+        c.claim(id, &keys);
+        c.docs
+            .insert(id.to_owned(), (1, Arc::new(body.clone()), keys));
         self.generations.bump(collection);
         Ok(1)
     }
@@ -405,25 +407,25 @@ impl DocumentStore for MemoryStore {
         collection: &str,
         id: &str,
         body: &serde_json::Value,
-        unique: &[UniqueKey],
+        keys: &[Key],
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
-        check_names(collection, id, unique)?;
+        let keys = check_names(collection, id, keys)?;
         let body = Arc::new(body.clone());
         let mut all = lock(&self.documents);
         let c = all.entry(collection.to_owned()).or_default();
         let Some(revision) = c.docs.get(id).map(|d| d.0) else {
             return Err(StoreError::NotFound);
         };
-        if expected.is_some_and(|e| e != revision) || !c.free(id, unique) {
+        if expected.is_some_and(|e| e != revision) || !c.free(id, &keys) {
             return Err(StoreError::Conflict);
         }
         let next = revision.saturating_add(1);
-        let old = c.docs.insert(id.to_owned(), (next, body, unique.to_vec()));
+        let old = c.docs.insert(id.to_owned(), (next, body, keys.clone()));
         if let Some((_, _, old_keys)) = &old {
             c.release(old_keys);
         }
-        c.claim(id, unique);
+        c.claim(id, &keys);
         self.generations.bump(collection);
         drop(all);
         drop(old);
@@ -454,6 +456,38 @@ impl DocumentStore for MemoryStore {
         drop(all);
         drop(old);
         Ok(true)
+    }
+
+    async fn query(
+        &self,
+        collection: &str,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<Document>, StoreError> {
+        check_filter(filter)?;
+        // A scan of the documents' keys: the meaning the other backends' indexes answer.
+        let found: Vec<(String, u64, Arc<serde_json::Value>)> = {
+            let all = lock(&self.documents);
+            let Some(c) = all.get(collection) else {
+                return Ok(Vec::new());
+            };
+            c.docs
+                .iter()
+                .filter(|(_, (_, _, keys))| {
+                    filter.matches(keys.iter().map(|k| (k.name.as_str(), k.value.as_str())))
+                })
+                .take(limit)
+                .map(|(id, (revision, body, _))| (id.clone(), *revision, body.clone()))
+                .collect()
+        };
+        Ok(found
+            .into_iter()
+            .map(|(id, revision, body)| Document {
+                id,
+                revision,
+                body: Arc::unwrap_or_clone(body),
+            })
+            .collect())
     }
 
     fn generation(&self, collection: &str) -> Option<u64> {

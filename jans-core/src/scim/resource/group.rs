@@ -65,6 +65,16 @@ pub fn from_scim(
         .get("externalId")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    if group
+        .external_id
+        .as_ref()
+        .is_some_and(|x| x.len() > 1024 || x.chars().any(char::is_control))
+    {
+        return Err(ScimError::new(
+            ScimType::InvalidValue,
+            "`externalId` must be at most 1024 characters without control characters",
+        ));
+    }
     let mut ids: Vec<String> = Vec::new();
     for m in r
         .get("members")

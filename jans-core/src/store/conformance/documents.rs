@@ -7,11 +7,11 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{CaseResult, block_on, e};
-use crate::store::document::{Filter, UniqueKey, select};
+use crate::store::document::{Filter, Key};
 use crate::store::{Backend, StoreError};
 
-fn uid(v: &str) -> Vec<UniqueKey> {
-    vec![UniqueKey::new("uid", v)]
+fn uid(v: &str) -> Vec<Key> {
+    vec![Key::unique("uid", v)]
 }
 
 /// Insert, read, find by a unique key, replace with and without the revision, delete.
@@ -143,16 +143,13 @@ pub(super) fn documents_crud(s: &Backend) -> CaseResult {
     })
 }
 
-/// Listing in id order, in pages; filtering by the hook or by scan gives the same answer.
-pub(super) fn documents_list_and_select(s: &Backend) -> CaseResult {
+/// Listing in id order, in pages.
+pub(super) fn documents_list(s: &Backend) -> CaseResult {
     let d = s.documents.as_ref();
     block_on(async {
         for i in (0..25).rev() {
             let id = format!("d{i:02}");
-            e(
-                d.insert("things", &id, &json!({"even": i % 2 == 0, "i": i}), &[])
-                    .await,
-            )?;
+            e(d.insert("things", &id, &json!({"i": i}), &[]).await)?;
         }
         e(d.insert("others", "d00", &json!({}), &[]).await)?;
         let mut seen = Vec::new();
@@ -166,26 +163,181 @@ pub(super) fn documents_list_and_select(s: &Backend) -> CaseResult {
         }
         let want: Vec<String> = (0..25).map(|i| format!("d{i:02}")).collect();
         ensure!(seen == want, "every document once, in id order: {seen:?}");
-        let even = Filter::Equals {
-            member: "even".to_owned(),
-            value: json!(true),
-        };
-        let found = e(select(d, "things", &even, 100).await)?;
-        ensure!(found.len() == 13, "13 even documents, got {}", found.len());
-        ensure!(
-            found
-                .iter()
-                .all(|d| d.body.get("even") == Some(&json!(true))),
-            "only even ones"
-        );
-        let few = e(select(d, "things", &even, 4).await)?;
-        ensure!(
-            few.iter().map(|d| d.id.as_str()).collect::<Vec<_>>() == ["d00", "d02", "d04", "d06"],
-            "the first 4 in id order: {few:?}"
-        );
         ensure!(
             e(d.list("nothing", None, 10).await)?.is_empty(),
             "an empty collection"
+        );
+        Ok(())
+    })
+}
+
+/// The documents of [`documents_query`]: (id, keys).
+fn keyed() -> Vec<(&'static str, Vec<Key>)> {
+    let ix = Key::index;
+    vec![
+        (
+            "a",
+            vec![
+                Key::unique("uid", "alice"),
+                ix("mail", "alice@example.com"),
+                ix("mail", "a@home.example.net"),
+                ix("t", "00000000001700000000"),
+                ix("tag", "x"),
+            ],
+        ),
+        (
+            "b",
+            vec![
+                Key::unique("uid", "bob"),
+                ix("mail", "bob@example.org"),
+                ix("t", "00000000001700000500"),
+                ix("tag", "x"),
+                // The same value twice is held once.
+                ix("tag", "y"),
+                ix("tag", "y"),
+            ],
+        ),
+        (
+            "c",
+            vec![
+                Key::unique("uid", "carol"),
+                ix("mail", "carol@example.com"),
+                ix("t", "00000000001800000000"),
+                ix("uid", "also-carol"),
+            ],
+        ),
+        (
+            "d",
+            vec![
+                Key::unique("uid", "dé\u{1F600}"),
+                ix("mail", "dé@exämple.com"),
+                ix("mail", "ab\u{10FFFF}"),
+                ix("mail", ""),
+            ],
+        ),
+        (
+            "e",
+            vec![ix("mail", "abc"), ix("mail", "abd"), ix("mail", "ac")],
+        ),
+        ("f", vec![]),
+    ]
+}
+
+/// The query hook: each key test, combination and limit answers what [`Filter::matches`]
+/// says over the keys the documents hold (the same table on every backend); keys move with
+/// their document; a filter past the bound is refused.
+pub(super) fn documents_query(s: &Backend) -> CaseResult {
+    use crate::store::document::{MAX_FILTER_SIZE, Test};
+    let d = s.documents.as_ref();
+    let k = |name: &str, test: Test| Filter::key(name, test);
+    let s_ = |v: &str| v.to_owned();
+    block_on(async {
+        let docs = keyed();
+        // Inserted out of id order, beside another collection with the same keys.
+        for (id, keys) in docs.iter().rev() {
+            e(d.insert("q", id, &json!({"id": id}), keys).await)?;
+            e(d.insert("q2", id, &json!({}), keys).await)?;
+        }
+        let table = vec![
+            k("mail", Test::Eq(s_("bob@example.org"))),
+            k("mail", Test::Eq(s_(""))),
+            k("uid", Test::Eq(s_("carol"))),
+            k("uid", Test::StartsWith(s_("a"))),
+            k("mail", Test::StartsWith(s_("ab"))),
+            k("mail", Test::StartsWith(s_("ab\u{10FFFF}"))),
+            k("mail", Test::StartsWith(s_("dé@"))),
+            k("mail", Test::StartsWith(s_(""))),
+            k("mail", Test::EndsWith(s_("@example.com"))),
+            k("mail", Test::EndsWith(s_("ämple.com"))),
+            k("mail", Test::Contains(s_("example"))),
+            k("mail", Test::Contains(s_("\u{10FFFF}"))),
+            k("t", Test::Gt(s_("00000000001700000000"))),
+            k("t", Test::Ge(s_("00000000001700000000"))),
+            k("t", Test::Lt(s_("00000000001700000500"))),
+            k("t", Test::Le(s_("00000000001700000500"))),
+            k("uid", Test::Gt(s_("bob"))),
+            k("uid", Test::Lt(s_("c"))),
+            k("tag", Test::Present),
+            k("nothing", Test::Present),
+            Filter::And(vec![
+                k("tag", Test::Eq(s_("x"))),
+                k("mail", Test::EndsWith(s_(".org"))),
+            ]),
+            Filter::Or(vec![
+                k("tag", Test::Eq(s_("y"))),
+                k("mail", Test::StartsWith(s_("carol"))),
+                k("uid", Test::Eq(s_("nobody"))),
+            ]),
+            Filter::And(vec![
+                Filter::Or(vec![k("t", Test::Present), k("mail", Test::Eq(s_("ac")))]),
+                Filter::Or(vec![
+                    k("mail", Test::Contains(s_("home"))),
+                    k("t", Test::Ge(s_("00000000001800000000"))),
+                    k("mail", Test::Eq(s_("ac"))),
+                ]),
+            ]),
+            Filter::And(vec![]),
+            Filter::Or(vec![]),
+        ];
+        for filter in &table {
+            let want: Vec<&str> = docs
+                .iter()
+                .filter(|(_, keys)| {
+                    filter.matches(keys.iter().map(|k| (k.name.as_str(), k.value.as_str())))
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            let got = e(d.query("q", filter, 100).await)?;
+            let ids: Vec<&str> = got.iter().map(|d| d.id.as_str()).collect();
+            ensure!(ids == want, "{filter:?}: {ids:?}, not {want:?}");
+            ensure!(
+                got.iter()
+                    .all(|d| d.body == json!({"id": d.id}) && d.revision == 1),
+                "each document whole: {got:?}"
+            );
+            let few = e(d.query("q", filter, 2).await)?;
+            let few: Vec<&str> = few.iter().map(|d| d.id.as_str()).collect();
+            ensure!(
+                few.as_slice() == want.get(..want.len().min(2)).unwrap_or_default(),
+                "the first 2 in id order: {few:?}"
+            );
+        }
+        // Keys move with their document.
+        e(d.replace(
+            "q",
+            "a",
+            &json!({"id": "a"}),
+            &[Key::index("mail", "new@example.com")],
+            Some(1),
+        )
+        .await)?;
+        let mail = |v: &str| k("mail", Test::Eq(s_(v)));
+        ensure!(
+            e(d.query("q", &mail("alice@example.com"), 10).await)?.is_empty(),
+            "a replaced key is gone"
+        );
+        let found = e(d.query("q", &mail("new@example.com"), 10).await)?;
+        ensure!(
+            found
+                .iter()
+                .map(|d| (d.id.as_str(), d.revision))
+                .collect::<Vec<_>>()
+                == [("a", 2)],
+            "the new key finds it: {found:?}"
+        );
+        ensure!(e(d.delete("q", "b", None).await)?, "delete");
+        ensure!(
+            e(d.query("q", &mail("bob@example.org"), 10).await)?.is_empty(),
+            "a deleted document's keys are gone"
+        );
+        ensure!(
+            e(d.query("q2", &mail("bob@example.org"), 10).await)?.len() == 1,
+            "another collection's keys stay"
+        );
+        let huge = Filter::Or(vec![mail("x"); MAX_FILTER_SIZE]);
+        ensure!(
+            matches!(d.query("q", &huge, 10).await, Err(StoreError::Backend(_))),
+            "a filter past the bound is refused"
         );
         Ok(())
     })
@@ -208,7 +360,7 @@ pub(super) fn documents_races(s: &Backend) -> CaseResult {
                     "race",
                     &format!("claim{t}"),
                     &json!({"t": t}),
-                    &[UniqueKey::new("mail", "same@example.com")],
+                    &[Key::unique("mail", "same@example.com")],
                 ));
                 let updated = block_on(d.replace("race", "shared", &json!({"n": t}), &[], Some(1)));
                 (claimed, updated)

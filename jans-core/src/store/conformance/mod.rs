@@ -4,7 +4,7 @@
 //! not-found and conflicts. A backend's tests call [`run_all`] with a [`Harness`] (and
 //! `crate::repo::conformance::run_all`, the repositories over it).
 
-use super::document::UniqueKey;
+use super::document::Key;
 use super::{Backend, GrantKind, GrantRecord, StoreError};
 
 /// What the suite needs from a backend.
@@ -65,7 +65,7 @@ pub(crate) fn e<T>(r: Result<T, StoreError>) -> Result<T, String> {
 fn durable(h: &mut dyn Harness) -> CaseResult {
     let s = h.backend();
     let body = serde_json::json!({"uid": "dora"});
-    let uid = [UniqueKey::new("uid", "dora")];
+    let uid = [Key::unique("uid", "dora")];
     block_on(async {
         e(s.documents.insert("people", "durable", &body, &uid).await)?;
         e(s.grants
@@ -115,7 +115,7 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 15] = [
+    let cases: [Case; 16] = [
         ("documents_generation", documents::documents_generation),
         ("grants_single_use", grants::grants_single_use),
         ("grants_tombstone", grants::grants_tombstone),
@@ -131,10 +131,8 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
             grants::grants_family_revocation_races_insert,
         ),
         ("documents_crud", documents::documents_crud),
-        (
-            "documents_list_and_select",
-            documents::documents_list_and_select,
-        ),
+        ("documents_list", documents::documents_list),
+        ("documents_query", documents::documents_query),
         ("documents_races", documents::documents_races),
         (
             "documents_keep_every_character",

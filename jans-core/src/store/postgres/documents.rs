@@ -1,13 +1,23 @@
-//! The document store on PostgreSQL (schema version 7): `jans_document` rows with a
+//! The document store on PostgreSQL (schema versions 7 and 9): `jans_document` rows with a
 //! revision, `jans_document_key` rows whose primary key makes each unique key's value
-//! one document's. A write and its keys share one transaction; a revision check is part of
-//! the statement that writes, so of two racing updates one wins.
+//! one document's, `jans_document_index` rows for the index keys. A write and its keys share
+//! one transaction; a revision check is part of the statement that writes, so of two racing
+//! updates one wins.
+//!
+//! A query ([`DocumentStore::query`]) is one parameterized statement: each key test an
+//! `id IN (...)` over both key tables, on their `(collection, name, value)` indexes (key
+//! values compare bytewise, `COLLATE "C"`), combined with `AND`/`OR` as the filter is;
+//! every name and operand is a parameter, never text of the statement.
 
 use async_trait::async_trait;
 
 use super::{PgStore, map_err};
 use crate::store::StoreError;
-use crate::store::document::{Document, DocumentStore, UniqueKey, check_names};
+use tokio_postgres::types::{ToSql, Type};
+
+use crate::store::document::{
+    Document, DocumentStore, Filter, Key, Test, check_filter, check_names,
+};
 
 fn encode(body: &serde_json::Value) -> Result<String, StoreError> {
     serde_json::to_string(body).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -25,13 +35,13 @@ fn revision(r: u64) -> i64 {
     i64::try_from(r).unwrap_or(i64::MAX)
 }
 
-/// Claim `unique` for `id` inside `tx`: a value another document holds is a unique
-/// violation, which maps to `Conflict`.
+/// Claim `keys` for `id` inside `tx`: a unique value another document holds is a unique
+/// violation, which maps to `Conflict`. The index keys go in one statement.
 async fn claim(
     tx: &deadpool_postgres::Transaction<'_>,
     collection: &str,
     id: &str,
-    unique: &[UniqueKey],
+    keys: &[Key],
 ) -> Result<(), StoreError> {
     let stmt = tx
         .prepare_cached(
@@ -39,12 +49,88 @@ async fn claim(
         )
         .await
         .map_err(map_err)?;
-    for k in unique {
+    for k in keys.iter().filter(|k| k.unique) {
         tx.execute(&stmt, &[&collection, &k.name, &k.value, &id])
             .await
             .map_err(map_err)?;
     }
+    let (names, values): (Vec<&str>, Vec<&str>) = keys
+        .iter()
+        .filter(|k| !k.unique)
+        .map(|k| (k.name.as_str(), k.value.as_str()))
+        .unzip();
+    if !names.is_empty() {
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO jans_document_index (collection, name, value, id) \
+                 SELECT $1, n, v, $4 FROM unnest($2::text[], $3::text[]) AS k (n, v)",
+            )
+            .await
+            .map_err(map_err)?;
+        tx.execute(&stmt, &[&collection, &names, &values, &id])
+            .await
+            .map_err(map_err)?;
+    }
     Ok(())
+}
+
+/// The SQL condition on a key table's `value` for `test`, its operands pushed to `params`.
+fn value_sql(test: &Test, params: &mut Vec<String>) -> String {
+    let mut param = |v: &str| {
+        params.push(v.to_owned());
+        format!("${}::text", params.len())
+    };
+    match test {
+        Test::Eq(v) => format!("value = {}", param(v)),
+        Test::StartsWith(v) => {
+            let p = param(v);
+            // A range of the index, then the prefix itself.
+            let end = Test::after_prefix(v)
+                .map(|end| format!(" AND value < {}", param(&end)))
+                .unwrap_or_default();
+            format!("value >= {p}{end} AND starts_with(value, {p})")
+        }
+        Test::EndsWith(v) => {
+            let p = param(v);
+            format!("right(value, char_length({p})) = {p}")
+        }
+        Test::Contains(v) => format!("strpos(value, {}) > 0", param(v)),
+        Test::Gt(v) => format!("value > {}", param(v)),
+        Test::Ge(v) => format!("value >= {}", param(v)),
+        Test::Lt(v) => format!("value < {}", param(v)),
+        Test::Le(v) => format!("value <= {}", param(v)),
+        Test::Present => "true".to_owned(),
+    }
+}
+
+/// The SQL condition on `d.id` for `filter` (the collection is `$1`), its names and
+/// operands pushed to `params`.
+fn filter_sql(filter: &Filter, params: &mut Vec<String>) -> String {
+    match filter {
+        Filter::Key { name, test } => {
+            params.push(name.clone());
+            let name = format!("${}::text", params.len());
+            let cond = value_sql(test, params);
+            format!(
+                "d.id IN (SELECT id FROM jans_document_key \
+                 WHERE collection = $1 AND name = {name} AND {cond} \
+                 UNION ALL SELECT id FROM jans_document_index \
+                 WHERE collection = $1 AND name = {name} AND {cond})"
+            )
+        }
+        Filter::And(parts) | Filter::Or(parts) if parts.is_empty() => {
+            matches!(filter, Filter::And(_)).to_string()
+        }
+        Filter::And(parts) | Filter::Or(parts) => {
+            let join = if matches!(filter, Filter::And(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            let parts: Vec<String> = parts.iter().map(|p| filter_sql(p, params)).collect();
+            format!("({})", parts.join(join))
+        }
+    }
 }
 
 impl PgStore {
@@ -82,10 +168,10 @@ impl DocumentStore for PgStore {
         collection: &str,
         id: &str,
         body: &serde_json::Value,
-        unique: &[UniqueKey],
+        keys: &[Key],
     ) -> Result<u64, StoreError> {
-        check_names(collection, id, unique)?;
-        let (collection, id, unique) = (collection.to_owned(), id.to_owned(), unique.to_vec());
+        let keys = check_names(collection, id, keys)?;
+        let (collection, id) = (collection.to_owned(), id.to_owned());
         let text = encode(body)?;
         self.run(move |mut c| async move {
             let tx = c.transaction().await.map_err(map_err)?;
@@ -99,7 +185,7 @@ impl DocumentStore for PgStore {
             tx.execute(&stmt, &[&collection, &id, &text])
                 .await
                 .map_err(map_err)?;
-            claim(&tx, &collection, &id, &unique).await?;
+            claim(&tx, &collection, &id, &keys).await?;
             tx.commit().await.map_err(map_err)?;
             Ok(1)
         })
@@ -155,12 +241,12 @@ impl DocumentStore for PgStore {
         collection: &str,
         id: &str,
         body: &serde_json::Value,
-        unique: &[UniqueKey],
+        keys: &[Key],
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
         let forgotten = (collection.to_owned(), id.to_owned());
-        check_names(collection, id, unique)?;
-        let (collection, id, unique) = (collection.to_owned(), id.to_owned(), unique.to_vec());
+        let keys = check_names(collection, id, keys)?;
+        let (collection, id) = (collection.to_owned(), id.to_owned());
         let text = encode(body)?;
         let expected = expected.map(revision);
         let written = self
@@ -194,13 +280,18 @@ impl DocumentStore for PgStore {
                     });
                 };
                 let next: i64 = updated.try_get(0).map_err(map_err)?;
-                tx.execute(
-                    "DELETE FROM jans_document_key WHERE collection = $1 AND id = $2",
-                    &[&collection, &id],
-                )
-                .await
-                .map_err(map_err)?;
-                claim(&tx, &collection, &id, &unique).await?;
+                for table in ["jans_document_key", "jans_document_index"] {
+                    let stmt = tx
+                        .prepare_cached(&format!(
+                            "DELETE FROM {table} WHERE collection = $1 AND id = $2"
+                        ))
+                        .await
+                        .map_err(map_err)?;
+                    tx.execute(&stmt, &[&collection, &id])
+                        .await
+                        .map_err(map_err)?;
+                }
+                claim(&tx, &collection, &id, &keys).await?;
                 tx.commit().await.map_err(map_err)?;
                 Ok(u64::try_from(next).unwrap_or(0))
             })
@@ -255,6 +346,40 @@ impl DocumentStore for PgStore {
         // Whatever happened, what this process cached of it is no longer to be trusted.
         self.cache.forget(&forgotten.0, &forgotten.1);
         written
+    }
+
+    async fn query(
+        &self,
+        collection: &str,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<Document>, StoreError> {
+        check_filter(filter)?;
+        let mut params = vec![collection.to_owned()];
+        let cond = filter_sql(filter, &mut params);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = format!(
+            "SELECT d.id, d.revision, d.body FROM jans_document d \
+             WHERE d.collection = $1 AND {cond} ORDER BY d.id LIMIT ${}",
+            params.len() + 1
+        );
+        self.run(move |c| async move {
+            let mut typed: Vec<(&(dyn ToSql + Sync), Type)> =
+                params.iter().map(|p| (p as _, Type::TEXT)).collect();
+            typed.push((&limit, Type::INT8));
+            // One round trip: the statement is parsed, bound and run at once, not cached.
+            let rows = c.query_typed(&sql, &typed).await.map_err(map_err)?;
+            rows.iter()
+                .map(|r| {
+                    row(
+                        r.try_get(0).map_err(map_err)?,
+                        r.try_get(1).map_err(map_err)?,
+                        r.try_get(2).map_err(map_err)?,
+                    )
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn list(

@@ -35,10 +35,15 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "records_as_documents",
         include_str!("migrations/0008_records_as_documents.sql"),
     ),
+    (
+        9,
+        "document_index",
+        include_str!("migrations/0009_document_index.sql"),
+    ),
 ];
 
 /// The schema version this build needs.
-pub const LATEST: i32 = 8;
+pub const LATEST: i32 = 9;
 
 /// Transaction-level advisory lock key serializing migrations across nodes ("jansmigr").
 const MIGRATION_LOCK: i64 = 0x6a61_6e73_6d69_6772;

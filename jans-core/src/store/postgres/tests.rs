@@ -307,7 +307,7 @@ fn a_version_7_database_keeps_its_records_after_migrating() {
         }))
         .unwrap();
     }
-    assert_eq!(block_on(schema::migrate(&store)).unwrap(), vec![8]);
+    assert_eq!(block_on(schema::migrate(&store)).unwrap(), vec![8, 9]);
     let stores = Stores::postgres(store);
     block_on(async {
         assert_eq!(stores.clients.get("old").await.unwrap(), Some(client));

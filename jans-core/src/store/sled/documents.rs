@@ -1,7 +1,17 @@
-//! The document store on sled: `docs` (collection + 0 + id -> revision, unique keys, body)
-//! and `doc_keys` (collection + 0 + key name + 0 + value -> id). A document and its keys
-//! change in one multi-tree transaction, so a unique key is never claimed twice nor left
-//! behind; every write is durable before it returns (group commit).
+//! The document store on sled: `docs` (collection + 0 + id -> revision, keys, body),
+//! `doc_keys` (collection + 0 + key name + 0 + value -> id: the unique keys) and `doc_index`
+//! (collection + 0 + key name + 0 + value + 0 + id -> nothing: the index keys). A document
+//! and its keys change in one multi-tree transaction, so a unique key is never claimed
+//! twice and no key is left behind; every write is durable before it returns (group
+//! commit). Names, values and ids hold no NUL, so the separators are unambiguous and a key
+//! tree orders its entries by value, then id.
+//!
+//! A query ([`DocumentStore::query`]) reads each key test as ranges of the two key trees
+//! (an equality or a prefix is one short range; an order comparison a range from or to
+//! its operand; `co`/`ew` every value of the name), combines the ids, then reads the
+//! documents in id order, each checked against the filter on the keys it holds now.
+
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -10,7 +20,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{SledStore, map_err};
 use crate::store::StoreError;
-use crate::store::document::{Document, DocumentStore, UniqueKey, check_names};
+use crate::store::document::{
+    Document, DocumentStore, Filter, Key, Test, check_filter, check_names,
+};
 
 /// A document as stored.
 #[derive(Serialize, Deserialize)]
@@ -20,6 +32,9 @@ pub(super) struct Stored {
     /// Unique keys, as (name, value).
     #[serde(default)]
     pub(super) u: Vec<(String, String)>,
+    /// Index keys, as (name, value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    i: Vec<(String, String)>,
     /// Body.
     b: serde_json::Value,
 }
@@ -27,7 +42,31 @@ pub(super) struct Stored {
 impl Stored {
     /// A document at revision `r` holding `u`.
     pub(super) fn new(r: u64, u: Vec<(String, String)>, b: serde_json::Value) -> Stored {
-        Stored { r, u, b }
+        Stored {
+            r,
+            u,
+            i: Vec::new(),
+            b,
+        }
+    }
+
+    /// At revision `r`, holding `keys` (as [`check_names`] returned them).
+    fn with_keys(r: u64, keys: &[Key], b: serde_json::Value) -> Stored {
+        let pair = |k: &Key| (k.name.clone(), k.value.clone());
+        Stored {
+            r,
+            u: keys.iter().filter(|k| k.unique).map(pair).collect(),
+            i: keys.iter().filter(|k| !k.unique).map(pair).collect(),
+            b,
+        }
+    }
+
+    /// Every key it holds, as (name, value).
+    fn keys(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
+        self.u
+            .iter()
+            .chain(&self.i)
+            .map(|(n, v)| (n.as_str(), v.as_str()))
     }
 }
 
@@ -54,11 +93,22 @@ fn decode(v: &[u8]) -> Result<Stored, StoreError> {
     serde_json::from_slice(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn pairs(unique: &[UniqueKey]) -> Vec<(String, String)> {
-    unique
-        .iter()
-        .map(|k| (k.name.clone(), k.value.clone()))
-        .collect()
+/// The `doc_index` entry of the index key `name` = `value` of the document `id`.
+fn index_key(collection: &str, name: &str, value: &str, id: &str) -> Vec<u8> {
+    let mut k = unique_key(collection, name, value);
+    k.push(0);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+/// Whether, in a key tree's ascending order, no value from `value` on can pass `test`.
+fn past(test: &Test, value: &str) -> bool {
+    match test {
+        Test::Eq(v) | Test::Le(v) => value > v.as_str(),
+        Test::StartsWith(v) => value > v.as_str() && !value.starts_with(v.as_str()),
+        Test::Lt(v) => value >= v.as_str(),
+        _ => false,
+    }
 }
 
 /// The outcome of a transaction whose closure aborts with a `StoreError`.
@@ -102,6 +152,140 @@ fn current_at(
     Ok(Some(current))
 }
 
+type Tx = sled::transaction::TransactionalTree;
+
+/// Claim `keys` for `id` inside a transaction: `Conflict` when a unique value is taken.
+fn claim(
+    unique: &Tx,
+    index: &Tx,
+    collection: &str,
+    id: &str,
+    keys: &[Key],
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    for k in keys {
+        if k.unique {
+            let uk = unique_key(collection, &k.name, &k.value);
+            if unique.get(&uk)?.is_some() {
+                return abort(StoreError::Conflict);
+            }
+            unique.insert(uk, id.as_bytes())?;
+        } else {
+            index.insert(index_key(collection, &k.name, &k.value, id), &[])?;
+        }
+    }
+    Ok(())
+}
+
+/// Free the keys `current` holds, inside a transaction.
+fn release(
+    unique: &Tx,
+    index: &Tx,
+    collection: &str,
+    id: &str,
+    current: &Stored,
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    for (name, value) in &current.u {
+        unique.remove(unique_key(collection, name, value))?;
+    }
+    for (name, value) in &current.i {
+        index.remove(index_key(collection, name, value, id))?;
+    }
+    Ok(())
+}
+
+impl SledStore {
+    /// The ids of the documents holding a value of the key `name` that passes `test`, read
+    /// from ranges of both key trees.
+    fn key_ids(
+        &self,
+        collection: &str,
+        name: &str,
+        test: &Test,
+    ) -> Result<BTreeSet<Vec<u8>>, StoreError> {
+        let base = unique_key(collection, name, "");
+        let mut start = base.clone();
+        if let Test::Eq(v) | Test::StartsWith(v) | Test::Gt(v) | Test::Ge(v) = test {
+            start.extend_from_slice(v.as_bytes());
+        }
+        let mut ids = BTreeSet::new();
+        for item in self.doc_keys.range(start.as_slice()..) {
+            let (k, id) = item.map_err(map_err)?;
+            let Some(value) = k.strip_prefix(base.as_slice()) else {
+                break;
+            };
+            let value = String::from_utf8_lossy(value);
+            if past(test, &value) {
+                break;
+            }
+            if test.passes(&value) {
+                ids.insert(id.to_vec());
+            }
+        }
+        for item in self.doc_index.range(start.as_slice()..) {
+            let (k, _) = item.map_err(map_err)?;
+            let Some(rest) = k.strip_prefix(base.as_slice()) else {
+                break;
+            };
+            let mut parts = rest.splitn(2, |b| *b == 0);
+            let (Some(value), Some(id)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let value = String::from_utf8_lossy(value);
+            if past(test, &value) {
+                break;
+            }
+            if test.passes(&value) {
+                ids.insert(id.to_vec());
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The ids of the documents whose keys pass `filter`.
+    fn filter_ids(
+        &self,
+        collection: &str,
+        filter: &Filter,
+    ) -> Result<BTreeSet<Vec<u8>>, StoreError> {
+        match filter {
+            Filter::Key { name, test } => self.key_ids(collection, name, test),
+            Filter::And(parts) => {
+                let mut parts = parts.iter();
+                let Some(first) = parts.next() else {
+                    // Nothing to hold: every document.
+                    let prefix = doc_key(collection, "");
+                    return self
+                        .docs
+                        .scan_prefix(&prefix)
+                        .map(|item| {
+                            let (k, _) = item.map_err(map_err)?;
+                            Ok(k.strip_prefix(prefix.as_slice())
+                                .unwrap_or_default()
+                                .to_vec())
+                        })
+                        .collect();
+                };
+                let mut ids = self.filter_ids(collection, first)?;
+                for part in parts {
+                    if ids.is_empty() {
+                        break;
+                    }
+                    let more = self.filter_ids(collection, part)?;
+                    ids.retain(|id| more.contains(id));
+                }
+                Ok(ids)
+            }
+            Filter::Or(parts) => {
+                let mut ids = BTreeSet::new();
+                for part in parts {
+                    ids.append(&mut self.filter_ids(collection, part)?);
+                }
+                Ok(ids)
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl DocumentStore for SledStore {
     async fn insert(
@@ -109,29 +293,21 @@ impl DocumentStore for SledStore {
         collection: &str,
         id: &str,
         body: &serde_json::Value,
-        unique: &[UniqueKey],
+        keys: &[Key],
     ) -> Result<u64, StoreError> {
-        check_names(collection, id, unique)?;
+        let all = check_names(collection, id, keys)?;
         let key = doc_key(collection, id);
-        let value = encode(&Stored {
-            r: 1,
-            u: pairs(unique),
-            b: body.clone(),
-        })?;
-        settle((&self.docs, &self.doc_keys).transaction(|(docs, keys)| {
-            if docs.get(&key)?.is_some() {
-                return abort(StoreError::Conflict);
-            }
-            for k in unique {
-                let uk = unique_key(collection, &k.name, &k.value);
-                if keys.get(&uk)?.is_some() {
+        let value = encode(&Stored::with_keys(1, &all, body.clone()))?;
+        settle((&self.docs, &self.doc_keys, &self.doc_index).transaction(
+            |(docs, keys, index)| {
+                if docs.get(&key)?.is_some() {
                     return abort(StoreError::Conflict);
                 }
-                keys.insert(uk, id.as_bytes())?;
-            }
-            docs.insert(key.as_slice(), value.as_slice())?;
-            Ok(())
-        }))?;
+                claim(keys, index, collection, id, &all)?;
+                docs.insert(key.as_slice(), value.as_slice())?;
+                Ok(())
+            },
+        ))?;
         self.generations.bump(collection);
         self.durable().await?;
         Ok(1)
@@ -166,37 +342,27 @@ impl DocumentStore for SledStore {
         collection: &str,
         id: &str,
         body: &serde_json::Value,
-        unique: &[UniqueKey],
+        keys: &[Key],
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
-        check_names(collection, id, unique)?;
+        let all = check_names(collection, id, keys)?;
         let key = doc_key(collection, id);
-        let revision = settle((&self.docs, &self.doc_keys).transaction(|(docs, keys)| {
-            let Some(current) = current_at(docs, &key, expected)? else {
-                return abort(StoreError::NotFound);
-            };
-            for (name, value) in &current.u {
-                keys.remove(unique_key(collection, name, value))?;
-            }
-            for k in unique {
-                let uk = unique_key(collection, &k.name, &k.value);
-                if keys.get(&uk)?.is_some() {
-                    return abort(StoreError::Conflict);
-                }
-                keys.insert(uk, id.as_bytes())?;
-            }
-            let next = current.r.saturating_add(1);
-            let value = match encode(&Stored {
-                r: next,
-                u: pairs(unique),
-                b: body.clone(),
-            }) {
-                Ok(v) => v,
-                Err(e) => return abort(e),
-            };
-            docs.insert(key.as_slice(), value)?;
-            Ok(next)
-        }))?;
+        let revision = settle((&self.docs, &self.doc_keys, &self.doc_index).transaction(
+            |(docs, keys, index)| {
+                let Some(current) = current_at(docs, &key, expected)? else {
+                    return abort(StoreError::NotFound);
+                };
+                release(keys, index, collection, id, &current)?;
+                claim(keys, index, collection, id, &all)?;
+                let next = current.r.saturating_add(1);
+                let value = match encode(&Stored::with_keys(next, &all, body.clone())) {
+                    Ok(v) => v,
+                    Err(e) => return abort(e),
+                };
+                docs.insert(key.as_slice(), value)?;
+                Ok(next)
+            },
+        ))?;
         self.generations.bump(collection);
         self.durable().await?;
         Ok(revision)
@@ -209,16 +375,16 @@ impl DocumentStore for SledStore {
         expected: Option<u64>,
     ) -> Result<bool, StoreError> {
         let key = doc_key(collection, id);
-        let existed = settle((&self.docs, &self.doc_keys).transaction(|(docs, keys)| {
-            let Some(current) = current_at(docs, &key, expected)? else {
-                return Ok(false);
-            };
-            for (name, value) in &current.u {
-                keys.remove(unique_key(collection, name, value))?;
-            }
-            docs.remove(key.as_slice())?;
-            Ok(true)
-        }))?;
+        let existed = settle((&self.docs, &self.doc_keys, &self.doc_index).transaction(
+            |(docs, keys, index)| {
+                let Some(current) = current_at(docs, &key, expected)? else {
+                    return Ok(false);
+                };
+                release(keys, index, collection, id, &current)?;
+                docs.remove(key.as_slice())?;
+                Ok(true)
+            },
+        ))?;
         if existed {
             self.generations.bump(collection);
             self.durable().await?;
@@ -228,6 +394,34 @@ impl DocumentStore for SledStore {
 
     fn generation(&self, collection: &str) -> Option<u64> {
         Some(self.generations.current(collection))
+    }
+
+    async fn query(
+        &self,
+        collection: &str,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<Document>, StoreError> {
+        check_filter(filter)?;
+        let mut out = Vec::new();
+        for id in self.filter_ids(collection, filter)? {
+            if out.len() == limit {
+                break;
+            }
+            let Some(v) = self
+                .docs
+                .get(doc_key(collection, &String::from_utf8_lossy(&id)))
+                .map_err(map_err)?
+            else {
+                continue;
+            };
+            let stored = decode(&v)?;
+            // The document as it is now, if it still passes.
+            if filter.matches(stored.keys()) {
+                out.push(document(&id, stored));
+            }
+        }
+        Ok(out)
     }
 
     async fn list(

@@ -2,7 +2,7 @@
 //!
 //! Layout (one tree each): `grants` (kind byte + key -> JSON), `grant_fam` (family + 0 +
 //! kind + key -> ()) for family revocation, and the documents of every collection in
-//! `docs` and `doc_keys` (`documents`). Databases of older versions, with a tree per
+//! `docs`, `doc_keys` and `doc_index` (`documents`). Databases of older versions, with a tree per
 //! aggregate, are moved to documents when opened (`upgrade`). The sweeper's expiry index
 //! lives in memory: the first sweep after opening scans `grants` once and fills it, later
 //! inserts add to it. Keeping it out of sled halves the writes of a token issuance (sled
@@ -31,9 +31,10 @@ use crate::ctx::UnixTime;
 pub struct SledStore {
     grants: sled::Tree,
     grant_fam: sled::Tree,
-    /// Documents of every collection, and their unique keys (`documents`).
+    /// Documents of every collection, their unique keys and their index keys (`documents`).
     docs: sled::Tree,
     doc_keys: sled::Tree,
+    doc_index: sled::Tree,
     /// Write counters of the collections (`DocumentStore::generation`).
     generations: crate::store::document::Generations,
     expiry: Mutex<ExpiryIndex>,
@@ -129,6 +130,7 @@ impl SledStore {
             grant_fam: tree("grant_fam")?,
             docs,
             doc_keys,
+            doc_index: tree("doc_index")?,
             generations: Default::default(),
             expiry: Mutex::new(ExpiryIndex::default()),
             commit: flush::GroupCommit::start(db)?,
