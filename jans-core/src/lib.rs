@@ -53,6 +53,7 @@
 
 pub mod auth;
 pub mod b64;
+pub mod concurrent;
 pub mod config;
 pub mod crypto;
 pub mod ctx;

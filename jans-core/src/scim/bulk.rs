@@ -30,6 +30,7 @@ use crate::error::Error;
 use crate::error::scim::{ScimError, ScimType};
 use crate::request::{Method, Request, ScimEndpoint};
 use crate::response::{Body, Response};
+use crate::scim::write::Prehashed;
 use crate::scim::{Kind, ScimServer, paths};
 
 /// The BulkRequest message schema.
@@ -51,6 +52,8 @@ struct Operation {
     data: Option<Value>,
     /// The bulkIds its path and data name.
     needs: HashSet<String>,
+    /// Its user's password, hashed before the operations run ([`ScimServer::prehash`]).
+    prehashed: Option<Prehashed>,
 }
 
 fn syntax(detail: impl Into<String>) -> ScimError {
@@ -216,6 +219,7 @@ fn parse(body: &[u8], max_operations: usize) -> Result<(Vec<Operation>, Option<u
             path,
             data,
             needs,
+            prehashed: None,
         });
     }
     Ok((out, fail_on_errors))
@@ -235,7 +239,8 @@ impl ScimServer {
             )
             .into());
         }
-        let (ops, fail_on_errors) = parse(&req.body, limits.bulk_max_operations)?;
+        let (mut ops, fail_on_errors) = parse(&req.body, limits.bulk_max_operations)?;
+        self.prehash(&mut ops, ctx).await;
         let defined: HashSet<String> = ops.iter().filter_map(|o| o.bulk_id.clone()).collect();
         let mut created: HashMap<String, String> = HashMap::new();
         let mut failed_ids: HashSet<String> = HashSet::new();
@@ -339,7 +344,7 @@ impl ScimServer {
                 "Operations": [{"op": "add", "path": "members", "value": members}],
             }))
             .map_err(|e| Error::Internal(e.to_string()))?;
-            let done = self.modify(Kind::Group, &id, &req, ctx).await;
+            let done = self.modify(Kind::Group, &id, &req, ctx, None).await;
             let failure = match done {
                 Ok(r) => match r.body {
                     Body::Scim(_, v) => {
@@ -372,6 +377,44 @@ impl ScimServer {
 
     /// Run one operation, its references resolved: its status and resource, or its refusal.
     /// A failure of the server (not of the operation) fails the whole request.
+    /// Hash the passwords the operations give users (`POST`/`PUT` under `/Users`) before
+    /// they run, as many at once as the pool has workers: a Bulk import's hashes run side by
+    /// side on every core instead of one after the other, and never queue more than the
+    /// workers ahead of a sign-in. An operation whose password cannot be hashed here (its
+    /// length) hashes it itself and fails as it would alone.
+    async fn prehash(&self, ops: &mut [Operation], ctx: &Ctx) {
+        let wanted: Vec<(usize, String)> = ops
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| {
+                matches!(o.method, Method::Post | Method::Put) && o.path.starts_with("/Users")
+            })
+            .filter_map(|(i, o)| {
+                let password = o.data.as_ref()?.as_object()?;
+                let password = crate::scim::names::member_of(password, "password")?.as_str()?;
+                Some((i, password.to_owned()))
+            })
+            .collect();
+        let at_once = self.services.hasher().workers().max(1);
+        for chunk in wanted.chunks(at_once) {
+            let hashed = crate::concurrent::join_all(
+                chunk
+                    .iter()
+                    .map(|(_, p)| self.services.hash_password(p, ctx))
+                    .collect(),
+            )
+            .await;
+            for ((i, password), phc) in chunk.iter().zip(hashed) {
+                if let (Ok(phc), Some(op)) = (phc, ops.get_mut(*i)) {
+                    op.prehashed = Some(Prehashed {
+                        password: password.clone(),
+                        phc,
+                    });
+                }
+            }
+        }
+    }
+
     async fn bulk_operation(
         &self,
         op: &Operation,
@@ -417,9 +460,10 @@ impl ScimServer {
                 self.delete(kind, id, &req).await
             }
             (ScimEndpoint::User(id) | ScimEndpoint::Group(id), _) => {
-                self.modify(kind, id, &req, ctx).await
+                self.modify(kind, id, &req, ctx, op.prehashed.as_ref())
+                    .await
             }
-            _ => self.create(kind, &req, ctx).await,
+            _ => self.create(kind, &req, ctx, op.prehashed.as_ref()).await,
         };
         match outcome {
             Ok(r) => match r.body {

@@ -279,8 +279,8 @@ impl ScimServer {
             protection::authorize(&self.services, req, kind.write_scope(), ctx).await?;
             return match (one_id(endpoint), req.method) {
                 (Some(id), Method::Delete) => self.delete(kind, id, req).await,
-                (Some(id), _) => self.modify(kind, id, req, ctx).await,
-                (None, _) => self.create(kind, req, ctx).await,
+                (Some(id), _) => self.modify(kind, id, req, ctx, None).await,
+                (None, _) => self.create(kind, req, ctx, None).await,
             };
         }
         let base = self.base_url();
@@ -305,7 +305,17 @@ impl ScimServer {
                     q("pageSize")?.as_deref(),
                     max,
                 )?;
-                let users = self.services.stores().users.list().await?;
+                // Changed at or after `since`: one range of the users' `updated` index.
+                let changed = crate::store::document::Filter::key(
+                    crate::repo::user::Users::UPDATED,
+                    crate::store::document::Test::Ge(crate::repo::user::Users::time_key(since)),
+                );
+                let users = self
+                    .services
+                    .stores()
+                    .users
+                    .query(&changed, usize::MAX)
+                    .await?;
                 Ok(Response::json(updated::answer(users, since, start, size)))
             }
             // Answered above, as the token's user.

@@ -89,7 +89,8 @@ pub fn params(
     Ok((since, start, size))
 }
 
-/// The answer for `users` (every user), given the parameters.
+/// The answer for `users` (every user, or those the `updated` index says changed since
+/// `since`: the same ones), given the parameters.
 pub fn answer(mut users: Vec<User>, since: u64, start: usize, size: usize) -> Value {
     users.retain(|u| u.created_at >= since || u.updated_at >= since);
     users.sort_by(|a, b| User::uid_key(&a.uid).cmp(&User::uid_key(&b.uid)));

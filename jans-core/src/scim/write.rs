@@ -121,13 +121,45 @@ fn taken() -> ScimError {
     ScimError::new(ScimType::Uniqueness, "`userName` is taken by another user")
 }
 
+/// A password a Bulk request hashed ahead of its operation (`bulk::prehash`), with the hash.
+/// Its `Debug` shows neither.
+#[derive(Clone)]
+pub(super) struct Prehashed {
+    /// The password, as the operation's data gives it.
+    pub(super) password: String,
+    /// Its argon2id PHC string (a salt of its own).
+    pub(super) phc: String,
+}
+
+impl std::fmt::Debug for Prehashed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prehashed(..)")
+    }
+}
+
 impl ScimServer {
-    /// POST `/Users` or `/Groups` (devices: 501).
+    /// The PHC string to store for `password`: the one hashed ahead when it is this
+    /// password's, else a new hash on the pool.
+    async fn password_hash(
+        &self,
+        password: &str,
+        prehashed: Option<&Prehashed>,
+        ctx: &Ctx,
+    ) -> Result<String, Error> {
+        match prehashed {
+            Some(h) if h.password == password => Ok(h.phc.clone()),
+            _ => self.services.hash_password(password, ctx).await,
+        }
+    }
+
+    /// POST `/Users` or `/Groups` (devices: 501); `prehashed`, the password a Bulk request
+    /// hashed ahead.
     pub(super) async fn create(
         &self,
         kind: Kind,
         req: &Request,
         ctx: &Ctx,
+        prehashed: Option<&Prehashed>,
     ) -> Result<Response, Error> {
         let schemas = self.schemas_of(kind)?;
         let inum = uuid_from(&ctx.random_bytes(16));
@@ -146,7 +178,7 @@ impl ScimServer {
                 user.created_at = ctx.now;
                 user.updated_at = ctx.now;
                 if let Some(p) = password {
-                    user.password_hash = Some(self.services.hash_password(&p, ctx).await?);
+                    user.password_hash = Some(self.password_hash(&p, prehashed, ctx).await?);
                 }
                 match stores.users.insert(&user).await {
                     Ok(()) => {}
@@ -174,19 +206,24 @@ impl ScimServer {
         }
     }
 
-    /// PUT or PATCH `/Users/{id}` or `/Groups/{id}`; PUT of a device.
+    /// PUT or PATCH `/Users/{id}` or `/Groups/{id}`; PUT of a device. `prehashed`, the
+    /// password a Bulk request hashed ahead.
     pub(super) async fn modify(
         &self,
         kind: Kind,
         id: &str,
         req: &Request,
         ctx: &Ctx,
+        prehashed: Option<&Prehashed>,
     ) -> Result<Response, Error> {
         let schemas = self.schemas_of(kind)?;
         let change = Change::of(req, &schemas)?;
         for _ in 0..RETRIES {
             let written = match kind {
-                Kind::User => self.modify_user(id, &change, &schemas, req, ctx).await?,
+                Kind::User => {
+                    self.modify_user(id, &change, &schemas, req, ctx, prehashed)
+                        .await?
+                }
                 Kind::Group => self.modify_group(id, &change, &schemas, req, ctx).await?,
                 Kind::Device(family) => {
                     self.modify_device(family, id, &change, &schemas, req, ctx)
@@ -222,6 +259,7 @@ impl ScimServer {
         schemas: &ResourceSchemas,
         req: &Request,
         ctx: &Ctx,
+        prehashed: Option<&Prehashed>,
     ) -> Result<Written, Error> {
         let users = &self.services.stores().users;
         let Some((revision, user)) = users.get_revision(id).await? else {
@@ -236,7 +274,7 @@ impl ScimServer {
         };
         let (mut new, password) = resource::user::from_scim(&next, user.clone(), left_out)?;
         if let Some(p) = password {
-            new.password_hash = Some(self.services.hash_password(&p, ctx).await?);
+            new.password_hash = Some(self.password_hash(&p, prehashed, ctx).await?);
         }
         if new == user {
             return Ok(Written::Done);

@@ -1,5 +1,6 @@
 //! SCIM Bulk through `Engine::handle` (issue 13 item 7): `bulkId` references in any order,
-//! a cycle through group members resolved, `failOnErrors`, the limits (413), and refusals.
+//! a cycle through group members resolved, `failOnErrors`, the limits (413), refusals, and
+//! passwords hashed ahead that sign in.
 
 use jans_core::request::ScimEndpoint;
 use jans_core::testing::block_on;
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::harness::*;
 use super::scim::{scim_ok, scim_refused, token, with_token};
-use super::scim_write::{GROUP, USER};
+use super::scim_write::{GROUP, USER, harness_with_password_grant, password_grant};
 
 const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 
@@ -37,6 +38,58 @@ fn counts(h: &Harness) -> (usize, usize) {
         block_on(h.stores.users.list()).unwrap().len(),
         block_on(h.stores.groups.list()).unwrap().len(),
     )
+}
+
+/// The passwords of a Bulk request are hashed before its operations run, side by side: each
+/// user signs in with its own, two users with one password get two salts, a replaced
+/// password replaces the old one, and a password too short fails its operation alone.
+#[test]
+fn passwords_hashed_ahead_sign_in() {
+    let (h, rp) = harness_with_password_grant();
+    let t = token(
+        &h,
+        "https://jans.io/scim/bulk https://jans.io/scim/users.write",
+    );
+    let with = |bulk_id: &str, name: &str, pw: &str| {
+        json!({"method": "POST", "path": "/Users", "bulkId": bulk_id,
+               "data": {"schemas": [USER], "userName": name, "password": pw}})
+    };
+    let r = bulk(
+        &h,
+        &t,
+        json!({"schemas": [BULK], "Operations": [
+            with("a", "ann", "ann's secret"),
+            with("b", "bob", "shared secret"),
+            with("c", "cy", "shared secret"),
+            with("d", "dee", "short"),
+            {"method": "PUT", "path": "/Users/bulkId:a",
+             "data": {"schemas": [USER], "userName": "ann", "password": "ann's new secret"}},
+        ]}),
+    );
+    let ops = results(&r);
+    let statuses: Vec<&str> = ops.iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["201", "201", "201", "400", "200"], "{ops:?}");
+    assert_eq!(ops[3]["response"]["scimType"], "invalidValue", "{ops:?}");
+    assert!(password_grant(&h, &rp, "ann", "ann's new secret").is_ok());
+    assert_eq!(
+        password_grant(&h, &rp, "ann", "ann's secret").unwrap_err(),
+        "invalid_grant"
+    );
+    for name in ["bob", "cy"] {
+        assert!(
+            password_grant(&h, &rp, name, "shared secret").is_ok(),
+            "{name}"
+        );
+    }
+    let phc = |name: &str| {
+        block_on(h.stores.users.by_uid(name))
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .unwrap()
+    };
+    assert_ne!(phc("bob"), phc("cy"), "a salt each");
+    assert!(block_on(h.stores.users.by_uid("dee")).unwrap().is_none());
 }
 
 #[test]

@@ -56,7 +56,7 @@ pub(super) fn user_at(h: &Harness, t: &str, id: &str) -> Response {
 }
 
 /// The password grant for `user`: the access token, or the error code.
-fn password_grant(
+pub(super) fn password_grant(
     h: &Harness,
     c: &RegisteredClient,
     user: &str,
@@ -78,7 +78,7 @@ fn password_grant(
     }
 }
 
-fn harness_with_password_grant() -> (Harness, RegisteredClient) {
+pub(super) fn harness_with_password_grant() -> (Harness, RegisteredClient) {
     let mut c = config();
     c.grant_types_supported.push("password".to_owned());
     let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);

@@ -10,10 +10,6 @@
 //! failures with exponential backoff. A slow or hanging client delays only its own
 //! delivery (the host's HTTP client bounds each attempt in time).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
-
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthServer;
@@ -148,7 +144,7 @@ impl AuthServer {
             }
             due.push((key, record, delivery));
         }
-        let outcomes = join_all(
+        let outcomes = crate::concurrent::join_all(
             due.iter()
                 .map(|(_, record, delivery)| self.attempt(&record.client_id, delivery, ctx))
                 .collect(),
@@ -244,27 +240,6 @@ impl AuthServer {
             Err(e) => Outcome::Failed(e.to_string()),
         }
     }
-}
-
-/// Run futures concurrently on the caller's task; their outputs in order.
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut pending: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
-    std::future::poll_fn(move |cx| {
-        for (future, out) in pending.iter_mut().zip(done.iter_mut()) {
-            if out.is_none()
-                && let Poll::Ready(v) = future.as_mut().poll(cx)
-            {
-                *out = Some(v);
-            }
-        }
-        if done.iter().all(Option::is_some) {
-            Poll::Ready(done.iter_mut().filter_map(Option::take).collect())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await
 }
 
 #[cfg(test)]

@@ -76,9 +76,10 @@ async fn claim(
 
 /// The SQL condition on a key table's `value` for `test`, its operands pushed to `params`.
 fn value_sql(test: &Test, params: &mut Vec<String>) -> String {
+    // Compared as the key tables' values are (bytewise), so that their indexes serve.
     let mut param = |v: &str| {
         params.push(v.to_owned());
-        format!("${}::text", params.len())
+        format!("(${}::text COLLATE \"C\")", params.len())
     };
     match test {
         Test::Eq(v) => format!("value = {}", param(v)),
@@ -363,12 +364,20 @@ impl DocumentStore for PgStore {
              WHERE d.collection = $1 AND {cond} ORDER BY d.id LIMIT ${}",
             params.len() + 1
         );
+        // A single key test has few shapes: its statement is prepared once per connection.
+        // Any other is parsed, bound and run in one round trip, and not kept.
+        let simple = matches!(filter, Filter::Key { .. });
         self.run(move |c| async move {
             let mut typed: Vec<(&(dyn ToSql + Sync), Type)> =
                 params.iter().map(|p| (p as _, Type::TEXT)).collect();
             typed.push((&limit, Type::INT8));
-            // One round trip: the statement is parsed, bound and run at once, not cached.
-            let rows = c.query_typed(&sql, &typed).await.map_err(map_err)?;
+            let rows = if simple {
+                let stmt = c.prepare_cached(&sql).await.map_err(map_err)?;
+                let values: Vec<&(dyn ToSql + Sync)> = typed.iter().map(|(v, _)| *v).collect();
+                c.query(&stmt, &values).await.map_err(map_err)?
+            } else {
+                c.query_typed(&sql, &typed).await.map_err(map_err)?
+            };
             rows.iter()
                 .map(|r| {
                     row(
