@@ -4,10 +4,11 @@
 //! one transaction; a revision check is part of the statement that writes, so of two racing
 //! updates one wins.
 //!
-//! A query ([`DocumentStore::query`]) is one parameterized statement: each key test an
-//! `id IN (...)` over both key tables, on their `(collection, name, value)` indexes (key
-//! values compare bytewise, `COLLATE "C"`), combined with `AND`/`OR` as the filter is;
-//! every name and operand is a parameter, never text of the statement.
+//! A query ([`DocumentStore::query`]) is one parameterized statement: the ids of each key
+//! test read from both key tables on their `(collection, name, value)` indexes (key values
+//! compare bytewise, `COLLATE "C"`), combined with `INTERSECT`/`UNION` as the filter's
+//! `and`/`or` are, then the documents of those ids; every name and operand is a parameter,
+//! never text of the statement.
 
 use async_trait::async_trait;
 
@@ -104,32 +105,37 @@ fn value_sql(test: &Test, params: &mut Vec<String>) -> String {
     }
 }
 
-/// The SQL condition on `d.id` for `filter` (the collection is `$1`), its names and
-/// operands pushed to `params`.
-fn filter_sql(filter: &Filter, params: &mut Vec<String>) -> String {
+/// A query of the ids of the documents passing `filter` (the collection is `$1`), its names
+/// and operands pushed to `params`: a key test reads both key tables, `and` intersects and
+/// `or` unites, so every test is an index range and the documents are joined once.
+fn ids_sql(filter: &Filter, params: &mut Vec<String>) -> String {
     match filter {
         Filter::Key { name, test } => {
             params.push(name.clone());
             let name = format!("${}::text", params.len());
             let cond = value_sql(test, params);
             format!(
-                "d.id IN (SELECT id FROM jans_document_key \
+                "SELECT id FROM jans_document_key \
                  WHERE collection = $1 AND name = {name} AND {cond} \
-                 UNION ALL SELECT id FROM jans_document_index \
-                 WHERE collection = $1 AND name = {name} AND {cond})"
+                 UNION SELECT id FROM jans_document_index \
+                 WHERE collection = $1 AND name = {name} AND {cond}"
             )
         }
-        Filter::And(parts) | Filter::Or(parts) if parts.is_empty() => {
-            matches!(filter, Filter::And(_)).to_string()
+        Filter::And(parts) if parts.is_empty() => {
+            "SELECT id FROM jans_document WHERE collection = $1".to_owned()
         }
+        Filter::Or(parts) if parts.is_empty() => "SELECT NULL::text WHERE false".to_owned(),
         Filter::And(parts) | Filter::Or(parts) => {
             let join = if matches!(filter, Filter::And(_)) {
-                " AND "
+                " INTERSECT "
             } else {
-                " OR "
+                " UNION "
             };
-            let parts: Vec<String> = parts.iter().map(|p| filter_sql(p, params)).collect();
-            format!("({})", parts.join(join))
+            let parts: Vec<String> = parts
+                .iter()
+                .map(|p| format!("({})", ids_sql(p, params)))
+                .collect();
+            parts.join(join)
         }
     }
 }
@@ -357,11 +363,11 @@ impl DocumentStore for PgStore {
     ) -> Result<Vec<Document>, StoreError> {
         check_filter(filter)?;
         let mut params = vec![collection.to_owned()];
-        let cond = filter_sql(filter, &mut params);
+        let ids = ids_sql(filter, &mut params);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let sql = format!(
             "SELECT d.id, d.revision, d.body FROM jans_document d \
-             WHERE d.collection = $1 AND {cond} ORDER BY d.id LIMIT ${}",
+             WHERE d.collection = $1 AND d.id IN ({ids}) ORDER BY d.id LIMIT ${}",
             params.len() + 1
         );
         // A single key test has few shapes: its statement is prepared once per connection.
