@@ -395,22 +395,18 @@ impl ScimServer {
                 Some((i, password.to_owned()))
             })
             .collect();
-        let at_once = self.services.hasher().workers().max(1);
-        for chunk in wanted.chunks(at_once) {
-            let hashed = crate::concurrent::join_all(
-                chunk
-                    .iter()
-                    .map(|(_, p)| self.services.hash_password(p, ctx))
-                    .collect(),
-            )
-            .await;
-            for ((i, password), phc) in chunk.iter().zip(hashed) {
-                if let (Ok(phc), Some(op)) = (phc, ops.get_mut(*i)) {
-                    op.prehashed = Some(Prehashed {
-                        password: password.clone(),
-                        phc,
-                    });
-                }
+        let at_once = self.services.hasher().workers();
+        let hashed = crate::concurrent::join_bounded(
+            wanted
+                .iter()
+                .map(|(_, p)| self.services.hash_password(p, ctx))
+                .collect(),
+            at_once,
+        )
+        .await;
+        for ((i, password), phc) in wanted.into_iter().zip(hashed) {
+            if let (Ok(phc), Some(op)) = (phc, ops.get_mut(i)) {
+                op.prehashed = Some(Prehashed { password, phc });
             }
         }
     }
