@@ -202,6 +202,7 @@ pub fn fuzz_scim_filter(data: &[u8]) {
                         "meta": {"lastModified": "2011-05-13T04:42:34Z"},
                     });
                     let _ = eval(&bound, &user);
+                    crate::scim::plan::assert_narrows(&bound);
                 }
                 Err(e) => assert_eq!(e.scim_type, Some(ScimType::InvalidFilter)),
             }

@@ -222,6 +222,72 @@ pub fn user_name(name: &str) -> Filter {
     Filter::key(Users::UID, Test::Eq(User::uid_key(name)))
 }
 
+/// Panic unless `filter`'s plan holds for every sample user it matches (the property a plan
+/// has: it only narrows): the users' keys ([`Users::keys`]) pass its key filter, or its ids
+/// name them. For the fuzz target (`internal::fuzz_scim_filter`) and the tests.
+#[doc(hidden)]
+pub fn assert_narrows(filter: &Bound) {
+    use crate::scim::filter::eval;
+    use crate::scim::resource::user::to_scim;
+    let plan = plan(Some(filter), Indexed::Users);
+    for user in samples() {
+        let shown = to_scim(&user, &[], "https://id.example.com/jans-scim/restv1/v2");
+        if !eval(filter, &shown) {
+            continue;
+        }
+        let keys = Users::keys(&user);
+        let narrowed = match &plan {
+            Plan::Keys(k) => k.matches(keys.iter().map(|k| (k.name.as_str(), k.value.as_str()))),
+            Plan::Ids(ids) => ids.contains(&user.inum),
+            Plan::Scan => true,
+        };
+        assert!(
+            narrowed,
+            "{plan:?} leaves out {shown}, which {filter:?} matches"
+        );
+    }
+}
+
+/// Users with every indexed attribute in its corners: case, a claim that differs from SCIM's
+/// copy, several emails, whole and fractional times.
+fn samples() -> Vec<User> {
+    let scim = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    vec![
+        User {
+            inum: "i-1".into(),
+            uid: "BJensen".into(),
+            mail: Some("BJensen@Example.com".into()),
+            scim: scim(serde_json::json!({
+                "emails": [
+                    {"value": "BJensen@Example.com", "type": "work", "primary": true},
+                    {"value": "babs@HOME.example.org", "type": "home"},
+                ],
+                "externalId": "Ext-701",
+            })),
+            created_at: 1_305_261_700,
+            updated_at: 1_305_261_754,
+            ..User::default()
+        },
+        User {
+            inum: "i-2".into(),
+            uid: "zed".into(),
+            // Changed elsewhere: the claim wins over SCIM's copy.
+            mail: Some("new@example.net".into()),
+            scim: scim(serde_json::json!({
+                "emails": [{"value": "old@example.net", "type": "work", "primary": true}],
+            })),
+            created_at: 1_305_261_800,
+            ..User::default()
+        },
+        User {
+            inum: "i-3".into(),
+            uid: "İstanbul".into(),
+            created_at: 0,
+            ..User::default()
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +397,48 @@ mod tests {
         let f = compile(r#"displayName eq "x""#, &groups).unwrap();
         assert_eq!(plan(Some(&f), Indexed::Nothing), Plan::Scan);
         assert_eq!(plan(None, Indexed::Users), Plan::Scan);
+    }
+
+    /// Every plan holds for every sample user its filter matches.
+    #[test]
+    fn a_plan_only_narrows() {
+        let schemas = ResourceSchemas::users(&[]).unwrap();
+        let mut matched = 0;
+        for f in [
+            r#"userName eq "bjensen""#,
+            r#"userName sw "İ""#,
+            r#"userName eq "i̇stanbul""#,
+            r#"userName gt "a" and userName lt "c""#,
+            r#"userName ge "Z""#,
+            r#"emails co "EXAMPLE""#,
+            r#"emails.value ew ".org""#,
+            r#"emails[value eq "new@example.net"]"#,
+            r#"emails[value eq "old@example.net"]"#,
+            r#"emails[type eq "home" and value sw "BABS"]"#,
+            r#"emails.value pr"#,
+            r#"externalId eq "Ext-701""#,
+            r#"externalId lt "F" or userName eq "zed""#,
+            r#"externalId pr"#,
+            r#"meta.lastModified gt "2011-05-13T04:42:33.9Z""#,
+            r#"meta.lastModified ge "2011-05-13T04:42:34Z""#,
+            r#"meta.lastModified lt "2011-05-13T04:43:20.5Z""#,
+            r#"meta.lastModified le "2011-05-13T04:42:34Z""#,
+            r#"meta.lastModified eq "2011-05-13T04:43:20Z""#,
+            r#"meta.lastModified gt "1970-01-01T00:00:00.5Z""#,
+            r#"(emails co "x" or userName sw "b") and externalId pr"#,
+            r#"id eq "i-2" or id eq "i-9""#,
+        ] {
+            let bound = compile(f, &schemas).unwrap();
+            assert_ne!(plan(Some(&bound), Indexed::Users), Plan::Scan, "{f}");
+            assert_narrows(&bound);
+            matched += samples()
+                .iter()
+                .filter(|u| {
+                    let shown = crate::scim::resource::user::to_scim(u, &[], "https://x");
+                    crate::scim::filter::eval(&bound, &shown)
+                })
+                .count();
+        }
+        assert!(matched >= 20, "the table matches the samples ({matched})");
     }
 }

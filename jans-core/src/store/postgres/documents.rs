@@ -406,18 +406,32 @@ impl DocumentStore for PgStore {
         let (collection, after) = (collection.to_owned(), after.map(str::to_owned));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(move |c| async move {
-            let stmt = c
-                .prepare_cached(
-                    "SELECT id, revision, body FROM jans_document \
-                     WHERE collection = $1 AND ($2::text IS NULL OR id > $2) \
-                     ORDER BY id LIMIT $3",
-                )
-                .await
-                .map_err(map_err)?;
-            let rows = c
-                .query(&stmt, &[&collection, &after, &limit])
-                .await
-                .map_err(map_err)?;
+            // Two statements, not one with `$2 IS NULL OR id > $2`: a prepared statement
+            // soon runs a generic plan, in which only an unconditional `id > $2` bounds the
+            // index range; with the condition, every page read the collection from its start.
+            let rows = match &after {
+                Some(after) => {
+                    let stmt = c
+                        .prepare_cached(
+                            "SELECT id, revision, body FROM jans_document \
+                             WHERE collection = $1 AND id > $2 ORDER BY id LIMIT $3",
+                        )
+                        .await
+                        .map_err(map_err)?;
+                    c.query(&stmt, &[&collection, after, &limit]).await
+                }
+                None => {
+                    let stmt = c
+                        .prepare_cached(
+                            "SELECT id, revision, body FROM jans_document \
+                             WHERE collection = $1 ORDER BY id LIMIT $2",
+                        )
+                        .await
+                        .map_err(map_err)?;
+                    c.query(&stmt, &[&collection, &limit]).await
+                }
+            }
+            .map_err(map_err)?;
             rows.iter()
                 .map(|r| {
                     row(
