@@ -213,7 +213,10 @@ pub fn plan(filter: Option<&Bound>, of: Indexed) -> Plan {
     }
     match of {
         Indexed::Nothing => Plan::Scan,
-        _ => narrow(f, of, None).map_or(Plan::Scan, Plan::Keys),
+        _ => narrow(f, of, None)
+            // Within the store's bound (a filter of 8 KiB stays well inside it).
+            .filter(|k| k.size() <= crate::store::document::MAX_FILTER_SIZE)
+            .map_or(Plan::Scan, Plan::Keys),
     }
 }
 

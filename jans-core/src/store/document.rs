@@ -1,7 +1,8 @@
 //! The document primitive (DESIGN.md §4): named collections of JSON documents by id, with
 //! unique and index secondary keys ([`Key`]), a revision for compare-and-set, and a query
-//! hook ([`DocumentStore::query`]) each backend evaluates through its indexes of the keys. A new aggregate (FIDO2 registrations, SCIM groups, UMA resources) is a typed
-//! repository over this trait and needs no backend code.
+//! hook ([`DocumentStore::query`]) each backend evaluates through its indexes of the keys.
+//! A new aggregate (FIDO2 registrations, SCIM groups, UMA resources) is a typed repository
+//! over this trait and needs no backend code.
 //!
 //! Rules every backend obeys (checked by `store::conformance`, feature `test-util`):
 //! - an id, and each unique key's value, is held by at most one document of a collection,
@@ -112,21 +113,6 @@ impl Test {
             Test::Lt(v) => value < v.as_str(),
             Test::Le(v) => value <= v.as_str(),
             Test::Present => true,
-        }
-    }
-
-    /// The operand (empty for [`Test::Present`]).
-    pub fn operand(&self) -> &str {
-        match self {
-            Test::Eq(v)
-            | Test::StartsWith(v)
-            | Test::EndsWith(v)
-            | Test::Contains(v)
-            | Test::Gt(v)
-            | Test::Ge(v)
-            | Test::Lt(v)
-            | Test::Le(v) => v,
-            Test::Present => "",
         }
     }
 
