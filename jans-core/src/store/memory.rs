@@ -140,6 +140,18 @@ impl Collection {
     }
 }
 
+/// Documents of (id, revision, shared body), copied after the lock is released.
+fn documents(found: Vec<(String, u64, Arc<serde_json::Value>)>) -> Vec<Document> {
+    found
+        .into_iter()
+        .map(|(id, revision, body)| Document {
+            id,
+            revision,
+            body: Arc::unwrap_or_clone(body),
+        })
+        .collect()
+}
+
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("MemoryStore")
@@ -480,14 +492,7 @@ impl DocumentStore for MemoryStore {
                 .map(|(id, (revision, body, _))| (id.clone(), *revision, body.clone()))
                 .collect()
         };
-        Ok(found
-            .into_iter()
-            .map(|(id, revision, body)| Document {
-                id,
-                revision,
-                body: Arc::unwrap_or_clone(body),
-            })
-            .collect())
+        Ok(documents(found))
     }
 
     fn generation(&self, collection: &str) -> Option<u64> {
@@ -516,13 +521,6 @@ impl DocumentStore for MemoryStore {
                 .map(|(id, (revision, body, _))| (id.clone(), *revision, body.clone()))
                 .collect()
         };
-        Ok(page
-            .into_iter()
-            .map(|(id, revision, body)| Document {
-                id,
-                revision,
-                body: Arc::unwrap_or_clone(body),
-            })
-            .collect())
+        Ok(documents(page))
     }
 }

@@ -32,6 +32,19 @@ fn row(id: String, revision: i64, body: &str) -> Result<Document, StoreError> {
     })
 }
 
+/// The documents of rows of (id, revision, body).
+fn documents(rows: &[tokio_postgres::Row]) -> Result<Vec<Document>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            row(
+                r.try_get(0).map_err(map_err)?,
+                r.try_get(1).map_err(map_err)?,
+                r.try_get(2).map_err(map_err)?,
+            )
+        })
+        .collect()
+}
+
 fn revision(r: u64) -> i64 {
     i64::try_from(r).unwrap_or(i64::MAX)
 }
@@ -384,15 +397,7 @@ impl DocumentStore for PgStore {
             } else {
                 c.query_typed(&sql, &typed).await.map_err(map_err)?
             };
-            rows.iter()
-                .map(|r| {
-                    row(
-                        r.try_get(0).map_err(map_err)?,
-                        r.try_get(1).map_err(map_err)?,
-                        r.try_get(2).map_err(map_err)?,
-                    )
-                })
-                .collect()
+            documents(&rows)
         })
         .await
     }
@@ -432,15 +437,7 @@ impl DocumentStore for PgStore {
                 }
             }
             .map_err(map_err)?;
-            rows.iter()
-                .map(|r| {
-                    row(
-                        r.try_get(0).map_err(map_err)?,
-                        r.try_get(1).map_err(map_err)?,
-                        r.try_get(2).map_err(map_err)?,
-                    )
-                })
-                .collect()
+            documents(&rows)
         })
         .await
     }
