@@ -145,6 +145,7 @@ impl User {
         if let Some(m) = &self.mail {
             let parts: Vec<&str> = m.split('@').collect();
             let ok = m.len() <= 254
+                && !m.chars().any(char::is_control)
                 && parts.len() == 2
                 && parts
                     .iter()
@@ -386,6 +387,10 @@ mod tests {
             },
             User {
                 mail: Some("nope".into()),
+                ..ok.clone()
+            },
+            User {
+                mail: Some("a\u{0}b@example.com".into()),
                 ..ok.clone()
             },
             User {
