@@ -128,6 +128,23 @@ impl User {
         uid.to_lowercase()
     }
 
+    /// The values of the emails SCIM keeps (`scim.emails[].value`).
+    fn scim_emails(&self) -> impl Iterator<Item = &str> {
+        self.scim
+            .get("emails")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("value").and_then(serde_json::Value::as_str))
+    }
+
+    /// The provisioning client's id SCIM keeps (`scim.externalId`).
+    fn external_id(&self) -> Option<&str> {
+        self.scim
+            .get("externalId")
+            .and_then(serde_json::Value::as_str)
+    }
+
     /// Check every attribute's shape and bounds.
     pub fn validate(&self) -> Result<(), UserError> {
         let uid_ok = !self.uid.is_empty()
@@ -168,15 +185,7 @@ impl User {
             }
         }
         // What the store indexes (`Users::keys`) is bounded as the claims are.
-        let indexed = self
-            .scim
-            .get("emails")
-            .and_then(serde_json::Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.get("value"))
-            .chain(self.scim.get("externalId"))
-            .filter_map(serde_json::Value::as_str);
+        let indexed = self.scim_emails().chain(self.external_id());
         for v in indexed {
             if v.len() > 1024 || v.chars().any(char::is_control) {
                 return Err(bad(
@@ -253,21 +262,10 @@ impl Users {
                 Self::time_key(user.updated_at.max(user.created_at)),
             ),
         ];
-        let emails = user
-            .scim
-            .get("emails")
-            .and_then(serde_json::Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.get("value").and_then(serde_json::Value::as_str));
-        for email in user.mail.as_deref().into_iter().chain(emails) {
+        for email in user.mail.as_deref().into_iter().chain(user.scim_emails()) {
             keys.push(Key::index(Self::EMAIL, email.to_lowercase()));
         }
-        if let Some(x) = user
-            .scim
-            .get("externalId")
-            .and_then(serde_json::Value::as_str)
-        {
+        if let Some(x) = user.external_id() {
             keys.push(Key::index(Self::EXTERNAL_ID, x));
         }
         keys

@@ -152,6 +152,36 @@ fn current_at(
     Ok(Some(current))
 }
 
+/// Add to `ids` the ids of the entries of `tree` under `base` (a collection and key name),
+/// from `start` on, whose value passes `test`; `split` reads an entry (the key past `base`,
+/// the value) as its key value and id.
+fn scan(
+    tree: &sled::Tree,
+    base: &[u8],
+    start: &[u8],
+    test: &Test,
+    ids: &mut BTreeSet<Vec<u8>>,
+    split: impl for<'k> Fn(&'k [u8], &[u8]) -> Option<(&'k [u8], Vec<u8>)>,
+) -> Result<(), StoreError> {
+    for item in tree.range(start..) {
+        let (k, v) = item.map_err(map_err)?;
+        let Some(rest) = k.strip_prefix(base) else {
+            break;
+        };
+        let Some((value, id)) = split(rest, &v) else {
+            continue;
+        };
+        let value = String::from_utf8_lossy(value);
+        if past(test, &value) {
+            break;
+        }
+        if test.passes(&value) {
+            ids.insert(id);
+        }
+    }
+    Ok(())
+}
+
 type Tx = sled::transaction::TransactionalTree;
 
 /// Claim `keys` for `id` inside a transaction: `Conflict` when a unique value is taken.
@@ -208,36 +238,15 @@ impl SledStore {
             start.extend_from_slice(v.as_bytes());
         }
         let mut ids = BTreeSet::new();
-        for item in self.doc_keys.range(start.as_slice()..) {
-            let (k, id) = item.map_err(map_err)?;
-            let Some(value) = k.strip_prefix(base.as_slice()) else {
-                break;
-            };
-            let value = String::from_utf8_lossy(value);
-            if past(test, &value) {
-                break;
-            }
-            if test.passes(&value) {
-                ids.insert(id.to_vec());
-            }
-        }
-        for item in self.doc_index.range(start.as_slice()..) {
-            let (k, _) = item.map_err(map_err)?;
-            let Some(rest) = k.strip_prefix(base.as_slice()) else {
-                break;
-            };
+        // Unique keys: value -> id.
+        scan(&self.doc_keys, &base, &start, test, &mut ids, |rest, id| {
+            Some((rest, id.to_vec()))
+        })?;
+        // Index keys: value + 0 + id -> nothing.
+        scan(&self.doc_index, &base, &start, test, &mut ids, |rest, _| {
             let mut parts = rest.splitn(2, |b| *b == 0);
-            let (Some(value), Some(id)) = (parts.next(), parts.next()) else {
-                continue;
-            };
-            let value = String::from_utf8_lossy(value);
-            if past(test, &value) {
-                break;
-            }
-            if test.passes(&value) {
-                ids.insert(id.to_vec());
-            }
-        }
+            Some((parts.next()?, parts.next()?.to_vec()))
+        })?;
         Ok(ids)
     }
 
