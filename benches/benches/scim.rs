@@ -4,6 +4,8 @@
 //! - `scim_query/userName_eq/{sled,postgres}/{n}`: `GET /Users?filter=userName eq "..."`
 //!   among `n` users (100,000 unless `SCIM_BENCH_USERS` says otherwise): one lookup of the
 //!   users' unique `uid` key;
+//! - `scim_query/one_read/{sled,postgres}/{n}`: the store's `list` of one document, no
+//!   engine: the floor of a request that reads the store once;
 //! - `scim_query/value_filter/{sled,postgres}/{n}`: `GET /Users?filter=emails[type eq "work"
 //!   and value sw "USER00500"] or externalId eq "ext-777"&count=10` among the same users: the
 //!   store's indexes (`email`, `externalId`) narrow it to the 11 users it matches, which are read and
@@ -40,6 +42,7 @@ struct Bench {
     engine: Engine,
     token: String,
     rng: Arc<dyn Random>,
+    stores: Stores,
     /// What keeps the store alive (a temporary directory; a PostgreSQL server and the
     /// runtime its pool runs on).
     _keep: Box<dyn std::any::Any>,
@@ -156,6 +159,7 @@ fn bench((stores, keep): (Stores, Box<dyn std::any::Any>), users: usize) -> Benc
         engine,
         token,
         rng,
+        stores,
         _keep: keep,
     }
 }
@@ -223,6 +227,14 @@ fn queries(c: &mut Criterion) {
                 bch.iter(|| b.get(&[("filter", &filter)]))
             },
         );
+        // The floor under any request the store answers: one statement, one document.
+        g.bench_function(BenchmarkId::new(format!("one_read/{backend}"), n), |bch| {
+            let b = b();
+            bch.iter(|| {
+                let page = block_on(b.stores.documents.list("users", None, 1)).expect("list");
+                assert_eq!(page.len(), 1);
+            })
+        });
         let selective =
             r#"emails[type eq "work" and value sw "USER00500"] or externalId eq "ext-777""#;
         g.bench_function(

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::store::StoreError;
-use crate::store::document::{DocumentStore, Filter, Key};
+use crate::store::document::{DocumentStore, Filter, Join, Key};
 
 /// Decoded documents by id: (the collection's generation when read, revision, value). The
 /// values are shared so that the lock is held for a reference count, not for a copy.
@@ -228,13 +228,48 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
     pub async fn query(&self, filter: &Filter, limit: usize) -> Result<Vec<(u64, T)>, StoreError> {
         let generation = self.store.generation(self.name);
         let found = self.store.query(self.name, filter, limit).await?;
-        found
-            .into_iter()
+        self.values(generation, found)
+    }
+
+    /// The values of documents read while the collection was at `generation`.
+    fn values(
+        &self,
+        generation: Option<u64>,
+        docs: Vec<crate::store::document::Document>,
+    ) -> Result<Vec<(u64, T)>, StoreError> {
+        docs.into_iter()
             .map(|d| match self.kept(generation, &d.id, Some(d.revision)) {
                 Some(kept) => Ok(kept),
                 None => self.decode_and_keep(generation, d),
             })
             .collect()
+    }
+
+    /// [`Collection::query`], and with the values found those of `other` whose key `key`
+    /// holds one of their ids, in id order: one read where the backend joins
+    /// ([`DocumentStore::query_joined`]).
+    #[allow(clippy::type_complexity)]
+    pub async fn query_joined<J: Serialize + DeserializeOwned + Clone>(
+        &self,
+        filter: &Filter,
+        limit: usize,
+        other: &Collection<J>,
+        key: &str,
+    ) -> Result<(Vec<(u64, T)>, Vec<(u64, J)>), StoreError> {
+        let generation = self.store.generation(self.name);
+        let other_generation = other.store.generation(other.name);
+        let join = Join {
+            collection: other.name,
+            key,
+        };
+        let (found, joined) = self
+            .store
+            .query_joined(self.name, filter, limit, join)
+            .await?;
+        Ok((
+            self.values(generation, found)?,
+            other.values(other_generation, joined)?,
+        ))
     }
 
     /// Give every stored value the keys `keys` computes for it, once per `version` of that

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::UnixTime;
 use crate::repo::collection::Collection;
-use crate::repo::user::Users;
+use crate::repo::user::{User, Users};
 use crate::store::StoreError;
 use crate::store::document::{DocumentStore, Filter, Key, Test};
 
@@ -65,15 +65,18 @@ impl Groups {
 
     /// The index key of the display name, lowercased.
     pub const DISPLAY_NAME: &'static str = "displayName";
-    /// The index key of each member's `inum`, lowercased.
+    /// The index key of each member's `inum`, lowercased (SCIM's `members.value`, which
+    /// is not case-exact).
     pub const MEMBER: &'static str = "member";
+    /// The index key of each member's `inum`, exactly: the groups of a person.
+    pub const MEMBER_ID: &'static str = "memberId";
     /// The index key of the provisioning client's id (SCIM `externalId`), as given.
     pub const EXTERNAL_ID: &'static str = "externalId";
     /// The index key of when the group last changed: [`crate::repo::user::Users::time_key`]
     /// of the later of `updated_at` and `created_at`.
     pub const UPDATED: &'static str = "updated";
     /// The version of [`Groups::keys`] ([`Groups::reindex`]).
-    const KEYS_VERSION: u64 = 1;
+    const KEYS_VERSION: u64 = 2;
 
     /// The groups of `store`.
     pub fn new(store: Arc<dyn DocumentStore>) -> Groups {
@@ -81,7 +84,7 @@ impl Groups {
     }
 
     /// The index keys a group is stored with: [`Groups::DISPLAY_NAME`], [`Groups::MEMBER`],
-    /// [`Groups::EXTERNAL_ID`] and [`Groups::UPDATED`].
+    /// [`Groups::MEMBER_ID`], [`Groups::EXTERNAL_ID`] and [`Groups::UPDATED`].
     pub fn keys(group: &Group) -> Vec<Key> {
         let mut keys = vec![
             Key::index(Self::DISPLAY_NAME, group.display_name.to_lowercase()),
@@ -90,12 +93,12 @@ impl Groups {
                 Users::time_key(group.updated_at.max(group.created_at)),
             ),
         ];
-        keys.extend(
-            group
-                .members
-                .iter()
-                .map(|m| Key::index(Self::MEMBER, m.value.to_lowercase())),
-        );
+        keys.extend(group.members.iter().flat_map(|m| {
+            [
+                Key::index(Self::MEMBER, m.value.to_lowercase()),
+                Key::index(Self::MEMBER_ID, m.value.as_str()),
+            ]
+        }));
         keys.extend(
             group
                 .external_id
@@ -150,17 +153,49 @@ impl Groups {
     }
 
     /// The groups `inum` is a direct member of, ordered by `inum`: one lookup of the
-    /// [`Groups::MEMBER`] index.
+    /// [`Groups::MEMBER_ID`] index.
     pub async fn of_member(&self, inum: &str) -> Result<Vec<Group>, StoreError> {
-        let filter = Filter::key(Self::MEMBER, Test::Eq(inum.to_lowercase()));
-        let mut found: Vec<Group> = self
+        let filter = Filter::key(Self::MEMBER_ID, Test::Eq(inum.to_owned()));
+        Ok(self
             .query(&filter, usize::MAX)
             .await?
             .into_iter()
             .map(|(_, g)| g)
+            .collect())
+    }
+
+    /// Up to `limit` users of `users` whose keys pass `filter`, in `inum` order, each with
+    /// the groups it is a direct member of (in `inum` order): one read where the backend
+    /// joins ([`crate::store::document::DocumentStore::query_joined`]).
+    pub async fn users_with_groups(
+        &self,
+        users: &Users,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<(User, Vec<Group>)>, StoreError> {
+        let (found, groups) = users
+            .collection()
+            .query_joined(filter, limit, &self.0, Self::MEMBER_ID)
+            .await?;
+        let mut of: std::collections::HashMap<String, Vec<Group>> = found
+            .iter()
+            .map(|(_, u)| (u.inum.clone(), Vec::new()))
             .collect();
-        // The index folds case; a member is its exact inum.
-        found.retain(|g| g.members.iter().any(|m| m.value == inum));
-        Ok(found)
+        for (_, g) in &groups {
+            for m in &g.members {
+                if let Some(mine) = of.get_mut(&m.value)
+                    && mine.last().is_none_or(|last| last.inum != g.inum)
+                {
+                    mine.push(g.clone());
+                }
+            }
+        }
+        Ok(found
+            .into_iter()
+            .map(|(_, u)| {
+                let mine = of.remove(&u.inum).unwrap_or_default();
+                (u, mine)
+            })
+            .collect())
     }
 }

@@ -283,6 +283,11 @@ impl Users {
         self.0.reindex(Self::KEYS_VERSION, Self::keys).await
     }
 
+    /// The collection under the repository (for a read joined with another).
+    pub(crate) fn collection(&self) -> &Collection<User> {
+        &self.0
+    }
+
     /// Up to `limit` users whose keys pass `filter` (names [`Users::UID`],
     /// [`Users::EMAIL`], [`Users::EXTERNAL_ID`], [`Users::UPDATED`]), in `inum` order: the
     /// store's indexed evaluation.

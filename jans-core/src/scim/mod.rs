@@ -527,30 +527,20 @@ impl ScimServer {
         let base = self.base_url();
         Ok(match kind {
             Kind::User => {
-                let users = stores.users.query(filter, MAX_KEYED + 1).await?;
-                if users.len() > MAX_KEYED {
-                    return Ok(None);
-                }
-                // A few users' groups are one index lookup each; more, one read of all.
-                if users.len() <= 8 {
-                    let mut found = Vec::with_capacity(users.len());
-                    for u in &users {
-                        found.push(self.user_resource(u).await?);
-                    }
-                    Some(found)
-                } else {
-                    let groups = stores.groups.list().await?;
-                    let of = resource::group::by_member(&groups);
-                    Some(
-                        users
-                            .into_iter()
-                            .map(|u| {
-                                let mine = of.get(u.inum.as_str()).map_or(&[][..], Vec::as_slice);
-                                resource::user::to_scim_owned(u, mine, &base)
-                            })
-                            .collect(),
-                    )
-                }
+                // The users and their groups in one read where the store joins.
+                let users = stores
+                    .groups
+                    .users_with_groups(&stores.users, filter, MAX_KEYED + 1)
+                    .await?;
+                (users.len() <= MAX_KEYED).then(|| {
+                    users
+                        .into_iter()
+                        .map(|(u, groups)| {
+                            let mine: Vec<&crate::repo::group::Group> = groups.iter().collect();
+                            resource::user::to_scim_owned(u, &mine, &base)
+                        })
+                        .collect()
+                })
             }
             Kind::Group => {
                 let groups = stores.groups.query(filter, MAX_KEYED + 1).await?;

@@ -186,6 +186,17 @@ impl Filter {
 /// outgrow a statement's parameters).
 pub const MAX_FILTER_SIZE: usize = 1024;
 
+/// What [`DocumentStore::query_joined`] reads beside the documents its filter finds: the
+/// documents of `collection` holding one of their ids, exactly, under the key `key` (the
+/// groups naming a person among their members).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Join<'a> {
+    /// The collection joined.
+    pub collection: &'a str,
+    /// The key of its documents that holds ids of the documents found.
+    pub key: &'a str,
+}
+
 /// Collections of JSON documents. Object safe; one value serves every collection.
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
@@ -250,6 +261,37 @@ pub trait DocumentStore: Send + Sync {
         filter: &Filter,
         limit: usize,
     ) -> Result<Vec<Document>, StoreError>;
+
+    /// [`DocumentStore::query`], and with what it finds the documents of `join.collection`
+    /// whose key `join.key` holds one of their ids (each once, in id order): a document and
+    /// those that refer to it in one read where the backend can join (PostgreSQL: one
+    /// statement). The default reads them in two steps.
+    async fn query_joined(
+        &self,
+        collection: &str,
+        filter: &Filter,
+        limit: usize,
+        join: Join<'_>,
+    ) -> Result<(Vec<Document>, Vec<Document>), StoreError> {
+        let found = self.query(collection, filter, limit).await?;
+        let mut joined: Vec<Document> = Vec::new();
+        // Bounded filters: an `or` of up to MAX_FILTER_SIZE - 1 ids at a time.
+        for ids in found.chunks(MAX_FILTER_SIZE - 1) {
+            let mut tests: Vec<Filter> = ids
+                .iter()
+                .map(|d| Filter::key(join.key, Test::Eq(d.id.clone())))
+                .collect();
+            let by = if tests.len() == 1 {
+                tests.remove(0)
+            } else {
+                Filter::Or(tests)
+            };
+            joined.extend(self.query(join.collection, &by, usize::MAX).await?);
+        }
+        joined.sort_by(|a, b| a.id.cmp(&b.id));
+        joined.dedup_by(|a, b| a.id == b.id);
+        Ok((found, joined))
+    }
 
     /// A number that changes with every write to `collection`, when every writer of this
     /// store is in this process and the number is cheap to read (memory, sled): while it

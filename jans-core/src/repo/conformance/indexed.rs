@@ -91,6 +91,47 @@ pub(super) fn users_and_groups_indexed(s: &Stores) -> CaseResult {
                 == ["g1"],
             "{named:?}"
         );
+        // Users with their groups, in one read where the store joins.
+        let with = |found: Vec<(User, Vec<Group>)>| {
+            found
+                .into_iter()
+                .map(|(u, g)| (u.inum, of(g)))
+                .collect::<Vec<_>>()
+        };
+        let (everyone, bob) = (
+            Filter::key(Users::UID, Test::Present),
+            eq(Users::UID, "bob"),
+        );
+        let got = with(e(s
+            .groups
+            .users_with_groups(&s.users, &everyone, 10)
+            .await)?);
+        ensure!(
+            got == [
+                ("i1".to_owned(), vec!["g1".to_owned()]),
+                ("i2".to_owned(), vec!["g1".to_owned(), "g2".to_owned()])
+            ],
+            "users with their groups: {got:?}"
+        );
+        let got = with(e(s.groups.users_with_groups(&s.users, &bob, 10).await)?);
+        ensure!(
+            got == [("i2".to_owned(), vec!["g1".to_owned(), "g2".to_owned()])],
+            "bob with his groups: {got:?}"
+        );
+        // A group as version 1 of its keys stored it: no exact member key.
+        let g3 = group("g3", "Old", &["i1"]);
+        let body = serde_json::to_value(&g3).map_err(|e| e.to_string())?;
+        e(s.documents
+            .insert(
+                Groups::COLLECTION,
+                "g3",
+                &body,
+                &[
+                    Key::index(Groups::DISPLAY_NAME, "old"),
+                    Key::index(Groups::MEMBER, "i1"),
+                ],
+            )
+            .await)?;
         // A user as an earlier version stored it: its login name its only key.
         let old = user("i9", "old");
         let body = serde_json::to_value(&old).map_err(|e| e.to_string())?;
@@ -109,8 +150,12 @@ pub(super) fn users_and_groups_indexed(s: &Stores) -> CaseResult {
         );
         let rewritten = e(s.reindex().await)?;
         ensure!(
-            rewritten == 5,
-            "3 users and 2 groups rewritten, not {rewritten}"
+            rewritten == 6,
+            "3 users and 3 groups rewritten, not {rewritten}"
+        );
+        ensure!(
+            of(e(s.groups.of_member("i1").await)?) == ["g1", "g3"],
+            "a group stored before the exact member key has it"
         );
         ensure!(
             ids(e(s.users.query(&by_mail, 10).await)?) == ["i9"],

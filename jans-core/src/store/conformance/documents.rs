@@ -343,6 +343,119 @@ pub(super) fn documents_query(s: &Backend) -> CaseResult {
     })
 }
 
+/// The query hook with a join: what the filter finds (as `query` finds it, limit
+/// included), and once each, in id order, the documents of the joined collection holding
+/// one of their ids exactly under the join's key (unique or index key); nothing of another
+/// collection, nothing for a document the limit left out, and past a bound filter's worth
+/// of documents found.
+pub(super) fn documents_query_joined(s: &Backend) -> CaseResult {
+    use crate::store::document::{Join, MAX_FILTER_SIZE, Test};
+    let d = s.documents.as_ref();
+    let ix = |name: &str, value: &str| Key::index(name, value);
+    block_on(async {
+        let people = [
+            ("p1", "red"),
+            ("p2", "red"),
+            ("p3", "blue"),
+            ("p4", "blue"),
+            ("p5", "green"),
+        ];
+        for (id, colour) in people.iter().rev() {
+            e(d.insert("jp", id, &json!({}), &[ix("colour", colour)])
+                .await)?;
+        }
+        let teams: Vec<(&str, Vec<Key>)> = vec![
+            ("t1", vec![ix("memberId", "p1"), ix("memberId", "p2")]),
+            ("t2", vec![ix("memberId", "p2"), ix("other", "p3")]),
+            // Not p1: ids compare exactly.
+            ("t3", vec![ix("memberId", "P1")]),
+            ("t4", vec![]),
+            ("t5", vec![Key::unique("memberId", "p3")]),
+            ("t6", vec![ix("memberId", "p5"), ix("memberId", "p4")]),
+        ];
+        for (id, keys) in teams.iter().rev() {
+            e(d.insert("jt", id, &json!({"team": id}), keys).await)?;
+        }
+        // Another collection naming the same people.
+        e(d.insert("jt2", "t1", &json!({}), &[ix("memberId", "p1")])
+            .await)?;
+        let join = Join {
+            collection: "jt",
+            key: "memberId",
+        };
+        let colour = |c: &str| Filter::key("colour", Test::Eq(c.to_owned()));
+        let table: Vec<(Filter, usize, &[&str], &[&str])> = vec![
+            (colour("red"), 10, &["p1", "p2"], &["t1", "t2"]),
+            (colour("blue"), 10, &["p3", "p4"], &["t5", "t6"]),
+            (colour("red"), 1, &["p1"], &["t1"]),
+            (
+                Filter::Or(vec![colour("green"), colour("blue")]),
+                10,
+                &["p3", "p4", "p5"],
+                &["t5", "t6"],
+            ),
+            (colour("none"), 10, &[], &[]),
+            (
+                Filter::And(vec![]),
+                10,
+                &["p1", "p2", "p3", "p4", "p5"],
+                &["t1", "t2", "t5", "t6"],
+            ),
+        ];
+        for (filter, limit, want, want_joined) in &table {
+            let (found, joined) = e(d.query_joined("jp", filter, *limit, join).await)?;
+            let ids: Vec<&str> = found.iter().map(|d| d.id.as_str()).collect();
+            ensure!(ids == *want, "{filter:?} finds {ids:?}, not {want:?}");
+            let plain = e(d.query("jp", filter, *limit).await)?;
+            ensure!(plain == found, "as query finds them: {plain:?}");
+            let ids: Vec<&str> = joined.iter().map(|d| d.id.as_str()).collect();
+            ensure!(
+                ids == *want_joined,
+                "{filter:?} joins {ids:?}, not {want_joined:?}"
+            );
+            ensure!(
+                joined
+                    .iter()
+                    .all(|t| t.body == json!({"team": t.id}) && t.revision == 1),
+                "each joined document whole: {joined:?}"
+            );
+        }
+        // More documents found than a bound filter names ids: every one's documents joined.
+        let many = MAX_FILTER_SIZE + 100;
+        for i in 0..many {
+            e(
+                d.insert("jm", &format!("m{i:05}"), &json!({}), &[ix("all", "y")])
+                    .await,
+            )?;
+        }
+        e(
+            d.insert("jmt", "first", &json!({}), &[ix("memberId", "m00000")])
+                .await,
+        )?;
+        let last = format!("m{:05}", many - 1);
+        e(d.insert(
+            "jmt",
+            "last",
+            &json!({}),
+            &[Key::index("memberId", last.as_str())],
+        )
+        .await)?;
+        let all = Filter::key("all", Test::Present);
+        let join = Join {
+            collection: "jmt",
+            key: "memberId",
+        };
+        let (found, joined) = e(d.query_joined("jm", &all, usize::MAX, join).await)?;
+        let ids: Vec<&str> = joined.iter().map(|d| d.id.as_str()).collect();
+        ensure!(
+            found.len() == many && ids == ["first", "last"],
+            "{} found, joined {ids:?}",
+            found.len()
+        );
+        Ok(())
+    })
+}
+
 /// Racing writers: of 8 threads claiming one unique value under 8 ids, one wins; of 8
 /// threads updating one document at the revision they all read, one wins.
 pub(super) fn documents_races(s: &Backend) -> CaseResult {

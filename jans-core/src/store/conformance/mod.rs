@@ -115,7 +115,7 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 16] = [
+    let cases: [Case; 17] = [
         ("documents_generation", documents::documents_generation),
         ("grants_single_use", grants::grants_single_use),
         ("grants_tombstone", grants::grants_tombstone),
@@ -133,6 +133,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
         ("documents_crud", documents::documents_crud),
         ("documents_list", documents::documents_list),
         ("documents_query", documents::documents_query),
+        ("documents_query_joined", documents::documents_query_joined),
         ("documents_races", documents::documents_races),
         (
             "documents_keep_every_character",

@@ -17,8 +17,12 @@ use crate::store::StoreError;
 use tokio_postgres::types::{ToSql, Type};
 
 use crate::store::document::{
-    Document, DocumentStore, Filter, Key, Test, check_filter, check_names,
+    Document, DocumentStore, Filter, Join, Key, Test, check_filter, check_names,
 };
+
+/// Most statements a connection keeps prepared before the query hook stops preparing the
+/// shapes of filters it has not seen ([`PgStore::hook`]).
+pub(super) const MAX_PREPARED: usize = 256;
 
 fn encode(body: &serde_json::Value) -> Result<String, StoreError> {
     serde_json::to_string(body).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -154,6 +158,41 @@ fn ids_sql(filter: &Filter, params: &mut Vec<String>) -> String {
 }
 
 impl PgStore {
+    /// Run a statement of the query hook: `params` bound as text, then `limit`; its rows
+    /// read by `read`. Statements are prepared once per connection (planning a filter's
+    /// statement costs more than running it), up to [`MAX_PREPARED`] shapes per connection
+    /// so that callers inventing filters cannot grow them without bound; past that, a
+    /// statement for a single key test (of few shapes) still is, and any other is parsed,
+    /// bound and run in one round trip, and not kept.
+    async fn hook<T: Send + 'static>(
+        &self,
+        sql: String,
+        params: Vec<String>,
+        limit: i64,
+        filter: &Filter,
+        read: fn(&[tokio_postgres::Row]) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let simple = matches!(filter, Filter::Key { .. });
+        self.run(move |c| async move {
+            let mut typed: Vec<(&(dyn ToSql + Sync), Type)> =
+                params.iter().map(|p| (p as _, Type::TEXT)).collect();
+            typed.push((&limit, Type::INT8));
+            let rows = if simple || c.statement_cache.size() < MAX_PREPARED {
+                let types: Vec<Type> = typed.iter().map(|(_, t)| t.clone()).collect();
+                let stmt = c
+                    .prepare_typed_cached(&sql, &types)
+                    .await
+                    .map_err(map_err)?;
+                let values: Vec<&(dyn ToSql + Sync)> = typed.iter().map(|(v, _)| *v).collect();
+                c.query(&stmt, &values).await.map_err(map_err)?
+            } else {
+                c.query_typed(&sql, &typed).await.map_err(map_err)?
+            };
+            read(&rows)
+        })
+        .await
+    }
+
     /// The document `id`, from the database.
     async fn read(&self, collection: &str, id: &str) -> Result<Option<Document>, StoreError> {
         let (collection, id) = (collection.to_owned(), id.to_owned());
@@ -383,21 +422,52 @@ impl DocumentStore for PgStore {
              WHERE d.collection = $1 AND d.id IN ({ids}) ORDER BY d.id LIMIT ${}",
             params.len() + 1
         );
-        // A single key test has few shapes: its statement is prepared once per connection.
-        // Any other is parsed, bound and run in one round trip, and not kept.
-        let simple = matches!(filter, Filter::Key { .. });
-        self.run(move |c| async move {
-            let mut typed: Vec<(&(dyn ToSql + Sync), Type)> =
-                params.iter().map(|p| (p as _, Type::TEXT)).collect();
-            typed.push((&limit, Type::INT8));
-            let rows = if simple {
-                let stmt = c.prepare_cached(&sql).await.map_err(map_err)?;
-                let values: Vec<&(dyn ToSql + Sync)> = typed.iter().map(|(v, _)| *v).collect();
-                c.query(&stmt, &values).await.map_err(map_err)?
-            } else {
-                c.query_typed(&sql, &typed).await.map_err(map_err)?
-            };
-            documents(&rows)
+        self.hook(sql, params, limit, filter, documents).await
+    }
+
+    async fn query_joined(
+        &self,
+        collection: &str,
+        filter: &Filter,
+        limit: usize,
+        join: Join<'_>,
+    ) -> Result<(Vec<Document>, Vec<Document>), StoreError> {
+        check_filter(filter)?;
+        let mut params = vec![collection.to_owned()];
+        let ids = ids_sql(filter, &mut params);
+        params.push(join.collection.to_owned());
+        params.push(join.key.to_owned());
+        let (j, k, l) = (params.len() - 1, params.len(), params.len() + 1);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // One statement: the documents found, then those of the joined collection whose key
+        // holds one of their ids, marked by the first column.
+        let sql = format!(
+            "WITH found AS (SELECT d.id, d.revision, d.body FROM jans_document d \
+             WHERE d.collection = $1 AND d.id IN ({ids}) ORDER BY d.id LIMIT ${l}) \
+             SELECT false, id, revision, body FROM found \
+             UNION ALL SELECT true, j.id, j.revision, j.body FROM jans_document j \
+             WHERE j.collection = ${j}::text AND j.id IN (\
+             SELECT id FROM jans_document_key WHERE collection = ${j}::text \
+             AND name = ${k}::text AND value IN (SELECT id FROM found) \
+             UNION SELECT id FROM jans_document_index WHERE collection = ${j}::text \
+             AND name = ${k}::text AND value IN (SELECT id FROM found)) \
+             ORDER BY 1, 2"
+        );
+        self.hook(sql, params, limit, filter, |rows| {
+            let (mut found, mut joined) = (Vec::new(), Vec::new());
+            for r in rows {
+                let doc = row(
+                    r.try_get(1).map_err(map_err)?,
+                    r.try_get(2).map_err(map_err)?,
+                    r.try_get(3).map_err(map_err)?,
+                )?;
+                if r.try_get::<_, bool>(0).map_err(map_err)? {
+                    joined.push(doc);
+                } else {
+                    found.push(doc);
+                }
+            }
+            Ok((found, joined))
         })
         .await
     }

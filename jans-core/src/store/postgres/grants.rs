@@ -1,6 +1,9 @@
 //! The grant store on PostgreSQL: one `jans_grant` table keyed by kind and key, inserts
 //! batched into group commits (`batch`), single use by one `UPDATE ... RETURNING`,
-//! counters by one upsert, families and expiry by index.
+//! counters by one upsert, families and expiry by index. Access tokens read are kept in the
+//! process's document cache (`doc_cache`), forgotten here on every local change and on every
+//! other node through migration 10's notifications: checking a bearer token, the hot read of
+//! every resource request, costs no query once its token has been seen.
 
 use crate::ctx::UnixTime;
 use crate::store::{GrantKind, GrantRecord, GrantStore, StoreError, Taken};
@@ -28,7 +31,10 @@ impl GrantStore for PgStore {
             now: secs(now),
         };
         // The writers run on the store's runtime; the channels work from any executor.
-        if !self.grants.insert(row).await? {
+        let inserted = self.grants.insert(row).await;
+        // Whatever happened (an expired record replaced), nothing cached of it stays.
+        self.forget_grant(kind, key);
+        if !inserted? {
             return Err(StoreError::Conflict);
         }
         Ok(())
@@ -40,12 +46,35 @@ impl GrantStore for PgStore {
         key: &str,
         now: UnixTime,
     ) -> Result<Option<GrantRecord>, StoreError> {
-        self.doc(
-            "SELECT doc::text FROM jans_grant \
-             WHERE kind = $1 AND key = $2 AND expires_at > $3 AND NOT used",
-            vec![p(kind_tag(kind)), p(key.to_owned()), p(secs(now))],
-        )
-        .await
+        let cached_kind = kind == GrantKind::AccessToken;
+        let mut epoch = None;
+        if cached_kind {
+            let (hit, at) = self.cache.get(&cache_collection(kind), key);
+            if let Some(doc) = hit {
+                let record: GrantRecord = serde_json::from_value(doc.body)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                return Ok(record.is_live(now).then_some(record));
+            }
+            epoch = at;
+        }
+        let found: Option<GrantRecord> = self
+            .doc(
+                "SELECT doc::text FROM jans_grant \
+                 WHERE kind = $1 AND key = $2 AND expires_at > $3 AND NOT used",
+                vec![p(kind_tag(kind)), p(key.to_owned()), p(secs(now))],
+            )
+            .await?;
+        if cached_kind && let Some(record) = &found {
+            let body =
+                serde_json::to_value(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let doc = crate::store::document::Document {
+                id: key.to_owned(),
+                revision: 0,
+                body,
+            };
+            self.cache.put(&cache_collection(kind), &doc, epoch);
+        }
+        Ok(found)
     }
 
     async fn take(
@@ -58,7 +87,7 @@ impl GrantStore for PgStore {
         // One statement takes the row: of many concurrent callers on any number of nodes,
         // exactly one changes it (the others wait on its row lock, then find it used or
         // gone; DESIGN.md §4).
-        let taken: Option<GrantRecord> = match tombstone_until {
+        let taken: Result<Option<GrantRecord>, StoreError> = match tombstone_until {
             Some(until) => {
                 self.doc(
                     "UPDATE jans_grant SET used = true, expires_at = $4 \
@@ -71,7 +100,7 @@ impl GrantStore for PgStore {
                         p(secs(until)),
                     ],
                 )
-                .await?
+                .await
             }
             None => self
                 .doc::<GrantRecord>(
@@ -79,10 +108,11 @@ impl GrantStore for PgStore {
                      RETURNING doc::text",
                     vec![p(kind_tag(kind)), p(key.to_owned())],
                 )
-                .await?
-                .filter(|r| r.is_live(now)),
+                .await
+                .map(|r| r.filter(|r| r.is_live(now))),
         };
-        if let Some(record) = taken {
+        self.forget_grant(kind, key);
+        if let Some(record) = taken? {
             return Ok(Taken::Record(record));
         }
         let tombstone: Option<GrantRecord> = self
@@ -174,8 +204,9 @@ impl GrantStore for PgStore {
                 "DELETE FROM jans_grant WHERE kind = $1 AND key = $2",
                 vec![p(kind_tag(kind)), p(key.to_owned())],
             )
-            .await?;
-        Ok(n > 0)
+            .await;
+        self.forget_grant(kind, key);
+        Ok(n? > 0)
     }
 
     async fn remove_owned(
@@ -191,21 +222,42 @@ impl GrantStore for PgStore {
                  AND doc::json->>'client_id' = $3",
                 vec![p(kind_tag(kind)), p(key.to_owned()), p(owner.to_owned())],
             )
-            .await?;
-        Ok(n > 0)
+            .await;
+        self.forget_grant(kind, key);
+        Ok(n? > 0)
     }
 
     async fn remove_family(&self, family: &str) -> Result<usize, StoreError> {
         if family.is_empty() {
             return Ok(0);
         }
-        let n = self
-            .execute(
-                "DELETE FROM jans_grant WHERE family = $1",
-                vec![p(family.to_owned())],
-            )
+        // The access tokens that go are forgotten here at once; other nodes hear of them.
+        let (family, access) = (family.to_owned(), kind_tag(GrantKind::AccessToken));
+        let (n, keys): (i64, Vec<String>) = self
+            .run(move |c| async move {
+                let stmt = c
+                    .prepare_cached(
+                        "WITH gone AS (DELETE FROM jans_grant WHERE family = $1 \
+                         RETURNING kind, key) \
+                         SELECT count(*), coalesce(array_agg(key) FILTER (WHERE kind = $2), '{}') \
+                         FROM gone",
+                    )
+                    .await
+                    .map_err(map_err)?;
+                let row = c
+                    .query_one(&stmt, &[&family, &access])
+                    .await
+                    .map_err(map_err)?;
+                Ok((
+                    row.try_get(0).map_err(map_err)?,
+                    row.try_get(1).map_err(map_err)?,
+                ))
+            })
             .await?;
-        Ok(count(n))
+        for key in &keys {
+            self.forget_grant(GrantKind::AccessToken, key);
+        }
+        Ok(count(u64::try_from(n).unwrap_or(0)))
     }
 
     async fn sweep(&self, now: UnixTime, limit: usize) -> Result<usize, StoreError> {
@@ -219,5 +271,21 @@ impl GrantStore for PgStore {
             )
             .await?;
         Ok(count(n))
+    }
+}
+
+/// The document cache's name for grants of `kind` (as migration 10 notifies them).
+fn cache_collection(kind: GrantKind) -> String {
+    format!("jans_grant.{}", kind_tag(kind))
+}
+
+impl PgStore {
+    /// Forget a cached grant this node changed, whatever the change's outcome (a read
+    /// that raced it cannot cache the old record after this: `DocCache::put`'s epoch
+    /// rule), ahead of the notification other nodes get.
+    fn forget_grant(&self, kind: GrantKind, key: &str) {
+        if kind == GrantKind::AccessToken {
+            self.cache.forget(&cache_collection(kind), key);
+        }
     }
 }

@@ -40,10 +40,15 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "document_index",
         include_str!("migrations/0009_document_index.sql"),
     ),
+    (
+        10,
+        "access_token_notify",
+        include_str!("migrations/0010_access_token_notify.sql"),
+    ),
 ];
 
 /// The schema version this build needs.
-pub const LATEST: i32 = 9;
+pub const LATEST: i32 = 10;
 
 /// Transaction-level advisory lock key serializing migrations across nodes ("jansmigr").
 const MIGRATION_LOCK: i64 = 0x6a61_6e73_6d69_6772;
