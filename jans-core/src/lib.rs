@@ -51,6 +51,7 @@
 //! (DESIGN.md §3): time and randomness come in [`Ctx`], outbound HTTP through
 //! [`outbound::HttpClient`], storage through the [`store`] traits.
 
+pub mod admin;
 pub mod auth;
 pub mod b64;
 pub mod concurrent;

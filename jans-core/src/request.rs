@@ -45,6 +45,30 @@ pub enum Endpoint {
     Fido2(Fido2Endpoint),
     /// The SCIM 2.0 server.
     Scim(ScimEndpoint),
+    /// The config API (Janssen's jans-config-api).
+    Admin(AdminEndpoint),
+}
+
+/// The config API's endpoints, at Janssen's paths (`admin::paths`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AdminEndpoint {
+    /// `/jans-config-api/api/v1/health`: liveness and readiness together.
+    Health,
+    /// `/jans-config-api/api/v1/health/live`.
+    HealthLive,
+    /// `/jans-config-api/api/v1/health/ready`: whether the stores answer.
+    HealthReady,
+    /// `/jans-config-api/api/v1/health/app-version`.
+    AppVersion,
+    /// `/jans-config-api/api/v1/jans-auth-server/health`: the auth-server's state.
+    AuthServerHealth,
+}
+
+impl From<AdminEndpoint> for Endpoint {
+    fn from(e: AdminEndpoint) -> Endpoint {
+        Endpoint::Admin(e)
+    }
 }
 
 /// The SCIM server's endpoints, at Janssen's paths (DESIGN.md §3; `scim::paths`).

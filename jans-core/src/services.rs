@@ -70,6 +70,30 @@ pub trait BearerTokens: Send + Sync {
     async fn introspect(&self, token: &str, ctx: &Ctx) -> Result<serde_json::Value, Error>;
 }
 
+/// What a protected resource endpoint learns of its request's bearer token
+/// ([`Services::bearer`]); each component answers the refusals in its own error form.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Bearer {
+    /// No `Authorization: Bearer` token (one non-empty token68, RFC 6750 §2.1): RFC 6750
+    /// §3.1's bare challenge.
+    Missing,
+    /// A token that is not a live access token of this server: `invalid_token`.
+    Inactive,
+    /// A live access token.
+    Active(ActiveToken),
+}
+
+/// A live access token, as introspection describes it (RFC 7662 §2.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveToken {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// Its subject (a user's `inum`), when a user granted it rather than a client itself.
+    pub subject: Option<String>,
+    /// Its scopes.
+    pub scopes: Vec<String>,
+}
+
 /// The services shared by every component of one engine.
 pub struct Services {
     config: RwLock<Arc<Config>>,
@@ -159,6 +183,33 @@ impl Services {
     /// The auth-server's judgement of bearer tokens, once the engine installed it.
     pub fn bearer_tokens(&self) -> Option<Arc<dyn BearerTokens>> {
         self.bearer_tokens.get().and_then(Weak::upgrade)
+    }
+
+    /// The bearer token of `req` as the auth-server judges it.
+    pub async fn bearer(&self, req: &crate::request::Request, ctx: &Ctx) -> Result<Bearer, Error> {
+        let Some(token) = req.bearer().filter(|t| !t.is_empty() && !t.contains(' ')) else {
+            return Ok(Bearer::Missing);
+        };
+        let tokens = self
+            .bearer_tokens()
+            .ok_or_else(|| Error::Internal("no auth-server to judge bearer tokens".into()))?;
+        let state = tokens.introspect(token, ctx).await?;
+        if state.get("active").and_then(serde_json::Value::as_bool) != Some(true) {
+            return Ok(Bearer::Inactive);
+        }
+        let get = |k: &str| state.get(k).and_then(serde_json::Value::as_str);
+        let client_id = get("client_id").unwrap_or_default().to_owned();
+        Ok(Bearer::Active(ActiveToken {
+            // Introspection names the client as the subject of a client's own token.
+            subject: get("sub").filter(|s| *s != client_id).map(str::to_owned),
+            scopes: get("scope")
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            client_id,
+        }))
     }
 
     pub(crate) fn install_bearer_tokens(&self, tokens: Weak<dyn BearerTokens>) {

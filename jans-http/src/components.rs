@@ -10,9 +10,9 @@ pub struct Components {
     pub auth: bool,
     /// FIDO2 / WebAuthn server: registration and authentication ceremonies.
     pub fido2: bool,
-    /// SCIM 2.0 server (no endpoints yet).
+    /// SCIM 2.0 server.
     pub scim: bool,
-    /// The admin configuration API (no endpoints yet).
+    /// The admin configuration API (its health endpoints so far).
     pub config_api: bool,
     /// Casa, the self-service portal (no endpoints yet).
     pub casa: bool,

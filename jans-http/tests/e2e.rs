@@ -876,6 +876,80 @@ fn components_expose_only_their_routes() {
     }
 }
 
+/// The config API (issue 14) over HTTP: its health endpoints on an all-in-one node, the
+/// admin client `init` made reading with the super scope, Janssen's `ApiError` form under
+/// its root, and nothing of it on a node that does not serve it.
+#[test]
+fn config_api_serves_health_to_the_admin_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(jans(&data, &["init"]).status.success());
+    let admin: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("admin-client.json")).unwrap())
+            .unwrap();
+    let (_all, base) = start(&data, &[]);
+    let http = client();
+    let api = format!("{base}/jans-config-api/api/v1");
+    let live: serde_json::Value = http
+        .get(format!("{api}/health/live"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(live["status"], "UP");
+    let r = http
+        .get(format!("{api}/health/app-version"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Bearer realm=\"jans-config-api\""
+    );
+    let token = http
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .basic_auth(
+            admin["client_id"].as_str().unwrap(),
+            admin["client_secret"].as_str(),
+        )
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "https://jans.io/oauth/config/read-all"),
+        ])
+        .send()
+        .unwrap()
+        .json::<serde_json::Value>()
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = http
+        .get(format!("{api}/health/app-version"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<serde_json::Value>().unwrap()["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    let r = http.get(format!("{api}/nope")).send().unwrap();
+    assert_eq!(r.status(), 404);
+    let e: serde_json::Value = r.json().unwrap();
+    assert_eq!(
+        (e["code"].as_str(), e["message"].as_str()),
+        (Some("404"), Some("Not Found"))
+    );
+    drop(_all);
+    let (_auth, base) = start(&data, &["--components", "auth"]);
+    let r = http
+        .get(format!("{base}/jans-config-api/api/v1/health/live"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["code"], "404");
+}
+
 #[test]
 fn healthcheck_command() {
     let dir = tempfile::tempdir().unwrap();

@@ -116,12 +116,14 @@ impl EngineBuilder {
         let ceremonies: Arc<dyn crate::services::KeyCeremonies> = fido2.clone();
         services.install_key_ceremonies(Arc::downgrade(&ceremonies));
         let scim = crate::scim::ScimServer::new(services.clone());
+        let admin = crate::admin::AdminServer::new(services.clone());
         Ok(Engine {
             inner: Arc::new(Inner {
                 services,
                 auth,
                 fido2,
                 scim,
+                admin,
                 master_key_check: crate::b64::encode(
                     derive_key(&master, b"jans-rs master key check value")
                         .get(..16)

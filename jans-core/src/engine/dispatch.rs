@@ -15,6 +15,7 @@ impl Endpoint {
             .map(Endpoint::Auth)
             .or_else(|| crate::fido2::paths::from_path(path).map(Endpoint::Fido2))
             .or_else(|| crate::scim::paths::from_path(path).map(Endpoint::Scim))
+            .or_else(|| crate::admin::paths::from_path(path).map(Endpoint::Admin))
     }
 
     /// The path this endpoint is served at (relative to the issuer).
@@ -23,6 +24,7 @@ impl Endpoint {
             Endpoint::Auth(e) => crate::auth::paths::path(e),
             Endpoint::Fido2(e) => crate::fido2::paths::path(*e).to_owned(),
             Endpoint::Scim(e) => crate::scim::paths::path(e),
+            Endpoint::Admin(e) => crate::admin::paths::path(e),
         }
     }
 
@@ -32,6 +34,7 @@ impl Endpoint {
             Endpoint::Auth(e) => crate::auth::paths::label(e),
             Endpoint::Fido2(e) => crate::fido2::paths::label(*e),
             Endpoint::Scim(e) => crate::scim::paths::label(e),
+            Endpoint::Admin(e) => crate::admin::paths::label(e),
         }
     }
 
@@ -41,7 +44,7 @@ impl Endpoint {
     pub fn shows_errors_as_pages(&self) -> bool {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::shows_errors_as_pages(e),
-            Endpoint::Fido2(_) | Endpoint::Scim(_) => false,
+            Endpoint::Fido2(_) | Endpoint::Scim(_) | Endpoint::Admin(_) => false,
         }
     }
 
@@ -51,6 +54,7 @@ impl Endpoint {
             Endpoint::Auth(_) => "auth",
             Endpoint::Fido2(_) => "fido2",
             Endpoint::Scim(_) => "scim",
+            Endpoint::Admin(_) => "config-api",
         }
     }
 }
@@ -79,6 +83,10 @@ impl Engine {
             Endpoint::Scim(e) => match self.inner.scim.handle(e, &req, ctx).await {
                 Ok(r) => r,
                 Err(err) => failed(&req, ProtocolError::Scim(err.to_scim()), &err, ctx),
+            },
+            Endpoint::Admin(e) => match self.inner.admin.handle(e, &req, ctx).await {
+                Ok(r) => r,
+                Err(err) => failed(&req, ProtocolError::Admin(err.to_admin()), &err, ctx),
             },
         }
     }

@@ -2,12 +2,14 @@
 //! [`ProtocolError`], the error of the protocol they speak, with its own status and wire
 //! body. An internal failure becomes the protocol's server error, without internals.
 
+pub mod admin;
 pub mod oauth;
 pub mod scim;
 pub mod webauthn;
 
 use crate::config::ConfigError;
 use crate::crypto::CryptoError;
+use crate::error::admin::AdminError;
 use crate::error::oauth::OAuthError;
 use crate::error::scim::ScimError;
 use crate::error::webauthn::Fido2Error;
@@ -28,6 +30,9 @@ pub enum Error {
     /// A SCIM refusal to show the caller as is.
     #[error(transparent)]
     Scim(#[from] ScimError),
+    /// A config API refusal to show the caller as is.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -109,6 +114,21 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The config API error to answer with: refusals as they are, storage outages as a
+    /// 503, anything else as a bare 500.
+    pub fn to_admin(&self) -> AdminError {
+        match self {
+            Error::Admin(e) => e.clone(),
+            Error::Store(StoreError::Unavailable(_) | StoreError::Locked(_))
+            | Error::Password(crate::password::PasswordError::Busy) => {
+                AdminError::new(503, "the service is temporarily unavailable")
+            }
+            _ => AdminError::server_error(),
+        }
+    }
+}
+
 /// A protocol's own error as its wire carries it: one variant per component, each owning
 /// its status code and body.
 #[derive(Clone, Debug, PartialEq)]
@@ -122,6 +142,8 @@ pub enum ProtocolError {
     WebAuthn(Fido2Error),
     /// SCIM 2.0: the error message schema with `status` and `scimType` (RFC 7644 §3.12).
     Scim(ScimError),
+    /// The config API: Janssen's `ApiError` (`code`, `message`, `description`).
+    Admin(AdminError),
 }
 
 impl ProtocolError {
@@ -131,6 +153,7 @@ impl ProtocolError {
             ProtocolError::OAuth(e) => e.code.status(),
             ProtocolError::WebAuthn(e) => e.code.status(),
             ProtocolError::Scim(e) => e.status,
+            ProtocolError::Admin(e) => e.status,
         }
     }
 
@@ -140,6 +163,7 @@ impl ProtocolError {
             ProtocolError::OAuth(e) => e.to_json(),
             ProtocolError::WebAuthn(e) => e.to_json(),
             ProtocolError::Scim(e) => e.to_json(),
+            ProtocolError::Admin(e) => e.to_json(),
         }
     }
 
@@ -151,6 +175,11 @@ impl ProtocolError {
                 .map(|c| vec![("www-authenticate", c)])
                 .unwrap_or_default(),
             ProtocolError::Scim(e) => e
+                .challenge
+                .clone()
+                .map(|c| vec![("www-authenticate", c)])
+                .unwrap_or_default(),
+            ProtocolError::Admin(e) => e
                 .challenge
                 .clone()
                 .map(|c| vec![("www-authenticate", c)])
@@ -168,6 +197,7 @@ impl ProtocolError {
                 e.scim_type.map_or("scim_error", |t| t.as_str()),
                 Some(e.detail.as_str()),
             ),
+            ProtocolError::Admin(e) => ("config_api_error", Some(e.description.as_str())),
         }
     }
 
@@ -181,6 +211,7 @@ impl ProtocolError {
             ),
             ProtocolError::WebAuthn(e) => e.code.status() >= 500,
             ProtocolError::Scim(e) => e.status >= 500,
+            ProtocolError::Admin(e) => e.status >= 500,
         }
     }
 
@@ -188,7 +219,7 @@ impl ProtocolError {
     pub fn as_oauth(&self) -> Option<&OAuthError> {
         match self {
             ProtocolError::OAuth(e) => Some(e),
-            ProtocolError::WebAuthn(_) | ProtocolError::Scim(_) => None,
+            ProtocolError::WebAuthn(_) | ProtocolError::Scim(_) | ProtocolError::Admin(_) => None,
         }
     }
 }
@@ -202,6 +233,12 @@ impl From<OAuthError> for ProtocolError {
 impl From<Fido2Error> for ProtocolError {
     fn from(e: Fido2Error) -> Self {
         ProtocolError::WebAuthn(e)
+    }
+}
+
+impl From<AdminError> for ProtocolError {
+    fn from(e: AdminError) -> Self {
+        ProtocolError::Admin(e)
     }
 }
 

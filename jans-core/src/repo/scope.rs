@@ -148,17 +148,58 @@ pub fn defaults() -> Vec<Scope> {
         },
     ]
     .into_iter()
-    .chain(
-        SCIM_SCOPES
-            .iter()
-            .enumerate()
-            .map(|(i, (id, description))| Scope {
-                default_scope: false,
-                ..scope(id, &format!("5C{i:02X}"), Oauth, description, &[])
-            }),
-    )
+    .chain(protecting(&SCIM_SCOPES, "5C"))
+    .chain(protecting(&CONFIG_API_SCOPES, "5A"))
     .collect()
 }
+
+/// The OAuth scopes (not default ones) of a component's protection, `(id, description)`,
+/// their inums `inum_prefix` and a number.
+fn protecting<'a>(
+    scopes: &'a [(&str, &str)],
+    inum_prefix: &'a str,
+) -> impl Iterator<Item = Scope> + 'a {
+    scopes
+        .iter()
+        .enumerate()
+        .map(move |(i, (id, description))| Scope {
+            default_scope: false,
+            ..scope(
+                id,
+                &format!("{inum_prefix}{i:02X}"),
+                ScopeType::Oauth,
+                description,
+                &[],
+            )
+        })
+}
+
+/// Janssen's config API scopes served so far (jans-config-api's protection, which accepts
+/// any one of an operation's scopes): the super scopes every operation accepts, and those
+/// of the health endpoints. The admin client made by `init` and `migrate` gets the super
+/// scopes.
+pub const CONFIG_API_SCOPES: [(&str, &str); 5] = [
+    (
+        "https://jans.io/oauth/config/read-all",
+        "Read everything the config API serves.",
+    ),
+    (
+        "https://jans.io/oauth/config/write-all",
+        "Create and change everything the config API serves.",
+    ),
+    (
+        "https://jans.io/oauth/config/delete-all",
+        "Delete everything the config API serves.",
+    ),
+    (
+        "https://jans.io/oauth/config/app-version.readonly",
+        "Read the server's version (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/health.admin",
+        "Everything about the server's health (config API).",
+    ),
+];
 
 /// Janssen's SCIM scopes (jans-scim's protection), each with what it allows; the admin
 /// client made by `init` and `migrate` may request them.

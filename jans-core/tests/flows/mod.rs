@@ -1,3 +1,4 @@
+pub mod admin;
 pub mod authorize;
 pub mod backends;
 pub mod brute_force;

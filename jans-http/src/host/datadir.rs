@@ -205,6 +205,11 @@ impl DataDir {
                             .iter()
                             .map(|(id, _)| *id),
                     )
+                    // The config API's super scopes.
+                    .chain({
+                        use jans_core::admin::protection::{DELETE_ALL, READ_ALL, WRITE_ALL};
+                        [READ_ALL, WRITE_ALL, DELETE_ALL]
+                    })
                     .collect::<Vec<_>>()
                     .join(" "),
             ),

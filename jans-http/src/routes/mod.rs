@@ -1,7 +1,8 @@
 //! Janssen paths → engine endpoints, plus the host's own operational routes. Each
-//! component's routes are a module of their own (`auth`, `fido2`, `scim`), added when
-//! `--components` selects it.
+//! component's routes are a module of their own (`auth`, `fido2`, `scim`, `admin`), added
+//! when `--components` selects it.
 
+mod admin;
 mod auth;
 mod fido2;
 mod scim;
@@ -16,6 +17,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use jans_core::error::admin::AdminError;
 use jans_core::error::oauth::{ErrorCode, OAuthError};
 use jans_core::error::scim::ScimError;
 use jans_core::{Ctx, Endpoint, Engine, Random, Response};
@@ -106,7 +108,7 @@ async fn engine_route(
         Some(endpoint) => {
             let label = endpoint.label();
             let pages = endpoint.shows_errors_as_pages();
-            let scim = endpoint.component() == "scim";
+            let component = endpoint.component();
             match translate::to_core(endpoint, &method, &uri, &headers, body) {
                 Ok(mut req) => {
                     req.peer_addr = peer.map(|p| (p.0).0);
@@ -115,9 +117,14 @@ async fn engine_route(
                 }
                 Err(e) if pages => (label, Response::error(e).error_as_page()),
                 // SCIM answers in its own error form (RFC 7644 §3.12).
-                Err(e) if scim => {
+                Err(e) if component == "scim" => {
                     let why = e.description.as_deref().unwrap_or("malformed request");
                     (label, Response::error(ScimError::status(400, why)))
+                }
+                // The config API answers in Janssen's `ApiError` form.
+                Err(e) if component == "config-api" => {
+                    let why = e.description.as_deref().unwrap_or("malformed request");
+                    (label, Response::error(AdminError::new(400, why)))
                 }
                 Err(e) => (label, Response::error(e)),
             }
@@ -193,6 +200,9 @@ pub fn routes(state: Arc<AppState>, components: crate::components::Components) -
             .saturating_add(1);
         r = scim::routes(r, engine_route, limit);
     }
+    if components.config_api {
+        r = admin::routes(r, engine_route);
+    }
     r.fallback(not_found).with_state(state)
 }
 
@@ -208,6 +218,13 @@ async fn not_found(State(state): State<Arc<AppState>>, uri: Uri) -> axum::respon
     // Under the SCIM root, SCIM's own error form (RFC 7644 §3.12).
     if uri.path().starts_with(jans_core::scim::paths::SCIM_PREFIX) {
         return translate::from_core(&Response::error(ScimError::status(404, why)));
+    }
+    // Under the config API's root, Janssen's `ApiError` form.
+    if uri
+        .path()
+        .starts_with(jans_core::admin::paths::ADMIN_PREFIX)
+    {
+        return translate::from_core(&Response::error(AdminError::new(404, why)));
     }
     translate::from_core(&Response::error(OAuthError::new(ErrorCode::NotFound, why)))
 }

@@ -1,0 +1,141 @@
+//! Component config API (Janssen's jans-config-api): the OAuth-protected admin REST API
+//! that Janssen's CLI, admin UI and Terraform provider use, at `/jans-config-api/api/v1/`.
+//!
+//! Built so far: the component's wire form ([`crate::error::admin::AdminError`], Janssen's
+//! `ApiError`), its bearer-token protection with Janssen's scopes ([`protection`]), and its
+//! health endpoints (`health`, `health/live`, `health/ready`, `health/app-version`,
+//! `jans-auth-server/health`). The resources (clients, scopes, users, the auth-server's
+//! configuration, ...) come next.
+
+pub mod paths;
+pub mod protection;
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::error::admin::AdminError;
+use crate::request::{AdminEndpoint, Method, Request};
+use crate::response::Response;
+use crate::services::Services;
+
+/// The scopes that may read the application's version (Janssen's `app-version.readonly`,
+/// the health resource's `.admin` scope, or the super scope).
+pub const APP_VERSION_SCOPES: [&str; 3] = [
+    "https://jans.io/oauth/config/app-version.readonly",
+    "https://jans.io/oauth/config/health.admin",
+    protection::READ_ALL,
+];
+
+/// The config API over the engine's services.
+#[derive(Debug)]
+pub struct AdminServer {
+    services: Arc<Services>,
+}
+
+impl AdminServer {
+    /// The component over the engine's services.
+    pub fn new(services: Arc<Services>) -> AdminServer {
+        AdminServer { services }
+    }
+
+    /// Serve one request to `endpoint`.
+    pub async fn handle(
+        &self,
+        endpoint: &AdminEndpoint,
+        req: &Request,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        // Every endpoint built so far is read-only (RFC 9110 §15.5.6: 405 with `Allow`).
+        if req.method != Method::Get {
+            return Ok(
+                Response::error(AdminError::new(405, "this endpoint answers GET only"))
+                    .header("allow", "GET"),
+            );
+        }
+        match endpoint {
+            AdminEndpoint::HealthLive => Ok(Response::json(liveness())),
+            AdminEndpoint::HealthReady => {
+                let (up, ready) = self.readiness().await;
+                let status = if up { 200 } else { 503 };
+                Ok(Response::with_body(crate::response::Body::JsonStatus(
+                    status, ready,
+                )))
+            }
+            AdminEndpoint::Health => Ok(Response::json(Value::Array(vec![
+                liveness(),
+                self.readiness().await.1,
+            ]))),
+            AdminEndpoint::AppVersion => {
+                protection::authorize(&self.services, req, &APP_VERSION_SCOPES, ctx).await?;
+                Ok(Response::json(json!({
+                    "name": "jans-rs",
+                    "version": env!("CARGO_PKG_VERSION"),
+                })))
+            }
+            AdminEndpoint::AuthServerHealth => {
+                let online = self.stores_answer().await;
+                Ok(Response::json(json!({
+                    "status": "running",
+                    "db_status": if online { "online" } else { "offline" },
+                })))
+            }
+        }
+    }
+
+    /// Whether the stores answer a read.
+    async fn stores_answer(&self) -> bool {
+        self.services
+            .stores()
+            .clients
+            .get("-readiness-probe-")
+            .await
+            .is_ok()
+    }
+
+    /// Whether the stores answer, and Janssen's readiness `Status`: `UP`, else `DOWN`
+    /// with why.
+    async fn readiness(&self) -> (bool, Value) {
+        if self.stores_answer().await {
+            (
+                true,
+                json!({"name": "jans-config-api readiness", "status": "UP"}),
+            )
+        } else {
+            (
+                false,
+                json!({
+                    "name": "jans-config-api readiness",
+                    "status": "DOWN",
+                    "error": "the database does not answer",
+                }),
+            )
+        }
+    }
+}
+
+/// Janssen's liveness `Status`: a process that answers is live.
+fn liveness() -> Value {
+    json!({"name": "jans-config-api liveness", "status": "UP"})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every scope the component accepts is one a new installation starts with.
+    #[test]
+    fn its_scopes_are_registered_by_default() {
+        let defaults = crate::repo::scope::defaults();
+        let known = |s: &str| defaults.iter().any(|d| d.id == s);
+        for s in APP_VERSION_SCOPES.iter().chain(&[
+            protection::READ_ALL,
+            protection::WRITE_ALL,
+            protection::DELETE_ALL,
+        ]) {
+            assert!(known(s), "{s}");
+        }
+    }
+}
