@@ -63,6 +63,10 @@ pub enum AdminEndpoint {
     AppVersion,
     /// `/jans-config-api/api/v1/jans-auth-server/health`: the auth-server's state.
     AuthServerHealth,
+    /// `/jans-config-api/api/v1/scopes`: the scopes, listed.
+    Scopes,
+    /// `/jans-config-api/api/v1/scopes/{inum}`: one scope.
+    Scope(String),
 }
 
 impl From<AdminEndpoint> for Endpoint {

@@ -2,11 +2,14 @@
 //! that Janssen's CLI, admin UI and Terraform provider use, at `/jans-config-api/api/v1/`.
 //!
 //! Built so far: the component's wire form ([`crate::error::admin::AdminError`], Janssen's
-//! `ApiError`), its bearer-token protection with Janssen's scopes ([`protection`]), and its
+//! `ApiError`), its bearer-token protection with Janssen's scopes ([`protection`]), its
+//! lists ([`list`]: Janssen's paging, search and sorting, the `PagedResult` answer), its
 //! health endpoints (`health`, `health/live`, `health/ready`, `health/app-version`,
-//! `jans-auth-server/health`). The resources (clients, scopes, users, the auth-server's
-//! configuration, ...) come next.
+//! `jans-auth-server/health`) and the scopes, read (`scopes`, `scopes/{inum}`). The other
+//! resources (clients, users, the auth-server's configuration, ...) and the writes come
+//! next.
 
+pub mod list;
 pub mod paths;
 pub mod protection;
 
@@ -27,6 +30,16 @@ pub const APP_VERSION_SCOPES: [&str; 3] = [
     "https://jans.io/oauth/config/app-version.readonly",
     "https://jans.io/oauth/config/health.admin",
     protection::READ_ALL,
+];
+
+/// The scopes that may read scopes (Janssen's `scopes.readonly`, and the write, admin and
+/// super scopes, each of which reads too).
+pub const SCOPES_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/scopes.readonly",
+    "https://jans.io/oauth/config/scopes.write",
+    "https://jans.io/oauth/config/scopes.admin",
+    protection::READ_ALL,
+    protection::WRITE_ALL,
 ];
 
 /// The config API over the engine's services.
@@ -74,6 +87,37 @@ impl AdminServer {
                     "name": "jans-rs",
                     "version": env!("CARGO_PKG_VERSION"),
                 })))
+            }
+            AdminEndpoint::Scopes => {
+                protection::authorize(&self.services, req, &SCOPES_READ, ctx).await?;
+                let mut params = list::ListParams::parse(req, "inum")?;
+                // Janssen's `type`: the scopes of one `scopeType`.
+                if let Some(kind) = list::param(req, "type")? {
+                    params.field_value_pairs.push(("scopeType".into(), kind));
+                }
+                let scopes = self.services.stores().scopes.list().await?;
+                let entries = scopes
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                Ok(Response::json(params.page(
+                    entries,
+                    &["id", "inum", "displayName", "description"],
+                )))
+            }
+            AdminEndpoint::Scope(inum) => {
+                protection::authorize(&self.services, req, &SCOPES_READ, ctx).await?;
+                let scopes = self.services.stores().scopes.list().await?;
+                match scopes.iter().find(|s| s.inum == *inum) {
+                    Some(s) => Ok(Response::json(
+                        serde_json::to_value(s).map_err(|e| Error::Internal(e.to_string()))?,
+                    )),
+                    None => Ok(Response::error(AdminError::new(
+                        404,
+                        format!("The requested scope {inum} doesn't exist"),
+                    ))),
+                }
             }
             AdminEndpoint::AuthServerHealth => {
                 let online = self.stores_answer().await;
@@ -130,7 +174,7 @@ mod tests {
     fn its_scopes_are_registered_by_default() {
         let defaults = crate::repo::scope::defaults();
         let known = |s: &str| defaults.iter().any(|d| d.id == s);
-        for s in APP_VERSION_SCOPES.iter().chain(&[
+        for s in APP_VERSION_SCOPES.iter().chain(&SCOPES_READ).chain(&[
             protection::READ_ALL,
             protection::WRITE_ALL,
             protection::DELETE_ALL,

@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 5] = [
+pub const EXACT: [(&str, AdminEndpoint); 6] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -25,18 +25,33 @@ pub const EXACT: [(&str, AdminEndpoint); 5] = [
         "/jans-config-api/api/v1/jans-auth-server/health",
         AdminEndpoint::AuthServerHealth,
     ),
+    ("/jans-config-api/api/v1/scopes", AdminEndpoint::Scopes),
 ];
+
+/// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
+pub const WITH_ID: [&str; 1] = ["/jans-config-api/api/v1/scopes"];
 
 /// The endpoint served at `path`.
 pub fn from_path(path: &str) -> Option<AdminEndpoint> {
-    EXACT
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, e)| e.clone())
+    if let Some((_, e)) = EXACT.iter().find(|(p, _)| *p == path) {
+        return Some(e.clone());
+    }
+    let rest = path.strip_prefix(ADMIN_PREFIX)?.strip_prefix('/')?;
+    let (collection, id) = rest.split_once('/')?;
+    if id.is_empty() || id.contains('/') {
+        return None;
+    }
+    match collection {
+        "scopes" => Some(AdminEndpoint::Scope(id.to_owned())),
+        _ => None,
+    }
 }
 
 /// The path `endpoint` is served at.
 pub fn path(endpoint: &AdminEndpoint) -> String {
+    if let AdminEndpoint::Scope(id) = endpoint {
+        return format!("{ADMIN_PREFIX}/scopes/{id}");
+    }
     EXACT
         .iter()
         .find(|(_, e)| e == endpoint)
@@ -52,6 +67,8 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::HealthReady => "admin_health_ready",
         AdminEndpoint::AppVersion => "admin_app_version",
         AdminEndpoint::AuthServerHealth => "admin_auth_server_health",
+        AdminEndpoint::Scopes => "admin_scopes",
+        AdminEndpoint::Scope(_) => "admin_scope",
     }
 }
 
@@ -65,6 +82,10 @@ mod tests {
             assert_eq!(from_path(p).as_ref(), Some(e));
             assert_eq!(path(e), *p);
         }
+        let one = AdminEndpoint::Scope("F0C4".into());
+        assert_eq!(from_path(&path(&one)), Some(one));
+        assert_eq!(from_path("/jans-config-api/api/v1/scopes/a/b"), None);
+        assert_eq!(from_path("/jans-config-api/api/v1/scopes/"), None);
         assert_eq!(from_path("/jans-config-api/api/v1/health/"), None);
         assert_eq!(from_path("/jans-config-api/api/v1"), None);
     }

@@ -176,9 +176,9 @@ fn protecting<'a>(
 
 /// Janssen's config API scopes served so far (jans-config-api's protection, which accepts
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
-/// of the health endpoints. The admin client made by `init` and `migrate` gets the super
+/// of the health and scope endpoints. The admin client made by `init` and `migrate` gets the super
 /// scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 5] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 8] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -198,6 +198,18 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 5] = [
     (
         "https://jans.io/oauth/config/health.admin",
         "Everything about the server's health (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/scopes.readonly",
+        "Read scopes (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/scopes.write",
+        "Create and change scopes (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/scopes.admin",
+        "Everything about scopes (config API).",
     ),
 ];
 

@@ -214,3 +214,86 @@ fn readiness_follows_the_database() {
         200
     );
 }
+
+#[test]
+fn scopes_are_listed_and_read() {
+    let h = Harness::new();
+    // Without one of its scopes, refused; every write, admin and super scope reads.
+    let scim = token(&h, "https://jans.io/scim/users.read");
+    refused(
+        &call(&h, AdminEndpoint::Scopes, Method::Get, Some(&scim)),
+        403,
+    );
+    refused(&call(&h, AdminEndpoint::Scopes, Method::Get, None), 401);
+    for scope in jans_core::admin::SCOPES_READ {
+        let t = token(&h, scope);
+        assert_eq!(
+            call(&h, AdminEndpoint::Scopes, Method::Get, Some(&t)).status(),
+            200,
+            "{scope}"
+        );
+    }
+    let t = token(&h, "https://jans.io/oauth/config/scopes.readonly");
+    let list = |query: &[(&str, &str)]| {
+        let mut req = Request::new(AdminEndpoint::Scopes, Method::Get);
+        req.authorization = Some(format!("Bearer {t}"));
+        req.query = jans_core::params::Params::from_pairs(
+            query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        h.call(req)
+    };
+    let all = json(&list(&[]));
+    let total = all["totalEntriesCount"].as_u64().unwrap();
+    let stored = jans_core::testing::block_on(h.stores.scopes.list()).unwrap();
+    assert_eq!(total as usize, stored.len());
+    assert_eq!(all["entriesCount"], total.min(50));
+    assert_eq!(all["start"], 1);
+    // Sorted by inum, Janssen's members.
+    let inums: Vec<&str> = all["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["inum"].as_str().unwrap())
+        .collect();
+    let mut sorted = inums.clone();
+    sorted.sort_by_key(|i| i.to_lowercase());
+    assert_eq!(inums, sorted);
+    assert!(all["entries"][0]["scopeType"].is_string());
+    // Only openid scopes, whose id holds "mail".
+    let mail = json(&list(&[("type", "openid"), ("pattern", "MAIL")]));
+    assert_eq!(mail["totalEntriesCount"], 1, "{mail}");
+    let email = &mail["entries"][0];
+    assert_eq!(email["id"], "email");
+    assert_eq!(email["claims"], json!(["email", "email_verified"]));
+    // Paged: two at a time, from the third, descending.
+    let page = json(&list(&[
+        ("limit", "2"),
+        ("startIndex", "3"),
+        ("sortBy", "id"),
+        ("sortOrder", "descending"),
+    ]));
+    assert_eq!(page["entriesCount"], 2);
+    assert_eq!(page["totalEntriesCount"], total);
+    // Over the maximum page: 400 in ApiError form.
+    let r = list(&[("limit", "500")]);
+    let e = refused(&r, 400);
+    assert_eq!(
+        e["description"],
+        "Maximum number of results per page is 200"
+    );
+    // One scope by inum; an unknown one is 404.
+    let inum = email["inum"].as_str().unwrap();
+    let mut one = Request::new(AdminEndpoint::Scope(inum.to_owned()), Method::Get);
+    one.authorization = Some(format!("Bearer {t}"));
+    let r = h.call(one);
+    assert_eq!(json(&r)["id"], "email");
+    let r = call(
+        &h,
+        AdminEndpoint::Scope("nope".into()),
+        Method::Get,
+        Some(&t),
+    );
+    refused(&r, 404);
+}
