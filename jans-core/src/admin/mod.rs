@@ -9,9 +9,11 @@
 //! resources (clients, users, the auth-server's configuration, ...) and the writes come
 //! next.
 
+pub mod json_patch;
 pub mod list;
 pub mod paths;
 pub mod protection;
+mod scopes;
 
 use std::sync::Arc;
 
@@ -42,6 +44,20 @@ pub const SCOPES_READ: [&str; 5] = [
     protection::WRITE_ALL,
 ];
 
+/// The scopes that may create and change scopes.
+pub const SCOPES_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/config/scopes.write",
+    "https://jans.io/oauth/config/scopes.admin",
+    protection::WRITE_ALL,
+];
+
+/// The scopes that may delete scopes.
+pub const SCOPES_DELETE: [&str; 3] = [
+    "https://jans.io/oauth/config/scopes.delete",
+    "https://jans.io/oauth/config/scopes.admin",
+    protection::DELETE_ALL,
+];
+
 /// The config API over the engine's services.
 #[derive(Debug)]
 pub struct AdminServer {
@@ -61,12 +77,40 @@ impl AdminServer {
         req: &Request,
         ctx: &Ctx,
     ) -> Result<Response, Error> {
-        // Every endpoint built so far is read-only (RFC 9110 §15.5.6: 405 with `Allow`).
-        if req.method != Method::Get {
-            return Ok(
-                Response::error(AdminError::new(405, "this endpoint answers GET only"))
-                    .header("allow", "GET"),
-            );
+        // RFC 9110 §15.5.6: 405 with `Allow`.
+        let allowed: &[(Method, &str)] = match endpoint {
+            AdminEndpoint::Scopes => &[
+                (Method::Get, "GET"),
+                (Method::Post, "POST"),
+                (Method::Put, "PUT"),
+            ],
+            AdminEndpoint::Scope(_) => &[
+                (Method::Get, "GET"),
+                (Method::Patch, "PATCH"),
+                (Method::Delete, "DELETE"),
+            ],
+            _ => &[(Method::Get, "GET")],
+        };
+        if !allowed.iter().any(|(m, _)| *m == req.method) {
+            let allow: Vec<&str> = allowed.iter().map(|(_, n)| *n).collect();
+            let allow = allow.join(", ");
+            return Ok(Response::error(AdminError::new(
+                405,
+                format!("this endpoint answers {allow} only"),
+            ))
+            .header("allow", allow));
+        }
+        match (endpoint, req.method) {
+            (AdminEndpoint::Scopes, Method::Post | Method::Put)
+            | (AdminEndpoint::Scope(_), Method::Patch) => {
+                protection::authorize(&self.services, req, &SCOPES_WRITE, ctx).await?;
+                return scopes::write(&self.services, endpoint, req, ctx).await;
+            }
+            (AdminEndpoint::Scope(inum), Method::Delete) => {
+                protection::authorize(&self.services, req, &SCOPES_DELETE, ctx).await?;
+                return scopes::delete(&self.services, inum).await;
+            }
+            _ => {}
         }
         match endpoint {
             AdminEndpoint::HealthLive => Ok(Response::json(liveness())),
@@ -108,15 +152,9 @@ impl AdminServer {
             }
             AdminEndpoint::Scope(inum) => {
                 protection::authorize(&self.services, req, &SCOPES_READ, ctx).await?;
-                let scopes = self.services.stores().scopes.list().await?;
-                match scopes.iter().find(|s| s.inum == *inum) {
-                    Some(s) => Ok(Response::json(
-                        serde_json::to_value(s).map_err(|e| Error::Internal(e.to_string()))?,
-                    )),
-                    None => Ok(Response::error(AdminError::new(
-                        404,
-                        format!("The requested scope {inum} doesn't exist"),
-                    ))),
+                match self.services.stores().scopes.by_inum(inum).await? {
+                    Some((_, s)) => scopes::shown(200, &s),
+                    None => Ok(Response::error(scopes::missing(inum))),
                 }
             }
             AdminEndpoint::AuthServerHealth => {
@@ -174,11 +212,17 @@ mod tests {
     fn its_scopes_are_registered_by_default() {
         let defaults = crate::repo::scope::defaults();
         let known = |s: &str| defaults.iter().any(|d| d.id == s);
-        for s in APP_VERSION_SCOPES.iter().chain(&SCOPES_READ).chain(&[
-            protection::READ_ALL,
-            protection::WRITE_ALL,
-            protection::DELETE_ALL,
-        ]) {
+        for s in APP_VERSION_SCOPES
+            .iter()
+            .chain(&SCOPES_READ)
+            .chain(&SCOPES_WRITE)
+            .chain(&SCOPES_DELETE)
+            .chain(&[
+                protection::READ_ALL,
+                protection::WRITE_ALL,
+                protection::DELETE_ALL,
+            ])
+        {
             assert!(known(s), "{s}");
         }
     }

@@ -181,6 +181,12 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
         self.store.delete(self.name, id, None).await
     }
 
+    /// Delete the value `id` only if it is still at `revision`: `Conflict` when another
+    /// write came first; whether it was there.
+    pub async fn delete_at(&self, id: &str, revision: u64) -> Result<bool, StoreError> {
+        self.store.delete(self.name, id, Some(revision)).await
+    }
+
     /// Up to `limit` values whose id starts with, and is longer than, `prefix`, in id
     /// order: one range of the id index, read without a scan of the collection (ids
     /// compare bytewise on every backend).

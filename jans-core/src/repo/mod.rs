@@ -86,10 +86,12 @@ impl Stores {
     }
 
     /// Give the documents stored before their repository's keys last changed the keys it
-    /// now computes (engine start; a no-op once done): the users and groups. How many were
+    /// now computes (engine start; a no-op once done): the users, groups and scopes. How many were
     /// rewritten.
     pub async fn reindex(&self) -> Result<usize, crate::store::StoreError> {
-        Ok(self.users.reindex().await? + self.groups.reindex().await?)
+        Ok(self.users.reindex().await?
+            + self.groups.reindex().await?
+            + self.scopes.reindex().await?)
     }
 
     /// All stores in memory (tests, embedders that persist elsewhere).

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::repo::collection::Collection;
 use crate::store::StoreError;
-use crate::store::document::DocumentStore;
+use crate::store::document::{DocumentStore, Key};
 
 /// Janssen's `scopeType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +57,49 @@ pub struct Scope {
     /// Display attributes.
     #[serde(default)]
     pub attributes: ScopeAttributes,
+}
+
+/// Why a scope was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ScopeError(pub String);
+
+/// Whether `s` is a scope token (RFC 6749 §3.3: `1*( %x21 / %x23-5B / %x5D-7E )`).
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 512
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+}
+
+impl Scope {
+    /// Check what a client or an operator may not get wrong: the id is a scope token, the
+    /// inum one too (it names the scope in URLs), the claims are claim names, and the
+    /// description is bounded.
+    pub fn validate(&self) -> Result<(), ScopeError> {
+        let refuse = |why: String| Err(ScopeError(why));
+        if !is_scope_token(&self.id) {
+            return refuse(format!(
+                "id {:?} is not a scope token (RFC 6749 §3.3: printable ASCII without \
+                 spaces, quotes or backslashes)",
+                self.id
+            ));
+        }
+        if !is_scope_token(&self.inum) || self.inum.contains('/') {
+            return refuse(format!(
+                "inum {:?} must be printable ASCII without spaces, quotes, slashes or \
+                 backslashes",
+                self.inum
+            ));
+        }
+        if let Some(c) = self.claims.iter().find(|c| !is_scope_token(c)) {
+            return refuse(format!("claim {c:?} is not a claim name"));
+        }
+        if self.description.as_ref().is_some_and(|d| d.len() > 4096) {
+            return refuse("the description is longer than 4096 bytes".to_owned());
+        }
+        Ok(())
+    }
 }
 
 fn scope(id: &str, inum: &str, kind: ScopeType, description: &str, claims: &[&str]) -> Scope {
@@ -178,7 +221,7 @@ fn protecting<'a>(
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
 /// of the health and scope endpoints. The admin client made by `init` and `migrate` gets the super
 /// scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 8] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 9] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -206,6 +249,10 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 8] = [
     (
         "https://jans.io/oauth/config/scopes.write",
         "Create and change scopes (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/scopes.delete",
+        "Delete scopes (config API).",
     ),
     (
         "https://jans.io/oauth/config/scopes.admin",
@@ -264,20 +311,63 @@ pub struct Scopes(Collection<Scope>);
 impl Scopes {
     /// The collection's name.
     pub const COLLECTION: &'static str = "scopes";
+    /// The unique key of each scope's `inum`.
+    pub const INUM: &'static str = "inum";
+    /// The version of [`Scopes::keys`] ([`Scopes::reindex`]).
+    const KEYS_VERSION: u64 = 1;
 
     /// The scopes kept in `store`.
     pub fn new(store: std::sync::Arc<dyn DocumentStore>) -> Scopes {
         Scopes(Collection::new(store, Self::COLLECTION))
     }
 
-    /// Add a scope; `Conflict` if one with this `id` exists. Durable when it returns.
+    /// The keys a scope is stored with: its `inum`, unique.
+    pub fn keys(scope: &Scope) -> Vec<Key> {
+        vec![Key::unique(Self::INUM, scope.inum.as_str())]
+    }
+
+    /// Give the scopes stored before [`Scopes::keys`] last changed their keys (engine
+    /// start); how many were rewritten.
+    pub async fn reindex(&self) -> Result<usize, StoreError> {
+        self.0.reindex(Self::KEYS_VERSION, Self::keys).await
+    }
+
+    /// Add a scope; `Conflict` if one with this `id` or this `inum` exists. Durable when
+    /// it returns.
     pub async fn insert(&self, scope: &Scope) -> Result<(), StoreError> {
-        self.0.insert(&scope.id, scope, &[]).await.map(drop)
+        self.0
+            .insert(&scope.id, scope, &Self::keys(scope))
+            .await
+            .map(drop)
     }
 
     /// Replace the scope with this `id`; `NotFound` if there is none.
     pub async fn update(&self, scope: &Scope) -> Result<(), StoreError> {
-        self.0.replace(&scope.id, scope, &[], None).await.map(drop)
+        self.0
+            .replace(&scope.id, scope, &Self::keys(scope), None)
+            .await
+            .map(drop)
+    }
+
+    /// Replace the scope with this `id` only if it is still at `revision`: `Conflict` when
+    /// another write came first (or its new `inum` is another scope's), `NotFound` when it
+    /// is gone.
+    pub async fn update_at(&self, scope: &Scope, revision: u64) -> Result<(), StoreError> {
+        self.0
+            .replace(&scope.id, scope, &Self::keys(scope), Some(revision))
+            .await
+            .map(drop)
+    }
+
+    /// The scope with this `inum`, and its revision.
+    pub async fn by_inum(&self, inum: &str) -> Result<Option<(u64, Scope)>, StoreError> {
+        self.0.find_revision(Self::INUM, inum).await
+    }
+
+    /// Remove the scope with this `id` only if it is still at `revision`; whether it was
+    /// there.
+    pub async fn delete_at(&self, id: &str, revision: u64) -> Result<bool, StoreError> {
+        self.0.delete_at(id, revision).await
     }
 
     /// Remove a scope; whether it existed.

@@ -297,3 +297,245 @@ fn scopes_are_listed_and_read() {
     );
     refused(&r, 404);
 }
+
+fn send(
+    h: &Harness,
+    endpoint: AdminEndpoint,
+    method: Method,
+    token: &str,
+    body: Option<(&str, Value)>,
+) -> Response {
+    let mut req = Request::new(endpoint, method);
+    req.authorization = Some(format!("Bearer {token}"));
+    if let Some((media, body)) = body {
+        req.content_type = Some(media.to_owned());
+        req.body = serde_json::to_vec(&body).unwrap();
+    }
+    h.call(req)
+}
+
+fn stored_scopes(h: &Harness) -> Vec<jans_core::repo::scope::Scope> {
+    jans_core::testing::block_on(h.stores.scopes.list()).unwrap()
+}
+
+const PATCH: &str = "application/json-patch+json";
+
+#[test]
+fn scopes_are_created_changed_and_deleted() {
+    let h = Harness::new();
+    let w = token(&h, "https://jans.io/oauth/config/scopes.write");
+    let d = token(&h, "https://jans.io/oauth/config/scopes.delete");
+    let r = token(&h, "https://jans.io/oauth/config/scopes.readonly");
+    let before = stored_scopes(&h);
+    // Refusals first: none of them changes anything.
+    let new = json!({"id": "photos:read", "scopeType": "oauth", "description": "Read photos"});
+    refused(
+        &send(
+            &h,
+            AdminEndpoint::Scopes,
+            Method::Post,
+            &r,
+            Some(("application/json", new.clone())),
+        ),
+        403,
+    );
+    for bad in [
+        json!({"id": "two words", "scopeType": "oauth"}),
+        json!({"id": "x", "scopeType": "nonsense"}),
+        json!(["not", "an", "object"]),
+        json!({"id": "openid", "scopeType": "openid"}),
+        json!({"id": "x", "inum": "a/b", "scopeType": "oauth"}),
+    ] {
+        let res = send(
+            &h,
+            AdminEndpoint::Scopes,
+            Method::Post,
+            &w,
+            Some(("application/json", bad.clone())),
+        );
+        assert!(matches!(res.status(), 400 | 409), "{bad}: {:?}", res.body);
+        refused(&res, res.status());
+    }
+    let mut garbage = Request::new(AdminEndpoint::Scopes, Method::Post);
+    garbage.authorization = Some(format!("Bearer {w}"));
+    garbage.body = b"{not json".to_vec();
+    refused(&h.call(garbage), 400);
+    assert_eq!(stored_scopes(&h), before);
+    // Created: 201, an inum drawn, usable by clients at once.
+    let res = send(
+        &h,
+        AdminEndpoint::Scopes,
+        Method::Post,
+        &w,
+        Some(("application/json", new)),
+    );
+    assert_eq!(res.status(), 201, "{:?}", res.body);
+    let created = json(&res);
+    let inum = created["inum"].as_str().unwrap().to_owned();
+    assert_eq!(created["id"], "photos:read");
+    let app = h.register(json!({"client_name": "gallery", "scope": "photos:read"}));
+    assert!(h.cc_token(&app).len() > 10);
+    // The same id again: 409.
+    let again = json!({"id": "photos:read", "scopeType": "oauth"});
+    refused(
+        &send(
+            &h,
+            AdminEndpoint::Scopes,
+            Method::Post,
+            &w,
+            Some(("application/json", again)),
+        ),
+        409,
+    );
+    // PUT replaces the scope its inum names; the id stays.
+    let mut put = created.clone();
+    put["description"] = json!("Read every photo");
+    let res = send(
+        &h,
+        AdminEndpoint::Scopes,
+        Method::Put,
+        &w,
+        Some(("application/json", put.clone())),
+    );
+    assert_eq!(json(&res)["description"], "Read every photo");
+    put["id"] = json!("photos:all");
+    refused(
+        &send(
+            &h,
+            AdminEndpoint::Scopes,
+            Method::Put,
+            &w,
+            Some(("application/json", put.clone())),
+        ),
+        400,
+    );
+    put["inum"] = json!("NOSUCH");
+    refused(
+        &send(
+            &h,
+            AdminEndpoint::Scopes,
+            Method::Put,
+            &w,
+            Some(("application/json", put)),
+        ),
+        404,
+    );
+    // PATCH: all of it or nothing.
+    let one = || AdminEndpoint::Scope(inum.clone());
+    let res = send(
+        &h,
+        one(),
+        Method::Patch,
+        &w,
+        Some((
+            PATCH,
+            json!([
+                {"op": "replace", "path": "/description", "value": "Photos"},
+                {"op": "add", "path": "/claims/-", "value": "picture"},
+            ]),
+        )),
+    );
+    assert_eq!(res.status(), 200, "{:?}", res.body);
+    assert_eq!(json(&res)["claims"], json!(["picture"]));
+    let now = stored_scopes(&h);
+    for (patch, status) in [
+        (
+            json!([{"op": "replace", "path": "/description", "value": "x"}, {"op": "test", "path": "/id", "value": "nope"}]),
+            400,
+        ),
+        (
+            json!([{"op": "replace", "path": "/id", "value": "photos:all"}]),
+            400,
+        ),
+        (
+            json!([{"op": "replace", "path": "/inum", "value": "OTHER"}]),
+            400,
+        ),
+        (json!([{"op": "remove", "path": "/scopeType"}]), 400),
+        (json!([{"op": "jump", "path": "/id"}]), 400),
+        (json!({"op": "add"}), 400),
+    ] {
+        refused(
+            &send(&h, one(), Method::Patch, &w, Some((PATCH, patch.clone()))),
+            status,
+        );
+    }
+    refused(
+        &send(
+            &h,
+            one(),
+            Method::Patch,
+            &w,
+            Some(("text/plain", json!([]))),
+        ),
+        415,
+    );
+    refused(
+        &send(
+            &h,
+            AdminEndpoint::Scope("NOSUCH".into()),
+            Method::Patch,
+            &w,
+            Some((PATCH, json!([]))),
+        ),
+        404,
+    );
+    assert_eq!(stored_scopes(&h), now, "a refused patch changes nothing");
+    // DELETE needs a delete scope; then 204, then 404.
+    refused(&send(&h, one(), Method::Delete, &w, None), 403);
+    assert_eq!(send(&h, one(), Method::Delete, &d, None).status(), 204);
+    refused(&send(&h, one(), Method::Delete, &d, None), 404);
+    refused(&send(&h, one(), Method::Get, &r, None), 404);
+    assert_eq!(stored_scopes(&h), before);
+    // Methods a path does not take: 405 with Allow.
+    let res = send(&h, AdminEndpoint::Scopes, Method::Delete, &d, None);
+    refused(&res, 405);
+    assert_eq!(header(&res, "allow").as_deref(), Some("GET, POST, PUT"));
+}
+
+/// Concurrent PATCHes of one scope, on every backend: each applies, to what the others left
+/// (none is lost), through the store's compare-and-set.
+#[test]
+fn concurrent_patches_all_apply() {
+    for backend in super::backends::all() {
+        let h = Harness::with(config(), backend.stores.clone(), [7; 32]);
+        let w = token(&h, "https://jans.io/oauth/config/scopes.write");
+        let res = send(
+            &h,
+            AdminEndpoint::Scopes,
+            Method::Post,
+            &w,
+            Some((
+                "application/json",
+                json!({"id": "race", "scopeType": "oauth"}),
+            )),
+        );
+        let inum = json(&res)["inum"].as_str().unwrap().to_owned();
+        let threads = 8;
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let (engine, w, inum) = (h.engine.clone(), w.clone(), inum.clone());
+                let ctx = h.ctx();
+                s.spawn(move || {
+                    let mut req = Request::new(AdminEndpoint::Scope(inum), Method::Patch);
+                    req.authorization = Some(format!("Bearer {w}"));
+                    req.content_type = Some(PATCH.to_owned());
+                    req.body = serde_json::to_vec(
+                        &json!([{"op": "add", "path": "/claims/-", "value": format!("c{t}")}]),
+                    )
+                    .unwrap();
+                    let r = jans_core::testing::block_on(engine.handle(req, &ctx));
+                    assert_eq!(r.status(), 200, "{:?}", r.body);
+                });
+            }
+        });
+        let scope = jans_core::testing::block_on(h.stores.scopes.by_inum(&inum))
+            .unwrap()
+            .unwrap()
+            .1;
+        let mut claims = scope.claims.clone();
+        claims.sort();
+        let want: Vec<String> = (0..threads).map(|t| format!("c{t}")).collect();
+        assert_eq!(claims, want, "{}", backend.name);
+    }
+}

@@ -38,15 +38,8 @@ pub(crate) async fn run(cli: &Cli, cmd: &ScopeCommand) -> Res<()> {
                 .map_err(|e| CliError::Refused(format!("{}: {e}", json.display())))?;
             let scope: jans_core::repo::scope::Scope = serde_json::from_str(&text)
                 .map_err(|e| CliError::Refused(format!("{}: not a scope: {e}", json.display())))?;
-            // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-            let token_char =
-                |b: u8| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b);
-            if scope.id.is_empty() || !scope.id.bytes().all(token_char) {
-                return refused(format!(
-                    "{}: id must be a scope token (RFC 6749 §3.3: printable ASCII without \
-                     spaces, quotes or backslashes)",
-                    json.display()
-                ));
+            if let Err(e) = scope.validate() {
+                return refused(format!("{}: {e}", json.display()));
             }
             let added = match store.insert(&scope).await {
                 Ok(()) => true,
