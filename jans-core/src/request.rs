@@ -67,6 +67,8 @@ pub enum AdminEndpoint {
     Scopes,
     /// `/jans-config-api/api/v1/scopes/{inum}`: one scope.
     Scope(String),
+    /// `/jans-config-api/api/v1/audit`: the writes made through the API.
+    Audit,
 }
 
 impl From<AdminEndpoint> for Endpoint {

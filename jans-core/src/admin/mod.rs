@@ -9,6 +9,7 @@
 //! resources (clients, users, the auth-server's configuration, ...) and the writes come
 //! next.
 
+pub mod audit;
 pub mod json_patch;
 pub mod list;
 pub mod paths;
@@ -58,6 +59,14 @@ pub const SCOPES_DELETE: [&str; 3] = [
     protection::DELETE_ALL,
 ];
 
+/// The scopes that may read the audit log (Janssen guards it with the logging scopes).
+pub const AUDIT_READ: [&str; 4] = [
+    "https://jans.io/oauth/config/logging.readonly",
+    "https://jans.io/oauth/config/logging.admin",
+    protection::READ_ALL,
+    protection::WRITE_ALL,
+];
+
 /// The config API over the engine's services.
 #[derive(Debug)]
 pub struct AdminServer {
@@ -103,12 +112,13 @@ impl AdminServer {
         match (endpoint, req.method) {
             (AdminEndpoint::Scopes, Method::Post | Method::Put)
             | (AdminEndpoint::Scope(_), Method::Patch) => {
-                protection::authorize(&self.services, req, &SCOPES_WRITE, ctx).await?;
-                return scopes::write(&self.services, endpoint, req, ctx).await;
+                let caller = protection::authorize(&self.services, req, &SCOPES_WRITE, ctx).await?;
+                return scopes::write(&self.services, &caller, endpoint, req, ctx).await;
             }
             (AdminEndpoint::Scope(inum), Method::Delete) => {
-                protection::authorize(&self.services, req, &SCOPES_DELETE, ctx).await?;
-                return scopes::delete(&self.services, inum).await;
+                let caller =
+                    protection::authorize(&self.services, req, &SCOPES_DELETE, ctx).await?;
+                return scopes::delete(&self.services, &caller, inum, ctx).await;
             }
             _ => {}
         }
@@ -156,6 +166,10 @@ impl AdminServer {
                     Some((_, s)) => scopes::shown(200, &s),
                     None => Ok(Response::error(scopes::missing(inum))),
                 }
+            }
+            AdminEndpoint::Audit => {
+                protection::authorize(&self.services, req, &AUDIT_READ, ctx).await?;
+                Ok(Response::json(audit::read(&self.services, req).await?))
             }
             AdminEndpoint::AuthServerHealth => {
                 let online = self.stores_answer().await;
@@ -217,6 +231,7 @@ mod tests {
             .chain(&SCOPES_READ)
             .chain(&SCOPES_WRITE)
             .chain(&SCOPES_DELETE)
+            .chain(&AUDIT_READ)
             .chain(&[
                 protection::READ_ALL,
                 protection::WRITE_ALL,

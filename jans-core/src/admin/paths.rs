@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 6] = [
+pub const EXACT: [(&str, AdminEndpoint); 7] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -26,6 +26,7 @@ pub const EXACT: [(&str, AdminEndpoint); 6] = [
         AdminEndpoint::AuthServerHealth,
     ),
     ("/jans-config-api/api/v1/scopes", AdminEndpoint::Scopes),
+    ("/jans-config-api/api/v1/audit", AdminEndpoint::Audit),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
@@ -69,6 +70,7 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::AuthServerHealth => "admin_auth_server_health",
         AdminEndpoint::Scopes => "admin_scopes",
         AdminEndpoint::Scope(_) => "admin_scope",
+        AdminEndpoint::Audit => "admin_audit",
     }
 }
 

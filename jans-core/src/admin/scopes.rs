@@ -19,6 +19,7 @@ use crate::services::Services;
 use crate::store::StoreError;
 
 use super::json_patch;
+use super::protection::Caller;
 
 /// How often a PATCH is applied again when another write keeps coming first.
 const PATCH_ATTEMPTS: usize = 16;
@@ -62,6 +63,7 @@ async fn reload(services: &Services) -> Result<(), Error> {
 /// `POST scopes`, `PUT scopes` and `PATCH scopes/{inum}`.
 pub(super) async fn write(
     services: &Services,
+    caller: &Caller,
     endpoint: &AdminEndpoint,
     req: &Request,
     ctx: &Ctx,
@@ -99,6 +101,14 @@ pub(super) async fn write(
                 Err(e) => return Err(e.into()),
             }
             reload(services).await?;
+            super::audit::record(
+                services,
+                caller,
+                ctx,
+                ("scopes", &scope.inum, "create"),
+                None,
+            )
+            .await;
             return shown(201, &scope);
         }
         (AdminEndpoint::Scopes, _) => {
@@ -123,6 +133,18 @@ pub(super) async fn write(
         _ => return Err(Error::Internal("not a scope write".into())),
     };
     reload(services).await?;
+    let (operation, patch) = match req.method {
+        Method::Patch => ("patch", body(req).ok()),
+        _ => ("replace", None),
+    };
+    super::audit::record(
+        services,
+        caller,
+        ctx,
+        ("scopes", &written.inum, operation),
+        patch.as_ref(),
+    )
+    .await;
     shown(200, &written)
 }
 
@@ -181,7 +203,12 @@ async fn patch(services: &Services, inum: &str, req: &Request) -> Result<Scope, 
 }
 
 /// `DELETE scopes/{inum}`: 204, or 404 for an unknown scope.
-pub(super) async fn delete(services: &Services, inum: &str) -> Result<Response, Error> {
+pub(super) async fn delete(
+    services: &Services,
+    caller: &Caller,
+    inum: &str,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
     let store = &services.stores().scopes;
     let Some((revision, stored)) = store.by_inum(inum).await? else {
         return Err(missing(inum).into());
@@ -199,5 +226,6 @@ pub(super) async fn delete(services: &Services, inum: &str) -> Result<Response, 
         Err(e) => return Err(e.into()),
     }
     reload(services).await?;
+    super::audit::record(services, caller, ctx, ("scopes", inum, "delete"), None).await;
     Ok(Response::with_body(Body::NoContent))
 }

@@ -539,3 +539,121 @@ fn concurrent_patches_all_apply() {
         assert_eq!(claims, want, "{}", backend.name);
     }
 }
+
+/// Every write through the API is in the audit log, with who, what and the request id;
+/// read with the logging scopes, between dates, never with a secret.
+#[test]
+fn writes_are_audited() {
+    let h = Harness::new();
+    let w = token(
+        &h,
+        "https://jans.io/oauth/config/scopes.write https://jans.io/oauth/config/scopes.delete",
+    );
+    let res = send(
+        &h,
+        AdminEndpoint::Scopes,
+        Method::Post,
+        &w,
+        Some((
+            "application/json",
+            json!({"id": "audited", "scopeType": "oauth"}),
+        )),
+    );
+    let inum = json(&res)["inum"].as_str().unwrap().to_owned();
+    let patch = json!([{"op": "add", "path": "/description", "value": "seen"}]);
+    assert_eq!(
+        send(
+            &h,
+            AdminEndpoint::Scope(inum.clone()),
+            Method::Patch,
+            &w,
+            Some((PATCH, patch.clone()))
+        )
+        .status(),
+        200
+    );
+    assert_eq!(
+        send(
+            &h,
+            AdminEndpoint::Scope(inum.clone()),
+            Method::Delete,
+            &w,
+            None
+        )
+        .status(),
+        204
+    );
+    // A refused write is not a write.
+    refused(
+        &send(
+            &h,
+            AdminEndpoint::Scope(inum.clone()),
+            Method::Delete,
+            &w,
+            None,
+        ),
+        404,
+    );
+    let read = |token: &str, query: &[(&str, &str)]| {
+        let mut req = Request::new(AdminEndpoint::Audit, Method::Get);
+        req.authorization = Some(format!("Bearer {token}"));
+        req.query = jans_core::params::Params::from_pairs(
+            query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        h.call(req)
+    };
+    refused(&read(&w, &[]), 403);
+    let r = token(&h, "https://jans.io/oauth/config/logging.readonly");
+    let log = json(&read(&r, &[]));
+    assert_eq!(log["totalEntriesCount"], 3, "{log}");
+    let entries: Vec<Value> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_str(e.as_str().unwrap()).unwrap())
+        .collect();
+    let ops: Vec<&str> = entries
+        .iter()
+        .map(|e| e["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["create", "patch", "delete"]);
+    for e in &entries {
+        assert_eq!(e["resource"], "scopes");
+        assert_eq!(e["resourceId"], inum.as_str());
+        assert_eq!(e["requestId"], "test");
+        assert!(e["clientId"].as_str().unwrap().len() > 4);
+    }
+    assert_eq!(entries[1]["patch"], patch);
+    // Between dates (Janssen's dd-MM-yyyy): the harness's clock is in 2023.
+    let day = |secs: u64| {
+        let d = secs / 86_400;
+        // Civil date of day d (Howard Hinnant's inverse), for the query.
+        let z = d as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let dd = doy - (153 * mp + 2) / 5 + 1;
+        let mm = if mp < 10 { mp + 3 } else { mp - 9 };
+        let yy = yoe + era * 400 + i64::from(mm <= 2);
+        format!("{dd:02}-{mm:02}-{yy:04}")
+    };
+    let today = day(h.clock.now());
+    let tomorrow = day(h.clock.now() + 86_400);
+    assert_eq!(
+        json(&read(&r, &[("start_date", &today), ("end_date", &today)]))["totalEntriesCount"],
+        3
+    );
+    assert_eq!(
+        json(&read(&r, &[("start_date", &tomorrow)]))["totalEntriesCount"],
+        0
+    );
+    assert_eq!(
+        json(&read(&r, &[("pattern", "PATCH")]))["totalEntriesCount"],
+        1
+    );
+    refused(&read(&r, &[("start_date", "31-02-2024")]), 400);
+}

@@ -1,0 +1,291 @@
+//! The config API's audit log (issue 14 item 3): every write through the API — who (the
+//! token's client and user), what (resource, id, operation, the JSON Patch), when, and the
+//! request id — as a structured log line (target `jans::audit`) and as an entry of the
+//! `audit` collection, read with `GET audit` (Janssen's `AuditLogResource`: `pattern`,
+//! `startIndex`, `limit`, `start_date`, `end_date`; its entries are text, each entry's
+//! JSON). Values under a member whose name says secret or password are never logged.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::error::admin::AdminError;
+use crate::repo::collection::Collection;
+use crate::request::Request;
+use crate::services::Services;
+
+use super::list::{ListParams, param};
+use super::protection::Caller;
+
+/// The collection of audit entries; ids start with the time, so they list in time order.
+pub const COLLECTION: &str = "audit";
+/// Most entries one `GET audit` reads (narrow it with `start_date` and `end_date`).
+pub const MAX_READ: usize = 100_000;
+/// What replaces a secret.
+const REDACTED: &str = "[redacted]";
+
+/// One write through the config API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    /// When (Unix seconds).
+    pub at: u64,
+    /// The request's id.
+    pub request_id: String,
+    /// The client the token was issued to.
+    pub client_id: String,
+    /// The user who granted the token, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The resource written (`scopes`, ...).
+    pub resource: String,
+    /// Its id there.
+    pub resource_id: String,
+    /// `create`, `replace`, `patch` or `delete`.
+    pub operation: String,
+    /// The JSON Patch of a `patch`, secrets redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<Value>,
+}
+
+/// Whether a member or pointer token names a secret.
+fn secret(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("secret") || n.contains("password")
+}
+
+/// `patch` with the values written under secret names replaced, and any secret member of
+/// a value written whole.
+pub fn redact(patch: &Value) -> Value {
+    fn scrub(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m.iter_mut() {
+                    if secret(k) {
+                        *v = Value::String(REDACTED.into());
+                    } else {
+                        scrub(v);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(scrub),
+            _ => {}
+        }
+    }
+    let mut out = patch.clone();
+    if let Value::Array(ops) = &mut out {
+        for op in ops.iter_mut().filter_map(Value::as_object_mut) {
+            let named = ["path", "from"].iter().any(|k| {
+                op.get(*k)
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p.split('/').any(secret))
+            });
+            if let Some(v) = op.get_mut("value") {
+                if named {
+                    *v = Value::String(REDACTED.into());
+                } else {
+                    scrub(v);
+                }
+            }
+        }
+    } else {
+        scrub(&mut out);
+    }
+    out
+}
+
+/// Record a write: the log line first (it is never lost), then the entry.
+pub async fn record(
+    services: &Services,
+    caller: &Caller,
+    ctx: &Ctx,
+    (resource, resource_id, operation): (&str, &str, &str),
+    patch: Option<&Value>,
+) {
+    let entry = Entry {
+        at: ctx.now,
+        request_id: ctx.request_id.clone(),
+        client_id: caller.client_id.clone(),
+        user: caller.subject.clone(),
+        resource: resource.to_owned(),
+        resource_id: resource_id.to_owned(),
+        operation: operation.to_owned(),
+        patch: patch.map(redact),
+    };
+    tracing::info!(
+        target: "jans::audit",
+        request_id = %entry.request_id,
+        client_id = %entry.client_id,
+        user = entry.user.as_deref().unwrap_or("-"),
+        resource,
+        resource_id,
+        operation,
+        patch = %entry.patch.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+        "config API write"
+    );
+    let mut raw = [0u8; 6];
+    ctx.rng.fill(&mut raw);
+    let id = format!(
+        "{:020}-{}",
+        ctx.now,
+        raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let audit: Collection<Entry> = Collection::new(services.stores().documents.clone(), COLLECTION);
+    if let Err(e) = audit.insert(&id, &entry, &[]).await {
+        tracing::error!(request_id = %entry.request_id, error = %e, "the audit entry was not stored");
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A date as Janssen's audit takes it (`dd-MM-yyyy`, or ISO `yyyy-MM-dd`): the Unix second
+/// its day starts at.
+pub fn date(text: &str) -> Option<u64> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let [a, b, c] = parts.as_slice() else {
+        return None;
+    };
+    let n = |s: &str| {
+        s.parse::<i64>()
+            .ok()
+            .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let (y, m, d) = if a.len() == 4 {
+        (n(a)?, n(b)?, n(c)?)
+    } else {
+        (n(c)?, n(b)?, n(a)?)
+    };
+    let month_days = [
+        31,
+        if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
+            29
+        } else {
+            28
+        },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let max = *month_days.get(usize::try_from(m - 1).ok()?)?;
+    if !(1970..=9999).contains(&y) || !(1..=max).contains(&d) {
+        return None;
+    }
+    u64::try_from(days(y, m, d) * 86_400).ok()
+}
+
+/// `GET audit`: the entries between the dates, paged as Janssen's lists are.
+pub async fn read(services: &Services, req: &Request) -> Result<Value, Error> {
+    let params = ListParams::parse(req, "at")?;
+    let bound = |name: &str| -> Result<Option<u64>, AdminError> {
+        match param(req, name)? {
+            None => Ok(None),
+            Some(t) => date(&t).map(Some).ok_or_else(|| {
+                AdminError::new(400, format!("{name} is a date (dd-MM-yyyy), not {t:?}"))
+            }),
+        }
+    };
+    let from = bound("start_date")?.unwrap_or(0);
+    let to = bound("end_date")?.map_or(u64::MAX, |d| d.saturating_add(86_399));
+    let audit: Collection<Entry> = Collection::new(services.stores().documents.clone(), COLLECTION);
+    let mut entries = Vec::new();
+    let mut after = (from > 0).then(|| format!("{:020}", from - 1));
+    'pages: loop {
+        let (page, next) = audit.page(after.as_deref(), 500).await?;
+        for e in page {
+            if e.at > to {
+                break 'pages;
+            }
+            if e.at >= from {
+                if entries.len() >= MAX_READ {
+                    return Err(AdminError::new(
+                        400,
+                        format!("more than {MAX_READ} entries: narrow start_date and end_date"),
+                    )
+                    .into());
+                }
+                entries.push(serde_json::to_value(&e).map_err(|e| Error::Internal(e.to_string()))?);
+            }
+        }
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    let mut paged = params.page(
+        entries,
+        &[
+            "resource",
+            "resourceId",
+            "operation",
+            "clientId",
+            "user",
+            "requestId",
+        ],
+    );
+    // Janssen's entries are lines of text: each entry's JSON.
+    if let Some(list) = paged.get_mut("entries").and_then(Value::as_array_mut) {
+        for e in list.iter_mut() {
+            *e = Value::String(e.to_string());
+        }
+    }
+    Ok(paged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_never_recorded() {
+        let patch = json!([
+            {"op": "replace", "path": "/clientSecret", "value": "s3cr3t"},
+            {"op": "add", "path": "/users/0/password", "value": "hunter2"},
+            {"op": "add", "path": "/attrs", "value": {"name": "x", "client_secret": "s", "nested": [{"userPassword": "p"}]}},
+            {"op": "replace", "path": "/description", "value": "kept"},
+        ]);
+        let text = redact(&patch).to_string();
+        for secret in ["s3cr3t", "hunter2", "\"s\"", "\"p\""] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("kept"));
+        assert_eq!(redact(&patch)[0]["value"], REDACTED);
+    }
+
+    #[test]
+    fn dates_in_janssens_forms() {
+        assert_eq!(date("01-01-1970"), Some(0));
+        assert_eq!(date("1970-01-02"), Some(86_400));
+        assert_eq!(date("29-02-2024"), Some(1_709_164_800));
+        assert_eq!(date("2026-12-01"), Some(1_796_083_200));
+        for bad in [
+            "29-02-2023",
+            "32-01-2024",
+            "2024-13-01",
+            "1-2",
+            "aa-bb-cccc",
+            "",
+            "01-01-1969",
+            "+1-01-2024",
+        ] {
+            assert_eq!(date(bad), None, "{bad}");
+        }
+    }
+}
