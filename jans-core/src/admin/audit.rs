@@ -137,57 +137,16 @@ pub async fn record(
     }
 }
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-fn days(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// A date as Janssen's audit takes it (`dd-MM-yyyy`, or ISO `yyyy-MM-dd`): the Unix second
-/// its day starts at.
+/// its day starts at. A day its month does not have is refused.
 pub fn date(text: &str) -> Option<u64> {
-    let parts: Vec<&str> = text.split('-').collect();
-    let [a, b, c] = parts.as_slice() else {
-        return None;
+    let iso = match text.split('-').collect::<Vec<_>>().as_slice() {
+        [d, m, y] if d.len() == 2 && m.len() == 2 && y.len() == 4 => format!("{y}-{m}-{d}"),
+        _ => text.to_owned(),
     };
-    let n = |s: &str| {
-        s.parse::<i64>()
-            .ok()
-            .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
-    };
-    let (y, m, d) = if a.len() == 4 {
-        (n(a)?, n(b)?, n(c)?)
-    } else {
-        (n(c)?, n(b)?, n(a)?)
-    };
-    let month_days = [
-        31,
-        if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
-            29
-        } else {
-            28
-        },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    let max = *month_days.get(usize::try_from(m - 1).ok()?)?;
-    if !(1970..=9999).contains(&y) || !(1..=max).contains(&d) {
-        return None;
-    }
-    u64::try_from(days(y, m, d) * 86_400).ok()
+    let t = crate::ctx::parse_date(&iso)?;
+    // 31-02 would roll over into March: only a date that reads back the same is one.
+    (crate::ctx::format_date(t) == iso).then_some(t)
 }
 
 /// `GET audit`: the entries between the dates, paged as Janssen's lists are.

@@ -628,18 +628,9 @@ fn writes_are_audited() {
     assert_eq!(entries[1]["patch"], patch);
     // Between dates (Janssen's dd-MM-yyyy): the harness's clock is in 2023.
     let day = |secs: u64| {
-        let d = secs / 86_400;
-        // Civil date of day d (Howard Hinnant's inverse), for the query.
-        let z = d as i64 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let dd = doy - (153 * mp + 2) / 5 + 1;
-        let mm = if mp < 10 { mp + 3 } else { mp - 9 };
-        let yy = yoe + era * 400 + i64::from(mm <= 2);
-        format!("{dd:02}-{mm:02}-{yy:04}")
+        let iso = jans_core::ctx::format_date(secs);
+        let parts: Vec<&str> = iso.split('-').collect();
+        format!("{}-{}-{}", parts[2], parts[1], parts[0])
     };
     let today = day(h.clock.now());
     let tomorrow = day(h.clock.now() + 86_400);
