@@ -150,11 +150,12 @@ impl AdminServer {
                     params.field_value_pairs.push(("scopeType".into(), kind));
                 }
                 let scopes = self.services.stores().scopes.list().await?;
-                let entries = scopes
+                let mut entries = scopes
                     .iter()
                     .map(serde_json::to_value)
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| Error::Internal(e.to_string()))?;
+                self.with_clients(req, &mut entries).await?;
                 Ok(Response::json(params.page(
                     entries,
                     &["id", "inum", "displayName", "description"],
@@ -162,10 +163,14 @@ impl AdminServer {
             }
             AdminEndpoint::Scope(inum) => {
                 protection::authorize(&self.services, req, &SCOPES_READ, ctx).await?;
-                match self.services.stores().scopes.by_inum(inum).await? {
-                    Some((_, s)) => scopes::shown(200, &s),
-                    None => Ok(Response::error(scopes::missing(inum))),
-                }
+                let Some((_, scope)) = self.services.stores().scopes.by_inum(inum).await? else {
+                    return Ok(Response::error(scopes::missing(inum)));
+                };
+                let mut one =
+                    [serde_json::to_value(&scope).map_err(|e| Error::Internal(e.to_string()))?];
+                self.with_clients(req, &mut one).await?;
+                let [one] = one;
+                Ok(Response::json(one))
             }
             AdminEndpoint::Audit => {
                 protection::authorize(&self.services, req, &AUDIT_READ, ctx).await?;
@@ -179,6 +184,42 @@ impl AdminServer {
                 })))
             }
         }
+    }
+
+    /// Janssen's `withAssociatedClients=true`: each scope with the clients registered to
+    /// request it (their `inum` — the client id — and `displayName`; nothing secret).
+    async fn with_clients(&self, req: &Request, entries: &mut [Value]) -> Result<(), Error> {
+        match list::param(req, "withAssociatedClients")?.as_deref() {
+            None | Some("false") => return Ok(()),
+            Some("true") => {}
+            Some(other) => {
+                return Err(AdminError::new(
+                    400,
+                    format!("withAssociatedClients is true or false, not {other:?}"),
+                )
+                .into());
+            }
+        }
+        let clients = self.services.stores().clients.list().await?;
+        for entry in entries.iter_mut() {
+            let Some(id) = entry.get("id").and_then(Value::as_str).map(str::to_owned) else {
+                continue;
+            };
+            let of: Vec<Value> = clients
+                .iter()
+                .filter(|c| {
+                    c.metadata
+                        .scope
+                        .as_deref()
+                        .is_some_and(|s| s.split(' ').any(|x| x == id))
+                })
+                .map(|c| json!({"inum": c.client_id, "displayName": c.metadata.client_name}))
+                .collect();
+            if let Some(m) = entry.as_object_mut() {
+                m.insert("clients".into(), Value::Array(of));
+            }
+        }
+        Ok(())
     }
 
     /// Whether the stores answer a read.

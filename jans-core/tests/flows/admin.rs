@@ -276,6 +276,27 @@ fn scopes_are_listed_and_read() {
     ]));
     assert_eq!(page["entriesCount"], 2);
     assert_eq!(page["totalEntriesCount"], total);
+    // With the clients that may request each scope (Janssen's withAssociatedClients).
+    let app = h.register(json!({"client_name": "mailer", "scope": "openid email"}));
+    let with = json(&list(&[
+        ("type", "openid"),
+        ("pattern", "email"),
+        ("withAssociatedClients", "true"),
+    ]));
+    let clients = &with["entries"][0]["clients"];
+    assert_eq!(
+        clients,
+        &json!([{"inum": app.client.client_id, "displayName": "mailer"}]),
+        "{with}"
+    );
+    assert!(
+        !with
+            .to_string()
+            .contains(app.client_secret.as_deref().unwrap())
+    );
+    let without = json(&list(&[("type", "openid"), ("pattern", "email")]));
+    assert!(without["entries"][0].get("clients").is_none());
+    refused(&list(&[("withAssociatedClients", "maybe")]), 400);
     // Over the maximum page: 400 in ApiError form.
     let r = list(&[("limit", "500")]);
     let e = refused(&r, 400);
@@ -289,6 +310,13 @@ fn scopes_are_listed_and_read() {
     one.authorization = Some(format!("Bearer {t}"));
     let r = h.call(one);
     assert_eq!(json(&r)["id"], "email");
+    let mut one = Request::new(AdminEndpoint::Scope(inum.to_owned()), Method::Get);
+    one.authorization = Some(format!("Bearer {t}"));
+    one.query = jans_core::params::Params::from_pairs([(
+        "withAssociatedClients".to_owned(),
+        "true".to_owned(),
+    )]);
+    assert_eq!(json(&h.call(one))["clients"][0]["displayName"], "mailer");
     let r = call(
         &h,
         AdminEndpoint::Scope("nope".into()),
