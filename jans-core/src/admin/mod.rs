@@ -3,11 +3,12 @@
 //!
 //! Built so far: the component's wire form ([`crate::error::admin::AdminError`], Janssen's
 //! `ApiError`), its bearer-token protection with Janssen's scopes ([`protection`]), its
-//! lists ([`list`]: Janssen's paging, search and sorting, the `PagedResult` answer), its
-//! health endpoints (`health`, `health/live`, `health/ready`, `health/app-version`,
-//! `jans-auth-server/health`) and the scopes, read (`scopes`, `scopes/{inum}`). The other
-//! resources (clients, users, the auth-server's configuration, ...) and the writes come
-//! next.
+//! lists ([`list`]: Janssen's paging, search and sorting, the `PagedResult` answer), RFC
+//! 6902 JSON Patch ([`json_patch`]), the audit log of its writes ([`audit`]), its health
+//! endpoints (`health`, `health/live`, `health/ready`, `health/app-version`,
+//! `jans-auth-server/health`) and the scopes (`scopes`, `scopes/{inum}`: read, created,
+//! replaced, patched, deleted). The other resources (clients, users, the auth-server's
+//! configuration, ...) come next.
 
 pub mod audit;
 pub mod json_patch;
