@@ -69,6 +69,8 @@ pub enum AdminEndpoint {
     Scope(String),
     /// `/jans-config-api/api/v1/audit`: the writes made through the API.
     Audit,
+    /// `/jans-config-api/api/v1/org`: the organization's name and branding.
+    Org,
 }
 
 impl From<AdminEndpoint> for Endpoint {

@@ -106,6 +106,32 @@ pub fn parse(doc: &Value) -> Result<Vec<Op>, PatchError> {
         .collect()
 }
 
+/// The JSON Patch a request carries (`application/json-patch+json`, or plain JSON), as
+/// operations and as sent: 415 for another media type, 400 for a body that is no patch.
+pub fn of_request(
+    req: &crate::request::Request,
+) -> Result<(Vec<Op>, Value), crate::error::admin::AdminError> {
+    use crate::error::admin::AdminError;
+    let media = req
+        .content_type
+        .as_deref()
+        .and_then(|t| t.split(';').next())
+        .map(|t| t.trim().to_ascii_lowercase());
+    if !matches!(
+        media.as_deref(),
+        Some("application/json-patch+json" | "application/json")
+    ) {
+        return Err(AdminError::new(
+            415,
+            "a JSON Patch is sent as application/json-patch+json (RFC 6902 §1)",
+        ));
+    }
+    let body: Value = serde_json::from_slice(&req.body)
+        .map_err(|e| AdminError::new(400, format!("the body is not JSON: {e}")))?;
+    let ops = parse(&body).map_err(|e| AdminError::new(400, e.0))?;
+    Ok((ops, body))
+}
+
 /// `doc` with `ops` applied in order; the first that fails refuses the whole patch.
 pub fn apply(doc: &Value, ops: &[Op]) -> Result<Value, PatchError> {
     let mut out = doc.clone();

@@ -6,13 +6,14 @@
 //! lists ([`list`]: Janssen's paging, search and sorting, the `PagedResult` answer), RFC
 //! 6902 JSON Patch ([`json_patch`]), the audit log of its writes ([`audit`]), its health
 //! endpoints (`health`, `health/live`, `health/ready`, `health/app-version`,
-//! `jans-auth-server/health`) and the scopes (`scopes`, `scopes/{inum}`: read, created,
+//! `jans-auth-server/health`), the organization (`org`: read, patched) and the scopes (`scopes`, `scopes/{inum}`: read, created,
 //! replaced, patched, deleted). The other resources (clients, users, the auth-server's
 //! configuration, ...) come next.
 
 pub mod audit;
 pub mod json_patch;
 pub mod list;
+mod org;
 pub mod paths;
 pub mod protection;
 mod scopes;
@@ -68,6 +69,22 @@ pub const AUDIT_READ: [&str; 4] = [
     protection::WRITE_ALL,
 ];
 
+/// The scopes that may read the organization.
+pub const ORG_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/organization.readonly",
+    "https://jans.io/oauth/config/organization.write",
+    "https://jans.io/oauth/config/organization.admin",
+    protection::READ_ALL,
+    protection::WRITE_ALL,
+];
+
+/// The scopes that may change the organization.
+pub const ORG_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/config/organization.write",
+    "https://jans.io/oauth/config/organization.admin",
+    protection::WRITE_ALL,
+];
+
 /// The config API over the engine's services.
 #[derive(Debug)]
 pub struct AdminServer {
@@ -99,6 +116,7 @@ impl AdminServer {
                 (Method::Patch, "PATCH"),
                 (Method::Delete, "DELETE"),
             ],
+            AdminEndpoint::Org => &[(Method::Get, "GET"), (Method::Patch, "PATCH")],
             _ => &[(Method::Get, "GET")],
         };
         if !allowed.iter().any(|(m, _)| *m == req.method) {
@@ -115,6 +133,13 @@ impl AdminServer {
             | (AdminEndpoint::Scope(_), Method::Patch) => {
                 let caller = protection::authorize(&self.services, req, &SCOPES_WRITE, ctx).await?;
                 return scopes::write(&self.services, &caller, endpoint, req, ctx).await;
+            }
+            (AdminEndpoint::Org, Method::Patch) => {
+                let caller = protection::authorize(&self.services, req, &ORG_WRITE, ctx).await?;
+                let org = org::patch(&self.services, &caller, req, ctx).await?;
+                return Ok(Response::json(
+                    serde_json::to_value(&org).map_err(|e| Error::Internal(e.to_string()))?,
+                ));
             }
             (AdminEndpoint::Scope(inum), Method::Delete) => {
                 let caller =
@@ -172,6 +197,13 @@ impl AdminServer {
                 self.with_clients(req, &mut one).await?;
                 let [one] = one;
                 Ok(Response::json(one))
+            }
+            AdminEndpoint::Org => {
+                protection::authorize(&self.services, req, &ORG_READ, ctx).await?;
+                let org = org::read(&self.services).await?;
+                Ok(Response::json(
+                    serde_json::to_value(&org).map_err(|e| Error::Internal(e.to_string()))?,
+                ))
             }
             AdminEndpoint::Audit => {
                 protection::authorize(&self.services, req, &AUDIT_READ, ctx).await?;
@@ -274,6 +306,8 @@ mod tests {
             .chain(&SCOPES_WRITE)
             .chain(&SCOPES_DELETE)
             .chain(&AUDIT_READ)
+            .chain(&ORG_READ)
+            .chain(&ORG_WRITE)
             .chain(&[
                 protection::READ_ALL,
                 protection::WRITE_ALL,

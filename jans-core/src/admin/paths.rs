@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 7] = [
+pub const EXACT: [(&str, AdminEndpoint); 8] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -27,6 +27,7 @@ pub const EXACT: [(&str, AdminEndpoint); 7] = [
     ),
     ("/jans-config-api/api/v1/scopes", AdminEndpoint::Scopes),
     ("/jans-config-api/api/v1/audit", AdminEndpoint::Audit),
+    ("/jans-config-api/api/v1/org", AdminEndpoint::Org),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
@@ -71,6 +72,7 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::Scopes => "admin_scopes",
         AdminEndpoint::Scope(_) => "admin_scope",
         AdminEndpoint::Audit => "admin_audit",
+        AdminEndpoint::Org => "admin_org",
     }
 }
 

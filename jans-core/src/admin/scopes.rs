@@ -164,22 +164,7 @@ fn unchanged_id(stored: &Scope, new: &Scope) -> Result<(), AdminError> {
 
 /// `PATCH scopes/{inum}`: the patch applied to the stored scope, all of it or nothing.
 async fn patch(services: &Services, inum: &str, req: &Request) -> Result<Scope, Error> {
-    let media = req
-        .content_type
-        .as_deref()
-        .and_then(|t| t.split(';').next())
-        .map(|t| t.trim().to_ascii_lowercase());
-    if !matches!(
-        media.as_deref(),
-        Some("application/json-patch+json" | "application/json")
-    ) {
-        return Err(AdminError::new(
-            415,
-            "a JSON Patch is sent as application/json-patch+json (RFC 6902 §1)",
-        )
-        .into());
-    }
-    let ops = json_patch::parse(&body(req)?).map_err(|e| AdminError::new(400, e.0))?;
+    let (ops, _) = json_patch::of_request(req)?;
     let store = &services.stores().scopes;
     for _ in 0..PATCH_ATTEMPTS {
         let Some((revision, stored)) = store.by_inum(inum).await? else {

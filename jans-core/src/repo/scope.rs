@@ -219,9 +219,9 @@ fn protecting<'a>(
 
 /// Janssen's config API scopes served so far (jans-config-api's protection, which accepts
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
-/// of the health, scope and audit endpoints. The admin client made by `init` and `migrate` gets the super
+/// of the health, scope, audit and organization endpoints. The admin client made by `init` and `migrate` gets the super
 /// scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 11] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 14] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -265,6 +265,18 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 11] = [
     (
         "https://jans.io/oauth/config/logging.admin",
         "Everything about logging and the audit log (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/organization.readonly",
+        "Read the organization's name and branding (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/organization.write",
+        "Change the organization's name and branding (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/organization.admin",
+        "Everything about the organization (config API).",
     ),
 ];
 

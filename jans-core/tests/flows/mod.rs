@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod admin_org;
 pub mod authorize;
 pub mod backends;
 pub mod brute_force;
