@@ -95,6 +95,11 @@ pub fn redact(patch: &Value) -> Value {
     out
 }
 
+/// The stored entries.
+fn log(services: &Services) -> Collection<Entry> {
+    Collection::new(services.stores().documents.clone(), COLLECTION)
+}
+
 /// Record a write: the log line first (it is never lost), then the entry.
 pub async fn record(
     services: &Services,
@@ -131,8 +136,7 @@ pub async fn record(
         ctx.now,
         raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
     );
-    let audit: Collection<Entry> = Collection::new(services.stores().documents.clone(), COLLECTION);
-    if let Err(e) = audit.insert(&id, &entry, &[]).await {
+    if let Err(e) = log(services).insert(&id, &entry, &[]).await {
         tracing::error!(request_id = %entry.request_id, error = %e, "the audit entry was not stored");
     }
 }
@@ -162,7 +166,7 @@ pub async fn read(services: &Services, req: &Request) -> Result<Value, Error> {
     };
     let from = bound("start_date")?.unwrap_or(0);
     let to = bound("end_date")?.map_or(u64::MAX, |d| d.saturating_add(86_399));
-    let audit: Collection<Entry> = Collection::new(services.stores().documents.clone(), COLLECTION);
+    let audit = log(services);
     let mut entries = Vec::new();
     let mut after = (from > 0).then(|| format!("{:020}", from - 1));
     'pages: loop {

@@ -69,7 +69,7 @@ pub(super) async fn write(
     ctx: &Ctx,
 ) -> Result<Response, Error> {
     let store = &services.stores().scopes;
-    let written = match (endpoint, req.method) {
+    let (written, patch) = match (endpoint, req.method) {
         (AdminEndpoint::Scopes, Method::Post) => {
             let mut v = body(req)?;
             let Some(m) = v.as_object_mut() else {
@@ -118,7 +118,7 @@ pub(super) async fn write(
             };
             unchanged_id(&stored, &scope)?;
             match store.update_at(&scope, revision).await {
-                Ok(()) => scope,
+                Ok(()) => (scope, None),
                 Err(StoreError::Conflict | StoreError::NotFound) => {
                     return Err(AdminError::new(
                         409,
@@ -129,14 +129,14 @@ pub(super) async fn write(
                 Err(e) => return Err(e.into()),
             }
         }
-        (AdminEndpoint::Scope(inum), _) => patch(services, inum, req).await?,
+        (AdminEndpoint::Scope(inum), _) => {
+            let (scope, patch) = patch(services, inum, req).await?;
+            (scope, Some(patch))
+        }
         _ => return Err(Error::Internal("not a scope write".into())),
     };
     reload(services).await?;
-    let (operation, patch) = match req.method {
-        Method::Patch => ("patch", body(req).ok()),
-        _ => ("replace", None),
-    };
+    let operation = if patch.is_some() { "patch" } else { "replace" };
     super::audit::record(
         services,
         caller,
@@ -162,9 +162,10 @@ fn unchanged_id(stored: &Scope, new: &Scope) -> Result<(), AdminError> {
     Ok(())
 }
 
-/// `PATCH scopes/{inum}`: the patch applied to the stored scope, all of it or nothing.
-async fn patch(services: &Services, inum: &str, req: &Request) -> Result<Scope, Error> {
-    let (ops, _) = json_patch::of_request(req)?;
+/// `PATCH scopes/{inum}`: the patch applied to the stored scope, all of it or nothing;
+/// the scope written and the patch as sent.
+async fn patch(services: &Services, inum: &str, req: &Request) -> Result<(Scope, Value), Error> {
+    let (ops, sent) = json_patch::of_request(req)?;
     let store = &services.stores().scopes;
     for _ in 0..PATCH_ATTEMPTS {
         let Some((revision, stored)) = store.by_inum(inum).await? else {
@@ -178,7 +179,7 @@ async fn patch(services: &Services, inum: &str, req: &Request) -> Result<Scope, 
             return Err(AdminError::new(400, "a scope's inum does not change").into());
         }
         match store.update_at(&scope, revision).await {
-            Ok(()) => return Ok(scope),
+            Ok(()) => return Ok((scope, sent)),
             // Another write came first: apply the patch to what it left.
             Err(StoreError::Conflict | StoreError::NotFound) => continue,
             Err(e) => return Err(e.into()),

@@ -20,6 +20,18 @@ fn call(h: &Harness, endpoint: AdminEndpoint, method: Method, token: Option<&str
     h.call(req)
 }
 
+/// `GET endpoint?query` with `token`.
+fn get(h: &Harness, endpoint: AdminEndpoint, token: &str, query: &[(&str, &str)]) -> Response {
+    let mut req = Request::new(endpoint, Method::Get);
+    req.authorization = Some(format!("Bearer {token}"));
+    req.query = jans_core::params::Params::from_pairs(
+        query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    h.call(req)
+}
+
 /// A refusal in Janssen's `ApiError` form, with `status`.
 fn refused(r: &Response, status: u16) -> Value {
     assert_eq!(r.status(), status, "{:?}", r.body);
@@ -234,16 +246,7 @@ fn scopes_are_listed_and_read() {
         );
     }
     let t = token(&h, "https://jans.io/oauth/config/scopes.readonly");
-    let list = |query: &[(&str, &str)]| {
-        let mut req = Request::new(AdminEndpoint::Scopes, Method::Get);
-        req.authorization = Some(format!("Bearer {t}"));
-        req.query = jans_core::params::Params::from_pairs(
-            query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        h.call(req)
-    };
+    let list = |query: &[(&str, &str)]| get(&h, AdminEndpoint::Scopes, &t, query);
     let all = json(&list(&[]));
     let total = all["totalEntriesCount"].as_u64().unwrap();
     let stored = jans_core::testing::block_on(h.stores.scopes.list()).unwrap();
@@ -310,13 +313,13 @@ fn scopes_are_listed_and_read() {
     one.authorization = Some(format!("Bearer {t}"));
     let r = h.call(one);
     assert_eq!(json(&r)["id"], "email");
-    let mut one = Request::new(AdminEndpoint::Scope(inum.to_owned()), Method::Get);
-    one.authorization = Some(format!("Bearer {t}"));
-    one.query = jans_core::params::Params::from_pairs([(
-        "withAssociatedClients".to_owned(),
-        "true".to_owned(),
-    )]);
-    assert_eq!(json(&h.call(one))["clients"][0]["displayName"], "mailer");
+    let one = get(
+        &h,
+        AdminEndpoint::Scope(inum.to_owned()),
+        &t,
+        &[("withAssociatedClients", "true")],
+    );
+    assert_eq!(json(&one)["clients"][0]["displayName"], "mailer");
     let r = call(
         &h,
         AdminEndpoint::Scope("nope".into()),
@@ -622,16 +625,7 @@ fn writes_are_audited() {
         ),
         404,
     );
-    let read = |token: &str, query: &[(&str, &str)]| {
-        let mut req = Request::new(AdminEndpoint::Audit, Method::Get);
-        req.authorization = Some(format!("Bearer {token}"));
-        req.query = jans_core::params::Params::from_pairs(
-            query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        h.call(req)
-    };
+    let read = |token: &str, query: &[(&str, &str)]| get(&h, AdminEndpoint::Audit, token, query);
     refused(&read(&w, &[]), 403);
     let r = token(&h, "https://jans.io/oauth/config/logging.readonly");
     let log = json(&read(&r, &[]));

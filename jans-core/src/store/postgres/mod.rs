@@ -21,6 +21,8 @@ pub mod test_server;
 pub mod tls;
 
 #[cfg(test)]
+mod cache_tests;
+#[cfg(test)]
 mod tests;
 
 use std::future::Future;
