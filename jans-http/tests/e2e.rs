@@ -766,6 +766,28 @@ fn browser_code_flow_through_the_pages() {
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
 
+/// A credential id is base64url, so one in 64 begins with `-`: the CLI takes it as the id,
+/// not as a flag (`-h` would print the help and succeed, removing nothing).
+#[test]
+fn a_credential_id_may_begin_with_a_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(jans(&data, &["init"]).status.success());
+    for args in [
+        &["fido2", "remove", "nobody", "-haCY-aL7AhX"][..],
+        &["fido2", "rename", "nobody", "-haCY-aL7AhX", "name"][..],
+    ] {
+        let out = jans(&data, args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
+        assert!(stderr.contains("nobody"), "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn components_expose_only_their_routes() {
     let dir = tempfile::tempdir().unwrap();

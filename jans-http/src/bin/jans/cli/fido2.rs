@@ -17,7 +17,8 @@ pub(crate) enum Fido2Command {
     Rename {
         /// Login name (uid).
         username: String,
-        /// The credential id (base64url), as `list` shows it.
+        /// The credential id (base64url, so it may begin with `-`), as `list` shows it.
+        #[arg(allow_hyphen_values = true)]
         credential_id: String,
         /// The nickname.
         nickname: String,
@@ -26,7 +27,8 @@ pub(crate) enum Fido2Command {
     Remove {
         /// Login name (uid).
         username: String,
-        /// The credential id (base64url), as `list` shows it.
+        /// The credential id (base64url, so it may begin with `-`), as `list` shows it.
+        #[arg(allow_hyphen_values = true)]
         credential_id: String,
     },
 }
