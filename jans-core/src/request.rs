@@ -67,6 +67,12 @@ pub enum AdminEndpoint {
     Scopes,
     /// `/jans-config-api/api/v1/scopes/{inum}`: one scope.
     Scope(String),
+    /// `/jans-config-api/api/v1/jans-auth-server/config`: the auth-server's configuration.
+    AuthConfig,
+    /// `/jans-config-api/api/v1/openid/clients`: the OpenID Connect clients, listed.
+    Clients,
+    /// `/jans-config-api/api/v1/openid/clients/{inum}`: one client.
+    Client(String),
     /// `/jans-config-api/api/v1/audit`: the writes made through the API.
     Audit,
     /// `/jans-config-api/api/v1/org`: the organization's name and branding.

@@ -17,6 +17,7 @@ use crate::keys::{KeyManager, SecretBox};
 use crate::outbound::HttpClient;
 use crate::password::pool::Hasher;
 use crate::repo::Stores;
+use crate::repo::client::{Client, ClientMetadata};
 use crate::repo::scope::Scope;
 use crate::store::{GrantKind, GrantRecord, StoreError};
 
@@ -70,6 +71,37 @@ pub trait BearerTokens: Send + Sync {
     async fn introspect(&self, token: &str, ctx: &Ctx) -> Result<serde_json::Value, Error>;
 }
 
+/// The auth-server's rules for clients, served to the config API: the seam through which
+/// it makes and changes clients without importing the auth-server (DESIGN.md §3). The
+/// engine installs it. Nothing here is stored: the caller writes what it gets.
+pub trait ClientRegistry: Send + Sync {
+    /// Check `metadata` by the rules registration applies (RFC 7591 §2, OIDC Dynamic Client
+    /// Registration §2) and fill its defaults; the OAuth error `invalid_client_metadata` (or
+    /// `invalid_redirect_uri`) naming the fault.
+    fn check(&self, metadata: &mut ClientMetadata) -> Result<(), Error>;
+
+    /// A new client with checked `metadata`: the id `client_id` or a fresh one, and when
+    /// its method uses a secret, `secret` or else a fresh one, sealed, and in clear beside it.
+    fn new_client(
+        &self,
+        client_id: Option<&str>,
+        metadata: ClientMetadata,
+        secret: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<(Client, Option<String>), Error>;
+
+    /// `client` with checked `metadata`: its secret kept, replaced by `secret` when given,
+    /// made when its new method needs one it lacks, dropped when the method needs none;
+    /// the secret in clear when it is new.
+    fn revise(
+        &self,
+        client: Client,
+        metadata: ClientMetadata,
+        secret: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<(Client, Option<String>), Error>;
+}
+
 /// What a protected resource endpoint learns of its request's bearer token
 /// ([`Services::bearer`]); each component answers the refusals in its own error form.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,6 +126,16 @@ pub struct ActiveToken {
     pub scopes: Vec<String>,
 }
 
+/// The configuration as stored and shared between nodes: everything but the node's
+/// `persistence`.
+pub fn shared_doc(config: &Config) -> Result<serde_json::Value, Error> {
+    let mut doc = serde_json::to_value(config).map_err(|e| Error::Internal(e.to_string()))?;
+    if let serde_json::Value::Object(m) = &mut doc {
+        m.remove("persistence");
+    }
+    Ok(doc)
+}
+
 /// The services shared by every component of one engine.
 pub struct Services {
     config: RwLock<Arc<Config>>,
@@ -114,6 +156,8 @@ pub struct Services {
     key_ceremonies: OnceLock<Weak<dyn KeyCeremonies>>,
     /// The auth-server's bearer-token judgement (weak: the component holds these services).
     bearer_tokens: OnceLock<Weak<dyn BearerTokens>>,
+    /// The auth-server's rules for clients (weak, as above).
+    client_registry: OnceLock<Weak<dyn ClientRegistry>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -168,6 +212,7 @@ impl Services {
             wake: p.wake,
             key_ceremonies: OnceLock::new(),
             bearer_tokens: OnceLock::new(),
+            client_registry: OnceLock::new(),
         }
     }
 
@@ -212,6 +257,18 @@ impl Services {
         }))
     }
 
+    /// The auth-server's rules for clients, once the engine installed them.
+    pub fn client_registry(&self) -> Result<Arc<dyn ClientRegistry>, Error> {
+        self.client_registry
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or_else(|| Error::Internal("no auth-server to check clients".into()))
+    }
+
+    pub(crate) fn install_client_registry(&self, registry: Weak<dyn ClientRegistry>) {
+        let _ = self.client_registry.set(registry);
+    }
+
     pub(crate) fn install_bearer_tokens(&self, tokens: Weak<dyn BearerTokens>) {
         let _ = self.bearer_tokens.set(tokens);
     }
@@ -224,6 +281,43 @@ impl Services {
     /// Run this configuration from now on.
     pub(crate) fn install_config(&self, config: Config) {
         set(&self.config, Arc::new(config));
+    }
+
+    /// A configuration from a stored document (Janssen property names), with this node's
+    /// `persistence`; the configuration's own error when it does not validate.
+    pub fn with_local(&self, mut doc: serde_json::Value) -> Result<Config, Error> {
+        let local = serde_json::to_value(&self.config().persistence)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        match &mut doc {
+            serde_json::Value::Object(m) => {
+                m.insert("persistence".into(), local);
+            }
+            _ => {
+                return Err(crate::config::ConfigError::new(
+                    "<configuration>",
+                    "must be a JSON object",
+                )
+                .into());
+            }
+        }
+        Ok(Config::from_value(doc)?)
+    }
+
+    /// Store `doc` (Janssen property names, without `persistence`) as the configuration if
+    /// the stored one is still at revision `expected` (0: none stored), and run it here at
+    /// once; other nodes run it within `configurationUpdateInterval` (their tick). A
+    /// document that does not validate is the configuration's error and changes nothing;
+    /// another writer first is `Store(Conflict)`. Returns the new revision.
+    pub async fn store_config(&self, doc: serde_json::Value, expected: u64) -> Result<u64, Error> {
+        let config = self.with_local(doc)?;
+        let revision = self
+            .stores()
+            .config
+            .put(&shared_doc(&config)?, expected)
+            .await?;
+        self.install_config(config);
+        self.set_config_revision(revision);
+        Ok(revision)
     }
 
     /// The revision of the shared configuration this node runs (0: not shared or none).

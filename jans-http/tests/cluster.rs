@@ -721,4 +721,71 @@ fn keys_rotate_once_and_every_node_serves_a_key_before_any_signs_with_it() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("accessTokenLifetime"));
     assert_eq!(show(&["config", "show"])["revision"], after["revision"]);
+
+    // The config API (issue 14): a JSON Patch on one node reaches all three.
+    let (admin_id, admin_secret) = admin(&dir.path().join("ops"));
+    let token = |base: &str| -> String {
+        let r = cc_token(base, &admin_id, &admin_secret);
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let config_url = |base: &str| format!("{base}/jans-config-api/api/v1/jans-auth-server/config");
+    let t0 = token(&nodes[0].1);
+    let patched = client()
+        .patch(config_url(&nodes[0].1))
+        .bearer_auth(&t0)
+        .header("content-type", "application/json-patch+json")
+        .body(r#"[{"op": "replace", "path": "/accessTokenLifetime", "value": 456}]"#)
+        .send()
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    assert_eq!(patched.json::<Value>().unwrap()["accessTokenLifetime"], 456);
+    assert_eq!(
+        lifetime(&nodes[0].1),
+        456,
+        "at once on the node that changed it"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for (_, base) in &nodes {
+        let t = token(base);
+        loop {
+            let seen: Value = client()
+                .get(config_url(base))
+                .bearer_auth(&t)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            if seen["accessTokenLifetime"] == 456 && lifetime(base) == 456 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a node kept the old configuration: {seen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+    assert_eq!(
+        show(&["config", "show"])["revision"].as_u64().unwrap(),
+        after["revision"].as_u64().unwrap() + 1
+    );
+    // A patch that would make the configuration invalid: 400 naming the property, and
+    // nothing stored changes.
+    let refused = client()
+        .patch(config_url(&nodes[1].1))
+        .bearer_auth(token(&nodes[1].1))
+        .header("content-type", "application/json-patch+json")
+        .body(r#"[{"op": "replace", "path": "/accessTokenLifetime", "value": 0}]"#)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().unwrap().contains("accessTokenLifetime"));
+    assert_eq!(
+        show(&["config", "show"])["revision"].as_u64().unwrap(),
+        after["revision"].as_u64().unwrap() + 1
+    );
 }

@@ -37,6 +37,18 @@ pub enum Op {
     Test(Vec<String>, Value),
 }
 
+impl Op {
+    /// Whether the operation changes or reads below the top-level member `member` (its
+    /// `path` or `from` starts there).
+    pub fn touches(&self, member: &str) -> bool {
+        let under = |p: &[String]| p.first().is_some_and(|t| t == member);
+        match self {
+            Op::Add(p, _) | Op::Remove(p) | Op::Replace(p, _) | Op::Test(p, _) => under(p),
+            Op::Move(from, to) | Op::Copy(from, to) => under(from) || under(to),
+        }
+    }
+}
+
 /// A JSON Pointer's reference tokens (RFC 6901 §3, §4: `~1` is `/`, `~0` is `~`).
 pub fn pointer(text: &str) -> Result<Vec<String>, PatchError> {
     if text.len() > MAX_POINTER {

@@ -110,11 +110,17 @@ impl ListParams {
             }
         });
         let total = kept.len();
-        let entries: Vec<Value> = kept
-            .into_iter()
-            .skip(self.start_index - 1)
-            .take(self.limit)
-            .collect();
+        let entries = self.window(kept.into_iter()).collect();
+        self.result(total, entries)
+    }
+
+    /// The page asked for (`startIndex`, `limit`) of entries already filtered and sorted.
+    pub fn window<T>(&self, sorted: impl Iterator<Item = T>) -> impl Iterator<Item = T> {
+        sorted.skip(self.start_index - 1).take(self.limit)
+    }
+
+    /// The `PagedResult` of a page of `entries` out of `total` that passed.
+    pub fn result(&self, total: usize, entries: Vec<Value>) -> Value {
         json!({
             "start": self.start_index,
             "totalEntriesCount": total,

@@ -6,11 +6,15 @@
 //! lists ([`list`]: Janssen's paging, search and sorting, the `PagedResult` answer), RFC
 //! 6902 JSON Patch ([`json_patch`]), the audit log of its writes ([`audit`]), its health
 //! endpoints (`health`, `health/live`, `health/ready`, `health/app-version`,
-//! `jans-auth-server/health`), the organization (`org`: read, patched) and the scopes (`scopes`, `scopes/{inum}`: read, created,
-//! replaced, patched, deleted). The other resources (clients, users, the auth-server's
-//! configuration, ...) come next.
+//! `jans-auth-server/health`), the organization (`org`: read, patched), the scopes
+//! (`scopes`, `scopes/{inum}`: read, created, replaced, patched, deleted), the OpenID
+//! Connect clients (`openid/clients`, in Janssen's client JSON: the same operations) and
+//! the auth-server's configuration (`jans-auth-server/config`: read, patched). The other
+//! resources (users, attributes, sessions, tokens, keys, ...) come next.
 
 pub mod audit;
+mod auth_config;
+mod clients;
 pub mod json_patch;
 pub mod list;
 mod org;
@@ -61,6 +65,58 @@ pub const SCOPES_DELETE: [&str; 3] = [
     protection::DELETE_ALL,
 ];
 
+/// The scopes that may read clients (Janssen's list also takes `openid.readonly`; its
+/// read of one client does not, which is kept).
+pub const CLIENTS_LIST: [&str; 6] = [
+    "https://jans.io/oauth/config/openid/clients.readonly",
+    "https://jans.io/oauth/config/openid/clients.write",
+    "https://jans.io/oauth/config/openid/openid.readonly",
+    "https://jans.io/oauth/config/openid/clients.admin",
+    protection::READ_ALL,
+    protection::WRITE_ALL,
+];
+
+/// The scopes that may read one client.
+pub const CLIENTS_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/openid/clients.readonly",
+    "https://jans.io/oauth/config/openid/clients.write",
+    "https://jans.io/oauth/config/openid/clients.admin",
+    protection::READ_ALL,
+    protection::WRITE_ALL,
+];
+
+/// The scopes that may create and change clients.
+pub const CLIENTS_WRITE: [&str; 4] = [
+    "https://jans.io/oauth/config/openid/clients.write",
+    "https://jans.io/oauth/config/openid/openid.write",
+    "https://jans.io/oauth/config/openid/clients.admin",
+    protection::WRITE_ALL,
+];
+
+/// The scopes that may delete clients.
+pub const CLIENTS_DELETE: [&str; 4] = [
+    "https://jans.io/oauth/config/openid/clients.delete",
+    "https://jans.io/oauth/config/openid/openid.delete",
+    "https://jans.io/oauth/config/openid/clients.admin",
+    protection::DELETE_ALL,
+];
+
+/// The scopes that may read the auth-server's configuration.
+pub const PROPERTIES_READ: [&str; 5] = [
+    "https://jans.io/oauth/jans-auth-server/config/properties.readonly",
+    "https://jans.io/oauth/jans-auth-server/config/properties.write",
+    "https://jans.io/oauth/jans-auth-server/config/properties.admin",
+    protection::READ_ALL,
+    protection::WRITE_ALL,
+];
+
+/// The scopes that may change the auth-server's configuration.
+pub const PROPERTIES_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/jans-auth-server/config/properties.write",
+    "https://jans.io/oauth/jans-auth-server/config/properties.admin",
+    protection::WRITE_ALL,
+];
+
 /// The scopes that may read the audit log (Janssen guards it with the logging scopes).
 pub const AUDIT_READ: [&str; 4] = [
     "https://jans.io/oauth/config/logging.readonly",
@@ -106,17 +162,19 @@ impl AdminServer {
     ) -> Result<Response, Error> {
         // RFC 9110 §15.5.6: 405 with `Allow`.
         let allowed: &[(Method, &str)] = match endpoint {
-            AdminEndpoint::Scopes => &[
+            AdminEndpoint::Scopes | AdminEndpoint::Clients => &[
                 (Method::Get, "GET"),
                 (Method::Post, "POST"),
                 (Method::Put, "PUT"),
             ],
-            AdminEndpoint::Scope(_) => &[
+            AdminEndpoint::Scope(_) | AdminEndpoint::Client(_) => &[
                 (Method::Get, "GET"),
                 (Method::Patch, "PATCH"),
                 (Method::Delete, "DELETE"),
             ],
-            AdminEndpoint::Org => &[(Method::Get, "GET"), (Method::Patch, "PATCH")],
+            AdminEndpoint::Org | AdminEndpoint::AuthConfig => {
+                &[(Method::Get, "GET"), (Method::Patch, "PATCH")]
+            }
             _ => &[(Method::Get, "GET")],
         };
         if !allowed.iter().any(|(m, _)| *m == req.method) {
@@ -140,6 +198,31 @@ impl AdminServer {
                 return Ok(Response::json(
                     serde_json::to_value(&org).map_err(|e| Error::Internal(e.to_string()))?,
                 ));
+            }
+            (AdminEndpoint::Clients, Method::Post | Method::Put)
+            | (AdminEndpoint::Client(_), Method::Patch) => {
+                let caller =
+                    protection::authorize(&self.services, req, &CLIENTS_WRITE, ctx).await?;
+                return match endpoint {
+                    AdminEndpoint::Client(inum) => {
+                        clients::patch(&self.services, &caller, inum, req, ctx).await
+                    }
+                    _ if req.method == Method::Post => {
+                        clients::create(&self.services, &caller, req, ctx).await
+                    }
+                    _ => clients::replace(&self.services, &caller, req, ctx).await,
+                };
+            }
+            (AdminEndpoint::AuthConfig, Method::Patch) => {
+                let caller =
+                    protection::authorize(&self.services, req, &PROPERTIES_WRITE, ctx).await?;
+                let shown = auth_config::patch(&self.services, &caller, req, ctx).await?;
+                return Ok(Response::json(shown));
+            }
+            (AdminEndpoint::Client(inum), Method::Delete) => {
+                let caller =
+                    protection::authorize(&self.services, req, &CLIENTS_DELETE, ctx).await?;
+                return clients::delete(&self.services, &caller, inum, ctx).await;
             }
             (AdminEndpoint::Scope(inum), Method::Delete) => {
                 let caller =
@@ -198,6 +281,18 @@ impl AdminServer {
                 let [one] = one;
                 Ok(Response::json(one))
             }
+            AdminEndpoint::AuthConfig => {
+                protection::authorize(&self.services, req, &PROPERTIES_READ, ctx).await?;
+                Ok(Response::json(auth_config::shown(&self.services.config())?))
+            }
+            AdminEndpoint::Clients => {
+                protection::authorize(&self.services, req, &CLIENTS_LIST, ctx).await?;
+                clients::list(&self.services, req).await
+            }
+            AdminEndpoint::Client(inum) => {
+                protection::authorize(&self.services, req, &CLIENTS_READ, ctx).await?;
+                clients::read(&self.services, inum).await
+            }
             AdminEndpoint::Org => {
                 protection::authorize(&self.services, req, &ORG_READ, ctx).await?;
                 let org = org::read(&self.services).await?;
@@ -233,7 +328,7 @@ impl AdminServer {
                 .into());
             }
         }
-        let clients = self.services.stores().clients.list().await?;
+        let clients = self.services.stores().clients.snapshot().await?;
         for entry in entries.iter_mut() {
             let Some(id) = entry.get("id").and_then(Value::as_str).map(str::to_owned) else {
                 continue;
@@ -308,6 +403,12 @@ mod tests {
             .chain(&AUDIT_READ)
             .chain(&ORG_READ)
             .chain(&ORG_WRITE)
+            .chain(&CLIENTS_LIST)
+            .chain(&CLIENTS_READ)
+            .chain(&CLIENTS_WRITE)
+            .chain(&CLIENTS_DELETE)
+            .chain(&PROPERTIES_READ)
+            .chain(&PROPERTIES_WRITE)
             .chain(&[
                 protection::READ_ALL,
                 protection::WRITE_ALL,

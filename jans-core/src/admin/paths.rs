@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 8] = [
+pub const EXACT: [(&str, AdminEndpoint); 10] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -26,33 +26,53 @@ pub const EXACT: [(&str, AdminEndpoint); 8] = [
         AdminEndpoint::AuthServerHealth,
     ),
     ("/jans-config-api/api/v1/scopes", AdminEndpoint::Scopes),
+    (
+        "/jans-config-api/api/v1/jans-auth-server/config",
+        AdminEndpoint::AuthConfig,
+    ),
+    (
+        "/jans-config-api/api/v1/openid/clients",
+        AdminEndpoint::Clients,
+    ),
     ("/jans-config-api/api/v1/audit", AdminEndpoint::Audit),
     ("/jans-config-api/api/v1/org", AdminEndpoint::Org),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 1] = ["/jans-config-api/api/v1/scopes"];
+pub const WITH_ID: [&str; 2] = [
+    "/jans-config-api/api/v1/scopes",
+    "/jans-config-api/api/v1/openid/clients",
+];
+
+/// The endpoint of one member of the collection served at `WITH_ID[i]`.
+fn member(collection: &str, id: String) -> Option<AdminEndpoint> {
+    match collection {
+        "/jans-config-api/api/v1/scopes" => Some(AdminEndpoint::Scope(id)),
+        "/jans-config-api/api/v1/openid/clients" => Some(AdminEndpoint::Client(id)),
+        _ => None,
+    }
+}
 
 /// The endpoint served at `path`.
 pub fn from_path(path: &str) -> Option<AdminEndpoint> {
     if let Some((_, e)) = EXACT.iter().find(|(p, _)| *p == path) {
         return Some(e.clone());
     }
-    let rest = path.strip_prefix(ADMIN_PREFIX)?.strip_prefix('/')?;
-    let (collection, id) = rest.split_once('/')?;
-    if id.is_empty() || id.contains('/') {
-        return None;
-    }
-    match collection {
-        "scopes" => Some(AdminEndpoint::Scope(id.to_owned())),
-        _ => None,
-    }
+    WITH_ID.iter().find_map(|collection| {
+        let id = path.strip_prefix(collection)?.strip_prefix('/')?;
+        if id.is_empty() || id.contains('/') {
+            return None;
+        }
+        member(collection, id.to_owned())
+    })
 }
 
 /// The path `endpoint` is served at.
 pub fn path(endpoint: &AdminEndpoint) -> String {
-    if let AdminEndpoint::Scope(id) = endpoint {
-        return format!("{ADMIN_PREFIX}/scopes/{id}");
+    match endpoint {
+        AdminEndpoint::Scope(id) => return format!("{ADMIN_PREFIX}/scopes/{id}"),
+        AdminEndpoint::Client(id) => return format!("{ADMIN_PREFIX}/openid/clients/{id}"),
+        _ => {}
     }
     EXACT
         .iter()
@@ -71,6 +91,9 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::AuthServerHealth => "admin_auth_server_health",
         AdminEndpoint::Scopes => "admin_scopes",
         AdminEndpoint::Scope(_) => "admin_scope",
+        AdminEndpoint::AuthConfig => "admin_auth_config",
+        AdminEndpoint::Clients => "admin_clients",
+        AdminEndpoint::Client(_) => "admin_client",
         AdminEndpoint::Audit => "admin_audit",
         AdminEndpoint::Org => "admin_org",
     }
@@ -88,6 +111,13 @@ mod tests {
         }
         let one = AdminEndpoint::Scope("F0C4".into());
         assert_eq!(from_path(&path(&one)), Some(one));
+        let client = AdminEndpoint::Client("c-1".into());
+        assert_eq!(from_path(&path(&client)), Some(client));
+        assert_eq!(
+            from_path("/jans-config-api/api/v1/openid/clients/a/b"),
+            None
+        );
+        assert_eq!(from_path("/jans-config-api/api/v1/openid/x"), None);
         assert_eq!(from_path("/jans-config-api/api/v1/scopes/a/b"), None);
         assert_eq!(from_path("/jans-config-api/api/v1/scopes/"), None);
         assert_eq!(from_path("/jans-config-api/api/v1/health/"), None);

@@ -112,6 +112,8 @@ impl EngineBuilder {
         ));
         let tokens: Arc<dyn crate::services::BearerTokens> = auth.clone();
         services.install_bearer_tokens(Arc::downgrade(&tokens));
+        let registry: Arc<dyn crate::services::ClientRegistry> = auth.clone();
+        services.install_client_registry(Arc::downgrade(&registry));
         let fido2 = Arc::new(crate::fido2::Fido2Server::new(services.clone()));
         let ceremonies: Arc<dyn crate::services::KeyCeremonies> = fido2.clone();
         services.install_key_ceremonies(Arc::downgrade(&ceremonies));

@@ -20,14 +20,7 @@ pub struct TickReport {
     pub swept: usize,
 }
 
-/// The configuration as shared between nodes: everything but the node's `persistence`.
-pub fn shared_doc(config: &Config) -> Result<serde_json::Value, Error> {
-    let mut doc = serde_json::to_value(config).map_err(|e| Error::Internal(e.to_string()))?;
-    if let serde_json::Value::Object(m) = &mut doc {
-        m.remove("persistence");
-    }
-    Ok(doc)
-}
+pub use crate::services::shared_doc;
 
 /// The longest a node takes to see a key another node stored: hosts reload (tick) every
 /// `cleanServiceInterval` seconds, at most every 60 s; twice that, to be safe.
@@ -88,19 +81,21 @@ impl Engine {
         Ok(added)
     }
 
-    /// On shared stores, run the stored configuration (Janssen's `jansConfDyn`): seed the
+    /// Run the stored configuration (Janssen's `jansConfDyn`). On shared stores, seed the
     /// store from this node's configuration when it holds none, else adopt a newer stored
-    /// revision. The `persistence` section always stays this node's own. Returns whether
-    /// the configuration changed. A stored document that does not validate is refused and
-    /// the running configuration kept.
+    /// revision. A single-process store (sled, memory) holds one only once the
+    /// configuration was changed through the engine ([`Engine::update_config`], the config
+    /// API): until then its configuration file governs, after that the stored document
+    /// (as Janssen's database does; `jans config reset` returns to the file). The
+    /// `persistence` section always stays this node's own. Returns whether the
+    /// configuration changed. A stored document that does not validate is refused and the
+    /// running configuration kept.
     pub async fn sync_config(&self) -> Result<bool, Error> {
         let services = self.services();
-        if !services.stores().shared {
-            return Ok(false);
-        }
         let store = &services.stores().config;
         let stored = match store.get().await? {
             Some(s) => s,
+            None if !services.stores().shared => return Ok(false),
             None => match store.put(&shared_doc(&self.config())?, 0).await {
                 Ok(revision) => {
                     services.set_config_revision(revision);
@@ -117,68 +112,44 @@ impl Engine {
         if stored.revision == services.config_revision() {
             return Ok(false);
         }
-        let config = self.with_local(stored.doc)?;
+        let config = services.with_local(stored.doc)?;
         services.install_config(config);
         services.set_config_revision(stored.revision);
         Ok(true)
     }
 
-    /// Change the shared configuration: `doc` (Janssen property names, without
+    /// Change the stored configuration: `doc` (Janssen property names, without
     /// `persistence`) is validated, written if nobody changed the stored revision since this
     /// node read it, and applied here at once; other nodes apply it within
     /// `configurationUpdateInterval`. Returns the new revision.
     pub async fn update_config(&self, doc: serde_json::Value) -> Result<u64, Error> {
         let services = self.services();
-        if !services.stores().shared {
+        match services.store_config(doc, services.config_revision()).await {
+            Err(Error::Store(StoreError::Conflict)) => Err(OAuthError::invalid_request(
+                "the configuration changed meanwhile: read it again and retry",
+            )
+            .into()),
+            other => other,
+        }
+    }
+
+    /// Forget the stored configuration of a single-process store: its configuration file
+    /// governs again from the next start. Whether one was stored. Shared stores keep
+    /// theirs (every node runs it).
+    pub async fn reset_config(&self) -> Result<bool, Error> {
+        let services = self.services();
+        if services.stores().shared {
             return Err(OAuthError::invalid_request(
-                "the configuration of a single-process store is its configuration file",
+                "the nodes of a shared store run its stored configuration: change it instead",
             )
             .into());
         }
-        let config = self.with_local(doc)?;
-        let expected = services.config_revision();
-        let revision = match services
-            .stores()
-            .config
-            .put(&shared_doc(&config)?, expected)
-            .await
-        {
-            Ok(r) => r,
-            Err(StoreError::Conflict) => {
-                return Err(OAuthError::invalid_request(
-                    "the configuration changed meanwhile: read it again and retry",
-                )
-                .into());
-            }
-            Err(e) => return Err(e.into()),
-        };
-        services.install_config(config);
-        services.set_config_revision(revision);
-        Ok(revision)
+        Ok(services.stores().config.delete().await?)
     }
 
     /// The revision of the shared configuration this node runs (0: not shared or none).
     pub fn config_revision(&self) -> u64 {
         self.services().config_revision()
-    }
-
-    /// A configuration from a shared document, with this node's `persistence`.
-    fn with_local(&self, mut doc: serde_json::Value) -> Result<Config, Error> {
-        let local = serde_json::to_value(&self.config().persistence)
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        match &mut doc {
-            serde_json::Value::Object(m) => {
-                m.insert("persistence".into(), local);
-            }
-            _ => {
-                return Err(crate::config::ConfigError::new(
-                    "<configuration>",
-                    "must be a JSON object",
-                )
-                .into());
-            }
-        }
-        Ok(Config::from_value(doc)?)
     }
 
     /// The rotation policy from the configuration; its retention covers server lifetimes.

@@ -190,6 +190,9 @@ pub struct Client {
     /// registered clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_access_token_hash: Option<String>,
+    /// Janssen's `description`: what the client is, for administrators (the config API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// The registered metadata.
     #[serde(flatten)]
     pub metadata: ClientMetadata,
@@ -246,6 +249,25 @@ impl Clients {
         self.0.get(client_id).await
     }
 
+    /// The client with this id and its revision (for [`Clients::update_at`]).
+    pub async fn get_revision(&self, client_id: &str) -> Result<Option<(u64, Client)>, StoreError> {
+        self.0.get_revision(client_id).await
+    }
+
+    /// Replace the client only if it is still at `revision`: `Conflict` when another write
+    /// came first, `NotFound` when it was deleted. Durable when it returns.
+    pub async fn update_at(&self, client: &Client, revision: u64) -> Result<(), StoreError> {
+        self.0
+            .replace(&client.client_id, client, &[], Some(revision))
+            .await
+            .map(drop)
+    }
+
+    /// Delete the client only if it is still at `revision`; `false` if it did not exist.
+    pub async fn delete_at(&self, client_id: &str, revision: u64) -> Result<bool, StoreError> {
+        self.0.delete_at(client_id, revision).await
+    }
+
     /// Replace an existing client; `NotFound` if absent. Durable when it returns.
     pub async fn update(&self, client: &Client) -> Result<(), StoreError> {
         self.0
@@ -262,5 +284,11 @@ impl Clients {
     /// Every client, ordered by id.
     pub async fn list(&self) -> Result<Vec<Client>, StoreError> {
         self.0.all().await
+    }
+
+    /// Every client, ordered by id, shared until the next write where the backend allows
+    /// ([`Collection::snapshot`]).
+    pub async fn snapshot(&self) -> Result<Arc<Vec<Client>>, StoreError> {
+        self.0.snapshot().await
     }
 }

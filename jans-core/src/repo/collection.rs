@@ -24,6 +24,9 @@ use crate::store::document::{DocumentStore, Filter, Join, Key};
 /// values are shared so that the lock is held for a reference count, not for a copy.
 type Decoded<T> = HashMap<String, (u64, u64, Arc<T>)>;
 
+/// A whole collection as read at one generation ([`Collection::snapshot`]).
+type Snapshot<T> = Option<(u64, Arc<Vec<T>>)>;
+
 /// Most decoded documents kept per collection; beyond it the cache starts over.
 const MAX_DECODED: usize = 10_000;
 
@@ -32,6 +35,7 @@ pub struct Collection<T> {
     store: Arc<dyn DocumentStore>,
     name: &'static str,
     decoded: Arc<Mutex<Decoded<T>>>,
+    snapshot: Arc<Mutex<Snapshot<T>>>,
     _values: PhantomData<fn() -> T>,
 }
 
@@ -41,6 +45,7 @@ impl<T> Clone for Collection<T> {
             store: self.store.clone(),
             name: self.name,
             decoded: self.decoded.clone(),
+            snapshot: self.snapshot.clone(),
             _values: PhantomData,
         }
     }
@@ -74,6 +79,7 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
             store,
             name,
             decoded: Arc::new(Mutex::new(HashMap::new())),
+            snapshot: Arc::new(Mutex::new(None)),
             _values: PhantomData,
         }
     }
@@ -337,6 +343,29 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
             },
         }
         Ok(rewritten)
+    }
+
+    /// Every value, in id order ([`Collection::all`]), shared: where the backend numbers
+    /// the collection's writes ([`DocumentStore::generation`]: memory, sled), what was read
+    /// at this generation is handed out again until the next write, so listing an unchanged
+    /// collection costs a reference count, not a scan and a decode. The whole collection is
+    /// then held in memory: for the small, often listed ones (clients, scopes), never users.
+    pub async fn snapshot(&self) -> Result<Arc<Vec<T>>, StoreError> {
+        let generation = self.store.generation(self.name);
+        let lock = || self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(g) = generation
+            && let Some((at, values)) = &*lock()
+            && *at == g
+        {
+            return Ok(values.clone());
+        }
+        let values = Arc::new(self.all().await?);
+        // Read after `generation` was: a write during the scan moved the number on, so
+        // this is never handed out as the collection at a later generation.
+        if let Some(g) = generation {
+            *lock() = Some((g, values.clone()));
+        }
+        Ok(values)
     }
 
     /// Every value, in id order, read in pages.

@@ -219,9 +219,9 @@ fn protecting<'a>(
 
 /// Janssen's config API scopes served so far (jans-config-api's protection, which accepts
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
-/// of the health, scope, audit and organization endpoints. The admin client made by `init` and `migrate` gets the super
-/// scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 14] = [
+/// of the health, scope, client, configuration, audit and organization endpoints. The admin client made by
+/// `init` and `migrate` gets the super scopes.
+pub const CONFIG_API_SCOPES: [(&str, &str); 24] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -277,6 +277,46 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 14] = [
     (
         "https://jans.io/oauth/config/organization.admin",
         "Everything about the organization (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/openid/clients.readonly",
+        "Read OpenID Connect clients (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/openid/clients.write",
+        "Create and change OpenID Connect clients (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/openid/clients.delete",
+        "Delete OpenID Connect clients (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/openid/clients.admin",
+        "Everything about OpenID Connect clients (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/openid/openid.readonly",
+        "Read the OpenID Connect resources (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/openid/openid.write",
+        "Create and change the OpenID Connect resources (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/openid/openid.delete",
+        "Delete the OpenID Connect resources (config API).",
+    ),
+    (
+        "https://jans.io/oauth/jans-auth-server/config/properties.readonly",
+        "Read the auth-server's configuration (config API).",
+    ),
+    (
+        "https://jans.io/oauth/jans-auth-server/config/properties.write",
+        "Change the auth-server's configuration (config API).",
+    ),
+    (
+        "https://jans.io/oauth/jans-auth-server/config/properties.admin",
+        "Everything about the auth-server's configuration (config API).",
     ),
 ];
 

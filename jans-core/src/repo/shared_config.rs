@@ -54,4 +54,9 @@ impl SharedConfig {
             other => other,
         }
     }
+
+    /// Delete the stored configuration; whether there was one.
+    pub async fn delete(&self) -> Result<bool, StoreError> {
+        self.0.delete(Self::ID).await
+    }
 }

@@ -1,4 +1,6 @@
 pub mod admin;
+pub mod admin_clients;
+pub mod admin_config;
 pub mod admin_org;
 pub mod authorize;
 pub mod backends;

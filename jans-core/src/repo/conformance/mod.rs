@@ -23,6 +23,7 @@ pub fn client(id: &str) -> Client {
         client_secret_expires_at: 0,
         disabled: false,
         registration_access_token_hash: None,
+        description: None,
         metadata: ClientMetadata {
             client_name: Some(format!("client {id}")),
             grant_types: vec!["client_credentials".to_owned()],

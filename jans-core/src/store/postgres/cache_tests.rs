@@ -36,6 +36,7 @@ fn a_client_changed_by_another_process_is_never_served_stale() {
         client_secret_expires_at: 0,
         disabled: false,
         registration_access_token_hash: None,
+        description: None,
         metadata: ClientMetadata::default(),
     };
     block_on(a.insert(&client)).unwrap();

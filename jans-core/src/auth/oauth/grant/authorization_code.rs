@@ -144,6 +144,7 @@ mod tests {
             client_secret_expires_at: 0,
             disabled: false,
             registration_access_token_hash: None,
+            description: None,
             metadata: ClientMetadata::default(),
         }
     }

@@ -1,5 +1,6 @@
-//! `jans config`: show or change the configuration shared by the nodes of a PostgreSQL
-//! store.
+//! `jans config`: show or change the stored configuration (Janssen's `jansConfDyn`): the
+//! one every node of a PostgreSQL store runs, or on the embedded store the one that
+//! replaces the configuration file once changed (`reset` returns to the file).
 
 use clap::Subcommand;
 
@@ -17,11 +18,26 @@ pub(crate) enum ConfigCommand {
         #[arg(required = true)]
         assignments: Vec<String>,
     },
+    /// Embedded store: forget the stored configuration, so that the configuration file
+    /// governs again from the next start.
+    Reset,
 }
 
 pub(crate) async fn run(cli: &Cli, cmd: &ConfigCommand) -> Res<()> {
     let opened = open(cli, Issuer::Configured, false).await?;
     let engine = &opened.engine;
+    if let ConfigCommand::Reset = cmd {
+        let had = engine.reset_config().await?;
+        eprintln!(
+            "{}",
+            if had {
+                "stored configuration removed: the configuration file governs from the next start"
+            } else {
+                "no stored configuration: the configuration file governs"
+            }
+        );
+        return Ok(());
+    }
     if let ConfigCommand::Set { assignments } = cmd {
         let mut doc = jans_core::engine::shared_doc(&engine.config())?;
         for a in assignments {

@@ -1,0 +1,586 @@
+//! Janssen's client JSON (jans-config-api's `Client` schema: camelCase members, `inum` for
+//! the id, `scopes` as scope DNs, `attributes` for the newer settings) to and from the
+//! stored client ([`Client`], RFC 7591 names).
+//!
+//! Reading is strict where it must be and lenient where Janssen's own tools need it: a
+//! member this server implements is read and checked; a member Janssen computes (`dn`,
+//! `clientIdIssuedAt`, ...) is ignored, so what a GET shows can be sent back; any other
+//! member of Janssen's schema is accepted only empty (`null`, `false`, `0`, `""`, `[]`,
+//! `{}`), and set to something it is a 400 naming it, never a setting silently dropped.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::ctx::format_datetime;
+use crate::error::admin::AdminError;
+use crate::repo::client::{Client, ClientMetadata};
+use crate::repo::scope::Scope;
+
+/// Janssen's top-level members read one to one into RFC 7591 metadata: (Janssen, ours).
+const MEMBERS: [(&str, &str); 25] = [
+    ("redirectUris", "redirect_uris"),
+    ("responseTypes", "response_types"),
+    ("grantTypes", "grant_types"),
+    ("applicationType", "application_type"),
+    ("contacts", "contacts"),
+    ("logoUri", "logo_uri"),
+    ("clientUri", "client_uri"),
+    ("policyUri", "policy_uri"),
+    ("tosUri", "tos_uri"),
+    ("jwksUri", "jwks_uri"),
+    ("sectorIdentifierUri", "sector_identifier_uri"),
+    ("subjectType", "subject_type"),
+    ("idTokenSignedResponseAlg", "id_token_signed_response_alg"),
+    ("userInfoSignedResponseAlg", "userinfo_signed_response_alg"),
+    ("tokenEndpointAuthMethod", "token_endpoint_auth_method"),
+    (
+        "tokenEndpointAuthSigningAlg",
+        "token_endpoint_auth_signing_alg",
+    ),
+    ("postLogoutRedirectUris", "post_logout_redirect_uris"),
+    ("frontChannelLogoutUri", "frontchannel_logout_uri"),
+    (
+        "frontChannelLogoutSessionRequired",
+        "frontchannel_logout_session_required",
+    ),
+    ("trustedClient", "trusted_client"),
+    ("accessTokenAsJwt", "access_token_as_jwt"),
+    ("accessTokenSigningAlg", "access_token_signing_alg"),
+    ("accessTokenLifetime", "access_token_lifetime"),
+    ("softwareId", "software_id"),
+    ("softwareVersion", "software_version"),
+];
+
+/// Members of Janssen's `attributes` (`ClientAttributes`) read one to one.
+const ATTRIBUTES: [(&str, &str); 3] = [
+    (
+        "backchannelLogoutSessionRequired",
+        "backchannel_logout_session_required",
+    ),
+    ("requirePkce", "require_pkce"),
+    (
+        "introspectionSignedResponseAlg",
+        "introspection_signed_response_alg",
+    ),
+];
+
+/// Members Janssen computes or keeps for its directory: shown or not, never written.
+const IGNORED: [&str; 14] = [
+    "dn",
+    "baseDn",
+    "deletable",
+    "clientIdIssuedAt",
+    "clientSecretExpiresAt",
+    "lastAccessTime",
+    "lastLogonTime",
+    "registrationAccessToken",
+    "customObjectClasses",
+    // Consents are always kept here, as Janssen's default (true) has it.
+    "persistClientAuthorizations",
+    // In Janssen's examples, not its schema.
+    "allAuthenticationMethods",
+    "authenticationMethod",
+    "tokenBindingSupported",
+    "ttl",
+];
+
+/// The longest `description` or secret accepted, in bytes.
+const MAX_TEXT: usize = 4096;
+/// The shortest client secret an administrator may set (128 bits as hex).
+pub(super) const MIN_SECRET: usize = 32;
+/// The longest one.
+const MAX_SECRET: usize = 512;
+
+/// A client as Janssen's JSON describes it, read.
+#[derive(Debug)]
+pub(super) struct Written {
+    /// Its `inum`, when given.
+    pub inum: Option<String>,
+    /// The metadata, not yet checked by the registration rules.
+    pub metadata: ClientMetadata,
+    /// `description`.
+    pub description: Option<String>,
+    /// `disabled`.
+    pub disabled: bool,
+    /// A `clientSecret` the administrator sets.
+    pub secret: Option<String>,
+}
+
+fn bad(msg: impl Into<String>) -> AdminError {
+    AdminError::new(400, msg.into())
+}
+
+/// Whether `v` says nothing: `null`, `false`, `0`, `""`, `[]`, or an object of such.
+fn empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.values().all(empty),
+    }
+}
+
+/// A scope's DN in Janssen's directory (`inum=…,ou=scopes,o=jans`).
+fn scope_dn(inum: &str) -> String {
+    format!("inum={inum},ou=scopes,o=jans")
+}
+
+/// A client's DN in Janssen's directory.
+fn client_dn(inum: &str) -> String {
+    format!("inum={inum},ou=clients,o=jans")
+}
+
+/// Whether `id` may name a client: 1 to 128 characters a URL path carries as they are.
+pub(super) fn valid_inum(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// Text member `name` of `m`, when it is a non-empty string; another type is a 400.
+fn text(m: &Map<String, Value>, name: &str) -> Result<Option<String>, AdminError> {
+    match m.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) if s.len() > MAX_TEXT => Err(bad(format!("{name} is too long"))),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(bad(format!("{name} must be a string"))),
+    }
+}
+
+/// Read Janssen's client JSON. `previous_name` is the stored client's name on a change:
+/// Janssen shows the name twice (`clientName`, `displayName`), and the one that differs
+/// from it is the one the writer changed. Scope DNs are read through `scopes`.
+pub(super) fn read(
+    v: Value,
+    scopes: &[Scope],
+    previous_name: Option<&str>,
+) -> Result<Written, AdminError> {
+    let Value::Object(m) = v else {
+        return Err(bad("a client is a JSON object"));
+    };
+    let mut rfc = Map::new();
+    for (key, value) in &m {
+        if let Some((_, ours)) = MEMBERS.iter().find(|(j, _)| j == key) {
+            if !value.is_null() {
+                rfc.insert((*ours).to_owned(), value.clone());
+            }
+        } else if key == "attributes" {
+            read_attributes(value, &mut rfc)?;
+        } else if !matches!(
+            key.as_str(),
+            "inum"
+                | "clientName"
+                | "displayName"
+                | "description"
+                | "disabled"
+                | "clientSecret"
+                | "jwks"
+                | "scopes"
+        ) && !IGNORED.contains(&key.as_str())
+            && !empty(value)
+        {
+            return Err(bad(format!("{key} is not supported by this server")));
+        }
+    }
+    let client_name = text(&m, "clientName")?;
+    let display_name = text(&m, "displayName")?;
+    let name = match (client_name, display_name) {
+        (Some(c), Some(d)) if c != d && previous_name == Some(c.as_str()) => Some(d),
+        (Some(c), _) => Some(c),
+        (None, d) => d,
+    };
+    if let Some(name) = name {
+        rfc.insert("client_name".into(), name.into());
+    }
+    match m.get("jwks") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if s.is_empty() => {}
+        // Janssen keeps the key set as JSON text.
+        Some(Value::String(s)) => {
+            let set: Value = serde_json::from_str(s)
+                .map_err(|e| bad(format!("jwks is not a JSON key set: {e}")))?;
+            rfc.insert("jwks".into(), set);
+        }
+        Some(set @ Value::Object(_)) => {
+            rfc.insert("jwks".into(), set.clone());
+        }
+        Some(_) => return Err(bad("jwks must be a JSON Web Key Set")),
+    }
+    if let Some(list) = read_scopes(m.get("scopes"), scopes)? {
+        rfc.insert("scope".into(), list.into());
+    }
+    let metadata: ClientMetadata =
+        serde_path_to_error::deserialize(Value::Object(rfc)).map_err(|e| {
+            let ours = e.path().iter().next().map(|s| s.to_string());
+            let member = ours
+                .as_deref()
+                .and_then(janssen_name)
+                .unwrap_or_else(|| ours.unwrap_or_default());
+            bad(format!("{member}: {}", e.into_inner()))
+        })?;
+    let disabled = match m.get("disabled") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(bad("disabled must be true or false")),
+    };
+    let inum = text(&m, "inum")?;
+    if let Some(i) = &inum
+        && !valid_inum(i)
+    {
+        return Err(bad(
+            "inum must be 1 to 128 letters, digits, '-', '.', '_' or '~'",
+        ));
+    }
+    let secret = text(&m, "clientSecret")?;
+    if let Some(s) = &secret
+        && (s.len() < MIN_SECRET
+            || s.len() > MAX_SECRET
+            || !s.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(bad(format!(
+            "clientSecret must be {MIN_SECRET} to {MAX_SECRET} printable ASCII characters"
+        )));
+    }
+    Ok(Written {
+        inum,
+        metadata,
+        description: text(&m, "description")?,
+        disabled,
+        secret,
+    })
+}
+
+/// The Janssen name of one of our metadata members.
+fn janssen_name(ours: &str) -> Option<String> {
+    let plain = MEMBERS.iter().find(|(_, o)| *o == ours).map(|(j, _)| *j);
+    let attribute = ATTRIBUTES
+        .iter()
+        .find(|(_, o)| *o == ours)
+        .map(|(j, _)| format!("attributes.{j}"));
+    plain.map(str::to_owned).or(attribute).or(match ours {
+        "client_name" => Some("clientName".into()),
+        "scope" => Some("scopes".into()),
+        "backchannel_logout_uri" => Some("attributes.backchannelLogoutUri".into()),
+        "jwks" => Some("jwks".into()),
+        _ => None,
+    })
+}
+
+fn read_attributes(v: &Value, rfc: &mut Map<String, Value>) -> Result<(), AdminError> {
+    let m = match v {
+        Value::Null => return Ok(()),
+        Value::Object(m) => m,
+        _ => return Err(bad("attributes must be an object")),
+    };
+    for (key, value) in m {
+        if let Some((_, ours)) = ATTRIBUTES.iter().find(|(j, _)| j == key) {
+            if !value.is_null() {
+                rfc.insert((*ours).to_owned(), value.clone());
+            }
+        } else if key == "backchannelLogoutUri" {
+            // Janssen keeps a list; OIDC Back-Channel Logout §2.2 registers one URI.
+            match value {
+                Value::Null => {}
+                Value::Array(a) if a.is_empty() => {}
+                Value::Array(a) => match a.as_slice() {
+                    [Value::String(u)] => {
+                        rfc.insert("backchannel_logout_uri".into(), u.clone().into());
+                    }
+                    _ => {
+                        return Err(bad("attributes.backchannelLogoutUri holds one URI at most"));
+                    }
+                },
+                Value::String(u) => {
+                    rfc.insert("backchannel_logout_uri".into(), u.clone().into());
+                }
+                _ => {
+                    return Err(bad(
+                        "attributes.backchannelLogoutUri must be a list of URIs",
+                    ));
+                }
+            }
+        } else if !empty(value) {
+            return Err(bad(format!(
+                "attributes.{key} is not supported by this server"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Janssen's `scopes` (DNs of scopes, or their ids) as an RFC 7591 `scope` string.
+fn read_scopes(v: Option<&Value>, scopes: &[Scope]) -> Result<Option<String>, AdminError> {
+    let list = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(bad("scopes must be a list")),
+    };
+    let mut ids: Vec<String> = Vec::with_capacity(list.len());
+    for entry in list {
+        let Value::String(s) = entry else {
+            return Err(bad("scopes holds scope DNs or ids"));
+        };
+        let id = match s
+            .strip_prefix("inum=")
+            .and_then(|r| r.strip_suffix(",ou=scopes,o=jans"))
+        {
+            Some(inum) => scopes
+                .iter()
+                .find(|sc| sc.inum == inum)
+                .map(|sc| sc.id.clone())
+                .ok_or_else(|| bad(format!("scopes: no scope has the inum {inum}")))?,
+            None => s.clone(),
+        };
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok((!ids.is_empty()).then(|| ids.join(" ")))
+}
+
+/// The client as Janssen's JSON shows it, without its secret. `inums` maps scope ids to
+/// inums (a scope not registered is shown by its id).
+pub(super) fn show(client: &Client, inums: &HashMap<&str, &str>) -> Value {
+    let mut out = Map::new();
+    out.insert("dn".into(), client_dn(&client.client_id).into());
+    out.insert("inum".into(), client.client_id.clone().into());
+    let rfc = match serde_json::to_value(&client.metadata) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    for (janssen, ours) in MEMBERS {
+        if let Some(v) = rfc.get(ours) {
+            out.insert(janssen.into(), v.clone());
+        }
+    }
+    for list in [
+        "redirectUris",
+        "responseTypes",
+        "grantTypes",
+        "contacts",
+        "postLogoutRedirectUris",
+    ] {
+        out.entry(list).or_insert_with(|| Value::Array(Vec::new()));
+    }
+    if let Some(name) = &client.metadata.client_name {
+        out.insert("clientName".into(), name.clone().into());
+        out.insert("displayName".into(), name.clone().into());
+    }
+    if let Some(d) = &client.description {
+        out.insert("description".into(), d.clone().into());
+    }
+    if let Some(jwks) = rfc.get("jwks") {
+        out.insert("jwks".into(), jwks.to_string().into());
+    }
+    let scopes: Vec<Value> = client
+        .metadata
+        .scopes()
+        .map(|id| match inums.get(id) {
+            Some(inum) => scope_dn(inum).into(),
+            None => id.to_owned().into(),
+        })
+        .collect();
+    out.insert("scopes".into(), Value::Array(scopes));
+    let mut attributes = Map::new();
+    for (janssen, ours) in ATTRIBUTES {
+        if let Some(v) = rfc.get(ours) {
+            attributes.insert(janssen.into(), v.clone());
+        }
+    }
+    let backchannel: Vec<Value> = client
+        .metadata
+        .backchannel_logout_uri
+        .iter()
+        .map(|u| u.clone().into())
+        .collect();
+    attributes.insert("backchannelLogoutUri".into(), Value::Array(backchannel));
+    out.insert("attributes".into(), Value::Object(attributes));
+    out.insert("disabled".into(), client.disabled.into());
+    out.insert(
+        "clientIdIssuedAt".into(),
+        format_datetime(client.client_id_issued_at).into(),
+    );
+    if client.client_secret_expires_at > 0 {
+        out.insert(
+            "clientSecretExpiresAt".into(),
+            format_datetime(client.client_secret_expires_at).into(),
+        );
+    }
+    Value::Object(out)
+}
+
+/// Scope ids to inums, for [`show`].
+pub(super) fn inums(scopes: &[Scope]) -> HashMap<&str, &str> {
+    scopes
+        .iter()
+        .map(|s| (s.id.as_str(), s.inum.as_str()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::Algorithm;
+    use crate::repo::client::AuthMethod;
+    use serde_json::json;
+
+    fn scopes() -> Vec<Scope> {
+        crate::repo::scope::defaults()
+    }
+
+    /// Every metadata member set: what `show` writes, `read` gives back unchanged.
+    #[test]
+    fn a_shown_client_reads_back_the_same() {
+        let metadata = ClientMetadata {
+            redirect_uris: vec!["https://rp.example/cb".into()],
+            token_endpoint_auth_method: AuthMethod::PrivateKeyJwt,
+            token_endpoint_auth_signing_alg: Some(Algorithm::ES256),
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            response_types: vec!["code".into()],
+            client_name: Some("RP".into()),
+            client_uri: Some("https://rp.example".into()),
+            logo_uri: Some("https://rp.example/logo.png".into()),
+            scope: Some("openid profile custom-scope".into()),
+            contacts: vec!["ops@rp.example".into()],
+            tos_uri: Some("https://rp.example/tos".into()),
+            policy_uri: Some("https://rp.example/policy".into()),
+            jwks_uri: None,
+            jwks: Some(
+                serde_json::from_value(json!({"keys": [{"kty": "EC", "crv": "P-256",
+                "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}))
+                .unwrap(),
+            ),
+            software_id: Some("sw".into()),
+            software_version: Some("1".into()),
+            application_type: Some("web".into()),
+            access_token_as_jwt: true,
+            access_token_signing_alg: Some(Algorithm::RS256),
+            access_token_lifetime: Some(600),
+            introspection_signed_response_alg: Some(Algorithm::RS256),
+            id_token_signed_response_alg: Some(Algorithm::ES256),
+            frontchannel_logout_uri: Some("https://rp.example/fc".into()),
+            frontchannel_logout_session_required: true,
+            backchannel_logout_uri: Some("https://rp.example/bc".into()),
+            backchannel_logout_session_required: true,
+            post_logout_redirect_uris: vec!["https://rp.example/bye".into()],
+            subject_type: Some("pairwise".into()),
+            sector_identifier_uri: Some("https://rp.example/sector.json".into()),
+            userinfo_signed_response_alg: Some(Algorithm::RS256),
+            require_pkce: true,
+            trusted_client: true,
+        };
+        let client = Client {
+            client_id: "c-1".into(),
+            client_secret_sealed: None,
+            client_id_issued_at: 1_700_000_000,
+            client_secret_expires_at: 0,
+            disabled: true,
+            registration_access_token_hash: None,
+            description: Some("the RP".into()),
+            metadata: metadata.clone(),
+        };
+        let scopes = scopes();
+        let shown = show(&client, &inums(&scopes));
+        assert_eq!(shown["inum"], "c-1");
+        assert_eq!(shown["displayName"], "RP");
+        assert_eq!(shown["clientIdIssuedAt"], "2023-11-14T22:13:20Z");
+        assert_eq!(
+            shown["attributes"]["backchannelLogoutUri"],
+            json!(["https://rp.example/bc"])
+        );
+        assert!(
+            shown["jwks"].is_string(),
+            "Janssen keeps the key set as text"
+        );
+        // Registered scopes by DN, others by id.
+        let openid = scopes.iter().find(|s| s.id == "openid").unwrap();
+        assert_eq!(
+            shown["scopes"][0],
+            format!("inum={},ou=scopes,o=jans", openid.inum)
+        );
+        assert_eq!(shown["scopes"][2], "custom-scope");
+        assert!(shown.get("clientSecret").is_none());
+        let back = read(shown, &scopes, Some("RP")).unwrap();
+        assert_eq!(back.metadata, metadata);
+        assert_eq!(back.inum.as_deref(), Some("c-1"));
+        assert_eq!(back.description.as_deref(), Some("the RP"));
+        assert!(back.disabled);
+        assert_eq!(back.secret, None);
+    }
+
+    #[test]
+    fn the_name_that_changed_is_the_one_kept() {
+        let s = scopes();
+        let both = |c: &str, d: &str, previous| {
+            read(json!({"clientName": c, "displayName": d}), &s, previous)
+                .unwrap()
+                .metadata
+                .client_name
+        };
+        assert_eq!(both("old", "new", Some("old")).as_deref(), Some("new"));
+        assert_eq!(both("new", "old", Some("old")).as_deref(), Some("new"));
+        assert_eq!(both("a", "b", None).as_deref(), Some("a"));
+        let one = read(json!({"displayName": "d"}), &s, None).unwrap();
+        assert_eq!(one.metadata.client_name.as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn unimplemented_settings_are_refused_unless_empty() {
+        let s = scopes();
+        // Janssen's defaults and computed members pass.
+        read(
+            json!({"idTokenEncryptedResponseAlg": null, "requestUris": [], "rptAsJwt": false,
+                "customAttributes": [], "dn": "x", "persistClientAuthorizations": true,
+                "attributes": {"requirePar": false, "parLifetime": 0}}),
+            &s,
+            None,
+        )
+        .unwrap();
+        for (v, named) in [
+            (
+                json!({"idTokenEncryptedResponseAlg": "RSA-OAEP"}),
+                "idTokenEncryptedResponseAlg",
+            ),
+            (json!({"requestUris": ["https://x"]}), "requestUris"),
+            (
+                json!({"attributes": {"requirePar": true}}),
+                "attributes.requirePar",
+            ),
+            (json!({"madeUp": 1}), "madeUp"),
+            (json!({"grantTypes": "code"}), "grantTypes"),
+            (
+                json!({"attributes": {"requirePkce": "yes"}}),
+                "attributes.requirePkce",
+            ),
+            (json!({"scopes": ["inum=NOPE,ou=scopes,o=jans"]}), "NOPE"),
+            (json!({"inum": "a/b"}), "inum"),
+            (json!({"clientSecret": "short"}), "clientSecret"),
+            (json!({"jwks": "{not json"}), "jwks"),
+            (json!([]), "object"),
+        ] {
+            let e = read(v.clone(), &s, None).unwrap_err();
+            assert_eq!(e.status, 400, "{v}");
+            assert!(e.description.contains(named), "{v}: {}", e.description);
+        }
+    }
+
+    #[test]
+    fn scopes_are_read_by_dn_or_id_once_each() {
+        let s = scopes();
+        let openid = s.iter().find(|x| x.id == "openid").unwrap();
+        let w = read(
+            json!({"scopes": [format!("inum={},ou=scopes,o=jans", openid.inum), "openid", "email"]}),
+            &s,
+            None,
+        )
+        .unwrap();
+        assert_eq!(w.metadata.scope.as_deref(), Some("openid email"));
+    }
+}
