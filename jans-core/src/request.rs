@@ -67,6 +67,8 @@ pub enum AdminEndpoint {
     Scopes,
     /// `/jans-config-api/api/v1/scopes/{inum}`: one scope.
     Scope(String),
+    /// `/jans-config-api/api/v1/openapi.json`: the API's OpenAPI document.
+    OpenApi,
     /// `/jans-config-api/api/v1/jans-auth-server/config`: the auth-server's configuration.
     AuthConfig,
     /// `/jans-config-api/api/v1/openid/clients`: the OpenID Connect clients, listed.

@@ -47,6 +47,16 @@ impl Op {
             Op::Move(from, to) | Op::Copy(from, to) => under(from) || under(to),
         }
     }
+
+    /// Whether the operation writes the whole document (its `path` is the root).
+    pub fn touches_root(&self) -> bool {
+        match self {
+            Op::Add(p, _) | Op::Remove(p) | Op::Replace(p, _) | Op::Move(_, p) | Op::Copy(_, p) => {
+                p.is_empty()
+            }
+            Op::Test(..) => false,
+        }
+    }
 }
 
 /// A JSON Pointer's reference tokens (RFC 6901 §3, §4: `~1` is `/`, `~0` is `~`).
@@ -119,7 +129,9 @@ pub fn parse(doc: &Value) -> Result<Vec<Op>, PatchError> {
 }
 
 /// The JSON Patch a request carries (`application/json-patch+json`, or plain JSON), as
-/// operations and as sent: 415 for another media type, 400 for a body that is no patch.
+/// operations and as sent: 415 for another media type, 400 for a body that is no patch or
+/// one that writes the whole resource (a `path` of `""`: replace the resource with `PUT`
+/// where it has one).
 pub fn of_request(
     req: &crate::request::Request,
 ) -> Result<(Vec<Op>, Value), crate::error::admin::AdminError> {
@@ -141,6 +153,12 @@ pub fn of_request(
     let body: Value = serde_json::from_slice(&req.body)
         .map_err(|e| AdminError::new(400, format!("the body is not JSON: {e}")))?;
     let ops = parse(&body).map_err(|e| AdminError::new(400, e.0))?;
+    if ops.iter().any(Op::touches_root) {
+        return Err(AdminError::new(
+            400,
+            "a resource is patched a member at a time: an operation's path is not the root (\"\")",
+        ));
+    }
     Ok((ops, body))
 }
 

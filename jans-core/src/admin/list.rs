@@ -30,6 +30,32 @@ pub struct ListParams {
     pub field_value_pairs: Vec<(String, String)>,
 }
 
+/// The query parameter `name` as given, empty too (OAuth's reading of an empty parameter
+/// as absent, RFC 6749 §3.1, is not the config API's); given twice, a 400.
+fn raw(req: &Request, name: &str) -> Result<Option<String>, AdminError> {
+    let mut given = req.query.iter().filter(|(k, _)| *k == name).map(|(_, v)| v);
+    match (given.next(), given.next()) {
+        (_, Some(_)) => Err(AdminError::new(
+            400,
+            format!("{name} is given more than once"),
+        )),
+        (v, None) => Ok(v.map(str::to_owned)),
+    }
+}
+
+/// The boolean query parameter `name`: `true` or `false`, `false` when absent; anything
+/// else (empty too) a 400.
+pub fn flag(req: &Request, name: &str) -> Result<bool, AdminError> {
+    match raw(req, name)?.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(AdminError::new(
+            400,
+            format!("{name} is true or false, not {other:?}"),
+        )),
+    }
+}
+
 /// The query parameter `name` when given and not empty; given twice, a 400.
 pub fn param(req: &Request, name: &str) -> Result<Option<String>, AdminError> {
     req.query
@@ -43,8 +69,9 @@ impl ListParams {
     /// parameter given twice or out of range is a 400.
     pub fn parse(req: &Request, default_sort: &str) -> Result<ListParams, AdminError> {
         let one = |name: &str| param(req, name);
+        // Typed parameters: given empty is not a value either.
         let number = |name: &str, default: usize| -> Result<usize, AdminError> {
-            match one(name)? {
+            match raw(req, name)? {
                 None => Ok(default),
                 Some(v) => v.parse::<usize>().map_err(|_| {
                     AdminError::new(400, format!("{name} must be a number, not {v:?}"))
@@ -58,7 +85,7 @@ impl ListParams {
                 format!("Maximum number of results per page is {MAX_LIMIT}"),
             ));
         }
-        let descending = match one("sortOrder")?.as_deref() {
+        let descending = match raw(req, "sortOrder")?.as_deref() {
             None | Some("ascending") => false,
             Some("descending") => true,
             Some(other) => {

@@ -17,6 +17,8 @@ mod auth_config;
 mod clients;
 pub mod json_patch;
 pub mod list;
+pub mod openapi;
+pub mod operations;
 mod org;
 pub mod paths;
 pub mod protection;
@@ -33,113 +35,11 @@ use crate::request::{AdminEndpoint, Method, Request};
 use crate::response::Response;
 use crate::services::Services;
 
-/// The scopes that may read the application's version (Janssen's `app-version.readonly`,
-/// the health resource's `.admin` scope, or the super scope).
-pub const APP_VERSION_SCOPES: [&str; 3] = [
-    "https://jans.io/oauth/config/app-version.readonly",
-    "https://jans.io/oauth/config/health.admin",
-    protection::READ_ALL,
-];
-
-/// The scopes that may read scopes (Janssen's `scopes.readonly`, and the write, admin and
-/// super scopes, each of which reads too).
-pub const SCOPES_READ: [&str; 5] = [
-    "https://jans.io/oauth/config/scopes.readonly",
-    "https://jans.io/oauth/config/scopes.write",
-    "https://jans.io/oauth/config/scopes.admin",
-    protection::READ_ALL,
-    protection::WRITE_ALL,
-];
-
-/// The scopes that may create and change scopes.
-pub const SCOPES_WRITE: [&str; 3] = [
-    "https://jans.io/oauth/config/scopes.write",
-    "https://jans.io/oauth/config/scopes.admin",
-    protection::WRITE_ALL,
-];
-
-/// The scopes that may delete scopes.
-pub const SCOPES_DELETE: [&str; 3] = [
-    "https://jans.io/oauth/config/scopes.delete",
-    "https://jans.io/oauth/config/scopes.admin",
-    protection::DELETE_ALL,
-];
-
-/// The scopes that may read clients (Janssen's list also takes `openid.readonly`; its
-/// read of one client does not, which is kept).
-pub const CLIENTS_LIST: [&str; 6] = [
-    "https://jans.io/oauth/config/openid/clients.readonly",
-    "https://jans.io/oauth/config/openid/clients.write",
-    "https://jans.io/oauth/config/openid/openid.readonly",
-    "https://jans.io/oauth/config/openid/clients.admin",
-    protection::READ_ALL,
-    protection::WRITE_ALL,
-];
-
-/// The scopes that may read one client.
-pub const CLIENTS_READ: [&str; 5] = [
-    "https://jans.io/oauth/config/openid/clients.readonly",
-    "https://jans.io/oauth/config/openid/clients.write",
-    "https://jans.io/oauth/config/openid/clients.admin",
-    protection::READ_ALL,
-    protection::WRITE_ALL,
-];
-
-/// The scopes that may create and change clients.
-pub const CLIENTS_WRITE: [&str; 4] = [
-    "https://jans.io/oauth/config/openid/clients.write",
-    "https://jans.io/oauth/config/openid/openid.write",
-    "https://jans.io/oauth/config/openid/clients.admin",
-    protection::WRITE_ALL,
-];
-
-/// The scopes that may delete clients.
-pub const CLIENTS_DELETE: [&str; 4] = [
-    "https://jans.io/oauth/config/openid/clients.delete",
-    "https://jans.io/oauth/config/openid/openid.delete",
-    "https://jans.io/oauth/config/openid/clients.admin",
-    protection::DELETE_ALL,
-];
-
-/// The scopes that may read the auth-server's configuration.
-pub const PROPERTIES_READ: [&str; 5] = [
-    "https://jans.io/oauth/jans-auth-server/config/properties.readonly",
-    "https://jans.io/oauth/jans-auth-server/config/properties.write",
-    "https://jans.io/oauth/jans-auth-server/config/properties.admin",
-    protection::READ_ALL,
-    protection::WRITE_ALL,
-];
-
-/// The scopes that may change the auth-server's configuration.
-pub const PROPERTIES_WRITE: [&str; 3] = [
-    "https://jans.io/oauth/jans-auth-server/config/properties.write",
-    "https://jans.io/oauth/jans-auth-server/config/properties.admin",
-    protection::WRITE_ALL,
-];
-
-/// The scopes that may read the audit log (Janssen guards it with the logging scopes).
-pub const AUDIT_READ: [&str; 4] = [
-    "https://jans.io/oauth/config/logging.readonly",
-    "https://jans.io/oauth/config/logging.admin",
-    protection::READ_ALL,
-    protection::WRITE_ALL,
-];
-
-/// The scopes that may read the organization.
-pub const ORG_READ: [&str; 5] = [
-    "https://jans.io/oauth/config/organization.readonly",
-    "https://jans.io/oauth/config/organization.write",
-    "https://jans.io/oauth/config/organization.admin",
-    protection::READ_ALL,
-    protection::WRITE_ALL,
-];
-
-/// The scopes that may change the organization.
-pub const ORG_WRITE: [&str; 3] = [
-    "https://jans.io/oauth/config/organization.write",
-    "https://jans.io/oauth/config/organization.admin",
-    protection::WRITE_ALL,
-];
+pub use operations::{
+    APP_VERSION_SCOPES, AUDIT_READ, CLIENTS_DELETE, CLIENTS_LIST, CLIENTS_READ, CLIENTS_WRITE,
+    ORG_READ, ORG_WRITE, PROPERTIES_READ, PROPERTIES_WRITE, SCOPES_DELETE, SCOPES_READ,
+    SCOPES_WRITE,
+};
 
 /// The config API over the engine's services.
 #[derive(Debug)]
@@ -161,73 +61,53 @@ impl AdminServer {
         ctx: &Ctx,
     ) -> Result<Response, Error> {
         // RFC 9110 §15.5.6: 405 with `Allow`.
-        let allowed: &[(Method, &str)] = match endpoint {
-            AdminEndpoint::Scopes | AdminEndpoint::Clients => &[
-                (Method::Get, "GET"),
-                (Method::Post, "POST"),
-                (Method::Put, "PUT"),
-            ],
-            AdminEndpoint::Scope(_) | AdminEndpoint::Client(_) => &[
-                (Method::Get, "GET"),
-                (Method::Patch, "PATCH"),
-                (Method::Delete, "DELETE"),
-            ],
-            AdminEndpoint::Org | AdminEndpoint::AuthConfig => {
-                &[(Method::Get, "GET"), (Method::Patch, "PATCH")]
-            }
-            _ => &[(Method::Get, "GET")],
-        };
-        if !allowed.iter().any(|(m, _)| *m == req.method) {
-            let allow: Vec<&str> = allowed.iter().map(|(_, n)| *n).collect();
-            let allow = allow.join(", ");
+        let Some(operation) = operations::find(endpoint, req.method) else {
+            let allow = operations::allowed(endpoint).join(", ");
             return Ok(Response::error(AdminError::new(
                 405,
                 format!("this endpoint answers {allow} only"),
             ))
             .header("allow", allow));
-        }
+        };
+        let caller = if operation.scopes.is_empty() {
+            None
+        } else {
+            Some(protection::authorize(&self.services, req, operation.scopes, ctx).await?)
+        };
+        let writer = || {
+            caller
+                .as_ref()
+                .ok_or_else(|| Error::Internal("a write without a caller".into()))
+        };
         match (endpoint, req.method) {
             (AdminEndpoint::Scopes, Method::Post | Method::Put)
             | (AdminEndpoint::Scope(_), Method::Patch) => {
-                let caller = protection::authorize(&self.services, req, &SCOPES_WRITE, ctx).await?;
-                return scopes::write(&self.services, &caller, endpoint, req, ctx).await;
+                return scopes::write(&self.services, writer()?, endpoint, req, ctx).await;
             }
             (AdminEndpoint::Org, Method::Patch) => {
-                let caller = protection::authorize(&self.services, req, &ORG_WRITE, ctx).await?;
-                let org = org::patch(&self.services, &caller, req, ctx).await?;
+                let org = org::patch(&self.services, writer()?, req, ctx).await?;
                 return Ok(Response::json(
                     serde_json::to_value(&org).map_err(|e| Error::Internal(e.to_string()))?,
                 ));
             }
-            (AdminEndpoint::Clients, Method::Post | Method::Put)
-            | (AdminEndpoint::Client(_), Method::Patch) => {
-                let caller =
-                    protection::authorize(&self.services, req, &CLIENTS_WRITE, ctx).await?;
-                return match endpoint {
-                    AdminEndpoint::Client(inum) => {
-                        clients::patch(&self.services, &caller, inum, req, ctx).await
-                    }
-                    _ if req.method == Method::Post => {
-                        clients::create(&self.services, &caller, req, ctx).await
-                    }
-                    _ => clients::replace(&self.services, &caller, req, ctx).await,
-                };
+            (AdminEndpoint::Clients, Method::Post) => {
+                return clients::create(&self.services, writer()?, req, ctx).await;
+            }
+            (AdminEndpoint::Clients, Method::Put) => {
+                return clients::replace(&self.services, writer()?, req, ctx).await;
+            }
+            (AdminEndpoint::Client(inum), Method::Patch) => {
+                return clients::patch(&self.services, writer()?, inum, req, ctx).await;
             }
             (AdminEndpoint::AuthConfig, Method::Patch) => {
-                let caller =
-                    protection::authorize(&self.services, req, &PROPERTIES_WRITE, ctx).await?;
-                let shown = auth_config::patch(&self.services, &caller, req, ctx).await?;
+                let shown = auth_config::patch(&self.services, writer()?, req, ctx).await?;
                 return Ok(Response::json(shown));
             }
             (AdminEndpoint::Client(inum), Method::Delete) => {
-                let caller =
-                    protection::authorize(&self.services, req, &CLIENTS_DELETE, ctx).await?;
-                return clients::delete(&self.services, &caller, inum, ctx).await;
+                return clients::delete(&self.services, writer()?, inum, ctx).await;
             }
             (AdminEndpoint::Scope(inum), Method::Delete) => {
-                let caller =
-                    protection::authorize(&self.services, req, &SCOPES_DELETE, ctx).await?;
-                return scopes::delete(&self.services, &caller, inum, ctx).await;
+                return scopes::delete(&self.services, writer()?, inum, ctx).await;
             }
             _ => {}
         }
@@ -244,15 +124,11 @@ impl AdminServer {
                 liveness(),
                 self.readiness().await.1,
             ]))),
-            AdminEndpoint::AppVersion => {
-                protection::authorize(&self.services, req, &APP_VERSION_SCOPES, ctx).await?;
-                Ok(Response::json(json!({
-                    "name": "jans-rs",
-                    "version": env!("CARGO_PKG_VERSION"),
-                })))
-            }
+            AdminEndpoint::AppVersion => Ok(Response::json(json!({
+                "name": "jans-rs",
+                "version": env!("CARGO_PKG_VERSION"),
+            }))),
             AdminEndpoint::Scopes => {
-                protection::authorize(&self.services, req, &SCOPES_READ, ctx).await?;
                 let mut params = list::ListParams::parse(req, "inum")?;
                 // Janssen's `type`: the scopes of one `scopeType`.
                 if let Some(kind) = list::param(req, "type")? {
@@ -271,7 +147,6 @@ impl AdminServer {
                 )))
             }
             AdminEndpoint::Scope(inum) => {
-                protection::authorize(&self.services, req, &SCOPES_READ, ctx).await?;
                 let Some((_, scope)) = self.services.stores().scopes.by_inum(inum).await? else {
                     return Ok(Response::error(scopes::missing(inum)));
                 };
@@ -282,28 +157,21 @@ impl AdminServer {
                 Ok(Response::json(one))
             }
             AdminEndpoint::AuthConfig => {
-                protection::authorize(&self.services, req, &PROPERTIES_READ, ctx).await?;
                 Ok(Response::json(auth_config::shown(&self.services.config())?))
             }
-            AdminEndpoint::Clients => {
-                protection::authorize(&self.services, req, &CLIENTS_LIST, ctx).await?;
-                clients::list(&self.services, req).await
-            }
-            AdminEndpoint::Client(inum) => {
-                protection::authorize(&self.services, req, &CLIENTS_READ, ctx).await?;
-                clients::read(&self.services, inum).await
-            }
+            AdminEndpoint::Clients => clients::list(&self.services, req).await,
+            AdminEndpoint::Client(inum) => clients::read(&self.services, inum).await,
             AdminEndpoint::Org => {
-                protection::authorize(&self.services, req, &ORG_READ, ctx).await?;
                 let org = org::read(&self.services).await?;
                 Ok(Response::json(
                     serde_json::to_value(&org).map_err(|e| Error::Internal(e.to_string()))?,
                 ))
             }
-            AdminEndpoint::Audit => {
-                protection::authorize(&self.services, req, &AUDIT_READ, ctx).await?;
-                Ok(Response::json(audit::read(&self.services, req).await?))
-            }
+            AdminEndpoint::OpenApi => Ok(Response::json(
+                serde_json::to_value(openapi::document(&self.services.config().issuer))
+                    .map_err(|e| Error::Internal(e.to_string()))?,
+            )),
+            AdminEndpoint::Audit => Ok(Response::json(audit::read(&self.services, req).await?)),
             AdminEndpoint::AuthServerHealth => {
                 let online = self.stores_answer().await;
                 Ok(Response::json(json!({
@@ -317,16 +185,8 @@ impl AdminServer {
     /// Janssen's `withAssociatedClients=true`: each scope with the clients registered to
     /// request it (their `inum` — the client id — and `displayName`; nothing secret).
     async fn with_clients(&self, req: &Request, entries: &mut [Value]) -> Result<(), Error> {
-        match list::param(req, "withAssociatedClients")?.as_deref() {
-            None | Some("false") => return Ok(()),
-            Some("true") => {}
-            Some(other) => {
-                return Err(AdminError::new(
-                    400,
-                    format!("withAssociatedClients is true or false, not {other:?}"),
-                )
-                .into());
-            }
+        if !list::flag(req, "withAssociatedClients")? {
+            return Ok(());
         }
         let clients = self.services.stores().clients.snapshot().await?;
         for entry in entries.iter_mut() {

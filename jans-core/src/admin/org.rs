@@ -26,7 +26,7 @@ const MAX_MESSAGES: usize = 100;
 const PATCH_ATTEMPTS: usize = 16;
 
 /// The organization, with Janssen's member names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Organization {
     /// The name shown.

@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 10] = [
+pub const EXACT: [(&str, AdminEndpoint); 11] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -24,6 +24,10 @@ pub const EXACT: [(&str, AdminEndpoint); 10] = [
     (
         "/jans-config-api/api/v1/jans-auth-server/health",
         AdminEndpoint::AuthServerHealth,
+    ),
+    (
+        "/jans-config-api/api/v1/openapi.json",
+        AdminEndpoint::OpenApi,
     ),
     ("/jans-config-api/api/v1/scopes", AdminEndpoint::Scopes),
     (
@@ -91,6 +95,7 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::AuthServerHealth => "admin_auth_server_health",
         AdminEndpoint::Scopes => "admin_scopes",
         AdminEndpoint::Scope(_) => "admin_scope",
+        AdminEndpoint::OpenApi => "admin_openapi",
         AdminEndpoint::AuthConfig => "admin_auth_config",
         AdminEndpoint::Clients => "admin_clients",
         AdminEndpoint::Client(_) => "admin_client",

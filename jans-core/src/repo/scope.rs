@@ -12,7 +12,7 @@ use crate::store::StoreError;
 use crate::store::document::{DocumentStore, Key};
 
 /// Janssen's `scopeType`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ScopeType {
     /// An OpenID Connect scope: releases user claims.
@@ -28,7 +28,7 @@ pub enum ScopeType {
 }
 
 /// Janssen's scope `attributes`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ScopeAttributes {
     /// Listed in discovery's `scopes_supported`.
@@ -36,12 +36,13 @@ pub struct ScopeAttributes {
 }
 
 /// One scope (Janssen's `jansScope`: `id` is the scope value clients ask for).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Scope {
     /// The scope value (`jansId`).
     pub id: String,
-    /// Janssen's entry identifier.
+    /// Janssen's entry identifier (drawn when a scope is created without one).
+    #[schema(required = false)]
     pub inum: String,
     /// What it grants, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]

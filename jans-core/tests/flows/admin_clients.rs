@@ -490,6 +490,64 @@ fn each_operation_needs_its_scopes() {
     refused(&h.call(bare), 401);
 }
 
+/// The client whose token makes the request cannot delete or disable itself (that would
+/// end the token in use); another client's token can.
+#[test]
+fn a_client_cannot_delete_or_disable_itself() {
+    let h = Harness::new();
+    let me = h.register(json!({"client_name": "operator",
+        "scope": "https://jans.io/oauth/config/write-all https://jans.io/oauth/config/delete-all"}));
+    let mine = h.cc_token(&me);
+    let inum = me.client.client_id.clone();
+    let d = refused(
+        &send(
+            &h,
+            AdminEndpoint::Client(inum.clone()),
+            Method::Delete,
+            &mine,
+            None,
+        ),
+        409,
+    );
+    assert!(d.contains("itself"), "{d}");
+    let p = send(
+        &h,
+        AdminEndpoint::Client(inum.clone()),
+        Method::Patch,
+        &mine,
+        Some((
+            PATCH,
+            json!([{"op": "replace", "path": "/disabled", "value": true}]),
+        )),
+    );
+    refused(&p, 409);
+    assert!(!stored(&h, &inum).unwrap().disabled);
+    // Other changes to itself are allowed, and its token still works.
+    let p = send(
+        &h,
+        AdminEndpoint::Client(inum.clone()),
+        Method::Patch,
+        &mine,
+        Some((
+            PATCH,
+            json!([{"op": "add", "path": "/contacts/-", "value": "me@example.org"}]),
+        )),
+    );
+    assert_eq!(p.status(), 200, "{:?}", p.body);
+    let other = token(&h, "https://jans.io/oauth/config/delete-all");
+    assert_eq!(
+        send(
+            &h,
+            AdminEndpoint::Client(inum.clone()),
+            Method::Delete,
+            &other,
+            None
+        )
+        .status(),
+        204
+    );
+}
+
 #[test]
 fn clients_are_paged_sorted_and_filtered() {
     let h = Harness::new();

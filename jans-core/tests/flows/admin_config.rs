@@ -143,6 +143,10 @@ fn a_bad_patch_changes_nothing() {
             "persistence",
         ),
         (json!([{"op": "nope", "path": "/issuer"}]), "nope"),
+        (
+            json!([{"op": "add", "path": "", "value": {}}]),
+            "a member at a time",
+        ),
         (json!({"op": "replace"}), "array"),
     ] {
         let r = call(&h, Method::Patch, &w, Some(patch.clone()));

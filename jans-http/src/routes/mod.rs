@@ -96,10 +96,14 @@ async fn engine_route(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> axum::response::Response {
     let started = Instant::now();
     let request_id = state.request_id(&headers);
+    let body = match body {
+        Ok(b) => b,
+        Err(rejected) => return refused_body(&state, &uri, rejected),
+    };
     let (label, resp) = match Endpoint::from_path(uri.path()) {
         None => (
             "not_found",
@@ -141,6 +145,38 @@ async fn engine_route(
     state
         .metrics
         .observe(label, out.status().as_u16(), started.elapsed());
+    out
+}
+
+/// A body the host would not read (over the route's size limit, or cut short): under the
+/// SCIM and config API roots in their own error forms with the same status (413 for a
+/// body too large), elsewhere as the host says it.
+fn refused_body(
+    state: &AppState,
+    uri: &Uri,
+    rejected: axum::extract::rejection::BytesRejection,
+) -> axum::response::Response {
+    let status = rejected.status().as_u16();
+    let why = if status == 413 {
+        "the request body is larger than this endpoint accepts".to_owned()
+    } else {
+        rejected.body_text()
+    };
+    let out = if uri.path().starts_with(jans_core::scim::paths::SCIM_PREFIX) {
+        translate::from_core(&Response::error(ScimError::status(status, &why)))
+    } else if uri
+        .path()
+        .starts_with(jans_core::admin::paths::ADMIN_PREFIX)
+    {
+        translate::from_core(&Response::error(AdminError::new(status, why)))
+    } else {
+        rejected.into_response()
+    };
+    state.metrics.observe(
+        "refused_body",
+        out.status().as_u16(),
+        std::time::Duration::ZERO,
+    );
     out
 }
 

@@ -10,7 +10,7 @@
 //! change to a method that needs a secret it lacked), never in a read or a list; one an
 //! administrator sets is never echoed.
 
-mod wire;
+pub(super) mod wire;
 
 use serde_json::Value;
 
@@ -54,6 +54,21 @@ fn refused(e: Error) -> Error {
         .into(),
         other => other,
     }
+}
+
+/// A caller may not delete or disable the client its own token belongs to: that would end
+/// the token it is using (and may be the last way in).
+fn not_yourself(caller: &Caller, inum: &str, what: &str) -> Result<(), Error> {
+    if caller.client_id == inum {
+        return Err(AdminError::new(
+            409,
+            format!(
+                "a client cannot {what} itself: this request's token is one of {inum}'s; use another client's"
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn conflict() -> Error {
@@ -181,6 +196,7 @@ pub(super) async fn create(
 /// The client `stored` changed to what `v` describes, checked.
 fn revised(
     services: &Services,
+    caller: &Caller,
     stored: &Client,
     v: Value,
     ctx: &Ctx,
@@ -205,6 +221,9 @@ fn revised(
     )?;
     client.description = written.description;
     client.disabled = written.disabled;
+    if client.disabled && !stored.disabled {
+        not_yourself(caller, &stored.client_id, "disable")?;
+    }
     Ok((client, secret.filter(|_| !given)))
 }
 
@@ -223,7 +242,7 @@ pub(super) async fn replace(
     let Some((revision, stored)) = store.get_revision(&inum).await? else {
         return Err(missing(&inum).into());
     };
-    let (client, secret) = revised(services, &stored, v, ctx)?;
+    let (client, secret) = revised(services, caller, &stored, v, ctx)?;
     match store.update_at(&client, revision).await {
         Ok(()) => {}
         Err(StoreError::Conflict | StoreError::NotFound) => return Err(conflict()),
@@ -258,7 +277,7 @@ pub(super) async fn patch(
         let scopes = services.scopes();
         let current = wire::show(&stored, &wire::inums(&scopes));
         let patched = json_patch::apply(&current, &ops).map_err(|e| AdminError::new(400, e.0))?;
-        let (client, secret) = revised(services, &stored, patched, ctx)?;
+        let (client, secret) = revised(services, caller, &stored, patched, ctx)?;
         match store.update_at(&client, revision).await {
             Ok(()) => {
                 super::audit::record(
@@ -291,6 +310,7 @@ pub(super) async fn delete(
     let Some((revision, _)) = store.get_revision(inum).await? else {
         return Err(missing(inum).into());
     };
+    not_yourself(caller, inum, "delete")?;
     match store.delete_at(inum, revision).await {
         Ok(true) => {}
         Ok(false) => return Err(missing(inum).into()),

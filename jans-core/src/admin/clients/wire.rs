@@ -17,51 +17,97 @@ use crate::error::admin::AdminError;
 use crate::repo::client::{Client, ClientMetadata};
 use crate::repo::scope::Scope;
 
-/// Janssen's top-level members read one to one into RFC 7591 metadata: (Janssen, ours).
-const MEMBERS: [(&str, &str); 25] = [
-    ("redirectUris", "redirect_uris"),
-    ("responseTypes", "response_types"),
-    ("grantTypes", "grant_types"),
-    ("applicationType", "application_type"),
-    ("contacts", "contacts"),
-    ("logoUri", "logo_uri"),
-    ("clientUri", "client_uri"),
-    ("policyUri", "policy_uri"),
-    ("tosUri", "tos_uri"),
-    ("jwksUri", "jwks_uri"),
-    ("sectorIdentifierUri", "sector_identifier_uri"),
-    ("subjectType", "subject_type"),
-    ("idTokenSignedResponseAlg", "id_token_signed_response_alg"),
-    ("userInfoSignedResponseAlg", "userinfo_signed_response_alg"),
-    ("tokenEndpointAuthMethod", "token_endpoint_auth_method"),
+/// A member's JSON type, for the API's schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::admin) enum Kind {
+    /// A string.
+    Text,
+    /// A list of strings.
+    List,
+    /// `true` or `false`.
+    Bool,
+    /// A whole number.
+    Integer,
+}
+
+/// Janssen's top-level members read one to one into RFC 7591 metadata: (Janssen, ours,
+/// type).
+pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 25] = [
+    ("redirectUris", "redirect_uris", Kind::List),
+    ("responseTypes", "response_types", Kind::List),
+    ("grantTypes", "grant_types", Kind::List),
+    ("applicationType", "application_type", Kind::Text),
+    ("contacts", "contacts", Kind::List),
+    ("logoUri", "logo_uri", Kind::Text),
+    ("clientUri", "client_uri", Kind::Text),
+    ("policyUri", "policy_uri", Kind::Text),
+    ("tosUri", "tos_uri", Kind::Text),
+    ("jwksUri", "jwks_uri", Kind::Text),
+    ("sectorIdentifierUri", "sector_identifier_uri", Kind::Text),
+    ("subjectType", "subject_type", Kind::Text),
+    (
+        "idTokenSignedResponseAlg",
+        "id_token_signed_response_alg",
+        Kind::Text,
+    ),
+    (
+        "userInfoSignedResponseAlg",
+        "userinfo_signed_response_alg",
+        Kind::Text,
+    ),
+    (
+        "tokenEndpointAuthMethod",
+        "token_endpoint_auth_method",
+        Kind::Text,
+    ),
     (
         "tokenEndpointAuthSigningAlg",
         "token_endpoint_auth_signing_alg",
+        Kind::Text,
     ),
-    ("postLogoutRedirectUris", "post_logout_redirect_uris"),
-    ("frontChannelLogoutUri", "frontchannel_logout_uri"),
+    (
+        "postLogoutRedirectUris",
+        "post_logout_redirect_uris",
+        Kind::List,
+    ),
+    (
+        "frontChannelLogoutUri",
+        "frontchannel_logout_uri",
+        Kind::Text,
+    ),
     (
         "frontChannelLogoutSessionRequired",
         "frontchannel_logout_session_required",
+        Kind::Bool,
     ),
-    ("trustedClient", "trusted_client"),
-    ("accessTokenAsJwt", "access_token_as_jwt"),
-    ("accessTokenSigningAlg", "access_token_signing_alg"),
-    ("accessTokenLifetime", "access_token_lifetime"),
-    ("softwareId", "software_id"),
-    ("softwareVersion", "software_version"),
+    ("trustedClient", "trusted_client", Kind::Bool),
+    ("accessTokenAsJwt", "access_token_as_jwt", Kind::Bool),
+    (
+        "accessTokenSigningAlg",
+        "access_token_signing_alg",
+        Kind::Text,
+    ),
+    (
+        "accessTokenLifetime",
+        "access_token_lifetime",
+        Kind::Integer,
+    ),
+    ("softwareId", "software_id", Kind::Text),
+    ("softwareVersion", "software_version", Kind::Text),
 ];
 
 /// Members of Janssen's `attributes` (`ClientAttributes`) read one to one.
-const ATTRIBUTES: [(&str, &str); 3] = [
+pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 3] = [
     (
         "backchannelLogoutSessionRequired",
         "backchannel_logout_session_required",
+        Kind::Bool,
     ),
-    ("requirePkce", "require_pkce"),
+    ("requirePkce", "require_pkce", Kind::Bool),
     (
         "introspectionSignedResponseAlg",
         "introspection_signed_response_alg",
+        Kind::Text,
     ),
 ];
 
@@ -166,8 +212,9 @@ pub(super) fn read(
     };
     let mut rfc = Map::new();
     for (key, value) in &m {
-        if let Some((_, ours)) = MEMBERS.iter().find(|(j, _)| j == key) {
-            if !value.is_null() {
+        if let Some((_, ours, _)) = MEMBERS.iter().find(|(j, _, _)| j == key) {
+            // Janssen's tools send "" for a setting left unset.
+            if !value.is_null() && value.as_str() != Some("") {
                 rfc.insert((*ours).to_owned(), value.clone());
             }
         } else if key == "attributes" {
@@ -258,11 +305,14 @@ pub(super) fn read(
 
 /// The Janssen name of one of our metadata members.
 fn janssen_name(ours: &str) -> Option<String> {
-    let plain = MEMBERS.iter().find(|(_, o)| *o == ours).map(|(j, _)| *j);
+    let plain = MEMBERS
+        .iter()
+        .find(|(_, o, _)| *o == ours)
+        .map(|(j, _, _)| *j);
     let attribute = ATTRIBUTES
         .iter()
-        .find(|(_, o)| *o == ours)
-        .map(|(j, _)| format!("attributes.{j}"));
+        .find(|(_, o, _)| *o == ours)
+        .map(|(j, _, _)| format!("attributes.{j}"));
     plain.map(str::to_owned).or(attribute).or(match ours {
         "client_name" => Some("clientName".into()),
         "scope" => Some("scopes".into()),
@@ -279,8 +329,8 @@ fn read_attributes(v: &Value, rfc: &mut Map<String, Value>) -> Result<(), AdminE
         _ => return Err(bad("attributes must be an object")),
     };
     for (key, value) in m {
-        if let Some((_, ours)) = ATTRIBUTES.iter().find(|(j, _)| j == key) {
-            if !value.is_null() {
+        if let Some((_, ours, _)) = ATTRIBUTES.iter().find(|(j, _, _)| j == key) {
+            if !value.is_null() && value.as_str() != Some("") {
                 rfc.insert((*ours).to_owned(), value.clone());
             }
         } else if key == "backchannelLogoutUri" {
@@ -354,7 +404,7 @@ pub(super) fn show(client: &Client, inums: &HashMap<&str, &str>) -> Value {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    for (janssen, ours) in MEMBERS {
+    for (janssen, ours, _) in MEMBERS {
         if let Some(v) = rfc.get(ours) {
             out.insert(janssen.into(), v.clone());
         }
@@ -388,7 +438,7 @@ pub(super) fn show(client: &Client, inums: &HashMap<&str, &str>) -> Value {
         .collect();
     out.insert("scopes".into(), Value::Array(scopes));
     let mut attributes = Map::new();
-    for (janssen, ours) in ATTRIBUTES {
+    for (janssen, ours, _) in ATTRIBUTES {
         if let Some(v) = rfc.get(ours) {
             attributes.insert(janssen.into(), v.clone());
         }

@@ -1,0 +1,483 @@
+//! Every operation the config API serves, in one table: its path and method, Janssen's
+//! `operationId`, the scopes that may call it (any one of them), what it takes and what it
+//! answers. The dispatcher routes and authorizes by this table (a method not in it is a
+//! 405 with `Allow` from it), and the OpenAPI document ([`super::openapi`]) is written from
+//! it, so the two cannot drift apart.
+
+use crate::request::{AdminEndpoint, Method};
+
+use super::paths::ADMIN_PREFIX;
+use super::protection::{DELETE_ALL, READ_ALL, WRITE_ALL};
+
+/// The scopes that may read the application's version (Janssen's `app-version.readonly`,
+/// the health resource's `.admin` scope, or the super scope).
+pub const APP_VERSION_SCOPES: [&str; 3] = [
+    "https://jans.io/oauth/config/app-version.readonly",
+    "https://jans.io/oauth/config/health.admin",
+    READ_ALL,
+];
+
+/// The scopes that may read scopes (Janssen's `scopes.readonly`, and the write, admin and
+/// super scopes, each of which reads too).
+pub const SCOPES_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/scopes.readonly",
+    "https://jans.io/oauth/config/scopes.write",
+    "https://jans.io/oauth/config/scopes.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may create and change scopes.
+pub const SCOPES_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/config/scopes.write",
+    "https://jans.io/oauth/config/scopes.admin",
+    WRITE_ALL,
+];
+
+/// The scopes that may delete scopes.
+pub const SCOPES_DELETE: [&str; 3] = [
+    "https://jans.io/oauth/config/scopes.delete",
+    "https://jans.io/oauth/config/scopes.admin",
+    DELETE_ALL,
+];
+
+/// The scopes that may list clients (Janssen's list also takes `openid.readonly`; its
+/// read of one client does not, which is kept).
+pub const CLIENTS_LIST: [&str; 6] = [
+    "https://jans.io/oauth/config/openid/clients.readonly",
+    "https://jans.io/oauth/config/openid/clients.write",
+    "https://jans.io/oauth/config/openid/openid.readonly",
+    "https://jans.io/oauth/config/openid/clients.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may read one client.
+pub const CLIENTS_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/openid/clients.readonly",
+    "https://jans.io/oauth/config/openid/clients.write",
+    "https://jans.io/oauth/config/openid/clients.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may create and change clients.
+pub const CLIENTS_WRITE: [&str; 4] = [
+    "https://jans.io/oauth/config/openid/clients.write",
+    "https://jans.io/oauth/config/openid/openid.write",
+    "https://jans.io/oauth/config/openid/clients.admin",
+    WRITE_ALL,
+];
+
+/// The scopes that may delete clients.
+pub const CLIENTS_DELETE: [&str; 4] = [
+    "https://jans.io/oauth/config/openid/clients.delete",
+    "https://jans.io/oauth/config/openid/openid.delete",
+    "https://jans.io/oauth/config/openid/clients.admin",
+    DELETE_ALL,
+];
+
+/// The scopes that may read the auth-server's configuration.
+pub const PROPERTIES_READ: [&str; 5] = [
+    "https://jans.io/oauth/jans-auth-server/config/properties.readonly",
+    "https://jans.io/oauth/jans-auth-server/config/properties.write",
+    "https://jans.io/oauth/jans-auth-server/config/properties.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may change the auth-server's configuration.
+pub const PROPERTIES_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/jans-auth-server/config/properties.write",
+    "https://jans.io/oauth/jans-auth-server/config/properties.admin",
+    WRITE_ALL,
+];
+
+/// The scopes that may read the audit log (Janssen guards it with the logging scopes).
+pub const AUDIT_READ: [&str; 4] = [
+    "https://jans.io/oauth/config/logging.readonly",
+    "https://jans.io/oauth/config/logging.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may read the organization.
+pub const ORG_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/organization.readonly",
+    "https://jans.io/oauth/config/organization.write",
+    "https://jans.io/oauth/config/organization.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may change the organization.
+pub const ORG_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/config/organization.write",
+    "https://jans.io/oauth/config/organization.admin",
+    WRITE_ALL,
+];
+
+/// The query parameters an operation takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Query {
+    /// None.
+    None,
+    /// A list's (`limit`, `startIndex`, `pattern`, `sortBy`, `sortOrder`,
+    /// `fieldValuePair`).
+    List,
+    /// A scope list's: a list's, `type` and `withAssociatedClients`.
+    ScopeList,
+    /// `withAssociatedClients`.
+    WithClients,
+    /// The audit log's: `start_date`, `end_date`, `pattern`, `limit`, `startIndex`.
+    Audit,
+}
+
+/// What an operation takes in its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// Nothing.
+    None,
+    /// A JSON value of this schema.
+    Json(&'static str),
+    /// An RFC 6902 JSON Patch.
+    Patch,
+}
+
+/// What an operation answers when it succeeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// 200 with a JSON value of this schema.
+    Json(&'static str),
+    /// 201 with a JSON value of this schema (a creation).
+    Created(&'static str),
+    /// 200 with Janssen's `PagedResult` of entries of this schema.
+    Paged(&'static str),
+    /// 200 with a JSON array of this schema.
+    Array(&'static str),
+    /// 204.
+    NoContent,
+    /// 200 with this schema, or 503 with it when not ready.
+    Readiness(&'static str),
+}
+
+/// One operation.
+#[derive(Clone, Copy, Debug)]
+pub struct Operation {
+    /// The path, with `{inum}` where an id goes.
+    pub path: &'static str,
+    /// The method.
+    pub method: Method,
+    /// Janssen's `operationId` where Janssen has the operation.
+    pub id: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// The resource it belongs to (the document's tag).
+    pub tag: &'static str,
+    /// The scopes that may call it, any one enough; none: anyone.
+    pub scopes: &'static [&'static str],
+    /// Its query parameters.
+    pub query: Query,
+    /// Its body.
+    pub payload: Payload,
+    /// Its answer.
+    pub answer: Answer,
+}
+
+macro_rules! p {
+    ($rest:literal) => {
+        concat!("/jans-config-api/api/v1", $rest)
+    };
+}
+
+const fn op(
+    path: &'static str,
+    method: Method,
+    id: &'static str,
+    summary: &'static str,
+    tag: &'static str,
+    scopes: &'static [&'static str],
+    (query, payload, answer): (Query, Payload, Answer),
+) -> Operation {
+    Operation {
+        path,
+        method,
+        id,
+        summary,
+        tag,
+        scopes,
+        query,
+        payload,
+        answer,
+    }
+}
+
+const HEALTH: &str = "Health - Check";
+const SCOPES: &str = "OAuth - Scopes";
+const CLIENTS: &str = "OAuth - OpenID Connect - Clients";
+const PROPERTIES: &str = "Configuration – Properties";
+const ORG: &str = "Organization Configuration";
+const AUDIT: &str = "Audit";
+
+/// Every operation served.
+pub const OPERATIONS: [Operation; 23] = {
+    use Method::{Delete, Get, Patch, Post, Put};
+    use Payload::Json as Body;
+    const NONE: &[&str] = &[];
+    [
+        op(
+            p!("/health"),
+            Get,
+            "get-config-health",
+            "Liveness and readiness together",
+            HEALTH,
+            NONE,
+            (Query::None, Payload::None, Answer::Array("HealthStatus")),
+        ),
+        op(
+            p!("/health/live"),
+            Get,
+            "get-config-health-live",
+            "Whether the process answers",
+            HEALTH,
+            NONE,
+            (Query::None, Payload::None, Answer::Json("HealthStatus")),
+        ),
+        op(
+            p!("/health/ready"),
+            Get,
+            "get-config-health-ready",
+            "Whether the database answers",
+            HEALTH,
+            NONE,
+            (
+                Query::None,
+                Payload::None,
+                Answer::Readiness("HealthStatus"),
+            ),
+        ),
+        op(
+            p!("/health/app-version"),
+            Get,
+            "get-app-version",
+            "The server's name and version",
+            HEALTH,
+            &APP_VERSION_SCOPES,
+            (Query::None, Payload::None, Answer::Json("AppVersion")),
+        ),
+        op(
+            p!("/jans-auth-server/health"),
+            Get,
+            "get-auth-server-health",
+            "The auth-server's state",
+            "Auth Server Health - Check",
+            NONE,
+            (Query::None, Payload::None, Answer::Json("AuthServerHealth")),
+        ),
+        op(
+            p!("/openapi.json"),
+            Get,
+            "get-openapi",
+            "This document",
+            "OpenAPI",
+            NONE,
+            (Query::None, Payload::None, Answer::Json("OpenApiDocument")),
+        ),
+        op(
+            p!("/scopes"),
+            Get,
+            "get-oauth-scopes",
+            "List scopes",
+            SCOPES,
+            &SCOPES_READ,
+            (Query::ScopeList, Payload::None, Answer::Paged("Scope")),
+        ),
+        op(
+            p!("/scopes"),
+            Post,
+            "post-oauth-scopes",
+            "Create a scope",
+            SCOPES,
+            &SCOPES_WRITE,
+            (Query::None, Body("Scope"), Answer::Created("Scope")),
+        ),
+        op(
+            p!("/scopes"),
+            Put,
+            "put-oauth-scopes",
+            "Replace the scope its inum names",
+            SCOPES,
+            &SCOPES_WRITE,
+            (Query::None, Body("Scope"), Answer::Json("Scope")),
+        ),
+        op(
+            p!("/scopes/{inum}"),
+            Get,
+            "get-oauth-scopes-by-inum",
+            "Read a scope",
+            SCOPES,
+            &SCOPES_READ,
+            (Query::WithClients, Payload::None, Answer::Json("Scope")),
+        ),
+        op(
+            p!("/scopes/{inum}"),
+            Patch,
+            "patch-oauth-scopes-by-id",
+            "Patch a scope",
+            SCOPES,
+            &SCOPES_WRITE,
+            (Query::None, Payload::Patch, Answer::Json("Scope")),
+        ),
+        op(
+            p!("/scopes/{inum}"),
+            Delete,
+            "delete-oauth-scopes-by-inum",
+            "Delete a scope",
+            SCOPES,
+            &SCOPES_DELETE,
+            (Query::None, Payload::None, Answer::NoContent),
+        ),
+        op(
+            p!("/openid/clients"),
+            Get,
+            "get-oauth-openid-clients",
+            "List clients",
+            CLIENTS,
+            &CLIENTS_LIST,
+            (Query::List, Payload::None, Answer::Paged("Client")),
+        ),
+        op(
+            p!("/openid/clients"),
+            Post,
+            "post-oauth-openid-client",
+            "Create a client (its secret in this answer only)",
+            CLIENTS,
+            &CLIENTS_WRITE,
+            (Query::None, Body("Client"), Answer::Created("Client")),
+        ),
+        op(
+            p!("/openid/clients"),
+            Put,
+            "put-oauth-openid-client",
+            "Replace the client its inum names",
+            CLIENTS,
+            &CLIENTS_WRITE,
+            (Query::None, Body("Client"), Answer::Json("Client")),
+        ),
+        op(
+            p!("/openid/clients/{inum}"),
+            Get,
+            "get-oauth-openid-clients-by-inum",
+            "Read a client",
+            CLIENTS,
+            &CLIENTS_READ,
+            (Query::None, Payload::None, Answer::Json("Client")),
+        ),
+        op(
+            p!("/openid/clients/{inum}"),
+            Patch,
+            "patch-oauth-openid-client-by-inum",
+            "Patch a client",
+            CLIENTS,
+            &CLIENTS_WRITE,
+            (Query::None, Payload::Patch, Answer::Json("Client")),
+        ),
+        op(
+            p!("/openid/clients/{inum}"),
+            Delete,
+            "delete-oauth-openid-client-by-inum",
+            "Delete a client",
+            CLIENTS,
+            &CLIENTS_DELETE,
+            (Query::None, Payload::None, Answer::NoContent),
+        ),
+        op(
+            p!("/jans-auth-server/config"),
+            Get,
+            "get-properties",
+            "The auth-server's configuration",
+            PROPERTIES,
+            &PROPERTIES_READ,
+            (Query::None, Payload::None, Answer::Json("AppConfiguration")),
+        ),
+        op(
+            p!("/jans-auth-server/config"),
+            Patch,
+            "patch-properties",
+            "Patch the auth-server's configuration (every node)",
+            PROPERTIES,
+            &PROPERTIES_WRITE,
+            (
+                Query::None,
+                Payload::Patch,
+                Answer::Json("AppConfiguration"),
+            ),
+        ),
+        op(
+            p!("/org"),
+            Get,
+            "get-organization-config",
+            "The organization",
+            ORG,
+            &ORG_READ,
+            (Query::None, Payload::None, Answer::Json("Organization")),
+        ),
+        op(
+            p!("/org"),
+            Patch,
+            "patch-organization-config",
+            "Patch the organization",
+            ORG,
+            &ORG_WRITE,
+            (Query::None, Payload::Patch, Answer::Json("Organization")),
+        ),
+        op(
+            p!("/audit"),
+            Get,
+            "get-audit-log",
+            "The writes made through this API",
+            AUDIT,
+            &AUDIT_READ,
+            (Query::Audit, Payload::None, Answer::Paged("AuditEntry")),
+        ),
+    ]
+};
+
+/// The path template `endpoint` is served at (`{inum}` for its id).
+pub fn template(endpoint: &AdminEndpoint) -> String {
+    match endpoint {
+        AdminEndpoint::Scope(_) => format!("{ADMIN_PREFIX}/scopes/{{inum}}"),
+        AdminEndpoint::Client(_) => format!("{ADMIN_PREFIX}/openid/clients/{{inum}}"),
+        other => super::paths::path(other),
+    }
+}
+
+/// The operation `method` on `endpoint`, if served.
+pub fn find(endpoint: &AdminEndpoint, method: Method) -> Option<&'static Operation> {
+    let path = template(endpoint);
+    OPERATIONS
+        .iter()
+        .find(|o| o.path == path && o.method == method)
+}
+
+/// The methods `endpoint` answers, for `Allow`.
+pub fn allowed(endpoint: &AdminEndpoint) -> Vec<&'static str> {
+    let path = template(endpoint);
+    OPERATIONS
+        .iter()
+        .filter(|o| o.path == path)
+        .map(|o| method_name(o.method))
+        .collect()
+}
+
+/// A method's name.
+pub fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Delete => "DELETE",
+        Method::Patch => "PATCH",
+        Method::Other => "OTHER",
+    }
+}
