@@ -75,6 +75,10 @@ pub enum AdminEndpoint {
     Clients,
     /// `/jans-config-api/api/v1/openid/clients/{inum}`: one client.
     Client(String),
+    /// `/jans-config-api/api/v1/mgt/configuser`: people, listed.
+    Users,
+    /// `/jans-config-api/api/v1/mgt/configuser/{inum}`: one person.
+    User(String),
     /// `/jans-config-api/api/v1/audit`: the writes made through the API.
     Audit,
     /// `/jans-config-api/api/v1/org`: the organization's name and branding.

@@ -23,6 +23,7 @@ mod org;
 pub mod paths;
 pub mod protection;
 mod scopes;
+mod users;
 
 use std::sync::Arc;
 
@@ -38,7 +39,7 @@ use crate::services::Services;
 pub use operations::{
     APP_VERSION_SCOPES, AUDIT_READ, CLIENTS_DELETE, CLIENTS_LIST, CLIENTS_READ, CLIENTS_WRITE,
     ORG_READ, ORG_WRITE, PROPERTIES_READ, PROPERTIES_WRITE, SCOPES_DELETE, SCOPES_READ,
-    SCOPES_WRITE,
+    SCOPES_WRITE, USERS_DELETE, USERS_READ, USERS_WRITE,
 };
 
 /// The config API over the engine's services.
@@ -106,6 +107,18 @@ impl AdminServer {
             (AdminEndpoint::Client(inum), Method::Delete) => {
                 return clients::delete(&self.services, writer()?, inum, ctx).await;
             }
+            (AdminEndpoint::Users, Method::Post) => {
+                return users::create(&self.services, writer()?, req, ctx).await;
+            }
+            (AdminEndpoint::Users, Method::Put) => {
+                return users::replace(&self.services, writer()?, req, ctx).await;
+            }
+            (AdminEndpoint::User(inum), Method::Patch) => {
+                return users::patch(&self.services, writer()?, inum, req, ctx).await;
+            }
+            (AdminEndpoint::User(inum), Method::Delete) => {
+                return users::delete(&self.services, writer()?, inum, ctx).await;
+            }
             (AdminEndpoint::Scope(inum), Method::Delete) => {
                 return scopes::delete(&self.services, writer()?, inum, ctx).await;
             }
@@ -167,6 +180,8 @@ impl AdminServer {
                     serde_json::to_value(&org).map_err(|e| Error::Internal(e.to_string()))?,
                 ))
             }
+            AdminEndpoint::Users => users::list(&self.services, req).await,
+            AdminEndpoint::User(inum) => users::read_one(&self.services, inum).await,
             AdminEndpoint::OpenApi => Ok(Response::json(
                 serde_json::to_value(openapi::document(&self.services.config().issuer))
                     .map_err(|e| Error::Internal(e.to_string()))?,
@@ -269,6 +284,9 @@ mod tests {
             .chain(&CLIENTS_DELETE)
             .chain(&PROPERTIES_READ)
             .chain(&PROPERTIES_WRITE)
+            .chain(&USERS_READ)
+            .chain(&USERS_WRITE)
+            .chain(&USERS_DELETE)
             .chain(&[
                 protection::READ_ALL,
                 protection::WRITE_ALL,

@@ -32,6 +32,7 @@ use crate::services::shared_doc;
 use super::clients::wire::{ATTRIBUTES, Kind, MEMBERS};
 use super::operations::{Answer, OPERATIONS, Operation, Payload, Query};
 use super::org::Organization;
+use super::users;
 
 /// The security scheme's name.
 const SCHEME: &str = "oauth2";
@@ -88,8 +89,19 @@ pub fn document(issuer: &str) -> OpenApi {
         .schema("Client", client())
         .schema("AppConfiguration", inferred(&configuration()))
         .schema("AuditEntry", text())
+        .schema("CustomUser", custom_user())
+        .schema(
+            "UserPatchRequest",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(
+                    "jsonPatchString",
+                    text().description(Some("An RFC 6902 JSON Patch of the person, as text")),
+                )
+                .property("customAttributes", list_of(custom_attribute())),
+        )
         .schema("JsonPatch", json_patch());
-    for entries in ["Scope", "Client", "AuditEntry"] {
+    for entries in ["Scope", "Client", "AuditEntry", "CustomUser"] {
         components = components.schema(format!("PagedResult{entries}"), paged(entries));
     }
     OpenApiBuilder::new()
@@ -285,6 +297,36 @@ fn client() -> ObjectBuilder {
         attributes = attributes.property(name, member(name, k));
     }
     o.property("attributes", attributes)
+}
+
+/// Janssen's `CustomObjectAttribute`, as people carry their other claims.
+fn custom_attribute() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("name", text().enum_values(Some(users::CUSTOM)))
+        .property("multiValued", typed(Type::Boolean))
+        .property("values", list_of(any()))
+        .property("value", any())
+        .required("name")
+}
+
+/// Janssen's `CustomUser`, from the member lists the API reads and writes people by.
+fn custom_user() -> ObjectBuilder {
+    let mut o = ObjectBuilder::new().schema_type(Type::Object);
+    for name in users::MEMBERS {
+        o = o.property(
+            name,
+            match name {
+                "jansStatus" => text().enum_values(Some(["active", "inactive"])),
+                "userPassword" => text().description(Some("Written, never shown")),
+                _ => text(),
+            },
+        );
+    }
+    for name in ["dn", "createdAt", "updatedAt"] {
+        o = o.property(name, text());
+    }
+    o.property("customAttributes", list_of(custom_attribute()))
 }
 
 /// The configuration as the API shows it, with its defaults.

@@ -77,6 +77,29 @@ pub const CLIENTS_DELETE: [&str; 4] = [
     DELETE_ALL,
 ];
 
+/// The scopes that may read people.
+pub const USERS_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/user.readonly",
+    "https://jans.io/oauth/config/user.write",
+    "https://jans.io/oauth/config/user.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may create and change people.
+pub const USERS_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/config/user.write",
+    "https://jans.io/oauth/config/user.admin",
+    WRITE_ALL,
+];
+
+/// The scopes that may delete people.
+pub const USERS_DELETE: [&str; 3] = [
+    "https://jans.io/oauth/config/user.delete",
+    "https://jans.io/oauth/config/user.admin",
+    DELETE_ALL,
+];
+
 /// The scopes that may read the auth-server's configuration.
 pub const PROPERTIES_READ: [&str; 5] = [
     "https://jans.io/oauth/jans-auth-server/config/properties.readonly",
@@ -218,9 +241,10 @@ const CLIENTS: &str = "OAuth - OpenID Connect - Clients";
 const PROPERTIES: &str = "Configuration – Properties";
 const ORG: &str = "Organization Configuration";
 const AUDIT: &str = "Audit";
+const USERS: &str = "Configuration – User Management";
 
 /// Every operation served.
-pub const OPERATIONS: [Operation; 23] = {
+pub const OPERATIONS: [Operation; 29] = {
     use Method::{Delete, Get, Patch, Post, Put};
     use Payload::Json as Body;
     const NONE: &[&str] = &[];
@@ -432,6 +456,68 @@ pub const OPERATIONS: [Operation; 23] = {
             (Query::None, Payload::Patch, Answer::Json("Organization")),
         ),
         op(
+            p!("/mgt/configuser"),
+            Get,
+            "get-user",
+            "List people",
+            USERS,
+            &USERS_READ,
+            (Query::List, Payload::None, Answer::Paged("CustomUser")),
+        ),
+        op(
+            p!("/mgt/configuser"),
+            Post,
+            "post-user",
+            "Create a person",
+            USERS,
+            &USERS_WRITE,
+            (
+                Query::None,
+                Body("CustomUser"),
+                Answer::Created("CustomUser"),
+            ),
+        ),
+        op(
+            p!("/mgt/configuser"),
+            Put,
+            "put-user",
+            "Replace the person their inum names",
+            USERS,
+            &USERS_WRITE,
+            (Query::None, Body("CustomUser"), Answer::Json("CustomUser")),
+        ),
+        op(
+            p!("/mgt/configuser/{inum}"),
+            Get,
+            "get-user-by-inum",
+            "Read a person",
+            USERS,
+            &USERS_READ,
+            (Query::None, Payload::None, Answer::Json("CustomUser")),
+        ),
+        op(
+            p!("/mgt/configuser/{inum}"),
+            Patch,
+            "patch-user-by-inum",
+            "Patch a person (a JSON Patch as text, and custom attributes)",
+            USERS,
+            &USERS_WRITE,
+            (
+                Query::None,
+                Body("UserPatchRequest"),
+                Answer::Json("CustomUser"),
+            ),
+        ),
+        op(
+            p!("/mgt/configuser/{inum}"),
+            Delete,
+            "delete-user",
+            "Delete a person",
+            USERS,
+            &USERS_DELETE,
+            (Query::None, Payload::None, Answer::NoContent),
+        ),
+        op(
             p!("/audit"),
             Get,
             "get-audit-log",
@@ -448,6 +534,7 @@ pub fn template(endpoint: &AdminEndpoint) -> String {
     match endpoint {
         AdminEndpoint::Scope(_) => format!("{ADMIN_PREFIX}/scopes/{{inum}}"),
         AdminEndpoint::Client(_) => format!("{ADMIN_PREFIX}/openid/clients/{{inum}}"),
+        AdminEndpoint::User(_) => format!("{ADMIN_PREFIX}/mgt/configuser/{{inum}}"),
         other => super::paths::path(other),
     }
 }

@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 11] = [
+pub const EXACT: [(&str, AdminEndpoint); 12] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -38,14 +38,19 @@ pub const EXACT: [(&str, AdminEndpoint); 11] = [
         "/jans-config-api/api/v1/openid/clients",
         AdminEndpoint::Clients,
     ),
+    (
+        "/jans-config-api/api/v1/mgt/configuser",
+        AdminEndpoint::Users,
+    ),
     ("/jans-config-api/api/v1/audit", AdminEndpoint::Audit),
     ("/jans-config-api/api/v1/org", AdminEndpoint::Org),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 2] = [
+pub const WITH_ID: [&str; 3] = [
     "/jans-config-api/api/v1/scopes",
     "/jans-config-api/api/v1/openid/clients",
+    "/jans-config-api/api/v1/mgt/configuser",
 ];
 
 /// The endpoint of one member of the collection served at `WITH_ID[i]`.
@@ -53,6 +58,7 @@ fn member(collection: &str, id: String) -> Option<AdminEndpoint> {
     match collection {
         "/jans-config-api/api/v1/scopes" => Some(AdminEndpoint::Scope(id)),
         "/jans-config-api/api/v1/openid/clients" => Some(AdminEndpoint::Client(id)),
+        "/jans-config-api/api/v1/mgt/configuser" => Some(AdminEndpoint::User(id)),
         _ => None,
     }
 }
@@ -76,6 +82,7 @@ pub fn path(endpoint: &AdminEndpoint) -> String {
     match endpoint {
         AdminEndpoint::Scope(id) => return format!("{ADMIN_PREFIX}/scopes/{id}"),
         AdminEndpoint::Client(id) => return format!("{ADMIN_PREFIX}/openid/clients/{id}"),
+        AdminEndpoint::User(id) => return format!("{ADMIN_PREFIX}/mgt/configuser/{id}"),
         _ => {}
     }
     EXACT
@@ -99,6 +106,8 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::AuthConfig => "admin_auth_config",
         AdminEndpoint::Clients => "admin_clients",
         AdminEndpoint::Client(_) => "admin_client",
+        AdminEndpoint::Users => "admin_users",
+        AdminEndpoint::User(_) => "admin_user",
         AdminEndpoint::Audit => "admin_audit",
         AdminEndpoint::Org => "admin_org",
     }

@@ -109,6 +109,10 @@ pub struct Config {
     pub dynamic_registration_allowed_scopes: Vec<String>,
     /// Require PKCE from every client, not just public ones and those with `require_pkce`.
     pub require_pkce: bool,
+    /// The members a person created through the config API must be given (Janssen's
+    /// config API `userMandatoryAttributes`: member names of its `CustomUser`, or of its
+    /// `customAttributes`).
+    pub user_mandatory_attributes: Vec<String>,
     /// Accept the PKCE `plain` method (RFC 7636 §4.2); S256 only when false.
     pub allow_pkce_plain: bool,
     /// Failed logins tolerated on one interaction before it is abandoned.
@@ -199,6 +203,15 @@ impl Default for Config {
             .map(str::to_owned)
             .to_vec(),
             require_pkce: false,
+            user_mandatory_attributes: [
+                "mail",
+                "displayName",
+                "jansStatus",
+                "userPassword",
+                "givenName",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             allow_pkce_plain: false,
             login_max_failures: 5,
             authentication_protection_configuration: AuthenticationProtectionConfiguration::default(

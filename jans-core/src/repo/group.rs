@@ -152,6 +152,27 @@ impl Groups {
         self.0.all().await
     }
 
+    /// Take `member` out of the group `group` (nothing when it is not a member or the group
+    /// is gone), applied again to what a concurrent write left.
+    pub async fn drop_member(&self, group: &str, member: &str) -> Result<(), StoreError> {
+        for _ in 0..8 {
+            let Some((revision, mut g)) = self.get(group).await? else {
+                return Ok(());
+            };
+            let before = g.members.len();
+            g.members.retain(|m| m.value != member);
+            if g.members.len() == before {
+                return Ok(());
+            }
+            match self.update(&g, revision).await {
+                Ok(_) | Err(StoreError::NotFound) => return Ok(()),
+                Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
     /// The groups `inum` is a direct member of, ordered by `inum`: one lookup of the
     /// [`Groups::MEMBER_ID`] index.
     pub async fn of_member(&self, inum: &str) -> Result<Vec<Group>, StoreError> {

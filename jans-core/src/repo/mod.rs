@@ -110,4 +110,29 @@ impl Stores {
     pub fn sled(path: &std::path::Path) -> Result<Stores, crate::store::StoreError> {
         Ok(Stores::new(Backend::sled(path)?))
     }
+
+    /// End every browser session of the user `inum` (the session family: what was issued
+    /// within those sessions goes with them).
+    pub async fn end_sessions(&self, inum: &str) -> Result<(), crate::store::StoreError> {
+        self.grants
+            .remove_family(&session::Sessions::family_of(inum))
+            .await?;
+        Ok(())
+    }
+
+    /// What refers to the user or group `inum`, which is gone: its memberships of groups,
+    /// and for a user its FIDO2 registrations and its sessions. Shared by every component
+    /// that deletes people (SCIM, the config API).
+    pub async fn forget(&self, inum: &str, user: bool) -> Result<(), crate::store::StoreError> {
+        for g in self.groups.of_member(inum).await? {
+            self.groups.drop_member(&g.inum, inum).await?;
+        }
+        if user {
+            for reg in self.fido2.of_user(inum).await? {
+                self.fido2.delete(&reg.id()?).await?;
+            }
+            self.end_sessions(inum).await?;
+        }
+        Ok(())
+    }
 }

@@ -220,9 +220,9 @@ fn protecting<'a>(
 
 /// Janssen's config API scopes served so far (jans-config-api's protection, which accepts
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
-/// of the health, scope, client, configuration, audit and organization endpoints. The admin client made by
+/// of the health, scope, client, user, configuration, audit and organization endpoints. The admin client made by
 /// `init` and `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 24] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 28] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -318,6 +318,22 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 24] = [
     (
         "https://jans.io/oauth/jans-auth-server/config/properties.admin",
         "Everything about the auth-server's configuration (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/user.readonly",
+        "Read people (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/user.write",
+        "Create and change people (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/user.delete",
+        "Delete people (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/user.admin",
+        "Everything about people (config API).",
     ),
 ];
 

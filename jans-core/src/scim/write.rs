@@ -23,7 +23,6 @@ use crate::ctx::{Ctx, uuid_from};
 use crate::error::Error;
 use crate::error::scim::{ScimError, ScimType};
 use crate::repo::group::{Group, Member, MemberKind};
-use crate::repo::session::Sessions;
 use crate::repo::user::{User, UserStatus};
 use crate::request::Request;
 use crate::response::{Body, Response};
@@ -293,7 +292,7 @@ impl ScimServer {
             Err(e) => return Err(e.into()),
         }
         if user.status == UserStatus::Active && new.status == UserStatus::Inactive {
-            self.end_sessions(id).await?;
+            self.services.stores().end_sessions(id).await?;
         }
         Ok(Written::Done)
     }
@@ -355,15 +354,7 @@ impl ScimServer {
         if let Kind::Device(_) = kind {
             return Ok(Response::with_body(Body::NoContent));
         }
-        for g in stores.groups.of_member(id).await? {
-            self.drop_member(&g.inum, id).await?;
-        }
-        if kind == Kind::User {
-            for reg in stores.fido2.of_user(id).await? {
-                stores.fido2.delete(&reg.id()?).await?;
-            }
-            self.end_sessions(id).await?;
-        }
+        stores.forget(id, kind == Kind::User).await?;
         Ok(Response::with_body(Body::NoContent))
     }
 
@@ -401,36 +392,6 @@ impl ScimServer {
             });
         }
         Ok(out)
-    }
-
-    /// Take `member` out of the group `group` (compare-and-set, read again on a race).
-    async fn drop_member(&self, group: &str, member: &str) -> Result<(), Error> {
-        let groups = &self.services.stores().groups;
-        for _ in 0..RETRIES {
-            let Some((revision, mut g)) = groups.get(group).await? else {
-                return Ok(());
-            };
-            let before = g.members.len();
-            g.members.retain(|m| m.value != member);
-            if g.members.len() == before {
-                return Ok(());
-            }
-            match groups.update(&g, revision).await {
-                Ok(_) | Err(StoreError::NotFound) => return Ok(()),
-                Err(StoreError::Conflict) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::Internal(format!(
-            "group {group} kept changing while a member was taken out"
-        )))
-    }
-
-    /// End every browser session of the user `inum`.
-    async fn end_sessions(&self, inum: &str) -> Result<(), Error> {
-        let grants = &self.services.stores().grants;
-        grants.remove_family(&Sessions::family_of(inum)).await?;
-        Ok(())
     }
 }
 

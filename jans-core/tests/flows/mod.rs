@@ -3,6 +3,7 @@ pub mod admin_clients;
 pub mod admin_config;
 pub mod admin_openapi;
 pub mod admin_org;
+pub mod admin_users;
 pub mod authorize;
 pub mod backends;
 pub mod brute_force;
