@@ -116,6 +116,23 @@ pub fn format_date(t: UnixTime) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Seconds since the epoch of an RFC 3339 UTC time as [`format_datetime`] writes it
+/// (`YYYY-MM-DDTHH:MM:SSZ`).
+pub fn parse_datetime(s: &str) -> Option<UnixTime> {
+    let (date, time) = s.strip_suffix('Z')?.split_once('T')?;
+    let day = parse_date(date)?;
+    let mut parts = time.split(':').map(|p| {
+        (p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| p.parse::<u64>().ok())
+            .flatten()
+    });
+    let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    Some(day + h * 3600 + m * 60 + sec)
+}
+
 /// RFC 3339 UTC (`YYYY-MM-DDTHH:MM:SSZ`) of `t`.
 pub fn format_datetime(t: UnixTime) -> String {
     let s = t % 86_400;

@@ -108,8 +108,10 @@ fn cli_and_server_end_to_end() {
     );
 
     let (server, base) = start(&data, &[]);
-    // While the server runs, the data directory is held: commands say so clearly.
-    let out = jans(&data, &["client", "list"]);
+    // While the server runs, the data directory is held: the commands the config API
+    // serves ask the server (below, and jans-http/tests/cli_remote.rs), the others say so
+    // clearly.
+    let out = jans(&data, &["keys", "list"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("in use by a running `jans serve`"));
 
@@ -255,6 +257,7 @@ fn cli_and_server_end_to_end() {
     );
     assert!(m.contains("jans_http_requests_total{endpoint=\"token\",status=\"4xx\"}"));
     assert!(m.contains("jans_http_request_duration_seconds_bucket{endpoint=\"token\""));
+    assert!(jans(&data, &["client", "list"]).status.success());
 
     // Graceful stop on SIGTERM, then the directory is free again.
     let pid = server.0.id();

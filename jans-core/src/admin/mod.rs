@@ -14,7 +14,7 @@
 
 pub mod audit;
 mod auth_config;
-mod clients;
+pub mod clients;
 pub mod json_patch;
 pub mod list;
 pub mod openapi;
@@ -23,7 +23,7 @@ mod org;
 pub mod paths;
 pub mod protection;
 mod scopes;
-mod users;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -102,7 +102,7 @@ impl AdminServer {
             }
             (AdminEndpoint::AuthConfig, Method::Patch) => {
                 let shown = auth_config::patch(&self.services, writer()?, req, ctx).await?;
-                return Ok(Response::json(shown));
+                return Ok(Response::json(shown).header("etag", self.config_etag()));
             }
             (AdminEndpoint::Client(inum), Method::Delete) => {
                 return clients::delete(&self.services, writer()?, inum, ctx).await;
@@ -170,7 +170,8 @@ impl AdminServer {
                 Ok(Response::json(one))
             }
             AdminEndpoint::AuthConfig => {
-                Ok(Response::json(auth_config::shown(&self.services.config())?))
+                Ok(Response::json(auth_config::shown(&self.services.config())?)
+                    .header("etag", self.config_etag()))
             }
             AdminEndpoint::Clients => clients::list(&self.services, req).await,
             AdminEndpoint::Client(inum) => clients::read(&self.services, inum).await,
@@ -195,6 +196,11 @@ impl AdminServer {
                 })))
             }
         }
+    }
+
+    /// The configuration's revision as an entity tag (RFC 9110 §8.8.3).
+    fn config_etag(&self) -> String {
+        format!("\"{}\"", self.services.config_revision())
     }
 
     /// Janssen's `withAssociatedClients=true`: each scope with the clients registered to

@@ -117,6 +117,28 @@ pub(super) fn show(u: &User) -> Value {
     Value::Object(out)
 }
 
+/// A person as the API shows them, read back (a program's view: `jans user list` through
+/// a running server).
+pub fn from_janssen(v: &Value) -> Result<User, AdminError> {
+    let at = |name: &str| {
+        v.get(name)
+            .and_then(Value::as_str)
+            .and_then(crate::ctx::parse_datetime)
+            .unwrap_or(0)
+    };
+    let base = User {
+        inum: v
+            .get("inum")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        created_at: at("createdAt"),
+        updated_at: at("updatedAt"),
+        ..User::default()
+    };
+    read(v, base).map(|(u, _)| u)
+}
+
 fn text(m: &Map<String, Value>, name: &str) -> Result<Option<String>, AdminError> {
     match m.get(name) {
         None | Some(Value::Null) => Ok(None),
@@ -243,7 +265,9 @@ fn lacking(services: &Services, v: &Value, u: &User) -> Vec<String> {
         .user_mandatory_attributes
         .iter()
         .filter(|name| {
-            let top = v.get(name.as_str()).is_some_and(|x| !x.is_null() && x != "");
+            let top = v
+                .get(name.as_str())
+                .is_some_and(|x| !x.is_null() && x != "");
             !top && !custom.contains(&name.as_str())
         })
         .cloned()

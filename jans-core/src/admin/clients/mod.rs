@@ -10,7 +10,7 @@
 //! change to a method that needs a secret it lacked), never in a read or a list; one an
 //! administrator sets is never echoed.
 
-pub(super) mod wire;
+pub mod wire;
 
 use serde_json::Value;
 

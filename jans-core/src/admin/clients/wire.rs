@@ -465,6 +465,41 @@ pub(super) fn show(client: &Client, inums: &HashMap<&str, &str>) -> Value {
     Value::Object(out)
 }
 
+/// Janssen's client JSON of a client (its scopes by id), as a program sends it to the API
+/// (`jans client add` through a running server): no `dn`, and no `inum` unless it has one.
+pub fn to_janssen(client: &Client) -> Value {
+    let mut v = show(client, &HashMap::new());
+    if let Some(m) = v.as_object_mut() {
+        m.remove("dn");
+        m.remove("clientIdIssuedAt");
+        if client.client_id.is_empty() {
+            m.remove("inum");
+        }
+    }
+    v
+}
+
+/// A client as the API shows it, read back (its scope DNs through `scopes`); its secret
+/// is not in it (the answer's `clientSecret`, when there is one, is beside it).
+pub fn from_janssen(v: Value, scopes: &[Scope]) -> Result<Client, AdminError> {
+    let issued = v
+        .get("clientIdIssuedAt")
+        .and_then(Value::as_str)
+        .and_then(crate::ctx::parse_datetime)
+        .unwrap_or(0);
+    let written = read(v, scopes, None)?;
+    Ok(Client {
+        client_id: written.inum.unwrap_or_default(),
+        client_secret_sealed: None,
+        client_id_issued_at: issued,
+        client_secret_expires_at: 0,
+        disabled: written.disabled,
+        registration_access_token_hash: None,
+        description: written.description,
+        metadata: written.metadata,
+    })
+}
+
 /// Scope ids to inums, for [`show`].
 pub(super) fn inums(scopes: &[Scope]) -> HashMap<&str, &str> {
     scopes

@@ -24,6 +24,15 @@ pub(crate) struct Cli {
     /// Configuration file (TOML, or JSON when named *.json) with Janssen property names.
     #[arg(long, global = true, env = "JANS_CONFIG")]
     pub(crate) config: Option<PathBuf>,
+    /// A running server to manage through its config API (`client`, `user`, `scope`,
+    /// `config`), e.g. http://localhost:8080; without it a server holding the data
+    /// directory is found by itself.
+    #[arg(long, global = true, env = "JANS_URL")]
+    pub(crate) url: Option<String>,
+    /// A bearer token for that API (else the admin client's credentials are used);
+    /// prefer the JANS_TOKEN environment variable to the command line.
+    #[arg(long, global = true, env = "JANS_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
     /// Log format.
     #[arg(long, global = true, value_enum, default_value = "text")]
     log_format: LogFormat,

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use jans_core::repo::client::ClientMetadata;
 
-use super::{CliError, Issuer, Res, ctx, open, print_json, refused};
+use jans_core::admin::clients::wire;
+use reqwest::Method;
+
+use super::remote::{Target, refusal, target};
+use super::{CliError, Res, ctx, print_json, refused};
 use crate::Cli;
 
 #[derive(Subcommand, Debug)]
@@ -67,10 +71,57 @@ pub(crate) struct ClientAddArgs {
 }
 
 pub(crate) async fn run(cli: &Cli, cmd: &ClientCommand) -> Res<()> {
+    if let ClientCommand::Add(a) = cmd {
+        return add(cli, a).await;
+    }
+    let remote = match target(cli).await? {
+        Target::Remote(r) => r,
+        Target::Local(opened) => return local(&opened, cmd).await,
+    };
     match cmd {
-        ClientCommand::Add(a) => add(cli, a).await,
         ClientCommand::List => {
-            let opened = open(cli, Issuer::Configured, false).await?;
+            let scopes = remote.scopes().await?;
+            let mut list = Vec::new();
+            for v in remote.all("/openid/clients", "").await? {
+                list.push(public(v, &scopes, None)?);
+            }
+            print_json(&serde_json::Value::Array(list))
+        }
+        ClientCommand::Show { client_id } => {
+            let (status, v, _) = remote
+                .call(Method::GET, &format!("/openid/clients/{client_id}"), None)
+                .await?;
+            match status {
+                200 => print_json(&public(v, &remote.scopes().await?, None)?),
+                404 => refused(format!("no client {client_id}")),
+                _ => refused(refusal(status, &v)),
+            }
+        }
+        ClientCommand::Remove { client_id } => {
+            let (status, v, _) = remote
+                .call(
+                    Method::DELETE,
+                    &format!("/openid/clients/{client_id}"),
+                    None,
+                )
+                .await?;
+            match status {
+                204 => {
+                    println!("removed {client_id}");
+                    Ok(())
+                }
+                404 => refused(format!("no client {client_id}")),
+                _ => refused(refusal(status, &v)),
+            }
+        }
+        ClientCommand::Add(_) => Ok(()),
+    }
+}
+
+/// The commands on the opened data directory.
+async fn local(opened: &super::Opened, cmd: &ClientCommand) -> Res<()> {
+    match cmd {
+        ClientCommand::List => {
             let list: Vec<serde_json::Value> = opened
                 .engine
                 .clients()
@@ -80,15 +131,11 @@ pub(crate) async fn run(cli: &Cli, cmd: &ClientCommand) -> Res<()> {
                 .collect();
             print_json(&serde_json::Value::Array(list))
         }
-        ClientCommand::Show { client_id } => {
-            let opened = open(cli, Issuer::Configured, false).await?;
-            match opened.engine.client(client_id).await? {
-                Some(c) => print_json(&c.to_public_json()),
-                None => refused(format!("no client {client_id}")),
-            }
-        }
+        ClientCommand::Show { client_id } => match opened.engine.client(client_id).await? {
+            Some(c) => print_json(&c.to_public_json()),
+            None => refused(format!("no client {client_id}")),
+        },
         ClientCommand::Remove { client_id } => {
-            let opened = open(cli, Issuer::Configured, false).await?;
             if opened.engine.remove_client(client_id).await? {
                 println!("removed {client_id}");
                 Ok(())
@@ -96,7 +143,29 @@ pub(crate) async fn run(cli: &Cli, cmd: &ClientCommand) -> Res<()> {
                 refused(format!("no client {client_id}"))
             }
         }
+        ClientCommand::Add(_) => Ok(()),
     }
+}
+
+/// A client from the API's JSON in the form the local path prints: RFC 7591 names, the
+/// secret when `secret` is one.
+fn public(
+    v: serde_json::Value,
+    scopes: &[jans_core::repo::scope::Scope],
+    secret: Option<&str>,
+) -> Res<serde_json::Value> {
+    let client = wire::from_janssen(v, scopes)
+        .map_err(|e| CliError::Refused(format!("the server's client JSON: {}", e.description)))?;
+    let mut out = client.to_public_json();
+    if let serde_json::Value::Object(m) = &mut out {
+        if client.metadata.token_endpoint_auth_method.uses_secret() {
+            m.insert("client_secret_expires_at".into(), 0.into());
+        }
+        if let Some(s) = secret {
+            m.insert("client_secret".into(), s.into());
+        }
+    }
+    Ok(out)
 }
 
 async fn add(cli: &Cli, a: &ClientAddArgs) -> Res<()> {
@@ -153,7 +222,33 @@ async fn add(cli: &Cli, a: &ClientAddArgs) -> Res<()> {
         set("access_token_lifetime", v.into());
     }
     let metadata = ClientMetadata::from_json(doc)?;
-    let opened = open(cli, Issuer::Configured, false).await?;
-    let reg = opened.engine.register_client(metadata, &ctx()).await?;
-    print_json(&reg.to_json())
+    let remote = match target(cli).await? {
+        Target::Local(opened) => {
+            let reg = opened.engine.register_client(metadata, &ctx()).await?;
+            return print_json(&reg.to_json());
+        }
+        Target::Remote(r) => r,
+    };
+    let body = wire::to_janssen(&jans_core::repo::client::Client {
+        client_id: String::new(),
+        client_secret_sealed: None,
+        client_id_issued_at: 0,
+        client_secret_expires_at: 0,
+        disabled: false,
+        registration_access_token_hash: None,
+        description: None,
+        metadata,
+    });
+    let made = remote
+        .ok(
+            Method::POST,
+            "/openid/clients",
+            Some(("application/json", &body)),
+        )
+        .await?;
+    let secret = made
+        .get("clientSecret")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned);
+    print_json(&public(made, &remote.scopes().await?, secret.as_deref())?)
 }

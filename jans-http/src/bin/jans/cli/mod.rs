@@ -9,6 +9,7 @@ pub(crate) mod healthcheck;
 pub(crate) mod init;
 pub(crate) mod keys;
 pub(crate) mod migrate;
+pub(crate) mod remote;
 pub(crate) mod scope;
 pub(crate) mod serve;
 pub(crate) mod user;

@@ -115,7 +115,20 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
         "listening on {local}"
     );
     println!("jans listening on {local} (issuer {issuer})");
-    jans_http::serve::serve(listener, router, tls, jans_http::serve::shutdown_signal()).await?;
+    // Where commands run against this data directory find this server.
+    let reach = if local.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), local.port())
+    } else {
+        local
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if let Err(e) = super::remote::announce(&opened.data.path, &format!("{scheme}://{reach}")) {
+        tracing::warn!(error = %e, "cannot write server.json: commands will need --url");
+    }
+    let served =
+        jans_http::serve::serve(listener, router, tls, jans_http::serve::shutdown_signal()).await;
+    super::remote::withdraw(&opened.data.path);
+    served?;
     let _ = stop_tx.send(true);
     let _ = bg.await;
     tracing::info!("stopped");

@@ -2,7 +2,10 @@
 
 use clap::Subcommand;
 
-use super::{CliError, Issuer, Res, ctx, open, print_json, refused};
+use reqwest::Method;
+
+use super::remote::{Remote, Target, refusal, target};
+use super::{CliError, Res, ctx, print_json, refused};
 use crate::Cli;
 
 #[derive(Subcommand, Debug)]
@@ -75,8 +78,49 @@ fn user_error(uid: &str, e: jans_core::Error) -> CliError {
     }
 }
 
-pub(crate) async fn run(cli: &Cli, cmd: &UserCommand) -> Res<()> {
-    use jans_core::repo::user::{User, UserStatus};
+/// A person from the API's JSON, as the local path prints them.
+fn public(v: &serde_json::Value) -> Res<serde_json::Value> {
+    let user = jans_core::admin::users::from_janssen(v)
+        .map_err(|e| CliError::Refused(format!("the server's user JSON: {}", e.description)))?;
+    Ok(user.to_public_json())
+}
+
+/// The `inum` of the person named `uid`, asked of the server.
+async fn inum_of(remote: &Remote, uid: &str) -> Res<String> {
+    let found = remote
+        .all(
+            "/mgt/configuser",
+            &format!("fieldValuePair=userId%3D{}", url_encode(uid)),
+        )
+        .await?;
+    found
+        .iter()
+        .find(|u| u.get("userId").and_then(serde_json::Value::as_str) == Some(uid))
+        .and_then(|u| u.get("inum").and_then(serde_json::Value::as_str))
+        .map(str::to_owned)
+        .ok_or_else(|| CliError::Refused(format!("no user named {uid}")))
+}
+
+fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Patch the person `uid` on the server with `ops` (a JSON Patch).
+async fn patch(remote: &Remote, uid: &str, ops: serde_json::Value) -> Res<()> {
+    let inum = inum_of(remote, uid).await?;
+    let body = serde_json::json!({"jsonPatchString": ops.to_string()});
+    remote
+        .ok(
+            Method::PATCH,
+            &format!("/mgt/configuser/{inum}"),
+            Some(("application/json", &body)),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The commands through a running server's config API.
+async fn through(remote: &Remote, cmd: &UserCommand, password: Option<String>) -> Res<()> {
     match cmd {
         UserCommand::Add {
             username,
@@ -86,8 +130,76 @@ pub(crate) async fn run(cli: &Cli, cmd: &UserCommand) -> Res<()> {
             name,
             ..
         } => {
-            let password = password_from_stdin()?;
-            let opened = open(cli, Issuer::Configured, false).await?;
+            let mut body = serde_json::json!({
+                "userId": username, "mail": email, "givenName": given_name,
+                "displayName": name, "jansStatus": "active", "userPassword": password,
+            });
+            if let Some(sn) = family_name {
+                body["customAttributes"] =
+                    serde_json::json!([{"name": "sn", "multiValued": false, "values": [sn]}]);
+            }
+            let (status, v, _) = remote
+                .call(
+                    Method::POST,
+                    "/mgt/configuser",
+                    Some(("application/json", &body)),
+                )
+                .await?;
+            match status {
+                201 => print_json(&public(&v)?),
+                409 => refused(format!("a user named {username} already exists")),
+                _ => refused(refusal(status, &v)),
+            }
+        }
+        UserCommand::Passwd { username, .. } => {
+            let ops =
+                serde_json::json!([{"op": "add", "path": "/userPassword", "value": password}]);
+            patch(remote, username, ops).await?;
+            println!("password of {username} changed");
+            Ok(())
+        }
+        UserCommand::List => {
+            let mut list = Vec::new();
+            for v in remote.all("/mgt/configuser", "").await? {
+                list.push(public(&v)?);
+            }
+            print_json(&serde_json::Value::Array(list))
+        }
+        UserCommand::Disable { username } | UserCommand::Enable { username } => {
+            let status = if matches!(cmd, UserCommand::Disable { .. }) {
+                "inactive"
+            } else {
+                "active"
+            };
+            let ops =
+                serde_json::json!([{"op": "replace", "path": "/jansStatus", "value": status}]);
+            patch(remote, username, ops).await?;
+            println!("{username} is now {status}");
+            Ok(())
+        }
+    }
+}
+
+pub(crate) async fn run(cli: &Cli, cmd: &UserCommand) -> Res<()> {
+    use jans_core::repo::user::{User, UserStatus};
+    let password = match cmd {
+        UserCommand::Add { .. } | UserCommand::Passwd { .. } => Some(password_from_stdin()?),
+        _ => None,
+    };
+    let opened = match target(cli).await? {
+        Target::Remote(remote) => return through(&remote, cmd, password).await,
+        Target::Local(opened) => opened,
+    };
+    let password = password.unwrap_or_default();
+    match cmd {
+        UserCommand::Add {
+            username,
+            email,
+            given_name,
+            family_name,
+            name,
+            ..
+        } => {
             let user = User {
                 uid: username.clone(),
                 mail: email.clone(),
@@ -104,8 +216,6 @@ pub(crate) async fn run(cli: &Cli, cmd: &UserCommand) -> Res<()> {
             print_json(&user.to_public_json())
         }
         UserCommand::Passwd { username, .. } => {
-            let password = password_from_stdin()?;
-            let opened = open(cli, Issuer::Configured, false).await?;
             opened
                 .engine
                 .set_password(username, &password, &ctx())
@@ -115,7 +225,6 @@ pub(crate) async fn run(cli: &Cli, cmd: &UserCommand) -> Res<()> {
             Ok(())
         }
         UserCommand::List => {
-            let opened = open(cli, Issuer::Configured, false).await?;
             let users = opened.engine.users().await?;
             print_json(&serde_json::Value::Array(
                 users.iter().map(User::to_public_json).collect(),
@@ -127,7 +236,6 @@ pub(crate) async fn run(cli: &Cli, cmd: &UserCommand) -> Res<()> {
             } else {
                 UserStatus::Active
             };
-            let opened = open(cli, Issuer::Configured, false).await?;
             opened
                 .engine
                 .set_user_status(username, status, &ctx())
