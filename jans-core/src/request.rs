@@ -79,6 +79,12 @@ pub enum AdminEndpoint {
     Users,
     /// `/jans-config-api/api/v1/mgt/configuser/{inum}`: one person.
     User(String),
+    /// `/jans-config-api/api/v1/config/jwks`: the signing keys.
+    Jwks,
+    /// `/jans-config-api/api/v1/config/jwks/rotate`: rotate them now.
+    JwksRotate,
+    /// `/jans-config-api/api/v1/config/jwks/{kid}`: one key.
+    JwksKey(String),
     /// `/jans-config-api/api/v1/audit`: the writes made through the API.
     Audit,
     /// `/jans-config-api/api/v1/org`: the organization's name and branding.

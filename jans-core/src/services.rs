@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::crypto::CryptoProvider;
 use crate::ctx::Ctx;
 use crate::error::Error;
+use crate::keys::rotation::{Change, Policy};
 use crate::keys::{KeyManager, SecretBox};
 use crate::outbound::HttpClient;
 use crate::password::pool::Hasher;
@@ -134,6 +135,12 @@ pub fn shared_doc(config: &Config) -> Result<serde_json::Value, Error> {
         m.remove("persistence");
     }
     Ok(doc)
+}
+
+/// The longest a node takes to see a key another node stored: hosts reload (tick) every
+/// `cleanServiceInterval` seconds, at most every 60 s; twice that, to be safe.
+pub fn key_reload_bound(config: &Config) -> u64 {
+    config.clean_service_interval.clamp(1, 60).saturating_mul(2)
 }
 
 /// The services shared by every component of one engine.
@@ -318,6 +325,60 @@ impl Services {
         self.install_config(config);
         self.set_config_revision(revision);
         Ok(revision)
+    }
+
+    /// The rotation policy from the configuration; its retention covers server lifetimes.
+    fn rotation_policy(&self) -> Policy {
+        let config = self.config();
+        Policy {
+            algorithms: config.key_algs_allowed_for_generation.clone(),
+            enabled: config.key_regeneration_enabled,
+            interval: config.key_regeneration_interval.saturating_mul(3600),
+            retention: config
+                .max_signed_lifetime()
+                .saturating_add(config.clock_skew_seconds),
+            publish_delay: if self.stores().shared {
+                key_reload_bound(&config)
+            } else {
+                0
+            },
+        }
+    }
+
+    /// How long a retired key stays published: until everything it signed expired, i.e. the
+    /// longest lifetime any client may get, plus the tolerated clock skew.
+    async fn retention(&self) -> Result<u64, Error> {
+        let config = self.config();
+        let mut longest = config.max_signed_lifetime();
+        for c in self.stores().clients.snapshot().await?.iter() {
+            if let Some(l) = c.metadata.access_token_lifetime {
+                longest = longest.max(l);
+            }
+        }
+        Ok(longest.saturating_add(config.clock_skew_seconds))
+    }
+
+    /// Apply due rotations (or rotate every algorithm now, with `force`).
+    ///
+    /// With several nodes on one store, one rotates at a time (a lease); the others reload
+    /// what is stored, so a rotation made elsewhere is served here from the next call on.
+    pub async fn rotate_keys(&self, ctx: &Ctx, force: bool) -> Result<Vec<Change>, Error> {
+        let policy = self.rotation_policy();
+        let store = &self.stores().keys;
+        let rotated = self
+            .with_lease("keys", ctx, async || {
+                self.keys()
+                    .rotate(store, &policy, async || self.retention().await, ctx, force)
+                    .await
+            })
+            .await?;
+        match rotated {
+            Some(changes) => Ok(changes),
+            None => {
+                self.keys().reload(store).await?;
+                Ok(Vec::new())
+            }
+        }
     }
 
     /// The revision of the shared configuration this node runs (0: not shared or none).

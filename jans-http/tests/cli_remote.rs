@@ -176,12 +176,20 @@ fn commands_work_while_the_server_runs_and_print_the_same() {
     assert!(by_url.contains("billing"));
     assert!(!elsewhere.exists(), "--url opened no data directory");
 
+    // Keys: rotated by the server now.
+    let before = json_of(jans(&data, &["keys", "list"]));
+    let rotated = jans(&data, &["keys", "rotate"]);
+    assert!(ok(rotated).contains("\"active\""));
+    let after = json_of(jans(&data, &["keys", "list"]));
+    assert_ne!(before, after);
+
     // What the commands print through the server...
     let lists: Vec<Value> = [
         vec!["client", "list"],
         vec!["user", "list"],
         vec!["scope", "list"],
         vec!["config", "show"],
+        vec!["keys", "list"],
     ]
     .iter()
     .map(|args| json_of(jans(&data, args)))
@@ -215,6 +223,7 @@ fn commands_work_while_the_server_runs_and_print_the_same() {
     assert_eq!(clients.as_array_mut().unwrap(), &remote_clients);
     assert_eq!(scopes.as_array_mut().unwrap(), &remote_scopes);
     assert_eq!(json_of(jans(&data, &["user", "list"])), lists[1]);
+    assert_eq!(json_of(jans(&data, &["keys", "list"])), lists[4]);
     assert_eq!(
         comparable(json_of(jans(&data, &["config", "show"]))),
         comparable(lists[3].clone())

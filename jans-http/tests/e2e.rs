@@ -111,7 +111,7 @@ fn cli_and_server_end_to_end() {
     // While the server runs, the data directory is held: the commands the config API
     // serves ask the server (below, and jans-http/tests/cli_remote.rs), the others say so
     // clearly.
-    let out = jans(&data, &["keys", "list"]);
+    let out = jans(&data, &["cleanup"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("in use by a running `jans serve`"));
 

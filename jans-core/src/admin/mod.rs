@@ -16,6 +16,7 @@ pub mod audit;
 mod auth_config;
 pub mod clients;
 pub mod json_patch;
+mod jwks;
 pub mod list;
 pub mod openapi;
 pub mod operations;
@@ -38,8 +39,8 @@ use crate::services::Services;
 
 pub use operations::{
     APP_VERSION_SCOPES, AUDIT_READ, CLIENTS_DELETE, CLIENTS_LIST, CLIENTS_READ, CLIENTS_WRITE,
-    ORG_READ, ORG_WRITE, PROPERTIES_READ, PROPERTIES_WRITE, SCOPES_DELETE, SCOPES_READ,
-    SCOPES_WRITE, USERS_DELETE, USERS_READ, USERS_WRITE,
+    JWKS_READ, JWKS_WRITE, ORG_READ, ORG_WRITE, PROPERTIES_READ, PROPERTIES_WRITE, SCOPES_DELETE,
+    SCOPES_READ, SCOPES_WRITE, USERS_DELETE, USERS_READ, USERS_WRITE,
 };
 
 /// The config API over the engine's services.
@@ -106,6 +107,9 @@ impl AdminServer {
             }
             (AdminEndpoint::Client(inum), Method::Delete) => {
                 return clients::delete(&self.services, writer()?, inum, ctx).await;
+            }
+            (AdminEndpoint::JwksRotate, Method::Post) => {
+                return jwks::rotate(&self.services, writer()?, ctx).await;
             }
             (AdminEndpoint::Users, Method::Post) => {
                 return users::create(&self.services, writer()?, req, ctx).await;
@@ -181,6 +185,9 @@ impl AdminServer {
                     serde_json::to_value(&org).map_err(|e| Error::Internal(e.to_string()))?,
                 ))
             }
+            AdminEndpoint::Jwks => Ok(jwks::list(&self.services)),
+            AdminEndpoint::JwksKey(kid) => jwks::one(&self.services, kid),
+            AdminEndpoint::JwksRotate => Err(Error::Internal("rotation is a POST".into())),
             AdminEndpoint::Users => users::list(&self.services, req).await,
             AdminEndpoint::User(inum) => users::read_one(&self.services, inum).await,
             AdminEndpoint::OpenApi => Ok(Response::json(
@@ -293,6 +300,8 @@ mod tests {
             .chain(&USERS_READ)
             .chain(&USERS_WRITE)
             .chain(&USERS_DELETE)
+            .chain(&JWKS_READ)
+            .chain(&JWKS_WRITE)
             .chain(&[
                 protection::READ_ALL,
                 protection::WRITE_ALL,

@@ -88,6 +88,18 @@ pub fn document(issuer: &str) -> OpenApi {
         .schema("Organization", Organization::schema())
         .schema("Client", client())
         .schema("AppConfiguration", inferred(&configuration()))
+        .schema("JSONWebKey", json_web_key())
+        .schema(
+            "WebKeysConfiguration",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("keys", list_of(reference("JSONWebKey")))
+                .property(
+                    "changes",
+                    typed(Type::Integer).description(Some("Key changes a rotation applied")),
+                )
+                .required("keys"),
+        )
         .schema("AuditEntry", text())
         .schema("CustomUser", custom_user())
         .schema(
@@ -299,6 +311,26 @@ fn client() -> ObjectBuilder {
     o.property("attributes", attributes)
 }
 
+/// A public JWK (RFC 7517) with its life-cycle beside it.
+fn json_web_key() -> ObjectBuilder {
+    let mut o = ObjectBuilder::new().schema_type(Type::Object);
+    for name in ["kid", "kty", "alg", "use", "crv", "x", "y", "n", "e"] {
+        o = o.property(name, text());
+    }
+    o.property(
+        "status",
+        text().enum_values(Some(["next", "active", "retired"])),
+    )
+    .property("created_at", typed(Type::Integer))
+    .property("activated_at", typed(Type::Integer))
+    .property("retired_at", typed(Type::Integer))
+    .property("publish_until", typed(Type::Integer))
+    .property("exp", typed(Type::Integer))
+    .required("kid")
+    .required("kty")
+    .required("status")
+}
+
 /// Janssen's `CustomObjectAttribute`, as people carry their other claims.
 fn custom_attribute() -> ObjectBuilder {
     ObjectBuilder::new()
@@ -417,16 +449,22 @@ fn error(description: &str) -> ResponseBuilder {
     json_response(description, reference("ApiError"))
 }
 
+/// The name of the path's parameter (`{inum}`, `{kid}`), if it has one.
+fn path_parameter(path: &str) -> Option<&str> {
+    let (_, rest) = path.split_once('{')?;
+    rest.split_once('}').map(|(name, _)| name)
+}
+
 /// One operation of the document.
 fn operation(op: &Operation) -> utoipa::openapi::path::Operation {
     let mut b = OperationBuilder::new()
         .operation_id(Some(op.id))
         .summary(Some(op.summary))
         .tag(op.tag);
-    if op.path.contains("{inum}") {
+    if let Some(name) = path_parameter(op.path) {
         b = b.parameter(
             ParameterBuilder::new()
-                .name("inum")
+                .name(name)
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
                 .schema(Some(text())),
@@ -550,7 +588,7 @@ fn operation(op: &Operation) -> utoipa::openapi::path::Operation {
     if op.payload != Payload::None || op.query != Query::None {
         b = b.response("400", error("The request is not valid"));
     }
-    if op.path.contains("{inum}") || op.method == Method::Put {
+    if path_parameter(op.path).is_some() || op.method == Method::Put {
         b = b.response("404", error("No such resource"));
     }
     if matches!(

@@ -100,6 +100,22 @@ pub const USERS_DELETE: [&str; 3] = [
     DELETE_ALL,
 ];
 
+/// The scopes that may read the signing keys.
+pub const JWKS_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/jwks.readonly",
+    "https://jans.io/oauth/config/jwks.write",
+    "https://jans.io/oauth/config/jwks.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may rotate the signing keys.
+pub const JWKS_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/config/jwks.write",
+    "https://jans.io/oauth/config/jwks.admin",
+    WRITE_ALL,
+];
+
 /// The scopes that may read the auth-server's configuration.
 pub const PROPERTIES_READ: [&str; 5] = [
     "https://jans.io/oauth/jans-auth-server/config/properties.readonly",
@@ -242,9 +258,10 @@ const PROPERTIES: &str = "Configuration – Properties";
 const ORG: &str = "Organization Configuration";
 const AUDIT: &str = "Audit";
 const USERS: &str = "Configuration – User Management";
+const JWKS: &str = "Configuration – JWK - JSON Web Key (JWK)";
 
 /// Every operation served.
-pub const OPERATIONS: [Operation; 29] = {
+pub const OPERATIONS: [Operation; 32] = {
     use Method::{Delete, Get, Patch, Post, Put};
     use Payload::Json as Body;
     const NONE: &[&str] = &[];
@@ -456,6 +473,41 @@ pub const OPERATIONS: [Operation; 29] = {
             (Query::None, Payload::Patch, Answer::Json("Organization")),
         ),
         op(
+            p!("/config/jwks"),
+            Get,
+            "get-config-jwks",
+            "The signing keys, each with its life-cycle",
+            JWKS,
+            &JWKS_READ,
+            (
+                Query::None,
+                Payload::None,
+                Answer::Json("WebKeysConfiguration"),
+            ),
+        ),
+        op(
+            p!("/config/jwks/rotate"),
+            Post,
+            "post-config-jwks-rotate",
+            "Rotate every algorithm now",
+            JWKS,
+            &JWKS_WRITE,
+            (
+                Query::None,
+                Payload::None,
+                Answer::Json("WebKeysConfiguration"),
+            ),
+        ),
+        op(
+            p!("/config/jwks/{kid}"),
+            Get,
+            "get-jwk-by-kid",
+            "One signing key",
+            JWKS,
+            &JWKS_READ,
+            (Query::None, Payload::None, Answer::Json("JSONWebKey")),
+        ),
+        op(
             p!("/mgt/configuser"),
             Get,
             "get-user",
@@ -535,6 +587,7 @@ pub fn template(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::Scope(_) => format!("{ADMIN_PREFIX}/scopes/{{inum}}"),
         AdminEndpoint::Client(_) => format!("{ADMIN_PREFIX}/openid/clients/{{inum}}"),
         AdminEndpoint::User(_) => format!("{ADMIN_PREFIX}/mgt/configuser/{{inum}}"),
+        AdminEndpoint::JwksKey(_) => format!("{ADMIN_PREFIX}/config/jwks/{{kid}}"),
         other => super::paths::path(other),
     }
 }

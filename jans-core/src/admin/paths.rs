@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 12] = [
+pub const EXACT: [(&str, AdminEndpoint); 14] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -42,15 +42,21 @@ pub const EXACT: [(&str, AdminEndpoint); 12] = [
         "/jans-config-api/api/v1/mgt/configuser",
         AdminEndpoint::Users,
     ),
+    ("/jans-config-api/api/v1/config/jwks", AdminEndpoint::Jwks),
+    (
+        "/jans-config-api/api/v1/config/jwks/rotate",
+        AdminEndpoint::JwksRotate,
+    ),
     ("/jans-config-api/api/v1/audit", AdminEndpoint::Audit),
     ("/jans-config-api/api/v1/org", AdminEndpoint::Org),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 3] = [
+pub const WITH_ID: [&str; 4] = [
     "/jans-config-api/api/v1/scopes",
     "/jans-config-api/api/v1/openid/clients",
     "/jans-config-api/api/v1/mgt/configuser",
+    "/jans-config-api/api/v1/config/jwks",
 ];
 
 /// The endpoint of one member of the collection served at `WITH_ID[i]`.
@@ -59,6 +65,7 @@ fn member(collection: &str, id: String) -> Option<AdminEndpoint> {
         "/jans-config-api/api/v1/scopes" => Some(AdminEndpoint::Scope(id)),
         "/jans-config-api/api/v1/openid/clients" => Some(AdminEndpoint::Client(id)),
         "/jans-config-api/api/v1/mgt/configuser" => Some(AdminEndpoint::User(id)),
+        "/jans-config-api/api/v1/config/jwks" => Some(AdminEndpoint::JwksKey(id)),
         _ => None,
     }
 }
@@ -83,6 +90,7 @@ pub fn path(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::Scope(id) => return format!("{ADMIN_PREFIX}/scopes/{id}"),
         AdminEndpoint::Client(id) => return format!("{ADMIN_PREFIX}/openid/clients/{id}"),
         AdminEndpoint::User(id) => return format!("{ADMIN_PREFIX}/mgt/configuser/{id}"),
+        AdminEndpoint::JwksKey(id) => return format!("{ADMIN_PREFIX}/config/jwks/{id}"),
         _ => {}
     }
     EXACT
@@ -108,6 +116,9 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::Client(_) => "admin_client",
         AdminEndpoint::Users => "admin_users",
         AdminEndpoint::User(_) => "admin_user",
+        AdminEndpoint::Jwks => "admin_jwks",
+        AdminEndpoint::JwksRotate => "admin_jwks_rotate",
+        AdminEndpoint::JwksKey(_) => "admin_jwks_key",
         AdminEndpoint::Audit => "admin_audit",
         AdminEndpoint::Org => "admin_org",
     }

@@ -2,11 +2,10 @@
 //! first start, the shared configuration (Janssen's `jansConfDyn`), scopes, key rotation
 //! under a lease, and sweeping.
 
-use crate::config::Config;
 use crate::ctx::{Ctx, UnixTime};
 use crate::error::Error;
 use crate::error::oauth::OAuthError;
-use crate::keys::rotation::{Change, Policy};
+use crate::keys::rotation::Change;
 use crate::store::StoreError;
 
 use super::Engine;
@@ -20,13 +19,7 @@ pub struct TickReport {
     pub swept: usize,
 }
 
-pub use crate::services::shared_doc;
-
-/// The longest a node takes to see a key another node stored: hosts reload (tick) every
-/// `cleanServiceInterval` seconds, at most every 60 s; twice that, to be safe.
-pub fn key_reload_bound(config: &Config) -> u64 {
-    config.clean_service_interval.clamp(1, 60).saturating_mul(2)
-}
+pub use crate::services::{key_reload_bound, shared_doc};
 
 impl Engine {
     /// Load keys, generating what is missing (first start) and rotating what is due; give
@@ -152,60 +145,10 @@ impl Engine {
         self.services().config_revision()
     }
 
-    /// The rotation policy from the configuration; its retention covers server lifetimes.
-    fn rotation_policy(&self) -> Policy {
-        let config = self.config();
-        Policy {
-            algorithms: config.key_algs_allowed_for_generation.clone(),
-            enabled: config.key_regeneration_enabled,
-            interval: config.key_regeneration_interval.saturating_mul(3600),
-            retention: config
-                .max_signed_lifetime()
-                .saturating_add(config.clock_skew_seconds),
-            publish_delay: if self.services().stores().shared {
-                key_reload_bound(&config)
-            } else {
-                0
-            },
-        }
-    }
-
-    /// How long a retired key stays published: until everything it signed expired, i.e. the
-    /// longest lifetime any client may get, plus the tolerated clock skew.
-    async fn retention(&self) -> Result<u64, Error> {
-        let config = self.config();
-        let mut longest = config.max_signed_lifetime();
-        for c in self.services().stores().clients.list().await? {
-            if let Some(l) = c.metadata.access_token_lifetime {
-                longest = longest.max(l);
-            }
-        }
-        Ok(longest.saturating_add(config.clock_skew_seconds))
-    }
-
-    /// Apply due rotations (or rotate every algorithm now, with `force`).
-    ///
-    /// With several nodes on one store, one rotates at a time (a lease); the others reload
-    /// what is stored, so a rotation made elsewhere is served here from the next call on.
+    /// Apply due rotations (or rotate every algorithm now, with `force`):
+    /// [`crate::services::Services::rotate_keys`].
     pub async fn rotate_keys(&self, ctx: &Ctx, force: bool) -> Result<Vec<Change>, Error> {
-        let services = self.services();
-        let policy = self.rotation_policy();
-        let store = &services.stores().keys;
-        let rotated = services
-            .with_lease("keys", ctx, async || {
-                services
-                    .keys()
-                    .rotate(store, &policy, async || self.retention().await, ctx, force)
-                    .await
-            })
-            .await?;
-        match rotated {
-            Some(changes) => Ok(changes),
-            None => {
-                services.keys().reload(store).await?;
-                Ok(Vec::new())
-            }
-        }
+        self.services().rotate_keys(ctx, force).await
     }
 
     /// Periodic work the host drives: pick up keys rotated elsewhere, rotate what is due,

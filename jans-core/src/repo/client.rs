@@ -249,9 +249,10 @@ impl Clients {
         self.0.get(client_id).await
     }
 
-    /// The client with this id and its revision (for [`Clients::update_at`]).
+    /// The client with this id and its revision as stored now (for [`Clients::update_at`]:
+    /// [`Collection::get_fresh`]).
     pub async fn get_revision(&self, client_id: &str) -> Result<Option<(u64, Client)>, StoreError> {
-        self.0.get_revision(client_id).await
+        self.0.get_fresh(client_id).await
     }
 
     /// Replace the client only if it is still at `revision`: `Conflict` when another write

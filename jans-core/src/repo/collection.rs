@@ -114,6 +114,22 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
         self.decode_and_keep(generation, d).map(Some)
     }
 
+    /// The value `id` with its revision as the store holds it now, for a compare-and-set
+    /// that must not start from a value kept in memory: between a writer's commit and its
+    /// generation bump, [`Collection::get_revision`] may still hand out the value before
+    /// (a lost race the write's revision check refuses), and a writer retrying its write
+    /// would read that value again. The value is decoded only when the revision is new.
+    pub async fn get_fresh(&self, id: &str) -> Result<Option<(u64, T)>, StoreError> {
+        let generation = self.store.generation(self.name);
+        let Some(d) = self.store.get(self.name, id).await? else {
+            return Ok(None);
+        };
+        if let Some(kept) = self.kept(generation, id, Some(d.revision)) {
+            return Ok(Some(kept));
+        }
+        self.decode_and_keep(generation, d).map(Some)
+    }
+
     /// The value holding `value` under the unique key `name`.
     pub async fn find(&self, name: &str, value: &str) -> Result<Option<T>, StoreError> {
         Ok(self.find_revision(name, value).await?.map(|(_, v)| v))

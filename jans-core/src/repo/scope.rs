@@ -220,9 +220,9 @@ fn protecting<'a>(
 
 /// Janssen's config API scopes served so far (jans-config-api's protection, which accepts
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
-/// of the health, scope, client, user, configuration, audit and organization endpoints. The admin client made by
+/// of the health, scope, client, user, key, configuration, audit and organization endpoints. The admin client made by
 /// `init` and `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 28] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 31] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -334,6 +334,18 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 28] = [
     (
         "https://jans.io/oauth/config/user.admin",
         "Everything about people (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/jwks.readonly",
+        "Read the signing keys (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/jwks.write",
+        "Rotate the signing keys (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/jwks.admin",
+        "Everything about the signing keys (config API).",
     ),
 ];
 

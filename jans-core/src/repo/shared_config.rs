@@ -36,7 +36,7 @@ impl SharedConfig {
     pub async fn get(&self) -> Result<Option<StoredConfig>, StoreError> {
         Ok(self
             .0
-            .get_revision(Self::ID)
+            .get_fresh(Self::ID)
             .await?
             .map(|(revision, doc)| StoredConfig { revision, doc }))
     }

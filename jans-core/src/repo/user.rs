@@ -320,9 +320,10 @@ impl Users {
         self.0.find(Self::UID, &User::uid_key(uid)).await
     }
 
-    /// The user with this `inum` and its revision (for [`Users::update_at`]).
+    /// The user with this `inum` and its revision as stored now (for
+    /// [`Users::update_at`]: [`Collection::get_fresh`]).
     pub async fn get_revision(&self, inum: &str) -> Result<Option<(u64, User)>, StoreError> {
-        self.0.get_revision(inum).await
+        self.0.get_fresh(inum).await
     }
 
     /// Replace a user by `inum`; `NotFound` if absent, `Conflict` if a changed `uid` is

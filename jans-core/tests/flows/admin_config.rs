@@ -175,7 +175,7 @@ fn concurrent_configuration_patches_all_apply() {
         let threads = 8;
         std::thread::scope(|s| {
             for t in 0..threads {
-                let (engine, w) = (h.engine.clone(), w.clone());
+                let (engine, w, name) = (h.engine.clone(), w.clone(), backend.name);
                 let ctx = h.ctx();
                 s.spawn(move || {
                     let mut req = Request::new(AdminEndpoint::AuthConfig, Method::Patch);
@@ -185,7 +185,7 @@ fn concurrent_configuration_patches_all_apply() {
                         "path": "/dynamicRegistrationAllowedScopes/-", "value": format!("s{t}")}]))
                     .unwrap();
                     let r = block_on(engine.handle(req, &ctx));
-                    assert_eq!(r.status(), 200, "{:?}", r.body);
+                    assert_eq!(r.status(), 200, "{name}: {:?}", r.body);
                 });
             }
         });

@@ -39,9 +39,8 @@ fn every_route_is_in_the_document_and_nothing_else() {
         .map(|(p, e)| ((*p).to_owned(), e.clone()))
         .collect();
     for collection in WITH_ID {
-        let template = format!("{collection}/{{inum}}");
         let endpoint = jans_core::admin::paths::from_path(&format!("{collection}/x")).unwrap();
-        routes.push((template, endpoint));
+        routes.push((jans_core::admin::operations::template(&endpoint), endpoint));
     }
     let methods = [
         (Method::Get, "get"),

@@ -25,7 +25,7 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "JANS_CONFIG")]
     pub(crate) config: Option<PathBuf>,
     /// A running server to manage through its config API (`client`, `user`, `scope`,
-    /// `config`), e.g. http://localhost:8080; without it a server holding the data
+    /// `keys`, `config`), e.g. http://localhost:8080; without it a server holding the data
     /// directory is found by itself.
     #[arg(long, global = true, env = "JANS_URL")]
     pub(crate) url: Option<String>,

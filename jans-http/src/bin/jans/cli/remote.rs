@@ -1,6 +1,6 @@
 //! The commands' other path: a running server's config API. When `jans serve` holds the
 //! data directory (the embedded database admits one process), or when `--url` names a
-//! server, `jans client|user|scope|config ...` ask it through
+//! server, `jans client|user|scope|keys|config ...` ask it through
 //! `/jans-config-api/api/v1/` instead of opening the data directory, with a token of the
 //! admin client (`admin-client.json`, client credentials at the server's token endpoint)
 //! or the one `--token` gives. Their output is the same either way.
