@@ -85,6 +85,8 @@ pub enum AdminEndpoint {
     JwksRotate,
     /// `/jans-config-api/api/v1/config/jwks/{kid}`: one key.
     JwksKey(String),
+    /// `/jans-config-api/api/v1/acrs`: the default authentication method.
+    Acrs,
     /// `/jans-config-api/api/v1/audit`: the writes made through the API.
     Audit,
     /// `/jans-config-api/api/v1/org`: the organization's name and branding.

@@ -65,7 +65,27 @@ pub(super) async fn patch(
     ctx: &Ctx,
 ) -> Result<Value, Error> {
     let (ops, sent) = json_patch::of_request(req)?;
-    for op in &ops {
+    apply(
+        services,
+        caller,
+        ctx,
+        &ops,
+        ("jans-auth-server/config", &sent),
+    )
+    .await
+}
+
+/// Apply `ops` to the stored configuration (all or nothing, validated, compare-and-set,
+/// again on what a concurrent change left) and audit it as a patch of `resource`: the
+/// configuration after.
+pub(super) async fn apply(
+    services: &Services,
+    caller: &Caller,
+    ctx: &Ctx,
+    ops: &[json_patch::Op],
+    (resource, sent): (&str, &Value),
+) -> Result<Value, Error> {
+    for op in ops {
         if op.touches("persistence") {
             return Err(AdminError::new(
                 400,
@@ -80,15 +100,15 @@ pub(super) async fn patch(
             // Nothing stored yet (an embedded store never changed): the running one.
             None => (0, shared_doc(&services.config())?),
         };
-        let patched = json_patch::apply(&current, &ops).map_err(|e| AdminError::new(400, e.0))?;
+        let patched = json_patch::apply(&current, ops).map_err(|e| AdminError::new(400, e.0))?;
         match services.store_config(patched, revision).await {
             Ok(_) => {
                 super::audit::record(
                     services,
                     caller,
                     ctx,
-                    ("jans-auth-server/config", "jansConfDyn", "patch"),
-                    Some(&sent),
+                    (resource, "jansConfDyn", "patch"),
+                    Some(sent),
                 )
                 .await;
                 return shown(&services.config());

@@ -12,6 +12,7 @@
 //! the auth-server's configuration (`jans-auth-server/config`: read, patched). The other
 //! resources (users, attributes, sessions, tokens, keys, ...) come next.
 
+mod acrs;
 pub mod audit;
 mod auth_config;
 pub mod clients;
@@ -38,9 +39,10 @@ use crate::response::Response;
 use crate::services::Services;
 
 pub use operations::{
-    APP_VERSION_SCOPES, AUDIT_READ, CLIENTS_DELETE, CLIENTS_LIST, CLIENTS_READ, CLIENTS_WRITE,
-    JWKS_READ, JWKS_WRITE, ORG_READ, ORG_WRITE, PROPERTIES_READ, PROPERTIES_WRITE, SCOPES_DELETE,
-    SCOPES_READ, SCOPES_WRITE, USERS_DELETE, USERS_READ, USERS_WRITE,
+    ACRS_READ, ACRS_WRITE, APP_VERSION_SCOPES, AUDIT_READ, CLIENTS_DELETE, CLIENTS_LIST,
+    CLIENTS_READ, CLIENTS_WRITE, JWKS_READ, JWKS_WRITE, ORG_READ, ORG_WRITE, PROPERTIES_READ,
+    PROPERTIES_WRITE, SCOPES_DELETE, SCOPES_READ, SCOPES_WRITE, USERS_DELETE, USERS_READ,
+    USERS_WRITE,
 };
 
 /// The config API over the engine's services.
@@ -107,6 +109,10 @@ impl AdminServer {
             }
             (AdminEndpoint::Client(inum), Method::Delete) => {
                 return clients::delete(&self.services, writer()?, inum, ctx).await;
+            }
+            (AdminEndpoint::Acrs, Method::Put) => {
+                let set = acrs::write(&self.services, writer()?, req, ctx).await?;
+                return Ok(Response::json(set));
             }
             (AdminEndpoint::JwksRotate, Method::Post) => {
                 return jwks::rotate(&self.services, writer()?, ctx).await;
@@ -185,6 +191,7 @@ impl AdminServer {
                     serde_json::to_value(&org).map_err(|e| Error::Internal(e.to_string()))?,
                 ))
             }
+            AdminEndpoint::Acrs => Ok(Response::json(acrs::read(&self.services))),
             AdminEndpoint::Jwks => Ok(jwks::list(&self.services)),
             AdminEndpoint::JwksKey(kid) => jwks::one(&self.services, kid),
             AdminEndpoint::JwksRotate => Err(Error::Internal("rotation is a POST".into())),
@@ -302,6 +309,8 @@ mod tests {
             .chain(&USERS_DELETE)
             .chain(&JWKS_READ)
             .chain(&JWKS_WRITE)
+            .chain(&ACRS_READ)
+            .chain(&ACRS_WRITE)
             .chain(&[
                 protection::READ_ALL,
                 protection::WRITE_ALL,

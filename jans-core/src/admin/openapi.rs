@@ -88,6 +88,13 @@ pub fn document(issuer: &str) -> OpenApi {
         .schema("Organization", Organization::schema())
         .schema("Client", client())
         .schema("AppConfiguration", inferred(&configuration()))
+        .schema(
+            "AuthenticationMethod",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("defaultAcr", text().enum_values(Some(crate::config::ACRS)))
+                .required("defaultAcr"),
+        )
         .schema("JSONWebKey", json_web_key())
         .schema(
             "WebKeysConfiguration",

@@ -116,6 +116,22 @@ pub const JWKS_WRITE: [&str; 3] = [
     WRITE_ALL,
 ];
 
+/// The scopes that may read the default authentication method.
+pub const ACRS_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/acrs.readonly",
+    "https://jans.io/oauth/config/acrs.write",
+    "https://jans.io/oauth/config/acrs.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may change the default authentication method.
+pub const ACRS_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/config/acrs.write",
+    "https://jans.io/oauth/config/acrs.admin",
+    WRITE_ALL,
+];
+
 /// The scopes that may read the auth-server's configuration.
 pub const PROPERTIES_READ: [&str; 5] = [
     "https://jans.io/oauth/jans-auth-server/config/properties.readonly",
@@ -259,9 +275,10 @@ const ORG: &str = "Organization Configuration";
 const AUDIT: &str = "Audit";
 const USERS: &str = "Configuration – User Management";
 const JWKS: &str = "Configuration – JWK - JSON Web Key (JWK)";
+const ACRS: &str = "Default Authentication Method";
 
 /// Every operation served.
-pub const OPERATIONS: [Operation; 32] = {
+pub const OPERATIONS: [Operation; 34] = {
     use Method::{Delete, Get, Patch, Post, Put};
     use Payload::Json as Body;
     const NONE: &[&str] = &[];
@@ -471,6 +488,32 @@ pub const OPERATIONS: [Operation; 32] = {
             ORG,
             &ORG_WRITE,
             (Query::None, Payload::Patch, Answer::Json("Organization")),
+        ),
+        op(
+            p!("/acrs"),
+            Get,
+            "get-acrs",
+            "The default authentication method",
+            ACRS,
+            &ACRS_READ,
+            (
+                Query::None,
+                Payload::None,
+                Answer::Json("AuthenticationMethod"),
+            ),
+        ),
+        op(
+            p!("/acrs"),
+            Put,
+            "put-acrs",
+            "Set the default authentication method (every node)",
+            ACRS,
+            &ACRS_WRITE,
+            (
+                Query::None,
+                Body("AuthenticationMethod"),
+                Answer::Json("AuthenticationMethod"),
+            ),
         ),
         op(
             p!("/config/jwks"),

@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 14] = [
+pub const EXACT: [(&str, AdminEndpoint); 15] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -47,6 +47,7 @@ pub const EXACT: [(&str, AdminEndpoint); 14] = [
         "/jans-config-api/api/v1/config/jwks/rotate",
         AdminEndpoint::JwksRotate,
     ),
+    ("/jans-config-api/api/v1/acrs", AdminEndpoint::Acrs),
     ("/jans-config-api/api/v1/audit", AdminEndpoint::Audit),
     ("/jans-config-api/api/v1/org", AdminEndpoint::Org),
 ];
@@ -119,6 +120,7 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::Jwks => "admin_jwks",
         AdminEndpoint::JwksRotate => "admin_jwks_rotate",
         AdminEndpoint::JwksKey(_) => "admin_jwks_key",
+        AdminEndpoint::Acrs => "admin_acrs",
         AdminEndpoint::Audit => "admin_audit",
         AdminEndpoint::Org => "admin_org",
     }

@@ -38,6 +38,11 @@ pub const IMPLEMENTED_GRANT_TYPES: [&str; 5] = [
     "refresh_token",
 ];
 
+/// The authentication methods' names (ACRs) the auth-server knows: the password,
+/// a passkey, the password and then a security key (`auth::authn::methods`, which checks it
+/// names the same).
+pub const ACRS: [&str; 3] = ["simple_password_auth", "passkey", "fido2"];
+
 /// The auth-server configuration. Field names serialize exactly as Janssen's properties.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -109,6 +114,11 @@ pub struct Config {
     pub dynamic_registration_allowed_scopes: Vec<String>,
     /// Require PKCE from every client, not just public ones and those with `require_pkce`.
     pub require_pkce: bool,
+    /// The authentication method (ACR) a sign-in uses when the request's `acr_values` name
+    /// none this server offers (Janssen's default authentication method, the config API's
+    /// `acrs`): one of [`ACRS`]; the password's when the method needs a component this
+    /// server lacks.
+    pub default_acr: String,
     /// The members a person created through the config API must be given (Janssen's
     /// config API `userMandatoryAttributes`: member names of its `CustomUser`, or of its
     /// `customAttributes`).
@@ -203,6 +213,7 @@ impl Default for Config {
             .map(str::to_owned)
             .to_vec(),
             require_pkce: false,
+            default_acr: ACRS[0].to_owned(),
             user_mandatory_attributes: [
                 "mail",
                 "displayName",

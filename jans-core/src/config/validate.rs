@@ -6,6 +6,16 @@ impl Config {
     /// Check every value; the first problem found is returned, naming its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_issuer(&self.issuer)?;
+        if !super::ACRS.contains(&self.default_acr.as_str()) {
+            return Err(ConfigError::new(
+                "defaultAcr",
+                format!(
+                    "{:?} is not an authentication method here (one of {})",
+                    self.default_acr,
+                    super::ACRS.join(", ")
+                ),
+            ));
+        }
         self.fido2_configuration.validate()?;
         self.scim_configuration.validate()?;
         for (key, v) in [

@@ -220,9 +220,9 @@ fn protecting<'a>(
 
 /// Janssen's config API scopes served so far (jans-config-api's protection, which accepts
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
-/// of the health, scope, client, user, key, configuration, audit and organization endpoints. The admin client made by
-/// `init` and `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 31] = [
+/// of each resource served (`admin::operations`). The admin client made by `init` and
+/// `migrate` gets the super scopes.
+pub const CONFIG_API_SCOPES: [(&str, &str); 34] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -346,6 +346,18 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 31] = [
     (
         "https://jans.io/oauth/config/jwks.admin",
         "Everything about the signing keys (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/acrs.readonly",
+        "Read the default authentication method (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/acrs.write",
+        "Change the default authentication method (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/acrs.admin",
+        "Everything about the default authentication method (config API).",
     ),
 ];
 

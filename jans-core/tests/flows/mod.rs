@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod admin_acrs;
 pub mod admin_clients;
 pub mod admin_config;
 pub mod admin_keys;

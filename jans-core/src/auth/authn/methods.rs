@@ -45,12 +45,14 @@ pub fn supported(with_keys: bool) -> Vec<&'static str> {
 }
 
 /// The method for a request's `acr_values` (OIDC Core §3.1.2.1: in order of preference):
-/// the first one offered; the password when none is (the values are voluntary).
-pub fn choose(acr_values: &[String], with_keys: bool) -> &'static str {
+/// the first one offered; when none is (the values are voluntary), the configured
+/// `default` if offered, else the password.
+pub fn choose(acr_values: &[String], with_keys: bool, default: &str) -> &'static str {
     let offered = supported(with_keys);
     acr_values
         .iter()
         .find_map(|v| offered.iter().find(|o| **o == v.as_str()).copied())
+        .or_else(|| offered.iter().find(|o| **o == default).copied())
         .unwrap_or(PASSWORD_ACR)
 }
 
@@ -82,9 +84,17 @@ mod tests {
     #[test]
     fn choice_levels_and_amr() {
         let v = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
-        assert_eq!(choose(&v(&["urn:x", "fido2", "passkey"]), true), FIDO2_ACR);
-        assert_eq!(choose(&v(&["passkey"]), false), PASSWORD_ACR);
-        assert_eq!(choose(&[], true), PASSWORD_ACR);
+        assert_eq!(
+            choose(&v(&["urn:x", "fido2", "passkey"]), true, PASSWORD_ACR),
+            FIDO2_ACR
+        );
+        assert_eq!(choose(&v(&["passkey"]), false, PASSWORD_ACR), PASSWORD_ACR);
+        assert_eq!(choose(&[], true, PASSWORD_ACR), PASSWORD_ACR);
+        // The configured default when the request names none offered, if it is offered.
+        assert_eq!(choose(&[], true, PASSKEY_ACR), PASSKEY_ACR);
+        assert_eq!(choose(&v(&["urn:x"]), true, FIDO2_ACR), FIDO2_ACR);
+        assert_eq!(choose(&[], false, PASSKEY_ACR), PASSWORD_ACR);
+        assert_eq!(choose(&v(&["passkey"]), true, FIDO2_ACR), PASSKEY_ACR);
         assert!(level(PASSWORD_ACR) < level(PASSKEY_ACR));
         assert!(level(PASSKEY_ACR) < level(FIDO2_ACR));
         assert_eq!(level("something-old"), 0);
@@ -99,5 +109,11 @@ mod tests {
             key_amr(&key(false, false), true),
             ["pwd", "hwk", "user", "mfa"]
         );
+    }
+
+    /// The configuration's list of methods (which validates `defaultAcr`) is this one.
+    #[test]
+    fn the_configuration_knows_every_method() {
+        assert_eq!(supported(true), crate::config::ACRS);
     }
 }

@@ -45,7 +45,11 @@ pub(crate) async fn continue_request(
     };
     // Step-up: a session signed in with a weaker method than the one asked for does not
     // count (OIDC Core §3.1.2.1 acr_values; the methods' order is `methods::level`).
-    let acr = methods::choose(&authz.acr_values, auth.key_ceremonies().is_some());
+    let acr = methods::choose(
+        &authz.acr_values,
+        auth.key_ceremonies().is_some(),
+        &auth.config().default_acr,
+    );
     let strong_enough = |s: &Session| methods::level(&s.acr) >= methods::level(acr);
     let usable = session.filter(|(_, s)| {
         !authz.prompt.contains(&Prompt::Login) && fresh_enough(s) && hinted(s) && strong_enough(s)
@@ -89,7 +93,11 @@ async fn interact(
     session_key: Option<String>,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
-    let acr = methods::choose(&request.acr_values, auth.key_ceremonies().is_some());
+    let acr = methods::choose(
+        &request.acr_values,
+        auth.key_ceremonies().is_some(),
+        &auth.config().default_acr,
+    );
     let interaction = Interaction {
         request,
         stage,
