@@ -85,6 +85,10 @@ pub enum AdminEndpoint {
     JwksRotate,
     /// `/jans-config-api/api/v1/config/jwks/{kid}`: one key.
     JwksKey(String),
+    /// `/jans-config-api/api/v1/health/service-status`: the services this process serves.
+    ServiceStatus,
+    /// `/jans-config-api/api/v1/logging`: how the server logs.
+    Logging,
     /// `/jans-config-api/api/v1/acrs`: the default authentication method.
     Acrs,
     /// `/jans-config-api/api/v1/audit`: the writes made through the API.

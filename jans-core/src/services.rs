@@ -143,6 +143,9 @@ pub fn key_reload_bound(config: &Config) -> u64 {
     config.clean_service_interval.clamp(1, 60).saturating_mul(2)
 }
 
+/// The components a host may serve, by the names `--components` takes.
+pub const SERVABLE: [&str; 5] = ["auth", "fido2", "scim", "config-api", "casa"];
+
 /// The services shared by every component of one engine.
 pub struct Services {
     config: RwLock<Arc<Config>>,
@@ -165,6 +168,8 @@ pub struct Services {
     bearer_tokens: OnceLock<Weak<dyn BearerTokens>>,
     /// The auth-server's rules for clients (weak, as above).
     client_registry: OnceLock<Weak<dyn ClientRegistry>>,
+    /// The components the host serves (`--components`), by their host names.
+    served: RwLock<Arc<Vec<String>>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -220,6 +225,7 @@ impl Services {
             key_ceremonies: OnceLock::new(),
             bearer_tokens: OnceLock::new(),
             client_registry: OnceLock::new(),
+            served: RwLock::new(Arc::new(SERVABLE.iter().map(|c| (*c).to_owned()).collect())),
         }
     }
 
@@ -325,6 +331,16 @@ impl Services {
         self.install_config(config);
         self.set_config_revision(revision);
         Ok(revision)
+    }
+
+    /// The components the host serves (all of [`SERVABLE`] until it says otherwise).
+    pub fn served(&self) -> Arc<Vec<String>> {
+        get(&self.served)
+    }
+
+    /// The host serves these components.
+    pub(crate) fn set_served(&self, components: Vec<String>) {
+        set(&self.served, Arc::new(components));
     }
 
     /// The rotation policy from the configuration; its retention covers server lifetimes.

@@ -31,6 +31,17 @@ impl Components {
     /// The names, as `--components` takes them.
     pub const NAMES: [&'static str; 5] = ["auth", "fido2", "scim", "config-api", "casa"];
 
+    /// The names of the components chosen.
+    pub fn names(&self) -> Vec<&'static str> {
+        let chosen = [self.auth, self.fido2, self.scim, self.config_api, self.casa];
+        Components::NAMES
+            .iter()
+            .zip(chosen)
+            .filter(|(_, on)| *on)
+            .map(|(n, _)| *n)
+            .collect()
+    }
+
     /// Parse a comma-separated list of [`Components::NAMES`] (at least one).
     pub fn parse(list: &str) -> Result<Components, HostError> {
         let mut c = Components {

@@ -15,17 +15,72 @@ pub enum LogFormat {
     Json,
 }
 
-/// Install the global tracing subscriber. `RUST_LOG` overrides the default `info` filter.
+/// Changes the installed subscriber's level (none when `RUST_LOG` decides).
+type LevelSetter = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// The installed subscriber's level setter.
+static LEVEL: std::sync::OnceLock<LevelSetter> = std::sync::OnceLock::new();
+
+/// Install the global tracing subscriber. `RUST_LOG` overrides the default `info` filter,
+/// and then the configuration's `loggingLevel` does not apply ([`apply_level`]).
 pub fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+    let from_env = tracing_subscriber::EnvFilter::try_from_default_env().ok();
+    let fixed = from_env.is_some();
+    let filter = from_env.unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    // One branch per format: each subscriber, and so its reload handle, is its own type.
+    let setter: Option<LevelSetter> = match format {
+        LogFormat::Text => {
+            let builder = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                // Colours for a terminal only: not in files and log collectors.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_filter_reloading();
+            let handle = builder.reload_handle();
+            builder.try_init().ok().map(|()| -> LevelSetter {
+                Box::new(move |d: &str| {
+                    handle.reload(tracing_subscriber::EnvFilter::new(d)).is_ok()
+                })
+            })
+        }
+        LogFormat::Json => {
+            let builder = tracing_subscriber::fmt()
+                .json()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .with_filter_reloading();
+            let handle = builder.reload_handle();
+            builder.try_init().ok().map(|()| -> LevelSetter {
+                Box::new(move |d: &str| {
+                    handle.reload(tracing_subscriber::EnvFilter::new(d)).is_ok()
+                })
+            })
+        }
     };
+    if let Some(set) = setter
+        && !fixed
+    {
+        let _ = LEVEL.set(set);
+    }
+}
+
+/// The `tracing` filter of a Janssen `loggingLevel`.
+pub fn level_directive(level: &str) -> &'static str {
+    match level.to_ascii_uppercase().as_str() {
+        "TRACE" => "trace",
+        "DEBUG" => "debug",
+        "WARN" => "warn",
+        "ERROR" | "FATAL" => "error",
+        "OFF" => "off",
+        _ => "info",
+    }
+}
+
+/// Log at Janssen's `loggingLevel` from now on (the configuration's, changed through the
+/// config API on any node); whether the installed subscriber took it (not when `RUST_LOG`
+/// decides, or none is installed).
+pub fn apply_level(level: &str) -> bool {
+    LEVEL.get().is_some_and(|set| set(level_directive(level)))
 }
 
 /// Upper bounds (seconds) of the latency histogram buckets.

@@ -176,3 +176,95 @@ fn post_unread(base: &str, path: &str, media: &str, size: usize) -> (u16, String
     let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
     (status, body)
 }
+
+/// The configuration's `loggingLevel`, changed through the API, is applied by the running
+/// server within its tick: a debug line appears once the level is `DEBUG`, not before.
+#[test]
+fn the_log_level_changes_while_the_server_runs() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(jans(&data, &["init"]).status.success());
+    let log = dir.path().join("stderr.log");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = jans_cmd(&data)
+        .env_remove("RUST_LOG")
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client().get(format!("{base}/health/ready")).send().is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let admin: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("admin-client.json")).unwrap())
+            .unwrap();
+    let token = client()
+        .post(format!("{base}/jans-auth/restv1/token"))
+        .basic_auth(
+            admin["client_id"].as_str().unwrap(),
+            admin["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap()
+        .json::<serde_json::Value>()
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A client assertion that is no JWT: rejected, with a debug line saying why.
+    let bad_assertion = || {
+        let r = client()
+            .post(format!("{base}/jans-auth/restv1/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", "not.a.jwt"),
+            ])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    };
+    let logged = |what: &str| std::fs::read_to_string(&log).unwrap().contains(what);
+    bad_assertion();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !logged("client assertion rejected"),
+        "no debug lines at INFO"
+    );
+    let r = client()
+        .put(format!("{base}/jans-config-api/api/v1/logging"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"loggingLevel": "DEBUG"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !logged("log level set level=DEBUG") {
+        assert!(
+            Instant::now() < deadline,
+            "the level was not applied:\n{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bad_assertion();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !logged("client assertion rejected") {
+        assert!(
+            Instant::now() < deadline,
+            "no debug line at DEBUG:\n{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -25,6 +25,7 @@ mod org;
 pub mod paths;
 pub mod protection;
 mod scopes;
+mod service;
 pub mod users;
 
 use std::sync::Arc;
@@ -40,9 +41,9 @@ use crate::services::Services;
 
 pub use operations::{
     ACRS_READ, ACRS_WRITE, APP_VERSION_SCOPES, AUDIT_READ, CLIENTS_DELETE, CLIENTS_LIST,
-    CLIENTS_READ, CLIENTS_WRITE, JWKS_READ, JWKS_WRITE, ORG_READ, ORG_WRITE, PROPERTIES_READ,
-    PROPERTIES_WRITE, SCOPES_DELETE, SCOPES_READ, SCOPES_WRITE, USERS_DELETE, USERS_READ,
-    USERS_WRITE,
+    CLIENTS_READ, CLIENTS_WRITE, JWKS_READ, JWKS_WRITE, LOGGING_WRITE, ORG_READ, ORG_WRITE,
+    PROPERTIES_READ, PROPERTIES_WRITE, SCOPES_DELETE, SCOPES_READ, SCOPES_WRITE, SERVICE_STATUS,
+    USERS_DELETE, USERS_READ, USERS_WRITE,
 };
 
 /// The config API over the engine's services.
@@ -109,6 +110,10 @@ impl AdminServer {
             }
             (AdminEndpoint::Client(inum), Method::Delete) => {
                 return clients::delete(&self.services, writer()?, inum, ctx).await;
+            }
+            (AdminEndpoint::Logging, Method::Put) => {
+                let set = service::set_logging(&self.services, writer()?, req, ctx).await?;
+                return Ok(Response::json(set));
             }
             (AdminEndpoint::Acrs, Method::Put) => {
                 let set = acrs::write(&self.services, writer()?, req, ctx).await?;
@@ -192,6 +197,10 @@ impl AdminServer {
                 ))
             }
             AdminEndpoint::Acrs => Ok(Response::json(acrs::read(&self.services))),
+            AdminEndpoint::ServiceStatus => {
+                Ok(Response::json(service::status(&self.services, req)?))
+            }
+            AdminEndpoint::Logging => Ok(Response::json(service::logging(&self.services))),
             AdminEndpoint::Jwks => Ok(jwks::list(&self.services)),
             AdminEndpoint::JwksKey(kid) => jwks::one(&self.services, kid),
             AdminEndpoint::JwksRotate => Err(Error::Internal("rotation is a POST".into())),
@@ -311,6 +320,8 @@ mod tests {
             .chain(&JWKS_WRITE)
             .chain(&ACRS_READ)
             .chain(&ACRS_WRITE)
+            .chain(&LOGGING_WRITE)
+            .chain(&SERVICE_STATUS)
             .chain(&[
                 protection::READ_ALL,
                 protection::WRITE_ALL,

@@ -95,6 +95,19 @@ pub fn document(issuer: &str) -> OpenApi {
                 .property("defaultAcr", text().enum_values(Some(crate::config::ACRS)))
                 .required("defaultAcr"),
         )
+        .schema(
+            "ServiceStatus",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(text().enum_values(Some(["Running", "Not present"])))),
+        )
+        .schema(
+            "Logging",
+            ObjectBuilder::new().schema_type(Type::Object).property(
+                "loggingLevel",
+                text().enum_values(Some(crate::config::LOGGING_LEVELS)),
+            ),
+        )
         .schema("JSONWebKey", json_web_key())
         .schema(
             "WebKeysConfiguration",
@@ -486,6 +499,11 @@ fn operation(op: &Operation) -> utoipa::openapi::path::Operation {
             "Only scopes of this scopeType",
         )),
         Query::WithClients => with_clients(b),
+        Query::Service => b.parameter(query(
+            "service",
+            text(),
+            "One of Janssen's services (jans-auth, jans-fido2, ...), or all",
+        )),
         Query::Audit => b
             .parameter(query("start_date", date(), "From this day (dd-MM-yyyy)"))
             .parameter(query("end_date", date(), "To this day (dd-MM-yyyy)"))

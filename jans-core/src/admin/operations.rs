@@ -116,6 +116,21 @@ pub const JWKS_WRITE: [&str; 3] = [
     WRITE_ALL,
 ];
 
+/// The scopes that may read which services run (Janssen's `data.readonly`, the health
+/// resource's `.admin`, the super scope).
+pub const SERVICE_STATUS: [&str; 3] = [
+    "https://jans.io/oauth/config/data.readonly",
+    "https://jans.io/oauth/config/health.admin",
+    READ_ALL,
+];
+
+/// The scopes that may change how the server logs.
+pub const LOGGING_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/config/logging.write",
+    "https://jans.io/oauth/config/logging.admin",
+    WRITE_ALL,
+];
+
 /// The scopes that may read the default authentication method.
 pub const ACRS_READ: [&str; 5] = [
     "https://jans.io/oauth/config/acrs.readonly",
@@ -186,6 +201,8 @@ pub enum Query {
     WithClients,
     /// The audit log's: `start_date`, `end_date`, `pattern`, `limit`, `startIndex`.
     Audit,
+    /// `service`: one of Janssen's services, or `all`.
+    Service,
 }
 
 /// What an operation takes in its body.
@@ -276,9 +293,10 @@ const AUDIT: &str = "Audit";
 const USERS: &str = "Configuration – User Management";
 const JWKS: &str = "Configuration – JWK - JSON Web Key (JWK)";
 const ACRS: &str = "Default Authentication Method";
+const LOGGING: &str = "Configuration – Logging";
 
 /// Every operation served.
-pub const OPERATIONS: [Operation; 34] = {
+pub const OPERATIONS: [Operation; 37] = {
     use Method::{Delete, Get, Patch, Post, Put};
     use Payload::Json as Body;
     const NONE: &[&str] = &[];
@@ -488,6 +506,33 @@ pub const OPERATIONS: [Operation; 34] = {
             ORG,
             &ORG_WRITE,
             (Query::None, Payload::Patch, Answer::Json("Organization")),
+        ),
+        op(
+            p!("/health/service-status"),
+            Get,
+            "get-service-status",
+            "Which of Janssen's services this process runs",
+            HEALTH,
+            &SERVICE_STATUS,
+            (Query::Service, Payload::None, Answer::Json("ServiceStatus")),
+        ),
+        op(
+            p!("/logging"),
+            Get,
+            "get-config-logging",
+            "How the server logs",
+            LOGGING,
+            &AUDIT_READ,
+            (Query::None, Payload::None, Answer::Json("Logging")),
+        ),
+        op(
+            p!("/logging"),
+            Put,
+            "put-config-logging",
+            "Set how the server logs (every node)",
+            LOGGING,
+            &LOGGING_WRITE,
+            (Query::None, Body("Logging"), Answer::Json("Logging")),
         ),
         op(
             p!("/acrs"),

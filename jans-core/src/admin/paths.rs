@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 15] = [
+pub const EXACT: [(&str, AdminEndpoint); 17] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -48,6 +48,11 @@ pub const EXACT: [(&str, AdminEndpoint); 15] = [
         AdminEndpoint::JwksRotate,
     ),
     ("/jans-config-api/api/v1/acrs", AdminEndpoint::Acrs),
+    (
+        "/jans-config-api/api/v1/health/service-status",
+        AdminEndpoint::ServiceStatus,
+    ),
+    ("/jans-config-api/api/v1/logging", AdminEndpoint::Logging),
     ("/jans-config-api/api/v1/audit", AdminEndpoint::Audit),
     ("/jans-config-api/api/v1/org", AdminEndpoint::Org),
 ];
@@ -121,6 +126,8 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::JwksRotate => "admin_jwks_rotate",
         AdminEndpoint::JwksKey(_) => "admin_jwks_key",
         AdminEndpoint::Acrs => "admin_acrs",
+        AdminEndpoint::ServiceStatus => "admin_service_status",
+        AdminEndpoint::Logging => "admin_logging",
         AdminEndpoint::Audit => "admin_audit",
         AdminEndpoint::Org => "admin_org",
     }

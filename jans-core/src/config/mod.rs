@@ -43,6 +43,9 @@ pub const IMPLEMENTED_GRANT_TYPES: [&str; 5] = [
 /// names the same).
 pub const ACRS: [&str; 3] = ["simple_password_auth", "passkey", "fido2"];
 
+/// Janssen's logging levels (`loggingLevel`).
+pub const LOGGING_LEVELS: [&str; 7] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"];
+
 /// The auth-server configuration. Field names serialize exactly as Janssen's properties.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -119,6 +122,9 @@ pub struct Config {
     /// `acrs`): one of [`ACRS`]; the password's when the method needs a component this
     /// server lacks.
     pub default_acr: String,
+    /// How much the host logs (Janssen's `loggingLevel`: `TRACE`, `DEBUG`, `INFO`, `WARN`,
+    /// `ERROR`, `FATAL` or `OFF`), applied by the host at runtime (unless `RUST_LOG` says).
+    pub logging_level: String,
     /// The members a person created through the config API must be given (Janssen's
     /// config API `userMandatoryAttributes`: member names of its `CustomUser`, or of its
     /// `customAttributes`).
@@ -214,6 +220,7 @@ impl Default for Config {
             .to_vec(),
             require_pkce: false,
             default_acr: ACRS[0].to_owned(),
+            logging_level: "INFO".to_owned(),
             user_mandatory_attributes: [
                 "mail",
                 "displayName",

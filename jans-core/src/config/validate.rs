@@ -6,6 +6,16 @@ impl Config {
     /// Check every value; the first problem found is returned, naming its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_issuer(&self.issuer)?;
+        if !super::LOGGING_LEVELS.contains(&self.logging_level.as_str()) {
+            return Err(ConfigError::new(
+                "loggingLevel",
+                format!(
+                    "{:?} is not a level (one of {})",
+                    self.logging_level,
+                    super::LOGGING_LEVELS.join(", ")
+                ),
+            ));
+        }
         if !super::ACRS.contains(&self.default_acr.as_str()) {
             return Err(ConfigError::new(
                 "defaultAcr",

@@ -146,6 +146,13 @@ impl Engine {
 
 /// The auth-server's typed operations ([`AuthServer`]), for embedders and hosts.
 impl Engine {
+    /// The host serves these components (`--components`: `auth`, `fido2`, `scim`,
+    /// `config-api`, `casa`), as the config API's `health/service-status` reports.
+    pub fn set_served(&self, components: &[&str]) {
+        self.services()
+            .set_served(components.iter().map(|c| (*c).to_owned()).collect());
+    }
+
     /// [`AuthServer::register_client`]
     pub async fn register_client(
         &self,

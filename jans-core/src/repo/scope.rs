@@ -222,7 +222,7 @@ fn protecting<'a>(
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
 /// of each resource served (`admin::operations`). The admin client made by `init` and
 /// `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 34] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 36] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -262,10 +262,6 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 34] = [
     (
         "https://jans.io/oauth/config/logging.readonly",
         "Read the logging settings and the audit log (config API).",
-    ),
-    (
-        "https://jans.io/oauth/config/logging.admin",
-        "Everything about logging and the audit log (config API).",
     ),
     (
         "https://jans.io/oauth/config/organization.readonly",
@@ -358,6 +354,18 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 34] = [
     (
         "https://jans.io/oauth/config/acrs.admin",
         "Everything about the default authentication method (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/data.readonly",
+        "Read which services run (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/logging.write",
+        "Change how the server logs (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/logging.admin",
+        "Everything about logging and the audit log (config API).",
     ),
 ];
 

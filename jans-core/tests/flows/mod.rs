@@ -5,6 +5,7 @@ pub mod admin_config;
 pub mod admin_keys;
 pub mod admin_openapi;
 pub mod admin_org;
+pub mod admin_service;
 pub mod admin_users;
 pub mod authorize;
 pub mod backends;

@@ -105,7 +105,26 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
         components,
         ..HostConfig::default()
     };
+    opened.engine.set_served(&components.names());
     let router = jans_http::router_with(state.clone(), &host);
+    // The configuration's loggingLevel, applied when it changes (the config API's
+    // `logging`, on any node: every node's configuration follows the stored one).
+    let levels = {
+        let engine = opened.engine.clone();
+        tokio::spawn(async move {
+            let mut applied = String::new();
+            loop {
+                let level = engine.config().logging_level.clone();
+                if level != applied {
+                    if jans_http::telemetry::apply_level(&level) {
+                        tracing::warn!(%level, "log level set");
+                    }
+                    applied = level;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        })
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let bg = tokio::spawn(jans_http::background(state, background, stop_rx));
     let issuer = opened.engine.config().issuer.clone();
@@ -128,6 +147,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
     let served =
         jans_http::serve::serve(listener, router, tls, jans_http::serve::shutdown_signal()).await;
     super::remote::withdraw(&opened.data.path);
+    levels.abort();
     served?;
     let _ = stop_tx.send(true);
     let _ = bg.await;
