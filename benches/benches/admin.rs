@@ -18,7 +18,7 @@ use jans_benches::{OsRandom, block_on, now};
 use jans_core::repo::Stores;
 use jans_core::repo::client::{AuthMethod, ClientMetadata};
 use jans_core::request::AdminEndpoint;
-use jans_core::{AuthEndpoint, Config, Ctx, Engine, Method, Random, Request};
+use jans_core::{Config, Ctx, Engine, Method, Random, Request};
 use serde_json::Value;
 
 struct Bench {
@@ -99,25 +99,7 @@ fn bench(clients: usize) -> Bench {
         scope: Some("https://jans.io/oauth/config/read-all".into()),
         ..ClientMetadata::default()
     };
-    let c = block_on(engine.register_client(admin, &ctx)).expect("client");
-    let mut req = Request::new(AuthEndpoint::Token, Method::Post).with_form(
-        jans_core::params::Params::from_pairs([(
-            "grant_type".to_owned(),
-            "client_credentials".to_owned(),
-        )]),
-    );
-    use base64::Engine as _;
-    req.authorization = Some(format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            c.client.client_id,
-            c.client_secret.expect("secret")
-        ))
-    ));
-    let r = block_on(engine.handle(req, &ctx));
-    let body: Value = serde_json::from_slice(&r.body_bytes()).expect("json");
-    let token = body["access_token"].as_str().expect("token").to_owned();
+    let token = jans_benches::client_token(&engine, admin, &ctx);
     Bench {
         engine,
         token,

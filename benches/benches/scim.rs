@@ -35,7 +35,7 @@ use jans_core::repo::Stores;
 use jans_core::repo::client::{AuthMethod, ClientMetadata};
 use jans_core::repo::user::User;
 use jans_core::request::ScimEndpoint;
-use jans_core::{AuthEndpoint, Config, Ctx, Engine, Method, Random, Request};
+use jans_core::{Config, Ctx, Engine, Method, Random, Request};
 use serde_json::{Value, json};
 
 struct Bench {
@@ -136,25 +136,7 @@ fn bench((stores, keep): (Stores, Box<dyn std::any::Any>), users: usize) -> Benc
         ),
         ..ClientMetadata::default()
     };
-    let c = block_on(engine.register_client(metadata, &ctx)).expect("client");
-    let mut req = Request::new(AuthEndpoint::Token, Method::Post).with_form(
-        jans_core::params::Params::from_pairs([(
-            "grant_type".to_owned(),
-            "client_credentials".to_owned(),
-        )]),
-    );
-    use base64::Engine as _;
-    req.authorization = Some(format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            c.client.client_id,
-            c.client_secret.expect("secret")
-        ))
-    ));
-    let r = block_on(engine.handle(req, &ctx));
-    let body: Value = serde_json::from_slice(&r.body_bytes()).expect("json");
-    let token = body["access_token"].as_str().expect("token").to_owned();
+    let token = jans_benches::client_token(&engine, metadata, &ctx);
     Bench {
         engine,
         token,

@@ -32,6 +32,34 @@ pub fn criterion() -> Criterion {
         .measurement_time(Duration::from_secs(3))
 }
 
+/// A client-credentials access token of `engine` for a client registered with `metadata`
+/// (which must use a secret): what the benches of protected APIs (SCIM, the config API)
+/// present as their bearer token.
+pub fn client_token(
+    engine: &jans_core::Engine,
+    metadata: jans_core::repo::client::ClientMetadata,
+    ctx: &Ctx,
+) -> String {
+    let c = block_on(engine.register_client(metadata, ctx)).expect("client");
+    let mut req = Request::new(jans_core::AuthEndpoint::Token, jans_core::Method::Post).with_form(
+        jans_core::params::Params::from_pairs([(
+            "grant_type".to_owned(),
+            "client_credentials".to_owned(),
+        )]),
+    );
+    req.authorization = Some(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            c.client.client_id,
+            c.client_secret.expect("secret")
+        ))
+    ));
+    let r = block_on(engine.handle(req, ctx));
+    let body: serde_json::Value = serde_json::from_slice(&r.body_bytes()).expect("json");
+    body["access_token"].as_str().expect("token").to_owned()
+}
+
 /// The operating system's CSPRNG behind the per-thread pool `jans serve` and libjans draw
 /// from (`jans_http::OsRandom`): in-process and C ABI arms of a bench pay the same for
 /// randomness.

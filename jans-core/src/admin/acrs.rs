@@ -27,8 +27,7 @@ pub(super) async fn write(
     req: &Request,
     ctx: &Ctx,
 ) -> Result<Value, Error> {
-    let v: Value = serde_json::from_slice(&req.body)
-        .map_err(|e| AdminError::new(400, format!("the body is not JSON: {e}")))?;
+    let v = super::body(req)?;
     let acr = match v.get("defaultAcr") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         _ => {

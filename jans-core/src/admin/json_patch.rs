@@ -150,8 +150,7 @@ pub fn of_request(
             "a JSON Patch is sent as application/json-patch+json (RFC 6902 §1)",
         ));
     }
-    let body: Value = serde_json::from_slice(&req.body)
-        .map_err(|e| AdminError::new(400, format!("the body is not JSON: {e}")))?;
+    let body = super::body(req)?;
     let ops = parse(&body).map_err(|e| AdminError::new(400, e.0))?;
     if ops.iter().any(Op::touches_root) {
         return Err(AdminError::new(

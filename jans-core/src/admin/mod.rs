@@ -285,6 +285,12 @@ impl AdminServer {
     }
 }
 
+/// The request's body as JSON; a 400 naming why when it is not.
+pub(crate) fn body(req: &Request) -> Result<Value, AdminError> {
+    serde_json::from_slice(&req.body)
+        .map_err(|e| AdminError::new(400, format!("the body is not JSON: {e}")))
+}
+
 /// Janssen's liveness `Status`: a process that answers is live.
 fn liveness() -> Value {
     json!({"name": "jans-config-api liveness", "status": "UP"})

@@ -48,12 +48,6 @@ fn scope_of(v: Value) -> Result<Scope, AdminError> {
     Ok(scope)
 }
 
-/// The request body as JSON.
-fn body(req: &Request) -> Result<Value, AdminError> {
-    serde_json::from_slice(&req.body)
-        .map_err(|e| AdminError::new(400, format!("the body is not JSON: {e}")))
-}
-
 /// This node's scopes, reloaded from the store after a write.
 async fn reload(services: &Services) -> Result<(), Error> {
     services.install_scopes(services.stores().scopes.list().await?);
@@ -71,7 +65,7 @@ pub(super) async fn write(
     let store = &services.stores().scopes;
     let (written, patch) = match (endpoint, req.method) {
         (AdminEndpoint::Scopes, Method::Post) => {
-            let mut v = body(req)?;
+            let mut v = super::body(req)?;
             let Some(m) = v.as_object_mut() else {
                 return Err(AdminError::new(400, "a scope is a JSON object").into());
             };
@@ -112,7 +106,7 @@ pub(super) async fn write(
             return shown(201, &scope);
         }
         (AdminEndpoint::Scopes, _) => {
-            let scope = scope_of(body(req)?)?;
+            let scope = scope_of(super::body(req)?)?;
             let Some((revision, stored)) = store.by_inum(&scope.inum).await? else {
                 return Err(missing(&scope.inum).into());
             };

@@ -69,8 +69,7 @@ pub(super) async fn set_logging(
     req: &Request,
     ctx: &Ctx,
 ) -> Result<Value, Error> {
-    let v: Value = serde_json::from_slice(&req.body)
-        .map_err(|e| AdminError::new(400, format!("the body is not JSON: {e}")))?;
+    let v = super::body(req)?;
     let Value::Object(m) = &v else {
         return Err(AdminError::new(400, "a Logging is a JSON object").into());
     };

@@ -311,11 +311,6 @@ pub(super) async fn read_one(services: &Services, inum: &str) -> Result<Response
     }
 }
 
-fn body(req: &Request) -> Result<Value, AdminError> {
-    serde_json::from_slice(&req.body)
-        .map_err(|e| AdminError::new(400, format!("the body is not JSON: {e}")))
-}
-
 /// `POST mgt/configuser`: 201 with the person, their `inum` drawn.
 pub(super) async fn create(
     services: &Services,
@@ -323,7 +318,7 @@ pub(super) async fn create(
     req: &Request,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
-    let v = body(req)?;
+    let v = super::body(req)?;
     let fresh = User {
         inum: uuid_from(&ctx.random_bytes(16)),
         created_at: ctx.now,
@@ -404,7 +399,7 @@ pub(super) async fn replace(
     req: &Request,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
-    let v = body(req)?;
+    let v = super::body(req)?;
     let Some(inum) = v.get("inum").and_then(Value::as_str).map(str::to_owned) else {
         return Err(bad("inum names the user to replace").into());
     };
@@ -440,7 +435,7 @@ pub(super) async fn patch(
     req: &Request,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
-    let v = body(req)?;
+    let v = super::body(req)?;
     let Value::Object(m) = &v else {
         return Err(bad("a UserPatchRequest is a JSON object").into());
     };

@@ -6,52 +6,13 @@
 use jans_core::repo::client::Client;
 use jans_core::request::AdminEndpoint;
 use jans_core::testing::block_on;
-use jans_core::{Method, Request, Response};
+use jans_core::{Method, Request};
 use serde_json::{Value, json};
 
+use super::admin_util::*;
 use super::harness::*;
 
 const PATCH: &str = "application/json-patch+json";
-
-fn token(h: &Harness, scope: &str) -> String {
-    let c = h.register(json!({"client_name": "operator", "scope": scope}));
-    h.cc_token(&c)
-}
-
-fn send(
-    h: &Harness,
-    endpoint: AdminEndpoint,
-    method: Method,
-    token: &str,
-    body: Option<(&str, Value)>,
-) -> Response {
-    let mut req = Request::new(endpoint, method);
-    req.authorization = Some(format!("Bearer {token}"));
-    if let Some((media, body)) = body {
-        req.content_type = Some(media.to_owned());
-        req.body = serde_json::to_vec(&body).unwrap();
-    }
-    h.call(req)
-}
-
-fn get(h: &Harness, endpoint: AdminEndpoint, token: &str, query: &[(&str, &str)]) -> Response {
-    let mut req = Request::new(endpoint, Method::Get);
-    req.authorization = Some(format!("Bearer {token}"));
-    req.query = jans_core::params::Params::from_pairs(
-        query
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    h.call(req)
-}
-
-/// A refusal in Janssen's `ApiError` form with `status`; its description.
-fn refused(r: &Response, status: u16) -> String {
-    assert_eq!(r.status(), status, "{:?}", r.body);
-    let v = json(r);
-    assert_eq!(v["code"], status.to_string(), "{v}");
-    v["description"].as_str().unwrap().to_owned()
-}
 
 fn stored(h: &Harness, inum: &str) -> Option<Client> {
     block_on(h.stores.clients.get(inum)).unwrap()

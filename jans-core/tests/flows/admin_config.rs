@@ -10,14 +10,10 @@ use jans_core::request::AdminEndpoint;
 use jans_core::testing::block_on;
 use serde_json::{Value, json};
 
+use super::admin_util::token;
 use super::harness::*;
 
 const PATCH: &str = "application/json-patch+json";
-
-fn token(h: &Harness, scope: &str) -> String {
-    let c = h.register(json!({"client_name": "operator", "scope": scope}));
-    h.cc_token(&c)
-}
 
 fn call(h: &Harness, method: Method, token: &str, patch: Option<Value>) -> jans_core::Response {
     let mut req = Request::new(AdminEndpoint::AuthConfig, method);

@@ -10,12 +10,8 @@ use jans_core::testing::block_on;
 use jans_core::{Method, Request, Response};
 use serde_json::{Value, json};
 
+use super::admin_util::{refused, token};
 use super::harness::*;
-
-fn token(h: &Harness, scope: &str) -> String {
-    let c = h.register(json!({"client_name": "operator", "scope": scope}));
-    h.cc_token(&c)
-}
 
 fn send(
     h: &Harness,
@@ -31,11 +27,6 @@ fn send(
         req.body = serde_json::to_vec(&b).unwrap();
     }
     h.call(req)
-}
-
-fn refused(r: &Response, status: u16) -> String {
-    assert_eq!(r.status(), status, "{:?}", r.body);
-    json(r)["description"].as_str().unwrap().to_owned()
 }
 
 fn users(h: &Harness) -> Vec<User> {

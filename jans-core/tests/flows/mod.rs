@@ -7,6 +7,7 @@ pub mod admin_openapi;
 pub mod admin_org;
 pub mod admin_service;
 pub mod admin_users;
+pub mod admin_util;
 pub mod authorize;
 pub mod backends;
 pub mod brute_force;

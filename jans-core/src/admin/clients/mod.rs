@@ -143,12 +143,6 @@ pub(super) async fn read(services: &Services, inum: &str) -> Result<Response, Er
     }
 }
 
-/// The request body as JSON.
-fn body(req: &Request) -> Result<Value, AdminError> {
-    serde_json::from_slice(&req.body)
-        .map_err(|e| AdminError::new(400, format!("the body is not JSON: {e}")))
-}
-
 /// `POST openid/clients`: a new client, its `inum` drawn unless given; 201 with the
 /// client and, when its method uses one, its secret (this once).
 pub(super) async fn create(
@@ -158,7 +152,7 @@ pub(super) async fn create(
     ctx: &Ctx,
 ) -> Result<Response, Error> {
     let scopes = services.scopes();
-    let mut written = wire::read(body(req)?, &scopes, None)?;
+    let mut written = wire::read(crate::admin::body(req)?, &scopes, None)?;
     let registry = services.client_registry()?;
     registry.check(&mut written.metadata).map_err(refused)?;
     let given = written.secret.is_some();
@@ -234,7 +228,7 @@ pub(super) async fn replace(
     req: &Request,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
-    let v = body(req)?;
+    let v = crate::admin::body(req)?;
     let Some(inum) = v.get("inum").and_then(Value::as_str).map(str::to_owned) else {
         return Err(AdminError::new(400, "inum names the client to replace").into());
     };

@@ -116,8 +116,9 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
             loop {
                 let level = engine.config().logging_level.clone();
                 if level != applied {
-                    if jans_http::telemetry::apply_level(&level) {
-                        tracing::warn!(%level, "log level set");
+                    // Said (at info) when it changes, not at the start.
+                    if jans_http::telemetry::apply_level(&level) && !applied.is_empty() {
+                        tracing::info!(%level, "log level set");
                     }
                     applied = level;
                 }
