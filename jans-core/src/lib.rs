@@ -65,6 +65,7 @@ pub mod fido2;
 pub mod internal;
 pub mod jose;
 pub mod keys;
+pub mod management;
 pub mod outbound;
 pub mod params;
 pub mod password;

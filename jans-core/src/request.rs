@@ -109,6 +109,9 @@ impl From<AdminEndpoint> for Endpoint {
 pub enum ScimEndpoint {
     /// `/.well-known/scim-configuration` (Janssen's endpoint directory).
     Configuration,
+    /// `/jans-config-api/scim/scim-config`: the SCIM configuration, through the admin route
+    /// this component contributes to the config API (Janssen's scim plugin).
+    AdminConfig,
     /// `/jans-scim/restv1/v2/ServiceProviderConfig` (RFC 7644 §4).
     ServiceProviderConfig,
     /// `/jans-scim/restv1/v2/ResourceTypes` (RFC 7644 §4).
@@ -188,6 +191,9 @@ pub enum Fido2Endpoint {
     /// `/jans-fido2/restv1/fido-configuration` and `/.well-known/fido-configuration`: the
     /// U2F discovery document.
     U2fConfiguration,
+    /// `/jans-config-api/fido2/fido2-config`: the FIDO2 configuration, through the admin
+    /// route this component contributes to the config API (Janssen's fido2 plugin).
+    AdminConfig,
 }
 
 impl From<Fido2Endpoint> for Endpoint {

@@ -16,16 +16,11 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::error::admin::AdminError;
 use crate::request::Request;
 use crate::services::{Services, shared_doc};
-use crate::store::StoreError;
 
 use super::json_patch;
 use super::protection::Caller;
-
-/// How often a PATCH is applied again when another change keeps coming first.
-const PATCH_ATTEMPTS: usize = 16;
 
 /// Properties shown redacted.
 const SECRET: [&str; 2] = ["pairwiseCalculationKey", "pairwiseCalculationSalt"];
@@ -47,14 +42,6 @@ pub(super) fn shown(config: &Config) -> Result<Value, Error> {
         }
     }
     Ok(doc)
-}
-
-/// A configuration error as the API's 400.
-fn invalid(e: Error) -> Error {
-    match e {
-        Error::Config(c) => AdminError::new(400, format!("{}: {}", c.key, c.message)).into(),
-        other => other,
-    }
 }
 
 /// `PATCH jans-auth-server/config`: the configuration after the patch.
@@ -85,38 +72,14 @@ pub(super) async fn apply(
     ops: &[json_patch::Op],
     (resource, sent): (&str, &Value),
 ) -> Result<Value, Error> {
-    for op in ops {
-        if op.touches("persistence") {
-            return Err(AdminError::new(
-                400,
-                "persistence is each node's own: it is set in the node's configuration file",
-            )
-            .into());
-        }
-    }
-    for _ in 0..PATCH_ATTEMPTS {
-        let (revision, current) = match services.stores().config.get().await? {
-            Some(stored) => (stored.revision, stored.doc),
-            // Nothing stored yet (an embedded store never changed): the running one.
-            None => (0, shared_doc(&services.config())?),
-        };
-        let patched = json_patch::apply(&current, ops).map_err(|e| AdminError::new(400, e.0))?;
-        match services.store_config(patched, revision).await {
-            Ok(_) => {
-                super::audit::record(
-                    services,
-                    caller,
-                    ctx,
-                    (resource, "jansConfDyn", "patch"),
-                    Some(sent),
-                )
-                .await;
-                return shown(&services.config());
-            }
-            // Another change came first: apply the patch to what it left.
-            Err(Error::Store(StoreError::Conflict)) => continue,
-            Err(e) => return Err(invalid(e)),
-        }
-    }
-    Err(AdminError::new(409, "the configuration kept changing while this patch ran").into())
+    crate::management::patch_config(services, ops).await?;
+    super::audit::record(
+        services,
+        caller,
+        ctx,
+        (resource, "jansConfDyn", "patch"),
+        Some(sent),
+    )
+    .await;
+    shown(&services.config())
 }

@@ -48,6 +48,13 @@ impl Endpoint {
         }
     }
 
+    /// Whether this is a management endpoint (the config API's, or an admin route a
+    /// component contributes under `/jans-config-api/`): its refusals are Janssen's
+    /// `ApiError`.
+    pub fn is_management(&self) -> bool {
+        self.path().starts_with(crate::management::ROOT)
+    }
+
     /// The component serving this endpoint, as `--components` names it.
     pub fn component(&self) -> &'static str {
         match self {
@@ -76,12 +83,20 @@ impl Engine {
                     resp
                 }
             }
+            // A component's admin routes answer as the config API does (Janssen's
+            // `ApiError`), its own endpoints in its protocol's form.
             Endpoint::Fido2(e) => match self.inner.fido2.handle(*e, &req, ctx).await {
                 Ok(r) => r,
+                Err(err) if req.endpoint.is_management() => {
+                    failed(&req, ProtocolError::Admin(err.to_admin()), &err, ctx)
+                }
                 Err(err) => failed(&req, ProtocolError::WebAuthn(err.to_fido2()), &err, ctx),
             },
             Endpoint::Scim(e) => match self.inner.scim.handle(e, &req, ctx).await {
                 Ok(r) => r,
+                Err(err) if req.endpoint.is_management() => {
+                    failed(&req, ProtocolError::Admin(err.to_admin()), &err, ctx)
+                }
                 Err(err) => failed(&req, ProtocolError::Scim(err.to_scim()), &err, ctx),
             },
             Endpoint::Admin(e) => match self.inner.admin.handle(e, &req, ctx).await {

@@ -58,6 +58,23 @@ use registration::Registrar;
 /// The cookie of an auth-server session (Janssen's `session_id`).
 const SESSION_COOKIE: &str = crate::repo::session::SESSION_COOKIE;
 
+/// The scopes that may read the FIDO2 configuration through its admin route (Janssen's
+/// fido2 plugin; the config API's super scopes too).
+pub const ADMIN_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/fido2.readonly",
+    "https://jans.io/oauth/config/fido2.write",
+    "https://jans.io/oauth/config/fido2.admin",
+    crate::management::protection::READ_ALL,
+    crate::management::protection::WRITE_ALL,
+];
+
+/// The scopes that may change it.
+pub const ADMIN_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/config/fido2.write",
+    "https://jans.io/oauth/config/fido2.admin",
+    crate::management::protection::WRITE_ALL,
+];
+
 /// The FIDO2 component: the shared services plus its pending ceremonies.
 pub struct Fido2Server {
     services: Arc<Services>,
@@ -194,6 +211,17 @@ impl Fido2Server {
             .header("allow", allowed))
         };
         let json = Response::json;
+        if endpoint == Fido2Endpoint::AdminConfig {
+            // The admin route this component contributes (Janssen's fido2 plugin).
+            return crate::management::config_section(
+                &self.services,
+                req,
+                ctx,
+                ("fido2Configuration", "fido2/fido2-config", "GET, PUT"),
+                (&ADMIN_READ, &ADMIN_WRITE),
+            )
+            .await;
+        }
         match endpoint {
             Fido2Endpoint::Configuration
             | Fido2Endpoint::U2fConfiguration
@@ -208,6 +236,7 @@ impl Fido2Server {
             {
                 wrong_method("GET, POST")
             }
+            Fido2Endpoint::AdminConfig => Err(Error::Internal("served above".into())),
             Fido2Endpoint::U2fConfiguration => Ok(Response::public_json(
                 configuration::u2f_document(&self.config()),
                 3600,

@@ -13,7 +13,7 @@ pub const WELL_KNOWN: &str = "/.well-known/fido2-configuration";
 pub const U2F_WELL_KNOWN: &str = "/.well-known/fido-configuration";
 
 /// Every path served, and its endpoint (the first path of an endpoint is its own).
-pub const EXACT: [(&str, Fido2Endpoint); 12] = [
+pub const EXACT: [(&str, Fido2Endpoint); 13] = [
     (
         "/jans-fido2/restv1/configuration",
         Fido2Endpoint::Configuration,
@@ -56,6 +56,10 @@ pub const EXACT: [(&str, Fido2Endpoint); 12] = [
         Fido2Endpoint::U2fConfiguration,
     ),
     (U2F_WELL_KNOWN, Fido2Endpoint::U2fConfiguration),
+    (
+        "/jans-config-api/fido2/fido2-config",
+        Fido2Endpoint::AdminConfig,
+    ),
 ];
 
 /// The endpoint served at `path`.
@@ -76,6 +80,7 @@ pub fn path(endpoint: Fido2Endpoint) -> &'static str {
 pub fn label(endpoint: Fido2Endpoint) -> &'static str {
     match endpoint {
         Fido2Endpoint::Configuration => "fido2_configuration",
+        Fido2Endpoint::AdminConfig => "fido2_admin_config",
         Fido2Endpoint::AttestationOptions => "fido2_attestation_options",
         Fido2Endpoint::AttestationResult => "fido2_attestation_result",
         Fido2Endpoint::AssertionOptions => "fido2_assertion_options",

@@ -222,7 +222,7 @@ fn protecting<'a>(
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
 /// of each resource served (`admin::operations`). The admin client made by `init` and
 /// `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 36] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 41] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -366,6 +366,26 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 36] = [
     (
         "https://jans.io/oauth/config/logging.admin",
         "Everything about logging and the audit log (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/fido2.readonly",
+        "Read the FIDO2 configuration (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/fido2.write",
+        "Change the FIDO2 configuration (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/fido2.admin",
+        "Everything about the FIDO2 configuration (config API).",
+    ),
+    (
+        "https://jans.io/scim/config.readonly",
+        "Read the SCIM configuration (config API).",
+    ),
+    (
+        "https://jans.io/scim/config.write",
+        "Change the SCIM configuration (config API).",
     ),
 ];
 

@@ -50,6 +50,21 @@ use crate::request::{Method, Request, ScimEndpoint};
 use crate::response::{Body, Response};
 use crate::services::Services;
 
+/// The scopes that may read the SCIM configuration through its admin route (Janssen's
+/// scim plugin; the config API's super scopes too).
+pub const ADMIN_READ: [&str; 4] = [
+    "https://jans.io/scim/config.readonly",
+    "https://jans.io/scim/config.write",
+    crate::management::protection::READ_ALL,
+    crate::management::protection::WRITE_ALL,
+];
+
+/// The scopes that may change it.
+pub const ADMIN_WRITE: [&str; 2] = [
+    "https://jans.io/scim/config.write",
+    crate::management::protection::WRITE_ALL,
+];
+
 /// The SCIM component.
 pub struct ScimServer {
     services: Arc<Services>,
@@ -220,6 +235,17 @@ impl ScimServer {
         if *endpoint == ScimEndpoint::Me {
             return self.me(req, ctx).await;
         }
+        if *endpoint == ScimEndpoint::AdminConfig {
+            // The admin route this component contributes (Janssen's scim plugin).
+            return crate::management::config_section(
+                &self.services,
+                req,
+                ctx,
+                ("scimConfiguration", "scim/scim-config", "GET, PATCH"),
+                (&ADMIN_READ, &ADMIN_WRITE),
+            )
+            .await;
+        }
         if req.body.len() > MAX_BODY && *endpoint != ScimEndpoint::Bulk {
             return Ok(Response::error(ScimError::status(
                 413,
@@ -320,6 +346,7 @@ impl ScimServer {
             }
             // Answered above, as the token's user.
             ScimEndpoint::Me => Ok(Response::error(ScimError::status(404, "no such user"))),
+            ScimEndpoint::AdminConfig => Err(Error::Internal("served above".into())),
             ScimEndpoint::Configuration => Ok(Response::json(discovery::scim_configuration(&base))),
             ScimEndpoint::ServiceProviderConfig => Ok(scim(
                 200,

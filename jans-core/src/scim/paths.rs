@@ -10,7 +10,11 @@ pub const SCIM_PREFIX: &str = "/jans-scim/restv1/v2";
 pub const WELL_KNOWN: &str = "/.well-known/scim-configuration";
 
 /// The paths served as they are.
-pub const EXACT: [(&str, ScimEndpoint); 16] = [
+pub const EXACT: [(&str, ScimEndpoint); 17] = [
+    (
+        "/jans-config-api/scim/scim-config",
+        ScimEndpoint::AdminConfig,
+    ),
     (WELL_KNOWN, ScimEndpoint::Configuration),
     (
         "/jans-scim/restv1/v2/ServiceProviderConfig",
@@ -107,6 +111,7 @@ pub fn path(endpoint: &ScimEndpoint) -> String {
 pub fn label(endpoint: &ScimEndpoint) -> &'static str {
     match endpoint {
         ScimEndpoint::Configuration => "scim_configuration",
+        ScimEndpoint::AdminConfig => "scim_admin_config",
         ScimEndpoint::ServiceProviderConfig => "scim_service_provider_config",
         ScimEndpoint::ResourceTypes | ScimEndpoint::ResourceType(_) => "scim_resource_types",
         ScimEndpoint::Schemas | ScimEndpoint::Schema(_) => "scim_schemas",

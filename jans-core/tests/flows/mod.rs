@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod admin_acrs;
 pub mod admin_clients;
+pub mod admin_components;
 pub mod admin_config;
 pub mod admin_keys;
 pub mod admin_openapi;

@@ -113,6 +113,7 @@ async fn engine_route(
             let label = endpoint.label();
             let pages = endpoint.shows_errors_as_pages();
             let component = endpoint.component();
+            let management = endpoint.is_management();
             match translate::to_core(endpoint, &method, &uri, &headers, body) {
                 Ok(mut req) => {
                     req.peer_addr = peer.map(|p| (p.0).0);
@@ -125,8 +126,9 @@ async fn engine_route(
                     let why = e.description.as_deref().unwrap_or("malformed request");
                     (label, Response::error(ScimError::status(400, why)))
                 }
-                // The config API answers in Janssen's `ApiError` form.
-                Err(e) if component == "config-api" => {
+                // The config API, and the admin routes of components, answer in
+                // Janssen's `ApiError` form.
+                Err(e) if component == "config-api" || management => {
                     let why = e.description.as_deref().unwrap_or("malformed request");
                     (label, Response::error(AdminError::new(400, why)))
                 }
@@ -164,10 +166,7 @@ fn refused_body(
     };
     let out = if uri.path().starts_with(jans_core::scim::paths::SCIM_PREFIX) {
         translate::from_core(&Response::error(ScimError::status(status, &why)))
-    } else if uri
-        .path()
-        .starts_with(jans_core::admin::paths::ADMIN_PREFIX)
-    {
+    } else if uri.path().starts_with(jans_core::management::ROOT) {
         translate::from_core(&Response::error(AdminError::new(status, why)))
     } else {
         rejected.into_response()
@@ -255,11 +254,9 @@ async fn not_found(State(state): State<Arc<AppState>>, uri: Uri) -> axum::respon
     if uri.path().starts_with(jans_core::scim::paths::SCIM_PREFIX) {
         return translate::from_core(&Response::error(ScimError::status(404, why)));
     }
-    // Under the config API's root, Janssen's `ApiError` form.
-    if uri
-        .path()
-        .starts_with(jans_core::admin::paths::ADMIN_PREFIX)
-    {
+    // Under the config API's root (its own paths and the components' admin routes),
+    // Janssen's `ApiError` form.
+    if uri.path().starts_with(jans_core::management::ROOT) {
         return translate::from_core(&Response::error(AdminError::new(404, why)));
     }
     translate::from_core(&Response::error(OAuthError::new(ErrorCode::NotFound, why)))

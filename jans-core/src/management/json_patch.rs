@@ -48,6 +48,23 @@ impl Op {
         }
     }
 
+    /// The operation on the member `member` of a document: each of its pointers one level
+    /// down (a patch of a section, applied to the whole).
+    pub fn under(self, member: &str) -> Op {
+        let down = |mut p: Vec<String>| {
+            p.insert(0, member.to_owned());
+            p
+        };
+        match self {
+            Op::Add(p, v) => Op::Add(down(p), v),
+            Op::Remove(p) => Op::Remove(down(p)),
+            Op::Replace(p, v) => Op::Replace(down(p), v),
+            Op::Move(f, t) => Op::Move(down(f), down(t)),
+            Op::Copy(f, t) => Op::Copy(down(f), down(t)),
+            Op::Test(p, v) => Op::Test(down(p), v),
+        }
+    }
+
     /// Whether the operation writes the whole document (its `path` is the root).
     pub fn touches_root(&self) -> bool {
         match self {
@@ -150,7 +167,8 @@ pub fn of_request(
             "a JSON Patch is sent as application/json-patch+json (RFC 6902 §1)",
         ));
     }
-    let body = super::body(req)?;
+    let body: Value = serde_json::from_slice(&req.body)
+        .map_err(|e| AdminError::new(400, format!("the body is not JSON: {e}")))?;
     let ops = parse(&body).map_err(|e| AdminError::new(400, e.0))?;
     if ops.iter().any(Op::touches_root) {
         return Err(AdminError::new(
