@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod operations;
 mod org;
 pub mod paths;
+mod scope_sets;
 mod scopes;
 mod service;
 pub mod users;
