@@ -89,6 +89,18 @@ pub enum AdminEndpoint {
     ServiceStatus,
     /// `/jans-config-api/api/v1/logging`: how the server logs.
     Logging,
+    /// `/jans-config-api/api/v1/clients/authorizations/{userId}`: a person's consents.
+    ClientAuthorizations(String),
+    /// `/jans-config-api/api/v1/clients/authorizations/{userId}/{clientId}/{username}`: one
+    /// of them.
+    ClientAuthorization {
+        /// The person's `inum`.
+        user: String,
+        /// The client's id.
+        client: String,
+        /// The person's login name.
+        username: String,
+    },
     /// `/jans-config-api/api/v1/acrs`: the default authentication method.
     Acrs,
     /// `/jans-config-api/api/v1/audit`: the writes made through the API.

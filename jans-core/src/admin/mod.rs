@@ -15,6 +15,7 @@
 mod acrs;
 pub mod audit;
 mod auth_config;
+mod authorizations;
 pub mod clients;
 pub use crate::management::{json_patch, protection};
 mod jwks;
@@ -111,6 +112,22 @@ impl AdminServer {
             (AdminEndpoint::Client(inum), Method::Delete) => {
                 return clients::delete(&self.services, writer()?, inum, ctx).await;
             }
+            (
+                AdminEndpoint::ClientAuthorization {
+                    user,
+                    client,
+                    username,
+                },
+                Method::Delete,
+            ) => {
+                return authorizations::revoke(
+                    &self.services,
+                    writer()?,
+                    (user, client, username),
+                    ctx,
+                )
+                .await;
+            }
             (AdminEndpoint::Logging, Method::Put) => {
                 let set = service::set_logging(&self.services, writer()?, req, ctx).await?;
                 return Ok(Response::json(set));
@@ -197,6 +214,12 @@ impl AdminServer {
                 ))
             }
             AdminEndpoint::Acrs => Ok(Response::json(acrs::read(&self.services))),
+            AdminEndpoint::ClientAuthorizations(user) => {
+                authorizations::list(&self.services, user, ctx).await
+            }
+            AdminEndpoint::ClientAuthorization { .. } => {
+                Err(Error::Internal("a revocation is a DELETE".into()))
+            }
             AdminEndpoint::ServiceStatus => {
                 Ok(Response::json(service::status(&self.services, req)?))
             }
@@ -328,6 +351,8 @@ mod tests {
             .chain(&ACRS_WRITE)
             .chain(&LOGGING_WRITE)
             .chain(&SERVICE_STATUS)
+            .chain(&operations::CLIENT_AUTHZ_READ)
+            .chain(&operations::CLIENT_AUTHZ_DELETE)
             .chain(&[
                 protection::READ_ALL,
                 protection::WRITE_ALL,

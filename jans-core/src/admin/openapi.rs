@@ -108,6 +108,18 @@ pub fn document(issuer: &str) -> OpenApi {
                 text().enum_values(Some(crate::config::LOGGING_LEVELS)),
             ),
         )
+        .schema(
+            "ClientAuth",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(
+                    "clientAuths",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .additional_properties(Some(list_of(reference("Scope")))),
+                )
+                .required("clientAuths"),
+        )
         .schema("JSONWebKey", json_web_key())
         .schema(
             "WebKeysConfiguration",
@@ -469,10 +481,12 @@ fn error(description: &str) -> ResponseBuilder {
     json_response(description, reference("ApiError"))
 }
 
-/// The name of the path's parameter (`{inum}`, `{kid}`), if it has one.
-fn path_parameter(path: &str) -> Option<&str> {
-    let (_, rest) = path.split_once('{')?;
-    rest.split_once('}').map(|(name, _)| name)
+/// The names of the path's parameters (`{inum}`, `{kid}`, ...), in order.
+fn path_parameters(path: &str) -> Vec<&str> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|p| p.split_once('}').map(|(name, _)| name))
+        .collect()
 }
 
 /// One operation of the document.
@@ -481,7 +495,7 @@ fn operation(op: &Operation) -> utoipa::openapi::path::Operation {
         .operation_id(Some(op.id))
         .summary(Some(op.summary))
         .tag(op.tag);
-    if let Some(name) = path_parameter(op.path) {
+    for name in path_parameters(op.path) {
         b = b.parameter(
             ParameterBuilder::new()
                 .name(name)
@@ -613,7 +627,7 @@ fn operation(op: &Operation) -> utoipa::openapi::path::Operation {
     if op.payload != Payload::None || op.query != Query::None {
         b = b.response("400", error("The request is not valid"));
     }
-    if path_parameter(op.path).is_some() || op.method == Method::Put {
+    if !path_parameters(op.path).is_empty() || op.method == Method::Put {
         b = b.response("404", error("No such resource"));
     }
     if matches!(

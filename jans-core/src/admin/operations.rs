@@ -117,9 +117,10 @@ const USERS: &str = "Configuration – User Management";
 const JWKS: &str = "Configuration – JWK - JSON Web Key (JWK)";
 const ACRS: &str = "Default Authentication Method";
 const LOGGING: &str = "Configuration – Logging";
+const AUTHZ: &str = "Client Authorization";
 
 /// Every operation served.
-pub const OPERATIONS: [Operation; 37] = {
+pub const OPERATIONS: [Operation; 39] = {
     use Method::{Delete, Get, Patch, Post, Put};
     use Payload::Json as Body;
     const NONE: &[&str] = &[];
@@ -358,6 +359,24 @@ pub const OPERATIONS: [Operation; 37] = {
             (Query::None, Body("Logging"), Answer::Json("Logging")),
         ),
         op(
+            p!("/clients/authorizations/{userId}"),
+            Get,
+            "get-client-authorization",
+            "The clients a person consented to, with the scopes approved",
+            AUTHZ,
+            &CLIENT_AUTHZ_READ,
+            (Query::None, Payload::None, Answer::Json("ClientAuth")),
+        ),
+        op(
+            p!("/clients/authorizations/{userId}/{clientId}/{username}"),
+            Delete,
+            "delete-client-authorization",
+            "Revoke a person's consent to a client",
+            AUTHZ,
+            &CLIENT_AUTHZ_DELETE,
+            (Query::None, Payload::None, Answer::NoContent),
+        ),
+        op(
             p!("/acrs"),
             Get,
             "get-acrs",
@@ -499,6 +518,12 @@ pub fn template(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::Client(_) => format!("{ADMIN_PREFIX}/openid/clients/{{inum}}"),
         AdminEndpoint::User(_) => format!("{ADMIN_PREFIX}/mgt/configuser/{{inum}}"),
         AdminEndpoint::JwksKey(_) => format!("{ADMIN_PREFIX}/config/jwks/{{kid}}"),
+        AdminEndpoint::ClientAuthorizations(_) => {
+            format!("{ADMIN_PREFIX}/clients/authorizations/{{userId}}")
+        }
+        AdminEndpoint::ClientAuthorization { .. } => {
+            format!("{ADMIN_PREFIX}/clients/authorizations/{{userId}}/{{clientId}}/{{username}}")
+        }
         other => super::paths::path(other),
     }
 }

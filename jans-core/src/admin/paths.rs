@@ -58,12 +58,16 @@ pub const EXACT: [(&str, AdminEndpoint); 17] = [
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 4] = [
+pub const WITH_ID: [&str; 5] = [
     "/jans-config-api/api/v1/scopes",
     "/jans-config-api/api/v1/openid/clients",
     "/jans-config-api/api/v1/mgt/configuser",
     "/jans-config-api/api/v1/config/jwks",
+    "/jans-config-api/api/v1/clients/authorizations",
 ];
+
+/// The paths with three ids after them (`{prefix}/{a}/{b}/{c}`), as a host routes them.
+pub const WITH_THREE_IDS: [&str; 1] = ["/jans-config-api/api/v1/clients/authorizations"];
 
 /// The endpoint of one member of the collection served at `WITH_ID[i]`.
 fn member(collection: &str, id: String) -> Option<AdminEndpoint> {
@@ -72,6 +76,9 @@ fn member(collection: &str, id: String) -> Option<AdminEndpoint> {
         "/jans-config-api/api/v1/openid/clients" => Some(AdminEndpoint::Client(id)),
         "/jans-config-api/api/v1/mgt/configuser" => Some(AdminEndpoint::User(id)),
         "/jans-config-api/api/v1/config/jwks" => Some(AdminEndpoint::JwksKey(id)),
+        "/jans-config-api/api/v1/clients/authorizations" => {
+            Some(AdminEndpoint::ClientAuthorizations(id))
+        }
         _ => None,
     }
 }
@@ -80,6 +87,16 @@ fn member(collection: &str, id: String) -> Option<AdminEndpoint> {
 pub fn from_path(path: &str) -> Option<AdminEndpoint> {
     if let Some((_, e)) = EXACT.iter().find(|(p, _)| *p == path) {
         return Some(e.clone());
+    }
+    if let Some(rest) = path.strip_prefix("/jans-config-api/api/v1/clients/authorizations/")
+        && let [user, client, username] = rest.split('/').collect::<Vec<_>>()[..]
+        && ![user, client, username].contains(&"")
+    {
+        return Some(AdminEndpoint::ClientAuthorization {
+            user: user.to_owned(),
+            client: client.to_owned(),
+            username: username.to_owned(),
+        });
     }
     WITH_ID.iter().find_map(|collection| {
         let id = path.strip_prefix(collection)?.strip_prefix('/')?;
@@ -97,6 +114,14 @@ pub fn path(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::Client(id) => return format!("{ADMIN_PREFIX}/openid/clients/{id}"),
         AdminEndpoint::User(id) => return format!("{ADMIN_PREFIX}/mgt/configuser/{id}"),
         AdminEndpoint::JwksKey(id) => return format!("{ADMIN_PREFIX}/config/jwks/{id}"),
+        AdminEndpoint::ClientAuthorizations(id) => {
+            return format!("{ADMIN_PREFIX}/clients/authorizations/{id}");
+        }
+        AdminEndpoint::ClientAuthorization {
+            user,
+            client,
+            username,
+        } => return format!("{ADMIN_PREFIX}/clients/authorizations/{user}/{client}/{username}"),
         _ => {}
     }
     EXACT
@@ -126,6 +151,8 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::JwksRotate => "admin_jwks_rotate",
         AdminEndpoint::JwksKey(_) => "admin_jwks_key",
         AdminEndpoint::Acrs => "admin_acrs",
+        AdminEndpoint::ClientAuthorizations(_) => "admin_client_authorizations",
+        AdminEndpoint::ClientAuthorization { .. } => "admin_client_authorization",
         AdminEndpoint::ServiceStatus => "admin_service_status",
         AdminEndpoint::Logging => "admin_logging",
         AdminEndpoint::Audit => "admin_audit",

@@ -181,3 +181,19 @@ pub const ORG_WRITE: [&str; 3] = [
     "https://jans.io/oauth/config/organization.admin",
     WRITE_ALL,
 ];
+
+/// The scopes that may read a person's client authorizations (Janssen's
+/// `https://jans.io/oauth/client/authorizations...`).
+pub const CLIENT_AUTHZ_READ: [&str; 4] = [
+    "https://jans.io/oauth/client/authorizations.readonly",
+    "https://jans.io/oauth/client/authorizations.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may revoke one.
+pub const CLIENT_AUTHZ_DELETE: [&str; 3] = [
+    "https://jans.io/oauth/client/authorizations.delete",
+    "https://jans.io/oauth/client/authorizations.admin",
+    DELETE_ALL,
+];

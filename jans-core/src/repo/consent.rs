@@ -64,4 +64,36 @@ impl Consents {
             .replace(&Self::key(user_inum, client_id), stamp, consent, now)
             .await
     }
+
+    /// Every client `user_inum` consented to, with the scopes approved (a listing of the
+    /// family `consent:{inum}`: [`crate::store::GrantStore::family`]), by client id.
+    pub async fn of_user(
+        &self,
+        user_inum: &str,
+        now: UnixTime,
+    ) -> Result<Vec<(String, Consent)>, StoreError> {
+        let found = self
+            .0
+            .store()
+            .family(&format!("consent:{user_inum}"), now, 10_000)
+            .await?;
+        let mut out: Vec<(String, Consent)> = found
+            .into_iter()
+            .filter(|(kind, _, _)| *kind == GrantKind::Consent)
+            .filter_map(|(_, _, rec)| {
+                let consent = rec.read::<Consent>().ok()?;
+                Some((rec.client_id, consent))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Forget what `user_inum` approved for `client_id`; whether there was anything.
+    pub async fn remove(&self, user_inum: &str, client_id: &str) -> Result<bool, StoreError> {
+        self.0
+            .store()
+            .remove(GrantKind::Consent, &Self::key(user_inum, client_id))
+            .await
+    }
 }

@@ -40,6 +40,11 @@ impl<T> std::fmt::Debug for GrantRecords<T> {
 }
 
 impl<T: GrantData> GrantRecords<T> {
+    /// The grant store the records are kept in.
+    pub fn store(&self) -> &Arc<dyn GrantStore> {
+        &self.grants
+    }
+
     /// The records of `kind` in `grants`.
     pub fn new(grants: Arc<dyn GrantStore>, kind: GrantKind) -> GrantRecords<T> {
         GrantRecords {

@@ -222,7 +222,7 @@ fn protecting<'a>(
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
 /// of each resource served (`admin::operations`). The admin client made by `init` and
 /// `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 41] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 44] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -386,6 +386,18 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 41] = [
     (
         "https://jans.io/scim/config.write",
         "Change the SCIM configuration (config API).",
+    ),
+    (
+        "https://jans.io/oauth/client/authorizations.readonly",
+        "Read people's client authorizations (config API).",
+    ),
+    (
+        "https://jans.io/oauth/client/authorizations.delete",
+        "Revoke people's client authorizations (config API).",
+    ),
+    (
+        "https://jans.io/oauth/client/authorizations.admin",
+        "Everything about people's client authorizations (config API).",
     ),
 ];
 

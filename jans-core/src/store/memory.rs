@@ -301,6 +301,29 @@ impl GrantStore for MemoryStore {
             .collect())
     }
 
+    async fn family(
+        &self,
+        family: &str,
+        now: UnixTime,
+        limit: usize,
+    ) -> Result<Vec<(GrantKind, String, GrantRecord)>, StoreError> {
+        let g = lock(&self.grants);
+        let Some(keys) = g.families.get(family) else {
+            return Ok(Vec::new());
+        };
+        let found: Vec<(GrantKind, String, Arc<GrantRecord>)> = keys
+            .iter()
+            .filter_map(|(kind, key)| Some((*kind, key.clone(), g.get(*kind, key)?.live(now)?)))
+            .filter(|(_, _, r)| r.family == family)
+            .take(limit)
+            .collect();
+        drop(g);
+        Ok(found
+            .into_iter()
+            .map(|(kind, k, r)| (kind, k, Arc::unwrap_or_clone(r)))
+            .collect())
+    }
+
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError> {
         let removed = lock(&self.grants).remove(kind, key);
         Ok(removed.is_some())

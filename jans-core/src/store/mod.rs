@@ -318,6 +318,16 @@ pub trait GrantStore: Send + Sync {
         now: UnixTime,
         limit: usize,
     ) -> Result<Vec<(String, GrantRecord)>, StoreError>;
+    /// Up to `limit` live, untaken records of the family `family`, of any kind, with their
+    /// kinds and keys, in no particular order (a person's consents, sessions: what an
+    /// administrator lists). Read through the family index every backend keeps for
+    /// [`GrantStore::remove_family`].
+    async fn family(
+        &self,
+        family: &str,
+        now: UnixTime,
+        limit: usize,
+    ) -> Result<Vec<(GrantKind, String, GrantRecord)>, StoreError>;
     /// Remove a record; `true` if it existed (live or not).
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError>;
     /// Remove a record only if its `client_id` is `owner`, in one atomic step; `true` if it

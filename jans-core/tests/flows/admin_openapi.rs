@@ -3,7 +3,7 @@
 //! it with its scopes, and nothing else is. Schemathesis runs every operation of it
 //! against `jans serve` (`jans-http/tests/config_api.rs`).
 
-use jans_core::admin::paths::{EXACT, WITH_ID};
+use jans_core::admin::paths::{EXACT, WITH_ID, WITH_THREE_IDS};
 use jans_core::request::AdminEndpoint;
 use jans_core::{Method, Request};
 use serde_json::Value;
@@ -40,6 +40,10 @@ fn every_route_is_in_the_document_and_nothing_else() {
         .collect();
     for collection in WITH_ID {
         let endpoint = jans_core::admin::paths::from_path(&format!("{collection}/x")).unwrap();
+        routes.push((jans_core::admin::operations::template(&endpoint), endpoint));
+    }
+    for collection in WITH_THREE_IDS {
+        let endpoint = jans_core::admin::paths::from_path(&format!("{collection}/x/y/z")).unwrap();
         routes.push((jans_core::admin::operations::template(&endpoint), endpoint));
     }
     let methods = [

@@ -21,5 +21,8 @@ where
     for prefix in jans_core::admin::paths::WITH_ID {
         r = r.route(&format!("{prefix}/{{id}}"), any(engine.clone()));
     }
+    for prefix in jans_core::admin::paths::WITH_THREE_IDS {
+        r = r.route(&format!("{prefix}/{{a}}/{{b}}/{{c}}"), any(engine.clone()));
+    }
     r
 }

@@ -580,6 +580,61 @@ pub(super) fn grants_expiry_and_sweep(s: &Backend) -> CaseResult {
     })
 }
 
+/// [`GrantStore::family`]: the live, untaken records of one family, of every kind.
+pub(super) fn grants_family_listed(s: &Backend) -> CaseResult {
+    block_on(async {
+        for (kind, key, family, until) in [
+            (GrantKind::AccessToken, "la1", "famL", 5000),
+            (GrantKind::RefreshToken, "la2", "famL", 5000),
+            (GrantKind::Consent, "la3", "famL", 5000),
+            (GrantKind::AccessToken, "la4", "famL", 1500),
+            (GrantKind::AuthorizationCode, "la5", "famL", 5000),
+            (GrantKind::AccessToken, "lb1", "famM", 5000),
+        ] {
+            e(s.grants
+                .insert(kind, key, &record(family, until), 1000)
+                .await)?;
+        }
+        // A code taken is no longer listed; an expired record neither.
+        e(s.grants
+            .take(GrantKind::AuthorizationCode, "la5", 1100, None)
+            .await)?;
+        let found = e(s.grants.family("famL", 2000, 100).await)?;
+        ensure!(
+            found.iter().all(|(_, _, rec)| rec.family == "famL"),
+            "records of the family only"
+        );
+        let mut listed: Vec<(GrantKind, String)> = found
+            .into_iter()
+            .map(|(kind, key, _)| (kind, key))
+            .collect();
+        listed.sort_by(|a, b| a.1.cmp(&b.1));
+        ensure!(
+            listed
+                == vec![
+                    (GrantKind::AccessToken, "la1".to_owned()),
+                    (GrantKind::RefreshToken, "la2".to_owned()),
+                    (GrantKind::Consent, "la3".to_owned()),
+                ],
+            "the family's live records: {listed:?}"
+        );
+        ensure!(
+            e(s.grants.family("famL", 2000, 2).await)?.len() == 2,
+            "limit"
+        );
+        ensure!(
+            e(s.grants.family("nope", 2000, 10).await)?.is_empty(),
+            "unknown family"
+        );
+        e(s.grants.remove_family("famL").await)?;
+        ensure!(
+            e(s.grants.family("famL", 2000, 10).await)?.is_empty(),
+            "removed family"
+        );
+        Ok(())
+    })
+}
+
 pub(super) fn grants_family(s: &Backend) -> CaseResult {
     block_on(async {
         e(s.grants

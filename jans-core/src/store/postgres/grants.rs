@@ -198,6 +198,41 @@ impl GrantStore for PgStore {
         .await
     }
 
+    async fn family(
+        &self,
+        family: &str,
+        now: UnixTime,
+        limit: usize,
+    ) -> Result<Vec<(GrantKind, String, GrantRecord)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let params: Params = vec![p(family.to_owned()), p(secs(now)), p(limit)];
+        self.run(move |c| async move {
+            let stmt = c
+                .prepare_cached(
+                    "SELECT kind, key, doc::text FROM jans_grant \
+                     WHERE family = $1 AND expires_at > $2 AND NOT used LIMIT $3",
+                )
+                .await
+                .map_err(map_err)?;
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                params.iter().map(|p| p.as_ref() as _).collect();
+            let rows = c.query(&stmt, &refs).await.map_err(map_err)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let tag: i16 = r.try_get(0).map_err(map_err)?;
+                let key: String = r.try_get(1).map_err(map_err)?;
+                let doc: String = r.try_get(2).map_err(map_err)?;
+                let kind = u8::try_from(tag)
+                    .ok()
+                    .and_then(GrantKind::from_u8)
+                    .ok_or_else(|| StoreError::Corrupt(format!("grant kind {tag}")))?;
+                out.push((kind, key, decode(&doc)?));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError> {
         let n = self
             .execute(

@@ -156,6 +156,41 @@ impl GrantStore for SledStore {
         Ok(out)
     }
 
+    async fn family(
+        &self,
+        family: &str,
+        now: UnixTime,
+        limit: usize,
+    ) -> Result<Vec<(GrantKind, String, GrantRecord)>, StoreError> {
+        if family.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut prefix = family.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for item in self.grant_fam.scan_prefix(&prefix) {
+            if out.len() >= limit {
+                break;
+            }
+            let (fk, _) = item.map_err(map_err)?;
+            let gk = fk.get(prefix.len()..).unwrap_or_default();
+            // An entry may outlive its record, or name a record another family now holds.
+            let Some(v) = self.grants.get(gk).map_err(map_err)? else {
+                continue;
+            };
+            let (rec, used) = decode_grant(&v)?;
+            if used || !rec.is_live(now) || rec.family != family {
+                continue;
+            }
+            let kind = gk.first().copied().and_then(GrantKind::from_u8);
+            let key = gk.get(1..).and_then(|k| std::str::from_utf8(k).ok());
+            if let (Some(kind), Some(key)) = (kind, key) {
+                out.push((kind, key.to_owned(), rec));
+            }
+        }
+        Ok(out)
+    }
+
     async fn remove(&self, kind: GrantKind, key: &str) -> Result<bool, StoreError> {
         let gk = grant_key(kind, key);
         let existed = match self.grants.remove(&gk).map_err(map_err)? {
