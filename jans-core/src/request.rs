@@ -101,6 +101,14 @@ pub enum AdminEndpoint {
         /// The person's login name.
         username: String,
     },
+    /// `/jans-config-api/api/v1/jans-auth-server/session`: every live session.
+    Sessions,
+    /// `/jans-config-api/api/v1/jans-auth-server/session/search`: sessions, paged.
+    SessionSearch,
+    /// `/jans-config-api/api/v1/jans-auth-server/session/sid/{sid}`: one session.
+    Session(String),
+    /// `/jans-config-api/api/v1/jans-auth-server/session/user/{userDn}`: a person's.
+    UserSessions(String),
     /// `/jans-config-api/api/v1/acrs`: the default authentication method.
     Acrs,
     /// `/jans-config-api/api/v1/audit`: the writes made through the API.

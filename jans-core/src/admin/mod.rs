@@ -27,6 +27,7 @@ pub mod paths;
 mod scope_sets;
 mod scopes;
 mod service;
+mod sessions;
 pub mod users;
 
 use std::sync::Arc;
@@ -128,6 +129,12 @@ impl AdminServer {
                 )
                 .await;
             }
+            (AdminEndpoint::Session(sid), Method::Delete) => {
+                return sessions::revoke(&self.services, writer()?, sid, ctx).await;
+            }
+            (AdminEndpoint::UserSessions(user), Method::Delete) => {
+                return sessions::revoke_user(&self.services, writer()?, user, ctx).await;
+            }
             (AdminEndpoint::Logging, Method::Put) => {
                 let set = service::set_logging(&self.services, writer()?, req, ctx).await?;
                 return Ok(Response::json(set));
@@ -214,6 +221,13 @@ impl AdminServer {
                 ))
             }
             AdminEndpoint::Acrs => Ok(Response::json(acrs::read(&self.services))),
+            AdminEndpoint::Sessions | AdminEndpoint::SessionSearch => {
+                sessions::list(&self.services, req, ctx).await
+            }
+            AdminEndpoint::Session(sid) => sessions::one(&self.services, sid, ctx).await,
+            AdminEndpoint::UserSessions(_) => {
+                Err(Error::Internal("a revocation is a DELETE".into()))
+            }
             AdminEndpoint::ClientAuthorizations(user) => {
                 authorizations::list(&self.services, user, ctx).await
             }
@@ -353,6 +367,8 @@ mod tests {
             .chain(&SERVICE_STATUS)
             .chain(&operations::CLIENT_AUTHZ_READ)
             .chain(&operations::CLIENT_AUTHZ_DELETE)
+            .chain(&operations::SESSIONS_READ)
+            .chain(&operations::SESSIONS_DELETE)
             .chain(&[
                 protection::READ_ALL,
                 protection::WRITE_ALL,

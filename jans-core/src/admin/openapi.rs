@@ -120,6 +120,7 @@ pub fn document(issuer: &str) -> OpenApi {
                 )
                 .required("clientAuths"),
         )
+        .schema("SessionId", session_id())
         .schema("JSONWebKey", json_web_key())
         .schema(
             "WebKeysConfiguration",
@@ -145,7 +146,7 @@ pub fn document(issuer: &str) -> OpenApi {
                 .property("customAttributes", list_of(custom_attribute())),
         )
         .schema("JsonPatch", json_patch());
-    for entries in ["Scope", "Client", "AuditEntry", "CustomUser"] {
+    for entries in ["Scope", "Client", "AuditEntry", "CustomUser", "SessionId"] {
         components = components.schema(format!("PagedResult{entries}"), paged(entries));
     }
     OpenApiBuilder::new()
@@ -341,6 +342,33 @@ fn client() -> ObjectBuilder {
         attributes = attributes.property(name, member(name, k));
     }
     o.property("attributes", attributes)
+}
+
+/// Janssen's `SessionId`, as sessions are shown.
+fn session_id() -> ObjectBuilder {
+    let mut o = ObjectBuilder::new().schema_type(Type::Object);
+    for name in [
+        "dn",
+        "id",
+        "outsideSid",
+        "userDn",
+        "authenticationTime",
+        "creationDate",
+        "expirationDate",
+    ] {
+        o = o.property(name, text());
+    }
+    o.property(
+        "state",
+        text().enum_values(Some(["unauthenticated", "authenticated"])),
+    )
+    .property(
+        "sessionAttributes",
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(text())),
+    )
+    .required("id")
 }
 
 /// A public JWK (RFC 7517) with its life-cycle beside it.

@@ -118,9 +118,10 @@ const JWKS: &str = "Configuration – JWK - JSON Web Key (JWK)";
 const ACRS: &str = "Default Authentication Method";
 const LOGGING: &str = "Configuration – Logging";
 const AUTHZ: &str = "Client Authorization";
+const SESSIONS: &str = "Auth - Session Management";
 
 /// Every operation served.
-pub const OPERATIONS: [Operation; 39] = {
+pub const OPERATIONS: [Operation; 44] = {
     use Method::{Delete, Get, Patch, Post, Put};
     use Payload::Json as Body;
     const NONE: &[&str] = &[];
@@ -377,6 +378,51 @@ pub const OPERATIONS: [Operation; 39] = {
             (Query::None, Payload::None, Answer::NoContent),
         ),
         op(
+            p!("/jans-auth-server/session"),
+            Get,
+            "get-sessions",
+            "Every live session",
+            SESSIONS,
+            &SESSIONS_READ,
+            (Query::None, Payload::None, Answer::Paged("SessionId")),
+        ),
+        op(
+            p!("/jans-auth-server/session/search"),
+            Get,
+            "search-session",
+            "Live sessions, paged and filtered",
+            SESSIONS,
+            &SESSIONS_READ,
+            (Query::List, Payload::None, Answer::Paged("SessionId")),
+        ),
+        op(
+            p!("/jans-auth-server/session/sid/{sid}"),
+            Get,
+            "get-session-by-id",
+            "A live session by its sid",
+            SESSIONS,
+            &SESSIONS_READ,
+            (Query::None, Payload::None, Answer::Json("SessionId")),
+        ),
+        op(
+            p!("/jans-auth-server/session/sid/{sid}"),
+            Delete,
+            "delete-session",
+            "Revoke a session",
+            SESSIONS,
+            &SESSIONS_DELETE,
+            (Query::None, Payload::None, Answer::NoContent),
+        ),
+        op(
+            p!("/jans-auth-server/session/user/{userDn}"),
+            Delete,
+            "revoke-user-session",
+            "Revoke every session of a person",
+            SESSIONS,
+            &SESSIONS_DELETE,
+            (Query::None, Payload::None, Answer::NoContent),
+        ),
+        op(
             p!("/acrs"),
             Get,
             "get-acrs",
@@ -520,6 +566,10 @@ pub fn template(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::JwksKey(_) => format!("{ADMIN_PREFIX}/config/jwks/{{kid}}"),
         AdminEndpoint::ClientAuthorizations(_) => {
             format!("{ADMIN_PREFIX}/clients/authorizations/{{userId}}")
+        }
+        AdminEndpoint::Session(_) => format!("{ADMIN_PREFIX}/jans-auth-server/session/sid/{{sid}}"),
+        AdminEndpoint::UserSessions(_) => {
+            format!("{ADMIN_PREFIX}/jans-auth-server/session/user/{{userDn}}")
         }
         AdminEndpoint::ClientAuthorization { .. } => {
             format!("{ADMIN_PREFIX}/clients/authorizations/{{userId}}/{{clientId}}/{{username}}")

@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 17] = [
+pub const EXACT: [(&str, AdminEndpoint); 19] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -49,6 +49,14 @@ pub const EXACT: [(&str, AdminEndpoint); 17] = [
     ),
     ("/jans-config-api/api/v1/acrs", AdminEndpoint::Acrs),
     (
+        "/jans-config-api/api/v1/jans-auth-server/session",
+        AdminEndpoint::Sessions,
+    ),
+    (
+        "/jans-config-api/api/v1/jans-auth-server/session/search",
+        AdminEndpoint::SessionSearch,
+    ),
+    (
         "/jans-config-api/api/v1/health/service-status",
         AdminEndpoint::ServiceStatus,
     ),
@@ -58,12 +66,14 @@ pub const EXACT: [(&str, AdminEndpoint); 17] = [
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 5] = [
+pub const WITH_ID: [&str; 7] = [
     "/jans-config-api/api/v1/scopes",
     "/jans-config-api/api/v1/openid/clients",
     "/jans-config-api/api/v1/mgt/configuser",
     "/jans-config-api/api/v1/config/jwks",
     "/jans-config-api/api/v1/clients/authorizations",
+    "/jans-config-api/api/v1/jans-auth-server/session/sid",
+    "/jans-config-api/api/v1/jans-auth-server/session/user",
 ];
 
 /// The paths with three ids after them (`{prefix}/{a}/{b}/{c}`), as a host routes them.
@@ -78,6 +88,10 @@ fn member(collection: &str, id: String) -> Option<AdminEndpoint> {
         "/jans-config-api/api/v1/config/jwks" => Some(AdminEndpoint::JwksKey(id)),
         "/jans-config-api/api/v1/clients/authorizations" => {
             Some(AdminEndpoint::ClientAuthorizations(id))
+        }
+        "/jans-config-api/api/v1/jans-auth-server/session/sid" => Some(AdminEndpoint::Session(id)),
+        "/jans-config-api/api/v1/jans-auth-server/session/user" => {
+            Some(AdminEndpoint::UserSessions(id))
         }
         _ => None,
     }
@@ -114,6 +128,12 @@ pub fn path(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::Client(id) => return format!("{ADMIN_PREFIX}/openid/clients/{id}"),
         AdminEndpoint::User(id) => return format!("{ADMIN_PREFIX}/mgt/configuser/{id}"),
         AdminEndpoint::JwksKey(id) => return format!("{ADMIN_PREFIX}/config/jwks/{id}"),
+        AdminEndpoint::Session(id) => {
+            return format!("{ADMIN_PREFIX}/jans-auth-server/session/sid/{id}");
+        }
+        AdminEndpoint::UserSessions(id) => {
+            return format!("{ADMIN_PREFIX}/jans-auth-server/session/user/{id}");
+        }
         AdminEndpoint::ClientAuthorizations(id) => {
             return format!("{ADMIN_PREFIX}/clients/authorizations/{id}");
         }
@@ -151,6 +171,8 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::JwksRotate => "admin_jwks_rotate",
         AdminEndpoint::JwksKey(_) => "admin_jwks_key",
         AdminEndpoint::Acrs => "admin_acrs",
+        AdminEndpoint::Sessions | AdminEndpoint::SessionSearch => "admin_sessions",
+        AdminEndpoint::Session(_) | AdminEndpoint::UserSessions(_) => "admin_session",
         AdminEndpoint::ClientAuthorizations(_) => "admin_client_authorizations",
         AdminEndpoint::ClientAuthorization { .. } => "admin_client_authorization",
         AdminEndpoint::ServiceStatus => "admin_service_status",

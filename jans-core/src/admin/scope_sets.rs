@@ -197,3 +197,20 @@ pub const CLIENT_AUTHZ_DELETE: [&str; 3] = [
     "https://jans.io/oauth/client/authorizations.admin",
     DELETE_ALL,
 ];
+
+/// The scopes that may read sessions (Janssen's
+/// `https://jans.io/oauth/jans-auth-server/session...`).
+pub const SESSIONS_READ: [&str; 4] = [
+    "https://jans.io/oauth/jans-auth-server/session.readonly",
+    "https://jans.io/oauth/jans-auth-server/session.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may revoke sessions (Janssen asks `session.delete` together with
+/// `revoke_session`; here either delete scope alone is enough).
+pub const SESSIONS_DELETE: [&str; 3] = [
+    "https://jans.io/oauth/jans-auth-server/session.delete",
+    "https://jans.io/oauth/jans-auth-server/session.admin",
+    DELETE_ALL,
+];

@@ -222,7 +222,7 @@ fn protecting<'a>(
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
 /// of each resource served (`admin::operations`). The admin client made by `init` and
 /// `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 44] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 47] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -398,6 +398,18 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 44] = [
     (
         "https://jans.io/oauth/client/authorizations.admin",
         "Everything about people's client authorizations (config API).",
+    ),
+    (
+        "https://jans.io/oauth/jans-auth-server/session.readonly",
+        "Read sessions (config API).",
+    ),
+    (
+        "https://jans.io/oauth/jans-auth-server/session.delete",
+        "Revoke sessions (config API).",
+    ),
+    (
+        "https://jans.io/oauth/jans-auth-server/session.admin",
+        "Everything about sessions (config API).",
     ),
 ];
 

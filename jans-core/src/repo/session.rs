@@ -121,4 +121,39 @@ impl Sessions {
     pub async fn remove(&self, key: &str) -> Result<bool, StoreError> {
         self.0.remove(key).await
     }
+
+    /// Up to `limit` live sessions with their store keys: every person's (`user: None`, a
+    /// scan of the sessions) or one person's (their family).
+    pub async fn list(
+        &self,
+        user: Option<&str>,
+        now: UnixTime,
+        limit: usize,
+    ) -> Result<Vec<(String, StoredSession)>, StoreError> {
+        let store = self.0.store();
+        let found: Vec<(String, GrantRecord)> = match user {
+            None => store.scan(GrantKind::Session, now, limit).await?,
+            Some(inum) => store
+                .family(&Self::family_of(inum), now, limit)
+                .await?
+                .into_iter()
+                .filter(|(kind, _, _)| *kind == GrantKind::Session)
+                .map(|(_, key, rec)| (key, rec))
+                .collect(),
+        };
+        Ok(found
+            .into_iter()
+            .filter_map(|(key, rec)| {
+                let session = rec.read::<Session>().ok()?;
+                Some((
+                    key,
+                    StoredSession {
+                        session,
+                        created_at: rec.issued_at,
+                        expires_at: rec.expires_at,
+                    },
+                ))
+            })
+            .collect())
+    }
 }
