@@ -12,23 +12,12 @@ use jans_core::store::{Backend, StoreError};
 use jans_core::{Method, Request, Response};
 use serde_json::{Value, json};
 
+use super::admin_util::{get, send, token};
 use super::harness::*;
 
 fn call(h: &Harness, endpoint: AdminEndpoint, method: Method, token: Option<&str>) -> Response {
     let mut req = Request::new(endpoint, method);
     req.authorization = token.map(|t| format!("Bearer {t}"));
-    h.call(req)
-}
-
-/// `GET endpoint?query` with `token`.
-fn get(h: &Harness, endpoint: AdminEndpoint, token: &str, query: &[(&str, &str)]) -> Response {
-    let mut req = Request::new(endpoint, Method::Get);
-    req.authorization = Some(format!("Bearer {token}"));
-    req.query = jans_core::params::Params::from_pairs(
-        query
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
     h.call(req)
 }
 
@@ -41,11 +30,6 @@ fn refused(r: &Response, status: u16) -> Value {
     assert!(!v["message"].as_str().unwrap().is_empty(), "{v}");
     assert!(!v["description"].as_str().unwrap().is_empty(), "{v}");
     v
-}
-
-fn token(h: &Harness, scope: &str) -> String {
-    let c = h.register(json!({"client_name": "operator", "scope": scope}));
-    h.cc_token(&c)
 }
 
 #[test]
@@ -327,22 +311,6 @@ fn scopes_are_listed_and_read() {
         Some(&t),
     );
     refused(&r, 404);
-}
-
-fn send(
-    h: &Harness,
-    endpoint: AdminEndpoint,
-    method: Method,
-    token: &str,
-    body: Option<(&str, Value)>,
-) -> Response {
-    let mut req = Request::new(endpoint, method);
-    req.authorization = Some(format!("Bearer {token}"));
-    if let Some((media, body)) = body {
-        req.content_type = Some(media.to_owned());
-        req.body = serde_json::to_vec(&body).unwrap();
-    }
-    h.call(req)
 }
 
 fn stored_scopes(h: &Harness) -> Vec<jans_core::repo::scope::Scope> {
