@@ -109,6 +109,10 @@ pub enum AdminEndpoint {
     Session(String),
     /// `/jans-config-api/api/v1/jans-auth-server/session/user/{userDn}`: a person's.
     UserSessions(String),
+    /// `/jans-config-api/api/v1/attributes`: the person attributes, listed.
+    Attributes,
+    /// `/jans-config-api/api/v1/attributes/{inum}`: one attribute.
+    Attribute(String),
     /// `/jans-config-api/api/v1/acrs`: the default authentication method.
     Acrs,
     /// `/jans-config-api/api/v1/audit`: the writes made through the API.

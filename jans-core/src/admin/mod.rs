@@ -13,6 +13,7 @@
 //! resources (users, attributes, sessions, tokens, keys, ...) come next.
 
 mod acrs;
+mod attributes;
 pub mod audit;
 mod auth_config;
 mod authorizations;
@@ -129,6 +130,15 @@ impl AdminServer {
                 )
                 .await;
             }
+            (AdminEndpoint::Attributes, Method::Post | Method::Put) => {
+                return attributes::write(&self.services, writer()?, req, ctx).await;
+            }
+            (AdminEndpoint::Attribute(inum), Method::Patch) => {
+                return attributes::patch(&self.services, writer()?, inum, req, ctx).await;
+            }
+            (AdminEndpoint::Attribute(inum), Method::Delete) => {
+                return attributes::delete(&self.services, writer()?, inum, ctx).await;
+            }
             (AdminEndpoint::Session(sid), Method::Delete) => {
                 return sessions::revoke(&self.services, writer()?, sid, ctx).await;
             }
@@ -221,6 +231,8 @@ impl AdminServer {
                 ))
             }
             AdminEndpoint::Acrs => Ok(Response::json(acrs::read(&self.services))),
+            AdminEndpoint::Attributes => attributes::list(&self.services, req).await,
+            AdminEndpoint::Attribute(inum) => attributes::one(&self.services, inum).await,
             AdminEndpoint::Sessions | AdminEndpoint::SessionSearch => {
                 sessions::list(&self.services, req, ctx).await
             }
@@ -369,6 +381,9 @@ mod tests {
             .chain(&operations::CLIENT_AUTHZ_DELETE)
             .chain(&operations::SESSIONS_READ)
             .chain(&operations::SESSIONS_DELETE)
+            .chain(&operations::ATTRIBUTES_READ)
+            .chain(&operations::ATTRIBUTES_WRITE)
+            .chain(&operations::ATTRIBUTES_DELETE)
             .chain(&[
                 protection::READ_ALL,
                 protection::WRITE_ALL,

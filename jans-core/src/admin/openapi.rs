@@ -24,6 +24,9 @@ use utoipa::openapi::{
 
 use crate::config::Config;
 use crate::jose::Algorithm;
+use crate::repo::attribute::{
+    Attribute, AttributeRole, AttributeStatus, AttributeType, AttributeValidation,
+};
 use crate::repo::client::AuthMethod;
 use crate::repo::scope::{Scope, ScopeAttributes, ScopeType};
 use crate::request::Method;
@@ -83,6 +86,11 @@ pub fn document(issuer: &str) -> OpenApi {
                 .required("openapi"),
         )
         .schema("Scope", Scope::schema())
+        .schema("JansAttribute", Attribute::schema())
+        .schema("AttributeType", AttributeType::schema())
+        .schema("AttributeRole", AttributeRole::schema())
+        .schema("AttributeStatus", AttributeStatus::schema())
+        .schema("AttributeValidation", AttributeValidation::schema())
         .schema("ScopeType", ScopeType::schema())
         .schema("ScopeAttributes", ScopeAttributes::schema())
         .schema("Organization", Organization::schema())
@@ -146,7 +154,14 @@ pub fn document(issuer: &str) -> OpenApi {
                 .property("customAttributes", list_of(custom_attribute())),
         )
         .schema("JsonPatch", json_patch());
-    for entries in ["Scope", "Client", "AuditEntry", "CustomUser", "SessionId"] {
+    for entries in [
+        "Scope",
+        "Client",
+        "AuditEntry",
+        "CustomUser",
+        "SessionId",
+        "JansAttribute",
+    ] {
         components = components.schema(format!("PagedResult{entries}"), paged(entries));
     }
     OpenApiBuilder::new()
@@ -541,6 +556,11 @@ fn operation(op: &Operation) -> utoipa::openapi::path::Operation {
             "Only scopes of this scopeType",
         )),
         Query::WithClients => with_clients(b),
+        Query::AttributeList => list_parameters(b).parameter(query(
+            "status",
+            text().enum_values(Some(["all", "active", "inactive"])),
+            "Only the attributes of this status",
+        )),
         Query::Service => b.parameter(query(
             "service",
             text(),

@@ -26,6 +26,8 @@ pub enum Query {
     Audit,
     /// `service`: one of Janssen's services, or `all`.
     Service,
+    /// An attribute list's: a list's and `status`.
+    AttributeList,
 }
 
 /// What an operation takes in its body.
@@ -119,9 +121,10 @@ const ACRS: &str = "Default Authentication Method";
 const LOGGING: &str = "Configuration – Logging";
 const AUTHZ: &str = "Client Authorization";
 const SESSIONS: &str = "Auth - Session Management";
+const ATTRIBUTES: &str = "Attribute";
 
 /// Every operation served.
-pub const OPERATIONS: [Operation; 44] = {
+pub const OPERATIONS: [Operation; 50] = {
     use Method::{Delete, Get, Patch, Post, Put};
     use Payload::Json as Body;
     const NONE: &[&str] = &[];
@@ -423,6 +426,72 @@ pub const OPERATIONS: [Operation; 44] = {
             (Query::None, Payload::None, Answer::NoContent),
         ),
         op(
+            p!("/attributes"),
+            Get,
+            "get-attributes",
+            "List the person attributes",
+            ATTRIBUTES,
+            &ATTRIBUTES_READ,
+            (
+                Query::AttributeList,
+                Payload::None,
+                Answer::Paged("JansAttribute"),
+            ),
+        ),
+        op(
+            p!("/attributes"),
+            Post,
+            "post-attributes",
+            "Create an attribute",
+            ATTRIBUTES,
+            &ATTRIBUTES_WRITE,
+            (
+                Query::None,
+                Body("JansAttribute"),
+                Answer::Created("JansAttribute"),
+            ),
+        ),
+        op(
+            p!("/attributes"),
+            Put,
+            "put-attributes",
+            "Replace the attribute its inum names",
+            ATTRIBUTES,
+            &ATTRIBUTES_WRITE,
+            (
+                Query::None,
+                Body("JansAttribute"),
+                Answer::Json("JansAttribute"),
+            ),
+        ),
+        op(
+            p!("/attributes/{inum}"),
+            Get,
+            "get-attributes-by-inum",
+            "Read an attribute",
+            ATTRIBUTES,
+            &ATTRIBUTES_READ,
+            (Query::None, Payload::None, Answer::Json("JansAttribute")),
+        ),
+        op(
+            p!("/attributes/{inum}"),
+            Patch,
+            "patch-attributes-by-inum",
+            "Patch an attribute",
+            ATTRIBUTES,
+            &ATTRIBUTES_WRITE,
+            (Query::None, Payload::Patch, Answer::Json("JansAttribute")),
+        ),
+        op(
+            p!("/attributes/{inum}"),
+            Delete,
+            "delete-attributes-by-inum",
+            "Delete an attribute",
+            ATTRIBUTES,
+            &ATTRIBUTES_DELETE,
+            (Query::None, Payload::None, Answer::NoContent),
+        ),
+        op(
             p!("/acrs"),
             Get,
             "get-acrs",
@@ -567,6 +636,7 @@ pub fn template(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::ClientAuthorizations(_) => {
             format!("{ADMIN_PREFIX}/clients/authorizations/{{userId}}")
         }
+        AdminEndpoint::Attribute(_) => format!("{ADMIN_PREFIX}/attributes/{{inum}}"),
         AdminEndpoint::Session(_) => format!("{ADMIN_PREFIX}/jans-auth-server/session/sid/{{sid}}"),
         AdminEndpoint::UserSessions(_) => {
             format!("{ADMIN_PREFIX}/jans-auth-server/session/user/{{userDn}}")

@@ -7,7 +7,7 @@ use crate::request::AdminEndpoint;
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 19] = [
+pub const EXACT: [(&str, AdminEndpoint); 20] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -49,6 +49,10 @@ pub const EXACT: [(&str, AdminEndpoint); 19] = [
     ),
     ("/jans-config-api/api/v1/acrs", AdminEndpoint::Acrs),
     (
+        "/jans-config-api/api/v1/attributes",
+        AdminEndpoint::Attributes,
+    ),
+    (
         "/jans-config-api/api/v1/jans-auth-server/session",
         AdminEndpoint::Sessions,
     ),
@@ -66,7 +70,7 @@ pub const EXACT: [(&str, AdminEndpoint); 19] = [
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 7] = [
+pub const WITH_ID: [&str; 8] = [
     "/jans-config-api/api/v1/scopes",
     "/jans-config-api/api/v1/openid/clients",
     "/jans-config-api/api/v1/mgt/configuser",
@@ -74,6 +78,7 @@ pub const WITH_ID: [&str; 7] = [
     "/jans-config-api/api/v1/clients/authorizations",
     "/jans-config-api/api/v1/jans-auth-server/session/sid",
     "/jans-config-api/api/v1/jans-auth-server/session/user",
+    "/jans-config-api/api/v1/attributes",
 ];
 
 /// The paths with three ids after them (`{prefix}/{a}/{b}/{c}`), as a host routes them.
@@ -90,6 +95,7 @@ fn member(collection: &str, id: String) -> Option<AdminEndpoint> {
             Some(AdminEndpoint::ClientAuthorizations(id))
         }
         "/jans-config-api/api/v1/jans-auth-server/session/sid" => Some(AdminEndpoint::Session(id)),
+        "/jans-config-api/api/v1/attributes" => Some(AdminEndpoint::Attribute(id)),
         "/jans-config-api/api/v1/jans-auth-server/session/user" => {
             Some(AdminEndpoint::UserSessions(id))
         }
@@ -128,6 +134,7 @@ pub fn path(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::Client(id) => return format!("{ADMIN_PREFIX}/openid/clients/{id}"),
         AdminEndpoint::User(id) => return format!("{ADMIN_PREFIX}/mgt/configuser/{id}"),
         AdminEndpoint::JwksKey(id) => return format!("{ADMIN_PREFIX}/config/jwks/{id}"),
+        AdminEndpoint::Attribute(id) => return format!("{ADMIN_PREFIX}/attributes/{id}"),
         AdminEndpoint::Session(id) => {
             return format!("{ADMIN_PREFIX}/jans-auth-server/session/sid/{id}");
         }
@@ -171,6 +178,8 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::JwksRotate => "admin_jwks_rotate",
         AdminEndpoint::JwksKey(_) => "admin_jwks_key",
         AdminEndpoint::Acrs => "admin_acrs",
+        AdminEndpoint::Attributes => "admin_attributes",
+        AdminEndpoint::Attribute(_) => "admin_attribute",
         AdminEndpoint::Sessions | AdminEndpoint::SessionSearch => "admin_sessions",
         AdminEndpoint::Session(_) | AdminEndpoint::UserSessions(_) => "admin_session",
         AdminEndpoint::ClientAuthorizations(_) => "admin_client_authorizations",

@@ -214,3 +214,26 @@ pub const SESSIONS_DELETE: [&str; 3] = [
     "https://jans.io/oauth/jans-auth-server/session.admin",
     DELETE_ALL,
 ];
+
+/// The scopes that may read the person attributes.
+pub const ATTRIBUTES_READ: [&str; 5] = [
+    "https://jans.io/oauth/config/attributes.readonly",
+    "https://jans.io/oauth/config/attributes.write",
+    "https://jans.io/oauth/config/attributes.admin",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may create and change them.
+pub const ATTRIBUTES_WRITE: [&str; 3] = [
+    "https://jans.io/oauth/config/attributes.write",
+    "https://jans.io/oauth/config/attributes.admin",
+    WRITE_ALL,
+];
+
+/// The scopes that may delete them.
+pub const ATTRIBUTES_DELETE: [&str; 3] = [
+    "https://jans.io/oauth/config/attributes.delete",
+    "https://jans.io/oauth/config/attributes.admin",
+    DELETE_ALL,
+];

@@ -39,6 +39,7 @@ impl Engine {
         }
         self.sync_config().await?;
         self.load_scopes().await?;
+        self.seed_attributes().await?;
         self.services().stores().reindex().await?;
         let changes = match self.rotate_keys(ctx, false).await {
             Err(Error::Seal(_)) => return Err(Error::MasterKeyMismatch),
@@ -70,6 +71,25 @@ impl Engine {
         }
         if *services.scopes() != scopes {
             services.install_scopes(scopes);
+        }
+        Ok(added)
+    }
+
+    /// Seed a store holding no attributes (a new installation) with
+    /// [`crate::repo::attribute::defaults`]; nodes racing to seed: each lands once.
+    /// Returns how many this call added.
+    pub async fn seed_attributes(&self) -> Result<usize, Error> {
+        let store = &self.services().stores().attributes;
+        if !store.list().await?.is_empty() {
+            return Ok(0);
+        }
+        let mut added = 0;
+        for a in crate::repo::attribute::defaults() {
+            match store.insert(&a).await {
+                Ok(()) => added += 1,
+                Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(added)
     }

@@ -4,6 +4,7 @@
 //! state are kinds of the [`GrantStore`] ([`grant::GrantRecords`]). A new aggregate is a
 //! new [`collection::Collection`] here and needs no backend code.
 
+pub mod attribute;
 pub mod client;
 pub mod collection;
 #[cfg(any(test, feature = "test-util"))]
@@ -43,6 +44,8 @@ pub struct Stores {
     pub config: shared_config::SharedConfig,
     /// Scopes.
     pub scopes: scope::Scopes,
+    /// The person attributes defined (Janssen's `jansAttr`).
+    pub attributes: attribute::Attributes,
     /// FIDO2 registrations.
     pub fido2: fido2::Registrations,
     /// Groups.
@@ -78,6 +81,7 @@ impl Stores {
             users: user::Users::new(documents.clone()),
             config: shared_config::SharedConfig::new(documents.clone()),
             scopes: scope::Scopes::new(documents.clone()),
+            attributes: attribute::Attributes::new(documents.clone()),
             fido2: fido2::Registrations::new(documents.clone()),
             groups: group::Groups::new(documents.clone()),
             documents,

@@ -222,7 +222,7 @@ fn protecting<'a>(
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
 /// of each resource served (`admin::operations`). The admin client made by `init` and
 /// `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 47] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 51] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -410,6 +410,22 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 47] = [
     (
         "https://jans.io/oauth/jans-auth-server/session.admin",
         "Everything about sessions (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/attributes.readonly",
+        "Read the person attributes (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/attributes.write",
+        "Create and change the person attributes (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/attributes.delete",
+        "Delete the person attributes (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/attributes.admin",
+        "Everything about the person attributes (config API).",
     ),
 ];
 

@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod admin_acrs;
+pub mod admin_attributes;
 pub mod admin_authorizations;
 pub mod admin_clients;
 pub mod admin_components;
