@@ -17,7 +17,7 @@ use crate::services::Services;
 use crate::store::StoreError;
 
 use super::json_patch;
-use super::list::{ListParams, param};
+use super::list::{ListParams, raw};
 use super::protection::Caller;
 
 /// How often a PATCH is applied again when another write keeps coming first.
@@ -58,7 +58,8 @@ fn refused(e: StoreError, a: &Attribute) -> Error {
 /// `GET attributes`.
 pub(super) async fn list(services: &Services, req: &Request) -> Result<Response, Error> {
     let params = ListParams::parse(req, "inum")?;
-    let status = match param(req, "status")?.as_deref() {
+    // A typed parameter: given empty is not a value either.
+    let status = match raw(req, "status")?.as_deref() {
         None | Some("all") => None,
         Some("active") => Some(AttributeStatus::Active),
         Some("inactive") => Some(AttributeStatus::Inactive),

@@ -32,7 +32,7 @@ pub struct ListParams {
 
 /// The query parameter `name` as given, empty too (OAuth's reading of an empty parameter
 /// as absent, RFC 6749 §3.1, is not the config API's); given twice, a 400.
-fn raw(req: &Request, name: &str) -> Result<Option<String>, AdminError> {
+pub fn raw(req: &Request, name: &str) -> Result<Option<String>, AdminError> {
     let mut given = req.query.iter().filter(|(k, _)| *k == name).map(|(_, v)| v);
     match (given.next(), given.next()) {
         (_, Some(_)) => Err(AdminError::new(

@@ -52,6 +52,10 @@ fn attributes_are_listed_created_changed_and_deleted() {
         &[("status", "inactive")],
     ));
     assert_eq!(inactive["totalEntriesCount"], 0);
+    refused(
+        &get(&h, AdminEndpoint::Attributes, &r, &[("status", "")]),
+        400,
+    );
 
     let new = json!({"name": "employeeNumber", "displayName": "Employee number",
         "description": "The HR number", "dataType": "string", "editType": ["admin"],
