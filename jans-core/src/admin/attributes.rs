@@ -20,9 +20,6 @@ use super::json_patch;
 use super::list::{ListParams, raw};
 use super::protection::Caller;
 
-/// How often a PATCH is applied again when another write keeps coming first.
-const PATCH_ATTEMPTS: usize = 16;
-
 fn missing(inum: &str) -> Error {
     AdminError::new(404, format!("The requested attribute {inum} doesn't exist")).into()
 }
@@ -155,7 +152,7 @@ pub(super) async fn patch(
 ) -> Result<Response, Error> {
     let (ops, sent) = json_patch::of_request(req)?;
     let store = &services.stores().attributes;
-    for _ in 0..PATCH_ATTEMPTS {
+    for _ in 0..crate::management::PATCH_ATTEMPTS {
         let Some((revision, stored)) = store.get(inum).await? else {
             return Err(missing(inum));
         };

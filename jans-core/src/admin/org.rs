@@ -22,8 +22,6 @@ const COLLECTION: (&str, &str) = ("organization", "org");
 const MAX_TEXT: usize = 1024;
 /// Most custom messages.
 const MAX_MESSAGES: usize = 100;
-/// How often a PATCH is applied again when another write keeps coming first.
-const PATCH_ATTEMPTS: usize = 16;
 
 /// The organization, with Janssen's member names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -127,7 +125,7 @@ pub(super) async fn patch(
 ) -> Result<Organization, Error> {
     let (ops, patch) = json_patch::of_request(req)?;
     let org = stored(services);
-    for _ in 0..PATCH_ATTEMPTS {
+    for _ in 0..crate::management::PATCH_ATTEMPTS {
         let current = org.get_revision(COLLECTION.1).await?;
         let before = current.as_ref().map(|(_, o)| o.clone()).unwrap_or_default();
         let value = serde_json::to_value(&before).map_err(|e| Error::Internal(e.to_string()))?;

@@ -21,9 +21,6 @@ use crate::store::StoreError;
 use super::json_patch;
 use super::protection::Caller;
 
-/// How often a PATCH is applied again when another write keeps coming first.
-const PATCH_ATTEMPTS: usize = 16;
-
 /// The 404 of an unknown scope.
 pub(super) fn missing(inum: &str) -> AdminError {
     AdminError::new(404, format!("The requested scope {inum} doesn't exist"))
@@ -161,7 +158,7 @@ fn unchanged_id(stored: &Scope, new: &Scope) -> Result<(), AdminError> {
 async fn patch(services: &Services, inum: &str, req: &Request) -> Result<(Scope, Value), Error> {
     let (ops, sent) = json_patch::of_request(req)?;
     let store = &services.stores().scopes;
-    for _ in 0..PATCH_ATTEMPTS {
+    for _ in 0..crate::management::PATCH_ATTEMPTS {
         let Some((revision, stored)) = store.by_inum(inum).await? else {
             return Err(missing(inum).into());
         };

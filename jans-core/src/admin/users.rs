@@ -26,9 +26,6 @@ use super::json_patch;
 use super::list::ListParams;
 use super::protection::Caller;
 
-/// How often a PATCH is applied again when another write keeps coming first.
-const PATCH_ATTEMPTS: usize = 16;
-
 /// Janssen's attribute names of the claims kept as `customAttributes`.
 pub(super) const CUSTOM: [&str; 9] = [
     "sn",
@@ -459,7 +456,7 @@ pub(super) async fn patch(
     }
     let custom = m.get("customAttributes").cloned().unwrap_or(Value::Null);
     let users = &services.stores().users;
-    for _ in 0..PATCH_ATTEMPTS {
+    for _ in 0..crate::management::PATCH_ATTEMPTS {
         let Some((revision, stored)) = users.get_revision(inum).await? else {
             return Err(missing(inum).into());
         };

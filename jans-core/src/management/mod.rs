@@ -85,8 +85,9 @@ pub async fn config_section(
     Ok(Response::json(section(services)?))
 }
 
-/// How often a configuration change is applied again when another keeps coming first.
-const PATCH_ATTEMPTS: usize = 16;
+/// How often a patch is applied again when another write keeps coming first (every
+/// management API's compare-and-set retry bound).
+pub const PATCH_ATTEMPTS: usize = 16;
 
 /// Apply `ops` to the stored configuration — all or nothing, validated as a whole (a 400
 /// naming the property), written by compare-and-set and applied again to what a

@@ -12,7 +12,7 @@ use jans_core::store::{Backend, StoreError};
 use jans_core::{Method, Request, Response};
 use serde_json::{Value, json};
 
-use super::admin_util::{get, send, token};
+use super::admin_util::{get, patch_concurrently, send, token};
 use super::harness::*;
 
 fn call(h: &Harness, endpoint: AdminEndpoint, method: Method, token: Option<&str>) -> Response {
@@ -511,23 +511,13 @@ fn concurrent_patches_all_apply() {
         );
         let inum = json(&res)["inum"].as_str().unwrap().to_owned();
         let threads = 8;
-        std::thread::scope(|s| {
-            for t in 0..threads {
-                let (engine, w, inum) = (h.engine.clone(), w.clone(), inum.clone());
-                let ctx = h.ctx();
-                s.spawn(move || {
-                    let mut req = Request::new(AdminEndpoint::Scope(inum), Method::Patch);
-                    req.authorization = Some(format!("Bearer {w}"));
-                    req.content_type = Some(PATCH.to_owned());
-                    req.body = serde_json::to_vec(
-                        &json!([{"op": "add", "path": "/claims/-", "value": format!("c{t}")}]),
-                    )
-                    .unwrap();
-                    let r = jans_core::testing::block_on(engine.handle(req, &ctx));
-                    assert_eq!(r.status(), 200, "{:?}", r.body);
-                });
-            }
-        });
+        patch_concurrently(
+            &h,
+            AdminEndpoint::Scope(inum.clone()),
+            &w,
+            threads,
+            |t| json!([{"op": "add", "path": "/claims/-", "value": format!("c{t}")}]),
+        );
         let scope = jans_core::testing::block_on(h.stores.scopes.by_inum(&inum))
             .unwrap()
             .unwrap()

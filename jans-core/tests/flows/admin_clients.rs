@@ -587,23 +587,13 @@ fn concurrent_patches_of_a_client_all_apply() {
         let w = token(&h, "https://jans.io/oauth/config/openid/clients.write");
         let inum = h.register(json!({"client_name": "race"})).client.client_id;
         let threads = 8;
-        std::thread::scope(|s| {
-            for t in 0..threads {
-                let (engine, w, inum) = (h.engine.clone(), w.clone(), inum.clone());
-                let ctx = h.ctx();
-                s.spawn(move || {
-                    let mut req = Request::new(AdminEndpoint::Client(inum), Method::Patch);
-                    req.authorization = Some(format!("Bearer {w}"));
-                    req.content_type = Some(PATCH.to_owned());
-                    req.body = serde_json::to_vec(&json!([
-                        {"op": "add", "path": "/contacts/-", "value": format!("c{t}@example.org")}
-                    ]))
-                    .unwrap();
-                    let r = block_on(engine.handle(req, &ctx));
-                    assert_eq!(r.status(), 200, "{:?}", r.body);
-                });
-            }
-        });
+        patch_concurrently(
+            &h,
+            AdminEndpoint::Client(inum.clone()),
+            &w,
+            threads,
+            |t| json!([{"op": "add", "path": "/contacts/-", "value": format!("c{t}@example.org")}]),
+        );
         let mut contacts = stored(&h, &inum).unwrap().metadata.contacts;
         contacts.sort();
         let want: Vec<String> = (0..threads).map(|t| format!("c{t}@example.org")).collect();

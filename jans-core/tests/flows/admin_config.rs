@@ -10,7 +10,7 @@ use jans_core::request::AdminEndpoint;
 use jans_core::testing::block_on;
 use serde_json::{Value, json};
 
-use super::admin_util::token;
+use super::admin_util::{patch_concurrently, token};
 use super::harness::*;
 
 const PATCH: &str = "application/json-patch+json";
@@ -169,22 +169,13 @@ fn concurrent_configuration_patches_all_apply() {
         let h = Harness::with(config(), backend.stores.clone(), [7; 32]);
         let w = token(&h, "https://jans.io/oauth/config/write-all");
         let threads = 8;
-        std::thread::scope(|s| {
-            for t in 0..threads {
-                let (engine, w, name) = (h.engine.clone(), w.clone(), backend.name);
-                let ctx = h.ctx();
-                s.spawn(move || {
-                    let mut req = Request::new(AdminEndpoint::AuthConfig, Method::Patch);
-                    req.authorization = Some(format!("Bearer {w}"));
-                    req.content_type = Some(PATCH.to_owned());
-                    req.body = serde_json::to_vec(&json!([{"op": "add",
-                        "path": "/dynamicRegistrationAllowedScopes/-", "value": format!("s{t}")}]))
-                    .unwrap();
-                    let r = block_on(engine.handle(req, &ctx));
-                    assert_eq!(r.status(), 200, "{name}: {:?}", r.body);
-                });
-            }
-        });
+        patch_concurrently(
+            &h,
+            AdminEndpoint::AuthConfig,
+            &w,
+            threads,
+            |t| json!([{"op": "add", "path": "/dynamicRegistrationAllowedScopes/-", "value": format!("s{t}")}]),
+        );
         let stored = block_on(h.stores.config.get()).unwrap().unwrap();
         let mut scopes: Vec<String> =
             serde_json::from_value(stored.doc["dynamicRegistrationAllowedScopes"].clone()).unwrap();

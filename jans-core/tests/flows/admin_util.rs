@@ -49,3 +49,28 @@ pub fn refused(r: &Response, status: u16) -> String {
     assert_eq!(v["code"], status.to_string(), "{v}");
     v["description"].as_str().unwrap().to_owned()
 }
+
+/// `threads` JSON Patches of `endpoint` at once with `token` (thread `t` sending
+/// `ops(t)`), each answered 200.
+pub fn patch_concurrently(
+    h: &Harness,
+    endpoint: AdminEndpoint,
+    token: &str,
+    threads: usize,
+    ops: impl Fn(usize) -> Value + Sync,
+) {
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (engine, endpoint, ops) = (h.engine.clone(), endpoint.clone(), &ops);
+            let ctx = h.ctx();
+            s.spawn(move || {
+                let mut req = Request::new(endpoint, Method::Patch);
+                req.authorization = Some(format!("Bearer {token}"));
+                req.content_type = Some("application/json-patch+json".to_owned());
+                req.body = serde_json::to_vec(&ops(t)).unwrap();
+                let r = jans_core::testing::block_on(engine.handle(req, &ctx));
+                assert_eq!(r.status(), 200, "{:?}", r.body);
+            });
+        }
+    });
+}

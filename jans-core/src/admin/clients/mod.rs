@@ -27,9 +27,6 @@ use super::json_patch;
 use super::list::ListParams;
 use super::protection::Caller;
 
-/// How often a PATCH is applied again when another write keeps coming first.
-const PATCH_ATTEMPTS: usize = 16;
-
 /// The members a `pattern` searches.
 const SEARCHED: [&str; 3] = ["inum", "displayName", "description"];
 
@@ -264,7 +261,7 @@ pub(super) async fn patch(
 ) -> Result<Response, Error> {
     let (ops, sent) = json_patch::of_request(req)?;
     let store = &services.stores().clients;
-    for _ in 0..PATCH_ATTEMPTS {
+    for _ in 0..crate::management::PATCH_ATTEMPTS {
         let Some((revision, stored)) = store.get_revision(inum).await? else {
             return Err(missing(inum).into());
         };
