@@ -119,6 +119,16 @@ pub enum AdminEndpoint {
     Audit,
     /// `/jans-config-api/api/v1/org`: the organization's name and branding.
     Org,
+    /// `/jans-config-api/api/v1/stat`: tokens issued and active users, by month.
+    Stat,
+    /// `/jans-config-api/api/v1/token/search`: live tokens, paged and filtered.
+    TokenSearch,
+    /// `/jans-config-api/api/v1/token/tknCde/{tknCde}`: one token by its code.
+    Token(String),
+    /// `/jans-config-api/api/v1/token/client/{clientId}`: a client's tokens.
+    ClientTokens(String),
+    /// `/jans-config-api/api/v1/token/revoke/{tknCde}`: revoke one.
+    TokenRevoke(String),
 }
 
 impl From<AdminEndpoint> for Endpoint {

@@ -25,10 +25,13 @@ pub mod openapi;
 pub mod operations;
 mod org;
 pub mod paths;
+mod schemas;
 mod scope_sets;
 mod scopes;
 mod service;
 mod sessions;
+mod stat;
+mod tokens;
 pub mod users;
 
 use std::sync::Arc;
@@ -168,6 +171,9 @@ impl AdminServer {
             (AdminEndpoint::User(inum), Method::Delete) => {
                 return users::delete(&self.services, writer()?, inum, ctx).await;
             }
+            (AdminEndpoint::TokenRevoke(code), Method::Delete) => {
+                return tokens::revoke(&self.services, writer()?, code, ctx).await;
+            }
             (AdminEndpoint::Scope(inum), Method::Delete) => {
                 return scopes::delete(&self.services, writer()?, inum, ctx).await;
             }
@@ -260,6 +266,15 @@ impl AdminServer {
                     .map_err(|e| Error::Internal(e.to_string()))?,
             )),
             AdminEndpoint::Audit => Ok(Response::json(audit::read(&self.services, req).await?)),
+            AdminEndpoint::Stat => Ok(Response::json(stat::read(&self.services, req, ctx).await?)),
+            AdminEndpoint::TokenSearch => tokens::search(&self.services, req, ctx).await,
+            AdminEndpoint::ClientTokens(id) => {
+                tokens::of_client(&self.services, id, req, ctx).await
+            }
+            AdminEndpoint::Token(code) => tokens::one(&self.services, code, ctx).await,
+            AdminEndpoint::TokenRevoke(_) => {
+                Err(Error::Internal("a revocation is a DELETE".into()))
+            }
             AdminEndpoint::AuthServerHealth => {
                 let online = self.stores_answer().await;
                 Ok(Response::json(json!({

@@ -35,7 +35,9 @@ use crate::services::shared_doc;
 use super::clients::wire::{ATTRIBUTES, Kind, MEMBERS};
 use super::operations::{Answer, OPERATIONS, Operation, Payload, Query};
 use super::org::Organization;
-use super::users;
+use super::schemas::{
+    custom_attribute, custom_user, json_web_key, session_id, stat_item, token_entity,
+};
 
 /// The security scheme's name.
 const SCHEME: &str = "oauth2";
@@ -153,15 +155,20 @@ pub fn document(issuer: &str) -> OpenApi {
                 )
                 .property("customAttributes", list_of(custom_attribute())),
         )
+        .schema("TokenEntity", token_entity())
+        .schema("StatItem", stat_item())
         .schema("JsonPatch", json_patch());
-    for entries in [
-        "Scope",
-        "Client",
-        "AuditEntry",
-        "CustomUser",
-        "SessionId",
-        "JansAttribute",
-    ] {
+    // A `PagedResult` of each paged answer's entries.
+    let mut paged_entries: Vec<&str> = OPERATIONS
+        .iter()
+        .filter_map(|o| match o.answer {
+            Answer::Paged(entries) => Some(entries),
+            _ => None,
+        })
+        .collect();
+    paged_entries.sort_unstable();
+    paged_entries.dedup();
+    for entries in paged_entries {
         components = components.schema(format!("PagedResult{entries}"), paged(entries));
     }
     OpenApiBuilder::new()
@@ -194,23 +201,23 @@ fn http_method(m: Method) -> HttpMethod {
     }
 }
 
-fn reference(name: &str) -> RefOr<Schema> {
+pub(super) fn reference(name: &str) -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name(name))
 }
 
-fn text() -> ObjectBuilder {
+pub(super) fn text() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
 
-fn typed(t: Type) -> ObjectBuilder {
+pub(super) fn typed(t: Type) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(t)
 }
 
-fn any() -> ObjectBuilder {
+pub(super) fn any() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::AnyValue)
 }
 
-fn list_of(items: impl Into<RefOr<Schema>>) -> ArrayBuilder {
+pub(super) fn list_of(items: impl Into<RefOr<Schema>>) -> ArrayBuilder {
     let items: RefOr<Schema> = items.into();
     ArrayBuilder::new().items(items)
 }
@@ -359,83 +366,6 @@ fn client() -> ObjectBuilder {
     o.property("attributes", attributes)
 }
 
-/// Janssen's `SessionId`, as sessions are shown.
-fn session_id() -> ObjectBuilder {
-    let mut o = ObjectBuilder::new().schema_type(Type::Object);
-    for name in [
-        "dn",
-        "id",
-        "outsideSid",
-        "userDn",
-        "authenticationTime",
-        "creationDate",
-        "expirationDate",
-    ] {
-        o = o.property(name, text());
-    }
-    o.property(
-        "state",
-        text().enum_values(Some(["unauthenticated", "authenticated"])),
-    )
-    .property(
-        "sessionAttributes",
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .additional_properties(Some(text())),
-    )
-    .required("id")
-}
-
-/// A public JWK (RFC 7517) with its life-cycle beside it.
-fn json_web_key() -> ObjectBuilder {
-    let mut o = ObjectBuilder::new().schema_type(Type::Object);
-    for name in ["kid", "kty", "alg", "use", "crv", "x", "y", "n", "e"] {
-        o = o.property(name, text());
-    }
-    o.property(
-        "status",
-        text().enum_values(Some(["next", "active", "retired"])),
-    )
-    .property("created_at", typed(Type::Integer))
-    .property("activated_at", typed(Type::Integer))
-    .property("retired_at", typed(Type::Integer))
-    .property("publish_until", typed(Type::Integer))
-    .property("exp", typed(Type::Integer))
-    .required("kid")
-    .required("kty")
-    .required("status")
-}
-
-/// Janssen's `CustomObjectAttribute`, as people carry their other claims.
-fn custom_attribute() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property("name", text().enum_values(Some(users::CUSTOM)))
-        .property("multiValued", typed(Type::Boolean))
-        .property("values", list_of(any()))
-        .property("value", any())
-        .required("name")
-}
-
-/// Janssen's `CustomUser`, from the member lists the API reads and writes people by.
-fn custom_user() -> ObjectBuilder {
-    let mut o = ObjectBuilder::new().schema_type(Type::Object);
-    for name in users::MEMBERS {
-        o = o.property(
-            name,
-            match name {
-                "jansStatus" => text().enum_values(Some(["active", "inactive"])),
-                "userPassword" => text().description(Some("Written, never shown")),
-                _ => text(),
-            },
-        );
-    }
-    for name in ["dn", "createdAt", "updatedAt"] {
-        o = o.property(name, text());
-    }
-    o.property("customAttributes", list_of(custom_attribute()))
-}
-
 /// The configuration as the API shows it, with its defaults.
 fn configuration() -> Value {
     shared_doc(&Config::default()).unwrap_or(Value::Null)
@@ -561,6 +491,23 @@ fn operation(op: &Operation) -> utoipa::openapi::path::Operation {
             text().enum_values(Some(["all", "active", "inactive"])),
             "Only the attributes of this status",
         )),
+        Query::Stat => b
+            .parameter(query(
+                "month",
+                text(),
+                "Months as YYYYMM, separated by spaces or commas",
+            ))
+            .parameter(query("start_month", text(), "From this month (YYYYMM)"))
+            .parameter(query(
+                "end_month",
+                text(),
+                "To this month (YYYYMM), included",
+            ))
+            .parameter(query(
+                "format",
+                text().enum_values(Some(["json"])),
+                "The answer's format",
+            )),
         Query::Service => b.parameter(query(
             "service",
             text(),

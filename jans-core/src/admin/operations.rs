@@ -4,10 +4,9 @@
 //! 405 with `Allow` from it), and the OpenAPI document ([`super::openapi`]) is written from
 //! it, so the two cannot drift apart.
 
-use crate::request::{AdminEndpoint, Method};
+use crate::request::Method;
 
-use super::paths::ADMIN_PREFIX;
-
+pub use super::paths::{allowed, find, method_name, template};
 pub use super::scope_sets::*;
 
 /// The query parameters an operation takes.
@@ -28,6 +27,8 @@ pub enum Query {
     Service,
     /// An attribute list's: a list's and `status`.
     AttributeList,
+    /// The statistics': `month`, `start_month`, `end_month`, `format`.
+    Stat,
 }
 
 /// What an operation takes in its body.
@@ -122,9 +123,11 @@ const LOGGING: &str = "Configuration – Logging";
 const AUTHZ: &str = "Client Authorization";
 const SESSIONS: &str = "Auth - Session Management";
 const ATTRIBUTES: &str = "Attribute";
+const TOKENS: &str = "Token";
+const STATS: &str = "Statistics - User";
 
 /// Every operation served.
-pub const OPERATIONS: [Operation; 50] = {
+pub const OPERATIONS: [Operation; 55] = {
     use Method::{Delete, Get, Patch, Post, Put};
     use Payload::Json as Body;
     const NONE: &[&str] = &[];
@@ -623,57 +626,50 @@ pub const OPERATIONS: [Operation; 50] = {
             &AUDIT_READ,
             (Query::Audit, Payload::None, Answer::Paged("AuditEntry")),
         ),
+        op(
+            p!("/token/search"),
+            Get,
+            "search-token",
+            "Live access and refresh tokens, paged and filtered",
+            TOKENS,
+            &TOKENS_READ,
+            (Query::List, Payload::None, Answer::Paged("TokenEntity")),
+        ),
+        op(
+            p!("/token/client/{clientId}"),
+            Get,
+            "get-token-by-client",
+            "A client's live tokens",
+            TOKENS,
+            &TOKENS_READ,
+            (Query::List, Payload::None, Answer::Paged("TokenEntity")),
+        ),
+        op(
+            p!("/token/tknCde/{tknCde}"),
+            Get,
+            "get-token-by-id",
+            "A live token by its code",
+            TOKENS,
+            &TOKENS_READ,
+            (Query::None, Payload::None, Answer::Json("TokenEntity")),
+        ),
+        op(
+            p!("/token/revoke/{tknCde}"),
+            Delete,
+            "revoke-token",
+            "Revoke a token (a refresh token with its grant)",
+            TOKENS,
+            &TOKENS_DELETE,
+            (Query::None, Payload::None, Answer::NoContent),
+        ),
+        op(
+            p!("/stat"),
+            Get,
+            "get-stat",
+            "Monthly active users and tokens issued per grant type",
+            STATS,
+            &STATS_READ,
+            (Query::Stat, Payload::None, Answer::Array("StatItem")),
+        ),
     ]
 };
-
-/// The path template `endpoint` is served at (`{inum}` for its id).
-pub fn template(endpoint: &AdminEndpoint) -> String {
-    match endpoint {
-        AdminEndpoint::Scope(_) => format!("{ADMIN_PREFIX}/scopes/{{inum}}"),
-        AdminEndpoint::Client(_) => format!("{ADMIN_PREFIX}/openid/clients/{{inum}}"),
-        AdminEndpoint::User(_) => format!("{ADMIN_PREFIX}/mgt/configuser/{{inum}}"),
-        AdminEndpoint::JwksKey(_) => format!("{ADMIN_PREFIX}/config/jwks/{{kid}}"),
-        AdminEndpoint::ClientAuthorizations(_) => {
-            format!("{ADMIN_PREFIX}/clients/authorizations/{{userId}}")
-        }
-        AdminEndpoint::Attribute(_) => format!("{ADMIN_PREFIX}/attributes/{{inum}}"),
-        AdminEndpoint::Session(_) => format!("{ADMIN_PREFIX}/jans-auth-server/session/sid/{{sid}}"),
-        AdminEndpoint::UserSessions(_) => {
-            format!("{ADMIN_PREFIX}/jans-auth-server/session/user/{{userDn}}")
-        }
-        AdminEndpoint::ClientAuthorization { .. } => {
-            format!("{ADMIN_PREFIX}/clients/authorizations/{{userId}}/{{clientId}}/{{username}}")
-        }
-        other => super::paths::path(other),
-    }
-}
-
-/// The operation `method` on `endpoint`, if served.
-pub fn find(endpoint: &AdminEndpoint, method: Method) -> Option<&'static Operation> {
-    let path = template(endpoint);
-    OPERATIONS
-        .iter()
-        .find(|o| o.path == path && o.method == method)
-}
-
-/// The methods `endpoint` answers, for `Allow`.
-pub fn allowed(endpoint: &AdminEndpoint) -> Vec<&'static str> {
-    let path = template(endpoint);
-    OPERATIONS
-        .iter()
-        .filter(|o| o.path == path)
-        .map(|o| method_name(o.method))
-        .collect()
-}
-
-/// A method's name.
-pub fn method_name(m: Method) -> &'static str {
-    match m {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Delete => "DELETE",
-        Method::Patch => "PATCH",
-        Method::Other => "OTHER",
-    }
-}

@@ -1,13 +1,15 @@
 //! The config API's path table: Janssen's jans-config-api paths to [`AdminEndpoint`]s and
 //! back.
 
-use crate::request::AdminEndpoint;
+use crate::request::{AdminEndpoint, Method};
+
+use super::operations::{OPERATIONS, Operation};
 
 /// Path prefix of the config API (Janssen's `jans-config-api` application, `api/v1`).
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 20] = [
+pub const EXACT: [(&str, AdminEndpoint); 22] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -67,10 +69,15 @@ pub const EXACT: [(&str, AdminEndpoint); 20] = [
     ("/jans-config-api/api/v1/logging", AdminEndpoint::Logging),
     ("/jans-config-api/api/v1/audit", AdminEndpoint::Audit),
     ("/jans-config-api/api/v1/org", AdminEndpoint::Org),
+    ("/jans-config-api/api/v1/stat", AdminEndpoint::Stat),
+    (
+        "/jans-config-api/api/v1/token/search",
+        AdminEndpoint::TokenSearch,
+    ),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 8] = [
+pub const WITH_ID: [&str; 11] = [
     "/jans-config-api/api/v1/scopes",
     "/jans-config-api/api/v1/openid/clients",
     "/jans-config-api/api/v1/mgt/configuser",
@@ -79,6 +86,9 @@ pub const WITH_ID: [&str; 8] = [
     "/jans-config-api/api/v1/jans-auth-server/session/sid",
     "/jans-config-api/api/v1/jans-auth-server/session/user",
     "/jans-config-api/api/v1/attributes",
+    "/jans-config-api/api/v1/token/tknCde",
+    "/jans-config-api/api/v1/token/client",
+    "/jans-config-api/api/v1/token/revoke",
 ];
 
 /// The paths with three ids after them (`{prefix}/{a}/{b}/{c}`), as a host routes them.
@@ -96,6 +106,9 @@ fn member(collection: &str, id: String) -> Option<AdminEndpoint> {
         }
         "/jans-config-api/api/v1/jans-auth-server/session/sid" => Some(AdminEndpoint::Session(id)),
         "/jans-config-api/api/v1/attributes" => Some(AdminEndpoint::Attribute(id)),
+        "/jans-config-api/api/v1/token/tknCde" => Some(AdminEndpoint::Token(id)),
+        "/jans-config-api/api/v1/token/client" => Some(AdminEndpoint::ClientTokens(id)),
+        "/jans-config-api/api/v1/token/revoke" => Some(AdminEndpoint::TokenRevoke(id)),
         "/jans-config-api/api/v1/jans-auth-server/session/user" => {
             Some(AdminEndpoint::UserSessions(id))
         }
@@ -135,6 +148,9 @@ pub fn path(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::User(id) => return format!("{ADMIN_PREFIX}/mgt/configuser/{id}"),
         AdminEndpoint::JwksKey(id) => return format!("{ADMIN_PREFIX}/config/jwks/{id}"),
         AdminEndpoint::Attribute(id) => return format!("{ADMIN_PREFIX}/attributes/{id}"),
+        AdminEndpoint::Token(id) => return format!("{ADMIN_PREFIX}/token/tknCde/{id}"),
+        AdminEndpoint::ClientTokens(id) => return format!("{ADMIN_PREFIX}/token/client/{id}"),
+        AdminEndpoint::TokenRevoke(id) => return format!("{ADMIN_PREFIX}/token/revoke/{id}"),
         AdminEndpoint::Session(id) => {
             return format!("{ADMIN_PREFIX}/jans-auth-server/session/sid/{id}");
         }
@@ -188,6 +204,64 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::Logging => "admin_logging",
         AdminEndpoint::Audit => "admin_audit",
         AdminEndpoint::Org => "admin_org",
+        AdminEndpoint::Stat => "admin_stat",
+        AdminEndpoint::TokenSearch | AdminEndpoint::ClientTokens(_) => "admin_tokens",
+        AdminEndpoint::Token(_) | AdminEndpoint::TokenRevoke(_) => "admin_token",
+    }
+}
+
+/// The path template `endpoint` is served at (`{inum}` for its id).
+pub fn template(endpoint: &AdminEndpoint) -> String {
+    match endpoint {
+        AdminEndpoint::Scope(_) => format!("{ADMIN_PREFIX}/scopes/{{inum}}"),
+        AdminEndpoint::Client(_) => format!("{ADMIN_PREFIX}/openid/clients/{{inum}}"),
+        AdminEndpoint::User(_) => format!("{ADMIN_PREFIX}/mgt/configuser/{{inum}}"),
+        AdminEndpoint::JwksKey(_) => format!("{ADMIN_PREFIX}/config/jwks/{{kid}}"),
+        AdminEndpoint::ClientAuthorizations(_) => {
+            format!("{ADMIN_PREFIX}/clients/authorizations/{{userId}}")
+        }
+        AdminEndpoint::Attribute(_) => format!("{ADMIN_PREFIX}/attributes/{{inum}}"),
+        AdminEndpoint::Token(_) => format!("{ADMIN_PREFIX}/token/tknCde/{{tknCde}}"),
+        AdminEndpoint::ClientTokens(_) => format!("{ADMIN_PREFIX}/token/client/{{clientId}}"),
+        AdminEndpoint::TokenRevoke(_) => format!("{ADMIN_PREFIX}/token/revoke/{{tknCde}}"),
+        AdminEndpoint::Session(_) => format!("{ADMIN_PREFIX}/jans-auth-server/session/sid/{{sid}}"),
+        AdminEndpoint::UserSessions(_) => {
+            format!("{ADMIN_PREFIX}/jans-auth-server/session/user/{{userDn}}")
+        }
+        AdminEndpoint::ClientAuthorization { .. } => {
+            format!("{ADMIN_PREFIX}/clients/authorizations/{{userId}}/{{clientId}}/{{username}}")
+        }
+        other => path(other),
+    }
+}
+
+/// The operation `method` on `endpoint`, if served.
+pub fn find(endpoint: &AdminEndpoint, method: Method) -> Option<&'static Operation> {
+    let path = template(endpoint);
+    OPERATIONS
+        .iter()
+        .find(|o| o.path == path && o.method == method)
+}
+
+/// The methods `endpoint` answers, for `Allow`.
+pub fn allowed(endpoint: &AdminEndpoint) -> Vec<&'static str> {
+    let path = template(endpoint);
+    OPERATIONS
+        .iter()
+        .filter(|o| o.path == path)
+        .map(|o| method_name(o.method))
+        .collect()
+}
+
+/// A method's name.
+pub fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Delete => "DELETE",
+        Method::Patch => "PATCH",
+        Method::Other => "OTHER",
     }
 }
 

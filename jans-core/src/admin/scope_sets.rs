@@ -237,3 +237,22 @@ pub const ATTRIBUTES_DELETE: [&str; 3] = [
     "https://jans.io/oauth/config/attributes.admin",
     DELETE_ALL,
 ];
+
+/// The scopes that may read tokens (Janssen's `https://jans.io/oauth/config/token...`).
+pub const TOKENS_READ: [&str; 4] = [
+    "https://jans.io/oauth/config/token.readonly",
+    "https://jans.io/oauth/config/token.write",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may revoke one.
+pub const TOKENS_DELETE: [&str; 2] = ["https://jans.io/oauth/config/token.delete", DELETE_ALL];
+
+/// The scopes that may read the usage statistics (Janssen's `stats.readonly`, and
+/// `jans_stat`, the auth-server statistic endpoint's scope).
+pub const STATS_READ: [&str; 3] = [
+    "https://jans.io/oauth/config/stats.readonly",
+    "jans_stat",
+    READ_ALL,
+];

@@ -171,9 +171,9 @@ impl Engine {
         self.services().rotate_keys(ctx, force).await
     }
 
-    /// Periodic work the host drives: pick up keys rotated elsewhere, rotate what is due,
-    /// fetch FIDO metadata that is due, and sweep expired grants (one node at a time: a
-    /// lease).
+    /// Periodic work the host drives: pick up keys rotated elsewhere, store the usage
+    /// statistics gathered, rotate what is due, fetch FIDO metadata that is due, and sweep
+    /// expired grants (one node at a time: a lease).
     pub async fn tick(&self, ctx: &Ctx) -> Result<TickReport, Error> {
         if let Err(e) = self.sync_config().await {
             tracing::error!(error = %e, "the shared configuration was not applied");
@@ -181,11 +181,20 @@ impl Engine {
         if let Err(e) = self.load_scopes().await {
             tracing::error!(error = %e, "the scopes were not reloaded");
         }
+        if let Err(e) = self.flush_stats(ctx.now).await {
+            tracing::error!(error = %e, "usage statistics were not stored (kept for the next tick)");
+        }
         // FIDO metadata BLOBs, when one is due (a no-op without `metadataServers`).
         self.fido2().refresh_metadata(ctx).await;
         let key_changes = self.rotate_keys(ctx, false).await?;
         let swept = self.cleanup(ctx).await?.unwrap_or(0);
         Ok(TickReport { key_changes, swept })
+    }
+
+    /// Store the usage statistics this node gathered since the last flush
+    /// ([`crate::repo::stat::Stats::flush`]): every tick, and when the host stops.
+    pub async fn flush_stats(&self, now: UnixTime) -> Result<(), StoreError> {
+        self.services().stores().stats.flush(now).await
     }
 
     /// Sweep expired grants unless another node is sweeping now (`None` then).

@@ -17,12 +17,17 @@ pub mod key;
 pub mod scope;
 pub mod session;
 pub mod shared_config;
+pub mod stat;
 pub mod user;
 
 use std::sync::Arc;
 
 use crate::store::document::DocumentStore;
 use crate::store::{Backend, GrantStore};
+
+/// How long a revoked family's marker stays: far longer than any request that took a code
+/// or refresh token of the family can take to store what it issues.
+const REVOKED_MARKER_LIFETIME: u64 = 600;
 
 /// The stores an engine runs on: the two primitives of one backend, and the repositories
 /// over them.
@@ -50,6 +55,8 @@ pub struct Stores {
     pub fido2: fido2::Registrations,
     /// Groups.
     pub groups: group::Groups,
+    /// Usage statistics (tokens issued, active users) by month.
+    pub stats: stat::Stats,
     /// Collections of documents: the primitive every repository above sits on, for the
     /// aggregates of components.
     pub documents: Arc<dyn DocumentStore>,
@@ -76,6 +83,7 @@ impl Stores {
             clients: client::Clients::new(documents.clone()),
             sessions: session::Sessions::new(grants.clone()),
             consents: consent::Consents::new(grants.clone()),
+            stats: stat::Stats::new(grants.clone()),
             grants,
             keys: key::Keys::new(documents.clone()),
             users: user::Users::new(documents.clone()),
@@ -113,6 +121,32 @@ impl Stores {
     #[cfg(feature = "sled")]
     pub fn sled(path: &std::path::Path) -> Result<Stores, crate::store::StoreError> {
         Ok(Stores::new(Backend::sled(path)?))
+    }
+
+    /// Revoke every record of the grant `family` (RFC 7009 §2.1, RFC 6749 §4.1.2): first a
+    /// marker, then the records, so a grant still storing into the family finds the marker
+    /// and deletes what it stored (`auth::oauth::family::settle`). Returns how many records
+    /// were deleted. Shared by the auth-server and the config API's token revocation.
+    pub async fn revoke_family(
+        &self,
+        family: &str,
+        now: crate::ctx::UnixTime,
+    ) -> Result<usize, crate::store::StoreError> {
+        if family.is_empty() {
+            return Ok(0);
+        }
+        let marker =
+            crate::store::GrantRecord::bare(now, now.saturating_add(REVOKED_MARKER_LIFETIME));
+        match self
+            .grants
+            .insert(crate::store::GrantKind::RevokedFamily, family, &marker, now)
+            .await
+        {
+            // Conflict: revoked already; delete again all the same.
+            Ok(()) | Err(crate::store::StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+        self.grants.remove_family(family).await
     }
 
     /// End every browser session of the user `inum` (the session family: what was issued

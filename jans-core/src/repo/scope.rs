@@ -222,7 +222,7 @@ fn protecting<'a>(
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
 /// of each resource served (`admin::operations`). The admin client made by `init` and
 /// `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 51] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 56] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -427,6 +427,23 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 51] = [
         "https://jans.io/oauth/config/attributes.admin",
         "Everything about the person attributes (config API).",
     ),
+    (
+        "https://jans.io/oauth/config/token.readonly",
+        "Search the live tokens (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/token.write",
+        "Search the live tokens (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/token.delete",
+        "Revoke tokens (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/stats.readonly",
+        "Read the usage statistics (config API).",
+    ),
+    ("jans_stat", "Read the usage statistics."),
 ];
 
 /// Janssen's SCIM scopes (jans-scim's protection), each with what it allows; the admin

@@ -258,27 +258,35 @@ impl GrantStore for MemoryStore {
         Ok(Taken::Record(Arc::unwrap_or_clone(taken)))
     }
 
-    async fn increment(
+    async fn add(
         &self,
         kind: GrantKind,
         key: &str,
+        by: u64,
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<u64, StoreError> {
         let k = (kind, key.to_owned());
-        let mut entry = Entry::new(GrantRecord::bare(now, expires_at), 1);
+        let mut entry = Entry::new(GrantRecord::bare(now, expires_at), by);
         let mut g = lock(&self.grants);
         let old = g.remove(kind, key);
         if let Some(e) = &old
             && e.is_live(now)
         {
-            entry.count = e.count.saturating_add(1);
+            entry.count = e.count.saturating_add(by);
         }
         let count = entry.count;
         g.put(k, entry);
         drop(g);
         drop(old);
         Ok(count)
+    }
+
+    async fn counter(&self, kind: GrantKind, key: &str, now: UnixTime) -> Result<u64, StoreError> {
+        Ok(lock(&self.grants)
+            .get(kind, key)
+            .filter(|e| !e.used && e.is_live(now))
+            .map_or(0, |e| e.count))
     }
 
     async fn scan(

@@ -96,11 +96,14 @@ pub enum GrantKind {
     LoginDelay = 16,
     /// Started FIDO2 ceremonies (keyed by the challenge's SHA-256), taken by their result.
     Fido2Ceremony = 17,
+    /// Usage statistics: counters of tokens issued per month and grant type, and the
+    /// markers of the month's active users (`repo::stat`).
+    Statistic = 18,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 17] = [
+    pub const ALL: [GrantKind; 18] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -118,6 +121,7 @@ impl GrantKind {
         GrantKind::LogoutDelivery,
         GrantKind::LoginDelay,
         GrantKind::Fido2Ceremony,
+        GrantKind::Statistic,
     ];
 
     /// Decode the tag byte.
@@ -302,14 +306,30 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<Taken, StoreError>;
     /// Atomically add one to the counter at `key` and return its new value: 1 when there
     /// was no live counter. The counter then expires at `expires_at`. Concurrent increments
-    /// are never lost. A counter is read only through this (its record's `data` is not).
+    /// are never lost. A counter is read only through this, [`GrantStore::add`] and
+    /// [`GrantStore::counter`] (its record's `data` is not).
     async fn increment(
         &self,
         kind: GrantKind,
         key: &str,
         expires_at: UnixTime,
         now: UnixTime,
+    ) -> Result<u64, StoreError> {
+        self.add(kind, key, 1, expires_at, now).await
+    }
+    /// [`GrantStore::increment`] by `by` in one atomic step (a batch of counts gathered in
+    /// memory): the new value, `by` when there was no live counter.
+    async fn add(
+        &self,
+        kind: GrantKind,
+        key: &str,
+        by: u64,
+        expires_at: UnixTime,
+        now: UnixTime,
     ) -> Result<u64, StoreError>;
+    /// The value of the live counter at `key`; 0 when there is none (never counted, expired
+    /// or removed). Reads only.
+    async fn counter(&self, kind: GrantKind, key: &str, now: UnixTime) -> Result<u64, StoreError>;
     /// Up to `limit` live, untaken records of `kind` with their keys, in no particular order
     /// (work queues: the back-channel logout deliveries).
     async fn scan(

@@ -1138,7 +1138,7 @@ fn pairwise_subjects() {
     assert!(block_on(h.engine.register_client(bad, &h.ctx())).is_err());
 }
 
-fn fragment(url: &str, name: &str) -> Option<String> {
+pub(crate) fn fragment(url: &str, name: &str) -> Option<String> {
     let f = url.split_once('#').map(|(_, f)| f)?;
     form_pairs(f)
         .into_iter()
@@ -1154,7 +1154,7 @@ fn verified_claims(h: &Harness, id_token: &str) -> serde_json::Map<String, serde
     jwt::parse_claims(&payload).unwrap()
 }
 
-fn with_type<'a>(
+pub(crate) fn with_type<'a>(
     c: &'a RegisteredClient,
     rt: &'a str,
     extra: &[(&'a str, &'a str)],

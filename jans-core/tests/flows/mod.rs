@@ -10,6 +10,8 @@ pub mod admin_openapi;
 pub mod admin_org;
 pub mod admin_service;
 pub mod admin_sessions;
+pub mod admin_stat;
+pub mod admin_tokens;
 pub mod admin_users;
 pub mod admin_util;
 pub mod authorize;

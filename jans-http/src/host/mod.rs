@@ -118,8 +118,8 @@ impl Background {
     }
 }
 
-/// Rotation, sweeping, configuration sync and FIDO metadata fetches, every tick (the C
-/// ABI runs it too).
+/// Rotation, sweeping, configuration sync, usage statistics and FIDO metadata fetches,
+/// every tick (the C ABI runs it too); the statistics once more when `stop` changes.
 pub async fn tick_loop(
     engine: Engine,
     rng: Arc<dyn Random>,
@@ -137,7 +137,13 @@ pub async fn tick_loop(
             .clamp(1, 60);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(every)) => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => {
+                // What this node counted since the last tick is not lost on a clean stop.
+                if let Err(e) = engine.flush_stats(now()).await {
+                    tracing::error!(error = %e, "usage statistics were not stored");
+                }
+                return;
+            }
         }
         let ctx = jans_core::Ctx::new(now(), rng.clone(), "background");
         match engine.tick(&ctx).await {

@@ -21,6 +21,8 @@ pub struct Issue<'a> {
     pub family: &'a str,
     /// The `claims` request parameter (OIDC Core §5.5) the userinfo answer must honour.
     pub claims: Option<&'a str>,
+    /// The grant type it is issued under (`implicit` from the authorization endpoint).
+    pub grant_type: &'static str,
 }
 
 /// RFC 9068 §2.2 claims, serialized in this order.
@@ -78,6 +80,10 @@ pub struct TokenData {
     /// The `claims` request parameter of the authorization, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<String>,
+    /// The grant type it was issued under (what the config API's token search shows as
+    /// Janssen's `grantType`); none in tokens stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_type: Option<String>,
 }
 
 impl GrantData for TokenData {
@@ -99,6 +105,7 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
     let mut data = TokenData {
         jti: None,
         claims: what.claims.map(str::to_owned),
+        grant_type: Some(what.grant_type.to_owned()),
     };
     let token = if what.client.metadata.access_token_as_jwt {
         let alg = what

@@ -11,29 +11,12 @@
 use crate::auth::AuthServer;
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::store::{GrantKind, GrantRecord, StoreError};
-
-/// How long a revoked family's marker stays: far longer than any request that took a code
-/// or refresh token of the family can take to store what it issues.
-const MARKER_LIFETIME: u64 = 600;
+use crate::store::GrantKind;
 
 /// Revoke every record of `family`: first the marker, then the records. Returns how many
-/// records were deleted.
+/// records were deleted ([`crate::repo::Stores::revoke_family`]).
 pub async fn revoke(auth: &AuthServer, family: &str, ctx: &Ctx) -> Result<usize, Error> {
-    if family.is_empty() {
-        return Ok(0);
-    }
-    let grants = &auth.stores().grants;
-    let marker = GrantRecord::bare(ctx.now, ctx.now.saturating_add(MARKER_LIFETIME));
-    match grants
-        .insert(GrantKind::RevokedFamily, family, &marker, ctx.now)
-        .await
-    {
-        // Conflict: revoked already; delete again all the same.
-        Ok(()) | Err(StoreError::Conflict) => {}
-        Err(e) => return Err(e.into()),
-    }
-    Ok(grants.remove_family(family).await?)
+    Ok(auth.stores().revoke_family(family, ctx.now).await?)
 }
 
 /// After storing tokens in `family`: if the family was revoked meanwhile (a racing replay

@@ -9,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::{ErrorCode, OAuthError};
 use crate::repo::client::Client;
+use crate::repo::stat::TokenType;
 use crate::request::{AuthEndpoint, Request};
 use crate::response::Response;
 
@@ -99,10 +100,12 @@ async fn issue(
             scope: &granted.scope,
             family: &granted.family,
             claims: granted.claims.as_deref(),
+            grant_type: granted.grant_type,
         },
         ctx,
     )
     .await?;
+    let mut counted = vec![TokenType::AccessToken];
     let mut extra = serde_json::Map::new();
     if let (Some(basis), Some(user)) = (&granted.id_token, subject) {
         let scopes: Vec<&str> = basis.request.scopes.iter().map(String::as_str).collect();
@@ -123,11 +126,13 @@ async fn issue(
             ctx,
         )?;
         extra.insert("id_token".into(), id_token.into());
+        counted.push(TokenType::IdToken);
     }
     if let (Some(scope), Some(user)) = (&granted.refresh, subject) {
         let data = TokenData {
             jti: None,
             claims: granted.claims.clone(),
+            grant_type: Some(granted.grant_type.to_owned()),
         };
         let rt = grant::refresh_token::issue(
             auth,
@@ -140,9 +145,16 @@ async fn issue(
         )
         .await?;
         extra.insert("refresh_token".into(), rt.into());
+        counted.push(TokenType::RefreshToken);
     }
     if granted.settle {
         crate::auth::oauth::family::settle(auth, &granted.family, ctx).await?;
     }
+    auth.stores().stats.record(
+        ctx.now,
+        granted.grant_type,
+        subject.map(|u| u.inum.as_str()),
+        &counted,
+    );
     Ok(issued.response(&granted.scope, extra, granted.grant_type))
 }

@@ -323,6 +323,66 @@ pub(super) fn grants_counters(s: &Backend) -> CaseResult {
     Ok(())
 }
 
+/// Counters added to in batches, and read without a write: `add` is one atomic step too,
+/// so concurrent batches sum exactly; `counter` sees the live value, 0 for none or expired.
+pub(super) fn grants_counters_added(s: &Backend) -> CaseResult {
+    const THREADS: usize = 8;
+    const EACH: usize = 10;
+    let k = GrantKind::Statistic;
+    block_on(async {
+        ensure!(
+            e(s.grants.counter(k, "m", 1000).await)? == 0,
+            "no counter reads 0"
+        );
+        ensure!(
+            e(s.grants.add(k, "m", 5, 1100, 1000).await)? == 5,
+            "a first batch is its size"
+        );
+        ensure!(
+            e(s.grants.add(k, "m", 7, 1100, 1010).await)? == 12,
+            "then the sum"
+        );
+        ensure!(
+            e(s.grants.counter(k, "m", 1020).await)? == 12,
+            "a read sees the sum"
+        );
+        ensure!(
+            e(s.grants.counter(k, "m", 1020).await)? == 12,
+            "and does not change it"
+        );
+        ensure!(
+            e(s.grants.counter(k, "other", 1020).await)? == 0,
+            "counters are per key"
+        );
+        ensure!(
+            e(s.grants.counter(k, "m", 1100).await)? == 0,
+            "an expired counter reads 0"
+        );
+        ensure!(
+            e(s.grants.add(k, "m", 3, 1300, 1100).await)? == 3,
+            "and starts again at the batch"
+        );
+        Ok::<_, String>(())
+    })?;
+    let _ = race(s, THREADS, 0, |s, t| {
+        for _ in 0..EACH {
+            block_on(
+                s.grants
+                    .add(GrantKind::Statistic, "hot", t as u64 + 1, 9000, 1000),
+            )
+            .map_err(|e| format!("add: {e}"))?;
+        }
+        Ok(Vec::new())
+    })?;
+    let total: u64 = (1..=THREADS as u64).map(|t| t * EACH as u64).sum();
+    let got = block_on(s.grants.counter(k, "hot", 1000)).map_err(|e| format!("counter: {e}"))?;
+    ensure!(
+        got == total,
+        "concurrent batches must sum to {total}, got {got}"
+    );
+    Ok(())
+}
+
 /// A work queue's view: the live records of one kind, bounded.
 pub(super) fn grants_scan(s: &Backend) -> CaseResult {
     block_on(async {

@@ -115,7 +115,7 @@ fn durable(h: &mut dyn Harness) -> CaseResult {
 /// Run every case; returns the failures (empty when the backend conforms). Cases run on
 /// fresh stores from `fresh()` so they cannot see each other's data.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
-    let cases: [Case; 18] = [
+    let cases: [Case; 19] = [
         ("documents_generation", documents::documents_generation),
         ("grants_single_use", grants::grants_single_use),
         ("grants_tombstone", grants::grants_tombstone),
@@ -127,6 +127,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
         ("grants_expiry_and_sweep", grants::grants_expiry_and_sweep),
         ("grants_family", grants::grants_family),
         ("grants_family_listed", grants::grants_family_listed),
+        ("grants_counters_added", grants::grants_counters_added),
         (
             "grants_family_revocation_races_insert",
             grants::grants_family_revocation_races_insert,

@@ -128,10 +128,11 @@ impl GrantStore for PgStore {
         })
     }
 
-    async fn increment(
+    async fn add(
         &self,
         kind: GrantKind,
         key: &str,
+        by: u64,
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<u64, StoreError> {
@@ -144,15 +145,16 @@ impl GrantStore for PgStore {
             p(secs(expires_at)),
             p(doc),
             p(secs(now)),
+            p(i64::try_from(by).unwrap_or(i64::MAX)),
         ];
         self.run(move |c| async move {
             let stmt = c
                 .prepare_cached(
                     "INSERT INTO jans_grant (kind, key, family, expires_at, doc, used, counter) \
-                     VALUES ($1, $2, '', $3, $4, false, 1) \
+                     VALUES ($1, $2, '', $3, $4, false, $6) \
                      ON CONFLICT (kind, key) DO UPDATE SET \
                        counter = CASE WHEN jans_grant.expires_at > $5 AND NOT jans_grant.used \
-                                      THEN jans_grant.counter + 1 ELSE 1 END, \
+                                      THEN jans_grant.counter + $6 ELSE $6 END, \
                        expires_at = EXCLUDED.expires_at, doc = EXCLUDED.doc, \
                        family = '', used = false \
                      RETURNING counter",
@@ -164,6 +166,30 @@ impl GrantStore for PgStore {
             let row = c.query_one(&stmt, &refs).await.map_err(map_err)?;
             let n: i64 = row.try_get(0).map_err(map_err)?;
             Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn counter(&self, kind: GrantKind, key: &str, now: UnixTime) -> Result<u64, StoreError> {
+        let params: Params = vec![p(kind_tag(kind)), p(key.to_owned()), p(secs(now))];
+        self.run(move |c| async move {
+            let stmt = c
+                .prepare_cached(
+                    "SELECT counter FROM jans_grant \
+                     WHERE kind = $1 AND key = $2 AND expires_at > $3 AND NOT used",
+                )
+                .await
+                .map_err(map_err)?;
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                params.iter().map(|p| p.as_ref() as _).collect();
+            let row = c.query_opt(&stmt, &refs).await.map_err(map_err)?;
+            match row {
+                Some(r) => {
+                    let n: i64 = r.try_get(0).map_err(map_err)?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+                None => Ok(0),
+            }
         })
         .await
     }

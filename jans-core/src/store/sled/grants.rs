@@ -89,10 +89,11 @@ impl GrantStore for SledStore {
         }
     }
 
-    async fn increment(
+    async fn add(
         &self,
         kind: GrantKind,
         key: &str,
+        by: u64,
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<u64, StoreError> {
@@ -108,7 +109,7 @@ impl GrantStore for SledStore {
                     .filter(|(r, used)| !used && r.is_live(now))
                     .and_then(|(r, _)| r.data.get("count").and_then(serde_json::Value::as_u64))
                     .unwrap_or(0);
-                count = previous.saturating_add(1);
+                count = previous.saturating_add(by);
                 let mut rec = GrantRecord::bare(now, expires_at);
                 rec.data.insert("count".to_owned(), count.into());
                 match encode(&rec) {
@@ -130,6 +131,19 @@ impl GrantStore for SledStore {
             .push(gk);
         self.durable().await?;
         Ok(count)
+    }
+
+    async fn counter(&self, kind: GrantKind, key: &str, now: UnixTime) -> Result<u64, StoreError> {
+        let found = self
+            .grants
+            .get(grant_key(kind, key))
+            .map_err(map_err)?
+            .map(|v| decode_grant(&v))
+            .transpose()?;
+        Ok(found
+            .filter(|(r, used)| !used && r.is_live(now))
+            .and_then(|(r, _)| r.data.get("count").and_then(serde_json::Value::as_u64))
+            .unwrap_or(0))
     }
 
     async fn scan(

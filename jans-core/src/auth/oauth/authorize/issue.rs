@@ -9,6 +9,7 @@ use crate::auth::oauth::token_key;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::{ErrorCode, OAuthError};
+use crate::repo::stat::TokenType;
 use crate::response::Response;
 use crate::store::{GrantData, GrantKind, GrantRecord};
 
@@ -98,6 +99,13 @@ pub(crate) async fn issue_code(
         .await?
         .ok_or_else(|| OAuthError::new(ErrorCode::LoginRequired, "the user is gone"))?;
     let scope = authz.scopes.join(" ");
+    // Tokens of a hybrid flow belong to its code's grant (OIDC Core §3.3).
+    let grant_type = if rt.code {
+        "authorization_code"
+    } else {
+        "implicit"
+    };
+    let mut counted = Vec::new();
     let mut access_token = None;
     if rt.token {
         let issued = crate::auth::oauth::access_token::issue(
@@ -108,10 +116,12 @@ pub(crate) async fn issue_code(
                 scope: &scope,
                 family: &family,
                 claims: authz.claims.as_deref(),
+                grant_type,
             },
             ctx,
         )
         .await?;
+        counted.push(TokenType::AccessToken);
         out.push(("access_token", issued.token.clone()));
         out.push(("token_type", "Bearer".to_owned()));
         out.push(("expires_in", issued.expires_in.to_string()));
@@ -139,7 +149,11 @@ pub(crate) async fn issue_code(
             ctx,
         )?;
         out.push(("id_token", id_token));
+        counted.push(TokenType::IdToken);
     }
+    auth.stores()
+        .stats
+        .record(ctx.now, grant_type, Some(&user.inum), &counted);
     let params: Vec<(&str, &str)> = out.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Ok(redirect(auth, authz, &params))
 }
