@@ -23,6 +23,7 @@ use jans_core::auth::oauth::token_key;
 use jans_core::crypto::{CryptoProvider, SigningKey};
 use jans_core::jose::{Algorithm, jws};
 use jans_core::keys::SecretBox;
+use jans_core::repo::stat::TokenType;
 use jans_core::{Config, Random};
 
 /// Tokens live one second in the issuance benches, and each sample starts by sweeping the
@@ -79,6 +80,20 @@ fn reference(c: &mut Criterion) {
     });
     g.bench_function("client_get_memory", |b| {
         b.iter(|| block_on(fx.engine.client(black_box(&fx.client_id))))
+    });
+    // What counting one issuance for the statistics costs the token path (in memory; the
+    // tick stores it).
+    let stats = &fx.engine.stores().stats;
+    let now = fx.ctx().now;
+    g.bench_function("stats_record", |b| {
+        b.iter(|| {
+            stats.record(
+                black_box(now),
+                "authorization_code",
+                Some("a-person"),
+                &[TokenType::AccessToken, TokenType::IdToken],
+            )
+        })
     });
     g.finish();
 

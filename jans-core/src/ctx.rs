@@ -102,8 +102,9 @@ pub fn parse_date(s: &str) -> Option<UnixTime> {
     u64::try_from(days.checked_mul(86_400)?).ok()
 }
 
-/// `YYYY-MM-DD` of the UTC day holding `t`.
-pub fn format_date(t: UnixTime) -> String {
+/// The UTC (year, month, day) holding `t` (H. Hinnant, "chrono-Compatible Low-Level Date
+/// Algorithms": civil from days).
+pub fn civil_date(t: UnixTime) -> (i64, i64, i64) {
     let days = i64::try_from(t / 86_400).unwrap_or(0) + 719_468;
     let era = days.div_euclid(146_097);
     let doe = days - era * 146_097;
@@ -113,6 +114,12 @@ pub fn format_date(t: UnixTime) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `YYYY-MM-DD` of the UTC day holding `t`.
+pub fn format_date(t: UnixTime) -> String {
+    let (y, m, d) = civil_date(t);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

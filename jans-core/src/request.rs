@@ -197,7 +197,7 @@ impl From<ScimEndpoint> for Endpoint {
 }
 
 /// The FIDO2 server's endpoints, at Janssen's paths (DESIGN.md §3; `fido2::paths`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Fido2Endpoint {
     /// `/jans-fido2/restv1/configuration` and `/.well-known/fido2-configuration`.
@@ -228,6 +228,12 @@ pub enum Fido2Endpoint {
     /// `/jans-config-api/fido2/fido2-config`: the FIDO2 configuration, through the admin
     /// route this component contributes to the config API (Janssen's fido2 plugin).
     AdminConfig,
+    /// `/jans-config-api/fido2/registration`: every registration, paged (admin route).
+    AdminRegistrations,
+    /// `/jans-config-api/fido2/registration/entries/{username}`: a person's registrations.
+    AdminRegistrationsOf(String),
+    /// `/jans-config-api/fido2/registration/device/{uuid}`: one registration, to delete.
+    AdminDevice(String),
 }
 
 impl From<Fido2Endpoint> for Endpoint {

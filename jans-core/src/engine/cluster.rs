@@ -39,6 +39,11 @@ impl Engine {
         }
         self.sync_config().await?;
         self.load_scopes().await?;
+        // The protection scopes this version added, for a store an earlier one made.
+        let protection = crate::repo::scope::protection();
+        if self.services().stores().scopes.offer(&protection).await? > 0 {
+            self.load_scopes().await?;
+        }
         self.seed_attributes().await?;
         self.services().stores().reindex().await?;
         let changes = match self.rotate_keys(ctx, false).await {

@@ -22,7 +22,7 @@ impl Endpoint {
     pub fn path(&self) -> String {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::path(e),
-            Endpoint::Fido2(e) => crate::fido2::paths::path(*e).to_owned(),
+            Endpoint::Fido2(e) => crate::fido2::paths::path(e),
             Endpoint::Scim(e) => crate::scim::paths::path(e),
             Endpoint::Admin(e) => crate::admin::paths::path(e),
         }
@@ -32,7 +32,7 @@ impl Endpoint {
     pub fn label(&self) -> &'static str {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::label(e),
-            Endpoint::Fido2(e) => crate::fido2::paths::label(*e),
+            Endpoint::Fido2(e) => crate::fido2::paths::label(e),
             Endpoint::Scim(e) => crate::scim::paths::label(e),
             Endpoint::Admin(e) => crate::admin::paths::label(e),
         }
@@ -85,7 +85,7 @@ impl Engine {
             }
             // A component's admin routes answer as the config API does (Janssen's
             // `ApiError`), its own endpoints in its protocol's form.
-            Endpoint::Fido2(e) => match self.inner.fido2.handle(*e, &req, ctx).await {
+            Endpoint::Fido2(e) => match self.inner.fido2.handle(e.clone(), &req, ctx).await {
                 Ok(r) => r,
                 Err(err) if req.endpoint.is_management() => {
                     failed(&req, ProtocolError::Admin(err.to_admin()), &err, ctx)

@@ -19,6 +19,7 @@
 //!
 //! Registrations live in [`crate::repo::fido2`].
 
+pub mod admin;
 pub mod assertion;
 pub mod attestation;
 pub mod authenticator_data;
@@ -211,6 +212,14 @@ impl Fido2Server {
             .header("allow", allowed))
         };
         let json = Response::json;
+        if matches!(
+            endpoint,
+            Fido2Endpoint::AdminRegistrations
+                | Fido2Endpoint::AdminRegistrationsOf(_)
+                | Fido2Endpoint::AdminDevice(_)
+        ) {
+            return self.handle_admin_registrations(&endpoint, req, ctx).await;
+        }
         if endpoint == Fido2Endpoint::AdminConfig {
             // The admin route this component contributes (Janssen's fido2 plugin).
             return crate::management::config_section(
@@ -236,7 +245,10 @@ impl Fido2Server {
             {
                 wrong_method("GET, POST")
             }
-            Fido2Endpoint::AdminConfig => Err(Error::Internal("served above".into())),
+            Fido2Endpoint::AdminConfig
+            | Fido2Endpoint::AdminRegistrations
+            | Fido2Endpoint::AdminRegistrationsOf(_)
+            | Fido2Endpoint::AdminDevice(_) => Err(Error::Internal("served above".into())),
             Fido2Endpoint::U2fConfiguration => Ok(Response::public_json(
                 configuration::u2f_document(&self.config()),
                 3600,

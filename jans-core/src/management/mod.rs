@@ -1,11 +1,13 @@
 //! What every management API shares — the config API and the admin routes each component
 //! contributes under `/jans-config-api/` (DESIGN.md §2: a component adds its routes
 //! without touching the config API): bearer protection with Janssen's scopes and
-//! `ApiError` refusals ([`protection`]), RFC 6902 JSON Patch ([`json_patch`]), the audit
+//! `ApiError` refusals ([`protection`]), Janssen's list parameters and `PagedResult`
+//! ([`list`]), RFC 6902 JSON Patch ([`json_patch`]), the audit
 //! log of writes ([`audit`]), and changes of the stored configuration ([`patch_config`]).
 
 pub mod audit;
 pub mod json_patch;
+pub mod list;
 pub mod protection;
 
 use serde_json::Value;

@@ -192,9 +192,16 @@ pub fn defaults() -> Vec<Scope> {
         },
     ]
     .into_iter()
-    .chain(protecting(&SCIM_SCOPES, "5C"))
-    .chain(protecting(&CONFIG_API_SCOPES, "5A"))
+    .chain(protection())
     .collect()
+}
+
+/// The scopes of the management APIs' protection (SCIM's and the config API's): among the
+/// defaults, and offered to stores made by earlier versions ([`Scopes::offer`]).
+pub fn protection() -> Vec<Scope> {
+    protecting(&SCIM_SCOPES, "5C")
+        .chain(protecting(&CONFIG_API_SCOPES, "5A"))
+        .collect()
 }
 
 /// The OAuth scopes (not default ones) of a component's protection, `(id, description)`,
@@ -222,7 +229,7 @@ fn protecting<'a>(
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
 /// of each resource served (`admin::operations`). The admin client made by `init` and
 /// `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 56] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 57] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -444,6 +451,10 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 56] = [
         "Read the usage statistics (config API).",
     ),
     ("jans_stat", "Read the usage statistics."),
+    (
+        "https://jans.io/oauth/config/fido2.delete",
+        "Delete FIDO2 registrations (config API).",
+    ),
 ];
 
 /// Janssen's SCIM scopes (jans-scim's protection), each with what it allows; the admin
@@ -492,7 +503,20 @@ pub fn claims_of<'a>(scopes: &'a [Scope], scope: &str) -> &'a [String] {
 
 /// Scopes: the collection `scopes`, by scope value.
 #[derive(Clone, Debug)]
-pub struct Scopes(Collection<Scope>);
+pub struct Scopes(Collection<Scope>, Collection<Offered>);
+
+/// The ids of the scopes a store was offered ([`Scopes::offer`]).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Offered {
+    /// Offered once each: added then, or found there.
+    pub ids: Vec<String>,
+}
+
+/// The one record of [`Offered`].
+const OFFERED: &str = "protection";
+
+/// Most attempts at recording what was offered against concurrent nodes.
+const OFFER_ATTEMPTS: usize = 8;
 
 impl Scopes {
     /// The collection's name.
@@ -504,7 +528,10 @@ impl Scopes {
 
     /// The scopes kept in `store`.
     pub fn new(store: std::sync::Arc<dyn DocumentStore>) -> Scopes {
-        Scopes(Collection::new(store, Self::COLLECTION))
+        Scopes(
+            Collection::new(store.clone(), Self::COLLECTION),
+            Collection::new(store, "scope_offers"),
+        )
     }
 
     /// The keys a scope is stored with: its `inum`, unique.
@@ -564,6 +591,47 @@ impl Scopes {
     /// Every scope, ordered by `id`.
     pub async fn list(&self) -> Result<Vec<Scope>, StoreError> {
         self.0.all().await
+    }
+
+    /// Add each of `scopes` this store was never offered, unless a scope with its id or
+    /// inum is there; then remember them all as offered. What a store made by an earlier
+    /// version gets of the scopes a later one protects its APIs with (engine start); a
+    /// scope offered once and deleted since is not added again. Nodes starting together:
+    /// each scope lands once (the insert's `Conflict`), and the record is written by
+    /// compare-and-set. Returns how many scopes this call added.
+    pub async fn offer(&self, scopes: &[Scope]) -> Result<usize, StoreError> {
+        let mut added = 0;
+        for _ in 0..OFFER_ATTEMPTS {
+            let (revision, mut offered) = match self.1.get_fresh(OFFERED).await? {
+                Some((r, o)) => (Some(r), o),
+                None => (None, Offered::default()),
+            };
+            let new: Vec<&Scope> = scopes
+                .iter()
+                .filter(|s| !offered.ids.contains(&s.id))
+                .collect();
+            if new.is_empty() && revision.is_some() {
+                return Ok(added);
+            }
+            for scope in new {
+                match self.insert(scope).await {
+                    Ok(()) => added += 1,
+                    Err(StoreError::Conflict) => {}
+                    Err(e) => return Err(e),
+                }
+                offered.ids.push(scope.id.clone());
+            }
+            let written = match revision {
+                None => self.1.insert(OFFERED, &offered, &[]).await,
+                Some(r) => self.1.replace(OFFERED, &offered, &[], Some(r)).await,
+            };
+            match written {
+                Ok(_) => return Ok(added),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
     }
 }
 

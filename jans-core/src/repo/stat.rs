@@ -9,10 +9,10 @@
 //! ([`GrantStore::insert`] refuses a second) counts them. What a node gathered since its
 //! last flush is lost if the process dies (a tick, 60 s by default); a clean stop flushes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::ctx::{UnixTime, format_date, parse_date};
+use crate::ctx::{UnixTime, civil_date, parse_date};
 use crate::store::{GrantKind, GrantRecord, GrantStore, StoreError};
 
 /// How long monthly counts are kept: the month and the 24 before it.
@@ -29,9 +29,8 @@ pub struct Month(u32);
 impl Month {
     /// The month holding `t`.
     pub fn of(t: UnixTime) -> Month {
-        let date = format_date(t);
-        let num = |r: std::ops::Range<usize>| date.get(r).and_then(|s| s.parse::<u32>().ok());
-        Month(num(0..4).unwrap_or(1970) * 100 + num(5..7).unwrap_or(1))
+        let (y, m, _) = civil_date(t);
+        Month(u32::try_from(y * 100 + m).unwrap_or(197_001))
     }
 
     /// `YYYYMM` read strictly: six digits, a month 01 to 12.
@@ -94,6 +93,15 @@ impl TokenType {
         TokenType::IdToken,
     ];
 
+    /// Its place in [`TokenType::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            TokenType::AccessToken => 0,
+            TokenType::RefreshToken => 1,
+            TokenType::IdToken => 2,
+        }
+    }
+
     /// Its name (Janssen's `token_count_per_granttype` members).
     pub fn name(self) -> &'static str {
         match self {
@@ -125,16 +133,45 @@ pub struct MonthFigures {
         std::collections::BTreeMap<&'static str, std::collections::BTreeMap<&'static str, u64>>,
 }
 
+/// Counts of one month: by grant type, then token type (indexes of [`GRANT_TYPES`] and
+/// [`TokenType::ALL`]).
+type Counts = [[u64; TokenType::ALL.len()]; GRANT_TYPES.len()];
+
 #[derive(Default)]
 struct Pending {
-    /// (month, grant type, token type) -> tokens issued since the last flush.
-    tokens: HashMap<(Month, &'static str, TokenType), u64>,
-    /// People issued a token since the last flush and not known to be counted.
+    /// Tokens issued since the last flush, by month (one month, but at a month's turn).
+    tokens: Vec<(Month, Counts)>,
+    /// People to count at the next flush.
     users: HashSet<(Month, String)>,
-    /// The month `counted` is about.
-    counted_month: Option<Month>,
-    /// People this node knows are counted in `counted_month`.
-    counted: HashSet<String>,
+    /// The month `seen` is about.
+    month: Option<Month>,
+    /// People issued a token in `month` whom this node counted or will count at its next
+    /// flush (at most [`REMEMBERED`]): a token to one of them touches nothing more.
+    seen: HashSet<String>,
+}
+
+impl Pending {
+    /// The counts of `month`, added when missing.
+    fn counts(&mut self, month: Month) -> Option<&mut Counts> {
+        if !self.tokens.iter().any(|(m, _)| *m == month) {
+            self.tokens.push((month, Counts::default()));
+        }
+        self.tokens
+            .iter_mut()
+            .find(|(m, _)| *m == month)
+            .map(|(_, c)| c)
+    }
+
+    /// Add `n` tokens of `token` issued under the grant type at `grant` in `month`.
+    fn add(&mut self, month: Month, grant: usize, token: TokenType, n: u64) {
+        if let Some(slot) = self
+            .counts(month)
+            .and_then(|c| c.get_mut(grant))
+            .and_then(|g| g.get_mut(token.index()))
+        {
+            *slot = slot.saturating_add(n);
+        }
+    }
 }
 
 /// The statistics of one store, with what this node gathered since its last flush.
@@ -184,17 +221,23 @@ impl Stats {
         user: Option<&str>,
         tokens: &[TokenType],
     ) {
-        let Some(grant) = GRANT_TYPES.iter().find(|g| **g == grant_type) else {
+        let Some(grant) = GRANT_TYPES.iter().position(|g| *g == grant_type) else {
             return;
         };
         let month = Month::of(now);
         let mut p = self.lock();
         for t in tokens {
-            *p.tokens.entry((month, grant, *t)).or_default() += 1;
+            p.add(month, grant, *t, 1);
         }
         if let Some(user) = user {
-            let known = p.counted_month == Some(month) && p.counted.contains(user);
-            if !known {
+            if p.month != Some(month) {
+                p.month = Some(month);
+                p.seen.clear();
+            }
+            if !p.seen.contains(user) {
+                if p.seen.len() < REMEMBERED {
+                    p.seen.insert(user.to_owned());
+                }
                 p.users.insert((month, user.to_owned()));
             }
         }
@@ -208,45 +251,38 @@ impl Stats {
             (std::mem::take(&mut p.tokens), std::mem::take(&mut p.users))
         };
         let mut failure = None;
-        let mut unsaved_tokens = Vec::new();
-        for ((month, grant, token), n) in tokens {
+        let mut unsaved = Vec::new();
+        for (month, counts) in tokens {
             let expires = month.plus(KEPT_MONTHS).start();
-            let key = tokens_key(month, grant, token);
-            if let Err(e) = self
-                .grants
-                .add(GrantKind::Statistic, &key, n, expires, now)
-                .await
-            {
-                failure.get_or_insert(e);
-                unsaved_tokens.push(((month, grant, token), n));
-            }
-        }
-        let mut unsaved_users = Vec::new();
-        let mut counted = Vec::new();
-        for (month, user) in users {
-            match self.count_user(month, &user, now).await {
-                Ok(()) => counted.push((month, user)),
-                Err(e) => {
-                    failure.get_or_insert(e);
-                    unsaved_users.push((month, user));
+            for (g, (grant, by_type)) in GRANT_TYPES.iter().zip(counts).enumerate() {
+                for (token, n) in TokenType::ALL.iter().zip(by_type) {
+                    if n == 0 {
+                        continue;
+                    }
+                    let key = tokens_key(month, grant, *token);
+                    if let Err(e) = self
+                        .grants
+                        .add(GrantKind::Statistic, &key, n, expires, now)
+                        .await
+                    {
+                        failure.get_or_insert(e);
+                        unsaved.push((month, g, *token, n));
+                    }
                 }
             }
         }
-        let mut p = self.lock();
-        for (k, n) in unsaved_tokens {
-            *p.tokens.entry(k).or_default() += n;
-        }
-        p.users.extend(unsaved_users);
-        let this_month = Month::of(now);
-        if p.counted_month != Some(this_month) {
-            p.counted_month = Some(this_month);
-            p.counted.clear();
-        }
-        for (month, user) in counted {
-            if month == this_month && p.counted.len() < REMEMBERED {
-                p.counted.insert(user);
+        let mut unsaved_users = Vec::new();
+        for (month, user) in users {
+            if let Err(e) = self.count_user(month, &user, now).await {
+                failure.get_or_insert(e);
+                unsaved_users.push((month, user));
             }
         }
+        let mut p = self.lock();
+        for (month, grant, token, n) in unsaved {
+            p.add(month, grant, token, n);
+        }
+        p.users.extend(unsaved_users);
         failure.map_or(Ok(()), Err)
     }
 

@@ -628,3 +628,44 @@ fn writes_are_audited() {
     );
     refused(&read(&r, &[("start_date", "31-02-2024")]), 400);
 }
+
+/// A store an earlier version made gets, at start, the protection scopes this version
+/// added (so its admin client may request them); one deleted on purpose stays deleted.
+#[test]
+fn new_protection_scopes_reach_older_stores_once() {
+    use jans_core::testing::block_on;
+    let newer = [
+        "https://jans.io/oauth/config/stats.readonly",
+        "https://jans.io/oauth/config/token.delete",
+    ];
+    // What an earlier version seeded: the defaults of its day, without these two.
+    let stores = Stores::memory();
+    for s in jans_core::repo::scope::defaults() {
+        if !newer.contains(&s.id.as_str()) {
+            block_on(stores.scopes.insert(&s)).unwrap();
+        }
+    }
+    let ids = |stores: &Stores| -> Vec<String> {
+        block_on(stores.scopes.list())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    let h = Harness::with(config(), stores.clone(), [7; 32]);
+    for id in newer {
+        assert!(ids(&stores).iter().any(|s| s == id), "{id} added at start");
+        assert!(
+            h.engine.scopes().iter().any(|s| s.id == id),
+            "{id} in force"
+        );
+    }
+    let total = ids(&stores).len();
+    assert_eq!(total, jans_core::repo::scope::defaults().len());
+    // Deleted on purpose: not added again at the next start.
+    assert!(block_on(stores.scopes.delete(newer[0])).unwrap());
+    drop(h);
+    let _again = Harness::with(config(), stores.clone(), [7; 32]);
+    assert!(!ids(&stores).iter().any(|s| s == newer[0]));
+    assert_eq!(ids(&stores).len(), total - 1);
+}

@@ -38,9 +38,9 @@ fn fido2_contributes_its_configuration_route() {
     let h = Harness::new();
     let read = token(&h, "https://jans.io/oauth/config/fido2.readonly");
     let write = token(&h, "https://jans.io/oauth/config/fido2.write");
-    let e = Fido2Endpoint::AdminConfig;
-    api_error(&call(&h, e, Method::Get, None, None), 401);
-    let shown = json(&call(&h, e, Method::Get, Some(&read), None));
+    let e = || Fido2Endpoint::AdminConfig;
+    api_error(&call(&h, e(), Method::Get, None, None), 401);
+    let shown = json(&call(&h, e(), Method::Get, Some(&read), None));
     assert_eq!(
         shown["unfinishedRequestExpiration"],
         h.engine
@@ -51,8 +51,8 @@ fn fido2_contributes_its_configuration_route() {
     let mut changed = shown.clone();
     changed["unfinishedRequestExpiration"] = 90.into();
     let media = Some(("application/json", changed.clone()));
-    api_error(&call(&h, e, Method::Put, Some(&read), media.clone()), 403);
-    let r = call(&h, e, Method::Put, Some(&write), media);
+    api_error(&call(&h, e(), Method::Put, Some(&read), media.clone()), 403);
+    let r = call(&h, e(), Method::Put, Some(&write), media);
     assert_eq!(r.status(), 200, "{:?}", r.body);
     assert_eq!(json(&r)["unfinishedRequestExpiration"], 90);
     assert_eq!(
@@ -68,7 +68,7 @@ fn fido2_contributes_its_configuration_route() {
     let d = api_error(
         &call(
             &h,
-            e,
+            e(),
             Method::Put,
             Some(&write),
             Some(("application/json", bad)),
@@ -79,14 +79,14 @@ fn fido2_contributes_its_configuration_route() {
     api_error(
         &call(
             &h,
-            e,
+            e(),
             Method::Put,
             Some(&write),
             Some(("application/json", json!([]))),
         ),
         400,
     );
-    let post = call(&h, e, Method::Post, Some(&write), None);
+    let post = call(&h, e(), Method::Post, Some(&write), None);
     api_error(&post, 405);
     assert_eq!(header(&post, "allow").as_deref(), Some("GET, PUT"));
     assert_eq!(
@@ -162,4 +162,82 @@ fn scim_contributes_its_configuration_route() {
         None,
     ));
     assert!(log.to_string().contains("scim/scim-config"), "{log}");
+}
+
+/// A registration of `user` with credential id `cred` (base64url), stored directly.
+fn registration(h: &Harness, inum: &str, uid: &str, cred: &str) -> String {
+    let reg: jans_core::repo::fido2::Fido2Registration = serde_json::from_value(json!({
+        "userInum": inum, "username": uid, "credentialId": cred, "publicKey": "secret-ish",
+        "algorithm": -7, "signCount": 3, "aaguid": "00000000-0000-0000-0000-000000000000",
+        "backupEligible": true, "backedUp": true, "attestationFormat": "none",
+        "attestationType": "none", "rpId": "id.example.com",
+        "origin": "https://id.example.com", "createdAt": 1, "nickname": "laptop",
+    }))
+    .unwrap();
+    jans_core::testing::block_on(h.stores.fido2.insert(&reg)).unwrap();
+    reg.id().unwrap()
+}
+
+#[test]
+fn fido2_contributes_its_registration_routes() {
+    let h = Harness::new();
+    let alice = h.add_user("alice").inum;
+    let bob = h.add_user("bob").inum;
+    let a1 = registration(&h, &alice, "alice", "AQID");
+    registration(&h, &alice, "alice", "BAUG");
+    let b1 = registration(&h, &bob, "bob", "BwgJ");
+    let read = token(&h, "https://jans.io/oauth/config/fido2.readonly");
+    let delete = token(&h, "https://jans.io/oauth/config/fido2.delete");
+
+    // Every registration, paged as Janssen pages; never the public key itself.
+    let all = Fido2Endpoint::AdminRegistrations;
+    api_error(&call(&h, all.clone(), Method::Get, None, None), 401);
+    let page = json(&call(&h, all.clone(), Method::Get, Some(&read), None));
+    assert_eq!(page["totalEntriesCount"], 3, "{page}");
+    assert!(!page.to_string().contains("secret-ish"), "{page}");
+    let mut req = Request::new(all.clone(), Method::Get);
+    req.authorization = Some(format!("Bearer {read}"));
+    req.query = jans_core::params::Params::from_pairs([("pattern".to_owned(), "bob".to_owned())]);
+    let bobs = json(&h.call(req));
+    assert_eq!(bobs["entries"][0]["id"], b1.as_str(), "{bobs}");
+    assert_eq!(bobs["totalEntriesCount"], 1);
+
+    // A person's, by login name: Janssen's Fido2RegistrationEntry.
+    let of = |who: &str| Fido2Endpoint::AdminRegistrationsOf(who.into());
+    let alices = json(&call(&h, of("alice"), Method::Get, Some(&read), None));
+    let alices = alices.as_array().unwrap();
+    assert_eq!(alices.len(), 2);
+    let one = alices.iter().find(|e| e["id"] == a1.as_str()).unwrap();
+    assert_eq!(one["publicKeyId"], "AQID");
+    assert_eq!(one["displayName"], "laptop");
+    assert_eq!(one["userInum"], alice.as_str());
+    assert_eq!(one["counter"], 3);
+    assert_eq!(one["registrationStatus"], "registered");
+    api_error(&call(&h, of("nobody"), Method::Get, Some(&read), None), 404);
+
+    // Deleted by id, with the delete scope only; audited; then gone.
+    let dev = |id: &str| Fido2Endpoint::AdminDevice(id.into());
+    api_error(&call(&h, dev(&a1), Method::Delete, Some(&read), None), 403);
+    let r = call(&h, dev(&a1), Method::Delete, Some(&delete), None);
+    assert_eq!(r.status(), 204, "{:?}", r.body);
+    let left = json(&call(&h, of("alice"), Method::Get, Some(&read), None));
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    api_error(
+        &call(&h, dev(&a1), Method::Delete, Some(&delete), None),
+        404,
+    );
+    let r = call(&h, dev(&b1), Method::Get, Some(&read), None);
+    assert_eq!(api_error(&r, 405), "this endpoint answers DELETE only");
+    assert_eq!(header(&r, "allow").as_deref(), Some("DELETE"));
+    let audit = json(&call(
+        &h,
+        jans_core::request::AdminEndpoint::Audit,
+        Method::Get,
+        Some(&token(&h, "https://jans.io/oauth/config/read-all")),
+        None,
+    ));
+    assert!(
+        audit.to_string().contains(&a1),
+        "the delete is audited: {audit}"
+    );
 }

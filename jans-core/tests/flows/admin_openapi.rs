@@ -53,6 +53,17 @@ fn every_route_is_in_the_document_and_nothing_else() {
         (Method::Patch, "patch"),
         (Method::Delete, "delete"),
     ];
+    // Tokens of two unrelated resources' scopes: each operation lacks one of them.
+    let others: Vec<(&str, String)> = [
+        "https://jans.io/oauth/config/organization.readonly",
+        "https://jans.io/oauth/config/scopes.readonly",
+    ]
+    .into_iter()
+    .map(|scope| {
+        let c = h.register(serde_json::json!({"client_name": "other", "scope": scope}));
+        (scope, h.cc_token(&c))
+    })
+    .collect();
     let mut documented = 0;
     for (path, endpoint) in &routes {
         let relative = path.strip_prefix(PREFIX).unwrap();
@@ -96,6 +107,23 @@ fn every_route_is_in_the_document_and_nothing_else() {
                         "{name} {relative} refused {first}: {status}"
                     );
                     assert!(op["responses"]["403"].is_object(), "{name} {relative}");
+                    // And a token with none of them is refused: 403.
+                    let listed: Vec<&str> = security
+                        .iter()
+                        .flat_map(|s| s["oauth2"].as_array().unwrap())
+                        .map(|s| s.as_str().unwrap())
+                        .collect();
+                    let (_, other) = others
+                        .iter()
+                        .find(|(scope, _)| !listed.contains(scope))
+                        .unwrap();
+                    let mut req = Request::new(endpoint.clone(), method);
+                    req.authorization = Some(format!("Bearer {other}"));
+                    assert_eq!(
+                        h.call(req).status(),
+                        403,
+                        "{name} {relative} must refuse a token lacking its scopes"
+                    );
                 }
             }
         }

@@ -758,7 +758,7 @@ fn race(h: &Arc<Harness>, endpoint: Fido2Endpoint, bodies: Vec<Value>) -> Vec<Re
     let threads: Vec<_> = bodies
         .into_iter()
         .map(|body| {
-            let (h, barrier) = (h.clone(), barrier.clone());
+            let (h, barrier, endpoint) = (h.clone(), barrier.clone(), endpoint.clone());
             std::thread::spawn(move || {
                 barrier.wait();
                 fido(&h, endpoint, &body)
@@ -800,7 +800,7 @@ fn racing_results_of_one_challenge_have_one_winner_on_every_backend() {
                 )
             },
         ] {
-            let responses = race(&h, endpoint, vec![body; RACERS]);
+            let responses = race(&h, endpoint.clone(), vec![body; RACERS]);
             let wins = responses.iter().filter(|r| r.status() == 200).count();
             assert_eq!(wins, 1, "{}: {endpoint:?} has one winner", backend.name);
             for r in responses.iter().filter(|r| r.status() != 200) {

@@ -227,4 +227,25 @@ mod tests {
             assert!(p.buf.get(..p.pos).unwrap().iter().all(|b| *b == 0));
         });
     }
+
+    /// A clean stop stores what this node counted since its last tick (`repo::stat`): the
+    /// loop stops long before its first tick, and the counts are in the store.
+    #[tokio::test]
+    async fn a_clean_stop_stores_the_usage_statistics() {
+        use jans_core::repo::stat::{Month, TokenType};
+        let engine = Engine::builder(jans_core::config::Config::default())
+            .master_key([3; 32])
+            .build()
+            .unwrap();
+        let at = now();
+        let stats = &engine.stores().stats;
+        stats.record(at, "password", Some("u1"), &[TokenType::AccessToken]);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let run = tokio::spawn(tick_loop(engine.clone(), Arc::new(OsRandom), stopped));
+        stop.send(true).unwrap();
+        run.await.unwrap();
+        let month = stats.month(Month::of(at), at).await.unwrap();
+        assert_eq!(month.active_users, 1);
+        assert_eq!(month.tokens["password"]["access_token"], 1);
+    }
 }

@@ -18,5 +18,8 @@ where
     for (path, _) in jans_core::fido2::paths::EXACT {
         r = r.route(path, any(engine.clone()));
     }
+    for prefix in jans_core::fido2::paths::WITH_ID {
+        r = r.route(&format!("{prefix}/{{id}}"), any(engine.clone()));
+    }
     r
 }
