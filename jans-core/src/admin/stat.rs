@@ -21,7 +21,7 @@ use crate::repo::stat::{KEPT_MONTHS, Month};
 use crate::request::Request;
 use crate::services::Services;
 
-use super::list::param;
+use super::list::raw;
 
 fn month(name: &str, v: &str) -> Result<Month, AdminError> {
     Month::parse(v).ok_or_else(|| {
@@ -34,8 +34,9 @@ fn month(name: &str, v: &str) -> Result<Month, AdminError> {
 
 /// The months `req` asks for, in order, without repeats.
 fn months(req: &Request, ctx: &Ctx) -> Result<Vec<Month>, AdminError> {
-    let listed = param(req, "month")?;
-    let (start, end) = (param(req, "start_month")?, param(req, "end_month")?);
+    // Typed parameters: given empty is not absent.
+    let listed = raw(req, "month")?;
+    let (start, end) = (raw(req, "start_month")?, raw(req, "end_month")?);
     let mut out = match (listed, start, end) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             return Err(AdminError::new(
@@ -43,11 +44,17 @@ fn months(req: &Request, ctx: &Ctx) -> Result<Vec<Month>, AdminError> {
                 "month, or start_month with end_month: not both",
             ));
         }
-        (Some(list), None, None) => list
-            .split([' ', ','])
-            .filter(|m| !m.is_empty())
-            .map(|m| month("month", m))
-            .collect::<Result<Vec<_>, _>>()?,
+        (Some(list), None, None) => {
+            let months = list
+                .split([' ', ','])
+                .filter(|m| !m.is_empty())
+                .map(|m| month("month", m))
+                .collect::<Result<Vec<_>, _>>()?;
+            if months.is_empty() {
+                return Err(AdminError::new(400, "month names no month (YYYYMM)"));
+            }
+            months
+        }
         (None, Some(s), Some(e)) => {
             let (s, e) = (month("start_month", &s)?, month("end_month", &e)?);
             if s > e {
@@ -83,7 +90,7 @@ fn months(req: &Request, ctx: &Ctx) -> Result<Vec<Month>, AdminError> {
 
 /// `GET stat`.
 pub(super) async fn read(services: &Services, req: &Request, ctx: &Ctx) -> Result<Value, Error> {
-    match param(req, "format")?.as_deref() {
+    match raw(req, "format")?.as_deref() {
         None | Some("json") => {}
         Some(other) => {
             return Err(AdminError::new(400, format!("format is json here, not {other:?}")).into());

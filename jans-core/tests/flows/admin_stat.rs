@@ -129,6 +129,9 @@ fn tokens_and_active_users_are_counted_by_month() {
             "at most",
         ),
         (vec![("format", "openmetrics")], "json"),
+        (vec![("format", "")], "json"),
+        (vec![("month", "")], "YYYYMM"),
+        (vec![("month", " , ")], "YYYYMM"),
     ] {
         let got = refused(&get(&h, AdminEndpoint::Stat, &read, &q), 400);
         assert!(got.contains(why), "{q:?}: {got}");
