@@ -85,29 +85,23 @@ pub(super) fn custom_user() -> ObjectBuilder {
 
 /// Janssen's `TokenEntity`, as tokens are shown (by their code: never the token).
 pub(super) fn token_entity() -> ObjectBuilder {
-    let mut o = ObjectBuilder::new().schema_type(Type::Object);
-    for name in [
-        "dn",
-        "tokenCode",
-        "clientId",
-        "userId",
-        "userDn",
-        "grantId",
-        "grantType",
-        "scope",
-        "creationDate",
-        "expirationDate",
-    ] {
-        o = o.property(name, text());
+    // From the member table the token resource shows, filters and sorts by.
+    let mut o = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("dn", text());
+    for name in super::tokens::MEMBERS {
+        o = o.property(
+            name,
+            match name {
+                "tokenType" => text().enum_values(Some(super::tokens::TYPE_NAMES)),
+                _ => text(),
+            },
+        );
     }
-    o.property(
-        "tokenType",
-        text().enum_values(Some(["access_token", "refresh_token"])),
-    )
-    .property("deletable", typed(Type::Boolean))
-    .property("ttl", typed(Type::Integer))
-    .required("tokenCode")
-    .required("tokenType")
+    o.property("deletable", typed(Type::Boolean))
+        .property("ttl", typed(Type::Integer))
+        .required("tokenCode")
+        .required("tokenType")
 }
 
 /// One month of Janssen's statistics.

@@ -28,10 +28,13 @@ use super::protection::Caller;
 /// Most tokens of each kind one search reads.
 pub const MAX_LISTED: usize = 10_000;
 
-/// The token kinds shown, with Janssen's `tknTyp` for each.
+/// Janssen's `tknTyp` of the kinds shown.
+pub(super) const TYPE_NAMES: [&str; 2] = ["access_token", "refresh_token"];
+
+/// The token kinds shown, with their `tknTyp`.
 const KINDS: [(GrantKind, &str); 2] = [
-    (GrantKind::AccessToken, "access_token"),
-    (GrantKind::RefreshToken, "refresh_token"),
+    (GrantKind::AccessToken, TYPE_NAMES[0]),
+    (GrantKind::RefreshToken, TYPE_NAMES[1]),
 ];
 
 /// Janssen's stored attribute names (what `fieldValuePair` and `sortBy` use) to the
@@ -48,8 +51,8 @@ const ATTRIBUTES: [(&str, &str); 9] = [
     ("exp", "expirationDate"),
 ];
 
-/// The members a search may filter and sort by.
-const MEMBERS: [&str; 10] = [
+/// The members of a token as shown, each one a search may filter and sort by.
+pub(super) const MEMBERS: [&str; 10] = [
     "tokenCode",
     "tokenType",
     "clientId",

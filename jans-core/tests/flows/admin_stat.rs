@@ -2,12 +2,12 @@
 //! the tokens issued per grant type and token type, counted by the engine as it issues
 //! them (token endpoint, implicit and hybrid flows), months asked one by one or as a range.
 
-use jans_core::RegisteredClient;
 use jans_core::repo::stat::Month;
 use jans_core::request::AdminEndpoint;
 use jans_core::testing::block_on;
 use serde_json::{Value, json};
 
+use super::admin_tokens::tokens_of;
 use super::admin_util::{get, refused, token};
 use super::authorize::{
     CB, authorize, fragment, harness, location, login_and_consent, rp, std_params, with_type,
@@ -15,19 +15,6 @@ use super::authorize::{
 use super::harness::*;
 
 const READ: &str = "https://jans.io/oauth/config/stats.readonly";
-
-fn password(h: &Harness, c: &RegisteredClient, user: &str) {
-    let r = h.token(
-        &[
-            ("grant_type", "password"),
-            ("username", user),
-            ("password", "correct horse battery"),
-            ("scope", "openid offline_access"),
-        ],
-        Some(basic(c)),
-    );
-    assert_eq!(r.status(), 200, "{:?}", r.body);
-}
 
 fn stat(h: &Harness, t: &str, query: &[(&str, &str)]) -> Value {
     let r = get(h, AdminEndpoint::Stat, t, query);
@@ -41,9 +28,9 @@ fn tokens_and_active_users_are_counted_by_month() {
     h.add_user("alice");
     h.add_user("bob");
     let this = Month::of(h.ctx().now);
-    password(&h, &rp, "alice");
-    password(&h, &rp, "alice");
-    password(&h, &rp, "bob");
+    tokens_of(&h, &rp, "alice");
+    tokens_of(&h, &rp, "alice");
+    tokens_of(&h, &rp, "bob");
     // Its own reader's token is a client_credentials token: counted, with no person.
     let read = token(&h, READ);
     let expected = json!([{
@@ -63,16 +50,7 @@ fn tokens_and_active_users_are_counted_by_month() {
     );
 
     // A refresh is counted under its grant type; alice is still one person.
-    let r = h.token(
-        &[
-            ("grant_type", "password"),
-            ("username", "alice"),
-            ("password", "correct horse battery"),
-            ("scope", "openid offline_access"),
-        ],
-        Some(basic(&rp)),
-    );
-    let rt = json(&r)["refresh_token"].as_str().unwrap().to_owned();
+    let (_, rt) = tokens_of(&h, &rp, "alice");
     let r = h.token(
         &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
         Some(basic(&rp)),

@@ -16,7 +16,7 @@ const READ: &str = "https://jans.io/oauth/config/token.readonly";
 const DELETE: &str = "https://jans.io/oauth/config/token.delete";
 
 /// The password grant for `user` (with a refresh token): (access token, refresh token).
-fn tokens_of(h: &Harness, c: &RegisteredClient, user: &str) -> (String, String) {
+pub(super) fn tokens_of(h: &Harness, c: &RegisteredClient, user: &str) -> (String, String) {
     let r = h.token(
         &[
             ("grant_type", "password"),
