@@ -76,6 +76,7 @@ pub mod scim;
 pub mod services;
 pub mod store;
 pub mod testing;
+pub mod uma;
 
 pub use auth::AuthServer;
 pub use config::Config;

@@ -47,6 +47,26 @@ pub enum Endpoint {
     Scim(ScimEndpoint),
     /// The config API (Janssen's jans-config-api).
     Admin(AdminEndpoint),
+    /// The UMA 2.0 authorization server.
+    Uma(UmaEndpoint),
+}
+
+/// The UMA 2.0 server's endpoints, at Janssen's paths (DESIGN.md §3; `uma::paths`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UmaEndpoint {
+    /// `/.well-known/uma2-configuration` and `/jans-auth/restv1/uma2-configuration`.
+    Configuration,
+    /// `/jans-auth/restv1/host/rsrc/resource_set`: register a resource, list them.
+    ResourceSets,
+    /// `/jans-auth/restv1/host/rsrc/resource_set/{rsid}`: one resource.
+    ResourceSet(String),
+}
+
+impl From<UmaEndpoint> for Endpoint {
+    fn from(e: UmaEndpoint) -> Endpoint {
+        Endpoint::Uma(e)
+    }
 }
 
 /// The config API's endpoints, at Janssen's paths (`admin::paths`).

@@ -1,6 +1,7 @@
 //! Typed server configuration with Janssen's property names (`jansConfDyn` of auth-server),
 //! read from a TOML or JSON file with `JANS_*` environment overrides and validated at start.
 
+mod features;
 pub mod fido2;
 mod load;
 pub mod scim;
@@ -9,6 +10,8 @@ mod validate;
 use serde::{Deserialize, Serialize};
 
 use crate::jose::Algorithm;
+
+pub use features::FEATURE_FLAGS;
 
 /// A configuration problem; always names the offending key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,6 +134,14 @@ pub struct Config {
     pub user_mandatory_attributes: Vec<String>,
     /// Accept the PKCE `plain` method (RFC 7636 §4.2); S256 only when false.
     pub allow_pkce_plain: bool,
+    /// Janssen's feature flags: empty for the default set (all but `uma`), or exactly the
+    /// features enabled ([`features::FEATURE_FLAGS`]).
+    pub feature_flags: Vec<String>,
+    /// Seconds a registered UMA resource lives unless its registration says (`exp`).
+    pub uma_resource_lifetime: u64,
+    /// Only the client that registered an UMA resource may read, change or delete it
+    /// (else any PAT of the same resource owner may).
+    pub uma_restrict_resource_to_associated_client: bool,
     /// Failed logins tolerated on one interaction before it is abandoned.
     pub login_max_failures: u32,
     /// Per-user delay after repeated failed logins (Janssen).
@@ -231,6 +242,10 @@ impl Default for Config {
             .map(str::to_owned)
             .to_vec(),
             allow_pkce_plain: false,
+            feature_flags: Vec::new(),
+            // Janssen's default: 10,000 days.
+            uma_resource_lifetime: 864_000_000,
+            uma_restrict_resource_to_associated_client: false,
             login_max_failures: 5,
             authentication_protection_configuration: AuthenticationProtectionConfiguration::default(
             ),

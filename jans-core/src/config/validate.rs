@@ -6,6 +6,7 @@ impl Config {
     /// Check every value; the first problem found is returned, naming its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_issuer(&self.issuer)?;
+        self.validate_features()?;
         if !super::LOGGING_LEVELS.contains(&self.logging_level.as_str()) {
             return Err(ConfigError::new(
                 "loggingLevel",

@@ -119,6 +119,7 @@ impl EngineBuilder {
         services.install_key_ceremonies(Arc::downgrade(&ceremonies));
         let scim = crate::scim::ScimServer::new(services.clone());
         let admin = crate::admin::AdminServer::new(services.clone());
+        let uma = crate::uma::UmaServer::new(services.clone());
         Ok(Engine {
             inner: Arc::new(Inner {
                 services,
@@ -126,6 +127,7 @@ impl EngineBuilder {
                 fido2,
                 scim,
                 admin,
+                uma,
                 master_key_check: crate::b64::encode(
                     derive_key(&master, b"jans-rs master key check value")
                         .get(..16)

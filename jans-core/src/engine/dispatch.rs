@@ -16,6 +16,7 @@ impl Endpoint {
             .or_else(|| crate::fido2::paths::from_path(path).map(Endpoint::Fido2))
             .or_else(|| crate::scim::paths::from_path(path).map(Endpoint::Scim))
             .or_else(|| crate::admin::paths::from_path(path).map(Endpoint::Admin))
+            .or_else(|| crate::uma::paths::from_path(path).map(Endpoint::Uma))
     }
 
     /// The path this endpoint is served at (relative to the issuer).
@@ -25,6 +26,7 @@ impl Endpoint {
             Endpoint::Fido2(e) => crate::fido2::paths::path(e),
             Endpoint::Scim(e) => crate::scim::paths::path(e),
             Endpoint::Admin(e) => crate::admin::paths::path(e),
+            Endpoint::Uma(e) => crate::uma::paths::path(e),
         }
     }
 
@@ -35,6 +37,7 @@ impl Endpoint {
             Endpoint::Fido2(e) => crate::fido2::paths::label(e),
             Endpoint::Scim(e) => crate::scim::paths::label(e),
             Endpoint::Admin(e) => crate::admin::paths::label(e),
+            Endpoint::Uma(e) => crate::uma::paths::label(e),
         }
     }
 
@@ -44,7 +47,7 @@ impl Endpoint {
     pub fn shows_errors_as_pages(&self) -> bool {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::shows_errors_as_pages(e),
-            Endpoint::Fido2(_) | Endpoint::Scim(_) | Endpoint::Admin(_) => false,
+            Endpoint::Fido2(_) | Endpoint::Scim(_) | Endpoint::Admin(_) | Endpoint::Uma(_) => false,
         }
     }
 
@@ -62,6 +65,8 @@ impl Endpoint {
             Endpoint::Fido2(_) => "fido2",
             Endpoint::Scim(_) => "scim",
             Endpoint::Admin(_) => "config-api",
+            // Served with the auth-server, as in Janssen.
+            Endpoint::Uma(_) => "auth",
         }
     }
 }
@@ -102,6 +107,10 @@ impl Engine {
             Endpoint::Admin(e) => match self.inner.admin.handle(e, &req, ctx).await {
                 Ok(r) => r,
                 Err(err) => failed(&req, ProtocolError::Admin(err.to_admin()), &err, ctx),
+            },
+            Endpoint::Uma(e) => match self.inner.uma.handle(e, &req, ctx).await {
+                Ok(r) => r,
+                Err(err) => failed(&req, ProtocolError::Uma(err.to_uma()), &err, ctx),
             },
         }
     }

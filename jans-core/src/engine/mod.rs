@@ -39,6 +39,7 @@ pub(crate) struct Inner {
     pub(crate) fido2: Arc<crate::fido2::Fido2Server>,
     pub(crate) scim: crate::scim::ScimServer,
     pub(crate) admin: crate::admin::AdminServer,
+    pub(crate) uma: crate::uma::UmaServer,
     /// The master key's check value (a PRF of it: says which key, reveals nothing of it).
     pub(crate) master_key_check: String,
 }

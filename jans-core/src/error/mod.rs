@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod oauth;
 pub mod scim;
+pub mod uma;
 pub mod webauthn;
 
 use crate::config::ConfigError;
@@ -12,6 +13,7 @@ use crate::crypto::CryptoError;
 use crate::error::admin::AdminError;
 use crate::error::oauth::OAuthError;
 use crate::error::scim::ScimError;
+use crate::error::uma::{UmaError, UmaErrorCode};
 use crate::error::webauthn::Fido2Error;
 use crate::jose::JoseError;
 use crate::keys::SealError;
@@ -33,6 +35,9 @@ pub enum Error {
     /// A config API refusal to show the caller as is.
     #[error(transparent)]
     Admin(#[from] AdminError),
+    /// An UMA refusal to show the caller as is.
+    #[error(transparent)]
+    Uma(#[from] UmaError),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -96,6 +101,19 @@ impl Error {
         }
     }
 
+    /// The UMA error to answer with: refusals as they are, storage outages as
+    /// `temporarily_unavailable`, anything else as a bare `server_error`.
+    pub fn to_uma(&self) -> UmaError {
+        match self {
+            Error::Uma(e) => e.clone(),
+            Error::Store(StoreError::Unavailable(_) | StoreError::Locked(_)) => UmaError::new(
+                UmaErrorCode::TemporarilyUnavailable,
+                "the service is temporarily unavailable",
+            ),
+            _ => UmaError::new(UmaErrorCode::ServerError, "the request failed"),
+        }
+    }
+
     /// The SCIM error to answer with: refusals as they are, storage outages as a 503,
     /// anything else as a bare 500 (RFC 7644 §3.12).
     pub fn to_scim(&self) -> ScimError {
@@ -144,6 +162,9 @@ pub enum ProtocolError {
     Scim(ScimError),
     /// The config API: Janssen's `ApiError` (`code`, `message`, `description`).
     Admin(AdminError),
+    /// UMA 2.0: `{"error", "error_description"}` (UMA 2.0 Grant §3.3.6, Federated
+    /// Authorization §3.2).
+    Uma(UmaError),
 }
 
 impl ProtocolError {
@@ -154,6 +175,7 @@ impl ProtocolError {
             ProtocolError::WebAuthn(e) => e.code.status(),
             ProtocolError::Scim(e) => e.status,
             ProtocolError::Admin(e) => e.status,
+            ProtocolError::Uma(e) => e.code.status(),
         }
     }
 
@@ -164,6 +186,7 @@ impl ProtocolError {
             ProtocolError::WebAuthn(e) => e.to_json(),
             ProtocolError::Scim(e) => e.to_json(),
             ProtocolError::Admin(e) => e.to_json(),
+            ProtocolError::Uma(e) => e.to_json(),
         }
     }
 
@@ -184,6 +207,10 @@ impl ProtocolError {
                 .clone()
                 .map(|c| vec![("www-authenticate", c)])
                 .unwrap_or_default(),
+            ProtocolError::Uma(e) => e
+                .challenge()
+                .map(|c| vec![("www-authenticate", c)])
+                .unwrap_or_default(),
             ProtocolError::WebAuthn(_) => Vec::new(),
         }
     }
@@ -198,6 +225,7 @@ impl ProtocolError {
                 Some(e.detail.as_str()),
             ),
             ProtocolError::Admin(e) => ("config_api_error", Some(e.description.as_str())),
+            ProtocolError::Uma(e) => (e.code.as_str(), Some(e.description.as_str())),
         }
     }
 
@@ -212,6 +240,7 @@ impl ProtocolError {
             ProtocolError::WebAuthn(e) => e.code.status() >= 500,
             ProtocolError::Scim(e) => e.status >= 500,
             ProtocolError::Admin(e) => e.status >= 500,
+            ProtocolError::Uma(e) => e.code.status() >= 500,
         }
     }
 
@@ -219,7 +248,10 @@ impl ProtocolError {
     pub fn as_oauth(&self) -> Option<&OAuthError> {
         match self {
             ProtocolError::OAuth(e) => Some(e),
-            ProtocolError::WebAuthn(_) | ProtocolError::Scim(_) | ProtocolError::Admin(_) => None,
+            ProtocolError::WebAuthn(_)
+            | ProtocolError::Scim(_)
+            | ProtocolError::Admin(_)
+            | ProtocolError::Uma(_) => None,
         }
     }
 }
@@ -239,6 +271,12 @@ impl From<Fido2Error> for ProtocolError {
 impl From<AdminError> for ProtocolError {
     fn from(e: AdminError) -> Self {
         ProtocolError::Admin(e)
+    }
+}
+
+impl From<UmaError> for ProtocolError {
+    fn from(e: UmaError) -> Self {
+        ProtocolError::Uma(e)
     }
 }
 

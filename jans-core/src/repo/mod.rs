@@ -18,6 +18,7 @@ pub mod scope;
 pub mod session;
 pub mod shared_config;
 pub mod stat;
+pub mod uma_resource;
 pub mod user;
 
 use std::sync::Arc;
@@ -57,6 +58,8 @@ pub struct Stores {
     pub groups: group::Groups,
     /// Usage statistics (tokens issued, active users) by month.
     pub stats: stat::Stats,
+    /// Resources registered by UMA resource servers.
+    pub uma_resources: uma_resource::UmaResources,
     /// Collections of documents: the primitive every repository above sits on, for the
     /// aggregates of components.
     pub documents: Arc<dyn DocumentStore>,
@@ -92,6 +95,7 @@ impl Stores {
             attributes: attribute::Attributes::new(documents.clone()),
             fido2: fido2::Registrations::new(documents.clone()),
             groups: group::Groups::new(documents.clone()),
+            uma_resources: uma_resource::UmaResources::new(documents.clone()),
             documents,
             shared,
         }

@@ -38,4 +38,5 @@ pub mod scim_endpoints;
 pub mod scim_filters;
 pub mod scim_write;
 pub mod token;
+pub mod uma;
 pub mod users;

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod fido2;
 mod scim;
+mod uma;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -224,6 +225,7 @@ pub fn routes(state: Arc<AppState>, components: crate::components::Components) -
     }
     if components.auth {
         r = auth::routes(r, engine_route);
+        r = uma::routes(r, engine_route);
     }
     if components.scim {
         // The engine's own limits (1 MiB, Bulk's bulkMaxPayloadSize) decide, with a SCIM

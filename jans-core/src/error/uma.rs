@@ -1,0 +1,115 @@
+//! UMA 2.0's errors as its endpoints carry them: `{"error", "error_description"}` with
+//! the status each code has (UMA 2.0 Grant §3.3.6 for the token endpoint; Federated
+//! Authorization §3.2 for resource registration, where an unknown resource is
+//! `not_found`); a refused protection API token (PAT) also carries RFC 6750 §3's
+//! `WWW-Authenticate` challenge.
+
+/// An UMA error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UmaErrorCode {
+    /// The request is malformed or misses a required member (400).
+    InvalidRequest,
+    /// No PAT, or one that is not active (401, RFC 6750 §3.1).
+    InvalidToken,
+    /// A token without `uma_protection` (403, RFC 6750 §3.1).
+    InsufficientScope,
+    /// No such resource, or not the caller's (404, Federated Authorization §3.2).
+    NotFound,
+    /// A method the endpoint does not answer (405, Federated Authorization §3.2).
+    UnsupportedMethodType,
+    /// The server failed (500).
+    ServerError,
+    /// The store does not answer (503).
+    TemporarilyUnavailable,
+}
+
+impl UmaErrorCode {
+    /// The code on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UmaErrorCode::InvalidRequest => "invalid_request",
+            UmaErrorCode::InvalidToken => "invalid_token",
+            UmaErrorCode::InsufficientScope => "insufficient_scope",
+            UmaErrorCode::NotFound => "not_found",
+            UmaErrorCode::UnsupportedMethodType => "unsupported_method_type",
+            UmaErrorCode::ServerError => "server_error",
+            UmaErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// Its HTTP status.
+    pub fn status(self) -> u16 {
+        match self {
+            UmaErrorCode::InvalidRequest => 400,
+            UmaErrorCode::InvalidToken => 401,
+            UmaErrorCode::InsufficientScope => 403,
+            UmaErrorCode::NotFound => 404,
+            UmaErrorCode::UnsupportedMethodType => 405,
+            UmaErrorCode::ServerError => 500,
+            UmaErrorCode::TemporarilyUnavailable => 503,
+        }
+    }
+}
+
+/// A refusal of an UMA endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {description}", code.as_str())]
+pub struct UmaError {
+    /// The code.
+    pub code: UmaErrorCode,
+    /// What a developer reads to fix it.
+    pub description: String,
+}
+
+impl UmaError {
+    /// A refusal with `code`.
+    pub fn new(code: UmaErrorCode, description: impl Into<String>) -> UmaError {
+        UmaError {
+            code,
+            description: description.into(),
+        }
+    }
+
+    /// The wire body.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "error": self.code.as_str(),
+            "error_description": self.description,
+        })
+    }
+
+    /// The `WWW-Authenticate` challenge of a refused PAT (RFC 6750 §3): none for a request
+    /// that sent no token at all is not distinguished here; every PAT refusal names the
+    /// scope a PAT needs.
+    pub fn challenge(&self) -> Option<String> {
+        match self.code {
+            UmaErrorCode::InvalidToken | UmaErrorCode::InsufficientScope => Some(format!(
+                "Bearer error=\"{}\", scope=\"uma_protection\"",
+                self.code.as_str()
+            )),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_carry_their_status_and_challenge() {
+        let e = UmaError::new(UmaErrorCode::NotFound, "no resource r-1");
+        assert_eq!(e.code.status(), 404);
+        assert_eq!(
+            e.to_json(),
+            serde_json::json!({"error": "not_found", "error_description": "no resource r-1"})
+        );
+        assert_eq!(e.challenge(), None);
+        let e = UmaError::new(UmaErrorCode::InsufficientScope, "a PAT is needed");
+        assert_eq!(e.code.status(), 403);
+        assert_eq!(
+            e.challenge().as_deref(),
+            Some("Bearer error=\"insufficient_scope\", scope=\"uma_protection\"")
+        );
+    }
+}

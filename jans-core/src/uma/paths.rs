@@ -1,0 +1,70 @@
+//! The UMA 2.0 server's path table: Janssen's paths (DESIGN.md §3) to [`UmaEndpoint`]s
+//! and back.
+
+use crate::request::UmaEndpoint;
+
+/// The discovery document's well-known path (UMA 2.0 Grant §2).
+pub const WELL_KNOWN: &str = "/.well-known/uma2-configuration";
+
+/// Where resources are registered (Federated Authorization §3).
+pub const RESOURCE_SET: &str = "/jans-auth/restv1/host/rsrc/resource_set";
+
+/// Every path without an id, and its endpoint (the first path of an endpoint is its own).
+pub const EXACT: [(&str, UmaEndpoint); 3] = [
+    (
+        "/jans-auth/restv1/uma2-configuration",
+        UmaEndpoint::Configuration,
+    ),
+    (WELL_KNOWN, UmaEndpoint::Configuration),
+    (RESOURCE_SET, UmaEndpoint::ResourceSets),
+];
+
+/// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
+pub const WITH_ID: [&str; 1] = [RESOURCE_SET];
+
+/// The endpoint served at `path`.
+pub fn from_path(path: &str) -> Option<UmaEndpoint> {
+    if let Some((_, e)) = EXACT.iter().find(|(p, _)| *p == path) {
+        return Some(e.clone());
+    }
+    let id = path.strip_prefix(RESOURCE_SET)?.strip_prefix('/')?;
+    (!id.is_empty() && !id.contains('/')).then(|| UmaEndpoint::ResourceSet(id.to_owned()))
+}
+
+/// The path `endpoint` is served at (relative to the issuer).
+pub fn path(endpoint: &UmaEndpoint) -> String {
+    match endpoint {
+        UmaEndpoint::ResourceSet(id) => format!("{RESOURCE_SET}/{id}"),
+        other => EXACT
+            .iter()
+            .find(|(_, e)| e == other)
+            .map_or(RESOURCE_SET, |(p, _)| *p)
+            .to_owned(),
+    }
+}
+
+/// A short stable label for metrics and logs.
+pub fn label(endpoint: &UmaEndpoint) -> &'static str {
+    match endpoint {
+        UmaEndpoint::Configuration => "uma_configuration",
+        UmaEndpoint::ResourceSets => "uma_resource_sets",
+        UmaEndpoint::ResourceSet(_) => "uma_resource_set",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip() {
+        for (p, e) in EXACT {
+            assert_eq!(from_path(p).as_ref(), Some(&e));
+            assert_eq!(from_path(&path(&e)).as_ref(), Some(&e));
+        }
+        let one = UmaEndpoint::ResourceSet("r-1".into());
+        assert_eq!(from_path(&path(&one)), Some(one));
+        assert_eq!(from_path(&format!("{RESOURCE_SET}/")), None);
+        assert_eq!(from_path(&format!("{RESOURCE_SET}/a/b")), None);
+    }
+}
