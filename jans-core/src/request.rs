@@ -149,6 +149,12 @@ pub enum AdminEndpoint {
     ClientTokens(String),
     /// `/jans-config-api/api/v1/token/revoke/{tknCde}`: revoke one.
     TokenRevoke(String),
+    /// `/jans-config-api/api/v1/uma/resources`: the registered UMA resources.
+    UmaResources,
+    /// `/jans-config-api/api/v1/uma/resources/{id}`: one of them.
+    UmaResource(String),
+    /// `/jans-config-api/api/v1/uma/resources/clientId/{clientId}`: a client's.
+    ClientUmaResources(String),
 }
 
 impl From<AdminEndpoint> for Endpoint {

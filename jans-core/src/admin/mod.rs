@@ -18,6 +18,7 @@ pub mod audit;
 mod auth_config;
 mod authorizations;
 pub mod clients;
+mod grant_operations;
 pub use crate::management::{json_patch, list, protection};
 mod jwks;
 pub mod openapi;
@@ -31,6 +32,7 @@ mod service;
 mod sessions;
 mod stat;
 mod tokens;
+mod uma_resources;
 pub mod users;
 
 use std::sync::Arc;
@@ -170,6 +172,9 @@ impl AdminServer {
             (AdminEndpoint::User(inum), Method::Delete) => {
                 return users::delete(&self.services, writer()?, inum, ctx).await;
             }
+            (AdminEndpoint::UmaResource(id), Method::Delete) => {
+                return uma_resources::delete(&self.services, writer()?, id, ctx).await;
+            }
             (AdminEndpoint::TokenRevoke(code), Method::Delete) => {
                 return tokens::revoke(&self.services, writer()?, code, ctx).await;
             }
@@ -273,6 +278,11 @@ impl AdminServer {
             AdminEndpoint::Token(code) => tokens::one(&self.services, code, ctx).await,
             AdminEndpoint::TokenRevoke(_) => {
                 Err(Error::Internal("a revocation is a DELETE".into()))
+            }
+            AdminEndpoint::UmaResources => uma_resources::list(&self.services, req, ctx).await,
+            AdminEndpoint::UmaResource(id) => uma_resources::one(&self.services, id, ctx).await,
+            AdminEndpoint::ClientUmaResources(client) => {
+                uma_resources::of_client(&self.services, client, ctx).await
             }
             AdminEndpoint::AuthServerHealth => {
                 let online = self.stores_answer().await;

@@ -33,10 +33,10 @@ use crate::request::Method;
 use crate::services::shared_doc;
 
 use super::clients::wire::{ATTRIBUTES, Kind, MEMBERS};
-use super::operations::{Answer, OPERATIONS, Operation, Payload, Query};
+use super::operations::{Answer, Operation, Payload, Query};
 use super::org::Organization;
 use super::schemas::{
-    custom_attribute, custom_user, json_web_key, session_id, stat_item, token_entity,
+    custom_attribute, custom_user, json_web_key, session_id, stat_item, token_entity, uma_resource,
 };
 
 /// The security scheme's name.
@@ -45,11 +45,11 @@ const SCHEME: &str = "oauth2";
 /// The document for a server whose issuer is `issuer`.
 pub fn document(issuer: &str) -> OpenApi {
     let mut paths = PathsBuilder::new();
-    let mut templates: Vec<&str> = OPERATIONS.iter().map(|o| o.path).collect();
+    let mut templates: Vec<&str> = super::operations::all().map(|o| o.path).collect();
     templates.dedup();
     for template in templates {
         let mut item: Option<PathItem> = None;
-        for op in OPERATIONS.iter().filter(|o| o.path == template) {
+        for op in super::operations::all().filter(|o| o.path == template) {
             let one = PathItem::new(http_method(op.method), operation(op));
             match &mut item {
                 Some(i) => i.merge_operations(one),
@@ -63,8 +63,7 @@ pub fn document(issuer: &str) -> OpenApi {
             paths = paths.path(relative, item);
         }
     }
-    let mut scopes: Vec<&str> = OPERATIONS
-        .iter()
+    let mut scopes: Vec<&str> = super::operations::all()
         .flat_map(|o| o.scopes.iter().copied())
         .collect();
     scopes.sort_unstable();
@@ -157,10 +156,10 @@ pub fn document(issuer: &str) -> OpenApi {
         )
         .schema("TokenEntity", token_entity())
         .schema("StatItem", stat_item())
+        .schema("UmaResource", uma_resource())
         .schema("JsonPatch", json_patch());
     // A `PagedResult` of each paged answer's entries.
-    let mut paged_entries: Vec<&str> = OPERATIONS
-        .iter()
+    let mut paged_entries: Vec<&str> = super::operations::all()
         .filter_map(|o| match o.answer {
             Answer::Paged(entries) => Some(entries),
             _ => None,
@@ -573,12 +572,10 @@ fn operation(op: &Operation) -> utoipa::openapi::path::Operation {
         Answer::Created(schema) => {
             let mut created = json_response("Created", reference(schema));
             // What was made, read, patched and deleted next (stateful testing).
-            if let Some(by_id) = OPERATIONS
-                .iter()
+            if let Some(by_id) = super::operations::all()
                 .find(|o| o.path == format!("{}/{{inum}}", op.path) && o.method == Method::Get)
             {
-                for (verb, other) in OPERATIONS
-                    .iter()
+                for (verb, other) in super::operations::all()
                     .filter(|o| o.path == by_id.path)
                     .map(|o| (o.method, o))
                 {
@@ -592,9 +589,8 @@ fn operation(op: &Operation) -> utoipa::openapi::path::Operation {
                 }
             }
             // And replaced with what was made (`PUT` names it by its `inum`).
-            if let Some(put) = OPERATIONS
-                .iter()
-                .find(|o| o.path == op.path && o.method == Method::Put)
+            if let Some(put) =
+                super::operations::all().find(|o| o.path == op.path && o.method == Method::Put)
             {
                 created = created.link(
                     format!("PUT{schema}"),

@@ -88,7 +88,7 @@ macro_rules! p {
     };
 }
 
-const fn op(
+pub(super) const fn op(
     path: &'static str,
     method: Method,
     id: &'static str,
@@ -123,11 +123,9 @@ const LOGGING: &str = "Configuration – Logging";
 const AUTHZ: &str = "Client Authorization";
 const SESSIONS: &str = "Auth - Session Management";
 const ATTRIBUTES: &str = "Attribute";
-const TOKENS: &str = "Token";
-const STATS: &str = "Statistics - User";
 
-/// Every operation served.
-pub const OPERATIONS: [Operation; 55] = {
+/// The operations on the configuration, people, clients and sessions.
+const CONFIGURATION: [Operation; 50] = {
     use Method::{Delete, Get, Patch, Post, Put};
     use Payload::Json as Body;
     const NONE: &[&str] = &[];
@@ -626,50 +624,13 @@ pub const OPERATIONS: [Operation; 55] = {
             &AUDIT_READ,
             (Query::Audit, Payload::None, Answer::Paged("AuditEntry")),
         ),
-        op(
-            p!("/token/search"),
-            Get,
-            "search-token",
-            "Live access and refresh tokens, paged and filtered",
-            TOKENS,
-            &TOKENS_READ,
-            (Query::List, Payload::None, Answer::Paged("TokenEntity")),
-        ),
-        op(
-            p!("/token/client/{clientId}"),
-            Get,
-            "get-token-by-client",
-            "A client's live tokens",
-            TOKENS,
-            &TOKENS_READ,
-            (Query::List, Payload::None, Answer::Paged("TokenEntity")),
-        ),
-        op(
-            p!("/token/tknCde/{tknCde}"),
-            Get,
-            "get-token-by-id",
-            "A live token by its code",
-            TOKENS,
-            &TOKENS_READ,
-            (Query::None, Payload::None, Answer::Json("TokenEntity")),
-        ),
-        op(
-            p!("/token/revoke/{tknCde}"),
-            Delete,
-            "revoke-token",
-            "Revoke a token (a refresh token with its grant)",
-            TOKENS,
-            &TOKENS_DELETE,
-            (Query::None, Payload::None, Answer::NoContent),
-        ),
-        op(
-            p!("/stat"),
-            Get,
-            "get-stat",
-            "Monthly active users and tokens issued per grant type",
-            STATS,
-            &STATS_READ,
-            (Query::Stat, Payload::None, Answer::Array("StatItem")),
-        ),
     ]
 };
+
+/// Every operation served: [`CONFIGURATION`]'s and those on what the auth-server granted
+/// ([`super::grant_operations::GRANTS`]).
+pub fn all() -> impl Iterator<Item = &'static Operation> {
+    CONFIGURATION
+        .iter()
+        .chain(super::grant_operations::GRANTS.iter())
+}

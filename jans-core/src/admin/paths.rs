@@ -3,13 +3,13 @@
 
 use crate::request::{AdminEndpoint, Method};
 
-use super::operations::{OPERATIONS, Operation};
+use super::operations::Operation;
 
 /// Path prefix of the config API (Janssen's `jans-config-api` application, `api/v1`).
 pub const ADMIN_PREFIX: &str = "/jans-config-api/api/v1";
 
 /// The paths served.
-pub const EXACT: [(&str, AdminEndpoint); 22] = [
+pub const EXACT: [(&str, AdminEndpoint); 23] = [
     ("/jans-config-api/api/v1/health", AdminEndpoint::Health),
     (
         "/jans-config-api/api/v1/health/live",
@@ -74,10 +74,14 @@ pub const EXACT: [(&str, AdminEndpoint); 22] = [
         "/jans-config-api/api/v1/token/search",
         AdminEndpoint::TokenSearch,
     ),
+    (
+        "/jans-config-api/api/v1/uma/resources",
+        AdminEndpoint::UmaResources,
+    ),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 11] = [
+pub const WITH_ID: [&str; 13] = [
     "/jans-config-api/api/v1/scopes",
     "/jans-config-api/api/v1/openid/clients",
     "/jans-config-api/api/v1/mgt/configuser",
@@ -89,6 +93,8 @@ pub const WITH_ID: [&str; 11] = [
     "/jans-config-api/api/v1/token/tknCde",
     "/jans-config-api/api/v1/token/client",
     "/jans-config-api/api/v1/token/revoke",
+    "/jans-config-api/api/v1/uma/resources",
+    "/jans-config-api/api/v1/uma/resources/clientId",
 ];
 
 /// The paths with three ids after them (`{prefix}/{a}/{b}/{c}`), as a host routes them.
@@ -109,6 +115,10 @@ fn member(collection: &str, id: String) -> Option<AdminEndpoint> {
         "/jans-config-api/api/v1/token/tknCde" => Some(AdminEndpoint::Token(id)),
         "/jans-config-api/api/v1/token/client" => Some(AdminEndpoint::ClientTokens(id)),
         "/jans-config-api/api/v1/token/revoke" => Some(AdminEndpoint::TokenRevoke(id)),
+        "/jans-config-api/api/v1/uma/resources" => Some(AdminEndpoint::UmaResource(id)),
+        "/jans-config-api/api/v1/uma/resources/clientId" => {
+            Some(AdminEndpoint::ClientUmaResources(id))
+        }
         "/jans-config-api/api/v1/jans-auth-server/session/user" => {
             Some(AdminEndpoint::UserSessions(id))
         }
@@ -151,6 +161,10 @@ pub fn path(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::Token(id) => return format!("{ADMIN_PREFIX}/token/tknCde/{id}"),
         AdminEndpoint::ClientTokens(id) => return format!("{ADMIN_PREFIX}/token/client/{id}"),
         AdminEndpoint::TokenRevoke(id) => return format!("{ADMIN_PREFIX}/token/revoke/{id}"),
+        AdminEndpoint::UmaResource(id) => return format!("{ADMIN_PREFIX}/uma/resources/{id}"),
+        AdminEndpoint::ClientUmaResources(id) => {
+            return format!("{ADMIN_PREFIX}/uma/resources/clientId/{id}");
+        }
         AdminEndpoint::Session(id) => {
             return format!("{ADMIN_PREFIX}/jans-auth-server/session/sid/{id}");
         }
@@ -207,6 +221,8 @@ pub fn label(endpoint: &AdminEndpoint) -> &'static str {
         AdminEndpoint::Stat => "admin_stat",
         AdminEndpoint::TokenSearch | AdminEndpoint::ClientTokens(_) => "admin_tokens",
         AdminEndpoint::Token(_) | AdminEndpoint::TokenRevoke(_) => "admin_token",
+        AdminEndpoint::UmaResources | AdminEndpoint::ClientUmaResources(_) => "admin_uma_resources",
+        AdminEndpoint::UmaResource(_) => "admin_uma_resource",
     }
 }
 
@@ -224,6 +240,10 @@ pub fn template(endpoint: &AdminEndpoint) -> String {
         AdminEndpoint::Token(_) => format!("{ADMIN_PREFIX}/token/tknCde/{{tknCde}}"),
         AdminEndpoint::ClientTokens(_) => format!("{ADMIN_PREFIX}/token/client/{{clientId}}"),
         AdminEndpoint::TokenRevoke(_) => format!("{ADMIN_PREFIX}/token/revoke/{{tknCde}}"),
+        AdminEndpoint::UmaResource(_) => format!("{ADMIN_PREFIX}/uma/resources/{{id}}"),
+        AdminEndpoint::ClientUmaResources(_) => {
+            format!("{ADMIN_PREFIX}/uma/resources/clientId/{{clientId}}")
+        }
         AdminEndpoint::Session(_) => format!("{ADMIN_PREFIX}/jans-auth-server/session/sid/{{sid}}"),
         AdminEndpoint::UserSessions(_) => {
             format!("{ADMIN_PREFIX}/jans-auth-server/session/user/{{userDn}}")
@@ -238,16 +258,13 @@ pub fn template(endpoint: &AdminEndpoint) -> String {
 /// The operation `method` on `endpoint`, if served.
 pub fn find(endpoint: &AdminEndpoint, method: Method) -> Option<&'static Operation> {
     let path = template(endpoint);
-    OPERATIONS
-        .iter()
-        .find(|o| o.path == path && o.method == method)
+    super::operations::all().find(|o| o.path == path && o.method == method)
 }
 
 /// The methods `endpoint` answers, for `Allow`.
 pub fn allowed(endpoint: &AdminEndpoint) -> Vec<&'static str> {
     let path = template(endpoint);
-    OPERATIONS
-        .iter()
+    super::operations::all()
         .filter(|o| o.path == path)
         .map(|o| method_name(o.method))
         .collect()

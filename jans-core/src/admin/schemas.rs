@@ -123,3 +123,26 @@ pub(super) fn stat_item() -> ObjectBuilder {
         .required("monthly_active_users")
         .required("token_count_per_granttype")
 }
+
+/// Janssen's `UmaResource`, as registered resources are shown.
+pub(super) fn uma_resource() -> ObjectBuilder {
+    let mut o = ObjectBuilder::new().schema_type(Type::Object);
+    for name in [
+        "dn",
+        "id",
+        "name",
+        "iconUri",
+        "scopeExpression",
+        "creator",
+        "description",
+        "type",
+        "creationDate",
+        "expirationDate",
+    ] {
+        o = o.property(name, text());
+    }
+    o.property("scopes", list_of(text()))
+        .property("clients", list_of(text()))
+        .property("deletable", typed(Type::Boolean))
+        .required("id")
+}

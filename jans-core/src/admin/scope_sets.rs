@@ -256,3 +256,18 @@ pub const STATS_READ: [&str; 3] = [
     "jans_stat",
     READ_ALL,
 ];
+
+/// The scopes that may read the registered UMA resources (Janssen's
+/// `https://jans.io/oauth/config/uma/resources...`).
+pub const UMA_READ: [&str; 4] = [
+    "https://jans.io/oauth/config/uma/resources.readonly",
+    "https://jans.io/oauth/config/uma/resources.write",
+    READ_ALL,
+    WRITE_ALL,
+];
+
+/// The scopes that may delete one.
+pub const UMA_DELETE: [&str; 2] = [
+    "https://jans.io/oauth/config/uma/resources.delete",
+    DELETE_ALL,
+];

@@ -229,7 +229,7 @@ fn protecting<'a>(
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
 /// of each resource served (`admin::operations`). The admin client made by `init` and
 /// `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 57] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 60] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -454,6 +454,18 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 57] = [
     (
         "https://jans.io/oauth/config/fido2.delete",
         "Delete FIDO2 registrations (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/uma/resources.readonly",
+        "Read the registered UMA resources (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/uma/resources.write",
+        "Read and change the registered UMA resources (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/uma/resources.delete",
+        "Delete registered UMA resources (config API).",
     ),
 ];
 

@@ -115,6 +115,13 @@ impl UmaResources {
         self.0.delete(&Self::id(owner, rsid)).await
     }
 
+    /// Every live resource (a scan: what an administrator lists), in id order.
+    pub async fn all(&self, now: UnixTime) -> Result<Vec<UmaResource>, StoreError> {
+        let mut found = self.0.all().await?;
+        found.retain(|r| r.exp > now);
+        Ok(found)
+    }
+
     /// The live resources of `owner`, in id order.
     pub async fn of_owner(
         &self,

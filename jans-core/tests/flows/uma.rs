@@ -239,7 +239,10 @@ fn resources_are_registered_read_listed_replaced_and_deleted() {
     both.sort();
     assert_eq!(ids(&h, &pat, None), both);
     assert_eq!(ids(&h, &pat, Some("print")), std::slice::from_ref(&report));
-    assert_eq!(ids(&h, &pat, Some("read-public")), std::slice::from_ref(&rsid));
+    assert_eq!(
+        ids(&h, &pat, Some("read-public")),
+        std::slice::from_ref(&rsid)
+    );
 
     // Another owner's PAT finds none of it, and can change none of it.
     assert!(ids(&h, &other, None).is_empty());
@@ -415,4 +418,91 @@ fn resources_expire_and_may_be_restricted_to_their_client() {
 fn block_on_update(h: &Harness, config: Config) {
     let doc = jans_core::engine::shared_doc(&config).unwrap();
     jans_core::testing::block_on(h.engine.update_config(doc)).unwrap();
+}
+
+/// The config API's `uma/resources` (issue 14): every registered resource listed and read
+/// as Janssen's `UmaResource`, by client too, and deleted (then the resource server finds
+/// it gone).
+#[test]
+fn the_config_api_reads_and_deletes_registered_resources() {
+    use super::admin_util::{get, refused as api_refused, token};
+    use jans_core::request::AdminEndpoint;
+    let h = Harness::with(
+        with_uma(config()),
+        jans_core::repo::Stores::memory(),
+        [7; 32],
+    );
+    let (rs, pat) = resource_server(&h);
+    let (_, other) = resource_server(&h);
+    let post = |pat: &str, name: &str| {
+        let mut d = photo();
+        d["name"] = name.into();
+        let r = uma(
+            &h,
+            UmaEndpoint::ResourceSets,
+            Method::Post,
+            Some(pat),
+            Some(d),
+        );
+        json(&r)["_id"].as_str().unwrap().to_owned()
+    };
+    let album = post(&pat, "album");
+    post(&other, "diary");
+    let read = token(&h, "https://jans.io/oauth/config/uma/resources.readonly");
+    let delete = token(&h, "https://jans.io/oauth/config/uma/resources.delete");
+
+    let all = json(&get(&h, AdminEndpoint::UmaResources, &read, &[]));
+    assert_eq!(all["totalEntriesCount"], 2, "{all}");
+    let diary = json(&get(
+        &h,
+        AdminEndpoint::UmaResources,
+        &read,
+        &[("pattern", "diary")],
+    ));
+    assert_eq!(diary["entries"][0]["name"], "diary");
+    let one = json(&get(
+        &h,
+        AdminEndpoint::UmaResource(album.clone()),
+        &read,
+        &[],
+    ));
+    assert_eq!(one["id"], album.as_str());
+    assert_eq!(one["scopes"], photo()["resource_scopes"]);
+    assert_eq!(one["clients"], json!([rs.client.client_id]));
+    let of_rs = json(&get(
+        &h,
+        AdminEndpoint::ClientUmaResources(rs.client.client_id.clone()),
+        &read,
+        &[],
+    ));
+    assert_eq!(of_rs.as_array().unwrap().len(), 1);
+    api_refused(
+        &get(&h, AdminEndpoint::UmaResource("nope".into()), &read, &[]),
+        404,
+    );
+
+    // Deleted with the delete scope only; the resource server then finds it gone.
+    let del = |t: &str, id: &str| {
+        let mut req = Request::new(AdminEndpoint::UmaResource(id.into()), Method::Delete);
+        req.authorization = Some(format!("Bearer {t}"));
+        h.call(req)
+    };
+    api_refused(&del(&read, &album), 403);
+    assert_eq!(del(&delete, &album).status(), 204);
+    api_refused(&del(&delete, &album), 404);
+    refused(
+        &uma(
+            &h,
+            UmaEndpoint::ResourceSet(album),
+            Method::Get,
+            Some(&pat),
+            None,
+        ),
+        404,
+        "not_found",
+    );
+    assert_eq!(
+        json(&get(&h, AdminEndpoint::UmaResources, &read, &[]))["totalEntriesCount"],
+        1
+    );
 }
