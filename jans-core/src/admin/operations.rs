@@ -627,8 +627,8 @@ const CONFIGURATION: [Operation; 50] = {
     ]
 };
 
-/// Every operation served: [`CONFIGURATION`]'s and those on what the auth-server granted
-/// ([`super::grant_operations::GRANTS`]).
+/// Every operation served: those on the configuration, people, clients and sessions, and
+/// those on what the auth-server granted (tokens, statistics, UMA resources).
 pub fn all() -> impl Iterator<Item = &'static Operation> {
     CONFIGURATION
         .iter()

@@ -59,6 +59,8 @@ pub struct UmaError {
     pub code: UmaErrorCode,
     /// What a developer reads to fix it.
     pub description: String,
+    /// A request that sent no token at all: RFC 6750 §3.1's challenge then names no error.
+    pub no_token: bool,
 }
 
 impl UmaError {
@@ -67,6 +69,15 @@ impl UmaError {
         UmaError {
             code,
             description: description.into(),
+            no_token: false,
+        }
+    }
+
+    /// A request that sent no PAT (RFC 6750 §3.1): 401, its challenge without an error.
+    pub fn no_token(description: impl Into<String>) -> UmaError {
+        UmaError {
+            no_token: true,
+            ..UmaError::new(UmaErrorCode::InvalidToken, description)
         }
     }
 
@@ -78,11 +89,13 @@ impl UmaError {
         })
     }
 
-    /// The `WWW-Authenticate` challenge of a refused PAT (RFC 6750 §3): none for a request
-    /// that sent no token at all is not distinguished here; every PAT refusal names the
-    /// scope a PAT needs.
+    /// The `WWW-Authenticate` challenge of a refused PAT (RFC 6750 §3), naming the scope a
+    /// PAT needs; with an error code unless no token was sent.
     pub fn challenge(&self) -> Option<String> {
         match self.code {
+            UmaErrorCode::InvalidToken if self.no_token => {
+                Some("Bearer scope=\"uma_protection\"".to_owned())
+            }
             UmaErrorCode::InvalidToken | UmaErrorCode::InsufficientScope => Some(format!(
                 "Bearer error=\"{}\", scope=\"uma_protection\"",
                 self.code.as_str()
@@ -110,6 +123,12 @@ mod tests {
         assert_eq!(
             e.challenge().as_deref(),
             Some("Bearer error=\"insufficient_scope\", scope=\"uma_protection\"")
+        );
+        let e = UmaError::no_token("a PAT is needed");
+        assert_eq!(e.code.status(), 401);
+        assert_eq!(
+            e.challenge().as_deref(),
+            Some("Bearer scope=\"uma_protection\"")
         );
     }
 }

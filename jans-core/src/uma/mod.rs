@@ -51,9 +51,12 @@ impl UmaServer {
     /// `uma_protection` a 403, each with its challenge.
     async fn protection(&self, req: &Request, ctx: &Ctx) -> Result<Protection, Error> {
         match self.services.bearer(req, ctx).await? {
-            Bearer::Missing | Bearer::Inactive => Err(UmaError::new(
+            Bearer::Missing => {
+                Err(UmaError::no_token("a protection API token (PAT) is required").into())
+            }
+            Bearer::Inactive => Err(UmaError::new(
                 UmaErrorCode::InvalidToken,
-                "a live protection API token (PAT) is required",
+                "the token is not a live protection API token (PAT)",
             )
             .into()),
             Bearer::Active(t) if !t.scopes.iter().any(|s| s == PROTECTION_SCOPE) => {

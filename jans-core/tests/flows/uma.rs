@@ -151,10 +151,10 @@ fn resources_are_registered_read_listed_replaced_and_deleted() {
         Some(photo()),
     );
     refused(&r, 401, "invalid_token");
-    assert!(
-        header(&r, "www-authenticate")
-            .unwrap()
-            .contains("invalid_token")
+    assert_eq!(
+        header(&r, "www-authenticate").as_deref(),
+        Some("Bearer scope=\"uma_protection\""),
+        "no token sent: RFC 6750 §3.1's challenge names no error"
     );
     let plain = h.register(json!({"client_name": "not-rs", "scope": "openid"}));
     let not_pat = h.cc_token(&plain);
@@ -171,16 +171,18 @@ fn resources_are_registered_read_listed_replaced_and_deleted() {
             .unwrap()
             .contains("uma_protection")
     );
-    refused(
-        &uma(
-            &h,
-            UmaEndpoint::ResourceSets,
-            Method::Get,
-            Some("dead-token"),
-            None,
-        ),
-        401,
-        "invalid_token",
+    let r = uma(
+        &h,
+        UmaEndpoint::ResourceSets,
+        Method::Get,
+        Some("dead-token"),
+        None,
+    );
+    refused(&r, 401, "invalid_token");
+    assert!(
+        header(&r, "www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\"")
     );
 
     // Registered: 201, the id, and where it lives.
