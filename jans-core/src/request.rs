@@ -61,6 +61,8 @@ pub enum UmaEndpoint {
     ResourceSets,
     /// `/jans-auth/restv1/host/rsrc/resource_set/{rsid}`: one resource.
     ResourceSet(String),
+    /// `/jans-auth/restv1/host/rsrc_pr`: the permission endpoint (tickets).
+    Permission,
 }
 
 impl From<UmaEndpoint> for Endpoint {

@@ -59,6 +59,9 @@ impl Config {
         if self.uma_resource_lifetime == 0 {
             return Err(ConfigError::new("umaResourceLifetime", "must be above 0"));
         }
+        if self.uma_ticket_lifetime == 0 {
+            return Err(ConfigError::new("umaTicketLifetime", "must be above 0"));
+        }
         Ok(())
     }
 }

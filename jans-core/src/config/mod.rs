@@ -142,6 +142,8 @@ pub struct Config {
     /// Only the client that registered an UMA resource may read, change or delete it
     /// (else any PAT of the same resource owner may).
     pub uma_restrict_resource_to_associated_client: bool,
+    /// Seconds a permission ticket stays valid (Janssen's `umaTicketLifetime`).
+    pub uma_ticket_lifetime: u64,
     /// Failed logins tolerated on one interaction before it is abandoned.
     pub login_max_failures: u32,
     /// Per-user delay after repeated failed logins (Janssen).
@@ -246,6 +248,7 @@ impl Default for Config {
             // Janssen's default: 10,000 days.
             uma_resource_lifetime: 864_000_000,
             uma_restrict_resource_to_associated_client: false,
+            uma_ticket_lifetime: 3600,
             login_max_failures: 5,
             authentication_protection_configuration: AuthenticationProtectionConfiguration::default(
             ),

@@ -15,6 +15,12 @@ pub enum UmaErrorCode {
     InsufficientScope,
     /// No such resource, or not the caller's (404, Federated Authorization §3.2).
     NotFound,
+    /// A permission names a resource the resource owner has not registered (400,
+    /// Federated Authorization §4.3).
+    InvalidResourceId,
+    /// A permission names a scope its resource was not registered with (400, Federated
+    /// Authorization §4.3).
+    InvalidScope,
     /// A method the endpoint does not answer (405, Federated Authorization §3.2).
     UnsupportedMethodType,
     /// The server failed (500).
@@ -31,6 +37,8 @@ impl UmaErrorCode {
             UmaErrorCode::InvalidToken => "invalid_token",
             UmaErrorCode::InsufficientScope => "insufficient_scope",
             UmaErrorCode::NotFound => "not_found",
+            UmaErrorCode::InvalidResourceId => "invalid_resource_id",
+            UmaErrorCode::InvalidScope => "invalid_scope",
             UmaErrorCode::UnsupportedMethodType => "unsupported_method_type",
             UmaErrorCode::ServerError => "server_error",
             UmaErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
@@ -40,7 +48,9 @@ impl UmaErrorCode {
     /// Its HTTP status.
     pub fn status(self) -> u16 {
         match self {
-            UmaErrorCode::InvalidRequest => 400,
+            UmaErrorCode::InvalidRequest
+            | UmaErrorCode::InvalidResourceId
+            | UmaErrorCode::InvalidScope => 400,
             UmaErrorCode::InvalidToken => 401,
             UmaErrorCode::InsufficientScope => 403,
             UmaErrorCode::NotFound => 404,

@@ -19,6 +19,7 @@ pub mod session;
 pub mod shared_config;
 pub mod stat;
 pub mod uma_resource;
+pub mod uma_ticket;
 pub mod user;
 
 use std::sync::Arc;
@@ -60,6 +61,8 @@ pub struct Stores {
     pub stats: stat::Stats,
     /// Resources registered by UMA resource servers.
     pub uma_resources: uma_resource::UmaResources,
+    /// UMA permission tickets.
+    pub uma_tickets: uma_ticket::Tickets,
     /// Collections of documents: the primitive every repository above sits on, for the
     /// aggregates of components.
     pub documents: Arc<dyn DocumentStore>,
@@ -87,6 +90,7 @@ impl Stores {
             sessions: session::Sessions::new(grants.clone()),
             consents: consent::Consents::new(grants.clone()),
             stats: stat::Stats::new(grants.clone()),
+            uma_tickets: uma_ticket::Tickets::new(grants.clone()),
             grants,
             keys: key::Keys::new(documents.clone()),
             users: user::Users::new(documents.clone()),

@@ -99,11 +99,13 @@ pub enum GrantKind {
     /// Usage statistics: counters of tokens issued per month and grant type, and the
     /// markers of the month's active users (`repo::stat`).
     Statistic = 18,
+    /// UMA permission tickets (keyed by the ticket's SHA-256), taken by the UMA grant.
+    UmaTicket = 19,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 18] = [
+    pub const ALL: [GrantKind; 19] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -122,6 +124,7 @@ impl GrantKind {
         GrantKind::LoginDelay,
         GrantKind::Fido2Ceremony,
         GrantKind::Statistic,
+        GrantKind::UmaTicket,
     ];
 
     /// Decode the tag byte.

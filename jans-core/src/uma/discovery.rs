@@ -1,14 +1,14 @@
 //! `/.well-known/uma2-configuration` (UMA 2.0 Grant §2, Federated Authorization §2; RFC
 //! 8414 metadata): the issuer and the endpoints an UMA client and resource server use.
-//! Only what this server answers is listed; the permission, claims-interaction and RPT
-//! endpoints join as they are built.
+//! Only what this server answers is listed; the claims-interaction and RPT endpoints join
+//! as they are built.
 
 use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::repo::client::AuthMethod;
 
-use super::paths::RESOURCE_SET;
+use super::paths::{PERMISSION, RESOURCE_SET};
 
 /// The document for `config`.
 pub fn document(config: &Config) -> Value {
@@ -22,6 +22,7 @@ pub fn document(config: &Config) -> Value {
         "registration_endpoint": at("/jans-auth/restv1/register"),
         "introspection_endpoint": at("/jans-auth/restv1/introspection"),
         "resource_registration_endpoint": at(RESOURCE_SET),
+        "permission_endpoint": at(PERMISSION),
         "grant_types_supported": config.grant_types_supported,
         "token_endpoint_auth_methods_supported": methods,
         "scopes_supported": [super::PROTECTION_SCOPE],

@@ -1,11 +1,13 @@
 //! The UMA 2.0 authorization server (issue 15), served with the auth-server behind
 //! Janssen's `uma` feature flag (off by default, as in Janssen): while it is off, every
 //! UMA path answers 404 `not_found`. Built so far: discovery ([`discovery`], UMA 2.0
-//! Grant §2) and resource registration ([`resource`], Federated Authorization §3), with
-//! its protection API token (PAT: an access token with `uma_protection`).
+//! Grant §2), resource registration ([`resource`], Federated Authorization §3) and the
+//! permission endpoint ([`permission`], §4), with the protection API token (PAT: an
+//! access token with `uma_protection`).
 
 pub mod discovery;
 pub mod paths;
+pub mod permission;
 pub mod resource;
 pub mod scope_expression;
 
@@ -95,6 +97,7 @@ impl UmaServer {
             UmaEndpoint::Configuration => "GET",
             UmaEndpoint::ResourceSets => "GET, POST",
             UmaEndpoint::ResourceSet(_) => "GET, PUT, DELETE",
+            UmaEndpoint::Permission => "POST",
         };
         let name = match req.method {
             Method::Get => "GET",
@@ -115,6 +118,9 @@ impl UmaServer {
             return Ok(Response::public_json(discovery::document(&config), 3600));
         }
         let pat = self.protection(req, ctx).await?;
+        if *endpoint == UmaEndpoint::Permission {
+            return permission::request(&self.services, &pat, req, ctx).await;
+        }
         let resources = resource::Registry {
             services: &self.services,
             pat: &pat,
@@ -125,7 +131,9 @@ impl UmaServer {
             (UmaEndpoint::ResourceSet(rsid), Method::Put) => resources.update(rsid, req, ctx).await,
             (UmaEndpoint::ResourceSet(rsid), Method::Delete) => resources.delete(rsid, ctx).await,
             (UmaEndpoint::ResourceSet(rsid), _) => resources.read(rsid, ctx).await,
-            (UmaEndpoint::Configuration, _) => Err(Error::Internal("served above".into())),
+            (UmaEndpoint::Configuration | UmaEndpoint::Permission, _) => {
+                Err(Error::Internal("served above".into()))
+            }
         }
     }
 }

@@ -10,14 +10,18 @@ pub const WELL_KNOWN: &str = "/.well-known/uma2-configuration";
 pub const RESOURCE_SET: &str = "/jans-auth/restv1/host/rsrc/resource_set";
 
 /// Every path without an id, and its endpoint (the first path of an endpoint is its own).
-pub const EXACT: [(&str, UmaEndpoint); 3] = [
+pub const EXACT: [(&str, UmaEndpoint); 4] = [
     (
         "/jans-auth/restv1/uma2-configuration",
         UmaEndpoint::Configuration,
     ),
     (WELL_KNOWN, UmaEndpoint::Configuration),
     (RESOURCE_SET, UmaEndpoint::ResourceSets),
+    (PERMISSION, UmaEndpoint::Permission),
 ];
+
+/// Where permission tickets are asked for (Federated Authorization §4).
+pub const PERMISSION: &str = "/jans-auth/restv1/host/rsrc_pr";
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
 pub const WITH_ID: [&str; 1] = [RESOURCE_SET];
@@ -49,6 +53,7 @@ pub fn label(endpoint: &UmaEndpoint) -> &'static str {
         UmaEndpoint::Configuration => "uma_configuration",
         UmaEndpoint::ResourceSets => "uma_resource_sets",
         UmaEndpoint::ResourceSet(_) => "uma_resource_set",
+        UmaEndpoint::Permission => "uma_permission",
     }
 }
 

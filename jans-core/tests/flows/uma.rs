@@ -508,3 +508,141 @@ fn the_config_api_reads_and_deletes_registered_resources() {
         1
     );
 }
+
+/// The permission endpoint (Federated Authorization §4): a ticket for the PAT owner's
+/// resources and their registered scopes, one permission or several; anything else
+/// refused with UMA's code and no ticket stored; a ticket is taken once, of racing
+/// redemptions exactly one wins, and it expires after `umaTicketLifetime`.
+#[test]
+fn permission_tickets_cover_the_owners_resources_and_are_taken_once() {
+    use jans_core::repo::uma_ticket::Permission;
+    use jans_core::store::GrantKind;
+    use jans_core::testing::block_on;
+    let mut c = with_uma(config());
+    c.uma_ticket_lifetime = 120;
+    let h = Harness::with(c, jans_core::repo::Stores::memory(), [7; 32]);
+    let (rs, pat) = resource_server(&h);
+    let (_, other) = resource_server(&h);
+    let register = |pat: &str| {
+        let r = uma(
+            &h,
+            UmaEndpoint::ResourceSets,
+            Method::Post,
+            Some(pat),
+            Some(photo()),
+        );
+        json(&r)["_id"].as_str().unwrap().to_owned()
+    };
+    let (a, b) = (register(&pat), register(&pat));
+    let theirs = register(&other);
+    let ask = |pat: Option<&str>, body: Value| {
+        uma(&h, UmaEndpoint::Permission, Method::Post, pat, Some(body))
+    };
+    let tickets = || {
+        block_on(h.stores.grants.scan(GrantKind::UmaTicket, h.ctx().now, 100))
+            .unwrap()
+            .len()
+    };
+
+    // One permission, and an array of two.
+    let r = ask(
+        Some(&pat),
+        json!({"resource_id": a, "resource_scopes": ["read-public"]}),
+    );
+    assert_eq!(r.status(), 201, "{:?}", r.body);
+    let one = json(&r)["ticket"].as_str().unwrap().to_owned();
+    let r = ask(
+        Some(&pat),
+        json!([{"resource_id": a, "resource_scopes": ["read-public", "post-updates"]},
+               {"resource_id": b, "resource_scopes": ["read-private"]}]),
+    );
+    assert_eq!(r.status(), 201, "{:?}", r.body);
+    let two = json(&r)["ticket"].as_str().unwrap().to_owned();
+    assert_ne!(one, two);
+    assert_eq!(tickets(), 2);
+
+    // Refusals: UMA's code, and no ticket stored.
+    refused(
+        &ask(
+            None,
+            json!({"resource_id": a, "resource_scopes": ["read-public"]}),
+        ),
+        401,
+        "invalid_token",
+    );
+    for (body, code) in [
+        (
+            json!({"resource_id": "nope", "resource_scopes": ["read-public"]}),
+            "invalid_resource_id",
+        ),
+        (
+            json!({"resource_id": theirs, "resource_scopes": ["read-public"]}),
+            "invalid_resource_id",
+        ),
+        (
+            json!({"resource_id": a, "resource_scopes": ["delete-everything"]}),
+            "invalid_scope",
+        ),
+        (
+            json!([{"resource_id": a, "resource_scopes": ["read-public"]},
+                {"resource_id": b, "resource_scopes": ["nope"]}]),
+            "invalid_scope",
+        ),
+        (
+            json!({"resource_id": a, "resource_scopes": []}),
+            "invalid_request",
+        ),
+        (json!({"resource_id": a}), "invalid_request"),
+        (json!([]), "invalid_request"),
+        (json!("a"), "invalid_request"),
+    ] {
+        refused(&ask(Some(&pat), body.clone()), 400, code);
+    }
+    assert_eq!(tickets(), 2, "no refusal stored a ticket");
+    let r = uma(&h, UmaEndpoint::Permission, Method::Get, Some(&pat), None);
+    refused(&r, 405, "unsupported_method_type");
+
+    // What the ticket holds, taken once: of eight racing takes exactly one wins.
+    let store = &h.stores.uma_tickets;
+    let now = h.ctx().now;
+    let won: Vec<_> = std::thread::scope(|s| {
+        let racers: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| block_on(store.take(&two, now)).unwrap()))
+            .collect();
+        racers
+            .into_iter()
+            .filter_map(|t| t.join().unwrap())
+            .collect()
+    });
+    assert_eq!(won.len(), 1, "one redemption wins");
+    assert_eq!(won[0].client_id, rs.client.client_id);
+    assert_eq!(
+        won[0].permissions,
+        [
+            Permission {
+                resource_id: a.clone(),
+                resource_scopes: vec!["read-public".into(), "post-updates".into()]
+            },
+            Permission {
+                resource_id: b,
+                resource_scopes: vec!["read-private".into()]
+            },
+        ]
+    );
+    // And a ticket lives umaTicketLifetime seconds.
+    assert!(
+        block_on(store.take(&one, now + 120)).unwrap().is_none(),
+        "expired"
+    );
+    let doc = json(&uma(
+        &h,
+        UmaEndpoint::Configuration,
+        Method::Get,
+        None,
+        None,
+    ));
+    assert_eq!(
+        doc["permission_endpoint"],
+        format!("{}/jans-auth/restv1/host/rsrc_pr", h.engine.config().issuer)
+    );
+}

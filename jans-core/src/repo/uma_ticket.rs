@@ -1,0 +1,67 @@
+//! UMA permission tickets (Federated Authorization §4): what a resource server asked
+//! access to on behalf of a requesting party — resources of one owner and scopes of each —
+//! kept in the grant store by the ticket's hash until the UMA grant takes it, once
+//! (an atomic take: of concurrent redemptions exactly one gets it).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::UnixTime;
+use crate::repo::grant::{GrantRecords, token_key};
+use crate::store::{GrantData, GrantKind, GrantRecord, GrantStore, StoreError};
+
+/// One requested permission: a resource and some of its scopes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    /// The resource's `_id`.
+    pub resource_id: String,
+    /// The scopes asked.
+    pub resource_scopes: Vec<String>,
+}
+
+/// What a ticket stands for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// The resources' owner ([`crate::repo::uma_resource::UmaResources::owner_key`]).
+    pub owner: String,
+    /// The resource server's client (the PAT's).
+    pub client_id: String,
+    /// The permissions asked.
+    pub permissions: Vec<Permission>,
+}
+
+impl GrantData for Ticket {
+    const MEMBER: Option<&'static str> = Some("ticket");
+}
+
+/// The tickets of one store.
+#[derive(Clone, Debug)]
+pub struct Tickets(GrantRecords<Ticket>);
+
+impl Tickets {
+    /// The tickets kept in `grants`.
+    pub fn new(grants: Arc<dyn GrantStore>) -> Tickets {
+        Tickets(GrantRecords::new(grants, GrantKind::UmaTicket))
+    }
+
+    /// Keep `ticket` under the bearer value `value` until `expires_at`.
+    pub async fn insert(
+        &self,
+        value: &str,
+        ticket: &Ticket,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<(), StoreError> {
+        let stamp = GrantRecord {
+            client_id: ticket.client_id.clone(),
+            ..GrantRecord::bare(now, expires_at)
+        };
+        self.0.insert(&token_key(value), stamp, ticket, now).await
+    }
+
+    /// Take the live ticket `value`: of concurrent callers, one gets it.
+    pub async fn take(&self, value: &str, now: UnixTime) -> Result<Option<Ticket>, StoreError> {
+        self.0.take(&token_key(value), now).await
+    }
+}
