@@ -899,6 +899,24 @@ fn components_expose_only_their_routes() {
         let r = http.get(format!("{base}{path}")).send().unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
+    // UMA is served with the auth-server, and off by default (Janssen's `uma` feature
+    // flag): its paths answer UMA's own 404, which says why.
+    for path in [
+        "/.well-known/uma2-configuration",
+        "/jans-auth/restv1/host/rsrc/resource_set/r-1",
+    ] {
+        let r = http.get(format!("{base}{path}")).send().unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        let e: serde_json::Value = r.json().unwrap();
+        assert_eq!(e["error"], "not_found", "{path}");
+        assert!(
+            e["error_description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("UMA is not enabled"),
+            "{path}: {e}"
+        );
+    }
 }
 
 /// The config API (issue 14) over HTTP: its health endpoints on an all-in-one node, the
