@@ -31,6 +31,23 @@ impl Method {
             _ => Method::Other,
         }
     }
+
+    /// Its name (`OTHER` for any other).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Patch => "PATCH",
+            Method::Other => "OTHER",
+        }
+    }
+
+    /// Whether an `Allow` list (`"GET, PUT"`, RFC 9110 §10.2.1) names it.
+    pub fn is_in(self, allowed: &str) -> bool {
+        self != Method::Other && allowed.split(", ").any(|m| m == self.as_str())
+    }
 }
 
 /// Every endpoint the engine serves: one variant per component, each holding that

@@ -580,7 +580,7 @@ fn operation(op: &Operation) -> utoipa::openapi::path::Operation {
                     .map(|o| (o.method, o))
                 {
                     created = created.link(
-                        format!("{}{}", super::operations::method_name(verb), schema),
+                        format!("{}{}", verb.as_str(), schema),
                         LinkBuilder::new()
                             .operation_id(other.id)
                             .parameter("inum", "$response.body#/inum")

@@ -6,7 +6,7 @@
 
 use crate::request::Method;
 
-pub use super::paths::{allowed, find, method_name, template};
+pub use super::paths::{allowed, find, template};
 pub use super::scope_sets::*;
 
 /// The query parameters an operation takes.

@@ -266,20 +266,8 @@ pub fn allowed(endpoint: &AdminEndpoint) -> Vec<&'static str> {
     let path = template(endpoint);
     super::operations::all()
         .filter(|o| o.path == path)
-        .map(|o| method_name(o.method))
+        .map(|o| o.method.as_str())
         .collect()
-}
-
-/// A method's name.
-pub fn method_name(m: Method) -> &'static str {
-    match m {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Delete => "DELETE",
-        Method::Patch => "PATCH",
-        Method::Other => "OTHER",
-    }
 }
 
 #[cfg(test)]

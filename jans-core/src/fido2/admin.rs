@@ -13,7 +13,7 @@ use crate::error::admin::AdminError;
 use crate::management::list::ListParams;
 use crate::management::{audit, protection};
 use crate::repo::fido2::Fido2Registration;
-use crate::request::{Fido2Endpoint, Method, Request};
+use crate::request::{Fido2Endpoint, Request};
 use crate::response::{Body, Response};
 
 use super::{ADMIN_READ, Fido2Server};
@@ -77,12 +77,7 @@ impl Fido2Server {
         } else {
             "GET"
         };
-        let method_ok = match req.method {
-            Method::Get => allowed == "GET",
-            Method::Delete => allowed == "DELETE",
-            _ => false,
-        };
-        if !method_ok {
+        if !req.method.is_in(allowed) {
             return Ok(Response::error(AdminError::new(
                 405,
                 format!("this endpoint answers {allowed} only"),

@@ -39,13 +39,7 @@ pub async fn config_section(
         let doc = shared_doc(&services.config())?;
         Ok(doc.get(member).cloned().unwrap_or(Value::Null))
     };
-    let method_name = match req.method {
-        Method::Get => "GET",
-        Method::Put => "PUT",
-        Method::Patch => "PATCH",
-        _ => "",
-    };
-    if !allowed.split(", ").any(|m| m == method_name) {
+    if !req.method.is_in(allowed) {
         return Ok(Response::error(AdminError::new(
             405,
             format!("this endpoint answers {allowed} only"),

@@ -99,14 +99,7 @@ impl UmaServer {
             UmaEndpoint::ResourceSet(_) => "GET, PUT, DELETE",
             UmaEndpoint::Permission => "POST",
         };
-        let name = match req.method {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-            _ => "",
-        };
-        if name.is_empty() || !allowed.split(", ").any(|m| m == name) {
+        if !req.method.is_in(allowed) {
             // Federated Authorization §3.2: `unsupported_method_type`, with `Allow`.
             return Ok(Response::error(UmaError::new(
                 UmaErrorCode::UnsupportedMethodType,

@@ -42,6 +42,7 @@ macro_rules! ensure {
 }
 pub(crate) use ensure;
 
+mod counters;
 mod documents;
 mod grants;
 
@@ -120,14 +121,14 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Harness>) -> Vec<Failure> {
         ("grants_single_use", grants::grants_single_use),
         ("grants_tombstone", grants::grants_tombstone),
         ("grants_concurrent_take", grants::grants_concurrent_take),
-        ("grants_counters", grants::grants_counters),
+        ("grants_counters", counters::grants_counters),
         ("grants_scan", grants::grants_scan),
         ("grants_remove_owned", grants::grants_remove_owned),
         ("grants_concurrent_insert", grants::grants_concurrent_insert),
         ("grants_expiry_and_sweep", grants::grants_expiry_and_sweep),
         ("grants_family", grants::grants_family),
         ("grants_family_listed", grants::grants_family_listed),
-        ("grants_counters_added", grants::grants_counters_added),
+        ("grants_counters_added", counters::grants_counters_added),
         (
             "grants_family_revocation_races_insert",
             grants::grants_family_revocation_races_insert,
