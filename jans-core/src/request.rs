@@ -80,6 +80,14 @@ pub enum UmaEndpoint {
     ResourceSet(String),
     /// `/jans-auth/restv1/host/rsrc_pr`: the permission endpoint (tickets).
     Permission,
+    /// `/jans-auth/restv1/rpt/status`: what an RPT grants.
+    RptStatus,
+    /// `/.well-known/authzen-configuration`: AuthZEN's metadata.
+    AuthzenConfiguration,
+    /// `/jans-auth/restv1/access/v1/evaluation`: one AuthZEN access evaluation.
+    Evaluation,
+    /// `/jans-auth/restv1/access/v1/evaluations`: a batch of them.
+    Evaluations,
 }
 
 impl From<UmaEndpoint> for Endpoint {

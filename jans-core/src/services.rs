@@ -103,6 +103,26 @@ pub trait ClientRegistry: Send + Sync {
     ) -> Result<(Client, Option<String>), Error>;
 }
 
+/// A grant type another component serves at the auth-server's token endpoint (UMA's
+/// `urn:ietf:params:oauth:grant-type:uma-ticket`): the seam through which the token
+/// endpoint hands it the request without importing that component (DESIGN.md §3). The
+/// component installs it; the token endpoint has authenticated the client and checked
+/// that the grant type is supported and registered for it.
+#[async_trait::async_trait]
+pub trait TokenGrant: Send + Sync {
+    /// Whether the grant answers under `config` (its feature flag); when it does not, the
+    /// token endpoint answers `unsupported_grant_type`.
+    fn enabled(&self, config: &Config) -> bool;
+
+    /// Answer the token request `params` of the authenticated `client`.
+    async fn grant(
+        &self,
+        client: &Client,
+        params: &crate::params::Params,
+        ctx: &Ctx,
+    ) -> Result<crate::response::Response, Error>;
+}
+
 /// What a protected resource endpoint learns of its request's bearer token
 /// ([`Services::bearer`]); each component answers the refusals in its own error form.
 #[derive(Clone, Debug, PartialEq)]
@@ -146,6 +166,9 @@ pub fn key_reload_bound(config: &Config) -> u64 {
 /// The components a host may serve, by the names `--components` takes.
 pub const SERVABLE: [&str; 5] = ["auth", "fido2", "scim", "config-api", "casa"];
 
+/// A grant type's name and the component serving it.
+type InstalledGrant = (&'static str, Weak<dyn TokenGrant>);
+
 /// The services shared by every component of one engine.
 pub struct Services {
     config: RwLock<Arc<Config>>,
@@ -168,6 +191,8 @@ pub struct Services {
     bearer_tokens: OnceLock<Weak<dyn BearerTokens>>,
     /// The auth-server's rules for clients (weak, as above).
     client_registry: OnceLock<Weak<dyn ClientRegistry>>,
+    /// Grant types other components serve at the token endpoint (weak, as above).
+    token_grants: RwLock<Arc<Vec<InstalledGrant>>>,
     /// The components the host serves (`--components`), by their host names.
     served: RwLock<Arc<Vec<String>>>,
 }
@@ -225,6 +250,7 @@ impl Services {
             key_ceremonies: OnceLock::new(),
             bearer_tokens: OnceLock::new(),
             client_registry: OnceLock::new(),
+            token_grants: RwLock::new(Arc::new(Vec::new())),
             served: RwLock::new(Arc::new(SERVABLE.iter().map(|c| (*c).to_owned()).collect())),
         }
     }
@@ -280,6 +306,26 @@ impl Services {
 
     pub(crate) fn install_client_registry(&self, registry: Weak<dyn ClientRegistry>) {
         let _ = self.client_registry.set(registry);
+    }
+
+    /// The component serving the grant type `grant_type` at the token endpoint, if one
+    /// installed it.
+    pub fn token_grant(&self, grant_type: &str) -> Option<Arc<dyn TokenGrant>> {
+        get(&self.token_grants)
+            .iter()
+            .find(|(g, _)| *g == grant_type)
+            .and_then(|(_, w)| w.upgrade())
+    }
+
+    pub(crate) fn install_token_grant(
+        &self,
+        grant_type: &'static str,
+        grant: Weak<dyn TokenGrant>,
+    ) {
+        let mut all: Vec<_> = get(&self.token_grants).iter().cloned().collect();
+        all.retain(|(g, _)| *g != grant_type);
+        all.push((grant_type, grant));
+        set(&self.token_grants, Arc::new(all));
     }
 
     pub(crate) fn install_bearer_tokens(&self, tokens: Weak<dyn BearerTokens>) {

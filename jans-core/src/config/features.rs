@@ -59,8 +59,14 @@ impl Config {
         if self.uma_resource_lifetime == 0 {
             return Err(ConfigError::new("umaResourceLifetime", "must be above 0"));
         }
-        if self.uma_ticket_lifetime == 0 {
-            return Err(ConfigError::new("umaTicketLifetime", "must be above 0"));
+        for (key, v) in [
+            ("umaTicketLifetime", self.uma_ticket_lifetime),
+            ("umaRptLifetime", self.uma_rpt_lifetime),
+            ("umaPctLifetime", self.uma_pct_lifetime),
+        ] {
+            if v == 0 {
+                return Err(ConfigError::new(key, "must be above 0"));
+            }
         }
         Ok(())
     }

@@ -33,13 +33,17 @@ impl ConfigError {
 }
 
 /// Grant types this build implements at the token endpoint.
-pub const IMPLEMENTED_GRANT_TYPES: [&str; 5] = [
+pub const IMPLEMENTED_GRANT_TYPES: [&str; 6] = [
     "authorization_code",
     "client_credentials",
     "implicit",
     "password",
     "refresh_token",
+    UMA_TICKET_GRANT,
 ];
+
+/// The UMA grant (UMA 2.0 Grant §3.3.1), served while the `uma` feature is on.
+pub const UMA_TICKET_GRANT: &str = "urn:ietf:params:oauth:grant-type:uma-ticket";
 
 /// The authentication methods' names (ACRs) the auth-server knows: the password,
 /// a passkey, the password and then a security key (`auth::authn::methods`, which checks it
@@ -144,6 +148,20 @@ pub struct Config {
     pub uma_restrict_resource_to_associated_client: bool,
     /// Seconds a permission ticket stays valid (Janssen's `umaTicketLifetime`).
     pub uma_ticket_lifetime: u64,
+    /// Seconds a requesting party token (RPT) lives (Janssen's `umaRptLifetime`).
+    pub uma_rpt_lifetime: u64,
+    /// Seconds a persisted claims token (PCT) lives (Janssen's `umaPctLifetime`).
+    pub uma_pct_lifetime: u64,
+    /// Issue RPTs as signed JWTs for every client (else only for clients registered with
+    /// `rpt_as_jwt`; Janssen's `umaRptAsJwt`).
+    pub uma_rpt_as_jwt: bool,
+    /// A scope no UMA policy is bound to is granted (Janssen's `umaGrantAccessIfNoPolicies`).
+    pub uma_grant_access_if_no_policies: bool,
+    /// The Cedar policy file, or the directory of `.cedar` files, that decides UMA grants
+    /// and AuthZEN evaluations; read by the host at start and whenever the shared
+    /// configuration changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uma_cedar_policies: Option<String>,
     /// Failed logins tolerated on one interaction before it is abandoned.
     pub login_max_failures: u32,
     /// Per-user delay after repeated failed logins (Janssen).
@@ -249,6 +267,11 @@ impl Default for Config {
             uma_resource_lifetime: 864_000_000,
             uma_restrict_resource_to_associated_client: false,
             uma_ticket_lifetime: 3600,
+            uma_rpt_lifetime: 3600,
+            uma_pct_lifetime: 1_728_000,
+            uma_rpt_as_jwt: false,
+            uma_grant_access_if_no_policies: false,
+            uma_cedar_policies: None,
             login_max_failures: 5,
             authentication_protection_configuration: AuthenticationProtectionConfiguration::default(
             ),

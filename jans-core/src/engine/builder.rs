@@ -119,7 +119,9 @@ impl EngineBuilder {
         services.install_key_ceremonies(Arc::downgrade(&ceremonies));
         let scim = crate::scim::ScimServer::new(services.clone());
         let admin = crate::admin::AdminServer::new(services.clone());
-        let uma = crate::uma::UmaServer::new(services.clone());
+        let uma = Arc::new(crate::uma::UmaServer::new(services.clone()));
+        let uma_grant: Arc<dyn crate::services::TokenGrant> = uma.clone();
+        services.install_token_grant(crate::config::UMA_TICKET_GRANT, Arc::downgrade(&uma_grant));
         Ok(Engine {
             inner: Arc::new(Inner {
                 services,

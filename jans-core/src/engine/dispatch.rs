@@ -80,6 +80,8 @@ impl Engine {
             Endpoint::Auth(e) => {
                 let resp = match self.inner.auth.handle(e, &req, ctx).await {
                     Ok(r) => r,
+                    // The UMA grant answers at the token endpoint in UMA's own form.
+                    Err(Error::Uma(e)) => Response::error(ProtocolError::Uma(e)),
                     Err(err) => failed(&req, ProtocolError::OAuth(err.to_oauth()), &err, ctx),
                 };
                 if req.endpoint.shows_errors_as_pages() {

@@ -39,7 +39,7 @@ pub(crate) struct Inner {
     pub(crate) fido2: Arc<crate::fido2::Fido2Server>,
     pub(crate) scim: crate::scim::ScimServer,
     pub(crate) admin: crate::admin::AdminServer,
-    pub(crate) uma: crate::uma::UmaServer,
+    pub(crate) uma: Arc<crate::uma::UmaServer>,
     /// The master key's check value (a PRF of it: says which key, reveals nothing of it).
     pub(crate) master_key_check: String,
 }
@@ -78,6 +78,11 @@ impl Engine {
     /// The FIDO2 component.
     pub fn fido2(&self) -> &crate::fido2::Fido2Server {
         &self.inner.fido2
+    }
+
+    /// The UMA component (its policies are loaded here).
+    pub fn uma(&self) -> &crate::uma::UmaServer {
+        &self.inner.uma
     }
 
     /// The current configuration.

@@ -1,5 +1,6 @@
 //! UMA 2.0's errors as its endpoints carry them: `{"error", "error_description"}` with
-//! the status each code has (UMA 2.0 Grant §3.3.6 for the token endpoint; Federated
+//! the status each code has (UMA 2.0 Grant §3.3.6 for the token endpoint, with the
+//! members `need_info` and `request_submitted` carry; Federated
 //! Authorization §3.2 for resource registration, where an unknown resource is
 //! `not_found`); a refused protection API token (PAT) also carries RFC 6750 §3's
 //! `WWW-Authenticate` challenge.
@@ -23,6 +24,24 @@ pub enum UmaErrorCode {
     InvalidScope,
     /// A method the endpoint does not answer (405, Federated Authorization §3.2).
     UnsupportedMethodType,
+    /// The permission ticket is unknown, used or expired (400, UMA Grant §3.3.6).
+    InvalidGrant,
+    /// The policies need claims of the requesting party first (403, UMA Grant §3.3.6:
+    /// with a new `ticket`, `required_claims` and `redirect_user`).
+    NeedInfo,
+    /// The request awaits the resource owner (403, UMA Grant §3.3.6: with a new `ticket`).
+    RequestSubmitted,
+    /// The policies refuse the requesting party (403, UMA Grant §3.3.6).
+    RequestDenied,
+    /// `claim_token_format` is not one this server takes (400, Janssen's code).
+    InvalidClaimTokenFormat,
+    /// The claim token does not verify (400, Janssen's code).
+    InvalidClaimToken,
+    /// The persisted claims token is unknown, expired or another client's (400, Janssen's
+    /// code).
+    InvalidPct,
+    /// The RPT to upgrade is unknown, expired or another client's (400, Janssen's code).
+    InvalidRpt,
     /// The server failed (500).
     ServerError,
     /// The store does not answer (503).
@@ -40,6 +59,14 @@ impl UmaErrorCode {
             UmaErrorCode::InvalidResourceId => "invalid_resource_id",
             UmaErrorCode::InvalidScope => "invalid_scope",
             UmaErrorCode::UnsupportedMethodType => "unsupported_method_type",
+            UmaErrorCode::InvalidGrant => "invalid_grant",
+            UmaErrorCode::NeedInfo => "need_info",
+            UmaErrorCode::RequestSubmitted => "request_submitted",
+            UmaErrorCode::RequestDenied => "request_denied",
+            UmaErrorCode::InvalidClaimTokenFormat => "invalid_claim_token_format",
+            UmaErrorCode::InvalidClaimToken => "invalid_claim_token",
+            UmaErrorCode::InvalidPct => "invalid_pct",
+            UmaErrorCode::InvalidRpt => "invalid_rpt",
             UmaErrorCode::ServerError => "server_error",
             UmaErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -50,9 +77,17 @@ impl UmaErrorCode {
         match self {
             UmaErrorCode::InvalidRequest
             | UmaErrorCode::InvalidResourceId
-            | UmaErrorCode::InvalidScope => 400,
+            | UmaErrorCode::InvalidScope
+            | UmaErrorCode::InvalidGrant
+            | UmaErrorCode::InvalidClaimTokenFormat
+            | UmaErrorCode::InvalidClaimToken
+            | UmaErrorCode::InvalidPct
+            | UmaErrorCode::InvalidRpt => 400,
             UmaErrorCode::InvalidToken => 401,
-            UmaErrorCode::InsufficientScope => 403,
+            UmaErrorCode::InsufficientScope
+            | UmaErrorCode::NeedInfo
+            | UmaErrorCode::RequestSubmitted
+            | UmaErrorCode::RequestDenied => 403,
             UmaErrorCode::NotFound => 404,
             UmaErrorCode::UnsupportedMethodType => 405,
             UmaErrorCode::ServerError => 500,
@@ -71,6 +106,12 @@ pub struct UmaError {
     pub description: String,
     /// A request that sent no token at all: RFC 6750 §3.1's challenge then names no error.
     pub no_token: bool,
+    /// The scope a refused bearer token needs, named in the challenge (`uma_protection`
+    /// unless [`UmaError::scoped`]).
+    pub scope: &'static str,
+    /// Members beside `error` (UMA Grant §3.3.6: `ticket`, `required_claims`,
+    /// `redirect_user`, `interval`).
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl UmaError {
@@ -80,6 +121,8 @@ impl UmaError {
             code,
             description: description.into(),
             no_token: false,
+            scope: "uma_protection",
+            extra: serde_json::Map::new(),
         }
     }
 
@@ -91,12 +134,24 @@ impl UmaError {
         }
     }
 
+    /// The refusal of a bearer token that needs `scope` (its challenge names it).
+    pub fn scoped(mut self, scope: &'static str) -> UmaError {
+        self.scope = scope;
+        self
+    }
+
+    /// The refusal with the member `name` beside the error.
+    pub fn with(mut self, name: &str, value: serde_json::Value) -> UmaError {
+        self.extra.insert(name.to_owned(), value);
+        self
+    }
+
     /// The wire body.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "error": self.code.as_str(),
-            "error_description": self.description,
-        })
+        let mut body = self.extra.clone();
+        body.insert("error".into(), self.code.as_str().into());
+        body.insert("error_description".into(), self.description.clone().into());
+        serde_json::Value::Object(body)
     }
 
     /// The `WWW-Authenticate` challenge of a refused PAT (RFC 6750 §3), naming the scope a
@@ -104,11 +159,12 @@ impl UmaError {
     pub fn challenge(&self) -> Option<String> {
         match self.code {
             UmaErrorCode::InvalidToken if self.no_token => {
-                Some("Bearer scope=\"uma_protection\"".to_owned())
+                Some(format!("Bearer scope=\"{}\"", self.scope))
             }
             UmaErrorCode::InvalidToken | UmaErrorCode::InsufficientScope => Some(format!(
-                "Bearer error=\"{}\", scope=\"uma_protection\"",
-                self.code.as_str()
+                "Bearer error=\"{}\", scope=\"{}\"",
+                self.code.as_str(),
+                self.scope
             )),
             _ => None,
         }

@@ -115,6 +115,9 @@ pub struct ClientMetadata {
     pub application_type: Option<String>,
     /// Janssen: issue RFC 9068 JWT access tokens instead of reference tokens.
     pub access_token_as_jwt: bool,
+    /// Janssen: issue this client's UMA requesting party tokens (RPTs) as signed JWTs.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rpt_as_jwt: bool,
     /// Janssen: the JWS alg of this client's JWT access tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_signing_alg: Option<Algorithm>,

@@ -20,6 +20,7 @@ pub mod shared_config;
 pub mod stat;
 pub mod uma_resource;
 pub mod uma_ticket;
+pub mod uma_token;
 pub mod user;
 
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub struct Stores {
     pub uma_resources: uma_resource::UmaResources,
     /// UMA permission tickets.
     pub uma_tickets: uma_ticket::Tickets,
+    /// UMA requesting party tokens and persisted claims tokens.
+    pub uma_tokens: uma_token::UmaTokens,
     /// Collections of documents: the primitive every repository above sits on, for the
     /// aggregates of components.
     pub documents: Arc<dyn DocumentStore>,
@@ -91,6 +94,7 @@ impl Stores {
             consents: consent::Consents::new(grants.clone()),
             stats: stat::Stats::new(grants.clone()),
             uma_tickets: uma_ticket::Tickets::new(grants.clone()),
+            uma_tokens: uma_token::UmaTokens::new(grants.clone()),
             grants,
             keys: key::Keys::new(documents.clone()),
             users: user::Users::new(documents.clone()),

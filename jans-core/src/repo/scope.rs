@@ -196,13 +196,21 @@ pub fn defaults() -> Vec<Scope> {
     .collect()
 }
 
-/// The scopes of the management APIs' protection (SCIM's and the config API's): among the
+/// The scopes of the management APIs' protection (SCIM's, the config API's and AuthZEN
+/// access evaluation's): among the
 /// defaults, and offered to stores made by earlier versions ([`Scopes::offer`]).
 pub fn protection() -> Vec<Scope> {
     protecting(&SCIM_SCOPES, "5C")
         .chain(protecting(&CONFIG_API_SCOPES, "5A"))
+        .chain(protecting(&ACCESS_EVALUATION_SCOPES, "5E"))
         .collect()
 }
+
+/// The scope of AuthZEN access evaluation's protection (Janssen's `access_evaluation`).
+pub const ACCESS_EVALUATION_SCOPES: [(&str, &str); 1] = [(
+    "access_evaluation",
+    "Ask for access decisions (AuthZEN access evaluation).",
+)];
 
 /// The OAuth scopes (not default ones) of a component's protection, `(id, description)`,
 /// their inums `inum_prefix` and a number.

@@ -112,15 +112,17 @@ impl TokenType {
     }
 }
 
-/// The grant types counted: the token endpoint's and the implicit flow. A token issued
+/// The grant types counted: the token endpoint's (the UMA grant's RPTs as access tokens)
+/// and the implicit flow. A token issued
 /// under any other name is not counted (the name is a store key; it is never a client's
 /// free text).
-pub const GRANT_TYPES: [&str; 5] = [
+pub const GRANT_TYPES: [&str; 6] = [
     "authorization_code",
     "implicit",
     "refresh_token",
     "client_credentials",
     "password",
+    crate::config::UMA_TICKET_GRANT,
 ];
 
 /// One month's figures.

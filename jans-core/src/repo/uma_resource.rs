@@ -22,6 +22,10 @@ pub struct UmaResource {
     pub id: String,
     /// The owner's key ([`UmaResources::owner_key`]).
     pub owner: String,
+    /// The owner: the resource owner's `inum`, or the client of a client's own PAT (what
+    /// policies see as the resource's `owner`).
+    #[serde(default)]
+    pub owner_id: String,
     /// The client whose PAT registered it.
     pub client_id: String,
     /// A name people read.

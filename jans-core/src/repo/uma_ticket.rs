@@ -60,6 +60,12 @@ impl Tickets {
         self.0.insert(&token_key(value), stamp, ticket, now).await
     }
 
+    /// The live ticket `value`, left in place (the UMA grant checks a request before it
+    /// takes the ticket, so a refused request leaves it usable).
+    pub async fn read(&self, value: &str, now: UnixTime) -> Result<Option<Ticket>, StoreError> {
+        self.0.read(&token_key(value), now).await
+    }
+
     /// Take the live ticket `value`: of concurrent callers, one gets it.
     pub async fn take(&self, value: &str, now: UnixTime) -> Result<Option<Ticket>, StoreError> {
         self.0.take(&token_key(value), now).await

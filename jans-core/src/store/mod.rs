@@ -101,11 +101,15 @@ pub enum GrantKind {
     Statistic = 18,
     /// UMA permission tickets (keyed by the ticket's SHA-256), taken by the UMA grant.
     UmaTicket = 19,
+    /// UMA requesting party tokens (keyed by the token's SHA-256).
+    UmaRpt = 20,
+    /// UMA persisted claims tokens (keyed by the token's SHA-256).
+    UmaPct = 21,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 19] = [
+    pub const ALL: [GrantKind; 21] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -125,6 +129,8 @@ impl GrantKind {
         GrantKind::Fido2Ceremony,
         GrantKind::Statistic,
         GrantKind::UmaTicket,
+        GrantKind::UmaRpt,
+        GrantKind::UmaPct,
     ];
 
     /// Decode the tag byte.

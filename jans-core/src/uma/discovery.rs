@@ -1,14 +1,14 @@
 //! `/.well-known/uma2-configuration` (UMA 2.0 Grant §2, Federated Authorization §2; RFC
 //! 8414 metadata): the issuer and the endpoints an UMA client and resource server use.
-//! Only what this server answers is listed; the claims-interaction and RPT endpoints join
-//! as they are built.
+//! Only what this server answers is listed; the claims-interaction endpoint joins when
+//! it is built.
 
 use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::repo::client::AuthMethod;
 
-use super::paths::{PERMISSION, RESOURCE_SET};
+use super::paths::{PERMISSION, RESOURCE_SET, RPT_STATUS};
 
 /// The document for `config`.
 pub fn document(config: &Config) -> Value {
@@ -20,7 +20,8 @@ pub fn document(config: &Config) -> Value {
         "token_endpoint": at("/jans-auth/restv1/token"),
         "jwks_uri": at("/jans-auth/restv1/jwks"),
         "registration_endpoint": at("/jans-auth/restv1/register"),
-        "introspection_endpoint": at("/jans-auth/restv1/introspection"),
+        // Janssen's: the RPT endpoint, where resource servers introspect RPTs.
+        "introspection_endpoint": at(RPT_STATUS),
         "resource_registration_endpoint": at(RESOURCE_SET),
         "permission_endpoint": at(PERMISSION),
         "grant_types_supported": config.grant_types_supported,

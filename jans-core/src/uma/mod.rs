@@ -1,17 +1,31 @@
 //! The UMA 2.0 authorization server (issue 15), served with the auth-server behind
 //! Janssen's `uma` feature flag (off by default, as in Janssen): while it is off, every
 //! UMA path answers 404 `not_found`. Built so far: discovery ([`discovery`], UMA 2.0
-//! Grant §2), resource registration ([`resource`], Federated Authorization §3) and the
-//! permission endpoint ([`permission`], §4), with the protection API token (PAT: an
-//! access token with `uma_protection`).
+//! Grant §2), resource registration ([`resource`], Federated Authorization §3), the
+//! permission endpoint ([`permission`], §4) and the RPT endpoint ([`rpt`], §5), with the
+//! protection API token (PAT: an access token with `uma_protection`); the UMA grant
+//! ([`grant`], Grant §3.3) at the token endpoint, decided by the [`policy`] seam (Cedar
+//! policies and `scope_expression`). The same policies answer AuthZEN access evaluations
+//! ([`authzen`]), behind their own `access_evaluation` flag.
 
+pub mod authzen;
+pub mod claims;
 pub mod discovery;
+pub mod grant;
 pub mod paths;
 pub mod permission;
+pub mod policy;
 pub mod resource;
+pub mod rpt;
 pub mod scope_expression;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+use crate::config::Config;
+use crate::params::Params;
+use crate::repo::client::Client;
+use crate::services::TokenGrant;
+use policy::cedar::{CedarPolicies, LoadError, PolicyFile};
 
 use crate::ctx::Ctx;
 use crate::error::Error;
@@ -23,9 +37,12 @@ use crate::services::{Bearer, Services};
 /// The scope a protection API token carries (UMA 2.0 Federated Authorization §1.3).
 pub const PROTECTION_SCOPE: &str = "uma_protection";
 
-/// The UMA component: the shared services.
+/// The UMA component: the shared services and the loaded policies.
 pub struct UmaServer {
     services: Arc<Services>,
+    /// The Cedar policies deciding UMA grants and AuthZEN evaluations (none loaded: no
+    /// policy is bound to anything).
+    policies: RwLock<Arc<CedarPolicies>>,
 }
 
 impl std::fmt::Debug for UmaServer {
@@ -41,12 +58,39 @@ pub struct Protection {
     pub client_id: String,
     /// The resource owner's key ([`crate::repo::uma_resource::UmaResources::owner_key`]).
     pub owner: String,
+    /// The resource owner: a person's `inum`, or the client for a client's own PAT.
+    pub owner_id: String,
 }
 
 impl UmaServer {
     /// The component over `services`.
     pub(crate) fn new(services: Arc<Services>) -> UmaServer {
-        UmaServer { services }
+        UmaServer {
+            services,
+            policies: RwLock::new(Arc::new(CedarPolicies::default())),
+        }
+    }
+
+    /// Decide from now on by the Cedar policies of `files` (the host reads the files
+    /// `umaCedarPolicies` names, at start and when the shared configuration changes). A
+    /// policy that does not parse refuses the whole set, located, and the policies in
+    /// force stay. How many policies are in force.
+    pub fn load_policies(&self, files: &[PolicyFile]) -> Result<usize, LoadError> {
+        let loaded = CedarPolicies::load(files)?;
+        let n = loaded.len();
+        match self.policies.write() {
+            Ok(mut g) => *g = Arc::new(loaded),
+            Err(p) => *p.into_inner() = Arc::new(loaded),
+        }
+        Ok(n)
+    }
+
+    /// The policies in force.
+    pub fn policies(&self) -> Arc<CedarPolicies> {
+        match self.policies.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
     }
 
     /// The PAT of `req` (RFC 6750 §2.1): none or a dead one is a 401, one without
@@ -73,6 +117,7 @@ impl UmaServer {
                     t.subject.as_deref(),
                     &t.client_id,
                 ),
+                owner_id: t.subject.unwrap_or_else(|| t.client_id.clone()),
                 client_id: t.client_id,
             }),
         }
@@ -86,6 +131,12 @@ impl UmaServer {
         ctx: &Ctx,
     ) -> Result<Response, Error> {
         let config = self.services.config();
+        if matches!(
+            endpoint,
+            UmaEndpoint::AuthzenConfiguration | UmaEndpoint::Evaluation | UmaEndpoint::Evaluations
+        ) {
+            return authzen::handle(self, endpoint, req, ctx).await;
+        }
         if !config.feature_enabled("uma") {
             return Err(UmaError::new(
                 UmaErrorCode::NotFound,
@@ -97,7 +148,10 @@ impl UmaServer {
             UmaEndpoint::Configuration => "GET",
             UmaEndpoint::ResourceSets => "GET, POST",
             UmaEndpoint::ResourceSet(_) => "GET, PUT, DELETE",
-            UmaEndpoint::Permission => "POST",
+            UmaEndpoint::Permission | UmaEndpoint::RptStatus => "POST",
+            UmaEndpoint::AuthzenConfiguration
+            | UmaEndpoint::Evaluation
+            | UmaEndpoint::Evaluations => return Err(Error::Internal("served above".into())),
         };
         if !req.method.is_in(allowed) {
             // Federated Authorization §3.2: `unsupported_method_type`, with `Allow`.
@@ -114,6 +168,9 @@ impl UmaServer {
         if *endpoint == UmaEndpoint::Permission {
             return permission::request(&self.services, &pat, req, ctx).await;
         }
+        if *endpoint == UmaEndpoint::RptStatus {
+            return rpt::status(&self.services, &pat, req, ctx).await;
+        }
         let resources = resource::Registry {
             services: &self.services,
             pat: &pat,
@@ -124,9 +181,27 @@ impl UmaServer {
             (UmaEndpoint::ResourceSet(rsid), Method::Put) => resources.update(rsid, req, ctx).await,
             (UmaEndpoint::ResourceSet(rsid), Method::Delete) => resources.delete(rsid, ctx).await,
             (UmaEndpoint::ResourceSet(rsid), _) => resources.read(rsid, ctx).await,
-            (UmaEndpoint::Configuration | UmaEndpoint::Permission, _) => {
-                Err(Error::Internal("served above".into()))
-            }
+            (
+                UmaEndpoint::Configuration
+                | UmaEndpoint::Permission
+                | UmaEndpoint::RptStatus
+                | UmaEndpoint::AuthzenConfiguration
+                | UmaEndpoint::Evaluation
+                | UmaEndpoint::Evaluations,
+                _,
+            ) => Err(Error::Internal("served above".into())),
         }
+    }
+}
+
+/// The UMA grant, served at the auth-server's token endpoint.
+#[async_trait::async_trait]
+impl TokenGrant for UmaServer {
+    fn enabled(&self, config: &Config) -> bool {
+        config.feature_enabled("uma")
+    }
+
+    async fn grant(&self, client: &Client, params: &Params, ctx: &Ctx) -> Result<Response, Error> {
+        grant::grant(self, client, params, ctx).await
     }
 }

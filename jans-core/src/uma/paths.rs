@@ -10,7 +10,7 @@ pub const WELL_KNOWN: &str = "/.well-known/uma2-configuration";
 pub const RESOURCE_SET: &str = "/jans-auth/restv1/host/rsrc/resource_set";
 
 /// Every path without an id, and its endpoint (the first path of an endpoint is its own).
-pub const EXACT: [(&str, UmaEndpoint); 4] = [
+pub const EXACT: [(&str, UmaEndpoint); 8] = [
     (
         "/jans-auth/restv1/uma2-configuration",
         UmaEndpoint::Configuration,
@@ -18,7 +18,23 @@ pub const EXACT: [(&str, UmaEndpoint); 4] = [
     (WELL_KNOWN, UmaEndpoint::Configuration),
     (RESOURCE_SET, UmaEndpoint::ResourceSets),
     (PERMISSION, UmaEndpoint::Permission),
+    (RPT_STATUS, UmaEndpoint::RptStatus),
+    (AUTHZEN_WELL_KNOWN, UmaEndpoint::AuthzenConfiguration),
+    (EVALUATION, UmaEndpoint::Evaluation),
+    (EVALUATIONS, UmaEndpoint::Evaluations),
 ];
+
+/// The RPT endpoint: what an RPT grants (Federated Authorization §5).
+pub const RPT_STATUS: &str = "/jans-auth/restv1/rpt/status";
+
+/// AuthZEN's metadata (OpenID AuthZEN Authorization API 1.0 §13).
+pub const AUTHZEN_WELL_KNOWN: &str = "/.well-known/authzen-configuration";
+
+/// AuthZEN's access evaluation (§6).
+pub const EVALUATION: &str = "/jans-auth/restv1/access/v1/evaluation";
+
+/// AuthZEN's batch of evaluations (§7).
+pub const EVALUATIONS: &str = "/jans-auth/restv1/access/v1/evaluations";
 
 /// Where permission tickets are asked for (Federated Authorization §4).
 pub const PERMISSION: &str = "/jans-auth/restv1/host/rsrc_pr";
@@ -54,6 +70,10 @@ pub fn label(endpoint: &UmaEndpoint) -> &'static str {
         UmaEndpoint::ResourceSets => "uma_resource_sets",
         UmaEndpoint::ResourceSet(_) => "uma_resource_set",
         UmaEndpoint::Permission => "uma_permission",
+        UmaEndpoint::RptStatus => "uma_rpt_status",
+        UmaEndpoint::AuthzenConfiguration => "authzen_configuration",
+        UmaEndpoint::Evaluation => "access_evaluation",
+        UmaEndpoint::Evaluations => "access_evaluations",
     }
 }
 

@@ -198,6 +198,7 @@ impl Registry<'_> {
         let mut resource = UmaResource {
             id: crate::ctx::uuid_from(&ctx.random_bytes(16)),
             owner: self.pat.owner.clone(),
+            owner_id: self.pat.owner_id.clone(),
             client_id: self.pat.client_id.clone(),
             name: None,
             icon_uri: None,

@@ -39,4 +39,6 @@ pub mod scim_filters;
 pub mod scim_write;
 pub mod token;
 pub mod uma;
+pub mod uma_authzen;
+pub mod uma_grant;
 pub mod users;

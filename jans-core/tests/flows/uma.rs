@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::harness::*;
 
 /// The configuration with every feature on, UMA too.
-fn with_uma(mut c: Config) -> Config {
+pub(crate) fn with_uma(mut c: Config) -> Config {
     c.feature_flags = jans_core::config::FEATURE_FLAGS
         .iter()
         .map(|f| (*f).to_owned())
@@ -19,7 +19,7 @@ fn with_uma(mut c: Config) -> Config {
     c
 }
 
-fn uma(
+pub(crate) fn uma(
     h: &Harness,
     endpoint: UmaEndpoint,
     method: Method,
@@ -36,13 +36,13 @@ fn uma(
 }
 
 /// A resource server: a client whose own token is a PAT.
-fn resource_server(h: &Harness) -> (RegisteredClient, String) {
+pub(crate) fn resource_server(h: &Harness) -> (RegisteredClient, String) {
     let c = h.register(json!({"client_name": "rs", "scope": "uma_protection"}));
     let pat = h.cc_token(&c);
     (c, pat)
 }
 
-fn refused(r: &Response, status: u16, code: &str) -> String {
+pub(crate) fn refused(r: &Response, status: u16, code: &str) -> String {
     assert_eq!(r.status(), status, "{:?}", r.body);
     let v = json(r);
     assert_eq!(v["error"], code, "{v}");
@@ -52,7 +52,7 @@ fn refused(r: &Response, status: u16, code: &str) -> String {
         .to_owned()
 }
 
-fn photo() -> Value {
+pub(crate) fn photo() -> Value {
     json!({
         "name": "Tweedl Social Service",
         "icon_uri": "https://www.example.com/icons/sharesocial.png",
@@ -417,7 +417,7 @@ fn resources_expire_and_may_be_restricted_to_their_client() {
 }
 
 /// Apply `config` to the running engine, as a change of the shared configuration does.
-fn block_on_update(h: &Harness, config: Config) {
+pub(crate) fn block_on_update(h: &Harness, config: Config) {
     let doc = jans_core::engine::shared_doc(&config).unwrap();
     jans_core::testing::block_on(h.engine.update_config(doc)).unwrap();
 }

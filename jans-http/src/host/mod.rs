@@ -13,6 +13,7 @@ pub mod datadir;
 mod error;
 pub mod fido2_metadata;
 pub mod outbound;
+pub mod uma_policies;
 
 pub use error::HostError;
 
@@ -119,13 +120,16 @@ impl Background {
 }
 
 /// Rotation, sweeping, configuration sync, usage statistics and FIDO metadata fetches,
-/// every tick (the C ABI runs it too); the statistics once more when `stop` changes.
+/// every tick (the C ABI runs it too), and the UMA policies read again after the shared
+/// configuration changed; the statistics once more when `stop` changes.
 pub async fn tick_loop(
     engine: Engine,
     rng: Arc<dyn Random>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut stop = stop;
+    // The shared configuration the UMA policies were read for.
+    let mut policies_for = engine.config_revision();
     loop {
         // Also the bound on how long a key stored by another node takes to be served here
         // (jans_core::engine::key_reload_bound).
@@ -156,6 +160,10 @@ pub async fn tick_loop(
                 }
             }
             Err(e) => tracing::error!(error = %e, "background tick failed"),
+        }
+        if engine.config_revision() != policies_for {
+            policies_for = engine.config_revision();
+            uma_policies::reload(&engine);
         }
     }
 }

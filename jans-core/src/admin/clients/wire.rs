@@ -32,7 +32,7 @@ pub(in crate::admin) enum Kind {
 
 /// Janssen's top-level members read one to one into RFC 7591 metadata: (Janssen, ours,
 /// type).
-pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 25] = [
+pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 26] = [
     ("redirectUris", "redirect_uris", Kind::List),
     ("responseTypes", "response_types", Kind::List),
     ("grantTypes", "grant_types", Kind::List),
@@ -82,6 +82,7 @@ pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 25] = [
     ),
     ("trustedClient", "trusted_client", Kind::Bool),
     ("accessTokenAsJwt", "access_token_as_jwt", Kind::Bool),
+    ("rptAsJwt", "rpt_as_jwt", Kind::Bool),
     (
         "accessTokenSigningAlg",
         "access_token_signing_alg",
@@ -546,6 +547,7 @@ mod tests {
             software_version: Some("1".into()),
             application_type: Some("web".into()),
             access_token_as_jwt: true,
+            rpt_as_jwt: true,
             access_token_signing_alg: Some(Algorithm::RS256),
             access_token_lifetime: Some(600),
             introspection_signed_response_alg: Some(Algorithm::RS256),

@@ -26,8 +26,7 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
     // RFC 7009 §2.1: the hint is only an optimisation; unknown values are ignored.
     let hint = params.get("token_type_hint")?;
     let Some((kind, rec)) = lookup(auth, token, hint, ctx).await? else {
-        // RFC 7009 §2.2: invalid tokens do not cause an error.
-        return Ok(Response::with_body(Body::Empty));
+        return revoke_rpt(auth, &caller.client.client_id, token, ctx).await;
     };
     if rec.client_id != caller.client.client_id {
         // RFC 7009 §2.1: the token must have been issued to the requesting client.
@@ -46,6 +45,29 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         _ => {
             auth.stores().grants.remove(kind, &token_key(token)).await?;
         }
+    }
+    Ok(Response::with_body(Body::Empty))
+}
+
+/// A token that is no access or refresh token may be an UMA requesting party token (RPT,
+/// UMA 2.0 Grant §3.3.5), which its client revokes here too; anything else is no error
+/// (RFC 7009 §2.2: invalid tokens do not cause an error).
+async fn revoke_rpt(
+    auth: &AuthServer,
+    client_id: &str,
+    token: &str,
+    ctx: &Ctx,
+) -> Result<Response, Error> {
+    let rpts = &auth.stores().uma_tokens;
+    if let Some((rec, _)) = rpts.rpt(token, ctx.now).await? {
+        if rec.client_id != client_id {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the token was not issued to this client",
+            )
+            .into());
+        }
+        rpts.revoke_rpt(token).await?;
     }
     Ok(Response::with_body(Body::Empty))
 }

@@ -47,7 +47,10 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         .to_owned();
     let caller = client_auth::authenticate(auth, req, params, &AuthEndpoint::Token, ctx).await?;
     let config = auth.config();
-    if !config.grant_types_supported.contains(&grant_type) {
+    let extension = auth.token_grant(&grant_type);
+    if !config.grant_types_supported.contains(&grant_type)
+        || extension.as_ref().is_some_and(|g| !g.enabled(&config))
+    {
         return Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type {grant_type:?} is not supported"),
@@ -62,6 +65,9 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         .into());
     }
     let client = &caller.client;
+    if let Some(extension) = extension {
+        return extension.grant(client, params, ctx).await;
+    }
     let decision = match grant_type.as_str() {
         "authorization_code" => grant::authorization_code::grant(auth, client, params, ctx).await?,
         "password" => grant::password::grant(auth, client, params, ctx).await?,

@@ -32,13 +32,19 @@ pub fn document(
         .iter()
         .map(|a| a.as_str())
         .collect();
+    // The UMA grant is listed while UMA answers (its feature flag).
+    let grant_types: Vec<&String> = config
+        .grant_types_supported
+        .iter()
+        .filter(|g| *g != crate::config::UMA_TICKET_GRANT || config.feature_enabled("uma"))
+        .collect();
     let mut doc = serde_json::json!({
         "issuer": config.issuer,
         "token_endpoint": url(AuthEndpoint::Token),
         "jwks_uri": url(AuthEndpoint::Jwks),
         "introspection_endpoint": url(AuthEndpoint::Introspection),
         "revocation_endpoint": url(AuthEndpoint::Revocation),
-        "grant_types_supported": config.grant_types_supported,
+        "grant_types_supported": grant_types,
         "token_endpoint_auth_methods_supported": methods,
         "token_endpoint_auth_signing_alg_values_supported": signing,
         "introspection_endpoint_auth_methods_supported": authenticating,
@@ -48,6 +54,16 @@ pub fn document(
         "introspection_signing_alg_values_supported": ours,
         "access_token_signing_alg_values_supported": ours,
     });
+    // Janssen's OpenIdConfiguration lists the AuthZEN API's base while its flag is on (the
+    // AuthZEN metadata itself is at /.well-known/authzen-configuration).
+    if config.feature_enabled("access_evaluation")
+        && let Some(d) = doc.as_object_mut()
+    {
+        d.insert(
+            "access_evaluation_v1_endpoint".into(),
+            config.endpoint_url("/jans-auth/restv1/access/v1").into(),
+        );
+    }
     if config.dynamic_registration_enabled
         && let Some(d) = doc.as_object_mut()
     {

@@ -87,6 +87,12 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
     }
     // The FIDO metadata folders, before the first request (URLs are the tick's).
     jans_http::host::fido2_metadata::load(&opened.engine, &ctx());
+    // The UMA policies: one that does not parse stops the server, located.
+    let policies = jans_http::host::uma_policies::load(&opened.engine)
+        .map_err(|e| CliError::Refused(format!("umaCedarPolicies: {e}")))?;
+    if policies > 0 {
+        tracing::info!(policies, "UMA Cedar policies loaded");
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::Refused(format!("cannot listen on {addr}: {e}")))?;
