@@ -10,10 +10,13 @@
 //! constraint; a question no policy is bound to is [`Verdict::NoPolicy`]. A policy may name
 //! the claims it needs, `@required_claims("email country")`: a refusal while a bound
 //! policy's claims are missing is [`Verdict::NeedInfo`]. Policies are sorted by action at
-//! load, so a question evaluates only the policies of its action.
+//! load, so a question evaluates only the policies of its action; and a verdict is
+//! remembered by its whole question ([`CACHED_VERDICTS`] of them), so a question asked
+//! again is answered without evaluating.
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard};
 
 use cedar_policy::{
     ActionConstraint, Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName,
@@ -77,8 +80,11 @@ impl Slice {
     }
 }
 
+/// Most verdicts remembered; the memory is emptied when it is full.
+pub const CACHED_VERDICTS: usize = 65_536;
+
 /// A loaded policy set.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct CedarPolicies {
     /// The policies bound to each action named in an action constraint.
     by_action: HashMap<String, Slice>,
@@ -86,6 +92,9 @@ pub struct CedarPolicies {
     /// policy names gets.
     any: Slice,
     count: usize,
+    /// Verdicts already reached, by the whole question: a verdict depends on nothing but
+    /// the question and the policies, which never change (a reload makes a new set).
+    cache: Mutex<HashMap<String, Verdict>>,
 }
 
 fn type_name(name: &str) -> Result<EntityTypeName, String> {
@@ -314,8 +323,26 @@ impl CedarPolicies {
     }
 }
 
-impl Policy for CedarPolicies {
-    fn decide(&self, q: &Query<'_>) -> Verdict {
+impl CedarPolicies {
+    fn cache(&self) -> MutexGuard<'_, HashMap<String, Verdict>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The question, whole and unambiguous (each part JSON-encoded).
+    fn key(q: &Query<'_>) -> Option<String> {
+        let s = q.subject;
+        let r = q.resource;
+        serde_json::to_string(&(
+            q.action,
+            (&s.id, &s.kind, &s.client_id, &s.claims),
+            (&r.id, &r.kind, &r.owner, &r.name, &r.scopes, &r.properties),
+            q.context,
+        ))
+        .ok()
+    }
+
+    /// The verdict, evaluated.
+    fn evaluate(&self, q: &Query<'_>) -> Verdict {
         let slice = self.by_action.get(q.action).unwrap_or(&self.any);
         let (request, entities, resource) = match Self::request(q) {
             Ok(r) => r,
@@ -353,6 +380,24 @@ impl Policy for CedarPolicies {
         } else {
             Verdict::NeedInfo(missing)
         }
+    }
+}
+
+impl Policy for CedarPolicies {
+    fn decide(&self, q: &Query<'_>) -> Verdict {
+        let Some(key) = Self::key(q) else {
+            return self.evaluate(q);
+        };
+        if let Some(v) = self.cache().get(&key) {
+            return v.clone();
+        }
+        let verdict = self.evaluate(q);
+        let mut cache = self.cache();
+        if cache.len() >= CACHED_VERDICTS {
+            cache.clear();
+        }
+        cache.insert(key, verdict.clone());
+        verdict
     }
 }
 
@@ -435,6 +480,20 @@ mod tests {
         // `write` on r2: only the forbid is bound (its resource is any), so it is decided.
         assert_eq!(ask(&p, json!({"sub": "bob"}), "write", "r2"), Verdict::Deny);
         assert_eq!(ask(&p, json!({}), "delete", "r1"), Verdict::NoPolicy);
+        // Asked again, from the memory of verdicts: the same answers.
+        assert_eq!(
+            ask(&p, json!({"country": "NZ"}), "read", "r9"),
+            Verdict::Permit
+        );
+        assert_eq!(
+            ask(&p, json!({"country": "FR"}), "read", "r9"),
+            Verdict::Deny
+        );
+        assert_eq!(
+            ask(&p, json!({"country": "NZ", "age": 12}), "read", "r9"),
+            Verdict::Deny
+        );
+        assert_eq!(ask(&p, json!({"sub": "eve"}), "write", "r1"), Verdict::Deny);
     }
 
     #[test]
