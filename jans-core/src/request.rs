@@ -82,6 +82,8 @@ pub enum UmaEndpoint {
     Permission,
     /// `/jans-auth/restv1/rpt/status`: what an RPT grants.
     RptStatus,
+    /// `/jans-auth/restv1/uma/gather_claims`: interactive claims gathering (a browser's).
+    GatherClaims,
     /// `/.well-known/authzen-configuration`: AuthZEN's metadata.
     AuthzenConfiguration,
     /// `/jans-auth/restv1/access/v1/evaluation`: one AuthZEN access evaluation.

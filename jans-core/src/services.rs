@@ -103,6 +103,35 @@ pub trait ClientRegistry: Send + Sync {
     ) -> Result<(Client, Option<String>), Error>;
 }
 
+/// The auth-server's sign-in, served to components whose browser endpoints need the
+/// person (UMA's claims gathering): the seam through which they use its sessions and
+/// login pages without importing it (DESIGN.md §3). The engine installs it.
+#[async_trait::async_trait]
+pub trait SignIn: Send + Sync {
+    /// The claims of the person the browser of `req` is signed in as (its session cookie),
+    /// as `client` sees them: `sub` (the client's subject for them) and their standard
+    /// claims; `None` when no live session of an active person.
+    async fn signed_in_claims(
+        &self,
+        req: &crate::request::Request,
+        client: &Client,
+        ctx: &Ctx,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, Error>;
+
+    /// Send the browser through the login pages for `client_id`, then to `return_to` (a
+    /// URL of this server) once signed in; a sign-in abandoned (too many failures) goes
+    /// to `redirect_uri` (registered for the client) with `error=access_denied` and
+    /// `state`.
+    async fn sign_in(
+        &self,
+        client_id: &str,
+        redirect_uri: &str,
+        state: Option<&str>,
+        return_to: &str,
+        ctx: &Ctx,
+    ) -> Result<crate::response::Response, Error>;
+}
+
 /// A grant type another component serves at the auth-server's token endpoint (UMA's
 /// `urn:ietf:params:oauth:grant-type:uma-ticket`): the seam through which the token
 /// endpoint hands it the request without importing that component (DESIGN.md §3). The
@@ -191,6 +220,8 @@ pub struct Services {
     bearer_tokens: OnceLock<Weak<dyn BearerTokens>>,
     /// The auth-server's rules for clients (weak, as above).
     client_registry: OnceLock<Weak<dyn ClientRegistry>>,
+    /// The auth-server's sign-in (weak, as above).
+    sign_in: OnceLock<Weak<dyn SignIn>>,
     /// Grant types other components serve at the token endpoint (weak, as above).
     token_grants: RwLock<Arc<Vec<InstalledGrant>>>,
     /// The components the host serves (`--components`), by their host names.
@@ -251,6 +282,7 @@ impl Services {
             bearer_tokens: OnceLock::new(),
             client_registry: OnceLock::new(),
             token_grants: RwLock::new(Arc::new(Vec::new())),
+            sign_in: OnceLock::new(),
             served: RwLock::new(Arc::new(SERVABLE.iter().map(|c| (*c).to_owned()).collect())),
         }
     }
@@ -306,6 +338,18 @@ impl Services {
 
     pub(crate) fn install_client_registry(&self, registry: Weak<dyn ClientRegistry>) {
         let _ = self.client_registry.set(registry);
+    }
+
+    /// The auth-server's sign-in, once the engine installed it.
+    pub fn sign_in(&self) -> Result<Arc<dyn SignIn>, Error> {
+        self.sign_in
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or_else(|| Error::Internal("no auth-server to sign people in".into()))
+    }
+
+    pub(crate) fn install_sign_in(&self, sign_in: Weak<dyn SignIn>) {
+        let _ = self.sign_in.set(sign_in);
     }
 
     /// The component serving the grant type `grant_type` at the token endpoint, if one

@@ -201,8 +201,7 @@ fn http_get_status(port: u16, path: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn start_server(data: &Path, dir: &Path) -> (Server, u16) {
-    let port = free_port();
+fn start_server(data: &Path, dir: &Path, port: u16) -> (Server, u16) {
     let log = dir.join("serve.log");
     let out = File::create(&log).unwrap();
     let child = Command::new(JANS)
@@ -250,7 +249,7 @@ fn start_server(data: &Path, dir: &Path) -> (Server, u16) {
 }
 
 /// Registers the clients the node tests use and returns `{ ROLE: <client add output> }`.
-fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16) -> Value {
+fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16, uma_port: u16) -> Value {
     let redirect = redirect_uri(rp_port);
     let private_jwk = dir.join("private_key_jwt.private.jwk.json");
     let public_jwk = dir.join("private_key_jwt.public.jwk.json");
@@ -315,6 +314,19 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16) -> Value 
                    "token_endpoint_auth_method": "client_secret_basic"}),
         ),
         (
+            "uma_rs",
+            json!({"client_name": "interop UMA resource server", "grant_types": cc,
+                   "scope": "uma_protection access_evaluation",
+                   "token_endpoint_auth_method": "client_secret_basic"}),
+        ),
+        (
+            "uma_rqp",
+            json!({"client_name": "interop UMA client",
+                   "grant_types": ["urn:ietf:params:oauth:grant-type:uma-ticket"],
+                   "claims_redirect_uri": [format!("http://localhost:{uma_port}/claims-cb")],
+                   "token_endpoint_auth_method": "client_secret_basic"}),
+        ),
+        (
             "code_public",
             json!({"client_name": "interop public code flow", "redirect_uris": [redirect],
                    "scope": "profile", "token_endpoint_auth_method": "none"}),
@@ -353,6 +365,46 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16) -> Value 
         out.insert(role.to_owned(), registered);
     }
     Value::Object(out)
+}
+
+/// The Cedar policies uma.test.mjs is decided by.
+const UMA_POLICIES: &str = r#"
+@id("alice-reads")
+@required_claims("given_name")
+permit(principal, action == Jans::Action::"read", resource)
+when { principal.claims has given_name && principal.claims.given_name == "Alice" };
+
+@id("known-parties-comment")
+@required_claims("sub")
+permit(principal, action == Jans::Action::"comment", resource)
+when { principal.claims has sub };
+
+@id("pdp-admins")
+permit(principal, action, resource is Jans::Resource)
+when { principal.type == "user" && principal.claims has role && principal.claims.role == "admin" };
+"#;
+
+/// UMA on (every feature flag), decided by [`UMA_POLICIES`], in the shared configuration
+/// (which then holds the issuer too: the server's, on `port`).
+fn enable_uma(data: &Path, dir: &Path, port: u16) {
+    let policies = dir.join("uma.cedar");
+    fs::write(&policies, UMA_POLICIES).unwrap();
+    let flags = serde_json::to_string(&jans_core::config::FEATURE_FLAGS).unwrap();
+    jans(
+        data,
+        &[
+            "config",
+            "set",
+            &format!("featureFlags={flags}"),
+            &format!("umaCedarPolicies={}", policies.display()),
+            &format!("issuer=http://localhost:{port}"),
+            // As the server's environment says (JANS_OUTBOUND_BLOCK_PRIVATE_IP), which a
+            // stored configuration governs over.
+            "outboundBlockPrivateIp=false",
+        ],
+        dir,
+        "config-uma",
+    );
 }
 
 /// Where the code-flow clients are sent back: a port the node test listens on.
@@ -465,12 +517,15 @@ fn openid_client_against_jans_serve() {
     }
 
     let rp_port = free_port();
-    let clients = register_clients(&data, dir, &node, rp_port);
+    let uma_port = free_port();
+    let clients = register_clients(&data, dir, &node, rp_port, uma_port);
     add_user(&data, dir);
+    let port = free_port();
+    enable_uma(&data, dir, port);
     let clients_file = dir.join("clients.json");
     fs::write(&clients_file, serde_json::to_vec_pretty(&clients).unwrap()).unwrap();
 
-    let (mut server, port) = start_server(&data, dir);
+    let (mut server, port) = start_server(&data, dir, port);
     let issuer = format!("http://localhost:{port}");
     eprintln!("interop: jans serve ready at {issuer}");
 

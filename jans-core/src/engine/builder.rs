@@ -112,6 +112,8 @@ impl EngineBuilder {
         ));
         let tokens: Arc<dyn crate::services::BearerTokens> = auth.clone();
         services.install_bearer_tokens(Arc::downgrade(&tokens));
+        let sign_in: Arc<dyn crate::services::SignIn> = auth.clone();
+        services.install_sign_in(Arc::downgrade(&sign_in));
         let registry: Arc<dyn crate::services::ClientRegistry> = auth.clone();
         services.install_client_registry(Arc::downgrade(&registry));
         let fido2 = Arc::new(crate::fido2::Fido2Server::new(services.clone()));

@@ -115,6 +115,10 @@ pub struct ClientMetadata {
     pub application_type: Option<String>,
     /// Janssen: issue RFC 9068 JWT access tokens instead of reference tokens.
     pub access_token_as_jwt: bool,
+    /// UMA 2.0 Grant §3.3.2: where claims gathering may send the browser back (Janssen's
+    /// `claims_redirect_uri`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub claims_redirect_uri: Vec<String>,
     /// Janssen: issue this client's UMA requesting party tokens (RPTs) as signed JWTs.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub rpt_as_jwt: bool,

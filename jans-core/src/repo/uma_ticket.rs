@@ -29,6 +29,14 @@ pub struct Ticket {
     pub client_id: String,
     /// The permissions asked.
     pub permissions: Vec<Permission>,
+    /// Claims of the requesting party gathered interactively for this ticket (UMA 2.0
+    /// Grant §3.3.2), which the UMA grant adds to those the client pushes.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Whether claims were gathered for it (then claims still missing are a refusal, not
+    /// another `need_info`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gathered: bool,
 }
 
 impl GrantData for Ticket {

@@ -1,14 +1,13 @@
 //! `/.well-known/uma2-configuration` (UMA 2.0 Grant §2, Federated Authorization §2; RFC
 //! 8414 metadata): the issuer and the endpoints an UMA client and resource server use.
-//! Only what this server answers is listed; the claims-interaction endpoint joins when
-//! it is built.
+//! Only what this server answers is listed.
 
 use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::repo::client::AuthMethod;
 
-use super::paths::{PERMISSION, RESOURCE_SET, RPT_STATUS};
+use super::paths::{GATHER_CLAIMS, PERMISSION, RESOURCE_SET, RPT_STATUS};
 
 /// The document for `config`.
 pub fn document(config: &Config) -> Value {
@@ -24,6 +23,7 @@ pub fn document(config: &Config) -> Value {
         "introspection_endpoint": at(RPT_STATUS),
         "resource_registration_endpoint": at(RESOURCE_SET),
         "permission_endpoint": at(PERMISSION),
+        "claims_interaction_endpoint": at(GATHER_CLAIMS),
         "grant_types_supported": config.grant_types_supported,
         "token_endpoint_auth_methods_supported": methods,
         "scopes_supported": [super::PROTECTION_SCOPE],

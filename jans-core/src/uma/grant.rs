@@ -185,12 +185,14 @@ async fn asked(
 }
 
 /// `need_info` (§3.3.6) with a new ticket for the same permissions, and the claims
-/// needed, each as `required_claims` describes one.
+/// needed, each as `required_claims` describes one; `redirect_user` when the client can
+/// send its party to claims gathering.
 async fn need_info(
     uma: &UmaServer,
     ticket: &Ticket,
     asked: &Asked,
     missing: &[String],
+    interactive: bool,
     ctx: &Ctx,
 ) -> Result<Error, Error> {
     let config = uma.services.config();
@@ -226,13 +228,18 @@ async fn need_info(
             })
         })
         .collect();
-    Ok(UmaError::new(
+    let mut e = UmaError::new(
         UmaErrorCode::NeedInfo,
         "the policies need claims of the requesting party",
     )
     .with("ticket", value.into())
-    .with("required_claims", required.into())
-    .into())
+    .with("required_claims", required.into());
+    if interactive {
+        // The client registered a claims_redirect_uri: it may send the party's browser
+        // to the claims interaction endpoint (§3.3.2).
+        e = e.with("redirect_user", true.into());
+    }
+    Ok(e.into())
 }
 
 /// Serve the UMA grant for the authenticated `client`.
@@ -267,8 +274,21 @@ pub(super) async fn grant(
         }
         None => Map::new(),
     };
-    // Claims pushed now are fresher than those persisted.
-    party.extend(pushed.clone());
+    let invalid_ticket = || {
+        refused(
+            UmaErrorCode::InvalidGrant,
+            "the ticket is unknown, used or expired",
+        )
+    };
+    let ticket = stores
+        .uma_tickets
+        .read(ticket_value, ctx.now)
+        .await?
+        .ok_or_else(invalid_ticket)?;
+    // Claims gathered for the ticket, then those pushed now, are fresher than those
+    // persisted.
+    let fresh: Map<String, Value> = ticket.claims.clone().into_iter().chain(pushed).collect();
+    party.extend(fresh.clone());
     let rpt_value = params.get("rpt")?;
     if let Some(v) = rpt_value {
         stores
@@ -283,17 +303,6 @@ pub(super) async fn grant(
                 )
             })?;
     }
-    let invalid_ticket = || {
-        refused(
-            UmaErrorCode::InvalidGrant,
-            "the ticket is unknown, used or expired",
-        )
-    };
-    let ticket = stores
-        .uma_tickets
-        .read(ticket_value, ctx.now)
-        .await?
-        .ok_or_else(invalid_ticket)?;
     let asked = asked(uma, &ticket, params.get("scope")?, ctx).await?;
     let subject = Subject {
         id: party
@@ -321,8 +330,18 @@ pub(super) async fn grant(
             "the ticket's resources are no longer registered",
         ));
     }
+    if !outcome.missing.is_empty() && ticket.gathered {
+        return Err(refused(
+            UmaErrorCode::RequestDenied,
+            format!(
+                "the claims gathered lack what the policies need: {}",
+                outcome.missing.join(", ")
+            ),
+        ));
+    }
     if !outcome.missing.is_empty() {
-        return Err(need_info(uma, &ticket, &asked, &outcome.missing, ctx).await?);
+        let interactive = !client.metadata.claims_redirect_uri.is_empty();
+        return Err(need_info(uma, &ticket, &asked, &outcome.missing, interactive, ctx).await?);
     }
     if outcome.granted.is_empty() {
         return Err(refused(
@@ -372,8 +391,8 @@ pub(super) async fn grant(
     body.insert("expires_in".into(), issued.expires_in.into());
     body.insert("upgraded".into(), upgraded.into());
     // A PCT keeps what is known of the party (§3.3.5): the one presented while nothing
-    // new was pushed, else a new one.
-    if let (Some(v), true) = (pct_value, pushed.is_empty()) {
+    // new was pushed or gathered, else a new one.
+    if let (Some(v), true) = (pct_value, fresh.is_empty()) {
         body.insert("pct".into(), v.into());
     } else if !party.is_empty() {
         let value = ctx.random_token(32);

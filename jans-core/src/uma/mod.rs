@@ -4,13 +4,15 @@
 //! Grant §2), resource registration ([`resource`], Federated Authorization §3), the
 //! permission endpoint ([`permission`], §4) and the RPT endpoint ([`rpt`], §5), with the
 //! protection API token (PAT: an access token with `uma_protection`); the UMA grant
-//! ([`grant`], Grant §3.3) at the token endpoint, decided by the [`policy`] seam (Cedar
+//! ([`grant`], Grant §3.3) at the token endpoint, with interactive claims gathering
+//! ([`gather`], §3.3.2), decided by the [`policy`] seam (Cedar
 //! policies and `scope_expression`). The same policies answer AuthZEN access evaluations
 //! ([`authzen`]), behind their own `access_evaluation` flag.
 
 pub mod authzen;
 pub mod claims;
 pub mod discovery;
+pub mod gather;
 pub mod grant;
 pub mod paths;
 pub mod permission;
@@ -145,7 +147,7 @@ impl UmaServer {
             .into());
         }
         let allowed = match endpoint {
-            UmaEndpoint::Configuration => "GET",
+            UmaEndpoint::Configuration | UmaEndpoint::GatherClaims => "GET",
             UmaEndpoint::ResourceSets => "GET, POST",
             UmaEndpoint::ResourceSet(_) => "GET, PUT, DELETE",
             UmaEndpoint::Permission | UmaEndpoint::RptStatus => "POST",
@@ -163,6 +165,9 @@ impl UmaServer {
         }
         if *endpoint == UmaEndpoint::Configuration {
             return Ok(Response::public_json(discovery::document(&config), 3600));
+        }
+        if *endpoint == UmaEndpoint::GatherClaims {
+            return gather::gather(self, req, ctx).await;
         }
         let pat = self.protection(req, ctx).await?;
         if *endpoint == UmaEndpoint::Permission {
@@ -185,6 +190,7 @@ impl UmaServer {
                 UmaEndpoint::Configuration
                 | UmaEndpoint::Permission
                 | UmaEndpoint::RptStatus
+                | UmaEndpoint::GatherClaims
                 | UmaEndpoint::AuthzenConfiguration
                 | UmaEndpoint::Evaluation
                 | UmaEndpoint::Evaluations,

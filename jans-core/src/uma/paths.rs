@@ -10,7 +10,7 @@ pub const WELL_KNOWN: &str = "/.well-known/uma2-configuration";
 pub const RESOURCE_SET: &str = "/jans-auth/restv1/host/rsrc/resource_set";
 
 /// Every path without an id, and its endpoint (the first path of an endpoint is its own).
-pub const EXACT: [(&str, UmaEndpoint); 8] = [
+pub const EXACT: [(&str, UmaEndpoint); 9] = [
     (
         "/jans-auth/restv1/uma2-configuration",
         UmaEndpoint::Configuration,
@@ -19,6 +19,7 @@ pub const EXACT: [(&str, UmaEndpoint); 8] = [
     (RESOURCE_SET, UmaEndpoint::ResourceSets),
     (PERMISSION, UmaEndpoint::Permission),
     (RPT_STATUS, UmaEndpoint::RptStatus),
+    (GATHER_CLAIMS, UmaEndpoint::GatherClaims),
     (AUTHZEN_WELL_KNOWN, UmaEndpoint::AuthzenConfiguration),
     (EVALUATION, UmaEndpoint::Evaluation),
     (EVALUATIONS, UmaEndpoint::Evaluations),
@@ -26,6 +27,9 @@ pub const EXACT: [(&str, UmaEndpoint); 8] = [
 
 /// The RPT endpoint: what an RPT grants (Federated Authorization §5).
 pub const RPT_STATUS: &str = "/jans-auth/restv1/rpt/status";
+
+/// The claims interaction endpoint: the browser's claims gathering (UMA 2.0 Grant §3.3.2).
+pub const GATHER_CLAIMS: &str = "/jans-auth/restv1/uma/gather_claims";
 
 /// AuthZEN's metadata (OpenID AuthZEN Authorization API 1.0 §13).
 pub const AUTHZEN_WELL_KNOWN: &str = "/.well-known/authzen-configuration";
@@ -71,6 +75,7 @@ pub fn label(endpoint: &UmaEndpoint) -> &'static str {
         UmaEndpoint::ResourceSet(_) => "uma_resource_set",
         UmaEndpoint::Permission => "uma_permission",
         UmaEndpoint::RptStatus => "uma_rpt_status",
+        UmaEndpoint::GatherClaims => "uma_gather_claims",
         UmaEndpoint::AuthzenConfiguration => "authzen_configuration",
         UmaEndpoint::Evaluation => "access_evaluation",
         UmaEndpoint::Evaluations => "access_evaluations",

@@ -118,6 +118,8 @@ pub(super) async fn request(
         owner: pat.owner.clone(),
         client_id: pat.client_id.clone(),
         permissions,
+        claims: serde_json::Map::new(),
+        gathered: false,
     };
     let value = ctx.random_token(32);
     stores

@@ -93,7 +93,7 @@ pub(crate) fn q(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-fn cookie_of(r: &Response) -> String {
+pub(crate) fn cookie_of(r: &Response) -> String {
     let sc = header(r, "set-cookie").expect("set-cookie");
     assert!(
         sc.contains("HttpOnly") && sc.contains("SameSite=Lax") && sc.contains("Secure"),

@@ -40,5 +40,6 @@ pub mod scim_write;
 pub mod token;
 pub mod uma;
 pub mod uma_authzen;
+pub mod uma_gather;
 pub mod uma_grant;
 pub mod users;

@@ -32,7 +32,7 @@ pub(in crate::admin) enum Kind {
 
 /// Janssen's top-level members read one to one into RFC 7591 metadata: (Janssen, ours,
 /// type).
-pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 26] = [
+pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 27] = [
     ("redirectUris", "redirect_uris", Kind::List),
     ("responseTypes", "response_types", Kind::List),
     ("grantTypes", "grant_types", Kind::List),
@@ -83,6 +83,7 @@ pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 26] = [
     ("trustedClient", "trusted_client", Kind::Bool),
     ("accessTokenAsJwt", "access_token_as_jwt", Kind::Bool),
     ("rptAsJwt", "rpt_as_jwt", Kind::Bool),
+    ("claimRedirectUris", "claims_redirect_uri", Kind::List),
     (
         "accessTokenSigningAlg",
         "access_token_signing_alg",
@@ -548,6 +549,7 @@ mod tests {
             application_type: Some("web".into()),
             access_token_as_jwt: true,
             rpt_as_jwt: true,
+            claims_redirect_uri: vec!["https://rp.example/claims".into()],
             access_token_signing_alg: Some(Algorithm::RS256),
             access_token_lifetime: Some(600),
             introspection_signed_response_alg: Some(Algorithm::RS256),

@@ -56,6 +56,10 @@ pub struct Interaction {
     /// The user whose password was right, waiting for the second factor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_user: Option<String>,
+    /// A sign-in for another component ([`crate::services::SignIn`]): once signed in,
+    /// the browser goes here (a URL of this server) instead of on with the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
 }
 
 fn password_acr() -> String {
@@ -278,10 +282,12 @@ impl AuthServer {
         }))
     }
 
-    /// Start the session of `inum` signed in with `acr`/`amr` and continue the request.
+    /// Start the session of `inum` signed in with `acr`/`amr` and continue the request
+    /// (or go back to `return_to`, for a sign-in of another component).
     async fn signed_in(
         &self,
         request: AuthorizationRequest,
+        return_to: Option<String>,
         inum: &str,
         acr: &str,
         amr: Vec<String>,
@@ -289,6 +295,10 @@ impl AuthServer {
     ) -> Result<Response, Error> {
         let client = self.client(&request.client_id).await?.ok_or_else(unknown)?;
         let (cookie, session) = self.create_session(inum, acr, amr, ctx).await?;
+        if let Some(to) = return_to {
+            let back = Response::with_body(crate::response::Body::Redirect(to));
+            return Ok(with_session_cookies(self, back, &cookie, &session.opbs));
+        }
         // The user just authenticated: prompt=login and max_age are satisfied.
         let mut request = request;
         request.prompt.retain(|p| *p != Prompt::Login);
@@ -357,7 +367,7 @@ impl AuthServer {
             (PASSKEY_ACR, methods::key_amr(&k, false))
         };
         Ok(LoginResult::Done(
-            self.signed_in(i.request, &k.user_inum, acr, amr, ctx)
+            self.signed_in(i.request, i.return_to, &k.user_inum, acr, amr, ctx)
                 .await?,
         ))
     }
@@ -421,6 +431,7 @@ impl AuthServer {
         Ok(LoginResult::Done(
             self.signed_in(
                 i.request,
+                i.return_to,
                 &user.inum,
                 PASSWORD_ACR,
                 vec!["pwd".to_owned()],

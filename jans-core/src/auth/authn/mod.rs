@@ -6,3 +6,4 @@ pub mod interaction;
 pub mod methods;
 pub mod protection;
 pub mod session;
+pub mod sign_in;

@@ -153,13 +153,17 @@ impl ClientMetadata {
                 check_url(name, u, false)?;
             }
         }
-        for r in &self.post_logout_redirect_uris {
-            let url = url::Url::parse(r)
-                .map_err(|_| meta_err("post_logout_redirect_uri is not a URL"))?;
-            if url.fragment().is_some() {
-                return Err(meta_err(
-                    "post_logout_redirect_uri must not have a fragment",
-                ));
+        for (name, uris) in [
+            ("post_logout_redirect_uri", &self.post_logout_redirect_uris),
+            // UMA 2.0 Grant §3.3.2: where claims gathering sends the browser back.
+            ("claims_redirect_uri", &self.claims_redirect_uri),
+        ] {
+            for r in uris {
+                let url =
+                    url::Url::parse(r).map_err(|_| meta_err(format!("{name} is not a URL")))?;
+                if url.fragment().is_some() {
+                    return Err(meta_err(format!("{name} must not have a fragment")));
+                }
             }
         }
         for r in &self.redirect_uris {

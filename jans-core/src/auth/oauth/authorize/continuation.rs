@@ -106,6 +106,7 @@ async fn interact(
         session_key,
         acr: acr.to_owned(),
         pending_user: None,
+        return_to: None,
     };
     let id = auth.put_interaction(&interaction, None, ctx).await?;
     Ok(Response::with_body(Body::Redirect(interaction_url(

@@ -1,0 +1,176 @@
+//! Interactive claims gathering (issue 15 item 5, UMA 2.0 Grant §3.3.2): `need_info` with
+//! `redirect_user`, the party's browser sent to `gather_claims`, signed in through the
+//! login interaction, sent back to the client with a new ticket, and the grant decided on
+//! the claims gathered; the refusals that must never redirect, and those told to the
+//! client.
+
+use jans_core::auth::authn::interaction::{LoginResult, Stage};
+use jans_core::request::UmaEndpoint;
+use jans_core::testing::block_on;
+use jans_core::{Method, Request, Response};
+use serde_json::json;
+
+use super::authorize::{cookie_of, location, q};
+use super::harness::*;
+use super::uma::{photo, refused, resource_server, uma, with_uma};
+use super::uma_grant::{grant, load, requesting_client, ticket};
+
+const CB: &str = "https://rqp.example/claims-cb";
+
+const POLICY: &str = r#"
+@id("example-staff")
+@required_claims("email")
+permit(principal, action == Jans::Action::"read-public", resource)
+when { principal.claims has email && principal.claims.email like "*@example.com" };
+"#;
+
+fn gather(h: &Harness, params: &[(&str, &str)], cookie: Option<&str>) -> Response {
+    let mut req = Request::new(UmaEndpoint::GatherClaims, Method::Get);
+    req.query = jans_core::params::Params::from_pairs(
+        params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    if let Some(c) = cookie {
+        req.cookies = vec![("session_id".into(), c.into())];
+    }
+    h.call(req)
+}
+
+/// Sign in as `uid` at the interaction `to` points to; the response and session cookie.
+fn sign_in(h: &Harness, to: &str, uid: &str) -> (Response, String) {
+    let id = q(to, "interaction").unwrap();
+    let view = block_on(h.engine.interaction(&id, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.stage, Stage::Login);
+    let done = block_on(h.engine.interaction_login(
+        &id,
+        &view.csrf,
+        uid,
+        "correct horse battery",
+        &h.ctx(),
+    ))
+    .unwrap();
+    let LoginResult::Done(r) = done else {
+        panic!("login failed")
+    };
+    let cookie = cookie_of(&r);
+    (r, cookie)
+}
+
+#[test]
+fn the_party_signs_in_and_its_claims_decide() {
+    let h = Harness::with(
+        with_uma(config()),
+        jans_core::repo::Stores::memory(),
+        [7; 32],
+    );
+    load(&h, POLICY);
+    let (_, pat) = resource_server(&h);
+    let r = uma(
+        &h,
+        UmaEndpoint::ResourceSets,
+        Method::Post,
+        Some(&pat),
+        Some(photo()),
+    );
+    let album = json(&r)["_id"].as_str().unwrap().to_owned();
+    let p = requesting_client(&h, json!({"claims_redirect_uri": [CB]}));
+    let client_id = p.client.client.client_id.clone();
+    let mut alice = h.add_user("alice");
+    alice.mail = Some("alice@example.com".into());
+    block_on(h.engine.stores().users.update(&alice)).unwrap();
+    let mut eve = h.add_user("eve");
+    eve.mail = Some("eve@elsewhere.org".into());
+    block_on(h.engine.stores().users.update(&eve)).unwrap();
+    let read = json!({"resource_id": album, "resource_scopes": ["read-public"]});
+
+    // need_info, with redirect_user: the client registered a claims_redirect_uri.
+    let t = ticket(&h, &pat, read.clone());
+    let r = grant(&h, &p, &[("ticket", &t)]);
+    refused(&r, 403, "need_info");
+    let body = json(&r);
+    assert_eq!(body["redirect_user"], true, "{body}");
+    let t2 = body["ticket"].as_str().unwrap().to_owned();
+
+    // The browser at gather_claims, not signed in: the login pages, then back here.
+    let params = [
+        ("client_id", client_id.as_str()),
+        ("ticket", t2.as_str()),
+        ("claims_redirect_uri", CB),
+        ("state", "s-1"),
+    ];
+    let r = gather(&h, &params, None);
+    let to = location(&r);
+    assert!(to.contains("/jans-auth/interaction?interaction="), "{to}");
+    let (r, cookie) = sign_in(&h, &to, "alice");
+    let back_here = location(&r);
+    assert!(
+        back_here.starts_with(&format!("{ISSUER}/jans-auth/restv1/uma/gather_claims?")),
+        "{back_here}"
+    );
+    assert_eq!(q(&back_here, "ticket").as_deref(), Some(t2.as_str()));
+    // Signed in now: the claims are kept with a new ticket, and the client hears of it.
+    let r = gather(&h, &params, Some(&cookie));
+    let cb = location(&r);
+    assert!(cb.starts_with(&format!("{CB}?")), "{cb}");
+    assert_eq!(
+        q(&cb, "authorization_state").as_deref(),
+        Some("claims_submitted")
+    );
+    assert_eq!(q(&cb, "state").as_deref(), Some("s-1"));
+    let t3 = q(&cb, "ticket").unwrap();
+    assert_ne!(t3, t2);
+    // The gathered ticket's claims decide: alice's email is example.com's.
+    let r = grant(&h, &p, &[("ticket", &t3)]);
+    assert_eq!(r.status(), 200, "{:?}", r.body);
+    let body = json(&r);
+    assert!(
+        body["pct"].is_string(),
+        "gathered claims are persisted: {body}"
+    );
+    // The spent ticket cannot be gathered for again; the client is told.
+    let r = gather(&h, &params, Some(&cookie));
+    let cb = location(&r);
+    assert_eq!(q(&cb, "error").as_deref(), Some("invalid_grant"), "{cb}");
+    assert_eq!(q(&cb, "state").as_deref(), Some("s-1"));
+
+    // Eve signs in too, but her claims do not satisfy the policy: refused, not asked again.
+    let t = ticket(&h, &pat, read.clone());
+    let r = grant(&h, &p, &[("ticket", &t)]);
+    let t2 = json(&r)["ticket"].as_str().unwrap().to_owned();
+    let params = [
+        ("client_id", client_id.as_str()),
+        ("ticket", t2.as_str()),
+        ("claims_redirect_uri", CB),
+    ];
+    let to = location(&gather(&h, &params, None));
+    let (_, eve_cookie) = sign_in(&h, &to, "eve");
+    let cb = location(&gather(&h, &params, Some(&eve_cookie)));
+    let t3 = q(&cb, "ticket").unwrap();
+    refused(&grant(&h, &p, &[("ticket", &t3)]), 403, "request_denied");
+
+    // Never redirected: an unknown client, an unregistered or missing claims_redirect_uri.
+    let t = ticket(&h, &pat, read);
+    for bad in [
+        vec![
+            ("client_id", "nope"),
+            ("ticket", t.as_str()),
+            ("claims_redirect_uri", CB),
+        ],
+        vec![
+            ("client_id", client_id.as_str()),
+            ("ticket", t.as_str()),
+            ("claims_redirect_uri", "https://evil.example/cb"),
+        ],
+        vec![("client_id", client_id.as_str()), ("ticket", t.as_str())],
+    ] {
+        refused(&gather(&h, &bad, Some(&cookie)), 400, "invalid_request");
+    }
+    // ... and the ticket those refusals named is still good.
+    assert_eq!(
+        json(&grant(&h, &p, &[("ticket", &t)]))["error"],
+        "need_info"
+    );
+}
