@@ -42,4 +42,5 @@ pub mod uma;
 pub mod uma_authzen;
 pub mod uma_gather;
 pub mod uma_grant;
+pub mod uma_races;
 pub mod users;
