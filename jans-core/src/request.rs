@@ -82,6 +82,11 @@ pub enum UmaEndpoint {
     Permission,
     /// `/jans-auth/restv1/rpt/status`: what an RPT grants.
     RptStatus,
+    /// `/jans-auth/restv1/host/rsrc/requests`: the permission requests left to the PAT's
+    /// resource owner.
+    PermissionRequests,
+    /// `/jans-auth/restv1/host/rsrc/requests/{id}`: one, and the owner's decisions.
+    PermissionRequest(String),
     /// `/jans-auth/restv1/uma/gather_claims`: interactive claims gathering (a browser's).
     GatherClaims,
     /// `/.well-known/authzen-configuration`: AuthZEN's metadata.

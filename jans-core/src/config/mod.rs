@@ -158,10 +158,9 @@ pub struct Config {
     /// A scope no UMA policy is bound to is granted (Janssen's `umaGrantAccessIfNoPolicies`).
     pub uma_grant_access_if_no_policies: bool,
     /// The Cedar policy file, or the directory of `.cedar` files, that decides UMA grants
-    /// and AuthZEN evaluations; read by the host at start and whenever the shared
-    /// configuration changes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub uma_cedar_policies: Option<String>,
+    /// and AuthZEN evaluations (empty: none); read by the host at start and whenever the
+    /// shared configuration changes.
+    pub uma_cedar_policies: String,
     /// Failed logins tolerated on one interaction before it is abandoned.
     pub login_max_failures: u32,
     /// Per-user delay after repeated failed logins (Janssen).
@@ -271,7 +270,7 @@ impl Default for Config {
             uma_pct_lifetime: 1_728_000,
             uma_rpt_as_jwt: false,
             uma_grant_access_if_no_policies: false,
-            uma_cedar_policies: None,
+            uma_cedar_policies: String::new(),
             login_max_failures: 5,
             authentication_protection_configuration: AuthenticationProtectionConfiguration::default(
             ),

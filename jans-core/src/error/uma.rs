@@ -1,6 +1,6 @@
 //! UMA 2.0's errors as its endpoints carry them: `{"error", "error_description"}` with
 //! the status each code has (UMA 2.0 Grant §3.3.6 for the token endpoint, with the
-//! members `need_info` carries; Federated
+//! members `need_info` and `request_submitted` carry; Federated
 //! Authorization §3.2 for resource registration, where an unknown resource is
 //! `not_found`); a refused protection API token (PAT) also carries RFC 6750 §3's
 //! `WWW-Authenticate` challenge.
@@ -29,6 +29,9 @@ pub enum UmaErrorCode {
     /// The policies need claims of the requesting party first (403, UMA Grant §3.3.6:
     /// with a new `ticket`, `required_claims` and `redirect_user`).
     NeedInfo,
+    /// The request waits for the resource owner (403, UMA Grant §3.3.6: with a new
+    /// `ticket` and the `interval` to wait before asking again).
+    RequestSubmitted,
     /// The policies refuse the requesting party (403, UMA Grant §3.3.6).
     RequestDenied,
     /// `claim_token_format` is not one this server takes (400, Janssen's code).
@@ -59,6 +62,7 @@ impl UmaErrorCode {
             UmaErrorCode::UnsupportedMethodType => "unsupported_method_type",
             UmaErrorCode::InvalidGrant => "invalid_grant",
             UmaErrorCode::NeedInfo => "need_info",
+            UmaErrorCode::RequestSubmitted => "request_submitted",
             UmaErrorCode::RequestDenied => "request_denied",
             UmaErrorCode::InvalidClaimTokenFormat => "invalid_claim_token_format",
             UmaErrorCode::InvalidClaimToken => "invalid_claim_token",
@@ -83,6 +87,7 @@ impl UmaErrorCode {
             UmaErrorCode::InvalidToken => 401,
             UmaErrorCode::InsufficientScope
             | UmaErrorCode::NeedInfo
+            | UmaErrorCode::RequestSubmitted
             | UmaErrorCode::RequestDenied => 403,
             UmaErrorCode::NotFound => 404,
             UmaErrorCode::UnsupportedMethodType => 405,
@@ -106,7 +111,7 @@ pub struct UmaError {
     /// unless [`UmaError::scoped`]).
     pub scope: &'static str,
     /// Members beside `error` (UMA Grant §3.3.6: `ticket`, `required_claims`,
-    /// `redirect_user`).
+    /// `redirect_user`, `interval`).
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 

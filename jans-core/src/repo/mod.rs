@@ -18,6 +18,7 @@ pub mod scope;
 pub mod session;
 pub mod shared_config;
 pub mod stat;
+pub mod uma_approval;
 pub mod uma_resource;
 pub mod uma_ticket;
 pub mod uma_token;
@@ -62,6 +63,8 @@ pub struct Stores {
     pub stats: stat::Stats,
     /// Resources registered by UMA resource servers.
     pub uma_resources: uma_resource::UmaResources,
+    /// UMA permission requests waiting for their resource owner.
+    pub uma_approvals: uma_approval::Approvals,
     /// UMA permission tickets.
     pub uma_tickets: uma_ticket::Tickets,
     /// UMA requesting party tokens and persisted claims tokens.
@@ -104,6 +107,7 @@ impl Stores {
             fido2: fido2::Registrations::new(documents.clone()),
             groups: group::Groups::new(documents.clone()),
             uma_resources: uma_resource::UmaResources::new(documents.clone()),
+            uma_approvals: uma_approval::Approvals::new(documents.clone()),
             documents,
             shared,
         }

@@ -7,8 +7,10 @@
 //! permission is put to the policies ([`super::policy`]). Commit: the ticket is taken
 //! (once: a racing redemption gets `invalid_grant`), then the answer is an RPT with the
 //! permissions granted and a PCT (§3.3.5), `need_info` with a new ticket and the claims
-//! the policies need, or `request_denied` (§3.3.6). A request refused before the commit
-//! (a malformed parameter, a bad claim token, an unknown scope) leaves the ticket usable.
+//! the policies need, `request_submitted` while the resource owner has not decided what a
+//! policy left to them ([`super::approval`]), or `request_denied` (§3.3.6). A request
+//! refused before the commit (a malformed parameter, a bad claim token, an unknown scope)
+//! leaves the ticket usable.
 
 use serde_json::{Map, Value, json};
 
@@ -19,6 +21,7 @@ use crate::error::uma::{UmaError, UmaErrorCode};
 use crate::params::Params;
 use crate::repo::client::Client;
 use crate::repo::stat::TokenType;
+use crate::repo::uma_approval::Approval;
 use crate::repo::uma_resource::UmaResource;
 use crate::repo::uma_ticket::{Permission, Ticket};
 use crate::repo::uma_token::{Pct, Rpt, RptPermission};
@@ -27,7 +30,7 @@ use crate::uma::policy::{Policy, Query, Subject, Target, Verdict};
 use crate::uma::scope_expression::ScopeExpression;
 
 use super::UmaServer;
-use super::claims;
+use super::{approval, claims};
 
 /// Most scopes the `scope` parameter adds.
 const MAX_SCOPES: usize = 100;
@@ -43,6 +46,9 @@ struct Outcome {
     granted: Vec<RptPermission>,
     /// Claims the policies need that the party has not presented.
     missing: Vec<String>,
+    /// Scopes left to the resource owner, not yet decided by them: per resource asked
+    /// (its index), the scopes.
+    pending: Vec<(usize, Vec<String>)>,
 }
 
 /// The resources a ticket asks about, each with the scopes asked (the ticket's, plus the
@@ -51,13 +57,22 @@ type Asked = Vec<(UmaResource, Vec<String>)>;
 
 /// Put every scope asked to the policies (a resource's `scope_expression` over the Cedar
 /// policies when it has one).
-fn decide(uma: &UmaServer, subject: &Subject, owner: &str, asked: &Asked, ctx: &Ctx) -> Outcome {
+fn decide(
+    uma: &UmaServer,
+    subject: &Subject,
+    owner: &str,
+    asked: &Asked,
+    approvals: &[Option<Approval>],
+    ctx: &Ctx,
+) -> Outcome {
     let config = uma.services.config();
     let if_none = config.uma_grant_access_if_no_policies;
     let policies = uma.policies();
     let context = Map::new();
     let mut out = Outcome::default();
-    for (resource, scopes) in asked {
+    for (i, (resource, scopes)) in asked.iter().enumerate() {
+        let approval = approvals.get(i).and_then(Option::as_ref);
+        let mut waiting = Vec::new();
         let target = Target {
             id: resource.id.clone(),
             kind: resource.kind.clone().unwrap_or_default(),
@@ -92,9 +107,18 @@ fn decide(uma: &UmaServer, subject: &Subject, owner: &str, asked: &Asked, ctx: &
             );
             match verdict {
                 Verdict::NeedInfo(c) => out.missing.extend(c),
+                // Left to the owner: as they decided, or waiting for them.
+                Verdict::AskOwner => match approval {
+                    Some(a) if a.approved.contains(scope) => ok.push(scope.clone()),
+                    Some(a) if a.denied.contains(scope) => {}
+                    _ => waiting.push(scope.clone()),
+                },
                 v if v.allows(if_none) => ok.push(scope.clone()),
                 _ => {}
             }
+        }
+        if !waiting.is_empty() {
+            out.pending.push((i, waiting));
         }
         if !ok.is_empty() {
             out.granted.push(RptPermission {
@@ -184,6 +208,34 @@ async fn asked(
     Ok(asked)
 }
 
+/// A new ticket for what `ticket` asked (with the `scope` parameter's additions), for a
+/// refusal the client may follow up on (`need_info`, `request_submitted`).
+async fn renew(
+    uma: &UmaServer,
+    ticket: &Ticket,
+    asked: &Asked,
+    ctx: &Ctx,
+) -> Result<String, Error> {
+    let renewed = Ticket {
+        permissions: asked
+            .iter()
+            .map(|(r, scopes)| Permission {
+                resource_id: r.id.clone(),
+                resource_scopes: scopes.clone(),
+            })
+            .collect(),
+        ..ticket.clone()
+    };
+    let value = ctx.random_token(32);
+    let lifetime = uma.services.config().uma_ticket_lifetime;
+    uma.services
+        .stores()
+        .uma_tickets
+        .insert(&value, &renewed, ctx.now, ctx.now.saturating_add(lifetime))
+        .await?;
+    Ok(value)
+}
+
 /// `need_info` (§3.3.6) with a new ticket for the same permissions, and the claims
 /// needed, each as `required_claims` describes one; `redirect_user` when the client can
 /// send its party to claims gathering.
@@ -196,27 +248,7 @@ async fn need_info(
     ctx: &Ctx,
 ) -> Result<Error, Error> {
     let config = uma.services.config();
-    let renewed = Ticket {
-        permissions: asked
-            .iter()
-            .map(|(r, scopes)| Permission {
-                resource_id: r.id.clone(),
-                resource_scopes: scopes.clone(),
-            })
-            .collect(),
-        ..ticket.clone()
-    };
-    let value = ctx.random_token(32);
-    uma.services
-        .stores()
-        .uma_tickets
-        .insert(
-            &value,
-            &renewed,
-            ctx.now,
-            ctx.now.saturating_add(config.uma_ticket_lifetime),
-        )
-        .await?;
+    let value = renew(uma, ticket, asked, ctx).await?;
     let required: Vec<Value> = missing
         .iter()
         .map(|c| {
@@ -314,7 +346,8 @@ pub(super) async fn grant(
         claims: party.clone(),
         client_id: client.client_id.clone(),
     };
-    let outcome = decide(uma, &subject, &ticket.owner, &asked, ctx);
+    let approvals = approval::load(uma, &ticket.owner, &asked, &subject).await?;
+    let outcome = decide(uma, &subject, &ticket.owner, &asked, &approvals, ctx);
     // Commit: the ticket is redeemed once.
     if stores
         .uma_tickets
@@ -342,6 +375,22 @@ pub(super) async fn grant(
     if !outcome.missing.is_empty() {
         let interactive = !client.metadata.claims_redirect_uri.is_empty();
         return Err(need_info(uma, &ticket, &asked, &outcome.missing, interactive, ctx).await?);
+    }
+    // What waits for owners is put before them, whatever else is granted now.
+    for (i, scopes) in &outcome.pending {
+        if let Some((resource, _)) = asked.get(*i) {
+            approval::submit(uma, &ticket.owner, resource, &subject, scopes, ctx).await?;
+        }
+    }
+    if outcome.granted.is_empty() && !outcome.pending.is_empty() {
+        let value = renew(uma, &ticket, &asked, ctx).await?;
+        return Err(UmaError::new(
+            UmaErrorCode::RequestSubmitted,
+            "the resource owner is asked; ask again with the new ticket",
+        )
+        .with("ticket", value.into())
+        .with("interval", approval::INTERVAL.into())
+        .into());
     }
     if outcome.granted.is_empty() {
         return Err(refused(

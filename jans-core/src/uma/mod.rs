@@ -9,6 +9,7 @@
 //! policies and `scope_expression`). The same policies answer AuthZEN access evaluations
 //! ([`authzen`]), behind their own `access_evaluation` flag.
 
+pub mod approval;
 pub mod authzen;
 pub mod claims;
 pub mod discovery;
@@ -151,6 +152,8 @@ impl UmaServer {
             UmaEndpoint::ResourceSets => "GET, POST",
             UmaEndpoint::ResourceSet(_) => "GET, PUT, DELETE",
             UmaEndpoint::Permission | UmaEndpoint::RptStatus => "POST",
+            UmaEndpoint::PermissionRequests => "GET",
+            UmaEndpoint::PermissionRequest(_) => "GET, PUT",
             UmaEndpoint::AuthzenConfiguration
             | UmaEndpoint::Evaluation
             | UmaEndpoint::Evaluations => return Err(Error::Internal("served above".into())),
@@ -176,6 +179,14 @@ impl UmaServer {
         if *endpoint == UmaEndpoint::RptStatus {
             return rpt::status(&self.services, &pat, req, ctx).await;
         }
+        match (endpoint, req.method) {
+            (UmaEndpoint::PermissionRequests, _) => return approval::list(self, &pat).await,
+            (UmaEndpoint::PermissionRequest(id), Method::Put) => {
+                return approval::decide(self, &pat, id, req, ctx).await;
+            }
+            (UmaEndpoint::PermissionRequest(id), _) => return approval::read(self, &pat, id).await,
+            _ => {}
+        }
         let resources = resource::Registry {
             services: &self.services,
             pat: &pat,
@@ -190,6 +201,8 @@ impl UmaServer {
                 UmaEndpoint::Configuration
                 | UmaEndpoint::Permission
                 | UmaEndpoint::RptStatus
+                | UmaEndpoint::PermissionRequests
+                | UmaEndpoint::PermissionRequest(_)
                 | UmaEndpoint::GatherClaims
                 | UmaEndpoint::AuthzenConfiguration
                 | UmaEndpoint::Evaluation

@@ -148,11 +148,17 @@ impl Policy for ScopeExpression<'_> {
             .data
             .iter()
             .position(|s| s == q.action)
-            .and_then(|i| results.get(i))
-            .copied()
-            .unwrap_or(false);
-        if evaluate(&self.rule, &results) && own {
+            .and_then(|i| verdicts.get(i));
+        if evaluate(&self.rule, &results) && own.is_some_and(|v| v.allows(self.if_none)) {
             return Verdict::Permit;
+        }
+        // Left to the owner: what the rule would give were the owner to approve.
+        let approved: Vec<bool> = verdicts
+            .iter()
+            .map(|v| v.allows(self.if_none) || *v == Verdict::AskOwner)
+            .collect();
+        if own == Some(&Verdict::AskOwner) && evaluate(&self.rule, &approved) {
+            return Verdict::AskOwner;
         }
         let mut missing: Vec<String> = verdicts
             .into_iter()
@@ -177,7 +183,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// Permits the scopes it holds, needs `email` for `ask`, knows no policy for `none`.
+    /// Permits the scopes it holds, needs `email` for `ask`, knows no policy for `none`,
+    /// leaves `owner` to the owner.
     struct Fixed(&'static [&'static str]);
 
     impl Policy for Fixed {
@@ -185,6 +192,7 @@ mod tests {
             match q.action {
                 "ask" => Verdict::NeedInfo(vec!["email".into()]),
                 "none" => Verdict::NoPolicy,
+                "owner" => Verdict::AskOwner,
                 a if self.0.contains(&a) => Verdict::Permit,
                 _ => Verdict::Deny,
             }
@@ -230,6 +238,13 @@ mod tests {
         let none = json!({"rule": {"and": [{"var": 0}, {"var": 1}]}, "data": ["none", "read"]});
         assert_eq!(verdict(&none, &some, false, "read"), Verdict::Deny);
         assert_eq!(verdict(&none, &some, true, "read"), Verdict::Permit);
+        let owner = json!({"rule": {"and": [{"var": 0}, {"var": 1}]}, "data": ["owner", "read"]});
+        assert_eq!(verdict(&owner, &some, false, "owner"), Verdict::AskOwner);
+        assert_eq!(
+            verdict(&owner, &some, false, "read"),
+            Verdict::Deny,
+            "read waits on the owner's scope"
+        );
         assert!(!evaluate(&json!({"and": []}), &[]));
         assert!(!evaluate(&json!({"var": 7}), &[true]));
     }

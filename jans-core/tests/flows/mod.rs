@@ -42,5 +42,6 @@ pub mod uma;
 pub mod uma_authzen;
 pub mod uma_gather;
 pub mod uma_grant;
+pub mod uma_owner;
 pub mod uma_races;
 pub mod users;

@@ -43,9 +43,10 @@ pub fn read(path: &Path) -> Result<Vec<PolicyFile>, String> {
 /// Load the policies the configuration names into `engine` (none named: none in force).
 /// How many are in force, or what is wrong and where.
 pub fn load(engine: &Engine) -> Result<usize, String> {
-    let files = match &engine.config().uma_cedar_policies {
-        Some(p) => read(Path::new(p))?,
-        None => Vec::new(),
+    let config = engine.config();
+    let files = match config.uma_cedar_policies.as_str() {
+        "" => Vec::new(),
+        p => read(Path::new(p))?,
     };
     engine
         .uma()

@@ -9,7 +9,7 @@ use crate::auth::authn::interaction::{Interaction, Stage};
 use crate::auth::authn::methods;
 use crate::auth::authn::session::SESSION_COOKIE;
 use crate::auth::oauth::authorize::{AuthorizationRequest, interaction_url};
-use crate::auth::oidc::claims::user_claim;
+use crate::auth::oidc::claims::{GROUPS, SUPPORTED, user_claim};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::repo::client::Client;
@@ -17,24 +17,12 @@ use crate::request::Request;
 use crate::response::{Body, Response};
 use crate::services::SignIn;
 
-/// The standard claims (OIDC Core §5.1) a signed-in person is described by.
-const RELEASED: [&str; 15] = [
-    "name",
-    "given_name",
-    "family_name",
-    "nickname",
-    "preferred_username",
-    "picture",
-    "birthdate",
-    "zoneinfo",
-    "locale",
-    "updated_at",
-    "email",
-    "email_verified",
-    "address",
-    "phone_number",
-    "phone_number_verified",
-];
+/// The claims of the person's entry a signed-in person is described by: every claim this
+/// server releases but `sub` (the client's subject, added first), `acr` (the session's)
+/// and `groups` (not in the entry).
+fn described_by(name: &&str) -> bool {
+    !["sub", "acr", GROUPS].contains(name)
+}
 
 #[async_trait::async_trait]
 impl SignIn for AuthServer {
@@ -52,7 +40,7 @@ impl SignIn for AuthServer {
         };
         let mut claims = Map::new();
         claims.insert("sub".into(), self.subject_for(client, &user.inum).into());
-        for name in RELEASED {
+        for name in SUPPORTED.into_iter().filter(described_by) {
             if let Some(v) = user_claim(&user, name) {
                 claims.insert(name.to_owned(), v);
             }

@@ -9,7 +9,9 @@
 //! A policy is bound to scopes by its action constraint and to resources by its resource
 //! constraint; a question no policy is bound to is [`Verdict::NoPolicy`]. A policy may name
 //! the claims it needs, `@required_claims("email country")`: a refusal while a bound
-//! policy's claims are missing is [`Verdict::NeedInfo`]. Policies are sorted by action at
+//! policy's claims are missing is [`Verdict::NeedInfo`]; a permit annotated `@ask_owner`
+//! holds only once the resource owner approves: a question only such permits allow is
+//! [`Verdict::AskOwner`]. Policies are sorted by action at
 //! load, so a question evaluates only the policies of its action; and a verdict is
 //! remembered by its whole question ([`CACHED_VERDICTS`] of them), so a question asked
 //! again is answered without evaluating.
@@ -30,6 +32,9 @@ use super::{Policy, Query, Verdict};
 
 /// The annotation naming the claims a policy needs.
 pub const REQUIRED_CLAIMS: &str = "required_claims";
+
+/// The annotation of a permit that holds only once the resource owner approves.
+pub const ASK_OWNER: &str = "ask_owner";
 
 /// Deepest JSON turned into a Cedar value; deeper parts are kept as their JSON text.
 const MAX_DEPTH: usize = 8;
@@ -69,6 +74,8 @@ struct Slice {
     set: PolicySet,
     /// Each policy's resource constraint and required claims.
     bound: Vec<(ResourceConstraint, Vec<String>)>,
+    /// The permits that leave the decision to the resource owner.
+    ask_owner: HashSet<PolicyId>,
 }
 
 impl Slice {
@@ -76,6 +83,9 @@ impl Slice {
         self.set.add(p.clone()).map_err(|e| e.to_string())?;
         self.bound
             .push((p.resource_constraint(), required.to_vec()));
+        if p.annotation(ASK_OWNER).is_some() {
+            self.ask_owner.insert(p.id().clone());
+        }
         Ok(())
     }
 }
@@ -365,7 +375,15 @@ impl CedarPolicies {
             tracing::debug!(error = %e, action = q.action, "a Cedar policy erred on this request");
         }
         if answer.decision() == Decision::Allow {
-            return Verdict::Permit;
+            let owner_only = answer
+                .diagnostics()
+                .reason()
+                .all(|id| slice.ask_owner.contains(id));
+            return if owner_only {
+                Verdict::AskOwner
+            } else {
+                Verdict::Permit
+            };
         }
         let mut missing: Vec<String> = bound
             .into_iter()

@@ -68,6 +68,9 @@ pub enum Verdict {
     /// No policy is bound to the question (Janssen's `umaGrantAccessIfNoPolicies` then
     /// decides).
     NoPolicy,
+    /// Allowed once the resource owner approves: only policies that leave it to the owner
+    /// permit it (UMA's `request_submitted`).
+    AskOwner,
 }
 
 impl Verdict {
@@ -76,7 +79,7 @@ impl Verdict {
         match self {
             Verdict::Permit => true,
             Verdict::NoPolicy => if_none,
-            Verdict::Deny | Verdict::NeedInfo(_) => false,
+            Verdict::Deny | Verdict::NeedInfo(_) | Verdict::AskOwner => false,
         }
     }
 }
