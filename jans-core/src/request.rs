@@ -308,6 +308,8 @@ impl From<Fido2Endpoint> for Endpoint {
 pub enum AuthEndpoint {
     /// `/.well-known/openid-configuration` (OIDC Discovery 1.0 §4)
     Discovery,
+    /// `/.well-known/jans-configuration`: Janssen's own discovery document.
+    JansConfiguration,
     /// `/.well-known/webfinger` (OIDC Discovery 1.0 §2, RFC 7033)
     Webfinger,
     /// `/jans-auth/restv1/jwks` (RFC 7517 §5)

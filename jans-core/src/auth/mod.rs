@@ -113,6 +113,7 @@ impl AuthServer {
                 body: Body::Json((*self.discovery_json()).clone()),
                 ..Response::public_json(serde_json::Value::Null, 3600)
             }),
+            (AuthEndpoint::JansConfiguration, Method::Get) => oidc::discovery::jans(self),
             (AuthEndpoint::Webfinger, Method::Get) => oidc::webfinger::handle(self, req, ctx).await,
             (AuthEndpoint::Jwks, Method::Get) => {
                 let ring = self.keys().ring();
@@ -182,6 +183,7 @@ impl AuthServer {
             (AuthEndpoint::Token | AuthEndpoint::Revocation, _) => allow("POST"),
             (
                 AuthEndpoint::Discovery
+                | AuthEndpoint::JansConfiguration
                 | AuthEndpoint::Webfinger
                 | AuthEndpoint::Jwks
                 | AuthEndpoint::JwksArchived(_)

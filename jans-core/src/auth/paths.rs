@@ -16,8 +16,12 @@ pub const JWKS_ARCHIVED_PREFIX: &str = "/jans-auth/restv1/jwks/archived/";
 const MAX_KID_LEN: usize = 256;
 
 /// Every path served as is (the archived keys are served under [`JWKS_ARCHIVED_PREFIX`]).
-pub const EXACT: [(&str, AuthEndpoint); 11] = [
+pub const EXACT: [(&str, AuthEndpoint); 12] = [
     ("/.well-known/openid-configuration", AuthEndpoint::Discovery),
+    (
+        "/.well-known/jans-configuration",
+        AuthEndpoint::JansConfiguration,
+    ),
     ("/.well-known/webfinger", AuthEndpoint::Webfinger),
     (CHECK_SESSION_PATH, AuthEndpoint::CheckSession),
     ("/jans-auth/restv1/jwks", AuthEndpoint::Jwks),
@@ -69,6 +73,7 @@ pub fn shows_errors_as_pages(endpoint: &AuthEndpoint) -> bool {
 pub fn label(endpoint: &AuthEndpoint) -> &'static str {
     match endpoint {
         AuthEndpoint::Discovery => "discovery",
+        AuthEndpoint::JansConfiguration => "jans_configuration",
         AuthEndpoint::Webfinger => "webfinger",
         AuthEndpoint::Jwks => "jwks",
         AuthEndpoint::JwksArchived(_) => "jwks_archived",
@@ -91,6 +96,7 @@ mod tests {
     fn paths_round_trip() {
         for e in [
             AuthEndpoint::Discovery,
+            AuthEndpoint::JansConfiguration,
             AuthEndpoint::Webfinger,
             AuthEndpoint::Jwks,
             AuthEndpoint::Authorize,

@@ -259,6 +259,27 @@ fn bad_requests_tokens_and_metadata() {
         oidc["access_evaluation_v1_endpoint"],
         format!("{ISSUER}/jans-auth/restv1/access/v1")
     );
+    // Janssen's own discovery document names it too, beside its GluuConfiguration.
+    let jans = json(&h.call(Request::new(
+        jans_core::AuthEndpoint::JansConfiguration,
+        Method::Get,
+    )));
+    assert_eq!(
+        jans["access_evaluation_v1_endpoint"],
+        format!("{ISSUER}/jans-auth/restv1/access/v1")
+    );
+    assert_eq!(
+        jans["introspection_endpoint"],
+        format!("{ISSUER}/jans-auth/restv1/introspection")
+    );
+    assert_eq!(
+        jans["auth_level_mapping"],
+        json!({"10": ["simple_password_auth"], "20": ["passkey"], "30": ["fido2"]})
+    );
+    assert_eq!(
+        jans["scope_to_claims_mapping"]["email"],
+        json!(["email", "email_verified"])
+    );
     // Behind its own flag, which the default set turns on and a list may leave off.
     let mut c = config();
     c.feature_flags = vec!["userinfo".into()];
@@ -273,4 +294,9 @@ fn bad_requests_tokens_and_metadata() {
         oidc.get("access_evaluation_v1_endpoint").is_none(),
         "{oidc}"
     );
+    let r = off.call(Request::new(
+        jans_core::AuthEndpoint::JansConfiguration,
+        Method::Get,
+    ));
+    assert_error(&r, 404, "not_found");
 }

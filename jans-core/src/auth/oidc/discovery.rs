@@ -1,10 +1,17 @@
-//! OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2). Lists exactly what this
-//! build implements, nothing more.
+//! OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2), and Janssen's own
+//! `/.well-known/jans-configuration`. Lists exactly what this build implements, nothing
+//! more.
 
+use crate::auth::AuthServer;
 use crate::config::Config;
+use crate::error::Error;
+use crate::error::oauth::{ErrorCode, OAuthError};
 use crate::jose::Algorithm;
 use crate::repo::client::AuthMethod;
 use crate::request::AuthEndpoint;
+
+/// The AuthZEN API's base, as Janssen names it (`access_evaluation_v1_endpoint`).
+const ACCESS_EVALUATION_V1: &str = "/jans-auth/restv1/access/v1";
 
 /// The discovery document for `config`, listing the `scopes` marked
 /// `showInConfigurationEndpoint`.
@@ -61,7 +68,7 @@ pub fn document(
     {
         d.insert(
             "access_evaluation_v1_endpoint".into(),
-            config.endpoint_url("/jans-auth/restv1/access/v1").into(),
+            config.endpoint_url(ACCESS_EVALUATION_V1).into(),
         );
     }
     if config.dynamic_registration_enabled
@@ -121,4 +128,50 @@ pub fn document(
         }
     }
     doc
+}
+
+/// `/.well-known/jans-configuration`, behind Janssen's `jans_configuration` flag: Janssen's
+/// `GluuConfiguration` (`introspection_endpoint`, `auth_level_mapping` — each level and the
+/// ACRs at it —, `scope_to_claims_mapping` from the stored scopes) and, while
+/// `access_evaluation` is on, the AuthZEN API's base (`access_evaluation_v1_endpoint`).
+pub fn jans(auth: &AuthServer) -> Result<crate::response::Response, Error> {
+    let config = auth.config();
+    if !config.feature_enabled("jans_configuration") {
+        return Err(OAuthError::new(
+            ErrorCode::NotFound,
+            "the jans configuration endpoint is not enabled (featureFlags)",
+        )
+        .into());
+    }
+    let mut levels: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+    for acr in crate::auth::authn::methods::supported(auth.key_ceremonies().is_some()) {
+        levels
+            .entry(crate::auth::authn::methods::level(acr).to_string())
+            .or_default()
+            .push(acr);
+    }
+    let scopes = auth.scopes();
+    let claims: serde_json::Map<String, serde_json::Value> = scopes
+        .iter()
+        .map(|s| {
+            (
+                s.id.clone(),
+                crate::repo::scope::claims_of(&scopes, &s.id).into(),
+            )
+        })
+        .collect();
+    let mut doc = serde_json::json!({
+        "introspection_endpoint": config.endpoint_url("/jans-auth/restv1/introspection"),
+        "auth_level_mapping": levels,
+        "scope_to_claims_mapping": claims,
+    });
+    if config.feature_enabled("access_evaluation")
+        && let Some(d) = doc.as_object_mut()
+    {
+        d.insert(
+            "access_evaluation_v1_endpoint".into(),
+            config.endpoint_url(ACCESS_EVALUATION_V1).into(),
+        );
+    }
+    Ok(crate::response::Response::public_json(doc, 3600))
 }
