@@ -2,7 +2,7 @@
 //! `umaCedarPolicies` names; one that does not parse stops it, with the file, line and
 //! column; the policies are read again when the shared configuration changes (and a bad
 //! file then leaves the policies in force). Decisions are observed through AuthZEN over
-//! HTTP.
+//! HTTP, and each is logged with its request id.
 
 mod common;
 
@@ -65,8 +65,32 @@ fn policies_are_read_at_start_and_when_the_configuration_changes() {
     assert!(err.contains("main.cedar:5:"), "{err}");
 
     std::fs::write(&file, ADMINS).unwrap();
-    let (_server, base) = start_cmd(jans_cmd(&data), port, &[]);
+    // The server's output kept in a file, to find its decision log lines.
+    let log = dir.path().join("serve.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let _server = Server(
+        jans_cmd(&data)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
     let http = client();
+    let ready = Instant::now() + Duration::from_secs(30);
+    while !http
+        .get(format!("{base}/health/ready"))
+        .send()
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(
+            Instant::now() < ready,
+            "not ready: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let token: Value = http
         .post(format!("{base}/jans-auth/restv1/token"))
         .basic_auth(&id, Some(&secret))
@@ -81,6 +105,7 @@ fn policies_are_read_at_start_and_when_the_configuration_changes() {
             let r = http
             .post(format!("{base}/jans-auth/restv1/access/v1/evaluation"))
             .bearer_auth(&token)
+            .header("x-request-id", "authzen-req-1")
             .json(&json!({"subject": {"type": "user", "id": "ann", "properties": {"role": "admin"}},
                           "action": {"name": "delete"},
                           "resource": {"type": "doc", "id": "d1"}}))
@@ -90,6 +115,14 @@ fn policies_are_read_at_start_and_when_the_configuration_changes() {
             r.json::<Value>().unwrap()["decision"].as_bool().unwrap()
         };
     assert!(decide());
+    // Each decision is logged with the request id.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged
+            .lines()
+            .any(|l| l.contains("AuthZEN decision") && l.contains("authzen-req-1")),
+        "{logged}"
+    );
 
     // The file changes: nothing until the configuration does.
     std::fs::write(
