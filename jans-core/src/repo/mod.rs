@@ -67,6 +67,8 @@ pub struct Stores {
     pub uma_approvals: uma_approval::Approvals,
     /// UMA permission tickets.
     pub uma_tickets: uma_ticket::Tickets,
+    /// UMA claims gatherings under way.
+    pub uma_gatherings: uma_ticket::Gatherings,
     /// UMA requesting party tokens and persisted claims tokens.
     pub uma_tokens: uma_token::UmaTokens,
     /// Collections of documents: the primitive every repository above sits on, for the
@@ -97,6 +99,7 @@ impl Stores {
             consents: consent::Consents::new(grants.clone()),
             stats: stat::Stats::new(grants.clone()),
             uma_tickets: uma_ticket::Tickets::new(grants.clone()),
+            uma_gatherings: uma_ticket::Gatherings::new(grants.clone()),
             uma_tokens: uma_token::UmaTokens::new(grants.clone()),
             grants,
             keys: key::Keys::new(documents.clone()),

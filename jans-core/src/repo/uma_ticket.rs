@@ -79,3 +79,51 @@ impl Tickets {
         self.0.take(&token_key(value), now).await
     }
 }
+
+/// A claims gathering under way (UMA 2.0 Grant §3.3.2): which ticket and client a
+/// browser started it for, so that only that browser, signed in by the login it was sent
+/// to, finishes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gathering {
+    /// The ticket's hash.
+    pub ticket: String,
+    /// The client.
+    pub client_id: String,
+}
+
+impl GrantData for Gathering {
+    const MEMBER: Option<&'static str> = Some("gathering");
+}
+
+/// The gatherings of one store, by the browser's cookie.
+#[derive(Clone, Debug)]
+pub struct Gatherings(GrantRecords<Gathering>);
+
+impl Gatherings {
+    /// The gatherings kept in `grants`.
+    pub fn new(grants: Arc<dyn GrantStore>) -> Gatherings {
+        Gatherings(GrantRecords::new(grants, GrantKind::UmaGathering))
+    }
+
+    /// Keep `gathering` under the cookie value `cookie` until `expires_at`.
+    pub async fn insert(
+        &self,
+        cookie: &str,
+        gathering: &Gathering,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<(), StoreError> {
+        let stamp = GrantRecord {
+            client_id: gathering.client_id.clone(),
+            ..GrantRecord::bare(now, expires_at)
+        };
+        self.0
+            .insert(&token_key(cookie), stamp, gathering, now)
+            .await
+    }
+
+    /// Take the live gathering of `cookie`: of concurrent callers, one gets it.
+    pub async fn take(&self, cookie: &str, now: UnixTime) -> Result<Option<Gathering>, StoreError> {
+        self.0.take(&token_key(cookie), now).await
+    }
+}

@@ -105,11 +105,14 @@ pub enum GrantKind {
     UmaRpt = 20,
     /// UMA persisted claims tokens (keyed by the token's SHA-256).
     UmaPct = 21,
+    /// UMA claims gatherings under way (keyed by the browser cookie's SHA-256), taken when
+    /// the browser comes back signed in.
+    UmaGathering = 22,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 21] = [
+    pub const ALL: [GrantKind; 22] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -131,6 +134,7 @@ impl GrantKind {
         GrantKind::UmaTicket,
         GrantKind::UmaRpt,
         GrantKind::UmaPct,
+        GrantKind::UmaGathering,
     ];
 
     /// Decode the tag byte.

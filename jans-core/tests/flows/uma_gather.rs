@@ -24,17 +24,40 @@ permit(principal, action == Jans::Action::"read-public", resource)
 when { principal.claims has email && principal.claims.email like "*@example.com" };
 "#;
 
-fn gather(h: &Harness, params: &[(&str, &str)], cookie: Option<&str>) -> Response {
+/// `GET gather_claims` with `params`, the browser holding the session `session` and the
+/// gathering cookie `gathering`.
+fn gather(
+    h: &Harness,
+    params: &[(&str, &str)],
+    session: Option<&str>,
+    gathering: Option<&str>,
+) -> Response {
     let mut req = Request::new(UmaEndpoint::GatherClaims, Method::Get);
     req.query = jans_core::params::Params::from_pairs(
         params
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
-    if let Some(c) = cookie {
-        req.cookies = vec![("session_id".into(), c.into())];
+    for (name, value) in [("session_id", session), ("uma_gathering", gathering)] {
+        if let Some(v) = value {
+            req.cookies.push((name.into(), v.into()));
+        }
     }
     h.call(req)
+}
+
+/// The gathering cookie a response sets.
+fn gathering_cookie(r: &Response) -> String {
+    let set = header(r, "set-cookie").unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    set.split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("uma_gathering=")
+        .to_owned()
 }
 
 /// Sign in as `uid` at the interaction `to` points to; the response and session cookie.
@@ -101,9 +124,10 @@ fn the_party_signs_in_and_its_claims_decide() {
         ("claims_redirect_uri", CB),
         ("state", "s-1"),
     ];
-    let r = gather(&h, &params, None);
+    let r = gather(&h, &params, None, None);
     let to = location(&r);
     assert!(to.contains("/jans-auth/interaction?interaction="), "{to}");
+    let started = gathering_cookie(&r);
     let (r, cookie) = sign_in(&h, &to, "alice");
     let back_here = location(&r);
     assert!(
@@ -111,8 +135,20 @@ fn the_party_signs_in_and_its_claims_decide() {
         "{back_here}"
     );
     assert_eq!(q(&back_here, "ticket").as_deref(), Some(t2.as_str()));
-    // Signed in now: the claims are kept with a new ticket, and the client hears of it.
-    let r = gather(&h, &params, Some(&cookie));
+    // Signed in, but not by this gathering's login (no cookie, or another browser's):
+    // the login again, never the session's claims handed over silently.
+    for other in [None, Some("someone-elses")] {
+        let r = gather(&h, &params, Some(&cookie), other);
+        assert!(
+            location(&r).contains("/jans-auth/interaction?"),
+            "{:?}",
+            r.body
+        );
+    }
+    // Back from its own login: the claims are kept with a new ticket, and the client hears
+    // of it; the gathering cookie is removed.
+    let r = gather(&h, &params, Some(&cookie), Some(&started));
+    assert!(header(&r, "set-cookie").unwrap().contains("Max-Age=0"));
     let cb = location(&r);
     assert!(cb.starts_with(&format!("{CB}?")), "{cb}");
     assert_eq!(
@@ -131,7 +167,7 @@ fn the_party_signs_in_and_its_claims_decide() {
         "gathered claims are persisted: {body}"
     );
     // The spent ticket cannot be gathered for again; the client is told.
-    let r = gather(&h, &params, Some(&cookie));
+    let r = gather(&h, &params, Some(&cookie), None);
     let cb = location(&r);
     assert_eq!(q(&cb, "error").as_deref(), Some("invalid_grant"), "{cb}");
     assert_eq!(q(&cb, "state").as_deref(), Some("s-1"));
@@ -145,9 +181,10 @@ fn the_party_signs_in_and_its_claims_decide() {
         ("ticket", t2.as_str()),
         ("claims_redirect_uri", CB),
     ];
-    let to = location(&gather(&h, &params, None));
-    let (_, eve_cookie) = sign_in(&h, &to, "eve");
-    let cb = location(&gather(&h, &params, Some(&eve_cookie)));
+    let r = gather(&h, &params, None, None);
+    let (_, eve_cookie) = sign_in(&h, &location(&r), "eve");
+    let started = gathering_cookie(&r);
+    let cb = location(&gather(&h, &params, Some(&eve_cookie), Some(&started)));
     let t3 = q(&cb, "ticket").unwrap();
     refused(&grant(&h, &p, &[("ticket", &t3)]), 403, "request_denied");
 
@@ -166,7 +203,11 @@ fn the_party_signs_in_and_its_claims_decide() {
         ],
         vec![("client_id", client_id.as_str()), ("ticket", t.as_str())],
     ] {
-        refused(&gather(&h, &bad, Some(&cookie)), 400, "invalid_request");
+        refused(
+            &gather(&h, &bad, Some(&cookie), None),
+            400,
+            "invalid_request",
+        );
     }
     // ... and the ticket those refusals named is still good.
     assert_eq!(
