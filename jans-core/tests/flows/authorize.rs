@@ -106,14 +106,10 @@ pub(crate) fn cookie_of(r: &Response) -> String {
         .to_owned()
 }
 
-/// Log in through the interaction API and consent; returns (code redirect, cookie).
-pub(crate) fn login_and_consent(h: &Harness, start: &Response) -> (String, String) {
-    let to = location(start);
-    assert!(
-        to.starts_with("https://id.example.com/jans-auth/interaction?interaction="),
-        "{to}"
-    );
-    let id = q(&to, "interaction").unwrap();
+/// Sign in as `uid` (password "correct horse battery") at the login interaction `to`
+/// points to; the response and the session cookie.
+pub(crate) fn sign_in(h: &Harness, to: &str, uid: &str) -> (Response, String) {
+    let id = q(to, "interaction").unwrap();
     let view = block_on(h.engine.interaction(&id, &h.ctx()))
         .unwrap()
         .unwrap();
@@ -121,7 +117,7 @@ pub(crate) fn login_and_consent(h: &Harness, start: &Response) -> (String, Strin
     let done = block_on(h.engine.interaction_login(
         &id,
         &view.csrf,
-        "alice",
+        uid,
         "correct horse battery",
         &h.ctx(),
     ))
@@ -130,6 +126,17 @@ pub(crate) fn login_and_consent(h: &Harness, start: &Response) -> (String, Strin
         panic!("login failed")
     };
     let cookie = cookie_of(&r);
+    (r, cookie)
+}
+
+/// Log in through the interaction API and consent; returns (code redirect, cookie).
+pub(crate) fn login_and_consent(h: &Harness, start: &Response) -> (String, String) {
+    let to = location(start);
+    assert!(
+        to.starts_with("https://id.example.com/jans-auth/interaction?interaction="),
+        "{to}"
+    );
+    let (r, cookie) = sign_in(h, &to, "alice");
     let to = location(&r);
     let Some(id2) = q(&to, "interaction") else {
         // Consent remembered from an earlier approval: straight back to the client.

@@ -4,16 +4,15 @@
 //! the claims gathered; the refusals that must never redirect, and those told to the
 //! client.
 
-use jans_core::auth::authn::interaction::{LoginResult, Stage};
 use jans_core::request::UmaEndpoint;
 use jans_core::testing::block_on;
 use jans_core::{Method, Request, Response};
 use serde_json::json;
 
-use super::authorize::{cookie_of, location, q};
+use super::authorize::{location, q, sign_in};
 use super::harness::*;
-use super::uma::{photo, refused, resource_server, uma, with_uma};
-use super::uma_grant::{grant, load, requesting_client, ticket};
+use super::uma::refused;
+use super::uma_grant::{grant, requesting_client, resource_owner, ticket, uma_on};
 
 const CB: &str = "https://rqp.example/claims-cb";
 
@@ -60,45 +59,10 @@ fn gathering_cookie(r: &Response) -> String {
         .to_owned()
 }
 
-/// Sign in as `uid` at the interaction `to` points to; the response and session cookie.
-fn sign_in(h: &Harness, to: &str, uid: &str) -> (Response, String) {
-    let id = q(to, "interaction").unwrap();
-    let view = block_on(h.engine.interaction(&id, &h.ctx()))
-        .unwrap()
-        .unwrap();
-    assert_eq!(view.stage, Stage::Login);
-    let done = block_on(h.engine.interaction_login(
-        &id,
-        &view.csrf,
-        uid,
-        "correct horse battery",
-        &h.ctx(),
-    ))
-    .unwrap();
-    let LoginResult::Done(r) = done else {
-        panic!("login failed")
-    };
-    let cookie = cookie_of(&r);
-    (r, cookie)
-}
-
 #[test]
 fn the_party_signs_in_and_its_claims_decide() {
-    let h = Harness::with(
-        with_uma(config()),
-        jans_core::repo::Stores::memory(),
-        [7; 32],
-    );
-    load(&h, POLICY);
-    let (_, pat) = resource_server(&h);
-    let r = uma(
-        &h,
-        UmaEndpoint::ResourceSets,
-        Method::Post,
-        Some(&pat),
-        Some(photo()),
-    );
-    let album = json(&r)["_id"].as_str().unwrap().to_owned();
+    let h = uma_on(jans_core::repo::Stores::memory());
+    let (_, pat, album) = resource_owner(&h, POLICY);
     let p = requesting_client(&h, json!({"claims_redirect_uri": [CB]}));
     let client_id = p.client.client.client_id.clone();
     let mut alice = h.add_user("alice");

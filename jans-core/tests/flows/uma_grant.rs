@@ -129,7 +129,21 @@ fn harness(adjust: impl FnOnce(&mut Config)) -> Harness {
     Harness::with(c, jans_core::repo::Stores::memory(), [7; 32])
 }
 
-fn register(h: &Harness, pat: &str, description: Value) -> String {
+/// `policies` in force, and a resource server with its PAT and its photo album (the
+/// resource's id).
+pub(crate) fn resource_owner(h: &Harness, policies: &str) -> (RegisteredClient, String, String) {
+    load(h, policies);
+    let (rs, pat) = resource_server(h);
+    let album = register(h, &pat, photo());
+    (rs, pat, album)
+}
+
+/// A UMA server (every feature on) over `stores`.
+pub(crate) fn uma_on(stores: jans_core::repo::Stores) -> Harness {
+    Harness::with(with_uma(config()), stores, [7; 32])
+}
+
+pub(crate) fn register(h: &Harness, pat: &str, description: Value) -> String {
     let r = uma(
         h,
         UmaEndpoint::ResourceSets,
@@ -144,10 +158,8 @@ fn register(h: &Harness, pat: &str, description: Value) -> String {
 #[test]
 fn the_whole_flow_need_info_claims_rpt_status_upgrade_expiry() {
     let h = harness(|_| {});
-    load(&h, POLICIES);
-    let (rs, pat) = resource_server(&h);
+    let (rs, pat, album) = resource_owner(&h, POLICIES);
     let (_, other_pat) = resource_server(&h);
-    let album = register(&h, &pat, photo());
     let p = requesting_client(&h, json!({}));
     let read = json!({"resource_id": album, "resource_scopes": ["read-public"]});
 
@@ -311,9 +323,7 @@ fn the_whole_flow_need_info_claims_rpt_status_upgrade_expiry() {
 #[test]
 fn refusals_are_umas_and_leave_the_ticket_usable() {
     let h = harness(|_| {});
-    load(&h, POLICIES);
-    let (_, pat) = resource_server(&h);
-    let album = register(&h, &pat, photo());
+    let (_, pat, album) = resource_owner(&h, POLICIES);
     let p = requesting_client(&h, json!({}));
     let stranger = requesting_client(&h, json!({}));
     let read = json!({"resource_id": album, "resource_scopes": ["read-public"]});

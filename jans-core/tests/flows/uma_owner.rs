@@ -7,8 +7,8 @@ use jans_core::{Method, Request, Response};
 use serde_json::{Value, json};
 
 use super::harness::*;
-use super::uma::{photo, refused, resource_server, uma, with_uma};
-use super::uma_grant::{grant, load, requesting_client, ticket};
+use super::uma::{refused, resource_server, uma};
+use super::uma_grant::{grant, requesting_client, resource_owner, ticket, uma_on};
 
 const POLICY: &str = r#"
 @id("private-if-the-owner-says")
@@ -35,22 +35,9 @@ fn requests(
 
 #[test]
 fn the_owner_approves_or_denies_what_policies_leave_to_them() {
-    let h = Harness::with(
-        with_uma(config()),
-        jans_core::repo::Stores::memory(),
-        [7; 32],
-    );
-    load(&h, POLICY);
-    let (_, pat) = resource_server(&h);
+    let h = uma_on(jans_core::repo::Stores::memory());
+    let (_, pat, album) = resource_owner(&h, POLICY);
     let (_, other_pat) = resource_server(&h);
-    let r = uma(
-        &h,
-        UmaEndpoint::ResourceSets,
-        Method::Post,
-        Some(&pat),
-        Some(photo()),
-    );
-    let album = json(&r)["_id"].as_str().unwrap().to_owned();
     let p = requesting_client(&h, json!({}));
     let private = json!({"resource_id": album, "resource_scopes": ["read-private"]});
 

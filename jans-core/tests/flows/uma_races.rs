@@ -2,13 +2,11 @@
 //! one permission ticket (exactly one RPT), and concurrent upgrades of one RPT (exactly one
 //! carries its permissions on).
 
-use jans_core::request::UmaEndpoint;
-use jans_core::{Method, Response};
+use jans_core::Response;
 use serde_json::json;
 
 use super::harness::*;
-use super::uma::{photo, resource_server, uma, with_uma};
-use super::uma_grant::{grant, load, requesting_client, ticket};
+use super::uma_grant::{grant, requesting_client, resource_owner, ticket, uma_on};
 
 const OPEN: &str = "permit(principal, action, resource);";
 
@@ -23,17 +21,8 @@ fn race(n: usize, f: impl Fn() -> Response + Sync) -> Vec<Response> {
 fn tickets_and_rpts_are_used_once_on_every_backend() {
     for backend in super::backends::all() {
         let name = backend.name;
-        let h = Harness::with(with_uma(config()), backend.stores.clone(), [7; 32]);
-        load(&h, OPEN);
-        let (_, pat) = resource_server(&h);
-        let r = uma(
-            &h,
-            UmaEndpoint::ResourceSets,
-            Method::Post,
-            Some(&pat),
-            Some(photo()),
-        );
-        let album = json(&r)["_id"].as_str().unwrap().to_owned();
+        let h = uma_on(backend.stores.clone());
+        let (_, pat, album) = resource_owner(&h, OPEN);
         let p = requesting_client(&h, json!({}));
         let ask = |scope: &str| {
             ticket(
