@@ -310,6 +310,8 @@ pub enum AuthEndpoint {
     Discovery,
     /// `/.well-known/jans-configuration`: Janssen's own discovery document.
     JansConfiguration,
+    /// `/jans-auth/restv1/par`: pushed authorization requests (RFC 9126).
+    Par,
     /// `/.well-known/webfinger` (OIDC Discovery 1.0 §2, RFC 7033)
     Webfinger,
     /// `/jans-auth/restv1/jwks` (RFC 7517 §5)

@@ -150,6 +150,7 @@ impl AuthServer {
                 }
             }
             (AuthEndpoint::Token, Method::Post) => oauth::token::handle(self, req, ctx).await,
+            (AuthEndpoint::Par, Method::Post) => oauth::par::handle(self, req, ctx).await,
             (AuthEndpoint::Introspection, Method::Get | Method::Post) => {
                 oauth::introspect::handle(self, req, ctx).await
             }
@@ -180,7 +181,9 @@ impl AuthServer {
                 | AuthEndpoint::EndSession,
                 _,
             ) => allow("GET, POST"),
-            (AuthEndpoint::Token | AuthEndpoint::Revocation, _) => allow("POST"),
+            (AuthEndpoint::Token | AuthEndpoint::Revocation | AuthEndpoint::Par, _) => {
+                allow("POST")
+            }
             (
                 AuthEndpoint::Discovery
                 | AuthEndpoint::JansConfiguration

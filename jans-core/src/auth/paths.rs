@@ -16,7 +16,7 @@ pub const JWKS_ARCHIVED_PREFIX: &str = "/jans-auth/restv1/jwks/archived/";
 const MAX_KID_LEN: usize = 256;
 
 /// Every path served as is (the archived keys are served under [`JWKS_ARCHIVED_PREFIX`]).
-pub const EXACT: [(&str, AuthEndpoint); 12] = [
+pub const EXACT: [(&str, AuthEndpoint); 13] = [
     ("/.well-known/openid-configuration", AuthEndpoint::Discovery),
     (
         "/.well-known/jans-configuration",
@@ -35,6 +35,7 @@ pub const EXACT: [(&str, AuthEndpoint); 12] = [
     ("/jans-auth/restv1/end_session", AuthEndpoint::EndSession),
     ("/jans-auth/restv1/register", AuthEndpoint::Register),
     ("/jans-auth/restv1/revoke", AuthEndpoint::Revocation),
+    ("/jans-auth/restv1/par", AuthEndpoint::Par),
 ];
 
 /// The endpoint served at `path`; `None` for paths the auth-server does not serve.
@@ -74,6 +75,7 @@ pub fn label(endpoint: &AuthEndpoint) -> &'static str {
     match endpoint {
         AuthEndpoint::Discovery => "discovery",
         AuthEndpoint::JansConfiguration => "jans_configuration",
+        AuthEndpoint::Par => "par",
         AuthEndpoint::Webfinger => "webfinger",
         AuthEndpoint::Jwks => "jwks",
         AuthEndpoint::JwksArchived(_) => "jwks_archived",
@@ -97,6 +99,7 @@ mod tests {
         for e in [
             AuthEndpoint::Discovery,
             AuthEndpoint::JansConfiguration,
+            AuthEndpoint::Par,
             AuthEndpoint::Webfinger,
             AuthEndpoint::Jwks,
             AuthEndpoint::Authorize,

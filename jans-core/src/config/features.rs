@@ -59,6 +59,12 @@ impl Config {
         if self.uma_resource_lifetime == 0 {
             return Err(ConfigError::new("umaResourceLifetime", "must be above 0"));
         }
+        if self.request_uri_par_lifetime == 0 || self.request_uri_par_lifetime > 600 {
+            return Err(ConfigError::new(
+                "requestUriParLifetime",
+                "must be between 1 and 600 seconds",
+            ));
+        }
         for (key, v) in [
             ("umaTicketLifetime", self.uma_ticket_lifetime),
             ("umaRptLifetime", self.uma_rpt_lifetime),

@@ -161,6 +161,12 @@ pub struct Config {
     /// and AuthZEN evaluations (empty: none); read by the host at start and whenever the
     /// shared configuration changes.
     pub uma_cedar_policies: String,
+    /// Every authorization request must be pushed first (RFC 9126 §5; Janssen's
+    /// `requirePar`), whatever the client's `require_pushed_authorization_requests`.
+    pub require_par: bool,
+    /// Seconds a pushed authorization request's `request_uri` stays usable (RFC 9126 §2.2
+    /// `expires_in`; Janssen's `requestUriParLifetime`).
+    pub request_uri_par_lifetime: u64,
     /// Failed logins tolerated on one interaction before it is abandoned.
     pub login_max_failures: u32,
     /// Per-user delay after repeated failed logins (Janssen).
@@ -266,6 +272,8 @@ impl Default for Config {
             uma_resource_lifetime: 864_000_000,
             uma_restrict_resource_to_associated_client: false,
             uma_ticket_lifetime: 3600,
+            require_par: false,
+            request_uri_par_lifetime: 60,
             uma_rpt_lifetime: 3600,
             uma_pct_lifetime: 1_728_000,
             uma_rpt_as_jwt: false,

@@ -115,6 +115,9 @@ pub struct ClientMetadata {
     pub application_type: Option<String>,
     /// Janssen: issue RFC 9068 JWT access tokens instead of reference tokens.
     pub access_token_as_jwt: bool,
+    /// RFC 9126 §6: this client's authorization requests must be pushed first.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
     /// UMA 2.0 Grant §3.3.2: where claims gathering may send the browser back (Janssen's
     /// `claims_redirect_uri`).
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -26,6 +26,7 @@ pub mod harness;
 pub mod introspection;
 pub mod keys;
 pub mod lease;
+pub mod par;
 pub mod passkey_login;
 pub mod persistence;
 pub mod pkce;

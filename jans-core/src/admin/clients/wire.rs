@@ -99,13 +99,18 @@ pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 27] = [
 ];
 
 /// Members of Janssen's `attributes` (`ClientAttributes`) read one to one.
-pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 3] = [
+pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 4] = [
     (
         "backchannelLogoutSessionRequired",
         "backchannel_logout_session_required",
         Kind::Bool,
     ),
     ("requirePkce", "require_pkce", Kind::Bool),
+    (
+        "requirePar",
+        "require_pushed_authorization_requests",
+        Kind::Bool,
+    ),
     (
         "introspectionSignedResponseAlg",
         "introspection_signed_response_alg",
@@ -549,6 +554,7 @@ mod tests {
             application_type: Some("web".into()),
             access_token_as_jwt: true,
             rpt_as_jwt: true,
+            require_pushed_authorization_requests: true,
             claims_redirect_uri: vec!["https://rp.example/claims".into()],
             access_token_signing_alg: Some(Algorithm::RS256),
             access_token_lifetime: Some(600),
@@ -639,8 +645,8 @@ mod tests {
             ),
             (json!({"requestUris": ["https://x"]}), "requestUris"),
             (
-                json!({"attributes": {"requirePar": true}}),
-                "attributes.requirePar",
+                json!({"attributes": {"parLifetime": 30}}),
+                "attributes.parLifetime",
             ),
             (json!({"madeUp": 1}), "madeUp"),
             (json!({"grantTypes": "code"}), "grantTypes"),

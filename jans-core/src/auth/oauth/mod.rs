@@ -1,4 +1,5 @@
-//! OAuth 2.0: token endpoint and grants, client authentication, introspection, revocation.
+//! OAuth 2.0: token endpoint and grants, client authentication, introspection, revocation,
+//! pushed authorization requests.
 
 pub mod access_token;
 pub mod authorize;
@@ -7,6 +8,7 @@ pub mod client_auth;
 pub mod family;
 pub mod grant;
 pub mod introspect;
+pub mod par;
 pub mod pkce;
 pub mod revoke;
 pub mod token;

@@ -61,6 +61,19 @@ pub fn document(
         "introspection_signing_alg_values_supported": ours,
         "access_token_signing_alg_values_supported": ours,
     });
+    // RFC 9126 §5: the PAR endpoint while its flag is on, and whether PAR is required.
+    if config.feature_enabled("par")
+        && let Some(d) = doc.as_object_mut()
+    {
+        d.insert(
+            "pushed_authorization_request_endpoint".into(),
+            url(AuthEndpoint::Par).into(),
+        );
+        d.insert(
+            "require_pushed_authorization_requests".into(),
+            config.require_par.into(),
+        );
+    }
     // Janssen's OpenIdConfiguration lists the AuthZEN API's base while its flag is on (the
     // AuthZEN metadata itself is at /.well-known/authzen-configuration).
     if config.feature_enabled("access_evaluation")

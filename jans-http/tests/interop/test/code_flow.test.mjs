@@ -234,6 +234,46 @@ test('code + PKCE through the pages; openid-client validates the ID token', asyn
   await context.close();
 });
 
+test('PAR (RFC 9126): openid-client pushes the request, the browser carries only its request_uri', async () => {
+  const { config, redirectUri } = await rp('code');
+  const meta = config.serverMetadata();
+  assert.equal(meta.pushed_authorization_request_endpoint, `${ISSUER.href.replace(/\/$/, '')}/jans-auth/restv1/par`);
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = await client.buildAuthorizationUrlWithPAR(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    // Asked every time, whatever an earlier test approved.
+    prompt: 'consent',
+  });
+  assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+  const b = await launch();
+  const context = await b.newContext();
+  const page = await context.newPage();
+  await page.goto(url.href);
+  await page.fill('#username', USER);
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('text=Allow access?');
+  const cb = await callbackOf(page, redirectUri, () => page.click('button[value=allow]'));
+  const tokens = await client.authorizationCodeGrant(config, cb, {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  });
+  assert.ok(tokens.access_token);
+  // The request_uri is spent: used again, the server shows an error page.
+  await page.goto(url.href);
+  await page.waitForSelector('text=request_uri is unknown, used or expired');
+  await context.close();
+});
+
 test('prompt=none without a session returns login_required to the client', async () => {
   const { config, redirectUri } = await rp('code');
   const b = await launch();

@@ -13,7 +13,7 @@
 
 mod continuation;
 mod issue;
-mod validate;
+pub(crate) mod validate;
 
 pub(crate) use continuation::{continue_request, interaction_url};
 pub(crate) use issue::{CodeGrant, issue_code};
@@ -243,6 +243,18 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         Some(c) if !c.disabled => c,
         _ => return Ok(error_page("unknown client")),
     };
+    // RFC 9126 §4: a pushed request, by its request_uri; the other parameters are not
+    // read.
+    if let Some(request_uri) = params.get("request_uri")? {
+        if !auth.config().feature_enabled("par") {
+            return Ok(error_page("pushed authorization requests are not enabled"));
+        }
+        let Some(authz) = super::par::take(auth, &client.client_id, request_uri, ctx).await? else {
+            return Ok(error_page("request_uri is unknown, used or expired"));
+        };
+        let session = live_session(auth, req, ctx).await?;
+        return continue_request(auth, &client, authz, session, ctx).await;
+    }
     let Some(redirect_uri) = params.get("redirect_uri")? else {
         return Ok(error_page("redirect_uri is missing"));
     };
@@ -274,21 +286,40 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
             .flatten(),
         ..AuthorizationRequest::new(&client.client_id, redirect_uri, Vec::new())
     };
+    // RFC 9126 §5: a client (or a server) that requires PAR takes no other request.
+    if super::par::required(auth, &client) {
+        return Ok(error_redirect(
+            auth,
+            &provisional,
+            &OAuthError::invalid_request(
+                "authorization requests must be pushed first (PAR, RFC 9126)",
+            ),
+        ));
+    }
     let authz = match validate::validate(auth, &client, redirect_uri, params) {
         Ok(a) => a,
         Err(e) => return Ok(error_redirect(auth, &provisional, &e)),
     };
+    let session = live_session(auth, req, ctx).await?;
+    continue_request(auth, &client, authz, session, ctx).await
+}
+
+/// The browser's session, when its person is still active (a session whose user is gone
+/// or disabled does not count).
+async fn live_session(
+    auth: &AuthServer,
+    req: &Request,
+    ctx: &Ctx,
+) -> Result<Option<(String, crate::auth::authn::session::Session)>, Error> {
     let session = match req.cookie(SESSION_COOKIE) {
         Some(cookie) => auth.session(cookie, ctx).await?,
         None => None,
     };
-    // A session whose user is gone or disabled does not count.
-    let session = match session {
+    Ok(match session {
         Some((key, s)) => match auth.stores().users.get(&s.user_inum).await? {
             Some(u) if u.status == UserStatus::Active => Some((key, s)),
             _ => None,
         },
         None => None,
-    };
-    continue_request(auth, &client, authz, session, ctx).await
+    })
 }

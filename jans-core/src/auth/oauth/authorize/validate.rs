@@ -20,7 +20,7 @@ pub(super) fn opaque(v: Option<&str>, name: &'static str) -> Result<Option<Strin
 }
 
 /// Everything after the redirect URI is trusted; errors here go back to the client.
-pub(super) fn validate(
+pub(crate) fn validate(
     auth: &AuthServer,
     client: &Client,
     redirect_uri: &str,
