@@ -88,12 +88,15 @@ async function rp(role) {
   return { c, config, redirectUri: c.redirect_uris[0] };
 }
 
-/** Start a request; returns what the callback must be checked against. */
-async function request(config, redirectUri, extra = {}) {
+/**
+ * Start a request (built by BUILD: the authorization URL itself, or pushed first with
+ * buildAuthorizationUrlWithPAR); returns what the callback must be checked against.
+ */
+async function request(config, redirectUri, extra = {}, build = client.buildAuthorizationUrl) {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(config, {
+  const url = await build(config, {
     redirect_uri: redirectUri,
     scope: 'openid profile',
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
@@ -238,19 +241,10 @@ test('PAR (RFC 9126): openid-client pushes the request, the browser carries only
   const { config, redirectUri } = await rp('code');
   const meta = config.serverMetadata();
   assert.equal(meta.pushed_authorization_request_endpoint, `${ISSUER.href.replace(/\/$/, '')}/jans-auth/restv1/par`);
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const url = await client.buildAuthorizationUrlWithPAR(config, {
-    redirect_uri: redirectUri,
-    scope: 'openid profile',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    // Asked every time, whatever an earlier test approved.
-    prompt: 'consent',
-  });
+  // Consent asked every time, whatever an earlier test approved.
+  const { url, verifier, state, nonce } = await request(
+    config, redirectUri, { prompt: 'consent' }, client.buildAuthorizationUrlWithPAR,
+  );
   assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
   const b = await launch();
   const context = await b.newContext();
