@@ -312,6 +312,8 @@ pub enum AuthEndpoint {
     JansConfiguration,
     /// `/jans-auth/restv1/par`: pushed authorization requests (RFC 9126).
     Par,
+    /// `/jans-auth/restv1/session_status`: Janssen's session status of the browser.
+    SessionStatus,
     /// `/.well-known/webfinger` (OIDC Discovery 1.0 §2, RFC 7033)
     Webfinger,
     /// `/jans-auth/restv1/jwks` (RFC 7517 §5)

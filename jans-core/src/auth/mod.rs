@@ -151,6 +151,9 @@ impl AuthServer {
             }
             (AuthEndpoint::Token, Method::Post) => oauth::token::handle(self, req, ctx).await,
             (AuthEndpoint::Par, Method::Post) => oauth::par::handle(self, req, ctx).await,
+            (AuthEndpoint::SessionStatus, Method::Get) => {
+                authn::session_status::handle(self, req, ctx).await
+            }
             (AuthEndpoint::Introspection, Method::Get | Method::Post) => {
                 oauth::introspect::handle(self, req, ctx).await
             }
@@ -187,6 +190,7 @@ impl AuthServer {
             (
                 AuthEndpoint::Discovery
                 | AuthEndpoint::JansConfiguration
+                | AuthEndpoint::SessionStatus
                 | AuthEndpoint::Webfinger
                 | AuthEndpoint::Jwks
                 | AuthEndpoint::JwksArchived(_)

@@ -16,7 +16,7 @@ pub const JWKS_ARCHIVED_PREFIX: &str = "/jans-auth/restv1/jwks/archived/";
 const MAX_KID_LEN: usize = 256;
 
 /// Every path served as is (the archived keys are served under [`JWKS_ARCHIVED_PREFIX`]).
-pub const EXACT: [(&str, AuthEndpoint); 13] = [
+pub const EXACT: [(&str, AuthEndpoint); 14] = [
     ("/.well-known/openid-configuration", AuthEndpoint::Discovery),
     (
         "/.well-known/jans-configuration",
@@ -36,6 +36,10 @@ pub const EXACT: [(&str, AuthEndpoint); 13] = [
     ("/jans-auth/restv1/register", AuthEndpoint::Register),
     ("/jans-auth/restv1/revoke", AuthEndpoint::Revocation),
     ("/jans-auth/restv1/par", AuthEndpoint::Par),
+    (
+        "/jans-auth/restv1/session_status",
+        AuthEndpoint::SessionStatus,
+    ),
 ];
 
 /// The endpoint served at `path`; `None` for paths the auth-server does not serve.
@@ -76,6 +80,7 @@ pub fn label(endpoint: &AuthEndpoint) -> &'static str {
         AuthEndpoint::Discovery => "discovery",
         AuthEndpoint::JansConfiguration => "jans_configuration",
         AuthEndpoint::Par => "par",
+        AuthEndpoint::SessionStatus => "session_status",
         AuthEndpoint::Webfinger => "webfinger",
         AuthEndpoint::Jwks => "jwks",
         AuthEndpoint::JwksArchived(_) => "jwks_archived",
@@ -100,6 +105,7 @@ mod tests {
             AuthEndpoint::Discovery,
             AuthEndpoint::JansConfiguration,
             AuthEndpoint::Par,
+            AuthEndpoint::SessionStatus,
             AuthEndpoint::Webfinger,
             AuthEndpoint::Jwks,
             AuthEndpoint::Authorize,

@@ -38,6 +38,7 @@ pub mod scim_bulk;
 pub mod scim_endpoints;
 pub mod scim_filters;
 pub mod scim_write;
+pub mod session_status;
 pub mod token;
 pub mod uma;
 pub mod uma_authzen;

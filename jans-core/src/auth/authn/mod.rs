@@ -6,4 +6,5 @@ pub mod interaction;
 pub mod methods;
 pub mod protection;
 pub mod session;
+pub mod session_status;
 pub mod sign_in;
