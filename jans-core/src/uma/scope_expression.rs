@@ -160,21 +160,15 @@ impl Policy for ScopeExpression<'_> {
         if own == Some(&Verdict::AskOwner) && evaluate(&self.rule, &approved) {
             return Verdict::AskOwner;
         }
-        let mut missing: Vec<String> = verdicts
-            .into_iter()
-            .filter_map(|v| match v {
-                Verdict::NeedInfo(c) => Some(c),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        missing.sort();
-        missing.dedup();
-        if missing.is_empty() {
-            Verdict::Deny
-        } else {
-            Verdict::NeedInfo(missing)
-        }
+        Verdict::refused(
+            verdicts
+                .into_iter()
+                .filter_map(|v| match v {
+                    Verdict::NeedInfo(c) => Some(c),
+                    _ => None,
+                })
+                .flatten(),
+        )
     }
 }
 

@@ -385,19 +385,13 @@ impl CedarPolicies {
                 Verdict::Permit
             };
         }
-        let mut missing: Vec<String> = bound
-            .into_iter()
-            .flatten()
-            .filter(|c| !q.subject.claims.contains_key(c.as_str()))
-            .cloned()
-            .collect();
-        missing.sort();
-        missing.dedup();
-        if missing.is_empty() {
-            Verdict::Deny
-        } else {
-            Verdict::NeedInfo(missing)
-        }
+        Verdict::refused(
+            bound
+                .into_iter()
+                .flatten()
+                .filter(|c| !q.subject.claims.contains_key(c.as_str()))
+                .cloned(),
+        )
     }
 }
 

@@ -74,6 +74,19 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// A refusal: `NeedInfo` with the claims `missing` (sorted, once each) when there are
+    /// any, else `Deny`.
+    pub fn refused(missing: impl IntoIterator<Item = String>) -> Verdict {
+        let mut missing: Vec<String> = missing.into_iter().collect();
+        missing.sort();
+        missing.dedup();
+        if missing.is_empty() {
+            Verdict::Deny
+        } else {
+            Verdict::NeedInfo(missing)
+        }
+    }
+
     /// The verdict with no policy resolved by `if_none` (`umaGrantAccessIfNoPolicies`).
     pub fn allows(&self, if_none: bool) -> bool {
         match self {
