@@ -375,6 +375,9 @@ pub struct Request {
     /// hosts pass it the same way; RFC 8705 client authentication, which would read it, is
     /// not implemented yet.
     pub client_certificate: Option<Vec<u8>>,
+    /// The `DPoP` header: a proof of possession (RFC 9449 §4.1). A request carrying more
+    /// than one is refused before it reaches an endpoint (§4.3 item 1).
+    pub dpop: Option<String>,
 }
 
 /// A header value as HTTP carries it: visible ASCII, spaces and tabs (RFC 9110 §5.5);
@@ -437,7 +440,7 @@ impl Request {
     /// The engine request for an HTTP request's parts, the one translation every host uses
     /// (the HTTP host from its header map, the C ABI from its request document), so a
     /// request means the same whichever way it arrives: `authorization`, `accept`,
-    /// `content-type`, `if-none-match` and `if-match` taken once (repeated: `invalid_request`), cookies
+    /// `content-type`, `if-none-match`, `if-match` and `dpop` taken once (repeated: `invalid_request`), cookies
     /// from every `Cookie`
     /// header, a form body parsed (RFC 6749 §3.1: repeated parameters kept for the
     /// endpoints to refuse), any other body kept as bytes.
@@ -457,6 +460,14 @@ impl Request {
         req.content_type = single_header(headers, "content-type")?.map(str::to_owned);
         req.if_none_match = single_header(headers, "if-none-match")?.map(str::to_owned);
         req.if_match = single_header(headers, "if-match")?.map(str::to_owned);
+        req.dpop = single_header(headers, "dpop")
+            .map_err(|_| {
+                crate::error::oauth::OAuthError::new(
+                    crate::error::oauth::ErrorCode::InvalidDpopProof,
+                    "one DPoP header, of visible ASCII, is allowed",
+                )
+            })?
+            .map(str::to_owned);
         for (_, value) in headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
@@ -489,6 +500,7 @@ impl Request {
             cookies: Vec::new(),
             peer_addr: None,
             client_certificate: None,
+            dpop: None,
         }
     }
 
@@ -528,6 +540,12 @@ impl Request {
     /// Set the `Authorization` header.
     pub fn with_authorization(mut self, value: impl Into<String>) -> Self {
         self.authorization = Some(value.into());
+        self
+    }
+
+    /// Set the `DPoP` header (RFC 9449 §4.1).
+    pub fn with_dpop(mut self, proof: impl Into<String>) -> Self {
+        self.dpop = Some(proof.into());
         self
     }
 

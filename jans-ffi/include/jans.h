@@ -209,6 +209,28 @@ JansStatus jans_token_verify(uint64_t id,
                              const char *expected_audience,
                              struct JansBuf *out_claims_json);
 
+// Verify a DPoP-bound JWT access token (RFC 9449 §7.1) presented with the `DPoP` scheme
+// and the proof `dpop_proof` (the request's `DPoP` header) on a request `method` (`GET`,
+// `POST`, ...) to `url` (without query or fragment): the token passes every check of
+// `jans_token_verify` and is bound to a key (`cnf.jkt`); the proof is a valid `dpop+jwt`
+// of that key for this method, URL and token (`ath`), recent, and used for the first
+// time (its `jti` is remembered in the engine's store). `jans_token_verify` refuses
+// DPoP-bound tokens: they pass only here, with their proof.
+//
+// On success `out_claims_json` holds the token's claims. A refused token or proof
+// returns `JANS_STATUS_TOKEN_INVALID` and `jans_last_error()` says which check failed.
+//
+// # Safety
+// `jwt`, `dpop_proof`, `method`, `url` and `expected_audience` must be NULL or
+// NUL-terminated strings; `out_claims_json` must be NULL or point to a writable `JansBuf`.
+JansStatus jans_token_verify_dpop(uint64_t id,
+                                  const char *jwt,
+                                  const char *dpop_proof,
+                                  const char *method,
+                                  const char *url,
+                                  const char *expected_audience,
+                                  struct JansBuf *out_claims_json);
+
 // Introspect a token as the engine itself (RFC 7662 §2.2 members), with no calling client
 // to authenticate: `{"active": true, "client_id": ..., "scope": ..., "exp": ...}` for a
 // live access or refresh token, `{"active": false}` for anything else (unknown, expired,

@@ -222,6 +222,58 @@ pub unsafe extern "C" fn jans_token_verify(
     })
 }
 
+/// Verify a DPoP-bound JWT access token (RFC 9449 §7.1) presented with the `DPoP` scheme
+/// and the proof `dpop_proof` (the request's `DPoP` header) on a request `method` (`GET`,
+/// `POST`, ...) to `url` (without query or fragment): the token passes every check of
+/// `jans_token_verify` and is bound to a key (`cnf.jkt`); the proof is a valid `dpop+jwt`
+/// of that key for this method, URL and token (`ath`), recent, and used for the first
+/// time (its `jti` is remembered in the engine's store). `jans_token_verify` refuses
+/// DPoP-bound tokens: they pass only here, with their proof.
+///
+/// On success `out_claims_json` holds the token's claims. A refused token or proof
+/// returns `JANS_STATUS_TOKEN_INVALID` and `jans_last_error()` says which check failed.
+///
+/// # Safety
+/// `jwt`, `dpop_proof`, `method`, `url` and `expected_audience` must be NULL or
+/// NUL-terminated strings; `out_claims_json` must be NULL or point to a writable `JansBuf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_token_verify_dpop(
+    id: u64,
+    jwt: *const c_char,
+    dpop_proof: *const c_char,
+    method: *const c_char,
+    url: *const c_char,
+    expected_audience: *const c_char,
+    out_claims_json: *mut JansBuf,
+) -> JansStatus {
+    guard(|| {
+        // SAFETY: per the contract.
+        let out = unsafe { out_buf(out_claims_json, "out_claims_json") }?;
+        // SAFETY: per the contract.
+        let token = unsafe { read_str(jwt, JANS_MAX_TOKEN_LEN, "jwt") }?;
+        // SAFETY: per the contract.
+        let proof = unsafe { read_str(dpop_proof, JANS_MAX_TOKEN_LEN, "dpop_proof") }?;
+        // SAFETY: per the contract.
+        let method = unsafe { read_str(method, 16, "method") }?;
+        // SAFETY: per the contract.
+        let url = unsafe { read_str(url, JANS_MAX_TOKEN_LEN, "url") }?;
+        // SAFETY: per the contract.
+        let audience =
+            unsafe { read_opt_str(expected_audience, JANS_MAX_TOKEN_LEN, "expected_audience") }?;
+        let hosted = registry::get(id)?;
+        let ctx = hosted.ctx(None);
+        let verified = hosted
+            .block_on(
+                hosted
+                    .engine
+                    .verify_token_dpop(token, proof, method, url, audience, &ctx),
+            )
+            .map_err(|e| Failure::new(JansStatus::TokenInvalid, e.to_string()))?;
+        // SAFETY: `out` checked above.
+        unsafe { give_json(out, &verified.claims) }
+    })
+}
+
 /// Introspect a token as the engine itself (RFC 7662 §2.2 members), with no calling client
 /// to authenticate: `{"active": true, "client_id": ..., "scope": ..., "exp": ...}` for a
 /// live access or refresh token, `{"active": false}` for anything else (unknown, expired,

@@ -1072,3 +1072,105 @@ fn the_authorization_error_page_is_the_same_through_both_hosts() {
     assert!(html.contains("invalid_request"), "{html}");
     rt.shutdown_background();
 }
+
+/// A DPoP proof (RFC 9449 §4.2) by `key` for `htm` `htu`, with `ath` of `token` if given.
+fn dpop_proof(
+    key: &dyn jans_core::crypto::SigningKey,
+    htm: &str,
+    htu: &str,
+    token: Option<&str>,
+    jti: &str,
+) -> String {
+    let mut header = jans_core::jose::jws::Header::new(key.algorithm());
+    header.typ = Some("dpop+jwt".into());
+    header.jwk = Some(key.public_jwk());
+    let mut claims = json!({"jti": jti, "htm": htm, "htu": htu, "iat": jans_http::now()});
+    if let Some(t) = token {
+        claims["ath"] = jans_core::auth::oauth::dpop::ath(t).into();
+    }
+    let rng = jans_core::testing::SeededRandom::new(9);
+    jans_core::jose::jws::sign(&header, &serde_json::to_vec(&claims).unwrap(), key, &rng).unwrap()
+}
+
+fn verify_dpop(id: u64, token: &str, proof: &str, method: &str, url: &str) -> JansStatus {
+    let t = CString::new(token).unwrap();
+    let p = CString::new(proof).unwrap();
+    let m = CString::new(method).unwrap();
+    let u = CString::new(url).unwrap();
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let s = unsafe {
+        jans_token_verify_dpop(
+            id,
+            t.as_ptr(),
+            p.as_ptr(),
+            m.as_ptr(),
+            u.as_ptr(),
+            null(),
+            &mut out,
+        )
+    };
+    if s == JansStatus::Ok {
+        assert!(take(&mut out)["client_id"].is_string());
+    } else {
+        assert!(out.data.is_null());
+    }
+    s
+}
+
+#[test]
+fn a_dpop_bound_token_verifies_through_the_abi_only_with_its_proof() {
+    use jans_core::crypto::CryptoProvider as _;
+    let id = new_engine(CONFIG, None);
+    let client = jwt_client(id);
+    let rng = jans_core::testing::SeededRandom::new(3);
+    let key = jans_core::crypto::aws_lc::AwsLcProvider
+        .generate(jans_core::jose::Algorithm::ES256, &rng)
+        .unwrap();
+    let mut req = token_request(&client);
+    req["headers"]["dpop"] = dpop_proof(
+        key.as_ref(),
+        "POST",
+        "https://id.example.com/jans-auth/restv1/token",
+        None,
+        "t-1",
+    )
+    .into();
+    let (_, resp) = handle(id, &req);
+    let tok = body_json(&resp.unwrap());
+    assert_eq!(tok["token_type"], "DPoP", "{tok}");
+    let at = tok["access_token"].as_str().unwrap();
+
+    // As a bearer token it is refused; with a proof of its key over the request, accepted once.
+    assert_eq!(verify(id, at, None).0, JansStatus::TokenInvalid);
+    assert!(last_error().contains("DPoP-bound"), "{}", last_error());
+    let api = "https://api.example.com/photos";
+    let proof = dpop_proof(key.as_ref(), "GET", api, Some(at), "r-1");
+    assert_eq!(
+        verify_dpop(id, at, &proof, "GET", api),
+        JansStatus::Ok,
+        "{}",
+        last_error()
+    );
+    assert_eq!(
+        verify_dpop(id, at, &proof, "GET", api),
+        JansStatus::TokenInvalid
+    );
+    assert!(last_error().contains("used already"), "{}", last_error());
+    let wrong = dpop_proof(key.as_ref(), "GET", api, Some(at), "r-2");
+    assert_eq!(
+        verify_dpop(id, at, &wrong, "POST", api),
+        JansStatus::TokenInvalid
+    );
+    assert!(last_error().contains("htm"), "{}", last_error());
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let t = CString::new(at).unwrap();
+    let s =
+        unsafe { jans_token_verify_dpop(id, t.as_ptr(), null(), null(), null(), null(), &mut out) };
+    assert_eq!(s, JansStatus::NullArgument);
+}

@@ -65,7 +65,25 @@ impl Config {
                 "must be between 1 and 600 seconds",
             ));
         }
+        if let Some(a) = self
+            .dpop_signing_alg_values_supported
+            .iter()
+            .find(|a| a.is_symmetric())
+        {
+            // RFC 9449 §4.2: a proof is signed with the client's private key.
+            return Err(ConfigError::new(
+                "dpopSigningAlgValuesSupported",
+                format!("{a} is symmetric; DPoP proofs use asymmetric keys"),
+            ));
+        }
+        if self.dpop_timeframe == 0 || self.dpop_timeframe > 600 {
+            return Err(ConfigError::new(
+                "dpopTimeframe",
+                "must be between 1 and 600 seconds",
+            ));
+        }
         for (key, v) in [
+            ("dpopNonceCacheTime", self.dpop_nonce_cache_time),
             ("umaTicketLifetime", self.uma_ticket_lifetime),
             ("umaRptLifetime", self.uma_rpt_lifetime),
             ("umaPctLifetime", self.uma_pct_lifetime),

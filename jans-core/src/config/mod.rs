@@ -167,6 +167,18 @@ pub struct Config {
     /// Seconds a pushed authorization request's `request_uri` stays usable (RFC 9126 §2.2
     /// `expires_in`; Janssen's `requestUriParLifetime`).
     pub request_uri_par_lifetime: u64,
+    /// The JWS algorithms a DPoP proof may be signed with (RFC 9449 §5.1; Janssen's
+    /// `dpopSigningAlgValuesSupported`): asymmetric only (§4.2).
+    pub dpop_signing_alg_values_supported: Vec<Algorithm>,
+    /// Seconds a DPoP proof is accepted after its `iat` (Janssen's `dpopTimeframe`, §11.1);
+    /// its `jti` is remembered exactly as long, plus `clockSkewSeconds`.
+    pub dpop_timeframe: u64,
+    /// Every DPoP proof must carry a nonce this server issued (RFC 9449 §8; Janssen's
+    /// `dpopUseNonce`).
+    pub dpop_use_nonce: bool,
+    /// Seconds a DPoP nonce this server issued stays acceptable (Janssen's
+    /// `dpopNonceCacheTime`).
+    pub dpop_nonce_cache_time: u64,
     /// Failed logins tolerated on one interaction before it is abandoned.
     pub login_max_failures: u32,
     /// Per-user delay after repeated failed logins (Janssen).
@@ -274,6 +286,10 @@ impl Default for Config {
             uma_ticket_lifetime: 3600,
             require_par: false,
             request_uri_par_lifetime: 60,
+            dpop_signing_alg_values_supported: Algorithm::ASYMMETRIC.to_vec(),
+            dpop_timeframe: 5,
+            dpop_use_nonce: false,
+            dpop_nonce_cache_time: 3600,
             uma_rpt_lifetime: 3600,
             uma_pct_lifetime: 1_728_000,
             uma_rpt_as_jwt: false,

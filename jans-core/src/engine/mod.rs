@@ -255,6 +255,21 @@ impl Engine {
         self.auth().verify_token(token, audience, now)
     }
 
+    /// [`AuthServer::verify_token_dpop`]
+    pub async fn verify_token_dpop(
+        &self,
+        token: &str,
+        proof: &str,
+        method: &str,
+        url: &str,
+        audience: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<VerifiedToken, VerifyError> {
+        self.auth()
+            .verify_token_dpop(token, proof, method, url, audience, ctx)
+            .await
+    }
+
     /// [`AuthServer::introspect`]
     pub async fn introspect(&self, token: &str, ctx: &Ctx) -> Result<serde_json::Value, Error> {
         self.auth().introspect(token, ctx).await

@@ -44,6 +44,10 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     /// RFC 7591 §3.2.2: a redirect URI is invalid.
     InvalidRedirectUri,
+    /// RFC 9449 §5, §7.1: the DPoP proof is missing, invalid, or not of the token's key.
+    InvalidDpopProof,
+    /// RFC 9449 §8, §9: the DPoP proof must carry the server's nonce (`DPoP-Nonce`).
+    UseDpopNonce,
     /// The path names nothing (404).
     NotFound,
     /// The endpoint does not accept this HTTP method (405).
@@ -77,6 +81,8 @@ impl ErrorCode {
             ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::ServerError => "server_error",

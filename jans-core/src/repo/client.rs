@@ -118,6 +118,10 @@ pub struct ClientMetadata {
     /// RFC 9126 §6: this client's authorization requests must be pushed first.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_pushed_authorization_requests: bool,
+    /// RFC 9449 §5.2: every token request of this client must carry a DPoP proof, and its
+    /// access tokens are always DPoP-bound.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound_access_tokens: bool,
     /// UMA 2.0 Grant §3.3.2: where claims gathering may send the browser back (Janssen's
     /// `claims_redirect_uri`).
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -108,11 +108,15 @@ pub enum GrantKind {
     /// UMA claims gatherings under way (keyed by the browser cookie's SHA-256), taken when
     /// the browser comes back signed in.
     UmaGathering = 22,
+    /// `jti` values of DPoP proofs already used (RFC 9449 §11.1), keyed by the SHA-256 of
+    /// the proof key's thumbprint and the `jti`; each lives as long as its proof could be
+    /// accepted.
+    DpopJti = 23,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 22] = [
+    pub const ALL: [GrantKind; 23] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -135,6 +139,7 @@ impl GrantKind {
         GrantKind::UmaRpt,
         GrantKind::UmaPct,
         GrantKind::UmaGathering,
+        GrantKind::DpopJti,
     ];
 
     /// Decode the tag byte.

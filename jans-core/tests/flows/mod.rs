@@ -19,6 +19,7 @@ pub mod backends;
 pub mod brute_force;
 pub mod client_auth;
 pub mod discovery;
+mod dpop;
 pub mod fido2;
 pub mod fido2_mds;
 pub mod fido2_u2f;

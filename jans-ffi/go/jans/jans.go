@@ -417,6 +417,51 @@ func (e *Engine) VerifyToken(token, audience string) (map[string]any, error) {
 	return decodeObject(out)
 }
 
+// VerifyTokenDPoP verifies a DPoP-bound JWT access token (RFC 9449 §7.1) presented with
+// the DPoP scheme and proof (the request's DPoP header) on a request method to url
+// (without query or fragment): the token passes VerifyToken's checks and is bound to a key
+// (cnf.jkt), and the proof is of that key, for this method, URL and token, recent, and
+// used for the first time. VerifyToken refuses DPoP-bound tokens. A refused token or proof
+// gives an error matching ErrTokenInvalid.
+func (e *Engine) VerifyTokenDPoP(token, proof, method, url, audience string) (map[string]any, error) {
+	const op = "verify DPoP token"
+	var frees []func()
+	defer func() {
+		for _, f := range frees {
+			f()
+		}
+	}()
+	args := make([]*C.char, 4)
+	for i, a := range []struct{ name, value string }{
+		{"token", token}, {"proof", proof}, {"method", method}, {"url", url},
+	} {
+		c, free, err := cstring(op, a.name, a.value)
+		if err != nil {
+			return nil, err
+		}
+		frees = append(frees, free)
+		args[i] = c
+	}
+	var caud *C.char
+	if audience != "" {
+		a, free, err := cstring(op, "audience", audience)
+		if err != nil {
+			return nil, err
+		}
+		frees = append(frees, free)
+		caud = a
+	}
+	out, err := e.withID(op, func(id C.uint64_t) ([]byte, error) {
+		return call(op, func(buf *C.JansBuf) C.JansStatus {
+			return C.jans_token_verify_dpop(id, args[0], args[1], args[2], args[3], caud, buf)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(out)
+}
+
 // Introspect answers as RFC 7662 §2.2 for token, as the server itself: {"active": true,
 // "client_id": ..., "scope": ..., "exp": ...} or {"active": false}.
 func (e *Engine) Introspect(token string) (map[string]any, error) {

@@ -1,6 +1,10 @@
 package jans
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var testConfig = map[string]any{
@@ -284,5 +289,66 @@ func TestDataDirIsExclusiveAndDurable(t *testing.T) {
 	}
 	if info, _ := again.Introspect(tok); info["active"] != true {
 		t.Fatalf("grant survived: %v", info)
+	}
+}
+
+// dpopProof signs a DPoP proof (RFC 9449 §4.2) with key for htm htu, with ath of token.
+func dpopProof(t *testing.T, key *ecdsa.PrivateKey, htm, htu, token, jti string) string {
+	t.Helper()
+	b64 := base64.RawURLEncoding
+	pad := func(b []byte) []byte { return append(make([]byte, 32-len(b)), b...) }
+	header, _ := json.Marshal(map[string]any{"alg": "ES256", "typ": "dpop+jwt", "jwk": map[string]string{
+		"kty": "EC", "crv": "P-256",
+		"x": b64.EncodeToString(pad(key.X.Bytes())), "y": b64.EncodeToString(pad(key.Y.Bytes())),
+	}})
+	claims := map[string]any{"jti": jti, "htm": htm, "htu": htu, "iat": time.Now().Unix()}
+	if token != "" {
+		sum := sha256.Sum256([]byte(token))
+		claims["ath"] = b64.EncodeToString(sum[:])
+	}
+	payload, _ := json.Marshal(claims)
+	input := b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
+	digest := sha256.Sum256([]byte(input))
+	r, s, err := ecdsa.Sign(rand.Reader, key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return input + "." + b64.EncodeToString(append(pad(r.Bytes()), pad(s.Bytes())...))
+}
+
+func TestDPoPBoundTokenVerifiesOnlyWithItsProof(t *testing.T) {
+	e := newEngine(t)
+	id, secret := jwtClient(t, e)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := tokenRequest(id, secret)
+	req.Header.Set("DPoP", dpopProof(t, key, "POST", "https://id.example.com/jans-auth/restv1/token", "", "t-1"))
+	resp, err := e.Handle(req)
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("token endpoint: %v %v", resp, err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(resp.Body, &body); err != nil || body["token_type"] != "DPoP" {
+		t.Fatalf("%s %v", resp.Body, err)
+	}
+	tok := body["access_token"].(string)
+	if _, err := e.VerifyToken(tok, ""); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("a bound token as a bearer token: %v", err)
+	}
+	api := "https://api.example.com/photos"
+	proof := dpopProof(t, key, "GET", api, tok, "r-1")
+	claims, err := e.VerifyTokenDPoP(tok, proof, "GET", api, "")
+	if err != nil || claims["client_id"] != id {
+		t.Fatalf("with its proof: %v %v", claims, err)
+	}
+	if _, err := e.VerifyTokenDPoP(tok, proof, "GET", api, ""); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("the proof again: %v", err)
+	}
+	other := dpopProof(t, key, "GET", api, "another token", "r-2")
+	if _, err := e.VerifyTokenDPoP(tok, other, "GET", api, ""); !errors.Is(err, ErrTokenInvalid) ||
+		!strings.Contains(err.Error(), "ath") {
+		t.Fatalf("another token's proof: %v", err)
 	}
 }

@@ -99,7 +99,7 @@ pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 27] = [
 ];
 
 /// Members of Janssen's `attributes` (`ClientAttributes`) read one to one.
-pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 4] = [
+pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 5] = [
     (
         "backchannelLogoutSessionRequired",
         "backchannel_logout_session_required",
@@ -109,6 +109,11 @@ pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 4] = [
     (
         "requirePar",
         "require_pushed_authorization_requests",
+        Kind::Bool,
+    ),
+    (
+        "dpopBoundAccessToken",
+        "dpop_bound_access_tokens",
         Kind::Bool,
     ),
     (
@@ -555,6 +560,7 @@ mod tests {
             access_token_as_jwt: true,
             rpt_as_jwt: true,
             require_pushed_authorization_requests: true,
+            dpop_bound_access_tokens: true,
             claims_redirect_uri: vec!["https://rp.example/claims".into()],
             access_token_signing_alg: Some(Algorithm::RS256),
             access_token_lifetime: Some(600),

@@ -23,6 +23,8 @@ pub struct Issue<'a> {
     pub claims: Option<&'a str>,
     /// The grant type it is issued under (`implicit` from the authorization endpoint).
     pub grant_type: &'static str,
+    /// The thumbprint of the DPoP key it is bound to (RFC 9449 §6), if any.
+    pub jkt: Option<&'a str>,
 }
 
 /// RFC 9068 §2.2 claims, serialized in this order.
@@ -37,6 +39,9 @@ struct AtClaims<'a> {
     jti: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
+    /// RFC 9449 §6.1: the key a DPoP-bound token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<serde_json::Value>,
 }
 
 /// An issued access token.
@@ -46,6 +51,8 @@ pub struct Issued {
     pub token: String,
     /// Seconds until expiry.
     pub expires_in: u64,
+    /// Bound to a DPoP key: `token_type` is `DPoP` (RFC 9449 §5).
+    pub dpop_bound: bool,
 }
 
 impl Issued {
@@ -59,7 +66,12 @@ impl Issued {
     ) -> crate::response::Response {
         let mut body = extra;
         body.insert("access_token".into(), self.token.into());
-        body.insert("token_type".into(), "Bearer".into());
+        let token_type = if self.dpop_bound {
+            crate::auth::oauth::dpop::TOKEN_TYPE
+        } else {
+            "Bearer"
+        };
+        body.insert("token_type".into(), token_type.into());
         body.insert("expires_in".into(), self.expires_in.into());
         if !scope.is_empty() {
             body.insert("scope".into(), scope.into());
@@ -84,6 +96,9 @@ pub struct TokenData {
     /// Janssen's `grantType`); none in tokens stored before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_type: Option<String>,
+    /// The thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
 }
 
 impl GrantData for TokenData {
@@ -106,6 +121,7 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
         jti: None,
         claims: what.claims.map(str::to_owned),
         grant_type: Some(what.grant_type.to_owned()),
+        jkt: what.jkt.map(str::to_owned),
     };
     let token = if what.client.metadata.access_token_as_jwt {
         let alg = what
@@ -128,6 +144,7 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
             iat: ctx.now,
             jti: &jti,
             scope: (!what.scope.is_empty()).then_some(what.scope),
+            cnf: what.jkt.map(crate::auth::oauth::dpop::confirmation),
         };
         let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
         let jwt = signer.sign(AT_JWT_TYP, &payload, ctx.rng.as_ref())?;
@@ -154,5 +171,6 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
     Ok(Issued {
         token,
         expires_in: lifetime,
+        dpop_bound: what.jkt.is_some(),
     })
 }

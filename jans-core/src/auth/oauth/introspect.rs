@@ -3,6 +3,7 @@
 use crate::auth::AuthServer;
 use crate::auth::oauth::access_token::TokenData;
 use crate::auth::oauth::client_auth::{self, auth_scheme};
+use crate::auth::oauth::dpop;
 use crate::auth::oauth::token::require_form;
 use crate::auth::oauth::token_key;
 use crate::ctx::Ctx;
@@ -50,16 +51,40 @@ pub(crate) async fn lookup(
     Ok(None)
 }
 
-/// The caller: an authenticated client, or the client of a presented bearer access token.
-async fn caller(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Client, Error> {
+/// The caller: an authenticated client, or the client of a presented access token (a
+/// bearer token, or a DPoP-bound one with its proof, RFC 9449 §7); `Err` holds the answer
+/// to a token presented other than its binding requires.
+async fn caller(
+    auth: &AuthServer,
+    req: &Request,
+    ctx: &Ctx,
+) -> Result<Result<Client, Response>, Error> {
     let params = req.params();
     if let Some((scheme, token)) = req.authorization.as_deref().and_then(auth_scheme)
-        && scheme == "bearer"
+        && (scheme == "bearer" || scheme == "dpop")
     {
         let invalid = || OAuthError::new(ErrorCode::InvalidToken, "the access token is not active");
         let (kind, rec) = lookup(auth, token, None, ctx).await?.ok_or_else(invalid)?;
         if kind != GrantKind::AccessToken {
             return Err(invalid().into());
+        }
+        let scheme = if scheme == "dpop" {
+            dpop::Scheme::Dpop
+        } else {
+            dpop::Scheme::Bearer
+        };
+        if let Err(refusal) = dpop::check_presentation(
+            auth,
+            req,
+            &AuthEndpoint::Introspection,
+            token,
+            scheme,
+            &rec,
+            ctx,
+        )
+        .await
+        {
+            return refusal.at_resource(auth, ctx).map(Err);
         }
         if auth
             .config()
@@ -72,12 +97,12 @@ async fn caller(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Client, E
             )
             .into());
         }
-        return auth
+        return Ok(Ok(auth
             .stores()
             .clients
             .get(&rec.client_id)
             .await?
-            .ok_or_else(|| invalid().into());
+            .ok_or_else(invalid)?));
     }
     let caller =
         client_auth::authenticate(auth, req, params, &AuthEndpoint::Introspection, ctx).await?;
@@ -89,7 +114,7 @@ async fn caller(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Client, E
         )
         .into());
     }
-    Ok(caller.client)
+    Ok(Ok(caller.client))
 }
 
 /// RFC 7662 §2.2 response members of an active token.
@@ -101,10 +126,13 @@ fn active_json(auth: &AuthServer, kind: GrantKind, rec: &GrantRecord) -> serde_j
         m.insert("scope".into(), rec.scope.clone().into());
     }
     m.insert("client_id".into(), rec.client_id.clone().into());
+    let data = rec.read::<TokenData>().unwrap_or_default();
     m.insert(
         "token_type".into(),
-        match kind {
-            GrantKind::RefreshToken => "refresh_token",
+        match (kind, &data.jkt) {
+            (GrantKind::RefreshToken, _) => "refresh_token",
+            // RFC 9449 §6.2.
+            (_, Some(_)) => crate::auth::oauth::dpop::TOKEN_TYPE,
             _ => "Bearer",
         }
         .into(),
@@ -120,8 +148,12 @@ fn active_json(auth: &AuthServer, kind: GrantKind, rec: &GrantRecord) -> serde_j
     );
     m.insert("aud".into(), rec.client_id.clone().into());
     m.insert("iss".into(), config.issuer.clone().into());
-    if let Ok(TokenData { jti: Some(jti), .. }) = rec.read::<TokenData>() {
+    if let Some(jti) = data.jti {
         m.insert("jti".into(), jti.into());
+    }
+    if let Some(jkt) = &data.jkt {
+        // RFC 9449 §6.2: the key a bound token is bound to.
+        m.insert("cnf".into(), crate::auth::oauth::dpop::confirmation(jkt));
     }
     serde_json::Value::Object(m)
 }
@@ -173,7 +205,10 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
     }
     let params = req.params();
     params.check_no_repeats()?;
-    let caller = caller(auth, req, ctx).await?;
+    let caller = match caller(auth, req, ctx).await? {
+        Ok(c) => c,
+        Err(answer) => return Ok(answer),
+    };
     let token = params
         .get("token")?
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;

@@ -1,10 +1,11 @@
 //! OAuth 2.0: token endpoint and grants, client authentication, introspection, revocation,
-//! pushed authorization requests.
+//! pushed authorization requests, DPoP.
 
 pub mod access_token;
 pub mod authorize;
 pub mod client;
 pub mod client_auth;
+pub mod dpop;
 pub mod family;
 pub mod grant;
 pub mod introspect;

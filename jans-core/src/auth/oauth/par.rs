@@ -9,9 +9,9 @@
 
 use crate::auth::AuthServer;
 use crate::auth::oauth::authorize::{AuthorizationRequest, validate};
-use crate::auth::oauth::client_auth;
 use crate::auth::oauth::token::require_form;
 use crate::auth::oauth::token_key;
+use crate::auth::oauth::{client_auth, dpop};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::{ErrorCode, OAuthError};
@@ -79,7 +79,23 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
     }
     // §2.3: what the authorization endpoint would refuse is refused here, in the
     // token endpoint's form.
-    let request = validate::validate(auth, client, redirect_uri, params)?;
+    let mut request = validate::validate(auth, client, redirect_uri, params)?;
+    // RFC 9449 §10.1: a request pushed with a DPoP proof binds its code to the proof's
+    // key, which `dpop_jkt`, when sent too, must name.
+    let proof = match dpop::at_authorization_server(auth, req, &AuthEndpoint::Par, ctx).await {
+        Ok(p) => p,
+        Err(refusal) => return refusal.at_authorization_server(auth, ctx),
+    };
+    if let Some(proof) = proof {
+        if request.dpop_jkt.as_ref().is_some_and(|j| *j != proof.jkt) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "dpop_jkt is not the thumbprint of the proof's key",
+            )
+            .into());
+        }
+        request.dpop_jkt = Some(proof.jkt);
+    }
     let reference = ctx.random_token(32);
     let lifetime = config.request_uri_par_lifetime;
     let stamp = GrantRecord {

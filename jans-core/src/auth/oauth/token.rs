@@ -4,11 +4,12 @@
 use crate::auth::AuthServer;
 use crate::auth::oauth::access_token::{self, Issue, TokenData};
 use crate::auth::oauth::client_auth;
+use crate::auth::oauth::dpop;
 use crate::auth::oauth::grant::{self, Decision, Granted};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::{ErrorCode, OAuthError};
-use crate::repo::client::Client;
+use crate::repo::client::AuthMethod;
 use crate::repo::stat::TokenType;
 use crate::request::{AuthEndpoint, Request};
 use crate::response::Response;
@@ -68,10 +69,27 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
     if let Some(extension) = extension {
         return extension.grant(client, params, ctx).await;
     }
+    // RFC 9449 §5: a proof binds what is issued to its key; checked before the grant spends
+    // a code or a refresh token.
+    let proof = match dpop::at_authorization_server(auth, req, &AuthEndpoint::Token, ctx).await {
+        Ok(p) => p,
+        Err(refusal) => return refusal.at_authorization_server(auth, ctx),
+    };
+    if proof.is_none() && client.metadata.dpop_bound_access_tokens {
+        // RFC 9449 §5.2.
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "this client's token requests must carry a DPoP proof",
+        )
+        .into());
+    }
+    let jkt = proof.as_ref().map(|p| p.jkt.as_str());
     let decision = match grant_type.as_str() {
-        "authorization_code" => grant::authorization_code::grant(auth, client, params, ctx).await?,
+        "authorization_code" => {
+            grant::authorization_code::grant(auth, client, params, jkt, ctx).await?
+        }
         "password" => grant::password::grant(auth, client, params, ctx).await?,
-        "refresh_token" => grant::refresh_token::grant(auth, client, params, ctx).await?,
+        "refresh_token" => grant::refresh_token::grant(auth, client, params, jkt, ctx).await?,
         "client_credentials" => grant::client_credentials::grant(client, params)?,
         _ => {
             return Err(OAuthError::new(
@@ -82,7 +100,7 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         }
     };
     match decision {
-        Decision::Granted(granted) => issue(auth, client, &granted, ctx).await,
+        Decision::Granted(granted) => issue(auth, &caller, &granted, jkt, ctx).await,
         Decision::Answer(response) => Ok(response),
     }
 }
@@ -90,13 +108,16 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
 /// Issue what a grant granted (RFC 6749 §5.1): the access token, then the ID token and the
 /// refresh token it names; then, for a grant that took a code or a refresh token, revoke
 /// what was just stored if a racing replay revoked the family meanwhile (the client is
-/// answered, with tokens that are already revoked).
+/// answered, with tokens that are already revoked). With a DPoP proof of key `jkt`, the
+/// access token is bound to it, and so is a public client's refresh token (RFC 9449 §5).
 async fn issue(
     auth: &AuthServer,
-    client: &Client,
+    caller: &client_auth::Authenticated,
     granted: &Granted,
+    jkt: Option<&str>,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
+    let client = &caller.client;
     let subject = granted.subject.as_ref();
     let issued = access_token::issue(
         auth,
@@ -107,6 +128,7 @@ async fn issue(
             family: &granted.family,
             claims: granted.claims.as_deref(),
             grant_type: granted.grant_type,
+            jkt,
         },
         ctx,
     )
@@ -139,6 +161,9 @@ async fn issue(
             jti: None,
             claims: granted.claims.clone(),
             grant_type: Some(granted.grant_type.to_owned()),
+            jkt: jkt
+                .filter(|_| caller.method == AuthMethod::None)
+                .map(str::to_owned),
         };
         let rt = grant::refresh_token::issue(
             auth,

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::auth::AuthServer;
+use crate::auth::oauth::dpop;
 use crate::ctx::UnixTime;
 use crate::jose::{JoseError, jws, jwt};
 
@@ -58,6 +59,13 @@ pub enum VerifyError {
     /// A registered claim failed its check (RFC 7519 §4.1, RFC 9068 §4, OIDC Core §3.1.3.7).
     #[error("claim `{0}` is invalid")]
     Claim(&'static str),
+    /// The token is bound to a DPoP key (`cnf.jkt`, RFC 9449 §6.1): it verifies only with a
+    /// proof of that key ([`AuthServer::verify_token_dpop`]), never as a bearer token.
+    #[error("the token is DPoP-bound: present it with a proof of its key")]
+    Bound,
+    /// The DPoP proof presented with the token is refused (RFC 9449 §4.3, §7.1).
+    #[error("{0}")]
+    Proof(String),
 }
 
 impl From<JoseError> for VerifyError {
@@ -132,14 +140,67 @@ pub fn verify(
     Ok(VerifiedToken { kind, claims })
 }
 
+/// The `cnf.jkt` of verified claims (RFC 9449 §6.1), if the token is DPoP-bound.
+fn bound_key(claims: &Map<String, Value>) -> Option<&str> {
+    claims.get("cnf")?.get("jkt")?.as_str()
+}
+
 impl AuthServer {
-    /// [`verify`] on this engine: is `token` one of our live access or ID tokens?
+    /// [`verify`] on this engine: is `token` one of our live access or ID tokens, presented
+    /// as a bearer token? A DPoP-bound token is refused ([`VerifyError::Bound`]): whoever
+    /// holds a copy must not pass with it alone.
     pub fn verify_token(
         &self,
         token: &str,
         audience: Option<&str>,
         now: UnixTime,
     ) -> Result<VerifiedToken, VerifyError> {
-        verify(self, token, audience, now)
+        let verified = verify(self, token, audience, now)?;
+        if bound_key(&verified.claims).is_some() {
+            return Err(VerifyError::Bound);
+        }
+        Ok(verified)
+    }
+
+    /// [`verify`] of an access token presented with the `DPoP` scheme and the proof `proof`
+    /// of a request `method` `url` (RFC 9449 §7.1): the token is one of ours, bound to a key
+    /// (`cnf.jkt`), and the proof passes every check of §4.3 for this request and this token
+    /// (`ath`), is of that key, and is used for the first time (its `jti` is remembered in
+    /// the grant store, so a replay is refused on every node). `dpopUseNonce` is not applied
+    /// here: a resource server hands out nonces of its own.
+    pub async fn verify_token_dpop(
+        &self,
+        token: &str,
+        proof: &str,
+        method: &str,
+        url: &str,
+        audience: Option<&str>,
+        ctx: &crate::ctx::Ctx,
+    ) -> Result<VerifiedToken, VerifyError> {
+        let verified = verify(self, token, audience, ctx.now)?;
+        let jkt = bound_key(&verified.claims).ok_or_else(|| {
+            VerifyError::Proof("the token is not DPoP-bound; present it as a bearer token".into())
+        })?;
+        let expected = dpop::Expected {
+            method,
+            url,
+            access_token: Some(token),
+        };
+        let checked = dpop::check(
+            proof,
+            &expected,
+            &dpop::Rules::of(&self.config(), ctx.now),
+            self.provider().as_ref(),
+        )
+        .map_err(|e| VerifyError::Proof(e.to_string()))?;
+        if checked.jkt != jkt {
+            return Err(VerifyError::Proof(
+                "invalid DPoP proof: the proof is not of the token's key".into(),
+            ));
+        }
+        dpop::remember(self, &checked, ctx)
+            .await
+            .map_err(|e| VerifyError::Proof(e.to_string()))?;
+        Ok(verified)
     }
 }

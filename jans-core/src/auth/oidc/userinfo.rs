@@ -4,12 +4,13 @@
 use crate::auth::AuthServer;
 use crate::auth::oauth::access_token::TokenData;
 use crate::auth::oauth::client_auth::auth_scheme;
+use crate::auth::oauth::dpop;
 use crate::auth::oauth::introspect::lookup;
 use crate::auth::oidc::claims::{self, ClaimsRequest, Target};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::{ErrorCode, OAuthError};
-use crate::request::{Method, Request};
+use crate::request::{AuthEndpoint, Method, Request};
 use crate::response::{Body, Response};
 use crate::store::GrantKind;
 
@@ -19,31 +20,37 @@ fn invalid_token(d: &'static str) -> Error {
 
 /// `GET|POST /jans-auth/restv1/userinfo`.
 pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+    // RFC 6750 §2.1 and RFC 9449 §7.1: `Bearer`, or `DPoP` for a DPoP-bound token.
     let header = req
         .authorization
         .as_deref()
         .and_then(auth_scheme)
-        .filter(|(s, _)| s == "bearer")
-        .map(|(_, t)| t.to_owned());
+        .and_then(|(s, t)| match s.as_str() {
+            "bearer" => Some((t.to_owned(), dpop::Scheme::Bearer)),
+            "dpop" => Some((t.to_owned(), dpop::Scheme::Dpop)),
+            _ => None,
+        });
     let form = if req.method == Method::Post {
         req.form.check_no_repeats()?;
         req.form.get("access_token")?.map(str::to_owned)
     } else {
         None
     };
-    let token = match (header, form) {
+    let (token, scheme) = match (header, form) {
         (Some(_), Some(_)) => {
             // RFC 6750 §2: a client MUST NOT use more than one method.
             return Err(OAuthError::invalid_request("the token was sent twice").into());
         }
-        (Some(t), None) | (None, Some(t)) => t,
+        (Some(t), None) => t,
+        (None, Some(t)) => (t, dpop::Scheme::Bearer),
         (None, None) => {
             // RFC 6750 §3.1: no error code when the request carried no token.
             return Ok(Response::with_body(Body::Error(
                 OAuthError::new(ErrorCode::InvalidToken, "a bearer access token is required")
                     .into(),
             ))
-            .header("www-authenticate", "Bearer realm=\"jans-auth\""));
+            .header("www-authenticate", "Bearer realm=\"jans-auth\"")
+            .header("www-authenticate", dpop::challenge(&auth.config(), None)));
         }
     };
     let (kind, rec) = lookup(auth, &token, None, ctx)
@@ -51,6 +58,19 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         .ok_or_else(|| invalid_token("the access token is not active"))?;
     if kind != GrantKind::AccessToken {
         return Err(invalid_token("not an access token"));
+    }
+    if let Err(refusal) = dpop::check_presentation(
+        auth,
+        req,
+        &AuthEndpoint::Userinfo,
+        &token,
+        scheme,
+        &rec,
+        ctx,
+    )
+    .await
+    {
+        return refusal.at_resource(auth, ctx);
     }
     let scopes: Vec<&str> = rec.scope.split(' ').filter(|s| !s.is_empty()).collect();
     if !scopes.contains(&"openid") {

@@ -117,6 +117,7 @@ pub(crate) async fn issue_code(
                 family: &family,
                 claims: authz.claims.as_deref(),
                 grant_type,
+                jkt: None,
             },
             ctx,
         )

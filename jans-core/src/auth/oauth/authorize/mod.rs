@@ -150,6 +150,10 @@ pub struct AuthorizationRequest {
     /// `acr_values`, in order of preference (OIDC Core §3.1.2.1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acr_values: Vec<String>,
+    /// The DPoP key the code is bound to (RFC 9449 §10): `dpop_jkt`, or the key of the
+    /// proof the request was pushed with (§10.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -171,6 +175,7 @@ impl AuthorizationRequest {
             claims: None,
             hint_subject: None,
             acr_values: Vec::new(),
+            dpop_jkt: None,
         }
     }
 }

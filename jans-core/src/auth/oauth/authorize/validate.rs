@@ -207,6 +207,19 @@ pub(crate) fn validate(
     if let Some(c) = claims {
         ClaimsRequest::parse(c).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
     }
+    // RFC 9449 §10: the thumbprint of the key the code will be bound to (a SHA-256 JWK
+    // thumbprint, RFC 7638: 43 base64url characters).
+    let dpop_jkt = match params.get("dpop_jkt")? {
+        None => None,
+        Some(j) if j.len() == 43 && crate::b64::decode(j).is_ok_and(|d| d.len() == 32) => {
+            Some(j.to_owned())
+        }
+        Some(_) => {
+            return Err(OAuthError::invalid_request(
+                "dpop_jkt is not a JWK SHA-256 thumbprint",
+            ));
+        }
+    };
     Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),
         response_type,
@@ -222,5 +235,6 @@ pub(crate) fn validate(
         claims: claims.map(str::to_owned),
         hint_subject,
         acr_values,
+        dpop_jkt,
     })
 }

@@ -8,16 +8,18 @@ use crate::auth::oauth::grant::{Decision, Granted, IdTokenBasis, refresh_token};
 use crate::auth::oauth::{pkce, token_key};
 use crate::ctx::Ctx;
 use crate::error::Error;
+use crate::error::oauth::{ErrorCode, OAuthError};
 use crate::params::Params;
 use crate::repo::client::Client;
 use crate::repo::user::UserStatus;
 use crate::store::{GrantKind, Taken};
 
-/// `grant_type=authorization_code`.
+/// `grant_type=authorization_code`; `jkt` is the key of the request's DPoP proof, if any.
 pub async fn grant(
     auth: &AuthServer,
     client: &Client,
     params: &Params,
+    jkt: Option<&str>,
     ctx: &Ctx,
 ) -> Result<Decision, Error> {
     let config = auth.config();
@@ -65,6 +67,16 @@ pub async fn grant(
         params.get("redirect_uri")?,
         params.get("code_verifier")?,
     )?;
+    // RFC 9449 §10: a code whose request named a DPoP key is redeemed only with that key.
+    if let Some(bound) = &grant.request.dpop_jkt
+        && jkt != Some(bound.as_str())
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "the code is bound to another DPoP key (dpop_jkt)",
+        )
+        .into());
+    }
     let user = match auth.stores().users.get(&grant.session.user_inum).await? {
         Some(u) if u.status == UserStatus::Active => u,
         _ => return Err(invalid_grant("the user is no longer active")),
@@ -166,6 +178,7 @@ mod tests {
                 claims: None,
                 hint_subject: None,
                 acr_values: Vec::new(),
+                dpop_jkt: None,
             },
             session: Session {
                 sid: "s".to_owned(),

@@ -65,11 +65,13 @@ pub async fn issue(
     Ok(token)
 }
 
-/// `grant_type=refresh_token` (RFC 6749 §6).
+/// `grant_type=refresh_token` (RFC 6749 §6); `jkt` is the key of the request's DPoP proof,
+/// if any.
 pub async fn grant(
     auth: &AuthServer,
     client: &Client,
     params: &Params,
+    jkt: Option<&str>,
     ctx: &Ctx,
 ) -> Result<Decision, Error> {
     let presented = super::required(params, "refresh_token")?;
@@ -95,6 +97,17 @@ pub async fn grant(
         return Err(invalid_grant(
             "the refresh token was issued to another client",
         ));
+    }
+    // RFC 9449 §5: a refresh token bound to a DPoP key (a public client's) is used only with
+    // a proof of that key; refused before the token is spent.
+    if let Some(bound) = crate::auth::oauth::dpop::bound_key(&peek)
+        && jkt != Some(bound.as_str())
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "the refresh token is bound to another DPoP key",
+        )
+        .into());
     }
     // RFC 6749 §6: a narrower scope may be asked for, never a wider one. Checked before the
     // token is spent, so a refused request leaves it usable.
