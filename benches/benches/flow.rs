@@ -5,6 +5,8 @@
 //!   excluded;
 //! - `flow/code/login`: the same with a fresh login through the interaction API, so one
 //!   argon2id verification is included;
+//! - `flow/par/session`: `flow/code/session` with the request pushed first (RFC 9126): PAR
+//!   → authorize by `request_uri` → code → token (issue 16's PAR target);
 //! - `raw/argon2id_verify`: one bare verification at the configured (OWASP) parameters.
 
 use std::sync::Arc;
@@ -137,6 +139,32 @@ impl Flow {
         (param(location(&r), "code"), cookie)
     }
 
+    /// Push the authorization request (RFC 9126 §2.1); the authorize request that uses it.
+    fn push(&self, cookie: &str) -> Request {
+        let req = Request::new(AuthEndpoint::Par, Method::Post).with_form(Params::from_pairs([
+            ("response_type", "code"),
+            ("redirect_uri", CB),
+            ("scope", "openid profile"),
+            ("state", "s"),
+            ("nonce", "n"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.secret.as_str()),
+        ]));
+        let r = block_on(self.engine.handle(req, &ctx()));
+        assert_eq!(r.status(), 201, "{:?}", r.body);
+        let Body::JsonStatus(_, body) = &r.body else {
+            panic!("expected the pushed request's reference, got {:?}", r.body)
+        };
+        let request_uri = body["request_uri"].as_str().expect("request_uri");
+        let mut req = Request::new(AuthEndpoint::Authorize, Method::Get);
+        req.query = Params::from_pairs([
+            ("client_id", self.client_id.as_str()),
+            ("request_uri", request_uri),
+        ]);
+        req.cookies = vec![("session_id".into(), cookie.into())];
+        req
+    }
+
     fn redeem(&self, code: &str) -> Response {
         let req = Request::new(AuthEndpoint::Token, Method::Post).with_form(Params::from_pairs([
             ("grant_type", "authorization_code"),
@@ -161,6 +189,15 @@ fn flows(c: &mut Criterion) {
         b.iter(|| {
             let code = param(location(&f.authorize(Some(&cookie))), "code");
             let r = f.redeem(&code);
+            assert_eq!(r.status(), 200);
+            r
+        })
+    });
+    g.bench_function("par/session", |b| {
+        b.iter(|| {
+            let authorize = f.push(&cookie);
+            let r = block_on(f.engine.handle(authorize, &ctx()));
+            let r = f.redeem(&param(location(&r), "code"));
             assert_eq!(r.status(), 200);
             r
         })

@@ -331,6 +331,13 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16, uma_port:
             json!({"client_name": "interop public code flow", "redirect_uris": [redirect],
                    "scope": "profile", "token_endpoint_auth_method": "none"}),
         ),
+        (
+            "dpop",
+            json!({"client_name": "interop DPoP public client", "redirect_uris": [redirect],
+                   "scope": "profile offline_access",
+                   "grant_types": ["authorization_code", "refresh_token"],
+                   "token_endpoint_auth_method": "none", "dpop_bound_access_tokens": true}),
+        ),
     ];
 
     let mut out = serde_json::Map::new();
@@ -351,7 +358,7 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16, uma_port:
             "`client add` ({role}) printed no client_id:\n{}",
             ran.describe()
         );
-        if role != "private_key_jwt" && role != "code_public" {
+        if !["private_key_jwt", "code_public", "dpop"].contains(&role) {
             assert!(
                 registered["client_secret"]
                     .as_str()
@@ -384,8 +391,8 @@ permit(principal, action, resource is Jans::Resource)
 when { principal.type == "user" && principal.claims has role && principal.claims.role == "admin" };
 "#;
 
-/// UMA on (every feature flag), decided by [`UMA_POLICIES`], in the shared configuration
-/// (which then holds the issuer too: the server's, on `port`).
+/// UMA on (every feature flag), decided by [`UMA_POLICIES`], and DPoP nonces required, in
+/// the shared configuration (which then holds the issuer too: the server's, on `port`).
 fn enable_uma(data: &Path, dir: &Path, port: u16) {
     let policies = dir.join("uma.cedar");
     fs::write(&policies, UMA_POLICIES).unwrap();
@@ -401,6 +408,9 @@ fn enable_uma(data: &Path, dir: &Path, port: u16) {
             // As the server's environment says (JANS_OUTBOUND_BLOCK_PRIVATE_IP), which a
             // stored configuration governs over.
             "outboundBlockPrivateIp=false",
+            // DPoP proofs carry server nonces (RFC 9449 §8): openid-client must take them
+            // from use_dpop_nonce answers (dpop.test.mjs).
+            "dpopUseNonce=true",
         ],
         dir,
         "config-uma",

@@ -92,8 +92,14 @@ impl Algorithm {
         }
     }
 
-    /// Parse a registered `alg` name; `none` and unknown names give `None`.
+    /// Parse a registered `alg` name; `none` and unknown names give `None`. `Ed25519`, the
+    /// fully-specified name of EdDSA over Ed25519 (RFC 9864 §2.2; what jose 6 and
+    /// oauth4webapi sign with), is [`Algorithm::EdDSA`]: EdDSA is used here with Ed25519
+    /// keys only, and a key's `crv` is checked wherever one verifies ([`crate::jose::Jwk::fits`]).
     pub fn from_name(name: &str) -> Option<Algorithm> {
+        if name == "Ed25519" {
+            return Some(Algorithm::EdDSA);
+        }
         Algorithm::ALL.into_iter().find(|a| a.as_str() == name)
     }
 

@@ -72,7 +72,7 @@ impl Jwk {
             return false;
         }
         if let Some(declared) = &self.alg
-            && declared != alg.as_str()
+            && Algorithm::from_name(declared) != Some(alg)
         {
             return false;
         }

@@ -128,7 +128,7 @@ pub fn sign(
     rng: &dyn Random,
 ) -> Result<String, JoseError> {
     let alg = key.algorithm();
-    if header.alg != alg.as_str() {
+    if Algorithm::from_name(&header.alg) != Some(alg) {
         return Err(JoseError::KeyMismatch);
     }
     let input = signing_input(header, payload, sig_len_hint(alg))?;

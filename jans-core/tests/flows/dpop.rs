@@ -151,12 +151,25 @@ fn a_proof_binds_the_access_token_to_its_key() {
         assert_eq!(json(&r)["token_type"], "DPoP", "{alg:?}");
         assert_eq!(h.introspect(&c, &at(&r))["cnf"]["jkt"], k.jkt.as_str());
     }
+    // EdDSA by its fully-specified name (RFC 9864 §2.2), as oauth4webapi signs.
+    let ed = Key::new(&h, Algorithm::EdDSA);
+    let mut header = ed.header();
+    header.alg = "Ed25519".into();
+    let proof = ed.sign(&h, header, &ed.claims(&h, "POST", TOKEN_URL));
+    let r = cc(&h, &c, Some(&proof));
+    assert_eq!(h.introspect(&c, &at(&r))["cnf"]["jkt"], ed.jkt.as_str());
     let d = json(&h.call(Request::new(AuthEndpoint::Discovery, Method::Get)));
     assert!(
         d["dpop_signing_alg_values_supported"]
             .as_array()
             .unwrap()
             .contains(&json!("ES256"))
+    );
+    assert!(
+        d["dpop_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Ed25519"))
     );
 }
 
@@ -330,7 +343,13 @@ fn bad_proofs_get_invalid_dpop_proof_and_store_nothing() {
     at(&r);
     let r = cc(&h, &c, Some(&proof));
     assert_error(&r, 400, "invalid_dpop_proof");
-    assert_eq!(h.count_grants(), 2, "the first use's token and jti only");
+    // The jti is remembered as long as the proof could be accepted (iat + dpopTimeframe +
+    // clockSkewSeconds), then swept; the token (300 s) stays.
+    h.clock.advance(66);
+    let swept = block_on(h.stores.grants.sweep(h.clock.now(), usize::MAX)).unwrap();
+    assert_eq!(swept, 1, "the jti alone");
+    assert_error(&cc(&h, &c, Some(&proof)), 400, "invalid_dpop_proof");
+    assert_eq!(h.count_grants(), 1, "the first use's token");
 
     // Two DPoP headers (§4.3 item 1), as a host hands them over.
     let p = key.proof(&h, "POST", TOKEN_URL, None);

@@ -285,13 +285,23 @@ impl Refusal {
     }
 }
 
+/// The names of the algorithms proofs may use (`dpopSigningAlgValuesSupported`), EdDSA also
+/// by its fully-specified name `Ed25519` (RFC 9864 §2.2), which clients such as
+/// oauth4webapi sign with.
+pub fn alg_names(config: &Config) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for a in &config.dpop_signing_alg_values_supported {
+        names.push(a.as_str());
+        if *a == Algorithm::EdDSA {
+            names.push("Ed25519");
+        }
+    }
+    names
+}
+
 /// The `WWW-Authenticate: DPoP` challenge (§7.1): the error, if any, and the algorithms.
 pub fn challenge(config: &Config, error: Option<&OAuthError>) -> String {
-    let algs: Vec<&str> = config
-        .dpop_signing_alg_values_supported
-        .iter()
-        .map(|a| a.as_str())
-        .collect();
+    let algs = alg_names(config);
     let mut v = String::from("DPoP");
     if let Some(e) = error {
         v.push_str(&format!(" error=\"{}\",", e.code.as_str()));

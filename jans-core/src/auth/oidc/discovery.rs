@@ -60,12 +60,8 @@ pub fn document(
         "revocation_endpoint_auth_signing_alg_values_supported": signing,
         "introspection_signing_alg_values_supported": ours,
         "access_token_signing_alg_values_supported": ours,
-        // RFC 9449 §5.1.
-        "dpop_signing_alg_values_supported": config
-            .dpop_signing_alg_values_supported
-            .iter()
-            .map(|a| a.as_str())
-            .collect::<Vec<_>>(),
+        // RFC 9449 §5.1; EdDSA also by its fully-specified name (RFC 9864 §2.2).
+        "dpop_signing_alg_values_supported": crate::auth::oauth::dpop::alg_names(config),
     });
     // RFC 9126 §5: the PAR endpoint while its flag is on, and whether PAR is required.
     if config.feature_enabled("par")
