@@ -17,7 +17,7 @@ use jans_core::params::Params;
 
 use crate::routes::AppState;
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     (
         "webauthn_form.html",
         include_str!("../templates/webauthn_form.html"),
@@ -40,6 +40,7 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("login.html", include_str!("../templates/login.html")),
     ("consent.html", include_str!("../templates/consent.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("device.html", include_str!("../templates/device.html")),
 ];
 
 /// The stylesheet of every page.
@@ -142,7 +143,13 @@ impl Pages {
             let h = out.headers_mut();
             for (name, value) in resp.all_headers() {
                 if let Ok(v) = HeaderValue::from_str(&value) {
-                    h.insert(axum::http::HeaderName::from_static(name), v);
+                    let name = axum::http::HeaderName::from_static(name);
+                    // Every cookie is sent; any other header once, the engine's.
+                    if name == axum::http::header::SET_COOKIE {
+                        h.append(name, v);
+                    } else {
+                        h.insert(name, v);
+                    }
                 }
             }
         }
@@ -361,7 +368,7 @@ async fn login_answer(
     match outcome {
         LoginResult::Done(r) => {
             let secure = state.engine.config().issuer.starts_with("https://");
-            remember_session(crate::translate::from_core(&r), headers, secure)
+            remember_session(state.pages.core(&r), headers, secure)
         }
         LoginResult::Wait { seconds } => {
             let msg = format!(
@@ -469,8 +476,9 @@ pub async fn submit(
         }
         _ => return bad("unknown action"),
     };
+    // A page (a device request's end, RFC 8628) is rendered; anything else goes as it is.
     match result {
-        Ok(r) => crate::translate::from_core(&r),
+        Ok(r) => state.pages.core(&r),
         Err(e) => state.pages.oauth_error(&e.to_oauth()),
     }
 }
@@ -655,6 +663,28 @@ mod tests {
         assert!(html.contains("name=\"csrf\" value=\"c1\""));
         assert!(html.contains("&lt;script&gt;"), "auto-escaped");
         assert!(!html.contains("<script>x"));
+        // The device verification page (RFC 8628 §3.3), in each of its stages.
+        let form = p
+            .render(
+                "device.html",
+                minijinja::context! {
+                    stage => "enter", csrf => "c2", user_code => "\"><b>", error => "wrong",
+                },
+            )
+            .unwrap();
+        assert!(form.contains("name=\"csrf\" value=\"c2\""));
+        assert!(form.contains("action=\"/jans-auth/device-code\""));
+        assert!(form.contains("&quot;&gt;&lt;b&gt;") && form.contains("wrong"));
+        for (stage, heading) in [
+            ("approved", "Device connected"),
+            ("denied", "Request denied"),
+            ("expired", "Code expired"),
+        ] {
+            let html = p
+                .render("device.html", minijinja::context! { stage => stage })
+                .unwrap();
+            assert!(html.contains(heading) && !html.contains("<form"), "{stage}");
+        }
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("error.html"), "custom {{ error }}").unwrap();
         let p = Pages::load(Some(dir.path())).unwrap();

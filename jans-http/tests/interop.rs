@@ -332,6 +332,12 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16, uma_port:
                    "scope": "profile", "token_endpoint_auth_method": "none"}),
         ),
         (
+            "device",
+            json!({"client_name": "interop device", "scope": "profile",
+                   "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
+                   "token_endpoint_auth_method": "none"}),
+        ),
+        (
             "dpop",
             json!({"client_name": "interop DPoP public client", "redirect_uris": [redirect],
                    "scope": "profile offline_access",
@@ -358,7 +364,7 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16, uma_port:
             "`client add` ({role}) printed no client_id:\n{}",
             ran.describe()
         );
-        if !["private_key_jwt", "code_public", "dpop"].contains(&role) {
+        if !["private_key_jwt", "code_public", "dpop", "device"].contains(&role) {
             assert!(
                 registered["client_secret"]
                     .as_str()

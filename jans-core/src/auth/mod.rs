@@ -151,6 +151,12 @@ impl AuthServer {
             }
             (AuthEndpoint::Token, Method::Post) => oauth::token::handle(self, req, ctx).await,
             (AuthEndpoint::Par, Method::Post) => oauth::par::handle(self, req, ctx).await,
+            (AuthEndpoint::DeviceAuthorization, Method::Post) => {
+                oauth::device::authorize(self, req, ctx).await
+            }
+            (AuthEndpoint::DeviceVerification, Method::Get | Method::Post) => {
+                oauth::device::verification(self, req, ctx).await
+            }
             (AuthEndpoint::SessionStatus, Method::Get) => {
                 authn::session_status::handle(self, req, ctx).await
             }
@@ -181,12 +187,17 @@ impl AuthServer {
                 AuthEndpoint::Introspection
                 | AuthEndpoint::Authorize
                 | AuthEndpoint::Userinfo
-                | AuthEndpoint::EndSession,
+                | AuthEndpoint::EndSession
+                | AuthEndpoint::DeviceVerification,
                 _,
             ) => allow("GET, POST"),
-            (AuthEndpoint::Token | AuthEndpoint::Revocation | AuthEndpoint::Par, _) => {
-                allow("POST")
-            }
+            (
+                AuthEndpoint::Token
+                | AuthEndpoint::Revocation
+                | AuthEndpoint::Par
+                | AuthEndpoint::DeviceAuthorization,
+                _,
+            ) => allow("POST"),
             (
                 AuthEndpoint::Discovery
                 | AuthEndpoint::JansConfiguration

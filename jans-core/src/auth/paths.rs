@@ -16,7 +16,7 @@ pub const JWKS_ARCHIVED_PREFIX: &str = "/jans-auth/restv1/jwks/archived/";
 const MAX_KID_LEN: usize = 256;
 
 /// Every path served as is (the archived keys are served under [`JWKS_ARCHIVED_PREFIX`]).
-pub const EXACT: [(&str, AuthEndpoint); 14] = [
+pub const EXACT: [(&str, AuthEndpoint); 16] = [
     ("/.well-known/openid-configuration", AuthEndpoint::Discovery),
     (
         "/.well-known/jans-configuration",
@@ -39,6 +39,14 @@ pub const EXACT: [(&str, AuthEndpoint); 14] = [
     (
         "/jans-auth/restv1/session_status",
         AuthEndpoint::SessionStatus,
+    ),
+    (
+        "/jans-auth/restv1/device_authorization",
+        AuthEndpoint::DeviceAuthorization,
+    ),
+    (
+        crate::auth::oauth::device::VERIFICATION_PATH,
+        AuthEndpoint::DeviceVerification,
     ),
 ];
 
@@ -71,7 +79,10 @@ pub fn path(endpoint: &AuthEndpoint) -> String {
 /// Whether a browser visits `endpoint`, so an error it cannot send back to the client is
 /// shown to the user as a page (RFC 6749 §4.1.2.1; OIDC RP-Initiated Logout 1.0 §2).
 pub fn shows_errors_as_pages(endpoint: &AuthEndpoint) -> bool {
-    matches!(endpoint, AuthEndpoint::Authorize | AuthEndpoint::EndSession)
+    matches!(
+        endpoint,
+        AuthEndpoint::Authorize | AuthEndpoint::EndSession | AuthEndpoint::DeviceVerification
+    )
 }
 
 /// A short stable label for metrics and logs.
@@ -81,6 +92,8 @@ pub fn label(endpoint: &AuthEndpoint) -> &'static str {
         AuthEndpoint::JansConfiguration => "jans_configuration",
         AuthEndpoint::Par => "par",
         AuthEndpoint::SessionStatus => "session_status",
+        AuthEndpoint::DeviceAuthorization => "device_authorization",
+        AuthEndpoint::DeviceVerification => "device_verification",
         AuthEndpoint::Webfinger => "webfinger",
         AuthEndpoint::Jwks => "jwks",
         AuthEndpoint::JwksArchived(_) => "jwks_archived",
@@ -106,6 +119,8 @@ mod tests {
             AuthEndpoint::JansConfiguration,
             AuthEndpoint::Par,
             AuthEndpoint::SessionStatus,
+            AuthEndpoint::DeviceAuthorization,
+            AuthEndpoint::DeviceVerification,
             AuthEndpoint::Webfinger,
             AuthEndpoint::Jwks,
             AuthEndpoint::Authorize,

@@ -76,6 +76,20 @@ impl Config {
                 format!("{a} is symmetric; DPoP proofs use asymmetric keys"),
             ));
         }
+        if self.device_authz_token_poll_interval == 0 || self.device_authz_token_poll_interval > 60
+        {
+            return Err(ConfigError::new(
+                "deviceAuthzTokenPollInterval",
+                "must be between 1 and 60 seconds",
+            ));
+        }
+        if self.device_authz_request_expires_in < 60 || self.device_authz_request_expires_in > 86400
+        {
+            return Err(ConfigError::new(
+                "deviceAuthzRequestExpiresIn",
+                "must be between 60 and 86400 seconds",
+            ));
+        }
         if self.dpop_timeframe == 0 || self.dpop_timeframe > 600 {
             return Err(ConfigError::new(
                 "dpopTimeframe",

@@ -33,14 +33,18 @@ impl ConfigError {
 }
 
 /// Grant types this build implements at the token endpoint.
-pub const IMPLEMENTED_GRANT_TYPES: [&str; 6] = [
+pub const IMPLEMENTED_GRANT_TYPES: [&str; 7] = [
     "authorization_code",
     "client_credentials",
     "implicit",
     "password",
     "refresh_token",
     UMA_TICKET_GRANT,
+    DEVICE_CODE_GRANT,
 ];
+
+/// The device authorization grant (RFC 8628 §3.4), served while `device_authz` is on.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// The UMA grant (UMA 2.0 Grant §3.3.1), served while the `uma` feature is on.
 pub const UMA_TICKET_GRANT: &str = "urn:ietf:params:oauth:grant-type:uma-ticket";
@@ -179,6 +183,12 @@ pub struct Config {
     /// Seconds a DPoP nonce this server issued stays acceptable (Janssen's
     /// `dpopNonceCacheTime`).
     pub dpop_nonce_cache_time: u64,
+    /// Seconds a device authorization's codes stay usable (RFC 8628 §3.2 `expires_in`;
+    /// Janssen's `deviceAuthzRequestExpiresIn`).
+    pub device_authz_request_expires_in: u64,
+    /// Seconds a device waits between polls (RFC 8628 §3.2 `interval`; Janssen's
+    /// `deviceAuthzTokenPollInterval`).
+    pub device_authz_token_poll_interval: u64,
     /// Failed logins tolerated on one interaction before it is abandoned.
     pub login_max_failures: u32,
     /// Per-user delay after repeated failed logins (Janssen).
@@ -290,6 +300,8 @@ impl Default for Config {
             dpop_timeframe: 5,
             dpop_use_nonce: false,
             dpop_nonce_cache_time: 3600,
+            device_authz_request_expires_in: 1800,
+            device_authz_token_poll_interval: 5,
             uma_rpt_lifetime: 3600,
             uma_pct_lifetime: 1_728_000,
             uma_rpt_as_jwt: false,
@@ -513,7 +525,7 @@ mod tests {
         assert_eq!(e.key, "accessTokenLifetime");
         let e = Config::load(
             Some((
-                r#"grantTypesSupported = ["urn:ietf:params:oauth:grant-type:device_code"]"#,
+                r#"grantTypesSupported = ["urn:example:grant-type:unknown"]"#,
                 true,
             )),
             [],

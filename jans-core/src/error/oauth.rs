@@ -44,6 +44,12 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     /// RFC 7591 §3.2.2: a redirect URI is invalid.
     InvalidRedirectUri,
+    /// RFC 8628 §3.5: the user has not answered the device request yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: the device polls too fast; the interval grows by 5 seconds.
+    SlowDown,
+    /// RFC 8628 §3.5: the device code has expired.
+    ExpiredToken,
     /// RFC 9449 §5, §7.1: the DPoP proof is missing, invalid, or not of the token's key.
     InvalidDpopProof,
     /// RFC 9449 §8, §9: the DPoP proof must carry the server's nonce (`DPoP-Nonce`).
@@ -81,6 +87,9 @@ impl ErrorCode {
             ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::NotFound => "not_found",

@@ -112,11 +112,18 @@ pub enum GrantKind {
     /// the proof key's thumbprint and the `jti`; each lives as long as its proof could be
     /// accepted.
     DpopJti = 23,
+    /// The device code a user code stands for (RFC 8628), keyed by the user code's SHA-256.
+    DeviceUserCode = 24,
+    /// A user's answer to a device request (RFC 8628 §3.3), keyed like the device code.
+    DeviceDecision = 25,
+    /// The device flow's rate limits: poll markers and slow-down counters (RFC 8628 §3.5),
+    /// and wrong user codes counted per address (§5.1).
+    DeviceThrottle = 26,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 23] = [
+    pub const ALL: [GrantKind; 26] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -140,6 +147,9 @@ impl GrantKind {
         GrantKind::UmaPct,
         GrantKind::UmaGathering,
         GrantKind::DpopJti,
+        GrantKind::DeviceUserCode,
+        GrantKind::DeviceDecision,
+        GrantKind::DeviceThrottle,
     ];
 
     /// Decode the tag byte.

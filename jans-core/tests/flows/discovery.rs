@@ -35,8 +35,13 @@ fn discovery_lists_what_is_implemented() {
             "authorization_code",
             "client_credentials",
             "implicit",
-            "refresh_token"
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:device_code"
         ])
+    );
+    assert_eq!(
+        d["device_authorization_endpoint"],
+        "https://id.example.com/jans-auth/restv1/device_authorization"
     );
     assert_eq!(
         d["authorization_endpoint"],

@@ -553,6 +553,9 @@ impl AuthServer {
             ));
         };
         if !allow {
+            if let Some(device) = &i.request.device {
+                return crate::auth::oauth::device::deny(self, device, ctx).await;
+            }
             return Ok(error_redirect(
                 self,
                 &i.request,

@@ -60,11 +60,15 @@ impl ClientMetadata {
         let code = self.grant_types.iter().any(|g| g == "authorization_code");
         let implicit = self.grant_types.iter().any(|g| g == "implicit");
         let password = self.grant_types.iter().any(|g| g == "password");
-        if !code && !password && self.grant_types.iter().any(|g| g == "refresh_token") {
-            // Refresh tokens come with a code or a password grant; alone the grant type can
-            // never be used.
+        let device = self
+            .grant_types
+            .iter()
+            .any(|g| g == crate::config::DEVICE_CODE_GRANT);
+        if !code && !password && !device && self.grant_types.iter().any(|g| g == "refresh_token") {
+            // Refresh tokens come with a code, a password or a device grant; alone the grant
+            // type can never be used.
             return Err(meta_err(
-                "refresh_token needs authorization_code or password",
+                "refresh_token needs authorization_code, password or the device code grant",
             ));
         }
         if self.response_types.is_empty() && code {

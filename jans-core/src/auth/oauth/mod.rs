@@ -5,6 +5,7 @@ pub mod access_token;
 pub mod authorize;
 pub mod client;
 pub mod client_auth;
+pub mod device;
 pub mod dpop;
 pub mod family;
 pub mod grant;

@@ -91,6 +91,9 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         "password" => grant::password::grant(auth, client, params, ctx).await?,
         "refresh_token" => grant::refresh_token::grant(auth, client, params, jkt, ctx).await?,
         "client_credentials" => grant::client_credentials::grant(client, params)?,
+        crate::auth::oauth::device::GRANT_TYPE => {
+            crate::auth::oauth::device::grant(auth, client, params, ctx).await?
+        }
         _ => {
             return Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,

@@ -44,6 +44,9 @@ pub fn document(
         .grant_types_supported
         .iter()
         .filter(|g| *g != crate::config::UMA_TICKET_GRANT || config.feature_enabled("uma"))
+        .filter(|g| {
+            *g != crate::config::DEVICE_CODE_GRANT || config.feature_enabled("device_authz")
+        })
         .collect();
     let mut doc = serde_json::json!({
         "issuer": config.issuer,
@@ -74,6 +77,19 @@ pub fn document(
         d.insert(
             "require_pushed_authorization_requests".into(),
             config.require_par.into(),
+        );
+    }
+    // RFC 8628 §4: the device authorization endpoint while its flag is on.
+    if config.feature_enabled("device_authz")
+        && config
+            .grant_types_supported
+            .iter()
+            .any(|g| g == crate::config::DEVICE_CODE_GRANT)
+        && let Some(d) = doc.as_object_mut()
+    {
+        d.insert(
+            "device_authorization_endpoint".into(),
+            url(AuthEndpoint::DeviceAuthorization).into(),
         );
     }
     // Janssen's OpenIdConfiguration lists the AuthZEN API's base while its flag is on (the

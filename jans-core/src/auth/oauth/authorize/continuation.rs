@@ -64,13 +64,16 @@ pub(crate) async fn continue_request(
         }
         return interact(auth, authz, Stage::Login, None, ctx).await;
     };
-    let consented = client.metadata.trusted_client
-        || (!authz.prompt.contains(&Prompt::Consent) && {
-            let remembered = auth
-                .consent(&session.user_inum, &client.client_id, ctx)
-                .await?;
-            authz.scopes.iter().all(|s| remembered.contains(s))
-        });
+    // A device request is always put to the user (RFC 8628 §5.4): a code someone sent must
+    // not bind a signed-in person's account unseen.
+    let consented = authz.device.is_none()
+        && (client.metadata.trusted_client
+            || (!authz.prompt.contains(&Prompt::Consent) && {
+                let remembered = auth
+                    .consent(&session.user_inum, &client.client_id, ctx)
+                    .await?;
+                authz.scopes.iter().all(|s| remembered.contains(s))
+            }));
     if !consented {
         if none {
             return Ok(error_redirect(

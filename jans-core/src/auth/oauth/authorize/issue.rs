@@ -33,6 +33,10 @@ pub(crate) async fn issue_code(
     session: &Session,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
+    if authz.device.is_some() {
+        // RFC 8628: the device's next poll gets the tokens; the browser gets a page.
+        return crate::auth::oauth::device::approve(auth, authz, session, ctx).await;
+    }
     let config = auth.config();
     // Everything issued from this authorization shares one family (RFC 6749 §4.1.2: a
     // replayed code revokes it all).

@@ -154,6 +154,10 @@ pub struct AuthorizationRequest {
     /// proof the request was pushed with (§10.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// The device request (RFC 8628; its key) the user is approving: the request ends in
+    /// the device's tokens and a page, not in a code and a redirect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -176,6 +180,7 @@ impl AuthorizationRequest {
             hint_subject: None,
             acr_values: Vec::new(),
             dpop_jkt: None,
+            device: None,
         }
     }
 }
@@ -228,6 +233,9 @@ pub(crate) fn error_redirect(
     req: &AuthorizationRequest,
     err: &OAuthError,
 ) -> Response {
+    if req.device.is_some() {
+        return crate::auth::oauth::device::error_page(err);
+    }
     let mut params = vec![("error", err.code.as_str())];
     if let Some(d) = &err.description {
         params.push(("error_description", d.as_ref()));
@@ -311,7 +319,7 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
 
 /// The browser's session, when its person is still active (a session whose user is gone
 /// or disabled does not count).
-async fn live_session(
+pub(crate) async fn live_session(
     auth: &AuthServer,
     req: &Request,
     ctx: &Ctx,

@@ -236,5 +236,6 @@ pub(crate) fn validate(
         hint_subject,
         acr_values,
         dpop_jkt,
+        device: None,
     })
 }

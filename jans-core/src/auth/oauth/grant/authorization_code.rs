@@ -179,6 +179,7 @@ mod tests {
                 hint_subject: None,
                 acr_values: Vec::new(),
                 dpop_jkt: None,
+                device: None,
             },
             session: Session {
                 sid: "s".to_owned(),
