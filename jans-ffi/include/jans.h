@@ -277,7 +277,7 @@ JansStatus jans_user_add(uint64_t id,
 // `sessions` (optional) are the browser's signed-in sessions, listed back as `accounts`
 // when the step is `select_account`. On success `out_json` holds `{"stage": "login" |
 // "second_factor" | "consent" | "select_account", "client_id", "client_name", "scopes":
-// [...], "csrf", "login_hint", "accounts": [{"index", "uid", "name"}], "acr", "webauthn"}`;
+// [...], "authorization_details": [the types asked, RFC 9396], "csrf", "login_hint", "accounts": [{"index", "uid", "name"}], "acr", "webauthn"}`;
 // the page must post `csrf` back. `acr` is the sign-in method asked (`simple_password_auth`,
 // `passkey`, `fido2`); `webauthn`, when not null, is the WebAuthn request options
 // (`PublicKeyCredentialRequestOptionsJSON`) for `navigator.credentials.get()`: a passkey at
@@ -287,7 +287,9 @@ JansStatus jans_user_add(uint64_t id,
 // # Safety
 // `request_json` must be NULL or a NUL-terminated string; `out_json` must be NULL or point
 // to a writable `JansBuf`.
-JansStatus jans_interaction_get(uint64_t id, const char *request_json, struct JansBuf *out_json);
+JansStatus jans_interaction_get(uint64_t id,
+                                const char *request_json,
+                                struct JansBuf *out_json);
 
 // Answer the pending step of a browser login: the form an embedder's page posted.
 //

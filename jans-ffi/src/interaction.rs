@@ -125,6 +125,7 @@ pub(crate) async fn get(engine: &Engine, req: &GetRequest, ctx: &Ctx) -> Result<
         "client_id": view.client_id,
         "client_name": view.client_name,
         "scopes": view.scopes,
+        "authorization_details": view.authorization_details,
         "csrf": view.csrf,
         "login_hint": view.login_hint,
         "accounts": accounts,

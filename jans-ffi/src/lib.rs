@@ -412,7 +412,7 @@ pub const JANS_MAX_INTERACTION_LEN: usize = 16 * 1024;
 /// `sessions` (optional) are the browser's signed-in sessions, listed back as `accounts`
 /// when the step is `select_account`. On success `out_json` holds `{"stage": "login" |
 /// "second_factor" | "consent" | "select_account", "client_id", "client_name", "scopes":
-/// [...], "csrf", "login_hint", "accounts": [{"index", "uid", "name"}], "acr", "webauthn"}`;
+/// [...], "authorization_details": [the types asked, RFC 9396], "csrf", "login_hint", "accounts": [{"index", "uid", "name"}], "acr", "webauthn"}`;
 /// the page must post `csrf` back. `acr` is the sign-in method asked (`simple_password_auth`,
 /// `passkey`, `fido2`); `webauthn`, when not null, is the WebAuthn request options
 /// (`PublicKeyCredentialRequestOptionsJSON`) for `navigator.credentials.get()`: a passkey at

@@ -349,6 +349,7 @@ async fn render_interaction(
                 "consent.html",
                 minijinja::context! {
                     interaction => id, csrf => view.csrf, client_name => client_name, scopes => scopes,
+                    details => view.authorization_details,
                 },
             )
         }
@@ -663,6 +664,17 @@ mod tests {
         assert!(html.contains("name=\"csrf\" value=\"c1\""));
         assert!(html.contains("&lt;script&gt;"), "auto-escaped");
         assert!(!html.contains("<script>x"));
+        // Authorization details (RFC 9396) asked for are listed at consent.
+        let consent = p
+            .render(
+                "consent.html",
+                minijinja::context! {
+                    interaction => "i", csrf => "c", client_name => "RP",
+                    scopes => Vec::<minijinja::Value>::new(), details => vec!["payment_initiation"],
+                },
+            )
+            .unwrap();
+        assert!(consent.contains("payment_initiation"));
         // The device verification page (RFC 8628 §3.3), in each of its stages.
         let form = p
             .render(

@@ -332,6 +332,14 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16, uma_port:
                    "scope": "profile", "token_endpoint_auth_method": "none"}),
         ),
         (
+            "exchanger",
+            json!({"client_name": "interop exchanger", "scope": SCOPE,
+                   "grant_types": ["client_credentials",
+                                   "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                                   "urn:ietf:params:oauth:grant-type:token-exchange"],
+                   "token_endpoint_auth_method": "client_secret_basic"}),
+        ),
+        (
             "device",
             json!({"client_name": "interop device", "scope": "profile",
                    "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
@@ -397,12 +405,19 @@ permit(principal, action, resource is Jans::Resource)
 when { principal.type == "user" && principal.claims has role && principal.claims.role == "admin" };
 "#;
 
-/// UMA on (every feature flag), decided by [`UMA_POLICIES`], and DPoP nonces required, in
-/// the shared configuration (which then holds the issuer too: the server's, on `port`).
+/// UMA on (every feature flag), decided by [`UMA_POLICIES`]; DPoP nonces required; the
+/// private_key_jwt client's key trusted as the issuer `https://partner.example` of JWT
+/// bearer assertions; the authorization details type `payment_initiation` — in the shared
+/// configuration (which then holds the issuer too: the server's, on `port`).
 fn enable_uma(data: &Path, dir: &Path, port: u16) {
     let policies = dir.join("uma.cedar");
     fs::write(&policies, UMA_POLICIES).unwrap();
     let flags = serde_json::to_string(&jans_core::config::FEATURE_FLAGS).unwrap();
+    let public: Value = serde_json::from_str(
+        &fs::read_to_string(dir.join("private_key_jwt.public.jwk.json")).unwrap(),
+    )
+    .unwrap();
+    let trusted = json!([{"issuer": "https://partner.example", "jwks": {"keys": [public]}}]);
     jans(
         data,
         &[
@@ -417,6 +432,8 @@ fn enable_uma(data: &Path, dir: &Path, port: u16) {
             // DPoP proofs carry server nonces (RFC 9449 §8): openid-client must take them
             // from use_dpop_nonce answers (dpop.test.mjs).
             "dpopUseNonce=true",
+            &format!("jwtBearerTrustedIssuers={trusted}"),
+            r#"authorizationDetailsTypesSupported=["payment_initiation"]"#,
         ],
         dir,
         "config-uma",

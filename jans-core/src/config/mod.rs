@@ -3,6 +3,7 @@
 
 mod features;
 pub mod fido2;
+pub mod grants;
 mod load;
 pub mod scim;
 mod validate;
@@ -33,7 +34,7 @@ impl ConfigError {
 }
 
 /// Grant types this build implements at the token endpoint.
-pub const IMPLEMENTED_GRANT_TYPES: [&str; 7] = [
+pub const IMPLEMENTED_GRANT_TYPES: [&str; 9] = [
     "authorization_code",
     "client_credentials",
     "implicit",
@@ -41,7 +42,15 @@ pub const IMPLEMENTED_GRANT_TYPES: [&str; 7] = [
     "refresh_token",
     UMA_TICKET_GRANT,
     DEVICE_CODE_GRANT,
+    JWT_BEARER_GRANT,
+    TOKEN_EXCHANGE_GRANT,
 ];
+
+/// Token exchange (RFC 8693 §2.1), with Janssen's transaction tokens.
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// The JWT bearer grant (RFC 7523 §2.1): a trusted issuer's assertion about a person.
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// The device authorization grant (RFC 8628 §3.4), served while `device_authz` is on.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -189,6 +198,14 @@ pub struct Config {
     /// Seconds a device waits between polls (RFC 8628 §3.2 `interval`; Janssen's
     /// `deviceAuthzTokenPollInterval`).
     pub device_authz_token_poll_interval: u64,
+    /// The issuers whose assertions the JWT bearer grant takes (RFC 7523 §2.1; jans-rs's
+    /// own). Empty: the grant refuses every assertion.
+    pub jwt_bearer_trusted_issuers: Vec<grants::TrustedIssuer>,
+    /// The `authorization_details` types clients may ask for (RFC 9396 §2; discovery's
+    /// `authorization_details_types_supported`). Empty: none.
+    pub authorization_details_types_supported: Vec<String>,
+    /// Seconds a transaction token lives (token exchange; Janssen's `txTokenLifetime`).
+    pub tx_token_lifetime: u64,
     /// Failed logins tolerated on one interaction before it is abandoned.
     pub login_max_failures: u32,
     /// Per-user delay after repeated failed logins (Janssen).
@@ -302,6 +319,9 @@ impl Default for Config {
             dpop_nonce_cache_time: 3600,
             device_authz_request_expires_in: 1800,
             device_authz_token_poll_interval: 5,
+            jwt_bearer_trusted_issuers: Vec::new(),
+            tx_token_lifetime: 180,
+            authorization_details_types_supported: Vec::new(),
             uma_rpt_lifetime: 3600,
             uma_pct_lifetime: 1_728_000,
             uma_rpt_as_jwt: false,

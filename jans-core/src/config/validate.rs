@@ -7,6 +7,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_issuer(&self.issuer)?;
         self.validate_features()?;
+        self.validate_grants()?;
         if !super::LOGGING_LEVELS.contains(&self.logging_level.as_str()) {
             return Err(ConfigError::new(
                 "loggingLevel",

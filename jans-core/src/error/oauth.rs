@@ -44,6 +44,10 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     /// RFC 7591 §3.2.2: a redirect URI is invalid.
     InvalidRedirectUri,
+    /// RFC 9396 §5: `authorization_details` is malformed or asks for what is not allowed.
+    InvalidAuthorizationDetails,
+    /// RFC 8693 §2.2.2, RFC 8707 §2: the audience or resource is not acceptable.
+    InvalidTarget,
     /// RFC 8628 §3.5: the user has not answered the device request yet.
     AuthorizationPending,
     /// RFC 8628 §3.5: the device polls too fast; the interval grows by 5 seconds.
@@ -87,6 +91,8 @@ impl ErrorCode {
             ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidAuthorizationDetails => "invalid_authorization_details",
             ErrorCode::AuthorizationPending => "authorization_pending",
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::ExpiredToken => "expired_token",

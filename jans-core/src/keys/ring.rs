@@ -14,7 +14,14 @@ use crate::repo::key::Keys;
 
 /// `typ` values whose headers every signer keeps encoded: RFC 9068 access tokens, OIDC ID
 /// tokens, RFC 9701 introspection responses.
-pub const SIGNED_TYPES: [&str; 4] = ["at+jwt", "JWT", "token-introspection+jwt", "logout+jwt"];
+pub const SIGNED_TYPES: [&str; 5] = [
+    "at+jwt",
+    "JWT",
+    "token-introspection+jwt",
+    "logout+jwt",
+    // Transaction tokens (token exchange; draft-ietf-oauth-transaction-tokens).
+    "txntoken+jwt",
+];
 
 /// An active key ready to sign.
 #[derive(Debug)]
@@ -24,12 +31,12 @@ pub struct Signer {
     /// The private key.
     pub key: Arc<dyn SigningKey>,
     /// `{alg, kid, typ}` headers, base64url-encoded once, for each of [`SIGNED_TYPES`].
-    encoded_headers: [String; 4],
+    encoded_headers: [String; 5],
 }
 
 impl Signer {
     fn new(kid: String, key: Arc<dyn SigningKey>) -> Result<Self, Error> {
-        let mut encoded_headers: [String; 4] = Default::default();
+        let mut encoded_headers: [String; 5] = Default::default();
         for (slot, typ) in encoded_headers.iter_mut().zip(SIGNED_TYPES) {
             let mut h = jws::Header::new(key.algorithm());
             h.kid = Some(kid.clone());

@@ -118,6 +118,10 @@ pub struct ClientMetadata {
     /// RFC 9126 §6: this client's authorization requests must be pushed first.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_pushed_authorization_requests: bool,
+    /// RFC 9396 §10: the `authorization_details` types this client may ask for (empty: any
+    /// the server supports).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorization_details_types: Vec<String>,
     /// RFC 9449 §5.2: every token request of this client must carry a DPoP proof, and its
     /// access tokens are always DPoP-bound.
     #[serde(skip_serializing_if = "std::ops::Not::not")]

@@ -99,7 +99,7 @@ pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 27] = [
 ];
 
 /// Members of Janssen's `attributes` (`ClientAttributes`) read one to one.
-pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 5] = [
+pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 6] = [
     (
         "backchannelLogoutSessionRequired",
         "backchannel_logout_session_required",
@@ -115,6 +115,12 @@ pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 5] = [
         "dpopBoundAccessToken",
         "dpop_bound_access_tokens",
         Kind::Bool,
+    ),
+    // RFC 9396 §10 (jans-rs's name for it in `attributes`).
+    (
+        "authorizationDetailsTypes",
+        "authorization_details_types",
+        Kind::List,
     ),
     (
         "introspectionSignedResponseAlg",
@@ -561,6 +567,7 @@ mod tests {
             rpt_as_jwt: true,
             require_pushed_authorization_requests: true,
             dpop_bound_access_tokens: true,
+            authorization_details_types: vec!["payment_initiation".into()],
             claims_redirect_uri: vec!["https://rp.example/claims".into()],
             access_token_signing_alg: Some(Algorithm::RS256),
             access_token_lifetime: Some(600),

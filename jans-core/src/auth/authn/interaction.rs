@@ -129,6 +129,8 @@ pub struct InteractionView {
     pub client_name: Option<String>,
     /// The scopes it asks for.
     pub scopes: Vec<String>,
+    /// The types of the authorization details it asks for (RFC 9396), to show beside them.
+    pub authorization_details: Vec<String>,
     /// The anti-CSRF token the form must post back.
     pub csrf: String,
     /// `login_hint` to prefill.
@@ -275,6 +277,9 @@ impl AuthServer {
             client_id: i.request.client_id.clone(),
             client_name: client.and_then(|c| c.metadata.client_name),
             scopes: i.request.scopes.clone(),
+            authorization_details: crate::auth::oauth::rar::types(
+                i.request.authorization_details.as_ref(),
+            ),
             csrf: i.csrf.clone(),
             login_hint: i.request.login_hint.clone(),
             acr: i.acr.clone(),

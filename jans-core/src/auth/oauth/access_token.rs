@@ -25,6 +25,35 @@ pub struct Issue<'a> {
     pub grant_type: &'static str,
     /// The thumbprint of the DPoP key it is bound to (RFC 9449 §6), if any.
     pub jkt: Option<&'a str>,
+    /// Its audience, actor and authorization details, if any.
+    pub extras: &'a Extras,
+}
+
+/// What a token may carry beyond its scope: the audience and actor of an exchanged token
+/// (RFC 8693 §2.1, §4.1) and the authorization details granted (RFC 9396 §7, §9).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Extras {
+    /// The audience it was issued for (RFC 8693 `audience`/`resource`); empty: its client.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
+    /// The acting party (RFC 8693 §4.1 `act`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<serde_json::Value>,
+    /// The authorization details granted (RFC 9396).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<serde_json::Value>,
+}
+
+impl Extras {
+    /// The `aud` of a token of `client_id` with these extras: its audience (one value, or
+    /// an array of several), else the client.
+    pub fn aud(&self, client_id: &str) -> serde_json::Value {
+        match self.audience.as_slice() {
+            [] => client_id.into(),
+            [one] => one.as_str().into(),
+            many => many.into(),
+        }
+    }
 }
 
 /// RFC 9068 §2.2 claims, serialized in this order.
@@ -32,7 +61,7 @@ pub struct Issue<'a> {
 struct AtClaims<'a> {
     iss: &'a str,
     sub: &'a str,
-    aud: &'a str,
+    aud: serde_json::Value,
     client_id: &'a str,
     exp: u64,
     iat: u64,
@@ -42,6 +71,12 @@ struct AtClaims<'a> {
     /// RFC 9449 §6.1: the key a DPoP-bound token is bound to.
     #[serde(skip_serializing_if = "Option::is_none")]
     cnf: Option<serde_json::Value>,
+    /// RFC 8693 §4.1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<&'a serde_json::Value>,
+    /// RFC 9396 §9.1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorization_details: Option<&'a serde_json::Value>,
 }
 
 /// An issued access token.
@@ -99,6 +134,9 @@ pub struct TokenData {
     /// The thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jkt: Option<String>,
+    /// Audience, actor, authorization details.
+    #[serde(flatten)]
+    pub extras: Extras,
 }
 
 impl GrantData for TokenData {
@@ -122,6 +160,7 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
         claims: what.claims.map(str::to_owned),
         grant_type: Some(what.grant_type.to_owned()),
         jkt: what.jkt.map(str::to_owned),
+        extras: what.extras.clone(),
     };
     let token = if what.client.metadata.access_token_as_jwt {
         let alg = what
@@ -138,13 +177,15 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
         let claims = AtClaims {
             iss: &config.issuer,
             sub: what.subject.unwrap_or(&what.client.client_id),
-            aud: &what.client.client_id,
+            aud: what.extras.aud(&what.client.client_id),
             client_id: &what.client.client_id,
             exp: expires_at,
             iat: ctx.now,
             jti: &jti,
             scope: (!what.scope.is_empty()).then_some(what.scope),
             cnf: what.jkt.map(crate::auth::oauth::dpop::confirmation),
+            act: what.extras.act.as_ref(),
+            authorization_details: what.extras.authorization_details.as_ref(),
         };
         let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
         let jwt = signer.sign(AT_JWT_TYP, &payload, ctx.rng.as_ref())?;

@@ -391,26 +391,44 @@ async fn client_jwks(
         return Ok(Arc::new(jwks.clone()));
     }
     let url = client.metadata.jwks_uri.as_deref().ok_or_else(failed)?;
+    jwks_at(auth, url, ctx, refresh).await?.ok_or_else(|| {
+        OAuthError::invalid_client("the client's jwks_uri could not be fetched as a JWK Set").into()
+    })
+}
+
+/// The JWK Set published at `url` (a client's `jwks_uri`, a trusted issuer's), through the
+/// host's HTTP client (DESIGN.md §6 rules), cached for `jwksUriCacheLifetime` seconds;
+/// `refresh` fetches it again. `None` (logged) when it cannot be fetched or is not a JWK Set.
+pub(crate) async fn jwks_at(
+    auth: &AuthServer,
+    url: &str,
+    ctx: &Ctx,
+    refresh: bool,
+) -> Result<Option<Arc<Jwks>>, Error> {
     let ttl = auth.config().jwks_uri_cache_lifetime;
     if !refresh
         && let Ok(cache) = auth.jwks_cache.lock()
         && let Some((at, jwks)) = cache.get(url)
         && ctx.now < at.saturating_add(ttl)
     {
-        return Ok(jwks.clone());
+        return Ok(Some(jwks.clone()));
     }
     let policy = crate::outbound::AddressPolicy::of(&auth.config());
-    let resp = auth.http().get(url, &policy).await.map_err(|e| {
-        tracing::warn!(client_id = %client.client_id, error = %e, "jwks_uri fetch failed");
-        OAuthError::invalid_client("the client's jwks_uri could not be fetched")
-    })?;
-    if resp.status != 200 {
-        return Err(
-            OAuthError::invalid_client("the client's jwks_uri could not be fetched").into(),
-        );
-    }
-    let jwks: Jwks = serde_json::from_slice(&resp.body)
-        .map_err(|_| OAuthError::invalid_client("the client's jwks_uri is not a JWK Set"))?;
+    let resp = match auth.http().get(url, &policy).await {
+        Ok(r) if r.status == 200 => r,
+        Ok(r) => {
+            tracing::warn!(%url, status = r.status, "JWK Set fetch refused");
+            return Ok(None);
+        }
+        Err(e) => {
+            tracing::warn!(%url, error = %e, "JWK Set fetch failed");
+            return Ok(None);
+        }
+    };
+    let Ok(jwks) = serde_json::from_slice::<Jwks>(&resp.body) else {
+        tracing::warn!(%url, "not a JWK Set");
+        return Ok(None);
+    };
     let jwks = Arc::new(jwks);
     if let Ok(mut cache) = auth.jwks_cache.lock() {
         if cache.len() > 10_000 {
@@ -418,7 +436,7 @@ async fn client_jwks(
         }
         cache.insert(url.to_owned(), (ctx.now, jwks.clone()));
     }
-    Ok(jwks)
+    Ok(Some(jwks))
 }
 
 #[cfg(test)]

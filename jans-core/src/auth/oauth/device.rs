@@ -381,6 +381,7 @@ pub async fn grant(
         id_token: basis,
         refresh,
         settle: false,
+        extras: Default::default(),
     }
     .into())
 }

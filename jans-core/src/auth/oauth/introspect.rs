@@ -146,7 +146,15 @@ fn active_json(auth: &AuthServer, kind: GrantKind, rec: &GrantRecord) -> serde_j
             .unwrap_or_else(|| rec.client_id.clone())
             .into(),
     );
-    m.insert("aud".into(), rec.client_id.clone().into());
+    m.insert("aud".into(), data.extras.aud(&rec.client_id));
+    if let Some(act) = &data.extras.act {
+        // RFC 8693 §4.1.
+        m.insert("act".into(), act.clone());
+    }
+    if let Some(details) = &data.extras.authorization_details {
+        // RFC 9396 §9.2.
+        m.insert("authorization_details".into(), details.clone());
+    }
     m.insert("iss".into(), config.issuer.clone().into());
     if let Some(jti) = data.jti {
         m.insert("jti".into(), jti.into());

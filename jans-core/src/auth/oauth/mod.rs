@@ -12,6 +12,7 @@ pub mod grant;
 pub mod introspect;
 pub mod par;
 pub mod pkce;
+pub mod rar;
 pub mod revoke;
 pub mod token;
 pub mod verify;

@@ -90,7 +90,13 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         }
         "password" => grant::password::grant(auth, client, params, ctx).await?,
         "refresh_token" => grant::refresh_token::grant(auth, client, params, jkt, ctx).await?,
-        "client_credentials" => grant::client_credentials::grant(client, params)?,
+        "client_credentials" => grant::client_credentials::grant(&config, client, params)?,
+        grant::jwt_bearer::GRANT_TYPE => {
+            grant::jwt_bearer::grant(auth, client, params, ctx).await?
+        }
+        grant::token_exchange::GRANT_TYPE => {
+            grant::token_exchange::grant(auth, client, params, ctx).await?
+        }
         crate::auth::oauth::device::GRANT_TYPE => {
             crate::auth::oauth::device::grant(auth, client, params, ctx).await?
         }
@@ -132,12 +138,24 @@ async fn issue(
             claims: granted.claims.as_deref(),
             grant_type: granted.grant_type,
             jkt,
+            extras: &granted.extras,
         },
         ctx,
     )
     .await?;
     let mut counted = vec![TokenType::AccessToken];
     let mut extra = serde_json::Map::new();
+    if granted.grant_type == grant::token_exchange::GRANT_TYPE {
+        // RFC 8693 §2.2.1.
+        extra.insert(
+            "issued_token_type".into(),
+            grant::token_exchange::ACCESS_TOKEN.into(),
+        );
+    }
+    if let Some(details) = &granted.extras.authorization_details {
+        // RFC 9396 §7.
+        extra.insert("authorization_details".into(), details.clone());
+    }
     if let (Some(basis), Some(user)) = (&granted.id_token, subject) {
         let scopes: Vec<&str> = basis.request.scopes.iter().map(String::as_str).collect();
         let groups = auth
@@ -167,6 +185,7 @@ async fn issue(
             jkt: jkt
                 .filter(|_| caller.method == AuthMethod::None)
                 .map(str::to_owned),
+            extras: granted.extras.clone(),
         };
         let rt = grant::refresh_token::issue(
             auth,

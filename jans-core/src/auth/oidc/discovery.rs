@@ -63,6 +63,8 @@ pub fn document(
         "revocation_endpoint_auth_signing_alg_values_supported": signing,
         "introspection_signing_alg_values_supported": ours,
         "access_token_signing_alg_values_supported": ours,
+        // RFC 9396 §10.
+        "authorization_details_types_supported": config.authorization_details_types_supported,
         // RFC 9449 §5.1; EdDSA also by its fully-specified name (RFC 9864 §2.2).
         "dpop_signing_alg_values_supported": crate::auth::oauth::dpop::alg_names(config),
     });

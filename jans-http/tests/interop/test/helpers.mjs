@@ -4,7 +4,8 @@
 //   JANS_ISSUER   the issuer, e.g. http://localhost:PORT
 //   JANS_CLIENTS  a JSON file: { ROLE: <the object `jans client add` printed>, ... } where
 //                 ROLE is one of basic, post, basic_jwt, private_key_jwt, secret_jwt, code,
-//                 code_public, dpop (a public client with dpop_bound_access_tokens), device; the private_key_jwt entry also has "private_jwk_file" (an
+//                 code_public, dpop (a public client with dpop_bound_access_tokens), device, exchanger (JWT bearer and
+//                 token exchange); the private_key_jwt entry also has "private_jwk_file" (an
 //                 ES256 private JWK); the code clients' redirect URI is on a free port that
 //                 code_flow.test.mjs listens on.
 //   JANS_USER, JANS_PASSWORD   the person the browser tests sign in as
@@ -37,6 +38,7 @@ export async function authFor(role) {
   switch (role) {
     case 'basic':
     case 'basic_jwt':
+    case 'exchanger':
       return client.ClientSecretBasic(c.client_secret);
     case 'post':
       return client.ClientSecretPost(c.client_secret);

@@ -122,6 +122,10 @@ pub(crate) async fn issue_code(
                 claims: authz.claims.as_deref(),
                 grant_type,
                 jkt: None,
+                extras: &crate::auth::oauth::access_token::Extras {
+                    authorization_details: authz.authorization_details.clone(),
+                    ..Default::default()
+                },
             },
             ctx,
         )

@@ -158,6 +158,9 @@ pub struct AuthorizationRequest {
     /// the device's tokens and a page, not in a code and a redirect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// `authorization_details` (RFC 9396), checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<serde_json::Value>,
 }
 
 impl AuthorizationRequest {
@@ -181,6 +184,7 @@ impl AuthorizationRequest {
             acr_values: Vec::new(),
             dpop_jkt: None,
             device: None,
+            authorization_details: None,
         }
     }
 }

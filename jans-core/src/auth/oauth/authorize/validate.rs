@@ -220,6 +220,11 @@ pub(crate) fn validate(
             ));
         }
     };
+    let authorization_details = crate::auth::oauth::rar::parse(
+        &auth.config(),
+        client,
+        params.get("authorization_details")?,
+    )?;
     Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),
         response_type,
@@ -237,5 +242,6 @@ pub(crate) fn validate(
         acr_values,
         dpop_jkt,
         device: None,
+        authorization_details,
     })
 }

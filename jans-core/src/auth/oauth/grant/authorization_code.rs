@@ -85,6 +85,7 @@ pub async fn grant(
     let scope = grant.request.scopes.join(" ");
     let claims = grant.request.claims.clone();
     let openid = grant.request.scopes.iter().any(|s| s == "openid");
+    let authorization_details = grant.request.authorization_details.clone();
     let CodeGrant { request, session } = grant;
     Ok(Granted {
         grant_type: "authorization_code",
@@ -96,6 +97,10 @@ pub async fn grant(
         refresh,
         // A replay racing this redemption may revoke the family while tokens are stored.
         settle: true,
+        extras: crate::auth::oauth::access_token::Extras {
+            authorization_details,
+            ..Default::default()
+        },
     }
     .into())
 }
@@ -180,6 +185,7 @@ mod tests {
                 acr_values: Vec::new(),
                 dpop_jkt: None,
                 device: None,
+                authorization_details: None,
             },
             session: Session {
                 sid: "s".to_owned(),

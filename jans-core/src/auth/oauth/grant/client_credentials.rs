@@ -34,8 +34,15 @@ pub fn decide_scope(client: &Client, requested: Option<&str>) -> Result<String, 
 
 /// `grant_type=client_credentials` (RFC 6749 §4.4): the client itself, for the scopes it
 /// may have. Nothing to load: the client is authenticated already.
-pub fn grant(client: &Client, params: &Params) -> Result<Decision, Error> {
+/// With `authorization_details` (RFC 9396 §6.1), those of the types supported.
+pub fn grant(
+    config: &crate::config::Config,
+    client: &Client,
+    params: &Params,
+) -> Result<Decision, Error> {
     let scope = decide_scope(client, params.get("scope")?)?;
+    let authorization_details =
+        crate::auth::oauth::rar::parse(config, client, params.get("authorization_details")?)?;
     Ok(Granted {
         grant_type: "client_credentials",
         subject: None,
@@ -45,6 +52,10 @@ pub fn grant(client: &Client, params: &Params) -> Result<Decision, Error> {
         id_token: None,
         refresh: None,
         settle: false,
+        extras: crate::auth::oauth::access_token::Extras {
+            authorization_details,
+            ..Default::default()
+        },
     }
     .into())
 }

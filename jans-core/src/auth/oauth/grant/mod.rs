@@ -5,8 +5,10 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod jwt_bearer;
 pub mod password;
 pub mod refresh_token;
+pub mod token_exchange;
 
 use crate::auth::authn::session::Session;
 use crate::auth::oauth::authorize::AuthorizationRequest;
@@ -37,6 +39,8 @@ pub struct Granted {
     /// The grant took a code or refresh token a racing replay may revoke the family for:
     /// the issued tokens are checked against that once stored (`family::settle`).
     pub settle: bool,
+    /// Audience, actor and authorization details the tokens carry.
+    pub extras: crate::auth::oauth::access_token::Extras,
 }
 
 /// What an ID token is made from: the authentication and the authorization request.

@@ -91,6 +91,7 @@ pub async fn grant(
         id_token,
         refresh,
         settle: false,
+        extras: Default::default(),
     }
     .into())
 }

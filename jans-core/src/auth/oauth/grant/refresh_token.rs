@@ -158,6 +158,8 @@ pub async fn grant(
         refresh: Some(rec.scope),
         // A reuse racing this rotation may revoke the family while tokens are stored.
         settle: true,
+        // What the original grant carried (authorization details) goes on.
+        extras: data.extras,
     }
     .into())
 }
