@@ -151,6 +151,9 @@ impl AuthServer {
             }
             (AuthEndpoint::Token, Method::Post) => oauth::token::handle(self, req, ctx).await,
             (AuthEndpoint::Par, Method::Post) => oauth::par::handle(self, req, ctx).await,
+            (AuthEndpoint::GlobalTokenRevocation, Method::Post) => {
+                oauth::global_revocation::handle(self, req, ctx).await
+            }
             (AuthEndpoint::DeviceAuthorization, Method::Post) => {
                 oauth::device::authorize(self, req, ctx).await
             }
@@ -195,7 +198,8 @@ impl AuthServer {
                 AuthEndpoint::Token
                 | AuthEndpoint::Revocation
                 | AuthEndpoint::Par
-                | AuthEndpoint::DeviceAuthorization,
+                | AuthEndpoint::DeviceAuthorization
+                | AuthEndpoint::GlobalTokenRevocation,
                 _,
             ) => allow("POST"),
             (

@@ -16,7 +16,7 @@ pub const JWKS_ARCHIVED_PREFIX: &str = "/jans-auth/restv1/jwks/archived/";
 const MAX_KID_LEN: usize = 256;
 
 /// Every path served as is (the archived keys are served under [`JWKS_ARCHIVED_PREFIX`]).
-pub const EXACT: [(&str, AuthEndpoint); 16] = [
+pub const EXACT: [(&str, AuthEndpoint); 17] = [
     ("/.well-known/openid-configuration", AuthEndpoint::Discovery),
     (
         "/.well-known/jans-configuration",
@@ -39,6 +39,10 @@ pub const EXACT: [(&str, AuthEndpoint); 16] = [
     (
         "/jans-auth/restv1/session_status",
         AuthEndpoint::SessionStatus,
+    ),
+    (
+        "/jans-auth/restv1/global-token-revocation",
+        AuthEndpoint::GlobalTokenRevocation,
     ),
     (
         "/jans-auth/restv1/device_authorization",
@@ -93,6 +97,7 @@ pub fn label(endpoint: &AuthEndpoint) -> &'static str {
         AuthEndpoint::Par => "par",
         AuthEndpoint::SessionStatus => "session_status",
         AuthEndpoint::DeviceAuthorization => "device_authorization",
+        AuthEndpoint::GlobalTokenRevocation => "global_token_revocation",
         AuthEndpoint::DeviceVerification => "device_verification",
         AuthEndpoint::Webfinger => "webfinger",
         AuthEndpoint::Jwks => "jwks",
@@ -121,6 +126,7 @@ mod tests {
             AuthEndpoint::SessionStatus,
             AuthEndpoint::DeviceAuthorization,
             AuthEndpoint::DeviceVerification,
+            AuthEndpoint::GlobalTokenRevocation,
             AuthEndpoint::Webfinger,
             AuthEndpoint::Jwks,
             AuthEndpoint::Authorize,

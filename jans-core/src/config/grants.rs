@@ -5,7 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Config, ConfigError};
-use crate::jose::Jwks;
+use crate::jose::{Algorithm, Jwks};
+
+/// The JWS algorithms the FAPI 2.0 Security Profile allows (§5.4.1), under
+/// `fapi2SecurityProfile` (`auth::oauth::fapi2`).
+pub const FAPI2_ALGS: [Algorithm; 3] = [Algorithm::PS256, Algorithm::ES256, Algorithm::EdDSA];
 
 /// An issuer whose signed assertions about a person this server trusts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -47,6 +51,12 @@ impl Config {
             return Err(ConfigError::new(
                 "txTokenLifetime",
                 "must be between 1 and 3600 seconds",
+            ));
+        }
+        if self.fapi2_security_profile && !FAPI2_ALGS.contains(&self.default_signature_algorithm) {
+            return Err(ConfigError::new(
+                "defaultSignatureAlgorithm",
+                "FAPI 2.0 (fapi2SecurityProfile) allows only PS256, ES256 or EdDSA",
             ));
         }
         let key = "jwtBearerTrustedIssuers";

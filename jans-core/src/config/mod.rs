@@ -204,6 +204,9 @@ pub struct Config {
     /// The `authorization_details` types clients may ask for (RFC 9396 §2; discovery's
     /// `authorization_details_types_supported`). Empty: none.
     pub authorization_details_types_supported: Vec<String>,
+    /// The FAPI 2.0 Security Profile for every client (`auth::oauth::fapi2`; Janssen's
+    /// `fapiCompatibility` is its FAPI 1 switch).
+    pub fapi2_security_profile: bool,
     /// Seconds a transaction token lives (token exchange; Janssen's `txTokenLifetime`).
     pub tx_token_lifetime: u64,
     /// Failed logins tolerated on one interaction before it is abandoned.
@@ -321,6 +324,7 @@ impl Default for Config {
             device_authz_token_poll_interval: 5,
             jwt_bearer_trusted_issuers: Vec::new(),
             tx_token_lifetime: 180,
+            fapi2_security_profile: false,
             authorization_details_types_supported: Vec::new(),
             uma_rpt_lifetime: 3600,
             uma_pct_lifetime: 1_728_000,

@@ -14,6 +14,7 @@ pub mod fido2;
 pub mod grant;
 pub mod group;
 pub mod key;
+pub mod person_grants;
 pub mod scope;
 pub mod session;
 pub mod shared_config;
@@ -71,6 +72,8 @@ pub struct Stores {
     pub uma_gatherings: uma_ticket::Gatherings,
     /// UMA requesting party tokens and persisted claims tokens.
     pub uma_tokens: uma_token::UmaTokens,
+    /// The grant families of each person (for global token revocation).
+    pub person_grants: person_grants::PersonGrants,
     /// Collections of documents: the primitive every repository above sits on, for the
     /// aggregates of components.
     pub documents: Arc<dyn DocumentStore>,
@@ -101,6 +104,7 @@ impl Stores {
             uma_tickets: uma_ticket::Tickets::new(grants.clone()),
             uma_gatherings: uma_ticket::Gatherings::new(grants.clone()),
             uma_tokens: uma_token::UmaTokens::new(grants.clone()),
+            person_grants: person_grants::PersonGrants::new(grants.clone()),
             grants,
             keys: key::Keys::new(documents.clone()),
             users: user::Users::new(documents.clone()),

@@ -119,11 +119,13 @@ pub enum GrantKind {
     /// The device flow's rate limits: poll markers and slow-down counters (RFC 8628 §3.5),
     /// and wrong user codes counted per address (§5.1).
     DeviceThrottle = 26,
+    /// Markers of a person's grant families (`repo::person_grants`), family `person:{inum}`.
+    PersonFamily = 27,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 26] = [
+    pub const ALL: [GrantKind; 27] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -150,6 +152,7 @@ impl GrantKind {
         GrantKind::DeviceUserCode,
         GrantKind::DeviceDecision,
         GrantKind::DeviceThrottle,
+        GrantKind::PersonFamily,
     ];
 
     /// Decode the tag byte.

@@ -209,6 +209,17 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
         .grants
         .insert(GrantKind::AccessToken, &token_key(&token), &record, ctx.now)
         .await?;
+    if let Some(inum) = what.subject
+        && !what.family.is_empty()
+    {
+        // The person's families are known, for global token revocation: for as long as
+        // this token, or a refresh token issued beside it, lives.
+        let until = expires_at.max(ctx.now.saturating_add(config.refresh_token_lifetime));
+        auth.stores()
+            .person_grants
+            .remember(inum, what.family, until, ctx.now)
+            .await?;
+    }
     Ok(Issued {
         token,
         expires_in: lifetime,

@@ -90,6 +90,7 @@ impl ClientMetadata {
                 )));
             }
         }
+        crate::auth::oauth::fapi2::check_client(config, self)?;
         if (code || implicit) && self.redirect_uris.is_empty() {
             return Err(OAuthError::new(
                 ErrorCode::InvalidRedirectUri,

@@ -183,8 +183,20 @@ pub fn assertion_audiences(auth: &AuthServer, endpoint: &AuthEndpoint) -> Vec<St
     v
 }
 
-/// Authenticate the client calling `endpoint`.
+/// Authenticate the client calling `endpoint` (under FAPI 2.0, with `private_key_jwt` only).
 pub async fn authenticate(
+    auth: &AuthServer,
+    req: &Request,
+    params: &Params,
+    endpoint: &AuthEndpoint,
+    ctx: &Ctx,
+) -> Result<Authenticated, Error> {
+    let authenticated = by_presented(auth, req, params, endpoint, ctx).await?;
+    crate::auth::oauth::fapi2::check_client_auth(&auth.config(), authenticated.method)?;
+    Ok(authenticated)
+}
+
+async fn by_presented(
     auth: &AuthServer,
     req: &Request,
     params: &Params,
@@ -289,7 +301,11 @@ async fn assertion_auth(
                 .map_err(jose_fail)?
         }
         _ => {
-            let allowed = Algorithm::ASYMMETRIC;
+            let config = auth.config();
+            let allowed: Vec<Algorithm> = Algorithm::ASYMMETRIC
+                .into_iter()
+                .filter(|a| crate::auth::oauth::fapi2::alg_allowed(&config, *a))
+                .collect();
             let jwks = client_jwks(auth, &client, ctx, false).await?;
             match unverified
                 .clone()

@@ -63,6 +63,8 @@ pub struct Rules<'a> {
     pub leeway: u64,
     /// Now.
     pub now: UnixTime,
+    /// The FAPI 2.0 profile narrows the algorithms further.
+    pub fapi2: bool,
 }
 
 impl<'a> Rules<'a> {
@@ -73,6 +75,7 @@ impl<'a> Rules<'a> {
             timeframe: config.dpop_timeframe,
             leeway: config.clock_skew_seconds,
             now,
+            fapi2: crate::auth::oauth::fapi2::on(config),
         }
     }
 }
@@ -129,7 +132,10 @@ pub fn check(
         return Err(ProofError("typ is not dpop+jwt"));
     }
     let alg = unverified.algorithm();
-    if alg.is_symmetric() || !rules.algs.contains(&alg) {
+    if alg.is_symmetric()
+        || !rules.algs.contains(&alg)
+        || (rules.fapi2 && !crate::auth::oauth::fapi2::ALGS.contains(&alg))
+    {
         return Err(ProofError("alg not allowed"));
     }
     let jwk = header.jwk.clone().ok_or(ProofError("jwk is missing"))?;
@@ -290,7 +296,11 @@ impl Refusal {
 /// oauth4webapi sign with.
 pub fn alg_names(config: &Config) -> Vec<&'static str> {
     let mut names = Vec::new();
-    for a in &config.dpop_signing_alg_values_supported {
+    for a in config
+        .dpop_signing_alg_values_supported
+        .iter()
+        .filter(|a| crate::auth::oauth::fapi2::alg_allowed(config, **a))
+    {
         names.push(a.as_str());
         if *a == Algorithm::EdDSA {
             names.push("Ed25519");

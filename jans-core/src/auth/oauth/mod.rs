@@ -8,6 +8,8 @@ pub mod client_auth;
 pub mod device;
 pub mod dpop;
 pub mod family;
+pub mod fapi2;
+pub mod global_revocation;
 pub mod grant;
 pub mod introspect;
 pub mod par;

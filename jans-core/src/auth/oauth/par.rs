@@ -34,7 +34,10 @@ fn pushed(auth: &AuthServer) -> GrantRecords<AuthorizationRequest> {
 
 /// Whether `client`'s authorization requests must be pushed (RFC 9126 §5–6).
 pub fn required(auth: &AuthServer, client: &Client) -> bool {
-    auth.config().require_par || client.metadata.require_pushed_authorization_requests
+    let config = auth.config();
+    config.require_par
+        || client.metadata.require_pushed_authorization_requests
+        || crate::auth::oauth::fapi2::on(&config)
 }
 
 /// `POST /jans-auth/restv1/par`.

@@ -75,8 +75,10 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         Ok(p) => p,
         Err(refusal) => return refusal.at_authorization_server(auth, ctx),
     };
-    if proof.is_none() && client.metadata.dpop_bound_access_tokens {
-        // RFC 9449 §5.2.
+    if proof.is_none()
+        && (client.metadata.dpop_bound_access_tokens || crate::auth::oauth::fapi2::on(&config))
+    {
+        // RFC 9449 §5.2; FAPI 2.0 §5.3.2.1 item 2: every access token is sender-constrained.
         return Err(OAuthError::new(
             ErrorCode::InvalidDpopProof,
             "this client's token requests must carry a DPoP proof",

@@ -26,17 +26,34 @@ pub fn document(
         .map(|s| s.id.as_str())
         .collect();
     let url = |e: AuthEndpoint| config.endpoint_url(&crate::auth::paths::path(&e));
-    let methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
-    let authenticating: Vec<&str> = AuthMethod::ALL
+    // FAPI 2.0 narrows the methods and algorithms (§5.3.2.1, §5.4.1).
+    let fapi2 = crate::auth::oauth::fapi2::on(config);
+    let allowed = |a: &&Algorithm| crate::auth::oauth::fapi2::alg_allowed(config, **a);
+    let methods: Vec<&str> = AuthMethod::ALL
         .iter()
-        .filter(|m| **m != AuthMethod::None)
+        .filter(|m| !fapi2 || **m == AuthMethod::PrivateKeyJwt)
         .map(|m| m.as_str())
         .collect();
-    let mut signing: Vec<&str> = vec!["HS256", "HS384", "HS512"];
-    signing.extend(Algorithm::ASYMMETRIC.iter().map(|a| a.as_str()));
+    let authenticating: Vec<&str> = AuthMethod::ALL
+        .iter()
+        .filter(|m| **m != AuthMethod::None && (!fapi2 || **m == AuthMethod::PrivateKeyJwt))
+        .map(|m| m.as_str())
+        .collect();
+    let mut signing: Vec<&str> = if fapi2 {
+        Vec::new()
+    } else {
+        vec!["HS256", "HS384", "HS512"]
+    };
+    signing.extend(
+        Algorithm::ASYMMETRIC
+            .iter()
+            .filter(allowed)
+            .map(|a| a.as_str()),
+    );
     let ours: Vec<&str> = config
         .key_algs_allowed_for_generation
         .iter()
+        .filter(allowed)
         .map(|a| a.as_str())
         .collect();
     // The UMA grant is listed while UMA answers (its feature flag).
@@ -47,6 +64,7 @@ pub fn document(
         .filter(|g| {
             *g != crate::config::DEVICE_CODE_GRANT || config.feature_enabled("device_authz")
         })
+        .filter(|g| !fapi2 || (*g != "implicit" && *g != "password"))
         .collect();
     let mut doc = serde_json::json!({
         "issuer": config.issuer,
@@ -78,7 +96,16 @@ pub fn document(
         );
         d.insert(
             "require_pushed_authorization_requests".into(),
-            config.require_par.into(),
+            (config.require_par || fapi2).into(),
+        );
+    }
+    // Janssen lists its global token revocation endpoint while its flag is on.
+    if config.feature_enabled("global_token_revocation")
+        && let Some(d) = doc.as_object_mut()
+    {
+        d.insert(
+            "global_token_revocation_endpoint".into(),
+            url(AuthEndpoint::GlobalTokenRevocation).into(),
         );
     }
     // RFC 8628 §4: the device authorization endpoint while its flag is on.
@@ -118,7 +145,7 @@ pub fn document(
         .any(|g| g == "authorization_code")
     {
         let mut response_types = vec!["code"];
-        if config.grant_types_supported.iter().any(|g| g == "implicit") {
+        if !fapi2 && config.grant_types_supported.iter().any(|g| g == "implicit") {
             response_types.extend([
                 "id_token",
                 "token",
@@ -129,7 +156,7 @@ pub fn document(
             ]);
         }
         let mut pkce = vec!["S256"];
-        if config.allow_pkce_plain {
+        if config.allow_pkce_plain && !fapi2 {
             pkce.push("plain");
         }
         let extra = serde_json::json!({

@@ -56,7 +56,9 @@ pub(crate) async fn issue_code(
             subject: Some(session.user_inum.clone()),
             scope: authz.scopes.join(" "),
             issued_at: ctx.now,
-            expires_at: ctx.now.saturating_add(config.authorization_code_lifetime),
+            expires_at: ctx
+                .now
+                .saturating_add(crate::auth::oauth::fapi2::code_lifetime(&config)),
             data: serde_json::Map::new(),
         }
         .with(&grant)?;
@@ -68,6 +70,11 @@ pub(crate) async fn issue_code(
                 &record,
                 ctx.now,
             )
+            .await?;
+        // The person's families are known from the code on (global token revocation).
+        auth.stores()
+            .person_grants
+            .remember(&session.user_inum, &family, record.expires_at, ctx.now)
             .await?;
         out.push(("code", c.clone()));
         code = Some(c);

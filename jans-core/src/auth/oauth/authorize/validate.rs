@@ -145,6 +145,11 @@ pub(crate) fn validate(
             "PKCE (code_challenge with S256) is required",
         ));
     }
+    crate::auth::oauth::fapi2::check_request(
+        &config,
+        response_type.code && !response_type.front_channel_tokens(),
+        matches!(code_challenge, Some((_, pkce::Method::S256))),
+    )?;
     let mut prompt = Vec::new();
     for p in params
         .get("prompt")?
