@@ -9,8 +9,12 @@ use sha2::{Digest, Sha256};
 use crate::ctx::UnixTime;
 use crate::store::{GrantKind, GrantRecord, GrantStore, StoreError};
 
-/// Most families of one person read at once.
+/// Most family markers of one person read at once.
 const MAX_FAMILIES: usize = 100_000;
+
+/// Markers expire at the end of a day: every token of a family issued the same day finds
+/// the marker already there (one insert, nothing read).
+const BUCKET: UnixTime = 86_400;
 
 /// The families of people's grants.
 #[derive(Clone)]
@@ -28,18 +32,15 @@ fn family_of(inum: &str) -> String {
     format!("person:{inum}")
 }
 
-fn key(inum: &str, family: &str) -> String {
-    crate::b64::encode(&Sha256::digest(format!("{inum}\u{0}{family}").as_bytes()))
-}
-
 impl PersonGrants {
     /// Over `grants`.
     pub fn new(grants: Arc<dyn GrantStore>) -> PersonGrants {
         PersonGrants { grants }
     }
 
-    /// Remember that `family` holds tokens of `inum` until `until`: one insert the first
-    /// time, and the marker's life extended when a later token of the family outlives it.
+    /// Remember that `family` holds tokens of `inum` until `until`, in one insert: the
+    /// marker lives to the end of the day `until` falls in, and a token of the family that
+    /// outlives it (a refresh days later) adds a marker of its own day.
     pub async fn remember(
         &self,
         inum: &str,
@@ -47,7 +48,10 @@ impl PersonGrants {
         until: UnixTime,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let k = key(inum, family);
+        let until = until.div_ceil(BUCKET).saturating_mul(BUCKET).max(now + 1);
+        let key = crate::b64::encode(&Sha256::digest(
+            format!("{inum}\u{0}{family}\u{0}{until}").as_bytes(),
+        ));
         let mut marker = GrantRecord {
             family: family_of(inum),
             subject: Some(inum.to_owned()),
@@ -59,30 +63,10 @@ impl PersonGrants {
         );
         match self
             .grants
-            .insert(GrantKind::PersonFamily, &k, &marker, now)
+            .insert(GrantKind::PersonFamily, &key, &marker, now)
             .await
         {
-            Ok(()) => Ok(()),
-            Err(StoreError::Conflict) => {
-                let shorter = self
-                    .grants
-                    .get(GrantKind::PersonFamily, &k, now)
-                    .await?
-                    .is_some_and(|m| m.expires_at < until);
-                if shorter {
-                    self.grants.remove(GrantKind::PersonFamily, &k).await?;
-                    match self
-                        .grants
-                        .insert(GrantKind::PersonFamily, &k, &marker, now)
-                        .await
-                    {
-                        // A racing issuance put one back: as long-lived, or about to be.
-                        Ok(()) | Err(StoreError::Conflict) => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(())
-            }
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -101,6 +85,8 @@ impl PersonGrants {
                     .and_then(|v| v.as_str())
                     .map(str::to_owned)
             })
+            .collect::<std::collections::BTreeSet<String>>()
+            .into_iter()
             .collect())
     }
 
