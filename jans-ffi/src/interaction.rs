@@ -96,6 +96,7 @@ fn stage_name(stage: Stage) -> &'static str {
         Stage::Consent => "consent",
         Stage::SelectAccount => "select_account",
         Stage::SecondFactor => "second_factor",
+        Stage::Create => "create",
     }
 }
 

@@ -17,7 +17,7 @@ use jans_core::params::Params;
 
 use crate::routes::AppState;
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     (
         "webauthn_form.html",
         include_str!("../templates/webauthn_form.html"),
@@ -41,6 +41,7 @@ const TEMPLATES: [(&str, &str); 11] = [
     ("consent.html", include_str!("../templates/consent.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("device.html", include_str!("../templates/device.html")),
+    ("create.html", include_str!("../templates/create.html")),
 ];
 
 /// The stylesheet of every page.
@@ -311,6 +312,14 @@ async fn render_interaction(
             },
             WEBAUTHN_CSP,
         ),
+        Stage::Create => state.pages.page(
+            status,
+            "create.html",
+            minijinja::context! {
+                interaction => id, csrf => view.csrf, client_name => client_name,
+                login_hint => view.login_hint.unwrap_or_default(), error => error,
+            },
+        ),
         Stage::SecondFactor => state.pages.page_with_csp(
             status,
             "second_factor.html",
@@ -450,6 +459,37 @@ pub async fn submit(
                 Ok(o) => {
                     let refused = "The passkey or security key was not accepted.";
                     return login_answer(&state, &id, &headers, o, refused).await;
+                }
+                Err(e) => Err(e),
+            }
+        }
+        "create" => {
+            if field("password") != field("password2") {
+                let msg = Some("The two passwords differ.".to_owned());
+                return render_interaction(&state, &id, msg, StatusCode::BAD_REQUEST, &headers)
+                    .await;
+            }
+            let account = jans_core::auth::authn::create::NewAccount {
+                uid: field("username"),
+                mail: field("email"),
+                given_name: field("given_name"),
+                family_name: Some(field("family_name")),
+                password: field("password"),
+            };
+            match engine.interaction_create(&id, &csrf, account, &ctx).await {
+                Ok(jans_core::auth::authn::create::CreateResult::Done(r)) => {
+                    let secure = state.engine.config().issuer.starts_with("https://");
+                    return remember_session(state.pages.core(&r), &headers, secure);
+                }
+                Ok(jans_core::auth::authn::create::CreateResult::Refused(msg)) => {
+                    return render_interaction(
+                        &state,
+                        &id,
+                        Some(msg),
+                        StatusCode::BAD_REQUEST,
+                        &headers,
+                    )
+                    .await;
                 }
                 Err(e) => Err(e),
             }

@@ -204,6 +204,9 @@ pub struct Config {
     /// The `authorization_details` types clients may ask for (RFC 9396 §2; discovery's
     /// `authorization_details_types_supported`). Empty: none.
     pub authorization_details_types_supported: Vec<String>,
+    /// `prompt=create` refused (Janssen's `disablePromptCreate`; OpenID Connect Prompt
+    /// Create 1.0).
+    pub disable_prompt_create: bool,
     /// The FAPI 2.0 Security Profile for every client (`auth::oauth::fapi2`; Janssen's
     /// `fapiCompatibility` is its FAPI 1 switch).
     pub fapi2_security_profile: bool,
@@ -325,6 +328,7 @@ impl Default for Config {
             jwt_bearer_trusted_issuers: Vec::new(),
             tx_token_lifetime: 180,
             fapi2_security_profile: false,
+            disable_prompt_create: false,
             authorization_details_types_supported: Vec::new(),
             uma_rpt_lifetime: 3600,
             uma_pct_lifetime: 1_728_000,

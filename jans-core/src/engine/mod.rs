@@ -342,6 +342,17 @@ impl Engine {
             .await
     }
 
+    /// [`AuthServer::interaction_create`]
+    pub async fn interaction_create(
+        &self,
+        id: &str,
+        csrf: &str,
+        account: crate::auth::authn::create::NewAccount,
+        ctx: &Ctx,
+    ) -> Result<crate::auth::authn::create::CreateResult, Error> {
+        self.auth().interaction_create(id, csrf, account, ctx).await
+    }
+
     /// [`AuthServer::logout_request`]
     pub async fn logout_request(
         &self,

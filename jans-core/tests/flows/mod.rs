@@ -35,6 +35,7 @@ pub mod par;
 pub mod passkey_login;
 pub mod persistence;
 pub mod pkce;
+mod prompt_create;
 mod rar;
 pub mod registration;
 pub mod replay;

@@ -34,6 +34,8 @@ pub enum Stage {
     SelectAccount,
     /// Confirm with a security key or passkey after the password (ACR `fido2`).
     SecondFactor,
+    /// Create an account, then go on signed in (`prompt=create`; `authn::create`).
+    Create,
 }
 
 /// An authorization request waiting for the user.
@@ -173,11 +175,11 @@ pub enum LoginResult {
     Done(Response),
 }
 
-fn unknown() -> Error {
+pub(crate) fn unknown() -> Error {
     OAuthError::invalid_request("unknown or expired interaction").into()
 }
 
-fn csrf_ok(expected: &str, got: &str) -> bool {
+pub(crate) fn csrf_ok(expected: &str, got: &str) -> bool {
     bool::from(expected.as_bytes().ct_eq(got.as_bytes()))
 }
 
@@ -289,7 +291,7 @@ impl AuthServer {
 
     /// Start the session of `inum` signed in with `acr`/`amr` and continue the request
     /// (or go back to `return_to`, for a sign-in of another component).
-    async fn signed_in(
+    pub(crate) async fn signed_in(
         &self,
         request: AuthorizationRequest,
         return_to: Option<String>,

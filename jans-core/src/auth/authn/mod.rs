@@ -2,6 +2,7 @@
 //! account choice, consent), the methods (ACRs) and brute-force protection.
 
 pub mod consent;
+pub mod create;
 pub mod interaction;
 pub mod methods;
 pub mod protection;

@@ -45,6 +45,11 @@ pub struct Extras {
 }
 
 impl Extras {
+    /// Nothing beyond the scope.
+    pub fn is_empty(&self) -> bool {
+        self.audience.is_empty() && self.act.is_none() && self.authorization_details.is_none()
+    }
+
     /// The `aud` of a token of `client_id` with these extras: its audience (one value, or
     /// an array of several), else the client.
     pub fn aud(&self, client_id: &str) -> serde_json::Value {
@@ -134,8 +139,8 @@ pub struct TokenData {
     /// The thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jkt: Option<String>,
-    /// Audience, actor, authorization details.
-    #[serde(flatten)]
+    /// Audience, actor, authorization details (absent for most tokens).
+    #[serde(default, skip_serializing_if = "Extras::is_empty")]
     pub extras: Extras,
 }
 

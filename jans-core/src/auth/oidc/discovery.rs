@@ -155,6 +155,10 @@ pub fn document(
                 "code id_token token",
             ]);
         }
+        let mut prompts = vec!["none", "login", "consent", "select_account"];
+        if !config.disable_prompt_create {
+            prompts.push("create");
+        }
         let mut pkce = vec!["S256"];
         if config.allow_pkce_plain && !fapi2 {
             pkce.push("plain");
@@ -174,7 +178,7 @@ pub fn document(
             "subject_types_supported": ["public", "pairwise"],
             "id_token_signing_alg_values_supported": ours,
             "code_challenge_methods_supported": pkce,
-            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "prompt_values_supported": prompts,
             "claims_supported": crate::auth::oidc::claims::SUPPORTED,
             "scopes_supported": listed,
             "claims_parameter_supported": true,

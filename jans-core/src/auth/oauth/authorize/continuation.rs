@@ -30,6 +30,10 @@ pub(crate) async fn continue_request(
             .max_age
             .is_none_or(|max| max > 0 && ctx.now.saturating_sub(s.auth_time) <= max)
     };
+    if authz.prompt.contains(&Prompt::Create) {
+        // Prompt Create 1.0 §4: the sign-up step first, whatever session there is.
+        return interact(auth, authz, Stage::Create, None, ctx).await;
+    }
     if authz.prompt.contains(&Prompt::SelectAccount) {
         // OIDC Core §3.1.2.1: the user picks among the browser's accounts (or another).
         let mut authz = authz;

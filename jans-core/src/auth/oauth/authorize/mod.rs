@@ -42,6 +42,8 @@ pub enum Prompt {
     Consent,
     /// Let the user choose an account.
     SelectAccount,
+    /// Offer account creation first (OpenID Connect Prompt Create 1.0).
+    Create,
 }
 
 /// OAuth 2.0 Multiple Response Type Encoding Practices §2: where the response parameters go.

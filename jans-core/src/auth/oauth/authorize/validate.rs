@@ -162,6 +162,13 @@ pub(crate) fn validate(
             "login" => Prompt::Login,
             "consent" => Prompt::Consent,
             "select_account" => Prompt::SelectAccount,
+            // Prompt Create 1.0 §4; Janssen's disablePromptCreate turns it off.
+            "create" if !config.disable_prompt_create => Prompt::Create,
+            "create" => {
+                return Err(OAuthError::invalid_request(
+                    "prompt=create is not enabled (disablePromptCreate)",
+                ));
+            }
             _ => return Err(OAuthError::invalid_request("unknown prompt value")),
         };
         if !prompt.contains(&v) {
