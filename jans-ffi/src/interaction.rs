@@ -68,6 +68,17 @@ pub(crate) enum Submission {
         csrf: String,
         session: Option<String>,
     },
+    /// A new account at the `create` step (`prompt=create`).
+    Create {
+        interaction: String,
+        csrf: String,
+        username: String,
+        email: String,
+        given_name: String,
+        #[serde(default)]
+        family_name: Option<String>,
+        password: String,
+    },
     /// A WebAuthn assertion (the browser's `AuthenticationResponseJSON`), for a passkey
     /// sign-in or the second factor.
     Webauthn {
@@ -191,6 +202,33 @@ pub(crate) async fn submit(engine: &Engine, req: Submission, ctx: &Ctx) -> Resul
                     Ok(json!({"outcome": "retry", "remaining": remaining}))
                 }
                 LoginResult::Wait { seconds } => Ok(json!({"outcome": "wait", "seconds": seconds})),
+            }
+        }
+        Submission::Create {
+            interaction,
+            csrf,
+            username,
+            email,
+            given_name,
+            family_name,
+            password,
+        } => {
+            let account = jans_core::auth::authn::create::NewAccount {
+                uid: username,
+                mail: email,
+                given_name,
+                family_name,
+                password,
+            };
+            match engine
+                .interaction_create(&interaction, &csrf, account, ctx)
+                .await
+                .map_err(engine_failure)?
+            {
+                jans_core::auth::authn::create::CreateResult::Done(r) => done(&r, ctx),
+                jans_core::auth::authn::create::CreateResult::Refused(message) => {
+                    Ok(json!({"outcome": "refused", "message": message}))
+                }
             }
         }
         Submission::Select {

@@ -444,7 +444,9 @@ pub unsafe extern "C" fn jans_interaction_get(
 /// Answer the pending step of a browser login: the form an embedder's page posted.
 ///
 /// `request_json`: `{"interaction": "ID", "csrf": "...", "action": "login" | "webauthn" |
-/// "consent" | "select", ...}` with, for `login`, `"username"` and `"password"`; for
+/// "consent" | "select" | "create", ...}` with, for `login`, `"username"` and `"password"`;
+/// for `create` (the `prompt=create` step), `"username"`, `"email"`, `"given_name"`,
+/// `"family_name"` (optional) and `"password"`; for
 /// `webauthn`, `"response"`: the browser's `PublicKeyCredential.toJSON()`; for `consent`,
 /// `"allow": true|false` and `"remember": true|false`; for `select`, `"session"`: the chosen
 /// account's session cookie value, or null to sign in as another account. On success
@@ -455,7 +457,9 @@ pub unsafe extern "C" fn jans_interaction_get(
 /// - `{"outcome": "retry", "remaining": N}`: wrong credentials, or a passkey or security
 ///   key that was not accepted; show the form again;
 /// - `{"outcome": "wait", "seconds": N}`: the user's brute-force delay applies (Janssen's
-///   `authenticationProtectionConfiguration`); nothing was checked.
+///   `authenticationProtectionConfiguration`); nothing was checked;
+/// - `{"outcome": "refused", "message": "..."}`: the account was not created (a username
+///   taken, a field not acceptable); show the form again with the message.
 ///
 /// A forged `csrf`, a wrong stage or an unknown interaction returns
 /// `JANS_STATUS_INVALID_ARGUMENT` (the interaction, if any, stays as it was).

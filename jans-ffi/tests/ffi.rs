@@ -1174,3 +1174,61 @@ fn a_dpop_bound_token_verifies_through_the_abi_only_with_its_proof() {
         unsafe { jans_token_verify_dpop(id, t.as_ptr(), null(), null(), null(), null(), &mut out) };
     assert_eq!(s, JansStatus::NullArgument);
 }
+
+/// `prompt=create` through the C ABI: the `create` step, a refused account, then the new
+/// person signed in.
+#[test]
+fn an_account_is_created_through_the_interaction_api() {
+    let config = r#"{"issuer":"https://id.example.com","interactionUri":"https://app.example.com/login","defaultSignatureAlgorithm":"ES256","keyAlgsAllowedForGeneration":["ES256"]}"#;
+    let id = new_engine(config, None);
+    let client = register(
+        id,
+        &json!({"client_name": "C app", "redirect_uris": ["https://app.example.com/cb"], "scope": "profile"}),
+    );
+    let cid = client["client_id"].as_str().unwrap();
+    let (_, resp) = handle(
+        id,
+        &json!({"method": "GET", "path": format!(
+            "/jans-auth/restv1/authorize?response_type=code&client_id={cid}\
+             &redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&scope=openid%20profile&state=s\
+             &prompt=create&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+             &code_challenge_method=S256")}),
+    );
+    let resp = resp.unwrap();
+    let interaction = header(&resp, "location")
+        .unwrap()
+        .strip_prefix("https://app.example.com/login?interaction=")
+        .unwrap()
+        .to_owned();
+    let (_, view) = interaction_call(
+        jans_interaction_get,
+        id,
+        &json!({"interaction": interaction}),
+    );
+    let view = view.unwrap();
+    assert_eq!(view["stage"], "create");
+    let csrf = view["csrf"].as_str().unwrap().to_owned();
+    let create = |password: &str| {
+        interaction_call(
+            jans_interaction_submit,
+            id,
+            &json!({"action": "create", "interaction": interaction, "csrf": csrf,
+                    "username": "dana", "email": "dana@example.com", "given_name": "Dana",
+                    "password": password}),
+        )
+    };
+    let (s, r) = create("short");
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    let r = r.unwrap();
+    assert_eq!(r["outcome"], "refused");
+    assert!(r["message"].as_str().unwrap().contains("password"));
+    let (s, r) = create("a long enough password");
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    let r = r.unwrap();
+    assert_eq!(r["outcome"], "done");
+    assert!(
+        header(&r["response"], "set-cookie")
+            .unwrap()
+            .starts_with("session_id=")
+    );
+}

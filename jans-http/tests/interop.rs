@@ -202,7 +202,7 @@ fn http_get_status(port: u16, path: &str) -> Option<u16> {
 }
 
 fn start_server(data: &Path, dir: &Path, port: u16) -> (Server, u16) {
-    let log = dir.join("serve.log");
+    let log = dir.join(format!("serve-{port}.log"));
     let out = File::create(&log).unwrap();
     let child = Command::new(JANS)
         .arg("--data-dir")
@@ -388,6 +388,52 @@ fn register_clients(data: &Path, dir: &Path, node: &str, rp_port: u16, uma_port:
     Value::Object(out)
 }
 
+/// A second `jans serve` with `fapi2SecurityProfile`, alice, and one FAPI client
+/// (private_key_jwt with the private_key_jwt client's key; the code flow's redirect URI),
+/// added to `clients_file` as the role `fapi`, with its `issuer`.
+fn fapi_server(dir: &Path, rp_port: u16, clients_file: &Path) -> Server {
+    let data = dir.join("fapi-data");
+    jans(&data, &["init"], dir, "fapi-init");
+    add_user(&data, dir);
+    let port = free_port();
+    jans(
+        &data,
+        &[
+            "config",
+            "set",
+            "fapi2SecurityProfile=true",
+            "defaultSignatureAlgorithm=ES256",
+            &format!("issuer=http://localhost:{port}"),
+            "outboundBlockPrivateIp=false",
+        ],
+        dir,
+        "fapi-config",
+    );
+    let public: Value = serde_json::from_str(
+        &fs::read_to_string(dir.join("private_key_jwt.public.jwk.json")).unwrap(),
+    )
+    .unwrap();
+    let file = dir.join("client-fapi.json");
+    let metadata = json!({"client_name": "interop FAPI 2.0", "redirect_uris": [redirect_uri(rp_port)],
+                          "scope": "profile", "token_endpoint_auth_method": "private_key_jwt",
+                          "token_endpoint_auth_signing_alg": "ES256", "jwks": {"keys": [public]}});
+    fs::write(&file, serde_json::to_vec(&metadata).unwrap()).unwrap();
+    let ran = jans(
+        &data,
+        &["client", "add", "--json", file.to_str().unwrap()],
+        dir,
+        "fapi-client-add",
+    );
+    let mut registered = json_object(&ran.stdout);
+    registered["issuer"] = json!(format!("http://localhost:{port}"));
+    registered["private_jwk_file"] = json!(dir.join("private_key_jwt.private.jwk.json"));
+    let mut clients: Value = serde_json::from_slice(&fs::read(clients_file).unwrap()).unwrap();
+    clients["fapi"] = registered;
+    fs::write(clients_file, serde_json::to_vec_pretty(&clients).unwrap()).unwrap();
+    let (server, _) = start_server(&data, dir, port);
+    server
+}
+
 /// The Cedar policies uma.test.mjs is decided by.
 const UMA_POLICIES: &str = r#"
 @id("alice-reads")
@@ -561,6 +607,8 @@ fn openid_client_against_jans_serve() {
     let (mut server, port) = start_server(&data, dir, port);
     let issuer = format!("http://localhost:{port}");
     eprintln!("interop: jans serve ready at {issuer}");
+    // A second server, with the FAPI 2.0 Security Profile on (fapi2.test.mjs).
+    let mut fapi_server = fapi_server(dir, rp_port, &clients_file);
 
     let ran = run_bounded(
         Command::new(&node)
@@ -592,11 +640,14 @@ fn openid_client_against_jans_serve() {
     let graceful = server.stop(Duration::from_secs(10));
     let log = server.log();
     drop(server);
+    fapi_server.stop(Duration::from_secs(10));
+    let fapi_log = fapi_server.log();
+    drop(fapi_server);
 
     eprintln!("{}", ran.stdout);
     assert!(
         ran.status.success(),
-        "node interop tests failed against jans serve ({issuer})\n{}\n--- jans serve log ---\n{log}",
+        "node interop tests failed against jans serve ({issuer})\n{}\n--- jans serve log ---\n{log}\n--- FAPI 2.0 server log ---\n{fapi_log}",
         ran.describe()
     );
     assert!(
