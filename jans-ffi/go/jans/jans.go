@@ -535,7 +535,7 @@ func (e *Engine) AddUser(user map[string]any, password string) (map[string]any, 
 // login pages (configure "interactionUri" to the page; the authorization endpoint sends the
 // browser there with ?interaction=ID).
 type Interaction struct {
-	// Stage is "login", "consent" or "select_account".
+	// Stage is "login", "second_factor", "consent", "select_account" or "create".
 	Stage      string   `json:"stage"`
 	ClientID   string   `json:"client_id"`
 	ClientName string   `json:"client_name"`
@@ -556,11 +556,22 @@ type Account struct {
 // InteractionResult is what answering a step did.
 type InteractionResult struct {
 	// Outcome is "done" (send Response to the browser), "retry" (wrong credentials:
-	// Remaining attempts left) or "wait" (the brute-force delay applies: Seconds to wait).
+	// Remaining attempts left), "wait" (the brute-force delay applies: Seconds to wait) or
+	// "refused" (a "create" step: the account was not created, Message says why).
 	Outcome   string
 	Response  *Response
 	Remaining int
 	Seconds   int
+	Message   string
+}
+
+// NewAccount is what a person gives at a "create" step (prompt=create).
+type NewAccount struct {
+	Username   string
+	Email      string
+	GivenName  string
+	FamilyName string
+	Password   string
 }
 
 // Interaction reads the pending step id; sessions (optional) are the browser's session
@@ -595,6 +606,14 @@ func (e *Engine) Consent(id, csrf string, allow, remember bool) (*InteractionRes
 		"allow": allow, "remember": remember})
 }
 
+// CreateAccount answers a "create" step (prompt=create): the account is created and signed
+// in ("done"), or not ("refused", with the reason in Message; show the form again).
+func (e *Engine) CreateAccount(id, csrf string, a NewAccount) (*InteractionResult, error) {
+	return e.submit(map[string]any{"action": "create", "interaction": id, "csrf": csrf,
+		"username": a.Username, "email": a.Email, "given_name": a.GivenName,
+		"family_name": a.FamilyName, "password": a.Password})
+}
+
 // SelectAccount answers a "select_account" step with the chosen account's session cookie
 // value, or "" to sign in as another account.
 func (e *Engine) SelectAccount(id, csrf, session string) (*InteractionResult, error) {
@@ -619,11 +638,13 @@ func (e *Engine) submit(doc map[string]any) (*InteractionResult, error) {
 		Response  *wireResponse `json:"response"`
 		Remaining int           `json:"remaining"`
 		Seconds   int           `json:"seconds"`
+		Message   string        `json:"message"`
 	}
 	if err := json.Unmarshal(out, &answer); err != nil {
 		return nil, fmt.Errorf("jans: submit interaction: %w", err)
 	}
-	result := &InteractionResult{Outcome: answer.Outcome, Remaining: answer.Remaining, Seconds: answer.Seconds}
+	result := &InteractionResult{Outcome: answer.Outcome, Remaining: answer.Remaining,
+		Seconds: answer.Seconds, Message: answer.Message}
 	if answer.Response != nil {
 		if result.Response, err = answer.Response.decode("submit interaction"); err != nil {
 			return nil, err

@@ -352,3 +352,46 @@ func TestDPoPBoundTokenVerifiesOnlyWithItsProof(t *testing.T) {
 		t.Fatalf("another token's proof: %v", err)
 	}
 }
+
+func TestCreateAccountAtAPromptCreateStep(t *testing.T) {
+	e, err := NewEngine(Config{Properties: map[string]any{
+		"issuer":                      "https://id.example.com",
+		"interactionUri":              "https://app.example.com/login",
+		"defaultSignatureAlgorithm":   "ES256",
+		"keyAlgsAllowedForGeneration": []string{"ES256"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	c, err := e.RegisterClient(map[string]any{
+		"redirect_uris": []string{"https://app.example.com/cb"}, "scope": "profile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.Handle(&Request{Method: "GET", Path: "/jans-auth/restv1/authorize?response_type=code" +
+		"&client_id=" + c["client_id"].(string) +
+		"&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&scope=openid%20profile&state=s" +
+		"&prompt=create&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"})
+	if err != nil || resp.Status != 302 {
+		t.Fatalf("authorize: %v %v", resp, err)
+	}
+	id := strings.TrimPrefix(resp.Header.Get("Location"), "https://app.example.com/login?interaction=")
+	step, err := e.Interaction(id)
+	if err != nil || step.Stage != "create" {
+		t.Fatalf("step: %+v %v", step, err)
+	}
+	account := NewAccount{Username: "gus", Email: "gus@example.com", GivenName: "Gus", Password: "short"}
+	r, err := e.CreateAccount(id, step.CSRF, account)
+	if err != nil || r.Outcome != "refused" || !strings.Contains(r.Message, "password") {
+		t.Fatalf("a short password: %+v %v", r, err)
+	}
+	account.Password = "a long enough password"
+	r, err = e.CreateAccount(id, step.CSRF, account)
+	if err != nil || r.Outcome != "done" || r.Response.Status != 302 {
+		t.Fatalf("created: %+v %v", r, err)
+	}
+	if !strings.HasPrefix(r.Response.Header.Get("Set-Cookie"), "session_id=") {
+		t.Fatalf("signed in: %v", r.Response.Header)
+	}
+}
