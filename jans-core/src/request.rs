@@ -314,6 +314,8 @@ pub enum AuthEndpoint {
     Par,
     /// `/jans-auth/restv1/session_status`: Janssen's session status of the browser.
     SessionStatus,
+    /// `/jans-auth/restv1/clientinfo`: Janssen's client info of an access token's client.
+    ClientInfo,
     /// `/jans-auth/restv1/global-token-revocation`: every token of a person, revoked.
     GlobalTokenRevocation,
     /// `/jans-auth/restv1/device_authorization`: a device asks for codes (RFC 8628 §3.1).

@@ -151,6 +151,9 @@ impl AuthServer {
             }
             (AuthEndpoint::Token, Method::Post) => oauth::token::handle(self, req, ctx).await,
             (AuthEndpoint::Par, Method::Post) => oauth::par::handle(self, req, ctx).await,
+            (AuthEndpoint::ClientInfo, Method::Get | Method::Post) => {
+                oidc::clientinfo::handle(self, req, ctx).await
+            }
             (AuthEndpoint::GlobalTokenRevocation, Method::Post) => {
                 oauth::global_revocation::handle(self, req, ctx).await
             }
@@ -191,7 +194,8 @@ impl AuthServer {
                 | AuthEndpoint::Authorize
                 | AuthEndpoint::Userinfo
                 | AuthEndpoint::EndSession
-                | AuthEndpoint::DeviceVerification,
+                | AuthEndpoint::DeviceVerification
+                | AuthEndpoint::ClientInfo,
                 _,
             ) => allow("GET, POST"),
             (

@@ -16,7 +16,7 @@ pub const JWKS_ARCHIVED_PREFIX: &str = "/jans-auth/restv1/jwks/archived/";
 const MAX_KID_LEN: usize = 256;
 
 /// Every path served as is (the archived keys are served under [`JWKS_ARCHIVED_PREFIX`]).
-pub const EXACT: [(&str, AuthEndpoint); 17] = [
+pub const EXACT: [(&str, AuthEndpoint); 18] = [
     ("/.well-known/openid-configuration", AuthEndpoint::Discovery),
     (
         "/.well-known/jans-configuration",
@@ -40,6 +40,7 @@ pub const EXACT: [(&str, AuthEndpoint); 17] = [
         "/jans-auth/restv1/session_status",
         AuthEndpoint::SessionStatus,
     ),
+    ("/jans-auth/restv1/clientinfo", AuthEndpoint::ClientInfo),
     (
         "/jans-auth/restv1/global-token-revocation",
         AuthEndpoint::GlobalTokenRevocation,
@@ -98,6 +99,7 @@ pub fn label(endpoint: &AuthEndpoint) -> &'static str {
         AuthEndpoint::SessionStatus => "session_status",
         AuthEndpoint::DeviceAuthorization => "device_authorization",
         AuthEndpoint::GlobalTokenRevocation => "global_token_revocation",
+        AuthEndpoint::ClientInfo => "clientinfo",
         AuthEndpoint::DeviceVerification => "device_verification",
         AuthEndpoint::Webfinger => "webfinger",
         AuthEndpoint::Jwks => "jwks",
@@ -127,6 +129,7 @@ mod tests {
             AuthEndpoint::DeviceAuthorization,
             AuthEndpoint::DeviceVerification,
             AuthEndpoint::GlobalTokenRevocation,
+            AuthEndpoint::ClientInfo,
             AuthEndpoint::Webfinger,
             AuthEndpoint::Jwks,
             AuthEndpoint::Authorize,

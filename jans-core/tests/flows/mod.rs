@@ -18,6 +18,7 @@ pub mod authorize;
 pub mod backends;
 pub mod brute_force;
 pub mod client_auth;
+mod clientinfo;
 mod device;
 pub mod discovery;
 mod dpop;

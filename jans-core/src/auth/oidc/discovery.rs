@@ -99,6 +99,15 @@ pub fn document(
             (config.require_par || fapi2).into(),
         );
     }
+    // Janssen lists its client info endpoint while its flag is on.
+    if config.feature_enabled("clientinfo")
+        && let Some(d) = doc.as_object_mut()
+    {
+        d.insert(
+            "clientinfo_endpoint".into(),
+            url(AuthEndpoint::ClientInfo).into(),
+        );
+    }
     // Janssen lists its global token revocation endpoint while its flag is on.
     if config.feature_enabled("global_token_revocation")
         && let Some(d) = doc.as_object_mut()

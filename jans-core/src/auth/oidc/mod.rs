@@ -2,6 +2,7 @@
 
 pub mod backchannel;
 pub mod claims;
+pub mod clientinfo;
 pub mod discovery;
 pub mod id_token;
 pub mod logout;
