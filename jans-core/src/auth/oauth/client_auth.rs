@@ -329,7 +329,25 @@ async fn assertion_auth(
     if claims.get("iss").and_then(|v| v.as_str()) != Some(client.client_id.as_str()) {
         return Err(jose_fail(JoseError::InvalidClaim("iss")));
     }
-    // RFC 7523 §3 item 3: aud identifies this server.
+    let exp = assertion_window(&config, &claims, audiences, ctx.now)
+        .map_err(|c| jose_fail(JoseError::InvalidClaim(c)))?;
+    let jti = assertion_jti(&claims).ok_or_else(|| jose_fail(JoseError::InvalidClaim("jti")))?;
+    if !spend_assertion(auth, &client.client_id, jti, exp, ctx).await? {
+        return Err(OAuthError::invalid_client("client assertion was already used").into());
+    }
+    Ok(Authenticated { client, method })
+}
+
+/// RFC 7523 §3 items 3–6 of an assertion's `claims` (a client's, or a trusted issuer's for
+/// the JWT bearer grant): `aud` names one of `audiences`; `exp` is there, not passed, and
+/// at most `clientAssertionMaxLifetime` ahead; `nbf` and `iat` are respected, with
+/// `clockSkewSeconds`. Its `exp`, or the claim that failed.
+pub(crate) fn assertion_window(
+    config: &crate::config::Config,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    audiences: &[String],
+    now: crate::ctx::UnixTime,
+) -> Result<u64, &'static str> {
     let aud_ok = match claims.get("aud") {
         Some(serde_json::Value::String(a)) => audiences.contains(a),
         Some(serde_json::Value::Array(list)) => list
@@ -338,47 +356,57 @@ async fn assertion_auth(
         _ => false,
     };
     if !aud_ok {
-        return Err(jose_fail(JoseError::InvalidClaim("aud")));
+        return Err("aud");
     }
-    // RFC 7523 §3 items 4, 5, 6: exp required, nbf and iat respected.
     jwt::validate(
-        &claims,
+        claims,
         &jwt::Validation {
             issuer: None,
             audience: None,
-            now: ctx.now,
+            now,
             leeway: config.clock_skew_seconds,
             require_exp: true,
             max_lifetime: None,
         },
     )
-    .map_err(jose_fail)?;
-    let exp = claims
-        .get("exp")
-        .and_then(|v| v.as_u64())
-        .ok_or_else(|| jose_fail(JoseError::InvalidClaim("exp")))?;
-    if exp > ctx.now.saturating_add(config.client_assertion_max_lifetime) {
-        return Err(jose_fail(JoseError::InvalidClaim("exp")));
+    .map_err(|e| match e {
+        JoseError::InvalidClaim(c) => c,
+        _ => "exp",
+    })?;
+    let exp = claims.get("exp").and_then(|v| v.as_u64()).ok_or("exp")?;
+    if exp > now.saturating_add(config.client_assertion_max_lifetime) {
+        return Err("exp");
     }
-    // RFC 7523 §3 item 7: jti, used once.
-    let jti = claims
+    Ok(exp)
+}
+
+/// An assertion's `jti` (RFC 7523 §3 item 7), when it has a usable one.
+pub(crate) fn assertion_jti(claims: &serde_json::Map<String, serde_json::Value>) -> Option<&str> {
+    claims
         .get("jti")
         .and_then(|v| v.as_str())
         .filter(|j| !j.is_empty() && j.len() <= 256)
-        .ok_or_else(|| jose_fail(JoseError::InvalidClaim("jti")))?;
-    let key = crate::b64::encode(&Sha256::digest(
-        format!("{}\u{0}{jti}", client.client_id).as_bytes(),
-    ));
+}
+
+/// Spend the assertion `jti` of `issuer` (a client id, or a trusted issuer) that expires at
+/// `exp`: remembered until then (and `clockSkewSeconds`), on every node. `false` when it was
+/// used already (RFC 7523 §3 item 7).
+pub(crate) async fn spend_assertion(
+    auth: &AuthServer,
+    issuer: &str,
+    jti: &str,
+    exp: u64,
+    ctx: &Ctx,
+) -> Result<bool, Error> {
+    let key = crate::b64::encode(&Sha256::digest(format!("{issuer}\u{0}{jti}").as_bytes()));
     let record = GrantRecord {
-        family: format!("jti:{}", client.client_id),
-        client_id: client.client_id.clone(),
-        subject: None,
-        scope: String::new(),
-        issued_at: ctx.now,
-        expires_at: exp
-            .saturating_add(config.clock_skew_seconds)
-            .max(ctx.now + 1),
-        data: serde_json::Map::new(),
+        family: format!("jti:{issuer}"),
+        client_id: issuer.to_owned(),
+        ..GrantRecord::bare(
+            ctx.now,
+            exp.saturating_add(auth.config().clock_skew_seconds)
+                .max(ctx.now.saturating_add(1)),
+        )
     };
     match auth
         .stores()
@@ -386,13 +414,10 @@ async fn assertion_auth(
         .insert(GrantKind::AssertionJti, &key, &record, ctx.now)
         .await
     {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            return Err(OAuthError::invalid_client("client assertion was already used").into());
-        }
-        Err(e) => return Err(e.into()),
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict) => Ok(false),
+        Err(e) => Err(e.into()),
     }
-    Ok(Authenticated { client, method })
 }
 
 /// The client's keys: inline `jwks`, or its `jwks_uri` through the host's HTTP client,

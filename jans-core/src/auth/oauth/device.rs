@@ -232,25 +232,10 @@ pub async fn authorize(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Re
 /// The scopes asked for: each registered for the client (`openid` always allowed, as at
 /// the authorization endpoint); none asked, every registered one.
 fn scopes(client: &Client, params: &Params) -> Result<Vec<String>, OAuthError> {
-    let registered: Vec<&str> = client.metadata.scopes().collect();
-    let Some(asked) = params.get("scope")? else {
-        return Ok(registered.iter().map(|s| (*s).to_owned()).collect());
-    };
-    let mut out: Vec<String> = Vec::new();
-    for s in asked.split(' ').filter(|s| !s.is_empty()) {
-        if !crate::auth::oauth::client::is_scope_token(s)
-            || (s != "openid" && !registered.contains(&s))
-        {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                format!("scope {s:?} is not allowed for this client"),
-            ));
-        }
-        if !out.iter().any(|x| x == s) {
-            out.push(s.to_owned());
-        }
+    match params.get("scope")? {
+        Some(asked) => crate::auth::oauth::authorize::validate::requested_scopes(client, asked),
+        None => Ok(client.metadata.scopes().map(str::to_owned).collect()),
     }
-    Ok(out)
 }
 
 fn poll_error(code: ErrorCode, description: &'static str) -> Error {

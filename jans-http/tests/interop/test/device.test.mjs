@@ -3,21 +3,12 @@
 // Chromium opens verification_uri_complete, confirms the code, signs in and approves on
 // the real pages; openid-client then validates the ID token.
 import assert from 'node:assert/strict';
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import * as client from 'openid-client';
-import { chromium } from 'playwright-core';
-import { ISSUER, registered } from './helpers.mjs';
+import { ISSUER, registered, chromiumBrowser } from './helpers.mjs';
 
 const USER = process.env.JANS_USER ?? 'alice';
 const PASSWORD = process.env.JANS_PASSWORD ?? '';
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-let browser;
-after(async () => { await browser?.close(); });
-
 async function deviceConfig() {
   const c = registered('device');
   return client.discovery(ISSUER, c.client_id, {}, client.None(), {
@@ -28,11 +19,7 @@ async function deviceConfig() {
 
 /** The person at a browser: opens URL, confirms the code, signs in, answers `action`. */
 async function approve(url, action) {
-  browser ??= await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
-  const context = await browser.newContext();
+  const context = await (await chromiumBrowser()).newContext();
   const page = await context.newPage();
   await page.goto(url);
   await page.waitForSelector('text=Connect a device');

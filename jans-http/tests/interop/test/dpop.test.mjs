@@ -4,21 +4,12 @@
 // code flow (through the real pages in Chromium; the code bound with dpop_jkt, or by a
 // pushed request's proof), userinfo with the DPoP scheme, and the bound refresh token.
 import assert from 'node:assert/strict';
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import * as client from 'openid-client';
-import { chromium } from 'playwright-core';
-import { ISSUER, configFor, registered } from './helpers.mjs';
+import { ISSUER, configFor, registered, chromiumBrowser } from './helpers.mjs';
 
 const USER = process.env.JANS_USER ?? 'alice';
 const PASSWORD = process.env.JANS_PASSWORD ?? '';
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-let browser;
-after(async () => { await browser?.close(); });
-
 /** The error an openid-client call was refused with (`error` of the JSON body or challenge). */
 async function refusal(promise) {
   try {
@@ -52,11 +43,7 @@ test('client_credentials with DPoP: a bound token; introspection names its key',
  * browser was sent to (whether anything answers there does not matter).
  */
 async function signIn(url, redirectUri) {
-  browser ??= await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
-  const context = await browser.newContext();
+  const context = await (await chromiumBrowser()).newContext();
   const page = await context.newPage();
   const callback = page.waitForRequest((r) => r.url().startsWith(redirectUri), { timeout: 15000 });
   await page.goto(url.href);

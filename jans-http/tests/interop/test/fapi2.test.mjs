@@ -4,22 +4,13 @@
 // what such a server refuses.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import * as client from 'openid-client';
 import * as jose from 'jose';
-import { chromium } from 'playwright-core';
-import { registered } from './helpers.mjs';
+import { registered, chromiumBrowser } from './helpers.mjs';
 
 const USER = process.env.JANS_USER ?? 'alice';
 const PASSWORD = process.env.JANS_PASSWORD ?? '';
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-let browser;
-after(async () => { await browser?.close(); });
-
 async function fapiClient() {
   const c = registered('fapi');
   const jwk = JSON.parse(readFileSync(c.private_jwk_file, 'utf8'));
@@ -52,11 +43,7 @@ test('FAPI 2.0: private_key_jwt, PAR, PKCE and DPoP through the pages', async ()
     nonce,
   };
   const url = await client.buildAuthorizationUrlWithPAR(config, params, { DPoP });
-  browser ??= await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
-  const context = await browser.newContext();
+  const context = await (await chromiumBrowser()).newContext();
   const page = await context.newPage();
   const callback = page.waitForRequest((r) => r.url().startsWith(redirectUri), { timeout: 20000 });
   await page.goto(url.href);

@@ -12,7 +12,7 @@
 //   CHROMIUM      the Chromium executable (default /usr/bin/chromium)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import * as client from 'openid-client';
 import * as jose from 'jose';
 
@@ -143,4 +143,24 @@ export function it(name, fn) {
       throw detailed(e);
     }
   });
+}
+
+/**
+ * The headless Chromium of this test file (launched on first use with the flags the
+ * sandbox needs, closed after the file's tests).
+ */
+let sharedBrowser;
+after(async () => { await sharedBrowser?.close(); });
+export async function chromiumBrowser() {
+  if (!sharedBrowser) {
+    const { chromium } = await import('playwright-core');
+    sharedBrowser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    });
+  }
+  return sharedBrowser;
 }

@@ -2,20 +2,11 @@
 // builds the request, Chromium fills the sign-up form (a mismatched password first, then a
 // taken username), the new person approves and openid-client redeems the code.
 import assert from 'node:assert/strict';
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import * as client from 'openid-client';
-import { chromium } from 'playwright-core';
-import { ISSUER, registered } from './helpers.mjs';
+import { ISSUER, registered, chromiumBrowser } from './helpers.mjs';
 
 const USER = process.env.JANS_USER ?? 'alice';
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-let browser;
-after(async () => { await browser?.close(); });
-
 test('prompt=create: a person signs up on the page and the client gets their tokens', async () => {
   const c = registered('code');
   const config = await client.discovery(ISSUER, c.client_id, {}, client.ClientSecretBasic(c.client_secret), {
@@ -34,11 +25,7 @@ test('prompt=create: a person signs up on the page and the client gets their tok
     state,
     prompt: 'create',
   });
-  browser ??= await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
-  const context = await browser.newContext();
+  const context = await (await chromiumBrowser()).newContext();
   const page = await context.newPage();
   const callback = page.waitForRequest((r) => r.url().startsWith(redirectUri), { timeout: 20000 });
   await page.goto(url.href);

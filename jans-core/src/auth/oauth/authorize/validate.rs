@@ -91,24 +91,7 @@ pub(crate) fn validate(
         ));
     }
     // RFC 6749 §3.3; `openid` is always allowed to a code client (OIDC Core §3.1.2.1).
-    let registered: Vec<&str> = client.metadata.scopes().collect();
-    let mut scopes: Vec<String> = Vec::new();
-    for s in params
-        .get("scope")?
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-    {
-        if !is_scope_token(s) || (s != "openid" && !registered.contains(&s)) {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                format!("scope {s:?} is not allowed for this client"),
-            ));
-        }
-        if !scopes.iter().any(|x| x == s) {
-            scopes.push(s.to_owned());
-        }
-    }
+    let scopes = requested_scopes(client, params.get("scope")?.unwrap_or(""))?;
     // RFC 7636 §4.4.1; PKCE is required for public clients (DESIGN.md §6).
     let challenge = params.get("code_challenge")?;
     let method = params.get("code_challenge_method")?;
@@ -256,4 +239,24 @@ pub(crate) fn validate(
         device: None,
         authorization_details,
     })
+}
+
+/// The scopes of `asked` (space-separated), in order, without duplicates: each registered for
+/// `client`, or `openid` (always allowed to a client of a person, OIDC Core §3.1.2.1); else
+/// `invalid_scope` (RFC 6749 §3.3).
+pub(crate) fn requested_scopes(client: &Client, asked: &str) -> Result<Vec<String>, OAuthError> {
+    let registered: Vec<&str> = client.metadata.scopes().collect();
+    let mut scopes: Vec<String> = Vec::new();
+    for s in asked.split(' ').filter(|s| !s.is_empty()) {
+        if !is_scope_token(s) || (s != "openid" && !registered.contains(&s)) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                format!("scope {s:?} is not allowed for this client"),
+            ));
+        }
+        if !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_owned());
+        }
+    }
+    Ok(scopes)
 }

@@ -6,11 +6,12 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::{Decision, Granted, invalid_grant};
 use crate::auth::AuthServer;
-use crate::auth::oauth::client_auth::{assertion_audiences, jwks_at};
+use crate::auth::oauth::client_auth::{
+    assertion_audiences, assertion_jti, assertion_window, jwks_at, spend_assertion,
+};
 use crate::auth::oauth::grant::client_credentials::decide_scope;
 use crate::config::grants::{SubjectAttribute, TrustedIssuer};
 use crate::ctx::Ctx;
@@ -20,7 +21,6 @@ use crate::params::Params;
 use crate::repo::client::Client;
 use crate::repo::user::UserStatus;
 use crate::request::AuthEndpoint;
-use crate::store::{GrantKind, GrantRecord, StoreError};
 
 /// The grant type (RFC 7523 §2.1).
 pub const GRANT_TYPE: &str = crate::config::JWT_BEARER_GRANT;
@@ -118,35 +118,13 @@ pub(crate) async fn verify_assertion(
         Err(_) => return Err(refused("the assertion's signature does not verify")),
     };
     let claims = jwt::parse_claims(&payload).map_err(|_| refused("the assertion is not a JWT"))?;
-    // §3 item 3: the audience is this server (its issuer or token endpoint).
+    // §3 items 3–6: the audience is this server (its issuer or token endpoint); exp
+    // required and not too far off; nbf and iat respected.
     let audiences = assertion_audiences(auth, &AuthEndpoint::Token);
-    let aud_ok = match claims.get("aud") {
-        Some(Value::String(a)) => audiences.contains(a),
-        Some(Value::Array(list)) => list
-            .iter()
-            .any(|a| a.as_str().is_some_and(|a| audiences.iter().any(|x| x == a))),
-        _ => false,
-    };
-    if !aud_ok {
-        return Err(refused("the assertion is not for this server (aud)"));
-    }
-    // §3 items 4–6: exp required and not too far off; nbf and iat respected.
-    jwt::validate(
-        &claims,
-        &jwt::Validation {
-            issuer: None,
-            audience: None,
-            now: ctx.now,
-            leeway: config.clock_skew_seconds,
-            require_exp: true,
-            max_lifetime: None,
-        },
-    )
-    .map_err(|_| refused("the assertion has expired or is not valid yet"))?;
-    let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
-    if exp > ctx.now.saturating_add(config.client_assertion_max_lifetime) {
-        return Err(refused("the assertion lives too long (exp)"));
-    }
+    let exp = assertion_window(&config, &claims, &audiences, ctx.now).map_err(|c| match c {
+        "aud" => refused("the assertion is not for this server (aud)"),
+        _ => refused("the assertion has expired, lives too long or is not valid yet"),
+    })?;
     // §3 item 2: the subject, a person here who is active.
     let sub = claims
         .get("sub")
@@ -164,31 +142,9 @@ pub(crate) async fn verify_assertion(
         ));
     };
     // §3 item 7: used once.
-    let jti = claims
-        .get("jti")
-        .and_then(Value::as_str)
-        .filter(|j| !j.is_empty() && j.len() <= 256)
-        .ok_or_else(|| refused("the assertion has no jti"))?;
-    let key = crate::b64::encode(&Sha256::digest(
-        format!("bearer\u{0}{iss}\u{0}{jti}").as_bytes(),
-    ));
-    let record = GrantRecord {
-        family: format!("jti:{iss}"),
-        ..GrantRecord::bare(
-            ctx.now,
-            exp.saturating_add(config.clock_skew_seconds)
-                .max(ctx.now.saturating_add(1)),
-        )
-    };
-    match auth
-        .stores()
-        .grants
-        .insert(GrantKind::AssertionJti, &key, &record, ctx.now)
-        .await
-    {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => return Err(refused("the assertion was used already")),
-        Err(e) => return Err(e.into()),
+    let jti = assertion_jti(&claims).ok_or_else(|| refused("the assertion has no jti"))?;
+    if !spend_assertion(auth, iss, jti, exp, ctx).await? {
+        return Err(refused("the assertion was used already"));
     }
     Ok(user)
 }
