@@ -18,7 +18,10 @@ use aws_lc_rs::signature::{
 };
 
 use super::jwk_keys::{self, PrivateJwk, PublicParts};
-use super::{AlgKey, CryptoError, CryptoProvider, SigningKey, VerifyingKey};
+use super::{
+    AlgKey, CryptoError, CryptoProvider, DecryptionKey, DecryptionKeyType, OaepHash, SigningKey,
+    VerifyingKey, aws_lc_enc,
+};
 use crate::ctx::Random;
 use crate::jose::{Algorithm, Jwk};
 
@@ -322,6 +325,43 @@ impl CryptoProvider for AwsLcProvider {
         sig::UnparsedPublicKey::new(params, point)
             .verify(msg, sig)
             .map_err(|_| CryptoError::BadSignature)
+    }
+
+    fn rsa_oaep_encrypt(
+        &self,
+        jwk: &Jwk,
+        hash: OaepHash,
+        msg: &[u8],
+        _rng: &dyn Random,
+    ) -> Result<Vec<u8>, CryptoError> {
+        aws_lc_enc::rsa_oaep_encrypt(jwk, hash, msg)
+    }
+
+    fn ecdh_ephemeral(&self, jwk: &Jwk, _rng: &dyn Random) -> Result<(Jwk, Vec<u8>), CryptoError> {
+        aws_lc_enc::ecdh_ephemeral(jwk)
+    }
+
+    fn generate_decryption_key(
+        &self,
+        key_type: DecryptionKeyType,
+        _rng: &dyn Random,
+    ) -> Result<Arc<dyn DecryptionKey>, CryptoError> {
+        aws_lc_enc::generate(key_type)
+    }
+
+    fn decryption_key_from_pkcs8(
+        &self,
+        key_type: DecryptionKeyType,
+        der: &[u8],
+    ) -> Result<Arc<dyn DecryptionKey>, CryptoError> {
+        aws_lc_enc::from_pkcs8(key_type, der)
+    }
+
+    fn decryption_key_from_jwk(
+        &self,
+        jwk: &serde_json::Value,
+    ) -> Result<Arc<dyn DecryptionKey>, CryptoError> {
+        aws_lc_enc::from_jwk(jwk)
     }
 
     fn verify_legacy_rs1(&self, jwk: &Jwk, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {

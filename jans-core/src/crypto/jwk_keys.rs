@@ -114,6 +114,21 @@ impl<'a> PrivateJwk<'a> {
         Ok(this)
     }
 
+    /// The envelope of a private JWK that receives JWEs: an object whose `use`, when
+    /// present, is `enc` (RFC 7517 §4.2). The caller checks `kty` and `crv`.
+    pub(crate) fn for_encryption(jwk: &'a serde_json::Value) -> Result<Self, CryptoError> {
+        let obj = jwk
+            .as_object()
+            .ok_or(CryptoError::InvalidKey("JWK is not an object"))?;
+        let this = PrivateJwk(obj);
+        if let Some(u) = this.str("use")?
+            && u != "enc"
+        {
+            return Err(CryptoError::InvalidKey("JWK use is not enc"));
+        }
+        Ok(this)
+    }
+
     fn str(&self, name: &'static str) -> Result<Option<&'a str>, CryptoError> {
         match self.0.get(name) {
             None => Ok(None),

@@ -10,9 +10,16 @@ use crate::jose::{Algorithm, Jwk};
 
 #[cfg(feature = "aws_lc")]
 pub mod aws_lc;
+#[cfg(feature = "aws_lc")]
+mod aws_lc_enc;
+mod encryption;
+pub(crate) use encryption::RecipientParts;
+pub use encryption::{Curve, DecryptionKey, DecryptionKeyType, OaepHash};
 mod jwk_keys;
 #[cfg(feature = "rustcrypto")]
 pub mod rustcrypto;
+#[cfg(feature = "rustcrypto")]
+mod rustcrypto_enc;
 /// A provider's key bound to the one algorithm it is used with (RFC 7518 §3.1: a key
 /// serves one `alg`). Debug output names the algorithm and never the key material.
 pub(crate) struct AlgKey<K> {
@@ -100,6 +107,40 @@ pub trait CryptoProvider: Send + Sync + fmt::Debug {
         msg: &[u8],
         sig: &[u8],
     ) -> Result<(), CryptoError>;
+
+    /// RSAES-OAEP encryption of `msg` (a content key) to the RSA public JWK `jwk`
+    /// (RFC 7518 §4.3); any `use` of the key must be `enc`.
+    fn rsa_oaep_encrypt(
+        &self,
+        jwk: &Jwk,
+        hash: OaepHash,
+        msg: &[u8],
+        rng: &dyn Random,
+    ) -> Result<Vec<u8>, CryptoError>;
+
+    /// An ephemeral-static ECDH with the EC public JWK `jwk` (RFC 7518 §4.6): a new key pair
+    /// on its curve, whose public half is returned as the `epk` JWK, and the shared secret `Z`.
+    fn ecdh_ephemeral(&self, jwk: &Jwk, rng: &dyn Random) -> Result<(Jwk, Vec<u8>), CryptoError>;
+
+    /// Generate a decryption key (RSA keys are 2048 bits).
+    fn generate_decryption_key(
+        &self,
+        key_type: DecryptionKeyType,
+        rng: &dyn Random,
+    ) -> Result<Arc<dyn DecryptionKey>, CryptoError>;
+
+    /// Load a decryption key from PKCS#8 DER (what [`DecryptionKey::to_pkcs8_der`] wrote).
+    fn decryption_key_from_pkcs8(
+        &self,
+        key_type: DecryptionKeyType,
+        der: &[u8],
+    ) -> Result<Arc<dyn DecryptionKey>, CryptoError>;
+
+    /// Load a decryption key from a private RSA or EC JWK (RFC 7518 §6.2.2, §6.3.2).
+    fn decryption_key_from_jwk(
+        &self,
+        jwk: &serde_json::Value,
+    ) -> Result<Arc<dyn DecryptionKey>, CryptoError>;
 }
 
 /// A hash function, for [`CryptoProvider::verify_ecdsa`].

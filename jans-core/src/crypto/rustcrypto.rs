@@ -16,7 +16,10 @@ use rsa::traits::PublicKeyParts as _;
 use rsa::{BoxedUint, Generate as _, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 
 use super::jwk_keys::{self, PrivateJwk, PublicParts};
-use super::{AlgKey, CryptoError, CryptoProvider, SigningKey, VerifyingKey};
+use super::{
+    AlgKey, CryptoError, CryptoProvider, DecryptionKey, DecryptionKeyType, OaepHash, SigningKey,
+    VerifyingKey, rustcrypto_enc,
+};
 use crate::ctx::Random;
 use crate::jose::{Algorithm, Jwk};
 
@@ -26,7 +29,7 @@ pub struct RustCryptoProvider;
 
 /// Adapts our [`Random`] to rand_core 0.10's `TryCryptoRng`, the trait the RustCrypto
 /// crates draw from. Infallible: [`Random::fill`] cannot fail.
-struct RngAdapter<'a>(&'a dyn Random);
+pub(crate) struct RngAdapter<'a>(pub(crate) &'a dyn Random);
 
 impl TryRng for RngAdapter<'_> {
     type Error = Infallible;
@@ -215,7 +218,7 @@ fn signing(alg: Algorithm, key: Private) -> Arc<dyn SigningKey> {
     Arc::new(RcSigningKey { alg, key })
 }
 
-fn uint(bytes: &[u8]) -> BoxedUint {
+pub(crate) fn uint(bytes: &[u8]) -> BoxedUint {
     BoxedUint::from_be_slice_vartime(bytes)
 }
 
@@ -416,6 +419,43 @@ impl CryptoProvider for RustCryptoProvider {
                 )
                 .map_err(bad_sig),
         }
+    }
+
+    fn rsa_oaep_encrypt(
+        &self,
+        jwk: &Jwk,
+        hash: OaepHash,
+        msg: &[u8],
+        rng: &dyn Random,
+    ) -> Result<Vec<u8>, CryptoError> {
+        rustcrypto_enc::rsa_oaep_encrypt(jwk, hash, msg, rng)
+    }
+
+    fn ecdh_ephemeral(&self, jwk: &Jwk, rng: &dyn Random) -> Result<(Jwk, Vec<u8>), CryptoError> {
+        rustcrypto_enc::ecdh_ephemeral(jwk, rng)
+    }
+
+    fn generate_decryption_key(
+        &self,
+        key_type: DecryptionKeyType,
+        rng: &dyn Random,
+    ) -> Result<Arc<dyn DecryptionKey>, CryptoError> {
+        rustcrypto_enc::generate(key_type, rng)
+    }
+
+    fn decryption_key_from_pkcs8(
+        &self,
+        key_type: DecryptionKeyType,
+        der: &[u8],
+    ) -> Result<Arc<dyn DecryptionKey>, CryptoError> {
+        rustcrypto_enc::from_pkcs8(key_type, der)
+    }
+
+    fn decryption_key_from_jwk(
+        &self,
+        jwk: &serde_json::Value,
+    ) -> Result<Arc<dyn DecryptionKey>, CryptoError> {
+        rustcrypto_enc::from_jwk(jwk)
     }
 
     fn verify_legacy_rs1(&self, jwk: &Jwk, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {

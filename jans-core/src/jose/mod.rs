@@ -1,9 +1,10 @@
-//! JOSE: JWS compact serialization (RFC 7515), JWK/JWKS (RFC 7517), algorithms (RFC 7518,
+//! JOSE: JWS compact serialization (RFC 7515), JWE (RFC 7516), JWK/JWKS (RFC 7517), algorithms (RFC 7518,
 //! RFC 8037) and JWT claim checks (RFC 7519). Our own implementation: `alg` comes from the key
 //! and the caller's policy, never from the token header alone (DESIGN.md §5).
 
 mod alg;
 pub mod hmac;
+pub mod jwe;
 mod jwk;
 pub mod jws;
 pub mod jwt;
@@ -41,6 +42,10 @@ pub enum JoseError {
     /// Signature invalid.
     #[error("bad signature")]
     BadSignature,
+    /// A JWE did not decrypt: wrong key, tampered header, key, IV, ciphertext or tag. One
+    /// error for all, so nothing tells them apart (RFC 7516 §11.4, §11.5).
+    #[error("JWE decryption failed")]
+    Decryption,
     /// A JWT claim check failed; names the claim (RFC 7519 §4.1).
     #[error("invalid claim {0}")]
     InvalidClaim(&'static str),
