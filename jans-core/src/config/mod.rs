@@ -11,6 +11,7 @@ mod validate;
 use serde::{Deserialize, Serialize};
 
 use crate::jose::Algorithm;
+use crate::jose::jwe::{ENCS, Enc, KEY_ALGS, KeyAlg};
 
 pub use features::FEATURE_FLAGS;
 
@@ -192,6 +193,28 @@ pub struct Config {
     /// Seconds a DPoP nonce this server issued stays acceptable (Janssen's
     /// `dpopNonceCacheTime`).
     pub dpop_nonce_cache_time: u64,
+    /// JWE `alg` values ID tokens may be encrypted with (OIDC Discovery §3; Janssen's
+    /// `idTokenEncryptionAlgValuesSupported`); likewise for the `enc` values and for userinfo
+    /// responses, RFC 9701 introspection responses, JARM responses and request objects.
+    pub id_token_encryption_alg_values_supported: Vec<KeyAlg>,
+    /// Janssen's `idTokenEncryptionEncValuesSupported`.
+    pub id_token_encryption_enc_values_supported: Vec<Enc>,
+    /// Janssen's `userInfoEncryptionAlgValuesSupported`.
+    pub user_info_encryption_alg_values_supported: Vec<KeyAlg>,
+    /// Janssen's `userInfoEncryptionEncValuesSupported`.
+    pub user_info_encryption_enc_values_supported: Vec<Enc>,
+    /// Janssen's `introspectionEncryptionAlgValuesSupported`.
+    pub introspection_encryption_alg_values_supported: Vec<KeyAlg>,
+    /// Janssen's `introspectionEncryptionEncValuesSupported`.
+    pub introspection_encryption_enc_values_supported: Vec<Enc>,
+    /// Janssen's `authorizationEncryptionAlgValuesSupported` (JARM).
+    pub authorization_encryption_alg_values_supported: Vec<KeyAlg>,
+    /// Janssen's `authorizationEncryptionEncValuesSupported` (JARM).
+    pub authorization_encryption_enc_values_supported: Vec<Enc>,
+    /// Janssen's `requestObjectEncryptionAlgValuesSupported` (RFC 9101 §6.1).
+    pub request_object_encryption_alg_values_supported: Vec<KeyAlg>,
+    /// Janssen's `requestObjectEncryptionEncValuesSupported`.
+    pub request_object_encryption_enc_values_supported: Vec<Enc>,
     /// Seconds a device authorization's codes stay usable (RFC 8628 §3.2 `expires_in`;
     /// Janssen's `deviceAuthzRequestExpiresIn`).
     pub device_authz_request_expires_in: u64,
@@ -323,6 +346,16 @@ impl Default for Config {
             dpop_timeframe: 5,
             dpop_use_nonce: false,
             dpop_nonce_cache_time: 3600,
+            id_token_encryption_alg_values_supported: KEY_ALGS.to_vec(),
+            id_token_encryption_enc_values_supported: ENCS.to_vec(),
+            user_info_encryption_alg_values_supported: KEY_ALGS.to_vec(),
+            user_info_encryption_enc_values_supported: ENCS.to_vec(),
+            introspection_encryption_alg_values_supported: KEY_ALGS.to_vec(),
+            introspection_encryption_enc_values_supported: ENCS.to_vec(),
+            authorization_encryption_alg_values_supported: KEY_ALGS.to_vec(),
+            authorization_encryption_enc_values_supported: ENCS.to_vec(),
+            request_object_encryption_alg_values_supported: KEY_ALGS.to_vec(),
+            request_object_encryption_enc_values_supported: ENCS.to_vec(),
             device_authz_request_expires_in: 1800,
             device_authz_token_poll_interval: 5,
             jwt_bearer_trusted_issuers: Vec::new(),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::jose::jwe::{Enc, KeyAlg};
 use crate::jose::{Algorithm, Jwks};
 use crate::repo::collection::Collection;
 use crate::store::StoreError;
@@ -169,6 +170,36 @@ pub struct ClientMetadata {
     /// OIDC DCR §2: sign userinfo responses with this alg (plain JSON when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub userinfo_signed_response_alg: Option<Algorithm>,
+    /// OIDC DCR §2: encrypt ID tokens with this JWE `alg` (signed, then encrypted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_encrypted_response_alg: Option<KeyAlg>,
+    /// OIDC DCR §2: ... and this `enc` (`A128CBC-HS256` when only the `alg` is given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_encrypted_response_enc: Option<Enc>,
+    /// OIDC DCR §2: encrypt userinfo responses with this JWE `alg`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_encrypted_response_alg: Option<KeyAlg>,
+    /// OIDC DCR §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_encrypted_response_enc: Option<Enc>,
+    /// RFC 9701 §6: encrypt JWT introspection responses with this JWE `alg`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub introspection_encrypted_response_alg: Option<KeyAlg>,
+    /// RFC 9701 §6
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub introspection_encrypted_response_enc: Option<Enc>,
+    /// JARM §3: encrypt authorization responses with this JWE `alg`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_encrypted_response_alg: Option<KeyAlg>,
+    /// JARM §3
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_encrypted_response_enc: Option<Enc>,
+    /// OIDC DCR §2 / RFC 9101 §4: the JWE `alg` this client encrypts request objects with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_object_encryption_alg: Option<KeyAlg>,
+    /// OIDC DCR §2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_object_encryption_enc: Option<Enc>,
     /// Require PKCE even though the client is confidential.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_pkce: bool,

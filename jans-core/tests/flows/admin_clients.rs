@@ -318,9 +318,18 @@ fn bad_writes_are_refused_and_change_nothing() {
         )
     };
     for (body, named) in [
+        // OIDC DCR §2: encryption to the client needs its keys; RSA1_5 is not offered.
         (
             json!({"idTokenEncryptedResponseAlg": "RSA-OAEP"}),
+            "needs jwks or jwks_uri",
+        ),
+        (
+            json!({"idTokenEncryptedResponseAlg": "RSA1_5"}),
             "idTokenEncryptedResponseAlg",
+        ),
+        (
+            json!({"userInfoEncryptedResponseEnc": "A128GCM"}),
+            "an enc needs userinfo_encrypted_response_alg",
         ),
         (
             json!({"grantTypes": ["implicit"], "redirectUris": []}),

@@ -577,7 +577,11 @@ fn the_authorization_endpoint_is_off_unless_enabled() {
     assert_error(&r, 404, "not_found");
 }
 
-fn userinfo(h: &Harness, auth: Option<String>, form: Option<&[(&str, &str)]>) -> Response {
+pub(crate) fn userinfo(
+    h: &Harness,
+    auth: Option<String>,
+    form: Option<&[(&str, &str)]>,
+) -> Response {
     let mut req = match form {
         Some(f) => Request::new(AuthEndpoint::Userinfo, Method::Post).with_form(
             Params::from_pairs(f.iter().map(|(k, v)| (k.to_string(), v.to_string()))),

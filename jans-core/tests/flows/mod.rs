@@ -22,6 +22,7 @@ mod clientinfo;
 mod device;
 pub mod discovery;
 mod dpop;
+mod encryption;
 mod fapi2;
 pub mod fido2;
 pub mod fido2_mds;

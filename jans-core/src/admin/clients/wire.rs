@@ -32,7 +32,7 @@ pub(in crate::admin) enum Kind {
 
 /// Janssen's top-level members read one to one into RFC 7591 metadata: (Janssen, ours,
 /// type).
-pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 27] = [
+pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 33] = [
     ("redirectUris", "redirect_uris", Kind::List),
     ("responseTypes", "response_types", Kind::List),
     ("grantTypes", "grant_types", Kind::List),
@@ -94,12 +94,42 @@ pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 27] = [
         "access_token_lifetime",
         Kind::Integer,
     ),
+    (
+        "idTokenEncryptedResponseAlg",
+        "id_token_encrypted_response_alg",
+        Kind::Text,
+    ),
+    (
+        "idTokenEncryptedResponseEnc",
+        "id_token_encrypted_response_enc",
+        Kind::Text,
+    ),
+    (
+        "userInfoEncryptedResponseAlg",
+        "userinfo_encrypted_response_alg",
+        Kind::Text,
+    ),
+    (
+        "userInfoEncryptedResponseEnc",
+        "userinfo_encrypted_response_enc",
+        Kind::Text,
+    ),
+    (
+        "requestObjectEncryptionAlg",
+        "request_object_encryption_alg",
+        Kind::Text,
+    ),
+    (
+        "requestObjectEncryptionEnc",
+        "request_object_encryption_enc",
+        Kind::Text,
+    ),
     ("softwareId", "software_id", Kind::Text),
     ("softwareVersion", "software_version", Kind::Text),
 ];
 
 /// Members of Janssen's `attributes` (`ClientAttributes`) read one to one.
-pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 6] = [
+pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 10] = [
     (
         "backchannelLogoutSessionRequired",
         "backchannel_logout_session_required",
@@ -125,6 +155,26 @@ pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 6] = [
     (
         "introspectionSignedResponseAlg",
         "introspection_signed_response_alg",
+        Kind::Text,
+    ),
+    (
+        "introspectionEncryptedResponseAlg",
+        "introspection_encrypted_response_alg",
+        Kind::Text,
+    ),
+    (
+        "introspectionEncryptedResponseEnc",
+        "introspection_encrypted_response_enc",
+        Kind::Text,
+    ),
+    (
+        "authorizationEncryptedResponseAlg",
+        "authorization_encrypted_response_alg",
+        Kind::Text,
+    ),
+    (
+        "authorizationEncryptedResponseEnc",
+        "authorization_encrypted_response_enc",
         Kind::Text,
     ),
 ];
@@ -530,6 +580,7 @@ pub(super) fn inums(scopes: &[Scope]) -> HashMap<&str, &str> {
 mod tests {
     use super::*;
     use crate::jose::Algorithm;
+    use crate::jose::jwe::{Enc, KeyAlg};
     use crate::repo::client::AuthMethod;
     use serde_json::json;
 
@@ -581,6 +632,16 @@ mod tests {
             subject_type: Some("pairwise".into()),
             sector_identifier_uri: Some("https://rp.example/sector.json".into()),
             userinfo_signed_response_alg: Some(Algorithm::RS256),
+            id_token_encrypted_response_alg: Some(KeyAlg::EcdhEs),
+            id_token_encrypted_response_enc: Some(Enc::A256Gcm),
+            userinfo_encrypted_response_alg: Some(KeyAlg::EcdhEsA128Kw),
+            userinfo_encrypted_response_enc: Some(Enc::A128CbcHs256),
+            introspection_encrypted_response_alg: Some(KeyAlg::EcdhEsA256Kw),
+            introspection_encrypted_response_enc: Some(Enc::A128Gcm),
+            authorization_encrypted_response_alg: Some(KeyAlg::EcdhEs),
+            authorization_encrypted_response_enc: Some(Enc::A256CbcHs512),
+            request_object_encryption_alg: Some(KeyAlg::RsaOaep256),
+            request_object_encryption_enc: Some(Enc::A128CbcHs256),
             require_pkce: true,
             trusted_client: true,
         };
@@ -653,8 +714,8 @@ mod tests {
         .unwrap();
         for (v, named) in [
             (
-                json!({"idTokenEncryptedResponseAlg": "RSA-OAEP"}),
-                "idTokenEncryptedResponseAlg",
+                json!({"initiateLoginUri": "https://rp.example/login"}),
+                "initiateLoginUri",
             ),
             (json!({"requestUris": ["https://x"]}), "requestUris"),
             (

@@ -422,7 +422,7 @@ pub(crate) async fn spend_assertion(
 
 /// The client's keys: inline `jwks`, or its `jwks_uri` through the host's HTTP client,
 /// cached for `jwksUriCacheLifetime` seconds.
-async fn client_jwks(
+pub(crate) async fn client_jwks(
     auth: &AuthServer,
     client: &Client,
     ctx: &Ctx,

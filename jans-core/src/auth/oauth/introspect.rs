@@ -243,6 +243,17 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
     });
     let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
     let jwt = signer.sign("token-introspection+jwt", &payload, ctx.rng.as_ref())?;
+    // RFC 9701 §5: signed, then encrypted when the caller registered for it (a nested JWT).
+    let jwt = crate::auth::oidc::encryption::for_client(
+        auth,
+        &caller,
+        crate::auth::oidc::encryption::Purpose::Introspection,
+        jwt.as_bytes(),
+        Some("JWT"),
+        ctx,
+    )
+    .await?
+    .unwrap_or(jwt);
     Ok(Response::with_body(Body::Jwt {
         content_type: INTROSPECTION_JWT,
         jwt,

@@ -163,7 +163,7 @@ async fn issue(
         let groups = auth
             .groups_claim(&user.inum, &scopes, basis.request.claims.as_deref())
             .await?;
-        let id_token = crate::auth::oidc::id_token::issue(
+        let id_token = crate::auth::oidc::id_token::issue_for_client(
             auth,
             &crate::auth::oidc::id_token::Issue {
                 client,
@@ -175,7 +175,8 @@ async fn issue(
                 groups: &groups,
             },
             ctx,
-        )?;
+        )
+        .await?;
         extra.insert("id_token".into(), id_token.into());
         counted.push(TokenType::IdToken);
     }

@@ -85,6 +85,9 @@ pub fn document(
         "authorization_details_types_supported": config.authorization_details_types_supported,
         // RFC 9449 §5.1; EdDSA also by its fully-specified name (RFC 9864 §2.2).
         "dpop_signing_alg_values_supported": crate::auth::oauth::dpop::alg_names(config),
+        // RFC 9701 §7.
+        "introspection_encryption_alg_values_supported": config.introspection_encryption_alg_values_supported,
+        "introspection_encryption_enc_values_supported": config.introspection_encryption_enc_values_supported,
     });
     // RFC 9126 §5: the PAR endpoint while its flag is on, and whether PAR is required.
     if config.feature_enabled("par")
@@ -186,6 +189,11 @@ pub fn document(
             "response_modes_supported": ["query", "fragment", "form_post"],
             "subject_types_supported": ["public", "pairwise"],
             "id_token_signing_alg_values_supported": ours,
+            // OIDC Discovery §3 (OIDC Core §10.2).
+            "id_token_encryption_alg_values_supported": config.id_token_encryption_alg_values_supported,
+            "id_token_encryption_enc_values_supported": config.id_token_encryption_enc_values_supported,
+            "userinfo_encryption_alg_values_supported": config.user_info_encryption_alg_values_supported,
+            "userinfo_encryption_enc_values_supported": config.user_info_encryption_enc_values_supported,
             "code_challenge_methods_supported": pkce,
             "prompt_values_supported": prompts,
             "claims_supported": crate::auth::oidc::claims::SUPPORTED,

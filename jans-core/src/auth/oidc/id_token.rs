@@ -163,6 +163,27 @@ pub struct Issue<'a> {
     pub groups: &'a [String],
 }
 
+/// [`issue`], then encrypted to the client when it registered `id_token_encrypted_response_alg`
+/// (OIDC Core §10.2: a nested JWT, signed then encrypted).
+pub async fn issue_for_client(
+    auth: &crate::auth::AuthServer,
+    what: &Issue<'_>,
+    ctx: &crate::ctx::Ctx,
+) -> Result<String, crate::error::Error> {
+    use crate::auth::oidc::encryption::{Purpose, for_client};
+    let signed = issue(auth, what, ctx)?;
+    let encrypted = for_client(
+        auth,
+        what.client,
+        Purpose::IdToken,
+        signed.as_bytes(),
+        Some("JWT"),
+        ctx,
+    )
+    .await?;
+    Ok(encrypted.unwrap_or(signed))
+}
+
 /// Build and sign an ID token with the client's `id_token_signed_response_alg` (or the
 /// server default). Scope claims ride in the token only when neither an access token nor a
 /// code comes with it (OIDC Core §5.4); `claims` parameter members for `id_token` always do.

@@ -4,6 +4,7 @@ pub mod backchannel;
 pub mod claims;
 pub mod clientinfo;
 pub mod discovery;
+pub mod encryption;
 pub mod id_token;
 pub mod logout;
 pub mod registration;

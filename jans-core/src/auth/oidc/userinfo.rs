@@ -7,6 +7,7 @@ use crate::auth::oauth::client_auth::auth_scheme;
 use crate::auth::oauth::dpop;
 use crate::auth::oauth::introspect::lookup;
 use crate::auth::oidc::claims::{self, ClaimsRequest, Target};
+use crate::auth::oidc::encryption::{Purpose, for_client};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::oauth::{ErrorCode, OAuthError};
@@ -109,23 +110,42 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         None => user.inum.clone(),
     };
     body.insert("sub".into(), sub.into());
-    let Some(alg) = client
-        .as_ref()
-        .and_then(|c| c.metadata.userinfo_signed_response_alg)
-    else {
+    let Some(client) = client else {
         return Ok(Response::json(serde_json::Value::Object(body)));
     };
-    // OIDC Core §5.3.2: a signed response carries iss and aud.
-    let config = auth.config();
-    body.insert("iss".into(), config.issuer.clone().into());
-    body.insert("aud".into(), rec.client_id.clone().into());
-    let ring = auth.keys().ring();
-    let signer = ring
-        .signer(alg)
-        .ok_or_else(|| Error::Internal(format!("no active signing key for {alg}")))?;
-    let payload = serde_json::to_vec(&body).map_err(|e| Error::Internal(e.to_string()))?;
+    let signing = client.metadata.userinfo_signed_response_alg;
+    let encrypting = Purpose::Userinfo.of(&client.metadata).is_some();
+    if signing.is_none() && !encrypting {
+        return Ok(Response::json(serde_json::Value::Object(body)));
+    }
+    // OIDC Core §5.3.2: a signed and/or encrypted response is a JWT (application/jwt); a
+    // signed one carries iss and aud, and is nested inside the encryption.
+    let (payload, cty) = match signing {
+        Some(alg) => {
+            let config = auth.config();
+            body.insert("iss".into(), config.issuer.clone().into());
+            body.insert("aud".into(), rec.client_id.clone().into());
+            let ring = auth.keys().ring();
+            let signer = ring
+                .signer(alg)
+                .ok_or_else(|| Error::Internal(format!("no active signing key for {alg}")))?;
+            let payload = serde_json::to_vec(&body).map_err(|e| Error::Internal(e.to_string()))?;
+            (
+                signer.sign("JWT", &payload, ctx.rng.as_ref())?.into_bytes(),
+                Some("JWT"),
+            )
+        }
+        None => (
+            serde_json::to_vec(&body).map_err(|e| Error::Internal(e.to_string()))?,
+            None,
+        ),
+    };
+    let jwt = match for_client(auth, &client, Purpose::Userinfo, &payload, cty, ctx).await? {
+        Some(jwe) => jwe,
+        None => String::from_utf8(payload).map_err(|e| Error::Internal(e.to_string()))?,
+    };
     Ok(Response::with_body(Body::Jwt {
         content_type: "application/jwt",
-        jwt: signer.sign("JWT", &payload, ctx.rng.as_ref())?,
+        jwt,
     }))
 }

@@ -158,6 +158,40 @@ impl Enc {
     }
 }
 
+/// Both are written and read as their registered names.
+macro_rules! named_serde {
+    ($t:ty, $what:literal) => {
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let name = String::deserialize(d)?;
+                <$t>::from_name(&name).ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        concat!("unsupported JWE ", $what, " {:?}"),
+                        name
+                    ))
+                })
+            }
+        }
+
+        impl std::str::FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                <$t>::from_name(s)
+                    .ok_or_else(|| format!(concat!("unsupported JWE ", $what, " {:?}"), s))
+            }
+        }
+    };
+}
+
+named_serde!(KeyAlg, "alg");
+named_serde!(Enc, "enc");
+
 impl std::fmt::Display for Enc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

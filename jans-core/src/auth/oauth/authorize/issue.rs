@@ -151,7 +151,7 @@ pub(crate) async fn issue_code(
         let groups = auth
             .groups_claim(&user.inum, &scopes, authz.claims.as_deref())
             .await?;
-        let id_token = crate::auth::oidc::id_token::issue(
+        let id_token = crate::auth::oidc::id_token::issue_for_client(
             auth,
             &crate::auth::oidc::id_token::Issue {
                 client: &client,
@@ -163,7 +163,8 @@ pub(crate) async fn issue_code(
                 groups: &groups,
             },
             ctx,
-        )?;
+        )
+        .await?;
         out.push(("id_token", id_token));
         counted.push(TokenType::IdToken);
     }
