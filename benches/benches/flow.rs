@@ -56,7 +56,7 @@ impl Flow {
     fn new() -> Flow {
         let config = Config {
             issuer: "https://id.example.com".into(),
-            key_algs_allowed_for_generation: vec![Algorithm::ES256],
+            key_algs_allowed_for_generation: vec![Algorithm::ES256.into()],
             default_signature_algorithm: Algorithm::ES256,
             ..Config::default()
         };

@@ -110,7 +110,7 @@ impl Fixture {
     ) -> Fixture {
         let config = Config {
             default_signature_algorithm: alg,
-            key_algs_allowed_for_generation: vec![alg],
+            key_algs_allowed_for_generation: vec![alg.into()],
             ..config
         };
         let engine = Engine::builder(config)

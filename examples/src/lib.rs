@@ -39,7 +39,7 @@ pub async fn started_in_memory(config: Config) -> Result<Engine, Box<dyn std::er
 pub async fn in_process() -> Result<serde_json::Value, Box<dyn std::error::Error>> {
     let config = Config {
         issuer: "https://id.example.com".into(),
-        key_algs_allowed_for_generation: vec![jans_core::jose::Algorithm::ES256],
+        key_algs_allowed_for_generation: vec![jans_core::jose::Algorithm::ES256.into()],
         default_signature_algorithm: jans_core::jose::Algorithm::ES256,
         ..Config::default()
     };

@@ -160,7 +160,7 @@ const FUZZ_NOW: crate::UnixTime = 1_800_000_000;
 /// An engine with one ES256 key, started on memory stores.
 fn fuzz_engine() -> Option<crate::Engine> {
     let config = crate::Config {
-        key_algs_allowed_for_generation: vec![crate::jose::Algorithm::ES256],
+        key_algs_allowed_for_generation: vec![crate::jose::Algorithm::ES256.into()],
         default_signature_algorithm: crate::jose::Algorithm::ES256,
         ..crate::Config::default()
     };

@@ -10,8 +10,8 @@ mod validate;
 
 use serde::{Deserialize, Serialize};
 
-use crate::jose::Algorithm;
 use crate::jose::jwe::{ENCS, Enc, KEY_ALGS, KeyAlg};
+use crate::jose::{Algorithm, KeyAlgorithm};
 
 pub use features::FEATURE_FLAGS;
 
@@ -87,7 +87,7 @@ pub struct Config {
     /// Algorithm for what the client did not choose (introspection JWTs, default id_token).
     pub default_signature_algorithm: Algorithm,
     /// Algorithms the key ring holds a key for.
-    pub key_algs_allowed_for_generation: Vec<Algorithm>,
+    pub key_algs_allowed_for_generation: Vec<KeyAlgorithm>,
     /// Grant types enabled at the token endpoint.
     pub grant_types_supported: Vec<String>,
     /// When true, a bearer caller of the introspection endpoint needs `uma_protection` scope.
@@ -270,16 +270,20 @@ impl Default for Config {
             key_regeneration_interval: 48,
             default_signature_algorithm: Algorithm::RS256,
             key_algs_allowed_for_generation: vec![
-                Algorithm::RS256,
-                Algorithm::RS384,
-                Algorithm::RS512,
-                Algorithm::ES256,
-                Algorithm::ES384,
-                Algorithm::ES512,
-                Algorithm::PS256,
-                Algorithm::PS384,
-                Algorithm::PS512,
-                Algorithm::EdDSA,
+                KeyAlgorithm::Sig(Algorithm::RS256),
+                KeyAlgorithm::Sig(Algorithm::RS384),
+                KeyAlgorithm::Sig(Algorithm::RS512),
+                KeyAlgorithm::Sig(Algorithm::ES256),
+                KeyAlgorithm::Sig(Algorithm::ES384),
+                KeyAlgorithm::Sig(Algorithm::ES512),
+                KeyAlgorithm::Sig(Algorithm::PS256),
+                KeyAlgorithm::Sig(Algorithm::PS384),
+                KeyAlgorithm::Sig(Algorithm::PS512),
+                KeyAlgorithm::Sig(Algorithm::EdDSA),
+                // Keys clients encrypt request objects to (RFC 9101 §6.1; OIDC Core §10.2).
+                KeyAlgorithm::Enc(KeyAlg::RsaOaep),
+                KeyAlgorithm::Enc(KeyAlg::RsaOaep256),
+                KeyAlgorithm::Enc(KeyAlg::EcdhEs),
             ],
             // `password` is implemented but off unless listed (RFC 9700 §2.4 advises against it).
             grant_types_supported: IMPLEMENTED_GRANT_TYPES

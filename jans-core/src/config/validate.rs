@@ -66,7 +66,7 @@ impl Config {
         }
         if !self
             .key_algs_allowed_for_generation
-            .contains(&self.default_signature_algorithm)
+            .contains(&self.default_signature_algorithm.into())
         {
             return Err(ConfigError::new(
                 "defaultSignatureAlgorithm",

@@ -216,7 +216,10 @@ impl Engine {
         self.config()
             .key_algs_allowed_for_generation
             .iter()
-            .all(|a| ring.signer(*a).is_some())
+            .all(|a| match *a {
+                crate::jose::KeyAlgorithm::Sig(s) => ring.signer(s).is_some(),
+                crate::jose::KeyAlgorithm::Enc(e) => ring.encryption_algorithms().contains(&e),
+            })
     }
 
     /// Delete expired grant records in batches of `cleanServiceBatchChunkSize`.

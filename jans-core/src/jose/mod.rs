@@ -8,9 +8,11 @@ pub mod jwe;
 mod jwk;
 pub mod jws;
 pub mod jwt;
+mod key_alg;
 
 pub use alg::{Algorithm, KeyType};
 pub use jwk::{Jwk, Jwks};
+pub use key_alg::KeyAlgorithm;
 
 use crate::crypto::CryptoError;
 

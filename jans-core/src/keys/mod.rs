@@ -1,11 +1,11 @@
-//! Signing keys (Janssen's auth-key-rotation): the key ring, rotation and sealing of
+//! Signing and encryption keys (Janssen's auth-key-rotation): the key ring, rotation and sealing of
 //! private keys at rest (DESIGN.md §5).
 
 mod ring;
 pub mod rotation;
 mod secret_box;
 
-pub use ring::{KeyManager, KeyRing, Signer};
+pub use ring::{Decrypter, KeyManager, KeyRing, Signer};
 pub use secret_box::{SealError, SecretBox};
 
 pub use crate::repo::key::{KeyStatus, StoredKey};

@@ -6,10 +6,13 @@ use std::sync::{Arc, RwLock};
 
 use super::rotation::{self, Change, Policy};
 use super::{KeyStatus, SecretBox, StoredKey, key_aad};
-use crate::crypto::{CryptoProvider, SigningKey, VerifyingKey};
+use crate::crypto::{
+    CryptoProvider, Curve, DecryptionKey, DecryptionKeyType, SigningKey, VerifyingKey,
+};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::jose::{Algorithm, Jwk, Jwks, jws};
+use crate::jose::jwe::KeyAlg;
+use crate::jose::{Algorithm, Jwk, Jwks, KeyAlgorithm, jws};
 use crate::repo::key::Keys;
 
 /// `typ` values whose headers every signer keeps encoded: RFC 9068 access tokens, OIDC ID
@@ -71,6 +74,7 @@ impl Signer {
 #[derive(Debug, Default)]
 pub struct KeyRing {
     signers: HashMap<Algorithm, Arc<Signer>>,
+    decrypters: HashMap<String, Decrypter>,
     jwks: Jwks,
     jwks_json: Arc<serde_json::Value>,
     verifiers: HashMap<String, Arc<dyn VerifyingKey>>,
@@ -99,6 +103,33 @@ impl KeyRing {
         self.verifiers.get(kid)
     }
 
+    /// The decryption key a JWE names by `kid`: every published encryption key decrypts, so
+    /// a client that encrypted to a key before it signs (`Next`) or after (`Retired`) is
+    /// still understood.
+    pub fn decrypter(&self, kid: &str) -> Option<&Decrypter> {
+        self.decrypters.get(kid)
+    }
+
+    /// The decryption keys of `alg`, newest active first (for a JWE without `kid`).
+    pub fn decrypters_for(&self, alg: KeyAlg) -> Vec<&Decrypter> {
+        let mut v: Vec<&Decrypter> = self.decrypters.values().filter(|d| d.alg == alg).collect();
+        v.sort_by_key(|d| (status_rank(d.status), std::cmp::Reverse(d.created_at)));
+        v
+    }
+
+    /// Key management algorithms with an active encryption key (what clients may encrypt to).
+    pub fn encryption_algorithms(&self) -> Vec<KeyAlg> {
+        let mut v: Vec<KeyAlg> = self
+            .decrypters
+            .values()
+            .filter(|d| d.status == KeyStatus::Active)
+            .map(|d| d.alg)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
     /// An archived key's public JWK.
     pub fn archived(&self, kid: &str) -> Option<&Jwk> {
         self.archived.get(kid)
@@ -114,6 +145,35 @@ impl KeyRing {
         let mut v: Vec<Algorithm> = self.signers.keys().copied().collect();
         v.sort();
         v
+    }
+}
+
+/// A published encryption key of ours, ready to decrypt JWEs sent to it (RFC 7516).
+#[derive(Debug, Clone)]
+pub struct Decrypter {
+    /// Its `kid`.
+    pub kid: String,
+    /// The one key management algorithm it is published for.
+    pub alg: KeyAlg,
+    /// Its state (Next, Active or Retired).
+    pub status: KeyStatus,
+    /// When it was generated.
+    pub created_at: crate::ctx::UnixTime,
+    /// The private key.
+    pub key: Arc<dyn DecryptionKey>,
+}
+
+/// The kind of key an encryption algorithm needs: RSA for RSAES-OAEP, EC (P-256 unless the
+/// stored JWK names another curve) for ECDH-ES.
+fn decryption_key_type(alg: KeyAlg, jwk: Option<&Jwk>) -> Result<DecryptionKeyType, Error> {
+    match alg {
+        KeyAlg::RsaOaep | KeyAlg::RsaOaep256 => Ok(DecryptionKeyType::Rsa),
+        KeyAlg::EcdhEs | KeyAlg::EcdhEsA128Kw | KeyAlg::EcdhEsA256Kw => Ok(DecryptionKeyType::Ec(
+            jwk.and_then(|j| j.crv.as_deref())
+                .map_or(Some(Curve::P256), Curve::from_name)
+                .ok_or_else(|| Error::Internal(format!("stored {alg} key on an unknown curve")))?,
+        )),
+        _ => Err(Error::Internal(format!("{alg} has no key pair"))),
     }
 }
 
@@ -167,27 +227,60 @@ impl KeyManager {
         });
         let mut ring = KeyRing::default();
         for k in &keys {
+            let alg = match k.alg {
+                KeyAlgorithm::Sig(alg) => alg,
+                KeyAlgorithm::Enc(alg) => {
+                    self.add_decrypter(&mut ring, k, alg)?;
+                    continue;
+                }
+            };
             if k.status.is_published() {
                 ring.jwks.keys.push(k.public_jwk.clone());
-                let v = self.provider.verifying_key(k.alg, &k.public_jwk)?;
+                let v = self.provider.verifying_key(alg, &k.public_jwk)?;
                 ring.verifiers.insert(k.kid.clone(), v);
             } else {
                 ring.archived.insert(k.kid.clone(), k.public_jwk.clone());
             }
-            if k.status == KeyStatus::Active && !ring.signers.contains_key(&k.alg) {
+            if k.status == KeyStatus::Active && !ring.signers.contains_key(&alg) {
                 let sealed = k.sealed_private.as_deref().ok_or_else(|| {
                     Error::Internal(format!("active key {} has no private half", k.kid))
                 })?;
                 let der = zeroizing(self.secret_box.open(sealed, &key_aad(&k.kid))?);
-                let key = self.provider.signing_key_from_pkcs8(k.alg, &der.0)?;
+                let key = self.provider.signing_key_from_pkcs8(alg, &der.0)?;
                 ring.signers
-                    .insert(k.alg, Arc::new(Signer::new(k.kid.clone(), key)?));
+                    .insert(alg, Arc::new(Signer::new(k.kid.clone(), key)?));
             }
         }
         ring.jwks_json =
             Arc::new(serde_json::to_value(&ring.jwks).map_err(|e| Error::Internal(e.to_string()))?);
         ring.keys = keys;
         Ok(ring)
+    }
+
+    /// A published encryption key goes into the JWKS (`use: enc`) and, with its private
+    /// half, among the decrypters; an archived one is only remembered.
+    fn add_decrypter(&self, ring: &mut KeyRing, k: &StoredKey, alg: KeyAlg) -> Result<(), Error> {
+        if !k.status.is_published() {
+            ring.archived.insert(k.kid.clone(), k.public_jwk.clone());
+            return Ok(());
+        }
+        ring.jwks.keys.push(k.public_jwk.clone());
+        if let Some(sealed) = k.sealed_private.as_deref() {
+            let der = zeroizing(self.secret_box.open(sealed, &key_aad(&k.kid))?);
+            let key_type = decryption_key_type(alg, Some(&k.public_jwk))?;
+            let key = self.provider.decryption_key_from_pkcs8(key_type, &der.0)?;
+            ring.decrypters.insert(
+                k.kid.clone(),
+                Decrypter {
+                    kid: k.kid.clone(),
+                    alg,
+                    status: k.status,
+                    created_at: k.created_at,
+                    key,
+                },
+            );
+        }
+        Ok(())
     }
 
     /// Rebuild the ring from the store when it holds other keys or states than the ring
@@ -211,14 +304,28 @@ impl KeyManager {
         }
     }
 
-    fn generate(&self, alg: Algorithm, status: KeyStatus, ctx: &Ctx) -> Result<StoredKey, Error> {
-        let key = self.provider.generate(alg, ctx.rng.as_ref())?;
-        let mut jwk = key.public_jwk();
+    fn generate(
+        &self,
+        alg: KeyAlgorithm,
+        status: KeyStatus,
+        ctx: &Ctx,
+    ) -> Result<StoredKey, Error> {
+        let (mut jwk, der) = match alg {
+            KeyAlgorithm::Sig(a) => {
+                let key = self.provider.generate(a, ctx.rng.as_ref())?;
+                (key.public_jwk(), zeroizing(key.to_pkcs8_der()?))
+            }
+            KeyAlgorithm::Enc(a) => {
+                let key = self
+                    .provider
+                    .generate_decryption_key(decryption_key_type(a, None)?, ctx.rng.as_ref())?;
+                (key.public_jwk(), zeroizing(key.to_pkcs8_der()?))
+            }
+        };
         let kid = jwk.thumbprint()?;
         jwk.kid = Some(kid.clone());
         jwk.alg = Some(alg.as_str().to_owned());
-        jwk.use_ = Some("sig".to_owned());
-        let der = zeroizing(key.to_pkcs8_der()?);
+        jwk.use_ = Some(alg.key_use().to_owned());
         let sealed = self
             .secret_box
             .seal(&der.0, &key_aad(&kid), ctx.rng.as_ref())?;

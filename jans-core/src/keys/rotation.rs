@@ -14,7 +14,7 @@
 //!   serves a key in its JWKS before any node signs with it, even on a forced rotation.
 
 use crate::ctx::UnixTime;
-use crate::jose::Algorithm;
+use crate::jose::KeyAlgorithm;
 
 use super::{KeyStatus, StoredKey};
 
@@ -22,7 +22,7 @@ use super::{KeyStatus, StoredKey};
 #[derive(Clone, Debug)]
 pub struct Policy {
     /// Algorithms that must have an active key.
-    pub algorithms: Vec<Algorithm>,
+    pub algorithms: Vec<KeyAlgorithm>,
     /// Automatic rotation on/off (`keyRegenerationEnabled`).
     pub enabled: bool,
     /// Seconds between rotations (`keyRegenerationInterval` × 3600).
@@ -38,7 +38,7 @@ pub struct Policy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
     /// Generate a new key for this algorithm in this state.
-    Generate(Algorithm, KeyStatus),
+    Generate(KeyAlgorithm, KeyStatus),
     /// `Next` → `Active`.
     Promote(String),
     /// `Active` → `Retired`, published until the given instant.
@@ -50,7 +50,7 @@ pub enum Change {
 /// Decide the changes at `now`. With `force`, every algorithm rotates now.
 pub fn plan(keys: &[StoredKey], policy: &Policy, now: UnixTime, force: bool) -> Vec<Change> {
     let mut changes = Vec::new();
-    let find = |alg: Algorithm, status: KeyStatus| {
+    let find = |alg: KeyAlgorithm, status: KeyStatus| {
         keys.iter()
             .filter(|k| k.alg == alg && k.status == status)
             .max_by_key(|k| k.created_at)
@@ -123,9 +123,10 @@ pub fn plan(keys: &[StoredKey], policy: &Policy, now: UnixTime, force: bool) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jose::Jwk;
+    use crate::jose::{Algorithm, Jwk};
 
     fn key(kid: &str, alg: Algorithm, status: KeyStatus, at: u64) -> StoredKey {
+        let alg = KeyAlgorithm::from(alg);
         StoredKey {
             kid: kid.into(),
             alg,
@@ -141,7 +142,7 @@ mod tests {
 
     fn policy() -> Policy {
         Policy {
-            algorithms: vec![Algorithm::ES256],
+            algorithms: vec![Algorithm::ES256.into()],
             enabled: true,
             interval: 3600,
             retention: 600,
@@ -154,8 +155,8 @@ mod tests {
         assert_eq!(
             plan(&[], &policy(), 0, false),
             vec![
-                Change::Generate(Algorithm::ES256, KeyStatus::Active),
-                Change::Generate(Algorithm::ES256, KeyStatus::Next)
+                Change::Generate(Algorithm::ES256.into(), KeyStatus::Active),
+                Change::Generate(Algorithm::ES256.into(), KeyStatus::Next)
             ]
         );
         let disabled = Policy {
@@ -164,7 +165,7 @@ mod tests {
         };
         assert_eq!(
             plan(&[], &disabled, 0, false),
-            vec![Change::Generate(Algorithm::ES256, KeyStatus::Active)]
+            vec![Change::Generate(Algorithm::ES256.into(), KeyStatus::Active)]
         );
     }
 
@@ -180,7 +181,7 @@ mod tests {
             vec![
                 Change::Retire("a".into(), 4200),
                 Change::Promote("n".into()),
-                Change::Generate(Algorithm::ES256, KeyStatus::Next)
+                Change::Generate(Algorithm::ES256.into(), KeyStatus::Next)
             ]
         );
         assert_eq!(plan(&keys, &policy(), 10, true).len(), 3);
@@ -227,7 +228,7 @@ mod tests {
             vec![
                 Change::Retire("a".into(), 1660),
                 Change::Promote("n".into()),
-                Change::Generate(Algorithm::ES256, KeyStatus::Next),
+                Change::Generate(Algorithm::ES256.into(), KeyStatus::Next),
             ]
         );
     }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::UnixTime;
-use crate::jose::{Algorithm, Jwk};
+use crate::jose::{Jwk, KeyAlgorithm};
 use crate::repo::collection::Collection;
 use crate::store::StoreError;
 use crate::store::document::DocumentStore;
@@ -49,8 +49,8 @@ impl KeyStatus {
 pub struct StoredKey {
     /// RFC 7638 thumbprint of the public key.
     pub kid: String,
-    /// The one algorithm it signs with.
-    pub alg: Algorithm,
+    /// The one algorithm it signs with, or receives JWEs with (then its `use` is `enc`).
+    pub alg: KeyAlgorithm,
     /// Life-cycle state.
     pub status: KeyStatus,
     /// When it was generated (and first published).

@@ -274,7 +274,7 @@ fn every_rule_is_a_refusal() {
     // The server's own default algorithm must be one of them.
     let bad = Config {
         default_signature_algorithm: Algorithm::RS256,
-        key_algs_allowed_for_generation: vec![Algorithm::RS256],
+        key_algs_allowed_for_generation: vec![Algorithm::RS256.into()],
         ..fapi_config()
     };
     assert_eq!(bad.validate().unwrap_err().key, "defaultSignatureAlgorithm");

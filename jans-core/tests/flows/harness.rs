@@ -75,7 +75,11 @@ pub struct Harness {
 pub fn config() -> Config {
     Config {
         issuer: ISSUER.to_owned(),
-        key_algs_allowed_for_generation: vec![Algorithm::ES256, Algorithm::EdDSA],
+        key_algs_allowed_for_generation: vec![
+            Algorithm::ES256.into(),
+            Algorithm::EdDSA.into(),
+            jans_core::jose::KeyAlgorithm::Enc(jans_core::jose::jwe::KeyAlg::EcdhEs),
+        ],
         default_signature_algorithm: Algorithm::ES256,
         key_regeneration_interval: 1,
         ..Config::default()

@@ -220,7 +220,7 @@ impl ClientMetadata {
             ),
         ] {
             if let Some(a) = alg
-                && !config.key_algs_allowed_for_generation.contains(&a)
+                && !config.key_algs_allowed_for_generation.contains(&a.into())
             {
                 return Err(meta_err(format!(
                     "{name} {a} is not one of the server's signing algorithms"

@@ -53,7 +53,8 @@ pub fn document(
     let ours: Vec<&str> = config
         .key_algs_allowed_for_generation
         .iter()
-        .filter(allowed)
+        .filter_map(|a| a.signing())
+        .filter(|a| allowed(&a))
         .map(|a| a.as_str())
         .collect();
     // The UMA grant is listed while UMA answers (its feature flag).

@@ -36,7 +36,7 @@ pub fn client(id: &str) -> Client {
 pub fn key(kid: &str) -> StoredKey {
     StoredKey {
         kid: kid.to_owned(),
-        alg: crate::jose::Algorithm::ES256,
+        alg: crate::jose::Algorithm::ES256.into(),
         status: KeyStatus::Active,
         created_at: 1,
         activated_at: Some(1),
