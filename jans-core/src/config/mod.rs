@@ -193,6 +193,22 @@ pub struct Config {
     /// Seconds a DPoP nonce this server issued stays acceptable (Janssen's
     /// `dpopNonceCacheTime`).
     pub dpop_nonce_cache_time: u64,
+    /// The `request` parameter is taken (OIDC Core §6.1; Janssen's `requestParameterSupported`).
+    pub request_parameter_supported: bool,
+    /// The `request_uri` parameter is taken by reference (OIDC Core §6.2; Janssen's
+    /// `requestUriParameterSupported`); PAR's own `request_uri`s are not affected.
+    pub request_uri_parameter_supported: bool,
+    /// Every `request_uri` must be one the client registered in `request_uris` (OIDC
+    /// Discovery §3; Janssen's `requireRequestUriRegistration`).
+    pub require_request_uri_registration: bool,
+    /// Hosts a `request_uri` may not name (Janssen's `requestUriBlockList`).
+    pub request_uri_block_list: Vec<String>,
+    /// Every authorization request must come in a signed request object (RFC 9101 §10.5
+    /// `require_signed_request_object`; Janssen's `forceSignedRequestObject`).
+    pub force_signed_request_object: bool,
+    /// The JWS algorithms request objects may be signed with (Janssen's
+    /// `requestObjectSigningAlgValuesSupported`); `none` is never accepted.
+    pub request_object_signing_alg_values_supported: Vec<Algorithm>,
     /// JWE `alg` values ID tokens may be encrypted with (OIDC Discovery §3; Janssen's
     /// `idTokenEncryptionAlgValuesSupported`); likewise for the `enc` values and for userinfo
     /// responses, RFC 9701 introspection responses, JARM responses and request objects.
@@ -350,6 +366,19 @@ impl Default for Config {
             dpop_timeframe: 5,
             dpop_use_nonce: false,
             dpop_nonce_cache_time: 3600,
+            request_parameter_supported: true,
+            request_uri_parameter_supported: true,
+            require_request_uri_registration: false,
+            request_uri_block_list: vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
+            force_signed_request_object: false,
+            request_object_signing_alg_values_supported: [
+                Algorithm::HS256,
+                Algorithm::HS384,
+                Algorithm::HS512,
+            ]
+            .into_iter()
+            .chain(Algorithm::ASYMMETRIC)
+            .collect(),
             id_token_encryption_alg_values_supported: KEY_ALGS.to_vec(),
             id_token_encryption_enc_values_supported: ENCS.to_vec(),
             user_info_encryption_alg_values_supported: KEY_ALGS.to_vec(),

@@ -36,6 +36,10 @@ pub enum ErrorCode {
     RequestNotSupported,
     /// OIDC Core §3.1.2.6: the `request_uri` parameter is not supported.
     RequestUriNotSupported,
+    /// OIDC Core §3.1.2.6 / RFC 9101 §6.3: the request object is invalid.
+    InvalidRequestObject,
+    /// OIDC Core §3.1.2.6 / RFC 9101 §6.3: the `request_uri` is refused or fetched nothing.
+    InvalidRequestUri,
     /// RFC 7591 §3.2.2: the software statement is invalid.
     InvalidSoftwareStatement,
     /// RFC 7591 §3.2.2: the software statement's issuer is not trusted.
@@ -87,6 +91,8 @@ impl ErrorCode {
             ErrorCode::ConsentRequired => "consent_required",
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::InvalidRequestObject => "invalid_request_object",
+            ErrorCode::InvalidRequestUri => "invalid_request_uri",
             ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
             ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",

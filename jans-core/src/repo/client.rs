@@ -194,6 +194,14 @@ pub struct ClientMetadata {
     /// JARM §3
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_encrypted_response_enc: Option<Enc>,
+    /// OIDC DCR §2 / RFC 9101 §10.5: the only JWS `alg` this client's request objects may
+    /// be signed with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg: Option<Algorithm>,
+    /// OIDC DCR §2: the `request_uri` values this client may send (a fragment is ignored
+    /// when matching).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub request_uris: Vec<String>,
     /// OIDC DCR §2 / RFC 9101 §4: the JWE `alg` this client encrypts request objects with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_object_encryption_alg: Option<KeyAlg>,

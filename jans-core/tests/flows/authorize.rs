@@ -12,7 +12,7 @@ use super::harness::*;
 
 pub(crate) const CB: &str = "https://rp.example.com/cb";
 pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub(crate) fn harness() -> Harness {
     harness_on(jans_core::repo::Stores::memory())
@@ -343,7 +343,7 @@ fn authorization_errors_go_to_the_right_place() {
         ),
         (
             vec![("response_type", "code"), ("request", "eyJ.x.y")],
-            "request_not_supported",
+            "invalid_request_object",
         ),
         (
             vec![("response_type", "code"), ("response_mode", "bogus")],

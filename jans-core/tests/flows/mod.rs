@@ -30,6 +30,7 @@ pub mod fido2_u2f;
 mod global_revocation;
 pub mod harness;
 pub mod introspection;
+mod jar;
 mod jwt_bearer;
 pub mod keys;
 pub mod lease;

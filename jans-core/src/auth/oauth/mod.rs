@@ -12,6 +12,7 @@ pub mod fapi2;
 pub mod global_revocation;
 pub mod grant;
 pub mod introspect;
+pub mod jar;
 pub mod par;
 pub mod pkce;
 pub mod rar;

@@ -55,6 +55,15 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
     params.check_no_repeats()?;
     let caller = client_auth::authenticate(auth, req, params, &AuthEndpoint::Par, ctx).await?;
     let client = &caller.client;
+    // RFC 9126 §3: a pushed request may be a request object (RFC 9101).
+    let from_object = super::jar::resolve(auth, client, params, ctx).await?;
+    if config.force_signed_request_object && from_object.is_none() {
+        return Err(OAuthError::invalid_request(
+            "authorization requests must come in a signed request object",
+        )
+        .into());
+    }
+    let params = from_object.as_ref().unwrap_or(params);
     // §2.1: a request_uri cannot itself be pushed.
     if params.get("request_uri")?.is_some() {
         return Err(OAuthError::invalid_request("request_uri cannot be pushed").into());

@@ -172,6 +172,19 @@ pub fn document(
         if !config.disable_prompt_create {
             prompts.push("create");
         }
+        // Clients encrypt request objects to a key of ours (an algorithm we generate keys
+        // for) or to their secret.
+        let request_object_encryption: Vec<&str> = config
+            .request_object_encryption_alg_values_supported
+            .iter()
+            .filter(|a| {
+                a.is_symmetric()
+                    || config
+                        .key_algs_allowed_for_generation
+                        .contains(&(**a).into())
+            })
+            .map(|a| a.as_str())
+            .collect();
         let mut pkce = vec!["S256"];
         if config.allow_pkce_plain && !fapi2 {
             pkce.push("plain");
@@ -201,8 +214,19 @@ pub fn document(
             "scopes_supported": listed,
             "claims_parameter_supported": true,
             "acr_values_supported": crate::auth::authn::methods::supported(with_keys),
-            "request_parameter_supported": false,
-            "request_uri_parameter_supported": false,
+            // OIDC Core §6, RFC 9101 §10.5.
+            "request_parameter_supported": config.request_parameter_supported,
+            "request_uri_parameter_supported": config.request_uri_parameter_supported,
+            "require_request_uri_registration": config.require_request_uri_registration,
+            "require_signed_request_object": config.force_signed_request_object,
+            "request_object_signing_alg_values_supported": config
+                .request_object_signing_alg_values_supported
+                .iter()
+                .filter(|a| allowed(a))
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>(),
+            "request_object_encryption_alg_values_supported": request_object_encryption,
+            "request_object_encryption_enc_values_supported": config.request_object_encryption_enc_values_supported,
             "authorization_response_iss_parameter_supported": true,
         });
         if let (Some(d), Some(e)) = (doc.as_object_mut(), extra.as_object()) {

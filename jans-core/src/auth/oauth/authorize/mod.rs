@@ -262,6 +262,17 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         Some(c) if !c.disabled => c,
         _ => return Ok(error_page("unknown client")),
     };
+    // RFC 9101: a request object's claims become the request's parameters.
+    let from_object;
+    let params = match super::jar::resolve(auth, &client, params, ctx).await {
+        Ok(Some(p)) => {
+            from_object = p;
+            &from_object
+        }
+        Ok(None) => params,
+        Err(Error::OAuth(e)) => return Ok(refuse_early(auth, &client, params, &e)),
+        Err(e) => return Err(e),
+    };
     // RFC 9126 §4: a pushed request, by its request_uri; the other parameters are not
     // read.
     if let Some(request_uri) = params.get("request_uri")? {
@@ -305,6 +316,16 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
             .flatten(),
         ..AuthorizationRequest::new(&client.client_id, redirect_uri, Vec::new())
     };
+    // RFC 9101 §10.5 (`forceSignedRequestObject`): nothing but a request object.
+    if auth.config().force_signed_request_object && from_object_absent(req) {
+        return Ok(error_redirect(
+            auth,
+            &provisional,
+            &OAuthError::invalid_request(
+                "authorization requests must come in a signed request object",
+            ),
+        ));
+    }
     // RFC 9126 §5: a client (or a server) that requires PAR takes no other request.
     if super::par::required(auth, &client) {
         return Ok(error_redirect(
@@ -321,6 +342,45 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
     };
     let session = live_session(auth, req, ctx).await?;
     continue_request(auth, &client, authz, session, ctx).await
+}
+
+/// Whether the browser's request carried no request object.
+fn from_object_absent(req: &Request) -> bool {
+    !super::jar::present(req.params())
+}
+
+/// A request object that could not be read: back to the client when the query's
+/// `redirect_uri` is registered (OIDC Core §3.1.2.6), else on our error page.
+fn refuse_early(
+    auth: &AuthServer,
+    client: &crate::repo::client::Client,
+    params: &crate::params::Params,
+    err: &OAuthError,
+) -> Response {
+    let redirect_uri = params.get("redirect_uri").ok().flatten();
+    match redirect_uri.filter(|r| client.metadata.redirect_uris.iter().any(|x| x == r)) {
+        Some(r) => {
+            let front = params
+                .get("response_type")
+                .ok()
+                .flatten()
+                .and_then(ResponseType::parse)
+                .is_some_and(ResponseType::front_channel_tokens);
+            let provisional = AuthorizationRequest {
+                response_mode: if front {
+                    ResponseMode::Fragment
+                } else {
+                    ResponseMode::Query
+                },
+                state: validate::opaque(params.get("state").ok().flatten(), "state")
+                    .ok()
+                    .flatten(),
+                ..AuthorizationRequest::new(&client.client_id, r, Vec::new())
+            };
+            error_redirect(auth, &provisional, err)
+        }
+        None => Response::error(err.clone()).error_as_page(),
+    }
 }
 
 /// The browser's session, when its person is still active (a session whose user is gone
