@@ -188,6 +188,9 @@ pub struct ClientMetadata {
     /// RFC 9701 §6
     #[serde(skip_serializing_if = "Option::is_none")]
     pub introspection_encrypted_response_enc: Option<Enc>,
+    /// JARM §3: sign authorization responses (`response_mode=*.jwt`) with this alg.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_signed_response_alg: Option<Algorithm>,
     /// JARM §3: encrypt authorization responses with this JWE `alg`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_encrypted_response_alg: Option<KeyAlg>,

@@ -31,6 +31,7 @@ mod global_revocation;
 pub mod harness;
 pub mod introspection;
 mod jar;
+mod jarm;
 mod jwt_bearer;
 pub mod keys;
 pub mod lease;

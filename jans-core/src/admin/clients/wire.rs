@@ -135,7 +135,7 @@ pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 35] = [
 ];
 
 /// Members of Janssen's `attributes` (`ClientAttributes`) read one to one.
-pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 10] = [
+pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 11] = [
     (
         "backchannelLogoutSessionRequired",
         "backchannel_logout_session_required",
@@ -171,6 +171,11 @@ pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 10] = [
     (
         "introspectionEncryptedResponseEnc",
         "introspection_encrypted_response_enc",
+        Kind::Text,
+    ),
+    (
+        "authorizationSignedResponseAlg",
+        "authorization_signed_response_alg",
         Kind::Text,
     ),
     (

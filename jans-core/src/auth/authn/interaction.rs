@@ -357,11 +357,15 @@ impl AuthServer {
             i.failures += 1;
             let max = self.config().login_max_failures;
             if i.failures >= max {
-                return Ok(LoginResult::Done(error_redirect(
-                    self,
-                    &i.request,
-                    &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
-                )));
+                return Ok(LoginResult::Done(
+                    error_redirect(
+                        self,
+                        &i.request,
+                        &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
+                        ctx,
+                    )
+                    .await,
+                ));
             }
             self.put_interaction(&i, Some(id), ctx).await?;
             return Ok(LoginResult::Retry {
@@ -413,11 +417,15 @@ impl AuthServer {
                 let max = self.config().login_max_failures;
                 if i.failures >= max {
                     tracing::warn!(client_id = %i.request.client_id, "login abandoned after repeated failures");
-                    return Ok(LoginResult::Done(error_redirect(
-                        self,
-                        &i.request,
-                        &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
-                    )));
+                    return Ok(LoginResult::Done(
+                        error_redirect(
+                            self,
+                            &i.request,
+                            &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
+                            ctx,
+                        )
+                        .await,
+                    ));
                 }
                 self.put_interaction(&i, Some(id), ctx).await?;
                 return Ok(LoginResult::Retry {
@@ -557,7 +565,9 @@ impl AuthServer {
                 self,
                 &i.request,
                 &OAuthError::new(ErrorCode::LoginRequired, "the session ended"),
-            ));
+                ctx,
+            )
+            .await);
         };
         if !allow {
             if let Some(device) = &i.request.device {
@@ -567,7 +577,9 @@ impl AuthServer {
                 self,
                 &i.request,
                 &OAuthError::new(ErrorCode::AccessDenied, "the user denied the request"),
-            ));
+                ctx,
+            )
+            .await);
         }
         if let Some(k) = &i.session_key {
             self.add_session_client(k, &i.request.client_id, ctx)

@@ -218,6 +218,10 @@ impl ClientMetadata {
                 "id_token_signed_response_alg",
                 self.id_token_signed_response_alg,
             ),
+            (
+                "authorization_signed_response_alg",
+                self.authorization_signed_response_alg,
+            ),
         ] {
             if let Some(a) = alg
                 && !config.key_algs_allowed_for_generation.contains(&a.into())

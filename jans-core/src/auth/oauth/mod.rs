@@ -13,6 +13,7 @@ pub mod global_revocation;
 pub mod grant;
 pub mod introspect;
 pub mod jar;
+pub mod jarm;
 pub mod par;
 pub mod pkce;
 pub mod rar;

@@ -200,7 +200,11 @@ pub fn document(
             "backchannel_logout_session_supported": true,
             "userinfo_signing_alg_values_supported": ours,
             "response_types_supported": response_types,
-            "response_modes_supported": ["query", "fragment", "form_post"],
+            // JARM §4 adds its modes and algorithms.
+            "response_modes_supported": ["query", "fragment", "form_post", "query.jwt", "fragment.jwt", "form_post.jwt", "jwt"],
+            "authorization_signing_alg_values_supported": ours,
+            "authorization_encryption_alg_values_supported": config.authorization_encryption_alg_values_supported,
+            "authorization_encryption_enc_values_supported": config.authorization_encryption_enc_values_supported,
             "subject_types_supported": ["public", "pairwise"],
             "id_token_signing_alg_values_supported": ours,
             // OIDC Discovery §3 (OIDC Core §10.2).

@@ -44,7 +44,7 @@ describe('discovery', () => {
     );
   });
 
-  it('the JWKS holds public signing keys only', async () => {
+  it('the JWKS holds public keys only (signing and encryption)', async () => {
     const meta = (await configFor('basic')).serverMetadata();
     const res = await fetch(meta.jwks_uri);
     assert.equal(res.status, 200);

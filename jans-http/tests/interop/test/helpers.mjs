@@ -164,3 +164,24 @@ export async function chromiumBrowser() {
   }
   return sharedBrowser;
 }
+
+/**
+ * Open URL in a fresh browser context, sign in as JANS_USER and allow access; returns the
+ * URL the browser was sent to under REDIRECT (nothing needs to listen there).
+ */
+export async function signInAndConsent(url, redirect) {
+  const context = await (await chromiumBrowser()).newContext();
+  try {
+    const page = await context.newPage();
+    const callback = page.waitForRequest((r) => r.url().startsWith(redirect), { timeout: 20000 });
+    await page.goto(url.href);
+    await page.fill('#username', process.env.JANS_USER ?? 'alice');
+    await page.fill('#password', process.env.JANS_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('text=Allow access?');
+    await page.click('button[value=allow]');
+    return new URL((await callback).url());
+  } finally {
+    await context.close();
+  }
+}

@@ -7,10 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as client from 'openid-client';
 import * as jose from 'jose';
-import { ISSUER, chromiumBrowser } from './helpers.mjs';
+import { ISSUER, signInAndConsent } from './helpers.mjs';
 
-const USER = process.env.JANS_USER ?? 'alice';
-const PASSWORD = process.env.JANS_PASSWORD;
 const insecure = { execute: [client.allowInsecureRequests], timeout: 10 };
 // Nothing listens here: the browser's request to it is where the code is read.
 const REDIRECT = 'http://localhost:9/jwe-cb';
@@ -28,17 +26,7 @@ async function codeFlow(config) {
     state,
     nonce,
   });
-  const context = await (await chromiumBrowser()).newContext();
-  const page = await context.newPage();
-  const callback = page.waitForRequest((r) => r.url().startsWith(REDIRECT), { timeout: 20000 });
-  await page.goto(url.href);
-  await page.fill('#username', USER);
-  await page.fill('#password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('text=Allow access?');
-  await page.click('button[value=allow]');
-  const cb = new URL((await callback).url());
-  await context.close();
+  const cb = await signInAndConsent(url, REDIRECT);
   return client.authorizationCodeGrant(config, cb, {
     pkceCodeVerifier: verifier,
     expectedState: state,

@@ -60,6 +60,7 @@ fn a_shown_client_reads_back_the_same() {
         userinfo_encrypted_response_enc: Some(Enc::A128CbcHs256),
         introspection_encrypted_response_alg: Some(KeyAlg::EcdhEsA256Kw),
         introspection_encrypted_response_enc: Some(Enc::A128Gcm),
+        authorization_signed_response_alg: Some(Algorithm::PS256),
         authorization_encrypted_response_alg: Some(KeyAlg::EcdhEs),
         authorization_encrypted_response_enc: Some(Enc::A256CbcHs512),
         request_object_signing_alg: Some(Algorithm::PS256),

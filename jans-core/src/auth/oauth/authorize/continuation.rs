@@ -64,7 +64,9 @@ pub(crate) async fn continue_request(
                 auth,
                 &authz,
                 &OAuthError::new(ErrorCode::LoginRequired, "the user is not logged in"),
-            ));
+                ctx,
+            )
+            .await);
         }
         return interact(auth, authz, Stage::Login, None, ctx).await;
     };
@@ -84,7 +86,9 @@ pub(crate) async fn continue_request(
                 auth,
                 &authz,
                 &OAuthError::new(ErrorCode::ConsentRequired, "the user has not consented"),
-            ));
+                ctx,
+            )
+            .await);
         }
         return interact(auth, authz, Stage::Consent, Some(session_key), ctx).await;
     }

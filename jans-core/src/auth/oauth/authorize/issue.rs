@@ -96,7 +96,7 @@ pub(crate) async fn issue_code(
     }
     if !rt.front_channel_tokens() {
         let params: Vec<(&str, &str)> = out.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        return Ok(redirect(auth, authz, &params));
+        return Ok(redirect(auth, authz, &params, ctx).await);
     }
     // Implicit and hybrid flows (OIDC Core §3.2, §3.3): tokens from this endpoint.
     let client = auth
@@ -172,5 +172,5 @@ pub(crate) async fn issue_code(
         .stats
         .record(ctx.now, grant_type, Some(&user.inum), &counted);
     let params: Vec<(&str, &str)> = out.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Ok(redirect(auth, authz, &params))
+    Ok(redirect(auth, authz, &params, ctx).await)
 }

@@ -25,7 +25,7 @@ use crate::auth::authn::session::SESSION_COOKIE;
 use crate::auth::oauth::pkce;
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::error::oauth::OAuthError;
+use crate::error::oauth::{ErrorCode, OAuthError};
 use crate::repo::user::UserStatus;
 use crate::request::Request;
 use crate::response::{Body, Response};
@@ -57,6 +57,52 @@ pub enum ResponseMode {
     Fragment,
     /// An auto-submitted HTML form POST (OAuth 2.0 Form Post Response Mode).
     FormPost,
+    /// JARM §2.3.1 `query.jwt`: one `response` JWT in the query.
+    QueryJwt,
+    /// JARM §2.3.2 `fragment.jwt`.
+    FragmentJwt,
+    /// JARM §2.3.3 `form_post.jwt`.
+    FormPostJwt,
+}
+
+impl ResponseMode {
+    /// The mode `name` names for a response type that does (`front`) or does not carry
+    /// tokens: the default when absent; JARM's `jwt` is `query.jwt` or `fragment.jwt`
+    /// likewise (JARM §2.3.4). `None` for a name we do not serve, or `query` with tokens
+    /// (Multiple Response Type Encoding Practices §2.1).
+    pub fn parse(name: Option<&str>, front: bool) -> Option<ResponseMode> {
+        Some(match name {
+            None if front => ResponseMode::Fragment,
+            None => ResponseMode::Query,
+            Some("query") if !front => ResponseMode::Query,
+            Some("fragment") => ResponseMode::Fragment,
+            Some("form_post") => ResponseMode::FormPost,
+            Some("query.jwt") => ResponseMode::QueryJwt,
+            Some("fragment.jwt") => ResponseMode::FragmentJwt,
+            Some("form_post.jwt") => ResponseMode::FormPostJwt,
+            Some("jwt") if front => ResponseMode::FragmentJwt,
+            Some("jwt") => ResponseMode::QueryJwt,
+            _ => return None,
+        })
+    }
+
+    /// Whether the response is a JARM `response` JWT.
+    pub fn is_jwt(self) -> bool {
+        matches!(
+            self,
+            ResponseMode::QueryJwt | ResponseMode::FragmentJwt | ResponseMode::FormPostJwt
+        )
+    }
+
+    /// Where the parameters (or the `response` JWT) travel.
+    pub fn carrier(self) -> ResponseMode {
+        match self {
+            ResponseMode::QueryJwt => ResponseMode::Query,
+            ResponseMode::FragmentJwt => ResponseMode::Fragment,
+            ResponseMode::FormPostJwt => ResponseMode::FormPost,
+            other => other,
+        }
+    }
 }
 
 /// What the authorization endpoint returns (OIDC Core §3: code, implicit, hybrid flows).
@@ -201,11 +247,13 @@ fn error_page(description: &'static str) -> Response {
 }
 
 /// The client's redirect with `params` in the query (RFC 6749 §4.1.2, §4.1.2.1), plus
-/// `state` and `iss` (RFC 9207 §2).
-pub(crate) fn redirect(
+/// `state` and `iss` (RFC 9207 §2). In a JARM response mode they travel instead as the
+/// claims of one signed (and perhaps encrypted) `response` JWT (JARM §2.1).
+pub(crate) async fn redirect(
     auth: &AuthServer,
     req: &AuthorizationRequest,
     params: &[(&str, &str)],
+    ctx: &Ctx,
 ) -> Response {
     let mut all: Vec<(String, String)> = params
         .iter()
@@ -214,8 +262,22 @@ pub(crate) fn redirect(
     if let Some(s) = &req.state {
         all.push(("state".to_owned(), s.clone()));
     }
-    all.push(("iss".to_owned(), auth.config().issuer.clone()));
-    if req.response_mode == ResponseMode::FormPost {
+    if req.response_mode.is_jwt() {
+        all = match super::jarm::response(auth, &req.client_id, &all, ctx).await {
+            Ok(jwt) => vec![("response".to_owned(), jwt)],
+            Err(e) => {
+                tracing::warn!(client_id = %req.client_id, error = %e, "JARM response not made");
+                return Response::error(OAuthError::new(
+                    ErrorCode::ServerError,
+                    "the authorization response could not be made for this client",
+                ))
+                .error_as_page();
+            }
+        };
+    } else {
+        all.push(("iss".to_owned(), auth.config().issuer.clone()));
+    }
+    if req.response_mode.carrier() == ResponseMode::FormPost {
         return Response::with_body(Body::FormPost {
             action: req.redirect_uri.clone(),
             params: all,
@@ -226,7 +288,7 @@ pub(crate) fn redirect(
         ser.append_pair(k, v);
     }
     let mut url = req.redirect_uri.clone();
-    match req.response_mode {
+    match req.response_mode.carrier() {
         ResponseMode::Fragment => url.push('#'),
         _ => url.push(if url.contains('?') { '&' } else { '?' }),
     }
@@ -234,10 +296,11 @@ pub(crate) fn redirect(
     Response::with_body(Body::Redirect(url))
 }
 
-pub(crate) fn error_redirect(
+pub(crate) async fn error_redirect(
     auth: &AuthServer,
     req: &AuthorizationRequest,
     err: &OAuthError,
+    ctx: &Ctx,
 ) -> Response {
     if req.device.is_some() {
         return crate::auth::oauth::device::error_page(err);
@@ -246,7 +309,7 @@ pub(crate) fn error_redirect(
     if let Some(d) = &err.description {
         params.push(("error_description", d.as_ref()));
     }
-    redirect(auth, req, &params)
+    redirect(auth, req, &params, ctx).await
 }
 
 /// `GET|POST /jans-auth/restv1/authorize`.
@@ -270,7 +333,7 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
             &from_object
         }
         Ok(None) => params,
-        Err(Error::OAuth(e)) => return Ok(refuse_early(auth, &client, params, &e)),
+        Err(Error::OAuth(e)) => return Ok(refuse_early(auth, &client, params, &e, ctx).await),
         Err(e) => return Err(e),
     };
     // RFC 9126 §4: a pushed request, by its request_uri; the other parameters are not
@@ -305,11 +368,15 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         .and_then(ResponseType::parse);
     let provisional = AuthorizationRequest {
         response_type: rt.unwrap_or_default(),
-        response_mode: match params.get("response_mode").ok().flatten() {
-            Some("form_post") => ResponseMode::FormPost,
-            Some("fragment") => ResponseMode::Fragment,
-            _ if rt.is_some_and(ResponseType::front_channel_tokens) => ResponseMode::Fragment,
-            _ => ResponseMode::Query,
+        response_mode: {
+            let front = rt.is_some_and(ResponseType::front_channel_tokens);
+            ResponseMode::parse(params.get("response_mode").ok().flatten(), front)
+                .filter(|m| !front || m.carrier() != ResponseMode::Query)
+                .unwrap_or(if front {
+                    ResponseMode::Fragment
+                } else {
+                    ResponseMode::Query
+                })
         },
         state: validate::opaque(params.get("state")?, "state")
             .ok()
@@ -324,7 +391,9 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
             &OAuthError::invalid_request(
                 "authorization requests must come in a signed request object",
             ),
-        ));
+            ctx,
+        )
+        .await);
     }
     // RFC 9126 §5: a client (or a server) that requires PAR takes no other request.
     if super::par::required(auth, &client) {
@@ -334,11 +403,13 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
             &OAuthError::invalid_request(
                 "authorization requests must be pushed first (PAR, RFC 9126)",
             ),
-        ));
+            ctx,
+        )
+        .await);
     }
     let authz = match validate::validate(auth, &client, redirect_uri, params) {
         Ok(a) => a,
-        Err(e) => return Ok(error_redirect(auth, &provisional, &e)),
+        Err(e) => return Ok(error_redirect(auth, &provisional, &e, ctx).await),
     };
     let session = live_session(auth, req, ctx).await?;
     continue_request(auth, &client, authz, session, ctx).await
@@ -351,11 +422,12 @@ fn from_object_absent(req: &Request) -> bool {
 
 /// A request object that could not be read: back to the client when the query's
 /// `redirect_uri` is registered (OIDC Core §3.1.2.6), else on our error page.
-fn refuse_early(
+async fn refuse_early(
     auth: &AuthServer,
     client: &crate::repo::client::Client,
     params: &crate::params::Params,
     err: &OAuthError,
+    ctx: &Ctx,
 ) -> Response {
     let redirect_uri = params.get("redirect_uri").ok().flatten();
     match redirect_uri.filter(|r| client.metadata.redirect_uris.iter().any(|x| x == r)) {
@@ -377,7 +449,7 @@ fn refuse_early(
                     .flatten(),
                 ..AuthorizationRequest::new(&client.client_id, r, Vec::new())
             };
-            error_redirect(auth, &provisional, err)
+            error_redirect(auth, &provisional, err, ctx).await
         }
         None => Response::error(err.clone()).error_as_page(),
     }

@@ -64,19 +64,22 @@ pub(crate) fn validate(
         ));
     }
     let front = response_type.front_channel_tokens();
-    let response_mode = match params.get("response_mode")? {
-        None if front => ResponseMode::Fragment,
-        None => ResponseMode::Query,
-        Some("query") if !front => ResponseMode::Query,
-        Some("fragment") => ResponseMode::Fragment,
-        Some("form_post") => ResponseMode::FormPost,
-        // Multiple Response Type Encoding Practices §2.1: tokens never go in a query.
-        _ => {
-            return Err(OAuthError::invalid_request(
-                "unsupported response_mode for this response_type",
-            ));
-        }
-    };
+    let response_mode =
+        ResponseMode::parse(params.get("response_mode")?, front).ok_or_else(|| {
+            OAuthError::invalid_request("unsupported response_mode for this response_type")
+        })?;
+    // JARM §2.3.1: tokens in a query only inside an encrypted response JWT.
+    if front
+        && response_mode == ResponseMode::QueryJwt
+        && client
+            .metadata
+            .authorization_encrypted_response_alg
+            .is_none()
+    {
+        return Err(OAuthError::invalid_request(
+            "query.jwt carries tokens only when the client registered response encryption",
+        ));
+    }
     let grant = if response_type.code {
         "authorization_code"
     } else {
