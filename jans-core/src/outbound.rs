@@ -67,6 +67,21 @@ pub trait HttpClient: Send + Sync + std::fmt::Debug {
         body: &str,
         policy: &AddressPolicy,
     ) -> Result<HttpResponse, HttpError>;
+    /// POST an `application/json` body to `url` with `Authorization: Bearer {bearer}` (CIBA
+    /// ping and push notifications, OpenID CIBA Core §10.2, §10.3). Hosts that do not
+    /// implement it refuse.
+    async fn post_json(
+        &self,
+        url: &str,
+        bearer: &str,
+        body: &[u8],
+        policy: &AddressPolicy,
+    ) -> Result<HttpResponse, HttpError> {
+        let _ = (url, bearer, body, policy);
+        Err(HttpError::Refused(
+            "this host does not send JSON notifications".to_owned(),
+        ))
+    }
 }
 
 /// Which peer addresses outbound fetches may reach.

@@ -322,6 +322,11 @@ pub enum AuthEndpoint {
     DeviceAuthorization,
     /// `/jans-auth/device-code`: where the user enters a device's code (RFC 8628 §3.3).
     DeviceVerification,
+    /// `/jans-auth/restv1/bc-authorize`: a client asks to authenticate a person on their
+    /// own device (OpenID CIBA Core §7).
+    BackchannelAuthentication,
+    /// `/jans-auth/ciba`: where a signed-in person answers backchannel requests.
+    CibaApproval,
     /// `/.well-known/webfinger` (OIDC Discovery 1.0 §2, RFC 7033)
     Webfinger,
     /// `/jans-auth/restv1/jwks` (RFC 7517 §5)

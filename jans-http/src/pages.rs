@@ -17,7 +17,7 @@ use jans_core::params::Params;
 
 use crate::routes::AppState;
 
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 13] = [
     (
         "webauthn_form.html",
         include_str!("../templates/webauthn_form.html"),
@@ -41,6 +41,7 @@ const TEMPLATES: [(&str, &str); 12] = [
     ("consent.html", include_str!("../templates/consent.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("device.html", include_str!("../templates/device.html")),
+    ("ciba.html", include_str!("../templates/ciba.html")),
     ("create.html", include_str!("../templates/create.html")),
 ];
 
@@ -737,6 +738,29 @@ mod tests {
                 .unwrap();
             assert!(html.contains(heading) && !html.contains("<form"), "{stage}");
         }
+        // The CIBA approval page: each request with its binding message, escaped.
+        let ciba = p
+            .render(
+                "ciba.html",
+                minijinja::context! {
+                    csrf => "c3", answered => "approved",
+                    requests => vec![minijinja::context! {
+                        reference => "ref-1", client_id => "c", client_name => "Bank <b>",
+                        binding_message => "W4SC", scopes => vec!["openid", "profile"],
+                    }],
+                },
+            )
+            .unwrap();
+        assert!(ciba.contains("W4SC") && ciba.contains("Bank &lt;b&gt;"));
+        assert!(ciba.contains("name=\"reference\" value=\"ref-1\"") && ciba.contains("Approved"));
+        assert!(ciba.contains("openid, profile"));
+        let empty = p
+            .render(
+                "ciba.html",
+                minijinja::context! { requests => Vec::<minijinja::Value>::new() },
+            )
+            .unwrap();
+        assert!(empty.contains("No sign-in requests") && !empty.contains("<form"));
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("error.html"), "custom {{ error }}").unwrap();
         let p = Pages::load(Some(dir.path())).unwrap();

@@ -480,6 +480,8 @@ fn enable_uma(data: &Path, dir: &Path, port: u16) {
             "dpopUseNonce=true",
             &format!("jwtBearerTrustedIssuers={trusted}"),
             r#"authorizationDetailsTypesSupported=["payment_initiation"]"#,
+            // ciba.test.mjs registers its CIBA client through RFC 7591.
+            r#"dynamicRegistrationAllowedGrantTypes=["authorization_code","refresh_token","client_credentials","urn:openid:params:grant-type:ciba"]"#,
         ],
         dir,
         "config-uma",

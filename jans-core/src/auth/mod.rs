@@ -163,6 +163,12 @@ impl AuthServer {
             (AuthEndpoint::DeviceVerification, Method::Get | Method::Post) => {
                 oauth::device::verification(self, req, ctx).await
             }
+            (AuthEndpoint::BackchannelAuthentication, Method::Post) => {
+                oauth::ciba::authorize(self, req, ctx).await
+            }
+            (AuthEndpoint::CibaApproval, Method::Get | Method::Post) => {
+                oauth::ciba::approval(self, req, ctx).await
+            }
             (AuthEndpoint::SessionStatus, Method::Get) => {
                 authn::session_status::handle(self, req, ctx).await
             }
@@ -195,6 +201,7 @@ impl AuthServer {
                 | AuthEndpoint::Userinfo
                 | AuthEndpoint::EndSession
                 | AuthEndpoint::DeviceVerification
+                | AuthEndpoint::CibaApproval
                 | AuthEndpoint::ClientInfo,
                 _,
             ) => allow("GET, POST"),
@@ -203,6 +210,7 @@ impl AuthServer {
                 | AuthEndpoint::Revocation
                 | AuthEndpoint::Par
                 | AuthEndpoint::DeviceAuthorization
+                | AuthEndpoint::BackchannelAuthentication
                 | AuthEndpoint::GlobalTokenRevocation,
                 _,
             ) => allow("POST"),

@@ -16,7 +16,7 @@ pub const JWKS_ARCHIVED_PREFIX: &str = "/jans-auth/restv1/jwks/archived/";
 const MAX_KID_LEN: usize = 256;
 
 /// Every path served as is (the archived keys are served under [`JWKS_ARCHIVED_PREFIX`]).
-pub const EXACT: [(&str, AuthEndpoint); 18] = [
+pub const EXACT: [(&str, AuthEndpoint); 20] = [
     ("/.well-known/openid-configuration", AuthEndpoint::Discovery),
     (
         "/.well-known/jans-configuration",
@@ -53,6 +53,14 @@ pub const EXACT: [(&str, AuthEndpoint); 18] = [
         crate::auth::oauth::device::VERIFICATION_PATH,
         AuthEndpoint::DeviceVerification,
     ),
+    (
+        "/jans-auth/restv1/bc-authorize",
+        AuthEndpoint::BackchannelAuthentication,
+    ),
+    (
+        crate::auth::oauth::ciba::APPROVAL_PATH,
+        AuthEndpoint::CibaApproval,
+    ),
 ];
 
 /// The endpoint served at `path`; `None` for paths the auth-server does not serve.
@@ -86,7 +94,10 @@ pub fn path(endpoint: &AuthEndpoint) -> String {
 pub fn shows_errors_as_pages(endpoint: &AuthEndpoint) -> bool {
     matches!(
         endpoint,
-        AuthEndpoint::Authorize | AuthEndpoint::EndSession | AuthEndpoint::DeviceVerification
+        AuthEndpoint::Authorize
+            | AuthEndpoint::EndSession
+            | AuthEndpoint::DeviceVerification
+            | AuthEndpoint::CibaApproval
     )
 }
 
@@ -101,6 +112,8 @@ pub fn label(endpoint: &AuthEndpoint) -> &'static str {
         AuthEndpoint::GlobalTokenRevocation => "global_token_revocation",
         AuthEndpoint::ClientInfo => "clientinfo",
         AuthEndpoint::DeviceVerification => "device_verification",
+        AuthEndpoint::BackchannelAuthentication => "bc_authorize",
+        AuthEndpoint::CibaApproval => "ciba_approval",
         AuthEndpoint::Webfinger => "webfinger",
         AuthEndpoint::Jwks => "jwks",
         AuthEndpoint::JwksArchived(_) => "jwks_archived",
@@ -128,6 +141,8 @@ mod tests {
             AuthEndpoint::SessionStatus,
             AuthEndpoint::DeviceAuthorization,
             AuthEndpoint::DeviceVerification,
+            AuthEndpoint::BackchannelAuthentication,
+            AuthEndpoint::CibaApproval,
             AuthEndpoint::GlobalTokenRevocation,
             AuthEndpoint::ClientInfo,
             AuthEndpoint::Webfinger,

@@ -35,7 +35,7 @@ impl ConfigError {
 }
 
 /// Grant types this build implements at the token endpoint.
-pub const IMPLEMENTED_GRANT_TYPES: [&str; 9] = [
+pub const IMPLEMENTED_GRANT_TYPES: [&str; 10] = [
     "authorization_code",
     "client_credentials",
     "implicit",
@@ -45,7 +45,12 @@ pub const IMPLEMENTED_GRANT_TYPES: [&str; 9] = [
     DEVICE_CODE_GRANT,
     JWT_BEARER_GRANT,
     TOKEN_EXCHANGE_GRANT,
+    CIBA_GRANT,
 ];
+
+/// OpenID CIBA Core §10.1: the grant a poll or ping client redeems an `auth_req_id` with,
+/// served while the `ciba` feature is on.
+pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 
 /// Token exchange (RFC 8693 §2.1), with Janssen's transaction tokens.
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -231,6 +236,22 @@ pub struct Config {
     pub request_object_encryption_alg_values_supported: Vec<KeyAlg>,
     /// Janssen's `requestObjectEncryptionEncValuesSupported`.
     pub request_object_encryption_enc_values_supported: Vec<Enc>,
+    /// CIBA delivery modes clients may register (OpenID CIBA Core §4; Janssen's
+    /// `backchannelTokenDeliveryModesSupported`): `poll`, `ping`, `push`.
+    pub backchannel_token_delivery_modes_supported: Vec<String>,
+    /// Seconds a backchannel authentication request lives unless `requested_expiry` asks
+    /// less (Janssen's `backchannelAuthenticationResponseExpiresIn`).
+    pub backchannel_authentication_response_expires_in: u64,
+    /// Seconds a poll or ping client waits between polls (Janssen's
+    /// `backchannelAuthenticationResponseInterval`).
+    pub backchannel_authentication_response_interval: u64,
+    /// The longest `requested_expiry` taken, seconds (Janssen's
+    /// `cibaMaxExpirationTimeAllowedSec`).
+    pub ciba_max_expiration_time_allowed_sec: u64,
+    /// Clients may register `backchannel_user_code_parameter` (CIBA Core §4; Janssen's
+    /// `backchannelUserCodeParameterSupported`): their requests then carry the person's
+    /// `user_code`, checked as their password.
+    pub backchannel_user_code_parameter_supported: bool,
     /// Seconds a device authorization's codes stay usable (RFC 8628 §3.2 `expires_in`;
     /// Janssen's `deviceAuthzRequestExpiresIn`).
     pub device_authz_request_expires_in: u64,
@@ -389,6 +410,13 @@ impl Default for Config {
             authorization_encryption_enc_values_supported: ENCS.to_vec(),
             request_object_encryption_alg_values_supported: KEY_ALGS.to_vec(),
             request_object_encryption_enc_values_supported: ENCS.to_vec(),
+            backchannel_token_delivery_modes_supported: ["poll", "ping", "push"]
+                .map(str::to_owned)
+                .to_vec(),
+            backchannel_authentication_response_expires_in: 3600,
+            backchannel_authentication_response_interval: 2,
+            ciba_max_expiration_time_allowed_sec: 1800,
+            backchannel_user_code_parameter_supported: false,
             device_authz_request_expires_in: 1800,
             device_authz_token_poll_interval: 5,
             jwt_bearer_trusted_issuers: Vec::new(),

@@ -307,6 +307,26 @@ impl Engine {
             .await
     }
 
+    /// [`AuthServer::ciba_pending`]
+    pub async fn ciba_pending(
+        &self,
+        uid: &str,
+        ctx: &Ctx,
+    ) -> Result<Vec<crate::auth::oauth::ciba::Pending>, Error> {
+        self.auth().ciba_pending(uid, ctx).await
+    }
+
+    /// [`AuthServer::ciba_decide`]
+    pub async fn ciba_decide(
+        &self,
+        reference: &str,
+        uid: &str,
+        approve: bool,
+        ctx: &Ctx,
+    ) -> Result<bool, Error> {
+        self.auth().ciba_decide(reference, uid, approve, ctx).await
+    }
+
     /// [`AuthServer::signed_in_user`]
     pub async fn signed_in_user(&self, cookie: &str, ctx: &Ctx) -> Result<Option<User>, Error> {
         self.auth().signed_in_user(cookie, ctx).await

@@ -40,6 +40,16 @@ pub enum ErrorCode {
     InvalidRequestObject,
     /// OIDC Core §3.1.2.6 / RFC 9101 §6.3: the `request_uri` is refused or fetched nothing.
     InvalidRequestUri,
+    /// OpenID CIBA Core §13: the binding message is invalid.
+    InvalidBindingMessage,
+    /// OpenID CIBA Core §13: the hint names nobody who can be asked.
+    UnknownUserId,
+    /// OpenID CIBA Core §13: the `login_hint_token` has expired.
+    ExpiredLoginHintToken,
+    /// OpenID CIBA Core §13: a `user_code` is required.
+    MissingUserCode,
+    /// OpenID CIBA Core §13: the `user_code` is wrong.
+    InvalidUserCode,
     /// RFC 7591 §3.2.2: the software statement is invalid.
     InvalidSoftwareStatement,
     /// RFC 7591 §3.2.2: the software statement's issuer is not trusted.
@@ -93,6 +103,11 @@ impl ErrorCode {
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidRequestObject => "invalid_request_object",
             ErrorCode::InvalidRequestUri => "invalid_request_uri",
+            ErrorCode::InvalidBindingMessage => "invalid_binding_message",
+            ErrorCode::UnknownUserId => "unknown_user_id",
+            ErrorCode::ExpiredLoginHintToken => "expired_login_hint_token",
+            ErrorCode::MissingUserCode => "missing_user_code",
+            ErrorCode::InvalidUserCode => "invalid_user_code",
             ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
             ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",

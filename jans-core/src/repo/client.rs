@@ -211,6 +211,15 @@ pub struct ClientMetadata {
     /// OIDC DCR §2
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_object_encryption_enc: Option<Enc>,
+    /// OpenID CIBA Core §4: `poll`, `ping` or `push`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_token_delivery_mode: Option<String>,
+    /// OpenID CIBA Core §4: where pings and pushes are POSTed (https).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_client_notification_endpoint: Option<String>,
+    /// OpenID CIBA Core §4: this client's requests carry the person's `user_code`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_user_code_parameter: bool,
     /// Require PKCE even though the client is confidential.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_pkce: bool,

@@ -121,11 +121,16 @@ pub enum GrantKind {
     DeviceThrottle = 26,
     /// Markers of a person's grant families (`repo::person_grants`), family `person:{inum}`.
     PersonFamily = 27,
+    /// Backchannel authentication requests (OpenID CIBA Core 1.0), by the `auth_req_id`'s
+    /// hash, with their index by the reference the approval page shows.
+    CibaRequest = 28,
+    /// The person's answers to backchannel authentication requests (once per request).
+    CibaDecision = 29,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 27] = [
+    pub const ALL: [GrantKind; 29] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -153,6 +158,8 @@ impl GrantKind {
         GrantKind::DeviceDecision,
         GrantKind::DeviceThrottle,
         GrantKind::PersonFamily,
+        GrantKind::CibaRequest,
+        GrantKind::CibaDecision,
     ];
 
     /// Decode the tag byte.

@@ -38,7 +38,8 @@ fn discovery_lists_what_is_implemented() {
             "refresh_token",
             "urn:ietf:params:oauth:grant-type:device_code",
             "urn:ietf:params:oauth:grant-type:jwt-bearer",
-            "urn:ietf:params:oauth:grant-type:token-exchange"
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+            "urn:openid:params:grant-type:ciba"
         ])
     );
     assert_eq!(

@@ -62,6 +62,24 @@ impl HttpClient for CannedHttp {
             body: Vec::new(),
         })
     }
+
+    async fn post_json(
+        &self,
+        url: &str,
+        bearer: &str,
+        body: &[u8],
+        _policy: &AddressPolicy,
+    ) -> Result<HttpResponse, HttpError> {
+        self.posts.lock().unwrap().push((
+            url.to_owned(),
+            format!("Bearer {bearer} {}", String::from_utf8_lossy(body)),
+        ));
+        let status = *self.post_status.lock().unwrap().get(url).unwrap_or(&200);
+        Ok(HttpResponse {
+            status,
+            body: Vec::new(),
+        })
+    }
 }
 
 pub struct Harness {

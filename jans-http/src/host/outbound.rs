@@ -204,6 +204,28 @@ impl HttpClient for ReqwestClient {
             body: Vec::new(),
         })
     }
+
+    async fn post_json(
+        &self,
+        url: &str,
+        bearer: &str,
+        body: &[u8],
+        policy: &AddressPolicy,
+    ) -> Result<HttpResponse, HttpError> {
+        let resp = self
+            .prepare(url, policy)?
+            .post(url)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {bearer}"))
+            .body(body.to_owned())
+            .send()
+            .await
+            .map_err(failed)?;
+        Ok(HttpResponse {
+            status: resp.status().as_u16(),
+            body: Vec::new(),
+        })
+    }
 }
 
 #[cfg(test)]

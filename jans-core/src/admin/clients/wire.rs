@@ -32,7 +32,7 @@ pub(in crate::admin) enum Kind {
 
 /// Janssen's top-level members read one to one into RFC 7591 metadata: (Janssen, ours,
 /// type).
-pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 35] = [
+pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 38] = [
     ("redirectUris", "redirect_uris", Kind::List),
     ("responseTypes", "response_types", Kind::List),
     ("grantTypes", "grant_types", Kind::List),
@@ -129,6 +129,21 @@ pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 35] = [
         "requestObjectEncryptionEnc",
         "request_object_encryption_enc",
         Kind::Text,
+    ),
+    (
+        "backchannelTokenDeliveryMode",
+        "backchannel_token_delivery_mode",
+        Kind::Text,
+    ),
+    (
+        "backchannelClientNotificationEndpoint",
+        "backchannel_client_notification_endpoint",
+        Kind::Text,
+    ),
+    (
+        "backchannelUserCodeParameter",
+        "backchannel_user_code_parameter",
+        Kind::Bool,
     ),
     ("softwareId", "software_id", Kind::Text),
     ("softwareVersion", "software_version", Kind::Text),

@@ -300,12 +300,12 @@ impl AuthServer {
         amr: Vec<String>,
         ctx: &Ctx,
     ) -> Result<Response, Error> {
-        let client = self.client(&request.client_id).await?.ok_or_else(unknown)?;
         let (cookie, session) = self.create_session(inum, acr, amr, ctx).await?;
         if let Some(to) = return_to {
             let back = Response::with_body(crate::response::Body::Redirect(to));
             return Ok(with_session_cookies(self, back, &cookie, &session.opbs));
         }
+        let client = self.client(&request.client_id).await?.ok_or_else(unknown)?;
         // The user just authenticated: prompt=login and max_age are satisfied.
         let mut request = request;
         request.prompt.retain(|p| *p != Prompt::Login);

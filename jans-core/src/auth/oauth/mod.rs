@@ -3,6 +3,7 @@
 
 pub mod access_token;
 pub mod authorize;
+pub mod ciba;
 pub mod client;
 pub mod client_auth;
 pub mod device;

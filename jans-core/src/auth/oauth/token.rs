@@ -102,6 +102,9 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         crate::auth::oauth::device::GRANT_TYPE => {
             crate::auth::oauth::device::grant(auth, client, params, ctx).await?
         }
+        crate::auth::oauth::ciba::GRANT_TYPE => {
+            crate::auth::oauth::ciba::grant(auth, client, params, ctx).await?
+        }
         _ => {
             return Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
@@ -121,7 +124,7 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
 /// what was just stored if a racing replay revoked the family meanwhile (the client is
 /// answered, with tokens that are already revoked). With a DPoP proof of key `jkt`, the
 /// access token is bound to it, and so is a public client's refresh token (RFC 9449 §5).
-async fn issue(
+pub(crate) async fn issue(
     auth: &AuthServer,
     caller: &client_auth::Authenticated,
     granted: &Granted,

@@ -27,15 +27,22 @@ const BATCH: usize = 32;
 /// Longest wait between two attempts, seconds.
 const MAX_BACKOFF: u64 = 300;
 
-/// One queued delivery: to whom, about which session.
+/// One queued delivery: to whom, about which session — or, with `notification`, a CIBA
+/// ping or push (OpenID CIBA Core §10.2, §10.3) sent by the same queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
-    /// The client's `backchannel_logout_uri`.
+    /// The client's `backchannel_logout_uri` (or `backchannel_client_notification_endpoint`).
     pub uri: String,
     /// The `sub` the client knows the user by (pairwise or public).
+    #[serde(default)]
     pub sub: String,
     /// The ended session's `sid`.
+    #[serde(default)]
     pub sid: String,
+    /// A JSON notification instead of a logout token: bearer and body sealed under the
+    /// master key (a push carries tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<SealedNotification>,
     /// Attempts made so far.
     pub attempts: u32,
     /// Not before this instant.
@@ -44,6 +51,60 @@ pub struct Delivery {
 
 impl GrantData for Delivery {
     const MEMBER: Option<&'static str> = Some("delivery");
+}
+
+/// A CIBA notification waiting in the queue, sealed (DESIGN.md §6: no token in clear at
+/// rest).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedNotification {
+    /// The client's `client_notification_token`, sealed.
+    pub bearer: String,
+    /// The JSON body, sealed.
+    pub body: String,
+}
+
+const NOTIFICATION_AAD: &[u8] = b"jans-ciba-notification";
+
+/// Queue a JSON notification (a CIBA ping or push) to `uri` of `client_id`, sent like the
+/// logout deliveries: in the background, retried with backoff. Durable when it returns.
+pub(crate) async fn enqueue_notification(
+    auth: &AuthServer,
+    client_id: &str,
+    uri: &str,
+    bearer: &str,
+    body: &serde_json::Value,
+    ctx: &Ctx,
+) -> Result<(), Error> {
+    let seal = |v: &[u8]| {
+        auth.secret_box()
+            .seal(v, NOTIFICATION_AAD, ctx.rng.as_ref())
+    };
+    let body = serde_json::to_vec(body).map_err(|e| Error::Internal(e.to_string()))?;
+    let delivery = Delivery {
+        uri: uri.to_owned(),
+        sub: String::new(),
+        sid: String::new(),
+        notification: Some(SealedNotification {
+            bearer: seal(bearer.as_bytes())?,
+            body: seal(&body)?,
+        }),
+        attempts: 0,
+        next_at: ctx.now,
+    };
+    let mut record =
+        GrantRecord::bare(ctx.now, ctx.now.saturating_add(DELIVERY_WINDOW)).with(&delivery)?;
+    record.client_id = client_id.to_owned();
+    auth.stores()
+        .grants
+        .insert(
+            GrantKind::LogoutDelivery,
+            &ctx.random_token(16),
+            &record,
+            ctx.now,
+        )
+        .await?;
+    auth.wake_background();
+    Ok(())
 }
 
 /// What one [`crate::Engine::deliver_logouts`] pass did.
@@ -78,6 +139,7 @@ pub(crate) async fn enqueue(
             uri,
             sub: auth.subject_for(&client, &session.user_inum),
             sid: session.sid.clone(),
+            notification: None,
             attempts: 0,
             next_at: ctx.now,
         };
@@ -187,9 +249,24 @@ impl AuthServer {
         Ok(report)
     }
 
-    /// One POST of a freshly signed logout token (§2.4) to the client.
+    /// One POST of a freshly signed logout token (§2.4) to the client, or of its CIBA
+    /// notification.
     async fn attempt(&self, client_id: &str, delivery: &Delivery, ctx: &Ctx) -> Outcome {
         let config = self.config();
+        if let Some(n) = &delivery.notification {
+            let open = |v: &str| self.secret_box().open(v, NOTIFICATION_AAD);
+            let (Ok(bearer), Ok(body)) = (open(&n.bearer), open(&n.body)) else {
+                return Outcome::Refused(0);
+            };
+            let bearer = String::from_utf8_lossy(&bearer).into_owned();
+            let policy = crate::outbound::AddressPolicy::of(&config);
+            return outcome(
+                client_id,
+                self.http()
+                    .post_json(&delivery.uri, &bearer, &body, &policy)
+                    .await,
+            );
+        }
         let client = match self.client(client_id).await {
             Ok(Some(c)) => c,
             Ok(None) => return Outcome::Refused(404),
@@ -227,18 +304,28 @@ impl AuthServer {
             .append_pair("logout_token", &token)
             .finish();
         let policy = crate::outbound::AddressPolicy::of(&config);
-        match self.http().post_form(&delivery.uri, &body, &policy).await {
-            Ok(r) if (200..300).contains(&r.status) => Outcome::Sent,
-            Ok(r) if (400..500).contains(&r.status) && r.status != 429 => {
-                Outcome::Refused(r.status)
-            }
-            Ok(r) => Outcome::Failed(format!("status {}", r.status)),
-            Err(crate::outbound::HttpError::Refused(why)) => {
-                tracing::warn!(%client_id, %why, "back-channel logout URI refused");
-                Outcome::Refused(0)
-            }
-            Err(e) => Outcome::Failed(e.to_string()),
+        outcome(
+            client_id,
+            self.http().post_form(&delivery.uri, &body, &policy).await,
+        )
+    }
+}
+
+/// How a POST ended: a 2xx is sent, a 4xx (not 429) or a refused address final, the rest
+/// retried.
+fn outcome(
+    client_id: &str,
+    sent: Result<crate::outbound::HttpResponse, crate::outbound::HttpError>,
+) -> Outcome {
+    match sent {
+        Ok(r) if (200..300).contains(&r.status) => Outcome::Sent,
+        Ok(r) if (400..500).contains(&r.status) && r.status != 429 => Outcome::Refused(r.status),
+        Ok(r) => Outcome::Failed(format!("status {}", r.status)),
+        Err(crate::outbound::HttpError::Refused(why)) => {
+            tracing::warn!(%client_id, %why, "back-channel URI refused");
+            Outcome::Refused(0)
         }
+        Err(e) => Outcome::Failed(e.to_string()),
     }
 }
 

@@ -65,6 +65,7 @@ pub fn document(
         .filter(|g| {
             *g != crate::config::DEVICE_CODE_GRANT || config.feature_enabled("device_authz")
         })
+        .filter(|g| *g != crate::config::CIBA_GRANT || (config.feature_enabled("ciba") && !fapi2))
         .filter(|g| !fapi2 || (*g != "implicit" && *g != "password"))
         .collect();
     let mut doc = serde_json::json!({
@@ -90,6 +91,27 @@ pub fn document(
         "introspection_encryption_alg_values_supported": config.introspection_encryption_alg_values_supported,
         "introspection_encryption_enc_values_supported": config.introspection_encryption_enc_values_supported,
     });
+    // OpenID CIBA Core §4 while its flag is on (not under FAPI 2.0, which has no CIBA).
+    if config.feature_enabled("ciba")
+        && !fapi2
+        && let Some(d) = doc.as_object_mut()
+    {
+        d.insert(
+            "backchannel_authentication_endpoint".into(),
+            url(AuthEndpoint::BackchannelAuthentication).into(),
+        );
+        d.insert(
+            "backchannel_token_delivery_modes_supported".into(),
+            config
+                .backchannel_token_delivery_modes_supported
+                .clone()
+                .into(),
+        );
+        d.insert(
+            "backchannel_user_code_parameter_supported".into(),
+            config.backchannel_user_code_parameter_supported.into(),
+        );
+    }
     // RFC 9126 §5: the PAR endpoint while its flag is on, and whether PAR is required.
     if config.feature_enabled("par")
         && let Some(d) = doc.as_object_mut()

@@ -67,6 +67,9 @@ fn a_shown_client_reads_back_the_same() {
         request_uris: vec!["https://rp.example/request.jwt".into()],
         request_object_encryption_alg: Some(KeyAlg::RsaOaep256),
         request_object_encryption_enc: Some(Enc::A128CbcHs256),
+        backchannel_token_delivery_mode: Some("ping".into()),
+        backchannel_client_notification_endpoint: Some("https://rp.example/ciba".into()),
+        backchannel_user_code_parameter: false,
         require_pkce: true,
         trusted_client: true,
     };
