@@ -319,6 +319,20 @@ JansStatus jans_interaction_get(uint64_t id,
 // to a writable `JansBuf`.
 JansStatus jans_interaction_submit(uint64_t id, const char *request_json, struct JansBuf *out_json);
 
+// An authentication device answers backchannel requests (OpenID CIBA Core 1.0) for a
+// person it has authenticated itself: `{"action": "pending", "uid": "alice"}` gives
+// `{"requests": [{"reference", "client_id", "client_name", "scopes", "binding_message",
+// "expires_at"}]}` (none for an unknown person); `{"action": "decide", "uid": "alice",
+// "reference": "...", "approve": true}` gives `{"answered": true}`, or `false` when that is
+// not a pending request of theirs. The client is then told (ping), sent its tokens (push)
+// or finds them at its next poll. A document not understood returns
+// `JANS_STATUS_INVALID_JSON`.
+//
+// # Safety
+// `request_json` must be NULL or a NUL-terminated string; `out_json` must be NULL or point
+// to a writable `JansBuf`.
+JansStatus jans_ciba(uint64_t id, const char *request_json, struct JansBuf *out_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

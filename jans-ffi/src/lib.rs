@@ -13,6 +13,7 @@
 //! [`jans_last_error`]. The ownership rules are in the header (`include/jans.h`).
 
 mod buf;
+mod ciba;
 mod interaction;
 mod registry;
 mod status;
@@ -482,6 +483,35 @@ pub unsafe extern "C" fn jans_interaction_submit(
             async |engine, req: interaction::Submission, ctx| {
                 interaction::submit(engine, req, ctx).await
             },
+        )
+    }
+}
+
+/// An authentication device answers backchannel requests (OpenID CIBA Core 1.0) for a
+/// person it has authenticated itself: `{"action": "pending", "uid": "alice"}` gives
+/// `{"requests": [{"reference", "client_id", "client_name", "scopes", "binding_message",
+/// "expires_at"}]}` (none for an unknown person); `{"action": "decide", "uid": "alice",
+/// "reference": "...", "approve": true}` gives `{"answered": true}`, or `false` when that is
+/// not a pending request of theirs. The client is then told (ping), sent its tokens (push)
+/// or finds them at its next poll. A document not understood returns
+/// `JANS_STATUS_INVALID_JSON`.
+///
+/// # Safety
+/// `request_json` must be NULL or a NUL-terminated string; `out_json` must be NULL or point
+/// to a writable `JansBuf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_ciba(
+    id: u64,
+    request_json: *const c_char,
+    out_json: *mut JansBuf,
+) -> JansStatus {
+    // SAFETY: per the contract.
+    unsafe {
+        interaction::call(
+            id,
+            request_json,
+            out_json,
+            async |engine, req: ciba::CibaCall, ctx| ciba::run(engine, req, ctx).await,
         )
     }
 }

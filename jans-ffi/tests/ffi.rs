@@ -1232,3 +1232,82 @@ fn an_account_is_created_through_the_interaction_api() {
             .starts_with("session_id=")
     );
 }
+
+/// An authentication device answers a backchannel request through the ABI (OpenID CIBA
+/// Core 1.0; issue 16 item 8): the client asks at `/bc-authorize`, the device lists the
+/// person's pending requests with their binding message and approves one, the client's
+/// poll gets the tokens; bad documents are refused.
+#[test]
+fn a_device_answers_a_ciba_request_through_the_abi() {
+    let id = new_engine(CONFIG, None);
+    add_user(id, &json!({"uid": "carol"}), "correct horse battery");
+    let client = register(
+        id,
+        &json!({"grant_types": ["urn:openid:params:grant-type:ciba"], "scope": "openid",
+                "backchannel_token_delivery_mode": "poll"}),
+    );
+    let auth = basic(&client);
+    let post = |path: &str, form: &str| {
+        json!({"method": "POST", "path": path, "headers": {"authorization": auth,
+               "content-type": "application/x-www-form-urlencoded"}, "body": form})
+    };
+    let (s, r) = handle(
+        id,
+        &post(
+            "/jans-auth/restv1/bc-authorize",
+            "scope=openid&login_hint=carol&binding_message=K2-Z9",
+        ),
+    );
+    assert_eq!(s, JansStatus::Ok);
+    let r = r.unwrap();
+    let auth_req_id = body_json(&r)["auth_req_id"].as_str().unwrap().to_owned();
+    let (s, listed) =
+        interaction_call(jans_ciba, id, &json!({"action": "pending", "uid": "carol"}));
+    assert_eq!(s, JansStatus::Ok);
+    let listed = listed.unwrap();
+    assert_eq!(listed["requests"][0]["binding_message"], "K2-Z9");
+    let reference = listed["requests"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decide = |uid: &str| {
+        interaction_call(
+            jans_ciba,
+            id,
+            &json!({"action": "decide", "uid": uid, "reference": reference, "approve": true}),
+        )
+    };
+    assert_eq!(decide("nobody").1.unwrap()["answered"], false);
+    assert_eq!(decide("carol").1.unwrap()["answered"], true);
+    assert_eq!(
+        decide("carol").1.unwrap()["answered"],
+        false,
+        "answered once"
+    );
+    let (_, r) = handle(
+        id,
+        &post(
+            "/jans-auth/restv1/token",
+            &format!(
+                "grant_type=urn%3Aopenid%3Aparams%3Agrant-type%3Aciba&auth_req_id={auth_req_id}"
+            ),
+        ),
+    );
+    let tokens = body_json(&r.unwrap());
+    assert!(
+        tokens["access_token"].is_string() && tokens["id_token"].is_string(),
+        "{tokens}"
+    );
+    for bad in [
+        json!({"action": "approve"}),
+        json!({"action": "pending"}),
+        json!([1]),
+    ] {
+        assert_eq!(
+            interaction_call(jans_ciba, id, &bad).0,
+            JansStatus::InvalidJson,
+            "{bad}"
+        );
+    }
+    assert_eq!(jans_engine_free(id), JansStatus::Ok);
+}

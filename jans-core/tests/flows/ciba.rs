@@ -172,7 +172,10 @@ fn ping_and_push_go_through_the_delivery_queue() {
     let sent = delivered(&h);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, NOTIFY);
-    let body = sent[0].1.strip_prefix("Bearer ping-tok-123 ").expect("the client's token");
+    let body = sent[0]
+        .1
+        .strip_prefix("Bearer ping-tok-123 ")
+        .expect("the client's token");
     assert_eq!(
         serde_json::from_str::<Value>(body).unwrap(),
         json!({"auth_req_id": id})
