@@ -167,8 +167,24 @@ fn ping_and_push_go_through_the_delivery_queue() {
             ("client_notification_token", "ping-tok-123"),
         ],
     );
+    // The client's token and the request's id are kept sealed.
+    for (_, rec) in block_on(
+        h.stores
+            .grants
+            .scan(GrantKind::CibaRequest, h.ctx().now, 10),
+    )
+    .unwrap()
+    {
+        let text = serde_json::to_string(&rec).unwrap();
+        assert!(
+            !text.contains("ping-tok-123") && !text.contains(&id),
+            "{text}"
+        );
+    }
     let r = pending_refs(&h, "alice")[0].reference.clone();
     assert!(block_on(h.engine.ciba_decide(&r, "alice", true, &h.ctx())).unwrap());
+    // Nothing is sent inside the person's answer: the queue sends it.
+    assert!(h.http.posts.lock().unwrap().is_empty());
     let sent = delivered(&h);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, NOTIFY);
