@@ -327,6 +327,12 @@ pub enum AuthEndpoint {
     BackchannelAuthentication,
     /// `/jans-auth/ciba`: where a signed-in person answers backchannel requests.
     CibaApproval,
+    /// `/jans-auth/restv1/ssa`: Janssen's software statement assertions.
+    Ssa,
+    /// `/jans-auth/restv1/ssa/validation`: whether an SSA is usable.
+    SsaValidation,
+    /// `/jans-auth/restv1/ssa/jwt`: an SSA's JWT again.
+    SsaJwt,
     /// `/.well-known/webfinger` (OIDC Discovery 1.0 §2, RFC 7033)
     Webfinger,
     /// `/jans-auth/restv1/jwks` (RFC 7517 §5)
@@ -391,6 +397,8 @@ pub struct Request {
     /// The `DPoP` header: a proof of possession (RFC 9449 §4.1). A request carrying more
     /// than one is refused before it reaches an endpoint (§4.3 item 1).
     pub dpop: Option<String>,
+    /// The `jti` header: the SSA whose validity Janssen's `/ssa/validation` is asked.
+    pub jti: Option<String>,
 }
 
 /// A header value as HTTP carries it: visible ASCII, spaces and tabs (RFC 9110 §5.5);
@@ -453,7 +461,7 @@ impl Request {
     /// The engine request for an HTTP request's parts, the one translation every host uses
     /// (the HTTP host from its header map, the C ABI from its request document), so a
     /// request means the same whichever way it arrives: `authorization`, `accept`,
-    /// `content-type`, `if-none-match`, `if-match` and `dpop` taken once (repeated: `invalid_request`), cookies
+    /// `content-type`, `if-none-match`, `if-match`, `dpop` and `jti` taken once (repeated: `invalid_request`), cookies
     /// from every `Cookie`
     /// header, a form body parsed (RFC 6749 §3.1: repeated parameters kept for the
     /// endpoints to refuse), any other body kept as bytes.
@@ -473,6 +481,7 @@ impl Request {
         req.content_type = single_header(headers, "content-type")?.map(str::to_owned);
         req.if_none_match = single_header(headers, "if-none-match")?.map(str::to_owned);
         req.if_match = single_header(headers, "if-match")?.map(str::to_owned);
+        req.jti = single_header(headers, "jti")?.map(str::to_owned);
         req.dpop = single_header(headers, "dpop")
             .map_err(|_| {
                 crate::error::oauth::OAuthError::new(
@@ -514,6 +523,7 @@ impl Request {
             peer_addr: None,
             client_certificate: None,
             dpop: None,
+            jti: None,
         }
     }
 

@@ -169,6 +169,14 @@ impl AuthServer {
             (AuthEndpoint::CibaApproval, Method::Get | Method::Post) => {
                 oauth::ciba::approval(self, req, ctx).await
             }
+            (AuthEndpoint::Ssa, Method::Get | Method::Post | Method::Delete) => {
+                oauth::ssa::handle(self, req, ctx).await
+            }
+            (AuthEndpoint::SsaValidation, Method::Post) => {
+                oauth::ssa::validation(self, req, ctx).await
+            }
+            (AuthEndpoint::SsaJwt, Method::Get) => oauth::ssa::jwt(self, req, ctx).await,
+            (AuthEndpoint::Ssa, _) => allow("GET, POST, DELETE"),
             (AuthEndpoint::SessionStatus, Method::Get) => {
                 authn::session_status::handle(self, req, ctx).await
             }
@@ -211,6 +219,7 @@ impl AuthServer {
                 | AuthEndpoint::Par
                 | AuthEndpoint::DeviceAuthorization
                 | AuthEndpoint::BackchannelAuthentication
+                | AuthEndpoint::SsaValidation
                 | AuthEndpoint::GlobalTokenRevocation,
                 _,
             ) => allow("POST"),
@@ -221,6 +230,7 @@ impl AuthServer {
                 | AuthEndpoint::Webfinger
                 | AuthEndpoint::Jwks
                 | AuthEndpoint::JwksArchived(_)
+                | AuthEndpoint::SsaJwt
                 | AuthEndpoint::CheckSession,
                 _,
             ) => allow("GET"),

@@ -16,7 +16,7 @@ pub const JWKS_ARCHIVED_PREFIX: &str = "/jans-auth/restv1/jwks/archived/";
 const MAX_KID_LEN: usize = 256;
 
 /// Every path served as is (the archived keys are served under [`JWKS_ARCHIVED_PREFIX`]).
-pub const EXACT: [(&str, AuthEndpoint); 20] = [
+pub const EXACT: [(&str, AuthEndpoint); 23] = [
     ("/.well-known/openid-configuration", AuthEndpoint::Discovery),
     (
         "/.well-known/jans-configuration",
@@ -61,6 +61,12 @@ pub const EXACT: [(&str, AuthEndpoint); 20] = [
         crate::auth::oauth::ciba::APPROVAL_PATH,
         AuthEndpoint::CibaApproval,
     ),
+    ("/jans-auth/restv1/ssa", AuthEndpoint::Ssa),
+    (
+        "/jans-auth/restv1/ssa/validation",
+        AuthEndpoint::SsaValidation,
+    ),
+    ("/jans-auth/restv1/ssa/jwt", AuthEndpoint::SsaJwt),
 ];
 
 /// The endpoint served at `path`; `None` for paths the auth-server does not serve.
@@ -114,6 +120,9 @@ pub fn label(endpoint: &AuthEndpoint) -> &'static str {
         AuthEndpoint::DeviceVerification => "device_verification",
         AuthEndpoint::BackchannelAuthentication => "bc_authorize",
         AuthEndpoint::CibaApproval => "ciba_approval",
+        AuthEndpoint::Ssa => "ssa",
+        AuthEndpoint::SsaValidation => "ssa_validation",
+        AuthEndpoint::SsaJwt => "ssa_jwt",
         AuthEndpoint::Webfinger => "webfinger",
         AuthEndpoint::Jwks => "jwks",
         AuthEndpoint::JwksArchived(_) => "jwks_archived",
@@ -143,6 +152,9 @@ mod tests {
             AuthEndpoint::DeviceVerification,
             AuthEndpoint::BackchannelAuthentication,
             AuthEndpoint::CibaApproval,
+            AuthEndpoint::Ssa,
+            AuthEndpoint::SsaValidation,
+            AuthEndpoint::SsaJwt,
             AuthEndpoint::GlobalTokenRevocation,
             AuthEndpoint::ClientInfo,
             AuthEndpoint::Webfinger,

@@ -32,6 +32,28 @@ pub struct TrustedIssuer {
     pub clients: Vec<String>,
 }
 
+/// Janssen's `ssaConfiguration`: how the SSA endpoint signs and how long its SSAs live.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SsaConfiguration {
+    /// The JWS algorithm SSAs are signed with (`ssaSigningAlg`; the server's
+    /// `defaultSignatureAlgorithm` when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssa_signing_alg: Option<Algorithm>,
+    /// Days an SSA lives when its request names no `expiration` or `lifetime`
+    /// (`ssaExpirationInDays`).
+    pub ssa_expiration_in_days: u64,
+}
+
+impl Default for SsaConfiguration {
+    fn default() -> Self {
+        SsaConfiguration {
+            ssa_signing_alg: None,
+            ssa_expiration_in_days: 30,
+        }
+    }
+}
+
 /// The person attribute an assertion's `sub` names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

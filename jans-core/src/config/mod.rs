@@ -236,6 +236,8 @@ pub struct Config {
     pub request_object_encryption_alg_values_supported: Vec<KeyAlg>,
     /// Janssen's `requestObjectEncryptionEncValuesSupported`.
     pub request_object_encryption_enc_values_supported: Vec<Enc>,
+    /// Janssen's `ssaConfiguration` (the SSA endpoint).
+    pub ssa_configuration: grants::SsaConfiguration,
     /// CIBA delivery modes clients may register (OpenID CIBA Core §4; Janssen's
     /// `backchannelTokenDeliveryModesSupported`): `poll`, `ping`, `push`.
     pub backchannel_token_delivery_modes_supported: Vec<String>,
@@ -410,6 +412,7 @@ impl Default for Config {
             authorization_encryption_enc_values_supported: ENCS.to_vec(),
             request_object_encryption_alg_values_supported: KEY_ALGS.to_vec(),
             request_object_encryption_enc_values_supported: ENCS.to_vec(),
+            ssa_configuration: grants::SsaConfiguration::default(),
             backchannel_token_delivery_modes_supported: ["poll", "ping", "push"]
                 .map(str::to_owned)
                 .to_vec(),

@@ -50,6 +50,15 @@ pub enum ErrorCode {
     MissingUserCode,
     /// OpenID CIBA Core §13: the `user_code` is wrong.
     InvalidUserCode,
+    /// Janssen's SSA endpoint: an SSA request member is invalid (400).
+    InvalidSsaMetadata,
+    /// Janssen's SSA endpoint: no usable SSA has this `jti` (400).
+    InvalidJti,
+    /// Janssen's SSA endpoint: a revocation names neither `jti` nor `org_id` (406,
+    /// `invalid_request`).
+    SsaNotAcceptable,
+    /// Janssen's SSA endpoint: nothing to revoke (422, `invalid_jti`).
+    SsaNotFound,
     /// RFC 7591 §3.2.2: the software statement is invalid.
     InvalidSoftwareStatement,
     /// RFC 7591 §3.2.2: the software statement's issuer is not trusted.
@@ -108,6 +117,9 @@ impl ErrorCode {
             ErrorCode::ExpiredLoginHintToken => "expired_login_hint_token",
             ErrorCode::MissingUserCode => "missing_user_code",
             ErrorCode::InvalidUserCode => "invalid_user_code",
+            ErrorCode::InvalidSsaMetadata => "invalid_ssa_metadata",
+            ErrorCode::InvalidJti | ErrorCode::SsaNotFound => "invalid_jti",
+            ErrorCode::SsaNotAcceptable => "invalid_request",
             ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
             ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
@@ -133,6 +145,8 @@ impl ErrorCode {
             ErrorCode::InsufficientScope => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::SsaNotAcceptable => 406,
+            ErrorCode::SsaNotFound => 422,
             ErrorCode::ServerError => 500,
             ErrorCode::TemporarilyUnavailable => 503,
             _ => 400,

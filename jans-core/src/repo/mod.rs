@@ -18,6 +18,7 @@ pub mod person_grants;
 pub mod scope;
 pub mod session;
 pub mod shared_config;
+pub mod ssa;
 pub mod stat;
 pub mod uma_approval;
 pub mod uma_resource;

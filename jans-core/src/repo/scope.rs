@@ -203,8 +203,26 @@ pub fn protection() -> Vec<Scope> {
     protecting(&SCIM_SCOPES, "5C")
         .chain(protecting(&CONFIG_API_SCOPES, "5A"))
         .chain(protecting(&ACCESS_EVALUATION_SCOPES, "5E"))
+        .chain(protecting(&SSA_SCOPES, "5B"))
         .collect()
 }
+
+/// The scopes of Janssen's SSA endpoint: `ssa.admin` creates, lists, reads and revokes,
+/// `ssa.portal` lists every SSA, `ssa.developer` those its client created.
+pub const SSA_SCOPES: [(&str, &str); 3] = [
+    (
+        "https://jans.io/auth/ssa.admin",
+        "Create, read and revoke software statement assertions.",
+    ),
+    (
+        "https://jans.io/auth/ssa.portal",
+        "List every software statement assertion.",
+    ),
+    (
+        "https://jans.io/auth/ssa.developer",
+        "List the software statement assertions this client created.",
+    ),
+];
 
 /// The scope of AuthZEN access evaluation's protection (Janssen's `access_evaluation`).
 pub const ACCESS_EVALUATION_SCOPES: [(&str, &str); 1] = [(

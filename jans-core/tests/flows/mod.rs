@@ -51,6 +51,7 @@ pub mod scim_endpoints;
 pub mod scim_filters;
 pub mod scim_write;
 pub mod session_status;
+mod ssa;
 pub mod token;
 mod token_exchange;
 pub mod uma;

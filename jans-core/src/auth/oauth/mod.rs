@@ -19,6 +19,7 @@ pub mod par;
 pub mod pkce;
 pub mod rar;
 pub mod revoke;
+pub mod ssa;
 pub mod token;
 pub mod verify;
 

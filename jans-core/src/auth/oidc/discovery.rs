@@ -91,6 +91,12 @@ pub fn document(
         "introspection_encryption_alg_values_supported": config.introspection_encryption_alg_values_supported,
         "introspection_encryption_enc_values_supported": config.introspection_encryption_enc_values_supported,
     });
+    // Janssen's SSA endpoint while its flag is on.
+    if config.feature_enabled("ssa")
+        && let Some(d) = doc.as_object_mut()
+    {
+        d.insert("ssa_endpoint".into(), url(AuthEndpoint::Ssa).into());
+    }
     // OpenID CIBA Core §4 while its flag is on (not under FAPI 2.0, which has no CIBA).
     if config.feature_enabled("ciba")
         && !fapi2

@@ -128,6 +128,18 @@ fn verify_software_statement(
         .and_then(|v| v.as_str())
         .ok_or_else(|| ssa_error("software_statement has no iss"))?;
     let config = auth.config();
+    if iss == config.issuer {
+        // One of our own SSAs (Janssen's SSA endpoint): our keys signed it.
+        let payload = unverified
+            .verify_with_jwks(
+                auth.keys().ring().jwks(),
+                &Algorithm::ASYMMETRIC,
+                auth.provider().as_ref(),
+            )
+            .map_err(|_| ssa_error("software_statement signature does not verify"))?;
+        return jwt::parse_claims(&payload)
+            .map_err(|_| ssa_error("software_statement claims are not a JSON object"));
+    }
     let Some(jwks) = config.trusted_ssa_issuers.get(iss) else {
         return Err(OAuthError::new(
             ErrorCode::UnapprovedSoftwareStatement,
@@ -227,6 +239,7 @@ async fn register(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respons
         }
     }
     let mut body = body_json(req)?;
+    let mut ours = None;
     if let Some(ssa) = body
         .as_object_mut()
         .and_then(|m| m.remove("software_statement"))
@@ -236,6 +249,14 @@ async fn register(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respons
             .ok_or_else(|| ssa_error("software_statement must be a JWT"))?
             .to_owned();
         let claims = verify_software_statement(auth, &ssa, ctx)?;
+        if claims.get("iss").and_then(|v| v.as_str()) == Some(config.issuer.as_str()) {
+            ours = claims
+                .get("jti")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+                .ok_or_else(|| ssa_error("software_statement has no jti"))
+                .map(Some)?;
+        }
         // RFC 7591 §2.3: values in the statement take precedence over plain metadata.
         if let Some(m) = body.as_object_mut() {
             for (k, v) in claims {
@@ -250,6 +271,10 @@ async fn register(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respons
     // Only admins set these.
     metadata.trusted_client = false;
     check_policy(auth, &metadata).await?;
+    // Our SSA: usable, and spent when single-use — once the rest of the request is good.
+    if let Some(jti) = &ours {
+        crate::auth::oauth::ssa::redeem(auth, jti, ctx).await?;
+    }
     let rat = ctx.random_token(32);
     let reg = auth
         .register_with(metadata, Some(token_key(&rat)), ctx)
