@@ -164,6 +164,29 @@ fn rsa_key(alg: Algorithm, key: RsaKeyPair) -> Result<Arc<dyn SigningKey>, Crypt
     Ok(signing(alg, Private::Rsa(key, encoding)))
 }
 
+/// An RSA key pair from a private JWK (RFC 7518 §6.3.2): aws-lc needs the full CRT form
+/// (p, q, dp, dq, qi).
+pub(crate) fn rsa_pair(jwk: &PrivateJwk<'_>) -> Result<RsaKeyPair, CryptoError> {
+    jwk.refuse_oth()?;
+    let n = jwk.bytes("n")?;
+    let e = jwk.bytes("e")?;
+    jwk_keys::check_rsa_modulus(&n)?;
+    let components = KeyPairComponents {
+        public_key: PublicKeyComponents {
+            n: jwk_keys::strip_leading_zeros(&n),
+            e: jwk_keys::strip_leading_zeros(&e),
+        },
+        d: jwk.bytes("d")?,
+        p: jwk.bytes("p")?,
+        q: jwk.bytes("q")?,
+        dP: jwk.bytes("dp")?,
+        dQ: jwk.bytes("dq")?,
+        qInv: jwk.bytes("qi")?,
+    };
+    RsaKeyPair::from_components(&components)
+        .map_err(|_| CryptoError::InvalidKey("inconsistent RSA private JWK"))
+}
+
 impl CryptoProvider for AwsLcProvider {
     fn name(&self) -> &'static str {
         "aws_lc"
@@ -246,28 +269,7 @@ impl CryptoProvider for AwsLcProvider {
                     .map_err(|_| CryptoError::InvalidKey("inconsistent EC private JWK"))?;
                 Ok(signing(alg, Private::Ec(key)))
             }
-            _ => {
-                // RFC 7518 §6.3.2: aws-lc needs the full CRT form (p, q, dp, dq, qi).
-                jwk.refuse_oth()?;
-                let n = jwk.bytes("n")?;
-                let e = jwk.bytes("e")?;
-                jwk_keys::check_rsa_modulus(&n)?;
-                let components = KeyPairComponents {
-                    public_key: PublicKeyComponents {
-                        n: jwk_keys::strip_leading_zeros(&n),
-                        e: jwk_keys::strip_leading_zeros(&e),
-                    },
-                    d: jwk.bytes("d")?,
-                    p: jwk.bytes("p")?,
-                    q: jwk.bytes("q")?,
-                    dP: jwk.bytes("dp")?,
-                    dQ: jwk.bytes("dq")?,
-                    qInv: jwk.bytes("qi")?,
-                };
-                let key = RsaKeyPair::from_components(&components)
-                    .map_err(|_| CryptoError::InvalidKey("inconsistent RSA private JWK"))?;
-                rsa_key(alg, key)
-            }
+            _ => rsa_key(alg, rsa_pair(&jwk)?),
         }
     }
 

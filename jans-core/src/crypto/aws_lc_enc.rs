@@ -7,9 +7,8 @@ use std::sync::Arc;
 use aws_lc_rs::agreement::{self, ECDH_P256, ECDH_P384, ECDH_P521, UnparsedPublicKey};
 use aws_lc_rs::encoding::{AsDer as _, Pkcs8V1Der};
 use aws_lc_rs::rsa::{
-    KeyPair as RsaKeyPair, KeyPairComponents, KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
-    OaepAlgorithm, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
-    PublicEncryptingKey, PublicKeyComponents,
+    KeyPair as RsaKeyPair, KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm,
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
 };
 use aws_lc_rs::signature::KeyPair as _;
 
@@ -227,26 +226,6 @@ pub(crate) fn from_jwk(jwk: &serde_json::Value) -> Result<Arc<dyn DecryptionKey>
             }
             Ok(ec(curve, k))
         }
-        DecryptionKeyType::Rsa => {
-            // RFC 7518 §6.3.2: aws-lc needs the full CRT form (p, q, dp, dq, qi).
-            jwk.refuse_oth()?;
-            let n = jwk.bytes("n")?;
-            let e = jwk.bytes("e")?;
-            jwk_keys::check_rsa_modulus(&n)?;
-            let components = KeyPairComponents {
-                public_key: PublicKeyComponents {
-                    n: jwk_keys::strip_leading_zeros(&n),
-                    e: jwk_keys::strip_leading_zeros(&e),
-                },
-                d: jwk.bytes("d")?,
-                p: jwk.bytes("p")?,
-                q: jwk.bytes("q")?,
-                dP: jwk.bytes("dp")?,
-                dQ: jwk.bytes("dq")?,
-                qInv: jwk.bytes("qi")?,
-            };
-            rsa(RsaKeyPair::from_components(&components)
-                .map_err(|_| CryptoError::InvalidKey("inconsistent RSA private JWK"))?)
-        }
+        DecryptionKeyType::Rsa => rsa(super::aws_lc::rsa_pair(&jwk)?),
     }
 }

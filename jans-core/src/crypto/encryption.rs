@@ -166,27 +166,29 @@ pub(crate) fn private_jwk_type(
     Ok((key_type, PrivateJwk::for_encryption(jwk)?))
 }
 
+/// One DER TLV (X.690 §8.1: tag, definite length, contents).
+pub(crate) fn der_tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = contents.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend_from_slice(&bytes);
+    }
+    out.extend_from_slice(contents);
+    out
+}
+
 /// `SubjectPublicKeyInfo` DER of an RSA public key (RFC 8017 A.1.1 inside RFC 5280 §4.1.2.7),
 /// for libraries that take keys only in that form.
 #[cfg_attr(not(feature = "aws_lc"), allow(dead_code))]
 pub(crate) fn rsa_spki_der(n: &[u8], e: &[u8]) -> Vec<u8> {
-    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        let len = body.len();
-        if len < 0x80 {
-            out.push(len as u8);
-        } else {
-            let bytes: Vec<u8> = len
-                .to_be_bytes()
-                .into_iter()
-                .skip_while(|b| *b == 0)
-                .collect();
-            out.push(0x80 | bytes.len() as u8);
-            out.extend_from_slice(&bytes);
-        }
-        out.extend_from_slice(body);
-        out
-    }
     fn integer(be: &[u8]) -> Vec<u8> {
         let v = jwk_keys::strip_leading_zeros(be);
         let mut body = Vec::with_capacity(v.len() + 1);
@@ -194,14 +196,14 @@ pub(crate) fn rsa_spki_der(n: &[u8], e: &[u8]) -> Vec<u8> {
             body.push(0);
         }
         body.extend_from_slice(v);
-        tlv(0x02, &body)
+        der_tlv(0x02, &body)
     }
     // rsaEncryption (1.2.840.113549.1.1.1) with NULL parameters.
     const ALGORITHM: [u8; 15] = [
         0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
     ];
-    let key = tlv(0x30, &[integer(n), integer(e)].concat());
+    let key = der_tlv(0x30, &[integer(n), integer(e)].concat());
     let mut bits = vec![0u8];
     bits.extend_from_slice(&key);
-    tlv(0x30, &[ALGORITHM.to_vec(), tlv(0x03, &bits)].concat())
+    der_tlv(0x30, &[ALGORITHM.to_vec(), der_tlv(0x03, &bits)].concat())
 }

@@ -13,8 +13,8 @@ pub mod aws_lc;
 #[cfg(feature = "aws_lc")]
 mod aws_lc_enc;
 mod encryption;
-pub(crate) use encryption::RecipientParts;
 pub use encryption::{Curve, DecryptionKey, DecryptionKeyType, OaepHash};
+pub(crate) use encryption::{RecipientParts, der_tlv};
 mod jwk_keys;
 #[cfg(feature = "rustcrypto")]
 pub mod rustcrypto;

@@ -234,6 +234,26 @@ macro_rules! ec_from_jwk {
     }};
 }
 
+/// An RSA private key from a private JWK (RFC 7518 §6.3.2): n, e, d required; p and q (and
+/// the CRT values, which are recomputed) optional.
+pub(crate) fn rsa_private(jwk: &PrivateJwk<'_>) -> Result<RsaPrivateKey, CryptoError> {
+    jwk.refuse_oth()?;
+    let n = jwk.bytes("n")?;
+    jwk_keys::check_rsa_modulus(&n)?;
+    let primes = match (jwk.opt_bytes("p")?, jwk.opt_bytes("q")?) {
+        (Some(p), Some(q)) => vec![uint(&p), uint(&q)],
+        (None, None) => Vec::new(),
+        _ => return Err(CryptoError::InvalidKey("RSA JWK has only one prime")),
+    };
+    RsaPrivateKey::from_components(
+        uint(&n),
+        uint(&jwk.bytes("e")?),
+        uint(&jwk.bytes("d")?),
+        primes,
+    )
+    .map_err(|_| CryptoError::InvalidKey("inconsistent RSA private JWK"))
+}
+
 impl CryptoProvider for RustCryptoProvider {
     fn name(&self) -> &'static str {
         "rustcrypto"
@@ -318,26 +338,7 @@ impl CryptoProvider for RustCryptoProvider {
                 }
                 Ok(signing(alg, Private::Ed25519(Box::new(key))))
             }
-            _ => {
-                // RFC 7518 §6.3.2: n, e, d required; p and q (and the CRT values, which we
-                // recompute) optional.
-                jwk.refuse_oth()?;
-                let n = jwk.bytes("n")?;
-                jwk_keys::check_rsa_modulus(&n)?;
-                let primes = match (jwk.opt_bytes("p")?, jwk.opt_bytes("q")?) {
-                    (Some(p), Some(q)) => vec![uint(&p), uint(&q)],
-                    (None, None) => Vec::new(),
-                    _ => return Err(CryptoError::InvalidKey("RSA JWK has only one prime")),
-                };
-                let key = RsaPrivateKey::from_components(
-                    uint(&n),
-                    uint(&jwk.bytes("e")?),
-                    uint(&jwk.bytes("d")?),
-                    primes,
-                )
-                .map_err(|_| CryptoError::InvalidKey("inconsistent RSA private JWK"))?;
-                rsa_key(alg, key)
-            }
+            _ => rsa_key(alg, rsa_private(&jwk)?),
         }
     }
 

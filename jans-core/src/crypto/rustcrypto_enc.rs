@@ -235,23 +235,6 @@ pub(crate) fn from_jwk(jwk: &serde_json::Value) -> Result<Arc<dyn DecryptionKey>
                 Curve::P521 => ec_from_jwk!(p521, P521, d, point),
             }
         }
-        DecryptionKeyType::Rsa => {
-            jwk.refuse_oth()?;
-            let n = jwk.bytes("n")?;
-            jwk_keys::check_rsa_modulus(&n)?;
-            let primes = match (jwk.opt_bytes("p")?, jwk.opt_bytes("q")?) {
-                (Some(p), Some(q)) => vec![uint(&p), uint(&q)],
-                (None, None) => Vec::new(),
-                _ => return Err(CryptoError::InvalidKey("RSA JWK has only one prime")),
-            };
-            let k = RsaPrivateKey::from_components(
-                uint(&n),
-                uint(&jwk.bytes("e")?),
-                uint(&jwk.bytes("d")?),
-                primes,
-            )
-            .map_err(|_| CryptoError::InvalidKey("inconsistent RSA private JWK"))?;
-            rsa(k)
-        }
+        DecryptionKeyType::Rsa => rsa(super::rustcrypto::rsa_private(&jwk)?),
     }
 }

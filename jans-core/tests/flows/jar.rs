@@ -4,14 +4,9 @@
 //! (`requestUriBlockList`, `requireRequestUriRegistration`, `forceSignedRequestObject`);
 //! every bad request object refused with its OIDC error and nothing stored.
 
-use std::sync::Arc;
-
-use jans_core::crypto::rustcrypto::RustCryptoProvider;
-use jans_core::crypto::{CryptoProvider, SigningKey};
 use jans_core::jose::jwe::{self, Enc, KeyAlg, Options, Recipient};
 use jans_core::jose::{Algorithm, Jwk, jws};
 use jans_core::store::GrantKind;
-use jans_core::testing::SeededRandom;
 use jans_core::{AuthEndpoint, Body, Config, Method, RegisteredClient, Request, Response};
 use serde_json::{Value, json};
 
@@ -22,39 +17,12 @@ use super::harness::*;
 
 const OBJECT_URI: &str = "https://rp.example.com/requests/r1.jwt";
 
-/// A client's signing key, published in its `jwks`.
-struct ClientKey {
-    key: Arc<dyn SigningKey>,
-    kid: String,
-}
+/// A client's signing key, published in its `jwks` (signing with `typ: JWT`, which RFC 9101
+/// §10.8 allows beside `oauth-authz-req+jwt`).
+type ClientKey = super::jwt_bearer::Issuer;
 
-impl ClientKey {
-    fn new(seed: u64, alg: Algorithm) -> ClientKey {
-        let key = RustCryptoProvider
-            .generate(alg, &SeededRandom::new(seed))
-            .unwrap();
-        let kid = key.public_jwk().thumbprint().unwrap();
-        ClientKey { key, kid }
-    }
-
-    fn jwk(&self) -> Value {
-        let mut jwk = self.key.public_jwk();
-        jwk.kid = Some(self.kid.clone());
-        serde_json::to_value(jwk).unwrap()
-    }
-
-    fn sign(&self, claims: &Value) -> String {
-        let mut header = jws::Header::new(self.key.algorithm());
-        header.kid = Some(self.kid.clone());
-        header.typ = Some("oauth-authz-req+jwt".into());
-        jws::sign(
-            &header,
-            &serde_json::to_vec(claims).unwrap(),
-            self.key.as_ref(),
-            &SeededRandom::new(1),
-        )
-        .unwrap()
-    }
+fn jwk_of(key: &ClientKey) -> Value {
+    serde_json::to_value(&key.jwks().keys[0]).unwrap()
 }
 
 fn setup(edit: impl FnOnce(&mut Config)) -> Harness {
@@ -76,7 +44,7 @@ fn harness_on_config(config: Config) -> Harness {
 /// A client with `key` in its `jwks` (and `extra` metadata).
 fn client(h: &Harness, key: &ClientKey, extra: Value) -> RegisteredClient {
     let mut m =
-        json!({"redirect_uris": [CB], "scope": "profile email", "jwks": {"keys": [key.jwk()]}});
+        json!({"redirect_uris": [CB], "scope": "profile email", "jwks": {"keys": [jwk_of(key)]}});
     for (k, v) in extra.as_object().unwrap() {
         m[k] = v.clone();
     }

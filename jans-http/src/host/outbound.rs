@@ -191,18 +191,11 @@ impl HttpClient for ReqwestClient {
         body: &str,
         policy: &AddressPolicy,
     ) -> Result<HttpResponse, HttpError> {
-        let resp = self
+        let req = self
             .prepare(url, policy)?
             .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.to_owned())
-            .send()
-            .await
-            .map_err(failed)?;
-        Ok(HttpResponse {
-            status: resp.status().as_u16(),
-            body: Vec::new(),
-        })
+            .header("content-type", "application/x-www-form-urlencoded");
+        post(req, body.as_bytes()).await
     }
 
     async fn post_json(
@@ -212,20 +205,22 @@ impl HttpClient for ReqwestClient {
         body: &[u8],
         policy: &AddressPolicy,
     ) -> Result<HttpResponse, HttpError> {
-        let resp = self
+        let req = self
             .prepare(url, policy)?
             .post(url)
             .header("content-type", "application/json")
-            .header("authorization", format!("Bearer {bearer}"))
-            .body(body.to_owned())
-            .send()
-            .await
-            .map_err(failed)?;
-        Ok(HttpResponse {
-            status: resp.status().as_u16(),
-            body: Vec::new(),
-        })
+            .header("authorization", format!("Bearer {bearer}"));
+        post(req, body).await
     }
+}
+
+/// Send a POST with `body`; only the status of the answer matters.
+async fn post(req: reqwest::RequestBuilder, body: &[u8]) -> Result<HttpResponse, HttpError> {
+    let resp = req.body(body.to_owned()).send().await.map_err(failed)?;
+    Ok(HttpResponse {
+        status: resp.status().as_u16(),
+        body: Vec::new(),
+    })
 }
 
 #[cfg(test)]

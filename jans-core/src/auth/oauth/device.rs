@@ -276,41 +276,15 @@ pub async fn grant(
         ));
     }
     // §3.5: one poll per interval; polling sooner is slow_down, and the interval grows.
+    throttle_polls(
+        auth,
+        &key,
+        config.device_authz_token_poll_interval,
+        rec.expires_at,
+        ctx,
+    )
+    .await?;
     let grants = &auth.stores().grants;
-    let slow_key = format!("slow:{key}");
-    let slowed = grants
-        .counter(GrantKind::DeviceThrottle, &slow_key, ctx.now)
-        .await?;
-    let interval = config
-        .device_authz_token_poll_interval
-        .saturating_add(slowed.saturating_mul(SLOW_DOWN_STEP));
-    let marker = GrantRecord::bare(ctx.now, ctx.now.saturating_add(interval));
-    match grants
-        .insert(
-            GrantKind::DeviceThrottle,
-            &format!("poll:{key}"),
-            &marker,
-            ctx.now,
-        )
-        .await
-    {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            grants
-                .increment(
-                    GrantKind::DeviceThrottle,
-                    &slow_key,
-                    rec.expires_at,
-                    ctx.now,
-                )
-                .await?;
-            return Err(poll_error(
-                ErrorCode::SlowDown,
-                "polled before the interval passed; poll 5 seconds slower",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
     let Some(decision) = decisions(auth).read(&key, ctx.now).await? else {
         return Err(poll_error(
             ErrorCode::AuthorizationPending,
@@ -369,6 +343,47 @@ pub async fn grant(
         extras: Default::default(),
     }
     .into())
+}
+
+/// One poll of the request `key` per interval, `base` seconds at first (RFC 8628 §3.5,
+/// OpenID CIBA Core §7.3): polling sooner is `slow_down`, and every `slow_down` adds 5 s to
+/// the interval until `until`. The marker is an atomic insert, so racing polls within one
+/// interval get one answer.
+pub(crate) async fn throttle_polls(
+    auth: &AuthServer,
+    key: &str,
+    base: u64,
+    until: u64,
+    ctx: &Ctx,
+) -> Result<(), Error> {
+    let grants = &auth.stores().grants;
+    let slow_key = format!("slow:{key}");
+    let slowed = grants
+        .counter(GrantKind::DeviceThrottle, &slow_key, ctx.now)
+        .await?;
+    let interval = base.saturating_add(slowed.saturating_mul(SLOW_DOWN_STEP));
+    let marker = GrantRecord::bare(ctx.now, ctx.now.saturating_add(interval));
+    match grants
+        .insert(
+            GrantKind::DeviceThrottle,
+            &format!("poll:{key}"),
+            &marker,
+            ctx.now,
+        )
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict) => {
+            grants
+                .increment(GrantKind::DeviceThrottle, &slow_key, until, ctx.now)
+                .await?;
+            Err(poll_error(
+                ErrorCode::SlowDown,
+                "polled before the interval passed; poll 5 seconds slower",
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The verification page, showing `context` (its `stage`: `enter`, `approved`, `denied`).
@@ -431,11 +446,7 @@ pub async fn verification(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result
     }
     require_form(req)?;
     let form = &req.form;
-    let csrf_ok = match (req.cookie(CSRF_COOKIE), form.get("csrf").ok().flatten()) {
-        (Some(cookie), Some(sent)) => bool::from(cookie.as_bytes().ct_eq(sent.as_bytes())),
-        _ => false,
-    };
-    if !csrf_ok {
+    if !csrf_pair_ok(req, CSRF_COOKIE) {
         return Ok(entry_form(
             auth,
             400,
@@ -493,6 +504,15 @@ pub async fn verification(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result
     authz.device = Some(key);
     let session = crate::auth::oauth::authorize::live_session(auth, req, ctx).await?;
     continue_request(auth, &client, authz, session, ctx).await
+}
+
+/// A page form's double-submit CSRF check: the `csrf` field equals the cookie `cookie`
+/// (compared in constant time).
+pub(crate) fn csrf_pair_ok(req: &Request, cookie: &str) -> bool {
+    match (req.cookie(cookie), req.form.get("csrf").ok().flatten()) {
+        (Some(cookie), Some(sent)) => bool::from(cookie.as_bytes().ct_eq(sent.as_bytes())),
+        _ => false,
+    }
 }
 
 /// The live, undecided device request of user code `code`: its key, client and request.

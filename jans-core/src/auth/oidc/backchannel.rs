@@ -91,8 +91,20 @@ pub(crate) async fn enqueue_notification(
         attempts: 0,
         next_at: ctx.now,
     };
+    queue(auth, client_id, &delivery, ctx).await?;
+    auth.wake_background();
+    Ok(())
+}
+
+/// Put `delivery` to `client_id` in the queue, durably.
+async fn queue(
+    auth: &AuthServer,
+    client_id: &str,
+    delivery: &Delivery,
+    ctx: &Ctx,
+) -> Result<(), Error> {
     let mut record =
-        GrantRecord::bare(ctx.now, ctx.now.saturating_add(DELIVERY_WINDOW)).with(&delivery)?;
+        GrantRecord::bare(ctx.now, ctx.now.saturating_add(DELIVERY_WINDOW)).with(delivery)?;
     record.client_id = client_id.to_owned();
     auth.stores()
         .grants
@@ -103,7 +115,6 @@ pub(crate) async fn enqueue_notification(
             ctx.now,
         )
         .await?;
-    auth.wake_background();
     Ok(())
 }
 
@@ -143,18 +154,7 @@ pub(crate) async fn enqueue(
             attempts: 0,
             next_at: ctx.now,
         };
-        let mut record =
-            GrantRecord::bare(ctx.now, ctx.now.saturating_add(DELIVERY_WINDOW)).with(&delivery)?;
-        record.client_id = client.client_id.clone();
-        auth.stores()
-            .grants
-            .insert(
-                GrantKind::LogoutDelivery,
-                &ctx.random_token(16),
-                &record,
-                ctx.now,
-            )
-            .await?;
+        queue(auth, &client.client_id, &delivery, ctx).await?;
         queued += 1;
     }
     if queued > 0 {

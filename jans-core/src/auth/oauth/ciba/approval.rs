@@ -2,7 +2,6 @@
 //! answer that tells (ping) or pays (push) the client.
 
 use serde::Serialize;
-use subtle::ConstantTimeEq;
 
 use super::{
     APPROVAL_PATH, CSRF_COOKIE, CibaDecision, CibaRequest, Decision, ID_AAD, MAX_LISTED, TOKEN_AAD,
@@ -217,11 +216,7 @@ pub async fn approval(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Res
     if req.method == Method::Post {
         require_form(req)?;
         let form = &req.form;
-        let csrf_ok = match (req.cookie(CSRF_COOKIE), form.get("csrf").ok().flatten()) {
-            (Some(cookie), Some(sent)) => bool::from(cookie.as_bytes().ct_eq(sent.as_bytes())),
-            _ => false,
-        };
-        if !csrf_ok {
+        if !crate::auth::oauth::device::csrf_pair_ok(req, CSRF_COOKIE) {
             return listing(auth, &session, 400, Some("expired"), ctx).await;
         }
         let reference = form.get("reference")?.unwrap_or_default();

@@ -39,7 +39,7 @@ use crate::repo::grant::GrantRecords;
 use crate::repo::user::UserStatus;
 use crate::request::{AuthEndpoint, Request};
 use crate::response::Response;
-use crate::store::{GrantData, GrantKind, GrantRecord, StoreError, Taken};
+use crate::store::{GrantData, GrantKind, GrantRecord, Taken};
 
 /// The grant poll and ping clients redeem an `auth_req_id` with (§10.1).
 pub const GRANT_TYPE: &str = crate::config::CIBA_GRANT;
@@ -55,8 +55,6 @@ const CSRF_COOKIE: &str = "jans_ciba_csrf";
 const EXPIRED_GRACE: u64 = 3600;
 /// Most pending requests shown to one person.
 const MAX_LISTED: usize = 50;
-/// §7.3: each `slow_down` adds this many seconds to the interval.
-const SLOW_DOWN_STEP: u64 = 5;
 
 /// A backchannel authentication request, by its `auth_req_id`'s hash (family
 /// `ciba:{inum}`, so a person's pending requests can be listed).
@@ -281,7 +279,15 @@ pub async fn grant(
         return Err(refuse(ErrorCode::ExpiredToken, "auth_req_id has expired"));
     }
     if request.mode == "poll" {
-        throttle(auth, &key, rec.expires_at, ctx).await?;
+        // §7.3: one poll per interval; polling sooner is `slow_down`.
+        super::device::throttle_polls(
+            auth,
+            &key,
+            config.backchannel_authentication_response_interval,
+            rec.expires_at,
+            ctx,
+        )
+        .await?;
     }
     let Some(decision) = decisions(auth).read(&key, ctx.now).await? else {
         return Err(refuse(
@@ -291,41 +297,6 @@ pub async fn grant(
     };
     spend(auth, &key, ctx).await?;
     granted(auth, client, &rec, &request, decision, ctx).await
-}
-
-/// §7.3: one poll per interval; polling sooner is `slow_down`, and the interval grows.
-async fn throttle(auth: &AuthServer, key: &str, until: u64, ctx: &Ctx) -> Result<(), Error> {
-    let grants = &auth.stores().grants;
-    let slow_key = format!("ciba-slow:{key}");
-    let slowed = grants
-        .counter(GrantKind::DeviceThrottle, &slow_key, ctx.now)
-        .await?;
-    let interval = auth
-        .config()
-        .backchannel_authentication_response_interval
-        .saturating_add(slowed.saturating_mul(SLOW_DOWN_STEP));
-    let marker = GrantRecord::bare(ctx.now, ctx.now.saturating_add(interval));
-    match grants
-        .insert(
-            GrantKind::DeviceThrottle,
-            &format!("ciba-poll:{key}"),
-            &marker,
-            ctx.now,
-        )
-        .await
-    {
-        Ok(()) => Ok(()),
-        Err(StoreError::Conflict) => {
-            grants
-                .increment(GrantKind::DeviceThrottle, &slow_key, until, ctx.now)
-                .await?;
-            Err(refuse(
-                ErrorCode::SlowDown,
-                "polled before the interval passed; poll 5 seconds slower",
-            ))
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// Take the request once: of racing polls (or a poll racing a push), one goes on.
