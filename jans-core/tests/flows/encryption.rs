@@ -12,6 +12,7 @@ use jans_core::{AuthEndpoint, Method, RegisteredClient, Request};
 
 use super::authorize::*;
 use super::harness::*;
+use serde_json::json;
 
 const ALL: Policy<'static> = Policy {
     algs: &KEY_ALGS,
@@ -352,4 +353,48 @@ fn discovery_lists_the_encryption_algorithms() {
             "{member}"
         );
     }
+}
+
+/// A client's `jwks_uri` without a key for its alg is fetched again (once per response),
+/// so a key it adds later is used; until then the response cannot be made: `invalid_client`
+/// and a page, never a 500.
+#[test]
+fn a_jwks_uri_is_fetched_again_for_a_missing_encryption_key() {
+    let h = harness();
+    let key = ec_key(&h);
+    let uri = "https://rp.example.com/jwks.json";
+    let signing_only = json!({"keys": []});
+    h.http
+        .docs
+        .lock()
+        .unwrap()
+        .insert(uri.into(), serde_json::to_vec(&signing_only).unwrap());
+    let c = rp(
+        &h,
+        json!({"jwks_uri": uri, "id_token_encrypted_response_alg": "ECDH-ES",
+               "authorization_encrypted_response_alg": "ECDH-ES"}),
+    );
+    let (cb, cookie) = login_and_consent(&h, &authorize(&h, &std_params(&c), None));
+    let r = redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER);
+    assert_error(&r, 401, "invalid_client");
+    // A JARM response cannot be made either: the error page, 400.
+    let mut p = std_params(&c);
+    p.push(("response_mode", "jwt"));
+    let r = authorize(&h, &p, Some(&cookie));
+    assert_eq!(r.status(), 400);
+    assert!(matches!(&r.body, jans_core::Body::Page(page) if page.template == "error.html"));
+    // The client publishes its key: the next response fetches the set again and uses it.
+    h.http
+        .docs
+        .lock()
+        .unwrap()
+        .insert(uri.into(), serde_json::to_vec(&jwks_of(&*key)).unwrap());
+    let cb = location(&authorize(&h, &std_params(&c), Some(&cookie)));
+    let tok = json(&redeem(&h, &c, &q(&cb, "code").unwrap(), VERIFIER));
+    let claims = open_nested(
+        &h,
+        tok["id_token"].as_str().unwrap(),
+        Decrypter::Private(&*key),
+    );
+    assert_eq!(claims["nonce"], "n-1");
 }

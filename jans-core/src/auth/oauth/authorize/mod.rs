@@ -25,7 +25,7 @@ use crate::auth::authn::session::SESSION_COOKIE;
 use crate::auth::oauth::pkce;
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::error::oauth::{ErrorCode, OAuthError};
+use crate::error::oauth::OAuthError;
 use crate::repo::user::UserStatus;
 use crate::request::Request;
 use crate::response::{Body, Response};
@@ -267,8 +267,9 @@ pub(crate) async fn redirect(
             Ok(jwt) => vec![("response".to_owned(), jwt)],
             Err(e) => {
                 tracing::warn!(client_id = %req.client_id, error = %e, "JARM response not made");
-                return Response::error(OAuthError::new(
-                    ErrorCode::ServerError,
+                // Its keys cannot be had (a jwks_uri down, no key for its alg): shown to
+                // the person, as nothing can go back to the client.
+                return Response::error(OAuthError::invalid_request(
                     "the authorization response could not be made for this client",
                 ))
                 .error_as_page();
