@@ -352,6 +352,31 @@ fn the_approval_page_signs_in_and_shows_only_ones_own_requests() {
     let tokens = json(&poll(&h, &c, &id));
     assert!(tokens["id_token"].is_string(), "{tokens}");
     assert!(q(&to, "interaction").is_some());
+    // Too many wrong passwords on the approval page's sign-in: an error page (there is no
+    // client to send the person back to).
+    let to = location(&visit(&h, None));
+    let id = q(&to, "interaction").unwrap();
+    let mut last = None;
+    for _ in 0..10 {
+        let view = block_on(h.engine.interaction(&id, &h.ctx())).unwrap();
+        let Some(view) = view else { break };
+        let r = block_on(
+            h.engine
+                .interaction_login(&id, &view.csrf, "alice", "wrong", &h.ctx()),
+        )
+        .unwrap();
+        if let jans_core::auth::authn::interaction::LoginResult::Done(r) = r {
+            last = Some(r);
+            break;
+        }
+    }
+    let r = last.expect("the sign-in gave up");
+    assert_eq!(r.status(), 400, "{:?}", r.body);
+    assert!(
+        matches!(&r.body, Body::Page(p) if p.template == "error.html"),
+        "{:?}",
+        r.body
+    );
 }
 
 #[test]

@@ -303,7 +303,9 @@ pub(crate) async fn error_redirect(
     err: &OAuthError,
     ctx: &Ctx,
 ) -> Response {
-    if req.device.is_some() {
+    // A device request, or a sign-in another page started (CIBA's approval page: no client
+    // redirect URI), ends on a page.
+    if req.device.is_some() || req.redirect_uri.is_empty() {
         return crate::auth::oauth::device::error_page(err);
     }
     let mut params = vec![("error", err.code.as_str())];
