@@ -4,10 +4,9 @@
 //! signed in and the request goes on (consent, the code). Janssen's `prompt=create`.
 
 use crate::auth::AuthServer;
-use crate::auth::authn::interaction::{PASSWORD_ACR, Stage, csrf_ok, unknown};
+use crate::auth::authn::interaction::{PASSWORD_ACR, Stage};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::error::oauth::OAuthError;
 use crate::repo::user::User;
 use crate::response::Response;
 use crate::store::StoreError;
@@ -47,11 +46,7 @@ impl AuthServer {
         account: NewAccount,
         ctx: &Ctx,
     ) -> Result<CreateResult, Error> {
-        let i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
-        if !csrf_ok(&i.csrf, csrf) || i.stage != Stage::Create {
-            self.put_interaction(&i, Some(id), ctx).await?;
-            return Err(OAuthError::invalid_request("invalid form submission").into());
-        }
+        let i = self.take_form(id, csrf, Stage::Create, ctx).await?;
         let refuse = |why: &str| CreateResult::Refused(why.to_owned());
         let outcome = if account.given_name.trim().is_empty() || account.mail.trim().is_empty() {
             Ok(refuse("Enter your name and email address."))

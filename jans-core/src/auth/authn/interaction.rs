@@ -289,6 +289,23 @@ impl AuthServer {
         }))
     }
 
+    /// Take interaction `id` for a form answering its `stage` with `csrf`; a form of another
+    /// stage, or with the wrong token, puts it back and is `invalid_request`.
+    pub(crate) async fn take_form(
+        &self,
+        id: &str,
+        csrf: &str,
+        stage: Stage,
+        ctx: &Ctx,
+    ) -> Result<Interaction, Error> {
+        let i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
+        if !csrf_ok(&i.csrf, csrf) || i.stage != stage {
+            self.put_interaction(&i, Some(id), ctx).await?;
+            return Err(OAuthError::invalid_request("invalid form submission").into());
+        }
+        Ok(i)
+    }
+
     /// Start the session of `inum` signed in with `acr`/`amr` and continue the request
     /// (or go back to `return_to`, for a sign-in of another component).
     pub(crate) async fn signed_in(
@@ -394,11 +411,7 @@ impl AuthServer {
         ctx: &Ctx,
     ) -> Result<LoginResult, Error> {
         // Taken, not read: two racing submissions cannot both complete it.
-        let mut i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
-        if !csrf_ok(&i.csrf, csrf) || i.stage != Stage::Login {
-            self.put_interaction(&i, Some(id), ctx).await?;
-            return Err(OAuthError::invalid_request("invalid form submission").into());
-        }
+        let mut i = self.take_form(id, csrf, Stage::Login, ctx).await?;
         let checked = self.check_password_counted(uid, password, ctx).await;
         let user = match checked {
             Err(e) => {
@@ -513,11 +526,7 @@ impl AuthServer {
         chosen: Option<&str>,
         ctx: &Ctx,
     ) -> Result<Response, Error> {
-        let mut i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
-        if !csrf_ok(&i.csrf, csrf) || i.stage != Stage::SelectAccount {
-            self.put_interaction(&i, Some(id), ctx).await?;
-            return Err(OAuthError::invalid_request("invalid form submission").into());
-        }
+        let mut i = self.take_form(id, csrf, Stage::SelectAccount, ctx).await?;
         let picked = match chosen {
             Some(c) => self.session(c, ctx).await?.map(|s| (c.to_owned(), s)),
             None => None,
@@ -551,11 +560,7 @@ impl AuthServer {
         remember: bool,
         ctx: &Ctx,
     ) -> Result<Response, Error> {
-        let i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
-        if !csrf_ok(&i.csrf, csrf) || i.stage != Stage::Consent {
-            self.put_interaction(&i, Some(id), ctx).await?;
-            return Err(OAuthError::invalid_request("invalid form submission").into());
-        }
+        let i = self.take_form(id, csrf, Stage::Consent, ctx).await?;
         let session = match &i.session_key {
             Some(k) => self.session_by_key(k, ctx).await?,
             None => None,
