@@ -87,6 +87,7 @@ fn bench(c: &mut Criterion) {
                 let expected = dpop::Expected {
                     method: "POST",
                     url: TOKEN_URL,
+                    alias: None,
                     access_token: None,
                 };
                 dpop::check(

@@ -390,10 +390,12 @@ pub struct Request {
     pub cookies: Vec<(String, String)>,
     /// The peer's address as the host saw it (`ip:port`), for logs of failed requests.
     pub peer_addr: Option<std::net::SocketAddr>,
-    /// The client's TLS certificate (DER) when the host terminated mutual TLS. Carried so
-    /// hosts pass it the same way; RFC 8705 client authentication, which would read it, is
-    /// not implemented yet.
+    /// The client's TLS certificate (DER) when the host terminated mutual TLS, or a trusted
+    /// proxy forwarded it: what RFC 8705 client authentication and certificate-bound tokens
+    /// read (`auth::oauth::mtls`). The TLS layer checked that the client holds its key.
     pub client_certificate: Option<Vec<u8>>,
+    /// The intermediate certificates (DER) the client sent after its own, in order.
+    pub client_certificate_chain: Vec<Vec<u8>>,
     /// The `DPoP` header: a proof of possession (RFC 9449 §4.1). A request carrying more
     /// than one is refused before it reaches an endpoint (§4.3 item 1).
     pub dpop: Option<String>,
@@ -522,6 +524,7 @@ impl Request {
             cookies: Vec::new(),
             peer_addr: None,
             client_certificate: None,
+            client_certificate_chain: Vec::new(),
             dpop: None,
             jti: None,
         }

@@ -168,7 +168,9 @@ JansStatus jans_engine_free(uint64_t id);
 // `{"method": "POST", "path": "/jans-auth/restv1/token", "query": "a=b",
 //   "headers": {"authorization": "Basic ...", "content-type": "application/x-www-form-urlencoded"},
 //   "body": "grant_type=client_credentials", "peer_addr": "192.0.2.1:50000",
-//   "client_cert_der": "<base64>"}`.
+//   "client_cert_der": "<base64>", "client_cert_chain_der": ["<base64>"]}`: the client's
+//   mutual-TLS certificate (RFC 8705) and the intermediates it sent, when the caller
+//   terminated TLS.
 // Only `method` and `path` are required; `path` may carry the query after `?` instead of
 // `query`; `headers` may also be a list of `[name, value]` pairs, and a header's value a
 // list of strings; `body_base64` (standard base64) replaces `body` for bytes that are not
@@ -228,6 +230,26 @@ JansStatus jans_token_verify_dpop(uint64_t id,
                                   const char *dpop_proof,
                                   const char *method,
                                   const char *url,
+                                  const char *expected_audience,
+                                  struct JansBuf *out_claims_json);
+
+// Verify a certificate-bound JWT access token (RFC 8705 §3) presented over a mutual-TLS
+// connection whose client certificate is `client_cert_der` (DER, `client_cert_len`
+// bytes): the token passes every check of `jans_token_verify` and its `cnf.x5t#S256` is
+// the SHA-256 thumbprint of that certificate. `jans_token_verify` refuses
+// certificate-bound tokens: they pass only here, with their certificate.
+//
+// On success `out_claims_json` holds the token's claims. A refused token returns
+// `JANS_STATUS_TOKEN_INVALID` and `jans_last_error()` says which check failed.
+//
+// # Safety
+// `jwt` and `expected_audience` must be NULL or NUL-terminated strings; `client_cert_der`
+// must be NULL or point to `client_cert_len` readable bytes; `out_claims_json` must be
+// NULL or point to a writable `JansBuf`.
+JansStatus jans_token_verify_mtls(uint64_t id,
+                                  const char *jwt,
+                                  const uint8_t *client_cert_der,
+                                  size_t client_cert_len,
                                   const char *expected_audience,
                                   struct JansBuf *out_claims_json);
 

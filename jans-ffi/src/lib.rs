@@ -141,7 +141,9 @@ pub extern "C" fn jans_engine_free(id: u64) -> JansStatus {
 /// `{"method": "POST", "path": "/jans-auth/restv1/token", "query": "a=b",
 ///   "headers": {"authorization": "Basic ...", "content-type": "application/x-www-form-urlencoded"},
 ///   "body": "grant_type=client_credentials", "peer_addr": "192.0.2.1:50000",
-///   "client_cert_der": "<base64>"}`.
+///   "client_cert_der": "<base64>", "client_cert_chain_der": ["<base64>"]}`: the client's
+///   mutual-TLS certificate (RFC 8705) and the intermediates it sent, when the caller
+///   terminated TLS.
 /// Only `method` and `path` are required; `path` may carry the query after `?` instead of
 /// `query`; `headers` may also be a list of `[name, value]` pairs, and a header's value a
 /// list of strings; `body_base64` (standard base64) replaces `body` for bytes that are not
@@ -267,8 +269,62 @@ pub unsafe extern "C" fn jans_token_verify_dpop(
             .block_on(
                 hosted
                     .engine
-                    .verify_token_dpop(token, proof, method, url, audience, &ctx),
+                    .verify_token_dpop(token, proof, method, url, None, audience, &ctx),
             )
+            .map_err(|e| Failure::new(JansStatus::TokenInvalid, e.to_string()))?;
+        // SAFETY: `out` checked above.
+        unsafe { give_json(out, &verified.claims) }
+    })
+}
+
+/// Verify a certificate-bound JWT access token (RFC 8705 §3) presented over a mutual-TLS
+/// connection whose client certificate is `client_cert_der` (DER, `client_cert_len`
+/// bytes): the token passes every check of `jans_token_verify` and its `cnf.x5t#S256` is
+/// the SHA-256 thumbprint of that certificate. `jans_token_verify` refuses
+/// certificate-bound tokens: they pass only here, with their certificate.
+///
+/// On success `out_claims_json` holds the token's claims. A refused token returns
+/// `JANS_STATUS_TOKEN_INVALID` and `jans_last_error()` says which check failed.
+///
+/// # Safety
+/// `jwt` and `expected_audience` must be NULL or NUL-terminated strings; `client_cert_der`
+/// must be NULL or point to `client_cert_len` readable bytes; `out_claims_json` must be
+/// NULL or point to a writable `JansBuf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jans_token_verify_mtls(
+    id: u64,
+    jwt: *const c_char,
+    client_cert_der: *const u8,
+    client_cert_len: usize,
+    expected_audience: *const c_char,
+    out_claims_json: *mut JansBuf,
+) -> JansStatus {
+    guard(|| {
+        // SAFETY: per the contract.
+        let out = unsafe { out_buf(out_claims_json, "out_claims_json") }?;
+        // SAFETY: per the contract.
+        let token = unsafe { read_str(jwt, JANS_MAX_TOKEN_LEN, "jwt") }?;
+        if client_cert_der.is_null() || client_cert_len == 0 {
+            return Err(Failure::new(
+                JansStatus::InvalidArgument,
+                "client_cert_der is NULL or empty",
+            ));
+        }
+        if client_cert_len > jans_core::x509::MAX_CERT_LEN {
+            return Err(Failure::new(
+                JansStatus::TooLarge,
+                "client_cert_der is larger than a certificate can be",
+            ));
+        }
+        // SAFETY: per the contract, `client_cert_len` readable bytes (checked non-NULL).
+        let cert = unsafe { std::slice::from_raw_parts(client_cert_der, client_cert_len) };
+        // SAFETY: per the contract.
+        let audience =
+            unsafe { read_opt_str(expected_audience, JANS_MAX_TOKEN_LEN, "expected_audience") }?;
+        let hosted = registry::get(id)?;
+        let verified = hosted
+            .engine
+            .verify_token_certificate(token, cert, audience, jans_http::now())
             .map_err(|e| Failure::new(JansStatus::TokenInvalid, e.to_string()))?;
         // SAFETY: `out` checked above.
         unsafe { give_json(out, &verified.claims) }

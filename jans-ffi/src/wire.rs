@@ -124,6 +124,9 @@ struct WireRequest {
     /// The client's TLS certificate, DER in standard base64.
     #[serde(default)]
     client_cert_der: Option<String>,
+    /// The intermediate certificates the client sent after it, each DER in standard base64.
+    #[serde(default)]
+    client_cert_chain_der: Vec<String>,
 }
 
 fn invalid(message: impl Into<String>) -> Failure {
@@ -216,20 +219,32 @@ pub(crate) fn parse(json: &str) -> Result<Parsed, Failure> {
                 .map_err(|_| invalid("`peer_addr` is not ip:port"))
         })
         .transpose()?;
+    let certificate = |c: String, member: &str| {
+        if c.len() > MAX_CERT * 4 / 3 + 4 {
+            return Err(Failure::new(
+                JansStatus::TooLarge,
+                format!("client certificate longer than {MAX_CERT} bytes"),
+            ));
+        }
+        STANDARD
+            .decode(c.as_bytes())
+            .map_err(|_| invalid(format!("`{member}` is not standard base64")))
+    };
     let client_certificate = w
         .client_cert_der
-        .map(|c| {
-            if c.len() > MAX_CERT * 4 / 3 + 4 {
-                return Err(Failure::new(
-                    JansStatus::TooLarge,
-                    format!("client certificate longer than {MAX_CERT} bytes"),
-                ));
-            }
-            STANDARD
-                .decode(c.as_bytes())
-                .map_err(|_| invalid("`client_cert_der` is not standard base64"))
-        })
+        .map(|c| certificate(c, "client_cert_der"))
         .transpose()?;
+    if w.client_cert_chain_der.len() > jans_core::x509::MAX_CHAIN {
+        return Err(invalid(format!(
+            "`client_cert_chain_der` holds more than {} certificates",
+            jans_core::x509::MAX_CHAIN
+        )));
+    }
+    let client_certificate_chain = w
+        .client_cert_chain_der
+        .into_iter()
+        .map(|c| certificate(c, "client_cert_chain_der"))
+        .collect::<Result<Vec<_>, _>>()?;
     let pairs: Vec<(&str, &[u8])> = headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_bytes()))
@@ -246,6 +261,7 @@ pub(crate) fn parse(json: &str) -> Result<Parsed, Failure> {
             .map(|mut r| {
                 r.peer_addr = peer_addr;
                 r.client_certificate = client_certificate;
+                r.client_certificate_chain = client_certificate_chain;
                 r
             }),
     };

@@ -11,8 +11,82 @@ use tokio::net::TcpListener;
 
 use crate::host::HostError;
 
+/// The certificates a client presented on a mutual-TLS connection (DER, its own first),
+/// put in every request's extensions by [`serve`].
+#[derive(Clone, Debug)]
+pub struct ClientCertificates(pub Vec<Vec<u8>>);
+
+/// Asks clients for a certificate and takes any they prove they hold the key of (the TLS
+/// handshake's CertificateVerify, checked here), without judging it: whether it
+/// authenticates a client is the engine's decision (RFC 8705 §2: a CA of
+/// `mtlsTrustedCaCertificates`, or the client's own registered certificate), and a client
+/// without one is served as before.
+#[derive(Debug)]
+struct AnyClientCertificate {
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl rustls::server::danger::ClientCertVerifier for AnyClientCertificate {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        Ok(rustls::server::danger::ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
 /// Load a rustls server configuration from PEM files (certificate chain, private key).
 pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, HostError> {
+    tls_config_with(cert, key, false)
+}
+
+/// [`tls_config`] that also asks clients for a certificate (mutual TLS, optional), for the
+/// listener of the endpoints' `mtls_endpoint_aliases` (RFC 8705 §5).
+pub fn mtls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, HostError> {
+    tls_config_with(cert, key, true)
+}
+
+fn tls_config_with(
+    cert: &Path,
+    key: &Path,
+    client_certificates: bool,
+) -> Result<Arc<rustls::ServerConfig>, HostError> {
     let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
         std::fs::File::open(cert).map_err(|e| HostError::io("read", cert, e))?,
     ))
@@ -27,14 +101,19 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, 
     ))
     .map_err(|e| HostError::invalid(key_file, e))?
     .ok_or_else(|| HostError::invalid(key_file, "holds no private key"))?;
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| HostError::setting("TLS", e))?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| HostError::invalid(key_file, format!("does not match the certificate: {e}")))?;
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let algorithms = provider.signature_verification_algorithms;
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| HostError::setting("TLS", e))?;
+    let builder = if client_certificates {
+        builder.with_client_cert_verifier(Arc::new(AnyClientCertificate { algorithms }))
+    } else {
+        builder.with_no_client_auth()
+    };
+    let mut config = builder.with_single_cert(certs, key).map_err(|e| {
+        HostError::invalid(key_file, format!("does not match the certificate: {e}"))
+    })?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -74,11 +153,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(
-            router
-                .clone()
-                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
-        );
+        let router = router.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
@@ -91,6 +166,14 @@ pub async fn serve(
                 Ok(Ok(s)) => s,
                 _ => return,
             };
+            let mut router = router.layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+            if let Some(certs) = tls_stream.get_ref().1.peer_certificates()
+                && !certs.is_empty()
+            {
+                let certs = certs.iter().map(|c| c.as_ref().to_vec()).collect();
+                router = router.layer(axum::Extension(ClientCertificates(certs)));
+            }
+            let service = TowerToHyperService::new(router);
             let builder = auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
             let _ = watcher.watch(conn.into_owned()).await;

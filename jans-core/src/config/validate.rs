@@ -8,6 +8,7 @@ impl Config {
         validate_issuer(&self.issuer)?;
         self.validate_features()?;
         self.validate_grants()?;
+        self.validate_mtls()?;
         if !super::LOGGING_LEVELS.contains(&self.logging_level.as_str()) {
             return Err(ConfigError::new(
                 "loggingLevel",

@@ -256,18 +256,32 @@ impl Engine {
     }
 
     /// [`AuthServer::verify_token_dpop`]
+    #[allow(clippy::too_many_arguments)]
     pub async fn verify_token_dpop(
         &self,
         token: &str,
         proof: &str,
         method: &str,
         url: &str,
+        certificate: Option<&[u8]>,
         audience: Option<&str>,
         ctx: &Ctx,
     ) -> Result<VerifiedToken, VerifyError> {
         self.auth()
-            .verify_token_dpop(token, proof, method, url, audience, ctx)
+            .verify_token_dpop(token, proof, method, url, certificate, audience, ctx)
             .await
+    }
+
+    /// [`AuthServer::verify_token_certificate`]
+    pub fn verify_token_certificate(
+        &self,
+        token: &str,
+        certificate: &[u8],
+        audience: Option<&str>,
+        now: UnixTime,
+    ) -> Result<VerifiedToken, VerifyError> {
+        self.auth()
+            .verify_token_certificate(token, certificate, audience, now)
     }
 
     /// [`AuthServer::introspect`]

@@ -167,7 +167,7 @@ impl Fido2Server {
     async fn fetch_blob(
         &self,
         url: &str,
-        roots: &[crate::fido2::x509::Certificate],
+        roots: &[crate::x509::Certificate],
         crls: &mut Vec<Crl>,
         policy: &AddressPolicy,
         now: UnixTime,

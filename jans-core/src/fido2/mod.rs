@@ -29,7 +29,6 @@ pub mod client_data;
 pub mod configuration;
 pub mod cose;
 pub mod credential;
-pub mod der;
 pub mod mds;
 pub mod metadata;
 pub mod options;
@@ -39,7 +38,6 @@ pub mod registrations;
 pub mod rp;
 pub mod signature;
 pub mod u2f;
-pub mod x509;
 
 use std::sync::Arc;
 

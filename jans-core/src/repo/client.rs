@@ -27,16 +27,24 @@ pub enum AuthMethod {
     PrivateKeyJwt,
     /// A public client: no authentication.
     None,
+    /// RFC 8705 §2.1: mutual TLS with a certificate from a trusted CA whose subject DN or
+    /// alternative name is the registered one.
+    TlsClientAuth,
+    /// RFC 8705 §2.2: mutual TLS with a (self-signed) certificate the client registered in
+    /// its `jwks` or `jwks_uri` (`x5c`).
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
     /// Every method we implement, as advertised in discovery.
-    pub const ALL: [AuthMethod; 5] = [
+    pub const ALL: [AuthMethod; 7] = [
         AuthMethod::ClientSecretBasic,
         AuthMethod::ClientSecretPost,
         AuthMethod::ClientSecretJwt,
         AuthMethod::PrivateKeyJwt,
         AuthMethod::None,
+        AuthMethod::TlsClientAuth,
+        AuthMethod::SelfSignedTlsClientAuth,
     ];
 
     /// The registered name.
@@ -47,7 +55,17 @@ impl AuthMethod {
             AuthMethod::ClientSecretJwt => "client_secret_jwt",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
             AuthMethod::None => "none",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    /// Whether the method is mutual TLS (RFC 8705 §2).
+    pub fn is_mtls(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+        )
     }
 
     /// Whether the method needs a client secret.
@@ -127,6 +145,27 @@ pub struct ClientMetadata {
     /// access tokens are always DPoP-bound.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dpop_bound_access_tokens: bool,
+    /// RFC 8705 §2.1.2: the subject DN (RFC 4514) of a `tls_client_auth` client's
+    /// certificate; exactly one of this and the four `tls_client_auth_san_*` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// RFC 8705 §2.1.2: a dNSName the certificate carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_dns: Option<String>,
+    /// RFC 8705 §2.1.2: a uniformResourceIdentifier the certificate carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_uri: Option<String>,
+    /// RFC 8705 §2.1.2: an iPAddress the certificate carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_ip: Option<String>,
+    /// RFC 8705 §2.1.2: an rfc822Name the certificate carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_email: Option<String>,
+    /// RFC 8705 §3.4: this client's access tokens are bound to the certificate of the
+    /// mutual-TLS connection they were requested on (`cnf.x5t#S256`), and token requests
+    /// without one are refused.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_client_certificate_bound_access_tokens: bool,
     /// UMA 2.0 Grant §3.3.2: where claims gathering may send the browser back (Janssen's
     /// `claims_redirect_uri`).
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -192,7 +192,7 @@ fn a_bound_jwt_access_token_verifies_only_with_a_proof_of_its_key() {
     let verify = |proof: &str, method: &str, url: &str| {
         block_on(
             h.engine
-                .verify_token_dpop(&token, proof, method, url, None, &h.ctx()),
+                .verify_token_dpop(&token, proof, method, url, None, None, &h.ctx()),
         )
     };
     let good = key.proof(&h, "GET", api, Some(&token));
@@ -236,7 +236,7 @@ fn a_bound_jwt_access_token_verifies_only_with_a_proof_of_its_key() {
     assert!(
         block_on(
             h.engine
-                .verify_token_dpop(&bearer, &p, "GET", api, None, &h.ctx())
+                .verify_token_dpop(&bearer, &p, "GET", api, None, None, &h.ctx())
         )
         .is_err()
     );

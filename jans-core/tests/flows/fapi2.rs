@@ -1,8 +1,10 @@
 //! The FAPI 2.0 Security Profile switch (issue 16 item 11): a whole conforming flow
 //! (private_key_jwt, PAR, PKCE S256, DPoP), then each rule as a refusal — registration,
 //! authorization requests not pushed, no PKCE or plain PKCE, other client authentication,
-//! algorithms outside PS256/ES256/EdDSA, tokens without a DPoP proof, codes older than
-//! 60 s — and the narrowed discovery.
+//! algorithms outside PS256/ES256/EdDSA, tokens without a DPoP proof or a mutual-TLS
+//! certificate, codes older than 60 s — and the narrowed discovery; and a client of the
+//! profile on mutual TLS alone (RFC 8705: `self_signed_tls_client_auth`, certificate-bound
+//! tokens).
 
 use std::sync::Arc;
 
@@ -152,7 +154,11 @@ fn a_conforming_client_gets_sender_constrained_tokens() {
     assert_eq!(d["require_pushed_authorization_requests"], true);
     assert_eq!(
         d["token_endpoint_auth_methods_supported"],
-        json!(["private_key_jwt"])
+        json!([
+            "private_key_jwt",
+            "tls_client_auth",
+            "self_signed_tls_client_auth"
+        ])
     );
     assert_eq!(d["response_types_supported"], json!(["code"]));
     assert_eq!(d["code_challenge_methods_supported"], json!(["S256"]));
@@ -245,7 +251,8 @@ fn every_rule_is_a_refusal() {
     let r = es384.push(&h, &[], &[]);
     assert_error(&r, 401, "invalid_client");
 
-    // Tokens: without a DPoP proof; with a proof of a non-FAPI algorithm.
+    // Tokens: without a DPoP proof (nor a mutual-TLS certificate); with a proof of a
+    // non-FAPI algorithm.
     let code = c.code(&h);
     assert_error(&c.redeem(&h, &code, None), 400, "invalid_dpop_proof");
     let es384_key = Key::new(&h, Algorithm::ES384);
@@ -278,4 +285,71 @@ fn every_rule_is_a_refusal() {
         ..fapi_config()
     };
     assert_eq!(bad.validate().unwrap_err().key, "defaultSignatureAlgorithm");
+}
+
+#[test]
+fn mutual_tls_authenticates_and_sender_constrains_instead() {
+    let h = fapi_harness(jans_core::repo::Stores::memory());
+    let mut spec = jans_core::testing::pki::Spec::new("fapi client", 1, T0 - 60, false);
+    spec.subject = vec![("2.5.4.3", "fapi client".into())];
+    let cert =
+        jans_core::testing::pki::issue(&spec, None, h.provider().as_ref(), h.rng.as_ref()).unwrap();
+    let mut jwk = serde_json::to_value(cert.key.public_jwk()).unwrap();
+    jwk["x5c"] = json!([base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        &cert.der
+    )]);
+    let reg = h.register(json!({
+        "redirect_uris": [CB], "scope": "profile",
+        "token_endpoint_auth_method": "self_signed_tls_client_auth",
+        "jwks": {"keys": [jwk]},
+    }));
+    let id = reg.client.client_id.clone();
+    let post = |at: AuthEndpoint, pairs: &[(&str, &str)], with_cert: bool| {
+        let mut all: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        all.push(("client_id".into(), id.clone()));
+        let mut req = Request::new(at, Method::Post).with_form(Params::from_pairs(all));
+        if with_cert {
+            req.client_certificate = Some(cert.der.clone());
+        }
+        h.call(req)
+    };
+    let pushed: Vec<(&str, &str)> = std_params(&reg)
+        .into_iter()
+        .filter(|(k, _)| *k != "client_id")
+        .collect();
+    let r = post(AuthEndpoint::Par, &pushed, true);
+    assert_eq!(r.status(), 201, "{:?}", r.body);
+    let request_uri = json(&r)["request_uri"].as_str().unwrap().to_owned();
+    let start = authorize(
+        &h,
+        &[("client_id", &id), ("request_uri", &request_uri)],
+        None,
+    );
+    let (cb, _) = login_and_consent(&h, &start);
+    let code = q(&cb, "code").unwrap();
+    let redeem = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CB),
+        ("code_verifier", VERIFIER),
+    ];
+    // Without the certificate the client is not even authenticated.
+    assert_error(
+        &post(AuthEndpoint::Token, &redeem, false),
+        401,
+        "invalid_client",
+    );
+    // With it and no DPoP proof, the tokens are bound to the certificate (§5.3.2.1 item 2).
+    let r = post(AuthEndpoint::Token, &redeem, true);
+    assert_eq!(r.status(), 200, "{:?}", r.body);
+    let at = json(&r)["access_token"].as_str().unwrap().to_owned();
+    let i = json(&post(AuthEndpoint::Introspection, &[("token", &at)], true));
+    assert_eq!(
+        i["cnf"]["x5t#S256"],
+        jans_core::x509::thumbprint_s256(&cert.der)
+    );
 }

@@ -108,7 +108,7 @@ impl World {
 
     /// An attestation certificate for `aaguid` issued by `by`.
     fn attestation_cert(&self, h: &Harness, aaguid: &[u8; 16], by: &Issued) -> Issued {
-        use jans_core::fido2::x509::*;
+        use jans_core::x509::*;
         let mut spec = Spec::new("Test Key Attestation", 100, T0 - 86_400, false);
         spec.subject = vec![
             (OID_COUNTRY, "SE".into()),

@@ -36,6 +36,7 @@ mod jarm;
 mod jwt_bearer;
 pub mod keys;
 pub mod lease;
+mod mtls;
 pub mod par;
 pub mod passkey_login;
 pub mod persistence;

@@ -234,6 +234,8 @@ type Request struct {
 	PeerAddr string
 	// ClientCertDER is the client's TLS certificate when mutual TLS was used.
 	ClientCertDER []byte
+	// ClientCertChainDER are the intermediate certificates the client sent after it.
+	ClientCertChainDER [][]byte
 }
 
 // Response is the engine's answer.
@@ -252,6 +254,7 @@ type wireRequest struct {
 	BodyBase64    []byte              `json:"body_base64,omitempty"`
 	PeerAddr      string              `json:"peer_addr,omitempty"`
 	ClientCertDER []byte              `json:"client_cert_der,omitempty"`
+	ClientChain   [][]byte            `json:"client_cert_chain_der,omitempty"`
 }
 
 type wireResponse struct {
@@ -272,6 +275,7 @@ func (e *Engine) Handle(req *Request) (*Response, error) {
 		Headers:       req.Header,
 		PeerAddr:      req.PeerAddr,
 		ClientCertDER: req.ClientCertDER,
+		ClientChain:   req.ClientCertChainDER,
 	}
 	if len(req.Body) > 0 {
 		if utf8.Valid(req.Body) {
@@ -364,6 +368,9 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		req.ClientCertDER = r.TLS.PeerCertificates[0].Raw
+		for _, c := range r.TLS.PeerCertificates[1:] {
+			req.ClientCertChainDER = append(req.ClientCertChainDER, c.Raw)
+		}
 	}
 	resp, err := e.Handle(req)
 	if err != nil {
@@ -454,6 +461,40 @@ func (e *Engine) VerifyTokenDPoP(token, proof, method, url, audience string) (ma
 	out, err := e.withID(op, func(id C.uint64_t) ([]byte, error) {
 		return call(op, func(buf *C.JansBuf) C.JansStatus {
 			return C.jans_token_verify_dpop(id, args[0], args[1], args[2], args[3], caud, buf)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(out)
+}
+
+// VerifyTokenMTLS verifies a certificate-bound JWT access token (RFC 8705 §3) presented over
+// a mutual-TLS connection whose client certificate is certDER (for a net/http server,
+// r.TLS.PeerCertificates[0].Raw): the token passes VerifyToken's checks and its
+// cnf.x5t#S256 is that certificate's SHA-256 thumbprint. VerifyToken refuses
+// certificate-bound tokens. A refused token gives an error matching ErrTokenInvalid.
+func (e *Engine) VerifyTokenMTLS(token string, certDER []byte, audience string) (map[string]any, error) {
+	const op = "verify certificate-bound token"
+	ctok, free, err := cstring(op, "token", token)
+	if err != nil {
+		return nil, err
+	}
+	defer free()
+	var caud *C.char
+	if audience != "" {
+		a, freeAud, err := cstring(op, "audience", audience)
+		if err != nil {
+			return nil, err
+		}
+		defer freeAud()
+		caud = a
+	}
+	ccert := C.CBytes(certDER)
+	defer C.free(ccert)
+	out, err := e.withID(op, func(id C.uint64_t) ([]byte, error) {
+		return call(op, func(buf *C.JansBuf) C.JansStatus {
+			return C.jans_token_verify_mtls(id, ctok, (*C.uint8_t)(ccert), C.size_t(len(certDER)), caud, buf)
 		})
 	})
 	if err != nil {

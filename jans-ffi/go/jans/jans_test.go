@@ -5,9 +5,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -393,5 +396,81 @@ func TestCreateAccountAtAPromptCreateStep(t *testing.T) {
 	}
 	if !strings.HasPrefix(r.Response.Header.Get("Set-Cookie"), "session_id=") {
 		t.Fatalf("signed in: %v", r.Response.Header)
+	}
+}
+
+// selfSigned makes a self-signed client certificate (DER) named cn.
+func selfSigned(t *testing.T, cn string) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func TestCertificateBoundTokenVerifiesOnlyWithItsCertificate(t *testing.T) {
+	e := newEngine(t)
+	cert := selfSigned(t, "go client")
+	parsed, err := x509.ParseCertificate(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := parsed.PublicKey.(*ecdsa.PublicKey)
+	b64 := base64.RawURLEncoding
+	pad := func(b []byte) []byte { return append(make([]byte, 32-len(b)), b...) }
+	c, err := e.RegisterClient(map[string]any{
+		"token_endpoint_auth_method":                 "self_signed_tls_client_auth",
+		"grant_types":                                []string{"client_credentials"},
+		"access_token_as_jwt":                        true,
+		"access_token_signing_alg":                   "ES256",
+		"tls_client_certificate_bound_access_tokens": true,
+		"jwks": map[string]any{"keys": []map[string]any{{
+			"kty": "EC", "crv": "P-256",
+			"x": b64.EncodeToString(pad(pub.X.Bytes())), "y": b64.EncodeToString(pad(pub.Y.Bytes())),
+			"x5c": []string{base64.StdEncoding.EncodeToString(cert)},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c["client_id"].(string)
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := &Request{Method: "POST", Path: "/jans-auth/restv1/token", Header: h,
+		Body: []byte("grant_type=client_credentials&client_id=" + url.QueryEscape(id))}
+	if resp, err := e.Handle(req); err != nil || resp.Status != 401 {
+		t.Fatalf("without a certificate: %v %v", resp, err)
+	}
+	req.ClientCertDER = cert
+	resp, err := e.Handle(req)
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("with its certificate: %v %v", resp, err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(resp.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	tok := body["access_token"].(string)
+	if _, err := e.VerifyToken(tok, ""); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("a certificate-bound token as a bearer token: %v", err)
+	}
+	claims, err := e.VerifyTokenMTLS(tok, cert, "")
+	if err != nil || claims["client_id"] != id {
+		t.Fatalf("with its certificate: %v %v", claims, err)
+	}
+	if _, err := e.VerifyTokenMTLS(tok, selfSigned(t, "go client"), ""); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("with another certificate: %v", err)
 	}
 }

@@ -36,6 +36,9 @@ pub struct AppState {
     pub rng: Arc<dyn Random>,
     /// Login, consent and error pages.
     pub pages: Arc<crate::pages::Pages>,
+    /// The proxies whose forwarded client certificates are believed
+    /// ([`jans_core::x509::forwarded`]); from any other peer those headers are ignored.
+    pub trusted_proxies: Vec<jans_core::outbound::Cidr>,
     request_seq: AtomicU64,
     request_prefix: u32,
 }
@@ -60,9 +63,51 @@ impl AppState {
             pages: Arc::new(
                 crate::pages::Pages::load(None).expect("the embedded templates are valid"),
             ),
+            trusted_proxies: Vec::new(),
             request_seq: AtomicU64::new(0),
             request_prefix: u32::from_le_bytes(p),
         }
+    }
+
+    /// Believe the client certificates the proxies at `proxies` forward in headers.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<jans_core::outbound::Cidr>) -> Self {
+        self.trusted_proxies = proxies;
+        self
+    }
+
+    /// Put the client's certificate in `req`: the one of this mutual-TLS connection, else
+    /// the one a trusted proxy forwarded (RFC 8705 §2). A forwarded header that does not
+    /// read is refused.
+    fn client_certificate(
+        &self,
+        req: &mut jans_core::Request,
+        tls: Option<crate::serve::ClientCertificates>,
+        headers: &HeaderMap,
+    ) -> Result<(), OAuthError> {
+        if let Some(crate::serve::ClientCertificates(mut certs)) = tls {
+            if !certs.is_empty() {
+                req.client_certificate = Some(certs.remove(0));
+                req.client_certificate_chain = certs;
+            }
+            return Ok(());
+        }
+        let trusted = req
+            .peer_addr
+            .is_some_and(|p| self.trusted_proxies.iter().any(|c| c.contains(p.ip())));
+        if !trusted {
+            return Ok(());
+        }
+        let pairs: Vec<(&str, &[u8])> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+            .collect();
+        if let Some((leaf, chain)) =
+            jans_core::x509::forwarded::from_headers(&pairs).map_err(OAuthError::invalid_request)?
+        {
+            req.client_certificate = Some(leaf);
+            req.client_certificate_chain = chain;
+        }
+        Ok(())
     }
 
     /// Use these pages (e.g. templates overridden from a directory).
@@ -94,6 +139,7 @@ pub fn caller_request_id(headers: &HeaderMap) -> Option<String> {
 async fn engine_route(
     State(state): State<Arc<AppState>>,
     peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    tls: Option<axum::Extension<crate::serve::ClientCertificates>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -118,8 +164,14 @@ async fn engine_route(
             match translate::to_core(endpoint, &method, &uri, &headers, body) {
                 Ok(mut req) => {
                     req.peer_addr = peer.map(|p| (p.0).0);
-                    let ctx = state.ctx(request_id.clone());
-                    (label, state.engine.handle(req, &ctx).await)
+                    match state.client_certificate(&mut req, tls.map(|t| t.0), &headers) {
+                        Ok(()) => {
+                            let ctx = state.ctx(request_id.clone());
+                            (label, state.engine.handle(req, &ctx).await)
+                        }
+                        Err(e) if pages => (label, Response::error(e).error_as_page()),
+                        Err(e) => (label, Response::error(e)),
+                    }
                 }
                 Err(e) if pages => (label, Response::error(e).error_as_page()),
                 // SCIM answers in its own error form (RFC 7644 §3.12).

@@ -150,7 +150,7 @@ pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 38] = [
 ];
 
 /// Members of Janssen's `attributes` (`ClientAttributes`) read one to one.
-pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 11] = [
+pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 17] = [
     (
         "backchannelLogoutSessionRequired",
         "backchannel_logout_session_required",
@@ -202,6 +202,27 @@ pub(in crate::admin) const ATTRIBUTES: [(&str, &str, Kind); 11] = [
         "authorizationEncryptedResponseEnc",
         "authorization_encrypted_response_enc",
         Kind::Text,
+    ),
+    // RFC 8705 §2.1.2: Janssen's `tlsClientAuthSubjectDn`, and the alternative names by
+    // the same pattern (jans-rs's).
+    (
+        "tlsClientAuthSubjectDn",
+        "tls_client_auth_subject_dn",
+        Kind::Text,
+    ),
+    ("tlsClientAuthSanDns", "tls_client_auth_san_dns", Kind::Text),
+    ("tlsClientAuthSanUri", "tls_client_auth_san_uri", Kind::Text),
+    ("tlsClientAuthSanIp", "tls_client_auth_san_ip", Kind::Text),
+    (
+        "tlsClientAuthSanEmail",
+        "tls_client_auth_san_email",
+        Kind::Text,
+    ),
+    // RFC 8705 §3.4.
+    (
+        "tlsClientCertificateBoundAccessTokens",
+        "tls_client_certificate_bound_access_tokens",
+        Kind::Bool,
     ),
 ];
 

@@ -23,10 +23,46 @@ pub struct Issue<'a> {
     pub claims: Option<&'a str>,
     /// The grant type it is issued under (`implicit` from the authorization endpoint).
     pub grant_type: &'static str,
-    /// The thumbprint of the DPoP key it is bound to (RFC 9449 §6), if any.
-    pub jkt: Option<&'a str>,
+    /// What it is bound to, if anything.
+    pub binding: &'a Binding<'a>,
     /// Its audience, actor and authorization details, if any.
     pub extras: &'a Extras,
+}
+
+/// What a token is bound to (its `cnf`): the thumbprint of a DPoP key (RFC 9449 §6.1,
+/// `jkt`), of a mutual-TLS client certificate (RFC 8705 §3.1, `x5t#S256`), both or
+/// neither. A bound token is accepted only from whoever shows each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Binding<'a> {
+    /// RFC 9449 §6.1 `jkt`.
+    pub jkt: Option<&'a str>,
+    /// RFC 8705 §3.1 `x5t#S256`.
+    pub x5t: Option<&'a str>,
+}
+
+impl Binding<'_> {
+    /// Not bound.
+    pub const NONE: Binding<'static> = Binding {
+        jkt: None,
+        x5t: None,
+    };
+
+    /// The `cnf` claim (RFC 7800 §3.1) of a token bound so, if it is bound.
+    pub fn cnf(&self) -> Option<serde_json::Value> {
+        confirmation(self.jkt, self.x5t)
+    }
+}
+
+/// `cnf` with the members that are set (RFC 9449 §6.1, RFC 8705 §3.1); `None` when neither.
+pub fn confirmation(jkt: Option<&str>, x5t: Option<&str>) -> Option<serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    if let Some(j) = jkt {
+        m.insert("jkt".into(), j.into());
+    }
+    if let Some(x) = x5t {
+        m.insert("x5t#S256".into(), x.into());
+    }
+    (!m.is_empty()).then_some(serde_json::Value::Object(m))
 }
 
 /// What a token may carry beyond its scope: the audience and actor of an exchanged token
@@ -73,7 +109,7 @@ struct AtClaims<'a> {
     jti: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
-    /// RFC 9449 §6.1: the key a DPoP-bound token is bound to.
+    /// RFC 9449 §6.1, RFC 8705 §3.1: what a bound token is bound to.
     #[serde(skip_serializing_if = "Option::is_none")]
     cnf: Option<serde_json::Value>,
     /// RFC 8693 §4.1.
@@ -91,7 +127,8 @@ pub struct Issued {
     pub token: String,
     /// Seconds until expiry.
     pub expires_in: u64,
-    /// Bound to a DPoP key: `token_type` is `DPoP` (RFC 9449 §5).
+    /// Bound to a DPoP key: `token_type` is `DPoP` (RFC 9449 §5). A token bound to a
+    /// certificate only is a `Bearer` token (RFC 8705 §3).
     pub dpop_bound: bool,
 }
 
@@ -139,6 +176,10 @@ pub struct TokenData {
     /// The thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jkt: Option<String>,
+    /// The thumbprint of the client certificate the token is bound to (RFC 8705 §3.1), if
+    /// any.
+    #[serde(rename = "x5t#S256", default, skip_serializing_if = "Option::is_none")]
+    pub x5t: Option<String>,
     /// Audience, actor, authorization details (absent for most tokens).
     #[serde(default, skip_serializing_if = "Extras::is_empty")]
     pub extras: Extras,
@@ -164,7 +205,8 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
         jti: None,
         claims: what.claims.map(str::to_owned),
         grant_type: Some(what.grant_type.to_owned()),
-        jkt: what.jkt.map(str::to_owned),
+        jkt: what.binding.jkt.map(str::to_owned),
+        x5t: what.binding.x5t.map(str::to_owned),
         extras: what.extras.clone(),
     };
     let token = if what.client.metadata.access_token_as_jwt {
@@ -188,7 +230,7 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
             iat: ctx.now,
             jti: &jti,
             scope: (!what.scope.is_empty()).then_some(what.scope),
-            cnf: what.jkt.map(crate::auth::oauth::dpop::confirmation),
+            cnf: what.binding.cnf(),
             act: what.extras.act.as_ref(),
             authorization_details: what.extras.authorization_details.as_ref(),
         };
@@ -228,6 +270,6 @@ pub async fn issue(auth: &AuthServer, what: &Issue<'_>, ctx: &Ctx) -> Result<Iss
     Ok(Issued {
         token,
         expires_in: lifetime,
-        dpop_bound: what.jkt.is_some(),
+        dpop_bound: what.binding.jkt.is_some(),
     })
 }

@@ -233,6 +233,7 @@ impl ClientMetadata {
         }
         crate::auth::oidc::encryption::normalize(self, config)?;
         super::jar::normalize(self, config)?;
+        super::mtls::normalize(self, config)?;
         super::ciba::normalize(self, config)?;
         if let Some(l) = self.access_token_lifetime
             && (l == 0 || l > MAX_LIFETIME)

@@ -1,6 +1,8 @@
 //! Client authentication at the token, introspection and revocation endpoints:
 //! RFC 6749 §2.3.1 (`client_secret_basic`, `client_secret_post`), RFC 7523 §2.2 / §3 and
-//! OIDC Core §9 (`client_secret_jwt`, `private_key_jwt`), and `none` for public clients.
+//! OIDC Core §9 (`client_secret_jwt`, `private_key_jwt`), RFC 8705 §2 (`tls_client_auth`,
+//! `self_signed_tls_client_auth`: [`crate::auth::oauth::mtls`]), and `none` for public
+//! clients.
 
 use std::sync::Arc;
 
@@ -180,10 +182,19 @@ pub fn assertion_audiences(auth: &AuthServer, endpoint: &AuthEndpoint) -> Vec<St
     if *endpoint != AuthEndpoint::Token {
         v.push(config.endpoint_url(&crate::auth::paths::path(endpoint)));
     }
+    // RFC 8705 §5: the mutual-TLS aliases of both, when configured.
+    for e in [&AuthEndpoint::Token, endpoint] {
+        if let Some(a) = crate::auth::oauth::mtls::alias(&config, e)
+            && !v.iter().any(|x| x == a)
+        {
+            v.push(a.to_owned());
+        }
+    }
     v
 }
 
-/// Authenticate the client calling `endpoint` (under FAPI 2.0, with `private_key_jwt` only).
+/// Authenticate the client calling `endpoint` (under FAPI 2.0, with `private_key_jwt` or
+/// mutual TLS only).
 pub async fn authenticate(
     auth: &AuthServer,
     req: &Request,
@@ -227,11 +238,14 @@ async fn by_presented(
         }
         Presented::PublicId(id) => {
             let client = load(auth, &id).await?;
-            require_method(&client, AuthMethod::None)?;
-            Ok(Authenticated {
-                client,
-                method: AuthMethod::None,
-            })
+            let method = client.metadata.token_endpoint_auth_method;
+            if method.is_mtls() {
+                // RFC 8705 §2: the client_id names the client, the certificate proves it.
+                crate::auth::oauth::mtls::authenticate(auth, &client, req, ctx).await?;
+            } else {
+                require_method(&client, AuthMethod::None)?;
+            }
+            Ok(Authenticated { client, method })
         }
         Presented::Assertion { id, assertion } => {
             let audiences = assertion_audiences(auth, endpoint);

@@ -48,6 +48,8 @@ pub struct Expected<'a> {
     pub method: &'a str,
     /// The request's URL without query and fragment (`htu`).
     pub url: &'a str,
+    /// The endpoint's mutual-TLS alias (RFC 8705 §5), which `htu` may name instead.
+    pub alias: Option<&'a str>,
     /// The access token presented with the proof (`ath`), if any.
     pub access_token: Option<&'a str>,
 }
@@ -158,7 +160,9 @@ pub fn check(
     if text(&claims, "htm") != Some(expected.method) {
         return Err(ProofError("htm is not this request's method"));
     }
-    if !text(&claims, "htu").is_some_and(|u| same_uri(u, expected.url)) {
+    if !text(&claims, "htu").is_some_and(|u| {
+        same_uri(u, expected.url) || expected.alias.is_some_and(|a| same_uri(u, a))
+    }) {
         return Err(ProofError("htu is not this request's URL"));
     }
     let iat = claims
@@ -224,6 +228,9 @@ pub enum Refusal {
     Nonce,
     /// `invalid_token`: the token was presented other than its binding requires (§7.1).
     Token(&'static str),
+    /// `invalid_token`: a certificate-bound token without its certificate (RFC 8705 §3),
+    /// answered with a `Bearer` challenge.
+    Certificate(&'static str),
     /// The store failed.
     Failed(Error),
 }
@@ -257,7 +264,9 @@ impl Refusal {
                 ErrorCode::UseDpopNonce,
                 "the DPoP proof must carry the nonce in the DPoP-Nonce header",
             ),
-            Refusal::Token(why) => OAuthError::new(ErrorCode::InvalidToken, *why),
+            Refusal::Token(why) | Refusal::Certificate(why) => {
+                OAuthError::new(ErrorCode::InvalidToken, *why)
+            }
             Refusal::Failed(_) => OAuthError::server_error(),
         }
     }
@@ -282,8 +291,14 @@ impl Refusal {
             return Err(e);
         }
         let err = self.error();
+        let www = match &self {
+            Refusal::Certificate(why) => {
+                format!("Bearer error=\"invalid_token\", error_description=\"{why}\"")
+            }
+            _ => challenge(&auth.config(), Some(&err)),
+        };
         let mut r = Response::with_body(Body::JsonStatus(401, err.to_json()))
-            .header("www-authenticate", challenge(&auth.config(), Some(&err)));
+            .header("www-authenticate", www);
         if matches!(self, Refusal::Nonce) {
             r = r.header(NONCE_HEADER, nonce(auth, ctx)?);
         }
@@ -412,10 +427,12 @@ pub async fn at_authorization_server(
     let Some(proof) = req.dpop.as_deref() else {
         return Ok(None);
     };
-    let url = endpoint_url(&auth.config(), endpoint);
+    let config = auth.config();
+    let url = endpoint_url(&config, endpoint);
     let expected = Expected {
         method: req.method.as_str(),
         url: &url,
+        alias: crate::auth::oauth::mtls::alias(&config, endpoint),
         access_token: None,
     };
     verify_proof(auth, proof, &expected, ctx).await.map(Some)
@@ -439,8 +456,10 @@ pub enum Scheme {
 }
 
 /// Check that the access token `token`, whose record is `rec`, was presented at `endpoint`
-/// as its binding requires (§7): a bound token only with the `DPoP` scheme and a proof of
-/// its key over this request and this token; an unbound one only as a bearer token.
+/// as its binding requires: a token bound to a certificate only over a connection with
+/// that certificate (RFC 8705 §3); a DPoP-bound token only with the `DPoP` scheme and a
+/// proof of its key over this request and this token (§7); an unbound one only as a
+/// bearer token.
 pub async fn check_presentation(
     auth: &AuthServer,
     req: &Request,
@@ -450,7 +469,15 @@ pub async fn check_presentation(
     rec: &GrantRecord,
     ctx: &Ctx,
 ) -> Result<(), Refusal> {
-    match (bound_key(rec), scheme) {
+    let data = rec
+        .read::<crate::auth::oauth::access_token::TokenData>()
+        .unwrap_or_default();
+    crate::auth::oauth::mtls::check_presentation(
+        data.x5t.as_deref(),
+        crate::auth::oauth::mtls::thumbprint(req).as_deref(),
+    )
+    .map_err(Refusal::Certificate)?;
+    match (data.jkt, scheme) {
         (None, Scheme::Bearer) => Ok(()),
         (None, Scheme::Dpop) => Err(Refusal::Token("the access token is not DPoP-bound")),
         (Some(_), Scheme::Bearer) => Err(Refusal::Token(
@@ -461,10 +488,12 @@ pub async fn check_presentation(
                 .dpop
                 .as_deref()
                 .ok_or(Refusal::Proof("the DPoP header is missing"))?;
-            let url = endpoint_url(&auth.config(), endpoint);
+            let config = auth.config();
+            let url = endpoint_url(&config, endpoint);
             let expected = Expected {
                 method: req.method.as_str(),
                 url: &url,
+                alias: crate::auth::oauth::mtls::alias(&config, endpoint),
                 access_token: Some(token),
             };
             let proof = verify_proof(auth, proof, &expected, ctx).await?;
@@ -475,9 +504,4 @@ pub async fn check_presentation(
             }
         }
     }
-}
-
-/// `cnf` of a token bound to `jkt` (§6.1).
-pub fn confirmation(jkt: &str) -> Value {
-    serde_json::json!({ "jkt": jkt })
 }

@@ -3,9 +3,9 @@
 //!
 //! With it on (§5.3): every authorization request is pushed (PAR, §5.3.2.2 item 3); only
 //! `response_type=code` (no implicit or hybrid, item 2) with PKCE S256 (item 4); codes live
-//! at most 60 s (item 13); clients authenticate with `private_key_jwt` (§5.3.2.1; mTLS is
-//! not built here) and are confidential; every access token is sender-constrained with DPoP
-//! (§5.3.2.1 item 2); JWS algorithms are `PS256`, `ES256` or `EdDSA` only (§5.4), for
+//! at most 60 s (item 13); clients authenticate with `private_key_jwt` or mutual TLS
+//! (§5.3.2.1 item 4) and are confidential; every access token is sender-constrained with
+//! DPoP or mutual TLS (§5.3.2.1 item 2); JWS algorithms are `PS256`, `ES256` or `EdDSA` only (§5.4), for
 //! client assertions, DPoP proofs, ID tokens and every token we sign; the authorization
 //! response carries `iss` (RFC 9207, always here). Discovery says so.
 
@@ -39,19 +39,27 @@ pub fn code_lifetime(config: &Config) -> u64 {
     }
 }
 
+/// Whether clients may authenticate with `method` (§5.3.2.1 item 4: `private_key_jwt`,
+/// `tls_client_auth` or `self_signed_tls_client_auth` under the profile).
+pub fn method_allowed(config: &Config, method: AuthMethod) -> bool {
+    !on(config) || method == AuthMethod::PrivateKeyJwt || method.is_mtls()
+}
+
 fn refused(why: &'static str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidClientMetadata, why)
 }
 
-/// A client's metadata under the profile: confidential with `private_key_jwt`, code flow
+/// A client's metadata under the profile: confidential with `private_key_jwt` or mutual
+/// TLS, code flow
 /// only, FAPI algorithms only (RFC 7591 §3.2.2 `invalid_client_metadata` otherwise).
 pub fn check_client(config: &Config, m: &ClientMetadata) -> Result<(), OAuthError> {
     if !on(config) {
         return Ok(());
     }
-    if m.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
+    if !method_allowed(config, m.token_endpoint_auth_method) {
         return Err(refused(
-            "FAPI 2.0: token_endpoint_auth_method must be private_key_jwt",
+            "FAPI 2.0: token_endpoint_auth_method must be private_key_jwt, tls_client_auth or \
+             self_signed_tls_client_auth",
         ));
     }
     if m.grant_types
@@ -80,9 +88,9 @@ pub fn check_client(config: &Config, m: &ClientMetadata) -> Result<(), OAuthErro
 
 /// How a client authenticated, under the profile (§5.3.2.1 item 4).
 pub fn check_client_auth(config: &Config, method: AuthMethod) -> Result<(), OAuthError> {
-    if on(config) && method != AuthMethod::PrivateKeyJwt {
+    if !method_allowed(config, method) {
         return Err(OAuthError::invalid_client(
-            "FAPI 2.0: clients authenticate with private_key_jwt",
+            "FAPI 2.0: clients authenticate with private_key_jwt or mutual TLS",
         ));
     }
     Ok(())

@@ -159,9 +159,11 @@ fn active_json(auth: &AuthServer, kind: GrantKind, rec: &GrantRecord) -> serde_j
     if let Some(jti) = data.jti {
         m.insert("jti".into(), jti.into());
     }
-    if let Some(jkt) = &data.jkt {
-        // RFC 9449 §6.2: the key a bound token is bound to.
-        m.insert("cnf".into(), crate::auth::oauth::dpop::confirmation(jkt));
+    // RFC 9449 §6.2, RFC 8705 §3.2: what a bound token is bound to.
+    if let Some(cnf) =
+        crate::auth::oauth::access_token::confirmation(data.jkt.as_deref(), data.x5t.as_deref())
+    {
+        m.insert("cnf".into(), cnf);
     }
     serde_json::Value::Object(m)
 }

@@ -1,5 +1,5 @@
 //! OAuth 2.0: token endpoint and grants, client authentication, introspection, revocation,
-//! pushed authorization requests, DPoP.
+//! pushed authorization requests, DPoP, mutual TLS.
 
 pub mod access_token;
 pub mod authorize;
@@ -15,6 +15,7 @@ pub mod grant;
 pub mod introspect;
 pub mod jar;
 pub mod jarm;
+pub mod mtls;
 pub mod par;
 pub mod pkce;
 pub mod rar;

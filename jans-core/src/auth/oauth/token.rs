@@ -2,7 +2,7 @@
 //! decides what is granted ([`Granted`]); the tokens are issued here, for every grant.
 
 use crate::auth::AuthServer;
-use crate::auth::oauth::access_token::{self, Issue, TokenData};
+use crate::auth::oauth::access_token::{self, Binding, Issue, TokenData};
 use crate::auth::oauth::client_auth;
 use crate::auth::oauth::dpop;
 use crate::auth::oauth::grant::{self, Decision, Granted};
@@ -75,23 +75,28 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         Ok(p) => p,
         Err(refusal) => return refusal.at_authorization_server(auth, ctx),
     };
-    if proof.is_none()
-        && (client.metadata.dpop_bound_access_tokens || crate::auth::oauth::fapi2::on(&config))
-    {
-        // RFC 9449 §5.2; FAPI 2.0 §5.3.2.1 item 2: every access token is sender-constrained.
+    if proof.is_none() && client.metadata.dpop_bound_access_tokens {
+        // RFC 9449 §5.2.
         return Err(OAuthError::new(
             ErrorCode::InvalidDpopProof,
             "this client's token requests must carry a DPoP proof",
         )
         .into());
     }
-    let jkt = proof.as_ref().map(|p| p.jkt.as_str());
+    // RFC 8705 §3; FAPI 2.0 §5.3.2.1 item 2: every access token is sender-constrained, by
+    // the DPoP proof or else by the mutual-TLS certificate.
+    let x5t = crate::auth::oauth::mtls::binding(&config, client, req, proof.is_some())?;
+    let binding = Binding {
+        jkt: proof.as_ref().map(|p| p.jkt.as_str()),
+        x5t: x5t.as_deref(),
+    };
+    let jkt = binding.jkt;
     let decision = match grant_type.as_str() {
         "authorization_code" => {
             grant::authorization_code::grant(auth, client, params, jkt, ctx).await?
         }
         "password" => grant::password::grant(auth, client, params, ctx).await?,
-        "refresh_token" => grant::refresh_token::grant(auth, client, params, jkt, ctx).await?,
+        "refresh_token" => grant::refresh_token::grant(auth, client, params, &binding, ctx).await?,
         "client_credentials" => grant::client_credentials::grant(&config, client, params)?,
         grant::jwt_bearer::GRANT_TYPE => {
             grant::jwt_bearer::grant(auth, client, params, ctx).await?
@@ -114,7 +119,7 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         }
     };
     match decision {
-        Decision::Granted(granted) => issue(auth, &caller, &granted, jkt, ctx).await,
+        Decision::Granted(granted) => issue(auth, &caller, &granted, &binding, ctx).await,
         Decision::Answer(response) => Ok(response),
     }
 }
@@ -122,13 +127,13 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
 /// Issue what a grant granted (RFC 6749 §5.1): the access token, then the ID token and the
 /// refresh token it names; then, for a grant that took a code or a refresh token, revoke
 /// what was just stored if a racing replay revoked the family meanwhile (the client is
-/// answered, with tokens that are already revoked). With a DPoP proof of key `jkt`, the
-/// access token is bound to it, and so is a public client's refresh token (RFC 9449 §5).
+/// answered, with tokens that are already revoked). The access token is bound as `binding`
+/// says, and so is a public client's refresh token (RFC 9449 §5, RFC 8705 §4).
 pub(crate) async fn issue(
     auth: &AuthServer,
     caller: &client_auth::Authenticated,
     granted: &Granted,
-    jkt: Option<&str>,
+    binding: &Binding<'_>,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
     let client = &caller.client;
@@ -142,7 +147,7 @@ pub(crate) async fn issue(
             family: &granted.family,
             claims: granted.claims.as_deref(),
             grant_type: granted.grant_type,
-            jkt,
+            binding,
             extras: &granted.extras,
         },
         ctx,
@@ -188,7 +193,12 @@ pub(crate) async fn issue(
             jti: None,
             claims: granted.claims.clone(),
             grant_type: Some(granted.grant_type.to_owned()),
-            jkt: jkt
+            jkt: binding
+                .jkt
+                .filter(|_| caller.method == AuthMethod::None)
+                .map(str::to_owned),
+            x5t: binding
+                .x5t
                 .filter(|_| caller.method == AuthMethod::None)
                 .map(str::to_owned),
             extras: granted.extras.clone(),

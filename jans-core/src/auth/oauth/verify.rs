@@ -59,10 +59,18 @@ pub enum VerifyError {
     /// A registered claim failed its check (RFC 7519 §4.1, RFC 9068 §4, OIDC Core §3.1.3.7).
     #[error("claim `{0}` is invalid")]
     Claim(&'static str),
-    /// The token is bound to a DPoP key (`cnf.jkt`, RFC 9449 §6.1): it verifies only with a
-    /// proof of that key ([`AuthServer::verify_token_dpop`]), never as a bearer token.
-    #[error("the token is DPoP-bound: present it with a proof of its key")]
+    /// The token is bound to a DPoP key (`cnf.jkt`, RFC 9449 §6.1) or a client certificate
+    /// (`cnf.x5t#S256`, RFC 8705 §3.1): it verifies only with a proof of that key
+    /// ([`AuthServer::verify_token_dpop`]) or over a connection with that certificate
+    /// ([`AuthServer::verify_token_certificate`]), never as a bearer token.
+    #[error(
+        "the token is bound (DPoP-bound or certificate-bound): present it with a proof of its key or over mutual TLS"
+    )]
     Bound,
+    /// The token is certificate-bound and the connection's certificate is not that one
+    /// (RFC 8705 §3).
+    #[error("{0}")]
+    Certificate(&'static str),
     /// The DPoP proof presented with the token is refused (RFC 9449 §4.3, §7.1).
     #[error("{0}")]
     Proof(String),
@@ -145,6 +153,24 @@ fn bound_key(claims: &Map<String, Value>) -> Option<&str> {
     claims.get("cnf")?.get("jkt")?.as_str()
 }
 
+/// The `cnf.x5t#S256` of verified claims (RFC 8705 §3.1), if the token is
+/// certificate-bound.
+fn bound_certificate(claims: &Map<String, Value>) -> Option<&str> {
+    claims.get("cnf")?.get("x5t#S256")?.as_str()
+}
+
+/// RFC 8705 §3: a certificate-bound token passes only with its certificate.
+fn check_certificate(
+    claims: &Map<String, Value>,
+    certificate: Option<&[u8]>,
+) -> Result<(), VerifyError> {
+    crate::auth::oauth::mtls::check_presentation(
+        bound_certificate(claims),
+        certificate.map(crate::x509::thumbprint_s256).as_deref(),
+    )
+    .map_err(VerifyError::Certificate)
+}
+
 impl AuthServer {
     /// [`verify`] on this engine: is `token` one of our live access or ID tokens, presented
     /// as a bearer token? A DPoP-bound token is refused ([`VerifyError::Bound`]): whoever
@@ -156,9 +182,33 @@ impl AuthServer {
         now: UnixTime,
     ) -> Result<VerifiedToken, VerifyError> {
         let verified = verify(self, token, audience, now)?;
+        if bound_key(&verified.claims).is_some() || bound_certificate(&verified.claims).is_some() {
+            return Err(VerifyError::Bound);
+        }
+        Ok(verified)
+    }
+
+    /// [`verify`] of an access token presented over a mutual-TLS connection whose client
+    /// certificate is `certificate` (DER): the token is one of ours, bound to that
+    /// certificate (`cnf.x5t#S256`, RFC 8705 §3), and not also DPoP-bound (those pass
+    /// [`AuthServer::verify_token_dpop`] with the certificate).
+    pub fn verify_token_certificate(
+        &self,
+        token: &str,
+        certificate: &[u8],
+        audience: Option<&str>,
+        now: UnixTime,
+    ) -> Result<VerifiedToken, VerifyError> {
+        let verified = verify(self, token, audience, now)?;
+        if bound_certificate(&verified.claims).is_none() {
+            return Err(VerifyError::Certificate(
+                "the token is not certificate-bound; present it as a bearer token",
+            ));
+        }
         if bound_key(&verified.claims).is_some() {
             return Err(VerifyError::Bound);
         }
+        check_certificate(&verified.claims, Some(certificate))?;
         Ok(verified)
     }
 
@@ -167,23 +217,28 @@ impl AuthServer {
     /// (`cnf.jkt`), and the proof passes every check of §4.3 for this request and this token
     /// (`ath`), is of that key, and is used for the first time (its `jti` is remembered in
     /// the grant store, so a replay is refused on every node). `dpopUseNonce` is not applied
-    /// here: a resource server hands out nonces of its own.
+    /// here: a resource server hands out nonces of its own. A token also bound to a client
+    /// certificate passes only with that `certificate` (DER) of the connection.
+    #[allow(clippy::too_many_arguments)]
     pub async fn verify_token_dpop(
         &self,
         token: &str,
         proof: &str,
         method: &str,
         url: &str,
+        certificate: Option<&[u8]>,
         audience: Option<&str>,
         ctx: &crate::ctx::Ctx,
     ) -> Result<VerifiedToken, VerifyError> {
         let verified = verify(self, token, audience, ctx.now)?;
+        check_certificate(&verified.claims, certificate)?;
         let jkt = bound_key(&verified.claims).ok_or_else(|| {
             VerifyError::Proof("the token is not DPoP-bound; present it as a bearer token".into())
         })?;
         let expected = dpop::Expected {
             method,
             url,
+            alias: None,
             access_token: Some(token),
         };
         let checked = dpop::check(

@@ -31,12 +31,14 @@ pub fn document(
     let allowed = |a: &&Algorithm| crate::auth::oauth::fapi2::alg_allowed(config, **a);
     let methods: Vec<&str> = AuthMethod::ALL
         .iter()
-        .filter(|m| !fapi2 || **m == AuthMethod::PrivateKeyJwt)
+        .filter(|m| crate::auth::oauth::fapi2::method_allowed(config, **m))
         .map(|m| m.as_str())
         .collect();
     let authenticating: Vec<&str> = AuthMethod::ALL
         .iter()
-        .filter(|m| **m != AuthMethod::None && (!fapi2 || **m == AuthMethod::PrivateKeyJwt))
+        .filter(|m| {
+            **m != AuthMethod::None && crate::auth::oauth::fapi2::method_allowed(config, **m)
+        })
         .map(|m| m.as_str())
         .collect();
     let mut signing: Vec<&str> = if fapi2 {
@@ -87,10 +89,23 @@ pub fn document(
         "authorization_details_types_supported": config.authorization_details_types_supported,
         // RFC 9449 §5.1; EdDSA also by its fully-specified name (RFC 9864 §2.2).
         "dpop_signing_alg_values_supported": crate::auth::oauth::dpop::alg_names(config),
+        // RFC 8705 §3.3.
+        "tls_client_certificate_bound_access_tokens": true,
         // RFC 9701 §7.
         "introspection_encryption_alg_values_supported": config.introspection_encryption_alg_values_supported,
         "introspection_encryption_enc_values_supported": config.introspection_encryption_enc_values_supported,
     });
+    // RFC 8705 §5: the endpoints' mutual-TLS aliases that are configured.
+    let aliases = config.mtls_aliases();
+    if !aliases.is_empty()
+        && let Some(d) = doc.as_object_mut()
+    {
+        let map: serde_json::Map<String, serde_json::Value> = aliases
+            .into_iter()
+            .map(|(name, _, url)| (name.to_owned(), url.into()))
+            .collect();
+        d.insert("mtls_endpoint_aliases".into(), map.into());
+    }
     // Janssen's SSA endpoint while its flag is on.
     if config.feature_enabled("ssa")
         && let Some(d) = doc.as_object_mut()

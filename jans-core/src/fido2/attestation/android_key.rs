@@ -5,8 +5,8 @@
 
 use super::{AttestationError, AttestationType, Input, Verified, same_key};
 use crate::fido2::cbor::Value;
-use crate::fido2::der::{self, Tlv};
-use crate::fido2::{cose, signature, x509};
+use crate::fido2::{cose, signature};
+use crate::x509::der::{self, Tlv};
 
 /// Android's key attestation extension (the `KeyDescription`).
 const KEY_DESCRIPTION: &str = "1.3.6.1.4.1.11129.2.1.17";
@@ -75,7 +75,7 @@ pub fn verify(input: &Input<'_>) -> Result<Verified, AttestationError> {
         .get("sig")
         .and_then(Value::as_bytes)
         .ok_or(bad("sig missing"))?;
-    let chain = x509::chain_of(stmt.get("x5c").ok_or(bad("x5c missing"))?)
+    let chain = super::chain_of(stmt.get("x5c").ok_or(bad("x5c missing"))?)
         .map_err(|_| bad("x5c is not a certificate chain"))?;
     let cred_cert = chain.first().ok_or(bad("x5c is empty"))?;
     // Step 2: the signature, by the certificate's key.

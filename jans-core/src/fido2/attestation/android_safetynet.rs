@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::{AttestationError, AttestationType, Input, Verified};
 use crate::fido2::cbor::Value;
-use crate::fido2::{der, x509};
 use crate::jose::Algorithm;
+use crate::x509::{self, der};
 
 /// The host the attestation certificate must be issued to (§8.5 step 4).
 const ATTEST_HOST: &str = "attest.android.com";

@@ -5,7 +5,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{AttestationError, AttestationType, Input, Verified, same_key};
-use crate::fido2::{der, x509};
+use crate::x509::der;
 
 /// The extension holding the nonce (§8.8 step 3).
 const NONCE_EXTENSION: &str = "1.2.840.113635.100.8.2";
@@ -16,7 +16,7 @@ fn bad(why: &'static str) -> AttestationError {
 
 /// §8.8 "Verification procedure".
 pub fn verify(input: &Input<'_>) -> Result<Verified, AttestationError> {
-    let chain = x509::chain_of(input.att_stmt.get("x5c").ok_or(bad("x5c missing"))?)
+    let chain = super::chain_of(input.att_stmt.get("x5c").ok_or(bad("x5c missing"))?)
         .map_err(|_| bad("x5c is not a certificate chain"))?;
     let cred_cert = chain.first().ok_or(bad("x5c is empty"))?;
     // Steps 2–3: the nonce.

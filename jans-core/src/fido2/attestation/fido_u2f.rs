@@ -5,8 +5,8 @@
 use super::{AttestationError, AttestationType, Input, Verified};
 use crate::fido2::cbor::Value;
 use crate::fido2::signature;
-use crate::fido2::x509;
 use crate::jose::Algorithm;
+use crate::x509;
 
 fn bad(why: &'static str) -> AttestationError {
     AttestationError::Statement {
@@ -23,7 +23,7 @@ pub fn verify(input: &Input<'_>) -> Result<Verified, AttestationError> {
         .and_then(Value::as_bytes)
         .ok_or(bad("sig missing"))?;
     // Step 2: exactly one certificate, with a P-256 key.
-    let chain = x509::chain_of(stmt.get("x5c").ok_or(bad("x5c missing"))?)
+    let chain = super::chain_of(stmt.get("x5c").ok_or(bad("x5c missing"))?)
         .map_err(|_| bad("x5c is not a certificate"))?;
     let [cert] = chain.as_slice() else {
         return Err(bad("x5c must hold exactly one certificate"));

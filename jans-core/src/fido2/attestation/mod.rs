@@ -19,6 +19,7 @@ use super::authenticator_data::{self, AuthDataError, AuthenticatorData};
 use super::cbor::{self, Value};
 use crate::crypto::{CryptoProvider, VerifyingKey};
 use crate::jose::Algorithm;
+use crate::x509;
 
 /// Largest attestation object accepted (a statement with a certificate chain fits well).
 pub const MAX_ATTESTATION_OBJECT_LEN: usize = 48 * 1024;
@@ -149,7 +150,7 @@ impl Input<'_> {
 
 /// Whether the credential public key (its COSE_Key, `cose`) is `cert`'s subject public key
 /// (§8.4 step 3, §8.8 step 4).
-pub fn same_key(cert: &crate::fido2::x509::Certificate, cose: &Value) -> bool {
+pub fn same_key(cert: &crate::x509::Certificate, cose: &Value) -> bool {
     let Ok((jwk, _)) = cert.public_jwk() else {
         return false;
     };
@@ -248,3 +249,17 @@ pub fn verify(fmt: &str, input: &Input<'_>) -> Result<Verified, AttestationError
 
 #[cfg(test)]
 mod tests;
+
+/// The certificates of a CBOR `x5c` array (DER byte strings, leaf first).
+pub fn chain_of(x5c: &Value) -> Result<Vec<x509::Certificate>, x509::CertError> {
+    let Value::Array(items) = x5c else {
+        return Err(x509::CertError::Malformed);
+    };
+    if items.is_empty() || items.len() > x509::MAX_CHAIN {
+        return Err(x509::CertError::ChainLength);
+    }
+    items
+        .iter()
+        .map(|c| x509::Certificate::parse(c.as_bytes().ok_or(x509::CertError::Malformed)?))
+        .collect()
+}

@@ -4,8 +4,8 @@
 
 use super::{AttestationError, AttestationType, Input, Verified};
 use crate::fido2::cbor::Value;
-use crate::fido2::x509::{self, Certificate};
 use crate::fido2::{cose, signature};
+use crate::x509::{self, Certificate};
 
 /// id-fido-gen-ce-aaguid (§8.2.1): the AAGUID of the authenticator model, in the
 /// attestation certificate.
@@ -29,7 +29,7 @@ pub fn verify(input: &Input<'_>) -> Result<Verified, AttestationError> {
     let msg = input.signed_data();
     match stmt.get("x5c") {
         Some(x5c) => {
-            let chain = x509::chain_of(x5c).map_err(|_| bad("x5c is not a certificate chain"))?;
+            let chain = super::chain_of(x5c).map_err(|_| bad("x5c is not a certificate chain"))?;
             let leaf = chain.first().ok_or(bad("x5c is empty"))?;
             let jose_alg = cose::algorithm(alg).ok_or(bad("unsupported alg"))?;
             let key = leaf
@@ -96,7 +96,7 @@ fn check_certificate(cert: &Certificate, input: &Input<'_>) -> Result<(), Attest
             return Err(bad("the AAGUID extension is marked critical"));
         }
         // The extension's value is an OCTET STRING holding the 16 bytes.
-        let aaguid = crate::fido2::der::octet_string(ext.value)
+        let aaguid = crate::x509::der::octet_string(ext.value)
             .ok_or(bad("the AAGUID extension is malformed"))?;
         let attested = input.auth_data.attested.as_ref().map(|a| a.aaguid);
         if attested.as_ref().map(|a| a.as_slice()) != Some(aaguid) {

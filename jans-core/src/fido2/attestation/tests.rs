@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use super::*;
 use crate::crypto::CryptoProvider;
 use crate::crypto::tests::providers;
-use crate::fido2::x509::{Certificate, verify_chain};
 use crate::fido2::{client_data, cose, signature};
+use crate::x509::{Certificate, verify_chain};
 
 fn sample(name: &str) -> Value {
     let text = match name {
@@ -157,7 +157,7 @@ fn verify_sample(name: &str, provider: &dyn CryptoProvider) -> (Verified, Attest
                     provider
                 )
                 .unwrap_err(),
-                crate::fido2::x509::CertError::Untrusted,
+                crate::x509::CertError::Untrusted,
                 "{name}"
             );
         }
@@ -244,7 +244,7 @@ fn packed_certificate_requirements() {
         let leaf = Certificate::parse(&v.trust_path[0]).unwrap();
         assert_eq!(leaf.version(), 3);
         assert_eq!(
-            leaf.subject_attribute(crate::fido2::x509::OID_ORGANIZATIONAL_UNIT)
+            leaf.subject_attribute(crate::x509::OID_ORGANIZATIONAL_UNIT)
                 .as_deref(),
             Some("Authenticator Attestation")
         );

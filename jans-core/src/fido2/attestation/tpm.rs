@@ -8,8 +8,9 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use super::{AttestationError, AttestationType, Input, Verified};
 use crate::fido2::cbor::Value;
-use crate::fido2::{signature, x509};
+use crate::fido2::signature;
 use crate::jose::Algorithm;
+use crate::x509;
 
 /// TPM_GENERATED_VALUE.
 const TPM_GENERATED: u32 = 0xff54_4347;
@@ -225,7 +226,7 @@ fn check_aik(cert: &x509::Certificate, aaguid: &[u8; 16]) -> Result<(), Attestat
         return Err(bad("the AIK certificate is a CA certificate"));
     }
     if let Some(ext) = cert.extension(ID_FIDO_GEN_CE_AAGUID) {
-        let found = crate::fido2::der::octet_string(ext.value)
+        let found = crate::x509::der::octet_string(ext.value)
             .ok_or(bad("the AAGUID extension is malformed"))?;
         if ext.critical || found != aaguid {
             return Err(bad(
@@ -289,7 +290,7 @@ pub fn verify(input: &Input<'_>) -> Result<Verified, AttestationError> {
         return Err(bad("the certified name is not pubArea's"));
     }
     // Step 5: the AIK certificate signed certInfo.
-    let chain = x509::chain_of(
+    let chain = super::chain_of(
         stmt.get("x5c")
             .ok_or(bad("x5c missing (ECDAA is not supported)"))?,
     )

@@ -9,8 +9,8 @@ use super::crl::{self, Crl};
 use super::{MdsError, parse_date};
 use crate::crypto::CryptoProvider;
 use crate::ctx::UnixTime;
-use crate::fido2::x509::{self, Certificate};
 use crate::jose::Algorithm;
+use crate::x509::{self, Certificate};
 
 /// Largest BLOB accepted (the FIDO Alliance's is a few megabytes).
 pub const MAX_BLOB_BYTES: usize = 16 * 1024 * 1024;

@@ -9,8 +9,8 @@ use x509_cert::crl::CertificateList;
 use super::MdsError;
 use crate::crypto::CryptoProvider;
 use crate::ctx::UnixTime;
-use crate::fido2::der;
-use crate::fido2::x509::{self, Certificate};
+use crate::x509::der;
+use crate::x509::{self, Certificate};
 
 /// Largest CRL accepted.
 pub const MAX_CRL_LEN: usize = 1024 * 1024;

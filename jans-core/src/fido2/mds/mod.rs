@@ -22,7 +22,7 @@ use std::sync::Arc;
 use crate::crypto::CryptoProvider;
 use crate::ctx::UnixTime;
 pub use crate::ctx::{format_date, format_datetime, parse_date};
-use crate::fido2::x509::{self, CertError, Certificate};
+use crate::x509::{self, CertError, Certificate};
 use blob::{Blob, Entry, MetadataStatement};
 use crl::Crl;
 

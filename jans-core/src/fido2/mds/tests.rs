@@ -136,8 +136,8 @@ mod blobs {
         })
     }
 
-    fn roots(p: &Pki) -> Vec<crate::fido2::x509::Certificate> {
-        crate::fido2::x509::parse_pem_or_der(&p.root.der).unwrap()
+    fn roots(p: &Pki) -> Vec<crate::x509::Certificate> {
+        crate::x509::parse_pem_or_der(&p.root.der).unwrap()
     }
 
     #[test]
@@ -174,7 +174,7 @@ mod blobs {
                 &rng,
             )
             .unwrap();
-            let other_roots = crate::fido2::x509::parse_pem_or_der(&other.der).unwrap();
+            let other_roots = crate::x509::parse_pem_or_der(&other.der).unwrap();
             let e = blob::verify(
                 &jwt,
                 Anchors {

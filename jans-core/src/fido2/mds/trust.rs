@@ -11,7 +11,7 @@ use super::{APPLE_WEBAUTHN_ROOT_PEM, Known, Metadata, builtin, expired, parse_da
 use crate::crypto::CryptoProvider;
 use crate::ctx::UnixTime;
 use crate::fido2::attestation::{AttestationType, Verified};
-use crate::fido2::x509::{self, Certificate};
+use crate::x509::{self, Certificate};
 
 /// Janssen's codes for an attestation that is not trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

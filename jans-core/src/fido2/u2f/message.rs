@@ -11,10 +11,10 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 use crate::crypto::{CryptoProvider, VerifyingKey};
-use crate::fido2::der::Reader;
 use crate::fido2::signature;
-use crate::fido2::x509::Certificate;
 use crate::jose::{Algorithm, Jwk};
+use crate::x509::Certificate;
+use crate::x509::der::Reader;
 
 /// An uncompressed P-256 point: `0x04 || x || y`.
 pub const PUBLIC_KEY_LEN: usize = 65;

@@ -72,6 +72,12 @@ fn a_shown_client_reads_back_the_same() {
         backchannel_user_code_parameter: false,
         require_pkce: true,
         trusted_client: true,
+        tls_client_auth_subject_dn: Some("CN=rp,O=Example".into()),
+        tls_client_auth_san_dns: Some("rp.example".into()),
+        tls_client_auth_san_uri: Some("https://rp.example/id".into()),
+        tls_client_auth_san_ip: Some("192.0.2.7".into()),
+        tls_client_auth_san_email: Some("ops@rp.example".into()),
+        tls_client_certificate_bound_access_tokens: true,
     };
     let client = Client {
         client_id: "c-1".into(),
@@ -104,6 +110,10 @@ fn a_shown_client_reads_back_the_same() {
     );
     assert_eq!(shown["scopes"][2], "custom-scope");
     assert!(shown.get("clientSecret").is_none());
+    assert_eq!(
+        shown["attributes"]["tlsClientAuthSubjectDn"],
+        "CN=rp,O=Example"
+    );
     let back = read(shown, &scopes, Some("RP")).unwrap();
     assert_eq!(back.metadata, metadata);
     assert_eq!(back.inum.as_deref(), Some("c-1"));

@@ -128,7 +128,7 @@ pub(crate) async fn issue_code(
                 family: &family,
                 claims: authz.claims.as_deref(),
                 grant_type,
-                jkt: None,
+                binding: &crate::auth::oauth::access_token::Binding::NONE,
                 extras: &crate::auth::oauth::access_token::Extras {
                     authorization_details: authz.authorization_details.clone(),
                     ..Default::default()

@@ -155,7 +155,14 @@ async fn notify(
                     method: client.metadata.token_endpoint_auth_method,
                     client: client.clone(),
                 };
-                let issued = crate::auth::oauth::token::issue(auth, &caller, &g, None, ctx).await?;
+                let issued = crate::auth::oauth::token::issue(
+                    auth,
+                    &caller,
+                    &g,
+                    &crate::auth::oauth::access_token::Binding::NONE,
+                    ctx,
+                )
+                .await?;
                 let mut body = match issued.body {
                     Body::Json(serde_json::Value::Object(m)) => m,
                     _ => serde_json::Map::new(),

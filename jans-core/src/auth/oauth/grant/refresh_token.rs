@@ -65,15 +65,16 @@ pub async fn issue(
     Ok(token)
 }
 
-/// `grant_type=refresh_token` (RFC 6749 §6); `jkt` is the key of the request's DPoP proof,
-/// if any.
+/// `grant_type=refresh_token` (RFC 6749 §6); `binding` is what the request shows: the key
+/// of its DPoP proof, the certificate of its mutual-TLS connection.
 pub async fn grant(
     auth: &AuthServer,
     client: &Client,
     params: &Params,
-    jkt: Option<&str>,
+    binding: &crate::auth::oauth::access_token::Binding<'_>,
     ctx: &Ctx,
 ) -> Result<Decision, Error> {
+    let jkt = binding.jkt;
     let presented = super::required(params, "refresh_token")?;
     let key = token_key(presented);
     let grants = &auth.stores().grants;
@@ -108,6 +109,17 @@ pub async fn grant(
             "the refresh token is bound to another DPoP key",
         )
         .into());
+    }
+    // RFC 8705 §4: likewise a public client's refresh token bound to its certificate.
+    let shown = crate::auth::oauth::mtls::check_presentation(
+        peek.read::<crate::auth::oauth::access_token::TokenData>()
+            .ok()
+            .and_then(|d| d.x5t)
+            .as_deref(),
+        binding.x5t,
+    );
+    if let Err(why) = shown {
+        return Err(invalid_grant(why));
     }
     // RFC 6749 §6: a narrower scope may be asked for, never a wider one. Checked before the
     // token is spent, so a refused request leaves it usable.

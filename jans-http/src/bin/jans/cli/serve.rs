@@ -25,6 +25,16 @@ pub(crate) struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Also listen here with HTTPS that asks clients for a certificate (mutual TLS, RFC
+    /// 8705): the address of the configured `mtls…Endpoint` aliases. Needs --tls-cert and
+    /// --tls-key; browsers keep using --listen, where no certificate is asked for.
+    #[arg(long, env = "JANS_MTLS_LISTEN", requires = "tls_cert")]
+    mtls_listen: Option<String>,
+    /// Addresses or CIDR blocks of TLS-terminating proxies whose forwarded client
+    /// certificates (X-Forwarded-Client-Cert, X-Forwarded-Tls-Client-Cert, X-ClientCert)
+    /// are believed, comma-separated; from any other peer those headers are ignored.
+    #[arg(long, env = "JANS_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
     /// Directory of page templates overriding the embedded ones (login.html, consent.html,
     /// error.html, base.html).
     #[arg(long, env = "JANS_TEMPLATES")]
@@ -62,6 +72,34 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
         (Some(c), Some(k)) => Some(jans_http::serve::tls_config(c, k)?),
         _ => None,
     };
+    let mtls = match (&args.mtls_listen, &args.tls_cert, &args.tls_key) {
+        (Some(listen), Some(c), Some(k)) => {
+            let addr = tokio::net::lookup_host(listen)
+                .await
+                .map_err(|e| CliError::Refused(format!("--mtls-listen {listen}: {e}")))?
+                .next()
+                .ok_or_else(|| CliError::Refused(format!("--mtls-listen {listen}: no address")))?;
+            Some((addr, jans_http::serve::mtls_config(c, k)?))
+        }
+        (Some(_), _, _) => {
+            return Err(CliError::Refused(
+                "--mtls-listen needs --tls-cert and --tls-key".into(),
+            ));
+        }
+        _ => None,
+    };
+    let trusted_proxies = args
+        .trusted_proxies
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            jans_core::outbound::Cidr::parse(p.trim()).ok_or_else(|| {
+                CliError::Refused(format!(
+                    "--trusted-proxies: {p:?} is not an IP address or CIDR block"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let issuer = match &args.issuer {
         Some(i) => Issuer::Explicit(i.clone()),
         None => Issuer::Derived(derived_issuer(&addr, tls.is_some())),
@@ -97,6 +135,20 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
         .await
         .map_err(|e| CliError::Refused(format!("cannot listen on {addr}: {e}")))?;
     let local = listener.local_addr()?;
+    // Bound before the server says it listens, so a caller that waits for that line finds
+    // both listeners.
+    let mtls = match mtls {
+        Some((addr, config)) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| CliError::Refused(format!("cannot listen on {addr}: {e}")))?;
+            let local = listener.local_addr()?;
+            tracing::info!(%local, "mutual TLS listening on {local}");
+            println!("jans mutual TLS on {local}");
+            Some((listener, config))
+        }
+        None => None,
+    };
     let pages = jans_http::pages::Pages::load(args.templates.as_deref())?;
     let state = Arc::new(
         AppState::new(
@@ -104,7 +156,8 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
             Arc::new(Metrics::default()),
             Arc::new(OsRandom),
         )
-        .with_pages(pages),
+        .with_pages(pages)
+        .with_trusted_proxies(trusted_proxies),
     );
     let host = HostConfig {
         hsts: tls.is_some(),
@@ -151,8 +204,27 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
     if let Err(e) = super::remote::announce(&opened.data.path, &format!("{scheme}://{reach}")) {
         tracing::warn!(error = %e, "cannot write server.json: commands will need --url");
     }
+    // The mutual-TLS listener stops when the main one does.
+    let (mtls_stop, mtls_stopped) = tokio::sync::watch::channel(false);
+    let mtls_task = match mtls {
+        Some((listener, config)) => {
+            let router = router.clone();
+            let mut stopped = mtls_stopped;
+            Some(tokio::spawn(async move {
+                let stop = async move {
+                    let _ = stopped.changed().await;
+                };
+                jans_http::serve::serve(listener, router, Some(config), stop).await
+            }))
+        }
+        None => None,
+    };
     let served =
         jans_http::serve::serve(listener, router, tls, jans_http::serve::shutdown_signal()).await;
+    let _ = mtls_stop.send(true);
+    if let Some(task) = mtls_task {
+        let _ = task.await;
+    }
     super::remote::withdraw(&opened.data.path);
     levels.abort();
     served?;

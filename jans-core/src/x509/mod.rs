@@ -1,10 +1,15 @@
-//! X.509 certificates of attestation statements and metadata (RFC 5280), read with
-//! `x509-cert`, their keys made keys of the engine's [`CryptoProvider`], and chains
-//! verified against trust anchors at the time the caller gives (never the system clock).
+//! X.509 certificates (RFC 5280) — of FIDO attestation statements and metadata, of
+//! clients authenticating with mutual TLS (RFC 8705) — read with `x509-cert`, their keys
+//! made keys of the engine's [`CryptoProvider`], and chains verified against trust anchors
+//! at the time the caller gives (never the system clock).
 //!
 //! Signatures are checked over the certificate's own `tbsCertificate` bytes as sent (not a
 //! re-encoding). Signature algorithms: ECDSA (P-256/384/521) with SHA-256/384/512 in any
 //! pairing, RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519.
+
+pub mod der;
+pub mod forwarded;
+pub mod names;
 
 use std::sync::Arc;
 
@@ -13,8 +18,6 @@ use x509_cert::certificate::Certificate as X509;
 
 use crate::crypto::{CryptoProvider, VerifyingKey};
 use crate::ctx::UnixTime;
-use crate::fido2::cbor::Value;
-use crate::fido2::der;
 use crate::jose::{Algorithm, Jwk};
 
 /// Subject attribute countryName.
@@ -101,6 +104,12 @@ impl Certificate {
     /// Its DER.
     pub fn der(&self) -> &[u8] {
         &self.der
+    }
+
+    /// `x5t#S256`: base64url of the SHA-256 of its DER (RFC 7515 §4.1.8), what a
+    /// certificate-bound token is bound to (RFC 8705 §3.1).
+    pub fn thumbprint_s256(&self) -> String {
+        thumbprint_s256(&self.der)
     }
 
     /// 1, 2 or 3.
@@ -387,6 +396,12 @@ impl Certificate {
     }
 }
 
+/// `x5t#S256` of the certificate `der` (RFC 7515 §4.1.8, RFC 8705 §3.1).
+pub fn thumbprint_s256(der: &[u8]) -> String {
+    use sha2::Digest as _;
+    crate::b64::encode(&sha2::Sha256::digest(der))
+}
+
 /// Verify `raw`, a signature of algorithm `oid` (dotted) over `tbs`, with `issuer`'s key:
 /// certificates and CRLs are signed alike.
 pub fn verify_signature(
@@ -467,20 +482,6 @@ pub fn pem_blocks(bytes: &[u8], label: &str) -> Option<Vec<Vec<u8>>> {
         rest = rest.get(body_start + len + end.len()..).unwrap_or_default();
     }
     Some(out)
-}
-
-/// The certificates of a CBOR `x5c` array (DER byte strings, leaf first).
-pub fn chain_of(x5c: &Value) -> Result<Vec<Certificate>, CertError> {
-    let Value::Array(items) = x5c else {
-        return Err(CertError::Malformed);
-    };
-    if items.is_empty() || items.len() > MAX_CHAIN {
-        return Err(CertError::ChainLength);
-    }
-    items
-        .iter()
-        .map(|c| Certificate::parse(c.as_bytes().ok_or(CertError::Malformed)?))
-        .collect()
 }
 
 /// Verify `chain` (leaf first) up to one of `roots` at `now`: each certificate signed by
