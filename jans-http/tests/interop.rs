@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "common/pki.rs"]
+mod pki;
+
 const JANS: &str = env!("CARGO_BIN_EXE_jans");
 const SCOPE: &str = "read write";
 
@@ -434,6 +437,68 @@ fn fapi_server(dir: &Path, rp_port: u16, clients_file: &Path) -> Server {
     server
 }
 
+/// A third `jans serve`, over TLS with a certificate of a test CA (made with openssl), with
+/// `--mtls-listen` for the token, introspection and revocation endpoints' aliases and that
+/// CA trusted for `tls_client_auth` (RFC 8705); added to `clients_file` as `mtls`: its
+/// `issuer` and the certificate files mtls.test.mjs uses (`ca`, the CA's `client` and the
+/// self-signed `stranger`, each `.pem` and `.key`).
+fn mtls_server(dir: &Path, clients_file: &Path) -> Server {
+    let certs = dir.join("mtls-certs");
+    fs::create_dir_all(&certs).unwrap();
+    pki::certificates(&certs);
+    let data = dir.join("mtls-data");
+    let (port, mtls_port) = (free_port(), free_port());
+    let issuer = format!("https://localhost:{port}");
+    let alias = |path: &str| format!("https://localhost:{mtls_port}/jans-auth/restv1/{path}");
+    let cfg = dir.join("mtls-config.json");
+    let ca = fs::read_to_string(certs.join("ca.pem")).unwrap();
+    fs::write(
+        &cfg,
+        json!({"issuer": issuer, "mtlsTrustedCaCertificates": [ca],
+               "mtlsTokenEndpoint": alias("token"),
+               "mtlsIntrospectionEndpoint": alias("introspection"),
+               "mtlsTokenRevocationEndpoint": alias("revoke")})
+        .to_string(),
+    )
+    .unwrap();
+    let log = dir.join("serve-mtls.log");
+    let out = File::create(&log).unwrap();
+    let child = Command::new(JANS)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--tls-cert")
+        .arg(certs.join("server.pem"))
+        .arg("--tls-key")
+        .arg(certs.join("server.key"))
+        .args(["--mtls-listen", &format!("127.0.0.1:{mtls_port}")])
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("start jans serve");
+    let mut server = Server { child, log };
+    let start = Instant::now();
+    // Both listeners are bound before the server says it listens.
+    while !server.log().contains("jans listening on") {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            panic!("the mTLS server exited ({status})\n{}", server.log());
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the mTLS server did not start within 30 s\n{}",
+            server.log()
+        );
+        sleep(Duration::from_millis(100));
+    }
+    let mut clients: Value = serde_json::from_slice(&fs::read(clients_file).unwrap()).unwrap();
+    clients["mtls"] = json!({"issuer": issuer, "certs": certs});
+    fs::write(clients_file, serde_json::to_vec_pretty(&clients).unwrap()).unwrap();
+    server
+}
+
 /// The Cedar policies uma.test.mjs is decided by.
 const UMA_POLICIES: &str = r#"
 @id("alice-reads")
@@ -616,6 +681,8 @@ fn openid_client_against_jans_serve() {
     eprintln!("interop: jans serve ready at {issuer}");
     // A second server, with the FAPI 2.0 Security Profile on (fapi2.test.mjs).
     let mut fapi_server = fapi_server(dir, rp_port, &clients_file);
+    // A third, over TLS with a mutual-TLS listener (mtls.test.mjs).
+    let mut mtls_server = mtls_server(dir, &clients_file);
 
     let ran = run_bounded(
         Command::new(&node)
@@ -650,11 +717,14 @@ fn openid_client_against_jans_serve() {
     fapi_server.stop(Duration::from_secs(10));
     let fapi_log = fapi_server.log();
     drop(fapi_server);
+    mtls_server.stop(Duration::from_secs(10));
+    let mtls_log = mtls_server.log();
+    drop(mtls_server);
 
     eprintln!("{}", ran.stdout);
     assert!(
         ran.status.success(),
-        "node interop tests failed against jans serve ({issuer})\n{}\n--- jans serve log ---\n{log}\n--- FAPI 2.0 server log ---\n{fapi_log}",
+        "node interop tests failed against jans serve ({issuer})\n{}\n--- jans serve log ---\n{log}\n--- FAPI 2.0 server log ---\n{fapi_log}\n--- mTLS server log ---\n{mtls_log}",
         ran.describe()
     );
     assert!(

@@ -8,91 +8,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
+use common::pki::certificates;
 use common::*;
 use serde_json::{Value, json};
-
-/// `openssl ARGS` (a .ci/run dependency), which must succeed.
-fn openssl(dir: &Path, args: &[&str]) {
-    let ok = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl is needed to make test certificates");
-    assert!(ok.success(), "openssl {args:?}");
-}
-
-const EC: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
-
-/// A CA; the server's certificate for localhost and a client's (`/C=US/O=Example/CN=client
-/// one`), both from it; and a self-signed client certificate. Each as `NAME.pem` and
-/// `NAME.key`.
-fn certificates(dir: &Path) {
-    let mut ca = vec![
-        "req",
-        "-x509",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Test CA",
-    ];
-    ca.extend(EC);
-    ca.extend([
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign",
-    ]);
-    openssl(dir, &ca);
-    for (name, subject, ext, by_ca) in [
-        (
-            "server",
-            "/CN=localhost",
-            "extendedKeyUsage=serverAuth",
-            true,
-        ),
-        (
-            "client",
-            "/C=US/O=Example/CN=client one",
-            "extendedKeyUsage=clientAuth",
-            true,
-        ),
-        (
-            "stranger",
-            "/C=US/O=Example/CN=client one",
-            "extendedKeyUsage=clientAuth",
-            false,
-        ),
-    ] {
-        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
-        let mut args = vec!["req", "-x509", "-nodes", "-days", "1", "-subj", subject];
-        if by_ca {
-            args.extend(["-CA", "ca.pem", "-CAkey", "ca.key"]);
-        }
-        args.extend(EC);
-        args.extend([
-            "-keyout",
-            &key,
-            "-out",
-            &pem,
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-            "-addext",
-            ext,
-        ]);
-        openssl(dir, &args);
-    }
-}
 
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap()

@@ -2,6 +2,8 @@
 //! server, ports, and reading pages and redirects.
 #![allow(dead_code)]
 
+pub mod pki;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -26,7 +26,7 @@ test('FAPI 2.0: private_key_jwt, PAR, PKCE and DPoP through the pages', async ()
   const { config, redirectUri } = await fapiClient();
   const meta = config.serverMetadata();
   assert.equal(meta.require_pushed_authorization_requests, true);
-  assert.deepEqual(meta.token_endpoint_auth_methods_supported, ['private_key_jwt']);
+  assert.deepEqual(meta.token_endpoint_auth_methods_supported, ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth']);
   assert.deepEqual(meta.response_types_supported, ['code']);
   assert.ok(meta.id_token_signing_alg_values_supported.every((a) => ['PS256', 'ES256', 'EdDSA'].includes(a)));
 
