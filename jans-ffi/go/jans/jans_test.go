@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -402,6 +403,13 @@ func TestCreateAccountAtAPromptCreateStep(t *testing.T) {
 // selfSigned makes a self-signed client certificate (DER) named cn.
 func selfSigned(t *testing.T, cn string) []byte {
 	t.Helper()
+	der, _ := selfSignedWithKey(t, cn)
+	return der
+}
+
+// selfSignedWithKey makes a self-signed client certificate (DER) named cn, with its key.
+func selfSignedWithKey(t *testing.T, cn string) ([]byte, *ecdsa.PrivateKey) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -417,12 +425,12 @@ func selfSigned(t *testing.T, cn string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return der
+	return der, key
 }
 
-func TestCertificateBoundTokenVerifiesOnlyWithItsCertificate(t *testing.T) {
-	e := newEngine(t)
-	cert := selfSigned(t, "go client")
+// registerSelfSigned registers a self_signed_tls_client_auth client of cert; its id.
+func registerSelfSigned(t *testing.T, e *Engine, cert []byte) string {
+	t.Helper()
 	parsed, err := x509.ParseCertificate(cert)
 	if err != nil {
 		t.Fatal(err)
@@ -445,7 +453,43 @@ func TestCertificateBoundTokenVerifiesOnlyWithItsCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := c["client_id"].(string)
+	return c["client_id"].(string)
+}
+
+// The engine as a net/http handler behind a TLS server that asks for client certificates
+// hands the certificate to the engine: mutual-TLS client authentication works.
+func TestServeHTTPPassesTheClientCertificate(t *testing.T) {
+	e := newEngine(t)
+	cert, key := selfSignedWithKey(t, "go client")
+	id := registerSelfSigned(t, e, cert)
+	srv := httptest.NewUnstartedServer(e)
+	srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
+	srv.StartTLS()
+	defer srv.Close()
+	post := func(c *http.Client) int {
+		resp, err := c.PostForm(srv.URL+"/jans-auth/restv1/token",
+			url.Values{"grant_type": {"client_credentials"}, "client_id": {id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if status := post(srv.Client()); status != 401 {
+		t.Fatalf("without a certificate: %d", status)
+	}
+	withCert := srv.Client()
+	withCert.Transport.(*http.Transport).TLSClientConfig.Certificates =
+		[]tls.Certificate{{Certificate: [][]byte{cert}, PrivateKey: key}}
+	if status := post(withCert); status != 200 {
+		t.Fatalf("with its certificate: %d", status)
+	}
+}
+
+func TestCertificateBoundTokenVerifiesOnlyWithItsCertificate(t *testing.T) {
+	e := newEngine(t)
+	cert := selfSigned(t, "go client")
+	id := registerSelfSigned(t, e, cert)
 	h := http.Header{}
 	h.Set("Content-Type", "application/x-www-form-urlencoded")
 	req := &Request{Method: "POST", Path: "/jans-auth/restv1/token", Header: h,

@@ -86,4 +86,3 @@ pub fn certificates(dir: &Path) {
         openssl(dir, &args);
     }
 }
-
