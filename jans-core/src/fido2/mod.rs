@@ -11,7 +11,7 @@
 //! - the parsers every ceremony starts from, each bounded and refusing rather than
 //!   guessing: [`cbor`] (RFC 8949, definite lengths only), [`authenticator_data`] (§6.1),
 //!   [`client_data`] (§5.8.1), [`cose`] (credential public keys), [`signature`] (DER
-//!   ECDSA), [`x509`] (attestation certificates and chains) over [`der`];
+//!   ECDSA), and the shared [`crate::x509`] (attestation certificates and chains);
 //! - [`attestation`]: the attestation object and one verifier per statement format (§8);
 //! - [`mds`]: FIDO metadata (MDS3) and the trust judgement of attestations (§7.1 steps
 //!   22–24); [`metadata`]: its loading, refreshing and health report;

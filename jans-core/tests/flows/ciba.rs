@@ -219,6 +219,20 @@ fn ping_and_push_go_through_the_delivery_queue() {
         serde_json::from_str(sent[0].1.strip_prefix("Bearer push-tok-456 ").unwrap()).unwrap();
     assert_eq!(body["auth_req_id"], id.as_str());
     assert!(body["access_token"].is_string() && body["id_token"].is_string());
+    // §10.3.1: the ID token names the request and hashes the access token.
+    let claims = id_token_claims(&body);
+    assert_eq!(
+        claims["urn:openid:params:jwt:claim:auth_req_id"],
+        id.as_str()
+    );
+    assert_eq!(
+        claims["at_hash"],
+        jans_core::auth::oidc::id_token::half_hash(
+            jans_core::jose::Algorithm::ES256,
+            body["access_token"].as_str().unwrap()
+        )
+    );
+    assert!(claims.get("urn:openid:params:jwt:claim:rt_hash").is_none());
     assert_eq!(
         h.introspect(&push, body["access_token"].as_str().unwrap())["active"],
         true
@@ -245,6 +259,58 @@ fn ping_and_push_go_through_the_delivery_queue() {
         body,
         json!({"auth_req_id": id, "error": "access_denied", "error_description": "the person denied the request"})
     );
+}
+
+/// The claims of the ID token in a token response `body` (signature not checked here).
+fn id_token_claims(body: &Value) -> Value {
+    let jwt = jans_core::jose::jws::decode(body["id_token"].as_str().unwrap()).unwrap();
+    serde_json::from_slice(jwt.payload_unverified()).unwrap()
+}
+
+/// A push client allowed refresh tokens gets one, hashed in the pushed ID token (CIBA Core
+/// §10.3.1 `urn:openid:params:jwt:claim:rt_hash`), and it refreshes.
+#[test]
+fn a_pushed_id_token_hashes_the_refresh_token_beside_it() {
+    let h = harness();
+    let push = h.register(json!({"grant_types": [GRANT, "refresh_token"],
+                                 "scope": "openid profile offline_access",
+                                 "backchannel_token_delivery_mode": "push",
+                                 "backchannel_client_notification_endpoint": NOTIFY}));
+    let r = h.post(
+        AuthEndpoint::BackchannelAuthentication,
+        &[
+            ("scope", "openid profile offline_access"),
+            ("login_hint", "alice"),
+            ("client_notification_token", "push-tok-789"),
+        ],
+        Some(basic(&push)),
+    );
+    assert_eq!(r.status(), 200, "{:?}", r.body);
+    let id = json(&r)["auth_req_id"].as_str().unwrap().to_owned();
+    let r = pending_refs(&h, "alice")[0].reference.clone();
+    assert!(block_on(h.engine.ciba_decide(&r, "alice", true, &h.ctx())).unwrap());
+    let body: Value = serde_json::from_str(
+        delivered(&h)[0]
+            .1
+            .strip_prefix("Bearer push-tok-789 ")
+            .unwrap(),
+    )
+    .unwrap();
+    let rt = body["refresh_token"].as_str().expect("a refresh token");
+    let claims = id_token_claims(&body);
+    assert_eq!(
+        claims["urn:openid:params:jwt:claim:auth_req_id"],
+        id.as_str()
+    );
+    assert_eq!(
+        claims["urn:openid:params:jwt:claim:rt_hash"],
+        jans_core::auth::oidc::id_token::half_hash(jans_core::jose::Algorithm::ES256, rt)
+    );
+    let r = h.token(
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        Some(basic(&push)),
+    );
+    assert_eq!(r.status(), 200, "{:?}", r.body);
 }
 
 fn page_of(r: &Response) -> Value {

@@ -64,11 +64,20 @@ impl ClientMetadata {
             .grant_types
             .iter()
             .any(|g| g == crate::config::DEVICE_CODE_GRANT);
-        if !code && !password && !device && self.grant_types.iter().any(|g| g == "refresh_token") {
-            // Refresh tokens come with a code, a password or a device grant; alone the grant
-            // type can never be used.
+        let ciba = self
+            .grant_types
+            .iter()
+            .any(|g| g == crate::config::CIBA_GRANT);
+        if !code
+            && !password
+            && !device
+            && !ciba
+            && self.grant_types.iter().any(|g| g == "refresh_token")
+        {
+            // Refresh tokens come with a code, a password, a device or a CIBA grant (CIBA
+            // Core §10.1.1); alone the grant type can never be used.
             return Err(meta_err(
-                "refresh_token needs authorization_code, password or the device code grant",
+                "refresh_token needs authorization_code, password, the device code or the CIBA grant",
             ));
         }
         if self.response_types.is_empty() && code {

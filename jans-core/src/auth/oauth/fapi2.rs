@@ -5,9 +5,9 @@
 //! `response_type=code` (no implicit or hybrid, item 2) with PKCE S256 (item 4); codes live
 //! at most 60 s (item 13); clients authenticate with `private_key_jwt` or mutual TLS
 //! (§5.3.2.1 item 4) and are confidential; every access token is sender-constrained with
-//! DPoP or mutual TLS (§5.3.2.1 item 2); JWS algorithms are `PS256`, `ES256` or `EdDSA` only (§5.4), for
-//! client assertions, DPoP proofs, ID tokens and every token we sign; the authorization
-//! response carries `iss` (RFC 9207, always here). Discovery says so.
+//! DPoP or mutual TLS (§5.3.2.1 item 2); JWS algorithms are `PS256`, `ES256` or `EdDSA`
+//! only (§5.4), for client assertions, DPoP proofs, ID tokens and every token we sign; the
+//! authorization response carries `iss` (RFC 9207, always here). Discovery says so.
 
 use crate::config::Config;
 use crate::error::oauth::{ErrorCode, OAuthError};
@@ -50,8 +50,8 @@ fn refused(why: &'static str) -> OAuthError {
 }
 
 /// A client's metadata under the profile: confidential with `private_key_jwt` or mutual
-/// TLS, code flow
-/// only, FAPI algorithms only (RFC 7591 §3.2.2 `invalid_client_metadata` otherwise).
+/// TLS, code flow only, FAPI algorithms only (RFC 7591 §3.2.2 `invalid_client_metadata`
+/// otherwise).
 pub fn check_client(config: &Config, m: &ClientMetadata) -> Result<(), OAuthError> {
     if !on(config) {
         return Ok(());

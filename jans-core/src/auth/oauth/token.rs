@@ -119,7 +119,7 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         }
     };
     match decision {
-        Decision::Granted(granted) => issue(auth, &caller, &granted, &binding, ctx).await,
+        Decision::Granted(granted) => issue(auth, &caller, &granted, &binding, None, ctx).await,
         Decision::Answer(response) => Ok(response),
     }
 }
@@ -128,12 +128,15 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
 /// refresh token it names; then, for a grant that took a code or a refresh token, revoke
 /// what was just stored if a racing replay revoked the family meanwhile (the client is
 /// answered, with tokens that are already revoked). The access token is bound as `binding`
-/// says, and so is a public client's refresh token (RFC 9449 §5, RFC 8705 §4).
+/// says, and so is a public client's refresh token (RFC 9449 §5, RFC 8705 §4). Tokens a
+/// CIBA push delivers name the request `push_auth_req_id` in the ID token (CIBA Core
+/// §10.3.1).
 pub(crate) async fn issue(
     auth: &AuthServer,
     caller: &client_auth::Authenticated,
     granted: &Granted,
     binding: &Binding<'_>,
+    push_auth_req_id: Option<&str>,
     ctx: &Ctx,
 ) -> Result<Response, Error> {
     let client = &caller.client;
@@ -166,29 +169,8 @@ pub(crate) async fn issue(
         // RFC 9396 §7.
         extra.insert("authorization_details".into(), details.clone());
     }
-    if let (Some(basis), Some(user)) = (&granted.id_token, subject) {
-        let scopes: Vec<&str> = basis.request.scopes.iter().map(String::as_str).collect();
-        let groups = auth
-            .groups_claim(&user.inum, &scopes, basis.request.claims.as_deref())
-            .await?;
-        let id_token = crate::auth::oidc::id_token::issue_for_client(
-            auth,
-            &crate::auth::oidc::id_token::Issue {
-                client,
-                user,
-                session: &basis.session,
-                request: &basis.request,
-                access_token: Some(&issued.token),
-                code: None,
-                groups: &groups,
-            },
-            ctx,
-        )
-        .await?;
-        extra.insert("id_token".into(), id_token.into());
-        counted.push(TokenType::IdToken);
-    }
-    if let (Some(scope), Some(user)) = (&granted.refresh, subject) {
+    // The refresh token first: a CIBA push's ID token carries its hash.
+    let refresh_token = if let (Some(scope), Some(user)) = (&granted.refresh, subject) {
         let data = TokenData {
             jti: None,
             claims: granted.claims.clone(),
@@ -213,8 +195,39 @@ pub(crate) async fn issue(
             ctx,
         )
         .await?;
-        extra.insert("refresh_token".into(), rt.into());
         counted.push(TokenType::RefreshToken);
+        Some(rt)
+    } else {
+        None
+    };
+    if let (Some(basis), Some(user)) = (&granted.id_token, subject) {
+        let scopes: Vec<&str> = basis.request.scopes.iter().map(String::as_str).collect();
+        let groups = auth
+            .groups_claim(&user.inum, &scopes, basis.request.claims.as_deref())
+            .await?;
+        let id_token = crate::auth::oidc::id_token::issue_for_client(
+            auth,
+            &crate::auth::oidc::id_token::Issue {
+                client,
+                user,
+                session: &basis.session,
+                request: &basis.request,
+                access_token: Some(&issued.token),
+                code: None,
+                push: push_auth_req_id.map(|id| crate::auth::oidc::id_token::Push {
+                    auth_req_id: id,
+                    refresh_token: refresh_token.as_deref(),
+                }),
+                groups: &groups,
+            },
+            ctx,
+        )
+        .await?;
+        extra.insert("id_token".into(), id_token.into());
+        counted.push(TokenType::IdToken);
+    }
+    if let Some(rt) = refresh_token {
+        extra.insert("refresh_token".into(), rt.into());
     }
     if granted.settle {
         crate::auth::oauth::family::settle(auth, &granted.family, ctx).await?;

@@ -46,8 +46,20 @@ pub struct IdToken<'a> {
     pub access_token: Option<&'a str>,
     /// The code issued beside it (gives `c_hash`).
     pub code: Option<&'a str>,
+    /// Delivered by a CIBA push (OpenID CIBA Core §10.3.1).
+    pub push: Option<Push<'a>>,
     /// User claims to include (from scopes or the `claims` parameter).
     pub claims: Map<String, Value>,
+}
+
+/// What an ID token delivered by a CIBA push carries beyond the usual (OpenID CIBA Core
+/// §10.3.1): the request it answers, and the hash of the refresh token beside it.
+#[derive(Clone, Copy, Debug)]
+pub struct Push<'a> {
+    /// `urn:openid:params:jwt:claim:auth_req_id`.
+    pub auth_req_id: &'a str,
+    /// The refresh token pushed with it (gives `urn:openid:params:jwt:claim:rt_hash`).
+    pub refresh_token: Option<&'a str>,
 }
 
 impl IdToken<'_> {
@@ -77,6 +89,18 @@ impl IdToken<'_> {
         }
         if let Some(c) = self.code {
             m.insert("c_hash".into(), half_hash(alg, c).into());
+        }
+        if let Some(push) = self.push {
+            m.insert(
+                "urn:openid:params:jwt:claim:auth_req_id".into(),
+                push.auth_req_id.into(),
+            );
+            if let Some(rt) = push.refresh_token {
+                m.insert(
+                    "urn:openid:params:jwt:claim:rt_hash".into(),
+                    half_hash(alg, rt).into(),
+                );
+            }
         }
         m
     }
@@ -129,6 +153,7 @@ mod tests {
             sid: Some("s1"),
             access_token: Some("at"),
             code: None,
+            push: None,
             claims: extra,
         };
         let c = t.claims(Algorithm::ES256);
@@ -158,6 +183,8 @@ pub struct Issue<'a> {
     pub access_token: Option<&'a str>,
     /// The code issued beside it (gives `c_hash`).
     pub code: Option<&'a str>,
+    /// Delivered by a CIBA push.
+    pub push: Option<Push<'a>>,
     /// The names of the user's groups, read when the request asks for them
     /// (`AuthServer::groups_claim`).
     pub groups: &'a [String],
@@ -234,6 +261,7 @@ pub fn issue(
         sid: Some(&what.session.sid),
         access_token: what.access_token,
         code: what.code,
+        push: what.push,
         claims: released,
     };
     let payload =

@@ -160,6 +160,7 @@ pub(crate) async fn issue_code(
                 request: authz,
                 access_token: access_token.as_deref(),
                 code: code.as_deref(),
+                push: None,
                 groups: &groups,
             },
             ctx,

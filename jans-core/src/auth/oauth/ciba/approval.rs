@@ -160,6 +160,7 @@ async fn notify(
                     &caller,
                     &g,
                     &crate::auth::oauth::access_token::Binding::NONE,
+                    Some(&auth_req_id),
                     ctx,
                 )
                 .await?;
