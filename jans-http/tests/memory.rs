@@ -112,7 +112,9 @@ fn resident_memory_stays_flat_over_100_logins() {
     };
     concurrent(&mut after);
     assert_eq!(metric(&base, "jans_password_checks_total"), 100);
-    let bound = fresh + 7 * MIB + 19 * MIB * workers;
+    // 9 MiB over the fresh size: the fresh reading itself varies by 2 MiB from start to
+    // start (28–30 MiB for the same build), the growth by 2 MiB (43–45 MiB).
+    let bound = fresh + 9 * MIB + 19 * MIB * workers;
     eprintln!(
         "RSS: fresh {} MiB; after 10, 50 sequential and 50 concurrent logins {:?} MiB; bound {} MiB ({workers} workers)",
         fresh / MIB,

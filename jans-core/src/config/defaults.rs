@@ -124,6 +124,8 @@ impl Default for Config {
             backchannel_authentication_response_interval: 2,
             ciba_max_expiration_time_allowed_sec: 1800,
             backchannel_user_code_parameter_supported: false,
+            backchannel_authentication_request_signing_alg_values_supported: Algorithm::ASYMMETRIC
+                .to_vec(),
             device_authz_request_expires_in: 1800,
             device_authz_token_poll_interval: 5,
             jwt_bearer_trusted_issuers: Vec::new(),

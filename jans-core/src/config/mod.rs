@@ -256,6 +256,10 @@ pub struct Config {
     /// `backchannelUserCodeParameterSupported`): their requests then carry the person's
     /// `user_code`, checked as their password.
     pub backchannel_user_code_parameter_supported: bool,
+    /// The JWS algorithms signed CIBA authentication requests may use (CIBA Core §4, §7.1.1;
+    /// Janssen's `backchannelAuthenticationRequestSigningAlgValuesSupported`): asymmetric
+    /// only.
+    pub backchannel_authentication_request_signing_alg_values_supported: Vec<Algorithm>,
     /// Seconds a device authorization's codes stay usable (RFC 8628 §3.2 `expires_in`;
     /// Janssen's `deviceAuthzRequestExpiresIn`).
     pub device_authz_request_expires_in: u64,

@@ -9,6 +9,16 @@ impl Config {
         self.validate_features()?;
         self.validate_grants()?;
         self.validate_mtls()?;
+        if self
+            .backchannel_authentication_request_signing_alg_values_supported
+            .iter()
+            .any(|a| a.is_symmetric())
+        {
+            return Err(ConfigError::new(
+                "backchannelAuthenticationRequestSigningAlgValuesSupported",
+                "only asymmetric algorithms (CIBA Core §7.1.1)",
+            ));
+        }
         if !super::LOGGING_LEVELS.contains(&self.logging_level.as_str()) {
             return Err(ConfigError::new(
                 "loggingLevel",

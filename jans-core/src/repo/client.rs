@@ -259,6 +259,10 @@ pub struct ClientMetadata {
     /// OpenID CIBA Core §4: this client's requests carry the person's `user_code`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub backchannel_user_code_parameter: bool,
+    /// OpenID CIBA Core §4: the only JWS `alg` this client's signed authentication requests
+    /// may use (§7.1.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_authentication_request_signing_alg: Option<Algorithm>,
     /// Require PKCE even though the client is confidential.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_pkce: bool,

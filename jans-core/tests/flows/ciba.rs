@@ -659,3 +659,172 @@ fn an_auth_req_id_is_redeemed_once_on_every_backend() {
         }
     }
 }
+
+/// A CIBA client whose requests are signed (§7.1.1) with its ES256 key; and the key.
+fn signing_client(
+    h: &Harness,
+) -> (
+    RegisteredClient,
+    std::sync::Arc<dyn jans_core::crypto::SigningKey>,
+) {
+    let key = h
+        .provider()
+        .generate(jans_core::jose::Algorithm::ES256, h.rng.as_ref())
+        .unwrap();
+    let mut jwk = key.public_jwk();
+    jwk.kid = Some("k1".into());
+    let c = h.register(json!({"grant_types": [GRANT], "scope": "openid profile",
+                              "backchannel_token_delivery_mode": "poll",
+                              "backchannel_authentication_request_signing_alg": "ES256",
+                              "jwks": {"keys": [jwk]}}));
+    (c, key)
+}
+
+fn signed_request(h: &Harness, key: &dyn jans_core::crypto::SigningKey, claims: &Value) -> String {
+    let mut header = jans_core::jose::jws::Header::new(key.algorithm());
+    header.kid = Some("k1".into());
+    jans_core::jose::jws::sign(
+        &header,
+        &serde_json::to_vec(claims).unwrap(),
+        key,
+        h.rng.as_ref(),
+    )
+    .unwrap()
+}
+
+/// A refused signed request: why, the request, parameters beside it, what the error says.
+type Refusal<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, &'a str);
+
+/// §7.1.1: the request's parameters in a JWT the client signed; every check a refusal
+/// that stores nothing; each request once.
+#[test]
+fn a_signed_authentication_request_carries_the_parameters() {
+    let h = harness();
+    let (c, key) = signing_client(&h);
+    let now = h.clock.now();
+    let id = c.client.client_id.clone();
+    let claims = |jti: &str| {
+        json!({"iss": id, "aud": ISSUER, "exp": now + 60, "iat": now, "nbf": now, "jti": jti,
+               "scope": "openid profile", "login_hint": "alice", "binding_message": "W4SCT",
+               "requested_expiry": 120})
+    };
+    let send = |request: &str, extra: &[(&str, &str)]| {
+        let mut form = vec![("request", request)];
+        form.extend_from_slice(extra);
+        h.post(
+            AuthEndpoint::BackchannelAuthentication,
+            &form,
+            Some(basic(&c)),
+        )
+    };
+    let good = signed_request(&h, key.as_ref(), &claims("j-1"));
+
+    let other = h
+        .provider()
+        .generate(jans_core::jose::Algorithm::ES256, h.rng.as_ref())
+        .unwrap();
+    let es384 = h
+        .provider()
+        .generate(jans_core::jose::Algorithm::ES384, h.rng.as_ref())
+        .unwrap();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut c = claims("j-x");
+        f(&mut c);
+        signed_request(&h, key.as_ref(), &c)
+    };
+    let unsigned = format!(
+        "{}.{}.",
+        jans_core::b64::encode(br#"{"alg":"none"}"#),
+        jans_core::b64::encode(claims("j-n").to_string().as_bytes())
+    );
+    let refused: Vec<Refusal> = vec![
+        (
+            "unsigned",
+            unsigned,
+            vec![],
+            "signed authentication request",
+        ),
+        (
+            "another key",
+            signed_request(&h, other.as_ref(), &claims("j-2")),
+            vec![],
+            "signature",
+        ),
+        (
+            "not the registered alg",
+            signed_request(&h, es384.as_ref(), &claims("j-3")),
+            vec![],
+            "ES384",
+        ),
+        (
+            "aud",
+            with(&|c| c["aud"] = "https://elsewhere.example.com".into()),
+            vec![],
+            "aud",
+        ),
+        (
+            "iss",
+            with(&|c| c["iss"] = "someone-else".into()),
+            vec![],
+            "iss",
+        ),
+        (
+            "jti",
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("jti");
+            }),
+            vec![],
+            "jti",
+        ),
+        (
+            "expired",
+            with(&|c| c["exp"] = (now - 3600).into()),
+            vec![],
+            "exp",
+        ),
+        (
+            "a parameter beside it",
+            good.clone(),
+            vec![("login_hint", "alice")],
+            "beside",
+        ),
+        (
+            "garbage",
+            "not.a.jwt".into(),
+            vec![],
+            "signed authentication request",
+        ),
+    ];
+    for (why, request, extra, says) in &refused {
+        let r = send(request, extra);
+        assert_error(&r, 400, "invalid_request");
+        let said = json(&r)["error_description"].as_str().unwrap().to_owned();
+        assert!(said.contains(says), "{why}: {said}");
+    }
+    assert_eq!(stored(&h), 0, "a refused request stores nothing");
+
+    let r = send(&good, &[]);
+    assert_eq!(r.status(), 200, "{:?}", r.body);
+    assert_eq!(json(&r)["expires_in"], 120);
+    let pending = pending_refs(&h, "alice");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].binding_message.as_deref(), Some("W4SCT"));
+    // Once: the same signed request again is refused.
+    assert_error(&send(&good, &[]), 400, "invalid_request");
+    assert_eq!(stored(&h), 1);
+
+    let d = json(&h.call(Request::new(AuthEndpoint::Discovery, Method::Get)));
+    assert!(
+        d["backchannel_authentication_request_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("ES256"))
+    );
+    // Registration: only an asymmetric algorithm the server takes.
+    let m = jans_core::repo::client::ClientMetadata::from_json(json!({
+        "grant_types": [GRANT], "backchannel_token_delivery_mode": "poll",
+        "backchannel_authentication_request_signing_alg": "HS256"}))
+    .unwrap();
+    let e = block_on(h.engine.register_client(m, &h.ctx())).unwrap_err();
+    assert!(e.to_string().contains("invalid_client_metadata"), "{e}");
+}

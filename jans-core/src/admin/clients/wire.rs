@@ -32,7 +32,7 @@ pub(in crate::admin) enum Kind {
 
 /// Janssen's top-level members read one to one into RFC 7591 metadata: (Janssen, ours,
 /// type).
-pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 38] = [
+pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 39] = [
     ("redirectUris", "redirect_uris", Kind::List),
     ("responseTypes", "response_types", Kind::List),
     ("grantTypes", "grant_types", Kind::List),
@@ -144,6 +144,11 @@ pub(in crate::admin) const MEMBERS: [(&str, &str, Kind); 38] = [
         "backchannelUserCodeParameter",
         "backchannel_user_code_parameter",
         Kind::Bool,
+    ),
+    (
+        "backchannelAuthenticationRequestSigningAlg",
+        "backchannel_authentication_request_signing_alg",
+        Kind::Text,
     ),
     ("softwareId", "software_id", Kind::Text),
     ("softwareVersion", "software_version", Kind::Text),

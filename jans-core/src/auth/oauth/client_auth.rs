@@ -320,21 +320,9 @@ async fn assertion_auth(
                 .into_iter()
                 .filter(|a| crate::auth::oauth::fapi2::alg_allowed(&config, *a))
                 .collect();
-            let jwks = client_jwks(auth, &client, ctx, false).await?;
-            match unverified
-                .clone()
-                .verify_with_jwks(&jwks, &allowed, auth.provider().as_ref())
-            {
-                Ok(p) => p,
-                // The client may have rolled its keys: fetch its jwks_uri again, once.
-                Err(JoseError::KeyNotFound) if client.metadata.jwks_uri.is_some() => {
-                    let jwks = client_jwks(auth, &client, ctx, true).await?;
-                    unverified
-                        .verify_with_jwks(&jwks, &allowed, auth.provider().as_ref())
-                        .map_err(jose_fail)?
-                }
-                Err(e) => return Err(jose_fail(e)),
-            }
+            verify_with_client_keys(auth, &client, unverified, &allowed, ctx)
+                .await?
+                .map_err(jose_fail)?
         }
     };
     let claims = jwt::parse_claims(&payload).map_err(jose_fail)?;
@@ -431,6 +419,29 @@ pub(crate) async fn spend_assertion(
         Ok(()) => Ok(true),
         Err(StoreError::Conflict) => Ok(false),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Verify `unverified` (of an `allowed` algorithm) with `client`'s keys: its `jwks`, or its
+/// `jwks_uri`, fetched again once when no key fits (the client may have rolled its keys).
+/// The outer error is a fetch that failed; the inner one, the verification's.
+pub(crate) async fn verify_with_client_keys(
+    auth: &AuthServer,
+    client: &Client,
+    unverified: jws::Unverified,
+    allowed: &[Algorithm],
+    ctx: &Ctx,
+) -> Result<Result<Vec<u8>, JoseError>, Error> {
+    let jwks = client_jwks(auth, client, ctx, false).await?;
+    match unverified
+        .clone()
+        .verify_with_jwks(&jwks, allowed, auth.provider().as_ref())
+    {
+        Err(JoseError::KeyNotFound) if client.metadata.jwks_uri.is_some() => {
+            let jwks = client_jwks(auth, client, ctx, true).await?;
+            Ok(unverified.verify_with_jwks(&jwks, allowed, auth.provider().as_ref()))
+        }
+        other => Ok(other),
     }
 }
 

@@ -11,7 +11,6 @@
 
 use crate::auth::AuthServer;
 use crate::auth::clients::secret_aad;
-use crate::auth::oauth::client_auth::client_jwks;
 use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::error::Error;
@@ -222,22 +221,15 @@ async fn read(
             )
             .map_err(|e| object_err(describe(&e)))?
     } else {
-        let allowed = [alg];
-        let jwks = client_jwks(auth, client, ctx, false).await?;
-        match unverified
-            .clone()
-            .verify_with_jwks(&jwks, &allowed, auth.provider().as_ref())
-        {
-            Ok(p) => p,
-            // The client may have rolled its keys: its jwks_uri again, once.
-            Err(JoseError::KeyNotFound) if client.metadata.jwks_uri.is_some() => {
-                let jwks = client_jwks(auth, client, ctx, true).await?;
-                unverified
-                    .verify_with_jwks(&jwks, &allowed, auth.provider().as_ref())
-                    .map_err(|e| object_err(describe(&e)))?
-            }
-            Err(e) => return Err(object_err(describe(&e))),
-        }
+        crate::auth::oauth::client_auth::verify_with_client_keys(
+            auth,
+            client,
+            unverified,
+            &[alg],
+            ctx,
+        )
+        .await?
+        .map_err(|e| object_err(describe(&e)))?
     };
     let claims =
         jwt::parse_claims(&payload).map_err(|_| object_err("claims are not a JSON object"))?;

@@ -132,6 +132,16 @@ pub fn document(
             "backchannel_user_code_parameter_supported".into(),
             config.backchannel_user_code_parameter_supported.into(),
         );
+        let signing: Vec<&str> = config
+            .backchannel_authentication_request_signing_alg_values_supported
+            .iter()
+            .filter(|a| crate::auth::oauth::fapi2::alg_allowed(config, **a))
+            .map(|a| a.as_str())
+            .collect();
+        d.insert(
+            "backchannel_authentication_request_signing_alg_values_supported".into(),
+            signing.into(),
+        );
     }
     // RFC 9126 §5: the PAR endpoint while its flag is on, and whether PAR is required.
     if config.feature_enabled("par")

@@ -70,6 +70,7 @@ fn a_shown_client_reads_back_the_same() {
         backchannel_token_delivery_mode: Some("ping".into()),
         backchannel_client_notification_endpoint: Some("https://rp.example/ciba".into()),
         backchannel_user_code_parameter: false,
+        backchannel_authentication_request_signing_alg: Some(Algorithm::PS256),
         require_pkce: true,
         trusted_client: true,
         tls_client_auth_subject_dn: Some("CN=rp,O=Example".into()),

@@ -13,10 +13,12 @@
 //! told at its `backchannel_client_notification_endpoint` (§10.2) and then polls; `push` —
 //! the tokens themselves are POSTed there (§10.3). Notifications go through the durable
 //! delivery queue of back-channel logout (sealed at rest, retried with backoff), never
-//! inside the person's request.
+//! inside the person's request. A request may come signed by the client (`request`, §7.1.1:
+//! `signed`).
 
 mod approval;
 mod hints;
+mod signed;
 
 pub use approval::Pending;
 pub(crate) use approval::approval;
@@ -146,12 +148,12 @@ pub async fn authorize(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Re
                 "the client is not registered for CIBA",
             )
         })?;
-    if params.get("request")?.is_some() {
-        return Err(refuse(
-            ErrorCode::InvalidRequest,
-            "signed authentication requests are not supported",
-        ));
-    }
+    // §7.1.1: a signed request carries the parameters itself.
+    let signed = match params.get("request")? {
+        Some(request) => Some(signed::resolve(auth, client, params, request, ctx).await?),
+        None => None,
+    };
+    let params = signed.as_ref().map_or(params, |s| &s.params);
     // §7.1: scope with openid.
     let asked = params.get("scope")?.unwrap_or_default();
     let scopes = crate::auth::oauth::authorize::validate::requested_scopes(client, asked)?;
@@ -202,6 +204,9 @@ pub async fn authorize(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Re
             }
         },
     };
+    if let Some(signed) = &signed {
+        signed::spend(auth, client, signed, ctx).await?;
+    }
     let auth_req_id = ctx.random_token(32);
     let expires_at = ctx.now.saturating_add(lifetime);
     let sealed_id = match notification_token {
@@ -409,6 +414,16 @@ pub(crate) fn normalize(
     if m.backchannel_user_code_parameter && !config.backchannel_user_code_parameter_supported {
         return Err(err(
             "user codes are not supported (backchannelUserCodeParameterSupported)",
+        ));
+    }
+    if let Some(alg) = m.backchannel_authentication_request_signing_alg
+        && (alg.is_symmetric()
+            || !config
+                .backchannel_authentication_request_signing_alg_values_supported
+                .contains(&alg))
+    {
+        return Err(err(
+            "backchannel_authentication_request_signing_alg is not supported",
         ));
     }
     Ok(())
