@@ -3,7 +3,9 @@
 //! a signed `login_hint_token`; the person's answer through the device API and through the
 //! approval page (sign-in, CSRF, only their own requests); poll (`authorization_pending`,
 //! `slow_down`, `access_denied`, `expired_token`, single use raced on every backend), ping
-//! and push through the delivery queue; and the refusals, storing nothing.
+//! and push through the delivery queue (the pushed ID token's `auth_req_id` and `rt_hash`);
+//! signed requests (§7.1.1, each accepted once, raced on every backend); and the refusals,
+//! storing nothing.
 
 use jans_core::params::Params;
 use jans_core::store::GrantKind;
@@ -827,4 +829,44 @@ fn a_signed_authentication_request_carries_the_parameters() {
     .unwrap();
     let e = block_on(h.engine.register_client(m, &h.ctx())).unwrap_err();
     assert!(e.to_string().contains("invalid_client_metadata"), "{e}");
+}
+
+/// A signed request (§7.1.1) raced by eight senders is accepted once, on every backend.
+#[test]
+fn a_signed_request_is_accepted_once_on_every_backend() {
+    for backend in super::backends::all() {
+        let name = backend.name;
+        let h = harness_on(backend.stores.clone());
+        let (c, key) = signing_client(&h);
+        let now = h.clock.now();
+        let request = signed_request(
+            &h,
+            key.as_ref(),
+            &json!({"iss": c.client.client_id, "aud": ISSUER, "exp": now + 60, "iat": now,
+                    "nbf": now, "jti": "raced", "scope": "openid", "login_hint": "alice"}),
+        );
+        let answers: Vec<Response> = std::thread::scope(|s| {
+            let racers: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        h.post(
+                            AuthEndpoint::BackchannelAuthentication,
+                            &[("request", request.as_str())],
+                            Some(basic(&c)),
+                        )
+                    })
+                })
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert_eq!(
+            answers.iter().filter(|r| r.status() == 200).count(),
+            1,
+            "{name}"
+        );
+        for r in answers.iter().filter(|r| r.status() != 200) {
+            assert_error(r, 400, "invalid_request");
+        }
+        assert_eq!(stored(&h), 1, "{name}");
+    }
 }
