@@ -14,6 +14,7 @@ pub mod fido2;
 pub mod grant;
 pub mod group;
 pub mod key;
+pub mod otp;
 pub mod person_grants;
 pub mod scope;
 pub mod session;

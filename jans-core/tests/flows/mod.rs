@@ -37,6 +37,7 @@ mod jwt_bearer;
 pub mod keys;
 pub mod lease;
 mod mtls;
+mod otp;
 pub mod par;
 pub mod passkey_login;
 pub mod persistence;
