@@ -29,7 +29,7 @@
 //! | engine | [`engine`]: the [`Engine`] value (builder, cluster work, dispatch) |
 //! | components | [`auth`]: the auth-server (OAuth 2.0, OpenID Connect, sign-in); [`fido2`]: the FIDO2 server (WebAuthn registration and authentication, attestation trust against FIDO metadata, legacy U2F) |
 //! | services | [`services`]: what every component may use |
-//! | foundations | [`request`], [`response`], [`error`], [`params`], [`ctx`], [`config`], [`jose`], [`crypto`], [`keys`], [`password`], [`otp`], [`outbound`], [`repo`], [`store`], [`b64`], [`x509`] |
+//! | foundations | [`request`], [`response`], [`error`], [`params`], [`ctx`], [`config`], [`jose`], [`crypto`], [`keys`], [`password`], [`otp`], [`qr`], [`outbound`], [`repo`], [`store`], [`b64`], [`x509`] |
 //!
 //! Foundations import no component and not the engine; a component imports neither the
 //! engine nor another component (a test reads the imports and holds this). The engine is
@@ -70,6 +70,7 @@ pub mod otp;
 pub mod outbound;
 pub mod params;
 pub mod password;
+pub mod qr;
 pub mod repo;
 pub mod request;
 pub mod response;
