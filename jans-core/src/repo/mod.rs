@@ -16,6 +16,7 @@ pub mod group;
 pub mod key;
 pub mod otp;
 pub mod person_grants;
+pub mod recovery_codes;
 pub mod scope;
 pub mod session;
 pub mod shared_config;

@@ -44,6 +44,7 @@ pub mod persistence;
 pub mod pkce;
 mod prompt_create;
 mod rar;
+mod recovery_codes;
 pub mod registration;
 pub mod replay;
 pub mod revocation;
