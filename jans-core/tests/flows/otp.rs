@@ -1,7 +1,9 @@
-//! One-time-password devices (issue 17 item 2, the store's part): a code of an
-//! authenticator app is accepted once per time step — raced by eight logins on memory, sled
-//! and PostgreSQL, exactly one wins — never for an earlier step, and only for its owner, who
-//! alone renames or deletes the device.
+//! One-time passwords (issue 17 item 2, the engine's part): an authenticator app enrolled
+//! with a first code (nothing stored before it, the secret sealed after), its codes checked
+//! one step either side of now, each accepted once per time step — raced by eight logins on
+//! memory, sled and PostgreSQL, exactly one wins — never for an earlier step, and only for
+//! its owner, who alone renames or deletes the device; wrong codes rate-limited per person
+//! like passwords, counted apart from them.
 
 use jans_core::otp::{OtpAlgorithm, Totp};
 use jans_core::repo::otp::{OtpDevice, OtpDevices, OtpKind};
@@ -103,4 +105,127 @@ fn only_the_owner_lists_renames_and_deletes_a_device() {
     assert!(block_on(devices.delete("alice", "d1")).unwrap());
     assert_eq!(ids("alice"), ["d2"]);
     assert!(!block_on(devices.delete("alice", "d1")).unwrap());
+}
+
+/// The code an app makes from the enrolment's secret at `at`.
+fn app_code(secret_base32: &str, at: u64) -> String {
+    let secret = jans_core::otp::base32_decode(secret_base32).unwrap();
+    format!("{:06}", Totp::default().code(&secret, at))
+}
+
+#[test]
+fn an_authenticator_app_is_enrolled_with_a_first_code_then_signs_in_once_per_code() {
+    let h = super::authorize::harness();
+    let alice = block_on(h.stores.users.by_uid("alice")).unwrap().unwrap();
+    let auth = h.engine.auth();
+    let e = auth
+        .start_totp(&alice.inum, "alice@example.com", "Phone", &h.ctx())
+        .unwrap();
+    assert!(
+        e.uri
+            .starts_with("otpauth://totp/id.example.com:alice%40example.com?secret=")
+    );
+    assert!(e.uri.contains(&format!("secret={}&", e.secret)));
+    assert!(e.qr_svg.starts_with("<svg "));
+    let now = h.clock.now();
+    // Nothing is stored before the first code; a wrong code, another person's enrolment
+    // or an expired one store nothing either.
+    let devices = OtpDevices::new(h.stores.documents.clone());
+    let bob = h.add_user("bob");
+    assert!(
+        block_on(auth.confirm_totp(&alice.inum, &e.pending, "000000", &h.ctx()))
+            .unwrap()
+            .is_none()
+    );
+    let code = app_code(&e.secret, now);
+    assert!(
+        block_on(auth.confirm_totp(&bob.inum, &e.pending, &code, &h.ctx()))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        block_on(auth.confirm_totp(&alice.inum, "garbage", &code, &h.ctx()))
+            .unwrap()
+            .is_none()
+    );
+    assert!(block_on(devices.of_user(&alice.inum)).unwrap().is_empty());
+    let device = block_on(auth.confirm_totp(&alice.inum, &e.pending, &code, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(device.nickname, "Phone");
+    assert!(
+        !device.secret_sealed.contains(&e.secret),
+        "the secret is sealed"
+    );
+    // The enrolment's own code does not sign in again (its step is spent).
+    use jans_core::auth::authn::otp::OtpCheck;
+    let check = |c: &str| block_on(auth.check_otp(&alice.inum, c, &h.ctx())).unwrap();
+    assert_eq!(check(&code), OtpCheck::Invalid);
+    h.clock.advance(30);
+    let next = app_code(&e.secret, h.clock.now());
+    assert_eq!(check(&next), OtpCheck::Valid(device.id.clone()));
+    assert_eq!(check(&next), OtpCheck::Invalid, "a code is good once");
+    // A code of a step 90 s back is out of the window.
+    h.clock.advance(30);
+    assert_eq!(
+        check(&app_code(&e.secret, h.clock.now() - 90)),
+        OtpCheck::Invalid
+    );
+    // Bob has no device: nothing is valid for him.
+    assert_eq!(
+        block_on(auth.check_otp(&bob.inum, &app_code(&e.secret, h.clock.now()), &h.ctx())).unwrap(),
+        OtpCheck::Invalid
+    );
+    // An enrolment waits ten minutes at most.
+    let late = auth
+        .start_totp(&alice.inum, "alice", "Tablet", &h.ctx())
+        .unwrap();
+    h.clock
+        .advance(jans_core::auth::authn::otp::ENROLMENT_LIFETIME + 1);
+    let code = app_code(&late.secret, h.clock.now());
+    assert!(
+        block_on(auth.confirm_totp(&alice.inum, &late.pending, &code, &h.ctx()))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn wrong_codes_are_rate_limited_per_person_like_passwords() {
+    let h = super::authorize::harness();
+    let alice = block_on(h.stores.users.by_uid("alice")).unwrap().unwrap();
+    let auth = h.engine.auth();
+    let e = auth
+        .start_totp(&alice.inum, "alice", "Phone", &h.ctx())
+        .unwrap();
+    let code = app_code(&e.secret, h.clock.now());
+    block_on(auth.confirm_totp(&alice.inum, &e.pending, &code, &h.ctx()))
+        .unwrap()
+        .unwrap();
+    use jans_core::auth::authn::otp::OtpCheck;
+    let allowed = h
+        .engine
+        .config()
+        .authentication_protection_configuration
+        .maximum_allowed_attempts_without_delay;
+    let mut waited = false;
+    for _ in 0..=allowed + 1 {
+        match block_on(auth.check_otp(&alice.inum, "000000", &h.ctx())).unwrap() {
+            OtpCheck::Wait(s) => {
+                assert!(s >= 1);
+                waited = true;
+            }
+            other => assert_eq!(other, OtpCheck::Invalid),
+        }
+    }
+    assert!(waited, "guesses beyond the allowance wait");
+    // Passwords are counted apart: alice's password still checks.
+    assert!(matches!(
+        block_on(
+            h.engine
+                .check_password_counted("alice", "correct horse battery", &h.ctx())
+        )
+        .unwrap(),
+        jans_core::auth::authn::interaction::PasswordCheck::Valid(_)
+    ));
 }
