@@ -229,3 +229,45 @@ fn wrong_codes_are_rate_limited_per_person_like_passwords() {
         jans_core::auth::authn::interaction::PasswordCheck::Valid(_)
     ));
 }
+
+#[test]
+fn recovery_codes_are_a_second_factor_each_once_counted_with_otps() {
+    use jans_core::auth::authn::otp::{OtpCheck, RECOVERY_CODE};
+    let h = super::authorize::harness();
+    let alice = block_on(h.stores.users.by_uid("alice")).unwrap().unwrap();
+    let auth = h.engine.auth();
+    let check = |c: &str| block_on(auth.check_recovery_code(&alice.inum, c, &h.ctx())).unwrap();
+    assert_eq!(check("2345-6789-abcd"), OtpCheck::Invalid, "no set yet");
+    let codes = block_on(auth.new_recovery_codes(&alice.inum, &h.ctx())).unwrap();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(check(&codes[0]), OtpCheck::Valid(RECOVERY_CODE.into()));
+    assert_eq!(check(&codes[0]), OtpCheck::Invalid, "used");
+    let again = block_on(auth.new_recovery_codes(&alice.inum, &h.ctx())).unwrap();
+    assert_eq!(check(&codes[1]), OtpCheck::Invalid, "the old set ended");
+    assert_eq!(check(&again[1]), OtpCheck::Valid(RECOVERY_CODE.into()));
+    // Wrong recovery codes and wrong one-time passwords share one count.
+    let allowed = h
+        .engine
+        .config()
+        .authentication_protection_configuration
+        .maximum_allowed_attempts_without_delay;
+    for _ in 0..allowed {
+        assert_eq!(check("2345-6789-abcd"), OtpCheck::Invalid);
+    }
+    assert!(matches!(
+        block_on(auth.check_otp(&alice.inum, "000000", &h.ctx())).unwrap(),
+        OtpCheck::Invalid
+    ));
+    assert!(
+        matches!(check(&again[2]), OtpCheck::Wait(_)),
+        "delayed, unchecked"
+    );
+    // After the delay the code is still good (a refusal unchecked spends nothing).
+    h.clock.advance(
+        h.engine
+            .config()
+            .authentication_protection_configuration
+            .delay_time,
+    );
+    assert_eq!(check(&again[2]), OtpCheck::Valid(RECOVERY_CODE.into()));
+}

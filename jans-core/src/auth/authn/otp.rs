@@ -12,6 +12,9 @@
 //!   passwords (`authenticationProtectionConfiguration`, counted apart from them), looks one
 //!   step either side of now (RFC 6238 §5.2), and accepts a step once
 //!   ([`crate::repo::otp::OtpDevices::spend`]).
+//! - **Recovery codes** (issue 17 item 3): [`AuthServer::new_recovery_codes`] makes a set
+//!   (the old one ends), [`AuthServer::check_recovery_code`] accepts each code once, counted
+//!   with the one-time passwords.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +33,12 @@ const SECRET_LEN: usize = 20;
 const WINDOW: u64 = 1;
 /// Longest nickname kept.
 const MAX_NICKNAME: usize = 64;
+
+/// Whom the brute-force protection counts second-factor attempts under: the person, apart
+/// from their password attempts (a uid cannot hold the `\u{1}`).
+fn second_factor_key(inum: &str) -> String {
+    format!("\u{1}second-factor\u{0}{inum}")
+}
 
 fn pending_aad(inum: &str) -> Vec<u8> {
     format!("jans:otp-pending:{inum}").into_bytes()
@@ -59,10 +68,14 @@ struct Pending {
     expires_at: u64,
 }
 
+/// What a recovery code's [`OtpCheck::Valid`] names.
+pub const RECOVERY_CODE: &str = "recovery-code";
+
 /// How a check of a code ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OtpCheck {
-    /// A code of this device, for a step not used before.
+    /// A code of this device (its id), for a step not used before; or an unused recovery
+    /// code ([`RECOVERY_CODE`]).
     Valid(String),
     /// Wrong, replayed, or no device.
     Invalid,
@@ -159,9 +172,40 @@ impl AuthServer {
         Ok(Some(device))
     }
 
+    /// A new set of recovery codes for the person `inum` (issue 17 item 3), replacing any
+    /// set before: the ten codes, to show once.
+    pub async fn new_recovery_codes(&self, inum: &str, ctx: &Ctx) -> Result<Vec<String>, Error> {
+        let (shown, set) = crate::repo::recovery_codes::generate(inum, ctx.now, ctx.rng.as_ref());
+        crate::repo::recovery_codes::RecoveryCodes::new(self.stores().documents.clone())
+            .put(&set)
+            .await?;
+        Ok(shown)
+    }
+
+    /// Check the recovery code `code` of the person `inum`: valid once; wrong ones delayed
+    /// as wrong one-time passwords are (they share the count: both are second factors).
+    pub async fn check_recovery_code(
+        &self,
+        inum: &str,
+        code: &str,
+        ctx: &Ctx,
+    ) -> Result<OtpCheck, Error> {
+        let who = second_factor_key(inum);
+        if let Admission::Wait(seconds) = protection::admit(self, &who, ctx).await? {
+            return Ok(OtpCheck::Wait(seconds));
+        }
+        let codes =
+            crate::repo::recovery_codes::RecoveryCodes::new(self.stores().documents.clone());
+        if codes.spend(inum, code, ctx.now).await? {
+            protection::succeeded(self, &who).await?;
+            return Ok(OtpCheck::Valid(RECOVERY_CODE.to_owned()));
+        }
+        Ok(OtpCheck::Invalid)
+    }
+
     /// Check `code` against the person `inum`'s devices at `ctx.now`.
     pub async fn check_otp(&self, inum: &str, code: &str, ctx: &Ctx) -> Result<OtpCheck, Error> {
-        let who = format!("\u{1}otp\u{0}{inum}");
+        let who = second_factor_key(inum);
         if let Admission::Wait(seconds) = protection::admit(self, &who, ctx).await? {
             return Ok(OtpCheck::Wait(seconds));
         }
