@@ -4,73 +4,17 @@
 //! accepted by the HTTP host's introspection over the same data directory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unsafe_code)]
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::ptr::{null, null_mut};
 
 use base64::Engine as _;
 use jans::*;
 use serde_json::{Value, json};
 
+mod common;
+use common::*;
+
 const CONFIG: &str = r#"{"issuer":"https://id.example.com","defaultSignatureAlgorithm":"ES256","keyAlgsAllowedForGeneration":["ES256"]}"#;
-
-fn last_error() -> String {
-    // SAFETY: jans_last_error never returns NULL and the string lives until the next call.
-    unsafe { CStr::from_ptr(jans_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn take(buf: &mut JansBuf) -> Value {
-    assert!(!buf.data.is_null());
-    // SAFETY: a filled buffer holds `len` bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(buf.data, buf.len) }.to_vec();
-    // The trailing NUL is there and not counted.
-    // SAFETY: the library allocates len + 1 bytes.
-    assert_eq!(unsafe { *buf.data.add(buf.len) }, 0);
-    unsafe { jans_buf_free(buf) };
-    assert!(buf.data.is_null() && buf.len == 0);
-    serde_json::from_slice(&bytes).unwrap()
-}
-
-fn new_engine(config: &str, dir: Option<&std::path::Path>) -> u64 {
-    let c = CString::new(config).unwrap();
-    let d = dir.map(|d| CString::new(d.to_str().unwrap()).unwrap());
-    let mut id = 0;
-    let s = unsafe {
-        jans_engine_new(
-            c.as_ptr(),
-            d.as_ref().map_or(null(), |d| d.as_ptr()),
-            &mut id,
-        )
-    };
-    assert_eq!(s, JansStatus::Ok, "{}", last_error());
-    assert_ne!(id, 0);
-    id
-}
-
-/// `jans_handle` with a request document: the status and, on success, the response.
-fn handle(id: u64, request: &Value) -> (JansStatus, Option<Value>) {
-    handle_raw(id, &request.to_string())
-}
-
-fn handle_raw(id: u64, request: &str) -> (JansStatus, Option<Value>) {
-    let r = CString::new(request).unwrap();
-    let mut out = JansBuf {
-        data: null_mut(),
-        len: 0,
-    };
-    let s = unsafe { jans_handle(id, r.as_ptr(), &mut out) };
-    if s == JansStatus::Ok {
-        (s, Some(take(&mut out)))
-    } else {
-        assert!(out.data.is_null(), "a failed call leaves nothing to free");
-        (s, None)
-    }
-}
-
-fn body_json(resp: &Value) -> Value {
-    serde_json::from_str(resp["body"].as_str().unwrap()).unwrap()
-}
 
 fn header<'a>(resp: &'a Value, name: &str) -> Option<&'a str> {
     resp["headers"]
@@ -79,17 +23,6 @@ fn header<'a>(resp: &'a Value, name: &str) -> Option<&'a str> {
         .iter()
         .find(|h| h[0] == name)
         .and_then(|h| h[1].as_str())
-}
-
-fn register(id: u64, metadata: &Value) -> Value {
-    let m = CString::new(metadata.to_string()).unwrap();
-    let mut out = JansBuf {
-        data: null_mut(),
-        len: 0,
-    };
-    let s = unsafe { jans_client_register(id, m.as_ptr(), &mut out) };
-    assert_eq!(s, JansStatus::Ok, "{}", last_error());
-    take(&mut out)
 }
 
 fn basic(client: &Value) -> String {

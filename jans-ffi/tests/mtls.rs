@@ -5,7 +5,7 @@
 //! such a token passes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unsafe_code)]
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::ptr::{null, null_mut};
 
 use base64::Engine as _;
@@ -13,19 +13,8 @@ use jans::*;
 use jans_core::testing::pki::{self, Issued, Spec};
 use serde_json::{Value, json};
 
-fn last_error() -> String {
-    // SAFETY: jans_last_error never returns NULL and the string lives until the next call.
-    unsafe { CStr::from_ptr(jans_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn take(buf: &mut JansBuf) -> Value {
-    // SAFETY: a filled buffer holds `len` bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(buf.data, buf.len) }.to_vec();
-    unsafe { jans_buf_free(buf) };
-    serde_json::from_slice(&bytes).unwrap()
-}
+mod common;
+use common::*;
 
 fn b64(der: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(der)
@@ -61,22 +50,7 @@ fn engine(root: &Issued) -> u64 {
     let config = json!({"issuer": "https://id.example.com", "defaultSignatureAlgorithm": "ES256",
                         "keyAlgsAllowedForGeneration": ["ES256"],
                         "mtlsTrustedCaCertificates": [pki::pem(&root.der)]});
-    let c = CString::new(config.to_string()).unwrap();
-    let mut id = 0;
-    let s = unsafe { jans_engine_new(c.as_ptr(), null(), &mut id) };
-    assert_eq!(s, JansStatus::Ok, "{}", last_error());
-    id
-}
-
-fn register(id: u64, metadata: &Value) -> Value {
-    let m = CString::new(metadata.to_string()).unwrap();
-    let mut out = JansBuf {
-        data: null_mut(),
-        len: 0,
-    };
-    let s = unsafe { jans_client_register(id, m.as_ptr(), &mut out) };
-    assert_eq!(s, JansStatus::Ok, "{}", last_error());
-    take(&mut out)
+    new_engine(&config.to_string(), None)
 }
 
 /// `client_credentials` for `client_id` over a connection with `cert` and `chain`: the
@@ -92,16 +66,10 @@ fn token(id: u64, client_id: &str, cert: Option<&Issued>, chain: &[&Issued]) -> 
     if let Some(c) = cert {
         req["client_cert_der"] = b64(&c.der).into();
     }
-    let r = CString::new(req.to_string()).unwrap();
-    let mut out = JansBuf {
-        data: null_mut(),
-        len: 0,
-    };
-    let s = unsafe { jans_handle(id, r.as_ptr(), &mut out) };
+    let (s, resp) = handle(id, &req);
     assert_eq!(s, JansStatus::Ok, "{}", last_error());
-    let resp = take(&mut out);
-    let body = serde_json::from_str(resp["body"].as_str().unwrap()).unwrap();
-    (resp["status"].as_u64().unwrap() as u16, body)
+    let resp = resp.unwrap();
+    (resp["status"].as_u64().unwrap() as u16, body_json(&resp))
 }
 
 fn verify_mtls(id: u64, token: &str, cert: Option<&[u8]>) -> JansStatus {
@@ -185,13 +153,7 @@ fn a_certificate_passed_by_a_c_host_authenticates_and_binds() {
     let many = json!({"method": "POST", "path": "/jans-auth/restv1/token",
                       "client_cert_chain_der": vec![b64(&inter.der); 9]});
     for req in [bad, many] {
-        let r = CString::new(req.to_string()).unwrap();
-        let mut out = JansBuf {
-            data: null_mut(),
-            len: 0,
-        };
-        let s = unsafe { jans_handle(id, r.as_ptr(), &mut out) };
-        assert_eq!(s, JansStatus::InvalidArgument, "{req}");
+        assert_eq!(handle(id, &req).0, JansStatus::InvalidArgument, "{req}");
     }
     jans_engine_free(id);
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -335,39 +335,11 @@ fn bad_configuration_names_the_key() {
 
 #[test]
 fn tls_serving() {
-    // A self-signed end-entity certificate made with openssl (a .ci/run dependency).
+    // A certificate for localhost from a test CA (common::pki, made with openssl).
     let dir = tempfile::tempdir().unwrap();
-    let cert = dir.path().join("cert.pem");
-    let key = dir.path().join("key.pem");
-    let ok = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-            "-addext",
-            "extendedKeyUsage=serverAuth",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl is needed to make a test certificate");
-    assert!(ok.success());
+    common::pki::certificates(dir.path());
+    let cert = dir.path().join("server.pem");
+    let key = dir.path().join("server.key");
     let data = dir.path().join("data");
     let (_server, base) = start(
         &data,
@@ -381,7 +353,7 @@ fn tls_serving() {
         ],
     );
     let port = base.rsplit(':').next().unwrap();
-    let pem = std::fs::read(&cert).unwrap();
+    let pem = std::fs::read(dir.path().join("ca.pem")).unwrap();
     let http = reqwest::blocking::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
         .resolve("localhost", format!("127.0.0.1:{port}").parse().unwrap())

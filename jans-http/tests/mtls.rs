@@ -96,24 +96,47 @@ fn serve(dir: &Path, data: &Path, cfg: &Path, port: u16, mtls_port: u16, extra: 
     server
 }
 
-fn cc(http: &reqwest::blocking::Client, url: &str, id: &str) -> (u16, Value) {
-    let r = http
+/// client_credentials for `id` at `url`, with the `header` (name, value) when given.
+fn cc_with(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    id: &str,
+    header: Option<(&str, &str)>,
+) -> (u16, Value) {
+    let mut req = http
         .post(url)
-        .form(&[("grant_type", "client_credentials"), ("client_id", id)])
-        .send()
-        .unwrap();
+        .form(&[("grant_type", "client_credentials"), ("client_id", id)]);
+    if let Some((name, value)) = header {
+        req = req.header(name, value);
+    }
+    let r = req.send().unwrap();
     let status = r.status().as_u16();
     (status, r.json().unwrap())
 }
 
-#[test]
-fn tls_client_auth_over_the_mtls_listener_and_from_a_trusted_proxy() {
+fn cc(http: &reqwest::blocking::Client, url: &str, id: &str) -> (u16, Value) {
+    cc_with(http, url, id, None)
+}
+
+/// A data directory with the `tls_client_auth` client, and `jans serve` on it over TLS with
+/// its mutual-TLS listener, believing proxies at `trusted_proxies`.
+struct Running {
+    _tmp: tempfile::TempDir,
+    _server: Server,
+    dir: PathBuf,
+    data: PathBuf,
+    port: u16,
+    mtls_port: u16,
+    id: String,
+}
+
+fn running(trusted_proxies: &str) -> Running {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    certificates(dir);
+    let dir = tmp.path().to_owned();
+    certificates(&dir);
     let data = dir.join("data");
     let (port, mtls_port) = (free_port(), free_port());
-    let cfg = config_file(dir, port, mtls_port);
+    let cfg = config_file(&dir, port, mtls_port);
     assert!(
         jans_cmd(&data)
             .arg("--config")
@@ -124,14 +147,29 @@ fn tls_client_auth_over_the_mtls_listener_and_from_a_trusted_proxy() {
             .success()
     );
     let id = add_tls_client(&data, &cfg);
-    let _server = serve(
-        dir,
+    let server = serve(
+        &dir,
         &data,
         &cfg,
         port,
         mtls_port,
-        &["--trusted-proxies", "127.0.0.1/32"],
+        &["--trusted-proxies", trusted_proxies],
     );
+    Running {
+        _tmp: tmp,
+        _server: server,
+        dir,
+        data,
+        port,
+        mtls_port,
+        id,
+    }
+}
+
+#[test]
+fn tls_client_auth_over_the_mtls_listener_and_from_a_trusted_proxy() {
+    let r = running("127.0.0.1/32");
+    let (dir, port, mtls_port, id) = (r.dir.as_path(), r.port, r.mtls_port, &r.id);
     let main = format!("https://localhost:{port}/jans-auth/restv1");
     let mtls = format!("https://localhost:{mtls_port}/jans-auth/restv1");
 
@@ -157,7 +195,7 @@ fn tls_client_auth_over_the_mtls_listener_and_from_a_trusted_proxy() {
 
     // The client certificate of the CA on the mTLS listener: a token bound to it.
     let client = https(dir, Some("client"));
-    let (status, body) = cc(&client, &format!("{mtls}/token"), &id);
+    let (status, body) = cc(&client, &format!("{mtls}/token"), id);
     assert_eq!(status, 200, "{body}");
     let token = body["access_token"].as_str().unwrap().to_owned();
     let der = jans_core::x509::parse_pem_or_der(read(dir, "client.pem").as_bytes()).unwrap();
@@ -186,7 +224,7 @@ fn tls_client_auth_over_the_mtls_listener_and_from_a_trusted_proxy() {
             format!("{main}/token"),
         ),
     ] {
-        let (status, body) = cc(&http, &url, &id);
+        let (status, body) = cc(&http, &url, id);
         assert_eq!(status, 401, "{why}: {body}");
         assert_eq!(body["error"], "invalid_client", "{why}");
     }
@@ -195,17 +233,7 @@ fn tls_client_auth_over_the_mtls_listener_and_from_a_trusted_proxy() {
     let pem = read(dir, "client.pem");
     let plain = https(dir, None);
     let forwarded = |name: &str, value: &str| {
-        let r = plain
-            .post(format!("{main}/token"))
-            .header(name, value)
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", id.as_str()),
-            ])
-            .send()
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json::<Value>().unwrap())
+        cc_with(&plain, &format!("{main}/token"), id, Some((name, value)))
     };
     let (status, body) = forwarded("X-ClientCert", &pem.replace('\n', " "));
     assert_eq!(status, 200, "{body}");
@@ -225,58 +253,32 @@ fn tls_client_auth_over_the_mtls_listener_and_from_a_trusted_proxy() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "invalid_request");
     // A connection's own certificate wins over a header: the stranger's is refused.
-    let r = https(dir, Some("stranger"))
-        .post(format!("{mtls}/token"))
-        .header("X-ClientCert", pem.replace('\n', " "))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", id.as_str()),
-        ])
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 401);
+    let (status, _) = cc_with(
+        &https(dir, Some("stranger")),
+        &format!("{mtls}/token"),
+        id,
+        Some(("X-ClientCert", &pem.replace('\n', " "))),
+    );
+    assert_eq!(status, 401);
 }
 
 #[test]
 fn forwarded_certificates_from_other_addresses_are_ignored() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    certificates(dir);
-    let data = dir.join("data");
-    let (port, mtls_port) = (free_port(), free_port());
-    let cfg = config_file(dir, port, mtls_port);
-    assert!(
-        jans_cmd(&data)
-            .arg("--config")
-            .arg(&cfg)
-            .arg("init")
-            .status()
-            .unwrap()
-            .success()
-    );
-    let id = add_tls_client(&data, &cfg);
     // The proxy is elsewhere: this test's requests are not the proxy's.
-    let _server = serve(
-        dir,
-        &data,
-        &cfg,
-        port,
-        mtls_port,
-        &["--trusted-proxies", "10.0.0.1"],
+    let r = running("10.0.0.1");
+    let (status, body) = cc_with(
+        &https(&r.dir, None),
+        &format!("https://localhost:{}/jans-auth/restv1/token", r.port),
+        &r.id,
+        Some((
+            "X-ClientCert",
+            &read(&r.dir, "client.pem").replace('\n', " "),
+        )),
     );
-    let r = https(dir, None)
-        .post(format!("https://localhost:{port}/jans-auth/restv1/token"))
-        .header("X-ClientCert", read(dir, "client.pem").replace('\n', " "))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", id.as_str()),
-        ])
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 401);
-    assert_eq!(r.json::<Value>().unwrap()["error"], "invalid_client");
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "invalid_client");
     // --mtls-listen without the server's certificate is refused at the start.
-    let out = jans_cmd(&data)
+    let out = jans_cmd(&r.data)
         .args([
             "serve",
             "--listen",

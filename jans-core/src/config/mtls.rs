@@ -8,88 +8,91 @@ use super::{Config, ConfigError};
 const MAX_TRUSTED_CAS: usize = 100;
 
 impl Config {
-    /// The mutual-TLS endpoint aliases that are set (RFC 8705 §5 `mtls_endpoint_aliases`),
-    /// each with the discovery name of the endpoint it stands for, and the Janssen property
-    /// it comes from.
-    pub fn mtls_aliases(&self) -> Vec<(&'static str, &'static str, &str)> {
+    /// Each endpoint's discovery name, the Janssen property of its mutual-TLS alias, and
+    /// the alias when set.
+    fn alias_table(&self) -> [(&'static str, &'static str, Option<&str>); 13] {
         [
             (
                 "authorization_endpoint",
                 "mtlsAuthorizationEndpoint",
-                &self.mtls_authorization_endpoint,
+                self.mtls_authorization_endpoint.as_deref(),
             ),
             (
                 "token_endpoint",
                 "mtlsTokenEndpoint",
-                &self.mtls_token_endpoint,
+                self.mtls_token_endpoint.as_deref(),
             ),
             (
                 "revocation_endpoint",
                 "mtlsTokenRevocationEndpoint",
-                &self.mtls_token_revocation_endpoint,
+                self.mtls_token_revocation_endpoint.as_deref(),
             ),
             (
                 "userinfo_endpoint",
                 "mtlsUserInfoEndpoint",
-                &self.mtls_user_info_endpoint,
+                self.mtls_user_info_endpoint.as_deref(),
             ),
             (
                 "clientinfo_endpoint",
                 "mtlsClientInfoEndpoint",
-                &self.mtls_client_info_endpoint,
+                self.mtls_client_info_endpoint.as_deref(),
             ),
             (
                 "check_session_iframe",
                 "mtlsCheckSessionIFrame",
-                &self.mtls_check_session_i_frame,
+                self.mtls_check_session_i_frame.as_deref(),
             ),
             (
                 "end_session_endpoint",
                 "mtlsEndSessionEndpoint",
-                &self.mtls_end_session_endpoint,
+                self.mtls_end_session_endpoint.as_deref(),
             ),
-            ("jwks_uri", "mtlsJwksUri", &self.mtls_jwks_uri),
+            ("jwks_uri", "mtlsJwksUri", self.mtls_jwks_uri.as_deref()),
             (
                 "registration_endpoint",
                 "mtlsRegistrationEndpoint",
-                &self.mtls_registration_endpoint,
+                self.mtls_registration_endpoint.as_deref(),
             ),
             (
                 "id_generation_endpoint",
                 "mtlsIdGenerationEndpoint",
-                &self.mtls_id_generation_endpoint,
+                self.mtls_id_generation_endpoint.as_deref(),
             ),
             (
                 "introspection_endpoint",
                 "mtlsIntrospectionEndpoint",
-                &self.mtls_introspection_endpoint,
+                self.mtls_introspection_endpoint.as_deref(),
             ),
             (
                 "pushed_authorization_request_endpoint",
                 "mtlsParEndpoint",
-                &self.mtls_par_endpoint,
+                self.mtls_par_endpoint.as_deref(),
             ),
             (
                 "device_authorization_endpoint",
                 "mtlsDeviceAuthzEndpoint",
-                &self.mtls_device_authz_endpoint,
+                self.mtls_device_authz_endpoint.as_deref(),
             ),
         ]
-        .into_iter()
-        .filter_map(|(name, key, v)| {
-            v.as_deref()
-                .filter(|v| !v.is_empty())
-                .map(|v| (name, key, v))
-        })
-        .collect()
+    }
+
+    /// The mutual-TLS endpoint aliases that are set (RFC 8705 §5 `mtls_endpoint_aliases`),
+    /// each with the discovery name of the endpoint it stands for, and the Janssen property
+    /// it comes from.
+    pub fn mtls_aliases(&self) -> Vec<(&'static str, &'static str, &str)> {
+        self.alias_table()
+            .into_iter()
+            .filter_map(|(name, key, v)| v.filter(|v| !v.is_empty()).map(|v| (name, key, v)))
+            .collect()
     }
 
     /// The alias of the endpoint named `name` in discovery (`token_endpoint`, ...), if set.
     pub fn mtls_alias(&self, name: &str) -> Option<&str> {
-        self.mtls_aliases()
+        self.alias_table()
             .into_iter()
             .find(|(n, _, _)| *n == name)
-            .map(|(_, _, v)| v)
+            .and_then(|(_, _, v)| v)
+            .filter(|v| !v.is_empty())
     }
 
     /// The certificates of `mtlsTrustedCaCertificates` (each entry PEM text holding one or

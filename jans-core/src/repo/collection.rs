@@ -198,6 +198,36 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
             .await
     }
 
+    /// Change the value `id` by compare-and-set: read it as stored now, let `change` edit it
+    /// (and say whether to write), write it at that revision with the keys `keys` gives,
+    /// and start again when another writer came first — at most `attempts` times, then
+    /// `Conflict`. Whether it wrote; `false` when `id` is absent.
+    pub async fn update(
+        &self,
+        id: &str,
+        attempts: usize,
+        keys: impl Fn(&T) -> Vec<Key>,
+        mut change: impl FnMut(&mut T) -> bool,
+    ) -> Result<bool, StoreError> {
+        for _ in 0..attempts {
+            let Some((revision, mut value)) = self.get_fresh(id).await? else {
+                return Ok(false);
+            };
+            if !change(&mut value) {
+                return Ok(false);
+            }
+            match self
+                .replace(id, &value, &keys(&value), Some(revision))
+                .await
+            {
+                Ok(_) => return Ok(true),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
     /// Delete the value `id`; whether it existed.
     pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         self.store.delete(self.name, id, None).await

@@ -168,23 +168,10 @@ impl OtpDevices {
         id: &str,
         change: impl Fn(&mut OtpDevice) -> bool,
     ) -> Result<bool, StoreError> {
-        for _ in 0..Self::ATTEMPTS {
-            let Some((revision, mut d)) = self.0.get_fresh(id).await? else {
-                return Ok(false);
-            };
-            if d.user != user || !change(&mut d) {
-                return Ok(false);
-            }
-            match self
-                .0
-                .replace(id, &d, &Self::keys(&d), Some(revision))
-                .await
-            {
-                Ok(_) => return Ok(true),
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(StoreError::Conflict)
+        self.0
+            .update(id, Self::ATTEMPTS, Self::keys, |d| {
+                d.user == user && change(d)
+            })
+            .await
     }
 }

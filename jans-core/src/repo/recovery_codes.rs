@@ -149,31 +149,29 @@ impl RecoveryCodes {
         let Some(code) = normalize(code) else {
             return Ok(false);
         };
-        for _ in 0..Self::ATTEMPTS {
-            let Some((revision, mut set)) = self.0.get_fresh(user).await? else {
-                return Ok(false);
-            };
-            let want = hash(&set.salt, &code);
-            let mut found = None;
-            for (i, c) in set.codes.iter().enumerate() {
-                if bool::from(c.hash.as_bytes().ct_eq(want.as_bytes())) && found.is_none() {
-                    found = Some(i);
-                }
-            }
-            let Some(slot) = found.and_then(|i| set.codes.get_mut(i)) else {
-                return Ok(false);
-            };
-            if slot.used_at.is_some() {
-                return Ok(false);
-            }
-            slot.used_at = Some(now);
-            match self.0.replace(user, &set, &[], Some(revision)).await {
-                Ok(_) => return Ok(true),
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(StoreError::Conflict)
+        self.0
+            .update(
+                user,
+                Self::ATTEMPTS,
+                |_| Vec::new(),
+                |set| {
+                    let want = hash(&set.salt, &code);
+                    let mut found = None;
+                    for (i, c) in set.codes.iter().enumerate() {
+                        if bool::from(c.hash.as_bytes().ct_eq(want.as_bytes())) && found.is_none() {
+                            found = Some(i);
+                        }
+                    }
+                    match found.and_then(|i| set.codes.get_mut(i)) {
+                        Some(slot) if slot.used_at.is_none() => {
+                            slot.used_at = Some(now);
+                            true
+                        }
+                        _ => false,
+                    }
+                },
+            )
+            .await
     }
 }
 
