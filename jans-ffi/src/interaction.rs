@@ -86,6 +86,18 @@ pub(crate) enum Submission {
         csrf: String,
         response: Value,
     },
+    /// A one-time password, or a recovery code, at the second factor.
+    Otp {
+        interaction: String,
+        csrf: String,
+        code: String,
+    },
+    /// "Try another way": ask for another of the second factors offered.
+    Factor {
+        interaction: String,
+        csrf: String,
+        factor: String,
+    },
 }
 
 /// Parse a request document (JSON errors are `JANS_STATUS_INVALID_JSON`).
@@ -143,6 +155,7 @@ pub(crate) async fn get(engine: &Engine, req: &GetRequest, ctx: &Ctx) -> Result<
         "accounts": accounts,
         "acr": view.acr,
         "webauthn": view.webauthn,
+        "factors": view.factors.iter().map(|f| f.name()).collect::<Vec<_>>(),
     }))
 }
 
@@ -154,25 +167,52 @@ fn done(resp: &jans_core::Response, ctx: &Ctx) -> Result<Value, Failure> {
     Ok(json!({"outcome": "done", "response": response}))
 }
 
+/// A sign-in attempt's outcome as the document says it.
+fn attempt(outcome: LoginResult, ctx: &Ctx) -> Result<Value, Failure> {
+    match outcome {
+        LoginResult::Done(r) => done(&r, ctx),
+        LoginResult::Retry { remaining } => Ok(json!({"outcome": "retry", "remaining": remaining})),
+        LoginResult::Wait { seconds } => Ok(json!({"outcome": "wait", "seconds": seconds})),
+    }
+}
+
 /// `jans_interaction_submit`.
 pub(crate) async fn submit(engine: &Engine, req: Submission, ctx: &Ctx) -> Result<Value, Failure> {
     match req {
+        Submission::Otp {
+            interaction,
+            csrf,
+            code,
+        } => attempt(
+            engine
+                .interaction_otp(&interaction, &csrf, &code, ctx)
+                .await
+                .map_err(engine_failure)?,
+            ctx,
+        ),
+        Submission::Factor {
+            interaction,
+            csrf,
+            factor,
+        } => {
+            engine
+                .interaction_choose_factor(&interaction, &csrf, &factor, ctx)
+                .await
+                .map_err(engine_failure)?;
+            Ok(json!({"outcome": "changed"}))
+        }
         Submission::Login {
             interaction,
             csrf,
             username,
             password,
-        } => match engine
-            .interaction_login(&interaction, &csrf, &username, &password, ctx)
-            .await
-            .map_err(engine_failure)?
-        {
-            LoginResult::Done(r) => done(&r, ctx),
-            LoginResult::Retry { remaining } => {
-                Ok(json!({"outcome": "retry", "remaining": remaining}))
-            }
-            LoginResult::Wait { seconds } => Ok(json!({"outcome": "wait", "seconds": seconds})),
-        },
+        } => attempt(
+            engine
+                .interaction_login(&interaction, &csrf, &username, &password, ctx)
+                .await
+                .map_err(engine_failure)?,
+            ctx,
+        ),
         Submission::Consent {
             interaction,
             csrf,
@@ -192,17 +232,13 @@ pub(crate) async fn submit(engine: &Engine, req: Submission, ctx: &Ctx) -> Resul
         } => {
             let body = serde_json::to_vec(&response)
                 .map_err(|e| Failure::new(JansStatus::Internal, e.to_string()))?;
-            match engine
-                .interaction_webauthn(&interaction, &csrf, &body, ctx)
-                .await
-                .map_err(engine_failure)?
-            {
-                LoginResult::Done(r) => done(&r, ctx),
-                LoginResult::Retry { remaining } => {
-                    Ok(json!({"outcome": "retry", "remaining": remaining}))
-                }
-                LoginResult::Wait { seconds } => Ok(json!({"outcome": "wait", "seconds": seconds})),
-            }
+            attempt(
+                engine
+                    .interaction_webauthn(&interaction, &csrf, &body, ctx)
+                    .await
+                    .map_err(engine_failure)?,
+                ctx,
+            )
         }
         Submission::Create {
             interaction,

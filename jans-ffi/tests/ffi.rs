@@ -666,41 +666,6 @@ fn back_to_the_client_with_a_code(s: JansStatus, r: Option<Value>) {
     );
 }
 
-/// `jans_user_add` of `user` with `password`, which must succeed; the person added.
-fn add_user(id: u64, user: &Value, password: &str) -> Value {
-    let (user, password) = (
-        CString::new(user.to_string()).unwrap(),
-        CString::new(password).unwrap(),
-    );
-    let mut out = JansBuf {
-        data: null_mut(),
-        len: 0,
-    };
-    let s = unsafe { jans_user_add(id, user.as_ptr(), password.as_ptr(), &mut out) };
-    assert_eq!(s, JansStatus::Ok, "{}", last_error());
-    take(&mut out)
-}
-
-/// An interaction call (`jans_interaction_get` or `_submit`) with a request document.
-fn interaction_call(
-    f: unsafe extern "C" fn(u64, *const std::ffi::c_char, *mut JansBuf) -> JansStatus,
-    id: u64,
-    doc: &Value,
-) -> (JansStatus, Option<Value>) {
-    let r = CString::new(doc.to_string()).unwrap();
-    let mut out = JansBuf {
-        data: null_mut(),
-        len: 0,
-    };
-    let s = unsafe { f(id, r.as_ptr(), &mut out) };
-    if s == JansStatus::Ok {
-        (s, Some(take(&mut out)))
-    } else {
-        assert!(out.data.is_null());
-        (s, None)
-    }
-}
-
 /// A C or Go program that serves its own pages finishes a browser login through the ABI
 /// (issue 10 item 9): the authorization endpoint sends the browser to `interactionUri`, the
 /// program reads each step and answers it, the engine redirects back with a code.

@@ -67,9 +67,10 @@ pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_cod
 pub const UMA_TICKET_GRANT: &str = "urn:ietf:params:oauth:grant-type:uma-ticket";
 
 /// The authentication methods' names (ACRs) the auth-server knows: the password,
-/// a passkey, the password and then a security key (`auth::authn::methods`, which checks it
-/// names the same).
-pub const ACRS: [&str; 3] = ["simple_password_auth", "passkey", "fido2"];
+/// a passkey, the password and then a security key, the password and then a one-time
+/// password, the password and then the person's Casa choice (`auth::authn::methods`, which
+/// checks it names the same).
+pub const ACRS: [&str; 5] = ["simple_password_auth", "passkey", "fido2", "otp", "casa"];
 
 /// Janssen's logging levels (`loggingLevel`).
 pub const LOGGING_LEVELS: [&str; 7] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"];

@@ -321,6 +321,30 @@ impl Engine {
             .await
     }
 
+    /// [`AuthServer::interaction_otp`]
+    pub async fn interaction_otp(
+        &self,
+        id: &str,
+        csrf: &str,
+        code: &str,
+        ctx: &Ctx,
+    ) -> Result<LoginResult, Error> {
+        self.auth().interaction_otp(id, csrf, code, ctx).await
+    }
+
+    /// [`AuthServer::interaction_choose_factor`]
+    pub async fn interaction_choose_factor(
+        &self,
+        id: &str,
+        csrf: &str,
+        factor: &str,
+        ctx: &Ctx,
+    ) -> Result<(), Error> {
+        self.auth()
+            .interaction_choose_factor(id, csrf, factor, ctx)
+            .await
+    }
+
     /// [`AuthServer::ciba_pending`]
     pub async fn ciba_pending(
         &self,

@@ -22,6 +22,7 @@ pub mod session;
 pub mod shared_config;
 pub mod ssa;
 pub mod stat;
+pub mod two_factor;
 pub mod uma_approval;
 pub mod uma_resource;
 pub mod uma_ticket;
@@ -184,9 +185,26 @@ impl Stores {
         Ok(())
     }
 
+    /// The one-time-password devices, recovery codes and two-factor settings of the
+    /// person `inum`, who is gone.
+    async fn forget_second_factors(&self, inum: &str) -> Result<(), crate::store::StoreError> {
+        let devices = otp::OtpDevices::new(self.documents.clone());
+        for d in devices.of_user(inum).await? {
+            devices.delete(inum, &d.id).await?;
+        }
+        recovery_codes::RecoveryCodes::new(self.documents.clone())
+            .remove(inum)
+            .await?;
+        two_factor::TwoFactorSettings::new(self.documents.clone())
+            .remove(inum)
+            .await?;
+        Ok(())
+    }
+
     /// What refers to the user or group `inum`, which is gone: its memberships of groups,
-    /// and for a user its FIDO2 registrations and its sessions. Shared by every component
-    /// that deletes people (SCIM, the config API).
+    /// and for a user its FIDO2 registrations, one-time-password devices, recovery codes,
+    /// two-factor settings and sessions. Shared by every component that deletes people
+    /// (SCIM, the config API).
     pub async fn forget(&self, inum: &str, user: bool) -> Result<(), crate::store::StoreError> {
         for g in self.groups.of_member(inum).await? {
             self.groups.drop_member(&g.inum, inum).await?;
@@ -195,6 +213,7 @@ impl Stores {
             for reg in self.fido2.of_user(inum).await? {
                 self.fido2.delete(&reg.id()?).await?;
             }
+            self.forget_second_factors(inum).await?;
             self.end_sessions(inum).await?;
         }
         Ok(())

@@ -38,6 +38,7 @@ pub mod keys;
 pub mod lease;
 mod mtls;
 mod otp;
+mod otp_login;
 pub mod par;
 pub mod passkey_login;
 pub mod persistence;

@@ -50,7 +50,11 @@ fn alice_passkey(h: &Harness) -> SoftAuthenticator {
 }
 
 /// The claims of the ID token a code redeems to.
-fn id_token_claims(h: &Harness, c: &jans_core::RegisteredClient, cb: &str) -> serde_json::Value {
+pub(crate) fn id_token_claims(
+    h: &Harness,
+    c: &jans_core::RegisteredClient,
+    cb: &str,
+) -> serde_json::Value {
     let r = redeem(h, c, &q(cb, "code").expect("a code"), VERIFIER);
     assert_eq!(r.status(), 200, "{:?}", r.body);
     let t = json(&r)["id_token"].as_str().unwrap().to_owned();
@@ -61,20 +65,23 @@ fn id_token_claims(h: &Harness, c: &jans_core::RegisteredClient, cb: &str) -> se
     serde_json::Value::Object(jwt::parse_claims(&payload).unwrap())
 }
 
-fn with_acr<'a>(c: &'a jans_core::RegisteredClient, acr: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn with_acr<'a>(
+    c: &'a jans_core::RegisteredClient,
+    acr: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     let mut p = std_params(c);
     p.push(("acr_values", acr));
     p
 }
 
-fn done(r: LoginResult) -> Response {
+pub(crate) fn done(r: LoginResult) -> Response {
     match r {
         LoginResult::Done(r) => r,
         other => panic!("expected the flow to move on, got {other:?}"),
     }
 }
 
-fn session_cookie(r: &Response) -> String {
+pub(crate) fn session_cookie(r: &Response) -> String {
     r.headers
         .iter()
         .find(|(n, v)| *n == "set-cookie" && v.starts_with("session_id="))
@@ -91,7 +98,7 @@ fn discovery_lists_the_webauthn_methods() {
     let d = json(&h.call(Request::new(AuthEndpoint::Discovery, Method::Get)));
     assert_eq!(
         d["acr_values_supported"],
-        json!(["simple_password_auth", "passkey", "fido2"])
+        json!(["simple_password_auth", "passkey", "fido2", "otp", "casa"])
     );
 }
 

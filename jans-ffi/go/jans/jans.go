@@ -585,6 +585,12 @@ type Interaction struct {
 	CSRF      string    `json:"csrf"`
 	LoginHint string    `json:"login_hint"`
 	Accounts  []Account `json:"accounts"`
+	// Acr is the sign-in method asked: "simple_password_auth", "passkey", "fido2", "otp"
+	// or "casa".
+	Acr string `json:"acr"`
+	// Factors, at "second_factor", are the second factors offered, the one asked for
+	// first: "fido2", "otp" or "recovery_code" (the last two answered with OneTimeCode).
+	Factors []string `json:"factors"`
 }
 
 // Account is one of the browser's signed-in accounts (stage "select_account").
@@ -597,8 +603,9 @@ type Account struct {
 // InteractionResult is what answering a step did.
 type InteractionResult struct {
 	// Outcome is "done" (send Response to the browser), "retry" (wrong credentials:
-	// Remaining attempts left), "wait" (the brute-force delay applies: Seconds to wait) or
-	// "refused" (a "create" step: the account was not created, Message says why).
+	// Remaining attempts left), "wait" (the brute-force delay applies: Seconds to wait),
+	// "refused" (a "create" step: the account was not created, Message says why) or
+	// "changed" (ChooseFactor: read the step again).
 	Outcome   string
 	Response  *Response
 	Remaining int
@@ -639,6 +646,18 @@ func (e *Engine) Interaction(id string, sessions ...string) (*Interaction, error
 func (e *Engine) Login(id, csrf, username, password string) (*InteractionResult, error) {
 	return e.submit(map[string]any{"action": "login", "interaction": id, "csrf": csrf,
 		"username": username, "password": password})
+}
+
+// OneTimeCode answers a "second_factor" step asking for "otp" (a code of the person's
+// authenticator app) or "recovery_code" (one of their recovery codes).
+func (e *Engine) OneTimeCode(id, csrf, code string) (*InteractionResult, error) {
+	return e.submit(map[string]any{"action": "otp", "interaction": id, "csrf": csrf, "code": code})
+}
+
+// ChooseFactor asks a "second_factor" step for another of its Factors ("try another way").
+func (e *Engine) ChooseFactor(id, csrf, factor string) (*InteractionResult, error) {
+	return e.submit(map[string]any{"action": "factor", "interaction": id, "csrf": csrf,
+		"factor": factor})
 }
 
 // Consent answers a "consent" step; remember keeps the approval for this user and client.

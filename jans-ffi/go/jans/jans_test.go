@@ -400,6 +400,60 @@ func TestCreateAccountAtAPromptCreateStep(t *testing.T) {
 	}
 }
 
+func TestOneTimePasswordStep(t *testing.T) {
+	e, err := NewEngine(Config{Properties: map[string]any{
+		"issuer":                      "https://id.example.com",
+		"interactionUri":              "https://app.example.com/login",
+		"defaultSignatureAlgorithm":   "ES256",
+		"keyAlgsAllowedForGeneration": []string{"ES256"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	if _, err := e.AddUser(map[string]any{"uid": "alice"}, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.RegisterClient(map[string]any{
+		"redirect_uris": []string{"https://app.example.com/cb"}, "trusted_client": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.Handle(&Request{Method: "GET", Path: "/jans-auth/restv1/authorize?response_type=code" +
+		"&client_id=" + c["client_id"].(string) +
+		"&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&scope=openid&acr_values=otp" +
+		"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"})
+	if err != nil || resp.Status != 302 {
+		t.Fatalf("authorize: %v %v", resp, err)
+	}
+	const page = "https://app.example.com/login?interaction="
+	id := strings.TrimPrefix(resp.Header.Get("Location"), page)
+	step, err := e.Interaction(id)
+	if err != nil || step.Stage != "login" || step.Acr != "otp" {
+		t.Fatalf("step: %+v %v", step, err)
+	}
+	r, err := e.Login(id, step.CSRF, "alice", "correct horse battery")
+	if err != nil || r.Outcome != "done" {
+		t.Fatalf("password: %+v %v", r, err)
+	}
+	id = strings.TrimPrefix(r.Response.Header.Get("Location"), page)
+	step, err = e.Interaction(id)
+	if err != nil || step.Stage != "second_factor" || len(step.Factors) != 1 || step.Factors[0] != "otp" {
+		t.Fatalf("second factor: %+v %v", step, err)
+	}
+	r, err = e.OneTimeCode(id, step.CSRF, "123456")
+	if err != nil || r.Outcome != "retry" || r.Remaining != 4 {
+		t.Fatalf("a wrong code: %+v %v", r, err)
+	}
+	if _, err := e.ChooseFactor(id, step.CSRF, "recovery_code"); err == nil {
+		t.Fatal("a factor not offered was chosen")
+	}
+	r, err = e.ChooseFactor(id, step.CSRF, "otp")
+	if err != nil || r.Outcome != "changed" {
+		t.Fatalf("choose: %+v %v", r, err)
+	}
+}
+
 // selfSigned makes a self-signed client certificate (DER) named cn.
 func selfSigned(t *testing.T, cn string) []byte {
 	t.Helper()

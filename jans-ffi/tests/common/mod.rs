@@ -1,5 +1,5 @@
 //! Calls of the C ABI the tests share: the last error, a result buffer read and freed, an
-//! engine, `jans_handle` and `jans_client_register`.
+//! engine, `jans_handle`, `jans_client_register`, `jans_user_add` and the interaction calls.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -82,4 +82,39 @@ pub fn register(id: u64, metadata: &Value) -> Value {
     let s = unsafe { jans_client_register(id, m.as_ptr(), &mut out) };
     assert_eq!(s, JansStatus::Ok, "{}", last_error());
     take(&mut out)
+}
+
+/// `jans_user_add` of `user` with `password`, which must succeed; the person added.
+pub fn add_user(id: u64, user: &Value, password: &str) -> Value {
+    let (user, password) = (
+        CString::new(user.to_string()).unwrap(),
+        CString::new(password).unwrap(),
+    );
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let s = unsafe { jans_user_add(id, user.as_ptr(), password.as_ptr(), &mut out) };
+    assert_eq!(s, JansStatus::Ok, "{}", last_error());
+    take(&mut out)
+}
+
+/// An interaction call (`jans_interaction_get` or `_submit`) with a request document.
+pub fn interaction_call(
+    f: unsafe extern "C" fn(u64, *const std::ffi::c_char, *mut JansBuf) -> JansStatus,
+    id: u64,
+    doc: &Value,
+) -> (JansStatus, Option<Value>) {
+    let r = CString::new(doc.to_string()).unwrap();
+    let mut out = JansBuf {
+        data: null_mut(),
+        len: 0,
+    };
+    let s = unsafe { f(id, r.as_ptr(), &mut out) };
+    if s == JansStatus::Ok {
+        (s, Some(take(&mut out)))
+    } else {
+        assert!(out.data.is_null());
+        (s, None)
+    }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::auth::AuthServer;
-use crate::auth::authn::methods::{self, FIDO2_ACR, PASSKEY_ACR};
+use crate::auth::authn::methods::{self, Factor, PASSKEY_ACR};
 use crate::auth::authn::protection::{self, Admission};
 use crate::auth::authn::session::SESSION_COOKIE;
 use crate::auth::oauth::authorize::{
@@ -32,7 +32,8 @@ pub enum Stage {
     Consent,
     /// Choose one of the browser's signed-in accounts, or another (`prompt=select_account`).
     SelectAccount,
-    /// Confirm with a security key or passkey after the password (ACR `fido2`).
+    /// Confirm with a second factor after the password (ACRs `fido2`, `otp`, `casa`):
+    /// the interaction's first [`Factor`], or another it offers.
     SecondFactor,
     /// Create an account, then go on signed in (`prompt=create`; `authn::create`).
     Create,
@@ -58,6 +59,10 @@ pub struct Interaction {
     /// The user whose password was right, waiting for the second factor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_user: Option<String>,
+    /// The second factors the user may finish with, the one asked for first (empty from
+    /// before there was a choice: a security key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<Factor>,
     /// A sign-in for another component ([`crate::services::SignIn`]): once signed in,
     /// the browser goes here (a URL of this server) instead of on with the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +71,13 @@ pub struct Interaction {
 
 fn password_acr() -> String {
     PASSWORD_ACR.to_owned()
+}
+
+impl Interaction {
+    /// The second factor asked for now.
+    pub fn factor(&self) -> Factor {
+        self.factors.first().copied().unwrap_or(Factor::SecurityKey)
+    }
 }
 
 impl GrantData for Interaction {
@@ -143,6 +155,9 @@ pub struct InteractionView {
     /// pass to `navigator.credentials.get()`: at the login stage any passkey (when the
     /// FIDO2 component is there), at the second factor the user's credentials.
     pub webauthn: Option<serde_json::Value>,
+    /// At the second factor: the one asked for, then the others the user may choose
+    /// instead ("try another way").
+    pub factors: Vec<Factor>,
 }
 
 /// One signed-in account of the browser, for the account chooser.
@@ -265,13 +280,15 @@ impl AuthServer {
             (Some(keys), Stage::Login) if passkey_enough => {
                 keys.start_sign_in(None, "required", ctx).await?
             }
-            (Some(keys), Stage::SecondFactor) => match &i.pending_user {
-                Some(inum) => match self.stores().users.get(inum).await? {
-                    Some(u) => keys.start_sign_in(Some(&u.uid), "discouraged", ctx).await?,
+            (Some(keys), Stage::SecondFactor) if i.factor() == Factor::SecurityKey => {
+                match &i.pending_user {
+                    Some(inum) => match self.stores().users.get(inum).await? {
+                        Some(u) => keys.start_sign_in(Some(&u.uid), "discouraged", ctx).await?,
+                        None => None,
+                    },
                     None => None,
-                },
-                None => None,
-            },
+                }
+            }
             _ => None,
         };
         Ok(Some(InteractionView {
@@ -286,6 +303,11 @@ impl AuthServer {
             login_hint: i.request.login_hint.clone(),
             acr: i.acr.clone(),
             webauthn,
+            factors: match i.stage {
+                Stage::SecondFactor if i.factors.is_empty() => vec![Factor::SecurityKey],
+                Stage::SecondFactor => i.factors.clone(),
+                _ => Vec::new(),
+            },
         }))
     }
 
@@ -343,11 +365,11 @@ impl AuthServer {
         response: &[u8],
         ctx: &Ctx,
     ) -> Result<LoginResult, Error> {
-        let mut i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
+        let i = self.take_interaction(id, ctx).await?.ok_or_else(unknown)?;
         let keys = self.key_ceremonies();
         let stage_ok = match i.stage {
             Stage::Login => methods::level(PASSKEY_ACR) >= methods::level(&i.acr),
-            Stage::SecondFactor => true,
+            Stage::SecondFactor => i.factor() == Factor::SecurityKey,
             _ => false,
         };
         let Some(keys) = keys.filter(|_| csrf_ok(&i.csrf, csrf) && stage_ok) else {
@@ -371,33 +393,46 @@ impl AuthServer {
             }
         };
         let Some(k) = signed_in else {
-            i.failures += 1;
-            let max = self.config().login_max_failures;
-            if i.failures >= max {
-                return Ok(LoginResult::Done(
-                    error_redirect(
-                        self,
-                        &i.request,
-                        &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
-                        ctx,
-                    )
-                    .await,
-                ));
-            }
-            self.put_interaction(&i, Some(id), ctx).await?;
-            return Ok(LoginResult::Retry {
-                remaining: max - i.failures,
-            });
+            return self.failed_attempt(i, id, ctx).await;
         };
         let (acr, amr) = if i.stage == Stage::SecondFactor {
-            (FIDO2_ACR, methods::key_amr(&k, true))
+            (i.acr.clone(), methods::key_amr(&k, true))
         } else {
-            (PASSKEY_ACR, methods::key_amr(&k, false))
+            (PASSKEY_ACR.to_owned(), methods::key_amr(&k, false))
         };
         Ok(LoginResult::Done(
-            self.signed_in(i.request, i.return_to, &k.user_inum, acr, amr, ctx)
+            self.signed_in(i.request, i.return_to, &k.user_inum, &acr, amr, ctx)
                 .await?,
         ))
+    }
+
+    /// One more failed attempt at interaction `id` (a wrong password, key or code): the
+    /// form again with the attempts left, or, at `loginMaxFailures`, the request abandoned
+    /// with `access_denied`.
+    pub(crate) async fn failed_attempt(
+        &self,
+        mut i: Interaction,
+        id: &str,
+        ctx: &Ctx,
+    ) -> Result<LoginResult, Error> {
+        i.failures += 1;
+        let max = self.config().login_max_failures;
+        if i.failures >= max {
+            tracing::warn!(client_id = %i.request.client_id, "login abandoned after repeated failures");
+            return Ok(LoginResult::Done(
+                error_redirect(
+                    self,
+                    &i.request,
+                    &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
+                    ctx,
+                )
+                .await,
+            ));
+        }
+        self.put_interaction(&i, Some(id), ctx).await?;
+        Ok(LoginResult::Retry {
+            remaining: max - i.failures,
+        })
     }
 
     /// Submit username and password for interaction `id`. On success a new session starts
@@ -411,7 +446,7 @@ impl AuthServer {
         ctx: &Ctx,
     ) -> Result<LoginResult, Error> {
         // Taken, not read: two racing submissions cannot both complete it.
-        let mut i = self.take_form(id, csrf, Stage::Login, ctx).await?;
+        let i = self.take_form(id, csrf, Stage::Login, ctx).await?;
         let checked = self.check_password_counted(uid, password, ctx).await;
         let user = match checked {
             Err(e) => {
@@ -425,48 +460,9 @@ impl AuthServer {
                 self.put_interaction(&i, Some(id), ctx).await?;
                 return Ok(LoginResult::Wait { seconds });
             }
-            Ok(PasswordCheck::Invalid) => {
-                i.failures += 1;
-                let max = self.config().login_max_failures;
-                if i.failures >= max {
-                    tracing::warn!(client_id = %i.request.client_id, "login abandoned after repeated failures");
-                    return Ok(LoginResult::Done(
-                        error_redirect(
-                            self,
-                            &i.request,
-                            &OAuthError::new(ErrorCode::AccessDenied, "too many failed logins"),
-                            ctx,
-                        )
-                        .await,
-                    ));
-                }
-                self.put_interaction(&i, Some(id), ctx).await?;
-                return Ok(LoginResult::Retry {
-                    remaining: max - i.failures,
-                });
-            }
+            Ok(PasswordCheck::Invalid) => return self.failed_attempt(i, id, ctx).await,
         };
-        if i.acr == FIDO2_ACR && self.key_ceremonies().is_some() {
-            // The password was right; the second factor follows, on a new interaction id.
-            i.stage = Stage::SecondFactor;
-            i.pending_user = Some(user.inum.clone());
-            i.failures = 0;
-            let id = self.put_interaction(&i, None, ctx).await?;
-            return Ok(LoginResult::Done(Response::with_body(
-                crate::response::Body::Redirect(interaction_url(self, &id)),
-            )));
-        }
-        Ok(LoginResult::Done(
-            self.signed_in(
-                i.request,
-                i.return_to,
-                &user.inum,
-                PASSWORD_ACR,
-                vec!["pwd".to_owned()],
-                ctx,
-            )
-            .await?,
-        ))
+        self.after_password(i, &user, ctx).await
     }
 
     /// The active user signed in by the session behind the `session_id` cookie value

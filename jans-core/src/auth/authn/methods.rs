@@ -6,6 +6,11 @@
 //! | `simple_password_auth` | username and password | `pwd` |
 //! | `passkey` | a discoverable credential, no username (WebAuthn) | `hwk` or `swk`, `user`, `mfa` when the authenticator verified the user |
 //! | `fido2` | password, then a security key or passkey of that user | `pwd`, `hwk` or `swk`, `user`, `mfa` |
+//! | `otp` | password, then a one-time password of the user's authenticator app, or one of their recovery codes | `pwd`, `otp`, `mfa` |
+//! | `casa` | password, then — when the person turned two-factor authentication on in Casa — their preferred second factor, or another they enrolled ("try another way") | `pwd`, then as the factor used |
+//!
+//! A sign-in's second factors are [`Factor`]s: which ones a method offers a person is
+//! [`crate::auth::AuthServer`]'s decision at the password (`authn::second_factor`).
 //!
 //! `hwk` is a device-bound credential, `swk` one that may be synced (WebAuthn's backup
 //! eligibility). WebAuthn does not say how the user was verified (a PIN or a fingerprint),
@@ -21,6 +26,50 @@ pub const PASSKEY_ACR: &str = "passkey";
 /// Two factors: the password, then a WebAuthn credential of the same user.
 pub const FIDO2_ACR: &str = "fido2";
 
+/// Two factors: the password, then a one-time password (RFC 6238/4226) or a recovery code.
+pub const OTP_ACR: &str = "otp";
+/// Janssen Casa's method: the password, then the person's own two-factor choice.
+pub const CASA_ACR: &str = "casa";
+
+/// A second factor of a sign-in, by the name Janssen Casa gives the method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Factor {
+    /// A security key or passkey of the person (WebAuthn).
+    #[serde(rename = "fido2")]
+    SecurityKey,
+    /// A one-time password of an authenticator app of the person.
+    #[serde(rename = "otp")]
+    Otp,
+    /// One of the person's recovery codes.
+    #[serde(rename = "recovery_code")]
+    RecoveryCode,
+}
+
+impl Factor {
+    /// Every factor, in the order a page lists them.
+    pub const ALL: [Factor; 3] = [Factor::SecurityKey, Factor::Otp, Factor::RecoveryCode];
+
+    /// Its name (`fido2`, `otp`, `recovery_code`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Factor::SecurityKey => "fido2",
+            Factor::Otp => "otp",
+            Factor::RecoveryCode => "recovery_code",
+        }
+    }
+
+    /// The factor named `name`.
+    pub fn parse(name: &str) -> Option<Factor> {
+        Factor::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// `amr` (RFC 8176 §2) of a password followed by this factor when it is not a key
+    /// (a key's is [`key_amr`]): a recovery code is a one-time password too.
+    pub fn code_amr() -> Vec<String> {
+        vec!["pwd".to_owned(), "otp".to_owned(), "mfa".to_owned()]
+    }
+}
+
 /// Most `acr_values` kept from a request.
 pub const MAX_ACR_VALUES: usize = 8;
 
@@ -29,7 +78,11 @@ pub const MAX_ACR_VALUES: usize = 8;
 pub fn level(acr: &str) -> u8 {
     match acr {
         PASSWORD_ACR => 10,
+        // The person's own choice, which may be the password alone.
+        CASA_ACR => 15,
         PASSKEY_ACR => 20,
+        // A one-time password can be phished; a WebAuthn credential cannot.
+        OTP_ACR => 25,
         FIDO2_ACR => 30,
         _ => 0,
     }
@@ -38,9 +91,9 @@ pub fn level(acr: &str) -> u8 {
 /// The methods this server offers: the WebAuthn ones only with the FIDO2 component.
 pub fn supported(with_keys: bool) -> Vec<&'static str> {
     if with_keys {
-        vec![PASSWORD_ACR, PASSKEY_ACR, FIDO2_ACR]
+        vec![PASSWORD_ACR, PASSKEY_ACR, FIDO2_ACR, OTP_ACR, CASA_ACR]
     } else {
-        vec![PASSWORD_ACR]
+        vec![PASSWORD_ACR, OTP_ACR, CASA_ACR]
     }
 }
 
@@ -95,8 +148,16 @@ mod tests {
         assert_eq!(choose(&v(&["urn:x"]), true, FIDO2_ACR), FIDO2_ACR);
         assert_eq!(choose(&[], false, PASSKEY_ACR), PASSWORD_ACR);
         assert_eq!(choose(&v(&["passkey"]), true, FIDO2_ACR), PASSKEY_ACR);
-        assert!(level(PASSWORD_ACR) < level(PASSKEY_ACR));
-        assert!(level(PASSKEY_ACR) < level(FIDO2_ACR));
+        assert_eq!(choose(&v(&["fido2", "otp"]), false, PASSWORD_ACR), OTP_ACR);
+        assert!(level(PASSWORD_ACR) < level(CASA_ACR));
+        assert!(level(CASA_ACR) < level(PASSKEY_ACR));
+        assert!(level(PASSKEY_ACR) < level(OTP_ACR));
+        assert!(level(OTP_ACR) < level(FIDO2_ACR));
+        for f in Factor::ALL {
+            assert_eq!(Factor::parse(f.name()), Some(f));
+            assert_eq!(serde_json::to_value(f).unwrap(), f.name());
+        }
+        assert_eq!(Factor::parse("sms"), None);
         assert_eq!(level("something-old"), 0);
         let key = |uv, be| KeySignIn {
             user_inum: "u".into(),

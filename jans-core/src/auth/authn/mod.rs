@@ -8,6 +8,7 @@ pub mod interaction;
 pub mod methods;
 pub mod otp;
 pub mod protection;
+pub mod second_factor;
 pub mod session;
 pub mod session_status;
 pub mod sign_in;

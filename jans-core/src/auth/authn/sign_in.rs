@@ -71,6 +71,7 @@ impl SignIn for AuthServer {
             session_key: None,
             acr: acr.to_owned(),
             pending_user: None,
+            factors: Vec::new(),
             return_to: Some(return_to.to_owned()),
         };
         let id = self.put_interaction(&interaction, None, ctx).await?;

@@ -156,7 +156,7 @@ fn unimplemented_settings_are_refused_unless_empty() {
             json!({"initiateLoginUri": "https://rp.example/login"}),
             "initiateLoginUri",
         ),
-        (json!({"defaultAcrValues": ["otp"]}), "defaultAcrValues"),
+        (json!({"defaultAcrValues": ["u2f"]}), "defaultAcrValues"),
         (
             json!({"attributes": {"parLifetime": 30}}),
             "attributes.parLifetime",

@@ -117,6 +117,7 @@ async fn interact(
         session_key,
         acr: acr.to_owned(),
         pending_user: None,
+        factors: Vec::new(),
         return_to: None,
     };
     let id = auth.put_interaction(&interaction, None, ctx).await?;

@@ -10,46 +10,47 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use jans_core::auth::authn::interaction::LoginResult;
-use jans_core::auth::authn::interaction::Stage;
 use jans_core::auth::authn::session::{MAX_BROWSER_SESSIONS, SESSION_COOKIE, SESSIONS_COOKIE};
 use jans_core::params::Params;
 
 use crate::routes::AppState;
 
+mod interaction;
+pub use interaction::{show, submit};
+
 const TEMPLATES: [(&str, &str); 13] = [
     (
         "webauthn_form.html",
-        include_str!("../templates/webauthn_form.html"),
+        include_str!("../../templates/webauthn_form.html"),
     ),
     (
         "second_factor.html",
-        include_str!("../templates/second_factor.html"),
+        include_str!("../../templates/second_factor.html"),
     ),
-    ("account.html", include_str!("../templates/account.html")),
+    ("account.html", include_str!("../../templates/account.html")),
     (
         "select_account.html",
-        include_str!("../templates/select_account.html"),
+        include_str!("../../templates/select_account.html"),
     ),
-    ("base.html", include_str!("../templates/base.html")),
-    ("logout.html", include_str!("../templates/logout.html")),
+    ("base.html", include_str!("../../templates/base.html")),
+    ("logout.html", include_str!("../../templates/logout.html")),
     (
         "logged_out.html",
-        include_str!("../templates/logged_out.html"),
+        include_str!("../../templates/logged_out.html"),
     ),
-    ("login.html", include_str!("../templates/login.html")),
-    ("consent.html", include_str!("../templates/consent.html")),
-    ("error.html", include_str!("../templates/error.html")),
-    ("device.html", include_str!("../templates/device.html")),
-    ("ciba.html", include_str!("../templates/ciba.html")),
-    ("create.html", include_str!("../templates/create.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("consent.html", include_str!("../../templates/consent.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("device.html", include_str!("../../templates/device.html")),
+    ("ciba.html", include_str!("../../templates/ciba.html")),
+    ("create.html", include_str!("../../templates/create.html")),
 ];
 
 /// The stylesheet of every page.
-pub const CSS: &str = include_str!("../templates/jans.css");
+pub const CSS: &str = include_str!("../../templates/jans.css");
 
 /// The WebAuthn script of the sign-in and account pages (ours: no CDN).
-pub const WEBAUTHN_JS: &str = include_str!("../templates/webauthn.js");
+pub const WEBAUTHN_JS: &str = include_str!("../../templates/webauthn.js");
 
 /// CSP of pages running WebAuthn: our script too (and, for the account page, requests to
 /// our own origin's FIDO2 API). No `form-action`: it would also bind the redirect to the
@@ -272,257 +273,6 @@ fn remember_session(mut resp: Response, headers: &axum::http::HeaderMap, secure:
         resp.headers_mut().append("set-cookie", v);
     }
     resp
-}
-
-async fn render_interaction(
-    state: &AppState,
-    id: &str,
-    error: Option<String>,
-    status: StatusCode,
-    headers: &axum::http::HeaderMap,
-) -> Response {
-    let ctx = state.ctx("interaction".to_owned());
-    let view = match state.engine.interaction(id, &ctx).await {
-        Ok(Some(v)) => v,
-        Ok(None) => {
-            return state.pages.bad_request(
-                "This sign-in request has expired. Return to the application and try again.",
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "interaction lookup failed");
-            return state
-                .pages
-                .error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None);
-        }
-    };
-    let client_name = view
-        .client_name
-        .clone()
-        .unwrap_or_else(|| view.client_id.clone());
-    let webauthn = view.webauthn.as_ref().map(|o| o.to_string());
-    match view.stage {
-        Stage::Login => state.pages.page_with_csp(
-            status,
-            "login.html",
-            minijinja::context! {
-                interaction => id, csrf => view.csrf, client_name => client_name,
-                login_hint => view.login_hint.unwrap_or_default(), error => error,
-                webauthn => webauthn,
-                passkey_only => view.acr == jans_core::auth::authn::methods::PASSKEY_ACR,
-            },
-            WEBAUTHN_CSP,
-        ),
-        Stage::Create => state.pages.page(
-            status,
-            "create.html",
-            minijinja::context! {
-                interaction => id, csrf => view.csrf, client_name => client_name,
-                login_hint => view.login_hint.unwrap_or_default(), error => error,
-            },
-        ),
-        Stage::SecondFactor => state.pages.page_with_csp(
-            status,
-            "second_factor.html",
-            minijinja::context! {
-                interaction => id, csrf => view.csrf, client_name => client_name,
-                error => error, webauthn => webauthn,
-            },
-            WEBAUTHN_CSP,
-        ),
-        Stage::SelectAccount => {
-            let accounts = state
-                .engine
-                .accounts(&browser_sessions(headers), &ctx)
-                .await
-                .unwrap_or_default();
-            let accounts: Vec<minijinja::Value> = accounts
-                .iter()
-                .map(|a| minijinja::context! { index => a.index, uid => &a.uid, name => &a.name })
-                .collect();
-            state.pages.page(
-                status,
-                "select_account.html",
-                minijinja::context! {
-                    interaction => id, csrf => view.csrf, client_name => client_name, accounts => accounts,
-                },
-            )
-        }
-        Stage::Consent => {
-            let scopes: Vec<minijinja::Value> = view
-                .scopes
-                .iter()
-                .map(|s| minijinja::context! { name => s, description => describe(s) })
-                .collect();
-            state.pages.page(
-                status,
-                "consent.html",
-                minijinja::context! {
-                    interaction => id, csrf => view.csrf, client_name => client_name, scopes => scopes,
-                    details => view.authorization_details,
-                },
-            )
-        }
-    }
-}
-
-/// The page after a sign-in attempt (a password or a WebAuthn assertion): on to the
-/// client with the new session, the form again saying it was `refused` and how many
-/// attempts are left, or the brute-force delay (429 with `Retry-After`).
-async fn login_answer(
-    state: &AppState,
-    id: &str,
-    headers: &axum::http::HeaderMap,
-    outcome: LoginResult,
-    refused: &str,
-) -> Response {
-    match outcome {
-        LoginResult::Done(r) => {
-            let secure = state.engine.config().issuer.starts_with("https://");
-            remember_session(state.pages.core(&r), headers, secure)
-        }
-        LoginResult::Wait { seconds } => {
-            let msg = format!(
-                "Too many failed sign-in attempts for this account. Try again in {seconds} second{}.",
-                if seconds == 1 { "" } else { "s" }
-            );
-            let mut page =
-                render_interaction(state, id, Some(msg), StatusCode::TOO_MANY_REQUESTS, headers)
-                    .await;
-            if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
-                page.headers_mut().insert("retry-after", v);
-            }
-            page
-        }
-        LoginResult::Retry { remaining } => {
-            let msg = format!(
-                "{refused} {remaining} attempt{} left.",
-                if remaining == 1 { "" } else { "s" }
-            );
-            render_interaction(state, id, Some(msg), StatusCode::UNAUTHORIZED, headers).await
-        }
-    }
-}
-
-/// `GET /jans-auth/interaction?interaction=ID`.
-pub async fn show(
-    State(state): State<Arc<AppState>>,
-    headers: axum::http::HeaderMap,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> Response {
-    match q.get("interaction") {
-        Some(id) if id.len() <= 128 => {
-            render_interaction(&state, id, None, StatusCode::OK, &headers).await
-        }
-        _ => state.pages.bad_request("no interaction"),
-    }
-}
-
-/// `POST /jans-auth/interaction`: the login and consent forms.
-pub async fn submit(
-    State(state): State<Arc<AppState>>,
-    headers: axum::http::HeaderMap,
-    body: Bytes,
-) -> Response {
-    let bad = |d: &'static str| state.pages.bad_request(d);
-    let form = match PostedForm::parse(&body) {
-        Ok(f) => f,
-        Err(d) => return bad(d),
-    };
-    let field = |n: &str| form.field(n);
-    let (id, csrf, action) = (field("interaction"), field("csrf"), field("action"));
-    if id.is_empty() || id.len() > 128 {
-        return bad("no interaction");
-    }
-    let ctx = state.ctx("interaction".to_owned());
-    let engine = state.engine.clone();
-    let result = match action.as_str() {
-        "login" => {
-            let (user, password) = (field("username"), field("password"));
-            // The password is hashed on the engine's pool, and the brute-force delay is the
-            // engine's decision: nothing here blocks or sleeps.
-            let outcome = engine
-                .interaction_login(&id, &csrf, &user, &password, &ctx)
-                .await;
-            match outcome {
-                Ok(o) => {
-                    return login_answer(&state, &id, &headers, o, "Wrong username or password.")
-                        .await;
-                }
-                Err(e) => Err(e),
-            }
-        }
-        "webauthn" => {
-            let outcome = engine
-                .interaction_webauthn(&id, &csrf, field("response").as_bytes(), &ctx)
-                .await;
-            match outcome {
-                Ok(o) => {
-                    let refused = "The passkey or security key was not accepted.";
-                    return login_answer(&state, &id, &headers, o, refused).await;
-                }
-                Err(e) => Err(e),
-            }
-        }
-        "create" => {
-            if field("password") != field("password2") {
-                let msg = Some("The two passwords differ.".to_owned());
-                return render_interaction(&state, &id, msg, StatusCode::BAD_REQUEST, &headers)
-                    .await;
-            }
-            let account = jans_core::auth::authn::create::NewAccount {
-                uid: field("username"),
-                mail: field("email"),
-                given_name: field("given_name"),
-                family_name: Some(field("family_name")),
-                password: field("password"),
-            };
-            match engine.interaction_create(&id, &csrf, account, &ctx).await {
-                Ok(jans_core::auth::authn::create::CreateResult::Done(r)) => {
-                    let secure = state.engine.config().issuer.starts_with("https://");
-                    return remember_session(state.pages.core(&r), &headers, secure);
-                }
-                Ok(jans_core::auth::authn::create::CreateResult::Refused(msg)) => {
-                    return render_interaction(
-                        &state,
-                        &id,
-                        Some(msg),
-                        StatusCode::BAD_REQUEST,
-                        &headers,
-                    )
-                    .await;
-                }
-                Err(e) => Err(e),
-            }
-        }
-        "select" => {
-            let sessions = browser_sessions(&headers);
-            let chosen = field("account")
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| sessions.get(i).cloned());
-            engine
-                .interaction_select(&id, &csrf, chosen.as_deref(), &ctx)
-                .await
-        }
-        "allow" | "deny" => {
-            engine
-                .interaction_consent(
-                    &id,
-                    &csrf,
-                    action == "allow",
-                    !field("remember").is_empty(),
-                    &ctx,
-                )
-                .await
-        }
-        _ => return bad("unknown action"),
-    };
-    // A page (a device request's end, RFC 8628) is rendered; anything else goes as it is.
-    match result {
-        Ok(r) => state.pages.core(&r),
-        Err(e) => state.pages.oauth_error(&e.to_oauth()),
-    }
 }
 
 /// `GET /jans-auth/logout?logout=ID` (confirmation) or `?done=1` (signed out).
@@ -761,6 +511,32 @@ mod tests {
             )
             .unwrap();
         assert!(empty.contains("No sign-in requests") && !empty.contains("<form"));
+        // The second factor: the code form of the factor asked, the others as buttons.
+        let second = p
+            .render(
+                "second_factor.html",
+                minijinja::context! {
+                    interaction => "i4", csrf => "c4", client_name => "RP", factor => "otp",
+                    others => vec![minijinja::context! { name => "recovery_code", label => "Use a recovery code" }],
+                },
+            )
+            .unwrap();
+        assert!(second.contains("name=\"action\" value=\"otp\""));
+        assert!(second.contains("autocomplete=\"one-time-code\""));
+        assert!(second.contains("name=\"factor\" value=\"recovery_code\""));
+        assert!(second.contains("Use a recovery code") && !second.contains("webauthn.js"));
+        let recovery = p
+            .render(
+                "second_factor.html",
+                minijinja::context! {
+                    interaction => "i5", csrf => "c5", client_name => "RP", factor => "recovery_code",
+                },
+            )
+            .unwrap();
+        assert!(
+            recovery.contains("One of your recovery codes")
+                && !recovery.contains("Try another way")
+        );
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("error.html"), "custom {{ error }}").unwrap();
         let p = Pages::load(Some(dir.path())).unwrap();

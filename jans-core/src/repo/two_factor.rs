@@ -1,0 +1,72 @@
+//! A person's two-factor settings, as Janssen Casa keeps them on the person
+//! (`jansStrongAuthPolicy`, `jansPreferredMethod`): whether the `casa` sign-in asks for a
+//! second factor after the password, and which one it asks for first. Kept in the
+//! collection `two_factor`, one document per person by inum; no document means 2FA off.
+//!
+//! Casa writes them (the person's own choice, the admin's reset); the auth-server reads
+//! them at every `casa` sign-in.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::authn::methods::Factor;
+use crate::ctx::UnixTime;
+use crate::repo::collection::Collection;
+use crate::store::StoreError;
+use crate::store::document::DocumentStore;
+
+/// One person's settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactor {
+    /// The person's inum.
+    pub user: String,
+    /// A second factor is asked after the password.
+    pub enabled: bool,
+    /// The factor asked first (the others are offered as "try another way").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred: Option<Factor>,
+    /// When they last changed.
+    pub updated_at: UnixTime,
+}
+
+/// The settings.
+#[derive(Clone, Debug)]
+pub struct TwoFactorSettings(Collection<TwoFactor>);
+
+impl TwoFactorSettings {
+    /// The collection's name.
+    pub const COLLECTION: &'static str = "two_factor";
+
+    /// The settings kept in `store`.
+    pub fn new(store: Arc<dyn DocumentStore>) -> TwoFactorSettings {
+        TwoFactorSettings(Collection::new(store, Self::COLLECTION))
+    }
+
+    /// The person's settings (off when they never chose).
+    pub async fn get(&self, user: &str) -> Result<TwoFactor, StoreError> {
+        Ok(self.0.get(user).await?.unwrap_or(TwoFactor {
+            user: user.to_owned(),
+            enabled: false,
+            preferred: None,
+            updated_at: 0,
+        }))
+    }
+
+    /// Keep `settings` as its person's.
+    pub async fn put(&self, settings: &TwoFactor) -> Result<(), StoreError> {
+        match self.0.insert(&settings.user, settings, &[]).await {
+            Err(StoreError::Conflict) => self
+                .0
+                .replace(&settings.user, settings, &[], None)
+                .await
+                .map(drop),
+            other => other.map(drop),
+        }
+    }
+
+    /// Forget the person's settings (2FA off; the admin's reset, a deleted person).
+    pub async fn remove(&self, user: &str) -> Result<bool, StoreError> {
+        self.0.delete(user).await
+    }
+}
