@@ -54,6 +54,7 @@
 pub mod admin;
 pub mod auth;
 pub mod b64;
+pub mod casa;
 pub mod concurrent;
 pub mod config;
 pub mod crypto;

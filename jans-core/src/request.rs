@@ -66,6 +66,37 @@ pub enum Endpoint {
     Admin(AdminEndpoint),
     /// The UMA 2.0 authorization server.
     Uma(UmaEndpoint),
+    /// Casa, the self-service portal.
+    Casa(CasaEndpoint),
+}
+
+/// Casa's pages, under `/jans-casa/` (DESIGN.md §3; `casa::paths`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CasaEndpoint {
+    /// `/jans-casa/`: the person's credentials and two-factor settings.
+    Dashboard,
+    /// `/jans-casa/callback`: back from the auth-server with an authorization code.
+    Callback,
+    /// `/jans-casa/logout`: sign out of Casa and of the auth-server.
+    Logout,
+    /// `/jans-casa/otp`: enrol an authenticator app.
+    Otp,
+    /// `/jans-casa/otp/{id}`: rename or remove one.
+    OtpDevice(String),
+    /// `/jans-casa/passkeys/{credential id}`: rename or remove a passkey or security key.
+    Passkey(String),
+    /// `/jans-casa/recovery-codes`: a new set of recovery codes.
+    RecoveryCodes,
+    /// `/jans-casa/2fa`: turn two-factor authentication on or off, choose the preferred
+    /// method.
+    TwoFactor,
+}
+
+impl From<CasaEndpoint> for Endpoint {
+    fn from(e: CasaEndpoint) -> Endpoint {
+        Endpoint::Casa(e)
+    }
 }
 
 /// The UMA 2.0 server's endpoints, at Janssen's paths (DESIGN.md §3; `uma::paths`).

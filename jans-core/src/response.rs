@@ -75,6 +75,10 @@ pub struct Page {
     pub template: &'static str,
     /// What the template shows.
     pub context: serde_json::Value,
+    /// The page's own `Content-Security-Policy`, when it needs more than [`PAGE_CSP`]
+    /// (a page that runs a WebAuthn ceremony loads a script and calls back).
+    #[serde(skip)]
+    pub csp: Option<&'static str>,
 }
 
 /// Content-Security-Policy of the pages hosts render from templates: their own stylesheet,
@@ -217,6 +221,7 @@ impl Response {
                     status: e.status(),
                     template: "error.html",
                     context: serde_json::json!({"error": error, "description": description}),
+                    csp: None,
                 }))
             }
             _ => self,
@@ -242,7 +247,7 @@ impl Response {
                 script_hash(FORM_POST_SCRIPT)
             )),
             Body::Html { csp, .. } => Some(csp.clone()),
-            Body::Page(_) => Some(PAGE_CSP.to_owned()),
+            Body::Page(p) => Some(p.csp.unwrap_or(PAGE_CSP).to_owned()),
             _ => None,
         }
     }

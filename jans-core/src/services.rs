@@ -59,6 +59,24 @@ pub trait KeyCeremonies: Send + Sync {
     /// Verify the browser's `AuthenticationResponseJSON` for a ceremony started above; the
     /// user signed in is an active one.
     async fn finish_sign_in(&self, response: &[u8], ctx: &Ctx) -> Result<KeySignIn, Error>;
+
+    /// The security keys and passkeys of `username`, oldest first (Casa's dashboard).
+    async fn keys_of(
+        &self,
+        username: &str,
+    ) -> Result<Vec<crate::repo::fido2::Fido2Registration>, Error>;
+
+    /// Rename (`None`: unname) the credential `credential_id` (base64url) of `username`;
+    /// `false` when they have no such credential. A FIDO2 error for a nickname refused.
+    async fn rename_key(
+        &self,
+        username: &str,
+        credential_id: &str,
+        nickname: Option<&str>,
+    ) -> Result<bool, Error>;
+
+    /// Remove the credential `credential_id` of `username`; whether they had it.
+    async fn remove_key(&self, username: &str, credential_id: &str) -> Result<bool, Error>;
 }
 
 /// The auth-server's judgement of a bearer token, served to the components whose endpoints
@@ -128,6 +146,15 @@ pub trait SignIn: Send + Sync {
         redirect_uri: &str,
         state: Option<&str>,
         return_to: &str,
+        ctx: &Ctx,
+    ) -> Result<crate::response::Response, Error>;
+
+    /// The token endpoint's answer to the form `params` (RFC 6749 §3.2), as over HTTP: for
+    /// a component that is an OpenID Connect client of this server (Casa redeems its
+    /// authorization codes here).
+    async fn token_endpoint(
+        &self,
+        params: crate::params::Params,
         ctx: &Ctx,
     ) -> Result<crate::response::Response, Error>;
 }

@@ -14,7 +14,7 @@ pub struct Components {
     pub scim: bool,
     /// The admin configuration API (its health endpoints so far).
     pub config_api: bool,
-    /// Casa, the self-service portal (no endpoints yet).
+    /// Casa, the self-service portal (`/jans-casa/`).
     pub casa: bool,
 }
 

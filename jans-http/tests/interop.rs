@@ -561,7 +561,16 @@ fn redirect_uri(port: u16) -> String {
 const USER: &str = "alice";
 const PASSWORD: &str = "correct horse battery staple";
 
+/// The person the Casa browser test turns two-factor authentication on for (so that the
+/// other tests, signing in as [`USER`], are not asked for a second factor).
+const CASA_USER: &str = "carol";
+
 fn add_user(data: &Path, dir: &Path) {
+    add_person(data, dir, USER, "Alice");
+    add_person(data, dir, CASA_USER, "Carol");
+}
+
+fn add_person(data: &Path, dir: &Path, username: &str, given_name: &str) {
     use std::io::Write as _;
     let mut child = Command::new(env!("CARGO_BIN_EXE_jans"))
         .arg("--data-dir")
@@ -570,9 +579,9 @@ fn add_user(data: &Path, dir: &Path) {
             "user",
             "add",
             "--username",
-            USER,
+            username,
             "--given-name",
-            "Alice",
+            given_name,
             "--password-stdin",
         ])
         .stdin(Stdio::piped())
@@ -701,6 +710,7 @@ fn openid_client_against_jans_serve() {
                 )
             }))
             .env("JANS_USER", USER)
+            .env("JANS_CASA_USER", CASA_USER)
             .env("JANS_PASSWORD", PASSWORD)
             .env(
                 "CHROMIUM",

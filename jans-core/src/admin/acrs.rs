@@ -1,6 +1,6 @@
 //! The default authentication method through the config API (Janssen's `acrs`): `GET`
 //! answers `{"defaultAcr"}`, `PUT` sets it — one of the methods this server knows
-//! (`simple_password_auth`, `passkey`, `fido2`), a blank or unknown one a 400 — in the
+//! (`simple_password_auth`, `passkey`, `fido2`, `otp`, `casa`), a blank or unknown one a 400 — in the
 //! stored configuration (`defaultAcr`), so every node signs people in with it when a
 //! request's `acr_values` name none it offers.
 

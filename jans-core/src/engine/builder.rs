@@ -121,6 +121,7 @@ impl EngineBuilder {
         services.install_key_ceremonies(Arc::downgrade(&ceremonies));
         let scim = crate::scim::ScimServer::new(services.clone());
         let admin = crate::admin::AdminServer::new(services.clone());
+        let casa = crate::casa::CasaServer::new(services.clone());
         let uma = Arc::new(crate::uma::UmaServer::new(services.clone()));
         let uma_grant: Arc<dyn crate::services::TokenGrant> = uma.clone();
         services.install_token_grant(crate::config::UMA_TICKET_GRANT, Arc::downgrade(&uma_grant));
@@ -132,6 +133,7 @@ impl EngineBuilder {
                 scim,
                 admin,
                 uma,
+                casa,
                 master_key_check: crate::b64::encode(
                     derive_key(&master, b"jans-rs master key check value")
                         .get(..16)

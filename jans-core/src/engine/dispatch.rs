@@ -17,6 +17,7 @@ impl Endpoint {
             .or_else(|| crate::scim::paths::from_path(path).map(Endpoint::Scim))
             .or_else(|| crate::admin::paths::from_path(path).map(Endpoint::Admin))
             .or_else(|| crate::uma::paths::from_path(path).map(Endpoint::Uma))
+            .or_else(|| crate::casa::paths::from_path(path).map(Endpoint::Casa))
     }
 
     /// The path this endpoint is served at (relative to the issuer).
@@ -27,6 +28,7 @@ impl Endpoint {
             Endpoint::Scim(e) => crate::scim::paths::path(e),
             Endpoint::Admin(e) => crate::admin::paths::path(e),
             Endpoint::Uma(e) => crate::uma::paths::path(e),
+            Endpoint::Casa(e) => crate::casa::paths::path(e),
         }
     }
 
@@ -38,6 +40,7 @@ impl Endpoint {
             Endpoint::Scim(e) => crate::scim::paths::label(e),
             Endpoint::Admin(e) => crate::admin::paths::label(e),
             Endpoint::Uma(e) => crate::uma::paths::label(e),
+            Endpoint::Casa(e) => crate::casa::paths::label(e),
         }
     }
 
@@ -47,6 +50,7 @@ impl Endpoint {
     pub fn shows_errors_as_pages(&self) -> bool {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::shows_errors_as_pages(e),
+            Endpoint::Casa(_) => true,
             Endpoint::Fido2(_) | Endpoint::Scim(_) | Endpoint::Admin(_) | Endpoint::Uma(_) => false,
         }
     }
@@ -67,6 +71,7 @@ impl Endpoint {
             Endpoint::Admin(_) => "config-api",
             // Served with the auth-server, as in Janssen.
             Endpoint::Uma(_) => "auth",
+            Endpoint::Casa(_) => "casa",
         }
     }
 }
@@ -113,6 +118,13 @@ impl Engine {
             Endpoint::Uma(e) => match self.inner.uma.handle(e, &req, ctx).await {
                 Ok(r) => r,
                 Err(err) => failed(&req, ProtocolError::Uma(err.to_uma()), &err, ctx),
+            },
+            // Casa's refusals are its own pages; what reaches here is the server's fault.
+            Endpoint::Casa(e) => match self.inner.casa.handle(e, &req, ctx).await {
+                Ok(r) => r,
+                Err(err) => {
+                    failed(&req, ProtocolError::OAuth(err.to_oauth()), &err, ctx).error_as_page()
+                }
             },
         }
     }

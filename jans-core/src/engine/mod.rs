@@ -40,6 +40,7 @@ pub(crate) struct Inner {
     pub(crate) scim: crate::scim::ScimServer,
     pub(crate) admin: crate::admin::AdminServer,
     pub(crate) uma: Arc<crate::uma::UmaServer>,
+    pub(crate) casa: crate::casa::CasaServer,
     /// The master key's check value (a PRF of it: says which key, reveals nothing of it).
     pub(crate) master_key_check: String,
 }
@@ -78,6 +79,11 @@ impl Engine {
     /// The FIDO2 component.
     pub fn fido2(&self) -> &crate::fido2::Fido2Server {
         &self.inner.fido2
+    }
+
+    /// The Casa component.
+    pub fn casa(&self) -> &crate::casa::CasaServer {
+        &self.inner.casa
     }
 
     /// The UMA component (its policies are loaded here).

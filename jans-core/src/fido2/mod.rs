@@ -99,6 +99,27 @@ impl std::ops::Deref for Fido2Server {
 /// The auth-server's passkey and security-key sign-in runs these ceremonies.
 #[async_trait::async_trait]
 impl crate::services::KeyCeremonies for Fido2Server {
+    async fn keys_of(
+        &self,
+        username: &str,
+    ) -> Result<Vec<crate::repo::fido2::Fido2Registration>, Error> {
+        self.registrations(username).await
+    }
+
+    async fn rename_key(
+        &self,
+        username: &str,
+        credential_id: &str,
+        nickname: Option<&str>,
+    ) -> Result<bool, Error> {
+        self.rename_registration(username, credential_id, nickname)
+            .await
+    }
+
+    async fn remove_key(&self, username: &str, credential_id: &str) -> Result<bool, Error> {
+        self.remove_registration(username, credential_id).await
+    }
+
     async fn start_sign_in(
         &self,
         username: Option<&str>,

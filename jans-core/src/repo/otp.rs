@@ -21,6 +21,16 @@ use crate::store::document::{DocumentStore, Filter, Key, Test};
 /// Most devices one person may have.
 pub const MAX_PER_PERSON: usize = 20;
 
+/// Time steps a code is accepted either side of now (RFC 6238 §5.2), at enrolment and at
+/// sign-in.
+pub const WINDOW: u64 = 1;
+
+/// What a device's sealed secret is bound to: its person and its id (a secret copied to
+/// another device or person does not open).
+pub fn secret_aad(inum: &str, id: &str) -> Vec<u8> {
+    format!("jans:otp-secret:{inum}:{id}").into_bytes()
+}
+
 /// How a device counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -126,11 +126,17 @@ pub enum GrantKind {
     CibaRequest = 28,
     /// The person's answers to backchannel authentication requests (once per request).
     CibaDecision = 29,
+    /// Casa's signed-in browsers (keyed by the `casa_session` cookie's SHA-256; family
+    /// `casa:{inum}`).
+    CasaSession = 30,
+    /// Casa's sign-ins under way through the auth-server (keyed by the `state`'s SHA-256),
+    /// taken by the callback.
+    CasaSignIn = 31,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 29] = [
+    pub const ALL: [GrantKind; 31] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -160,6 +166,8 @@ impl GrantKind {
         GrantKind::PersonFamily,
         GrantKind::CibaRequest,
         GrantKind::CibaDecision,
+        GrantKind::CasaSession,
+        GrantKind::CasaSignIn,
     ];
 
     /// Decode the tag byte.

@@ -17,6 +17,7 @@ pub mod admin_util;
 pub mod authorize;
 pub mod backends;
 pub mod brute_force;
+mod casa;
 pub mod ciba;
 pub mod client_auth;
 mod clientinfo;

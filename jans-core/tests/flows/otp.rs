@@ -118,8 +118,9 @@ fn an_authenticator_app_is_enrolled_with_a_first_code_then_signs_in_once_per_cod
     let h = super::authorize::harness();
     let alice = block_on(h.stores.users.by_uid("alice")).unwrap().unwrap();
     let auth = h.engine.auth();
-    let e = auth
-        .start_totp(&alice.inum, "alice@example.com", "Phone", &h.ctx())
+    let casa = h.engine.casa();
+    let e = casa
+        .start_totp(&alice.inum, "alice@example.com", &h.ctx())
         .unwrap();
     assert!(
         e.uri
@@ -133,23 +134,23 @@ fn an_authenticator_app_is_enrolled_with_a_first_code_then_signs_in_once_per_cod
     let devices = OtpDevices::new(h.stores.documents.clone());
     let bob = h.add_user("bob");
     assert!(
-        block_on(auth.confirm_totp(&alice.inum, &e.pending, "000000", &h.ctx()))
+        block_on(casa.confirm_totp(&alice.inum, &e.pending, "Phone", "000000", &h.ctx()))
             .unwrap()
             .is_none()
     );
     let code = app_code(&e.secret, now);
     assert!(
-        block_on(auth.confirm_totp(&bob.inum, &e.pending, &code, &h.ctx()))
+        block_on(casa.confirm_totp(&bob.inum, &e.pending, "Phone", &code, &h.ctx()))
             .unwrap()
             .is_none()
     );
     assert!(
-        block_on(auth.confirm_totp(&alice.inum, "garbage", &code, &h.ctx()))
+        block_on(casa.confirm_totp(&alice.inum, "garbage", "Phone", &code, &h.ctx()))
             .unwrap()
             .is_none()
     );
     assert!(block_on(devices.of_user(&alice.inum)).unwrap().is_empty());
-    let device = block_on(auth.confirm_totp(&alice.inum, &e.pending, &code, &h.ctx()))
+    let device = block_on(casa.confirm_totp(&alice.inum, &e.pending, "Phone", &code, &h.ctx()))
         .unwrap()
         .unwrap();
     assert_eq!(device.nickname, "Phone");
@@ -177,14 +178,12 @@ fn an_authenticator_app_is_enrolled_with_a_first_code_then_signs_in_once_per_cod
         OtpCheck::Invalid
     );
     // An enrolment waits ten minutes at most.
-    let late = auth
-        .start_totp(&alice.inum, "alice", "Tablet", &h.ctx())
-        .unwrap();
+    let late = casa.start_totp(&alice.inum, "alice", &h.ctx()).unwrap();
     h.clock
-        .advance(jans_core::auth::authn::otp::ENROLMENT_LIFETIME + 1);
+        .advance(jans_core::casa::otp::ENROLMENT_LIFETIME + 1);
     let code = app_code(&late.secret, h.clock.now());
     assert!(
-        block_on(auth.confirm_totp(&alice.inum, &late.pending, &code, &h.ctx()))
+        block_on(casa.confirm_totp(&alice.inum, &late.pending, "Phone", &code, &h.ctx()))
             .unwrap()
             .is_none()
     );
@@ -195,11 +194,10 @@ fn wrong_codes_are_rate_limited_per_person_like_passwords() {
     let h = super::authorize::harness();
     let alice = block_on(h.stores.users.by_uid("alice")).unwrap().unwrap();
     let auth = h.engine.auth();
-    let e = auth
-        .start_totp(&alice.inum, "alice", "Phone", &h.ctx())
-        .unwrap();
+    let casa = h.engine.casa();
+    let e = casa.start_totp(&alice.inum, "alice", &h.ctx()).unwrap();
     let code = app_code(&e.secret, h.clock.now());
-    block_on(auth.confirm_totp(&alice.inum, &e.pending, &code, &h.ctx()))
+    block_on(casa.confirm_totp(&alice.inum, &e.pending, "Phone", &code, &h.ctx()))
         .unwrap()
         .unwrap();
     use jans_core::auth::authn::otp::OtpCheck;
@@ -238,11 +236,11 @@ fn recovery_codes_are_a_second_factor_each_once_counted_with_otps() {
     let auth = h.engine.auth();
     let check = |c: &str| block_on(auth.check_recovery_code(&alice.inum, c, &h.ctx())).unwrap();
     assert_eq!(check("2345-6789-abcd"), OtpCheck::Invalid, "no set yet");
-    let codes = block_on(auth.new_recovery_codes(&alice.inum, &h.ctx())).unwrap();
+    let codes = block_on(h.engine.casa().new_recovery_codes(&alice.inum, &h.ctx())).unwrap();
     assert_eq!(codes.len(), 10);
     assert_eq!(check(&codes[0]), OtpCheck::Valid(RECOVERY_CODE.into()));
     assert_eq!(check(&codes[0]), OtpCheck::Invalid, "used");
-    let again = block_on(auth.new_recovery_codes(&alice.inum, &h.ctx())).unwrap();
+    let again = block_on(h.engine.casa().new_recovery_codes(&alice.inum, &h.ctx())).unwrap();
     assert_eq!(check(&codes[1]), OtpCheck::Invalid, "the old set ended");
     assert_eq!(check(&again[1]), OtpCheck::Valid(RECOVERY_CODE.into()));
     // Wrong recovery codes and wrong one-time passwords share one count.

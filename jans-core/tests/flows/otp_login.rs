@@ -27,12 +27,10 @@ fn app_code(secret_base32: &str, at: u64) -> String {
 /// alice's authenticator app, enrolled now: its base32 secret.
 fn alice_app(h: &Harness) -> String {
     let alice = block_on(h.stores.users.by_uid("alice")).unwrap().unwrap();
-    let auth = h.engine.auth();
-    let e = auth
-        .start_totp(&alice.inum, "alice", "Phone", &h.ctx())
-        .unwrap();
+    let casa = h.engine.casa();
+    let e = casa.start_totp(&alice.inum, "alice", &h.ctx()).unwrap();
     let code = app_code(&e.secret, h.clock.now());
-    block_on(auth.confirm_totp(&alice.inum, &e.pending, &code, &h.ctx()))
+    block_on(casa.confirm_totp(&alice.inum, &e.pending, "Phone", &code, &h.ctx()))
         .unwrap()
         .unwrap();
     e.secret
@@ -122,7 +120,7 @@ fn a_recovery_code_is_another_way_and_only_offered_ways_are_taken() {
     let c = rp(&h, json!({"trusted_client": true}));
     alice_app(&h);
     let alice = block_on(h.stores.users.by_uid("alice")).unwrap().unwrap();
-    let codes = block_on(h.engine.auth().new_recovery_codes(&alice.inum, &h.ctx())).unwrap();
+    let codes = block_on(h.engine.casa().new_recovery_codes(&alice.inum, &h.ctx())).unwrap();
     let (id, view) = second_step(&h, &password_step(&h, &c, "otp"));
     assert_eq!(view.factors, [Factor::Otp, Factor::RecoveryCode]);
     // A recovery code is not a one-time password of the app.
@@ -238,7 +236,7 @@ fn casa_asks_the_second_factor_only_when_the_person_turned_it_on() {
     assert!(r.headers.iter().any(|(n, _)| *n == "set-cookie"));
     // An app and recovery codes, recovery codes preferred: asked first, the app offered.
     let secret = alice_app(&h);
-    block_on(h.engine.auth().new_recovery_codes(&alice.inum, &h.ctx())).unwrap();
+    block_on(h.engine.casa().new_recovery_codes(&alice.inum, &h.ctx())).unwrap();
     block_on(settings.put(&on(Some(Factor::RecoveryCode)))).unwrap();
     let (id, view) = second_step(&h, &password_step(&h, &c, "casa"));
     assert_eq!(view.factors, [Factor::RecoveryCode, Factor::Otp]);

@@ -274,7 +274,7 @@ fn bad_requests_tokens_and_metadata() {
     );
     assert_eq!(
         jans["auth_level_mapping"],
-        json!({"10": ["simple_password_auth"], "20": ["passkey"], "30": ["fido2"]})
+        json!({"10": ["simple_password_auth"], "15": ["casa"], "20": ["passkey"], "25": ["otp"], "30": ["fido2"]})
     );
     assert_eq!(
         jans["scope_to_claims_mapping"]["email"],

@@ -18,7 +18,7 @@ use crate::routes::AppState;
 mod interaction;
 pub use interaction::{show, submit};
 
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 17] = [
     (
         "webauthn_form.html",
         include_str!("../../templates/webauthn_form.html"),
@@ -44,6 +44,22 @@ const TEMPLATES: [(&str, &str); 13] = [
     ("device.html", include_str!("../../templates/device.html")),
     ("ciba.html", include_str!("../../templates/ciba.html")),
     ("create.html", include_str!("../../templates/create.html")),
+    (
+        "casa_base.html",
+        include_str!("../../templates/casa_base.html"),
+    ),
+    (
+        "casa_dashboard.html",
+        include_str!("../../templates/casa_dashboard.html"),
+    ),
+    (
+        "casa_otp.html",
+        include_str!("../../templates/casa_otp.html"),
+    ),
+    (
+        "casa_codes.html",
+        include_str!("../../templates/casa_codes.html"),
+    ),
 ];
 
 /// The stylesheet of every page.

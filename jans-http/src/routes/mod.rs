@@ -4,6 +4,7 @@
 
 mod admin;
 mod auth;
+mod casa;
 mod fido2;
 mod scim;
 mod uma;
@@ -291,6 +292,9 @@ pub fn routes(state: Arc<AppState>, components: crate::components::Components) -
     }
     if components.config_api {
         r = admin::routes(r, engine_route);
+    }
+    if components.casa {
+        r = casa::routes(r, engine_route);
     }
     r.fallback(not_found).with_state(state)
 }

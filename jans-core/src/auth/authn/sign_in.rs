@@ -79,4 +79,19 @@ impl SignIn for AuthServer {
             self, &id,
         ))))
     }
+
+    async fn token_endpoint(
+        &self,
+        params: crate::params::Params,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let mut req = Request::new(
+            crate::request::AuthEndpoint::Token,
+            crate::request::Method::Post,
+        )
+        .with_form(params);
+        req.content_type = Some("application/x-www-form-urlencoded".to_owned());
+        self.handle(&crate::request::AuthEndpoint::Token, &req, ctx)
+            .await
+    }
 }

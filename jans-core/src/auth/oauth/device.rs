@@ -392,6 +392,7 @@ fn page(status: u16, context: serde_json::Value) -> Response {
         status,
         template: "device.html",
         context,
+        csp: None,
     }))
 }
 

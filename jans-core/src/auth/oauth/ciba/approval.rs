@@ -204,6 +204,7 @@ fn page(status: u16, context: serde_json::Value) -> Response {
         status,
         template: "ciba.html",
         context,
+        csp: None,
     }))
 }
 

@@ -1,0 +1,412 @@
+//! Casa's pages for one person: the dashboard (their credentials by method and their
+//! two-factor settings) and what its forms do — enrol an authenticator app, rename or
+//! remove a credential, make recovery codes, turn 2FA on or off and choose the preferred
+//! method. A person cannot remove their last credentials while 2FA needs them, nor touch
+//! another person's.
+
+use serde_json::{Value, json};
+
+use crate::auth::authn::methods::Factor;
+use crate::casa::otp::nickname;
+use crate::casa::paths::DASHBOARD;
+use crate::casa::{CasaServer, Me, error_page, field, page};
+use crate::ctx::{Ctx, format_date};
+use crate::error::Error;
+use crate::repo::fido2::Fido2Registration;
+use crate::repo::otp::{OtpDevice, OtpDevices};
+use crate::repo::recovery_codes::RecoveryCodes;
+use crate::repo::two_factor::TwoFactorSettings;
+use crate::request::Request;
+use crate::response::{Body, Response};
+
+/// The message for a dashboard reached with `?done=what`.
+pub(super) fn notice(what: &str) -> Option<&'static str> {
+    Some(match what {
+        "otp-added" => "Your authenticator app was added.",
+        "renamed" => "The name was changed.",
+        "removed" => "The credential was removed.",
+        "2fa-on" => "Two-factor authentication is on.",
+        "2fa-off" => "Two-factor authentication is off.",
+        "preferred" => "Your preferred method was changed.",
+        _ => return None,
+    })
+}
+
+fn factor_label(f: Factor) -> &'static str {
+    match f {
+        Factor::SecurityKey => "Security key or passkey",
+        Factor::Otp => "Authenticator app",
+        Factor::RecoveryCode => "Recovery code",
+    }
+}
+
+/// What a person has enrolled.
+struct Credentials {
+    keys: Vec<Fido2Registration>,
+    apps: Vec<OtpDevice>,
+    codes_left: Option<usize>,
+}
+
+impl Credentials {
+    /// Keys and apps: what counts towards the minimum.
+    fn count(&self) -> usize {
+        self.keys.len() + self.apps.len()
+    }
+}
+
+fn back(done: &str, issuer: &str) -> Response {
+    Response::with_body(Body::Redirect(format!("{issuer}{DASHBOARD}?done={done}")))
+}
+
+impl CasaServer {
+    fn settings(&self) -> TwoFactorSettings {
+        TwoFactorSettings::new(self.services.stores().documents.clone())
+    }
+
+    async fn credentials(&self, me: &Me) -> Result<Credentials, Error> {
+        let keys = match self.services.key_ceremonies() {
+            Some(k) => k.keys_of(&me.user.uid).await?,
+            None => Vec::new(),
+        };
+        let documents = self.services.stores().documents.clone();
+        Ok(Credentials {
+            keys,
+            apps: OtpDevices::new(documents.clone())
+                .of_user(&me.user.inum)
+                .await?,
+            codes_left: RecoveryCodes::new(documents)
+                .get(&me.user.inum)
+                .await?
+                .map(|s| s.remaining()),
+        })
+    }
+
+    /// The dashboard, with a `notice` or an `error`.
+    pub(super) async fn dashboard(
+        &self,
+        me: &Me,
+        notice: Option<&str>,
+        error: Option<&str>,
+        status: u16,
+    ) -> Result<Response, Error> {
+        let creds = self.credentials(me).await?;
+        let settings = self.settings().get(&me.user.inum).await?;
+        let policy = self.policy();
+        let keys: Vec<Value> = creds
+            .keys
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.credential_id,
+                    "name": r.nickname.clone().unwrap_or_else(|| {
+                        if r.backup_eligible { "Passkey" } else { "Security key" }.to_owned()
+                    }),
+                    "authenticator": r.authenticator_name,
+                    "created": format_date(r.created_at),
+                    "last_used": r.last_used_at.map(format_date),
+                    "synced": r.backup_eligible,
+                })
+            })
+            .collect();
+        let apps: Vec<Value> = creds
+            .apps
+            .iter()
+            .map(|d| {
+                json!({
+                    "id": d.id, "name": d.nickname, "added": format_date(d.added_on),
+                    "last_used": d.last_used.map(format_date),
+                })
+            })
+            .collect();
+        let mut enrolled = Vec::new();
+        if !creds.keys.is_empty() {
+            enrolled.push(Factor::SecurityKey);
+        }
+        if !creds.apps.is_empty() {
+            enrolled.push(Factor::Otp);
+        }
+        if creds.codes_left.is_some_and(|n| n > 0) {
+            enrolled.push(Factor::RecoveryCode);
+        }
+        let preferred = settings
+            .preferred
+            .filter(|p| enrolled.contains(p))
+            .or_else(|| enrolled.first().copied());
+        let factors: Vec<Value> = enrolled
+            .iter()
+            .map(|f| json!({"name": f.name(), "label": factor_label(*f), "preferred": Some(*f) == preferred}))
+            .collect();
+        let name = me
+            .user
+            .name
+            .clone()
+            .or_else(|| me.user.given_name.clone())
+            .unwrap_or_else(|| me.user.uid.clone());
+        Ok(page(
+            status,
+            "casa_dashboard.html",
+            json!({
+                "csrf": me.session.csrf,
+                "name": name,
+                "username": me.user.uid,
+                "notice": notice,
+                "error": error,
+                "keys_available": self.services.key_ceremonies().is_some(),
+                "keys": keys,
+                "apps": apps,
+                "codes_left": creds.codes_left,
+                "two_factor": {
+                    "enabled": settings.enabled,
+                    "min": policy.min_credentials,
+                    "count": creds.count(),
+                    "can_turn_on": creds.count() >= policy.min_credentials,
+                    "can_turn_off": policy.allow_turn_off,
+                },
+                "factors": factors,
+            }),
+        ))
+    }
+
+    /// `GET /jans-casa/otp`: a new enrolment, its QR code and the first-code form.
+    pub(super) fn otp_page(&self, me: &Me, ctx: &Ctx) -> Result<Response, Error> {
+        let e = self.start_totp(&me.user.inum, &me.user.uid, ctx)?;
+        Ok(otp_form(me, &e, None, 200))
+    }
+
+    /// `POST /jans-casa/otp`: the first code; the app stored, or the form again.
+    pub(super) async fn otp_confirm(
+        &self,
+        me: &Me,
+        req: &Request,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let pending = field(req, "pending");
+        let stored = self
+            .confirm_totp(
+                &me.user.inum,
+                &pending,
+                &field(req, "nickname"),
+                &field(req, "code"),
+                ctx,
+            )
+            .await?;
+        if stored.is_some() {
+            return Ok(back("otp-added", &self.services.config().issuer));
+        }
+        Ok(match self.resume_totp(&me.user.inum, &pending, ctx)? {
+            Some(e) => otp_form(
+                me,
+                &e,
+                Some("That code is not right. Enter the code your app shows now."),
+                400,
+            ),
+            None => error_page(
+                400,
+                "This enrolment has expired. Start again from your dashboard.",
+            ),
+        })
+    }
+
+    /// Whether removing one of the person's credentials would leave 2FA on with fewer
+    /// than the minimum.
+    async fn last_credential(&self, me: &Me) -> Result<bool, Error> {
+        let settings = self.settings().get(&me.user.inum).await?;
+        Ok(
+            settings.enabled
+                && self.credentials(me).await?.count() <= self.policy().min_credentials,
+        )
+    }
+
+    async fn refuse_last(&self, me: &Me) -> Result<Response, Error> {
+        let msg = format!(
+            "Two-factor authentication is on and needs at least {} credential{}: add another one, or turn it off, before removing this one.",
+            self.policy().min_credentials,
+            if self.policy().min_credentials == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        self.dashboard(me, None, Some(&msg), 409).await
+    }
+
+    /// `POST /jans-casa/otp/{id}`: rename or remove one of the person's apps.
+    pub(super) async fn otp_device(
+        &self,
+        me: &Me,
+        id: &str,
+        req: &Request,
+    ) -> Result<Response, Error> {
+        let devices = OtpDevices::new(self.services.stores().documents.clone());
+        let issuer = self.services.config().issuer.clone();
+        let done = match field(req, "action").as_str() {
+            "rename" => {
+                let name = nickname(&field(req, "nickname"));
+                if name.is_empty() {
+                    return self.dashboard(me, None, Some("Give it a name."), 400).await;
+                }
+                devices
+                    .rename(&me.user.inum, id, &name)
+                    .await?
+                    .then_some("renamed")
+            }
+            "remove" => {
+                if devices.get(&me.user.inum, id).await?.is_none() {
+                    None
+                } else if self.last_credential(me).await? {
+                    return self.refuse_last(me).await;
+                } else {
+                    devices
+                        .delete(&me.user.inum, id)
+                        .await?
+                        .then_some("removed")
+                }
+            }
+            _ => return Ok(error_page(400, "Unknown action.")),
+        };
+        Ok(match done {
+            Some(d) => back(d, &issuer),
+            None => error_page(404, "You have no such authenticator app."),
+        })
+    }
+
+    /// `POST /jans-casa/passkeys/{credential id}`: rename or remove one of the person's
+    /// keys.
+    pub(super) async fn passkey(
+        &self,
+        me: &Me,
+        id: &str,
+        req: &Request,
+    ) -> Result<Response, Error> {
+        let Some(keys) = self.services.key_ceremonies() else {
+            return Ok(error_page(404, "Security keys are not served here."));
+        };
+        let issuer = self.services.config().issuer.clone();
+        let uid = &me.user.uid;
+        let done = match field(req, "action").as_str() {
+            "rename" => {
+                let name = nickname(&field(req, "nickname"));
+                let named = (!name.is_empty()).then_some(name.as_str());
+                match keys.rename_key(uid, id, named).await {
+                    Ok(found) => found.then_some("renamed"),
+                    Err(Error::Fido2(e)) => {
+                        return self.dashboard(me, None, Some(&e.message), 400).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            "remove" => {
+                let theirs = keys
+                    .keys_of(uid)
+                    .await?
+                    .iter()
+                    .any(|k| k.credential_id == id);
+                if !theirs {
+                    None
+                } else if self.last_credential(me).await? {
+                    return self.refuse_last(me).await;
+                } else {
+                    keys.remove_key(uid, id).await?.then_some("removed")
+                }
+            }
+            _ => return Ok(error_page(400, "Unknown action.")),
+        };
+        Ok(match done {
+            Some(d) => back(d, &issuer),
+            None => error_page(404, "You have no such security key or passkey."),
+        })
+    }
+
+    /// `POST /jans-casa/recovery-codes`: a new set, shown once (the old one ends).
+    pub(super) async fn recovery_codes(&self, me: &Me, ctx: &Ctx) -> Result<Response, Error> {
+        let codes = self.new_recovery_codes(&me.user.inum, ctx).await?;
+        Ok(page(
+            200,
+            "casa_codes.html",
+            json!({"csrf": me.session.csrf, "codes": codes}),
+        ))
+    }
+
+    /// `POST /jans-casa/2fa`: `action` `on` (with enough credentials), `off` (when the
+    /// administrator allows it) or `prefer` (`factor`, one the person enrolled).
+    pub(super) async fn two_factor(
+        &self,
+        me: &Me,
+        req: &Request,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let settings = self.settings();
+        let mut s = settings.get(&me.user.inum).await?;
+        let policy = self.policy();
+        let done = match field(req, "action").as_str() {
+            "on" => {
+                if self.credentials(me).await?.count() < policy.min_credentials {
+                    let msg = format!(
+                        "Add at least {} security key, passkey or authenticator app before turning two-factor authentication on.",
+                        policy.min_credentials
+                    );
+                    return self.dashboard(me, None, Some(&msg), 409).await;
+                }
+                s.enabled = true;
+                "2fa-on"
+            }
+            "off" => {
+                if !policy.allow_turn_off {
+                    return self
+                        .dashboard(
+                            me,
+                            None,
+                            Some("Your administrator requires two-factor authentication."),
+                            403,
+                        )
+                        .await;
+                }
+                s.enabled = false;
+                "2fa-off"
+            }
+            "prefer" => {
+                let wanted = Factor::parse(&field(req, "factor"));
+                let creds = self.credentials(me).await?;
+                let has = match wanted {
+                    Some(Factor::SecurityKey) => !creds.keys.is_empty(),
+                    Some(Factor::Otp) => !creds.apps.is_empty(),
+                    Some(Factor::RecoveryCode) => creds.codes_left.is_some_and(|n| n > 0),
+                    None => false,
+                };
+                if !has {
+                    return self
+                        .dashboard(
+                            me,
+                            None,
+                            Some("Choose one of the methods you enrolled."),
+                            400,
+                        )
+                        .await;
+                }
+                s.preferred = wanted;
+                "preferred"
+            }
+            _ => return Ok(error_page(400, "Unknown action.")),
+        };
+        s.updated_at = ctx.now;
+        settings.put(&s).await?;
+        Ok(back(done, &self.services.config().issuer))
+    }
+}
+
+/// The enrolment page of `e`, saying `error`.
+fn otp_form(
+    me: &Me,
+    e: &crate::casa::otp::TotpEnrolment,
+    error: Option<&str>,
+    status: u16,
+) -> Response {
+    page(
+        status,
+        "casa_otp.html",
+        json!({
+            "csrf": me.session.csrf, "qr": e.qr_svg, "secret": e.secret, "uri": e.uri,
+            "pending": e.pending, "error": error,
+        }),
+    )
+}

@@ -1,0 +1,164 @@
+//! Casa, the self-service portal (issue 17): where a person sees and manages their second
+//! factors — passkeys and security keys, authenticator apps, recovery codes — and turns
+//! two-factor authentication on or off. Served at `/jans-casa/`, signing people in through
+//! the auth-server as an OpenID Connect client of it ([`sign_in`]).
+//!
+//! Every page is a [`Body::Page`] for the host to render (`casa_*.html`); every form
+//! carries the Casa session's CSRF token; a refusal is a page with a 4xx saying why, and
+//! changes nothing. Keys are the FIDO2 component's, reached through
+//! [`crate::services::KeyCeremonies`]; one-time-password devices, recovery codes and
+//! two-factor settings are the shared repositories the auth-server checks at sign-in.
+
+pub mod otp;
+pub mod paths;
+pub mod sign_in;
+
+mod dashboard;
+
+use std::sync::Arc;
+
+use subtle::ConstantTimeEq;
+
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::repo::user::User;
+use crate::request::{CasaEndpoint, Method, Request};
+use crate::response::{Body, Page, Response};
+use crate::services::Services;
+
+pub use sign_in::CasaSession;
+
+/// The CSP of Casa's pages: its stylesheet, and the WebAuthn script calling the FIDO2 API.
+pub const CASA_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+                            script-src 'self'; connect-src 'self'; form-action 'self'; \
+                            frame-ancestors 'none'; base-uri 'none'";
+
+/// The administrator's rules for two-factor authentication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Credentials (keys and apps) a person needs before turning 2FA on, and keeps while
+    /// it is on.
+    pub min_credentials: usize,
+    /// Whether people may turn 2FA off once on.
+    pub allow_turn_off: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            min_credentials: 1,
+            allow_turn_off: true,
+        }
+    }
+}
+
+/// The person signed in to Casa, for one request.
+#[derive(Clone, Debug)]
+pub struct Me {
+    /// Their session's store key.
+    pub key: String,
+    /// Their session.
+    pub session: CasaSession,
+    /// Who they are.
+    pub user: User,
+}
+
+/// The Casa component.
+#[derive(Debug)]
+pub struct CasaServer {
+    services: Arc<Services>,
+}
+
+/// A Casa page: `template` showing `context`, with `status`.
+pub(crate) fn page(status: u16, template: &'static str, context: serde_json::Value) -> Response {
+    Response::with_body(Body::Page(Page {
+        status,
+        template,
+        context,
+        csp: Some(CASA_CSP),
+    }))
+}
+
+/// The error page, saying `description`.
+pub(crate) fn error_page(status: u16, description: &str) -> Response {
+    page(
+        status,
+        "error.html",
+        serde_json::json!({"error": "casa", "description": description}),
+    )
+}
+
+impl CasaServer {
+    /// Casa over `services`.
+    pub fn new(services: Arc<Services>) -> CasaServer {
+        CasaServer { services }
+    }
+
+    /// The administrator's rules in force.
+    pub fn policy(&self) -> Policy {
+        Policy::default()
+    }
+
+    /// Serve one request to one of Casa's pages.
+    pub async fn handle(
+        &self,
+        endpoint: &CasaEndpoint,
+        req: &Request,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        if *endpoint == CasaEndpoint::Callback {
+            return match req.method {
+                Method::Get => self.callback(req, ctx).await,
+                _ => Ok(error_page(405, "Use GET.")),
+            };
+        }
+        let Some(me) = self.me(req, ctx).await? else {
+            return match (req.method, endpoint) {
+                (Method::Get, CasaEndpoint::Otp) => self.start_sign_in(paths::OTP, ctx).await,
+                (Method::Get, _) => self.start_sign_in(paths::DASHBOARD, ctx).await,
+                _ => Ok(error_page(
+                    403,
+                    "Your Casa session ended. Open Casa again to sign in.",
+                )),
+            };
+        };
+        if req.method == Method::Post {
+            let csrf = field(req, "csrf");
+            if !bool::from(csrf.as_bytes().ct_eq(me.session.csrf.as_bytes())) {
+                return Ok(error_page(
+                    403,
+                    "This form has expired. Reload the page and try again.",
+                ));
+            }
+        }
+        match (endpoint, req.method) {
+            (CasaEndpoint::Dashboard, Method::Get) => {
+                let notice = req
+                    .query
+                    .get("done")
+                    .ok()
+                    .flatten()
+                    .and_then(dashboard::notice);
+                self.dashboard(&me, notice, None, 200).await
+            }
+            (CasaEndpoint::Logout, Method::Post) => self.logout(&me).await,
+            (CasaEndpoint::Otp, Method::Get) => self.otp_page(&me, ctx),
+            (CasaEndpoint::Otp, Method::Post) => self.otp_confirm(&me, req, ctx).await,
+            (CasaEndpoint::OtpDevice(id), Method::Post) => self.otp_device(&me, id, req).await,
+            (CasaEndpoint::Passkey(id), Method::Post) => self.passkey(&me, id, req).await,
+            (CasaEndpoint::RecoveryCodes, Method::Post) => self.recovery_codes(&me, ctx).await,
+            (CasaEndpoint::TwoFactor, Method::Post) => self.two_factor(&me, req, ctx).await,
+            _ => Ok(error_page(405, "This page does not take that method.")),
+        }
+    }
+}
+
+/// A form field of `req` (empty when missing or repeated).
+pub(crate) fn field(req: &Request, name: &str) -> String {
+    req.form
+        .get(name)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .to_owned()
+}

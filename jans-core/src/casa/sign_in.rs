@@ -1,0 +1,342 @@
+//! Casa signs people in as an OpenID Connect client of this server's auth-server: the
+//! authorization code flow with PKCE (OIDC Core §3.1, RFC 7636), `acr_values=casa` so the
+//! person's own two-factor settings apply (`auth::authn::second_factor`), the code
+//! redeemed at the token endpoint and the ID token checked (§3.1.3.7) before Casa's own
+//! session starts: a `casa_session` cookie for `/jans-casa` only.
+//!
+//! Casa is the registered client [`CLIENT_ID`] (public, PKCE, trusted: no consent), made on
+//! first use and kept pointing at this issuer.
+
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use crate::casa::paths::{CALLBACK, DASHBOARD};
+use crate::casa::{CasaServer, Me, error_page};
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::jose::{Algorithm, jws, jwt};
+use crate::params::Params;
+use crate::repo::client::{AuthMethod, Client, ClientMetadata};
+use crate::repo::grant::{GrantRecords, token_key};
+use crate::repo::user::UserStatus;
+use crate::request::Request;
+use crate::response::{Body, Response};
+use crate::store::{GrantData, GrantKind, GrantRecord, StoreError};
+
+/// Casa's client id at the auth-server.
+pub const CLIENT_ID: &str = "jans-casa";
+/// Casa's session cookie (path `/jans-casa`).
+pub const SESSION_COOKIE: &str = "casa_session";
+/// The cookie binding a sign-in under way to its browser (path `/jans-casa`).
+const STATE_COOKIE: &str = "casa_state";
+/// Seconds a sign-in may take.
+const SIGN_IN_LIFETIME: u64 = 600;
+
+/// A sign-in under way, by its `state`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct PendingSignIn {
+    verifier: String,
+    nonce: String,
+    return_to: String,
+}
+
+impl GrantData for PendingSignIn {
+    const MEMBER: Option<&'static str> = Some("casa_sign_in");
+}
+
+/// A browser signed in to Casa.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CasaSession {
+    /// The person's inum.
+    pub user: String,
+    /// The anti-CSRF token every form posts back.
+    pub csrf: String,
+    /// The ID token of the sign-in (the logout's `id_token_hint`).
+    pub id_token: String,
+    /// When the person authenticated.
+    pub auth_time: u64,
+}
+
+impl GrantData for CasaSession {
+    const MEMBER: Option<&'static str> = Some("casa_session");
+}
+
+/// `Set-Cookie` for a Casa cookie: HttpOnly, SameSite=Lax, `Secure` over https.
+fn cookie(issuer: &str, name: &str, value: &str, max_age: u64) -> String {
+    let secure = if issuer.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}={value}; Path=/jans-casa; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+impl CasaServer {
+    fn sessions(&self) -> GrantRecords<CasaSession> {
+        GrantRecords::new(
+            self.services.stores().grants.clone(),
+            GrantKind::CasaSession,
+        )
+    }
+
+    fn sign_ins(&self) -> GrantRecords<PendingSignIn> {
+        GrantRecords::new(self.services.stores().grants.clone(), GrantKind::CasaSignIn)
+    }
+
+    fn callback_uri(&self) -> String {
+        format!("{}{CALLBACK}", self.services.config().issuer)
+    }
+
+    /// Casa's client, registered now if it is not, or not for this issuer.
+    async fn client(&self, ctx: &Ctx) -> Result<Client, Error> {
+        let issuer = self.services.config().issuer.clone();
+        let redirect = self.callback_uri();
+        let clients = &self.services.stores().clients;
+        let existing = clients.get(CLIENT_ID).await?;
+        if let Some(c) = &existing
+            && c.metadata.redirect_uris == [redirect.clone()]
+        {
+            return Ok(c.clone());
+        }
+        let metadata = ClientMetadata {
+            redirect_uris: vec![redirect],
+            post_logout_redirect_uris: vec![format!("{issuer}{DASHBOARD}")],
+            token_endpoint_auth_method: AuthMethod::None,
+            grant_types: vec!["authorization_code".to_owned()],
+            response_types: vec!["code".to_owned()],
+            client_name: Some("Casa".to_owned()),
+            scope: Some("openid profile".to_owned()),
+            trusted_client: true,
+            ..Default::default()
+        };
+        let registry = self.services.client_registry()?;
+        let mut metadata = metadata;
+        registry.check(&mut metadata)?;
+        let client = match existing {
+            Some(c) => {
+                let (c, _) = registry.revise(c, metadata, None, ctx)?;
+                clients.update(&c).await?;
+                c
+            }
+            None => {
+                let (c, _) = registry.new_client(Some(CLIENT_ID), metadata, None, ctx)?;
+                match clients.insert(&c).await {
+                    // Another node made it first.
+                    Err(StoreError::Conflict) => {}
+                    other => other?,
+                }
+                c
+            }
+        };
+        Ok(client)
+    }
+
+    /// Send the browser to the auth-server to sign in, then back to `return_to` (a Casa
+    /// path).
+    pub(crate) async fn start_sign_in(
+        &self,
+        return_to: &str,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let client = self.client(ctx).await?;
+        let state = ctx.random_token(24);
+        let pending = PendingSignIn {
+            verifier: ctx.random_token(32),
+            nonce: ctx.random_token(16),
+            return_to: return_to.to_owned(),
+        };
+        self.sign_ins()
+            .insert(
+                &token_key(&state),
+                GrantRecord::bare(ctx.now, ctx.now.saturating_add(SIGN_IN_LIFETIME)),
+                &pending,
+                ctx.now,
+            )
+            .await?;
+        let challenge = crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(
+            pending.verifier.as_bytes(),
+        ));
+        let issuer = self.services.config().issuer.clone();
+        let query = Params::from_pairs([
+            ("response_type", "code"),
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", &self.callback_uri()),
+            ("scope", "openid profile"),
+            ("state", &state),
+            ("nonce", &pending.nonce),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("acr_values", "casa"),
+        ])
+        .encode();
+        Ok(Response::with_body(Body::Redirect(format!(
+            "{issuer}/jans-auth/restv1/authorize?{query}"
+        )))
+        .header(
+            "set-cookie",
+            cookie(&issuer, STATE_COOKIE, &state, SIGN_IN_LIFETIME),
+        ))
+    }
+
+    /// `GET /jans-casa/callback`: the auth-server's answer. The `state` must be this
+    /// browser's sign-in (its cookie) and is used once; the code is redeemed with the PKCE
+    /// verifier and the ID token checked: signed by this server, for Casa, with the
+    /// sign-in's nonce, unexpired (OIDC Core §3.1.3.7).
+    pub(crate) async fn callback(&self, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+        let q = |n: &str| {
+            req.query
+                .get(n)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let state = q("state");
+        let bound = req
+            .cookie(STATE_COOKIE)
+            .is_some_and(|c| bool::from(c.as_bytes().ct_eq(state.as_bytes())));
+        let pending = if bound && !state.is_empty() {
+            self.sign_ins().take(&token_key(&state), ctx.now).await?
+        } else {
+            None
+        };
+        let Some(pending) = pending else {
+            return Ok(error_page(
+                400,
+                "This sign-in has expired or was started in another browser. Open Casa again.",
+            ));
+        };
+        if !q("error").is_empty() {
+            return Ok(error_page(
+                403,
+                "You were not signed in. Open Casa again to try once more.",
+            ));
+        }
+        let form = Params::from_pairs([
+            ("grant_type", "authorization_code"),
+            ("code", q("code").as_str()),
+            ("redirect_uri", &self.callback_uri()),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", &pending.verifier),
+        ]);
+        let answer = self.services.sign_in()?.token_endpoint(form, ctx).await?;
+        let id_token = (answer.status() == 200)
+            .then(|| serde_json::from_slice::<serde_json::Value>(&answer.body_bytes()).ok())
+            .flatten()
+            .and_then(|v| {
+                v.get("id_token")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_owned)
+            });
+        let Some(id_token) = id_token else {
+            tracing::info!(status = answer.status(), "Casa's code was not redeemed");
+            return Ok(error_page(
+                400,
+                "The sign-in could not be completed. Open Casa again.",
+            ));
+        };
+        let Some(user) = self.check_id_token(&id_token, &pending.nonce, ctx)? else {
+            return Ok(error_page(
+                400,
+                "The sign-in could not be completed. Open Casa again.",
+            ));
+        };
+        let active = self
+            .services
+            .stores()
+            .users
+            .get(&user)
+            .await?
+            .is_some_and(|u| u.status == UserStatus::Active);
+        if !active {
+            return Ok(error_page(403, "This account cannot use Casa."));
+        }
+        let value = ctx.random_token(32);
+        let lifetime = self.services.config().session_id_lifetime;
+        let mut stamp = GrantRecord::bare(ctx.now, ctx.now.saturating_add(lifetime));
+        stamp.family = format!("casa:{user}");
+        stamp.subject = Some(user.clone());
+        let session = CasaSession {
+            user,
+            csrf: ctx.random_token(24),
+            id_token,
+            auth_time: ctx.now,
+        };
+        self.sessions()
+            .insert(&token_key(&value), stamp, &session, ctx.now)
+            .await?;
+        let issuer = self.services.config().issuer.clone();
+        Ok(
+            Response::with_body(Body::Redirect(format!("{issuer}{}", pending.return_to)))
+                .header(
+                    "set-cookie",
+                    cookie(&issuer, SESSION_COOKIE, &value, lifetime),
+                )
+                .header("set-cookie", cookie(&issuer, STATE_COOKIE, "", 0)),
+        )
+    }
+
+    /// The person an ID token of a Casa sign-in names (its `sub`), if it is one.
+    fn check_id_token(&self, token: &str, nonce: &str, ctx: &Ctx) -> Result<Option<String>, Error> {
+        let ring = self.services.keys().ring();
+        let Ok(payload) = jws::decode(token).and_then(|u| {
+            u.verify_with_jwks(
+                ring.jwks(),
+                &Algorithm::ASYMMETRIC,
+                self.services.provider().as_ref(),
+            )
+        }) else {
+            return Ok(None);
+        };
+        let Ok(claims) = jwt::parse_claims(&payload) else {
+            return Ok(None);
+        };
+        let s = |n: &str| claims.get(n).and_then(|v| v.as_str());
+        let for_casa = match claims.get("aud") {
+            Some(serde_json::Value::String(a)) => a == CLIENT_ID,
+            Some(serde_json::Value::Array(a)) => a.iter().any(|v| v == CLIENT_ID),
+            _ => false,
+        };
+        let fresh = claims
+            .get("exp")
+            .and_then(serde_json::Value::as_u64)
+            .is_some_and(|exp| exp > ctx.now);
+        let ok = for_casa
+            && fresh
+            && s("iss") == Some(self.services.config().issuer.as_str())
+            && s("nonce").is_some_and(|n| bool::from(n.as_bytes().ct_eq(nonce.as_bytes())));
+        Ok(ok.then(|| s("sub").map(str::to_owned)).flatten())
+    }
+
+    /// The person signed in to Casa in the browser of `req`, if any (active).
+    pub(crate) async fn me(&self, req: &Request, ctx: &Ctx) -> Result<Option<Me>, Error> {
+        let Some(value) = req.cookie(SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        let key = token_key(value);
+        let Some(session) = self.sessions().read(&key, ctx.now).await? else {
+            return Ok(None);
+        };
+        let user = self.services.stores().users.get(&session.user).await?;
+        Ok(user
+            .filter(|u| u.status == UserStatus::Active)
+            .map(|user| Me { key, session, user }))
+    }
+
+    /// `POST /jans-casa/logout`: Casa's session ends, then the auth-server's (RP-initiated
+    /// logout with the sign-in's ID token), which comes back to the dashboard.
+    pub(crate) async fn logout(&self, me: &Me) -> Result<Response, Error> {
+        self.sessions().remove(&me.key).await?;
+        let issuer = self.services.config().issuer.clone();
+        let query = Params::from_pairs([
+            ("id_token_hint", me.session.id_token.as_str()),
+            ("post_logout_redirect_uri", &format!("{issuer}{DASHBOARD}")),
+            ("client_id", CLIENT_ID),
+        ])
+        .encode();
+        Ok(Response::with_body(Body::Redirect(format!(
+            "{issuer}/jans-auth/restv1/end_session?{query}"
+        )))
+        .header("set-cookie", cookie(&issuer, SESSION_COOKIE, "", 0)))
+    }
+}
