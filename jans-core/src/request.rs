@@ -91,6 +91,10 @@ pub enum CasaEndpoint {
     /// `/jans-casa/2fa`: turn two-factor authentication on or off, choose the preferred
     /// method.
     TwoFactor,
+    /// `/jans-casa/password`: change the password.
+    Password,
+    /// `/jans-casa/consents/{client id}`: withdraw the consent given to an application.
+    Consent(String),
 }
 
 impl From<CasaEndpoint> for Endpoint {

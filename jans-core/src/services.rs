@@ -79,6 +79,17 @@ pub trait KeyCeremonies: Send + Sync {
     async fn remove_key(&self, username: &str, credential_id: &str) -> Result<bool, Error>;
 }
 
+/// How a password check went, the auth-server's brute-force protection applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordVerdict {
+    /// The password is the active person's.
+    Valid,
+    /// Wrong password, unknown or inactive person.
+    Invalid,
+    /// Not checked: the person's delay applies for this many seconds.
+    Wait(u64),
+}
+
 /// The auth-server's judgement of a bearer token, served to the components whose endpoints
 /// it protects (SCIM, the config API): the seam through which they use the auth-server
 /// without importing it (DESIGN.md §3). The engine installs it.
@@ -157,6 +168,15 @@ pub trait SignIn: Send + Sync {
         params: crate::params::Params,
         ctx: &Ctx,
     ) -> Result<crate::response::Response, Error>;
+
+    /// Check the password of the person `uid` as the login page does, counted by the same
+    /// brute-force protection (Casa's password change asks for the current one).
+    async fn check_password(
+        &self,
+        uid: &str,
+        password: &str,
+        ctx: &Ctx,
+    ) -> Result<PasswordVerdict, Error>;
 }
 
 /// A grant type another component serves at the auth-server's token endpoint (UMA's

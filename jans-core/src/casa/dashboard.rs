@@ -28,6 +28,9 @@ pub(super) fn notice(what: &str) -> Option<&'static str> {
         "2fa-on" => "Two-factor authentication is on.",
         "2fa-off" => "Two-factor authentication is off.",
         "preferred" => "Your preferred method was changed.",
+        "password" => "Your password was changed.",
+        "password-everywhere" => "Your password was changed, and your other sessions ended.",
+        "consent" => "The application's access was withdrawn.",
         _ => return None,
     })
 }
@@ -85,6 +88,7 @@ impl CasaServer {
     pub(super) async fn dashboard(
         &self,
         me: &Me,
+        ctx: &Ctx,
         notice: Option<&str>,
         error: Option<&str>,
         status: u16,
@@ -136,6 +140,7 @@ impl CasaServer {
             .iter()
             .map(|f| json!({"name": f.name(), "label": factor_label(*f), "preferred": Some(*f) == preferred}))
             .collect();
+        let consents = self.consents(me, ctx).await?;
         let name = me
             .user
             .name
@@ -163,6 +168,7 @@ impl CasaServer {
                     "can_turn_off": policy.allow_turn_off,
                 },
                 "factors": factors,
+                "consents": consents,
             }),
         ))
     }
@@ -217,7 +223,7 @@ impl CasaServer {
         )
     }
 
-    async fn refuse_last(&self, me: &Me) -> Result<Response, Error> {
+    async fn refuse_last(&self, me: &Me, ctx: &Ctx) -> Result<Response, Error> {
         let msg = format!(
             "Two-factor authentication is on and needs at least {} credential{}: add another one, or turn it off, before removing this one.",
             self.policy().min_credentials,
@@ -227,7 +233,7 @@ impl CasaServer {
                 "s"
             }
         );
-        self.dashboard(me, None, Some(&msg), 409).await
+        self.dashboard(me, ctx, None, Some(&msg), 409).await
     }
 
     /// `POST /jans-casa/otp/{id}`: rename or remove one of the person's apps.
@@ -236,6 +242,7 @@ impl CasaServer {
         me: &Me,
         id: &str,
         req: &Request,
+        ctx: &Ctx,
     ) -> Result<Response, Error> {
         let devices = OtpDevices::new(self.services.stores().documents.clone());
         let issuer = self.services.config().issuer.clone();
@@ -243,7 +250,9 @@ impl CasaServer {
             "rename" => {
                 let name = nickname(&field(req, "nickname"));
                 if name.is_empty() {
-                    return self.dashboard(me, None, Some("Give it a name."), 400).await;
+                    return self
+                        .dashboard(me, ctx, None, Some("Give it a name."), 400)
+                        .await;
                 }
                 devices
                     .rename(&me.user.inum, id, &name)
@@ -254,7 +263,7 @@ impl CasaServer {
                 if devices.get(&me.user.inum, id).await?.is_none() {
                     None
                 } else if self.last_credential(me).await? {
-                    return self.refuse_last(me).await;
+                    return self.refuse_last(me, ctx).await;
                 } else {
                     devices
                         .delete(&me.user.inum, id)
@@ -277,6 +286,7 @@ impl CasaServer {
         me: &Me,
         id: &str,
         req: &Request,
+        ctx: &Ctx,
     ) -> Result<Response, Error> {
         let Some(keys) = self.services.key_ceremonies() else {
             return Ok(error_page(404, "Security keys are not served here."));
@@ -290,7 +300,7 @@ impl CasaServer {
                 match keys.rename_key(uid, id, named).await {
                     Ok(found) => found.then_some("renamed"),
                     Err(Error::Fido2(e)) => {
-                        return self.dashboard(me, None, Some(&e.message), 400).await;
+                        return self.dashboard(me, ctx, None, Some(&e.message), 400).await;
                     }
                     Err(e) => return Err(e),
                 }
@@ -304,7 +314,7 @@ impl CasaServer {
                 if !theirs {
                     None
                 } else if self.last_credential(me).await? {
-                    return self.refuse_last(me).await;
+                    return self.refuse_last(me, ctx).await;
                 } else {
                     keys.remove_key(uid, id).await?.then_some("removed")
                 }
@@ -345,7 +355,7 @@ impl CasaServer {
                         "Add at least {} security key, passkey or authenticator app before turning two-factor authentication on.",
                         policy.min_credentials
                     );
-                    return self.dashboard(me, None, Some(&msg), 409).await;
+                    return self.dashboard(me, ctx, None, Some(&msg), 409).await;
                 }
                 s.enabled = true;
                 "2fa-on"
@@ -355,6 +365,7 @@ impl CasaServer {
                     return self
                         .dashboard(
                             me,
+                            ctx,
                             None,
                             Some("Your administrator requires two-factor authentication."),
                             403,
@@ -377,6 +388,7 @@ impl CasaServer {
                     return self
                         .dashboard(
                             me,
+                            ctx,
                             None,
                             Some("Choose one of the methods you enrolled."),
                             400,

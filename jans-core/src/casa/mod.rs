@@ -1,6 +1,7 @@
 //! Casa, the self-service portal (issue 17): where a person sees and manages their second
-//! factors — passkeys and security keys, authenticator apps, recovery codes — and turns
-//! two-factor authentication on or off. Served at `/jans-casa/`, signing people in through
+//! factors — passkeys and security keys, authenticator apps, recovery codes —, turns
+//! two-factor authentication on or off, changes their password and withdraws the consents
+//! they gave applications. Served at `/jans-casa/`, signing people in through
 //! the auth-server as an OpenID Connect client of it ([`sign_in`]).
 //!
 //! Every page is a [`Body::Page`] for the host to render (`casa_*.html`); every form
@@ -13,6 +14,7 @@ pub mod otp;
 pub mod paths;
 pub mod sign_in;
 
+mod account;
 mod dashboard;
 
 use std::sync::Arc;
@@ -139,15 +141,19 @@ impl CasaServer {
                     .ok()
                     .flatten()
                     .and_then(dashboard::notice);
-                self.dashboard(&me, notice, None, 200).await
+                self.dashboard(&me, ctx, notice, None, 200).await
             }
             (CasaEndpoint::Logout, Method::Post) => self.logout(&me).await,
             (CasaEndpoint::Otp, Method::Get) => self.otp_page(&me, ctx),
             (CasaEndpoint::Otp, Method::Post) => self.otp_confirm(&me, req, ctx).await,
-            (CasaEndpoint::OtpDevice(id), Method::Post) => self.otp_device(&me, id, req).await,
-            (CasaEndpoint::Passkey(id), Method::Post) => self.passkey(&me, id, req).await,
+            (CasaEndpoint::OtpDevice(id), Method::Post) => self.otp_device(&me, id, req, ctx).await,
+            (CasaEndpoint::Passkey(id), Method::Post) => self.passkey(&me, id, req, ctx).await,
             (CasaEndpoint::RecoveryCodes, Method::Post) => self.recovery_codes(&me, ctx).await,
             (CasaEndpoint::TwoFactor, Method::Post) => self.two_factor(&me, req, ctx).await,
+            (CasaEndpoint::Password, Method::Post) => self.change_password(&me, req, ctx).await,
+            (CasaEndpoint::Consent(client), Method::Post) => {
+                self.withdraw_consent(&me, client, req, ctx).await
+            }
             _ => Ok(error_page(405, "This page does not take that method.")),
         }
     }

@@ -18,9 +18,13 @@ pub const PASSKEYS: &str = "/jans-casa/passkeys";
 pub const RECOVERY_CODES: &str = "/jans-casa/recovery-codes";
 /// Two-factor settings.
 pub const TWO_FACTOR: &str = "/jans-casa/2fa";
+/// The password.
+pub const PASSWORD: &str = "/jans-casa/password";
+/// An application's consent (`{CONSENTS}/{client id}`).
+pub const CONSENTS: &str = "/jans-casa/consents";
 
 /// Every path without an id, and its endpoint (the first path of an endpoint is its own).
-pub const EXACT: [(&str, CasaEndpoint); 7] = [
+pub const EXACT: [(&str, CasaEndpoint); 8] = [
     (DASHBOARD, CasaEndpoint::Dashboard),
     (ROOT, CasaEndpoint::Dashboard),
     (CALLBACK, CasaEndpoint::Callback),
@@ -28,10 +32,11 @@ pub const EXACT: [(&str, CasaEndpoint); 7] = [
     (OTP, CasaEndpoint::Otp),
     (RECOVERY_CODES, CasaEndpoint::RecoveryCodes),
     (TWO_FACTOR, CasaEndpoint::TwoFactor),
+    (PASSWORD, CasaEndpoint::Password),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 2] = [OTP, PASSKEYS];
+pub const WITH_ID: [&str; 3] = [OTP, PASSKEYS, CONSENTS];
 
 /// The endpoint served at `path`.
 pub fn from_path(path: &str) -> Option<CasaEndpoint> {
@@ -45,6 +50,7 @@ pub fn from_path(path: &str) -> Option<CasaEndpoint> {
     one(OTP)
         .map(CasaEndpoint::OtpDevice)
         .or_else(|| one(PASSKEYS).map(CasaEndpoint::Passkey))
+        .or_else(|| one(CONSENTS).map(CasaEndpoint::Consent))
 }
 
 /// The path `endpoint` is served at (relative to the issuer).
@@ -52,6 +58,7 @@ pub fn path(endpoint: &CasaEndpoint) -> String {
     match endpoint {
         CasaEndpoint::OtpDevice(id) => format!("{OTP}/{id}"),
         CasaEndpoint::Passkey(id) => format!("{PASSKEYS}/{id}"),
+        CasaEndpoint::Consent(id) => format!("{CONSENTS}/{id}"),
         other => EXACT
             .iter()
             .find(|(_, e)| e == other)
@@ -71,6 +78,8 @@ pub fn label(endpoint: &CasaEndpoint) -> &'static str {
         CasaEndpoint::Passkey(_) => "casa_passkey",
         CasaEndpoint::RecoveryCodes => "casa_recovery_codes",
         CasaEndpoint::TwoFactor => "casa_two_factor",
+        CasaEndpoint::Password => "casa_password",
+        CasaEndpoint::Consent(_) => "casa_consent",
     }
 }
 
@@ -86,6 +95,7 @@ mod tests {
         for e in [
             CasaEndpoint::OtpDevice("d1".into()),
             CasaEndpoint::Passkey("-x_y".into()),
+            CasaEndpoint::Consent("c1".into()),
         ] {
             assert_eq!(from_path(&path(&e)), Some(e));
         }

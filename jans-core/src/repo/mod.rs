@@ -176,6 +176,25 @@ impl Stores {
         self.grants.remove_family(family).await
     }
 
+    /// Revoke every grant family of the person `inum` that holds a token of `client_id`
+    /// (a consent withdrawn: what the client was given goes with it); how many families.
+    pub async fn revoke_client_grants(
+        &self,
+        inum: &str,
+        client_id: &str,
+        now: crate::ctx::UnixTime,
+    ) -> Result<usize, crate::store::StoreError> {
+        let mut revoked = 0;
+        for family in self.person_grants.families(inum, now).await? {
+            let records = self.grants.family(&family, now, 1_000).await?;
+            if records.iter().any(|(_, _, r)| r.client_id == client_id) {
+                self.revoke_family(&family, now).await?;
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
     /// End every browser session of the user `inum` (the session family: what was issued
     /// within those sessions goes with them).
     pub async fn end_sessions(&self, inum: &str) -> Result<(), crate::store::StoreError> {

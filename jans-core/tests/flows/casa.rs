@@ -20,7 +20,7 @@ const PASSWORD: &str = "correct horse battery";
 
 /// A browser: its cookies, by name.
 #[derive(Default)]
-struct Browser {
+pub(crate) struct Browser {
     cookies: Vec<(String, String)>,
 }
 
@@ -50,20 +50,20 @@ impl Browser {
         req
     }
 
-    fn get(&mut self, h: &Harness, url: &str) -> Response {
+    pub(crate) fn get(&mut self, h: &Harness, url: &str) -> Response {
         let r = h.call(self.request(Method::Get, url, &[]));
         self.keep(&r);
         r
     }
 
-    fn post(&mut self, h: &Harness, url: &str, form: &[(&str, &str)]) -> Response {
+    pub(crate) fn post(&mut self, h: &Harness, url: &str, form: &[(&str, &str)]) -> Response {
         let r = h.call(self.request(Method::Post, url, form));
         self.keep(&r);
         r
     }
 }
 
-fn page(r: &Response) -> (&'static str, u16, &Value) {
+pub(crate) fn page(r: &Response) -> (&'static str, u16, &Value) {
     match &r.body {
         Body::Page(p) => (p.template, p.status, &p.context),
         other => panic!("expected a page, got {other:?}"),
@@ -72,7 +72,7 @@ fn page(r: &Response) -> (&'static str, u16, &Value) {
 
 /// Sign in to Casa as alice: through the auth-server's login (and its second factor, when
 /// `code` gives one), back to the dashboard.
-fn sign_in(h: &Harness, b: &mut Browser, code: Option<&dyn Fn() -> String>) -> Response {
+pub(crate) fn sign_in(h: &Harness, b: &mut Browser, code: Option<&dyn Fn() -> String>) -> Response {
     let to_auth = b.get(h, "/jans-casa/");
     let authorize = location(&to_auth);
     assert_eq!(q(&authorize, "acr_values").as_deref(), Some("casa"));

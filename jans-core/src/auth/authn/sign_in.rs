@@ -80,6 +80,23 @@ impl SignIn for AuthServer {
         ))))
     }
 
+    async fn check_password(
+        &self,
+        uid: &str,
+        password: &str,
+        ctx: &Ctx,
+    ) -> Result<crate::services::PasswordVerdict, Error> {
+        use crate::auth::authn::interaction::PasswordCheck;
+        use crate::services::PasswordVerdict;
+        Ok(
+            match self.check_password_counted(uid, password, ctx).await? {
+                PasswordCheck::Valid(_) => PasswordVerdict::Valid,
+                PasswordCheck::Invalid => PasswordVerdict::Invalid,
+                PasswordCheck::Wait(s) => PasswordVerdict::Wait(s),
+            },
+        )
+    }
+
     async fn token_endpoint(
         &self,
         params: crate::params::Params,
