@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { test, after } from 'node:test';
-import { ISSUER, chromiumBrowser } from './helpers.mjs';
+import { createServer } from 'node:http';
+import { test, before, after } from 'node:test';
+import { ISSUER, chromiumBrowser, client, registered } from './helpers.mjs';
 
 const USER = process.env.JANS_CASA_USER ?? 'carol';
 const PASSWORD = process.env.JANS_PASSWORD ?? '';
@@ -20,6 +21,22 @@ const SHOTS = process.env.JANS_SCREENSHOTS;
 
 let context;
 after(async () => { await context?.close(); });
+
+// The code client's redirect URI, answered with a plain page; another test file may serve it
+// already (files run in parallel), then that server answers.
+let callbackServer;
+before(async () => {
+  const port = Number(new URL(registered('code').redirect_uris[0]).port);
+  callbackServer = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('callback');
+  });
+  await new Promise((resolve) => {
+    callbackServer.once('error', () => { callbackServer = null; resolve(); });
+    callbackServer.listen(port, 'localhost', resolve);
+  });
+});
+after(() => callbackServer?.close());
 
 /** base32 (RFC 4648) to bytes. */
 function base32(text) {
@@ -207,4 +224,75 @@ test('Casa: enrol each method, turn 2FA on, sign in with each, keep the last cre
   await signOut(page);
   await password(page);
   await dashboard(page);
+});
+
+test('Casa: an application\'s access withdrawn ends its tokens; the password changed', async () => {
+  // carol allows the code client (openid-client) offline access.
+  const c = registered('code');
+  const redirectUri = c.redirect_uris[0];
+  const config = await client.discovery(ISSUER, c.client_id, {}, client.ClientSecretBasic(c.client_secret), {
+    execute: [client.allowInsecureRequests],
+    timeout: 10,
+  });
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  const ctx = await (await chromiumBrowser()).newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    const page = await ctx.newPage();
+    await page.goto(url.href);
+    await page.fill('#username', USER);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('text=Allow access?');
+    await Promise.all([page.waitForURL(`${redirectUri}**`, { timeout: 15000 }), page.click('button[value=allow]')]);
+    const tokens = await client.authorizationCodeGrant(config, new URL(page.url()), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    assert.ok(tokens.refresh_token, 'offline access');
+
+    // In Casa (Casa's method asks for the password again: the session's is weaker).
+    await password(page);
+    await dashboard(page);
+    const allowed = page.locator('section[aria-labelledby=apps-consented]');
+    assert.match(await allowed.textContent(), /offline_access/);
+    await accessible(page, 'the dashboard with an application');
+    await allowed.locator('button:has-text("Withdraw access")').click();
+    await dashboard(page);
+    assert.match(await page.textContent('.notice'), /access was withdrawn/);
+    assert.match(await page.textContent('section[aria-labelledby=apps-consented]'), /not allowed any application/);
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token), (e) => e.error === 'invalid_grant');
+    const introspected = await client.tokenIntrospection(config, tokens.access_token);
+    assert.equal(introspected.active, false);
+
+    // A new password: a wrong current one is refused, then it changes.
+    const NEW = `${PASSWORD} and more`;
+    await page.fill('#current', 'not my password');
+    await page.fill('#new', NEW);
+    await page.fill('#confirm', NEW);
+    await page.click('text=Change password');
+    await page.waitForSelector('.error');
+    assert.match(await page.textContent('.error'), /current password is not right/);
+    await page.fill('#current', PASSWORD);
+    await page.fill('#new', NEW);
+    await page.fill('#confirm', NEW);
+    await page.check('input[name=sign_out_elsewhere]');
+    await page.click('text=Change password');
+    await dashboard(page);
+    assert.match(await page.textContent('.notice'), /password was changed/);
+    await signOut(page);
+    await page.fill('#username', USER);
+    await page.fill('#password', NEW);
+    await page.click('button[type=submit]');
+    await dashboard(page);
+  } finally {
+    await ctx.close();
+  }
 });
