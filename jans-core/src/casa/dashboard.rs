@@ -6,7 +6,6 @@
 
 use serde_json::{Value, json};
 
-use crate::auth::authn::methods::Factor;
 use crate::casa::otp::nickname;
 use crate::casa::paths::DASHBOARD;
 use crate::casa::{CasaServer, Me, error_page, field, page};
@@ -15,6 +14,7 @@ use crate::error::Error;
 use crate::repo::fido2::Fido2Registration;
 use crate::repo::otp::{OtpDevice, OtpDevices};
 use crate::repo::recovery_codes::RecoveryCodes;
+use crate::repo::two_factor::Factor;
 use crate::repo::two_factor::TwoFactorSettings;
 use crate::request::Request;
 use crate::response::{Body, Response};
@@ -236,6 +236,39 @@ impl CasaServer {
         self.dashboard(me, ctx, None, Some(&msg), 409).await
     }
 
+    /// Remove a credential of the person (`owns` says it is theirs, `delete` removes it)
+    /// unless it is among the last ones 2FA needs, as the only change under way
+    /// ([`CasaServer::exclusively`]): `Ok(Some("removed"))`, `Ok(None)` when it is not
+    /// theirs, or the refusal's page.
+    async fn remove_guarded(
+        &self,
+        me: &Me,
+        ctx: &Ctx,
+        owns: impl AsyncFnOnce() -> Result<bool, Error>,
+        delete: impl AsyncFnOnce() -> Result<bool, Error>,
+    ) -> Result<Result<Option<&'static str>, Response>, Error> {
+        enum Outcome {
+            Done(bool),
+            Last,
+        }
+        let outcome = self
+            .exclusively(&me.user.inum, ctx, async || {
+                if !owns().await? {
+                    return Ok(Outcome::Done(false));
+                }
+                if self.last_credential(me).await? {
+                    return Ok(Outcome::Last);
+                }
+                Ok(Outcome::Done(delete().await?))
+            })
+            .await?;
+        Ok(match outcome {
+            None => Err(crate::casa::busy()),
+            Some(Outcome::Last) => Err(self.refuse_last(me, ctx).await?),
+            Some(Outcome::Done(removed)) => Ok(removed.then_some("removed")),
+        })
+    }
+
     /// `POST /jans-casa/otp/{id}`: rename or remove one of the person's apps.
     pub(super) async fn otp_device(
         &self,
@@ -260,15 +293,18 @@ impl CasaServer {
                     .then_some("renamed")
             }
             "remove" => {
-                if devices.get(&me.user.inum, id).await?.is_none() {
-                    None
-                } else if self.last_credential(me).await? {
-                    return self.refuse_last(me, ctx).await;
-                } else {
-                    devices
-                        .delete(&me.user.inum, id)
-                        .await?
-                        .then_some("removed")
+                let inum = &me.user.inum;
+                let removal = self
+                    .remove_guarded(
+                        me,
+                        ctx,
+                        async || Ok(devices.get(inum, id).await?.is_some()),
+                        async || Ok(devices.delete(inum, id).await?),
+                    )
+                    .await?;
+                match removal {
+                    Ok(done) => done,
+                    Err(refused) => return Ok(refused),
                 }
             }
             _ => return Ok(error_page(400, "Unknown action.")),
@@ -306,17 +342,23 @@ impl CasaServer {
                 }
             }
             "remove" => {
-                let theirs = keys
-                    .keys_of(uid)
-                    .await?
-                    .iter()
-                    .any(|k| k.credential_id == id);
-                if !theirs {
-                    None
-                } else if self.last_credential(me).await? {
-                    return self.refuse_last(me, ctx).await;
-                } else {
-                    keys.remove_key(uid, id).await?.then_some("removed")
+                let removal = self
+                    .remove_guarded(
+                        me,
+                        ctx,
+                        async || {
+                            Ok(keys
+                                .keys_of(uid)
+                                .await?
+                                .iter()
+                                .any(|k| k.credential_id == id))
+                        },
+                        async || keys.remove_key(uid, id).await,
+                    )
+                    .await?;
+                match removal {
+                    Ok(done) => done,
+                    Err(refused) => return Ok(refused),
                 }
             }
             _ => return Ok(error_page(400, "Unknown action.")),
@@ -340,6 +382,22 @@ impl CasaServer {
     /// `POST /jans-casa/2fa`: `action` `on` (with enough credentials), `off` (when the
     /// administrator allows it) or `prefer` (`factor`, one the person enrolled).
     pub(super) async fn two_factor(
+        &self,
+        me: &Me,
+        req: &Request,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        // Under the lock: turning 2FA on and a removal never both pass their checks, and
+        // no change is lost to another.
+        let changed = self
+            .exclusively(&me.user.inum, ctx, async || {
+                self.change_two_factor(me, req, ctx).await
+            })
+            .await?;
+        Ok(changed.unwrap_or_else(crate::casa::busy))
+    }
+
+    async fn change_two_factor(
         &self,
         me: &Me,
         req: &Request,

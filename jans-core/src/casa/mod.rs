@@ -27,6 +27,7 @@ use crate::repo::user::User;
 use crate::request::{CasaEndpoint, Method, Request};
 use crate::response::{Body, Page, Response};
 use crate::services::Services;
+use crate::store::{GrantKind, GrantRecord, StoreError};
 
 pub use sign_in::CasaSession;
 
@@ -157,6 +158,47 @@ impl CasaServer {
             _ => Ok(error_page(405, "This page does not take that method.")),
         }
     }
+}
+
+/// Seconds a change to a person's credentials may hold their lock (a node that dies holding
+/// it frees it by then).
+const CHANGE_LOCK_SECONDS: u64 = 30;
+
+impl CasaServer {
+    /// Run `job` as the only change under way to the credentials and two-factor settings
+    /// of the person `inum`, on every node: a lock taken by the grant store's atomic insert
+    /// and freed afterwards (or by expiry). So no two removals — nor a removal and turning
+    /// 2FA on — both pass the last-credential check. `None` when another change holds it.
+    pub(crate) async fn exclusively<T>(
+        &self,
+        inum: &str,
+        ctx: &Ctx,
+        job: impl AsyncFnOnce() -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        let key = format!("casa-credentials:{inum}");
+        let holder = ctx.random_token(16);
+        let mut lock = GrantRecord::bare(ctx.now, ctx.now.saturating_add(CHANGE_LOCK_SECONDS));
+        lock.client_id = holder.clone();
+        let grants = &self.services.stores().grants;
+        match grants.insert(GrantKind::Lease, &key, &lock, ctx.now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        let outcome = job().await;
+        if let Err(e) = grants.remove_owned(GrantKind::Lease, &key, &holder).await {
+            tracing::warn!(error = %e, "a credential change lock was not freed");
+        }
+        outcome.map(Some)
+    }
+}
+
+/// The page for a change refused because another is under way.
+pub(crate) fn busy() -> Response {
+    error_page(
+        409,
+        "Another change to your credentials is under way. Go back and try again.",
+    )
 }
 
 /// A form field of `req` (empty when missing or repeated).

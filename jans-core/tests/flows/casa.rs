@@ -410,3 +410,60 @@ fn another_persons_credentials_and_forged_callbacks_are_refused() {
         "signed out: the login page"
     );
 }
+
+/// Removals racing while two-factor authentication is on with two apps (the minimum is one):
+/// one wins, one app stays — on memory, sled and PostgreSQL.
+#[test]
+fn racing_removals_never_take_the_last_credential_on_every_backend() {
+    for backend in super::backends::all() {
+        let name = backend.name;
+        let h = super::authorize::harness_on(backend.stores);
+        let mut b = Browser::default();
+        let dash = sign_in(&h, &mut b, None);
+        let csrf = page(&dash).2["csrf"].as_str().unwrap().to_owned();
+        let alice = block_on(h.stores.users.by_uid("alice")).unwrap().unwrap();
+        let casa = h.engine.casa();
+        let mut ids = Vec::new();
+        for n in ["One", "Two"] {
+            let e = casa.start_totp(&alice.inum, "alice", &h.ctx()).unwrap();
+            let code = app_code(&e.secret, h.clock.now());
+            let d = block_on(casa.confirm_totp(&alice.inum, &e.pending, n, &code, &h.ctx()));
+            ids.push(d.unwrap().unwrap().id);
+        }
+        let r = b.post(&h, "/jans-casa/2fa", &[("csrf", &csrf), ("action", "on")]);
+        assert_eq!(
+            location(&r),
+            format!("{ISSUER}/jans-casa/?done=2fa-on"),
+            "{name}"
+        );
+        let requests: Vec<Request> = (0..8)
+            .map(|i| {
+                let path = format!("/jans-casa/otp/{}", ids[i % 2]);
+                b.request(
+                    Method::Post,
+                    &path,
+                    &[("csrf", &csrf), ("action", "remove")],
+                )
+            })
+            .collect();
+        let h = &h;
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let racers: Vec<_> = requests
+                .into_iter()
+                .map(|req| s.spawn(move || h.call(req).status()))
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 302).count(),
+            1,
+            "{name}: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| [302, 404, 409].contains(s)),
+            "{name}: {statuses:?}"
+        );
+        let left = block_on(OtpDevices::new(h.stores.documents.clone()).of_user(&alice.inum));
+        assert_eq!(left.unwrap().len(), 1, "{name}");
+    }
+}

@@ -31,44 +31,7 @@ pub const OTP_ACR: &str = "otp";
 /// Janssen Casa's method: the password, then the person's own two-factor choice.
 pub const CASA_ACR: &str = "casa";
 
-/// A second factor of a sign-in, by the name Janssen Casa gives the method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Factor {
-    /// A security key or passkey of the person (WebAuthn).
-    #[serde(rename = "fido2")]
-    SecurityKey,
-    /// A one-time password of an authenticator app of the person.
-    #[serde(rename = "otp")]
-    Otp,
-    /// One of the person's recovery codes.
-    #[serde(rename = "recovery_code")]
-    RecoveryCode,
-}
-
-impl Factor {
-    /// Every factor, in the order a page lists them.
-    pub const ALL: [Factor; 3] = [Factor::SecurityKey, Factor::Otp, Factor::RecoveryCode];
-
-    /// Its name (`fido2`, `otp`, `recovery_code`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Factor::SecurityKey => "fido2",
-            Factor::Otp => "otp",
-            Factor::RecoveryCode => "recovery_code",
-        }
-    }
-
-    /// The factor named `name`.
-    pub fn parse(name: &str) -> Option<Factor> {
-        Factor::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// `amr` (RFC 8176 §2) of a password followed by this factor when it is not a key
-    /// (a key's is [`key_amr`]): a recovery code is a one-time password too.
-    pub fn code_amr() -> Vec<String> {
-        vec!["pwd".to_owned(), "otp".to_owned(), "mfa".to_owned()]
-    }
-}
+pub use crate::repo::two_factor::Factor;
 
 /// Most `acr_values` kept from a request.
 pub const MAX_ACR_VALUES: usize = 8;
