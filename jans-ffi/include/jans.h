@@ -299,11 +299,14 @@ JansStatus jans_user_add(uint64_t id,
 // `sessions` (optional) are the browser's signed-in sessions, listed back as `accounts`
 // when the step is `select_account`. On success `out_json` holds `{"stage": "login" |
 // "second_factor" | "consent" | "select_account", "client_id", "client_name", "scopes":
-// [...], "authorization_details": [the types asked, RFC 9396], "csrf", "login_hint", "accounts": [{"index", "uid", "name"}], "acr", "webauthn"}`;
+// [...], "authorization_details": [the types asked, RFC 9396], "csrf", "login_hint", "accounts": [{"index", "uid", "name"}], "acr", "webauthn", "factors"}`;
 // the page must post `csrf` back. `acr` is the sign-in method asked (`simple_password_auth`,
-// `passkey`, `fido2`); `webauthn`, when not null, is the WebAuthn request options
-// (`PublicKeyCredentialRequestOptionsJSON`) for `navigator.credentials.get()`: a passkey at
-// `login`, the user's security key at `second_factor`.
+// `passkey`, `fido2`, `otp`, `casa`); `webauthn`, when not null, is the WebAuthn request
+// options (`PublicKeyCredentialRequestOptionsJSON`) for `navigator.credentials.get()`: a
+// passkey at `login`, the user's security key at `second_factor`. `factors`, at
+// `second_factor`, are the second factors offered, the one asked for first: `fido2` (a
+// security key: answer with `webauthn`), `otp` (a code of an authenticator app) or
+// `recovery_code` (both answered with `otp`).
 // An unknown or expired interaction returns `JANS_STATUS_INVALID_ARGUMENT`.
 //
 // # Safety
@@ -316,7 +319,10 @@ JansStatus jans_interaction_get(uint64_t id,
 // Answer the pending step of a browser login: the form an embedder's page posted.
 //
 // `request_json`: `{"interaction": "ID", "csrf": "...", "action": "login" | "webauthn" |
-// "consent" | "select" | "create", ...}` with, for `login`, `"username"` and `"password"`;
+// "otp" | "factor" | "consent" | "select" | "create", ...}` with, for `login`,
+// `"username"` and `"password"`; for `otp`, `"code"`: the one-time password or recovery
+// code the second factor asks for; for `factor`, `"factor"`: another of the `factors`
+// offered ("try another way", answered `{"outcome": "changed"}`: get the step again);
 // for `create` (the `prompt=create` step), `"username"`, `"email"`, `"given_name"`,
 // `"family_name"` (optional) and `"password"`; for
 // `webauthn`, `"response"`: the browser's `PublicKeyCredential.toJSON()`; for `consent`,
