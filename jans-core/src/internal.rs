@@ -255,6 +255,58 @@ pub fn fuzz_scim_filter(data: &[u8]) {
     let _ = crate::scim::bulk::count_operations(data, 30);
 }
 
+/// Client certificates as a proxy forwards them and as mutual TLS presents them (RFC 8705):
+/// the bytes as each forwarded-certificate header (Envoy's XFCC, Traefik's, Apache's) and
+/// every certificate found there parsed; then, split at the first NUL, a name as a client
+/// registers it (an RFC 4514 DN, a SAN) and a certificate (DER) it is matched against.
+pub fn fuzz_client_certificate(data: &[u8]) {
+    use crate::x509::Certificate;
+    use crate::x509::forwarded;
+    use crate::x509::names::{DistinguishedName, Expected};
+    let look = |der: &[u8]| {
+        if let Ok(cert) = Certificate::parse(der) {
+            let _ = cert.subject_text();
+            let _ = cert.alt_names();
+            let _ = DistinguishedName::subject_of(&cert);
+            let _ = cert.public_jwk();
+            let _ = (cert.is_ca(), cert.validity(), cert.extended_key_usages());
+            Some(cert)
+        } else {
+            None
+        }
+    };
+    for header in forwarded::HEADERS {
+        if let Ok(Some((leaf, chain))) = forwarded::from_headers(&[(header, data)]) {
+            look(&leaf);
+            for der in &chain {
+                look(der);
+            }
+        }
+    }
+    let (name, der) = match data.iter().position(|b| *b == 0) {
+        Some(i) => (
+            data.get(..i).unwrap_or_default(),
+            data.get(i.saturating_add(1)..).unwrap_or_default(),
+        ),
+        None => (data, data),
+    };
+    let name = String::from_utf8_lossy(name);
+    let expected = [
+        Expected::SubjectDn(&name),
+        Expected::SanDns(&name),
+        Expected::SanUri(&name),
+        Expected::SanIp(&name),
+        Expected::SanEmail(&name),
+    ];
+    let cert = look(der);
+    for e in &expected {
+        let _ = e.check();
+        if let Some(c) = &cert {
+            let _ = e.matches(c);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// The SCIM fuzz target's properties hold on the RFC's example user and on requests the
@@ -289,3 +341,4 @@ mod tests {
         }
     }
 }
+

@@ -107,6 +107,8 @@ impl CasaServer {
             client_name: Some("Casa".to_owned()),
             scope: Some("openid profile".to_owned()),
             trusted_client: true,
+            // `sub` is then the person's inum, which Casa looks up.
+            subject_type: Some("public".to_owned()),
             ..Default::default()
         };
         let registry = self.services.client_registry()?;
