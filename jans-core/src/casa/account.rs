@@ -5,19 +5,14 @@
 
 use serde_json::{Value, json};
 
-use crate::casa::paths::DASHBOARD;
-use crate::casa::{CasaServer, Me, error_page, field};
+use crate::casa::{CasaServer, Me, back, error_page, field};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::password::PasswordError;
 use crate::request::Request;
-use crate::response::{Body, Response};
+use crate::response::Response;
 use crate::services::PasswordVerdict;
 use crate::store::GrantKind;
-
-fn back(done: &str, issuer: &str) -> Response {
-    Response::with_body(Body::Redirect(format!("{issuer}{DASHBOARD}?done={done}")))
-}
 
 impl CasaServer {
     /// The applications the person consented to, for the dashboard: client id, name and

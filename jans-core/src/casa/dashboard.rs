@@ -7,8 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::casa::otp::nickname;
-use crate::casa::paths::DASHBOARD;
-use crate::casa::{CasaServer, Me, error_page, field, page};
+use crate::casa::{CasaServer, Me, back, error_page, field, page};
 use crate::ctx::{Ctx, format_date};
 use crate::error::Error;
 use crate::repo::fido2::Fido2Registration;
@@ -17,7 +16,7 @@ use crate::repo::recovery_codes::RecoveryCodes;
 use crate::repo::two_factor::Factor;
 use crate::repo::two_factor::TwoFactorSettings;
 use crate::request::Request;
-use crate::response::{Body, Response};
+use crate::response::Response;
 
 /// The message for a dashboard reached with `?done=what`.
 pub(super) fn notice(what: &str) -> Option<&'static str> {
@@ -55,10 +54,18 @@ impl Credentials {
     fn count(&self) -> usize {
         self.keys.len() + self.apps.len()
     }
-}
 
-fn back(done: &str, issuer: &str) -> Response {
-    Response::with_body(Body::Redirect(format!("{issuer}{DASHBOARD}?done={done}")))
+    /// The factors the person can sign in with, in [`Factor::ALL`]'s order.
+    fn factors(&self) -> Vec<Factor> {
+        Factor::ALL
+            .into_iter()
+            .filter(|f| match f {
+                Factor::SecurityKey => !self.keys.is_empty(),
+                Factor::Otp => !self.apps.is_empty(),
+                Factor::RecoveryCode => self.codes_left.is_some_and(|n| n > 0),
+            })
+            .collect()
+    }
 }
 
 impl CasaServer {
@@ -122,16 +129,7 @@ impl CasaServer {
                 })
             })
             .collect();
-        let mut enrolled = Vec::new();
-        if !creds.keys.is_empty() {
-            enrolled.push(Factor::SecurityKey);
-        }
-        if !creds.apps.is_empty() {
-            enrolled.push(Factor::Otp);
-        }
-        if creds.codes_left.is_some_and(|n| n > 0) {
-            enrolled.push(Factor::RecoveryCode);
-        }
+        let enrolled = creds.factors();
         let preferred = settings
             .preferred
             .filter(|p| enrolled.contains(p))
@@ -435,14 +433,8 @@ impl CasaServer {
             }
             "prefer" => {
                 let wanted = Factor::parse(&field(req, "factor"));
-                let creds = self.credentials(me).await?;
-                let has = match wanted {
-                    Some(Factor::SecurityKey) => !creds.keys.is_empty(),
-                    Some(Factor::Otp) => !creds.apps.is_empty(),
-                    Some(Factor::RecoveryCode) => creds.codes_left.is_some_and(|n| n > 0),
-                    None => false,
-                };
-                if !has {
+                let enrolled = self.credentials(me).await?.factors();
+                if !wanted.is_some_and(|f| enrolled.contains(&f)) {
                     return self
                         .dashboard(
                             me,

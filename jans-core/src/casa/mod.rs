@@ -82,6 +82,14 @@ pub(crate) fn page(status: u16, template: &'static str, context: serde_json::Val
     }))
 }
 
+/// Back to the dashboard, which says what was `done` ([`dashboard`]'s notices).
+pub(crate) fn back(done: &str, issuer: &str) -> Response {
+    Response::with_body(Body::Redirect(format!(
+        "{issuer}{}?done={done}",
+        paths::DASHBOARD
+    )))
+}
+
 /// The error page, saying `description`.
 pub(crate) fn error_page(status: u16, description: &str) -> Response {
     page(
