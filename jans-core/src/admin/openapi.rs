@@ -208,7 +208,7 @@ pub(super) fn text() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
 
-pub(super) fn typed(t: Type) -> ObjectBuilder {
+pub(super) fn typed(t: impl Into<SchemaType>) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(t)
 }
 
@@ -289,7 +289,8 @@ fn json_patch() -> ArrayBuilder {
 }
 
 /// A client member's schema: its type, and for the members with a closed set of values
-/// (algorithms, the authentication method, ...) those values.
+/// (algorithms, the authentication method, ...) those values. Every member also takes
+/// `null`, read as unset, as Janssen's own writers send it.
 fn member(name: &str, k: Kind) -> RefOr<Schema> {
     let closed: Option<Vec<&str>> = if name.ends_with("Alg") {
         Some(Algorithm::ALL.iter().map(|a| a.as_str()).collect())
@@ -301,22 +302,21 @@ fn member(name: &str, k: Kind) -> RefOr<Schema> {
             _ => None,
         }
     };
-    match closed {
+    let or_null = |t: Type| SchemaType::from_iter([t, Type::Null]);
+    match (closed, k) {
         // "" is read as unset, as Janssen's tools send it.
-        Some(mut values) if k == Kind::Text => {
-            values.push("");
-            text().enum_values(Some(values)).into()
+        (Some(values), Kind::Text) => {
+            let mut values: Vec<Value> = values.into_iter().map(Value::from).collect();
+            values.extend([Value::from(""), Value::Null]);
+            text()
+                .schema_type(or_null(Type::String))
+                .enum_values(Some(values))
+                .into()
         }
-        _ => kind(k),
-    }
-}
-
-fn kind(k: Kind) -> RefOr<Schema> {
-    match k {
-        Kind::Text => text().into(),
-        Kind::List => list_of(text()).into(),
-        Kind::Bool => typed(Type::Boolean).into(),
-        Kind::Integer => typed(Type::Integer).into(),
+        (_, Kind::Text) => text().schema_type(or_null(Type::String)).into(),
+        (_, Kind::List) => list_of(text()).schema_type(or_null(Type::Array)).into(),
+        (_, Kind::Bool) => typed(or_null(Type::Boolean)).into(),
+        (_, Kind::Integer) => typed(or_null(Type::Integer)).into(),
     }
 }
 
@@ -349,13 +349,15 @@ fn client() -> ObjectBuilder {
         )
         .property("scopes", list_of(text()))
         .property("disabled", typed(Type::Boolean))
+        // Computed by the server: shown as date-times, ignored when written.
         .property(
             "clientIdIssuedAt",
-            text().format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::DateTime,
-            ))),
+            any().description(Some("A date-time; ignored when written")),
         )
-        .property("clientSecretExpiresAt", text());
+        .property(
+            "clientSecretExpiresAt",
+            any().description(Some("A date-time; ignored when written")),
+        );
     let mut attributes = ObjectBuilder::new()
         .schema_type(Type::Object)
         .property("backchannelLogoutUri", list_of(text()));

@@ -65,12 +65,12 @@ impl Op {
         }
     }
 
-    /// Whether the operation writes the whole document (its `path` is the root).
+    /// Whether the operation writes or copies the whole document (its `path`, or the `from`
+    /// of a move or copy, is the root).
     pub fn touches_root(&self) -> bool {
         match self {
-            Op::Add(p, _) | Op::Remove(p) | Op::Replace(p, _) | Op::Move(_, p) | Op::Copy(_, p) => {
-                p.is_empty()
-            }
+            Op::Add(p, _) | Op::Remove(p) | Op::Replace(p, _) => p.is_empty(),
+            Op::Move(from, p) | Op::Copy(from, p) => from.is_empty() || p.is_empty(),
             Op::Test(..) => false,
         }
     }
@@ -173,7 +173,7 @@ pub fn of_request(
     if ops.iter().any(Op::touches_root) {
         return Err(AdminError::new(
             400,
-            "a resource is patched a member at a time: an operation's path is not the root (\"\")",
+            "a resource is patched a member at a time: an operation's path or from is not the root (\"\")",
         ));
     }
     Ok((ops, body))

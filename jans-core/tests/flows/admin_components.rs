@@ -134,6 +134,11 @@ fn scim_contributes_its_configuration_route() {
             json!([{"op": "add", "path": "", "value": {}}]),
             "member at a time",
         ),
+        // Copying the whole resource into one of its members.
+        (
+            json!([{"op": "copy", "from": "", "path": "/"}]),
+            "member at a time",
+        ),
     ] {
         let d = api_error(
             &call(
