@@ -62,6 +62,7 @@ pub mod ctx;
 pub mod engine;
 pub mod error;
 pub mod fido2;
+pub mod geo;
 #[doc(hidden)]
 pub mod internal;
 pub mod jose;

@@ -95,6 +95,8 @@ pub enum CasaEndpoint {
     Password,
     /// `/jans-casa/consents/{client id}`: withdraw the consent given to an application.
     Consent(String),
+    /// `/jans-casa/devices/{id}`: stop trusting a device.
+    TrustedDevice(String),
 }
 
 impl From<CasaEndpoint> for Endpoint {
@@ -436,6 +438,31 @@ pub struct Request {
     pub dpop: Option<String>,
     /// The `jti` header: the SSA whose validity Janssen's `/ssa/validation` is asked.
     pub jti: Option<String>,
+    /// The `User-Agent` header, if any (the first, when repeated), cut at
+    /// [`MAX_USER_AGENT`] bytes: what a trusted device is named by.
+    pub user_agent: Option<String>,
+}
+
+/// The cookie that names a browser as one of its people's trusted devices: a random id,
+/// sealed under the master key (so a forged or altered one does not open).
+pub const DEVICE_COOKIE: &str = "jans_device";
+
+/// Longest `User-Agent` kept.
+pub const MAX_USER_AGENT: usize = 512;
+
+/// The browser behind a request, as a sign-in policy sees it: its device cookie, its
+/// `User-Agent` and its address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Browser {
+    /// The [`DEVICE_COOKIE`] it sent, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_cookie: Option<String>,
+    /// Its `User-Agent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The address the request came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<std::net::IpAddr>,
 }
 
 /// A header value as HTTP carries it: visible ASCII, spaces and tabs (RFC 9110 §5.5);
@@ -527,6 +554,12 @@ impl Request {
                 )
             })?
             .map(str::to_owned);
+        req.user_agent = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
+            .and_then(|(_, v)| header_text(v))
+            // Visible ASCII (`header_text`): any byte is a boundary.
+            .map(|ua| ua.get(..MAX_USER_AGENT).unwrap_or(ua).to_owned());
         for (_, value) in headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
@@ -562,6 +595,16 @@ impl Request {
             client_certificate_chain: Vec::new(),
             dpop: None,
             jti: None,
+            user_agent: None,
+        }
+    }
+
+    /// The browser that sent it ([`Browser`]).
+    pub fn browser(&self) -> Browser {
+        Browser {
+            device_cookie: self.cookie(DEVICE_COOKIE).map(str::to_owned),
+            user_agent: self.user_agent.clone(),
+            ip: self.peer_addr.map(|a| a.ip()),
         }
     }
 

@@ -273,6 +273,8 @@ pub struct Services {
     token_grants: RwLock<Arc<Vec<InstalledGrant>>>,
     /// The components the host serves (`--components`), by their host names.
     served: RwLock<Arc<Vec<String>>>,
+    /// The host's IP-to-country table, when it has one.
+    countries: Option<Arc<crate::geo::IpCountries>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -310,6 +312,7 @@ pub(crate) struct Parts {
     pub(crate) http: Arc<dyn HttpClient>,
     pub(crate) hasher: Hasher,
     pub(crate) wake: Option<Wake>,
+    pub(crate) countries: Option<Arc<crate::geo::IpCountries>>,
 }
 
 impl Services {
@@ -331,7 +334,19 @@ impl Services {
             token_grants: RwLock::new(Arc::new(Vec::new())),
             sign_in: OnceLock::new(),
             served: RwLock::new(Arc::new(SERVABLE.iter().map(|c| (*c).to_owned()).collect())),
+            countries: p.countries,
         }
+    }
+
+    /// The country `ip` is in, by the host's IP-to-country table (`None` without one, or
+    /// when the table does not know).
+    pub fn country(&self, ip: std::net::IpAddr) -> Option<String> {
+        self.countries.as_ref()?.country(ip)
+    }
+
+    /// Whether the host gave an IP-to-country table (else no location is ever known).
+    pub fn knows_countries(&self) -> bool {
+        self.countries.is_some()
     }
 
     /// The WebAuthn ceremonies of the FIDO2 component, when this engine has it.

@@ -30,6 +30,8 @@ pub(super) fn notice(what: &str) -> Option<&'static str> {
         "password" => "Your password was changed.",
         "password-everywhere" => "Your password was changed, and your other sessions ended.",
         "consent" => "The application's access was withdrawn.",
+        "policy" => "We will ask for your second factor as you chose.",
+        "device-removed" => "That device is no longer trusted.",
         _ => return None,
     })
 }
@@ -139,6 +141,7 @@ impl CasaServer {
             .map(|f| json!({"name": f.name(), "label": factor_label(*f), "preferred": Some(*f) == preferred}))
             .collect();
         let consents = self.consents(me, ctx).await?;
+        let (when, devices) = self.devices_context(me, &settings, ctx).await?;
         let name = me
             .user
             .name
@@ -160,13 +163,15 @@ impl CasaServer {
                 "codes_left": creds.codes_left,
                 "two_factor": {
                     "enabled": settings.enabled,
-                    "min": policy.min_credentials,
+                    "min": policy.basic_2fa_settings.min_creds,
                     "count": creds.count(),
-                    "can_turn_on": creds.count() >= policy.min_credentials,
-                    "can_turn_off": policy.allow_turn_off,
+                    "can_turn_on": creds.count() >= policy.basic_2fa_settings.min_creds,
+                    "can_turn_off": policy.basic_2fa_settings.allow_self_enable_disable,
                 },
                 "factors": factors,
                 "consents": consents,
+                "when": when,
+                "devices": devices,
             }),
         ))
     }
@@ -215,17 +220,15 @@ impl CasaServer {
     /// than the minimum.
     async fn last_credential(&self, me: &Me) -> Result<bool, Error> {
         let settings = self.settings().get(&me.user.inum).await?;
-        Ok(
-            settings.enabled
-                && self.credentials(me).await?.count() <= self.policy().min_credentials,
-        )
+        Ok(settings.enabled
+            && self.credentials(me).await?.count() <= self.policy().basic_2fa_settings.min_creds)
     }
 
     async fn refuse_last(&self, me: &Me, ctx: &Ctx) -> Result<Response, Error> {
         let msg = format!(
             "Two-factor authentication is on and needs at least {} credential{}: add another one, or turn it off, before removing this one.",
-            self.policy().min_credentials,
-            if self.policy().min_credentials == 1 {
+            self.policy().basic_2fa_settings.min_creds,
+            if self.policy().basic_2fa_settings.min_creds == 1 {
                 ""
             } else {
                 "s"
@@ -378,7 +381,8 @@ impl CasaServer {
     }
 
     /// `POST /jans-casa/2fa`: `action` `on` (with enough credentials), `off` (when the
-    /// administrator allows it) or `prefer` (`factor`, one the person enrolled).
+    /// administrator allows it), `prefer` (`factor`, one the person enrolled) or `policy`
+    /// (`when`, one of the choices offered).
     pub(super) async fn two_factor(
         &self,
         me: &Me,
@@ -406,10 +410,10 @@ impl CasaServer {
         let policy = self.policy();
         let done = match field(req, "action").as_str() {
             "on" => {
-                if self.credentials(me).await?.count() < policy.min_credentials {
+                if self.credentials(me).await?.count() < policy.basic_2fa_settings.min_creds {
                     let msg = format!(
                         "Add at least {} security key, passkey or authenticator app before turning two-factor authentication on.",
-                        policy.min_credentials
+                        policy.basic_2fa_settings.min_creds
                     );
                     return self.dashboard(me, ctx, None, Some(&msg), 409).await;
                 }
@@ -417,7 +421,7 @@ impl CasaServer {
                 "2fa-on"
             }
             "off" => {
-                if !policy.allow_turn_off {
+                if !policy.basic_2fa_settings.allow_self_enable_disable {
                     return self
                         .dashboard(
                             me,
@@ -447,6 +451,21 @@ impl CasaServer {
                 }
                 s.preferred = wanted;
                 "preferred"
+            }
+            "policy" => {
+                let Some(policy) = self.chosen_policy(&field(req, "when")) else {
+                    return self
+                        .dashboard(
+                            me,
+                            ctx,
+                            None,
+                            Some("Choose one of the options offered."),
+                            400,
+                        )
+                        .await;
+                };
+                s.policy = policy;
+                "policy"
             }
             _ => return Ok(error_page(400, "Unknown action.")),
         };

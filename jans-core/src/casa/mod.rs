@@ -16,11 +16,13 @@ pub mod sign_in;
 
 mod account;
 mod dashboard;
+mod devices;
 
 use std::sync::Arc;
 
 use subtle::ConstantTimeEq;
 
+use crate::config::casa::CasaConfiguration;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::repo::user::User;
@@ -35,25 +37,6 @@ pub use sign_in::CasaSession;
 pub const CASA_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
                             script-src 'self'; connect-src 'self'; form-action 'self'; \
                             frame-ancestors 'none'; base-uri 'none'";
-
-/// The administrator's rules for two-factor authentication.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Policy {
-    /// Credentials (keys and apps) a person needs before turning 2FA on, and keeps while
-    /// it is on.
-    pub min_credentials: usize,
-    /// Whether people may turn 2FA off once on.
-    pub allow_turn_off: bool,
-}
-
-impl Default for Policy {
-    fn default() -> Policy {
-        Policy {
-            min_credentials: 1,
-            allow_turn_off: true,
-        }
-    }
-}
 
 /// The person signed in to Casa, for one request.
 #[derive(Clone, Debug)]
@@ -105,9 +88,10 @@ impl CasaServer {
         CasaServer { services }
     }
 
-    /// The administrator's rules in force.
-    pub fn policy(&self) -> Policy {
-        Policy::default()
+    /// The administrator's rules in force (the shared configuration's, so a change made
+    /// on one node applies on every node).
+    pub fn policy(&self) -> CasaConfiguration {
+        self.services.config().casa_configuration.clone()
     }
 
     /// Serve one request to one of Casa's pages.
@@ -162,6 +146,9 @@ impl CasaServer {
             (CasaEndpoint::Password, Method::Post) => self.change_password(&me, req, ctx).await,
             (CasaEndpoint::Consent(client), Method::Post) => {
                 self.withdraw_consent(&me, client, req, ctx).await
+            }
+            (CasaEndpoint::TrustedDevice(id), Method::Post) => {
+                self.trusted_device(&me, id, req).await
             }
             _ => Ok(error_page(405, "This page does not take that method.")),
         }

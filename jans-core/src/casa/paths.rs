@@ -22,6 +22,8 @@ pub const TWO_FACTOR: &str = "/jans-casa/2fa";
 pub const PASSWORD: &str = "/jans-casa/password";
 /// An application's consent (`{CONSENTS}/{client id}`).
 pub const CONSENTS: &str = "/jans-casa/consents";
+/// A trusted device (`{DEVICES}/{id}`).
+pub const DEVICES: &str = "/jans-casa/devices";
 
 /// Every path without an id, and its endpoint (the first path of an endpoint is its own).
 pub const EXACT: [(&str, CasaEndpoint); 8] = [
@@ -36,7 +38,7 @@ pub const EXACT: [(&str, CasaEndpoint); 8] = [
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
-pub const WITH_ID: [&str; 3] = [OTP, PASSKEYS, CONSENTS];
+pub const WITH_ID: [&str; 4] = [OTP, PASSKEYS, CONSENTS, DEVICES];
 
 /// The endpoint served at `path`.
 pub fn from_path(path: &str) -> Option<CasaEndpoint> {
@@ -51,6 +53,7 @@ pub fn from_path(path: &str) -> Option<CasaEndpoint> {
         .map(CasaEndpoint::OtpDevice)
         .or_else(|| one(PASSKEYS).map(CasaEndpoint::Passkey))
         .or_else(|| one(CONSENTS).map(CasaEndpoint::Consent))
+        .or_else(|| one(DEVICES).map(CasaEndpoint::TrustedDevice))
 }
 
 /// The path `endpoint` is served at (relative to the issuer).
@@ -59,6 +62,7 @@ pub fn path(endpoint: &CasaEndpoint) -> String {
         CasaEndpoint::OtpDevice(id) => format!("{OTP}/{id}"),
         CasaEndpoint::Passkey(id) => format!("{PASSKEYS}/{id}"),
         CasaEndpoint::Consent(id) => format!("{CONSENTS}/{id}"),
+        CasaEndpoint::TrustedDevice(id) => format!("{DEVICES}/{id}"),
         other => EXACT
             .iter()
             .find(|(_, e)| e == other)
@@ -80,6 +84,7 @@ pub fn label(endpoint: &CasaEndpoint) -> &'static str {
         CasaEndpoint::TwoFactor => "casa_two_factor",
         CasaEndpoint::Password => "casa_password",
         CasaEndpoint::Consent(_) => "casa_consent",
+        CasaEndpoint::TrustedDevice(_) => "casa_trusted_device",
     }
 }
 
@@ -96,6 +101,7 @@ mod tests {
             CasaEndpoint::OtpDevice("d1".into()),
             CasaEndpoint::Passkey("-x_y".into()),
             CasaEndpoint::Consent("c1".into()),
+            CasaEndpoint::TrustedDevice("d-1".into()),
         ] {
             assert_eq!(from_path(&path(&e)), Some(e));
         }

@@ -161,6 +161,7 @@ impl Default for Config {
             persistence: Persistence::default(),
             fido2_configuration: fido2::Fido2Configuration::default(),
             scim_configuration: scim::ScimConfiguration::default(),
+            casa_configuration: super::casa::CasaConfiguration::default(),
         }
     }
 }

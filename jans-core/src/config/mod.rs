@@ -1,6 +1,7 @@
 //! Typed server configuration with Janssen's property names (`jansConfDyn` of auth-server),
 //! read from a TOML or JSON file with `JANS_*` environment overrides and validated at start.
 
+pub mod casa;
 mod defaults;
 mod features;
 pub mod fido2;
@@ -348,6 +349,8 @@ pub struct Config {
     pub fido2_configuration: fido2::Fido2Configuration,
     /// The SCIM component's configuration.
     pub scim_configuration: scim::ScimConfiguration,
+    /// Casa's configuration: the administrator's rules for two-factor authentication.
+    pub casa_configuration: casa::CasaConfiguration,
 }
 
 /// Janssen's `authenticationProtectionConfiguration`: slow down password guessing per user.

@@ -41,6 +41,7 @@ impl Config {
         }
         self.fido2_configuration.validate()?;
         self.scim_configuration.validate()?;
+        self.casa_configuration.validate()?;
         for (key, v) in [
             ("accessTokenLifetime", self.access_token_lifetime),
             ("refreshTokenLifetime", self.refresh_token_lifetime),

@@ -24,6 +24,7 @@ pub struct EngineBuilder {
     http: Option<Arc<dyn HttpClient>>,
     hasher: Option<Hasher>,
     wake: Option<Wake>,
+    countries: Option<Arc<crate::geo::IpCountries>>,
 }
 
 impl std::fmt::Debug for EngineBuilder {
@@ -46,6 +47,7 @@ impl EngineBuilder {
             http: None,
             hasher: None,
             wake: None,
+            countries: None,
         }
     }
 
@@ -88,6 +90,13 @@ impl EngineBuilder {
         self
     }
 
+    /// Where sign-ins come from, by country (Casa's "unknown location" policy): the
+    /// table the host read from its IP-to-country file (default: none, no location known).
+    pub fn ip_countries(mut self, table: Arc<crate::geo::IpCountries>) -> Self {
+        self.countries = Some(table);
+        self
+    }
+
     /// Validate the configuration and build. Keys are not loaded yet: call
     /// [`Engine::start`] before serving.
     pub fn build(self) -> Result<Engine, Error> {
@@ -105,6 +114,7 @@ impl EngineBuilder {
             http: self.http.unwrap_or_else(|| Arc::new(NoHttpClient)),
             hasher: self.hasher.unwrap_or_else(Hasher::per_core),
             wake: self.wake,
+            countries: self.countries,
         }));
         let auth = Arc::new(AuthServer::new(
             services.clone(),

@@ -22,6 +22,7 @@ pub mod session;
 pub mod shared_config;
 pub mod ssa;
 pub mod stat;
+pub mod trusted_device;
 pub mod two_factor;
 pub mod uma_approval;
 pub mod uma_resource;
@@ -204,8 +205,8 @@ impl Stores {
         Ok(())
     }
 
-    /// The one-time-password devices, recovery codes and two-factor settings of the
-    /// person `inum`, who is gone.
+    /// The one-time-password devices, recovery codes, two-factor settings and trusted
+    /// devices of the person `inum`, who is gone.
     async fn forget_second_factors(&self, inum: &str) -> Result<(), crate::store::StoreError> {
         let devices = otp::OtpDevices::new(self.documents.clone());
         for d in devices.of_user(inum).await? {
@@ -217,12 +218,15 @@ impl Stores {
         two_factor::TwoFactorSettings::new(self.documents.clone())
             .remove(inum)
             .await?;
+        trusted_device::TrustedDevices::new(self.documents.clone())
+            .delete_all(inum)
+            .await?;
         Ok(())
     }
 
     /// What refers to the user or group `inum`, which is gone: its memberships of groups,
     /// and for a user its FIDO2 registrations, one-time-password devices, recovery codes,
-    /// two-factor settings and sessions. Shared by every component that deletes people
+    /// two-factor settings, trusted devices and sessions. Shared by every component that deletes people
     /// (SCIM, the config API).
     pub async fn forget(&self, inum: &str, user: bool) -> Result<(), crate::store::StoreError> {
         for g in self.groups.of_member(inum).await? {

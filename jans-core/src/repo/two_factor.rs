@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::casa::{CasaConfiguration, EnforcementPolicy};
 use crate::ctx::UnixTime;
 use crate::repo::collection::Collection;
 use crate::store::StoreError;
@@ -64,8 +65,33 @@ pub struct TwoFactor {
     /// The factor asked first (the others are offered as "try another way").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred: Option<Factor>,
+    /// When the second factor is asked (Janssen Casa's `jansStrongAuthPolicy`): at every
+    /// sign-in, or on an unknown device and/or location. Empty: the administrator's
+    /// default ([`crate::config::casa::CasaConfiguration::default_policy`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy: Vec<EnforcementPolicy>,
     /// When they last changed.
     pub updated_at: UnixTime,
+}
+
+impl TwoFactor {
+    /// The policy in force under `config`: the person's choice while every part of it is
+    /// still allowed, else the administrator's default; [`EnforcementPolicy::EveryLogin`]
+    /// alone whenever it is part of it.
+    pub fn policy_in_force(&self, config: &CasaConfiguration) -> Vec<EnforcementPolicy> {
+        let chosen =
+            !self.policy.is_empty() && self.policy.iter().all(|p| config.policy_2fa.contains(p));
+        let policy = if chosen {
+            self.policy.clone()
+        } else {
+            vec![config.default_policy()]
+        };
+        if policy.contains(&EnforcementPolicy::EveryLogin) {
+            vec![EnforcementPolicy::EveryLogin]
+        } else {
+            policy
+        }
+    }
 }
 
 /// The settings.
@@ -87,6 +113,7 @@ impl TwoFactorSettings {
             user: user.to_owned(),
             enabled: false,
             preferred: None,
+            policy: Vec::new(),
             updated_at: 0,
         }))
     }

@@ -18,10 +18,12 @@ use super::harness::*;
 
 const PASSWORD: &str = "correct horse battery";
 
-/// A browser: its cookies, by name.
+/// A browser: its cookies, by name; its `User-Agent` and address.
 #[derive(Default)]
 pub(crate) struct Browser {
-    cookies: Vec<(String, String)>,
+    pub(crate) cookies: Vec<(String, String)>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) ip: Option<std::net::IpAddr>,
 }
 
 impl Browser {
@@ -47,6 +49,8 @@ impl Browser {
         req.query = Params::parse(query.as_bytes()).unwrap();
         req.form = Params::from_pairs(form.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         req.cookies = self.cookies.clone();
+        req.user_agent = self.user_agent.clone();
+        req.peer_addr = self.ip.map(|ip| std::net::SocketAddr::new(ip, 40_000));
         req
     }
 
@@ -70,9 +74,9 @@ pub(crate) fn page(r: &Response) -> (&'static str, u16, &Value) {
     }
 }
 
-/// Sign in to Casa as alice: through the auth-server's login (and its second factor, when
-/// `code` gives one), back to the dashboard.
-pub(crate) fn sign_in(h: &Harness, b: &mut Browser, code: Option<&dyn Fn() -> String>) -> Response {
+/// Open Casa in `b` and sign in as `uid` with the password: the auth-server's answer (the
+/// second factor's page, or back to Casa with a code).
+pub(crate) fn password_step(h: &Harness, b: &mut Browser, uid: &str) -> Response {
     let to_auth = b.get(h, "/jans-casa/");
     let authorize = location(&to_auth);
     assert_eq!(q(&authorize, "acr_values").as_deref(), Some("casa"));
@@ -88,12 +92,35 @@ pub(crate) fn sign_in(h: &Harness, b: &mut Browser, code: Option<&dyn Fn() -> St
     let LoginResult::Done(r) =
         block_on(
             h.engine
-                .interaction_login(&id, &view.csrf, "alice", PASSWORD, &h.ctx()),
+                .interaction_login(&id, &view.csrf, uid, PASSWORD, &h.ctx()),
         )
         .unwrap()
     else {
         panic!("the password was refused")
     };
+    r
+}
+
+/// Whether the auth-server's answer `r` asks for the second factor.
+pub(crate) fn second_factor_asked(r: &Response) -> bool {
+    q(&location(r), "interaction").is_some()
+}
+
+/// Sign in to Casa as alice: through the auth-server's login (and its second factor, when
+/// `code` gives one), back to the dashboard.
+pub(crate) fn sign_in(h: &Harness, b: &mut Browser, code: Option<&dyn Fn() -> String>) -> Response {
+    let r = password_step(h, b, "alice");
+    finish(h, b, r, code)
+}
+
+/// After the password's answer `r`: the second factor when `code` gives one, then back to
+/// Casa's dashboard.
+pub(crate) fn finish(
+    h: &Harness,
+    b: &mut Browser,
+    r: Response,
+    code: Option<&dyn Fn() -> String>,
+) -> Response {
     let r = match code {
         None => r,
         Some(code) => {

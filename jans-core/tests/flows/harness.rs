@@ -115,14 +115,24 @@ impl Harness {
 
     /// A harness whose randomness (and so whose keys) differs from every other seed's.
     pub fn with_seed(config: Config, stores: Stores, master: [u8; 32], seed: u64) -> Self {
+        Self::built(config, stores, master, seed, |b| b)
+    }
+
+    /// A harness whose engine `more` adds to (the host's parts: an IP-to-country table).
+    pub fn built(
+        config: Config,
+        stores: Stores,
+        master: [u8; 32],
+        seed: u64,
+        more: impl FnOnce(jans_core::EngineBuilder) -> jans_core::EngineBuilder,
+    ) -> Self {
         let http = Arc::new(CannedHttp::default());
-        let engine = Engine::builder(config)
+        let builder = Engine::builder(config)
             .stores(stores.clone())
             .master_key(master)
             .provider(Arc::new(RustCryptoProvider))
-            .http_client(http.clone())
-            .build()
-            .unwrap();
+            .http_client(http.clone());
+        let engine = more(builder).build().unwrap();
         let h = Harness {
             engine,
             clock: FakeClock::new(T0),

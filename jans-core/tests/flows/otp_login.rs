@@ -229,6 +229,7 @@ fn casa_asks_the_second_factor_only_when_the_person_turned_it_on() {
         user: alice.inum.clone(),
         enabled: true,
         preferred,
+        policy: Vec::new(),
         updated_at: 1,
     };
     block_on(settings.put(&on(None))).unwrap();

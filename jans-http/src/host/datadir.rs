@@ -28,6 +28,8 @@ use super::HostError;
 pub struct DataDir {
     /// Its path.
     pub path: PathBuf,
+    /// An IP-to-country table file to give the engine ([`DataDir::with_ip_countries`]).
+    pub ip_countries: Option<PathBuf>,
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -46,7 +48,33 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 impl DataDir {
     /// The directory at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        DataDir { path: path.into() }
+        DataDir {
+            path: path.into(),
+            ip_countries: None,
+        }
+    }
+
+    /// Give engines opened here the IP-to-country table in `file`
+    /// ([`jans_core::geo::IpCountries`]), read when the engine is opened.
+    pub fn with_ip_countries(mut self, file: Option<PathBuf>) -> Self {
+        self.ip_countries = file;
+        self
+    }
+
+    /// The IP-to-country table, when one is set: read and parsed, or why not.
+    fn read_ip_countries(&self) -> Result<Option<jans_core::geo::IpCountries>, HostError> {
+        let Some(path) = &self.ip_countries else {
+            return Ok(None);
+        };
+        let bytes = std::fs::read(path).map_err(|e| HostError::io("read", path, e))?;
+        let table = jans_core::geo::IpCountries::parse(&bytes).map_err(|e| {
+            HostError::setting(
+                "the IP-to-country table",
+                format!("{}: {e}", path.display()),
+            )
+        })?;
+        tracing::info!(ranges = table.len(), path = %path.display(), "IP-to-country table read");
+        Ok(Some(table))
     }
 
     /// Create the directory (mode 0700) if missing.
@@ -151,6 +179,9 @@ impl DataDir {
             .http_client(std::sync::Arc::new(http));
         if let Some(b) = background {
             builder = builder.on_background_work(b.waker());
+        }
+        if let Some(table) = self.read_ip_countries()? {
+            builder = builder.ip_countries(std::sync::Arc::new(table));
         }
         let engine = builder.build()?;
         let changes = engine.start(ctx).await?;

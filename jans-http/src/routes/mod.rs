@@ -111,6 +111,33 @@ impl AppState {
         Ok(())
     }
 
+    /// The client's address behind trusted proxies: when the peer is one, the last
+    /// address of `X-Forwarded-For` that is not one (each proxy appends the address it
+    /// saw, so what precedes an untrusted hop could be anything the client wrote). The
+    /// address sign-in policies read (Casa's known locations) and logs show.
+    pub fn client_address(&self, req: &mut jans_core::Request, headers: &HeaderMap) {
+        let trusted = |ip: std::net::IpAddr| self.trusted_proxies.iter().any(|c| c.contains(ip));
+        let Some(peer) = req.peer_addr.filter(|p| trusted(p.ip())) else {
+            return;
+        };
+        let hops: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect();
+        // Right to left: past the trusted proxies, up to the first hop that does not read.
+        for hop in hops.into_iter().rev() {
+            let Ok(ip) = hop.trim().parse::<std::net::IpAddr>() else {
+                return;
+            };
+            if !trusted(ip) {
+                req.peer_addr = Some(std::net::SocketAddr::new(ip, peer.port()));
+                return;
+            }
+        }
+    }
+
     /// Use these pages (e.g. templates overridden from a directory).
     pub fn with_pages(mut self, pages: crate::pages::Pages) -> Self {
         self.pages = Arc::new(pages);
@@ -167,6 +194,7 @@ async fn engine_route(
                     req.peer_addr = peer.map(|p| (p.0).0);
                     match state.client_certificate(&mut req, tls.map(|t| t.0), &headers) {
                         Ok(()) => {
+                            state.client_address(&mut req, &headers);
                             let ctx = state.ctx(request_id.clone());
                             (label, state.engine.handle(req, &ctx).await)
                         }
@@ -318,4 +346,66 @@ async fn not_found(State(state): State<Arc<AppState>>, uri: Uri) -> axum::respon
         return translate::from_core(&Response::error(AdminError::new(404, why)));
     }
     translate::from_core(&Response::error(OAuthError::new(ErrorCode::NotFound, why)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `X-Forwarded-For` names the client only through trusted proxies, and only its last
+    /// untrusted hop counts (what precedes it, the client could have written).
+    #[test]
+    fn the_client_address_is_believed_from_trusted_proxies_only() {
+        let engine = Engine::builder(jans_core::config::Config::default())
+            .master_key([3; 32])
+            .build()
+            .unwrap();
+        let proxies = ["10.0.0.0/8", "fd00::/8"]
+            .iter()
+            .map(|c| jans_core::outbound::Cidr::parse(c).unwrap())
+            .collect();
+        let state = AppState::new(
+            engine,
+            Arc::new(Metrics::default()),
+            Arc::new(crate::OsRandom),
+        )
+        .with_trusted_proxies(proxies);
+        let seen = |peer: &str, forwarded: &[&str]| {
+            let mut req =
+                jans_core::Request::new(jans_core::AuthEndpoint::Authorize, jans_core::Method::Get);
+            req.peer_addr = Some(peer.parse().unwrap());
+            let mut headers = HeaderMap::new();
+            for f in forwarded {
+                headers.append("x-forwarded-for", HeaderValue::from_str(f).unwrap());
+            }
+            state.client_address(&mut req, &headers);
+            req.peer_addr.unwrap().ip().to_string()
+        };
+        assert_eq!(seen("10.1.2.3:443", &["203.0.113.9"]), "203.0.113.9");
+        assert_eq!(
+            seen("10.1.2.3:443", &["198.51.100.1, 203.0.113.9, 10.9.9.9"]),
+            "203.0.113.9",
+            "the last hop that is not a proxy"
+        );
+        assert_eq!(
+            seen("10.1.2.3:443", &["198.51.100.1", "203.0.113.9"]),
+            "203.0.113.9",
+            "repeated headers read as one list"
+        );
+        assert_eq!(seen("[fd00::1]:443", &["2001:db8::7"]), "2001:db8::7");
+        // From an untrusted peer, or without a readable header: the peer.
+        assert_eq!(seen("192.0.2.1:443", &["203.0.113.9"]), "192.0.2.1");
+        assert_eq!(seen("10.1.2.3:443", &[]), "10.1.2.3");
+        assert_eq!(seen("10.1.2.3:443", &["not-an-ip"]), "10.1.2.3");
+        assert_eq!(
+            seen("10.1.2.3:443", &["203.0.113.9, junk, 10.9.9.9"]),
+            "10.1.2.3",
+            "nothing past a hop that does not read"
+        );
+        assert_eq!(
+            seen("10.1.2.3:443", &["10.2.2.2"]),
+            "10.1.2.3",
+            "proxies only"
+        );
+    }
 }

@@ -395,13 +395,15 @@ impl AuthServer {
         let Some(k) = signed_in else {
             return self.failed_attempt(i, id, ctx).await;
         };
-        let (acr, amr) = if i.stage == Stage::SecondFactor {
-            (i.acr.clone(), methods::key_amr(&k, true))
-        } else {
-            (PASSKEY_ACR.to_owned(), methods::key_amr(&k, false))
-        };
+        if i.stage == Stage::SecondFactor {
+            let amr = methods::key_amr(&k, true);
+            return Ok(LoginResult::Done(
+                self.second_factor_done(i, &k.user_inum, amr, ctx).await?,
+            ));
+        }
+        let amr = methods::key_amr(&k, false);
         Ok(LoginResult::Done(
-            self.signed_in(i.request, i.return_to, &k.user_inum, &acr, amr, ctx)
+            self.signed_in(i.request, i.return_to, &k.user_inum, PASSKEY_ACR, amr, ctx)
                 .await?,
         ))
     }

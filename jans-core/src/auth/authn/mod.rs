@@ -12,3 +12,4 @@ pub mod second_factor;
 pub mod session;
 pub mod session_status;
 pub mod sign_in;
+pub mod trusted_device;

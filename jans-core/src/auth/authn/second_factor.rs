@@ -22,6 +22,7 @@ use crate::repo::otp::OtpDevices;
 use crate::repo::recovery_codes::RecoveryCodes;
 use crate::repo::two_factor::TwoFactorSettings;
 use crate::repo::user::User;
+use crate::request::Browser;
 use crate::response::{Body, Response};
 
 impl AuthServer {
@@ -62,9 +63,15 @@ impl AuthServer {
         Ok(out)
     }
 
-    /// What a sign-in with `acr` asks of `user` after the password: the factors offered,
-    /// the first asked for; `None` when the password is enough.
-    async fn second_factors(&self, acr: &str, user: &User) -> Result<Option<Vec<Factor>>, Error> {
+    /// What a sign-in with `acr` asks of `user` after the password, on `browser`: the
+    /// factors offered, the first asked for; `None` when the password is enough.
+    async fn second_factors(
+        &self,
+        acr: &str,
+        user: &User,
+        browser: Option<&Browser>,
+        ctx: &Ctx,
+    ) -> Result<Option<Vec<Factor>>, Error> {
         Ok(match acr {
             FIDO2_ACR if self.key_ceremonies().is_some() => Some(vec![Factor::SecurityKey]),
             OTP_ACR => {
@@ -97,6 +104,9 @@ impl AuthServer {
                     );
                     return Ok(None);
                 }
+                if !self.second_factor_needed(&settings, browser, ctx).await? {
+                    return Ok(None);
+                }
                 Some(offered)
             }
             _ => None,
@@ -111,7 +121,8 @@ impl AuthServer {
         user: &User,
         ctx: &Ctx,
     ) -> Result<LoginResult, Error> {
-        if let Some(factors) = self.second_factors(&i.acr, user).await? {
+        let browser = i.request.browser.as_ref();
+        if let Some(factors) = self.second_factors(&i.acr, user, browser, ctx).await? {
             i.stage = Stage::SecondFactor;
             i.pending_user = Some(user.inum.clone());
             i.factors = factors;
@@ -177,14 +188,40 @@ impl AuthServer {
                 Ok(LoginResult::Wait { seconds })
             }
             Ok(OtpCheck::Invalid) => self.failed_attempt(i, id, ctx).await,
-            Ok(OtpCheck::Valid(_)) => {
-                let acr = i.acr.clone();
-                Ok(LoginResult::Done(
-                    self.signed_in(i.request, i.return_to, &inum, &acr, Factor::code_amr(), ctx)
-                        .await?,
-                ))
-            }
+            Ok(OtpCheck::Valid(_)) => Ok(LoginResult::Done(
+                self.second_factor_done(i, &inum, Factor::code_amr(), ctx)
+                    .await?,
+            )),
         }
+    }
+
+    /// The second factor of interaction `i` confirmed the person `inum` (`amr`): the
+    /// session starts; at a `casa` sign-in under a device or location policy, the browser
+    /// is trusted from now on ([`AuthServer::trust_device`]).
+    pub(crate) async fn second_factor_done(
+        &self,
+        i: Interaction,
+        inum: &str,
+        amr: Vec<String>,
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let device_cookie = if i.acr == CASA_ACR {
+            let settings = TwoFactorSettings::new(self.stores().documents.clone())
+                .get(inum)
+                .await?;
+            self.trust_device(&settings, i.request.browser.as_ref(), ctx)
+                .await?
+        } else {
+            None
+        };
+        let acr = i.acr.clone();
+        let response = self
+            .signed_in(i.request, i.return_to, inum, &acr, amr, ctx)
+            .await?;
+        Ok(match device_cookie {
+            Some(c) => response.header("set-cookie", c),
+            None => response,
+        })
     }
 
     /// "Try another way": ask interaction `id` for `factor`, one of those it offers, instead.

@@ -2,8 +2,10 @@
 // to /jans-casa/ through the auth-server, enrols an authenticator app (the test computes
 // its codes, RFC 6238), makes recovery codes, adds a passkey with a CDP virtual
 // authenticator, turns two-factor authentication on, and then signs in with each second
-// factor in turn (a code, "try another way" with the passkey, a recovery code). The last
-// credential cannot be removed while 2FA is on. Every page passes axe-core with no serious
+// factor in turn (a code, "try another way" with the passkey, a recovery code). Asked
+// only on an untrusted device, the browser is trusted after its code and then skips the
+// second factor until the person revokes it. The last credential cannot be removed while
+// 2FA is on. Every page passes axe-core with no serious
 // or critical violation.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -208,6 +210,39 @@ test('Casa: enrol each method, turn 2FA on, sign in with each, keep the last cre
   await page.click('form:has(#code) button[type=submit]');
   await dashboard(page);
   assert.match(await page.textContent('section[aria-labelledby=codes]'), /9/);
+
+  // Asked only on an untrusted device: the browser is trusted once the code confirms it,
+  // then the password alone signs in there, until the device is revoked.
+  await page.check('input[name=when][value=device]');
+  await page.click('form:has(input[name=when]) button[type=submit]');
+  await dashboard(page);
+  assert.match(await page.textContent('.notice'), /as you chose/);
+  await signOut(page);
+  await password(page);
+  await page.waitForSelector('#code');
+  let next = await freshCode(secret, used);
+  used = next.step;
+  await page.fill('#code', next.code);
+  await page.click('form:has(#code) button[type=submit]');
+  await dashboard(page);
+  assert.match(await page.textContent('section[aria-labelledby=devices-heading]'), /Chrom(e|ium) \d+ on Linux/);
+  assert.ok(await page.isChecked('input[name=when][value=device]'));
+  await accessible(page, 'the dashboard with a trusted device');
+  await signOut(page);
+  await password(page);
+  await dashboard(page);
+  await page.click('text=Stop trusting');
+  await dashboard(page);
+  assert.match(await page.textContent('.notice'), /no longer trusted/);
+  assert.equal(await page.$('section[aria-labelledby=devices-heading]'), null);
+  await signOut(page);
+  await password(page);
+  await page.waitForSelector('#code');
+  next = await freshCode(secret, used);
+  used = next.step;
+  await page.fill('#code', next.code);
+  await page.click('form:has(#code) button[type=submit]');
+  await dashboard(page);
 
   // With 2FA on, the app may go (the passkey stays), the passkey then may not.
   await page.click('section[aria-labelledby=apps] >> text=Remove');

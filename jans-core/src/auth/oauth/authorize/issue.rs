@@ -47,7 +47,11 @@ pub(crate) async fn issue_code(
     if rt.code {
         let c = ctx.random_token(32);
         let grant = CodeGrant {
-            request: authz.clone(),
+            // The browser (its device cookie, address) was the sign-in's: not kept.
+            request: AuthorizationRequest {
+                browser: None,
+                ..authz.clone()
+            },
             session: session.clone(),
         };
         let record = GrantRecord {

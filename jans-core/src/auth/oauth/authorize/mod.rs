@@ -209,6 +209,10 @@ pub struct AuthorizationRequest {
     /// `authorization_details` (RFC 9396), checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_details: Option<serde_json::Value>,
+    /// The browser that sent it, for the sign-in's policy (trusted devices, known
+    /// locations): never a parameter, taken from the request that reached us.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<crate::request::Browser>,
 }
 
 impl AuthorizationRequest {
@@ -233,6 +237,7 @@ impl AuthorizationRequest {
             dpop_jkt: None,
             device: None,
             authorization_details: None,
+            browser: None,
         }
     }
 }
@@ -345,9 +350,11 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         if !auth.config().feature_enabled("par") {
             return Ok(error_page("pushed authorization requests are not enabled"));
         }
-        let Some(authz) = super::par::take(auth, &client.client_id, request_uri, ctx).await? else {
+        let Some(mut authz) = super::par::take(auth, &client.client_id, request_uri, ctx).await?
+        else {
             return Ok(error_page("request_uri is unknown, used or expired"));
         };
+        authz.browser = Some(req.browser());
         let session = live_session(auth, req, ctx).await?;
         return continue_request(auth, &client, authz, session, ctx).await;
     }
@@ -410,10 +417,11 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         )
         .await);
     }
-    let authz = match validate::validate(auth, &client, redirect_uri, params) {
+    let mut authz = match validate::validate(auth, &client, redirect_uri, params) {
         Ok(a) => a,
         Err(e) => return Ok(error_redirect(auth, &provisional, &e, ctx).await),
     };
+    authz.browser = Some(req.browser());
     let session = live_session(auth, req, ctx).await?;
     continue_request(auth, &client, authz, session, ctx).await
 }

@@ -241,6 +241,7 @@ pub(crate) fn validate(
         dpop_jkt,
         device: None,
         authorization_details,
+        browser: None,
     })
 }
 

@@ -186,6 +186,7 @@ mod tests {
                 dpop_jkt: None,
                 device: None,
                 authorization_details: None,
+                browser: None,
             },
             session: Session {
                 sid: "s".to_owned(),

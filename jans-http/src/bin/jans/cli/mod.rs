@@ -78,7 +78,7 @@ pub(crate) enum Issuer {
 
 /// Open the data directory and build the engine. With `init`, create what is missing.
 pub(crate) async fn open(cli: &Cli, issuer: Issuer, init: bool) -> Res<Opened> {
-    open_with(cli, issuer, init, None).await
+    open_with(cli, issuer, init, None, None).await
 }
 
 /// [`open`] for a server, whose background work the engine wakes.
@@ -87,6 +87,7 @@ pub(crate) async fn open_with(
     issuer: Issuer,
     init: bool,
     background: Option<&jans_http::Background>,
+    ip_countries: Option<std::path::PathBuf>,
 ) -> Res<Opened> {
     let mut config = load_config(cli.config.as_deref())?;
     let explicit = match &issuer {
@@ -102,7 +103,7 @@ pub(crate) async fn open_with(
             }
         }
     }
-    let data = DataDir::new(cli.data_dir());
+    let data = DataDir::new(cli.data_dir()).with_ip_countries(ip_countries);
     let engine = data.open_engine(config, init, &ctx(), background).await?;
     // On a shared store the issuer is part of the shared configuration.
     if let Some(wanted) = explicit

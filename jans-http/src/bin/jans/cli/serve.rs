@@ -30,9 +30,10 @@ pub(crate) struct ServeArgs {
     /// --tls-key; browsers keep using --listen, where no certificate is asked for.
     #[arg(long, env = "JANS_MTLS_LISTEN", requires = "tls_cert")]
     mtls_listen: Option<String>,
-    /// Addresses or CIDR blocks of TLS-terminating proxies whose forwarded client
-    /// certificates (X-Forwarded-Client-Cert, X-Forwarded-Tls-Client-Cert, X-ClientCert)
-    /// are believed, comma-separated; from any other peer those headers are ignored.
+    /// Addresses or CIDR blocks of proxies whose forwarded client certificates
+    /// (X-Forwarded-Client-Cert, X-Forwarded-Tls-Client-Cert, X-ClientCert) and client
+    /// addresses (X-Forwarded-For) are believed, comma-separated; from any other peer
+    /// those headers are ignored.
     #[arg(long, env = "JANS_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<String>,
     /// Directory of page templates overriding the embedded ones (login.html, consent.html,
@@ -47,6 +48,11 @@ pub(crate) struct ServeArgs {
         default_value = "auth,fido2,scim,config-api,casa"
     )]
     components: String,
+    /// An IP-to-country table (CSV of `first,last,country` ranges: DB-IP's "IP to Country
+    /// Lite", IP2Location's LITE DB1), read at start: the countries Casa's "unknown
+    /// location" policy compares. Without one, that policy is not offered.
+    #[arg(long, env = "JANS_GEOIP_FILE")]
+    geoip_file: Option<PathBuf>,
 }
 
 /// The issuer when none is configured: http://localhost:PORT for loopback listeners.
@@ -109,7 +115,14 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
     jans_http::host::datadir::wait_for_database(&config, std::time::Duration::from_secs(300))
         .await?;
     let background = jans_http::Background::new();
-    let opened = open_with(cli, issuer, true, Some(&background)).await?;
+    let opened = open_with(
+        cli,
+        issuer,
+        true,
+        Some(&background),
+        args.geoip_file.clone(),
+    )
+    .await?;
     // On PostgreSQL the admin client is `jans migrate`'s: a node's data directory is often
     // thrown away with its pod, and each start would leave another admin client behind.
     if config.persistence.kind == jans_core::config::PersistenceType::Sled
