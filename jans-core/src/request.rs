@@ -97,6 +97,8 @@ pub enum CasaEndpoint {
     Consent(String),
     /// `/jans-casa/devices/{id}`: stop trusting a device.
     TrustedDevice(String),
+    /// `/jans-casa/admin`: the admin console.
+    Admin,
 }
 
 impl From<CasaEndpoint> for Endpoint {

@@ -1517,3 +1517,66 @@ fn scim_users_with_the_admin_client() {
     assert_eq!(r.status(), 401);
     assert_eq!(r.json::<serde_json::Value>().unwrap()["status"], "401");
 }
+
+/// Casa's branding and the IP-to-country table through `jans serve`: the branding
+/// stylesheet made from the configuration, the branding directory's plain small files (and
+/// nothing else), and a table read at start — one that does not read stops the server,
+/// naming the line.
+#[test]
+fn casa_branding_files_and_the_country_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let brand = dir.path().join("brand");
+    std::fs::create_dir(&brand).unwrap();
+    std::fs::write(brand.join("custom.css"), "h1 { color: #123456; }").unwrap();
+    std::fs::write(brand.join("big.png"), vec![0u8; 1024 * 1024 + 1]).unwrap();
+    std::fs::write(brand.join("notes.txt"), "private").unwrap();
+    std::fs::write(dir.path().join("secret.css"), "outside").unwrap();
+    let table = dir.path().join("countries.csv");
+    std::fs::write(&table, "1.0.0.0,1.0.0.255,AU\n").unwrap();
+    let (_server, base) = start(
+        dir.path(),
+        &[
+            "--casa-branding",
+            brand.to_str().unwrap(),
+            "--geoip-file",
+            table.to_str().unwrap(),
+        ],
+    );
+    let http = client();
+    let css = http
+        .get(format!("{base}/jans-casa/static/brand.css"))
+        .send()
+        .unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(css.text().unwrap().contains("--accent: #1a6bd6"));
+    let custom = http
+        .get(format!("{base}/jans-casa/custom/custom.css"))
+        .send()
+        .unwrap();
+    assert_eq!(custom.status(), 200);
+    assert_eq!(custom.text().unwrap(), "h1 { color: #123456; }");
+    for refused in ["big.png", "notes.txt", "..%2Fsecret.css", "missing.css"] {
+        let r = http
+            .get(format!("{base}/jans-casa/custom/{refused}"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 404, "{refused}");
+    }
+
+    // A table that does not read: the server does not start, and says where.
+    std::fs::write(&table, "1.0.0.0,1.0.0.255,AU\n1.0.1.0,nowhere,NZ\n").unwrap();
+    let out = jans_cmd(&dir.path().join("another"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--geoip-file"])
+        .arg(&table)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("line 2"), "{said}");
+}

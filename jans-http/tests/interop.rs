@@ -565,12 +565,16 @@ const PASSWORD: &str = "correct horse battery staple";
 /// other tests, signing in as [`USER`], are not asked for a second factor).
 const CASA_USER: &str = "carol";
 
+/// Casa's administrator in the browser test (the `CasaAdmin` role).
+const CASA_ADMIN: &str = "dave";
+
 fn add_user(data: &Path, dir: &Path) {
-    add_person(data, dir, USER, "Alice");
-    add_person(data, dir, CASA_USER, "Carol");
+    add_person(data, dir, USER, "Alice", &[]);
+    add_person(data, dir, CASA_USER, "Carol", &[]);
+    add_person(data, dir, CASA_ADMIN, "Dave", &["--role", "CasaAdmin"]);
 }
 
-fn add_person(data: &Path, dir: &Path, username: &str, given_name: &str) {
+fn add_person(data: &Path, dir: &Path, username: &str, given_name: &str, more: &[&str]) {
     use std::io::Write as _;
     let mut child = Command::new(env!("CARGO_BIN_EXE_jans"))
         .arg("--data-dir")
@@ -584,6 +588,7 @@ fn add_person(data: &Path, dir: &Path, username: &str, given_name: &str) {
             given_name,
             "--password-stdin",
         ])
+        .args(more)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -711,6 +716,7 @@ fn openid_client_against_jans_serve() {
             }))
             .env("JANS_USER", USER)
             .env("JANS_CASA_USER", CASA_USER)
+            .env("JANS_CASA_ADMIN", CASA_ADMIN)
             .env("JANS_PASSWORD", PASSWORD)
             .env(
                 "CHROMIUM",

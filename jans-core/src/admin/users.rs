@@ -39,6 +39,13 @@ pub(super) const CUSTOM: [&str; 9] = [
     "emailVerified",
 ];
 
+/// Janssen's `role` (multi-valued; Casa's administrators have `CasaAdmin`), kept as the
+/// person's SCIM `roles` (RFC 7643 §4.1.2), so SCIM and the config API see the same.
+const ROLE: &str = "role";
+/// Most roles one person has, and the longest.
+const MAX_ROLES: usize = 20;
+const MAX_ROLE: usize = 128;
+
 /// The top-level members read and shown.
 pub(super) const MEMBERS: [&str; 7] = [
     "inum",
@@ -107,6 +114,10 @@ pub(super) fn show(u: &User) -> Value {
         if let Some(v) = value {
             custom.push(json!({"name": name, "multiValued": false, "values": [v]}));
         }
+    }
+    let roles = u.roles();
+    if !roles.is_empty() {
+        custom.push(json!({"name": ROLE, "multiValued": true, "values": roles}));
     }
     out.insert("customAttributes".into(), Value::Array(custom));
     out.insert("createdAt".into(), format_datetime(u.created_at).into());
@@ -199,14 +210,38 @@ fn set_custom(u: &mut User, custom: &Value, all: bool) -> Result<(), AdminError>
         u.birthdate = None;
         u.phone_number = None;
         u.email_verified = false;
+        u.set_roles(&[]);
     }
     for a in list {
         let Some(name) = a.get("name").and_then(Value::as_str) else {
             return Err(bad("each of customAttributes has a name"));
         };
+        if name == ROLE {
+            let values = match (a.get("values"), a.get("value")) {
+                (Some(Value::Array(v)), _) => v.clone(),
+                (_, Some(v)) if !v.is_null() => vec![v.clone()],
+                _ => Vec::new(),
+            };
+            let mut roles = Vec::new();
+            for v in values {
+                match v {
+                    Value::String(r) if !r.is_empty() && r.len() <= MAX_ROLE => {
+                        if !roles.contains(&r) {
+                            roles.push(r);
+                        }
+                    }
+                    _ => return Err(bad("customAttributes: role takes text values")),
+                }
+            }
+            if roles.len() > MAX_ROLES {
+                return Err(bad(format!("customAttributes: at most {MAX_ROLES} roles")));
+            }
+            u.set_roles(&roles);
+            continue;
+        }
         if !CUSTOM.contains(&name) {
             return Err(bad(format!(
-                "customAttributes: {name} is not an attribute of a user here (one of {})",
+                "customAttributes: {name} is not an attribute of a user here (one of {}, {ROLE})",
                 CUSTOM.join(", ")
             )));
         }

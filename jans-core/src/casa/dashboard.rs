@@ -157,7 +157,10 @@ impl CasaServer {
                 "username": me.user.uid,
                 "notice": notice,
                 "error": error,
-                "keys_available": self.services.key_ceremonies().is_some(),
+                "keys_available": self.services.key_ceremonies().is_some()
+                    && policy.enabled_methods.iter().any(|m| m == "fido2"),
+                "apps_available": policy.enabled_methods.iter().any(|m| m == "otp"),
+                "admin": self.is_admin(me).await?,
                 "keys": keys,
                 "apps": apps,
                 "codes_left": creds.codes_left,

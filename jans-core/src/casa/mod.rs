@@ -15,6 +15,7 @@ pub mod paths;
 pub mod sign_in;
 
 mod account;
+mod admin;
 mod dashboard;
 mod devices;
 
@@ -31,6 +32,7 @@ use crate::response::{Body, Page, Response};
 use crate::services::Services;
 use crate::store::{GrantKind, GrantRecord, StoreError};
 
+pub use admin::brand_css;
 pub use sign_in::CasaSession;
 
 /// The CSP of Casa's pages: its stylesheet, and the WebAuthn script calling the FIDO2 API.
@@ -94,6 +96,16 @@ impl CasaServer {
         self.services.config().casa_configuration.clone()
     }
 
+    /// Whether the administrator enabled `method` (of [`crate::config::casa::METHODS`]).
+    pub fn method_enabled(&self, method: &str) -> bool {
+        self.services
+            .config()
+            .casa_configuration
+            .enabled_methods
+            .iter()
+            .any(|m| m == method)
+    }
+
     /// Serve one request to one of Casa's pages.
     pub async fn handle(
         &self,
@@ -110,6 +122,7 @@ impl CasaServer {
         let Some(me) = self.me(req, ctx).await? else {
             return match (req.method, endpoint) {
                 (Method::Get, CasaEndpoint::Otp) => self.start_sign_in(paths::OTP, ctx).await,
+                (Method::Get, CasaEndpoint::Admin) => self.start_sign_in(paths::ADMIN, ctx).await,
                 (Method::Get, _) => self.start_sign_in(paths::DASHBOARD, ctx).await,
                 _ => Ok(error_page(
                     403,
@@ -137,6 +150,10 @@ impl CasaServer {
                 self.dashboard(&me, ctx, notice, None, 200).await
             }
             (CasaEndpoint::Logout, Method::Post) => self.logout(&me).await,
+            (CasaEndpoint::Otp, _) if !self.method_enabled("otp") => Ok(error_page(
+                403,
+                "Your administrator has not enabled authenticator apps.",
+            )),
             (CasaEndpoint::Otp, Method::Get) => self.otp_page(&me, ctx),
             (CasaEndpoint::Otp, Method::Post) => self.otp_confirm(&me, req, ctx).await,
             (CasaEndpoint::OtpDevice(id), Method::Post) => self.otp_device(&me, id, req, ctx).await,
@@ -147,6 +164,7 @@ impl CasaServer {
             (CasaEndpoint::Consent(client), Method::Post) => {
                 self.withdraw_consent(&me, client, req, ctx).await
             }
+            (CasaEndpoint::Admin, Method::Get | Method::Post) => self.admin(&me, req, ctx).await,
             (CasaEndpoint::TrustedDevice(id), Method::Post) => {
                 self.trusted_device(&me, id, req).await
             }

@@ -22,11 +22,13 @@ pub const TWO_FACTOR: &str = "/jans-casa/2fa";
 pub const PASSWORD: &str = "/jans-casa/password";
 /// An application's consent (`{CONSENTS}/{client id}`).
 pub const CONSENTS: &str = "/jans-casa/consents";
+/// The admin console.
+pub const ADMIN: &str = "/jans-casa/admin";
 /// A trusted device (`{DEVICES}/{id}`).
 pub const DEVICES: &str = "/jans-casa/devices";
 
 /// Every path without an id, and its endpoint (the first path of an endpoint is its own).
-pub const EXACT: [(&str, CasaEndpoint); 8] = [
+pub const EXACT: [(&str, CasaEndpoint); 9] = [
     (DASHBOARD, CasaEndpoint::Dashboard),
     (ROOT, CasaEndpoint::Dashboard),
     (CALLBACK, CasaEndpoint::Callback),
@@ -35,6 +37,7 @@ pub const EXACT: [(&str, CasaEndpoint); 8] = [
     (RECOVERY_CODES, CasaEndpoint::RecoveryCodes),
     (TWO_FACTOR, CasaEndpoint::TwoFactor),
     (PASSWORD, CasaEndpoint::Password),
+    (ADMIN, CasaEndpoint::Admin),
 ];
 
 /// The paths with an id after them (`{prefix}/{id}`), as a host routes them.
@@ -85,6 +88,7 @@ pub fn label(endpoint: &CasaEndpoint) -> &'static str {
         CasaEndpoint::Password => "casa_password",
         CasaEndpoint::Consent(_) => "casa_consent",
         CasaEndpoint::TrustedDevice(_) => "casa_trusted_device",
+        CasaEndpoint::Admin => "casa_admin",
     }
 }
 

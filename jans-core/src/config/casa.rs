@@ -70,6 +70,14 @@ impl Default for TrustedDevSettings {
     }
 }
 
+/// The second-factor methods an administrator may enable (recovery codes, the way back
+/// when the others are lost, always are).
+pub const METHODS: [&str; 2] = ["fido2", "otp"];
+
+/// The role that makes a person a Casa administrator (Janssen Casa's `CasaAdmin`, in the
+/// person's SCIM `roles`).
+pub const ADMIN_ROLE: &str = "CasaAdmin";
+
 /// `casaConfiguration`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -81,6 +89,22 @@ pub struct CasaConfiguration {
     pub policy_2fa: Vec<EnforcementPolicy>,
     /// Trusted devices and known locations.
     pub trusted_dev_settings: TrustedDevSettings,
+    /// The methods people may enrol and confirm a `casa` sign-in with, of [`METHODS`]
+    /// (Janssen Casa's `enabled_methods`).
+    pub enabled_methods: Vec<String>,
+    /// A group (its inum) whose members administer Casa, besides the people with the
+    /// [`ADMIN_ROLE`] role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_group: Option<String>,
+    /// Whether the pages use the host's branding directory (`custom.css`, `logo.png`).
+    pub use_branding: bool,
+    /// The colour of buttons and links, `#rrggbb`: white text on it meets WCAG AA.
+    pub accent_color: String,
+    /// The pages' background, `#rrggbb`: the text on it meets WCAG AA.
+    pub background_color: String,
+    /// CSS added after the pages' own (Janssen Casa's `extra_css`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_css: Option<String>,
 }
 
 impl Default for CasaConfiguration {
@@ -89,9 +113,51 @@ impl Default for CasaConfiguration {
             basic_2fa_settings: Basic2faSettings::default(),
             policy_2fa: EnforcementPolicy::ALL.to_vec(),
             trusted_dev_settings: TrustedDevSettings::default(),
+            enabled_methods: METHODS.iter().map(|m| (*m).to_owned()).collect(),
+            admin_group: None,
+            use_branding: false,
+            accent_color: "#1a6bd6".to_owned(),
+            background_color: "#f3f5f8".to_owned(),
+            extra_css: None,
         }
     }
 }
+
+/// The pages' text colour (`--fg` of `jans.css`).
+pub const TEXT_COLOR: [u8; 3] = [0x1d, 0x24, 0x30];
+/// Most bytes of `extra_css`.
+pub const MAX_EXTRA_CSS: usize = 16 * 1024;
+
+/// `#rrggbb` as its three channels.
+pub fn parse_color(text: &str) -> Option<[u8; 3]> {
+    let hex = text.strip_prefix('#')?;
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let channel = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
+    Some([channel(0)?, channel(2)?, channel(4)?])
+}
+
+/// The contrast ratio of two colours (WCAG 2.2, "contrast ratio" and "relative luminance").
+pub fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let luminance = |c: [u8; 3]| {
+        let lin = |v: u8| {
+            let s = f64::from(v) / 255.0;
+            if s <= 0.040_45 {
+                s / 12.92
+            } else {
+                ((s + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let [r, g, b] = c;
+        0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    };
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// WCAG 2.2 success criterion 1.4.3 (AA): normal text needs 4.5:1.
+pub const AA_CONTRAST: f64 = 4.5;
 
 /// Most credentials an administrator may require (a person keeps at most 20 apps).
 const MAX_MIN_CREDS: usize = 5;
@@ -127,6 +193,51 @@ impl CasaConfiguration {
         seen.dedup();
         if seen.len() != self.policy_2fa.len() {
             return Err(ConfigError::new(&key("policy_2fa"), "names a policy twice"));
+        }
+        if self
+            .enabled_methods
+            .iter()
+            .any(|m| !METHODS.contains(&m.as_str()))
+        {
+            return Err(ConfigError::new(
+                &key("enabled_methods"),
+                format!("each is one of {}", METHODS.join(", ")),
+            ));
+        }
+        for (name, color, against) in [
+            ("accent_color", &self.accent_color, [0xff, 0xff, 0xff]),
+            ("background_color", &self.background_color, TEXT_COLOR),
+        ] {
+            let Some(c) = parse_color(color) else {
+                return Err(ConfigError::new(&key(name), "must be a colour as #rrggbb"));
+            };
+            if contrast(c, against) < AA_CONTRAST {
+                return Err(ConfigError::new(
+                    &key(name),
+                    format!(
+                        "the text on it would be {:.1}:1, under WCAG AA's {AA_CONTRAST}:1",
+                        contrast(c, against)
+                    ),
+                ));
+            }
+        }
+        if let Some(css) = &self.extra_css
+            && (css.len() > MAX_EXTRA_CSS || css.contains('<'))
+        {
+            return Err(ConfigError::new(
+                &key("extra_css"),
+                format!("at most {MAX_EXTRA_CSS} bytes of CSS, without '<'"),
+            ));
+        }
+        if self
+            .admin_group
+            .as_ref()
+            .is_some_and(|g| g.is_empty() || g.len() > 128)
+        {
+            return Err(ConfigError::new(
+                &key("admin_group"),
+                "a group's inum, 1 to 128 characters",
+            ));
         }
         for (name, days) in [
             (
@@ -173,6 +284,13 @@ mod tests {
             serde_json::json!({"policy_2fa": ["EVERY_LOGIN", "EVERY_LOGIN"]}),
             serde_json::json!({"trusted_dev_settings": {"device_exp_days": 0}}),
             serde_json::json!({"trusted_dev_settings": {"location_exp_days": 366}}),
+            serde_json::json!({"enabled_methods": ["sms"]}),
+            serde_json::json!({"accent_color": "blue"}),
+            // Yellow under white text, dark grey behind dark text: too little contrast.
+            serde_json::json!({"accent_color": "#ffd700"}),
+            serde_json::json!({"background_color": "#333333"}),
+            serde_json::json!({"extra_css": "</style><script>"}),
+            serde_json::json!({"admin_group": ""}),
         ] {
             let c: CasaConfiguration = serde_json::from_value(bad.clone()).unwrap();
             assert!(c.validate().is_err(), "{bad}");
@@ -183,5 +301,18 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn contrast_is_wcag_s() {
+        // WCAG's own extremes, and the default accent under white text (5.0:1 or so).
+        assert!((contrast([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 1e-9);
+        assert!((contrast([9, 9, 9], [9, 9, 9]) - 1.0).abs() < 1e-9);
+        let accent = parse_color("#1a6bd6").unwrap();
+        assert!(contrast(accent, [255; 3]) > AA_CONTRAST);
+        assert_eq!(parse_color("#A0b1C2"), Some([0xa0, 0xb1, 0xc2]));
+        for bad in ["", "#12345", "#1234567", "123456", "#12345g"] {
+            assert_eq!(parse_color(bad), None, "{bad}");
+        }
     }
 }

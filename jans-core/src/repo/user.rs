@@ -123,6 +123,34 @@ fn bad(attribute: &'static str, reason: &'static str) -> UserError {
 }
 
 impl User {
+    /// The person's roles: the `value` of each of their SCIM `roles` (RFC 7643 §4.1.2),
+    /// Janssen's `role` (Casa's administrators have `CasaAdmin`).
+    pub fn roles(&self) -> Vec<String> {
+        self.scim
+            .get("roles")
+            .and_then(serde_json::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r.get("value")?.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Give the person `roles` (none: no SCIM `roles`).
+    pub fn set_roles(&mut self, roles: &[String]) {
+        if roles.is_empty() {
+            self.scim.remove("roles");
+        } else {
+            let list = roles
+                .iter()
+                .map(|r| serde_json::json!({"value": r}))
+                .collect();
+            self.scim
+                .insert("roles".into(), serde_json::Value::Array(list));
+        }
+    }
+
     /// The key of the case-insensitive `uid` index.
     pub fn uid_key(uid: &str) -> String {
         uid.to_lowercase()

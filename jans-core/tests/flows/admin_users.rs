@@ -293,3 +293,62 @@ fn bad_user_writes_are_refused_and_change_nothing() {
     );
     assert_eq!(users(&h), before, "nothing stored changed");
 }
+
+/// Janssen's `role` (what makes a Casa administrator) is a multi-valued custom attribute,
+/// kept as the person's SCIM `roles`: written, shown, replaced, cleared; a role that is not
+/// text is refused and changes nothing.
+#[test]
+fn roles_are_a_multi_valued_custom_attribute() {
+    let h = Harness::new();
+    let w = token(&h, "https://jans.io/oauth/config/user.write");
+    let r = token(&h, "https://jans.io/oauth/config/user.readonly");
+    let person = |custom: Value| {
+        json!({
+            "userId": "dave", "mail": "dave@example.com", "displayName": "Dave",
+            "givenName": "Dave", "jansStatus": "active", "userPassword": ALICE,
+            "customAttributes": custom,
+        })
+    };
+    let created = send(
+        &h,
+        AdminEndpoint::Users,
+        Method::Post,
+        &w,
+        Some(person(
+            json!([{"name": "role", "multiValued": true, "values": ["CasaAdmin", "auditor", "CasaAdmin"]}]),
+        )),
+    );
+    assert_eq!(created.status(), 201, "{:?}", created.body);
+    let inum = json(&created)["inum"].as_str().unwrap().to_owned();
+    let stored = || block_on(h.stores.users.get(&inum)).unwrap().unwrap();
+    assert_eq!(stored().roles(), ["CasaAdmin", "auditor"]);
+    let shown = json(&send(
+        &h,
+        AdminEndpoint::User(inum.clone()),
+        Method::Get,
+        &r,
+        None,
+    ));
+    assert_eq!(
+        shown["customAttributes"],
+        json!([{"name": "role", "multiValued": true, "values": ["CasaAdmin", "auditor"]}])
+    );
+    for bad in [
+        json!([{"name": "role", "values": [7]}]),
+        json!([{"name": "role", "values": [""]}]),
+        json!([{"name": "role", "values": ["x".repeat(129)]}]),
+    ] {
+        let mut body = person(bad.clone());
+        body["inum"] = inum.clone().into();
+        let answer = send(&h, AdminEndpoint::Users, Method::Put, &w, Some(body));
+        refused(&answer, 400);
+        assert_eq!(stored().roles(), ["CasaAdmin", "auditor"], "{bad}");
+    }
+    // Replaced without it: no role any more.
+    let mut body = person(json!([]));
+    body["inum"] = inum.clone().into();
+    let answer = send(&h, AdminEndpoint::Users, Method::Put, &w, Some(body));
+    assert_eq!(answer.status(), 200, "{:?}", answer.body);
+    assert!(stored().roles().is_empty());
+    assert!(!stored().scim.contains_key("roles"));
+}

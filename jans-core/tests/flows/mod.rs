@@ -19,6 +19,7 @@ pub mod backends;
 pub mod brute_force;
 pub mod casa;
 mod casa_account;
+mod casa_admin;
 mod casa_devices;
 pub mod ciba;
 pub mod client_auth;

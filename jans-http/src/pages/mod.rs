@@ -18,7 +18,7 @@ use crate::routes::AppState;
 mod interaction;
 pub use interaction::{show, submit};
 
-const TEMPLATES: [(&str, &str); 17] = [
+const TEMPLATES: [(&str, &str); 18] = [
     (
         "webauthn_form.html",
         include_str!("../../templates/webauthn_form.html"),
@@ -59,6 +59,10 @@ const TEMPLATES: [(&str, &str); 17] = [
     (
         "casa_codes.html",
         include_str!("../../templates/casa_codes.html"),
+    ),
+    (
+        "casa_admin.html",
+        include_str!("../../templates/casa_admin.html"),
     ),
 ];
 

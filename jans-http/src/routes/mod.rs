@@ -40,6 +40,9 @@ pub struct AppState {
     /// The proxies whose forwarded client certificates are believed
     /// ([`jans_core::x509::forwarded`]); from any other peer those headers are ignored.
     pub trusted_proxies: Vec<jans_core::outbound::Cidr>,
+    /// Casa's branding directory (`custom.css`, `logo.png`, ...), served at
+    /// `/jans-casa/custom/` when set.
+    pub casa_branding: Option<std::path::PathBuf>,
     request_seq: AtomicU64,
     request_prefix: u32,
 }
@@ -65,12 +68,20 @@ impl AppState {
                 crate::pages::Pages::load(None).expect("the embedded templates are valid"),
             ),
             trusted_proxies: Vec::new(),
+            casa_branding: None,
             request_seq: AtomicU64::new(0),
             request_prefix: u32::from_le_bytes(p),
         }
     }
 
-    /// Believe the client certificates the proxies at `proxies` forward in headers.
+    /// Serve Casa's branding files from `dir` (`/jans-casa/custom/{file}`).
+    pub fn with_casa_branding(mut self, dir: Option<std::path::PathBuf>) -> Self {
+        self.casa_branding = dir;
+        self
+    }
+
+    /// Believe the client certificates and client addresses the proxies at `proxies`
+    /// forward in headers.
     pub fn with_trusted_proxies(mut self, proxies: Vec<jans_core::outbound::Cidr>) -> Self {
         self.trusted_proxies = proxies;
         self

@@ -94,9 +94,18 @@ impl AuthServer {
                 if !settings.enabled {
                     return Ok(None);
                 }
-                let offered = self
+                // The methods the administrator disabled are not offered (recovery codes,
+                // the way back, always are).
+                let enabled = self.config().casa_configuration.enabled_methods.clone();
+                let offered: Vec<Factor> = self
                     .enrolled_factors(&user.inum, settings.preferred)
-                    .await?;
+                    .await?
+                    .into_iter()
+                    .filter(|f| match f {
+                        Factor::RecoveryCode => true,
+                        f => enabled.iter().any(|m| m == f.name()),
+                    })
+                    .collect();
                 if offered.is_empty() {
                     tracing::warn!(
                         user = %user.inum,

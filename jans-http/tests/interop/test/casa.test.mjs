@@ -5,7 +5,8 @@
 // factor in turn (a code, "try another way" with the passkey, a recovery code). Asked
 // only on an untrusted device, the browser is trusted after its code and then skips the
 // second factor until the person revokes it. The last credential cannot be removed while
-// 2FA is on. Every page passes axe-core with no serious
+// 2FA is on. An administrator (the CasaAdmin role) changes the default policy in the admin
+// console and resets a locked-out person to password-only. Every page passes axe-core with no serious
 // or critical violation.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -88,11 +89,11 @@ async function shoot(page, name) {
 
 /** From Casa's address (or the login page it leads to), through the password, to the
  * second factor or the dashboard. */
-async function password(page) {
+async function password(page, who = USER, secret = PASSWORD) {
   if (!(await page.$('#username'))) await page.goto(CASA);
   await page.waitForSelector('#username', { timeout: 10000 });
-  await page.fill('#username', USER);
-  await page.fill('#password', PASSWORD);
+  await page.fill('#username', who);
+  await page.fill('#password', secret);
   await page.click('button[type=submit]');
 }
 
@@ -329,5 +330,62 @@ test('Casa: an application\'s access withdrawn ends its tokens; the password cha
     await dashboard(page);
   } finally {
     await ctx.close();
+  }
+});
+
+test('Casa: the admin console sets who is asked when, and resets a locked-out person', async () => {
+  const ADMIN = process.env.JANS_CASA_ADMIN ?? 'dave';
+  const CAROL = `${PASSWORD} and more`; // the previous test changed it
+  const browser = await chromiumBrowser();
+  const carolCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const adminCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    // carol turns 2FA on; her passkey is in another browser: locked out here.
+    const carol = await carolCtx.newPage();
+    await password(carol, USER, CAROL);
+    await dashboard(carol);
+    assert.equal(await carol.$('text=Admin console'), null);
+    await carol.click('text=Turn on two-factor authentication');
+    await dashboard(carol);
+    await carol.goto(`${CASA}admin`);
+    assert.match(await carol.textContent('body'), /Only Casa's administrators/);
+    await carol.goto(CASA);
+    await carol.click('text=Sign out');
+    await password(carol, USER, CAROL);
+    await carol.waitForSelector('h1:has-text("Confirm it")');
+
+    // dave, an administrator: asked when the device is unknown by default from now on,
+    // every sign-in still allowed; then carol reset to password-only.
+    const admin = await adminCtx.newPage();
+    await password(admin, ADMIN, PASSWORD);
+    await dashboard(admin);
+    await admin.click('text=Admin console');
+    await admin.waitForSelector('h1:has-text("Admin console")');
+    await accessible(admin, 'the admin console');
+    await shoot(admin, 'casa-admin');
+    await admin.check('input[name=default_policy][value=DEVICE_UNKNOWN]');
+    await admin.click('text=Save settings');
+    await admin.waitForSelector('.notice');
+    assert.match(await admin.textContent('.notice'), /settings were saved/);
+    assert.ok(await admin.isChecked('input[name=default_policy][value=DEVICE_UNKNOWN]'));
+    await admin.fill('#reset-username', USER);
+    await admin.click('form:has(#reset-username) button[type=submit]');
+    await admin.waitForSelector('.notice');
+    assert.match(await admin.textContent('.notice'), new RegExp(`${USER} signs in with the password alone`));
+
+    // carol: the password alone, 2FA off, the new default policy hers.
+    await carol.goto(CASA);
+    await password(carol, USER, CAROL);
+    await dashboard(carol);
+    assert.match(await carol.textContent('#tfa + p'), /is off/);
+    assert.ok(await carol.isChecked('input[name=when][value=device]'));
+
+    // Back to every sign-in by default.
+    await admin.check('input[name=default_policy][value=EVERY_LOGIN]');
+    await admin.click('text=Save settings');
+    await admin.waitForSelector('.notice');
+  } finally {
+    await carolCtx.close();
+    await adminCtx.close();
   }
 });

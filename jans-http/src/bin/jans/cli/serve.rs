@@ -53,6 +53,10 @@ pub(crate) struct ServeArgs {
     /// location" policy compares. Without one, that policy is not offered.
     #[arg(long, env = "JANS_GEOIP_FILE")]
     geoip_file: Option<PathBuf>,
+    /// Casa's branding directory: its `custom.css`, `logo.png` and the files they name,
+    /// served at /jans-casa/custom/ and used when Casa's `use_branding` is on.
+    #[arg(long, env = "JANS_CASA_BRANDING")]
+    casa_branding: Option<PathBuf>,
 }
 
 /// The issuer when none is configured: http://localhost:PORT for loopback listeners.
@@ -170,7 +174,8 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> Res<()> {
             Arc::new(OsRandom),
         )
         .with_pages(pages)
-        .with_trusted_proxies(trusted_proxies),
+        .with_trusted_proxies(trusted_proxies)
+        .with_casa_branding(args.casa_branding.clone()),
     );
     let host = HostConfig {
         hsts: tls.is_some(),

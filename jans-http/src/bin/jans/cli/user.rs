@@ -27,6 +27,9 @@ pub(crate) enum UserCommand {
         /// name (display name)
         #[arg(long)]
         name: Option<String>,
+        /// A role (Janssen's `role`; `CasaAdmin` opens Casa's admin console); repeatable.
+        #[arg(long = "role")]
+        roles: Vec<String>,
         /// Read the password from standard input (required: never on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -128,15 +131,25 @@ async fn through(remote: &Remote, cmd: &UserCommand, password: Option<String>) -
             given_name,
             family_name,
             name,
+            roles,
             ..
         } => {
             let mut body = serde_json::json!({
                 "userId": username, "mail": email, "givenName": given_name,
                 "displayName": name, "jansStatus": "active", "userPassword": password,
             });
+            let mut custom = Vec::new();
             if let Some(sn) = family_name {
-                body["customAttributes"] =
-                    serde_json::json!([{"name": "sn", "multiValued": false, "values": [sn]}]);
+                custom
+                    .push(serde_json::json!({"name": "sn", "multiValued": false, "values": [sn]}));
+            }
+            if !roles.is_empty() {
+                custom.push(
+                    serde_json::json!({"name": "role", "multiValued": true, "values": roles}),
+                );
+            }
+            if !custom.is_empty() {
+                body["customAttributes"] = serde_json::Value::Array(custom);
             }
             let (status, v, _) = remote
                 .call(
@@ -198,9 +211,10 @@ pub(crate) async fn run(cli: &Cli, cmd: &UserCommand) -> Res<()> {
             given_name,
             family_name,
             name,
+            roles,
             ..
         } => {
-            let user = User {
+            let mut user = User {
                 uid: username.clone(),
                 mail: email.clone(),
                 given_name: given_name.clone(),
@@ -208,6 +222,7 @@ pub(crate) async fn run(cli: &Cli, cmd: &UserCommand) -> Res<()> {
                 name: name.clone(),
                 ..User::default()
             };
+            user.set_roles(roles);
             let user = opened
                 .engine
                 .add_user(user, &password, &ctx())
