@@ -11,7 +11,7 @@ use crate::casa::{CasaServer, Me, back, error_page, field, page};
 use crate::ctx::{Ctx, format_date};
 use crate::error::Error;
 use crate::repo::fido2::Fido2Registration;
-use crate::repo::otp::{OtpDevice, OtpDevices};
+use crate::repo::otp::{OtpDevice, OtpDevices, OtpKind};
 use crate::repo::recovery_codes::RecoveryCodes;
 use crate::repo::two_factor::Factor;
 use crate::repo::two_factor::TwoFactorSettings;
@@ -22,6 +22,7 @@ use crate::response::Response;
 pub(super) fn notice(what: &str) -> Option<&'static str> {
     Some(match what {
         "otp-added" => "Your authenticator app was added.",
+        "hotp-added" => "Your token was added.",
         "renamed" => "The name was changed.",
         "removed" => "The credential was removed.",
         "2fa-on" => "Two-factor authentication is on.",
@@ -127,6 +128,7 @@ impl CasaServer {
             .map(|d| {
                 json!({
                     "id": d.id, "name": d.nickname, "added": format_date(d.added_on),
+                    "hotp": d.kind == OtpKind::Hotp,
                     "last_used": d.last_used.map(format_date),
                 })
             })
@@ -179,9 +181,15 @@ impl CasaServer {
         ))
     }
 
-    /// `GET /jans-casa/otp`: a new enrolment, its QR code and the first-code form.
-    pub(super) fn otp_page(&self, me: &Me, ctx: &Ctx) -> Result<Response, Error> {
-        let e = self.start_totp(&me.user.inum, &me.user.uid, ctx)?;
+    /// `GET /jans-casa/otp`: a new enrolment, its QR code and the first-code form: of an
+    /// authenticator app, or with `?kind=hotp` of a counter-based token.
+    pub(super) fn otp_page(&self, me: &Me, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+        let kind = match req.query.get("kind").ok().flatten() {
+            None | Some("totp") => OtpKind::Totp,
+            Some("hotp") => OtpKind::Hotp,
+            Some(_) => return Ok(error_page(400, "Unknown kind of device.")),
+        };
+        let e = self.start_otp(&me.user.inum, &me.user.uid, kind, ctx)?;
         Ok(otp_form(me, &e, None, 200))
     }
 
@@ -202,8 +210,12 @@ impl CasaServer {
                 ctx,
             )
             .await?;
-        if stored.is_some() {
-            return Ok(back("otp-added", &self.services.config().issuer));
+        if let Some(device) = stored {
+            let done = match device.kind {
+                OtpKind::Totp => "otp-added",
+                OtpKind::Hotp => "hotp-added",
+            };
+            return Ok(back(done, &self.services.config().issuer));
         }
         Ok(match self.resume_totp(&me.user.inum, &pending, ctx)? {
             Some(e) => otp_form(
@@ -490,7 +502,7 @@ fn otp_form(
         "casa_otp.html",
         json!({
             "csrf": me.session.csrf, "qr": e.qr_svg, "secret": e.secret, "uri": e.uri,
-            "pending": e.pending, "error": error,
+            "pending": e.pending, "error": error, "hotp": e.kind == OtpKind::Hotp,
         }),
     )
 }

@@ -154,7 +154,7 @@ impl CasaServer {
                 403,
                 "Your administrator has not enabled authenticator apps.",
             )),
-            (CasaEndpoint::Otp, Method::Get) => self.otp_page(&me, ctx),
+            (CasaEndpoint::Otp, Method::Get) => self.otp_page(&me, req, ctx),
             (CasaEndpoint::Otp, Method::Post) => self.otp_confirm(&me, req, ctx).await,
             (CasaEndpoint::OtpDevice(id), Method::Post) => self.otp_device(&me, id, req, ctx).await,
             (CasaEndpoint::Passkey(id), Method::Post) => self.passkey(&me, id, req, ctx).await,

@@ -1,20 +1,28 @@
 //! Enrolling authenticator apps and making recovery codes (issue 17 items 2–3); the
 //! auth-server checks them at sign-in (`auth::authn::otp`).
 //!
-//! Enrolment is two steps with nothing stored between them: [`CasaServer::start_totp`]
+//! Enrolment is two steps with nothing stored between them: [`CasaServer::start_otp`]
 //! draws a 160-bit secret (RFC 4226 §4 R6 recommends 160 bits) and hands back its key URI,
 //! its QR code and a `pending` token — the secret sealed under the master key with the
-//! person and an expiry; [`CasaServer::confirm_totp`] takes that token and a first code
-//! from the app, and only then stores the device, its secret sealed to it, with that code's
-//! step spent.
+//! person, the kind and an expiry; [`CasaServer::confirm_totp`] takes that token and a first
+//! code from the app, and only then stores the device, its secret sealed to it, with that
+//! code's step spent. A TOTP app (RFC 6238) gives the code of now; an HOTP token or app
+//! (RFC 4226) the code of its next counter, looked for from 0 within
+//! [`HOTP_LOOK_AHEAD`].
 
 use serde::{Deserialize, Serialize};
 
 use crate::casa::CasaServer;
 use crate::ctx::Ctx;
 use crate::error::Error;
+use crate::otp::OtpAlgorithm;
 use crate::otp::Totp;
-use crate::repo::otp::{MAX_PER_PERSON, OtpDevice, OtpDevices, OtpKind, WINDOW, secret_aad};
+use crate::repo::otp::{
+    HOTP_LOOK_AHEAD, MAX_PER_PERSON, OtpDevice, OtpDevices, OtpKind, WINDOW, secret_aad,
+};
+
+/// Digits of an HOTP code (RFC 4226 §5.3: at least six).
+const HOTP_DIGITS: u32 = 6;
 
 /// Seconds a started enrolment waits for its first code.
 pub const ENROLMENT_LIFETIME: u64 = 600;
@@ -38,6 +46,8 @@ pub struct TotpEnrolment {
     pub secret: String,
     /// What [`CasaServer::confirm_totp`] takes back with the first code.
     pub pending: String,
+    /// Time-based (an app) or counter-based (a token).
+    pub kind: OtpKind,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -45,6 +55,12 @@ struct Pending {
     secret: String,
     account: String,
     expires_at: u64,
+    #[serde(default = "totp_kind")]
+    kind: OtpKind,
+}
+
+fn totp_kind() -> OtpKind {
+    OtpKind::Totp
 }
 
 /// A nickname as kept: trimmed, without control characters, at most [`MAX_NICKNAME`]
@@ -62,11 +78,13 @@ impl CasaServer {
         OtpDevices::new(self.services.stores().documents.clone())
     }
 
-    /// The page's view of an enrolment of `secret` for `account`, sealed as `pending`.
+    /// The page's view of an enrolment of `secret` of `kind` for `account`, sealed as
+    /// `pending`.
     fn enrolment(
         &self,
         secret: &[u8],
         account: &str,
+        kind: OtpKind,
         pending: String,
     ) -> Result<TotpEnrolment, Error> {
         let config = self.services.config();
@@ -75,7 +93,12 @@ impl CasaServer {
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_else(|| config.issuer.clone());
-        let uri = crate::otp::totp_uri(&issuer, account, secret, &Totp::default());
+        let uri = match kind {
+            OtpKind::Totp => crate::otp::totp_uri(&issuer, account, secret, &Totp::default()),
+            OtpKind::Hotp => {
+                crate::otp::hotp_uri(&issuer, account, secret, 0, HOTP_DIGITS, OtpAlgorithm::Sha1)
+            }
+        };
         let qr_svg = crate::qr::svg(&uri, "QR code of the key for your authenticator app", 220)
             .map_err(|e| Error::Internal(e.to_string()))?;
         Ok(TotpEnrolment {
@@ -83,24 +106,38 @@ impl CasaServer {
             qr_svg,
             secret: crate::otp::base32_encode(secret),
             pending,
+            kind,
         })
     }
 
-    /// Start enrolling an authenticator app for the person `inum`, whose account is shown
-    /// in the app as `account`. Nothing is stored.
+    /// Start enrolling an authenticator app (TOTP) for the person `inum`, whose account is
+    /// shown in the app as `account`. Nothing is stored.
     pub fn start_totp(&self, inum: &str, account: &str, ctx: &Ctx) -> Result<TotpEnrolment, Error> {
+        self.start_otp(inum, account, OtpKind::Totp, ctx)
+    }
+
+    /// Start enrolling a one-time-password device of `kind` for the person `inum`.
+    /// Nothing is stored.
+    pub fn start_otp(
+        &self,
+        inum: &str,
+        account: &str,
+        kind: OtpKind,
+        ctx: &Ctx,
+    ) -> Result<TotpEnrolment, Error> {
         let secret = ctx.random_bytes(SECRET_LEN);
         let pending = serde_json::to_vec(&Pending {
             secret: crate::b64::encode(&secret),
             account: account.to_owned(),
             expires_at: ctx.now.saturating_add(ENROLMENT_LIFETIME),
+            kind,
         })
         .map_err(|e| Error::Internal(e.to_string()))?;
         let pending =
             self.services
                 .secret_box()
                 .seal(&pending, &pending_aad(inum), ctx.rng.as_ref())?;
-        self.enrolment(&secret, account, pending)
+        self.enrolment(&secret, account, kind, pending)
     }
 
     fn open_pending(&self, inum: &str, pending: &str) -> Option<(Vec<u8>, Pending)> {
@@ -124,7 +161,7 @@ impl CasaServer {
     ) -> Result<Option<TotpEnrolment>, Error> {
         match self.open_pending(inum, pending) {
             Some((secret, p)) if ctx.now <= p.expires_at => self
-                .enrolment(&secret, &p.account, pending.to_owned())
+                .enrolment(&secret, &p.account, p.kind, pending.to_owned())
                 .map(Some),
             _ => Ok(None),
         }
@@ -146,7 +183,16 @@ impl CasaServer {
             return Ok(None);
         };
         let totp = Totp::default();
-        let Some(step) = totp.verify(&secret, code.trim(), ctx.now, WINDOW) else {
+        let (alg, digits, period) = match p.kind {
+            OtpKind::Totp => (totp.alg, totp.digits, totp.period),
+            OtpKind::Hotp => (OtpAlgorithm::Sha1, HOTP_DIGITS, 0),
+        };
+        let step = match p.kind {
+            OtpKind::Totp => totp.verify(&secret, code.trim(), ctx.now, WINDOW),
+            OtpKind::Hotp => (0..HOTP_LOOK_AHEAD)
+                .find(|c| crate::otp::hotp_matches(&secret, *c, code.trim(), digits, alg)),
+        };
+        let Some(step) = step else {
             return Ok(None);
         };
         let devices = self.otp_devices();
@@ -163,15 +209,15 @@ impl CasaServer {
             )?,
             id,
             user: inum.to_owned(),
-            nickname: if name.is_empty() {
-                "Authenticator app".to_owned()
-            } else {
-                name
+            nickname: match (name.is_empty(), p.kind) {
+                (false, _) => name,
+                (true, OtpKind::Totp) => "Authenticator app".to_owned(),
+                (true, OtpKind::Hotp) => "Hardware token".to_owned(),
             },
-            kind: OtpKind::Totp,
-            alg: totp.alg,
-            digits: totp.digits,
-            period: totp.period,
+            kind: p.kind,
+            alg,
+            digits,
+            period,
             last_step: Some(step),
             added_on: ctx.now,
             last_used: None,

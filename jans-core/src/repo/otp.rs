@@ -25,6 +25,10 @@ pub const MAX_PER_PERSON: usize = 20;
 /// sign-in.
 pub const WINDOW: u64 = 1;
 
+/// Counters past the last one used that an HOTP code is looked for at (RFC 4226 §7.4's
+/// look-ahead window `s`): a token pressed a few times unused still signs in.
+pub const HOTP_LOOK_AHEAD: u64 = 10;
+
 /// What a device's sealed secret is bound to: its person and its id (a secret copied to
 /// another device or person does not open).
 pub fn secret_aad(inum: &str, id: &str) -> Vec<u8> {

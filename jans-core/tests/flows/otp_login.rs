@@ -263,3 +263,88 @@ fn casa_asks_the_second_factor_only_when_the_person_turned_it_on() {
     let r = password_step(&h, &c, "casa");
     assert!(r.headers.iter().any(|(n, _)| *n == "set-cookie"));
 }
+
+/// A counter-based token (HOTP, RFC 4226) enrolled in Casa's page: its key URI carries
+/// `counter=0`, a wrong first code shows the enrolment again, the token's next code adds
+/// it (that counter spent); then each press signs in once, a press skipped within the
+/// look-ahead still does, an old counter never again.
+#[test]
+fn a_counter_based_token_is_enrolled_in_casa_and_signs_in_once_per_counter() {
+    use super::casa::{Browser, page, sign_in};
+    use jans_core::otp::{OtpAlgorithm, hotp};
+    let h = harness();
+    let c = rp(&h, json!({"trusted_client": true}));
+    let mut b = Browser::default();
+    let dash = sign_in(&h, &mut b, None);
+    let csrf = page(&dash).2["csrf"].as_str().unwrap().to_owned();
+    assert_eq!(page(&b.get(&h, "/jans-casa/otp?kind=sms")).1, 400);
+    let form = b.get(&h, "/jans-casa/otp?kind=hotp");
+    let (template, _, ctx) = page(&form);
+    assert_eq!(template, "casa_otp.html");
+    assert_eq!(ctx["hotp"], true);
+    let uri = ctx["uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with("otpauth://hotp/") && uri.ends_with("&counter=0"),
+        "{uri}"
+    );
+    let secret = jans_core::otp::base32_decode(ctx["secret"].as_str().unwrap()).unwrap();
+    let pending = ctx["pending"].as_str().unwrap().to_owned();
+    let press = |counter: u64| format!("{:06}", hotp(&secret, counter, 6, OtpAlgorithm::Sha1));
+    let add = |b: &mut Browser, code: &str| {
+        b.post(
+            &h,
+            "/jans-casa/otp",
+            &[
+                ("csrf", &csrf),
+                ("pending", &pending),
+                ("nickname", ""),
+                ("code", code),
+            ],
+        )
+    };
+    // A code beyond the look-ahead is not the token's first.
+    assert_eq!(page(&add(&mut b, &press(10))).1, 400);
+    let r = add(&mut b, &press(1));
+    assert_eq!(location(&r), format!("{ISSUER}/jans-casa/?done=hotp-added"));
+    let dash = b.get(&h, "/jans-casa/?done=hotp-added");
+    let ctx = page(&dash).2;
+    assert_eq!(ctx["notice"], "Your token was added.");
+    assert_eq!(ctx["apps"][0]["name"], "Hardware token");
+    assert_eq!(ctx["apps"][0]["hotp"], true);
+    // Counter 1 was spent by the enrolment, counter 0 is behind it: neither signs in.
+    for spent in [press(1), press(0)] {
+        let (id, view) = second_step(&h, &password_step(&h, &c, "otp"));
+        let r = block_on(h.engine.interaction_otp(&id, &view.csrf, &spent, &h.ctx())).unwrap();
+        assert!(matches!(r, LoginResult::Retry { .. }), "{r:?}");
+    }
+    // Counter 4 (2 and 3 pressed unused): signs in, and then 2 and 3 never do.
+    let (id, view) = second_step(&h, &password_step(&h, &c, "otp"));
+    let r = done(
+        block_on(
+            h.engine
+                .interaction_otp(&id, &view.csrf, &press(4), &h.ctx()),
+        )
+        .unwrap(),
+    );
+    let claims = id_token_claims(&h, &c, &location(&r));
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+    let (id, view) = second_step(&h, &password_step(&h, &c, "otp"));
+    let r = block_on(
+        h.engine
+            .interaction_otp(&id, &view.csrf, &press(3), &h.ctx()),
+    )
+    .unwrap();
+    assert!(matches!(r, LoginResult::Retry { .. }), "{r:?}");
+    let r = done(
+        block_on(
+            h.engine
+                .interaction_otp(&id, &view.csrf, &press(5), &h.ctx()),
+        )
+        .unwrap(),
+    );
+    assert!(
+        location(&r).starts_with(super::authorize::CB),
+        "{}",
+        location(&r)
+    );
+}

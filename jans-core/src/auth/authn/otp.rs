@@ -87,7 +87,7 @@ impl AuthServer {
                 // RFC 4226 §7.4: a look-ahead of a few counters past the last one used.
                 OtpKind::Hotp => {
                     let next = d.last_step.map_or(0, |s| s.saturating_add(1));
-                    (next..next.saturating_add(10))
+                    (next..next.saturating_add(crate::repo::otp::HOTP_LOOK_AHEAD))
                         .find(|c| crate::otp::hotp_matches(&secret, *c, code, d.digits, d.alg))
                 }
             };

@@ -1,7 +1,7 @@
 // Casa in Chromium (issue 17 item 9), on the real pages of `jans serve`: a person signs in
 // to /jans-casa/ through the auth-server, enrols an authenticator app (the test computes
-// its codes, RFC 6238), makes recovery codes, adds a passkey with a CDP virtual
-// authenticator, turns two-factor authentication on, and then signs in with each second
+// its codes, RFC 6238) and a counter-based token (RFC 4226), makes recovery codes, adds a
+// passkey with a CDP virtual authenticator, turns two-factor authentication on, and then signs in with each second
 // factor in turn (a code, "try another way" with the passkey, a recovery code). Asked
 // only on an untrusted device, the browser is trusted after its code and then skips the
 // second factor until the person revokes it. The last credential cannot be removed while
@@ -145,6 +145,21 @@ test('Casa: enrol each method, turn 2FA on, sign in with each, keep the last cre
   await dashboard(page);
   assert.match(await page.textContent('.notice'), /authenticator app was added/);
   assert.match(await page.textContent('section[aria-labelledby=apps]'), /Work phone/);
+
+  // A counter-based (HOTP) token: its first code is the one of counter 0. Then removed.
+  await page.click('text=Add a counter-based (HOTP) token');
+  await page.waitForSelector('#otp-secret');
+  assert.match(await page.textContent('h1'), /counter-based token/);
+  await accessible(page, 'the token enrolment page');
+  const tokenSecret = (await page.textContent('#otp-secret')).trim();
+  await page.fill('#code', totp(tokenSecret, 0)); // HOTP is TOTP's HMAC of a counter
+  await page.click('form[action="/jans-casa/otp"] button[type=submit]');
+  await dashboard(page);
+  assert.match(await page.textContent('.notice'), /token was added/);
+  assert.match(await page.textContent('section[aria-labelledby=apps]'), /Hardware token \(counter-based\)/);
+  await page.click('button[aria-label="Remove Hardware token"]');
+  await dashboard(page);
+  assert.doesNotMatch(await page.textContent('section[aria-labelledby=apps]'), /Hardware token/);
 
   // Recovery codes, shown once.
   await page.click('text=Make recovery codes');
