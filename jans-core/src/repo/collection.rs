@@ -201,7 +201,9 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
     /// Change the value `id` by compare-and-set: read it as stored now, let `change` edit it
     /// (and say whether to write), write it at that revision with the keys `keys` gives,
     /// and start again when another writer came first — at most `attempts` times, then
-    /// `Conflict`. Whether it wrote; `false` when `id` is absent.
+    /// `Conflict`. Whether it wrote; `false` when `id` is absent, or was deleted between
+    /// the read and the write (some backends say `NotFound` then, others `Conflict` and
+    /// the next read finds nothing).
     pub async fn update(
         &self,
         id: &str,
@@ -222,6 +224,7 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
             {
                 Ok(_) => return Ok(true),
                 Err(StoreError::Conflict) => continue,
+                Err(StoreError::NotFound) => return Ok(false),
                 Err(e) => return Err(e),
             }
         }
@@ -237,6 +240,31 @@ impl<T: Serialize + DeserializeOwned + Clone> Collection<T> {
     /// write came first; whether it was there.
     pub async fn delete_at(&self, id: &str, revision: u64) -> Result<bool, StoreError> {
         self.store.delete(self.name, id, Some(revision)).await
+    }
+
+    /// Delete the value `id` when `owned` says it may go (its owner's, say), by
+    /// compare-and-set: a value changed meanwhile is read and judged again, at most
+    /// `attempts` times, then `Conflict`. Whether it was deleted; `false` when it is absent
+    /// or not `owned`.
+    pub async fn delete_if(
+        &self,
+        id: &str,
+        attempts: usize,
+        owned: impl Fn(&T) -> bool,
+    ) -> Result<bool, StoreError> {
+        for _ in 0..attempts {
+            let Some((revision, value)) = self.get_fresh(id).await? else {
+                return Ok(false);
+            };
+            if !owned(&value) {
+                return Ok(false);
+            }
+            match self.delete_at(id, revision).await {
+                Err(StoreError::Conflict) => continue,
+                other => return other,
+            }
+        }
+        Err(StoreError::Conflict)
     }
 
     /// Up to `limit` values whose id starts with, and is longer than, `prefix`, in id

@@ -138,19 +138,9 @@ impl OtpDevices {
 
     /// Delete the person's device `id`; whether it was theirs.
     pub async fn delete(&self, user: &str, id: &str) -> Result<bool, StoreError> {
-        for _ in 0..Self::ATTEMPTS {
-            let Some((revision, d)) = self.0.get_fresh(id).await? else {
-                return Ok(false);
-            };
-            if d.user != user {
-                return Ok(false);
-            }
-            match self.0.delete_at(id, revision).await {
-                Err(StoreError::Conflict) => continue,
-                other => return other,
-            }
-        }
-        Err(StoreError::Conflict)
+        self.0
+            .delete_if(id, Self::ATTEMPTS, |d| d.user == user)
+            .await
     }
 
     /// Accept a code of the person's device `id` for `step` (a TOTP step, an HOTP counter)

@@ -154,19 +154,9 @@ impl TrustedDevices {
     /// Stop trusting the person's device `id`; `false` when there is none (or it is
     /// another person's).
     pub async fn delete(&self, user: &str, id: &str) -> Result<bool, StoreError> {
-        for _ in 0..Self::ATTEMPTS {
-            let Some((revision, d)) = self.0.get_fresh(id).await? else {
-                return Ok(false);
-            };
-            if d.user != user {
-                return Ok(false);
-            }
-            match self.0.delete_at(id, revision).await {
-                Err(StoreError::Conflict) => continue,
-                other => return other,
-            }
-        }
-        Err(StoreError::Conflict)
+        self.0
+            .delete_if(id, Self::ATTEMPTS, |d| d.user == user)
+            .await
     }
 
     /// Stop trusting every device of the person; how many there were.

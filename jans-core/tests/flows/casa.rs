@@ -67,6 +67,16 @@ impl Browser {
     }
 }
 
+/// The values of the dashboard's "when to ask" choices (`ctx` a dashboard's context).
+pub(crate) fn offered_policies(ctx: &Value) -> Vec<&str> {
+    ctx["when"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_str().unwrap())
+        .collect()
+}
+
 pub(crate) fn page(r: &Response) -> (&'static str, u16, &Value) {
     match &r.body {
         Body::Page(p) => (p.template, p.status, &p.context),

@@ -15,7 +15,9 @@ use jans_core::testing::block_on;
 use serde_json::{Value, json};
 
 use super::authorize::{harness, location};
-use super::casa::{Browser, finish, page, password_step, second_factor_asked, sign_in};
+use super::casa::{
+    Browser, finish, offered_policies, page, password_step, second_factor_asked, sign_in,
+};
 use super::harness::*;
 
 /// Add `uid`, with the `CasaAdmin` role when `admin`.
@@ -225,13 +227,7 @@ fn only_administrators_open_the_console_and_their_settings_reach_every_node() {
     assert_eq!(ctx["apps_available"], false);
     assert_eq!(ctx["two_factor"]["min"], 2);
     assert_eq!(page(&alice.get(&h, "/jans-casa/otp")).1, 403);
-    let offered: Vec<&str> = ctx["when"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["value"].as_str().unwrap())
-        .collect();
-    assert_eq!(offered, ["every", "device"]);
+    assert_eq!(offered_policies(ctx), ["every", "device"]);
     // An app alice enrolled before is not offered at sign-in now; her recovery codes are.
     let inum = block_on(h.stores.users.by_uid("alice"))
         .unwrap()

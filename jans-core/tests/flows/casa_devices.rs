@@ -20,7 +20,9 @@ use serde_json::json;
 
 use super::authorize::harness;
 use super::authorize::{location, q};
-use super::casa::{Browser, finish, page, password_step, second_factor_asked, sign_in};
+use super::casa::{
+    Browser, finish, offered_policies, page, password_step, second_factor_asked, sign_in,
+};
 use super::harness::*;
 use super::passkey_login::{done, id_token_claims, with_acr};
 
@@ -303,13 +305,7 @@ fn without_a_country_table_no_location_is_known_or_offered() {
     // Casa offers every sign-in and unknown devices only.
     let dash = b.get(&h, "/jans-casa/");
     let (_, _, ctx) = page(&dash);
-    let offered: Vec<&str> = ctx["when"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["value"].as_str().unwrap())
-        .collect();
-    assert_eq!(offered, ["every", "device"]);
+    assert_eq!(offered_policies(ctx), ["every", "device"]);
     let csrf = ctx["csrf"].as_str().unwrap().to_owned();
     let alice = inum(&h, "alice");
     let settings = TwoFactorSettings::new(h.stores.documents.clone());
@@ -338,4 +334,54 @@ fn without_a_country_table_no_location_is_known_or_offered() {
     let dash = b.get(&h, "/jans-casa/?done=policy");
     let (_, _, ctx) = page(&dash);
     assert_eq!(ctx["when"][1]["checked"], true);
+}
+
+/// Sign-ins noting a device and its revocation, racing, on every backend: the revocation
+/// holds (a sign-in never writes the device back), and one revocation of two says so.
+#[test]
+fn a_revocation_racing_sign_ins_holds_on_every_backend() {
+    use jans_core::repo::trusted_device::TrustedDevice;
+    for backend in super::backends::all() {
+        let name = backend.name;
+        let devices = TrustedDevices::new(backend.stores.documents.clone());
+        let device = TrustedDevice {
+            id: "d1".into(),
+            user: "u1".into(),
+            browser: "Chrome 131".into(),
+            os: "Linux".into(),
+            added_at: 1,
+            last_used: 1,
+            trusted_until: u64::MAX,
+            origins: Vec::new(),
+        };
+        block_on(devices.put(&device)).unwrap();
+        let devices = &devices;
+        let outcomes: Vec<(bool, bool)> = std::thread::scope(|s| {
+            let racers: Vec<_> = (0..8u64)
+                .map(|i| {
+                    s.spawn(move || {
+                        if i % 4 == 0 {
+                            (true, block_on(devices.delete("u1", "d1")).unwrap())
+                        } else {
+                            (
+                                false,
+                                block_on(devices.seen("u1", "d1", Some("NL"), 10 + i)).unwrap(),
+                            )
+                        }
+                    })
+                })
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        let revoked = outcomes.iter().filter(|(del, ok)| *del && *ok).count();
+        assert_eq!(revoked, 1, "{name}: {outcomes:?}");
+        assert!(
+            block_on(devices.get("u1", "d1")).unwrap().is_none(),
+            "{name}"
+        );
+        assert!(
+            block_on(devices.of_user("u1")).unwrap().is_empty(),
+            "{name}"
+        );
+    }
 }
