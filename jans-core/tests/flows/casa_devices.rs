@@ -385,3 +385,47 @@ fn a_revocation_racing_sign_ins_holds_on_every_backend() {
         );
     }
 }
+
+/// A person keeps at most 20 trusted devices: trusting one more forgets the least recently
+/// used, on every backend; another person's are untouched.
+#[test]
+fn the_least_recently_used_device_goes_past_twenty_on_every_backend() {
+    use jans_core::repo::trusted_device::{MAX_PER_PERSON, TrustedDevice};
+    for backend in super::backends::all() {
+        let name = backend.name;
+        let devices = TrustedDevices::new(backend.stores.documents.clone());
+        let device = |user: &str, n: u64| TrustedDevice {
+            id: format!("{user}-d{n}"),
+            user: user.into(),
+            browser: "Chrome 131".into(),
+            os: "Linux".into(),
+            added_at: n,
+            // d0 is the least recently used, then d1, ...
+            last_used: 100 + n,
+            trusted_until: u64::MAX,
+            origins: Vec::new(),
+        };
+        block_on(devices.put(&device("other", 0))).unwrap();
+        for n in 0..MAX_PER_PERSON as u64 {
+            block_on(devices.put(&device("u1", n))).unwrap();
+        }
+        assert_eq!(
+            block_on(devices.of_user("u1")).unwrap().len(),
+            MAX_PER_PERSON,
+            "{name}"
+        );
+        block_on(devices.put(&device("u1", 99))).unwrap();
+        let kept = block_on(devices.of_user("u1")).unwrap();
+        assert_eq!(kept.len(), MAX_PER_PERSON, "{name}");
+        assert_eq!(kept[0].id, "u1-d99", "{name}: most recently used first");
+        assert!(
+            kept.iter().all(|d| d.id != "u1-d0"),
+            "{name}: the oldest went"
+        );
+        assert_eq!(
+            block_on(devices.of_user("other")).unwrap().len(),
+            1,
+            "{name}"
+        );
+    }
+}
