@@ -8,9 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::casa::{CasaServer, Me, error_page, field, page};
-use crate::config::casa::{
-    ADMIN_ROLE, CasaConfiguration, EnforcementPolicy, METHODS, TEXT_COLOR, contrast, parse_color,
-};
+use crate::config::casa::{ADMIN_ROLE, CasaConfiguration, EnforcementPolicy, METHODS, parse_color};
 use crate::config::{ConfigError, LOGGING_LEVELS};
 use crate::ctx::Ctx;
 use crate::error::Error;
@@ -37,14 +35,6 @@ fn method_label(m: &str) -> &'static str {
         "fido2" => "Passkeys and security keys",
         _ => "Authenticator apps",
     }
-}
-
-/// The policy's form name (`EVERY_LOGIN`).
-fn policy_name(p: EnforcementPolicy) -> String {
-    serde_json::to_value(p)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 impl CasaServer {
@@ -87,7 +77,7 @@ impl CasaServer {
         let policies: Vec<Value> = EnforcementPolicy::ALL
             .iter()
             .map(|p| {
-                json!({"name": policy_name(*p), "label": policy_label(*p),
+                json!({"name": p.name(), "label": policy_label(*p),
                        "allowed": c.policy_2fa.contains(p),
                        "default": c.default_policy() == *p})
             })
@@ -157,13 +147,13 @@ impl CasaServer {
         c.basic_2fa_settings.allow_self_enable_disable = on("allow_off");
         let default = EnforcementPolicy::ALL
             .into_iter()
-            .find(|p| field(req, "default_policy") == policy_name(*p))
+            .find(|p| field(req, "default_policy") == p.name())
             .ok_or("Choose the policy of people who have not chosen one.")?;
         c.policy_2fa = std::iter::once(default)
             .chain(
                 EnforcementPolicy::ALL
                     .into_iter()
-                    .filter(|p| *p != default && on(&format!("policy_{}", policy_name(*p)))),
+                    .filter(|p| *p != default && on(&format!("policy_{}", p.name()))),
             )
             .collect();
         let days = |name: &str| {
@@ -178,19 +168,6 @@ impl CasaServer {
         c.accent_color = field(req, "accent_color").to_ascii_lowercase();
         c.background_color = field(req, "background_color").to_ascii_lowercase();
         c.extra_css = Some(field(req, "extra_css")).filter(|css| !css.trim().is_empty());
-        for (what, color, against) in [
-            ("The accent colour", &c.accent_color, [0xff; 3]),
-            ("The background colour", &c.background_color, TEXT_COLOR),
-        ] {
-            if let Some(rgb) = parse_color(color)
-                && contrast(rgb, against) < crate::config::casa::AA_CONTRAST
-            {
-                return Err(format!(
-                    "{what} leaves too little contrast for its text ({:.1}:1; WCAG AA asks 4.5:1).",
-                    contrast(rgb, against)
-                ));
-            }
-        }
         let level = field(req, "log_level");
         if !LOGGING_LEVELS.contains(&level.as_str()) {
             return Err("Choose one of the log levels.".to_owned());

@@ -160,8 +160,8 @@ impl CasaServer {
                 "notice": notice,
                 "error": error,
                 "keys_available": self.services.key_ceremonies().is_some()
-                    && policy.enabled_methods.iter().any(|m| m == "fido2"),
-                "apps_available": policy.enabled_methods.iter().any(|m| m == "otp"),
+                    && self.method_enabled("fido2"),
+                "apps_available": self.method_enabled("otp"),
                 "admin": self.is_admin(me).await?,
                 "keys": keys,
                 "apps": apps,

@@ -28,6 +28,15 @@ impl EnforcementPolicy {
         EnforcementPolicy::DeviceUnknown,
         EnforcementPolicy::LocationUnknown,
     ];
+
+    /// Its name, as Janssen Casa spells it (`EVERY_LOGIN`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EnforcementPolicy::EveryLogin => "EVERY_LOGIN",
+            EnforcementPolicy::DeviceUnknown => "DEVICE_UNKNOWN",
+            EnforcementPolicy::LocationUnknown => "LOCATION_UNKNOWN",
+        }
+    }
 }
 
 /// `basic_2fa_settings`.
@@ -215,7 +224,8 @@ impl CasaConfiguration {
                 return Err(ConfigError::new(
                     &key(name),
                     format!(
-                        "the text on it would be {:.1}:1, under WCAG AA's {AA_CONTRAST}:1",
+                        "leaves too little contrast for its text ({:.1}:1; WCAG AA asks \
+                         {AA_CONTRAST}:1)",
                         contrast(c, against)
                     ),
                 ));

@@ -96,10 +96,7 @@ impl TrustedDevices {
 
     /// The person's devices, most recently used first.
     pub async fn of_user(&self, user: &str) -> Result<Vec<TrustedDevice>, StoreError> {
-        let filter = Filter::Key {
-            name: Self::USER.to_owned(),
-            test: Test::Eq(user.to_owned()),
-        };
+        let filter = Filter::key(Self::USER, Test::Eq(user.to_owned()));
         let mut all: Vec<TrustedDevice> = self
             .0
             .query(&filter, MAX_PER_PERSON * 2)
