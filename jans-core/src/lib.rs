@@ -62,6 +62,7 @@ pub mod ctx;
 pub mod engine;
 pub mod error;
 pub mod fido2;
+pub mod first_party;
 pub mod geo;
 #[doc(hidden)]
 pub mod internal;
@@ -76,12 +77,14 @@ pub mod qr;
 pub mod repo;
 pub mod request;
 pub mod response;
+pub mod saml;
 pub mod scim;
 pub mod services;
 pub mod store;
 pub mod testing;
 pub mod uma;
 pub mod x509;
+pub mod xml;
 
 pub use auth::AuthServer;
 pub use config::Config;

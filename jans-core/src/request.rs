@@ -68,6 +68,30 @@ pub enum Endpoint {
     Uma(UmaEndpoint),
     /// Casa, the self-service portal.
     Casa(CasaEndpoint),
+    /// The SAML 2.0 identity provider.
+    Saml(SamlEndpoint),
+}
+
+/// The SAML IdP's endpoints, under `/jans-saml/` (DESIGN.md §3; `saml::paths`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SamlEndpoint {
+    /// `/jans-saml/idp/metadata`: the IdP's metadata.
+    Metadata,
+    /// `/jans-saml/idp/sso`: Single Sign-On, both bindings.
+    Sso,
+    /// `/jans-saml/idp/slo`: Single Logout, both bindings.
+    Slo,
+    /// `/jans-saml/idp/callback`: back from the auth-server with an authorization code.
+    Callback,
+    /// `/jans-saml/idp/initiate`: IdP-initiated sign-on to one SP.
+    Initiate,
+}
+
+impl From<SamlEndpoint> for Endpoint {
+    fn from(e: SamlEndpoint) -> Endpoint {
+        Endpoint::Saml(e)
+    }
 }
 
 /// Casa's pages, under `/jans-casa/` (DESIGN.md §3; `casa::paths`).
@@ -411,6 +435,9 @@ pub struct Request {
     pub method: Method,
     /// URL query parameters.
     pub query: Params,
+    /// The URL query as sent (without `?`): what the SAML HTTP-Redirect binding's
+    /// signature covers (SAML Bindings §3.4.4.1).
+    pub raw_query: String,
     /// `application/x-www-form-urlencoded` body parameters (empty for other bodies).
     pub form: Params,
     /// The raw `Authorization` header, if any.
@@ -541,6 +568,7 @@ impl Request {
         let mut req = Request::new(endpoint, Method::parse(method));
         if let Some(q) = query {
             req.query = Params::parse(q.as_bytes())?;
+            q.clone_into(&mut req.raw_query);
         }
         req.authorization = single_header(headers, "authorization")?.map(str::to_owned);
         req.accept = single_header(headers, "accept")?.map(str::to_owned);
@@ -584,6 +612,7 @@ impl Request {
             endpoint: endpoint.into(),
             method,
             query: Params::new(),
+            raw_query: String::new(),
             form: Params::new(),
             authorization: None,
             accept: None,

@@ -25,6 +25,13 @@ pub enum Body {
     },
     /// A plain-text body (Prometheus, health), 200.
     Text(String),
+    /// An XML document with its media type (SAML metadata), 200.
+    Xml {
+        /// Media type.
+        content_type: &'static str,
+        /// The document.
+        xml: String,
+    },
     /// 200 with an empty body (RFC 7009 §2.2).
     Empty,
     /// 204.
@@ -162,6 +169,7 @@ impl Response {
             Body::Json(_)
             | Body::Jwt { .. }
             | Body::Text(_)
+            | Body::Xml { .. }
             | Body::Empty
             | Body::FormPost { .. }
             | Body::LogoutPage { .. }
@@ -183,7 +191,7 @@ impl Response {
             Body::Json(_) | Body::Created(_) | Body::JsonStatus(..) | Body::Error(_) => {
                 Some("application/json")
             }
-            Body::Jwt { content_type, .. } => Some(content_type),
+            Body::Jwt { content_type, .. } | Body::Xml { content_type, .. } => Some(content_type),
             Body::Text(_) => Some("text/plain; version=0.0.4; charset=utf-8"),
             Body::FormPost { .. } | Body::LogoutPage { .. } | Body::Html { .. } | Body::Page(_) => {
                 Some("text/html; charset=utf-8")
@@ -203,6 +211,7 @@ impl Response {
             Body::Page(p) => serde_json::to_vec(p).unwrap_or_default(),
             Body::Jwt { jwt, .. } => jwt.clone().into_bytes(),
             Body::Text(t) => t.clone().into_bytes(),
+            Body::Xml { xml, .. } => xml.clone().into_bytes(),
             Body::FormPost { action, params } => form_post_html(action, params).into_bytes(),
             Body::LogoutPage { iframes, next } => logout_page_html(iframes, next).into_bytes(),
             Body::Html { html, .. } => html.clone().into_bytes(),

@@ -16,6 +16,8 @@ pub struct Components {
     pub config_api: bool,
     /// Casa, the self-service portal (`/jans-casa/`).
     pub casa: bool,
+    /// The SAML 2.0 identity provider (`/jans-saml/`).
+    pub saml: bool,
 }
 
 impl Components {
@@ -26,14 +28,22 @@ impl Components {
         scim: true,
         config_api: true,
         casa: true,
+        saml: true,
     };
 
     /// The names, as `--components` takes them.
-    pub const NAMES: [&'static str; 5] = ["auth", "fido2", "scim", "config-api", "casa"];
+    pub const NAMES: [&'static str; 6] = ["auth", "fido2", "scim", "config-api", "casa", "saml"];
 
     /// The names of the components chosen.
     pub fn names(&self) -> Vec<&'static str> {
-        let chosen = [self.auth, self.fido2, self.scim, self.config_api, self.casa];
+        let chosen = [
+            self.auth,
+            self.fido2,
+            self.scim,
+            self.config_api,
+            self.casa,
+            self.saml,
+        ];
         Components::NAMES
             .iter()
             .zip(chosen)
@@ -50,6 +60,7 @@ impl Components {
             scim: false,
             config_api: false,
             casa: false,
+            saml: false,
         };
         let mut any = false;
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -59,6 +70,7 @@ impl Components {
                 "scim" => &mut c.scim,
                 "config-api" => &mut c.config_api,
                 "casa" => &mut c.casa,
+                "saml" => &mut c.saml,
                 other => {
                     return Err(HostError::setting(
                         "--components",
@@ -98,7 +110,7 @@ mod tests {
     #[test]
     fn lists_parse_and_unknown_names_are_refused() {
         assert_eq!(
-            Components::parse("auth,fido2,scim,config-api,casa").unwrap(),
+            Components::parse("auth,fido2,scim,config-api,casa,saml").unwrap(),
             Components::ALL
         );
         let only_scim = Components::parse(" scim ").unwrap();

@@ -14,14 +14,13 @@ use crate::casa::paths::{CALLBACK, DASHBOARD};
 use crate::casa::{CasaServer, Me, error_page};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::jose::{Algorithm, jws, jwt};
 use crate::params::Params;
 use crate::repo::client::{AuthMethod, Client, ClientMetadata};
 use crate::repo::grant::{GrantRecords, token_key};
 use crate::repo::user::UserStatus;
 use crate::request::Request;
 use crate::response::{Body, Response};
-use crate::store::{GrantData, GrantKind, GrantRecord, StoreError};
+use crate::store::{GrantData, GrantKind, GrantRecord};
 
 /// Casa's client id at the auth-server.
 pub const CLIENT_ID: &str = "jans-casa";
@@ -90,16 +89,8 @@ impl CasaServer {
     /// Casa's client, registered now if it is not, or not for this issuer.
     async fn client(&self, ctx: &Ctx) -> Result<Client, Error> {
         let issuer = self.services.config().issuer.clone();
-        let redirect = self.callback_uri();
-        let clients = &self.services.stores().clients;
-        let existing = clients.get(CLIENT_ID).await?;
-        if let Some(c) = &existing
-            && c.metadata.redirect_uris == [redirect.clone()]
-        {
-            return Ok(c.clone());
-        }
         let metadata = ClientMetadata {
-            redirect_uris: vec![redirect],
+            redirect_uris: vec![self.callback_uri()],
             post_logout_redirect_uris: vec![format!("{issuer}{DASHBOARD}")],
             token_endpoint_auth_method: AuthMethod::None,
             grant_types: vec!["authorization_code".to_owned()],
@@ -111,26 +102,7 @@ impl CasaServer {
             subject_type: Some("public".to_owned()),
             ..Default::default()
         };
-        let registry = self.services.client_registry()?;
-        let mut metadata = metadata;
-        registry.check(&mut metadata)?;
-        let client = match existing {
-            Some(c) => {
-                let (c, _) = registry.revise(c, metadata, None, ctx)?;
-                clients.update(&c).await?;
-                c
-            }
-            None => {
-                let (c, _) = registry.new_client(Some(CLIENT_ID), metadata, None, ctx)?;
-                match clients.insert(&c).await {
-                    // Another node made it first.
-                    Err(StoreError::Conflict) => {}
-                    other => other?,
-                }
-                c
-            }
-        };
-        Ok(client)
+        crate::first_party::own_client(&self.services, CLIENT_ID, metadata, ctx).await
     }
 
     /// Send the browser to the auth-server to sign in, then back to `return_to` (a Casa
@@ -280,34 +252,10 @@ impl CasaServer {
 
     /// The person an ID token of a Casa sign-in names (its `sub`), if it is one.
     fn check_id_token(&self, token: &str, nonce: &str, ctx: &Ctx) -> Result<Option<String>, Error> {
-        let ring = self.services.keys().ring();
-        let Ok(payload) = jws::decode(token).and_then(|u| {
-            u.verify_with_jwks(
-                ring.jwks(),
-                &Algorithm::ASYMMETRIC,
-                self.services.provider().as_ref(),
-            )
-        }) else {
-            return Ok(None);
-        };
-        let Ok(claims) = jwt::parse_claims(&payload) else {
-            return Ok(None);
-        };
-        let s = |n: &str| claims.get(n).and_then(|v| v.as_str());
-        let for_casa = match claims.get("aud") {
-            Some(serde_json::Value::String(a)) => a == CLIENT_ID,
-            Some(serde_json::Value::Array(a)) => a.iter().any(|v| v == CLIENT_ID),
-            _ => false,
-        };
-        let fresh = claims
-            .get("exp")
-            .and_then(serde_json::Value::as_u64)
-            .is_some_and(|exp| exp > ctx.now);
-        let ok = for_casa
-            && fresh
-            && s("iss") == Some(self.services.config().issuer.as_str())
-            && s("nonce").is_some_and(|n| bool::from(n.as_bytes().ct_eq(nonce.as_bytes())));
-        Ok(ok.then(|| s("sub").map(str::to_owned)).flatten())
+        Ok(
+            crate::first_party::check_id_token(&self.services, token, CLIENT_ID, nonce, ctx)
+                .and_then(|c| c.get("sub").and_then(|v| v.as_str()).map(str::to_owned)),
+        )
     }
 
     /// The person signed in to Casa in the browser of `req`, if any (active).

@@ -132,6 +132,10 @@ impl EngineBuilder {
         let scim = crate::scim::ScimServer::new(services.clone());
         let admin = crate::admin::AdminServer::new(services.clone());
         let casa = crate::casa::CasaServer::new(services.clone());
+        let saml = crate::saml::SamlServer::new(
+            services.clone(),
+            derive_key(&master, b"jans-rs SAML persistent NameID"),
+        );
         let uma = Arc::new(crate::uma::UmaServer::new(services.clone()));
         let uma_grant: Arc<dyn crate::services::TokenGrant> = uma.clone();
         services.install_token_grant(crate::config::UMA_TICKET_GRANT, Arc::downgrade(&uma_grant));
@@ -144,6 +148,7 @@ impl EngineBuilder {
                 admin,
                 uma,
                 casa,
+                saml,
                 master_key_check: crate::b64::encode(
                     derive_key(&master, b"jans-rs master key check value")
                         .get(..16)

@@ -18,6 +18,7 @@ impl Endpoint {
             .or_else(|| crate::admin::paths::from_path(path).map(Endpoint::Admin))
             .or_else(|| crate::uma::paths::from_path(path).map(Endpoint::Uma))
             .or_else(|| crate::casa::paths::from_path(path).map(Endpoint::Casa))
+            .or_else(|| crate::saml::paths::from_path(path).map(Endpoint::Saml))
     }
 
     /// The path this endpoint is served at (relative to the issuer).
@@ -29,6 +30,7 @@ impl Endpoint {
             Endpoint::Admin(e) => crate::admin::paths::path(e),
             Endpoint::Uma(e) => crate::uma::paths::path(e),
             Endpoint::Casa(e) => crate::casa::paths::path(e),
+            Endpoint::Saml(e) => crate::saml::paths::path(e),
         }
     }
 
@@ -41,6 +43,7 @@ impl Endpoint {
             Endpoint::Admin(e) => crate::admin::paths::label(e),
             Endpoint::Uma(e) => crate::uma::paths::label(e),
             Endpoint::Casa(e) => crate::casa::paths::label(e),
+            Endpoint::Saml(e) => crate::saml::paths::label(e),
         }
     }
 
@@ -51,6 +54,7 @@ impl Endpoint {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::shows_errors_as_pages(e),
             Endpoint::Casa(_) => true,
+            Endpoint::Saml(e) => *e != crate::request::SamlEndpoint::Metadata,
             Endpoint::Fido2(_) | Endpoint::Scim(_) | Endpoint::Admin(_) | Endpoint::Uma(_) => false,
         }
     }
@@ -72,6 +76,7 @@ impl Endpoint {
             // Served with the auth-server, as in Janssen.
             Endpoint::Uma(_) => "auth",
             Endpoint::Casa(_) => "casa",
+            Endpoint::Saml(_) => "saml",
         }
     }
 }
@@ -121,6 +126,14 @@ impl Engine {
             },
             // Casa's refusals are its own pages; what reaches here is the server's fault.
             Endpoint::Casa(e) => match self.inner.casa.handle(e, &req, ctx).await {
+                Ok(r) => r,
+                Err(err) => {
+                    failed(&req, ProtocolError::OAuth(err.to_oauth()), &err, ctx).error_as_page()
+                }
+            },
+            // Refusals are SAML responses to the SP or the IdP's own error pages; what
+            // reaches here is the server's fault.
+            Endpoint::Saml(e) => match self.inner.saml.handle(e, &req, ctx).await {
                 Ok(r) => r,
                 Err(err) => {
                     failed(&req, ProtocolError::OAuth(err.to_oauth()), &err, ctx).error_as_page()

@@ -41,6 +41,7 @@ pub(crate) struct Inner {
     pub(crate) admin: crate::admin::AdminServer,
     pub(crate) uma: Arc<crate::uma::UmaServer>,
     pub(crate) casa: crate::casa::CasaServer,
+    pub(crate) saml: crate::saml::SamlServer,
     /// The master key's check value (a PRF of it: says which key, reveals nothing of it).
     pub(crate) master_key_check: String,
 }
@@ -84,6 +85,11 @@ impl Engine {
     /// The Casa component.
     pub fn casa(&self) -> &crate::casa::CasaServer {
         &self.inner.casa
+    }
+
+    /// The SAML IdP component.
+    pub fn saml(&self) -> &crate::saml::SamlServer {
+        &self.inner.saml
     }
 
     /// The UMA component (its policies are loaded here).
@@ -159,7 +165,7 @@ impl Engine {
 /// The auth-server's typed operations ([`AuthServer`]), for embedders and hosts.
 impl Engine {
     /// The host serves these components (`--components`: `auth`, `fido2`, `scim`,
-    /// `config-api`, `casa`), as the config API's `health/service-status` reports.
+    /// `config-api`, `casa`, `saml`), as the config API's `health/service-status` reports.
     pub fn set_served(&self, components: &[&str]) {
         self.services()
             .set_served(components.iter().map(|c| (*c).to_owned()).collect());

@@ -80,6 +80,7 @@ pub struct KeyRing {
     verifiers: HashMap<String, Arc<dyn VerifyingKey>>,
     archived: HashMap<String, Jwk>,
     keys: Vec<StoredKey>,
+    certificates: Vec<(String, Arc<[u8]>)>,
 }
 
 impl KeyRing {
@@ -140,6 +141,24 @@ impl KeyRing {
         &self.keys
     }
 
+    /// Self-signed X.509 certificates of the active and next signing keys (active first),
+    /// by `kid`: how SAML metadata publishes keys (`ds:X509Certificate`), the next one
+    /// before it signs.
+    pub fn certificates(&self) -> Vec<(&str, &[u8])> {
+        self.certificates
+            .iter()
+            .map(|(k, c)| (k.as_str(), c.as_ref()))
+            .collect()
+    }
+
+    /// The certificate of the signing key `kid`, if it is active or next.
+    pub fn certificate(&self, kid: &str) -> Option<&[u8]> {
+        self.certificates
+            .iter()
+            .find(|(k, _)| k == kid)
+            .map(|(_, c)| c.as_ref())
+    }
+
     /// Algorithms with an active key.
     pub fn algorithms(&self) -> Vec<Algorithm> {
         let mut v: Vec<Algorithm> = self.signers.keys().copied().collect();
@@ -175,6 +194,45 @@ fn decryption_key_type(alg: KeyAlg, jwk: Option<&Jwk>) -> Result<DecryptionKeyTy
         )),
         _ => Err(Error::Internal(format!("{alg} has no key pair"))),
     }
+}
+
+/// Years a key's certificate is valid for: longer than any key lives (rotation replaces it
+/// long before); SAML metadata uses certificates only as key containers.
+const CERTIFICATE_YEARS: u64 = 20;
+
+/// Randomness fixed by a key's id, so every node makes the same certificate for a key
+/// (what ECDSA draws; RSA PKCS#1 v1.5 draws nothing).
+struct KidSeeded([u8; 32]);
+
+impl crate::ctx::Random for KidSeeded {
+    fn fill(&self, dest: &mut [u8]) {
+        use sha2::Digest as _;
+        for (i, chunk) in dest.chunks_mut(32).enumerate() {
+            let block = sha2::Sha256::new()
+                .chain_update(self.0)
+                .chain_update((i as u64).to_be_bytes())
+                .finalize();
+            for (d, s) in chunk.iter_mut().zip(block.iter()) {
+                *d = *s;
+            }
+        }
+    }
+}
+
+/// The self-signed certificate of the signing key `k` (`CN=jans-rs {kid}`, serial from
+/// the kid, valid from its creation), or `None` for an algorithm X.509 is not made for
+/// here (EdDSA, PS*): such keys are simply not published in SAML metadata.
+fn certificate(k: &StoredKey, key: &dyn SigningKey) -> Option<Arc<[u8]>> {
+    use sha2::Digest as _;
+    let seed: [u8; 32] = sha2::Sha256::digest(k.kid.as_bytes()).into();
+    let serial = seed.get(..16)?;
+    let name: String = format!("jans-rs {}", k.kid).chars().take(64).collect();
+    let until = k
+        .created_at
+        .saturating_add(CERTIFICATE_YEARS * 365 * 86_400);
+    crate::x509::build::self_signed(key, &name, serial, k.created_at, until, &KidSeeded(seed))
+        .ok()
+        .map(Arc::from)
 }
 
 /// Owns the current [`KeyRing`] and applies rotations through the [`Keys`] repository.
@@ -241,14 +299,20 @@ impl KeyManager {
             } else {
                 ring.archived.insert(k.kid.clone(), k.public_jwk.clone());
             }
-            if k.status == KeyStatus::Active && !ring.signers.contains_key(&alg) {
+            let signs = k.status == KeyStatus::Active && !ring.signers.contains_key(&alg);
+            if signs || k.status == KeyStatus::Next {
                 let sealed = k.sealed_private.as_deref().ok_or_else(|| {
-                    Error::Internal(format!("active key {} has no private half", k.kid))
+                    Error::Internal(format!("signing key {} has no private half", k.kid))
                 })?;
                 let der = zeroizing(self.secret_box.open(sealed, &key_aad(&k.kid))?);
                 let key = self.provider.signing_key_from_pkcs8(alg, &der.0)?;
-                ring.signers
-                    .insert(alg, Arc::new(Signer::new(k.kid.clone(), key)?));
+                if let Some(cert) = certificate(k, key.as_ref()) {
+                    ring.certificates.push((k.kid.clone(), cert));
+                }
+                if signs {
+                    ring.signers
+                        .insert(alg, Arc::new(Signer::new(k.kid.clone(), key)?));
+                }
             }
         }
         ring.jwks_json =

@@ -17,6 +17,7 @@ pub mod key;
 pub mod otp;
 pub mod person_grants;
 pub mod recovery_codes;
+pub mod saml;
 pub mod scope;
 pub mod session;
 pub mod shared_config;

@@ -132,11 +132,18 @@ pub enum GrantKind {
     /// Casa's sign-ins under way through the auth-server (keyed by the `state`'s SHA-256),
     /// taken by the callback.
     CasaSignIn = 31,
+    /// SAML sign-ons under way through the auth-server (keyed by the `state`'s SHA-256),
+    /// taken by the callback.
+    SamlSignIn = 32,
+    /// `AuthnRequest` ids seen, per SP, until they are stale: a replay finds its id taken.
+    SamlRequestId = 33,
+    /// The SPs a browser session signed on to (Single Logout's participants).
+    SamlSession = 34,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 31] = [
+    pub const ALL: [GrantKind; 34] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -168,6 +175,9 @@ impl GrantKind {
         GrantKind::CibaDecision,
         GrantKind::CasaSession,
         GrantKind::CasaSignIn,
+        GrantKind::SamlSignIn,
+        GrantKind::SamlRequestId,
+        GrantKind::SamlSession,
     ];
 
     /// Decode the tag byte.

@@ -7,6 +7,7 @@
 //! re-encoding). Signature algorithms: ECDSA (P-256/384/521) with SHA-256/384/512 in any
 //! pairing, RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519.
 
+pub mod build;
 pub mod der;
 pub mod forwarded;
 pub mod names;
@@ -62,6 +63,10 @@ pub enum CertError {
     /// The chain is empty or too long.
     #[error("the chain is empty or longer than {MAX_CHAIN}")]
     ChainLength,
+    /// A certificate cannot be written as asked (RFC 5280 §4.1: serial number, name,
+    /// validity), or its key did not sign it.
+    #[error("certificate cannot be built: {0}")]
+    Build(&'static str),
 }
 
 /// A certificate extension, as found.

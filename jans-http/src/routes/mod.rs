@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod casa;
 mod fido2;
+mod saml;
 mod scim;
 mod uma;
 
@@ -334,6 +335,9 @@ pub fn routes(state: Arc<AppState>, components: crate::components::Components) -
     }
     if components.casa {
         r = casa::routes(r, engine_route);
+    }
+    if components.saml {
+        r = saml::routes(r, engine_route);
     }
     r.fallback(not_found).with_state(state)
 }

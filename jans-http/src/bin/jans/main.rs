@@ -74,6 +74,9 @@ enum Command {
     /// Manage scopes (Janssen's scope entries: type, claims, discovery listing).
     #[command(subcommand)]
     Scope(cli::scope::ScopeCommand),
+    /// Manage the SAML IdP's service providers (trust relationships).
+    #[command(subcommand)]
+    Saml(cli::saml::SamlCommand),
     /// Delete expired grants now.
     Cleanup,
     /// Show or change the server configuration shared by the nodes of a PostgreSQL store.
@@ -96,6 +99,7 @@ async fn run(cli: Cli) -> Res<()> {
         Command::Keys(cmd) => cli::keys::run(&cli, cmd).await,
         Command::User(cmd) => cli::user::run(&cli, cmd).await,
         Command::Fido2(cmd) => cli::fido2::run(&cli, cmd).await,
+        Command::Saml(cmd) => cli::saml::run(&cli, cmd).await,
         Command::Config(cmd) => cli::config::run(&cli, cmd).await,
         Command::Cleanup => cli::cleanup::run(&cli).await,
     }

@@ -10,6 +10,7 @@ pub(crate) mod init;
 pub(crate) mod keys;
 pub(crate) mod migrate;
 pub(crate) mod remote;
+pub(crate) mod saml;
 pub(crate) mod scope;
 pub(crate) mod serve;
 pub(crate) mod user;

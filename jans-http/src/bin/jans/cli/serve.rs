@@ -40,12 +40,12 @@ pub(crate) struct ServeArgs {
     /// error.html, base.html).
     #[arg(long, env = "JANS_TEMPLATES")]
     templates: Option<PathBuf>,
-    /// Components to serve, comma-separated: auth, fido2, scim, config-api, casa (default
-    /// all). Those not listed expose no routes.
+    /// Components to serve, comma-separated: auth, fido2, scim, config-api, casa, saml
+    /// (default all). Those not listed expose no routes.
     #[arg(
         long,
         env = "JANS_COMPONENTS",
-        default_value = "auth,fido2,scim,config-api,casa"
+        default_value = "auth,fido2,scim,config-api,casa,saml"
     )]
     components: String,
     /// An IP-to-country table (CSV of `first,last,country` ranges: DB-IP's "IP to Country

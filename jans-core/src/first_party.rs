@@ -1,0 +1,86 @@
+//! What a component needs to be an OpenID Connect client of this server's own
+//! auth-server (Casa, the SAML IdP): its registered client, kept pointing at this issuer,
+//! and the check of the ID tokens it gets back (OIDC Core §3.1.3.7).
+
+use subtle::ConstantTimeEq;
+
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::jose::{Algorithm, jws, jwt};
+use crate::repo::client::{Client, ClientMetadata};
+use crate::services::Services;
+use crate::store::StoreError;
+
+/// The client `client_id` as `metadata` describes it: registered now if it is not, or
+/// revised if it is registered otherwise (another issuer, other redirect URIs).
+pub async fn own_client(
+    services: &Services,
+    client_id: &str,
+    mut metadata: ClientMetadata,
+    ctx: &Ctx,
+) -> Result<Client, Error> {
+    let clients = &services.stores().clients;
+    let existing = clients.get(client_id).await?;
+    if let Some(c) = &existing
+        && c.metadata.redirect_uris == metadata.redirect_uris
+        && c.metadata.post_logout_redirect_uris == metadata.post_logout_redirect_uris
+    {
+        return Ok(c.clone());
+    }
+    let registry = services.client_registry()?;
+    registry.check(&mut metadata)?;
+    let client = match existing {
+        Some(c) => {
+            let (c, _) = registry.revise(c, metadata, None, ctx)?;
+            clients.update(&c).await?;
+            c
+        }
+        None => {
+            let (c, _) = registry.new_client(Some(client_id), metadata, None, ctx)?;
+            match clients.insert(&c).await {
+                // Another node made it first.
+                Err(StoreError::Conflict) => {}
+                other => other?,
+            }
+            c
+        }
+    };
+    Ok(client)
+}
+
+/// The claims of `token` when it is an ID token of this server for `client_id`, with
+/// `nonce`, unexpired at `ctx.now` (OIDC Core §3.1.3.7); `None` otherwise.
+pub fn check_id_token(
+    services: &Services,
+    token: &str,
+    client_id: &str,
+    nonce: &str,
+    ctx: &Ctx,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let ring = services.keys().ring();
+    let payload = jws::decode(token)
+        .and_then(|u| {
+            u.verify_with_jwks(
+                ring.jwks(),
+                &Algorithm::ASYMMETRIC,
+                services.provider().as_ref(),
+            )
+        })
+        .ok()?;
+    let claims = jwt::parse_claims(&payload).ok()?;
+    let s = |n: &str| claims.get(n).and_then(|v| v.as_str());
+    let for_client = match claims.get("aud") {
+        Some(serde_json::Value::String(a)) => a == client_id,
+        Some(serde_json::Value::Array(a)) => a.iter().any(|v| v == client_id),
+        _ => false,
+    };
+    let fresh = claims
+        .get("exp")
+        .and_then(serde_json::Value::as_u64)
+        .is_some_and(|exp| exp > ctx.now);
+    let ok = for_client
+        && fresh
+        && s("iss") == Some(services.config().issuer.as_str())
+        && s("nonce").is_some_and(|n| bool::from(n.as_bytes().ct_eq(nonce.as_bytes())));
+    ok.then_some(claims)
+}

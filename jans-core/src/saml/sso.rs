@@ -1,0 +1,551 @@
+//! The Web Browser SSO Profile (SAML 2.0 Profiles §4.1) at the IdP: an `AuthnRequest`
+//! is checked (its SP, signature, assertion consumer, freshness, id), the person signed in
+//! through the auth-server as the OpenID Connect client [`CLIENT_ID`] (authorization
+//! code with PKCE; a live browser session answers without a page; `ForceAuthn` is
+//! `prompt=login`, `IsPassive` `prompt=none`), and the answer posted to the SP.
+
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use super::authn_request::AuthnRequest;
+use super::binding::{self, Binding};
+use super::response::status;
+use super::{BINDING_POST, CLOCK_SKEW, REQUEST_LIFETIME, SamlServer, error_page, name_id, paths};
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::params::Params;
+use crate::repo::client::{AuthMethod, ClientMetadata};
+use crate::repo::grant::{GrantRecords, token_key};
+use crate::repo::saml::{TrustRelationship, TrustRelationships};
+use crate::request::Request;
+use crate::response::{Body, Response};
+use crate::store::{GrantData, GrantKind, GrantRecord, StoreError};
+use crate::xml::{Limits, dsig};
+
+/// The IdP's client id at the auth-server.
+pub const CLIENT_ID: &str = "jans-saml";
+/// The cookie binding a sign-on under way to its browser (path `/jans-saml`).
+const STATE_COOKIE: &str = "saml_state";
+/// Seconds a sign-in may take.
+const SIGN_IN_LIFETIME: u64 = 600;
+
+/// A sign-on under way, by its `state`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct PendingSignOn {
+    /// The trust relationship.
+    pub sp: String,
+    /// The request answered (none when IdP-initiated).
+    pub request_id: Option<String>,
+    /// Where the response goes.
+    pub acs: String,
+    /// `RelayState`, returned as it came.
+    pub relay_state: Option<String>,
+    /// The `NameID` format chosen.
+    pub name_id_format: String,
+    /// Whether the request was passive.
+    pub passive: bool,
+    /// PKCE verifier.
+    pub verifier: String,
+    /// OIDC nonce.
+    pub nonce: String,
+}
+
+impl GrantData for PendingSignOn {
+    const MEMBER: Option<&'static str> = Some("saml_sign_on");
+}
+
+/// Why a checked request is refused with a SAML status rather than a page.
+struct Refusal(&'static str, &'static str, &'static str);
+
+fn cookie(issuer: &str, value: &str, max_age: u64) -> String {
+    let secure = if issuer.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    // SameSite=None would be needed for a cross-site POST back; the callback is a
+    // top-level GET redirect from this server, which Lax allows.
+    format!(
+        "{STATE_COOKIE}={value}; Path=/jans-saml; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    )
+}
+
+impl SamlServer {
+    pub(crate) fn trust(&self) -> TrustRelationships {
+        TrustRelationships::new(self.services.stores().documents.clone())
+    }
+
+    fn pending(&self) -> GrantRecords<PendingSignOn> {
+        GrantRecords::new(self.services.stores().grants.clone(), GrantKind::SamlSignIn)
+    }
+
+    fn callback_uri(&self) -> String {
+        format!("{}{}", self.services.config().issuer, paths::CALLBACK)
+    }
+
+    /// `/jans-saml/idp/sso`: an `AuthnRequest` over either binding.
+    pub(crate) async fn sso(&self, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+        let received = match binding::receive(req) {
+            Ok(Some(r)) if r.parameter == "SAMLRequest" => r,
+            Ok(_) => {
+                return Ok(error_page(
+                    400,
+                    "This is not a SAML authentication request.",
+                ));
+            }
+            Err(e) => {
+                return Ok(error_page(
+                    400,
+                    &format!("The SAML request was refused: {e}."),
+                ));
+            }
+        };
+        let doc = match crate::xml::parse(&received.xml, &Limits::default()) {
+            Ok(d) => d,
+            Err(e) => {
+                return Ok(error_page(
+                    400,
+                    &format!("The SAML request was refused: {e}."),
+                ));
+            }
+        };
+        let request = match AuthnRequest::read(&doc) {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(error_page(
+                    400,
+                    &format!("The SAML request was refused: {e}."),
+                ));
+            }
+        };
+        let Some(sp) = self.trust().by_entity_id(&request.issuer).await? else {
+            return Ok(error_page(403, "This service provider is not known here."));
+        };
+        if !sp.enabled {
+            return Ok(error_page(403, "This service provider is disabled."));
+        }
+        // The signature, over the binding's own way (Bindings §3.4.4.1, §3.5.4).
+        let keys = super::metadata::signing_keys(&sp.sp_metadata);
+        let provider = self.services.provider();
+        let signed = match received.binding {
+            Binding::Redirect => match &received.query_signature {
+                Some(_) if received.query_signature_verifies(&keys, provider.as_ref()) => true,
+                Some(_) => return Ok(error_page(403, "The request's signature does not verify.")),
+                None => false,
+            },
+            Binding::Post => match dsig::verify_enveloped(&doc, &doc, &keys, provider.as_ref()) {
+                Ok(found) => found.is_some(),
+                Err(e) => {
+                    tracing::info!(sp = %sp.inum, error = %e, "AuthnRequest signature refused");
+                    return Ok(error_page(403, "The request's signature does not verify."));
+                }
+            },
+        };
+        if sp.sp_metadata.authn_requests_signed && !signed {
+            return Ok(error_page(
+                403,
+                "This service provider must sign its requests.",
+            ));
+        }
+        let Some(acs) = assertion_consumer(&sp, &request) else {
+            return Ok(error_page(
+                400,
+                "The request names an assertion consumer service the service provider's metadata does not list.",
+            ));
+        };
+        match self.check(&sp, &request, ctx).await? {
+            Ok(format) => {
+                let pending = PendingSignOn {
+                    sp: sp.inum.clone(),
+                    request_id: Some(request.id.clone()),
+                    acs,
+                    relay_state: received.relay_state,
+                    name_id_format: format,
+                    passive: request.is_passive,
+                    verifier: ctx.random_token(32),
+                    nonce: ctx.random_token(16),
+                };
+                let prompt = if request.is_passive {
+                    Some("none")
+                } else if request.force_authn {
+                    Some("login")
+                } else {
+                    None
+                };
+                self.start_sign_in(pending, prompt, &request.authn_contexts, ctx)
+                    .await
+            }
+            Err(Refusal(top, second, why)) => {
+                tracing::info!(sp = %sp.inum, why, "AuthnRequest refused");
+                self.answer_failure(
+                    &sp,
+                    &acs,
+                    Some(&request.id),
+                    (top, Some(second)),
+                    received.relay_state,
+                    ctx,
+                )
+            }
+        }
+    }
+
+    /// The checks whose failure the SP is told of: destination, freshness, replay, name
+    /// id policy. Ok: the `NameID` format to issue.
+    async fn check(
+        &self,
+        sp: &TrustRelationship,
+        request: &AuthnRequest,
+        ctx: &Ctx,
+    ) -> Result<Result<String, Refusal>, Error> {
+        let sso = format!("{}{}", self.services.config().issuer, paths::SSO);
+        if request.destination.as_deref().is_some_and(|d| d != sso) {
+            return Ok(Err(Refusal(
+                status::REQUESTER,
+                status::REQUEST_DENIED,
+                "wrong Destination",
+            )));
+        }
+        let fresh = request.issue_instant <= ctx.now.saturating_add(CLOCK_SKEW)
+            && request.issue_instant.saturating_add(REQUEST_LIFETIME) >= ctx.now;
+        if !fresh {
+            return Ok(Err(Refusal(
+                status::REQUESTER,
+                status::REQUEST_DENIED,
+                "stale IssueInstant",
+            )));
+        }
+        let format = match name_id_format(sp, request.name_id_format.as_deref()) {
+            Some(f) => f,
+            None => {
+                return Ok(Err(Refusal(
+                    status::REQUESTER,
+                    status::INVALID_NAMEID_POLICY,
+                    "unsupported NameID format",
+                )));
+            }
+        };
+        // The id is remembered while the request could be accepted: a replay finds it.
+        let until = request
+            .issue_instant
+            .saturating_add(REQUEST_LIFETIME + CLOCK_SKEW)
+            .max(ctx.now + 1);
+        let key = token_key(&format!("{}\n{}", sp.inum, request.id));
+        let stamp = GrantRecord::bare(ctx.now, until);
+        match self
+            .services
+            .stores()
+            .grants
+            .insert(GrantKind::SamlRequestId, &key, &stamp, ctx.now)
+            .await
+        {
+            Ok(()) => Ok(Ok(format)),
+            Err(StoreError::Conflict) => Ok(Err(Refusal(
+                status::REQUESTER,
+                status::REQUEST_DENIED,
+                "replayed request id",
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The IdP's client at the auth-server, registered on first use.
+    async fn client(&self, ctx: &Ctx) -> Result<(), Error> {
+        let metadata = ClientMetadata {
+            redirect_uris: vec![self.callback_uri()],
+            token_endpoint_auth_method: AuthMethod::None,
+            grant_types: vec!["authorization_code".to_owned()],
+            response_types: vec!["code".to_owned()],
+            client_name: Some("SAML identity provider".to_owned()),
+            scope: Some("openid".to_owned()),
+            trusted_client: true,
+            // `sub` is then the person's inum.
+            subject_type: Some("public".to_owned()),
+            ..Default::default()
+        };
+        crate::first_party::own_client(&self.services, CLIENT_ID, metadata, ctx).await?;
+        Ok(())
+    }
+
+    /// Keep `pending` and send the browser to the auth-server.
+    pub(crate) async fn start_sign_in(
+        &self,
+        pending: PendingSignOn,
+        prompt: Option<&str>,
+        authn_contexts: &[String],
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        self.client(ctx).await?;
+        let state = ctx.random_token(24);
+        let challenge = crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(
+            pending.verifier.as_bytes(),
+        ));
+        let nonce = pending.nonce.clone();
+        self.pending()
+            .insert(
+                &token_key(&state),
+                GrantRecord::bare(ctx.now, ctx.now.saturating_add(SIGN_IN_LIFETIME)),
+                &pending,
+                ctx.now,
+            )
+            .await?;
+        let issuer = self.services.config().issuer.clone();
+        let callback = self.callback_uri();
+        let mut query = Params::from_pairs([
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", callback.as_str()),
+            ("scope", "openid"),
+            ("state", state.as_str()),
+            ("nonce", nonce.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ]);
+        if let Some(p) = prompt {
+            query.push("prompt", p);
+        }
+        let acrs = acr_values(authn_contexts);
+        if !acrs.is_empty() {
+            query.push("acr_values", acrs);
+        }
+        Ok(Response::with_body(Body::Redirect(format!(
+            "{issuer}/jans-auth/restv1/authorize?{}",
+            query.encode()
+        )))
+        .header("set-cookie", cookie(&issuer, &state, SIGN_IN_LIFETIME)))
+    }
+
+    /// `GET /jans-saml/idp/callback`: the auth-server's answer; the response to the SP.
+    pub(crate) async fn callback(&self, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+        let q = |n: &str| {
+            req.query
+                .get(n)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let state = q("state");
+        let bound = req
+            .cookie(STATE_COOKIE)
+            .is_some_and(|c| bool::from(c.as_bytes().ct_eq(state.as_bytes())));
+        let pending = if bound && !state.is_empty() {
+            self.pending().take(&token_key(&state), ctx.now).await?
+        } else {
+            None
+        };
+        let Some(pending) = pending else {
+            return Ok(error_page(
+                400,
+                "This sign-on has expired or was started in another browser. Go back to the application and try again.",
+            ));
+        };
+        let Some(sp) = self.trust().get(&pending.sp).await?.filter(|t| t.enabled) else {
+            return Ok(error_page(
+                403,
+                "This service provider is no longer known here.",
+            ));
+        };
+        let issuer = self.services.config().issuer.clone();
+        let forget = cookie(&issuer, "", 0);
+        let codes = match q("error").as_str() {
+            "" => None,
+            "login_required" | "interaction_required" if pending.passive => {
+                Some((status::RESPONDER, Some(status::NO_PASSIVE)))
+            }
+            _ => Some((status::RESPONDER, Some(status::AUTHN_FAILED))),
+        };
+        if let Some(codes) = codes {
+            return Ok(self
+                .answer_failure(
+                    &sp,
+                    &pending.acs,
+                    pending.request_id.as_deref(),
+                    codes,
+                    pending.relay_state.clone(),
+                    ctx,
+                )?
+                .header("set-cookie", forget));
+        }
+        let form = Params::from_pairs([
+            ("grant_type", "authorization_code"),
+            ("code", q("code").as_str()),
+            ("redirect_uri", &self.callback_uri()),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", &pending.verifier),
+        ]);
+        let answer = self.services.sign_in()?.token_endpoint(form, ctx).await?;
+        let claims = (answer.status() == 200)
+            .then(|| serde_json::from_slice::<serde_json::Value>(&answer.body_bytes()).ok())
+            .flatten()
+            .and_then(|v| {
+                v.get("id_token")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_owned)
+            })
+            .and_then(|t| {
+                crate::first_party::check_id_token(
+                    &self.services,
+                    &t,
+                    CLIENT_ID,
+                    &pending.nonce,
+                    ctx,
+                )
+            });
+        let Some(claims) = claims else {
+            tracing::info!(
+                status = answer.status(),
+                "the SAML IdP's code was not redeemed"
+            );
+            return Ok(error_page(
+                400,
+                "The sign-on could not be completed. Try again.",
+            ));
+        };
+        Ok(self
+            .answer_success(&sp, &pending, &claims, ctx)
+            .await?
+            .header("set-cookie", forget))
+    }
+
+    /// `GET /jans-saml/idp/initiate?sp={inum}`: IdP-initiated sign-on, for an SP whose
+    /// relationship allows it (Profiles §4.1.5: an unsolicited response).
+    pub(crate) async fn initiate(&self, req: &Request, ctx: &Ctx) -> Result<Response, Error> {
+        let get = |n: &str| req.query.get(n).ok().flatten().map(str::to_owned);
+        let sp = match get("sp") {
+            Some(id) => self.trust().get(&id).await?,
+            None => None,
+        };
+        let Some(sp) = sp.filter(|t| t.enabled && t.idp_initiated) else {
+            return Ok(error_page(
+                403,
+                "This service provider does not take sign-ons started here.",
+            ));
+        };
+        let relay_state = get("RelayState");
+        if relay_state
+            .as_deref()
+            .is_some_and(|r| r.len() > binding::MAX_RELAY_STATE)
+        {
+            return Ok(error_page(400, "RelayState is too long."));
+        }
+        let Some(acs) = default_acs(&sp) else {
+            return Ok(error_page(
+                400,
+                "This service provider takes no HTTP-POST responses.",
+            ));
+        };
+        let name_id_format =
+            name_id_format(&sp, None).unwrap_or_else(|| name_id::PERSISTENT.to_owned());
+        let pending = PendingSignOn {
+            sp: sp.inum,
+            request_id: None,
+            acs,
+            relay_state,
+            name_id_format,
+            passive: false,
+            verifier: ctx.random_token(32),
+            nonce: ctx.random_token(16),
+        };
+        self.start_sign_in(pending, None, &[], ctx).await
+    }
+}
+
+/// The assertion consumer URL to answer at (Core §3.4.1; Metadata §2.4.4): the request's
+/// URL when the SP's metadata lists it for HTTP-POST, or the one its index names, or the
+/// SP's default; `None` when the request names one not listed (answering there would
+/// hand an assertion to whoever wrote the request).
+fn assertion_consumer(sp: &TrustRelationship, request: &AuthnRequest) -> Option<String> {
+    let services = &sp.sp_metadata.assertion_consumer_services;
+    if request
+        .protocol_binding
+        .as_deref()
+        .is_some_and(|b| b != BINDING_POST)
+    {
+        return None;
+    }
+    if let Some(url) = &request.acs_url {
+        return services
+            .iter()
+            .find(|s| s.binding == BINDING_POST && &s.location == url)
+            .map(|s| s.location.clone());
+    }
+    if let Some(i) = request.acs_index {
+        return services
+            .iter()
+            .find(|s| s.binding == BINDING_POST && s.index == Some(i))
+            .map(|s| s.location.clone());
+    }
+    default_acs(sp)
+}
+
+/// The SP's default HTTP-POST assertion consumer (Metadata §2.2.3: `isDefault`, else the
+/// first).
+fn default_acs(sp: &TrustRelationship) -> Option<String> {
+    let post = sp
+        .sp_metadata
+        .assertion_consumer_services
+        .iter()
+        .filter(|s| s.binding == BINDING_POST);
+    let all: Vec<_> = post.collect();
+    all.iter()
+        .find(|s| s.is_default)
+        .or(all.first())
+        .map(|s| s.location.clone())
+}
+
+/// The `NameID` format to issue: the requested one if the IdP issues it (unspecified:
+/// the relationship's, else the SP's first supported, else persistent).
+fn name_id_format(sp: &TrustRelationship, requested: Option<&str>) -> Option<String> {
+    match requested {
+        Some(f) if f != name_id::UNSPECIFIED => {
+            super::NAMEID_FORMATS.contains(&f).then(|| f.to_owned())
+        }
+        _ => {
+            let configured = sp.saml_metadata.name_id_policy_format.as_str();
+            let from_metadata = sp
+                .sp_metadata
+                .name_id_formats
+                .iter()
+                .find(|f| super::NAMEID_FORMATS.contains(&f.as_str()));
+            Some(if super::NAMEID_FORMATS.contains(&configured) {
+                configured.to_owned()
+            } else {
+                from_metadata
+                    .cloned()
+                    .unwrap_or_else(|| name_id::PERSISTENT.to_owned())
+            })
+        }
+    }
+}
+
+/// The `acr_values` for the requested authentication context classes: those named like
+/// this server's methods pass on; SAML's password classes ask for nothing more than the
+/// default.
+fn acr_values(classes: &[String]) -> String {
+    classes
+        .iter()
+        .filter(|c| {
+            !c.is_empty()
+                && c.len() <= 64
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_method_like_classes_become_acr_values() {
+        let classes = vec![
+            "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport".to_owned(),
+            "passkey".to_owned(),
+            "otp".to_owned(),
+        ];
+        assert_eq!(acr_values(&classes), "passkey otp");
+    }
+}

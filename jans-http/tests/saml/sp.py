@@ -1,0 +1,296 @@
+"""A real SAML service provider, pysaml2, against `jans serve`'s SAML IdP.
+
+    python3 sp.py metadata DIR     the SP's key, certificate and metadata in DIR
+    python3 sp.py test DIR         the scenarios (unittest), against $JANS_ISSUER
+
+The browser-less HTTP flow: pysaml2 writes the AuthnRequest (HTTP-Redirect with the query
+signature, HTTP-POST with an enveloped signature), `requests` plays the browser through the
+IdP and the auth-server's login page, and pysaml2 reads the IdP's answer (signature checked
+by xmlsec1 against the IdP's metadata, audience, recipient, InResponseTo, times).
+"""
+
+import base64
+import datetime
+import html
+import os
+import re
+import sys
+import unittest
+import urllib.parse
+import zlib
+
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.client import Saml2Client
+from saml2.config import SPConfig
+from saml2.metadata import entity_descriptor
+from saml2.response import StatusRequestDenied, StatusInvalidNameidPolicy
+from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
+from saml2.sigver import SignatureError
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+SP_ENTITY = "https://sp.interop.test/metadata"
+ACS = "https://sp.interop.test/acs"
+OTHER_ACS = "https://sp.interop.test/elsewhere"
+
+
+def config(d, idp_metadata=None, **sp):
+    service = {
+        "endpoints": {
+            "assertion_consumer_service": [(ACS, BINDING_HTTP_POST)],
+            "single_logout_service": [
+                ("https://sp.interop.test/slo", BINDING_HTTP_REDIRECT),
+                ("https://sp.interop.test/slo", BINDING_HTTP_POST),
+            ],
+        },
+        "authn_requests_signed": True,
+        "want_assertions_signed": True,
+        "want_response_signed": False,
+        "allow_unsolicited": False,
+        "name_id_format": NAMEID_FORMAT_PERSISTENT,
+        # pysaml2 reads these per role (its defaults are SHA-1, which the IdP refuses).
+        "signing_algorithm": SIG_RSA_SHA256,
+        "digest_algorithm": DIGEST_SHA256,
+    }
+    service.update(sp)
+    conf = {
+        "entityid": SP_ENTITY,
+        "xmlsec_binary": "/usr/bin/xmlsec1",
+        "key_file": os.path.join(d, "sp.key"),
+        "cert_file": os.path.join(d, "sp.crt"),
+        "encryption_keypairs": [
+            {"key_file": os.path.join(d, "sp.key"), "cert_file": os.path.join(d, "sp.crt")}
+        ],
+        "accepted_time_diff": 30,
+        "service": {"sp": service},
+    }
+    if idp_metadata:
+        conf["metadata"] = {"inline": [idp_metadata]}
+    c = SPConfig()
+    c.load(conf)
+    return c
+
+
+def make_metadata(d):
+    os.makedirs(d, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sp.interop.test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    with open(os.path.join(d, "sp.key"), "wb") as f:
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.TraditionalOpenSSL,
+                serialization.NoEncryption(),
+            )
+        )
+    with open(os.path.join(d, "sp.crt"), "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    ed = entity_descriptor(config(d))
+    with open(os.path.join(d, "sp-metadata.xml"), "w") as f:
+        f.write(str(ed))
+
+
+def form_fields(text, holding=""):
+    """The action and hidden inputs of the first form of an HTML page holding `holding`."""
+    forms = re.findall(r"<form.*?</form>", text, re.S)
+    text = next((f for f in forms if holding in f), text)
+    action = re.search(r'<form[^>]*action="([^"]*)"', text)
+    fields = dict(
+        (html.unescape(n), html.unescape(v))
+        for n, v in re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)"', text)
+    )
+    return (html.unescape(action.group(1)) if action else None), fields
+
+
+class Browser:
+    """requests playing the browser: follows redirects, signs in on the login page."""
+
+    def __init__(self, issuer, user, password):
+        self.issuer, self.user, self.password = issuer, user, password
+        self.s = requests.Session()
+        self.logins = 0
+
+    def go(self, method, url, data=None):
+        r = self.s.request(method, url, data=data, allow_redirects=True, timeout=10)
+        return self.settle(r)
+
+    def settle(self, r):
+        """Sign in when the login page shows; return the page that posts to the SP."""
+        for _ in range(4):
+            if 'name="action" value="login"' in r.text:
+                self.logins += 1
+                action, fields = form_fields(r.text, 'value="login"')
+                fields.update({"username": self.user, "password": self.password})
+                r = self.s.post(urllib.parse.urljoin(r.url, action), data=fields, timeout=10)
+                continue
+            break
+        return r
+
+
+class IdP(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = os.environ["SP_DIR"]
+        cls.issuer = os.environ["JANS_ISSUER"]
+        cls.idp_metadata = requests.get(cls.issuer + "/jans-saml/idp/metadata", timeout=10).text
+        cls.idp_entity = re.search(r'entityID="([^"]+)"', cls.idp_metadata).group(1)
+
+    def client(self, **sp):
+        return Saml2Client(config=config(self.dir, self.idp_metadata, **sp))
+
+    def browser(self):
+        return Browser(self.issuer, os.environ["JANS_USER"], os.environ["JANS_PASSWORD"])
+
+    def sign_on(self, client, browser, binding, relay="rs-1", **kw):
+        reqid, info = client.prepare_for_authenticate(
+            entityid=self.idp_entity, relay_state=relay, binding=binding, **kw
+        )
+        if binding == BINDING_HTTP_REDIRECT:
+            page = browser.go("GET", dict(info["headers"])["Location"])
+        else:
+            action, fields = form_fields(info["data"])
+            page = browser.go("POST", action, fields)
+        return reqid, page
+
+    def answer(self, page):
+        self.assertEqual(page.status_code, 200, page.text[:500])
+        action, fields = form_fields(page.text)
+        self.assertEqual(action, ACS)
+        return fields
+
+    def test_redirect_then_post_within_one_session(self):
+        client, browser = self.client(), self.browser()
+        reqid, page = self.sign_on(client, browser, BINDING_HTTP_REDIRECT)
+        fields = self.answer(page)
+        self.assertEqual(fields["RelayState"], "rs-1")
+        resp = client.parse_authn_request_response(
+            fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid: "/"}
+        )
+        self.assertEqual(resp.name_id.format, NAMEID_FORMAT_PERSISTENT)
+        persistent = resp.name_id.text
+        self.assertTrue(len(persistent) >= 32)
+        ava = resp.get_identity()
+        self.assertEqual(ava.get("uid"), [os.environ["JANS_USER"]], ava)
+        self.assertIn("PasswordProtectedTransport", str(resp.authn_info()))
+        self.assertEqual(browser.logins, 1)
+        # The same browser over HTTP-POST: signed in already, not asked again; the same
+        # persistent id.
+        reqid2, page2 = self.sign_on(client, browser, BINDING_HTTP_POST, relay="rs-2")
+        fields2 = self.answer(page2)
+        self.assertEqual(fields2["RelayState"], "rs-2")
+        resp2 = client.parse_authn_request_response(
+            fields2["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid2: "/"}
+        )
+        self.assertEqual(browser.logins, 1)
+        self.assertEqual(resp2.name_id.text, persistent)
+
+    def test_name_id_formats(self):
+        client, browser = self.client(), self.browser()
+        for fmt in (NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_EMAILADDRESS):
+            reqid, page = self.sign_on(client, browser, BINDING_HTTP_REDIRECT, nameid_format=fmt)
+            resp = client.parse_authn_request_response(
+                self.answer(page)["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid: "/"}
+            )
+            self.assertEqual(resp.name_id.format, fmt)
+            if fmt == NAMEID_FORMAT_EMAILADDRESS:
+                self.assertEqual(resp.name_id.text, os.environ["JANS_EMAIL"])
+
+    def test_force_authn_asks_again(self):
+        client, browser = self.client(), self.browser()
+        self.sign_on(client, browser, BINDING_HTTP_REDIRECT)
+        reqid, page = self.sign_on(client, browser, BINDING_HTTP_REDIRECT, force_authn="true")
+        client.parse_authn_request_response(
+            self.answer(page)["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid: "/"}
+        )
+        self.assertEqual(browser.logins, 2)
+
+    def test_replayed_request_is_denied(self):
+        client, browser = self.client(), self.browser()
+        reqid, info = client.prepare_for_authenticate(
+            entityid=self.idp_entity, relay_state="r", binding=BINDING_HTTP_POST
+        )
+        action, fields = form_fields(info["data"])
+        first = self.answer(browser.go("POST", action, fields))
+        client.parse_authn_request_response(
+            first["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid: "/"}
+        )
+        again = self.answer(browser.go("POST", action, fields))
+        with self.assertRaises(StatusRequestDenied):
+            client.parse_authn_request_response(
+                again["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid: "/"}
+            )
+
+    def test_unsigned_tampered_and_misdirected_requests_get_error_pages(self):
+        browser = self.browser()
+        unsigned = self.client(authn_requests_signed=False)
+        _, page = self.sign_on(unsigned, browser, BINDING_HTTP_REDIRECT)
+        self.assertEqual(page.status_code, 403)
+        self.assertIn("must sign", page.text)
+        # A signed POST request whose content changed after signing.
+        client = self.client()
+        _, info = client.prepare_for_authenticate(
+            entityid=self.idp_entity, relay_state="r", binding=BINDING_HTTP_POST
+        )
+        action, fields = form_fields(info["data"])
+        xml = base64.b64decode(fields["SAMLRequest"]).decode()
+        fields["SAMLRequest"] = base64.b64encode(
+            xml.replace(ACS, OTHER_ACS).encode()
+        ).decode()
+        page = browser.go("POST", action, fields)
+        self.assertEqual(page.status_code, 403, page.text[:300])
+        # A Redirect request whose query signature is of another query.
+        _, info = client.prepare_for_authenticate(
+            entityid=self.idp_entity, relay_state="r", binding=BINDING_HTTP_REDIRECT
+        )
+        url = dict(info["headers"])["Location"].replace("RelayState=r", "RelayState=x")
+        self.assertEqual(browser.go("GET", url).status_code, 403)
+        # An assertion consumer the SP's metadata does not list, signed by the SP.
+        _, info = client.prepare_for_authenticate(
+            entityid=self.idp_entity,
+            relay_state="r",
+            binding=BINDING_HTTP_REDIRECT,
+            assertion_consumer_service_url=OTHER_ACS,
+        )
+        page = browser.go("GET", dict(info["headers"])["Location"])
+        self.assertEqual(page.status_code, 400)
+        self.assertNotIn("SAMLResponse", page.text)
+
+    def test_hostile_documents_are_refused(self):
+        browser = self.browser()
+        sso = self.issuer + "/jans-saml/idp/sso"
+        xxe = (
+            '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            '<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+            'ID="_x" Version="2.0" IssueInstant="2026-01-01T00:00:00Z">&x;</samlp:AuthnRequest>'
+        )
+        page = browser.go("POST", sso, {"SAMLRequest": base64.b64encode(xxe.encode()).decode()})
+        self.assertEqual(page.status_code, 400)
+        self.assertIn("document type declaration", page.text)
+        self.assertNotIn("root:", page.text)
+        bomb = zlib.compress(b"<a>" + b" " * 10_000_000 + b"</a>")[2:-4]
+        q = urllib.parse.urlencode({"SAMLRequest": base64.b64encode(bomb).decode()})
+        self.assertEqual(browser.go("GET", sso + "?" + q).status_code, 400)
+        self.assertEqual(browser.go("GET", sso + "?SAMLRequest=%%%").status_code, 400)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "metadata":
+        make_metadata(sys.argv[2])
+    else:
+        os.environ.setdefault("SP_DIR", sys.argv[2])
+        unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[3:])
