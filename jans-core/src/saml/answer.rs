@@ -232,7 +232,18 @@ impl SamlServer {
                 || !sp.sign_responses,
             response: sp.sign_responses,
         };
-        let xml = response::success(&assertion, &signing, ctx.now, ctx.rng.as_ref())
+        // Encrypted to an SP that published an encryption key, unless its relationship says
+        // otherwise (Metadata §2.4.1.1).
+        let recipient = sp
+            .encrypt_assertions
+            .then(|| super::metadata::encryption_key(&sp.sp_metadata))
+            .flatten();
+        let provider = self.services.provider();
+        let encrypt_to = recipient.as_ref().map(|key| response::EncryptTo {
+            key,
+            provider: provider.as_ref(),
+        });
+        let xml = response::success(&assertion, &signing, encrypt_to, ctx.now, ctx.rng.as_ref())
             .map_err(|e| Error::Internal(e.to_string()))?;
         tracing::info!(sp = %sp.inum, user = %user.inum, "SAML assertion issued");
         Ok(post(&pending.acs, &xml, pending.relay_state.clone()))

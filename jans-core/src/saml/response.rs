@@ -3,9 +3,11 @@
 //! canonically; and the error responses (§3.2.2.2 status codes).
 
 use super::{ASSERTION_LIFETIME, ASSERTION_NS, CLOCK_SKEW, PROTOCOL_NS};
-use crate::crypto::SigningKey;
+use crate::crypto::{CryptoProvider, SigningKey};
 use crate::ctx::{Random, UnixTime, format_datetime};
+use crate::jose::Jwk;
 use crate::xml::dsig::{DsigError, sign_enveloped};
+use crate::xml::enc::{EncError, encrypt};
 use crate::xml::{Element, Scope};
 
 /// Status codes (Core §3.2.2.2).
@@ -203,14 +205,37 @@ fn envelope(
         .child(samlp("Status").child(code))
 }
 
-/// A successful response carrying the assertion `a`, signed as `signing` says, written
-/// out.
+/// The recipient of an encrypted assertion: the SP's RSA key, and the provider encrypting.
+#[derive(Clone, Copy, Debug)]
+pub struct EncryptTo<'a> {
+    /// The SP's encryption key.
+    pub key: &'a Jwk,
+    /// The crypto provider.
+    pub provider: &'a dyn CryptoProvider,
+}
+
+/// Why a response could not be made.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Signing failed.
+    #[error(transparent)]
+    Sign(#[from] DsigError),
+    /// Encryption failed.
+    #[error(transparent)]
+    Encrypt(#[from] EncError),
+}
+
+/// A successful response carrying the assertion `a`, signed as `signing` says (the
+/// assertion before it is encrypted, Core §6.2), encrypted to `encrypt_to` when given (an
+/// `EncryptedAssertion`, Core §2.3.4), written out.
 pub fn success(
     a: &Assertion<'_>,
     signing: &Signing<'_>,
+    encrypt_to: Option<EncryptTo<'_>>,
     now: UnixTime,
     rng: &dyn Random,
-) -> Result<String, DsigError> {
+) -> Result<String, BuildError> {
     let assertion_id = new_id(rng);
     let mut assertion = assertion_element(a, &assertion_id, now);
     assertion.rescope(&Scope::default());
@@ -225,6 +250,12 @@ pub fn success(
             rng,
         )?;
     }
+    let assertion = match encrypt_to {
+        Some(to) => {
+            saml("EncryptedAssertion").child(encrypt(&assertion, to.key, to.provider, rng)?)
+        }
+        None => assertion,
+    };
     let response_id = new_id(rng);
     let mut response = envelope(
         a.issuer,

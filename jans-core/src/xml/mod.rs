@@ -21,6 +21,7 @@
 
 pub mod c14n;
 pub mod dsig;
+pub mod enc;
 
 use std::sync::Arc;
 

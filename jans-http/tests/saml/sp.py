@@ -178,6 +178,12 @@ class IdP(unittest.TestCase):
         reqid, page = self.sign_on(client, browser, BINDING_HTTP_REDIRECT)
         fields = self.answer(page)
         self.assertEqual(fields["RelayState"], "rs-1")
+        # The SP published an encryption key: the assertion comes encrypted (xmlsec1
+        # decrypts it for pysaml2), the person's attributes never in the clear.
+        raw = base64.b64decode(fields["SAMLResponse"]).decode()
+        self.assertIn("<saml:EncryptedAssertion ", raw)
+        self.assertIn("xmlenc11#aes256-gcm", raw)
+        self.assertNotIn(os.environ["JANS_EMAIL"], raw)
         resp = client.parse_authn_request_response(
             fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid: "/"}
         )
