@@ -72,7 +72,8 @@ pub enum Endpoint {
     Saml(SamlEndpoint),
 }
 
-/// The SAML IdP's endpoints, under `/jans-saml/` (DESIGN.md §3; `saml::paths`).
+/// The SAML IdP's endpoints, under `/jans-saml/`, and its trust relationships' admin
+/// routes under `/jans-config-api/kc/saml/` (DESIGN.md §3; `saml::paths`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SamlEndpoint {
@@ -86,6 +87,19 @@ pub enum SamlEndpoint {
     Callback,
     /// `/jans-saml/idp/initiate`: IdP-initiated sign-on to one SP.
     Initiate,
+    /// `/jans-config-api/kc/saml/trust-relationship`: every trust relationship (Janssen's
+    /// kc-saml config API plugin).
+    TrustRelationships,
+    /// `/jans-config-api/kc/saml/trust-relationship/upload`: create (POST) or change (PUT)
+    /// one, `multipart/form-data` with its SP metadata file.
+    TrustRelationshipUpload,
+    /// `/jans-config-api/kc/saml/trust-relationship/id/{inum}`: one.
+    TrustRelationshipById(String),
+    /// `/jans-config-api/kc/saml/trust-relationship/{inum}`: remove one (DELETE).
+    TrustRelationship(String),
+    /// `/jans-config-api/kc/saml/trust-relationship/sp-metadata-file/{inum}`: its SP
+    /// metadata document.
+    SpMetadataFile(String),
 }
 
 impl From<SamlEndpoint> for Endpoint {

@@ -132,10 +132,12 @@ impl EngineBuilder {
         let scim = crate::scim::ScimServer::new(services.clone());
         let admin = crate::admin::AdminServer::new(services.clone());
         let casa = crate::casa::CasaServer::new(services.clone());
-        let saml = crate::saml::SamlServer::new(
+        let saml = Arc::new(crate::saml::SamlServer::new(
             services.clone(),
             derive_key(&master, b"jans-rs SAML persistent NameID"),
-        );
+        ));
+        let saml_sessions: Arc<dyn crate::services::SessionEnded> = saml.clone();
+        services.install_session_listener(Arc::downgrade(&saml_sessions));
         let uma = Arc::new(crate::uma::UmaServer::new(services.clone()));
         let uma_grant: Arc<dyn crate::services::TokenGrant> = uma.clone();
         services.install_token_grant(crate::config::UMA_TICKET_GRANT, Arc::downgrade(&uma_grant));

@@ -54,7 +54,10 @@ impl Endpoint {
         match self {
             Endpoint::Auth(e) => crate::auth::paths::shows_errors_as_pages(e),
             Endpoint::Casa(_) => true,
-            Endpoint::Saml(e) => *e != crate::request::SamlEndpoint::Metadata,
+            // Its trust relationships' admin routes answer as the config API does.
+            Endpoint::Saml(e) => {
+                *e != crate::request::SamlEndpoint::Metadata && !self.is_management()
+            }
             Endpoint::Fido2(_) | Endpoint::Scim(_) | Endpoint::Admin(_) | Endpoint::Uma(_) => false,
         }
     }
@@ -132,9 +135,13 @@ impl Engine {
                 }
             },
             // Refusals are SAML responses to the SP or the IdP's own error pages; what
-            // reaches here is the server's fault.
+            // reaches here is the server's fault. Its admin routes (trust relationships)
+            // answer as the config API does.
             Endpoint::Saml(e) => match self.inner.saml.handle(e, &req, ctx).await {
                 Ok(r) => r,
+                Err(err) if req.endpoint.is_management() => {
+                    failed(&req, ProtocolError::Admin(err.to_admin()), &err, ctx)
+                }
                 Err(err) => {
                     failed(&req, ProtocolError::OAuth(err.to_oauth()), &err, ctx).error_as_page()
                 }

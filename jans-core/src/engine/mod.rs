@@ -41,7 +41,7 @@ pub(crate) struct Inner {
     pub(crate) admin: crate::admin::AdminServer,
     pub(crate) uma: Arc<crate::uma::UmaServer>,
     pub(crate) casa: crate::casa::CasaServer,
-    pub(crate) saml: crate::saml::SamlServer,
+    pub(crate) saml: Arc<crate::saml::SamlServer>,
     /// The master key's check value (a PRF of it: says which key, reveals nothing of it).
     pub(crate) master_key_check: String,
 }

@@ -2,12 +2,14 @@
 //! contributes under `/jans-config-api/` (DESIGN.md §2: a component adds its routes
 //! without touching the config API): bearer protection with Janssen's scopes and
 //! `ApiError` refusals ([`protection`]), Janssen's list parameters and `PagedResult`
-//! ([`list`]), RFC 6902 JSON Patch ([`json_patch`]), the audit
-//! log of writes ([`audit`]), and changes of the stored configuration ([`patch_config`]).
+//! ([`list`]), RFC 6902 JSON Patch ([`json_patch`]), `multipart/form-data` uploads
+//! ([`multipart`]), the audit log of writes ([`audit`]), and changes of the stored
+//! configuration ([`patch_config`]).
 
 pub mod audit;
 pub mod json_patch;
 pub mod list;
+pub mod multipart;
 pub mod protection;
 
 use serde_json::Value;

@@ -4,6 +4,7 @@
 //! `saml_trust_relationships` by `inum`, with the SP's entity id a unique key: one
 //! relationship per SP.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -59,17 +60,70 @@ pub struct SpMetadata {
     pub want_assertions_signed: bool,
 }
 
-/// Where an SP's metadata came from (Janssen's `spMetaDataSourceType`).
+/// Where an SP's metadata came from (Janssen's `spMetaDataSourceType`: its values, and on
+/// input its Java names too).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MetadataSource {
     /// A file (or the config API's upload).
     #[default]
+    #[serde(alias = "FILE")]
     File,
     /// A URL, fetched through the outbound client.
+    #[serde(alias = "URL")]
     Url,
-    /// Pasted XML.
+    /// Typed in (Janssen's `manual`): the metadata is what `samlMetadata` says, with no
+    /// document and so no SP keys.
+    #[serde(alias = "MANUAL")]
     Manual,
+}
+
+/// Janssen's `GluuStatus` of a relationship (`jansStatus`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrustStatus {
+    /// In use.
+    #[default]
+    #[serde(alias = "ACTIVE")]
+    Active,
+    /// Switched off.
+    #[serde(alias = "INACTIVE")]
+    Inactive,
+    /// Expired.
+    #[serde(alias = "EXPIRED")]
+    Expired,
+    /// Being registered.
+    #[serde(alias = "REGISTER")]
+    Register,
+}
+
+/// Janssen's `ValidationStatus` of the SP's metadata (`jansValidationStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ValidationStatus {
+    /// Being validated.
+    #[serde(rename = "In Progress", alias = "PENDING")]
+    Pending,
+    /// Read and accepted.
+    #[serde(rename = "Success", alias = "SUCCESS")]
+    Success,
+    /// Waiting to be validated.
+    #[serde(rename = "Scheduled", alias = "SCHEDULED")]
+    Scheduled,
+    /// Refused.
+    #[serde(rename = "Failed", alias = "FAILED")]
+    Failed,
+}
+
+/// Janssen's `ProfileConfiguration` of a relationship, kept as sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileConfiguration {
+    /// The profile's name.
+    #[serde(default)]
+    pub name: String,
+    /// Janssen's `signResponses` setting of the profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_responses: Option<String>,
 }
 
 /// Janssen's `samlMetadata` summary of a relationship.
@@ -155,6 +209,41 @@ pub struct TrustRelationship {
     pub idp_initiated: bool,
     /// The SP's metadata as read.
     pub sp_metadata: SpMetadata,
+    /// Who owns it (Janssen's `owner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Its status (Janssen's `status`).
+    #[serde(default)]
+    pub status: TrustStatus,
+    /// How validating the SP's metadata went (Janssen's `validationStatus`): `Success` once
+    /// read from XML (metadata that does not read is refused, never stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_status: Option<ValidationStatus>,
+    /// What validating it said (Janssen's `validationLog`).
+    #[serde(default)]
+    pub validation_log: Vec<String>,
+    /// Where the SP sends people after logout (Janssen's `spLogoutURL`).
+    #[serde(
+        rename = "spLogoutURL",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sp_logout_url: Option<String>,
+    /// Janssen's `redirectUris`.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Janssen's `profileConfigurations`, by profile name.
+    #[serde(default)]
+    pub profile_configurations: BTreeMap<String, ProfileConfiguration>,
+    /// The SP's metadata document as it was sent or fetched (what the config API's
+    /// `sp-metadata-file` answers); absent for metadata typed in. Stored, never shown in
+    /// the config API's JSON.
+    #[serde(
+        rename = "spMetaDataXml",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sp_metadata_xml: Option<String>,
 }
 
 fn yes() -> bool {
@@ -174,6 +263,8 @@ impl TrustRelationships {
     pub const COLLECTION: &'static str = "saml_trust_relationships";
     /// The unique key of the SP's entity id.
     pub const ENTITY_ID: &'static str = "entityId";
+    /// The unique key of the relationship's name (Janssen refuses a second of a name).
+    pub const NAME: &'static str = "name";
     /// Most relationships listed at once.
     pub const MAX: usize = 10_000;
 
@@ -183,13 +274,14 @@ impl TrustRelationships {
     }
 
     fn keys(t: &TrustRelationship) -> Vec<Key> {
-        vec![Key::unique(
-            Self::ENTITY_ID,
-            t.sp_metadata.entity_id.clone(),
-        )]
+        vec![
+            Key::unique(Self::ENTITY_ID, t.sp_metadata.entity_id.clone()),
+            Key::unique(Self::NAME, t.name.clone()),
+        ]
     }
 
-    /// Keep a new relationship; `Conflict` when its id or its SP's entity id is taken.
+    /// Keep a new relationship; `Conflict` when its id, its name or its SP's entity id is
+    /// taken.
     pub async fn insert(&self, t: &TrustRelationship) -> Result<(), StoreError> {
         self.0.insert(&t.inum, t, &Self::keys(t)).await.map(|_| ())
     }
@@ -205,6 +297,11 @@ impl TrustRelationships {
         inum: &str,
     ) -> Result<Option<(u64, TrustRelationship)>, StoreError> {
         self.0.get_revision(inum).await
+    }
+
+    /// The relationship named `name` (kept since names became a key).
+    pub async fn by_name(&self, name: &str) -> Result<Option<TrustRelationship>, StoreError> {
+        self.0.find(Self::NAME, name).await
     }
 
     /// The relationship with the SP `entity_id`.
@@ -230,5 +327,44 @@ impl TrustRelationships {
     /// Every relationship, by inum.
     pub async fn list(&self) -> Result<Vec<TrustRelationship>, StoreError> {
         self.0.range("", Self::MAX).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn janssen_names_read_and_documents_of_before_still_read() {
+        let sources: Vec<MetadataSource> =
+            serde_json::from_str(r#"["file","FILE","manual","MANUAL","url","URL"]"#).unwrap();
+        assert_eq!(
+            sources,
+            [
+                MetadataSource::File,
+                MetadataSource::File,
+                MetadataSource::Manual,
+                MetadataSource::Manual,
+                MetadataSource::Url,
+                MetadataSource::Url
+            ]
+        );
+        let v: ValidationStatus = serde_json::from_str(r#""In Progress""#).unwrap();
+        assert_eq!(v, ValidationStatus::Pending);
+        assert_eq!(
+            serde_json::to_value(ValidationStatus::Success).unwrap(),
+            "Success"
+        );
+        let s: TrustStatus = serde_json::from_str(r#""INACTIVE""#).unwrap();
+        assert_eq!(s, TrustStatus::Inactive);
+        // A relationship stored before the fields Janssen has and it lacked.
+        let old: TrustRelationship = serde_json::from_value(serde_json::json!({
+            "inum": "i", "name": "n", "spMetadata": {
+                "entityId": "https://sp.example/", "assertionConsumerServices": []
+            }
+        }))
+        .unwrap();
+        assert_eq!(old.status, TrustStatus::Active);
+        assert!(old.sp_metadata_xml.is_none() && old.profile_configurations.is_empty());
     }
 }

@@ -255,7 +255,7 @@ fn protecting<'a>(
 /// any one of an operation's scopes): the super scopes every operation accepts, and those
 /// of each resource served (`admin::operations`). The admin client made by `init` and
 /// `migrate` gets the super scopes.
-pub const CONFIG_API_SCOPES: [(&str, &str); 60] = [
+pub const CONFIG_API_SCOPES: [(&str, &str); 62] = [
     (
         "https://jans.io/oauth/config/read-all",
         "Read everything the config API serves.",
@@ -492,6 +492,14 @@ pub const CONFIG_API_SCOPES: [(&str, &str); 60] = [
     (
         "https://jans.io/oauth/config/uma/resources.delete",
         "Delete registered UMA resources (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/saml.readonly",
+        "Read the SAML trust relationships (config API).",
+    ),
+    (
+        "https://jans.io/oauth/config/saml.write",
+        "Create, change and delete SAML trust relationships (config API).",
     ),
 ];
 

@@ -84,21 +84,31 @@ fn names(r: &str, a: &Attribute) -> bool {
 }
 
 impl SamlServer {
-    /// The key the relationship's responses are signed with, and its certificate.
-    fn signing(
+    /// The key the relationship's responses are signed with (its `signatureAlgorithm`, else
+    /// the first XML-DSig algorithm the key ring has an active key for), and its
+    /// certificate.
+    pub(crate) fn signing(
         &self,
         sp: &TrustRelationship,
     ) -> Result<(std::sync::Arc<crate::keys::Signer>, Option<Vec<u8>>), Error> {
-        let alg = match sp.signature_algorithm.as_str() {
+        let wanted = match sp.signature_algorithm.as_str() {
             "ES256" => Algorithm::ES256,
             _ => Algorithm::RS256,
         };
         let ring = self.services.keys().ring();
-        let signer = ring
-            .signer(alg)
-            .or_else(|| ring.signer(Algorithm::RS256))
-            .cloned()
-            .ok_or_else(|| Error::Internal(format!("no {alg} key to sign SAML responses")))?;
+        let signer = [
+            wanted,
+            Algorithm::RS256,
+            Algorithm::ES256,
+            Algorithm::RS384,
+            Algorithm::RS512,
+            Algorithm::ES384,
+            Algorithm::ES512,
+        ]
+        .into_iter()
+        .find_map(|alg| ring.signer(alg))
+        .cloned()
+        .ok_or_else(|| Error::Internal("no RSA or ECDSA key to sign SAML messages".into()))?;
         let cert = ring.certificate(&signer.kid).map(<[u8]>::to_vec);
         Ok((signer, cert))
     }
@@ -164,6 +174,7 @@ impl SamlServer {
         &self,
         sp: &TrustRelationship,
         pending: &PendingSignOn,
+        id_token: &str,
         claims: &serde_json::Map<String, serde_json::Value>,
         ctx: &Ctx,
     ) -> Result<Response, Error> {
@@ -245,6 +256,16 @@ impl SamlServer {
         });
         let xml = response::success(&assertion, &signing, encrypt_to, ctx.now, ctx.rng.as_ref())
             .map_err(|e| Error::Internal(e.to_string()))?;
+        // The SP joins the browser session, for Single Logout (`slo`).
+        if let Some(sid) = claim("sid") {
+            let participant = super::slo::Participant {
+                sp: sp.inum.clone(),
+                name_id: name_id.clone(),
+                name_id_format: pending.name_id_format.clone(),
+                id_token: id_token.to_owned(),
+            };
+            self.join(sid, &user.inum, participant, ctx).await?;
+        }
         tracing::info!(sp = %sp.inum, user = %user.inum, "SAML assertion issued");
         Ok(post(&pending.acs, &xml, pending.relay_state.clone()))
     }

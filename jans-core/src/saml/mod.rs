@@ -12,12 +12,14 @@
 //! metadata does not list, a bad signature) gets an error page; one it can, a SAML
 //! `Response` with an error status to the SP. Neither changes anything stored.
 
+mod admin;
 mod answer;
 pub mod authn_request;
 pub mod binding;
 pub mod metadata;
 pub mod paths;
 pub mod response;
+mod slo;
 pub mod sso;
 mod trust;
 
@@ -121,10 +123,16 @@ impl SamlServer {
             (SamlEndpoint::Sso, Method::Get | Method::Post) => self.sso(req, ctx).await,
             (SamlEndpoint::Callback, Method::Get) => self.callback(req, ctx).await,
             (SamlEndpoint::Initiate, Method::Get) => self.initiate(req, ctx).await,
-            (SamlEndpoint::Slo, Method::Get | Method::Post) => Ok(error_page(
-                501,
-                "Single Logout is not served yet: sign out at the identity provider.",
-            )),
+            (SamlEndpoint::Slo, Method::Get | Method::Post) => self.slo(req, ctx).await,
+            // The trust relationships' admin routes (Janssen's kc-saml config API plugin).
+            (
+                SamlEndpoint::TrustRelationships
+                | SamlEndpoint::TrustRelationshipUpload
+                | SamlEndpoint::TrustRelationshipById(_)
+                | SamlEndpoint::TrustRelationship(_)
+                | SamlEndpoint::SpMetadataFile(_),
+                _,
+            ) => self.handle_admin(endpoint, req, ctx).await,
             _ => Ok(error_page(405, "This endpoint does not take that method.")),
         }
     }

@@ -252,6 +252,12 @@ impl SamlServer {
     async fn client(&self, ctx: &Ctx) -> Result<(), Error> {
         let metadata = ClientMetadata {
             redirect_uris: vec![self.callback_uri()],
+            // Where the auth-server's logout comes back to, for SP-initiated logout.
+            post_logout_redirect_uris: vec![format!(
+                "{}{}",
+                self.services.config().issuer,
+                paths::SLO
+            )],
             token_endpoint_auth_method: AuthMethod::None,
             grant_types: vec!["authorization_code".to_owned()],
             response_types: vec!["code".to_owned()],
@@ -374,24 +380,19 @@ impl SamlServer {
             ("code_verifier", &pending.verifier),
         ]);
         let answer = self.services.sign_in()?.token_endpoint(form, ctx).await?;
-        let claims = (answer.status() == 200)
+        let id_token = (answer.status() == 200)
             .then(|| serde_json::from_slice::<serde_json::Value>(&answer.body_bytes()).ok())
             .flatten()
             .and_then(|v| {
                 v.get("id_token")
                     .and_then(|t| t.as_str())
                     .map(str::to_owned)
-            })
-            .and_then(|t| {
-                crate::first_party::check_id_token(
-                    &self.services,
-                    &t,
-                    CLIENT_ID,
-                    &pending.nonce,
-                    ctx,
-                )
             });
-        let Some(claims) = claims else {
+        let checked = id_token.and_then(|t| {
+            crate::first_party::check_id_token(&self.services, &t, CLIENT_ID, &pending.nonce, ctx)
+                .map(|claims| (t, claims))
+        });
+        let Some((id_token, claims)) = checked else {
             tracing::info!(
                 status = answer.status(),
                 "the SAML IdP's code was not redeemed"
@@ -402,7 +403,7 @@ impl SamlServer {
             ));
         };
         Ok(self
-            .answer_success(&sp, &pending, &claims, ctx)
+            .answer_success(&sp, &pending, &id_token, &claims, ctx)
             .await?
             .header("set-cookie", forget))
     }

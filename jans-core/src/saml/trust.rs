@@ -1,6 +1,7 @@
 //! Managing trust relationships (Janssen's SAML plugin of the config API): an SP added
-//! from its metadata — a file, a URL fetched through the outbound client, or pasted XML —
-//! listed, and removed. Refusals are the config API's errors (`AdminError`).
+//! from its metadata — a file, or a URL fetched through the outbound client — listed,
+//! changed and removed; the metadata document is kept with it. Refusals are the config
+//! API's errors (`AdminError`); the config API's routes over these are `saml::admin`'s.
 
 use super::SamlServer;
 use super::metadata::read_sp;
@@ -8,7 +9,8 @@ use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::error::admin::AdminError;
 use crate::repo::saml::{
-    MetadataSource, SamlMetadataSummary, TrustRelationship, TrustRelationships,
+    MetadataSource, SamlMetadataSummary, SpMetadata, TrustRelationship, TrustRelationships,
+    TrustStatus, ValidationStatus,
 };
 use crate::store::StoreError;
 
@@ -19,8 +21,58 @@ fn refused(status: u16, why: impl Into<String>) -> Error {
     Error::Admin(AdminError::new(status, why))
 }
 
+/// Janssen's refusal of a second relationship named `name`.
+pub(super) fn name_taken(name: &str) -> Error {
+    Error::Admin(AdminError {
+        message: "NAME_CONFLICT".to_owned(),
+        ..AdminError::new(
+            400,
+            format!("Trust Relationship with same name `{name}` already exists!"),
+        )
+    })
+}
+
+/// A new relationship named `name` with the SP's metadata `md` and its `summary`, and
+/// Janssen's defaults: enabled, persistent `NameID`s, assertions signed (RSA-SHA256) and
+/// encrypted when the SP publishes an encryption key, the username and email released.
+pub(super) fn relationship(
+    name: String,
+    summary: SamlMetadataSummary,
+    md: SpMetadata,
+    ctx: &Ctx,
+) -> Result<TrustRelationship, Error> {
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err(refused(400, "name must have 1 to 60 characters"));
+    }
+    Ok(TrustRelationship {
+        inum: crate::ctx::uuid_from(&ctx.random_bytes(16)),
+        display_name: name.clone(),
+        name,
+        description: String::new(),
+        enabled: true,
+        metadata_source: MetadataSource::File,
+        metadata_url: None,
+        saml_metadata: summary,
+        released_attributes: vec!["uid".to_owned(), "mail".to_owned()],
+        sign_assertions: true,
+        sign_responses: false,
+        encrypt_assertions: true,
+        signature_algorithm: "RS256".to_owned(),
+        idp_initiated: false,
+        sp_metadata: md,
+        owner: None,
+        status: TrustStatus::Active,
+        validation_status: None,
+        validation_log: Vec::new(),
+        sp_logout_url: None,
+        redirect_uris: Vec::new(),
+        profile_configurations: std::collections::BTreeMap::new(),
+        sp_metadata_xml: None,
+    })
+}
+
 impl SamlServer {
-    fn relationships(&self) -> TrustRelationships {
+    pub(super) fn relationships(&self) -> TrustRelationships {
         TrustRelationships::new(self.services.stores().documents.clone())
     }
 
@@ -36,6 +88,28 @@ impl SamlServer {
         url: Option<&str>,
         ctx: &Ctx,
     ) -> Result<TrustRelationship, Error> {
+        let tr = self.new_sp(xml, name, source, url, ctx)?;
+        self.insert_sp(&tr).await?;
+        Ok(tr)
+    }
+
+    /// What [`SamlServer::add_sp`] would keep, not kept: the metadata read (refused with a
+    /// 400 naming why) and Janssen's defaults, for a caller to adjust before
+    /// [`SamlServer::insert_sp`].
+    pub fn new_sp(
+        &self,
+        xml: &str,
+        name: Option<&str>,
+        source: MetadataSource,
+        url: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<TrustRelationship, Error> {
+        if xml.len() > MAX_METADATA {
+            return Err(refused(
+                400,
+                format!("SP metadata refused: larger than {MAX_METADATA} bytes"),
+            ));
+        }
         let md = read_sp(xml).map_err(|e| refused(400, format!("SP metadata refused: {e}")))?;
         let first = |binding: &str| {
             md.assertion_consumer_services
@@ -43,51 +117,60 @@ impl SamlServer {
                 .find(|s| s.binding == binding)
                 .map(|s| s.location.clone())
         };
-        let name = name.unwrap_or(&md.entity_id).to_owned();
-        if name.is_empty() || name.chars().count() > 60 {
-            return Err(refused(400, "name must have 1 to 60 characters"));
-        }
-        let tr = TrustRelationship {
-            inum: crate::ctx::uuid_from(&ctx.random_bytes(16)),
-            display_name: name.clone(),
-            name,
-            description: String::new(),
-            enabled: true,
-            metadata_source: source,
-            metadata_url: url.map(str::to_owned),
-            saml_metadata: SamlMetadataSummary {
-                entity_id: md.entity_id.clone(),
-                name_id_policy_format: super::name_id::PERSISTENT.to_owned(),
-                acs_get_url: first(super::BINDING_REDIRECT),
-                acs_post_url: first(super::BINDING_POST),
-                single_logout_service_url: md
-                    .single_logout_services
-                    .first()
-                    .map(|s| s.location.clone()),
-            },
-            released_attributes: vec!["uid".to_owned(), "mail".to_owned()],
-            sign_assertions: true,
-            sign_responses: false,
-            encrypt_assertions: true,
-            signature_algorithm: "RS256".to_owned(),
-            idp_initiated: false,
-            sp_metadata: md,
+        let summary = SamlMetadataSummary {
+            entity_id: md.entity_id.clone(),
+            name_id_policy_format: super::name_id::PERSISTENT.to_owned(),
+            acs_get_url: first(super::BINDING_REDIRECT),
+            acs_post_url: first(super::BINDING_POST),
+            single_logout_service_url: md
+                .single_logout_services
+                .first()
+                .map(|s| s.location.clone()),
         };
+        let name = name.unwrap_or(&md.entity_id).to_owned();
+        let mut tr = relationship(name, summary, md, ctx)?;
+        tr.metadata_source = source;
+        tr.metadata_url = url.map(str::to_owned);
+        tr.validation_status = Some(ValidationStatus::Success);
+        tr.sp_metadata_xml = Some(xml.to_owned());
+        Ok(tr)
+    }
+
+    /// Keep the new relationship `tr`: refused (400) when its name or its SP has one
+    /// already.
+    pub async fn insert_sp(&self, tr: &TrustRelationship) -> Result<(), Error> {
         if self.list_sps().await?.iter().any(|t| t.name == tr.name) {
-            return Err(refused(
-                400,
-                format!("a trust relationship named {:?} exists", tr.name),
-            ));
+            return Err(name_taken(&tr.name));
         }
-        match self.relationships().insert(&tr).await {
-            Err(StoreError::Conflict) => Err(refused(
+        match self.relationships().insert(tr).await {
+            Err(StoreError::Conflict) => Err(self.taken(tr).await),
+            other => other.map_err(Error::from),
+        }
+    }
+
+    /// Why keeping `tr` met a conflict: its name or its SP's entity id is another's, or
+    /// (neither) it changed meanwhile.
+    pub(super) async fn taken(&self, tr: &TrustRelationship) -> Error {
+        let other = |t: &TrustRelationship| t.inum != tr.inum;
+        match self.relationships().by_name(&tr.name).await {
+            Ok(Some(t)) if other(&t) => return name_taken(&tr.name),
+            Err(e) => return e.into(),
+            _ => {}
+        }
+        match self
+            .relationships()
+            .by_entity_id(&tr.sp_metadata.entity_id)
+            .await
+        {
+            Ok(Some(t)) if other(&t) => refused(
                 400,
                 format!(
                     "the SP {} has a trust relationship already",
                     tr.sp_metadata.entity_id
                 ),
-            )),
-            other => other.map(|()| tr).map_err(Error::from),
+            ),
+            Err(e) => e.into(),
+            _ => refused(409, "changed meanwhile; read it again"),
         }
     }
 
@@ -99,6 +182,14 @@ impl SamlServer {
         name: Option<&str>,
         ctx: &Ctx,
     ) -> Result<TrustRelationship, Error> {
+        let xml = self.fetch_metadata(url).await?;
+        self.add_sp(&xml, name, MetadataSource::Url, Some(url), ctx)
+            .await
+    }
+
+    /// The SP metadata document at `url`, fetched through the outbound client (bounded,
+    /// private addresses refused unless allowed); refusals are 400s.
+    pub async fn fetch_metadata(&self, url: &str) -> Result<String, Error> {
         let parsed = url::Url::parse(url)
             .ok()
             .filter(|u| matches!(u.scheme(), "https" | "http"))
@@ -116,10 +207,7 @@ impl SamlServer {
                 format!("the metadata URL answered {}", fetched.status),
             ));
         }
-        let xml = String::from_utf8(fetched.body)
-            .map_err(|_| refused(400, "the metadata is not UTF-8"))?;
-        self.add_sp(&xml, name, MetadataSource::Url, Some(url), ctx)
-            .await
+        String::from_utf8(fetched.body).map_err(|_| refused(400, "the metadata is not UTF-8"))
     }
 
     /// Every trust relationship.
@@ -137,8 +225,25 @@ impl SamlServer {
         let Some((revision, _)) = self.relationships().get_revision(&tr.inum).await? else {
             return Err(refused(404, format!("no trust relationship {}", tr.inum)));
         };
+        self.update_sp_at(tr, revision).await
+    }
+
+    /// Replace the trust relationship `tr.inum` if it is still at `revision`: refused
+    /// (400) when its name or its SP is another's now, 409 when it changed meanwhile.
+    pub async fn update_sp_at(&self, tr: &TrustRelationship, revision: u64) -> Result<(), Error> {
+        if self
+            .list_sps()
+            .await?
+            .iter()
+            .any(|t| t.name == tr.name && t.inum != tr.inum)
+        {
+            return Err(name_taken(&tr.name));
+        }
         match self.relationships().update_at(tr, revision).await {
-            Err(StoreError::Conflict) => Err(refused(409, "changed meanwhile; read it again")),
+            Err(StoreError::Conflict) => Err(self.taken(tr).await),
+            Err(StoreError::NotFound) => {
+                Err(refused(404, format!("no trust relationship {}", tr.inum)))
+            }
             other => other.map(|_| ()).map_err(Error::from),
         }
     }

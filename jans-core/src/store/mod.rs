@@ -137,13 +137,20 @@ pub enum GrantKind {
     SamlSignIn = 32,
     /// `AuthnRequest` ids seen, per SP, until they are stale: a replay finds its id taken.
     SamlRequestId = 33,
-    /// The SPs a browser session signed on to (Single Logout's participants).
+    /// The SPs a browser session signed on to (Single Logout's participants; family
+    /// `saml:{sid}`), each taken once when it is logged out.
     SamlSession = 34,
+    /// SP-initiated logouts waiting for the auth-server's logout to finish (keyed by the
+    /// `state`'s SHA-256).
+    SamlLogout = 35,
+    /// Logout requests to SPs over HTTP-POST, waiting for the logout page's frame that
+    /// posts them (keyed by the frame token's SHA-256).
+    SamlOutgoing = 36,
 }
 
 impl GrantKind {
     /// Every kind.
-    pub const ALL: [GrantKind; 34] = [
+    pub const ALL: [GrantKind; 36] = [
         GrantKind::AccessToken,
         GrantKind::RefreshToken,
         GrantKind::AuthorizationCode,
@@ -178,6 +185,8 @@ impl GrantKind {
         GrantKind::SamlSignIn,
         GrantKind::SamlRequestId,
         GrantKind::SamlSession,
+        GrantKind::SamlLogout,
+        GrantKind::SamlOutgoing,
     ];
 
     /// Decode the tag byte.

@@ -27,7 +27,7 @@ pub(crate) struct Browser {
 }
 
 impl Browser {
-    fn keep(&mut self, r: &Response) {
+    pub(crate) fn keep(&mut self, r: &Response) {
         for (n, v) in &r.headers {
             if *n != "set-cookie" {
                 continue;

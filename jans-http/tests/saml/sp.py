@@ -48,6 +48,7 @@ def config(d, idp_metadata=None, **sp):
             ],
         },
         "authn_requests_signed": True,
+        "logout_requests_signed": True,
         "want_assertions_signed": True,
         "want_response_signed": False,
         "allow_unsolicited": False,
@@ -140,6 +141,31 @@ class Browser:
                 continue
             break
         return r
+
+
+SP_SLO = "https://sp.interop.test/slo"
+
+
+def walk_to_sp(browser, url):
+    """Follow the IdP's redirects and logout page (its Continue link) until the browser is
+    sent to the SP's logout endpoint; that URL."""
+    for _ in range(8):
+        if url.startswith(SP_SLO):
+            return url
+        r = browser.s.get(url, allow_redirects=False, timeout=10)
+        if r.status_code in (301, 302, 303, 307):
+            url = urllib.parse.urljoin(url, r.headers["Location"])
+            continue
+        nxt = re.search(r'<a href="([^"]+)">Continue</a>', r.text)
+        if r.status_code == 200 and nxt:
+            url = urllib.parse.urljoin(url, html.unescape(nxt.group(1)))
+            continue
+        raise AssertionError(f"stuck at {url}: {r.status_code} {r.text[:300]}")
+    raise AssertionError("too many hops")
+
+
+def query_of(url):
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
 
 
 class IdP(unittest.TestCase):
@@ -275,6 +301,78 @@ class IdP(unittest.TestCase):
         page = browser.go("GET", dict(info["headers"])["Location"])
         self.assertEqual(page.status_code, 400)
         self.assertNotIn("SAMLResponse", page.text)
+
+    def signed_on(self, client, browser):
+        reqid, page = self.sign_on(client, browser, BINDING_HTTP_REDIRECT)
+        return client.parse_authn_request_response(
+            self.answer(page)["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid: "/"}
+        )
+
+    def test_sp_initiated_logout_ends_the_idp_session(self):
+        client, browser = self.client(), self.browser()
+        resp = self.signed_on(client, browser)
+        out = client.do_logout(
+            resp.name_id, [self.idp_entity], "", None, expected_binding=BINDING_HTTP_REDIRECT
+        )
+        _, info = out[self.idp_entity]
+        back = walk_to_sp(browser, dict(info["headers"])["Location"])
+        q = query_of(back)
+        self.assertIn("Signature", q)
+        answer = client.parse_logout_request_response(q["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        self.assertEqual(
+            answer.response.status.status_code.value, "urn:oasis:names:tc:SAML:2.0:status:Success"
+        )
+        # The IdP's session is gone with it: the next sign-on asks for the password.
+        self.signed_on(client, browser)
+        self.assertEqual(browser.logins, 2)
+
+    def test_unsigned_logout_request_is_refused_and_ends_nothing(self):
+        client, browser = self.client(), self.browser()
+        resp = self.signed_on(client, browser)
+        unsigned = self.client(logout_requests_signed=False)
+        unsigned.users = client.users
+        out = unsigned.do_logout(
+            resp.name_id, [self.idp_entity], "", None, expected_binding=BINDING_HTTP_REDIRECT
+        )
+        _, info = out[self.idp_entity]
+        r = browser.s.get(dict(info["headers"])["Location"], allow_redirects=False, timeout=10)
+        self.assertEqual(r.status_code, 403)
+        self.assertIn("not signed", r.text)
+        # Still signed in: the next sign-on asks nothing.
+        self.signed_on(client, browser)
+        self.assertEqual(browser.logins, 1)
+
+    def test_oidc_logout_sends_the_sp_a_logout_request(self):
+        client, browser = self.client(), self.browser()
+        resp = self.signed_on(client, browser)
+        # The person signs out at the auth-server (OpenID Connect RP-initiated logout).
+        r = browser.go("GET", self.issuer + "/jans-auth/restv1/end_session")
+        action, fields = form_fields(r.text, 'value="logout"')
+        fields["action"] = "logout"
+        page = browser.s.post(urllib.parse.urljoin(r.url, action), data=fields, timeout=10)
+        frames = [
+            html.unescape(u) for u in re.findall(r'<iframe src="([^"]+)"', page.text)
+        ]
+        to_sp = [u for u in frames if u.startswith(SP_SLO)]
+        self.assertEqual(len(to_sp), 1, page.text[:1000])
+        q = query_of(to_sp[0])
+        self.assertIn("Signature", q)
+        answer = client.handle_logout_request(
+            q["SAMLRequest"],
+            resp.name_id,
+            BINDING_HTTP_REDIRECT,
+            relay_state=q.get("RelayState"),
+            sigalg=q["SigAlg"],
+            signature=q["Signature"],
+        )
+        # pysaml2 found its session (the NameID matched) and answers Success, which the
+        # frame takes back to the IdP.
+        location = dict(answer["headers"])["Location"]
+        reply = query_of(location)
+        xml = zlib.decompress(base64.b64decode(reply["SAMLResponse"]), -15).decode()
+        self.assertIn("status:Success", xml)
+        idp_slo = self.issuer + "/jans-saml/idp/slo?" + urllib.parse.urlsplit(location).query
+        self.assertEqual(browser.s.get(idp_slo, timeout=10).status_code, 200)
 
     def test_hostile_documents_are_refused(self):
         browser = self.browser()

@@ -115,6 +115,11 @@ async fn finish(
             // user's logout (crate::auth::oidc::backchannel).
             crate::auth::oidc::backchannel::enqueue(auth, &s, ctx).await?;
             frontchannel = frontchannel_iframes(auth, &s).await;
+            // Components with sessions joined to this one (the SAML IdP's SPs) end theirs
+            // in frames of the same page.
+            for listener in auth.session_listeners() {
+                frontchannel.extend(listener.session_ended(&s.sid, &s.user_inum, ctx).await?);
+            }
         }
     }
     let location = match redirect {

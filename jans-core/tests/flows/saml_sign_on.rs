@@ -1,0 +1,319 @@
+//! A whole SAML sign-on through the engine, the browser's part played by the flow tests'
+//! `Browser`: the request, the auth-server's login, the response posted to the SP; what
+//! the relationship's settings change (signed responses, encryption, IdP-initiated
+//! sign-on), and the IdP's metadata.
+
+use std::sync::Arc;
+
+use jans_core::auth::authn::interaction::LoginResult;
+use jans_core::crypto::{DecryptionKeyType, SigningKey};
+use jans_core::jose::{Algorithm, Jwk};
+use jans_core::repo::saml::{MetadataSource, TrustRelationship};
+use jans_core::response::{Body, Response};
+use jans_core::testing::{SeededRandom, block_on};
+use jans_core::xml::dsig::{DSIG_NS, sign_enveloped, verify_enveloped};
+use jans_core::xml::enc::{XENC_NS, decrypt};
+use jans_core::xml::{Element, Limits, Scope, parse};
+use jans_core::{Method, Request};
+
+use super::authorize::{harness, location, q};
+use super::casa::Browser;
+use super::harness::Harness;
+
+const P: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+const A: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+
+/// An SP: its entity id, its RSA key (signing its requests, and the key assertions are
+/// encrypted to), its relationship.
+struct Sp {
+    entity: String,
+    key: Arc<dyn SigningKey>,
+    tr: TrustRelationship,
+}
+
+fn sp(h: &Harness, name: &str, seed: u64) -> Sp {
+    let entity = format!("https://{name}.example.test/metadata");
+    let key = h
+        .provider()
+        .generate(Algorithm::RS256, &SeededRandom::new(seed))
+        .unwrap();
+    let cert = jans_core::x509::build::self_signed(
+        key.as_ref(),
+        name,
+        &[2],
+        0,
+        4_000_000_000,
+        &SeededRandom::new(seed),
+    )
+    .unwrap();
+    let b64 = jans_core::b64::encode_std(&cert);
+    // One KeyDescriptor without `use`: the key signs and is encrypted to.
+    let metadata = format!(
+        r#"<md:EntityDescriptor xmlns:md="{MD}" entityID="{entity}"><md:SPSSODescriptor AuthnRequestsSigned="true" protocolSupportEnumeration="{P}"><md:KeyDescriptor><ds:KeyInfo xmlns:ds="{DSIG_NS}"><ds:X509Data><ds:X509Certificate>{b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://{name}.example.test/acs" index="1"/></md:SPSSODescriptor></md:EntityDescriptor>"#
+    );
+    let tr = block_on(h.engine.saml().add_sp(
+        &metadata,
+        Some(name),
+        MetadataSource::File,
+        None,
+        &h.ctx(),
+    ))
+    .unwrap();
+    Sp { entity, key, tr }
+}
+
+/// `b` posts a signed `AuthnRequest` of `sp` (HTTP-POST binding).
+fn ask(h: &Harness, b: &mut Browser, sp: &Sp, id: &str) -> Response {
+    let mut e = Element::new("samlp", "AuthnRequest", P)
+        .declare("samlp", P)
+        .declare("saml", A)
+        .attr("ID", id)
+        .attr("Version", "2.0")
+        .attr(
+            "IssueInstant",
+            &jans_core::ctx::format_datetime(h.clock.now()),
+        )
+        .child(Element::new("saml", "Issuer", A).text(&sp.entity));
+    e.rescope(&Scope::default());
+    sign_enveloped(&mut e, id, 1, sp.key.as_ref(), None, &SeededRandom::new(1)).unwrap();
+    let saml_request = jans_core::b64::encode_std(e.to_xml().as_bytes());
+    b.post(
+        h,
+        "/jans-saml/idp/sso",
+        &[("SAMLRequest", &saml_request), ("RelayState", "rs")],
+    )
+}
+
+/// Follow the IdP to the auth-server, sign in as alice when the login page comes, and
+/// back: the IdP's answer.
+fn through_login(h: &Harness, b: &mut Browser, r: Response) -> Response {
+    let authorize = location(&r);
+    let r = b.get(h, &authorize);
+    let r = match q(&location(&r), "interaction") {
+        Some(id) => {
+            let view = block_on(h.engine.interaction(&id, &h.ctx()))
+                .unwrap()
+                .unwrap();
+            let LoginResult::Done(r) = block_on(h.engine.interaction_login(
+                &id,
+                &view.csrf,
+                "alice",
+                "correct horse battery",
+                &h.ctx(),
+            ))
+            .unwrap() else {
+                panic!("the password was refused")
+            };
+            b.keep(&r);
+            r
+        }
+        None => r,
+    };
+    b.get(h, &location(&r))
+}
+
+/// The document posted to the SP, with where and the relay state.
+fn posted(r: &Response) -> (String, Element, Option<String>) {
+    let Body::FormPost { action, params } = &r.body else {
+        panic!("not posted to the SP: {:?}", r.body)
+    };
+    let get = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let xml = jans_core::b64::decode_std_wrapped(&get("SAMLResponse").unwrap()).unwrap();
+    let doc = parse(&String::from_utf8(xml).unwrap(), &Limits::default()).unwrap();
+    (action.clone(), doc, get("RelayState"))
+}
+
+/// The IdP's signing keys, from its metadata's certificates.
+fn idp_keys(h: &Harness) -> Vec<Jwk> {
+    let r = h.call(Request::new(
+        jans_core::request::SamlEndpoint::Metadata,
+        Method::Get,
+    ));
+    let Body::Xml { xml, content_type } = &r.body else {
+        panic!("{:?}", r.body)
+    };
+    assert_eq!(*content_type, "application/samlmetadata+xml");
+    let doc = parse(xml, &Limits::default()).unwrap();
+    doc.descendants()
+        .into_iter()
+        .filter(|e| e.is(DSIG_NS, "X509Certificate"))
+        .map(|c| {
+            let der = jans_core::b64::decode_std_wrapped(&c.text_content()).unwrap();
+            let cert = jans_core::x509::Certificate::parse(&der).unwrap();
+            cert.public_jwk().unwrap().0
+        })
+        .collect()
+}
+
+fn text(e: &Element, path: &[&str]) -> String {
+    let mut at = e;
+    for name in path {
+        at = at.first(A, name).unwrap_or_else(|| panic!("no {name}"));
+    }
+    at.text_content()
+}
+
+#[test]
+fn a_person_signs_on_and_the_sp_gets_a_signed_encrypted_assertion() {
+    let h = harness();
+    let one = sp(&h, "one", 11);
+    let mut b = Browser::default();
+    let first = ask(&h, &mut b, &one, "_req1");
+    let (acs, doc, relay) = posted(&through_login(&h, &mut b, first));
+    assert_eq!(acs, "https://one.example.test/acs");
+    assert_eq!(relay.as_deref(), Some("rs"));
+    assert!(doc.is(P, "Response"));
+    assert_eq!(doc.get("InResponseTo"), Some("_req1"));
+    assert_eq!(doc.get("Destination"), Some(acs.as_str()));
+    // The SP published a key: the assertion is encrypted to it, and only it opens it.
+    let encrypted = doc
+        .first(A, "EncryptedAssertion")
+        .and_then(|e| e.first(XENC_NS, "EncryptedData"))
+        .expect("an encrypted assertion");
+    let own = h
+        .provider()
+        .decryption_key_from_pkcs8(DecryptionKeyType::Rsa, &one.key.to_pkcs8_der().unwrap())
+        .unwrap();
+    let assertion = decrypt(encrypted, own.as_ref(), &SeededRandom::new(2)).unwrap();
+    // Signed by a key the IdP's metadata publishes, before it was encrypted.
+    let keys = idp_keys(&h);
+    assert!(
+        verify_enveloped(&assertion, &assertion, &keys, h.provider().as_ref())
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        text(
+            &assertion,
+            &["Conditions", "AudienceRestriction", "Audience"]
+        ),
+        one.entity
+    );
+    let name_id = assertion
+        .first(A, "Subject")
+        .unwrap()
+        .first(A, "NameID")
+        .unwrap();
+    assert_eq!(
+        name_id.get("Format"),
+        Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
+    );
+    let statement = assertion.first(A, "AttributeStatement").unwrap();
+    let uid = statement
+        .elements()
+        .find(|a| a.get("FriendlyName") == Some("uid"))
+        .unwrap();
+    assert_eq!(uid.get("Name"), Some("urn:oid:0.9.2342.19200300.100.1.1"));
+    assert_eq!(text(uid, &["AttributeValue"]), "alice");
+
+    // A second SP in the same browser session: no login page, another persistent id.
+    let two = sp(&h, "two", 12);
+    let again = ask(&h, &mut b, &two, "_req2");
+    let authorize = b.get(&h, &location(&again));
+    assert!(
+        q(&location(&authorize), "interaction").is_none(),
+        "asked again"
+    );
+    let (_, doc2, _) = posted(&b.get(&h, &location(&authorize)));
+    let encrypted2 = doc2
+        .first(A, "EncryptedAssertion")
+        .and_then(|e| e.first(XENC_NS, "EncryptedData"))
+        .unwrap();
+    let own2 = h
+        .provider()
+        .decryption_key_from_pkcs8(DecryptionKeyType::Rsa, &two.key.to_pkcs8_der().unwrap())
+        .unwrap();
+    let assertion2 = decrypt(encrypted2, own2.as_ref(), &SeededRandom::new(3)).unwrap();
+    let id2 = text(&assertion2, &["Subject", "NameID"]);
+    assert_ne!(id2, name_id.text_content());
+    // The same SP again: the same persistent id.
+    let third = ask(&h, &mut b, &one, "_req3");
+    let authorize = b.get(&h, &location(&third));
+    let (_, doc3, _) = posted(&b.get(&h, &location(&authorize)));
+    let enc3 = doc3
+        .first(A, "EncryptedAssertion")
+        .and_then(|e| e.first(XENC_NS, "EncryptedData"))
+        .unwrap();
+    let assertion3 = decrypt(enc3, own.as_ref(), &SeededRandom::new(4)).unwrap();
+    assert_eq!(
+        text(&assertion3, &["Subject", "NameID"]),
+        name_id.text_content()
+    );
+}
+
+#[test]
+fn signed_responses_and_idp_initiated_sign_on_follow_the_relationship() {
+    let h = harness();
+    let one = sp(&h, "one", 21);
+    let mut b = Browser::default();
+    // Not allowed yet.
+    let refused = b.get(&h, &format!("/jans-saml/idp/initiate?sp={}", one.tr.inum));
+    assert_eq!(refused.status(), 403);
+    let mut tr = one.tr.clone();
+    tr.idp_initiated = true;
+    tr.sign_responses = true;
+    tr.sign_assertions = false;
+    tr.encrypt_assertions = false;
+    block_on(h.engine.saml().update_sp(&tr)).unwrap();
+    let start = b.get(
+        &h,
+        &format!(
+            "/jans-saml/idp/initiate?sp={}&RelayState=deep-link",
+            one.tr.inum
+        ),
+    );
+    let (_, doc, relay) = posted(&through_login(&h, &mut b, start));
+    assert_eq!(relay.as_deref(), Some("deep-link"));
+    // Unsolicited (Profiles §4.1.5): no InResponseTo, anywhere.
+    assert_eq!(doc.get("InResponseTo"), None);
+    let keys = idp_keys(&h);
+    assert!(
+        verify_enveloped(&doc, &doc, &keys, h.provider().as_ref())
+            .unwrap()
+            .is_some()
+    );
+    let assertion = doc.first(A, "Assertion").expect("a plain assertion");
+    assert!(assertion.first(DSIG_NS, "Signature").is_none());
+    let confirmation = assertion
+        .first(A, "Subject")
+        .and_then(|s| s.first(A, "SubjectConfirmation"))
+        .and_then(|c| c.first(A, "SubjectConfirmationData"))
+        .unwrap();
+    assert_eq!(confirmation.get("InResponseTo"), None);
+    assert_eq!(
+        confirmation.get("Recipient"),
+        Some("https://one.example.test/acs")
+    );
+}
+
+#[test]
+fn the_metadata_publishes_a_certificate_for_each_signing_key_in_use_or_next() {
+    use jans_core::jose::KeyAlgorithm;
+    use jans_core::repo::key::KeyStatus;
+    let h = harness();
+    let published = idp_keys(&h);
+    let ring = h.engine.services().keys().ring();
+    let xml_dsig =
+        |a: Algorithm| a.to_string().starts_with("RS") || a.to_string().starts_with("ES");
+    let due: Vec<_> = ring
+        .keys()
+        .iter()
+        .filter(|k| matches!(k.status, KeyStatus::Active | KeyStatus::Next))
+        .filter(|k| matches!(k.alg, KeyAlgorithm::Sig(a) if xml_dsig(a)))
+        .collect();
+    // The next key is published before it signs (rotation is on by default).
+    assert!(due.iter().any(|k| k.status == KeyStatus::Next));
+    assert_eq!(published.len(), due.len());
+    for k in due {
+        let j = &k.public_jwk;
+        assert!(
+            published
+                .iter()
+                .any(|p| p.n == j.n && p.x == j.x && p.y == j.y),
+            "{} ({:?}) is not in the metadata",
+            k.kid,
+            k.status
+        );
+    }
+}

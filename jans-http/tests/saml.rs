@@ -1,0 +1,444 @@
+//! SAML interop: a real SAML service provider (PyPI pysaml2) against a real `jans serve`.
+//!
+//! Drives `tests/saml/sp.py`: it makes the SP's key, certificate and metadata
+//! (`sp.py metadata DIR`); the SP is trusted with `jans saml sp add --metadata` in a fresh
+//! data directory that also holds alice; `jans serve` starts on a free loopback port and
+//! `sp.py test DIR` runs its unittest scenarios against it, pysaml2 writing the
+//! AuthnRequests and checking the IdP's answers (signature through xmlsec1, audience,
+//! recipient, InResponseTo, times) while `requests` plays the browser through the login page:
+//!
+//! - `test_redirect_then_post_within_one_session`: HTTP-Redirect then HTTP-POST, one sign-in,
+//!   the same persistent NameID, the `uid` attribute, the authentication context;
+//! - `test_name_id_formats`: transient and emailAddress NameIDs;
+//! - `test_force_authn_asks_again`: `ForceAuthn` asks for the password again;
+//! - `test_replayed_request_is_denied`: a request answered once is denied the second time;
+//! - `test_unsigned_tampered_and_misdirected_requests_get_error_pages`: unsigned, altered,
+//!   re-signed-query and unknown-ACS requests get error pages, never a `SAMLResponse`;
+//! - `test_hostile_documents_are_refused`: a DTD (XXE), a deflate bomb, bad encoding.
+//!
+//! Afterwards (the server stopped: sled allows one process) the SP is removed with the CLI,
+//! and `saml sp add` of a file that is not metadata fails readably.
+//!
+//! python3 with pysaml2 (and `requests`, `cryptography`) and `/usr/bin/xmlsec1` are required:
+//! without them this test fails, it never skips; `.ci/run` installs them. `PYTHON` overrides
+//! the interpreter.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+// The helpers below (`run_bounded`, `jans`, `add_person`, `Server`, `start_server`,
+// `free_port`) mirror those of `tests/interop.rs`, kept small here.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const JANS: &str = env!("CARGO_BIN_EXE_jans");
+const XMLSEC1: &str = "/usr/bin/xmlsec1";
+const USER: &str = "alice";
+const EMAIL: &str = "alice@example.test";
+const PASSWORD: &str = "correct horse battery staple";
+/// The SP's entity id, as `sp.py` writes it in its metadata.
+const SP_ENTITY: &str = "https://sp.interop.test/metadata";
+
+fn sp_py() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/saml/sp.py")
+}
+
+/// The python interpreter (`$PYTHON` or `python3`), checked to import what `sp.py` needs,
+/// with `/usr/bin/xmlsec1` present; or a loud failure naming what is missing.
+fn python() -> String {
+    let exe = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let hint = ".ci/run installs them (python3, PyPI pysaml2 and requests, Debian xmlsec1); \
+                this test is not skipped without them";
+    let out = Command::new(&exe)
+        .args(["-c", "import saml2, requests, cryptography"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{exe}` (set PYTHON to override): {e}. {hint}"));
+    assert!(
+        out.status.success(),
+        "`{exe}` cannot import pysaml2, requests and cryptography: {}. {hint}",
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    assert!(
+        Path::new(XMLSEC1).is_file(),
+        "{XMLSEC1} is missing (pysaml2 runs it to check signatures). {hint}"
+    );
+    exe
+}
+
+/// What a bounded command left behind.
+struct Ran {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Ran {
+    fn describe(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `cmd` to completion within `limit`, `stdin` written to it, its output going to files
+/// under `dir` (so a chatty child never blocks on a full pipe). Panics on a timeout, after
+/// killing the child.
+fn run_bounded(
+    cmd: &mut Command,
+    stdin: Option<&str>,
+    dir: &Path,
+    name: &str,
+    limit: Duration,
+) -> Ran {
+    let out_path = dir.join(format!("{name}.stdout"));
+    let err_path = dir.join(format!("{name}.stderr"));
+    let mut child = cmd
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(File::create(&out_path).unwrap())
+        .stderr(File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
+    if let Some(input) = stdin {
+        // Dropped at the end of the statement: the child sees EOF.
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{name} did not finish within {limit:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                fs::read_to_string(&out_path).unwrap_or_default(),
+                fs::read_to_string(&err_path).unwrap_or_default()
+            );
+        }
+        sleep(Duration::from_millis(50));
+    };
+    Ran {
+        status,
+        stdout: fs::read_to_string(&out_path).unwrap_or_default(),
+        stderr: fs::read_to_string(&err_path).unwrap_or_default(),
+    }
+}
+
+/// `jans --data-dir DATA ARGS...`, not checked.
+fn jans_try(data: &Path, args: &[&str], stdin: Option<&str>, dir: &Path, name: &str) -> Ran {
+    run_bounded(
+        Command::new(JANS).arg("--data-dir").arg(data).args(args),
+        stdin,
+        dir,
+        name,
+        Duration::from_secs(60),
+    )
+}
+
+/// `jans --data-dir DATA ARGS...`, which must succeed.
+fn jans(data: &Path, args: &[&str], dir: &Path, name: &str) -> Ran {
+    let ran = jans_try(data, args, None, dir, name);
+    assert!(
+        ran.status.success(),
+        "`jans --data-dir {} {}` failed\n{}",
+        data.display(),
+        args.join(" "),
+        ran.describe()
+    );
+    ran
+}
+
+/// alice, with her email and [`PASSWORD`] (on stdin).
+fn add_person(data: &Path, dir: &Path) {
+    let args = [
+        "user",
+        "add",
+        "--username",
+        USER,
+        "--given-name",
+        "Alice",
+        "--email",
+        EMAIL,
+        "--password-stdin",
+    ];
+    let ran = jans_try(data, &args, Some(&format!("{PASSWORD}\n")), dir, "user-add");
+    assert!(
+        ran.status.success(),
+        "jans user add failed\n{}",
+        ran.describe()
+    );
+}
+
+/// `saml sp list`, as JSON: an array.
+fn sp_list(data: &Path, dir: &Path, name: &str) -> Vec<Value> {
+    let ran = jans(data, &["saml", "sp", "list"], dir, name);
+    serde_json::from_str::<Value>(&ran.stdout)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_else(|| panic!("`saml sp list` printed no JSON array\n{}", ran.describe()))
+}
+
+/// A running `jans serve`; stopped (SIGTERM, then SIGKILL) when dropped, whatever happened.
+struct Server {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Server {
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, then up to `grace` for a graceful exit; SIGKILL after that.
+    /// Returns the exit status if the server stopped by itself.
+    fn stop(&mut self, grace: Duration) -> Option<ExitStatus> {
+        if let Some(status) = self.child.try_wait().ok().flatten() {
+            return Some(status);
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < grace {
+            if let Some(status) = self.child.try_wait().ok().flatten() {
+                return Some(status);
+            }
+            sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop(Duration::from_secs(5));
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Status code of `GET path` over plain HTTP/1.1, or None if the server did not answer.
+fn http_get_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 64];
+    let n = s.read(&mut head).ok()?;
+    let _ = s.shutdown(Shutdown::Both);
+    let line = String::from_utf8_lossy(head.get(..n)?).into_owned();
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// `jans serve` on `port` with the issuer `http://localhost:PORT`, once `/health/ready` says 200.
+fn start_server(data: &Path, dir: &Path, port: u16) -> Server {
+    let log = dir.join("serve.log");
+    let out = File::create(&log).unwrap();
+    let child = Command::new(JANS)
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--issuer",
+            &format!("http://localhost:{port}"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("start jans serve");
+    let mut server = Server { child, log };
+    let start = Instant::now();
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            panic!(
+                "jans serve exited ({status}) before it was ready\n--- log ---\n{}",
+                server.log()
+            );
+        }
+        if http_get_status(port, "/health/ready") == Some(200) {
+            return server;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "jans serve: /health/ready did not answer 200 within 30s\n--- log ---\n{}",
+            server.log()
+        );
+        sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn pysaml2_sp_against_jans_serve() {
+    let python = python();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("data");
+    let sp = dir.join("sp");
+
+    // The SP's key, certificate and metadata.
+    let ran = run_bounded(
+        Command::new(&python).arg(sp_py()).arg("metadata").arg(&sp),
+        None,
+        dir,
+        "sp-metadata",
+        Duration::from_secs(60),
+    );
+    assert!(
+        ran.status.success(),
+        "sp.py metadata failed\n{}",
+        ran.describe()
+    );
+    let metadata = sp.join("sp-metadata.xml");
+    for file in ["sp.key", "sp.crt", "sp-metadata.xml"] {
+        assert!(sp.join(file).is_file(), "sp.py metadata wrote no {file}");
+    }
+
+    jans(&data, &["init"], dir, "init");
+    add_person(&data, dir);
+    let added = jans(
+        &data,
+        &[
+            "saml",
+            "sp",
+            "add",
+            "--metadata",
+            metadata.to_str().unwrap(),
+            "--name",
+            "interop",
+        ],
+        dir,
+        "sp-add",
+    );
+    // `added <inum> (<entity id>)`
+    let line = added.stdout.trim();
+    let inum = line
+        .strip_prefix("added ")
+        .and_then(|rest| rest.strip_suffix(&format!(" ({SP_ENTITY})")))
+        .filter(|inum| !inum.is_empty() && !inum.contains(' '))
+        .unwrap_or_else(|| {
+            panic!(
+                "`saml sp add` printed no `added <inum> ({SP_ENTITY})`\n{}",
+                added.describe()
+            )
+        })
+        .to_owned();
+    let listed = sp_list(&data, dir, "sp-list");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["inum"], inum.as_str(), "{listed:?}");
+    assert_eq!(listed[0]["name"], "interop", "{listed:?}");
+    assert!(listed[0].to_string().contains(SP_ENTITY), "{listed:?}");
+
+    let port = free_port();
+    let issuer = format!("http://localhost:{port}");
+    let mut server = start_server(&data, dir, port);
+    eprintln!("saml: jans serve ready at {issuer}");
+    let ran = run_bounded(
+        Command::new(&python)
+            .arg(sp_py())
+            .arg("test")
+            .arg(&sp)
+            .env("JANS_ISSUER", &issuer)
+            .env("JANS_USER", USER)
+            .env("JANS_PASSWORD", PASSWORD)
+            .env("JANS_EMAIL", EMAIL),
+        None,
+        dir,
+        "sp-test",
+        Duration::from_secs(300),
+    );
+    let graceful = server.stop(Duration::from_secs(10));
+    let log = server.log();
+    drop(server);
+    // unittest reports on stderr.
+    eprintln!("{}", ran.stderr);
+    assert!(
+        ran.status.success(),
+        "the pysaml2 SP scenarios failed against jans serve ({issuer})\n{}\n--- jans serve log ---\n{log}",
+        ran.describe()
+    );
+    assert!(
+        graceful.is_some(),
+        "jans serve did not exit within 10s of SIGTERM\n--- log ---\n{log}"
+    );
+
+    // The server is stopped (sled: one process at a time): remove the SP.
+    let removed = jans(&data, &["saml", "sp", "remove", &inum], dir, "sp-remove");
+    assert!(
+        removed.stdout.contains(&inum),
+        "`saml sp remove` said\n{}",
+        removed.describe()
+    );
+    let listed = sp_list(&data, dir, "sp-list-after");
+    assert!(listed.is_empty(), "{listed:?}");
+    let again = jans_try(
+        &data,
+        &["saml", "sp", "remove", &inum],
+        None,
+        dir,
+        "sp-remove-again",
+    );
+    assert!(
+        !again.status.success(),
+        "removing it again is refused\n{}",
+        again.describe()
+    );
+
+    // A file that is not metadata: refused with a message, not a panic.
+    let crt = sp.join("sp.crt");
+    let bad = jans_try(
+        &data,
+        &["saml", "sp", "add", "--metadata", crt.to_str().unwrap()],
+        None,
+        dir,
+        "sp-add-bad",
+    );
+    assert!(
+        !bad.status.success(),
+        "a certificate is not metadata\n{}",
+        bad.describe()
+    );
+    assert!(
+        !bad.stderr.trim().is_empty() && !bad.stderr.contains("panicked"),
+        "`saml sp add` of a certificate must fail with a readable message\n{}",
+        bad.describe()
+    );
+    eprintln!(
+        "saml: `saml sp add` of a certificate: {}",
+        bad.stderr.trim()
+    );
+    assert!(sp_list(&data, dir, "sp-list-end").is_empty());
+}
