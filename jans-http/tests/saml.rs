@@ -5,7 +5,8 @@
 //! data directory that also holds alice; `jans serve` starts on a free loopback port and
 //! `sp.py test DIR` runs its unittest scenarios against it, pysaml2 writing the
 //! AuthnRequests and checking the IdP's answers (signature through xmlsec1, audience,
-//! recipient, InResponseTo, times) while `requests` plays the browser through the login page:
+//! recipient, InResponseTo, times; decryption of the AES-256-GCM assertions) while
+//! `requests` plays the browser through the login page:
 //!
 //! - `test_redirect_then_post_within_one_session`: HTTP-Redirect then HTTP-POST, one sign-in,
 //!   the same persistent NameID, the `uid` attribute, the authentication context;
@@ -14,7 +15,18 @@
 //! - `test_replayed_request_is_denied`: a request answered once is denied the second time;
 //! - `test_unsigned_tampered_and_misdirected_requests_get_error_pages`: unsigned, altered,
 //!   re-signed-query and unknown-ACS requests get error pages, never a `SAMLResponse`;
-//! - `test_hostile_documents_are_refused`: a DTD (XXE), a deflate bomb, bad encoding.
+//! - `test_hostile_documents_are_refused`: a DTD (XXE), a deflate bomb, bad encoding;
+//! - `test_sp_initiated_logout_ends_the_idp_session`: the SP's signed LogoutRequest over
+//!   HTTP-Redirect goes through the auth-server's logout and back as a signed Success;
+//!   the next sign-on asks for the password;
+//! - `test_unsigned_logout_request_is_refused_and_ends_nothing`;
+//! - `test_oidc_logout_sends_the_sp_a_logout_request`: signing out at the auth-server
+//!   frames a signed LogoutRequest to the SP, which pysaml2 accepts for its session;
+//! - `test_logout_over_http_post_both_ways`: the SP's metadata changed through the config
+//!   API to a POST-only logout endpoint; both logouts over HTTP-POST;
+//! - `test_ecdsa_signed_response_when_the_relationship_says_so`: the relationship changed
+//!   through the config API (multipart `upload`) to ECDSA-SHA256, signed responses, no
+//!   encryption.
 //!
 //! Afterwards (the server stopped: sled allows one process) the SP is removed with the CLI,
 //! and `saml sp add` of a file that is not metadata fails readably.
@@ -374,7 +386,9 @@ fn pysaml2_sp_against_jans_serve() {
             .env("JANS_ISSUER", &issuer)
             .env("JANS_USER", USER)
             .env("JANS_PASSWORD", PASSWORD)
-            .env("JANS_EMAIL", EMAIL),
+            .env("JANS_EMAIL", EMAIL)
+            // The admin client `init` wrote: the config API changes the relationship.
+            .env("JANS_ADMIN_CLIENT", data.join("admin-client.json")),
         None,
         dir,
         "sp-test",

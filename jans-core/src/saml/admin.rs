@@ -645,7 +645,8 @@ impl SamlServer {
                 tr.metadata_url = None;
                 None
             }
-            (MetadataSource::File, None) if tr.sp_metadata_xml.is_none() => {
+            // Switching to a file needs one; a file-sourced relationship keeps its own.
+            (MetadataSource::File, None) if tr.metadata_source != MetadataSource::File => {
                 return Err(refused(400, "SP MetaData File should not be null!"));
             }
             (MetadataSource::Url, None)

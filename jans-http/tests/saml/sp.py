@@ -12,6 +12,7 @@ by xmlsec1 against the IdP's metadata, audience, recipient, InResponseTo, times)
 import base64
 import datetime
 import html
+import json
 import os
 import re
 import sys
@@ -373,6 +374,142 @@ class IdP(unittest.TestCase):
         self.assertIn("status:Success", xml)
         idp_slo = self.issuer + "/jans-saml/idp/slo?" + urllib.parse.urlsplit(location).query
         self.assertEqual(browser.s.get(idp_slo, timeout=10).status_code, 200)
+
+    def admin(self):
+        """A config API token of the admin client `jans init` made."""
+        with open(os.environ["JANS_ADMIN_CLIENT"]) as f:
+            c = json.load(f)
+        r = requests.post(
+            self.issuer + "/jans-auth/restv1/token",
+            auth=(c["client_id"], c["client_secret"]),
+            data={
+                "grant_type": "client_credentials",
+                "scope": "https://jans.io/oauth/config/read-all "
+                "https://jans.io/oauth/config/write-all",
+            },
+            timeout=10,
+        )
+        r.raise_for_status()
+        return {"Authorization": "Bearer " + r.json()["access_token"]}
+
+    def change_relationship(self, headers, **settings):
+        """Change this SP's trust relationship through the config API (Janssen's
+        multipart `upload`); the settings it had."""
+        base = self.issuer + "/jans-config-api/kc/saml/trust-relationship"
+        listed = requests.get(base, headers=headers, timeout=10).json()
+        tr = next(t for t in listed if t["samlMetadata"]["entityId"] == SP_ENTITY)
+        before = {k: tr[k] for k in settings}
+        body = dict(tr, **settings)
+        r = requests.put(
+            base + "/upload",
+            headers=headers,
+            files={"trustRelationship": (None, json.dumps(body), "application/json")},
+            timeout=10,
+        )
+        self.assertEqual(r.status_code, 200, r.text)
+        return before
+
+    def post_only_logout(self):
+        """This SP's settings with HTTP-POST as its only logout binding, and its metadata
+        saying so."""
+        endpoints = {
+            "assertion_consumer_service": [(ACS, BINDING_HTTP_POST)],
+            "single_logout_service": [(SP_SLO, BINDING_HTTP_POST)],
+        }
+        return endpoints, str(entity_descriptor(config(self.dir, endpoints=endpoints)))
+
+    def upload_metadata(self, headers, xml):
+        base = self.issuer + "/jans-config-api/kc/saml/trust-relationship"
+        listed = requests.get(base, headers=headers, timeout=10).json()
+        tr = next(t for t in listed if t["samlMetadata"]["entityId"] == SP_ENTITY)
+        r = requests.put(
+            base + "/upload",
+            headers=headers,
+            files={
+                "trustRelationship": (None, json.dumps(tr), "application/json"),
+                "metaDataFile": ("sp.xml", xml, "application/xml"),
+            },
+            timeout=10,
+        )
+        self.assertEqual(r.status_code, 200, r.text)
+
+    def test_logout_over_http_post_both_ways(self):
+        headers = self.admin()
+        endpoints, xml = self.post_only_logout()
+        self.upload_metadata(headers, xml)
+        try:
+            client, browser = self.client(endpoints=endpoints), self.browser()
+            # SP-initiated, over HTTP-POST (an enveloped signature), answered over HTTP-POST.
+            resp = self.signed_on(client, browser)
+            out = client.do_logout(
+                resp.name_id, [self.idp_entity], "", None, expected_binding=BINDING_HTTP_POST
+            )
+            _, info = out[self.idp_entity]
+            action, fields = form_fields(info["data"])
+            r = browser.s.post(action, data=fields, allow_redirects=False, timeout=10)
+            url = urllib.parse.urljoin(action, r.headers["Location"])
+            for _ in range(6):
+                r = browser.s.get(url, allow_redirects=False, timeout=10)
+                if r.status_code in (301, 302, 303):
+                    url = urllib.parse.urljoin(url, r.headers["Location"])
+                    continue
+                break
+            to_sp, back = form_fields(r.text)
+            self.assertEqual(to_sp, SP_SLO, r.text[:500])
+            answer = client.parse_logout_request_response(back["SAMLResponse"], BINDING_HTTP_POST)
+            self.assertEqual(
+                answer.response.status.status_code.value,
+                "urn:oasis:names:tc:SAML:2.0:status:Success",
+            )
+            # IdP-initiated, over HTTP-POST: the logout page's frame is the IdP's own page
+            # posting the signed request to the SP.
+            resp = self.signed_on(client, browser)
+            r = browser.go("GET", self.issuer + "/jans-auth/restv1/end_session")
+            action, fields = form_fields(r.text, 'value="logout"')
+            fields["action"] = "logout"
+            page = browser.s.post(urllib.parse.urljoin(r.url, action), data=fields, timeout=10)
+            frames = [html.unescape(u) for u in re.findall(r'<iframe src="([^"]+)"', page.text)]
+            ours = [u for u in frames if "/jans-saml/idp/slo?frame=" in u]
+            self.assertEqual(len(ours), 1, page.text[:800])
+            framed = browser.s.get(ours[0], timeout=10)
+            self.assertIn("frame-ancestors 'self'", framed.headers["Content-Security-Policy"])
+            to_sp, sent = form_fields(framed.text)
+            self.assertEqual(to_sp, SP_SLO)
+            reply = client.handle_logout_request(sent["SAMLRequest"], resp.name_id, BINDING_HTTP_POST)
+            self.assertIn("SAMLResponse", reply["data"])
+            # The frame's token is used once.
+            self.assertNotIn("SAMLRequest", browser.s.get(ours[0], timeout=10).text)
+        finally:
+            with open(os.path.join(self.dir, "sp-metadata.xml")) as f:
+                self.upload_metadata(headers, f.read())
+
+    def test_ecdsa_signed_response_when_the_relationship_says_so(self):
+        headers = self.admin()
+        before = self.change_relationship(
+            headers,
+            signatureAlgorithm="ES256",
+            signResponses=True,
+            signAssertions=False,
+            encryptAssertions=False,
+        )
+        try:
+            client, browser = self.client(want_response_signed=True, want_assertions_signed=False), self.browser()
+            reqid, page = self.sign_on(client, browser, BINDING_HTTP_REDIRECT)
+            fields = self.answer(page)
+            raw = base64.b64decode(fields["SAMLResponse"]).decode()
+            self.assertIn("xmldsig-more#ecdsa-sha256", raw)
+            self.assertNotIn("EncryptedAssertion", raw)
+            # The response's signature (xmlsec1 checks it for pysaml2), and the assertion's
+            # still: the SP's metadata says WantAssertionsSigned.
+            self.assertEqual(raw.count("<ds:Signature "), 2)
+            self.assertTrue(raw.index("<ds:Signature ") < raw.index("<saml:Assertion "))
+            self.assertEqual(raw.count("xmldsig-more#ecdsa-sha256"), 2)
+            resp = client.parse_authn_request_response(
+                fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid: "/"}
+            )
+            self.assertEqual(resp.get_identity().get("uid"), [os.environ["JANS_USER"]])
+        finally:
+            self.change_relationship(headers, **before)
 
     def test_hostile_documents_are_refused(self):
         browser = self.browser()
