@@ -25,7 +25,7 @@ const SERVICES: [(&str, Option<&str>); 8] = [
     ("jans-scim", Some("scim")),
     ("jans-link", None),
     ("jans-lock", None),
-    ("jans-saml", None),
+    ("jans-saml", Some("saml")),
 ];
 
 /// `GET health/service-status`.

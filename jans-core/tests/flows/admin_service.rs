@@ -45,6 +45,7 @@ fn service_status_says_what_this_process_serves() {
     ));
     assert_eq!(all["jans-auth"], "Running");
     assert_eq!(all["jans-scim"], "Running");
+    assert_eq!(all["jans-saml"], "Running");
     assert_eq!(all["jans-link"], "Not present");
     h.engine.set_served(&["auth", "config-api"]);
     let all = json(&call(
@@ -56,6 +57,7 @@ fn service_status_says_what_this_process_serves() {
         None,
     ));
     assert_eq!(all["jans-fido2"], "Not present");
+    assert_eq!(all["jans-saml"], "Not present");
     assert_eq!(all["jans-config-api"], "Running");
     let one = json(&call(
         &h,

@@ -242,6 +242,54 @@ fn a_person_signs_on_and_the_sp_gets_a_signed_encrypted_assertion() {
     );
 }
 
+/// `IsPassive` with no session: the auth-server is asked with `prompt=none` and the SP
+/// is told `NoPassive`, without a login page.
+#[test]
+fn a_passive_request_without_a_session_is_answered_no_passive() {
+    let h = harness();
+    let one = sp(&h, "one", 31);
+    let mut b = Browser::default();
+    let mut e = Element::new("samlp", "AuthnRequest", P)
+        .declare("samlp", P)
+        .declare("saml", A)
+        .attr("ID", "_passive")
+        .attr("IsPassive", "true")
+        .attr("Version", "2.0")
+        .attr(
+            "IssueInstant",
+            &jans_core::ctx::format_datetime(h.clock.now()),
+        )
+        .child(Element::new("saml", "Issuer", A).text(&one.entity));
+    e.rescope(&Scope::default());
+    sign_enveloped(
+        &mut e,
+        "_passive",
+        1,
+        one.key.as_ref(),
+        None,
+        &SeededRandom::new(1),
+    )
+    .unwrap();
+    let saml_request = jans_core::b64::encode_std(e.to_xml().as_bytes());
+    let r = b.post(&h, "/jans-saml/idp/sso", &[("SAMLRequest", &saml_request)]);
+    let authorize = location(&r);
+    assert_eq!(q(&authorize, "prompt").as_deref(), Some("none"));
+    let back = b.get(&h, &authorize);
+    assert!(q(&location(&back), "interaction").is_none());
+    let (_, doc, _) = posted(&b.get(&h, &location(&back)));
+    assert_eq!(doc.get("InResponseTo"), Some("_passive"));
+    let status = doc
+        .first(P, "Status")
+        .unwrap()
+        .first(P, "StatusCode")
+        .unwrap();
+    assert_eq!(
+        status.first(P, "StatusCode").unwrap().get("Value"),
+        Some("urn:oasis:names:tc:SAML:2.0:status:NoPassive")
+    );
+    assert!(doc.first(A, "Assertion").is_none());
+}
+
 #[test]
 fn signed_responses_and_idp_initiated_sign_on_follow_the_relationship() {
     let h = harness();

@@ -240,8 +240,56 @@ fn bad_requests_get_a_page_or_a_saml_error_and_store_nothing() {
         );
         assert_eq!(saml_records(&h), 0, "{what}");
     }
+    // A NameID format the IdP does not issue: the SP is told so; nothing is kept.
+    let kerberos = request(&h, "_8", k, |e| {
+        e.child(Element::new("samlp", "NameIDPolicy", P).attr(
+            "Format",
+            "urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos",
+        ))
+    });
+    let r = post(&h, &kerberos);
+    assert_eq!(
+        status_of(&r).as_deref(),
+        Some(
+            "urn:oasis:names:tc:SAML:2.0:status:Requester urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
+        )
+    );
+    assert_eq!(saml_records(&h), 0);
     // A good request goes on; its id is then remembered.
     let r = post(&h, &request(&h, "_ok", k, |e| e));
     assert!(to_authorize(&r), "{:?}", r.body);
     assert_eq!(saml_records(&h), 2);
+}
+
+/// An SP trusted from its metadata's URL: fetched through the outbound client; a URL
+/// that is not http(s), or a document that is not metadata, adds nothing.
+#[test]
+fn an_sp_is_added_from_its_metadata_url() {
+    let h = harness_on(jans_core::repo::Stores::memory());
+    let (_, metadata) = sp_key(&h);
+    let url = "https://sp.example.test/metadata";
+    h.http
+        .docs
+        .lock()
+        .unwrap()
+        .insert(url.to_owned(), metadata.into_bytes());
+    h.http
+        .docs
+        .lock()
+        .unwrap()
+        .insert("https://sp.example.test/not".to_owned(), b"{}".to_vec());
+    let saml = h.engine.saml();
+    for bad in ["file:///etc/passwd", "https://sp.example.test/not"] {
+        assert!(
+            block_on(saml.add_sp_from_url(bad, None, &h.ctx())).is_err(),
+            "{bad}"
+        );
+    }
+    assert!(block_on(saml.list_sps()).unwrap().is_empty());
+    let tr = block_on(saml.add_sp_from_url(url, Some("by-url"), &h.ctx())).unwrap();
+    assert_eq!(tr.sp_metadata.entity_id, SP);
+    assert_eq!(tr.metadata_url.as_deref(), Some(url));
+    // The same SP again: refused, one relationship kept.
+    assert!(block_on(saml.add_sp_from_url(url, Some("again"), &h.ctx())).is_err());
+    assert_eq!(block_on(saml.list_sps()).unwrap().len(), 1);
 }

@@ -113,6 +113,14 @@ fn signature_wrapping_is_refused() {
         verify(&twin, &jwk),
         Err(DsigError::Shape("the signed ID is not unique"))
     );
+    // ... or carrying it as `Id`, as other XML-DSig profiles name ids.
+    let id_twin = wrapped.replacen("ID=\"_evil\"", "ID=\"_evil\" Id=\"_good\"", 1);
+    let outer = parse(&id_twin, &Limits::default()).unwrap();
+    let inner = outer.elements().nth(1).unwrap().elements().next().unwrap();
+    assert_eq!(
+        verify_enveloped(&outer, inner, &jwk, provider.as_ref()),
+        Err(DsigError::Shape("the signed ID is not unique"))
+    );
     // The signature of a descendant does not sign its parent.
     let outer = parse(&wrapped, &Limits::default()).unwrap();
     let inner = outer.elements().nth(1).unwrap().elements().next().unwrap();
