@@ -21,7 +21,7 @@ use serde_json::Value;
 const ISSUER: &str = "https://id.example.com";
 /// base64url of 32 bytes, as `jans` wants the master key.
 const MASTER_KEY: &str = "t3TzTvCBWJUIgGAaGzCSffFK-4S8qIOgdhM-a6SXPAs";
-const COMPONENTS: [&str; 5] = ["auth", "fido2", "scim", "config-api", "casa"];
+const COMPONENTS: [&str; 6] = ["auth", "fido2", "scim", "config-api", "casa", "saml"];
 /// The Kubernetes versions validated against: the chart's `kubeVersion` floor and the
 /// newest schemas kubernetes-validate 1.37.0 bundles.
 const KUBE_VERSIONS: [&str; 2] = ["1.25.0", "1.37.0"];
@@ -455,7 +455,8 @@ fn all_in_one_is_one_deployment_serving_every_component() {
             "/jans-fido2",
             "/jans-scim",
             "/jans-config-api",
-            "/jans-casa"
+            "/jans-casa",
+            "/jans-saml"
         ]
     );
     assert!(routes.iter().all(|(_, _, s)| s == "jans"));
@@ -528,6 +529,28 @@ fn microservices_is_one_deployment_per_component() {
         assert_secret_env(d, "JANS_DATABASE_URL", "jans-db", "url");
         assert_secret_env(d, "JANS_MASTER_KEY", "jans-master-key", "masterKey");
     }
+    // Casa and the SAML IdP are OpenID Connect clients of the auth-server in-process (their
+    // clients in its store, their callbacks' codes redeemed at its token endpoint): their
+    // pods have auth's issuer, store and master key.
+    let auth = container(deployments[0]);
+    for d in deployments
+        .iter()
+        .filter(|d| ["jans-casa", "jans-saml"].contains(&d.name()))
+    {
+        for name in [
+            "JANS_ISSUER",
+            "JANS_PERSISTENCE_TYPE",
+            "JANS_DATABASE_URL",
+            "JANS_MASTER_KEY",
+        ] {
+            assert_eq!(
+                env(container(d), name),
+                env(auth, name),
+                "{} {name}",
+                d.name()
+            );
+        }
+    }
     // existingSecret for both: the chart makes no Secret, and the Job reads the same ones.
     assert!(of_kind(&docs, "Secret").is_empty());
     let jobs = of_kind(&docs, "Job");
@@ -574,13 +597,14 @@ fn microservices_is_one_deployment_per_component() {
         ("/jans-scim", "Prefix", "jans-scim"),
         ("/jans-config-api", "Prefix", "jans-config-api"),
         ("/jans-casa", "Prefix", "jans-casa"),
+        ("/jans-saml", "Prefix", "jans-saml"),
     ] {
         assert!(
             routes.contains(&(path.into(), kind.into(), service.into())),
             "{path} -> {service} missing from {routes:?}"
         );
     }
-    assert_eq!(routes.len(), 8);
+    assert_eq!(routes.len(), 9);
     let ingress = of_kind(&docs, "Ingress")[0];
     assert_eq!(ingress.m["spec"]["tls"][0]["secretName"], "jans-tls");
     assert_eq!(ingress.m["spec"]["ingressClassName"], "nginx");
@@ -598,9 +622,12 @@ fn microservices_is_one_deployment_per_component() {
         .iter()
         .map(|d| d.name())
         .collect();
-    assert_eq!(names, ["jans-auth", "jans-fido2", "jans-config-api"]);
-    assert_eq!(of_kind(&docs, "PodDisruptionBudget").len(), 3);
-    assert_eq!(of_kind(&docs, "Service").len(), 3);
+    assert_eq!(
+        names,
+        ["jans-auth", "jans-fido2", "jans-config-api", "jans-saml"]
+    );
+    assert_eq!(of_kind(&docs, "PodDisruptionBudget").len(), 4);
+    assert_eq!(of_kind(&docs, "Service").len(), 4);
     let routes = ingress_routes(&docs);
     assert!(
         routes
@@ -851,7 +878,7 @@ fn values_that_cannot_work_fail_the_render_with_the_reason() {
                 "--set",
                 &mk,
                 "--set",
-                "components.auth.enabled=false,components.fido2.enabled=false,components.scim.enabled=false,components.config-api.enabled=false,components.casa.enabled=false",
+                "components.auth.enabled=false,components.fido2.enabled=false,components.scim.enabled=false,components.config-api.enabled=false,components.casa.enabled=false,components.saml.enabled=false",
             ],
             "enable at least one component",
         ),

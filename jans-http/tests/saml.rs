@@ -28,6 +28,11 @@
 //!   through the config API (multipart `upload`) to ECDSA-SHA256, signed responses, no
 //!   encryption.
 //!
+//! Then Chromium (playwright-core, `tests/interop/saml-browser.mjs`) signs on at a web SP
+//! of pysaml2 (`sp.py serve`, a second trust relationship) through the real login page over
+//! HTTP-Redirect, again over HTTP-POST without a password, signs out from the SP, and is
+//! asked for the password again.
+//!
 //! Afterwards (the server stopped: sled allows one process) the SP is removed with the CLI,
 //! and `saml sp add` of a file that is not metadata fails readably.
 //!
@@ -248,6 +253,51 @@ impl Drop for Server {
     }
 }
 
+/// Chromium (playwright-core, from the interop tests' `node_modules`) signs on at the
+/// pysaml2 web SP `sp.py serve` runs on `port`, through `jans serve` at `issuer`, and out.
+fn browser_sign_on(python: &str, sp: &Path, port: u16, issuer: &str, dir: &Path) -> Ran {
+    let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
+    assert!(
+        interop.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is missing from {}: `.ci/run` (or `npm ci` there) installs it",
+        interop.display()
+    );
+    let log = File::create(dir.join("web-sp.log")).unwrap();
+    let mut web = Command::new(python)
+        .arg(sp_py())
+        .arg("serve")
+        .arg(sp)
+        .arg(port.to_string())
+        .env("JANS_ISSUER", issuer)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start the web SP");
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the web SP did not listen within 30s"
+        );
+        sleep(Duration::from_millis(100));
+    }
+    let ran = run_bounded(
+        Command::new(std::env::var("NODE").unwrap_or_else(|_| "node".into()))
+            .arg(interop.join("saml-browser.mjs"))
+            .current_dir(&interop)
+            .env("SP", format!("http://localhost:{port}"))
+            .env("JANS_USER", USER)
+            .env("JANS_PASSWORD", PASSWORD),
+        None,
+        dir,
+        "saml-browser",
+        Duration::from_secs(120),
+    );
+    let _ = web.kill();
+    let _ = web.wait();
+    ran
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -374,6 +424,40 @@ fn pysaml2_sp_against_jans_serve() {
     assert_eq!(listed[0]["name"], "interop", "{listed:?}");
     assert!(listed[0].to_string().contains(SP_ENTITY), "{listed:?}");
 
+    // The web SP a real browser signs on at (after the scenarios), on a port of its own.
+    let web_port = free_port();
+    let ran = run_bounded(
+        Command::new(&python)
+            .arg(sp_py())
+            .arg("web-metadata")
+            .arg(&sp)
+            .arg(web_port.to_string()),
+        None,
+        dir,
+        "web-metadata",
+        Duration::from_secs(60),
+    );
+    assert!(
+        ran.status.success(),
+        "sp.py web-metadata failed\n{}",
+        ran.describe()
+    );
+    let web_metadata = sp.join("web-metadata.xml");
+    jans(
+        &data,
+        &[
+            "saml",
+            "sp",
+            "add",
+            "--metadata",
+            web_metadata.to_str().unwrap(),
+            "--name",
+            "web",
+        ],
+        dir,
+        "web-sp-add",
+    );
+
     let port = free_port();
     let issuer = format!("http://localhost:{port}");
     let mut server = start_server(&data, dir, port);
@@ -394,6 +478,11 @@ fn pysaml2_sp_against_jans_serve() {
         "sp-test",
         Duration::from_secs(300),
     );
+    let browser = if ran.status.success() {
+        Some(browser_sign_on(&python, &sp, web_port, &issuer, dir))
+    } else {
+        None
+    };
     let graceful = server.stop(Duration::from_secs(10));
     let log = server.log();
     drop(server);
@@ -404,6 +493,14 @@ fn pysaml2_sp_against_jans_serve() {
         "the pysaml2 SP scenarios failed against jans serve ({issuer})\n{}\n--- jans serve log ---\n{log}",
         ran.describe()
     );
+    if let Some(b) = browser {
+        eprintln!("{}", b.stdout);
+        assert!(
+            b.status.success(),
+            "Chromium's sign-on at the pysaml2 web SP failed\n{}\n--- jans serve log ---\n{log}",
+            b.describe()
+        );
+    }
     assert!(
         graceful.is_some(),
         "jans serve did not exit within 10s of SIGTERM\n--- log ---\n{log}"
@@ -417,7 +514,8 @@ fn pysaml2_sp_against_jans_serve() {
         removed.describe()
     );
     let listed = sp_list(&data, dir, "sp-list-after");
-    assert!(listed.is_empty(), "{listed:?}");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["name"], "web", "{listed:?}");
     let again = jans_try(
         &data,
         &["saml", "sp", "remove", &inum],
@@ -454,5 +552,6 @@ fn pysaml2_sp_against_jans_serve() {
         "saml: `saml sp add` of a certificate: {}",
         bad.stderr.trim()
     );
-    assert!(sp_list(&data, dir, "sp-list-end").is_empty());
+    // Nothing was added: the web SP alone is left.
+    assert_eq!(sp_list(&data, dir, "sp-list-end").len(), 1);
 }

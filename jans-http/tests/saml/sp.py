@@ -1,7 +1,10 @@
 """A real SAML service provider, pysaml2, against `jans serve`'s SAML IdP.
 
-    python3 sp.py metadata DIR     the SP's key, certificate and metadata in DIR
-    python3 sp.py test DIR         the scenarios (unittest), against $JANS_ISSUER
+    python3 sp.py metadata DIR       the SP's key, certificate and metadata in DIR
+    python3 sp.py web-metadata DIR PORT   the same for the web SP below, on PORT
+    python3 sp.py test DIR           the scenarios (unittest), against $JANS_ISSUER
+    python3 sp.py serve DIR PORT     a web SP on localhost:PORT for a real browser
+                                     (browser.mjs): /login, /acs, /logout, /slo
 
 The browser-less HTTP flow: pysaml2 writes the AuthnRequest (HTTP-Redirect with the query
 signature, HTTP-POST with an enveloped signature), `requests` plays the browser through the
@@ -77,8 +80,106 @@ def config(d, idp_metadata=None, **sp):
     return c
 
 
-def make_metadata(d):
+def web_config(d, port, idp_metadata=None):
+    """The web SP's settings: its own entity and endpoints on localhost:PORT."""
+    base = f"http://localhost:{port}"
+    c = config(
+        d,
+        idp_metadata,
+        endpoints={
+            "assertion_consumer_service": [(base + "/acs", BINDING_HTTP_POST)],
+            "single_logout_service": [(base + "/slo", BINDING_HTTP_REDIRECT)],
+        },
+    )
+    c.entityid = base + "/metadata"
+    return c
+
+
+def make_web_metadata(d, port):
+    make_keys(d)
+    with open(os.path.join(d, "web-metadata.xml"), "w") as f:
+        f.write(str(entity_descriptor(web_config(d, port))))
+
+
+def serve(d, port):
+    """A web SP for a browser: /login?binding=redirect|post signs on, /acs shows who,
+    /logout signs out (SP-initiated), /slo takes the IdP's logout messages."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    issuer = os.environ["JANS_ISSUER"]
+    idp_metadata = requests.get(issuer + "/jans-saml/idp/metadata", timeout=10).text
+    idp = re.search(r'entityID="([^"]+)"', idp_metadata).group(1)
+    client = Saml2Client(config=web_config(d, port, idp_metadata))
+    state = {"outstanding": {}, "name_id": None}
+
+    class Handler(BaseHTTPRequestHandler):
+        def page(self, status, body, headers=()):
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def do_GET(self):
+            url = urllib.parse.urlsplit(self.path)
+            q = dict(urllib.parse.parse_qsl(url.query))
+            if url.path == "/login":
+                binding = BINDING_HTTP_POST if q.get("binding") == "post" else BINDING_HTTP_REDIRECT
+                reqid, info = client.prepare_for_authenticate(
+                    entityid=idp, relay_state="/", binding=binding
+                )
+                state["outstanding"][reqid] = "/"
+                if binding == BINDING_HTTP_REDIRECT:
+                    return self.page(303, "", info["headers"])
+                return self.page(200, info["data"])
+            if url.path == "/logout":
+                out = client.do_logout(
+                    state["name_id"], [idp], "", None, expected_binding=BINDING_HTTP_REDIRECT
+                )
+                _, info = out[idp]
+                return self.page(303, "", info["headers"])
+            if url.path == "/slo" and "SAMLResponse" in q:
+                answer = client.parse_logout_request_response(
+                    q["SAMLResponse"], BINDING_HTTP_REDIRECT
+                )
+                ok = answer.response.status.status_code.value.endswith(":Success")
+                return self.page(200, f'<h1 id="out">{"Signed out" if ok else "Logout failed"}</h1>')
+            if url.path == "/slo" and "SAMLRequest" in q:
+                info = client.handle_logout_request(
+                    q["SAMLRequest"], state["name_id"], BINDING_HTTP_REDIRECT,
+                    relay_state=q.get("RelayState"), sigalg=q.get("SigAlg"),
+                    signature=q.get("Signature"),
+                )
+                return self.page(303, "", info["headers"])
+            return self.page(404, "not found")
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", "0"))
+            form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+            if self.path != "/acs":
+                return self.page(404, "not found")
+            try:
+                resp = client.parse_authn_request_response(
+                    form["SAMLResponse"], BINDING_HTTP_POST, outstanding=state["outstanding"]
+                )
+            except Exception as e:  # shown to the test, which fails on it
+                return self.page(400, f'<h1 id="error">{html.escape(repr(e))}</h1>')
+            state["name_id"] = resp.name_id
+            uid = resp.get_identity().get("uid", ["?"])[0]
+            return self.page(200, f'<h1 id="who">Signed in as {html.escape(uid)}</h1>')
+
+        def log_message(self, *args):
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+def make_keys(d):
+    """The SP's key and certificate in D (kept when there)."""
     os.makedirs(d, exist_ok=True)
+    if os.path.exists(os.path.join(d, "sp.key")):
+        return
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sp.interop.test")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -102,6 +203,10 @@ def make_metadata(d):
         )
     with open(os.path.join(d, "sp.crt"), "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def make_metadata(d):
+    make_keys(d)
     ed = entity_descriptor(config(d))
     with open(os.path.join(d, "sp-metadata.xml"), "w") as f:
         f.write(str(ed))
@@ -532,6 +637,10 @@ class IdP(unittest.TestCase):
 if __name__ == "__main__":
     if sys.argv[1] == "metadata":
         make_metadata(sys.argv[2])
+    elif sys.argv[1] == "web-metadata":
+        make_web_metadata(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "serve":
+        serve(sys.argv[2], int(sys.argv[3]))
     else:
         os.environ.setdefault("SP_DIR", sys.argv[2])
         unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[3:])

@@ -5,7 +5,7 @@ used (Go templates, sprig, include/tpl/required/toYaml/fromYaml).
 
 {{/* The components in the order `jans serve --components` lists them. */}}
 {{- define "jans.componentNames" -}}
-auth fido2 scim config-api casa
+auth fido2 scim config-api casa saml
 {{- end }}
 
 {{- define "jans.name" -}}
