@@ -442,20 +442,19 @@ fn pysaml2_sp_against_jans_serve() {
         "sp.py web-metadata failed\n{}",
         ran.describe()
     );
-    let web_metadata = sp.join("web-metadata.xml");
-    jans(
+    // Pasted on stdin this time.
+    let web_metadata = fs::read_to_string(sp.join("web-metadata.xml")).unwrap();
+    let pasted = jans_try(
         &data,
-        &[
-            "saml",
-            "sp",
-            "add",
-            "--metadata",
-            web_metadata.to_str().unwrap(),
-            "--name",
-            "web",
-        ],
+        &["saml", "sp", "add", "--metadata", "-", "--name", "web"],
+        Some(&web_metadata),
         dir,
         "web-sp-add",
+    );
+    assert!(
+        pasted.status.success() && pasted.stdout.starts_with("added "),
+        "`saml sp add --metadata -` failed\n{}",
+        pasted.describe()
     );
 
     let port = free_port();

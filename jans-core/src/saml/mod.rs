@@ -23,6 +23,8 @@ mod slo;
 pub mod sso;
 mod trust;
 
+pub use trust::MAX_METADATA;
+
 use std::sync::Arc;
 
 use crate::ctx::{Ctx, UnixTime};

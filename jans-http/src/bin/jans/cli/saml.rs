@@ -3,6 +3,7 @@
 
 use clap::Subcommand;
 use jans_core::repo::saml::MetadataSource;
+use jans_core::saml::MAX_METADATA;
 
 use super::{CliError, Issuer, Res, ctx, open, print_json, refused};
 use crate::Cli;
@@ -16,10 +17,11 @@ pub(crate) enum SamlCommand {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum SpCommand {
-    /// Trust an SP: read its metadata from a file or an http(s) URL.
+    /// Trust an SP: read its metadata from a file, an http(s) URL, or pasted on stdin.
     Add {
-        /// The SP's metadata: a file, or an `https://` URL (fetched like every outbound
-        /// request: bounded, private addresses refused unless allowed).
+        /// The SP's metadata: a file, an `https://` URL (fetched like every outbound
+        /// request: bounded, private addresses refused unless allowed), or `-` for the
+        /// XML pasted on stdin.
         #[arg(long)]
         metadata: String,
         /// A name for it (default: its entity id).
@@ -50,6 +52,15 @@ pub(crate) async fn run(cli: &Cli, cmd: &SamlCommand) -> Res<()> {
         SpCommand::Add { metadata, name } => {
             let tr = if metadata.starts_with("https://") || metadata.starts_with("http://") {
                 saml.add_sp_from_url(metadata, name.as_deref(), &ctx())
+                    .await
+            } else if metadata == "-" {
+                let mut xml = String::new();
+                std::io::Read::read_to_string(
+                    &mut std::io::Read::take(std::io::stdin(), MAX_METADATA as u64 + 1),
+                    &mut xml,
+                )
+                .map_err(|e| CliError::Refused(format!("stdin: {e}")))?;
+                saml.add_sp(&xml, name.as_deref(), MetadataSource::File, None, &ctx())
                     .await
             } else {
                 let xml = std::fs::read_to_string(metadata)
