@@ -178,7 +178,7 @@ pub trait TokenGrant: Send + Sync {
 }
 
 /// What a protected resource endpoint learns of its request's bearer token
-/// ([`Services::bearer`]); each component answers the refusals in its own error form.
+/// ([`super::Services::bearer`]); each component answers the refusals in its own error form.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Bearer {
     /// No `Authorization: Bearer` token (one non-empty token68, RFC 6750 §2.1): RFC 6750
