@@ -19,6 +19,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         let unbounded = Limits {
             max_bytes: usize::MAX,
             max_attributes: usize::MAX,
+            max_namespaces: usize::MAX,
             ..Limits::default()
         };
         let again = xml::parse(&canonical, &unbounded).expect("the canonical form reads back");

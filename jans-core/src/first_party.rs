@@ -1,12 +1,14 @@
 //! What a component needs to be an OpenID Connect client of this server's own
 //! auth-server (Casa, the SAML IdP): its registered client, kept pointing at this issuer,
-//! and the check of the ID tokens it gets back (OIDC Core §3.1.3.7).
+//! its authorization requests (code flow with PKCE), and the redemption of the codes and
+//! check of the ID tokens it gets back (OIDC Core §3.1.3.7).
 
 use subtle::ConstantTimeEq;
 
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::jose::{Algorithm, jws, jwt};
+use crate::params::Params;
 use crate::repo::client::{Client, ClientMetadata};
 use crate::services::Services;
 use crate::store::StoreError;
@@ -83,4 +85,71 @@ pub fn check_id_token(
         && s("iss") == Some(services.config().issuer.as_str())
         && s("nonce").is_some_and(|n| bool::from(n.as_bytes().ct_eq(nonce.as_bytes())));
     ok.then_some(claims)
+}
+
+/// The authorization request (OIDC Core §3.1.2.1) of the public client `client_id`: code
+/// flow back to `redirect_uri`, `scope`, `state`, `nonce` and the PKCE S256 challenge of
+/// `verifier` (RFC 7636 §4.2), with `extra` parameters (`prompt`, `acr_values`).
+pub fn authorize_url(
+    issuer: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+    (state, nonce, verifier): (&str, &str, &str),
+    extra: &[(&str, &str)],
+) -> String {
+    let challenge =
+        crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(verifier.as_bytes()));
+    let mut query = Params::from_pairs([
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("scope", scope),
+        ("state", state),
+        ("nonce", nonce),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    for (k, v) in extra {
+        query.push(*k, *v);
+    }
+    format!("{issuer}/jans-auth/restv1/authorize?{}", query.encode())
+}
+
+/// Redeem `code` at the auth-server's token endpoint as the public client `client_id`
+/// (with the PKCE `verifier`), then check the ID token ([`check_id_token`]): the token and
+/// its claims, or `None` (logged) when either fails.
+pub async fn redeem(
+    services: &Services,
+    client_id: &str,
+    redirect_uri: &str,
+    code: &str,
+    (verifier, nonce): (&str, &str),
+    ctx: &Ctx,
+) -> Result<Option<(String, serde_json::Map<String, serde_json::Value>)>, Error> {
+    let form = Params::from_pairs([
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+        ("client_id", client_id),
+        ("code_verifier", verifier),
+    ]);
+    let answer = services.sign_in()?.token_endpoint(form, ctx).await?;
+    let checked = (answer.status() == 200)
+        .then(|| serde_json::from_slice::<serde_json::Value>(&answer.body_bytes()).ok())
+        .flatten()
+        .and_then(|v| {
+            v.get("id_token")
+                .and_then(|t| t.as_str())
+                .map(str::to_owned)
+        })
+        .and_then(|t| check_id_token(services, &t, client_id, nonce, ctx).map(|c| (t, c)));
+    if checked.is_none() {
+        tracing::info!(
+            client_id,
+            status = answer.status(),
+            "a first-party code was not redeemed"
+        );
+    }
+    Ok(checked)
 }

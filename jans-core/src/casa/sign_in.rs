@@ -127,26 +127,16 @@ impl CasaServer {
                 ctx.now,
             )
             .await?;
-        let challenge = crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(
-            pending.verifier.as_bytes(),
-        ));
         let issuer = self.services.config().issuer.clone();
-        let query = Params::from_pairs([
-            ("response_type", "code"),
-            ("client_id", client.client_id.as_str()),
-            ("redirect_uri", &self.callback_uri()),
-            ("scope", "openid profile"),
-            ("state", &state),
-            ("nonce", &pending.nonce),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-            ("acr_values", "casa"),
-        ])
-        .encode();
-        Ok(Response::with_body(Body::Redirect(format!(
-            "{issuer}/jans-auth/restv1/authorize?{query}"
-        )))
-        .header(
+        let url = crate::first_party::authorize_url(
+            &issuer,
+            &client.client_id,
+            &self.callback_uri(),
+            "openid profile",
+            (&state, &pending.nonce, &pending.verifier),
+            &[("acr_values", "casa")],
+        );
+        Ok(Response::with_body(Body::Redirect(url)).header(
             "set-cookie",
             cookie(&issuer, STATE_COOKIE, &state, SIGN_IN_LIFETIME),
         ))
@@ -186,30 +176,19 @@ impl CasaServer {
                 "You were not signed in. Open Casa again to try once more.",
             ));
         }
-        let form = Params::from_pairs([
-            ("grant_type", "authorization_code"),
-            ("code", q("code").as_str()),
-            ("redirect_uri", &self.callback_uri()),
-            ("client_id", CLIENT_ID),
-            ("code_verifier", &pending.verifier),
-        ]);
-        let answer = self.services.sign_in()?.token_endpoint(form, ctx).await?;
-        let id_token = (answer.status() == 200)
-            .then(|| serde_json::from_slice::<serde_json::Value>(&answer.body_bytes()).ok())
-            .flatten()
-            .and_then(|v| {
-                v.get("id_token")
-                    .and_then(|t| t.as_str())
-                    .map(str::to_owned)
-            });
-        let Some(id_token) = id_token else {
-            tracing::info!(status = answer.status(), "Casa's code was not redeemed");
-            return Ok(error_page(
-                400,
-                "The sign-in could not be completed. Open Casa again.",
-            ));
-        };
-        let Some(user) = self.check_id_token(&id_token, &pending.nonce, ctx)? else {
+        let redeemed = crate::first_party::redeem(
+            &self.services,
+            CLIENT_ID,
+            &self.callback_uri(),
+            &q("code"),
+            (&pending.verifier, &pending.nonce),
+            ctx,
+        )
+        .await?;
+        let Some((id_token, user)) = redeemed.and_then(|(token, claims)| {
+            let sub = claims.get("sub").and_then(|v| v.as_str())?.to_owned();
+            Some((token, sub))
+        }) else {
             return Ok(error_page(
                 400,
                 "The sign-in could not be completed. Open Casa again.",
@@ -247,14 +226,6 @@ impl CasaServer {
                     cookie(&issuer, SESSION_COOKIE, &value, lifetime),
                 )
                 .header("set-cookie", cookie(&issuer, STATE_COOKIE, "", 0)),
-        )
-    }
-
-    /// The person an ID token of a Casa sign-in names (its `sub`), if it is one.
-    fn check_id_token(&self, token: &str, nonce: &str, ctx: &Ctx) -> Result<Option<String>, Error> {
-        Ok(
-            crate::first_party::check_id_token(&self.services, token, CLIENT_ID, nonce, ctx)
-                .and_then(|c| c.get("sub").and_then(|v| v.as_str()).map(str::to_owned)),
         )
     }
 

@@ -113,9 +113,12 @@ pub fn signing_keys(md: &SpMetadata) -> Vec<Jwk> {
     keys(&md.signing_certificates)
 }
 
-/// The SP's first usable encryption key.
+/// The SP's first RSA encryption key: assertions are encrypted with RSA-OAEP key
+/// transport only, so an SP publishing EC keys alone gets them signed, not encrypted.
 pub fn encryption_key(md: &SpMetadata) -> Option<Jwk> {
-    keys(&md.encryption_certificates).into_iter().next()
+    keys(&md.encryption_certificates)
+        .into_iter()
+        .find(|k| k.kty == "RSA")
 }
 
 fn keys(certs: &[String]) -> Vec<Jwk> {

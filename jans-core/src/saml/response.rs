@@ -27,6 +27,8 @@ pub mod status {
     pub const NO_PASSIVE: &str = "urn:oasis:names:tc:SAML:2.0:status:NoPassive";
     /// Second level: refused (stale, replayed, or to a wrong destination).
     pub const REQUEST_DENIED: &str = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied";
+    /// Second level of a `LogoutResponse`: not every session was ended (Core §3.7.3.2).
+    pub const PARTIAL_LOGOUT: &str = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout";
     /// Second level: the requested authentication context cannot be met.
     pub const NO_AUTHN_CONTEXT: &str = "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext";
 }
@@ -116,19 +118,10 @@ fn assertion_element(a: &Assertion<'_>, id: &str, now: UnixTime) -> Element {
                 "urn:oasis:names:tc:SAML:2.0:attrname-format:uri",
             )
             .attr("FriendlyName", &attr.friendly_name);
+        // Plain text values, no `xsi:type`: its `xs:string` is a QName in content, whose
+        // prefix exclusive canonicalization (the document as sent) would leave unbound.
         for v in &attr.values {
-            e = e.child(
-                saml("AttributeValue")
-                    .declare("xs", "http://www.w3.org/2001/XMLSchema")
-                    .declare("xsi", "http://www.w3.org/2001/XMLSchema-instance")
-                    .attr_ns(
-                        "xsi",
-                        "type",
-                        "http://www.w3.org/2001/XMLSchema-instance",
-                        "xs:string",
-                    )
-                    .text(v),
-            );
+            e = e.child(saml("AttributeValue").text(v));
         }
         statement = statement.child(e);
     }

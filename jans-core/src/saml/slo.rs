@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use super::binding::{self, Binding, Received};
 use super::response::{new_id, status};
 use super::{
-    ASSERTION_NS, BINDING_POST, BINDING_REDIRECT, PROTOCOL_NS, SamlServer, error_page, paths,
+    ASSERTION_NS, BINDING_POST, BINDING_REDIRECT, CLOCK_SKEW, PROTOCOL_NS, REQUEST_LIFETIME,
+    SamlServer, error_page, paths,
 };
 use crate::ctx::{Ctx, format_datetime};
 use crate::error::Error;
@@ -26,7 +27,7 @@ use crate::repo::grant::{GrantRecords, token_key};
 use crate::repo::saml::{SpEndpoint, TrustRelationship};
 use crate::request::Request;
 use crate::response::{Body, FORM_POST_SCRIPT, Response, form_post_html, script_hash};
-use crate::store::{GrantData, GrantKind, GrantRecord};
+use crate::store::{GrantData, GrantKind, GrantRecord, StoreError};
 use crate::xml::dsig::{self, sign_enveloped};
 use crate::xml::{Element, Limits, Scope};
 
@@ -198,8 +199,9 @@ impl SamlServer {
         let Some(request_id) = doc.get("ID").filter(|i| (1..=256).contains(&i.len())) else {
             return Ok(error_page(400, "The logout request has no ID."));
         };
-        // Profiles §4.4.4.1: the request is signed (or the binding authenticates it). An SP
-        // with keys must sign, so nobody else can log its users out.
+        // Profiles §4.4.4.1: the request is signed, always (an SP without keys cannot ask):
+        // otherwise anyone knowing a session's `sid` and a person's NameID could take that
+        // SP out of the session and have the person's ID token sent to their own browser.
         let keys = super::metadata::signing_keys(&sp.sp_metadata);
         let provider = self.services.provider();
         let signed = match received.binding {
@@ -211,11 +213,14 @@ impl SamlServer {
                 )
             }
         };
-        if !keys.is_empty() && !signed {
+        if !signed {
             return Ok(error_page(
                 403,
                 "The logout request is not signed by the service provider.",
             ));
+        }
+        if let Some(why) = self.stale_or_replayed(doc, &sp, request_id, ctx).await? {
+            return Ok(error_page(400, why));
         }
         let name_id = doc
             .only(ASSERTION_NS, "NameID")
@@ -226,23 +231,42 @@ impl SamlServer {
             .take(8)
             .map(|s| s.text_content().trim().to_owned())
             .collect();
+        if sessions.is_empty() {
+            // Core §3.7.3.2 asks every session of the person with this SP to end; without
+            // a session index this IdP cannot find them: it says it ended only part.
+            return self.logout_response(
+                &sp,
+                request_id,
+                (status::SUCCESS, Some(status::PARTIAL_LOGOUT)),
+                received.relay_state.clone(),
+                ctx,
+            );
+        }
         // This SP leaves each named session it was in under this NameID.
         let mut hint = None;
         for sid in &sessions {
             let key = participant_key(sid, &sp.inum);
-            let Some(p) = self.participants().read(&key, ctx.now).await? else {
-                continue;
-            };
-            if p.name_id != name_id {
+            let named = self
+                .participants()
+                .read(&key, ctx.now)
+                .await?
+                .is_some_and(|p| p.name_id == name_id);
+            if !named {
                 continue;
             }
-            if self.participants().take(&key, ctx.now).await?.is_some() {
-                hint = Some(p.id_token);
+            if let Some(taken) = self.participants().take(&key, ctx.now).await? {
+                hint = Some(taken.id_token);
             }
         }
         let Some(id_token) = hint else {
             // No session of ours: nothing left to end (logout is idempotent).
-            return self.logout_response(&sp, request_id, received.relay_state.clone(), ctx);
+            return self.logout_response(
+                &sp,
+                request_id,
+                (status::SUCCESS, None),
+                received.relay_state.clone(),
+                ctx,
+            );
         };
         let state = ctx.random_token(24);
         let pending = PendingLogout {
@@ -277,6 +301,56 @@ impl SamlServer {
         ))))
     }
 
+    /// Why a signed `LogoutRequest` is refused though signed: sent to another endpoint
+    /// (Bindings §3.4.5.2: a signed message names its `Destination`), not fresh
+    /// (`IssueInstant`, `NotOnOrAfter`, Core §3.7.1), or seen before (its id is remembered
+    /// per SP while it could be accepted).
+    async fn stale_or_replayed(
+        &self,
+        doc: &Element,
+        sp: &TrustRelationship,
+        request_id: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<&'static str>, Error> {
+        let slo = format!("{}{}", self.services.config().issuer, paths::SLO);
+        if doc.get("Destination") != Some(slo.as_str()) {
+            return Ok(Some(
+                "The logout request is not addressed to this identity provider.",
+            ));
+        }
+        let Some(issued) = doc.get("IssueInstant").and_then(super::instant) else {
+            return Ok(Some("The logout request has no usable IssueInstant."));
+        };
+        let fresh = issued <= ctx.now.saturating_add(CLOCK_SKEW)
+            && issued.saturating_add(REQUEST_LIFETIME) >= ctx.now
+            && doc
+                .get("NotOnOrAfter")
+                .is_none_or(|t| super::instant(t).is_some_and(|t| t > ctx.now));
+        if !fresh {
+            return Ok(Some("The logout request has expired."));
+        }
+        let until = issued
+            .saturating_add(REQUEST_LIFETIME + CLOCK_SKEW)
+            .max(ctx.now + 1);
+        let key = token_key(&format!("logout\n{}\n{request_id}", sp.inum));
+        match self
+            .services
+            .stores()
+            .grants
+            .insert(
+                GrantKind::SamlRequestId,
+                &key,
+                &GrantRecord::bare(ctx.now, until),
+                ctx.now,
+            )
+            .await
+        {
+            Ok(()) => Ok(None),
+            Err(StoreError::Conflict) => Ok(Some("This logout request was used already.")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Back from the auth-server's logout: the `LogoutResponse` to the SP that asked.
     async fn logout_done(&self, state: &str, ctx: &Ctx) -> Result<Response, Error> {
         let pending = GrantRecords::<PendingLogout>::new(
@@ -297,14 +371,21 @@ impl SamlServer {
                 "The service provider is no longer known here. You are signed out.",
             ));
         };
-        self.logout_response(&sp, &pending.request_id, pending.relay_state, ctx)
+        self.logout_response(
+            &sp,
+            &pending.request_id,
+            (status::SUCCESS, None),
+            pending.relay_state,
+            ctx,
+        )
     }
 
-    /// A successful `LogoutResponse` (Core §3.7.2) to `sp`'s logout endpoint.
+    /// A `LogoutResponse` (Core §3.7.2) with status `codes` to `sp`'s logout endpoint.
     fn logout_response(
         &self,
         sp: &TrustRelationship,
         in_response_to: &str,
+        codes: (&str, Option<&str>),
         relay_state: Option<String>,
         ctx: &Ctx,
     ) -> Result<Response, Error> {
@@ -315,7 +396,14 @@ impl SamlServer {
             .response_location
             .clone()
             .unwrap_or_else(|| endpoint.location.clone());
+        let (top, second) = codes;
+        let mut status_code = Element::new("samlp", "StatusCode", PROTOCOL_NS).attr("Value", top);
+        if let Some(second) = second {
+            status_code = status_code
+                .child(Element::new("samlp", "StatusCode", PROTOCOL_NS).attr("Value", second));
+        }
         let message = |id: &str| {
+            let status_code = status_code.clone();
             Element::new("samlp", "LogoutResponse", PROTOCOL_NS)
                 .declare("samlp", PROTOCOL_NS)
                 .attr("Destination", &destination)
@@ -328,9 +416,7 @@ impl SamlServer {
                         .declare("saml", ASSERTION_NS)
                         .text(&self.entity_id()),
                 )
-                .child(Element::new("samlp", "Status", PROTOCOL_NS).child(
-                    Element::new("samlp", "StatusCode", PROTOCOL_NS).attr("Value", status::SUCCESS),
-                ))
+                .child(Element::new("samlp", "Status", PROTOCOL_NS).child(status_code))
         };
         self.send(
             sp,

@@ -13,7 +13,6 @@ use super::response::status;
 use super::{BINDING_POST, CLOCK_SKEW, REQUEST_LIFETIME, SamlServer, error_page, name_id, paths};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::params::Params;
 use crate::repo::client::{AuthMethod, ClientMetadata};
 use crate::repo::grant::{GrantRecords, token_key};
 use crate::repo::saml::{TrustRelationship, TrustRelationships};
@@ -153,7 +152,7 @@ impl SamlServer {
                 "The request names an assertion consumer service the service provider's metadata does not list.",
             ));
         };
-        match self.check(&sp, &request, ctx).await? {
+        match self.check(&sp, &request, signed, ctx).await? {
             Ok(format) => {
                 let pending = PendingSignOn {
                     sp: sp.inum.clone(),
@@ -189,16 +188,22 @@ impl SamlServer {
         }
     }
 
-    /// The checks whose failure the SP is told of: destination, freshness, replay, name
-    /// id policy. Ok: the `NameID` format to issue.
+    /// The checks whose failure the SP is told of: destination (a signed request must name
+    /// it, Bindings §3.4.5.2, §3.5.5.2), freshness, replay, name id policy. Ok: the
+    /// `NameID` format to issue.
     async fn check(
         &self,
         sp: &TrustRelationship,
         request: &AuthnRequest,
+        signed: bool,
         ctx: &Ctx,
     ) -> Result<Result<String, Refusal>, Error> {
         let sso = format!("{}{}", self.services.config().issuer, paths::SSO);
-        if request.destination.as_deref().is_some_and(|d| d != sso) {
+        let named = match request.destination.as_deref() {
+            Some(d) => d == sso,
+            None => !signed,
+        };
+        if !named {
             return Ok(Err(Refusal(
                 status::REQUESTER,
                 status::REQUEST_DENIED,
@@ -282,10 +287,23 @@ impl SamlServer {
     ) -> Result<Response, Error> {
         self.client(ctx).await?;
         let state = ctx.random_token(24);
-        let challenge = crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(
-            pending.verifier.as_bytes(),
-        ));
-        let nonce = pending.nonce.clone();
+        let issuer = self.services.config().issuer.clone();
+        let acrs = acr_values(authn_contexts);
+        let mut extra: Vec<(&str, &str)> = Vec::new();
+        if let Some(p) = prompt {
+            extra.push(("prompt", p));
+        }
+        if !acrs.is_empty() {
+            extra.push(("acr_values", &acrs));
+        }
+        let url = crate::first_party::authorize_url(
+            &issuer,
+            CLIENT_ID,
+            &self.callback_uri(),
+            "openid",
+            (&state, &pending.nonce, &pending.verifier),
+            &extra,
+        );
         self.pending()
             .insert(
                 &token_key(&state),
@@ -294,30 +312,8 @@ impl SamlServer {
                 ctx.now,
             )
             .await?;
-        let issuer = self.services.config().issuer.clone();
-        let callback = self.callback_uri();
-        let mut query = Params::from_pairs([
-            ("response_type", "code"),
-            ("client_id", CLIENT_ID),
-            ("redirect_uri", callback.as_str()),
-            ("scope", "openid"),
-            ("state", state.as_str()),
-            ("nonce", nonce.as_str()),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-        ]);
-        if let Some(p) = prompt {
-            query.push("prompt", p);
-        }
-        let acrs = acr_values(authn_contexts);
-        if !acrs.is_empty() {
-            query.push("acr_values", acrs);
-        }
-        Ok(Response::with_body(Body::Redirect(format!(
-            "{issuer}/jans-auth/restv1/authorize?{}",
-            query.encode()
-        )))
-        .header("set-cookie", cookie(&issuer, &state, SIGN_IN_LIFETIME)))
+        Ok(Response::with_body(Body::Redirect(url))
+            .header("set-cookie", cookie(&issuer, &state, SIGN_IN_LIFETIME)))
     }
 
     /// `GET /jans-saml/idp/callback`: the auth-server's answer; the response to the SP.
@@ -372,31 +368,16 @@ impl SamlServer {
                 )?
                 .header("set-cookie", forget));
         }
-        let form = Params::from_pairs([
-            ("grant_type", "authorization_code"),
-            ("code", q("code").as_str()),
-            ("redirect_uri", &self.callback_uri()),
-            ("client_id", CLIENT_ID),
-            ("code_verifier", &pending.verifier),
-        ]);
-        let answer = self.services.sign_in()?.token_endpoint(form, ctx).await?;
-        let id_token = (answer.status() == 200)
-            .then(|| serde_json::from_slice::<serde_json::Value>(&answer.body_bytes()).ok())
-            .flatten()
-            .and_then(|v| {
-                v.get("id_token")
-                    .and_then(|t| t.as_str())
-                    .map(str::to_owned)
-            });
-        let checked = id_token.and_then(|t| {
-            crate::first_party::check_id_token(&self.services, &t, CLIENT_ID, &pending.nonce, ctx)
-                .map(|claims| (t, claims))
-        });
-        let Some((id_token, claims)) = checked else {
-            tracing::info!(
-                status = answer.status(),
-                "the SAML IdP's code was not redeemed"
-            );
+        let redeemed = crate::first_party::redeem(
+            &self.services,
+            CLIENT_ID,
+            &self.callback_uri(),
+            &q("code"),
+            (&pending.verifier, &pending.nonce),
+            ctx,
+        )
+        .await?;
+        let Some((id_token, claims)) = redeemed else {
             return Ok(error_page(
                 400,
                 "The sign-on could not be completed. Try again.",

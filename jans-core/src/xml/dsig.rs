@@ -241,20 +241,33 @@ pub fn verify_enveloped(
     }
 }
 
-/// The PrefixList of an `ec:InclusiveNamespaces` inside `method` (xml-exc-c14n §3).
-fn prefix_list(method: &Element) -> Vec<String> {
-    method
+/// Most prefixes an `InclusiveNamespaces PrefixList` may name (canonicalization looks each
+/// up on every element).
+const MAX_INCLUSIVE_PREFIXES: usize = 16;
+
+/// The PrefixList of an `ec:InclusiveNamespaces` inside `method` (xml-exc-c14n §3), at
+/// most [`MAX_INCLUSIVE_PREFIXES`] short prefixes.
+fn prefix_list(method: &Element) -> Result<Vec<String>, DsigError> {
+    let Some(list) = method
         .first(EXC_C14N, "InclusiveNamespaces")
         .and_then(|i| i.get("PrefixList"))
-        .map(|l| l.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default()
+    else {
+        return Ok(Vec::new());
+    };
+    let prefixes: Vec<String> = list.split_whitespace().map(str::to_owned).collect();
+    if prefixes.len() > MAX_INCLUSIVE_PREFIXES || prefixes.iter().any(|p| p.len() > 64) {
+        return Err(DsigError::Shape(
+            "too long an InclusiveNamespaces PrefixList",
+        ));
+    }
+    Ok(prefixes)
 }
 
 fn signed_info_prefixes(signed_info: &Element) -> Result<Vec<String>, DsigError> {
     signed_info
         .only(DSIG_NS, "CanonicalizationMethod")
-        .map(prefix_list)
         .ok_or(DsigError::Shape("no CanonicalizationMethod"))
+        .and_then(prefix_list)
 }
 
 /// The reference's transforms must be the enveloped signature, then (or only, as the
@@ -266,7 +279,7 @@ fn transforms(reference: &Element) -> Result<Vec<String>, DsigError> {
         .unwrap_or_default();
     let algs: Vec<&str> = list.iter().filter_map(|t| t.get("Algorithm")).collect();
     match algs.as_slice() {
-        [ENVELOPED, EXC_C14N] => Ok(list.get(1).map(|t| prefix_list(t)).unwrap_or_default()),
+        [ENVELOPED, EXC_C14N] => list.get(1).map_or(Ok(Vec::new()), |t| prefix_list(t)),
         _ => Err(DsigError::Shape(
             "transforms other than enveloped-signature and exclusive canonicalization",
         )),

@@ -59,6 +59,9 @@ pub struct Limits {
     pub max_elements: usize,
     /// Attributes (namespace declarations included) on one element.
     pub max_attributes: usize,
+    /// Namespace declarations in the whole document: each element that declares one keeps
+    /// its own copy of every namespace in scope, so this bounds those copies too.
+    pub max_namespaces: usize,
 }
 
 impl Default for Limits {
@@ -69,6 +72,7 @@ impl Default for Limits {
             max_depth: 32,
             max_elements: 4096,
             max_attributes: 64,
+            max_namespaces: 128,
         }
     }
 }
@@ -315,6 +319,7 @@ pub fn parse(input: &str, limits: &Limits) -> Result<Element, XmlError> {
     let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Element> = None;
     let mut elements = 0usize;
+    let mut namespaces = 0usize;
     let mut seen_decl = false;
     loop {
         let event = reader.read_event().map_err(malformed)?;
@@ -343,6 +348,10 @@ pub fn parse(input: &str, limits: &Limits) -> Result<Element, XmlError> {
                     .last()
                     .map_or_else(Scope::default, |o| o.element.scope.clone());
                 let open = open(&start, &parent, limits)?;
+                namespaces += open.element.declared.len();
+                if namespaces > limits.max_namespaces {
+                    return Err(XmlError::TooLarge("namespace declarations"));
+                }
                 stack.push(open);
                 if closes {
                     close(&mut stack, &mut root)?;
@@ -431,7 +440,10 @@ fn open(start: &BytesStart<'_>, parent: &Scope, limits: &Limits) -> Result<Open,
         let prefix = if key == "xmlns" {
             Some(String::new())
         } else {
-            key.strip_prefix("xmlns:").map(str::to_owned)
+            match key.strip_prefix("xmlns:") {
+                Some("") => return Err(XmlError::Malformed("an empty prefix".into())),
+                other => other.map(str::to_owned),
+            }
         };
         match prefix {
             Some(p) => {

@@ -99,6 +99,7 @@ fn malformed_documents_are_refused() {
         r#"<a xmlns:p="urn:x" xmlns:q="urn:x" p:x="1" q:x="2"/>"#,
         r#"<a xmlns:p=""/>"#,
         r#"<a xmlns:xml="urn:not-xml"/>"#,
+        r#"<a xmlns:="urn:empty-prefix"/>"#,
         "<a>\u{1}</a>",
         "<a>&#0;</a>",
         "<a>&#x1;</a>",
@@ -114,6 +115,7 @@ fn limits_hold() {
         max_depth: 3,
         max_elements: 5,
         max_attributes: 2,
+        max_namespaces: 3,
     };
     let p = |s: &str| parse(s, &small);
     assert!(p("<a><b><c/></b></a>").is_ok());

@@ -63,6 +63,11 @@ fn sp(h: &Harness, name: &str, seed: u64) -> Sp {
     Sp { entity, key, tr }
 }
 
+/// The IdP's SSO URL (a signed request names it, Bindings §3.5.5.2).
+fn sso(h: &Harness) -> String {
+    format!("{}/jans-saml/idp/sso", h.engine.config().issuer)
+}
+
 /// `b` posts a signed `AuthnRequest` of `sp` (HTTP-POST binding).
 fn ask(h: &Harness, b: &mut Browser, sp: &Sp, id: &str) -> Response {
     let mut e = Element::new("samlp", "AuthnRequest", P)
@@ -74,6 +79,7 @@ fn ask(h: &Harness, b: &mut Browser, sp: &Sp, id: &str) -> Response {
             "IssueInstant",
             &jans_core::ctx::format_datetime(h.clock.now()),
         )
+        .attr("Destination", &sso(h))
         .child(Element::new("saml", "Issuer", A).text(&sp.entity));
     e.rescope(&Scope::default());
     sign_enveloped(&mut e, id, 1, sp.key.as_ref(), None, &SeededRandom::new(1)).unwrap();
@@ -259,6 +265,7 @@ fn a_passive_request_without_a_session_is_answered_no_passive() {
             "IssueInstant",
             &jans_core::ctx::format_datetime(h.clock.now()),
         )
+        .attr("Destination", &sso(&h))
         .child(Element::new("saml", "Issuer", A).text(&one.entity));
     e.rescope(&Scope::default());
     sign_enveloped(

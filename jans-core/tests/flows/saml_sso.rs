@@ -222,6 +222,14 @@ fn bad_requests_get_a_page_or_a_saml_error_and_store_nothing() {
             }),
         ),
         (
+            "signed, naming no destination",
+            request(&h, "_9", k, |e| {
+                let mut e = e;
+                e.attributes.retain(|a| a.name != "Destination");
+                e
+            }),
+        ),
+        (
             "to another IdP",
             request(&h, "_7", k, |e| {
                 let mut e = e;

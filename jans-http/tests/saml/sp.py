@@ -421,7 +421,12 @@ class IdP(unittest.TestCase):
             resp.name_id, [self.idp_entity], "", None, expected_binding=BINDING_HTTP_REDIRECT
         )
         _, info = out[self.idp_entity]
-        back = walk_to_sp(browser, dict(info["headers"])["Location"])
+        sent = dict(info["headers"])["Location"]
+        back = walk_to_sp(browser, sent)
+        # The same signed request again: refused, it was used.
+        again = browser.s.get(sent, allow_redirects=False, timeout=10)
+        self.assertEqual(again.status_code, 400)
+        self.assertIn("used already", again.text)
         q = query_of(back)
         self.assertIn("Signature", q)
         answer = client.parse_logout_request_response(q["SAMLResponse"], BINDING_HTTP_REDIRECT)

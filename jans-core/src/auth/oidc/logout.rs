@@ -117,8 +117,14 @@ async fn finish(
             frontchannel = frontchannel_iframes(auth, &s).await;
             // Components with sessions joined to this one (the SAML IdP's SPs) end theirs
             // in frames of the same page.
+            // Their failure does not stop this logout, which has ended the session already.
             for listener in auth.session_listeners() {
-                frontchannel.extend(listener.session_ended(&s.sid, &s.user_inum, ctx).await?);
+                match listener.session_ended(&s.sid, &s.user_inum, ctx).await {
+                    Ok(frames) => frontchannel.extend(frames),
+                    Err(e) => {
+                        tracing::error!(request_id = %ctx.request_id, error = %e, "a component could not end its sessions");
+                    }
+                }
             }
         }
     }

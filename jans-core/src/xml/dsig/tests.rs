@@ -179,6 +179,23 @@ fn weak_or_unexpected_algorithms_are_refused() {
             "{to}"
         );
     }
+    // A PrefixList long enough to make canonicalization slow is refused before any digest.
+    let many: Vec<String> = (0..17).map(|i| format!("p{i}")).collect();
+    let long = xml.replacen(
+        "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"></ds:Transform>",
+        &format!(
+            "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"><ec:InclusiveNamespaces xmlns:ec=\"http://www.w3.org/2001/10/xml-exc-c14n#\" PrefixList=\"{}\"></ec:InclusiveNamespaces></ds:Transform>",
+            many.join(" ")
+        ),
+        1,
+    );
+    assert_ne!(long, xml);
+    assert_eq!(
+        verify(&long, &jwk),
+        Err(DsigError::Shape(
+            "too long an InclusiveNamespaces PrefixList"
+        ))
+    );
     // An ECDSA method claimed over an RSA key verifies nothing.
     let ec = xml.replacen("rsa-sha256", "ecdsa-sha256", 1);
     assert_eq!(verify(&ec, &jwk), Err(DsigError::Invalid));
