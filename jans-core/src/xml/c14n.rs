@@ -41,7 +41,9 @@ fn render(
     }
     // The prefixes the element visibly utilizes (xml-exc-c14n §3): its own, its
     // attributes' (never `xml`), and those the PrefixList names that are in scope.
+    // The `xml` prefix is bound by definition and never rendered (C14N 1.0 §2.3).
     let mut prefixes: Vec<&str> = vec![e.prefix.as_deref().unwrap_or("")];
+    prefixes.retain(|p| *p != "xml");
     prefixes.extend(
         e.attributes
             .iter()
@@ -50,7 +52,7 @@ fn render(
     );
     for p in inclusive {
         let p = if p == "#default" { "" } else { p.as_str() };
-        if e.scope.iter().any(|(s, _)| s == p) {
+        if p != "xml" && e.scope.iter().any(|(s, _)| s == p) {
             prefixes.push(p);
         }
     }
