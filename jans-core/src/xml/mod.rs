@@ -412,12 +412,34 @@ fn push_text(stack: &mut [Open], text: &str) -> Result<(), XmlError> {
     Ok(())
 }
 
+/// Whether `s` is an `NCName` (Namespaces in XML 1.0 §3): an XML `Name` (XML 1.0 §2.3,
+/// fifth edition) without a colon. The tokenizer takes a tag's name to be whatever comes
+/// before blank space, so `<a,/>` would otherwise open an element named `a,/`.
+fn is_ncname(s: &str) -> bool {
+    let start = |c: char| {
+        matches!(c, 'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+            | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+            | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+            | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+            | '\u{10000}'..='\u{EFFFF}')
+    };
+    let rest = |c: char| {
+        start(c)
+            || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}'
+                | '\u{203F}'..='\u{2040}')
+    };
+    let mut chars = s.chars();
+    chars.next().is_some_and(start) && chars.all(rest)
+}
+
+/// A qualified name (Namespaces in XML 1.0 §4): its prefix, if any, and local part, each an
+/// `NCName`.
 fn split(qname: &str) -> Result<(Option<&str>, &str), XmlError> {
     let (prefix, local) = match qname.split_once(':') {
         Some((p, l)) => (Some(p), l),
         None => (None, qname),
     };
-    if local.is_empty() || local.contains(':') || prefix.is_some_and(str::is_empty) {
+    if !is_ncname(local) || !prefix.is_none_or(is_ncname) {
         return Err(XmlError::Malformed(format!("bad name {qname:?}")));
     }
     Ok((prefix, local))
@@ -441,7 +463,9 @@ fn open(start: &BytesStart<'_>, parent: &Scope, limits: &Limits) -> Result<Open,
             Some(String::new())
         } else {
             match key.strip_prefix("xmlns:") {
-                Some("") => return Err(XmlError::Malformed("an empty prefix".into())),
+                Some(p) if !is_ncname(p) => {
+                    return Err(XmlError::Malformed(format!("bad prefix {p:?}")));
+                }
                 other => other.map(str::to_owned),
             }
         };
