@@ -1,7 +1,8 @@
 //! What a component needs to be an OpenID Connect client of this server's own
 //! auth-server (Casa, the SAML IdP): its registered client, kept pointing at this issuer,
 //! its authorization requests (code flow with PKCE), and the redemption of the codes and
-//! check of the ID tokens it gets back (OIDC Core §3.1.3.7).
+//! check of the ID tokens it gets back (OIDC Core §3.1.3.7), and the cookie that binds a
+//! sign-in's `state` to the browser that started it.
 
 use subtle::ConstantTimeEq;
 
@@ -10,6 +11,7 @@ use crate::error::Error;
 use crate::jose::{Algorithm, jws, jwt};
 use crate::params::Params;
 use crate::repo::client::{Client, ClientMetadata};
+use crate::request::Request;
 use crate::services::Services;
 use crate::store::StoreError;
 
@@ -152,4 +154,28 @@ pub async fn redeem(
         );
     }
     Ok(checked)
+}
+
+/// A cookie `name` of a first-party component, on its `path`: HttpOnly, `SameSite=Lax`,
+/// `Secure` under an https issuer; `max_age` 0 forgets it. A sign-in's `state` is kept in
+/// one to bind the callback to the browser that started the sign-in (RFC 6749 §10.12, CSRF
+/// against the redirection URI; the callback is a top-level GET redirect from this server,
+/// which Lax lets through).
+pub fn cookie(issuer: &str, name: &str, path: &str, value: &str, max_age: u64) -> String {
+    let secure = if issuer.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// The callback's `state` when it is not empty and is the one this browser's cookie `name`
+/// holds (compared in constant time); `None` otherwise: a sign-in started elsewhere, or a
+/// forged callback.
+pub fn bound_state(req: &Request, name: &str) -> Option<String> {
+    let state = req.query.get("state").ok().flatten()?;
+    let cookie = req.cookie(name)?;
+    (!state.is_empty() && bool::from(cookie.as_bytes().ct_eq(state.as_bytes())))
+        .then(|| state.to_owned())
 }

@@ -598,13 +598,18 @@ fn microservices_is_one_deployment_per_component() {
         ("/jans-config-api", "Prefix", "jans-config-api"),
         ("/jans-casa", "Prefix", "jans-casa"),
         ("/jans-saml", "Prefix", "jans-saml"),
+        // The admin routes FIDO2, SCIM and SAML serve themselves: past the config-api pods
+        // (Ingress picks the longest matching prefix).
+        ("/jans-config-api/fido2", "Prefix", "jans-fido2"),
+        ("/jans-config-api/scim", "Prefix", "jans-scim"),
+        ("/jans-config-api/kc/saml", "Prefix", "jans-saml"),
     ] {
         assert!(
             routes.contains(&(path.into(), kind.into(), service.into())),
             "{path} -> {service} missing from {routes:?}"
         );
     }
-    assert_eq!(routes.len(), 9);
+    assert_eq!(routes.len(), 12);
     let ingress = of_kind(&docs, "Ingress")[0];
     assert_eq!(ingress.m["spec"]["tls"][0]["secretName"], "jans-tls");
     assert_eq!(ingress.m["spec"]["ingressClassName"], "nginx");

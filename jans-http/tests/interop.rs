@@ -10,10 +10,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -21,8 +19,10 @@ use serde_json::{Value, json};
 
 #[path = "common/pki.rs"]
 mod pki;
+#[path = "common/process.rs"]
+mod process;
+use process::{JANS, Server, free_port, jans, run_bounded};
 
-const JANS: &str = env!("CARGO_BIN_EXE_jans");
 const SCOPE: &str = "read write";
 
 fn interop_dir() -> PathBuf {
@@ -55,74 +55,6 @@ fn tool(name: &str, env_var: &str) -> String {
     }
 }
 
-/// What a bounded command left behind.
-struct Ran {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Ran {
-    fn describe(&self) -> String {
-        format!(
-            "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.status, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Runs `cmd` to completion within `limit`, its output going to files under `dir` (so a chatty
-/// child never blocks on a full pipe). Panics on a timeout, after killing the child.
-fn run_bounded(cmd: &mut Command, dir: &Path, name: &str, limit: Duration) -> Ran {
-    let out_path = dir.join(format!("{name}.stdout"));
-    let err_path = dir.join(format!("{name}.stderr"));
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(File::create(&out_path).unwrap())
-        .stderr(File::create(&err_path).unwrap())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{name} did not finish within {limit:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                fs::read_to_string(&out_path).unwrap_or_default(),
-                fs::read_to_string(&err_path).unwrap_or_default()
-            );
-        }
-        sleep(Duration::from_millis(50));
-    };
-    Ran {
-        status,
-        stdout: fs::read_to_string(&out_path).unwrap_or_default(),
-        stderr: fs::read_to_string(&err_path).unwrap_or_default(),
-    }
-}
-
-/// `jans --data-dir DATA ARGS...`, which must succeed.
-fn jans(data: &Path, args: &[&str], dir: &Path, name: &str) -> Ran {
-    let ran = run_bounded(
-        Command::new(JANS).arg("--data-dir").arg(data).args(args),
-        dir,
-        name,
-        Duration::from_secs(60),
-    );
-    assert!(
-        ran.status.success(),
-        "`jans --data-dir {} {}` failed\n{}",
-        data.display(),
-        args.join(" "),
-        ran.describe()
-    );
-    ran
-}
-
 /// The JSON object in `text`: all of it, or the span from its first `{` to its last `}` (so a
 /// log line printed around the object does not break the test).
 fn json_object(text: &str) -> Value {
@@ -138,117 +70,15 @@ fn json_object(text: &str) -> Value {
         .unwrap_or_else(|| panic!("expected a JSON object, got:\n{text}"))
 }
 
-/// A running `jans serve`; stopped (SIGTERM, then SIGKILL) when dropped, whatever happened.
-struct Server {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Server {
-    fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGTERM, then up to `grace` for a graceful exit; SIGKILL after that.
-    /// Returns the exit status if the server stopped by itself.
-    fn stop(&mut self, grace: Duration) -> Option<ExitStatus> {
-        if let Some(status) = self.child.try_wait().ok().flatten() {
-            return Some(status);
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < grace {
-            if let Some(status) = self.child.try_wait().ok().flatten() {
-                return Some(status);
-            }
-            sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        None
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop(Duration::from_secs(5));
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Status code of `GET path` over plain HTTP/1.1, or None if the server did not answer.
-fn http_get_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+/// `jans serve` on `port`, reaching the relying parties these tests run on localhost
+/// (back-channel logout).
+fn start_server(data: &Path, dir: &Path, port: u16) -> Server {
+    process::start_server(
+        data,
+        dir,
+        port,
+        &[("JANS_OUTBOUND_BLOCK_PRIVATE_IP", "false")],
     )
-    .ok()?;
-    let mut head = [0u8; 64];
-    let n = s.read(&mut head).ok()?;
-    let _ = s.shutdown(Shutdown::Both);
-    let line = String::from_utf8_lossy(head.get(..n)?).into_owned();
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn start_server(data: &Path, dir: &Path, port: u16) -> (Server, u16) {
-    let log = dir.join(format!("serve-{port}.log"));
-    let out = File::create(&log).unwrap();
-    let child = Command::new(JANS)
-        .arg("--data-dir")
-        .arg(data)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--issuer",
-            &format!("http://localhost:{port}"),
-        ])
-        // The relying parties these tests run listen on localhost (back-channel logout).
-        .env("JANS_OUTBOUND_BLOCK_PRIVATE_IP", "false")
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("start jans serve");
-    let mut server = Server { child, log };
-
-    let start = Instant::now();
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            panic!(
-                "jans serve exited ({status}) before it was ready\n--- log ---\n{}",
-                server.log()
-            );
-        }
-        if http_get_status(port, "/health/ready") == Some(200) {
-            break;
-        }
-        if start.elapsed() > Duration::from_secs(30) {
-            panic!(
-                "jans serve: /health/ready did not answer 200 within 30s\n--- log ---\n{}",
-                server.log()
-            );
-        }
-        sleep(Duration::from_millis(100));
-    }
-    if !server.log().contains("listening on") {
-        eprintln!("interop: note: jans serve is ready but printed no `listening on` line yet");
-    }
-    (server, port)
 }
 
 /// Registers the clients the node tests use and returns `{ ROLE: <client add output> }`.
@@ -433,8 +263,7 @@ fn fapi_server(dir: &Path, rp_port: u16, clients_file: &Path) -> Server {
     let mut clients: Value = serde_json::from_slice(&fs::read(clients_file).unwrap()).unwrap();
     clients["fapi"] = registered;
     fs::write(clients_file, serde_json::to_vec_pretty(&clients).unwrap()).unwrap();
-    let (server, _) = start_server(&data, dir, port);
-    server
+    start_server(&data, dir, port)
 }
 
 /// A third `jans serve`, over TLS with a certificate of a test CA (made with openssl), with
@@ -690,7 +519,7 @@ fn openid_client_against_jans_serve() {
     let clients_file = dir.join("clients.json");
     fs::write(&clients_file, serde_json::to_vec_pretty(&clients).unwrap()).unwrap();
 
-    let (mut server, port) = start_server(&data, dir, port);
+    let mut server = start_server(&data, dir, port);
     let issuer = format!("http://localhost:{port}");
     eprintln!("interop: jans serve ready at {issuer}");
     // A second server, with the FAPI 2.0 Security Profile on (fapi2.test.mjs).

@@ -41,20 +41,19 @@
 //! the interpreter.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-// The helpers below (`run_bounded`, `jans`, `add_person`, `Server`, `start_server`,
-// `free_port`) mirror those of `tests/interop.rs`, kept small here.
-
 use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const JANS: &str = env!("CARGO_BIN_EXE_jans");
+#[path = "common/process.rs"]
+mod process;
+use process::{Ran, free_port, jans, jans_try, run_bounded, start_server};
+
 const XMLSEC1: &str = "/usr/bin/xmlsec1";
 const USER: &str = "alice";
 const EMAIL: &str = "alice@example.test";
@@ -88,100 +87,6 @@ fn python() -> String {
     exe
 }
 
-/// What a bounded command left behind.
-struct Ran {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Ran {
-    fn describe(&self) -> String {
-        format!(
-            "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.status, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Runs `cmd` to completion within `limit`, `stdin` written to it, its output going to files
-/// under `dir` (so a chatty child never blocks on a full pipe). Panics on a timeout, after
-/// killing the child.
-fn run_bounded(
-    cmd: &mut Command,
-    stdin: Option<&str>,
-    dir: &Path,
-    name: &str,
-    limit: Duration,
-) -> Ran {
-    let out_path = dir.join(format!("{name}.stdout"));
-    let err_path = dir.join(format!("{name}.stderr"));
-    let mut child = cmd
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(File::create(&out_path).unwrap())
-        .stderr(File::create(&err_path).unwrap())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
-    if let Some(input) = stdin {
-        // Dropped at the end of the statement: the child sees EOF.
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{name} did not finish within {limit:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                fs::read_to_string(&out_path).unwrap_or_default(),
-                fs::read_to_string(&err_path).unwrap_or_default()
-            );
-        }
-        sleep(Duration::from_millis(50));
-    };
-    Ran {
-        status,
-        stdout: fs::read_to_string(&out_path).unwrap_or_default(),
-        stderr: fs::read_to_string(&err_path).unwrap_or_default(),
-    }
-}
-
-/// `jans --data-dir DATA ARGS...`, not checked.
-fn jans_try(data: &Path, args: &[&str], stdin: Option<&str>, dir: &Path, name: &str) -> Ran {
-    run_bounded(
-        Command::new(JANS).arg("--data-dir").arg(data).args(args),
-        stdin,
-        dir,
-        name,
-        Duration::from_secs(60),
-    )
-}
-
-/// `jans --data-dir DATA ARGS...`, which must succeed.
-fn jans(data: &Path, args: &[&str], dir: &Path, name: &str) -> Ran {
-    let ran = jans_try(data, args, None, dir, name);
-    assert!(
-        ran.status.success(),
-        "`jans --data-dir {} {}` failed\n{}",
-        data.display(),
-        args.join(" "),
-        ran.describe()
-    );
-    ran
-}
-
 /// alice, with her email and [`PASSWORD`] (on stdin).
 fn add_person(data: &Path, dir: &Path) {
     let args = [
@@ -210,47 +115,6 @@ fn sp_list(data: &Path, dir: &Path, name: &str) -> Vec<Value> {
         .ok()
         .and_then(|v| v.as_array().cloned())
         .unwrap_or_else(|| panic!("`saml sp list` printed no JSON array\n{}", ran.describe()))
-}
-
-/// A running `jans serve`; stopped (SIGTERM, then SIGKILL) when dropped, whatever happened.
-struct Server {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Server {
-    fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGTERM, then up to `grace` for a graceful exit; SIGKILL after that.
-    /// Returns the exit status if the server stopped by itself.
-    fn stop(&mut self, grace: Duration) -> Option<ExitStatus> {
-        if let Some(status) = self.child.try_wait().ok().flatten() {
-            return Some(status);
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < grace {
-            if let Some(status) = self.child.try_wait().ok().flatten() {
-                return Some(status);
-            }
-            sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        None
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop(Duration::from_secs(5));
-    }
 }
 
 /// Chromium (playwright-core, from the interop tests' `node_modules`) signs on at the
@@ -288,7 +152,6 @@ fn browser_sign_on(python: &str, sp: &Path, port: u16, issuer: &str, dir: &Path)
             .env("SP", format!("http://localhost:{port}"))
             .env("JANS_USER", USER)
             .env("JANS_PASSWORD", PASSWORD),
-        None,
         dir,
         "saml-browser",
         Duration::from_secs(120),
@@ -296,71 +159,6 @@ fn browser_sign_on(python: &str, sp: &Path, port: u16, issuer: &str, dir: &Path)
     let _ = web.kill();
     let _ = web.wait();
     ran
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Status code of `GET path` over plain HTTP/1.1, or None if the server did not answer.
-fn http_get_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut head = [0u8; 64];
-    let n = s.read(&mut head).ok()?;
-    let _ = s.shutdown(Shutdown::Both);
-    let line = String::from_utf8_lossy(head.get(..n)?).into_owned();
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// `jans serve` on `port` with the issuer `http://localhost:PORT`, once `/health/ready` says 200.
-fn start_server(data: &Path, dir: &Path, port: u16) -> Server {
-    let log = dir.join("serve.log");
-    let out = File::create(&log).unwrap();
-    let child = Command::new(JANS)
-        .arg("--data-dir")
-        .arg(data)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--issuer",
-            &format!("http://localhost:{port}"),
-        ])
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("start jans serve");
-    let mut server = Server { child, log };
-    let start = Instant::now();
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            panic!(
-                "jans serve exited ({status}) before it was ready\n--- log ---\n{}",
-                server.log()
-            );
-        }
-        if http_get_status(port, "/health/ready") == Some(200) {
-            return server;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "jans serve: /health/ready did not answer 200 within 30s\n--- log ---\n{}",
-            server.log()
-        );
-        sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -374,7 +172,6 @@ fn pysaml2_sp_against_jans_serve() {
     // The SP's key, certificate and metadata.
     let ran = run_bounded(
         Command::new(&python).arg(sp_py()).arg("metadata").arg(&sp),
-        None,
         dir,
         "sp-metadata",
         Duration::from_secs(60),
@@ -432,7 +229,6 @@ fn pysaml2_sp_against_jans_serve() {
             .arg("web-metadata")
             .arg(&sp)
             .arg(web_port.to_string()),
-        None,
         dir,
         "web-metadata",
         Duration::from_secs(60),
@@ -459,7 +255,7 @@ fn pysaml2_sp_against_jans_serve() {
 
     let port = free_port();
     let issuer = format!("http://localhost:{port}");
-    let mut server = start_server(&data, dir, port);
+    let mut server = start_server(&data, dir, port, &[]);
     eprintln!("saml: jans serve ready at {issuer}");
     let ran = run_bounded(
         Command::new(&python)
@@ -472,7 +268,6 @@ fn pysaml2_sp_against_jans_serve() {
             .env("JANS_EMAIL", EMAIL)
             // The admin client `init` wrote: the config API changes the relationship.
             .env("JANS_ADMIN_CLIENT", data.join("admin-client.json")),
-        None,
         dir,
         "sp-test",
         Duration::from_secs(300),

@@ -8,7 +8,6 @@
 //! first use and kept pointing at this issuer.
 
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 
 use crate::casa::paths::{CALLBACK, DASHBOARD};
 use crate::casa::{CasaServer, Me, error_page};
@@ -62,12 +61,7 @@ impl GrantData for CasaSession {
 
 /// `Set-Cookie` for a Casa cookie: HttpOnly, SameSite=Lax, `Secure` over https.
 fn cookie(issuer: &str, name: &str, value: &str, max_age: u64) -> String {
-    let secure = if issuer.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{name}={value}; Path=/jans-casa; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    crate::first_party::cookie(issuer, name, "/jans-casa", value, max_age)
 }
 
 impl CasaServer {
@@ -155,14 +149,9 @@ impl CasaServer {
                 .unwrap_or_default()
                 .to_owned()
         };
-        let state = q("state");
-        let bound = req
-            .cookie(STATE_COOKIE)
-            .is_some_and(|c| bool::from(c.as_bytes().ct_eq(state.as_bytes())));
-        let pending = if bound && !state.is_empty() {
-            self.sign_ins().take(&token_key(&state), ctx.now).await?
-        } else {
-            None
+        let pending = match crate::first_party::bound_state(req, STATE_COOKIE) {
+            Some(state) => self.sign_ins().take(&token_key(&state), ctx.now).await?,
+            None => None,
         };
         let Some(pending) = pending else {
             return Ok(error_page(

@@ -5,7 +5,6 @@
 //! `prompt=login`, `IsPassive` `prompt=none`), and the answer posted to the SP.
 
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 
 use super::authn_request::AuthnRequest;
 use super::binding::{self, Binding};
@@ -57,16 +56,7 @@ impl GrantData for PendingSignOn {
 struct Refusal(&'static str, &'static str, &'static str);
 
 fn cookie(issuer: &str, value: &str, max_age: u64) -> String {
-    let secure = if issuer.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    // SameSite=None would be needed for a cross-site POST back; the callback is a
-    // top-level GET redirect from this server, which Lax allows.
-    format!(
-        "{STATE_COOKIE}={value}; Path=/jans-saml; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    )
+    crate::first_party::cookie(issuer, STATE_COOKIE, "/jans-saml", value, max_age)
 }
 
 impl SamlServer {
@@ -326,14 +316,9 @@ impl SamlServer {
                 .unwrap_or_default()
                 .to_owned()
         };
-        let state = q("state");
-        let bound = req
-            .cookie(STATE_COOKIE)
-            .is_some_and(|c| bool::from(c.as_bytes().ct_eq(state.as_bytes())));
-        let pending = if bound && !state.is_empty() {
-            self.pending().take(&token_key(&state), ctx.now).await?
-        } else {
-            None
+        let pending = match crate::first_party::bound_state(req, STATE_COOKIE) {
+            Some(state) => self.pending().take(&token_key(&state), ctx.now).await?,
+            None => None,
         };
         let Some(pending) = pending else {
             return Ok(error_page(

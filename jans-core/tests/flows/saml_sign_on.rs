@@ -94,6 +94,13 @@ fn ask(h: &Harness, b: &mut Browser, sp: &Sp, id: &str) -> Response {
 /// Follow the IdP to the auth-server, sign in as alice when the login page comes, and
 /// back: the IdP's answer.
 fn through_login(h: &Harness, b: &mut Browser, r: Response) -> Response {
+    let callback = signed_in(h, b, r);
+    b.get(h, &callback)
+}
+
+/// Follow the IdP to the auth-server and sign in as alice when the login page comes: the
+/// IdP's callback URL the auth-server sends the browser to.
+fn signed_in(h: &Harness, b: &mut Browser, r: Response) -> String {
     let authorize = location(&r);
     let r = b.get(h, &authorize);
     let r = match q(&location(&r), "interaction") {
@@ -116,7 +123,7 @@ fn through_login(h: &Harness, b: &mut Browser, r: Response) -> Response {
         }
         None => r,
     };
-    b.get(h, &location(&r))
+    location(&r)
 }
 
 /// The document posted to the SP, with where and the relay state.
@@ -295,6 +302,36 @@ fn a_passive_request_without_a_session_is_answered_no_passive() {
         Some("urn:oasis:names:tc:SAML:2.0:status:NoPassive")
     );
     assert!(doc.first(A, "Assertion").is_none());
+}
+
+#[test]
+fn the_callback_belongs_to_the_browser_that_started_the_sign_on() {
+    let h = harness();
+    let one = sp(&h, "one", 37);
+    let mut victim = Browser::default();
+    let r = ask(&h, &mut victim, &one, "_bound");
+    let callback = signed_in(&h, &mut victim, r);
+    assert!(callback.contains("/jans-saml/idp/callback?"), "{callback}");
+    // Another browser with the victim's code and state (RFC 6749 §10.12): an error page,
+    // and the sign-on is still the victim's.
+    let mut attacker = Browser::default();
+    let r = attacker.get(&h, &callback);
+    assert_eq!(r.status(), 400);
+    assert!(
+        matches!(r.body, Body::Page(_)),
+        "an error page: {:?}",
+        r.body
+    );
+    // A state that is not the cookie's, in the victim's own browser: the same.
+    let state = q(&callback, "state").unwrap();
+    let forged = callback.replace(&format!("state={state}"), "state=forged");
+    assert_eq!(victim.get(&h, &forged).status(), 400);
+    // The victim's browser: the assertion; then the state is spent.
+    let (action, doc, relay) = posted(&victim.get(&h, &callback));
+    assert_eq!(action, "https://one.example.test/acs");
+    assert_eq!(doc.get("InResponseTo"), Some("_bound"));
+    assert_eq!(relay.as_deref(), Some("rs"));
+    assert_eq!(victim.get(&h, &callback).status(), 400);
 }
 
 #[test]
