@@ -9,7 +9,7 @@
 //! `NODE` / `NPM` override the executables. `node_modules` is installed with `npm ci` when absent.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread::sleep;
@@ -290,25 +290,20 @@ fn mtls_server(dir: &Path, clients_file: &Path) -> Server {
         .to_string(),
     )
     .unwrap();
-    let log = dir.join("serve-mtls.log");
-    let out = File::create(&log).unwrap();
-    let child = Command::new(JANS)
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--tls-cert")
-        .arg(certs.join("server.pem"))
-        .arg("--tls-key")
-        .arg(certs.join("server.key"))
-        .args(["--mtls-listen", &format!("127.0.0.1:{mtls_port}")])
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("start jans serve");
-    let mut server = Server { child, log };
+    let mut server = Server::spawn(
+        Command::new(JANS)
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--config")
+            .arg(&cfg)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--tls-cert")
+            .arg(certs.join("server.pem"))
+            .arg("--tls-key")
+            .arg(certs.join("server.key"))
+            .args(["--mtls-listen", &format!("127.0.0.1:{mtls_port}")]),
+        dir.join("serve-mtls.log"),
+    );
     let start = Instant::now();
     // Both listeners are bound before the server says it listens.
     while !server.log().contains("jans listening on") {

@@ -119,6 +119,18 @@ pub struct Server {
 }
 
 impl Server {
+    /// `cmd` started with both its output streams in `log`.
+    pub fn spawn(cmd: &mut Command, log: PathBuf) -> Server {
+        let out = File::create(&log).unwrap();
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("start jans serve");
+        Server { child, log }
+    }
+
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -181,25 +193,20 @@ pub fn http_get_status(port: u16, path: &str) -> Option<u16> {
 /// `jans --data-dir DATA serve` on `port` with the issuer `http://localhost:PORT` and `env`,
 /// logging to `DIR/serve-PORT.log`, once `/health/ready` says 200 (at most 30 s).
 pub fn start_server(data: &Path, dir: &Path, port: u16, env: &[(&str, &str)]) -> Server {
-    let log = dir.join(format!("serve-{port}.log"));
-    let out = File::create(&log).unwrap();
-    let child = Command::new(JANS)
-        .arg("--data-dir")
-        .arg(data)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--issuer",
-            &format!("http://localhost:{port}"),
-        ])
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("start jans serve");
-    let mut server = Server { child, log };
+    let mut server = Server::spawn(
+        Command::new(JANS)
+            .arg("--data-dir")
+            .arg(data)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--issuer",
+                &format!("http://localhost:{port}"),
+            ])
+            .envs(env.iter().copied()),
+        dir.join(format!("serve-{port}.log")),
+    );
     let start = Instant::now();
     loop {
         if let Some(status) = server.child.try_wait().unwrap() {
