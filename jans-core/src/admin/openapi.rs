@@ -431,7 +431,10 @@ fn list_parameters(op: OperationBuilder) -> OperationBuilder {
     ))
     .parameter(query(
         "fieldValuePair",
-        text().pattern(Some(r"^\s*([^=,]+=[^,]*)?(,\s*([^=,]+=[^,]*)?)*$")),
+        // A name holds something besides blank space (found by schemathesis: `=x`).
+        text().pattern(Some(
+            r"^\s*([^=,]*[^=,\s][^=,]*=[^,]*)?(,\s*([^=,]*[^=,\s][^=,]*=[^,]*)?)*$",
+        )),
         "Only entries whose members hold these values (name=value,...)",
     ))
 }

@@ -101,7 +101,10 @@ impl ListParams {
             .split(',')
             .filter(|p| !p.trim().is_empty())
         {
-            let Some((name, value)) = pair.split_once('=') else {
+            let Some((name, value)) = pair
+                .split_once('=')
+                .filter(|(name, _)| !name.trim().is_empty())
+            else {
                 return Err(AdminError::new(
                     400,
                     format!("fieldValuePair takes name=value pairs, not {pair:?}"),
@@ -251,6 +254,9 @@ mod tests {
             vec![("startIndex", "x")],
             vec![("sortOrder", "up")],
             vec![("fieldValuePair", "novalue")],
+            // Found by schemathesis: a pair without a name.
+            vec![("fieldValuePair", "=:±")],
+            vec![("fieldValuePair", "a=1, =2")],
             vec![("limit", "5"), ("limit", "6")],
         ] {
             let e = params(&bad).unwrap_err();
