@@ -10,7 +10,10 @@
 //!
 //! - `test_redirect_then_post_within_one_session`: HTTP-Redirect then HTTP-POST, one sign-in,
 //!   the same persistent NameID, the `uid` attribute, the authentication context;
-//! - `test_name_id_formats`: transient and emailAddress NameIDs;
+//! - `test_name_id_formats`: transient and emailAddress NameIDs (the SP's metadata lists
+//!   them);
+//! - `test_requested_authn_context`: `PasswordProtectedTransport` asked for exactly and
+//!   stated; a class the IdP cannot meet answered `NoAuthnContext` without a sign-in;
 //! - `test_force_authn_asks_again`: `ForceAuthn` asks for the password again;
 //! - `test_replayed_request_is_denied`: a request answered once is denied the second time;
 //! - `test_unsigned_tampered_and_misdirected_requests_get_error_pages`: unsigned, altered,

@@ -73,6 +73,27 @@ pub const UMA_TICKET_GRANT: &str = "urn:ietf:params:oauth:grant-type:uma-ticket"
 /// checks it names the same).
 pub const ACRS: [&str; 5] = ["simple_password_auth", "passkey", "fido2", "otp", "casa"];
 
+/// How strong each method of [`ACRS`] is, weakest first: a session whose ACR is weaker
+/// than the one asked for signs in again (step-up), and a SAML `RequestedAuthnContext`
+/// compares by it. Casa's is the person's own choice, which may be the password alone; a
+/// one-time password can be phished, a WebAuthn credential cannot.
+const ACR_LEVELS: [(&str, u8); 5] = [
+    ("simple_password_auth", 10),
+    ("casa", 15),
+    ("passkey", 20),
+    ("otp", 25),
+    ("fido2", 30),
+];
+
+/// The strength of `acr` (the table above); unknown ACRs (from older sessions) count as the
+/// weakest, 0.
+pub fn acr_level(acr: &str) -> u8 {
+    ACR_LEVELS
+        .iter()
+        .find(|(a, _)| *a == acr)
+        .map_or(0, |(_, l)| *l)
+}
+
 /// Janssen's logging levels (`loggingLevel`).
 pub const LOGGING_LEVELS: [&str; 7] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"];
 

@@ -16,22 +16,6 @@ use crate::repo::saml::TrustRelationship;
 use crate::repo::user::{User, UserStatus};
 use crate::response::{Body, Response};
 
-/// SAML's class for a password over TLS (SAML 2.0 Authentication Context §3.4.7), what
-/// the auth-server's `basic` method is.
-const PASSWORD_PROTECTED_TRANSPORT: &str =
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
-
-/// The `AuthnContextClassRef` of an ACR: `basic` is a password over TLS; a URI stays as
-/// it is; another method's name is its class (a relative URI, as Janssen's ACRs are).
-fn authn_context(acr: Option<&str>) -> String {
-    match acr {
-        None | Some("" | "basic" | "simple_password_auth") => {
-            PASSWORD_PROTECTED_TRANSPORT.to_owned()
-        }
-        Some(other) => other.to_owned(),
-    }
-}
-
 /// The SAML names (the `urn:oid:` of the LDAP attribute, as Janssen's `saml2Uri`s and the
 /// eduPerson/SAML2 attribute profiles write them) of the server's own attributes that have one, for an
 /// attribute whose `saml2Uri` is unset; any other goes out under its name.
@@ -196,6 +180,13 @@ impl SamlServer {
         let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
             return fail((status::RESPONDER, Some(status::AUTHN_FAILED)));
         };
+        // Core §3.4.1: a sign-in that does not meet the requested context is not stated.
+        let Some(context) = pending
+            .authn_context
+            .met_by(claim("acr").unwrap_or_default())
+        else {
+            return fail((status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)));
+        };
         let Some(name_id) = self.name_id(sp, &user, &pending.name_id_format, ctx) else {
             return fail((status::REQUESTER, Some(status::INVALID_NAMEID_POLICY)));
         };
@@ -218,7 +209,6 @@ impl SamlServer {
         let entity_id = self.entity_id();
         let session_index =
             claim("sid").map_or_else(|| response::new_id(ctx.rng.as_ref()), str::to_owned);
-        let context = authn_context(claim("acr"));
         let assertion = Assertion {
             issuer: &entity_id,
             audience: &sp.sp_metadata.entity_id,

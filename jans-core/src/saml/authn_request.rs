@@ -1,6 +1,7 @@
 //! `<samlp:AuthnRequest>` (SAML 2.0 Core §3.4.1) read into [`AuthnRequest`]: only what
 //! the IdP acts on, each member checked.
 
+use super::context::{Comparison, Requested};
 use super::{ASSERTION_NS, PROTOCOL_NS, instant};
 use crate::ctx::UnixTime;
 use crate::xml::Element;
@@ -30,8 +31,8 @@ pub struct AuthnRequest {
     pub name_id_format: Option<String>,
     /// `NameIDPolicy/@AllowCreate`.
     pub allow_create: bool,
-    /// `RequestedAuthnContext/AuthnContextClassRef`s (the `exact` comparison's list).
-    pub authn_contexts: Vec<String>,
+    /// `RequestedAuthnContext`: its comparison and classes (none: nothing asked).
+    pub authn_context: Requested,
 }
 
 /// Why a request could not be read.
@@ -71,15 +72,23 @@ impl AuthnRequest {
             })
             .transpose()?;
         let policy = e.only(PROTOCOL_NS, "NameIDPolicy");
-        let authn_contexts = e
-            .only(PROTOCOL_NS, "RequestedAuthnContext")
-            .map(|r| {
-                r.all(ASSERTION_NS, "AuthnContextClassRef")
+        let authn_context = match e.only(PROTOCOL_NS, "RequestedAuthnContext") {
+            None => Requested::default(),
+            Some(r) => Requested {
+                comparison: Comparison::parse(r.get("Comparison"))
+                    .ok_or(RequestError("bad RequestedAuthnContext Comparison"))?,
+                // Declarations are kept so that nothing meets them (Core §3.3.2.2.1).
+                classes: r
+                    .elements()
+                    .filter(|c| {
+                        c.is(ASSERTION_NS, "AuthnContextClassRef")
+                            || c.is(ASSERTION_NS, "AuthnContextDeclRef")
+                    })
                     .take(16)
                     .map(|c| c.text_content().trim().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+                    .collect(),
+            },
+        };
         Ok(AuthnRequest {
             id,
             issue_instant,
@@ -93,7 +102,7 @@ impl AuthnRequest {
             name_id_format: policy.and_then(|p| p.get("Format")).map(str::to_owned),
             allow_create: policy
                 .is_some_and(|p| matches!(p.get("AllowCreate"), Some("true" | "1"))),
-            authn_contexts,
+            authn_context,
         })
     }
 }

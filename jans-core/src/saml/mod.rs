@@ -16,6 +16,7 @@ mod admin;
 mod answer;
 pub mod authn_request;
 pub mod binding;
+pub mod context;
 pub mod metadata;
 pub mod paths;
 pub mod response;

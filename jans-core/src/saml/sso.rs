@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::authn_request::AuthnRequest;
 use super::binding::{self, Binding};
+use super::context::Requested;
 use super::response::status;
 use super::{BINDING_POST, CLOCK_SKEW, REQUEST_LIFETIME, SamlServer, error_page, name_id, paths};
 use crate::ctx::Ctx;
@@ -42,6 +43,9 @@ pub(crate) struct PendingSignOn {
     pub name_id_format: String,
     /// Whether the request was passive.
     pub passive: bool,
+    /// The authentication context asked for.
+    #[serde(default)]
+    pub authn_context: Requested,
     /// PKCE verifier.
     pub verifier: String,
     /// OIDC nonce.
@@ -151,6 +155,7 @@ impl SamlServer {
                     relay_state: received.relay_state,
                     name_id_format: format,
                     passive: request.is_passive,
+                    authn_context: request.authn_context.clone(),
                     verifier: ctx.random_token(32),
                     nonce: ctx.random_token(16),
                 };
@@ -161,8 +166,7 @@ impl SamlServer {
                 } else {
                     None
                 };
-                self.start_sign_in(pending, prompt, &request.authn_contexts, ctx)
-                    .await
+                self.start_sign_in(pending, prompt, ctx).await
             }
             Err(Refusal(top, second, why)) => {
                 tracing::info!(sp = %sp.inum, why, "AuthnRequest refused");
@@ -219,6 +223,13 @@ impl SamlServer {
                 )));
             }
         };
+        if !request.authn_context.feasible() {
+            return Ok(Err(Refusal(
+                status::RESPONDER,
+                status::NO_AUTHN_CONTEXT,
+                "RequestedAuthnContext this IdP cannot meet",
+            )));
+        }
         // The id is remembered while the request could be accepted: a replay finds it.
         let until = request
             .issue_instant
@@ -272,13 +283,12 @@ impl SamlServer {
         &self,
         pending: PendingSignOn,
         prompt: Option<&str>,
-        authn_contexts: &[String],
         ctx: &Ctx,
     ) -> Result<Response, Error> {
         self.client(ctx).await?;
         let state = ctx.random_token(24);
         let issuer = self.services.config().issuer.clone();
-        let acrs = acr_values(authn_contexts);
+        let acrs = pending.authn_context.acr_values();
         let mut extra: Vec<(&str, &str)> = Vec::new();
         if let Some(p) = prompt {
             extra.push(("prompt", p));
@@ -410,10 +420,11 @@ impl SamlServer {
             relay_state,
             name_id_format,
             passive: false,
+            authn_context: Requested::default(),
             verifier: ctx.random_token(32),
             nonce: ctx.random_token(16),
         };
-        self.start_sign_in(pending, None, &[], ctx).await
+        self.start_sign_in(pending, None, ctx).await
     }
 }
 
@@ -460,15 +471,24 @@ fn default_acs(sp: &TrustRelationship) -> Option<String> {
         .map(|s| s.location.clone())
 }
 
-/// The `NameID` format to issue: the requested one if the IdP issues it (unspecified:
-/// the relationship's, else the SP's first supported, else persistent).
+/// The `NameID` format to issue, by this IdP's policy (Core §3.4.1.1): a requested format
+/// it issues when the relationship allows it — transient and persistent always (pairwise:
+/// they tell the SP nothing it could correlate), emailAddress and unspecified (the
+/// person's email, their username) only when the relationship's format is that one or the
+/// SP's metadata lists it, so an SP cannot ask its way around the attributes released to
+/// it. Unspecified or none: the relationship's, else the SP's first supported, else
+/// persistent. `None`: `InvalidNameIDPolicy`.
 fn name_id_format(sp: &TrustRelationship, requested: Option<&str>) -> Option<String> {
+    let configured = sp.saml_metadata.name_id_policy_format.as_str();
     match requested {
         Some(f) if f != name_id::UNSPECIFIED => {
-            super::NAMEID_FORMATS.contains(&f).then(|| f.to_owned())
+            let allowed = f == name_id::TRANSIENT
+                || f == name_id::PERSISTENT
+                || f == configured
+                || sp.sp_metadata.name_id_formats.iter().any(|l| l == f);
+            (allowed && super::NAMEID_FORMATS.contains(&f)).then(|| f.to_owned())
         }
         _ => {
-            let configured = sp.saml_metadata.name_id_policy_format.as_str();
             let from_metadata = sp
                 .sp_metadata
                 .name_id_formats
@@ -482,37 +502,5 @@ fn name_id_format(sp: &TrustRelationship, requested: Option<&str>) -> Option<Str
                     .unwrap_or_else(|| name_id::PERSISTENT.to_owned())
             })
         }
-    }
-}
-
-/// The `acr_values` for the requested authentication context classes: those named like
-/// this server's methods pass on; SAML's password classes ask for nothing more than the
-/// default.
-fn acr_values(classes: &[String]) -> String {
-    classes
-        .iter()
-        .filter(|c| {
-            !c.is_empty()
-                && c.len() <= 64
-                && c.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        })
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_method_like_classes_become_acr_values() {
-        let classes = vec![
-            "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport".to_owned(),
-            "passkey".to_owned(),
-            "otp".to_owned(),
-        ];
-        assert_eq!(acr_values(&classes), "passkey otp");
     }
 }

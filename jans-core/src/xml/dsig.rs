@@ -270,16 +270,22 @@ fn signed_info_prefixes(signed_info: &Element) -> Result<Vec<String>, DsigError>
         .and_then(prefix_list)
 }
 
-/// The reference's transforms must be the enveloped signature, then (or only, as the
-/// default) exclusive canonicalization; its PrefixList is returned.
+/// The reference's transforms must be exactly the enveloped signature, then exclusive
+/// canonicalization, each naming its `Algorithm` (XML-DSig §4.4.3.4); the PrefixList of the
+/// latter is returned.
 fn transforms(reference: &Element) -> Result<Vec<String>, DsigError> {
     let list: Vec<&Element> = reference
         .only(DSIG_NS, "Transforms")
-        .map(|t| t.all(DSIG_NS, "Transform").collect())
+        .map(|t| t.elements().collect())
         .unwrap_or_default();
-    let algs: Vec<&str> = list.iter().filter_map(|t| t.get("Algorithm")).collect();
-    match algs.as_slice() {
-        [ENVELOPED, EXC_C14N] => list.get(1).map_or(Ok(Vec::new()), |t| prefix_list(t)),
+    match list.as_slice() {
+        [enveloped, exc]
+            if [enveloped, exc].iter().all(|t| t.is(DSIG_NS, "Transform"))
+                && enveloped.get("Algorithm") == Some(ENVELOPED)
+                && exc.get("Algorithm") == Some(EXC_C14N) =>
+        {
+            prefix_list(exc)
+        }
         _ => Err(DsigError::Shape(
             "transforms other than enveloped-signature and exclusive canonicalization",
         )),

@@ -70,6 +70,17 @@ fn sso(h: &Harness) -> String {
 
 /// `b` posts a signed `AuthnRequest` of `sp` (HTTP-POST binding).
 fn ask(h: &Harness, b: &mut Browser, sp: &Sp, id: &str) -> Response {
+    ask_for(h, b, sp, id, None)
+}
+
+/// [`ask`], with a `RequestedAuthnContext` of `classes` compared by `comparison`.
+fn ask_for(
+    h: &Harness,
+    b: &mut Browser,
+    sp: &Sp,
+    id: &str,
+    context: Option<(&str, &[&str])>,
+) -> Response {
     let mut e = Element::new("samlp", "AuthnRequest", P)
         .declare("samlp", P)
         .declare("saml", A)
@@ -81,6 +92,14 @@ fn ask(h: &Harness, b: &mut Browser, sp: &Sp, id: &str) -> Response {
         )
         .attr("Destination", &sso(h))
         .child(Element::new("saml", "Issuer", A).text(&sp.entity));
+    if let Some((comparison, classes)) = context {
+        let mut requested =
+            Element::new("samlp", "RequestedAuthnContext", P).attr("Comparison", comparison);
+        for c in classes {
+            requested = requested.child(Element::new("saml", "AuthnContextClassRef", A).text(c));
+        }
+        e = e.child(requested);
+    }
     e.rescope(&Scope::default());
     sign_enveloped(&mut e, id, 1, sp.key.as_ref(), None, &SeededRandom::new(1)).unwrap();
     let saml_request = jans_core::b64::encode_std(e.to_xml().as_bytes());
@@ -302,6 +321,66 @@ fn a_passive_request_without_a_session_is_answered_no_passive() {
         Some("urn:oasis:names:tc:SAML:2.0:status:NoPassive")
     );
     assert!(doc.first(A, "Assertion").is_none());
+}
+
+/// The second-level status code of a failure posted to the SP.
+fn second_status(doc: &Element) -> Option<String> {
+    let top = doc.first(P, "Status")?.first(P, "StatusCode")?;
+    Some(top.first(P, "StatusCode")?.get("Value")?.to_owned())
+}
+
+/// The `AuthnContextClassRef` an assertion states (decrypted with the SP's key).
+fn stated_class(h: &Harness, sp: &Sp, doc: &Element) -> String {
+    let encrypted = doc.first(A, "EncryptedAssertion").expect("an assertion");
+    let data = encrypted.first(XENC_NS, "EncryptedData").unwrap();
+    let own = h
+        .provider()
+        .decryption_key_from_pkcs8(DecryptionKeyType::Rsa, &sp.key.to_pkcs8_der().unwrap())
+        .unwrap();
+    let assertion = decrypt(data, own.as_ref(), &SeededRandom::new(5)).unwrap();
+    text(
+        &assertion,
+        &["AuthnStatement", "AuthnContext", "AuthnContextClassRef"],
+    )
+}
+
+/// `RequestedAuthnContext` (Core §3.3.2.2.1) against a session of the auth-server: Casa's
+/// method asked for exactly is stated as such; a password over TLS is met by it (it asked
+/// for the password); at most a password is not (NoAuthnContext, and nothing else is
+/// said); a class this IdP cannot state is refused before anyone signs in.
+#[test]
+fn the_requested_authentication_context_is_met_or_refused() {
+    const PPT: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+    let h = harness();
+    let one = sp(&h, "one", 43);
+    let mut b = Browser::default();
+    let r = ask_for(&h, &mut b, &one, "_casa", Some(("exact", &["casa"])));
+    assert_eq!(q(&location(&r), "acr_values").as_deref(), Some("casa"));
+    let (_, doc, _) = posted(&through_login(&h, &mut b, r));
+    assert_eq!(second_status(&doc), None, "a success");
+    assert_eq!(stated_class(&h, &one, &doc), "casa");
+
+    let r = ask_for(&h, &mut b, &one, "_ppt", Some(("exact", &[PPT])));
+    let (_, doc, _) = posted(&through_login(&h, &mut b, r));
+    assert_eq!(stated_class(&h, &one, &doc), PPT);
+
+    let r = ask_for(&h, &mut b, &one, "_max", Some(("maximum", &[PPT])));
+    let (_, doc, _) = posted(&through_login(&h, &mut b, r));
+    assert_eq!(doc.get("InResponseTo"), Some("_max"));
+    assert_eq!(
+        second_status(&doc).as_deref(),
+        Some("urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext")
+    );
+    assert!(doc.first(A, "EncryptedAssertion").is_none());
+    assert!(doc.first(A, "Assertion").is_none());
+
+    let smartcard = "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard";
+    let r = ask_for(&h, &mut b, &one, "_card", Some(("exact", &[smartcard])));
+    let (_, doc, _) = posted(&r);
+    assert_eq!(
+        second_status(&doc).as_deref(),
+        Some("urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext")
+    );
 }
 
 #[test]

@@ -23,6 +23,7 @@ const SP: &str = "https://sp.example.test/metadata";
 const ACS: &str = "https://sp.example.test/acs";
 const P: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 const A: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const PPT: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
 
 /// The SP's key and metadata (it signs its requests).
 fn sp_key(h: &Harness) -> (Arc<dyn SigningKey>, String) {
@@ -205,6 +206,17 @@ fn bad_requests_get_a_page_or_a_saml_error_and_store_nothing() {
             }),
             400,
         ),
+        (
+            "a Comparison Core §3.3.2.2.1 does not define",
+            request(&h, "_12", k, |e| {
+                e.child(
+                    Element::new("samlp", "RequestedAuthnContext", P)
+                        .attr("Comparison", "loose")
+                        .child(Element::new("saml", "AuthnContextClassRef", A).text(PPT)),
+                )
+            }),
+            400,
+        ),
     ];
     for (what, xml, status) in pages {
         let r = post(&h, &xml);
@@ -260,6 +272,37 @@ fn bad_requests_get_a_page_or_a_saml_error_and_store_nothing() {
         status_of(&r).as_deref(),
         Some(
             "urn:oasis:names:tc:SAML:2.0:status:Requester urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
+        )
+    );
+    assert_eq!(saml_records(&h), 0);
+    // An email NameID the relationship does not allow (its format is persistent and the
+    // SP's metadata lists none): the same.
+    let email = request(&h, "_10", k, |e| {
+        e.child(Element::new("samlp", "NameIDPolicy", P).attr(
+            "Format",
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        ))
+    });
+    assert_eq!(
+        status_of(&post(&h, &email)).as_deref(),
+        Some(
+            "urn:oasis:names:tc:SAML:2.0:status:Requester urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
+        )
+    );
+    assert_eq!(saml_records(&h), 0);
+    // An authentication context this IdP cannot meet: NoAuthnContext before any sign-in.
+    let smartcard = request(&h, "_11", k, |e| {
+        e.child(
+            Element::new("samlp", "RequestedAuthnContext", P).child(
+                Element::new("saml", "AuthnContextClassRef", A)
+                    .text("urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard"),
+            ),
+        )
+    });
+    assert_eq!(
+        status_of(&post(&h, &smartcard)).as_deref(),
+        Some(
+            "urn:oasis:names:tc:SAML:2.0:status:Responder urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext"
         )
     );
     assert_eq!(saml_records(&h), 0);

@@ -32,7 +32,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
-from saml2.response import StatusRequestDenied, StatusInvalidNameidPolicy
+from saml2.response import StatusInvalidNameidPolicy, StatusNoAuthnContext, StatusRequestDenied
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.sigver import SignatureError
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
@@ -56,7 +56,13 @@ def config(d, idp_metadata=None, **sp):
         "want_assertions_signed": True,
         "want_response_signed": False,
         "allow_unsolicited": False,
-        "name_id_format": NAMEID_FORMAT_PERSISTENT,
+        # Listed in the metadata: the IdP issues a format an SP asks for only when its
+        # relationship or its metadata allows it (email and username are personal data).
+        "name_id_format": [
+            NAMEID_FORMAT_PERSISTENT,
+            NAMEID_FORMAT_TRANSIENT,
+            NAMEID_FORMAT_EMAILADDRESS,
+        ],
         # pysaml2 reads these per role (its defaults are SHA-1, which the IdP refuses).
         "signing_algorithm": SIG_RSA_SHA256,
         "digest_algorithm": DIGEST_SHA256,
@@ -347,6 +353,34 @@ class IdP(unittest.TestCase):
             self.assertEqual(resp.name_id.format, fmt)
             if fmt == NAMEID_FORMAT_EMAILADDRESS:
                 self.assertEqual(resp.name_id.text, os.environ["JANS_EMAIL"])
+
+    def test_requested_authn_context(self):
+        client, browser = self.client(), self.browser()
+        ppt = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+        reqid, page = self.sign_on(
+            client,
+            browser,
+            BINDING_HTTP_REDIRECT,
+            requested_authn_context={"authn_context_class_ref": [ppt], "comparison": "exact"},
+        )
+        resp = client.parse_authn_request_response(
+            self.answer(page)["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid: "/"}
+        )
+        self.assertEqual(resp.authn_info()[0][0], ppt)
+        # A context this IdP cannot meet: NoAuthnContext, and no one is asked to sign in.
+        logins = browser.logins
+        smartcard = "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard"
+        reqid, page = self.sign_on(
+            client,
+            browser,
+            BINDING_HTTP_POST,
+            requested_authn_context={"authn_context_class_ref": [smartcard]},
+        )
+        with self.assertRaises(StatusNoAuthnContext):
+            client.parse_authn_request_response(
+                self.answer(page)["SAMLResponse"], BINDING_HTTP_POST, outstanding={reqid: "/"}
+            )
+        self.assertEqual(browser.logins, logins)
 
     def test_force_authn_asks_again(self):
         client, browser = self.client(), self.browser()

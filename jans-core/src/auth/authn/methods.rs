@@ -37,18 +37,10 @@ pub use crate::repo::two_factor::Factor;
 pub const MAX_ACR_VALUES: usize = 8;
 
 /// How strong a method is: a session whose ACR is weaker than the one asked for signs in
-/// again (step-up). Unknown ACRs (from older sessions) count as the weakest.
+/// again (step-up). Unknown ACRs (from older sessions) count as the weakest
+/// ([`crate::config::acr_level`], shared with the SAML IdP).
 pub fn level(acr: &str) -> u8 {
-    match acr {
-        PASSWORD_ACR => 10,
-        // The person's own choice, which may be the password alone.
-        CASA_ACR => 15,
-        PASSKEY_ACR => 20,
-        // A one-time password can be phished; a WebAuthn credential cannot.
-        OTP_ACR => 25,
-        FIDO2_ACR => 30,
-        _ => 0,
-    }
+    crate::config::acr_level(acr)
 }
 
 /// The methods this server offers: the WebAuthn ones only with the FIDO2 component.

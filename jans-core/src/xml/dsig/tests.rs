@@ -167,6 +167,12 @@ fn weak_or_unexpected_algorithms_are_refused() {
             "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"></ds:Transform>",
             "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\"></ds:Transform>",
         ),
+        // A Transform without its (required) Algorithm, or another element among them.
+        (
+            "<ds:Transforms>",
+            "<ds:Transforms><ds:Transform></ds:Transform>",
+        ),
+        ("<ds:Transforms>", "<ds:Transforms><ds:Other></ds:Other>"),
     ];
     for (from, to) in cases {
         let changed = xml.replacen(from, to, 1);
