@@ -22,6 +22,9 @@
 //! - `test_sp_initiated_logout_ends_the_idp_session`: the SP's signed LogoutRequest over
 //!   HTTP-Redirect goes through the auth-server's logout and back as a signed Success;
 //!   the next sign-on asks for the password;
+//! - `test_logout_request_from_elsewhere_gets_no_id_token`: the same signed request sent
+//!   without the person's browser is answered `PartialLogout`, with no ID token in any
+//!   redirect, and the person's session stays;
 //! - `test_unsigned_logout_request_is_refused_and_ends_nothing`;
 //! - `test_oidc_logout_sends_the_sp_a_logout_request`: signing out at the auth-server
 //!   frames a signed LogoutRequest to the SP, which pysaml2 accepts for its session;

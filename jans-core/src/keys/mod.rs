@@ -6,7 +6,7 @@ pub mod rotation;
 mod secret_box;
 
 pub use ring::{Decrypter, KeyManager, KeyRing, Signer};
-pub use secret_box::{SealError, SecretBox};
+pub use secret_box::{NONCE_LEN, SealError, SecretBox};
 
 pub use crate::repo::key::{KeyStatus, StoredKey};
 

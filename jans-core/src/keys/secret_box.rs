@@ -24,7 +24,8 @@ impl std::fmt::Debug for SecretBox {
     }
 }
 
-const NONCE_LEN: usize = 12;
+/// AES-GCM's nonce, 96 bits.
+pub const NONCE_LEN: usize = 12;
 
 impl SecretBox {
     /// A box over a 256-bit key.
@@ -43,6 +44,19 @@ impl SecretBox {
     ) -> Result<String, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill(&mut nonce);
+        self.seal_with_nonce(plaintext, aad, nonce)
+    }
+
+    /// Seal `plaintext` under a nonce the caller derives (a synthetic nonce: an HMAC of
+    /// everything the plaintext and `aad` hold), so the same input seals to the same
+    /// string. Only for inputs that are themselves unique per nonce: one nonce under one
+    /// key for two different plaintexts breaks AES-GCM.
+    pub fn seal_with_nonce(
+        &self,
+        plaintext: &[u8],
+        aad: &[u8],
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<String, SealError> {
         let ct = self
             .cipher
             .encrypt(

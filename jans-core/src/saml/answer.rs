@@ -207,8 +207,10 @@ impl SamlServer {
             .filter(|r| !r.values.is_empty())
             .collect();
         let entity_id = self.entity_id();
-        let session_index =
-            claim("sid").map_or_else(|| response::new_id(ctx.rng.as_ref()), str::to_owned);
+        // The session's `sid` sealed for this SP (Core §2.7.2: no correlation across SPs).
+        let session_index = claim("sid")
+            .and_then(|sid| self.session_index(sid, &sp.inum))
+            .unwrap_or_else(|| response::new_id(ctx.rng.as_ref()));
         let assertion = Assertion {
             issuer: &entity_id,
             audience: &sp.sp_metadata.entity_id,

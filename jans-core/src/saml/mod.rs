@@ -20,6 +20,7 @@ pub mod context;
 pub mod metadata;
 pub mod paths;
 pub mod response;
+mod session_index;
 mod slo;
 pub mod sso;
 mod trust;

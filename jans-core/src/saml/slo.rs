@@ -1,6 +1,7 @@
 //! Single Logout (SAML 2.0 Profiles §4.4), joined to the auth-server's browser session:
 //! every SP signed on within a session is a participant (family `saml:{sid}`; the
-//! `SessionIndex` the IdP issues is the session's `sid`).
+//! `SessionIndex` the IdP issues is the session's `sid` sealed for that SP,
+//! `session_index.rs`).
 //!
 //! - SP-initiated: a `LogoutRequest` (either binding, signed when the SP has keys) ends
 //!   that SP's participation, then the browser goes through the auth-server's logout
@@ -58,6 +59,10 @@ struct PendingLogout {
     sp: String,
     request_id: String,
     relay_state: Option<String>,
+    /// The session's ID token, for the auth-server's logout: handed only to the browser
+    /// signed in as its person.
+    #[serde(default)]
+    id_token: String,
 }
 
 impl GrantData for PendingLogout {
@@ -109,6 +114,11 @@ impl SamlServer {
         )
     }
 
+    /// SP-initiated logouts waiting for the browser's way through the auth-server.
+    fn pending_logouts(&self) -> GrantRecords<PendingLogout> {
+        GrantRecords::new(self.services.stores().grants.clone(), GrantKind::SamlLogout)
+    }
+
     /// Note that `sp` was given an assertion within the session `sid`.
     pub(crate) async fn join(
         &self,
@@ -142,8 +152,11 @@ impl SamlServer {
                 if let Some(token) = q("frame") {
                     return self.frame(&token, ctx).await;
                 }
+                if let Some(state) = q("next") {
+                    return self.logout_next(req, &state, ctx).await;
+                }
                 if let Some(state) = q("state") {
-                    return self.logout_done(&state, ctx).await;
+                    return self.logout_done(&state, (status::SUCCESS, None), ctx).await;
                 }
                 return Ok(error_page(400, "This is not a SAML logout message."));
             }
@@ -226,12 +239,12 @@ impl SamlServer {
             .only(ASSERTION_NS, "NameID")
             .map(|n| n.text_content())
             .unwrap_or_default();
-        let sessions: Vec<String> = doc
+        let indexes: Vec<String> = doc
             .all(PROTOCOL_NS, "SessionIndex")
             .take(8)
             .map(|s| s.text_content().trim().to_owned())
             .collect();
-        if sessions.is_empty() {
+        if indexes.is_empty() {
             // Core §3.7.3.2 asks every session of the person with this SP to end; without
             // a session index this IdP cannot find them: it says it ended only part.
             return self.logout_response(
@@ -242,6 +255,11 @@ impl SamlServer {
                 ctx,
             );
         }
+        // The sessions the indexes seal for this SP (another SP's index opens nothing).
+        let sessions: Vec<String> = indexes
+            .iter()
+            .filter_map(|i| self.session_of(i, &sp.inum))
+            .collect();
         // This SP leaves each named session it was in under this NameID.
         let mut hint = None;
         for sid in &sessions {
@@ -273,27 +291,70 @@ impl SamlServer {
             sp: sp.inum.clone(),
             request_id: request_id.to_owned(),
             relay_state: received.relay_state.clone(),
+            id_token,
         };
-        GrantRecords::<PendingLogout>::new(
-            self.services.stores().grants.clone(),
-            GrantKind::SamlLogout,
-        )
-        .insert(
-            &token_key(&state),
-            GrantRecord::bare(ctx.now, ctx.now.saturating_add(LOGOUT_LIFETIME)),
-            &pending,
-            ctx.now,
-        )
-        .await?;
+        self.pending_logouts()
+            .insert(
+                &token_key(&state),
+                GrantRecord::bare(ctx.now, ctx.now.saturating_add(LOGOUT_LIFETIME)),
+                &pending,
+                ctx.now,
+            )
+            .await?;
+        // The request may come from the SP's own server rather than the person's browser:
+        // the ID token goes on only from the browser signed in as its person.
+        let issuer = self.services.config().issuer.clone();
+        let query = Params::from_pairs([("next", state.as_str())]).encode();
+        Ok(Response::with_body(Body::Redirect(format!(
+            "{issuer}{}?{query}",
+            paths::SLO
+        ))))
+    }
+
+    /// `?next=STATE`: an SP-initiated logout goes on through the auth-server's logout
+    /// (`end_session` with the session's ID token) when this browser is signed in as the
+    /// ID token's person; elsewhere — the SP's server, another browser — the SP's part has
+    /// ended and it is told `PartialLogout`, the ID token never shown (it names the person
+    /// by their identifier at this server, which the SP's pairwise NameID does not).
+    async fn logout_next(&self, req: &Request, state: &str, ctx: &Ctx) -> Result<Response, Error> {
+        let pending = self
+            .pending_logouts()
+            .read(&token_key(state), ctx.now)
+            .await?;
+        let Some(pending) = pending else {
+            return Ok(error_page(
+                400,
+                "This logout has expired. You are signed out here.",
+            ));
+        };
+        let client = self.client(ctx).await?;
+        let browser = self
+            .services
+            .sign_in()?
+            .signed_in_claims(req, &client, ctx)
+            .await?;
+        let signed_in_as = browser
+            .as_ref()
+            .and_then(|c| c.get("sub"))
+            .and_then(|s| s.as_str());
+        let token_of = crate::jose::jws::decode(&pending.id_token)
+            .ok()
+            .and_then(|u| crate::jose::jwt::parse_claims(u.payload_unverified()).ok())
+            .and_then(|c| c.get("sub").and_then(|s| s.as_str()).map(str::to_owned));
+        if signed_in_as.is_none() || signed_in_as != token_of.as_deref() {
+            return self
+                .logout_done(state, (status::SUCCESS, Some(status::PARTIAL_LOGOUT)), ctx)
+                .await;
+        }
         let issuer = self.services.config().issuer.clone();
         let query = Params::from_pairs([
-            ("id_token_hint", id_token.as_str()),
+            ("id_token_hint", pending.id_token.as_str()),
             ("client_id", super::sso::CLIENT_ID),
             (
                 "post_logout_redirect_uri",
                 &format!("{issuer}{}", paths::SLO),
             ),
-            ("state", &state),
+            ("state", state),
         ])
         .encode();
         Ok(Response::with_body(Body::Redirect(format!(
@@ -351,14 +412,18 @@ impl SamlServer {
         }
     }
 
-    /// Back from the auth-server's logout: the `LogoutResponse` to the SP that asked.
-    async fn logout_done(&self, state: &str, ctx: &Ctx) -> Result<Response, Error> {
-        let pending = GrantRecords::<PendingLogout>::new(
-            self.services.stores().grants.clone(),
-            GrantKind::SamlLogout,
-        )
-        .take(&token_key(state), ctx.now)
-        .await?;
+    /// Back from the auth-server's logout: the `LogoutResponse` with `codes` to the SP that
+    /// asked.
+    async fn logout_done(
+        &self,
+        state: &str,
+        codes: (&str, Option<&str>),
+        ctx: &Ctx,
+    ) -> Result<Response, Error> {
+        let pending = self
+            .pending_logouts()
+            .take(&token_key(state), ctx.now)
+            .await?;
         let Some(pending) = pending else {
             return Ok(error_page(
                 400,
@@ -371,13 +436,7 @@ impl SamlServer {
                 "The service provider is no longer known here. You are signed out.",
             ));
         };
-        self.logout_response(
-            &sp,
-            &pending.request_id,
-            (status::SUCCESS, None),
-            pending.relay_state,
-            ctx,
-        )
+        self.logout_response(&sp, &pending.request_id, codes, pending.relay_state, ctx)
     }
 
     /// A `LogoutResponse` (Core §3.7.2) with status `codes` to `sp`'s logout endpoint.
@@ -549,7 +608,10 @@ impl SamlServer {
                             .attr("SPNameQualifier", &sp.sp_metadata.entity_id)
                             .text(&p.name_id),
                     )
-                    .child(Element::new("samlp", "SessionIndex", PROTOCOL_NS).text(sid))
+                    .child(
+                        Element::new("samlp", "SessionIndex", PROTOCOL_NS)
+                            .text(&self.session_index(sid, &sp.inum).unwrap_or_default()),
+                    )
             };
             match self
                 .send(

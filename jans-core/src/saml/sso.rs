@@ -13,7 +13,7 @@ use super::response::status;
 use super::{BINDING_POST, CLOCK_SKEW, REQUEST_LIFETIME, SamlServer, error_page, name_id, paths};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::repo::client::{AuthMethod, ClientMetadata};
+use crate::repo::client::{AuthMethod, Client, ClientMetadata};
 use crate::repo::grant::{GrantRecords, token_key};
 use crate::repo::saml::{TrustRelationship, TrustRelationships};
 use crate::request::Request;
@@ -255,7 +255,7 @@ impl SamlServer {
     }
 
     /// The IdP's client at the auth-server, registered on first use.
-    async fn client(&self, ctx: &Ctx) -> Result<(), Error> {
+    pub(crate) async fn client(&self, ctx: &Ctx) -> Result<Client, Error> {
         let metadata = ClientMetadata {
             redirect_uris: vec![self.callback_uri()],
             // Where the auth-server's logout comes back to, for SP-initiated logout.
@@ -274,8 +274,7 @@ impl SamlServer {
             subject_type: Some("public".to_owned()),
             ..Default::default()
         };
-        crate::first_party::own_client(&self.services, CLIENT_ID, metadata, ctx).await?;
-        Ok(())
+        crate::first_party::own_client(&self.services, CLIENT_ID, metadata, ctx).await
     }
 
     /// Keep `pending` and send the browser to the auth-server.

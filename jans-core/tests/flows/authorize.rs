@@ -1744,6 +1744,21 @@ fn id_token_hint_at_the_authorization_endpoint() {
         q(&location(&authorize(&h, &foreign, Some(&cookie))), "error").as_deref(),
         Some("invalid_request")
     );
+    // At the logout endpoint alice's ID token does not end bob's session at once (found by
+    // a review): he is asked, and stays signed in until he says so.
+    let r = end_session(&h, &[("id_token_hint", &alice_hint)], Some(&bob_cookie));
+    assert!(
+        location(&r).contains("/jans-auth/logout?logout="),
+        "{:?}",
+        r.body
+    );
+    assert!(header(&r, "set-cookie").is_none_or(|c| !c.contains("Max-Age=0")));
+    let mut bp = std_params(&c);
+    bp.push(("prompt", "none"));
+    assert!(
+        q(&location(&authorize(&h, &bp, Some(&bob_cookie))), "code").is_some(),
+        "bob is still signed in"
+    );
 }
 
 #[test]

@@ -272,6 +272,15 @@ fn a_person_signs_on_and_the_sp_gets_a_signed_encrypted_assertion() {
         text(&assertion3, &["Subject", "NameID"]),
         name_id.text_content()
     );
+    // One session, a SessionIndex of its own for each SP (Core §2.7.2), stable for an SP.
+    let index = |a: &Element| {
+        a.first(A, "AuthnStatement")
+            .and_then(|s| s.get("SessionIndex"))
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(index(&assertion2), index(&assertion));
+    assert_eq!(index(&assertion3), index(&assertion));
 }
 
 /// `IsPassive` with no session: the auth-server is asked with `prompt=none` and the SP

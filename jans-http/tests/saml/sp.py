@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sys
+import types
 import unittest
 import urllib.parse
 import zlib
@@ -470,6 +471,31 @@ class IdP(unittest.TestCase):
         # The IdP's session is gone with it: the next sign-on asks for the password.
         self.signed_on(client, browser)
         self.assertEqual(browser.logins, 2)
+
+    def test_logout_request_from_elsewhere_gets_no_id_token(self):
+        client, browser = self.client(), self.browser()
+        resp = self.signed_on(client, browser)
+        out = client.do_logout(
+            resp.name_id, [self.idp_entity], "", None, expected_binding=BINDING_HTTP_REDIRECT
+        )
+        _, info = out[self.idp_entity]
+        # Sent by the SP's own server, not the person's browser: no session cookie.
+        stranger = types.SimpleNamespace(s=requests.Session())
+        r = stranger.s.get(dict(info["headers"])["Location"], allow_redirects=False, timeout=10)
+        self.assertIn(r.status_code, (302, 303))
+        self.assertNotIn("id_token_hint", r.headers["Location"])
+        back = walk_to_sp(stranger, urllib.parse.urljoin(self.issuer, r.headers["Location"]))
+        answer = client.parse_logout_request_response(
+            query_of(back)["SAMLResponse"], BINDING_HTTP_REDIRECT
+        )
+        code = answer.response.status.status_code
+        self.assertEqual(code.value, "urn:oasis:names:tc:SAML:2.0:status:Success")
+        self.assertEqual(
+            code.status_code.value, "urn:oasis:names:tc:SAML:2.0:status:PartialLogout"
+        )
+        # The person's session at the IdP is theirs to end: still signed in.
+        self.signed_on(client, browser)
+        self.assertEqual(browser.logins, 1)
 
     def test_unsigned_logout_request_is_refused_and_ends_nothing(self):
         client, browser = self.client(), self.browser()

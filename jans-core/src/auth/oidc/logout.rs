@@ -38,12 +38,6 @@ impl GrantData for LogoutRequest {
     const MEMBER: Option<&'static str> = Some("logout");
 }
 
-/// The client named by a verified `id_token_hint` (its `aud`). Expired hints are accepted:
-/// logging out after the ID token expired is the normal case (§2).
-fn hint_client(auth: &AuthServer, hint: &str) -> Option<String> {
-    verify_id_token_hint(auth, hint).map(|(aud, _)| aud)
-}
-
 /// An `id_token_hint` issued by this server: its single audience and its `sub`. The
 /// signature and issuer are checked; expiry is not (OIDC Core §3.1.2.1: a hint may be
 /// expired).
@@ -163,12 +157,13 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
     let params = req.params();
     params.check_no_repeats()?;
     let hint = params.get("id_token_hint")?;
-    let hinted = match hint {
-        Some(h) => Some(hint_client(auth, h).ok_or_else(|| {
+    let hinted_token = match hint {
+        Some(h) => Some(verify_id_token_hint(auth, h).ok_or_else(|| {
             OAuthError::invalid_request("id_token_hint is not a valid ID token of this server")
         })?),
         None => None,
     };
+    let hinted = hinted_token.as_ref().map(|(aud, _)| aud.clone());
     let asked_client = params.get("client_id")?;
     if let (Some(h), Some(c)) = (&hinted, asked_client)
         && h != c
@@ -202,7 +197,9 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         .get("state")?
         .filter(|s| s.len() <= 2048)
         .map(str::to_owned);
-    if hinted.is_some() {
+    if let Some((aud, sub)) = &hinted_token
+        && hint_names_the_session(auth, req.cookie(SESSION_COOKIE), aud, sub, ctx).await?
+    {
         return finish(
             auth,
             req.cookie(SESSION_COOKIE),
@@ -212,7 +209,8 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         )
         .await;
     }
-    // No proof the request comes from the user's RP: ask first.
+    // No proof the request comes from the user's RP (no hint, or the hint of someone
+    // else's session): ask first.
     let pending = LogoutRequest {
         redirect,
         state,
@@ -232,6 +230,31 @@ pub async fn handle(auth: &AuthServer, req: &Request, ctx: &Ctx) -> Result<Respo
         auth.config()
             .endpoint_url(&format!("/jans-auth/logout?logout={id}")),
     )))
+}
+
+/// Whether an `id_token_hint` for the client `aud` and subject `sub` is one of the person
+/// the browser's session `cookie` is of (RP-Initiated Logout 1.0 §2: a hint whose `sub`
+/// is not the signed-in person's is no proof the logout is theirs — the browser is asked,
+/// so that anyone's ID token cannot sign anyone out). No live session: nothing to end, the
+/// hint is enough.
+async fn hint_names_the_session(
+    auth: &AuthServer,
+    cookie: Option<&str>,
+    aud: &str,
+    sub: &str,
+    ctx: &Ctx,
+) -> Result<bool, Error> {
+    let session = match cookie {
+        Some(c) => auth.session_by_key(&token_key(c), ctx).await?,
+        None => None,
+    };
+    let Some(session) = session else {
+        return Ok(true);
+    };
+    Ok(auth
+        .client(aud)
+        .await?
+        .is_some_and(|c| auth.subject_for(&c, &session.user_inum) == sub))
 }
 
 /// Pending logouts: interactions of their own shape (an id of a login interaction reads
