@@ -19,7 +19,7 @@ use super::harness::*;
 const PASSWORD: &str = "correct horse battery";
 
 /// A browser: its cookies, by name; its `User-Agent` and address.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Browser {
     pub(crate) cookies: Vec<(String, String)>,
     pub(crate) user_agent: Option<String>,

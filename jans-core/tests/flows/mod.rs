@@ -54,6 +54,7 @@ pub mod registration;
 pub mod replay;
 pub mod revocation;
 mod saml_admin;
+mod saml_logout;
 mod saml_sign_on;
 mod saml_sso;
 pub mod scim;

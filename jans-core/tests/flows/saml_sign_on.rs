@@ -20,19 +20,19 @@ use super::authorize::{harness, location, q};
 use super::casa::Browser;
 use super::harness::Harness;
 
-const P: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-const A: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+pub(super) const P: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+pub(super) const A: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 
 /// An SP: its entity id, its RSA key (signing its requests, and the key assertions are
 /// encrypted to), its relationship.
-struct Sp {
-    entity: String,
-    key: Arc<dyn SigningKey>,
-    tr: TrustRelationship,
+pub(super) struct Sp {
+    pub(super) entity: String,
+    pub(super) key: Arc<dyn SigningKey>,
+    pub(super) tr: TrustRelationship,
 }
 
-fn sp(h: &Harness, name: &str, seed: u64) -> Sp {
+pub(super) fn sp(h: &Harness, name: &str, seed: u64) -> Sp {
     let entity = format!("https://{name}.example.test/metadata");
     let key = h
         .provider()
@@ -48,9 +48,9 @@ fn sp(h: &Harness, name: &str, seed: u64) -> Sp {
     )
     .unwrap();
     let b64 = jans_core::b64::encode_std(&cert);
-    // One KeyDescriptor without `use`: the key signs and is encrypted to.
+    // One KeyDescriptor without `use`: the key signs and is encrypted to; logout over POST.
     let metadata = format!(
-        r#"<md:EntityDescriptor xmlns:md="{MD}" entityID="{entity}"><md:SPSSODescriptor AuthnRequestsSigned="true" protocolSupportEnumeration="{P}"><md:KeyDescriptor><ds:KeyInfo xmlns:ds="{DSIG_NS}"><ds:X509Data><ds:X509Certificate>{b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://{name}.example.test/acs" index="1"/></md:SPSSODescriptor></md:EntityDescriptor>"#
+        r#"<md:EntityDescriptor xmlns:md="{MD}" entityID="{entity}"><md:SPSSODescriptor AuthnRequestsSigned="true" protocolSupportEnumeration="{P}"><md:KeyDescriptor><ds:KeyInfo xmlns:ds="{DSIG_NS}"><ds:X509Data><ds:X509Certificate>{b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://{name}.example.test/slo"/><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://{name}.example.test/acs" index="1"/></md:SPSSODescriptor></md:EntityDescriptor>"#
     );
     let tr = block_on(h.engine.saml().add_sp(
         &metadata,
@@ -64,12 +64,28 @@ fn sp(h: &Harness, name: &str, seed: u64) -> Sp {
 }
 
 /// The IdP's SSO URL (a signed request names it, Bindings §3.5.5.2).
-fn sso(h: &Harness) -> String {
+pub(super) fn sso(h: &Harness) -> String {
     format!("{}/jans-saml/idp/sso", h.engine.config().issuer)
 }
 
+/// A protocol message `name` of `sp` to `destination`: its id, version, instant and issuer
+/// (Core §3.2.1).
+pub(super) fn message(h: &Harness, sp: &Sp, name: &str, id: &str, destination: &str) -> Element {
+    Element::new("samlp", name, P)
+        .declare("samlp", P)
+        .declare("saml", A)
+        .attr("ID", id)
+        .attr("Version", "2.0")
+        .attr(
+            "IssueInstant",
+            &jans_core::ctx::format_datetime(h.clock.now()),
+        )
+        .attr("Destination", destination)
+        .child(Element::new("saml", "Issuer", A).text(&sp.entity))
+}
+
 /// `b` posts a signed `AuthnRequest` of `sp` (HTTP-POST binding).
-fn ask(h: &Harness, b: &mut Browser, sp: &Sp, id: &str) -> Response {
+pub(super) fn ask(h: &Harness, b: &mut Browser, sp: &Sp, id: &str) -> Response {
     ask_for(h, b, sp, id, None)
 }
 
@@ -81,17 +97,7 @@ fn ask_for(
     id: &str,
     context: Option<(&str, &[&str])>,
 ) -> Response {
-    let mut e = Element::new("samlp", "AuthnRequest", P)
-        .declare("samlp", P)
-        .declare("saml", A)
-        .attr("ID", id)
-        .attr("Version", "2.0")
-        .attr(
-            "IssueInstant",
-            &jans_core::ctx::format_datetime(h.clock.now()),
-        )
-        .attr("Destination", &sso(h))
-        .child(Element::new("saml", "Issuer", A).text(&sp.entity));
+    let mut e = message(h, sp, "AuthnRequest", id, &sso(h));
     if let Some((comparison, classes)) = context {
         let mut requested =
             Element::new("samlp", "RequestedAuthnContext", P).attr("Comparison", comparison);
@@ -119,7 +125,7 @@ fn through_login(h: &Harness, b: &mut Browser, r: Response) -> Response {
 
 /// Follow the IdP to the auth-server and sign in as alice when the login page comes: the
 /// IdP's callback URL the auth-server sends the browser to.
-fn signed_in(h: &Harness, b: &mut Browser, r: Response) -> String {
+pub(super) fn signed_in(h: &Harness, b: &mut Browser, r: Response) -> String {
     let authorize = location(&r);
     let r = b.get(h, &authorize);
     let r = match q(&location(&r), "interaction") {
@@ -146,7 +152,7 @@ fn signed_in(h: &Harness, b: &mut Browser, r: Response) -> String {
 }
 
 /// The document posted to the SP, with where and the relay state.
-fn posted(r: &Response) -> (String, Element, Option<String>) {
+pub(super) fn posted(r: &Response) -> (String, Element, Option<String>) {
     let Body::FormPost { action, params } = &r.body else {
         panic!("not posted to the SP: {:?}", r.body)
     };
@@ -154,6 +160,19 @@ fn posted(r: &Response) -> (String, Element, Option<String>) {
     let xml = jans_core::b64::decode_std_wrapped(&get("SAMLResponse").unwrap()).unwrap();
     let doc = parse(&String::from_utf8(xml).unwrap(), &Limits::default()).unwrap();
     (action.clone(), doc, get("RelayState"))
+}
+
+/// The assertion of a response posted to `sp`, encrypted to its key, opened with it.
+pub(super) fn decrypted(h: &Harness, sp: &Sp, doc: &Element) -> Element {
+    let encrypted = doc
+        .first(A, "EncryptedAssertion")
+        .and_then(|e| e.first(XENC_NS, "EncryptedData"))
+        .expect("an encrypted assertion");
+    let own = h
+        .provider()
+        .decryption_key_from_pkcs8(DecryptionKeyType::Rsa, &sp.key.to_pkcs8_der().unwrap())
+        .unwrap();
+    decrypt(encrypted, own.as_ref(), &SeededRandom::new(2)).unwrap()
 }
 
 /// The IdP's signing keys, from its metadata's certificates.
@@ -199,15 +218,7 @@ fn a_person_signs_on_and_the_sp_gets_a_signed_encrypted_assertion() {
     assert_eq!(doc.get("InResponseTo"), Some("_req1"));
     assert_eq!(doc.get("Destination"), Some(acs.as_str()));
     // The SP published a key: the assertion is encrypted to it, and only it opens it.
-    let encrypted = doc
-        .first(A, "EncryptedAssertion")
-        .and_then(|e| e.first(XENC_NS, "EncryptedData"))
-        .expect("an encrypted assertion");
-    let own = h
-        .provider()
-        .decryption_key_from_pkcs8(DecryptionKeyType::Rsa, &one.key.to_pkcs8_der().unwrap())
-        .unwrap();
-    let assertion = decrypt(encrypted, own.as_ref(), &SeededRandom::new(2)).unwrap();
+    let assertion = decrypted(&h, &one, &doc);
     // Signed by a key the IdP's metadata publishes, before it was encrypted.
     let keys = idp_keys(&h);
     assert!(
@@ -248,26 +259,14 @@ fn a_person_signs_on_and_the_sp_gets_a_signed_encrypted_assertion() {
         "asked again"
     );
     let (_, doc2, _) = posted(&b.get(&h, &location(&authorize)));
-    let encrypted2 = doc2
-        .first(A, "EncryptedAssertion")
-        .and_then(|e| e.first(XENC_NS, "EncryptedData"))
-        .unwrap();
-    let own2 = h
-        .provider()
-        .decryption_key_from_pkcs8(DecryptionKeyType::Rsa, &two.key.to_pkcs8_der().unwrap())
-        .unwrap();
-    let assertion2 = decrypt(encrypted2, own2.as_ref(), &SeededRandom::new(3)).unwrap();
+    let assertion2 = decrypted(&h, &two, &doc2);
     let id2 = text(&assertion2, &["Subject", "NameID"]);
     assert_ne!(id2, name_id.text_content());
     // The same SP again: the same persistent id.
     let third = ask(&h, &mut b, &one, "_req3");
     let authorize = b.get(&h, &location(&third));
     let (_, doc3, _) = posted(&b.get(&h, &location(&authorize)));
-    let enc3 = doc3
-        .first(A, "EncryptedAssertion")
-        .and_then(|e| e.first(XENC_NS, "EncryptedData"))
-        .unwrap();
-    let assertion3 = decrypt(enc3, own.as_ref(), &SeededRandom::new(4)).unwrap();
+    let assertion3 = decrypted(&h, &one, &doc3);
     assert_eq!(
         text(&assertion3, &["Subject", "NameID"]),
         name_id.text_content()
