@@ -9,7 +9,7 @@ use super::{KeyStatus, SecretBox, StoredKey, key_aad};
 use crate::crypto::{
     CryptoProvider, Curve, DecryptionKey, DecryptionKeyType, SigningKey, VerifyingKey,
 };
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, UnixTime};
 use crate::error::Error;
 use crate::jose::jwe::KeyAlg;
 use crate::jose::{Algorithm, Jwk, Jwks, KeyAlgorithm, jws};
@@ -219,19 +219,39 @@ impl crate::ctx::Random for KidSeeded {
     }
 }
 
-/// The self-signed certificate of the signing key `k` (`CN=jans-rs {kid}`, serial from
-/// the kid, valid from its creation), or `None` for an algorithm X.509 is not made for
-/// here (EdDSA, PS*): such keys are simply not published in SAML metadata.
-fn certificate(k: &StoredKey, key: &dyn SigningKey) -> Option<Arc<[u8]>> {
+/// A self-signed certificate for the signing key `kid` generated at `created_at`
+/// (`CN=jans-rs {kid}`, serial from the kid, valid from its creation), or `None` for an
+/// algorithm X.509 is not made for here (EdDSA, PS*): such keys are simply not published
+/// in SAML metadata.
+fn make_certificate(kid: &str, created_at: UnixTime, key: &dyn SigningKey) -> Option<Vec<u8>> {
     use sha2::Digest as _;
-    let seed: [u8; 32] = sha2::Sha256::digest(k.kid.as_bytes()).into();
+    let seed: [u8; 32] = sha2::Sha256::digest(kid.as_bytes()).into();
     let serial = seed.get(..16)?;
-    let name: String = format!("jans-rs {}", k.kid).chars().take(64).collect();
-    let until = k
-        .created_at
-        .saturating_add(CERTIFICATE_YEARS * 365 * 86_400);
-    crate::x509::build::self_signed(key, &name, serial, k.created_at, until, &KidSeeded(seed))
+    let name: String = format!("jans-rs {kid}").chars().take(64).collect();
+    let until = created_at.saturating_add(CERTIFICATE_YEARS * 365 * 86_400);
+    crate::x509::build::self_signed(key, &name, serial, created_at, until, &KidSeeded(seed)).ok()
+}
+
+/// Whether the certificate `der` is of the public key `jwk` (their RFC 7638 thumbprints).
+fn certifies(der: &[u8], jwk: &Jwk) -> bool {
+    let of_cert = crate::x509::Certificate::parse(der)
         .ok()
+        .and_then(|c| c.public_jwk().ok())
+        .and_then(|(j, _)| j.thumbprint().ok());
+    of_cert.is_some_and(|t| jwk.thumbprint().ok() == Some(t))
+}
+
+/// The certificate published for the signing key `k`: the one stored with it when it is
+/// of this key, so that every node and every rebuild publish the same bytes; else (a key
+/// stored before certificates were kept) one made now.
+fn certificate(k: &StoredKey, key: &dyn SigningKey) -> Option<Arc<[u8]>> {
+    let stored = k
+        .certificate
+        .as_deref()
+        .and_then(|c| crate::b64::decode_std_wrapped(c).ok())
+        .filter(|der| certifies(der, &k.public_jwk));
+    stored
+        .or_else(|| make_certificate(&k.kid, k.created_at, key))
         .map(Arc::from)
 }
 
@@ -374,19 +394,22 @@ impl KeyManager {
         status: KeyStatus,
         ctx: &Ctx,
     ) -> Result<StoredKey, Error> {
-        let (mut jwk, der) = match alg {
+        let (mut jwk, der, signing) = match alg {
             KeyAlgorithm::Sig(a) => {
                 let key = self.provider.generate(a, ctx.rng.as_ref())?;
-                (key.public_jwk(), zeroizing(key.to_pkcs8_der()?))
+                (key.public_jwk(), zeroizing(key.to_pkcs8_der()?), Some(key))
             }
             KeyAlgorithm::Enc(a) => {
                 let key = self
                     .provider
                     .generate_decryption_key(decryption_key_type(a, None)?, ctx.rng.as_ref())?;
-                (key.public_jwk(), zeroizing(key.to_pkcs8_der()?))
+                (key.public_jwk(), zeroizing(key.to_pkcs8_der()?), None)
             }
         };
         let kid = jwk.thumbprint()?;
+        let certificate = signing
+            .and_then(|key| make_certificate(&kid, ctx.now, key.as_ref()))
+            .map(|der| crate::b64::encode_std(&der));
         jwk.kid = Some(kid.clone());
         jwk.alg = Some(alg.as_str().to_owned());
         jwk.use_ = Some(alg.key_use().to_owned());
@@ -403,6 +426,7 @@ impl KeyManager {
             publish_until: None,
             sealed_private: Some(sealed),
             public_jwk: jwk,
+            certificate,
         })
     }
 

@@ -137,6 +137,7 @@ mod tests {
             publish_until: None,
             sealed_private: None,
             public_jwk: Jwk::default(),
+            certificate: None,
         }
     }
 

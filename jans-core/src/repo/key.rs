@@ -69,6 +69,13 @@ pub struct StoredKey {
     pub sealed_private: Option<String>,
     /// The public key with `kid`, `alg`, `use`.
     pub public_jwk: Jwk,
+    /// A signing key's self-signed X.509 certificate (DER, standard base64), made once when
+    /// the key is generated: SAML metadata and signatures carry it, and every node and every
+    /// rebuild of a node's key ring must publish the same bytes (aws-lc's ECDSA signatures
+    /// are randomized, so making it again would not). Keys stored before it was kept have
+    /// none, and get one made when loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
 }
 
 /// Signing keys: the collection `keys`, by `kid`; and the check value of the master key

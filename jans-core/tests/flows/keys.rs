@@ -246,3 +246,72 @@ fn one_process_at_a_time_rotates_and_sweeps() {
             .is_empty()
     );
 }
+
+/// A signing key's X.509 certificate (what SAML metadata and signatures carry, and SPs
+/// often pin by fingerprint) is made once, with the key, and stored with it: every node
+/// publishes the same bytes, and keeps them when its ring is rebuilt — with the build's
+/// preferred provider too, aws-lc, whose ECDSA signatures are randomized. A stored
+/// certificate of another key is not published.
+#[test]
+fn every_node_publishes_the_same_certificate_for_a_key() {
+    let stores = jans_core::repo::Stores::memory();
+    let provider = jans_core::crypto::default_provider();
+    let node = |seed| {
+        Harness::built(config(), stores.clone(), [7; 32], seed, |b| {
+            b.provider(provider.clone())
+        })
+    };
+    let certs = |h: &Harness| -> Vec<(String, Vec<u8>)> {
+        h.engine
+            .keys()
+            .ring()
+            .certificates()
+            .into_iter()
+            .map(|(k, c)| (k.to_owned(), c.to_vec()))
+            .collect()
+    };
+    let a = node(1);
+    let first = certs(&a);
+    let ec: Vec<String> = a
+        .engine
+        .keys()
+        .ring()
+        .keys()
+        .iter()
+        .filter(|k| k.alg == Algorithm::ES256)
+        .map(|k| k.kid.clone())
+        .collect();
+    assert_eq!(ec.len(), 2, "an active and a next ES256 key");
+    assert!(ec.iter().all(|kid| first.iter().any(|(k, _)| k == kid)));
+    // Another node over the same store: the same certificates, byte for byte.
+    assert_eq!(certs(&node(2)), first);
+    // A rotation rebuilds the ring: the keys that stay keep their certificates.
+    block_on(a.engine.rotate_keys(&a.ctx(), true)).unwrap();
+    let rotated = certs(&a);
+    let kept: Vec<_> = rotated
+        .iter()
+        .filter(|(k, _)| first.iter().any(|(f, _)| f == k))
+        .collect();
+    assert!(!kept.is_empty(), "the next keys became active");
+    for (kid, cert) in kept {
+        assert_eq!(
+            Some(cert),
+            first.iter().find(|(k, _)| k == kid).map(|(_, c)| c),
+            "{kid}"
+        );
+    }
+    assert_eq!(certs(&node(3)), rotated);
+    // A stored certificate that is another key's is not published: one of the key is.
+    let mut keys = block_on(stores.keys.list()).unwrap();
+    let (one, other) = (&rotated[0], &rotated[1]);
+    let k = keys.iter_mut().find(|k| k.kid == one.0).unwrap();
+    k.certificate = Some(jans_core::b64::encode_std(&other.1));
+    block_on(stores.keys.put(k)).unwrap();
+    let published = certs(&node(4));
+    let cert = &published.iter().find(|(k, _)| *k == one.0).unwrap().1;
+    let (jwk, _) = jans_core::x509::Certificate::parse(cert)
+        .unwrap()
+        .public_jwk()
+        .unwrap();
+    assert_eq!(jwk.thumbprint().unwrap(), one.0);
+}

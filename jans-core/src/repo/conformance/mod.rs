@@ -48,6 +48,7 @@ pub fn key(kid: &str) -> StoredKey {
             kid: Some(kid.to_owned()),
             ..crate::jose::Jwk::default()
         },
+        certificate: None,
     }
 }
 
