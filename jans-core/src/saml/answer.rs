@@ -2,9 +2,6 @@
 //! `NameID` in the SP's format, the authentication context from the ACR, the attributes
 //! the trust relationship releases), or a `Response` with an error status.
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-
 use super::response::{self, Assertion, Released, Signing, status};
 use super::sso::PendingSignOn;
 use super::{SamlServer, name_id};
@@ -140,12 +137,11 @@ impl SamlServer {
             name_id::PERSISTENT => {
                 // Pairwise: an HMAC of the SP and the person, stable and unlinkable
                 // across SPs (Core §8.3.7).
-                let mut mac =
-                    <Hmac<Sha256> as KeyInit>::new_from_slice(&self.persistent_key).ok()?;
-                mac.update(sp.sp_metadata.entity_id.as_bytes());
-                mac.update(b"\n");
-                mac.update(user.inum.as_bytes());
-                Some(crate::b64::encode(&mac.finalize().into_bytes()))
+                let mac = super::mac(
+                    &self.persistent_key,
+                    &[sp.sp_metadata.entity_id.as_bytes(), user.inum.as_bytes()],
+                )?;
+                Some(crate::b64::encode(&mac))
             }
             name_id::TRANSIENT => Some(response::new_id(ctx.rng.as_ref())),
             name_id::EMAIL => user.mail.clone(),

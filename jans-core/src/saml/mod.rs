@@ -91,6 +91,20 @@ pub struct SamlServer {
     persistent_key: [u8; 32],
 }
 
+/// HMAC-SHA-256 under `key` of `parts` joined by newlines: what pairwise values (persistent
+/// `NameID`s, the session index key) are made of.
+pub(crate) fn mac(key: &[u8], parts: &[&[u8]]) -> Option<[u8; 32]> {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).ok()?;
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            m.update(b"\n");
+        }
+        m.update(p);
+    }
+    Some(m.finalize().into_bytes().into())
+}
+
 /// The IdP's error page, saying `description`.
 pub(crate) fn error_page(status: u16, description: &str) -> Response {
     Response::with_body(Body::Page(Page {

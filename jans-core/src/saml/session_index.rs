@@ -6,24 +6,11 @@
 //! time for one SP and session, another at every other SP, readable only here and only
 //! as the SP it was made for.
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-
-use super::SamlServer;
+use super::{SamlServer, mac};
 use crate::keys::{NONCE_LEN, SecretBox};
 
 /// Longest `SessionIndex` read back (a `sid` is far shorter).
 const MAX_INDEX: usize = 512;
-
-/// HMAC-SHA-256 of `parts` (each ended by a newline) under `key`.
-fn mac(key: &[u8], parts: &[&[u8]]) -> Option<[u8; 32]> {
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
-    for p in parts {
-        m.update(p);
-        m.update(b"\n");
-    }
-    Some(m.finalize().into_bytes().into())
-}
 
 /// `sid` sealed for the SP of relationship `sp` under `key`. The nonce is an HMAC of both,
 /// so one nonce never seals two different `sid`s.
